@@ -1,0 +1,12 @@
+//! dockreorder: reorders Dockerfile instructions so that the layers whose
+//! inputs change least come first, without changing the image.
+//!
+//! The library is organised along the data: [`source`] (bytes to text, line
+//! endings, BOM) → [`syntax`] (the lossless BuildKit-compatible parser) →
+//! later stages (analysis, planning, rewriting). The library never prints;
+//! only `main` and the report layer write to stdout or stderr.
+
+pub mod diagnostic;
+pub mod source;
+pub mod span;
+pub mod syntax;

@@ -1,0 +1,107 @@
+# Shared helpers for the fake package-manager tools of dockreorder-test-base.
+# Installed as /usr/local/lib/fakepm/lib.sh and sourced by /usr/local/bin/<tool>.
+#
+# Rules every fake follows:
+#  * it reads the same manifests the real tool reads and fails (exit 1, clear
+#    message on stderr) when a required one is missing;
+#  * it writes to the places the real tool writes, with content derived only
+#    from the manifest text / source files (no timestamps, no randomness, no
+#    shared append-only logs), so two builds of equivalent Dockerfiles give
+#    byte-identical files;
+#  * unsupported invocations fail with exit 2 instead of silently passing.
+# POSIX sh + busybox applets only.
+
+FAKE_TOOL=${FAKE_TOOL:-${0##*/}}
+export LC_ALL=C
+
+die() { printf '%s: error: %s\n' "$FAKE_TOOL" "$*" >&2; exit 1; }
+unsupported() { printf '%s (dockreorder fake): unsupported invocation: %s %s\n' "$FAKE_TOOL" "$FAKE_TOOL" "$*" >&2; exit 2; }
+say() { printf '%s\n' "$*"; }
+
+# need FILE [MESSAGE]: fail unless FILE exists
+need() {
+	[ -e "$1" ] || die "${2:-$1 not found in $(pwd)}"
+}
+
+# put FILE LINE...: write LINEs (one per line) to FILE, creating parents
+put() {
+	_f=$1; shift
+	mkdir -p "$(dirname "$_f")" || exit 1
+	printf '%s\n' "$@" >"$_f" || exit 1
+}
+
+# sha: sha256 (hex) of stdin
+sha() { sha256sum | cut -c1-64; }
+
+# fsha FILE...: sha256 of the concatenated files (missing files count as empty)
+fsha() { cat "$@" 2>/dev/null | sha; }
+
+# tree_hash DIR [PRUNE_NAME...]: hash of every regular file (path + content)
+# under DIR, in sorted order; directories named PRUNE_NAME are skipped.
+tree_hash() {
+	_d=$1; shift
+	_prune=""
+	for _p in "$@"; do _prune="$_prune -name $_p -prune -o"; done
+	# shellcheck disable=SC2086
+	(cd "$_d" && find . $_prune -type f -print | sort | while IFS= read -r _x; do
+		printf '%s  %s\n' "$(sha256sum <"$_x" | cut -c1-64)" "$_x"
+	done) | sha
+}
+
+# files_hash DIR GLOB [PRUNE_NAME...]: like tree_hash, limited to names matching GLOB
+files_hash() {
+	_d=$1; _g=$2; shift 2
+	_prune=""
+	for _p in "$@"; do _prune="$_prune -name $_p -prune -o"; done
+	# shellcheck disable=SC2086
+	(cd "$_d" && find . $_prune -type f -name "$_g" -print | sort | while IFS= read -r _x; do
+		printf '%s  %s\n' "$(sha256sum <"$_x" | cut -c1-64)" "$_x"
+	done) | sha
+}
+
+# json_obj FILE KEY: print `name<TAB>value` for each "name": "value" pair of the
+# top-level object KEY (e.g. "dependencies") of a JSON file. Good enough for
+# package.json / composer.json style files (flat string maps).
+json_obj() {
+	tr '\n\r\t' '   ' <"$1" | awk -v key="$2" '{
+		s = $0
+		if (!match(s, "\"" key "\"[ ]*:[ ]*[{]")) exit
+		s = substr(s, RSTART + RLENGTH)
+		e = index(s, "}")
+		if (e == 0) exit
+		s = substr(s, 1, e - 1)
+		n = split(s, parts, ",")
+		for (i = 1; i <= n; i++) {
+			p = parts[i]
+			if (!match(p, "\"[^\"]*\"[ ]*:[ ]*\"[^\"]*\"")) continue
+			p = substr(p, RSTART, RLENGTH)
+			k = p; sub("\"[ ]*:.*", "", k); sub("^\"", "", k)
+			v = p; sub("^\"[^\"]*\"[ ]*:[ ]*\"", "", v); sub("\"$", "", v)
+			if (k != "") printf "%s\t%s\n", k, v
+		}
+	}'
+}
+
+# json_str FILE KEY: first top-level-looking "KEY": "value" string in FILE
+json_str() {
+	tr '\n\r\t' '   ' <"$1" | sed -n 's/^[^"]*"'"$2"'"[ ]*:[ ]*"\([^"]*\)".*$/\1/p;' | head -n 1
+}
+
+# toml_section FILE SECTION: print `name<TAB>rest` for `name = rest` lines of [SECTION]
+toml_section() {
+	awk -v sec="[$2]" '
+		/^[ \t]*\[/ { cur = $0; gsub("[ \t]", "", cur); next }
+		cur == sec && /^[ \t]*[A-Za-z0-9_.@"-]+[ \t]*=/ {
+			k = $0; sub("[ \t]*=.*", "", k); gsub("[ \t\"]", "", k)
+			v = $0; sub("^[^=]*=[ \t]*", "", v)
+			printf "%s\t%s\n", k, v
+		}' "$1"
+}
+
+# toml_str FILE SECTION KEY: value of KEY = "value" in [SECTION]
+toml_str() {
+	toml_section "$1" "$2" | awk -F '\t' -v k="$3" '$1 == k { v = $2; gsub("\"", "", v); print v; exit }'
+}
+
+# norm_py NAME: normalised python distribution name
+norm_py() { printf '%s' "$1" | tr 'A-Z.-' 'a-z__'; }
