@@ -90,10 +90,9 @@ fn run_parse(format: ParseFormat, files: &[PathBuf]) -> ExitCode {
         }
         match format {
             ParseFormat::Buildkit => {
-                if let Some(dump) = syntax::dump_buildkit(&parsed) {
-                    if !emit(&dump) {
-                        return ExitCode::SUCCESS;
-                    }
+                let dump = syntax::dump_buildkit(&parsed).unwrap_or_default();
+                if !emit(&dump) {
+                    return ExitCode::SUCCESS;
                 }
             }
             ParseFormat::Json => {

@@ -253,8 +253,21 @@ fn json_depth(s: &str) -> usize {
 /// BuildKit's `parseJSON`, with Go's `json.Unmarshal` into `[]interface{}`.
 fn parse_json(rest: &str) -> Json {
     let rest = trim_left_space(rest);
-    if !rest.starts_with('[') || json_depth(rest) > GO_JSON_MAX_DEPTH {
+    if !rest.starts_with('[') {
         return Json::Invalid;
+    }
+    let depth = json_depth(rest);
+    if depth > GO_JSON_MAX_DEPTH {
+        return Json::Invalid;
+    }
+    if depth > DEEP_JSON {
+        // Too deep for the recursive grammar. Nested means "not an array of
+        // strings" whenever it is valid JSON at all.
+        return if deep_json_is_valid(rest) {
+            Json::NotStringArray
+        } else {
+            Json::Invalid
+        };
     }
     let Some(pairs) = parse_rule(Rule::json_args, rest) else {
         return Json::Invalid;
@@ -280,6 +293,149 @@ fn parse_json(rest: &str) -> Json {
         }
     }
     Json::Strings(out)
+}
+
+/// Past this depth the iterative checker below is used instead of the grammar.
+const DEEP_JSON: usize = 500;
+
+/// An iterative JSON validity check (no recursion, any depth), for the
+/// rare deeply nested argument.
+fn deep_json_is_valid(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut stack: Vec<u8> = Vec::new();
+    let ws = |b: &[u8], mut i: usize| {
+        while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+            i += 1;
+        }
+        i
+    };
+    // States: expecting a value; after a value.
+    let mut expect_value = true;
+    let mut first_in_container = false;
+    i = ws(b, i);
+    loop {
+        if expect_value {
+            i = ws(b, i);
+            if i >= b.len() {
+                return false;
+            }
+            match b[i] {
+                b'[' | b'{' => {
+                    stack.push(b[i]);
+                    i += 1;
+                    first_in_container = true;
+                    if b[i - 1] == b'{' {
+                        // Keys: a string then ':'.
+                        i = ws(b, i);
+                        if i < b.len() && b[i] == b'}' {
+                            stack.pop();
+                            i += 1;
+                            expect_value = false;
+                            continue;
+                        }
+                        let Some(n) = skip_string(b, i) else {
+                            return false;
+                        };
+                        i = ws(b, n);
+                        if i >= b.len() || b[i] != b':' {
+                            return false;
+                        }
+                        i += 1;
+                    }
+                    continue;
+                }
+                b']' if first_in_container && stack.last() == Some(&b'[') => {
+                    stack.pop();
+                    i += 1;
+                    expect_value = false;
+                    first_in_container = false;
+                    continue;
+                }
+                b'"' => match skip_string(b, i) {
+                    Some(n) => i = n,
+                    None => return false,
+                },
+                _ => {
+                    let start = i;
+                    while i < b.len()
+                        && !matches!(b[i], b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n')
+                    {
+                        i += 1;
+                    }
+                    let tok = &s[start..i];
+                    let is_lit = matches!(tok, "true" | "false" | "null");
+                    let is_num = parse_rule(Rule::json_number, tok)
+                        .is_some_and(|p| p.as_str() == tok)
+                        && number_fits(tok);
+                    if !is_lit && !is_num {
+                        return false;
+                    }
+                }
+            }
+            expect_value = false;
+            first_in_container = false;
+        } else {
+            i = ws(b, i);
+            let Some(&top) = stack.last() else {
+                return i == b.len();
+            };
+            if i >= b.len() {
+                return false;
+            }
+            match (top, b[i]) {
+                (b'[', b']') | (b'{', b'}') => {
+                    stack.pop();
+                    i += 1;
+                }
+                (b'[', b',') => {
+                    i += 1;
+                    expect_value = true;
+                }
+                (b'{', b',') => {
+                    i = ws(b, i + 1);
+                    let Some(n) = skip_string(b, i) else {
+                        return false;
+                    };
+                    i = ws(b, n);
+                    if i >= b.len() || b[i] != b':' {
+                        return false;
+                    }
+                    i += 1;
+                    expect_value = true;
+                }
+                _ => return false,
+            }
+        }
+    }
+}
+
+/// Skips a JSON string starting at `i` (which must be `"`); returns the
+/// index after it.
+fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    i += 1;
+    while i < b.len() {
+        match b[i] {
+            b'"' => return Some(i + 1),
+            b'\\' => match b.get(i + 1)? {
+                b'u' => {
+                    let hex = b.get(i + 2..i + 6)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
+                    }
+                    i += 6;
+                }
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                _ => return None,
+            },
+            c if c < 0x20 => return None,
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 fn number_fits(s: &str) -> bool {
@@ -518,5 +674,17 @@ mod tests {
             matches!(parse_json("\t[\t\"a\",\t\"b\"\t]\t"), Json::Strings(v) if v == ["a", "b"])
         );
         assert_eq!(decode_json_string("\"\\ud800x\""), "\u{FFFD}x");
+        for (text, valid) in [
+            ("[[\"a\", {\"k\": [1, 2e3, null]}], true]", true),
+            ("[[], {}]", true),
+            ("[[\"a\",]]", false),
+            ("[{\"k\" 1}]", false),
+            ("[[1] x", false),
+            ("[01]", false),
+        ] {
+            assert_eq!(deep_json_is_valid(text), valid, "{text}");
+            let pest = parse_rule(Rule::json_args, text).is_some();
+            assert_eq!(pest, valid, "grammar disagrees on {text}");
+        }
     }
 }

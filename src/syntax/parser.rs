@@ -248,10 +248,8 @@ fn physical_lines(text: &str, escape: char) -> (usize, Vec<PhysLine>) {
                 end: span.end(),
                 kind,
             });
-        } else if rule == Rule::newline {
-            if let Some(last) = lines.last_mut() {
-                last.end = span.end();
-            }
+        } else if let (Rule::newline, Some(last)) = (rule, lines.last_mut()) {
+            last.end = span.end();
         }
     }
     (bom_len, lines)

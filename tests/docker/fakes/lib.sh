@@ -105,3 +105,49 @@ toml_str() {
 
 # norm_py NAME: normalised python distribution name
 norm_py() { printf '%s' "$1" | tr 'A-Z.-' 'a-z__'; }
+
+# ---- node helpers (npm, yarn, pnpm) ----
+
+# node_deps PROD: print `name<TAB>spec` of package.json dependencies (and
+# devDependencies unless PROD is non-empty), sorted.
+node_deps() {
+	need package.json "ENOENT: no such file or directory, open '$(pwd)/package.json'"
+	{
+		json_obj package.json dependencies
+		[ -n "$1" ] || json_obj package.json devDependencies
+	} | sort -u
+}
+
+# node_install DIR PROD LOCKSHA: write DIR/node_modules/<dep>/package.json for every dependency
+node_install() {
+	_nd=$1
+	node_deps "$2" >/dev/null || exit 1
+	_deps=$(node_deps "$2")
+	while IFS='	' read -r _n _v; do
+		[ -n "$_n" ] || continue
+		put "$_nd/node_modules/$_n/package.json" "{\"name\":\"$_n\",\"version\":\"$_v\",\"_resolved\":\"fake:$3\"}"
+	done <<EOT
+$_deps
+EOT
+	say "added $(printf '%s\n' "$_deps" | grep -c .) packages (dockreorder fake $FAKE_TOOL)"
+}
+
+# node_lockfile FILE: create FILE from package.json if missing (like a resolver would)
+node_lockfile() {
+	[ -f "$1" ] && return 0
+	put "$1" "# lockfile written by dockreorder fake $FAKE_TOOL" "package.json $(fsha package.json)"
+}
+
+# node_is_prod: production mode from NODE_ENV
+node_env_prod() { [ "${NODE_ENV:-}" = production ] && printf 1; }
+
+# run_script NAME: `npm run NAME` & co. The script must exist in package.json;
+# nothing is executed, but a stamp derived from the script text and the whole
+# source tree is written to ./.fake-run/NAME (like a build writing dist/).
+run_script() {
+	need package.json "ENOENT: no such file or directory, open '$(pwd)/package.json'"
+	_cmd=$(json_obj package.json scripts | awk -F '\t' -v s="$1" '$1 == s { print $2; exit }')
+	[ -n "$_cmd" ] || die "Missing script: \"$1\""
+	say "> $1" "> $_cmd" "(dockreorder fake $FAKE_TOOL: not executed)"
+	put ".fake-run/$1" "script $_cmd" "tree $(tree_hash . node_modules .git .fake-run)"
+}

@@ -1,0 +1,7 @@
+//! Integration tests, compiled as one binary (one module per area).
+
+mod support;
+
+mod conformance;
+mod no_panic;
+mod roundtrip;
