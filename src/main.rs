@@ -96,16 +96,7 @@ fn run_parse(format: ParseFormat, files: &[PathBuf]) -> ExitCode {
                 }
             }
             ParseFormat::Json => {
-                json_out.push(serde_json::json!({
-                    "path": shown,
-                    "line_ending": source.line_ending,
-                    "bom": source.bom,
-                    "final_newline": source.final_newline,
-                    "escape": parsed.escape.to_string(),
-                    "directives": parsed.directives,
-                    "items": parsed.items,
-                    "warnings": parsed.warnings,
-                }));
+                json_out.push(syntax::parse_to_json(&source, &parsed));
             }
         }
     }

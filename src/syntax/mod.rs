@@ -12,11 +12,13 @@
 
 mod dump;
 mod grammar;
+mod json;
 mod node;
 mod parser;
 mod shlex;
 mod words;
 
 pub use dump::{dump_buildkit, go_quote};
+pub use json::parse_to_json;
 pub use node::{Arg, Heredoc, Kind, Node};
 pub use parser::{Directive, Instruction, Item, ItemKind, Parse, parse, parse_source};
