@@ -6,7 +6,14 @@
 //! later stages (analysis, planning, rewriting). The library never prints;
 //! only `main` and the report layer write to stdout or stderr.
 
+pub mod analysis;
 pub mod diagnostic;
+pub mod discover;
+pub mod explain;
+pub mod model;
+pub mod plan;
+pub mod report;
+pub mod rewrite;
 pub mod source;
 pub mod span;
 pub mod syntax;

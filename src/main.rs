@@ -5,19 +5,54 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use dockreorder::analysis::context::Context;
+use dockreorder::plan::{Applicability, Options};
 use dockreorder::source::SourceFile;
-use dockreorder::syntax;
+use dockreorder::{discover, explain, report, rewrite, syntax};
 
 #[derive(Parser)]
 #[command(
     name = "dockreorder",
     version,
-    about = "Reorder Dockerfile instructions so that rarely changing layers come first, without changing the image"
+    about = "Reorder Dockerfile instructions so that rarely changing layers come first, without changing the image",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Dockerfiles or directories to search (default: the current directory).
+    paths: Vec<PathBuf>,
+    /// Rewrite the files in place.
+    #[arg(long, conflicts_with = "check")]
+    write: bool,
+    /// Write nothing; exit 1 when a file would change.
+    #[arg(long)]
+    check: bool,
+    /// Also apply changes marked Unsafe.
+    #[arg(long = "unsafe")]
+    allow_unsafe: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RunFormat::Text)]
+    format: RunFormat,
+    /// Build context directory (default: the Dockerfile's directory).
+    #[arg(long)]
+    context: Option<PathBuf>,
+    /// Do not read git history; use the static estimate.
+    #[arg(long)]
+    no_history: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RunFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -31,6 +66,14 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Show, per stage and instruction, what it reads and writes and which
+    /// instructions it must follow, and why.
+    Explain {
+        file: PathBuf,
+        /// Build context directory (default: the Dockerfile's directory).
+        #[arg(long)]
+        context: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -42,8 +85,166 @@ enum ParseFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Parse { format, files } => run_parse(format, &files),
+        Some(Command::Parse { format, files }) => run_parse(format, &files),
+        Some(Command::Explain { file, context }) => run_explain(&file, context.as_deref()),
+        None => run_main(&cli.run),
     }
+}
+
+fn read_source(path: &std::path::Path) -> Result<SourceFile, String> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| format!("{shown}:1:1: cannot read file: {e}"))?;
+    SourceFile::from_bytes(shown.clone(), bytes).map_err(|d| d.with_path(&shown))
+}
+
+fn context_for(path: &std::path::Path, context: Option<&std::path::Path>) -> Context {
+    let dir = match context {
+        Some(c) => c.to_path_buf(),
+        None => path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), |p| p.to_path_buf()),
+    };
+    Context::new(dir, Some(path))
+}
+
+/// Writes `text` to `path` atomically (temporary file in the same
+/// directory, then rename), keeping the file's permissions.
+fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| std::path::Path::new("."));
+    let perms = std::fs::metadata(path)?.permissions();
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    std::fs::set_permissions(tmp.path(), perms)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn run_main(args: &RunArgs) -> ExitCode {
+    let roots = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let mut files = Vec::new();
+    let mut failed = false;
+    for r in &roots {
+        if r.is_dir() {
+            files.extend(discover::find(r));
+        } else if r.exists() {
+            files.push(r.clone());
+        } else {
+            eprintln!("{}:1:1: no such file or directory", r.display());
+            failed = true;
+        }
+    }
+    let opts = Options {
+        threshold: if args.allow_unsafe {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        },
+    };
+    let note = if args.no_history {
+        "static estimate, --no-history: dependency manifests and lock files change rarely, other sources often"
+    } else {
+        "static estimate: dependency manifests and lock files change rarely, other sources often (git history is not read yet)"
+    };
+    let mut would_change = false;
+    let mut json_files = Vec::new();
+    let mut stdout_open = true;
+    for path in &files {
+        let shown = path.display().to_string();
+        let source = match read_source(path) {
+            Ok(s) => s,
+            Err(msg) => {
+                eprintln!("{msg}");
+                failed = true;
+                json_files.push(report::file_json(&shown, "", "", &[], Some(msg)));
+                continue;
+            }
+        };
+        let ctx = context_for(path, args.context.as_deref());
+        let outcome = match rewrite::rewrite(&source.text, Some(&ctx), opts) {
+            Ok(o) => o,
+            Err(e) => {
+                let msg = format!("{shown}:{}:{}: {}", e.line, e.column, e.message);
+                eprintln!("{msg}");
+                failed = true;
+                json_files.push(report::file_json(
+                    &shown,
+                    &source.text,
+                    &source.text,
+                    &[],
+                    Some(msg),
+                ));
+                continue;
+            }
+        };
+        let changed = outcome.changed(&source.text);
+        would_change |= changed;
+        match args.format {
+            RunFormat::Text => {
+                if changed && stdout_open && !args.write {
+                    stdout_open = emit(&report::unified_diff(
+                        &shown,
+                        &source.text,
+                        &outcome.new_text,
+                    ));
+                }
+                eprint!("{}", report::summary(&shown, &outcome.changes, note));
+            }
+            RunFormat::Json => json_files.push(report::file_json(
+                &shown,
+                &source.text,
+                &outcome.new_text,
+                &outcome.changes,
+                None,
+            )),
+        }
+        if args.write && changed {
+            if let Err(e) = write_atomic(path, &outcome.new_text) {
+                eprintln!("{shown}:1:1: cannot write: {e}");
+                failed = true;
+            } else if args.format == RunFormat::Text {
+                eprintln!("{shown}: rewritten");
+            }
+        }
+    }
+    if args.format == RunFormat::Json {
+        let text =
+            serde_json::to_string_pretty(&serde_json::Value::Array(json_files)).unwrap_or_default();
+        emit(&(text + "\n"));
+    }
+    if failed {
+        ExitCode::from(2)
+    } else if args.check && would_change {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run_explain(path: &std::path::Path, context: Option<&std::path::Path>) -> ExitCode {
+    let source = match read_source(path) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let parsed = syntax::parse_source(&source);
+    if let Some(d) = parsed.errors.first() {
+        eprintln!("{}", d.with_path(&source.path));
+        return ExitCode::from(2);
+    }
+    let ctx = context_for(path, context);
+    emit(&explain::explain(&source.text, &parsed, Some(&ctx)));
+    ExitCode::SUCCESS
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

@@ -16,7 +16,7 @@ export LC_ALL=C
 
 die() { printf '%s: error: %s\n' "$FAKE_TOOL" "$*" >&2; exit 1; }
 unsupported() { printf '%s (dockreorder fake): unsupported invocation: %s %s\n' "$FAKE_TOOL" "$FAKE_TOOL" "$*" >&2; exit 2; }
-say() { printf '%s\n' "$*"; }
+say() { printf '%s\n' "$@"; }
 
 # need FILE [MESSAGE]: fail unless FILE exists
 need() {
@@ -25,6 +25,7 @@ need() {
 
 # put FILE LINE...: write LINEs (one per line) to FILE, creating parents
 put() {
+	local _f
 	_f=$1; shift
 	mkdir -p "$(dirname "$_f")" || exit 1
 	printf '%s\n' "$@" >"$_f" || exit 1
@@ -39,22 +40,24 @@ fsha() { cat "$@" 2>/dev/null | sha; }
 # tree_hash DIR [PRUNE_NAME...]: hash of every regular file (path + content)
 # under DIR, in sorted order; directories named PRUNE_NAME are skipped.
 tree_hash() {
+	local _d _p _prune _x
 	_d=$1; shift
 	_prune=""
 	for _p in "$@"; do _prune="$_prune -name $_p -prune -o"; done
 	# shellcheck disable=SC2086
-	(cd "$_d" && find . $_prune -type f -print | sort | while IFS= read -r _x; do
+	(set -f; cd "$_d" && find . $_prune -type f -print | sort | while IFS= read -r _x; do
 		printf '%s  %s\n' "$(sha256sum <"$_x" | cut -c1-64)" "$_x"
 	done) | sha
 }
 
 # files_hash DIR GLOB [PRUNE_NAME...]: like tree_hash, limited to names matching GLOB
 files_hash() {
+	local _d _g _p _prune _x
 	_d=$1; _g=$2; shift 2
 	_prune=""
 	for _p in "$@"; do _prune="$_prune -name $_p -prune -o"; done
 	# shellcheck disable=SC2086
-	(cd "$_d" && find . $_prune -type f -name "$_g" -print | sort | while IFS= read -r _x; do
+	(set -f; cd "$_d" && find . $_prune -type f -name "$_g" -print | sort | while IFS= read -r _x; do
 		printf '%s  %s\n' "$(sha256sum <"$_x" | cut -c1-64)" "$_x"
 	done) | sha
 }
@@ -118,11 +121,16 @@ node_deps() {
 	} | sort -u
 }
 
-# node_install DIR PROD LOCKSHA: write DIR/node_modules/<dep>/package.json for every dependency
+# node_install DIR PROD LOCKSHA: replace DIR/node_modules by one holding
+# <dep>/package.json for every dependency (extraneous packages are pruned, as npm,
+# yarn and pnpm do)
 node_install() {
+	local _deps _n _nd _v
 	_nd=$1
 	node_deps "$2" >/dev/null || exit 1
 	_deps=$(node_deps "$2")
+	rm -rf "$_nd/node_modules"
+	mkdir -p "$_nd/node_modules"
 	while IFS='	' read -r _n _v; do
 		[ -n "$_n" ] || continue
 		put "$_nd/node_modules/$_n/package.json" "{\"name\":\"$_n\",\"version\":\"$_v\",\"_resolved\":\"fake:$3\"}"
@@ -145,6 +153,7 @@ node_env_prod() { [ "${NODE_ENV:-}" = production ] && printf 1; }
 # nothing is executed, but a stamp derived from the script text and the whole
 # source tree is written to ./.fake-run/NAME (like a build writing dist/).
 run_script() {
+	local _cmd
 	need package.json "ENOENT: no such file or directory, open '$(pwd)/package.json'"
 	_cmd=$(json_obj package.json scripts | awk -F '\t' -v s="$1" '$1 == s { print $2; exit }')
 	[ -n "$_cmd" ] || die "Missing script: \"$1\""

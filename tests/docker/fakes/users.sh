@@ -13,6 +13,7 @@ uid_used() { awk -F: -v i="$1" '$3 == i { f = 1 } END { exit !f }' /etc/passwd; 
 gid_used() { awk -F: -v i="$1" '$3 == i { f = 1 } END { exit !f }' /etc/group; }
 gid_of() { awk -F: -v n="$1" '$1 == n { print $3; exit }' /etc/group; }
 free_id() {   # free_id passwd|group MODE (regular|system|sysdown)
+	local _i
 	case $2 in
 	regular) _i=1000; while "${1}_used" "$_i"; do _i=$((_i + 1)); done ;;
 	system) _i=100; while "${1}_used" "$_i"; do _i=$((_i + 1)); done ;;
@@ -24,6 +25,7 @@ passwd_used() { uid_used "$1"; }
 group_used() { gid_used "$1"; }
 
 mkgroup() {   # mkgroup NAME GID|'' MODE
+	local _g
 	has_group "$1" && die "group '$1' in use"
 	_g=$2; [ -n "$_g" ] || _g=$(free_id group "$3")
 	gid_used "$_g" && die "gid '$_g' in use"
@@ -35,6 +37,7 @@ add_member() {   # add_member USER GROUP
 		cat /etc/group.new >/etc/group && rm -f /etc/group.new
 }
 mkuser() {   # mkuser NAME UID|'' GROUP|'' HOME SHELL GECOS CREATEHOME MODE USERGROUP
+	local _gid _grp _u
 	has_user "$1" && die "user '$1' in use"
 	_u=$2; [ -n "$_u" ] || _u=$(free_id passwd "$8")
 	uid_used "$_u" && die "uid '$_u' in use"
@@ -93,7 +96,8 @@ adduser|useradd)
 		-k|--skel|-K|--key|--firstuid|--lastuid|-e|-f|-p) shift ;;
 		-m|--create-home) CREATE=yes ;;
 		-M|-H|--no-create-home) CREATE=no ;;
-		-S|--system) MODE=system; [ "$FAKE_TOOL" = adduser ] && USERGROUP=${GROUPFLAG:-no} ;;
+		-S) MODE=system; [ "$FAKE_TOOL" = adduser ] && USERGROUP=${GROUPFLAG:-no} ;;   # busybox
+		--system) MODE=system; DEBSYS=1; USERGROUP=${GROUPFLAG:-no} ;;   # Debian adduser
 		-r) MODE=sysdown ;;
 		--group) GROUPFLAG=yes; USERGROUP=yes ;;
 		-U|--user-group) USERGROUP=yes ;;
@@ -106,7 +110,8 @@ adduser|useradd)
 	[ $# -ge 1 ] || die "usage: $FAKE_TOOL [OPTIONS] USER"
 	if [ $# -eq 2 ] && [ "$FAKE_TOOL" = adduser ] && has_user "$1"; then add_member "$1" "$2"; exit 0; fi
 	[ $# -eq 2 ] && [ "$FAKE_TOOL" = adduser ] && [ -z "$GRP" ] && GRP=$2
-	[ "$MODE" = system ] && [ "$FAKE_TOOL" = adduser ] && [ -z "$HOME_" ] && [ "$CREATE" = yes ] && CREATE=no
+	# Debian: system users default to home /nonexistent, not created
+	[ -n "${DEBSYS:-}" ] && [ -z "$HOME_" ] && { HOME_=/nonexistent; CREATE=no; }
 	[ -n "$HOME_" ] || HOME_=/home/$1
 	mkuser "$1" "$UID_" "$GRP" "$HOME_" "$SHELL_" "$GECOS" "$CREATE" "$MODE" "$USERGROUP"
 	for g in $(printf '%s' "$EXTRA" | tr ',' ' '); do add_member "$1" "$g"; done ;;

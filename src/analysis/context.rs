@@ -1,0 +1,247 @@
+//! The build context on disk: which files a `COPY . .` ships, after
+//! `.dockerignore` (matched with BuildKit's rules), and small reads of
+//! manifests (`package.json`, requirement files, ...).
+//!
+//! `.dockerignore` rules (moby/patternmatcher): each line is a pattern,
+//! `#` lines are comments, patterns are cleaned (`./a/` is `a`, a leading
+//! `/` is dropped), `**` matches any number of directories, `!` makes an
+//! exception, the last matching pattern wins, and a pattern that matches a
+//! parent directory matches everything below it. `<Dockerfile>.dockerignore`
+//! next to the Dockerfile takes precedence over `.dockerignore`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use globset::{GlobBuilder, GlobMatcher};
+
+#[derive(Debug, Clone)]
+struct Pattern {
+    text: String,
+    exclusion: bool,
+    components: usize,
+    matcher: Option<GlobMatcher>,
+}
+
+/// A parsed `.dockerignore`.
+#[derive(Debug, Clone, Default)]
+pub struct DockerIgnore {
+    patterns: Vec<Pattern>,
+    /// Where it came from (for messages).
+    pub source: Option<PathBuf>,
+}
+
+fn clean(p: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
+}
+
+impl DockerIgnore {
+    pub fn parse(text: &str) -> Self {
+        let mut patterns = Vec::new();
+        for line in text.lines() {
+            let line = line.trim_end_matches('\r');
+            if line.starts_with('#') {
+                continue;
+            }
+            let mut p = line.trim();
+            if p.is_empty() {
+                continue;
+            }
+            let exclusion = p.starts_with('!');
+            if exclusion {
+                p = p[1..].trim();
+                if p.is_empty() {
+                    continue;
+                }
+            }
+            let cleaned = clean(p);
+            let matcher = GlobBuilder::new(&cleaned)
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+                .ok()
+                .map(|g| g.compile_matcher());
+            patterns.push(Pattern {
+                components: cleaned.split('/').count(),
+                text: cleaned,
+                exclusion,
+                matcher,
+            });
+        }
+        DockerIgnore {
+            patterns,
+            source: None,
+        }
+    }
+
+    /// Reads `<dockerfile name>.dockerignore` or `.dockerignore` in `context`.
+    pub fn load(context: &Path, dockerfile: Option<&Path>) -> Self {
+        let mut candidates = Vec::new();
+        if let Some(df) = dockerfile
+            && let (Some(dir), Some(name)) = (df.parent(), df.file_name())
+        {
+            candidates.push(dir.join(format!("{}.dockerignore", name.to_string_lossy())));
+        }
+        candidates.push(context.join(".dockerignore"));
+        for c in candidates {
+            if let Ok(text) = std::fs::read_to_string(&c) {
+                let mut d = Self::parse(&text);
+                d.source = Some(c);
+                return d;
+            }
+        }
+        DockerIgnore::default()
+    }
+
+    /// Whether the context-relative path `rel` (with `/` separators) is
+    /// excluded from the context.
+    pub fn excludes(&self, rel: &str) -> bool {
+        let rel = clean(rel);
+        let parts: Vec<&str> = rel.split('/').collect();
+        let mut matched = false;
+        for p in &self.patterns {
+            if p.exclusion != matched {
+                // Only a pattern that can change the outcome matters.
+                continue;
+            }
+            let Some(m) = &p.matcher else { continue };
+            let mut hit = m.is_match(&rel);
+            if !hit && parts.len() > 1 && p.components <= parts.len() {
+                // A pattern matching a parent directory covers its files.
+                for n in 1..parts.len() {
+                    if m.is_match(parts[..n].join("/")) {
+                        hit = true;
+                        break;
+                    }
+                }
+            }
+            if hit {
+                matched = !p.exclusion;
+            }
+        }
+        matched
+    }
+
+    /// The patterns, for messages.
+    pub fn patterns(&self) -> impl Iterator<Item = &str> {
+        self.patterns.iter().map(|p| p.text.as_str())
+    }
+}
+
+/// The build context: a directory and its `.dockerignore`.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub dir: PathBuf,
+    pub ignore: DockerIgnore,
+    files: Option<BTreeSet<String>>,
+}
+
+/// Stop walking huge contexts: past this many entries the context is
+/// treated as unknown (nothing is hoisted).
+const MAX_FILES: usize = 200_000;
+
+impl Context {
+    pub fn new(dir: PathBuf, dockerfile: Option<&Path>) -> Self {
+        let ignore = DockerIgnore::load(&dir, dockerfile);
+        let files = walk(&dir, &ignore);
+        Context { dir, ignore, files }
+    }
+
+    /// Every file (and symlink) the context ships, context-relative, or
+    /// `None` when the context could not be read.
+    pub fn files(&self) -> Option<&BTreeSet<String>> {
+        self.files.as_ref()
+    }
+
+    /// Whether the context ships the file `rel`.
+    pub fn ships(&self, rel: &str) -> bool {
+        self.files.as_ref().is_some_and(|f| f.contains(&clean(rel)))
+    }
+
+    /// Files shipped below the context-relative directory `dir` ("." for all).
+    pub fn shipped_under(&self, dir: &str) -> Vec<String> {
+        let dir = clean(dir);
+        let Some(files) = &self.files else {
+            return Vec::new();
+        };
+        files
+            .iter()
+            .filter(|f| dir == "." || f.starts_with(&format!("{dir}/")))
+            .cloned()
+            .collect()
+    }
+
+    /// Reads a small context file as text.
+    pub fn read(&self, rel: &str) -> Option<String> {
+        let p = self.dir.join(clean(rel));
+        let meta = std::fs::metadata(&p).ok()?;
+        if meta.len() > 4 * 1024 * 1024 {
+            return None;
+        }
+        std::fs::read_to_string(p).ok()
+    }
+}
+
+fn walk(dir: &Path, ignore: &DockerIgnore) -> Option<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    let mut seen = 0usize;
+    while let Some((abs, rel)) = stack.pop() {
+        let entries = std::fs::read_dir(&abs).ok()?;
+        for e in entries.flatten() {
+            seen += 1;
+            if seen > MAX_FILES {
+                return None;
+            }
+            let name = e.file_name().to_string_lossy().into_owned();
+            let r = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                // Directories are walked even when excluded: an exception
+                // (`!dir/keep`) may bring files back.
+                stack.push((e.path(), r));
+            } else if !ignore.excludes(&r) {
+                out.insert(r);
+            }
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dockerignore_rules() {
+        let d = DockerIgnore::parse("# c\nnode_modules\n*.md\n!README.md\n**/*.pyc\n/build/\n");
+        assert!(d.excludes("node_modules/a/b.js"));
+        assert!(d.excludes("CHANGES.md"));
+        assert!(!d.excludes("README.md"));
+        assert!(!d.excludes("docs/x.md"), "* does not cross /");
+        assert!(d.excludes("a/b/c.pyc"));
+        assert!(d.excludes("c.pyc"));
+        assert!(d.excludes("build/out"));
+        assert!(!d.excludes("src/main.py"));
+        let d = DockerIgnore::parse("*\n!src\n");
+        assert!(d.excludes("Dockerfile"));
+        assert!(!d.excludes("src/app.py"));
+    }
+}

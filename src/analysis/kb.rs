@@ -1,0 +1,506 @@
+//! The command knowledge base: YAML data embedded in the binary
+//! (`knowledge.yaml`), and its interpretation for one simple command.
+
+use serde::Deserialize;
+use std::sync::OnceLock;
+
+use super::shell::SimpleCommand;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CostClass {
+    Cheap,
+    Run,
+    Build,
+    Install,
+}
+
+impl CostClass {
+    /// Relative rebuild cost of a step of this class (static estimate).
+    pub fn weight(self) -> f64 {
+        match self {
+            CostClass::Cheap => 1.0,
+            CostClass::Run => 5.0,
+            CostClass::Build => 30.0,
+            CostClass::Install => 60.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Positional {
+    #[default]
+    None,
+    Names,
+    Paths,
+    Reads,
+    Ignore,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub sub: Option<Vec<String>>,
+    #[serde(default)]
+    pub sub2: Option<Vec<String>>,
+    #[serde(default)]
+    pub reads: Vec<String>,
+    #[serde(default)]
+    pub writes: Vec<String>,
+    #[serde(default)]
+    pub writes_unless: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub option_reads: Vec<String>,
+    #[serde(default)]
+    pub option_writes: Vec<String>,
+    #[serde(default)]
+    pub output_options: Vec<String>,
+    #[serde(default)]
+    pub input_options: Vec<String>,
+    #[serde(default)]
+    pub value_options: Vec<String>,
+    #[serde(default)]
+    pub global: Vec<String>,
+    #[serde(default)]
+    pub global_writes: Vec<String>,
+    #[serde(default)]
+    pub requires_flag: Vec<String>,
+    #[serde(default)]
+    pub first_positional_is_value: Vec<String>,
+    #[serde(default)]
+    pub positional: Positional,
+    #[serde(default)]
+    pub scripts: Option<String>,
+    #[serde(default)]
+    pub requirements: bool,
+    #[serde(default)]
+    pub pipfile: bool,
+    #[serde(default)]
+    pub gomod: bool,
+    #[serde(default)]
+    pub gemfile: bool,
+    #[serde(default)]
+    pub yarn: bool,
+    #[serde(default)]
+    pub downloads: bool,
+    #[serde(default)]
+    pub tar: bool,
+    pub cost: CostClass,
+    #[serde(default)]
+    pub merge_update: Option<String>,
+    #[serde(default)]
+    pub install_of: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeBase {
+    pub commands: Vec<Entry>,
+}
+
+const EMBEDDED: &str = include_str!("knowledge.yaml");
+
+/// The embedded knowledge base (parsed once; a broken embedded file is a
+/// build defect caught by the tests, and yields an empty base here rather
+/// than a panic).
+pub fn embedded() -> &'static KnowledgeBase {
+    static KB: OnceLock<KnowledgeBase> = OnceLock::new();
+    KB.get_or_init(|| {
+        serde_yaml::from_str(EMBEDDED).unwrap_or(KnowledgeBase {
+            commands: Vec::new(),
+        })
+    })
+}
+
+/// Checks the embedded YAML (used by tests).
+pub fn embedded_error() -> Option<String> {
+    serde_yaml::from_str::<KnowledgeBase>(EMBEDDED)
+        .err()
+        .map(|e| e.to_string())
+}
+
+/// What one simple command does, per the knowledge base.
+#[derive(Debug, Clone, Default)]
+pub struct CommandFacts {
+    /// Files read (relative to the command's directory, or absolute).
+    pub reads: Vec<String>,
+    /// The subset of `reads` that are dependency manifests (copied first
+    /// when the command is hoisted).
+    pub manifests: Vec<String>,
+    pub writes: Vec<String>,
+    pub cost: Option<CostClass>,
+    /// Manifest checks to run against the build context.
+    pub checks: Vec<ManifestCheck>,
+    pub merge_update: Option<String>,
+    pub install_of: Option<String>,
+    /// Set when the command is not in the base or used in a way it does
+    /// not describe.
+    pub unknown: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManifestCheck {
+    /// npm/yarn/pnpm: lifecycle scripts, workspaces, local dependencies.
+    NpmScripts,
+    /// composer: scripts, classmap/files autoload.
+    ComposerScripts,
+    /// pip: `-r`/`-c`/`-e`/local paths inside requirement files.
+    Requirements(Vec<String>),
+    /// pipenv: `path =` dependencies.
+    Pipfile,
+    /// go: `replace … => ./local`.
+    GoMod,
+    /// bundler: `gemspec`, `path:`, `eval_gemfile`.
+    Gemfile,
+    /// yarn berry (`.yarnrc.yml`) is not supported for hoisting.
+    Yarn,
+}
+
+fn basename(s: &str) -> &str {
+    s.rsplit('/').next().unwrap_or(s)
+}
+
+fn looks_like_path(arg: &str) -> bool {
+    arg.starts_with('.')
+        || arg.starts_with('/')
+        || arg.contains('/') && !arg.contains("://") && !arg.contains('@')
+        || [
+            ".whl", ".tar.gz", ".tgz", ".zip", ".deb", ".rpm", ".gem", ".apk",
+        ]
+        .iter()
+        .any(|e| arg.ends_with(e))
+}
+
+/// Interprets one simple command.
+pub fn interpret(cmd: &SimpleCommand, kb: &KnowledgeBase) -> CommandFacts {
+    let mut facts = CommandFacts::default();
+    let Some(argv0) = cmd.argv.first() else {
+        // Assignments only (`FOO=bar`): a shell variable, no files.
+        facts.cost = Some(CostClass::Cheap);
+        return facts;
+    };
+    // `python -m pip …` and `python3 -m pip …` are pip.
+    let mut argv: Vec<&str> = cmd.argv.iter().map(String::as_str).collect();
+    if matches!(basename(argv0), "python" | "python3")
+        && argv.get(1) == Some(&"-m")
+        && argv.get(2).is_some_and(|m| *m == "pip")
+    {
+        argv.drain(0..2);
+        argv[0] = "pip";
+    }
+    // Invoked by a path outside the usual bin directories: not the tool the
+    // base describes (a venv's pip writes into the venv).
+    let name0 = argv[0];
+    if name0.contains('/')
+        && !name0.starts_with("./")
+        && ![
+            "/usr/bin/",
+            "/usr/local/bin/",
+            "/bin/",
+            "/usr/sbin/",
+            "/sbin/",
+        ]
+        .iter()
+        .any(|p| name0.starts_with(p))
+    {
+        facts.unknown = Some(format!("`{name0}` is run by path"));
+        return facts;
+    }
+    let name = if name0.starts_with("./") {
+        name0
+    } else {
+        basename(name0)
+    };
+    let entry = kb.commands.iter().find(|e| {
+        if !e.command.iter().any(|c| c == name) {
+            return false;
+        }
+        let positional: Vec<&str> = positionals(&argv[1..], e);
+        match &e.sub {
+            None => true,
+            Some(subs) => {
+                let first = positional.first().copied().unwrap_or("");
+                let ok = subs.iter().any(|s| s == first)
+                    || (first.is_empty() && subs.iter().any(|s| s.is_empty()));
+                ok && match &e.sub2 {
+                    None => true,
+                    Some(s2) => positional.get(1).is_some_and(|p| s2.iter().any(|s| s == p)),
+                }
+            }
+        }
+    });
+    let Some(e) = entry else {
+        facts.unknown = Some(format!(
+            "`{}` is not in the command knowledge base",
+            cmd.argv
+                .iter()
+                .take(2)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+        return facts;
+    };
+    facts.cost = Some(e.cost);
+    facts.merge_update = e.merge_update.clone();
+    facts.install_of = e.install_of.clone();
+    let args = &argv[1..];
+    let has = |flag: &str| {
+        args.iter()
+            .any(|a| *a == flag || a.starts_with(&format!("{flag}=")))
+            || cmd.assignments.iter().any(|(k, _)| k == flag)
+    };
+    for f in &e.requires_flag {
+        if !has(f) {
+            facts.unknown = Some(format!(
+                "`{name}` without `{f}` also installs the project itself"
+            ));
+            return facts;
+        }
+    }
+    if !e.global.is_empty() && e.global.iter().any(|g| has(g)) {
+        facts.writes = e.global_writes.clone();
+        return facts;
+    }
+    facts.reads = e.reads.clone();
+    facts.manifests = e
+        .reads
+        .iter()
+        .filter(|r| !r.contains("**"))
+        .cloned()
+        .collect();
+    for w in &e.writes {
+        let skip = e.writes_unless.get(w).is_some_and(|flags| {
+            flags
+                .iter()
+                .any(|f| has(f) || args.first() == Some(&f.as_str()))
+        });
+        if !skip {
+            facts.writes.push(w.clone());
+        }
+    }
+    // Options with values.
+    let mut i = 0;
+    let mut positional = Vec::new();
+    while i < args.len() {
+        let a = args[i];
+        let (opt, inline) = match a.split_once('=') {
+            Some((o, v)) if o.starts_with('-') => (o, Some(v.to_string())),
+            _ => (a, None),
+        };
+        let takes_value = e
+            .option_reads
+            .iter()
+            .chain(&e.option_writes)
+            .chain(&e.value_options)
+            .chain(&e.output_options)
+            .chain(&e.input_options)
+            .any(|o| o == opt);
+        if opt.starts_with('-') && opt.len() > 1 {
+            let value = if takes_value {
+                match inline {
+                    Some(v) => Some(v),
+                    None => {
+                        i += 1;
+                        args.get(i).map(|s| s.to_string())
+                    }
+                }
+            } else {
+                None
+            };
+            if let Some(v) = value {
+                if e.option_reads.iter().any(|o| o == opt)
+                    || e.input_options.iter().any(|o| o == opt)
+                {
+                    facts.reads.push(v.clone());
+                    facts.manifests.push(v.clone());
+                }
+                if e.option_writes.iter().any(|o| o == opt)
+                    || (e.tar && e.output_options.iter().any(|o| o == opt))
+                {
+                    facts.writes.push(format!("{}/**", v.trim_end_matches('/')));
+                } else if e.output_options.iter().any(|o| o == opt) {
+                    facts.writes.push(v);
+                }
+            }
+        } else {
+            positional.push(a);
+        }
+        i += 1;
+    }
+    // Drop the subcommand words.
+    let skip = usize::from(e.sub.is_some()) + usize::from(e.sub2.is_some());
+    let mut rest: Vec<&str> = positional.into_iter().skip(skip).collect();
+    if e.command
+        .iter()
+        .any(|c| e.first_positional_is_value.contains(c))
+        && !rest.is_empty()
+    {
+        rest.remove(0);
+    }
+    match e.positional {
+        Positional::None => {
+            if let Some(extra) = rest.first() {
+                facts.unknown = Some(format!("`{name}` with argument `{extra}` is not described"));
+                return facts;
+            }
+        }
+        Positional::Names => {
+            for r in rest {
+                if looks_like_path(r) {
+                    facts.reads.push(r.to_string());
+                    if r == "." || r == "./" {
+                        facts.reads.push("./**".into());
+                    }
+                }
+            }
+        }
+        Positional::Paths => {
+            for r in rest {
+                let p = r.trim_end_matches('/').to_string();
+                facts.reads.push(format!("{p}/**"));
+                facts.writes.push(format!("{p}/**"));
+            }
+        }
+        Positional::Reads => {
+            for r in rest {
+                facts.reads.push(r.to_string());
+                facts.manifests.push(r.to_string());
+            }
+        }
+        Positional::Ignore => {}
+    }
+    if e.downloads {
+        // curl without -o prints to stdout; curl -O and wget without -O
+        // write a file named after the URL into the directory.
+        if facts.writes.is_empty() && (name == "wget" || has("-O") || has("--remote-name")) {
+            facts.writes.push("./**".into());
+        }
+    }
+    if e.tar {
+        if !facts.writes.iter().any(|w| w.ends_with("/**")) {
+            facts.writes.push("./**".into());
+        }
+        facts.reads.push("./**".into());
+    }
+    if let Some(s) = &e.scripts {
+        facts.checks.push(if s == "composer" {
+            ManifestCheck::ComposerScripts
+        } else {
+            ManifestCheck::NpmScripts
+        });
+    }
+    if e.requirements {
+        let files: Vec<String> = facts.manifests.clone();
+        facts.checks.push(ManifestCheck::Requirements(files));
+    }
+    if e.pipfile {
+        facts.checks.push(ManifestCheck::Pipfile);
+    }
+    if e.gomod {
+        facts.checks.push(ManifestCheck::GoMod);
+    }
+    if e.gemfile {
+        facts.checks.push(ManifestCheck::Gemfile);
+    }
+    if e.yarn {
+        facts.checks.push(ManifestCheck::Yarn);
+    }
+    for w in &cmd.redirect_writes {
+        if w != "/dev/null" && w != "/dev/stderr" && w != "/dev/stdout" {
+            facts.writes.push(w.clone());
+        }
+    }
+    for r in &cmd.redirect_reads {
+        facts.reads.push(r.clone());
+    }
+    facts
+}
+
+/// Positional arguments, skipping options and the values of options known
+/// to take one.
+fn positionals<'a>(args: &[&'a str], e: &Entry) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i];
+        if a.starts_with('-') && a.len() > 1 && !a.starts_with("--version") {
+            let takes = !a.contains('=')
+                && e.option_reads
+                    .iter()
+                    .chain(&e.option_writes)
+                    .chain(&e.value_options)
+                    .chain(&e.output_options)
+                    .chain(&e.input_options)
+                    .any(|o| o == a);
+            if takes {
+                i += 1;
+            }
+        } else {
+            out.push(a);
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::shell::{Split, split};
+
+    fn facts(s: &str) -> Vec<CommandFacts> {
+        match split(s) {
+            Split::Commands(c) => c.iter().map(|c| interpret(c, embedded())).collect(),
+            Split::Opaque(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn embedded_base_parses() {
+        assert_eq!(embedded_error(), None);
+        assert!(embedded().commands.len() > 20);
+    }
+
+    #[test]
+    fn pip_requirements_are_manifests() {
+        let f = &facts("pip install --no-cache-dir -r requirements.txt")[0];
+        assert!(f.unknown.is_none(), "{:?}", f.unknown);
+        assert_eq!(f.manifests, vec!["requirements.txt"]);
+        let f = &facts("python -m pip install -e .")[0];
+        assert!(f.reads.iter().any(|r| r == "./**"));
+    }
+
+    #[test]
+    fn npm_and_friends() {
+        let f = &facts("npm ci --omit=dev")[0];
+        assert!(f.unknown.is_none());
+        assert!(f.manifests.contains(&"package-lock.json".to_string()));
+        assert!(!f.writes.contains(&"package-lock.json".to_string()));
+        let f = &facts("npm install")[0];
+        assert!(f.writes.contains(&"package-lock.json".to_string()));
+        let f = &facts("npm install -g pnpm")[0];
+        assert!(f.reads.is_empty());
+        assert!(facts("npm run build")[0].unknown.is_some());
+        let f = &facts("yarn install --frozen-lockfile")[0];
+        assert!(!f.writes.contains(&"yarn.lock".to_string()));
+        let f = &facts("go mod download")[0];
+        assert!(f.unknown.is_none() && f.manifests.contains(&"go.sum".to_string()));
+        assert!(
+            facts("go build -o /app ./...")[0]
+                .reads
+                .contains(&"./**".to_string())
+        );
+    }
+
+    #[test]
+    fn apt_update_and_install() {
+        let f = facts("apt-get update && apt-get install -y --no-install-recommends curl");
+        assert_eq!(f[0].merge_update.as_deref(), Some("apt"));
+        assert_eq!(f[1].install_of.as_deref(), Some("apt"));
+        assert!(f[1].unknown.is_none());
+    }
+}

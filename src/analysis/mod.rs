@@ -1,0 +1,8 @@
+//! Analysis: what each instruction reads and writes, the command knowledge
+//! base, the build context, and the dependency graph.
+
+pub mod context;
+pub mod effects;
+pub mod graph;
+pub mod kb;
+pub mod shell;

@@ -1,0 +1,443 @@
+//! Splits the shell text of a `RUN` into simple commands.
+//!
+//! Understood: words with single and double quotes and backslash escapes,
+//! `&&`, `||`, `;`, `|`, `&` between commands, `VAR=value cmd` prefixes,
+//! redirections (`>`, `>>`, `<`, `2>`, `2>&1`, `&>`, `>/dev/null`), and
+//! `cd DIR` (which changes the directory of the commands after it).
+//! Anything else — subshells, groups, loops, conditionals, `$(…)`,
+//! backquotes, `eval`, heredocs, globs in paths — makes the whole `RUN`
+//! [`Split::Opaque`]: the analysis then assumes it reads and writes
+//! everything.
+
+/// One simple command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimpleCommand {
+    /// `VAR=value` assignments before the command name.
+    pub assignments: Vec<(String, String)>,
+    /// The command name and its arguments, unquoted.
+    pub argv: Vec<String>,
+    /// Files written by redirection (`> f`, `>> f`).
+    pub redirect_writes: Vec<String>,
+    /// Files read by redirection (`< f`).
+    pub redirect_reads: Vec<String>,
+    /// The directory the command runs in, relative to the RUN's working
+    /// directory (`None` for the working directory itself), after any
+    /// earlier `cd` in the same RUN.
+    pub cd: Option<String>,
+    /// The operator that connects this command to the previous one.
+    pub joined_by: Option<Op>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    And,
+    Or,
+    Seq,
+    Pipe,
+    Background,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Split {
+    Commands(Vec<SimpleCommand>),
+    /// The splitter could not follow the text; the reason is for the user.
+    Opaque(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok {
+    Word {
+        text: String,
+        has_dollar: bool,
+        has_glob: bool,
+    },
+    Op(Op),
+    RedirOut(Option<String>),
+    RedirIn(Option<String>),
+    /// A redirection to a file descriptor (`2>&1`), which touches no file.
+    RedirFd,
+}
+
+fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
+    let chars: Vec<char> = s.chars().collect();
+    let mut toks = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            ' ' | '\t' | '\r' => {
+                i += 1;
+            }
+            '\n' => {
+                toks.push(Tok::Op(Op::Seq));
+                i += 1;
+            }
+            '&' if chars.get(i + 1) == Some(&'&') => {
+                toks.push(Tok::Op(Op::And));
+                i += 2;
+            }
+            '&' if chars.get(i + 1) == Some(&'>') => {
+                // &> file : stdout and stderr to a file
+                i += 2;
+                if chars.get(i) == Some(&'>') {
+                    i += 1;
+                }
+                toks.push(Tok::RedirOut(None));
+            }
+            '&' => {
+                toks.push(Tok::Op(Op::Background));
+                i += 1;
+            }
+            '|' if chars.get(i + 1) == Some(&'|') => {
+                toks.push(Tok::Op(Op::Or));
+                i += 2;
+            }
+            '|' => {
+                toks.push(Tok::Op(Op::Pipe));
+                i += 1;
+            }
+            ';' => {
+                if chars.get(i + 1) == Some(&';') {
+                    return Err("`;;` (case) is not followed".into());
+                }
+                toks.push(Tok::Op(Op::Seq));
+                i += 1;
+            }
+            '>' | '<' => {
+                let out = c == '>';
+                i += 1;
+                if out && chars.get(i) == Some(&'>') {
+                    i += 1;
+                }
+                if chars.get(i) == Some(&'&') {
+                    // >&2 or <&0
+                    i += 1;
+                    while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '-') {
+                        i += 1;
+                    }
+                    toks.push(Tok::RedirFd);
+                    continue;
+                }
+                if chars.get(i) == Some(&'(') {
+                    return Err("process substitution is not followed".into());
+                }
+                if !out && chars.get(i) == Some(&'<') {
+                    return Err("heredocs and here-strings in RUN are not followed".into());
+                }
+                toks.push(if out {
+                    Tok::RedirOut(None)
+                } else {
+                    Tok::RedirIn(None)
+                });
+            }
+            '(' | ')' | '{' | '}' if word_boundary(&chars, i) => {
+                return Err(format!("`{c}` (subshell or group) is not followed"));
+            }
+            '`' => return Err("backquote command substitution is not followed".into()),
+            '#' if i == 0
+                || chars[i - 1].is_whitespace()
+                || matches!(chars[i - 1], ';' | '&' | '|') =>
+            {
+                // A shell comment runs to the end of the line.
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+            }
+            _ => {
+                // A word; digits directly before a redirection are an fd.
+                let (word, next) = read_word(&chars, i)?;
+                let is_fd = word.0.chars().all(|c| c.is_ascii_digit())
+                    && matches!(chars.get(next), Some('>') | Some('<'));
+                if !is_fd {
+                    toks.push(Tok::Word {
+                        text: word.0,
+                        has_dollar: word.1,
+                        has_glob: word.2,
+                    });
+                }
+                i = next;
+            }
+        }
+    }
+    // Attach redirection targets.
+    let mut out: Vec<Tok> = Vec::new();
+    let mut it = toks.into_iter().peekable();
+    while let Some(t) = it.next() {
+        match t {
+            Tok::RedirOut(None) | Tok::RedirIn(None) => {
+                let target = match it.next() {
+                    Some(Tok::Word {
+                        text,
+                        has_dollar: false,
+                        has_glob: false,
+                    }) => text,
+                    _ => return Err("a redirection without a plain file name".into()),
+                };
+                out.push(if matches!(t, Tok::RedirOut(_)) {
+                    Tok::RedirOut(Some(target))
+                } else {
+                    Tok::RedirIn(Some(target))
+                });
+            }
+            other => out.push(other),
+        }
+    }
+    Ok(out)
+}
+
+fn word_boundary(chars: &[char], i: usize) -> bool {
+    // `{` inside a word (like `${X}` or `a{b,c}`) is handled by read_word.
+    i == 0 || chars[i - 1].is_whitespace() || matches!(chars[i - 1], ';' | '&' | '|' | '(' | ')')
+}
+
+/// Reads one word starting at `i`: (unquoted text, contains `$`, contains
+/// an unquoted glob character), and the index after it.
+fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usize), String> {
+    let mut out = String::new();
+    let mut dollar = false;
+    let mut glob = false;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            ' ' | '\t' | '\r' | '\n' | ';' | '&' | '|' | '<' | '>' => break,
+            '(' | ')' => return Err(format!("`{c}` inside a word is not followed")),
+            '`' => return Err("backquote command substitution is not followed".into()),
+            '\\' => {
+                if let Some(&n) = chars.get(i + 1) {
+                    out.push(n);
+                }
+                i += 2;
+            }
+            '\'' => {
+                i += 1;
+                while i < chars.len() && chars[i] != '\'' {
+                    out.push(chars[i]);
+                    i += 1;
+                }
+                if i >= chars.len() {
+                    return Err("unbalanced single quote".into());
+                }
+                i += 1;
+            }
+            '"' => {
+                i += 1;
+                while i < chars.len() && chars[i] != '"' {
+                    if chars[i] == '\\' && matches!(chars.get(i + 1), Some('"' | '\\' | '$' | '`'))
+                    {
+                        out.push(chars[i + 1]);
+                        i += 2;
+                        continue;
+                    }
+                    if chars[i] == '`' {
+                        return Err("backquote command substitution is not followed".into());
+                    }
+                    if chars[i] == '$' {
+                        if chars.get(i + 1) == Some(&'(') {
+                            return Err("`$(…)` command substitution is not followed".into());
+                        }
+                        dollar = true;
+                    }
+                    out.push(chars[i]);
+                    i += 1;
+                }
+                if i >= chars.len() {
+                    return Err("unbalanced double quote".into());
+                }
+                i += 1;
+            }
+            '$' => {
+                if chars.get(i + 1) == Some(&'(') {
+                    return Err("`$(…)` command substitution is not followed".into());
+                }
+                dollar = true;
+                out.push(c);
+                i += 1;
+                if chars.get(i) == Some(&'{') {
+                    while i < chars.len() && chars[i] != '}' {
+                        out.push(chars[i]);
+                        i += 1;
+                    }
+                    if i < chars.len() {
+                        out.push('}');
+                        i += 1;
+                    }
+                }
+            }
+            '*' | '?' | '[' => {
+                glob = true;
+                out.push(c);
+                i += 1;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    Ok(((out, dollar, glob), i))
+}
+
+const KEYWORDS: &[&str] = &[
+    "if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac",
+    "function", "select", "!", "[[", "]]", "eval", "exec", "source", ".", "trap",
+];
+
+/// Splits `text` (the shell form of a RUN) into simple commands.
+pub fn split(text: &str) -> Split {
+    let toks = match tokenize(text) {
+        Ok(t) => t,
+        Err(e) => return Split::Opaque(e),
+    };
+    let mut cmds = Vec::new();
+    let mut cur: Option<SimpleCommand> = None;
+    let mut joined: Option<Op> = None;
+    let mut cd: Option<String> = None;
+    let mut pending_cd: Option<Option<String>> = None;
+    for t in toks {
+        match t {
+            Tok::Op(op) => {
+                if let Some(c) = cur.take() {
+                    cmds.push(c);
+                } else if op != Op::Seq {
+                    return Split::Opaque("an operator without a command".into());
+                }
+                if let Some(new) = pending_cd.take() {
+                    if op == Op::And || op == Op::Seq {
+                        cd = new;
+                    } else {
+                        return Split::Opaque("`cd` in a pipeline or `||` is not followed".into());
+                    }
+                }
+                joined = Some(op);
+            }
+            Tok::Word {
+                text,
+                has_dollar,
+                has_glob,
+            } => {
+                let c = cur.get_or_insert_with(|| SimpleCommand {
+                    assignments: Vec::new(),
+                    argv: Vec::new(),
+                    redirect_writes: Vec::new(),
+                    redirect_reads: Vec::new(),
+                    cd: cd.clone(),
+                    joined_by: joined.take(),
+                });
+                if c.argv.is_empty() {
+                    if let Some((k, v)) = text.split_once('=')
+                        && !k.is_empty()
+                        && k.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+                    {
+                        c.assignments.push((k.to_string(), v.to_string()));
+                        continue;
+                    }
+                    if KEYWORDS.contains(&text.as_str()) {
+                        return Split::Opaque(format!("shell keyword `{text}` is not followed"));
+                    }
+                    if has_dollar {
+                        return Split::Opaque(
+                            "a command name from a variable is not followed".into(),
+                        );
+                    }
+                }
+                let _ = has_glob;
+                c.argv.push(text);
+                if c.argv.len() == 2 && c.argv[0] == "cd" {
+                    let dir = c.argv[1].clone();
+                    if has_dollar || has_glob || dir == "-" {
+                        return Split::Opaque(
+                            "`cd` to a computed directory is not followed".into(),
+                        );
+                    }
+                    pending_cd = Some(Some(join_dir(cd.as_deref(), &dir)));
+                }
+            }
+            Tok::RedirOut(Some(f)) | Tok::RedirIn(Some(f)) if cur.is_none() => {
+                return Split::Opaque(format!("a redirection without a command (`{f}`)"));
+            }
+            Tok::RedirOut(Some(f)) => {
+                if let Some(c) = cur.as_mut() {
+                    c.redirect_writes.push(f);
+                }
+            }
+            Tok::RedirIn(Some(f)) => {
+                if let Some(c) = cur.as_mut() {
+                    c.redirect_reads.push(f);
+                }
+            }
+            Tok::RedirOut(None) | Tok::RedirIn(None) | Tok::RedirFd => {}
+        }
+    }
+    if let Some(c) = cur.take() {
+        cmds.push(c);
+    }
+    for c in &cmds {
+        if c.argv.first().is_some_and(|a| a == "cd") && c.argv.len() != 2 {
+            return Split::Opaque("`cd` without exactly one directory is not followed".into());
+        }
+    }
+    Split::Commands(cmds)
+}
+
+/// Joins a `cd` target onto the current relative directory. Absolute
+/// targets stay absolute.
+fn join_dir(cur: Option<&str>, dir: &str) -> String {
+    if dir.starts_with('/') {
+        return dir.to_string();
+    }
+    match cur {
+        Some(c) => format!("{}/{}", c.trim_end_matches('/'), dir),
+        None => dir.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argvs(s: &str) -> Vec<Vec<String>> {
+        match split(s) {
+            Split::Commands(c) => c.into_iter().map(|c| c.argv).collect(),
+            Split::Opaque(e) => panic!("opaque: {e}"),
+        }
+    }
+
+    #[test]
+    fn splits_chains_and_redirections() {
+        assert_eq!(
+            argvs("apt-get update && apt-get install -y \"curl\" > /dev/null 2>&1; true"),
+            vec![
+                vec!["apt-get", "update"],
+                vec!["apt-get", "install", "-y", "curl"],
+                vec!["true"]
+            ]
+        );
+        match split("cd web && FOO=1 npm ci") {
+            Split::Commands(c) => {
+                assert_eq!(c[1].cd.as_deref(), Some("web"));
+                assert_eq!(c[1].assignments, vec![("FOO".to_string(), "1".to_string())]);
+            }
+            Split::Opaque(e) => panic!("{e}"),
+        }
+        match split("echo hi > /etc/motd") {
+            Split::Commands(c) => assert_eq!(c[0].redirect_writes, vec!["/etc/motd"]),
+            Split::Opaque(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_follow() {
+        for s in [
+            "for f in *; do echo $f; done",
+            "(cd x && make)",
+            "echo $(date)",
+            "echo `date`",
+            "if true; then x; fi",
+            "eval \"$CMD\"",
+            "$TOOL install",
+            "cd $HOME && ls",
+        ] {
+            assert!(matches!(split(s), Split::Opaque(_)), "{s}");
+        }
+    }
+}

@@ -1,0 +1,620 @@
+//! The planner: which changes to make to a Dockerfile, each with an
+//! [`Applicability`] and a reason in plain words.
+//!
+//! Transformations (DESIGN.md section 5):
+//!
+//! **Hoist a dependency install.** What it does: given a broad copy
+//! (`COPY . .`) and a later `RUN` that reads only dependency manifests,
+//! inserts `COPY <manifests> <dest>` before the `RUN` and moves the `RUN`
+//! above the broad copy. Why: the install then reruns only when a manifest
+//! changes, not on every source change. Example: `COPY . .` / `RUN npm ci`
+//! becomes `COPY package.json package-lock.json ./` / `RUN npm ci` /
+//! `COPY . .`. Fix safety: `Safe` when every command of the `RUN` is in the
+//! knowledge base, it reads nothing the broad copy ships except the copied
+//! manifests, it writes nothing the broad copy ships, nothing between the
+//! copy and the `RUN` conflicts with it, the manifests declare no scripts or
+//! local paths, and the destination directory already exists. A violated
+//! precondition with a known remedy (a `.dockerignore` line, a flag) makes
+//! it `Unsafe`; anything else leaves the file alone.
+//!
+//! **Merge a lone package index update.** What it does: joins
+//! `RUN apt-get update` (or `apk update`, `yum makecache`) with the install
+//! `RUN` right after it. Why: a separate update layer stays cached and goes
+//! stale, so a later change to the install list installs from an old index.
+//! Fix safety: `Safe` (the same commands run in the same order with the
+//! same environment); only done when both are plain shell-form `RUN`s and
+//! the install is a `&&` chain.
+//!
+//! **Reorder.** What it does: moves instructions within a stage, as the
+//! dependency graph allows, so that rarely changing inputs come first.
+//! Fix safety: every order that keeps the graph's edges is equivalent under
+//! the effects model, so a reorder is `Safe`; ties keep the original order.
+
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+use crate::analysis::context::Context;
+use crate::analysis::effects::{self, Effects, Loc, StageState, conflict};
+use crate::analysis::kb::{CostClass, ManifestCheck};
+use crate::analysis::shell::{self, Op, Split};
+use crate::model::{Model, Stage};
+use crate::syntax::{Instruction, Kind, Parse};
+
+/// How far a change may be trusted. Ordered: `DisplayOnly < Unsafe < Safe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Applicability {
+    DisplayOnly,
+    Unsafe,
+    Safe,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Hoist,
+    MergeUpdate,
+    Reorder,
+    Advice,
+}
+
+/// One proposed change.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub kind: ChangeKind,
+    pub applicability: Applicability,
+    /// 1-based line of the instruction it is about (in the text it was
+    /// planned on).
+    pub line: usize,
+    /// What changes, in a few words.
+    pub summary: String,
+    /// Why, and why it is safe (or what would make it safe).
+    pub reason: String,
+    /// Whether it was applied.
+    pub applied: bool,
+}
+
+/// What the planner may do.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Lowest applicability that is applied.
+    pub threshold: Applicability,
+}
+
+/// A group of the new order of a stage: inserted instruction texts (each
+/// without newline) followed by an original unit.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub inserts: Vec<String>,
+    pub unit: usize,
+}
+
+/// A text-level plan for one stage: the new order of its units.
+#[derive(Debug, Clone)]
+pub struct StageOrder {
+    pub stage: usize,
+    pub groups: Vec<Group>,
+}
+
+/// A merge of a lone update RUN into the install after it.
+#[derive(Debug, Clone)]
+pub struct Merge {
+    /// Item index of the update RUN (removed).
+    pub update_item: usize,
+    /// Item index of the install RUN.
+    pub install_item: usize,
+    /// Text inserted after the install's keyword.
+    pub prefix: String,
+}
+
+pub fn instruction(parse: &Parse, item: usize) -> Option<&Instruction> {
+    parse.items.get(item).and_then(|i| i.instruction())
+}
+
+fn first_line(text: &str, parse: &Parse, item: usize) -> String {
+    parse
+        .items
+        .get(item)
+        .map(|i| {
+            i.span
+                .text(text)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn short(s: &str) -> String {
+    let s = s.trim();
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(59).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// Merge pass: lone `apt-get update` (and friends) joined with the install.
+pub fn plan_merges(
+    parse: &Parse,
+    text: &str,
+    model: &Model,
+    opts: Options,
+) -> (Vec<Merge>, Vec<Change>) {
+    let mut merges = Vec::new();
+    let mut changes = Vec::new();
+    for stage in &model.stages {
+        let (eff, _) = effects::analyze_stage(parse, stage);
+        for k in 0..stage.units.len().saturating_sub(1) {
+            let (u, v) = (&stage.units[k], &stage.units[k + 1]);
+            let Some(fam) = &eff[k].lone_update else {
+                continue;
+            };
+            if eff[k + 1].install_of.as_deref() != Some(fam.as_str()) || u.keep || v.keep {
+                continue;
+            }
+            let (Some(ui), Some(vi)) = (instruction(parse, u.item), instruction(parse, v.item))
+            else {
+                continue;
+            };
+            let plain =
+                |i: &Instruction| i.node.flags.is_empty() && !i.node.json && i.heredocs.is_empty();
+            if !plain(ui)
+                || !plain(vi)
+                || parse.items[u.item].lines.start != parse.items[u.item].lines.end
+            {
+                continue;
+            }
+            // Only blank lines and comments between them.
+            if (u.item + 1..v.first_item).any(|i| parse.items[i].instruction().is_some()) {
+                continue;
+            }
+            let install_text = vi.node.str_args().next().unwrap_or("");
+            let and_chain = match shell::split(install_text) {
+                Split::Commands(c) => c.iter().skip(1).all(|c| c.joined_by == Some(Op::And)),
+                Split::Opaque(_) => false,
+            };
+            if !and_chain {
+                continue;
+            }
+            let update = ui.node.str_args().next().unwrap_or("").trim().to_string();
+            let applied = Applicability::Safe >= opts.threshold;
+            changes.push(Change {
+                kind: ChangeKind::MergeUpdate,
+                applicability: Applicability::Safe,
+                line: parse.items[u.item].lines.start,
+                summary: format!("merged `{update}` into the `RUN` on line {}", parse.items[v.item].lines.start),
+                reason: format!(
+                    "a lone `{update}` layer stays cached and goes stale, so a later change to the install list would install from an old package index; the same commands still run in the same order with the same environment"
+                ),
+                applied,
+            });
+            if applied {
+                merges.push(Merge {
+                    update_item: u.item,
+                    install_item: v.item,
+                    prefix: format!("{update} && "),
+                });
+            }
+        }
+    }
+    let _ = text;
+    (merges, changes)
+}
+
+/// A broad copy: `COPY . <dir>` / `ADD . <dir>` from the context.
+fn broad_copy(ins: &Instruction) -> Option<(String, Vec<String>)> {
+    if !matches!(ins.node.kind, Kind::Copy | Kind::Add) || !ins.heredocs.is_empty() {
+        return None;
+    }
+    let args: Vec<&str> = ins.node.str_args().collect();
+    let [src, dest] = args.as_slice() else {
+        return None;
+    };
+    if !matches!(*src, "." | "./") {
+        return None;
+    }
+    let mut keep_flags = Vec::new();
+    for f in &ins.node.flags {
+        if f.starts_with("--chown=")
+            || f.starts_with("--chmod=")
+            || f == "--link"
+            || f == "--link=true"
+        {
+            keep_flags.push(f.clone());
+        } else {
+            return None;
+        }
+    }
+    Some(((*dest).to_string(), keep_flags))
+}
+
+fn quote_path(p: &str) -> Option<String> {
+    if p.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._-+@%/".contains(c))
+    {
+        Some(p.to_string())
+    } else {
+        None
+    }
+}
+
+/// Context checks of a hoisted install's manifests; each failure is a
+/// reason the hoist is not `Safe`.
+fn manifest_problems(check: &ManifestCheck, ctx: &Context, dir: &str) -> Vec<String> {
+    let join = |f: &str| {
+        if dir.is_empty() {
+            f.to_string()
+        } else {
+            format!("{dir}/{f}")
+        }
+    };
+    let mut out = Vec::new();
+    match check {
+        ManifestCheck::NpmScripts => {
+            let Some(text) = ctx.read(&join("package.json")) else {
+                return out;
+            };
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+                out.push(format!("{} is not valid JSON", join("package.json")));
+                return out;
+            };
+            for s in [
+                "preinstall",
+                "install",
+                "postinstall",
+                "prepare",
+                "preprepare",
+                "postprepare",
+                "prepublish",
+            ] {
+                if v["scripts"].get(s).is_some() {
+                    out.push(format!(
+                        "{} declares a `{s}` script, which runs during the install and may read any file",
+                        join("package.json")
+                    ));
+                }
+            }
+            if v.get("workspaces").is_some() {
+                out.push(format!(
+                    "{} declares workspaces, whose manifests live in other directories",
+                    join("package.json")
+                ));
+            }
+            for deps in ["dependencies", "devDependencies", "optionalDependencies"] {
+                if let Some(map) = v[deps].as_object() {
+                    for (name, spec) in map {
+                        let s = spec.as_str().unwrap_or("");
+                        if s.starts_with("file:")
+                            || s.starts_with("link:")
+                            || s.starts_with("workspace:")
+                            || s.starts_with('.')
+                            || s.starts_with('/')
+                        {
+                            out.push(format!(
+                                "dependency `{name}` in {} is a local path (`{s}`)",
+                                join("package.json")
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        ManifestCheck::ComposerScripts => {
+            let Some(text) = ctx.read(&join("composer.json")) else {
+                return out;
+            };
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+                out.push(format!("{} is not valid JSON", join("composer.json")));
+                return out;
+            };
+            if let Some(scripts) = v["scripts"].as_object() {
+                for k in scripts.keys() {
+                    if k.contains("install")
+                        || k.contains("autoload")
+                        || k.contains("update")
+                        || k.starts_with("pre-")
+                        || k.starts_with("post-")
+                    {
+                        out.push(format!("{} declares a `{k}` script", join("composer.json")));
+                    }
+                }
+            }
+            for key in ["classmap", "files"] {
+                if v["autoload"].get(key).is_some() || v["autoload-dev"].get(key).is_some() {
+                    out.push(format!(
+                        "{} autoloads a `{key}`, which composer reads from the sources",
+                        join("composer.json")
+                    ));
+                }
+            }
+            if v["repositories"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r["type"] == "path"))
+            {
+                out.push(format!("{} has a path repository", join("composer.json")));
+            }
+        }
+        ManifestCheck::Requirements(files) => {
+            for f in files {
+                let rel = join(f.trim_start_matches("./"));
+                let Some(text) = ctx.read(&rel) else { continue };
+                for line in text.lines() {
+                    let l = line.split(" #").next().unwrap_or("").trim();
+                    if l.is_empty() || l.starts_with('#') {
+                        continue;
+                    }
+                    let first = l.split_whitespace().next().unwrap_or("");
+                    if matches!(first, "-r" | "--requirement" | "-c" | "--constraint")
+                        || first.starts_with("-r") && first.len() > 2
+                        || first.starts_with("--requirement=")
+                        || first.starts_with("--constraint=")
+                    {
+                        out.push(format!("{rel} includes another file (`{l}`)"));
+                    } else if matches!(first, "-e" | "--editable")
+                        || first.starts_with('.')
+                        || first.starts_with('/')
+                        || l.contains("file:")
+                        || l.contains(" @ file")
+                    {
+                        out.push(format!("{rel} installs a local path (`{l}`)"));
+                    }
+                }
+            }
+        }
+        ManifestCheck::Pipfile => {
+            if let Some(text) = ctx.read(&join("Pipfile"))
+                && (text.contains("path =") || text.contains("path="))
+            {
+                out.push(format!("{} has a `path =` dependency", join("Pipfile")));
+            }
+        }
+        ManifestCheck::GoMod => {
+            if let Some(text) = ctx.read(&join("go.mod"))
+                && text
+                    .lines()
+                    .any(|l| l.contains("=> ./") || l.contains("=> ../") || l.contains("=> /"))
+            {
+                out.push(format!(
+                    "{} replaces a module with a local directory",
+                    join("go.mod")
+                ));
+            }
+            if ctx.ships(&join("go.work")) {
+                out.push(format!("{} uses a Go workspace", join("go.work")));
+            }
+        }
+        ManifestCheck::Gemfile => {
+            if let Some(text) = ctx.read(&join("Gemfile")) {
+                for needle in [
+                    "gemspec",
+                    "path:",
+                    ":path",
+                    "eval_gemfile",
+                    "File.",
+                    "require_relative",
+                ] {
+                    if text.contains(needle) {
+                        out.push(format!(
+                            "{} uses `{needle}`, which reads other files",
+                            join("Gemfile")
+                        ));
+                    }
+                }
+            }
+        }
+        ManifestCheck::Yarn => {
+            if ctx.ships(&join(".yarnrc.yml")) {
+                out.push(format!(
+                    "{} selects Yarn Berry, whose install reads `.yarn/` and writes `.pnp.cjs`",
+                    join(".yarnrc.yml")
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Hoist pass for one stage. Returns the new order when something moved.
+#[allow(clippy::too_many_arguments)]
+pub fn plan_hoist(
+    parse: &Parse,
+    text: &str,
+    stage_idx: usize,
+    stage: &Stage,
+    eff: &[Effects],
+    state: &StageState,
+    ctx: Option<&Context>,
+    opts: Options,
+    changes: &mut Vec<Change>,
+) -> Option<StageOrder> {
+    let n = stage.units.len();
+    for b in 0..n {
+        let Some(bi) = instruction(parse, stage.units[b].item) else {
+            continue;
+        };
+        let Some((dest, flags)) = broad_copy(bi) else {
+            continue;
+        };
+        if stage.units[b].keep {
+            continue;
+        }
+        let b_line = parse.items[stage.units[b].item].lines.start;
+        let b_text = first_line(text, parse, stage.units[b].item);
+        let Some(ctx) = ctx else { continue };
+        let Some(files) = ctx.files() else { continue };
+        let wd = &state.workdirs[b];
+        let dest_abs = effects::resolve(wd, &dest);
+        let shipped: Vec<(String, String)> = files
+            .iter()
+            .map(|f| (effects::resolve(&dest_abs, f), f.clone()))
+            .collect();
+        // B without its path writes: what else it reads and writes.
+        let mut b_rest = eff[b].clone();
+        b_rest.writes.retain(|w| !matches!(w, Loc::Path(_)));
+        let mut stays: Vec<usize> = vec![b];
+        let mut moved: Vec<(usize, Vec<String>)> = Vec::new();
+        let mut copied: BTreeSet<String> = BTreeSet::new();
+        for x in b + 1..n {
+            let ex = &eff[x];
+            let is_run =
+                instruction(parse, stage.units[x].item).is_some_and(|i| i.node.kind == Kind::Run);
+            let worth = ex.cost_class.is_some_and(|c| c >= CostClass::Run);
+            if !is_run || ex.opaque.is_some() || !worth || ex.keep {
+                stays.push(x);
+                continue;
+            }
+            if stays
+                .iter()
+                .any(|&s| s != b && conflict(&eff[s], ex).is_some())
+                || conflict(&b_rest, ex).is_some()
+            {
+                stays.push(x);
+                continue;
+            }
+            let overlaps = |locs: &[Loc], p: &str| {
+                locs.iter()
+                    .any(|l| matches!(l, Loc::Path(w) if effects::paths_overlap(w, p)))
+            };
+            let needed: Vec<&(String, String)> = shipped
+                .iter()
+                .filter(|(p, _)| overlaps(&ex.reads, p))
+                .collect();
+            if needed.iter().any(|(p, _)| !ex.manifests.contains(p)) {
+                // It reads sources, not just manifests: not a dependency install.
+                stays.push(x);
+                continue;
+            }
+            let x_line = parse.items[stage.units[x].item].lines.start;
+            let x_text = first_line(text, parse, stage.units[x].item);
+            let mut problems = Vec::new();
+            let clobbered: Vec<&(String, String)> = shipped
+                .iter()
+                .filter(|(p, _)| overlaps(&ex.writes, p))
+                .collect();
+            if let Some((_, rel)) = clobbered.first() {
+                let top = rel.split('/').next().unwrap_or(rel);
+                problems.push(format!(
+                    "`{}` ships `{rel}`{}, which `{}` writes, so moving the install above the copy would let the copy overwrite its result; adding `{top}` to .dockerignore would make it safe",
+                    short(&b_text),
+                    if clobbered.len() > 1 { format!(" and {} more", clobbered.len() - 1) } else { String::new() },
+                    short(&x_text)
+                ));
+            }
+            for (chk, dir) in &ex.checks {
+                let rel = if *dir == dest_abs {
+                    Some(String::new())
+                } else {
+                    dir.strip_prefix(&format!("{}/", dest_abs.trim_end_matches('/')))
+                        .map(str::to_string)
+                };
+                if let Some(rel) = rel {
+                    problems.extend(manifest_problems(chk, ctx, &rel));
+                }
+            }
+            if dest_abs != *wd {
+                problems.push(format!(
+                    "the destination `{dest}` is not the working directory, so the inserted COPY would create it before `{}` does",
+                    short(&b_text)
+                ));
+            }
+            let mut inserts = Vec::new();
+            let new_files: Vec<&String> = needed
+                .iter()
+                .map(|(_, rel)| rel)
+                .filter(|r| !copied.contains(*r))
+                .collect();
+            if new_files.iter().any(|f| f.contains('/')) {
+                problems.push("the manifests are in a subdirectory, which the inserted COPY would create before the broad copy does".into());
+            }
+            let quoted: Option<Vec<String>> = new_files.iter().map(|f| quote_path(f)).collect();
+            if quoted.is_none() {
+                problems.push("a manifest name needs quoting".into());
+            }
+            if !new_files.is_empty() {
+                let kw = &bi.node.keyword;
+                let kw = if kw.chars().all(|c| c.is_ascii_lowercase()) {
+                    "copy"
+                } else {
+                    "COPY"
+                };
+                let mut parts = vec![kw.to_string()];
+                parts.extend(flags.iter().cloned());
+                parts.extend(quoted.clone().unwrap_or_default());
+                let d = if dest == "." {
+                    "./".to_string()
+                } else if dest.ends_with('/') {
+                    dest.clone()
+                } else {
+                    format!("{dest}/")
+                };
+                parts.push(d);
+                inserts.push(parts.join(" "));
+            }
+            let applicability = if problems.is_empty() {
+                Applicability::Safe
+            } else {
+                Applicability::Unsafe
+            };
+            let applied = applicability >= opts.threshold;
+            let manifests: Vec<String> = needed.iter().map(|(_, r)| format!("`{r}`")).collect();
+            changes.push(Change {
+                kind: ChangeKind::Hoist,
+                applicability,
+                line: x_line,
+                summary: if manifests.is_empty() {
+                    format!("moved `{}` above `{}` (line {b_line})", short(&x_text), short(&b_text))
+                } else {
+                    format!(
+                        "moved `{}` above `{}` (line {b_line}), copying {} first",
+                        short(&x_text),
+                        short(&b_text),
+                        manifests.join(", ")
+                    )
+                },
+                reason: if problems.is_empty() {
+                    format!(
+                        "it reads {} from the build context, so it no longer reruns when other files change; every command is in the knowledge base and it writes nothing the broad copy ships",
+                        if manifests.is_empty() { "nothing".to_string() } else { manifests.join(", ") }
+                    )
+                } else {
+                    problems.join("; ")
+                },
+                applied,
+            });
+            if !applied {
+                stays.push(x);
+                continue;
+            }
+            for f in new_files {
+                copied.insert(f.clone());
+            }
+            moved.push((x, inserts));
+        }
+        if moved.is_empty() {
+            continue;
+        }
+        let mut groups: Vec<Group> = (0..b)
+            .map(|u| Group {
+                inserts: vec![],
+                unit: u,
+            })
+            .collect();
+        for (x, inserts) in moved {
+            groups.push(Group { inserts, unit: x });
+        }
+        for s in stays {
+            groups.push(Group {
+                inserts: vec![],
+                unit: s,
+            });
+        }
+        return Some(StageOrder {
+            stage: stage_idx,
+            groups,
+        });
+    }
+    None
+}

@@ -1,0 +1,290 @@
+//! Applies plans to text and verifies the result. Edits are the only way
+//! text changes: moved units keep their bytes (comments included), inserted
+//! lines copy their neighbours' style, and the result must re-parse to the
+//! same instructions and be a fixed point of the planner, or nothing is
+//! output for the file.
+
+use std::collections::BTreeMap;
+
+use crate::analysis::context::Context;
+use crate::analysis::effects;
+use crate::model::Model;
+use crate::plan::{self, Applicability, Change, Merge, Options, StageOrder};
+use crate::syntax::{self, Parse};
+
+/// The outcome for one file.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub new_text: String,
+    pub changes: Vec<Change>,
+    /// `# dockreorder: ignore-file` was found.
+    pub ignored: bool,
+}
+
+impl Outcome {
+    pub fn changed(&self, original: &str) -> bool {
+        self.new_text != original
+    }
+}
+
+/// Why a file could not be rewritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RewriteError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+fn newline_of(text: &str) -> &'static str {
+    let crlf = text.matches("\r\n").count();
+    let lf = text.matches('\n').count() - crlf;
+    if crlf > lf { "\r\n" } else { "\n" }
+}
+
+fn first_error(p: &Parse) -> Option<RewriteError> {
+    p.errors.first().map(|d| RewriteError {
+        line: d.line,
+        column: d.column,
+        message: d.message.clone(),
+    })
+}
+
+/// Applies merges: removes each update RUN and prefixes the install.
+fn apply_merges(text: &str, parse: &Parse, merges: &[Merge]) -> String {
+    // (start, end, replacement), applied from the end backwards.
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for m in merges {
+        let (Some(u), Some(v)) = (
+            parse.items.get(m.update_item),
+            parse.items.get(m.install_item),
+        ) else {
+            continue;
+        };
+        edits.push((u.span.start, u.span.end, String::new()));
+        let vt = v.span.text(text);
+        let lead = vt.len() - vt.trim_start_matches([' ', '\t']).len();
+        let after_kw = vt[lead..].find([' ', '\t']).map_or(vt.len(), |k| lead + k);
+        let rest = &vt[after_kw..];
+        let ws = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        let at = v.span.start + after_kw + ws;
+        edits.push((at, at, m.prefix.clone()));
+    }
+    edits.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    let mut out = text.to_string();
+    let mut last_start = usize::MAX;
+    for (s, e, r) in edits {
+        if e > last_start {
+            continue; // overlapping edit: skipped
+        }
+        out.replace_range(s..e, &r);
+        last_start = s;
+    }
+    out
+}
+
+/// Applies a new unit order to one stage.
+fn apply_order(text: &str, parse: &Parse, model: &Model, order: &StageOrder) -> String {
+    let nl = newline_of(text);
+    let Some(stage) = model.stages.get(order.stage) else {
+        return text.to_string();
+    };
+    let unit_text = |u: usize| -> (String, String) {
+        let unit = &stage.units[u];
+        let mut comments = String::new();
+        for i in unit.first_item..unit.item {
+            comments.push_str(parse.items[i].span.text(text));
+        }
+        let mut ins = parse.items[unit.item].span.text(text).to_string();
+        if !ins.ends_with('\n') {
+            ins.push_str(nl);
+        }
+        (comments, ins)
+    };
+    // Slot k (the k-th unit's place) gets group k.
+    let mut slot_of_item: BTreeMap<usize, usize> = BTreeMap::new();
+    for (k, u) in stage.units.iter().enumerate() {
+        slot_of_item.insert(u.first_item, k);
+    }
+    let mut out = String::with_capacity(text.len() + 128);
+    let mut i = 0;
+    while i < parse.items.len() {
+        if let Some(&k) = slot_of_item.get(&i) {
+            let g = &order.groups[k];
+            let (comments, ins) = unit_text(g.unit);
+            out.push_str(&comments);
+            let indent: String = ins
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect();
+            for line in &g.inserts {
+                out.push_str(&indent);
+                out.push_str(line);
+                out.push_str(nl);
+            }
+            out.push_str(&ins);
+            i = stage.units[k].item + 1;
+            continue;
+        }
+        out.push_str(parse.items[i].span.text(text));
+        i += 1;
+    }
+    if !text.ends_with('\n') && out.ends_with('\n') {
+        let trimmed = out
+            .strip_suffix(nl)
+            .or_else(|| out.strip_suffix('\n'))
+            .map(str::len);
+        if let Some(len) = trimmed {
+            out.truncate(len);
+        }
+    }
+    out
+}
+
+fn instruction_texts(parse: &Parse) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for (_, ins) in parse.instructions() {
+        *m.entry(ins.original.trim().to_string()).or_insert(0) += 1;
+    }
+    m
+}
+
+/// One full planning run (merges, then hoists until nothing moves).
+fn plan_and_apply(
+    text: &str,
+    ctx: Option<&Context>,
+    opts: Options,
+) -> Result<(String, Vec<Change>, bool), RewriteError> {
+    let parse = syntax::parse(text);
+    if let Some(e) = first_error(&parse) {
+        return Err(e);
+    }
+    let model = Model::build(&parse, text);
+    if model.ignore_file {
+        return Ok((text.to_string(), Vec::new(), true));
+    }
+    let mut changes = Vec::new();
+    let (merges, mc) = plan::plan_merges(&parse, text, &model, opts);
+    changes.extend(mc);
+    let mut cur = if merges.is_empty() {
+        text.to_string()
+    } else {
+        apply_merges(text, &parse, &merges)
+    };
+    // Hoists, one stage order at a time, until nothing moves.
+    for _ in 0..64 {
+        let parse = syntax::parse(&cur);
+        if let Some(e) = first_error(&parse) {
+            return Err(RewriteError {
+                line: e.line,
+                column: e.column,
+                message: format!(
+                    "internal error: an intermediate rewrite does not parse ({})",
+                    e.message
+                ),
+            });
+        }
+        let model = Model::build(&parse, &cur);
+        let mut next = None;
+        let mut round = Vec::new();
+        for (si, stage) in model.stages.iter().enumerate() {
+            let (eff, state) = effects::analyze_stage(&parse, stage);
+            if let Some(order) =
+                plan::plan_hoist(&parse, &cur, si, stage, &eff, &state, ctx, opts, &mut round)
+            {
+                next = Some(apply_order(&cur, &parse, &model, &order));
+                break;
+            }
+        }
+        for c in round {
+            if !changes
+                .iter()
+                .any(|o: &Change| o.kind == c.kind && o.summary == c.summary)
+            {
+                changes.push(c);
+            }
+        }
+        match next {
+            Some(t) => cur = t,
+            None => break,
+        }
+    }
+    Ok((cur, changes, false))
+}
+
+/// Plans and applies the changes for one file, then verifies the result.
+pub fn rewrite(text: &str, ctx: Option<&Context>, opts: Options) -> Result<Outcome, RewriteError> {
+    let (new_text, changes, ignored) = plan_and_apply(text, ctx, opts)?;
+    if new_text != text {
+        verify(text, &new_text, &changes, ctx, opts)?;
+    }
+    Ok(Outcome {
+        new_text,
+        changes,
+        ignored,
+    })
+}
+
+/// The reliability rules: the result parses, holds the same instructions
+/// (plus the inserted COPYs, with merged RUNs joined), and a second run
+/// changes nothing.
+fn verify(
+    old: &str,
+    new: &str,
+    changes: &[Change],
+    ctx: Option<&Context>,
+    opts: Options,
+) -> Result<(), RewriteError> {
+    let fail = |message: String| RewriteError {
+        line: 1,
+        column: 1,
+        message,
+    };
+    let p_new = syntax::parse(new);
+    if !p_new.errors.is_empty() {
+        return Err(fail(format!(
+            "refusing to write: the rewritten file does not parse ({})",
+            p_new.errors[0].message
+        )));
+    }
+    let p_old = syntax::parse(old);
+    let before = instruction_texts(&p_old);
+    let after = instruction_texts(&p_new);
+    let merges = changes
+        .iter()
+        .filter(|c| c.applied && c.kind == plan::ChangeKind::MergeUpdate)
+        .count();
+    let hoists = changes
+        .iter()
+        .filter(|c| c.applied && c.kind == plan::ChangeKind::Hoist)
+        .count();
+    let n_before: usize = before.values().sum();
+    let n_after: usize = after.values().sum();
+    // Each merge removes one instruction; each hoist inserts at most one COPY.
+    if n_after + merges < n_before || n_after + merges > n_before + hoists {
+        return Err(fail(format!(
+            "refusing to write: the rewritten file has {n_after} instructions, expected {n_before} minus {merges} merged plus at most {hoists} inserted"
+        )));
+    }
+    let mut missing = 0;
+    for (t, n) in &before {
+        missing += n.saturating_sub(after.get(t).copied().unwrap_or(0));
+    }
+    if missing > 2 * merges {
+        return Err(fail(
+            "refusing to write: instructions were lost in the rewrite".into(),
+        ));
+    }
+    let (again, again_changes, _) = plan_and_apply(new, ctx, opts)?;
+    if again != new {
+        let c = again_changes
+            .iter()
+            .find(|c| c.applied)
+            .map(|c| c.summary.clone())
+            .unwrap_or_default();
+        return Err(fail(format!(
+            "refusing to write: a second run would change the file again ({c})"
+        )));
+    }
+    let _ = Applicability::Safe;
+    Ok(())
+}
