@@ -478,10 +478,17 @@ pub fn plan_hoist(
                 locs.iter()
                     .any(|l| matches!(l, Loc::Path(w) if effects::paths_overlap(w, p)))
             };
-            let needed: Vec<&(String, String)> = shipped
+            let mut needed: Vec<&(String, String)> = shipped
                 .iter()
                 .filter(|(p, _)| overlaps(&ex.reads, p))
                 .collect();
+            // In the order the knowledge base names them (package.json first).
+            needed.sort_by_key(|(p, _)| {
+                ex.manifests
+                    .iter()
+                    .position(|m| m == p)
+                    .unwrap_or(usize::MAX)
+            });
             if needed.iter().any(|(p, _)| !ex.manifests.contains(p)) {
                 // It reads sources, not just manifests: not a dependency install.
                 stays.push(x);
@@ -490,9 +497,14 @@ pub fn plan_hoist(
             let x_line = parse.items[stage.units[x].item].lines.start;
             let x_text = first_line(text, parse, stage.units[x].item);
             let mut problems = Vec::new();
+            // A file written only when missing is not written once it is
+            // copied in first.
             let clobbered: Vec<&(String, String)> = shipped
                 .iter()
                 .filter(|(p, _)| overlaps(&ex.writes, p))
+                .filter(|(p, _)| {
+                    !(ex.writes_if_missing.contains(p) && needed.iter().any(|(n, _)| n == p))
+                })
                 .collect();
             if let Some((_, rel)) = clobbered.first() {
                 let top = rel.split('/').next().unwrap_or(rel);

@@ -5,3 +5,5 @@ mod support;
 mod conformance;
 mod no_panic;
 mod roundtrip;
+mod samples;
+mod traps;

@@ -95,6 +95,8 @@ pub struct Effects {
     pub context_reads: Vec<String>,
     /// Image paths of dependency manifests a RUN reads (resolved).
     pub manifests: Vec<String>,
+    /// Image paths a RUN writes only when they do not exist yet.
+    pub writes_if_missing: Vec<String>,
     /// Manifest checks to make against the context (for hoisting).
     #[serde(skip)]
     pub checks: Vec<(ManifestCheck, String)>,
@@ -575,7 +577,7 @@ fn run_effects(
     let mut cost: Option<CostClass> = None;
     let mut local_env = env.clone();
     for (n, c) in cmds.iter().enumerate() {
-        let facts = kb::interpret(c, kb);
+        let facts = kb::interpret(c, kb, &local_env);
         if let Some(u) = facts.unknown {
             *e = opaque(u);
             return;
@@ -671,6 +673,11 @@ fn run_effects(
         for m in &facts.manifests {
             if let Some(p) = res(m) {
                 e.manifests.push(p);
+            }
+        }
+        for m in &facts.writes_if_missing {
+            if let Some(p) = res(m) {
+                e.writes_if_missing.push(p);
             }
         }
         for chk in facts.checks {

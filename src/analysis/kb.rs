@@ -131,6 +131,9 @@ pub struct CommandFacts {
     /// when the command is hoisted).
     pub manifests: Vec<String>,
     pub writes: Vec<String>,
+    /// Files in `writes` that are only written when missing (a lock file
+    /// `composer install` creates when there is none).
+    pub writes_if_missing: Vec<String>,
     pub cost: Option<CostClass>,
     /// Manifest checks to run against the build context.
     pub checks: Vec<ManifestCheck>,
@@ -175,7 +178,11 @@ fn looks_like_path(arg: &str) -> bool {
 }
 
 /// Interprets one simple command.
-pub fn interpret(cmd: &SimpleCommand, kb: &KnowledgeBase) -> CommandFacts {
+pub fn interpret(
+    cmd: &SimpleCommand,
+    kb: &KnowledgeBase,
+    env: &std::collections::BTreeMap<String, String>,
+) -> CommandFacts {
     let mut facts = CommandFacts::default();
     let Some(argv0) = cmd.argv.first() else {
         // Assignments only (`FOO=bar`): a shell variable, no files.
@@ -252,6 +259,9 @@ pub fn interpret(cmd: &SimpleCommand, kb: &KnowledgeBase) -> CommandFacts {
         args.iter()
             .any(|a| *a == flag || a.starts_with(&format!("{flag}=")))
             || cmd.assignments.iter().any(|(k, _)| k == flag)
+            || env
+                .get(flag)
+                .is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
     };
     for f in &e.requires_flag {
         if !has(f) {
@@ -278,6 +288,9 @@ pub fn interpret(cmd: &SimpleCommand, kb: &KnowledgeBase) -> CommandFacts {
                 .iter()
                 .any(|f| has(f) || args.first() == Some(&f.as_str()))
         });
+        if e.writes_unless.get(w).is_some_and(Vec::is_empty) {
+            facts.writes_if_missing.push(w.clone());
+        }
         if !skip {
             facts.writes.push(w.clone());
         }
@@ -454,7 +467,10 @@ mod tests {
 
     fn facts(s: &str) -> Vec<CommandFacts> {
         match split(s) {
-            Split::Commands(c) => c.iter().map(|c| interpret(c, embedded())).collect(),
+            Split::Commands(c) => c
+                .iter()
+                .map(|c| interpret(c, embedded(), &Default::default()))
+                .collect(),
             Split::Opaque(e) => panic!("{e}"),
         }
     }

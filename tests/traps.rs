@@ -1,0 +1,200 @@
+//! Traps: Dockerfiles where a naive reorder would change the image. Each
+//! must be left alone (or only offered as `Unsafe`), and the bytes of
+//! CRLF and backtick-escape files must survive.
+
+use std::path::Path;
+
+use dockreorder::analysis::context::Context;
+use dockreorder::plan::{Applicability, ChangeKind, Options};
+use dockreorder::rewrite::{self, Outcome};
+
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        let p = dir.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, text).expect("write");
+    }
+    dir
+}
+
+fn run(dir: &Path, dockerfile: &str, threshold: Applicability) -> Outcome {
+    let ctx = Context::new(dir.to_path_buf(), Some(&dir.join("Dockerfile")));
+    rewrite::rewrite(dockerfile, Some(&ctx), Options { threshold }).expect("rewrite")
+}
+
+const PY: &[(&str, &str)] = &[
+    ("requirements.txt", "flask\n"),
+    ("app.py", "print(1)\n"),
+    ("config/app.conf", "x=1\n"),
+    ("entrypoint.sh", "#!/bin/sh\n"),
+];
+
+#[test]
+fn run_reading_a_copied_file_through_an_unknown_path_stays() {
+    let dir = project(PY);
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN cp config/app.conf /etc/app.conf\n";
+    let out = run(dir.path(), df, Applicability::Unsafe);
+    assert_eq!(out.new_text, df);
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt && python setup.py build\n";
+    let out = run(dir.path(), df, Applicability::Unsafe);
+    assert_eq!(out.new_text, df, "an unknown command reads everything");
+}
+
+#[test]
+fn run_overwriting_a_shipped_file_is_unsafe() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"x\":\"1\"}}",
+        ),
+        ("package-lock.json", "{}"),
+        ("index.js", ""),
+    ]);
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm install\n";
+    let out = run(dir.path(), df, Applicability::Safe);
+    assert_eq!(out.new_text, df);
+    let c = out
+        .changes
+        .iter()
+        .find(|c| c.kind == ChangeKind::Hoist)
+        .expect("an unsafe change is reported");
+    assert_eq!(c.applicability, Applicability::Unsafe);
+    assert!(!c.applied);
+    assert!(c.reason.contains("package-lock.json"), "{}", c.reason);
+}
+
+#[test]
+fn chmod_of_a_copied_file_stays_after_the_copy() {
+    let dir = project(PY);
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN chmod +x entrypoint.sh\nRUN pip install -r requirements.txt\n";
+    let out = run(dir.path(), df, Applicability::Unsafe);
+    let text = &out.new_text;
+    let copy = text.find("COPY . .").expect("copy");
+    let chmod = text.find("RUN chmod").expect("chmod");
+    assert!(copy < chmod, "chmod must stay after the copy:\n{text}");
+    // The install itself may move: it does not touch entrypoint.sh.
+    assert!(text.find("RUN pip").expect("pip") < copy, "{text}");
+}
+
+#[test]
+fn state_changes_between_copy_and_install_block_the_move() {
+    let dir = project(PY);
+    for between in [
+        "ENV PIP_INDEX_URL=https://example.invalid/simple",
+        "ARG PIP_EXTRA",
+        "WORKDIR /srv",
+        "USER nobody",
+        "SHELL [\"/bin/sh\", \"-ec\"]",
+    ] {
+        let df = format!(
+            "FROM base\nWORKDIR /app\nCOPY . .\n{between}\nRUN pip install -r requirements.txt\n"
+        );
+        let out = run(dir.path(), &df, Applicability::Unsafe);
+        assert_eq!(out.new_text, df, "moved across `{between}`");
+    }
+}
+
+#[test]
+fn tracked_node_modules_without_dockerignore_is_unsafe_and_says_how_to_fix() {
+    let dir = project(&[
+        ("package.json", "{\"name\":\"a\"}"),
+        ("package-lock.json", "{}"),
+        ("node_modules/x/index.js", ""),
+        ("index.js", ""),
+    ]);
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    let out = run(dir.path(), df, Applicability::Safe);
+    assert_eq!(out.new_text, df);
+    let c = out
+        .changes
+        .iter()
+        .find(|c| c.kind == ChangeKind::Hoist)
+        .expect("reported");
+    assert_eq!(c.applicability, Applicability::Unsafe);
+    assert!(
+        c.reason.contains("`node_modules` to .dockerignore"),
+        "{}",
+        c.reason
+    );
+    // With the suggested .dockerignore line it becomes safe.
+    std::fs::write(dir.path().join(".dockerignore"), "node_modules\n").expect("write");
+    let out = run(dir.path(), df, Applicability::Safe);
+    assert_ne!(out.new_text, df);
+}
+
+#[test]
+fn npm_postinstall_script_is_unsafe() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"scripts\":{\"postinstall\":\"node build.js\"}}",
+        ),
+        ("package-lock.json", "{}"),
+        ("build.js", ""),
+        (".dockerignore", "node_modules\n"),
+    ]);
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    let out = run(dir.path(), df, Applicability::Safe);
+    assert_eq!(out.new_text, df);
+    let c = out
+        .changes
+        .iter()
+        .find(|c| c.kind == ChangeKind::Hoist)
+        .expect("reported");
+    assert_eq!(c.applicability, Applicability::Unsafe);
+    assert!(c.reason.contains("postinstall"), "{}", c.reason);
+}
+
+#[test]
+fn unknown_run_between_blocks_everything_after_it() {
+    let dir = project(PY);
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN ./configure --prefix=/usr\nRUN pip install -r requirements.txt\n";
+    let out = run(dir.path(), df, Applicability::Unsafe);
+    assert_eq!(out.new_text, df);
+}
+
+#[test]
+fn crlf_file_keeps_its_bytes() {
+    let dir = project(PY);
+    let df = "FROM base\r\nWORKDIR /app\r\n# all of it\r\nCOPY . .\r\nRUN pip install \\\r\n    -r requirements.txt\r\nCMD [\"python\"]";
+    let out = run(dir.path(), df, Applicability::Safe);
+    assert_eq!(
+        out.new_text,
+        "FROM base\r\nWORKDIR /app\r\nCOPY requirements.txt ./\r\nRUN pip install \\\r\n    -r requirements.txt\r\n# all of it\r\nCOPY . .\r\nCMD [\"python\"]"
+    );
+    // An unchanged CRLF file comes out byte for byte.
+    let out2 = run(dir.path(), &out.new_text, Applicability::Safe);
+    assert_eq!(out2.new_text, out.new_text);
+}
+
+#[test]
+fn backtick_escape_file_keeps_its_bytes() {
+    let dir = project(PY);
+    let df = "# escape=`\nFROM base\nWORKDIR /app\nCOPY . .\nRUN pip install `\n    -r requirements.txt\n";
+    let out = run(dir.path(), df, Applicability::Safe);
+    assert_eq!(
+        out.new_text,
+        "# escape=`\nFROM base\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install `\n    -r requirements.txt\nCOPY . .\n"
+    );
+}
+
+#[test]
+fn keep_pragma_and_ignore_file() {
+    let dir = project(PY);
+    let df = "FROM base\nWORKDIR /app\n# dockreorder: keep\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_eq!(run(dir.path(), df, Applicability::Unsafe).new_text, df);
+    let df = "# dockreorder: ignore-file\nFROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_eq!(run(dir.path(), df, Applicability::Unsafe).new_text, df);
+}
+
+#[test]
+fn well_ordered_file_gives_no_diff() {
+    let dir = project(PY);
+    let df = "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n";
+    let out = run(dir.path(), df, Applicability::Unsafe);
+    assert_eq!(out.new_text, df);
+    assert!(out.changes.is_empty());
+}
