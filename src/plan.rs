@@ -489,6 +489,13 @@ pub fn plan_hoist(
                     .position(|m| m == p)
                     .unwrap_or(usize::MAX)
             });
+            if !ex.manifests.is_empty() && needed.is_empty() {
+                // Its manifests are not in this build context: the context
+                // is not the one this Dockerfile is built with (or the
+                // install reads files made earlier). Nothing is proven.
+                stays.push(x);
+                continue;
+            }
             if needed.iter().any(|(p, _)| !ex.manifests.contains(p)) {
                 // It reads sources, not just manifests: not a dependency install.
                 stays.push(x);

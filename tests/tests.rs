@@ -3,6 +3,7 @@
 mod support;
 
 mod conformance;
+mod docker_build;
 mod no_panic;
 mod roundtrip;
 mod samples;

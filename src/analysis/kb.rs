@@ -279,7 +279,7 @@ pub fn interpret(
     facts.manifests = e
         .reads
         .iter()
-        .filter(|r| !r.contains("**"))
+        .filter(|r| !r.contains("**") && !r.starts_with('/'))
         .cloned()
         .collect();
     for w in &e.writes {
@@ -347,11 +347,7 @@ pub fn interpret(
     // Drop the subcommand words.
     let skip = usize::from(e.sub.is_some()) + usize::from(e.sub2.is_some());
     let mut rest: Vec<&str> = positional.into_iter().skip(skip).collect();
-    if e.command
-        .iter()
-        .any(|c| e.first_positional_is_value.contains(c))
-        && !rest.is_empty()
-    {
+    if e.first_positional_is_value.iter().any(|c| c == name) && !rest.is_empty() {
         rest.remove(0);
     }
     match e.positional {
@@ -510,6 +506,17 @@ mod tests {
                 .reads
                 .contains(&"./**".to_string())
         );
+    }
+
+    #[test]
+    fn file_utilities() {
+        let f = &facts("mkdir -p /data")[0];
+        assert!(f.writes.contains(&"/data/**".to_string()), "{:?}", f.writes);
+        let f = &facts("chmod 755 /app/run.sh")[0];
+        assert_eq!(f.writes, vec!["/app/run.sh/**".to_string()]);
+        let f = &facts("chown -R app:app /app")[0];
+        assert!(f.reads.contains(&"/etc/passwd".to_string()));
+        assert_eq!(f.writes, vec!["/app/**".to_string()]);
     }
 
     #[test]
