@@ -637,3 +637,221 @@ pub fn plan_hoist(
     }
     None
 }
+
+/// Dependency manifests and lock files: they change rarely.
+pub fn is_manifest_name(path: &str) -> bool {
+    let name = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path);
+    const NAMES: &[&str] = &[
+        "package.json",
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "pnpm-workspace.yaml",
+        ".npmrc",
+        ".yarnrc",
+        "Pipfile",
+        "Pipfile.lock",
+        "pyproject.toml",
+        "poetry.lock",
+        "uv.lock",
+        "setup.cfg",
+        "go.mod",
+        "go.sum",
+        "Gemfile",
+        "Gemfile.lock",
+        "composer.json",
+        "composer.lock",
+        "pom.xml",
+        "build.gradle",
+        "build.gradle.kts",
+        "settings.gradle",
+        "settings.gradle.kts",
+        "gradle.properties",
+        "Cargo.toml",
+        "Cargo.lock",
+        "mix.exs",
+        "mix.lock",
+        "packages.config",
+        "NuGet.config",
+        "nuget.config",
+        "Directory.Build.props",
+        "Directory.Packages.props",
+        "global.json",
+    ];
+    NAMES.contains(&name)
+        || (name.starts_with("requirements") && name.ends_with(".txt"))
+        || name.ends_with(".csproj")
+        || name.ends_with(".fsproj")
+        || name.ends_with(".sln")
+}
+
+/// Static estimate of how often a unit's inputs change (per build): only
+/// `COPY`/`ADD` read inputs from outside the Dockerfile.
+fn change_probability(ins: &Instruction, e: &Effects) -> f64 {
+    if !matches!(ins.node.kind, Kind::Copy | Kind::Add) {
+        return 0.0;
+    }
+    if ins.node.flags.iter().any(|f| f.starts_with("--from=")) {
+        return 0.3;
+    }
+    if e.context_reads.iter().any(|s| s.contains("://")) {
+        return 0.1;
+    }
+    if e.context_reads.is_empty() {
+        return 0.0;
+    }
+    if e.context_reads.iter().all(|s| is_manifest_name(s)) {
+        0.05
+    } else {
+        0.5
+    }
+}
+
+/// Expected rebuild cost of an order: each step rebuilds when its inputs or
+/// any earlier step's inputs changed.
+fn expected_cost(order: &[usize], p: &[f64], c: &[f64]) -> f64 {
+    let mut unchanged = 1.0;
+    let mut total = 0.0;
+    for &u in order {
+        unchanged *= 1.0 - p[u];
+        total += c[u] * (1.0 - unchanged);
+    }
+    total
+}
+
+/// The order to use: starting from the original, repeatedly make the single
+/// move (one unit with a cost, moved up past units it does not conflict
+/// with) that lowers the expected cost the most, until no move helps. Units
+/// without a cost never move on their own, so the result stays close to the
+/// original; ties keep the original order.
+pub fn best_order(
+    n: usize,
+    preds: &[Vec<usize>],
+    p: &[f64],
+    c: &[f64],
+    movable: &[bool],
+) -> Vec<usize> {
+    let eps = 1e-9;
+    let mut order: Vec<usize> = (0..n).collect();
+    for _ in 0..(4 * n + 4) {
+        let base = expected_cost(&order, p, c);
+        let mut best: Option<(f64, Vec<usize>)> = None;
+        for i in 1..n {
+            let u = order[i];
+            if c[u] <= 0.0 || !movable[u] {
+                continue;
+            }
+            for j in (0..i).rev() {
+                if preds[u].contains(&order[j]) {
+                    break;
+                }
+                let mut cand = order.clone();
+                let moved = cand.remove(i);
+                cand.insert(j, moved);
+                let v = expected_cost(&cand, p, c);
+                if v < base - eps * base.max(1.0)
+                    && best.as_ref().is_none_or(|(bv, _)| v < *bv - eps)
+                {
+                    best = Some((v, cand));
+                }
+            }
+        }
+        match best {
+            Some((_, cand)) => order = cand,
+            None => break,
+        }
+    }
+    order
+}
+
+/// Reorder pass for one stage (static estimate).
+#[allow(clippy::too_many_arguments)]
+pub fn plan_reorder(
+    parse: &Parse,
+    text: &str,
+    stage_idx: usize,
+    stage: &Stage,
+    eff: &[Effects],
+    state: &StageState,
+    ctx: Option<&Context>,
+    opts: Options,
+    changes: &mut Vec<Change>,
+) -> Option<StageOrder> {
+    let n = stage.units.len();
+    if n < 2 || Applicability::Safe < opts.threshold {
+        return None;
+    }
+    let graph = crate::analysis::graph::DepGraph::build(eff);
+    let preds = graph.preds(n);
+    let mut p = Vec::with_capacity(n);
+    for (u, e) in stage.units.iter().zip(eff) {
+        p.push(instruction(parse, u.item).map_or(0.0, |i| change_probability(i, e)));
+    }
+    let c: Vec<f64> = eff.iter().map(|e| e.cost).collect();
+    // An install whose manifests declare scripts or local paths may read
+    // more than the knowledge base says: it does not move.
+    let movable: Vec<bool> = eff
+        .iter()
+        .enumerate()
+        .map(|(k, e)| {
+            e.checks.is_empty()
+                || ctx.is_some_and(|ctx| {
+                    e.checks.iter().all(|(chk, dir)| {
+                        *dir == state.workdirs[k] && manifest_problems(chk, ctx, "").is_empty()
+                    })
+                })
+        })
+        .collect();
+    let order = best_order(n, &preds, &p, &c, &movable);
+    if order.iter().enumerate().all(|(i, &u)| i == u) {
+        return None;
+    }
+    let before = expected_cost(&(0..n).collect::<Vec<_>>(), &p, &c);
+    let after = expected_cost(&order, &p, &c);
+    if before - after <= 1e-6 * before.max(1.0) {
+        return None;
+    }
+    // Describe each unit that now comes before units it used to follow.
+    for (pos, &u) in order.iter().enumerate() {
+        let jumped: Vec<usize> = order[pos + 1..]
+            .iter()
+            .copied()
+            .filter(|&v| v < u)
+            .collect();
+        let Some(&first) = jumped.iter().min() else {
+            continue;
+        };
+        let line = parse.items[stage.units[u].item].lines.start;
+        let other = &stage.units[first];
+        changes.push(Change {
+            kind: ChangeKind::Reorder,
+            applicability: Applicability::Safe,
+            line,
+            summary: format!(
+                "moved `{}` above `{}` (line {})",
+                short(&first_line(text, parse, stage.units[u].item)),
+                short(&first_line(text, parse, other.item)),
+                parse.items[other.item].lines.start
+            ),
+            reason: format!(
+                "static estimate: the expected rebuild cost per build drops from {before:.1} to {after:.1} (dependency manifests change rarely, other sources often); no instruction it moves past reads or writes anything it reads or writes"
+            ),
+            applied: true,
+        });
+    }
+    Some(StageOrder {
+        stage: stage_idx,
+        groups: order
+            .into_iter()
+            .map(|u| Group {
+                inserts: vec![],
+                unit: u,
+            })
+            .collect(),
+    })
+}

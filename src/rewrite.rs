@@ -187,10 +187,13 @@ fn plan_and_apply(
         let mut next = None;
         let mut round = Vec::new();
         for (si, stage) in model.stages.iter().enumerate() {
-            let (eff, state) = effects::analyze_stage(&parse, stage);
-            if let Some(order) =
-                plan::plan_hoist(&parse, &cur, si, stage, &eff, &state, ctx, opts, &mut round)
-            {
+            let (eff, state) = effects::analyze_stage_with(&parse, stage, ctx);
+            let hoist =
+                plan::plan_hoist(&parse, &cur, si, stage, &eff, &state, ctx, opts, &mut round);
+            let order = hoist.or_else(|| {
+                plan::plan_reorder(&parse, &cur, si, stage, &eff, &state, ctx, opts, &mut round)
+            });
+            if let Some(order) = order {
                 next = Some(apply_order(&cur, &parse, &model, &order));
                 break;
             }

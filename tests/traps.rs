@@ -198,3 +198,46 @@ fn well_ordered_file_gives_no_diff() {
     assert_eq!(out.new_text, df);
     assert!(out.changes.is_empty());
 }
+
+#[test]
+fn reorder_puts_manifest_copy_and_install_before_sources() {
+    let dir = project(&[
+        ("package.json", "{\"name\":\"a\"}"),
+        ("package-lock.json", "{}"),
+        ("src/a.js", ""),
+        (".dockerignore", "node_modules\n"),
+    ]);
+    let df = "FROM base\nWORKDIR /app\nCOPY src/ ./src/\nCOPY package.json package-lock.json ./\nRUN npm ci\nCMD [\"node\", \"src/a.js\"]\n";
+    let out = run(dir.path(), df, Applicability::Safe);
+    assert_eq!(
+        out.new_text,
+        "FROM base\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY src/ ./src/\nCMD [\"node\", \"src/a.js\"]\n"
+    );
+    assert!(
+        out.changes
+            .iter()
+            .all(|c| c.kind == ChangeKind::Reorder && c.applied)
+    );
+    // With a postinstall script the install may read src/: nothing moves
+    // past the source copy except the manifest copy.
+    std::fs::write(
+        dir.path().join("package.json"),
+        "{\"name\":\"a\",\"scripts\":{\"postinstall\":\"node src/a.js\"}}",
+    )
+    .expect("write");
+    let out = run(dir.path(), df, Applicability::Safe);
+    assert!(
+        out.new_text.find("RUN npm ci").expect("npm")
+            > out.new_text.find("COPY src/").expect("src"),
+        "{}",
+        out.new_text
+    );
+}
+
+#[test]
+fn reorder_leaves_zero_cost_instructions_alone() {
+    let dir = project(PY);
+    let df = "FROM base\nLABEL a=b\nWORKDIR /app\nCOPY app.py ./\nEXPOSE 80\nENV X=1\nCMD [\"python\", \"app.py\"]\n";
+    let out = run(dir.path(), df, Applicability::Safe);
+    assert_eq!(out.new_text, df);
+}

@@ -9,6 +9,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::context::Context;
 use super::kb::{self, CostClass, ManifestCheck};
 use super::shell::{self, Split};
 use crate::model::Stage;
@@ -247,6 +248,16 @@ pub struct StageState {
 
 /// Computes the effects of every unit of a stage.
 pub fn analyze_stage(parse: &Parse, stage: &Stage) -> (Vec<Effects>, StageState) {
+    analyze_stage_with(parse, stage, None)
+}
+
+/// Like [`analyze_stage`], with the build context: `COPY` sources that are
+/// files in the context then write exactly their destination file.
+pub fn analyze_stage_with(
+    parse: &Parse,
+    stage: &Stage,
+    ctx: Option<&Context>,
+) -> (Vec<Effects>, StageState) {
     let kb = kb::embedded();
     let mut wd = "/?wd0".to_string();
     let mut unknown_wds = 0;
@@ -264,6 +275,9 @@ pub fn analyze_stage(parse: &Parse, stage: &Stage) -> (Vec<Effects>, StageState)
             continue;
         };
         let mut e = instruction_effects(ins, &wd, &env, kb);
+        if matches!(ins.node.kind, Kind::Copy | Kind::Add) {
+            refine_copy_writes(ins, &wd, &env, ctx, &mut e);
+        }
         e.keep = unit.keep;
         // State changes for the following units.
         match ins.node.kind {
@@ -528,6 +542,76 @@ fn copy_effects(ins: &Instruction, wd: &str, env: &BTreeMap<String, String>, e: 
     }
 }
 
+/// With the context known: a `COPY` of plain files into a directory writes
+/// just `dir/<name>` for each (and the directory itself when it may not
+/// exist yet), instead of the whole destination tree.
+fn refine_copy_writes(
+    ins: &Instruction,
+    wd: &str,
+    env: &BTreeMap<String, String>,
+    ctx: Option<&Context>,
+    e: &mut Effects,
+) {
+    let Some(ctx) = ctx else { return };
+    let node = &ins.node;
+    if node.flags.iter().any(|f| {
+        f.starts_with("--from=") || f.starts_with("--parents") || f.starts_with("--exclude")
+    }) || !ins.heredocs.is_empty()
+    {
+        return;
+    }
+    let args: Vec<&str> = node.str_args().collect();
+    let Some((dest, sources)) = args.split_last() else {
+        return;
+    };
+    if !dest.ends_with('/') && sources.len() < 2 && *dest != "." {
+        return;
+    }
+    let Some(dest) = expand(dest, env) else {
+        return;
+    };
+    if node.kind == Kind::Add && sources.iter().any(|s| s.contains("://") || is_archive(s)) {
+        return;
+    }
+    let dir = resolve(wd, &dest);
+    let mut writes = Vec::new();
+    for s in sources {
+        if s.contains(['*', '?', '[', '$']) || !ctx.ships(s) {
+            return;
+        }
+        let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
+        writes.push(Loc::Path(resolve(&dir, name)));
+    }
+    if dir != wd {
+        // Whoever creates the directory decides its owner and mode.
+        writes.push(Loc::Path(dir.clone()));
+    }
+    e.writes.retain(|w| !matches!(w, Loc::Path(_)));
+    e.writes.extend(writes);
+}
+
+/// For a path with a glob (`./*`, `/var/lib/*.log`), the tree that may
+/// hold the files it names; `None` without a glob.
+fn glob_dir(p: &str) -> Option<String> {
+    let body = p.strip_suffix("/**").unwrap_or(p);
+    let i = body.find(['*', '?', '['])?;
+    let head = &body[..i];
+    Some(match head.rfind('/') {
+        Some(0) => "/**".to_string(),
+        Some(k) => format!("{}/**", &head[..k]),
+        None => "./**".to_string(),
+    })
+}
+
+fn is_archive(s: &str) -> bool {
+    [
+        ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst", ".gz",
+        ".bz2", ".xz",
+    ]
+    .iter()
+    .any(|e| s.ends_with(e))
+}
+
 fn run_effects(
     ins: &Instruction,
     wd: &str,
@@ -598,6 +682,8 @@ fn run_effects(
         };
         let res = |p: &str| -> Option<String> {
             let p = expand(p, &local_env)?;
+            // A glob names files we cannot list: the directory above it.
+            let p = glob_dir(&p).unwrap_or(p);
             let p = p
                 .strip_prefix("~/")
                 .map(|r| format!("/root/{r}"))
@@ -718,6 +804,15 @@ mod tests {
         assert_eq!(resolve("/", "."), "/");
         assert_eq!(resolve("/app", "node_modules/**"), "/app/node_modules/**");
         assert_eq!(resolve("/", "./**"), "/**");
+    }
+
+    #[test]
+    fn globs() {
+        assert_eq!(glob_dir("./*").as_deref(), Some("./**"));
+        assert_eq!(glob_dir("/var/lib/*.log").as_deref(), Some("/var/lib/**"));
+        assert_eq!(glob_dir("/*").as_deref(), Some("/**"));
+        assert_eq!(glob_dir("a/b"), None);
+        assert_eq!(glob_dir("./**"), None);
     }
 
     #[test]
