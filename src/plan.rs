@@ -855,3 +855,39 @@ pub fn plan_reorder(
             .collect(),
     })
 }
+
+/// Advice without a fix (`DisplayOnly`): a broad copy with no
+/// `.dockerignore`, and `ADD` of a URL.
+pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Context>) -> Vec<Change> {
+    let mut out = Vec::new();
+    for stage in &model.stages {
+        for u in &stage.units {
+            let Some(ins) = instruction(parse, u.item) else {
+                continue;
+            };
+            let line = parse.items[u.item].lines.start;
+            let first = short(&first_line(text, parse, u.item));
+            if broad_copy(ins).is_some() && ctx.is_some_and(|c| c.ignore.source.is_none()) {
+                out.push(Change {
+                    kind: ChangeKind::Advice,
+                    applicability: Applicability::DisplayOnly,
+                    line,
+                    summary: format!("`{first}` copies the whole context and there is no .dockerignore"),
+                    reason: "without a .dockerignore, files such as .git/, node_modules/ or build output enter the image and change its cache key on every commit".into(),
+                    applied: false,
+                });
+            }
+            if ins.node.kind == Kind::Add && ins.node.str_args().any(|a| a.contains("://")) {
+                out.push(Change {
+                    kind: ChangeKind::Advice,
+                    applicability: Applicability::DisplayOnly,
+                    line,
+                    summary: format!("`{first}` adds a URL"),
+                    reason: "a remote file is fetched again on every build; `ADD --checksum=…` or a RUN with a pinned download keeps the cache honest".into(),
+                    applied: false,
+                });
+            }
+        }
+    }
+    out
+}

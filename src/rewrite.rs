@@ -163,6 +163,7 @@ fn plan_and_apply(
         return Ok((text.to_string(), Vec::new(), true));
     }
     let mut changes = Vec::new();
+    changes.extend(plan::plan_advice(&parse, text, &model, ctx));
     let (merges, mc) = plan::plan_merges(&parse, text, &model, opts);
     changes.extend(mc);
     let mut cur = if merges.is_empty() {

@@ -162,3 +162,89 @@ fn json_format_lists_changes_and_effects() {
             .any(|i| i["keyword"] == "RUN" && i["reads"].as_array().is_some_and(|r| !r.is_empty()))
     );
 }
+
+#[test]
+fn write_on_a_tree_with_broken_files_rewrites_the_good_ones_and_exits_2() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let good = root.join("svc/api");
+    std::fs::create_dir_all(&good).expect("mkdir");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/pip");
+    for f in ["Dockerfile", "requirements.txt", "app.py", ".dockerignore"] {
+        std::fs::copy(src.join(f), good.join(f)).expect("copy");
+    }
+    let bad = root.join("svc/worker");
+    std::fs::create_dir_all(&bad).expect("mkdir");
+    let broken = "FROM base\nRUN <<EOF\necho never closed\n";
+    std::fs::write(bad.join("Dockerfile"), broken).expect("write");
+    std::fs::write(root.join("bad.Dockerfile"), b"FROM a\n\xff\xfe\n").expect("write");
+    let out = Command::new(support::bin())
+        .arg("--write")
+        .arg(root)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{}:2:1: unterminated heredoc",
+            bad.join("Dockerfile").display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("bad.Dockerfile:2:1: invalid UTF-8"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(bad.join("Dockerfile")).expect("read"),
+        broken
+    );
+    assert_eq!(
+        std::fs::read_to_string(good.join("Dockerfile")).expect("read"),
+        std::fs::read_to_string(src.join("Dockerfile.expected")).expect("read")
+    );
+    // No temporary files left behind.
+    let leftovers: Vec<_> = support::dockerfiles_under(root)
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".tmp"))
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn directory_discovery_respects_gitignore_and_names() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join("ignored")).expect("mkdir");
+    std::fs::create_dir_all(root.join(".git")).expect("mkdir");
+    std::fs::write(root.join(".gitignore"), "ignored/\n").expect("write");
+    for f in [
+        "Dockerfile",
+        "Containerfile",
+        "api.Dockerfile",
+        "Dockerfile.dev",
+        "ignored/Dockerfile",
+        "x.dockerignore",
+        "Dockerfile.dockerignore",
+    ] {
+        std::fs::write(root.join(f), "FROM a\n").expect("write");
+    }
+    let found: Vec<String> = dockreorder::discover::find(root)
+        .into_iter()
+        .map(|p| {
+            p.strip_prefix(root)
+                .map(|r| r.display().to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "Containerfile",
+            "Dockerfile",
+            "Dockerfile.dev",
+            "api.Dockerfile"
+        ]
+    );
+}
