@@ -712,64 +712,8 @@ fn change_probability(ins: &Instruction, e: &Effects) -> f64 {
     }
 }
 
-/// Expected rebuild cost of an order: each step rebuilds when its inputs or
-/// any earlier step's inputs changed.
-fn expected_cost(order: &[usize], p: &[f64], c: &[f64]) -> f64 {
-    let mut unchanged = 1.0;
-    let mut total = 0.0;
-    for &u in order {
-        unchanged *= 1.0 - p[u];
-        total += c[u] * (1.0 - unchanged);
-    }
-    total
-}
-
-/// The order to use: starting from the original, repeatedly make the single
-/// move (one unit with a cost, moved up past units it does not conflict
-/// with) that lowers the expected cost the most, until no move helps. Units
-/// without a cost never move on their own, so the result stays close to the
-/// original; ties keep the original order.
-pub fn best_order(
-    n: usize,
-    preds: &[Vec<usize>],
-    p: &[f64],
-    c: &[f64],
-    movable: &[bool],
-) -> Vec<usize> {
-    let eps = 1e-9;
-    let mut order: Vec<usize> = (0..n).collect();
-    for _ in 0..(4 * n + 4) {
-        let base = expected_cost(&order, p, c);
-        let mut best: Option<(f64, Vec<usize>)> = None;
-        for i in 1..n {
-            let u = order[i];
-            if c[u] <= 0.0 || !movable[u] {
-                continue;
-            }
-            for j in (0..i).rev() {
-                if preds[u].contains(&order[j]) {
-                    break;
-                }
-                let mut cand = order.clone();
-                let moved = cand.remove(i);
-                cand.insert(j, moved);
-                let v = expected_cost(&cand, p, c);
-                if v < base - eps * base.max(1.0)
-                    && best.as_ref().is_none_or(|(bv, _)| v < *bv - eps)
-                {
-                    best = Some((v, cand));
-                }
-            }
-        }
-        match best {
-            Some((_, cand)) => order = cand,
-            None => break,
-        }
-    }
-    order
-}
-
-/// Reorder pass for one stage (static estimate).
+/// Reorder pass for one stage: by the history when one is given (`hist`),
+/// else by the static estimate.
 #[allow(clippy::too_many_arguments)]
 pub fn plan_reorder(
     parse: &Parse,
@@ -779,6 +723,7 @@ pub fn plan_reorder(
     eff: &[Effects],
     state: &StageState,
     ctx: Option<&Context>,
+    hist: Option<&crate::simulate::StageHistory>,
     opts: Options,
     changes: &mut Vec<Change>,
 ) -> Option<StageOrder> {
@@ -786,8 +731,11 @@ pub fn plan_reorder(
     if n < 2 || Applicability::Safe < opts.threshold {
         return None;
     }
+    if n > crate::order::MAX_UNITS {
+        return None;
+    }
     let graph = crate::analysis::graph::DepGraph::build(eff);
-    let preds = graph.preds(n);
+    let mut preds = graph.preds(n);
     let mut p = Vec::with_capacity(n);
     for (u, e) in stage.units.iter().zip(eff) {
         p.push(instruction(parse, u.item).map_or(0.0, |i| change_probability(i, e)));
@@ -807,12 +755,27 @@ pub fn plan_reorder(
                 })
         })
         .collect();
-    let order = best_order(n, &preds, &p, &c, &movable);
+    // An install that may read more than it declares stays below every
+    // copy from the context that precedes it.
+    for (u, m) in movable.iter().enumerate() {
+        if !m {
+            for j in 0..u {
+                if !eff[j].context_reads.is_empty() && !preds[u].contains(&j) {
+                    preds[u].push(j);
+                }
+            }
+        }
+    }
+    let (hits, basis) = match hist {
+        Some(h) if !h.masks.is_empty() => (h.hits(), format!("over {} commits of history", h.masks.len())),
+        _ => (crate::order::Hits::Static(p), "static estimate".to_string()),
+    };
+    let order = crate::order::best_order(n, &preds, &c, &hits);
     if order.iter().enumerate().all(|(i, &u)| i == u) {
         return None;
     }
-    let before = expected_cost(&(0..n).collect::<Vec<_>>(), &p, &c);
-    let after = expected_cost(&order, &p, &c);
+    let before = crate::order::expected_cost(&(0..n).collect::<Vec<_>>(), &c, &hits);
+    let after = crate::order::expected_cost(&order, &c, &hits);
     if before - after <= 1e-6 * before.max(1.0) {
         return None;
     }
@@ -839,7 +802,7 @@ pub fn plan_reorder(
                 parse.items[other.item].lines.start
             ),
             reason: format!(
-                "static estimate: the expected rebuild cost per build drops from {before:.1} to {after:.1} (dependency manifests change rarely, other sources often); no instruction it moves past reads or writes anything it reads or writes"
+                "{basis}: the expected rebuild cost per build drops from {before:.1} to {after:.1}; no instruction it moves past reads or writes anything it reads or writes"
             ),
             applied: true,
         });

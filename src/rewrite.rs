@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 
 use crate::analysis::context::Context;
+use crate::analysis::history::History;
+use crate::simulate;
 use crate::analysis::effects;
 use crate::model::Model;
 use crate::plan::{self, Applicability, Change, Merge, Options, StageOrder};
@@ -148,10 +150,12 @@ fn instruction_texts(parse: &Parse) -> BTreeMap<String, usize> {
     m
 }
 
-/// One full planning run (merges, then hoists until nothing moves).
+/// One full planning run (merges, then hoists and reorders until nothing
+/// moves).
 fn plan_and_apply(
     text: &str,
     ctx: Option<&Context>,
+    history: Option<&History>,
     opts: Options,
 ) -> Result<(String, Vec<Change>, bool), RewriteError> {
     let parse = syntax::parse(text);
@@ -185,6 +189,7 @@ fn plan_and_apply(
             });
         }
         let model = Model::build(&parse, &cur);
+        let replayed = history.map(|h| simulate::replay(&parse, &model, h));
         let mut next = None;
         let mut round = Vec::new();
         for (si, stage) in model.stages.iter().enumerate() {
@@ -192,7 +197,10 @@ fn plan_and_apply(
             let hoist =
                 plan::plan_hoist(&parse, &cur, si, stage, &eff, &state, ctx, opts, &mut round);
             let order = hoist.or_else(|| {
-                plan::plan_reorder(&parse, &cur, si, stage, &eff, &state, ctx, opts, &mut round)
+                let hist = replayed.as_ref().and_then(|r| r.get(si));
+                plan::plan_reorder(
+                    &parse, &cur, si, stage, &eff, &state, ctx, hist, opts, &mut round,
+                )
             });
             if let Some(order) = order {
                 next = Some(apply_order(&cur, &parse, &model, &order));
@@ -215,11 +223,22 @@ fn plan_and_apply(
     Ok((cur, changes, false))
 }
 
-/// Plans and applies the changes for one file, then verifies the result.
+/// Plans and applies the changes for one file, then verifies the result
+/// (static estimate).
 pub fn rewrite(text: &str, ctx: Option<&Context>, opts: Options) -> Result<Outcome, RewriteError> {
-    let (new_text, changes, ignored) = plan_and_apply(text, ctx, opts)?;
+    rewrite_with(text, ctx, None, opts)
+}
+
+/// Like [`rewrite`], ordering by the walked `history` when given.
+pub fn rewrite_with(
+    text: &str,
+    ctx: Option<&Context>,
+    history: Option<&History>,
+    opts: Options,
+) -> Result<Outcome, RewriteError> {
+    let (new_text, changes, ignored) = plan_and_apply(text, ctx, history, opts)?;
     if new_text != text {
-        verify(text, &new_text, &changes, ctx, opts)?;
+        verify(text, &new_text, &changes, ctx, history, opts)?;
     }
     Ok(Outcome {
         new_text,
@@ -236,6 +255,7 @@ fn verify(
     new: &str,
     changes: &[Change],
     ctx: Option<&Context>,
+    history: Option<&History>,
     opts: Options,
 ) -> Result<(), RewriteError> {
     let fail = |message: String| RewriteError {
@@ -278,7 +298,7 @@ fn verify(
             "refusing to write: instructions were lost in the rewrite".into(),
         ));
     }
-    let (again, again_changes, _) = plan_and_apply(new, ctx, opts)?;
+    let (again, again_changes, _) = plan_and_apply(new, ctx, history, opts)?;
     if again != new {
         let c = again_changes
             .iter()

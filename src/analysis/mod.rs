@@ -4,5 +4,6 @@
 pub mod context;
 pub mod effects;
 pub mod graph;
+pub mod history;
 pub mod kb;
 pub mod shell;

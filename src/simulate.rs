@@ -1,0 +1,257 @@
+//! Replays the walked history against a Dockerfile: for each commit and
+//! stage, which units are invalidated directly (their sources or their text
+//! changed, or a stage they copy from was rebuilt). BuildKit then rebuilds
+//! every step from the first invalidated one on.
+
+use std::collections::HashMap;
+
+use globset::{GlobBuilder, GlobMatcher};
+use serde::Serialize;
+
+use crate::analysis::history::History;
+use crate::model::Model;
+use crate::order::Hits;
+use crate::syntax::{Kind, Parse};
+
+enum Source {
+    /// Everything in the context.
+    All,
+    /// A file or directory (relative path without `./`).
+    Path(String),
+    Glob(GlobMatcher),
+}
+
+impl Source {
+    fn parse(s: &str) -> Option<Source> {
+        if s.contains("://") || s.starts_with("<<") {
+            return None;
+        }
+        let t = s.trim_start_matches("./").trim_end_matches('/');
+        let t = t.trim_start_matches('/');
+        if t.is_empty() || t == "." {
+            return Some(Source::All);
+        }
+        if t.contains(['*', '?', '[']) {
+            let g = GlobBuilder::new(t).literal_separator(true).build().ok()?;
+            return Some(Source::Glob(g.compile_matcher()));
+        }
+        Some(Source::Path(t.to_string()))
+    }
+
+    fn matches(&self, f: &str) -> bool {
+        match self {
+            Source::All => true,
+            Source::Path(p) => f == p || f.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('/')),
+            Source::Glob(g) => {
+                if g.is_match(f) {
+                    return true;
+                }
+                // A glob naming a directory copies what is below it.
+                let mut cur = f;
+                while let Some((parent, _)) = cur.rsplit_once('/') {
+                    if g.is_match(parent) {
+                        return true;
+                    }
+                    cur = parent;
+                }
+                false
+            }
+        }
+    }
+}
+
+enum Input {
+    None,
+    Sources(Vec<Source>),
+    Stage(usize),
+}
+
+/// Per stage: one invalidation mask per walked commit, and per unit how
+/// many commits changed what it copies.
+#[derive(Debug, Clone, Default)]
+pub struct StageHistory {
+    pub masks: Vec<u64>,
+    pub source_changes: Vec<u64>,
+}
+
+impl StageHistory {
+    /// Distinct masks with counts, for the order search.
+    pub fn hits(&self) -> Hits {
+        let mut counts: HashMap<u64, u64> = HashMap::new();
+        for m in &self.masks {
+            *counts.entry(*m).or_insert(0) += 1;
+        }
+        let mut masks: Vec<(u64, u64)> = counts.into_iter().collect();
+        masks.sort_unstable();
+        Hits::Masks {
+            masks,
+            commits: self.masks.len() as u64,
+        }
+    }
+
+    /// How many commits rebuild each unit under `order` (unit indices).
+    pub fn rebuilds(&self, order: &[usize]) -> Vec<u64> {
+        let n = order.len();
+        let mut out = vec![0u64; n];
+        for &m in &self.masks {
+            let mut hit = false;
+            for &u in order {
+                if u < 64 && m & (1 << u) != 0 {
+                    hit = true;
+                }
+                if hit && u < n {
+                    out[u] += 1;
+                }
+            }
+        }
+        out
+    }
+}
+
+fn stage_ref(name: &str, names: &HashMap<String, usize>, before: usize) -> Option<usize> {
+    let lower = name.to_ascii_lowercase();
+    if let Some(&i) = names.get(&lower) {
+        return (i < before).then_some(i);
+    }
+    name.parse::<usize>().ok().filter(|&i| i < before)
+}
+
+/// Replays `history` against the Dockerfile `parse` (of `text`).
+pub fn replay(parse: &Parse, model: &Model, history: &History) -> Vec<StageHistory> {
+    let mut names = HashMap::new();
+    for (i, s) in model.stages.iter().enumerate() {
+        if let Some(n) = &s.name {
+            names.insert(n.clone(), i);
+        }
+    }
+    // Inputs per unit, the base stage per stage.
+    let mut inputs: Vec<Vec<Input>> = Vec::new();
+    let mut base: Vec<Option<usize>> = Vec::new();
+    for (si, stage) in model.stages.iter().enumerate() {
+        let from = parse.items[stage.from_item].instruction();
+        base.push(from.and_then(|f| f.node.str_args().next()).and_then(|img| stage_ref(img, &names, si)));
+        let mut v = Vec::new();
+        for u in &stage.units {
+            let Some(ins) = parse.items[u.item].instruction() else {
+                v.push(Input::None);
+                continue;
+            };
+            let input = match ins.node.kind {
+                Kind::Copy | Kind::Add => {
+                    if let Some(from) = ins.node.flags.iter().find_map(|f| f.strip_prefix("--from=")) {
+                        stage_ref(from, &names, si).map_or(Input::None, Input::Stage)
+                    } else {
+                        let args: Vec<&str> = ins.node.str_args().collect();
+                        let srcs = args.split_last().map_or(&[][..], |(_, s)| s);
+                        Input::Sources(srcs.iter().filter_map(|s| Source::parse(s)).collect())
+                    }
+                }
+                _ => Input::None,
+            };
+            v.push(input);
+        }
+        inputs.push(v);
+    }
+    // Global instruction index -> (stage, Some(unit) | None for FROM).
+    let mut global: Vec<Option<(usize, Option<usize>)>> = Vec::new();
+    for (idx, item) in parse.items.iter().enumerate() {
+        if item.instruction().is_none() {
+            continue;
+        }
+        let mut found = None;
+        for (si, s) in model.stages.iter().enumerate() {
+            if s.from_item == idx {
+                found = Some((si, None));
+            } else if let Some(k) = s.units.iter().position(|u| u.item == idx) {
+                found = Some((si, Some(k)));
+            }
+        }
+        global.push(found);
+    }
+    let texts: Vec<Vec<String>> = model
+        .stages
+        .iter()
+        .map(|s| {
+            s.units
+                .iter()
+                .map(|u| parse.items[u.item].instruction().map(|i| i.original.trim().to_string()).unwrap_or_default())
+                .collect()
+        })
+        .collect();
+    let from_texts: Vec<String> = model
+        .stages
+        .iter()
+        .map(|s| parse.items[s.from_item].instruction().map(|i| i.original.trim().to_string()).unwrap_or_default())
+        .collect();
+    let ns = model.stages.len();
+    let mut out: Vec<StageHistory> = model
+        .stages
+        .iter()
+        .map(|s| StageHistory {
+            masks: Vec::with_capacity(history.commits.len()),
+            source_changes: vec![0; s.units.len()],
+        })
+        .collect();
+    for c in &history.commits {
+        let mut direct = vec![0u64; ns];
+        let mut whole = vec![false; ns];
+        let mut any_edit_matched = false;
+        for si in 0..ns {
+            for (k, input) in inputs[si].iter().enumerate().take(64) {
+                if let Input::Sources(srcs) = input {
+                    if c.files.iter().any(|f| srcs.iter().any(|s| s.matches(f))) {
+                        direct[si] |= 1 << k;
+                        out[si].source_changes[k] += 1;
+                    }
+                }
+                if !c.edited.is_empty() && c.edited.contains(&texts[si][k]) {
+                    direct[si] |= 1 << k;
+                    any_edit_matched = true;
+                }
+            }
+            if !c.edited.is_empty() && c.edited.contains(&from_texts[si]) {
+                whole[si] = true;
+                any_edit_matched = true;
+            }
+        }
+        if !any_edit_matched {
+            if let Some(i) = c.first_edit {
+                match global.get(i.min(global.len().saturating_sub(1))).copied().flatten() {
+                    Some((si, Some(k))) if k < 64 => direct[si] |= 1 << k,
+                    Some((si, _)) => whole[si] = true,
+                    None => whole.iter_mut().for_each(|w| *w = true),
+                }
+            }
+        }
+        let mut rebuilt = vec![false; ns];
+        for si in 0..ns {
+            if base[si].is_some_and(|b| rebuilt[b]) {
+                whole[si] = true;
+            }
+            for (k, input) in inputs[si].iter().enumerate().take(64) {
+                if let Input::Stage(t) = input {
+                    if rebuilt[*t] {
+                        direct[si] |= 1 << k;
+                    }
+                }
+            }
+            let n = model.stages[si].units.len().min(64);
+            if whole[si] {
+                direct[si] = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+            }
+            rebuilt[si] = direct[si] != 0 || whole[si];
+            out[si].masks.push(direct[si]);
+        }
+    }
+    out
+}
+
+/// Per-instruction history figures for a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitFigures {
+    pub line: usize,
+    pub instruction: String,
+    pub source_changes: u64,
+    pub rebuilds: u64,
+    pub cost: f64,
+}
