@@ -7,9 +7,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dockreorder::analysis::context::Context;
+use dockreorder::analysis::history::{self, NoHistory, Repo, WalkOptions};
 use dockreorder::plan::{Applicability, Options};
+use dockreorder::simulate;
 use dockreorder::source::SourceFile;
 use dockreorder::{discover, explain, report, rewrite, syntax};
+use std::io::IsTerminal;
 
 #[derive(Parser)]
 #[command(
@@ -47,6 +50,37 @@ struct RunArgs {
     /// Do not read git history; use the static estimate.
     #[arg(long)]
     no_history: bool,
+    /// Walk at most this many commits.
+    #[arg(long, value_name = "N")]
+    max_commits: Option<usize>,
+    /// Walk only commits since this date (YYYY-MM-DD) or Unix time.
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Follow every parent (merged branches too), not only the first.
+    #[arg(long)]
+    all_parents: bool,
+}
+
+/// `YYYY-MM-DD` (UTC midnight) or Unix seconds.
+fn parse_since(s: &str) -> Option<i64> {
+    if let Ok(n) = s.parse::<i64>() {
+        return Some(n);
+    }
+    let mut it = s.splitn(3, '-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: i64 = it.next()?.parse().ok()?;
+    let d: i64 = it.next()?.get(..2)?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -152,7 +186,21 @@ fn run_main(args: &RunArgs) -> ExitCode {
     let note = if args.no_history {
         "static estimate, --no-history: dependency manifests and lock files change rarely, other sources often"
     } else {
-        "static estimate: dependency manifests and lock files change rarely, other sources often (git history is not read yet)"
+        "static estimate: dependency manifests and lock files change rarely, other sources often"
+    };
+    let since = match args.since.as_deref().map(|s| (s, parse_since(s))) {
+        Some((raw, None)) => {
+            eprintln!("--since: `{raw}` is not a date (YYYY-MM-DD) or Unix time");
+            return ExitCode::from(2);
+        }
+        Some((_, Some(t))) => Some(t),
+        None => None,
+    };
+    let walk_opts = WalkOptions {
+        max_commits: args.max_commits,
+        since,
+        all_parents: args.all_parents,
+        progress: std::io::stderr().is_terminal(),
     };
     let mut would_change = false;
     let mut json_files = Vec::new();
@@ -168,8 +216,33 @@ fn run_main(args: &RunArgs) -> ExitCode {
                 continue;
             }
         };
-        let ctx = context_for(path, args.context.as_deref());
-        let outcome = match rewrite::rewrite(&source.text, Some(&ctx), opts) {
+        let repo = if args.no_history {
+            None
+        } else {
+            match Repo::discover(path) {
+                Ok(r) => Some(r),
+                Err(NoHistory(msg)) => {
+                    eprintln!("{shown}: {msg}");
+                    None
+                }
+            }
+        };
+        let compose_ctx = match (&args.context, &repo) {
+            (None, Some(r)) => history::context_from_compose(r.root(), path),
+            _ => None,
+        };
+        let ctx = context_for(path, args.context.as_deref().or(compose_ctx.as_deref()));
+        let hist = repo
+            .as_ref()
+            .and_then(|r| match r.walk(path, &ctx.dir, &walk_opts) {
+                Ok(h) => Some(h),
+                Err(NoHistory(msg)) => {
+                    eprintln!("{shown}: {msg}");
+                    None
+                }
+            });
+        let hist = hist.filter(|h| !h.commits.is_empty());
+        let outcome = match rewrite::rewrite_with(&source.text, Some(&ctx), hist.as_ref(), opts) {
             Ok(o) => o,
             Err(e) => {
                 let msg = format!("{shown}:{}:{}: {}", e.line, e.column, e.message);
@@ -196,15 +269,39 @@ fn run_main(args: &RunArgs) -> ExitCode {
                         &outcome.new_text,
                     ));
                 }
-                eprint!("{}", report::summary(&shown, &outcome.changes, note));
+                let basis = if hist.is_some() {
+                    "ordered by the walked history"
+                } else {
+                    note
+                };
+                eprint!("{}", report::summary(&shown, &outcome.changes, basis));
+                if let Some(h) = &hist {
+                    let before = simulate::figures(&source.text, Some(&ctx), h);
+                    let after = simulate::figures(&outcome.new_text, Some(&ctx), h);
+                    eprint!("{}", report::history_text(&shown, &before, &after, h));
+                }
             }
-            RunFormat::Json => json_files.push(report::file_json(
-                &shown,
-                &source.text,
-                &outcome.new_text,
-                &outcome.changes,
-                None,
-            )),
+            RunFormat::Json => {
+                let mut v = report::file_json(
+                    &shown,
+                    &source.text,
+                    &outcome.new_text,
+                    &outcome.changes,
+                    None,
+                );
+                if let Some(h) = &hist {
+                    let before = simulate::figures(&source.text, Some(&ctx), h);
+                    let after = simulate::figures(&outcome.new_text, Some(&ctx), h);
+                    if let (Some(obj), serde_json::Value::Object(extra)) =
+                        (v.as_object_mut(), report::history_json(&before, &after, h))
+                    {
+                        obj.extend(extra);
+                    }
+                } else if let Some(obj) = v.as_object_mut() {
+                    obj.insert("history".into(), serde_json::Value::Null);
+                }
+                json_files.push(v);
+            }
         }
         if args.write && changed {
             if let Err(e) = write_atomic(path, &outcome.new_text) {

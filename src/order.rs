@@ -17,7 +17,10 @@ pub enum Hits {
     Static(Vec<f64>),
     /// Distinct invalidation masks with the number of commits showing each,
     /// and the number of commits walked.
-    Masks { masks: Vec<(u64, u64)>, commits: u64 },
+    Masks {
+        masks: Vec<(u64, u64)>,
+        commits: u64,
+    },
 }
 
 impl Hits {
@@ -37,7 +40,11 @@ impl Hits {
                 if *commits == 0 {
                     return 0.0;
                 }
-                let n: u64 = masks.iter().filter(|(m, _)| m & set != 0).map(|(_, w)| w).sum();
+                let n: u64 = masks
+                    .iter()
+                    .filter(|(m, _)| m & set != 0)
+                    .map(|(_, w)| w)
+                    .sum();
                 n as f64 / *commits as f64
             }
         }
@@ -108,6 +115,7 @@ pub fn best_order(n: usize, preds: &[Vec<usize>], cost: &[f64], hits: &Hits) -> 
     }
 }
 
+#[allow(clippy::needless_range_loop)] // x indexes several parallel tables
 fn exact(n: usize, preds: &[Vec<usize>], cost: &[f64], hits: &Hits) -> Vec<usize> {
     let table = hits.table(n);
     let size = 1usize << n;
@@ -155,7 +163,9 @@ fn exact(n: usize, preds: &[Vec<usize>], cost: &[f64], hits: &Hits) -> Vec<usize
                 }
             }
         }
-        let Some((x, _)) = chosen else { return (0..n).collect() };
+        let Some((x, _)) = chosen else {
+            return (0..n).collect();
+        };
         order.push(x);
         s |= 1 << x;
     }
@@ -183,7 +193,9 @@ fn local(n: usize, preds: &[Vec<usize>], cost: &[f64], hits: &Hits) -> Vec<usize
                 let moved = cand.remove(i);
                 cand.insert(j, moved);
                 let v = expected_cost(&cand, cost, hits);
-                if v < base - eps * base.max(1.0) && best.as_ref().is_none_or(|(bv, _)| v < *bv - eps) {
+                if v < base - eps * base.max(1.0)
+                    && best.as_ref().is_none_or(|(bv, _)| v < *bv - eps)
+                {
                     best = Some((v, cand));
                 }
             }
@@ -215,7 +227,10 @@ mod tests {
     #[test]
     fn history_masks_drive_the_order() {
         // Unit 1 (manifest) changes in every commit, unit 0 never.
-        let hits = Hits::Masks { masks: vec![(0b010, 10)], commits: 10 };
+        let hits = Hits::Masks {
+            masks: vec![(0b010, 10)],
+            commits: 10,
+        };
         let cost = [1.0, 1.0, 60.0, 60.0];
         // 2 reads 1's output; 3 reads 0's output.
         let preds = vec![vec![], vec![], vec![1], vec![0]];
@@ -225,7 +240,10 @@ mod tests {
 
     #[test]
     fn table_matches_direct_hit() {
-        let hits = Hits::Masks { masks: vec![(0b011, 3), (0b100, 2), (0, 5)], commits: 10 };
+        let hits = Hits::Masks {
+            masks: vec![(0b011, 3), (0b100, 2), (0, 5)],
+            commits: 10,
+        };
         let t = hits.table(3);
         for s in 0..8u64 {
             assert!((t[s as usize] - hits.hit(s)).abs() < 1e-12, "{s}");

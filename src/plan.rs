@@ -759,15 +759,18 @@ pub fn plan_reorder(
     // copy from the context that precedes it.
     for (u, m) in movable.iter().enumerate() {
         if !m {
-            for j in 0..u {
-                if !eff[j].context_reads.is_empty() && !preds[u].contains(&j) {
+            for (j, ej) in eff.iter().enumerate().take(u) {
+                if !ej.context_reads.is_empty() && !preds[u].contains(&j) {
                     preds[u].push(j);
                 }
             }
         }
     }
     let (hits, basis) = match hist {
-        Some(h) if !h.masks.is_empty() => (h.hits(), format!("over {} commits of history", h.masks.len())),
+        Some(h) if !h.masks.is_empty() => (
+            h.hits(),
+            format!("over {} commits of history", h.masks.len()),
+        ),
         _ => (crate::order::Hits::Static(p), "static estimate".to_string()),
     };
     let order = crate::order::best_order(n, &preds, &c, &hits);

@@ -5,8 +5,10 @@ use serde_json::{Value, json};
 use similar::TextDiff;
 
 use crate::analysis::effects;
+use crate::analysis::history::{History, WalkEnd};
 use crate::model::Model;
 use crate::plan::{Applicability, Change};
+use crate::simulate::FileFigures;
 use crate::syntax;
 
 /// A unified diff with `a/` and `b/` headers.
@@ -92,5 +94,126 @@ pub fn file_json(
         "changes": changes,
         "diff": if old != new { Value::String(unified_diff(path, old, new)) } else { Value::Null },
         "instructions": if error.is_none() { Value::Array(instructions_json(old)) } else { Value::Array(vec![]) },
+    })
+}
+
+/// Thousands separators: 1234567 -> "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn end_words(h: &History) -> &'static str {
+    match h.end {
+        WalkEnd::ReachedRoot => "the whole history",
+        WalkEnd::Shallow => "cut short: shallow clone",
+        WalkEnd::Limit => "cut short: --max-commits",
+        WalkEnd::Since => "cut short: --since",
+    }
+}
+
+/// The history evidence for one file: commits walked, and for each
+/// instruction whose rebuild count changed, how often it ran before and
+/// after.
+pub fn history_text(path: &str, before: &FileFigures, after: &FileFigures, h: &History) -> String {
+    let mut out = format!(
+        "{path}: history: {} commits walked ({}, {}); mean rebuilt cost per commit {:.1} before, {:.1} after\n",
+        thousands(before.commits),
+        if h.first_parent {
+            "first parent"
+        } else {
+            "all parents"
+        },
+        end_words(h),
+        before.mean_cost,
+        after.mean_cost
+    );
+    let mut used = vec![false; after.units.len()];
+    for b in &before.units {
+        let Some(k) = after
+            .units
+            .iter()
+            .enumerate()
+            .position(|(k, a)| !used[k] && a.instruction == b.instruction)
+        else {
+            continue;
+        };
+        used[k] = true;
+        let a = &after.units[k];
+        if a.rebuilds != b.rebuilds && b.cost > 0.0 {
+            out.push_str(&format!(
+                "  over {} commits: `{}` ran in {} of them before, {} after\n",
+                thousands(before.commits),
+                short_text(&b.instruction),
+                thousands(b.rebuilds),
+                thousands(a.rebuilds)
+            ));
+        }
+    }
+    for note in &h.notes {
+        out.push_str(&format!("  note: {note}\n"));
+    }
+    out
+}
+
+fn short_text(s: &str) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(59).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// The `history` part of a file's JSON.
+pub fn history_json(before: &FileFigures, after: &FileFigures, h: &History) -> Value {
+    let mut used = vec![false; after.units.len()];
+    let mut units = Vec::new();
+    for b in &before.units {
+        let k = after
+            .units
+            .iter()
+            .enumerate()
+            .position(|(k, a)| !used[k] && a.instruction == b.instruction);
+        if let Some(k) = k {
+            used[k] = true;
+        }
+        units.push(json!({
+            "line": b.line,
+            "instruction": b.instruction,
+            "source_changes": b.source_changes,
+            "rebuilds": {"before": b.rebuilds, "after": k.map(|k| after.units[k].rebuilds)},
+            "cost": b.cost,
+        }));
+    }
+    for (k, a) in after.units.iter().enumerate() {
+        if !used[k] {
+            units.push(json!({
+                "line_after": a.line,
+                "instruction": a.instruction,
+                "source_changes": a.source_changes,
+                "rebuilds": {"before": null, "after": a.rebuilds},
+                "cost": a.cost,
+                "inserted": true,
+            }));
+        }
+    }
+    json!({
+        "history": {
+            "commits_walked": before.commits,
+            "first_parent": h.first_parent,
+            "truncated": h.truncated(),
+            "end": h.end,
+            "notes": h.notes,
+        },
+        "instructions_history": units,
+        "expected_cost": {"before": before.mean_cost, "after": after.mean_cost},
     })
 }

@@ -7,11 +7,11 @@
 use std::collections::BTreeMap;
 
 use crate::analysis::context::Context;
-use crate::analysis::history::History;
-use crate::simulate;
 use crate::analysis::effects;
+use crate::analysis::history::History;
 use crate::model::Model;
 use crate::plan::{self, Applicability, Change, Merge, Options, StageOrder};
+use crate::simulate;
 use crate::syntax::{self, Parse};
 
 /// The outcome for one file.

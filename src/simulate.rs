@@ -41,7 +41,11 @@ impl Source {
     fn matches(&self, f: &str) -> bool {
         match self {
             Source::All => true,
-            Source::Path(p) => f == p || f.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('/')),
+            Source::Path(p) => {
+                f == p
+                    || f.strip_prefix(p.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+            }
             Source::Glob(g) => {
                 if g.is_match(f) {
                     return true;
@@ -129,7 +133,10 @@ pub fn replay(parse: &Parse, model: &Model, history: &History) -> Vec<StageHisto
     let mut base: Vec<Option<usize>> = Vec::new();
     for (si, stage) in model.stages.iter().enumerate() {
         let from = parse.items[stage.from_item].instruction();
-        base.push(from.and_then(|f| f.node.str_args().next()).and_then(|img| stage_ref(img, &names, si)));
+        base.push(
+            from.and_then(|f| f.node.str_args().next())
+                .and_then(|img| stage_ref(img, &names, si)),
+        );
         let mut v = Vec::new();
         for u in &stage.units {
             let Some(ins) = parse.items[u.item].instruction() else {
@@ -138,7 +145,12 @@ pub fn replay(parse: &Parse, model: &Model, history: &History) -> Vec<StageHisto
             };
             let input = match ins.node.kind {
                 Kind::Copy | Kind::Add => {
-                    if let Some(from) = ins.node.flags.iter().find_map(|f| f.strip_prefix("--from=")) {
+                    if let Some(from) = ins
+                        .node
+                        .flags
+                        .iter()
+                        .find_map(|f| f.strip_prefix("--from="))
+                    {
                         stage_ref(from, &names, si).map_or(Input::None, Input::Stage)
                     } else {
                         let args: Vec<&str> = ins.node.str_args().collect();
@@ -174,14 +186,24 @@ pub fn replay(parse: &Parse, model: &Model, history: &History) -> Vec<StageHisto
         .map(|s| {
             s.units
                 .iter()
-                .map(|u| parse.items[u.item].instruction().map(|i| i.original.trim().to_string()).unwrap_or_default())
+                .map(|u| {
+                    parse.items[u.item]
+                        .instruction()
+                        .map(|i| i.original.trim().to_string())
+                        .unwrap_or_default()
+                })
                 .collect()
         })
         .collect();
     let from_texts: Vec<String> = model
         .stages
         .iter()
-        .map(|s| parse.items[s.from_item].instruction().map(|i| i.original.trim().to_string()).unwrap_or_default())
+        .map(|s| {
+            parse.items[s.from_item]
+                .instruction()
+                .map(|i| i.original.trim().to_string())
+                .unwrap_or_default()
+        })
         .collect();
     let ns = model.stages.len();
     let mut out: Vec<StageHistory> = model
@@ -216,7 +238,11 @@ pub fn replay(parse: &Parse, model: &Model, history: &History) -> Vec<StageHisto
         }
         if !any_edit_matched {
             if let Some(i) = c.first_edit {
-                match global.get(i.min(global.len().saturating_sub(1))).copied().flatten() {
+                match global
+                    .get(i.min(global.len().saturating_sub(1)))
+                    .copied()
+                    .flatten()
+                {
                     Some((si, Some(k))) if k < 64 => direct[si] |= 1 << k,
                     Some((si, _)) => whole[si] = true,
                     None => whole.iter_mut().for_each(|w| *w = true),
@@ -254,4 +280,56 @@ pub struct UnitFigures {
     pub source_changes: u64,
     pub rebuilds: u64,
     pub cost: f64,
+}
+
+/// History figures of a whole Dockerfile.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileFigures {
+    pub units: Vec<UnitFigures>,
+    /// Mean rebuilt cost per commit.
+    pub mean_cost: f64,
+    pub commits: u64,
+}
+
+/// Replays `history` against `text` in its own order.
+pub fn figures(
+    text: &str,
+    ctx: Option<&crate::analysis::context::Context>,
+    history: &History,
+) -> FileFigures {
+    let parse = crate::syntax::parse(text);
+    let model = Model::build(&parse, text);
+    let replayed = replay(&parse, &model, history);
+    let mut units = Vec::new();
+    let mut total = 0.0;
+    for (si, stage) in model.stages.iter().enumerate() {
+        let (eff, _) = crate::analysis::effects::analyze_stage_with(&parse, stage, ctx);
+        let order: Vec<usize> = (0..stage.units.len()).collect();
+        let rebuilds = replayed[si].rebuilds(&order);
+        for (k, u) in stage.units.iter().enumerate() {
+            let item = &parse.items[u.item];
+            let cost = eff.get(k).map_or(0.0, |e| e.cost);
+            total += cost * rebuilds[k] as f64;
+            units.push(UnitFigures {
+                line: item.lines.start,
+                instruction: item
+                    .instruction()
+                    .map(|i| i.original.trim().to_string())
+                    .unwrap_or_default(),
+                source_changes: replayed[si].source_changes[k],
+                rebuilds: rebuilds[k],
+                cost,
+            });
+        }
+    }
+    let commits = history.commits.len() as u64;
+    FileFigures {
+        units,
+        mean_cost: if commits == 0 {
+            0.0
+        } else {
+            total / commits as f64
+        },
+        commits,
+    }
 }

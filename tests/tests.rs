@@ -4,6 +4,7 @@ mod support;
 
 mod conformance;
 mod docker_build;
+mod history;
 mod no_panic;
 mod roundtrip;
 mod samples;

@@ -196,7 +196,13 @@ fn well_ordered_file_gives_no_diff() {
     let df = "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n";
     let out = run(dir.path(), df, Applicability::Unsafe);
     assert_eq!(out.new_text, df);
-    assert!(out.changes.iter().all(|c| c.kind == ChangeKind::Advice && !c.applied), "{:?}", out.changes);
+    assert!(
+        out.changes
+            .iter()
+            .all(|c| c.kind == ChangeKind::Advice && !c.applied),
+        "{:?}",
+        out.changes
+    );
 }
 
 #[test]

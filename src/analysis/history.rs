@@ -92,8 +92,16 @@ fn rel_to(root: &Path, p: &Path) -> Option<String> {
 impl Repo {
     /// Finds the repository that holds `path`.
     pub fn discover(path: &Path) -> Result<Repo, NoHistory> {
-        let start = if path.is_dir() { path } else { path.parent().unwrap_or(path) };
-        let start = if start.as_os_str().is_empty() { Path::new(".") } else { start };
+        let start = if path.is_dir() {
+            path
+        } else {
+            path.parent().unwrap_or(path)
+        };
+        let start = if start.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            start
+        };
         let repo = Repository::discover(start)
             .map_err(|_| NoHistory("not in a git repository: using the static estimate".into()))?;
         let root = repo
@@ -108,11 +116,20 @@ impl Repo {
     }
 
     /// Walks the history for a Dockerfile built with `context`.
-    pub fn walk(&self, dockerfile: &Path, context: &Path, opts: &WalkOptions) -> Result<History, NoHistory> {
-        let ctx_rel = rel_to(&self.root, context)
-            .ok_or_else(|| NoHistory("the build context is outside the repository: using the static estimate".into()))?;
-        let df_rel = rel_to(&self.root, dockerfile)
-            .ok_or_else(|| NoHistory("the Dockerfile is outside the repository: using the static estimate".into()))?;
+    pub fn walk(
+        &self,
+        dockerfile: &Path,
+        context: &Path,
+        opts: &WalkOptions,
+    ) -> Result<History, NoHistory> {
+        let ctx_rel = rel_to(&self.root, context).ok_or_else(|| {
+            NoHistory(
+                "the build context is outside the repository: using the static estimate".into(),
+            )
+        })?;
+        let df_rel = rel_to(&self.root, dockerfile).ok_or_else(|| {
+            NoHistory("the Dockerfile is outside the repository: using the static estimate".into())
+        })?;
         run_walk(&self.repo, &ctx_rel, &df_rel, opts)
     }
 }
@@ -172,21 +189,37 @@ fn ignore_at(repo: &Repository, oid: Option<Oid>, cache: &mut Cache) -> Option<O
 }
 
 fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") }
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
 }
 
-fn run_walk(repo: &Repository, ctx_rel: &str, df_rel: &str, opts: &WalkOptions) -> Result<History, NoHistory> {
+fn run_walk(
+    repo: &Repository,
+    ctx_rel: &str,
+    df_rel: &str,
+    opts: &WalkOptions,
+) -> Result<History, NoHistory> {
     let head = match repo.head() {
         Ok(h) => h,
-        Err(_) => return Err(NoHistory("the repository has no commits yet: using the static estimate".into())),
+        Err(_) => {
+            return Err(NoHistory(
+                "the repository has no commits yet: using the static estimate".into(),
+            ));
+        }
     };
-    let head = head
-        .peel_to_commit()
-        .map_err(|_| NoHistory("HEAD does not point to a commit: using the static estimate".into()))?;
-    let mut walk = repo.revwalk().map_err(|e| NoHistory(format!("cannot walk the history: {e}")))?;
+    let head = head.peel_to_commit().map_err(|_| {
+        NoHistory("HEAD does not point to a commit: using the static estimate".into())
+    })?;
+    let mut walk = repo
+        .revwalk()
+        .map_err(|e| NoHistory(format!("cannot walk the history: {e}")))?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
         .map_err(|e| NoHistory(format!("cannot walk the history: {e}")))?;
-    walk.push(head.id()).map_err(|e| NoHistory(format!("cannot walk the history: {e}")))?;
+    walk.push(head.id())
+        .map_err(|e| NoHistory(format!("cannot walk the history: {e}")))?;
     if !opts.all_parents {
         walk.simplify_first_parent()
             .map_err(|e| NoHistory(format!("cannot walk the history: {e}")))?;
@@ -200,19 +233,28 @@ fn run_walk(repo: &Repository, ctx_rel: &str, df_rel: &str, opts: &WalkOptions) 
     // A .dockerignore named after the Dockerfile takes precedence.
     let df_name = df_rel.rsplit('/').next().unwrap_or(df_rel);
     let df_dir = df_rel.rsplit_once('/').map_or("", |(d, _)| d);
-    let ignore_paths = [join(df_dir, &format!("{df_name}.dockerignore")), join(ctx_rel, ".dockerignore")];
+    let ignore_paths = [
+        join(df_dir, &format!("{df_name}.dockerignore")),
+        join(ctx_rel, ".dockerignore"),
+    ];
     let progress = if opts.progress {
         let pb = indicatif::ProgressBar::new_spinner();
         pb.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} walking history: {pos} commits ({per_sec})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} walking history: {pos} commits ({per_sec})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         Some(pb)
     } else {
         None
     };
     let mut commits = Vec::new();
-    let mut end = if shallow { WalkEnd::Shallow } else { WalkEnd::ReachedRoot };
+    let mut end = if shallow {
+        WalkEnd::Shallow
+    } else {
+        WalkEnd::ReachedRoot
+    };
     let mut diff_opts = DiffOptions::new();
     diff_opts.skip_binary_check(true).ignore_submodules(true);
     for oid in walk {
@@ -221,7 +263,9 @@ fn run_walk(repo: &Repository, ctx_rel: &str, df_rel: &str, opts: &WalkOptions) 
             end = WalkEnd::Limit;
             break;
         }
-        let Ok(commit) = repo.find_commit(oid) else { break };
+        let Ok(commit) = repo.find_commit(oid) else {
+            break;
+        };
         if opts.since.is_some_and(|s| commit.time().seconds() < s) {
             end = WalkEnd::Since;
             break;
@@ -250,14 +294,19 @@ fn run_walk(repo: &Repository, ctx_rel: &str, df_rel: &str, opts: &WalkOptions) 
         if new_ctx != old_ctx {
             let new_t = new_ctx.and_then(|o| repo.find_tree(o).ok());
             let old_t = old_ctx.and_then(|o| repo.find_tree(o).ok());
-            if let Ok(diff) = repo.diff_tree_to_tree(old_t.as_ref(), new_t.as_ref(), Some(&mut diff_opts)) {
+            if let Ok(diff) =
+                repo.diff_tree_to_tree(old_t.as_ref(), new_t.as_ref(), Some(&mut diff_opts))
+            {
                 let ig_oid = ignore_paths
                     .iter()
                     .find_map(|p| entry_oid(tree.as_ref(), p))
                     .and_then(|o| ignore_at(repo, Some(o), &mut cache));
                 let ignore = ig_oid.and_then(|o| cache.ignores.get(&o));
                 for delta in diff.deltas() {
-                    for f in [delta.new_file().path(), delta.old_file().path()].into_iter().flatten() {
+                    for f in [delta.new_file().path(), delta.old_file().path()]
+                        .into_iter()
+                        .flatten()
+                    {
                         let p = f.to_string_lossy().replace('\\', "/");
                         if ignore.is_some_and(|i| i.excludes(&p)) {
                             continue;
@@ -275,9 +324,11 @@ fn run_walk(repo: &Repository, ctx_rel: &str, df_rel: &str, opts: &WalkOptions) 
         if new_df != old_df {
             let new_i = instructions_of(repo, new_df, &mut cache);
             let old_i = instructions_of(repo, old_df, &mut cache);
-            change.first_edit = new_i.iter().zip(&old_i).position(|(a, b)| a != b).or_else(|| {
-                (new_i.len() != old_i.len()).then(|| new_i.len().min(old_i.len()))
-            });
+            change.first_edit = new_i
+                .iter()
+                .zip(&old_i)
+                .position(|(a, b)| a != b)
+                .or_else(|| (new_i.len() != old_i.len()).then(|| new_i.len().min(old_i.len())));
             let mut pool = old_i.clone();
             for t in &new_i {
                 if let Some(k) = pool.iter().position(|o| o == t) {
@@ -314,18 +365,39 @@ fn run_walk(repo: &Repository, ctx_rel: &str, df_rel: &str, opts: &WalkOptions) 
 /// root (`build.context`, `build.dockerfile`), if any names it.
 pub fn context_from_compose(repo_root: &Path, dockerfile: &Path) -> Option<PathBuf> {
     let target = std::fs::canonicalize(dockerfile).ok()?;
-    for name in ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"] {
+    for name in [
+        "compose.yaml",
+        "compose.yml",
+        "docker-compose.yml",
+        "docker-compose.yaml",
+    ] {
         let path = repo_root.join(name);
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
-        let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(&text) else { continue };
-        let Some(services) = doc.get("services").and_then(|s| s.as_mapping()) else { continue };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(&text) else {
+            continue;
+        };
+        let Some(services) = doc.get("services").and_then(|s| s.as_mapping()) else {
+            continue;
+        };
         for (_, svc) in services {
-            let Some(build) = svc.get("build") else { continue };
+            let Some(build) = svc.get("build") else {
+                continue;
+            };
             let (ctx, df) = match build {
                 serde_yaml::Value::String(s) => (s.clone(), "Dockerfile".to_string()),
                 serde_yaml::Value::Mapping(_) => (
-                    build.get("context").and_then(|c| c.as_str()).unwrap_or(".").to_string(),
-                    build.get("dockerfile").and_then(|c| c.as_str()).unwrap_or("Dockerfile").to_string(),
+                    build
+                        .get("context")
+                        .and_then(|c| c.as_str())
+                        .unwrap_or(".")
+                        .to_string(),
+                    build
+                        .get("dockerfile")
+                        .and_then(|c| c.as_str())
+                        .unwrap_or("Dockerfile")
+                        .to_string(),
                 ),
                 _ => continue,
             };

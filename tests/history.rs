@@ -1,0 +1,518 @@
+//! History: real repositories built in temporary directories with git2,
+//! with exact expected counts; agreement with `git log`; and a history
+//! that overrules the static estimate.
+
+use std::path::Path;
+use std::process::Command;
+
+use dockreorder::analysis::context::Context;
+use dockreorder::analysis::history::{Repo, WalkEnd, WalkOptions};
+use dockreorder::plan::{Applicability, Options};
+use dockreorder::{rewrite, simulate};
+use git2::{Repository, Signature, Time};
+
+use crate::support;
+
+struct TestRepo {
+    dir: tempfile::TempDir,
+    repo: Repository,
+    time: i64,
+}
+
+impl TestRepo {
+    fn new() -> TestRepo {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = Repository::init(dir.path()).expect("init");
+        TestRepo {
+            dir,
+            repo,
+            time: 1_700_000_000,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        let p = self.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, text).expect("write");
+    }
+
+    fn remove(&self, name: &str) {
+        std::fs::remove_file(self.path().join(name)).expect("rm");
+    }
+
+    /// Commits the whole work tree on the current branch (HEAD), with the
+    /// given extra parents.
+    fn commit_with(&mut self, msg: &str, extra_parents: &[git2::Oid]) -> git2::Oid {
+        let mut index = self.repo.index().expect("index");
+        index
+            .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
+            .expect("add");
+        index.update_all(["*"].iter(), None).expect("update");
+        index.write().expect("write index");
+        let tree_id = index.write_tree().expect("tree");
+        let tree = self.repo.find_tree(tree_id).expect("find tree");
+        self.time += 60;
+        let sig = Signature::new("t", "t@example.com", &Time::new(self.time, 0)).expect("sig");
+        let mut parents = Vec::new();
+        if let Ok(h) = self.repo.head() {
+            parents.push(h.peel_to_commit().expect("head commit"));
+        }
+        for p in extra_parents {
+            parents.push(self.repo.find_commit(*p).expect("parent"));
+        }
+        let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        self.repo
+            .commit(Some("HEAD"), &sig, &sig, msg, &tree, &refs)
+            .expect("commit")
+    }
+
+    fn commit(&mut self, msg: &str) -> git2::Oid {
+        self.commit_with(msg, &[])
+    }
+}
+
+fn walk(
+    r: &TestRepo,
+    df: &str,
+    ctx: &str,
+    opts: &WalkOptions,
+) -> dockreorder::analysis::history::History {
+    let repo = Repo::discover(&r.path().join(df)).expect("discover");
+    repo.walk(&r.path().join(df), &r.path().join(ctx), opts)
+        .expect("walk")
+}
+
+const DF: &str = "FROM base\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY src/ ./src/\nCMD [\"node\", \"src/index.js\"]\n";
+
+fn figures_by_text(f: &simulate::FileFigures) -> Vec<(String, u64, u64)> {
+    f.units
+        .iter()
+        .map(|u| (u.instruction.clone(), u.source_changes, u.rebuilds))
+        .collect()
+}
+
+#[test]
+fn counts_on_a_known_sequence_with_a_root_commit_and_dockerignore_changes() {
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", DF);
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    r.write("src/index.js", "1");
+    r.write("notes/todo.md", "x");
+    r.commit("root"); // 1: everything is new
+    r.write("src/index.js", "2");
+    r.commit("src"); // 2
+    r.write("notes/todo.md", "y");
+    r.commit("notes only"); // 3: COPY src/ does not see it
+    r.write("package.json", "{\"v\":1}");
+    r.commit("dependency"); // 4
+    r.write(".dockerignore", "src/generated\n");
+    r.commit("ignore generated"); // 5: .dockerignore itself changed
+    r.write("src/generated/x.js", "g");
+    r.commit("generated only"); // 6: ignored by the .dockerignore of that commit
+    r.write("src/index.js", "3");
+    r.commit("src again"); // 7
+    r.write(
+        "Dockerfile",
+        &DF.replace("RUN npm ci", "RUN npm ci --omit=dev"),
+    );
+    r.commit("edit RUN"); // 8: edits the RUN text
+    let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    assert_eq!(h.commits.len(), 8);
+    assert_eq!(h.end, WalkEnd::ReachedRoot);
+    assert!(!h.truncated());
+    let text = std::fs::read_to_string(r.path().join("Dockerfile")).expect("read");
+    let f = simulate::figures(&text, None, &h);
+    let got = figures_by_text(&f);
+    // (instruction, commits that changed its sources, commits that rebuild it)
+    assert_eq!(
+        got,
+        vec![
+            ("WORKDIR /app".to_string(), 0, 1),
+            ("COPY package.json package-lock.json ./".to_string(), 2, 2),
+            ("RUN npm ci --omit=dev".to_string(), 0, 3),
+            ("COPY src/ ./src/".to_string(), 3, 5),
+            ("CMD [\"node\", \"src/index.js\"]".to_string(), 0, 5),
+        ],
+        "root commit + dependency change; RUN edited in commit 8; src changed in 1, 2, 7"
+    );
+}
+
+#[test]
+fn merges_first_parent_and_all_parents() {
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", DF);
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    r.write("src/index.js", "1");
+    let root = r.commit("root");
+    // A side branch with two commits touching src/.
+    let head_ref = r
+        .repo
+        .head()
+        .expect("head")
+        .name()
+        .expect("name")
+        .to_string();
+    r.write("src/index.js", "side1");
+    let s1 = r.commit("side 1");
+    r.write("src/index.js", "side2");
+    let s2 = r.commit("side 2");
+    // Back to main at root, one commit, then merge the side branch.
+    r.repo
+        .reference(&head_ref, root, true, "reset")
+        .expect("reset");
+    r.repo
+        .checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .expect("checkout");
+    r.write("package.json", "{\"main\":1}");
+    r.commit("main 1");
+    r.write("src/index.js", "side2");
+    r.commit_with("merge side", &[s2]);
+    let _ = s1;
+    let fp = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    assert_eq!(fp.commits.len(), 3, "root, main 1, merge");
+    assert!(fp.first_parent);
+    let all = walk(
+        &r,
+        "Dockerfile",
+        ".",
+        &WalkOptions {
+            all_parents: true,
+            ..WalkOptions::default()
+        },
+    );
+    assert_eq!(all.commits.len(), 5, "root, side 1, side 2, main 1, merge");
+    // The merge, against its first parent, changed src/index.js only.
+    let merge = &fp.commits[0];
+    assert_eq!(merge.files, vec!["src/index.js".to_string()]);
+    let limited = walk(
+        &r,
+        "Dockerfile",
+        ".",
+        &WalkOptions {
+            max_commits: Some(2),
+            ..WalkOptions::default()
+        },
+    );
+    assert_eq!(limited.commits.len(), 2);
+    assert_eq!(limited.end, WalkEnd::Limit);
+    assert!(limited.truncated());
+}
+
+#[test]
+fn context_subdirectory_and_dockerfile_outside_it() {
+    let mut r = TestRepo::new();
+    r.write(
+        "docker/api.Dockerfile",
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+    );
+    r.write("api/package.json", "{}");
+    r.write("api/package-lock.json", "{}");
+    r.write("api/index.js", "1");
+    r.write("web/index.js", "1");
+    r.commit("root");
+    r.write("web/index.js", "2");
+    r.commit("web only");
+    r.write("api/index.js", "2");
+    r.commit("api");
+    let h = walk(&r, "docker/api.Dockerfile", "api", &WalkOptions::default());
+    assert_eq!(h.commits.len(), 3);
+    let touched: Vec<usize> = h.commits.iter().map(|c| c.files.len()).collect();
+    // Newest first: api (1 file), web only (0), root (3 files in api/).
+    assert_eq!(touched, vec![1, 0, 3]);
+    assert_eq!(h.commits[0].files, vec!["index.js".to_string()]);
+}
+
+#[test]
+fn shallow_clone_is_walked_as_far_as_it_goes() {
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", DF);
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    for i in 0..6 {
+        r.write("src/index.js", &i.to_string());
+        r.commit(&format!("c{i}"));
+    }
+    let clone = tempfile::tempdir().expect("tempdir");
+    let url = format!("file://{}", r.path().display());
+    let st = Command::new("git")
+        .args(["clone", "-q", "--depth", "3", &url])
+        .arg(clone.path().join("c"))
+        .status()
+        .expect("git clone");
+    assert!(st.success());
+    let c = clone.path().join("c");
+    let repo = Repo::discover(&c.join("Dockerfile")).expect("discover");
+    let h = repo
+        .walk(&c.join("Dockerfile"), &c, &WalkOptions::default())
+        .expect("walk");
+    assert_eq!(h.commits.len(), 3);
+    assert_eq!(h.end, WalkEnd::Shallow);
+    assert!(h.truncated());
+    assert!(h.notes.iter().any(|n| n.contains("shallow")));
+}
+
+#[test]
+fn no_repository_empty_repository_and_detached_head() {
+    let plain = tempfile::tempdir().expect("tempdir");
+    std::fs::write(plain.path().join("Dockerfile"), DF).expect("write");
+    // Not in a repository (the temp dir is outside any checkout).
+    let out = Command::new(support::bin())
+        .current_dir(plain.path())
+        .arg("Dockerfile")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not in a git repository"));
+    // Empty repository.
+    let r = TestRepo::new();
+    r.write("Dockerfile", DF);
+    let out = Command::new(support::bin())
+        .current_dir(r.path())
+        .arg("Dockerfile")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no commits yet"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Detached HEAD.
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", DF);
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    r.write("src/index.js", "1");
+    let first = r.commit("one");
+    r.write("src/index.js", "2");
+    r.commit("two");
+    r.repo.set_head_detached(first).expect("detach");
+    let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    assert_eq!(h.commits.len(), 1);
+}
+
+#[test]
+fn history_overrules_the_static_estimate() {
+    // Two installs; requirements.txt changes in every commit, package.json
+    // never after the first. Static: both manifests "change rarely", so
+    // nothing moves. History: the npm pair goes first.
+    let df = "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY package.json package-lock.json ./\nRUN npm ci\n";
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", df);
+    r.write(".dockerignore", "node_modules\n");
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    for i in 0..12 {
+        r.write("requirements.txt", &format!("flask=={i}\n"));
+        r.commit(&format!("bump {i}"));
+    }
+    let ctx = Context::new(r.path().to_path_buf(), Some(&r.path().join("Dockerfile")));
+    let opts = Options {
+        threshold: Applicability::Safe,
+    };
+    let static_out = rewrite::rewrite(df, Some(&ctx), opts).expect("static");
+    assert_eq!(static_out.new_text, df, "static estimate: no change");
+    let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    let hist_out = rewrite::rewrite_with(df, Some(&ctx), Some(&h), opts).expect("history");
+    assert_eq!(
+        hist_out.new_text,
+        "FROM base\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\n"
+    );
+    let before = simulate::figures(df, Some(&ctx), &h);
+    let after = simulate::figures(&hist_out.new_text, Some(&ctx), &h);
+    assert!(after.mean_cost < before.mean_cost);
+    let npm_before = before
+        .units
+        .iter()
+        .find(|u| u.instruction == "RUN npm ci")
+        .expect("npm")
+        .rebuilds;
+    let npm_after = after
+        .units
+        .iter()
+        .find(|u| u.instruction == "RUN npm ci")
+        .expect("npm")
+        .rebuilds;
+    assert_eq!((npm_before, npm_after), (12, 1));
+}
+
+/// A generated repository of a few thousand commits (git fast-import),
+/// compared with `git log --first-parent --no-renames --name-only`.
+#[test]
+fn counts_agree_with_git_log_on_a_generated_repository() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path();
+    let st = Command::new("git")
+        .args(["init", "-q"])
+        .arg(path)
+        .status()
+        .expect("git init");
+    assert!(st.success());
+    let stream = generate_fast_import(3_000, 7);
+    let mut child = Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(path)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("fast-import");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(stream.as_bytes()).expect("write stream");
+    }
+    assert!(child.wait().expect("wait").success());
+    let st = Command::new("git")
+        .args(["checkout", "-q", "-f", "main"])
+        .current_dir(path)
+        .status()
+        .expect("checkout");
+    assert!(st.success());
+    let repo = Repo::discover(&path.join("svc/Dockerfile")).expect("discover");
+    let h = repo
+        .walk(
+            &path.join("svc/Dockerfile"),
+            &path.join("svc"),
+            &WalkOptions::default(),
+        )
+        .expect("walk");
+    let log = Command::new("git")
+        .args([
+            "log",
+            "--first-parent",
+            "--no-renames",
+            "--name-only",
+            "--format=%H",
+            "--",
+            "svc",
+        ])
+        .current_dir(path)
+        .output()
+        .expect("git log");
+    let text = String::from_utf8_lossy(&log.stdout);
+    let mut git_commits: Vec<(String, Vec<String>)> = Vec::new();
+    for line in text.lines() {
+        if line.len() == 40 && line.chars().all(|c| c.is_ascii_hexdigit()) {
+            git_commits.push((line.to_string(), Vec::new()));
+        } else if !line.is_empty() {
+            if let Some(last) = git_commits.last_mut() {
+                last.1.push(line.trim_start_matches("svc/").to_string());
+            }
+        }
+    }
+    let ours: Vec<(String, Vec<String>)> = h
+        .commits
+        .iter()
+        .filter(|c| !c.files.is_empty())
+        .map(|c| {
+            let mut f = c.files.clone();
+            f.sort();
+            (c.id.clone(), f)
+        })
+        .collect();
+    let mut theirs = git_commits;
+    for t in &mut theirs {
+        t.1.sort();
+    }
+    assert_eq!(ours.len(), theirs.len(), "commits touching the context");
+    assert_eq!(ours, theirs);
+    // Per-COPY counts from git log equal ours.
+    let df = std::fs::read_to_string(path.join("svc/Dockerfile")).expect("read");
+    let f = simulate::figures(&df, None, &h);
+    let count = |pred: &dyn Fn(&str) -> bool| {
+        theirs
+            .iter()
+            .filter(|(_, files)| files.iter().any(|f| pred(f)))
+            .count() as u64
+    };
+    let deps = f
+        .units
+        .iter()
+        .find(|u| u.instruction.starts_with("COPY requirements.txt"))
+        .expect("deps");
+    assert_eq!(deps.source_changes, count(&|f| f == "requirements.txt"));
+    let src = f
+        .units
+        .iter()
+        .find(|u| u.instruction.starts_with("COPY app/"))
+        .expect("src");
+    assert_eq!(src.source_changes, count(&|f| f.starts_with("app/")));
+    assert!(h.commits.len() >= 3_000);
+}
+
+/// A fast-import stream: `n` commits on main, touching files inside and
+/// outside `svc/`, with a merge every 50 commits from a side branch.
+pub fn generate_fast_import(n: usize, seed: u64) -> String {
+    let mut s = String::with_capacity(n * 200);
+    let mut rng = seed;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let df = "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY app/ ./app/\nCMD [\"python\", \"-m\", \"app\"]\n";
+    let mut mark = 0usize;
+    let mut last_main = 0usize;
+    let mut t = 1_600_000_000u64;
+    for i in 0..n {
+        mark += 1;
+        t += 60;
+        let this = mark;
+        s.push_str(&format!("commit refs/heads/main\nmark :{this}\ncommitter t <t@example.com> {t} +0000\ndata 4\nc{:02}\n", i % 100));
+        if last_main > 0 {
+            s.push_str(&format!("from :{last_main}\n"));
+        }
+        if i == 0 {
+            s.push_str(&format!(
+                "M 100644 inline svc/Dockerfile\ndata {}\n{df}\n",
+                df.len()
+            ));
+            s.push_str("M 100644 inline svc/requirements.txt\ndata 6\nflask\n\n");
+        }
+        let r = next();
+        let body = format!("{i}-{r}\n");
+        match r % 10 {
+            0 => s.push_str(&format!(
+                "M 100644 inline svc/requirements.txt\ndata {}\n{body}\n",
+                body.len()
+            )),
+            1..=5 => s.push_str(&format!(
+                "M 100644 inline svc/app/m{}.py\ndata {}\n{body}\n",
+                r % 40,
+                body.len()
+            )),
+            6 => s.push_str(&format!("D svc/app/m{}.py\n", r % 40)),
+            _ => s.push_str(&format!(
+                "M 100644 inline other/f{}.txt\ndata {}\n{body}\n",
+                r % 20,
+                body.len()
+            )),
+        }
+        if i > 0 && i % 50 == 0 {
+            // A side commit merged as the second parent.
+            mark += 1;
+            let side = mark;
+            s.push_str(&format!(
+                "commit refs/heads/side\nmark :{side}\ncommitter t <t@example.com> {t} +0000\ndata 4\nside\nfrom :{this}\nM 100644 inline svc/app/side{i}.py\ndata 2\nx\n\n"
+            ));
+            mark += 1;
+            let merge = mark;
+            t += 1;
+            s.push_str(&format!(
+                "commit refs/heads/main\nmark :{merge}\ncommitter t <t@example.com> {t} +0000\ndata 5\nmerge\nfrom :{this}\nmerge :{side}\n\n"
+            ));
+            last_main = merge;
+        } else {
+            last_main = this;
+        }
+    }
+    s
+}
