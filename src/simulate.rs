@@ -220,11 +220,11 @@ pub fn replay(parse: &Parse, model: &Model, history: &History) -> Vec<StageHisto
         let mut any_edit_matched = false;
         for si in 0..ns {
             for (k, input) in inputs[si].iter().enumerate().take(64) {
-                if let Input::Sources(srcs) = input {
-                    if c.files.iter().any(|f| srcs.iter().any(|s| s.matches(f))) {
-                        direct[si] |= 1 << k;
-                        out[si].source_changes[k] += 1;
-                    }
+                if let Input::Sources(srcs) = input
+                    && c.files.iter().any(|f| srcs.iter().any(|s| s.matches(f)))
+                {
+                    direct[si] |= 1 << k;
+                    out[si].source_changes[k] += 1;
                 }
                 if !c.edited.is_empty() && c.edited.contains(&texts[si][k]) {
                     direct[si] |= 1 << k;
@@ -236,17 +236,15 @@ pub fn replay(parse: &Parse, model: &Model, history: &History) -> Vec<StageHisto
                 any_edit_matched = true;
             }
         }
-        if !any_edit_matched {
-            if let Some(i) = c.first_edit {
-                match global
-                    .get(i.min(global.len().saturating_sub(1)))
-                    .copied()
-                    .flatten()
-                {
-                    Some((si, Some(k))) if k < 64 => direct[si] |= 1 << k,
-                    Some((si, _)) => whole[si] = true,
-                    None => whole.iter_mut().for_each(|w| *w = true),
-                }
+        if !any_edit_matched && let Some(i) = c.first_edit {
+            match global
+                .get(i.min(global.len().saturating_sub(1)))
+                .copied()
+                .flatten()
+            {
+                Some((si, Some(k))) if k < 64 => direct[si] |= 1 << k,
+                Some((si, _)) => whole[si] = true,
+                None => whole.iter_mut().for_each(|w| *w = true),
             }
         }
         let mut rebuilt = vec![false; ns];
@@ -255,10 +253,10 @@ pub fn replay(parse: &Parse, model: &Model, history: &History) -> Vec<StageHisto
                 whole[si] = true;
             }
             for (k, input) in inputs[si].iter().enumerate().take(64) {
-                if let Input::Stage(t) = input {
-                    if rebuilt[*t] {
-                        direct[si] |= 1 << k;
-                    }
+                if let Input::Stage(t) = input
+                    && rebuilt[*t]
+                {
+                    direct[si] |= 1 << k;
                 }
             }
             let n = model.stages[si].units.len().min(64);

@@ -401,10 +401,10 @@ fn counts_agree_with_git_log_on_a_generated_repository() {
     for line in text.lines() {
         if line.len() == 40 && line.chars().all(|c| c.is_ascii_hexdigit()) {
             git_commits.push((line.to_string(), Vec::new()));
-        } else if !line.is_empty() {
-            if let Some(last) = git_commits.last_mut() {
-                last.1.push(line.trim_start_matches("svc/").to_string());
-            }
+        } else if !line.is_empty()
+            && let Some(last) = git_commits.last_mut()
+        {
+            last.1.push(line.trim_start_matches("svc/").to_string());
         }
     }
     let ours: Vec<(String, Vec<String>)> = h
