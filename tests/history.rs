@@ -228,6 +228,11 @@ fn context_subdirectory_and_dockerfile_outside_it() {
     // Newest first: api (1 file), web only (0), root (3 files in api/).
     assert_eq!(touched, vec![1, 0, 3]);
     assert_eq!(h.commits[0].files, vec!["index.js".to_string()]);
+    // A deletion counts as a change of the deleted file.
+    r.remove("api/index.js");
+    r.commit("delete");
+    let h = walk(&r, "docker/api.Dockerfile", "api", &WalkOptions::default());
+    assert_eq!(h.commits[0].files, vec!["index.js".to_string()]);
 }
 
 #[test]
