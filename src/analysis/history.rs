@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use git2::{DiffOptions, Oid, Repository, Sort, Tree};
+use git2::{Oid, Repository, Sort};
 use serde::Serialize;
 
 use super::context::DockerIgnore;
@@ -153,14 +153,6 @@ fn blob_text(repo: &Repository, oid: Oid, what: &str, notes: &mut Vec<String>) -
     }
 }
 
-fn entry_oid(tree: Option<&Tree<'_>>, path: &str) -> Option<Oid> {
-    let tree = tree?;
-    if path.is_empty() {
-        return Some(tree.id());
-    }
-    tree.get_path(Path::new(path)).ok().map(|e| e.id())
-}
-
 fn instructions_of(repo: &Repository, oid: Option<Oid>, cache: &mut Cache) -> Vec<String> {
     let Some(oid) = oid else { return Vec::new() };
     if let Some(v) = cache.instructions.get(&oid) {
@@ -188,6 +180,219 @@ fn ignore_at(repo: &Repository, oid: Option<Oid>, cache: &mut Cache) -> Option<O
     Some(oid)
 }
 
+/// Every ancestor of `head`, newest first (for `--all-parents`; the
+/// first-parent walk follows parents directly and loads nothing ahead).
+fn all_ancestors(repo: &Repository, head: Oid) -> Result<Vec<Oid>, NoHistory> {
+    let err = |e: git2::Error| NoHistory(format!("cannot walk the history: {e}"));
+    let mut walk = repo.revwalk().map_err(err)?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
+        .map_err(err)?;
+    walk.push(head).map_err(err)?;
+    Ok(walk.flatten().collect())
+}
+
+/// A tree object's raw bytes (`<mode> <name>\0<20-byte id>`...), parsed
+/// on demand: cheaper than building libgit2 tree objects on a long walk.
+struct RawTree {
+    data: Vec<u8>,
+}
+
+/// One entry of a raw tree.
+struct RawEntry<'a> {
+    name: &'a [u8],
+    id: Oid,
+    mode: &'a [u8],
+}
+
+impl RawEntry<'_> {
+    fn is_tree(&self) -> bool {
+        self.mode == b"40000"
+    }
+}
+
+impl RawTree {
+    fn entries(&self) -> Vec<RawEntry<'_>> {
+        let d = &self.data;
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < d.len() {
+            let Some(sp) = d[i..].iter().position(|&c| c == b' ') else {
+                break;
+            };
+            let Some(nul) = d[i + sp..].iter().position(|&c| c == 0) else {
+                break;
+            };
+            let name_start = i + sp + 1;
+            let name_end = i + sp + nul;
+            let Some(raw_id) = d.get(name_end + 1..name_end + 21) else {
+                break;
+            };
+            let Ok(id) = Oid::from_bytes(raw_id) else {
+                break;
+            };
+            out.push(RawEntry {
+                name: &d[name_start..name_end],
+                id,
+                mode: &d[i..i + sp],
+            });
+            i = name_end + 21;
+        }
+        out
+    }
+}
+
+/// Identity hashing for object ids (already uniformly distributed).
+#[derive(Default)]
+struct OidHasher(u64);
+
+impl std::hash::Hasher for OidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for (k, b) in bytes.iter().take(8).enumerate() {
+            self.0 ^= u64::from(*b) << (8 * k);
+        }
+    }
+}
+
+type OidMap<V> = HashMap<Oid, V, std::hash::BuildHasherDefault<OidHasher>>;
+
+/// Trees read so far (bounded). A first-parent walk reads each commit's
+/// trees once and finds its parent's trees here on the next step.
+struct TreeCache<'r> {
+    odb: Option<git2::Odb<'r>>,
+    map: OidMap<std::rc::Rc<RawTree>>,
+}
+
+/// Git's tree order: names compared bytewise, a directory as if its name
+/// ended in `/`.
+fn git_order(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> std::cmp::Ordering {
+    let n = a.len().min(b.len());
+    match a[..n].cmp(&b[..n]) {
+        std::cmp::Ordering::Equal => {}
+        o => return o,
+    }
+    let next = |s: &[u8], dir: bool| -> u8 {
+        match s.get(n) {
+            Some(c) => *c,
+            None if dir => b'/',
+            None => 0,
+        }
+    };
+    next(a, a_dir).cmp(&next(b, b_dir))
+}
+
+impl<'r> TreeCache<'r> {
+    const MAX: usize = 4096;
+
+    fn new(repo: &'r Repository) -> Self {
+        TreeCache {
+            odb: repo.odb().ok(),
+            map: OidMap::default(),
+        }
+    }
+
+    fn tree(&mut self, oid: Option<Oid>) -> Option<std::rc::Rc<RawTree>> {
+        let oid = oid?;
+        if let Some(t) = self.map.get(&oid) {
+            return Some(t.clone());
+        }
+        if self.map.len() >= Self::MAX {
+            self.map.clear();
+        }
+        let obj = self.odb.as_ref()?.read(oid).ok()?;
+        if obj.kind() != git2::ObjectType::Tree {
+            return None;
+        }
+        let t = std::rc::Rc::new(RawTree {
+            data: obj.data().to_vec(),
+        });
+        self.map.insert(oid, t.clone());
+        Some(t)
+    }
+
+    /// The id of `path` below the tree `root` ("" is the root itself).
+    fn lookup(&mut self, root: Option<Oid>, path: &str) -> Option<Oid> {
+        let mut cur = root?;
+        for comp in path.split('/').filter(|c| !c.is_empty()) {
+            let t = self.tree(Some(cur))?;
+            cur = t.entries().iter().find(|e| e.name == comp.as_bytes())?.id;
+        }
+        Some(cur)
+    }
+
+    /// Every file below a tree (an added or deleted directory).
+    fn all_files(&mut self, oid: Oid, prefix: &str, out: &mut Vec<String>) {
+        let Some(t) = self.tree(Some(oid)) else {
+            return;
+        };
+        for e in t.entries() {
+            let path = join(prefix, &String::from_utf8_lossy(e.name));
+            if e.is_tree() {
+                self.all_files(e.id, &path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Paths (relative to the compared trees) whose content or mode
+    /// differs. Only subtrees whose ids differ are read, and no blob is
+    /// read at all: like `git log --no-renames --name-only`.
+    fn diff(&mut self, old: Option<Oid>, new: Option<Oid>, prefix: &str, out: &mut Vec<String>) {
+        if old == new {
+            return;
+        }
+        let (ot, nt) = (self.tree(old), self.tree(new));
+        let olds = ot.as_ref().map(|t| t.entries()).unwrap_or_default();
+        let news = nt.as_ref().map(|t| t.entries()).unwrap_or_default();
+        let (mut i, mut j) = (0, 0);
+        while i < olds.len() || j < news.len() {
+            let ord = match (olds.get(i), news.get(j)) {
+                (Some(a), Some(b)) => git_order(a.name, a.is_tree(), b.name, b.is_tree()),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                _ => std::cmp::Ordering::Greater,
+            };
+            match ord {
+                std::cmp::Ordering::Less => {
+                    let a = &olds[i];
+                    let path = join(prefix, &String::from_utf8_lossy(a.name));
+                    if a.is_tree() {
+                        self.all_files(a.id, &path, out);
+                    } else {
+                        out.push(path);
+                    }
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    let b = &news[j];
+                    let path = join(prefix, &String::from_utf8_lossy(b.name));
+                    if b.is_tree() {
+                        self.all_files(b.id, &path, out);
+                    } else {
+                        out.push(path);
+                    }
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    let (a, b) = (&olds[i], &news[j]);
+                    if a.id != b.id || a.mode != b.mode {
+                        let path = join(prefix, &String::from_utf8_lossy(b.name));
+                        if a.is_tree() && b.is_tree() {
+                            self.diff(Some(a.id), Some(b.id), &path, out);
+                        } else {
+                            out.push(path);
+                        }
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+    }
+}
+
 fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() {
         name.to_string()
@@ -196,47 +401,62 @@ fn join(dir: &str, name: &str) -> String {
     }
 }
 
+/// The tree, first parent and committer time of a raw commit object.
+fn parse_commit(data: &[u8]) -> Option<(Oid, Option<Oid>, i64)> {
+    let mut tree = None;
+    let mut parent = None;
+    let mut time = 0;
+    for line in data.split(|&c| c == b'\n') {
+        if line.is_empty() {
+            break;
+        }
+        if let Some(h) = line.strip_prefix(b"tree ") {
+            tree = Oid::from_str(std::str::from_utf8(h).ok()?).ok();
+        } else if let Some(h) = line.strip_prefix(b"parent ") {
+            if parent.is_none() {
+                parent = Oid::from_str(std::str::from_utf8(h).ok()?).ok();
+            }
+        } else if let Some(c) = line.strip_prefix(b"committer ") {
+            // "... <email> 1700000000 +0000"
+            let text = String::from_utf8_lossy(c);
+            let mut parts = text.rsplitn(3, ' ');
+            let _tz = parts.next();
+            time = parts.next().and_then(|t| t.parse().ok()).unwrap_or(0);
+        }
+    }
+    Some((tree?, parent, time))
+}
+
+/// One commit of the chain to examine: its id, its tree and its first
+/// parent's tree (none for a root or shallow-boundary commit).
+#[derive(Clone, Copy)]
+struct Link {
+    id: Oid,
+    tree: Oid,
+    parent_tree: Option<Oid>,
+}
+
+/// Below this many commits the walk runs on one thread.
+const PARALLEL_FROM: usize = 4_000;
+
 fn run_walk(
     repo: &Repository,
     ctx_rel: &str,
     df_rel: &str,
     opts: &WalkOptions,
 ) -> Result<History, NoHistory> {
-    let head = match repo.head() {
-        Ok(h) => h,
-        Err(_) => {
-            return Err(NoHistory(
-                "the repository has no commits yet: using the static estimate".into(),
-            ));
-        }
-    };
+    let head = repo.head().map_err(|_| {
+        NoHistory("the repository has no commits yet: using the static estimate".into())
+    })?;
     let head = head.peel_to_commit().map_err(|_| {
         NoHistory("HEAD does not point to a commit: using the static estimate".into())
     })?;
-    let mut walk = repo
-        .revwalk()
-        .map_err(|e| NoHistory(format!("cannot walk the history: {e}")))?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
-        .map_err(|e| NoHistory(format!("cannot walk the history: {e}")))?;
-    walk.push(head.id())
-        .map_err(|e| NoHistory(format!("cannot walk the history: {e}")))?;
-    if !opts.all_parents {
-        walk.simplify_first_parent()
-            .map_err(|e| NoHistory(format!("cannot walk the history: {e}")))?;
-    }
     let shallow = repo.is_shallow();
-    let mut cache = Cache {
-        ignores: HashMap::new(),
-        instructions: HashMap::new(),
-        notes: Vec::new(),
-    };
-    // A .dockerignore named after the Dockerfile takes precedence.
-    let df_name = df_rel.rsplit('/').next().unwrap_or(df_rel);
-    let df_dir = df_rel.rsplit_once('/').map_or("", |(d, _)| d);
-    let ignore_paths = [
-        join(df_dir, &format!("{df_name}.dockerignore")),
-        join(ctx_rel, ".dockerignore"),
-    ];
+    // Objects are hashed once when written; verifying every read again
+    // only costs time on a long walk.
+    git2::opts::strict_hash_verification(false);
+    // Each object is needed once or twice; a 256 MB cache only costs memory.
+    git2::opts::enable_caching(false);
     let progress = if opts.progress {
         let pb = indicatif::ProgressBar::new_spinner();
         pb.set_style(
@@ -249,78 +469,213 @@ fn run_walk(
     } else {
         None
     };
-    let mut commits = Vec::new();
+    // 1. The chain of commits (reads commit objects only).
     let mut end = if shallow {
         WalkEnd::Shallow
     } else {
         WalkEnd::ReachedRoot
     };
-    let mut diff_opts = DiffOptions::new();
-    diff_opts.skip_binary_check(true).ignore_submodules(true);
-    for oid in walk {
-        let Ok(oid) = oid else { break };
-        if opts.max_commits.is_some_and(|m| commits.len() >= m) {
-            end = WalkEnd::Limit;
-            break;
-        }
-        let Ok(commit) = repo.find_commit(oid) else {
-            break;
-        };
-        if opts.since.is_some_and(|s| commit.time().seconds() < s) {
-            end = WalkEnd::Since;
-            break;
-        }
-        let tree = commit.tree().ok();
-        // In a shallow clone the boundary commits have no parent objects.
-        let parent_tree = if commit.parent_count() > 0 {
-            match commit.parent(0).and_then(|p| p.tree()) {
-                Ok(t) => Some(t),
-                Err(_) => {
+    let mut links: Vec<Link> = Vec::new();
+    if opts.all_parents {
+        for id in all_ancestors(repo, head.id())? {
+            if opts.max_commits.is_some_and(|m| links.len() >= m) {
+                end = WalkEnd::Limit;
+                break;
+            }
+            let Ok(commit) = repo.find_commit(id) else {
+                break;
+            };
+            if opts.since.is_some_and(|s| commit.time().seconds() < s) {
+                end = WalkEnd::Since;
+                break;
+            }
+            let parent_tree = match commit.parent(0) {
+                Ok(p) => Some(p.tree_id()),
+                Err(_) if commit.parent_count() > 0 => {
                     end = WalkEnd::Shallow;
                     None
                 }
+                Err(_) => None,
+            };
+            links.push(Link {
+                id,
+                tree: commit.tree_id(),
+                parent_tree,
+            });
+            if let Some(pb) = &progress {
+                pb.inc(1);
             }
-        } else {
-            None
-        };
+        }
+    } else {
+        // The first-parent chain from raw commit objects: only the tree,
+        // parent and committer lines are read.
+        let odb = repo
+            .odb()
+            .map_err(|e| NoHistory(format!("cannot read objects: {e}")))?;
+        let mut cur = Some(head.id());
+        let mut pending: Option<(Oid, Oid)> = None; // (id, tree) awaiting its parent's tree
+        while let Some(id) = cur.take() {
+            let raw = odb.read(id).ok().and_then(|o| parse_commit(o.data()));
+            let Some((tree, parent, time)) = raw else {
+                // The parent of the previous commit is not here: a shallow
+                // boundary (or a damaged repository).
+                end = WalkEnd::Shallow;
+                break;
+            };
+            if opts.since.is_some_and(|s| time < s) {
+                end = WalkEnd::Since;
+                break;
+            }
+            if let Some((pid, ptree)) = pending.take() {
+                links.push(Link {
+                    id: pid,
+                    tree: ptree,
+                    parent_tree: Some(tree),
+                });
+                if let Some(pb) = &progress {
+                    pb.inc(1);
+                }
+            }
+            if opts.max_commits.is_some_and(|m| links.len() >= m) {
+                end = WalkEnd::Limit;
+                break;
+            }
+            pending = Some((id, tree));
+            cur = parent;
+        }
+        if let Some((pid, ptree)) = pending.take()
+            && opts.max_commits.is_none_or(|m| links.len() < m)
+        {
+            links.push(Link {
+                id: pid,
+                tree: ptree,
+                parent_tree: None,
+            });
+        }
+        if shallow && end == WalkEnd::ReachedRoot {
+            end = WalkEnd::Shallow;
+        }
+    }
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    // 2. What changed in each, in contiguous chunks (so each chunk finds a
+    // commit's parent trees in its cache), one thread per chunk, each with
+    // its own handle on the repository.
+    let threads = if links.len() >= PARALLEL_FROM {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4)
+    } else {
+        1
+    };
+    let chunk = links.len().div_ceil(threads.max(1)).max(1);
+    let git_dir = repo.path().to_path_buf();
+    let results: Vec<(Vec<CommitChanges>, Vec<String>)> = if threads <= 1 {
+        vec![examine(repo, &links, ctx_rel, df_rel)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = links
+                .chunks(chunk)
+                .map(|part| {
+                    let git_dir = &git_dir;
+                    scope.spawn(move || match Repository::open(git_dir) {
+                        Ok(r) => examine(&r, part, ctx_rel, df_rel),
+                        Err(e) => (
+                            Vec::new(),
+                            vec![format!("cannot open the repository again: {e}")],
+                        ),
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| (Vec::new(), vec!["a history worker failed".into()]))
+                })
+                .collect()
+        })
+    };
+    let mut commits = Vec::with_capacity(links.len());
+    let mut notes: Vec<String> = Vec::new();
+    for (c, n) in results {
+        commits.extend(c);
+        for note in n {
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
+    }
+    if commits.len() != links.len() {
+        return Err(NoHistory(
+            "the history could not be read completely: using the static estimate".into(),
+        ));
+    }
+    if shallow {
+        notes.push("shallow clone: only the commits present were walked".into());
+    }
+    Ok(History {
+        commits,
+        first_parent: !opts.all_parents,
+        end,
+        notes,
+    })
+}
+
+/// What each commit of `links` changed under the context, and which
+/// Dockerfile instructions it edited.
+fn examine(
+    repo: &Repository,
+    links: &[Link],
+    ctx_rel: &str,
+    df_rel: &str,
+) -> (Vec<CommitChanges>, Vec<String>) {
+    let mut cache = Cache {
+        ignores: HashMap::new(),
+        instructions: HashMap::new(),
+        notes: Vec::new(),
+    };
+    // A .dockerignore named after the Dockerfile takes precedence.
+    let df_name = df_rel.rsplit('/').next().unwrap_or(df_rel);
+    let df_dir = df_rel.rsplit_once('/').map_or("", |(d, _)| d);
+    let ignore_paths = [
+        join(df_dir, &format!("{df_name}.dockerignore")),
+        join(ctx_rel, ".dockerignore"),
+    ];
+    let mut trees = TreeCache::new(repo);
+    let mut out = Vec::with_capacity(links.len());
+    for link in links {
+        let root = Some(link.tree);
+        let parent_root = link.parent_tree;
         let mut change = CommitChanges {
-            id: oid.to_string(),
+            id: link.id.to_string(),
             ..CommitChanges::default()
         };
         // Context files: diff only the context subtree, and only when its
         // id changed.
-        let new_ctx = entry_oid(tree.as_ref(), ctx_rel);
-        let old_ctx = entry_oid(parent_tree.as_ref(), ctx_rel);
+        let new_ctx = trees.lookup(root, ctx_rel);
+        let old_ctx = trees.lookup(parent_root, ctx_rel);
         if new_ctx != old_ctx {
-            let new_t = new_ctx.and_then(|o| repo.find_tree(o).ok());
-            let old_t = old_ctx.and_then(|o| repo.find_tree(o).ok());
-            if let Ok(diff) =
-                repo.diff_tree_to_tree(old_t.as_ref(), new_t.as_ref(), Some(&mut diff_opts))
-            {
-                let ig_oid = ignore_paths
-                    .iter()
-                    .find_map(|p| entry_oid(tree.as_ref(), p))
-                    .and_then(|o| ignore_at(repo, Some(o), &mut cache));
-                let ignore = ig_oid.and_then(|o| cache.ignores.get(&o));
-                for delta in diff.deltas() {
-                    for f in [delta.new_file().path(), delta.old_file().path()]
-                        .into_iter()
-                        .flatten()
-                    {
-                        let p = f.to_string_lossy().replace('\\', "/");
-                        if ignore.is_some_and(|i| i.excludes(&p)) {
-                            continue;
-                        }
-                        if !change.files.contains(&p) {
-                            change.files.push(p);
-                        }
-                    }
+            let mut changed = Vec::new();
+            trees.diff(old_ctx, new_ctx, "", &mut changed);
+            let ig_oid = ignore_paths
+                .iter()
+                .find_map(|p| trees.lookup(root, p))
+                .and_then(|o| ignore_at(repo, Some(o), &mut cache));
+            let ignore = ig_oid.and_then(|o| cache.ignores.get(&o));
+            for p in changed {
+                if ignore.is_some_and(|i| i.excludes(&p)) {
+                    continue;
+                }
+                if !change.files.contains(&p) {
+                    change.files.push(p);
                 }
             }
         }
         // Dockerfile edits.
-        let new_df = entry_oid(tree.as_ref(), df_rel);
-        let old_df = entry_oid(parent_tree.as_ref(), df_rel);
+        let new_df = trees.lookup(root, df_rel);
+        let old_df = trees.lookup(parent_root, df_rel);
         if new_df != old_df {
             let new_i = instructions_of(repo, new_df, &mut cache);
             let old_i = instructions_of(repo, old_df, &mut cache);
@@ -338,27 +693,9 @@ fn run_walk(
                 }
             }
         }
-        commits.push(change);
-        if let Some(pb) = &progress {
-            pb.inc(1);
-        }
-        if end == WalkEnd::Shallow && parent_tree.is_none() && commit.parent_count() > 0 {
-            break;
-        }
+        out.push(change);
     }
-    if let Some(pb) = progress {
-        pb.finish_and_clear();
-    }
-    let mut notes = cache.notes;
-    if shallow {
-        notes.push("shallow clone: only the commits present were walked".into());
-    }
-    Ok(History {
-        commits,
-        first_parent: !opts.all_parents,
-        end,
-        notes,
-    })
+    (out, cache.notes)
 }
 
 /// The build context of a Dockerfile from compose files at the repository
