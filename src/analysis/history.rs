@@ -191,10 +191,13 @@ fn all_ancestors(repo: &Repository, head: Oid) -> Result<Vec<Oid>, NoHistory> {
     Ok(walk.flatten().collect())
 }
 
-/// A tree object's raw bytes (`<mode> <name>\0<20-byte id>`...), parsed
-/// on demand: cheaper than building libgit2 tree objects on a long walk.
+/// A tree object's raw bytes (`<mode> <name>\0<20-byte id>`...), with its
+/// entries indexed once when read: cheaper than building libgit2 tree
+/// objects on a long walk.
 struct RawTree {
     data: Vec<u8>,
+    /// (mode start, name start, name end, id) per entry.
+    index: Vec<(u32, u32, u32, Oid)>,
 }
 
 /// One entry of a raw tree.
@@ -211,33 +214,48 @@ impl RawEntry<'_> {
 }
 
 impl RawTree {
-    fn entries(&self) -> Vec<RawEntry<'_>> {
-        let d = &self.data;
-        let mut out = Vec::new();
+    fn parse(data: Vec<u8>) -> RawTree {
+        let mut index = Vec::new();
         let mut i = 0;
-        while i < d.len() {
-            let Some(sp) = d[i..].iter().position(|&c| c == b' ') else {
+        while i < data.len() {
+            let Some(sp) = data[i..].iter().position(|&c| c == b' ') else {
                 break;
             };
-            let Some(nul) = d[i + sp..].iter().position(|&c| c == 0) else {
+            let Some(nul) = data[i + sp..].iter().position(|&c| c == 0) else {
                 break;
             };
             let name_start = i + sp + 1;
             let name_end = i + sp + nul;
-            let Some(raw_id) = d.get(name_end + 1..name_end + 21) else {
+            let Some(raw_id) = data.get(name_end + 1..name_end + 21) else {
                 break;
             };
             let Ok(id) = Oid::from_bytes(raw_id) else {
                 break;
             };
-            out.push(RawEntry {
-                name: &d[name_start..name_end],
-                id,
-                mode: &d[i..i + sp],
-            });
+            index.push((i as u32, name_start as u32, name_end as u32, id));
             i = name_end + 21;
         }
-        out
+        RawTree { data, index }
+    }
+
+    fn entry(&self, k: usize) -> Option<RawEntry<'_>> {
+        let &(m, ns, ne, id) = self.index.get(k)?;
+        Some(RawEntry {
+            name: &self.data[ns as usize..ne as usize],
+            id,
+            mode: &self.data[m as usize..ns as usize - 1],
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    fn find(&self, name: &[u8]) -> Option<Oid> {
+        (0..self.len())
+            .filter_map(|k| self.entry(k))
+            .find(|e| e.name == name)
+            .map(|e| e.id)
     }
 }
 
@@ -305,9 +323,7 @@ impl<'r> TreeCache<'r> {
         if obj.kind() != git2::ObjectType::Tree {
             return None;
         }
-        let t = std::rc::Rc::new(RawTree {
-            data: obj.data().to_vec(),
-        });
+        let t = std::rc::Rc::new(RawTree::parse(obj.data().to_vec()));
         self.map.insert(oid, t.clone());
         Some(t)
     }
@@ -317,7 +333,7 @@ impl<'r> TreeCache<'r> {
         let mut cur = root?;
         for comp in path.split('/').filter(|c| !c.is_empty()) {
             let t = self.tree(Some(cur))?;
-            cur = t.entries().iter().find(|e| e.name == comp.as_bytes())?.id;
+            cur = t.find(comp.as_bytes())?;
         }
         Some(cur)
     }
@@ -327,7 +343,7 @@ impl<'r> TreeCache<'r> {
         let Some(t) = self.tree(Some(oid)) else {
             return;
         };
-        for e in t.entries() {
+        for e in (0..t.len()).filter_map(|k| t.entry(k)) {
             let path = join(prefix, &String::from_utf8_lossy(e.name));
             if e.is_tree() {
                 self.all_files(e.id, &path, out);
@@ -344,19 +360,19 @@ impl<'r> TreeCache<'r> {
         if old == new {
             return;
         }
-        let (ot, nt) = (self.tree(old), self.tree(new));
-        let olds = ot.as_ref().map(|t| t.entries()).unwrap_or_default();
-        let news = nt.as_ref().map(|t| t.entries()).unwrap_or_default();
+        let empty = std::rc::Rc::new(RawTree::parse(Vec::new()));
+        let ot = self.tree(old).unwrap_or_else(|| empty.clone());
+        let nt = self.tree(new).unwrap_or(empty);
         let (mut i, mut j) = (0, 0);
-        while i < olds.len() || j < news.len() {
-            let ord = match (olds.get(i), news.get(j)) {
+        while i < ot.len() || j < nt.len() {
+            let (a, b) = (ot.entry(i), nt.entry(j));
+            let ord = match (&a, &b) {
                 (Some(a), Some(b)) => git_order(a.name, a.is_tree(), b.name, b.is_tree()),
                 (Some(_), None) => std::cmp::Ordering::Less,
                 _ => std::cmp::Ordering::Greater,
             };
-            match ord {
-                std::cmp::Ordering::Less => {
-                    let a = &olds[i];
+            match (ord, a, b) {
+                (std::cmp::Ordering::Less, Some(a), _) => {
                     let path = join(prefix, &String::from_utf8_lossy(a.name));
                     if a.is_tree() {
                         self.all_files(a.id, &path, out);
@@ -365,8 +381,7 @@ impl<'r> TreeCache<'r> {
                     }
                     i += 1;
                 }
-                std::cmp::Ordering::Greater => {
-                    let b = &news[j];
+                (std::cmp::Ordering::Greater, _, Some(b)) => {
                     let path = join(prefix, &String::from_utf8_lossy(b.name));
                     if b.is_tree() {
                         self.all_files(b.id, &path, out);
@@ -375,8 +390,7 @@ impl<'r> TreeCache<'r> {
                     }
                     j += 1;
                 }
-                std::cmp::Ordering::Equal => {
-                    let (a, b) = (&olds[i], &news[j]);
+                (std::cmp::Ordering::Equal, Some(a), Some(b)) => {
                     if a.id != b.id || a.mode != b.mode {
                         let path = join(prefix, &String::from_utf8_lossy(b.name));
                         if a.is_tree() && b.is_tree() {
@@ -388,6 +402,7 @@ impl<'r> TreeCache<'r> {
                     i += 1;
                     j += 1;
                 }
+                _ => break,
             }
         }
     }
@@ -402,7 +417,7 @@ fn join(dir: &str, name: &str) -> String {
 }
 
 /// The tree, first parent and committer time of a raw commit object.
-fn parse_commit(data: &[u8]) -> Option<(Oid, Option<Oid>, i64)> {
+fn parse_commit(data: &[u8], want_time: bool) -> Option<(Oid, Option<Oid>, i64)> {
     let mut tree = None;
     let mut parent = None;
     let mut time = 0;
@@ -416,7 +431,7 @@ fn parse_commit(data: &[u8]) -> Option<(Oid, Option<Oid>, i64)> {
             if parent.is_none() {
                 parent = Oid::from_str(std::str::from_utf8(h).ok()?).ok();
             }
-        } else if let Some(c) = line.strip_prefix(b"committer ") {
+        } else if let Some(c) = line.strip_prefix(b"committer ").filter(|_| want_time) {
             // "... <email> 1700000000 +0000"
             let text = String::from_utf8_lossy(c);
             let mut parts = text.rsplitn(3, ' ');
@@ -435,9 +450,6 @@ struct Link {
     tree: Oid,
     parent_tree: Option<Oid>,
 }
-
-/// Below this many commits the walk runs on one thread.
-const PARALLEL_FROM: usize = 4_000;
 
 fn run_walk(
     repo: &Repository,
@@ -515,7 +527,10 @@ fn run_walk(
         let mut cur = Some(head.id());
         let mut pending: Option<(Oid, Oid)> = None; // (id, tree) awaiting its parent's tree
         while let Some(id) = cur.take() {
-            let raw = odb.read(id).ok().and_then(|o| parse_commit(o.data()));
+            let raw = odb
+                .read(id)
+                .ok()
+                .and_then(|o| parse_commit(o.data(), opts.since.is_some()));
             let Some((tree, parent, time)) = raw else {
                 // The parent of the previous commit is not here: a shallow
                 // boundary (or a damaged repository).
@@ -559,44 +574,9 @@ fn run_walk(
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
-    // 2. What changed in each, in contiguous chunks (so each chunk finds a
-    // commit's parent trees in its cache), one thread per chunk, each with
-    // its own handle on the repository.
-    let threads = if links.len() >= PARALLEL_FROM {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(4)
-    } else {
-        1
-    };
-    let chunk = links.len().div_ceil(threads.max(1)).max(1);
-    let git_dir = repo.path().to_path_buf();
-    let results: Vec<(Vec<CommitChanges>, Vec<String>)> = if threads <= 1 {
-        vec![examine(repo, &links, ctx_rel, df_rel)]
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = links
-                .chunks(chunk)
-                .map(|part| {
-                    let git_dir = &git_dir;
-                    scope.spawn(move || match Repository::open(git_dir) {
-                        Ok(r) => examine(&r, part, ctx_rel, df_rel),
-                        Err(e) => (
-                            Vec::new(),
-                            vec![format!("cannot open the repository again: {e}")],
-                        ),
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| (Vec::new(), vec!["a history worker failed".into()]))
-                })
-                .collect()
-        })
-    };
+    // 2. What changed in each commit. (One thread: libgit2 serialises
+    // reads of a pack file, so more threads only wait on each other.)
+    let results = vec![examine(repo, &links, ctx_rel, df_rel)];
     let mut commits = Vec::with_capacity(links.len());
     let mut notes: Vec<String> = Vec::new();
     for (c, n) in results {
