@@ -120,8 +120,43 @@ fn stage_ref(name: &str, names: &HashMap<String, usize>, before: usize) -> Optio
     name.parse::<usize>().ok().filter(|&i| i < before)
 }
 
+thread_local! {
+    /// Replays already made in this process, by Dockerfile text and history
+    /// (planning, verifying and reporting replay the same text again).
+    static MEMO: std::cell::RefCell<HashMap<(u64, usize, usize), Vec<StageHistory>>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+fn text_key(parse: &Parse, history: &History) -> (u64, usize, usize) {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for item in &parse.items {
+        if let Some(i) = item.instruction() {
+            i.original.hash(&mut h);
+        }
+        item.span.hash(&mut h);
+    }
+    (h.finish(), history.id as usize, history.commits.len())
+}
+
 /// Replays `history` against the Dockerfile `parse` (of `text`).
 pub fn replay(parse: &Parse, model: &Model, history: &History) -> Vec<StageHistory> {
+    let key = text_key(parse, history);
+    if let Some(v) = MEMO.with(|m| m.borrow().get(&key).cloned()) {
+        return v;
+    }
+    let v = replay_uncached(parse, model, history);
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() > 64 {
+            m.clear();
+        }
+        m.insert(key, v.clone());
+    });
+    v
+}
+
+fn replay_uncached(parse: &Parse, model: &Model, history: &History) -> Vec<StageHistory> {
     let mut names = HashMap::new();
     for (i, s) in model.stages.iter().enumerate() {
         if let Some(n) = &s.name {

@@ -58,6 +58,8 @@ pub struct CommitChanges {
 /// The history of one Dockerfile's build context.
 #[derive(Debug, Clone)]
 pub struct History {
+    /// Unique per walk in this process (memoised replays are keyed by it).
+    pub id: u64,
     pub commits: Vec<CommitChanges>,
     pub first_parent: bool,
     pub end: WalkEnd,
@@ -595,7 +597,9 @@ fn run_walk(
     if shallow {
         notes.push("shallow clone: only the commits present were walked".into());
     }
+    static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     Ok(History {
+        id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         commits,
         first_parent: !opts.all_parents,
         end,
