@@ -6,6 +6,7 @@ use std::fmt::Write;
 use crate::analysis::context::Context;
 use crate::analysis::effects::{self, Loc};
 use crate::analysis::graph::DepGraph;
+use crate::analysis::history::History;
 use crate::model::Model;
 use crate::syntax::Parse;
 
@@ -22,9 +23,47 @@ fn locs(l: &[Loc]) -> String {
     }
 }
 
-pub fn explain(text: &str, parse: &Parse, ctx: Option<&Context>) -> String {
+/// A bar of `width` cells for `n` out of `total`.
+pub fn bar(n: u64, total: u64, width: usize) -> String {
+    if total == 0 {
+        return " ".repeat(width);
+    }
+    let eighths = ((n as f64 / total as f64) * (width * 8) as f64).round() as usize;
+    let full = eighths / 8;
+    let part = eighths % 8;
+    let mut s = "█".repeat(full.min(width));
+    if full < width {
+        s.push_str(["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"][part]);
+        let used = full + usize::from(part > 0);
+        s.push_str(&" ".repeat(width - used));
+    }
+    s
+}
+
+pub fn explain(
+    text: &str,
+    parse: &Parse,
+    ctx: Option<&Context>,
+    history: Option<&History>,
+) -> String {
     let model = Model::build(parse, text);
     let mut out = String::new();
+    let replayed = history.map(|h| crate::simulate::replay(parse, &model, h));
+    if let Some(h) = history {
+        let _ = writeln!(
+            out,
+            "history: {} commits walked ({}{})",
+            crate::report::thousands(h.commits.len() as u64),
+            if h.first_parent {
+                "first parent"
+            } else {
+                "all parents"
+            },
+            if h.truncated() { ", cut short" } else { "" }
+        );
+    } else {
+        let _ = writeln!(out, "history: none (static estimate)");
+    }
     if let Some(c) = ctx {
         let n = c.files().map_or(0, |f| f.len());
         let _ = writeln!(
@@ -50,12 +89,27 @@ pub fn explain(text: &str, parse: &Parse, ctx: Option<&Context>) -> String {
                 .unwrap_or_default(),
             from.lines.start
         );
-        let (eff, _) = effects::analyze_stage(parse, stage);
+        let (eff, _) = effects::analyze_stage_with(parse, stage, ctx);
         let graph = DepGraph::build(&eff);
+        let sh = replayed.as_ref().and_then(|r| r.get(si));
+        let rebuilds = sh.map(|h| h.rebuilds(&(0..stage.units.len()).collect::<Vec<_>>()));
         for (k, (u, e)) in stage.units.iter().zip(&eff).enumerate() {
             let item = &parse.items[u.item];
             let first = item.span.text(text).lines().next().unwrap_or("").trim();
             let _ = writeln!(out, "  line {:>4}  {}", item.lines.start, first);
+            if let (Some(h), Some(r)) = (sh, &rebuilds) {
+                let total = h.masks.len() as u64;
+                let changes = h.source_changes.get(k).copied().unwrap_or(0);
+                let rb = r.get(k).copied().unwrap_or(0);
+                let _ = writeln!(
+                    out,
+                    "             inputs changed {} {:>6} of {} commits; rebuilt in {}",
+                    bar(changes, total, 20),
+                    crate::report::thousands(changes),
+                    crate::report::thousands(total),
+                    crate::report::thousands(rb)
+                );
+            }
             let _ = writeln!(out, "             reads:  {}", locs(&e.reads));
             let _ = writeln!(out, "             writes: {}", locs(&e.writes));
             if !e.context_reads.is_empty() {

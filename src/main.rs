@@ -339,8 +339,37 @@ fn run_explain(path: &std::path::Path, context: Option<&std::path::Path>) -> Exi
         eprintln!("{}", d.with_path(&source.path));
         return ExitCode::from(2);
     }
-    let ctx = context_for(path, context);
-    emit(&explain::explain(&source.text, &parsed, Some(&ctx)));
+    let repo = match Repo::discover(path) {
+        Ok(r) => Some(r),
+        Err(NoHistory(msg)) => {
+            eprintln!("{}: {msg}", source.path);
+            None
+        }
+    };
+    let compose_ctx = match (context, &repo) {
+        (None, Some(r)) => history::context_from_compose(r.root(), path),
+        _ => None,
+    };
+    let ctx = context_for(path, context.or(compose_ctx.as_deref()));
+    let walk_opts = WalkOptions {
+        progress: std::io::stderr().is_terminal(),
+        ..WalkOptions::default()
+    };
+    let hist = repo
+        .as_ref()
+        .and_then(|r| match r.walk(path, &ctx.dir, &walk_opts) {
+            Ok(h) => Some(h).filter(|h| !h.commits.is_empty()),
+            Err(NoHistory(msg)) => {
+                eprintln!("{}: {msg}", source.path);
+                None
+            }
+        });
+    emit(&explain::explain(
+        &source.text,
+        &parsed,
+        Some(&ctx),
+        hist.as_ref(),
+    ));
     ExitCode::SUCCESS
 }
 

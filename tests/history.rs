@@ -521,3 +521,97 @@ pub fn generate_fast_import(n: usize, seed: u64) -> String {
     }
     s
 }
+
+#[test]
+fn explain_shows_change_frequency_bars_and_text_summary_shows_evidence() {
+    let mut r = TestRepo::new();
+    r.write(
+        "Dockerfile",
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+    );
+    r.write(".dockerignore", "node_modules\n.git\n");
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    for i in 0..9 {
+        r.write("index.js", &i.to_string());
+        r.commit(&format!("c{i}"));
+    }
+    let out = Command::new(support::bin())
+        .current_dir(r.path())
+        .args(["explain", "Dockerfile"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("history: 9 commits walked (first parent)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("████████████████████      9 of 9 commits"),
+        "{text}"
+    );
+    let out = Command::new(support::bin())
+        .current_dir(r.path())
+        .arg("Dockerfile")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("history: 9 commits walked (first parent, the whole history)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`RUN npm ci` ran in 9 of them before, 1 after"),
+        "{err}"
+    );
+}
+
+#[test]
+fn partial_clone_without_blobs_does_not_crash() {
+    let mut r = TestRepo::new();
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    r.write(".dockerignore", "node_modules\n");
+    for i in 0..5 {
+        r.write(
+            "Dockerfile",
+            &format!("FROM base:{i}\nWORKDIR /app\nCOPY . .\nRUN npm ci\n"),
+        );
+        r.write("index.js", &i.to_string());
+        r.commit(&format!("c{i}"));
+    }
+    r.repo
+        .config()
+        .and_then(|mut c| c.set_bool("uploadpack.allowFilter", true))
+        .expect("config");
+    let clone = tempfile::tempdir().expect("tempdir");
+    let c = clone.path().join("c");
+    let url = format!("file://{}", r.path().display());
+    let out = Command::new("git")
+        .args(["clone", "-q", "--filter=blob:none", &url])
+        .arg(&c)
+        .output()
+        .expect("git clone");
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(support::bin())
+        .current_dir(&c)
+        .arg("Dockerfile")
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("history: 5 commits walked"), "{err}");
+    // Old Dockerfile versions are not in the clone: said, not fatal.
+    assert!(err.contains("missing (partial clone?)"), "{err}");
+}

@@ -147,6 +147,7 @@ pub struct Context {
     pub dir: PathBuf,
     pub ignore: DockerIgnore,
     files: Option<BTreeSet<String>>,
+    sizes: std::collections::BTreeMap<String, u64>,
 }
 
 /// Stop walking huge contexts: past this many entries the context is
@@ -156,8 +157,14 @@ const MAX_FILES: usize = 200_000;
 impl Context {
     pub fn new(dir: PathBuf, dockerfile: Option<&Path>) -> Self {
         let ignore = DockerIgnore::load(&dir, dockerfile);
-        let files = walk(&dir, &ignore);
-        Context { dir, ignore, files }
+        let mut sizes = std::collections::BTreeMap::new();
+        let files = walk(&dir, &ignore, &mut sizes);
+        Context {
+            dir,
+            ignore,
+            files,
+            sizes,
+        }
     }
 
     /// Every file (and symlink) the context ships, context-relative, or
@@ -184,6 +191,23 @@ impl Context {
             .collect()
     }
 
+    /// Total size in bytes of the shipped files below (or equal to) `rel`.
+    pub fn size_under(&self, rel: &str) -> u64 {
+        let rel = clean(rel);
+        if rel == "." {
+            return self.sizes.values().sum();
+        }
+        let prefix = format!("{rel}/");
+        self.sizes
+            .range(rel.clone()..)
+            .take_while(|(k, _)| {
+                k.as_str() == rel || k.starts_with(&prefix) || k.as_str() < prefix.as_str()
+            })
+            .filter(|(k, _)| k.as_str() == rel || k.starts_with(&prefix))
+            .map(|(_, v)| v)
+            .sum()
+    }
+
     /// Reads a small context file as text.
     pub fn read(&self, rel: &str) -> Option<String> {
         let p = self.dir.join(clean(rel));
@@ -195,7 +219,11 @@ impl Context {
     }
 }
 
-fn walk(dir: &Path, ignore: &DockerIgnore) -> Option<BTreeSet<String>> {
+fn walk(
+    dir: &Path,
+    ignore: &DockerIgnore,
+    sizes: &mut std::collections::BTreeMap<String, u64>,
+) -> Option<BTreeSet<String>> {
     let mut out = BTreeSet::new();
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     let mut seen = 0usize;
@@ -218,6 +246,7 @@ fn walk(dir: &Path, ignore: &DockerIgnore) -> Option<BTreeSet<String>> {
                 // (`!dir/keep`) may bring files back.
                 stack.push((e.path(), r));
             } else if !ignore.excludes(&r) {
+                sizes.insert(r.clone(), e.metadata().map_or(0, |m| m.len()));
                 out.insert(r);
             }
         }

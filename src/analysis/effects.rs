@@ -277,6 +277,11 @@ pub fn analyze_stage_with(
         let mut e = instruction_effects(ins, &wd, &env, kb);
         if matches!(ins.node.kind, Kind::Copy | Kind::Add) {
             refine_copy_writes(ins, &wd, &env, ctx, &mut e);
+            // A copy costs more the more it copies (1 per MB, at most 30).
+            if let Some(ctx) = ctx {
+                let bytes: u64 = e.context_reads.iter().map(|s| ctx.size_under(s)).sum();
+                e.cost += (bytes as f64 / 1_000_000.0).min(30.0);
+            }
         }
         e.keep = unit.keep;
         // State changes for the following units.
