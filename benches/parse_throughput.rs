@@ -119,4 +119,37 @@ fn main() {
         let p = parse(t);
         black_box(dump_buildkit(&p));
     });
+    slowest(&files, 5);
+}
+
+/// The files of at least 1 KiB with the lowest parse throughput (best of 5
+/// parses each), to spot inputs where the parser is slower than linear
+/// (smaller files are dominated by the fixed cost of a parse).
+fn slowest(files: &[(String, String)], top: usize) {
+    let mut per_file: Vec<(f64, &str, usize, Duration)> = files
+        .iter()
+        .filter(|(_, text)| text.len() >= 1024)
+        .map(|(name, text)| {
+            let best = (0..5)
+                .map(|_| {
+                    let start = Instant::now();
+                    black_box(parse(black_box(text)));
+                    start.elapsed()
+                })
+                .min()
+                .unwrap_or_default();
+            let mbs = text.len() as f64 / 1e6 / best.as_secs_f64().max(1e-9);
+            (mbs, name.as_str(), text.len(), best)
+        })
+        .collect();
+    per_file.sort_by(|a, b| a.0.total_cmp(&b.0));
+    println!("slowest files >= 1 KiB (parse only, best of 5):");
+    for (mbs, name, len, best) in per_file.iter().take(top) {
+        println!(
+            "  {:>7.1} MB/s {:>8.1} us {:>6} B  {name}",
+            mbs,
+            best.as_secs_f64() * 1e6,
+            len
+        );
+    }
 }

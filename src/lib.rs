@@ -7,6 +7,8 @@
 //! only `main` and the report layer write to stdout or stderr.
 
 pub mod analysis;
+pub mod bot;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod explain;

@@ -8,10 +8,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dockreorder::analysis::context::Context;
 use dockreorder::analysis::history::{self, NoHistory, Repo, WalkOptions};
+use dockreorder::bot::{Bot, CommitOutcome};
 use dockreorder::plan::{Applicability, Options};
 use dockreorder::simulate;
 use dockreorder::source::SourceFile;
-use dockreorder::{discover, explain, report, rewrite, syntax};
+use dockreorder::{config, discover, explain, report, rewrite, syntax};
 use std::io::IsTerminal;
 
 #[derive(Parser)]
@@ -59,34 +60,38 @@ struct RunArgs {
     /// Follow every parent (merged branches too), not only the first.
     #[arg(long)]
     all_parents: bool,
-}
-
-/// `YYYY-MM-DD` (UTC midnight) or Unix seconds.
-fn parse_since(s: &str) -> Option<i64> {
-    if let Ok(n) = s.parse::<i64>() {
-        return Some(n);
-    }
-    let mut it = s.splitn(3, '-');
-    let y: i64 = it.next()?.parse().ok()?;
-    let m: i64 = it.next()?.parse().ok()?;
-    let d: i64 = it.next()?.get(..2)?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400)
+    /// Config file (default: .dockreorder.yaml at the repository root).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Bot mode: commit the rewritten files onto --branch (work tree untouched).
+    #[arg(long)]
+    commit: bool,
+    /// Branch for --commit (created or reset from HEAD).
+    #[arg(long, default_value = "dockreorder/reorder", requires = "commit")]
+    branch: String,
+    /// Commit message for --commit.
+    #[arg(long, requires = "commit")]
+    message: Option<String>,
+    /// Author and committer for --commit, `Name <email>` (default: git config).
+    #[arg(long, requires = "commit")]
+    author: Option<String>,
+    /// Write the pull-request body (Markdown) to this file.
+    #[arg(long, value_name = "FILE")]
+    pr_body: Option<PathBuf>,
+    /// Only errors.
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also list files without changes and history notes.
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum RunFormat {
     Text,
     Json,
+    Sarif,
+    Markdown,
 }
 
 #[derive(Subcommand)]
@@ -158,7 +163,80 @@ fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// One file's result in a run.
+struct Processed {
+    path: PathBuf,
+    shown: String,
+    old: String,
+    new: String,
+    changes: Vec<dockreorder::plan::Change>,
+    before: Option<simulate::FileFigures>,
+    after: Option<simulate::FileFigures>,
+    history: Option<history::History>,
+}
+
+/// Colours diff lines when stdout is a terminal and NO_COLOR is unset.
+fn colour_diff(diff: &str) -> String {
+    let on = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    if !on {
+        return diff.to_string();
+    }
+    diff.split_inclusive('\n')
+        .map(|l| {
+            if l.starts_with("+++") || l.starts_with("---") {
+                format!(
+                    "\x1b[1m{}\x1b[0m{}",
+                    l.trim_end_matches('\n'),
+                    if l.ends_with('\n') { "\n" } else { "" }
+                )
+            } else if l.starts_with('+') {
+                format!(
+                    "\x1b[32m{}\x1b[0m{}",
+                    l.trim_end_matches('\n'),
+                    if l.ends_with('\n') { "\n" } else { "" }
+                )
+            } else if l.starts_with('-') {
+                format!(
+                    "\x1b[31m{}\x1b[0m{}",
+                    l.trim_end_matches('\n'),
+                    if l.ends_with('\n') { "\n" } else { "" }
+                )
+            } else if l.starts_with("@@") {
+                format!(
+                    "\x1b[36m{}\x1b[0m{}",
+                    l.trim_end_matches('\n'),
+                    if l.ends_with('\n') { "\n" } else { "" }
+                )
+            } else {
+                l.to_string()
+            }
+        })
+        .collect()
+}
+
 fn run_main(args: &RunArgs) -> ExitCode {
+    // Configuration: --config, else .dockreorder.yaml at the repository root
+    // (or the current directory outside a repository).
+    let cwd_repo = Repo::discover(std::path::Path::new(".")).ok();
+    let default_dir = cwd_repo
+        .as_ref()
+        .map_or_else(|| PathBuf::from("."), |r| r.root().to_path_buf());
+    let cfg = match config::Loaded::load(args.config.as_deref(), &default_dir) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let c = &cfg.config;
+    dockreorder::analysis::kb::configure(
+        c.commands.clone(),
+        c.costs.cheap,
+        c.costs.run,
+        c.costs.build,
+        c.costs.install,
+    );
     let roots = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -168,7 +246,7 @@ fn run_main(args: &RunArgs) -> ExitCode {
     let mut failed = false;
     for r in &roots {
         if r.is_dir() {
-            files.extend(discover::find(r));
+            files.extend(discover::find(r).into_iter().filter(|f| cfg.selects(f)));
         } else if r.exists() {
             files.push(r.clone());
         } else {
@@ -176,19 +254,16 @@ fn run_main(args: &RunArgs) -> ExitCode {
             failed = true;
         }
     }
+    let allow_unsafe = args.allow_unsafe || c.allow_unsafe.unwrap_or(false);
     let opts = Options {
-        threshold: if args.allow_unsafe {
+        threshold: if allow_unsafe {
             Applicability::Unsafe
         } else {
             Applicability::Safe
         },
     };
-    let note = if args.no_history {
-        "static estimate, --no-history: dependency manifests and lock files change rarely, other sources often"
-    } else {
-        "static estimate: dependency manifests and lock files change rarely, other sources often"
-    };
-    let since = match args.since.as_deref().map(|s| (s, parse_since(s))) {
+    let since_raw = args.since.clone().or_else(|| c.since.clone());
+    let since = match since_raw.as_deref().map(|s| (s, config::parse_date(s))) {
         Some((raw, None)) => {
             eprintln!("--since: `{raw}` is not a date (YYYY-MM-DD) or Unix time");
             return ExitCode::from(2);
@@ -197,18 +272,45 @@ fn run_main(args: &RunArgs) -> ExitCode {
         None => None,
     };
     let walk_opts = WalkOptions {
-        max_commits: args.max_commits,
+        max_commits: args.max_commits.or(c.max_commits),
         since,
         all_parents: args.all_parents,
-        progress: std::io::stderr().is_terminal(),
+        progress: std::io::stderr().is_terminal() && !args.quiet,
     };
-    let mut would_change = false;
+    let bot = if args.commit {
+        match Bot::open(std::path::Path::new(".")) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
+    let note =
+        "static estimate: dependency manifests and lock files change rarely, other sources often";
+    let mut processed: Vec<Processed> = Vec::new();
     let mut json_files = Vec::new();
     let mut stdout_open = true;
     for path in &files {
         let shown = path.display().to_string();
-        let source = match read_source(path) {
-            Ok(s) => s,
+        // In bot mode the committed version is rewritten, so uncommitted
+        // edits never reach the branch.
+        let text = match &bot {
+            Some(b) => match b.head_text(path) {
+                Some(t) => Ok(t),
+                None => {
+                    if !args.quiet {
+                        eprintln!("{shown}: not committed: skipped by --commit");
+                    }
+                    continue;
+                }
+            },
+            None => read_source(path).map(|s| s.text),
+        };
+        let text = match text {
+            Ok(t) => t,
             Err(msg) => {
                 eprintln!("{msg}");
                 failed = true;
@@ -222,100 +324,217 @@ fn run_main(args: &RunArgs) -> ExitCode {
             match Repo::discover(path) {
                 Ok(r) => Some(r),
                 Err(NoHistory(msg)) => {
-                    eprintln!("{shown}: {msg}");
+                    if !args.quiet {
+                        eprintln!("{shown}: {msg}");
+                    }
                     None
                 }
             }
         };
-        let compose_ctx = match (&args.context, &repo) {
-            (None, Some(r)) => history::context_from_compose(r.root(), path),
+        let configured = cfg.context_for(path);
+        let compose_ctx = match (&args.context, &configured, &repo) {
+            (None, None, Some(r)) => history::context_from_compose(r.root(), path),
             _ => None,
         };
-        let ctx = context_for(path, args.context.as_deref().or(compose_ctx.as_deref()));
+        let ctx = context_for(
+            path,
+            args.context
+                .as_deref()
+                .or(configured.as_deref())
+                .or(compose_ctx.as_deref()),
+        );
         let hist = repo
             .as_ref()
             .and_then(|r| match r.walk(path, &ctx.dir, &walk_opts) {
                 Ok(h) => Some(h),
                 Err(NoHistory(msg)) => {
-                    eprintln!("{shown}: {msg}");
+                    if !args.quiet {
+                        eprintln!("{shown}: {msg}");
+                    }
                     None
                 }
             });
         let hist = hist.filter(|h| !h.commits.is_empty());
-        let outcome = match rewrite::rewrite_with(&source.text, Some(&ctx), hist.as_ref(), opts) {
+        let outcome = match rewrite::rewrite_with(&text, Some(&ctx), hist.as_ref(), opts) {
             Ok(o) => o,
             Err(e) => {
                 let msg = format!("{shown}:{}:{}: {}", e.line, e.column, e.message);
                 eprintln!("{msg}");
                 failed = true;
-                json_files.push(report::file_json(
-                    &shown,
-                    &source.text,
-                    &source.text,
-                    &[],
-                    Some(msg),
-                ));
+                json_files.push(report::file_json(&shown, &text, &text, &[], Some(msg)));
                 continue;
             }
         };
-        let changed = outcome.changed(&source.text);
-        would_change |= changed;
+        let changed = outcome.new_text != text;
+        let (before, after) = match &hist {
+            Some(h) => (
+                Some(simulate::figures(&text, Some(&ctx), h)),
+                Some(simulate::figures(&outcome.new_text, Some(&ctx), h)),
+            ),
+            None => (None, None),
+        };
         match args.format {
-            RunFormat::Text => {
-                if changed && stdout_open && !args.write {
-                    stdout_open = emit(&report::unified_diff(
+            RunFormat::Text if !args.quiet => {
+                if changed && stdout_open && !args.write && !args.commit {
+                    stdout_open = emit(&colour_diff(&report::unified_diff(
                         &shown,
-                        &source.text,
+                        &text,
                         &outcome.new_text,
-                    ));
+                    )));
                 }
-                let basis = if hist.is_some() {
-                    "ordered by the walked history"
-                } else {
-                    note
-                };
-                eprint!("{}", report::summary(&shown, &outcome.changes, basis));
-                if let Some(h) = &hist {
-                    let before = simulate::figures(&source.text, Some(&ctx), h);
-                    let after = simulate::figures(&outcome.new_text, Some(&ctx), h);
-                    eprint!("{}", report::history_text(&shown, &before, &after, h));
+                if changed || args.verbose || outcome.changes.iter().any(|c| !c.applied) {
+                    let basis = if hist.is_some() {
+                        "ordered by the walked history"
+                    } else {
+                        note
+                    };
+                    eprint!("{}", report::summary(&shown, &outcome.changes, basis));
+                }
+                if let (Some(h), Some(b), Some(a)) = (&hist, &before, &after)
+                    && (changed || args.verbose)
+                {
+                    eprint!("{}", report::history_text(&shown, b, a, h));
+                }
+                if !changed && args.verbose {
+                    eprintln!("{shown}: nothing to change");
                 }
             }
             RunFormat::Json => {
-                let mut v = report::file_json(
-                    &shown,
-                    &source.text,
-                    &outcome.new_text,
-                    &outcome.changes,
-                    None,
-                );
-                if let Some(h) = &hist {
-                    let before = simulate::figures(&source.text, Some(&ctx), h);
-                    let after = simulate::figures(&outcome.new_text, Some(&ctx), h);
-                    if let (Some(obj), serde_json::Value::Object(extra)) =
-                        (v.as_object_mut(), report::history_json(&before, &after, h))
-                    {
-                        obj.extend(extra);
+                let mut v =
+                    report::file_json(&shown, &text, &outcome.new_text, &outcome.changes, None);
+                match (&hist, &before, &after) {
+                    (Some(h), Some(b), Some(a)) => {
+                        if let (Some(obj), serde_json::Value::Object(extra)) =
+                            (v.as_object_mut(), report::history_json(b, a, h))
+                        {
+                            obj.extend(extra);
+                        }
                     }
-                } else if let Some(obj) = v.as_object_mut() {
-                    obj.insert("history".into(), serde_json::Value::Null);
+                    _ => {
+                        if let Some(obj) = v.as_object_mut() {
+                            obj.insert("history".into(), serde_json::Value::Null);
+                        }
+                    }
                 }
                 json_files.push(v);
             }
+            _ => {}
         }
         if args.write && changed {
-            if let Err(e) = write_atomic(path, &outcome.new_text) {
-                eprintln!("{shown}:1:1: cannot write: {e}");
-                failed = true;
-            } else if args.format == RunFormat::Text {
-                eprintln!("{shown}: rewritten");
+            // In bot mode the work tree gets the rewrite of its own text.
+            let target = if bot.is_some() {
+                read_source(path)
+                    .ok()
+                    .and_then(|s| {
+                        rewrite::rewrite_with(&s.text, Some(&ctx), hist.as_ref(), opts).ok()
+                    })
+                    .map(|o| o.new_text)
+            } else {
+                Some(outcome.new_text.clone())
+            };
+            match target.map(|t| write_atomic(path, &t)) {
+                Some(Ok(())) => {
+                    if !args.quiet && args.format == RunFormat::Text {
+                        eprintln!("{shown}: rewritten");
+                    }
+                }
+                Some(Err(e)) => {
+                    eprintln!("{shown}:1:1: cannot write: {e}");
+                    failed = true;
+                }
+                None => {
+                    eprintln!("{shown}:1:1: cannot rewrite the work tree copy");
+                    failed = true;
+                }
             }
         }
+        processed.push(Processed {
+            path: path.clone(),
+            shown,
+            old: text,
+            new: outcome.new_text,
+            changes: outcome.changes,
+            before,
+            after,
+            history: hist,
+        });
     }
-    if args.format == RunFormat::Json {
-        let text =
-            serde_json::to_string_pretty(&serde_json::Value::Array(json_files)).unwrap_or_default();
-        emit(&(text + "\n"));
+    let reports: Vec<report::FileReport<'_>> = processed
+        .iter()
+        .map(|p| report::FileReport {
+            path: &p.shown,
+            old: &p.old,
+            new: &p.new,
+            changes: &p.changes,
+            before: p.before.as_ref(),
+            after: p.after.as_ref(),
+            history: p.history.as_ref(),
+        })
+        .collect();
+    let would_change = processed.iter().any(|p| p.old != p.new);
+    match args.format {
+        RunFormat::Json => {
+            let text = serde_json::to_string_pretty(&serde_json::Value::Array(json_files))
+                .unwrap_or_default();
+            emit(&(text + "\n"));
+        }
+        RunFormat::Sarif => {
+            let text = serde_json::to_string_pretty(&report::sarif(&reports)).unwrap_or_default();
+            emit(&(text + "\n"));
+        }
+        RunFormat::Markdown => {
+            emit(&report::markdown(&reports));
+        }
+        RunFormat::Text => {}
+    }
+    if let Some(body) = &args.pr_body
+        && would_change
+        && let Err(e) = std::fs::write(body, report::markdown(&reports))
+    {
+        eprintln!(
+            "{}:1:1: cannot write the pull-request body: {e}",
+            body.display()
+        );
+        failed = true;
+    }
+    if let Some(bot) = &bot {
+        if failed {
+            eprintln!("--commit: not committing because of the errors above");
+        } else {
+            let changed: Vec<(PathBuf, String)> = processed
+                .iter()
+                .filter(|p| p.old != p.new)
+                .map(|p| (p.path.clone(), p.new.clone()))
+                .collect();
+            let message = args.message.clone().unwrap_or_else(|| {
+                let n = changed.len();
+                format!(
+                    "Reorder Dockerfile instructions for the build cache\n\nRewritten by dockreorder: {n} file{}. The images are unchanged; see the pull request for the evidence.",
+                    if n == 1 { "" } else { "s" }
+                )
+            });
+            match bot.commit(&args.branch, &message, args.author.as_deref(), &changed) {
+                Ok(CommitOutcome::NothingToCommit) => {
+                    if !args.quiet {
+                        eprintln!("nothing to change: no branch, no commit");
+                    }
+                }
+                Ok(CommitOutcome::Unchanged { branch, commit }) => {
+                    if !args.quiet {
+                        eprintln!("{branch} already holds this change ({commit}): left as it is");
+                    }
+                }
+                Ok(CommitOutcome::Committed { branch, commit }) => {
+                    if !args.quiet {
+                        eprintln!("committed {commit} onto {branch}");
+                    }
+                }
+                Err(e) => {
+                    eprintln!("--commit: {e}");
+                    failed = true;
+                }
+            }
+        }
     }
     if failed {
         ExitCode::from(2)

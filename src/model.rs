@@ -18,6 +18,8 @@ pub struct Unit {
     pub first_item: usize,
     /// `# dockreorder: keep` above it: nothing moves across it.
     pub keep: bool,
+    /// `# dockreorder: reads=PATH[,PATH]` above a RUN: what it reads.
+    pub declared_reads: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,13 +78,23 @@ impl Model {
                     // not across the FROM.
                     let mut first = idx;
                     let mut keep = false;
+                    let mut declared_reads = None;
                     while first > stage.from_item + 1 {
                         let prev = &parse.items[first - 1];
                         if !matches!(prev.kind, ItemKind::Comment) {
                             break;
                         }
-                        if pragma(prev.span.text(text)) == Some("keep") {
-                            keep = true;
+                        match pragma(prev.span.text(text)) {
+                            Some("keep") => keep = true,
+                            Some(p) if p.starts_with("reads=") => {
+                                let list: Vec<String> = p["reads=".len()..]
+                                    .split(',')
+                                    .map(|s| s.trim().to_string())
+                                    .filter(|s| !s.is_empty())
+                                    .collect();
+                                declared_reads = Some(list);
+                            }
+                            _ => {}
                         }
                         first -= 1;
                     }
@@ -90,6 +102,7 @@ impl Model {
                         item: idx,
                         first_item: first,
                         keep,
+                        declared_reads,
                     });
                 }
                 _ => {}

@@ -513,7 +513,12 @@ pub fn plan_hoist(
                     !(ex.writes_if_missing.contains(p) && needed.iter().any(|(n, _)| n == p))
                 })
                 .collect();
-            if let Some((_, rel)) = clobbered.first() {
+            if ex.declared_only {
+                problems.push(format!(
+                    "only what `{}` reads is declared (by a pragma); what it writes is not known, so the broad copy might overwrite its results",
+                    short(&x_text)
+                ));
+            } else if let Some((_, rel)) = clobbered.first() {
                 let top = rel.split('/').next().unwrap_or(rel);
                 problems.push(format!(
                     "`{}` ships `{rel}`{}, which `{}` writes, so moving the install above the copy would let the copy overwrite its result; adding `{top}` to .dockerignore would make it safe",

@@ -217,3 +217,224 @@ pub fn history_json(before: &FileFigures, after: &FileFigures, h: &History) -> V
         "expected_cost": {"before": before.mean_cost, "after": after.mean_cost},
     })
 }
+
+/// One processed file, for the emitters that see the whole run.
+pub struct FileReport<'a> {
+    pub path: &'a str,
+    pub old: &'a str,
+    pub new: &'a str,
+    pub changes: &'a [Change],
+    pub before: Option<&'a FileFigures>,
+    pub after: Option<&'a FileFigures>,
+    pub history: Option<&'a History>,
+}
+
+fn rule_id(c: &Change) -> &'static str {
+    match c.kind {
+        crate::plan::ChangeKind::Hoist => "hoist-dependency-install",
+        crate::plan::ChangeKind::MergeUpdate => "merge-package-index-update",
+        crate::plan::ChangeKind::Reorder => "reorder-for-cache",
+        crate::plan::ChangeKind::Advice => "cache-advice",
+    }
+}
+
+/// The smallest line region that differs between two texts, as
+/// (first line, last line of old, replacement text), 1-based.
+fn changed_region(old: &str, new: &str) -> Option<(usize, usize, String)> {
+    if old == new {
+        return None;
+    }
+    let a: Vec<&str> = old.split_inclusive('\n').collect();
+    let b: Vec<&str> = new.split_inclusive('\n').collect();
+    let mut start = 0;
+    while start < a.len() && start < b.len() && a[start] == b[start] {
+        start += 1;
+    }
+    let (mut ea, mut eb) = (a.len(), b.len());
+    while ea > start && eb > start && a[ea - 1] == b[eb - 1] {
+        ea -= 1;
+        eb -= 1;
+    }
+    Some((start + 1, ea, b[start..eb].concat()))
+}
+
+/// SARIF 2.1.0: one result per proposed change; the file's rewrite is
+/// attached as a fix (one replacement of the changed lines).
+pub fn sarif(files: &[FileReport<'_>]) -> Value {
+    let rules = [
+        (
+            "hoist-dependency-install",
+            "Install dependencies before copying the sources",
+            "A dependency install after a broad COPY reruns on every source change; copying the manifests first lets the cache serve it.",
+        ),
+        (
+            "merge-package-index-update",
+            "Update the package index in the same RUN as the install",
+            "A lone `apt-get update` layer stays cached and goes stale.",
+        ),
+        (
+            "reorder-for-cache",
+            "Order instructions so rarely changing inputs come first",
+            "Every step after a changed one is rebuilt; putting rarely changing steps first rebuilds less.",
+        ),
+        (
+            "cache-advice",
+            "Build cache advice",
+            "Something that makes the build cache less effective and has no automatic fix.",
+        ),
+    ];
+    let mut results = Vec::new();
+    for f in files {
+        let region = changed_region(f.old, f.new);
+        for c in f.changes {
+            let mut r = json!({
+                "ruleId": rule_id(c),
+                "level": if c.applicability == Applicability::DisplayOnly { "note" } else { "warning" },
+                "message": {"text": format!("{} ({}): {}", c.summary, label(c.applicability), c.reason)},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": f.path.trim_start_matches("./")},
+                        "region": {"startLine": c.line.max(1), "startColumn": 1}
+                    }
+                }],
+                "properties": {"applicability": c.applicability, "applied": c.applied},
+            });
+            if let (true, Some((start, end, text))) = (c.applied, &region) {
+                r["fixes"] = json!([{
+                    "description": {"text": "dockreorder's rewrite of this file"},
+                    "artifactChanges": [{
+                        "artifactLocation": {"uri": f.path.trim_start_matches("./")},
+                        "replacements": [{
+                            "deletedRegion": {"startLine": start, "startColumn": 1, "endLine": end + 1, "endColumn": 1},
+                            "insertedContent": {"text": text}
+                        }]
+                    }]
+                }]);
+            }
+            results.push(r);
+        }
+    }
+    json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "dockreorder",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/dockreorder/dockreorder",
+                "rules": rules.iter().map(|(id, short, full)| json!({
+                    "id": id,
+                    "shortDescription": {"text": short},
+                    "fullDescription": {"text": full},
+                    "defaultConfiguration": {"level": "warning"},
+                })).collect::<Vec<_>>(),
+            }},
+            "results": results,
+        }]
+    })
+}
+
+/// The hidden marker the bot looks for in its pull requests.
+pub const PR_MARKER: &str = "<!-- dockreorder:pull-request -->";
+
+/// The pull-request body (Markdown).
+pub fn markdown(files: &[FileReport<'_>]) -> String {
+    let mut out = String::new();
+    out.push_str(PR_MARKER);
+    out.push_str("\n## dockreorder: cache-friendly instruction order\n\n");
+    let changed: Vec<&FileReport<'_>> = files.iter().filter(|f| f.old != f.new).collect();
+    out.push_str(&format!(
+        "This reorders {} Dockerfile{} so that rarely changing layers come first. The images stay the same: every move below was proven safe by dockreorder's analysis.\n\n",
+        changed.len(),
+        if changed.len() == 1 { "" } else { "s" }
+    ));
+    out.push_str("### Changes\n\n| File | Line | What moved | Why |\n|---|---|---|---|\n");
+    for f in &changed {
+        for c in f.changes.iter().filter(|c| c.applied) {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                f.path.trim_start_matches("./"),
+                c.line,
+                c.summary.replace('|', "\\|"),
+                c.reason.replace('|', "\\|")
+            ));
+        }
+    }
+    out.push_str("\n### Evidence from the history\n\n");
+    let mut any = false;
+    for f in &changed {
+        let (Some(b), Some(a), Some(h)) = (f.before, f.after, f.history) else {
+            out.push_str(&format!(
+                "- `{}`: no git history was read; the order follows the static estimate (dependency manifests change rarely, other sources often).\n",
+                f.path.trim_start_matches("./")
+            ));
+            continue;
+        };
+        any = true;
+        out.push_str(&format!(
+            "- `{}`: {} commits walked ({}, {}). Mean rebuilt cost per commit: {:.1} before, {:.1} after.\n",
+            f.path.trim_start_matches("./"),
+            thousands(b.commits),
+            if h.first_parent { "first parent" } else { "all parents" },
+            end_words(h),
+            b.mean_cost,
+            a.mean_cost
+        ));
+        let mut used = vec![false; a.units.len()];
+        for u in &b.units {
+            if let Some(k) = a
+                .units
+                .iter()
+                .enumerate()
+                .position(|(k, x)| !used[k] && x.instruction == u.instruction)
+            {
+                used[k] = true;
+                if a.units[k].rebuilds != u.rebuilds && u.cost > 0.0 {
+                    out.push_str(&format!(
+                        "  - `{}` would have run in {} of {} commits before, {} after.\n",
+                        short_text(&u.instruction),
+                        thousands(u.rebuilds),
+                        thousands(b.commits),
+                        thousands(a.units[k].rebuilds)
+                    ));
+                }
+            }
+        }
+    }
+    if !any && changed.is_empty() {
+        out.push_str("Nothing to change.\n");
+    }
+    out.push_str("\n### Safety\n\n");
+    out.push_str("- Each rewritten file was parsed again: the same instructions (plus the inserted manifest `COPY`s), every dependency between them kept, and a second run changes nothing.\n");
+    out.push_str("- A move is `Safe` only when every command involved is described by dockreorder's command knowledge base; a `RUN` it does not understand never moves unless `--unsafe` is given.\n");
+    let left_out: Vec<(&str, &Change)> = files
+        .iter()
+        .flat_map(|f| {
+            f.changes
+                .iter()
+                .filter(|c| !c.applied && c.applicability == Applicability::Unsafe)
+                .map(move |c| (f.path, c))
+        })
+        .collect();
+    if left_out.is_empty() {
+        out.push_str("- No Unsafe change was left out.\n");
+    } else {
+        out.push_str("- Left out as Unsafe (apply with `--unsafe` after checking):\n");
+        for (p, c) in left_out {
+            out.push_str(&format!(
+                "  - `{}` line {}: {} — {}\n",
+                p.trim_start_matches("./"),
+                c.line,
+                c.summary,
+                c.reason
+            ));
+        }
+    }
+    out.push_str("\n<details><summary>Diff</summary>\n\n```diff\n");
+    for f in &changed {
+        out.push_str(&unified_diff(f.path, f.old, f.new));
+    }
+    out.push_str("```\n\n</details>\n\n");
+    out.push_str("### Opting out\n\n- Put `# dockreorder: keep` on the line above an instruction to pin it, or `# dockreorder: ignore-file` anywhere in a Dockerfile to leave it alone.\n- Exclude files in `.dockreorder.yaml` (`exclude: [\"path/**\"]`).\n");
+    out
+}

@@ -6,6 +6,7 @@ mod conformance;
 mod docker_build;
 mod history;
 mod no_panic;
+mod repo_use;
 mod roundtrip;
 mod samples;
 mod traps;

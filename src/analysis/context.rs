@@ -191,11 +191,18 @@ impl Context {
             .collect()
     }
 
-    /// Total size in bytes of the shipped files below (or equal to) `rel`.
+    /// Total size in bytes of the shipped files below (or equal to) `rel`
+    /// (`.git/` is left out: it changes with every commit, but not what a
+    /// build does).
     pub fn size_under(&self, rel: &str) -> u64 {
         let rel = clean(rel);
         if rel == "." {
-            return self.sizes.values().sum();
+            return self
+                .sizes
+                .iter()
+                .filter(|(k, _)| !k.starts_with(".git/"))
+                .map(|(_, v)| v)
+                .sum();
         }
         let prefix = format!("{rel}/");
         self.sizes

@@ -112,6 +112,9 @@ pub struct Effects {
     pub install_of: Option<String>,
     /// Pinned by `# dockreorder: keep`.
     pub keep: bool,
+    /// Not understood, but its reads are declared by a pragma: what it
+    /// writes is unknown.
+    pub declared_only: bool,
 }
 
 /// Why `a` must stay before `b`.
@@ -258,7 +261,7 @@ pub fn analyze_stage_with(
     stage: &Stage,
     ctx: Option<&Context>,
 ) -> (Vec<Effects>, StageState) {
-    let kb = kb::embedded();
+    let kb = kb::active();
     let mut wd = "/?wd0".to_string();
     let mut unknown_wds = 0;
     let mut env: BTreeMap<String, String> = BTreeMap::new();
@@ -284,6 +287,22 @@ pub fn analyze_stage_with(
             }
         }
         e.keep = unit.keep;
+        if let (Some(declared), Kind::Run) = (&unit.declared_reads, ins.node.kind) {
+            // The user's word for what this RUN reads; what it writes stays
+            // as analysed (everything, when the RUN is not understood).
+            e.reads = vec![Loc::AllVars, Loc::Workdir, Loc::User, Loc::Shell];
+            e.manifests.clear();
+            for p in declared {
+                let path = resolve(&wd, p);
+                e.reads.push(Loc::Path(path.clone()));
+                e.manifests.push(path);
+            }
+            e.checks.clear();
+            if e.opaque.is_some() {
+                e.declared_only = true;
+                e.opaque = None;
+            }
+        }
         // State changes for the following units.
         match ins.node.kind {
             Kind::Workdir => {

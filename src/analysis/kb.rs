@@ -15,16 +15,47 @@ pub enum CostClass {
     Install,
 }
 
+static WEIGHTS: OnceLock<[f64; 4]> = OnceLock::new();
+
 impl CostClass {
-    /// Relative rebuild cost of a step of this class (static estimate).
+    /// Relative rebuild cost of a step of this class (static estimate;
+    /// the config file may override it once per process).
     pub fn weight(self) -> f64 {
+        let w = WEIGHTS.get().copied().unwrap_or([1.0, 5.0, 30.0, 60.0]);
         match self {
-            CostClass::Cheap => 1.0,
-            CostClass::Run => 5.0,
-            CostClass::Build => 30.0,
-            CostClass::Install => 60.0,
+            CostClass::Cheap => w[0],
+            CostClass::Run => w[1],
+            CostClass::Build => w[2],
+            CostClass::Install => w[3],
         }
     }
+}
+
+static ACTIVE: OnceLock<KnowledgeBase> = OnceLock::new();
+
+/// Adds the config file's commands (tried before the embedded ones) and
+/// cost overrides. Takes effect once per process; later calls are ignored.
+pub fn configure(
+    extra: Vec<Entry>,
+    cheap: Option<f64>,
+    run: Option<f64>,
+    build: Option<f64>,
+    install: Option<f64>,
+) {
+    let _ = WEIGHTS.set([
+        cheap.unwrap_or(1.0),
+        run.unwrap_or(5.0),
+        build.unwrap_or(30.0),
+        install.unwrap_or(60.0),
+    ]);
+    let mut commands = extra;
+    commands.extend(embedded().commands.iter().cloned());
+    let _ = ACTIVE.set(KnowledgeBase { commands });
+}
+
+/// The knowledge base in force: the config's commands, then the embedded.
+pub fn active() -> &'static KnowledgeBase {
+    ACTIVE.get().unwrap_or_else(embedded)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
