@@ -21,3 +21,4 @@ pub mod simulate;
 pub mod source;
 pub mod span;
 pub mod syntax;
+pub mod verify;

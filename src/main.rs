@@ -12,7 +12,7 @@ use dockreorder::bot::{Bot, CommitOutcome};
 use dockreorder::plan::{Applicability, Options};
 use dockreorder::simulate;
 use dockreorder::source::SourceFile;
-use dockreorder::{config, discover, explain, report, rewrite, syntax};
+use dockreorder::{config, discover, explain, report, rewrite, syntax, verify};
 use std::io::IsTerminal;
 
 #[derive(Parser)]
@@ -105,6 +105,18 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Build the original and the rewritten Dockerfile with the local Docker
+    /// engine, compare the images, then change a source file and compare
+    /// the cache hits. Exit 0 identical, 1 different, 2 could not build.
+    Verify {
+        file: PathBuf,
+        /// Build context directory (default: the Dockerfile's directory).
+        #[arg(long)]
+        context: Option<PathBuf>,
+        /// Also apply changes marked Unsafe.
+        #[arg(long = "unsafe")]
+        allow_unsafe: bool,
+    },
     /// Show, per stage and instruction, what it reads and writes and which
     /// instructions it must follow, and why.
     Explain {
@@ -126,6 +138,11 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Parse { format, files }) => run_parse(format, &files),
         Some(Command::Explain { file, context }) => run_explain(&file, context.as_deref()),
+        Some(Command::Verify {
+            file,
+            context,
+            allow_unsafe,
+        }) => run_verify(&file, context.as_deref(), allow_unsafe),
         None => run_main(&cli.run),
     }
 }
@@ -543,6 +560,120 @@ fn run_main(args: &RunArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn run_verify(
+    path: &std::path::Path,
+    context: Option<&std::path::Path>,
+    allow_unsafe: bool,
+) -> ExitCode {
+    let source = match read_source(path) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let ctx = context_for(path, context);
+    let repo = Repo::discover(path).ok();
+    let hist = repo
+        .as_ref()
+        .and_then(|r| r.walk(path, &ctx.dir, &WalkOptions::default()).ok())
+        .filter(|h| !h.commits.is_empty());
+    let opts = Options {
+        threshold: if allow_unsafe {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        },
+    };
+    let outcome = match rewrite::rewrite_with(&source.text, Some(&ctx), hist.as_ref(), opts) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{}:{}:{}: {}", source.path, e.line, e.column, e.message);
+            return ExitCode::from(2);
+        }
+    };
+    if outcome.new_text == source.text {
+        println!(
+            "{}: nothing to verify: dockreorder would not change it",
+            source.path
+        );
+        return ExitCode::SUCCESS;
+    }
+    // The source file to change: the one the history changed most often,
+    // else the first shipped file that is not a manifest.
+    let shipped = ctx.files().cloned().unwrap_or_default();
+    let candidate = |f: &String| {
+        !dockreorder::plan::is_manifest_name(f)
+            && !f.starts_with(".git/")
+            && !f.contains("Dockerfile")
+            && !f.ends_with(".dockerignore")
+    };
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    if let Some(h) = &hist {
+        for c in &h.commits {
+            for f in &c.files {
+                if shipped.contains(f) && candidate(f) {
+                    *counts.entry(f.as_str()).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    let changed = counts
+        .iter()
+        .max_by_key(|(f, n)| (**n, std::cmp::Reverse(**f)))
+        .map(|(f, _)| f.to_string())
+        .or_else(|| shipped.iter().find(|f| candidate(f)).cloned());
+    println!(
+        "{}: building the original and the rewritten Dockerfile…",
+        source.path
+    );
+    let report = match verify::verify(
+        &verify::default_cli(),
+        &ctx.dir,
+        &source.text,
+        &outcome.new_text,
+        changed.as_deref(),
+    ) {
+        Ok(r) => r,
+        Err(verify::VerifyError(msg)) => {
+            eprintln!("{}:1:1: {msg}", source.path);
+            return ExitCode::from(2);
+        }
+    };
+    if !report.differences.is_empty() {
+        println!("images differ:");
+        for d in &report.differences {
+            println!("  {d}");
+        }
+        return ExitCode::from(1);
+    }
+    println!("images: identical (files, contents, modes, owners, config)");
+    if let (Some(f), Some(a), Some(b)) = (&report.changed_file, &report.original, &report.rewritten)
+    {
+        println!("after changing {f}:");
+        for (name, build) in [("original", a), ("rewritten", b)] {
+            let cached = build.steps.iter().filter(|s| s.1).count();
+            let rebuilt: Vec<&str> = build
+                .steps
+                .iter()
+                .filter(|s| !s.1)
+                .map(|s| s.0.as_str())
+                .collect();
+            println!(
+                "  {name:<9} {cached} of {} steps from cache in {:.1} s; rebuilt: {}",
+                build.steps.len(),
+                build.took.as_secs_f64(),
+                if rebuilt.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    rebuilt.join(" | ")
+                }
+            );
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn run_explain(path: &std::path::Path, context: Option<&std::path::Path>) -> ExitCode {

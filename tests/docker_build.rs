@@ -262,3 +262,92 @@ fn samples_build_identical_images_and_hoisted_installs_hit_the_cache() {
     );
     assert!(cache_checks >= 9, "only {cache_checks} cache checks ran");
 }
+
+#[test]
+fn verify_command_builds_compares_and_reports_the_cache() {
+    if !engine_ready() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/pipenv"),
+        tmp.path(),
+    );
+    std::fs::remove_file(tmp.path().join("Dockerfile.expected")).expect("rm");
+    // A unique source so the first builds cannot come from an earlier run.
+    std::fs::write(
+        tmp.path().join("app.py"),
+        format!("print({})\n", std::process::id()),
+    )
+    .expect("write");
+    let out = Command::new(support::bin())
+        .args(["verify", "Dockerfile"])
+        .current_dir(tmp.path())
+        .env("DOCKER", docker())
+        .output()
+        .expect("run verify");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("images: identical"), "{text}");
+    assert!(text.contains("after changing app.py:"), "{text}");
+    let rewritten = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("rewritten"))
+        .expect("rewritten line");
+    assert!(rewritten.ends_with("rebuilt: COPY . ."), "{text}");
+    let original = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("original"))
+        .expect("original line");
+    assert!(
+        original.contains("RUN pipenv install --deploy --system"),
+        "{text}"
+    );
+}
+
+#[test]
+fn verify_compare_reports_differences() {
+    if !engine_ready() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    std::fs::write(d.join("a.txt"), "a\n").expect("write");
+    std::fs::write(
+        d.join("A.Dockerfile"),
+        "FROM dockreorder-test-base\nCOPY a.txt /a.txt\nENV X=1\n",
+    )
+    .expect("write");
+    std::fs::write(
+        d.join("B.Dockerfile"),
+        "FROM dockreorder-test-base\nCOPY --chmod=600 a.txt /a.txt\nENV X=2\n",
+    )
+    .expect("write");
+    let cli = docker();
+    let tag = format!("dockreorder-test/cmp:{}", std::process::id());
+    let (ta, tb) = (format!("{tag}a"), format!("{tag}b"));
+    dockreorder::verify::build(&cli, d, &d.join("A.Dockerfile"), &ta).expect("build a");
+    dockreorder::verify::build(&cli, d, &d.join("B.Dockerfile"), &tb).expect("build b");
+    let diffs = dockreorder::verify::compare(&cli, &ta, &tb, 10).expect("compare");
+    assert!(
+        diffs.iter().any(|x| x.starts_with("config Env")),
+        "{diffs:?}"
+    );
+    assert!(
+        diffs.iter().any(|x| x == "/a.txt: mode differs"),
+        "{diffs:?}"
+    );
+    assert!(
+        dockreorder::verify::compare(&cli, &ta, &ta, 10)
+            .expect("compare")
+            .is_empty()
+    );
+    for t in [&ta, &tb] {
+        let _ = Command::new(docker()).args(["rmi", "-f", t]).output();
+    }
+}

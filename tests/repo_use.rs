@@ -363,3 +363,26 @@ fn bot_makes_no_branch_when_nothing_changes() {
     assert_eq!(git(d, &["branch", "--list", "dockreorder/reorder"]), "");
     assert!(!d.join("pr.md").exists(), "no diff, no body");
 }
+
+#[test]
+fn ci_samples_are_valid_yaml_and_run_the_bot() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/ci");
+    for f in [
+        "github-workflow.yml",
+        "gitlab-ci.yml",
+        ".pre-commit-hooks.yaml",
+    ] {
+        let text = std::fs::read_to_string(dir.join(f)).expect("read");
+        let v: serde_yaml::Value =
+            serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(!v.is_null(), "{f}");
+        if f == ".pre-commit-hooks.yaml" {
+            assert!(text.contains("dockreorder --check"));
+        } else {
+            assert!(
+                text.contains("dockreorder --commit --branch dockreorder/reorder --pr-body pr.md"),
+                "{f}"
+            );
+        }
+    }
+}
