@@ -277,6 +277,12 @@ fn manifest_problems(check: &ManifestCheck, ctx: &Context, dir: &str) -> Vec<Str
                     ));
                 }
             }
+            if ctx.ships(&join("pnpm-workspace.yaml")) || ctx.ships(&join("lerna.json")) {
+                out.push(format!(
+                    "{} belongs to a workspace, whose manifests live in other directories",
+                    join("package.json")
+                ));
+            }
             if v.get("workspaces").is_some() {
                 out.push(format!(
                     "{} declares workspaces, whose manifests live in other directories",
