@@ -629,6 +629,7 @@ fn examine(
     ];
     let mut trees = TreeCache::new(repo);
     let mut out = Vec::with_capacity(links.len());
+    let df_in_ctx = ctx_rel.is_empty() || df_rel.starts_with(&format!("{ctx_rel}/"));
     for link in links {
         let root = Some(link.tree);
         let parent_root = link.parent_tree;
@@ -657,9 +658,16 @@ fn examine(
                 }
             }
         }
-        // Dockerfile edits.
-        let new_df = trees.lookup(root, df_rel);
-        let old_df = trees.lookup(parent_root, df_rel);
+        // Dockerfile edits (when the Dockerfile lives in the context and
+        // the context did not change, neither did the Dockerfile).
+        let (new_df, old_df) = if df_in_ctx && new_ctx == old_ctx {
+            (None, None)
+        } else {
+            (
+                trees.lookup(root, df_rel),
+                trees.lookup(parent_root, df_rel),
+            )
+        };
         if new_df != old_df {
             let new_i = instructions_of(repo, new_df, &mut cache);
             let old_i = instructions_of(repo, old_df, &mut cache);
