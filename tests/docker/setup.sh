@@ -40,9 +40,16 @@ fi
 export DOCKER
 
 # 2. daemon
+is_dockerd() {   # is_dockerd PID: a live dockerd process (not a zombie, not a reused pid)
+	local pid=$1 state
+	[ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] || return 1
+	state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)
+	[ "$state" != Z ]
+}
 alive() {   # alive PID: the started process, or the daemon named by its pid file, still runs
-	kill -0 "$1" 2>/dev/null && return 0
-	[ -f /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null
+	is_dockerd "$1" && return 0
+	[ -f /var/run/docker.pid ] && is_dockerd "$(cat /var/run/docker.pid)"
 }
 wait_for_daemon() {   # wait_for_daemon PID: 0 when `docker info` answers, 1 if dockerd died or timed out
 	local pid=$1 i
@@ -62,9 +69,17 @@ if "$DOCKER" info >/dev/null 2>&1; then
 	say "dockerd already running"
 else
 	# a dead daemon's pid file would not stop dockerd, but a live dockerd that does not answer would
-	if [ -f /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
-		say "dockerd (pid $(cat /var/run/docker.pid)) is running but not answering; waiting"
-		wait_for_daemon "$(cat /var/run/docker.pid)" || { say "it never answered; see $log"; exit 1; }
+	if [ -f /var/run/docker.pid ] && is_dockerd "$(cat /var/run/docker.pid)"; then
+		old=$(cat /var/run/docker.pid)
+		say "dockerd (pid $old) is running but not answering; waiting"
+		if ! wait_for_daemon "$old"; then
+			say "it never answered; stopping it and starting a new one"
+			kill -9 "$old" 2>/dev/null || true
+			rm -f /var/run/docker.pid
+		fi
+	fi
+	if "$DOCKER" info >/dev/null 2>&1; then
+		:
 	else
 		: >"$log"
 		say "starting dockerd (log: $log)"
