@@ -199,32 +199,21 @@ fn colour_diff(diff: &str) -> String {
     if !on {
         return diff.to_string();
     }
+    let paint = |code: &str, line: &str| {
+        let body = line.trim_end_matches('\n');
+        let nl = if line.ends_with('\n') { "\n" } else { "" };
+        format!("\x1b[{code}m{body}\x1b[0m{nl}")
+    };
     diff.split_inclusive('\n')
         .map(|l| {
             if l.starts_with("+++") || l.starts_with("---") {
-                format!(
-                    "\x1b[1m{}\x1b[0m{}",
-                    l.trim_end_matches('\n'),
-                    if l.ends_with('\n') { "\n" } else { "" }
-                )
+                paint("1", l)
             } else if l.starts_with('+') {
-                format!(
-                    "\x1b[32m{}\x1b[0m{}",
-                    l.trim_end_matches('\n'),
-                    if l.ends_with('\n') { "\n" } else { "" }
-                )
+                paint("32", l)
             } else if l.starts_with('-') {
-                format!(
-                    "\x1b[31m{}\x1b[0m{}",
-                    l.trim_end_matches('\n'),
-                    if l.ends_with('\n') { "\n" } else { "" }
-                )
+                paint("31", l)
             } else if l.starts_with("@@") {
-                format!(
-                    "\x1b[36m{}\x1b[0m{}",
-                    l.trim_end_matches('\n'),
-                    if l.ends_with('\n') { "\n" } else { "" }
-                )
+                paint("36", l)
             } else {
                 l.to_string()
             }
