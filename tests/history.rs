@@ -615,3 +615,60 @@ fn partial_clone_without_blobs_does_not_crash() {
     // Old Dockerfile versions are not in the clone: said, not fatal.
     assert!(err.contains("missing (partial clone?)"), "{err}");
 }
+
+#[test]
+fn since_and_json_history_fields() {
+    let mut r = TestRepo::new();
+    r.write(
+        "Dockerfile",
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+    );
+    r.write(".dockerignore", "node_modules\n.git\n");
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    for i in 0..6 {
+        r.write("index.js", &i.to_string());
+        r.commit(&format!("c{i}"));
+    }
+    // Commits are one minute apart from 1_700_000_060 on: --since the
+    // fourth keeps the last three.
+    let h = walk(
+        &r,
+        "Dockerfile",
+        ".",
+        &WalkOptions {
+            since: Some(1_700_000_240),
+            ..WalkOptions::default()
+        },
+    );
+    assert_eq!(h.commits.len(), 3);
+    assert_eq!(h.end, WalkEnd::Since);
+    let out = Command::new(support::bin())
+        .current_dir(r.path())
+        .args(["--format", "json", "--max-commits", "4", "Dockerfile"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let f = &v[0];
+    assert_eq!(f["history"]["commits_walked"], 4);
+    assert_eq!(f["history"]["first_parent"], true);
+    assert_eq!(f["history"]["truncated"], true);
+    let npm = f["instructions_history"]
+        .as_array()
+        .expect("instructions")
+        .iter()
+        .find(|u| u["instruction"] == "RUN npm ci")
+        .expect("npm");
+    assert_eq!(npm["rebuilds"]["before"], 4);
+    assert_eq!(npm["rebuilds"]["after"], 0);
+    assert_eq!(npm["source_changes"], 0);
+    let copy_all = f["instructions_history"]
+        .as_array()
+        .expect("instructions")
+        .iter()
+        .find(|u| u["instruction"] == "COPY . .")
+        .expect("copy");
+    assert_eq!(copy_all["source_changes"], 4);
+    assert!(f["expected_cost"]["after"].as_f64() < f["expected_cost"]["before"].as_f64());
+}
