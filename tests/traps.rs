@@ -247,3 +247,22 @@ fn reorder_leaves_zero_cost_instructions_alone() {
     let out = run(dir.path(), df, Applicability::Safe);
     assert_eq!(out.new_text, df);
 }
+
+#[test]
+fn installer_configuration_copied_earlier_stays_earlier() {
+    let dir = project(&[
+        ("requirements.txt", "flask\n"),
+        (
+            "pip.conf",
+            "[global]\nindex-url = https://mirror.invalid/simple\n",
+        ),
+        ("src/app.py", ""),
+    ]);
+    let df = "FROM base\nWORKDIR /app\nCOPY src/ ./src/\nCOPY pip.conf /etc/pip.conf\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\n";
+    let out = run(dir.path(), df, Applicability::Unsafe);
+    let t = &out.new_text;
+    assert!(
+        t.find("COPY pip.conf").expect("conf") < t.find("RUN pip install").expect("pip"),
+        "pip reads /etc/pip.conf:\n{t}"
+    );
+}
