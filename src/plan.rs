@@ -411,6 +411,26 @@ fn manifest_problems(check: &ManifestCheck, ctx: &Context, dir: &str) -> Vec<Str
                 }
             }
         }
+        ManifestCheck::Maven => {
+            if let Some(text) = ctx.read(&join("pom.xml")) {
+                if text.contains("<modules>") || text.contains("<relativePath>") {
+                    out.push(format!(
+                        "{} names modules or a parent POM in other directories",
+                        join("pom.xml")
+                    ));
+                }
+            }
+        }
+        ManifestCheck::Gradle => {
+            for f in ["settings.gradle", "settings.gradle.kts"] {
+                if ctx.read(&join(f)).is_some_and(|t| t.contains("include")) {
+                    out.push(format!(
+                        "{} includes subprojects, whose build files live in other directories",
+                        join(f)
+                    ));
+                }
+            }
+        }
         ManifestCheck::Yarn => {
             if ctx.ships(&join(".yarnrc.yml")) {
                 out.push(format!(

@@ -116,6 +116,10 @@ pub struct Entry {
     #[serde(default)]
     pub yarn: bool,
     #[serde(default)]
+    pub maven: bool,
+    #[serde(default)]
+    pub gradle: bool,
+    #[serde(default)]
     pub downloads: bool,
     #[serde(default)]
     pub tar: bool,
@@ -191,6 +195,10 @@ pub enum ManifestCheck {
     Gemfile,
     /// yarn berry (`.yarnrc.yml`) is not supported for hoisting.
     Yarn,
+    /// maven: `<modules>` and parent POMs live in other files.
+    Maven,
+    /// gradle: `include` in settings.gradle pulls in subprojects.
+    Gradle,
 }
 
 fn basename(s: &str) -> &str {
@@ -448,6 +456,12 @@ pub fn interpret(
     }
     if e.yarn {
         facts.checks.push(ManifestCheck::Yarn);
+    }
+    if e.maven {
+        facts.checks.push(ManifestCheck::Maven);
+    }
+    if e.gradle {
+        facts.checks.push(ManifestCheck::Gradle);
     }
     for w in &cmd.redirect_writes {
         if w != "/dev/null" && w != "/dev/stderr" && w != "/dev/stdout" {
