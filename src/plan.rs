@@ -413,12 +413,13 @@ fn manifest_problems(check: &ManifestCheck, ctx: &Context, dir: &str) -> Vec<Str
         }
         ManifestCheck::Maven => {
             if let Some(text) = ctx.read(&join("pom.xml"))
-                && (text.contains("<modules>") || text.contains("<relativePath>")) {
-                    out.push(format!(
-                        "{} names modules or a parent POM in other directories",
-                        join("pom.xml")
-                    ));
-                }
+                && (text.contains("<modules>") || text.contains("<relativePath>"))
+            {
+                out.push(format!(
+                    "{} names modules or a parent POM in other directories",
+                    join("pom.xml")
+                ));
+            }
         }
         ManifestCheck::Gradle => {
             for f in ["settings.gradle", "settings.gradle.kts"] {
