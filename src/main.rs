@@ -164,6 +164,51 @@ fn context_for(path: &std::path::Path, context: Option<&std::path::Path>) -> Con
     Context::new(dir, Some(path))
 }
 
+/// The build context and the history of one Dockerfile. The context is
+/// `explicit` (`--context`), else `configured` (the config file), else the
+/// compose file that names the Dockerfile, else its directory. The history
+/// is walked when `walk` is given; why there is none is said on stderr
+/// unless `quiet`. An empty history counts as none.
+fn context_and_history(
+    path: &std::path::Path,
+    explicit: Option<&std::path::Path>,
+    configured: Option<PathBuf>,
+    walk: Option<&WalkOptions>,
+    quiet: bool,
+) -> (Context, Option<history::History>) {
+    let say = |msg: &str| {
+        if !quiet {
+            eprintln!("{}: {msg}", path.display());
+        }
+    };
+    let repo = walk.and_then(|_| match Repo::discover(path) {
+        Ok(r) => Some(r),
+        Err(NoHistory(msg)) => {
+            say(&msg);
+            None
+        }
+    });
+    let compose = match (explicit, &configured, &repo) {
+        (None, None, Some(r)) => history::context_from_compose(r.root(), path),
+        _ => None,
+    };
+    let ctx = context_for(
+        path,
+        explicit.or(configured.as_deref()).or(compose.as_deref()),
+    );
+    let hist = match (&repo, walk) {
+        (Some(r), Some(opts)) => match r.walk(path, &ctx.dir, opts) {
+            Ok(h) => Some(h).filter(|h| !h.commits.is_empty()),
+            Err(NoHistory(msg)) => {
+                say(&msg);
+                None
+            }
+        },
+        _ => None,
+    };
+    (ctx, hist)
+}
+
 /// Writes `text` to `path` atomically (temporary file in the same
 /// directory, then rename), keeping the file's permissions.
 fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
@@ -324,43 +369,13 @@ fn run_main(args: &RunArgs) -> ExitCode {
                 continue;
             }
         };
-        let repo = if args.no_history {
-            None
-        } else {
-            match Repo::discover(path) {
-                Ok(r) => Some(r),
-                Err(NoHistory(msg)) => {
-                    if !args.quiet {
-                        eprintln!("{shown}: {msg}");
-                    }
-                    None
-                }
-            }
-        };
-        let configured = cfg.context_for(path);
-        let compose_ctx = match (&args.context, &configured, &repo) {
-            (None, None, Some(r)) => history::context_from_compose(r.root(), path),
-            _ => None,
-        };
-        let ctx = context_for(
+        let (ctx, hist) = context_and_history(
             path,
-            args.context
-                .as_deref()
-                .or(configured.as_deref())
-                .or(compose_ctx.as_deref()),
+            args.context.as_deref(),
+            cfg.context_for(path),
+            (!args.no_history).then_some(&walk_opts),
+            args.quiet,
         );
-        let hist = repo
-            .as_ref()
-            .and_then(|r| match r.walk(path, &ctx.dir, &walk_opts) {
-                Ok(h) => Some(h),
-                Err(NoHistory(msg)) => {
-                    if !args.quiet {
-                        eprintln!("{shown}: {msg}");
-                    }
-                    None
-                }
-            });
-        let hist = hist.filter(|h| !h.commits.is_empty());
         let outcome = match rewrite::rewrite_with(&text, Some(&ctx), hist.as_ref(), opts) {
             Ok(o) => o,
             Err(e) => {
@@ -563,12 +578,7 @@ fn run_verify(
             return ExitCode::from(2);
         }
     };
-    let ctx = context_for(path, context);
-    let repo = Repo::discover(path).ok();
-    let hist = repo
-        .as_ref()
-        .and_then(|r| r.walk(path, &ctx.dir, &WalkOptions::default()).ok())
-        .filter(|h| !h.commits.is_empty());
+    let (ctx, hist) = context_and_history(path, context, None, Some(&WalkOptions::default()), true);
     let opts = Options {
         threshold: if allow_unsafe {
             Applicability::Unsafe
@@ -592,7 +602,7 @@ fn run_verify(
     }
     // The source file to change: the one the history changed most often,
     // else the first shipped file that is not a manifest.
-    let shipped = ctx.files().cloned().unwrap_or_default();
+    let shipped = ctx.files();
     let candidate = |f: &String| {
         !dockreorder::plan::is_manifest_name(f)
             && !f.starts_with(".git/")
@@ -603,7 +613,7 @@ fn run_verify(
     if let Some(h) = &hist {
         for c in &h.commits {
             for f in &c.files {
-                if shipped.contains(f) && candidate(f) {
+                if shipped.is_some_and(|s| s.contains_key(f)) && candidate(f) {
                     *counts.entry(f.as_str()).or_insert(0) += 1;
                 }
             }
@@ -613,7 +623,7 @@ fn run_verify(
         .iter()
         .max_by_key(|(f, n)| (**n, std::cmp::Reverse(**f)))
         .map(|(f, _)| f.to_string())
-        .or_else(|| shipped.iter().find(|f| candidate(f)).cloned());
+        .or_else(|| shipped.and_then(|s| s.keys().find(|f| candidate(f)).cloned()));
     println!(
         "{}: building the original and the rewritten Dockerfile…",
         source.path
@@ -678,31 +688,11 @@ fn run_explain(path: &std::path::Path, context: Option<&std::path::Path>) -> Exi
         eprintln!("{}", d.with_path(&source.path));
         return ExitCode::from(2);
     }
-    let repo = match Repo::discover(path) {
-        Ok(r) => Some(r),
-        Err(NoHistory(msg)) => {
-            eprintln!("{}: {msg}", source.path);
-            None
-        }
-    };
-    let compose_ctx = match (context, &repo) {
-        (None, Some(r)) => history::context_from_compose(r.root(), path),
-        _ => None,
-    };
-    let ctx = context_for(path, context.or(compose_ctx.as_deref()));
     let walk_opts = WalkOptions {
         progress: std::io::stderr().is_terminal(),
         ..WalkOptions::default()
     };
-    let hist = repo
-        .as_ref()
-        .and_then(|r| match r.walk(path, &ctx.dir, &walk_opts) {
-            Ok(h) => Some(h).filter(|h| !h.commits.is_empty()),
-            Err(NoHistory(msg)) => {
-                eprintln!("{}: {msg}", source.path);
-                None
-            }
-        });
+    let (ctx, hist) = context_and_history(path, context, None, Some(&walk_opts), false);
     emit(&explain::explain(
         &source.text,
         &parsed,

@@ -137,12 +137,7 @@ fn short(s: &str) -> String {
 }
 
 /// Merge pass: lone `apt-get update` (and friends) joined with the install.
-pub fn plan_merges(
-    parse: &Parse,
-    text: &str,
-    model: &Model,
-    opts: Options,
-) -> (Vec<Merge>, Vec<Change>) {
+pub fn plan_merges(parse: &Parse, model: &Model, opts: Options) -> (Vec<Merge>, Vec<Change>) {
     let mut merges = Vec::new();
     let mut changes = Vec::new();
     for stage in &model.stages {
@@ -200,7 +195,6 @@ pub fn plan_merges(
             }
         }
     }
-    let _ = text;
     (merges, changes)
 }
 
@@ -241,6 +235,16 @@ fn quote_path(p: &str) -> Option<String> {
     }
 }
 
+/// A JSON manifest from the context; a file that is not JSON is a problem.
+fn read_json(ctx: &Context, rel: &str, problems: &mut Vec<String>) -> Option<serde_json::Value> {
+    let text = ctx.read(rel)?;
+    let v = serde_json::from_str(&text);
+    if v.is_err() {
+        problems.push(format!("{rel} is not valid JSON"));
+    }
+    v.ok()
+}
+
 /// Context checks of a hoisted install's manifests; each failure is a
 /// reason the hoist is not `Safe`.
 fn manifest_problems(check: &ManifestCheck, ctx: &Context, dir: &str) -> Vec<String> {
@@ -254,11 +258,7 @@ fn manifest_problems(check: &ManifestCheck, ctx: &Context, dir: &str) -> Vec<Str
     let mut out = Vec::new();
     match check {
         ManifestCheck::NpmScripts => {
-            let Some(text) = ctx.read(&join("package.json")) else {
-                return out;
-            };
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
-                out.push(format!("{} is not valid JSON", join("package.json")));
+            let Some(v) = read_json(ctx, &join("package.json"), &mut out) else {
                 return out;
             };
             for s in [
@@ -309,11 +309,7 @@ fn manifest_problems(check: &ManifestCheck, ctx: &Context, dir: &str) -> Vec<Str
             }
         }
         ManifestCheck::ComposerScripts => {
-            let Some(text) = ctx.read(&join("composer.json")) else {
-                return out;
-            };
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
-                out.push(format!("{} is not valid JSON", join("composer.json")));
+            let Some(v) = read_json(ctx, &join("composer.json"), &mut out) else {
                 return out;
             };
             if let Some(scripts) = v["scripts"].as_object() {
@@ -474,7 +470,7 @@ pub fn plan_hoist(
         let wd = &state.workdirs[b];
         let dest_abs = effects::resolve(wd, &dest);
         let shipped: Vec<(String, String)> = files
-            .iter()
+            .keys()
             .map(|f| (effects::resolve(&dest_abs, f), f.clone()))
             .collect();
         // B without its path writes: what else it reads and writes.

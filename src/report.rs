@@ -135,19 +135,11 @@ pub fn history_text(path: &str, before: &FileFigures, after: &FileFigures, h: &H
         before.mean_cost,
         after.mean_cost
     );
-    let mut used = vec![false; after.units.len()];
-    for b in &before.units {
-        let Some(k) = after
-            .units
-            .iter()
-            .enumerate()
-            .position(|(k, a)| !used[k] && a.instruction == b.instruction)
-        else {
-            continue;
-        };
-        used[k] = true;
-        let a = &after.units[k];
-        if a.rebuilds != b.rebuilds && b.cost > 0.0 {
+    for (b, a) in before.pair_with(after) {
+        if let (Some(b), Some(a)) = (b, a)
+            && a.rebuilds != b.rebuilds
+            && b.cost > 0.0
+        {
             out.push_str(&format!(
                 "  over {} commits: `{}` ran in {} of them before, {} after\n",
                 thousands(before.commits),
@@ -174,37 +166,28 @@ fn short_text(s: &str) -> String {
 
 /// The `history` part of a file's JSON.
 pub fn history_json(before: &FileFigures, after: &FileFigures, h: &History) -> Value {
-    let mut used = vec![false; after.units.len()];
-    let mut units = Vec::new();
-    for b in &before.units {
-        let k = after
-            .units
-            .iter()
-            .enumerate()
-            .position(|(k, a)| !used[k] && a.instruction == b.instruction);
-        if let Some(k) = k {
-            used[k] = true;
-        }
-        units.push(json!({
-            "line": b.line,
-            "instruction": b.instruction,
-            "source_changes": b.source_changes,
-            "rebuilds": {"before": b.rebuilds, "after": k.map(|k| after.units[k].rebuilds)},
-            "cost": b.cost,
-        }));
-    }
-    for (k, a) in after.units.iter().enumerate() {
-        if !used[k] {
-            units.push(json!({
+    let units: Vec<Value> = before
+        .pair_with(after)
+        .into_iter()
+        .filter_map(|pair| match pair {
+            (Some(b), a) => Some(json!({
+                "line": b.line,
+                "instruction": b.instruction,
+                "source_changes": b.source_changes,
+                "rebuilds": {"before": b.rebuilds, "after": a.map(|a| a.rebuilds)},
+                "cost": b.cost,
+            })),
+            (None, Some(a)) => Some(json!({
                 "line_after": a.line,
                 "instruction": a.instruction,
                 "source_changes": a.source_changes,
                 "rebuilds": {"before": null, "after": a.rebuilds},
                 "cost": a.cost,
                 "inserted": true,
-            }));
-        }
-    }
+            })),
+            (None, None) => None,
+        })
+        .collect();
     json!({
         "history": {
             "commits_walked": before.commits,
@@ -380,24 +363,18 @@ pub fn markdown(files: &[FileReport<'_>]) -> String {
             b.mean_cost,
             a.mean_cost
         ));
-        let mut used = vec![false; a.units.len()];
-        for u in &b.units {
-            if let Some(k) = a
-                .units
-                .iter()
-                .enumerate()
-                .position(|(k, x)| !used[k] && x.instruction == u.instruction)
+        for pair in b.pair_with(a) {
+            if let (Some(u), Some(x)) = pair
+                && x.rebuilds != u.rebuilds
+                && u.cost > 0.0
             {
-                used[k] = true;
-                if a.units[k].rebuilds != u.rebuilds && u.cost > 0.0 {
-                    out.push_str(&format!(
-                        "  - `{}` would have run in {} of {} commits before, {} after.\n",
-                        short_text(&u.instruction),
-                        thousands(u.rebuilds),
-                        thousands(b.commits),
-                        thousands(a.units[k].rebuilds)
-                    ));
-                }
+                out.push_str(&format!(
+                    "  - `{}` would have run in {} of {} commits before, {} after.\n",
+                    short_text(&u.instruction),
+                    thousands(u.rebuilds),
+                    thousands(b.commits),
+                    thousands(x.rebuilds)
+                ));
             }
         }
     }

@@ -10,7 +10,7 @@ use crate::analysis::context::Context;
 use crate::analysis::effects;
 use crate::analysis::history::History;
 use crate::model::Model;
-use crate::plan::{self, Applicability, Change, Merge, Options, StageOrder};
+use crate::plan::{self, Change, Merge, Options, StageOrder};
 use crate::simulate;
 use crate::syntax::{self, Parse};
 
@@ -168,7 +168,7 @@ fn plan_and_apply(
     }
     let mut changes = Vec::new();
     changes.extend(plan::plan_advice(&parse, text, &model, ctx));
-    let (merges, mc) = plan::plan_merges(&parse, text, &model, opts);
+    let (merges, mc) = plan::plan_merges(&parse, &model, opts);
     changes.extend(mc);
     let mut cur = if merges.is_empty() {
         text.to_string()
@@ -309,6 +309,5 @@ fn verify(
             "refusing to write: a second run would change the file again ({c})"
         )));
     }
-    let _ = Applicability::Safe;
     Ok(())
 }

@@ -366,3 +366,36 @@ pub fn figures(
         commits,
     }
 }
+
+impl FileFigures {
+    /// The instructions of `self` (before a rewrite) matched with those of
+    /// `after` by text, in `self`'s order, then those only in `after`
+    /// (inserted ones).
+    pub fn pair_with<'a>(
+        &'a self,
+        after: &'a FileFigures,
+    ) -> Vec<(Option<&'a UnitFigures>, Option<&'a UnitFigures>)> {
+        let mut used = vec![false; after.units.len()];
+        let mut out = Vec::new();
+        for b in &self.units {
+            let k = after
+                .units
+                .iter()
+                .enumerate()
+                .position(|(k, a)| !used[k] && a.instruction == b.instruction);
+            if let Some(k) = k {
+                used[k] = true;
+            }
+            out.push((Some(b), k.map(|k| &after.units[k])));
+        }
+        out.extend(
+            after
+                .units
+                .iter()
+                .zip(used)
+                .filter(|(_, u)| !u)
+                .map(|(a, _)| (None, Some(a))),
+        );
+        out
+    }
+}

@@ -524,18 +524,7 @@ pub fn generate_fast_import(n: usize, seed: u64) -> String {
 
 #[test]
 fn explain_shows_change_frequency_bars_and_text_summary_shows_evidence() {
-    let mut r = TestRepo::new();
-    r.write(
-        "Dockerfile",
-        "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
-    );
-    r.write(".dockerignore", "node_modules\n.git\n");
-    r.write("package.json", "{}");
-    r.write("package-lock.json", "{}");
-    for i in 0..9 {
-        r.write("index.js", &i.to_string());
-        r.commit(&format!("c{i}"));
-    }
+    let r = npm_repo(9);
     let out = Command::new(support::bin())
         .current_dir(r.path())
         .args(["explain", "Dockerfile"])
@@ -618,18 +607,7 @@ fn partial_clone_without_blobs_does_not_crash() {
 
 #[test]
 fn since_and_json_history_fields() {
-    let mut r = TestRepo::new();
-    r.write(
-        "Dockerfile",
-        "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
-    );
-    r.write(".dockerignore", "node_modules\n.git\n");
-    r.write("package.json", "{}");
-    r.write("package-lock.json", "{}");
-    for i in 0..6 {
-        r.write("index.js", &i.to_string());
-        r.commit(&format!("c{i}"));
-    }
+    let r = npm_repo(6);
     // Commits are one minute apart from 1_700_000_060 on: --since the
     // fourth keeps the last three.
     let h = walk(
@@ -671,4 +649,22 @@ fn since_and_json_history_fields() {
         .expect("copy");
     assert_eq!(copy_all["source_changes"], 4);
     assert!(f["expected_cost"]["after"].as_f64() < f["expected_cost"]["before"].as_f64());
+}
+
+/// `COPY . .` then `RUN npm ci`, with `commits` commits that each change
+/// `index.js` only.
+fn npm_repo(commits: usize) -> TestRepo {
+    let mut r = TestRepo::new();
+    r.write(
+        "Dockerfile",
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+    );
+    r.write(".dockerignore", "node_modules\n.git\n");
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    for i in 0..commits {
+        r.write("index.js", &i.to_string());
+        r.commit(&format!("c{i}"));
+    }
+    r
 }

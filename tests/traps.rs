@@ -56,11 +56,7 @@ fn run_overwriting_a_shipped_file_is_unsafe() {
     let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm install\n";
     let out = run(dir.path(), df, Applicability::Safe);
     assert_eq!(out.new_text, df);
-    let c = out
-        .changes
-        .iter()
-        .find(|c| c.kind == ChangeKind::Hoist)
-        .expect("an unsafe change is reported");
+    let c = hoist(&out);
     assert_eq!(c.applicability, Applicability::Unsafe);
     assert!(!c.applied);
     assert!(c.reason.contains("package-lock.json"), "{}", c.reason);
@@ -108,11 +104,7 @@ fn tracked_node_modules_without_dockerignore_is_unsafe_and_says_how_to_fix() {
     let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
     let out = run(dir.path(), df, Applicability::Safe);
     assert_eq!(out.new_text, df);
-    let c = out
-        .changes
-        .iter()
-        .find(|c| c.kind == ChangeKind::Hoist)
-        .expect("reported");
+    let c = hoist(&out);
     assert_eq!(c.applicability, Applicability::Unsafe);
     assert!(
         c.reason.contains("`node_modules` to .dockerignore"),
@@ -139,11 +131,7 @@ fn npm_postinstall_script_is_unsafe() {
     let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
     let out = run(dir.path(), df, Applicability::Safe);
     assert_eq!(out.new_text, df);
-    let c = out
-        .changes
-        .iter()
-        .find(|c| c.kind == ChangeKind::Hoist)
-        .expect("reported");
+    let c = hoist(&out);
     assert_eq!(c.applicability, Applicability::Unsafe);
     assert!(c.reason.contains("postinstall"), "{}", c.reason);
 }
@@ -265,4 +253,12 @@ fn installer_configuration_copied_earlier_stays_earlier() {
         t.find("COPY pip.conf").expect("conf") < t.find("RUN pip install").expect("pip"),
         "pip reads /etc/pip.conf:\n{t}"
     );
+}
+
+/// The (single) hoist change reported for a file.
+fn hoist(out: &Outcome) -> &dockreorder::plan::Change {
+    out.changes
+        .iter()
+        .find(|c| c.kind == ChangeKind::Hoist)
+        .expect("a hoist is reported")
 }

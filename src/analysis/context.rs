@@ -9,7 +9,7 @@
 //! parent directory matches everything below it. `<Dockerfile>.dockerignore`
 //! next to the Dockerfile takes precedence over `.dockerignore`.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobMatcher};
@@ -146,8 +146,9 @@ impl DockerIgnore {
 pub struct Context {
     pub dir: PathBuf,
     pub ignore: DockerIgnore,
-    files: Option<BTreeSet<String>>,
-    sizes: std::collections::BTreeMap<String, u64>,
+    /// Shipped files (context-relative) with their sizes; `None` when the
+    /// context could not be read.
+    files: Option<BTreeMap<String, u64>>,
 }
 
 /// Stop walking huge contexts: past this many entries the context is
@@ -157,55 +158,38 @@ const MAX_FILES: usize = 200_000;
 impl Context {
     pub fn new(dir: PathBuf, dockerfile: Option<&Path>) -> Self {
         let ignore = DockerIgnore::load(&dir, dockerfile);
-        let mut sizes = std::collections::BTreeMap::new();
-        let files = walk(&dir, &ignore, &mut sizes);
-        Context {
-            dir,
-            ignore,
-            files,
-            sizes,
-        }
+        let files = walk(&dir, &ignore);
+        Context { dir, ignore, files }
     }
 
-    /// Every file (and symlink) the context ships, context-relative, or
-    /// `None` when the context could not be read.
-    pub fn files(&self) -> Option<&BTreeSet<String>> {
+    /// Every file (and symlink) the context ships, context-relative, with
+    /// its size in bytes, or `None` when the context could not be read.
+    pub fn files(&self) -> Option<&BTreeMap<String, u64>> {
         self.files.as_ref()
     }
 
     /// Whether the context ships the file `rel`.
     pub fn ships(&self, rel: &str) -> bool {
-        self.files.as_ref().is_some_and(|f| f.contains(&clean(rel)))
-    }
-
-    /// Files shipped below the context-relative directory `dir` ("." for all).
-    pub fn shipped_under(&self, dir: &str) -> Vec<String> {
-        let dir = clean(dir);
-        let Some(files) = &self.files else {
-            return Vec::new();
-        };
-        files
-            .iter()
-            .filter(|f| dir == "." || f.starts_with(&format!("{dir}/")))
-            .cloned()
-            .collect()
+        self.files
+            .as_ref()
+            .is_some_and(|f| f.contains_key(&clean(rel)))
     }
 
     /// Total size in bytes of the shipped files below (or equal to) `rel`
     /// (`.git/` is left out: it changes with every commit, but not what a
     /// build does).
     pub fn size_under(&self, rel: &str) -> u64 {
+        let Some(files) = &self.files else { return 0 };
         let rel = clean(rel);
         if rel == "." {
-            return self
-                .sizes
+            return files
                 .iter()
                 .filter(|(k, _)| !k.starts_with(".git/"))
                 .map(|(_, v)| v)
                 .sum();
         }
         let prefix = format!("{rel}/");
-        self.sizes
+        files
             .range(rel.clone()..)
             .take_while(|(k, _)| {
                 k.as_str() == rel || k.starts_with(&prefix) || k.as_str() < prefix.as_str()
@@ -226,12 +210,8 @@ impl Context {
     }
 }
 
-fn walk(
-    dir: &Path,
-    ignore: &DockerIgnore,
-    sizes: &mut std::collections::BTreeMap<String, u64>,
-) -> Option<BTreeSet<String>> {
-    let mut out = BTreeSet::new();
+fn walk(dir: &Path, ignore: &DockerIgnore) -> Option<BTreeMap<String, u64>> {
+    let mut out = BTreeMap::new();
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     let mut seen = 0usize;
     while let Some((abs, rel)) = stack.pop() {
@@ -253,8 +233,7 @@ fn walk(
                 // (`!dir/keep`) may bring files back.
                 stack.push((e.path(), r));
             } else if !ignore.excludes(&r) {
-                sizes.insert(r.clone(), e.metadata().map_or(0, |m| m.len()));
-                out.insert(r);
+                out.insert(r, e.metadata().map_or(0, |m| m.len()));
             }
         }
     }

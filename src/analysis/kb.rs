@@ -130,6 +130,21 @@ pub struct Entry {
     pub install_of: Option<String>,
 }
 
+impl Entry {
+    /// Whether option `opt` takes a value (the next argument, or `=value`).
+    fn takes_value(&self, opt: &str) -> bool {
+        [
+            &self.option_reads,
+            &self.option_writes,
+            &self.value_options,
+            &self.output_options,
+            &self.input_options,
+        ]
+        .iter()
+        .any(|list| list.iter().any(|o| o == opt))
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KnowledgeBase {
@@ -343,14 +358,7 @@ pub fn interpret(
             Some((o, v)) if o.starts_with('-') => (o, Some(v.to_string())),
             _ => (a, None),
         };
-        let takes_value = e
-            .option_reads
-            .iter()
-            .chain(&e.option_writes)
-            .chain(&e.value_options)
-            .chain(&e.output_options)
-            .chain(&e.input_options)
-            .any(|o| o == opt);
+        let takes_value = e.takes_value(opt);
         if opt.starts_with('-') && opt.len() > 1 {
             let value = if takes_value {
                 match inline {
@@ -482,14 +490,7 @@ fn positionals<'a>(args: &[&'a str], e: &Entry) -> Vec<&'a str> {
     while i < args.len() {
         let a = args[i];
         if a.starts_with('-') && a.len() > 1 && !a.starts_with("--version") {
-            let takes = !a.contains('=')
-                && e.option_reads
-                    .iter()
-                    .chain(&e.option_writes)
-                    .chain(&e.value_options)
-                    .chain(&e.output_options)
-                    .chain(&e.input_options)
-                    .any(|o| o == a);
+            let takes = !a.contains('=') && e.takes_value(a);
             if takes {
                 i += 1;
             }
