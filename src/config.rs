@@ -7,6 +7,7 @@
 //! max_commits: 5000
 //! since: 2024-01-01
 //! unsafe: false
+//! min_saving: 10                   # percent of the expected rebuild cost
 //! dockerfiles:
 //!   services/api/Dockerfile: { context: . }
 //! costs: { install: 120, build: 40, run: 5, cheap: 1 }
@@ -54,6 +55,9 @@ pub struct Config {
     pub since: Option<String>,
     #[serde(rename = "unsafe")]
     pub allow_unsafe: Option<bool>,
+    /// Smallest saving worth a change, in percent of the file's expected
+    /// rebuild cost (default 10).
+    pub min_saving: Option<f64>,
     #[serde(default)]
     pub dockerfiles: BTreeMap<String, PerDockerfile>,
     #[serde(default)]

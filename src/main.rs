@@ -54,6 +54,10 @@ struct RunArgs {
     /// Walk at most this many commits.
     #[arg(long, value_name = "N")]
     max_commits: Option<usize>,
+    /// Propose a reorder only when it saves at least this share (percent)
+    /// of the file's expected rebuild cost (default 10).
+    #[arg(long, value_name = "PERCENT")]
+    min_saving: Option<f64>,
     /// Walk only commits since this date (YYYY-MM-DD) or Unix time.
     #[arg(long, value_name = "DATE")]
     since: Option<String>,
@@ -306,12 +310,18 @@ fn run_main(args: &RunArgs) -> ExitCode {
         }
     }
     let allow_unsafe = args.allow_unsafe || c.allow_unsafe.unwrap_or(false);
+    let min_saving = args.min_saving.or(c.min_saving).unwrap_or(10.0);
+    if !(0.0..=100.0).contains(&min_saving) {
+        eprintln!("--min-saving: `{min_saving}` is not a percentage between 0 and 100");
+        return ExitCode::from(2);
+    }
     let opts = Options {
         threshold: if allow_unsafe {
             Applicability::Unsafe
         } else {
             Applicability::Safe
         },
+        min_saving: min_saving / 100.0,
     };
     let since_raw = args.since.clone().or_else(|| c.since.clone());
     let since = match since_raw.as_deref().map(|s| (s, config::parse_date(s))) {
@@ -579,13 +589,11 @@ fn run_verify(
         }
     };
     let (ctx, hist) = context_and_history(path, context, None, Some(&WalkOptions::default()), true);
-    let opts = Options {
-        threshold: if allow_unsafe {
-            Applicability::Unsafe
-        } else {
-            Applicability::Safe
-        },
-    };
+    let opts = Options::new(if allow_unsafe {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    });
     let outcome = match rewrite::rewrite_with(&source.text, Some(&ctx), hist.as_ref(), opts) {
         Ok(o) => o,
         Err(e) => {

@@ -72,6 +72,13 @@ pub struct Change {
     pub reason: String,
     /// Whether it was applied.
     pub applied: bool,
+    /// The stage it is in (stage indices never change in a rewrite).
+    #[serde(skip)]
+    pub stage: usize,
+    /// The trimmed text of the instruction it is about, which finds it
+    /// again in the original text (lines of intermediate texts differ).
+    #[serde(skip)]
+    pub subject: String,
 }
 
 /// What the planner may do.
@@ -79,6 +86,21 @@ pub struct Change {
 pub struct Options {
     /// Lowest applicability that is applied.
     pub threshold: Applicability,
+    /// Smallest share of the file's expected rebuild cost a reorder must
+    /// save to be proposed (0.10: 10%).
+    pub min_saving: f64,
+}
+
+impl Options {
+    /// The default materiality threshold: 10% of the expected rebuild cost.
+    pub const DEFAULT_MIN_SAVING: f64 = 0.10;
+
+    pub fn new(threshold: Applicability) -> Options {
+        Options {
+            threshold,
+            min_saving: Options::DEFAULT_MIN_SAVING,
+        }
+    }
 }
 
 /// A group of the new order of a stage: inserted instruction texts (each
@@ -140,7 +162,7 @@ fn short(s: &str) -> String {
 pub fn plan_merges(parse: &Parse, model: &Model, opts: Options) -> (Vec<Merge>, Vec<Change>) {
     let mut merges = Vec::new();
     let mut changes = Vec::new();
-    for stage in &model.stages {
+    for (si, stage) in model.stages.iter().enumerate() {
         let (eff, _) = effects::analyze_stage(parse, stage);
         for k in 0..stage.units.len().saturating_sub(1) {
             let (u, v) = (&stage.units[k], &stage.units[k + 1]);
@@ -185,6 +207,8 @@ pub fn plan_merges(parse: &Parse, model: &Model, opts: Options) -> (Vec<Merge>, 
                     "a lone `{update}` layer stays cached and goes stale, so a later change to the install list would install from an old package index; the same commands still run in the same order with the same environment"
                 ),
                 applied,
+                stage: si,
+                subject: ui.original.trim().to_string(),
             });
             if applied {
                 merges.push(Merge {
@@ -475,7 +499,11 @@ pub fn plan_hoist(
             .collect();
         // B without its path writes: what else it reads and writes.
         let mut b_rest = eff[b].clone();
-        b_rest.writes.retain(|w| !matches!(w, Loc::Path(_)));
+        // The inserted COPY has B's flags, so it creates B's directories
+        // with the same owner: those writes move with it.
+        b_rest
+            .writes
+            .retain(|w| !matches!(w, Loc::Path(_) | Loc::Dir { .. }));
         let mut stays: Vec<usize> = vec![b];
         let mut moved: Vec<(usize, Vec<String>)> = Vec::new();
         let mut copied: BTreeSet<String> = BTreeSet::new();
@@ -629,6 +657,10 @@ pub fn plan_hoist(
                     problems.join("; ")
                 },
                 applied,
+                stage: stage_idx,
+                subject: instruction(parse, stage.units[x].item)
+                    .map(|i| i.original.trim().to_string())
+                    .unwrap_or_default(),
             });
             if !applied {
                 stays.push(x);
@@ -719,12 +751,23 @@ pub fn is_manifest_name(path: &str) -> bool {
 
 /// Static estimate of how often a unit's inputs change (per build): only
 /// `COPY`/`ADD` read inputs from outside the Dockerfile.
-fn change_probability(ins: &Instruction, e: &Effects) -> f64 {
+pub fn change_probability(ins: &Instruction, e: &Effects, manifests: &[String]) -> f64 {
     if !matches!(ins.node.kind, Kind::Copy | Kind::Add) {
         return 0.0;
     }
-    if ins.node.flags.iter().any(|f| f.starts_with("--from=")) {
-        return 0.3;
+    if let Some(from) = ins
+        .node
+        .flags
+        .iter()
+        .find_map(|f| f.strip_prefix("--from="))
+    {
+        // An image (`--from=ghcr.io/x/uv:0.5`) is as stable as its tag; a
+        // stage changes when the stage is rebuilt.
+        return if from.contains([':', '/', '@']) {
+            0.0
+        } else {
+            0.3
+        };
     }
     if e.context_reads.iter().any(|s| s.contains("://")) {
         return 0.1;
@@ -732,11 +775,33 @@ fn change_probability(ins: &Instruction, e: &Effects) -> f64 {
     if e.context_reads.is_empty() {
         return 0.0;
     }
-    if e.context_reads.iter().all(|s| is_manifest_name(s)) {
+    let is_manifest = |s: &String| {
+        let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
+        is_manifest_name(s) || manifests.iter().any(|m| m.rsplit('/').next() == Some(name))
+    };
+    if e.context_reads.iter().all(is_manifest) {
         0.05
     } else {
         0.5
     }
+}
+
+/// Static change probabilities of a stage's units. A file that an
+/// install of the stage reads as its manifest (`--lock deps.lock`) counts
+/// as a manifest too.
+pub fn static_probabilities(parse: &Parse, stage: &Stage, eff: &[Effects]) -> Vec<f64> {
+    let manifests: Vec<String> = eff
+        .iter()
+        .flat_map(|e| e.manifests.iter().cloned())
+        .collect();
+    stage
+        .units
+        .iter()
+        .zip(eff)
+        .map(|(u, e)| {
+            instruction(parse, u.item).map_or(0.0, |i| change_probability(i, e, &manifests))
+        })
+        .collect()
 }
 
 /// Reorder pass for one stage: by the history when one is given (`hist`),
@@ -752,6 +817,7 @@ pub fn plan_reorder(
     ctx: Option<&Context>,
     hist: Option<&crate::simulate::StageHistory>,
     opts: Options,
+    floor: f64,
     changes: &mut Vec<Change>,
 ) -> Option<StageOrder> {
     let n = stage.units.len();
@@ -763,10 +829,7 @@ pub fn plan_reorder(
     }
     let graph = crate::analysis::graph::DepGraph::build(eff);
     let mut preds = graph.preds(n);
-    let mut p = Vec::with_capacity(n);
-    for (u, e) in stage.units.iter().zip(eff) {
-        p.push(instruction(parse, u.item).map_or(0.0, |i| change_probability(i, e)));
-    }
+    let p = static_probabilities(parse, stage, eff);
     let c: Vec<f64> = eff.iter().map(|e| e.cost).collect();
     // An install whose manifests declare scripts or local paths may read
     // more than the knowledge base says: it does not move.
@@ -800,43 +863,45 @@ pub fn plan_reorder(
         ),
         _ => (crate::order::Hits::Static(p), "static estimate".to_string()),
     };
+    // Only expensive steps (installs, builds) are worth moving for: a cheap
+    // step rerun costs seconds, and moving for it makes diffs nobody merges.
+    let c: Vec<f64> = c
+        .iter()
+        .zip(eff)
+        .map(|(c, e)| if is_expensive(e) { *c } else { 0.0 })
+        .collect();
     let order = crate::order::best_order(n, &preds, &c, &hits);
     if order.iter().enumerate().all(|(i, &u)| i == u) {
         return None;
     }
     let before = crate::order::expected_cost(&(0..n).collect::<Vec<_>>(), &c, &hits);
     let after = crate::order::expected_cost(&order, &c, &hits);
-    if before - after <= 1e-6 * before.max(1.0) {
+    if before - after <= 1e-6 * before.max(1.0) || before - after < floor {
         return None;
     }
-    // Describe each unit that now comes before units it used to follow.
-    for (pos, &u) in order.iter().enumerate() {
-        let jumped: Vec<usize> = order[pos + 1..]
-            .iter()
-            .copied()
-            .filter(|&v| v < u)
-            .collect();
-        let Some(&first) = jumped.iter().min() else {
-            continue;
-        };
-        let line = parse.items[stage.units[u].item].lines.start;
-        let other = &stage.units[first];
-        changes.push(Change {
-            kind: ChangeKind::Reorder,
-            applicability: Applicability::Safe,
-            line,
-            summary: format!(
-                "moved `{}` above `{}` (line {})",
-                short(&first_line(text, parse, stage.units[u].item)),
-                short(&first_line(text, parse, other.item)),
-                parse.items[other.item].lines.start
-            ),
-            reason: format!(
-                "{basis}: the expected rebuild cost per build drops from {before:.1} to {after:.1}; no instruction it moves past reads or writes anything it reads or writes"
-            ),
-            applied: true,
-        });
-    }
+    // One change per stage; the report lists the net moves of the file.
+    let first_moved = order
+        .iter()
+        .enumerate()
+        .find(|(i, u)| *i != **u)
+        .map_or(0, |(_, &u)| u);
+    changes.push(Change {
+        kind: ChangeKind::Reorder,
+        applicability: Applicability::Safe,
+        line: parse.items[stage.units[first_moved].item].lines.start,
+        summary: format!(
+            "reordered the stage so that `{}` runs earlier",
+            short(&first_line(text, parse, stage.units[first_moved].item))
+        ),
+        reason: format!(
+            "{basis}: no instruction it moves past reads or writes anything it reads or writes"
+        ),
+        applied: true,
+        stage: stage_idx,
+        subject: instruction(parse, stage.units[first_moved].item)
+            .map(|i| i.original.trim().to_string())
+            .unwrap_or_default(),
+    });
     Some(StageOrder {
         stage: stage_idx,
         groups: order
@@ -849,11 +914,17 @@ pub fn plan_reorder(
     })
 }
 
+/// An expensive step: an install or a build (the knowledge base's cost
+/// classes, or the configured costs), or a step nobody could follow.
+pub fn is_expensive(e: &Effects) -> bool {
+    e.cost_class.is_some_and(|c| c >= CostClass::Build)
+}
+
 /// Advice without a fix (`DisplayOnly`): a broad copy with no
 /// `.dockerignore`, and `ADD` of a URL.
 pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Context>) -> Vec<Change> {
     let mut out = Vec::new();
-    for stage in &model.stages {
+    for (si, stage) in model.stages.iter().enumerate() {
         for u in &stage.units {
             let Some(ins) = instruction(parse, u.item) else {
                 continue;
@@ -868,6 +939,8 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
                     summary: format!("`{first}` copies the whole context and there is no .dockerignore"),
                     reason: "without a .dockerignore, files such as .git/, node_modules/ or build output enter the image and change its cache key on every commit".into(),
                     applied: false,
+                    stage: si,
+                    subject: ins.original.trim().to_string(),
                 });
             }
             if ins.node.kind == Kind::Add && ins.node.str_args().any(|a| a.contains("://")) {
@@ -878,6 +951,8 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
                     summary: format!("`{first}` adds a URL"),
                     reason: "a remote file is fetched again on every build; `ADD --checksum=…` or a RUN with a pinned download keeps the cache honest".into(),
                     applied: false,
+                    stage: si,
+                    subject: ins.original.trim().to_string(),
                 });
             }
         }

@@ -150,32 +150,54 @@ fn instruction_texts(parse: &Parse) -> BTreeMap<String, usize> {
     m
 }
 
-/// One full planning run (merges, then hoists and reorders until nothing
-/// moves).
-fn plan_and_apply(
-    text: &str,
+/// The fewest commits touching the build context for the history to
+/// decide the order; with fewer, the static estimate (manifests change
+/// rarely) is steadier than a handful of commits.
+pub const MIN_HISTORY_COMMITS: usize = 20;
+
+/// The history when it says enough to order by (see
+/// [`MIN_HISTORY_COMMITS`]), else `None`.
+pub fn usable_history(history: Option<&History>) -> Option<&History> {
+    history.filter(|h| {
+        h.commits
+            .iter()
+            .filter(|c| !c.files.is_empty() || !c.edited.is_empty())
+            .count()
+            >= MIN_HISTORY_COMMITS
+    })
+}
+
+/// Expected rebuild cost per build of a whole file: by the history when
+/// given, else by the static estimate.
+pub fn file_cost(text: &str, ctx: Option<&Context>, history: Option<&History>) -> f64 {
+    if let Some(h) = history {
+        return simulate::figures(text, ctx, h).mean_cost;
+    }
+    let parse = syntax::parse(text);
+    let model = Model::build(&parse, text);
+    let mut total = 0.0;
+    for stage in &model.stages {
+        let (eff, _) = effects::analyze_stage_with(&parse, stage, ctx);
+        let p = plan::static_probabilities(&parse, stage, &eff);
+        let n = stage.units.len().min(crate::order::MAX_UNITS);
+        let c: Vec<f64> = eff.iter().take(n).map(|e| e.cost).collect();
+        let order: Vec<usize> = (0..n).collect();
+        total += crate::order::expected_cost(&order, &c, &crate::order::Hits::Static(p));
+    }
+    total
+}
+
+/// Hoists and reorders, one stage order at a time, until nothing moves.
+/// Returns the final text and the changes of every round.
+fn plan_rounds(
+    start: &str,
     ctx: Option<&Context>,
     history: Option<&History>,
     opts: Options,
-) -> Result<(String, Vec<Change>, bool), RewriteError> {
-    let parse = syntax::parse(text);
-    if let Some(e) = first_error(&parse) {
-        return Err(e);
-    }
-    let model = Model::build(&parse, text);
-    if model.ignore_file {
-        return Ok((text.to_string(), Vec::new(), true));
-    }
-    let mut changes = Vec::new();
-    changes.extend(plan::plan_advice(&parse, text, &model, ctx));
-    let (merges, mc) = plan::plan_merges(&parse, &model, opts);
-    changes.extend(mc);
-    let mut cur = if merges.is_empty() {
-        text.to_string()
-    } else {
-        apply_merges(text, &parse, &merges)
-    };
-    // Hoists, one stage order at a time, until nothing moves.
+    floor: f64,
+) -> Result<(String, Vec<Change>), RewriteError> {
+    let mut cur = start.to_string();
+    let mut changes: Vec<Change> = Vec::new();
     for _ in 0..64 {
         let parse = syntax::parse(&cur);
         if let Some(e) = first_error(&parse) {
@@ -199,7 +221,7 @@ fn plan_and_apply(
             let order = hoist.or_else(|| {
                 let hist = replayed.as_ref().and_then(|r| r.get(si));
                 plan::plan_reorder(
-                    &parse, &cur, si, stage, &eff, &state, ctx, hist, opts, &mut round,
+                    &parse, &cur, si, stage, &eff, &state, ctx, hist, opts, floor, &mut round,
                 )
             });
             if let Some(order) = order {
@@ -210,7 +232,7 @@ fn plan_and_apply(
         for c in round {
             if !changes
                 .iter()
-                .any(|o: &Change| o.kind == c.kind && o.summary == c.summary)
+                .any(|o: &Change| o.kind == c.kind && o.stage == c.stage && o.subject == c.subject)
             {
                 changes.push(c);
             }
@@ -220,7 +242,245 @@ fn plan_and_apply(
             None => break,
         }
     }
+    Ok((cur, changes))
+}
+
+/// One full planning run: merges, then hoists and reorders when they save
+/// at least the materiality threshold, reported as the net edit of the
+/// original text.
+fn plan_and_apply(
+    text: &str,
+    ctx: Option<&Context>,
+    history: Option<&History>,
+    opts: Options,
+) -> Result<(String, Vec<Change>, bool), RewriteError> {
+    let parse = syntax::parse(text);
+    if let Some(e) = first_error(&parse) {
+        return Err(e);
+    }
+    let model = Model::build(&parse, text);
+    if model.ignore_file {
+        return Ok((text.to_string(), Vec::new(), true));
+    }
+    let history = usable_history(history);
+    let mut changes = Vec::new();
+    changes.extend(plan::plan_advice(&parse, text, &model, ctx));
+    let (merges, mc) = plan::plan_merges(&parse, &model, opts);
+    changes.extend(mc);
+    let merged = if merges.is_empty() {
+        text.to_string()
+    } else {
+        apply_merges(text, &parse, &merges)
+    };
+    let base_cost = file_cost(&merged, ctx, history);
+    let floor = opts.min_saving * base_cost;
+    let (mut cur, mut round) = plan_rounds(&merged, ctx, history, opts, floor)?;
+    if cur != merged {
+        let after_cost = file_cost(&cur, ctx, history);
+        if base_cost - after_cost < floor || base_cost - after_cost <= 0.0 {
+            // Not worth a pull request: keep the order, report only what
+            // was not applied anyway.
+            cur = merged.clone();
+            round.retain(|c| !c.applied);
+        } else {
+            let basis = match history {
+                Some(h) => format!("over {} commits of history", h.commits.len()),
+                None => "by the static estimate".to_string(),
+            };
+            let saving = format!(
+                "{basis} the expected rebuild cost per build drops from {base_cost:.1} to {after_cost:.1} ({:.0}% less)",
+                100.0 * (base_cost - after_cost) / base_cost.max(1e-9)
+            );
+            round = net_changes(text, &merged, &parse, &merges, &cur, round, &saving);
+        }
+    }
+    if cur == merged {
+        let index = OriginalLines::new(text, &parse, &merges, &merged);
+        for c in &mut round {
+            if let Some(l) = index.line(c.stage, &c.subject) {
+                c.line = l;
+            }
+        }
+    }
+    changes.extend(round);
     Ok((cur, changes, false))
+}
+
+/// Finds an instruction of an intermediate or final text in the original:
+/// by stage and text (the merged install by its place).
+struct OriginalLines {
+    /// Per stage: (trimmed text in the merged text, original line).
+    units: Vec<Vec<(String, usize)>>,
+}
+
+impl OriginalLines {
+    fn new(text: &str, parse: &Parse, merges: &[Merge], merged: &str) -> OriginalLines {
+        let model = Model::build(parse, text);
+        let mparse = syntax::parse(merged);
+        let mmodel = Model::build(&mparse, merged);
+        let removed: Vec<usize> = merges.iter().map(|m| m.update_item).collect();
+        let mut units = Vec::new();
+        for (si, stage) in model.stages.iter().enumerate() {
+            let orig: Vec<usize> = stage
+                .units
+                .iter()
+                .filter(|u| !removed.contains(&u.item))
+                .map(|u| parse.items[u.item].lines.start)
+                .collect();
+            let mut v = Vec::new();
+            if let Some(ms) = mmodel.stages.get(si) {
+                for (k, u) in ms.units.iter().enumerate() {
+                    let t = mparse.items[u.item]
+                        .instruction()
+                        .map(|i| i.original.trim().to_string())
+                        .unwrap_or_default();
+                    if let Some(&l) = orig.get(k) {
+                        v.push((t, l));
+                    }
+                }
+            }
+            units.push(v);
+        }
+        OriginalLines { units }
+    }
+
+    fn line(&self, stage: usize, subject: &str) -> Option<usize> {
+        self.units
+            .get(stage)?
+            .iter()
+            .find(|(t, _)| t == subject)
+            .map(|(_, l)| *l)
+    }
+}
+
+/// The net edit from the original text to `fin`: each applied hoist once,
+/// each other instruction that ends up elsewhere once (the fewest moves
+/// that explain the new order), with original lines.
+fn net_changes(
+    text: &str,
+    merged: &str,
+    parse: &Parse,
+    merges: &[Merge],
+    fin: &str,
+    round: Vec<Change>,
+    saving: &str,
+) -> Vec<Change> {
+    let index = OriginalLines::new(text, parse, merges, merged);
+    let fparse = syntax::parse(fin);
+    let fmodel = Model::build(&fparse, fin);
+    let mut out: Vec<Change> = Vec::new();
+    let hoisted: Vec<(usize, String)> = round
+        .iter()
+        .filter(|c| c.applied && c.kind == plan::ChangeKind::Hoist)
+        .map(|c| (c.stage, c.subject.clone()))
+        .collect();
+    for mut c in round {
+        if c.kind == plan::ChangeKind::Reorder && c.applied {
+            continue;
+        }
+        if let Some(l) = index.line(c.stage, &c.subject) {
+            c.line = l;
+        }
+        out.push(c);
+    }
+    for (si, units) in index.units.iter().enumerate() {
+        let Some(fs) = fmodel.stages.get(si) else {
+            continue;
+        };
+        let ftexts: Vec<String> = fs
+            .units
+            .iter()
+            .map(|u| {
+                fparse.items[u.item]
+                    .instruction()
+                    .map(|i| i.original.trim().to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        // Final position of each original unit (k-th occurrence to k-th).
+        let mut used = vec![false; ftexts.len()];
+        let mut pos: Vec<Option<usize>> = Vec::new();
+        for (t, _) in units {
+            let p = (0..ftexts.len()).find(|&j| !used[j] && ftexts[j] == *t);
+            if let Some(j) = p {
+                used[j] = true;
+            }
+            pos.push(p);
+        }
+        let candidates: Vec<usize> = (0..units.len())
+            .filter(|&k| pos[k].is_some() && !hoisted.contains(&(si, units[k].0.clone())))
+            .collect();
+        let keep = longest_increasing(
+            &candidates
+                .iter()
+                .map(|&k| pos[k].unwrap_or(0))
+                .collect::<Vec<_>>(),
+        );
+        for (ci, &k) in candidates.iter().enumerate() {
+            if keep.contains(&ci) {
+                continue;
+            }
+            let Some(p) = pos[k] else { continue };
+            // Its new neighbour among the original units.
+            let next =
+                (p + 1..ftexts.len()).find_map(|j| (0..units.len()).find(|&o| pos[o] == Some(j)));
+            let prev = (0..p)
+                .rev()
+                .find_map(|j| (0..units.len()).find(|&o| pos[o] == Some(j)));
+            let place = match (next, prev) {
+                (Some(o), _) => format!("above `{}` (line {})", short(&units[o].0), units[o].1),
+                (None, Some(o)) => format!("below `{}` (line {})", short(&units[o].0), units[o].1),
+                _ => continue,
+            };
+            out.push(Change {
+                kind: plan::ChangeKind::Reorder,
+                applicability: plan::Applicability::Safe,
+                line: units[k].1,
+                summary: format!("moved `{}` {place}", short(&units[k].0)),
+                reason: format!(
+                    "{saving}; no instruction it moves past reads or writes anything it reads or writes"
+                ),
+                applied: true,
+                stage: si,
+                subject: units[k].0.clone(),
+            });
+        }
+    }
+    out
+}
+
+fn short(s: &str) -> String {
+    let s = s.lines().next().unwrap_or("").trim();
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(59).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// Indices (into `v`) of one longest strictly increasing subsequence.
+fn longest_increasing(v: &[usize]) -> Vec<usize> {
+    let n = v.len();
+    let mut len = vec![1usize; n];
+    let mut prev = vec![usize::MAX; n];
+    for i in 0..n {
+        for j in 0..i {
+            if v[j] < v[i] && len[j] + 1 > len[i] {
+                len[i] = len[j] + 1;
+                prev[i] = j;
+            }
+        }
+    }
+    let Some(mut i) = (0..n).max_by_key(|&i| (len[i], usize::MAX - i)) else {
+        return Vec::new();
+    };
+    let mut out = vec![i];
+    while prev[i] != usize::MAX {
+        i = prev[i];
+        out.push(i);
+    }
+    out.reverse();
+    out
 }
 
 /// Plans and applies the changes for one file, then verifies the result

@@ -240,6 +240,34 @@ fn replay_uncached(parse: &Parse, model: &Model, history: &History) -> Vec<Stage
                 .unwrap_or_default()
         })
         .collect();
+    // Under BuildKit only RUN, COPY, ADD and WORKDIR become build
+    // operations; ENV, ARG, USER and SHELL change what later RUNs see. An
+    // edit of anything else (LABEL, EXPOSE, CMD, ...) changes the image
+    // config and invalidates no step (dockerfile2llb: `dispatch` only adds
+    // to `d.image.Config` for them).
+    let metadata: Vec<u64> = model
+        .stages
+        .iter()
+        .map(|s| {
+            s.units.iter().enumerate().take(64).fold(0u64, |m, (k, u)| {
+                let meta = parse.items[u.item].instruction().is_some_and(|i| {
+                    matches!(
+                        i.node.kind,
+                        Kind::Label
+                            | Kind::Expose
+                            | Kind::Cmd
+                            | Kind::Entrypoint
+                            | Kind::Stopsignal
+                            | Kind::Healthcheck
+                            | Kind::Maintainer
+                            | Kind::Volume
+                            | Kind::Onbuild
+                    )
+                });
+                if meta { m | (1 << k) } else { m }
+            })
+        })
+        .collect();
     let ns = model.stages.len();
     let mut out: Vec<StageHistory> = model
         .stages
@@ -294,6 +322,7 @@ fn replay_uncached(parse: &Parse, model: &Model, history: &History) -> Vec<Stage
                     direct[si] |= 1 << k;
                 }
             }
+            direct[si] &= !metadata[si];
             let n = model.stages[si].units.len().min(64);
             if whole[si] {
                 direct[si] = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };

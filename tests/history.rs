@@ -315,14 +315,12 @@ fn history_overrules_the_static_estimate() {
     r.write(".dockerignore", "node_modules\n");
     r.write("package.json", "{}");
     r.write("package-lock.json", "{}");
-    for i in 0..12 {
+    for i in 0..24 {
         r.write("requirements.txt", &format!("flask=={i}\n"));
         r.commit(&format!("bump {i}"));
     }
     let ctx = Context::new(r.path().to_path_buf(), Some(&r.path().join("Dockerfile")));
-    let opts = Options {
-        threshold: Applicability::Safe,
-    };
+    let opts = Options::new(Applicability::Safe);
     let static_out = rewrite::rewrite(df, Some(&ctx), opts).expect("static");
     assert_eq!(static_out.new_text, df, "static estimate: no change");
     let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
@@ -346,7 +344,29 @@ fn history_overrules_the_static_estimate() {
         .find(|u| u.instruction == "RUN npm ci")
         .expect("npm")
         .rebuilds;
-    assert_eq!((npm_before, npm_after), (12, 1));
+    assert_eq!((npm_before, npm_after), (24, 1));
+}
+
+#[test]
+fn a_short_history_defers_to_the_static_estimate() {
+    // The same shape with 12 commits: too few to overrule the static
+    // estimate (fewer than 20 commits touch the context), so nothing moves.
+    let df = "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY package.json package-lock.json ./\nRUN npm ci\n";
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", df);
+    r.write(".dockerignore", "node_modules\n");
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    for i in 0..12 {
+        r.write("requirements.txt", &format!("flask=={i}\n"));
+        r.commit(&format!("bump {i}"));
+    }
+    let ctx = Context::new(r.path().to_path_buf(), Some(&r.path().join("Dockerfile")));
+    let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    assert!(rewrite::usable_history(Some(&h)).is_none());
+    let out = rewrite::rewrite_with(df, Some(&ctx), Some(&h), Options::new(Applicability::Safe))
+        .expect("history");
+    assert_eq!(out.new_text, df);
 }
 
 /// A generated repository of a few thousand commits (git fast-import),

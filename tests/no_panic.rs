@@ -152,7 +152,7 @@ proptest! {
         if crlf {
             text = text.replace('\n', "\r\n");
         }
-        let opts = dockreorder::plan::Options { threshold: dockreorder::plan::Applicability::Unsafe };
+        let opts = dockreorder::plan::Options::new(dockreorder::plan::Applicability::Unsafe);
         for ctx in [None, Some(context())] {
             if let Ok(out) = dockreorder::rewrite::rewrite(&text, ctx, opts) {
                 prop_assert!(syntax::parse(&out.new_text).errors.is_empty() || out.new_text == text);

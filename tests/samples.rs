@@ -24,9 +24,7 @@ pub fn sample_dirs() -> Vec<PathBuf> {
 }
 
 fn safe() -> Options {
-    Options {
-        threshold: Applicability::Safe,
-    }
+    Options::new(Applicability::Safe)
 }
 
 #[test]

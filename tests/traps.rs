@@ -22,7 +22,7 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 fn run(dir: &Path, dockerfile: &str, threshold: Applicability) -> Outcome {
     let ctx = Context::new(dir.to_path_buf(), Some(&dir.join("Dockerfile")));
-    rewrite::rewrite(dockerfile, Some(&ctx), Options { threshold }).expect("rewrite")
+    rewrite::rewrite(dockerfile, Some(&ctx), Options::new(threshold)).expect("rewrite")
 }
 
 const PY: &[(&str, &str)] = &[

@@ -30,6 +30,13 @@ pub enum Loc {
     Path(String),
     /// An image config key (CMD, LABEL k, ...): last writer wins.
     Config(String),
+    /// A directory an instruction creates when it is missing, with the
+    /// owner (and mode) it would get: whoever creates it first decides
+    /// them. `?` owners are not known (WORKDIR: the active USER).
+    Dir {
+        path: String,
+        owner: String,
+    },
 }
 
 impl fmt::Display for Loc {
@@ -42,6 +49,7 @@ impl fmt::Display for Loc {
             Loc::Shell => write!(f, "shell"),
             Loc::Path(p) => write!(f, "{p}"),
             Loc::Config(k) => write!(f, "config {k}"),
+            Loc::Dir { path, owner } => write!(f, "directory {path} (owner {owner})"),
         }
     }
 }
@@ -51,25 +59,62 @@ impl fmt::Display for Loc {
 fn comps(p: &str) -> (Vec<&str>, bool) {
     let recursive = p.ends_with("/**") || p == "**";
     let base = p.trim_end_matches("**").trim_end_matches('/');
-    (
-        base.split('/').filter(|c| !c.is_empty()).collect(),
-        recursive,
-    )
+    let mut out: Vec<&str> = Vec::new();
+    for c in base.split('/').filter(|c| !c.is_empty()) {
+        if c.contains("**") {
+            // `a/**/b` (or `a/x**`): everything below `a`.
+            return (out, true);
+        }
+        out.push(c);
+    }
+    (out, recursive)
+}
+
+/// Whether a path component is a glob (`*`, `?`, `[…]`); `?wdN`, the
+/// marker of an unknown working directory, is not.
+fn is_glob(c: &str) -> bool {
+    c.contains(['*', '[']) || (c.contains('?') && !c.starts_with("?wd"))
+}
+
+/// Shell-style match of one component (`[…]` taken as any one character,
+/// a superset of what it matches).
+fn glob_match(p: &[u8], t: &[u8]) -> bool {
+    match p.first() {
+        None => t.is_empty(),
+        Some(b'*') => (0..=t.len()).any(|k| glob_match(&p[1..], &t[k..])),
+        Some(b'?') => !t.is_empty() && glob_match(&p[1..], &t[1..]),
+        Some(b'[') => {
+            let close = p.iter().position(|&c| c == b']').unwrap_or(p.len() - 1);
+            !t.is_empty() && glob_match(&p[close + 1..], &t[1..])
+        }
+        Some(&c) => t.first() == Some(&c) && glob_match(&p[1..], &t[1..]),
+    }
+}
+
+/// Whether two components can name the same entry.
+fn comp_overlap(a: &str, b: &str) -> bool {
+    match (is_glob(a), is_glob(b)) {
+        (false, false) => a == b,
+        (true, false) => glob_match(a.as_bytes(), b.as_bytes()),
+        (false, true) => glob_match(b.as_bytes(), a.as_bytes()),
+        // Two patterns: assume they can meet.
+        (true, true) => true,
+    }
 }
 
 /// Whether two path patterns can name the same file.
 pub fn paths_overlap(a: &str, b: &str) -> bool {
     let (ca, ra) = comps(a);
     let (cb, rb) = comps(b);
-    let unknown_a = ca.first().is_some_and(|c| c.starts_with('?'));
-    let unknown_b = cb.first().is_some_and(|c| c.starts_with('?'));
+    let unknown_a = ca.first().is_some_and(|c| c.starts_with("?wd"));
+    let unknown_b = cb.first().is_some_and(|c| c.starts_with("?wd"));
     if unknown_a != unknown_b {
         // One side is below a directory we could not resolve: it may be
         // anywhere.
         return true;
     }
     let n = ca.len().min(cb.len());
-    if ca[..n] != cb[..n] {
+    if !(0..n).all(|i| comp_overlap(ca[i], cb[i])) {
         return false;
     }
     if ca.len() == cb.len() {
@@ -81,6 +126,14 @@ pub fn paths_overlap(a: &str, b: &str) -> bool {
 fn loc_conflict(a: &Loc, b: &Loc) -> bool {
     match (a, b) {
         (Loc::Path(x), Loc::Path(y)) => paths_overlap(x, y),
+        (Loc::Dir { path: x, owner: ox }, Loc::Dir { path: y, owner: oy }) => {
+            // Two creators of the same directory commute only when they
+            // would give it the same, known owner.
+            x == y && (ox != oy || ox.starts_with('?'))
+        }
+        (Loc::Dir { path: d, .. }, Loc::Path(p)) | (Loc::Path(p), Loc::Dir { path: d, .. }) => {
+            paths_overlap(d, p)
+        }
         (Loc::AllVars, Loc::Var(_)) | (Loc::Var(_), Loc::AllVars) => true,
         (Loc::AllVars, Loc::AllVars) => true,
         _ => a == b,
@@ -91,6 +144,16 @@ fn loc_conflict(a: &Loc, b: &Loc) -> bool {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Effects {
     pub reads: Vec<Loc>,
+    /// What a `RUN` reads without naming it: the programs, libraries and
+    /// configuration found through `PATH` and the system trees, and the
+    /// user's home. They order it after any writer there, but they are not
+    /// inputs a hoisted install needs copied first.
+    pub implicit_reads: Vec<Loc>,
+    /// The language ecosystem of every command of a `RUN` (`python`,
+    /// `node`, ...), `base` for base tools only, `None` for system package
+    /// managers, mixed ecosystems or anything not understood.
+    #[serde(skip)]
+    pub ecosystem: Option<&'static str>,
     pub writes: Vec<Loc>,
     /// Context paths it reads (COPY/ADD sources, bind mounts).
     pub context_reads: Vec<String>,
@@ -150,10 +213,22 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
         if let Some(r) = b.reads.iter().find(|r| loc_conflict(w, r)) {
             return Some(DepReason::WriteRead(narrower(w, r)));
         }
+        if !separate_ecosystems(a, b)
+            && let Some(r) = b.implicit_reads.iter().find(|r| implicit_conflict(w, r))
+        {
+            return Some(DepReason::WriteRead(narrower(w, r)));
+        }
     }
     for r in &a.reads {
         if let Some(w) = b.writes.iter().find(|w| loc_conflict(r, w)) {
             return Some(DepReason::ReadWrite(narrower(r, w)));
+        }
+    }
+    if !separate_ecosystems(b, a) {
+        for r in &a.implicit_reads {
+            if let Some(w) = b.writes.iter().find(|w| implicit_conflict(w, r)) {
+                return Some(DepReason::ReadWrite(narrower(r, w)));
+            }
         }
     }
     for w in &a.writes {
@@ -162,6 +237,220 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
         }
     }
     None
+}
+
+/// Whether what `writer` (a language installer) puts in the image is out
+/// of sight of `reader`'s programs: a language's packages (Python's
+/// site-packages, node_modules, gems, ...) are loaded by that language's
+/// tools only. Assumption, stated in the README: an installer adds
+/// commands to bin directories but does not replace another ecosystem's.
+/// System package managers, base tools that write (`curl`, `tar`) and
+/// anything not understood have no such scope.
+fn separate_ecosystems(writer: &Effects, reader: &Effects) -> bool {
+    match (writer.ecosystem, reader.ecosystem) {
+        (Some(w), Some(r)) => w != "base" && w != r,
+        _ => false,
+    }
+}
+
+/// The ecosystem a command belongs to (see [`Effects::ecosystem`]);
+/// `None` for system package managers.
+fn ecosystem_of(argv0: &str) -> Option<&'static str> {
+    let name = argv0.rsplit('/').next().unwrap_or(argv0);
+    let name = name.trim_start_matches("./");
+    Some(match name {
+        "pip" | "pip3" | "pipenv" | "poetry" | "uv" | "venv" | "virtualenv" | "python"
+        | "python3" | "hatch" | "pdm" => "python",
+        "npm" | "npx" | "yarn" | "pnpm" | "corepack" | "node" => "node",
+        "gem" | "bundle" | "bundler" | "ruby" | "rake" => "ruby",
+        "go" => "go",
+        "cargo" | "rustup" | "rustc" => "rust",
+        "composer" | "php" => "php",
+        "mvn" | "mvnw" | "gradle" | "gradlew" | "java" => "java",
+        "dotnet" => "dotnet",
+        "mix" => "elixir",
+        n if SYSTEM_INSTALLERS.contains(&n) => return None,
+        _ => "base",
+    })
+}
+
+/// Source trees by convention (`/usr/src/app`, `/usr/local/src`): no
+/// program, library or configuration is looked up there, so writes below
+/// them do not meet a `RUN`'s implicit reads of `/usr/**`.
+const SOURCE_TREES: &[&str] = &["/usr/src", "/usr/local/src"];
+
+fn under_source_tree(p: &str) -> bool {
+    SOURCE_TREES
+        .iter()
+        .any(|t| p.strip_prefix(t).is_some_and(|r| r.starts_with('/')))
+}
+
+/// Whether a write meets an implicit read.
+fn implicit_conflict(w: &Loc, r: &Loc) -> bool {
+    let wp = match w {
+        Loc::Path(p) => p,
+        // Creating a directory changes no program, library or setting
+        // found there (its owner matters only to what is put inside).
+        Loc::Dir { .. } => return false,
+        _ => return loc_conflict(w, r),
+    };
+    !under_source_tree(wp) && loc_conflict(w, r)
+}
+
+/// Whether an image path (a file a broad copy ships) is read implicitly.
+pub fn implicitly_read(e: &Effects, path: &str) -> bool {
+    let w = Loc::Path(path.to_string());
+    e.implicit_reads.iter().any(|r| implicit_conflict(&w, r))
+}
+
+/// The system trees every program run by a `RUN` may load programs,
+/// libraries and configuration from (DESIGN.md section 4; the issue of
+/// `COPY --from` toolchains).
+const SYSTEM_TREES: &[&str] = &[
+    "/bin/**",
+    "/sbin/**",
+    "/lib/**",
+    "/lib32/**",
+    "/lib64/**",
+    "/libx32/**",
+    "/usr/**",
+    "/etc/**",
+    "/opt/**",
+    "/var/lib/**",
+    "/go/bin/**",
+];
+
+/// Variables naming directories where programs and libraries are found.
+const SEARCH_PATH_VARS: &[&str] = &[
+    "PATH",
+    "LD_LIBRARY_PATH",
+    "LD_PRELOAD",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "NODE_PATH",
+    "GEM_PATH",
+    "GEM_HOME",
+    "BUNDLE_PATH",
+    "BUNDLE_GEMFILE",
+    "BUNDLE_APP_CONFIG",
+    "PERL5LIB",
+    "CLASSPATH",
+    "JAVA_HOME",
+    "GOROOT",
+    "GOPATH",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "VIRTUAL_ENV",
+    "NVM_DIR",
+    "PIP_CONFIG_FILE",
+    "NPM_CONFIG_USERCONFIG",
+    "XDG_CONFIG_HOME",
+];
+
+/// What the programs a `RUN` starts may look up (see
+/// [`Effects::implicit_reads`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Lookup {
+    /// Base utilities only (coreutils, shadow's user tools, the shell's
+    /// builtins): the base system's program and library trees, and the
+    /// directories the Dockerfile puts on a search path. Assumption, stated
+    /// in the README: language package installers (pip, npm, gem, ...)
+    /// write into `/usr/local` but never shadow a base utility's name.
+    Utilities,
+    /// System package managers: every system tree, no per-user settings.
+    System,
+    /// Anything else: every system tree and the user's home.
+    Full,
+}
+
+const UTILITIES: &[&str] = &[
+    "mkdir", "chmod", "chown", "chgrp", "touch", "rm", "rmdir", "ln", "unlink", "truncate", "cp",
+    "mv", "install", "echo", "printf", "true", "false", ":", "set", "export", "sleep", "exit",
+    "cd", "tr", "cat", "useradd", "adduser", "groupadd", "addgroup", "usermod", "groupmod",
+];
+
+const SYSTEM_INSTALLERS: &[&str] = &[
+    "apt-get", "apt", "apk", "xx-apk", "yum", "dnf", "microdnf", "dpkg",
+];
+
+/// The base system's program and library trees: what a base utility
+/// loads (its binary, the C library and NSS modules, locales, `/etc`).
+/// Language trees (`/usr/lib/python3`, `/usr/lib/node_modules`) are not
+/// among them.
+const BASE_TREES: &[&str] = &[
+    "/bin/**",
+    "/sbin/**",
+    "/usr/bin/**",
+    "/usr/sbin/**",
+    "/lib/*.so*",
+    "/lib/*-linux-*/**",
+    "/lib/ld-*",
+    "/lib32/**",
+    "/lib64/**",
+    "/libx32/**",
+    "/usr/lib/*.so*",
+    "/usr/lib/*-linux-*/**",
+    "/usr/lib/locale/**",
+    "/usr/lib32/**",
+    "/usr/lib64/**",
+    "/usr/libx32/**",
+    "/usr/libexec/**",
+    "/usr/share/locale/**",
+    "/usr/share/zoneinfo/**",
+    "/etc/**",
+];
+
+fn lookup_of(argv0: &str) -> Lookup {
+    let name = argv0.rsplit('/').next().unwrap_or(argv0);
+    if UTILITIES.contains(&name) {
+        Lookup::Utilities
+    } else if SYSTEM_INSTALLERS.contains(&name) {
+        Lookup::System
+    } else {
+        Lookup::Full
+    }
+}
+
+/// The implicit reads of a `RUN` (see [`Effects::implicit_reads`]).
+fn run_implicit_reads(dir: &str, env: &BTreeMap<String, String>, lookup: Lookup) -> Vec<Loc> {
+    let trees = if lookup == Lookup::Utilities {
+        BASE_TREES
+    } else {
+        SYSTEM_TREES
+    };
+    let mut out: Vec<Loc> = trees.iter().map(|t| Loc::Path((*t).into())).collect();
+    let mut push = |p: String| {
+        let l = Loc::Path(p);
+        if !out.contains(&l) {
+            out.push(l);
+        }
+    };
+    for var in SEARCH_PATH_VARS {
+        let Some(v) = env.get(*var) else { continue };
+        for part in v.split(':') {
+            let part = part.trim();
+            if part.is_empty() || part.contains('$') {
+                continue;
+            }
+            push(format!(
+                "{}/**",
+                resolve(dir, part)
+                    .trim_end_matches("/**")
+                    .trim_end_matches('/')
+            ));
+        }
+    }
+    if lookup == Lookup::Full {
+        if let Some(h) = env
+            .get("HOME")
+            .filter(|h| !h.contains('$') && h.starts_with('/'))
+        {
+            push(format!("{}/**", resolve("/", h).trim_end_matches('/')));
+        }
+        push("/root/**".into());
+        push("/home/**".into());
+    }
+    out
 }
 
 fn narrower(a: &Loc, b: &Loc) -> Loc {
@@ -446,7 +735,16 @@ pub fn instruction_effects(
             e.reads.push(Loc::User);
             e.writes.push(Loc::Workdir);
             match expand(p, env) {
-                Some(p) => e.writes.push(Loc::Path(resolve(wd, &p))),
+                Some(p) => {
+                    // BuildKit's WORKDIR is a mkdir -p owned by the active
+                    // USER (dispatchWorkdir: `llb.Mkdir(..., WithUser)`).
+                    for d in created_dirs(&resolve(wd, &p)) {
+                        e.writes.push(Loc::Dir {
+                            path: d,
+                            owner: "?user".into(),
+                        });
+                    }
+                }
                 None => e.writes.push(Loc::Path("/**".into())),
             }
         }
@@ -546,14 +844,30 @@ fn copy_effects(ins: &Instruction, wd: &str, env: &BTreeMap<String, String>, e: 
             }
         }
     }
+    // BuildKit expands variables in the body of a COPY/ADD heredoc whose
+    // delimiter is not quoted (dispatchCopy: `expandHeredoc`).
+    for h in &ins.heredocs {
+        if h.expand {
+            add_vars(e, &h.content);
+        }
+    }
     if !dest.starts_with('/') {
         e.reads.push(Loc::Workdir);
     }
     match expand(dest, env) {
-        Some(d) => e.writes.push(Loc::Path(format!(
-            "{}/**",
-            resolve(wd, &d).trim_end_matches("/**")
-        ))),
+        Some(d) => {
+            let abs = resolve(wd, &d);
+            e.writes
+                .push(Loc::Path(format!("{}/**", abs.trim_end_matches("/**"))));
+            // Missing parents are created as root, or as `--chown` says.
+            let owner = copy_owner(node);
+            for dir in created_dirs(&abs) {
+                e.writes.push(Loc::Dir {
+                    path: dir,
+                    owner: owner.clone(),
+                });
+            }
+        }
         None => e.writes.push(Loc::Path("/**".into())),
     }
     if node.kind == Kind::Add
@@ -606,25 +920,45 @@ fn refine_copy_writes(
         let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
         writes.push(Loc::Path(resolve(&dir, name)));
     }
-    if dir != wd {
-        // Whoever creates the directory decides its owner and mode.
-        writes.push(Loc::Path(dir.clone()));
-    }
+    // The directories it may create stay in `writes` (`Loc::Dir`).
+    let _ = wd;
     e.writes.retain(|w| !matches!(w, Loc::Path(_)));
     e.writes.extend(writes);
 }
 
-/// For a path with a glob (`./*`, `/var/lib/*.log`), the tree that may
-/// hold the files it names; `None` without a glob.
-fn glob_dir(p: &str) -> Option<String> {
-    let body = p.strip_suffix("/**").unwrap_or(p);
-    let i = body.find(['*', '?', '['])?;
-    let head = &body[..i];
-    Some(match head.rfind('/') {
-        Some(0) => "/**".to_string(),
-        Some(k) => format!("{}/**", &head[..k]),
-        None => "./**".to_string(),
-    })
+/// The directories a `mkdir -p` of `abs` may create: `abs` and each of its
+/// parents except `/` (none of them is known to exist).
+fn created_dirs(abs: &str) -> Vec<String> {
+    let body = abs.trim_end_matches("/**").trim_end_matches('/');
+    let mut out = Vec::new();
+    let mut cur = body;
+    while !cur.is_empty() && cur != "/" {
+        out.push(cur.to_string());
+        match cur.rfind('/') {
+            Some(0) | None => break,
+            Some(k) => cur = &cur[..k],
+        }
+    }
+    out
+}
+
+/// Owner and mode a COPY/ADD gives what it creates: `--chown`/`--chmod`,
+/// else root.
+fn copy_owner(node: &crate::syntax::Node) -> String {
+    let chown = node
+        .flags
+        .iter()
+        .find_map(|f| f.strip_prefix("--chown="))
+        .unwrap_or("0:0");
+    let chmod = node
+        .flags
+        .iter()
+        .find_map(|f| f.strip_prefix("--chmod="))
+        .unwrap_or("");
+    if chown.contains('$') || chmod.contains('$') {
+        return "?variable".into();
+    }
+    format!("{chown}{chmod}")
 }
 
 fn is_archive(s: &str) -> bool {
@@ -706,8 +1040,8 @@ fn run_effects(
         };
         let res = |p: &str| -> Option<String> {
             let p = expand(p, &local_env)?;
-            // A glob names files we cannot list: the directory above it.
-            let p = glob_dir(&p).unwrap_or(p);
+            // A glob stays a pattern: its components match by shell rules
+            // (`paths_overlap`), `**` inside covers the tree above it.
             let p = p
                 .strip_prefix("~/")
                 .map(|r| format!("/root/{r}"))
@@ -801,6 +1135,27 @@ fn run_effects(
         }
         cost = cost.max(facts.cost);
     }
+    let lookup = cmds
+        .iter()
+        .filter_map(|c| c.argv.first())
+        .map(|a| lookup_of(a))
+        .max()
+        .unwrap_or(Lookup::Utilities);
+    e.implicit_reads = run_implicit_reads(wd, &local_env, lookup);
+    let mut families = cmds
+        .iter()
+        .filter_map(|c| c.argv.first())
+        .map(|a| ecosystem_of(a));
+    let first = families.next().flatten();
+    e.ecosystem = families
+        .try_fold(first, |acc, f| match (acc, f) {
+            (Some("base"), f) => Some(f),
+            (a, Some("base")) => Some(a),
+            (a, f) if a == f => Some(a),
+            _ => None,
+        })
+        .flatten()
+        .or(if cmds.is_empty() { Some("base") } else { None });
     let class = cost.unwrap_or(CostClass::Cheap);
     e.cost_class = Some(class);
     e.cost = class.weight();
@@ -819,6 +1174,22 @@ mod tests {
         assert!(paths_overlap("/?wd0/**", "/usr/**"));
         assert!(!paths_overlap("/?wd0/a", "/?wd0/b"));
         assert!(paths_overlap("/app", "/app/**"));
+        // Globs match by component.
+        assert!(!paths_overlap(
+            "/usr/src/linux-headers-*/**",
+            "/usr/src/app/**"
+        ));
+        assert!(paths_overlap(
+            "/usr/src/linux-headers-*/**",
+            "/usr/src/linux-headers-6.1/x"
+        ));
+        assert!(paths_overlap(
+            "/var/lib/apt/lists/*/**",
+            "/var/lib/apt/lists/x"
+        ));
+        assert!(!paths_overlap("/app/*.log", "/app/main.py"));
+        assert!(paths_overlap("/app/a/**/b", "/app/a/c/d"));
+        assert!(paths_overlap("/?wd1/x", "/usr/x"));
     }
 
     #[test]
@@ -828,15 +1199,6 @@ mod tests {
         assert_eq!(resolve("/", "."), "/");
         assert_eq!(resolve("/app", "node_modules/**"), "/app/node_modules/**");
         assert_eq!(resolve("/", "./**"), "/**");
-    }
-
-    #[test]
-    fn globs() {
-        assert_eq!(glob_dir("./*").as_deref(), Some("./**"));
-        assert_eq!(glob_dir("/var/lib/*.log").as_deref(), Some("/var/lib/**"));
-        assert_eq!(glob_dir("/*").as_deref(), Some("/**"));
-        assert_eq!(glob_dir("a/b"), None);
-        assert_eq!(glob_dir("./**"), None);
     }
 
     #[test]

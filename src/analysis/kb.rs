@@ -231,6 +231,52 @@ fn looks_like_path(arg: &str) -> bool {
         .any(|e| arg.ends_with(e))
 }
 
+/// The path an argument names or may name, if any: absolute, relative
+/// (`./`, `../`, containing `/`), a glob, `file:`/`git+file:` URLs, an
+/// archive, or anything holding a variable; `[extras]` dropped.
+fn path_of_arg(arg: &str) -> Option<String> {
+    let a = arg.trim();
+    if a.is_empty() {
+        return None;
+    }
+    let a = a
+        .strip_prefix("git+file://")
+        .or_else(|| a.strip_prefix("file://"))
+        .or_else(|| a.strip_prefix("file:"))
+        .unwrap_or(a);
+    // `name @ file:///x` is one argument only when quoted.
+    let a = a.rsplit_once(" @ ").map_or(a, |(_, r)| r);
+    let a = a
+        .strip_prefix("file://")
+        .or_else(|| a.strip_prefix("file:"))
+        .unwrap_or(a);
+    let a = match a.find('[') {
+        Some(k) if a.ends_with(']') && k > 0 => &a[..k],
+        _ => a,
+    };
+    let pathish = looks_like_path(a)
+        || a.contains('$')
+        || a.contains(['*', '?'])
+        || a == "~"
+        || a.starts_with("~/");
+    if !pathish || a.contains("://") {
+        return None;
+    }
+    Some(a.to_string())
+}
+
+fn push_path_read(facts: &mut CommandFacts, arg: &str) {
+    let Some(p) = path_of_arg(arg) else { return };
+    let base = p.trim_end_matches('/');
+    let base = if base.is_empty() { "/" } else { base };
+    facts.reads.push(base.to_string());
+    facts.reads.push(if base == "/" {
+        "/**".to_string()
+    } else {
+        format!("{base}/**")
+    });
+}
+
 /// Interprets one simple command.
 pub fn interpret(
     cmd: &SimpleCommand,
@@ -245,12 +291,12 @@ pub fn interpret(
     };
     // `python -m pip …` and `python3 -m pip …` are pip.
     let mut argv: Vec<&str> = cmd.argv.iter().map(String::as_str).collect();
+    // `python -m pip …` is pip; `python -m venv DIR` is venv.
     if matches!(basename(argv0), "python" | "python3")
         && argv.get(1) == Some(&"-m")
-        && argv.get(2).is_some_and(|m| *m == "pip")
+        && argv.get(2).is_some_and(|m| matches!(*m, "pip" | "venv"))
     {
         argv.drain(0..2);
-        argv[0] = "pip";
     }
     // Invoked by a path outside the usual bin directories: not the tool the
     // base describes (a venv's pip writes into the venv).
@@ -359,6 +405,7 @@ pub fn interpret(
             _ => (a, None),
         };
         let takes_value = e.takes_value(opt);
+        let inline_unknown = if takes_value { None } else { inline.clone() };
         if opt.starts_with('-') && opt.len() > 1 {
             let value = if takes_value {
                 match inline {
@@ -371,7 +418,19 @@ pub fn interpret(
             } else {
                 None
             };
+            if let Some(v) = inline_unknown {
+                // `--editable=/opt/pkg`, `--find-links=./wheels`: a value
+                // that may name a path is read.
+                push_path_read(&mut facts, &v);
+            }
             if let Some(v) = value {
+                let named = e.option_reads.iter().any(|o| o == opt)
+                    || e.input_options.iter().any(|o| o == opt)
+                    || e.option_writes.iter().any(|o| o == opt)
+                    || e.output_options.iter().any(|o| o == opt);
+                if !named {
+                    push_path_read(&mut facts, &v);
+                }
                 if e.option_reads.iter().any(|o| o == opt)
                     || e.input_options.iter().any(|o| o == opt)
                 {
@@ -405,13 +464,11 @@ pub fn interpret(
             }
         }
         Positional::Names => {
+            // An argument that names or may name a path is a read of that
+            // path, directory contents included (`pip install /opt/site`,
+            // `gem install vendor/cache/x.gem`, `pip install .[dev]`).
             for r in rest {
-                if looks_like_path(r) {
-                    facts.reads.push(r.to_string());
-                    if r == "." || r == "./" {
-                        facts.reads.push("./**".into());
-                    }
-                }
+                push_path_read(&mut facts, r);
             }
         }
         Positional::Paths => {
@@ -440,7 +497,11 @@ pub fn interpret(
         if !facts.writes.iter().any(|w| w.ends_with("/**")) {
             facts.writes.push("./**".into());
         }
-        facts.reads.push("./**".into());
+        match tar_extract_archive(args) {
+            // Extraction reads the archive only.
+            Some(archive) => facts.reads.push(archive),
+            None => facts.reads.push("./**".into()),
+        }
     }
     if let Some(s) = &e.scripts {
         facts.checks.push(if s == "composer" {
@@ -480,6 +541,46 @@ pub fn interpret(
         facts.reads.push(r.clone());
     }
     facts
+}
+
+/// The archive of `tar -xf ARCHIVE` (bundled short options such as
+/// `-xzf`, or the old style `xzf`); `None` for anything else (creating an
+/// archive reads the files it names).
+fn tar_extract_archive(args: &[&str]) -> Option<String> {
+    for (i, a) in args.iter().enumerate() {
+        let bundle = if let Some(b) = a.strip_prefix('-') {
+            if b.starts_with('-') {
+                continue;
+            }
+            b
+        } else if i == 0 {
+            a
+        } else {
+            continue;
+        };
+        if !bundle.chars().all(|c| c.is_ascii_alphabetic()) {
+            continue;
+        }
+        if bundle.contains('x') && bundle.ends_with('f') {
+            return args.get(i + 1).map(|s| s.to_string());
+        }
+        if bundle.contains('x') {
+            // `-x -z -f FILE` / `--file FILE` / `--file=FILE`.
+            let mut j = 0;
+            while j < args.len() {
+                let b = args[j];
+                if b == "-f" || b == "--file" {
+                    return args.get(j + 1).map(|s| s.to_string());
+                }
+                if let Some(v) = b.strip_prefix("--file=") {
+                    return Some(v.to_string());
+                }
+                j += 1;
+            }
+            return None;
+        }
+    }
+    None
 }
 
 /// Positional arguments, skipping options and the values of options known
