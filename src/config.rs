@@ -208,6 +208,17 @@ impl Loaded {
             Some(p) => (p.to_path_buf(), true),
             None => (default_dir.join(".dockreorder.yaml"), false),
         };
+        // Only a regular file is read: a FIFO would block forever.
+        if let Ok(m) = std::fs::metadata(&file)
+            && !m.is_file()
+        {
+            return Err(ConfigError {
+                path: file.display().to_string(),
+                line: 1,
+                column: 1,
+                message: "not a regular file: not read as the config".into(),
+            });
+        }
         match std::fs::read_to_string(&file) {
             Ok(text) => {
                 let base = file

@@ -280,11 +280,15 @@ fn a_fifo_is_refused_not_waited_on() {
     }
     let out = child.wait_with_output().expect("output");
     assert_error(&out, "not a regular file");
-    // parse and explain too
-    for sub in [&["parse"][..], &["explain"][..]] {
+    // parse and explain too, and a FIFO as the config
+    std::fs::write(dir.path().join("real.Dockerfile"), PIP_DF).expect("write");
+    for sub in [
+        &["parse", "Dockerfile"][..],
+        &["explain", "Dockerfile"][..],
+        &["--config", "Dockerfile", "real.Dockerfile"][..],
+    ] {
         let mut child = Command::new(support::bin())
             .args(sub)
-            .arg("Dockerfile")
             .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
