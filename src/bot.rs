@@ -3,6 +3,11 @@
 //! stay as they were; only the rewritten files go into the commit (their
 //! committed versions are what gets rewritten, so uncommitted edits never
 //! leak in). Reruns on an unchanged repository leave the branch as it is.
+//!
+//! The bot only moves a branch it owns: one it creates, one whose tip is
+//! its own commit (marked by the [`TRAILER`]) on top of an ancestor of
+//! `HEAD`, or one that is itself an ancestor of `HEAD` (nothing of its own
+//! would be lost). Anything else needs `force`.
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +22,54 @@ pub enum CommitOutcome {
     Unchanged { branch: String, commit: String },
     /// The branch was created or reset to a new commit.
     Committed { branch: String, commit: String },
+}
+
+/// The trailer that marks a commit as the bot's: such a commit may be
+/// replaced by the next run. It survives clones and pushes, unlike a reflog.
+pub const TRAILER: &str = "Generated-by: dockreorder";
+
+/// Git's rules for a branch name (`git check-ref-format --branch`), plus a
+/// refusal of `refs/…` (git would create `refs/heads/refs/…`). Checked
+/// before any work, so a typo costs nothing.
+pub fn check_branch_name(name: &str) -> Result<(), String> {
+    let refuse = |why: &str| {
+        Err(format!(
+            "--branch: `{name}` is not a valid branch name: {why}"
+        ))
+    };
+    if name.is_empty() {
+        return refuse("it is empty");
+    }
+    if name.starts_with('-') {
+        return refuse("it starts with `-`");
+    }
+    if name == "HEAD" || name == "@" {
+        return refuse("git reserves it for the current commit");
+    }
+    if let Some(short) = name.strip_prefix("refs/heads/") {
+        return refuse(&format!(
+            "it would create refs/heads/{name}; pass the short name `{short}`"
+        ));
+    }
+    if name.starts_with("refs/") {
+        return refuse("a branch name is what follows refs/heads/");
+    }
+    let valid = git2::Branch::name_is_valid(name).unwrap_or(false)
+        && git2::Reference::is_valid_name(&format!("refs/heads/{name}"));
+    if !valid {
+        return refuse(
+            "see `git check-ref-format` (no `..`, `~`, `^`, `:`, `?`, `*`, `[`, `\\`, spaces, `@{`, no `.lock` or `/` at the end)",
+        );
+    }
+    Ok(())
+}
+
+/// Whether `commit` is one the bot made.
+fn is_bot_commit(commit: &git2::Commit<'_>) -> bool {
+    commit
+        .message_raw_bytes()
+        .split(|&b| b == b'\n')
+        .any(|l| l == TRAILER.as_bytes())
 }
 
 pub struct Bot {
@@ -63,29 +116,69 @@ impl Bot {
         String::from_utf8(blob.content().to_vec()).ok()
     }
 
-    /// Commits `files` (path, new text) onto `branch`, created or reset
-    /// from `HEAD`.
+    /// Whether the bot may move `branch` (see the module comment); `force`
+    /// allows any branch but the checked-out one.
+    pub fn check_branch(&self, branch: &str, force: bool) -> Result<(), String> {
+        check_branch_name(branch)?;
+        let err = |what: &str, e: git2::Error| format!("--commit: {what}: {}", e.message());
+        let head = self.repo.head().map_err(|e| err("no HEAD commit", e))?;
+        let refname = format!("refs/heads/{branch}");
+        if head.name().ok() == Some(refname.as_str()) {
+            return Err(format!(
+                "--commit: `{branch}` is the checked-out branch; --commit writes to another branch so the work tree stays as it is"
+            ));
+        }
+        let tip = match self.repo.find_reference(&refname) {
+            Ok(r) => r
+                .peel_to_commit()
+                .map_err(|e| err(&format!("`{branch}` does not point to a commit"), e))?,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(()),
+            Err(e) => return Err(err(&format!("cannot read `{branch}`"), e)),
+        };
+        if force {
+            return Ok(());
+        }
+        let head_id = head
+            .peel_to_commit()
+            .map_err(|e| err("HEAD is not a commit", e))?
+            .id();
+        let behind_head =
+            |id: Oid| id == head_id || self.repo.graph_descendant_of(head_id, id).unwrap_or(false);
+        let owned = behind_head(tip.id())
+            || (is_bot_commit(&tip)
+                && tip.parent_count() == 1
+                && tip.parent_id(0).is_ok_and(behind_head));
+        if owned {
+            Ok(())
+        } else {
+            Err(format!(
+                "--commit: `{branch}` holds commits that are not dockreorder's (its tip {} is not a dockreorder commit on top of an ancestor of HEAD): left as it is; choose another --branch, or pass --force-branch to reset it to HEAD plus the rewrite",
+                &tip.id().to_string()[..12]
+            ))
+        }
+    }
+
+    /// Commits `files` (path, new text) onto `branch`, created from `HEAD`
+    /// or moved when [`Bot::check_branch`] allows it. The message gets the
+    /// [`TRAILER`].
     pub fn commit(
         &self,
         branch: &str,
         message: &str,
         author: Option<&str>,
         files: &[(PathBuf, String)],
+        force: bool,
     ) -> Result<CommitOutcome, String> {
+        if message.trim().is_empty() {
+            return Err("a commit message cannot be empty".into());
+        }
+        self.check_branch(branch, force)?;
         let err = |what: &str, e: git2::Error| format!("{what}: {}", e.message());
         let head = self.repo.head().map_err(|e| err("no HEAD commit", e))?;
         let head_commit = head
             .peel_to_commit()
             .map_err(|e| err("HEAD is not a commit", e))?;
         let refname = format!("refs/heads/{branch}");
-        if !git2::Reference::is_valid_name(&refname) {
-            return Err(format!("`{branch}` is not a valid branch name"));
-        }
-        if head.name().ok() == Some(refname.as_str()) {
-            return Err(format!(
-                "`{branch}` is the checked-out branch; --commit writes to another branch so the work tree stays as it is"
-            ));
-        }
         let base = head_commit
             .tree()
             .map_err(|e| err("cannot read HEAD's tree", e))?;
@@ -141,7 +234,14 @@ impl Bot {
             .map_err(|e| err("cannot read the new tree", e))?;
         let commit = self
             .repo
-            .commit(None, &sig, &sig, message, &tree, &[&head_commit])
+            .commit(
+                None,
+                &sig,
+                &sig,
+                &with_trailer(message),
+                &tree,
+                &[&head_commit],
+            )
             .map_err(|e| err("cannot commit", e))?;
         self.repo
             .reference(&refname, commit, true, "dockreorder: reorder Dockerfiles")
@@ -150,5 +250,52 @@ impl Bot {
             branch: branch.to_string(),
             commit: commit.to_string(),
         })
+    }
+}
+
+/// `message` with the [`TRAILER`] as its last paragraph (once).
+fn with_trailer(message: &str) -> String {
+    let body = message.trim_end();
+    if body.lines().any(|l| l == TRAILER) {
+        format!("{body}\n")
+    } else {
+        format!("{body}\n\n{TRAILER}\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn branch_names_follow_git() {
+        for ok in ["dockreorder/reorder", "feature", "a.b", "x-1"] {
+            assert_eq!(check_branch_name(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "HEAD",
+            "@",
+            "-x",
+            "refs/heads/x",
+            "refs/x",
+            "a..b",
+            "x.lock",
+            "a b",
+            "x/",
+            "a~1",
+            "a^",
+            "a:b",
+            "a@{1}",
+        ] {
+            assert!(check_branch_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_trailer_is_added_once() {
+        assert_eq!(with_trailer("Reorder\n"), format!("Reorder\n\n{TRAILER}\n"));
+        let once = with_trailer("Reorder");
+        assert_eq!(with_trailer(&once), once);
     }
 }

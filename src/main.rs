@@ -14,6 +14,25 @@ use dockreorder::simulate;
 use dockreorder::source::SourceFile;
 use dockreorder::{config, discover, explain, report, rewrite, syntax, verify};
 use std::io::IsTerminal;
+use std::sync::OnceLock;
+
+/// A line on stderr. Unlike `eprintln!`, a stderr that cannot be written
+/// to is not a panic: there is nowhere left to report it, and the exit code
+/// still tells.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Like [`say!`], without the newline.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 #[derive(Parser)]
 #[command(
@@ -48,32 +67,26 @@ struct RunArgs {
     /// Build context directory (default: the Dockerfile's directory).
     #[arg(long)]
     context: Option<PathBuf>,
-    /// Do not read git history; use the static estimate.
-    #[arg(long)]
-    no_history: bool,
-    /// Walk at most this many commits.
-    #[arg(long, value_name = "N")]
-    max_commits: Option<usize>,
+    #[command(flatten)]
+    history: HistoryArgs,
     /// Propose a reorder only when it saves at least this share (percent)
     /// of the file's expected rebuild cost (default 10).
     #[arg(long, value_name = "PERCENT")]
     min_saving: Option<f64>,
-    /// Walk only commits since this date (YYYY-MM-DD) or Unix time.
-    #[arg(long, value_name = "DATE")]
-    since: Option<String>,
-    /// Follow every parent (merged branches too), not only the first.
-    #[arg(long)]
-    all_parents: bool,
     /// Config file (default: .dockreorder.yaml at the repository root).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Bot mode: commit the rewritten files onto --branch (work tree untouched).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "check")]
     commit: bool,
-    /// Branch for --commit (created or reset from HEAD).
+    /// Branch for --commit: created from HEAD, or updated when it holds
+    /// only an earlier dockreorder commit (see --force-branch).
     #[arg(long, default_value = "dockreorder/reorder", requires = "commit")]
     branch: String,
-    /// Commit message for --commit.
+    /// Let --commit reset a branch that holds commits of its own.
+    #[arg(long, requires = "commit")]
+    force_branch: bool,
+    /// Commit message for --commit (not empty).
     #[arg(long, requires = "commit")]
     message: Option<String>,
     /// Author and committer for --commit, `Name <email>` (default: git config).
@@ -88,6 +101,60 @@ struct RunArgs {
     /// Also list files without changes and history notes.
     #[arg(short, long)]
     verbose: bool,
+}
+
+/// How much history to walk; shared by the run, `explain` and `verify`.
+#[derive(Args)]
+struct HistoryArgs {
+    /// Do not read git history; use the static estimate.
+    #[arg(long)]
+    no_history: bool,
+    /// Walk at most this many commits (1 or more).
+    #[arg(long, value_name = "N", value_parser = parse_max_commits)]
+    max_commits: Option<usize>,
+    /// Walk only commits since this date (YYYY-MM-DD, UTC) or Unix time.
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Follow every parent (merged branches too), not only the first.
+    #[arg(long)]
+    all_parents: bool,
+}
+
+fn parse_max_commits(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (to read no history, pass --no-history)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+impl HistoryArgs {
+    /// The walk to make, with the config's values as defaults, or `None`
+    /// for `--no-history`; a bad `--since` is an error message.
+    fn walk_options(
+        &self,
+        config: Option<&config::Config>,
+        quiet: bool,
+    ) -> Result<Option<WalkOptions>, String> {
+        if self.no_history {
+            return Ok(None);
+        }
+        let since = match self.since.as_deref() {
+            Some(raw) => {
+                Some(config::parse_date(raw).map_err(|why| format!("--since: `{raw}` {why}"))?)
+            }
+            // The config's `since` was checked when it was loaded.
+            None => config
+                .and_then(|c| c.since.as_deref())
+                .and_then(|raw| config::parse_date(raw).ok()),
+        };
+        Ok(Some(WalkOptions {
+            max_commits: self.max_commits.or(config.and_then(|c| c.max_commits)),
+            since,
+            all_parents: self.all_parents,
+            progress: std::io::stderr().is_terminal() && !quiet,
+        }))
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -120,6 +187,8 @@ enum Command {
         /// Also apply changes marked Unsafe.
         #[arg(long = "unsafe")]
         allow_unsafe: bool,
+        #[command(flatten)]
+        history: HistoryArgs,
     },
     /// Show, per stage and instruction, what it reads and writes and which
     /// instructions it must follow, and why.
@@ -128,6 +197,8 @@ enum Command {
         /// Build context directory (default: the Dockerfile's directory).
         #[arg(long)]
         context: Option<PathBuf>,
+        #[command(flatten)]
+        history: HistoryArgs,
     },
 }
 
@@ -139,22 +210,73 @@ enum ParseFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let code = match cli.command {
         Some(Command::Parse { format, files }) => run_parse(format, &files),
-        Some(Command::Explain { file, context }) => run_explain(&file, context.as_deref()),
+        Some(Command::Explain {
+            file,
+            context,
+            history,
+        }) => run_explain(&file, context.as_deref(), &history),
         Some(Command::Verify {
             file,
             context,
             allow_unsafe,
-        }) => run_verify(&file, context.as_deref(), allow_unsafe),
+            history,
+        }) => run_verify(&file, context.as_deref(), allow_unsafe, &history),
         None => run_main(&cli.run),
+    };
+    match STDOUT_ERROR.get() {
+        Some(e) => {
+            say!("cannot write to standard output: {e}");
+            ExitCode::from(2)
+        }
+        None => code,
     }
 }
 
+/// Reads a Dockerfile. Only regular files are read (after following
+/// symlinks): a FIFO or a device would block or never end.
 fn read_source(path: &std::path::Path) -> Result<SourceFile, String> {
     let shown = path.display().to_string();
+    regular_file(path).map_err(|why| format!("{shown}:1:1: {why}"))?;
     let bytes = std::fs::read(path).map_err(|e| format!("{shown}:1:1: cannot read file: {e}"))?;
     SourceFile::from_bytes(shown.clone(), bytes).map_err(|d| d.with_path(&shown))
+}
+
+/// `Ok` when `path` is (a symlink to) a regular file, else why not.
+fn regular_file(path: &std::path::Path) -> Result<(), String> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(m) if m.is_dir() => Err("is a directory, not a Dockerfile".into()),
+        Ok(_) => Err("not a regular file (a FIFO, socket or device): not read".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err("no such file or directory".into())
+        }
+        Err(e) => Err(format!("cannot read file: {e}")),
+    }
+}
+
+/// `Ok` when `--context` names an existing directory.
+fn check_context(dir: &std::path::Path) -> Result<(), String> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(format!(
+            "--context: `{}` is not a directory (the build context is the directory docker build is given)",
+            dir.display()
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(format!("--context: `{}` does not exist", dir.display()))
+        }
+        Err(e) => Err(format!("--context: `{}`: {e}", dir.display())),
+    }
+}
+
+/// Warnings for `# dockreorder:` comments that are not a known pragma.
+fn pragma_warnings(shown: &str, text: &str) {
+    let parsed = syntax::parse(text);
+    for d in dockreorder::model::unknown_pragmas(&parsed, text) {
+        say!("{shown}:{}:{}: warning: {}", d.line, d.column, d.message);
+    }
 }
 
 fn context_for(path: &std::path::Path, context: Option<&std::path::Path>) -> Context {
@@ -182,7 +304,7 @@ fn context_and_history(
 ) -> (Context, Option<history::History>) {
     let say = |msg: &str| {
         if !quiet {
-            eprintln!("{}: {msg}", path.display());
+            say!("{}: {msg}", path.display());
         }
     };
     let repo = walk.and_then(|_| match Repo::discover(path) {
@@ -201,32 +323,93 @@ fn context_and_history(
         explicit.or(configured.as_deref()).or(compose.as_deref()),
     );
     let hist = match (&repo, walk) {
-        (Some(r), Some(opts)) => match r.walk(path, &ctx.dir, opts) {
-            Ok(h) => Some(h).filter(|h| !h.commits.is_empty()),
-            Err(NoHistory(msg)) => {
-                say(&msg);
-                None
+        (Some(r), Some(opts)) => {
+            match r.walk(path, &ctx.dir, opts) {
+                Ok(h) if h.commits.is_empty() => {
+                    say(&match (opts.since, opts.max_commits) {
+                    (Some(_), _) => "the history walk found no commit since --since: using the static estimate".to_string(),
+                    _ => "the history walk found no commit: using the static estimate".to_string(),
+                });
+                    None
+                }
+                Ok(h) => Some(h),
+                Err(NoHistory(msg)) => {
+                    say(&msg);
+                    None
+                }
             }
-        },
+        }
         _ => None,
     };
     (ctx, hist)
 }
 
+/// Where `--write` writes for `path`: the file itself, or the target of a
+/// symlink when that stays inside `root` (the repository, or the current
+/// directory outside one). Replacing the link with a regular file would
+/// silently cut it; writing outside the repository is not ours to do.
+fn write_target(path: &std::path::Path, root: &std::path::Path) -> Result<PathBuf, String> {
+    let link = std::fs::symlink_metadata(path)
+        .map_err(|e| format!("cannot read file: {e}"))?
+        .file_type()
+        .is_symlink();
+    if !link {
+        return Ok(path.to_path_buf());
+    }
+    let target =
+        std::fs::canonicalize(path).map_err(|e| format!("cannot follow the symlink: {e}"))?;
+    let root = std::fs::canonicalize(root).map_err(|e| format!("{}: {e}", root.display()))?;
+    if target.starts_with(&root) {
+        Ok(target)
+    } else {
+        Err(format!(
+            "is a symlink to {}, outside {}: not written (rewrite the target itself)",
+            target.display(),
+            root.display()
+        ))
+    }
+}
+
 /// Writes `text` to `path` atomically (temporary file in the same
-/// directory, then rename), keeping the file's permissions.
-fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+/// directory, then rename), keeping the file's permissions and owner.
+/// Returns notes for the user: a hard link the rename cut, an owner that
+/// could not be kept.
+fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<Vec<String>> {
+    use std::os::unix::fs::MetadataExt;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| std::path::Path::new("."));
-    let perms = std::fs::metadata(path)?.permissions();
+    let meta = std::fs::metadata(path)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(text.as_bytes())?;
     tmp.as_file().sync_all()?;
-    std::fs::set_permissions(tmp.path(), perms)?;
+    let mut notes = Vec::new();
+    let (uid, gid) = (
+        tmp.as_file().metadata()?.uid(),
+        tmp.as_file().metadata()?.gid(),
+    );
+    if (uid, gid) != (meta.uid(), meta.gid())
+        && std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid())).is_err()
+    {
+        notes.push(format!(
+            "owner changed from {}:{} to {uid}:{gid} (not allowed to keep it)",
+            meta.uid(),
+            meta.gid()
+        ));
+    }
+    // After the owner: changing it may clear set-id bits.
+    std::fs::set_permissions(tmp.path(), meta.permissions())?;
+    if meta.nlink() > 1 {
+        let others = meta.nlink() - 1;
+        let s = if others == 1 { "" } else { "s" };
+        notes.push(format!(
+            "was a hard link: {others} other name{s} for it keep{} the old text",
+            if others == 1 { "s" } else { "" },
+        ));
+    }
     tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(notes)
 }
 
 /// One file's result in a run.
@@ -271,19 +454,113 @@ fn colour_diff(diff: &str) -> String {
 }
 
 fn run_main(args: &RunArgs) -> ExitCode {
+    match prepare(args) {
+        Ok(prepared) => process(args, prepared),
+        Err(msg) => {
+            say!("{msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// What a run works on, resolved and checked before any work is done.
+struct Prepared {
+    cfg: config::Loaded,
+    files: Vec<PathBuf>,
+    /// Some of the named paths could not be used (already reported).
+    failed: bool,
+    walk: Option<WalkOptions>,
+    bot: Option<Bot>,
+    /// Where `--write` may write through symlinks.
+    root: PathBuf,
+}
+
+/// Checks the arguments and the configuration, opens the repository for
+/// bot mode, and finds the Dockerfiles. Every usage error surfaces here,
+/// before the history walk and before anything is written.
+fn prepare(args: &RunArgs) -> Result<Prepared, String> {
+    if args.commit {
+        if args.message.as_deref().is_some_and(|m| m.trim().is_empty()) {
+            return Err("--message: a commit message cannot be empty".into());
+        }
+        dockreorder::bot::check_branch_name(&args.branch)?;
+    }
+    if let Some(c) = &args.context {
+        check_context(c)?;
+    }
     // Configuration: --config, else .dockreorder.yaml at the repository root
     // (or the current directory outside a repository).
     let cwd_repo = Repo::discover(std::path::Path::new(".")).ok();
-    let default_dir = cwd_repo
+    let root = cwd_repo
         .as_ref()
         .map_or_else(|| PathBuf::from("."), |r| r.root().to_path_buf());
-    let cfg = match config::Loaded::load(args.config.as_deref(), &default_dir) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+    let cfg = config::Loaded::load(args.config.as_deref(), &root).map_err(|e| e.to_string())?;
+    let walk = args.history.walk_options(Some(&cfg.config), args.quiet)?;
+    let bot = if args.commit {
+        let bot = Bot::open(std::path::Path::new("."))?;
+        bot.check_branch(&args.branch, args.force_branch)?;
+        Some(bot)
+    } else {
+        None
     };
+    let roots = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let mut files = Vec::new();
+    let mut failed = false;
+    let mut searched = Vec::new();
+    let mut excluded = 0;
+    for r in &roots {
+        if r.is_dir() {
+            let found = discover::find(r);
+            let n = found.len();
+            let selected: Vec<PathBuf> = found.into_iter().filter(|f| cfg.selects(f)).collect();
+            excluded += n - selected.len();
+            files.extend(selected);
+            searched.push(r.display().to_string());
+        } else {
+            match regular_file(r) {
+                Ok(()) => files.push(r.clone()),
+                Err(why) => {
+                    say!("{}:1:1: {why}", r.display());
+                    failed = true;
+                }
+            }
+        }
+    }
+    if files.is_empty() && !failed {
+        return Err(format!(
+            "no Dockerfile found under {} (looked for Dockerfile, Containerfile, *.Dockerfile, *.dockerfile, Dockerfile.*, skipping what .gitignore ignores{})",
+            searched.join(", "),
+            if excluded > 0 {
+                format!("; {excluded} excluded by the config's include/exclude")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    Ok(Prepared {
+        cfg,
+        files,
+        failed,
+        walk,
+        bot,
+        root,
+    })
+}
+
+/// Rewrites, reports, writes and commits, for the files `prepare` found.
+fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
+    let Prepared {
+        cfg,
+        files,
+        mut failed,
+        walk: walk_opts,
+        bot,
+        root,
+    } = prepared;
     let c = &cfg.config;
     dockreorder::analysis::kb::configure(
         c.commands.clone(),
@@ -292,27 +569,10 @@ fn run_main(args: &RunArgs) -> ExitCode {
         c.costs.build,
         c.costs.install,
     );
-    let roots = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
-    let mut files = Vec::new();
-    let mut failed = false;
-    for r in &roots {
-        if r.is_dir() {
-            files.extend(discover::find(r).into_iter().filter(|f| cfg.selects(f)));
-        } else if r.exists() {
-            files.push(r.clone());
-        } else {
-            eprintln!("{}:1:1: no such file or directory", r.display());
-            failed = true;
-        }
-    }
     let allow_unsafe = args.allow_unsafe || c.allow_unsafe.unwrap_or(false);
     let min_saving = args.min_saving.or(c.min_saving).unwrap_or(10.0);
     if !(0.0..=100.0).contains(&min_saving) {
-        eprintln!("--min-saving: `{min_saving}` is not a percentage between 0 and 100");
+        say!("--min-saving: `{min_saving}` is not a percentage between 0 and 100");
         return ExitCode::from(2);
     }
     let opts = Options {
@@ -323,37 +583,12 @@ fn run_main(args: &RunArgs) -> ExitCode {
         },
         min_saving: min_saving / 100.0,
     };
-    let since_raw = args.since.clone().or_else(|| c.since.clone());
-    let since = match since_raw.as_deref().map(|s| (s, config::parse_date(s))) {
-        Some((raw, None)) => {
-            eprintln!("--since: `{raw}` is not a date (YYYY-MM-DD) or Unix time");
-            return ExitCode::from(2);
-        }
-        Some((_, Some(t))) => Some(t),
-        None => None,
-    };
-    let walk_opts = WalkOptions {
-        max_commits: args.max_commits.or(c.max_commits),
-        since,
-        all_parents: args.all_parents,
-        progress: std::io::stderr().is_terminal() && !args.quiet,
-    };
-    let bot = if args.commit {
-        match Bot::open(std::path::Path::new(".")) {
-            Ok(b) => Some(b),
-            Err(e) => {
-                eprintln!("{e}");
-                return ExitCode::from(2);
-            }
-        }
-    } else {
-        None
-    };
     let note =
         "static estimate: dependency manifests and lock files change rarely, other sources often";
     let mut processed: Vec<Processed> = Vec::new();
     let mut json_files = Vec::new();
     let mut stdout_open = true;
+    let mut writes: Vec<(String, PathBuf, String)> = Vec::new();
     for path in &files {
         let shown = path.display().to_string();
         // In bot mode the committed version is rewritten, so uncommitted
@@ -363,7 +598,7 @@ fn run_main(args: &RunArgs) -> ExitCode {
                 Some(t) => Ok(t),
                 None => {
                     if !args.quiet {
-                        eprintln!("{shown}: not committed: skipped by --commit");
+                        say!("{shown}: not committed: skipped by --commit");
                     }
                     continue;
                 }
@@ -373,24 +608,27 @@ fn run_main(args: &RunArgs) -> ExitCode {
         let text = match text {
             Ok(t) => t,
             Err(msg) => {
-                eprintln!("{msg}");
+                say!("{msg}");
                 failed = true;
                 json_files.push(report::file_json(&shown, "", "", &[], Some(msg)));
                 continue;
             }
         };
+        if !args.quiet {
+            pragma_warnings(&shown, &text);
+        }
         let (ctx, hist) = context_and_history(
             path,
             args.context.as_deref(),
             cfg.context_for(path),
-            (!args.no_history).then_some(&walk_opts),
+            walk_opts.as_ref(),
             args.quiet,
         );
         let outcome = match rewrite::rewrite_with(&text, Some(&ctx), hist.as_ref(), opts) {
             Ok(o) => o,
             Err(e) => {
                 let msg = format!("{shown}:{}:{}: {}", e.line, e.column, e.message);
-                eprintln!("{msg}");
+                say!("{msg}");
                 failed = true;
                 json_files.push(report::file_json(&shown, &text, &text, &[], Some(msg)));
                 continue;
@@ -419,15 +657,15 @@ fn run_main(args: &RunArgs) -> ExitCode {
                     } else {
                         note
                     };
-                    eprint!("{}", report::summary(&shown, &outcome.changes, basis));
+                    say_raw!("{}", report::summary(&shown, &outcome.changes, basis));
                 }
                 if let (Some(h), Some(b), Some(a)) = (&hist, &before, &after)
                     && (changed || args.verbose)
                 {
-                    eprint!("{}", report::history_text(&shown, b, a, h));
+                    say_raw!("{}", report::history_text(&shown, b, a, h));
                 }
                 if !changed && args.verbose {
-                    eprintln!("{shown}: nothing to change");
+                    say!("{shown}: nothing to change");
                 }
             }
             RunFormat::Json => {
@@ -463,18 +701,14 @@ fn run_main(args: &RunArgs) -> ExitCode {
             } else {
                 Some(outcome.new_text.clone())
             };
-            match target.map(|t| write_atomic(path, &t)) {
-                Some(Ok(())) => {
-                    if !args.quiet && args.format == RunFormat::Text {
-                        eprintln!("{shown}: rewritten");
-                    }
-                }
-                Some(Err(e)) => {
-                    eprintln!("{shown}:1:1: cannot write: {e}");
+            match target.map(|t| (write_target(path, &root), t)) {
+                Some((Ok(to), t)) => writes.push((shown.clone(), to, t)),
+                Some((Err(why), _)) => {
+                    say!("{shown}:1:1: {why}");
                     failed = true;
                 }
                 None => {
-                    eprintln!("{shown}:1:1: cannot rewrite the work tree copy");
+                    say!("{shown}:1:1: cannot rewrite the work tree copy");
                     failed = true;
                 }
             }
@@ -489,6 +723,24 @@ fn run_main(args: &RunArgs) -> ExitCode {
             after,
             history: hist,
         });
+    }
+    // A file that could not be processed does not stop the others from
+    // being written (the run still exits 2).
+    for (shown, to, text) in &writes {
+        match write_atomic(to, text) {
+            Ok(notes) => {
+                for n in notes {
+                    say!("{shown}: {n}");
+                }
+                if !args.quiet && args.format == RunFormat::Text {
+                    say!("{shown}: rewritten");
+                }
+            }
+            Err(e) => {
+                say!("{shown}:1:1: cannot write: {e}");
+                failed = true;
+            }
+        }
     }
     let reports: Vec<report::FileReport<'_>> = processed
         .iter()
@@ -518,19 +770,9 @@ fn run_main(args: &RunArgs) -> ExitCode {
         }
         RunFormat::Text => {}
     }
-    if let Some(body) = &args.pr_body
-        && would_change
-        && let Err(e) = std::fs::write(body, report::markdown(&reports))
-    {
-        eprintln!(
-            "{}:1:1: cannot write the pull-request body: {e}",
-            body.display()
-        );
-        failed = true;
-    }
     if let Some(bot) = &bot {
         if failed {
-            eprintln!("--commit: not committing because of the errors above");
+            say!("--commit: not committing because of the errors above");
         } else {
             let changed: Vec<(PathBuf, String)> = processed
                 .iter()
@@ -544,28 +786,47 @@ fn run_main(args: &RunArgs) -> ExitCode {
                     if n == 1 { "" } else { "s" }
                 )
             });
-            match bot.commit(&args.branch, &message, args.author.as_deref(), &changed) {
+            match bot.commit(
+                &args.branch,
+                &message,
+                args.author.as_deref(),
+                &changed,
+                args.force_branch,
+            ) {
                 Ok(CommitOutcome::NothingToCommit) => {
                     if !args.quiet {
-                        eprintln!("nothing to change: no branch, no commit");
+                        say!("nothing to change: no branch, no commit");
                     }
                 }
                 Ok(CommitOutcome::Unchanged { branch, commit }) => {
                     if !args.quiet {
-                        eprintln!("{branch} already holds this change ({commit}): left as it is");
+                        say!("{branch} already holds this change ({commit}): left as it is");
                     }
                 }
                 Ok(CommitOutcome::Committed { branch, commit }) => {
                     if !args.quiet {
-                        eprintln!("committed {commit} onto {branch}");
+                        say!("committed {commit} onto {branch}");
                     }
                 }
                 Err(e) => {
-                    eprintln!("--commit: {e}");
+                    say!("--commit: {e}");
                     failed = true;
                 }
             }
         }
+    }
+    // The body describes the commit: written only once it exists, and
+    // never after an error.
+    if let Some(body) = &args.pr_body
+        && would_change
+        && !failed
+        && let Err(e) = std::fs::write(body, report::markdown(&reports))
+    {
+        say!(
+            "{}:1:1: cannot write the pull-request body: {e}",
+            body.display()
+        );
+        failed = true;
     }
     if failed {
         ExitCode::from(2)
@@ -580,15 +841,32 @@ fn run_verify(
     path: &std::path::Path,
     context: Option<&std::path::Path>,
     allow_unsafe: bool,
+    history: &HistoryArgs,
 ) -> ExitCode {
-    let source = match read_source(path) {
-        Ok(s) => s,
+    let walk = match context
+        .map_or(Ok(()), check_context)
+        .and_then(|()| history.walk_options(None, true))
+    {
+        Ok(w) => w,
         Err(msg) => {
-            eprintln!("{msg}");
+            say!("{msg}");
             return ExitCode::from(2);
         }
     };
-    let (ctx, hist) = context_and_history(path, context, None, Some(&WalkOptions::default()), true);
+    let source = match read_source(path) {
+        Ok(s) => s,
+        Err(msg) => {
+            say!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    // Before any other work: without an engine nothing can be verified.
+    let cli = verify::default_cli();
+    if let Err(verify::VerifyError(msg)) = verify::engine(&cli) {
+        say!("{msg}");
+        return ExitCode::from(2);
+    }
+    let (ctx, hist) = context_and_history(path, context, None, walk.as_ref(), true);
     let opts = Options::new(if allow_unsafe {
         Applicability::Unsafe
     } else {
@@ -597,15 +875,15 @@ fn run_verify(
     let outcome = match rewrite::rewrite_with(&source.text, Some(&ctx), hist.as_ref(), opts) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("{}:{}:{}: {}", source.path, e.line, e.column, e.message);
+            say!("{}:{}:{}: {}", source.path, e.line, e.column, e.message);
             return ExitCode::from(2);
         }
     };
     if outcome.new_text == source.text {
-        println!(
-            "{}: nothing to verify: dockreorder would not change it",
+        emit(&format!(
+            "{}: nothing to verify: dockreorder would not change it\n",
             source.path
-        );
+        ));
         return ExitCode::SUCCESS;
     }
     // The source file to change: the one the history changed most often,
@@ -632,34 +910,37 @@ fn run_verify(
         .max_by_key(|(f, n)| (**n, std::cmp::Reverse(**f)))
         .map(|(f, _)| f.to_string())
         .or_else(|| shipped.and_then(|s| s.keys().find(|f| candidate(f)).cloned()));
-    println!(
-        "{}: building the original and the rewritten Dockerfile…",
+    emit(&format!(
+        "{}: building the original and the rewritten Dockerfile…\n",
         source.path
-    );
+    ));
     let report = match verify::verify(
-        &verify::default_cli(),
+        &cli,
         &ctx.dir,
+        &source.path,
         &source.text,
         &outcome.new_text,
         changed.as_deref(),
     ) {
         Ok(r) => r,
         Err(verify::VerifyError(msg)) => {
-            eprintln!("{}:1:1: {msg}", source.path);
+            say!("{}:1:1: {msg}", source.path);
             return ExitCode::from(2);
         }
     };
+    let mut out = String::new();
     if !report.differences.is_empty() {
-        println!("images differ:");
+        out.push_str("images differ:\n");
         for d in &report.differences {
-            println!("  {d}");
+            out.push_str(&format!("  {d}\n"));
         }
+        emit(&out);
         return ExitCode::from(1);
     }
-    println!("images: identical (files, contents, modes, owners, config)");
+    out.push_str("images: identical (files, contents, modes, owners, config)\n");
     if let (Some(f), Some(a), Some(b)) = (&report.changed_file, &report.original, &report.rewritten)
     {
-        println!("after changing {f}:");
+        out.push_str(&format!("after changing {f}:\n"));
         for (name, build) in [("original", a), ("rewritten", b)] {
             let cached = build.steps.iter().filter(|s| s.1).count();
             let rebuilt: Vec<&str> = build
@@ -668,8 +949,8 @@ fn run_verify(
                 .filter(|s| !s.1)
                 .map(|s| s.0.as_str())
                 .collect();
-            println!(
-                "  {name:<9} {cached} of {} steps from cache in {:.1} s; rebuilt: {}",
+            out.push_str(&format!(
+                "  {name:<9} {cached} of {} steps from cache in {:.1} s; rebuilt: {}\n",
                 build.steps.len(),
                 build.took.as_secs_f64(),
                 if rebuilt.is_empty() {
@@ -677,30 +958,42 @@ fn run_verify(
                 } else {
                     rebuilt.join(" | ")
                 }
-            );
+            ));
         }
     }
+    emit(&out);
     ExitCode::SUCCESS
 }
 
-fn run_explain(path: &std::path::Path, context: Option<&std::path::Path>) -> ExitCode {
+fn run_explain(
+    path: &std::path::Path,
+    context: Option<&std::path::Path>,
+    history: &HistoryArgs,
+) -> ExitCode {
+    let walk = match context
+        .map_or(Ok(()), check_context)
+        .and_then(|()| history.walk_options(None, false))
+    {
+        Ok(w) => w,
+        Err(msg) => {
+            say!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
     let source = match read_source(path) {
         Ok(s) => s,
         Err(msg) => {
-            eprintln!("{msg}");
+            say!("{msg}");
             return ExitCode::from(2);
         }
     };
     let parsed = syntax::parse_source(&source);
     if let Some(d) = parsed.errors.first() {
-        eprintln!("{}", d.with_path(&source.path));
+        say!("{}", d.with_path(&source.path));
         return ExitCode::from(2);
     }
-    let walk_opts = WalkOptions {
-        progress: std::io::stderr().is_terminal(),
-        ..WalkOptions::default()
-    };
-    let (ctx, hist) = context_and_history(path, context, None, Some(&walk_opts), false);
+    pragma_warnings(&source.path, &source.text);
+    let (ctx, hist) = context_and_history(path, context, None, walk.as_ref(), false);
     emit(&explain::explain(
         &source.text,
         &parsed,
@@ -710,13 +1003,22 @@ fn run_explain(path: &std::path::Path, context: Option<&std::path::Path>) -> Exi
     ExitCode::SUCCESS
 }
 
-/// Writes to stdout; a closed pipe (`| head`) is not an error.
+/// The first error writing to stdout other than a closed pipe (`/dev/full`,
+/// an I/O error): reported once, at the end, with exit 2.
+static STDOUT_ERROR: OnceLock<String> = OnceLock::new();
+
+/// Writes to stdout; false when it could not. A reader that went away
+/// (`| head`, a pager closed early) is not an error; any other failure is
+/// recorded for `main` to report.
 fn emit(text: &str) -> bool {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => true,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => false,
-        Err(_) => false,
+        Err(e) => {
+            let _ = STDOUT_ERROR.set(e.to_string());
+            false
+        }
     }
 }
 
@@ -725,29 +1027,21 @@ fn run_parse(format: ParseFormat, files: &[PathBuf]) -> ExitCode {
     let mut json_out = Vec::new();
     for path in files {
         let shown = path.display().to_string();
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("{shown}:1:1: cannot read file: {e}");
-                failed = true;
-                continue;
-            }
-        };
-        let source = match SourceFile::from_bytes(shown.clone(), bytes) {
+        let source = match read_source(path) {
             Ok(s) => s,
-            Err(d) => {
-                eprintln!("{}", d.with_path(&shown));
+            Err(msg) => {
+                say!("{msg}");
                 failed = true;
                 continue;
             }
         };
         let parsed = syntax::parse_source(&source);
         for w in &parsed.warnings {
-            eprintln!("{}: warning: {}", shown, w);
+            say!("{}: warning: {}", shown, w);
         }
         if !parsed.errors.is_empty() {
             for d in &parsed.errors {
-                eprintln!("{}", d.with_path(&shown));
+                say!("{}", d.with_path(&shown));
             }
             failed = true;
             continue;

@@ -41,6 +41,33 @@ pub struct Model {
 pub const PRAGMA_KEEP: &str = "dockreorder: keep";
 pub const PRAGMA_IGNORE_FILE: &str = "dockreorder: ignore-file";
 
+/// The pragmas this version knows, for messages.
+pub const KNOWN_PRAGMAS: &str =
+    "`# dockreorder: keep`, `# dockreorder: ignore-file`, `# dockreorder: reads=PATH[,PATH]`";
+
+/// Warnings for `# dockreorder:` comments that are no known pragma: a
+/// typo (`kep`) would otherwise silently pin nothing.
+pub fn unknown_pragmas(parse: &Parse, text: &str) -> Vec<crate::diagnostic::Diagnostic> {
+    parse
+        .items
+        .iter()
+        .filter(|i| matches!(i.kind, ItemKind::Comment))
+        .filter_map(|i| {
+            let p = pragma(i.span.text(text))?;
+            let known = p == "keep" || p == "ignore-file" || p.starts_with("reads=");
+            (!known).then(|| {
+                crate::diagnostic::Diagnostic::new(
+                    i.lines.start,
+                    1,
+                    format!(
+                        "unknown pragma `# dockreorder: {p}` (ignored); known: {KNOWN_PRAGMAS}"
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
 fn pragma(comment: &str) -> Option<&str> {
     let c = comment.trim().strip_prefix('#')?.trim();
     c.strip_prefix("dockreorder:").map(str::trim)

@@ -28,11 +28,40 @@ pub struct SourceFile {
 
 pub const BOM: &str = "\u{FEFF}";
 
+/// The encoding, when `bytes` are UTF-16 or UTF-32: by the byte-order mark,
+/// or (without one) by NUL bytes next to ASCII in the first line, which
+/// UTF-8 text never has.
+fn utf16_or_32(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xff, 0xfe, 0, 0, ..] => return Some("UTF-32 (little-endian)"),
+        [0, 0, 0xfe, 0xff, ..] => return Some("UTF-32 (big-endian)"),
+        [0xff, 0xfe, ..] => return Some("UTF-16 (little-endian)"),
+        [0xfe, 0xff, ..] => return Some("UTF-16 (big-endian)"),
+        _ => {}
+    }
+    match bytes {
+        [a, 0, b, 0, ..] if a.is_ascii() && *a != 0 && b.is_ascii() => {
+            Some("UTF-16 (little-endian)")
+        }
+        [0, a, 0, b, ..] if a.is_ascii() && *a != 0 && b.is_ascii() => Some("UTF-16 (big-endian)"),
+        _ => None,
+    }
+}
+
 impl SourceFile {
     /// Decodes `bytes` as UTF-8. Invalid UTF-8 is an error located at the
     /// first bad byte (BuildKit would read it, but nothing we rewrite can
     /// safely carry undecodable bytes around).
     pub fn from_bytes(path: impl Into<String>, bytes: Vec<u8>) -> Result<Self, Diagnostic> {
+        if let Some(enc) = utf16_or_32(&bytes) {
+            return Err(Diagnostic::new(
+                1,
+                1,
+                format!(
+                    "the file is {enc}, not UTF-8: save it as UTF-8 (BuildKit reads UTF-8 too)"
+                ),
+            ));
+        }
         match String::from_utf8(bytes) {
             Ok(text) => Ok(Self::from_text(path, text)),
             Err(err) => {
@@ -84,5 +113,38 @@ impl SourceFile {
         let crlf = self.text.matches("\r\n").count();
         let lf = self.text.matches('\n').count() - crlf;
         if crlf > lf { "\r\n" } else { "\n" }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16le(s: &str, bom: bool) -> Vec<u8> {
+        let mut out = if bom { vec![0xff, 0xfe] } else { Vec::new() };
+        for u in s.encode_utf16() {
+            out.extend_from_slice(&u.to_le_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn utf16_is_named() {
+        for bytes in [utf16le("FROM x\n", true), utf16le("FROM x\n", false)] {
+            let e = SourceFile::from_bytes("D", bytes).unwrap_err();
+            assert!(e.message.contains("UTF-16 (little-endian)"), "{e}");
+        }
+        let be: Vec<u8> = [0xfe, 0xff, 0, b'F'].to_vec();
+        assert!(
+            SourceFile::from_bytes("D", be)
+                .unwrap_err()
+                .message
+                .contains("UTF-16 (big-endian)")
+        );
+        // Other invalid UTF-8 keeps its located message.
+        let e = SourceFile::from_bytes("D", b"FROM x\n\xffy".to_vec()).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 1));
+        assert!(e.message.contains("invalid UTF-8"), "{e}");
+        assert!(SourceFile::from_bytes("D", b"FROM x\n".to_vec()).is_ok());
     }
 }

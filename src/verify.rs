@@ -48,11 +48,56 @@ fn run(cli: &str, args: &[&str]) -> Result<std::process::Output, VerifyError> {
         .map_err(|e| VerifyError(format!("cannot run `{cli}`: {e}")))
 }
 
+/// Whether an engine answers: `docker version` must reach the server. The
+/// error says so first, before anything about builds.
+pub fn engine(cli: &str) -> Result<String, VerifyError> {
+    let hint = "start dockerd, or point $DOCKER_HOST (or $DOCKER, the CLI) at an engine";
+    let out = Command::new(cli)
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| {
+            VerifyError(format!(
+                "no Docker engine answers: cannot run `{cli}`: {e} ({hint})"
+            ))
+        })?;
+    if !out.status.success() {
+        let why = String::from_utf8_lossy(&out.stderr);
+        let why = why
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no reason given");
+        return Err(VerifyError(format!(
+            "no Docker engine answers: `{cli} version` failed: {} ({hint})",
+            why.trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
 /// `docker build` with plain progress; returns the per-step cache report.
 pub fn build(
     cli: &str,
     context: &Path,
     dockerfile: &Path,
+    tag: &str,
+) -> Result<Build, VerifyError> {
+    build_named(
+        cli,
+        context,
+        dockerfile,
+        &dockerfile.display().to_string(),
+        tag,
+    )
+}
+
+/// [`build`], with `label` naming the Dockerfile in errors (the user's name
+/// for it, not the temporary copy that is built).
+pub fn build_named(
+    cli: &str,
+    context: &Path,
+    dockerfile: &Path,
+    label: &str,
     tag: &str,
 ) -> Result<Build, VerifyError> {
     let start = Instant::now();
@@ -72,10 +117,10 @@ pub fn build(
     let log =
         String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
+        let log = log.replace(&dockerfile.display().to_string(), label);
         let tail: Vec<&str> = log.lines().rev().take(15).collect();
         return Err(VerifyError(format!(
-            "building {} failed:\n{}",
-            dockerfile.display(),
+            "building {label} failed:\n{}",
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         )));
     }
@@ -307,11 +352,13 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Runs the whole check. `changed_file` is the context-relative source
-/// file to change for the cache comparison.
+/// Runs the whole check. `shown` is the user's name for the Dockerfile
+/// (errors name it, not the temporary copies); `changed_file` is the
+/// context-relative source file to change for the cache comparison.
 pub fn verify(
     cli: &str,
     context: &Path,
+    shown: &str,
     original: &str,
     rewritten: &str,
     changed_file: Option<&str>,
@@ -319,8 +366,9 @@ pub fn verify(
     let tmp = tempfile::tempdir().map_err(|e| VerifyError(format!("temporary directory: {e}")))?;
     let fa: PathBuf = tmp.path().join("Dockerfile.original");
     let fb: PathBuf = tmp.path().join("Dockerfile.rewritten");
-    std::fs::write(&fa, original).map_err(|e| VerifyError(e.to_string()))?;
-    std::fs::write(&fb, rewritten).map_err(|e| VerifyError(e.to_string()))?;
+    std::fs::write(&fa, original)
+        .and_then(|()| std::fs::write(&fb, rewritten))
+        .map_err(|e| VerifyError(format!("writing temporary copies of {shown}: {e}")))?;
     let id = format!(
         "{}-{}",
         std::process::id(),
@@ -333,8 +381,12 @@ pub fn verify(
         format!("dockreorder-verify:{id}-a"),
         format!("dockreorder-verify:{id}-b"),
     );
-    build(cli, context, &fa, &ta)?;
-    build(cli, context, &fb, &tb)?;
+    let (la, lb) = (
+        format!("the original {shown}"),
+        format!("the rewritten {shown}"),
+    );
+    build_named(cli, context, &fa, &la, &ta)?;
+    build_named(cli, context, &fb, &lb, &tb)?;
     let differences = compare(cli, &ta, &tb, 20)?;
     let mut report = Report {
         differences,
@@ -350,10 +402,11 @@ pub fn verify(
         let p = copy.join(f);
         let mut text = std::fs::read(&p).map_err(|e| VerifyError(format!("{f}: {e}")))?;
         text.extend_from_slice(format!("\n# dockreorder verify {id}\n").as_bytes());
-        std::fs::write(&p, text).map_err(|e| VerifyError(e.to_string()))?;
+        std::fs::write(&p, text)
+            .map_err(|e| VerifyError(format!("changing {f} in a copy of the context: {e}")))?;
         report.changed_file = Some(f.to_string());
-        report.original = Some(build(cli, &copy, &fa, &ta)?);
-        report.rewritten = Some(build(cli, &copy, &fb, &tb)?);
+        report.original = Some(build_named(cli, &copy, &fa, &la, &ta)?);
+        report.rewritten = Some(build_named(cli, &copy, &fb, &lb, &tb)?);
     }
     for t in [&ta, &tb] {
         let _ = run(cli, &["rmi", "-f", t]);

@@ -4,6 +4,7 @@ mod support;
 
 mod conformance;
 mod docker_build;
+mod hardening;
 mod history;
 mod no_panic;
 mod repo_use;

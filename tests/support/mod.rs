@@ -9,11 +9,56 @@ pub fn strict() -> bool {
 }
 
 /// Skips the calling test with a visible message, or fails it in strict mode.
+///
+/// libtest has no "skipped" outcome and hides a passing test's output, so
+/// a skip also records itself, and the first one registers an exit hook
+/// that prints, after libtest's closing `test result:` line (which CI
+/// reads and which stays untouched), one line counting the skipped tests
+/// and one per test with its reason, on stderr.
 pub fn skip(what: &str) {
     if strict() {
         panic!("DOCKREORDER_STRICT=1 but this test would be skipped: {what}");
     }
     eprintln!("SKIPPED: {what}");
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("(unnamed test)")
+        .to_string();
+    if let Ok(mut list) = SKIPPED.lock() {
+        list.push((test, what.to_string()));
+    }
+    REGISTER.call_once(|| {
+        // SAFETY: `atexit` is the C library's, and the hook is a plain
+        // `extern "C" fn` that does not unwind.
+        unsafe {
+            atexit(print_skips);
+        }
+    });
+}
+
+static SKIPPED: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+static REGISTER: std::sync::Once = std::sync::Once::new();
+
+unsafe extern "C" {
+    fn atexit(hook: extern "C" fn()) -> std::ffi::c_int;
+}
+
+extern "C" fn print_skips() {
+    use std::io::Write;
+    let Ok(list) = SKIPPED.lock() else { return };
+    if list.is_empty() {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    let n = list.len();
+    let _ = writeln!(
+        err,
+        "\n{n} test{} skipped (they passed without checking anything; DOCKREORDER_STRICT=1 fails them):",
+        if n == 1 { "" } else { "s" }
+    );
+    for (test, why) in list.iter() {
+        let _ = writeln!(err, "  SKIPPED {test}: {why}");
+    }
 }
 
 /// `../shared/corpus` next to the repository, if present.
