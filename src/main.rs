@@ -154,14 +154,115 @@ fn read_source(path: &std::path::Path) -> Result<SourceFile, String> {
 }
 
 fn context_for(path: &std::path::Path, context: Option<&std::path::Path>) -> Context {
-    let dir = match context {
+    Context::new(context_dir(path, context), Some(path))
+}
+
+fn context_dir(path: &std::path::Path, context: Option<&std::path::Path>) -> PathBuf {
+    match context {
         Some(c) => c.to_path_buf(),
         None => path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), |p| p.to_path_buf()),
-    };
-    Context::new(dir, Some(path))
+    }
+}
+
+/// Shows a walk's progress: a bar on a terminal, else one line at the end.
+struct WalkBar {
+    terminal: bool,
+    quiet: bool,
+    bar: Option<indicatif::ProgressBar>,
+    repo: String,
+    started: std::time::Instant,
+}
+
+impl history::Progress for WalkBar {
+    fn start(&mut self, repo: &std::path::Path, total: u64) {
+        self.repo = repo.display().to_string();
+        self.started = std::time::Instant::now();
+        if self.terminal && !self.quiet {
+            let style = indicatif::ProgressStyle::with_template(
+                "{prefix} history [{bar:30}] {pos}/{len} commits, {rate}/s, ETA {eta}",
+            )
+            .map(|s| {
+                s.with_key(
+                    "rate",
+                    |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{}", st.per_sec() as u64);
+                    },
+                )
+            })
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            let bar = indicatif::ProgressBar::new(total).with_style(style);
+            bar.set_prefix(self.repo.clone());
+            self.bar = Some(bar);
+        }
+    }
+    fn advance(&mut self, done: u64) {
+        if let Some(b) = &self.bar {
+            b.set_position(done);
+        }
+    }
+    fn finish(&mut self, done: u64) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+        if !self.quiet && !self.terminal && !self.repo.is_empty() {
+            eprintln!(
+                "{}: history: {done} commits walked in {:.1} s",
+                self.repo,
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
+
+/// Walks the history of every file's build context: one walk per
+/// repository for all its Dockerfiles. Files whose repository cannot be
+/// found are left out (`context_and_history` says why).
+fn walk_histories(
+    files: &[(PathBuf, Option<PathBuf>)],
+    opts: &WalkOptions,
+    quiet: bool,
+) -> std::collections::HashMap<PathBuf, Result<history::History, NoHistory>> {
+    let mut groups: Vec<(Repo, Vec<PathBuf>, Vec<history::Target>)> = Vec::new();
+    for (path, explicit) in files {
+        let Ok(repo) = Repo::discover(path) else {
+            continue;
+        };
+        let compose = match explicit {
+            None => history::context_from_compose(repo.root(), path),
+            Some(_) => None,
+        };
+        let target = history::Target {
+            dockerfile: path.clone(),
+            context: context_dir(path, explicit.as_deref().or(compose.as_deref())),
+        };
+        match groups.iter_mut().find(|g| g.0.root() == repo.root()) {
+            Some(g) => {
+                g.1.push(path.clone());
+                g.2.push(target);
+            }
+            None => groups.push((repo, vec![path.clone()], vec![target])),
+        }
+    }
+    let mut out = std::collections::HashMap::new();
+    for (repo, paths, targets) in groups {
+        let mut bar = WalkBar {
+            terminal: std::io::stderr().is_terminal(),
+            quiet,
+            bar: None,
+            repo: String::new(),
+            started: std::time::Instant::now(),
+        };
+        for (p, h) in paths
+            .into_iter()
+            .zip(repo.walk_all(&targets, opts, &mut bar))
+        {
+            out.insert(p, h);
+        }
+    }
+    out
 }
 
 /// The build context and the history of one Dockerfile. The context is
@@ -175,6 +276,7 @@ fn context_and_history(
     configured: Option<PathBuf>,
     walk: Option<&WalkOptions>,
     quiet: bool,
+    walked: Option<Result<history::History, NoHistory>>,
 ) -> (Context, Option<history::History>) {
     let say = |msg: &str| {
         if !quiet {
@@ -197,7 +299,7 @@ fn context_and_history(
         explicit.or(configured.as_deref()).or(compose.as_deref()),
     );
     let hist = match (&repo, walk) {
-        (Some(r), Some(opts)) => match r.walk(path, &ctx.dir, opts) {
+        (Some(r), Some(opts)) => match walked.unwrap_or_else(|| r.walk(path, &ctx.dir, opts)) {
             Ok(h) => Some(h).filter(|h| !h.commits.is_empty()),
             Err(NoHistory(msg)) => {
                 say(&msg);
@@ -326,7 +428,7 @@ fn run_main(args: &RunArgs) -> ExitCode {
         max_commits: args.max_commits.or(c.max_commits),
         since,
         all_parents: args.all_parents,
-        progress: std::io::stderr().is_terminal() && !args.quiet,
+        ..WalkOptions::default()
     };
     let bot = if args.commit {
         match Bot::open(std::path::Path::new(".")) {
@@ -341,6 +443,20 @@ fn run_main(args: &RunArgs) -> ExitCode {
     };
     let note =
         "static estimate: dependency manifests and lock files change rarely, other sources often";
+    let mut walked = if args.no_history {
+        Default::default()
+    } else {
+        let with_ctx: Vec<(PathBuf, Option<PathBuf>)> = files
+            .iter()
+            .map(|f| {
+                (
+                    f.clone(),
+                    args.context.clone().or_else(|| cfg.context_for(f)),
+                )
+            })
+            .collect();
+        walk_histories(&with_ctx, &walk_opts, args.quiet)
+    };
     let mut processed: Vec<Processed> = Vec::new();
     let mut json_files = Vec::new();
     let mut stdout_open = true;
@@ -375,6 +491,7 @@ fn run_main(args: &RunArgs) -> ExitCode {
             cfg.context_for(path),
             (!args.no_history).then_some(&walk_opts),
             args.quiet,
+            walked.remove(path),
         );
         let outcome = match rewrite::rewrite_with(&text, Some(&ctx), hist.as_ref(), opts) {
             Ok(o) => o,
@@ -578,7 +695,12 @@ fn run_verify(
             return ExitCode::from(2);
         }
     };
-    let (ctx, hist) = context_and_history(path, context, None, Some(&WalkOptions::default()), true);
+    // The most often changed file is picked from the changed paths.
+    let walk_opts = WalkOptions {
+        paths: true,
+        ..WalkOptions::default()
+    };
+    let (ctx, hist) = context_and_history(path, context, None, Some(&walk_opts), true, None);
     let opts = Options {
         threshold: if allow_unsafe {
             Applicability::Unsafe
@@ -688,11 +810,10 @@ fn run_explain(path: &std::path::Path, context: Option<&std::path::Path>) -> Exi
         eprintln!("{}", d.with_path(&source.path));
         return ExitCode::from(2);
     }
-    let walk_opts = WalkOptions {
-        progress: std::io::stderr().is_terminal(),
-        ..WalkOptions::default()
-    };
-    let (ctx, hist) = context_and_history(path, context, None, Some(&walk_opts), false);
+    let walk_opts = WalkOptions::default();
+    let with_ctx = [(path.to_path_buf(), context.map(|c| c.to_path_buf()))];
+    let walked = walk_histories(&with_ctx, &walk_opts, false).remove(path);
+    let (ctx, hist) = context_and_history(path, context, None, Some(&walk_opts), false, walked);
     emit(&explain::explain(
         &source.text,
         &parsed,

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use dockreorder::analysis::context::Context;
-use dockreorder::analysis::history::{Repo, WalkEnd, WalkOptions};
+use dockreorder::analysis::history::{Query, Repo, WalkEnd, WalkOptions};
 use dockreorder::plan::{Applicability, Options};
 use dockreorder::{rewrite, simulate};
 use git2::{Repository, Signature, Time};
@@ -176,7 +176,7 @@ fn merges_first_parent_and_all_parents() {
     r.write("src/index.js", "side2");
     r.commit_with("merge side", &[s2]);
     let _ = s1;
-    let fp = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    let fp = walk(&r, "Dockerfile", ".", &paths());
     assert_eq!(fp.commits.len(), 3, "root, main 1, merge");
     assert!(fp.first_parent);
     let all = walk(
@@ -222,8 +222,12 @@ fn context_subdirectory_and_dockerfile_outside_it() {
     r.commit("web only");
     r.write("api/index.js", "2");
     r.commit("api");
-    let h = walk(&r, "docker/api.Dockerfile", "api", &WalkOptions::default());
+    let h = walk(&r, "docker/api.Dockerfile", "api", &paths());
     assert_eq!(h.commits.len(), 3);
+    // Without the path lists, the same answer per commit for `COPY . .`.
+    let q = walk(&r, "docker/api.Dockerfile", "api", &WalkOptions::default());
+    let all: Vec<bool> = q.changed(&["."])[0].to_vec();
+    assert_eq!(all, vec![true, false, true]);
     let touched: Vec<usize> = h.commits.iter().map(|c| c.files.len()).collect();
     // Newest first: api (1 file), web only (0), root (3 files in api/).
     assert_eq!(touched, vec![1, 0, 3]);
@@ -231,7 +235,7 @@ fn context_subdirectory_and_dockerfile_outside_it() {
     // A deletion counts as a change of the deleted file.
     r.remove("api/index.js");
     r.commit("delete");
-    let h = walk(&r, "docker/api.Dockerfile", "api", &WalkOptions::default());
+    let h = walk(&r, "docker/api.Dockerfile", "api", &paths());
     assert_eq!(h.commits[0].files, vec!["index.js".to_string()]);
 }
 
@@ -382,11 +386,7 @@ fn counts_agree_with_git_log_on_a_generated_repository() {
     assert!(st.success());
     let repo = Repo::discover(&path.join("svc/Dockerfile")).expect("discover");
     let h = repo
-        .walk(
-            &path.join("svc/Dockerfile"),
-            &path.join("svc"),
-            &WalkOptions::default(),
-        )
+        .walk(&path.join("svc/Dockerfile"), &path.join("svc"), &paths())
         .expect("walk");
     let log = Command::new("git")
         .args([
@@ -450,6 +450,34 @@ fn counts_agree_with_git_log_on_a_generated_repository() {
         .expect("src");
     assert_eq!(src.source_changes, count(&|f| f.starts_with("app/")));
     assert!(h.commits.len() >= 3_000);
+    // The walk without path lists answers the same, commit by commit.
+    let fast = repo
+        .walk(
+            &path.join("svc/Dockerfile"),
+            &path.join("svc"),
+            &WalkOptions::default(),
+        )
+        .expect("walk");
+    let answers = fast.changed(&[".", "app/", "requirements.txt", "app/m1*.py"]);
+    for (q, bits) in [".", "app/", "requirements.txt", "app/m1*.py"]
+        .iter()
+        .zip(&answers)
+    {
+        let query = Query::parse(q).expect("query");
+        let expected: Vec<bool> = h
+            .commits
+            .iter()
+            .map(|c| c.files.iter().any(|f| query.matches(f)))
+            .collect();
+        assert_eq!(bits.as_slice(), expected.as_slice(), "{q}");
+    }
+}
+
+fn paths() -> WalkOptions {
+    WalkOptions {
+        paths: true,
+        ..WalkOptions::default()
+    }
 }
 
 /// A fast-import stream: `n` commits on main, touching files inside and
