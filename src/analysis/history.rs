@@ -627,7 +627,8 @@ impl RawEntry<'_> {
 
 impl RawTree {
     fn parse(data: Vec<u8>) -> RawTree {
-        let mut index = Vec::new();
+        // An entry takes at least 28 bytes (mode, space, name, NUL, id).
+        let mut index = Vec::with_capacity(data.len() / 28 + 1);
         let mut i = 0;
         while i < data.len() {
             let Some(sp) = data[i..].iter().position(|&c| c == b' ') else {
@@ -728,7 +729,7 @@ fn mode_num(m: &[u8]) -> u32 {
 
 impl<'r> TreeCache<'r> {
     /// Raw bytes kept per generation (two generations at most).
-    const MAX_BYTES: usize = 48 << 20;
+    const MAX_BYTES: usize = 8 << 20;
 
     fn new(repo: &'r Repository) -> Self {
         TreeCache {
