@@ -131,11 +131,7 @@ fn parse_max_commits(s: &str) -> Result<usize, String> {
 impl HistoryArgs {
     /// The walk to make, with the config's values as defaults, or `None`
     /// for `--no-history`; a bad `--since` is an error message.
-    fn walk_options(
-        &self,
-        config: Option<&config::Config>,
-        quiet: bool,
-    ) -> Result<Option<WalkOptions>, String> {
+    fn walk_options(&self, config: Option<&config::Config>) -> Result<Option<WalkOptions>, String> {
         if self.no_history {
             return Ok(None);
         }
@@ -152,7 +148,7 @@ impl HistoryArgs {
             max_commits: self.max_commits.or(config.and_then(|c| c.max_commits)),
             since,
             all_parents: self.all_parents,
-            progress: std::io::stderr().is_terminal() && !quiet,
+            ..WalkOptions::default()
         }))
     }
 }
@@ -280,14 +276,115 @@ fn pragma_warnings(shown: &str, text: &str) {
 }
 
 fn context_for(path: &std::path::Path, context: Option<&std::path::Path>) -> Context {
-    let dir = match context {
+    Context::new(context_dir(path, context), Some(path))
+}
+
+fn context_dir(path: &std::path::Path, context: Option<&std::path::Path>) -> PathBuf {
+    match context {
         Some(c) => c.to_path_buf(),
         None => path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), |p| p.to_path_buf()),
-    };
-    Context::new(dir, Some(path))
+    }
+}
+
+/// Shows a walk's progress: a bar on a terminal, else one line at the end.
+struct WalkBar {
+    terminal: bool,
+    quiet: bool,
+    bar: Option<indicatif::ProgressBar>,
+    repo: String,
+    started: std::time::Instant,
+}
+
+impl history::Progress for WalkBar {
+    fn start(&mut self, repo: &std::path::Path, total: u64) {
+        self.repo = repo.display().to_string();
+        self.started = std::time::Instant::now();
+        if self.terminal && !self.quiet {
+            let style = indicatif::ProgressStyle::with_template(
+                "{prefix} history [{bar:30}] {pos}/{len} commits, {rate}/s, ETA {eta}",
+            )
+            .map(|s| {
+                s.with_key(
+                    "rate",
+                    |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{}", st.per_sec() as u64);
+                    },
+                )
+            })
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            let bar = indicatif::ProgressBar::new(total).with_style(style);
+            bar.set_prefix(self.repo.clone());
+            self.bar = Some(bar);
+        }
+    }
+    fn advance(&mut self, done: u64) {
+        if let Some(b) = &self.bar {
+            b.set_position(done);
+        }
+    }
+    fn finish(&mut self, done: u64) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+        if !self.quiet && !self.terminal && !self.repo.is_empty() {
+            eprintln!(
+                "{}: history: {done} commits walked in {:.1} s",
+                self.repo,
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
+
+/// Walks the history of every file's build context: one walk per
+/// repository for all its Dockerfiles. Files whose repository cannot be
+/// found are left out (`context_and_history` says why).
+fn walk_histories(
+    files: &[(PathBuf, Option<PathBuf>)],
+    opts: &WalkOptions,
+    quiet: bool,
+) -> std::collections::HashMap<PathBuf, Result<history::History, NoHistory>> {
+    let mut groups: Vec<(Repo, Vec<PathBuf>, Vec<history::Target>)> = Vec::new();
+    for (path, explicit) in files {
+        let Ok(repo) = Repo::discover(path) else {
+            continue;
+        };
+        let compose = match explicit {
+            None => history::context_from_compose(repo.root(), path),
+            Some(_) => None,
+        };
+        let target = history::Target {
+            dockerfile: path.clone(),
+            context: context_dir(path, explicit.as_deref().or(compose.as_deref())),
+        };
+        match groups.iter_mut().find(|g| g.0.root() == repo.root()) {
+            Some(g) => {
+                g.1.push(path.clone());
+                g.2.push(target);
+            }
+            None => groups.push((repo, vec![path.clone()], vec![target])),
+        }
+    }
+    let mut out = std::collections::HashMap::new();
+    for (repo, paths, targets) in groups {
+        let mut bar = WalkBar {
+            terminal: std::io::stderr().is_terminal(),
+            quiet,
+            bar: None,
+            repo: String::new(),
+            started: std::time::Instant::now(),
+        };
+        for (p, h) in paths
+            .into_iter()
+            .zip(repo.walk_all(&targets, opts, &mut bar))
+        {
+            out.insert(p, h);
+        }
+    }
+    out
 }
 
 /// The build context and the history of one Dockerfile. The context is
@@ -301,6 +398,7 @@ fn context_and_history(
     configured: Option<PathBuf>,
     walk: Option<&WalkOptions>,
     quiet: bool,
+    walked: Option<Result<history::History, NoHistory>>,
 ) -> (Context, Option<history::History>) {
     let say = |msg: &str| {
         if !quiet {
@@ -324,7 +422,7 @@ fn context_and_history(
     );
     let hist = match (&repo, walk) {
         (Some(r), Some(opts)) => {
-            match r.walk(path, &ctx.dir, opts) {
+            match walked.unwrap_or_else(|| r.walk(path, &ctx.dir, opts)) {
                 Ok(h) if h.commits.is_empty() => {
                     say(&match (opts.since, opts.max_commits) {
                     (Some(_), _) => "the history walk found no commit since --since: using the static estimate".to_string(),
@@ -495,7 +593,7 @@ fn prepare(args: &RunArgs) -> Result<Prepared, String> {
         .as_ref()
         .map_or_else(|| PathBuf::from("."), |r| r.root().to_path_buf());
     let cfg = config::Loaded::load(args.config.as_deref(), &root).map_err(|e| e.to_string())?;
-    let walk = args.history.walk_options(Some(&cfg.config), args.quiet)?;
+    let walk = args.history.walk_options(Some(&cfg.config))?;
     let bot = if args.commit {
         let bot = Bot::open(std::path::Path::new("."))?;
         bot.check_branch(&args.branch, args.force_branch)?;
@@ -585,6 +683,20 @@ fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
     };
     let note =
         "static estimate: dependency manifests and lock files change rarely, other sources often";
+    let mut walked = if let Some(walk_opts) = &walk_opts {
+        let with_ctx: Vec<(PathBuf, Option<PathBuf>)> = files
+            .iter()
+            .map(|f| {
+                (
+                    f.clone(),
+                    args.context.clone().or_else(|| cfg.context_for(f)),
+                )
+            })
+            .collect();
+        walk_histories(&with_ctx, walk_opts, args.quiet)
+    } else {
+        Default::default()
+    };
     let mut processed: Vec<Processed> = Vec::new();
     let mut json_files = Vec::new();
     let mut stdout_open = true;
@@ -623,6 +735,7 @@ fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
             cfg.context_for(path),
             walk_opts.as_ref(),
             args.quiet,
+            walked.remove(path),
         );
         let outcome = match rewrite::rewrite_with(&text, Some(&ctx), hist.as_ref(), opts) {
             Ok(o) => o,
@@ -845,7 +958,7 @@ fn run_verify(
 ) -> ExitCode {
     let walk = match context
         .map_or(Ok(()), check_context)
-        .and_then(|()| history.walk_options(None, true))
+        .and_then(|()| history.walk_options(None))
     {
         Ok(w) => w,
         Err(msg) => {
@@ -866,7 +979,9 @@ fn run_verify(
         say!("{msg}");
         return ExitCode::from(2);
     }
-    let (ctx, hist) = context_and_history(path, context, None, walk.as_ref(), true);
+    // The most often changed file is picked from the changed paths.
+    let walk = walk.map(|w| WalkOptions { paths: true, ..w });
+    let (ctx, hist) = context_and_history(path, context, None, walk.as_ref(), true, None);
     let opts = Options::new(if allow_unsafe {
         Applicability::Unsafe
     } else {
@@ -972,7 +1087,7 @@ fn run_explain(
 ) -> ExitCode {
     let walk = match context
         .map_or(Ok(()), check_context)
-        .and_then(|()| history.walk_options(None, false))
+        .and_then(|()| history.walk_options(None))
     {
         Ok(w) => w,
         Err(msg) => {
@@ -993,7 +1108,11 @@ fn run_explain(
         return ExitCode::from(2);
     }
     pragma_warnings(&source.path, &source.text);
-    let (ctx, hist) = context_and_history(path, context, None, walk.as_ref(), false);
+    let walked = walk.as_ref().and_then(|w| {
+        let with_ctx = [(path.to_path_buf(), context.map(|c| c.to_path_buf()))];
+        walk_histories(&with_ctx, w, false).remove(path)
+    });
+    let (ctx, hist) = context_and_history(path, context, None, walk.as_ref(), false, walked);
     emit(&explain::explain(
         &source.text,
         &parsed,

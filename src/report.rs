@@ -116,6 +116,7 @@ fn end_words(h: &History) -> &'static str {
         WalkEnd::Shallow => "cut short: shallow clone",
         WalkEnd::Limit => "cut short: --max-commits",
         WalkEnd::Since => "cut short: --since",
+        WalkEnd::Corrupt => "cut short: damaged repository",
     }
 }
 

@@ -159,9 +159,14 @@ pub const MIN_HISTORY_COMMITS: usize = 20;
 /// [`MIN_HISTORY_COMMITS`]), else `None`.
 pub fn usable_history(history: Option<&History>) -> Option<&History> {
     history.filter(|h| {
+        let context = h.changed(&["."]);
+        let touched = |i: usize, c: &crate::analysis::history::CommitChanges| {
+            !c.edited.is_empty() || context.first().is_some_and(|v| v.get(i) == Some(&true))
+        };
         h.commits
             .iter()
-            .filter(|c| !c.files.is_empty() || !c.edited.is_empty())
+            .enumerate()
+            .filter(|(i, c)| touched(*i, c))
             .count()
             >= MIN_HISTORY_COMMITS
     })

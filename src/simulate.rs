@@ -5,68 +5,17 @@
 
 use std::collections::HashMap;
 
-use globset::{GlobBuilder, GlobMatcher};
 use serde::Serialize;
 
-use crate::analysis::history::History;
+use crate::analysis::history::{History, Query};
 use crate::model::Model;
 use crate::order::Hits;
 use crate::syntax::{Kind, Parse};
 
-enum Source {
-    /// Everything in the context.
-    All,
-    /// A file or directory (relative path without `./`).
-    Path(String),
-    Glob(GlobMatcher),
-}
-
-impl Source {
-    fn parse(s: &str) -> Option<Source> {
-        if s.contains("://") || s.starts_with("<<") {
-            return None;
-        }
-        let t = s.trim_start_matches("./").trim_end_matches('/');
-        let t = t.trim_start_matches('/');
-        if t.is_empty() || t == "." {
-            return Some(Source::All);
-        }
-        if t.contains(['*', '?', '[']) {
-            let g = GlobBuilder::new(t).literal_separator(true).build().ok()?;
-            return Some(Source::Glob(g.compile_matcher()));
-        }
-        Some(Source::Path(t.to_string()))
-    }
-
-    fn matches(&self, f: &str) -> bool {
-        match self {
-            Source::All => true,
-            Source::Path(p) => {
-                f == p
-                    || f.strip_prefix(p.as_str())
-                        .is_some_and(|r| r.starts_with('/'))
-            }
-            Source::Glob(g) => {
-                if g.is_match(f) {
-                    return true;
-                }
-                // A glob naming a directory copies what is below it.
-                let mut cur = f;
-                while let Some((parent, _)) = cur.rsplit_once('/') {
-                    if g.is_match(parent) {
-                        return true;
-                    }
-                    cur = parent;
-                }
-                false
-            }
-        }
-    }
-}
-
 enum Input {
     None,
-    Sources(Vec<Source>),
+    /// Indices into the replay's list of source texts.
+    Sources(Vec<usize>),
     Stage(usize),
 }
 
@@ -165,6 +114,8 @@ fn replay_uncached(parse: &Parse, model: &Model, history: &History) -> Vec<Stage
     }
     // Inputs per unit, the base stage per stage.
     let mut inputs: Vec<Vec<Input>> = Vec::new();
+    // Every context source text, asked of the history at once.
+    let mut sources: Vec<&str> = Vec::new();
     let mut base: Vec<Option<usize>> = Vec::new();
     for (si, stage) in model.stages.iter().enumerate() {
         let from = parse.items[stage.from_item].instruction();
@@ -190,7 +141,15 @@ fn replay_uncached(parse: &Parse, model: &Model, history: &History) -> Vec<Stage
                     } else {
                         let args: Vec<&str> = ins.node.str_args().collect();
                         let srcs = args.split_last().map_or(&[][..], |(_, s)| s);
-                        Input::Sources(srcs.iter().filter_map(|s| Source::parse(s)).collect())
+                        let mut idx = Vec::new();
+                        for s in srcs.iter().filter(|s| Query::parse(s).is_some()) {
+                            let k = sources.iter().position(|x| x == s).unwrap_or_else(|| {
+                                sources.push(s);
+                                sources.len() - 1
+                            });
+                            idx.push(k);
+                        }
+                        Input::Sources(idx)
                     }
                 }
                 _ => Input::None,
@@ -277,14 +236,17 @@ fn replay_uncached(parse: &Parse, model: &Model, history: &History) -> Vec<Stage
             source_changes: vec![0; s.units.len()],
         })
         .collect();
-    for c in &history.commits {
+    let changed = history.changed(&sources);
+    for (ci, c) in history.commits.iter().enumerate() {
         let mut direct = vec![0u64; ns];
         let mut whole = vec![false; ns];
         let mut any_edit_matched = false;
         for si in 0..ns {
             for (k, input) in inputs[si].iter().enumerate().take(64) {
                 if let Input::Sources(srcs) = input
-                    && c.files.iter().any(|f| srcs.iter().any(|s| s.matches(f)))
+                    && srcs
+                        .iter()
+                        .any(|&k| changed.get(k).and_then(|v| v.get(ci)).copied() == Some(true))
                 {
                     direct[si] |= 1 << k;
                     out[si].source_changes[k] += 1;

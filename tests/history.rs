@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use dockreorder::analysis::context::Context;
-use dockreorder::analysis::history::{Repo, WalkEnd, WalkOptions};
+use dockreorder::analysis::history::{Query, Repo, WalkEnd, WalkOptions};
 use dockreorder::plan::{Applicability, Options};
 use dockreorder::{rewrite, simulate};
 use git2::{Repository, Signature, Time};
@@ -176,7 +176,7 @@ fn merges_first_parent_and_all_parents() {
     r.write("src/index.js", "side2");
     r.commit_with("merge side", &[s2]);
     let _ = s1;
-    let fp = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    let fp = walk(&r, "Dockerfile", ".", &paths());
     assert_eq!(fp.commits.len(), 3, "root, main 1, merge");
     assert!(fp.first_parent);
     let all = walk(
@@ -222,8 +222,12 @@ fn context_subdirectory_and_dockerfile_outside_it() {
     r.commit("web only");
     r.write("api/index.js", "2");
     r.commit("api");
-    let h = walk(&r, "docker/api.Dockerfile", "api", &WalkOptions::default());
+    let h = walk(&r, "docker/api.Dockerfile", "api", &paths());
     assert_eq!(h.commits.len(), 3);
+    // Without the path lists, the same answer per commit for `COPY . .`.
+    let q = walk(&r, "docker/api.Dockerfile", "api", &WalkOptions::default());
+    let all: Vec<bool> = q.changed(&["."])[0].to_vec();
+    assert_eq!(all, vec![true, false, true]);
     let touched: Vec<usize> = h.commits.iter().map(|c| c.files.len()).collect();
     // Newest first: api (1 file), web only (0), root (3 files in api/).
     assert_eq!(touched, vec![1, 0, 3]);
@@ -231,7 +235,7 @@ fn context_subdirectory_and_dockerfile_outside_it() {
     // A deletion counts as a change of the deleted file.
     r.remove("api/index.js");
     r.commit("delete");
-    let h = walk(&r, "docker/api.Dockerfile", "api", &WalkOptions::default());
+    let h = walk(&r, "docker/api.Dockerfile", "api", &paths());
     assert_eq!(h.commits[0].files, vec!["index.js".to_string()]);
 }
 
@@ -402,11 +406,7 @@ fn counts_agree_with_git_log_on_a_generated_repository() {
     assert!(st.success());
     let repo = Repo::discover(&path.join("svc/Dockerfile")).expect("discover");
     let h = repo
-        .walk(
-            &path.join("svc/Dockerfile"),
-            &path.join("svc"),
-            &WalkOptions::default(),
-        )
+        .walk(&path.join("svc/Dockerfile"), &path.join("svc"), &paths())
         .expect("walk");
     let log = Command::new("git")
         .args([
@@ -470,6 +470,34 @@ fn counts_agree_with_git_log_on_a_generated_repository() {
         .expect("src");
     assert_eq!(src.source_changes, count(&|f| f.starts_with("app/")));
     assert!(h.commits.len() >= 3_000);
+    // The walk without path lists answers the same, commit by commit.
+    let fast = repo
+        .walk(
+            &path.join("svc/Dockerfile"),
+            &path.join("svc"),
+            &WalkOptions::default(),
+        )
+        .expect("walk");
+    let answers = fast.changed(&[".", "app/", "requirements.txt", "app/m1*.py"]);
+    for (q, bits) in [".", "app/", "requirements.txt", "app/m1*.py"]
+        .iter()
+        .zip(&answers)
+    {
+        let query = Query::parse(q).expect("query");
+        let expected: Vec<bool> = h
+            .commits
+            .iter()
+            .map(|c| c.files.iter().any(|f| query.matches(f)))
+            .collect();
+        assert_eq!(bits.as_slice(), expected.as_slice(), "{q}");
+    }
+}
+
+fn paths() -> WalkOptions {
+    WalkOptions {
+        paths: true,
+        ..WalkOptions::default()
+    }
 }
 
 /// A fast-import stream: `n` commits on main, touching files inside and
@@ -687,4 +715,153 @@ fn npm_repo(commits: usize) -> TestRepo {
         r.commit(&format!("c{i}"));
     }
     r
+}
+
+/// The walk's shortcuts (subtrees a `.dockerignore` certainly excludes are
+/// skipped, a broad copy stops at the first kept file) give the answers of
+/// the full diff, with an allow-list `.dockerignore` (exceptions) that
+/// changes over time.
+#[test]
+fn answers_equal_the_full_diff_with_allow_list_dockerignore() {
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", "FROM base\nCOPY go.mod ./\nCOPY . .\n");
+    r.write(
+        ".dockerignore",
+        "*\n!src\n!go.mod\nsrc/gen\n!src/gen/keep.go\n",
+    );
+    r.write("go.mod", "module x\n");
+    r.write("src/a.go", "1");
+    r.write("src/gen/x.go", "1");
+    r.write("src/gen/keep.go", "1");
+    r.write("docs/deep/a/b.md", "1");
+    r.commit("root"); // 0
+    r.write("docs/deep/a/b.md", "2");
+    r.commit("docs only: excluded"); // 1
+    r.write("src/gen/x.go", "2");
+    r.commit("generated: excluded"); // 2
+    r.write("src/gen/keep.go", "2");
+    r.commit("kept by an exception"); // 3
+    r.write("vendor/m/n.go", "1");
+    r.write("src/a.go", "2");
+    r.commit("vendor and src"); // 4
+    r.write(".dockerignore", "docs/deep\n");
+    r.commit("ignore rules change"); // 5: .dockerignore itself is kept now
+    r.write("docs/deep/a/b.md", "3");
+    r.write("docs/top.md", "1");
+    r.commit("docs, one excluded, one kept"); // 6
+    r.write("docs/deep/a/b.md", "4");
+    r.commit("excluded again"); // 7
+    let slow = walk(&r, "Dockerfile", ".", &paths());
+    let fast = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    let queries = [
+        ".", "src", "src/*.go", "src/gen/", "go.mod", "docs", "vendor/m",
+    ];
+    let answers = fast.changed(&queries);
+    for (q, bits) in queries.iter().zip(&answers) {
+        let query = Query::parse(q).expect("query");
+        let expected: Vec<bool> = slow
+            .commits
+            .iter()
+            .map(|c| c.files.iter().any(|f| query.matches(f)))
+            .collect();
+        assert_eq!(bits.as_slice(), expected.as_slice(), "{q}");
+    }
+    // Newest first: commits 7..0.
+    assert_eq!(
+        answers[0].as_slice(),
+        &[false, true, true, true, true, false, false, true],
+        "COPY . ."
+    );
+}
+
+/// Issue 12: an empty commit object in a full clone is damage, not a
+/// shallow boundary.
+#[test]
+fn issue_12_empty_commit_object_is_reported_as_corrupt() {
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", DF);
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    for i in 0..4 {
+        r.write("src/index.js", &i.to_string());
+        r.commit(&format!("c{i}"));
+    }
+    let head = r
+        .repo
+        .head()
+        .expect("head")
+        .peel_to_commit()
+        .expect("commit");
+    let bad = head.parent_id(0).expect("parent");
+    loose_object_bytes(&r, bad, |_| Vec::new());
+    let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    assert_eq!(h.end, WalkEnd::Corrupt);
+    assert_eq!(h.commits.len(), 1);
+    assert!(h.truncated());
+    assert!(
+        h.notes.iter().any(|n| n.contains("damaged repository")),
+        "{:?}",
+        h.notes
+    );
+}
+
+/// Issue 12: a truncated loose tree on the walked chain makes libgit2's
+/// inflate loop spin; the walk gives up with an error within seconds.
+#[test]
+fn issue_12_truncated_loose_object_is_an_error_not_a_hang() {
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", DF);
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    for i in 0..4 {
+        r.write("src/index.js", &i.to_string());
+        r.write(&format!("d{i}/x"), "x");
+        r.commit(&format!("c{i}"));
+    }
+    let head = r
+        .repo
+        .head()
+        .expect("head")
+        .peel_to_commit()
+        .expect("commit");
+    let tree = head
+        .parent(0)
+        .and_then(|p| p.parent(0))
+        .expect("grandparent")
+        .tree_id();
+    loose_object_bytes(&r, tree, |b| b[..b.len() / 2].to_vec());
+    let path = r.path().to_path_buf();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let repo = Repo::discover(&path.join("Dockerfile")).expect("discover");
+        let opts = WalkOptions {
+            stall: Some(std::time::Duration::from_secs(2)),
+            ..WalkOptions::default()
+        };
+        let _ = tx.send(repo.walk(&path.join("Dockerfile"), &path, &opts));
+    });
+    let got = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the walk must end within seconds");
+    match got {
+        Err(e) => assert!(e.0.contains("no progress"), "{e:?}"),
+        Ok(h) => assert!(!h.notes.is_empty(), "a damaged tree must be said"),
+    }
+}
+
+/// Rewrites the loose object file of `id` with `f(bytes)`.
+fn loose_object_bytes(r: &TestRepo, id: git2::Oid, f: impl Fn(&[u8]) -> Vec<u8>) {
+    let hex = id.to_string();
+    let p = r
+        .repo
+        .path()
+        .join("objects")
+        .join(&hex[..2])
+        .join(&hex[2..]);
+    let bytes = std::fs::read(&p).expect("loose object");
+    let mut perms = std::fs::metadata(&p).expect("meta").permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&p, perms).expect("chmod");
+    std::fs::write(&p, f(&bytes)).expect("write object");
 }

@@ -1,17 +1,39 @@
-//! The repository's history: for each walked commit, which files under the
-//! build context changed (after the `.dockerignore` in force at that
-//! commit) and which instructions of the Dockerfile it edited.
+//! The repository's history: for each walked commit, whether what each
+//! `COPY`/`ADD` of a Dockerfile copies changed (after the `.dockerignore` in
+//! force at that commit) and which instructions of the Dockerfile it edited.
 //!
 //! Guarantees: blobs are read only for the Dockerfile and `.dockerignore`
 //! (so partial clones work; a missing blob is a message, not a crash); no
 //! rename detection; a root commit is diffed against the empty tree; why a
 //! walk ended is a [`WalkEnd`]. A small wrapper owns the `Repository` and
 //! results are copied into owned structs at once.
+//!
+//! Speed: the walk does less than `git log --name-only`. It never lists a
+//! commit's changed paths; it asks, per commit, the questions the replay
+//! needs ("did anything `COPY src/` copies change?"): it follows the source
+//! path through the trees (unchanged subtree ids end the question at once),
+//! stops a broad copy's diff at the first file the `.dockerignore` keeps,
+//! and skips subtrees the `.dockerignore` certainly excludes. All
+//! Dockerfiles of one repository are answered from a single walk of the
+//! commit chain ([`Repo::walk_all`]); a question asked later (a hoist copies
+//! a manifest first) is answered by one more pass over the commits whose
+//! context changed, with the same rules. The answers are exactly those of
+//! the full diff ([`WalkOptions::paths`] still lists the paths).
+//!
+//! Robustness: the walk runs on a worker thread that reports progress; a
+//! walk that makes no progress for [`WalkOptions::stall`] is an error (a
+//! truncated loose object makes libgit2's inflate loop spin forever), and a
+//! commit object that cannot be read in a full clone ends the walk as
+//! [`WalkEnd::Corrupt`], not as a shallow boundary.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use git2::{Oid, Repository, Sort};
+use globset::{GlobBuilder, GlobMatcher};
 use serde::Serialize;
 
 use super::context::DockerIgnore;
@@ -29,6 +51,9 @@ pub enum WalkEnd {
     Limit,
     /// `--since` was reached.
     Since,
+    /// A commit object of a full clone could not be read (empty, corrupt or
+    /// missing): the repository is damaged; the commits before it are kept.
+    Corrupt,
 }
 
 /// What the walk was asked to do.
@@ -39,15 +64,43 @@ pub struct WalkOptions {
     pub since: Option<i64>,
     /// Follow every parent (merged branches too), not just the first.
     pub all_parents: bool,
-    /// Show progress on stderr (the caller checks it is a terminal).
-    pub progress: bool,
+    /// Also list every changed path of each commit in
+    /// [`CommitChanges::files`] (slower: a full diff, like `git log`).
+    pub paths: bool,
+    /// A walk that makes no progress for this long is an error (default
+    /// [`DEFAULT_STALL`]).
+    pub stall: Option<Duration>,
+}
+
+/// How long a walk may go without finishing a commit.
+pub const DEFAULT_STALL: Duration = Duration::from_secs(30);
+
+/// Progress of a walk, reported by the library and shown by the caller
+/// (the library never prints).
+pub trait Progress {
+    /// The walk of `repo` has `total` commits to examine.
+    fn start(&mut self, repo: &Path, total: u64);
+    /// `done` of them are examined.
+    fn advance(&mut self, done: u64);
+    /// The walk is over (also after an error).
+    fn finish(&mut self, done: u64);
+}
+
+/// Progress that nobody watches.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&mut self, _: &Path, _: u64) {}
+    fn advance(&mut self, _: u64) {}
+    fn finish(&mut self, _: u64) {}
 }
 
 /// One walked commit.
 #[derive(Debug, Clone, Default)]
 pub struct CommitChanges {
     pub id: String,
-    /// Changed files, relative to the build context, after `.dockerignore`.
+    /// Changed files, relative to the build context, after `.dockerignore`
+    /// (only with [`WalkOptions::paths`]).
     pub files: Vec<String>,
     /// Instruction texts this commit added or changed in the Dockerfile.
     pub edited: Vec<String>,
@@ -65,11 +118,24 @@ pub struct History {
     pub end: WalkEnd,
     /// Notes for the user (missing blobs, shallow clone, ...).
     pub notes: Vec<String>,
+    changes: Arc<Changes>,
 }
 
 impl History {
     pub fn truncated(&self) -> bool {
-        matches!(self.end, WalkEnd::Shallow | WalkEnd::Limit | WalkEnd::Since)
+        matches!(
+            self.end,
+            WalkEnd::Shallow | WalkEnd::Limit | WalkEnd::Since | WalkEnd::Corrupt
+        )
+    }
+
+    /// For each `COPY`/`ADD` source text (as written in the Dockerfile),
+    /// one flag per walked commit: whether the commit changed a file the
+    /// source copies, after that commit's `.dockerignore`. Sources that are
+    /// not in the context (URLs, heredocs) never change. Answers are kept:
+    /// asking again is free.
+    pub fn changed(&self, sources: &[&str]) -> Vec<Arc<Vec<bool>>> {
+        self.changes.answer(sources)
     }
 }
 
@@ -77,6 +143,212 @@ impl History {
 /// estimate and prints this as a one-line message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoHistory(pub String);
+
+/// A `COPY`/`ADD` source as a question about the context.
+pub enum Query {
+    /// Everything in the context.
+    All,
+    /// A file or directory (relative path, components).
+    Path(Vec<String>),
+    /// A glob; files below `base` (its literal leading components) that
+    /// it (or one of their parent directories) matches.
+    Glob {
+        base: Vec<String>,
+        glob: GlobMatcher,
+    },
+    /// A path that no context file can have (`a/../b`, `a//b`).
+    Never,
+}
+
+impl Query {
+    /// The question a source text asks; `None` when it is not a context
+    /// path (a URL or a heredoc).
+    pub fn parse(s: &str) -> Option<Query> {
+        if s.contains("://") || s.starts_with("<<") {
+            return None;
+        }
+        let t = s.trim_start_matches("./").trim_end_matches('/');
+        let t = t.trim_start_matches('/');
+        if t.is_empty() || t == "." {
+            return Some(Query::All);
+        }
+        if t.contains(['*', '?', '[']) {
+            let g = GlobBuilder::new(t).literal_separator(true).build().ok()?;
+            let base = t
+                .split('/')
+                .take_while(|c| !c.contains(['*', '?', '[', '{', '\\']))
+                .map(str::to_string)
+                .collect::<Vec<_>>();
+            // The last component is the glob's own (`a/b*` has base `a`).
+            let base = if base.len() == t.split('/').count() {
+                base[..base.len().saturating_sub(1)].to_vec()
+            } else {
+                base
+            };
+            if base.iter().any(|c| c.is_empty() || c == "." || c == "..") {
+                return Some(Query::Never);
+            }
+            return Some(Query::Glob {
+                base,
+                glob: g.compile_matcher(),
+            });
+        }
+        let comps: Vec<String> = t.split('/').map(str::to_string).collect();
+        if comps.iter().any(|c| c.is_empty() || c == "." || c == "..") {
+            return Some(Query::Never);
+        }
+        Some(Query::Path(comps))
+    }
+
+    /// Whether the context file `f` is one the source copies.
+    pub fn matches(&self, f: &str) -> bool {
+        match self {
+            Query::All => true,
+            Query::Never => false,
+            Query::Path(comps) => {
+                let p = comps.join("/");
+                f == p
+                    || f.strip_prefix(p.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+            }
+            Query::Glob { glob, .. } => {
+                if glob.is_match(f) {
+                    return true;
+                }
+                // A glob naming a directory copies what is below it.
+                let mut cur = f;
+                while let Some((parent, _)) = cur.rsplit_once('/') {
+                    if glob.is_match(parent) {
+                        return true;
+                    }
+                    cur = parent;
+                }
+                false
+            }
+        }
+    }
+
+    fn base(&self) -> &[String] {
+        match self {
+            Query::Path(c) => c,
+            Query::Glob { base, .. } => base,
+            Query::All | Query::Never => &[],
+        }
+    }
+}
+
+/// One exception (`!pattern`) of a `.dockerignore`, for pruning.
+struct Exception {
+    comps: Vec<String>,
+    matcher: Option<GlobMatcher>,
+}
+
+/// A `.dockerignore` with what is needed to skip whole subtrees: the
+/// decision for a file is always [`DockerIgnore::excludes`]; a subtree is
+/// skipped only when that decision is certainly "excluded" for every file
+/// below it.
+struct Ignore {
+    rules: DockerIgnore,
+    exceptions: Vec<Exception>,
+    max_components: usize,
+}
+
+fn clean(p: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
+}
+
+impl Ignore {
+    fn parse(text: &str) -> Ignore {
+        let mut exceptions = Vec::new();
+        let mut max_components = 0;
+        for line in text.lines() {
+            let line = line.trim_end_matches('\r');
+            if line.starts_with('#') {
+                continue;
+            }
+            let mut p = line.trim();
+            if p.is_empty() {
+                continue;
+            }
+            let exclusion = p.starts_with('!');
+            if exclusion {
+                p = p[1..].trim();
+                if p.is_empty() {
+                    continue;
+                }
+            }
+            let cleaned = clean(p);
+            let comps: Vec<String> = cleaned.split('/').map(str::to_string).collect();
+            max_components = max_components.max(comps.len());
+            if exclusion {
+                let matcher = GlobBuilder::new(&cleaned)
+                    .literal_separator(true)
+                    .backslash_escape(true)
+                    .build()
+                    .ok()
+                    .map(|g| g.compile_matcher());
+                exceptions.push(Exception { comps, matcher });
+            }
+        }
+        Ignore {
+            rules: DockerIgnore::parse(text),
+            exceptions,
+            max_components,
+        }
+    }
+
+    fn excludes(&self, rel: &str) -> bool {
+        self.rules.excludes(rel)
+    }
+
+    /// Whether every file below the directory `dir` is certainly excluded.
+    fn skips_dir(&self, dir: &str) -> bool {
+        let parts: Vec<&str> = dir.split('/').collect();
+        // A pattern with more components than a file below `dir` has is
+        // not tried on that file's parents.
+        if self.max_components > parts.len() + 1 || !self.excludes(dir) {
+            return false;
+        }
+        for e in &self.exceptions {
+            let Some(m) = &e.matcher else { continue };
+            // It matches `dir` or a parent of it: files below may be back.
+            if (1..=parts.len()).any(|n| m.is_match(parts[..n].join("/"))) {
+                return false;
+            }
+            // Could it match a path below `dir`? Only if its leading
+            // components agree with `dir` (a glob component might).
+            let mut could = e.comps.len() > parts.len();
+            for (c, d) in e.comps.iter().zip(&parts) {
+                if c.contains(['*', '?', '[', '{', '\\']) {
+                    could = true;
+                    break;
+                }
+                if c != d {
+                    could = false;
+                    break;
+                }
+            }
+            if could {
+                return false;
+            }
+        }
+        true
+    }
+}
 
 /// The repository wrapper.
 pub struct Repo {
@@ -89,6 +361,44 @@ fn rel_to(root: &Path, p: &Path) -> Option<String> {
     let root = std::fs::canonicalize(root).ok()?;
     let r = p.strip_prefix(&root).ok()?;
     Some(r.to_string_lossy().replace('\\', "/"))
+}
+
+/// A Dockerfile and its build context, for [`Repo::walk_all`].
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub dockerfile: PathBuf,
+    pub context: PathBuf,
+}
+
+/// A target resolved against the repository.
+struct Resolved {
+    ctx: String,
+    df: String,
+    /// Sources the Dockerfile on disk copies: answered during the walk.
+    sources: Vec<String>,
+}
+
+/// The `COPY`/`ADD` sources of a Dockerfile text (copies from the context
+/// only).
+fn context_sources(text: &str) -> Vec<String> {
+    let parse = syntax::parse(text);
+    let mut out: Vec<String> = Vec::new();
+    for (_, ins) in parse.instructions() {
+        if !matches!(ins.node.kind, syntax::Kind::Copy | syntax::Kind::Add)
+            || ins.node.flags.iter().any(|f| f.starts_with("--from="))
+        {
+            continue;
+        }
+        let args: Vec<&str> = ins.node.str_args().collect();
+        if let Some((_, srcs)) = args.split_last() {
+            for s in srcs {
+                if Query::parse(s).is_some() && !out.iter().any(|o| o == s) {
+                    out.push((*s).to_string());
+                }
+            }
+        }
+    }
+    out
 }
 
 impl Repo {
@@ -124,20 +434,131 @@ impl Repo {
         context: &Path,
         opts: &WalkOptions,
     ) -> Result<History, NoHistory> {
-        let ctx_rel = rel_to(&self.root, context).ok_or_else(|| {
-            NoHistory(
-                "the build context is outside the repository: using the static estimate".into(),
-            )
-        })?;
-        let df_rel = rel_to(&self.root, dockerfile).ok_or_else(|| {
-            NoHistory("the Dockerfile is outside the repository: using the static estimate".into())
-        })?;
-        run_walk(&self.repo, &ctx_rel, &df_rel, opts)
+        let target = Target {
+            dockerfile: dockerfile.to_path_buf(),
+            context: context.to_path_buf(),
+        };
+        self.walk_all(&[target], opts, &mut NoProgress)
+            .pop()
+            .unwrap_or_else(|| Err(NoHistory("the history could not be read".into())))
+    }
+
+    /// Walks the history once for several Dockerfiles of this repository
+    /// (one result per target, in order), reporting to `progress`.
+    pub fn walk_all(
+        &self,
+        targets: &[Target],
+        opts: &WalkOptions,
+        progress: &mut dyn Progress,
+    ) -> Vec<Result<History, NoHistory>> {
+        let mut out: Vec<Option<Result<History, NoHistory>>> = Vec::new();
+        let mut resolved = Vec::new();
+        let mut slot = Vec::new();
+        for t in targets {
+            let ctx = rel_to(&self.root, &t.context).ok_or_else(|| {
+                NoHistory(
+                    "the build context is outside the repository: using the static estimate".into(),
+                )
+            });
+            let df = rel_to(&self.root, &t.dockerfile).ok_or_else(|| {
+                NoHistory(
+                    "the Dockerfile is outside the repository: using the static estimate".into(),
+                )
+            });
+            match (ctx, df) {
+                (Ok(ctx), Ok(df)) => {
+                    let sources = std::fs::read_to_string(&t.dockerfile)
+                        .map(|text| context_sources(&text))
+                        .unwrap_or_default();
+                    slot.push(out.len());
+                    resolved.push(Resolved { ctx, df, sources });
+                    out.push(None);
+                }
+                (Err(e), _) | (_, Err(e)) => out.push(Some(Err(e))),
+            }
+        }
+        if !resolved.is_empty() {
+            let results = self.guarded_walk(resolved, opts, progress);
+            for (k, r) in results.into_iter().enumerate() {
+                if let Some(s) = slot.get(k).and_then(|&i| out.get_mut(i)) {
+                    *s = Some(r);
+                }
+            }
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(NoHistory("the history could not be read".into()))))
+            .collect()
+    }
+
+    /// Runs the walk on a worker thread and waits for it; a walk that makes
+    /// no progress for the stall time is given up (its thread is left
+    /// behind: a read stuck inside libgit2 cannot be interrupted).
+    fn guarded_walk(
+        &self,
+        targets: Vec<Resolved>,
+        opts: &WalkOptions,
+        progress: &mut dyn Progress,
+    ) -> Vec<Result<History, NoHistory>> {
+        let n = targets.len();
+        let fail = |msg: String| (0..n).map(|_| Err(NoHistory(msg.clone()))).collect();
+        let git_dir = self.repo.path().to_path_buf();
+        let stall = opts.stall.unwrap_or(DEFAULT_STALL);
+        let (tx, rx) = mpsc::channel();
+        let o = opts.clone();
+        let spawned = std::thread::Builder::new()
+            .name("history walk".into())
+            .spawn(move || {
+                let r = walk_repo(&git_dir, targets, &o, &tx);
+                let _ = tx.send(Msg::Done(r));
+            });
+        if let Err(e) = spawned {
+            return fail(format!("cannot start the history walk: {e}"));
+        }
+        let mut done = 0;
+        loop {
+            match rx.recv_timeout(stall) {
+                Ok(Msg::Total(t)) => progress.start(&self.root, t),
+                Ok(Msg::Alive) => {}
+                Ok(Msg::Examined(d)) => {
+                    done = d;
+                    progress.advance(d);
+                }
+                Ok(Msg::Done(r)) => {
+                    progress.finish(done);
+                    return match r {
+                        Ok(v) => v,
+                        Err(NoHistory(msg)) => fail(msg),
+                    };
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    progress.finish(done);
+                    return fail(format!(
+                        "the history walk made no progress for {} s after {done} commits (a damaged object?): using the static estimate",
+                        stall.as_secs()
+                    ));
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    progress.finish(done);
+                    return fail("the history walk stopped unexpectedly".into());
+                }
+            }
+        }
     }
 }
 
+/// What the worker thread tells the caller.
+enum Msg {
+    /// Commits to examine.
+    Total(u64),
+    /// Still reading the commit chain.
+    Alive,
+    /// Commits examined so far.
+    Examined(u64),
+    Done(Result<Vec<Result<History, NoHistory>>, NoHistory>),
+}
+
 struct Cache {
-    ignores: HashMap<Oid, DockerIgnore>,
+    ignores: HashMap<Oid, u32>,
     instructions: HashMap<Oid, Vec<String>>,
     notes: Vec<String>,
 }
@@ -169,17 +590,6 @@ fn instructions_of(repo: &Repository, oid: Option<Oid>, cache: &mut Cache) -> Ve
     };
     cache.instructions.insert(oid, v.clone());
     v
-}
-
-fn ignore_at(repo: &Repository, oid: Option<Oid>, cache: &mut Cache) -> Option<Oid> {
-    let oid = oid?;
-    if !cache.ignores.contains_key(&oid) {
-        let d = blob_text(repo, oid, ".dockerignore", &mut cache.notes)
-            .map(|t| DockerIgnore::parse(&t))
-            .unwrap_or_default();
-        cache.ignores.insert(oid, d);
-    }
-    Some(oid)
 }
 
 /// Every ancestor of `head`, newest first (for `--all-parents`; the
@@ -217,7 +627,8 @@ impl RawEntry<'_> {
 
 impl RawTree {
     fn parse(data: Vec<u8>) -> RawTree {
-        let mut index = Vec::new();
+        // An entry takes at least 28 bytes (mode, space, name, NUL, id).
+        let mut index = Vec::with_capacity(data.len() / 28 + 1);
         let mut i = 0;
         while i < data.len() {
             let Some(sp) = data[i..].iter().position(|&c| c == b' ') else {
@@ -252,13 +663,6 @@ impl RawTree {
     fn len(&self) -> usize {
         self.index.len()
     }
-
-    fn find(&self, name: &[u8]) -> Option<Oid> {
-        (0..self.len())
-            .filter_map(|k| self.entry(k))
-            .find(|e| e.name == name)
-            .map(|e| e.id)
-    }
 }
 
 /// Identity hashing for object ids (already uniformly distributed).
@@ -278,13 +682,6 @@ impl std::hash::Hasher for OidHasher {
 
 type OidMap<V> = HashMap<Oid, V, std::hash::BuildHasherDefault<OidHasher>>;
 
-/// Trees read so far (bounded). A first-parent walk reads each commit's
-/// trees once and finds its parent's trees here on the next step.
-struct TreeCache<'r> {
-    odb: Option<git2::Odb<'r>>,
-    map: OidMap<std::rc::Rc<RawTree>>,
-}
-
 /// Git's tree order: names compared bytewise, a directory as if its name
 /// ended in `/`.
 fn git_order(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> std::cmp::Ordering {
@@ -303,66 +700,144 @@ fn git_order(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> std::cmp::Ordering
     next(a, a_dir).cmp(&next(b, b_dir))
 }
 
+/// Trees read so far, in two generations: when the young one is full the
+/// old one is dropped, so the trees the walk keeps coming back to (the
+/// parent's trees, unchanged directories) stay while memory stays bounded.
+struct TreeCache<'r> {
+    odb: Option<git2::Odb<'r>>,
+    young: OidMap<Rc<RawTree>>,
+    old: OidMap<Rc<RawTree>>,
+    young_bytes: usize,
+}
+
+use std::rc::Rc;
+
+/// An entry found by name: its id, its mode bytes, whether it is a tree.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Found {
+    id: Oid,
+    mode: u32,
+    tree: bool,
+}
+
+fn mode_num(m: &[u8]) -> u32 {
+    m.iter().fold(0u32, |a, &c| {
+        a.wrapping_mul(8)
+            .wrapping_add(u32::from(c.wrapping_sub(b'0')))
+    })
+}
+
 impl<'r> TreeCache<'r> {
-    const MAX: usize = 4096;
+    /// Raw bytes kept per generation (two generations at most).
+    const MAX_BYTES: usize = 8 << 20;
 
     fn new(repo: &'r Repository) -> Self {
         TreeCache {
             odb: repo.odb().ok(),
-            map: OidMap::default(),
+            young: OidMap::default(),
+            old: OidMap::default(),
+            young_bytes: 0,
         }
     }
 
-    fn tree(&mut self, oid: Option<Oid>) -> Option<std::rc::Rc<RawTree>> {
+    fn tree(&mut self, oid: Option<Oid>) -> Option<Rc<RawTree>> {
         let oid = oid?;
-        if let Some(t) = self.map.get(&oid) {
+        if let Some(t) = self.young.get(&oid) {
             return Some(t.clone());
         }
-        if self.map.len() >= Self::MAX {
-            self.map.clear();
+        let t = match self.old.remove(&oid) {
+            Some(t) => t,
+            None => {
+                let obj = self.odb.as_ref()?.read(oid).ok()?;
+                if obj.kind() != git2::ObjectType::Tree {
+                    return None;
+                }
+                Rc::new(RawTree::parse(obj.data().to_vec()))
+            }
+        };
+        let size = t.data.len() + t.index.len() * 32 + 64;
+        if self.young_bytes + size > Self::MAX_BYTES {
+            self.old = std::mem::take(&mut self.young);
+            self.young_bytes = 0;
         }
-        let obj = self.odb.as_ref()?.read(oid).ok()?;
-        if obj.kind() != git2::ObjectType::Tree {
-            return None;
-        }
-        let t = std::rc::Rc::new(RawTree::parse(obj.data().to_vec()));
-        self.map.insert(oid, t.clone());
+        self.young_bytes += size;
+        self.young.insert(oid, t.clone());
         Some(t)
+    }
+
+    /// The entry `name` of the tree `oid`.
+    fn entry(&mut self, oid: Option<Oid>, name: &str) -> Option<Found> {
+        let t = self.tree(oid)?;
+        (0..t.len())
+            .filter_map(|k| t.entry(k))
+            .find(|e| e.name == name.as_bytes())
+            .map(|e| Found {
+                id: e.id,
+                mode: mode_num(e.mode),
+                tree: e.is_tree(),
+            })
     }
 
     /// The id of `path` below the tree `root` ("" is the root itself).
     fn lookup(&mut self, root: Option<Oid>, path: &str) -> Option<Oid> {
         let mut cur = root?;
         for comp in path.split('/').filter(|c| !c.is_empty()) {
-            let t = self.tree(Some(cur))?;
-            cur = t.find(comp.as_bytes())?;
+            cur = self.entry(Some(cur), comp)?.id;
         }
         Some(cur)
     }
 
-    /// Every file below a tree (an added or deleted directory).
-    fn all_files(&mut self, oid: Oid, prefix: &str, out: &mut Vec<String>) {
+    /// Calls `hit` on the files below a tree until it returns true.
+    fn any_file(&mut self, oid: Oid, prefix: &str, hit: &mut dyn FnMut(&str) -> bool) -> bool {
         let Some(t) = self.tree(Some(oid)) else {
-            return;
+            return false;
         };
         for e in (0..t.len()).filter_map(|k| t.entry(k)) {
             let path = join(prefix, &String::from_utf8_lossy(e.name));
-            if e.is_tree() {
-                self.all_files(e.id, &path, out);
+            let found = if e.is_tree() {
+                self.any_file(e.id, &path, hit)
             } else {
-                out.push(path);
+                hit(&path)
+            };
+            if found {
+                return true;
             }
         }
+        false
     }
 
     /// Paths (relative to the compared trees) whose content or mode
-    /// differs. Only subtrees whose ids differ are read, and no blob is
-    /// read at all: like `git log --no-renames --name-only`.
+    /// differs, like `git log --no-renames --name-only`.
     fn diff(&mut self, old: Option<Oid>, new: Option<Oid>, prefix: &str, out: &mut Vec<String>) {
+        self.first_hit(
+            old,
+            new,
+            prefix,
+            &mut |p| {
+                out.push(p.to_string());
+                false
+            },
+            &|_| false,
+        );
+    }
+
+    /// Walks the paths that differ between two trees (only subtrees whose
+    /// ids differ are read, no blob at all) and calls `hit` on each until
+    /// it returns true; directories for which `skip` is true are not
+    /// entered. Returns whether a hit was found.
+    fn first_hit(
+        &mut self,
+        old: Option<Oid>,
+        new: Option<Oid>,
+        prefix: &str,
+        hit: &mut dyn FnMut(&str) -> bool,
+        skip: &dyn Fn(&str) -> bool,
+    ) -> bool {
+        use std::cmp::Ordering;
         if old == new {
-            return;
+            return false;
         }
-        let empty = std::rc::Rc::new(RawTree::parse(Vec::new()));
+        let empty = Rc::new(RawTree::parse(Vec::new()));
         let ot = self.tree(old).unwrap_or_else(|| empty.clone());
         let nt = self.tree(new).unwrap_or(empty);
         let (mut i, mut j) = (0, 0);
@@ -370,43 +845,89 @@ impl<'r> TreeCache<'r> {
             let (a, b) = (ot.entry(i), nt.entry(j));
             let ord = match (&a, &b) {
                 (Some(a), Some(b)) => git_order(a.name, a.is_tree(), b.name, b.is_tree()),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                _ => std::cmp::Ordering::Greater,
+                (Some(_), None) => Ordering::Less,
+                _ => Ordering::Greater,
             };
-            match (ord, a, b) {
-                (std::cmp::Ordering::Less, Some(a), _) => {
-                    let path = join(prefix, &String::from_utf8_lossy(a.name));
-                    if a.is_tree() {
-                        self.all_files(a.id, &path, out);
+            let found = match (ord, a, b) {
+                (Ordering::Less, Some(e), _) | (Ordering::Greater, _, Some(e)) => {
+                    if ord == Ordering::Less {
+                        i += 1;
                     } else {
-                        out.push(path);
+                        j += 1;
                     }
+                    let path = join(prefix, &String::from_utf8_lossy(e.name));
+                    if !e.is_tree() {
+                        hit(&path)
+                    } else if skip(&path) {
+                        false
+                    } else {
+                        self.any_file(e.id, &path, hit)
+                    }
+                }
+                (Ordering::Equal, Some(a), Some(b)) => {
                     i += 1;
-                }
-                (std::cmp::Ordering::Greater, _, Some(b)) => {
-                    let path = join(prefix, &String::from_utf8_lossy(b.name));
-                    if b.is_tree() {
-                        self.all_files(b.id, &path, out);
-                    } else {
-                        out.push(path);
-                    }
                     j += 1;
-                }
-                (std::cmp::Ordering::Equal, Some(a), Some(b)) => {
-                    if a.id != b.id || a.mode != b.mode {
+                    if a.id == b.id && a.mode == b.mode {
+                        false
+                    } else {
                         let path = join(prefix, &String::from_utf8_lossy(b.name));
-                        if a.is_tree() && b.is_tree() {
-                            self.diff(Some(a.id), Some(b.id), &path, out);
+                        if !(a.is_tree() && b.is_tree()) {
+                            hit(&path)
+                        } else if skip(&path) {
+                            false
                         } else {
-                            out.push(path);
+                            self.first_hit(Some(a.id), Some(b.id), &path, hit, skip)
                         }
                     }
-                    i += 1;
-                    j += 1;
                 }
                 _ => break,
+            };
+            if found {
+                return true;
             }
         }
+        false
+    }
+
+    /// Whether the commit (context trees `old` → `new`) changed a file the
+    /// query selects and `ignore` keeps.
+    fn query_changed(
+        &mut self,
+        old: Option<Oid>,
+        new: Option<Oid>,
+        q: &Query,
+        ignore: Option<&Ignore>,
+    ) -> bool {
+        if old == new || matches!(q, Query::Never) {
+            return false;
+        }
+        let mut hit = |p: &str| ignore.is_none_or(|i| !i.excludes(p)) && q.matches(p);
+        let skip = |d: &str| ignore.is_some_and(|i| i.skips_dir(d));
+        let base = q.base();
+        let (mut o, mut n) = (old, new);
+        let mut prefix = String::new();
+        for (k, comp) in base.iter().enumerate() {
+            if o == n {
+                return false;
+            }
+            let oe = self.entry(o, comp);
+            let ne = self.entry(n, comp);
+            prefix = join(&prefix, comp);
+            if k + 1 == base.len() {
+                // The path itself may be a file on either side.
+                let ob = oe.filter(|e| !e.tree);
+                let nb = ne.filter(|e| !e.tree);
+                if ob != nb && hit(&prefix) {
+                    return true;
+                }
+            }
+            o = oe.filter(|e| e.tree).map(|e| e.id);
+            n = ne.filter(|e| e.tree).map(|e| e.id);
+        }
+        if !prefix.is_empty() && skip(&prefix) {
+            return false;
+        }
+        self.first_hit(o, n, &prefix, &mut hit, &skip)
     }
 }
 
@@ -453,12 +974,256 @@ struct Link {
     parent_tree: Option<Oid>,
 }
 
-fn run_walk(
-    repo: &Repository,
-    ctx_rel: &str,
-    df_rel: &str,
+/// What a walk learnt about one context, kept to answer later questions:
+/// per commit the context trees (parent, commit) when they differ, and the
+/// `.dockerignore` in force.
+struct Changes {
+    git_dir: PathBuf,
+    stall: Duration,
+    /// Per commit: (parent's context tree, commit's context tree), `None`
+    /// when the context did not change.
+    trees: Vec<Option<(Option<Oid>, Option<Oid>)>>,
+    /// Per commit: index into `ignores`.
+    ignore_of: Vec<Option<u32>>,
+    ignores: Vec<Arc<Ignore>>,
+    /// Answers so far, by source text.
+    answers: Mutex<HashMap<String, Arc<Vec<bool>>>>,
+}
+
+impl std::fmt::Debug for Changes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Changes")
+            .field("commits", &self.trees.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Changes {
+    fn answer(self: &Arc<Self>, sources: &[&str]) -> Vec<Arc<Vec<bool>>> {
+        let never = || Arc::new(vec![false; self.trees.len()]);
+        let missing: Vec<String> = {
+            let known = self.answers.lock().map(|a| a.clone()).unwrap_or_default();
+            let mut m: Vec<String> = Vec::new();
+            for s in sources {
+                if !known.contains_key(*s) && !m.iter().any(|x| x == s) {
+                    m.push((*s).to_string());
+                }
+            }
+            m
+        };
+        if !missing.is_empty() {
+            let computed = self.compute(&missing);
+            if let Ok(mut a) = self.answers.lock() {
+                for (s, v) in missing.into_iter().zip(computed) {
+                    a.insert(s, Arc::new(v));
+                }
+            }
+        }
+        let known = self.answers.lock().map(|a| a.clone()).unwrap_or_default();
+        sources
+            .iter()
+            .map(|s| known.get(*s).cloned().unwrap_or_else(never))
+            .collect()
+    }
+
+    /// One pass over the commits whose context changed, on a worker
+    /// thread (a pass that stalls answers "unchanged").
+    fn compute(self: &Arc<Self>, sources: &[String]) -> Vec<Vec<bool>> {
+        let n = self.trees.len();
+        let fallback = || sources.iter().map(|_| vec![false; n]).collect();
+        let me = Arc::clone(self);
+        let srcs = sources.to_vec();
+        let (tx, rx) = mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("history pass".into())
+            .spawn(move || {
+                let out = me.pass(&srcs, &tx);
+                let _ = tx.send(Some(out));
+            });
+        if spawned.is_err() {
+            return fallback();
+        }
+        loop {
+            match rx.recv_timeout(self.stall) {
+                Ok(Some(out)) => return out,
+                Ok(None) => {}
+                Err(_) => return fallback(),
+            }
+        }
+    }
+
+    fn pass(
+        &self,
+        sources: &[String],
+        alive: &mpsc::Sender<Option<Vec<Vec<bool>>>>,
+    ) -> Vec<Vec<bool>> {
+        let n = self.trees.len();
+        let queries: Vec<Option<Query>> = sources.iter().map(|s| Query::parse(s)).collect();
+        let mut out: Vec<Vec<bool>> = sources.iter().map(|_| vec![false; n]).collect();
+        let Ok(repo) = Repository::open(&self.git_dir) else {
+            return out;
+        };
+        let mut trees = TreeCache::new(&repo);
+        for (c, t) in self.trees.iter().enumerate() {
+            let Some((old, new)) = *t else { continue };
+            if c.is_multiple_of(256) {
+                let _ = alive.send(None);
+            }
+            let ig = self
+                .ignore_of
+                .get(c)
+                .copied()
+                .flatten()
+                .and_then(|i| self.ignores.get(i as usize))
+                .map(|i| &**i);
+            for (k, q) in queries.iter().enumerate() {
+                if let Some(q) = q {
+                    out[k][c] = trees.query_changed(old, new, q, ig);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One context being walked.
+struct TargetWalk {
+    ctx: String,
+    df: String,
+    df_in_ctx: bool,
+    ignore_paths: [String; 2],
+    sources: Vec<String>,
+    queries: Vec<Option<Query>>,
+    answers: Vec<Vec<bool>>,
+    trees: Vec<Option<(Option<Oid>, Option<Oid>)>>,
+    ignore_of: Vec<Option<u32>>,
+    ignores: Vec<Arc<Ignore>>,
+    commits: Vec<CommitChanges>,
+    cache: Cache,
+}
+
+impl TargetWalk {
+    fn new(t: Resolved, n: usize) -> TargetWalk {
+        // A .dockerignore named after the Dockerfile takes precedence.
+        let df_name = t.df.rsplit('/').next().unwrap_or(&t.df).to_string();
+        let df_dir = t.df.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+        let ignore_paths = [
+            join(&df_dir, &format!("{df_name}.dockerignore")),
+            join(&t.ctx, ".dockerignore"),
+        ];
+        let df_in_ctx = t.ctx.is_empty() || t.df.starts_with(&format!("{}/", t.ctx));
+        TargetWalk {
+            queries: t.sources.iter().map(|s| Query::parse(s)).collect(),
+            answers: t.sources.iter().map(|_| vec![false; n]).collect(),
+            sources: t.sources,
+            ctx: t.ctx,
+            df: t.df,
+            df_in_ctx,
+            ignore_paths,
+            trees: Vec::with_capacity(n),
+            ignore_of: Vec::with_capacity(n),
+            ignores: Vec::new(),
+            commits: Vec::with_capacity(n),
+            cache: Cache {
+                ignores: HashMap::new(),
+                instructions: HashMap::new(),
+                notes: Vec::new(),
+            },
+        }
+    }
+
+    /// Examines one commit.
+    fn step(&mut self, repo: &Repository, trees: &mut TreeCache, link: &Link, paths: bool) {
+        let c = self.commits.len();
+        let root = Some(link.tree);
+        let parent_root = link.parent_tree;
+        let mut change = CommitChanges {
+            id: link.id.to_string(),
+            ..CommitChanges::default()
+        };
+        let new_ctx = trees.lookup(root, &self.ctx);
+        let old_ctx = trees.lookup(parent_root, &self.ctx);
+        let mut ig_index = None;
+        if new_ctx != old_ctx {
+            let ig_oid = self.ignore_paths.iter().find_map(|p| trees.lookup(root, p));
+            if let Some(oid) = ig_oid {
+                ig_index = Some(match self.cache.ignores.get(&oid) {
+                    Some(&i) => i,
+                    None => {
+                        let ig = blob_text(repo, oid, ".dockerignore", &mut self.cache.notes)
+                            .map(|t| Ignore::parse(&t))
+                            .unwrap_or_else(|| Ignore::parse(""));
+                        let i = self.ignores.len() as u32;
+                        self.ignores.push(Arc::new(ig));
+                        self.cache.ignores.insert(oid, i);
+                        i
+                    }
+                });
+            }
+            let ignore = ig_index.and_then(|i| self.ignores.get(i as usize)).cloned();
+            for (k, q) in self.queries.iter().enumerate() {
+                if let Some(q) = q {
+                    self.answers[k][c] =
+                        trees.query_changed(old_ctx, new_ctx, q, ignore.as_deref());
+                }
+            }
+            if paths {
+                let mut changed = Vec::new();
+                trees.diff(old_ctx, new_ctx, "", &mut changed);
+                for p in changed {
+                    if ignore.as_ref().is_some_and(|i| i.excludes(&p)) {
+                        continue;
+                    }
+                    if !change.files.contains(&p) {
+                        change.files.push(p);
+                    }
+                }
+            }
+            self.trees.push(Some((old_ctx, new_ctx)));
+        } else {
+            self.trees.push(None);
+        }
+        self.ignore_of.push(ig_index);
+        // Dockerfile edits (when the Dockerfile lives in the context and
+        // the context did not change, neither did the Dockerfile).
+        let (new_df, old_df) = if self.df_in_ctx && new_ctx == old_ctx {
+            (None, None)
+        } else {
+            (
+                trees.lookup(root, &self.df),
+                trees.lookup(parent_root, &self.df),
+            )
+        };
+        if new_df != old_df {
+            let new_i = instructions_of(repo, new_df, &mut self.cache);
+            let old_i = instructions_of(repo, old_df, &mut self.cache);
+            change.first_edit = new_i
+                .iter()
+                .zip(&old_i)
+                .position(|(a, b)| a != b)
+                .or_else(|| (new_i.len() != old_i.len()).then(|| new_i.len().min(old_i.len())));
+            let mut pool = old_i.clone();
+            for t in &new_i {
+                if let Some(k) = pool.iter().position(|o| o == t) {
+                    pool.swap_remove(k);
+                } else {
+                    change.edited.push(t.clone());
+                }
+            }
+        }
+        self.commits.push(change);
+    }
+}
+
+/// Reads the commit chain and examines every commit for every target.
+fn walk_repo(
+    git_dir: &Path,
+    targets: Vec<Resolved>,
     opts: &WalkOptions,
-) -> Result<History, NoHistory> {
+    tx: &mpsc::Sender<Msg>,
+) -> Result<Vec<Result<History, NoHistory>>, NoHistory> {
+    let repo = Repository::open(git_dir)
+        .map_err(|e| NoHistory(format!("cannot open the repository: {e}")))?;
     let head = repo.head().map_err(|_| {
         NoHistory("the repository has no commits yet: using the static estimate".into())
     })?;
@@ -469,34 +1234,96 @@ fn run_walk(
     // Objects are hashed once when written; verifying every read again
     // only costs time on a long walk.
     git2::opts::strict_hash_verification(false);
-    // Each object is needed once or twice; a 256 MB cache only costs memory.
+    // Trees are cached here (raw); libgit2's object cache would keep a
+    // second, parsed copy of each.
     git2::opts::enable_caching(false);
-    let progress = if opts.progress {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} walking history: {pos} commits ({per_sec})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        Some(pb)
-    } else {
-        None
-    };
-    // 1. The chain of commits (reads commit objects only).
+    let (links, end, bad) = chain(&repo, head.id(), shallow, opts, tx)?;
+    let _ = tx.send(Msg::Total(links.len() as u64));
+    // What changed in each commit, for every target at once, sharing the
+    // tree cache. (One thread: libgit2 serialises reads of a pack file.)
+    let n = links.len();
+    let mut walks: Vec<TargetWalk> = targets.into_iter().map(|t| TargetWalk::new(t, n)).collect();
+    let mut trees = TreeCache::new(&repo);
+    for (k, link) in links.iter().enumerate() {
+        for w in &mut walks {
+            w.step(&repo, &mut trees, link, opts.paths);
+        }
+        if (k + 1).is_multiple_of(64) {
+            let _ = tx.send(Msg::Examined(k as u64 + 1));
+        }
+    }
+    let _ = tx.send(Msg::Examined(n as u64));
+    static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let stall = opts.stall.unwrap_or(DEFAULT_STALL);
+    Ok(walks
+        .into_iter()
+        .map(|w| {
+            let mut notes = Vec::new();
+            for note in w.cache.notes {
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+            }
+            if let Some(msg) = &bad {
+                notes.push(msg.clone());
+            }
+            if shallow {
+                notes.push("shallow clone: only the commits present were walked".into());
+            }
+            let answers = w
+                .sources
+                .into_iter()
+                .zip(w.answers)
+                .map(|(s, a)| (s, Arc::new(a)))
+                .collect();
+            Ok(History {
+                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                commits: w.commits,
+                first_parent: !opts.all_parents,
+                end,
+                notes,
+                changes: Arc::new(Changes {
+                    git_dir: git_dir.to_path_buf(),
+                    stall,
+                    trees: w.trees,
+                    ignore_of: w.ignore_of,
+                    ignores: w.ignores,
+                    answers: Mutex::new(answers),
+                }),
+            })
+        })
+        .collect())
+}
+
+/// The commits to examine, newest first, why the chain ends, and a note
+/// when it ends at a damaged commit.
+fn chain(
+    repo: &Repository,
+    head: Oid,
+    shallow: bool,
+    opts: &WalkOptions,
+    tx: &mpsc::Sender<Msg>,
+) -> Result<(Vec<Link>, WalkEnd, Option<String>), NoHistory> {
     let mut end = if shallow {
         WalkEnd::Shallow
     } else {
         WalkEnd::ReachedRoot
     };
+    let mut bad = None;
     let mut links: Vec<Link> = Vec::new();
     if opts.all_parents {
-        for id in all_ancestors(repo, head.id())? {
+        for id in all_ancestors(repo, head)? {
             if opts.max_commits.is_some_and(|m| links.len() >= m) {
                 end = WalkEnd::Limit;
                 break;
             }
             let Ok(commit) = repo.find_commit(id) else {
+                if !shallow {
+                    end = WalkEnd::Corrupt;
+                    bad = Some(format!(
+                        "damaged repository: commit {id} cannot be read; the walk stopped there"
+                    ));
+                }
                 break;
             };
             if opts.since.is_some_and(|s| commit.time().seconds() < s) {
@@ -516,178 +1343,80 @@ fn run_walk(
                 tree: commit.tree_id(),
                 parent_tree,
             });
-            if let Some(pb) = &progress {
-                pb.inc(1);
+            if links.len().is_multiple_of(256) {
+                let _ = tx.send(Msg::Alive);
             }
         }
-    } else {
-        // The first-parent chain from raw commit objects: only the tree,
-        // parent and committer lines are read.
-        let odb = repo
-            .odb()
-            .map_err(|e| NoHistory(format!("cannot read objects: {e}")))?;
-        let mut cur = Some(head.id());
-        let mut pending: Option<(Oid, Oid)> = None; // (id, tree) awaiting its parent's tree
-        while let Some(id) = cur.take() {
-            let raw = odb
-                .read(id)
-                .ok()
-                .and_then(|o| parse_commit(o.data(), opts.since.is_some()));
-            let Some((tree, parent, time)) = raw else {
-                // The parent of the previous commit is not here: a shallow
-                // boundary (or a damaged repository).
+        return Ok((links, end, bad));
+    }
+    // The first-parent chain from raw commit objects: only the tree,
+    // parent and committer lines are read.
+    let odb = repo
+        .odb()
+        .map_err(|e| NoHistory(format!("cannot read objects: {e}")))?;
+    let mut cur = Some(head);
+    let mut pending: Option<(Oid, Oid)> = None; // (id, tree) awaiting its parent's tree
+    while let Some(id) = cur.take() {
+        let read = odb.read(id);
+        let raw = read
+            .as_ref()
+            .ok()
+            .and_then(|o| parse_commit(o.data(), opts.since.is_some()));
+        let Some((tree, parent, time)) = raw else {
+            if shallow && read.is_err() {
+                // The parent of the previous commit is not here: a
+                // shallow boundary.
                 end = WalkEnd::Shallow;
-                break;
-            };
-            if opts.since.is_some_and(|s| time < s) {
-                end = WalkEnd::Since;
-                break;
+            } else {
+                // A full clone lacks it, or it is there but unreadable.
+                end = WalkEnd::Corrupt;
+                let why = match &read {
+                    Ok(o) if o.data().is_empty() => "is empty".to_string(),
+                    Ok(_) => "is not a valid commit".to_string(),
+                    Err(e) => format!("cannot be read ({})", e.message()),
+                };
+                bad = Some(format!(
+                    "damaged repository: commit {id} {why}; the walk stopped there"
+                ));
             }
-            if let Some((pid, ptree)) = pending.take() {
-                links.push(Link {
-                    id: pid,
-                    tree: ptree,
-                    parent_tree: Some(tree),
-                });
-                if let Some(pb) = &progress {
-                    pb.inc(1);
-                }
-            }
-            if opts.max_commits.is_some_and(|m| links.len() >= m) {
-                end = WalkEnd::Limit;
-                break;
-            }
-            pending = Some((id, tree));
-            cur = parent;
+            break;
+        };
+        if opts.since.is_some_and(|s| time < s) {
+            end = WalkEnd::Since;
+            break;
         }
-        if let Some((pid, ptree)) = pending.take()
-            && opts.max_commits.is_none_or(|m| links.len() < m)
-        {
+        if let Some((pid, ptree)) = pending.take() {
             links.push(Link {
                 id: pid,
                 tree: ptree,
-                parent_tree: None,
+                parent_tree: Some(tree),
             });
-        }
-        if shallow && end == WalkEnd::ReachedRoot {
-            end = WalkEnd::Shallow;
-        }
-    }
-    if let Some(pb) = progress {
-        pb.finish_and_clear();
-    }
-    // 2. What changed in each commit. (One thread: libgit2 serialises
-    // reads of a pack file, so more threads only wait on each other.)
-    let results = vec![examine(repo, &links, ctx_rel, df_rel)];
-    let mut commits = Vec::with_capacity(links.len());
-    let mut notes: Vec<String> = Vec::new();
-    for (c, n) in results {
-        commits.extend(c);
-        for note in n {
-            if !notes.contains(&note) {
-                notes.push(note);
+            if links.len().is_multiple_of(256) {
+                let _ = tx.send(Msg::Alive);
             }
         }
-    }
-    if commits.len() != links.len() {
-        return Err(NoHistory(
-            "the history could not be read completely: using the static estimate".into(),
-        ));
-    }
-    if shallow {
-        notes.push("shallow clone: only the commits present were walked".into());
-    }
-    static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-    Ok(History {
-        id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        commits,
-        first_parent: !opts.all_parents,
-        end,
-        notes,
-    })
-}
-
-/// What each commit of `links` changed under the context, and which
-/// Dockerfile instructions it edited.
-fn examine(
-    repo: &Repository,
-    links: &[Link],
-    ctx_rel: &str,
-    df_rel: &str,
-) -> (Vec<CommitChanges>, Vec<String>) {
-    let mut cache = Cache {
-        ignores: HashMap::new(),
-        instructions: HashMap::new(),
-        notes: Vec::new(),
-    };
-    // A .dockerignore named after the Dockerfile takes precedence.
-    let df_name = df_rel.rsplit('/').next().unwrap_or(df_rel);
-    let df_dir = df_rel.rsplit_once('/').map_or("", |(d, _)| d);
-    let ignore_paths = [
-        join(df_dir, &format!("{df_name}.dockerignore")),
-        join(ctx_rel, ".dockerignore"),
-    ];
-    let mut trees = TreeCache::new(repo);
-    let mut out = Vec::with_capacity(links.len());
-    let df_in_ctx = ctx_rel.is_empty() || df_rel.starts_with(&format!("{ctx_rel}/"));
-    for link in links {
-        let root = Some(link.tree);
-        let parent_root = link.parent_tree;
-        let mut change = CommitChanges {
-            id: link.id.to_string(),
-            ..CommitChanges::default()
-        };
-        // Context files: diff only the context subtree, and only when its
-        // id changed.
-        let new_ctx = trees.lookup(root, ctx_rel);
-        let old_ctx = trees.lookup(parent_root, ctx_rel);
-        if new_ctx != old_ctx {
-            let mut changed = Vec::new();
-            trees.diff(old_ctx, new_ctx, "", &mut changed);
-            let ig_oid = ignore_paths
-                .iter()
-                .find_map(|p| trees.lookup(root, p))
-                .and_then(|o| ignore_at(repo, Some(o), &mut cache));
-            let ignore = ig_oid.and_then(|o| cache.ignores.get(&o));
-            for p in changed {
-                if ignore.is_some_and(|i| i.excludes(&p)) {
-                    continue;
-                }
-                if !change.files.contains(&p) {
-                    change.files.push(p);
-                }
-            }
+        if opts.max_commits.is_some_and(|m| links.len() >= m) {
+            end = WalkEnd::Limit;
+            break;
         }
-        // Dockerfile edits (when the Dockerfile lives in the context and
-        // the context did not change, neither did the Dockerfile).
-        let (new_df, old_df) = if df_in_ctx && new_ctx == old_ctx {
-            (None, None)
-        } else {
-            (
-                trees.lookup(root, df_rel),
-                trees.lookup(parent_root, df_rel),
-            )
-        };
-        if new_df != old_df {
-            let new_i = instructions_of(repo, new_df, &mut cache);
-            let old_i = instructions_of(repo, old_df, &mut cache);
-            change.first_edit = new_i
-                .iter()
-                .zip(&old_i)
-                .position(|(a, b)| a != b)
-                .or_else(|| (new_i.len() != old_i.len()).then(|| new_i.len().min(old_i.len())));
-            let mut pool = old_i.clone();
-            for t in &new_i {
-                if let Some(k) = pool.iter().position(|o| o == t) {
-                    pool.swap_remove(k);
-                } else {
-                    change.edited.push(t.clone());
-                }
-            }
-        }
-        out.push(change);
+        pending = Some((id, tree));
+        cur = parent;
     }
-    (out, cache.notes)
+    if let Some((pid, ptree)) = pending.take()
+        && opts.max_commits.is_none_or(|m| links.len() < m)
+    {
+        // The last commit read: a root, or the commit before a damaged
+        // one (diffed against nothing, as a shallow boundary is).
+        links.push(Link {
+            id: pid,
+            tree: ptree,
+            parent_tree: None,
+        });
+    }
+    if shallow && end == WalkEnd::ReachedRoot {
+        end = WalkEnd::Shallow;
+    }
+    Ok((links, end, bad))
 }
 
 /// The build context of a Dockerfile from compose files at the repository

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# History walk on real first-parent histories (issue 13): for each entry of
+# /work/shared/corpus/real-histories (materialized with its materialize.py
+# into $BENCH_DIR), the median of $RUNS wall times of
+#   git log --first-parent --no-renames --name-only --format=%H -- <context>
+#   dockreorder --format json --context <context> <dockerfile>   (whole run)
+# their ratio, and dockreorder's peak RSS. The machine may be shared: read
+# medians, not single runs.
+#
+# usage: benches/real-histories.sh [NAME...]   (default: the largest ones)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CORPUS=${CORPUS:-/work/shared/corpus/real-histories}
+WORK=${BENCH_DIR:-/tmp/dockreorder-bench-real}
+RUNS=${RUNS:-5}
+cargo build --release --quiet
+BIN=$PWD/target/release/dockreorder
+NAMES=("$@")
+[ ${#NAMES[@]} -gt 0 ] || NAMES=(jspwiki aider typst etherpad-lite php-cs-fixer redash restic katana)
+mkdir -p "$WORK"
+median() { # median wall time in seconds of $RUNS runs of "$@"
+	local ts=()
+	for _ in $(seq "$RUNS"); do
+		local s e
+		s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
+		ts+=("$(python3 -c "print($e - $s)")")
+	done
+	printf '%s\n' "${ts[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+printf '%-16s %8s %9s %9s %6s %8s\n' name commits git_log_s ours_s ratio rss_mib
+for name in "${NAMES[@]}"; do
+	src=$CORPUS/$name/SOURCE
+	df=$(awk -F': ' '/^dockerfile:/ {print $2}' "$src")
+	ctx=$(awk -F': ' '/^context:/ {print $2}' "$src")
+	repo=$WORK/$name
+	[ -d "$repo/.git" ] || python3 "$CORPUS/materialize.py" "$name" "$repo" >/dev/null
+	cd "$repo"
+	n=$(git rev-list --first-parent --count HEAD)
+	g=$(median git log --first-parent --no-renames --name-only --format=%H -- "$ctx")
+	o=$(median "$BIN" --format json --context "$ctx" "$df")
+	rss=$(/usr/bin/time -f %M "$BIN" --format json --context "$ctx" "$df" 2>&1 >/dev/null | tail -1)
+	printf '%-16s %8s %9.3f %9.3f %6.2f %8.1f\n' "$name" "$n" "$g" "$o" "$(python3 -c "print($o/$g)")" "$(python3 -c "print($rss/1024)")"
+	cd - >/dev/null
+done
