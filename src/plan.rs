@@ -492,7 +492,12 @@ pub fn plan_hoist(
         let Some(ctx) = ctx else { continue };
         let Some(files) = ctx.files() else { continue };
         let wd = &state.workdirs[b];
-        let dest_abs = effects::resolve(wd, &dest);
+        // `ADD . $HOME`: the destination as BuildKit expands it.
+        let Some(dest_expanded) = state.env.get(b).and_then(|env| effects::expand(&dest, env))
+        else {
+            continue;
+        };
+        let dest_abs = effects::resolve(wd, &dest_expanded);
         let shipped: Vec<(String, String)> = files
             .keys()
             .map(|f| (effects::resolve(&dest_abs, f), f.clone()))
@@ -588,7 +593,7 @@ pub fn plan_hoist(
                     problems.extend(manifest_problems(chk, ctx, &rel));
                 }
             }
-            if dest_abs != *wd {
+            if dest_abs != *wd && needed.iter().any(|(_, rel)| !copied.contains(rel)) {
                 problems.push(format!(
                     "the destination `{dest}` is not the working directory, so the inserted COPY would create it before `{}` does",
                     short(&b_text)

@@ -90,10 +90,30 @@ fn apply_order(text: &str, parse: &Parse, model: &Model, order: &StageOrder) -> 
     let Some(stage) = model.stages.get(order.stage) else {
         return text.to_string();
     };
+    // A unit takes the blank lines right above its comment block: blank
+    // lines separate paragraphs, and a paragraph moves whole (no blank line
+    // is left between a comment and its instruction, none piles up).
+    let lead: Vec<usize> = stage
+        .units
+        .iter()
+        .enumerate()
+        .map(|(k, unit)| {
+            let floor = if k == 0 {
+                stage.from_item + 1
+            } else {
+                stage.units[k - 1].item + 1
+            };
+            let mut i = unit.first_item;
+            while i > floor && matches!(parse.items[i - 1].kind, crate::syntax::ItemKind::Blank) {
+                i -= 1;
+            }
+            i
+        })
+        .collect();
     let unit_text = |u: usize| -> (String, String) {
         let unit = &stage.units[u];
         let mut comments = String::new();
-        for i in unit.first_item..unit.item {
+        for i in lead[u]..unit.item {
             comments.push_str(parse.items[i].span.text(text));
         }
         let mut ins = parse.items[unit.item].span.text(text).to_string();
@@ -104,8 +124,8 @@ fn apply_order(text: &str, parse: &Parse, model: &Model, order: &StageOrder) -> 
     };
     // Slot k (the k-th unit's place) gets group k.
     let mut slot_of_item: BTreeMap<usize, usize> = BTreeMap::new();
-    for (k, u) in stage.units.iter().enumerate() {
-        slot_of_item.insert(u.first_item, k);
+    for k in 0..stage.units.len() {
+        slot_of_item.insert(lead[k], k);
     }
     let mut out = String::with_capacity(text.len() + 128);
     let mut i = 0;
@@ -379,8 +399,18 @@ fn net_changes(
         .filter(|c| c.applied && c.kind == plan::ChangeKind::Hoist)
         .map(|c| (c.stage, c.subject.clone()))
         .collect();
+    let applied: Vec<(usize, String)> = round
+        .iter()
+        .filter(|c| c.applied)
+        .map(|c| (c.stage, c.subject.clone()))
+        .collect();
     for mut c in round {
         if c.kind == plan::ChangeKind::Reorder && c.applied {
+            continue;
+        }
+        // A move proposed as Unsafe in one round and made safely in
+        // another is reported once, as made.
+        if !c.applied && applied.contains(&(c.stage, c.subject.clone())) {
             continue;
         }
         if let Some(l) = index.line(c.stage, &c.subject) {
@@ -455,7 +485,7 @@ fn net_changes(
 }
 
 fn short(s: &str) -> String {
-    let s = s.lines().next().unwrap_or("").trim();
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.chars().count() > 60 {
         format!("{}…", s.chars().take(59).collect::<String>())
     } else {

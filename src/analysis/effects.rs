@@ -639,7 +639,7 @@ fn unquote(v: &str) -> String {
 
 /// Expands `$X`/`${X}` from literal values; `None` when a variable is not
 /// known or a form is not understood.
-fn expand(text: &str, env: &BTreeMap<String, String>) -> Option<String> {
+pub fn expand(text: &str, env: &BTreeMap<String, String>) -> Option<String> {
     if !text.contains('$') {
         return Some(text.to_string());
     }
@@ -1066,8 +1066,10 @@ fn run_effects(
                 }
             }
         }
-        // A virtualenv or user base on PATH changes where installers write.
-        if facts.cost == Some(CostClass::Install) {
+        // A virtualenv or user base on PATH changes where language
+        // installers write (system package managers ignore them).
+        let language_installer = c.argv.first().is_some_and(|a| ecosystem_of(a).is_some());
+        if facts.cost == Some(CostClass::Install) && language_installer {
             for key in [
                 "VIRTUAL_ENV",
                 "PYTHONUSERBASE",
