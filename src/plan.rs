@@ -79,6 +79,10 @@ pub struct Change {
     /// again in the original text (lines of intermediate texts differ).
     #[serde(skip)]
     pub subject: String,
+    /// The instruction it moved above, and that one's line in the text it
+    /// was planned on (the report gives the original line instead).
+    #[serde(skip)]
+    pub anchor: Option<(String, usize)>,
 }
 
 /// What the planner may do.
@@ -209,6 +213,7 @@ pub fn plan_merges(parse: &Parse, model: &Model, opts: Options) -> (Vec<Merge>, 
                 applied,
                 stage: si,
                 subject: ui.original.trim().to_string(),
+                anchor: None,
             });
             if applied {
                 merges.push(Merge {
@@ -573,6 +578,16 @@ pub fn plan_hoist(
                     "only what `{}` reads is declared (by a pragma); what it writes is not known, so the broad copy might overwrite its results",
                     short(&x_text)
                 ));
+            } else if let Some((_, rel)) = clobbered
+                .iter()
+                .find(|(p, _)| needed.iter().any(|(n, _)| n == p))
+            {
+                // The install rewrites a manifest the inserted COPY needs:
+                // ignoring it would break the install, so say what would.
+                problems.push(format!(
+                    "`{}` may rewrite `{rel}`, which it reads and the broad copy ships, so moving the install above the copy would let the copy put back the old `{rel}`; an install that keeps it as it is (`npm ci`, `--frozen-lockfile`, `--locked`) would make it safe",
+                    short(&x_text)
+                ));
             } else if let Some((_, rel)) = clobbered.first() {
                 let top = rel.split('/').next().unwrap_or(rel);
                 problems.push(format!(
@@ -666,6 +681,7 @@ pub fn plan_hoist(
                 subject: instruction(parse, stage.units[x].item)
                     .map(|i| i.original.trim().to_string())
                     .unwrap_or_default(),
+                anchor: Some((bi.original.trim().to_string(), b_line)),
             });
             if !applied {
                 stays.push(x);
@@ -906,6 +922,7 @@ pub fn plan_reorder(
         subject: instruction(parse, stage.units[first_moved].item)
             .map(|i| i.original.trim().to_string())
             .unwrap_or_default(),
+        anchor: None,
     });
     Some(StageOrder {
         stage: stage_idx,
@@ -946,6 +963,7 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
                     applied: false,
                     stage: si,
                     subject: ins.original.trim().to_string(),
+                    anchor: None,
                 });
             }
             if ins.node.kind == Kind::Add && ins.node.str_args().any(|a| a.contains("://")) {
@@ -958,6 +976,7 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
                     applied: false,
                     stage: si,
                     subject: ins.original.trim().to_string(),
+                    anchor: None,
                 });
             }
         }

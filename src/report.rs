@@ -327,16 +327,37 @@ pub fn markdown(files: &[FileReport<'_>]) -> String {
     out.push_str(PR_MARKER);
     out.push_str("\n## dockreorder: cache-friendly instruction order\n\n");
     let changed: Vec<&FileReport<'_>> = files.iter().filter(|f| f.old != f.new).collect();
+    let unsafe_applied = changed.iter().any(|f| {
+        f.changes
+            .iter()
+            .any(|c| c.applied && c.applicability == Applicability::Unsafe)
+    });
+    // Only what was checked: the effects model, not a build.
     out.push_str(&format!(
-        "This reorders {} Dockerfile{} so that rarely changing layers come first. The images stay the same: every move below was proven safe by dockreorder's analysis.\n\n",
+        "This reorders {} Dockerfile{} so that rarely changing layers come first. {}\n\n",
         changed.len(),
-        if changed.len() == 1 { "" } else { "s" }
+        if changed.len() == 1 { "" } else { "s" },
+        if unsafe_applied {
+            "Moves marked **Unsafe** were applied because `--unsafe` was given: they are not proven to keep the image, and each says what it risks. The others are proven safe under dockreorder's effects model. The images were not built."
+        } else {
+            "Every move below is proven safe under dockreorder's effects model (what each instruction reads and writes); the images were not built."
+        }
     ));
     out.push_str("### Changes\n\n| File | Line | What moved | Why |\n|---|---|---|---|\n");
     for f in &changed {
         for c in f.changes.iter().filter(|c| c.applied) {
+            let unsafe_mark = if c.applicability == Applicability::Unsafe {
+                "**Unsafe** "
+            } else {
+                ""
+            };
+            let risk = if c.applicability == Applicability::Unsafe {
+                "risk: "
+            } else {
+                ""
+            };
             out.push_str(&format!(
-                "| `{}` | {} | {} | {} |\n",
+                "| `{}` | {} | {unsafe_mark}{} | {risk}{} |\n",
                 f.path.trim_start_matches("./"),
                 c.line,
                 c.summary.replace('|', "\\|"),

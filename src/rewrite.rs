@@ -124,8 +124,8 @@ fn apply_order(text: &str, parse: &Parse, model: &Model, order: &StageOrder) -> 
     };
     // Slot k (the k-th unit's place) gets group k.
     let mut slot_of_item: BTreeMap<usize, usize> = BTreeMap::new();
-    for k in 0..stage.units.len() {
-        slot_of_item.insert(lead[k], k);
+    for (k, &first) in lead.iter().enumerate() {
+        slot_of_item.insert(first, k);
     }
     let mut out = String::with_capacity(text.len() + 128);
     let mut i = 0;
@@ -322,9 +322,7 @@ fn plan_and_apply(
     if cur == merged {
         let index = OriginalLines::new(text, &parse, &merges, &merged);
         for c in &mut round {
-            if let Some(l) = index.line(c.stage, &c.subject) {
-                c.line = l;
-            }
+            index.relocate(c);
         }
     }
     changes.extend(round);
@@ -367,6 +365,20 @@ impl OriginalLines {
             units.push(v);
         }
         OriginalLines { units }
+    }
+
+    /// Gives a change the original lines of its instruction and anchor.
+    fn relocate(&self, c: &mut Change) {
+        if let Some(l) = self.line(c.stage, &c.subject) {
+            c.line = l;
+        }
+        if let Some((text, planned)) = &c.anchor
+            && let Some(l) = self.line(c.stage, text)
+        {
+            c.summary = c
+                .summary
+                .replace(&format!("(line {planned})"), &format!("(line {l})"));
+        }
     }
 
     fn line(&self, stage: usize, subject: &str) -> Option<usize> {
@@ -413,9 +425,7 @@ fn net_changes(
         if !c.applied && applied.contains(&(c.stage, c.subject.clone())) {
             continue;
         }
-        if let Some(l) = index.line(c.stage, &c.subject) {
-            c.line = l;
-        }
+        index.relocate(&mut c);
         out.push(c);
     }
     for (si, units) in index.units.iter().enumerate() {
@@ -478,6 +488,7 @@ fn net_changes(
                 applied: true,
                 stage: si,
                 subject: units[k].0.clone(),
+                anchor: None,
             });
         }
     }
@@ -491,6 +502,90 @@ fn short(s: &str) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// The dependency check of DESIGN.md section 9: every edge of the old
+/// text's graph (a pair that must keep its order) keeps it in the new
+/// text. Returns the first broken pair (texts of the earlier and the later
+/// instruction). Instructions whose text changed (merged `RUN`s) and
+/// inserted ones are matched by nothing and checked by the re-plan.
+pub fn broken_edge(
+    old: &str,
+    new: &str,
+    ctx: Option<&Context>,
+    skip: &[String],
+) -> Option<(String, String)> {
+    let op = syntax::parse(old);
+    let om = Model::build(&op, old);
+    let np = syntax::parse(new);
+    let nm = Model::build(&np, new);
+    let texts = |p: &Parse, s: &crate::model::Stage| -> Vec<String> {
+        s.units
+            .iter()
+            .map(|u| {
+                p.items[u.item]
+                    .instruction()
+                    .map(|i| i.original.trim().to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    for (si, stage) in om.stages.iter().enumerate() {
+        let nstage = nm.stages.get(si)?;
+        let (ot, nt) = (texts(&op, stage), texts(&np, nstage));
+        let mut used = vec![false; nt.len()];
+        let pos: Vec<Option<usize>> = ot
+            .iter()
+            .map(|t| {
+                let j = (0..nt.len()).find(|&j| !used[j] && nt[j] == *t)?;
+                used[j] = true;
+                Some(j)
+            })
+            .collect();
+        let (eff, state) = effects::analyze_stage_with(&op, stage, ctx);
+        let (neff, _) = effects::analyze_stage_with(&np, nstage, ctx);
+        let n = eff.len().min(ot.len());
+        for a in 0..n {
+            for b in a + 1..n {
+                let (Some(pa), Some(pb)) = (pos[a], pos[b]) else {
+                    continue;
+                };
+                if pa < pb {
+                    continue;
+                }
+                // A hoist inserts a COPY of the same files from the same
+                // context before `b`: what it writes, `a` no longer needs
+                // to provide.
+                let inserted: Vec<&effects::Loc> = (0..pb)
+                    .filter(|j| !used[*j])
+                    .filter_map(|j| neff.get(j))
+                    .flat_map(|e| e.writes.iter())
+                    .collect();
+                if skip.iter().any(|t| *t == ot[a] || *t == ot[b]) {
+                    continue;
+                }
+                let mut rest = eff[a].clone();
+                // A copy from the context writes exactly what it ships.
+                let exact = ctx
+                    .zip(op.items[stage.units[a].item].instruction())
+                    .and_then(|(c, ins)| {
+                        effects::exact_copy_writes(ins, &state.workdirs[a], &state.env[a], c)
+                    });
+                if let Some(w) = exact {
+                    rest.writes
+                        .retain(|x| !matches!(x, effects::Loc::Path(_) | effects::Loc::Dir { .. }));
+                    rest.writes.extend(w);
+                }
+                rest.writes.retain(|w| !inserted.contains(&w));
+                let mut needs = eff[b].clone();
+                needs.reads.retain(|r| !inserted.contains(&r));
+                if let Some(why) = effects::conflict(&rest, &needs) {
+                    return Some((ot[a].clone(), format!("{} ({why})", ot[b])));
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Indices (into `v`) of one longest strictly increasing subsequence.
@@ -592,6 +687,20 @@ fn verify(
         return Err(fail(
             "refusing to write: instructions were lost in the rewrite".into(),
         ));
+    }
+    // Unsafe changes (applied with --unsafe) are the ones the model could
+    // not prove: their edges are not checked, the report names their risk.
+    let unproven: Vec<String> = changes
+        .iter()
+        .filter(|c| c.applied && c.applicability == plan::Applicability::Unsafe)
+        .map(|c| c.subject.clone())
+        .collect();
+    if let Some((a, b)) = broken_edge(old, new, ctx, &unproven) {
+        return Err(fail(format!(
+            "refusing to write: the rewrite puts `{}` before `{}`, which must stay after it",
+            short(&b),
+            short(&a)
+        )));
     }
     let (again, again_changes, _) = plan_and_apply(new, ctx, history, opts)?;
     if again != new {

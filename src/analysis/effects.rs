@@ -926,6 +926,69 @@ fn refine_copy_writes(
     e.writes.extend(writes);
 }
 
+/// The exact files a `COPY`/`ADD` of context files and directories writes
+/// (each shipped file below a source, at its place under the
+/// destination), or `None` when that cannot be listed (no context, a
+/// glob, a variable, `--from`, a URL or archive, a heredoc). Planning
+/// keeps the cheaper `dest/**`; the rewrite's dependency check uses this.
+pub fn exact_copy_writes(
+    ins: &Instruction,
+    wd: &str,
+    env: &BTreeMap<String, String>,
+    ctx: &Context,
+) -> Option<Vec<Loc>> {
+    let node = &ins.node;
+    if !matches!(node.kind, Kind::Copy | Kind::Add)
+        || !ins.heredocs.is_empty()
+        || node.flags.iter().any(|f| {
+            f.starts_with("--from=") || f.starts_with("--parents") || f.starts_with("--exclude")
+        })
+    {
+        return None;
+    }
+    let files = ctx.files()?;
+    let args: Vec<&str> = node.str_args().collect();
+    let (dest, sources) = args.split_last()?;
+    let dest_abs = resolve(wd, &expand(dest, env)?);
+    let mut out = Vec::new();
+    for s in sources {
+        if s.contains(['*', '?', '[', '$']) || s.contains("://") || is_archive(s) {
+            return None;
+        }
+        let src = s.trim_start_matches("./").trim_end_matches('/');
+        let src = if src == "." { "" } else { src };
+        if files.contains_key(src) {
+            // A file: into the directory (`dest/`, or several sources),
+            // else to that name.
+            let name = src.rsplit('/').next().unwrap_or(src);
+            if dest.ends_with('/') || sources.len() > 1 || *dest == "." {
+                out.push(Loc::Path(resolve(&dest_abs, name)));
+            } else {
+                out.push(Loc::Path(dest_abs.clone()));
+            }
+            continue;
+        }
+        // A directory: its contents go into the destination.
+        let prefix = if src.is_empty() {
+            String::new()
+        } else {
+            format!("{src}/")
+        };
+        for f in files.keys() {
+            if let Some(rel) = f.strip_prefix(&prefix) {
+                out.push(Loc::Path(resolve(&dest_abs, rel)));
+            }
+        }
+    }
+    for w in created_dirs(&dest_abs) {
+        out.push(Loc::Dir {
+            path: w,
+            owner: copy_owner(node),
+        });
+    }
+    Some(out)
+}
+
 /// The directories a `mkdir -p` of `abs` may create: `abs` and each of its
 /// parents except `/` (none of them is known to exist).
 fn created_dirs(abs: &str) -> Vec<String> {

@@ -1,0 +1,270 @@
+//! Issue 10: only changes worth a pull request. BuildKit's cache semantics
+//! (metadata instructions invalidate nothing), the materiality threshold,
+//! plans that do not change with the length of the walked history, the net
+//! report with original lines, layout after a move, and honest PR texts.
+
+use std::path::Path;
+use std::process::Command;
+
+use dockreorder::analysis::context::Context;
+use dockreorder::analysis::history::{Repo, WalkOptions};
+use dockreorder::plan::{Applicability, ChangeKind, Options};
+use dockreorder::rewrite;
+
+use crate::support;
+
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        let p = dir.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, text).expect("write");
+    }
+    dir
+}
+
+const PY: &[(&str, &str)] = &[
+    ("requirements.txt", "flask\n"),
+    ("app.py", "print(1)\n"),
+    ("src/m.py", "x = 1\n"),
+];
+
+/// A repository made with `git fast-import`: `n` commits; the first adds
+/// `dockerfile` and `requirements.txt`; each commit changes a source file,
+/// every `manifest_every`-th also `requirements.txt`, and every
+/// `dockerfile_every`-th (if any) rewrites the Dockerfile with
+/// `edit(i)` (an edit of one instruction's text).
+fn generated(
+    n: usize,
+    dockerfile: &str,
+    manifest_every: usize,
+    edit: Option<(usize, &dyn Fn(usize) -> String)>,
+) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path();
+    let ok = Command::new("git")
+        .args(["init", "-q"])
+        .arg(path)
+        .status()
+        .expect("git init")
+        .success();
+    assert!(ok);
+    let mut s = String::new();
+    let blob = |s: &mut String, name: &str, body: &str| {
+        s.push_str(&format!(
+            "M 100644 inline {name}\ndata {}\n{body}\n",
+            body.len()
+        ));
+    };
+    for i in 0..n {
+        let t = 1_600_000_000 + 60 * i;
+        s.push_str(&format!(
+            "commit refs/heads/main\nmark :{}\ncommitter t <t@example.com> {t} +0000\ndata 2\nc\n",
+            i + 1
+        ));
+        if i > 0 {
+            s.push_str(&format!("from :{i}\n"));
+        } else {
+            blob(&mut s, "Dockerfile", dockerfile);
+            blob(&mut s, "requirements.txt", "flask\n");
+        }
+        blob(
+            &mut s,
+            &format!("src/m{}.py", i % 17),
+            &format!("v = {i}\n"),
+        );
+        if i > 0 && i % manifest_every == 0 {
+            blob(&mut s, "requirements.txt", &format!("flask=={i}\n"));
+        }
+        if let Some((every, f)) = &edit
+            && i > 0
+            && i % every == 0
+        {
+            blob(&mut s, "Dockerfile", &f(i));
+        }
+    }
+    let mut child = Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(path)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("fast-import");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(s.as_bytes()).expect("stream");
+    }
+    assert!(child.wait().expect("wait").success());
+    let ok = Command::new("git")
+        .args(["checkout", "-q", "-f", "main"])
+        .current_dir(path)
+        .status()
+        .expect("checkout")
+        .success();
+    assert!(ok);
+    dir
+}
+
+fn rewrite_with_walk(dir: &Path, df: &str, max: Option<usize>) -> rewrite::Outcome {
+    let dockerfile = dir.join("Dockerfile");
+    let repo = Repo::discover(&dockerfile).expect("repository");
+    let h = repo
+        .walk(
+            &dockerfile,
+            dir,
+            &WalkOptions {
+                max_commits: max,
+                ..WalkOptions::default()
+            },
+        )
+        .expect("walk");
+    let ctx = Context::new(dir.to_path_buf(), Some(&dockerfile));
+    rewrite::rewrite_with(df, Some(&ctx), Some(&h), Options::new(Applicability::Safe))
+        .expect("rewrite")
+}
+
+#[test]
+fn metadata_edits_never_move_anything() {
+    // The LABEL is edited in every other commit: under the classic
+    // builder every step after it would rebuild, under BuildKit none does.
+    let df = |v: usize| {
+        format!(
+            "FROM base\nLABEL version=\"{v}\"\nEXPOSE 80\nSTOPSIGNAL SIGTERM\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"
+        )
+    };
+    let last = 119;
+    let dir = generated(120, &df(0), 1000, Some((2, &|i| df(i))));
+    let head = std::fs::read_to_string(dir.path().join("Dockerfile")).expect("read");
+    assert_eq!(head, df(last - last % 2));
+    let out = rewrite_with_walk(dir.path(), &head, None);
+    assert_eq!(out.new_text, head, "{:#?}", out.changes);
+    // Metadata in an odd order is left alone too, statically.
+    let p = project(PY);
+    let df = "FROM base\nEXPOSE 80\nLABEL a=b\nSTOPSIGNAL SIGINT\nWORKDIR /app\nCOPY . .\nCMD [\"python\"]\nLABEL c=d\n";
+    let ctx = Context::new(p.path().to_path_buf(), Some(&p.path().join("Dockerfile")));
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+    assert_eq!(out.new_text, df);
+}
+
+#[test]
+fn changes_below_the_threshold_are_not_made() {
+    let p = project(PY);
+    let ctx = Context::new(p.path().to_path_buf(), Some(&p.path().join("Dockerfile")));
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    // The hoist saves about 87% of the static expected cost.
+    let mut opts = Options::new(Applicability::Safe);
+    opts.min_saving = 0.95;
+    let out = rewrite::rewrite(df, Some(&ctx), opts).expect("rw");
+    assert_eq!(out.new_text, df, "95% is not reached");
+    assert!(out.changes.iter().all(|c| !c.applied));
+    opts.min_saving = 0.10;
+    let out = rewrite::rewrite(df, Some(&ctx), opts).expect("rw");
+    assert_ne!(out.new_text, df, "10% is");
+    // A cheap step is never moved for itself: two copies that could trade
+    // places for a smaller copy cost stay as they are.
+    let df =
+        "FROM base\nWORKDIR /app\nCOPY src/ ./src/\nCOPY requirements.txt ./\nCMD [\"python\"]\n";
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+    assert_eq!(out.new_text, df);
+}
+
+#[test]
+fn the_same_proposal_at_200_1000_and_all_commits() {
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\"]\n";
+    let dir = generated(1500, df, 37, None);
+    let all = rewrite_with_walk(dir.path(), df, None);
+    assert_ne!(all.new_text, df, "the hoist is worth it");
+    for max in [200, 1000] {
+        let out = rewrite_with_walk(dir.path(), df, Some(max));
+        assert_eq!(out.new_text, all.new_text, "--max-commits {max}");
+    }
+}
+
+#[test]
+fn the_report_is_the_net_edit_with_original_lines() {
+    let p = project(PY);
+    let ctx = Context::new(p.path().to_path_buf(), Some(&p.path().join("Dockerfile")));
+    // The merge removes line 3 before the hoist is planned: the hoist is
+    // still reported at its original line 6, above line 5.
+    let df = "FROM base\nWORKDIR /app\nRUN apt-get update\nRUN apt-get install -y curl && rm -rf /var/lib/apt/lists/*\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+    let merge = out
+        .changes
+        .iter()
+        .find(|c| c.kind == ChangeKind::MergeUpdate)
+        .expect("merge");
+    assert_eq!(merge.line, 3);
+    let hoist = out
+        .changes
+        .iter()
+        .find(|c| c.kind == ChangeKind::Hoist && c.applied)
+        .expect("hoist");
+    assert_eq!(hoist.line, 6, "{}", hoist.summary);
+    assert!(hoist.summary.contains("(line 5)"), "{}", hoist.summary);
+    // Each instruction is reported at most once.
+    let mut seen = std::collections::BTreeSet::new();
+    for c in out.changes.iter().filter(|c| c.kind != ChangeKind::Advice) {
+        assert!(
+            seen.insert((c.line, c.kind as u8)),
+            "twice: {:#?}",
+            out.changes
+        );
+    }
+}
+
+#[test]
+fn a_moved_instruction_takes_its_comments_and_blank_lines_keep_their_rhythm() {
+    let p = project(PY);
+    let ctx = Context::new(p.path().to_path_buf(), Some(&p.path().join("Dockerfile")));
+    let df = "FROM base\nWORKDIR /app\n\n# The sources\nCOPY . .\n\n# System packages\nRUN apt-get update && apt-get install -y curl\n\nCMD [\"python\"]\n";
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+    assert_eq!(
+        out.new_text,
+        "FROM base\nWORKDIR /app\n\n# System packages\nRUN apt-get update && apt-get install -y curl\n\n# The sources\nCOPY . .\n\nCMD [\"python\"]\n"
+    );
+}
+
+#[test]
+fn pr_body_says_only_what_was_checked() {
+    let p = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"x\":\"1\"}}",
+        ),
+        ("package-lock.json", "{}"),
+        ("index.js", ""),
+        (
+            "Dockerfile",
+            "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm install\n",
+        ),
+    ]);
+    let body = |extra: &[&str]| {
+        let mut args = vec!["--format", "markdown", "--no-history"];
+        args.extend_from_slice(extra);
+        args.push("Dockerfile");
+        let out = Command::new(support::bin())
+            .args(&args)
+            .current_dir(p.path())
+            .output()
+            .expect("run");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // Without --unsafe the Unsafe hoist is left out and named as such.
+    let safe = body(&[]);
+    assert!(!safe.contains("images stay the same"), "{safe}");
+    assert!(!safe.contains("identical"), "{safe}");
+    assert!(safe.contains("Left out as Unsafe"), "{safe}");
+    // With --unsafe it is applied, marked Unsafe, with what it risks.
+    let risky = body(&["--unsafe"]);
+    assert!(risky.contains("**Unsafe**"), "{risky}");
+    assert!(risky.contains("not proven to keep the image"), "{risky}");
+    assert!(risky.contains("risk: "), "{risky}");
+    assert!(!risky.contains("identical"), "{risky}");
+    // The remedy never asks to .dockerignore a file the hoisted COPY needs.
+    assert!(
+        !risky.contains("`package-lock.json` to .dockerignore"),
+        "{risky}"
+    );
+}

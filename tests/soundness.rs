@@ -1,0 +1,171 @@
+//! Issue 8: moves that once were labelled safe and changed the image. Each
+//! class has a regression test on the rewrite (nothing moves) and, where
+//! the shape is subtle, on the dependency it must keep.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use dockreorder::analysis::context::Context;
+use dockreorder::analysis::effects::{self, conflict};
+use dockreorder::model::Model;
+use dockreorder::plan::{Applicability, Options};
+use dockreorder::rewrite;
+
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        let p = dir.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, text).expect("write");
+    }
+    dir
+}
+
+fn rewrite_unsafe_too(dir: &Path, df: &str) -> String {
+    let ctx = Context::new(dir.to_path_buf(), Some(&dir.join("Dockerfile")));
+    rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe))
+        .expect("rewrite")
+        .new_text
+}
+
+/// Whether the unit at `a` (an index into the stage's units) must stay
+/// before the unit at `b`, in the last stage of `df`.
+fn ordered(dir: &Path, df: &str, a: usize, b: usize) -> bool {
+    let ctx = Context::new(dir.to_path_buf(), Some(&dir.join("Dockerfile")));
+    let parse = dockreorder::syntax::parse(df);
+    let model = Model::build(&parse, df);
+    let stage = model.stages.last().expect("a stage");
+    let (eff, _) = effects::analyze_stage_with(&parse, stage, Some(&ctx));
+    conflict(&eff[a], &eff[b]).is_some()
+}
+
+const SITE: &[(&str, &str)] = &[
+    ("requirements.txt", "flask==3.0.0\n"),
+    (
+        "setup.py",
+        "from setuptools import setup\nsetup(name='site')\n",
+    ),
+    ("site/__init__.py", "x = 1\n"),
+    ("Gemfile", "source 'https://rubygems.org'\ngem 'rack'\n"),
+    ("Gemfile.lock", "GEM\n"),
+    ("vendor/cache/x.gem", "gem\n"),
+    (
+        "package.json",
+        "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{}}",
+    ),
+    ("package-lock.json", "{\"lockfileVersion\":3}"),
+    ("packages/sdk/package.json", "{\"name\":\"sdk\"}"),
+];
+
+#[test]
+fn issue_8_path_arguments_are_reads() {
+    let dir = project(SITE);
+    for df in [
+        "FROM base\nWORKDIR /opt\nCOPY . /opt/site\nRUN python -m pip install /opt/site\n",
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt /app/site\n",
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install --no-deps ./site\n",
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt .[dev]\n",
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install --editable=/app/site\n",
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt --find-links ./site\n",
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN gem install vendor/cache/x.gem\n",
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt file:./site\n",
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm install ./packages/sdk\n",
+    ] {
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "moved:\n{df}");
+    }
+    // The dependency itself: the install reads the copied directory.
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt /app/site\n";
+    assert!(ordered(dir.path(), df, 1, 2));
+}
+
+#[test]
+fn issue_8_heredoc_bodies_expand_variables() {
+    let dir = project(SITE);
+    let df = "FROM base\nARG RELEASE=1\nCOPY <<EOF /etc/app.conf\nrelease=${RELEASE}\nEOF\n";
+    assert!(
+        ordered(dir.path(), df, 0, 1),
+        "the ARG stays before the heredoc"
+    );
+    // A quoted delimiter does not expand: no dependency.
+    let df = "FROM base\nARG RELEASE=1\nCOPY <<'EOF' /etc/app.conf\nrelease=${RELEASE}\nEOF\n";
+    assert!(!ordered(dir.path(), df, 0, 1));
+}
+
+#[test]
+fn issue_8_programs_come_from_the_image() {
+    let dir = project(SITE);
+    let df = "FROM node:20 AS toolchain\nFROM debian:12\nCOPY --from=toolchain /opt/node /opt/node\nENV PATH=/opt/node/bin:$PATH\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    assert!(ordered(dir.path(), df, 0, 4), "npm ci reads /opt/node");
+    // A tool copied into a system tree is found there even without PATH.
+    let df = "FROM tools AS t\nFROM debian:12\nWORKDIR /app\nCOPY --from=t /usr/local/bin/uv /usr/local/bin/uv\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\n";
+    assert!(ordered(dir.path(), df, 1, 3));
+    // A library directory on LD_LIBRARY_PATH, outside the system trees.
+    let df = "FROM base\nENV LD_LIBRARY_PATH=/srv/lib\nCOPY libs/ /srv/lib/\nRUN pip install -r requirements.txt\n";
+    assert!(ordered(dir.path(), df, 1, 2));
+}
+
+#[test]
+fn issue_8_directories_and_their_owners() {
+    let dir = project(SITE);
+    let df = "FROM ruby:3.2\nRUN useradd web\nCOPY . /srv/web/src\nUSER web\nWORKDIR /srv/web\nCOPY Gemfile Gemfile.lock /srv/web/\nRUN bundle install\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    // WORKDIR creates /srv/web as the active user; the copy creates it as
+    // root: whichever comes first decides.
+    assert!(ordered(dir.path(), df, 1, 3));
+    // Two root-owned copies into the same new directory commute.
+    let df = "FROM base\nCOPY Gemfile /srv/a/\nCOPY requirements.txt /srv/a/\n";
+    assert!(!ordered(dir.path(), df, 0, 1));
+    // ... but not when one of them sets the owner.
+    let df = "FROM base\nCOPY --chown=1000 Gemfile /srv/a/\nCOPY requirements.txt /srv/a/\n";
+    assert!(ordered(dir.path(), df, 0, 1));
+    // WORKDIR reads USER.
+    let df = "FROM base\nUSER web\nWORKDIR /srv/web\n";
+    assert!(ordered(dir.path(), df, 0, 1));
+}
+
+#[test]
+fn issue_8_variables_in_flags_and_stage_references() {
+    let dir = project(SITE);
+    for df in [
+        "FROM base\nARG U=1000\nCOPY --chown=$U Gemfile /srv/\n",
+        "FROM base\nARG STAGE=builder\nCOPY --from=$STAGE /out /out\n",
+        "FROM base\nENV D=/srv\nWORKDIR $D\n",
+    ] {
+        assert!(ordered(dir.path(), df, 0, 1), "{df}");
+    }
+    // Named owners are looked up in /etc/passwd.
+    let df = "FROM base\nRUN useradd web\nCOPY --chown=web Gemfile /srv/\n";
+    assert!(ordered(dir.path(), df, 0, 1));
+}
+
+#[test]
+fn issue_8_bind_and_secret_mounts_are_not_understood() {
+    let dir = project(SITE);
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN --mount=type=bind,source=.,target=/src pip install -r requirements.txt\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN --mount=type=secret,id=pip pip install -r requirements.txt\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+#[test]
+fn issue_8_variables_naming_paths_are_not_guessed() {
+    let dir = project(SITE);
+    // `$PKG` may name a path the copy ships: the install stays.
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt $PKG\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+#[test]
+fn effects_of_known_paths_resolve_against_the_environment() {
+    // A sanity check of the helpers the tests above rely on.
+    let mut env = BTreeMap::new();
+    env.insert("HOME".to_string(), "/home/app".to_string());
+    assert_eq!(
+        effects::expand("$HOME/x", &env).as_deref(),
+        Some("/home/app/x")
+    );
+    assert_eq!(effects::expand("$NOPE", &env), None);
+}
