@@ -8,6 +8,7 @@ mod hardening;
 mod history;
 mod materiality;
 mod no_panic;
+mod real_histories;
 mod repo_use;
 mod roundtrip;
 mod samples;
