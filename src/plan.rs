@@ -83,6 +83,9 @@ pub struct Change {
     /// was planned on (the report gives the original line instead).
     #[serde(skip)]
     pub anchor: Option<(String, usize)>,
+    /// Instructions it inserts (the manifest COPYs of a hoist).
+    #[serde(skip)]
+    pub inserted: usize,
 }
 
 /// What the planner may do.
@@ -214,6 +217,7 @@ pub fn plan_merges(parse: &Parse, model: &Model, opts: Options) -> (Vec<Merge>, 
                 stage: si,
                 subject: ui.original.trim().to_string(),
                 anchor: None,
+                inserted: 0,
             });
             if applied {
                 merges.push(Merge {
@@ -561,6 +565,16 @@ pub fn plan_hoist(
                 stays.push(x);
                 continue;
             }
+            if shipped
+                .iter()
+                .any(|(p, _)| effects::ships_into_lookup(ex, p))
+            {
+                // The broad copy puts files where the install's programs,
+                // libraries or settings are looked up (a bin or lib
+                // directory, a search path, a dotfile in the home).
+                stays.push(x);
+                continue;
+            }
             let x_line = parse.items[stage.units[x].item].lines.start;
             let x_text = first_line(text, parse, stage.units[x].item);
             let mut problems = Vec::new();
@@ -608,26 +622,34 @@ pub fn plan_hoist(
                     problems.extend(manifest_problems(chk, ctx, &rel));
                 }
             }
-            if dest_abs != *wd && needed.iter().any(|(_, rel)| !copied.contains(rel)) {
-                problems.push(format!(
-                    "the destination `{dest}` is not the working directory, so the inserted COPY would create it before `{}` does",
-                    short(&b_text)
-                ));
-            }
+            // The inserted COPY stands where the broad copy stood, with its
+            // flags: it creates the destination (and the directories of
+            // the manifests) as the broad copy would have, and the broad
+            // copy then gives every directory it ships its own mode and
+            // owner again (checked with BuildKit: mode and owner of a
+            // directory copied over an existing one are the source's).
             let mut inserts = Vec::new();
             let new_files: Vec<&String> = needed
                 .iter()
                 .map(|(_, rel)| rel)
                 .filter(|r| !copied.contains(*r))
                 .collect();
-            if new_files.iter().any(|f| f.contains('/')) {
-                problems.push("the manifests are in a subdirectory, which the inserted COPY would create before the broad copy does".into());
-            }
             let quoted: Option<Vec<String>> = new_files.iter().map(|f| quote_path(f)).collect();
             if quoted.is_none() {
                 problems.push("a manifest name needs quoting".into());
             }
-            if !new_files.is_empty() {
+            // One COPY per directory, in the order the files are named.
+            let mut by_dir: Vec<(String, Vec<String>)> = Vec::new();
+            for f in quoted.clone().unwrap_or_default() {
+                let dir = f
+                    .rsplit_once('/')
+                    .map_or(String::new(), |(d, _)| d.to_string());
+                match by_dir.iter_mut().find(|(d, _)| *d == dir) {
+                    Some((_, v)) => v.push(f),
+                    None => by_dir.push((dir, vec![f])),
+                }
+            }
+            for (dir, files) in by_dir {
                 let kw = &bi.node.keyword;
                 let kw = if kw.chars().all(|c| c.is_ascii_lowercase()) {
                     "copy"
@@ -636,13 +658,16 @@ pub fn plan_hoist(
                 };
                 let mut parts = vec![kw.to_string()];
                 parts.extend(flags.iter().cloned());
-                parts.extend(quoted.clone().unwrap_or_default());
-                let d = if dest == "." {
-                    "./".to_string()
-                } else if dest.ends_with('/') {
-                    dest.clone()
+                parts.extend(files);
+                let base = if dest == "." {
+                    ".".to_string()
                 } else {
-                    format!("{dest}/")
+                    dest.trim_end_matches('/').to_string()
+                };
+                let d = if dir.is_empty() {
+                    format!("{base}/")
+                } else {
+                    format!("{base}/{dir}/")
                 };
                 parts.push(d);
                 inserts.push(parts.join(" "));
@@ -677,6 +702,7 @@ pub fn plan_hoist(
                     problems.join("; ")
                 },
                 applied,
+                inserted: inserts.len(),
                 stage: stage_idx,
                 subject: instruction(parse, stage.units[x].item)
                     .map(|i| i.original.trim().to_string())
@@ -923,6 +949,7 @@ pub fn plan_reorder(
             .map(|i| i.original.trim().to_string())
             .unwrap_or_default(),
         anchor: None,
+        inserted: 0,
     });
     Some(StageOrder {
         stage: stage_idx,
@@ -964,6 +991,7 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
                     stage: si,
                     subject: ins.original.trim().to_string(),
                     anchor: None,
+                    inserted: 0,
                 });
             }
             if ins.node.kind == Kind::Add && ins.node.str_args().any(|a| a.contains("://")) {
@@ -977,6 +1005,7 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
                     stage: si,
                     subject: ins.original.trim().to_string(),
                     anchor: None,
+                    inserted: 0,
                 });
             }
         }

@@ -489,6 +489,7 @@ fn net_changes(
                 stage: si,
                 subject: units[k].0.clone(),
                 anchor: None,
+                inserted: 0,
             });
         }
     }
@@ -667,13 +668,14 @@ fn verify(
         .iter()
         .filter(|c| c.applied && c.kind == plan::ChangeKind::MergeUpdate)
         .count();
-    let hoists = changes
+    let hoists: usize = changes
         .iter()
         .filter(|c| c.applied && c.kind == plan::ChangeKind::Hoist)
-        .count();
+        .map(|c| c.inserted)
+        .sum();
     let n_before: usize = before.values().sum();
     let n_after: usize = after.values().sum();
-    // Each merge removes one instruction; each hoist inserts at most one COPY.
+    // Each merge removes one instruction; hoists insert their manifest COPYs.
     if n_after + merges < n_before || n_after + merges > n_before + hoists {
         return Err(fail(format!(
             "refusing to write: the rewritten file has {n_after} instructions, expected {n_before} minus {merges} merged plus at most {hoists} inserted"

@@ -154,6 +154,10 @@ pub struct Effects {
     /// managers, mixed ecosystems or anything not understood.
     #[serde(skip)]
     pub ecosystem: Option<&'static str>,
+    /// The search-path directories and home dotfiles among the implicit
+    /// reads (see [`ships_into_lookup`]).
+    #[serde(skip)]
+    pub lookup_dirs: Vec<String>,
     pub writes: Vec<Loc>,
     /// Context paths it reads (COPY/ADD sources, bind mounts).
     pub context_reads: Vec<String>,
@@ -297,6 +301,33 @@ fn implicit_conflict(w: &Loc, r: &Loc) -> bool {
     !under_source_tree(wp) && loc_conflict(w, r)
 }
 
+/// Whether a file a broad copy ships lands where `e`'s programs look up
+/// programs, libraries or settings: the base trees, `/usr/local`'s bin,
+/// lib and etc directories, a directory of a search path set in the
+/// Dockerfile, or a dotfile of the home directory. (The wider system trees
+/// of [`Effects::implicit_reads`] order a RUN after a toolchain copied
+/// there; an application copied to `/opt/app` is not a toolchain.)
+pub fn ships_into_lookup(e: &Effects, path: &str) -> bool {
+    let w = Loc::Path(path.to_string());
+    let hits = |pattern: &str| loc_conflict(&w, &Loc::Path(pattern.to_string()));
+    if e.opaque.is_some() {
+        return true;
+    }
+    BASE_TREES.iter().any(|t| hits(t))
+        || LOCAL_TREES.iter().any(|t| hits(t))
+        || e.lookup_dirs.iter().any(|d| hits(d))
+}
+
+/// `/usr/local`'s program, library and configuration directories.
+const LOCAL_TREES: &[&str] = &[
+    "/usr/local/bin/**",
+    "/usr/local/sbin/**",
+    "/usr/local/lib/**",
+    "/usr/local/lib64/**",
+    "/usr/local/etc/**",
+    "/usr/local/share/**",
+];
+
 /// Whether an image path (a file a broad copy ships) is read implicitly.
 pub fn implicitly_read(e: &Effects, path: &str) -> bool {
     let w = Loc::Path(path.to_string());
@@ -409,6 +440,42 @@ fn lookup_of(argv0: &str) -> Lookup {
     } else {
         Lookup::Full
     }
+}
+
+/// Search-path directories set in the Dockerfile, and the home's
+/// dotfiles (for commands that read per-user settings).
+fn lookup_dirs(dir: &str, env: &BTreeMap<String, String>, lookup: Lookup) -> Vec<String> {
+    let mut out = Vec::new();
+    for var in SEARCH_PATH_VARS {
+        let Some(v) = env.get(*var) else { continue };
+        for part in v.split(':') {
+            let part = part.trim();
+            if part.is_empty() || part.contains('$') {
+                continue;
+            }
+            out.push(format!(
+                "{}/**",
+                resolve(dir, part)
+                    .trim_end_matches("/**")
+                    .trim_end_matches('/')
+            ));
+        }
+    }
+    if lookup == Lookup::Full {
+        let mut homes = vec!["/root".to_string(), "/home/*".to_string()];
+        if let Some(h) = env
+            .get("HOME")
+            .filter(|h| !h.contains('$') && h.starts_with('/'))
+        {
+            homes.push(resolve("/", h));
+        }
+        for h in homes {
+            let h = h.trim_end_matches('/');
+            out.push(format!("{h}/.*"));
+            out.push(format!("{h}/.*/**"));
+        }
+    }
+    out
 }
 
 /// The implicit reads of a `RUN` (see [`Effects::implicit_reads`]).
@@ -1207,6 +1274,7 @@ fn run_effects(
         .max()
         .unwrap_or(Lookup::Utilities);
     e.implicit_reads = run_implicit_reads(wd, &local_env, lookup);
+    e.lookup_dirs = lookup_dirs(wd, &local_env, lookup);
     let mut families = cmds
         .iter()
         .filter_map(|c| c.argv.first())
