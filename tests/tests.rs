@@ -9,6 +9,7 @@ mod history;
 mod materiality;
 mod no_panic;
 mod real_histories;
+mod recall;
 mod repo_use;
 mod roundtrip;
 mod samples;

@@ -133,7 +133,9 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
             '(' | ')' | '{' | '}' if word_boundary(&chars, i) => {
                 return Err(format!("`{c}` (subshell or group) is not followed"));
             }
-            '`' => return Err("backquote command substitution is not followed".into()),
+            '`' if pure_substitution(&chars, i).is_none() => {
+                return Err("backquote command substitution is not followed".into());
+            }
             '#' if i == 0
                 || chars[i - 1].is_whitespace()
                 || matches!(chars[i - 1], ';' | '&' | '|') =>
@@ -201,7 +203,9 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
         match c {
             ' ' | '\t' | '\r' | '\n' | ';' | '&' | '|' | '<' | '>' => break,
             '(' | ')' => return Err(format!("`{c}` inside a word is not followed")),
-            '`' => return Err("backquote command substitution is not followed".into()),
+            '`' if pure_substitution(&chars, i).is_none() => {
+                return Err("backquote command substitution is not followed".into());
+            }
             '\\' => {
                 if let Some(&n) = chars.get(i + 1) {
                     out.push(n);
@@ -228,6 +232,11 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
                         i += 2;
                         continue;
                     }
+                    if let Some(n) = pure_substitution(&chars, i) {
+                        out.push('1');
+                        i += n;
+                        continue;
+                    }
                     if chars[i] == '`' {
                         return Err("backquote command substitution is not followed".into());
                     }
@@ -244,6 +253,10 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
                     return Err("unbalanced double quote".into());
                 }
                 i += 1;
+            }
+            '$' | '`' if pure_substitution(&chars, i).is_some() => {
+                out.push('1');
+                i += pure_substitution(&chars, i).unwrap_or(1);
             }
             '$' => {
                 if chars.get(i + 1) == Some(&'(') {
@@ -283,6 +296,27 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// Splits `text` (the shell form of a RUN) into simple commands.
+/// Command substitutions whose value depends on the build host only, never
+/// on the image: the same in any order of the instructions. Each is
+/// replaced by a stand-in word.
+const PURE_SUBSTITUTIONS: &[&str] = &[
+    "$(nproc)",
+    "`nproc`",
+    "$(uname -m)",
+    "`uname -m`",
+    "$(uname -s)",
+    "$(arch)",
+    "$(getconf _NPROCESSORS_ONLN)",
+];
+
+/// The length of a pure substitution starting at `chars[i]`, if any.
+fn pure_substitution(chars: &[char], i: usize) -> Option<usize> {
+    PURE_SUBSTITUTIONS.iter().find_map(|p| {
+        let n = p.chars().count();
+        (chars.len() >= i + n && chars[i..i + n].iter().copied().eq(p.chars())).then_some(n)
+    })
+}
+
 pub fn split(text: &str) -> Split {
     let toks = match tokenize(text) {
         Ok(t) => t,
@@ -422,6 +456,21 @@ mod tests {
         match split("echo hi > /etc/motd") {
             Split::Commands(c) => assert_eq!(c[0].redirect_writes, vec!["/etc/motd"]),
             Split::Opaque(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn host_only_substitutions_are_followed() {
+        for s in [
+            "make -j$(nproc)",
+            "make -j`nproc` install",
+            "echo \"$(uname -m)\"",
+        ] {
+            let Split::Commands(c) = split(s) else {
+                panic!("opaque: {s}");
+            };
+            assert_eq!(c.len(), 1, "{s}");
+            assert!(c[0].argv.iter().all(|a| !a.contains("nproc")), "{s}");
         }
     }
 

@@ -1,0 +1,65 @@
+//! Issue 11: hoists experts make on real Dockerfiles (static shapes; the
+//! samples build the main ones with the real engine).
+
+use dockreorder::analysis::context::Context;
+use dockreorder::plan::{Applicability, Options};
+use dockreorder::rewrite;
+
+fn hoisted(files: &[(&str, &str)], df: &str) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        let p = dir.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, text).expect("write");
+    }
+    let ctx = Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe))
+        .expect("rewrite")
+        .new_text
+}
+
+const PNPM: &[(&str, &str)] = &[
+    (
+        "package.json",
+        "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+    ),
+    ("pnpm-lock.yaml", "lockfileVersion: 9\n"),
+    ("yarn.lock", "\n"),
+    ("index.js", "x\n"),
+];
+
+#[test]
+fn issue_11_knowledge_base_breadth() {
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN corepack enable && pnpm install --frozen-lockfile\nRUN pnpm run build\n";
+    assert_eq!(
+        hoisted(PNPM, df),
+        "FROM node:20\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml ./\nRUN corepack enable && pnpm install --frozen-lockfile\nCOPY . .\nRUN pnpm run build\n"
+    );
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --frozen-lockfile && yarn cache clean\nRUN make -j$(nproc)\n";
+    assert_eq!(
+        hoisted(PNPM, df),
+        "FROM node:20\nWORKDIR /app\nCOPY package.json yarn.lock ./\nRUN yarn install --frozen-lockfile && yarn cache clean\nCOPY . .\nRUN make -j$(nproc)\n"
+    );
+}
+
+#[test]
+fn issue_11_absolute_manifests_outside_the_working_directory() {
+    let files = &[
+        ("requirements/base.txt", "flask==3.0.0\n"),
+        ("app.py", "x\n"),
+    ];
+    let df = "FROM python:3.12\nCOPY . /usr/src/service\nRUN pip install -r /usr/src/service/requirements/base.txt\nCMD [\"python\"]\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12\nCOPY requirements/base.txt /usr/src/service/requirements/\nRUN pip install -r /usr/src/service/requirements/base.txt\nCOPY . /usr/src/service\nCMD [\"python\"]\n"
+    );
+    // Shipping into a program directory blocks it: the copy could put a
+    // program the install runs.
+    let df = "FROM python:3.12\nWORKDIR /usr/local/bin\nCOPY . .\nRUN pip install -r requirements/base.txt\n";
+    assert_eq!(hoisted(files, df), df);
+}
