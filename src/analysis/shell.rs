@@ -203,7 +203,7 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
         match c {
             ' ' | '\t' | '\r' | '\n' | ';' | '&' | '|' | '<' | '>' => break,
             '(' | ')' => return Err(format!("`{c}` inside a word is not followed")),
-            '`' if pure_substitution(&chars, i).is_none() => {
+            '`' if pure_substitution(chars, i).is_none() => {
                 return Err("backquote command substitution is not followed".into());
             }
             '\\' => {
@@ -232,7 +232,7 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
                         i += 2;
                         continue;
                     }
-                    if let Some(n) = pure_substitution(&chars, i) {
+                    if let Some(n) = pure_substitution(chars, i) {
                         out.push('1');
                         i += n;
                         continue;
@@ -254,9 +254,9 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
                 }
                 i += 1;
             }
-            '$' | '`' if pure_substitution(&chars, i).is_some() => {
+            '$' | '`' if pure_substitution(chars, i).is_some() => {
                 out.push('1');
-                i += pure_substitution(&chars, i).unwrap_or(1);
+                i += pure_substitution(chars, i).unwrap_or(1);
             }
             '$' => {
                 if chars.get(i + 1) == Some(&'(') {
