@@ -86,6 +86,9 @@ pub struct Change {
     /// Instructions it inserts (the manifest COPYs of a hoist).
     #[serde(skip)]
     pub inserted: usize,
+    /// Instructions that move with it (a hoist's `WORKDIR`, `ENV`, `ARG`).
+    #[serde(skip)]
+    pub moved_with: Vec<String>,
 }
 
 /// What the planner may do.
@@ -218,6 +221,7 @@ pub fn plan_merges(parse: &Parse, model: &Model, opts: Options) -> (Vec<Merge>, 
                 subject: ui.original.trim().to_string(),
                 anchor: None,
                 inserted: 0,
+                moved_with: Vec::new(),
             });
             if applied {
                 merges.push(Merge {
@@ -530,14 +534,17 @@ pub fn plan_hoist(
                 stays.push(x);
                 continue;
             }
-            if stays
-                .iter()
-                .any(|&s| s != b && conflict(&eff[s], ex).is_some())
-                || conflict(&b_rest, ex).is_some()
-            {
+            if conflict(&b_rest, ex).is_some() {
                 stays.push(x);
                 continue;
             }
+            // The state it needs (`WORKDIR /code` after `ADD . /code`) may
+            // come along: ENV, ARG and WORKDIR units that move above the
+            // broad copy with it, when they pass everything they move past.
+            let Some(companions) = companions(parse, stage, eff, &stays, b, &b_rest, ex) else {
+                stays.push(x);
+                continue;
+            };
             let overlaps = |locs: &[Loc], p: &str| {
                 locs.iter()
                     .any(|l| matches!(l, Loc::Path(w) if effects::paths_overlap(w, p)))
@@ -672,6 +679,30 @@ pub fn plan_hoist(
                 parts.push(d);
                 inserts.push(parts.join(" "));
             }
+            // A companion that finds a directory the broad copy creates
+            // (WORKDIR /code) needs the inserted COPY before it, which
+            // creates it as the broad copy would have.
+            let needs_copy_first = companions.iter().any(|&c| {
+                let dirs = Effects {
+                    writes: eff[b]
+                        .writes
+                        .iter()
+                        .filter(|w| matches!(w, Loc::Dir { .. }))
+                        .cloned()
+                        .collect(),
+                    ..Effects::default()
+                };
+                conflict(&dirs, &eff[c]).is_some()
+            });
+            if needs_copy_first && inserts.is_empty() {
+                stays.push(x);
+                continue;
+            }
+            let with_texts: Vec<String> = companions
+                .iter()
+                .filter_map(|&c| instruction(parse, stage.units[c].item))
+                .map(|i| i.original.trim().to_string())
+                .collect();
             let applicability = if problems.is_empty() {
                 Applicability::Safe
             } else {
@@ -683,15 +714,33 @@ pub fn plan_hoist(
                 kind: ChangeKind::Hoist,
                 applicability,
                 line: x_line,
-                summary: if manifests.is_empty() {
-                    format!("moved `{}` above `{}` (line {b_line})", short(&x_text), short(&b_text))
-                } else {
-                    format!(
-                        "moved `{}` above `{}` (line {b_line}), copying {} first",
-                        short(&x_text),
-                        short(&b_text),
-                        manifests.join(", ")
-                    )
+                summary: {
+                    let with = if with_texts.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " (with {})",
+                            with_texts
+                                .iter()
+                                .map(|t| format!("`{}`", short(t)))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    };
+                    if manifests.is_empty() {
+                        format!(
+                            "moved `{}`{with} above `{}` (line {b_line})",
+                            short(&x_text),
+                            short(&b_text)
+                        )
+                    } else {
+                        format!(
+                            "moved `{}`{with} above `{}` (line {b_line}), copying {} first",
+                            short(&x_text),
+                            short(&b_text),
+                            manifests.join(", ")
+                        )
+                    }
                 },
                 reason: if problems.is_empty() {
                     format!(
@@ -703,6 +752,7 @@ pub fn plan_hoist(
                 },
                 applied,
                 inserted: inserts.len(),
+                moved_with: with_texts.clone(),
                 stage: stage_idx,
                 subject: instruction(parse, stage.units[x].item)
                     .map(|i| i.original.trim().to_string())
@@ -716,7 +766,12 @@ pub fn plan_hoist(
             for f in new_files {
                 copied.insert(f.clone());
             }
-            moved.push((x, inserts));
+            stays.retain(|s| !companions.contains(s));
+            let mut inserts = Some(inserts);
+            for &c in &companions {
+                moved.push((c, inserts.take().unwrap_or_default()));
+            }
+            moved.push((x, inserts.take().unwrap_or_default()));
         }
         if moved.is_empty() {
             continue;
@@ -742,6 +797,55 @@ pub fn plan_hoist(
         });
     }
     None
+}
+
+/// The units among `stays` (after the broad copy `b`) that `x` depends on
+/// and that may move above `b` with it: `ENV`, `ARG` and `WORKDIR` units
+/// that pass every unit they would move past (the other stays before them,
+/// and `b` except for the writes the inserted COPY repeats). `None` when a
+/// dependency cannot move.
+fn companions(
+    parse: &Parse,
+    stage: &Stage,
+    eff: &[Effects],
+    stays: &[usize],
+    b: usize,
+    b_rest: &Effects,
+    ex: &Effects,
+) -> Option<Vec<usize>> {
+    let mut take: Vec<usize> = Vec::new();
+    // From the nearest back: a companion's own dependencies come along too.
+    for &s in stays.iter().rev() {
+        if s == b {
+            continue;
+        }
+        let needed = conflict(&eff[s], ex).is_some()
+            || take.iter().any(|&t| conflict(&eff[s], &eff[t]).is_some());
+        if !needed {
+            continue;
+        }
+        let state = instruction(parse, stage.units[s].item)
+            .is_some_and(|i| matches!(i.node.kind, Kind::Env | Kind::Arg | Kind::Workdir));
+        if !state || eff[s].keep {
+            return None;
+        }
+        take.push(s);
+    }
+    take.sort_unstable();
+    for &c in &take {
+        // It passes the broad copy (its path and directory writes are
+        // repeated by the inserted COPY) and every stay before it.
+        if conflict(b_rest, &eff[c]).is_some() {
+            return None;
+        }
+        if stays
+            .iter()
+            .any(|&s| s != b && s < c && !take.contains(&s) && conflict(&eff[s], &eff[c]).is_some())
+        {
+            return None;
+        }
+    }
+    Some(take)
 }
 
 /// Dependency manifests and lock files: they change rarely.
@@ -950,6 +1054,7 @@ pub fn plan_reorder(
             .unwrap_or_default(),
         anchor: None,
         inserted: 0,
+        moved_with: Vec::new(),
     });
     Some(StageOrder {
         stage: stage_idx,
@@ -992,6 +1097,7 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
                     subject: ins.original.trim().to_string(),
                     anchor: None,
                     inserted: 0,
+                    moved_with: Vec::new(),
                 });
             }
             if ins.node.kind == Kind::Add && ins.node.str_args().any(|a| a.contains("://")) {
@@ -1006,6 +1112,7 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
                     subject: ins.original.trim().to_string(),
                     anchor: None,
                     inserted: 0,
+                    moved_with: Vec::new(),
                 });
             }
         }

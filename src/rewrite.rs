@@ -409,7 +409,11 @@ fn net_changes(
     let hoisted: Vec<(usize, String)> = round
         .iter()
         .filter(|c| c.applied && c.kind == plan::ChangeKind::Hoist)
-        .map(|c| (c.stage, c.subject.clone()))
+        .flat_map(|c| {
+            std::iter::once(c.subject.clone())
+                .chain(c.moved_with.iter().cloned())
+                .map(move |t| (c.stage, t))
+        })
         .collect();
     let applied: Vec<(usize, String)> = round
         .iter()
@@ -490,6 +494,7 @@ fn net_changes(
                 subject: units[k].0.clone(),
                 anchor: None,
                 inserted: 0,
+                moved_with: Vec::new(),
             });
         }
     }

@@ -63,3 +63,31 @@ fn issue_11_absolute_manifests_outside_the_working_directory() {
     let df = "FROM python:3.12\nWORKDIR /usr/local/bin\nCOPY . .\nRUN pip install -r requirements/base.txt\n";
     assert_eq!(hoisted(files, df), df);
 }
+
+#[test]
+fn issue_11_working_directory_set_after_the_broad_copy() {
+    let files = &[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("package-lock.json", "{}"),
+        ("index.js", "x\n"),
+    ];
+    // WORKDIR (and ENV) move with the install, after the inserted COPY that
+    // creates /code as the broad copy would have.
+    let df = "FROM node:20\nADD . /code\nENV NODE_ENV=production\nWORKDIR /code\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM node:20\nCOPY package.json package-lock.json /code/\nENV NODE_ENV=production\nWORKDIR /code\nRUN npm ci\nADD . /code\nCMD [\"node\", \"index.js\"]\n"
+    );
+    // A relative broad copy reads the working directory: WORKDIR cannot
+    // pass it, nothing moves.
+    let df = "FROM node:20\nWORKDIR /srv\nCOPY . .\nWORKDIR /srv/web\nRUN npm ci\n";
+    assert_eq!(hoisted(files, df), df);
+    // A system install that would need WORKDIR to create /code first (no
+    // inserted COPY to create it as root) stays.
+    let df =
+        "FROM node:20\nADD . /code\nWORKDIR /code\nRUN apt-get update && apt-get install -y curl\n";
+    assert_eq!(hoisted(files, df), df);
+}
