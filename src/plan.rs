@@ -464,6 +464,15 @@ fn manifest_problems(check: &ManifestCheck, ctx: &Context, dir: &str) -> Vec<Str
                 }
             }
         }
+        ManifestCheck::Cargo => {
+            // `cargo fetch` parses the whole manifest, and a package
+            // without a target (src/main.rs, src/lib.rs, [[bin]]) does not
+            // parse; a workspace needs every member's manifest too.
+            out.push(format!(
+                "cargo loads {} only with its targets (src/main.rs, src/lib.rs) and workspace members, which the manifests alone do not provide",
+                join("Cargo.toml")
+            ));
+        }
         ManifestCheck::Yarn => {
             if ctx.ships(&join(".yarnrc.yml")) {
                 out.push(format!(

@@ -267,7 +267,7 @@ fn samples_build_identical_images_and_hoisted_installs_hit_the_cache() {
     eprintln!(
         "built {checked} samples; {cache_checks} moved RUNs served from cache after a source change"
     );
-    assert!(cache_checks >= 15, "only {cache_checks} cache checks ran");
+    assert!(cache_checks >= 14, "only {cache_checks} cache checks ran");
 }
 
 #[test]

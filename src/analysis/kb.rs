@@ -120,6 +120,8 @@ pub struct Entry {
     #[serde(default)]
     pub gradle: bool,
     #[serde(default)]
+    pub cargo: bool,
+    #[serde(default)]
     pub downloads: bool,
     #[serde(default)]
     pub tar: bool,
@@ -214,6 +216,9 @@ pub enum ManifestCheck {
     Maven,
     /// gradle: `include` in settings.gradle pulls in subprojects.
     Gradle,
+    /// cargo: a package's manifest loads only with its targets
+    /// (`src/main.rs`, `src/lib.rs`, ...), and a workspace with its members.
+    Cargo,
 }
 
 fn basename(s: &str) -> &str {
@@ -531,6 +536,9 @@ pub fn interpret(
     }
     if e.gradle {
         facts.checks.push(ManifestCheck::Gradle);
+    }
+    if e.cargo {
+        facts.checks.push(ManifestCheck::Cargo);
     }
     for w in &cmd.redirect_writes {
         if w != "/dev/null" && w != "/dev/stderr" && w != "/dev/stdout" {
