@@ -18,6 +18,13 @@ die() { printf '%s: error: %s\n' "$FAKE_TOOL" "$*" >&2; exit 1; }
 unsupported() { printf '%s (dockreorder fake): unsupported invocation: %s %s\n' "$FAKE_TOOL" "$FAKE_TOOL" "$*" >&2; exit 2; }
 say() { printf '%s\n' "$@"; }
 
+# fake_by [FILE...]: a short hash naming the tool that runs: the script found through PATH
+# ($0, so a tool replaced by a later COPY or wrapped by an earlier PATH entry gives
+# different output, as a different real binary would) plus version files the tool reads
+# about itself (e.g. an upgraded pip's site-packages/pip/REQUESTED). Missing files count
+# as empty.
+fake_by() { cat "$0" "$@" 2>/dev/null | sha | cut -c1-16; }
+
 # need FILE [MESSAGE]: fail unless FILE exists
 need() {
 	[ -e "$1" ] || die "${2:-$1 not found in $(pwd)}"
@@ -133,7 +140,7 @@ node_install() {
 	mkdir -p "$_nd/node_modules"
 	while IFS='	' read -r _n _v; do
 		[ -n "$_n" ] || continue
-		put "$_nd/node_modules/$_n/package.json" "{\"name\":\"$_n\",\"version\":\"$_v\",\"_resolved\":\"fake:$3\"}"
+		put "$_nd/node_modules/$_n/package.json" "{\"name\":\"$_n\",\"version\":\"$_v\",\"_resolved\":\"fake:$3\",\"_by\":\"$(fake_by /usr/local/lib/node_modules/npm/package.json)\"}"
 	done <<EOT
 $_deps
 EOT
