@@ -699,6 +699,16 @@ fn copy_source_bytes(ctx: &Path, line: &str) -> u64 {
     total
 }
 
+/// Bytes the rewrite may add to the image: the context sources of every
+/// COPY/ADD instruction it inserted (a manifest copied before the broad copy
+/// is shipped twice, once in each layer).
+pub fn inserted_copy_bytes(old: &str, new: &str, ctx: &Path) -> u64 {
+    added_instructions(old, new)
+        .iter()
+        .map(|l| copy_source_bytes(ctx, l))
+        .sum()
+}
+
 /// Instruction lines of the rewritten text not in the original (multiset
 /// difference, continuation lines joined).
 fn added_instructions(old: &str, new: &str) -> Vec<String> {
@@ -818,10 +828,7 @@ pub fn run_case(case: &Case, work: &Path, build_images: bool, token: &str) -> Re
             Err(e) => res(Outcome::Infra, e),
             Ok(Some(d)) => res(Outcome::Differs, d),
             Ok(None) => {
-                let allowance: u64 = added_instructions(&case.dockerfile, &new)
-                    .iter()
-                    .map(|l| copy_source_bytes(&ctx, l))
-                    .sum();
+                let allowance = inserted_copy_bytes(&case.dockerfile, &new, &ctx);
                 match (image_size(&ta), image_size(&tb)) {
                     (Ok(sa), Ok(sb)) if sb > sa + allowance => res(
                         Outcome::Grew,

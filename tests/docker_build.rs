@@ -2,7 +2,9 @@
 //! Dockerfile are built with the local Docker engine and must give
 //! identical images (files, contents, modes, owners, config); then a source
 //! file changes, and the hoisted install must be served from the cache in
-//! the rewritten build while the original reruns it.
+//! the rewritten build while the original reruns it. The rewritten image's
+//! total layer size may exceed the original's by at most the bytes of the
+//! manifest copies the rewrite inserted.
 //!
 //! Skipped with a message when no engine is reachable; a failure when
 //! `DOCKREORDER_STRICT=1` (as in CI, where `.ci/run` starts `dockerd`).
@@ -171,6 +173,17 @@ fn check_sample(dir: &Path, token: &str) -> Result<usize, String> {
     build(ctx_dir, "Dockerfile", &tag_a)?;
     build(ctx_dir, "Dockerfile.rewritten", &tag_b)?;
     compare(&tag_a, &tag_b).map_err(|e| format!("{name}: {e}"))?;
+    // The rewrite may add only the manifest copies it inserted to the
+    // image's total layer size (they are shipped twice: before and in the
+    // broad copy).
+    let allowance = crate::build_fuzz::inserted_copy_bytes(&original, &out.new_text, ctx_dir);
+    let size_a = crate::build_fuzz::image_size(&tag_a)?;
+    let size_b = crate::build_fuzz::image_size(&tag_b)?;
+    if size_b > size_a + allowance {
+        return Err(format!(
+            "{name}: the rewritten image is {size_b} bytes, the original {size_a}; the inserted copies account for {allowance}"
+        ));
+    }
     // Change a source file: the original reruns the install, the
     // rewritten build serves it from the cache.
     append(1).map_err(|e| e.to_string())?;

@@ -7,6 +7,7 @@ mod conformance;
 mod docker_build;
 mod history;
 mod no_panic;
+mod real_pm;
 mod repo_use;
 mod roundtrip;
 mod samples;
