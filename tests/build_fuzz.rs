@@ -19,7 +19,9 @@
 //! Everything is deterministic from `DOCKREORDER_FUZZ_SEED` (default 8); the
 //! number of cases is `DOCKREORDER_FUZZ_CASES` (default 120, about 2 minutes
 //! here), `DOCKREORDER_FUZZ_JOBS` cases build in parallel (default 2),
-//! `DOCKREORDER_FUZZ_ONLY=N` runs case N alone. Every difference is kept under
+//! `DOCKREORDER_FUZZ_ONLY=N` runs case N alone, `DOCKREORDER_FUZZ_SKIP=x,y`
+//! drops generated instructions containing `x` or `y` (exploring past a known
+//! finding), `DOCKREORDER_FUZZ_KEEP=1` keeps every case, not only findings. Every difference is kept under
 //! `target/tmp/fuzz-findings/case-N/` (context, both Dockerfiles, the tool's
 //! output, the comparison) for minimizing by hand.
 //!
@@ -90,6 +92,8 @@ const MANIFESTS: &[&str] = &[
     "go.sum",
     "pkg/setup.py",
     "packages/sdk/package.json",
+    "requirements-local.txt",
+    "constraints.txt",
 ];
 /// Files that never change.
 const FIXED: &[&str] = &[
@@ -99,8 +103,11 @@ const FIXED: &[&str] = &[
 ];
 
 /// The content of a context file at revision `rev` (0 = first commit).
-pub fn file_content(path: &str, rev: u32) -> String {
+pub fn file_content(path: &str, rev: u32, npm_lifecycle: bool) -> String {
     match path {
+        "package.json" if npm_lifecycle => format!(
+            "{{\n  \"name\": \"app\",\n  \"version\": \"1.0.{rev}\",\n  \"scripts\": {{ \"build\": \"tsc -p .\", \"postinstall\": \"node scripts/post.js\" }},\n  \"dependencies\": {{ \"express\": \"4.18.{rev}\" }}\n}}\n"
+        ),
         "app.py" => format!("import os\nprint('app', {rev})\n"),
         "server.js" => format!("require('express')\nconsole.log('server {rev}')\n"),
         "src/index.js" => format!("module.exports = {rev};\n"),
@@ -124,6 +131,8 @@ pub fn file_content(path: &str, rev: u32) -> String {
             format!("module example.com/app\n\ngo 1.22\n\nrequire golang.org/x/text v0.14.{rev}\n")
         }
         "go.sum" => format!("golang.org/x/text v0.14.{rev} h1:fake=\n"),
+        "requirements-local.txt" => format!("# rev {rev}\n./pkg\n"),
+        "constraints.txt" => format!("click<9.{rev}\n"),
         "pkg/setup.py" => {
             format!("from setuptools import setup\nsetup(name=\"mypkg\", version=\"0.{rev}\")\n")
         }
@@ -157,6 +166,10 @@ fn write_file(root: &Path, rel: &str, text: &str) {
 const IGNORES: &[Option<&str>] = &[
     None,
     Some(".git\n"),
+    Some(".git\n"),
+    Some("*\n!requirements*.txt\n!app.py\n!package*.json\n!src\n!pkg\n!go.*\n!main.go\n"),
+    Some("**/*.md\n.git\n"),
+    Some(".git\npackage-lock.json\n"),
     Some(".git\n*.md\n"),
     Some(".git\nnode_modules\n"),
     Some(".git\nDockerfile\n"),
@@ -174,6 +187,8 @@ pub struct Case {
     pub history: Option<Vec<Vec<&'static str>>>,
     /// a tracked `node_modules/` in the context (what `npm ci` would write)
     pub stray_node_modules: bool,
+    /// package.json has a `postinstall` script (npm runs it; it may read anything)
+    pub npm_lifecycle: bool,
 }
 
 const BASE: &str = "dockreorder-test-base";
@@ -189,6 +204,8 @@ const META: &[&str] = &[
     "ENV BUNDLE_WITHOUT=development",
     "ENV HOME=/home/app",
     "ENV npm_config_cache=/tmp/npm-cache",
+    "ARG REQS=requirements.txt",
+    "ENV REQS=requirements-dev.txt",
     "LABEL version=$VERSION",
     "EXPOSE 8080",
     "SHELL [\"/bin/sh\", \"-ec\"]",
@@ -211,6 +228,7 @@ const BROAD: &[&str] = &[
     "COPY --chown=1000:1000 . .",
     "COPY . ./",
     "COPY . $WD",
+    "COPY --chmod=755 . .",
     "COPY ./ $WD/",
 ];
 
@@ -260,6 +278,20 @@ const INSTALLS: &[&str] = &[
     "RUN apt-get update\nRUN apt-get install -y curl",
     "RUN apt-get update && apt-get install -y git",
     "COPY requirements.txt /tmp/requirements.txt\nRUN pip install -r /tmp/requirements.txt",
+    "RUN pip install -r $REQS",
+    "RUN pip install -r ${REQS:-requirements.txt}",
+    "RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt",
+    "RUN --mount=type=bind,source=requirements.txt,target=/tmp/r.txt pip install -r /tmp/r.txt",
+    "RUN pip install -r requirements-local.txt",
+    "RUN pip install -r requirements.txt -c constraints.txt",
+    "RUN cd /app && npm ci",
+    "RUN npm ci --ignore-scripts",
+    "RUN npm ci && npm run build",
+    "RUN pip install -r requirements.txt && python app.py",
+    "RUN apt-get update && \\\n    apt-get install -y --no-install-recommends curl",
+    "RUN pip install \\\n    -r requirements.txt",
+    "RUN npm install --omit=dev",
+    "RUN bundle install --without development",
 ];
 
 const SHELL: &[&str] = &[
@@ -350,7 +382,13 @@ fn copy_from(rng: &mut Rng, prev: &[(String, StageKind)]) -> Option<String> {
     let (name, kind) = rng.pick(prev).clone();
     Some(match kind {
         StageKind::Go => format!("COPY --from={name} /out/app /usr/local/bin/app"),
-        StageKind::Tools => format!("COPY --from={name} /opt/bin /opt/bin"),
+        StageKind::Tools => {
+            if rng.chance(70) {
+                format!("COPY --from={name} /opt/bin /opt/bin")
+            } else {
+                format!("COPY --from={name} /opt/bin/ /usr/local/bin/")
+            }
+        }
         StageKind::Main => {
             if rng.chance(50) {
                 format!("COPY --from={name} /tmp /tmp/prev")
@@ -470,13 +508,25 @@ pub fn generate(index: usize, base_seed: u64) -> Case {
         lines.extend(body);
         prev.push((name, kind));
     }
+    // DOCKREORDER_FUZZ_SKIP=a,b: drop generated instructions containing a or b
+    // (to look past a known finding in exploratory runs; CI sets nothing)
+    if let Ok(skip) = std::env::var("DOCKREORDER_FUZZ_SKIP") {
+        let skip: Vec<&str> = skip.split(',').filter(|x| !x.is_empty()).collect();
+        lines.retain(|l| l.starts_with("FROM ") || !skip.iter().any(|x| l.contains(x)));
+    }
     let mut dockerfile = String::new();
     for (i, l) in lines.iter().enumerate() {
         // now and then a comment above an instruction, a blank line between
         if rng.chance(8) {
             let _ = writeln!(dockerfile, "# step {i}");
         }
-        let _ = writeln!(dockerfile, "{l}");
+        if rng.chance(4) {
+            // keywords are case-insensitive
+            let (kw, rest) = l.split_once(' ').unwrap_or((l.as_str(), ""));
+            let _ = writeln!(dockerfile, "{} {rest}", kw.to_lowercase());
+        } else {
+            let _ = writeln!(dockerfile, "{l}");
+        }
         if rng.chance(5) {
             dockerfile.push('\n');
         }
@@ -503,8 +553,10 @@ pub fn generate(index: usize, base_seed: u64) -> Case {
         None
     };
     let stray_node_modules = rng.chance(5);
+    let npm_lifecycle = rng.chance(10);
     Case {
         index,
+        npm_lifecycle,
         dockerfile,
         dockerignore,
         history,
@@ -517,7 +569,11 @@ pub fn materialize(case: &Case, dir: &Path) {
     let mut rev: BTreeMap<&str, u32> = BTreeMap::new();
     let write_all = |rev: &BTreeMap<&str, u32>| {
         for f in SOURCES.iter().chain(MANIFESTS).chain(FIXED) {
-            write_file(dir, f, &file_content(f, rev.get(f).copied().unwrap_or(0)));
+            write_file(
+                dir,
+                f,
+                &file_content(f, rev.get(f).copied().unwrap_or(0), case.npm_lifecycle),
+            );
         }
     };
     write_all(&rev);
@@ -585,9 +641,14 @@ fn scripts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/docker")
 }
 
+const BUILD_TIMEOUT_S: u64 = 300;
+
 /// `docker build` (BuildKit, no network); Err(the end of the log) on failure.
 pub fn build(ctx: &Path, dockerfile: &Path, tag: &str) -> Result<(), String> {
-    let out = Command::new(docker())
+    // a bound, so that a RUN that never ends costs one case, not the run
+    let out = Command::new("timeout")
+        .arg(BUILD_TIMEOUT_S.to_string())
+        .arg(docker())
         .args(["build", "-q", "--network=none", "-f"])
         .arg(dockerfile)
         .args(["-t", tag])
@@ -597,6 +658,8 @@ pub fn build(ctx: &Path, dockerfile: &Path, tag: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     if out.status.success() {
         Ok(())
+    } else if out.status.code() == Some(124) {
+        Err(format!("timed out after {BUILD_TIMEOUT_S} s"))
     } else {
         let err = String::from_utf8_lossy(&out.stderr);
         let lines: Vec<&str> = err.lines().collect();
@@ -811,6 +874,7 @@ pub fn run_case(case: &Case, work: &Path, build_images: bool, token: &str) -> Re
             e.lines()
                 .rev()
                 .find(|l| l.contains("error") || l.contains("ERROR") || l.contains("failed"))
+                .or_else(|| e.lines().last())
                 .unwrap_or("")
                 .chars()
                 .take(160)
@@ -934,12 +998,12 @@ fn size_allowance_counts_the_inserted_copies() {
     let new = "FROM x\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n";
     let added = added_instructions(old, new);
     assert_eq!(added, vec!["COPY package*.json ./".to_string()]);
-    let want =
-        (file_content("package.json", 0).len() + file_content("package-lock.json", 0).len()) as u64;
+    let want = (file_content("package.json", 0, case.npm_lifecycle).len()
+        + file_content("package-lock.json", 0, false).len()) as u64;
     assert_eq!(copy_source_bytes(tmp.path(), &added[0]), want);
     assert_eq!(
         copy_source_bytes(tmp.path(), "COPY --chown=1:1 go.mod go.sum ./"),
-        (file_content("go.mod", 0).len() + file_content("go.sum", 0).len()) as u64
+        (file_content("go.mod", 0, false).len() + file_content("go.sum", 0, false).len()) as u64
     );
     assert_eq!(copy_source_bytes(tmp.path(), "COPY --from=a /x /y"), 0);
 }
