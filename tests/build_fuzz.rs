@@ -812,6 +812,8 @@ pub enum Outcome {
 pub struct Result1 {
     pub outcome: Outcome,
     pub detail: String,
+    /// the tool ordered by a walked git history (not the static estimate)
+    pub by_history: bool,
 }
 
 fn run_tool(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
@@ -841,7 +843,12 @@ pub fn run_case(case: &Case, work: &Path, build_images: bool, token: &str) -> Re
     std::fs::write(dir.join("tool-output.txt"), &tool_out).expect("write");
     let new = std::fs::read_to_string(ctx.join("Dockerfile")).expect("read");
     let heredoc = case.dockerfile.contains("<<");
-    let res = |outcome, detail: String| Result1 { outcome, detail };
+    let by_history = tool_out.contains("ordered by the walked history");
+    let res = |outcome, detail: String| Result1 {
+        outcome,
+        detail,
+        by_history,
+    };
     if code != Some(0) {
         return res(Outcome::ToolError, format!("exit {code:?}\n{tool_out}"));
     }
@@ -867,7 +874,14 @@ pub fn run_case(case: &Case, work: &Path, build_images: bool, token: &str) -> Re
     }
     let ta = format!("dockreorder-fuzz/c{}-a:{token}", case.index);
     let tb = format!("dockreorder-fuzz/c{}-b:{token}", case.index);
-    if let Err(e) = build(&ctx, &dir.join("A.Dockerfile"), &ta) {
+    // built FROM this checkout's pinned base, the same substitution in both
+    std::fs::write(
+        dir.join("A.pinned"),
+        crate::docker_build::pin_base(&case.dockerfile),
+    )
+    .expect("write");
+    std::fs::write(dir.join("B.pinned"), crate::docker_build::pin_base(&new)).expect("write");
+    if let Err(e) = build(&ctx, &dir.join("A.pinned"), &ta) {
         let reason = if heredoc {
             "heredoc (not supported by the engine's frontend)".to_string()
         } else {
@@ -883,7 +897,7 @@ pub fn run_case(case: &Case, work: &Path, build_images: bool, token: &str) -> Re
         rmi(&[&ta]);
         return res(Outcome::Discarded, reason);
     }
-    let result = match build(&ctx, &dir.join("B.Dockerfile"), &tb) {
+    let result = match build(&ctx, &dir.join("B.pinned"), &tb) {
         Err(e) => res(
             Outcome::RewriteFailed,
             format!("the original builds, the rewrite does not:\n{e}"),
@@ -1069,8 +1083,12 @@ fn differential_build_fuzz() {
         + count(Outcome::Grew)
         + count(Outcome::RewriteFailed)
         + count(Outcome::NotIdempotent);
+    let by_history = results
+        .iter()
+        .filter(|(_, r)| r.by_history && r.outcome != Outcome::Unchanged)
+        .count();
     let mut summary = format!(
-        "build fuzz (seed {seed}, {jobs} jobs, {:.0} s): generated {}, tool errors {}, unchanged {}, rewritten {rewritten}, discarded (original does not build) {}, built and compared {built}, same {}, differences {} (images differ {}, rewrite does not build {}, image grew {}, second run changes the file {}), infrastructure errors {}\n",
+        "build fuzz (seed {seed}, {jobs} jobs, {:.0} s): generated {}, tool errors {}, unchanged {}, rewritten {rewritten} ({by_history} ordered by a generated git history), discarded (original does not build) {}, built and compared {built}, same {}, differences {} (images differ {}, rewrite does not build {}, image grew {}, second run changes the file {}), infrastructure errors {}\n",
         t0.elapsed().as_secs_f64(),
         results.len(),
         count(Outcome::ToolError),
