@@ -304,7 +304,7 @@ const SHELL: &[&str] = &[
     "RUN chmod 700 scripts/build.sh",
     "RUN chown -R 1000:1000 .",
     "RUN touch marker",
-    "RUN find . -xdev -type f | sort > /tmp/files",
+    "RUN find . -xdev -type f ! -path './tmp/*' | sort > /tmp/files",
     "RUN wc -c requirements.txt > /tmp/size",
     "RUN echo \"$HOME\" > home.txt",
     "RUN cd src && cat index.js > /tmp/idx",
