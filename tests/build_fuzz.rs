@@ -5,8 +5,8 @@
 //! generated git history (source files change often, manifests rarely). When
 //! the file changed, the original and the rewritten Dockerfile are built with
 //! the real engine and the images compared with `tests/docker/compare-images.sh`
-//! (files, bytes, modes, owners, config); the rewritten image's total layer
-//! size may grow by at most the bytes of the manifest copies the rewrite
+//! (files, bytes, modes, owners, config), the last stage and every named
+//! earlier stage (`--target`); the rewritten image's total layer size may grow by at most the bytes of the manifest copies the rewrite
 //! inserted.
 //!
 //! Outcomes per case: the tool failed (exit 2 on a file it parsed: a finding),
@@ -645,6 +645,16 @@ const BUILD_TIMEOUT_S: u64 = 300;
 
 /// `docker build` (BuildKit, no network); Err(the end of the log) on failure.
 pub fn build(ctx: &Path, dockerfile: &Path, tag: &str) -> Result<(), String> {
+    build_target(ctx, dockerfile, tag, None)
+}
+
+/// `build` of one stage (`--target`), or of the last stage.
+pub fn build_target(
+    ctx: &Path,
+    dockerfile: &Path,
+    tag: &str,
+    target: Option<&str>,
+) -> Result<(), String> {
     // a bound, so that a RUN that never ends costs one case, not the run
     let out = Command::new("timeout")
         .arg(BUILD_TIMEOUT_S.to_string())
@@ -652,6 +662,7 @@ pub fn build(ctx: &Path, dockerfile: &Path, tag: &str) -> Result<(), String> {
         .args(["build", "-q", "--network=none", "-f"])
         .arg(dockerfile)
         .args(["-t", tag])
+        .args(target.map(|t| format!("--target={t}")))
         .arg(ctx)
         .env("DOCKER_BUILDKIT", "1")
         .output()
@@ -914,9 +925,13 @@ pub fn run_case(case: &Case, work: &Path, build_images: bool, token: &str) -> Re
                             "image grew from {sa} to {sb} bytes; the inserted copies account for {allowance}"
                         ),
                     ),
-                    (Ok(_), Ok(_)) => match second_run {
-                        Some(d) => res(Outcome::NotIdempotent, d),
-                        None => res(Outcome::Same, String::new()),
+                    (Ok(_), Ok(_)) => match (
+                        second_run,
+                        earlier_stages(&dir, &ctx, &case.dockerfile, &ta, &tb),
+                    ) {
+                        (_, Some((outcome, d))) => res(outcome, d),
+                        (Some(d), None) => res(Outcome::NotIdempotent, d),
+                        (None, None) => res(Outcome::Same, String::new()),
                     },
                     (Err(e), _) | (_, Err(e)) => res(Outcome::Infra, e),
                 }
@@ -925,6 +940,62 @@ pub fn run_case(case: &Case, work: &Path, build_images: bool, token: &str) -> Re
     };
     rmi(&[&ta, &tb]);
     result
+}
+
+/// DESIGN.md section 4: every stage, not only the last, must yield the same
+/// filesystem and config. The named stages before the last are built with
+/// `--target` from both files and compared; None when all are the same.
+fn earlier_stages(
+    dir: &Path,
+    ctx: &Path,
+    dockerfile: &str,
+    ta: &str,
+    tb: &str,
+) -> Option<(Outcome, String)> {
+    let names: Vec<String> = dockerfile
+        .lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w.len() == 4 && w[0].eq_ignore_ascii_case("FROM") && w[2].eq_ignore_ascii_case("AS"))
+                .then(|| w[3].to_string())
+        })
+        .collect();
+    let last = names.len().saturating_sub(1);
+    let unnamed_last = dockerfile
+        .lines()
+        .rev()
+        .find(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case("FROM"))
+        })
+        .is_some_and(|l| l.split_whitespace().count() == 2);
+    for (i, name) in names.iter().enumerate() {
+        if i == last && !unnamed_last {
+            continue; // the last stage: compared already
+        }
+        let (sa, sb) = (format!("{ta}-{name}"), format!("{tb}-{name}"));
+        let r = match build_target(ctx, &dir.join("A.pinned"), &sa, Some(name)) {
+            // the original's stage alone does not build: nothing to compare
+            Err(_) => None,
+            Ok(()) => match build_target(ctx, &dir.join("B.pinned"), &sb, Some(name)) {
+                Err(e) => Some((
+                    Outcome::RewriteFailed,
+                    format!("stage {name}: the original builds, the rewrite does not:\n{e}"),
+                )),
+                Ok(()) => match compare(&sa, &sb) {
+                    Err(e) => Some((Outcome::Infra, e)),
+                    Ok(Some(d)) => Some((Outcome::Differs, format!("stage {name}: {d}"))),
+                    Ok(None) => None,
+                },
+            },
+        };
+        rmi(&[&sa, &sb]);
+        if r.is_some() {
+            return r;
+        }
+    }
+    None
 }
 
 fn env_num(name: &str, default: u64) -> u64 {
