@@ -6,8 +6,8 @@
 //! the file changed, the original and the rewritten Dockerfile are built with
 //! the real engine and the images compared with `tests/docker/compare-images.sh`
 //! (files, bytes, modes, owners, config), the last stage and every named
-//! earlier stage (`--target`); the rewritten image's total layer size may grow by at most the bytes of the manifest copies the rewrite
-//! inserted.
+//! earlier stage (`--target`); the rewritten image's total layer size may
+//! grow by at most the bytes of the manifest copies the rewrite inserted.
 //!
 //! Outcomes per case: the tool failed (exit 2 on a file it parsed: a finding),
 //! unchanged, rewritten; of the rewritten: discarded (the ORIGINAL does not
