@@ -2,7 +2,9 @@
 //! Dockerfile are built with the local Docker engine and must give
 //! identical images (files, contents, modes, owners, config); then a source
 //! file changes, and the hoisted install must be served from the cache in
-//! the rewritten build while the original reruns it.
+//! the rewritten build while the original reruns it. The rewritten image's
+//! total layer size may exceed the original's by at most the bytes of the
+//! manifest copies the rewrite inserted.
 //!
 //! Skipped with a message when no engine is reachable; a failure when
 //! `DOCKREORDER_STRICT=1` (as in CI, where `.ci/run` starts `dockerd`).
@@ -30,6 +32,56 @@ fn scripts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/docker")
 }
 
+static PINNED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The base image of exactly this checkout's fakes
+/// (`dockreorder-test-base:fakes-<hash>`, see build-base.sh), once
+/// `engine_ready()` has run; `dockreorder-test-base` before.
+pub fn pinned_base() -> String {
+    PINNED
+        .get()
+        .cloned()
+        .unwrap_or_else(|| "dockreorder-test-base".into())
+}
+
+/// `text` with every `FROM dockreorder-test-base` naming the pinned base
+/// instead: the engine is shared, and another checkout may retag the base
+/// with its own fakes between two builds. Used on both Dockerfiles of a
+/// comparison alike, so it cannot make them differ.
+pub fn pin_base(text: &str) -> String {
+    let pinned = pinned_base();
+    text.split_inclusive('\n')
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words
+                .first()
+                .is_some_and(|w| w.eq_ignore_ascii_case("FROM"))
+                && words
+                    .iter()
+                    .any(|w| *w == "dockreorder-test-base" || *w == "dockreorder-test-base:latest")
+            {
+                let mut out = words
+                    .iter()
+                    .map(|w| {
+                        if *w == "dockreorder-test-base" || *w == "dockreorder-test-base:latest" {
+                            pinned.as_str()
+                        } else {
+                            w
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if line.ends_with('\n') {
+                    out.push('\n');
+                }
+                out
+            } else {
+                line.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Whether the engine answers and the base image exists (built if missing).
 pub fn engine_ready() -> bool {
     let ok = Command::new(docker())
@@ -49,6 +101,12 @@ pub fn engine_ready() -> bool {
         "build-base.sh failed: {}",
         String::from_utf8_lossy(&base.stderr)
     );
+    if let Some(p) = String::from_utf8_lossy(&base.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("build-base.sh: pinned "))
+    {
+        let _ = PINNED.set(p.trim().to_string());
+    }
     true
 }
 
@@ -162,14 +220,30 @@ fn check_sample(dir: &Path, token: &str) -> Result<usize, String> {
         std::fs::write(&p, t)
     };
     append(0).map_err(|e| e.to_string())?;
-    build(ctx_dir, "Dockerfile", &tag_a)?;
-    build(ctx_dir, "Dockerfile.rewritten", &tag_b)?;
+    // Built FROM this checkout's pinned base (same substitution in both).
+    std::fs::write(ctx_dir.join("Dockerfile.a-pinned"), pin_base(&original))
+        .map_err(|e| e.to_string())?;
+    std::fs::write(ctx_dir.join("Dockerfile.b-pinned"), pin_base(&out.new_text))
+        .map_err(|e| e.to_string())?;
+    build(ctx_dir, "Dockerfile.a-pinned", &tag_a)?;
+    build(ctx_dir, "Dockerfile.b-pinned", &tag_b)?;
     compare(&tag_a, &tag_b).map_err(|e| format!("{name}: {e}"))?;
+    // The rewrite may add only the manifest copies it inserted to the
+    // image's total layer size (they are shipped twice: before and in the
+    // broad copy).
+    let allowance = crate::build_fuzz::inserted_copy_bytes(&original, &out.new_text, ctx_dir);
+    let size_a = crate::build_fuzz::image_size(&tag_a)?;
+    let size_b = crate::build_fuzz::image_size(&tag_b)?;
+    if size_b > size_a + allowance {
+        return Err(format!(
+            "{name}: the rewritten image is {size_b} bytes, the original {size_a}; the inserted copies account for {allowance}"
+        ));
+    }
     // Change a source file: the original reruns the install, the
     // rewritten build serves it from the cache.
     append(1).map_err(|e| e.to_string())?;
-    let ra = build(ctx_dir, "Dockerfile", &tag_a)?;
-    let rb = build(ctx_dir, "Dockerfile.rewritten", &tag_b)?;
+    let ra = build(ctx_dir, "Dockerfile.a-pinned", &tag_a)?;
+    let rb = build(ctx_dir, "Dockerfile.b-pinned", &tag_b)?;
     compare(&tag_a, &tag_b).map_err(|e| format!("{name} after a change: {e}"))?;
     let hoisted: Vec<String> = rewrite_hoisted(&original, &out.new_text);
     for ins in &hoisted {
@@ -268,6 +342,17 @@ fn samples_build_identical_images_and_hoisted_installs_hit_the_cache() {
         "built {checked} samples; {cache_checks} moved RUNs served from cache after a source change"
     );
     assert!(cache_checks >= 14, "only {cache_checks} cache checks ran");
+}
+
+#[test]
+fn pin_base_rewrites_only_from_lines_naming_the_base() {
+    let p = pinned_base();
+    assert_eq!(
+        pin_base(
+            "FROM dockreorder-test-base AS b\nfrom dockreorder-test-base\nRUN echo dockreorder-test-base\nFROM b"
+        ),
+        format!("FROM {p} AS b\nfrom {p}\nRUN echo dockreorder-test-base\nFROM b")
+    );
 }
 
 #[test]

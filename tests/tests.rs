@@ -2,6 +2,7 @@
 
 mod support;
 
+mod build_fuzz;
 mod conformance;
 mod docker_build;
 mod hardening;
@@ -9,6 +10,7 @@ mod history;
 mod materiality;
 mod no_panic;
 mod real_histories;
+mod real_pm;
 mod recall;
 mod repo_use;
 mod roundtrip;

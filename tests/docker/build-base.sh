@@ -11,6 +11,9 @@
 #                  its own image ID, so builds FROM it never share cache keys with builds
 #                  FROM another variant (use one per test to keep cache counts independent)
 #
+# It is also tagged dockreorder-test-base:fakes-<hash of the inputs> (printed as
+# "build-base.sh: pinned REF"): tests that must not see another checkout's fakes (the engine
+# is shared, and each checkout retags :latest) build FROM that tag.
 # The image is rebuilt automatically when the inputs (this script, the fakes, the busybox
 # binary) change: their hash is stored as the import message (`.Comment` of the image).
 # Environment: DOCKER (client binary; default /usr/bin/docker when present, else docker).
@@ -49,8 +52,18 @@ inputs_hash() {
 		(cd "$here/fakes" && find . -type f | LC_ALL=C sort | xargs sha256sum)
 	} | sha256sum | cut -c1-64
 }
-want="dockreorder-test-base $(inputs_hash)"
+hash=$(inputs_hash)
+want="dockreorder-test-base $hash"
 have=$("$DOCKER" image inspect --format '{{.Comment}}' "$IMAGE" 2>/dev/null || true)
+# The engine is shared: another checkout with other fakes may retag :latest at any time.
+# PINNED names exactly these inputs, so a test that builds FROM it (instead of :latest)
+# cannot see another checkout's fakes halfway through.
+PINNED=dockreorder-test-base:fakes-${hash:0:16}
+pinned_have=$("$DOCKER" image inspect --format '{{.Comment}}' "$PINNED" 2>/dev/null || true)
+if [ -z "$force" ] && [ "$have" != "$want" ] && [ "$pinned_have" = "$want" ]; then
+	"$DOCKER" tag "$PINNED" "$IMAGE"
+	have=$want
+fi
 
 if [ -n "$force" ] || [ "$have" != "$want" ]; then
 	tmp=$(mktemp -d /tmp/dockreorder-base.XXXXXX)
@@ -99,6 +112,8 @@ else
 	echo "build-base.sh: $IMAGE is up to date"
 fi
 
+"$DOCKER" tag "$IMAGE" "$PINNED"
+echo "build-base.sh: pinned $PINNED"
 for ref in "${aliases[@]}"; do
 	"$DOCKER" tag "$IMAGE" "$ref"
 done

@@ -18,6 +18,13 @@ die() { printf '%s: error: %s\n' "$FAKE_TOOL" "$*" >&2; exit 1; }
 unsupported() { printf '%s (dockreorder fake): unsupported invocation: %s %s\n' "$FAKE_TOOL" "$FAKE_TOOL" "$*" >&2; exit 2; }
 say() { printf '%s\n' "$@"; }
 
+# fake_by [FILE...]: a short hash naming the tool that runs: the script found through PATH
+# ($0, so a tool replaced by a later COPY or wrapped by an earlier PATH entry gives
+# different output, as a different real binary would) plus version files the tool reads
+# about itself (e.g. an upgraded pip's site-packages/pip/REQUESTED). Missing files count
+# as empty.
+fake_by() { cat "$0" "$@" 2>/dev/null | sha | cut -c1-16; }
+
 # need FILE [MESSAGE]: fail unless FILE exists
 need() {
 	[ -e "$1" ] || die "${2:-$1 not found in $(pwd)}"
@@ -37,12 +44,20 @@ sha() { sha256sum | cut -c1-64; }
 # fsha FILE...: sha256 of the concatenated files (missing files count as empty)
 fsha() { cat "$@" 2>/dev/null | sha; }
 
+# sys_prune DIR: find(1) arguments that skip what the engine mounts into every container
+# (/proc, /sys, /dev: endless or host-dependent; /etc/hostname, /etc/hosts, /etc/resolv.conf:
+# per container) when DIR is the root, e.g. `npm run build` in WORKDIR /.
+sys_prune() {
+	[ "$(cd "$1" && pwd)" = / ] || return 0
+	printf '%s' '-path ./proc -prune -o -path ./sys -prune -o -path ./dev -prune -o -path ./etc/hostname -prune -o -path ./etc/hosts -prune -o -path ./etc/resolv.conf -prune -o -path ./.dockerenv -prune -o'
+}
+
 # tree_hash DIR [PRUNE_NAME...]: hash of every regular file (path + content)
 # under DIR, in sorted order; directories named PRUNE_NAME are skipped.
 tree_hash() {
 	local _d _p _prune _x
 	_d=$1; shift
-	_prune=""
+	_prune=$(sys_prune "$_d")
 	for _p in "$@"; do _prune="$_prune -name $_p -prune -o"; done
 	# shellcheck disable=SC2086
 	(set -f; cd "$_d" && find . $_prune -type f -print | sort | while IFS= read -r _x; do
@@ -54,7 +69,7 @@ tree_hash() {
 files_hash() {
 	local _d _g _p _prune _x
 	_d=$1; _g=$2; shift 2
-	_prune=""
+	_prune=$(sys_prune "$_d")
 	for _p in "$@"; do _prune="$_prune -name $_p -prune -o"; done
 	# shellcheck disable=SC2086
 	(set -f; cd "$_d" && find . $_prune -type f -name "$_g" -print | sort | while IFS= read -r _x; do
@@ -133,11 +148,27 @@ node_install() {
 	mkdir -p "$_nd/node_modules"
 	while IFS='	' read -r _n _v; do
 		[ -n "$_n" ] || continue
-		put "$_nd/node_modules/$_n/package.json" "{\"name\":\"$_n\",\"version\":\"$_v\",\"_resolved\":\"fake:$3\"}"
+		put "$_nd/node_modules/$_n/package.json" "{\"name\":\"$_n\",\"version\":\"$_v\",\"_resolved\":\"fake:$3\",\"_by\":\"$(fake_by /usr/local/lib/node_modules/npm/package.json)\"}"
 	done <<EOT
 $_deps
 EOT
 	say "added $(printf '%s\n' "$_deps" | grep -c .) packages (dockreorder fake $FAKE_TOOL)"
+	(cd "$_nd" && lifecycle) || exit 1
+}
+
+# lifecycle: after an install of the project (npm ci / npm install / yarn / pnpm install),
+# the project's own preinstall, install, postinstall and prepare scripts run (the real tools
+# do so unless --ignore-scripts; they may read any file): each one present in package.json
+# writes ./.fake-run/<name> (script text + a hash of the whole source tree), like run_script.
+lifecycle() {
+	local _s _cmd
+	[ -z "${FAKE_IGNORE_SCRIPTS:-}" ] || return 0
+	for _s in preinstall install postinstall prepare; do
+		_cmd=$(json_obj package.json scripts | awk -F '\t' -v s="$_s" '$1 == s { print $2; exit }')
+		[ -n "$_cmd" ] || continue
+		say "> $_s" "> $_cmd" "(dockreorder fake $FAKE_TOOL: not executed)"
+		put ".fake-run/$_s" "script $_cmd" "tree $(tree_hash . node_modules .git .fake-run)"
+	done
 }
 
 # node_lockfile FILE: create FILE from package.json if missing (like a resolver would)

@@ -1,0 +1,304 @@
+//! Real package managers (issue #8): the pip and npm samples built with the
+//! REAL pip and npm, on base images made by `../shared/realbase/build-bases.sh
+//! python node` (Debian's python 3.11 + pip under `python:3.12-slim`; the
+//! official Node.js 20 + npm under `node:20-slim`), with real manifests (one
+//! small pinned dependency each, authored here). For each sample:
+//!
+//! * the tool's rewrite of the real-base Dockerfile is the sample's
+//!   `Dockerfile.expected` (with the same `FROM`);
+//! * original and expected, built with `--no-cache` (the installs really
+//!   download), give identical images by realbase's `compare.sh` (file
+//!   trees, modes, owners, contents, config; its justified noise filter:
+//!   `.pyc` mtime headers, npm cache index times, logs);
+//! * after a source edit, the install step is served from the cache in the
+//!   rewritten build and reruns in the original.
+//!
+//! Skipped with a message without `../shared/realbase`, a Docker engine or
+//! the base images; a failure instead when `DOCKREORDER_STRICT=1`.
+//! About 2 minutes here (each `compare.sh` run does six builds).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dockreorder::analysis::context::Context;
+use dockreorder::plan::{Applicability, Options};
+use dockreorder::rewrite;
+
+use crate::support;
+
+fn realbase() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/realbase");
+    if dir.join("compare.sh").is_file() {
+        Some(dir)
+    } else {
+        support::skip(&format!("realbase not found at {}", dir.display()));
+        None
+    }
+}
+
+fn docker() -> String {
+    std::env::var("DOCKER").unwrap_or_else(|_| {
+        if Path::new("/usr/bin/docker").exists() {
+            "/usr/bin/docker".into()
+        } else {
+            "docker".into()
+        }
+    })
+}
+
+fn image_exists(name: &str) -> bool {
+    Command::new(docker())
+        .args([
+            "image",
+            "inspect",
+            "--format",
+            "{{index .Config.Labels \"realbase.local\"}}",
+            name,
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "true")
+}
+
+/// A real-manifest variant of a sample.
+struct RealSample {
+    sample: &'static str,
+    base: &'static str,
+    /// the file edited for the cache check (not a manifest)
+    source: &'static str,
+    /// files written over the sample's (the stand-in manifests)
+    files: &'static [(&'static str, &'static str)],
+    /// the install step as BuildKit prints it
+    install: &'static str,
+}
+
+// six: one small pure-python module, no dependencies.
+const PIP_FILES: &[(&str, &str)] = &[("requirements.txt", "six==1.16.0\n")];
+
+// ms 2.1.3: one small package, no dependencies; integrity as published on
+// registry.npmjs.org (`npm view ms@2.1.3 dist.integrity`).
+const NPM_FILES: &[(&str, &str)] = &[
+    (
+        "package.json",
+        r#"{
+  "name": "real-npm-sample",
+  "version": "1.0.0",
+  "private": true,
+  "dependencies": {
+    "ms": "2.1.3"
+  }
+}
+"#,
+    ),
+    (
+        "package-lock.json",
+        r#"{
+  "name": "real-npm-sample",
+  "version": "1.0.0",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": {
+      "name": "real-npm-sample",
+      "version": "1.0.0",
+      "dependencies": {
+        "ms": "2.1.3"
+      }
+    },
+    "node_modules/ms": {
+      "version": "2.1.3",
+      "resolved": "https://registry.npmjs.org/ms/-/ms-2.1.3.tgz",
+      "integrity": "sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA=="
+    }
+  }
+}
+"#,
+    ),
+];
+
+const SAMPLES: &[RealSample] = &[
+    RealSample {
+        sample: "pip",
+        base: "python:3.12-slim",
+        source: "app.py",
+        files: PIP_FILES,
+        install: "RUN pip install --no-cache-dir -r requirements.txt",
+    },
+    RealSample {
+        sample: "npm-ci",
+        base: "node:20-slim",
+        source: "server.js",
+        files: NPM_FILES,
+        install: "RUN npm ci --omit=dev",
+    },
+];
+
+fn with_base(text: &str, base: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.trim() == "FROM dockreorder-test-base" {
+                format!("FROM {base}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// The step lines (`CACHED ...` / `ran ...`) of compare.sh's cache check
+/// section for `which` (A or B).
+fn cache_section<'a>(out: &'a str, which: &str) -> Vec<&'a str> {
+    out.lines()
+        .skip_while(|l| !l.starts_with(&format!("cache check {which} ")))
+        .skip(1)
+        .take_while(|l| l.starts_with(' '))
+        .map(str::trim)
+        .collect()
+}
+
+fn step_state<'a>(section: &[&'a str], instruction: &str) -> Option<&'a str> {
+    section.iter().find_map(|l| {
+        let (state, rest) = l.split_once(' ')?;
+        let rest = rest.trim_start();
+        let text = rest.split_once("] ").map_or(rest, |(_, t)| t);
+        (text.trim() == instruction).then_some(state)
+    })
+}
+
+fn check(rb: &Path, s: &RealSample) -> Result<String, String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(s.sample);
+    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let ctx = tmp.path().join("ctx");
+    std::fs::create_dir_all(&ctx).map_err(|e| e.to_string())?;
+    for e in std::fs::read_dir(&src)
+        .map_err(|e| e.to_string())?
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.path().is_file() && !name.starts_with("Dockerfile") {
+            std::fs::copy(e.path(), ctx.join(&name)).map_err(|e| e.to_string())?;
+        }
+    }
+    for (name, text) in s.files {
+        std::fs::write(ctx.join(name), text).map_err(|e| e.to_string())?;
+    }
+    let read = |n: &str| std::fs::read_to_string(src.join(n)).map_err(|e| e.to_string());
+    let original = with_base(&read("Dockerfile")?, s.base);
+    let expected = with_base(&read("Dockerfile.expected")?, s.base);
+    if original == read("Dockerfile")? {
+        return Err(format!(
+            "{}: no `FROM dockreorder-test-base` to replace",
+            s.sample
+        ));
+    }
+    // The Dockerfiles live outside the context: the same context for both.
+    let a = tmp.path().join("A.Dockerfile");
+    let b = tmp.path().join("B.Dockerfile");
+    std::fs::write(&a, &original).map_err(|e| e.to_string())?;
+    std::fs::write(&b, &expected).map_err(|e| e.to_string())?;
+    let c = Context::new(ctx.clone(), Some(&a));
+    let out = rewrite::rewrite(
+        &original,
+        Some(&c),
+        Options {
+            threshold: Applicability::Safe,
+        },
+    )
+    .map_err(|e| e.message)?;
+    if out.new_text != expected {
+        return Err(format!(
+            "{}: with real manifests and FROM {}, the rewrite is not the expected file:\n{}",
+            s.sample, s.base, out.new_text
+        ));
+    }
+    let t0 = std::time::Instant::now();
+    let run = Command::new("bash")
+        .arg(rb.join("compare.sh"))
+        .args(["--cache-check", s.source])
+        .arg(&a)
+        .arg(&b)
+        .arg(&ctx)
+        .env("DOCKER", docker())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    if run.status.code() != Some(0) || !text.lines().any(|l| l.trim() == "identical") {
+        return Err(format!(
+            "{}: compare.sh exit {:?}, expected identical images:\n{text}",
+            s.sample,
+            run.status.code()
+        ));
+    }
+    let (sa, sb) = (cache_section(&text, "A"), cache_section(&text, "B"));
+    match (step_state(&sa, s.install), step_state(&sb, s.install)) {
+        (Some("ran"), Some("CACHED")) => {}
+        other => {
+            return Err(format!(
+                "{}: after editing {}, `{}` (original, rewritten) = {other:?}; wanted ran, CACHED:\n{text}",
+                s.sample, s.source, s.install
+            ));
+        }
+    }
+    Ok(format!(
+        "{}: identical with real installs, install CACHED after editing {} ({:.0} s)",
+        s.sample,
+        s.source,
+        t0.elapsed().as_secs_f64()
+    ))
+}
+
+#[test]
+fn pip_and_npm_samples_with_the_real_installers() {
+    let Some(rb) = realbase() else { return };
+    if !crate::docker_build::engine_ready() {
+        return;
+    }
+    let missing: Vec<&str> = SAMPLES
+        .iter()
+        .map(|s| s.base)
+        .filter(|b| !image_exists(b))
+        .collect();
+    if !missing.is_empty() {
+        support::skip(&format!(
+            "realbase images {missing:?} missing (run ../shared/realbase/build-bases.sh python node)"
+        ));
+        return;
+    }
+    let mut failures = Vec::new();
+    for s in SAMPLES {
+        match check(&rb, s) {
+            Ok(line) => eprintln!("{line}"),
+            Err(e) => failures.push(e),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn cache_section_parsing() {
+    let out = "identical\ncache check A (after touching app.py):\n    base   [1/5] FROM docker.io/library/python:3.12-slim\n    ran    [3/5] COPY . .\n    ran    [4/5] RUN pip install -r requirements.txt\ncache check B (after touching app.py):\n    CACHED [3/6] COPY requirements.txt ./\n    CACHED [4/6] RUN pip install -r requirements.txt\n    ran    [5/6] COPY . .\n";
+    let a = cache_section(out, "A");
+    let b = cache_section(out, "B");
+    assert_eq!(a.len(), 3);
+    assert_eq!(
+        step_state(&a, "RUN pip install -r requirements.txt"),
+        Some("ran")
+    );
+    assert_eq!(
+        step_state(&b, "RUN pip install -r requirements.txt"),
+        Some("CACHED")
+    );
+    assert_eq!(step_state(&b, "COPY . ."), Some("ran"));
+    assert_eq!(step_state(&b, "RUN npm ci"), None);
+    assert_eq!(
+        with_base("FROM dockreorder-test-base\nRUN x\n", "node:20-slim"),
+        "FROM node:20-slim\nRUN x\n"
+    );
+}
