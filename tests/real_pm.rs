@@ -200,14 +200,8 @@ fn check(rb: &Path, s: &RealSample) -> Result<String, String> {
     std::fs::write(&a, &original).map_err(|e| e.to_string())?;
     std::fs::write(&b, &expected).map_err(|e| e.to_string())?;
     let c = Context::new(ctx.clone(), Some(&a));
-    let out = rewrite::rewrite(
-        &original,
-        Some(&c),
-        Options {
-            threshold: Applicability::Safe,
-        },
-    )
-    .map_err(|e| e.message)?;
+    let out = rewrite::rewrite(&original, Some(&c), Options::new(Applicability::Safe))
+        .map_err(|e| e.message)?;
     if out.new_text != expected {
         return Err(format!(
             "{}: with real manifests and FROM {}, the rewrite is not the expected file:\n{}",

@@ -79,8 +79,6 @@ fn chmod_of_a_copied_file_stays_after_the_copy() {
 fn state_changes_between_copy_and_install_block_the_move() {
     let dir = project(PY);
     for between in [
-        "ENV PIP_INDEX_URL=https://example.invalid/simple",
-        "ARG PIP_EXTRA",
         "WORKDIR /srv",
         "USER nobody",
         "SHELL [\"/bin/sh\", \"-ec\"]",
@@ -90,6 +88,24 @@ fn state_changes_between_copy_and_install_block_the_move() {
         );
         let out = run(dir.path(), &df, Applicability::Unsafe);
         assert_eq!(out.new_text, df, "moved across `{between}`");
+    }
+    // The install is never moved across the ENV or ARG it sees; since
+    // issue 11 they move above the copy with it, still before it.
+    for between in [
+        "ENV PIP_INDEX_URL=https://example.invalid/simple",
+        "ARG PIP_EXTRA",
+    ] {
+        let df = format!(
+            "FROM base\nWORKDIR /app\nCOPY . .\n{between}\nRUN pip install -r requirements.txt\n"
+        );
+        let out = run(dir.path(), &df, Applicability::Unsafe);
+        assert_eq!(
+            out.new_text,
+            format!(
+                "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\n{between}\nRUN pip install -r requirements.txt\nCOPY . .\n"
+            ),
+            "`{between}` moves with the install"
+        );
     }
 }
 
