@@ -169,3 +169,24 @@ fn effects_of_known_paths_resolve_against_the_environment() {
     );
     assert_eq!(effects::expand("$NOPE", &env), None);
 }
+
+#[test]
+fn the_graph_check_rejects_a_rewrite_that_breaks_an_edge() {
+    let dir = project(SITE);
+    let ctx = Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    // The install reads the copied directory: putting it first breaks the
+    // edge, and no inserted COPY provides what it reads.
+    let old = "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install /app/site\n";
+    let bad = "FROM base\nWORKDIR /app\nRUN pip install /app/site\nCOPY . .\n";
+    assert!(rewrite::broken_edge(old, bad, Some(&ctx), &[]).is_some());
+    // A hoist with its manifest COPY keeps every edge.
+    let old = "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    let good = "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n";
+    assert!(rewrite::broken_edge(old, good, Some(&ctx), &[]).is_none());
+    // Without the manifest COPY it is broken.
+    let bad = "FROM base\nWORKDIR /app\nRUN pip install -r requirements.txt\nCOPY . .\n";
+    assert!(rewrite::broken_edge(old, bad, Some(&ctx), &[]).is_some());
+}

@@ -4,6 +4,43 @@
 //! The rule for safety: anything not understood reads and writes
 //! everything. An unknown `RUN` writes every image path, so nothing that
 //! reads or writes an image path moves across it.
+//!
+//! What each instruction reads and writes under BuildKit, as checked in
+//! BuildKit's `frontend/dockerfile/dockerfile2llb/convert.go` (the
+//! `dispatch*` functions) and the Dockerfile reference:
+//!
+//! - `RUN`: every variable in scope (`dispatchRun` adds the stage's ENV
+//!   and every declared build `ARG` to the exec's environment), the
+//!   working directory, `USER`, `SHELL`; the paths its commands name
+//!   (knowledge base; an argument that may be a path is a read of it and
+//!   its contents); and implicitly the programs, libraries and settings it
+//!   may load: the system trees, each directory of `PATH`,
+//!   `LD_LIBRARY_PATH`, `PYTHONPATH`, ... and the home directory
+//!   ([`Effects::implicit_reads`], narrowed for base utilities, system
+//!   package managers and separate language ecosystems). `--mount=type=
+//!   cache|tmpfs` add nothing to the image; `bind`, `secret` and `ssh`
+//!   mounts are not followed (the `RUN` is opaque). Heredoc scripts are
+//!   opaque. Writes: what the knowledge base says.
+//! - `COPY`/`ADD`: variables used in sources, destination and flags
+//!   (`--chown=$U`, `--from=$STAGE`), the working directory for a relative
+//!   destination, `/etc/passwd` and `/etc/group` for named `--chown`
+//!   owners, and for a heredoc with an unquoted delimiter the variables
+//!   of its body (BuildKit expands them). Writes: the destination (each
+//!   shipped file when the context is known; the whole subtree for
+//!   `--from`, archives `ADD` extracts, URLs and globs), and every missing
+//!   directory of the destination path with its owner (root or `--chown`;
+//!   `mkdir -p` semantics of the file op). `COPY --link` writes the same
+//!   files (it changes how layers are stacked, not their contents).
+//! - `WORKDIR`: reads variables, the working directory and `USER`
+//!   (`dispatchWorkdir`: `llb.Mkdir(wd, 0755, WithParents, WithUser(user))`);
+//!   writes the working directory and each directory it creates, owned
+//!   by the active user.
+//! - `ENV`/`ARG`: write the variable, read the variables of the value.
+//! - `USER`, `SHELL`: write the user and the shell.
+//! - `LABEL`, `EXPOSE`, `STOPSIGNAL`, `MAINTAINER`, `CMD`, `ENTRYPOINT`,
+//!   `HEALTHCHECK`, `ONBUILD`: write image config only (no build
+//!   operation: editing them invalidates no step). `VOLUME` writes config
+//!   and, conservatively, the volume's subtree.
 
 use serde::Serialize;
 use std::collections::BTreeMap;
