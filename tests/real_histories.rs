@@ -23,8 +23,8 @@ struct Expect {
 const CACHE_UNFRIENDLY: &[Expect] = &[
     Expect {
         name: "black",
-        must: &["RUN apt update"],
-        may: &["RUN python -m venv"],
+        must: &["RUN apt update", "RUN python -m venv"],
+        may: &[],
     },
     Expect {
         name: "caldera",
