@@ -1186,13 +1186,15 @@ fn run_effects(
     let mut cost: Option<CostClass> = None;
     let mut local_env = env.clone();
     for (n, c) in cmds.iter().enumerate() {
+        // `cd DIR` is followed by the splitter (the later commands carry
+        // the directory); it reads and writes nothing itself.
+        if c.argv.first().is_some_and(|a| a == "cd") {
+            continue;
+        }
         let facts = kb::interpret(c, kb, &local_env);
         if let Some(u) = facts.unknown {
             *e = opaque(u);
             return;
-        }
-        if c.argv.first().is_some_and(|a| a == "cd") {
-            continue;
         }
         if c.argv.first().is_some_and(|a| a == "export") {
             for a in &c.argv[1..] {

@@ -477,10 +477,20 @@ pub fn interpret(
             }
         }
         Positional::Paths => {
-            for r in rest {
+            // `ln`, `cp` and `install` read their sources and write only
+            // the last argument (unless `-t DIR` names the target first).
+            let target_last = matches!(name, "ln" | "cp" | "install")
+                && rest.len() >= 2
+                && !args
+                    .iter()
+                    .any(|a| *a == "-t" || a.starts_with("--target-directory"));
+            let last = rest.len().saturating_sub(1);
+            for (k, r) in rest.iter().enumerate() {
                 let p = r.trim_end_matches('/').to_string();
                 facts.reads.push(format!("{p}/**"));
-                facts.writes.push(format!("{p}/**"));
+                if !target_last || k == last {
+                    facts.writes.push(format!("{p}/**"));
+                }
             }
         }
         Positional::Reads => {
