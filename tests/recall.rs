@@ -91,3 +91,24 @@ fn issue_11_working_directory_set_after_the_broad_copy() {
         "FROM node:20\nADD . /code\nWORKDIR /code\nRUN apt-get update && apt-get install -y curl\n";
     assert_eq!(hoisted(files, df), df);
 }
+
+#[test]
+fn cd_inside_a_run_is_followed() {
+    let files = &[
+        (
+            "web/package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("web/package-lock.json", "{}"),
+        ("web/index.js", "x\n"),
+    ];
+    // Before the fix every `cd` made the RUN opaque.
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM node:20\nWORKDIR /app\nCOPY web/package.json web/package-lock.json ./web/\nRUN cd web && npm ci\nCOPY . .\n"
+    );
+    // A cd to a computed directory is still not followed.
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN cd $DIR && npm ci\n";
+    assert_eq!(hoisted(files, df), df);
+}
