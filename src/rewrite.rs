@@ -300,6 +300,28 @@ fn plan_and_apply(
     let base_cost = file_cost(&merged, ctx, history);
     let floor = opts.min_saving * base_cost;
     let (mut cur, mut round) = plan_rounds(&merged, ctx, history, opts, floor)?;
+    // Plan again on the result until nothing moves, each time with the
+    // threshold of the text planned on: the output is then a fixed point
+    // (a second run proposes nothing), by construction.
+    for _ in 0..4 {
+        if cur == merged {
+            break;
+        }
+        let floor_now = opts.min_saving * file_cost(&cur, ctx, history);
+        let (next, more) = plan_rounds(&cur, ctx, history, opts, floor_now)?;
+        if next == cur {
+            break;
+        }
+        cur = next;
+        for c in more {
+            if !round
+                .iter()
+                .any(|o| o.kind == c.kind && o.stage == c.stage && o.subject == c.subject)
+            {
+                round.push(c);
+            }
+        }
+    }
     if cur != merged {
         let after_cost = file_cost(&cur, ctx, history);
         if base_cost - after_cost < floor || base_cost - after_cost <= 0.0 {
@@ -447,15 +469,8 @@ fn net_changes(
             })
             .collect();
         // Final position of each original unit (k-th occurrence to k-th).
-        let mut used = vec![false; ftexts.len()];
-        let mut pos: Vec<Option<usize>> = Vec::new();
-        for (t, _) in units {
-            let p = (0..ftexts.len()).find(|&j| !used[j] && ftexts[j] == *t);
-            if let Some(j) = p {
-                used[j] = true;
-            }
-            pos.push(p);
-        }
+        let otexts: Vec<String> = units.iter().map(|(t, _)| t.clone()).collect();
+        let (pos, _) = match_units(&otexts, &ftexts);
         let candidates: Vec<usize> = (0..units.len())
             .filter(|&k| pos[k].is_some() && !hoisted.contains(&(si, units[k].0.clone())))
             .collect();
@@ -539,15 +554,7 @@ pub fn broken_edge(
     for (si, stage) in om.stages.iter().enumerate() {
         let nstage = nm.stages.get(si)?;
         let (ot, nt) = (texts(&op, stage), texts(&np, nstage));
-        let mut used = vec![false; nt.len()];
-        let pos: Vec<Option<usize>> = ot
-            .iter()
-            .map(|t| {
-                let j = (0..nt.len()).find(|&j| !used[j] && nt[j] == *t)?;
-                used[j] = true;
-                Some(j)
-            })
-            .collect();
+        let (pos, used) = match_units(&ot, &nt);
         let (eff, state) = effects::analyze_stage_with(&op, stage, ctx);
         let (neff, _) = effects::analyze_stage_with(&np, nstage, ctx);
         let n = eff.len().min(ot.len());
@@ -562,8 +569,14 @@ pub fn broken_edge(
                 // A hoist inserts a COPY of the same files from the same
                 // context before `b`: what it writes, `a` no longer needs
                 // to provide.
+                // An inserted COPY may have the text of one the file
+                // already had: every occurrence of a text the new file has
+                // more of counts as inserted.
+                let surplus = |t: &String| {
+                    nt.iter().filter(|x| *x == t).count() > ot.iter().filter(|x| *x == t).count()
+                };
                 let inserted: Vec<&effects::Loc> = (0..pb)
-                    .filter(|j| !used[*j])
+                    .filter(|j| !used[*j] || surplus(&nt[*j]))
                     .filter_map(|j| neff.get(j))
                     .flat_map(|e| e.writes.iter())
                     .collect();
@@ -592,6 +605,31 @@ pub fn broken_edge(
         }
     }
     None
+}
+
+/// Pairs the units of an old and a new stage by text: the k-th of a text
+/// to the k-th, except that when the new stage has more of a text (a
+/// hoist inserted a COPY that reads like one the stage had) the old ones
+/// pair with the last ones, since inserted COPYs stand above. Returns the
+/// new position of each old unit and which new units are paired.
+fn match_units(old: &[String], new: &[String]) -> (Vec<Option<usize>>, Vec<bool>) {
+    let mut used = vec![false; new.len()];
+    let mut pos = vec![None; old.len()];
+    let mut seen: Vec<&String> = Vec::new();
+    for t in old {
+        if seen.contains(&t) {
+            continue;
+        }
+        seen.push(t);
+        let olds: Vec<usize> = (0..old.len()).filter(|&i| old[i] == *t).collect();
+        let news: Vec<usize> = (0..new.len()).filter(|&j| new[j] == *t).collect();
+        let skip = news.len().saturating_sub(olds.len());
+        for (i, j) in olds.iter().zip(news.iter().skip(skip)) {
+            pos[*i] = Some(*j);
+            used[*j] = true;
+        }
+    }
+    (pos, used)
 }
 
 /// Indices (into `v`) of one longest strictly increasing subsequence.
@@ -702,7 +740,18 @@ fn verify(
         .filter(|c| c.applied && c.applicability == plan::Applicability::Unsafe)
         .map(|c| c.subject.clone())
         .collect();
-    if let Some((a, b)) = broken_edge(old, new, ctx, &unproven) {
+    // Merges are checked above (same commands, one RUN); the edges are
+    // those of the merged text, where every instruction keeps its text.
+    let merged = {
+        let model = Model::build(&p_old, old);
+        let (merges, _) = plan::plan_merges(&p_old, &model, opts);
+        if merges.is_empty() {
+            old.to_string()
+        } else {
+            apply_merges(old, &p_old, &merges)
+        }
+    };
+    if let Some((a, b)) = broken_edge(&merged, new, ctx, &unproven) {
         return Err(fail(format!(
             "refusing to write: the rewrite puts `{}` before `{}`, which must stay after it",
             short(&b),

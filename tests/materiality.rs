@@ -268,3 +268,29 @@ fn pr_body_says_only_what_was_checked() {
         "{risky}"
     );
 }
+
+#[test]
+fn merges_duplicates_and_repeated_passes_still_verify() {
+    // Found by the build fuzzer (seed 4242): these made the tool refuse to
+    // write, its own checks matching instructions of the wrong place.
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("requirements-dev.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        ("package.json", "{\"name\":\"a\"}"),
+    ]);
+    let ctx = Context::new(p.path().to_path_buf(), Some(&p.path().join("Dockerfile")));
+    for df in [
+        // A merged update, and the same install text again later.
+        "FROM base\nWORKDIR /usr/src/app\nCOPY . .\nRUN apt-get update\nRUN apt-get install -y curl\nRUN pip install -r requirements-dev.txt\nRUN apt-get install -y curl\nRUN echo \"$HOME\" > home.txt\n",
+        // The inserted COPY reads like one the stage already has.
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nRUN pip install six==1.16.0\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY requirements.txt ./\n",
+    ] {
+        let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe));
+        let out = out.unwrap_or_else(|e| panic!("{}\n{df}", e.message));
+        // A second run changes nothing.
+        let again = rewrite::rewrite(&out.new_text, Some(&ctx), Options::new(Applicability::Safe))
+            .expect("second run");
+        assert_eq!(again.new_text, out.new_text);
+    }
+}
