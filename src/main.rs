@@ -765,8 +765,10 @@ fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
                     )));
                 }
                 if changed || args.verbose || outcome.changes.iter().any(|c| !c.applied) {
-                    let basis = if hist.is_some() {
+                    let basis = if rewrite::usable_history(hist.as_ref()).is_some() {
                         "ordered by the walked history"
+                    } else if hist.is_some() {
+                        "static estimate: fewer than 20 commits touched the build context, too few for the history to decide"
                     } else {
                         note
                     };

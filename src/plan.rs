@@ -1094,7 +1094,14 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
             };
             let line = parse.items[u.item].lines.start;
             let first = short(&first_line(text, parse, u.item));
-            if broad_copy(ins).is_some() && ctx.is_some_and(|c| c.ignore.source.is_none()) {
+            // Once per file: the first broad copy stands for all of them.
+            let advised = out
+                .iter()
+                .any(|c: &Change| c.summary.ends_with("and there is no .dockerignore"));
+            if !advised
+                && broad_copy(ins).is_some()
+                && ctx.is_some_and(|c| c.ignore.source.is_none())
+            {
                 out.push(Change {
                     kind: ChangeKind::Advice,
                     applicability: Applicability::DisplayOnly,
@@ -1109,7 +1116,19 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
                     moved_with: Vec::new(),
                 });
             }
-            if ins.node.kind == Kind::Add && ins.node.str_args().any(|a| a.contains("://")) {
+            // A git URL pinned to a ref, or any URL with `--checksum`, is
+            // as stable as its pin (BuildKit keys the cache on them).
+            let pinned = |a: &str| {
+                ins.node.flags.iter().any(|f| f.starts_with("--checksum="))
+                    || ((a.starts_with("git@") || a.contains(".git"))
+                        && (a.contains("#") || a.contains("?ref=")))
+            };
+            if ins.node.kind == Kind::Add
+                && ins
+                    .node
+                    .str_args()
+                    .any(|a| (a.contains("://") || a.starts_with("git@")) && !pinned(a))
+            {
                 out.push(Change {
                     kind: ChangeKind::Advice,
                     applicability: Applicability::DisplayOnly,

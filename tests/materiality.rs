@@ -294,3 +294,28 @@ fn merges_duplicates_and_repeated_passes_still_verify() {
         assert_eq!(again.new_text, out.new_text);
     }
 }
+
+#[test]
+fn advice_that_helps() {
+    let p = project(PY);
+    let ctx = Context::new(p.path().to_path_buf(), Some(&p.path().join("Dockerfile")));
+    let df = "FROM base AS a\nCOPY . /a\nFROM base\nCOPY . /b\nADD https://example.invalid/x.tgz /x\nADD --checksum=sha256:0123 https://example.invalid/y.tgz /y\nADD https://example.invalid/repo.git#v1.0 /repo\nADD git@example.invalid:o/r.git#main /r\n";
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+    let advice: Vec<&str> = out
+        .changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Advice)
+        .map(|c| c.summary.as_str())
+        .collect();
+    assert_eq!(
+        advice
+            .iter()
+            .filter(|s| s.contains("no .dockerignore"))
+            .count(),
+        1,
+        "{advice:?}"
+    );
+    let urls: Vec<&&str> = advice.iter().filter(|s| s.contains("adds a URL")).collect();
+    assert_eq!(urls.len(), 1, "only the unpinned URL: {advice:?}");
+    assert!(urls[0].contains("x.tgz"), "{advice:?}");
+}
