@@ -520,10 +520,17 @@ pub fn plan_hoist(
             continue;
         };
         let dest_abs = effects::resolve(wd, &dest_expanded);
-        let shipped: Vec<(String, String)> = files
+        let mut shipped: Vec<(String, String)> = files
             .keys()
             .map(|f| (effects::resolve(&dest_abs, f), f.clone()))
             .collect();
+        // A submodule's contents are unknown here: anything may be below.
+        for d in ctx.unknown_dirs() {
+            shipped.push((
+                format!("{}/**", effects::resolve(&dest_abs, d)),
+                format!("{d}/**"),
+            ));
+        }
         // B without its path writes: what else it reads and writes.
         let mut b_rest = eff[b].clone();
         // The inserted COPY has B's flags, so it creates B's directories
@@ -550,7 +557,8 @@ pub fn plan_hoist(
             // The state it needs (`WORKDIR /code` after `ADD . /code`) may
             // come along: ENV, ARG and WORKDIR units that move above the
             // broad copy with it, when they pass everything they move past.
-            let Some(companions) = companions(parse, stage, eff, &stays, b, &b_rest, ex) else {
+            let Some(companions) = companions(parse, stage, eff, &stays, b, &b_rest, ex, &shipped)
+            else {
                 stays.push(x);
                 continue;
             };
@@ -809,10 +817,12 @@ pub fn plan_hoist(
 }
 
 /// The units among `stays` (after the broad copy `b`) that `x` depends on
-/// and that may move above `b` with it: `ENV`, `ARG` and `WORKDIR` units
-/// that pass every unit they would move past (the other stays before them,
-/// and `b` except for the writes the inserted COPY repeats). `None` when a
-/// dependency cannot move.
+/// and that may move above `b` with it: `ENV`, `ARG` and `WORKDIR` units,
+/// and understood `RUN`s that touch nothing the broad copy ships (the
+/// condition of a hoist without manifests), that pass every unit they
+/// would move past (the other stays before them, and `b` except for the
+/// writes the inserted COPY repeats). `None` when a dependency cannot move.
+#[allow(clippy::too_many_arguments)]
 fn companions(
     parse: &Parse,
     stage: &Stage,
@@ -821,6 +831,7 @@ fn companions(
     b: usize,
     b_rest: &Effects,
     ex: &Effects,
+    shipped: &[(String, String)],
 ) -> Option<Vec<usize>> {
     let mut take: Vec<usize> = Vec::new();
     // From the nearest back: a companion's own dependencies come along too.
@@ -833,9 +844,21 @@ fn companions(
         if !needed {
             continue;
         }
-        let state = instruction(parse, stage.units[s].item)
-            .is_some_and(|i| matches!(i.node.kind, Kind::Env | Kind::Arg | Kind::Workdir));
-        if !state || eff[s].keep {
+        let kind = instruction(parse, stage.units[s].item).map(|i| i.node.kind);
+        let state = matches!(kind, Some(Kind::Env | Kind::Arg | Kind::Workdir));
+        let touches = |locs: &[Loc], p: &str| {
+            locs.iter()
+                .any(|l| matches!(l, Loc::Path(w) if effects::paths_overlap(w, p)))
+        };
+        let free_run = kind == Some(Kind::Run)
+            && eff[s].opaque.is_none()
+            && !eff[s].declared_only
+            && !shipped.iter().any(|(p, _)| {
+                touches(&eff[s].reads, p)
+                    || touches(&eff[s].writes, p)
+                    || effects::ships_into_lookup(&eff[s], p)
+            });
+        if !(state || free_run) || eff[s].keep {
             return None;
         }
         take.push(s);

@@ -57,7 +57,7 @@ const CACHE_UNFRIENDLY: &[Expect] = &[
     },
     Expect {
         name: "simplcommerce",
-        must: &[],
+        must: &["RUN dotnet tool install --global dotnet-ef"],
         may: &[],
     },
     Expect {

@@ -112,3 +112,32 @@ fn cd_inside_a_run_is_followed() {
     let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN cd $DIR && npm ci\n";
     assert_eq!(hoisted(files, df), df);
 }
+
+#[test]
+fn dotnet_tool_install_hoists_with_global_json_and_submodules_stay_unknown() {
+    let files = &[
+        ("global.json", "{\"sdk\":{\"version\":\"8.0.100\"}}"),
+        ("src/App/App.csproj", "<Project/>\n"),
+        ("src/App/Program.cs", "x\n"),
+    ];
+    // sed -i of a project file does not touch what the tool install reads.
+    let df = "FROM sdk\nWORKDIR /app\nCOPY . ./\nRUN sed -i 's/a/b/' src/App/App.csproj\nRUN dotnet tool install --global dotnet-ef --version 5.0.0\nENV PATH=\"${PATH}:/root/.dotnet/tools\"\nRUN dotnet restore\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM sdk\nWORKDIR /app\nCOPY global.json ./\nRUN dotnet tool install --global dotnet-ef --version 5.0.0\nCOPY . ./\nRUN sed -i 's/a/b/' src/App/App.csproj\nENV PATH=\"${PATH}:/root/.dotnet/tools\"\nRUN dotnet restore\n"
+    );
+    // A RUN reading a submodule's files (not checked out here) never comes
+    // along with a hoist, as if they were shipped.
+    let files = &[
+        (
+            ".gitmodules",
+            "[submodule \"plugins/a\"]\n\tpath = plugins/a\n\turl = x\n",
+        ),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "x\n"),
+    ];
+    let df = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN cp plugins/a/x.sh plugins/a/y.sh\nRUN pip install -r requirements.txt\n";
+    let out = hoisted(files, df);
+    let cp = out.find("RUN cp").expect("cp");
+    assert!(out.find("COPY . .").expect("copy") < cp, "{out}");
+}

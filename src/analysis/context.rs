@@ -149,6 +149,9 @@ pub struct Context {
     /// Shipped files (context-relative) with their sizes; `None` when the
     /// context could not be read.
     files: Option<BTreeMap<String, u64>>,
+    /// Directories whose contents this checkout may not show: git
+    /// submodules (`.gitmodules`), checked out in CI but perhaps not here.
+    unknown: Vec<String>,
 }
 
 /// Stop walking huge contexts: past this many entries the context is
@@ -159,7 +162,19 @@ impl Context {
     pub fn new(dir: PathBuf, dockerfile: Option<&Path>) -> Self {
         let ignore = DockerIgnore::load(&dir, dockerfile);
         let files = walk(&dir, &ignore);
-        Context { dir, ignore, files }
+        let unknown = submodule_paths(&dir);
+        Context {
+            dir,
+            ignore,
+            files,
+            unknown,
+        }
+    }
+
+    /// Context-relative directories whose contents are not known here
+    /// (git submodules): anything may be shipped below them.
+    pub fn unknown_dirs(&self) -> &[String] {
+        &self.unknown
     }
 
     /// Every file (and symlink) the context ships, context-relative, with
@@ -238,6 +253,21 @@ fn walk(dir: &Path, ignore: &DockerIgnore) -> Option<BTreeMap<String, u64>> {
         }
     }
     Some(out)
+}
+
+/// The `path = …` entries of the context's `.gitmodules`.
+fn submodule_paths(dir: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(dir.join(".gitmodules")) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| {
+            let (k, v) = l.trim().split_once('=')?;
+            (k.trim() == "path")
+                .then(|| v.trim().trim_matches('"').trim_end_matches('/').to_string())
+        })
+        .filter(|p| !p.is_empty() && !p.starts_with('/') && !p.contains(".."))
+        .collect()
 }
 
 #[cfg(test)]

@@ -465,7 +465,20 @@ const BASE_TREES: &[&str] = &[
     "/usr/libexec/**",
     "/usr/share/locale/**",
     "/usr/share/zoneinfo/**",
-    "/etc/**",
+    // What the C library and the shadow tools read from /etc (user and
+    // group lookups, the loader's paths, locales), not every setting.
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/shadow",
+    "/etc/gshadow",
+    "/etc/nsswitch.conf",
+    "/etc/ld.so.*",
+    "/etc/ld.so.conf.d/**",
+    "/etc/locale.*",
+    "/etc/default/**",
+    "/etc/login.defs",
+    "/etc/skel/**",
+    "/etc/alternatives/**",
 ];
 
 fn lookup_of(argv0: &str) -> Lookup {

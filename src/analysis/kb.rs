@@ -458,7 +458,12 @@ pub fn interpret(
     // Drop the subcommand words.
     let skip = usize::from(e.sub.is_some()) + usize::from(e.sub2.is_some());
     let mut rest: Vec<&str> = positional.into_iter().skip(skip).collect();
-    if e.first_positional_is_value.iter().any(|c| c == name) && !rest.is_empty() {
+    // `sed -e SCRIPT FILE…` (or `-f`): the first positional is a file.
+    let script_given = name == "sed"
+        && args.iter().any(|a| {
+            *a == "-e" || *a == "-f" || a.starts_with("--expression") || a.starts_with("--file")
+        });
+    if e.first_positional_is_value.iter().any(|c| c == name) && !rest.is_empty() && !script_given {
         rest.remove(0);
     }
     match e.positional {
