@@ -864,10 +864,30 @@ fn companions(
         take.push(s);
     }
     take.sort_unstable();
+    // The broad copy's directories are created by the inserted COPY, which
+    // stands first (with its flags, so with its owner); its files are not.
+    let b_dirs: Vec<&str> = eff[b]
+        .writes
+        .iter()
+        .filter_map(|w| match w {
+            Loc::Dir { path, .. } => Some(path.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut b_files = b_rest.clone();
+    b_files.writes.extend(
+        eff[b]
+            .writes
+            .iter()
+            .filter(|w| matches!(w, Loc::Path(_)))
+            .cloned(),
+    );
     for &c in &take {
-        // It passes the broad copy (its path and directory writes are
-        // repeated by the inserted COPY) and every stay before it.
-        if conflict(b_rest, &eff[c]).is_some() {
+        // It passes the broad copy and every stay before it.
+        let mut ce = eff[c].clone();
+        ce.writes
+            .retain(|w| !matches!(w, Loc::Dir { path, .. } if b_dirs.contains(&path.as_str())));
+        if conflict(&b_files, &ce).is_some() {
             return None;
         }
         if stays

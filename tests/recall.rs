@@ -85,6 +85,10 @@ fn issue_11_working_directory_set_after_the_broad_copy() {
     // pass it, nothing moves.
     let df = "FROM node:20\nWORKDIR /srv\nCOPY . .\nWORKDIR /srv/web\nRUN npm ci\n";
     assert_eq!(hoisted(files, df), df);
+    // A WORKDIR whose path is not known may be the copy's destination: it
+    // does not come along (found by the build fuzzer, seed 777).
+    let df = "FROM node:20\nCOPY . /app\nWORKDIR $APP_HOME\nRUN cd /app && npm ci\n";
+    assert_eq!(hoisted(files, df), df);
     // A system install that would need WORKDIR to create /code first (no
     // inserted COPY to create it as root) stays.
     let df =
