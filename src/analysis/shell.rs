@@ -378,7 +378,9 @@ pub fn split(text: &str) -> Split {
                 c.argv.push(text);
                 if c.argv.len() == 2 && c.argv[0] == "cd" {
                     let dir = c.argv[1].clone();
-                    if has_dollar || has_glob || dir == "-" {
+                    // `cd -` (the previous directory) and `cd ~` (the home,
+                    // which depends on HOME) are not plain paths.
+                    if has_dollar || has_glob || dir == "-" || dir.starts_with('~') {
                         return Split::Opaque(
                             "`cd` to a computed directory is not followed".into(),
                         );
@@ -485,6 +487,7 @@ mod tests {
             "eval \"$CMD\"",
             "$TOOL install",
             "cd $HOME && ls",
+            "cd ~/app && npm ci",
         ] {
             assert!(matches!(split(s), Split::Opaque(_)), "{s}");
         }
