@@ -270,6 +270,10 @@ pub fn sarif(files: &[FileReport<'_>]) -> Value {
     let mut results = Vec::new();
     for f in files {
         let region = changed_region(f.old, f.new);
+        // The file's rewrite is one fix, carried by its first applied
+        // change only: fixes never overlap, and applying every fix of the
+        // log gives exactly the `--write` output.
+        let mut fix_given = false;
         for c in f.changes {
             let mut r = json!({
                 "ruleId": rule_id(c),
@@ -283,9 +287,10 @@ pub fn sarif(files: &[FileReport<'_>]) -> Value {
                 }],
                 "properties": {"applicability": c.applicability, "applied": c.applied},
             });
-            if let (true, Some((start, end, text))) = (c.applied, &region) {
+            if let (true, false, Some((start, end, text))) = (c.applied, fix_given, &region) {
+                fix_given = true;
                 r["fixes"] = json!([{
-                    "description": {"text": "dockreorder's rewrite of this file"},
+                    "description": {"text": "dockreorder's rewrite of this file (all its applied changes)"},
                     "artifactChanges": [{
                         "artifactLocation": {"uri": f.path.trim_start_matches("./")},
                         "replacements": [{

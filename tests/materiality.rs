@@ -319,3 +319,47 @@ fn advice_that_helps() {
     assert_eq!(urls.len(), 1, "only the unpinned URL: {advice:?}");
     assert!(urls[0].contains("x.tgz"), "{advice:?}");
 }
+
+#[test]
+fn sarif_fixes_are_disjoint_and_give_the_write_output() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/pipenv");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for f in ["Dockerfile", "Pipfile", "Pipfile.lock", "app.py"] {
+        std::fs::copy(sample.join(f), dir.path().join(f)).expect("copy");
+    }
+    let out = Command::new(support::bin())
+        .args(["--format", "sarif", "--no-history", "Dockerfile"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("sarif");
+    let results = v["runs"][0]["results"].as_array().expect("results").clone();
+    let applied = results
+        .iter()
+        .filter(|r| r["properties"]["applied"] == true)
+        .count();
+    assert!(applied >= 2, "two hoists: {results:#?}");
+    let fixes: Vec<&serde_json::Value> = results
+        .iter()
+        .filter_map(|r| r["fixes"].as_array())
+        .flatten()
+        .collect();
+    assert_eq!(fixes.len(), 1, "one fix per file, so none overlap");
+    // Apply every fix (line regions, end exclusive) to the original.
+    let original = std::fs::read_to_string(dir.path().join("Dockerfile")).expect("read");
+    let lines: Vec<&str> = original.split_inclusive('\n').collect();
+    let rep = &fixes[0]["artifactChanges"][0]["replacements"][0];
+    let start = rep["deletedRegion"]["startLine"].as_u64().expect("start") as usize;
+    let end = rep["deletedRegion"]["endLine"].as_u64().expect("end") as usize;
+    let mut fixed = lines[..start - 1].concat();
+    fixed.push_str(rep["insertedContent"]["text"].as_str().expect("text"));
+    fixed.push_str(&lines[(end - 1).min(lines.len())..].concat());
+    let status = Command::new(support::bin())
+        .args(["--write", "--no-history", "-q", "Dockerfile"])
+        .current_dir(dir.path())
+        .status()
+        .expect("write");
+    assert!(status.success());
+    let written = std::fs::read_to_string(dir.path().join("Dockerfile")).expect("read");
+    assert_eq!(fixed, written);
+}
