@@ -894,11 +894,22 @@ fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
                 .filter(|p| p.old != p.new)
                 .map(|p| (p.path.clone(), p.new.clone()))
                 .collect();
+            let unsafe_applied = processed.iter().any(|p| {
+                p.changes.iter().any(|c| {
+                    c.applied && c.applicability == dockreorder::plan::Applicability::Unsafe
+                })
+            });
             let message = args.message.clone().unwrap_or_else(|| {
                 let n = changed.len();
+                // Only what was checked: the effects model, not a build.
                 format!(
-                    "Reorder Dockerfile instructions for the build cache\n\nRewritten by dockreorder: {n} file{}. The images are unchanged; see the pull request for the evidence.",
-                    if n == 1 { "" } else { "s" }
+                    "Reorder Dockerfile instructions for the build cache\n\nRewritten by dockreorder: {n} file{}. {} The images were not built; see the pull request for the evidence.",
+                    if n == 1 { "" } else { "s" },
+                    if unsafe_applied {
+                        "Some moves are Unsafe (applied with --unsafe): they are not proven to keep the image."
+                    } else {
+                        "Every move is proven safe under dockreorder's effects model."
+                    }
                 )
             });
             match bot.commit(

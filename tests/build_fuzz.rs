@@ -533,7 +533,9 @@ pub fn generate(index: usize, base_seed: u64) -> Case {
     }
     let dockerignore = *rng.pick(IGNORES);
     let history = if rng.chance(60) {
-        let n = 3 + rng.below(8);
+        // At least 20 commits: with fewer the tool defers to the static
+        // estimate, and history-driven plans would go untested.
+        let n = 20 + rng.below(16);
         Some(
             (0..n)
                 .map(|_| {

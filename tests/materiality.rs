@@ -363,3 +363,59 @@ fn sarif_fixes_are_disjoint_and_give_the_write_output() {
     let written = std::fs::read_to_string(dir.path().join("Dockerfile")).expect("read");
     assert_eq!(fixed, written);
 }
+
+#[test]
+fn the_bot_commit_message_says_only_what_was_checked() {
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        (
+            "Dockerfile",
+            "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        ),
+    ]);
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(p.path())
+            .output()
+            .expect("git")
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["-c", "user.name=a", "-c", "user.email=a@b", "add", "-A"]);
+    git(&[
+        "-c",
+        "user.name=a",
+        "-c",
+        "user.email=a@b",
+        "commit",
+        "-qm",
+        "init",
+    ]);
+    let out = Command::new(support::bin())
+        .args([
+            "--commit",
+            "--branch",
+            "dockreorder/reorder",
+            "--author",
+            "bot <bot@example.com>",
+            "--no-history",
+        ])
+        .current_dir(p.path())
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = git(&["log", "-1", "--format=%B", "dockreorder/reorder"]);
+    let msg = String::from_utf8_lossy(&log.stdout);
+    assert!(
+        msg.contains("proven safe under dockreorder's effects model"),
+        "{msg}"
+    );
+    assert!(msg.contains("not built"), "{msg}");
+    assert!(!msg.contains("images are unchanged"), "{msg}");
+}
