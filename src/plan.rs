@@ -159,8 +159,10 @@ fn first_line(text: &str, parse: &Parse, item: usize) -> String {
         .unwrap_or_default()
 }
 
-fn short(s: &str) -> String {
-    let s = s.trim();
+/// An instruction's text for a one-line message: whitespace collapsed (a
+/// continued line reads as one), at most 60 characters.
+pub(crate) fn short(s: &str) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.chars().count() > 60 {
         format!("{}…", s.chars().take(59).collect::<String>())
     } else {

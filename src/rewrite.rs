@@ -10,7 +10,7 @@ use crate::analysis::context::Context;
 use crate::analysis::effects;
 use crate::analysis::history::History;
 use crate::model::Model;
-use crate::plan::{self, Change, Merge, Options, StageOrder};
+use crate::plan::{self, Change, Merge, Options, StageOrder, short};
 use crate::simulate;
 use crate::syntax::{self, Parse};
 
@@ -372,19 +372,11 @@ impl OriginalLines {
                 .filter(|u| !removed.contains(&u.item))
                 .map(|u| parse.items[u.item].lines.start)
                 .collect();
-            let mut v = Vec::new();
-            if let Some(ms) = mmodel.stages.get(si) {
-                for (k, u) in ms.units.iter().enumerate() {
-                    let t = mparse.items[u.item]
-                        .instruction()
-                        .map(|i| i.original.trim().to_string())
-                        .unwrap_or_default();
-                    if let Some(&l) = orig.get(k) {
-                        v.push((t, l));
-                    }
-                }
-            }
-            units.push(v);
+            let texts = mmodel
+                .stages
+                .get(si)
+                .map_or_else(Vec::new, |ms| unit_texts(&mparse, ms));
+            units.push(texts.into_iter().zip(orig).collect());
         }
         OriginalLines { units }
     }
@@ -458,16 +450,7 @@ fn net_changes(
         let Some(fs) = fmodel.stages.get(si) else {
             continue;
         };
-        let ftexts: Vec<String> = fs
-            .units
-            .iter()
-            .map(|u| {
-                fparse.items[u.item]
-                    .instruction()
-                    .map(|i| i.original.trim().to_string())
-                    .unwrap_or_default()
-            })
-            .collect();
+        let ftexts = unit_texts(&fparse, fs);
         // Final position of each original unit (k-th occurrence to k-th).
         let otexts: Vec<String> = units.iter().map(|(t, _)| t.clone()).collect();
         let (pos, _) = match_units(&otexts, &ftexts);
@@ -516,15 +499,6 @@ fn net_changes(
     out
 }
 
-fn short(s: &str) -> String {
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().count() > 60 {
-        format!("{}…", s.chars().take(59).collect::<String>())
-    } else {
-        s.to_string()
-    }
-}
-
 /// The dependency check of DESIGN.md section 9: every edge of the old
 /// text's graph (a pair that must keep its order) keeps it in the new
 /// text. Returns the first broken pair (texts of the earlier and the later
@@ -540,20 +514,9 @@ pub fn broken_edge(
     let om = Model::build(&op, old);
     let np = syntax::parse(new);
     let nm = Model::build(&np, new);
-    let texts = |p: &Parse, s: &crate::model::Stage| -> Vec<String> {
-        s.units
-            .iter()
-            .map(|u| {
-                p.items[u.item]
-                    .instruction()
-                    .map(|i| i.original.trim().to_string())
-                    .unwrap_or_default()
-            })
-            .collect()
-    };
     for (si, stage) in om.stages.iter().enumerate() {
         let nstage = nm.stages.get(si)?;
-        let (ot, nt) = (texts(&op, stage), texts(&np, nstage));
+        let (ot, nt) = (unit_texts(&op, stage), unit_texts(&np, nstage));
         let (pos, used) = match_units(&ot, &nt);
         let (eff, state) = effects::analyze_stage_with(&op, stage, ctx);
         let (neff, _) = effects::analyze_stage_with(&np, nstage, ctx);
@@ -605,6 +568,21 @@ pub fn broken_edge(
         }
     }
     None
+}
+
+/// The trimmed instruction text of each unit of a stage (how units are
+/// found again across texts).
+fn unit_texts(parse: &Parse, stage: &crate::model::Stage) -> Vec<String> {
+    stage
+        .units
+        .iter()
+        .map(|u| {
+            parse.items[u.item]
+                .instruction()
+                .map(|i| i.original.trim().to_string())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 /// Pairs the units of an old and a new stage by text: the k-th of a text

@@ -13,17 +13,7 @@ use dockreorder::rewrite;
 
 use crate::support;
 
-fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, text) in files {
-        let p = dir.path().join(name);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(p, text).expect("write");
-    }
-    dir
-}
+use crate::support::project;
 
 const PY: &[(&str, &str)] = &[
     ("requirements.txt", "flask\n"),

@@ -6,14 +6,7 @@ use dockreorder::plan::{Applicability, Options};
 use dockreorder::rewrite;
 
 fn hoisted(files: &[(&str, &str)], df: &str) -> String {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, text) in files {
-        let p = dir.path().join(name);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(p, text).expect("write");
-    }
+    let dir = crate::support::project(files);
     let ctx = Context::new(
         dir.path().to_path_buf(),
         Some(&dir.path().join("Dockerfile")),

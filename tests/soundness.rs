@@ -11,17 +11,7 @@ use dockreorder::model::Model;
 use dockreorder::plan::{Applicability, Options};
 use dockreorder::rewrite;
 
-fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, text) in files {
-        let p = dir.path().join(name);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(p, text).expect("write");
-    }
-    dir
-}
+use crate::support::project;
 
 fn rewrite_unsafe_too(dir: &Path, df: &str) -> String {
     let ctx = Context::new(dir.to_path_buf(), Some(&dir.join("Dockerfile")));

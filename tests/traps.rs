@@ -8,17 +8,7 @@ use dockreorder::analysis::context::Context;
 use dockreorder::plan::{Applicability, ChangeKind, Options};
 use dockreorder::rewrite::{self, Outcome};
 
-fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, text) in files {
-        let p = dir.path().join(name);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(p, text).expect("write");
-    }
-    dir
-}
+use crate::support::project;
 
 fn run(dir: &Path, dockerfile: &str, threshold: Applicability) -> Outcome {
     let ctx = Context::new(dir.to_path_buf(), Some(&dir.join("Dockerfile")));

@@ -30,7 +30,8 @@ pub struct DockerIgnore {
     pub source: Option<PathBuf>,
 }
 
-fn clean(p: &str) -> String {
+/// A context-relative path with `.`, `..` and empty components resolved.
+pub(crate) fn clean(p: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
     for c in p.split('/') {
         match c {

@@ -365,12 +365,6 @@ const LOCAL_TREES: &[&str] = &[
     "/usr/local/share/**",
 ];
 
-/// Whether an image path (a file a broad copy ships) is read implicitly.
-pub fn implicitly_read(e: &Effects, path: &str) -> bool {
-    let w = Loc::Path(path.to_string());
-    e.implicit_reads.iter().any(|r| implicit_conflict(&w, r))
-}
-
 /// The system trees every program run by a `RUN` may load programs,
 /// libraries and configuration from (DESIGN.md section 4; the issue of
 /// `COPY --from` toolchains).
@@ -492,33 +486,41 @@ fn lookup_of(argv0: &str) -> Lookup {
     }
 }
 
-/// Search-path directories set in the Dockerfile, and the home's
-/// dotfiles (for commands that read per-user settings).
-fn lookup_dirs(dir: &str, env: &BTreeMap<String, String>, lookup: Lookup) -> Vec<String> {
-    let mut out = Vec::new();
-    for var in SEARCH_PATH_VARS {
-        let Some(v) = env.get(*var) else { continue };
-        for part in v.split(':') {
-            let part = part.trim();
-            if part.is_empty() || part.contains('$') {
-                continue;
-            }
-            out.push(format!(
+/// Each directory (`dir/**`) of the search-path variables set in the
+/// Dockerfile; parts inherited from the base (`$PATH`) are not known.
+fn search_path_dirs(dir: &str, env: &BTreeMap<String, String>) -> Vec<String> {
+    SEARCH_PATH_VARS
+        .iter()
+        .filter_map(|var| env.get(*var))
+        .flat_map(|v| v.split(':'))
+        .map(str::trim)
+        .filter(|part| !part.is_empty() && !part.contains('$'))
+        .map(|part| {
+            format!(
                 "{}/**",
                 resolve(dir, part)
                     .trim_end_matches("/**")
                     .trim_end_matches('/')
-            ));
-        }
-    }
+            )
+        })
+        .collect()
+}
+
+/// `HOME` as set in the Dockerfile, when it is a literal absolute path.
+fn home_dir(env: &BTreeMap<String, String>) -> Option<String> {
+    env.get("HOME")
+        .filter(|h| !h.contains('$') && h.starts_with('/'))
+        .map(|h| resolve("/", h))
+}
+
+/// Search-path directories set in the Dockerfile, and the home's
+/// dotfiles (for commands that read per-user settings).
+fn lookup_dirs(dir: &str, env: &BTreeMap<String, String>, lookup: Lookup) -> Vec<String> {
+    let mut out = Vec::new();
+    out.extend(search_path_dirs(dir, env));
     if lookup == Lookup::Full {
         let mut homes = vec!["/root".to_string(), "/home/*".to_string()];
-        if let Some(h) = env
-            .get("HOME")
-            .filter(|h| !h.contains('$') && h.starts_with('/'))
-        {
-            homes.push(resolve("/", h));
-        }
+        homes.extend(home_dir(env));
         for h in homes {
             let h = h.trim_end_matches('/');
             out.push(format!("{h}/.*"));
@@ -542,27 +544,12 @@ fn run_implicit_reads(dir: &str, env: &BTreeMap<String, String>, lookup: Lookup)
             out.push(l);
         }
     };
-    for var in SEARCH_PATH_VARS {
-        let Some(v) = env.get(*var) else { continue };
-        for part in v.split(':') {
-            let part = part.trim();
-            if part.is_empty() || part.contains('$') {
-                continue;
-            }
-            push(format!(
-                "{}/**",
-                resolve(dir, part)
-                    .trim_end_matches("/**")
-                    .trim_end_matches('/')
-            ));
-        }
+    for d in search_path_dirs(dir, env) {
+        push(d);
     }
     if lookup == Lookup::Full {
-        if let Some(h) = env
-            .get("HOME")
-            .filter(|h| !h.contains('$') && h.starts_with('/'))
-        {
-            push(format!("{}/**", resolve("/", h).trim_end_matches('/')));
+        if let Some(h) = home_dir(env) {
+            push(format!("{}/**", h.trim_end_matches('/')));
         }
         push("/root/**".into());
         push("/home/**".into());

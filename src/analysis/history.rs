@@ -253,24 +253,6 @@ struct Ignore {
     max_components: usize,
 }
 
-fn clean(p: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in p.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            other => parts.push(other),
-        }
-    }
-    if parts.is_empty() {
-        ".".into()
-    } else {
-        parts.join("/")
-    }
-}
-
 impl Ignore {
     fn parse(text: &str) -> Ignore {
         let mut exceptions = Vec::new();
@@ -291,7 +273,7 @@ impl Ignore {
                     continue;
                 }
             }
-            let cleaned = clean(p);
+            let cleaned = super::context::clean(p);
             let comps: Vec<String> = cleaned.split('/').map(str::to_string).collect();
             max_components = max_components.max(comps.len());
             if exclusion {
