@@ -241,13 +241,19 @@ fn plan_rounds(
         let mut round = Vec::new();
         for (si, stage) in model.stages.iter().enumerate() {
             let (eff, state) = effects::analyze_stage_with(&parse, stage, ctx);
-            let hoist =
-                plan::plan_hoist(&parse, &cur, si, stage, &eff, &state, ctx, opts, &mut round);
-            let order = hoist.or_else(|| {
+            let cx = plan::StageCx {
+                parse: &parse,
+                text: &cur,
+                index: si,
+                stage,
+                eff: &eff,
+                state: &state,
+                ctx,
+                opts,
+            };
+            let order = plan::plan_hoist(&cx, &mut round).or_else(|| {
                 let hist = replayed.as_ref().and_then(|r| r.get(si));
-                plan::plan_reorder(
-                    &parse, &cur, si, stage, &eff, &state, ctx, hist, opts, floor, &mut round,
-                )
+                plan::plan_reorder(&cx, hist, floor, &mut round)
             });
             if let Some(order) = order {
                 next = Some(apply_order(&cur, &parse, &model, &order));
@@ -493,6 +499,7 @@ fn net_changes(
                 anchor: None,
                 inserted: 0,
                 moved_with: Vec::new(),
+                above_line: None,
             });
         }
     }

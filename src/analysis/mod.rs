@@ -6,4 +6,5 @@ pub mod effects;
 pub mod graph;
 pub mod history;
 pub mod kb;
+pub mod manifests;
 pub mod shell;

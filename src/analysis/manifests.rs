@@ -1,0 +1,273 @@
+//! Dependency manifests: which file names are manifests, and what the
+//! manifests of a hoisted install say about what it reads beyond them
+//! (install scripts, local paths, workspaces, modules). Every finding is a
+//! reason a hoist is not `Safe`; a manifest that cannot be read proves
+//! nothing either way and is reported by the caller's other checks.
+
+use super::context::Context;
+use super::kb::ManifestCheck;
+
+/// A JSON manifest from the context; a file that is not JSON is a problem.
+fn read_json(ctx: &Context, rel: &str, problems: &mut Vec<String>) -> Option<serde_json::Value> {
+    let text = ctx.read(rel)?;
+    let v = serde_json::from_str(&text);
+    if v.is_err() {
+        problems.push(format!("{rel} is not valid JSON"));
+    }
+    v.ok()
+}
+
+/// Context checks of a hoisted install's manifests; each failure is a
+/// reason the hoist is not `Safe`.
+pub(crate) fn manifest_problems(check: &ManifestCheck, ctx: &Context, dir: &str) -> Vec<String> {
+    let join = |f: &str| {
+        if dir.is_empty() {
+            f.to_string()
+        } else {
+            format!("{dir}/{f}")
+        }
+    };
+    let mut out = Vec::new();
+    match check {
+        ManifestCheck::NpmScripts => {
+            let Some(v) = read_json(ctx, &join("package.json"), &mut out) else {
+                return out;
+            };
+            for s in [
+                "preinstall",
+                "install",
+                "postinstall",
+                "prepare",
+                "preprepare",
+                "postprepare",
+                "prepublish",
+            ] {
+                if v["scripts"].get(s).is_some() {
+                    out.push(format!(
+                        "{} declares a `{s}` script, which runs during the install and may read any file",
+                        join("package.json")
+                    ));
+                }
+            }
+            if ctx.ships(&join("pnpm-workspace.yaml")) || ctx.ships(&join("lerna.json")) {
+                out.push(format!(
+                    "{} belongs to a workspace, whose manifests live in other directories",
+                    join("package.json")
+                ));
+            }
+            if v.get("workspaces").is_some() {
+                out.push(format!(
+                    "{} declares workspaces, whose manifests live in other directories",
+                    join("package.json")
+                ));
+            }
+            for deps in ["dependencies", "devDependencies", "optionalDependencies"] {
+                if let Some(map) = v[deps].as_object() {
+                    for (name, spec) in map {
+                        let s = spec.as_str().unwrap_or("");
+                        if s.starts_with("file:")
+                            || s.starts_with("link:")
+                            || s.starts_with("workspace:")
+                            || s.starts_with('.')
+                            || s.starts_with('/')
+                        {
+                            out.push(format!(
+                                "dependency `{name}` in {} is a local path (`{s}`)",
+                                join("package.json")
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        ManifestCheck::ComposerScripts => {
+            let Some(v) = read_json(ctx, &join("composer.json"), &mut out) else {
+                return out;
+            };
+            if let Some(scripts) = v["scripts"].as_object() {
+                for k in scripts.keys() {
+                    if k.contains("install")
+                        || k.contains("autoload")
+                        || k.contains("update")
+                        || k.starts_with("pre-")
+                        || k.starts_with("post-")
+                    {
+                        out.push(format!("{} declares a `{k}` script", join("composer.json")));
+                    }
+                }
+            }
+            for key in ["classmap", "files"] {
+                if v["autoload"].get(key).is_some() || v["autoload-dev"].get(key).is_some() {
+                    out.push(format!(
+                        "{} autoloads a `{key}`, which composer reads from the sources",
+                        join("composer.json")
+                    ));
+                }
+            }
+            if v["repositories"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r["type"] == "path"))
+            {
+                out.push(format!("{} has a path repository", join("composer.json")));
+            }
+        }
+        ManifestCheck::Requirements(files) => {
+            for f in files {
+                let rel = join(f.trim_start_matches("./"));
+                let Some(text) = ctx.read(&rel) else { continue };
+                for line in text.lines() {
+                    let l = line.split(" #").next().unwrap_or("").trim();
+                    if l.is_empty() || l.starts_with('#') {
+                        continue;
+                    }
+                    let first = l.split_whitespace().next().unwrap_or("");
+                    if matches!(first, "-r" | "--requirement" | "-c" | "--constraint")
+                        || first.starts_with("-r") && first.len() > 2
+                        || first.starts_with("--requirement=")
+                        || first.starts_with("--constraint=")
+                    {
+                        out.push(format!("{rel} includes another file (`{l}`)"));
+                    } else if matches!(first, "-e" | "--editable")
+                        || first.starts_with('.')
+                        || first.starts_with('/')
+                        || l.contains("file:")
+                        || l.contains(" @ file")
+                    {
+                        out.push(format!("{rel} installs a local path (`{l}`)"));
+                    }
+                }
+            }
+        }
+        ManifestCheck::Pipfile => {
+            if let Some(text) = ctx.read(&join("Pipfile"))
+                && (text.contains("path =") || text.contains("path="))
+            {
+                out.push(format!("{} has a `path =` dependency", join("Pipfile")));
+            }
+        }
+        ManifestCheck::GoMod => {
+            if let Some(text) = ctx.read(&join("go.mod"))
+                && text
+                    .lines()
+                    .any(|l| l.contains("=> ./") || l.contains("=> ../") || l.contains("=> /"))
+            {
+                out.push(format!(
+                    "{} replaces a module with a local directory",
+                    join("go.mod")
+                ));
+            }
+            if ctx.ships(&join("go.work")) {
+                out.push(format!("{} uses a Go workspace", join("go.work")));
+            }
+        }
+        ManifestCheck::Gemfile => {
+            if let Some(text) = ctx.read(&join("Gemfile")) {
+                for needle in [
+                    "gemspec",
+                    "path:",
+                    ":path",
+                    "eval_gemfile",
+                    "File.",
+                    "require_relative",
+                ] {
+                    if text.contains(needle) {
+                        out.push(format!(
+                            "{} uses `{needle}`, which reads other files",
+                            join("Gemfile")
+                        ));
+                    }
+                }
+            }
+        }
+        ManifestCheck::Maven => {
+            if let Some(text) = ctx.read(&join("pom.xml"))
+                && (text.contains("<modules>") || text.contains("<relativePath>"))
+            {
+                out.push(format!(
+                    "{} names modules or a parent POM in other directories",
+                    join("pom.xml")
+                ));
+            }
+        }
+        ManifestCheck::Gradle => {
+            for f in ["settings.gradle", "settings.gradle.kts"] {
+                if ctx.read(&join(f)).is_some_and(|t| t.contains("include")) {
+                    out.push(format!(
+                        "{} includes subprojects, whose build files live in other directories",
+                        join(f)
+                    ));
+                }
+            }
+        }
+        ManifestCheck::Cargo => {
+            // `cargo fetch` parses the whole manifest, and a package
+            // without a target (src/main.rs, src/lib.rs, [[bin]]) does not
+            // parse; a workspace needs every member's manifest too.
+            out.push(format!(
+                "cargo loads {} only with its targets (src/main.rs, src/lib.rs) and workspace members, which the manifests alone do not provide",
+                join("Cargo.toml")
+            ));
+        }
+        ManifestCheck::Yarn => {
+            if ctx.ships(&join(".yarnrc.yml")) {
+                out.push(format!(
+                    "{} selects Yarn Berry, whose install reads `.yarn/` and writes `.pnp.cjs`",
+                    join(".yarnrc.yml")
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Dependency manifests and lock files: they change rarely.
+pub fn is_manifest_name(path: &str) -> bool {
+    let name = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path);
+    const NAMES: &[&str] = &[
+        "package.json",
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "pnpm-workspace.yaml",
+        ".npmrc",
+        ".yarnrc",
+        "Pipfile",
+        "Pipfile.lock",
+        "pyproject.toml",
+        "poetry.lock",
+        "uv.lock",
+        "setup.cfg",
+        "go.mod",
+        "go.sum",
+        "Gemfile",
+        "Gemfile.lock",
+        "composer.json",
+        "composer.lock",
+        "pom.xml",
+        "build.gradle",
+        "build.gradle.kts",
+        "settings.gradle",
+        "settings.gradle.kts",
+        "gradle.properties",
+        "Cargo.toml",
+        "Cargo.lock",
+        "mix.exs",
+        "mix.lock",
+        "packages.config",
+        "NuGet.config",
+        "nuget.config",
+        "Directory.Build.props",
+        "Directory.Packages.props",
+        "global.json",
+    ];
+    NAMES.contains(&name)
+        || (name.starts_with("requirements") && name.ends_with(".txt"))
+        || name.ends_with(".csproj")
+        || name.ends_with(".fsproj")
+        || name.ends_with(".sln")
+}

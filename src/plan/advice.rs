@@ -1,0 +1,74 @@
+//! Advice without a fix (`DisplayOnly`): what only a human can decide.
+
+use super::hoist::broad_copy;
+use super::{Applicability, Change, ChangeKind, first_line, instruction, short};
+use crate::analysis::context::Context;
+use crate::model::Model;
+use crate::syntax::{Kind, Parse};
+
+/// Advice without a fix (`DisplayOnly`): a broad copy with no
+/// `.dockerignore`, and `ADD` of a URL.
+pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Context>) -> Vec<Change> {
+    let mut out = Vec::new();
+    for (si, stage) in model.stages.iter().enumerate() {
+        for u in &stage.units {
+            let Some(ins) = instruction(parse, u.item) else {
+                continue;
+            };
+            let line = parse.items[u.item].lines.start;
+            let first = short(&first_line(text, parse, u.item));
+            // Once per file: the first broad copy stands for all of them.
+            let advised = out
+                .iter()
+                .any(|c: &Change| c.summary.ends_with("and there is no .dockerignore"));
+            if !advised
+                && broad_copy(ins).is_some()
+                && ctx.is_some_and(|c| c.ignore.source.is_none())
+            {
+                out.push(Change {
+                    kind: ChangeKind::Advice,
+                    applicability: Applicability::DisplayOnly,
+                    line,
+                    summary: format!("`{first}` copies the whole context and there is no .dockerignore"),
+                    reason: "without a .dockerignore, files such as .git/, node_modules/ or build output enter the image and change its cache key on every commit".into(),
+                    applied: false,
+                    stage: si,
+                    subject: ins.original.trim().to_string(),
+                    anchor: None,
+                    inserted: 0,
+                    moved_with: Vec::new(),
+                    above_line: None,
+                });
+            }
+            // A git URL pinned to a ref, or any URL with `--checksum`, is
+            // as stable as its pin (BuildKit keys the cache on them).
+            let pinned = |a: &str| {
+                ins.node.flags.iter().any(|f| f.starts_with("--checksum="))
+                    || ((a.starts_with("git@") || a.contains(".git"))
+                        && (a.contains("#") || a.contains("?ref=")))
+            };
+            if ins.node.kind == Kind::Add
+                && ins
+                    .node
+                    .str_args()
+                    .any(|a| (a.contains("://") || a.starts_with("git@")) && !pinned(a))
+            {
+                out.push(Change {
+                    kind: ChangeKind::Advice,
+                    applicability: Applicability::DisplayOnly,
+                    line,
+                    summary: format!("`{first}` adds a URL"),
+                    reason: "a remote file is fetched again on every build; `ADD --checksum=…` or a RUN with a pinned download keeps the cache honest".into(),
+                    applied: false,
+                    stage: si,
+                    subject: ins.original.trim().to_string(),
+                    anchor: None,
+                    inserted: 0,
+                    moved_with: Vec::new(),
+                    above_line: None,
+                });
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,573 @@
+//! Hoist a dependency install above the broad copy.
+//!
+//! What it does: given a broad copy
+//! (`COPY . .`) and a later `RUN` that reads only dependency manifests,
+//! inserts `COPY <manifests> <dest>` before the `RUN` and moves the `RUN`
+//! above the broad copy. Why: the install then reruns only when a manifest
+//! changes, not on every source change. Example: `COPY . .` / `RUN npm ci`
+//! becomes `COPY package.json package-lock.json ./` / `RUN npm ci` /
+//! `COPY . .`. Fix safety: `Safe` when every command of the `RUN` is in the
+//! knowledge base, it reads nothing the broad copy ships except the copied
+//! manifests, it writes nothing the broad copy ships, nothing between the
+//! copy and the `RUN` conflicts with it, the manifests declare no scripts or
+//! local paths, and the units it needs (`WORKDIR`, `ENV`, `ARG`, free
+//! `RUN`s) can move with it; the inserted COPY creates the destination's
+//! directories with the broad copy's flags and owner. A violated
+//! precondition with a known remedy (a `.dockerignore` line, a flag) makes
+//! it `Unsafe`; anything else leaves the file alone.
+//!
+
+use std::collections::BTreeSet;
+
+use super::{
+    Applicability, Change, ChangeKind, Group, StageCx, StageOrder, first_line, instruction, short,
+};
+use crate::analysis::effects::{self, Effects, Loc, conflict};
+use crate::analysis::kb::CostClass;
+use crate::analysis::manifests::manifest_problems;
+use crate::model::Stage;
+use crate::syntax::{Instruction, Kind, Parse};
+
+/// A broad copy: `COPY . <dir>` / `ADD . <dir>` from the context.
+pub(crate) fn broad_copy(ins: &Instruction) -> Option<(String, Vec<String>)> {
+    if !matches!(ins.node.kind, Kind::Copy | Kind::Add) || !ins.heredocs.is_empty() {
+        return None;
+    }
+    let args: Vec<&str> = ins.node.str_args().collect();
+    let [src, dest] = args.as_slice() else {
+        return None;
+    };
+    if !matches!(*src, "." | "./") {
+        return None;
+    }
+    let mut keep_flags = Vec::new();
+    for f in &ins.node.flags {
+        if f.starts_with("--chown=")
+            || f.starts_with("--chmod=")
+            || f == "--link"
+            || f == "--link=true"
+        {
+            keep_flags.push(f.clone());
+        } else {
+            return None;
+        }
+    }
+    Some(((*dest).to_string(), keep_flags))
+}
+
+fn quote_path(p: &str) -> Option<String> {
+    if p.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._-+@%/".contains(c))
+    {
+        Some(p.to_string())
+    } else {
+        None
+    }
+}
+
+/// The broad copy a hoist moves installs above, and what it ships.
+struct BroadCopy<'a> {
+    /// Unit index of the copy.
+    unit: usize,
+    ins: &'a Instruction,
+    /// Destination as written, and the flags the inserted COPY repeats.
+    dest: String,
+    flags: Vec<String>,
+    line: usize,
+    text: String,
+    /// Absolute destination, as BuildKit expands it.
+    dest_abs: String,
+    /// (image path, context path) of everything it ships; a submodule's
+    /// contents are unknown, so anything may be below it.
+    shipped: Vec<(String, String)>,
+    /// The copy without its path writes: what else it reads and writes (the
+    /// inserted COPY has its flags, so creates its directories with the
+    /// same owner, and those writes move with it).
+    rest: Effects,
+}
+
+impl<'a> BroadCopy<'a> {
+    fn find(cx: &StageCx<'a>, b: usize) -> Option<BroadCopy<'a>> {
+        let unit = &cx.stage.units[b];
+        let ins = instruction(cx.parse, unit.item)?;
+        let (dest, flags) = broad_copy(ins)?;
+        if unit.keep {
+            return None;
+        }
+        let ctx = cx.ctx?;
+        let files = ctx.files()?;
+        // `ADD . $HOME`: the destination as BuildKit expands it.
+        let dest_expanded = cx
+            .state
+            .env
+            .get(b)
+            .and_then(|env| effects::expand(&dest, env))?;
+        let dest_abs = effects::resolve(&cx.state.workdirs[b], &dest_expanded);
+        let mut shipped: Vec<(String, String)> = files
+            .keys()
+            .map(|f| (effects::resolve(&dest_abs, f), f.clone()))
+            .collect();
+        for d in ctx.unknown_dirs() {
+            shipped.push((
+                format!("{}/**", effects::resolve(&dest_abs, d)),
+                format!("{d}/**"),
+            ));
+        }
+        let mut rest = cx.eff[b].clone();
+        rest.writes
+            .retain(|w| !matches!(w, Loc::Path(_) | Loc::Dir { .. }));
+        Some(BroadCopy {
+            unit: b,
+            ins,
+            dest,
+            flags,
+            line: cx.parse.items[unit.item].lines.start,
+            text: first_line(cx.text, cx.parse, unit.item),
+            dest_abs,
+            shipped,
+            rest,
+        })
+    }
+}
+
+/// An install that may move above the broad copy, before its safety is
+/// judged: the units that come with it and the shipped files it reads.
+struct Candidate<'c> {
+    unit: usize,
+    companions: Vec<usize>,
+    /// (image path, context path) of the manifests it reads, in the order
+    /// the knowledge base names them (package.json first).
+    needed: Vec<&'c (String, String)>,
+    line: usize,
+    text: String,
+}
+
+/// Whether any path location of `locs` overlaps `p`.
+fn touches(locs: &[Loc], p: &str) -> bool {
+    locs.iter()
+        .any(|l| matches!(l, Loc::Path(w) if effects::paths_overlap(w, p)))
+}
+
+/// Hoist pass for one stage. Returns the new order when something moved.
+pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOrder> {
+    let n = cx.stage.units.len();
+    for b in 0..n {
+        let Some(copy) = BroadCopy::find(cx, b) else {
+            continue;
+        };
+        let mut stays: Vec<usize> = vec![b];
+        let mut moved: Vec<(usize, Vec<String>)> = Vec::new();
+        let mut copied: BTreeSet<String> = BTreeSet::new();
+        for x in b + 1..n {
+            let Some(cand) = candidate(cx, &copy, &stays, x) else {
+                stays.push(x);
+                continue;
+            };
+            let mut problems = hoist_problems(cx, &copy, &cand);
+            let new_files: Vec<&String> = cand
+                .needed
+                .iter()
+                .map(|(_, rel)| rel)
+                .filter(|r| !copied.contains(*r))
+                .collect();
+            let Some(inserts) = manifest_copies(&copy, &new_files) else {
+                // Reported, never applied: there is no COPY to insert.
+                problems.push("a manifest name needs quoting".into());
+                let mut change = hoist_change(cx, &copy, &cand, problems, 0);
+                change.applicability = Applicability::DisplayOnly;
+                change.applied = false;
+                changes.push(change);
+                stays.push(x);
+                continue;
+            };
+            if companions_need_copy(cx, &copy, &cand.companions) && inserts.is_empty() {
+                stays.push(x);
+                continue;
+            }
+            let change = hoist_change(cx, &copy, &cand, problems, inserts.len());
+            let applied = change.applied;
+            changes.push(change);
+            if !applied {
+                stays.push(x);
+                continue;
+            }
+            copied.extend(new_files.into_iter().cloned());
+            stays.retain(|s| !cand.companions.contains(s));
+            let mut inserts = Some(inserts);
+            for &c in &cand.companions {
+                moved.push((c, inserts.take().unwrap_or_default()));
+            }
+            moved.push((x, inserts.take().unwrap_or_default()));
+        }
+        if !moved.is_empty() {
+            return Some(hoisted_order(cx.index, b, moved, stays));
+        }
+    }
+    None
+}
+
+/// Whether unit `x` is an install that may move above the broad copy at
+/// all: a known `RUN` worth moving, independent of the copy, whose
+/// dependencies among the units in between can come along, that reads
+/// only manifests of what the copy ships, and finds no program, library
+/// or setting among the shipped files.
+fn candidate<'c>(
+    cx: &StageCx<'_>,
+    copy: &'c BroadCopy<'_>,
+    stays: &[usize],
+    x: usize,
+) -> Option<Candidate<'c>> {
+    let ex = &cx.eff[x];
+    let ins = instruction(cx.parse, cx.stage.units[x].item)?;
+    let worth = ex.cost_class.is_some_and(|c| c >= CostClass::Run);
+    if ins.node.kind != Kind::Run || ex.opaque.is_some() || !worth || ex.keep {
+        return None;
+    }
+    if conflict(&copy.rest, ex).is_some() {
+        return None;
+    }
+    // The state it needs (`WORKDIR /code` after `ADD . /code`) may come
+    // along: ENV, ARG and WORKDIR units that move above the broad copy with
+    // it, when they pass everything they move past.
+    let companions = companions(
+        cx.parse,
+        cx.stage,
+        cx.eff,
+        stays,
+        copy.unit,
+        &copy.rest,
+        ex,
+        &copy.shipped,
+    )?;
+    let mut needed: Vec<&(String, String)> = copy
+        .shipped
+        .iter()
+        .filter(|(p, _)| touches(&ex.reads, p))
+        .collect();
+    needed.sort_by_key(|(p, _)| {
+        ex.manifests
+            .iter()
+            .position(|m| m == p)
+            .unwrap_or(usize::MAX)
+    });
+    if !ex.manifests.is_empty() && needed.is_empty() {
+        // Its manifests are not in this build context: the context is not
+        // the one this Dockerfile is built with (or the install reads files
+        // made earlier). Nothing is proven.
+        return None;
+    }
+    if needed.iter().any(|(p, _)| !ex.manifests.contains(p)) {
+        // It reads sources, not just manifests: not a dependency install.
+        return None;
+    }
+    if copy
+        .shipped
+        .iter()
+        .any(|(p, _)| effects::ships_into_lookup(ex, p))
+    {
+        // The broad copy puts files where the install's programs,
+        // libraries or settings are looked up (a bin or lib directory, a
+        // search path, a dotfile in the home).
+        return None;
+    }
+    let item = cx.stage.units[x].item;
+    Some(Candidate {
+        unit: x,
+        companions,
+        needed,
+        line: cx.parse.items[item].lines.start,
+        text: first_line(cx.text, cx.parse, item),
+    })
+}
+
+/// Why the hoist of a candidate is not `Safe` (empty when it is): what it
+/// writes that the copy ships, and what its manifests say it may read.
+fn hoist_problems(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) -> Vec<String> {
+    let ex = &cx.eff[cand.unit];
+    let mut problems = Vec::new();
+    // A file written only when missing is not written once it is copied in
+    // first.
+    let clobbered: Vec<&(String, String)> = copy
+        .shipped
+        .iter()
+        .filter(|(p, _)| touches(&ex.writes, p))
+        .filter(|(p, _)| {
+            !(ex.writes_if_missing.contains(p) && cand.needed.iter().any(|(n, _)| n == p))
+        })
+        .collect();
+    if ex.declared_only {
+        problems.push(format!(
+            "only what `{}` reads is declared (by a pragma); what it writes is not known, so the broad copy might overwrite its results",
+            short(&cand.text)
+        ));
+    } else if let Some((_, rel)) = clobbered
+        .iter()
+        .find(|(p, _)| cand.needed.iter().any(|(n, _)| n == p))
+    {
+        // The install rewrites a manifest the inserted COPY needs: ignoring
+        // it would break the install, so say what would.
+        problems.push(format!(
+            "`{}` may rewrite `{rel}`, which it reads and the broad copy ships, so moving the install above the copy would let the copy put back the old `{rel}`; an install that keeps it as it is (`npm ci`, `--frozen-lockfile`, `--locked`) would make it safe",
+            short(&cand.text)
+        ));
+    } else if let Some((_, rel)) = clobbered.first() {
+        let top = rel.split('/').next().unwrap_or(rel);
+        problems.push(format!(
+            "`{}` ships `{rel}`{}, which `{}` writes, so moving the install above the copy would let the copy overwrite its result; adding `{top}` to .dockerignore would make it safe",
+            short(&copy.text),
+            if clobbered.len() > 1 { format!(" and {} more", clobbered.len() - 1) } else { String::new() },
+            short(&cand.text)
+        ));
+    }
+    if let Some(ctx) = cx.ctx {
+        for (chk, dir) in &ex.checks {
+            let rel = if *dir == copy.dest_abs {
+                Some(String::new())
+            } else {
+                dir.strip_prefix(&format!("{}/", copy.dest_abs.trim_end_matches('/')))
+                    .map(str::to_string)
+            };
+            if let Some(rel) = rel {
+                problems.extend(manifest_problems(chk, ctx, &rel));
+            }
+        }
+    }
+    problems
+}
+
+/// The inserted COPYs: one per directory, in the order the files are
+/// named, with the broad copy's flags and keyword case. The inserted COPY
+/// stands where the broad copy stood: it creates the destination (and the
+/// manifests' directories) as the broad copy would have, and the broad copy
+/// then gives every directory it ships its own mode and owner again
+/// (checked with BuildKit: mode and owner of a directory copied over an
+/// existing one are the source's). `None` when a name needs quoting.
+fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String]) -> Option<Vec<String>> {
+    let quoted: Vec<String> = files.iter().map(|f| quote_path(f)).collect::<Option<_>>()?;
+    let mut by_dir: Vec<(String, Vec<String>)> = Vec::new();
+    for f in quoted {
+        let dir = f
+            .rsplit_once('/')
+            .map_or(String::new(), |(d, _)| d.to_string());
+        match by_dir.iter_mut().find(|(d, _)| *d == dir) {
+            Some((_, v)) => v.push(f),
+            None => by_dir.push((dir, vec![f])),
+        }
+    }
+    let kw = &copy.ins.node.keyword;
+    let kw = if kw.chars().all(|c| c.is_ascii_lowercase()) {
+        "copy"
+    } else {
+        "COPY"
+    };
+    let base = if copy.dest == "." {
+        ".".to_string()
+    } else {
+        copy.dest.trim_end_matches('/').to_string()
+    };
+    let mut inserts = Vec::new();
+    for (dir, files) in by_dir {
+        let mut parts = vec![kw.to_string()];
+        parts.extend(copy.flags.iter().cloned());
+        parts.extend(files);
+        parts.push(if dir.is_empty() {
+            format!("{base}/")
+        } else {
+            format!("{base}/{dir}/")
+        });
+        inserts.push(parts.join(" "));
+    }
+    Some(inserts)
+}
+
+/// Whether a companion finds a directory the broad copy creates
+/// (`WORKDIR /code`): it then needs the inserted COPY before it, which
+/// creates it as the broad copy would have.
+fn companions_need_copy(cx: &StageCx<'_>, copy: &BroadCopy<'_>, companions: &[usize]) -> bool {
+    let dirs = Effects {
+        writes: cx.eff[copy.unit]
+            .writes
+            .iter()
+            .filter(|w| matches!(w, Loc::Dir { .. }))
+            .cloned()
+            .collect(),
+        ..Effects::default()
+    };
+    companions
+        .iter()
+        .any(|&c| conflict(&dirs, &cx.eff[c]).is_some())
+}
+
+/// The reported change of one hoist, `Safe` when nothing is in `problems`.
+fn hoist_change(
+    cx: &StageCx<'_>,
+    copy: &BroadCopy<'_>,
+    cand: &Candidate<'_>,
+    problems: Vec<String>,
+    inserted: usize,
+) -> Change {
+    let with_texts: Vec<String> = cand
+        .companions
+        .iter()
+        .filter_map(|&c| instruction(cx.parse, cx.stage.units[c].item))
+        .map(|i| i.original.trim().to_string())
+        .collect();
+    let applicability = if problems.is_empty() {
+        Applicability::Safe
+    } else {
+        Applicability::Unsafe
+    };
+    let manifests: Vec<String> = cand.needed.iter().map(|(_, r)| format!("`{r}`")).collect();
+    let with = if with_texts.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = with_texts
+            .iter()
+            .map(|t| format!("`{}`", short(t)))
+            .collect();
+        format!(" (with {})", list.join(", "))
+    };
+    let mut summary = format!(
+        "moved `{}`{with} above `{}` (line {})",
+        short(&cand.text),
+        short(&copy.text),
+        copy.line
+    );
+    if !manifests.is_empty() {
+        summary.push_str(&format!(", copying {} first", manifests.join(", ")));
+    }
+    let reason = if problems.is_empty() {
+        format!(
+            "it reads {} from the build context, so it no longer reruns when other files change; every command is in the knowledge base and it writes nothing the broad copy ships",
+            if manifests.is_empty() {
+                "nothing".to_string()
+            } else {
+                manifests.join(", ")
+            }
+        )
+    } else {
+        problems.join("; ")
+    };
+    Change {
+        kind: ChangeKind::Hoist,
+        applicability,
+        line: cand.line,
+        summary,
+        reason,
+        applied: applicability >= cx.opts.threshold,
+        inserted,
+        moved_with: with_texts,
+        stage: cx.index,
+        subject: instruction(cx.parse, cx.stage.units[cand.unit].item)
+            .map(|i| i.original.trim().to_string())
+            .unwrap_or_default(),
+        anchor: Some((copy.ins.original.trim().to_string(), copy.line)),
+        above_line: Some(copy.line),
+    }
+}
+
+/// The stage's new order: the units before the copy, the moved ones (each
+/// after its inserted COPYs), then the copy and the units that stay.
+fn hoisted_order(
+    stage: usize,
+    b: usize,
+    moved: Vec<(usize, Vec<String>)>,
+    stays: Vec<usize>,
+) -> StageOrder {
+    let plain = |unit| Group {
+        inserts: vec![],
+        unit,
+    };
+    let mut groups: Vec<Group> = (0..b).map(plain).collect();
+    groups.extend(
+        moved
+            .into_iter()
+            .map(|(unit, inserts)| Group { inserts, unit }),
+    );
+    groups.extend(stays.into_iter().map(plain));
+    StageOrder { stage, groups }
+}
+
+/// The units among `stays` (after the broad copy `b`) that `x` depends on
+/// and that may move above `b` with it: `ENV`, `ARG` and `WORKDIR` units,
+/// and understood `RUN`s that touch nothing the broad copy ships (the
+/// condition of a hoist without manifests), that pass every unit they
+/// would move past (the other stays before them, and `b` except for the
+/// writes the inserted COPY repeats). `None` when a dependency cannot move.
+#[allow(clippy::too_many_arguments)]
+fn companions(
+    parse: &Parse,
+    stage: &Stage,
+    eff: &[Effects],
+    stays: &[usize],
+    b: usize,
+    b_rest: &Effects,
+    ex: &Effects,
+    shipped: &[(String, String)],
+) -> Option<Vec<usize>> {
+    let mut take: Vec<usize> = Vec::new();
+    // From the nearest back: a companion's own dependencies come along too.
+    for &s in stays.iter().rev() {
+        if s == b {
+            continue;
+        }
+        let needed = conflict(&eff[s], ex).is_some()
+            || take.iter().any(|&t| conflict(&eff[s], &eff[t]).is_some());
+        if !needed {
+            continue;
+        }
+        let kind = instruction(parse, stage.units[s].item).map(|i| i.node.kind);
+        let state = matches!(kind, Some(Kind::Env | Kind::Arg | Kind::Workdir));
+        let touches = |locs: &[Loc], p: &str| {
+            locs.iter()
+                .any(|l| matches!(l, Loc::Path(w) if effects::paths_overlap(w, p)))
+        };
+        let free_run = kind == Some(Kind::Run)
+            && eff[s].opaque.is_none()
+            && !eff[s].declared_only
+            && !shipped.iter().any(|(p, _)| {
+                touches(&eff[s].reads, p)
+                    || touches(&eff[s].writes, p)
+                    || effects::ships_into_lookup(&eff[s], p)
+            });
+        if !(state || free_run) || eff[s].keep {
+            return None;
+        }
+        take.push(s);
+    }
+    take.sort_unstable();
+    // The broad copy's directories are created by the inserted COPY, which
+    // stands first (with its flags, so with its owner); its files are not.
+    let b_dirs: Vec<&str> = eff[b]
+        .writes
+        .iter()
+        .filter_map(|w| match w {
+            Loc::Dir { path, .. } => Some(path.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut b_files = b_rest.clone();
+    b_files.writes.extend(
+        eff[b]
+            .writes
+            .iter()
+            .filter(|w| matches!(w, Loc::Path(_)))
+            .cloned(),
+    );
+    for &c in &take {
+        // It passes the broad copy and every stay before it.
+        let mut ce = eff[c].clone();
+        ce.writes
+            .retain(|w| !matches!(w, Loc::Dir { path, .. } if b_dirs.contains(&path.as_str())));
+        if conflict(&b_files, &ce).is_some() {
+            return None;
+        }
+        if stays
+            .iter()
+            .any(|&s| s != b && s < c && !take.contains(&s) && conflict(&eff[s], &eff[c]).is_some())
+        {
+            return None;
+        }
+    }
+    Some(take)
+}

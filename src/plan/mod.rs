@@ -1,0 +1,178 @@
+//! The planner: which changes to make to a Dockerfile, each with an
+//! [`Applicability`] and a reason in plain words. One module per
+//! transformation (DESIGN.md section 5), each documenting what it does, why,
+//! an example and its fix safety:
+//!
+//! - [`hoist`]: move a dependency install above the broad copy;
+//! - [`merge`]: join a lone package index update with its install;
+//! - [`reorder`]: order a stage so that rarely changing inputs come first;
+//! - [`advice`]: what only a human can fix (`DisplayOnly`).
+//!
+//! Planning reads the analysis of one stage ([`StageCx`]) and returns a new
+//! order of its units; it never touches text (the rewriter does).
+
+use serde::Serialize;
+
+use crate::analysis::context::Context;
+use crate::analysis::effects::{Effects, StageState};
+use crate::model::Stage;
+use crate::syntax::{Instruction, Parse};
+
+pub mod advice;
+pub mod hoist;
+pub mod merge;
+pub mod reorder;
+
+pub use crate::analysis::manifests::is_manifest_name;
+pub use advice::plan_advice;
+pub use hoist::plan_hoist;
+pub use merge::plan_merges;
+pub use reorder::{change_probability, is_expensive, plan_reorder, static_probabilities};
+
+/// How far a change may be trusted. Ordered: `DisplayOnly < Unsafe < Safe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Applicability {
+    DisplayOnly,
+    Unsafe,
+    Safe,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Hoist,
+    MergeUpdate,
+    Reorder,
+    Advice,
+}
+
+/// One proposed change.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub kind: ChangeKind,
+    pub applicability: Applicability,
+    /// 1-based line of the instruction it is about, in the original text.
+    pub line: usize,
+    /// Original line of the instruction it moved above (hoists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub above_line: Option<usize>,
+    /// What changes, in a few words.
+    pub summary: String,
+    /// Why, and why it is safe (or what would make it safe).
+    pub reason: String,
+    /// Whether it was applied.
+    pub applied: bool,
+    /// The stage it is in (stage indices never change in a rewrite).
+    #[serde(skip)]
+    pub stage: usize,
+    /// The trimmed text of the instruction it is about, which finds it
+    /// again in the original text (lines of intermediate texts differ).
+    #[serde(skip)]
+    pub subject: String,
+    /// The instruction it moved above, and that one's line in the text it
+    /// was planned on (the report gives the original line instead).
+    #[serde(skip)]
+    pub anchor: Option<(String, usize)>,
+    /// Instructions it inserts (the manifest COPYs of a hoist).
+    #[serde(skip)]
+    pub inserted: usize,
+    /// Instructions that move with it (a hoist's `WORKDIR`, `ENV`, `ARG`).
+    #[serde(skip)]
+    pub moved_with: Vec<String>,
+}
+
+/// What the planner may do.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Lowest applicability that is applied.
+    pub threshold: Applicability,
+    /// Smallest share of the file's expected rebuild cost a reorder must
+    /// save to be proposed (0.10: 10%).
+    pub min_saving: f64,
+}
+
+impl Options {
+    /// The default materiality threshold: 10% of the expected rebuild cost.
+    pub const DEFAULT_MIN_SAVING: f64 = 0.10;
+
+    pub fn new(threshold: Applicability) -> Options {
+        Options {
+            threshold,
+            min_saving: Options::DEFAULT_MIN_SAVING,
+        }
+    }
+}
+
+/// A group of the new order of a stage: inserted instruction texts (each
+/// without newline) followed by an original unit.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub inserts: Vec<String>,
+    pub unit: usize,
+}
+
+/// A text-level plan for one stage: the new order of its units.
+#[derive(Debug, Clone)]
+pub struct StageOrder {
+    pub stage: usize,
+    pub groups: Vec<Group>,
+}
+
+/// A merge of a lone update RUN into the install after it.
+#[derive(Debug, Clone)]
+pub struct Merge {
+    /// Item index of the update RUN (removed).
+    pub update_item: usize,
+    /// Item index of the install RUN.
+    pub install_item: usize,
+    /// Text inserted after the install's keyword.
+    pub prefix: String,
+}
+
+pub fn instruction(parse: &Parse, item: usize) -> Option<&Instruction> {
+    parse.items.get(item).and_then(|i| i.instruction())
+}
+
+pub(crate) fn first_line(text: &str, parse: &Parse, item: usize) -> String {
+    parse
+        .items
+        .get(item)
+        .map(|i| {
+            i.span
+                .text(text)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// An instruction's text for a one-line message: whitespace collapsed (a
+/// continued line reads as one), at most 60 characters.
+pub(crate) fn short(s: &str) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(59).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// What planning one stage reads: the text and its parse, the stage and its
+/// analysis (effects and the state before each unit), the build context
+/// and the options. One value instead of eight arguments.
+#[derive(Clone, Copy)]
+pub struct StageCx<'a> {
+    pub parse: &'a Parse,
+    pub text: &'a str,
+    /// Index of the stage in the file.
+    pub index: usize,
+    pub stage: &'a Stage,
+    pub eff: &'a [Effects],
+    pub state: &'a StageState,
+    pub ctx: Option<&'a Context>,
+    pub opts: Options,
+}

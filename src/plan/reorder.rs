@@ -1,0 +1,192 @@
+//! Reorder the units of a stage.
+//!
+//! What it does: moves instructions within a stage, as the
+//! dependency graph allows, so that rarely changing inputs come first.
+//! Fix safety: every order that keeps the graph's edges is equivalent under
+//! the effects model, so a reorder is `Safe`; ties keep the original order.
+
+use super::{
+    Applicability, Change, ChangeKind, Group, StageCx, StageOrder, first_line, instruction, short,
+};
+use crate::analysis::effects::Effects;
+use crate::analysis::kb::CostClass;
+use crate::analysis::manifests::{is_manifest_name, manifest_problems};
+use crate::model::Stage;
+use crate::syntax::{Instruction, Kind, Parse};
+
+/// Static estimate of how often a unit's inputs change (per build): only
+/// `COPY`/`ADD` read inputs from outside the Dockerfile.
+pub fn change_probability(ins: &Instruction, e: &Effects, manifests: &[String]) -> f64 {
+    if !matches!(ins.node.kind, Kind::Copy | Kind::Add) {
+        return 0.0;
+    }
+    if let Some(from) = ins
+        .node
+        .flags
+        .iter()
+        .find_map(|f| f.strip_prefix("--from="))
+    {
+        // An image (`--from=ghcr.io/x/uv:0.5`) is as stable as its tag; a
+        // stage changes when the stage is rebuilt.
+        return if from.contains([':', '/', '@']) {
+            0.0
+        } else {
+            0.3
+        };
+    }
+    if e.context_reads.iter().any(|s| s.contains("://")) {
+        return 0.1;
+    }
+    if e.context_reads.is_empty() {
+        return 0.0;
+    }
+    let is_manifest = |s: &String| {
+        let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
+        is_manifest_name(s) || manifests.iter().any(|m| m.rsplit('/').next() == Some(name))
+    };
+    if e.context_reads.iter().all(is_manifest) {
+        0.05
+    } else {
+        0.5
+    }
+}
+
+/// Static change probabilities of a stage's units. A file that an
+/// install of the stage reads as its manifest (`--lock deps.lock`) counts
+/// as a manifest too.
+pub fn static_probabilities(parse: &Parse, stage: &Stage, eff: &[Effects]) -> Vec<f64> {
+    let manifests: Vec<String> = eff
+        .iter()
+        .flat_map(|e| e.manifests.iter().cloned())
+        .collect();
+    stage
+        .units
+        .iter()
+        .zip(eff)
+        .map(|(u, e)| {
+            instruction(parse, u.item).map_or(0.0, |i| change_probability(i, e, &manifests))
+        })
+        .collect()
+}
+
+/// Reorder pass for one stage: by the history when one is given (`hist`),
+/// else by the static estimate.
+pub fn plan_reorder(
+    cx: &StageCx<'_>,
+    hist: Option<&crate::simulate::StageHistory>,
+    floor: f64,
+    changes: &mut Vec<Change>,
+) -> Option<StageOrder> {
+    let StageCx {
+        parse,
+        text,
+        index: stage_idx,
+        stage,
+        eff,
+        state,
+        ctx,
+        opts,
+    } = *cx;
+    let n = stage.units.len();
+    if n < 2 || Applicability::Safe < opts.threshold {
+        return None;
+    }
+    if n > crate::order::MAX_UNITS {
+        return None;
+    }
+    let graph = crate::analysis::graph::DepGraph::build(eff);
+    let mut preds = graph.preds(n);
+    let p = static_probabilities(parse, stage, eff);
+    let c: Vec<f64> = eff.iter().map(|e| e.cost).collect();
+    // An install whose manifests declare scripts or local paths may read
+    // more than the knowledge base says: it does not move.
+    let movable: Vec<bool> = eff
+        .iter()
+        .enumerate()
+        .map(|(k, e)| {
+            e.checks.is_empty()
+                || ctx.is_some_and(|ctx| {
+                    e.checks.iter().all(|(chk, dir)| {
+                        *dir == state.workdirs[k] && manifest_problems(chk, ctx, "").is_empty()
+                    })
+                })
+        })
+        .collect();
+    // An install that may read more than it declares stays below every
+    // copy from the context that precedes it.
+    for (u, m) in movable.iter().enumerate() {
+        if !m {
+            for (j, ej) in eff.iter().enumerate().take(u) {
+                if !ej.context_reads.is_empty() && !preds[u].contains(&j) {
+                    preds[u].push(j);
+                }
+            }
+        }
+    }
+    let (hits, basis) = match hist {
+        Some(h) if !h.masks.is_empty() => (
+            h.hits(),
+            format!("over {} commits of history", h.masks.len()),
+        ),
+        _ => (crate::order::Hits::Static(p), "static estimate".to_string()),
+    };
+    // Only expensive steps (installs, builds) are worth moving for: a cheap
+    // step rerun costs seconds, and moving for it makes diffs nobody merges.
+    let c: Vec<f64> = c
+        .iter()
+        .zip(eff)
+        .map(|(c, e)| if is_expensive(e) { *c } else { 0.0 })
+        .collect();
+    let order = crate::order::best_order(n, &preds, &c, &hits);
+    if order.iter().enumerate().all(|(i, &u)| i == u) {
+        return None;
+    }
+    let before = crate::order::expected_cost(&(0..n).collect::<Vec<_>>(), &c, &hits);
+    let after = crate::order::expected_cost(&order, &c, &hits);
+    if before - after <= 1e-6 * before.max(1.0) || before - after < floor {
+        return None;
+    }
+    // One change per stage; the report lists the net moves of the file.
+    let first_moved = order
+        .iter()
+        .enumerate()
+        .find(|(i, u)| *i != **u)
+        .map_or(0, |(_, &u)| u);
+    changes.push(Change {
+        kind: ChangeKind::Reorder,
+        applicability: Applicability::Safe,
+        line: parse.items[stage.units[first_moved].item].lines.start,
+        summary: format!(
+            "reordered the stage so that `{}` runs earlier",
+            short(&first_line(text, parse, stage.units[first_moved].item))
+        ),
+        reason: format!(
+            "{basis}: no instruction it moves past reads or writes anything it reads or writes"
+        ),
+        applied: true,
+        stage: stage_idx,
+        subject: instruction(parse, stage.units[first_moved].item)
+            .map(|i| i.original.trim().to_string())
+            .unwrap_or_default(),
+        anchor: None,
+        inserted: 0,
+        moved_with: Vec::new(),
+        above_line: None,
+    });
+    Some(StageOrder {
+        stage: stage_idx,
+        groups: order
+            .into_iter()
+            .map(|u| Group {
+                inserts: vec![],
+                unit: u,
+            })
+            .collect(),
+    })
+}
+
+/// An expensive step: an install or a build (the knowledge base's cost
+/// classes, or the configured costs), or a step nobody could follow.
+pub fn is_expensive(e: &Effects) -> bool {
+    e.cost_class.is_some_and(|c| c >= CostClass::Build)
+}
