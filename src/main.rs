@@ -7,9 +7,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dockreorder::analysis::context::Context;
+use dockreorder::analysis::file::FileAnalysis;
 use dockreorder::analysis::history::{self, NoHistory, Repo, WalkOptions};
+use dockreorder::analysis::kb::{CostWeights, Knowledge};
 use dockreorder::bot::{Bot, CommitOutcome};
 use dockreorder::plan::{Applicability, Options};
+use dockreorder::rewrite::Rewriter;
 use dockreorder::simulate;
 use dockreorder::source::SourceFile;
 use dockreorder::{config, discover, explain, report, rewrite, syntax, verify};
@@ -514,12 +517,28 @@ fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<Vec<Strin
 struct Processed {
     path: PathBuf,
     shown: String,
+    /// The path relative to the repository root, for SARIF.
+    uri: String,
     old: String,
     new: String,
     changes: Vec<dockreorder::plan::Change>,
+    original: FileAnalysis,
     before: Option<simulate::FileFigures>,
     after: Option<simulate::FileFigures>,
     history: Option<history::History>,
+}
+
+/// What a run has produced so far.
+#[derive(Default)]
+struct RunOutput {
+    processed: Vec<Processed>,
+    json_files: Vec<serde_json::Value>,
+    /// (shown path, file to write, text), written after every file was
+    /// processed.
+    writes: Vec<(String, PathBuf, String)>,
+    /// Stdout was closed by its reader (`| head`): stop printing diffs.
+    stdout_closed: bool,
+    failed: bool,
 }
 
 /// Colours diff lines when stdout is a terminal and NO_COLOR is unset.
@@ -649,218 +668,395 @@ fn prepare(args: &RunArgs) -> Result<Prepared, String> {
     })
 }
 
-/// Rewrites, reports, writes and commits, for the files `prepare` found.
-fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
-    let Prepared {
-        cfg,
-        files,
-        mut failed,
-        walk: walk_opts,
-        bot,
-        root,
-    } = prepared;
-    let c = &cfg.config;
-    dockreorder::analysis::kb::configure(
-        c.commands.clone(),
-        c.costs.cheap,
-        c.costs.run,
-        c.costs.build,
-        c.costs.install,
-    );
-    let allow_unsafe = args.allow_unsafe || c.allow_unsafe.unwrap_or(false);
-    let min_saving = args.min_saving.or(c.min_saving).unwrap_or(10.0);
-    if !(0.0..=100.0).contains(&min_saving) {
-        say!("--min-saving: `{min_saving}` is not a percentage between 0 and 100");
-        return ExitCode::from(2);
+/// A run resolved from the flags and the configuration: the knowledge in
+/// force, the options, the history walk, the bot. The steps below read
+/// these, never the raw flags they came from.
+struct Run<'a> {
+    args: &'a RunArgs,
+    cfg: config::Loaded,
+    knowledge: Knowledge,
+    opts: Options,
+    walk: Option<WalkOptions>,
+    bot: Option<Bot>,
+    /// Where `--write` may write through symlinks; SARIF paths are relative
+    /// to it.
+    root: PathBuf,
+}
+
+impl<'a> Run<'a> {
+    fn resolve(
+        args: &'a RunArgs,
+        prepared: Prepared,
+    ) -> Result<(Run<'a>, Vec<PathBuf>, bool), String> {
+        let Prepared {
+            cfg,
+            files,
+            failed,
+            walk,
+            bot,
+            root,
+        } = prepared;
+        let c = &cfg.config;
+        let knowledge = Knowledge::configured(
+            c.commands.clone(),
+            CostWeights {
+                cheap: c.costs.cheap.unwrap_or(CostWeights::default().cheap),
+                run: c.costs.run.unwrap_or(CostWeights::default().run),
+                build: c.costs.build.unwrap_or(CostWeights::default().build),
+                install: c.costs.install.unwrap_or(CostWeights::default().install),
+            },
+        );
+        let allow_unsafe = args.allow_unsafe || c.allow_unsafe.unwrap_or(false);
+        let min_saving = args.min_saving.or(c.min_saving).unwrap_or(10.0);
+        if !(0.0..=100.0).contains(&min_saving) {
+            return Err(format!(
+                "--min-saving: `{min_saving}` is not a percentage between 0 and 100"
+            ));
+        }
+        let opts = Options {
+            threshold: if allow_unsafe {
+                Applicability::Unsafe
+            } else {
+                Applicability::Safe
+            },
+            min_saving: min_saving / 100.0,
+        };
+        let run = Run {
+            args,
+            cfg,
+            knowledge,
+            opts,
+            walk,
+            bot,
+            root,
+        };
+        Ok((run, files, failed))
     }
-    let opts = Options {
-        threshold: if allow_unsafe {
-            Applicability::Unsafe
-        } else {
-            Applicability::Safe
-        },
-        min_saving: min_saving / 100.0,
-    };
-    let note =
-        "static estimate: dependency manifests and lock files change rarely, other sources often";
-    let mut walked = if let Some(walk_opts) = &walk_opts {
+
+    /// Walks the histories of all files (one walk per repository).
+    fn walk_all(
+        &self,
+        files: &[PathBuf],
+    ) -> std::collections::HashMap<PathBuf, Result<history::History, NoHistory>> {
+        let Some(walk_opts) = &self.walk else {
+            return Default::default();
+        };
         let with_ctx: Vec<(PathBuf, Option<PathBuf>)> = files
             .iter()
             .map(|f| {
                 (
                     f.clone(),
-                    args.context.clone().or_else(|| cfg.context_for(f)),
+                    self.args
+                        .context
+                        .clone()
+                        .or_else(|| self.cfg.context_for(f)),
                 )
             })
             .collect();
-        walk_histories(&with_ctx, walk_opts, args.quiet)
-    } else {
-        Default::default()
-    };
-    let mut processed: Vec<Processed> = Vec::new();
-    let mut json_files = Vec::new();
-    let mut stdout_open = true;
-    let mut writes: Vec<(String, PathBuf, String)> = Vec::new();
-    for path in &files {
-        let shown = path.display().to_string();
-        // In bot mode the committed version is rewritten, so uncommitted
-        // edits never reach the branch.
-        let text = match &bot {
+        walk_histories(&with_ctx, walk_opts, self.args.quiet)
+    }
+
+    /// The text to rewrite: in bot mode the committed version, so
+    /// uncommitted edits never reach the branch. `None`: skipped.
+    fn text_of(&self, path: &std::path::Path, shown: &str) -> Option<Result<String, String>> {
+        match &self.bot {
             Some(b) => match b.head_text(path) {
-                Some(t) => Ok(t),
+                Some(t) => Some(Ok(t)),
                 None => {
-                    if !args.quiet {
+                    if !self.args.quiet {
                         say!("{shown}: not committed: skipped by --commit");
                     }
-                    continue;
+                    None
                 }
             },
-            None => read_source(path).map(|s| s.text),
-        };
-        let text = match text {
-            Ok(t) => t,
-            Err(msg) => {
+            None => Some(read_source(path).map(|s| s.text)),
+        }
+    }
+
+    /// Rewrites one file and records what the reports and writes need.
+    fn process_file(
+        &self,
+        path: &std::path::Path,
+        walked: Option<Result<history::History, NoHistory>>,
+        out: &mut RunOutput,
+    ) {
+        let shown = path.display().to_string();
+        let text = match self.text_of(path, &shown) {
+            None => return,
+            Some(Ok(t)) => t,
+            Some(Err(msg)) => {
                 say!("{msg}");
-                failed = true;
-                json_files.push(report::file_json(&shown, "", "", &[], Some(msg)));
-                continue;
+                out.failed = true;
+                out.json_files
+                    .push(report::file_json(&shown, "", "", &[], Some(msg), None));
+                return;
             }
         };
-        if !args.quiet {
+        if !self.args.quiet {
             pragma_warnings(&shown, &text);
         }
         let (ctx, hist) = context_and_history(
             path,
-            args.context.as_deref(),
-            cfg.context_for(path),
-            walk_opts.as_ref(),
-            args.quiet,
-            walked.remove(path),
+            self.args.context.as_deref(),
+            self.cfg.context_for(path),
+            self.walk.as_ref(),
+            self.args.quiet,
+            walked,
         );
-        let outcome = match rewrite::rewrite_with(&text, Some(&ctx), hist.as_ref(), opts) {
+        let rewriter = Rewriter::new(&self.knowledge, Some(&ctx), hist.as_ref(), self.opts);
+        let outcome = match rewriter.rewrite(&text) {
             Ok(o) => o,
             Err(e) => {
                 let msg = format!("{shown}:{}:{}: {}", e.line, e.column, e.message);
                 say!("{msg}");
-                failed = true;
-                json_files.push(report::file_json(&shown, &text, &text, &[], Some(msg)));
-                continue;
+                out.failed = true;
+                out.json_files.push(report::file_json(
+                    &shown,
+                    &text,
+                    &text,
+                    &[],
+                    Some(msg),
+                    None,
+                ));
+                return;
             }
         };
-        let changed = outcome.new_text != text;
-        let (before, after) = match &hist {
-            Some(h) => (
-                Some(simulate::figures(&text, Some(&ctx), h)),
-                Some(simulate::figures(&outcome.new_text, Some(&ctx), h)),
-            ),
-            None => (None, None),
-        };
-        match args.format {
-            RunFormat::Text if !args.quiet => {
-                if changed && stdout_open && !args.write && !args.commit {
-                    stdout_open = emit(&colour_diff(&report::unified_diff(
-                        &shown,
-                        &text,
-                        &outcome.new_text,
-                    )));
-                }
-                if changed || args.verbose || outcome.changes.iter().any(|c| !c.applied) {
-                    let basis = if rewrite::usable_history(hist.as_ref()).is_some() {
-                        "ordered by the walked history"
-                    } else if hist.is_some() {
-                        "static estimate: fewer than 20 commits touched the build context, too few for the history to decide"
-                    } else {
-                        note
-                    };
-                    say_raw!("{}", report::summary(&shown, &outcome.changes, basis));
-                }
-                if let (Some(h), Some(b), Some(a)) = (&hist, &before, &after)
-                    && (changed || args.verbose)
-                {
-                    say_raw!("{}", report::history_text(&shown, b, a, h));
-                }
-                if !changed && args.verbose {
-                    say!("{shown}: nothing to change");
-                }
-            }
-            RunFormat::Json => {
-                let mut v =
-                    report::file_json(&shown, &text, &outcome.new_text, &outcome.changes, None);
-                match (&hist, &before, &after) {
-                    (Some(h), Some(b), Some(a)) => {
-                        if let (Some(obj), serde_json::Value::Object(extra)) =
-                            (v.as_object_mut(), report::history_json(b, a, h))
-                        {
-                            obj.extend(extra);
-                        }
-                    }
-                    _ => {
-                        if let Some(obj) = v.as_object_mut() {
-                            obj.insert("history".into(), serde_json::Value::Null);
-                        }
-                    }
-                }
-                json_files.push(v);
-            }
-            _ => {}
-        }
-        if args.write && changed {
-            // In bot mode the work tree gets the rewrite of its own text.
-            let target = if bot.is_some() {
-                read_source(path)
-                    .ok()
-                    .and_then(|s| {
-                        rewrite::rewrite_with(&s.text, Some(&ctx), hist.as_ref(), opts).ok()
-                    })
-                    .map(|o| o.new_text)
-            } else {
-                Some(outcome.new_text.clone())
-            };
-            match target.map(|t| (write_target(path, &root), t)) {
-                Some((Ok(to), t)) => writes.push((shown.clone(), to, t)),
-                Some((Err(why), _)) => {
-                    say!("{shown}:1:1: {why}");
-                    failed = true;
-                }
-                None => {
-                    say!("{shown}:1:1: cannot rewrite the work tree copy");
-                    failed = true;
-                }
-            }
-        }
-        processed.push(Processed {
-            path: path.clone(),
+        let original = rewriter.analyze(&text);
+        let before = rewriter.figures(&original);
+        let after = rewriter.figures(&rewriter.analyze(&outcome.new_text));
+        let p = Processed {
+            path: path.to_path_buf(),
+            uri: repo_relative(path, &self.root),
             shown,
             old: text,
             new: outcome.new_text,
             changes: outcome.changes,
+            original,
             before,
             after,
             history: hist,
-        });
+        };
+        self.report_file(&p, out);
+        if self.args.write && p.old != p.new {
+            self.plan_write(&p, &ctx, out);
+        }
+        out.processed.push(p);
     }
-    // A file that could not be processed does not stop the others from
-    // being written (the run still exits 2).
-    for (shown, to, text) in &writes {
-        match write_atomic(to, text) {
-            Ok(notes) => {
-                for n in notes {
-                    say!("{shown}: {n}");
+
+    /// The per-file part of the output: the diff and summary (text), or the
+    /// file's JSON object.
+    fn report_file(&self, p: &Processed, out: &mut RunOutput) {
+        let args = self.args;
+        let changed = p.old != p.new;
+        match args.format {
+            RunFormat::Text if !args.quiet => {
+                if changed && !out.stdout_closed && !args.write && !args.commit {
+                    out.stdout_closed = !emit(&colour_diff(&report::unified_diff(
+                        &p.shown, &p.old, &p.new,
+                    )));
                 }
-                if !args.quiet && args.format == RunFormat::Text {
-                    say!("{shown}: rewritten");
+                if changed || args.verbose || p.changes.iter().any(|c| !c.applied) {
+                    let basis = if rewrite::usable_history(p.history.as_ref()).is_some() {
+                        "ordered by the walked history"
+                    } else if p.history.is_some() {
+                        "static estimate: fewer than 20 commits touched the build context, too few for the history to decide"
+                    } else {
+                        "static estimate: dependency manifests and lock files change rarely, other sources often"
+                    };
+                    say_raw!("{}", report::summary(&p.shown, &p.changes, basis));
+                }
+                if let (Some(h), Some(b), Some(a)) = (&p.history, &p.before, &p.after)
+                    && (changed || args.verbose)
+                {
+                    say_raw!("{}", report::history_text(&p.shown, b, a, h));
+                }
+                if !changed && args.verbose {
+                    say!("{}: nothing to change", p.shown);
                 }
             }
-            Err(e) => {
-                say!("{shown}:1:1: cannot write: {e}");
-                failed = true;
+            RunFormat::Json => {
+                let mut v = report::file_json(
+                    &p.shown,
+                    &p.old,
+                    &p.new,
+                    &p.changes,
+                    None,
+                    Some(&p.original),
+                );
+                let history = match (&p.history, &p.before, &p.after) {
+                    (Some(h), Some(b), Some(a)) => report::history_json(b, a, h),
+                    _ => serde_json::json!({"history": null}),
+                };
+                if let (Some(obj), serde_json::Value::Object(extra)) = (v.as_object_mut(), history)
+                {
+                    obj.extend(extra);
+                }
+                out.json_files.push(v);
+            }
+            _ => {}
+        }
+    }
+
+    /// Queues the write of a changed file. In bot mode the work tree gets
+    /// the rewrite of its own text.
+    fn plan_write(&self, p: &Processed, ctx: &Context, out: &mut RunOutput) {
+        let target = if self.bot.is_some() {
+            read_source(&p.path)
+                .ok()
+                .and_then(|s| {
+                    Rewriter::new(&self.knowledge, Some(ctx), p.history.as_ref(), self.opts)
+                        .rewrite(&s.text)
+                        .ok()
+                })
+                .map(|o| o.new_text)
+        } else {
+            Some(p.new.clone())
+        };
+        match target.map(|t| (write_target(&p.path, &self.root), t)) {
+            Some((Ok(to), t)) => out.writes.push((p.shown.clone(), to, t)),
+            Some((Err(why), _)) => {
+                say!("{}:1:1: {why}", p.shown);
+                out.failed = true;
+            }
+            None => {
+                say!("{}:1:1: cannot rewrite the work tree copy", p.shown);
+                out.failed = true;
             }
         }
     }
-    let reports: Vec<report::FileReport<'_>> = processed
+
+    /// Writes the queued files. A file that could not be processed does not
+    /// stop the others from being written (the run still exits 2).
+    fn write_all(&self, out: &mut RunOutput) {
+        for (shown, to, text) in &out.writes {
+            match write_atomic(to, text) {
+                Ok(notes) => {
+                    for n in notes {
+                        say!("{shown}: {n}");
+                    }
+                    if !self.args.quiet && self.args.format == RunFormat::Text {
+                        say!("{shown}: rewritten");
+                    }
+                }
+                Err(e) => {
+                    say!("{shown}:1:1: cannot write: {e}");
+                    out.failed = true;
+                }
+            }
+        }
+    }
+
+    /// The whole-run outputs: JSON, SARIF or Markdown on stdout.
+    fn emit_reports(&self, out: &RunOutput) {
+        match self.args.format {
+            RunFormat::Json => {
+                let text =
+                    serde_json::to_string_pretty(&serde_json::Value::Array(out.json_files.clone()))
+                        .unwrap_or_default();
+                emit(&(text + "\n"));
+            }
+            RunFormat::Sarif => {
+                let text = serde_json::to_string_pretty(&report::sarif(&file_reports(out)))
+                    .unwrap_or_default();
+                emit(&(text + "\n"));
+            }
+            RunFormat::Markdown => {
+                emit(&report::markdown(&file_reports(out)));
+            }
+            RunFormat::Text => {}
+        }
+    }
+
+    /// Bot mode: commits the rewritten files onto the branch.
+    fn commit(&self, out: &mut RunOutput) {
+        let Some(bot) = &self.bot else { return };
+        let args = self.args;
+        if out.failed {
+            say!("--commit: not committing because of the errors above");
+            return;
+        }
+        let changed: Vec<(PathBuf, String)> = out
+            .processed
+            .iter()
+            .filter(|p| p.old != p.new)
+            .map(|p| (p.path.clone(), p.new.clone()))
+            .collect();
+        let unsafe_applied = out.processed.iter().any(|p| {
+            p.changes
+                .iter()
+                .any(|c| c.applied && c.applicability == Applicability::Unsafe)
+        });
+        let message = args
+            .message
+            .clone()
+            .unwrap_or_else(|| bot_message(changed.len(), unsafe_applied));
+        let said = match bot.commit(
+            &args.branch,
+            &message,
+            args.author.as_deref(),
+            &changed,
+            args.force_branch,
+        ) {
+            Ok(CommitOutcome::NothingToCommit) => {
+                "nothing to change: no branch, no commit".to_string()
+            }
+            Ok(CommitOutcome::Unchanged { branch, commit }) => {
+                format!("{branch} already holds this change ({commit}): left as it is")
+            }
+            Ok(CommitOutcome::Committed { branch, commit }) => {
+                format!("committed {commit} onto {branch}")
+            }
+            Err(e) => {
+                say!("--commit: {e}");
+                out.failed = true;
+                return;
+            }
+        };
+        if !args.quiet {
+            say!("{said}");
+        }
+    }
+
+    /// The pull-request body describes the commit: written only once it
+    /// exists, and never after an error.
+    fn write_pr_body(&self, out: &mut RunOutput) {
+        let would_change = out.processed.iter().any(|p| p.old != p.new);
+        if let Some(body) = &self.args.pr_body
+            && would_change
+            && !out.failed
+            && let Err(e) = std::fs::write(body, report::markdown(&file_reports(out)))
+        {
+            say!(
+                "{}:1:1: cannot write the pull-request body: {e}",
+                body.display()
+            );
+            out.failed = true;
+        }
+    }
+}
+
+/// The bot's commit message: only what was checked (the effects model, not
+/// a build).
+fn bot_message(n: usize, unsafe_applied: bool) -> String {
+    format!(
+        "Reorder Dockerfile instructions for the build cache\n\nRewritten by dockreorder: {n} file{}. {} The images were not built; see the pull request for the evidence.",
+        if n == 1 { "" } else { "s" },
+        if unsafe_applied {
+            "Some moves are Unsafe (applied with --unsafe): they are not proven to keep the image."
+        } else {
+            "Every move is proven safe under dockreorder's effects model."
+        }
+    )
+}
+
+/// The reports' view of the processed files.
+fn file_reports(out: &RunOutput) -> Vec<report::FileReport<'_>> {
+    out.processed
         .iter()
         .map(|p| report::FileReport {
             path: &p.shown,
+            uri: &p.uri,
+            original: Some(&p.original),
             old: &p.old,
             new: &p.new,
             changes: &p.changes,
@@ -868,93 +1064,45 @@ fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
             after: p.after.as_ref(),
             history: p.history.as_ref(),
         })
-        .collect();
-    let would_change = processed.iter().any(|p| p.old != p.new);
-    match args.format {
-        RunFormat::Json => {
-            let text = serde_json::to_string_pretty(&serde_json::Value::Array(json_files))
-                .unwrap_or_default();
-            emit(&(text + "\n"));
-        }
-        RunFormat::Sarif => {
-            let text = serde_json::to_string_pretty(&report::sarif(&reports)).unwrap_or_default();
-            emit(&(text + "\n"));
-        }
-        RunFormat::Markdown => {
-            emit(&report::markdown(&reports));
-        }
-        RunFormat::Text => {}
+        .collect()
+}
+
+/// `path` relative to `root` (both resolved), else as given.
+fn repo_relative(path: &std::path::Path, root: &std::path::Path) -> String {
+    let abs = std::fs::canonicalize(path).ok();
+    let root = std::fs::canonicalize(root).ok();
+    match (abs, root) {
+        (Some(a), Some(r)) => a
+            .strip_prefix(&r)
+            .map(|rel| rel.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| path.display().to_string()),
+        _ => path.display().to_string(),
     }
-    if let Some(bot) = &bot {
-        if failed {
-            say!("--commit: not committing because of the errors above");
-        } else {
-            let changed: Vec<(PathBuf, String)> = processed
-                .iter()
-                .filter(|p| p.old != p.new)
-                .map(|p| (p.path.clone(), p.new.clone()))
-                .collect();
-            let unsafe_applied = processed.iter().any(|p| {
-                p.changes.iter().any(|c| {
-                    c.applied && c.applicability == dockreorder::plan::Applicability::Unsafe
-                })
-            });
-            let message = args.message.clone().unwrap_or_else(|| {
-                let n = changed.len();
-                // Only what was checked: the effects model, not a build.
-                format!(
-                    "Reorder Dockerfile instructions for the build cache\n\nRewritten by dockreorder: {n} file{}. {} The images were not built; see the pull request for the evidence.",
-                    if n == 1 { "" } else { "s" },
-                    if unsafe_applied {
-                        "Some moves are Unsafe (applied with --unsafe): they are not proven to keep the image."
-                    } else {
-                        "Every move is proven safe under dockreorder's effects model."
-                    }
-                )
-            });
-            match bot.commit(
-                &args.branch,
-                &message,
-                args.author.as_deref(),
-                &changed,
-                args.force_branch,
-            ) {
-                Ok(CommitOutcome::NothingToCommit) => {
-                    if !args.quiet {
-                        say!("nothing to change: no branch, no commit");
-                    }
-                }
-                Ok(CommitOutcome::Unchanged { branch, commit }) => {
-                    if !args.quiet {
-                        say!("{branch} already holds this change ({commit}): left as it is");
-                    }
-                }
-                Ok(CommitOutcome::Committed { branch, commit }) => {
-                    if !args.quiet {
-                        say!("committed {commit} onto {branch}");
-                    }
-                }
-                Err(e) => {
-                    say!("--commit: {e}");
-                    failed = true;
-                }
-            }
+}
+
+/// Rewrites, reports, writes and commits, for the files `prepare` found.
+fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
+    let (run, files, failed) = match Run::resolve(args, prepared) {
+        Ok(r) => r,
+        Err(msg) => {
+            say!("{msg}");
+            return ExitCode::from(2);
         }
+    };
+    let mut walked = run.walk_all(&files);
+    let mut out = RunOutput {
+        failed,
+        ..RunOutput::default()
+    };
+    for path in &files {
+        run.process_file(path, walked.remove(path), &mut out);
     }
-    // The body describes the commit: written only once it exists, and
-    // never after an error.
-    if let Some(body) = &args.pr_body
-        && would_change
-        && !failed
-        && let Err(e) = std::fs::write(body, report::markdown(&reports))
-    {
-        say!(
-            "{}:1:1: cannot write the pull-request body: {e}",
-            body.display()
-        );
-        failed = true;
-    }
-    if failed {
+    run.write_all(&mut out);
+    run.emit_reports(&out);
+    run.commit(&mut out);
+    run.write_pr_body(&mut out);
+    let would_change = out.processed.iter().any(|p| p.old != p.new);
+    if out.failed {
         ExitCode::from(2)
     } else if args.check && would_change {
         ExitCode::from(1)
@@ -1126,12 +1274,8 @@ fn run_explain(
         walk_histories(&with_ctx, w, false).remove(path)
     });
     let (ctx, hist) = context_and_history(path, context, None, walk.as_ref(), false, walked);
-    emit(&explain::explain(
-        &source.text,
-        &parsed,
-        Some(&ctx),
-        hist.as_ref(),
-    ));
+    let file = FileAnalysis::of_parse(&source.text, parsed, Some(&ctx), Knowledge::embedded());
+    emit(&explain::explain(&file, Some(&ctx), hist.as_ref()));
     ExitCode::SUCCESS
 }
 

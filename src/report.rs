@@ -4,12 +4,10 @@
 use serde_json::{Value, json};
 use similar::TextDiff;
 
-use crate::analysis::effects;
+use crate::analysis::file::FileAnalysis;
 use crate::analysis::history::{History, WalkEnd};
-use crate::model::Model;
 use crate::plan::{Applicability, Change};
 use crate::simulate::FileFigures;
-use crate::syntax;
 
 /// A unified diff with `a/` and `b/` headers.
 pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
@@ -56,15 +54,13 @@ pub fn summary(path: &str, changes: &[Change], estimate_note: &str) -> String {
     out
 }
 
-/// Per instruction: line, keyword and effects (for `--format json`).
-pub fn instructions_json(text: &str) -> Vec<Value> {
-    let parse = syntax::parse(text);
-    let model = Model::build(&parse, text);
+/// Per instruction: line, keyword and effects (for `--format json`), as
+/// the planner saw them.
+pub fn instructions_json(file: &FileAnalysis) -> Vec<Value> {
     let mut out = Vec::new();
-    for stage in &model.stages {
-        let (eff, _) = effects::analyze_stage(&parse, stage);
-        for (u, e) in stage.units.iter().zip(eff) {
-            let item = &parse.items[u.item];
+    for (stage, sa) in file.model.stages.iter().zip(&file.stages) {
+        for (u, e) in stage.units.iter().zip(&sa.effects) {
+            let item = &file.parse.items[u.item];
             let ins = item.instruction();
             out.push(json!({
                 "line": item.lines.start,
@@ -80,12 +76,15 @@ pub fn instructions_json(text: &str) -> Vec<Value> {
     out
 }
 
+/// One file of `--format json`; `analysis` is the original text's (absent
+/// after an error).
 pub fn file_json(
     path: &str,
     old: &str,
     new: &str,
     changes: &[Change],
     error: Option<String>,
+    analysis: Option<&FileAnalysis>,
 ) -> Value {
     json!({
         "path": path,
@@ -93,7 +92,7 @@ pub fn file_json(
         "error": error,
         "changes": changes,
         "diff": if old != new { Value::String(unified_diff(path, old, new)) } else { Value::Null },
-        "instructions": if error.is_none() { Value::Array(instructions_json(old)) } else { Value::Array(vec![]) },
+        "instructions": Value::Array(analysis.map(instructions_json).unwrap_or_default()),
     })
 }
 
@@ -205,6 +204,11 @@ pub fn history_json(before: &FileFigures, after: &FileFigures, h: &History) -> V
 /// One processed file, for the emitters that see the whole run.
 pub struct FileReport<'a> {
     pub path: &'a str,
+    /// The path relative to the repository root (or the current directory
+    /// outside one), for SARIF's `uriBaseId`.
+    pub uri: &'a str,
+    /// The analysis of the original text.
+    pub original: Option<&'a FileAnalysis>,
     pub old: &'a str,
     pub new: &'a str,
     pub changes: &'a [Change],
@@ -222,24 +226,62 @@ fn rule_id(c: &Change) -> &'static str {
     }
 }
 
-/// The smallest line region that differs between two texts, as
-/// (first line, last line of old, replacement text), 1-based.
-fn changed_region(old: &str, new: &str) -> Option<(usize, usize, String)> {
-    if old == new {
-        return None;
+/// A relative path as a URI reference: every byte outside the unreserved
+/// set and `/` percent-encoded (RFC 3986).
+pub fn percent_encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.trim_start_matches("./").bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
     }
-    let a: Vec<&str> = old.split_inclusive('\n').collect();
-    let b: Vec<&str> = new.split_inclusive('\n').collect();
-    let mut start = 0;
-    while start < a.len() && start < b.len() && a[start] == b[start] {
-        start += 1;
-    }
-    let (mut ea, mut eb) = (a.len(), b.len());
-    while ea > start && eb > start && a[ea - 1] == b[eb - 1] {
-        ea -= 1;
-        eb -= 1;
-    }
-    Some((start + 1, ea, b[start..eb].concat()))
+    out
+}
+
+/// SARIF region of a byte range of `text` (columns in UTF-16 code units,
+/// SARIF's default).
+fn sarif_region(text: &str, start: usize, end: usize) -> Value {
+    let (sl, sc) = crate::rewrite::edit::line_column(text, start);
+    let (el, ec) = crate::rewrite::edit::line_column(text, end);
+    json!({"startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec})
+}
+
+/// The lines of the instruction a change is about: its first line and the
+/// last line of that instruction in the original.
+fn change_region(f: &FileReport<'_>, c: &Change) -> Value {
+    let end = f
+        .original
+        .and_then(|a| {
+            a.parse
+                .items
+                .iter()
+                .find(|i| i.lines.start == c.line && i.instruction().is_some())
+        })
+        .map_or(c.line, |i| i.lines.end.max(c.line));
+    json!({"startLine": c.line.max(1), "startColumn": 1, "endLine": end.max(1)})
+}
+
+/// A change's own fix: its edits of the original as SARIF replacements.
+fn sarif_fix(f: &FileReport<'_>, c: &Change) -> Value {
+    let replacements: Vec<Value> = c
+        .edits
+        .iter()
+        .map(|e| {
+            json!({
+                "deletedRegion": sarif_region(f.old, e.start, e.end),
+                "insertedContent": {"text": e.content},
+            })
+        })
+        .collect();
+    json!([{
+        "description": {"text": format!("{} ({})", c.summary, label(c.applicability))},
+        "artifactChanges": [{
+            "artifactLocation": {"uri": percent_encode_path(f.uri), "uriBaseId": "SRCROOT"},
+            "replacements": replacements,
+        }]
+    }])
 }
 
 /// SARIF 2.1.0: one result per proposed change; the file's rewrite is
@@ -269,11 +311,8 @@ pub fn sarif(files: &[FileReport<'_>]) -> Value {
     ];
     let mut results = Vec::new();
     for f in files {
-        let region = changed_region(f.old, f.new);
-        // The file's rewrite is one fix, carried by its first applied
-        // change only: fixes never overlap, and applying every fix of the
-        // log gives exactly the `--write` output.
-        let mut fix_given = false;
+        // Each applied change carries its own fix: the edits of a file are
+        // disjoint, and applying every fix gives the `--write` output.
         for c in f.changes {
             let mut r = json!({
                 "ruleId": rule_id(c),
@@ -281,24 +320,14 @@ pub fn sarif(files: &[FileReport<'_>]) -> Value {
                 "message": {"text": format!("{} ({}): {}", c.summary, label(c.applicability), c.reason)},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": f.path.trim_start_matches("./")},
-                        "region": {"startLine": c.line.max(1), "startColumn": 1}
+                        "artifactLocation": {"uri": percent_encode_path(f.uri), "uriBaseId": "SRCROOT"},
+                        "region": change_region(f, c)
                     }
                 }],
                 "properties": {"applicability": c.applicability, "applied": c.applied},
             });
-            if let (true, false, Some((start, end, text))) = (c.applied, fix_given, &region) {
-                fix_given = true;
-                r["fixes"] = json!([{
-                    "description": {"text": "dockreorder's rewrite of this file (all its applied changes)"},
-                    "artifactChanges": [{
-                        "artifactLocation": {"uri": f.path.trim_start_matches("./")},
-                        "replacements": [{
-                            "deletedRegion": {"startLine": start, "startColumn": 1, "endLine": end + 1, "endColumn": 1},
-                            "insertedContent": {"text": text}
-                        }]
-                    }]
-                }]);
+            if c.applied && !c.edits.is_empty() {
+                r["fixes"] = sarif_fix(f, c);
             }
             results.push(r);
         }
@@ -318,6 +347,7 @@ pub fn sarif(files: &[FileReport<'_>]) -> Value {
                     "defaultConfiguration": {"level": "warning"},
                 })).collect::<Vec<_>>(),
             }},
+            "columnKind": "utf16CodeUnits",
             "results": results,
         }]
     })

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::analysis::file::FileAnalysis;
 use crate::analysis::history::{History, Query};
+use crate::analysis::kb::Knowledge;
 use crate::model::Model;
 use crate::order::Hits;
 use crate::syntax::{Kind, Parse};
@@ -69,11 +71,12 @@ fn stage_ref(name: &str, names: &HashMap<String, usize>, before: usize) -> Optio
     name.parse::<usize>().ok().filter(|&i| i < before)
 }
 
-thread_local! {
-    /// Replays already made in this process, by Dockerfile text and history
-    /// (planning, verifying and reporting replay the same text again).
-    static MEMO: std::cell::RefCell<HashMap<(u64, usize, usize), Vec<StageHistory>>> =
-        std::cell::RefCell::new(HashMap::new());
+/// Replays already made in one run, by Dockerfile text and history:
+/// planning, verifying and reporting replay the same text again. An
+/// explicit value owned by its caller (no process-wide memo).
+#[derive(Debug, Default)]
+pub struct ReplayCache {
+    memo: HashMap<(u64, usize, usize), Vec<StageHistory>>,
 }
 
 fn text_key(parse: &Parse, history: &History) -> (u64, usize, usize) {
@@ -88,78 +91,217 @@ fn text_key(parse: &Parse, history: &History) -> (u64, usize, usize) {
     (h.finish(), history.id as usize, history.commits.len())
 }
 
-/// Replays `history` against the Dockerfile `parse` (of `text`).
-pub fn replay(parse: &Parse, model: &Model, history: &History) -> Vec<StageHistory> {
-    let key = text_key(parse, history);
-    if let Some(v) = MEMO.with(|m| m.borrow().get(&key).cloned()) {
-        return v;
-    }
-    let v = replay_uncached(parse, model, history);
-    MEMO.with(|m| {
-        let mut m = m.borrow_mut();
-        if m.len() > 64 {
-            m.clear();
+impl ReplayCache {
+    /// Replays `history` against the Dockerfile `parse`, from the cache
+    /// when this text was replayed before.
+    pub fn replay(&mut self, parse: &Parse, model: &Model, history: &History) -> Vec<StageHistory> {
+        let key = text_key(parse, history);
+        if let Some(v) = self.memo.get(&key) {
+            return v.clone();
         }
-        m.insert(key, v.clone());
-    });
-    v
+        let v = replay(parse, model, history);
+        if self.memo.len() > 64 {
+            self.memo.clear();
+        }
+        self.memo.insert(key, v.clone());
+        v
+    }
 }
 
-fn replay_uncached(parse: &Parse, model: &Model, history: &History) -> Vec<StageHistory> {
-    let mut names = HashMap::new();
-    for (i, s) in model.stages.iter().enumerate() {
-        if let Some(n) = &s.name {
-            names.insert(n.clone(), i);
+/// Replays `history` against the Dockerfile `parse`.
+pub fn replay(parse: &Parse, model: &Model, history: &History) -> Vec<StageHistory> {
+    replay_uncached(parse, model, history)
+}
+
+/// What the replay needs to know of a Dockerfile, computed once: each
+/// unit's inputs, each stage's base, how history edits map to units, and
+/// which units are metadata.
+struct ReplayPlan<'s> {
+    /// Inputs per unit, per stage.
+    inputs: Vec<Vec<Input>>,
+    /// Every context source text, asked of the history at once.
+    sources: Vec<&'s str>,
+    /// The stage each stage builds on, when it is one of the file's.
+    base: Vec<Option<usize>>,
+    /// Global instruction index -> (stage, Some(unit) | None for FROM).
+    global: Vec<Option<(usize, Option<usize>)>>,
+    /// Trimmed text of each unit, per stage, and of each stage's FROM.
+    texts: Vec<Vec<String>>,
+    from_texts: Vec<String>,
+    /// Per stage, a mask of the units whose edit invalidates no step.
+    metadata: Vec<u64>,
+    /// Units per stage.
+    lens: Vec<usize>,
+}
+
+fn trimmed(parse: &Parse, item: usize) -> String {
+    parse.items[item]
+        .instruction()
+        .map(|i| i.original.trim().to_string())
+        .unwrap_or_default()
+}
+
+impl<'s> ReplayPlan<'s> {
+    fn of(parse: &'s Parse, model: &Model) -> ReplayPlan<'s> {
+        let mut names = HashMap::new();
+        for (i, s) in model.stages.iter().enumerate() {
+            if let Some(n) = &s.name {
+                names.insert(n.clone(), i);
+            }
         }
+        let mut plan = ReplayPlan {
+            inputs: Vec::new(),
+            sources: Vec::new(),
+            base: Vec::new(),
+            global: global_index(parse, model),
+            texts: model
+                .stages
+                .iter()
+                .map(|s| s.units.iter().map(|u| trimmed(parse, u.item)).collect())
+                .collect(),
+            from_texts: model
+                .stages
+                .iter()
+                .map(|s| trimmed(parse, s.from_item))
+                .collect(),
+            metadata: model
+                .stages
+                .iter()
+                .map(|s| metadata_mask(parse, s))
+                .collect(),
+            lens: model.stages.iter().map(|s| s.units.len()).collect(),
+        };
+        for (si, stage) in model.stages.iter().enumerate() {
+            let from = parse.items[stage.from_item].instruction();
+            plan.base.push(
+                from.and_then(|f| f.node.str_args().next())
+                    .and_then(|img| stage_ref(img, &names, si)),
+            );
+            let v = stage
+                .units
+                .iter()
+                .map(|u| plan.input_of(parse, u.item, &names, si))
+                .collect();
+            plan.inputs.push(v);
+        }
+        plan
     }
-    // Inputs per unit, the base stage per stage.
-    let mut inputs: Vec<Vec<Input>> = Vec::new();
-    // Every context source text, asked of the history at once.
-    let mut sources: Vec<&str> = Vec::new();
-    let mut base: Vec<Option<usize>> = Vec::new();
-    for (si, stage) in model.stages.iter().enumerate() {
-        let from = parse.items[stage.from_item].instruction();
-        base.push(
-            from.and_then(|f| f.node.str_args().next())
-                .and_then(|img| stage_ref(img, &names, si)),
-        );
-        let mut v = Vec::new();
-        for u in &stage.units {
-            let Some(ins) = parse.items[u.item].instruction() else {
-                v.push(Input::None);
-                continue;
-            };
-            let input = match ins.node.kind {
-                Kind::Copy | Kind::Add => {
-                    if let Some(from) = ins
-                        .node
-                        .flags
+
+    /// What a unit reads from outside the Dockerfile: context sources
+    /// (registered in `sources`) or an earlier stage.
+    fn input_of(
+        &mut self,
+        parse: &'s Parse,
+        item: usize,
+        names: &HashMap<String, usize>,
+        si: usize,
+    ) -> Input {
+        let Some(ins) = parse.items[item].instruction() else {
+            return Input::None;
+        };
+        if !matches!(ins.node.kind, Kind::Copy | Kind::Add) {
+            return Input::None;
+        }
+        if let Some(from) = ins
+            .node
+            .flags
+            .iter()
+            .find_map(|f| f.strip_prefix("--from="))
+        {
+            return stage_ref(from, names, si).map_or(Input::None, Input::Stage);
+        }
+        let args: Vec<&'s str> = ins.node.str_args().collect();
+        let srcs = args.split_last().map_or(&[][..], |(_, s)| s);
+        let mut idx = Vec::new();
+        for s in srcs.iter().filter(|s| Query::parse(s).is_some()) {
+            let k = self.sources.iter().position(|x| x == s).unwrap_or_else(|| {
+                self.sources.push(s);
+                self.sources.len() - 1
+            });
+            idx.push(k);
+        }
+        Input::Sources(idx)
+    }
+
+    /// The units of each stage that one commit rebuilds (a mask per stage),
+    /// counting the source changes on the way.
+    fn commit_masks(
+        &self,
+        ci: usize,
+        c: &crate::analysis::history::CommitChanges,
+        changed: &[std::sync::Arc<Vec<bool>>],
+        out: &mut [StageHistory],
+    ) -> Vec<u64> {
+        let ns = self.lens.len();
+        let mut direct = vec![0u64; ns];
+        let mut whole = vec![false; ns];
+        let mut any_edit_matched = false;
+        for si in 0..ns {
+            for (k, input) in self.inputs[si].iter().enumerate().take(64) {
+                if let Input::Sources(srcs) = input
+                    && srcs
                         .iter()
-                        .find_map(|f| f.strip_prefix("--from="))
-                    {
-                        stage_ref(from, &names, si).map_or(Input::None, Input::Stage)
-                    } else {
-                        let args: Vec<&str> = ins.node.str_args().collect();
-                        let srcs = args.split_last().map_or(&[][..], |(_, s)| s);
-                        let mut idx = Vec::new();
-                        for s in srcs.iter().filter(|s| Query::parse(s).is_some()) {
-                            let k = sources.iter().position(|x| x == s).unwrap_or_else(|| {
-                                sources.push(s);
-                                sources.len() - 1
-                            });
-                            idx.push(k);
-                        }
-                        Input::Sources(idx)
-                    }
+                        .any(|&k| changed.get(k).and_then(|v| v.get(ci)).copied() == Some(true))
+                {
+                    direct[si] |= 1 << k;
+                    out[si].source_changes[k] += 1;
                 }
-                _ => Input::None,
-            };
-            v.push(input);
+                if !c.edited.is_empty() && c.edited.contains(&self.texts[si][k]) {
+                    direct[si] |= 1 << k;
+                    any_edit_matched = true;
+                }
+            }
+            if !c.edited.is_empty() && c.edited.contains(&self.from_texts[si]) {
+                whole[si] = true;
+                any_edit_matched = true;
+            }
         }
-        inputs.push(v);
+        if !any_edit_matched && let Some(i) = c.first_edit {
+            match self
+                .global
+                .get(i.min(self.global.len().saturating_sub(1)))
+                .copied()
+                .flatten()
+            {
+                Some((si, Some(k))) if k < 64 => direct[si] |= 1 << k,
+                Some((si, _)) => whole[si] = true,
+                None => whole.iter_mut().for_each(|w| *w = true),
+            }
+        }
+        self.propagate(direct, whole)
     }
-    // Global instruction index -> (stage, Some(unit) | None for FROM).
-    let mut global: Vec<Option<(usize, Option<usize>)>> = Vec::new();
+
+    /// Rebuilt stages rebuild the stages built on them and the copies from
+    /// them; metadata edits rebuild nothing; a wholly invalidated stage
+    /// rebuilds every unit.
+    fn propagate(&self, mut direct: Vec<u64>, mut whole: Vec<bool>) -> Vec<u64> {
+        let ns = self.lens.len();
+        let mut rebuilt = vec![false; ns];
+        for si in 0..ns {
+            if self.base[si].is_some_and(|b| rebuilt[b]) {
+                whole[si] = true;
+            }
+            for (k, input) in self.inputs[si].iter().enumerate().take(64) {
+                if let Input::Stage(t) = input
+                    && rebuilt[*t]
+                {
+                    direct[si] |= 1 << k;
+                }
+            }
+            direct[si] &= !self.metadata[si];
+            let n = self.lens[si].min(64);
+            if whole[si] {
+                direct[si] = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+            }
+            rebuilt[si] = direct[si] != 0 || whole[si];
+        }
+        direct
+    }
+}
+
+/// Global instruction index -> (stage, Some(unit) | None for FROM).
+fn global_index(parse: &Parse, model: &Model) -> Vec<Option<(usize, Option<usize>)>> {
+    let mut global = Vec::new();
     for (idx, item) in parse.items.iter().enumerate() {
         if item.instruction().is_none() {
             continue;
@@ -174,60 +316,36 @@ fn replay_uncached(parse: &Parse, model: &Model, history: &History) -> Vec<Stage
         }
         global.push(found);
     }
-    let texts: Vec<Vec<String>> = model
-        .stages
-        .iter()
-        .map(|s| {
-            s.units
-                .iter()
-                .map(|u| {
-                    parse.items[u.item]
-                        .instruction()
-                        .map(|i| i.original.trim().to_string())
-                        .unwrap_or_default()
-                })
-                .collect()
-        })
-        .collect();
-    let from_texts: Vec<String> = model
-        .stages
-        .iter()
-        .map(|s| {
-            parse.items[s.from_item]
-                .instruction()
-                .map(|i| i.original.trim().to_string())
-                .unwrap_or_default()
-        })
-        .collect();
-    // Under BuildKit only RUN, COPY, ADD and WORKDIR become build
-    // operations; ENV, ARG, USER and SHELL change what later RUNs see. An
-    // edit of anything else (LABEL, EXPOSE, CMD, ...) changes the image
-    // config and invalidates no step (dockerfile2llb: `dispatch` only adds
-    // to `d.image.Config` for them).
-    let metadata: Vec<u64> = model
-        .stages
-        .iter()
-        .map(|s| {
-            s.units.iter().enumerate().take(64).fold(0u64, |m, (k, u)| {
-                let meta = parse.items[u.item].instruction().is_some_and(|i| {
-                    matches!(
-                        i.node.kind,
-                        Kind::Label
-                            | Kind::Expose
-                            | Kind::Cmd
-                            | Kind::Entrypoint
-                            | Kind::Stopsignal
-                            | Kind::Healthcheck
-                            | Kind::Maintainer
-                            | Kind::Volume
-                            | Kind::Onbuild
-                    )
-                });
-                if meta { m | (1 << k) } else { m }
-            })
-        })
-        .collect();
-    let ns = model.stages.len();
+    global
+}
+
+/// Under BuildKit only RUN, COPY, ADD and WORKDIR become build operations;
+/// ENV, ARG, USER and SHELL change what later RUNs see. An edit of anything
+/// else (LABEL, EXPOSE, CMD, ...) changes the image config and invalidates
+/// no step (dockerfile2llb: `dispatch` only adds to `d.image.Config` for
+/// them).
+fn metadata_mask(parse: &Parse, s: &crate::model::Stage) -> u64 {
+    s.units.iter().enumerate().take(64).fold(0u64, |m, (k, u)| {
+        let meta = parse.items[u.item].instruction().is_some_and(|i| {
+            matches!(
+                i.node.kind,
+                Kind::Label
+                    | Kind::Expose
+                    | Kind::Cmd
+                    | Kind::Entrypoint
+                    | Kind::Stopsignal
+                    | Kind::Healthcheck
+                    | Kind::Maintainer
+                    | Kind::Volume
+                    | Kind::Onbuild
+            )
+        });
+        if meta { m | (1 << k) } else { m }
+    })
+}
+
+fn replay_uncached(parse: &Parse, model: &Model, history: &History) -> Vec<StageHistory> {
+    let plan = ReplayPlan::of(parse, model);
     let mut out: Vec<StageHistory> = model
         .stages
         .iter()
@@ -236,61 +354,11 @@ fn replay_uncached(parse: &Parse, model: &Model, history: &History) -> Vec<Stage
             source_changes: vec![0; s.units.len()],
         })
         .collect();
-    let changed = history.changed(&sources);
+    let changed = history.changed(&plan.sources);
     for (ci, c) in history.commits.iter().enumerate() {
-        let mut direct = vec![0u64; ns];
-        let mut whole = vec![false; ns];
-        let mut any_edit_matched = false;
-        for si in 0..ns {
-            for (k, input) in inputs[si].iter().enumerate().take(64) {
-                if let Input::Sources(srcs) = input
-                    && srcs
-                        .iter()
-                        .any(|&k| changed.get(k).and_then(|v| v.get(ci)).copied() == Some(true))
-                {
-                    direct[si] |= 1 << k;
-                    out[si].source_changes[k] += 1;
-                }
-                if !c.edited.is_empty() && c.edited.contains(&texts[si][k]) {
-                    direct[si] |= 1 << k;
-                    any_edit_matched = true;
-                }
-            }
-            if !c.edited.is_empty() && c.edited.contains(&from_texts[si]) {
-                whole[si] = true;
-                any_edit_matched = true;
-            }
-        }
-        if !any_edit_matched && let Some(i) = c.first_edit {
-            match global
-                .get(i.min(global.len().saturating_sub(1)))
-                .copied()
-                .flatten()
-            {
-                Some((si, Some(k))) if k < 64 => direct[si] |= 1 << k,
-                Some((si, _)) => whole[si] = true,
-                None => whole.iter_mut().for_each(|w| *w = true),
-            }
-        }
-        let mut rebuilt = vec![false; ns];
-        for si in 0..ns {
-            if base[si].is_some_and(|b| rebuilt[b]) {
-                whole[si] = true;
-            }
-            for (k, input) in inputs[si].iter().enumerate().take(64) {
-                if let Input::Stage(t) = input
-                    && rebuilt[*t]
-                {
-                    direct[si] |= 1 << k;
-                }
-            }
-            direct[si] &= !metadata[si];
-            let n = model.stages[si].units.len().min(64);
-            if whole[si] {
-                direct[si] = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
-            }
-            rebuilt[si] = direct[si] != 0 || whole[si];
-            out[si].masks.push(direct[si]);
+        let masks = plan.commit_masks(ci, c, &changed, &mut out);
+        for (si, m) in masks.into_iter().enumerate() {
+            out[si].masks.push(m);
         }
     }
     out
@@ -315,19 +383,25 @@ pub struct FileFigures {
     pub commits: u64,
 }
 
-/// Replays `history` against `text` in its own order.
+/// Replays `history` against `text` in its own order (analysed with the
+/// embedded knowledge base; the pipeline uses [`figures_of`]).
 pub fn figures(
     text: &str,
     ctx: Option<&crate::analysis::context::Context>,
     history: &History,
 ) -> FileFigures {
-    let parse = crate::syntax::parse(text);
-    let model = Model::build(&parse, text);
-    let replayed = replay(&parse, &model, history);
+    let analysis = FileAnalysis::new(text, ctx, Knowledge::embedded());
+    figures_of(&analysis, history, &mut ReplayCache::default())
+}
+
+/// Replays `history` against an analysed file in its own order.
+pub fn figures_of(file: &FileAnalysis, history: &History, cache: &mut ReplayCache) -> FileFigures {
+    let parse = &file.parse;
+    let replayed = cache.replay(parse, &file.model, history);
     let mut units = Vec::new();
     let mut total = 0.0;
-    for (si, stage) in model.stages.iter().enumerate() {
-        let (eff, _) = crate::analysis::effects::analyze_stage_with(&parse, stage, ctx);
+    for (si, stage) in file.model.stages.iter().enumerate() {
+        let eff = &file.stages[si].effects;
         let order: Vec<usize> = (0..stage.units.len()).collect();
         let rebuilds = replayed[si].rebuilds(&order);
         for (k, u) in stage.units.iter().enumerate() {

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use dockreorder::analysis::context::Context;
 use dockreorder::analysis::effects::{self, conflict};
+use dockreorder::analysis::kb::Knowledge;
 use dockreorder::model::Model;
 use dockreorder::plan::{Applicability, Options};
 use dockreorder::rewrite;
@@ -27,7 +28,7 @@ fn ordered(dir: &Path, df: &str, a: usize, b: usize) -> bool {
     let parse = dockreorder::syntax::parse(df);
     let model = Model::build(&parse, df);
     let stage = model.stages.last().expect("a stage");
-    let (eff, _) = effects::analyze_stage_with(&parse, stage, Some(&ctx));
+    let (eff, _) = effects::analyze_stage_with(&parse, stage, Some(&ctx), Knowledge::embedded());
     conflict(&eff[a], &eff[b]).is_some()
 }
 

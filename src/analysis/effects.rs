@@ -644,7 +644,7 @@ pub struct StageState {
 
 /// Computes the effects of every unit of a stage.
 pub fn analyze_stage(parse: &Parse, stage: &Stage) -> (Vec<Effects>, StageState) {
-    analyze_stage_with(parse, stage, None)
+    analyze_stage_with(parse, stage, None, kb::Knowledge::embedded())
 }
 
 /// Like [`analyze_stage`], with the build context: `COPY` sources that are
@@ -653,8 +653,8 @@ pub fn analyze_stage_with(
     parse: &Parse,
     stage: &Stage,
     ctx: Option<&Context>,
+    knowledge: &kb::Knowledge,
 ) -> (Vec<Effects>, StageState) {
-    let kb = kb::active();
     let mut wd = "/?wd0".to_string();
     let mut unknown_wds = 0;
     let mut env: BTreeMap<String, String> = BTreeMap::new();
@@ -667,10 +667,12 @@ pub fn analyze_stage_with(
         state.workdirs.push(wd.clone());
         state.env.push(env.clone());
         let Some(ins) = parse.items.get(unit.item).and_then(|i| i.instruction()) else {
-            effects.push(opaque_effects("not an instruction"));
+            let mut o = opaque_effects("not an instruction");
+            o.cost = knowledge.weights.of(CostClass::Build);
+            effects.push(o);
             continue;
         };
-        let mut e = instruction_effects(ins, &wd, &env, kb);
+        let mut e = instruction_effects(ins, &wd, &env, knowledge);
         if matches!(ins.node.kind, Kind::Copy | Kind::Add) {
             refine_copy_writes(ins, &wd, &env, ctx, &mut e);
             // A copy costs more the more it copies (1 per MB, at most 30).
@@ -789,7 +791,6 @@ fn opaque_effects(reason: &str) -> Effects {
         ],
         writes: vec![Loc::Path("/**".into())],
         opaque: Some(reason.to_string()),
-        cost: CostClass::Build.weight(),
         cost_class: Some(CostClass::Build),
         ..Effects::default()
     }
@@ -810,8 +811,9 @@ pub fn instruction_effects(
     ins: &Instruction,
     wd: &str,
     env: &BTreeMap<String, String>,
-    kb: &kb::KnowledgeBase,
+    knowledge: &kb::Knowledge,
 ) -> Effects {
+    let kb = &knowledge.commands;
     let node = &ins.node;
     let mut e = Effects::default();
     let args: Vec<&str> = node.str_args().collect();
@@ -901,16 +903,16 @@ pub fn instruction_effects(
         Kind::Copy | Kind::Add => copy_effects(ins, wd, env, &mut e),
         Kind::Run => run_effects(ins, wd, env, kb, &mut e),
         Kind::From | Kind::Unknown => {
-            return opaque_effects(&format!(
+            let mut o = opaque_effects(&format!(
                 "`{}` is not an instruction that can move",
                 node.keyword
             ));
+            o.cost = knowledge.weights.of(CostClass::Build);
+            return o;
         }
     }
     add_vars(&mut e, &flag_text);
-    if e.cost_class.is_none() {
-        e.cost = 0.0;
-    }
+    e.cost = e.cost_class.map_or(0.0, |c| knowledge.weights.of(c));
     e
 }
 
@@ -918,7 +920,6 @@ fn copy_effects(ins: &Instruction, wd: &str, env: &BTreeMap<String, String>, e: 
     let node = &ins.node;
     let args: Vec<&str> = node.str_args().collect();
     e.cost_class = Some(CostClass::Cheap);
-    e.cost = CostClass::Cheap.weight();
     let Some((dest, sources)) = args.split_last() else {
         *e = opaque_effects("COPY without a destination");
         return;
@@ -980,7 +981,6 @@ fn copy_effects(ins: &Instruction, wd: &str, env: &BTreeMap<String, String>, e: 
             .any(|s| s.contains("://") || s.starts_with("git@"))
     {
         e.cost_class = Some(CostClass::Run);
-        e.cost = CostClass::Run.weight();
     }
 }
 
@@ -1330,7 +1330,6 @@ fn run_effects(
         .or(if cmds.is_empty() { Some("base") } else { None });
     let class = cost.unwrap_or(CostClass::Cheap);
     e.cost_class = Some(class);
-    e.cost = class.weight();
 }
 
 #[cfg(test)]

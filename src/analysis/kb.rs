@@ -15,47 +15,70 @@ pub enum CostClass {
     Install,
 }
 
-static WEIGHTS: OnceLock<[f64; 4]> = OnceLock::new();
+/// Relative rebuild cost of a step of each class (static estimate); the
+/// config file may override them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CostWeights {
+    pub cheap: f64,
+    pub run: f64,
+    pub build: f64,
+    pub install: f64,
+}
 
-impl CostClass {
-    /// Relative rebuild cost of a step of this class (static estimate;
-    /// the config file may override it once per process).
-    pub fn weight(self) -> f64 {
-        let w = WEIGHTS.get().copied().unwrap_or([1.0, 5.0, 30.0, 60.0]);
-        match self {
-            CostClass::Cheap => w[0],
-            CostClass::Run => w[1],
-            CostClass::Build => w[2],
-            CostClass::Install => w[3],
+impl Default for CostWeights {
+    fn default() -> CostWeights {
+        CostWeights {
+            cheap: 1.0,
+            run: 5.0,
+            build: 30.0,
+            install: 60.0,
         }
     }
 }
 
-static ACTIVE: OnceLock<KnowledgeBase> = OnceLock::new();
-
-/// Adds the config file's commands (tried before the embedded ones) and
-/// cost overrides. Takes effect once per process; later calls are ignored.
-pub fn configure(
-    extra: Vec<Entry>,
-    cheap: Option<f64>,
-    run: Option<f64>,
-    build: Option<f64>,
-    install: Option<f64>,
-) {
-    let _ = WEIGHTS.set([
-        cheap.unwrap_or(1.0),
-        run.unwrap_or(5.0),
-        build.unwrap_or(30.0),
-        install.unwrap_or(60.0),
-    ]);
-    let mut commands = extra;
-    commands.extend(embedded().commands.iter().cloned());
-    let _ = ACTIVE.set(KnowledgeBase { commands });
+impl CostWeights {
+    /// The weight of a class.
+    pub fn of(&self, class: CostClass) -> f64 {
+        match class {
+            CostClass::Cheap => self.cheap,
+            CostClass::Run => self.run,
+            CostClass::Build => self.build,
+            CostClass::Install => self.install,
+        }
+    }
 }
 
-/// The knowledge base in force: the config's commands, then the embedded.
-pub fn active() -> &'static KnowledgeBase {
-    ACTIVE.get().unwrap_or_else(embedded)
+/// The knowledge in force for one run: the commands (the config file's,
+/// tried first, then the embedded ones) and the cost weights. A plain value
+/// passed to the analysis: two configurations can be used side by side in
+/// one process.
+#[derive(Debug, Clone)]
+pub struct Knowledge {
+    pub commands: KnowledgeBase,
+    pub weights: CostWeights,
+}
+
+impl Knowledge {
+    /// The embedded knowledge base with the default weights (constant data,
+    /// parsed once).
+    pub fn embedded() -> &'static Knowledge {
+        static EMBEDDED_KNOWLEDGE: OnceLock<Knowledge> = OnceLock::new();
+        EMBEDDED_KNOWLEDGE.get_or_init(|| Knowledge {
+            commands: embedded().clone(),
+            weights: CostWeights::default(),
+        })
+    }
+
+    /// The config file's commands before the embedded ones, and its
+    /// weights.
+    pub fn configured(extra: Vec<Entry>, weights: CostWeights) -> Knowledge {
+        let mut commands = extra;
+        commands.extend(embedded().commands.iter().cloned());
+        Knowledge {
+            commands: KnowledgeBase { commands },
+            weights,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -147,7 +170,7 @@ impl Entry {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KnowledgeBase {
     pub commands: Vec<Entry>,

@@ -172,6 +172,7 @@ pub fn plan_reorder(
         inserted: 0,
         moved_with: Vec::new(),
         above_line: None,
+        edits: Vec::new(),
     });
     Some(StageOrder {
         stage: stage_idx,
