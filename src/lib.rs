@@ -11,7 +11,6 @@ pub mod bot;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
-pub mod explain;
 pub mod model;
 pub mod order;
 pub mod plan;

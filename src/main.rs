@@ -12,10 +12,11 @@ use dockreorder::analysis::history::{self, NoHistory, Repo, WalkOptions};
 use dockreorder::analysis::kb::{CostWeights, Knowledge};
 use dockreorder::bot::{Bot, CommitOutcome};
 use dockreorder::plan::{Applicability, Options};
+use dockreorder::report::explain;
 use dockreorder::rewrite::Rewriter;
 use dockreorder::simulate;
 use dockreorder::source::SourceFile;
-use dockreorder::{config, discover, explain, report, rewrite, syntax, verify};
+use dockreorder::{config, discover, report, rewrite, syntax, verify};
 use std::io::IsTerminal;
 use std::sync::OnceLock;
 

@@ -19,7 +19,6 @@ pub struct VerifyError(pub String);
 /// One build's outcome.
 #[derive(Debug, Clone)]
 pub struct Build {
-    pub tag: String,
     pub took: Duration,
     /// (instruction text, served from cache) per executed step.
     pub steps: Vec<(String, bool)>,
@@ -125,7 +124,6 @@ pub fn build_named(
         )));
     }
     Ok(Build {
-        tag: tag.to_string(),
         took,
         steps: cache_steps(&log),
     })

@@ -1144,39 +1144,14 @@ fn run_effects(
     kb: &kb::KnowledgeBase,
     e: &mut Effects,
 ) {
-    let node = &ins.node;
     let opaque = |reason: String| {
         let mut o = opaque_effects(&reason);
         o.opaque = Some(reason);
         o
     };
-    for f in &node.flags {
-        if f.starts_with("--mount=") {
-            if f.contains("type=bind") || !f.contains("type=") {
-                *e = opaque("a bind mount reads from the context or another stage".into());
-                return;
-            }
-            if f.contains("type=secret") || f.contains("type=ssh") {
-                *e = opaque("a secret or ssh mount".into());
-                return;
-            }
-        } else if !f.starts_with("--network=") && !f.starts_with("--security=") {
-            *e = opaque(format!("RUN flag `{f}` is not understood"));
-            return;
-        }
-    }
-    if node.json {
-        *e = opaque("exec form RUN".into());
-        return;
-    }
-    if !ins.heredocs.is_empty() {
-        *e = opaque("a RUN with a heredoc script".into());
-        return;
-    }
-    let text = node.str_args().next().unwrap_or("");
-    let cmds = match shell::split(text) {
-        Split::Commands(c) => c,
-        Split::Opaque(reason) => {
+    let cmds = match run_commands(ins) {
+        Ok(c) => c,
+        Err(reason) => {
             *e = opaque(reason);
             return;
         }
@@ -1207,93 +1182,15 @@ fn run_effects(
             Some(d) => resolve(wd, d),
             None => wd.to_string(),
         };
-        let res = |p: &str| -> Option<String> {
-            let p = expand(p, &local_env)?;
-            // A glob stays a pattern: its components match by shell rules
-            // (`paths_overlap`), `**` inside covers the tree above it.
-            let p = p
-                .strip_prefix("~/")
-                .map(|r| format!("/root/{r}"))
-                .unwrap_or(p);
-            Some(resolve(&dir, &p))
-        };
-        for r in &facts.reads {
-            match res(r) {
-                Some(p) => e.reads.push(Loc::Path(p)),
-                None => {
-                    *e = opaque(format!("path `{r}` depends on a variable"));
-                    return;
-                }
-            }
-        }
-        for w in &facts.writes {
-            match res(w) {
-                Some(p) => e.writes.push(Loc::Path(p)),
-                None => {
-                    *e = opaque(format!("path `{w}` depends on a variable"));
-                    return;
-                }
-            }
+        if let Err(reason) = command_paths(&facts, &dir, &local_env, e) {
+            *e = opaque(reason);
+            return;
         }
         // A virtualenv or user base on PATH changes where language
         // installers write (system package managers ignore them).
         let language_installer = c.argv.first().is_some_and(|a| ecosystem_of(a).is_some());
         if facts.cost == Some(CostClass::Install) && language_installer {
-            for key in [
-                "VIRTUAL_ENV",
-                "PYTHONUSERBASE",
-                "PIP_TARGET",
-                "PIP_PREFIX",
-                "GOPATH",
-                "GOMODCACHE",
-                "BUNDLE_PATH",
-                "GEM_HOME",
-                "NPM_CONFIG_PREFIX",
-                "CARGO_HOME",
-                "COMPOSER_HOME",
-                "HOME",
-            ] {
-                if let Some(v) = local_env.get(key) {
-                    e.writes.push(Loc::Path(format!(
-                        "{}/**",
-                        resolve(&dir, v).trim_end_matches("/**")
-                    )));
-                }
-            }
-            if let Some(path) = local_env.get("PATH") {
-                for p in path.split(':') {
-                    if !p.is_empty()
-                        && !p.contains('$')
-                        && ![
-                            "/usr/local/sbin",
-                            "/usr/local/bin",
-                            "/usr/sbin",
-                            "/usr/bin",
-                            "/sbin",
-                            "/bin",
-                        ]
-                        .contains(&p)
-                    {
-                        let parent = resolve(&dir, p);
-                        let parent = parent
-                            .rsplit_once('/')
-                            .map_or("/", |(a, _)| if a.is_empty() { "/" } else { a })
-                            .to_string();
-                        e.writes
-                            .push(Loc::Path(format!("{}/**", parent.trim_end_matches('/'))));
-                    }
-                }
-            }
-        }
-        for m in &facts.manifests {
-            if let Some(p) = res(m) {
-                e.manifests.push(p);
-            }
-        }
-        for m in &facts.writes_if_missing {
-            if let Some(p) = res(m) {
-                e.writes_if_missing.push(p);
-            }
+            install_prefix_writes(&dir, &local_env, e);
         }
         for chk in facts.checks {
             e.checks.push((chk, dir.clone()));
@@ -1314,12 +1211,131 @@ fn run_effects(
         .unwrap_or(Lookup::Utilities);
     e.implicit_reads = run_implicit_reads(wd, &local_env, lookup);
     e.lookup_dirs = lookup_dirs(wd, &local_env, lookup);
+    e.ecosystem = run_ecosystem(&cmds);
+    e.cost_class = Some(cost.unwrap_or(CostClass::Cheap));
+}
+
+/// The simple commands of a shell-form `RUN`, or why it cannot be followed
+/// (flags, mounts, exec form, heredoc scripts, shell the splitter does not
+/// follow).
+fn run_commands(ins: &Instruction) -> Result<Vec<shell::SimpleCommand>, String> {
+    let node = &ins.node;
+    for f in &node.flags {
+        if f.starts_with("--mount=") {
+            if f.contains("type=bind") || !f.contains("type=") {
+                return Err("a bind mount reads from the context or another stage".into());
+            }
+            if f.contains("type=secret") || f.contains("type=ssh") {
+                return Err("a secret or ssh mount".into());
+            }
+        } else if !f.starts_with("--network=") && !f.starts_with("--security=") {
+            return Err(format!("RUN flag `{f}` is not understood"));
+        }
+    }
+    if node.json {
+        return Err("exec form RUN".into());
+    }
+    if !ins.heredocs.is_empty() {
+        return Err("a RUN with a heredoc script".into());
+    }
+    match shell::split(node.str_args().next().unwrap_or("")) {
+        Split::Commands(c) => Ok(c),
+        Split::Opaque(reason) => Err(reason),
+    }
+}
+
+/// A command's paths, resolved against its directory and variables; a path
+/// that depends on an unknown variable makes the `RUN` opaque.
+fn command_paths(
+    facts: &kb::CommandFacts,
+    dir: &str,
+    local_env: &BTreeMap<String, String>,
+    e: &mut Effects,
+) -> Result<(), String> {
+    let res = |p: &str| -> Option<String> {
+        let p = expand(p, local_env)?;
+        // A glob stays a pattern: its components match by shell rules
+        // (`paths_overlap`), `**` inside covers the tree above it.
+        let p = p
+            .strip_prefix("~/")
+            .map(|r| format!("/root/{r}"))
+            .unwrap_or(p);
+        Some(resolve(dir, &p))
+    };
+    for r in &facts.reads {
+        let p = res(r).ok_or_else(|| format!("path `{r}` depends on a variable"))?;
+        e.reads.push(Loc::Path(p));
+    }
+    for w in &facts.writes {
+        let p = res(w).ok_or_else(|| format!("path `{w}` depends on a variable"))?;
+        e.writes.push(Loc::Path(p));
+    }
+    e.manifests
+        .extend(facts.manifests.iter().filter_map(|m| res(m)));
+    e.writes_if_missing
+        .extend(facts.writes_if_missing.iter().filter_map(|m| res(m)));
+    Ok(())
+}
+
+/// Where a language installer also writes when the environment points it
+/// elsewhere: a virtualenv, a user base, a prefix, the home, and the parent
+/// of every non-system `PATH` directory.
+fn install_prefix_writes(dir: &str, local_env: &BTreeMap<String, String>, e: &mut Effects) {
+    for key in [
+        "VIRTUAL_ENV",
+        "PYTHONUSERBASE",
+        "PIP_TARGET",
+        "PIP_PREFIX",
+        "GOPATH",
+        "GOMODCACHE",
+        "BUNDLE_PATH",
+        "GEM_HOME",
+        "NPM_CONFIG_PREFIX",
+        "CARGO_HOME",
+        "COMPOSER_HOME",
+        "HOME",
+    ] {
+        if let Some(v) = local_env.get(key) {
+            e.writes.push(Loc::Path(format!(
+                "{}/**",
+                resolve(dir, v).trim_end_matches("/**")
+            )));
+        }
+    }
+    let Some(path) = local_env.get("PATH") else {
+        return;
+    };
+    const SYSTEM: [&str; 6] = [
+        "/usr/local/sbin",
+        "/usr/local/bin",
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+    ];
+    for p in path.split(':') {
+        if p.is_empty() || p.contains('$') || SYSTEM.contains(&p) {
+            continue;
+        }
+        let parent = resolve(dir, p);
+        let parent = parent
+            .rsplit_once('/')
+            .map_or("/", |(a, _)| if a.is_empty() { "/" } else { a })
+            .to_string();
+        e.writes
+            .push(Loc::Path(format!("{}/**", parent.trim_end_matches('/'))));
+    }
+}
+
+/// The one ecosystem all commands of a `RUN` belong to (base utilities
+/// belong to any), or `None` when they mix.
+fn run_ecosystem(cmds: &[shell::SimpleCommand]) -> Option<&'static str> {
     let mut families = cmds
         .iter()
         .filter_map(|c| c.argv.first())
         .map(|a| ecosystem_of(a));
     let first = families.next().flatten();
-    e.ecosystem = families
+    families
         .try_fold(first, |acc, f| match (acc, f) {
             (Some("base"), f) => Some(f),
             (a, Some("base")) => Some(a),
@@ -1327,9 +1343,7 @@ fn run_effects(
             _ => None,
         })
         .flatten()
-        .or(if cmds.is_empty() { Some("base") } else { None });
-    let class = cost.unwrap_or(CostClass::Cheap);
-    e.cost_class = Some(class);
+        .or(if cmds.is_empty() { Some("base") } else { None })
 }
 
 #[cfg(test)]

@@ -85,10 +85,10 @@ pub fn plan_reorder(
         eff,
         state,
         ctx,
-        opts,
+        opts: _,
     } = *cx;
     let n = stage.units.len();
-    if n < 2 || Applicability::Safe < opts.threshold {
+    if n < 2 {
         return None;
     }
     if n > crate::order::MAX_UNITS {

@@ -46,8 +46,10 @@ pub struct Outcome {
     pub edits: Vec<Edit>,
 }
 
-/// Why a file could not be rewritten.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a file could not be rewritten: a parse error, or a rewrite that
+/// failed its verification (reported at the place it concerns).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {message}")]
 pub struct RewriteError {
     pub line: usize,
     pub column: usize,
