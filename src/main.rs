@@ -12,9 +12,9 @@ use dockreorder::analysis::history::{self, NoHistory, Repo, WalkOptions};
 use dockreorder::analysis::kb::{CostWeights, Knowledge};
 use dockreorder::bot::{Bot, CommitOutcome};
 use dockreorder::plan::{Applicability, Options};
+use dockreorder::replay;
 use dockreorder::report::explain;
 use dockreorder::rewrite::Rewriter;
-use dockreorder::simulate;
 use dockreorder::source::SourceFile;
 use dockreorder::{config, discover, report, rewrite, syntax, verify};
 use std::io::IsTerminal;
@@ -446,74 +446,6 @@ fn context_and_history(
     (ctx, hist)
 }
 
-/// Where `--write` writes for `path`: the file itself, or the target of a
-/// symlink when that stays inside `root` (the repository, or the current
-/// directory outside one). Replacing the link with a regular file would
-/// silently cut it; writing outside the repository is not ours to do.
-fn write_target(path: &std::path::Path, root: &std::path::Path) -> Result<PathBuf, String> {
-    let link = std::fs::symlink_metadata(path)
-        .map_err(|e| format!("cannot read file: {e}"))?
-        .file_type()
-        .is_symlink();
-    if !link {
-        return Ok(path.to_path_buf());
-    }
-    let target =
-        std::fs::canonicalize(path).map_err(|e| format!("cannot follow the symlink: {e}"))?;
-    let root = std::fs::canonicalize(root).map_err(|e| format!("{}: {e}", root.display()))?;
-    if target.starts_with(&root) {
-        Ok(target)
-    } else {
-        Err(format!(
-            "is a symlink to {}, outside {}: not written (rewrite the target itself)",
-            target.display(),
-            root.display()
-        ))
-    }
-}
-
-/// Writes `text` to `path` atomically (temporary file in the same
-/// directory, then rename), keeping the file's permissions and owner.
-/// Returns notes for the user: a hard link the rename cut, an owner that
-/// could not be kept.
-fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<Vec<String>> {
-    use std::os::unix::fs::MetadataExt;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| std::path::Path::new("."));
-    let meta = std::fs::metadata(path)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    let mut notes = Vec::new();
-    let (uid, gid) = (
-        tmp.as_file().metadata()?.uid(),
-        tmp.as_file().metadata()?.gid(),
-    );
-    if (uid, gid) != (meta.uid(), meta.gid())
-        && std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid())).is_err()
-    {
-        notes.push(format!(
-            "owner changed from {}:{} to {uid}:{gid} (not allowed to keep it)",
-            meta.uid(),
-            meta.gid()
-        ));
-    }
-    // After the owner: changing it may clear set-id bits.
-    std::fs::set_permissions(tmp.path(), meta.permissions())?;
-    if meta.nlink() > 1 {
-        let others = meta.nlink() - 1;
-        let s = if others == 1 { "" } else { "s" };
-        notes.push(format!(
-            "was a hard link: {others} other name{s} for it keep{} the old text",
-            if others == 1 { "s" } else { "" },
-        ));
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(notes)
-}
-
 /// One file's result in a run.
 struct Processed {
     path: PathBuf,
@@ -524,8 +456,8 @@ struct Processed {
     new: String,
     changes: Vec<dockreorder::plan::Change>,
     original: FileAnalysis,
-    before: Option<simulate::FileFigures>,
-    after: Option<simulate::FileFigures>,
+    before: Option<replay::FileFigures>,
+    after: Option<replay::FileFigures>,
     history: Option<history::History>,
 }
 
@@ -546,29 +478,11 @@ struct RunOutput {
 fn colour_diff(diff: &str) -> String {
     let on = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    if !on {
-        return diff.to_string();
+    if on {
+        report::text::paint_diff(diff)
+    } else {
+        diff.to_string()
     }
-    let paint = |code: &str, line: &str| {
-        let body = line.trim_end_matches('\n');
-        let nl = if line.ends_with('\n') { "\n" } else { "" };
-        format!("\x1b[{code}m{body}\x1b[0m{nl}")
-    };
-    diff.split_inclusive('\n')
-        .map(|l| {
-            if l.starts_with("+++") || l.starts_with("---") {
-                paint("1", l)
-            } else if l.starts_with('+') {
-                paint("32", l)
-            } else if l.starts_with('-') {
-                paint("31", l)
-            } else if l.starts_with("@@") {
-                paint("36", l)
-            } else {
-                l.to_string()
-            }
-        })
-        .collect()
 }
 
 fn run_main(args: &RunArgs) -> ExitCode {
@@ -913,7 +827,7 @@ impl<'a> Run<'a> {
         } else {
             Some(p.new.clone())
         };
-        match target.map(|t| (write_target(&p.path, &self.root), t)) {
+        match target.map(|t| (dockreorder::write::write_target(&p.path, &self.root), t)) {
             Some((Ok(to), t)) => out.writes.push((p.shown.clone(), to, t)),
             Some((Err(why), _)) => {
                 say!("{}:1:1: {why}", p.shown);
@@ -930,7 +844,7 @@ impl<'a> Run<'a> {
     /// stop the others from being written (the run still exits 2).
     fn write_all(&self, out: &mut RunOutput) {
         for (shown, to, text) in &out.writes {
-            match write_atomic(to, text) {
+            match dockreorder::write::write_atomic(to, text) {
                 Ok(notes) => {
                     for n in notes {
                         say!("{shown}: {n}");
@@ -957,8 +871,11 @@ impl<'a> Run<'a> {
                 emit(&(text + "\n"));
             }
             RunFormat::Sarif => {
-                let text = serde_json::to_string_pretty(&report::sarif(&file_reports(out)))
-                    .unwrap_or_default();
+                let text = serde_json::to_string_pretty(&report::sarif(
+                    &file_reports(out),
+                    Some(&self.root),
+                ))
+                .unwrap_or_default();
                 emit(&(text + "\n"));
             }
             RunFormat::Markdown => {
@@ -1112,24 +1029,26 @@ fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
     }
 }
 
+/// The checks and inputs `verify` and `explain` share: the context
+/// directory, the history flags, and the file itself.
+fn single_file(
+    path: &std::path::Path,
+    context: Option<&std::path::Path>,
+    history: &HistoryArgs,
+) -> Result<(SourceFile, Option<WalkOptions>), String> {
+    context.map_or(Ok(()), check_context)?;
+    let walk = history.walk_options(None)?;
+    Ok((read_source(path)?, walk))
+}
+
 fn run_verify(
     path: &std::path::Path,
     context: Option<&std::path::Path>,
     allow_unsafe: bool,
     history: &HistoryArgs,
 ) -> ExitCode {
-    let walk = match context
-        .map_or(Ok(()), check_context)
-        .and_then(|()| history.walk_options(None))
-    {
-        Ok(w) => w,
-        Err(msg) => {
-            say!("{msg}");
-            return ExitCode::from(2);
-        }
-    };
-    let source = match read_source(path) {
-        Ok(s) => s,
+    let (source, walk) = match single_file(path, context, history) {
+        Ok(r) => r,
         Err(msg) => {
             say!("{msg}");
             return ExitCode::from(2);
@@ -1137,8 +1056,8 @@ fn run_verify(
     };
     // Before any other work: without an engine nothing can be verified.
     let cli = verify::default_cli();
-    if let Err(verify::VerifyError(msg)) = verify::engine(&cli) {
-        say!("{msg}");
+    if let Err(e) = verify::engine(&cli) {
+        say!("{e}");
         return ExitCode::from(2);
     }
     // The most often changed file is picked from the changed paths.
@@ -1163,30 +1082,7 @@ fn run_verify(
         ));
         return ExitCode::SUCCESS;
     }
-    // The source file to change: the one the history changed most often,
-    // else the first shipped file that is not a manifest.
-    let shipped = ctx.files();
-    let candidate = |f: &String| {
-        !dockreorder::plan::is_manifest_name(f)
-            && !f.starts_with(".git/")
-            && !f.contains("Dockerfile")
-            && !f.ends_with(".dockerignore")
-    };
-    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
-    if let Some(h) = &hist {
-        for c in &h.commits {
-            for f in &c.files {
-                if shipped.is_some_and(|s| s.contains_key(f)) && candidate(f) {
-                    *counts.entry(f.as_str()).or_insert(0) += 1;
-                }
-            }
-        }
-    }
-    let changed = counts
-        .iter()
-        .max_by_key(|(f, n)| (**n, std::cmp::Reverse(**f)))
-        .map(|(f, _)| f.to_string())
-        .or_else(|| shipped.and_then(|s| s.keys().find(|f| candidate(f)).cloned()));
+    let changed = verify::file_to_change(&ctx, hist.as_ref());
     emit(&format!(
         "{}: building the original and the rewritten Dockerfile…\n",
         source.path
@@ -1200,8 +1096,8 @@ fn run_verify(
         changed.as_deref(),
     ) {
         Ok(r) => r,
-        Err(verify::VerifyError(msg)) => {
-            say!("{}:1:1: {msg}", source.path);
+        Err(e) => {
+            say!("{}:1:1: {e}", source.path);
             return ExitCode::from(2);
         }
     };
@@ -1247,18 +1143,8 @@ fn run_explain(
     context: Option<&std::path::Path>,
     history: &HistoryArgs,
 ) -> ExitCode {
-    let walk = match context
-        .map_or(Ok(()), check_context)
-        .and_then(|()| history.walk_options(None))
-    {
-        Ok(w) => w,
-        Err(msg) => {
-            say!("{msg}");
-            return ExitCode::from(2);
-        }
-    };
-    let source = match read_source(path) {
-        Ok(s) => s,
+    let (source, walk) = match single_file(path, context, history) {
+        Ok(r) => r,
         Err(msg) => {
             say!("{msg}");
             return ExitCode::from(2);

@@ -123,3 +123,53 @@ fn issue_9_two_configurations_in_one_process() {
     let pip = "FROM base\nCOPY . .\nRUN pip install six\n";
     assert!(heavy.cost(&heavy.analyze(pip)) > light.cost(&light.analyze(pip)));
 }
+
+#[test]
+fn issue_9_sarif_uris_are_relative_to_the_repository_and_percent_encoded() {
+    let p = project(&[
+        ("my app/requirements.txt", "six==1.16.0\n"),
+        ("my app/app.py", "print(1)\n"),
+        (
+            "my app/Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        ),
+    ]);
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(args)
+            .current_dir(p.path())
+            .output()
+            .expect("git")
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    let out = std::process::Command::new(crate::support::bin())
+        .args(["--format", "sarif", "--no-history", "Dockerfile"])
+        .current_dir(p.path().join("my app"))
+        .output()
+        .expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("sarif");
+    let run = &v["runs"][0];
+    let base = run["originalUriBaseIds"]["SRCROOT"]["uri"]
+        .as_str()
+        .expect("SRCROOT");
+    assert!(
+        base.starts_with("file:///") && base.ends_with('/'),
+        "{base}"
+    );
+    let r = run["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["ruleId"] == "hoist-dependency-install")
+        .expect("hoist");
+    let loc = &r["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "my%20app/Dockerfile");
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "SRCROOT");
+    assert_eq!(loc["region"]["startLine"], 4);
+    assert_eq!(loc["region"]["endLine"], 4);
+    let fix = &r["fixes"][0]["artifactChanges"][0];
+    assert_eq!(fix["artifactLocation"]["uri"], "my%20app/Dockerfile");
+}

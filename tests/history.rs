@@ -8,7 +8,7 @@ use std::process::Command;
 use dockreorder::analysis::context::Context;
 use dockreorder::analysis::history::{Query, Repo, WalkEnd, WalkOptions};
 use dockreorder::plan::{Applicability, Options};
-use dockreorder::{rewrite, simulate};
+use dockreorder::{replay, rewrite};
 use git2::{Repository, Signature, Time};
 
 use crate::support;
@@ -90,7 +90,7 @@ fn walk(
 
 const DF: &str = "FROM base\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY src/ ./src/\nCMD [\"node\", \"src/index.js\"]\n";
 
-fn figures_by_text(f: &simulate::FileFigures) -> Vec<(String, u64, u64)> {
+fn figures_by_text(f: &replay::FileFigures) -> Vec<(String, u64, u64)> {
     f.units
         .iter()
         .map(|u| (u.instruction.clone(), u.source_changes, u.rebuilds))
@@ -128,7 +128,7 @@ fn counts_on_a_known_sequence_with_a_root_commit_and_dockerignore_changes() {
     assert_eq!(h.end, WalkEnd::ReachedRoot);
     assert!(!h.truncated());
     let text = std::fs::read_to_string(r.path().join("Dockerfile")).expect("read");
-    let f = simulate::figures(&text, None, &h);
+    let f = replay::figures(&text, None, &h);
     let got = figures_by_text(&f);
     // (instruction, commits that changed its sources, commits that rebuild it)
     assert_eq!(
@@ -333,8 +333,8 @@ fn history_overrules_the_static_estimate() {
         hist_out.new_text,
         "FROM base\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\n"
     );
-    let before = simulate::figures(df, Some(&ctx), &h);
-    let after = simulate::figures(&hist_out.new_text, Some(&ctx), &h);
+    let before = replay::figures(df, Some(&ctx), &h);
+    let after = replay::figures(&hist_out.new_text, Some(&ctx), &h);
     assert!(after.mean_cost < before.mean_cost);
     let npm_before = before
         .units
@@ -450,7 +450,7 @@ fn counts_agree_with_git_log_on_a_generated_repository() {
     assert_eq!(ours, theirs);
     // Per-COPY counts from git log equal ours.
     let df = std::fs::read_to_string(path.join("svc/Dockerfile")).expect("read");
-    let f = simulate::figures(&df, None, &h);
+    let f = replay::figures(&df, None, &h);
     let count = |pred: &dyn Fn(&str) -> bool| {
         theirs
             .iter()

@@ -73,7 +73,7 @@ pub fn static_probabilities(parse: &Parse, stage: &Stage, eff: &[Effects]) -> Ve
 /// else by the static estimate.
 pub fn plan_reorder(
     cx: &StageCx<'_>,
-    hist: Option<&crate::simulate::StageHistory>,
+    hist: Option<&crate::replay::StageHistory>,
     floor: f64,
     changes: &mut Vec<Change>,
 ) -> Option<StageOrder> {

@@ -7,7 +7,7 @@ use super::unified_diff;
 use crate::analysis::file::FileAnalysis;
 use crate::analysis::history::History;
 use crate::plan::Change;
-use crate::simulate::FileFigures;
+use crate::replay::FileFigures;
 
 /// Per instruction: line, keyword and effects (for `--format json`), as
 /// the planner saw them.

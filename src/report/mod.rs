@@ -8,7 +8,7 @@ use similar::TextDiff;
 use crate::analysis::file::FileAnalysis;
 use crate::analysis::history::{History, WalkEnd};
 use crate::plan::{Applicability, Change};
-use crate::simulate::FileFigures;
+use crate::replay::FileFigures;
 
 pub mod explain;
 pub mod json;

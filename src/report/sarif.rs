@@ -76,7 +76,7 @@ fn sarif_fix(f: &FileReport<'_>, c: &Change) -> Value {
 
 /// SARIF 2.1.0: one result per proposed change; the file's rewrite is
 /// attached as a fix (one replacement of the changed lines).
-pub fn sarif(files: &[FileReport<'_>]) -> Value {
+pub fn sarif(files: &[FileReport<'_>], root: Option<&std::path::Path>) -> Value {
     let rules = [
         (
             "hoist-dependency-install",
@@ -138,7 +138,23 @@ pub fn sarif(files: &[FileReport<'_>]) -> Value {
                 })).collect::<Vec<_>>(),
             }},
             "columnKind": "utf16CodeUnits",
+            "originalUriBaseIds": root_base(root),
             "results": results,
         }]
     })
+}
+
+/// `SRCROOT`, the directory the artifact URIs are relative to, as a
+/// `file://` URI ending in `/` (SARIF 3.14.14), when it is known.
+fn root_base(root: Option<&std::path::Path>) -> Value {
+    match root.and_then(|r| std::fs::canonicalize(r).ok()) {
+        Some(abs) => {
+            let mut uri = format!("file://{}", percent_encode_path(&abs.to_string_lossy()));
+            if !uri.ends_with('/') {
+                uri.push('/');
+            }
+            json!({"SRCROOT": {"uri": uri}})
+        }
+        None => json!({}),
+    }
 }

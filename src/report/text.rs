@@ -3,7 +3,7 @@
 use super::{end_words, label, short_text, thousands};
 use crate::analysis::history::History;
 use crate::plan::{Applicability, Change};
-use crate::simulate::FileFigures;
+use crate::replay::FileFigures;
 
 /// The short summary printed after a file's diff.
 pub fn summary(path: &str, changes: &[Change], estimate_note: &str) -> String {
@@ -64,4 +64,29 @@ pub fn history_text(path: &str, before: &FileFigures, after: &FileFigures, h: &H
         out.push_str(&format!("  note: {note}\n"));
     }
     out
+}
+
+/// ANSI colours for a unified diff: headers bold, additions green,
+/// deletions red, hunk headers cyan.
+pub fn paint_diff(diff: &str) -> String {
+    let paint = |code: &str, line: &str| {
+        let body = line.trim_end_matches('\n');
+        let nl = if line.ends_with('\n') { "\n" } else { "" };
+        format!("\x1b[{code}m{body}\x1b[0m{nl}")
+    };
+    diff.split_inclusive('\n')
+        .map(|l| {
+            if l.starts_with("+++") || l.starts_with("---") {
+                paint("1", l)
+            } else if l.starts_with('+') {
+                paint("32", l)
+            } else if l.starts_with('-') {
+                paint("31", l)
+            } else if l.starts_with("@@") {
+                paint("36", l)
+            } else {
+                l.to_string()
+            }
+        })
+        .collect()
 }

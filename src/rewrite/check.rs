@@ -111,7 +111,7 @@ impl Rewriter<'_> {
     /// holds the same instructions (plus the inserted COPYs, with merged
     /// RUNs joined), keeps every edge of the old dependency graph, and a
     /// second run changes nothing.
-    pub(super) fn verify(
+    pub(super) fn check(
         &self,
         old: &str,
         new: &str,

@@ -29,7 +29,7 @@ use crate::analysis::file::FileAnalysis;
 use crate::analysis::history::History;
 use crate::analysis::kb::Knowledge;
 use crate::plan::{self, Change, ChangeKind, Options};
-use crate::simulate::{self, ReplayCache};
+use crate::replay::{self, ReplayCache};
 use crate::source::newline_for;
 
 pub use check::{broken_edge, broken_edge_with};
@@ -147,7 +147,7 @@ impl<'a> Rewriter<'a> {
         }
         let edits = self.edits(text, &planned, &mut changes)?;
         let new_text = edit::apply(text, &edits).map_err(|e| internal(&e.to_string()))?;
-        self.verify(text, &new_text, &changes)?;
+        self.check(text, &new_text, &changes)?;
         Ok(Outcome {
             new_text,
             changes,
@@ -162,16 +162,16 @@ impl<'a> Rewriter<'a> {
 
     /// The history figures of an analysed text over the walked history
     /// (`None` without one).
-    pub fn figures(&self, file: &FileAnalysis) -> Option<simulate::FileFigures> {
+    pub fn figures(&self, file: &FileAnalysis) -> Option<replay::FileFigures> {
         let h = self.walked?;
-        Some(simulate::figures_of(file, h, &mut self.cache.borrow_mut()))
+        Some(replay::figures_of(file, h, &mut self.cache.borrow_mut()))
     }
 
     /// Expected rebuild cost per build of a whole file: by the history when
     /// it says enough, else by the static estimate.
     pub fn cost(&self, file: &FileAnalysis) -> f64 {
         if let Some(h) = self.history {
-            return simulate::figures_of(file, h, &mut self.cache.borrow_mut()).mean_cost;
+            return replay::figures_of(file, h, &mut self.cache.borrow_mut()).mean_cost;
         }
         let mut total = 0.0;
         for (stage, sa) in file.model.stages.iter().zip(&file.stages) {
