@@ -173,3 +173,32 @@ fn issue_9_sarif_uris_are_relative_to_the_repository_and_percent_encoded() {
     let fix = &r["fixes"][0]["artifactChanges"][0];
     assert_eq!(fix["artifactLocation"]["uri"], "my%20app/Dockerfile");
 }
+
+#[test]
+fn issue_9_hoists_that_move_the_same_copy_share_one_fix() {
+    // Two installs that read nothing from the context pass the same copy:
+    // the fewest bytes move (the copy goes below them), and that one move
+    // is the first hoist's fix; applied alone it is still the whole move.
+    let df = "FROM debian:12\nCOPY . /src/\nRUN apt-get update && apt-get install -y --no-install-recommends build-essential && rm -rf /var/lib/apt/lists/*\nRUN python3 -m venv /opt/venv\nRUN /opt/venv/bin/pip install /src\n";
+    let p = project(&[("Dockerfile", df), ("setup.py", "x\n")]);
+    let ctx = Context::new(p.path().to_path_buf(), None);
+    let out = rewrite::rewrite(df, Some(&ctx), safe()).expect("rewrite");
+    let hoists: Vec<_> = out
+        .changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Hoist && c.applied)
+        .collect();
+    assert_eq!(hoists.len(), 2, "{:#?}", out.changes);
+    assert_eq!(
+        out.edits.len(),
+        2,
+        "delete the copy, insert it lower: {:?}",
+        out.edits
+    );
+    assert_eq!(hoists[0].edits, out.edits);
+    assert!(hoists[1].edits.is_empty());
+    assert_eq!(
+        edit::apply(df, &hoists[0].edits).expect("apply"),
+        out.new_text
+    );
+}

@@ -207,12 +207,28 @@ fn chunks_of(text: &str, parse: &Parse, model: &Model) -> Vec<Chunk> {
 }
 
 /// The edits that turn `old` into `new`, moving whole chunks: the chunks
-/// kept in place are a longest common ordered subset (chunks whose
-/// instruction is in `prefer_moved` are never kept, so a hoisted install
-/// is what moves, not the copy it passes); every other old chunk is
-/// deleted and every run of new chunks inserted after the kept chunk that
-/// precedes it. Checked: applying them to `old` gives `new`.
-pub fn edits_between(old: &str, new: &str, prefer_moved: &[String]) -> Result<Vec<Edit>, Overlap> {
+/// kept in place are the common ordered subset with the most bytes, so the
+/// fewest bytes move (a hoist moves the broad copy below the installs it
+/// passes when they are longer); every other old chunk is deleted and every
+/// run of new chunks inserted after the kept chunk before it. Checked:
+/// applying them to `old` gives `new`.
+pub fn edits_between(old: &str, new: &str) -> Result<Vec<Edit>, Overlap> {
+    Ok(derive_edits(old, new)?
+        .into_iter()
+        .map(|d| d.edit)
+        .collect())
+}
+
+/// An edit with the instruction that follows it in the new text (for an
+/// insertion: the instruction its inserted lines stand above).
+#[derive(Debug, Clone)]
+pub struct Derived {
+    pub edit: Edit,
+    pub next_instruction: Option<String>,
+}
+
+/// [`edits_between`], each edit with the instruction that follows it.
+pub fn derive_edits(old: &str, new: &str) -> Result<Vec<Derived>, Overlap> {
     let oc = chunks(old);
     let nc = chunks(new);
     let otext: Vec<&str> = oc.iter().map(|c| &old[c.start..c.end]).collect();
@@ -221,20 +237,16 @@ pub fn edits_between(old: &str, new: &str, prefer_moved: &[String]) -> Result<Ve
     let mut pos: Vec<Option<usize>> = vec![None; oc.len()];
     let mut used = vec![false; nc.len()];
     for (i, t) in otext.iter().enumerate() {
-        let movable = oc[i]
-            .instruction
-            .as_ref()
-            .is_some_and(|s| prefer_moved.contains(s));
-        if movable {
-            continue;
-        }
         if let Some(j) = (0..nc.len()).find(|&j| !used[j] && ntext[j] == *t) {
             pos[i] = Some(j);
             used[j] = true;
         }
     }
     let paired: Vec<usize> = (0..oc.len()).filter(|&i| pos[i].is_some()).collect();
-    let keep_idx = longest_increasing(&paired.iter().filter_map(|&i| pos[i]).collect::<Vec<_>>());
+    let keep_idx = heaviest_increasing(
+        &paired.iter().filter_map(|&i| pos[i]).collect::<Vec<_>>(),
+        &paired.iter().map(|&i| otext[i].len()).collect::<Vec<_>>(),
+    );
     let mut kept_old = vec![false; oc.len()];
     let mut kept_new: Vec<Option<usize>> = vec![None; nc.len()];
     for k in keep_idx {
@@ -247,7 +259,10 @@ pub fn edits_between(old: &str, new: &str, prefer_moved: &[String]) -> Result<Ve
     let mut edits = Vec::new();
     for (i, c) in oc.iter().enumerate() {
         if !kept_old[i] && c.start < c.end {
-            edits.push(Edit::deletion(c.start, c.end));
+            edits.push(Derived {
+                edit: Edit::deletion(c.start, c.end),
+                next_instruction: None,
+            });
         }
     }
     // Runs of new chunks between kept ones, inserted after the kept chunk
@@ -258,7 +273,10 @@ pub fn edits_between(old: &str, new: &str, prefer_moved: &[String]) -> Result<Ve
         match kept_new[j] {
             Some(i) => {
                 if !run.is_empty() {
-                    edits.push(Edit::insertion(at, std::mem::take(&mut run)));
+                    edits.push(Derived {
+                        edit: Edit::insertion(at, std::mem::take(&mut run)),
+                        next_instruction: oc[i].instruction.clone(),
+                    });
                 }
                 at = oc[i].end;
             }
@@ -266,10 +284,14 @@ pub fn edits_between(old: &str, new: &str, prefer_moved: &[String]) -> Result<Ve
         }
     }
     if !run.is_empty() {
-        edits.push(Edit::insertion(at, run));
+        edits.push(Derived {
+            edit: Edit::insertion(at, run),
+            next_instruction: None,
+        });
     }
-    edits.sort_by_key(|e| (e.start, e.end));
-    let applied = apply(old, &edits)?;
+    edits.sort_by_key(|d| (d.edit.start, d.edit.end));
+    let plain: Vec<Edit> = edits.iter().map(|d| d.edit.clone()).collect();
+    let applied = apply(old, &plain)?;
     if applied != new {
         return Err(Overlap {
             first_start: 0,
@@ -279,6 +301,32 @@ pub fn edits_between(old: &str, new: &str, prefer_moved: &[String]) -> Result<Ve
         });
     }
     Ok(edits)
+}
+
+/// Indices (into `v`) of the strictly increasing subsequence of `v` with
+/// the largest total `weight` (ties: the earliest).
+fn heaviest_increasing(v: &[usize], weight: &[usize]) -> Vec<usize> {
+    let n = v.len();
+    let mut best: Vec<usize> = weight.to_vec();
+    let mut prev = vec![usize::MAX; n];
+    for i in 0..n {
+        for j in 0..i {
+            if v[j] < v[i] && best[j] + weight[i] > best[i] {
+                best[i] = best[j] + weight[i];
+                prev[i] = j;
+            }
+        }
+    }
+    let Some(mut i) = (0..n).max_by_key(|&i| (best[i], usize::MAX - i)) else {
+        return Vec::new();
+    };
+    let mut out = vec![i];
+    while prev[i] != usize::MAX {
+        i = prev[i];
+        out.push(i);
+    }
+    out.reverse();
+    out
 }
 
 /// Indices (into `v`) of one longest strictly increasing subsequence.
@@ -361,13 +409,13 @@ mod tests {
     fn a_move_is_a_deletion_and_an_insertion() {
         let old = "FROM a\nCOPY . .\n# deps\nRUN pip install -r r.txt\n";
         let new = "FROM a\n# deps\nRUN pip install -r r.txt\nCOPY . .\n";
-        let edits =
-            edits_between(old, new, &["RUN pip install -r r.txt".to_string()]).expect("edits");
+        let edits = edits_between(old, new).expect("edits");
+        // The copy is shorter than the install with its comment: it moves.
         assert_eq!(
             edits,
             vec![
-                Edit::insertion(7, "# deps\nRUN pip install -r r.txt\n"),
-                Edit::deletion(16, old.len()),
+                Edit::deletion(7, 16),
+                Edit::insertion(old.len(), "COPY . .\n"),
             ]
         );
     }

@@ -329,49 +329,58 @@ impl<'a> Rewriter<'a> {
         )
     }
 
-    /// The edits of the original that give `planned`, each given to the
-    /// applied change it makes.
+    /// The edits of the original that give `planned` (moving the fewest
+    /// bytes), each given to the applied change it makes.
     fn edits(
         &self,
         text: &str,
         planned: &str,
         changes: &mut [Change],
     ) -> Result<Vec<Edit>, RewriteError> {
-        let moved: Vec<String> = changes
-            .iter()
-            .filter(|c| c.applied && matches!(c.kind, ChangeKind::Hoist | ChangeKind::Reorder))
-            .flat_map(|c| std::iter::once(c.subject.clone()).chain(c.moved_with.iter().cloned()))
-            .collect();
-        let edits = edit::edits_between(text, planned, &moved)
+        let derived = edit::derive_edits(text, planned)
             .map_err(|e| internal(&format!("the edits do not reproduce the rewrite ({e})")))?;
-        attribute(text, &edits, changes);
-        Ok(edits)
+        attribute(text, &derived, changes);
+        Ok(derived.into_iter().map(|d| d.edit).collect())
     }
 }
 
-/// Gives each edit to the first applied change whose instruction (or an
-/// instruction moving with it, or the one it moved above, or the install
-/// a merged update joins) the edit touches; an edit no change claims goes
-/// to the first applied change.
-fn attribute(text: &str, edits: &[Edit], changes: &mut [Change]) {
-    let claims = |c: &Change, touched: &[String]| {
+/// Gives each edit to the change it makes: an inserted block to the change
+/// whose instruction it stands above (a hoist's manifest COPY), else to the
+/// first applied change whose instruction (or one moving with it, or the
+/// install a merged update joins) the edit touches, else to the first
+/// whose anchor (the copy it moved above) it touches, else to the first
+/// applied change. Changes that move the same lines (two hoists above one
+/// copy) share one fix, carried by the first: applied alone, it is then
+/// still the combined move.
+fn attribute(text: &str, edits: &[edit::Derived], changes: &mut [Change]) {
+    let applied = |c: &Change| c.applied && c.kind != ChangeKind::Advice;
+    let owns = |c: &Change, t: &String| {
         let update = c.subject.split_once(' ').map_or("", |(_, r)| r.trim());
-        touched.iter().any(|t| {
-            *t == c.subject
-                || c.moved_with.contains(t)
-                || c.anchor.as_ref().is_some_and(|(a, _)| a == t)
-                || (c.kind == ChangeKind::MergeUpdate && !update.is_empty() && t.contains(update))
-        })
+        *t == c.subject
+            || c.moved_with.contains(t)
+            || (c.kind == ChangeKind::MergeUpdate && !update.is_empty() && t.contains(update))
     };
-    for e in edits {
-        let touched = edit::touched_instructions(text, e);
-        let applied = |c: &Change| c.applied && c.kind != ChangeKind::Advice;
+    for d in edits {
+        let touched = edit::touched_instructions(text, &d.edit);
+        let inserted_above = |c: &Change| {
+            d.edit.start == d.edit.end
+                && c.inserted > 0
+                && d.next_instruction.as_ref().is_some_and(|t| owns(c, t))
+        };
+        let by_subject = |c: &Change| touched.iter().any(|t| owns(c, t));
+        let by_anchor = |c: &Change| {
+            c.anchor
+                .as_ref()
+                .is_some_and(|(a, _)| touched.iter().any(|t| t == a))
+        };
         let owner = changes
             .iter()
-            .position(|c| applied(c) && claims(c, &touched))
+            .position(|c| applied(c) && inserted_above(c))
+            .or_else(|| changes.iter().position(|c| applied(c) && by_subject(c)))
+            .or_else(|| changes.iter().position(|c| applied(c) && by_anchor(c)))
             .or_else(|| changes.iter().position(applied));
         if let Some(k) = owner {
-            changes[k].edits.push(e.clone());
+            changes[k].edits.push(d.edit.clone());
         }
     }
 }
