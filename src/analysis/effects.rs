@@ -173,7 +173,20 @@ fn loc_conflict(a: &Loc, b: &Loc) -> bool {
         }
         (Loc::AllVars, Loc::Var(_)) | (Loc::Var(_), Loc::AllVars) => true,
         (Loc::AllVars, Loc::AllVars) => true,
+        (Loc::Var(x), Loc::Var(y)) => vars_match(x, y),
         _ => a == b,
+    }
+}
+
+/// Whether two variable names meet; a `*` at the end of one is a prefix
+/// (`LC_*`, `APT_*`), as the knowledge base writes the variables a command
+/// honours.
+fn vars_match(x: &str, y: &str) -> bool {
+    match (x.strip_suffix('*'), y.strip_suffix('*')) {
+        (Some(px), Some(py)) => px.starts_with(py) || py.starts_with(px),
+        (Some(px), None) => y.starts_with(px),
+        (None, Some(py)) => x.starts_with(py),
+        (None, None) => x == y,
     }
 }
 
@@ -219,6 +232,14 @@ pub struct Effects {
     /// Not understood, but its reads are declared by a pragma: what it
     /// writes is unknown.
     pub declared_only: bool,
+    /// A `RUN` whose installs only download verified packages into their
+    /// own cache (`cargo fetch`, `go mod download`; see
+    /// [`kb::Entry::fetch`]), the rest being base utilities.
+    #[serde(skip)]
+    pub fetch_only: bool,
+    /// A `RUN` of system package managers (and base utilities) only.
+    #[serde(skip)]
+    pub system_only: bool,
 }
 
 /// Why `a` must stay before `b`.
@@ -287,10 +308,18 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
 /// commands to bin directories but does not replace another ecosystem's.
 /// System package managers, base tools that write (`curl`, `tar`) and
 /// anything not understood have no such scope.
+///
+/// A download-only install (`cargo fetch`, `go mod download`) is separate
+/// from a system package manager both ways. Assumption, stated in the
+/// README: what it writes is fixed by its manifests, lock file,
+/// configuration and variables (the packages it downloads are verified
+/// against the lock file), so system packages installed before it do not
+/// change it; and no system package manager or its scripts load the
+/// language's download cache.
 fn separate_ecosystems(writer: &Effects, reader: &Effects) -> bool {
     match (writer.ecosystem, reader.ecosystem) {
         (Some(w), Some(r)) => w != "base" && w != r,
-        _ => false,
+        _ => (writer.system_only && reader.fetch_only) || (writer.fetch_only && reader.system_only),
     }
 }
 
@@ -407,6 +436,22 @@ const SEARCH_PATH_VARS: &[&str] = &[
     "PIP_CONFIG_FILE",
     "NPM_CONFIG_USERCONFIG",
     "XDG_CONFIG_HOME",
+];
+
+/// Variables that move where language installers write.
+const INSTALL_DIR_VARS: &[&str] = &[
+    "VIRTUAL_ENV",
+    "PYTHONUSERBASE",
+    "PIP_TARGET",
+    "PIP_PREFIX",
+    "GOPATH",
+    "GOMODCACHE",
+    "BUNDLE_PATH",
+    "GEM_HOME",
+    "NPM_CONFIG_PREFIX",
+    "CARGO_HOME",
+    "COMPOSER_HOME",
+    "HOME",
 ];
 
 /// What the programs a `RUN` starts may look up (see
@@ -727,7 +772,62 @@ pub fn analyze_stage_with(
         }
         effects.push(e);
     }
+    if let Some(ctx) = ctx {
+        add_manifest_reads(parse, stage, &state, ctx, &mut effects);
+    }
     (effects, state)
+}
+
+/// The files a `RUN`'s manifests name beyond the knowledge base's list (a
+/// Maven reactor's module POMs, `.mvn/`, profile activation files), as
+/// reads and manifests at the image paths where the stage's copies of the
+/// whole context (`COPY . DEST`, before or after it) put them: the graph
+/// then keeps the install after the COPYs that provide them.
+fn add_manifest_reads(
+    parse: &Parse,
+    stage: &Stage,
+    state: &StageState,
+    ctx: &Context,
+    effects: &mut [Effects],
+) {
+    let mut dests: Vec<String> = Vec::new();
+    for (k, unit) in stage.units.iter().enumerate() {
+        let Some(ins) = parse.items.get(unit.item).and_then(|i| i.instruction()) else {
+            continue;
+        };
+        let args: Vec<&str> = ins.node.str_args().collect();
+        if matches!(ins.node.kind, Kind::Copy | Kind::Add)
+            && ins.heredocs.is_empty()
+            && !ins.node.flags.iter().any(|f| f.starts_with("--from"))
+            && let ["." | "./", dest] = args.as_slice()
+            && let Some(d) = expand(dest, &state.env[k])
+        {
+            dests.push(resolve(&state.workdirs[k], &d));
+        }
+    }
+    for e in effects.iter_mut() {
+        let mut extra = Vec::new();
+        for (chk, dir) in &e.checks {
+            for dest in &dests {
+                let rel = if dir == dest {
+                    Some(String::new())
+                } else {
+                    dir.strip_prefix(&format!("{}/", dest.trim_end_matches('/')))
+                        .map(str::to_string)
+                };
+                let Some(rel) = rel else { continue };
+                for f in super::manifests::extra_manifests(chk, ctx, &rel) {
+                    extra.push(resolve(dest, &f));
+                }
+            }
+        }
+        for p in extra {
+            if !e.manifests.contains(&p) {
+                e.reads.push(Loc::Path(p.clone()));
+                e.manifests.push(p);
+            }
+        }
+    }
 }
 
 fn unquote(v: &str) -> String {
@@ -1181,14 +1281,27 @@ fn run_effects(
             return;
         }
     };
-    e.reads
-        .extend([Loc::AllVars, Loc::Workdir, Loc::User, Loc::Shell]);
+    e.reads.extend([Loc::User, Loc::Shell]);
     let mut cost: Option<CostClass> = None;
     let mut local_env = env.clone();
+    // The variables the commands honour (`None`: any), and whether the
+    // working directory matters.
+    let mut env_reads: Option<Vec<String>> = Some(Vec::new());
+    let mut uses_workdir = false;
+    let mut fetches = false;
+    let mut all_fetch_or_base = true;
+    let mut all_system_or_base = true;
+    let relative = |p: &str| !p.starts_with('/') && !p.starts_with("~/");
     for (n, c) in cmds.iter().enumerate() {
+        if c.cd.as_deref().is_some_and(relative) {
+            uses_workdir = true;
+        }
         // `cd DIR` is followed by the splitter (the later commands carry
         // the directory); it reads and writes nothing itself.
         if c.argv.first().is_some_and(|a| a == "cd") {
+            if c.argv.get(1).is_none_or(|d| relative(d)) {
+                uses_workdir = true;
+            }
             continue;
         }
         let facts = kb::interpret(c, kb, &local_env);
@@ -1196,6 +1309,26 @@ fn run_effects(
             *e = opaque(u);
             return;
         }
+        match (&mut env_reads, &facts.env) {
+            (Some(all), Some(these)) => all.extend(these.iter().cloned()),
+            _ => env_reads = None,
+        }
+        if !facts.cwd_free
+            || facts
+                .reads
+                .iter()
+                .chain(&facts.writes)
+                .chain(&facts.manifests)
+                .chain(&facts.writes_if_missing)
+                .any(|p| relative(p))
+        {
+            uses_workdir = true;
+        }
+        let argv0 = c.argv.first().map(String::as_str).unwrap_or("");
+        let eco = ecosystem_of(argv0);
+        fetches |= facts.fetch;
+        all_fetch_or_base &= facts.fetch || eco == Some("base");
+        all_system_or_base &= eco.is_none() || eco == Some("base");
         if c.argv.first().is_some_and(|a| a == "export") {
             for a in &c.argv[1..] {
                 if let Some((k, v)) = a.split_once('=') {
@@ -1239,21 +1372,8 @@ fn run_effects(
         // installers write (system package managers ignore them).
         let language_installer = c.argv.first().is_some_and(|a| ecosystem_of(a).is_some());
         if facts.cost == Some(CostClass::Install) && language_installer {
-            for key in [
-                "VIRTUAL_ENV",
-                "PYTHONUSERBASE",
-                "PIP_TARGET",
-                "PIP_PREFIX",
-                "GOPATH",
-                "GOMODCACHE",
-                "BUNDLE_PATH",
-                "GEM_HOME",
-                "NPM_CONFIG_PREFIX",
-                "CARGO_HOME",
-                "COMPOSER_HOME",
-                "HOME",
-            ] {
-                if let Some(v) = local_env.get(key) {
+            for key in INSTALL_DIR_VARS {
+                if let Some(v) = local_env.get(*key) {
                     e.writes.push(Loc::Path(format!(
                         "{}/**",
                         resolve(&dir, v).trim_end_matches("/**")
@@ -1306,6 +1426,31 @@ fn run_effects(
         }
         cost = cost.max(facts.cost);
     }
+    match env_reads {
+        Some(mut vars) => {
+            // The variables the text names, the shell's and the C
+            // library's, the search paths (they decide which programs
+            // run) and where language installers put what they write.
+            vars.extend(vars_used(text));
+            vars.extend(kb::GENERIC_ENV.iter().map(|v| v.to_string()));
+            vars.extend(SEARCH_PATH_VARS.iter().map(|v| v.to_string()));
+            vars.extend(INSTALL_DIR_VARS.iter().map(|v| v.to_string()));
+            vars.sort();
+            vars.dedup();
+            e.reads.extend(vars.into_iter().map(Loc::Var));
+        }
+        None => e.reads.push(Loc::AllVars),
+    }
+    if uses_workdir {
+        e.reads.push(Loc::Workdir);
+    }
+    e.fetch_only = fetches && all_fetch_or_base;
+    e.system_only = !cmds.is_empty()
+        && all_system_or_base
+        && cmds
+            .iter()
+            .filter_map(|c| c.argv.first())
+            .any(|a| ecosystem_of(a).is_none());
     let lookup = cmds
         .iter()
         .filter_map(|c| c.argv.first())

@@ -130,6 +130,19 @@ impl<'a> BroadCopy<'a> {
     }
 }
 
+impl BroadCopy<'_> {
+    /// The context directory an image directory holds (when it is the
+    /// copy's destination or below it).
+    fn rel_dir(&self, dir: &str) -> Option<String> {
+        if dir == self.dest_abs {
+            Some(String::new())
+        } else {
+            dir.strip_prefix(&format!("{}/", self.dest_abs.trim_end_matches('/')))
+                .map(str::to_string)
+        }
+    }
+}
+
 /// An install that may move above the broad copy, before its safety is
 /// judged: the units that come with it and the shipped files it reads.
 struct Candidate<'c> {
@@ -321,13 +334,7 @@ fn hoist_problems(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) 
     }
     if let Some(ctx) = cx.ctx {
         for (chk, dir) in &ex.checks {
-            let rel = if *dir == copy.dest_abs {
-                Some(String::new())
-            } else {
-                dir.strip_prefix(&format!("{}/", copy.dest_abs.trim_end_matches('/')))
-                    .map(str::to_string)
-            };
-            if let Some(rel) = rel {
+            if let Some(rel) = copy.rel_dir(dir) {
                 problems.extend(manifest_problems(chk, ctx, &rel));
             }
         }
@@ -417,7 +424,13 @@ fn hoist_change(
     } else {
         Applicability::Unsafe
     };
-    let manifests: Vec<String> = cand.needed.iter().map(|(_, r)| format!("`{r}`")).collect();
+    let mut manifests: Vec<String> = cand.needed.iter().map(|(_, r)| format!("`{r}`")).collect();
+    if manifests.len() > 8 {
+        // A Maven reactor names dozens of POMs: the diff lists them all.
+        let more = manifests.len() - 6;
+        manifests.truncate(6);
+        manifests.push(format!("{more} more"));
+    }
     let with = if with_texts.is_empty() {
         String::new()
     } else {
@@ -546,14 +559,13 @@ fn companions(
             _ => None,
         })
         .collect();
+    // Its files are exactly what it ships (the context is listed), not the
+    // whole destination tree: `RUN go version` reads a `go.mod` that the
+    // copy does not ship.
     let mut b_files = b_rest.clone();
-    b_files.writes.extend(
-        eff[b]
-            .writes
-            .iter()
-            .filter(|w| matches!(w, Loc::Path(_)))
-            .cloned(),
-    );
+    b_files
+        .writes
+        .extend(shipped.iter().map(|(p, _)| Loc::Path(p.clone())));
     for &c in &take {
         // It passes the broad copy and every stay before it.
         let mut ce = eff[c].clone();
