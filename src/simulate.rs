@@ -61,6 +61,16 @@ impl StageHistory {
     }
 }
 
+/// The `source=` value of a `--mount` flag, as written, when it names the
+/// context file `src`.
+fn mount_source<'a>(flag: &'a str, src: &str) -> Option<&'a str> {
+    let spec = flag.strip_prefix("--mount=")?;
+    spec.split(',').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (matches!(k, "source" | "src") && v.trim_start_matches("./") == src).then_some(v)
+    })
+}
+
 fn stage_ref(name: &str, names: &HashMap<String, usize>, before: usize) -> Option<usize> {
     let lower = name.to_ascii_lowercase();
     if let Some(&i) = names.get(&lower) {
@@ -145,6 +155,30 @@ fn replay_uncached(parse: &Parse, model: &Model, history: &History) -> Vec<Stage
                         for s in srcs.iter().filter(|s| Query::parse(s).is_some()) {
                             let k = sources.iter().position(|x| x == s).unwrap_or_else(|| {
                                 sources.push(s);
+                                sources.len() - 1
+                            });
+                            idx.push(k);
+                        }
+                        Input::Sources(idx)
+                    }
+                }
+                // A RUN's bind-mounted context files are its inputs too.
+                Kind::Run => {
+                    let binds = crate::analysis::effects::bind_sources(ins);
+                    if binds.is_empty() {
+                        Input::None
+                    } else {
+                        let mut idx = Vec::new();
+                        for s in &binds {
+                            let Some(text) = ins.node.flags.iter().find_map(|f| mount_source(f, s))
+                            else {
+                                continue;
+                            };
+                            if Query::parse(text).is_none() {
+                                continue;
+                            }
+                            let k = sources.iter().position(|x| *x == text).unwrap_or_else(|| {
+                                sources.push(text);
                                 sources.len() - 1
                             });
                             idx.push(k);

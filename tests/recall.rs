@@ -271,3 +271,31 @@ fn maven_reactor_hoists_with_every_module_pom() {
         assert!(hoist.summary.contains(f), "{f} in {}", hoist.summary);
     }
 }
+
+#[test]
+fn bind_mounted_manifests_need_no_copy() {
+    let files = &[("requirements.txt", "flask==3.0.0\n"), ("app.py", "x\n")];
+    let run = "RUN --mount=type=bind,source=requirements.txt,target=requirements.txt pip install -r requirements.txt\n";
+    let df = format!("FROM python\nWORKDIR /app\nCOPY . .\n{run}CMD [\"python\", \"app.py\"]\n");
+    assert_eq!(
+        hoisted(files, &df),
+        format!("FROM python\nWORKDIR /app\n{run}COPY . .\nCMD [\"python\", \"app.py\"]\n")
+    );
+    // A mounted directory, another stage's file, a variable: not followed,
+    // nothing moves. (A mounted file the context excludes fails the build
+    // in any order.)
+    for flag in [
+        "--mount=type=bind,source=deps,target=deps",
+        "--mount=type=bind,from=build,source=requirements.txt,target=requirements.txt",
+        "--mount=type=bind,source=$REQ,target=requirements.txt",
+    ] {
+        let df = format!(
+            "FROM python\nWORKDIR /app\nCOPY . .\nRUN {flag} pip install -r requirements.txt\n"
+        );
+        assert_eq!(hoisted(files, &df), df, "{flag}");
+    }
+    // A file mounted elsewhere than the copy would put it: the manifest
+    // checks (which read the shipped file) do not cover it, so not Safe.
+    let df = "FROM python\nWORKDIR /app\nCOPY . .\nRUN --mount=type=bind,source=requirements.txt,target=/tmp/r.txt pip install -r requirements.txt\n";
+    assert_eq!(hoisted(files, df), df);
+}

@@ -18,8 +18,11 @@
 //!   `LD_LIBRARY_PATH`, `PYTHONPATH`, ... and the home directory
 //!   ([`Effects::implicit_reads`], narrowed for base utilities, system
 //!   package managers and separate language ecosystems). `--mount=type=
-//!   cache|tmpfs` add nothing to the image; `bind`, `secret` and `ssh`
-//!   mounts are not followed (the `RUN` is opaque). Heredoc scripts are
+//!   cache|tmpfs` add nothing to the image; a `bind` mount of one context
+//!   file puts it at the target for this `RUN` only (its reads there are
+//!   context reads, its writes there are not kept); other `bind` mounts
+//!   (directories, `from=`), `secret` and `ssh` mounts are not followed
+//!   (the `RUN` is opaque). Heredoc scripts are
 //!   opaque. Writes: what the knowledge base says.
 //! - `COPY`/`ADD`: variables used in sources, destination and flags
 //!   (`--chown=$U`, `--from=$STAGE`), the working directory for a relative
@@ -240,6 +243,9 @@ pub struct Effects {
     /// A `RUN` of system package managers (and base utilities) only.
     #[serde(skip)]
     pub system_only: bool,
+    /// A `RUN`'s bind mounts of context files: (context path, image path).
+    #[serde(skip)]
+    pub binds: Vec<(String, String)>,
 }
 
 /// Why `a` must stay before `b`.
@@ -1250,11 +1256,22 @@ fn run_effects(
         o.opaque = Some(reason);
         o
     };
+    // Bind mounts of single context files: (context path, image path).
+    let mut binds: Vec<(String, String)> = Vec::new();
     for f in &node.flags {
         if f.starts_with("--mount=") {
             if f.contains("type=bind") || !f.contains("type=") {
-                *e = opaque("a bind mount reads from the context or another stage".into());
-                return;
+                match file_bind(f, wd) {
+                    Some(b) => binds.push(b),
+                    None => {
+                        *e = opaque(
+                            "a bind mount of a directory, of another stage or with variables"
+                                .into(),
+                        );
+                        return;
+                    }
+                }
+                continue;
             }
             if f.contains("type=secret") || f.contains("type=ssh") {
                 *e = opaque("a secret or ssh mount".into());
@@ -1476,6 +1493,81 @@ fn run_effects(
     let class = cost.unwrap_or(CostClass::Cheap);
     e.cost_class = Some(class);
     e.cost = class.weight();
+    apply_binds(e, binds);
+}
+
+/// A `--mount=type=bind` of one file from the build context:
+/// `(source, absolute target)`. `None` for anything else (a directory or
+/// the whole context, `from=` another stage or image, a variable): the
+/// caller then treats the `RUN` as not understood. Whether the source is
+/// a file is decided by its name (`.`, a trailing `/`, no extension are
+/// taken as directories); [`apply_binds`]' caller checks it against the
+/// context when it plans a hoist.
+fn file_bind(flag: &str, wd: &str) -> Option<(String, String)> {
+    let spec = flag.strip_prefix("--mount=")?;
+    let (mut kind, mut source, mut target) = ("bind", None, None);
+    for kv in spec.split(',') {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        match k {
+            "type" => kind = if v == "bind" { "bind" } else { "other" },
+            "source" | "src" => source = Some(v),
+            "target" | "dst" | "destination" => target = Some(v),
+            "rw" | "readwrite" | "readonly" | "ro" => {}
+            _ => return None,
+        }
+    }
+    let (source, target) = (source?, target?);
+    let src = source.trim_start_matches("./");
+    if kind != "bind"
+        || src.is_empty()
+        || src == "."
+        || src.ends_with('/')
+        || src.starts_with('/')
+        || src.contains("..")
+        || !src.rsplit('/').next().is_some_and(|n| n.contains('.'))
+        || src.contains(['$', '*', '?', '['])
+        || target.contains(['$', '*', '?', '['])
+        || target.is_empty()
+    {
+        return None;
+    }
+    Some((src.to_string(), resolve(wd, target)))
+}
+
+/// The context files a `RUN` bind-mounts (the sources [`file_bind`]
+/// accepts): its inputs from the build context, for the cache replay.
+pub fn bind_sources(ins: &Instruction) -> Vec<String> {
+    if ins.node.kind != Kind::Run {
+        return Vec::new();
+    }
+    ins.node
+        .flags
+        .iter()
+        .filter(|f| f.starts_with("--mount=") && (f.contains("type=bind") || !f.contains("type=")))
+        .filter_map(|f| file_bind(f, "/"))
+        .map(|(src, _)| src)
+        .collect()
+}
+
+/// What a `RUN` reads at a bind mount's target comes from the build
+/// context, not the image, and what it writes there is not kept: those
+/// reads and writes leave the image paths; the source is a context read
+/// and a manifest the hoist needs no COPY for.
+fn apply_binds(e: &mut Effects, binds: Vec<(String, String)>) {
+    if binds.is_empty() {
+        return;
+    }
+    let inside = |p: &str, t: &str| p == t || p.strip_prefix(t).is_some_and(|r| r == "/**");
+    for (src, target) in &binds {
+        e.reads
+            .retain(|r| !matches!(r, Loc::Path(p) if inside(p, target)));
+        e.writes
+            .retain(|w| !matches!(w, Loc::Path(p) if inside(p, target)));
+        e.manifests.retain(|m| m != target);
+        e.writes_if_missing.retain(|m| m != target);
+        e.context_reads.push(src.clone());
+    }
+    e.binds = binds;
 }
 
 #[cfg(test)]

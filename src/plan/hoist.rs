@@ -333,6 +333,20 @@ fn hoist_problems(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) 
         ));
     }
     if let Some(ctx) = cx.ctx {
+        // A bind-mounted manifest needs no COPY, but it must be the file
+        // the broad copy ships at that place: the manifest checks read that.
+        for (src, target) in &ex.binds {
+            if !ctx.ships(src) {
+                problems.push(format!(
+                    "the bind mount's source `{src}` is not a file the build context ships"
+                ));
+            } else if effects::resolve(&copy.dest_abs, src) != *target && !ex.checks.is_empty() {
+                problems.push(format!(
+                    "the bind mount puts `{src}` at `{target}`, not where `{}` ships it, so its manifest checks do not apply",
+                    short(&copy.text)
+                ));
+            }
+        }
         for (chk, dir) in &ex.checks {
             if let Some(rel) = copy.rel_dir(dir) {
                 problems.extend(manifest_problems(chk, ctx, &rel));
@@ -449,14 +463,24 @@ fn hoist_change(
     if !manifests.is_empty() {
         summary.push_str(&format!(", copying {} first", manifests.join(", ")));
     }
+    let ex = &cx.eff[cand.unit];
+    let mounted: Vec<String> = ex.binds.iter().map(|(s, _)| format!("`{s}`")).collect();
     let reason = if problems.is_empty() {
+        let reads = match (manifests.is_empty(), mounted.is_empty()) {
+            (true, true) => "nothing from the build context".to_string(),
+            (false, true) => format!("{} from the build context", manifests.join(", ")),
+            (true, false) => format!(
+                "{} from the build context through a bind mount (no COPY needed)",
+                mounted.join(", ")
+            ),
+            (false, false) => format!(
+                "{} from the build context, and {} through a bind mount (no COPY needed)",
+                manifests.join(", "),
+                mounted.join(", ")
+            ),
+        };
         format!(
-            "it reads {} from the build context, so it no longer reruns when other files change; every command is in the knowledge base and it writes nothing the broad copy ships",
-            if manifests.is_empty() {
-                "nothing".to_string()
-            } else {
-                manifests.join(", ")
-            }
+            "it reads {reads}, so it no longer reruns when other files change; every command is in the knowledge base and it writes nothing the broad copy ships"
         )
     } else {
         problems.join("; ")
