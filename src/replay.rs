@@ -63,6 +63,16 @@ impl StageHistory {
     }
 }
 
+/// The `source=` value of a `--mount` flag, as written, when it names the
+/// context file `src`.
+fn mount_source<'a>(flag: &'a str, src: &str) -> Option<&'a str> {
+    let spec = flag.strip_prefix("--mount=")?;
+    spec.split(',').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (matches!(k, "source" | "src") && v.trim_start_matches("./") == src).then_some(v)
+    })
+}
+
 fn stage_ref(name: &str, names: &HashMap<String, usize>, before: usize) -> Option<usize> {
     let lower = name.to_ascii_lowercase();
     if let Some(&i) = names.get(&lower) {
@@ -199,6 +209,23 @@ impl<'s> ReplayPlan<'s> {
         let Some(ins) = parse.items[item].instruction() else {
             return Input::None;
         };
+        if ins.node.kind == Kind::Run {
+            // A RUN's bind-mounted context files are its inputs too.
+            let mut idx = Vec::new();
+            for s in &crate::analysis::effects::bind_sources(ins) {
+                let Some(text) = ins.node.flags.iter().find_map(|f| mount_source(f, s)) else {
+                    continue;
+                };
+                if Query::parse(text).is_some() {
+                    idx.push(self.source_index(text));
+                }
+            }
+            return if idx.is_empty() {
+                Input::None
+            } else {
+                Input::Sources(idx)
+            };
+        }
         if !matches!(ins.node.kind, Kind::Copy | Kind::Add) {
             return Input::None;
         }
@@ -214,13 +241,20 @@ impl<'s> ReplayPlan<'s> {
         let srcs = args.split_last().map_or(&[][..], |(_, s)| s);
         let mut idx = Vec::new();
         for s in srcs.iter().filter(|s| Query::parse(s).is_some()) {
-            let k = self.sources.iter().position(|x| x == s).unwrap_or_else(|| {
-                self.sources.push(s);
-                self.sources.len() - 1
-            });
-            idx.push(k);
+            idx.push(self.source_index(s));
         }
         Input::Sources(idx)
+    }
+
+    /// The index of a source text in `sources`, added when new.
+    fn source_index(&mut self, s: &'s str) -> usize {
+        self.sources
+            .iter()
+            .position(|x| *x == s)
+            .unwrap_or_else(|| {
+                self.sources.push(s);
+                self.sources.len() - 1
+            })
     }
 
     /// The units of each stage that one commit rebuilds (a mask per stage),

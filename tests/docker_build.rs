@@ -166,13 +166,59 @@ fn compare(a: &str, b: &str) -> Result<(), String> {
 fn cached(report: &[String], instruction: &str) -> Option<bool> {
     report.iter().find_map(|l| {
         if let Some(rest) = l.strip_prefix("CACHED ") {
-            (rest.trim() == instruction).then_some(true)
+            same_step(instruction, rest.trim()).then_some(true)
         } else if let Some(rest) = l.strip_prefix("RUN ") {
-            (rest.trim() == instruction).then_some(false)
+            same_step(instruction, rest.trim()).then_some(false)
         } else {
             None
         }
     })
+}
+
+/// Whether BuildKit's step name `shown` is the instruction `text`: BuildKit
+/// prints a `RUN` with its build variables expanded (`$TZ` as `UTC`), so a
+/// `$NAME` or `${NAME}` of `text` matches any run of non-blank characters.
+fn same_step(text: &str, shown: &str) -> bool {
+    fn var_len(t: &[u8]) -> usize {
+        if t.first() != Some(&b'$') {
+            return 0;
+        }
+        if t.get(1) == Some(&b'{') {
+            return t.iter().position(|&c| c == b'}').map_or(0, |k| k + 1);
+        }
+        let n = t[1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+            .count();
+        if n == 0 { 0 } else { n + 1 }
+    }
+    fn go(t: &[u8], s: &[u8]) -> bool {
+        match t.first() {
+            None => s.is_empty(),
+            Some(_) => {
+                let v = var_len(t);
+                if v > 0 {
+                    (0..=s.len())
+                        .take_while(|&k| k == 0 || !s[k - 1].is_ascii_whitespace())
+                        .any(|k| go(&t[v..], &s[k..]))
+                } else {
+                    s.first() == t.first() && go(&t[1..], &s[1..])
+                }
+            }
+        }
+    }
+    go(text.as_bytes(), shown.as_bytes())
+}
+
+#[test]
+fn build_steps_match_with_their_variables_expanded() {
+    assert!(same_step(
+        "RUN ln -s /z/$TZ /l && echo ${TZ}",
+        "RUN ln -s /z/UTC /l && echo UTC"
+    ));
+    assert!(same_step("RUN a", "RUN a"));
+    assert!(!same_step("RUN ln -s /z/$TZ /l", "RUN ln -s /z/UTC /m"));
+    assert!(!same_step("RUN echo $X", "RUN echo a b"));
 }
 
 /// The source file each sample changes (not a dependency manifest).
@@ -190,6 +236,9 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "pnpm" => "src/index.ts",
         "cargo" => "src/main.rs",
         "maven" => "src/main/java/A.java",
+        "maven-reactor" => "core/src/main/java/A.java",
+        "env-reads" | "bind-mount" => "app.py",
+        "system-install-past-fetch" => "src/main.rs",
         _ => return None,
     })
 }

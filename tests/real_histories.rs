@@ -28,12 +28,13 @@ const CACHE_UNFRIENDLY: &[Expect] = &[
     },
     Expect {
         name: "caldera",
-        must: &["RUN apt-get update", "RUN curl -k -L https://go.dev"],
-        may: &[
-            "RUN go version",
+        must: &[
+            "RUN apt-get update",
+            "RUN curl -k -L https://go.dev",
             "RUN ln -snf /usr/share/zoneinfo",
             "RUN pip3 install --break-system-packages --no-cache-dir -r requirements.txt",
         ],
+        may: &["RUN go version"],
     },
     Expect {
         name: "fat_free_crm",
@@ -47,13 +48,13 @@ const CACHE_UNFRIENDLY: &[Expect] = &[
     },
     Expect {
         name: "jspwiki",
-        must: &[],
+        must: &["RUN mvn -B dependency:go-offline"],
         may: &[],
     },
     Expect {
         name: "typst",
-        must: &[],
-        may: &["RUN xx-apk add"],
+        must: &["RUN xx-apk add"],
+        may: &[],
     },
     Expect {
         name: "simplcommerce",

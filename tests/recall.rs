@@ -82,10 +82,22 @@ fn issue_11_working_directory_set_after_the_broad_copy() {
     // does not come along (found by the build fuzzer, seed 777).
     let df = "FROM node:20\nCOPY . /app\nWORKDIR $APP_HOME\nRUN cd /app && npm ci\n";
     assert_eq!(hoisted(files, df), df);
-    // A system install that would need WORKDIR to create /code first (no
-    // inserted COPY to create it as root) stays.
+    // An install without manifests that runs in the working directory
+    // would need WORKDIR to create /code first (no inserted COPY to create
+    // it as root): it stays.
+    let df = "FROM node:20\nADD . /code\nWORKDIR /code\nRUN pip install flask\n";
+    assert_eq!(hoisted(files, df), df);
+    // A system package manager does not depend on the working directory
+    // (its scripts run in `/`, it names no relative path): it moves above
+    // the copy alone, and WORKDIR stays where it was.
     let df =
         "FROM node:20\nADD . /code\nWORKDIR /code\nRUN apt-get update && apt-get install -y curl\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM node:20\nRUN apt-get update && apt-get install -y curl\nADD . /code\nWORKDIR /code\n"
+    );
+    // A relative path argument makes it read the working directory again.
+    let df = "FROM node:20\nADD . /code\nWORKDIR /code\nRUN apt-get install -y ./vendor/x.deb\n";
     assert_eq!(hoisted(files, df), df);
 }
 
@@ -137,4 +149,153 @@ fn dotnet_tool_install_hoists_with_global_json_and_submodules_stay_unknown() {
     let out = hoisted(files, df);
     let cp = out.find("RUN cp").expect("cp");
     assert!(out.find("COPY . .").expect("copy") < cp, "{out}");
+}
+
+const TZ_APP: &[(&str, &str)] = &[
+    ("requirements.txt", "flask==3.0.0\n"),
+    ("tools/a.sh", "echo a\n"),
+    ("app.py", "x\n"),
+];
+
+#[test]
+fn a_known_run_reads_only_the_variables_its_commands_honour() {
+    // caldera's shape: `ARG TZ` comes along with the timezone link the
+    // install needs (it reads /etc), past a RUN of base utilities that
+    // stays (it edits shipped files) and never reads TZ.
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN cd /app/tools && cp ./a.sh ./b.sh && tr -d x < ./b.sh > ./a.sh\nARG TZ=UTC\nRUN ln -snf /usr/share/zoneinfo/$TZ /etc/localtime\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(TZ_APP, df),
+        "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\nARG TZ=UTC\nRUN ln -snf /usr/share/zoneinfo/$TZ /etc/localtime\nRUN pip install -r requirements.txt\nCOPY . .\nRUN cd /app/tools && cp ./a.sh ./b.sh && tr -d x < ./b.sh > ./a.sh\n"
+    );
+    // The RUN that stays names $TZ: the ARG cannot pass it, nothing that
+    // needs it moves.
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN cp tools/a.sh \"tools/$TZ.sh\"\nARG TZ=UTC\nRUN ln -snf /usr/share/zoneinfo/$TZ /etc/localtime\nRUN pip install -r requirements.txt\n";
+    assert_eq!(hoisted(TZ_APP, df), df);
+    // Every program reads the locale, the search paths and the shell's
+    // variables.
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN cp tools/a.sh tools/b.sh\nENV LC_ALL=C.UTF-8\nRUN pip install -r requirements.txt\n";
+    assert_eq!(hoisted(TZ_APP, df), df);
+    // A command whose variables the knowledge base does not list reads all
+    // of them (`go build` may read any).
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN go build -o /bin/app ./...\nARG TZ=UTC\nRUN ln -snf /usr/share/zoneinfo/$TZ /etc/localtime\nRUN pip install -r requirements.txt\n";
+    assert_eq!(hoisted(TZ_APP, df), df);
+}
+
+const CARGO_APP: &[(&str, &str)] = &[
+    (
+        "Cargo.toml",
+        "[package]\nname = \"a\"\nversion = \"0.1.0\"\n",
+    ),
+    ("Cargo.lock", "version = 3\n"),
+    ("src/main.rs", "fn main() {}\n"),
+];
+
+#[test]
+fn a_system_install_passes_a_download_only_fetch() {
+    // typst's shape: xx-apk (with the platform ARG it reads) moves above
+    // the copy, past `cargo fetch`, which stays (its hoist is Unsafe).
+    let df = "FROM rust\nRUN apk add --no-cache clang\nCOPY . /app\nWORKDIR /app\nRUN cargo fetch\nARG TARGETPLATFORM\nRUN xx-apk add --no-cache musl-dev\nRUN cargo build --release\n";
+    assert_eq!(
+        hoisted(CARGO_APP, df),
+        "FROM rust\nRUN apk add --no-cache clang\nARG TARGETPLATFORM\nRUN xx-apk add --no-cache musl-dev\nCOPY . /app\nWORKDIR /app\nRUN cargo fetch\nRUN cargo build --release\n"
+    );
+    // A build loads what the system install puts in /usr: it stays before.
+    let df = "FROM rust\nCOPY . /app\nWORKDIR /app\nRUN cargo build --release\nRUN apk add --no-cache musl-dev\n";
+    assert_eq!(hoisted(CARGO_APP, df), df);
+}
+
+fn pom(modules: &[&str], extra: &str) -> String {
+    let m: String = modules
+        .iter()
+        .map(|m| format!("<module>{m}</module>"))
+        .collect();
+    format!("<project><modules>{m}</modules>{extra}</project>\n")
+}
+
+#[test]
+fn maven_reactor_hoists_with_every_module_pom() {
+    let root = pom(&["api", "web"], "<!-- <module>gone</module> -->");
+    let web = pom(&["en"], "<parent><artifactId>p</artifactId></parent>");
+    let files: Vec<(&str, &str)> = vec![
+        ("pom.xml", &root),
+        ("api/pom.xml", "<project/>\n"),
+        ("api/src/A.java", "x\n"),
+        ("web/pom.xml", &web),
+        ("web/en/pom.xml", "<project/>\n"),
+    ];
+    let df =
+        "FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn -B dependency:go-offline\nRUN mvn package\n";
+    assert_eq!(
+        hoisted(&files, df),
+        "FROM maven\nWORKDIR /src\nCOPY pom.xml ./\nCOPY api/pom.xml ./api/\nCOPY web/en/pom.xml ./web/en/\nCOPY web/pom.xml ./web/\nRUN mvn -B dependency:go-offline\nCOPY . .\nRUN mvn package\n"
+    );
+    // A module the context does not hold, or a POM that reads the
+    // environment: not Safe, nothing moves.
+    let mut missing = files.clone();
+    missing.retain(|(p, _)| *p != "api/pom.xml");
+    assert_eq!(hoisted(&missing, df), df);
+    let env_root = pom(
+        &["api", "web"],
+        "<properties><x>${env.HOME}</x></properties>",
+    );
+    let mut env = files.clone();
+    env[0] = ("pom.xml", &env_root);
+    assert_eq!(hoisted(&env, df), df);
+    // `.mvn/` and the files a profile's activation tests for (in every
+    // module: profiles are inherited) are copied too.
+    let web = pom(
+        &["en"],
+        "<profiles><profile><activation><file><exists>../assembly/zip.xml</exists></file></activation></profile></profiles>",
+    );
+    let mut more = files.clone();
+    more[3] = ("web/pom.xml", &web);
+    more.push(("web/assembly/zip.xml", "<assembly/>\n"));
+    more.push((".mvn/maven.config", "-B\n"));
+    let dir = crate::support::project(&more);
+    let ctx = Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rewrite");
+    let hoist = out
+        .changes
+        .iter()
+        .find(|c| c.summary.contains("dependency:go-offline"))
+        .expect("the install is examined");
+    assert_eq!(hoist.applicability, Applicability::Safe, "{}", hoist.reason);
+    for f in [
+        "`.mvn/maven.config`",
+        "`web/assembly/zip.xml`",
+        "`web/en/pom.xml`",
+    ] {
+        assert!(hoist.summary.contains(f), "{f} in {}", hoist.summary);
+    }
+}
+
+#[test]
+fn bind_mounted_manifests_need_no_copy() {
+    let files = &[("requirements.txt", "flask==3.0.0\n"), ("app.py", "x\n")];
+    let run = "RUN --mount=type=bind,source=requirements.txt,target=requirements.txt pip install -r requirements.txt\n";
+    let df = format!("FROM python\nWORKDIR /app\nCOPY . .\n{run}CMD [\"python\", \"app.py\"]\n");
+    assert_eq!(
+        hoisted(files, &df),
+        format!("FROM python\nWORKDIR /app\n{run}COPY . .\nCMD [\"python\", \"app.py\"]\n")
+    );
+    // A mounted directory, another stage's file, a variable: not followed,
+    // nothing moves. (A mounted file the context excludes fails the build
+    // in any order.)
+    for flag in [
+        "--mount=type=bind,source=deps,target=deps",
+        "--mount=type=bind,from=build,source=requirements.txt,target=requirements.txt",
+        "--mount=type=bind,source=$REQ,target=requirements.txt",
+    ] {
+        let df = format!(
+            "FROM python\nWORKDIR /app\nCOPY . .\nRUN {flag} pip install -r requirements.txt\n"
+        );
+        assert_eq!(hoisted(files, &df), df, "{flag}");
+    }
+    // A file mounted elsewhere than the copy would put it: the manifest
+    // checks (which read the shipped file) do not cover it, so not Safe.
+    let df = "FROM python\nWORKDIR /app\nCOPY . .\nRUN --mount=type=bind,source=requirements.txt,target=/tmp/r.txt pip install -r requirements.txt\n";
+    assert_eq!(hoisted(files, df), df);
 }

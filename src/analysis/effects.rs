@@ -18,8 +18,11 @@
 //!   `LD_LIBRARY_PATH`, `PYTHONPATH`, ... and the home directory
 //!   ([`Effects::implicit_reads`], narrowed for base utilities, system
 //!   package managers and separate language ecosystems). `--mount=type=
-//!   cache|tmpfs` add nothing to the image; `bind`, `secret` and `ssh`
-//!   mounts are not followed (the `RUN` is opaque). Heredoc scripts are
+//!   cache|tmpfs` add nothing to the image; a `bind` mount of one context
+//!   file puts it at the target for this `RUN` only (its reads there are
+//!   context reads, its writes there are not kept); other `bind` mounts
+//!   (directories, `from=`), `secret` and `ssh` mounts are not followed
+//!   (the `RUN` is opaque). Heredoc scripts are
 //!   opaque. Writes: what the knowledge base says.
 //! - `COPY`/`ADD`: variables used in sources, destination and flags
 //!   (`--chown=$U`, `--from=$STAGE`), the working directory for a relative
@@ -173,7 +176,20 @@ fn loc_conflict(a: &Loc, b: &Loc) -> bool {
         }
         (Loc::AllVars, Loc::Var(_)) | (Loc::Var(_), Loc::AllVars) => true,
         (Loc::AllVars, Loc::AllVars) => true,
+        (Loc::Var(x), Loc::Var(y)) => vars_match(x, y),
         _ => a == b,
+    }
+}
+
+/// Whether two variable names meet; a `*` at the end of one is a prefix
+/// (`LC_*`, `APT_*`), as the knowledge base writes the variables a command
+/// honours.
+fn vars_match(x: &str, y: &str) -> bool {
+    match (x.strip_suffix('*'), y.strip_suffix('*')) {
+        (Some(px), Some(py)) => px.starts_with(py) || py.starts_with(px),
+        (Some(px), None) => y.starts_with(px),
+        (None, Some(py)) => x.starts_with(py),
+        (None, None) => x == y,
     }
 }
 
@@ -219,6 +235,17 @@ pub struct Effects {
     /// Not understood, but its reads are declared by a pragma: what it
     /// writes is unknown.
     pub declared_only: bool,
+    /// A `RUN` whose installs only download verified packages into their
+    /// own cache (`cargo fetch`, `go mod download`; see
+    /// [`kb::Entry::fetch`]), the rest being base utilities.
+    #[serde(skip)]
+    pub fetch_only: bool,
+    /// A `RUN` of system package managers (and base utilities) only.
+    #[serde(skip)]
+    pub system_only: bool,
+    /// A `RUN`'s bind mounts of context files: (context path, image path).
+    #[serde(skip)]
+    pub binds: Vec<(String, String)>,
 }
 
 /// Why `a` must stay before `b`.
@@ -287,10 +314,18 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
 /// commands to bin directories but does not replace another ecosystem's.
 /// System package managers, base tools that write (`curl`, `tar`) and
 /// anything not understood have no such scope.
+///
+/// A download-only install (`cargo fetch`, `go mod download`) is separate
+/// from a system package manager both ways. Assumption, stated in the
+/// README: what it writes is fixed by its manifests, lock file,
+/// configuration and variables (the packages it downloads are verified
+/// against the lock file), so system packages installed before it do not
+/// change it; and no system package manager or its scripts load the
+/// language's download cache.
 fn separate_ecosystems(writer: &Effects, reader: &Effects) -> bool {
     match (writer.ecosystem, reader.ecosystem) {
         (Some(w), Some(r)) => w != "base" && w != r,
-        _ => false,
+        _ => (writer.system_only && reader.fetch_only) || (writer.fetch_only && reader.system_only),
     }
 }
 
@@ -407,6 +442,22 @@ const SEARCH_PATH_VARS: &[&str] = &[
     "PIP_CONFIG_FILE",
     "NPM_CONFIG_USERCONFIG",
     "XDG_CONFIG_HOME",
+];
+
+/// Variables that move where language installers write.
+const INSTALL_DIR_VARS: &[&str] = &[
+    "VIRTUAL_ENV",
+    "PYTHONUSERBASE",
+    "PIP_TARGET",
+    "PIP_PREFIX",
+    "GOPATH",
+    "GOMODCACHE",
+    "BUNDLE_PATH",
+    "GEM_HOME",
+    "NPM_CONFIG_PREFIX",
+    "CARGO_HOME",
+    "COMPOSER_HOME",
+    "HOME",
 ];
 
 /// What the programs a `RUN` starts may look up (see
@@ -729,7 +780,62 @@ pub fn analyze_stage_with(
         }
         effects.push(e);
     }
+    if let Some(ctx) = ctx {
+        add_manifest_reads(parse, stage, &state, ctx, &mut effects);
+    }
     (effects, state)
+}
+
+/// The files a `RUN`'s manifests name beyond the knowledge base's list (a
+/// Maven reactor's module POMs, `.mvn/`, profile activation files), as
+/// reads and manifests at the image paths where the stage's copies of the
+/// whole context (`COPY . DEST`, before or after it) put them: the graph
+/// then keeps the install after the COPYs that provide them.
+fn add_manifest_reads(
+    parse: &Parse,
+    stage: &Stage,
+    state: &StageState,
+    ctx: &Context,
+    effects: &mut [Effects],
+) {
+    let mut dests: Vec<String> = Vec::new();
+    for (k, unit) in stage.units.iter().enumerate() {
+        let Some(ins) = parse.items.get(unit.item).and_then(|i| i.instruction()) else {
+            continue;
+        };
+        let args: Vec<&str> = ins.node.str_args().collect();
+        if matches!(ins.node.kind, Kind::Copy | Kind::Add)
+            && ins.heredocs.is_empty()
+            && !ins.node.flags.iter().any(|f| f.starts_with("--from"))
+            && let ["." | "./", dest] = args.as_slice()
+            && let Some(d) = expand(dest, &state.env[k])
+        {
+            dests.push(resolve(&state.workdirs[k], &d));
+        }
+    }
+    for e in effects.iter_mut() {
+        let mut extra = Vec::new();
+        for (chk, dir) in &e.checks {
+            for dest in &dests {
+                let rel = if dir == dest {
+                    Some(String::new())
+                } else {
+                    dir.strip_prefix(&format!("{}/", dest.trim_end_matches('/')))
+                        .map(str::to_string)
+                };
+                let Some(rel) = rel else { continue };
+                for f in super::manifests::extra_manifests(chk, ctx, &rel) {
+                    extra.push(resolve(dest, &f));
+                }
+            }
+        }
+        for p in extra {
+            if !e.manifests.contains(&p) {
+                e.reads.push(Loc::Path(p.clone()));
+                e.manifests.push(p);
+            }
+        }
+    }
 }
 
 fn unquote(v: &str) -> String {
@@ -1149,21 +1255,27 @@ fn run_effects(
         o.opaque = Some(reason);
         o
     };
-    let cmds = match run_commands(ins) {
+    let (cmds, binds) = match run_commands(ins, wd) {
         Ok(c) => c,
         Err(reason) => {
             *e = opaque(reason);
             return;
         }
     };
-    e.reads
-        .extend([Loc::AllVars, Loc::Workdir, Loc::User, Loc::Shell]);
+    e.reads.extend([Loc::User, Loc::Shell]);
     let mut cost: Option<CostClass> = None;
     let mut local_env = env.clone();
+    let mut seen = RunScope::default();
     for (n, c) in cmds.iter().enumerate() {
+        if c.cd.as_deref().is_some_and(relative) {
+            seen.uses_workdir = true;
+        }
         // `cd DIR` is followed by the splitter (the later commands carry
         // the directory); it reads and writes nothing itself.
         if c.argv.first().is_some_and(|a| a == "cd") {
+            if c.argv.get(1).is_none_or(|d| relative(d)) {
+                seen.uses_workdir = true;
+            }
             continue;
         }
         let facts = kb::interpret(c, kb, &local_env);
@@ -1171,6 +1283,7 @@ fn run_effects(
             *e = opaque(u);
             return;
         }
+        seen.add(c, &facts);
         if c.argv.first().is_some_and(|a| a == "export") {
             for a in &c.argv[1..] {
                 if let Some((k, v)) = a.split_once('=') {
@@ -1203,6 +1316,7 @@ fn run_effects(
         }
         cost = cost.max(facts.cost);
     }
+    seen.finish(ins.node.str_args().next().unwrap_or(""), &cmds, e);
     let lookup = cmds
         .iter()
         .filter_map(|c| c.argv.first())
@@ -1213,17 +1327,110 @@ fn run_effects(
     e.lookup_dirs = lookup_dirs(wd, &local_env, lookup);
     e.ecosystem = run_ecosystem(&cmds);
     e.cost_class = Some(cost.unwrap_or(CostClass::Cheap));
+    apply_binds(e, binds);
 }
 
-/// The simple commands of a shell-form `RUN`, or why it cannot be followed
-/// (flags, mounts, exec form, heredoc scripts, shell the splitter does not
-/// follow).
-fn run_commands(ins: &Instruction) -> Result<Vec<shell::SimpleCommand>, String> {
+/// A path relative to the working directory.
+fn relative(p: &str) -> bool {
+    !p.starts_with('/') && !p.starts_with("~/")
+}
+
+/// What the commands of a `RUN` see, gathered command by command: the
+/// variables they honour (`None`: any), whether the working directory
+/// matters, and whether they only fetch or only install system packages.
+struct RunScope {
+    env_reads: Option<Vec<String>>,
+    uses_workdir: bool,
+    fetches: bool,
+    all_fetch_or_base: bool,
+    all_system_or_base: bool,
+}
+
+impl Default for RunScope {
+    fn default() -> RunScope {
+        RunScope {
+            env_reads: Some(Vec::new()),
+            uses_workdir: false,
+            fetches: false,
+            all_fetch_or_base: true,
+            all_system_or_base: true,
+        }
+    }
+}
+
+impl RunScope {
+    fn add(&mut self, c: &shell::SimpleCommand, facts: &kb::CommandFacts) {
+        match (&mut self.env_reads, &facts.env) {
+            (Some(all), Some(these)) => all.extend(these.iter().cloned()),
+            _ => self.env_reads = None,
+        }
+        if !facts.cwd_free
+            || facts
+                .reads
+                .iter()
+                .chain(&facts.writes)
+                .chain(&facts.manifests)
+                .chain(&facts.writes_if_missing)
+                .any(|p| relative(p))
+        {
+            self.uses_workdir = true;
+        }
+        let eco = ecosystem_of(c.argv.first().map(String::as_str).unwrap_or(""));
+        self.fetches |= facts.fetch;
+        self.all_fetch_or_base &= facts.fetch || eco == Some("base");
+        self.all_system_or_base &= eco.is_none() || eco == Some("base");
+    }
+
+    /// The variable and working-directory reads, and the fetch-only and
+    /// system-only marks.
+    fn finish(self, text: &str, cmds: &[shell::SimpleCommand], e: &mut Effects) {
+        match self.env_reads {
+            Some(mut vars) => {
+                // The variables the text names, the shell's and the C
+                // library's, the search paths (they decide which programs
+                // run) and where language installers put what they write.
+                vars.extend(vars_used(text));
+                vars.extend(kb::GENERIC_ENV.iter().map(|v| v.to_string()));
+                vars.extend(SEARCH_PATH_VARS.iter().map(|v| v.to_string()));
+                vars.extend(INSTALL_DIR_VARS.iter().map(|v| v.to_string()));
+                vars.sort();
+                vars.dedup();
+                e.reads.extend(vars.into_iter().map(Loc::Var));
+            }
+            None => e.reads.push(Loc::AllVars),
+        }
+        if self.uses_workdir {
+            e.reads.push(Loc::Workdir);
+        }
+        e.fetch_only = self.fetches && self.all_fetch_or_base;
+        e.system_only = !cmds.is_empty()
+            && self.all_system_or_base
+            && cmds
+                .iter()
+                .filter_map(|c| c.argv.first())
+                .any(|a| ecosystem_of(a).is_none());
+    }
+}
+
+/// The simple commands of a shell-form `RUN` and its bind mounts of single
+/// context files, or why it cannot be followed (flags, other mounts, exec
+/// form, heredoc scripts, shell the splitter does not follow).
+#[allow(clippy::type_complexity)]
+fn run_commands(
+    ins: &Instruction,
+    wd: &str,
+) -> Result<(Vec<shell::SimpleCommand>, Vec<(String, String)>), String> {
     let node = &ins.node;
+    // Bind mounts of single context files: (context path, image path).
+    let mut binds: Vec<(String, String)> = Vec::new();
     for f in &node.flags {
         if f.starts_with("--mount=") {
             if f.contains("type=bind") || !f.contains("type=") {
-                return Err("a bind mount reads from the context or another stage".into());
+                let b = file_bind(f, wd).ok_or_else(|| {
+                    "a bind mount of a directory, of another stage or with variables".to_string()
+                })?;
+                binds.push(b);
+                continue;
             }
             if f.contains("type=secret") || f.contains("type=ssh") {
                 return Err("a secret or ssh mount".into());
@@ -1239,7 +1446,7 @@ fn run_commands(ins: &Instruction) -> Result<Vec<shell::SimpleCommand>, String> 
         return Err("a RUN with a heredoc script".into());
     }
     match shell::split(node.str_args().next().unwrap_or("")) {
-        Split::Commands(c) => Ok(c),
+        Split::Commands(c) => Ok((c, binds)),
         Split::Opaque(reason) => Err(reason),
     }
 }
@@ -1281,21 +1488,8 @@ fn command_paths(
 /// elsewhere: a virtualenv, a user base, a prefix, the home, and the parent
 /// of every non-system `PATH` directory.
 fn install_prefix_writes(dir: &str, local_env: &BTreeMap<String, String>, e: &mut Effects) {
-    for key in [
-        "VIRTUAL_ENV",
-        "PYTHONUSERBASE",
-        "PIP_TARGET",
-        "PIP_PREFIX",
-        "GOPATH",
-        "GOMODCACHE",
-        "BUNDLE_PATH",
-        "GEM_HOME",
-        "NPM_CONFIG_PREFIX",
-        "CARGO_HOME",
-        "COMPOSER_HOME",
-        "HOME",
-    ] {
-        if let Some(v) = local_env.get(key) {
+    for key in INSTALL_DIR_VARS {
+        if let Some(v) = local_env.get(*key) {
             e.writes.push(Loc::Path(format!(
                 "{}/**",
                 resolve(dir, v).trim_end_matches("/**")
@@ -1344,6 +1538,80 @@ fn run_ecosystem(cmds: &[shell::SimpleCommand]) -> Option<&'static str> {
         })
         .flatten()
         .or(if cmds.is_empty() { Some("base") } else { None })
+}
+
+/// A `--mount=type=bind` of one file from the build context:
+/// `(source, absolute target)`. `None` for anything else (a directory or
+/// the whole context, `from=` another stage or image, a variable): the
+/// caller then treats the `RUN` as not understood. Whether the source is
+/// a file is decided by its name (`.`, a trailing `/`, no extension are
+/// taken as directories); [`apply_binds`]' caller checks it against the
+/// context when it plans a hoist.
+fn file_bind(flag: &str, wd: &str) -> Option<(String, String)> {
+    let spec = flag.strip_prefix("--mount=")?;
+    let (mut kind, mut source, mut target) = ("bind", None, None);
+    for kv in spec.split(',') {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        match k {
+            "type" => kind = if v == "bind" { "bind" } else { "other" },
+            "source" | "src" => source = Some(v),
+            "target" | "dst" | "destination" => target = Some(v),
+            "rw" | "readwrite" | "readonly" | "ro" => {}
+            _ => return None,
+        }
+    }
+    let (source, target) = (source?, target?);
+    let src = source.trim_start_matches("./");
+    if kind != "bind"
+        || src.is_empty()
+        || src == "."
+        || src.ends_with('/')
+        || src.starts_with('/')
+        || src.contains("..")
+        || !src.rsplit('/').next().is_some_and(|n| n.contains('.'))
+        || src.contains(['$', '*', '?', '['])
+        || target.contains(['$', '*', '?', '['])
+        || target.is_empty()
+    {
+        return None;
+    }
+    Some((src.to_string(), resolve(wd, target)))
+}
+
+/// The context files a `RUN` bind-mounts (the sources [`file_bind`]
+/// accepts): its inputs from the build context, for the cache replay.
+pub fn bind_sources(ins: &Instruction) -> Vec<String> {
+    if ins.node.kind != Kind::Run {
+        return Vec::new();
+    }
+    ins.node
+        .flags
+        .iter()
+        .filter(|f| f.starts_with("--mount=") && (f.contains("type=bind") || !f.contains("type=")))
+        .filter_map(|f| file_bind(f, "/"))
+        .map(|(src, _)| src)
+        .collect()
+}
+
+/// What a `RUN` reads at a bind mount's target comes from the build
+/// context, not the image, and what it writes there is not kept: those
+/// reads and writes leave the image paths; the source is a context read
+/// and a manifest the hoist needs no COPY for.
+fn apply_binds(e: &mut Effects, binds: Vec<(String, String)>) {
+    if binds.is_empty() {
+        return;
+    }
+    let inside = |p: &str, t: &str| p == t || p.strip_prefix(t).is_some_and(|r| r == "/**");
+    for (src, target) in &binds {
+        e.reads
+            .retain(|r| !matches!(r, Loc::Path(p) if inside(p, target)));
+        e.writes
+            .retain(|w| !matches!(w, Loc::Path(p) if inside(p, target)));
+        e.manifests.retain(|m| m != target);
+        e.writes_if_missing.retain(|m| m != target);
+        e.context_reads.push(src.clone());
+    }
+    e.binds = binds;
 }
 
 #[cfg(test)]

@@ -148,12 +148,74 @@ pub struct Entry {
     pub downloads: bool,
     #[serde(default)]
     pub tar: bool,
+    /// The environment variables the command (and what it starts) honours,
+    /// beyond the shell's and the C library's ([`GENERIC_ENV`]); a `*` at
+    /// the end matches a prefix. Absent: every variable in scope.
+    #[serde(default)]
+    pub env: Option<Vec<String>>,
+    /// Downloads verified packages into its own cache and builds nothing:
+    /// what it writes is fixed by its manifests, lock file, configuration
+    /// and variables, not by the system packages it runs among, and its
+    /// cache is loaded by its own ecosystem's tools only.
+    #[serde(default)]
+    pub fetch: bool,
+    /// `false`: the working directory matters only through relative path
+    /// arguments (system package managers, whose scripts run in `/`).
+    #[serde(default = "yes")]
+    pub cwd: bool,
     pub cost: CostClass,
     #[serde(default)]
     pub merge_update: Option<String>,
     #[serde(default)]
     pub install_of: Option<String>,
 }
+
+fn yes() -> bool {
+    true
+}
+
+/// Variables every command may read through the shell and the C library
+/// (search paths, locale, the loader, the resolver, temporary files,
+/// coreutils' backup settings), whatever the knowledge base says of it.
+/// `TZ` is not among them: the entries that may format or parse local
+/// time name it.
+pub const GENERIC_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "PWD",
+    "OLDPWD",
+    "CDPATH",
+    "IFS",
+    "ENV",
+    "BASH_ENV",
+    "BASH_FUNC_*",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "POSIXLY_CORRECT",
+    "GLOBIGNORE",
+    "PS4",
+    "LANG",
+    "LANGUAGE",
+    "LC_*",
+    "NLSPATH",
+    "LOCPATH",
+    "GCONV_PATH",
+    "LD_*",
+    "MALLOC_*",
+    "GLIBC_TUNABLES",
+    "TMPDIR",
+    "HOSTALIASES",
+    "RES_OPTIONS",
+    "LOCALDOMAIN",
+    "TERM",
+    "COLUMNS",
+    "LINES",
+    "SHELL",
+    "USER",
+    "LOGNAME",
+    "VERSION_CONTROL",
+    "SIMPLE_BACKUP_SUFFIX",
+];
 
 impl Entry {
     /// Whether option `opt` takes a value (the next argument, or `=value`).
@@ -217,6 +279,12 @@ pub struct CommandFacts {
     /// Set when the command is not in the base or used in a way it does
     /// not describe.
     pub unknown: Option<String>,
+    /// The variables it honours besides [`GENERIC_ENV`] (`None`: all).
+    pub env: Option<Vec<String>>,
+    /// A download-only command (see [`Entry::fetch`]).
+    pub fetch: bool,
+    /// The working directory matters only through relative paths.
+    pub cwd_free: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -338,6 +406,8 @@ pub fn interpret(
     if cmd.argv.is_empty() {
         // Assignments only (`FOO=bar`): a shell variable, no files.
         facts.cost = Some(CostClass::Cheap);
+        facts.env = Some(Vec::new());
+        facts.cwd_free = true;
         return facts;
     }
     let argv = match command_words(cmd) {
@@ -371,6 +441,9 @@ pub fn interpret(
         env,
     };
     facts.cost = Some(e.cost);
+    facts.env = e.env.clone();
+    facts.fetch = e.fetch;
+    facts.cwd_free = !e.cwd;
     facts.merge_update = e.merge_update.clone();
     facts.install_of = e.install_of.clone();
     if let Some(f) = e.requires_flag.iter().find(|f| !inv.has(f)) {

@@ -35,7 +35,7 @@ pub(crate) fn manifest_problems(check: &ManifestCheck, ctx: &Context, dir: &str)
         ManifestCheck::Pipfile => pipfile_problems(ctx, &join, &mut out),
         ManifestCheck::GoMod => gomod_problems(ctx, &join, &mut out),
         ManifestCheck::Gemfile => gemfile_problems(ctx, &join, &mut out),
-        ManifestCheck::Maven => maven_problems(ctx, &join, &mut out),
+        ManifestCheck::Maven => maven_problems(ctx, dir, &mut out),
         ManifestCheck::Gradle => gradle_problems(ctx, &join, &mut out),
         ManifestCheck::Cargo => cargo_problems(ctx, &join, &mut out),
         ManifestCheck::Yarn => yarn_problems(ctx, &join, &mut out),
@@ -210,16 +210,10 @@ fn gemfile_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<
     }
 }
 
-/// maven: modules and parent POMs in other directories.
-fn maven_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
-    if let Some(text) = ctx.read(&join("pom.xml"))
-        && (text.contains("<modules>") || text.contains("<relativePath>"))
-    {
-        out.push(format!(
-            "{} names modules or a parent POM in other directories",
-            join("pom.xml")
-        ));
-    }
+/// maven: a reactor's module POMs are read too (see [`maven_reactor`]);
+/// what cannot be followed is a problem.
+fn maven_problems(ctx: &Context, dir: &str, out: &mut Vec<String>) {
+    out.extend(maven_reactor(ctx, dir).1);
 }
 
 /// gradle: subprojects included by the settings.
@@ -253,6 +247,180 @@ fn yarn_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<Str
             join(".yarnrc.yml")
         ));
     }
+}
+
+/// Extra files an install reads beside its own manifests, found in them
+/// (context paths): a Maven reactor's module and parent POMs, `.mvn/`, the
+/// files its profiles test for. Empty for other checks.
+pub(crate) fn extra_manifests(check: &ManifestCheck, ctx: &Context, dir: &str) -> Vec<String> {
+    match check {
+        ManifestCheck::Maven => maven_reactor(ctx, dir).0,
+        _ => Vec::new(),
+    }
+}
+
+/// The text with XML comments removed.
+fn strip_xml_comments(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(k) = rest.find("<!--") {
+        out.push_str(&rest[..k]);
+        match rest[k..].find("-->") {
+            Some(e) => rest = &rest[k + e + 3..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The trimmed contents of every `<tag>…</tag>` element.
+fn xml_values<'a>(text: &'a str, tag: &str) -> Vec<&'a str> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(k) = rest.find(&open) {
+        let after = &rest[k + open.len()..];
+        let Some(e) = after.find(&close) else { break };
+        out.push(after[..e].trim());
+        rest = &after[e + close.len()..];
+    }
+    out
+}
+
+/// `dir/rel` normalised (context-relative, `..` applied); `None` when it
+/// leaves the context.
+fn ctx_join(dir: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|c| !c.is_empty()).collect();
+    for c in rel.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// What `mvn dependency:go-offline` (or `resolve`) in `dir` reads before it
+/// builds anything: the POM of every module of the reactor (`<module>`,
+/// recursively, in profiles too), each parent POM found by
+/// `<relativePath>` (default `../pom.xml`) that the context holds, the
+/// files `<activation><file>` tests for (resolved against every module),
+/// and `.mvn/`. Problems: a module or `.mvn` file the context does not
+/// ship, a POM that reads the environment (`${env.…}`), a `systemPath`, a
+/// `file:` repository, an activation path with a property other than
+/// `basedir`.
+pub(crate) fn maven_reactor(ctx: &Context, dir: &str) -> (Vec<String>, Vec<String>) {
+    let mut files: Vec<String> = Vec::new();
+    let mut problems = Vec::new();
+    let mut activation: Vec<String> = Vec::new();
+    let mut pom_dirs: Vec<String> = Vec::new();
+    let root = ctx_join(dir, "pom.xml").unwrap_or_else(|| "pom.xml".into());
+    let mut queue = vec![(root, true)];
+    while let Some((pom, follow_modules)) = queue.pop() {
+        if files.contains(&pom) {
+            continue;
+        }
+        if !ctx.ships(&pom) {
+            if follow_modules {
+                problems.push(format!(
+                    "the Maven module POM {pom} is not in the build context"
+                ));
+            }
+            continue;
+        }
+        let Some(raw) = ctx.read(&pom) else {
+            problems.push(format!("{pom} cannot be read"));
+            continue;
+        };
+        files.push(pom.clone());
+        let text = strip_xml_comments(&raw);
+        let pdir = pom
+            .rsplit_once('/')
+            .map_or(String::new(), |(d, _)| d.to_string());
+        pom_dirs.push(pdir.clone());
+        for needle in ["${env.", "<systemPath>", "file:"] {
+            if text.contains(needle) {
+                problems.push(format!(
+                    "{pom} uses `{needle}`, which reads outside the POMs"
+                ));
+            }
+        }
+        if follow_modules {
+            for m in xml_values(&text, "module") {
+                let target = if m.ends_with(".xml") {
+                    ctx_join(&pdir, m)
+                } else {
+                    ctx_join(&pdir, &format!("{m}/pom.xml"))
+                };
+                match target {
+                    Some(t) => queue.push((t, true)),
+                    None => {
+                        problems.push(format!("{pom} names a module outside the build context"))
+                    }
+                }
+            }
+        }
+        for parent in xml_values(&text, "parent") {
+            let rel = xml_values(parent, "relativePath")
+                .first()
+                .map_or("../pom.xml".to_string(), |r| r.to_string());
+            if parent.contains("<relativePath/>") || rel.is_empty() {
+                continue;
+            }
+            let rel = if rel.ends_with(".xml") {
+                rel
+            } else {
+                format!("{}/pom.xml", rel.trim_end_matches('/'))
+            };
+            if let Some(t) = ctx_join(&pdir, &rel) {
+                queue.push((t, false));
+            }
+        }
+        for tag in ["exists", "missing"] {
+            for v in xml_values(&text, tag) {
+                let v = v
+                    .trim_start_matches("${project.basedir}/")
+                    .trim_start_matches("${basedir}/");
+                if v.contains('$') || v.starts_with('/') {
+                    problems.push(format!(
+                        "{pom} activates a profile by the file `{v}`, which cannot be resolved"
+                    ));
+                } else {
+                    activation.push(v.to_string());
+                }
+            }
+        }
+    }
+    // Profiles are inherited: a file test applies in every module.
+    for a in &activation {
+        for d in &pom_dirs {
+            if let Some(t) = ctx_join(d, a)
+                && ctx.ships(&t)
+                && !files.contains(&t)
+            {
+                files.push(t);
+            }
+        }
+    }
+    if let Some(all) = ctx.files() {
+        let mvn = ctx_join(dir, ".mvn").unwrap_or_default();
+        let prefix = format!("{mvn}/");
+        files.extend(all.keys().filter(|f| f.starts_with(&prefix)).cloned());
+    }
+    if ctx.unknown_dirs().iter().any(|d| {
+        pom_dirs
+            .iter()
+            .any(|p| p == d || p.starts_with(&format!("{d}/")))
+    }) {
+        problems.push("a Maven module lies in a submodule, whose contents are not known".into());
+    }
+    files.sort();
+    files.dedup();
+    (files, problems)
 }
 
 /// Dependency manifests and lock files: they change rarely.

@@ -130,6 +130,19 @@ impl<'a> BroadCopy<'a> {
     }
 }
 
+impl BroadCopy<'_> {
+    /// The context directory an image directory holds (when it is the
+    /// copy's destination or below it).
+    fn rel_dir(&self, dir: &str) -> Option<String> {
+        if dir == self.dest_abs {
+            Some(String::new())
+        } else {
+            dir.strip_prefix(&format!("{}/", self.dest_abs.trim_end_matches('/')))
+                .map(str::to_string)
+        }
+    }
+}
+
 /// An install that may move above the broad copy, before its safety is
 /// judged: the units that come with it and the shipped files it reads.
 struct Candidate<'c> {
@@ -320,14 +333,22 @@ fn hoist_problems(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) 
         ));
     }
     if let Some(ctx) = cx.ctx {
+        // A bind-mounted manifest needs no COPY, but it must be the file
+        // the broad copy ships at that place: the manifest checks read that.
+        for (src, target) in &ex.binds {
+            if !ctx.ships(src) {
+                problems.push(format!(
+                    "the bind mount's source `{src}` is not a file the build context ships"
+                ));
+            } else if effects::resolve(&copy.dest_abs, src) != *target && !ex.checks.is_empty() {
+                problems.push(format!(
+                    "the bind mount puts `{src}` at `{target}`, not where `{}` ships it, so its manifest checks do not apply",
+                    short(&copy.text)
+                ));
+            }
+        }
         for (chk, dir) in &ex.checks {
-            let rel = if *dir == copy.dest_abs {
-                Some(String::new())
-            } else {
-                dir.strip_prefix(&format!("{}/", copy.dest_abs.trim_end_matches('/')))
-                    .map(str::to_string)
-            };
-            if let Some(rel) = rel {
+            if let Some(rel) = copy.rel_dir(dir) {
                 problems.extend(manifest_problems(chk, ctx, &rel));
             }
         }
@@ -417,7 +438,13 @@ fn hoist_change(
     } else {
         Applicability::Unsafe
     };
-    let manifests: Vec<String> = cand.needed.iter().map(|(_, r)| format!("`{r}`")).collect();
+    let mut manifests: Vec<String> = cand.needed.iter().map(|(_, r)| format!("`{r}`")).collect();
+    if manifests.len() > 8 {
+        // A Maven reactor names dozens of POMs: the diff lists them all.
+        let more = manifests.len() - 6;
+        manifests.truncate(6);
+        manifests.push(format!("{more} more"));
+    }
     let with = if with_texts.is_empty() {
         String::new()
     } else {
@@ -436,14 +463,24 @@ fn hoist_change(
     if !manifests.is_empty() {
         summary.push_str(&format!(", copying {} first", manifests.join(", ")));
     }
+    let ex = &cx.eff[cand.unit];
+    let mounted: Vec<String> = ex.binds.iter().map(|(s, _)| format!("`{s}`")).collect();
     let reason = if problems.is_empty() {
+        let reads = match (manifests.is_empty(), mounted.is_empty()) {
+            (true, true) => "nothing from the build context".to_string(),
+            (false, true) => format!("{} from the build context", manifests.join(", ")),
+            (true, false) => format!(
+                "{} from the build context through a bind mount (no COPY needed)",
+                mounted.join(", ")
+            ),
+            (false, false) => format!(
+                "{} from the build context, and {} through a bind mount (no COPY needed)",
+                manifests.join(", "),
+                mounted.join(", ")
+            ),
+        };
         format!(
-            "it reads {} from the build context, so it no longer reruns when other files change; every command is in the knowledge base and it writes nothing the broad copy ships",
-            if manifests.is_empty() {
-                "nothing".to_string()
-            } else {
-                manifests.join(", ")
-            }
+            "it reads {reads}, so it no longer reruns when other files change; every command is in the knowledge base and it writes nothing the broad copy ships"
         )
     } else {
         problems.join("; ")
@@ -547,14 +584,13 @@ fn companions(
             _ => None,
         })
         .collect();
+    // Its files are exactly what it ships (the context is listed), not the
+    // whole destination tree: `RUN go version` reads a `go.mod` that the
+    // copy does not ship.
     let mut b_files = b_rest.clone();
-    b_files.writes.extend(
-        eff[b]
-            .writes
-            .iter()
-            .filter(|w| matches!(w, Loc::Path(_)))
-            .cloned(),
-    );
+    b_files
+        .writes
+        .extend(shipped.iter().map(|(p, _)| Loc::Path(p.clone())));
     for &c in &take {
         // It passes the broad copy and every stay before it.
         let mut ce = eff[c].clone();
