@@ -343,6 +343,41 @@ impl history::Progress for WalkBar {
     }
 }
 
+/// The repositories of a run, each opened once: every Dockerfile of a
+/// repository is walked from one open repository, and its context is
+/// looked up in the same one.
+#[derive(Default)]
+struct Repos {
+    open: Vec<std::rc::Rc<Repo>>,
+}
+
+impl Repos {
+    /// The repository `path` is in (as `git` would discover it).
+    fn for_path(&mut self, path: &std::path::Path) -> Result<std::rc::Rc<Repo>, NoHistory> {
+        let dir = if path.is_dir() {
+            Some(path)
+        } else {
+            path.parent()
+        };
+        let dir = dir
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or_else(|| std::path::Path::new("."));
+        // The nearest directory holding `.git` is the one discovery finds.
+        if let Ok(dir) = std::fs::canonicalize(dir)
+            && let Some(top) = dir.ancestors().find(|a| a.join(".git").exists())
+            && let Some(r) = self.open.iter().find(|r| {
+                std::fs::canonicalize(r.root()).is_ok_and(|root| root == top)
+            })
+        {
+            return Ok(r.clone());
+        }
+        let r = std::rc::Rc::new(Repo::discover(path)?);
+        self.open.push(r.clone());
+        Ok(r)
+    }
+}
+
+
 /// Walks the history of every file's build context: one walk per
 /// repository for all its Dockerfiles. Files whose repository cannot be
 /// found are left out (`context_and_history` says why).
@@ -350,10 +385,11 @@ fn walk_histories(
     files: &[(PathBuf, Option<PathBuf>)],
     opts: &WalkOptions,
     quiet: bool,
+    repos: &mut Repos,
 ) -> std::collections::HashMap<PathBuf, Result<history::History, NoHistory>> {
-    let mut groups: Vec<(Repo, Vec<PathBuf>, Vec<history::Target>)> = Vec::new();
+    let mut groups: Vec<(std::rc::Rc<Repo>, Vec<PathBuf>, Vec<history::Target>)> = Vec::new();
     for (path, explicit) in files {
-        let Ok(repo) = Repo::discover(path) else {
+        let Ok(repo) = repos.for_path(path) else {
             continue;
         };
         let compose = match explicit {
@@ -396,7 +432,9 @@ fn walk_histories(
 /// compose file that names the Dockerfile, else its directory. The history
 /// is walked when `walk` is given; why there is none is said on stderr
 /// unless `quiet`. An empty history counts as none.
+#[allow(clippy::too_many_arguments)]
 fn context_and_history(
+    repos: &mut Repos,
     path: &std::path::Path,
     explicit: Option<&std::path::Path>,
     configured: Option<PathBuf>,
@@ -409,7 +447,7 @@ fn context_and_history(
             say!("{}: {msg}", path.display());
         }
     };
-    let repo = walk.and_then(|_| match Repo::discover(path) {
+    let repo = walk.and_then(|_| match repos.for_path(path) {
         Ok(r) => Some(r),
         Err(NoHistory(msg)) => {
             say(&msg);
@@ -505,6 +543,8 @@ struct Prepared {
     bot: Option<Bot>,
     /// Where `--write` may write through symlinks.
     root: PathBuf,
+    /// The repository of the current directory, opened once.
+    repos: Repos,
 }
 
 /// Checks the arguments and the configuration, opens the repository for
@@ -522,10 +562,10 @@ fn prepare(args: &RunArgs) -> Result<Prepared, String> {
     }
     // Configuration: --config, else .dockreorder.yaml at the repository root
     // (or the current directory outside a repository).
-    let cwd_repo = Repo::discover(std::path::Path::new(".")).ok();
-    let root = cwd_repo
-        .as_ref()
-        .map_or_else(|| PathBuf::from("."), |r| r.root().to_path_buf());
+    let mut repos = Repos::default();
+    let root = repos
+        .for_path(std::path::Path::new("."))
+        .map_or_else(|_| PathBuf::from("."), |r| r.root().to_path_buf());
     let cfg = config::Loaded::load(args.config.as_deref(), &root).map_err(|e| e.to_string())?;
     let walk = args.history.walk_options(Some(&cfg.config))?;
     let bot = if args.commit {
@@ -580,6 +620,7 @@ fn prepare(args: &RunArgs) -> Result<Prepared, String> {
         walk,
         bot,
         root,
+        repos,
     })
 }
 
@@ -596,6 +637,8 @@ struct Run<'a> {
     /// Where `--write` may write through symlinks; SARIF paths are relative
     /// to it.
     root: PathBuf,
+    /// The repositories opened so far (each once per run).
+    repos: std::cell::RefCell<Repos>,
 }
 
 impl<'a> Run<'a> {
@@ -610,6 +653,7 @@ impl<'a> Run<'a> {
             walk,
             bot,
             root,
+            repos,
         } = prepared;
         let c = &cfg.config;
         let knowledge = Knowledge::configured(
@@ -644,6 +688,7 @@ impl<'a> Run<'a> {
             walk,
             bot,
             root,
+            repos: std::cell::RefCell::new(repos),
         };
         Ok((run, files, failed))
     }
@@ -668,7 +713,12 @@ impl<'a> Run<'a> {
                 )
             })
             .collect();
-        walk_histories(&with_ctx, walk_opts, self.args.quiet)
+        walk_histories(
+            &with_ctx,
+            walk_opts,
+            self.args.quiet,
+            &mut self.repos.borrow_mut(),
+        )
     }
 
     /// The text to rewrite: in bot mode the committed version, so
@@ -711,6 +761,7 @@ impl<'a> Run<'a> {
             pragma_warnings(&shown, &text);
         }
         let (ctx, hist) = context_and_history(
+            &mut self.repos.borrow_mut(),
             path,
             self.args.context.as_deref(),
             self.cfg.context_for(path),
@@ -1062,7 +1113,15 @@ fn run_verify(
     }
     // The most often changed file is picked from the changed paths.
     let walk = walk.map(|w| WalkOptions { paths: true, ..w });
-    let (ctx, hist) = context_and_history(path, context, None, walk.as_ref(), true, None);
+    let (ctx, hist) = context_and_history(
+        &mut Repos::default(),
+        path,
+        context,
+        None,
+        walk.as_ref(),
+        true,
+        None,
+    );
     let opts = Options::new(if allow_unsafe {
         Applicability::Unsafe
     } else {
@@ -1156,11 +1215,20 @@ fn run_explain(
         return ExitCode::from(2);
     }
     pragma_warnings(&source.path, &source.text);
+    let mut repos = Repos::default();
     let walked = walk.as_ref().and_then(|w| {
         let with_ctx = [(path.to_path_buf(), context.map(|c| c.to_path_buf()))];
-        walk_histories(&with_ctx, w, false).remove(path)
+        walk_histories(&with_ctx, w, false, &mut repos).remove(path)
     });
-    let (ctx, hist) = context_and_history(path, context, None, walk.as_ref(), false, walked);
+    let (ctx, hist) = context_and_history(
+        &mut repos,
+        path,
+        context,
+        None,
+        walk.as_ref(),
+        false,
+        walked,
+    );
     let file = FileAnalysis::of_parse(&source.text, parsed, Some(&ctx), Knowledge::embedded());
     emit(&explain::explain(&file, Some(&ctx), hist.as_ref()));
     ExitCode::SUCCESS
