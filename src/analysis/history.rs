@@ -155,6 +155,11 @@ pub enum Query {
     Glob {
         base: Vec<String>,
         glob: GlobMatcher,
+        /// One matcher per component, when the pattern's components can be
+        /// matched one by one (no `**`, braces, escapes or a class that
+        /// spans a `/`): directories that cannot lead to a match are then
+        /// not entered.
+        comps: Option<Vec<GlobMatcher>>,
     },
     /// A path that no context file can have (`a/../b`, `a//b`).
     Never,
@@ -188,9 +193,26 @@ impl Query {
             if base.iter().any(|c| c.is_empty() || c == "." || c == "..") {
                 return Some(Query::Never);
             }
+            let comps = if t.contains("**") || t.contains(['{', '}', '\\']) {
+                None
+            } else {
+                t.split('/')
+                    .map(|c| {
+                        if c.matches('[').count() != c.matches(']').count() {
+                            return None;
+                        }
+                        GlobBuilder::new(c)
+                            .literal_separator(true)
+                            .build()
+                            .ok()
+                            .map(|g| g.compile_matcher())
+                    })
+                    .collect::<Option<Vec<_>>>()
+            };
             return Some(Query::Glob {
                 base,
                 glob: g.compile_matcher(),
+                comps,
             });
         }
         let comps: Vec<String> = t.split('/').map(str::to_string).collect();
@@ -206,10 +228,21 @@ impl Query {
             Query::All => true,
             Query::Never => false,
             Query::Path(comps) => {
-                let p = comps.join("/");
-                f == p
-                    || f.strip_prefix(p.as_str())
-                        .is_some_and(|r| r.starts_with('/'))
+                // `f` is the path or below it.
+                let mut rest = f;
+                for (k, c) in comps.iter().enumerate() {
+                    let Some(r) = rest.strip_prefix(c.as_str()) else {
+                        return false;
+                    };
+                    if k + 1 == comps.len() {
+                        return r.is_empty() || r.starts_with('/');
+                    }
+                    let Some(r) = r.strip_prefix('/') else {
+                        return false;
+                    };
+                    rest = r;
+                }
+                false
             }
             Query::Glob { glob, .. } => {
                 if glob.is_match(f) {
@@ -225,6 +258,20 @@ impl Query {
                 }
                 false
             }
+        }
+    }
+
+    /// Whether a file below the directory `dir` (context-relative) may be
+    /// one the source copies; `false` only when none can be.
+    fn may_contain(&self, dir: &str) -> bool {
+        match self {
+            Query::All => true,
+            Query::Never => false,
+            Query::Path(comps) => dir.split('/').zip(comps).all(|(d, c)| d == c.as_str()),
+            Query::Glob { comps: None, .. } => true,
+            Query::Glob {
+                comps: Some(comps), ..
+            } => dir.split('/').zip(comps).all(|(d, m)| m.is_match(d)),
         }
     }
 
@@ -251,6 +298,30 @@ struct Ignore {
     rules: DockerIgnore,
     exceptions: Vec<Exception>,
     max_components: usize,
+    /// Decisions so far (the same paths change again and again): files,
+    /// and directories for [`Ignore::skips_dir`].
+    files: Mutex<HashMap<Box<str>, bool>>,
+    dirs: Mutex<HashMap<Box<str>, bool>>,
+}
+
+/// Decisions kept per `.dockerignore` version (then forgotten at once).
+const MEMO_ENTRIES: usize = 1 << 18;
+
+/// The memoised value of `f(key)`.
+fn memo(map: &Mutex<HashMap<Box<str>, bool>>, key: &str, f: impl FnOnce() -> bool) -> bool {
+    if let Ok(m) = map.lock()
+        && let Some(&v) = m.get(key)
+    {
+        return v;
+    }
+    let v = f();
+    if let Ok(mut m) = map.lock() {
+        if m.len() >= MEMO_ENTRIES {
+            m.clear();
+        }
+        m.insert(key.into(), v);
+    }
+    v
 }
 
 impl Ignore {
@@ -290,15 +361,21 @@ impl Ignore {
             rules: DockerIgnore::parse(text),
             exceptions,
             max_components,
+            files: Mutex::default(),
+            dirs: Mutex::default(),
         }
     }
 
     fn excludes(&self, rel: &str) -> bool {
-        self.rules.excludes(rel)
+        memo(&self.files, rel, || self.rules.excludes(rel))
     }
 
     /// Whether every file below the directory `dir` is certainly excluded.
     fn skips_dir(&self, dir: &str) -> bool {
+        memo(&self.dirs, dir, || self.skips_dir_uncached(dir))
+    }
+
+    fn skips_dir_uncached(&self, dir: &str) -> bool {
         let parts: Vec<&str> = dir.split('/').collect();
         // A pattern with more components than a file below `dir` has is
         // not tried on that file's parents.
@@ -769,18 +846,20 @@ impl<'r> TreeCache<'r> {
         Some(cur)
     }
 
-    /// Calls `hit` on the files below a tree until it returns true.
-    fn any_file(&mut self, oid: Oid, prefix: &str, hit: &mut dyn FnMut(&str) -> bool) -> bool {
+    /// Calls `hit` on the files below a tree until it returns true;
+    /// `path` is the tree's path, and is the same again on return.
+    fn any_file(&mut self, oid: Oid, path: &mut String, walker: &mut dyn Walker) -> bool {
         let Some(t) = self.tree(Some(oid)) else {
             return false;
         };
         for e in (0..t.len()).filter_map(|k| t.entry(k)) {
-            let path = join(prefix, &String::from_utf8_lossy(e.name));
+            let len = push_name(path, e.name);
             let found = if e.is_tree() {
-                self.any_file(e.id, &path, hit)
+                !walker.skip(path) && self.any_file(e.id, path, walker)
             } else {
-                hit(&path)
+                walker.hit(path)
             };
+            path.truncate(len);
             if found {
                 return true;
             }
@@ -790,41 +869,46 @@ impl<'r> TreeCache<'r> {
 
     /// Paths (relative to the compared trees) whose content or mode
     /// differs, like `git log --no-renames --name-only`.
-    fn diff(&mut self, old: Option<Oid>, new: Option<Oid>, prefix: &str, out: &mut Vec<String>) {
-        self.first_hit(
-            old,
-            new,
-            prefix,
-            &mut |p| {
-                out.push(p.to_string());
+    fn diff(&mut self, old: Option<Oid>, new: Option<Oid>, out: &mut Vec<String>) {
+        struct All<'a>(&'a mut Vec<String>);
+        impl Walker for All<'_> {
+            fn hit(&mut self, p: &str) -> bool {
+                self.0.push(p.to_string());
                 false
-            },
-            &|_| false,
-        );
+            }
+            fn skip(&mut self, _: &str) -> bool {
+                false
+            }
+        }
+        self.first_hit(old, new, &mut String::new(), &mut All(out));
     }
 
     /// Walks the paths that differ between two trees (only subtrees whose
     /// ids differ are read, no blob at all) and calls `hit` on each until
     /// it returns true; directories for which `skip` is true are not
-    /// entered. Returns whether a hit was found.
+    /// entered. Returns whether a hit was found. `path` is the trees' path
+    /// and is the same again on return.
     fn first_hit(
         &mut self,
         old: Option<Oid>,
         new: Option<Oid>,
-        prefix: &str,
-        hit: &mut dyn FnMut(&str) -> bool,
-        skip: &dyn Fn(&str) -> bool,
+        path: &mut String,
+        walker: &mut dyn Walker,
     ) -> bool {
         use std::cmp::Ordering;
         if old == new {
             return false;
         }
-        let empty = Rc::new(RawTree::parse(Vec::new()));
-        let ot = self.tree(old).unwrap_or_else(|| empty.clone());
-        let nt = self.tree(new).unwrap_or(empty);
+        let ot = self.tree(old);
+        let nt = self.tree(new);
+        let (olen, nlen) = (
+            ot.as_ref().map_or(0, |t| t.len()),
+            nt.as_ref().map_or(0, |t| t.len()),
+        );
         let (mut i, mut j) = (0, 0);
-        while i < ot.len() || j < nt.len() {
-            let (a, b) = (ot.entry(i), nt.entry(j));
+        while i < olen || j < nlen {
+            let a = ot.as_ref().and_then(|t| t.entry(i));
+            let b = nt.as_ref().and_then(|t| t.entry(j));
             let ord = match (&a, &b) {
                 (Some(a), Some(b)) => git_order(a.name, a.is_tree(), b.name, b.is_tree()),
                 (Some(_), None) => Ordering::Less,
@@ -837,14 +921,14 @@ impl<'r> TreeCache<'r> {
                     } else {
                         j += 1;
                     }
-                    let path = join(prefix, &String::from_utf8_lossy(e.name));
-                    if !e.is_tree() {
-                        hit(&path)
-                    } else if skip(&path) {
-                        false
+                    let len = push_name(path, e.name);
+                    let found = if !e.is_tree() {
+                        walker.hit(path)
                     } else {
-                        self.any_file(e.id, &path, hit)
-                    }
+                        !walker.skip(path) && self.any_file(e.id, path, walker)
+                    };
+                    path.truncate(len);
+                    found
                 }
                 (Ordering::Equal, Some(a), Some(b)) => {
                     i += 1;
@@ -852,14 +936,15 @@ impl<'r> TreeCache<'r> {
                     if a.id == b.id && a.mode == b.mode {
                         false
                     } else {
-                        let path = join(prefix, &String::from_utf8_lossy(b.name));
-                        if !(a.is_tree() && b.is_tree()) {
-                            hit(&path)
-                        } else if skip(&path) {
-                            false
+                        let len = push_name(path, b.name);
+                        let found = if !(a.is_tree() && b.is_tree()) {
+                            walker.hit(path)
                         } else {
-                            self.first_hit(Some(a.id), Some(b.id), &path, hit, skip)
-                        }
+                            !walker.skip(path)
+                                && self.first_hit(Some(a.id), Some(b.id), path, walker)
+                        };
+                        path.truncate(len);
+                        found
                     }
                 }
                 _ => break,
@@ -883,8 +968,7 @@ impl<'r> TreeCache<'r> {
         if old == new || matches!(q, Query::Never) {
             return false;
         }
-        let mut hit = |p: &str| ignore.is_none_or(|i| !i.excludes(p)) && q.matches(p);
-        let skip = |d: &str| ignore.is_some_and(|i| i.skips_dir(d));
+        let mut walker = QueryWalker { q, ignore };
         let base = q.base();
         let (mut o, mut n) = (old, new);
         let mut prefix = String::new();
@@ -894,23 +978,57 @@ impl<'r> TreeCache<'r> {
             }
             let oe = self.entry(o, comp);
             let ne = self.entry(n, comp);
-            prefix = join(&prefix, comp);
+            push_name(&mut prefix, comp.as_bytes());
             if k + 1 == base.len() {
                 // The path itself may be a file on either side.
                 let ob = oe.filter(|e| !e.tree);
                 let nb = ne.filter(|e| !e.tree);
-                if ob != nb && hit(&prefix) {
+                if ob != nb && walker.hit(&prefix) {
                     return true;
                 }
             }
             o = oe.filter(|e| e.tree).map(|e| e.id);
             n = ne.filter(|e| e.tree).map(|e| e.id);
         }
-        if !prefix.is_empty() && skip(&prefix) {
+        if !prefix.is_empty() && walker.skip(&prefix) {
             return false;
         }
-        self.first_hit(o, n, &prefix, &mut hit, &skip)
+        self.first_hit(o, n, &mut prefix, &mut walker)
     }
+}
+
+/// What a tree walk asks about each path it meets.
+trait Walker {
+    /// A changed file: true ends the walk.
+    fn hit(&mut self, path: &str) -> bool;
+    /// A changed directory: true means it is not entered.
+    fn skip(&mut self, dir: &str) -> bool;
+}
+
+/// The walker of one source question.
+struct QueryWalker<'a> {
+    q: &'a Query,
+    ignore: Option<&'a Ignore>,
+}
+
+impl Walker for QueryWalker<'_> {
+    fn hit(&mut self, p: &str) -> bool {
+        self.q.matches(p) && self.ignore.is_none_or(|i| !i.excludes(p))
+    }
+    fn skip(&mut self, d: &str) -> bool {
+        !self.q.may_contain(d) || self.ignore.is_some_and(|i| i.skips_dir(d))
+    }
+}
+
+/// Appends `/name` (or `name` to an empty path) and returns the length to
+/// truncate back to.
+fn push_name(path: &mut String, name: &[u8]) -> usize {
+    let len = path.len();
+    if !path.is_empty() {
+        path.push('/');
+    }
+    path.push_str(&String::from_utf8_lossy(name));
+    len
 }
 
 fn join(dir: &str, name: &str) -> String {
@@ -1151,7 +1269,7 @@ impl TargetWalk {
             }
             if paths {
                 let mut changed = Vec::new();
-                trees.diff(old_ctx, new_ctx, "", &mut changed);
+                trees.diff(old_ctx, new_ctx, &mut changed);
                 for p in changed {
                     if ignore.as_ref().is_some_and(|i| i.excludes(&p)) {
                         continue;
