@@ -169,11 +169,7 @@ impl Query {
     /// The question a source text asks; `None` when it is not a context
     /// path (a URL or a heredoc).
     pub fn parse(s: &str) -> Option<Query> {
-        if s.contains("://") || s.starts_with("<<") {
-            return None;
-        }
-        let t = s.trim_start_matches("./").trim_end_matches('/');
-        let t = t.trim_start_matches('/');
+        let t = Query::key(s)?;
         if t.is_empty() || t == "." {
             return Some(Query::All);
         }
@@ -220,6 +216,17 @@ impl Query {
             return Some(Query::Never);
         }
         Some(Query::Path(comps))
+    }
+
+    /// The normalised text of a source: texts with the same key ask the
+    /// same question (`./src/` and `src`); `None` when it is not a context
+    /// path (a URL or a heredoc).
+    fn key(s: &str) -> Option<&str> {
+        if s.contains("://") || s.starts_with("<<") {
+            return None;
+        }
+        let t = s.trim_start_matches("./").trim_end_matches('/');
+        Some(t.trim_start_matches('/'))
     }
 
     /// Whether the context file `f` is one the source copies.
@@ -618,7 +625,6 @@ enum Msg {
 
 struct Cache {
     ignores: HashMap<Oid, u32>,
-    instructions: HashMap<Oid, Vec<String>>,
     notes: Vec<String>,
 }
 
@@ -633,22 +639,6 @@ fn blob_text(repo: &Repository, oid: Oid, what: &str, notes: &mut Vec<String>) -
             None
         }
     }
-}
-
-fn instructions_of(repo: &Repository, oid: Option<Oid>, cache: &mut Cache) -> Vec<String> {
-    let Some(oid) = oid else { return Vec::new() };
-    if let Some(v) = cache.instructions.get(&oid) {
-        return v.clone();
-    }
-    let v = match blob_text(repo, oid, "Dockerfile", &mut cache.notes) {
-        Some(text) => syntax::parse(&text)
-            .instructions()
-            .map(|(_, i)| i.original.trim().to_string())
-            .collect(),
-        None => Vec::new(),
-    };
-    cache.instructions.insert(oid, v.clone());
-    v
 }
 
 /// Every ancestor of `head`, newest first (for `--all-parents`; the
@@ -721,6 +711,24 @@ impl RawTree {
 
     fn len(&self) -> usize {
         self.index.len()
+    }
+
+    /// The entry named `name` (entries are in git's order: a binary search
+    /// for it as a file, then as a directory).
+    fn find(&self, name: &[u8]) -> Option<RawEntry<'_>> {
+        for dir in [false, true] {
+            let (mut lo, mut hi) = (0, self.len());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                let e = self.entry(mid)?;
+                match git_order(e.name, e.is_tree(), name, dir) {
+                    std::cmp::Ordering::Less => lo = mid + 1,
+                    std::cmp::Ordering::Greater => hi = mid,
+                    std::cmp::Ordering::Equal => return Some(e),
+                }
+            }
+        }
+        None
     }
 }
 
@@ -827,14 +835,11 @@ impl<'r> TreeCache<'r> {
     /// The entry `name` of the tree `oid`.
     fn entry(&mut self, oid: Option<Oid>, name: &str) -> Option<Found> {
         let t = self.tree(oid)?;
-        (0..t.len())
-            .filter_map(|k| t.entry(k))
-            .find(|e| e.name == name.as_bytes())
-            .map(|e| Found {
-                id: e.id,
-                mode: mode_num(e.mode),
-                tree: e.is_tree(),
-            })
+        t.find(name.as_bytes()).map(|e| Found {
+            id: e.id,
+            mode: mode_num(e.mode),
+            tree: e.is_tree(),
+        })
     }
 
     /// The id of `path` below the tree `root` ("" is the root itself).
@@ -1074,6 +1079,187 @@ struct Link {
     parent_tree: Option<Oid>,
 }
 
+/// Source questions asked together, by key: paths are answered per
+/// directory (the directory's ids are compared once, then each file's entry),
+/// the others one by one.
+struct Questions {
+    keys: Vec<String>,
+    queries: Vec<Query>,
+    /// The paths, as a tree of names.
+    paths: PathNode,
+    /// Indices of the other queries.
+    others: Vec<usize>,
+}
+
+impl Questions {
+    /// The questions of `sources` (deduplicated by key; sources that are
+    /// not context paths are left out).
+    fn new<'a>(sources: impl IntoIterator<Item = &'a str>) -> Questions {
+        let mut q = Questions {
+            keys: Vec::new(),
+            queries: Vec::new(),
+            paths: PathNode::default(),
+            others: Vec::new(),
+        };
+        for s in sources {
+            let (Some(key), Some(query)) = (Query::key(s), Query::parse(s)) else {
+                continue;
+            };
+            if q.keys.iter().any(|k| k == key) {
+                continue;
+            }
+            let k = q.queries.len();
+            if let Query::Path(comps) = &query
+                && let Some((name, dir)) = comps.split_last()
+            {
+                let mut node = &mut q.paths;
+                for c in dir {
+                    let c = c.as_bytes();
+                    let at = match node.dirs.iter().position(|(n, _)| n == c) {
+                        Some(at) => at,
+                        None => {
+                            node.dirs.push((c.to_vec(), PathNode::default()));
+                            node.dirs.len() - 1
+                        }
+                    };
+                    node = &mut node.dirs[at].1;
+                }
+                node.files.push((name.as_bytes().to_vec(), k));
+            } else {
+                q.others.push(k);
+            }
+            q.keys.push(key.to_string());
+            q.queries.push(query);
+        }
+        q
+    }
+
+    /// Answers every question for commit `c` (context trees `old` → `new`)
+    /// into `out[question][c]`.
+    fn ask(
+        &self,
+        trees: &mut TreeCache,
+        old: Option<Oid>,
+        new: Option<Oid>,
+        ignore: Option<&Ignore>,
+        c: usize,
+        out: &mut [Vec<bool>],
+    ) {
+        if old == new {
+            return;
+        }
+        let mut set = |k: usize, v: bool| {
+            if let Some(slot) = out.get_mut(k).and_then(|o| o.get_mut(c)) {
+                *slot = v;
+            }
+        };
+        for &k in &self.others {
+            set(k, trees.query_changed(old, new, &self.queries[k], ignore));
+        }
+        let mut walk = PathWalk {
+            trees,
+            questions: self,
+            ctx: (old, new),
+            ignore,
+            c,
+            out,
+        };
+        walk.node(&self.paths, old, new, &mut String::new());
+    }
+}
+
+/// Path questions below one directory: files of it asked about, and
+/// subdirectories holding more.
+#[derive(Default)]
+struct PathNode {
+    files: Vec<(Vec<u8>, usize)>,
+    dirs: Vec<(Vec<u8>, PathNode)>,
+}
+
+/// Answers path questions by walking the question tree and the two trees
+/// side by side: only the entries that differ are looked at (a directory
+/// whose ids agree answers every question below it at once).
+struct PathWalk<'q, 't, 'r, 'o> {
+    trees: &'t mut TreeCache<'r>,
+    questions: &'q Questions,
+    ctx: (Option<Oid>, Option<Oid>),
+    ignore: Option<&'q Ignore>,
+    c: usize,
+    out: &'o mut [Vec<bool>],
+}
+
+impl PathWalk<'_, '_, '_, '_> {
+    fn node(&mut self, node: &PathNode, old: Option<Oid>, new: Option<Oid>, path: &mut String) {
+        use std::cmp::Ordering;
+        if old == new {
+            return;
+        }
+        let ot = self.trees.tree(old);
+        let nt = self.trees.tree(new);
+        let (mut i, mut j) = (0, 0);
+        loop {
+            let a = ot.as_ref().and_then(|t| t.entry(i));
+            let b = nt.as_ref().and_then(|t| t.entry(j));
+            let ord = match (&a, &b) {
+                (None, None) => break,
+                (Some(a), Some(b)) => git_order(a.name, a.is_tree(), b.name, b.is_tree()),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+            };
+            let found = |e: &RawEntry| Found {
+                id: e.id,
+                mode: mode_num(e.mode),
+                tree: e.is_tree(),
+            };
+            let (name, oe, ne) = match (ord, a, b) {
+                (Ordering::Less, Some(a), _) => {
+                    i += 1;
+                    (a.name, Some(found(&a)), None)
+                }
+                (Ordering::Greater, _, Some(b)) => {
+                    j += 1;
+                    (b.name, None, Some(found(&b)))
+                }
+                (Ordering::Equal, Some(a), Some(b)) => {
+                    i += 1;
+                    j += 1;
+                    if a.id == b.id && a.mode == b.mode {
+                        continue;
+                    }
+                    (b.name, Some(found(&a)), Some(found(&b)))
+                }
+                _ => break,
+            };
+            let file = node.files.iter().find(|(n, _)| n == name).map(|f| f.1);
+            let dir = node.dirs.iter().find(|(n, _)| n == name).map(|d| &d.1);
+            if file.is_none() && dir.is_none() {
+                continue;
+            }
+            let len = push_name(path, name);
+            if let Some(k) = file {
+                let v = if oe.is_some_and(|e| e.tree) || ne.is_some_and(|e| e.tree) {
+                    // A directory on either side: what below it changed.
+                    let (o, n) = self.ctx;
+                    self.trees
+                        .query_changed(o, n, &self.questions.queries[k], self.ignore)
+                } else {
+                    self.ignore.is_none_or(|ig| !ig.excludes(path))
+                };
+                // A name can be met twice (a file on one side, a directory
+                // on the other): either meeting may say "changed".
+                if let Some(slot) = self.out.get_mut(k).and_then(|o| o.get_mut(self.c)) {
+                    *slot |= v;
+                }
+            }
+            if let Some(d) = dir {
+                let sub = |e: Option<Found>| e.filter(|e| e.tree).map(|e| e.id);
+                self.node(d, sub(oe), sub(ne), path);
+            }
+            path.truncate(len);
+        }
+    }
+}
+
 /// What a walk learnt about one context, kept to answer later questions:
 /// per commit the context trees (parent, commit) when they differ, and the
 /// `.dockerignore` in force.
@@ -1105,39 +1291,50 @@ impl Changes {
             let known = self.answers.lock().map(|a| a.clone()).unwrap_or_default();
             let mut m: Vec<String> = Vec::new();
             for s in sources {
-                if !known.contains_key(*s) && !m.iter().any(|x| x == s) {
+                if let Some(key) = Query::key(s)
+                    && !known.contains_key(key)
+                    && !m.iter().any(|x| Query::key(x) == Some(key))
+                {
                     m.push((*s).to_string());
                 }
             }
             m
         };
         if !missing.is_empty() {
-            let computed = self.compute(&missing);
+            let (keys, computed) = self.compute(&missing);
             if let Ok(mut a) = self.answers.lock() {
-                for (s, v) in missing.into_iter().zip(computed) {
-                    a.insert(s, Arc::new(v));
+                for (k, v) in keys.into_iter().zip(computed) {
+                    a.insert(k, Arc::new(v));
                 }
             }
         }
         let known = self.answers.lock().map(|a| a.clone()).unwrap_or_default();
         sources
             .iter()
-            .map(|s| known.get(*s).cloned().unwrap_or_else(never))
+            .map(|s| {
+                Query::key(s)
+                    .and_then(|k| known.get(k).cloned())
+                    .unwrap_or_else(never)
+            })
             .collect()
     }
 
     /// One pass over the commits whose context changed, on a worker
     /// thread (a pass that stalls answers "unchanged").
-    fn compute(self: &Arc<Self>, sources: &[String]) -> Vec<Vec<bool>> {
+    fn compute(self: &Arc<Self>, sources: &[String]) -> (Vec<String>, Vec<Vec<bool>>) {
         let n = self.trees.len();
-        let fallback = || sources.iter().map(|_| vec![false; n]).collect();
+        let questions = Questions::new(sources.iter().map(String::as_str));
+        let keys = questions.keys.clone();
+        let fallback = || {
+            let v = keys.iter().map(|_| vec![false; n]).collect();
+            (keys.clone(), v)
+        };
         let me = Arc::clone(self);
-        let srcs = sources.to_vec();
         let (tx, rx) = mpsc::channel();
         let spawned = std::thread::Builder::new()
             .name("history pass".into())
             .spawn(move || {
-                let out = me.pass(&srcs, &tx);
+                let out = me.pass(&questions, &tx);
                 let _ = tx.send(Some(out));
             });
         if spawned.is_err() {
@@ -1145,7 +1342,7 @@ impl Changes {
         }
         loop {
             match rx.recv_timeout(self.stall) {
-                Ok(Some(out)) => return out,
+                Ok(Some(out)) => return (keys, out),
                 Ok(None) => {}
                 Err(_) => return fallback(),
             }
@@ -1154,12 +1351,11 @@ impl Changes {
 
     fn pass(
         &self,
-        sources: &[String],
+        questions: &Questions,
         alive: &mpsc::Sender<Option<Vec<Vec<bool>>>>,
     ) -> Vec<Vec<bool>> {
         let n = self.trees.len();
-        let queries: Vec<Option<Query>> = sources.iter().map(|s| Query::parse(s)).collect();
-        let mut out: Vec<Vec<bool>> = sources.iter().map(|_| vec![false; n]).collect();
+        let mut out: Vec<Vec<bool>> = questions.keys.iter().map(|_| vec![false; n]).collect();
         let Ok(repo) = Repository::open(&self.git_dir) else {
             return out;
         };
@@ -1176,11 +1372,7 @@ impl Changes {
                 .flatten()
                 .and_then(|i| self.ignores.get(i as usize))
                 .map(|i| &**i);
-            for (k, q) in queries.iter().enumerate() {
-                if let Some(q) = q {
-                    out[k][c] = trees.query_changed(old, new, q, ig);
-                }
-            }
+            questions.ask(&mut trees, old, new, ig, c, &mut out);
         }
         out
     }
@@ -1192,18 +1384,21 @@ struct TargetWalk {
     df: String,
     df_in_ctx: bool,
     ignore_paths: [String; 2],
-    sources: Vec<String>,
-    queries: Vec<Option<Query>>,
+    questions: Questions,
     answers: Vec<Vec<bool>>,
     trees: Vec<Option<(Option<Oid>, Option<Oid>)>>,
     ignore_of: Vec<Option<u32>>,
     ignores: Vec<Arc<Ignore>>,
     commits: Vec<CommitChanges>,
     cache: Cache,
+    /// (commit, old, new) where the Dockerfile changed.
+    df_changes: Vec<(usize, Option<Oid>, Option<Oid>)>,
 }
 
 impl TargetWalk {
-    fn new(t: Resolved, n: usize) -> TargetWalk {
+    /// `more`: sources to answer besides the Dockerfile's own (those a
+    /// later question is likely to ask).
+    fn new(t: Resolved, more: &[String], n: usize) -> TargetWalk {
         // A .dockerignore named after the Dockerfile takes precedence.
         let df_name = t.df.rsplit('/').next().unwrap_or(&t.df).to_string();
         let df_dir = t.df.rsplit_once('/').map_or("", |(d, _)| d).to_string();
@@ -1213,9 +1408,8 @@ impl TargetWalk {
         ];
         let df_in_ctx = t.ctx.is_empty() || t.df.starts_with(&format!("{}/", t.ctx));
         TargetWalk {
-            queries: t.sources.iter().map(|s| Query::parse(s)).collect(),
-            answers: t.sources.iter().map(|_| vec![false; n]).collect(),
-            sources: t.sources,
+            questions: Questions::new(t.sources.iter().chain(more).map(String::as_str)),
+            answers: Vec::new(),
             ctx: t.ctx,
             df: t.df,
             df_in_ctx,
@@ -1224,16 +1418,23 @@ impl TargetWalk {
             ignore_of: Vec::with_capacity(n),
             ignores: Vec::new(),
             commits: Vec::with_capacity(n),
+            df_changes: Vec::new(),
             cache: Cache {
                 ignores: HashMap::new(),
-                instructions: HashMap::new(),
                 notes: Vec::new(),
             },
         }
     }
 
     /// Examines one commit.
-    fn step(&mut self, repo: &Repository, trees: &mut TreeCache, link: &Link, paths: bool) {
+    fn step(
+        &mut self,
+        repo: &Repository,
+        trees: &mut TreeCache,
+        parser: &mut Parser,
+        link: &Link,
+        paths: bool,
+    ) {
         let c = self.commits.len();
         let root = Some(link.tree);
         let parent_root = link.parent_tree;
@@ -1261,12 +1462,14 @@ impl TargetWalk {
                 });
             }
             let ignore = ig_index.and_then(|i| self.ignores.get(i as usize)).cloned();
-            for (k, q) in self.queries.iter().enumerate() {
-                if let Some(q) = q {
-                    self.answers[k][c] =
-                        trees.query_changed(old_ctx, new_ctx, q, ignore.as_deref());
-                }
-            }
+            self.questions.ask(
+                trees,
+                old_ctx,
+                new_ctx,
+                ignore.as_deref(),
+                c,
+                &mut self.answers,
+            );
             if paths {
                 let mut changed = Vec::new();
                 trees.diff(old_ctx, new_ctx, &mut changed);
@@ -1295,15 +1498,30 @@ impl TargetWalk {
             )
         };
         if new_df != old_df {
-            let new_i = instructions_of(repo, new_df, &mut self.cache);
-            let old_i = instructions_of(repo, old_df, &mut self.cache);
+            for oid in [new_df, old_df].into_iter().flatten() {
+                parser.request(repo, oid, &mut self.cache.notes);
+            }
+            self.df_changes.push((c, old_df, new_df));
+        }
+        self.commits.push(change);
+    }
+
+    /// Fills in the Dockerfile edits once every version is parsed.
+    fn edits(&mut self, parsed: &HashMap<Oid, Vec<String>>) {
+        let none = Vec::new();
+        let text = |oid: Option<Oid>| oid.and_then(|o| parsed.get(&o)).unwrap_or(&none);
+        for &(c, old_df, new_df) in &self.df_changes {
+            let Some(change) = self.commits.get_mut(c) else {
+                continue;
+            };
+            let (new_i, old_i) = (text(new_df), text(old_df));
             change.first_edit = new_i
                 .iter()
-                .zip(&old_i)
+                .zip(old_i)
                 .position(|(a, b)| a != b)
                 .or_else(|| (new_i.len() != old_i.len()).then(|| new_i.len().min(old_i.len())));
             let mut pool = old_i.clone();
-            for t in &new_i {
+            for t in new_i {
                 if let Some(k) = pool.iter().position(|o| o == t) {
                     pool.swap_remove(k);
                 } else {
@@ -1311,8 +1529,122 @@ impl TargetWalk {
                 }
             }
         }
-        self.commits.push(change);
     }
+}
+
+/// Parses the Dockerfile versions the walk meets on a thread of its own
+/// (parsing costs as much as reading the trees, and the walk itself is
+/// one thread: libgit2 serialises the pack reads).
+struct Parser {
+    tx: Option<mpsc::Sender<(Oid, String)>>,
+    handle: Option<std::thread::JoinHandle<HashMap<Oid, Vec<String>>>>,
+    /// Versions sent (and their texts, when the thread could not start).
+    sent: HashMap<Oid, Option<String>>,
+    /// Versions whose blob is missing, with the note said about them.
+    missing: HashMap<Oid, String>,
+}
+
+fn instructions(text: &str) -> Vec<String> {
+    syntax::parse(text)
+        .instructions()
+        .map(|(_, i)| i.original.trim().to_string())
+        .collect()
+}
+
+impl Parser {
+    fn start() -> Parser {
+        let (tx, rx) = mpsc::channel::<(Oid, String)>();
+        let handle = std::thread::Builder::new()
+            .name("dockerfile versions".into())
+            .spawn(move || {
+                rx.into_iter()
+                    .map(|(oid, text)| (oid, instructions(&text)))
+                    .collect()
+            })
+            .ok();
+        Parser {
+            tx: handle.is_some().then_some(tx),
+            handle,
+            sent: HashMap::new(),
+            missing: HashMap::new(),
+        }
+    }
+
+    fn request(&mut self, repo: &Repository, oid: Oid, notes: &mut Vec<String>) {
+        if let Some(note) = self.missing.get(&oid) {
+            if !notes.contains(note) {
+                notes.push(note.clone());
+            }
+            return;
+        }
+        if self.sent.contains_key(&oid) {
+            return;
+        }
+        let mut mine = Vec::new();
+        let Some(text) = blob_text(repo, oid, "Dockerfile", &mut mine) else {
+            for n in mine {
+                if !notes.contains(&n) {
+                    notes.push(n.clone());
+                }
+                self.missing.insert(oid, n);
+            }
+            return;
+        };
+        let kept = match &self.tx {
+            Some(tx) => tx.send((oid, text)).err().map(|e| e.0.1),
+            None => Some(text),
+        };
+        self.sent.insert(oid, kept);
+    }
+
+    /// Every version's instruction texts.
+    fn finish(mut self) -> HashMap<Oid, Vec<String>> {
+        self.tx = None;
+        let mut parsed = self
+            .handle
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        for (oid, text) in self.sent {
+            // Not parsed by the thread (it could not start or stopped).
+            parsed
+                .entry(oid)
+                .or_insert_with(|| text.map(|t| instructions(&t)).unwrap_or_default());
+        }
+        parsed
+    }
+}
+
+/// Sources a later question is likely to ask, answered during the walk
+/// (a pass of its own costs almost as much as the walk): the whole context
+/// (the rewrite compares every result with it) and the dependency
+/// manifests of the context at HEAD, near its root (what a hoist copies
+/// first).
+fn likely_questions(trees: &mut TreeCache, head_tree: Oid, ctx: &str) -> Vec<String> {
+    const DEPTH: usize = 3;
+    const MAX: usize = 48;
+    let mut out = vec![".".to_string()];
+    let mut level = vec![(String::new(), trees.lookup(Some(head_tree), ctx))];
+    for _ in 0..DEPTH {
+        let mut next = Vec::new();
+        for (dir, oid) in level {
+            let Some(t) = trees.tree(oid) else { continue };
+            for e in (0..t.len()).filter_map(|k| t.entry(k)) {
+                let mut path = dir.clone();
+                push_name(&mut path, e.name);
+                if e.is_tree() {
+                    if e.name != b"node_modules" && e.name != b"vendor" && !e.name.starts_with(b".")
+                    {
+                        next.push((path, Some(e.id)));
+                    }
+                } else if crate::plan::is_manifest_name(&path) && out.len() < MAX {
+                    out.push(path);
+                }
+            }
+        }
+        level = next;
+    }
+    out
 }
 
 /// Reads the commit chain and examines every commit for every target.
@@ -1342,15 +1674,29 @@ fn walk_repo(
     // What changed in each commit, for every target at once, sharing the
     // tree cache. (One thread: libgit2 serialises reads of a pack file.)
     let n = links.len();
-    let mut walks: Vec<TargetWalk> = targets.into_iter().map(|t| TargetWalk::new(t, n)).collect();
     let mut trees = TreeCache::new(&repo);
+    let head_tree = head.tree_id();
+    let mut walks: Vec<TargetWalk> = targets
+        .into_iter()
+        .map(|t| {
+            let more = likely_questions(&mut trees, head_tree, &t.ctx);
+            let mut w = TargetWalk::new(t, &more, n);
+            w.answers = w.questions.keys.iter().map(|_| vec![false; n]).collect();
+            w
+        })
+        .collect();
+    let mut parser = Parser::start();
     for (k, link) in links.iter().enumerate() {
         for w in &mut walks {
-            w.step(&repo, &mut trees, link, opts.paths);
+            w.step(&repo, &mut trees, &mut parser, link, opts.paths);
         }
         if (k + 1).is_multiple_of(64) {
             let _ = tx.send(Msg::Examined(k as u64 + 1));
         }
+    }
+    let parsed = parser.finish();
+    for w in &mut walks {
+        w.edits(&parsed);
     }
     let _ = tx.send(Msg::Examined(n as u64));
     static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -1371,7 +1717,8 @@ fn walk_repo(
                 notes.push("shallow clone: only the commits present were walked".into());
             }
             let answers = w
-                .sources
+                .questions
+                .keys
                 .into_iter()
                 .zip(w.answers)
                 .map(|(s, a)| (s, Arc::new(a)))
