@@ -189,22 +189,7 @@ impl Query {
             if base.iter().any(|c| c.is_empty() || c == "." || c == "..") {
                 return Some(Query::Never);
             }
-            let comps = if t.contains("**") || t.contains(['{', '}', '\\']) {
-                None
-            } else {
-                t.split('/')
-                    .map(|c| {
-                        if c.matches('[').count() != c.matches(']').count() {
-                            return None;
-                        }
-                        GlobBuilder::new(c)
-                            .literal_separator(true)
-                            .build()
-                            .ok()
-                            .map(|g| g.compile_matcher())
-                    })
-                    .collect::<Option<Vec<_>>>()
-            };
+            let comps = component_matchers(t);
             return Some(Query::Glob {
                 base,
                 glob: g.compile_matcher(),
@@ -282,6 +267,21 @@ impl Query {
         }
     }
 
+    /// Whether the source copies every file below the directory `dir`.
+    fn covers(&self, dir: &str) -> bool {
+        let parts = || dir.split('/').filter(|c| !c.is_empty());
+        match self {
+            Query::All => true,
+            Query::Never | Query::Glob { comps: None, .. } => false,
+            Query::Path(comps) => {
+                parts().count() >= comps.len() && parts().zip(comps).all(|(d, c)| d == c)
+            }
+            Query::Glob {
+                comps: Some(comps), ..
+            } => parts().count() >= comps.len() && parts().zip(comps).all(|(d, m)| m.is_match(d)),
+        }
+    }
+
     fn base(&self) -> &[String] {
         match self {
             Query::Path(c) => c,
@@ -289,6 +289,27 @@ impl Query {
             Query::All | Query::Never => &[],
         }
     }
+}
+
+/// One matcher per component of a cleaned pattern, when its components can
+/// be matched one by one (no `**`, braces, escapes or a class that spans
+/// a `/`).
+fn component_matchers(t: &str) -> Option<Vec<GlobMatcher>> {
+    if t.contains("**") || t.contains(['{', '}', '\\']) {
+        return None;
+    }
+    t.split('/')
+        .map(|c| {
+            if c.matches('[').count() != c.matches(']').count() {
+                return None;
+            }
+            GlobBuilder::new(c)
+                .literal_separator(true)
+                .build()
+                .ok()
+                .map(|g| g.compile_matcher())
+        })
+        .collect()
 }
 
 /// One exception (`!pattern`) of a `.dockerignore`, for pruning.
@@ -305,10 +326,14 @@ struct Ignore {
     rules: DockerIgnore,
     exceptions: Vec<Exception>,
     max_components: usize,
+    /// Per excluding pattern, one matcher per component; `None` when it
+    /// cannot be matched component by component (`**`, braces, escapes).
+    excluders: Vec<Option<Vec<GlobMatcher>>>,
     /// Decisions so far (the same paths change again and again): files,
     /// and directories for [`Ignore::skips_dir`].
     files: Mutex<HashMap<Box<str>, bool>>,
     dirs: Mutex<HashMap<Box<str>, bool>>,
+    keeps: Mutex<HashMap<Box<str>, bool>>,
 }
 
 /// Decisions kept per `.dockerignore` version (then forgotten at once).
@@ -334,6 +359,7 @@ fn memo(map: &Mutex<HashMap<Box<str>, bool>>, key: &str, f: impl FnOnce() -> boo
 impl Ignore {
     fn parse(text: &str) -> Ignore {
         let mut exceptions = Vec::new();
+        let mut excluders = Vec::new();
         let mut max_components = 0;
         for line in text.lines() {
             let line = line.trim_end_matches('\r');
@@ -362,19 +388,35 @@ impl Ignore {
                     .ok()
                     .map(|g| g.compile_matcher());
                 exceptions.push(Exception { comps, matcher });
+            } else {
+                excluders.push(component_matchers(&cleaned));
             }
         }
         Ignore {
             rules: DockerIgnore::parse(text),
             exceptions,
             max_components,
+            excluders,
             files: Mutex::default(),
             dirs: Mutex::default(),
+            keeps: Mutex::default(),
         }
     }
 
     fn excludes(&self, rel: &str) -> bool {
         memo(&self.files, rel, || self.rules.excludes(rel))
+    }
+
+    /// Whether every file below the directory `dir` is certainly kept: no
+    /// excluding pattern can match it, a parent or anything below it.
+    fn keeps_all_below(&self, dir: &str) -> bool {
+        memo(&self.keeps, dir, || {
+            let parts: Vec<&str> = dir.split('/').filter(|c| !c.is_empty()).collect();
+            self.excluders.iter().all(|e| match e {
+                None => false,
+                Some(comps) => comps.iter().zip(&parts).any(|(m, d)| !m.is_match(d)),
+            })
+        })
     }
 
     /// Whether every file below the directory `dir` is certainly excluded.
@@ -655,16 +697,18 @@ fn all_ancestors(repo: &Repository, head: Oid) -> Result<Vec<Oid>, NoHistory> {
 /// A tree object's raw bytes (`<mode> <name>\0<20-byte id>`...), with its
 /// entries indexed once when read: cheaper than building libgit2 tree
 /// objects on a long walk.
-struct RawTree {
-    data: Vec<u8>,
-    /// (mode start, name start, name end, id) per entry.
-    index: Vec<(u32, u32, u32, Oid)>,
+struct RawTree<'r> {
+    /// The object as libgit2 read it (not copied).
+    obj: git2::OdbObject<'r>,
+    /// (mode start, name start, name end) per entry; the id follows the
+    /// name's NUL.
+    index: Vec<(u32, u32, u32)>,
 }
 
 /// One entry of a raw tree.
 struct RawEntry<'a> {
     name: &'a [u8],
-    id: Oid,
+    raw_id: &'a [u8; 20],
     mode: &'a [u8],
 }
 
@@ -672,10 +716,20 @@ impl RawEntry<'_> {
     fn is_tree(&self) -> bool {
         self.mode == b"40000"
     }
+
+    fn id(&self) -> Oid {
+        Oid::from_bytes(self.raw_id).unwrap_or(Oid::ZERO_SHA1)
+    }
+
+    /// Same id and mode (compared as bytes, without building ids).
+    fn same(&self, other: &RawEntry) -> bool {
+        self.raw_id == other.raw_id && self.mode == other.mode
+    }
 }
 
-impl RawTree {
-    fn parse(data: Vec<u8>) -> RawTree {
+impl<'r> RawTree<'r> {
+    fn parse(obj: git2::OdbObject<'r>) -> RawTree<'r> {
+        let data = obj.data();
         // An entry takes at least 28 bytes (mode, space, name, NUL, id).
         let mut index = Vec::with_capacity(data.len() / 28 + 1);
         let mut i = 0;
@@ -688,24 +742,23 @@ impl RawTree {
             };
             let name_start = i + sp + 1;
             let name_end = i + sp + nul;
-            let Some(raw_id) = data.get(name_end + 1..name_end + 21) else {
+            if data.len() < name_end + 21 {
                 break;
-            };
-            let Ok(id) = Oid::from_bytes(raw_id) else {
-                break;
-            };
-            index.push((i as u32, name_start as u32, name_end as u32, id));
+            }
+            index.push((i as u32, name_start as u32, name_end as u32));
             i = name_end + 21;
         }
-        RawTree { data, index }
+        RawTree { obj, index }
     }
 
     fn entry(&self, k: usize) -> Option<RawEntry<'_>> {
-        let &(m, ns, ne, id) = self.index.get(k)?;
+        let &(m, ns, ne) = self.index.get(k)?;
+        let data = self.obj.data();
+        let (m, ns, ne) = (m as usize, ns as usize, ne as usize);
         Some(RawEntry {
-            name: &self.data[ns as usize..ne as usize],
-            id,
-            mode: &self.data[m as usize..ns as usize - 1],
+            name: data.get(ns..ne)?,
+            raw_id: data.get(ne + 1..ne + 21)?.try_into().ok()?,
+            mode: data.get(m..ns.checked_sub(1)?)?,
         })
     }
 
@@ -771,9 +824,9 @@ fn git_order(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> std::cmp::Ordering
 /// old one is dropped, so the trees the walk keeps coming back to (the
 /// parent's trees, unchanged directories) stay while memory stays bounded.
 struct TreeCache<'r> {
-    odb: Option<git2::Odb<'r>>,
-    young: OidMap<Rc<RawTree>>,
-    old: OidMap<Rc<RawTree>>,
+    odb: Option<&'r git2::Odb<'r>>,
+    young: OidMap<Rc<RawTree<'r>>>,
+    old: OidMap<Rc<RawTree<'r>>>,
     young_bytes: usize,
 }
 
@@ -798,16 +851,16 @@ impl<'r> TreeCache<'r> {
     /// Raw bytes kept per generation (two generations at most).
     const MAX_BYTES: usize = 8 << 20;
 
-    fn new(repo: &'r Repository) -> Self {
+    fn new(odb: Option<&'r git2::Odb<'r>>) -> Self {
         TreeCache {
-            odb: repo.odb().ok(),
+            odb,
             young: OidMap::default(),
             old: OidMap::default(),
             young_bytes: 0,
         }
     }
 
-    fn tree(&mut self, oid: Option<Oid>) -> Option<Rc<RawTree>> {
+    fn tree(&mut self, oid: Option<Oid>) -> Option<Rc<RawTree<'r>>> {
         let oid = oid?;
         if let Some(t) = self.young.get(&oid) {
             return Some(t.clone());
@@ -819,10 +872,10 @@ impl<'r> TreeCache<'r> {
                 if obj.kind() != git2::ObjectType::Tree {
                     return None;
                 }
-                Rc::new(RawTree::parse(obj.data().to_vec()))
+                Rc::new(RawTree::parse(obj))
             }
         };
-        let size = t.data.len() + t.index.len() * 32 + 64;
+        let size = t.obj.len() + t.index.len() * 12 + 64;
         if self.young_bytes + size > Self::MAX_BYTES {
             self.old = std::mem::take(&mut self.young);
             self.young_bytes = 0;
@@ -836,7 +889,7 @@ impl<'r> TreeCache<'r> {
     fn entry(&mut self, oid: Option<Oid>, name: &str) -> Option<Found> {
         let t = self.tree(oid)?;
         t.find(name.as_bytes()).map(|e| Found {
-            id: e.id,
+            id: e.id(),
             mode: mode_num(e.mode),
             tree: e.is_tree(),
         })
@@ -860,7 +913,7 @@ impl<'r> TreeCache<'r> {
         for e in (0..t.len()).filter_map(|k| t.entry(k)) {
             let len = push_name(path, e.name);
             let found = if e.is_tree() {
-                !walker.skip(path) && self.any_file(e.id, path, walker)
+                !walker.skip(path) && self.any_file(e.id(), path, walker)
             } else {
                 walker.hit(path)
             };
@@ -930,7 +983,7 @@ impl<'r> TreeCache<'r> {
                     let found = if !e.is_tree() {
                         walker.hit(path)
                     } else {
-                        !walker.skip(path) && self.any_file(e.id, path, walker)
+                        !walker.skip(path) && self.any_file(e.id(), path, walker)
                     };
                     path.truncate(len);
                     found
@@ -938,15 +991,17 @@ impl<'r> TreeCache<'r> {
                 (Ordering::Equal, Some(a), Some(b)) => {
                     i += 1;
                     j += 1;
-                    if a.id == b.id && a.mode == b.mode {
+                    if a.same(&b) {
                         false
                     } else {
                         let len = push_name(path, b.name);
                         let found = if !(a.is_tree() && b.is_tree()) {
                             walker.hit(path)
+                        } else if walker.all_below(path) {
+                            true
                         } else {
                             !walker.skip(path)
-                                && self.first_hit(Some(a.id), Some(b.id), path, walker)
+                                && self.first_hit(Some(a.id()), Some(b.id()), path, walker)
                         };
                         path.truncate(len);
                         found
@@ -995,6 +1050,9 @@ impl<'r> TreeCache<'r> {
             o = oe.filter(|e| e.tree).map(|e| e.id);
             n = ne.filter(|e| e.tree).map(|e| e.id);
         }
+        if o != n && o.is_some() && n.is_some() && walker.all_below(&prefix) {
+            return true;
+        }
         if !prefix.is_empty() && walker.skip(&prefix) {
             return false;
         }
@@ -1008,6 +1066,11 @@ trait Walker {
     fn hit(&mut self, path: &str) -> bool;
     /// A changed directory: true means it is not entered.
     fn skip(&mut self, dir: &str) -> bool;
+    /// A directory whose ids differ on both sides: true means every file
+    /// below it counts, so the difference is a hit without entering it.
+    fn all_below(&mut self, _dir: &str) -> bool {
+        false
+    }
 }
 
 /// The walker of one source question.
@@ -1022,6 +1085,9 @@ impl Walker for QueryWalker<'_> {
     }
     fn skip(&mut self, d: &str) -> bool {
         !self.q.may_contain(d) || self.ignore.is_some_and(|i| i.skips_dir(d))
+    }
+    fn all_below(&mut self, d: &str) -> bool {
+        self.q.covers(d) && self.ignore.is_none_or(|i| i.keeps_all_below(d))
     }
 }
 
@@ -1207,7 +1273,7 @@ impl PathWalk<'_, '_, '_, '_> {
                 (None, Some(_)) => Ordering::Greater,
             };
             let found = |e: &RawEntry| Found {
-                id: e.id,
+                id: e.id(),
                 mode: mode_num(e.mode),
                 tree: e.is_tree(),
             };
@@ -1223,7 +1289,7 @@ impl PathWalk<'_, '_, '_, '_> {
                 (Ordering::Equal, Some(a), Some(b)) => {
                     i += 1;
                     j += 1;
-                    if a.id == b.id && a.mode == b.mode {
+                    if a.same(&b) {
                         continue;
                     }
                     (b.name, Some(found(&a)), Some(found(&b)))
@@ -1359,7 +1425,8 @@ impl Changes {
         let Ok(repo) = Repository::open(&self.git_dir) else {
             return out;
         };
-        let mut trees = TreeCache::new(&repo);
+        let odb = repo.odb().ok();
+        let mut trees = TreeCache::new(odb.as_ref());
         for (c, t) in self.trees.iter().enumerate() {
             let Some((old, new)) = *t else { continue };
             if c.is_multiple_of(256) {
@@ -1635,7 +1702,7 @@ fn likely_questions(trees: &mut TreeCache, head_tree: Oid, ctx: &str) -> Vec<Str
                 if e.is_tree() {
                     if e.name != b"node_modules" && e.name != b"vendor" && !e.name.starts_with(b".")
                     {
-                        next.push((path, Some(e.id)));
+                        next.push((path, Some(e.id())));
                     }
                 } else if crate::plan::is_manifest_name(&path) && out.len() < MAX {
                     out.push(path);
@@ -1674,7 +1741,8 @@ fn walk_repo(
     // What changed in each commit, for every target at once, sharing the
     // tree cache. (One thread: libgit2 serialises reads of a pack file.)
     let n = links.len();
-    let mut trees = TreeCache::new(&repo);
+    let odb = repo.odb().ok();
+    let mut trees = TreeCache::new(odb.as_ref());
     let head_tree = head.tree_id();
     let mut walks: Vec<TargetWalk> = targets
         .into_iter()
