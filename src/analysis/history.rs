@@ -11,14 +11,20 @@
 //! Speed: the walk does less than `git log --name-only`. It never lists a
 //! commit's changed paths; it asks, per commit, the questions the replay
 //! needs ("did anything `COPY src/` copies change?"): it follows the source
-//! path through the trees (unchanged subtree ids end the question at once),
-//! stops a broad copy's diff at the first file the `.dockerignore` keeps,
-//! and skips subtrees the `.dockerignore` certainly excludes. All
-//! Dockerfiles of one repository are answered from a single walk of the
-//! commit chain ([`Repo::walk_all`]); a question asked later (a hoist copies
-//! a manifest first) is answered by one more pass over the commits whose
-//! context changed, with the same rules. The answers are exactly those of
-//! the full diff ([`WalkOptions::paths`] still lists the paths).
+//! path through the trees (unchanged subtree ids end the question at once;
+//! path sources are one walk of the entries that differ), stops a broad
+//! copy's diff at the first file the `.dockerignore` keeps, does not enter
+//! a changed directory whose every file counts (no `.dockerignore` pattern
+//! can reach it) nor one a glob cannot match, and skips subtrees the
+//! `.dockerignore` certainly excludes; its decisions are remembered per
+//! `.dockerignore` version. Tree objects are parsed in place, and the
+//! Dockerfile versions on a second thread. All Dockerfiles of one
+//! repository are answered from a single walk of the commit chain
+//! ([`Repo::walk_all`]), which also answers what is likely to be asked
+//! later (the whole context, the dependency manifests near its root); any
+//! other question asked later is answered by one more pass over the commits
+//! whose context changed, with the same rules. The answers are exactly
+//! those of the full diff ([`WalkOptions::paths`] still lists the paths).
 //!
 //! Robustness: the walk runs on a worker thread that reports progress; a
 //! walk that makes no progress for [`WalkOptions::stall`] is an error (a
