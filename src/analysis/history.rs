@@ -1268,6 +1268,27 @@ impl PathWalk<'_, '_, '_, '_> {
         }
         let ot = self.trees.tree(old);
         let nt = self.trees.tree(new);
+        let found = |e: &RawEntry| Found {
+            id: e.id(),
+            mode: mode_num(e.mode),
+            tree: e.is_tree(),
+        };
+        if node.files.len() + node.dirs.len() <= Self::FEW {
+            // A few names: looked up, not merged over every entry.
+            let names = node
+                .files
+                .iter()
+                .map(|f| &f.0)
+                .chain(node.dirs.iter().map(|d| &d.0));
+            for name in names {
+                let oe = ot.as_ref().and_then(|t| t.find(name)).map(|e| found(&e));
+                let ne = nt.as_ref().and_then(|t| t.find(name)).map(|e| found(&e));
+                if oe != ne {
+                    self.differs(node, name, oe, ne, path);
+                }
+            }
+            return;
+        }
         let (mut i, mut j) = (0, 0);
         loop {
             let a = ot.as_ref().and_then(|t| t.entry(i));
@@ -1277,11 +1298,6 @@ impl PathWalk<'_, '_, '_, '_> {
                 (Some(a), Some(b)) => git_order(a.name, a.is_tree(), b.name, b.is_tree()),
                 (Some(_), None) => Ordering::Less,
                 (None, Some(_)) => Ordering::Greater,
-            };
-            let found = |e: &RawEntry| Found {
-                id: e.id(),
-                mode: mode_num(e.mode),
-                tree: e.is_tree(),
             };
             let (name, oe, ne) = match (ord, a, b) {
                 (Ordering::Less, Some(a), _) => {
@@ -1302,33 +1318,49 @@ impl PathWalk<'_, '_, '_, '_> {
                 }
                 _ => break,
             };
-            let file = node.files.iter().find(|(n, _)| n == name).map(|f| f.1);
-            let dir = node.dirs.iter().find(|(n, _)| n == name).map(|d| &d.1);
-            if file.is_none() && dir.is_none() {
-                continue;
-            }
-            let len = push_name(path, name);
-            if let Some(k) = file {
-                let v = if oe.is_some_and(|e| e.tree) || ne.is_some_and(|e| e.tree) {
-                    // A directory on either side: what below it changed.
-                    let (o, n) = self.ctx;
-                    self.trees
-                        .query_changed(o, n, &self.questions.queries[k], self.ignore)
-                } else {
-                    self.ignore.is_none_or(|ig| !ig.excludes(path))
-                };
-                // A name can be met twice (a file on one side, a directory
-                // on the other): either meeting may say "changed".
-                if let Some(slot) = self.out.get_mut(k).and_then(|o| o.get_mut(self.c)) {
-                    *slot |= v;
-                }
-            }
-            if let Some(d) = dir {
-                let sub = |e: Option<Found>| e.filter(|e| e.tree).map(|e| e.id);
-                self.node(d, sub(oe), sub(ne), path);
-            }
-            path.truncate(len);
+            self.differs(node, name, oe, ne, path);
         }
+    }
+
+    /// Names looked up rather than merged when a directory has this many
+    /// questions or fewer.
+    const FEW: usize = 4;
+
+    /// The entry `name` differs (`oe` before, `ne` after).
+    fn differs(
+        &mut self,
+        node: &PathNode,
+        name: &[u8],
+        oe: Option<Found>,
+        ne: Option<Found>,
+        path: &mut String,
+    ) {
+        let file = node.files.iter().find(|(n, _)| n == name).map(|f| f.1);
+        let dir = node.dirs.iter().find(|(n, _)| n == name).map(|d| &d.1);
+        if file.is_none() && dir.is_none() {
+            return;
+        }
+        let len = push_name(path, name);
+        if let Some(k) = file {
+            let v = if oe.is_some_and(|e| e.tree) || ne.is_some_and(|e| e.tree) {
+                // A directory on either side: what below it changed.
+                let (o, n) = self.ctx;
+                self.trees
+                    .query_changed(o, n, &self.questions.queries[k], self.ignore)
+            } else {
+                self.ignore.is_none_or(|ig| !ig.excludes(path))
+            };
+            // A name can be met twice (a file on one side, a directory
+            // on the other): either meeting may say "changed".
+            if let Some(slot) = self.out.get_mut(k).and_then(|o| o.get_mut(self.c)) {
+                *slot |= v;
+            }
+        }
+        if let Some(d) = dir {
+            let sub = |e: Option<Found>| e.filter(|e| e.tree).map(|e| e.id);
+            self.node(d, sub(oe), sub(ne), path);
+        }
+        path.truncate(len);
     }
 }
 
@@ -1691,10 +1723,13 @@ impl Parser {
 /// Sources a later question is likely to ask, answered during the walk
 /// (a pass of its own costs almost as much as the walk): the whole context
 /// (the rewrite compares every result with it) and the dependency
-/// manifests of the context at HEAD, near its root (what a hoist copies
-/// first).
+/// manifests of the context at HEAD at its root or one directory down
+/// (what a hoist copies first). Deeper ones are left to a pass: answering
+/// them would read their directories' trees at every commit that changes
+/// them, asked or not (aider's `aider/website/Gemfile` cost a fifth of
+/// the walk).
 fn likely_questions(trees: &mut TreeCache, head_tree: Oid, ctx: &str) -> Vec<String> {
-    const DEPTH: usize = 3;
+    const DEPTH: usize = 2;
     const MAX: usize = 48;
     let mut out = vec![".".to_string()];
     let mut level = vec![(String::new(), trees.lookup(Some(head_tree), ctx))];
