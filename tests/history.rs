@@ -865,3 +865,125 @@ fn loose_object_bytes(r: &TestRepo, id: git2::Oid, f: impl Fn(&[u8]) -> Vec<u8>)
     std::fs::set_permissions(&p, perms).expect("chmod");
     std::fs::write(&p, f(&bytes)).expect("write object");
 }
+
+/// The shortcuts of the walk (globs that prune directories, paths answered
+/// in batches, decisions remembered per `.dockerignore` version, answers
+/// given during the walk or by a later pass) give the answers of the full
+/// diff, on a history with nested directories, a file that becomes a
+/// directory and back, and `.dockerignore` versions with exceptions.
+#[test]
+fn answers_equal_the_full_diff_for_globs_nested_paths_and_type_changes() {
+    let mut r = TestRepo::new();
+    r.write(
+        "Dockerfile",
+        "FROM base\nCOPY package.json ./\nCOPY a/*/c.txt ./\nCOPY . .\n",
+    );
+    let pool = [
+        "a/b/c.txt",
+        "a/b/d/e.go",
+        "a/x.go",
+        "a/bb/c.txt",
+        "ab/c",
+        "b/c/d.txt",
+        "b/c/e.txt",
+        "package.json",
+        "pkg/package.json",
+        "pkg/deep/er/go.mod",
+        "local_plugins/p/index.js",
+        "vendor/v/w/x.go",
+        "t",
+        "t/u",
+    ];
+    let ignores = [
+        "",
+        "a/b\n!a/b/d\n",
+        "*\n!a\n!t\n!package.json\n",
+        "**/*.txt\n",
+        "b\n!b/c/d.txt\nvendor\n",
+    ];
+    let mut rng: u64 = 99;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    for f in &pool[..12] {
+        r.write(f, "0");
+    }
+    r.write("t", "0");
+    r.commit("root");
+    for i in 0..80 {
+        let ops = 1 + next() % 3;
+        for _ in 0..ops {
+            let k = (next() % (pool.len() as u64 + 2)) as usize;
+            if k == pool.len() {
+                r.write(".dockerignore", ignores[(next() % 5) as usize]);
+                continue;
+            }
+            if k == pool.len() + 1 {
+                let victim = pool[(next() % 12) as usize];
+                if r.path().join(victim).is_file() {
+                    r.remove(victim);
+                }
+                continue;
+            }
+            let f = pool[k];
+            // `t` is a file or a directory holding `u`.
+            if f == "t" && r.path().join("t").is_dir() {
+                std::fs::remove_dir_all(r.path().join("t")).expect("rm t/");
+            }
+            if f == "t/u" && r.path().join("t").is_file() {
+                r.remove("t");
+            }
+            r.write(f, &format!("{i}-{}", next()));
+        }
+        r.commit(&format!("c{i}"));
+    }
+    let slow = walk(&r, "Dockerfile", ".", &paths());
+    let fast = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    let queries = [
+        ".",
+        "./",
+        "a",
+        "a/",
+        "a/*",
+        "a/*/c.txt",
+        "a/b*",
+        "[ab]/c",
+        "*/c/*.txt",
+        "a/**/e.go",
+        "*.go",
+        "t",
+        "t/*",
+        "t/u",
+        "package.json",
+        "./package.json",
+        "pkg/package.json",
+        "pkg/deep/er/go.mod",
+        "local_plugin[s]",
+        "{a,b}/c",
+        "vendor",
+        "missing/file",
+    ];
+    let answers = fast.changed(&queries);
+    let mut some = 0;
+    for (q, bits) in queries.iter().zip(&answers) {
+        let query = Query::parse(q).expect("query");
+        let expected: Vec<bool> = slow
+            .commits
+            .iter()
+            .map(|c| c.files.iter().any(|f| query.matches(f)))
+            .collect();
+        assert_eq!(bits.as_slice(), expected.as_slice(), "{q}");
+        some += usize::from(expected.iter().any(|&b| b));
+    }
+    assert!(some >= 18, "most queries see changes ({some})");
+    // Asked one at a time (each its own pass or answer), the same.
+    for q in ["a/*/c.txt", "t/*", "pkg/package.json"] {
+        let one = fast.changed(&[q]);
+        let both = fast.changed(&queries);
+        let k = queries.iter().position(|x| x == &q).expect("q");
+        assert_eq!(one[0], both[k], "{q}");
+    }
+}
