@@ -210,6 +210,7 @@ enum ParseFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    history::tune_libgit2();
     let code = match cli.command {
         Some(Command::Parse { format, files }) => run_parse(format, &files),
         Some(Command::Explain {
@@ -365,9 +366,10 @@ impl Repos {
         // The nearest directory holding `.git` is the one discovery finds.
         if let Ok(dir) = std::fs::canonicalize(dir)
             && let Some(top) = dir.ancestors().find(|a| a.join(".git").exists())
-            && let Some(r) = self.open.iter().find(|r| {
-                std::fs::canonicalize(r.root()).is_ok_and(|root| root == top)
-            })
+            && let Some(r) = self
+                .open
+                .iter()
+                .find(|r| std::fs::canonicalize(r.root()).is_ok_and(|root| root == top))
         {
             return Ok(r.clone());
         }
@@ -376,7 +378,6 @@ impl Repos {
         Ok(r)
     }
 }
-
 
 /// Walks the history of every file's build context: one walk per
 /// repository for all its Dockerfiles. Files whose repository cannot be
@@ -449,8 +450,8 @@ fn context_and_history(
     };
     let repo = walk.and_then(|_| match repos.for_path(path) {
         Ok(r) => Some(r),
-        Err(NoHistory(msg)) => {
-            say(&msg);
+        Err(e) => {
+            say(&e.to_string());
             None
         }
     });
@@ -473,8 +474,8 @@ fn context_and_history(
                     None
                 }
                 Ok(h) => Some(h),
-                Err(NoHistory(msg)) => {
-                    say(&msg);
+                Err(e) => {
+                    say(&e.to_string());
                     None
                 }
             }

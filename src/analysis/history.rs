@@ -145,10 +145,51 @@ impl History {
     }
 }
 
+/// The libgit2 settings the walk is fastest with. They are process-wide
+/// (libgit2 has no per-repository switch), so the program's `main` sets
+/// them once, before any repository is opened; a library caller that does
+/// not gets the same answers, a little slower.
+pub fn tune_libgit2() {
+    // Objects are hashed once when written; verifying every read again
+    // only costs time on a long walk.
+    git2::opts::strict_hash_verification(false);
+    // Trees are cached by the walk (raw); libgit2's object cache would keep
+    // a second, parsed copy of each.
+    git2::opts::enable_caching(false);
+}
+
 /// Why no history could be read; the caller falls back to the static
 /// estimate and prints this as a one-line message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NoHistory(pub String);
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoHistory {
+    /// No git repository encloses the Dockerfile.
+    #[error("not in a git repository: using the static estimate")]
+    NotARepository,
+    /// A bare repository has no work tree to find the files in.
+    #[error("bare repository: using the static estimate")]
+    BareRepository,
+    /// The build context is not inside the repository's work tree.
+    #[error("the build context is outside the repository: using the static estimate")]
+    ContextOutsideRepository,
+    /// The Dockerfile is not inside the repository's work tree.
+    #[error("the Dockerfile is outside the repository: using the static estimate")]
+    DockerfileOutsideRepository,
+    /// The repository has no commit yet.
+    #[error("the repository has no commits yet: using the static estimate")]
+    NoCommits,
+    /// `HEAD` names something that is not a commit.
+    #[error("HEAD does not point to a commit: using the static estimate")]
+    HeadNotACommit,
+    /// The walk made no progress for the stall time (a damaged object, a
+    /// read stuck in libgit2).
+    #[error(
+        "the history walk made no progress for {seconds} s after {commits} commits (a damaged object?): using the static estimate"
+    )]
+    Stalled { seconds: u64, commits: u64 },
+    /// Reading the repository failed.
+    #[error("{0}")]
+    Unreadable(String),
+}
 
 /// A `COPY`/`ADD` source as a question about the context.
 pub enum Query {
@@ -528,12 +569,11 @@ impl Repo {
         } else {
             start
         };
-        let repo = Repository::discover(start)
-            .map_err(|_| NoHistory("not in a git repository: using the static estimate".into()))?;
+        let repo = Repository::discover(start).map_err(|_| NoHistory::NotARepository)?;
         let root = repo
             .workdir()
             .map(Path::to_path_buf)
-            .ok_or_else(|| NoHistory("bare repository: using the static estimate".into()))?;
+            .ok_or(NoHistory::BareRepository)?;
         Ok(Repo { repo, root })
     }
 
@@ -554,7 +594,11 @@ impl Repo {
         };
         self.walk_all(&[target], opts, &mut NoProgress)
             .pop()
-            .unwrap_or_else(|| Err(NoHistory("the history could not be read".into())))
+            .unwrap_or_else(|| {
+                Err(NoHistory::Unreadable(
+                    "the history could not be read".into(),
+                ))
+            })
     }
 
     /// Walks the history once for several Dockerfiles of this repository
@@ -569,16 +613,9 @@ impl Repo {
         let mut resolved = Vec::new();
         let mut slot = Vec::new();
         for t in targets {
-            let ctx = rel_to(&self.root, &t.context).ok_or_else(|| {
-                NoHistory(
-                    "the build context is outside the repository: using the static estimate".into(),
-                )
-            });
-            let df = rel_to(&self.root, &t.dockerfile).ok_or_else(|| {
-                NoHistory(
-                    "the Dockerfile is outside the repository: using the static estimate".into(),
-                )
-            });
+            let ctx = rel_to(&self.root, &t.context).ok_or(NoHistory::ContextOutsideRepository);
+            let df =
+                rel_to(&self.root, &t.dockerfile).ok_or(NoHistory::DockerfileOutsideRepository);
             match (ctx, df) {
                 (Ok(ctx), Ok(df)) => {
                     let sources = std::fs::read_to_string(&t.dockerfile)
@@ -600,7 +637,13 @@ impl Repo {
             }
         }
         out.into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(NoHistory("the history could not be read".into()))))
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(NoHistory::Unreadable(
+                        "the history could not be read".into(),
+                    ))
+                })
+            })
             .collect()
     }
 
@@ -614,7 +657,7 @@ impl Repo {
         progress: &mut dyn Progress,
     ) -> Vec<Result<History, NoHistory>> {
         let n = targets.len();
-        let fail = |msg: String| (0..n).map(|_| Err(NoHistory(msg.clone()))).collect();
+        let fail = |e: NoHistory| (0..n).map(|_| Err(e.clone())).collect();
         let git_dir = self.repo.path().to_path_buf();
         let stall = opts.stall.unwrap_or(DEFAULT_STALL);
         let (tx, rx) = mpsc::channel();
@@ -626,7 +669,9 @@ impl Repo {
                 let _ = tx.send(Msg::Done(r));
             });
         if let Err(e) = spawned {
-            return fail(format!("cannot start the history walk: {e}"));
+            return fail(NoHistory::Unreadable(format!(
+                "cannot start the history walk: {e}"
+            )));
         }
         let mut done = 0;
         loop {
@@ -641,19 +686,21 @@ impl Repo {
                     progress.finish(done);
                     return match r {
                         Ok(v) => v,
-                        Err(NoHistory(msg)) => fail(msg),
+                        Err(e) => fail(e),
                     };
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     progress.finish(done);
-                    return fail(format!(
-                        "the history walk made no progress for {} s after {done} commits (a damaged object?): using the static estimate",
-                        stall.as_secs()
-                    ));
+                    return fail(NoHistory::Stalled {
+                        seconds: stall.as_secs(),
+                        commits: done,
+                    });
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     progress.finish(done);
-                    return fail("the history walk stopped unexpectedly".into());
+                    return fail(NoHistory::Unreadable(
+                        "the history walk stopped unexpectedly".into(),
+                    ));
                 }
             }
         }
@@ -692,7 +739,7 @@ fn blob_text(repo: &Repository, oid: Oid, what: &str, notes: &mut Vec<String>) -
 /// Every ancestor of `head`, newest first (for `--all-parents`; the
 /// first-parent walk follows parents directly and loads nothing ahead).
 fn all_ancestors(repo: &Repository, head: Oid) -> Result<Vec<Oid>, NoHistory> {
-    let err = |e: git2::Error| NoHistory(format!("cannot walk the history: {e}"));
+    let err = |e: git2::Error| NoHistory::Unreadable(format!("cannot walk the history: {e}"));
     let mut walk = repo.revwalk().map_err(err)?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
         .map_err(err)?;
@@ -1763,20 +1810,12 @@ fn walk_repo(
     tx: &mpsc::Sender<Msg>,
 ) -> Result<Vec<Result<History, NoHistory>>, NoHistory> {
     let repo = Repository::open(git_dir)
-        .map_err(|e| NoHistory(format!("cannot open the repository: {e}")))?;
-    let head = repo.head().map_err(|_| {
-        NoHistory("the repository has no commits yet: using the static estimate".into())
-    })?;
-    let head = head.peel_to_commit().map_err(|_| {
-        NoHistory("HEAD does not point to a commit: using the static estimate".into())
-    })?;
+        .map_err(|e| NoHistory::Unreadable(format!("cannot open the repository: {e}")))?;
+    let head = repo.head().map_err(|_| NoHistory::NoCommits)?;
+    let head = head
+        .peel_to_commit()
+        .map_err(|_| NoHistory::HeadNotACommit)?;
     let shallow = repo.is_shallow();
-    // Objects are hashed once when written; verifying every read again
-    // only costs time on a long walk.
-    git2::opts::strict_hash_verification(false);
-    // Trees are cached here (raw); libgit2's object cache would keep a
-    // second, parsed copy of each.
-    git2::opts::enable_caching(false);
     let (links, end, bad) = chain(&repo, head.id(), shallow, opts, tx)?;
     let _ = tx.send(Msg::Total(links.len() as u64));
     // What changed in each commit, for every target at once, sharing the
@@ -1909,7 +1948,7 @@ fn chain(
     // parent and committer lines are read.
     let odb = repo
         .odb()
-        .map_err(|e| NoHistory(format!("cannot read objects: {e}")))?;
+        .map_err(|e| NoHistory::Unreadable(format!("cannot read objects: {e}")))?;
     let mut cur = Some(head);
     let mut pending: Option<(Oid, Oid)> = None; // (id, tree) awaiting its parent's tree
     while let Some(id) = cur.take() {
