@@ -94,22 +94,6 @@ impl fmt::Display for Loc {
     }
 }
 
-/// Path components; an unknown base (`/?wdN`, a WORKDIR we could not
-/// resolve) is kept as a component of its own.
-fn comps(p: &str) -> (Vec<&str>, bool) {
-    let recursive = p.ends_with("/**") || p == "**";
-    let base = p.trim_end_matches("**").trim_end_matches('/');
-    let mut out: Vec<&str> = Vec::new();
-    for c in base.split('/').filter(|c| !c.is_empty()) {
-        if c.contains("**") {
-            // `a/**/b` (or `a/x**`): everything below `a`.
-            return (out, true);
-        }
-        out.push(c);
-    }
-    (out, recursive)
-}
-
 /// Whether a path component is a glob (`*`, `?`, `[…]`); `?wdN`, the
 /// marker of an unknown working directory, is not.
 fn is_glob(c: &str) -> bool {
@@ -144,23 +128,48 @@ fn comp_overlap(a: &str, b: &str) -> bool {
 
 /// Whether two path patterns can name the same file.
 pub fn paths_overlap(a: &str, b: &str) -> bool {
-    let (ca, ra) = comps(a);
-    let (cb, rb) = comps(b);
-    let unknown_a = ca.first().is_some_and(|c| c.starts_with("?wd"));
-    let unknown_b = cb.first().is_some_and(|c| c.starts_with("?wd"));
+    let (ba, ra) = pattern_base(a);
+    let (bb, rb) = pattern_base(b);
+    let mut ia = ba.split('/').filter(|c| !c.is_empty());
+    let mut ib = bb.split('/').filter(|c| !c.is_empty());
+    let (mut x, mut y) = (ia.next(), ib.next());
+    let unknown_a = x.is_some_and(|c| c.starts_with("?wd"));
+    let unknown_b = y.is_some_and(|c| c.starts_with("?wd"));
     if unknown_a != unknown_b {
         // One side is below a directory we could not resolve: it may be
         // anywhere.
         return true;
     }
-    let n = ca.len().min(cb.len());
-    if !(0..n).all(|i| comp_overlap(ca[i], cb[i])) {
-        return false;
+    loop {
+        match (x, y) {
+            (Some(cx), Some(cy)) => {
+                if !comp_overlap(cx, cy) {
+                    return false;
+                }
+            }
+            (None, None) => return true,
+            // The shorter one covers the longer only when it is recursive.
+            (None, Some(_)) => return ra,
+            (Some(_), None) => return rb,
+        }
+        x = ia.next();
+        y = ib.next();
     }
-    if ca.len() == cb.len() {
-        return true;
+}
+
+/// The fixed part of a pattern and whether it covers everything below it:
+/// `a/b/**` is (`a/b`, true); `a/**/c` or `a/x**` is (`a`, true).
+fn pattern_base(p: &str) -> (&str, bool) {
+    let recursive = p.ends_with("/**") || p == "**";
+    let base = p.trim_end_matches("**").trim_end_matches('/');
+    let mut at = 0;
+    for c in base.split('/') {
+        if c.contains("**") {
+            return (&base[..at], true);
+        }
+        at += c.len() + 1;
     }
-    if ca.len() < cb.len() { ra } else { rb }
+    (base, recursive)
 }
 
 fn loc_conflict(a: &Loc, b: &Loc) -> bool {
@@ -380,14 +389,24 @@ fn implicit_conflict(w: &Loc, r: &Loc) -> bool {
 /// of [`Effects::implicit_reads`] order a RUN after a toolchain copied
 /// there; an application copied to `/opt/app` is not a toolchain.)
 pub fn ships_into_lookup(e: &Effects, path: &str) -> bool {
-    let w = Loc::Path(path.to_string());
-    let hits = |pattern: &str| loc_conflict(&w, &Loc::Path(pattern.to_string()));
-    if e.opaque.is_some() {
-        return true;
-    }
-    BASE_TREES.iter().any(|t| hits(t))
-        || LOCAL_TREES.iter().any(|t| hits(t))
-        || e.lookup_dirs.iter().any(|d| hits(d))
+    e.opaque.is_some() || lookup_patterns(e).any(|t| paths_overlap(path, t))
+}
+
+/// Whether anything below the directory `dir` may land where `e`'s
+/// programs look things up: one test for a whole broad copy before
+/// [`ships_into_lookup`] asks file by file.
+pub fn may_ship_into_lookup(e: &Effects, dir: &str) -> bool {
+    let below = format!("{}/**", dir.trim_end_matches('/'));
+    e.opaque.is_some() || lookup_patterns(e).any(|t| paths_overlap(&below, t))
+}
+
+/// The system trees and the `RUN`'s own lookup directories.
+fn lookup_patterns(e: &Effects) -> impl Iterator<Item = &str> {
+    BASE_TREES
+        .iter()
+        .copied()
+        .chain(LOCAL_TREES.iter().copied())
+        .chain(e.lookup_dirs.iter().map(String::as_str))
 }
 
 /// `/usr/local`'s program, library and configuration directories.
@@ -1617,6 +1636,69 @@ fn apply_binds(e: &mut Effects, binds: Vec<(String, String)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The allocating version `paths_overlap` replaced, as a reference.
+    fn reference_overlap(a: &str, b: &str) -> bool {
+        fn comps(p: &str) -> (Vec<&str>, bool) {
+            let recursive = p.ends_with("/**") || p == "**";
+            let base = p.trim_end_matches("**").trim_end_matches('/');
+            let mut out: Vec<&str> = Vec::new();
+            for c in base.split('/').filter(|c| !c.is_empty()) {
+                if c.contains("**") {
+                    return (out, true);
+                }
+                out.push(c);
+            }
+            (out, recursive)
+        }
+        let (ca, ra) = comps(a);
+        let (cb, rb) = comps(b);
+        let unknown_a = ca.first().is_some_and(|c| c.starts_with("?wd"));
+        let unknown_b = cb.first().is_some_and(|c| c.starts_with("?wd"));
+        if unknown_a != unknown_b {
+            return true;
+        }
+        let n = ca.len().min(cb.len());
+        if !(0..n).all(|i| comp_overlap(ca[i], cb[i])) {
+            return false;
+        }
+        if ca.len() == cb.len() {
+            return true;
+        }
+        if ca.len() < cb.len() { ra } else { rb }
+    }
+
+    #[test]
+    fn overlap_without_allocation_agrees_with_the_reference() {
+        let pats = [
+            "/",
+            "/**",
+            "**",
+            "/app",
+            "/app/",
+            "/app/**",
+            "/app/a.txt",
+            "/app/**/x",
+            "/app/x**",
+            "/app/*.json",
+            "/app/pkg/**",
+            "/usr/**",
+            "/usr/local/bin/**",
+            "/?wd0/x",
+            "/?wd0/**",
+            "/a//b",
+            "/a/b/",
+            "/app/[ab]/c",
+            "/app/?/c",
+            "a/b",
+            "",
+        ];
+        for a in pats {
+            for b in pats {
+                assert_eq!(paths_overlap(a, b), reference_overlap(a, b), "{a:?} {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn overlap() {

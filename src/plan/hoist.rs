@@ -273,10 +273,11 @@ fn candidate<'c>(
         // It reads sources, not just manifests: not a dependency install.
         return None;
     }
-    if copy
-        .shipped
-        .iter()
-        .any(|(p, _)| effects::ships_into_lookup(ex, p))
+    if effects::may_ship_into_lookup(ex, &copy.dest_abs)
+        && copy
+            .shipped
+            .iter()
+            .any(|(p, _)| effects::ships_into_lookup(ex, p))
     {
         // The broad copy puts files where the install's programs,
         // libraries or settings are looked up (a bin or lib directory, a
