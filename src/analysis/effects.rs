@@ -117,6 +117,9 @@ fn glob_match(p: &[u8], t: &[u8]) -> bool {
 
 /// Whether two components can name the same entry.
 fn comp_overlap(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
     match (is_glob(a), is_glob(b)) {
         (false, false) => a == b,
         (true, false) => glob_match(a.as_bytes(), b.as_bytes()),
@@ -162,14 +165,14 @@ pub fn paths_overlap(a: &str, b: &str) -> bool {
 fn pattern_base(p: &str) -> (&str, bool) {
     let recursive = p.ends_with("/**") || p == "**";
     let base = p.trim_end_matches("**").trim_end_matches('/');
-    let mut at = 0;
-    for c in base.split('/') {
-        if c.contains("**") {
-            return (&base[..at], true);
+    // Bytes, not `str::contains`: this runs for every shipped file.
+    match base.as_bytes().windows(2).position(|w| w == b"**") {
+        None => (base, recursive),
+        Some(k) => {
+            let start = base[..k].rfind('/').map_or(0, |s| s + 1);
+            (&base[..start], true)
         }
-        at += c.len() + 1;
     }
-    (base, recursive)
 }
 
 fn loc_conflict(a: &Loc, b: &Loc) -> bool {

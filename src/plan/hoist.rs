@@ -155,10 +155,54 @@ struct Candidate<'c> {
     text: String,
 }
 
-/// Whether any path location of `locs` overlaps `p`.
-fn touches(locs: &[Loc], p: &str) -> bool {
-    locs.iter()
-        .any(|l| matches!(l, Loc::Path(w) if effects::paths_overlap(w, p)))
+/// The path locations of `locs` that may reach below `dir` (the broad
+/// copy's destination), prepared for testing every shipped file: plain
+/// paths in a set, patterns in a list. Answers as testing every location with `paths_overlap`.
+struct Reaching {
+    plain: std::collections::HashSet<String>,
+    patterns: Vec<String>,
+}
+
+/// A path with no glob, no `**`, no unknown directory and nothing to
+/// normalise: it overlaps another such path only when they are equal.
+fn is_plain(p: &str) -> bool {
+    p.starts_with('/')
+        && !p.contains(['*', '?', '[', '\\'])
+        && !p.contains("//")
+        && !p.ends_with('/')
+}
+
+impl Reaching {
+    fn new(locs: &[Loc], dir: &str) -> Reaching {
+        let below = format!("{}/**", dir.trim_end_matches('/'));
+        let mut r = Reaching {
+            plain: Default::default(),
+            patterns: Vec::new(),
+        };
+        for l in locs {
+            if let Loc::Path(w) = l
+                && effects::paths_overlap(w, &below)
+            {
+                if is_plain(w) {
+                    r.plain.insert(w.clone());
+                } else {
+                    r.patterns.push(w.clone());
+                }
+            }
+        }
+        r
+    }
+
+    fn touches(&self, p: &str) -> bool {
+        if is_plain(p) {
+            self.plain.contains(p) || self.patterns.iter().any(|w| effects::paths_overlap(w, p))
+        } else {
+            self.plain
+                .iter()
+                .chain(&self.patterns)
+                .any(|w| effects::paths_overlap(w, p))
+        }
+    }
 }
 
 /// Hoist pass for one stage. Returns the new order when something moved.
@@ -252,10 +296,11 @@ fn candidate<'c>(
         ex,
         &copy.shipped,
     )?;
+    let reads_here = Reaching::new(&ex.reads, &copy.dest_abs);
     let mut needed: Vec<&(String, String)> = copy
         .shipped
         .iter()
-        .filter(|(p, _)| touches(&ex.reads, p))
+        .filter(|(p, _)| reads_here.touches(p))
         .collect();
     needed.sort_by_key(|(p, _)| {
         ex.manifests
@@ -301,10 +346,11 @@ fn hoist_problems(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) 
     let mut problems = Vec::new();
     // A file written only when missing is not written once it is copied in
     // first.
+    let writes_here = Reaching::new(&ex.writes, &copy.dest_abs);
     let clobbered: Vec<&(String, String)> = copy
         .shipped
         .iter()
-        .filter(|(p, _)| touches(&ex.writes, p))
+        .filter(|(p, _)| writes_here.touches(p))
         .filter(|(p, _)| {
             !(ex.writes_if_missing.contains(p) && cand.needed.iter().any(|(n, _)| n == p))
         })
