@@ -198,3 +198,33 @@ fn package_maintainer_scripts_see_the_language_runtime_variables() {
     let df = "FROM debian:12\nENV APP_GREETING=hello\nRUN apt-get update && apt-get install -y --no-install-recommends python3-yaml && rm -rf /var/lib/apt/lists/*\n";
     assert!(!ordered(p.path(), df, 0, 1));
 }
+
+#[test]
+fn requirements_named_by_a_variable_are_checked_for_includes() {
+    // Found by the build fuzzer (seed 2026, case 44): the requirement file
+    // is named by `$REQS`; the check used to look for a file literally
+    // called `$REQS`, found none, and hoisted with only
+    // requirements-dev.txt, which includes requirements.txt.
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        (
+            "requirements-dev.txt",
+            "-r requirements.txt\npytest==8.0.0\n",
+        ),
+        ("app.py", "print(1)\n"),
+    ]);
+    let df = "FROM python:3.12-slim\nENV REQS=requirements-dev.txt\nWORKDIR /srv\nCOPY . .\nRUN pip install -r $REQS\n";
+    let ctx = Context::new(p.path().to_path_buf(), None);
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+    assert_eq!(out.new_text, df, "not safe: {:#?}", out.changes);
+    let hoist = out
+        .changes
+        .iter()
+        .find(|c| c.kind == dockreorder::plan::ChangeKind::Hoist)
+        .expect("reported");
+    assert!(
+        hoist.reason.contains("includes another file"),
+        "{}",
+        hoist.reason
+    );
+}

@@ -1328,6 +1328,19 @@ fn run_effects(
             install_prefix_writes(&dir, &local_env, e);
         }
         for chk in facts.checks {
+            // Requirement files by their image paths, variables expanded
+            // (`pip install -r $REQS`): the check reads those files.
+            let chk = match chk {
+                kb::ManifestCheck::Requirements(files) => kb::ManifestCheck::Requirements(
+                    files
+                        .iter()
+                        .map(|f| {
+                            expand(f, &local_env).map_or_else(|| f.clone(), |x| resolve(&dir, &x))
+                        })
+                        .collect(),
+                ),
+                other => other,
+            };
             e.checks.push((chk, dir.clone()));
         }
         if n == 0 && cmds.len() == 1 {

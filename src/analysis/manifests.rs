@@ -19,7 +19,12 @@ fn read_json(ctx: &Context, rel: &str, problems: &mut Vec<String>) -> Option<ser
 
 /// Context checks of a hoisted install's manifests; each failure is a
 /// reason the hoist is not `Safe`.
-pub(crate) fn manifest_problems(check: &ManifestCheck, ctx: &Context, dir: &str) -> Vec<String> {
+pub(crate) fn manifest_problems(
+    check: &ManifestCheck,
+    ctx: &Context,
+    dir: &str,
+    dest: &str,
+) -> Vec<String> {
     let join = |f: &str| {
         if dir.is_empty() {
             f.to_string()
@@ -31,7 +36,7 @@ pub(crate) fn manifest_problems(check: &ManifestCheck, ctx: &Context, dir: &str)
     match check {
         ManifestCheck::NpmScripts => npm_problems(ctx, &join, &mut out),
         ManifestCheck::ComposerScripts => composer_problems(ctx, &join, &mut out),
-        ManifestCheck::Requirements(files) => requirements_problems(ctx, &join, files, &mut out),
+        ManifestCheck::Requirements(files) => requirements_problems(ctx, dest, files, &mut out),
         ManifestCheck::Pipfile => pipfile_problems(ctx, &join, &mut out),
         ManifestCheck::GoMod => gomod_problems(ctx, &join, &mut out),
         ManifestCheck::Gemfile => gemfile_problems(ctx, &join, &mut out),
@@ -129,16 +134,23 @@ fn composer_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec
     }
 }
 
-/// pip: requirement files that include others or install local paths.
-fn requirements_problems(
-    ctx: &Context,
-    join: &dyn Fn(&str) -> String,
-    files: &[String],
-    out: &mut Vec<String>,
-) {
+/// pip: requirement files that include others or install local paths
+/// (`files` are image paths; those below `dest` come from the context).
+fn requirements_problems(ctx: &Context, dest: &str, files: &[String], out: &mut Vec<String>) {
+    // The files are image paths (variables expanded); those the copy to
+    // `dest` ships are read from the context.
+    let prefix = format!("{}/", dest.trim_end_matches('/'));
     for f in files {
-        let rel = join(f.trim_start_matches("./"));
-        let Some(text) = ctx.read(&rel) else { continue };
+        let Some(rel) = f.strip_prefix(&prefix).map(str::to_string) else {
+            continue;
+        };
+        if !ctx.ships(&rel) {
+            continue;
+        }
+        let Some(text) = ctx.read(&rel) else {
+            out.push(format!("{rel} cannot be read to check what it includes"));
+            continue;
+        };
         for line in text.lines() {
             let l = line.split(" #").next().unwrap_or("").trim();
             if l.is_empty() || l.starts_with('#') {

@@ -396,7 +396,7 @@ fn hoist_problems(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) 
         }
         for (chk, dir) in &ex.checks {
             if let Some(rel) = copy.rel_dir(dir) {
-                problems.extend(manifest_problems(chk, ctx, &rel));
+                problems.extend(manifest_problems(chk, ctx, &rel, &copy.dest_abs));
             }
         }
     }

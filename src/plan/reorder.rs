@@ -107,7 +107,8 @@ pub fn plan_reorder(
             e.checks.is_empty()
                 || ctx.is_some_and(|ctx| {
                     e.checks.iter().all(|(chk, dir)| {
-                        *dir == state.workdirs[k] && manifest_problems(chk, ctx, "").is_empty()
+                        *dir == state.workdirs[k]
+                            && manifest_problems(chk, ctx, "", &state.workdirs[k]).is_empty()
                     })
                 })
         })
