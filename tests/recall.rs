@@ -403,3 +403,37 @@ fn workspaces_hoist_with_every_member_manifest() {
         "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nCOPY packages/a/package.json ./packages/a/\nRUN npm ci\nCOPY . .\n"
     );
 }
+
+#[test]
+fn runs_that_can_read_any_variable_still_read_them_all() {
+    // The control: a RUN of base utilities that names no variable lets the
+    // ARG pass.
+    let tail =
+        "ARG MODE=prod\nRUN echo $MODE > /etc/app-mode\nRUN pip install -r requirements.txt\n";
+    let df = format!("FROM base\nWORKDIR /app\nCOPY . .\nRUN cp tools/a.sh tools/b.sh\n{tail}");
+    assert_ne!(hoisted(TZ_APP, &df), df);
+    // The length of $MODE, a listing of every variable and an indirect
+    // reference all read MODE: the ARG does not pass them.
+    for run in [
+        "RUN cp tools/a.sh \"tools/${#MODE}.sh\"",
+        "RUN cp tools/a.sh tools/b.sh && set > tools/vars.txt",
+        "RUN cp tools/a.sh tools/b.sh && export -p > tools/vars.txt",
+        "RUN cp tools/a.sh \"tools/${!V}.sh\"",
+    ] {
+        let df = format!("FROM base\nWORKDIR /app\nCOPY . .\n{run}\n{tail}");
+        assert_eq!(hoisted(TZ_APP, &df), df, "{run}");
+    }
+}
+
+#[test]
+fn a_download_only_fetch_does_not_pass_the_install_of_its_toolchain() {
+    // typst's shape, but the system install may provide cargo (or git,
+    // which fetches use): the fetch's program is what the install writes,
+    // so they keep their order and nothing that needs them moves.
+    for pkg in ["cargo", "git", "$PKGS"] {
+        let df = format!(
+            "FROM rust\nCOPY . /app\nWORKDIR /app\nRUN cargo fetch\nRUN apk add --no-cache {pkg}\n"
+        );
+        assert_eq!(hoisted(CARGO_APP, &df), df, "{pkg}");
+    }
+}

@@ -246,6 +246,9 @@ pub struct Effects {
     /// A `RUN`'s bind mounts of context files: (context path, image path).
     #[serde(skip)]
     pub binds: Vec<(String, String)>,
+    /// The packages a system-only `RUN` installs (`None`: not known).
+    #[serde(skip)]
+    pub packages: Option<Vec<String>>,
 }
 
 /// Why `a` must stay before `b`.
@@ -322,11 +325,48 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
 /// against the lock file), so system packages installed before it do not
 /// change it; and no system package manager or its scripts load the
 /// language's download cache.
+///
+/// Not when the system install may provide what the download runs: a
+/// package whose name holds the ecosystem's toolchain (`golang-go`,
+/// `cargo`, `maven`, `openjdk-17-jdk`) or a fetch transport (`git`,
+/// `ca-certificates`, `openssh-client`), or packages not known.
 fn separate_ecosystems(writer: &Effects, reader: &Effects) -> bool {
     match (writer.ecosystem, reader.ecosystem) {
         (Some(w), Some(r)) => w != "base" && w != r,
-        _ => (writer.system_only && reader.fetch_only) || (writer.fetch_only && reader.system_only),
+        (None, Some(r)) if writer.system_only && reader.fetch_only => writer
+            .packages
+            .as_ref()
+            .is_some_and(|pkgs| !pkgs.iter().any(|p| provides_fetcher(p, r))),
+        _ => writer.fetch_only && reader.system_only,
     }
+}
+
+/// Whether a system package may provide a download-only install of
+/// `ecosystem` with its program or a transport it uses.
+fn provides_fetcher(package: &str, ecosystem: &str) -> bool {
+    let p = package.to_ascii_lowercase();
+    let toolchain: &[&str] = match ecosystem {
+        "go" => &["go"],
+        "rust" => &["cargo", "rust"],
+        "java" => &["maven", "mvn", "jdk", "jre", "java", "gradle"],
+        "node" => &["node", "npm", "pnpm", "yarn"],
+        "python" => &["python", "pip"],
+        // Unknown: any package may.
+        _ => return true,
+    };
+    const TRANSPORTS: &[&str] = &[
+        "git",
+        "certificates",
+        "ssh",
+        "mercurial",
+        "hg",
+        "subversion",
+        "svn",
+        "bzr",
+        "curl",
+        "wget",
+    ];
+    toolchain.iter().chain(TRANSPORTS).any(|t| p.contains(t))
 }
 
 /// The ecosystem a command belongs to (see [`Effects::ecosystem`]);
@@ -632,6 +672,10 @@ pub fn vars_used(text: &str) -> Vec<String> {
             let mut j = i + 1;
             if chars.get(j) == Some(&'{') {
                 j += 1;
+                // `${#X}` (its length) reads X too.
+                if chars.get(j) == Some(&'#') {
+                    j += 1;
+                }
             }
             let start = j;
             while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
@@ -1308,6 +1352,7 @@ fn run_effects(
     let mut fetches = false;
     let mut all_fetch_or_base = true;
     let mut all_system_or_base = true;
+    let mut packages: Option<Vec<String>> = Some(Vec::new());
     let relative = |p: &str| !p.starts_with('/') && !p.starts_with("~/");
     for (n, c) in cmds.iter().enumerate() {
         if c.cd.as_deref().is_some_and(relative) {
@@ -1326,8 +1371,11 @@ fn run_effects(
             *e = opaque(u);
             return;
         }
+        // `set` or `export` without names (or `-p`) print every variable.
+        let lists_all = matches!(c.argv.first().map(String::as_str), Some("set" | "export"))
+            && c.argv[1..].iter().all(|a| a == "-p" || a == "--");
         match (&mut env_reads, &facts.env) {
-            (Some(all), Some(these)) => all.extend(these.iter().cloned()),
+            (Some(all), Some(these)) if !lists_all => all.extend(these.iter().cloned()),
             _ => env_reads = None,
         }
         if !facts.cwd_free
@@ -1344,6 +1392,12 @@ fn run_effects(
         let argv0 = c.argv.first().map(String::as_str).unwrap_or("");
         let eco = ecosystem_of(argv0);
         fetches |= facts.fetch;
+        if eco.is_none() {
+            match (&mut packages, &facts.packages) {
+                (Some(all), Some(these)) => all.extend(these.iter().cloned()),
+                _ => packages = None,
+            }
+        }
         all_fetch_or_base &= facts.fetch || eco == Some("base");
         all_system_or_base &= eco.is_none() || eco == Some("base");
         if c.argv.first().is_some_and(|a| a == "export") {
@@ -1443,6 +1497,10 @@ fn run_effects(
         }
         cost = cost.max(facts.cost);
     }
+    // `${!X}` names a variable by the value of another.
+    if text.contains("${!") {
+        env_reads = None;
+    }
     match env_reads {
         Some(mut vars) => {
             // The variables the text names, the shell's and the C
@@ -1462,6 +1520,7 @@ fn run_effects(
         e.reads.push(Loc::Workdir);
     }
     e.fetch_only = fetches && all_fetch_or_base;
+    e.packages = packages;
     e.system_only = !cmds.is_empty()
         && all_system_or_base
         && cmds
@@ -1613,5 +1672,6 @@ mod tests {
     #[test]
     fn vars() {
         assert_eq!(vars_used("a $X ${Y:-z} $"), vec!["X", "Y"]);
+        assert_eq!(vars_used("${#TZ}"), vec!["TZ"]);
     }
 }
