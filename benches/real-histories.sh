@@ -4,7 +4,12 @@
 # into $BENCH_DIR), the median of $RUNS wall times of
 #   git log --first-parent --no-renames --name-only --format=%H -- <context>
 #   dockreorder --format json --context <context> <dockerfile>   (whole run)
-# their ratio, and dockreorder's peak RSS. The machine may be shared: read
+#   dockreorder --format json .          (every Dockerfile of the repository)
+# the ratios to git log (targets of issue 13: one Dockerfile <= 0.5x, median
+# over the repositories, never over 1.0x; all Dockerfiles <= 1.5x), the
+# number of Dockerfiles, and dockreorder's peak RSS (< 200 MB). GC=1 repacks
+# each materialized repository with `git gc --aggressive` first (deltas as
+# in a clone; fast-import's pack has few). The machine may be shared: read
 # medians, not single runs.
 #
 # usage: benches/real-histories.sh [NAME...]   (default: the largest ones)
@@ -14,7 +19,7 @@ CORPUS=${CORPUS:-/work/shared/corpus/real-histories}
 WORK=${BENCH_DIR:-/tmp/dockreorder-bench-real}
 RUNS=${RUNS:-5}
 cargo build --release --quiet
-BIN=$PWD/target/release/dockreorder
+BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/dockreorder
 NAMES=("$@")
 [ ${#NAMES[@]} -gt 0 ] || NAMES=(jspwiki aider typst etherpad-lite php-cs-fixer redash restic katana)
 mkdir -p "$WORK"
@@ -27,18 +32,23 @@ median() { # median wall time in seconds of $RUNS runs of "$@"
 	done
 	printf '%s\n' "${ts[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
-printf '%-16s %8s %9s %9s %6s %8s\n' name commits git_log_s ours_s ratio rss_mib
+printf '%-16s %8s %9s %9s %6s %4s %9s %6s %8s\n' name commits git_log_s ours_s ratio dfs all_s ratio rss_mib
 for name in "${NAMES[@]}"; do
 	src=$CORPUS/$name/SOURCE
 	df=$(awk -F': ' '/^dockerfile:/ {print $2}' "$src")
 	ctx=$(awk -F': ' '/^context:/ {print $2}' "$src")
 	repo=$WORK/$name
 	[ -d "$repo/.git" ] || python3 "$CORPUS/materialize.py" "$name" "$repo" >/dev/null
+	if [ "${GC:-}" = 1 ] && [ ! -f "$repo/.git/gc-done" ]; then
+		git -C "$repo" gc -q --aggressive && touch "$repo/.git/gc-done"
+	fi
 	cd "$repo"
 	n=$(git rev-list --first-parent --count HEAD)
 	g=$(median git log --first-parent --no-renames --name-only --format=%H -- "$ctx")
 	o=$(median "$BIN" --format json --context "$ctx" "$df")
-	rss=$(/usr/bin/time -f %M "$BIN" --format json --context "$ctx" "$df" 2>&1 >/dev/null | tail -1)
-	printf '%-16s %8s %9.3f %9.3f %6.2f %8.1f\n' "$name" "$n" "$g" "$o" "$(python3 -c "print($o/$g)")" "$(python3 -c "print($rss/1024)")"
+	a=$(median "$BIN" --format json .)
+	dfs=$("$BIN" --format json . 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	rss=$(/usr/bin/time -f %M "$BIN" --format json . 2>&1 >/dev/null | tail -1)
+	printf '%-16s %8s %9.3f %9.3f %6.2f %4s %9.3f %6.2f %8.1f\n' "$name" "$n" "$g" "$o" "$(python3 -c "print($o/$g)")" "$dfs" "$a" "$(python3 -c "print($a/$g)")" "$(python3 -c "print($rss/1024)")"
 	cd - >/dev/null
 done

@@ -7,12 +7,16 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dockreorder::analysis::context::Context;
+use dockreorder::analysis::file::FileAnalysis;
 use dockreorder::analysis::history::{self, NoHistory, Repo, WalkOptions};
+use dockreorder::analysis::kb::{CostWeights, Knowledge};
 use dockreorder::bot::{Bot, CommitOutcome};
 use dockreorder::plan::{Applicability, Options};
-use dockreorder::simulate;
+use dockreorder::replay;
+use dockreorder::report::explain;
+use dockreorder::rewrite::Rewriter;
 use dockreorder::source::SourceFile;
-use dockreorder::{config, discover, explain, report, rewrite, syntax, verify};
+use dockreorder::{config, discover, report, rewrite, syntax, verify};
 use std::io::IsTerminal;
 use std::sync::OnceLock;
 
@@ -206,6 +210,7 @@ enum ParseFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    history::tune_libgit2();
     let code = match cli.command {
         Some(Command::Parse { format, files }) => run_parse(format, &files),
         Some(Command::Explain {
@@ -339,6 +344,41 @@ impl history::Progress for WalkBar {
     }
 }
 
+/// The repositories of a run, each opened once: every Dockerfile of a
+/// repository is walked from one open repository, and its context is
+/// looked up in the same one.
+#[derive(Default)]
+struct Repos {
+    open: Vec<std::rc::Rc<Repo>>,
+}
+
+impl Repos {
+    /// The repository `path` is in (as `git` would discover it).
+    fn for_path(&mut self, path: &std::path::Path) -> Result<std::rc::Rc<Repo>, NoHistory> {
+        let dir = if path.is_dir() {
+            Some(path)
+        } else {
+            path.parent()
+        };
+        let dir = dir
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or_else(|| std::path::Path::new("."));
+        // The nearest directory holding `.git` is the one discovery finds.
+        if let Ok(dir) = std::fs::canonicalize(dir)
+            && let Some(top) = dir.ancestors().find(|a| a.join(".git").exists())
+            && let Some(r) = self
+                .open
+                .iter()
+                .find(|r| std::fs::canonicalize(r.root()).is_ok_and(|root| root == top))
+        {
+            return Ok(r.clone());
+        }
+        let r = std::rc::Rc::new(Repo::discover(path)?);
+        self.open.push(r.clone());
+        Ok(r)
+    }
+}
+
 /// Walks the history of every file's build context: one walk per
 /// repository for all its Dockerfiles. Files whose repository cannot be
 /// found are left out (`context_and_history` says why).
@@ -346,10 +386,11 @@ fn walk_histories(
     files: &[(PathBuf, Option<PathBuf>)],
     opts: &WalkOptions,
     quiet: bool,
+    repos: &mut Repos,
 ) -> std::collections::HashMap<PathBuf, Result<history::History, NoHistory>> {
-    let mut groups: Vec<(Repo, Vec<PathBuf>, Vec<history::Target>)> = Vec::new();
+    let mut groups: Vec<(std::rc::Rc<Repo>, Vec<PathBuf>, Vec<history::Target>)> = Vec::new();
     for (path, explicit) in files {
-        let Ok(repo) = Repo::discover(path) else {
+        let Ok(repo) = repos.for_path(path) else {
             continue;
         };
         let compose = match explicit {
@@ -392,7 +433,9 @@ fn walk_histories(
 /// compose file that names the Dockerfile, else its directory. The history
 /// is walked when `walk` is given; why there is none is said on stderr
 /// unless `quiet`. An empty history counts as none.
+#[allow(clippy::too_many_arguments)]
 fn context_and_history(
+    repos: &mut Repos,
     path: &std::path::Path,
     explicit: Option<&std::path::Path>,
     configured: Option<PathBuf>,
@@ -405,10 +448,10 @@ fn context_and_history(
             say!("{}: {msg}", path.display());
         }
     };
-    let repo = walk.and_then(|_| match Repo::discover(path) {
+    let repo = walk.and_then(|_| match repos.for_path(path) {
         Ok(r) => Some(r),
-        Err(NoHistory(msg)) => {
-            say(&msg);
+        Err(e) => {
+            say(&e.to_string());
             None
         }
     });
@@ -431,8 +474,8 @@ fn context_and_history(
                     None
                 }
                 Ok(h) => Some(h),
-                Err(NoHistory(msg)) => {
-                    say(&msg);
+                Err(e) => {
+                    say(&e.to_string());
                     None
                 }
             }
@@ -442,113 +485,43 @@ fn context_and_history(
     (ctx, hist)
 }
 
-/// Where `--write` writes for `path`: the file itself, or the target of a
-/// symlink when that stays inside `root` (the repository, or the current
-/// directory outside one). Replacing the link with a regular file would
-/// silently cut it; writing outside the repository is not ours to do.
-fn write_target(path: &std::path::Path, root: &std::path::Path) -> Result<PathBuf, String> {
-    let link = std::fs::symlink_metadata(path)
-        .map_err(|e| format!("cannot read file: {e}"))?
-        .file_type()
-        .is_symlink();
-    if !link {
-        return Ok(path.to_path_buf());
-    }
-    let target =
-        std::fs::canonicalize(path).map_err(|e| format!("cannot follow the symlink: {e}"))?;
-    let root = std::fs::canonicalize(root).map_err(|e| format!("{}: {e}", root.display()))?;
-    if target.starts_with(&root) {
-        Ok(target)
-    } else {
-        Err(format!(
-            "is a symlink to {}, outside {}: not written (rewrite the target itself)",
-            target.display(),
-            root.display()
-        ))
-    }
-}
-
-/// Writes `text` to `path` atomically (temporary file in the same
-/// directory, then rename), keeping the file's permissions and owner.
-/// Returns notes for the user: a hard link the rename cut, an owner that
-/// could not be kept.
-fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<Vec<String>> {
-    use std::os::unix::fs::MetadataExt;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| std::path::Path::new("."));
-    let meta = std::fs::metadata(path)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    let mut notes = Vec::new();
-    let (uid, gid) = (
-        tmp.as_file().metadata()?.uid(),
-        tmp.as_file().metadata()?.gid(),
-    );
-    if (uid, gid) != (meta.uid(), meta.gid())
-        && std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid())).is_err()
-    {
-        notes.push(format!(
-            "owner changed from {}:{} to {uid}:{gid} (not allowed to keep it)",
-            meta.uid(),
-            meta.gid()
-        ));
-    }
-    // After the owner: changing it may clear set-id bits.
-    std::fs::set_permissions(tmp.path(), meta.permissions())?;
-    if meta.nlink() > 1 {
-        let others = meta.nlink() - 1;
-        let s = if others == 1 { "" } else { "s" };
-        notes.push(format!(
-            "was a hard link: {others} other name{s} for it keep{} the old text",
-            if others == 1 { "s" } else { "" },
-        ));
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(notes)
-}
-
 /// One file's result in a run.
 struct Processed {
     path: PathBuf,
     shown: String,
+    /// The path relative to the repository root, for SARIF.
+    uri: String,
     old: String,
     new: String,
     changes: Vec<dockreorder::plan::Change>,
-    before: Option<simulate::FileFigures>,
-    after: Option<simulate::FileFigures>,
+    original: FileAnalysis,
+    before: Option<replay::FileFigures>,
+    after: Option<replay::FileFigures>,
     history: Option<history::History>,
+}
+
+/// What a run has produced so far.
+#[derive(Default)]
+struct RunOutput {
+    processed: Vec<Processed>,
+    json_files: Vec<serde_json::Value>,
+    /// (shown path, file to write, text), written after every file was
+    /// processed.
+    writes: Vec<(String, PathBuf, String)>,
+    /// Stdout was closed by its reader (`| head`): stop printing diffs.
+    stdout_closed: bool,
+    failed: bool,
 }
 
 /// Colours diff lines when stdout is a terminal and NO_COLOR is unset.
 fn colour_diff(diff: &str) -> String {
     let on = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    if !on {
-        return diff.to_string();
+    if on {
+        report::text::paint_diff(diff)
+    } else {
+        diff.to_string()
     }
-    let paint = |code: &str, line: &str| {
-        let body = line.trim_end_matches('\n');
-        let nl = if line.ends_with('\n') { "\n" } else { "" };
-        format!("\x1b[{code}m{body}\x1b[0m{nl}")
-    };
-    diff.split_inclusive('\n')
-        .map(|l| {
-            if l.starts_with("+++") || l.starts_with("---") {
-                paint("1", l)
-            } else if l.starts_with('+') {
-                paint("32", l)
-            } else if l.starts_with('-') {
-                paint("31", l)
-            } else if l.starts_with("@@") {
-                paint("36", l)
-            } else {
-                l.to_string()
-            }
-        })
-        .collect()
 }
 
 fn run_main(args: &RunArgs) -> ExitCode {
@@ -571,6 +544,8 @@ struct Prepared {
     bot: Option<Bot>,
     /// Where `--write` may write through symlinks.
     root: PathBuf,
+    /// The repository of the current directory, opened once.
+    repos: Repos,
 }
 
 /// Checks the arguments and the configuration, opens the repository for
@@ -588,10 +563,10 @@ fn prepare(args: &RunArgs) -> Result<Prepared, String> {
     }
     // Configuration: --config, else .dockreorder.yaml at the repository root
     // (or the current directory outside a repository).
-    let cwd_repo = Repo::discover(std::path::Path::new(".")).ok();
-    let root = cwd_repo
-        .as_ref()
-        .map_or_else(|| PathBuf::from("."), |r| r.root().to_path_buf());
+    let mut repos = Repos::default();
+    let root = repos
+        .for_path(std::path::Path::new("."))
+        .map_or_else(|_| PathBuf::from("."), |r| r.root().to_path_buf());
     let cfg = config::Loaded::load(args.config.as_deref(), &root).map_err(|e| e.to_string())?;
     let walk = args.history.walk_options(Some(&cfg.config))?;
     let bot = if args.commit {
@@ -646,221 +621,412 @@ fn prepare(args: &RunArgs) -> Result<Prepared, String> {
         walk,
         bot,
         root,
+        repos,
     })
 }
 
-/// Rewrites, reports, writes and commits, for the files `prepare` found.
-fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
-    let Prepared {
-        cfg,
-        files,
-        mut failed,
-        walk: walk_opts,
-        bot,
-        root,
-    } = prepared;
-    let c = &cfg.config;
-    dockreorder::analysis::kb::configure(
-        c.commands.clone(),
-        c.costs.cheap,
-        c.costs.run,
-        c.costs.build,
-        c.costs.install,
-    );
-    let allow_unsafe = args.allow_unsafe || c.allow_unsafe.unwrap_or(false);
-    let min_saving = args.min_saving.or(c.min_saving).unwrap_or(10.0);
-    if !(0.0..=100.0).contains(&min_saving) {
-        say!("--min-saving: `{min_saving}` is not a percentage between 0 and 100");
-        return ExitCode::from(2);
+/// A run resolved from the flags and the configuration: the knowledge in
+/// force, the options, the history walk, the bot. The steps below read
+/// these, never the raw flags they came from.
+struct Run<'a> {
+    args: &'a RunArgs,
+    cfg: config::Loaded,
+    knowledge: Knowledge,
+    opts: Options,
+    walk: Option<WalkOptions>,
+    bot: Option<Bot>,
+    /// Where `--write` may write through symlinks; SARIF paths are relative
+    /// to it.
+    root: PathBuf,
+    /// The repositories opened so far (each once per run).
+    repos: std::cell::RefCell<Repos>,
+}
+
+impl<'a> Run<'a> {
+    fn resolve(
+        args: &'a RunArgs,
+        prepared: Prepared,
+    ) -> Result<(Run<'a>, Vec<PathBuf>, bool), String> {
+        let Prepared {
+            cfg,
+            files,
+            failed,
+            walk,
+            bot,
+            root,
+            repos,
+        } = prepared;
+        let c = &cfg.config;
+        let knowledge = Knowledge::configured(
+            c.commands.clone(),
+            CostWeights {
+                cheap: c.costs.cheap.unwrap_or(CostWeights::default().cheap),
+                run: c.costs.run.unwrap_or(CostWeights::default().run),
+                build: c.costs.build.unwrap_or(CostWeights::default().build),
+                install: c.costs.install.unwrap_or(CostWeights::default().install),
+            },
+        );
+        let allow_unsafe = args.allow_unsafe || c.allow_unsafe.unwrap_or(false);
+        let min_saving = args.min_saving.or(c.min_saving).unwrap_or(10.0);
+        if !(0.0..=100.0).contains(&min_saving) {
+            return Err(format!(
+                "--min-saving: `{min_saving}` is not a percentage between 0 and 100"
+            ));
+        }
+        let opts = Options {
+            threshold: if allow_unsafe {
+                Applicability::Unsafe
+            } else {
+                Applicability::Safe
+            },
+            min_saving: min_saving / 100.0,
+        };
+        let run = Run {
+            args,
+            cfg,
+            knowledge,
+            opts,
+            walk,
+            bot,
+            root,
+            repos: std::cell::RefCell::new(repos),
+        };
+        Ok((run, files, failed))
     }
-    let opts = Options {
-        threshold: if allow_unsafe {
-            Applicability::Unsafe
-        } else {
-            Applicability::Safe
-        },
-        min_saving: min_saving / 100.0,
-    };
-    let note =
-        "static estimate: dependency manifests and lock files change rarely, other sources often";
-    let mut walked = if let Some(walk_opts) = &walk_opts {
+
+    /// Walks the histories of all files (one walk per repository).
+    fn walk_all(
+        &self,
+        files: &[PathBuf],
+    ) -> std::collections::HashMap<PathBuf, Result<history::History, NoHistory>> {
+        let Some(walk_opts) = &self.walk else {
+            return Default::default();
+        };
         let with_ctx: Vec<(PathBuf, Option<PathBuf>)> = files
             .iter()
             .map(|f| {
                 (
                     f.clone(),
-                    args.context.clone().or_else(|| cfg.context_for(f)),
+                    self.args
+                        .context
+                        .clone()
+                        .or_else(|| self.cfg.context_for(f)),
                 )
             })
             .collect();
-        walk_histories(&with_ctx, walk_opts, args.quiet)
-    } else {
-        Default::default()
-    };
-    let mut processed: Vec<Processed> = Vec::new();
-    let mut json_files = Vec::new();
-    let mut stdout_open = true;
-    let mut writes: Vec<(String, PathBuf, String)> = Vec::new();
-    for path in &files {
-        let shown = path.display().to_string();
-        // In bot mode the committed version is rewritten, so uncommitted
-        // edits never reach the branch.
-        let text = match &bot {
+        walk_histories(
+            &with_ctx,
+            walk_opts,
+            self.args.quiet,
+            &mut self.repos.borrow_mut(),
+        )
+    }
+
+    /// The text to rewrite: in bot mode the committed version, so
+    /// uncommitted edits never reach the branch. `None`: skipped.
+    fn text_of(&self, path: &std::path::Path, shown: &str) -> Option<Result<String, String>> {
+        match &self.bot {
             Some(b) => match b.head_text(path) {
-                Some(t) => Ok(t),
+                Some(t) => Some(Ok(t)),
                 None => {
-                    if !args.quiet {
+                    if !self.args.quiet {
                         say!("{shown}: not committed: skipped by --commit");
                     }
-                    continue;
+                    None
                 }
             },
-            None => read_source(path).map(|s| s.text),
-        };
-        let text = match text {
-            Ok(t) => t,
-            Err(msg) => {
+            None => Some(read_source(path).map(|s| s.text)),
+        }
+    }
+
+    /// Rewrites one file and records what the reports and writes need.
+    fn process_file(
+        &self,
+        path: &std::path::Path,
+        walked: Option<Result<history::History, NoHistory>>,
+        out: &mut RunOutput,
+    ) {
+        let shown = path.display().to_string();
+        let text = match self.text_of(path, &shown) {
+            None => return,
+            Some(Ok(t)) => t,
+            Some(Err(msg)) => {
                 say!("{msg}");
-                failed = true;
-                json_files.push(report::file_json(&shown, "", "", &[], Some(msg)));
-                continue;
+                out.failed = true;
+                out.json_files
+                    .push(report::file_json(&shown, "", "", &[], Some(msg), None));
+                return;
             }
         };
-        if !args.quiet {
+        if !self.args.quiet {
             pragma_warnings(&shown, &text);
         }
         let (ctx, hist) = context_and_history(
+            &mut self.repos.borrow_mut(),
             path,
-            args.context.as_deref(),
-            cfg.context_for(path),
-            walk_opts.as_ref(),
-            args.quiet,
-            walked.remove(path),
+            self.args.context.as_deref(),
+            self.cfg.context_for(path),
+            self.walk.as_ref(),
+            self.args.quiet,
+            walked,
         );
-        let outcome = match rewrite::rewrite_with(&text, Some(&ctx), hist.as_ref(), opts) {
+        let rewriter = Rewriter::new(&self.knowledge, Some(&ctx), hist.as_ref(), self.opts);
+        let outcome = match rewriter.rewrite(&text) {
             Ok(o) => o,
             Err(e) => {
                 let msg = format!("{shown}:{}:{}: {}", e.line, e.column, e.message);
                 say!("{msg}");
-                failed = true;
-                json_files.push(report::file_json(&shown, &text, &text, &[], Some(msg)));
-                continue;
+                out.failed = true;
+                out.json_files.push(report::file_json(
+                    &shown,
+                    &text,
+                    &text,
+                    &[],
+                    Some(msg),
+                    None,
+                ));
+                return;
             }
         };
-        let changed = outcome.new_text != text;
-        let (before, after) = match &hist {
-            Some(h) => (
-                Some(simulate::figures(&text, Some(&ctx), h)),
-                Some(simulate::figures(&outcome.new_text, Some(&ctx), h)),
-            ),
-            None => (None, None),
-        };
-        match args.format {
-            RunFormat::Text if !args.quiet => {
-                if changed && stdout_open && !args.write && !args.commit {
-                    stdout_open = emit(&colour_diff(&report::unified_diff(
-                        &shown,
-                        &text,
-                        &outcome.new_text,
-                    )));
-                }
-                if changed || args.verbose || outcome.changes.iter().any(|c| !c.applied) {
-                    let basis = if rewrite::usable_history(hist.as_ref()).is_some() {
-                        "ordered by the walked history"
-                    } else if hist.is_some() {
-                        "static estimate: fewer than 20 commits touched the build context, too few for the history to decide"
-                    } else {
-                        note
-                    };
-                    say_raw!("{}", report::summary(&shown, &outcome.changes, basis));
-                }
-                if let (Some(h), Some(b), Some(a)) = (&hist, &before, &after)
-                    && (changed || args.verbose)
-                {
-                    say_raw!("{}", report::history_text(&shown, b, a, h));
-                }
-                if !changed && args.verbose {
-                    say!("{shown}: nothing to change");
-                }
-            }
-            RunFormat::Json => {
-                let mut v =
-                    report::file_json(&shown, &text, &outcome.new_text, &outcome.changes, None);
-                match (&hist, &before, &after) {
-                    (Some(h), Some(b), Some(a)) => {
-                        if let (Some(obj), serde_json::Value::Object(extra)) =
-                            (v.as_object_mut(), report::history_json(b, a, h))
-                        {
-                            obj.extend(extra);
-                        }
-                    }
-                    _ => {
-                        if let Some(obj) = v.as_object_mut() {
-                            obj.insert("history".into(), serde_json::Value::Null);
-                        }
-                    }
-                }
-                json_files.push(v);
-            }
-            _ => {}
-        }
-        if args.write && changed {
-            // In bot mode the work tree gets the rewrite of its own text.
-            let target = if bot.is_some() {
-                read_source(path)
-                    .ok()
-                    .and_then(|s| {
-                        rewrite::rewrite_with(&s.text, Some(&ctx), hist.as_ref(), opts).ok()
-                    })
-                    .map(|o| o.new_text)
-            } else {
-                Some(outcome.new_text.clone())
-            };
-            match target.map(|t| (write_target(path, &root), t)) {
-                Some((Ok(to), t)) => writes.push((shown.clone(), to, t)),
-                Some((Err(why), _)) => {
-                    say!("{shown}:1:1: {why}");
-                    failed = true;
-                }
-                None => {
-                    say!("{shown}:1:1: cannot rewrite the work tree copy");
-                    failed = true;
-                }
-            }
-        }
-        processed.push(Processed {
-            path: path.clone(),
+        let original = rewriter.analyze(&text);
+        let before = rewriter.figures(&original);
+        let after = rewriter.figures(&rewriter.analyze(&outcome.new_text));
+        let p = Processed {
+            path: path.to_path_buf(),
+            uri: repo_relative(path, &self.root),
             shown,
             old: text,
             new: outcome.new_text,
             changes: outcome.changes,
+            original,
             before,
             after,
             history: hist,
-        });
+        };
+        self.report_file(&p, out);
+        if self.args.write && p.old != p.new {
+            self.plan_write(&p, &ctx, out);
+        }
+        out.processed.push(p);
     }
-    // A file that could not be processed does not stop the others from
-    // being written (the run still exits 2).
-    for (shown, to, text) in &writes {
-        match write_atomic(to, text) {
-            Ok(notes) => {
-                for n in notes {
-                    say!("{shown}: {n}");
+
+    /// The per-file part of the output: the diff and summary (text), or the
+    /// file's JSON object.
+    fn report_file(&self, p: &Processed, out: &mut RunOutput) {
+        let args = self.args;
+        let changed = p.old != p.new;
+        match args.format {
+            RunFormat::Text if !args.quiet => {
+                if changed && !out.stdout_closed && !args.write && !args.commit {
+                    out.stdout_closed = !emit(&colour_diff(&report::unified_diff(
+                        &p.shown, &p.old, &p.new,
+                    )));
                 }
-                if !args.quiet && args.format == RunFormat::Text {
-                    say!("{shown}: rewritten");
+                if changed || args.verbose || p.changes.iter().any(|c| !c.applied) {
+                    let basis = if rewrite::usable_history(p.history.as_ref()).is_some() {
+                        "ordered by the walked history"
+                    } else if p.history.is_some() {
+                        "static estimate: fewer than 20 commits touched the build context, too few for the history to decide"
+                    } else {
+                        "static estimate: dependency manifests and lock files change rarely, other sources often"
+                    };
+                    say_raw!("{}", report::summary(&p.shown, &p.changes, basis));
+                }
+                if let (Some(h), Some(b), Some(a)) = (&p.history, &p.before, &p.after)
+                    && (changed || args.verbose)
+                {
+                    say_raw!("{}", report::history_text(&p.shown, b, a, h));
+                }
+                if !changed && args.verbose {
+                    say!("{}: nothing to change", p.shown);
                 }
             }
-            Err(e) => {
-                say!("{shown}:1:1: cannot write: {e}");
-                failed = true;
+            RunFormat::Json => {
+                let mut v = report::file_json(
+                    &p.shown,
+                    &p.old,
+                    &p.new,
+                    &p.changes,
+                    None,
+                    Some(&p.original),
+                );
+                let history = match (&p.history, &p.before, &p.after) {
+                    (Some(h), Some(b), Some(a)) => report::history_json(b, a, h),
+                    _ => serde_json::json!({"history": null}),
+                };
+                if let (Some(obj), serde_json::Value::Object(extra)) = (v.as_object_mut(), history)
+                {
+                    obj.extend(extra);
+                }
+                out.json_files.push(v);
+            }
+            _ => {}
+        }
+    }
+
+    /// Queues the write of a changed file. In bot mode the work tree gets
+    /// the rewrite of its own text.
+    fn plan_write(&self, p: &Processed, ctx: &Context, out: &mut RunOutput) {
+        let target = if self.bot.is_some() {
+            read_source(&p.path)
+                .ok()
+                .and_then(|s| {
+                    Rewriter::new(&self.knowledge, Some(ctx), p.history.as_ref(), self.opts)
+                        .rewrite(&s.text)
+                        .ok()
+                })
+                .map(|o| o.new_text)
+        } else {
+            Some(p.new.clone())
+        };
+        match target.map(|t| (dockreorder::write::write_target(&p.path, &self.root), t)) {
+            Some((Ok(to), t)) => out.writes.push((p.shown.clone(), to, t)),
+            Some((Err(why), _)) => {
+                say!("{}:1:1: {why}", p.shown);
+                out.failed = true;
+            }
+            None => {
+                say!("{}:1:1: cannot rewrite the work tree copy", p.shown);
+                out.failed = true;
             }
         }
     }
-    let reports: Vec<report::FileReport<'_>> = processed
+
+    /// Writes the queued files. A file that could not be processed does not
+    /// stop the others from being written (the run still exits 2).
+    fn write_all(&self, out: &mut RunOutput) {
+        for (shown, to, text) in &out.writes {
+            match dockreorder::write::write_atomic(to, text) {
+                Ok(notes) => {
+                    for n in notes {
+                        say!("{shown}: {n}");
+                    }
+                    if !self.args.quiet && self.args.format == RunFormat::Text {
+                        say!("{shown}: rewritten");
+                    }
+                }
+                Err(e) => {
+                    say!("{shown}:1:1: cannot write: {e}");
+                    out.failed = true;
+                }
+            }
+        }
+    }
+
+    /// The whole-run outputs: JSON, SARIF or Markdown on stdout.
+    fn emit_reports(&self, out: &RunOutput) {
+        match self.args.format {
+            RunFormat::Json => {
+                let text =
+                    serde_json::to_string_pretty(&serde_json::Value::Array(out.json_files.clone()))
+                        .unwrap_or_default();
+                emit(&(text + "\n"));
+            }
+            RunFormat::Sarif => {
+                let text = serde_json::to_string_pretty(&report::sarif(
+                    &file_reports(out),
+                    Some(&self.root),
+                ))
+                .unwrap_or_default();
+                emit(&(text + "\n"));
+            }
+            RunFormat::Markdown => {
+                emit(&report::markdown(&file_reports(out)));
+            }
+            RunFormat::Text => {}
+        }
+    }
+
+    /// Bot mode: commits the rewritten files onto the branch.
+    fn commit(&self, out: &mut RunOutput) {
+        let Some(bot) = &self.bot else { return };
+        let args = self.args;
+        if out.failed {
+            say!("--commit: not committing because of the errors above");
+            return;
+        }
+        let changed: Vec<(PathBuf, String)> = out
+            .processed
+            .iter()
+            .filter(|p| p.old != p.new)
+            .map(|p| (p.path.clone(), p.new.clone()))
+            .collect();
+        let unsafe_applied = out.processed.iter().any(|p| {
+            p.changes
+                .iter()
+                .any(|c| c.applied && c.applicability == Applicability::Unsafe)
+        });
+        let message = args
+            .message
+            .clone()
+            .unwrap_or_else(|| bot_message(changed.len(), unsafe_applied));
+        let said = match bot.commit(
+            &args.branch,
+            &message,
+            args.author.as_deref(),
+            &changed,
+            args.force_branch,
+        ) {
+            Ok(CommitOutcome::NothingToCommit) => {
+                "nothing to change: no branch, no commit".to_string()
+            }
+            Ok(CommitOutcome::Unchanged { branch, commit }) => {
+                format!("{branch} already holds this change ({commit}): left as it is")
+            }
+            Ok(CommitOutcome::Committed { branch, commit }) => {
+                format!("committed {commit} onto {branch}")
+            }
+            Err(e) => {
+                say!("--commit: {e}");
+                out.failed = true;
+                return;
+            }
+        };
+        if !args.quiet {
+            say!("{said}");
+        }
+    }
+
+    /// The pull-request body describes the commit: written only once it
+    /// exists, and never after an error.
+    fn write_pr_body(&self, out: &mut RunOutput) {
+        let would_change = out.processed.iter().any(|p| p.old != p.new);
+        if let Some(body) = &self.args.pr_body
+            && would_change
+            && !out.failed
+            && let Err(e) = std::fs::write(body, report::markdown(&file_reports(out)))
+        {
+            say!(
+                "{}:1:1: cannot write the pull-request body: {e}",
+                body.display()
+            );
+            out.failed = true;
+        }
+    }
+}
+
+/// The bot's commit message: only what was checked (the effects model, not
+/// a build).
+fn bot_message(n: usize, unsafe_applied: bool) -> String {
+    format!(
+        "Reorder Dockerfile instructions for the build cache\n\nRewritten by dockreorder: {n} file{}. {} The images were not built; see the pull request for the evidence.",
+        if n == 1 { "" } else { "s" },
+        if unsafe_applied {
+            "Some moves are Unsafe (applied with --unsafe): they are not proven to keep the image."
+        } else {
+            "Every move is proven safe under dockreorder's effects model."
+        }
+    )
+}
+
+/// The reports' view of the processed files.
+fn file_reports(out: &RunOutput) -> Vec<report::FileReport<'_>> {
+    out.processed
         .iter()
         .map(|p| report::FileReport {
             path: &p.shown,
+            uri: &p.uri,
+            original: Some(&p.original),
             old: &p.old,
             new: &p.new,
             changes: &p.changes,
@@ -868,93 +1034,45 @@ fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
             after: p.after.as_ref(),
             history: p.history.as_ref(),
         })
-        .collect();
-    let would_change = processed.iter().any(|p| p.old != p.new);
-    match args.format {
-        RunFormat::Json => {
-            let text = serde_json::to_string_pretty(&serde_json::Value::Array(json_files))
-                .unwrap_or_default();
-            emit(&(text + "\n"));
-        }
-        RunFormat::Sarif => {
-            let text = serde_json::to_string_pretty(&report::sarif(&reports)).unwrap_or_default();
-            emit(&(text + "\n"));
-        }
-        RunFormat::Markdown => {
-            emit(&report::markdown(&reports));
-        }
-        RunFormat::Text => {}
+        .collect()
+}
+
+/// `path` relative to `root` (both resolved), else as given.
+fn repo_relative(path: &std::path::Path, root: &std::path::Path) -> String {
+    let abs = std::fs::canonicalize(path).ok();
+    let root = std::fs::canonicalize(root).ok();
+    match (abs, root) {
+        (Some(a), Some(r)) => a
+            .strip_prefix(&r)
+            .map(|rel| rel.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| path.display().to_string()),
+        _ => path.display().to_string(),
     }
-    if let Some(bot) = &bot {
-        if failed {
-            say!("--commit: not committing because of the errors above");
-        } else {
-            let changed: Vec<(PathBuf, String)> = processed
-                .iter()
-                .filter(|p| p.old != p.new)
-                .map(|p| (p.path.clone(), p.new.clone()))
-                .collect();
-            let unsafe_applied = processed.iter().any(|p| {
-                p.changes.iter().any(|c| {
-                    c.applied && c.applicability == dockreorder::plan::Applicability::Unsafe
-                })
-            });
-            let message = args.message.clone().unwrap_or_else(|| {
-                let n = changed.len();
-                // Only what was checked: the effects model, not a build.
-                format!(
-                    "Reorder Dockerfile instructions for the build cache\n\nRewritten by dockreorder: {n} file{}. {} The images were not built; see the pull request for the evidence.",
-                    if n == 1 { "" } else { "s" },
-                    if unsafe_applied {
-                        "Some moves are Unsafe (applied with --unsafe): they are not proven to keep the image."
-                    } else {
-                        "Every move is proven safe under dockreorder's effects model."
-                    }
-                )
-            });
-            match bot.commit(
-                &args.branch,
-                &message,
-                args.author.as_deref(),
-                &changed,
-                args.force_branch,
-            ) {
-                Ok(CommitOutcome::NothingToCommit) => {
-                    if !args.quiet {
-                        say!("nothing to change: no branch, no commit");
-                    }
-                }
-                Ok(CommitOutcome::Unchanged { branch, commit }) => {
-                    if !args.quiet {
-                        say!("{branch} already holds this change ({commit}): left as it is");
-                    }
-                }
-                Ok(CommitOutcome::Committed { branch, commit }) => {
-                    if !args.quiet {
-                        say!("committed {commit} onto {branch}");
-                    }
-                }
-                Err(e) => {
-                    say!("--commit: {e}");
-                    failed = true;
-                }
-            }
+}
+
+/// Rewrites, reports, writes and commits, for the files `prepare` found.
+fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
+    let (run, files, failed) = match Run::resolve(args, prepared) {
+        Ok(r) => r,
+        Err(msg) => {
+            say!("{msg}");
+            return ExitCode::from(2);
         }
+    };
+    let mut walked = run.walk_all(&files);
+    let mut out = RunOutput {
+        failed,
+        ..RunOutput::default()
+    };
+    for path in &files {
+        run.process_file(path, walked.remove(path), &mut out);
     }
-    // The body describes the commit: written only once it exists, and
-    // never after an error.
-    if let Some(body) = &args.pr_body
-        && would_change
-        && !failed
-        && let Err(e) = std::fs::write(body, report::markdown(&reports))
-    {
-        say!(
-            "{}:1:1: cannot write the pull-request body: {e}",
-            body.display()
-        );
-        failed = true;
-    }
-    if failed {
+    run.write_all(&mut out);
+    run.emit_reports(&out);
+    run.commit(&mut out);
+    run.write_pr_body(&mut out);
+    let would_change = out.processed.iter().any(|p| p.old != p.new);
+    if out.failed {
         ExitCode::from(2)
     } else if args.check && would_change {
         ExitCode::from(1)
@@ -963,24 +1081,26 @@ fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
     }
 }
 
+/// The checks and inputs `verify` and `explain` share: the context
+/// directory, the history flags, and the file itself.
+fn single_file(
+    path: &std::path::Path,
+    context: Option<&std::path::Path>,
+    history: &HistoryArgs,
+) -> Result<(SourceFile, Option<WalkOptions>), String> {
+    context.map_or(Ok(()), check_context)?;
+    let walk = history.walk_options(None)?;
+    Ok((read_source(path)?, walk))
+}
+
 fn run_verify(
     path: &std::path::Path,
     context: Option<&std::path::Path>,
     allow_unsafe: bool,
     history: &HistoryArgs,
 ) -> ExitCode {
-    let walk = match context
-        .map_or(Ok(()), check_context)
-        .and_then(|()| history.walk_options(None))
-    {
-        Ok(w) => w,
-        Err(msg) => {
-            say!("{msg}");
-            return ExitCode::from(2);
-        }
-    };
-    let source = match read_source(path) {
-        Ok(s) => s,
+    let (source, walk) = match single_file(path, context, history) {
+        Ok(r) => r,
         Err(msg) => {
             say!("{msg}");
             return ExitCode::from(2);
@@ -988,13 +1108,21 @@ fn run_verify(
     };
     // Before any other work: without an engine nothing can be verified.
     let cli = verify::default_cli();
-    if let Err(verify::VerifyError(msg)) = verify::engine(&cli) {
-        say!("{msg}");
+    if let Err(e) = verify::engine(&cli) {
+        say!("{e}");
         return ExitCode::from(2);
     }
     // The most often changed file is picked from the changed paths.
     let walk = walk.map(|w| WalkOptions { paths: true, ..w });
-    let (ctx, hist) = context_and_history(path, context, None, walk.as_ref(), true, None);
+    let (ctx, hist) = context_and_history(
+        &mut Repos::default(),
+        path,
+        context,
+        None,
+        walk.as_ref(),
+        true,
+        None,
+    );
     let opts = Options::new(if allow_unsafe {
         Applicability::Unsafe
     } else {
@@ -1014,30 +1142,7 @@ fn run_verify(
         ));
         return ExitCode::SUCCESS;
     }
-    // The source file to change: the one the history changed most often,
-    // else the first shipped file that is not a manifest.
-    let shipped = ctx.files();
-    let candidate = |f: &String| {
-        !dockreorder::plan::is_manifest_name(f)
-            && !f.starts_with(".git/")
-            && !f.contains("Dockerfile")
-            && !f.ends_with(".dockerignore")
-    };
-    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
-    if let Some(h) = &hist {
-        for c in &h.commits {
-            for f in &c.files {
-                if shipped.is_some_and(|s| s.contains_key(f)) && candidate(f) {
-                    *counts.entry(f.as_str()).or_insert(0) += 1;
-                }
-            }
-        }
-    }
-    let changed = counts
-        .iter()
-        .max_by_key(|(f, n)| (**n, std::cmp::Reverse(**f)))
-        .map(|(f, _)| f.to_string())
-        .or_else(|| shipped.and_then(|s| s.keys().find(|f| candidate(f)).cloned()));
+    let changed = verify::file_to_change(&ctx, hist.as_ref());
     emit(&format!(
         "{}: building the original and the rewritten Dockerfile…\n",
         source.path
@@ -1051,8 +1156,8 @@ fn run_verify(
         changed.as_deref(),
     ) {
         Ok(r) => r,
-        Err(verify::VerifyError(msg)) => {
-            say!("{}:1:1: {msg}", source.path);
+        Err(e) => {
+            say!("{}:1:1: {e}", source.path);
             return ExitCode::from(2);
         }
     };
@@ -1098,18 +1203,8 @@ fn run_explain(
     context: Option<&std::path::Path>,
     history: &HistoryArgs,
 ) -> ExitCode {
-    let walk = match context
-        .map_or(Ok(()), check_context)
-        .and_then(|()| history.walk_options(None))
-    {
-        Ok(w) => w,
-        Err(msg) => {
-            say!("{msg}");
-            return ExitCode::from(2);
-        }
-    };
-    let source = match read_source(path) {
-        Ok(s) => s,
+    let (source, walk) = match single_file(path, context, history) {
+        Ok(r) => r,
         Err(msg) => {
             say!("{msg}");
             return ExitCode::from(2);
@@ -1121,17 +1216,22 @@ fn run_explain(
         return ExitCode::from(2);
     }
     pragma_warnings(&source.path, &source.text);
+    let mut repos = Repos::default();
     let walked = walk.as_ref().and_then(|w| {
         let with_ctx = [(path.to_path_buf(), context.map(|c| c.to_path_buf()))];
-        walk_histories(&with_ctx, w, false).remove(path)
+        walk_histories(&with_ctx, w, false, &mut repos).remove(path)
     });
-    let (ctx, hist) = context_and_history(path, context, None, walk.as_ref(), false, walked);
-    emit(&explain::explain(
-        &source.text,
-        &parsed,
-        Some(&ctx),
-        hist.as_ref(),
-    ));
+    let (ctx, hist) = context_and_history(
+        &mut repos,
+        path,
+        context,
+        None,
+        walk.as_ref(),
+        false,
+        walked,
+    );
+    let file = FileAnalysis::of_parse(&source.text, parsed, Some(&ctx), Knowledge::embedded());
+    emit(&explain::explain(&file, Some(&ctx), hist.as_ref()));
     ExitCode::SUCCESS
 }
 

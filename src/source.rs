@@ -110,10 +110,15 @@ impl SourceFile {
 
     /// The newline to use for inserted lines.
     pub fn newline(&self) -> &'static str {
-        let crlf = self.text.matches("\r\n").count();
-        let lf = self.text.matches('\n').count() - crlf;
-        if crlf > lf { "\r\n" } else { "\n" }
+        newline_for(&self.text)
     }
+}
+
+/// The newline for lines inserted into `text`: its majority line ending.
+pub fn newline_for(text: &str) -> &'static str {
+    let crlf = text.matches("\r\n").count();
+    let lf = text.matches('\n').count() - crlf;
+    if crlf > lf { "\r\n" } else { "\n" }
 }
 
 #[cfg(test)]

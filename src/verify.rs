@@ -13,13 +13,27 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Why verification could not run to the end.
-#[derive(Debug)]
-pub struct VerifyError(pub String);
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// No Docker engine answers: the CLI cannot run, or the server does
+    /// not reply (said before anything about builds).
+    #[error("no Docker engine answers: {0}")]
+    NoEngine(String),
+    /// A build failed; the tail of its log, with the temporary paths
+    /// replaced by the file's name.
+    #[error("building {label} failed:\n{log}")]
+    BuildFailed { label: String, log: String },
+    /// Running the engine or reading what it produced failed.
+    #[error("{0}")]
+    Engine(String),
+    /// Preparing the temporary copies (Dockerfiles, context) failed.
+    #[error("{0}")]
+    Copy(String),
+}
 
 /// One build's outcome.
 #[derive(Debug, Clone)]
 pub struct Build {
-    pub tag: String,
     pub took: Duration,
     /// (instruction text, served from cache) per executed step.
     pub steps: Vec<(String, bool)>,
@@ -45,7 +59,7 @@ fn run(cli: &str, args: &[&str]) -> Result<std::process::Output, VerifyError> {
         .args(args)
         .env("DOCKER_BUILDKIT", "1")
         .output()
-        .map_err(|e| VerifyError(format!("cannot run `{cli}`: {e}")))
+        .map_err(|e| VerifyError::Engine(format!("cannot run `{cli}`: {e}")))
 }
 
 /// Whether an engine answers: `docker version` must reach the server. The
@@ -56,19 +70,15 @@ pub fn engine(cli: &str) -> Result<String, VerifyError> {
         .args(["version", "--format", "{{.Server.Version}}"])
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| {
-            VerifyError(format!(
-                "no Docker engine answers: cannot run `{cli}`: {e} ({hint})"
-            ))
-        })?;
+        .map_err(|e| VerifyError::NoEngine(format!("cannot run `{cli}`: {e} ({hint})")))?;
     if !out.status.success() {
         let why = String::from_utf8_lossy(&out.stderr);
         let why = why
             .lines()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("no reason given");
-        return Err(VerifyError(format!(
-            "no Docker engine answers: `{cli} version` failed: {} ({hint})",
+        return Err(VerifyError::NoEngine(format!(
+            "`{cli} version` failed: {} ({hint})",
             why.trim()
         )));
     }
@@ -112,20 +122,19 @@ pub fn build_named(
         .env("DOCKER_BUILDKIT", "1")
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| VerifyError(format!("cannot run `{cli}`: {e}")))?;
+        .map_err(|e| VerifyError::Engine(format!("cannot run `{cli}`: {e}")))?;
     let took = start.elapsed();
     let log =
         String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         let log = log.replace(&dockerfile.display().to_string(), label);
         let tail: Vec<&str> = log.lines().rev().take(15).collect();
-        return Err(VerifyError(format!(
-            "building {label} failed:\n{}",
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        )));
+        return Err(VerifyError::BuildFailed {
+            label: label.to_string(),
+            log: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        });
     }
     Ok(Build {
-        tag: tag.to_string(),
         took,
         steps: cache_steps(&log),
     })
@@ -175,7 +184,7 @@ struct FileInfo {
 fn filesystem(cli: &str, tag: &str) -> Result<BTreeMap<String, FileInfo>, VerifyError> {
     let create = run(cli, &["create", tag, "/dockreorder-verify"])?;
     if !create.status.success() {
-        return Err(VerifyError(format!(
+        return Err(VerifyError::Engine(format!(
             "docker create {tag} failed: {}",
             String::from_utf8_lossy(&create.stderr)
         )));
@@ -187,18 +196,19 @@ fn filesystem(cli: &str, tag: &str) -> Result<BTreeMap<String, FileInfo>, Verify
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| VerifyError(format!("docker export failed: {e}")))?;
+            .map_err(|e| VerifyError::Engine(format!("docker export failed: {e}")))?;
         let stdout = child
             .stdout
             .take()
-            .ok_or_else(|| VerifyError("docker export gave no output".into()))?;
+            .ok_or_else(|| VerifyError::Engine("docker export gave no output".into()))?;
         let mut archive = tar::Archive::new(stdout);
         let mut out = BTreeMap::new();
         let entries = archive
             .entries()
-            .map_err(|e| VerifyError(format!("reading the export: {e}")))?;
+            .map_err(|e| VerifyError::Engine(format!("reading the export: {e}")))?;
         for entry in entries {
-            let mut entry = entry.map_err(|e| VerifyError(format!("reading the export: {e}")))?;
+            let mut entry =
+                entry.map_err(|e| VerifyError::Engine(format!("reading the export: {e}")))?;
             let path = entry
                 .path()
                 .map(|p| p.to_string_lossy().into_owned())
@@ -219,7 +229,7 @@ fn filesystem(cli: &str, tag: &str) -> Result<BTreeMap<String, FileInfo>, Verify
             loop {
                 let n = entry
                     .read(&mut buf)
-                    .map_err(|e| VerifyError(format!("reading {path}: {e}")))?;
+                    .map_err(|e| VerifyError::Engine(format!("reading {path}: {e}")))?;
                 if n == 0 {
                     break;
                 }
@@ -251,9 +261,12 @@ fn config(cli: &str, tag: &str) -> Result<serde_json::Value, VerifyError> {
         &["image", "inspect", "--format", "{{json .Config}}", tag],
     )?;
     if !out.status.success() {
-        return Err(VerifyError(format!("docker image inspect {tag} failed")));
+        return Err(VerifyError::Engine(format!(
+            "docker image inspect {tag} failed"
+        )));
     }
-    serde_json::from_slice(&out.stdout).map_err(|e| VerifyError(format!("image config: {e}")))
+    serde_json::from_slice(&out.stdout)
+        .map_err(|e| VerifyError::Engine(format!("image config: {e}")))
 }
 
 fn normalise(v: &serde_json::Value) -> serde_json::Value {
@@ -363,12 +376,13 @@ pub fn verify(
     rewritten: &str,
     changed_file: Option<&str>,
 ) -> Result<Report, VerifyError> {
-    let tmp = tempfile::tempdir().map_err(|e| VerifyError(format!("temporary directory: {e}")))?;
+    let tmp =
+        tempfile::tempdir().map_err(|e| VerifyError::Copy(format!("temporary directory: {e}")))?;
     let fa: PathBuf = tmp.path().join("Dockerfile.original");
     let fb: PathBuf = tmp.path().join("Dockerfile.rewritten");
     std::fs::write(&fa, original)
         .and_then(|()| std::fs::write(&fb, rewritten))
-        .map_err(|e| VerifyError(format!("writing temporary copies of {shown}: {e}")))?;
+        .map_err(|e| VerifyError::Copy(format!("writing temporary copies of {shown}: {e}")))?;
     let id = format!(
         "{}-{}",
         std::process::id(),
@@ -398,12 +412,14 @@ pub fn verify(
         && let Some(f) = changed_file
     {
         let copy = tmp.path().join("context");
-        copy_tree(context, &copy).map_err(|e| VerifyError(format!("copying the context: {e}")))?;
+        copy_tree(context, &copy)
+            .map_err(|e| VerifyError::Copy(format!("copying the context: {e}")))?;
         let p = copy.join(f);
-        let mut text = std::fs::read(&p).map_err(|e| VerifyError(format!("{f}: {e}")))?;
+        let mut text = std::fs::read(&p).map_err(|e| VerifyError::Copy(format!("{f}: {e}")))?;
         text.extend_from_slice(format!("\n# dockreorder verify {id}\n").as_bytes());
-        std::fs::write(&p, text)
-            .map_err(|e| VerifyError(format!("changing {f} in a copy of the context: {e}")))?;
+        std::fs::write(&p, text).map_err(|e| {
+            VerifyError::Copy(format!("changing {f} in a copy of the context: {e}"))
+        })?;
         report.changed_file = Some(f.to_string());
         report.original = Some(build_named(cli, &copy, &fa, &la, &ta)?);
         report.rewritten = Some(build_named(cli, &copy, &fb, &lb, &tb)?);
@@ -412,4 +428,37 @@ pub fn verify(
         let _ = run(cli, &["rmi", "-f", t]);
     }
     Ok(report)
+}
+
+/// The source file `verify` edits to show the cache at work: the shipped
+/// file the history changed most often, else the first shipped file that is
+/// not a manifest, a Dockerfile or a `.dockerignore`.
+pub fn file_to_change(
+    ctx: &crate::analysis::context::Context,
+    history: Option<&crate::analysis::history::History>,
+) -> Option<String> {
+    // The source file to change: the one the history changed most often,
+    // else the first shipped file that is not a manifest.
+    let shipped = ctx.files();
+    let candidate = |f: &String| {
+        !crate::plan::is_manifest_name(f)
+            && !f.starts_with(".git/")
+            && !f.contains("Dockerfile")
+            && !f.ends_with(".dockerignore")
+    };
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    if let Some(h) = history {
+        for c in &h.commits {
+            for f in &c.files {
+                if shipped.is_some_and(|s| s.contains_key(f)) && candidate(f) {
+                    *counts.entry(f.as_str()).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    counts
+        .iter()
+        .max_by_key(|(f, n)| (**n, std::cmp::Reverse(**f)))
+        .map(|(f, _)| f.to_string())
+        .or_else(|| shipped.and_then(|s| s.keys().find(|f| candidate(f)).cloned()))
 }

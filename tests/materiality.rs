@@ -329,21 +329,60 @@ fn sarif_fixes_are_disjoint_and_give_the_write_output() {
         .filter(|r| r["properties"]["applied"] == true)
         .count();
     assert!(applied >= 2, "two hoists: {results:#?}");
+    // Issue 9: each applied change carries its own fix; the fixes of the
+    // file are disjoint and applying all of them gives the --write output.
     let fixes: Vec<&serde_json::Value> = results
         .iter()
         .filter_map(|r| r["fixes"].as_array())
         .flatten()
         .collect();
-    assert_eq!(fixes.len(), 1, "one fix per file, so none overlap");
-    // Apply every fix (line regions, end exclusive) to the original.
+    assert_eq!(fixes.len(), applied, "one fix per applied change");
     let original = std::fs::read_to_string(dir.path().join("Dockerfile")).expect("read");
-    let lines: Vec<&str> = original.split_inclusive('\n').collect();
-    let rep = &fixes[0]["artifactChanges"][0]["replacements"][0];
-    let start = rep["deletedRegion"]["startLine"].as_u64().expect("start") as usize;
-    let end = rep["deletedRegion"]["endLine"].as_u64().expect("end") as usize;
-    let mut fixed = lines[..start - 1].concat();
-    fixed.push_str(rep["insertedContent"]["text"].as_str().expect("text"));
-    fixed.push_str(&lines[(end - 1).min(lines.len())..].concat());
+    let offset = |line: u64, column: u64| -> usize {
+        let start: usize = original
+            .split_inclusive('\n')
+            .take(line as usize - 1)
+            .map(str::len)
+            .sum();
+        let rest = &original[start..];
+        // Columns are UTF-16 code units (SARIF's default); ASCII here.
+        start
+            + rest
+                .char_indices()
+                .nth(column as usize - 1)
+                .map_or(rest.len(), |(k, _)| k)
+    };
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for f in &fixes {
+        for rep in f["artifactChanges"][0]["replacements"]
+            .as_array()
+            .expect("replacements")
+        {
+            let r = &rep["deletedRegion"];
+            let n = |k: &str| r[k].as_u64().expect(k);
+            edits.push((
+                offset(n("startLine"), n("startColumn")),
+                offset(n("endLine"), n("endColumn")),
+                rep["insertedContent"]["text"]
+                    .as_str()
+                    .expect("text")
+                    .to_string(),
+            ));
+        }
+    }
+    edits.sort();
+    for w in edits.windows(2) {
+        let same_insert = w[0].0 == w[0].1 && w[1].0 == w[1].1 && w[0].0 == w[1].0;
+        assert!(w[0].1 <= w[1].0 && !same_insert, "disjoint: {edits:?}");
+    }
+    let mut fixed = String::new();
+    let mut at = 0;
+    for (s, e, t) in &edits {
+        fixed.push_str(&original[at..*s]);
+        fixed.push_str(t);
+        at = *e;
+    }
+    fixed.push_str(&original[at..]);
     let status = Command::new(support::bin())
         .args(["--write", "--no-history", "-q", "Dockerfile"])
         .current_dir(dir.path())

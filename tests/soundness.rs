@@ -7,6 +7,7 @@ use std::path::Path;
 
 use dockreorder::analysis::context::Context;
 use dockreorder::analysis::effects::{self, conflict};
+use dockreorder::analysis::kb::Knowledge;
 use dockreorder::model::Model;
 use dockreorder::plan::{Applicability, Options};
 use dockreorder::rewrite;
@@ -27,7 +28,7 @@ fn ordered(dir: &Path, df: &str, a: usize, b: usize) -> bool {
     let parse = dockreorder::syntax::parse(df);
     let model = Model::build(&parse, df);
     let stage = model.stages.last().expect("a stage");
-    let (eff, _) = effects::analyze_stage_with(&parse, stage, Some(&ctx));
+    let (eff, _) = effects::analyze_stage_with(&parse, stage, Some(&ctx), Knowledge::embedded());
     conflict(&eff[a], &eff[b]).is_some()
 }
 
@@ -179,4 +180,21 @@ fn the_graph_check_rejects_a_rewrite_that_breaks_an_edge() {
     // Without the manifest COPY it is broken.
     let bad = "FROM base\nWORKDIR /app\nRUN pip install -r requirements.txt\nCOPY . .\n";
     assert!(rewrite::broken_edge(old, bad, Some(&ctx), &[]).is_some());
+}
+
+#[test]
+fn package_maintainer_scripts_see_the_language_runtime_variables() {
+    // Maintainer scripts start interpreters: python3's postinst
+    // byte-compiles unless PYTHONDONTWRITEBYTECODE says otherwise, so the
+    // ENV must stay before the install (the knowledge base's `env:` list
+    // of the system package managers covers the usual runtimes).
+    let p = project(&[("app.py", "print(1)\n")]);
+    let df = "FROM debian:12\nENV PYTHONDONTWRITEBYTECODE=1\nRUN apt-get update && apt-get install -y --no-install-recommends python3-yaml && rm -rf /var/lib/apt/lists/*\n";
+    assert!(
+        ordered(p.path(), df, 0, 1),
+        "PYTHON* is read by the install"
+    );
+    // An application variable the runtimes do not read still passes.
+    let df = "FROM debian:12\nENV APP_GREETING=hello\nRUN apt-get update && apt-get install -y --no-install-recommends python3-yaml && rm -rf /var/lib/apt/lists/*\n";
+    assert!(!ordered(p.path(), df, 0, 1));
 }

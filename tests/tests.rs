@@ -2,6 +2,7 @@
 
 mod support;
 
+mod architecture;
 mod build_fuzz;
 mod conformance;
 mod docker_build;

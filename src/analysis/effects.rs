@@ -739,7 +739,7 @@ pub struct StageState {
 
 /// Computes the effects of every unit of a stage.
 pub fn analyze_stage(parse: &Parse, stage: &Stage) -> (Vec<Effects>, StageState) {
-    analyze_stage_with(parse, stage, None)
+    analyze_stage_with(parse, stage, None, kb::Knowledge::embedded())
 }
 
 /// Like [`analyze_stage`], with the build context: `COPY` sources that are
@@ -748,8 +748,8 @@ pub fn analyze_stage_with(
     parse: &Parse,
     stage: &Stage,
     ctx: Option<&Context>,
+    knowledge: &kb::Knowledge,
 ) -> (Vec<Effects>, StageState) {
-    let kb = kb::active();
     let mut wd = "/?wd0".to_string();
     let mut unknown_wds = 0;
     let mut env: BTreeMap<String, String> = BTreeMap::new();
@@ -762,10 +762,12 @@ pub fn analyze_stage_with(
         state.workdirs.push(wd.clone());
         state.env.push(env.clone());
         let Some(ins) = parse.items.get(unit.item).and_then(|i| i.instruction()) else {
-            effects.push(opaque_effects("not an instruction"));
+            let mut o = opaque_effects("not an instruction");
+            o.cost = knowledge.weights.of(CostClass::Build);
+            effects.push(o);
             continue;
         };
-        let mut e = instruction_effects(ins, &wd, &env, kb);
+        let mut e = instruction_effects(ins, &wd, &env, knowledge);
         if matches!(ins.node.kind, Kind::Copy | Kind::Add) {
             refine_copy_writes(ins, &wd, &env, ctx, &mut e);
             // A copy costs more the more it copies (1 per MB, at most 30).
@@ -939,7 +941,6 @@ fn opaque_effects(reason: &str) -> Effects {
         ],
         writes: vec![Loc::Path("/**".into())],
         opaque: Some(reason.to_string()),
-        cost: CostClass::Build.weight(),
         cost_class: Some(CostClass::Build),
         ..Effects::default()
     }
@@ -960,8 +961,9 @@ pub fn instruction_effects(
     ins: &Instruction,
     wd: &str,
     env: &BTreeMap<String, String>,
-    kb: &kb::KnowledgeBase,
+    knowledge: &kb::Knowledge,
 ) -> Effects {
+    let kb = &knowledge.commands;
     let node = &ins.node;
     let mut e = Effects::default();
     let args: Vec<&str> = node.str_args().collect();
@@ -1051,16 +1053,16 @@ pub fn instruction_effects(
         Kind::Copy | Kind::Add => copy_effects(ins, wd, env, &mut e),
         Kind::Run => run_effects(ins, wd, env, kb, &mut e),
         Kind::From | Kind::Unknown => {
-            return opaque_effects(&format!(
+            let mut o = opaque_effects(&format!(
                 "`{}` is not an instruction that can move",
                 node.keyword
             ));
+            o.cost = knowledge.weights.of(CostClass::Build);
+            return o;
         }
     }
     add_vars(&mut e, &flag_text);
-    if e.cost_class.is_none() {
-        e.cost = 0.0;
-    }
+    e.cost = e.cost_class.map_or(0.0, |c| knowledge.weights.of(c));
     e
 }
 
@@ -1068,7 +1070,6 @@ fn copy_effects(ins: &Instruction, wd: &str, env: &BTreeMap<String, String>, e: 
     let node = &ins.node;
     let args: Vec<&str> = node.str_args().collect();
     e.cost_class = Some(CostClass::Cheap);
-    e.cost = CostClass::Cheap.weight();
     let Some((dest, sources)) = args.split_last() else {
         *e = opaque_effects("COPY without a destination");
         return;
@@ -1130,7 +1131,6 @@ fn copy_effects(ins: &Instruction, wd: &str, env: &BTreeMap<String, String>, e: 
             .any(|s| s.contains("://") || s.starts_with("git@"))
     {
         e.cost_class = Some(CostClass::Run);
-        e.cost = CostClass::Run.weight();
     }
 }
 
@@ -1294,50 +1294,14 @@ fn run_effects(
     kb: &kb::KnowledgeBase,
     e: &mut Effects,
 ) {
-    let node = &ins.node;
     let opaque = |reason: String| {
         let mut o = opaque_effects(&reason);
         o.opaque = Some(reason);
         o
     };
-    // Bind mounts of single context files: (context path, image path).
-    let mut binds: Vec<(String, String)> = Vec::new();
-    for f in &node.flags {
-        if f.starts_with("--mount=") {
-            if f.contains("type=bind") || !f.contains("type=") {
-                match file_bind(f, wd) {
-                    Some(b) => binds.push(b),
-                    None => {
-                        *e = opaque(
-                            "a bind mount of a directory, of another stage or with variables"
-                                .into(),
-                        );
-                        return;
-                    }
-                }
-                continue;
-            }
-            if f.contains("type=secret") || f.contains("type=ssh") {
-                *e = opaque("a secret or ssh mount".into());
-                return;
-            }
-        } else if !f.starts_with("--network=") && !f.starts_with("--security=") {
-            *e = opaque(format!("RUN flag `{f}` is not understood"));
-            return;
-        }
-    }
-    if node.json {
-        *e = opaque("exec form RUN".into());
-        return;
-    }
-    if !ins.heredocs.is_empty() {
-        *e = opaque("a RUN with a heredoc script".into());
-        return;
-    }
-    let text = node.str_args().next().unwrap_or("");
-    let cmds = match shell::split(text) {
-        Split::Commands(c) => c,
-        Split::Opaque(reason) => {
+    let (cmds, binds) = match run_commands(ins, wd) {
+        Ok(c) => c,
+        Err(reason) => {
             *e = opaque(reason);
             return;
         }
@@ -1345,24 +1309,16 @@ fn run_effects(
     e.reads.extend([Loc::User, Loc::Shell]);
     let mut cost: Option<CostClass> = None;
     let mut local_env = env.clone();
-    // The variables the commands honour (`None`: any), and whether the
-    // working directory matters.
-    let mut env_reads: Option<Vec<String>> = Some(Vec::new());
-    let mut uses_workdir = false;
-    let mut fetches = false;
-    let mut all_fetch_or_base = true;
-    let mut all_system_or_base = true;
-    let mut packages: Option<Vec<String>> = Some(Vec::new());
-    let relative = |p: &str| !p.starts_with('/') && !p.starts_with("~/");
+    let mut seen = RunScope::default();
     for (n, c) in cmds.iter().enumerate() {
         if c.cd.as_deref().is_some_and(relative) {
-            uses_workdir = true;
+            seen.uses_workdir = true;
         }
         // `cd DIR` is followed by the splitter (the later commands carry
         // the directory); it reads and writes nothing itself.
         if c.argv.first().is_some_and(|a| a == "cd") {
             if c.argv.get(1).is_none_or(|d| relative(d)) {
-                uses_workdir = true;
+                seen.uses_workdir = true;
             }
             continue;
         }
@@ -1371,35 +1327,7 @@ fn run_effects(
             *e = opaque(u);
             return;
         }
-        // `set` or `export` without names (or `-p`) print every variable.
-        let lists_all = matches!(c.argv.first().map(String::as_str), Some("set" | "export"))
-            && c.argv[1..].iter().all(|a| a == "-p" || a == "--");
-        match (&mut env_reads, &facts.env) {
-            (Some(all), Some(these)) if !lists_all => all.extend(these.iter().cloned()),
-            _ => env_reads = None,
-        }
-        if !facts.cwd_free
-            || facts
-                .reads
-                .iter()
-                .chain(&facts.writes)
-                .chain(&facts.manifests)
-                .chain(&facts.writes_if_missing)
-                .any(|p| relative(p))
-        {
-            uses_workdir = true;
-        }
-        let argv0 = c.argv.first().map(String::as_str).unwrap_or("");
-        let eco = ecosystem_of(argv0);
-        fetches |= facts.fetch;
-        if eco.is_none() {
-            match (&mut packages, &facts.packages) {
-                (Some(all), Some(these)) => all.extend(these.iter().cloned()),
-                _ => packages = None,
-            }
-        }
-        all_fetch_or_base &= facts.fetch || eco == Some("base");
-        all_system_or_base &= eco.is_none() || eco == Some("base");
+        seen.add(c, &facts);
         if c.argv.first().is_some_and(|a| a == "export") {
             for a in &c.argv[1..] {
                 if let Some((k, v)) = a.split_once('=') {
@@ -1411,80 +1339,15 @@ fn run_effects(
             Some(d) => resolve(wd, d),
             None => wd.to_string(),
         };
-        let res = |p: &str| -> Option<String> {
-            let p = expand(p, &local_env)?;
-            // A glob stays a pattern: its components match by shell rules
-            // (`paths_overlap`), `**` inside covers the tree above it.
-            let p = p
-                .strip_prefix("~/")
-                .map(|r| format!("/root/{r}"))
-                .unwrap_or(p);
-            Some(resolve(&dir, &p))
-        };
-        for r in &facts.reads {
-            match res(r) {
-                Some(p) => e.reads.push(Loc::Path(p)),
-                None => {
-                    *e = opaque(format!("path `{r}` depends on a variable"));
-                    return;
-                }
-            }
-        }
-        for w in &facts.writes {
-            match res(w) {
-                Some(p) => e.writes.push(Loc::Path(p)),
-                None => {
-                    *e = opaque(format!("path `{w}` depends on a variable"));
-                    return;
-                }
-            }
+        if let Err(reason) = command_paths(&facts, &dir, &local_env, e) {
+            *e = opaque(reason);
+            return;
         }
         // A virtualenv or user base on PATH changes where language
         // installers write (system package managers ignore them).
         let language_installer = c.argv.first().is_some_and(|a| ecosystem_of(a).is_some());
         if facts.cost == Some(CostClass::Install) && language_installer {
-            for key in INSTALL_DIR_VARS {
-                if let Some(v) = local_env.get(*key) {
-                    e.writes.push(Loc::Path(format!(
-                        "{}/**",
-                        resolve(&dir, v).trim_end_matches("/**")
-                    )));
-                }
-            }
-            if let Some(path) = local_env.get("PATH") {
-                for p in path.split(':') {
-                    if !p.is_empty()
-                        && !p.contains('$')
-                        && ![
-                            "/usr/local/sbin",
-                            "/usr/local/bin",
-                            "/usr/sbin",
-                            "/usr/bin",
-                            "/sbin",
-                            "/bin",
-                        ]
-                        .contains(&p)
-                    {
-                        let parent = resolve(&dir, p);
-                        let parent = parent
-                            .rsplit_once('/')
-                            .map_or("/", |(a, _)| if a.is_empty() { "/" } else { a })
-                            .to_string();
-                        e.writes
-                            .push(Loc::Path(format!("{}/**", parent.trim_end_matches('/'))));
-                    }
-                }
-            }
-        }
-        for m in &facts.manifests {
-            if let Some(p) = res(m) {
-                e.manifests.push(p);
-            }
-        }
-        for m in &facts.writes_if_missing {
-            if let Some(p) = res(m) {
-                e.writes_if_missing.push(p);
-            }
+            install_prefix_writes(&dir, &local_env, e);
         }
         for chk in facts.checks {
             e.checks.push((chk, dir.clone()));
@@ -1497,36 +1360,7 @@ fn run_effects(
         }
         cost = cost.max(facts.cost);
     }
-    // `${!X}` names a variable by the value of another.
-    if text.contains("${!") {
-        env_reads = None;
-    }
-    match env_reads {
-        Some(mut vars) => {
-            // The variables the text names, the shell's and the C
-            // library's, the search paths (they decide which programs
-            // run) and where language installers put what they write.
-            vars.extend(vars_used(text));
-            vars.extend(kb::GENERIC_ENV.iter().map(|v| v.to_string()));
-            vars.extend(SEARCH_PATH_VARS.iter().map(|v| v.to_string()));
-            vars.extend(INSTALL_DIR_VARS.iter().map(|v| v.to_string()));
-            vars.sort();
-            vars.dedup();
-            e.reads.extend(vars.into_iter().map(Loc::Var));
-        }
-        None => e.reads.push(Loc::AllVars),
-    }
-    if uses_workdir {
-        e.reads.push(Loc::Workdir);
-    }
-    e.fetch_only = fetches && all_fetch_or_base;
-    e.packages = packages;
-    e.system_only = !cmds.is_empty()
-        && all_system_or_base
-        && cmds
-            .iter()
-            .filter_map(|c| c.argv.first())
-            .any(|a| ecosystem_of(a).is_none());
+    seen.finish(ins.node.str_args().next().unwrap_or(""), &cmds, e);
     let lookup = cmds
         .iter()
         .filter_map(|c| c.argv.first())
@@ -1535,12 +1369,228 @@ fn run_effects(
         .unwrap_or(Lookup::Utilities);
     e.implicit_reads = run_implicit_reads(wd, &local_env, lookup);
     e.lookup_dirs = lookup_dirs(wd, &local_env, lookup);
+    e.ecosystem = run_ecosystem(&cmds);
+    e.cost_class = Some(cost.unwrap_or(CostClass::Cheap));
+    apply_binds(e, binds);
+}
+
+/// A path relative to the working directory.
+fn relative(p: &str) -> bool {
+    !p.starts_with('/') && !p.starts_with("~/")
+}
+
+/// What the commands of a `RUN` see, gathered command by command: the
+/// variables they honour (`None`: any), whether the working directory
+/// matters, and whether they only fetch or only install system packages.
+struct RunScope {
+    env_reads: Option<Vec<String>>,
+    uses_workdir: bool,
+    fetches: bool,
+    all_fetch_or_base: bool,
+    all_system_or_base: bool,
+    /// The packages its system installs name (`None`: not known).
+    packages: Option<Vec<String>>,
+}
+
+impl Default for RunScope {
+    fn default() -> RunScope {
+        RunScope {
+            env_reads: Some(Vec::new()),
+            uses_workdir: false,
+            fetches: false,
+            all_fetch_or_base: true,
+            all_system_or_base: true,
+            packages: Some(Vec::new()),
+        }
+    }
+}
+
+impl RunScope {
+    fn add(&mut self, c: &shell::SimpleCommand, facts: &kb::CommandFacts) {
+        // `set` or `export` without names (or `-p`) print every variable.
+        let lists_all = matches!(c.argv.first().map(String::as_str), Some("set" | "export"))
+            && c.argv[1..].iter().all(|a| a == "-p" || a == "--");
+        match (&mut self.env_reads, &facts.env) {
+            (Some(all), Some(these)) if !lists_all => all.extend(these.iter().cloned()),
+            _ => self.env_reads = None,
+        }
+        if !facts.cwd_free
+            || facts
+                .reads
+                .iter()
+                .chain(&facts.writes)
+                .chain(&facts.manifests)
+                .chain(&facts.writes_if_missing)
+                .any(|p| relative(p))
+        {
+            self.uses_workdir = true;
+        }
+        let eco = ecosystem_of(c.argv.first().map(String::as_str).unwrap_or(""));
+        self.fetches |= facts.fetch;
+        if eco.is_none() {
+            match (&mut self.packages, &facts.packages) {
+                (Some(all), Some(these)) => all.extend(these.iter().cloned()),
+                _ => self.packages = None,
+            }
+        }
+        self.all_fetch_or_base &= facts.fetch || eco == Some("base");
+        self.all_system_or_base &= eco.is_none() || eco == Some("base");
+    }
+
+    /// The variable and working-directory reads, and the fetch-only and
+    /// system-only marks.
+    fn finish(mut self, text: &str, cmds: &[shell::SimpleCommand], e: &mut Effects) {
+        // `${!X}` names a variable by the value of another.
+        if text.contains("${!") {
+            self.env_reads = None;
+        }
+        match self.env_reads {
+            Some(mut vars) => {
+                // The variables the text names, the shell's and the C
+                // library's, the search paths (they decide which programs
+                // run) and where language installers put what they write.
+                vars.extend(vars_used(text));
+                vars.extend(kb::GENERIC_ENV.iter().map(|v| v.to_string()));
+                vars.extend(SEARCH_PATH_VARS.iter().map(|v| v.to_string()));
+                vars.extend(INSTALL_DIR_VARS.iter().map(|v| v.to_string()));
+                vars.sort();
+                vars.dedup();
+                e.reads.extend(vars.into_iter().map(Loc::Var));
+            }
+            None => e.reads.push(Loc::AllVars),
+        }
+        if self.uses_workdir {
+            e.reads.push(Loc::Workdir);
+        }
+        e.fetch_only = self.fetches && self.all_fetch_or_base;
+        e.packages = self.packages;
+        e.system_only = !cmds.is_empty()
+            && self.all_system_or_base
+            && cmds
+                .iter()
+                .filter_map(|c| c.argv.first())
+                .any(|a| ecosystem_of(a).is_none());
+    }
+}
+
+/// The simple commands of a shell-form `RUN` and its bind mounts of single
+/// context files, or why it cannot be followed (flags, other mounts, exec
+/// form, heredoc scripts, shell the splitter does not follow).
+#[allow(clippy::type_complexity)]
+fn run_commands(
+    ins: &Instruction,
+    wd: &str,
+) -> Result<(Vec<shell::SimpleCommand>, Vec<(String, String)>), String> {
+    let node = &ins.node;
+    // Bind mounts of single context files: (context path, image path).
+    let mut binds: Vec<(String, String)> = Vec::new();
+    for f in &node.flags {
+        if f.starts_with("--mount=") {
+            if f.contains("type=bind") || !f.contains("type=") {
+                let b = file_bind(f, wd).ok_or_else(|| {
+                    "a bind mount of a directory, of another stage or with variables".to_string()
+                })?;
+                binds.push(b);
+                continue;
+            }
+            if f.contains("type=secret") || f.contains("type=ssh") {
+                return Err("a secret or ssh mount".into());
+            }
+        } else if !f.starts_with("--network=") && !f.starts_with("--security=") {
+            return Err(format!("RUN flag `{f}` is not understood"));
+        }
+    }
+    if node.json {
+        return Err("exec form RUN".into());
+    }
+    if !ins.heredocs.is_empty() {
+        return Err("a RUN with a heredoc script".into());
+    }
+    match shell::split(node.str_args().next().unwrap_or("")) {
+        Split::Commands(c) => Ok((c, binds)),
+        Split::Opaque(reason) => Err(reason),
+    }
+}
+
+/// A command's paths, resolved against its directory and variables; a path
+/// that depends on an unknown variable makes the `RUN` opaque.
+fn command_paths(
+    facts: &kb::CommandFacts,
+    dir: &str,
+    local_env: &BTreeMap<String, String>,
+    e: &mut Effects,
+) -> Result<(), String> {
+    let res = |p: &str| -> Option<String> {
+        let p = expand(p, local_env)?;
+        // A glob stays a pattern: its components match by shell rules
+        // (`paths_overlap`), `**` inside covers the tree above it.
+        let p = p
+            .strip_prefix("~/")
+            .map(|r| format!("/root/{r}"))
+            .unwrap_or(p);
+        Some(resolve(dir, &p))
+    };
+    for r in &facts.reads {
+        let p = res(r).ok_or_else(|| format!("path `{r}` depends on a variable"))?;
+        e.reads.push(Loc::Path(p));
+    }
+    for w in &facts.writes {
+        let p = res(w).ok_or_else(|| format!("path `{w}` depends on a variable"))?;
+        e.writes.push(Loc::Path(p));
+    }
+    e.manifests
+        .extend(facts.manifests.iter().filter_map(|m| res(m)));
+    e.writes_if_missing
+        .extend(facts.writes_if_missing.iter().filter_map(|m| res(m)));
+    Ok(())
+}
+
+/// Where a language installer also writes when the environment points it
+/// elsewhere: a virtualenv, a user base, a prefix, the home, and the parent
+/// of every non-system `PATH` directory.
+fn install_prefix_writes(dir: &str, local_env: &BTreeMap<String, String>, e: &mut Effects) {
+    for key in INSTALL_DIR_VARS {
+        if let Some(v) = local_env.get(*key) {
+            e.writes.push(Loc::Path(format!(
+                "{}/**",
+                resolve(dir, v).trim_end_matches("/**")
+            )));
+        }
+    }
+    let Some(path) = local_env.get("PATH") else {
+        return;
+    };
+    const SYSTEM: [&str; 6] = [
+        "/usr/local/sbin",
+        "/usr/local/bin",
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+    ];
+    for p in path.split(':') {
+        if p.is_empty() || p.contains('$') || SYSTEM.contains(&p) {
+            continue;
+        }
+        let parent = resolve(dir, p);
+        let parent = parent
+            .rsplit_once('/')
+            .map_or("/", |(a, _)| if a.is_empty() { "/" } else { a })
+            .to_string();
+        e.writes
+            .push(Loc::Path(format!("{}/**", parent.trim_end_matches('/'))));
+    }
+}
+
+/// The one ecosystem all commands of a `RUN` belong to (base utilities
+/// belong to any), or `None` when they mix.
+fn run_ecosystem(cmds: &[shell::SimpleCommand]) -> Option<&'static str> {
     let mut families = cmds
         .iter()
         .filter_map(|c| c.argv.first())
         .map(|a| ecosystem_of(a));
     let first = families.next().flatten();
-    e.ecosystem = families
+    families
         .try_fold(first, |acc, f| match (acc, f) {
             (Some("base"), f) => Some(f),
             (a, Some("base")) => Some(a),
@@ -1548,11 +1598,7 @@ fn run_effects(
             _ => None,
         })
         .flatten()
-        .or(if cmds.is_empty() { Some("base") } else { None });
-    let class = cost.unwrap_or(CostClass::Cheap);
-    e.cost_class = Some(class);
-    e.cost = class.weight();
-    apply_binds(e, binds);
+        .or(if cmds.is_empty() { Some("base") } else { None })
 }
 
 /// A `--mount=type=bind` of one file from the build context:

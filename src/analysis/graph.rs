@@ -35,19 +35,6 @@ impl DepGraph {
         DepGraph { edges }
     }
 
-    /// Whether `order` (a permutation of unit indices) keeps every edge.
-    pub fn respects(&self, order: &[usize]) -> bool {
-        let mut pos = vec![usize::MAX; order.len()];
-        for (p, &u) in order.iter().enumerate() {
-            if let Some(slot) = pos.get_mut(u) {
-                *slot = p;
-            }
-        }
-        self.edges
-            .iter()
-            .all(|e| pos.get(e.before) < pos.get(e.after))
-    }
-
     pub fn preds(&self, n: usize) -> Vec<Vec<usize>> {
         let mut p = vec![Vec::new(); n];
         for e in &self.edges {

@@ -11,14 +11,20 @@
 //! Speed: the walk does less than `git log --name-only`. It never lists a
 //! commit's changed paths; it asks, per commit, the questions the replay
 //! needs ("did anything `COPY src/` copies change?"): it follows the source
-//! path through the trees (unchanged subtree ids end the question at once),
-//! stops a broad copy's diff at the first file the `.dockerignore` keeps,
-//! and skips subtrees the `.dockerignore` certainly excludes. All
-//! Dockerfiles of one repository are answered from a single walk of the
-//! commit chain ([`Repo::walk_all`]); a question asked later (a hoist copies
-//! a manifest first) is answered by one more pass over the commits whose
-//! context changed, with the same rules. The answers are exactly those of
-//! the full diff ([`WalkOptions::paths`] still lists the paths).
+//! path through the trees (unchanged subtree ids end the question at once;
+//! path sources are one walk of the entries that differ), stops a broad
+//! copy's diff at the first file the `.dockerignore` keeps, does not enter
+//! a changed directory whose every file counts (no `.dockerignore` pattern
+//! can reach it) nor one a glob cannot match, and skips subtrees the
+//! `.dockerignore` certainly excludes; its decisions are remembered per
+//! `.dockerignore` version. Tree objects are parsed in place, and the
+//! Dockerfile versions on a second thread. All Dockerfiles of one
+//! repository are answered from a single walk of the commit chain
+//! ([`Repo::walk_all`]), which also answers what is likely to be asked
+//! later (the whole context, the dependency manifests near its root); any
+//! other question asked later is answered by one more pass over the commits
+//! whose context changed, with the same rules. The answers are exactly
+//! those of the full diff ([`WalkOptions::paths`] still lists the paths).
 //!
 //! Robustness: the walk runs on a worker thread that reports progress; a
 //! walk that makes no progress for [`WalkOptions::stall`] is an error (a
@@ -139,10 +145,51 @@ impl History {
     }
 }
 
+/// The libgit2 settings the walk is fastest with. They are process-wide
+/// (libgit2 has no per-repository switch), so the program's `main` sets
+/// them once, before any repository is opened; a library caller that does
+/// not gets the same answers, a little slower.
+pub fn tune_libgit2() {
+    // Objects are hashed once when written; verifying every read again
+    // only costs time on a long walk.
+    git2::opts::strict_hash_verification(false);
+    // Trees are cached by the walk (raw); libgit2's object cache would keep
+    // a second, parsed copy of each.
+    git2::opts::enable_caching(false);
+}
+
 /// Why no history could be read; the caller falls back to the static
 /// estimate and prints this as a one-line message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NoHistory(pub String);
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoHistory {
+    /// No git repository encloses the Dockerfile.
+    #[error("not in a git repository: using the static estimate")]
+    NotARepository,
+    /// A bare repository has no work tree to find the files in.
+    #[error("bare repository: using the static estimate")]
+    BareRepository,
+    /// The build context is not inside the repository's work tree.
+    #[error("the build context is outside the repository: using the static estimate")]
+    ContextOutsideRepository,
+    /// The Dockerfile is not inside the repository's work tree.
+    #[error("the Dockerfile is outside the repository: using the static estimate")]
+    DockerfileOutsideRepository,
+    /// The repository has no commit yet.
+    #[error("the repository has no commits yet: using the static estimate")]
+    NoCommits,
+    /// `HEAD` names something that is not a commit.
+    #[error("HEAD does not point to a commit: using the static estimate")]
+    HeadNotACommit,
+    /// The walk made no progress for the stall time (a damaged object, a
+    /// read stuck in libgit2).
+    #[error(
+        "the history walk made no progress for {seconds} s after {commits} commits (a damaged object?): using the static estimate"
+    )]
+    Stalled { seconds: u64, commits: u64 },
+    /// Reading the repository failed.
+    #[error("{0}")]
+    Unreadable(String),
+}
 
 /// A `COPY`/`ADD` source as a question about the context.
 pub enum Query {
@@ -155,6 +202,11 @@ pub enum Query {
     Glob {
         base: Vec<String>,
         glob: GlobMatcher,
+        /// One matcher per component, when the pattern's components can be
+        /// matched one by one (no `**`, braces, escapes or a class that
+        /// spans a `/`): directories that cannot lead to a match are then
+        /// not entered.
+        comps: Option<Vec<GlobMatcher>>,
     },
     /// A path that no context file can have (`a/../b`, `a//b`).
     Never,
@@ -164,11 +216,7 @@ impl Query {
     /// The question a source text asks; `None` when it is not a context
     /// path (a URL or a heredoc).
     pub fn parse(s: &str) -> Option<Query> {
-        if s.contains("://") || s.starts_with("<<") {
-            return None;
-        }
-        let t = s.trim_start_matches("./").trim_end_matches('/');
-        let t = t.trim_start_matches('/');
+        let t = Query::key(s)?;
         if t.is_empty() || t == "." {
             return Some(Query::All);
         }
@@ -188,9 +236,11 @@ impl Query {
             if base.iter().any(|c| c.is_empty() || c == "." || c == "..") {
                 return Some(Query::Never);
             }
+            let comps = component_matchers(t);
             return Some(Query::Glob {
                 base,
                 glob: g.compile_matcher(),
+                comps,
             });
         }
         let comps: Vec<String> = t.split('/').map(str::to_string).collect();
@@ -200,16 +250,38 @@ impl Query {
         Some(Query::Path(comps))
     }
 
+    /// The normalised text of a source: texts with the same key ask the
+    /// same question (`./src/` and `src`); `None` when it is not a context
+    /// path (a URL or a heredoc).
+    fn key(s: &str) -> Option<&str> {
+        if s.contains("://") || s.starts_with("<<") {
+            return None;
+        }
+        let t = s.trim_start_matches("./").trim_end_matches('/');
+        Some(t.trim_start_matches('/'))
+    }
+
     /// Whether the context file `f` is one the source copies.
     pub fn matches(&self, f: &str) -> bool {
         match self {
             Query::All => true,
             Query::Never => false,
             Query::Path(comps) => {
-                let p = comps.join("/");
-                f == p
-                    || f.strip_prefix(p.as_str())
-                        .is_some_and(|r| r.starts_with('/'))
+                // `f` is the path or below it.
+                let mut rest = f;
+                for (k, c) in comps.iter().enumerate() {
+                    let Some(r) = rest.strip_prefix(c.as_str()) else {
+                        return false;
+                    };
+                    if k + 1 == comps.len() {
+                        return r.is_empty() || r.starts_with('/');
+                    }
+                    let Some(r) = r.strip_prefix('/') else {
+                        return false;
+                    };
+                    rest = r;
+                }
+                false
             }
             Query::Glob { glob, .. } => {
                 if glob.is_match(f) {
@@ -228,6 +300,35 @@ impl Query {
         }
     }
 
+    /// Whether a file below the directory `dir` (context-relative) may be
+    /// one the source copies; `false` only when none can be.
+    fn may_contain(&self, dir: &str) -> bool {
+        match self {
+            Query::All => true,
+            Query::Never => false,
+            Query::Path(comps) => dir.split('/').zip(comps).all(|(d, c)| d == c.as_str()),
+            Query::Glob { comps: None, .. } => true,
+            Query::Glob {
+                comps: Some(comps), ..
+            } => dir.split('/').zip(comps).all(|(d, m)| m.is_match(d)),
+        }
+    }
+
+    /// Whether the source copies every file below the directory `dir`.
+    fn covers(&self, dir: &str) -> bool {
+        let parts = || dir.split('/').filter(|c| !c.is_empty());
+        match self {
+            Query::All => true,
+            Query::Never | Query::Glob { comps: None, .. } => false,
+            Query::Path(comps) => {
+                parts().count() >= comps.len() && parts().zip(comps).all(|(d, c)| d == c)
+            }
+            Query::Glob {
+                comps: Some(comps), ..
+            } => parts().count() >= comps.len() && parts().zip(comps).all(|(d, m)| m.is_match(d)),
+        }
+    }
+
     fn base(&self) -> &[String] {
         match self {
             Query::Path(c) => c,
@@ -235,6 +336,27 @@ impl Query {
             Query::All | Query::Never => &[],
         }
     }
+}
+
+/// One matcher per component of a cleaned pattern, when its components can
+/// be matched one by one (no `**`, braces, escapes or a class that spans
+/// a `/`).
+fn component_matchers(t: &str) -> Option<Vec<GlobMatcher>> {
+    if t.contains("**") || t.contains(['{', '}', '\\']) {
+        return None;
+    }
+    t.split('/')
+        .map(|c| {
+            if c.matches('[').count() != c.matches(']').count() {
+                return None;
+            }
+            GlobBuilder::new(c)
+                .literal_separator(true)
+                .build()
+                .ok()
+                .map(|g| g.compile_matcher())
+        })
+        .collect()
 }
 
 /// One exception (`!pattern`) of a `.dockerignore`, for pruning.
@@ -251,11 +373,40 @@ struct Ignore {
     rules: DockerIgnore,
     exceptions: Vec<Exception>,
     max_components: usize,
+    /// Per excluding pattern, one matcher per component; `None` when it
+    /// cannot be matched component by component (`**`, braces, escapes).
+    excluders: Vec<Option<Vec<GlobMatcher>>>,
+    /// Decisions so far (the same paths change again and again): files,
+    /// and directories for [`Ignore::skips_dir`].
+    files: Mutex<HashMap<Box<str>, bool>>,
+    dirs: Mutex<HashMap<Box<str>, bool>>,
+    keeps: Mutex<HashMap<Box<str>, bool>>,
+}
+
+/// Decisions kept per `.dockerignore` version (then forgotten at once).
+const MEMO_ENTRIES: usize = 1 << 18;
+
+/// The memoised value of `f(key)`.
+fn memo(map: &Mutex<HashMap<Box<str>, bool>>, key: &str, f: impl FnOnce() -> bool) -> bool {
+    if let Ok(m) = map.lock()
+        && let Some(&v) = m.get(key)
+    {
+        return v;
+    }
+    let v = f();
+    if let Ok(mut m) = map.lock() {
+        if m.len() >= MEMO_ENTRIES {
+            m.clear();
+        }
+        m.insert(key.into(), v);
+    }
+    v
 }
 
 impl Ignore {
     fn parse(text: &str) -> Ignore {
         let mut exceptions = Vec::new();
+        let mut excluders = Vec::new();
         let mut max_components = 0;
         for line in text.lines() {
             let line = line.trim_end_matches('\r');
@@ -284,21 +435,43 @@ impl Ignore {
                     .ok()
                     .map(|g| g.compile_matcher());
                 exceptions.push(Exception { comps, matcher });
+            } else {
+                excluders.push(component_matchers(&cleaned));
             }
         }
         Ignore {
             rules: DockerIgnore::parse(text),
             exceptions,
             max_components,
+            excluders,
+            files: Mutex::default(),
+            dirs: Mutex::default(),
+            keeps: Mutex::default(),
         }
     }
 
     fn excludes(&self, rel: &str) -> bool {
-        self.rules.excludes(rel)
+        memo(&self.files, rel, || self.rules.excludes(rel))
+    }
+
+    /// Whether every file below the directory `dir` is certainly kept: no
+    /// excluding pattern can match it, a parent or anything below it.
+    fn keeps_all_below(&self, dir: &str) -> bool {
+        memo(&self.keeps, dir, || {
+            let parts: Vec<&str> = dir.split('/').filter(|c| !c.is_empty()).collect();
+            self.excluders.iter().all(|e| match e {
+                None => false,
+                Some(comps) => comps.iter().zip(&parts).any(|(m, d)| !m.is_match(d)),
+            })
+        })
     }
 
     /// Whether every file below the directory `dir` is certainly excluded.
     fn skips_dir(&self, dir: &str) -> bool {
+        memo(&self.dirs, dir, || self.skips_dir_uncached(dir))
+    }
+
+    fn skips_dir_uncached(&self, dir: &str) -> bool {
         let parts: Vec<&str> = dir.split('/').collect();
         // A pattern with more components than a file below `dir` has is
         // not tried on that file's parents.
@@ -396,12 +569,11 @@ impl Repo {
         } else {
             start
         };
-        let repo = Repository::discover(start)
-            .map_err(|_| NoHistory("not in a git repository: using the static estimate".into()))?;
+        let repo = Repository::discover(start).map_err(|_| NoHistory::NotARepository)?;
         let root = repo
             .workdir()
             .map(Path::to_path_buf)
-            .ok_or_else(|| NoHistory("bare repository: using the static estimate".into()))?;
+            .ok_or(NoHistory::BareRepository)?;
         Ok(Repo { repo, root })
     }
 
@@ -422,7 +594,11 @@ impl Repo {
         };
         self.walk_all(&[target], opts, &mut NoProgress)
             .pop()
-            .unwrap_or_else(|| Err(NoHistory("the history could not be read".into())))
+            .unwrap_or_else(|| {
+                Err(NoHistory::Unreadable(
+                    "the history could not be read".into(),
+                ))
+            })
     }
 
     /// Walks the history once for several Dockerfiles of this repository
@@ -437,16 +613,9 @@ impl Repo {
         let mut resolved = Vec::new();
         let mut slot = Vec::new();
         for t in targets {
-            let ctx = rel_to(&self.root, &t.context).ok_or_else(|| {
-                NoHistory(
-                    "the build context is outside the repository: using the static estimate".into(),
-                )
-            });
-            let df = rel_to(&self.root, &t.dockerfile).ok_or_else(|| {
-                NoHistory(
-                    "the Dockerfile is outside the repository: using the static estimate".into(),
-                )
-            });
+            let ctx = rel_to(&self.root, &t.context).ok_or(NoHistory::ContextOutsideRepository);
+            let df =
+                rel_to(&self.root, &t.dockerfile).ok_or(NoHistory::DockerfileOutsideRepository);
             match (ctx, df) {
                 (Ok(ctx), Ok(df)) => {
                     let sources = std::fs::read_to_string(&t.dockerfile)
@@ -468,7 +637,13 @@ impl Repo {
             }
         }
         out.into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(NoHistory("the history could not be read".into()))))
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(NoHistory::Unreadable(
+                        "the history could not be read".into(),
+                    ))
+                })
+            })
             .collect()
     }
 
@@ -482,7 +657,7 @@ impl Repo {
         progress: &mut dyn Progress,
     ) -> Vec<Result<History, NoHistory>> {
         let n = targets.len();
-        let fail = |msg: String| (0..n).map(|_| Err(NoHistory(msg.clone()))).collect();
+        let fail = |e: NoHistory| (0..n).map(|_| Err(e.clone())).collect();
         let git_dir = self.repo.path().to_path_buf();
         let stall = opts.stall.unwrap_or(DEFAULT_STALL);
         let (tx, rx) = mpsc::channel();
@@ -494,7 +669,9 @@ impl Repo {
                 let _ = tx.send(Msg::Done(r));
             });
         if let Err(e) = spawned {
-            return fail(format!("cannot start the history walk: {e}"));
+            return fail(NoHistory::Unreadable(format!(
+                "cannot start the history walk: {e}"
+            )));
         }
         let mut done = 0;
         loop {
@@ -509,19 +686,21 @@ impl Repo {
                     progress.finish(done);
                     return match r {
                         Ok(v) => v,
-                        Err(NoHistory(msg)) => fail(msg),
+                        Err(e) => fail(e),
                     };
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     progress.finish(done);
-                    return fail(format!(
-                        "the history walk made no progress for {} s after {done} commits (a damaged object?): using the static estimate",
-                        stall.as_secs()
-                    ));
+                    return fail(NoHistory::Stalled {
+                        seconds: stall.as_secs(),
+                        commits: done,
+                    });
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     progress.finish(done);
-                    return fail("the history walk stopped unexpectedly".into());
+                    return fail(NoHistory::Unreadable(
+                        "the history walk stopped unexpectedly".into(),
+                    ));
                 }
             }
         }
@@ -541,7 +720,6 @@ enum Msg {
 
 struct Cache {
     ignores: HashMap<Oid, u32>,
-    instructions: HashMap<Oid, Vec<String>>,
     notes: Vec<String>,
 }
 
@@ -558,26 +736,10 @@ fn blob_text(repo: &Repository, oid: Oid, what: &str, notes: &mut Vec<String>) -
     }
 }
 
-fn instructions_of(repo: &Repository, oid: Option<Oid>, cache: &mut Cache) -> Vec<String> {
-    let Some(oid) = oid else { return Vec::new() };
-    if let Some(v) = cache.instructions.get(&oid) {
-        return v.clone();
-    }
-    let v = match blob_text(repo, oid, "Dockerfile", &mut cache.notes) {
-        Some(text) => syntax::parse(&text)
-            .instructions()
-            .map(|(_, i)| i.original.trim().to_string())
-            .collect(),
-        None => Vec::new(),
-    };
-    cache.instructions.insert(oid, v.clone());
-    v
-}
-
 /// Every ancestor of `head`, newest first (for `--all-parents`; the
 /// first-parent walk follows parents directly and loads nothing ahead).
 fn all_ancestors(repo: &Repository, head: Oid) -> Result<Vec<Oid>, NoHistory> {
-    let err = |e: git2::Error| NoHistory(format!("cannot walk the history: {e}"));
+    let err = |e: git2::Error| NoHistory::Unreadable(format!("cannot walk the history: {e}"));
     let mut walk = repo.revwalk().map_err(err)?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
         .map_err(err)?;
@@ -588,16 +750,18 @@ fn all_ancestors(repo: &Repository, head: Oid) -> Result<Vec<Oid>, NoHistory> {
 /// A tree object's raw bytes (`<mode> <name>\0<20-byte id>`...), with its
 /// entries indexed once when read: cheaper than building libgit2 tree
 /// objects on a long walk.
-struct RawTree {
-    data: Vec<u8>,
-    /// (mode start, name start, name end, id) per entry.
-    index: Vec<(u32, u32, u32, Oid)>,
+struct RawTree<'r> {
+    /// The object as libgit2 read it (not copied).
+    obj: git2::OdbObject<'r>,
+    /// (mode start, name start, name end) per entry; the id follows the
+    /// name's NUL.
+    index: Vec<(u32, u32, u32)>,
 }
 
 /// One entry of a raw tree.
 struct RawEntry<'a> {
     name: &'a [u8],
-    id: Oid,
+    raw_id: &'a [u8; 20],
     mode: &'a [u8],
 }
 
@@ -605,10 +769,20 @@ impl RawEntry<'_> {
     fn is_tree(&self) -> bool {
         self.mode == b"40000"
     }
+
+    fn id(&self) -> Oid {
+        Oid::from_bytes(self.raw_id).unwrap_or(Oid::ZERO_SHA1)
+    }
+
+    /// Same id and mode (compared as bytes, without building ids).
+    fn same(&self, other: &RawEntry) -> bool {
+        self.raw_id == other.raw_id && self.mode == other.mode
+    }
 }
 
-impl RawTree {
-    fn parse(data: Vec<u8>) -> RawTree {
+impl<'r> RawTree<'r> {
+    fn parse(obj: git2::OdbObject<'r>) -> RawTree<'r> {
+        let data = obj.data();
         // An entry takes at least 28 bytes (mode, space, name, NUL, id).
         let mut index = Vec::with_capacity(data.len() / 28 + 1);
         let mut i = 0;
@@ -621,29 +795,46 @@ impl RawTree {
             };
             let name_start = i + sp + 1;
             let name_end = i + sp + nul;
-            let Some(raw_id) = data.get(name_end + 1..name_end + 21) else {
+            if data.len() < name_end + 21 {
                 break;
-            };
-            let Ok(id) = Oid::from_bytes(raw_id) else {
-                break;
-            };
-            index.push((i as u32, name_start as u32, name_end as u32, id));
+            }
+            index.push((i as u32, name_start as u32, name_end as u32));
             i = name_end + 21;
         }
-        RawTree { data, index }
+        RawTree { obj, index }
     }
 
     fn entry(&self, k: usize) -> Option<RawEntry<'_>> {
-        let &(m, ns, ne, id) = self.index.get(k)?;
+        let &(m, ns, ne) = self.index.get(k)?;
+        let data = self.obj.data();
+        let (m, ns, ne) = (m as usize, ns as usize, ne as usize);
         Some(RawEntry {
-            name: &self.data[ns as usize..ne as usize],
-            id,
-            mode: &self.data[m as usize..ns as usize - 1],
+            name: data.get(ns..ne)?,
+            raw_id: data.get(ne + 1..ne + 21)?.try_into().ok()?,
+            mode: data.get(m..ns.checked_sub(1)?)?,
         })
     }
 
     fn len(&self) -> usize {
         self.index.len()
+    }
+
+    /// The entry named `name` (entries are in git's order: a binary search
+    /// for it as a file, then as a directory).
+    fn find(&self, name: &[u8]) -> Option<RawEntry<'_>> {
+        for dir in [false, true] {
+            let (mut lo, mut hi) = (0, self.len());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                let e = self.entry(mid)?;
+                match git_order(e.name, e.is_tree(), name, dir) {
+                    std::cmp::Ordering::Less => lo = mid + 1,
+                    std::cmp::Ordering::Greater => hi = mid,
+                    std::cmp::Ordering::Equal => return Some(e),
+                }
+            }
+        }
+        None
     }
 }
 
@@ -686,9 +877,9 @@ fn git_order(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> std::cmp::Ordering
 /// old one is dropped, so the trees the walk keeps coming back to (the
 /// parent's trees, unchanged directories) stay while memory stays bounded.
 struct TreeCache<'r> {
-    odb: Option<git2::Odb<'r>>,
-    young: OidMap<Rc<RawTree>>,
-    old: OidMap<Rc<RawTree>>,
+    odb: Option<&'r git2::Odb<'r>>,
+    young: OidMap<Rc<RawTree<'r>>>,
+    old: OidMap<Rc<RawTree<'r>>>,
     young_bytes: usize,
 }
 
@@ -713,16 +904,16 @@ impl<'r> TreeCache<'r> {
     /// Raw bytes kept per generation (two generations at most).
     const MAX_BYTES: usize = 8 << 20;
 
-    fn new(repo: &'r Repository) -> Self {
+    fn new(odb: Option<&'r git2::Odb<'r>>) -> Self {
         TreeCache {
-            odb: repo.odb().ok(),
+            odb,
             young: OidMap::default(),
             old: OidMap::default(),
             young_bytes: 0,
         }
     }
 
-    fn tree(&mut self, oid: Option<Oid>) -> Option<Rc<RawTree>> {
+    fn tree(&mut self, oid: Option<Oid>) -> Option<Rc<RawTree<'r>>> {
         let oid = oid?;
         if let Some(t) = self.young.get(&oid) {
             return Some(t.clone());
@@ -734,10 +925,10 @@ impl<'r> TreeCache<'r> {
                 if obj.kind() != git2::ObjectType::Tree {
                     return None;
                 }
-                Rc::new(RawTree::parse(obj.data().to_vec()))
+                Rc::new(RawTree::parse(obj))
             }
         };
-        let size = t.data.len() + t.index.len() * 32 + 64;
+        let size = t.obj.len() + t.index.len() * 12 + 64;
         if self.young_bytes + size > Self::MAX_BYTES {
             self.old = std::mem::take(&mut self.young);
             self.young_bytes = 0;
@@ -750,14 +941,11 @@ impl<'r> TreeCache<'r> {
     /// The entry `name` of the tree `oid`.
     fn entry(&mut self, oid: Option<Oid>, name: &str) -> Option<Found> {
         let t = self.tree(oid)?;
-        (0..t.len())
-            .filter_map(|k| t.entry(k))
-            .find(|e| e.name == name.as_bytes())
-            .map(|e| Found {
-                id: e.id,
-                mode: mode_num(e.mode),
-                tree: e.is_tree(),
-            })
+        t.find(name.as_bytes()).map(|e| Found {
+            id: e.id(),
+            mode: mode_num(e.mode),
+            tree: e.is_tree(),
+        })
     }
 
     /// The id of `path` below the tree `root` ("" is the root itself).
@@ -769,18 +957,20 @@ impl<'r> TreeCache<'r> {
         Some(cur)
     }
 
-    /// Calls `hit` on the files below a tree until it returns true.
-    fn any_file(&mut self, oid: Oid, prefix: &str, hit: &mut dyn FnMut(&str) -> bool) -> bool {
+    /// Calls `hit` on the files below a tree until it returns true;
+    /// `path` is the tree's path, and is the same again on return.
+    fn any_file(&mut self, oid: Oid, path: &mut String, walker: &mut dyn Walker) -> bool {
         let Some(t) = self.tree(Some(oid)) else {
             return false;
         };
         for e in (0..t.len()).filter_map(|k| t.entry(k)) {
-            let path = join(prefix, &String::from_utf8_lossy(e.name));
+            let len = push_name(path, e.name);
             let found = if e.is_tree() {
-                self.any_file(e.id, &path, hit)
+                !walker.skip(path) && self.any_file(e.id(), path, walker)
             } else {
-                hit(&path)
+                walker.hit(path)
             };
+            path.truncate(len);
             if found {
                 return true;
             }
@@ -790,41 +980,46 @@ impl<'r> TreeCache<'r> {
 
     /// Paths (relative to the compared trees) whose content or mode
     /// differs, like `git log --no-renames --name-only`.
-    fn diff(&mut self, old: Option<Oid>, new: Option<Oid>, prefix: &str, out: &mut Vec<String>) {
-        self.first_hit(
-            old,
-            new,
-            prefix,
-            &mut |p| {
-                out.push(p.to_string());
+    fn diff(&mut self, old: Option<Oid>, new: Option<Oid>, out: &mut Vec<String>) {
+        struct All<'a>(&'a mut Vec<String>);
+        impl Walker for All<'_> {
+            fn hit(&mut self, p: &str) -> bool {
+                self.0.push(p.to_string());
                 false
-            },
-            &|_| false,
-        );
+            }
+            fn skip(&mut self, _: &str) -> bool {
+                false
+            }
+        }
+        self.first_hit(old, new, &mut String::new(), &mut All(out));
     }
 
     /// Walks the paths that differ between two trees (only subtrees whose
     /// ids differ are read, no blob at all) and calls `hit` on each until
     /// it returns true; directories for which `skip` is true are not
-    /// entered. Returns whether a hit was found.
+    /// entered. Returns whether a hit was found. `path` is the trees' path
+    /// and is the same again on return.
     fn first_hit(
         &mut self,
         old: Option<Oid>,
         new: Option<Oid>,
-        prefix: &str,
-        hit: &mut dyn FnMut(&str) -> bool,
-        skip: &dyn Fn(&str) -> bool,
+        path: &mut String,
+        walker: &mut dyn Walker,
     ) -> bool {
         use std::cmp::Ordering;
         if old == new {
             return false;
         }
-        let empty = Rc::new(RawTree::parse(Vec::new()));
-        let ot = self.tree(old).unwrap_or_else(|| empty.clone());
-        let nt = self.tree(new).unwrap_or(empty);
+        let ot = self.tree(old);
+        let nt = self.tree(new);
+        let (olen, nlen) = (
+            ot.as_ref().map_or(0, |t| t.len()),
+            nt.as_ref().map_or(0, |t| t.len()),
+        );
         let (mut i, mut j) = (0, 0);
-        while i < ot.len() || j < nt.len() {
-            let (a, b) = (ot.entry(i), nt.entry(j));
+        while i < olen || j < nlen {
+            let a = ot.as_ref().and_then(|t| t.entry(i));
+            let b = nt.as_ref().and_then(|t| t.entry(j));
             let ord = match (&a, &b) {
                 (Some(a), Some(b)) => git_order(a.name, a.is_tree(), b.name, b.is_tree()),
                 (Some(_), None) => Ordering::Less,
@@ -837,29 +1032,32 @@ impl<'r> TreeCache<'r> {
                     } else {
                         j += 1;
                     }
-                    let path = join(prefix, &String::from_utf8_lossy(e.name));
-                    if !e.is_tree() {
-                        hit(&path)
-                    } else if skip(&path) {
-                        false
+                    let len = push_name(path, e.name);
+                    let found = if !e.is_tree() {
+                        walker.hit(path)
                     } else {
-                        self.any_file(e.id, &path, hit)
-                    }
+                        !walker.skip(path) && self.any_file(e.id(), path, walker)
+                    };
+                    path.truncate(len);
+                    found
                 }
                 (Ordering::Equal, Some(a), Some(b)) => {
                     i += 1;
                     j += 1;
-                    if a.id == b.id && a.mode == b.mode {
+                    if a.same(&b) {
                         false
                     } else {
-                        let path = join(prefix, &String::from_utf8_lossy(b.name));
-                        if !(a.is_tree() && b.is_tree()) {
-                            hit(&path)
-                        } else if skip(&path) {
-                            false
+                        let len = push_name(path, b.name);
+                        let found = if !(a.is_tree() && b.is_tree()) {
+                            walker.hit(path)
+                        } else if walker.all_below(path) {
+                            true
                         } else {
-                            self.first_hit(Some(a.id), Some(b.id), &path, hit, skip)
-                        }
+                            !walker.skip(path)
+                                && self.first_hit(Some(a.id()), Some(b.id()), path, walker)
+                        };
+                        path.truncate(len);
+                        found
                     }
                 }
                 _ => break,
@@ -883,8 +1081,7 @@ impl<'r> TreeCache<'r> {
         if old == new || matches!(q, Query::Never) {
             return false;
         }
-        let mut hit = |p: &str| ignore.is_none_or(|i| !i.excludes(p)) && q.matches(p);
-        let skip = |d: &str| ignore.is_some_and(|i| i.skips_dir(d));
+        let mut walker = QueryWalker { q, ignore };
         let base = q.base();
         let (mut o, mut n) = (old, new);
         let mut prefix = String::new();
@@ -894,23 +1091,68 @@ impl<'r> TreeCache<'r> {
             }
             let oe = self.entry(o, comp);
             let ne = self.entry(n, comp);
-            prefix = join(&prefix, comp);
+            push_name(&mut prefix, comp.as_bytes());
             if k + 1 == base.len() {
                 // The path itself may be a file on either side.
                 let ob = oe.filter(|e| !e.tree);
                 let nb = ne.filter(|e| !e.tree);
-                if ob != nb && hit(&prefix) {
+                if ob != nb && walker.hit(&prefix) {
                     return true;
                 }
             }
             o = oe.filter(|e| e.tree).map(|e| e.id);
             n = ne.filter(|e| e.tree).map(|e| e.id);
         }
-        if !prefix.is_empty() && skip(&prefix) {
+        if o != n && o.is_some() && n.is_some() && walker.all_below(&prefix) {
+            return true;
+        }
+        if !prefix.is_empty() && walker.skip(&prefix) {
             return false;
         }
-        self.first_hit(o, n, &prefix, &mut hit, &skip)
+        self.first_hit(o, n, &mut prefix, &mut walker)
     }
+}
+
+/// What a tree walk asks about each path it meets.
+trait Walker {
+    /// A changed file: true ends the walk.
+    fn hit(&mut self, path: &str) -> bool;
+    /// A changed directory: true means it is not entered.
+    fn skip(&mut self, dir: &str) -> bool;
+    /// A directory whose ids differ on both sides: true means every file
+    /// below it counts, so the difference is a hit without entering it.
+    fn all_below(&mut self, _dir: &str) -> bool {
+        false
+    }
+}
+
+/// The walker of one source question.
+struct QueryWalker<'a> {
+    q: &'a Query,
+    ignore: Option<&'a Ignore>,
+}
+
+impl Walker for QueryWalker<'_> {
+    fn hit(&mut self, p: &str) -> bool {
+        self.q.matches(p) && self.ignore.is_none_or(|i| !i.excludes(p))
+    }
+    fn skip(&mut self, d: &str) -> bool {
+        !self.q.may_contain(d) || self.ignore.is_some_and(|i| i.skips_dir(d))
+    }
+    fn all_below(&mut self, d: &str) -> bool {
+        self.q.covers(d) && self.ignore.is_none_or(|i| i.keeps_all_below(d))
+    }
+}
+
+/// Appends `/name` (or `name` to an empty path) and returns the length to
+/// truncate back to.
+fn push_name(path: &mut String, name: &[u8]) -> usize {
+    let len = path.len();
+    if !path.is_empty() {
+        path.push('/');
+    }
+    path.push_str(&String::from_utf8_lossy(name));
+    len
 }
 
 fn join(dir: &str, name: &str) -> String {
@@ -956,6 +1198,219 @@ struct Link {
     parent_tree: Option<Oid>,
 }
 
+/// Source questions asked together, by key: paths are answered per
+/// directory (the directory's ids are compared once, then each file's entry),
+/// the others one by one.
+struct Questions {
+    keys: Vec<String>,
+    queries: Vec<Query>,
+    /// The paths, as a tree of names.
+    paths: PathNode,
+    /// Indices of the other queries.
+    others: Vec<usize>,
+}
+
+impl Questions {
+    /// The questions of `sources` (deduplicated by key; sources that are
+    /// not context paths are left out).
+    fn new<'a>(sources: impl IntoIterator<Item = &'a str>) -> Questions {
+        let mut q = Questions {
+            keys: Vec::new(),
+            queries: Vec::new(),
+            paths: PathNode::default(),
+            others: Vec::new(),
+        };
+        for s in sources {
+            let (Some(key), Some(query)) = (Query::key(s), Query::parse(s)) else {
+                continue;
+            };
+            if q.keys.iter().any(|k| k == key) {
+                continue;
+            }
+            let k = q.queries.len();
+            if let Query::Path(comps) = &query
+                && let Some((name, dir)) = comps.split_last()
+            {
+                let mut node = &mut q.paths;
+                for c in dir {
+                    let c = c.as_bytes();
+                    let at = match node.dirs.iter().position(|(n, _)| n == c) {
+                        Some(at) => at,
+                        None => {
+                            node.dirs.push((c.to_vec(), PathNode::default()));
+                            node.dirs.len() - 1
+                        }
+                    };
+                    node = &mut node.dirs[at].1;
+                }
+                node.files.push((name.as_bytes().to_vec(), k));
+            } else {
+                q.others.push(k);
+            }
+            q.keys.push(key.to_string());
+            q.queries.push(query);
+        }
+        q
+    }
+
+    /// Answers every question for commit `c` (context trees `old` → `new`)
+    /// into `out[question][c]`.
+    fn ask(
+        &self,
+        trees: &mut TreeCache,
+        old: Option<Oid>,
+        new: Option<Oid>,
+        ignore: Option<&Ignore>,
+        c: usize,
+        out: &mut [Vec<bool>],
+    ) {
+        if old == new {
+            return;
+        }
+        let mut set = |k: usize, v: bool| {
+            if let Some(slot) = out.get_mut(k).and_then(|o| o.get_mut(c)) {
+                *slot = v;
+            }
+        };
+        for &k in &self.others {
+            set(k, trees.query_changed(old, new, &self.queries[k], ignore));
+        }
+        let mut walk = PathWalk {
+            trees,
+            questions: self,
+            ctx: (old, new),
+            ignore,
+            c,
+            out,
+        };
+        walk.node(&self.paths, old, new, &mut String::new());
+    }
+}
+
+/// Path questions below one directory: files of it asked about, and
+/// subdirectories holding more.
+#[derive(Default)]
+struct PathNode {
+    files: Vec<(Vec<u8>, usize)>,
+    dirs: Vec<(Vec<u8>, PathNode)>,
+}
+
+/// Answers path questions by walking the question tree and the two trees
+/// side by side: only the entries that differ are looked at (a directory
+/// whose ids agree answers every question below it at once).
+struct PathWalk<'q, 't, 'r, 'o> {
+    trees: &'t mut TreeCache<'r>,
+    questions: &'q Questions,
+    ctx: (Option<Oid>, Option<Oid>),
+    ignore: Option<&'q Ignore>,
+    c: usize,
+    out: &'o mut [Vec<bool>],
+}
+
+impl PathWalk<'_, '_, '_, '_> {
+    fn node(&mut self, node: &PathNode, old: Option<Oid>, new: Option<Oid>, path: &mut String) {
+        use std::cmp::Ordering;
+        if old == new {
+            return;
+        }
+        let ot = self.trees.tree(old);
+        let nt = self.trees.tree(new);
+        let found = |e: &RawEntry| Found {
+            id: e.id(),
+            mode: mode_num(e.mode),
+            tree: e.is_tree(),
+        };
+        if node.files.len() + node.dirs.len() <= Self::FEW {
+            // A few names: looked up, not merged over every entry.
+            let names = node
+                .files
+                .iter()
+                .map(|f| &f.0)
+                .chain(node.dirs.iter().map(|d| &d.0));
+            for name in names {
+                let oe = ot.as_ref().and_then(|t| t.find(name)).map(|e| found(&e));
+                let ne = nt.as_ref().and_then(|t| t.find(name)).map(|e| found(&e));
+                if oe != ne {
+                    self.differs(node, name, oe, ne, path);
+                }
+            }
+            return;
+        }
+        let (mut i, mut j) = (0, 0);
+        loop {
+            let a = ot.as_ref().and_then(|t| t.entry(i));
+            let b = nt.as_ref().and_then(|t| t.entry(j));
+            let ord = match (&a, &b) {
+                (None, None) => break,
+                (Some(a), Some(b)) => git_order(a.name, a.is_tree(), b.name, b.is_tree()),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+            };
+            let (name, oe, ne) = match (ord, a, b) {
+                (Ordering::Less, Some(a), _) => {
+                    i += 1;
+                    (a.name, Some(found(&a)), None)
+                }
+                (Ordering::Greater, _, Some(b)) => {
+                    j += 1;
+                    (b.name, None, Some(found(&b)))
+                }
+                (Ordering::Equal, Some(a), Some(b)) => {
+                    i += 1;
+                    j += 1;
+                    if a.same(&b) {
+                        continue;
+                    }
+                    (b.name, Some(found(&a)), Some(found(&b)))
+                }
+                _ => break,
+            };
+            self.differs(node, name, oe, ne, path);
+        }
+    }
+
+    /// Names looked up rather than merged when a directory has this many
+    /// questions or fewer.
+    const FEW: usize = 4;
+
+    /// The entry `name` differs (`oe` before, `ne` after).
+    fn differs(
+        &mut self,
+        node: &PathNode,
+        name: &[u8],
+        oe: Option<Found>,
+        ne: Option<Found>,
+        path: &mut String,
+    ) {
+        let file = node.files.iter().find(|(n, _)| n == name).map(|f| f.1);
+        let dir = node.dirs.iter().find(|(n, _)| n == name).map(|d| &d.1);
+        if file.is_none() && dir.is_none() {
+            return;
+        }
+        let len = push_name(path, name);
+        if let Some(k) = file {
+            let v = if oe.is_some_and(|e| e.tree) || ne.is_some_and(|e| e.tree) {
+                // A directory on either side: what below it changed.
+                let (o, n) = self.ctx;
+                self.trees
+                    .query_changed(o, n, &self.questions.queries[k], self.ignore)
+            } else {
+                self.ignore.is_none_or(|ig| !ig.excludes(path))
+            };
+            // A name can be met twice (a file on one side, a directory
+            // on the other): either meeting may say "changed".
+            if let Some(slot) = self.out.get_mut(k).and_then(|o| o.get_mut(self.c)) {
+                *slot |= v;
+            }
+        }
+        if let Some(d) = dir {
+            let sub = |e: Option<Found>| e.filter(|e| e.tree).map(|e| e.id);
+            self.node(d, sub(oe), sub(ne), path);
+        }
+        path.truncate(len);
+    }
+}
+
 /// What a walk learnt about one context, kept to answer later questions:
 /// per commit the context trees (parent, commit) when they differ, and the
 /// `.dockerignore` in force.
@@ -987,39 +1442,50 @@ impl Changes {
             let known = self.answers.lock().map(|a| a.clone()).unwrap_or_default();
             let mut m: Vec<String> = Vec::new();
             for s in sources {
-                if !known.contains_key(*s) && !m.iter().any(|x| x == s) {
+                if let Some(key) = Query::key(s)
+                    && !known.contains_key(key)
+                    && !m.iter().any(|x| Query::key(x) == Some(key))
+                {
                     m.push((*s).to_string());
                 }
             }
             m
         };
         if !missing.is_empty() {
-            let computed = self.compute(&missing);
+            let (keys, computed) = self.compute(&missing);
             if let Ok(mut a) = self.answers.lock() {
-                for (s, v) in missing.into_iter().zip(computed) {
-                    a.insert(s, Arc::new(v));
+                for (k, v) in keys.into_iter().zip(computed) {
+                    a.insert(k, Arc::new(v));
                 }
             }
         }
         let known = self.answers.lock().map(|a| a.clone()).unwrap_or_default();
         sources
             .iter()
-            .map(|s| known.get(*s).cloned().unwrap_or_else(never))
+            .map(|s| {
+                Query::key(s)
+                    .and_then(|k| known.get(k).cloned())
+                    .unwrap_or_else(never)
+            })
             .collect()
     }
 
     /// One pass over the commits whose context changed, on a worker
     /// thread (a pass that stalls answers "unchanged").
-    fn compute(self: &Arc<Self>, sources: &[String]) -> Vec<Vec<bool>> {
+    fn compute(self: &Arc<Self>, sources: &[String]) -> (Vec<String>, Vec<Vec<bool>>) {
         let n = self.trees.len();
-        let fallback = || sources.iter().map(|_| vec![false; n]).collect();
+        let questions = Questions::new(sources.iter().map(String::as_str));
+        let keys = questions.keys.clone();
+        let fallback = || {
+            let v = keys.iter().map(|_| vec![false; n]).collect();
+            (keys.clone(), v)
+        };
         let me = Arc::clone(self);
-        let srcs = sources.to_vec();
         let (tx, rx) = mpsc::channel();
         let spawned = std::thread::Builder::new()
             .name("history pass".into())
             .spawn(move || {
-                let out = me.pass(&srcs, &tx);
+                let out = me.pass(&questions, &tx);
                 let _ = tx.send(Some(out));
             });
         if spawned.is_err() {
@@ -1027,7 +1493,7 @@ impl Changes {
         }
         loop {
             match rx.recv_timeout(self.stall) {
-                Ok(Some(out)) => return out,
+                Ok(Some(out)) => return (keys, out),
                 Ok(None) => {}
                 Err(_) => return fallback(),
             }
@@ -1036,16 +1502,16 @@ impl Changes {
 
     fn pass(
         &self,
-        sources: &[String],
+        questions: &Questions,
         alive: &mpsc::Sender<Option<Vec<Vec<bool>>>>,
     ) -> Vec<Vec<bool>> {
         let n = self.trees.len();
-        let queries: Vec<Option<Query>> = sources.iter().map(|s| Query::parse(s)).collect();
-        let mut out: Vec<Vec<bool>> = sources.iter().map(|_| vec![false; n]).collect();
+        let mut out: Vec<Vec<bool>> = questions.keys.iter().map(|_| vec![false; n]).collect();
         let Ok(repo) = Repository::open(&self.git_dir) else {
             return out;
         };
-        let mut trees = TreeCache::new(&repo);
+        let odb = repo.odb().ok();
+        let mut trees = TreeCache::new(odb.as_ref());
         for (c, t) in self.trees.iter().enumerate() {
             let Some((old, new)) = *t else { continue };
             if c.is_multiple_of(256) {
@@ -1058,11 +1524,7 @@ impl Changes {
                 .flatten()
                 .and_then(|i| self.ignores.get(i as usize))
                 .map(|i| &**i);
-            for (k, q) in queries.iter().enumerate() {
-                if let Some(q) = q {
-                    out[k][c] = trees.query_changed(old, new, q, ig);
-                }
-            }
+            questions.ask(&mut trees, old, new, ig, c, &mut out);
         }
         out
     }
@@ -1074,18 +1536,21 @@ struct TargetWalk {
     df: String,
     df_in_ctx: bool,
     ignore_paths: [String; 2],
-    sources: Vec<String>,
-    queries: Vec<Option<Query>>,
+    questions: Questions,
     answers: Vec<Vec<bool>>,
     trees: Vec<Option<(Option<Oid>, Option<Oid>)>>,
     ignore_of: Vec<Option<u32>>,
     ignores: Vec<Arc<Ignore>>,
     commits: Vec<CommitChanges>,
     cache: Cache,
+    /// (commit, old, new) where the Dockerfile changed.
+    df_changes: Vec<(usize, Option<Oid>, Option<Oid>)>,
 }
 
 impl TargetWalk {
-    fn new(t: Resolved, n: usize) -> TargetWalk {
+    /// `more`: sources to answer besides the Dockerfile's own (those a
+    /// later question is likely to ask).
+    fn new(t: Resolved, more: &[String], n: usize) -> TargetWalk {
         // A .dockerignore named after the Dockerfile takes precedence.
         let df_name = t.df.rsplit('/').next().unwrap_or(&t.df).to_string();
         let df_dir = t.df.rsplit_once('/').map_or("", |(d, _)| d).to_string();
@@ -1095,9 +1560,8 @@ impl TargetWalk {
         ];
         let df_in_ctx = t.ctx.is_empty() || t.df.starts_with(&format!("{}/", t.ctx));
         TargetWalk {
-            queries: t.sources.iter().map(|s| Query::parse(s)).collect(),
-            answers: t.sources.iter().map(|_| vec![false; n]).collect(),
-            sources: t.sources,
+            questions: Questions::new(t.sources.iter().chain(more).map(String::as_str)),
+            answers: Vec::new(),
             ctx: t.ctx,
             df: t.df,
             df_in_ctx,
@@ -1106,16 +1570,23 @@ impl TargetWalk {
             ignore_of: Vec::with_capacity(n),
             ignores: Vec::new(),
             commits: Vec::with_capacity(n),
+            df_changes: Vec::new(),
             cache: Cache {
                 ignores: HashMap::new(),
-                instructions: HashMap::new(),
                 notes: Vec::new(),
             },
         }
     }
 
     /// Examines one commit.
-    fn step(&mut self, repo: &Repository, trees: &mut TreeCache, link: &Link, paths: bool) {
+    fn step(
+        &mut self,
+        repo: &Repository,
+        trees: &mut TreeCache,
+        parser: &mut Parser,
+        link: &Link,
+        paths: bool,
+    ) {
         let c = self.commits.len();
         let root = Some(link.tree);
         let parent_root = link.parent_tree;
@@ -1143,15 +1614,17 @@ impl TargetWalk {
                 });
             }
             let ignore = ig_index.and_then(|i| self.ignores.get(i as usize)).cloned();
-            for (k, q) in self.queries.iter().enumerate() {
-                if let Some(q) = q {
-                    self.answers[k][c] =
-                        trees.query_changed(old_ctx, new_ctx, q, ignore.as_deref());
-                }
-            }
+            self.questions.ask(
+                trees,
+                old_ctx,
+                new_ctx,
+                ignore.as_deref(),
+                c,
+                &mut self.answers,
+            );
             if paths {
                 let mut changed = Vec::new();
-                trees.diff(old_ctx, new_ctx, "", &mut changed);
+                trees.diff(old_ctx, new_ctx, &mut changed);
                 for p in changed {
                     if ignore.as_ref().is_some_and(|i| i.excludes(&p)) {
                         continue;
@@ -1177,15 +1650,30 @@ impl TargetWalk {
             )
         };
         if new_df != old_df {
-            let new_i = instructions_of(repo, new_df, &mut self.cache);
-            let old_i = instructions_of(repo, old_df, &mut self.cache);
+            for oid in [new_df, old_df].into_iter().flatten() {
+                parser.request(repo, oid, &mut self.cache.notes);
+            }
+            self.df_changes.push((c, old_df, new_df));
+        }
+        self.commits.push(change);
+    }
+
+    /// Fills in the Dockerfile edits once every version is parsed.
+    fn edits(&mut self, parsed: &HashMap<Oid, Vec<String>>) {
+        let none = Vec::new();
+        let text = |oid: Option<Oid>| oid.and_then(|o| parsed.get(&o)).unwrap_or(&none);
+        for &(c, old_df, new_df) in &self.df_changes {
+            let Some(change) = self.commits.get_mut(c) else {
+                continue;
+            };
+            let (new_i, old_i) = (text(new_df), text(old_df));
             change.first_edit = new_i
                 .iter()
-                .zip(&old_i)
+                .zip(old_i)
                 .position(|(a, b)| a != b)
                 .or_else(|| (new_i.len() != old_i.len()).then(|| new_i.len().min(old_i.len())));
             let mut pool = old_i.clone();
-            for t in &new_i {
+            for t in new_i {
                 if let Some(k) = pool.iter().position(|o| o == t) {
                     pool.swap_remove(k);
                 } else {
@@ -1193,8 +1681,125 @@ impl TargetWalk {
                 }
             }
         }
-        self.commits.push(change);
     }
+}
+
+/// Parses the Dockerfile versions the walk meets on a thread of its own
+/// (parsing costs as much as reading the trees, and the walk itself is
+/// one thread: libgit2 serialises the pack reads).
+struct Parser {
+    tx: Option<mpsc::Sender<(Oid, String)>>,
+    handle: Option<std::thread::JoinHandle<HashMap<Oid, Vec<String>>>>,
+    /// Versions sent (and their texts, when the thread could not start).
+    sent: HashMap<Oid, Option<String>>,
+    /// Versions whose blob is missing, with the note said about them.
+    missing: HashMap<Oid, String>,
+}
+
+fn instructions(text: &str) -> Vec<String> {
+    syntax::parse(text)
+        .instructions()
+        .map(|(_, i)| i.original.trim().to_string())
+        .collect()
+}
+
+impl Parser {
+    fn start() -> Parser {
+        let (tx, rx) = mpsc::channel::<(Oid, String)>();
+        let handle = std::thread::Builder::new()
+            .name("dockerfile versions".into())
+            .spawn(move || {
+                rx.into_iter()
+                    .map(|(oid, text)| (oid, instructions(&text)))
+                    .collect()
+            })
+            .ok();
+        Parser {
+            tx: handle.is_some().then_some(tx),
+            handle,
+            sent: HashMap::new(),
+            missing: HashMap::new(),
+        }
+    }
+
+    fn request(&mut self, repo: &Repository, oid: Oid, notes: &mut Vec<String>) {
+        if let Some(note) = self.missing.get(&oid) {
+            if !notes.contains(note) {
+                notes.push(note.clone());
+            }
+            return;
+        }
+        if self.sent.contains_key(&oid) {
+            return;
+        }
+        let mut mine = Vec::new();
+        let Some(text) = blob_text(repo, oid, "Dockerfile", &mut mine) else {
+            for n in mine {
+                if !notes.contains(&n) {
+                    notes.push(n.clone());
+                }
+                self.missing.insert(oid, n);
+            }
+            return;
+        };
+        let kept = match &self.tx {
+            Some(tx) => tx.send((oid, text)).err().map(|e| e.0.1),
+            None => Some(text),
+        };
+        self.sent.insert(oid, kept);
+    }
+
+    /// Every version's instruction texts.
+    fn finish(mut self) -> HashMap<Oid, Vec<String>> {
+        self.tx = None;
+        let mut parsed = self
+            .handle
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        for (oid, text) in self.sent {
+            // Not parsed by the thread (it could not start or stopped).
+            parsed
+                .entry(oid)
+                .or_insert_with(|| text.map(|t| instructions(&t)).unwrap_or_default());
+        }
+        parsed
+    }
+}
+
+/// Sources a later question is likely to ask, answered during the walk
+/// (a pass of its own costs almost as much as the walk): the whole context
+/// (the rewrite compares every result with it) and the dependency
+/// manifests of the context at HEAD at its root or one directory down
+/// (what a hoist copies first). Deeper ones are left to a pass: answering
+/// them would read their directories' trees at every commit that changes
+/// them, asked or not (aider's `aider/website/Gemfile` cost a fifth of
+/// the walk).
+fn likely_questions(trees: &mut TreeCache, head_tree: Oid, ctx: &str) -> Vec<String> {
+    const DEPTH: usize = 2;
+    const MAX: usize = 48;
+    let mut out = vec![".".to_string()];
+    let mut level = vec![(String::new(), trees.lookup(Some(head_tree), ctx))];
+    for _ in 0..DEPTH {
+        let mut next = Vec::new();
+        for (dir, oid) in level {
+            let Some(t) = trees.tree(oid) else { continue };
+            for e in (0..t.len()).filter_map(|k| t.entry(k)) {
+                let mut path = dir.clone();
+                push_name(&mut path, e.name);
+                if e.is_tree() {
+                    if e.name != b"node_modules" && e.name != b"vendor" && !e.name.starts_with(b".")
+                    {
+                        next.push((path, Some(e.id())));
+                    }
+                } else if crate::plan::is_manifest_name(&path) && out.len() < MAX {
+                    out.push(path);
+                }
+            }
+        }
+        level = next;
+    }
+    out
 }
 
 /// Reads the commit chain and examines every commit for every target.
@@ -1205,34 +1810,41 @@ fn walk_repo(
     tx: &mpsc::Sender<Msg>,
 ) -> Result<Vec<Result<History, NoHistory>>, NoHistory> {
     let repo = Repository::open(git_dir)
-        .map_err(|e| NoHistory(format!("cannot open the repository: {e}")))?;
-    let head = repo.head().map_err(|_| {
-        NoHistory("the repository has no commits yet: using the static estimate".into())
-    })?;
-    let head = head.peel_to_commit().map_err(|_| {
-        NoHistory("HEAD does not point to a commit: using the static estimate".into())
-    })?;
+        .map_err(|e| NoHistory::Unreadable(format!("cannot open the repository: {e}")))?;
+    let head = repo.head().map_err(|_| NoHistory::NoCommits)?;
+    let head = head
+        .peel_to_commit()
+        .map_err(|_| NoHistory::HeadNotACommit)?;
     let shallow = repo.is_shallow();
-    // Objects are hashed once when written; verifying every read again
-    // only costs time on a long walk.
-    git2::opts::strict_hash_verification(false);
-    // Trees are cached here (raw); libgit2's object cache would keep a
-    // second, parsed copy of each.
-    git2::opts::enable_caching(false);
     let (links, end, bad) = chain(&repo, head.id(), shallow, opts, tx)?;
     let _ = tx.send(Msg::Total(links.len() as u64));
     // What changed in each commit, for every target at once, sharing the
     // tree cache. (One thread: libgit2 serialises reads of a pack file.)
     let n = links.len();
-    let mut walks: Vec<TargetWalk> = targets.into_iter().map(|t| TargetWalk::new(t, n)).collect();
-    let mut trees = TreeCache::new(&repo);
+    let odb = repo.odb().ok();
+    let mut trees = TreeCache::new(odb.as_ref());
+    let head_tree = head.tree_id();
+    let mut walks: Vec<TargetWalk> = targets
+        .into_iter()
+        .map(|t| {
+            let more = likely_questions(&mut trees, head_tree, &t.ctx);
+            let mut w = TargetWalk::new(t, &more, n);
+            w.answers = w.questions.keys.iter().map(|_| vec![false; n]).collect();
+            w
+        })
+        .collect();
+    let mut parser = Parser::start();
     for (k, link) in links.iter().enumerate() {
         for w in &mut walks {
-            w.step(&repo, &mut trees, link, opts.paths);
+            w.step(&repo, &mut trees, &mut parser, link, opts.paths);
         }
         if (k + 1).is_multiple_of(64) {
             let _ = tx.send(Msg::Examined(k as u64 + 1));
         }
+    }
+    let parsed = parser.finish();
+    for w in &mut walks {
+        w.edits(&parsed);
     }
     let _ = tx.send(Msg::Examined(n as u64));
     static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -1253,7 +1865,8 @@ fn walk_repo(
                 notes.push("shallow clone: only the commits present were walked".into());
             }
             let answers = w
-                .sources
+                .questions
+                .keys
                 .into_iter()
                 .zip(w.answers)
                 .map(|(s, a)| (s, Arc::new(a)))
@@ -1335,7 +1948,7 @@ fn chain(
     // parent and committer lines are read.
     let odb = repo
         .odb()
-        .map_err(|e| NoHistory(format!("cannot read objects: {e}")))?;
+        .map_err(|e| NoHistory::Unreadable(format!("cannot read objects: {e}")))?;
     let mut cur = Some(head);
     let mut pending: Option<(Oid, Oid)> = None; // (id, tree) awaiting its parent's tree
     while let Some(id) = cur.take() {

@@ -15,47 +15,70 @@ pub enum CostClass {
     Install,
 }
 
-static WEIGHTS: OnceLock<[f64; 4]> = OnceLock::new();
+/// Relative rebuild cost of a step of each class (static estimate); the
+/// config file may override them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CostWeights {
+    pub cheap: f64,
+    pub run: f64,
+    pub build: f64,
+    pub install: f64,
+}
 
-impl CostClass {
-    /// Relative rebuild cost of a step of this class (static estimate;
-    /// the config file may override it once per process).
-    pub fn weight(self) -> f64 {
-        let w = WEIGHTS.get().copied().unwrap_or([1.0, 5.0, 30.0, 60.0]);
-        match self {
-            CostClass::Cheap => w[0],
-            CostClass::Run => w[1],
-            CostClass::Build => w[2],
-            CostClass::Install => w[3],
+impl Default for CostWeights {
+    fn default() -> CostWeights {
+        CostWeights {
+            cheap: 1.0,
+            run: 5.0,
+            build: 30.0,
+            install: 60.0,
         }
     }
 }
 
-static ACTIVE: OnceLock<KnowledgeBase> = OnceLock::new();
-
-/// Adds the config file's commands (tried before the embedded ones) and
-/// cost overrides. Takes effect once per process; later calls are ignored.
-pub fn configure(
-    extra: Vec<Entry>,
-    cheap: Option<f64>,
-    run: Option<f64>,
-    build: Option<f64>,
-    install: Option<f64>,
-) {
-    let _ = WEIGHTS.set([
-        cheap.unwrap_or(1.0),
-        run.unwrap_or(5.0),
-        build.unwrap_or(30.0),
-        install.unwrap_or(60.0),
-    ]);
-    let mut commands = extra;
-    commands.extend(embedded().commands.iter().cloned());
-    let _ = ACTIVE.set(KnowledgeBase { commands });
+impl CostWeights {
+    /// The weight of a class.
+    pub fn of(&self, class: CostClass) -> f64 {
+        match class {
+            CostClass::Cheap => self.cheap,
+            CostClass::Run => self.run,
+            CostClass::Build => self.build,
+            CostClass::Install => self.install,
+        }
+    }
 }
 
-/// The knowledge base in force: the config's commands, then the embedded.
-pub fn active() -> &'static KnowledgeBase {
-    ACTIVE.get().unwrap_or_else(embedded)
+/// The knowledge in force for one run: the commands (the config file's,
+/// tried first, then the embedded ones) and the cost weights. A plain value
+/// passed to the analysis: two configurations can be used side by side in
+/// one process.
+#[derive(Debug, Clone)]
+pub struct Knowledge {
+    pub commands: KnowledgeBase,
+    pub weights: CostWeights,
+}
+
+impl Knowledge {
+    /// The embedded knowledge base with the default weights (constant data,
+    /// parsed once).
+    pub fn embedded() -> &'static Knowledge {
+        static EMBEDDED_KNOWLEDGE: OnceLock<Knowledge> = OnceLock::new();
+        EMBEDDED_KNOWLEDGE.get_or_init(|| Knowledge {
+            commands: embedded().clone(),
+            weights: CostWeights::default(),
+        })
+    }
+
+    /// The config file's commands before the embedded ones, and its
+    /// weights.
+    pub fn configured(extra: Vec<Entry>, weights: CostWeights) -> Knowledge {
+        let mut commands = extra;
+        commands.extend(embedded().commands.iter().cloned());
+        Knowledge {
+            commands: KnowledgeBase { commands },
+            weights,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -209,7 +232,7 @@ impl Entry {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KnowledgeBase {
     pub commands: Vec<Entry>,
@@ -353,6 +376,29 @@ fn push_path_read(facts: &mut CommandFacts, arg: &str) {
     });
 }
 
+/// One invocation of a command from the knowledge base: its name, its
+/// arguments after the name, and what it sees (assignments, variables).
+struct Invocation<'a> {
+    name: &'a str,
+    args: &'a [&'a str],
+    cmd: &'a SimpleCommand,
+    env: &'a std::collections::BTreeMap<String, String>,
+}
+
+impl Invocation<'_> {
+    /// Whether a flag is given, as an option or a variable that is set.
+    fn has(&self, flag: &str) -> bool {
+        self.args
+            .iter()
+            .any(|a| *a == flag || a.starts_with(&format!("{flag}=")))
+            || self.cmd.assignments.iter().any(|(k, _)| k == flag)
+            || self
+                .env
+                .get(flag)
+                .is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+    }
+}
+
 /// Interprets one simple command.
 pub fn interpret(
     cmd: &SimpleCommand,
@@ -360,24 +406,90 @@ pub fn interpret(
     env: &std::collections::BTreeMap<String, String>,
 ) -> CommandFacts {
     let mut facts = CommandFacts::default();
-    let Some(argv0) = cmd.argv.first() else {
+    if cmd.argv.is_empty() {
         // Assignments only (`FOO=bar`): a shell variable, no files.
         facts.cost = Some(CostClass::Cheap);
         facts.env = Some(Vec::new());
         facts.cwd_free = true;
         return facts;
+    }
+    let argv = match command_words(cmd) {
+        Ok(argv) => argv,
+        Err(why) => {
+            facts.unknown = Some(why);
+            return facts;
+        }
     };
-    // `python -m pip …` and `python3 -m pip …` are pip.
+    let name = if argv[0].starts_with("./") {
+        argv[0]
+    } else {
+        basename(argv[0])
+    };
+    let Some(e) = find_entry(kb, name, &argv) else {
+        facts.unknown = Some(format!(
+            "`{}` is not in the command knowledge base",
+            cmd.argv
+                .iter()
+                .take(2)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+        return facts;
+    };
+    let inv = Invocation {
+        name,
+        args: &argv[1..],
+        cmd,
+        env,
+    };
+    facts.cost = Some(e.cost);
+    facts.env = e.env.clone();
+    facts.fetch = e.fetch;
+    facts.cwd_free = !e.cwd;
+    facts.merge_update = e.merge_update.clone();
+    facts.install_of = e.install_of.clone();
+    if let Some(f) = e.requires_flag.iter().find(|f| !inv.has(f)) {
+        facts.unknown = Some(format!(
+            "`{name}` without `{f}` also installs the project itself"
+        ));
+        return facts;
+    }
+    if !e.global.is_empty() && e.global.iter().any(|g| inv.has(g)) {
+        facts.writes = e.global_writes.clone();
+        return facts;
+    }
+    entry_files(e, &inv, &mut facts);
+    let positional = option_values(e, inv.args, &mut facts);
+    if let Err(why) = positional_effects(e, &inv, positional, &mut facts) {
+        facts.unknown = Some(why);
+        return facts;
+    }
+    tool_effects(e, &inv, &mut facts);
+    manifest_checks(e, &mut facts);
+    for w in &cmd.redirect_writes {
+        if w != "/dev/null" && w != "/dev/stderr" && w != "/dev/stdout" {
+            facts.writes.push(w.clone());
+        }
+    }
+    for r in &cmd.redirect_reads {
+        facts.reads.push(r.clone());
+    }
+    facts
+}
+
+/// The command's words as the knowledge base names them: `python -m pip`
+/// is pip and `python -m venv DIR` is venv. A program run by a path outside
+/// the usual bin directories is not the tool the base describes (a venv's
+/// pip writes into the venv).
+fn command_words(cmd: &SimpleCommand) -> Result<Vec<&str>, String> {
     let mut argv: Vec<&str> = cmd.argv.iter().map(String::as_str).collect();
-    // `python -m pip …` is pip; `python -m venv DIR` is venv.
-    if matches!(basename(argv0), "python" | "python3")
+    if matches!(basename(argv[0]), "python" | "python3")
         && argv.get(1) == Some(&"-m")
         && argv.get(2).is_some_and(|m| matches!(*m, "pip" | "venv"))
     {
         argv.drain(0..2);
     }
-    // Invoked by a path outside the usual bin directories: not the tool the
-    // base describes (a venv's pip writes into the venv).
     let name0 = argv[0];
     if name0.contains('/')
         && !name0.starts_with("./")
@@ -391,15 +503,14 @@ pub fn interpret(
         .iter()
         .any(|p| name0.starts_with(p))
     {
-        facts.unknown = Some(format!("`{name0}` is run by path"));
-        return facts;
+        return Err(format!("`{name0}` is run by path"));
     }
-    let name = if name0.starts_with("./") {
-        name0
-    } else {
-        basename(name0)
-    };
-    let entry = kb.commands.iter().find(|e| {
+    Ok(argv)
+}
+
+/// The first entry for this command and its subcommands.
+fn find_entry<'k>(kb: &'k KnowledgeBase, name: &str, argv: &[&str]) -> Option<&'k Entry> {
+    kb.commands.iter().find(|e| {
         if !e.command.iter().any(|c| c == name) {
             return false;
         }
@@ -416,46 +527,12 @@ pub fn interpret(
                 }
             }
         }
-    });
-    let Some(e) = entry else {
-        facts.unknown = Some(format!(
-            "`{}` is not in the command knowledge base",
-            cmd.argv
-                .iter()
-                .take(2)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" ")
-        ));
-        return facts;
-    };
-    facts.cost = Some(e.cost);
-    facts.env = e.env.clone();
-    facts.fetch = e.fetch;
-    facts.cwd_free = !e.cwd;
-    facts.merge_update = e.merge_update.clone();
-    facts.install_of = e.install_of.clone();
-    let args = &argv[1..];
-    let has = |flag: &str| {
-        args.iter()
-            .any(|a| *a == flag || a.starts_with(&format!("{flag}=")))
-            || cmd.assignments.iter().any(|(k, _)| k == flag)
-            || env
-                .get(flag)
-                .is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
-    };
-    for f in &e.requires_flag {
-        if !has(f) {
-            facts.unknown = Some(format!(
-                "`{name}` without `{f}` also installs the project itself"
-            ));
-            return facts;
-        }
-    }
-    if !e.global.is_empty() && e.global.iter().any(|g| has(g)) {
-        facts.writes = e.global_writes.clone();
-        return facts;
-    }
+    })
+}
+
+/// The files the entry names: reads (those relative and without `**` are
+/// manifests) and writes (some skipped by a flag, some only when missing).
+fn entry_files(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
     facts.reads = e.reads.clone();
     facts.manifests = e
         .reads
@@ -467,7 +544,7 @@ pub fn interpret(
         let skip = e.writes_unless.get(w).is_some_and(|flags| {
             flags
                 .iter()
-                .any(|f| has(f) || args.first() == Some(&f.as_str()))
+                .any(|f| inv.has(f) || inv.args.first() == Some(&f.as_str()))
         });
         if e.writes_unless.get(w).is_some_and(Vec::is_empty) {
             facts.writes_if_missing.push(w.clone());
@@ -476,7 +553,11 @@ pub fn interpret(
             facts.writes.push(w.clone());
         }
     }
-    // Options with values.
+}
+
+/// Options with values: what they read and write. Returns the positional
+/// arguments.
+fn option_values<'a>(e: &Entry, args: &[&'a str], facts: &mut CommandFacts) -> Vec<&'a str> {
     let mut i = 0;
     let mut positional = Vec::new();
     while i < args.len() {
@@ -485,53 +566,64 @@ pub fn interpret(
             Some((o, v)) if o.starts_with('-') => (o, Some(v.to_string())),
             _ => (a, None),
         };
+        if !(opt.starts_with('-') && opt.len() > 1) {
+            positional.push(a);
+            i += 1;
+            continue;
+        }
         let takes_value = e.takes_value(opt);
-        let inline_unknown = if takes_value { None } else { inline.clone() };
-        if opt.starts_with('-') && opt.len() > 1 {
-            let value = if takes_value {
-                match inline {
-                    Some(v) => Some(v),
-                    None => {
-                        i += 1;
-                        args.get(i).map(|s| s.to_string())
-                    }
-                }
-            } else {
-                None
-            };
-            if let Some(v) = inline_unknown {
+        let value = match (takes_value, inline) {
+            (true, Some(v)) => Some(v),
+            (true, None) => {
+                i += 1;
+                args.get(i).map(|s| s.to_string())
+            }
+            (false, Some(v)) => {
                 // `--editable=/opt/pkg`, `--find-links=./wheels`: a value
                 // that may name a path is read.
-                push_path_read(&mut facts, &v);
+                push_path_read(facts, &v);
+                None
             }
-            if let Some(v) = value {
-                let named = e.option_reads.iter().any(|o| o == opt)
-                    || e.input_options.iter().any(|o| o == opt)
-                    || e.option_writes.iter().any(|o| o == opt)
-                    || e.output_options.iter().any(|o| o == opt);
-                if !named {
-                    push_path_read(&mut facts, &v);
-                }
-                if e.option_reads.iter().any(|o| o == opt)
-                    || e.input_options.iter().any(|o| o == opt)
-                {
-                    facts.reads.push(v.clone());
-                    facts.manifests.push(v.clone());
-                }
-                if e.option_writes.iter().any(|o| o == opt)
-                    || (e.tar && e.output_options.iter().any(|o| o == opt))
-                {
-                    facts.writes.push(format!("{}/**", v.trim_end_matches('/')));
-                } else if e.output_options.iter().any(|o| o == opt) {
-                    facts.writes.push(v);
-                }
-            }
-        } else {
-            positional.push(a);
+            (false, None) => None,
+        };
+        if let Some(v) = value {
+            option_value_effects(e, opt, v, facts);
         }
         i += 1;
     }
-    // Drop the subcommand words.
+    positional
+}
+
+/// What the value of a named option reads or writes.
+fn option_value_effects(e: &Entry, opt: &str, v: String, facts: &mut CommandFacts) {
+    let is = |list: &[String]| list.iter().any(|o| o == opt);
+    let named = is(&e.option_reads)
+        || is(&e.input_options)
+        || is(&e.option_writes)
+        || is(&e.output_options);
+    if !named {
+        push_path_read(facts, &v);
+    }
+    if is(&e.option_reads) || is(&e.input_options) {
+        facts.reads.push(v.clone());
+        facts.manifests.push(v.clone());
+    }
+    if is(&e.option_writes) || (e.tar && is(&e.output_options)) {
+        facts.writes.push(format!("{}/**", v.trim_end_matches('/')));
+    } else if is(&e.output_options) {
+        facts.writes.push(v);
+    }
+}
+
+/// What the positional arguments (after the subcommand words) read and
+/// write; an argument the entry does not describe makes it unknown.
+fn positional_effects(
+    e: &Entry,
+    inv: &Invocation<'_>,
+    positional: Vec<&str>,
+    facts: &mut CommandFacts,
+) -> Result<(), String> {
+    let (name, args) = (inv.name, inv.args);
     let skip = usize::from(e.sub.is_some()) + usize::from(e.sub2.is_some());
     let mut rest: Vec<&str> = positional.into_iter().skip(skip).collect();
     // `sed -e SCRIPT FILE…` (or `-f`): the first positional is a file.
@@ -545,8 +637,7 @@ pub fn interpret(
     match e.positional {
         Positional::None => {
             if let Some(extra) = rest.first() {
-                facts.unknown = Some(format!("`{name}` with argument `{extra}` is not described"));
-                return facts;
+                return Err(format!("`{name}` with argument `{extra}` is not described"));
             }
         }
         Positional::Names => {
@@ -555,7 +646,7 @@ pub fn interpret(
             // `gem install vendor/cache/x.gem`, `pip install .[dev]`).
             facts.packages = Some(Vec::new());
             for r in rest {
-                push_path_read(&mut facts, r);
+                push_path_read(facts, r);
                 match &mut facts.packages {
                     Some(p) if !r.contains('$') => p.push(r.to_string()),
                     _ => facts.packages = None,
@@ -587,23 +678,34 @@ pub fn interpret(
         }
         Positional::Ignore => {}
     }
-    if e.downloads {
-        // curl without -o prints to stdout; curl -O and wget without -O
-        // write a file named after the URL into the directory.
-        if facts.writes.is_empty() && (name == "wget" || has("-O") || has("--remote-name")) {
-            facts.writes.push("./**".into());
-        }
+    Ok(())
+}
+
+/// Downloads and archives: where their output goes, what they read.
+fn tool_effects(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
+    // curl without -o prints to stdout; curl -O and wget without -O write a
+    // file named after the URL into the directory.
+    if e.downloads
+        && facts.writes.is_empty()
+        && (inv.name == "wget" || inv.has("-O") || inv.has("--remote-name"))
+    {
+        facts.writes.push("./**".into());
     }
     if e.tar {
         if !facts.writes.iter().any(|w| w.ends_with("/**")) {
             facts.writes.push("./**".into());
         }
-        match tar_extract_archive(args) {
+        match tar_extract_archive(inv.args) {
             // Extraction reads the archive only.
             Some(archive) => facts.reads.push(archive),
             None => facts.reads.push("./**".into()),
         }
     }
+}
+
+/// The manifest checks the entry asks for (run against the build context
+/// when the command is hoisted).
+fn manifest_checks(e: &Entry, facts: &mut CommandFacts) {
     if let Some(s) = &e.scripts {
         facts.checks.push(if s == "composer" {
             ManifestCheck::ComposerScripts
@@ -615,36 +717,19 @@ pub fn interpret(
         let files: Vec<String> = facts.manifests.clone();
         facts.checks.push(ManifestCheck::Requirements(files));
     }
-    if e.pipfile {
-        facts.checks.push(ManifestCheck::Pipfile);
-    }
-    if e.gomod {
-        facts.checks.push(ManifestCheck::GoMod);
-    }
-    if e.gemfile {
-        facts.checks.push(ManifestCheck::Gemfile);
-    }
-    if e.yarn {
-        facts.checks.push(ManifestCheck::Yarn);
-    }
-    if e.maven {
-        facts.checks.push(ManifestCheck::Maven);
-    }
-    if e.gradle {
-        facts.checks.push(ManifestCheck::Gradle);
-    }
-    if e.cargo {
-        facts.checks.push(ManifestCheck::Cargo);
-    }
-    for w in &cmd.redirect_writes {
-        if w != "/dev/null" && w != "/dev/stderr" && w != "/dev/stdout" {
-            facts.writes.push(w.clone());
+    for (on, check) in [
+        (e.pipfile, ManifestCheck::Pipfile),
+        (e.gomod, ManifestCheck::GoMod),
+        (e.gemfile, ManifestCheck::Gemfile),
+        (e.yarn, ManifestCheck::Yarn),
+        (e.maven, ManifestCheck::Maven),
+        (e.gradle, ManifestCheck::Gradle),
+        (e.cargo, ManifestCheck::Cargo),
+    ] {
+        if on {
+            facts.checks.push(check);
         }
     }
-    for r in &cmd.redirect_reads {
-        facts.reads.push(r.clone());
-    }
-    facts
 }
 
 /// The archive of `tar -xf ARCHIVE` (bundled short options such as

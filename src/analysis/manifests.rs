@@ -29,163 +29,202 @@ pub(crate) fn manifest_problems(check: &ManifestCheck, ctx: &Context, dir: &str)
     };
     let mut out = Vec::new();
     match check {
-        ManifestCheck::NpmScripts => {
-            let Some(v) = read_json(ctx, &join("package.json"), &mut out) else {
-                return out;
-            };
-            let members = match npm_workspace(ctx, dir, &v) {
-                Ok(ws) => {
-                    let dirs: Vec<String> = ws
-                        .iter()
-                        .filter_map(|f| f.strip_suffix("/package.json"))
-                        .map(str::to_string)
-                        .collect();
-                    // Every member's lifecycle scripts run too.
-                    for m in ws.iter().filter(|f| f.ends_with("/package.json")) {
-                        if let Some(mv) = read_json(ctx, m, &mut out) {
-                            out.extend(lifecycle_scripts(&mv, m));
-                            out.extend(local_deps(&mv, m, &dirs));
-                        }
-                    }
-                    dirs
+        ManifestCheck::NpmScripts => npm_problems(ctx, dir, &join, &mut out),
+        ManifestCheck::ComposerScripts => composer_problems(ctx, &join, &mut out),
+        ManifestCheck::Requirements(files) => requirements_problems(ctx, &join, files, &mut out),
+        ManifestCheck::Pipfile => pipfile_problems(ctx, &join, &mut out),
+        ManifestCheck::GoMod => gomod_problems(ctx, &join, &mut out),
+        ManifestCheck::Gemfile => gemfile_problems(ctx, &join, &mut out),
+        ManifestCheck::Maven => maven_problems(ctx, dir, &mut out),
+        ManifestCheck::Gradle => gradle_problems(ctx, &join, &mut out),
+        ManifestCheck::Cargo => cargo_problems(ctx, &join, &mut out),
+        ManifestCheck::Yarn => yarn_problems(ctx, &join, &mut out),
+    }
+    out
+}
+
+/// npm, yarn, pnpm: lifecycle scripts (the root's and every workspace
+/// member's), workspaces whose members cannot be listed, local
+/// dependencies other than links to members.
+fn npm_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+    let Some(v) = read_json(ctx, &join("package.json"), out) else {
+        return;
+    };
+    let members = match npm_workspace(ctx, dir, &v) {
+        Ok(ws) => {
+            let dirs: Vec<String> = ws
+                .iter()
+                .filter_map(|f| f.strip_suffix("/package.json"))
+                .map(str::to_string)
+                .collect();
+            for m in ws.iter().filter(|f| f.ends_with("/package.json")) {
+                if let Some(mv) = read_json(ctx, m, out) {
+                    out.extend(lifecycle_scripts(&mv, m));
+                    out.extend(local_deps(&mv, m, &dirs));
                 }
-                Err(problems) => {
-                    out.extend(problems);
-                    Vec::new()
-                }
-            };
-            out.extend(lifecycle_scripts(&v, &join("package.json")));
-            out.extend(local_deps(&v, &join("package.json"), &members));
+            }
+            dirs
         }
-        ManifestCheck::ComposerScripts => {
-            let Some(v) = read_json(ctx, &join("composer.json"), &mut out) else {
-                return out;
-            };
-            if let Some(scripts) = v["scripts"].as_object() {
-                for k in scripts.keys() {
-                    if k.contains("install")
-                        || k.contains("autoload")
-                        || k.contains("update")
-                        || k.starts_with("pre-")
-                        || k.starts_with("post-")
-                    {
-                        out.push(format!("{} declares a `{k}` script", join("composer.json")));
-                    }
-                }
-            }
-            for key in ["classmap", "files"] {
-                if v["autoload"].get(key).is_some() || v["autoload-dev"].get(key).is_some() {
-                    out.push(format!(
-                        "{} autoloads a `{key}`, which composer reads from the sources",
-                        join("composer.json")
-                    ));
-                }
-            }
-            if v["repositories"]
-                .as_array()
-                .is_some_and(|r| r.iter().any(|r| r["type"] == "path"))
+        Err(problems) => {
+            out.extend(problems);
+            Vec::new()
+        }
+    };
+    out.extend(lifecycle_scripts(&v, &join("package.json")));
+    out.extend(local_deps(&v, &join("package.json"), &members));
+}
+
+/// composer: install and autoload scripts, classmap/files autoload, path repositories.
+fn composer_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+    let Some(v) = read_json(ctx, &join("composer.json"), out) else {
+        return;
+    };
+    if let Some(scripts) = v["scripts"].as_object() {
+        for k in scripts.keys() {
+            if k.contains("install")
+                || k.contains("autoload")
+                || k.contains("update")
+                || k.starts_with("pre-")
+                || k.starts_with("post-")
             {
-                out.push(format!("{} has a path repository", join("composer.json")));
+                out.push(format!("{} declares a `{k}` script", join("composer.json")));
             }
         }
-        ManifestCheck::Requirements(files) => {
-            for f in files {
-                let rel = join(f.trim_start_matches("./"));
-                let Some(text) = ctx.read(&rel) else { continue };
-                for line in text.lines() {
-                    let l = line.split(" #").next().unwrap_or("").trim();
-                    if l.is_empty() || l.starts_with('#') {
-                        continue;
-                    }
-                    let first = l.split_whitespace().next().unwrap_or("");
-                    if matches!(first, "-r" | "--requirement" | "-c" | "--constraint")
-                        || first.starts_with("-r") && first.len() > 2
-                        || first.starts_with("--requirement=")
-                        || first.starts_with("--constraint=")
-                    {
-                        out.push(format!("{rel} includes another file (`{l}`)"));
-                    } else if matches!(first, "-e" | "--editable")
-                        || first.starts_with('.')
-                        || first.starts_with('/')
-                        || l.contains("file:")
-                        || l.contains(" @ file")
-                    {
-                        out.push(format!("{rel} installs a local path (`{l}`)"));
-                    }
-                }
-            }
-        }
-        ManifestCheck::Pipfile => {
-            if let Some(text) = ctx.read(&join("Pipfile"))
-                && (text.contains("path =") || text.contains("path="))
-            {
-                out.push(format!("{} has a `path =` dependency", join("Pipfile")));
-            }
-        }
-        ManifestCheck::GoMod => {
-            if let Some(text) = ctx.read(&join("go.mod"))
-                && text
-                    .lines()
-                    .any(|l| l.contains("=> ./") || l.contains("=> ../") || l.contains("=> /"))
-            {
-                out.push(format!(
-                    "{} replaces a module with a local directory",
-                    join("go.mod")
-                ));
-            }
-            if ctx.ships(&join("go.work")) {
-                out.push(format!("{} uses a Go workspace", join("go.work")));
-            }
-        }
-        ManifestCheck::Gemfile => {
-            if let Some(text) = ctx.read(&join("Gemfile")) {
-                for needle in [
-                    "gemspec",
-                    "path:",
-                    ":path",
-                    "eval_gemfile",
-                    "File.",
-                    "require_relative",
-                ] {
-                    if text.contains(needle) {
-                        out.push(format!(
-                            "{} uses `{needle}`, which reads other files",
-                            join("Gemfile")
-                        ));
-                    }
-                }
-            }
-        }
-        ManifestCheck::Maven => out.extend(maven_reactor(ctx, dir).1),
-        ManifestCheck::Gradle => {
-            for f in ["settings.gradle", "settings.gradle.kts"] {
-                if ctx.read(&join(f)).is_some_and(|t| t.contains("include")) {
-                    out.push(format!(
-                        "{} includes subprojects, whose build files live in other directories",
-                        join(f)
-                    ));
-                }
-            }
-        }
-        ManifestCheck::Cargo => {
-            // `cargo fetch` parses the whole manifest, and a package
-            // without a target (src/main.rs, src/lib.rs, [[bin]]) does not
-            // parse; a workspace needs every member's manifest too.
+    }
+    for key in ["classmap", "files"] {
+        if v["autoload"].get(key).is_some() || v["autoload-dev"].get(key).is_some() {
             out.push(format!(
-                "cargo loads {} only with its targets (src/main.rs, src/lib.rs) and workspace members, which the manifests alone do not provide",
-                join("Cargo.toml")
+                "{} autoloads a `{key}`, which composer reads from the sources",
+                join("composer.json")
             ));
         }
-        ManifestCheck::Yarn => {
-            if ctx.ships(&join(".yarnrc.yml")) {
+    }
+    if v["repositories"]
+        .as_array()
+        .is_some_and(|r| r.iter().any(|r| r["type"] == "path"))
+    {
+        out.push(format!("{} has a path repository", join("composer.json")));
+    }
+}
+
+/// pip: requirement files that include others or install local paths.
+fn requirements_problems(
+    ctx: &Context,
+    join: &dyn Fn(&str) -> String,
+    files: &[String],
+    out: &mut Vec<String>,
+) {
+    for f in files {
+        let rel = join(f.trim_start_matches("./"));
+        let Some(text) = ctx.read(&rel) else { continue };
+        for line in text.lines() {
+            let l = line.split(" #").next().unwrap_or("").trim();
+            if l.is_empty() || l.starts_with('#') {
+                continue;
+            }
+            let first = l.split_whitespace().next().unwrap_or("");
+            if matches!(first, "-r" | "--requirement" | "-c" | "--constraint")
+                || first.starts_with("-r") && first.len() > 2
+                || first.starts_with("--requirement=")
+                || first.starts_with("--constraint=")
+            {
+                out.push(format!("{rel} includes another file (`{l}`)"));
+            } else if matches!(first, "-e" | "--editable")
+                || first.starts_with('.')
+                || first.starts_with('/')
+                || l.contains("file:")
+                || l.contains(" @ file")
+            {
+                out.push(format!("{rel} installs a local path (`{l}`)"));
+            }
+        }
+    }
+}
+
+/// pipenv: `path =` dependencies.
+fn pipfile_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+    if let Some(text) = ctx.read(&join("Pipfile"))
+        && (text.contains("path =") || text.contains("path="))
+    {
+        out.push(format!("{} has a `path =` dependency", join("Pipfile")));
+    }
+}
+
+/// go: local `replace` directives and workspaces.
+fn gomod_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+    if let Some(text) = ctx.read(&join("go.mod"))
+        && text
+            .lines()
+            .any(|l| l.contains("=> ./") || l.contains("=> ../") || l.contains("=> /"))
+    {
+        out.push(format!(
+            "{} replaces a module with a local directory",
+            join("go.mod")
+        ));
+    }
+    if ctx.ships(&join("go.work")) {
+        out.push(format!("{} uses a Go workspace", join("go.work")));
+    }
+}
+
+/// bundler: `gemspec`, `path:`, `eval_gemfile` and other file reads.
+fn gemfile_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+    if let Some(text) = ctx.read(&join("Gemfile")) {
+        for needle in [
+            "gemspec",
+            "path:",
+            ":path",
+            "eval_gemfile",
+            "File.",
+            "require_relative",
+        ] {
+            if text.contains(needle) {
                 out.push(format!(
-                    "{} selects Yarn Berry, whose install reads `.yarn/` and writes `.pnp.cjs`",
-                    join(".yarnrc.yml")
+                    "{} uses `{needle}`, which reads other files",
+                    join("Gemfile")
                 ));
             }
         }
     }
-    out
+}
+
+/// maven: a reactor's module POMs are read too (see [`maven_reactor`]);
+/// what cannot be followed is a problem.
+fn maven_problems(ctx: &Context, dir: &str, out: &mut Vec<String>) {
+    out.extend(maven_reactor(ctx, dir).1);
+}
+
+/// gradle: subprojects included by the settings.
+fn gradle_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+    for f in ["settings.gradle", "settings.gradle.kts"] {
+        if ctx.read(&join(f)).is_some_and(|t| t.contains("include")) {
+            out.push(format!(
+                "{} includes subprojects, whose build files live in other directories",
+                join(f)
+            ));
+        }
+    }
+}
+
+/// cargo: a manifest loads only with its targets and workspace members.
+fn cargo_problems(_ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+    // `cargo fetch` parses the whole manifest, and a package
+    // without a target (src/main.rs, src/lib.rs, [[bin]]) does not
+    // parse; a workspace needs every member's manifest too.
+    out.push(format!(
+        "cargo loads {} only with its targets (src/main.rs, src/lib.rs) and workspace members, which the manifests alone do not provide",
+        join("Cargo.toml")
+    ));
+}
+
+/// yarn: Berry reads `.yarn/` and writes `.pnp.cjs`.
+fn yarn_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+    if ctx.ships(&join(".yarnrc.yml")) {
+        out.push(format!(
+            "{} selects Yarn Berry, whose install reads `.yarn/` and writes `.pnp.cjs`",
+            join(".yarnrc.yml")
+        ));
+    }
 }
 
 /// The lifecycle scripts of a `package.json` that run during an install.

@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod effects;
+pub mod file;
 pub mod graph;
 pub mod history;
 pub mod kb;

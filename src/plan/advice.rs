@@ -38,6 +38,7 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
                     inserted: 0,
                     moved_with: Vec::new(),
                     above_line: None,
+                    edits: Vec::new(),
                 });
             }
             // A git URL pinned to a ref, or any URL with `--checksum`, is
@@ -66,6 +67,7 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
                     inserted: 0,
                     moved_with: Vec::new(),
                     above_line: None,
+                    edits: Vec::new(),
                 });
             }
         }

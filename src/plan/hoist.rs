@@ -592,6 +592,7 @@ fn hoist_change(
             .unwrap_or_default(),
         anchor: Some((copy.ins.original.trim().to_string(), copy.line)),
         above_line: Some(copy.line),
+        edits: Vec::new(),
     }
 }
 

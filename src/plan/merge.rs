@@ -10,17 +10,17 @@
 //!
 
 use super::{Applicability, Change, ChangeKind, Merge, Options, instruction};
-use crate::analysis::effects;
+use crate::analysis::file::FileAnalysis;
 use crate::analysis::shell::{self, Op, Split};
-use crate::model::Model;
-use crate::syntax::{Instruction, Parse};
+use crate::syntax::Instruction;
 
 /// Merge pass: lone `apt-get update` (and friends) joined with the install.
-pub fn plan_merges(parse: &Parse, model: &Model, opts: Options) -> (Vec<Merge>, Vec<Change>) {
+pub fn plan_merges(file: &FileAnalysis, opts: Options) -> (Vec<Merge>, Vec<Change>) {
+    let (parse, model) = (&file.parse, &file.model);
     let mut merges = Vec::new();
     let mut changes = Vec::new();
     for (si, stage) in model.stages.iter().enumerate() {
-        let (eff, _) = effects::analyze_stage(parse, stage);
+        let eff = &file.stages[si].effects;
         for k in 0..stage.units.len().saturating_sub(1) {
             let (u, v) = (&stage.units[k], &stage.units[k + 1]);
             let Some(fam) = &eff[k].lone_update else {
@@ -70,6 +70,7 @@ pub fn plan_merges(parse: &Parse, model: &Model, opts: Options) -> (Vec<Merge>, 
                 inserted: 0,
                 moved_with: Vec::new(),
                 above_line: None,
+                edits: Vec::new(),
             });
             if applied {
                 merges.push(Merge {

@@ -80,6 +80,10 @@ pub struct Change {
     /// Instructions that move with it (a hoist's `WORKDIR`, `ENV`, `ARG`).
     #[serde(skip)]
     pub moved_with: Vec<String>,
+    /// Its edits of the original text, when applied (its fix). The edits
+    /// of a file's changes are disjoint and together give the output.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<crate::rewrite::Edit>,
 }
 
 /// What the planner may do.

@@ -73,7 +73,7 @@ pub fn static_probabilities(parse: &Parse, stage: &Stage, eff: &[Effects]) -> Ve
 /// else by the static estimate.
 pub fn plan_reorder(
     cx: &StageCx<'_>,
-    hist: Option<&crate::simulate::StageHistory>,
+    hist: Option<&crate::replay::StageHistory>,
     floor: f64,
     changes: &mut Vec<Change>,
 ) -> Option<StageOrder> {
@@ -85,10 +85,10 @@ pub fn plan_reorder(
         eff,
         state,
         ctx,
-        opts,
+        opts: _,
     } = *cx;
     let n = stage.units.len();
-    if n < 2 || Applicability::Safe < opts.threshold {
+    if n < 2 {
         return None;
     }
     if n > crate::order::MAX_UNITS {
@@ -172,6 +172,7 @@ pub fn plan_reorder(
         inserted: 0,
         moved_with: Vec::new(),
         above_line: None,
+        edits: Vec::new(),
     });
     Some(StageOrder {
         stage: stage_idx,

@@ -82,10 +82,6 @@ impl Parse {
             .iter()
             .filter_map(|it| it.instruction().map(|i| (it, i)))
     }
-
-    pub fn is_ok(&self) -> bool {
-        self.errors.is_empty()
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

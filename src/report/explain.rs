@@ -4,11 +4,10 @@
 use std::fmt::Write;
 
 use crate::analysis::context::Context;
-use crate::analysis::effects::{self, Loc};
+use crate::analysis::effects::Loc;
+use crate::analysis::file::FileAnalysis;
 use crate::analysis::graph::DepGraph;
 use crate::analysis::history::History;
-use crate::model::Model;
-use crate::syntax::Parse;
 
 fn locs(l: &[Loc]) -> String {
     if l.is_empty() {
@@ -40,15 +39,10 @@ pub fn bar(n: u64, total: u64, width: usize) -> String {
     s
 }
 
-pub fn explain(
-    text: &str,
-    parse: &Parse,
-    ctx: Option<&Context>,
-    history: Option<&History>,
-) -> String {
-    let model = Model::build(parse, text);
+pub fn explain(file: &FileAnalysis, ctx: Option<&Context>, history: Option<&History>) -> String {
+    let (text, parse, model) = (file.text.as_str(), &file.parse, &file.model);
     let mut out = String::new();
-    let replayed = history.map(|h| crate::simulate::replay(parse, &model, h));
+    let replayed = history.map(|h| crate::replay::replay(parse, model, h));
     if let Some(h) = history {
         let _ = writeln!(
             out,
@@ -89,11 +83,11 @@ pub fn explain(
                 .unwrap_or_default(),
             from.lines.start
         );
-        let (eff, _) = effects::analyze_stage_with(parse, stage, ctx);
-        let graph = DepGraph::build(&eff);
+        let eff = &file.stages[si].effects;
+        let graph = DepGraph::build(eff);
         let sh = replayed.as_ref().and_then(|r| r.get(si));
         let rebuilds = sh.map(|h| h.rebuilds(&(0..stage.units.len()).collect::<Vec<_>>()));
-        for (k, (u, e)) in stage.units.iter().zip(&eff).enumerate() {
+        for (k, (u, e)) in stage.units.iter().zip(eff).enumerate() {
             let item = &parse.items[u.item];
             let first = item.span.text(text).lines().next().unwrap_or("").trim();
             let _ = writeln!(out, "  line {:>4}  {}", item.lines.start, first);

@@ -1,0 +1,61 @@
+//! One analysis per file: the parse, the stage model and, per stage, the
+//! effects of every unit (with the build context and the knowledge in
+//! force) and the state before it. Built once per text and handed to
+//! planning, the history figures, `explain` and the reports, so they all
+//! see the same effects (they used to re-parse, some without the context).
+
+use super::context::Context;
+use super::effects::{self, Effects, StageState};
+use super::kb::Knowledge;
+use crate::model::Model;
+use crate::syntax::{self, Parse};
+
+/// The analysis of one stage.
+#[derive(Debug, Clone)]
+pub struct StageAnalysis {
+    /// Effects of each unit, parallel to the stage's units.
+    pub effects: Vec<Effects>,
+    /// Working directory and variables before each unit.
+    pub state: StageState,
+}
+
+/// The analysis of one Dockerfile text.
+#[derive(Debug, Clone)]
+pub struct FileAnalysis {
+    pub text: String,
+    pub parse: Parse,
+    pub model: Model,
+    /// Parallel to `model.stages`.
+    pub stages: Vec<StageAnalysis>,
+}
+
+impl FileAnalysis {
+    /// Parses and analyses `text`.
+    pub fn new(text: &str, ctx: Option<&Context>, knowledge: &Knowledge) -> FileAnalysis {
+        FileAnalysis::of_parse(text, syntax::parse(text), ctx, knowledge)
+    }
+
+    /// Analyses an existing parse of `text`.
+    pub fn of_parse(
+        text: &str,
+        parse: Parse,
+        ctx: Option<&Context>,
+        knowledge: &Knowledge,
+    ) -> FileAnalysis {
+        let model = Model::build(&parse, text);
+        let stages = model
+            .stages
+            .iter()
+            .map(|stage| {
+                let (effects, state) = effects::analyze_stage_with(&parse, stage, ctx, knowledge);
+                StageAnalysis { effects, state }
+            })
+            .collect();
+        FileAnalysis {
+            text: text.to_string(),
+            parse,
+            model,
+            stages,
+        }
+    }
+}

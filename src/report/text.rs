@@ -1,0 +1,92 @@
+//! Text output: the summary after a file's diff and the history figures.
+
+use super::{end_words, label, short_text, thousands};
+use crate::analysis::history::History;
+use crate::plan::{Applicability, Change};
+use crate::replay::FileFigures;
+
+/// The short summary printed after a file's diff.
+pub fn summary(path: &str, changes: &[Change], estimate_note: &str) -> String {
+    let mut out = String::new();
+    let applied = changes.iter().filter(|c| c.applied).count();
+    if applied == 0 && changes.is_empty() {
+        return out;
+    }
+    out.push_str(&format!(
+        "{path}: {applied} change{} ({estimate_note})\n",
+        if applied == 1 { "" } else { "s" }
+    ));
+    for c in changes {
+        let tag = if c.applied {
+            label(c.applicability).to_string()
+        } else if c.applicability == Applicability::Unsafe {
+            "unsafe, not applied (use --unsafe)".to_string()
+        } else {
+            label(c.applicability).to_string()
+        };
+        out.push_str(&format!(
+            "  line {}: [{tag}] {}\n    why: {}\n",
+            c.line, c.summary, c.reason
+        ));
+    }
+    out
+}
+
+/// after.
+pub fn history_text(path: &str, before: &FileFigures, after: &FileFigures, h: &History) -> String {
+    let mut out = format!(
+        "{path}: history: {} commits walked ({}, {}); mean rebuilt cost per commit {:.1} before, {:.1} after\n",
+        thousands(before.commits),
+        if h.first_parent {
+            "first parent"
+        } else {
+            "all parents"
+        },
+        end_words(h),
+        before.mean_cost,
+        after.mean_cost
+    );
+    for (b, a) in before.pair_with(after) {
+        if let (Some(b), Some(a)) = (b, a)
+            && a.rebuilds != b.rebuilds
+            && b.cost > 0.0
+        {
+            out.push_str(&format!(
+                "  over {} commits: `{}` ran in {} of them before, {} after\n",
+                thousands(before.commits),
+                short_text(&b.instruction),
+                thousands(b.rebuilds),
+                thousands(a.rebuilds)
+            ));
+        }
+    }
+    for note in &h.notes {
+        out.push_str(&format!("  note: {note}\n"));
+    }
+    out
+}
+
+/// ANSI colours for a unified diff: headers bold, additions green,
+/// deletions red, hunk headers cyan.
+pub fn paint_diff(diff: &str) -> String {
+    let paint = |code: &str, line: &str| {
+        let body = line.trim_end_matches('\n');
+        let nl = if line.ends_with('\n') { "\n" } else { "" };
+        format!("\x1b[{code}m{body}\x1b[0m{nl}")
+    };
+    diff.split_inclusive('\n')
+        .map(|l| {
+            if l.starts_with("+++") || l.starts_with("---") {
+                paint("1", l)
+            } else if l.starts_with('+') {
+                paint("32", l)
+            } else if l.starts_with('-') {
+                paint("31", l)
+            } else if l.starts_with("@@") {
+                paint("36", l)
+            } else {
+                l.to_string()
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,126 @@
+//! Planning works on texts: after each transformation the stage is parsed
+//! and analysed again (effects depend on the order). These functions make
+//! the intermediate texts; the output is not made here but by the edits of
+//! the original (see `edit`), which are checked to give the same text.
+
+use std::collections::BTreeMap;
+
+use crate::model::Model;
+use crate::plan::{Merge, StageOrder};
+use crate::syntax::Parse;
+
+/// Applies merges: removes each update RUN and prefixes the install.
+pub(super) fn apply_merges(text: &str, parse: &Parse, merges: &[Merge]) -> String {
+    // (start, end, replacement), applied from the end backwards.
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for m in merges {
+        let (Some(u), Some(v)) = (
+            parse.items.get(m.update_item),
+            parse.items.get(m.install_item),
+        ) else {
+            continue;
+        };
+        edits.push((u.span.start, u.span.end, String::new()));
+        let vt = v.span.text(text);
+        let lead = vt.len() - vt.trim_start_matches([' ', '\t']).len();
+        let after_kw = vt[lead..].find([' ', '\t']).map_or(vt.len(), |k| lead + k);
+        let rest = &vt[after_kw..];
+        let ws = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        let at = v.span.start + after_kw + ws;
+        edits.push((at, at, m.prefix.clone()));
+    }
+    edits.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    let mut out = text.to_string();
+    let mut last_start = usize::MAX;
+    for (s, e, r) in edits {
+        if e > last_start {
+            continue; // overlapping edit: skipped
+        }
+        out.replace_range(s..e, &r);
+        last_start = s;
+    }
+    out
+}
+
+/// Applies a new unit order to one stage.
+pub(super) fn apply_order(
+    text: &str,
+    parse: &Parse,
+    model: &Model,
+    order: &StageOrder,
+    nl: &str,
+) -> String {
+    let Some(stage) = model.stages.get(order.stage) else {
+        return text.to_string();
+    };
+    // A unit takes the blank lines right above its comment block: blank
+    // lines separate paragraphs, and a paragraph moves whole (no blank line
+    // is left between a comment and its instruction, none piles up).
+    let lead: Vec<usize> = stage
+        .units
+        .iter()
+        .enumerate()
+        .map(|(k, unit)| {
+            let floor = if k == 0 {
+                stage.from_item + 1
+            } else {
+                stage.units[k - 1].item + 1
+            };
+            let mut i = unit.first_item;
+            while i > floor && matches!(parse.items[i - 1].kind, crate::syntax::ItemKind::Blank) {
+                i -= 1;
+            }
+            i
+        })
+        .collect();
+    let unit_text = |u: usize| -> (String, String) {
+        let unit = &stage.units[u];
+        let mut comments = String::new();
+        for i in lead[u]..unit.item {
+            comments.push_str(parse.items[i].span.text(text));
+        }
+        let mut ins = parse.items[unit.item].span.text(text).to_string();
+        if !ins.ends_with('\n') {
+            ins.push_str(nl);
+        }
+        (comments, ins)
+    };
+    // Slot k (the k-th unit's place) gets group k.
+    let mut slot_of_item: BTreeMap<usize, usize> = BTreeMap::new();
+    for (k, &first) in lead.iter().enumerate() {
+        slot_of_item.insert(first, k);
+    }
+    let mut out = String::with_capacity(text.len() + 128);
+    let mut i = 0;
+    while i < parse.items.len() {
+        if let Some(&k) = slot_of_item.get(&i) {
+            let g = &order.groups[k];
+            let (comments, ins) = unit_text(g.unit);
+            out.push_str(&comments);
+            let indent: String = ins
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect();
+            for line in &g.inserts {
+                out.push_str(&indent);
+                out.push_str(line);
+                out.push_str(nl);
+            }
+            out.push_str(&ins);
+            i = stage.units[k].item + 1;
+            continue;
+        }
+        out.push_str(parse.items[i].span.text(text));
+        i += 1;
+    }
+    if !text.ends_with('\n') && out.ends_with('\n') {
+        let trimmed = out
+            .strip_suffix(nl)
+            .or_else(|| out.strip_suffix('\n'))
+            .map(str::len);
+        if let Some(len) = trimmed {
+            out.truncate(len);
+        }
+    }
+    out
+}

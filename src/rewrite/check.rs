@@ -1,0 +1,206 @@
+//! Verification of a rewrite before anything is output (DESIGN.md
+//! section 9): the new text parses, holds the same instructions, keeps
+//! every edge of the old dependency graph (same pairs, same order), and is
+//! a fixed point of the planner. A failure is an error for the file.
+
+use std::collections::BTreeMap;
+
+use super::apply::apply_merges;
+use super::net::{match_units, unit_texts};
+use super::{RewriteError, Rewriter};
+use crate::analysis::context::Context;
+use crate::analysis::effects;
+use crate::analysis::file::FileAnalysis;
+use crate::analysis::kb::Knowledge;
+use crate::model::Model;
+use crate::plan::{self, Change, short};
+use crate::syntax::{self, Parse};
+
+fn instruction_texts(parse: &Parse) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for (_, ins) in parse.instructions() {
+        *m.entry(ins.original.trim().to_string()).or_insert(0) += 1;
+    }
+    m
+}
+
+/// The dependency check of DESIGN.md section 9: every edge of the old
+/// text's graph (a pair that must keep its order) keeps it in the new
+/// text. Returns the first broken pair (texts of the earlier and the later
+/// instruction). Instructions whose text changed (merged `RUN`s) and
+/// inserted ones are matched by nothing and checked by the re-plan.
+pub fn broken_edge(
+    old: &str,
+    new: &str,
+    ctx: Option<&Context>,
+    skip: &[String],
+) -> Option<(String, String)> {
+    broken_edge_with(Knowledge::embedded(), old, new, ctx, skip)
+}
+
+/// [`broken_edge`] with the knowledge in force.
+pub fn broken_edge_with(
+    knowledge: &Knowledge,
+    old: &str,
+    new: &str,
+    ctx: Option<&Context>,
+    skip: &[String],
+) -> Option<(String, String)> {
+    let op = syntax::parse(old);
+    let om = Model::build(&op, old);
+    let np = syntax::parse(new);
+    let nm = Model::build(&np, new);
+    for (si, stage) in om.stages.iter().enumerate() {
+        let nstage = nm.stages.get(si)?;
+        let (ot, nt) = (unit_texts(&op, stage), unit_texts(&np, nstage));
+        let (pos, used) = match_units(&ot, &nt);
+        let (eff, state) = effects::analyze_stage_with(&op, stage, ctx, knowledge);
+        let (neff, _) = effects::analyze_stage_with(&np, nstage, ctx, knowledge);
+        let n = eff.len().min(ot.len());
+        for a in 0..n {
+            for b in a + 1..n {
+                let (Some(pa), Some(pb)) = (pos[a], pos[b]) else {
+                    continue;
+                };
+                if pa < pb {
+                    continue;
+                }
+                // A hoist inserts a COPY of the same files from the same
+                // context before `b`: what it writes, `a` no longer needs
+                // to provide.
+                // An inserted COPY may have the text of one the file
+                // already had: every occurrence of a text the new file has
+                // more of counts as inserted.
+                let surplus = |t: &String| {
+                    nt.iter().filter(|x| *x == t).count() > ot.iter().filter(|x| *x == t).count()
+                };
+                let inserted: Vec<&effects::Loc> = (0..pb)
+                    .filter(|j| !used[*j] || surplus(&nt[*j]))
+                    .filter_map(|j| neff.get(j))
+                    .flat_map(|e| e.writes.iter())
+                    .collect();
+                if skip.iter().any(|t| *t == ot[a] || *t == ot[b]) {
+                    continue;
+                }
+                let mut rest = eff[a].clone();
+                // A copy from the context writes exactly what it ships.
+                let exact = ctx
+                    .zip(op.items[stage.units[a].item].instruction())
+                    .and_then(|(c, ins)| {
+                        effects::exact_copy_writes(ins, &state.workdirs[a], &state.env[a], c)
+                    });
+                if let Some(w) = exact {
+                    rest.writes
+                        .retain(|x| !matches!(x, effects::Loc::Path(_) | effects::Loc::Dir { .. }));
+                    rest.writes.extend(w);
+                }
+                rest.writes.retain(|w| !inserted.contains(&w));
+                let mut needs = eff[b].clone();
+                needs.reads.retain(|r| !inserted.contains(&r));
+                if let Some(why) = effects::conflict(&rest, &needs) {
+                    return Some((ot[a].clone(), format!("{} ({why})", ot[b])));
+                }
+            }
+        }
+    }
+    None
+}
+
+impl Rewriter<'_> {
+    /// The reliability rules of DESIGN.md section 9: the result parses,
+    /// holds the same instructions (plus the inserted COPYs, with merged
+    /// RUNs joined), keeps every edge of the old dependency graph, and a
+    /// second run changes nothing.
+    pub(super) fn check(
+        &self,
+        old: &str,
+        new: &str,
+        changes: &[Change],
+    ) -> Result<(), RewriteError> {
+        let p_new = syntax::parse(new);
+        if let Some(e) = p_new.errors.first() {
+            return Err(refusal(format!(
+                "the rewritten file does not parse ({})",
+                e.message
+            )));
+        }
+        let p_old = syntax::parse(old);
+        same_instructions(&p_old, &p_new, changes)?;
+        // Unsafe changes (applied with --unsafe) are the ones the model
+        // could not prove: their edges are not checked, the report names
+        // their risk.
+        let unproven: Vec<String> = changes
+            .iter()
+            .filter(|c| c.applied && c.applicability == plan::Applicability::Unsafe)
+            .map(|c| c.subject.clone())
+            .collect();
+        // Merges are checked above (same commands, one RUN); the edges are
+        // those of the merged text, where every instruction keeps its text.
+        let old_file = FileAnalysis::of_parse(old, p_old, self.ctx, self.knowledge);
+        let (merges, _) = plan::plan_merges(&old_file, self.opts);
+        let merged = if merges.is_empty() {
+            old.to_string()
+        } else {
+            apply_merges(old, &old_file.parse, &merges)
+        };
+        if let Some((a, b)) = broken_edge_with(self.knowledge, &merged, new, self.ctx, &unproven) {
+            return Err(refusal(format!(
+                "the rewrite puts `{}` before `{}`, which must stay after it",
+                short(&b),
+                short(&a)
+            )));
+        }
+        let again = self.plan(new)?;
+        if again.text != new {
+            let c = again
+                .changes
+                .iter()
+                .find(|c| c.applied)
+                .map(|c| c.summary.clone())
+                .unwrap_or_default();
+            return Err(refusal(format!(
+                "a second run would change the file again ({c})"
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn refusal(what: String) -> RewriteError {
+    RewriteError {
+        line: 1,
+        column: 1,
+        message: format!("refusing to write: {what}"),
+    }
+}
+
+/// The same instructions before and after, but for merged update RUNs (one
+/// fewer each) and the COPYs hoists insert.
+fn same_instructions(p_old: &Parse, p_new: &Parse, changes: &[Change]) -> Result<(), RewriteError> {
+    let before = instruction_texts(p_old);
+    let after = instruction_texts(p_new);
+    let merges = changes
+        .iter()
+        .filter(|c| c.applied && c.kind == plan::ChangeKind::MergeUpdate)
+        .count();
+    let hoists: usize = changes
+        .iter()
+        .filter(|c| c.applied && c.kind == plan::ChangeKind::Hoist)
+        .map(|c| c.inserted)
+        .sum();
+    let n_before: usize = before.values().sum();
+    let n_after: usize = after.values().sum();
+    if n_after + merges < n_before || n_after + merges > n_before + hoists {
+        return Err(refusal(format!(
+            "the rewritten file has {n_after} instructions, expected {n_before} minus {merges} merged plus at most {hoists} inserted"
+        )));
+    }
+    let missing: usize = before
+        .iter()
+        .map(|(t, n)| n.saturating_sub(after.get(t).copied().unwrap_or(0)))
+        .sum();
+    if missing > 2 * merges {
+        return Err(refusal("instructions were lost in the rewrite".into()));
+    }
+    Ok(())
+}

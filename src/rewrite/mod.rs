@@ -1,0 +1,407 @@
+//! The rewriter: plans a file's changes, turns them into edits of the
+//! ORIGINAL text, applies the edits in one pass and verifies the result.
+//!
+//! Guarantees:
+//! - Text changes only through [`Edit`]s of the original: moved units keep
+//!   their bytes (comments included), inserted lines copy their
+//!   neighbours' style, an unchanged file comes out byte for byte.
+//! - Every applied change carries its own edits; the edits of a file are
+//!   disjoint and together give exactly the output ([`edit::apply`]).
+//! - Every reported line is a line of the original text.
+//! - The output re-parses to the same instructions, keeps every edge of the
+//!   old dependency graph, and is a fixed point of the planner; otherwise
+//!   the file gets an error and nothing is output ([`check`]).
+//!
+//! Planning itself runs on intermediate texts ([`apply`]): after each
+//! transformation the stage is analysed again, because effects depend on
+//! the order. The edits are derived from the original and the final text
+//! and checked to reproduce it.
+
+mod apply;
+mod check;
+pub mod edit;
+mod net;
+
+use std::cell::RefCell;
+
+use crate::analysis::context::Context;
+use crate::analysis::file::FileAnalysis;
+use crate::analysis::history::History;
+use crate::analysis::kb::Knowledge;
+use crate::plan::{self, Change, ChangeKind, Options};
+use crate::replay::{self, ReplayCache};
+use crate::source::newline_for;
+
+pub use check::{broken_edge, broken_edge_with};
+pub use edit::{Edit, Fix};
+
+/// The outcome for one file.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub new_text: String,
+    /// Every change, applied or not, at original lines; an applied change
+    /// carries its edits.
+    pub changes: Vec<Change>,
+    /// All edits of the original text, sorted, disjoint.
+    pub edits: Vec<Edit>,
+}
+
+/// Why a file could not be rewritten: a parse error, or a rewrite that
+/// failed its verification (reported at the place it concerns).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {message}")]
+pub struct RewriteError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// The fewest commits touching the build context for the history to
+/// decide the order; with fewer, the static estimate (manifests change
+/// rarely) is steadier than a handful of commits.
+pub const MIN_HISTORY_COMMITS: usize = 20;
+
+/// The history when it says enough to order by (see
+/// [`MIN_HISTORY_COMMITS`]), else `None`.
+pub fn usable_history(history: Option<&History>) -> Option<&History> {
+    history.filter(|h| {
+        let context = h.changed(&["."]);
+        let touched = |i: usize, c: &crate::analysis::history::CommitChanges| {
+            !c.edited.is_empty() || context.first().is_some_and(|v| v.get(i) == Some(&true))
+        };
+        h.commits
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| touched(*i, c))
+            .count()
+            >= MIN_HISTORY_COMMITS
+    })
+}
+
+/// Plans and applies the changes for one file, then verifies the result
+/// (static estimate, embedded knowledge base).
+pub fn rewrite(text: &str, ctx: Option<&Context>, opts: Options) -> Result<Outcome, RewriteError> {
+    rewrite_with(text, ctx, None, opts)
+}
+
+/// Like [`rewrite`], ordering by the walked `history` when given.
+pub fn rewrite_with(
+    text: &str,
+    ctx: Option<&Context>,
+    history: Option<&History>,
+    opts: Options,
+) -> Result<Outcome, RewriteError> {
+    Rewriter::new(Knowledge::embedded(), ctx, history, opts).rewrite(text)
+}
+
+/// One file's rewrite session: the knowledge in force, the build context,
+/// the history (when it says enough), the options, and the replays made
+/// so far (planning, verifying and reporting replay the same texts).
+pub struct Rewriter<'a> {
+    knowledge: &'a Knowledge,
+    ctx: Option<&'a Context>,
+    /// The walked history, for the figures of the reports.
+    walked: Option<&'a History>,
+    /// The history when it says enough to order by.
+    history: Option<&'a History>,
+    opts: Options,
+    cache: RefCell<ReplayCache>,
+}
+
+/// What planning one text gives: the final text and the changes, at
+/// original lines.
+struct Planned {
+    text: String,
+    changes: Vec<Change>,
+}
+
+impl<'a> Rewriter<'a> {
+    pub fn new(
+        knowledge: &'a Knowledge,
+        ctx: Option<&'a Context>,
+        history: Option<&'a History>,
+        opts: Options,
+    ) -> Rewriter<'a> {
+        Rewriter {
+            knowledge,
+            ctx,
+            walked: history,
+            history: usable_history(history),
+            opts,
+            cache: RefCell::new(ReplayCache::default()),
+        }
+    }
+
+    /// Plans, derives the edits, applies them and verifies the result.
+    pub fn rewrite(&self, text: &str) -> Result<Outcome, RewriteError> {
+        let Planned {
+            text: planned,
+            mut changes,
+        } = self.plan(text)?;
+        if planned == text {
+            return Ok(Outcome {
+                new_text: text.to_string(),
+                changes,
+                edits: Vec::new(),
+            });
+        }
+        let edits = self.edits(text, &planned, &mut changes)?;
+        let new_text = edit::apply(text, &edits).map_err(|e| internal(&e.to_string()))?;
+        self.check(text, &new_text, &changes)?;
+        Ok(Outcome {
+            new_text,
+            changes,
+            edits,
+        })
+    }
+
+    /// The analysis of one text with this session's context and knowledge.
+    pub fn analyze(&self, text: &str) -> FileAnalysis {
+        FileAnalysis::new(text, self.ctx, self.knowledge)
+    }
+
+    /// The history figures of an analysed text over the walked history
+    /// (`None` without one).
+    pub fn figures(&self, file: &FileAnalysis) -> Option<replay::FileFigures> {
+        let h = self.walked?;
+        Some(replay::figures_of(file, h, &mut self.cache.borrow_mut()))
+    }
+
+    /// Expected rebuild cost per build of a whole file: by the history when
+    /// it says enough, else by the static estimate.
+    pub fn cost(&self, file: &FileAnalysis) -> f64 {
+        if let Some(h) = self.history {
+            return replay::figures_of(file, h, &mut self.cache.borrow_mut()).mean_cost;
+        }
+        let mut total = 0.0;
+        for (stage, sa) in file.model.stages.iter().zip(&file.stages) {
+            let p = plan::static_probabilities(&file.parse, stage, &sa.effects);
+            let n = stage.units.len().min(crate::order::MAX_UNITS);
+            let c: Vec<f64> = sa.effects.iter().take(n).map(|e| e.cost).collect();
+            let order: Vec<usize> = (0..n).collect();
+            total += crate::order::expected_cost(&order, &c, &crate::order::Hits::Static(p));
+        }
+        total
+    }
+
+    /// Hoists and reorders, one stage order at a time, until nothing moves.
+    /// Returns the final text and the changes of every round.
+    fn plan_rounds(&self, start: &str, floor: f64) -> Result<(String, Vec<Change>), RewriteError> {
+        let nl = newline_for(start);
+        let mut cur = start.to_string();
+        let mut changes: Vec<Change> = Vec::new();
+        for _ in 0..64 {
+            let file = self.analyze(&cur);
+            if let Some(e) = file.parse.errors.first() {
+                return Err(internal(&format!(
+                    "an intermediate rewrite does not parse ({})",
+                    e.message
+                )));
+            }
+            let mut round = Vec::new();
+            let next = self
+                .plan_one_stage(&file, floor, &mut round)
+                .map(|order| apply::apply_order(&cur, &file.parse, &file.model, &order, nl));
+            merge_new(&mut changes, round);
+            match next {
+                Some(t) => cur = t,
+                None => break,
+            }
+        }
+        Ok((cur, changes))
+    }
+
+    /// The first stage that a hoist or a reorder changes, and its new order.
+    fn plan_one_stage(
+        &self,
+        file: &FileAnalysis,
+        floor: f64,
+        round: &mut Vec<Change>,
+    ) -> Option<plan::StageOrder> {
+        let replayed = self
+            .history
+            .map(|h| self.cache.borrow_mut().replay(&file.parse, &file.model, h));
+        for (si, stage) in file.model.stages.iter().enumerate() {
+            let cx = plan::StageCx {
+                parse: &file.parse,
+                text: &file.text,
+                index: si,
+                stage,
+                eff: &file.stages[si].effects,
+                state: &file.stages[si].state,
+                ctx: self.ctx,
+                opts: self.opts,
+            };
+            let order = plan::plan_hoist(&cx, round).or_else(|| {
+                let hist = replayed.as_ref().and_then(|r| r.get(si));
+                plan::plan_reorder(&cx, hist, floor, round)
+            });
+            if order.is_some() {
+                return order;
+            }
+        }
+        None
+    }
+
+    /// One full planning run: advice, merges, then hoists and reorders when
+    /// they save at least the materiality threshold, reported as the net
+    /// edit of the original text.
+    fn plan(&self, text: &str) -> Result<Planned, RewriteError> {
+        let file = self.analyze(text);
+        if let Some(e) = file.parse.errors.first() {
+            return Err(RewriteError {
+                line: e.line,
+                column: e.column,
+                message: e.message.clone(),
+            });
+        }
+        if file.model.ignore_file {
+            return Ok(Planned {
+                text: text.to_string(),
+                changes: Vec::new(),
+            });
+        }
+        let mut changes = plan::plan_advice(&file.parse, text, &file.model, self.ctx);
+        let (merges, mc) = plan::plan_merges(&file, self.opts);
+        changes.extend(mc);
+        let merged = if merges.is_empty() {
+            text.to_string()
+        } else {
+            apply::apply_merges(text, &file.parse, &merges)
+        };
+        let base_cost = self.cost(&self.analyze(&merged));
+        let floor = self.opts.min_saving * base_cost;
+        let (mut cur, mut round) = self.plan_to_fixed_point(&merged, floor)?;
+        if cur != merged {
+            let after_cost = self.cost(&self.analyze(&cur));
+            if base_cost - after_cost < floor || base_cost - after_cost <= 0.0 {
+                // Not worth a pull request: keep the order, report only
+                // what was not applied anyway.
+                cur = merged.clone();
+                round.retain(|c| !c.applied);
+            } else {
+                let saving = self.saving_words(base_cost, after_cost);
+                round = net::net_changes(text, &merged, &file.parse, &merges, &cur, round, &saving);
+            }
+        }
+        if cur == merged {
+            let index = net::OriginalLines::new(text, &file.parse, &merges, &merged);
+            for c in &mut round {
+                index.relocate(c);
+            }
+        }
+        changes.extend(round);
+        Ok(Planned { text: cur, changes })
+    }
+
+    /// Plans again on the result until nothing moves, each time with the
+    /// threshold of the text planned on: the output is then a fixed point
+    /// (a second run proposes nothing), by construction.
+    fn plan_to_fixed_point(
+        &self,
+        merged: &str,
+        floor: f64,
+    ) -> Result<(String, Vec<Change>), RewriteError> {
+        let (mut cur, mut round) = self.plan_rounds(merged, floor)?;
+        for _ in 0..4 {
+            if cur == merged {
+                break;
+            }
+            let floor_now = self.opts.min_saving * self.cost(&self.analyze(&cur));
+            let (next, more) = self.plan_rounds(&cur, floor_now)?;
+            if next == cur {
+                break;
+            }
+            cur = next;
+            merge_new(&mut round, more);
+        }
+        Ok((cur, round))
+    }
+
+    fn saving_words(&self, base_cost: f64, after_cost: f64) -> String {
+        let basis = match self.history {
+            Some(h) => format!("over {} commits of history", h.commits.len()),
+            None => "by the static estimate".to_string(),
+        };
+        format!(
+            "{basis} the expected rebuild cost per build drops from {base_cost:.1} to {after_cost:.1} ({:.0}% less)",
+            100.0 * (base_cost - after_cost) / base_cost.max(1e-9)
+        )
+    }
+
+    /// The edits of the original that give `planned` (moving the fewest
+    /// bytes), each given to the applied change it makes.
+    fn edits(
+        &self,
+        text: &str,
+        planned: &str,
+        changes: &mut [Change],
+    ) -> Result<Vec<Edit>, RewriteError> {
+        let derived = edit::derive_edits(text, planned)
+            .map_err(|e| internal(&format!("the edits do not reproduce the rewrite ({e})")))?;
+        attribute(text, &derived, changes);
+        Ok(derived.into_iter().map(|d| d.edit).collect())
+    }
+}
+
+/// Gives each edit to the change it makes: an inserted block to the change
+/// whose instruction it stands above (a hoist's manifest COPY), else to the
+/// first applied change whose instruction (or one moving with it, or the
+/// install a merged update joins) the edit touches, else to the first
+/// whose anchor (the copy it moved above) it touches, else to the first
+/// applied change. Changes that move the same lines (two hoists above one
+/// copy) share one fix, carried by the first: applied alone, it is then
+/// still the combined move.
+fn attribute(text: &str, edits: &[edit::Derived], changes: &mut [Change]) {
+    let applied = |c: &Change| c.applied && c.kind != ChangeKind::Advice;
+    let owns = |c: &Change, t: &String| {
+        let update = c.subject.split_once(' ').map_or("", |(_, r)| r.trim());
+        *t == c.subject
+            || c.moved_with.contains(t)
+            || (c.kind == ChangeKind::MergeUpdate && !update.is_empty() && t.contains(update))
+    };
+    for d in edits {
+        let touched = edit::touched_instructions(text, &d.edit);
+        let inserted_above = |c: &Change| {
+            d.edit.start == d.edit.end
+                && c.inserted > 0
+                && d.next_instruction.as_ref().is_some_and(|t| owns(c, t))
+        };
+        let by_subject = |c: &Change| touched.iter().any(|t| owns(c, t));
+        let by_anchor = |c: &Change| {
+            c.anchor
+                .as_ref()
+                .is_some_and(|(a, _)| touched.iter().any(|t| t == a))
+        };
+        let owner = changes
+            .iter()
+            .position(|c| applied(c) && inserted_above(c))
+            .or_else(|| changes.iter().position(|c| applied(c) && by_subject(c)))
+            .or_else(|| changes.iter().position(|c| applied(c) && by_anchor(c)))
+            .or_else(|| changes.iter().position(applied));
+        if let Some(k) = owner {
+            changes[k].edits.push(d.edit.clone());
+        }
+    }
+}
+
+/// Adds the changes of `more` not already in `changes` (the same kind,
+/// stage and instruction).
+fn merge_new(changes: &mut Vec<Change>, more: Vec<Change>) {
+    for c in more {
+        if !changes
+            .iter()
+            .any(|o| o.kind == c.kind && o.stage == c.stage && o.subject == c.subject)
+        {
+            changes.push(c);
+        }
+    }
+}
+
+fn internal(what: &str) -> RewriteError {
+    RewriteError {
+        line: 1,
+        column: 1,
+        message: format!("internal error: {what}"),
+    }
+}

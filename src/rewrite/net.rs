@@ -1,0 +1,200 @@
+//! The report of a rewrite as the net edit of the original file: each
+//! applied hoist once, each other instruction that ends up elsewhere once
+//! (the fewest moves that explain the new order), every line an original
+//! line (planning runs on intermediate texts, whose lines differ).
+
+use super::edit::longest_increasing;
+use crate::model::Model;
+use crate::plan::{self, Change, Merge, short};
+use crate::syntax::{self, Parse};
+
+/// Finds an instruction of an intermediate or final text in the original:
+/// by stage and text (the merged install by its place).
+pub(super) struct OriginalLines {
+    /// Per stage: (trimmed text in the merged text, original line).
+    units: Vec<Vec<(String, usize)>>,
+}
+
+impl OriginalLines {
+    pub(super) fn new(text: &str, parse: &Parse, merges: &[Merge], merged: &str) -> OriginalLines {
+        let model = Model::build(parse, text);
+        let mparse = syntax::parse(merged);
+        let mmodel = Model::build(&mparse, merged);
+        let removed: Vec<usize> = merges.iter().map(|m| m.update_item).collect();
+        let mut units = Vec::new();
+        for (si, stage) in model.stages.iter().enumerate() {
+            let orig: Vec<usize> = stage
+                .units
+                .iter()
+                .filter(|u| !removed.contains(&u.item))
+                .map(|u| parse.items[u.item].lines.start)
+                .collect();
+            let texts = mmodel
+                .stages
+                .get(si)
+                .map_or_else(Vec::new, |ms| unit_texts(&mparse, ms));
+            units.push(texts.into_iter().zip(orig).collect());
+        }
+        OriginalLines { units }
+    }
+
+    /// Gives a change the original lines of its instruction and anchor.
+    pub(super) fn relocate(&self, c: &mut Change) {
+        if let Some(l) = self.line(c.stage, &c.subject) {
+            c.line = l;
+        }
+        if let Some((text, planned)) = &c.anchor
+            && let Some(l) = self.line(c.stage, text)
+        {
+            c.above_line = Some(l);
+            c.summary = c
+                .summary
+                .replace(&format!("(line {planned})"), &format!("(line {l})"));
+        }
+    }
+
+    fn line(&self, stage: usize, subject: &str) -> Option<usize> {
+        self.units
+            .get(stage)?
+            .iter()
+            .find(|(t, _)| t == subject)
+            .map(|(_, l)| *l)
+    }
+}
+
+/// The net edit from the original text to `fin`: each applied hoist once,
+/// each other instruction that ends up elsewhere once (the fewest moves
+/// that explain the new order), with original lines.
+pub(super) fn net_changes(
+    text: &str,
+    merged: &str,
+    parse: &Parse,
+    merges: &[Merge],
+    fin: &str,
+    round: Vec<Change>,
+    saving: &str,
+) -> Vec<Change> {
+    let index = OriginalLines::new(text, parse, merges, merged);
+    let fparse = syntax::parse(fin);
+    let fmodel = Model::build(&fparse, fin);
+    let mut out: Vec<Change> = Vec::new();
+    let hoisted: Vec<(usize, String)> = round
+        .iter()
+        .filter(|c| c.applied && c.kind == plan::ChangeKind::Hoist)
+        .flat_map(|c| {
+            std::iter::once(c.subject.clone())
+                .chain(c.moved_with.iter().cloned())
+                .map(move |t| (c.stage, t))
+        })
+        .collect();
+    let applied: Vec<(usize, String)> = round
+        .iter()
+        .filter(|c| c.applied)
+        .map(|c| (c.stage, c.subject.clone()))
+        .collect();
+    for mut c in round {
+        if c.kind == plan::ChangeKind::Reorder && c.applied {
+            continue;
+        }
+        // A move proposed as Unsafe in one round and made safely in
+        // another is reported once, as made.
+        if !c.applied && applied.contains(&(c.stage, c.subject.clone())) {
+            continue;
+        }
+        index.relocate(&mut c);
+        out.push(c);
+    }
+    for (si, units) in index.units.iter().enumerate() {
+        let Some(fs) = fmodel.stages.get(si) else {
+            continue;
+        };
+        let ftexts = unit_texts(&fparse, fs);
+        // Final position of each original unit (k-th occurrence to k-th).
+        let otexts: Vec<String> = units.iter().map(|(t, _)| t.clone()).collect();
+        let (pos, _) = match_units(&otexts, &ftexts);
+        let candidates: Vec<usize> = (0..units.len())
+            .filter(|&k| pos[k].is_some() && !hoisted.contains(&(si, units[k].0.clone())))
+            .collect();
+        let keep = longest_increasing(
+            &candidates
+                .iter()
+                .map(|&k| pos[k].unwrap_or(0))
+                .collect::<Vec<_>>(),
+        );
+        for (ci, &k) in candidates.iter().enumerate() {
+            if keep.contains(&ci) {
+                continue;
+            }
+            let Some(p) = pos[k] else { continue };
+            // Its new neighbour among the original units.
+            let next =
+                (p + 1..ftexts.len()).find_map(|j| (0..units.len()).find(|&o| pos[o] == Some(j)));
+            let prev = (0..p)
+                .rev()
+                .find_map(|j| (0..units.len()).find(|&o| pos[o] == Some(j)));
+            let place = match (next, prev) {
+                (Some(o), _) => format!("above `{}` (line {})", short(&units[o].0), units[o].1),
+                (None, Some(o)) => format!("below `{}` (line {})", short(&units[o].0), units[o].1),
+                _ => continue,
+            };
+            out.push(Change {
+                kind: plan::ChangeKind::Reorder,
+                applicability: plan::Applicability::Safe,
+                line: units[k].1,
+                summary: format!("moved `{}` {place}", short(&units[k].0)),
+                reason: format!(
+                    "{saving}; no instruction it moves past reads or writes anything it reads or writes"
+                ),
+                applied: true,
+                stage: si,
+                subject: units[k].0.clone(),
+                anchor: None,
+                inserted: 0,
+                moved_with: Vec::new(),
+                above_line: None,
+                edits: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+/// The trimmed instruction text of each unit of a stage (how units are
+/// found again across texts).
+pub(super) fn unit_texts(parse: &Parse, stage: &crate::model::Stage) -> Vec<String> {
+    stage
+        .units
+        .iter()
+        .map(|u| {
+            parse.items[u.item]
+                .instruction()
+                .map(|i| i.original.trim().to_string())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Pairs the units of an old and a new stage by text: the k-th of a text
+/// to the k-th, except that when the new stage has more of a text (a
+/// hoist inserted a COPY that reads like one the stage had) the old ones
+/// pair with the last ones, since inserted COPYs stand above. Returns the
+/// new position of each old unit and which new units are paired.
+pub(super) fn match_units(old: &[String], new: &[String]) -> (Vec<Option<usize>>, Vec<bool>) {
+    let mut used = vec![false; new.len()];
+    let mut pos = vec![None; old.len()];
+    let mut seen: Vec<&String> = Vec::new();
+    for t in old {
+        if seen.contains(&t) {
+            continue;
+        }
+        seen.push(t);
+        let olds: Vec<usize> = (0..old.len()).filter(|&i| old[i] == *t).collect();
+        let news: Vec<usize> = (0..new.len()).filter(|&j| new[j] == *t).collect();
+        let skip = news.len().saturating_sub(olds.len());
+        for (i, j) in olds.iter().zip(news.iter().skip(skip)) {
+            pos[*i] = Some(*j);
+            used[*j] = true;
+        }
+    }
+    (pos, used)
+}
