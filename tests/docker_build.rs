@@ -226,6 +226,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
     Some(match sample {
         "pipenv" | "pip" | "absolute-manifests" => "app.py",
         "npm-ci" | "workdir-after-copy" => "server.js",
+        "subtree-copy" => "server/server.js",
         "yarn" => "index.js",
         "go-multistage" => "main.go",
         "bundler" => "app.rb",
@@ -234,6 +235,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "reorder" => "src/index.js",
         "poetry" => "app/__main__.py",
         "pnpm" => "src/index.ts",
+        "pnpm-workspace" => "packages/web/src/index.ts",
         "cargo" => "src/main.rs",
         "maven" => "src/main/java/A.java",
         "maven-reactor" => "core/src/main/java/A.java",

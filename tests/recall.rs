@@ -299,3 +299,141 @@ fn bind_mounted_manifests_need_no_copy() {
     let df = "FROM python\nWORKDIR /app\nCOPY . .\nRUN --mount=type=bind,source=requirements.txt,target=/tmp/r.txt pip install -r requirements.txt\n";
     assert_eq!(hoisted(files, df), df);
 }
+
+#[test]
+fn a_source_directory_is_a_broad_copy_of_its_subtree() {
+    let files = &[
+        (
+            "server/package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("server/package-lock.json", "{}"),
+        ("server/lib/index.js", "x\n"),
+        ("web/index.html", "x\n"),
+    ];
+    let df = "FROM node:20\nWORKDIR /app/server\nCOPY ./server /app/server/\nRUN npm ci\nCMD [\"node\", \"lib/index.js\"]\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM node:20\nWORKDIR /app/server\nCOPY server/package.json server/package-lock.json /app/server/\nRUN npm ci\nCOPY ./server /app/server/\nCMD [\"node\", \"lib/index.js\"]\n"
+    );
+    let df = "FROM node:20\nWORKDIR /srv\nCOPY server ./\nRUN npm ci\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM node:20\nWORKDIR /srv\nCOPY server/package.json server/package-lock.json ./\nRUN npm ci\nCOPY server ./\n"
+    );
+    // A file, a glob or a directory the context does not have is not a
+    // broad copy; nothing moves.
+    for src in ["server/package.json", "serv*", "api"] {
+        let df = format!("FROM node:20\nWORKDIR /srv\nCOPY {src} ./\nRUN npm ci\n");
+        assert_eq!(hoisted(files, &df), df, "{src}");
+    }
+}
+
+#[test]
+fn a_maven_reactor_under_a_source_directory_copies_every_module_or_is_not_safe() {
+    // The analysis adds a reactor's module POMs to the install's reads for
+    // copies of the whole context; under `COPY backend ./` it does not, so
+    // the hoist must not claim safety with the root POM alone.
+    let root = pom(&["api"], "");
+    let files: Vec<(&str, &str)> = vec![
+        ("backend/pom.xml", &root),
+        ("backend/api/pom.xml", "<project/>\n"),
+        ("backend/api/src/A.java", "x\n"),
+    ];
+    let df = "FROM maven\nWORKDIR /src\nCOPY backend ./\nRUN mvn -B dependency:go-offline\nRUN mvn package\n";
+    let out = hoisted(&files, df);
+    assert!(
+        out == df || out.contains("COPY backend/api/pom.xml ./api/"),
+        "{out}"
+    );
+}
+
+#[test]
+fn workspaces_hoist_with_every_member_manifest() {
+    let files = &[
+        (
+            "package.json",
+            "{\"name\":\"root\",\"dependencies\":{\"a\":\"workspace:*\",\"b\":\"link:packages/b\"}}",
+        ),
+        ("pnpm-lock.yaml", "lockfileVersion: 9\n"),
+        ("pnpm-workspace.yaml", "packages:\n  - packages/*\n"),
+        ("packages/a/package.json", "{\"name\":\"a\"}"),
+        ("packages/a/index.js", "x\n"),
+        (
+            "packages/b/package.json",
+            "{\"name\":\"b\",\"dependencies\":{\"a\":\"workspace:^\"}}",
+        ),
+        ("packages/b/index.js", "x\n"),
+    ];
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile\nRUN pnpm run build\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM node:20\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./\nCOPY packages/a/package.json ./packages/a/\nCOPY packages/b/package.json ./packages/b/\nRUN pnpm install --frozen-lockfile\nCOPY . .\nRUN pnpm run build\n"
+    );
+    // A member's install script may read anything: nothing moves.
+    let mut scripted = files.to_vec();
+    scripted[3] = (
+        "packages/a/package.json",
+        "{\"name\":\"a\",\"scripts\":{\"postinstall\":\"node gen.js\"}}",
+    );
+    assert_eq!(hoisted(&scripted, df), df);
+    // npm's `workspaces` field, with a pattern it cannot list: not Safe.
+    let npm = &[
+        (
+            "package.json",
+            "{\"name\":\"root\",\"workspaces\":[\"packages/{a,b}\"]}",
+        ),
+        ("package-lock.json", "{}"),
+        ("packages/a/package.json", "{\"name\":\"a\"}"),
+        ("packages/a/index.js", "x\n"),
+    ];
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    assert_eq!(hoisted(npm, df), df);
+    let npm_ok = &[
+        (
+            "package.json",
+            "{\"name\":\"root\",\"workspaces\":[\"packages/*\"]}",
+        ),
+        ("package-lock.json", "{}"),
+        ("packages/a/package.json", "{\"name\":\"a\"}"),
+        ("packages/a/index.js", "x\n"),
+    ];
+    assert_eq!(
+        hoisted(npm_ok, df),
+        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nCOPY packages/a/package.json ./packages/a/\nRUN npm ci\nCOPY . .\n"
+    );
+}
+
+#[test]
+fn runs_that_can_read_any_variable_still_read_them_all() {
+    // The control: a RUN of base utilities that names no variable lets the
+    // ARG pass.
+    let tail =
+        "ARG MODE=prod\nRUN echo $MODE > /etc/app-mode\nRUN pip install -r requirements.txt\n";
+    let df = format!("FROM base\nWORKDIR /app\nCOPY . .\nRUN cp tools/a.sh tools/b.sh\n{tail}");
+    assert_ne!(hoisted(TZ_APP, &df), df);
+    // The length of $MODE, a listing of every variable and an indirect
+    // reference all read MODE: the ARG does not pass them.
+    for run in [
+        "RUN cp tools/a.sh \"tools/${#MODE}.sh\"",
+        "RUN cp tools/a.sh tools/b.sh && set > tools/vars.txt",
+        "RUN cp tools/a.sh tools/b.sh && export -p > tools/vars.txt",
+        "RUN cp tools/a.sh \"tools/${!V}.sh\"",
+    ] {
+        let df = format!("FROM base\nWORKDIR /app\nCOPY . .\n{run}\n{tail}");
+        assert_eq!(hoisted(TZ_APP, &df), df, "{run}");
+    }
+}
+
+#[test]
+fn a_download_only_fetch_does_not_pass_the_install_of_its_toolchain() {
+    // typst's shape, but the system install may provide cargo (or git,
+    // which fetches use): the fetch's program is what the install writes,
+    // so they keep their order and nothing that needs them moves.
+    for pkg in ["cargo", "git", "$PKGS"] {
+        let df = format!(
+            "FROM rust\nCOPY . /app\nWORKDIR /app\nRUN cargo fetch\nRUN apk add --no-cache {pkg}\n"
+        );
+        assert_eq!(hoisted(CARGO_APP, &df), df, "{pkg}");
+    }
+}

@@ -258,6 +258,9 @@ pub struct Effects {
     /// A `RUN`'s bind mounts of context files: (context path, image path).
     #[serde(skip)]
     pub binds: Vec<(String, String)>,
+    /// The packages a system-only `RUN` installs (`None`: not known).
+    #[serde(skip)]
+    pub packages: Option<Vec<String>>,
 }
 
 /// Why `a` must stay before `b`.
@@ -334,11 +337,48 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
 /// against the lock file), so system packages installed before it do not
 /// change it; and no system package manager or its scripts load the
 /// language's download cache.
+///
+/// Not when the system install may provide what the download runs: a
+/// package whose name holds the ecosystem's toolchain (`golang-go`,
+/// `cargo`, `maven`, `openjdk-17-jdk`) or a fetch transport (`git`,
+/// `ca-certificates`, `openssh-client`), or packages not known.
 fn separate_ecosystems(writer: &Effects, reader: &Effects) -> bool {
     match (writer.ecosystem, reader.ecosystem) {
         (Some(w), Some(r)) => w != "base" && w != r,
-        _ => (writer.system_only && reader.fetch_only) || (writer.fetch_only && reader.system_only),
+        (None, Some(r)) if writer.system_only && reader.fetch_only => writer
+            .packages
+            .as_ref()
+            .is_some_and(|pkgs| !pkgs.iter().any(|p| provides_fetcher(p, r))),
+        _ => writer.fetch_only && reader.system_only,
     }
+}
+
+/// Whether a system package may provide a download-only install of
+/// `ecosystem` with its program or a transport it uses.
+fn provides_fetcher(package: &str, ecosystem: &str) -> bool {
+    let p = package.to_ascii_lowercase();
+    let toolchain: &[&str] = match ecosystem {
+        "go" => &["go"],
+        "rust" => &["cargo", "rust"],
+        "java" => &["maven", "mvn", "jdk", "jre", "java", "gradle"],
+        "node" => &["node", "npm", "pnpm", "yarn"],
+        "python" => &["python", "pip"],
+        // Unknown: any package may.
+        _ => return true,
+    };
+    const TRANSPORTS: &[&str] = &[
+        "git",
+        "certificates",
+        "ssh",
+        "mercurial",
+        "hg",
+        "subversion",
+        "svn",
+        "bzr",
+        "curl",
+        "wget",
+    ];
+    toolchain.iter().chain(TRANSPORTS).any(|t| p.contains(t))
 }
 
 /// The ecosystem a command belongs to (see [`Effects::ecosystem`]);
@@ -654,6 +694,10 @@ pub fn vars_used(text: &str) -> Vec<String> {
             let mut j = i + 1;
             if chars.get(j) == Some(&'{') {
                 j += 1;
+                // `${#X}` (its length) reads X too.
+                if chars.get(j) == Some(&'#') {
+                    j += 1;
+                }
             }
             let start = j;
             while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
@@ -1379,6 +1423,8 @@ struct RunScope {
     fetches: bool,
     all_fetch_or_base: bool,
     all_system_or_base: bool,
+    /// The packages its system installs name (`None`: not known).
+    packages: Option<Vec<String>>,
 }
 
 impl Default for RunScope {
@@ -1389,14 +1435,18 @@ impl Default for RunScope {
             fetches: false,
             all_fetch_or_base: true,
             all_system_or_base: true,
+            packages: Some(Vec::new()),
         }
     }
 }
 
 impl RunScope {
     fn add(&mut self, c: &shell::SimpleCommand, facts: &kb::CommandFacts) {
+        // `set` or `export` without names (or `-p`) print every variable.
+        let lists_all = matches!(c.argv.first().map(String::as_str), Some("set" | "export"))
+            && c.argv[1..].iter().all(|a| a == "-p" || a == "--");
         match (&mut self.env_reads, &facts.env) {
-            (Some(all), Some(these)) => all.extend(these.iter().cloned()),
+            (Some(all), Some(these)) if !lists_all => all.extend(these.iter().cloned()),
             _ => self.env_reads = None,
         }
         if !facts.cwd_free
@@ -1412,13 +1462,23 @@ impl RunScope {
         }
         let eco = ecosystem_of(c.argv.first().map(String::as_str).unwrap_or(""));
         self.fetches |= facts.fetch;
+        if eco.is_none() {
+            match (&mut self.packages, &facts.packages) {
+                (Some(all), Some(these)) => all.extend(these.iter().cloned()),
+                _ => self.packages = None,
+            }
+        }
         self.all_fetch_or_base &= facts.fetch || eco == Some("base");
         self.all_system_or_base &= eco.is_none() || eco == Some("base");
     }
 
     /// The variable and working-directory reads, and the fetch-only and
     /// system-only marks.
-    fn finish(self, text: &str, cmds: &[shell::SimpleCommand], e: &mut Effects) {
+    fn finish(mut self, text: &str, cmds: &[shell::SimpleCommand], e: &mut Effects) {
+        // `${!X}` names a variable by the value of another.
+        if text.contains("${!") {
+            self.env_reads = None;
+        }
         match self.env_reads {
             Some(mut vars) => {
                 // The variables the text names, the shell's and the C
@@ -1438,6 +1498,7 @@ impl RunScope {
             e.reads.push(Loc::Workdir);
         }
         e.fetch_only = self.fetches && self.all_fetch_or_base;
+        e.packages = self.packages;
         e.system_only = !cmds.is_empty()
             && self.all_system_or_base
             && cmds
@@ -1755,5 +1816,6 @@ mod tests {
     #[test]
     fn vars() {
         assert_eq!(vars_used("a $X ${Y:-z} $"), vec!["X", "Y"]);
+        assert_eq!(vars_used("${#TZ}"), vec!["TZ"]);
     }
 }

@@ -285,6 +285,9 @@ pub struct CommandFacts {
     pub fetch: bool,
     /// The working directory matters only through relative paths.
     pub cwd_free: bool,
+    /// The package names a `names` command was given (`None` when one
+    /// holds a variable).
+    pub packages: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -641,8 +644,13 @@ fn positional_effects(
             // An argument that names or may name a path is a read of that
             // path, directory contents included (`pip install /opt/site`,
             // `gem install vendor/cache/x.gem`, `pip install .[dev]`).
+            facts.packages = Some(Vec::new());
             for r in rest {
                 push_path_read(facts, r);
+                match &mut facts.packages {
+                    Some(p) if !r.contains('$') => p.push(r.to_string()),
+                    _ => facts.packages = None,
+                }
             }
         }
         Positional::Paths => {

@@ -23,7 +23,7 @@ pub(crate) fn manifest_problems(
     check: &ManifestCheck,
     ctx: &Context,
     dir: &str,
-    dest: &str,
+    to_context: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<String> {
     let join = |f: &str| {
         if dir.is_empty() {
@@ -34,9 +34,11 @@ pub(crate) fn manifest_problems(
     };
     let mut out = Vec::new();
     match check {
-        ManifestCheck::NpmScripts => npm_problems(ctx, &join, &mut out),
+        ManifestCheck::NpmScripts => npm_problems(ctx, dir, &join, &mut out),
         ManifestCheck::ComposerScripts => composer_problems(ctx, &join, &mut out),
-        ManifestCheck::Requirements(files) => requirements_problems(ctx, dest, files, &mut out),
+        ManifestCheck::Requirements(files) => {
+            requirements_problems(ctx, to_context, files, &mut out)
+        }
         ManifestCheck::Pipfile => pipfile_problems(ctx, &join, &mut out),
         ManifestCheck::GoMod => gomod_problems(ctx, &join, &mut out),
         ManifestCheck::Gemfile => gemfile_problems(ctx, &join, &mut out),
@@ -48,57 +50,35 @@ pub(crate) fn manifest_problems(
     out
 }
 
-/// npm, yarn, pnpm: lifecycle scripts, workspaces, local dependencies.
-fn npm_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+/// npm, yarn, pnpm: lifecycle scripts (the root's and every workspace
+/// member's), workspaces whose members cannot be listed, local
+/// dependencies other than links to members.
+fn npm_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
     let Some(v) = read_json(ctx, &join("package.json"), out) else {
         return;
     };
-    for s in [
-        "preinstall",
-        "install",
-        "postinstall",
-        "prepare",
-        "preprepare",
-        "postprepare",
-        "prepublish",
-    ] {
-        if v["scripts"].get(s).is_some() {
-            out.push(format!(
-                "{} declares a `{s}` script, which runs during the install and may read any file",
-                join("package.json")
-            ));
-        }
-    }
-    if ctx.ships(&join("pnpm-workspace.yaml")) || ctx.ships(&join("lerna.json")) {
-        out.push(format!(
-            "{} belongs to a workspace, whose manifests live in other directories",
-            join("package.json")
-        ));
-    }
-    if v.get("workspaces").is_some() {
-        out.push(format!(
-            "{} declares workspaces, whose manifests live in other directories",
-            join("package.json")
-        ));
-    }
-    for deps in ["dependencies", "devDependencies", "optionalDependencies"] {
-        if let Some(map) = v[deps].as_object() {
-            for (name, spec) in map {
-                let s = spec.as_str().unwrap_or("");
-                if s.starts_with("file:")
-                    || s.starts_with("link:")
-                    || s.starts_with("workspace:")
-                    || s.starts_with('.')
-                    || s.starts_with('/')
-                {
-                    out.push(format!(
-                        "dependency `{name}` in {} is a local path (`{s}`)",
-                        join("package.json")
-                    ));
+    let members = match npm_workspace(ctx, dir, &v) {
+        Ok(ws) => {
+            let dirs: Vec<String> = ws
+                .iter()
+                .filter_map(|f| f.strip_suffix("/package.json"))
+                .map(str::to_string)
+                .collect();
+            for m in ws.iter().filter(|f| f.ends_with("/package.json")) {
+                if let Some(mv) = read_json(ctx, m, out) {
+                    out.extend(lifecycle_scripts(&mv, m));
+                    out.extend(local_deps(&mv, m, &dirs));
                 }
             }
+            dirs
         }
-    }
+        Err(problems) => {
+            out.extend(problems);
+            Vec::new()
+        }
+    };
+    out.extend(lifecycle_scripts(&v, &join("package.json")));
+    out.extend(local_deps(&v, &join("package.json"), &members));
 }
 
 /// composer: install and autoload scripts, classmap/files autoload, path repositories.
@@ -135,13 +115,18 @@ fn composer_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec
 }
 
 /// pip: requirement files that include others or install local paths
-/// (`files` are image paths; those below `dest` come from the context).
-fn requirements_problems(ctx: &Context, dest: &str, files: &[String], out: &mut Vec<String>) {
-    // The files are image paths (variables expanded); those the copy to
-    // `dest` ships are read from the context.
-    let prefix = format!("{}/", dest.trim_end_matches('/'));
+/// (`files` are image paths; `to_context` gives the context file a copy
+/// puts there).
+fn requirements_problems(
+    ctx: &Context,
+    to_context: &dyn Fn(&str) -> Option<String>,
+    files: &[String],
+    out: &mut Vec<String>,
+) {
+    // The files are image paths (variables expanded); those the copy ships
+    // are read from the context.
     for f in files {
-        let Some(rel) = f.strip_prefix(&prefix).map(str::to_string) else {
+        let Some(rel) = to_context(f) else {
             continue;
         };
         if !ctx.ships(&rel) {
@@ -261,12 +246,203 @@ fn yarn_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<Str
     }
 }
 
+/// The lifecycle scripts of a `package.json` that run during an install.
+fn lifecycle_scripts(v: &serde_json::Value, rel: &str) -> Vec<String> {
+    [
+        "preinstall",
+        "install",
+        "postinstall",
+        "prepare",
+        "preprepare",
+        "postprepare",
+        "prepublish",
+    ]
+    .iter()
+    .filter(|s| v["scripts"].get(**s).is_some())
+    .map(|s| {
+        format!(
+            "{rel} declares a `{s}` script, which runs during the install and may read any file"
+        )
+    })
+    .collect()
+}
+
+/// Dependencies on local paths. A `link:` or `workspace:` dependency on a
+/// workspace member (context directory in `members`, whose manifest is
+/// copied) is not one: the install links it, it does not read its files.
+fn local_deps(v: &serde_json::Value, rel: &str, members: &[String]) -> Vec<String> {
+    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    let mut out = Vec::new();
+    for deps in ["dependencies", "devDependencies", "optionalDependencies"] {
+        if let Some(map) = v[deps].as_object() {
+            for (name, spec) in map {
+                let s = spec.as_str().unwrap_or("");
+                let member_link = s
+                    .strip_prefix("link:")
+                    .and_then(|p| ctx_join(dir, p))
+                    .is_some_and(|p| members.contains(&p));
+                let workspace = s.starts_with("workspace:") && !members.is_empty();
+                if member_link || workspace {
+                    continue;
+                }
+                if s.starts_with("file:")
+                    || s.starts_with("link:")
+                    || s.starts_with("workspace:")
+                    || s.starts_with('.')
+                    || s.starts_with('/')
+                {
+                    out.push(format!(
+                        "dependency `{name}` in {rel} is a local path (`{s}`)"
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The workspace of the `package.json` in `dir` (its content `v`): the
+/// workspace file and every member's `package.json` and `.npmrc` (context
+/// paths); empty when it is no workspace root. `Err` with the reasons when
+/// the members cannot be listed (a pattern other than `dir`, `dir/*` or
+/// `dir/**`, a Lerna file, a member in a submodule).
+fn npm_workspace(
+    ctx: &Context,
+    dir: &str,
+    v: &serde_json::Value,
+) -> Result<Vec<String>, Vec<String>> {
+    let join = |f: &str| ctx_join(dir, f).unwrap_or_else(|| f.to_string());
+    let mut files = Vec::new();
+    let patterns: Vec<String> = if ctx.ships(&join("pnpm-workspace.yaml")) {
+        let text = ctx.read(&join("pnpm-workspace.yaml")).unwrap_or_default();
+        let y: serde_yaml::Value = serde_yaml::from_str(&text)
+            .map_err(|_| vec![format!("{} is not valid YAML", join("pnpm-workspace.yaml"))])?;
+        files.push(join("pnpm-workspace.yaml"));
+        y["packages"]
+            .as_sequence()
+            .map(|s| {
+                s.iter()
+                    .filter_map(|p| p.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else if let Some(w) = v.get("workspaces") {
+        let list = w.as_array().or_else(|| w["packages"].as_array());
+        match list {
+            Some(l) => l
+                .iter()
+                .filter_map(|p| p.as_str().map(str::to_string))
+                .collect(),
+            None => {
+                return Err(vec![format!(
+                    "{} declares workspaces in a form that is not understood",
+                    join("package.json")
+                )]);
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    if ctx.ships(&join("lerna.json")) {
+        return Err(vec![format!(
+            "{} belongs to a Lerna workspace, whose members are not listed",
+            join("package.json")
+        )]);
+    }
+    let Some(all) = ctx.files() else {
+        return Err(vec!["the build context cannot be listed".into()]);
+    };
+    let member_dirs: Vec<&str> = all
+        .keys()
+        .filter_map(|f| f.strip_suffix("/package.json"))
+        .collect();
+    let mut members: Vec<String> = Vec::new();
+    let mut problems = Vec::new();
+    for p in &patterns {
+        let (neg, pat) = match p.strip_prefix('!') {
+            Some(r) => (true, r),
+            None => (false, p.as_str()),
+        };
+        let pat = pat.trim_start_matches("./").trim_end_matches('/');
+        let (base, depth) = if let Some(b) = pat.strip_suffix("/**") {
+            (b, None)
+        } else if let Some(b) = pat.strip_suffix("/*") {
+            (b, Some(1))
+        } else {
+            (pat, Some(0))
+        };
+        if base.contains(['*', '?', '[', '{']) {
+            problems.push(format!("the workspace pattern `{p}` is not understood"));
+            continue;
+        }
+        let Some(base) = ctx_join(dir, base) else {
+            problems.push(format!(
+                "the workspace pattern `{p}` leaves the build context"
+            ));
+            continue;
+        };
+        let matched: Vec<String> = member_dirs
+            .iter()
+            .filter(|d| {
+                let rest = if base.is_empty() {
+                    Some(**d)
+                } else if **d == base {
+                    Some("")
+                } else {
+                    d.strip_prefix(&format!("{base}/"))
+                };
+                match (rest, depth) {
+                    (Some(""), Some(0)) => true,
+                    (Some(r), Some(1)) => !r.is_empty() && !r.contains('/'),
+                    (Some(r), None) => !r.is_empty() && !r.split('/').any(|c| c == "node_modules"),
+                    _ => false,
+                }
+            })
+            .map(|d| d.to_string())
+            .collect();
+        if neg {
+            members.retain(|m| !matched.contains(m));
+        } else {
+            members.extend(matched);
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    if ctx.unknown_dirs().iter().any(|u| {
+        patterns
+            .iter()
+            .any(|p| p.trim_start_matches("./").starts_with(u.as_str()))
+    }) {
+        return Err(vec![
+            "a workspace member lies in a submodule, whose contents are not known".into(),
+        ]);
+    }
+    members.sort();
+    members.dedup();
+    for m in &members {
+        files.push(format!("{m}/package.json"));
+        let rc = format!("{m}/.npmrc");
+        if ctx.ships(&rc) {
+            files.push(rc);
+        }
+    }
+    Ok(files)
+}
+
 /// Extra files an install reads beside its own manifests, found in them
 /// (context paths): a Maven reactor's module and parent POMs, `.mvn/`, the
 /// files its profiles test for. Empty for other checks.
 pub(crate) fn extra_manifests(check: &ManifestCheck, ctx: &Context, dir: &str) -> Vec<String> {
     match check {
         ManifestCheck::Maven => maven_reactor(ctx, dir).0,
+        ManifestCheck::NpmScripts => {
+            let rel = ctx_join(dir, "package.json").unwrap_or_default();
+            let mut sink = Vec::new();
+            read_json(ctx, &rel, &mut sink)
+                .and_then(|v| npm_workspace(ctx, dir, &v).ok())
+                .unwrap_or_default()
+        }
         _ => Vec::new(),
     }
 }

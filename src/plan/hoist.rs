@@ -22,9 +22,10 @@ use std::collections::BTreeSet;
 use super::{
     Applicability, Change, ChangeKind, Group, StageCx, StageOrder, first_line, instruction, short,
 };
+use crate::analysis::context::Context;
 use crate::analysis::effects::{self, Effects, Loc, conflict};
 use crate::analysis::kb::CostClass;
-use crate::analysis::manifests::manifest_problems;
+use crate::analysis::manifests::{extra_manifests, manifest_problems};
 use crate::model::Stage;
 use crate::syntax::{Instruction, Kind, Parse};
 
@@ -55,6 +56,56 @@ pub(crate) fn broad_copy(ins: &Instruction) -> Option<(String, Vec<String>)> {
     Some(((*dest).to_string(), keep_flags))
 }
 
+/// A copy of a whole directory of the context (`COPY src ./`, `COPY
+/// ./server /app/server/`): the directory (context-relative, cleaned), the
+/// destination as written and the flags the inserted COPY repeats. `None`
+/// for anything else, or when the context does not show the directory.
+fn subtree_copy(ins: &Instruction, ctx: &Context) -> Option<(String, String, Vec<String>)> {
+    if !matches!(ins.node.kind, Kind::Copy | Kind::Add) || !ins.heredocs.is_empty() {
+        return None;
+    }
+    let args: Vec<&str> = ins.node.str_args().collect();
+    let [src, dest] = args.as_slice() else {
+        return None;
+    };
+    let s = src.trim_start_matches("./").trim_end_matches('/');
+    if s.is_empty()
+        || s == "."
+        || s.starts_with('/')
+        || s.split('/').any(|c| c == ".." || c == "." || c.is_empty())
+        || s.contains(['*', '?', '[', '$', '\\'])
+        || s.contains("://")
+    {
+        return None;
+    }
+    let files = ctx.files()?;
+    let prefix = format!("{s}/");
+    if files.contains_key(s) || !files.keys().any(|f| f.starts_with(&prefix)) {
+        return None;
+    }
+    // Inside a submodule nothing is known.
+    if ctx
+        .unknown_dirs()
+        .iter()
+        .any(|d| s == d || s.starts_with(&format!("{d}/")))
+    {
+        return None;
+    }
+    let mut keep_flags = Vec::new();
+    for f in &ins.node.flags {
+        if f.starts_with("--chown=")
+            || f.starts_with("--chmod=")
+            || f == "--link"
+            || f == "--link=true"
+        {
+            keep_flags.push(f.clone());
+        } else {
+            return None;
+        }
+    }
+    Some((s.to_string(), (*dest).to_string(), keep_flags))
+}
+
 fn quote_path(p: &str) -> Option<String> {
     if p.chars()
         .all(|c| c.is_ascii_alphanumeric() || "._-+@%/".contains(c))
@@ -70,6 +121,8 @@ struct BroadCopy<'a> {
     /// Unit index of the copy.
     unit: usize,
     ins: &'a Instruction,
+    /// The context directory it copies (`""` for the whole context).
+    src: String,
     /// Destination as written, and the flags the inserted COPY repeats.
     dest: String,
     flags: Vec<String>,
@@ -90,11 +143,14 @@ impl<'a> BroadCopy<'a> {
     fn find(cx: &StageCx<'a>, b: usize) -> Option<BroadCopy<'a>> {
         let unit = &cx.stage.units[b];
         let ins = instruction(cx.parse, unit.item)?;
-        let (dest, flags) = broad_copy(ins)?;
         if unit.keep {
             return None;
         }
         let ctx = cx.ctx?;
+        let (src, dest, flags) = match broad_copy(ins) {
+            Some((dest, flags)) => (String::new(), dest, flags),
+            None => subtree_copy(ins, ctx)?,
+        };
         let files = ctx.files()?;
         // `ADD . $HOME`: the destination as BuildKit expands it.
         let dest_expanded = cx
@@ -103,15 +159,25 @@ impl<'a> BroadCopy<'a> {
             .get(b)
             .and_then(|env| effects::expand(&dest, env))?;
         let dest_abs = effects::resolve(&cx.state.workdirs[b], &dest_expanded);
+        let prefix = if src.is_empty() {
+            String::new()
+        } else {
+            format!("{src}/")
+        };
         let mut shipped: Vec<(String, String)> = files
             .keys()
-            .map(|f| (effects::resolve(&dest_abs, f), f.clone()))
+            .filter_map(|f| {
+                let rel = f.strip_prefix(&prefix)?;
+                Some((effects::resolve(&dest_abs, rel), f.clone()))
+            })
             .collect();
         for d in ctx.unknown_dirs() {
-            shipped.push((
-                format!("{}/**", effects::resolve(&dest_abs, d)),
-                format!("{d}/**"),
-            ));
+            if let Some(rel) = d.strip_prefix(&prefix) {
+                shipped.push((
+                    format!("{}/**", effects::resolve(&dest_abs, rel)),
+                    format!("{d}/**"),
+                ));
+            }
         }
         let mut rest = cx.eff[b].clone();
         rest.writes
@@ -119,6 +185,7 @@ impl<'a> BroadCopy<'a> {
         Some(BroadCopy {
             unit: b,
             ins,
+            src,
             dest,
             flags,
             line: cx.parse.items[unit.item].lines.start,
@@ -133,12 +200,35 @@ impl<'a> BroadCopy<'a> {
 impl BroadCopy<'_> {
     /// The context directory an image directory holds (when it is the
     /// copy's destination or below it).
+    /// The context file the copy puts at image path `img`, when it ships
+    /// one there.
+    fn context_path(&self, img: &str) -> Option<String> {
+        self.shipped
+            .iter()
+            .find(|(p, _)| p == img)
+            .map(|(_, rel)| rel.clone())
+    }
+
     fn rel_dir(&self, dir: &str) -> Option<String> {
-        if dir == self.dest_abs {
-            Some(String::new())
+        let inner = if dir == self.dest_abs {
+            String::new()
         } else {
-            dir.strip_prefix(&format!("{}/", self.dest_abs.trim_end_matches('/')))
-                .map(str::to_string)
+            dir.strip_prefix(&format!("{}/", self.dest_abs.trim_end_matches('/')))?
+                .to_string()
+        };
+        Some(match (self.src.is_empty(), inner.is_empty()) {
+            (true, _) => inner,
+            (false, true) => self.src.clone(),
+            (false, false) => format!("{}/{inner}", self.src),
+        })
+    }
+
+    /// A shipped context path, relative to the copied directory.
+    fn inner<'p>(&self, rel: &'p str) -> &'p str {
+        if self.src.is_empty() {
+            rel
+        } else {
+            rel.strip_prefix(&format!("{}/", self.src)).unwrap_or(rel)
         }
     }
 }
@@ -396,7 +486,17 @@ fn hoist_problems(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) 
         }
         for (chk, dir) in &ex.checks {
             if let Some(rel) = copy.rel_dir(dir) {
-                problems.extend(manifest_problems(chk, ctx, &rel, &copy.dest_abs));
+                problems.extend(manifest_problems(chk, ctx, &rel, &|img| {
+                    copy.context_path(img)
+                }));
+                // What its manifests name must be copied first (the
+                // analysis adds them to its reads for copies of the whole
+                // context only).
+                for f in extra_manifests(chk, ctx, &rel) {
+                    if !cand.needed.iter().any(|(_, n)| *n == f) {
+                        problems.push(format!("`{f}` would not be copied first"));
+                    }
+                }
             }
         }
     }
@@ -414,7 +514,10 @@ fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String]) -> Option<Vec<String
     let quoted: Vec<String> = files.iter().map(|f| quote_path(f)).collect::<Option<_>>()?;
     let mut by_dir: Vec<(String, Vec<String>)> = Vec::new();
     for f in quoted {
-        let dir = f
+        // The directory below the copy's destination (for `COPY src ./`,
+        // `src/a/x.json` goes to `./a/`).
+        let dir = copy
+            .inner(&f)
             .rsplit_once('/')
             .map_or(String::new(), |(d, _)| d.to_string());
         match by_dir.iter_mut().find(|(d, _)| *d == dir) {

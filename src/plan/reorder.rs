@@ -108,7 +108,14 @@ pub fn plan_reorder(
                 || ctx.is_some_and(|ctx| {
                     e.checks.iter().all(|(chk, dir)| {
                         *dir == state.workdirs[k]
-                            && manifest_problems(chk, ctx, "", &state.workdirs[k]).is_empty()
+                            && manifest_problems(chk, ctx, "", &|img| {
+                                img.strip_prefix(&format!(
+                                    "{}/",
+                                    state.workdirs[k].trim_end_matches('/')
+                                ))
+                                .map(str::to_string)
+                            })
+                            .is_empty()
                     })
                 })
         })
