@@ -198,8 +198,6 @@ impl<'a> BroadCopy<'a> {
 }
 
 impl BroadCopy<'_> {
-    /// The context directory an image directory holds (when it is the
-    /// copy's destination or below it).
     /// The context file the copy puts at image path `img`, when it ships
     /// one there.
     fn context_path(&self, img: &str) -> Option<String> {
@@ -209,6 +207,8 @@ impl BroadCopy<'_> {
             .map(|(_, rel)| rel.clone())
     }
 
+    /// The context directory an image directory holds (when it is the
+    /// copy's destination or below it).
     fn rel_dir(&self, dir: &str) -> Option<String> {
         let inner = if dir == self.dest_abs {
             String::new()
