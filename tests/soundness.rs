@@ -228,3 +228,18 @@ fn requirements_named_by_a_variable_are_checked_for_includes() {
         hoist.reason
     );
 }
+
+#[test]
+fn a_copy_into_a_tree_the_install_reads_implicitly_keeps_it_below() {
+    // Build fuzz seed 2026, case 203: `ADD conf /etc/conf` is a broad copy
+    // of the `conf` subtree; `pip install` names nothing in it but reads
+    // `/etc` (pip.conf and friends), so it may not be hoisted above it. The
+    // planner proposed it and only the final graph check refused the file.
+    let p = project(&[("conf/app.conf", "x=1\n"), ("app.py", "print(1)\n")]);
+    let df =
+        "FROM python:3.12-slim\nWORKDIR /srv\nADD conf /etc/conf\nRUN pip install flask==3.0.0\n";
+    let ctx = Context::new(p.path().to_path_buf(), None);
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe))
+        .expect("no refusal: the planner must not propose it");
+    assert_eq!(out.new_text, df);
+}

@@ -432,7 +432,9 @@ fn implicit_conflict(w: &Loc, r: &Loc) -> bool {
 /// of [`Effects::implicit_reads`] order a RUN after a toolchain copied
 /// there; an application copied to `/opt/app` is not a toolchain.)
 pub fn ships_into_lookup(e: &Effects, path: &str) -> bool {
-    e.opaque.is_some() || lookup_patterns(e).any(|t| paths_overlap(path, t))
+    e.opaque.is_some()
+        || lookup_patterns(e).any(|t| paths_overlap(path, t))
+        || (!in_source_tree(path) && implicit_patterns(e).any(|t| paths_overlap(path, t)))
 }
 
 /// Whether anything below the directory `dir` may land where `e`'s
@@ -440,7 +442,29 @@ pub fn ships_into_lookup(e: &Effects, path: &str) -> bool {
 /// [`ships_into_lookup`] asks file by file.
 pub fn may_ship_into_lookup(e: &Effects, dir: &str) -> bool {
     let below = format!("{}/**", dir.trim_end_matches('/'));
-    e.opaque.is_some() || lookup_patterns(e).any(|t| paths_overlap(&below, t))
+    e.opaque.is_some()
+        || lookup_patterns(e).any(|t| paths_overlap(&below, t))
+        || (!in_source_tree(dir) && implicit_patterns(e).any(|t| paths_overlap(&below, t)))
+}
+
+/// `/usr/src/…` and `/usr/local/src/…` hold sources, which no program
+/// looks up by itself (the system trees that hold them are read for what
+/// else is there).
+fn in_source_tree(path: &str) -> bool {
+    ["/usr/src/", "/usr/local/src/"]
+        .iter()
+        .any(|t| path.starts_with(t) || path == t.trim_end_matches('/'))
+}
+
+/// What a `RUN`'s programs read implicitly (configuration under `/etc`,
+/// the home): a copy that ships there changes what the install sees even
+/// though it names no such file (build fuzz seed 2026 case 203: `ADD conf
+/// /etc/conf` before `pip install`, which reads `/etc`).
+fn implicit_patterns(e: &Effects) -> impl Iterator<Item = &str> {
+    e.implicit_reads.iter().filter_map(|l| match l {
+        Loc::Path(p) => Some(p.as_str()),
+        _ => None,
+    })
 }
 
 /// The system trees and the `RUN`'s own lookup directories.
