@@ -349,7 +349,8 @@ impl history::Progress for WalkBar {
 /// looked up in the same one.
 #[derive(Default)]
 struct Repos {
-    open: Vec<std::rc::Rc<Repo>>,
+    /// (canonical work-tree root, repository).
+    open: Vec<(PathBuf, std::rc::Rc<Repo>)>,
 }
 
 impl Repos {
@@ -366,15 +367,13 @@ impl Repos {
         // The nearest directory holding `.git` is the one discovery finds.
         if let Ok(dir) = std::fs::canonicalize(dir)
             && let Some(top) = dir.ancestors().find(|a| a.join(".git").exists())
-            && let Some(r) = self
-                .open
-                .iter()
-                .find(|r| std::fs::canonicalize(r.root()).is_ok_and(|root| root == top))
+            && let Some((_, r)) = self.open.iter().find(|(root, _)| root == top)
         {
             return Ok(r.clone());
         }
         let r = std::rc::Rc::new(Repo::discover(path)?);
-        self.open.push(r.clone());
+        let root = std::fs::canonicalize(r.root()).unwrap_or_else(|_| r.root().to_path_buf());
+        self.open.push((root, r.clone()));
         Ok(r)
     }
 }

@@ -1,7 +1,7 @@
 //! Advice without a fix (`DisplayOnly`): what only a human can decide.
 
 use super::hoist::broad_copy;
-use super::{Applicability, Change, ChangeKind, first_line, instruction, short};
+use super::{Change, first_line, instruction, short};
 use crate::analysis::context::Context;
 use crate::model::Model;
 use crate::syntax::{Kind, Parse};
@@ -25,21 +25,13 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
                 && broad_copy(ins).is_some()
                 && ctx.is_some_and(|c| c.ignore.source.is_none())
             {
-                out.push(Change {
-                    kind: ChangeKind::Advice,
-                    applicability: Applicability::DisplayOnly,
+                out.push(Change::advice(
+                    si,
                     line,
-                    summary: format!("`{first}` copies the whole context and there is no .dockerignore"),
-                    reason: "without a .dockerignore, files such as .git/, node_modules/ or build output enter the image and change its cache key on every commit".into(),
-                    applied: false,
-                    stage: si,
-                    subject: ins.original.trim().to_string(),
-                    anchor: None,
-                    inserted: 0,
-                    moved_with: Vec::new(),
-                    above_line: None,
-                    edits: Vec::new(),
-                });
+                    &ins.original,
+                    format!("`{first}` copies the whole context and there is no .dockerignore"),
+                    "without a .dockerignore, files such as .git/, node_modules/ or build output enter the image and change its cache key on every commit",
+                ));
             }
             // A git URL pinned to a ref, or any URL with `--checksum`, is
             // as stable as its pin (BuildKit keys the cache on them).
@@ -54,21 +46,13 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
                     .str_args()
                     .any(|a| (a.contains("://") || a.starts_with("git@")) && !pinned(a))
             {
-                out.push(Change {
-                    kind: ChangeKind::Advice,
-                    applicability: Applicability::DisplayOnly,
+                out.push(Change::advice(
+                    si,
                     line,
-                    summary: format!("`{first}` adds a URL"),
-                    reason: "a remote file is fetched again on every build; `ADD --checksum=…` or a RUN with a pinned download keeps the cache honest".into(),
-                    applied: false,
-                    stage: si,
-                    subject: ins.original.trim().to_string(),
-                    anchor: None,
-                    inserted: 0,
-                    moved_with: Vec::new(),
-                    above_line: None,
-                    edits: Vec::new(),
-                });
+                    &ins.original,
+                    format!("`{first}` adds a URL"),
+                    "a remote file is fetched again on every build; `ADD --checksum=…` or a RUN with a pinned download keeps the cache honest",
+                ));
             }
         }
     }

@@ -41,18 +41,7 @@ pub(crate) fn broad_copy(ins: &Instruction) -> Option<(String, Vec<String>)> {
     if !matches!(*src, "." | "./") {
         return None;
     }
-    let mut keep_flags = Vec::new();
-    for f in &ins.node.flags {
-        if f.starts_with("--chown=")
-            || f.starts_with("--chmod=")
-            || f == "--link"
-            || f == "--link=true"
-        {
-            keep_flags.push(f.clone());
-        } else {
-            return None;
-        }
-    }
+    let keep_flags = repeatable_flags(ins)?;
     Some(((*dest).to_string(), keep_flags))
 }
 
@@ -91,19 +80,24 @@ fn subtree_copy(ins: &Instruction, ctx: &Context) -> Option<(String, String, Vec
     {
         return None;
     }
-    let mut keep_flags = Vec::new();
-    for f in &ins.node.flags {
-        if f.starts_with("--chown=")
-            || f.starts_with("--chmod=")
-            || f == "--link"
-            || f == "--link=true"
-        {
-            keep_flags.push(f.clone());
-        } else {
-            return None;
-        }
-    }
+    let keep_flags = repeatable_flags(ins)?;
     Some((s.to_string(), (*dest).to_string(), keep_flags))
+}
+
+/// The flags of a copy that an inserted COPY repeats (owner, mode, link);
+/// `None` when it has any other (`--from`, `--exclude`, …).
+fn repeatable_flags(ins: &Instruction) -> Option<Vec<String>> {
+    ins.node
+        .flags
+        .iter()
+        .map(|f| {
+            let keep = f.starts_with("--chown=")
+                || f.starts_with("--chmod=")
+                || f == "--link"
+                || f == "--link=true";
+            keep.then(|| f.clone())
+        })
+        .collect()
 }
 
 fn quote_path(p: &str) -> Option<String> {

@@ -86,6 +86,34 @@ pub struct Change {
     pub edits: Vec<crate::rewrite::Edit>,
 }
 
+impl Change {
+    /// Advice without a fix (`DisplayOnly`, never applied) about the
+    /// instruction `subject` at `line`.
+    pub(crate) fn advice(
+        stage: usize,
+        line: usize,
+        subject: &str,
+        summary: String,
+        reason: &str,
+    ) -> Change {
+        Change {
+            kind: ChangeKind::Advice,
+            applicability: Applicability::DisplayOnly,
+            line,
+            summary,
+            reason: reason.to_string(),
+            applied: false,
+            stage,
+            subject: subject.trim().to_string(),
+            anchor: None,
+            inserted: 0,
+            moved_with: Vec::new(),
+            above_line: None,
+            edits: Vec::new(),
+        }
+    }
+}
+
 /// What the planner may do.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {

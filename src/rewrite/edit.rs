@@ -331,36 +331,16 @@ fn heaviest_increasing(v: &[usize], weight: &[usize]) -> Vec<usize> {
 
 /// Indices (into `v`) of one longest strictly increasing subsequence.
 pub(crate) fn longest_increasing(v: &[usize]) -> Vec<usize> {
-    let n = v.len();
-    let mut len = vec![1usize; n];
-    let mut prev = vec![usize::MAX; n];
-    for i in 0..n {
-        for j in 0..i {
-            if v[j] < v[i] && len[j] + 1 > len[i] {
-                len[i] = len[j] + 1;
-                prev[i] = j;
-            }
-        }
-    }
-    let Some(mut i) = (0..n).max_by_key(|&i| (len[i], usize::MAX - i)) else {
-        return Vec::new();
-    };
-    let mut out = vec![i];
-    while prev[i] != usize::MAX {
-        i = prev[i];
-        out.push(i);
-    }
-    out.reverse();
-    out
+    heaviest_increasing(v, &vec![1; v.len()])
 }
 
-/// The instruction texts an edit touches in `old` (deleted) and in its
+/// The instruction texts an edit touches among the old text's chunks (deleted) and in its
 /// content (inserted): how an edit is attributed to the change it makes.
-pub fn touched_instructions(old: &str, edit: &Edit) -> Vec<String> {
-    let mut out: Vec<String> = chunks(old)
-        .into_iter()
+pub fn touched_instructions(old_chunks: &[Chunk], edit: &Edit) -> Vec<String> {
+    let mut out: Vec<String> = old_chunks
+        .iter()
         .filter(|c| c.start >= edit.start && c.end <= edit.end && c.start < c.end)
-        .filter_map(|c| c.instruction)
+        .filter_map(|c| c.instruction.clone())
         .collect();
     if !edit.content.is_empty() {
         out.extend(

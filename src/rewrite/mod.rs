@@ -269,7 +269,11 @@ impl<'a> Rewriter<'a> {
         } else {
             apply::apply_merges(text, &file.parse, &merges)
         };
-        let base_cost = self.cost(&self.analyze(&merged));
+        let base_cost = if merges.is_empty() {
+            self.cost(&file)
+        } else {
+            self.cost(&self.analyze(&merged))
+        };
         let floor = self.opts.min_saving * base_cost;
         let (mut cur, mut round) = self.plan_to_fixed_point(&merged, floor)?;
         if cur != merged {
@@ -360,8 +364,9 @@ fn attribute(text: &str, edits: &[edit::Derived], changes: &mut [Change]) {
             || c.moved_with.contains(t)
             || (c.kind == ChangeKind::MergeUpdate && !update.is_empty() && t.contains(update))
     };
+    let old_chunks = edit::chunks(text);
     for d in edits {
-        let touched = edit::touched_instructions(text, &d.edit);
+        let touched = edit::touched_instructions(&old_chunks, &d.edit);
         let inserted_above = |c: &Change| {
             d.edit.start == d.edit.end
                 && c.inserted > 0
