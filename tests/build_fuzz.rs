@@ -292,6 +292,14 @@ const INSTALLS: &[&str] = &[
     "RUN pip install \\\n    -r requirements.txt",
     "RUN npm install --omit=dev",
     "RUN bundle install --without development",
+    // Compound RUNs a split may cut at a `&&` (and the ones it must not).
+    "RUN npm ci \\\n    && npm run build && ls node_modules > /tmp/nm",
+    "RUN npm ci && npm run build && npm prune --omit=dev",
+    "RUN pip install -r requirements.txt && rm -rf /root/.cache/pip && sh scripts/build.sh",
+    "RUN pip install -r requirements.txt && cat /tmp/* > /tmp/all 2>/dev/null || true",
+    "RUN export PIP_NO_CACHE_DIR=1 && pip install -r requirements.txt && python app.py",
+    "RUN --mount=type=cache,target=/root/.npm npm ci && npm run build",
+    "RUN go mod download && go build -o /out/app .",
 ];
 
 const SHELL: &[&str] = &[

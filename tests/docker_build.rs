@@ -226,6 +226,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
     Some(match sample {
         "pipenv" | "pip" | "absolute-manifests" => "app.py",
         "npm-ci" | "workdir-after-copy" => "server.js",
+        "split-run" => "src/server.js",
         "subtree-copy" => "server/server.js",
         "yarn" => "index.js",
         "go-multistage" => "main.go",
@@ -296,9 +297,9 @@ fn check_sample(dir: &Path, token: &str) -> Result<usize, String> {
     let ra = build(ctx_dir, "Dockerfile.a-pinned", &tag_a)?;
     let rb = build(ctx_dir, "Dockerfile.b-pinned", &tag_b)?;
     compare(&tag_a, &tag_b).map_err(|e| format!("{name} after a change: {e}"))?;
-    let hoisted: Vec<String> = rewrite_hoisted(&original, &out.new_text);
-    for ins in &hoisted {
-        match (cached(&ra, ins), cached(&rb, ins)) {
+    let hoisted = rewrite_hoisted(&original, &out.new_text);
+    for (old_ins, ins) in &hoisted {
+        match (cached(&ra, old_ins), cached(&rb, ins)) {
             (Some(false), Some(true)) => {}
             other => {
                 return Err(format!(
@@ -323,10 +324,10 @@ fn check_sample(dir: &Path, token: &str) -> Result<usize, String> {
     Ok(hoisted.len())
 }
 
-/// The instruction texts of every RUN that now comes before a COPY or ADD
-/// it used to follow (the net moves of the rewrite, whatever the report
-/// calls moved).
-fn rewrite_hoisted(old_text: &str, new_text: &str) -> Vec<String> {
+/// Every RUN that now comes before a COPY or ADD it used to follow (the
+/// net moves of the rewrite, whatever the report calls moved): its text in
+/// the original and in the rewrite (the first part, when it was split).
+fn rewrite_hoisted(old_text: &str, new_text: &str) -> Vec<(String, String)> {
     let texts = |t: &str| -> Vec<String> {
         dockreorder::syntax::parse(t)
             .instructions()
@@ -338,19 +339,32 @@ fn rewrite_hoisted(old_text: &str, new_text: &str) -> Vec<String> {
         let k = t.get(..4).unwrap_or("").to_ascii_uppercase();
         k == "COPY" || k == "ADD "
     };
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut out = Vec::new();
     for (i, t) in old.iter().enumerate() {
         if !t.to_ascii_uppercase().starts_with("RUN") {
             continue;
         }
-        let Some(ni) = new.iter().position(|n| n == t) else {
+        // The RUN itself, or the first part of it when it was split at a
+        // `&&` (a new RUN that the old one's text starts with).
+        let moved = new
+            .iter()
+            .position(|n| n == t)
+            .map(|ni| (ni, t))
+            .or_else(|| {
+                new.iter().enumerate().find_map(|(ni, n)| {
+                    (!old.contains(n) && words(t).starts_with(&format!("{} &&", words(n))))
+                        .then_some((ni, n))
+                })
+            });
+        let Some((ni, shown)) = moved else {
             continue;
         };
         let jumped = old[..i]
             .iter()
             .any(|c| is_copy(c) && new.iter().position(|n| n == c).is_some_and(|nc| nc > ni));
         if jumped {
-            out.push(t.clone());
+            out.push((t.clone(), shown.clone()));
         }
     }
     out

@@ -437,3 +437,88 @@ fn a_download_only_fetch_does_not_pass_the_install_of_its_toolchain() {
         assert_eq!(hoisted(CARGO_APP, &df), df, "{pkg}");
     }
 }
+
+const NPM: &[(&str, &str)] = &[
+    (
+        "package.json",
+        "{\"name\":\"a\",\"scripts\":{\"build\":\"tsc\"},\"dependencies\":{\"ms\":\"2.1.3\"}}",
+    ),
+    ("package-lock.json", "{\"lockfileVersion\":3}\n"),
+    ("requirements.txt", "flask==3.0.0\n"),
+    ("manage.py", "x\n"),
+    ("src/index.ts", "x\n"),
+];
+
+fn rewrite_at(files: &[(&str, &str)], df: &str, threshold: Applicability) -> rewrite::Outcome {
+    let dir = crate::support::project(files);
+    let ctx = Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    rewrite::rewrite(df, Some(&ctx), Options::new(threshold)).expect("rewrite")
+}
+
+#[test]
+fn issue_11_compound_runs_are_split_at_the_install() {
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\n";
+    let out = rewrite_at(NPM, df, Applicability::Safe);
+    assert_eq!(
+        out.new_text,
+        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nRUN npm run build\n"
+    );
+    let c = out.changes.iter().find(|c| c.applied).expect("a change");
+    assert_eq!(c.line, 4, "reported at the RUN's original line");
+    assert_eq!(c.split_from.as_deref(), Some("RUN npm ci && npm run build"));
+    assert!(c.summary.starts_with("split `RUN npm ci && npm run build`"), "{}", c.summary);
+    assert!(c.reason.contains("no shell state"), "{}", c.reason);
+    // The fix of the change alone gives the output.
+    let fixed = rewrite::edit::apply(df, &c.edits).expect("edits apply");
+    assert_eq!(fixed, out.new_text);
+
+    let df = "FROM python:3.12\nWORKDIR /srv\nCOPY . .\nRUN pip install -r requirements.txt && \\\n    python manage.py collectstatic --noinput\n";
+    assert_eq!(
+        rewrite_at(NPM, df, Applicability::Safe).new_text,
+        "FROM python:3.12\nWORKDIR /srv\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nRUN python manage.py collectstatic --noinput\n"
+    );
+}
+
+#[test]
+fn issue_11_splits_that_would_change_the_build_are_not_made() {
+    for run in [
+        // The rest removes what the install wrote: the image would grow.
+        "RUN npm ci && npm run build && npm prune --omit=dev",
+        "RUN npm ci && npm run build && rm -rf node_modules/.cache",
+        // Shell state crosses the split.
+        "RUN cd /app && npm ci && npm run build",
+        "RUN export NODE_ENV=production && npm ci && npm run build",
+        // A failure of the install would not stop the original.
+        "RUN npm ci && npm run build || echo failed",
+        // The rest reads the install's exit status.
+        "RUN npm ci && test $? = 0 && npm run build",
+    ] {
+        let df = format!("FROM node:20\nWORKDIR /app\nCOPY . .\n{run}\n");
+        let out = rewrite_at(NPM, &df, Applicability::Unsafe);
+        assert_eq!(out.new_text, df, "{run}");
+    }
+}
+
+#[test]
+fn issue_11_an_unsafe_split_is_reported_and_applied_only_with_unsafe() {
+    // `npm install` may rewrite the lock file the broad copy ships.
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install && npm run build\n";
+    let out = rewrite_at(NPM, df, Applicability::Safe);
+    assert_eq!(out.new_text, df);
+    let c = out
+        .changes
+        .iter()
+        .find(|c| c.split_from.is_some())
+        .expect("the split hoist is reported");
+    assert_eq!(c.applicability, Applicability::Unsafe);
+    assert!(!c.applied);
+    assert_eq!(c.line, 4);
+    let out = rewrite_at(NPM, df, Applicability::Unsafe);
+    assert_eq!(
+        out.new_text,
+        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm install\nCOPY . .\nRUN npm run build\n"
+    );
+}

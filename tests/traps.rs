@@ -28,9 +28,17 @@ fn run_reading_a_copied_file_through_an_unknown_path_stays() {
     let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN cp config/app.conf /etc/app.conf\n";
     let out = run(dir.path(), df, Applicability::Unsafe);
     assert_eq!(out.new_text, df);
+    // An unknown command reads everything: it stays below the copy. Only
+    // the install before it is split off and hoisted.
     let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt && python setup.py build\n";
     let out = run(dir.path(), df, Applicability::Unsafe);
-    assert_eq!(out.new_text, df, "an unknown command reads everything");
+    assert_eq!(
+        out.new_text,
+        "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nRUN python setup.py build\n"
+    );
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN python setup.py build && pip install -r requirements.txt\n";
+    let out = run(dir.path(), df, Applicability::Unsafe);
+    assert_eq!(out.new_text, df, "nothing runs before the unknown command");
 }
 
 #[test]

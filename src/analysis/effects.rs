@@ -1109,7 +1109,47 @@ pub fn instruction_effects(
     }
     add_vars(&mut e, &flag_text);
     e.cost = e.cost_class.map_or(0.0, |c| knowledge.weights.of(c));
+    if node.kind == Kind::Run && e.opaque.is_some() && !node.json {
+        e.cost = e.cost.max(compound_cost(
+            args.first().copied().unwrap_or(""),
+            env,
+            knowledge,
+        ));
+    }
     e
+}
+
+/// The rebuild cost of a `RUN` the analysis does not follow, by its
+/// top-level `&&` pieces: a build for the pieces the knowledge base does
+/// not know, plus the class of each piece it knows. `npm ci && npm run
+/// build` costs an install and a build, as the two `RUN`s it may be split
+/// into do (an estimate only: it orders nothing).
+fn compound_cost(cmd: &str, env: &BTreeMap<String, String>, knowledge: &kb::Knowledge) -> f64 {
+    let w = &knowledge.weights;
+    let Some(ops) = shell::top_level_ops(cmd) else {
+        return w.of(CostClass::Build);
+    };
+    let mut bounds: Vec<usize> = ops
+        .iter()
+        .filter(|(op, _)| *op == shell::Op::And)
+        .map(|(_, at)| *at)
+        .collect();
+    bounds.push(cmd.len());
+    let mut start = 0;
+    let mut known = 0.0;
+    for end in bounds {
+        let piece = cmd.get(start..end).unwrap_or("");
+        if let Split::Commands(cs) = shell::split(piece)
+            && let [c] = cs.as_slice()
+        {
+            let f = kb::interpret(c, &knowledge.commands, env);
+            if f.unknown.is_none() {
+                known += w.of(f.cost.unwrap_or(CostClass::Cheap));
+            }
+        }
+        start = end + 2;
+    }
+    w.of(CostClass::Build) + known
 }
 
 fn copy_effects(ins: &Instruction, wd: &str, env: &BTreeMap<String, String>, e: &mut Effects) {

@@ -415,6 +415,127 @@ pub fn split(text: &str) -> Split {
     Split::Commands(cmds)
 }
 
+/// The top-level operators of a shell text and their byte offsets: what
+/// separates its and-or lists and pipelines, outside quotes, `$(…)`,
+/// `${…}` and backquotes. `None` when the text has something this scan does
+/// not follow at the top level (a comment, a subshell or group, a heredoc,
+/// an unbalanced quote): the caller then treats the text as one piece.
+pub fn top_level_ops(text: &str) -> Option<Vec<(Op, usize)>> {
+    let b = text.as_bytes();
+    let mut ops = Vec::new();
+    let mut i = 0;
+    let mut word_start = true;
+    while i < b.len() {
+        let c = b[i];
+        let at_word_start = word_start;
+        word_start = false;
+        match c {
+            b' ' | b'\t' | b'\r' => word_start = true,
+            b'\n' | b';' => {
+                ops.push((Op::Seq, i));
+                word_start = true;
+            }
+            b'&' | b'|' => {
+                let double = b.get(i + 1) == Some(&c);
+                let op = match (c, double) {
+                    (b'&', true) => Op::And,
+                    (b'&', false) if b.get(i + 1) == Some(&b'>') => {
+                        i += 1;
+                        Op::Seq // `&>` is a redirection, not an operator
+                    }
+                    (b'&', false) => Op::Background,
+                    (_, true) => Op::Or,
+                    _ => Op::Pipe,
+                };
+                if !(c == b'&' && !double && op == Op::Seq) {
+                    ops.push((op, i));
+                }
+                if double {
+                    i += 1;
+                }
+                word_start = true;
+            }
+            b'\\' => i += 1,
+            b'\'' => i = closing(b, i + 1, b'\'')?,
+            b'"' => i = double_quoted_end(b, i + 1)?,
+            b'`' => i = closing(b, i + 1, b'`')?,
+            b'$' if matches!(b.get(i + 1), Some(b'(') | Some(b'{')) => {
+                i = balanced_end(b, i + 1)?;
+            }
+            b'<' if b.get(i + 1) == Some(&b'<') => return None,
+            b'(' | b')' => return None,
+            b'{' | b'}' | b'#' if at_word_start => return None,
+            b'>' | b'<' => {
+                // `2>&1`, `<&0`: a descriptor, not a background operator.
+                if b.get(i + 1) == Some(&b'&') {
+                    i += 1;
+                }
+                word_start = true;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Some(ops)
+}
+
+/// The index of the next `close` byte at or after `i` (no escapes: single
+/// quotes and backquotes as this scan needs them).
+fn closing(b: &[u8], i: usize, close: u8) -> Option<usize> {
+    b[i.min(b.len())..]
+        .iter()
+        .position(|&x| x == close)
+        .map(|k| i + k)
+}
+
+/// The index of the `"` closing a double-quoted string whose body starts
+/// at `i` (backslash escapes, `$(…)` and backquotes inside followed).
+fn double_quoted_end(b: &[u8], mut i: usize) -> Option<usize> {
+    while i < b.len() {
+        match b[i] {
+            b'"' => return Some(i),
+            b'\\' => i += 1,
+            b'`' => i = closing(b, i + 1, b'`')?,
+            b'$' if matches!(b.get(i + 1), Some(b'(') | Some(b'{')) => {
+                i = balanced_end(b, i + 1)?;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The index of the bracket closing the `(` or `{` at `i`, quotes inside
+/// followed.
+fn balanced_end(b: &[u8], i: usize) -> Option<usize> {
+    let (open, close) = if b.get(i) == Some(&b'(') {
+        (b'(', b')')
+    } else {
+        (b'{', b'}')
+    };
+    let mut depth = 0usize;
+    let mut k = i;
+    while k < b.len() {
+        match b[k] {
+            x if x == open => depth += 1,
+            x if x == close => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(k);
+                }
+            }
+            b'\\' => k += 1,
+            b'\'' => k = closing(b, k + 1, b'\'')?,
+            b'"' => k = double_quoted_end(b, k + 1)?,
+            b'`' => k = closing(b, k + 1, b'`')?,
+            _ => {}
+        }
+        k += 1;
+    }
+    None
+}
+
 /// Joins a `cd` target onto the current relative directory. Absolute
 /// targets stay absolute.
 fn join_dir(cur: Option<&str>, dir: &str) -> String {
@@ -473,6 +594,32 @@ mod tests {
             };
             assert_eq!(c.len(), 1, "{s}");
             assert!(c[0].argv.iter().all(|a| !a.contains("nproc")), "{s}");
+        }
+    }
+
+    #[test]
+    fn top_level_operators_skip_quotes_and_substitutions() {
+        let ops =
+            |s: &str| top_level_ops(s).map(|v| v.into_iter().map(|(o, _)| o).collect::<Vec<_>>());
+        assert_eq!(
+            ops("npm ci && npm run build -- --v=\"$(git describe || echo x)\" | tee log"),
+            Some(vec![Op::And, Op::Pipe])
+        );
+        assert_eq!(
+            ops("echo 'a && b' ; x & y || z"),
+            Some(vec![Op::Seq, Op::Background, Op::Or])
+        );
+        assert_eq!(ops("make >out 2>&1 && ok &>/dev/null"), Some(vec![Op::And]));
+        assert_eq!(ops("echo ${A:-x&&y} && z"), Some(vec![Op::And]));
+        assert_eq!(top_level_ops("a && b").map(|v| v[0].1), Some(2));
+        for s in [
+            "(cd x && make) && y",
+            "{ a; } && b",
+            "a && b # c && d",
+            "cat <<EOF",
+            "echo 'x",
+        ] {
+            assert_eq!(top_level_ops(s), None, "{s}");
         }
     }
 

@@ -191,6 +191,11 @@ impl<'a> BroadCopy<'a> {
     }
 }
 
+/// Whether unit `b` is a broad copy a hoist may move installs above.
+pub(crate) fn is_broad_copy(cx: &StageCx<'_>, b: usize) -> bool {
+    BroadCopy::find(cx, b).is_some()
+}
+
 impl BroadCopy<'_> {
     /// The context file the copy puts at image path `img`, when it ships
     /// one there.
@@ -645,6 +650,7 @@ fn hoist_change(
         anchor: Some((copy.ins.original.trim().to_string(), copy.line)),
         above_line: Some(copy.line),
         edits: Vec::new(),
+        split_from: None,
     }
 }
 

@@ -71,6 +71,7 @@ pub fn plan_merges(file: &FileAnalysis, opts: Options) -> (Vec<Merge>, Vec<Chang
                 moved_with: Vec::new(),
                 above_line: None,
                 edits: Vec::new(),
+                split_from: None,
             });
             if applied {
                 merges.push(Merge {

@@ -5,6 +5,7 @@
 //!
 //! - [`hoist`]: move a dependency install above the broad copy;
 //! - [`merge`]: join a lone package index update with its install;
+//! - [`split`]: split a compound `RUN` so that its install can be hoisted;
 //! - [`reorder`]: order a stage so that rarely changing inputs come first;
 //! - [`advice`]: what only a human can fix (`DisplayOnly`).
 //!
@@ -22,6 +23,7 @@ pub mod advice;
 pub mod hoist;
 pub mod merge;
 pub mod reorder;
+pub mod split;
 
 pub use crate::analysis::manifests::is_manifest_name;
 pub use advice::plan_advice;
@@ -84,6 +86,10 @@ pub struct Change {
     /// of a file's changes are disjoint and together give the output.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub edits: Vec<crate::rewrite::Edit>,
+    /// A hoist of the first part of a split `RUN`: the `RUN` as it was
+    /// (trimmed), which the split replaces by its two parts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_from: Option<String>,
 }
 
 impl Change {
@@ -110,6 +116,7 @@ impl Change {
             moved_with: Vec::new(),
             above_line: None,
             edits: Vec::new(),
+            split_from: None,
         }
     }
 }

@@ -181,6 +181,7 @@ pub fn plan_reorder(
         moved_with: Vec::new(),
         above_line: None,
         edits: Vec::new(),
+        split_from: None,
     });
     Some(StageOrder {
         stage: stage_idx,

@@ -13,7 +13,7 @@ use crate::analysis::effects;
 use crate::analysis::file::FileAnalysis;
 use crate::analysis::kb::Knowledge;
 use crate::model::Model;
-use crate::plan::{self, Change, short};
+use crate::plan::{self, Change, short, split};
 use crate::syntax::{self, Parse};
 
 fn instruction_texts(parse: &Parse) -> BTreeMap<String, usize> {
@@ -143,6 +143,30 @@ impl Rewriter<'_> {
         } else {
             apply_merges(old, &old_file.parse, &merges)
         };
+        // Splits are checked when planned (the two parts read back as the
+        // `RUN`); the edges are those of the split text, so both parts keep
+        // every order the `RUN` had.
+        let split_from: Vec<&String> = changes
+            .iter()
+            .filter(|c| c.applied)
+            .filter_map(|c| c.split_from.as_ref())
+            .collect();
+        let merged = if split_from.is_empty() {
+            merged
+        } else {
+            let merged_file = FileAnalysis::new(&merged, self.ctx, self.knowledge);
+            let splits: Vec<split::Split> =
+                split::plan_splits(&merged_file, self.ctx, self.knowledge, self.opts)
+                    .into_iter()
+                    .filter(|s| split_from.contains(&&s.original))
+                    .collect();
+            if splits.len() != split_from.len() {
+                return Err(refusal(
+                    "a split `RUN` is not one the planner would split".into(),
+                ));
+            }
+            split::apply_splits(&merged, &merged_file.parse, &splits)
+        };
         if let Some((a, b)) = broken_edge_with(self.knowledge, &merged, new, self.ctx, &unproven) {
             return Err(refusal(format!(
                 "the rewrite puts `{}` before `{}`, which must stay after it",
@@ -175,7 +199,7 @@ fn refusal(what: String) -> RewriteError {
 }
 
 /// The same instructions before and after, but for merged update RUNs (one
-/// fewer each) and the COPYs hoists insert.
+/// fewer each), split `RUN`s (one more each) and the COPYs hoists insert.
 fn same_instructions(p_old: &Parse, p_new: &Parse, changes: &[Change]) -> Result<(), RewriteError> {
     let before = instruction_texts(p_old);
     let after = instruction_texts(p_new);
@@ -188,18 +212,22 @@ fn same_instructions(p_old: &Parse, p_new: &Parse, changes: &[Change]) -> Result
         .filter(|c| c.applied && c.kind == plan::ChangeKind::Hoist)
         .map(|c| c.inserted)
         .sum();
+    let splits = changes
+        .iter()
+        .filter(|c| c.applied && c.split_from.is_some())
+        .count();
     let n_before: usize = before.values().sum();
     let n_after: usize = after.values().sum();
-    if n_after + merges < n_before || n_after + merges > n_before + hoists {
+    if n_after + merges < n_before + splits || n_after + merges > n_before + splits + hoists {
         return Err(refusal(format!(
-            "the rewritten file has {n_after} instructions, expected {n_before} minus {merges} merged plus at most {hoists} inserted"
+            "the rewritten file has {n_after} instructions, expected {n_before} minus {merges} merged plus {splits} split plus at most {hoists} inserted"
         )));
     }
     let missing: usize = before
         .iter()
         .map(|(t, n)| n.saturating_sub(after.get(t).copied().unwrap_or(0)))
         .sum();
-    if missing > 2 * merges {
+    if missing > 2 * merges + splits {
         return Err(refusal("instructions were lost in the rewrite".into()));
     }
     Ok(())

@@ -28,7 +28,7 @@ use crate::analysis::context::Context;
 use crate::analysis::file::FileAnalysis;
 use crate::analysis::history::History;
 use crate::analysis::kb::Knowledge;
-use crate::plan::{self, Change, ChangeKind, Options};
+use crate::plan::{self, Change, ChangeKind, Options, split};
 use crate::replay::{self, ReplayCache};
 use crate::source::newline_for;
 
@@ -275,7 +275,12 @@ impl<'a> Rewriter<'a> {
             self.cost(&self.analyze(&merged))
         };
         let floor = self.opts.min_saving * base_cost;
-        let (mut cur, mut round) = self.plan_to_fixed_point(&merged, floor)?;
+        let merged_file = if merges.is_empty() {
+            file.clone()
+        } else {
+            self.analyze(&merged)
+        };
+        let (splits, mut cur, mut round) = self.plan_with_splits(&merged_file, floor)?;
         if cur != merged {
             let after_cost = self.cost(&self.analyze(&cur));
             if base_cost - after_cost < floor || base_cost - after_cost <= 0.0 {
@@ -285,17 +290,70 @@ impl<'a> Rewriter<'a> {
                 round.retain(|c| !c.applied);
             } else {
                 let saving = self.saving_words(base_cost, after_cost);
-                round = net::net_changes(text, &merged, &file.parse, &merges, &cur, round, &saving);
+                let before = net::Before {
+                    merges: &merges,
+                    merged: &merged,
+                    splits: &splits,
+                };
+                round = net::net_changes(text, &file.parse, &before, &cur, round, &saving);
             }
         }
         if cur == merged {
-            let index = net::OriginalLines::new(text, &file.parse, &merges, &merged);
+            let before = net::Before {
+                merges: &merges,
+                merged: &merged,
+                splits: &splits,
+            };
+            let index = net::OriginalLines::new(text, &file.parse, &before);
             for c in &mut round {
                 index.relocate(c);
             }
         }
         changes.extend(round);
         Ok(Planned { text: cur, changes })
+    }
+
+    /// Plans the merged text with the candidate splits of compound `RUN`s
+    /// (see [`plan::split`]) and keeps only the splits whose install is
+    /// hoisted: planned again without the others until every split kept is
+    /// used. Returns the splits kept, the final text and the changes; the
+    /// hoist of a split's install carries the split, and one proposed but
+    /// not applied (`Unsafe`) is reported on the `RUN` as it stands.
+    fn plan_with_splits(
+        &self,
+        merged: &FileAnalysis,
+        floor: f64,
+    ) -> Result<(Vec<split::Split>, String, Vec<Change>), RewriteError> {
+        let mut chosen = split::plan_splits(merged, self.ctx, self.knowledge, self.opts);
+        let mut proposals: Vec<Change> = Vec::new();
+        for _ in 0..4 {
+            if chosen.is_empty() {
+                break;
+            }
+            let start = split::apply_splits(&merged.text, &merged.parse, &chosen);
+            let (cur, mut round) = self.plan_to_fixed_point(&start, floor)?;
+            let used = |s: &split::Split| round.iter().any(|c| c.applied && s.hoisted_by(c));
+            if chosen.iter().all(used) {
+                for c in &mut round {
+                    if let Some(s) = chosen.iter().find(|s| s.hoisted_by(c)) {
+                        s.annotate(c);
+                    }
+                }
+                return Ok((chosen, cur, round));
+            }
+            for s in chosen.iter().filter(|s| !used(s)) {
+                for c in round.iter().filter(|c| !c.applied && s.hoisted_by(c)) {
+                    let mut c = c.clone();
+                    s.annotate(&mut c);
+                    c.subject = s.original.clone();
+                    proposals.push(c);
+                }
+            }
+            chosen.retain(|s| round.iter().any(|c| c.applied && s.hoisted_by(c)));
+        }
+        let (cur, mut round) = self.plan_to_fixed_point(&merged.text, floor)?;
+        merge_new(&mut round, proposals);
+        Ok((Vec::new(), cur, round))
     }
 
     /// Plans again on the result until nothing moves, each time with the
@@ -362,6 +420,7 @@ fn attribute(text: &str, edits: &[edit::Derived], changes: &mut [Change]) {
         let update = c.subject.split_once(' ').map_or("", |(_, r)| r.trim());
         *t == c.subject
             || c.moved_with.contains(t)
+            || c.split_from.as_ref() == Some(t)
             || (c.kind == ChangeKind::MergeUpdate && !update.is_empty() && t.contains(update))
     };
     let old_chunks = edit::chunks(text);

@@ -5,18 +5,31 @@
 
 use super::edit::longest_increasing;
 use crate::model::Model;
+use crate::plan::split::Split;
 use crate::plan::{self, Change, Merge, short};
 use crate::syntax::{self, Parse};
 
+/// What planning started from besides the original: the merges made, the
+/// merged text, and the splits of compound `RUN`s kept (made in the merged
+/// text).
+pub(super) struct Before<'a> {
+    pub merges: &'a [Merge],
+    pub merged: &'a str,
+    pub splits: &'a [Split],
+}
+
 /// Finds an instruction of an intermediate or final text in the original:
-/// by stage and text (the merged install by its place).
+/// by stage and text (the merged install by its place, both parts of a
+/// split `RUN` at its line).
 pub(super) struct OriginalLines {
-    /// Per stage: (trimmed text in the merged text, original line).
+    /// Per stage: (trimmed text in the text planning started from,
+    /// original line).
     units: Vec<Vec<(String, usize)>>,
 }
 
 impl OriginalLines {
-    pub(super) fn new(text: &str, parse: &Parse, merges: &[Merge], merged: &str) -> OriginalLines {
+    pub(super) fn new(text: &str, parse: &Parse, before: &Before<'_>) -> OriginalLines {
+        let (merges, merged) = (before.merges, before.merged);
         let model = Model::build(parse, text);
         let mparse = syntax::parse(merged);
         let mmodel = Model::build(&mparse, merged);
@@ -33,7 +46,21 @@ impl OriginalLines {
                 .stages
                 .get(si)
                 .map_or_else(Vec::new, |ms| unit_texts(&mparse, ms));
-            units.push(texts.into_iter().zip(orig).collect());
+            let mut lines: Vec<(String, usize)> = Vec::new();
+            for (t, l) in texts.into_iter().zip(orig) {
+                match before
+                    .splits
+                    .iter()
+                    .find(|s| s.stage == si && s.original == t)
+                {
+                    Some(s) => {
+                        lines.push((s.install.clone(), l));
+                        lines.push((s.rest.clone(), l));
+                    }
+                    None => lines.push((t, l)),
+                }
+            }
+            units.push(lines);
         }
         OriginalLines { units }
     }
@@ -67,14 +94,13 @@ impl OriginalLines {
 /// that explain the new order), with original lines.
 pub(super) fn net_changes(
     text: &str,
-    merged: &str,
     parse: &Parse,
-    merges: &[Merge],
+    before: &Before<'_>,
     fin: &str,
     round: Vec<Change>,
     saving: &str,
 ) -> Vec<Change> {
-    let index = OriginalLines::new(text, parse, merges, merged);
+    let index = OriginalLines::new(text, parse, before);
     let fparse = syntax::parse(fin);
     let fmodel = Model::build(&fparse, fin);
     let mut out: Vec<Change> = Vec::new();
@@ -153,6 +179,7 @@ pub(super) fn net_changes(
                 moved_with: Vec::new(),
                 above_line: None,
                 edits: Vec::new(),
+                split_from: None,
             });
         }
     }

@@ -1,0 +1,643 @@
+//! Split a compound `RUN` so that its dependency install can be hoisted.
+//!
+//! What it does: after a broad copy, `RUN npm ci && npm run build` becomes
+//! `RUN npm ci` and `RUN npm run build`, split at the top-level `&&` after
+//! the longest run of commands the knowledge base understands that do not
+//! build from the source tree (at least one of them an install). Why: the
+//! install can then move above the broad copy; the hoist decides, and a
+//! split whose install is not hoisted is not made (the rewriter plans with
+//! the candidate splits and keeps only the used ones). Example:
+//! `COPY . .` / `RUN pip install -r requirements.txt && python manage.py
+//! collectstatic` becomes `COPY requirements.txt ./` / `RUN pip install -r
+//! requirements.txt` / `COPY . .` / `RUN python manage.py collectstatic`.
+//!
+//! Fix safety: the two `RUN`s run the same commands, in the same order,
+//! with the same environment, shell, user, working directory and mounts
+//! (the flags are repeated), and fail where the original fails, when:
+//! - every top-level operator is `&&` (pipes only inside the rest): a
+//!   failing command stops the build at the same point either way;
+//! - no shell state crosses the split: the first part is simple commands
+//!   only, none a `cd`, a bare assignment or a builtin that changes the
+//!   shell (`export`, `set`, `umask`, `source`, …), and the rest reads no
+//!   special parameter of the first part (`$?`, `$!`, `$_`);
+//! - the rest deletes nothing the first part wrote (the files would stay in
+//!   the first part's layer and the image would grow): no removal of a
+//!   path it wrote, no package removal or cache cleaning;
+//! - the shell is a POSIX shell (no `SHELL` other than sh, bash, ash, dash
+//!   or zsh with `-c`), the escape character is `\`, and the instruction
+//!   has no comment or blank line inside its continuation lines.
+//!
+//! The replacement text keeps the original bytes of both parts (their line
+//! breaks and indentation); it is parsed again and must give two `RUN`s
+//! with the original flags whose commands are exactly the two parts.
+
+use super::{Change, ChangeKind, Options, StageCx, hoist, instruction, short};
+use crate::analysis::context::Context;
+use crate::analysis::effects;
+use crate::analysis::file::FileAnalysis;
+use crate::analysis::kb::{self, CostClass, Knowledge};
+use crate::analysis::shell::{self, Op, SimpleCommand};
+use crate::syntax::{self, Instruction, Kind, Parse};
+
+/// One `RUN` split in two.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// Stage index.
+    pub stage: usize,
+    /// Item index of the `RUN` in the text it was planned on.
+    pub item: usize,
+    /// The `RUN`'s trimmed text (its logical line) before the split.
+    pub original: String,
+    /// The trimmed text of the first new `RUN` (the install).
+    pub install: String,
+    /// The trimmed text of the second new `RUN` (the rest).
+    pub rest: String,
+    /// The bytes that replace the `RUN`'s span: both new `RUN`s.
+    pub replacement: String,
+}
+
+/// Builtins whose effect lasts for the rest of the shell: a first part
+/// with one of them would change how the rest runs.
+const SHELL_STATE: &[&str] = &[
+    "cd", "export", "set", "unset", "umask", "alias", "unalias", "source", ".", "shopt", "trap",
+    "exec", "pushd", "popd", "declare", "typeset", "readonly", "local", "hash", "ulimit", "eval",
+    "read", "shift", "getopts", "enable", "builtin", "let",
+];
+
+/// Commands that remove files, and the subcommands (`None`: any) of
+/// package managers that remove packages or clean caches.
+const REMOVERS: &[(&str, Option<&[&str]>)] = &[
+    ("rm", None),
+    ("rmdir", None),
+    ("unlink", None),
+    ("shred", None),
+    ("truncate", None),
+    ("mv", None),
+    ("find", None),
+    (
+        "apt-get",
+        Some(&["remove", "purge", "autoremove", "clean", "autoclean"]),
+    ),
+    (
+        "apt",
+        Some(&["remove", "purge", "autoremove", "clean", "autoclean"]),
+    ),
+    ("apk", Some(&["del", "cache"])),
+    ("yum", Some(&["remove", "erase", "clean", "autoremove"])),
+    ("dnf", Some(&["remove", "erase", "clean", "autoremove"])),
+    ("microdnf", Some(&["remove", "clean"])),
+    ("pip", Some(&["uninstall", "cache"])),
+    ("pip3", Some(&["uninstall", "cache"])),
+    (
+        "npm",
+        Some(&[
+            "prune",
+            "uninstall",
+            "un",
+            "rm",
+            "remove",
+            "r",
+            "cache",
+            "dedupe",
+        ]),
+    ),
+    ("yarn", Some(&["remove", "cache", "autoclean"])),
+    (
+        "pnpm",
+        Some(&["prune", "remove", "rm", "uninstall", "store"]),
+    ),
+    (
+        "composer",
+        Some(&["remove", "clear-cache", "clearcache", "cc"]),
+    ),
+    ("gem", Some(&["uninstall", "cleanup"])),
+    ("bundle", Some(&["clean"])),
+    ("go", Some(&["clean"])),
+    ("cargo", Some(&["clean"])),
+    ("mvn", Some(&["clean"])),
+    ("gradle", Some(&["clean"])),
+    ("dotnet", Some(&["clean", "nuget"])),
+    ("poetry", Some(&["cache", "remove"])),
+    ("uv", Some(&["cache", "remove"])),
+];
+
+/// The candidate splits of a file: compound `RUN`s after a broad copy
+/// whose first part is an install the hoist may move. Planned speculatively:
+/// the rewriter keeps those whose install it hoists.
+pub fn plan_splits(
+    file: &FileAnalysis,
+    ctx: Option<&Context>,
+    knowledge: &Knowledge,
+    opts: Options,
+) -> Vec<Split> {
+    let parse = &file.parse;
+    if parse.escape != '\\' {
+        return Vec::new();
+    }
+    let mut splits = Vec::new();
+    for (si, stage) in file.model.stages.iter().enumerate() {
+        let cx = StageCx {
+            parse,
+            text: &file.text,
+            index: si,
+            stage,
+            eff: &file.stages[si].effects,
+            state: &file.stages[si].state,
+            ctx,
+            opts,
+        };
+        let Some(first_copy) = (0..stage.units.len()).find(|&b| hoist::is_broad_copy(&cx, b))
+        else {
+            continue;
+        };
+        for x in first_copy + 1..stage.units.len() {
+            let unit = &stage.units[x];
+            if unit.keep || unit.declared_reads.is_some() {
+                continue;
+            }
+            let Some(ins) = instruction(parse, unit.item) else {
+                continue;
+            };
+            if !posix_shell_before(parse, unit.item) {
+                continue;
+            }
+            let wd = &cx.state.workdirs[x];
+            let env = &cx.state.env[x];
+            if let Some(split) = split_run(file, si, unit.item, ins, wd, env, knowledge) {
+                splits.push(split);
+            }
+        }
+    }
+    splits
+}
+
+/// The split of one `RUN`, when it has a split point and both parts are
+/// independent and the replacement reads back as the two parts.
+fn split_run(
+    file: &FileAnalysis,
+    stage: usize,
+    item: usize,
+    ins: &Instruction,
+    wd: &str,
+    env: &std::collections::BTreeMap<String, String>,
+    knowledge: &Knowledge,
+) -> Option<Split> {
+    if ins.node.kind != Kind::Run || ins.node.json || !ins.heredocs.is_empty() {
+        return None;
+    }
+    let cmd = ins.node.str_args().next()?;
+    let (at, first) = split_point(cmd, &knowledge.commands, env)?;
+    let (prefix, rest) = (cmd[..at].trim_end(), cmd[at + 2..].trim());
+    if !rest_is_independent(rest, &first, wd, env, &knowledge.commands) {
+        return None;
+    }
+    let raw = file.parse.items[item].span.text(&file.text);
+    let replacement = replacement_text(raw, ins, at, &file.text)?;
+    let (install, rest, ok) = reads_back(&replacement, ins, prefix, rest)?;
+    ok.then(|| Split {
+        stage,
+        item,
+        original: ins.original.trim().to_string(),
+        install,
+        rest,
+        replacement,
+    })
+}
+
+/// The byte offset of the `&&` to split at in a `RUN`'s command text, and
+/// the commands before it: after the longest run of `&&`-joined simple
+/// commands the knowledge base knows, that keep no shell state and do not
+/// build from the whole tree, when one of them is an install, something
+/// follows, and every top-level operator is `&&` (or a pipe after the
+/// split point).
+fn split_point(
+    cmd: &str,
+    kb: &kb::KnowledgeBase,
+    env: &std::collections::BTreeMap<String, String>,
+) -> Option<(usize, Vec<SimpleCommand>)> {
+    let ops = shell::top_level_ops(cmd)?;
+    let ands: Vec<usize> = ops
+        .iter()
+        .filter(|(op, _)| *op == Op::And)
+        .map(|(_, at)| *at)
+        .collect();
+    if ands.is_empty() || ops.iter().any(|(op, _)| !matches!(op, Op::And | Op::Pipe)) {
+        return None;
+    }
+    let mut first: Vec<SimpleCommand> = Vec::new();
+    let mut install = false;
+    let mut start = 0;
+    let mut split_at = None;
+    for &at in &ands {
+        let Some((c, is_install)) = hoistable_command(&cmd[start..at], kb, env) else {
+            break;
+        };
+        install |= is_install;
+        first.push(c);
+        if install {
+            split_at = Some((at, first.len()));
+        }
+        start = at + 2;
+    }
+    let (at, n) = split_at?;
+    // When the last piece could be hoisted too, the whole RUN can: no
+    // split is needed.
+    if first.len() == ands.len() && hoistable_command(&cmd[start..], kb, env).is_some() {
+        return None;
+    }
+    // Every pipe is after the split point.
+    if ops.iter().any(|(op, p)| *op == Op::Pipe && *p < at) {
+        return None;
+    }
+    first.truncate(n);
+    Some((at, first))
+}
+
+/// One piece of an `&&` chain as a simple command the first part may hold,
+/// and whether it is an install.
+fn hoistable_command(
+    piece: &str,
+    kb: &kb::KnowledgeBase,
+    env: &std::collections::BTreeMap<String, String>,
+) -> Option<(SimpleCommand, bool)> {
+    let shell::Split::Commands(mut cmds) = shell::split(piece) else {
+        return None;
+    };
+    if cmds.len() != 1 {
+        return None;
+    }
+    let c = cmds.pop()?;
+    let name = c.argv.first()?;
+    if SHELL_STATE.contains(&name.as_str()) || c.cd.is_some() {
+        return None;
+    }
+    let facts = kb::interpret(&c, kb, env);
+    if facts.unknown.is_some() || facts.cost == Some(CostClass::Build) {
+        return None;
+    }
+    let whole_tree = |p: &String| matches!(p.as_str(), "./**" | "**" | "." | "./");
+    if facts.reads.iter().any(whole_tree) || facts.writes.iter().any(whole_tree) {
+        return None;
+    }
+    Some((c, facts.cost == Some(CostClass::Install)))
+}
+
+/// Whether the rest of a split `RUN` can run in a shell of its own: it
+/// reads no special parameter of the first part's shell and deletes
+/// nothing the first part wrote (nor removes packages or cleans caches).
+fn rest_is_independent(
+    rest: &str,
+    first: &[SimpleCommand],
+    wd: &str,
+    env: &std::collections::BTreeMap<String, String>,
+    kb: &kb::KnowledgeBase,
+) -> bool {
+    if ["$?", "$!", "$_", "${?}", "${!}", "${_}", "$$"]
+        .iter()
+        .any(|p| rest.contains(p))
+    {
+        return false;
+    }
+    let shell::Split::Commands(cmds) = shell::split(rest) else {
+        // What it removes cannot be seen.
+        return false;
+    };
+    let written: Vec<String> = first
+        .iter()
+        .flat_map(|c| kb::interpret(c, kb, env).writes)
+        .map(|w| effects::resolve(wd, &w))
+        .collect();
+    cmds.iter().all(|c| !removes_written(c, &written, wd))
+}
+
+/// Whether a command of the rest may remove what the first part wrote.
+fn removes_written(c: &SimpleCommand, written: &[String], wd: &str) -> bool {
+    let Some(name) = c.argv.first() else {
+        return false;
+    };
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let Some((_, subs)) = REMOVERS.iter().find(|(n, _)| *n == base) else {
+        return false;
+    };
+    if let Some(subs) = subs {
+        return c.argv[1..]
+            .iter()
+            .find(|a| !a.starts_with('-'))
+            .is_none_or(|s| subs.contains(&s.as_str()));
+    }
+    let dir =
+        c.cd.as_deref()
+            .map_or_else(|| wd.to_string(), |d| effects::resolve(wd, d));
+    c.argv[1..].iter().filter(|a| !a.starts_with('-')).any(|a| {
+        if a.contains('$') {
+            return true;
+        }
+        let p = effects::resolve(&dir, a);
+        let below = format!("{}/**", p.trim_end_matches('/'));
+        written
+            .iter()
+            .any(|w| effects::paths_overlap(w, &p) || effects::paths_overlap(w, &below))
+    })
+}
+
+/// Whether every `SHELL` before `item` (in any stage: a stage inherits its
+/// base stage's shell) is a POSIX shell run with `-c`.
+fn posix_shell_before(parse: &Parse, item: usize) -> bool {
+    parse.items[..item]
+        .iter()
+        .filter_map(|it| it.instruction())
+        .filter(|i| i.node.kind == Kind::Shell)
+        .all(|i| {
+            let args: Vec<&str> = i.node.str_args().collect();
+            let prog = args.first().map(|p| p.rsplit('/').next().unwrap_or(p));
+            matches!(prog, Some("sh" | "bash" | "ash" | "dash" | "zsh"))
+                && args.last() == Some(&"-c")
+        })
+}
+
+/// The two `RUN`s as text: the original bytes up to the `&&` (the line
+/// continuation before it dropped) and from the command after it, each
+/// after the original keyword and flags. `None` when the logical line
+/// cannot be followed back to the bytes.
+fn replacement_text(raw: &str, ins: &Instruction, at: usize, whole: &str) -> Option<String> {
+    let cmd = ins.node.str_args().next()?;
+    let logical = ins.original.trim_end();
+    let cmd_off = logical.len().checked_sub(cmd.trim_end().len())?;
+    if logical.get(cmd_off..)? != cmd.trim_end() {
+        return None;
+    }
+    // The span's own line break is put back by `apply_splits`.
+    let raw = raw
+        .strip_suffix("\r\n")
+        .or_else(|| raw.strip_suffix('\n'))
+        .unwrap_or(raw);
+    let map = align(raw, logical)?;
+    let (cmd_raw, and_raw) = (*map.get(cmd_off)?, *map.get(cmd_off + at)?);
+    let head = &raw[..cmd_raw];
+    let first = strip_trailing_continuation(&raw[cmd_raw..and_raw]);
+    let second = strip_leading_continuation(&raw[and_raw + 2..]);
+    let nl = crate::source::newline_for(whole);
+    Some(format!("{head}{first}{nl}{head}{second}"))
+}
+
+/// Maps each byte of the logical line to its byte in the raw text: the raw
+/// text is the logical line with `\` line continuations added. `None` when
+/// it is anything else (a comment or blank line inside the continuation).
+fn align(raw: &str, logical: &str) -> Option<Vec<usize>> {
+    let (r, l) = (raw.as_bytes(), logical.as_bytes());
+    let mut map = Vec::with_capacity(l.len() + 1);
+    let (mut i, mut j) = (0, 0);
+    while j < l.len() {
+        if i < r.len() && r[i] == l[j] && continuation_len(&r[i..]).is_none() {
+            map.push(i);
+            i += 1;
+            j += 1;
+        } else if let Some(n) = continuation_len(r.get(i..)?) {
+            i += n;
+            // A blank or comment line inside the continuation is dropped
+            // by the parser: not followed here.
+            let line_start = &r[i..];
+            let body = line_start
+                .iter()
+                .position(|&c| c != b' ' && c != b'\t')
+                .map(|k| line_start[k]);
+            if matches!(body, None | Some(b'\n') | Some(b'\r') | Some(b'#')) {
+                return None;
+            }
+        } else {
+            return None;
+        }
+    }
+    map.push(i);
+    Some(map)
+}
+
+/// The length of a line continuation at the start of `r` (`\`, spaces,
+/// a line break), if there is one.
+fn continuation_len(r: &[u8]) -> Option<usize> {
+    if r.first() != Some(&b'\\') {
+        return None;
+    }
+    let mut k = 1;
+    while matches!(r.get(k), Some(b' ' | b'\t')) {
+        k += 1;
+    }
+    match (r.get(k), r.get(k + 1)) {
+        (Some(b'\n'), _) => Some(k + 1),
+        (Some(b'\r'), Some(b'\n')) => Some(k + 2),
+        _ => None,
+    }
+}
+
+/// The first part's bytes without the whitespace and the line
+/// continuation before the `&&`.
+fn strip_trailing_continuation(s: &str) -> &str {
+    let t = s.trim_end_matches([' ', '\t']);
+    if !t.ends_with('\n') {
+        return t;
+    }
+    let t = t
+        .trim_end_matches(['\n', '\r'])
+        .trim_end_matches([' ', '\t']);
+    t.strip_suffix('\\')
+        .map_or(t, |u| u.trim_end_matches([' ', '\t']))
+}
+
+fn strip_leading_continuation(s: &str) -> &str {
+    let mut t = s.trim_start_matches([' ', '\t']);
+    while let Some(n) = continuation_len(t.as_bytes()) {
+        t = t[n..].trim_start_matches([' ', '\t']);
+    }
+    t
+}
+
+/// Parses the replacement: two `RUN`s with the original flags whose
+/// commands are the two parts. Returns their trimmed texts.
+fn reads_back(
+    replacement: &str,
+    ins: &Instruction,
+    prefix: &str,
+    rest: &str,
+) -> Option<(String, String, bool)> {
+    let p = syntax::parse(replacement);
+    if !p.errors.is_empty() {
+        return None;
+    }
+    let runs: Vec<&Instruction> = p.instructions().map(|(_, i)| i).collect();
+    let [a, b] = runs.as_slice() else {
+        return None;
+    };
+    let same = |i: &Instruction, want: &str| {
+        i.node.kind == Kind::Run
+            && !i.node.json
+            && i.heredocs.is_empty()
+            && i.node.flags == ins.node.flags
+            && i.node.str_args().next().map(str::trim) == Some(want)
+    };
+    Some((
+        a.original.trim().to_string(),
+        b.original.trim().to_string(),
+        same(a, prefix) && same(b, rest),
+    ))
+}
+
+impl Split {
+    /// Whether `c` is the hoist of this split's install.
+    pub fn hoisted_by(&self, c: &Change) -> bool {
+        c.kind == ChangeKind::Hoist && c.stage == self.stage && c.subject == self.install
+    }
+
+    /// Says in the hoist's words that the `RUN` is split, and why that
+    /// keeps the image.
+    pub fn annotate(&self, c: &mut Change) {
+        c.split_from = Some(self.original.clone());
+        c.summary = format!(
+            "split `{}` at its `&&` and {}",
+            short(&self.original),
+            c.summary
+        );
+        c.reason.push_str(&format!(
+            "; `{}` runs as its own `RUN`, before `{}`: the same commands in the same order, with the same environment, shell and mounts, no shell state (`cd`, variables, functions, `set`) crosses the split, a failure stops the build where it did, and the rest deletes nothing the install wrote",
+            short(&self.install),
+            short(&self.rest)
+        ));
+    }
+}
+
+/// Applies splits to a text: each `RUN`'s span replaced by its two parts.
+pub fn apply_splits(text: &str, parse: &Parse, splits: &[Split]) -> String {
+    let mut spans: Vec<(usize, usize, &str)> = splits
+        .iter()
+        .filter_map(|s| {
+            let it = parse.items.get(s.item)?;
+            Some((it.span.start, it.span.end, s.replacement.as_str()))
+        })
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut out = text.to_string();
+    for (start, end, r) in spans {
+        let keep_nl = &text[start..end];
+        // The span ends with the instruction's line break (when it has
+        // one); the replacement ends without it.
+        let nl = if keep_nl.ends_with("\r\n") {
+            "\r\n"
+        } else if keep_nl.ends_with('\n') {
+            "\n"
+        } else {
+            ""
+        };
+        out.replace_range(start..end, &format!("{r}{nl}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn splits_of(text: &str) -> Vec<Split> {
+        let file = FileAnalysis::new(text, None, Knowledge::embedded());
+        let mut out = Vec::new();
+        for (si, stage) in file.model.stages.iter().enumerate() {
+            for (x, unit) in stage.units.iter().enumerate() {
+                let Some(ins) = instruction(&file.parse, unit.item) else {
+                    continue;
+                };
+                let st = &file.stages[si].state;
+                if let Some(s) = split_run(
+                    &file,
+                    si,
+                    unit.item,
+                    ins,
+                    &st.workdirs[x],
+                    &st.env[x],
+                    Knowledge::embedded(),
+                ) {
+                    out.push(s);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn splits_after_the_install_keeping_the_bytes() {
+        let s = splits_of(
+            "FROM x\nWORKDIR /app\nRUN --mount=type=cache,target=/root/.npm npm ci \\\n    && npm run build\n",
+        );
+        assert_eq!(s.len(), 1);
+        assert_eq!(
+            s[0].replacement,
+            "RUN --mount=type=cache,target=/root/.npm npm ci\nRUN --mount=type=cache,target=/root/.npm npm run build"
+        );
+        assert_eq!(
+            s[0].install,
+            "RUN --mount=type=cache,target=/root/.npm npm ci"
+        );
+        let s = splits_of(
+            "FROM x\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc && \\\n  pip install -r requirements.txt && \\\n  python manage.py collectstatic --noinput\n",
+        );
+        assert_eq!(
+            s[0].replacement,
+            "RUN apt-get update && apt-get install -y gcc && \\\n  pip install -r requirements.txt\nRUN python manage.py collectstatic --noinput"
+        );
+    }
+
+    #[test]
+    fn splits_the_usual_compound_installs() {
+        for (text, install) in [
+            ("RUN npm ci && npm run build && rm -rf /tmp/x", "RUN npm ci"),
+            (
+                "RUN yarn install --frozen-lockfile && yarn build",
+                "RUN yarn install --frozen-lockfile",
+            ),
+            (
+                "RUN go mod download && go build -o /bin/app .",
+                "RUN go mod download",
+            ),
+            ("RUN npm ci && npm run build | tee /tmp/log", "RUN npm ci"),
+            (
+                "RUN pip install -r requirements.txt && python manage.py collectstatic --noinput",
+                "RUN pip install -r requirements.txt",
+            ),
+        ] {
+            let s = splits_of(&format!("FROM x\nWORKDIR /app\n{text}\n"));
+            assert_eq!(s.len(), 1, "{text}");
+            assert_eq!(s[0].install, install);
+        }
+    }
+
+    #[test]
+    fn refuses_splits_that_change_what_runs() {
+        for text in [
+            // Shell state crosses the split.
+            "RUN cd web && npm ci && npm run build",
+            "RUN export CI=1 && npm ci && npm run build",
+            "RUN set -e && npm ci && npm run build",
+            "RUN FOO=1 && npm ci && npm run build",
+            // A failure would not stop the original at the same point.
+            "RUN npm ci && npm run build || true",
+            "RUN npm ci && npm run build; echo done",
+            "RUN npm ci && npm run build &",
+            // The rest deletes what the install wrote.
+            "RUN npm ci && npm run build && npm prune --production",
+            "RUN npm ci && npm run build && rm -rf node_modules/.cache",
+            "RUN pip install -r requirements.txt && python setup.py x && rm -rf /root/.cache/pip",
+            // The rest reads the first part's shell.
+            "RUN npm ci && echo $?",
+            // Nothing to hoist, or nothing left.
+            "RUN npm run build && npm test",
+            "RUN npm ci",
+            "RUN npm ci && rm -rf /tmp/x",
+            "RUN npm ci && npm cache clean --force",
+            // A comment inside the continuation.
+            "RUN npm ci && \\\n# build\n npm run build",
+        ] {
+            let full = format!("FROM x\nWORKDIR /app\n{text}\n");
+            assert_eq!(splits_of(&full), vec![], "{text}");
+        }
+        let shell = "FROM x\nSHELL [\"pwsh\", \"-Command\"]\nRUN npm ci && npm run build\n";
+        let file = FileAnalysis::new(shell, None, Knowledge::embedded());
+        assert!(!posix_shell_before(&file.parse, file.parse.items.len() - 1));
+    }
+}
