@@ -469,7 +469,11 @@ fn issue_11_compound_runs_are_split_at_the_install() {
     let c = out.changes.iter().find(|c| c.applied).expect("a change");
     assert_eq!(c.line, 4, "reported at the RUN's original line");
     assert_eq!(c.split_from.as_deref(), Some("RUN npm ci && npm run build"));
-    assert!(c.summary.starts_with("split `RUN npm ci && npm run build`"), "{}", c.summary);
+    assert!(
+        c.summary.starts_with("split `RUN npm ci && npm run build`"),
+        "{}",
+        c.summary
+    );
     assert!(c.reason.contains("no shell state"), "{}", c.reason);
     // The fix of the change alone gives the output.
     let fixed = rewrite::edit::apply(df, &c.edits).expect("edits apply");
@@ -521,4 +525,18 @@ fn issue_11_an_unsafe_split_is_reported_and_applied_only_with_unsafe() {
         out.new_text,
         "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm install\nCOPY . .\nRUN npm run build\n"
     );
+}
+
+#[test]
+fn issue_11_a_stage_arg_takes_the_global_default() {
+    let files = &[("requirements.txt", "flask==3.0.0\n"), ("app.py", "x\n")];
+    let df = "ARG APP=/srv/app\nFROM python:3.12\nARG APP\nWORKDIR $APP\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(files, df),
+        "ARG APP=/srv/app\nFROM python:3.12\nARG APP\nWORKDIR $APP\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"
+    );
+    // Without the stage's `ARG APP` the global one is not in scope: the
+    // working directory is not known, and nothing is proven.
+    let df = "ARG APP=/srv/app\nFROM python:3.12\nWORKDIR $APP\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_eq!(hoisted(files, df), df);
 }

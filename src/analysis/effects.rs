@@ -862,8 +862,14 @@ pub fn analyze_stage_with(
             }
             Kind::Arg => {
                 for a in ins.node.str_args() {
-                    let (k, v) = a.split_once('=').unwrap_or((a, ""));
-                    env.insert(k.to_string(), unquote(v));
+                    let v = match a.split_once('=') {
+                        Some((k, v)) => Some((k, unquote(v))),
+                        // `ARG X` in a stage takes the default of a global
+                        // `ARG X=…` (before the first FROM).
+                        None => global_arg_default(parse, a).map(|v| (a, v)),
+                    };
+                    let (k, v) = v.unwrap_or((a, String::new()));
+                    env.insert(k.to_string(), v);
                 }
             }
             _ => {}
@@ -874,6 +880,28 @@ pub fn analyze_stage_with(
         add_manifest_reads(parse, stage, &state, ctx, &mut effects);
     }
     (effects, state)
+}
+
+/// The default of a global `ARG name=value` (one before the first
+/// `FROM`), the value a stage's `ARG name` without a default takes.
+fn global_arg_default(parse: &Parse, name: &str) -> Option<String> {
+    let mut found = None;
+    for (_, ins) in parse.instructions() {
+        match ins.node.kind {
+            Kind::From => break,
+            Kind::Arg => {
+                for a in ins.node.str_args() {
+                    match a.split_once('=') {
+                        Some((k, v)) if k == name => found = Some(unquote(v)),
+                        None if a == name => found = None,
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    found
 }
 
 /// The files a `RUN`'s manifests name beyond the knowledge base's list (a
