@@ -240,7 +240,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "cargo" => "src/main.rs",
         "maven" => "src/main/java/A.java",
         "maven-reactor" => "core/src/main/java/A.java",
-        "env-reads" | "bind-mount" | "global-arg-workdir" => "app.py",
+        "env-reads" | "bind-mount" | "global-arg-workdir" | "inherited-stage" => "app.py",
         "system-install-past-fetch" => "src/main.rs",
         _ => return None,
     })

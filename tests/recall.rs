@@ -540,3 +540,20 @@ fn issue_11_a_stage_arg_takes_the_global_default() {
     let df = "ARG APP=/srv/app\nFROM python:3.12\nWORKDIR $APP\nCOPY . .\nRUN pip install -r requirements.txt\n";
     assert_eq!(hoisted(files, df), df);
 }
+
+#[test]
+fn issue_11_a_stage_built_on_another_inherits_its_workdir_and_env() {
+    let files = &[("requirements.txt", "flask==3.0.0\n"), ("app.py", "x\n")];
+    let df = "FROM python:3.12 AS base\nENV HOME_DIR=/srv\nWORKDIR $HOME_DIR/app\n\nFROM base AS dev\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12 AS base\nENV HOME_DIR=/srv\nWORKDIR $HOME_DIR/app\n\nFROM base AS dev\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"
+    );
+    // The base stage's ARGs do not carry over: its working directory from
+    // an ARG is resolved there, but a later `WORKDIR $V` in the child is not.
+    let df = "FROM python:3.12 AS base\nARG V=/srv\nWORKDIR /x\n\nFROM base\nWORKDIR $V\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_eq!(hoisted(files, df), df);
+    // A stage from an image is not a stage of the file.
+    let df = "FROM python:3.12 AS base\nWORKDIR /app\n\nFROM python:3.12\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_eq!(hoisted(files, df), df);
+}

@@ -796,9 +796,11 @@ pub fn analyze_stage_with(
     ctx: Option<&Context>,
     knowledge: &kb::Knowledge,
 ) -> (Vec<Effects>, StageState) {
-    let mut wd = "/?wd0".to_string();
-    let mut unknown_wds = 0;
-    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    let Inherited {
+        mut wd,
+        mut env,
+        mut unknown_wds,
+    } = inherited_state(parse, stage.from_item);
     let mut effects = Vec::new();
     let mut state = StageState {
         workdirs: Vec::new(),
@@ -840,46 +842,134 @@ pub fn analyze_stage_with(
             }
         }
         // State changes for the following units.
-        match ins.node.kind {
-            Kind::Workdir => {
-                let arg = ins.node.str_args().next().unwrap_or("");
-                match expand(arg, &env) {
-                    Some(p) => wd = resolve(&wd, &p),
-                    None => {
-                        unknown_wds += 1;
-                        wd = format!("/?wd{unknown_wds}");
-                    }
-                }
-            }
-            Kind::Env => {
-                let args: Vec<&str> = ins.node.str_args().collect();
-                for t in args.chunks(3) {
-                    if let [k, v, _] = t {
-                        let v = unquote(v);
-                        env.insert(k.to_string(), expand(&v, &env).unwrap_or_default());
-                    }
-                }
-            }
-            Kind::Arg => {
-                for a in ins.node.str_args() {
-                    let v = match a.split_once('=') {
-                        Some((k, v)) => Some((k, unquote(v))),
-                        // `ARG X` in a stage takes the default of a global
-                        // `ARG X=…` (before the first FROM).
-                        None => global_arg_default(parse, a).map(|v| (a, v)),
-                    };
-                    let (k, v) = v.unwrap_or((a, String::new()));
-                    env.insert(k.to_string(), v);
-                }
-            }
-            _ => {}
-        }
+        advance_state(parse, ins, &mut wd, &mut env, &mut unknown_wds, None);
         effects.push(e);
     }
     if let Some(ctx) = ctx {
         add_manifest_reads(parse, stage, &state, ctx, &mut effects);
     }
     (effects, state)
+}
+
+/// The state a stage starts in. A stage built `FROM` an earlier stage of
+/// the file starts in that stage's working directory with its `ENV`
+/// variables (both are image configuration); its `ARG`s do not carry over.
+/// Any other stage starts in the base image's unknown working directory.
+struct Inherited {
+    wd: String,
+    env: BTreeMap<String, String>,
+    unknown_wds: usize,
+}
+
+fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
+    let fresh = || Inherited {
+        wd: "/?wd0".to_string(),
+        env: BTreeMap::new(),
+        unknown_wds: 0,
+    };
+    // (lower-case name, end state: working directory, ENV only) of each
+    // earlier stage, and the state of the one being read.
+    let mut done: Vec<(Option<String>, Inherited)> = Vec::new();
+    let mut cur: Option<(Option<String>, Inherited, BTreeMap<String, String>)> = None;
+    let start_of = |done: &[(Option<String>, Inherited)], ins: &Instruction| {
+        let base = ins
+            .node
+            .str_args()
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        done.iter()
+            .rev()
+            .find(|(n, _)| n.as_deref() == Some(base.as_str()))
+            .map(|(_, s)| Inherited {
+                wd: s.wd.clone(),
+                env: s.env.clone(),
+                unknown_wds: s.unknown_wds,
+            })
+    };
+    for (k, item) in parse.items.iter().enumerate().take(from_item + 1) {
+        let Some(ins) = item.instruction() else {
+            continue;
+        };
+        if ins.node.kind == Kind::From {
+            if let Some((name, st, config)) = cur.take() {
+                done.push((name, Inherited { env: config, ..st }));
+            }
+            let start = start_of(&done, ins).unwrap_or_else(fresh);
+            if k == from_item {
+                return start;
+            }
+            let args: Vec<&str> = ins.node.str_args().collect();
+            let name = match args.as_slice() {
+                [_, kw, n] if kw.eq_ignore_ascii_case("as") => Some(n.to_ascii_lowercase()),
+                _ => None,
+            };
+            let config = start.env.clone();
+            cur = Some((name, start, config));
+            continue;
+        }
+        if let Some((_, st, config)) = cur.as_mut() {
+            advance_state(
+                parse,
+                ins,
+                &mut st.wd,
+                &mut st.env,
+                &mut st.unknown_wds,
+                Some(config),
+            );
+        }
+    }
+    fresh()
+}
+
+/// How a unit changes the state the next units see: `WORKDIR` the working
+/// directory, `ENV` and `ARG` the variables (`config`, when given, gets the
+/// `ENV` ones: what a stage built on this one inherits).
+fn advance_state(
+    parse: &Parse,
+    ins: &Instruction,
+    wd: &mut String,
+    env: &mut BTreeMap<String, String>,
+    unknown_wds: &mut usize,
+    mut config: Option<&mut BTreeMap<String, String>>,
+) {
+    match ins.node.kind {
+        Kind::Workdir => {
+            let arg = ins.node.str_args().next().unwrap_or("");
+            match expand(arg, env) {
+                Some(p) => *wd = resolve(wd, &p),
+                None => {
+                    *unknown_wds += 1;
+                    *wd = format!("/?wd{unknown_wds}");
+                }
+            }
+        }
+        Kind::Env => {
+            let args: Vec<&str> = ins.node.str_args().collect();
+            for t in args.chunks(3) {
+                if let [k, v, _] = t {
+                    let v = expand(&unquote(v), env).unwrap_or_default();
+                    if let Some(c) = config.as_deref_mut() {
+                        c.insert(k.to_string(), v.clone());
+                    }
+                    env.insert(k.to_string(), v);
+                }
+            }
+        }
+        Kind::Arg => {
+            for a in ins.node.str_args() {
+                let v = match a.split_once('=') {
+                    Some((k, v)) => Some((k, unquote(v))),
+                    // `ARG X` in a stage takes the default of a global
+                    // `ARG X=…` (before the first FROM).
+                    None => global_arg_default(parse, a).map(|v| (a, v)),
+                };
+                let (k, v) = v.unwrap_or((a, String::new()));
+                env.insert(k.to_string(), v);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The default of a global `ARG name=value` (one before the first
