@@ -479,6 +479,12 @@ fn issue_11_compound_runs_are_split_at_the_install() {
     let fixed = rewrite::edit::apply(df, &c.edits).expect("edits apply");
     assert_eq!(fixed, out.new_text);
 
+    // A leading `cd` is repeated in the rest.
+    let df = "FROM node:20\nCOPY . /app\nRUN cd /app && npm ci && npm run build\n";
+    assert_eq!(
+        rewrite_at(NPM, df, Applicability::Safe).new_text,
+        "FROM node:20\nCOPY package.json package-lock.json /app/\nRUN cd /app && npm ci\nCOPY . /app\nRUN cd /app && npm run build\n"
+    );
     let df = "FROM python:3.12\nWORKDIR /srv\nCOPY . .\nRUN pip install -r requirements.txt && \\\n    python manage.py collectstatic --noinput\n";
     assert_eq!(
         rewrite_at(NPM, df, Applicability::Safe).new_text,
@@ -493,7 +499,7 @@ fn issue_11_splits_that_would_change_the_build_are_not_made() {
         "RUN npm ci && npm run build && npm prune --omit=dev",
         "RUN npm ci && npm run build && rm -rf node_modules/.cache",
         // Shell state crosses the split.
-        "RUN cd /app && npm ci && npm run build",
+        "RUN cd /app && cd . && npm ci && npm run build",
         "RUN export NODE_ENV=production && npm ci && npm run build",
         // A failure of the install would not stop the original.
         "RUN npm ci && npm run build || echo failed",

@@ -17,9 +17,12 @@
 //! - every top-level operator is `&&` (pipes only inside the rest): a
 //!   failing command stops the build at the same point either way;
 //! - no shell state crosses the split: the first part is simple commands
-//!   only, none a `cd`, a bare assignment or a builtin that changes the
-//!   shell (`export`, `set`, `umask`, `source`, …), and the rest reads no
-//!   special parameter of the first part (`$?`, `$!`, `$_`);
+//!   only, none a bare assignment or a builtin that changes the shell
+//!   (`export`, `set`, `umask`, `source`, …) except one leading `cd DIR` to
+//!   a plain directory, which the rest then repeats (`cd web && npm ci &&
+//!   npm run build` gives `RUN cd web && npm ci` and `RUN cd web && npm run
+//!   build`); and the rest reads no special parameter of the first part
+//!   (`$?`, `$!`, `$_`, `OLDPWD`);
 //! - the rest deletes nothing the first part wrote (the files would stay in
 //!   the first part's layer and the image would grow): no removal of a
 //!   path it wrote, no package removal or cache cleaning;
@@ -186,14 +189,17 @@ fn split_run(
         return None;
     }
     let cmd = ins.node.str_args().next()?;
-    let (at, first) = split_point(cmd, &knowledge.commands, env)?;
-    let (prefix, rest) = (cmd[..at].trim_end(), cmd[at + 2..].trim());
-    if !rest_is_independent(rest, &first, wd, env, &knowledge.commands) {
+    let SplitPoint { at, first, cd } = split_point(cmd, &knowledge.commands, env)?;
+    let prefix = cmd[..at].trim_end();
+    // The rest starts in the directory the first part's `cd` moved to.
+    let cd_prefix = cd.map(|d| format!("cd {d} && ")).unwrap_or_default();
+    let rest = format!("{cd_prefix}{}", cmd[at + 2..].trim());
+    if !rest_is_independent(&rest, &first, wd, env, &knowledge.commands) {
         return None;
     }
     let raw = file.parse.items[item].span.text(&file.text);
-    let replacement = replacement_text(raw, ins, at, &file.text)?;
-    let (install, rest, ok) = reads_back(&replacement, ins, prefix, rest)?;
+    let replacement = replacement_text(raw, ins, at, &cd_prefix, &file.text)?;
+    let (install, rest, ok) = reads_back(&replacement, ins, prefix, &rest)?;
     ok.then(|| Split {
         stage,
         item,
@@ -204,17 +210,26 @@ fn split_run(
     })
 }
 
-/// The byte offset of the `&&` to split at in a `RUN`'s command text, and
-/// the commands before it: after the longest run of `&&`-joined simple
-/// commands the knowledge base knows, that keep no shell state and do not
-/// build from the whole tree, when one of them is an install, something
-/// follows, and every top-level operator is `&&` (or a pipe after the
-/// split point).
+/// Where a `RUN`'s command text is split: the byte offset of the `&&`, the
+/// commands before it, and the directory a leading `cd` moved to (the rest
+/// then starts with the same `cd`).
+struct SplitPoint {
+    at: usize,
+    first: Vec<SimpleCommand>,
+    cd: Option<String>,
+}
+
+/// The split point of a `RUN`'s command text: after the longest run of
+/// `&&`-joined simple commands the knowledge base knows, that keep no shell
+/// state and do not build from the whole tree (a leading `cd DIR` to a
+/// plain directory is allowed: the rest repeats it), when one of them is
+/// an install, something follows, and every top-level operator is `&&` (or
+/// a pipe after the split point).
 fn split_point(
     cmd: &str,
     kb: &kb::KnowledgeBase,
     env: &std::collections::BTreeMap<String, String>,
-) -> Option<(usize, Vec<SimpleCommand>)> {
+) -> Option<SplitPoint> {
     let ops = shell::top_level_ops(cmd)?;
     let ands: Vec<usize> = ops
         .iter()
@@ -225,24 +240,36 @@ fn split_point(
         return None;
     }
     let mut first: Vec<SimpleCommand> = Vec::new();
+    let mut cd: Option<String> = None;
     let mut install = false;
     let mut start = 0;
     let mut split_at = None;
-    for &at in &ands {
-        let Some((c, is_install)) = hoistable_command(&cmd[start..at], kb, env) else {
+    for (k, &at) in ands.iter().enumerate() {
+        let piece = &cmd[start..at];
+        start = at + 2;
+        if k == 0
+            && let Some(dir) = leading_cd(piece)
+        {
+            cd = Some(dir);
+            continue;
+        }
+        let Some((mut c, is_install)) = hoistable_command(piece, kb, env) else {
             break;
         };
+        c.cd = cd.clone();
         install |= is_install;
         first.push(c);
         if install {
-            split_at = Some((at, first.len()));
+            split_at = Some((at, first.len(), start));
         }
-        start = at + 2;
     }
-    let (at, n) = split_at?;
+    let (at, n, after) = split_at?;
     // When the last piece could be hoisted too, the whole RUN can: no
     // split is needed.
-    if first.len() == ands.len() && hoistable_command(&cmd[start..], kb, env).is_some() {
+    if after == start
+        && first.len() + usize::from(cd.is_some()) == ands.len()
+        && hoistable_command(&cmd[start..], kb, env).is_some()
+    {
         return None;
     }
     // Every pipe is after the split point.
@@ -250,7 +277,28 @@ fn split_point(
         return None;
     }
     first.truncate(n);
-    Some((at, first))
+    Some(SplitPoint { at, first, cd })
+}
+
+/// The directory of a piece that is only `cd DIR` to a plain directory
+/// (letters, digits, `._-/+@`; not `-` or `~`).
+fn leading_cd(piece: &str) -> Option<String> {
+    let shell::Split::Commands(cmds) = shell::split(piece) else {
+        return None;
+    };
+    let [c] = cmds.as_slice() else {
+        return None;
+    };
+    let [name, dir] = c.argv.as_slice() else {
+        return None;
+    };
+    let plain = !dir.is_empty()
+        && dir != "-"
+        && dir
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "._-/+@".contains(ch));
+    (name == "cd" && c.assignments.is_empty() && plain && piece.trim() == format!("cd {dir}"))
+        .then(|| dir.clone())
 }
 
 /// One piece of an `&&` chain as a simple command the first part may hold,
@@ -292,7 +340,7 @@ fn rest_is_independent(
     env: &std::collections::BTreeMap<String, String>,
     kb: &kb::KnowledgeBase,
 ) -> bool {
-    if ["$?", "$!", "$_", "${?}", "${!}", "${_}", "$$"]
+    if ["$?", "$!", "$_", "${?}", "${!}", "${_}", "$$", "OLDPWD"]
         .iter()
         .any(|p| rest.contains(p))
     {
@@ -304,8 +352,15 @@ fn rest_is_independent(
     };
     let written: Vec<String> = first
         .iter()
-        .flat_map(|c| kb::interpret(c, kb, env).writes)
-        .map(|w| effects::resolve(wd, &w))
+        .flat_map(|c| {
+            let dir =
+                c.cd.as_deref()
+                    .map_or_else(|| wd.to_string(), |d| effects::resolve(wd, d));
+            kb::interpret(c, kb, env)
+                .writes
+                .into_iter()
+                .map(move |w| effects::resolve(&dir, &w))
+        })
         .collect();
     cmds.iter().all(|c| !removes_written(c, &written, wd))
 }
@@ -359,7 +414,13 @@ fn posix_shell_before(parse: &Parse, item: usize) -> bool {
 /// continuation before it dropped) and from the command after it, each
 /// after the original keyword and flags. `None` when the logical line
 /// cannot be followed back to the bytes.
-fn replacement_text(raw: &str, ins: &Instruction, at: usize, whole: &str) -> Option<String> {
+fn replacement_text(
+    raw: &str,
+    ins: &Instruction,
+    at: usize,
+    cd_prefix: &str,
+    whole: &str,
+) -> Option<String> {
     let cmd = ins.node.str_args().next()?;
     let logical = ins.original.trim_end();
     let cmd_off = logical.len().checked_sub(cmd.trim_end().len())?;
@@ -377,7 +438,7 @@ fn replacement_text(raw: &str, ins: &Instruction, at: usize, whole: &str) -> Opt
     let first = strip_trailing_continuation(&raw[cmd_raw..and_raw]);
     let second = strip_leading_continuation(&raw[and_raw + 2..]);
     let nl = crate::source::newline_for(whole);
-    Some(format!("{head}{first}{nl}{head}{second}"))
+    Some(format!("{head}{first}{nl}{head}{cd_prefix}{second}"))
 }
 
 /// Maps each byte of the logical line to its byte in the raw text: the raw
@@ -597,6 +658,11 @@ mod tests {
             ),
             ("RUN npm ci && npm run build | tee /tmp/log", "RUN npm ci"),
             (
+                "RUN cd web && npm ci && npm run build",
+                "RUN cd web && npm ci",
+            ),
+            ("RUN npm ci && cd web && npm run build", "RUN npm ci"),
+            (
                 "RUN pip install -r requirements.txt && python manage.py collectstatic --noinput",
                 "RUN pip install -r requirements.txt",
             ),
@@ -611,7 +677,9 @@ mod tests {
     fn refuses_splits_that_change_what_runs() {
         for text in [
             // Shell state crosses the split.
-            "RUN cd web && npm ci && npm run build",
+            "RUN cd web && cd sub && npm ci && npm run build",
+            "RUN cd $DIR && npm ci && npm run build",
+            "RUN cd web && npm ci && cd - && npm run build",
             "RUN export CI=1 && npm ci && npm run build",
             "RUN set -e && npm ci && npm run build",
             "RUN FOO=1 && npm ci && npm run build",
