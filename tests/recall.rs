@@ -485,6 +485,12 @@ fn issue_11_compound_runs_are_split_at_the_install() {
     let fixed = rewrite::edit::apply(df, &c.edits).expect("edits apply");
     assert_eq!(fixed, out.new_text);
 
+    // Two installs: the project's own stays below the copy.
+    let df = "FROM python:3.12\nWORKDIR /srv\nCOPY . .\nRUN pip install -r requirements.txt && pip install -e .\n";
+    assert_eq!(
+        rewrite_at(NPM, df, Applicability::Safe).new_text,
+        "FROM python:3.12\nWORKDIR /srv\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nRUN pip install -e .\n"
+    );
     // A leading `cd` is repeated in the rest.
     let df = "FROM node:20\nCOPY . /app\nRUN cd /app && npm ci && npm run build\n";
     assert_eq!(

@@ -1227,25 +1227,29 @@ pub fn instruction_effects(
     }
     add_vars(&mut e, &flag_text);
     e.cost = e.cost_class.map_or(0.0, |c| knowledge.weights.of(c));
-    if node.kind == Kind::Run && e.opaque.is_some() && !node.json {
-        e.cost = e.cost.max(compound_cost(
-            args.first().copied().unwrap_or(""),
-            env,
-            knowledge,
-        ));
+    if node.kind == Kind::Run && !node.json {
+        let opaque = e.opaque.is_some();
+        let cmd = args.first().copied().unwrap_or("");
+        e.cost = e.cost.max(compound_cost(cmd, opaque, env, knowledge));
     }
     e
 }
 
-/// The rebuild cost of a `RUN` the analysis does not follow, by its
-/// top-level `&&` pieces: a build for the pieces the knowledge base does
-/// not know, plus the class of each piece it knows. `npm ci && npm run
-/// build` costs an install and a build, as the two `RUN`s it may be split
-/// into do (an estimate only: it orders nothing).
-fn compound_cost(cmd: &str, env: &BTreeMap<String, String>, knowledge: &kb::Knowledge) -> f64 {
+/// The rebuild cost of a `RUN` by its top-level `&&` pieces: every install
+/// and build it holds costs its weight (`pip install -r r.txt && pip
+/// install -e .` two installs, as the two `RUN`s it may be split into do).
+/// One the analysis does not follow (`opaque`) costs a build for the pieces
+/// the knowledge base does not know, plus the weight of each piece it
+/// knows. An estimate only: it decides no order, only what a move saves.
+fn compound_cost(
+    cmd: &str,
+    opaque: bool,
+    env: &BTreeMap<String, String>,
+    knowledge: &kb::Knowledge,
+) -> f64 {
     let w = &knowledge.weights;
     let Some(ops) = shell::top_level_ops(cmd) else {
-        return w.of(CostClass::Build);
+        return if opaque { w.of(CostClass::Build) } else { 0.0 };
     };
     let mut bounds: Vec<usize> = ops
         .iter()
@@ -1261,13 +1265,18 @@ fn compound_cost(cmd: &str, env: &BTreeMap<String, String>, knowledge: &kb::Know
             && let [c] = cs.as_slice()
         {
             let f = kb::interpret(c, &knowledge.commands, env);
-            if f.unknown.is_none() {
-                known += w.of(f.cost.unwrap_or(CostClass::Cheap));
+            let class = f.cost.unwrap_or(CostClass::Cheap);
+            if f.unknown.is_none() && (opaque || class >= CostClass::Build) {
+                known += w.of(class);
             }
         }
         start = end + 2;
     }
-    w.of(CostClass::Build) + known
+    if opaque {
+        w.of(CostClass::Build) + known
+    } else {
+        known
+    }
 }
 
 fn copy_effects(ins: &Instruction, wd: &str, env: &BTreeMap<String, String>, e: &mut Effects) {
