@@ -575,3 +575,22 @@ fn issue_11_a_stage_built_on_another_inherits_its_workdir_and_env() {
     let df = "FROM python:3.12 AS base\nWORKDIR /app\n\nFROM python:3.12\nCOPY . .\nRUN pip install -r requirements.txt\n";
     assert_eq!(hoisted(files, df), df);
 }
+
+#[test]
+fn a_large_reactor_hoists_by_the_static_estimate_too() {
+    // 40 module POMs change together, rarely: the static estimate used to
+    // count each inserted COPY as an independent change and saw no saving.
+    let names: Vec<String> = (0..40).map(|k| format!("m{k:02}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let root = pom(&refs, "");
+    let module_poms: Vec<String> = names.iter().map(|n| format!("{n}/pom.xml")).collect();
+    let mut files: Vec<(&str, &str)> = vec![("pom.xml", &root), ("m00/src/A.java", "x\n")];
+    files.extend(module_poms.iter().map(|p| (p.as_str(), "<project/>\n")));
+    let df =
+        "FROM maven\nWORKDIR /src\nCOPY . .\nRUN mvn -B dependency:go-offline\nRUN mvn package\n";
+    let out = hoisted(&files, df);
+    assert!(
+        out.contains("COPY m39/pom.xml ./m39/\nRUN mvn -B dependency:go-offline\nCOPY . .\n"),
+        "{out}"
+    );
+}

@@ -45,7 +45,7 @@ pub fn change_probability(ins: &Instruction, e: &Effects, manifests: &[String]) 
         is_manifest_name(s) || manifests.iter().any(|m| m.rsplit('/').next() == Some(name))
     };
     if e.context_reads.iter().all(is_manifest) {
-        0.05
+        MANIFEST_CHANGE
     } else {
         0.5
     }
@@ -59,15 +59,29 @@ pub fn static_probabilities(parse: &Parse, stage: &Stage, eff: &[Effects]) -> Ve
         .iter()
         .flat_map(|e| e.manifests.iter().cloned())
         .collect();
-    stage
+    let mut p: Vec<f64> = stage
         .units
         .iter()
         .zip(eff)
         .map(|(u, e)| {
             instruction(parse, u.item).map_or(0.0, |i| change_probability(i, e, &manifests))
         })
-        .collect()
+        .collect();
+    // A project's manifests change rarely, and together: however many
+    // COPYs carry them (a reactor's 40 POMs), any of them changes with the
+    // probability one manifest copy has, not 40 times it.
+    let manifest_copies = p.iter().filter(|&&x| x == MANIFEST_CHANGE).count();
+    if manifest_copies > 1 {
+        let share = 1.0 - (1.0 - MANIFEST_CHANGE).powf(1.0 / manifest_copies as f64);
+        for x in p.iter_mut().filter(|x| **x == MANIFEST_CHANGE) {
+            *x = share;
+        }
+    }
+    p
 }
+
+/// The static change probability of a copy of dependency manifests only.
+const MANIFEST_CHANGE: f64 = 0.05;
 
 /// Reorder pass for one stage: by the history when one is given (`hist`),
 /// else by the static estimate.
