@@ -558,7 +558,7 @@ impl Split {
             c.summary
         );
         c.reason.push_str(&format!(
-            "; `{}` runs as its own `RUN`, before `{}`: the same commands in the same order, with the same environment, shell and mounts, no shell state (`cd`, variables, functions, `set`) crosses the split, a failure stops the build where it did, and the rest deletes nothing the install wrote",
+            "; `{}` runs as its own `RUN`, before `{}`: the same commands in the same order, with the same environment, shell and mounts, no shell state (variables, functions, `set`) crosses the split (a leading `cd` is repeated), a failure stops the build where it did, and the rest deletes nothing the install wrote",
             short(&self.install),
             short(&self.rest)
         ));
