@@ -239,6 +239,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "cargo" => "src/main.rs",
         "maven" => "src/main/java/A.java",
         "maven-reactor" => "core/src/main/java/A.java",
+        "dotnet-restore" => "src/Core/Order.cs",
         "env-reads" | "bind-mount" => "app.py",
         "system-install-past-fetch" => "src/main.rs",
         _ => return None,

@@ -437,3 +437,117 @@ fn a_download_only_fetch_does_not_pass_the_install_of_its_toolchain() {
         assert_eq!(hoisted(CARGO_APP, &df), df, "{pkg}");
     }
 }
+
+const WEB_CSPROJ: &str = "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><ItemGroup><PackageReference Include=\"Serilog\" Version=\"3.1.1\" /><ProjectReference Include=\"..\\Core\\Core.csproj\" /></ItemGroup></Project>\n";
+
+fn dotnet_files(web: &'static str) -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "App.sln",
+            "Project(\"{FAE04EC0}\") = \"Web\", \"src\\Web\\Web.csproj\", \"{1}\"\nEndProject\nProject(\"{2150E333}\") = \"items\", \"items\", \"{2}\"\nEndProject\n",
+        ),
+        (
+            "Directory.Build.props",
+            "<Project><PropertyGroup><Nullable>enable</Nullable></PropertyGroup></Project>\n",
+        ),
+        (
+            "nuget.config",
+            "<configuration><packageSources><add key=\"org\" value=\"https://api.nuget.org/v3/index.json\" /></packageSources></configuration>\n",
+        ),
+        ("src/Web/Web.csproj", web),
+        ("src/Web/Program.cs", "x\n"),
+        (
+            "src/Core/Core.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk\"></Project>\n",
+        ),
+        ("src/Core/Order.cs", "x\n"),
+        (
+            "tests/T/T.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk\"><ItemGroup><ProjectReference Include=\"..\\..\\src\\Web\\Web.csproj\" /></ItemGroup></Project>\n",
+        ),
+    ]
+}
+
+const DOTNET_DF: &str = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /src\nCOPY . .\nRUN dotnet restore\nRUN dotnet publish -c Release -o /app --no-restore\n";
+
+#[test]
+fn dotnet_restore_hoists_with_the_projects_it_reaches() {
+    // The solution in the working directory, its project, the project that
+    // one references (backslashes), the MSBuild and NuGet files of their
+    // directories and parents; not the test project nobody references.
+    assert_eq!(
+        hoisted(&dotnet_files(WEB_CSPROJ), DOTNET_DF),
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /src\nCOPY App.sln Directory.Build.props nuget.config ./\nCOPY src/Core/Core.csproj ./src/Core/\nCOPY src/Web/Web.csproj ./src/Web/\nRUN dotnet restore\nCOPY . .\nRUN dotnet publish -c Release -o /app --no-restore\n"
+    );
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /src\nCOPY . .\nRUN dotnet restore \"src/Web/Web.csproj\"\n";
+    assert_eq!(
+        hoisted(&dotnet_files(WEB_CSPROJ), df),
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /src\nCOPY Directory.Build.props nuget.config ./\nCOPY src/Core/Core.csproj ./src/Core/\nCOPY src/Web/Web.csproj ./src/Web/\nRUN dotnet restore \"src/Web/Web.csproj\"\nCOPY . .\n"
+    );
+}
+
+#[test]
+fn dotnet_restore_stays_when_its_projects_read_more_than_the_model_follows() {
+    // Each of these makes restore read files the hoist would not copy: a
+    // reference outside the context's projects, a reference through a
+    // property, an import, a file test, a local package source.
+    let cases: &[(&str, &str)] = &[
+        (
+            "src/Web/Web.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><ItemGroup><ProjectReference Include=\"..\\Missing\\Missing.csproj\" /></ItemGroup></Project>\n",
+        ),
+        (
+            "src/Web/Web.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><ItemGroup><ProjectReference Include=\"$(SrcRoot)Core\\Core.csproj\" /></ItemGroup></Project>\n",
+        ),
+        (
+            "src/Web/Web.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><Import Project=\"..\\..\\build\\common.props\" /></Project>\n",
+        ),
+        (
+            "Directory.Build.props",
+            "<Project><Import Project=\"build/versions.props\" /></Project>\n",
+        ),
+        (
+            "Directory.Build.props",
+            "<Project><PropertyGroup Condition=\"Exists('local.props')\"><X>1</X></PropertyGroup></Project>\n",
+        ),
+        (
+            "nuget.config",
+            "<configuration><packageSources><add key=\"local\" value=\"./packages\" /></packageSources></configuration>\n",
+        ),
+        (
+            "src/Web/Web.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><PropertyGroup><BaseIntermediateOutputPath>../../artifacts/obj/</BaseIntermediateOutputPath></PropertyGroup></Project>\n",
+        ),
+    ];
+    for (path, text) in cases {
+        let mut files = dotnet_files(WEB_CSPROJ);
+        files.retain(|(p, _)| p != path);
+        files.push((path, text));
+        files.push(("build/common.props", "<Project/>\n"));
+        files.push(("build/versions.props", "<Project/>\n"));
+        assert_eq!(hoisted(&files, DOTNET_DF), DOTNET_DF, "{path}: {text}");
+    }
+    // Built output shipped with the sources (restore reads obj/), and a
+    // project edited between the copy and the restore: nothing moves.
+    let mut files = dotnet_files(WEB_CSPROJ);
+    files.push(("src/Web/obj/project.assets.json", "{}\n"));
+    assert_eq!(hoisted(&files, DOTNET_DF), DOTNET_DF);
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /src\nCOPY . .\nRUN sed -i 's/net6.0/net8.0/' src/Core/Core.csproj\nRUN dotnet restore\n";
+    assert_eq!(hoisted(&dotnet_files(WEB_CSPROJ), df), df);
+}
+
+#[test]
+fn dotnet_restore_with_a_lock_file_is_safe_only_in_locked_mode() {
+    let mut files = dotnet_files(WEB_CSPROJ);
+    files.push(("src/Web/packages.lock.json", "{}\n"));
+    // Restore may rewrite the lock file, which the copy would then put back.
+    assert_eq!(hoisted(&files, DOTNET_DF), DOTNET_DF);
+    let df = DOTNET_DF.replace("dotnet restore", "dotnet restore --locked-mode");
+    let out = hoisted(&files, &df);
+    assert!(
+        out.contains("COPY src/Web/Web.csproj src/Web/packages.lock.json ./src/Web/\nRUN dotnet restore --locked-mode\nCOPY . ."),
+        "{out}"
+    );
+}
