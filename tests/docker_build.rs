@@ -240,6 +240,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "maven" => "src/main/java/A.java",
         "maven-reactor" => "core/src/main/java/A.java",
         "dotnet-restore" => "src/Core/Order.cs",
+        "gradle-multiproject" => "core/src/main/java/shop/Order.java",
         "env-reads" | "bind-mount" => "app.py",
         "system-install-past-fetch" => "src/main.rs",
         _ => return None,

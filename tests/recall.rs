@@ -551,3 +551,73 @@ fn dotnet_restore_with_a_lock_file_is_safe_only_in_locked_mode() {
         "{out}"
     );
 }
+
+fn gradle_files(settings: &'static str) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("settings.gradle", settings),
+        ("build.gradle", "plugins { id 'java' }\n"),
+        ("gradle.properties", "v=1\n"),
+        ("gradle/libs.versions.toml", "[versions]\n"),
+        ("gradlew", "#!/bin/sh\n"),
+        (
+            "buildSrc/build.gradle",
+            "plugins { id 'groovy-gradle-plugin' }\n",
+        ),
+        (
+            "buildSrc/src/main/groovy/conv.gradle",
+            "plugins { id 'java' }\n",
+        ),
+        (
+            "app/build.gradle",
+            "dependencies { implementation project(':lib:core') }\n",
+        ),
+        ("app/src/A.java", "x\n"),
+        (
+            "lib/core/build.gradle.kts",
+            "dependencies { api(\"a:b:1\") }\n",
+        ),
+        ("lib/core/gradle.properties", "w=2\n"),
+        ("lib/core/src/B.java", "x\n"),
+    ]
+}
+
+const GRADLE_DF: &str = "FROM gradle:8-jdk21\nWORKDIR /app\nCOPY . .\nRUN ./gradlew dependencies --no-daemon\nRUN ./gradlew build --no-daemon\n";
+
+#[test]
+fn gradle_hoists_with_every_included_project_and_the_build_logic() {
+    // Literal includes (`:lib:core` is lib/core), each project's build file
+    // and gradle.properties, gradle/ (version catalog), the wrapper script
+    // and buildSrc/ (code Gradle compiles before it configures).
+    let files = gradle_files(
+        "rootProject.name = 'x'\ninclude 'app'\ninclude(\":lib:core\") // the library\n",
+    );
+    assert_eq!(
+        hoisted(&files, GRADLE_DF),
+        "FROM gradle:8-jdk21\nWORKDIR /app\nCOPY build.gradle settings.gradle gradle.properties gradlew ./\nCOPY app/build.gradle ./app/\nCOPY buildSrc/build.gradle ./buildSrc/\nCOPY buildSrc/src/main/groovy/conv.gradle ./buildSrc/src/main/groovy/\nCOPY gradle/libs.versions.toml ./gradle/\nCOPY lib/core/build.gradle.kts lib/core/gradle.properties ./lib/core/\nRUN ./gradlew dependencies --no-daemon\nCOPY . .\nRUN ./gradlew build --no-daemon\n"
+    );
+}
+
+#[test]
+fn gradle_stays_when_the_projects_cannot_be_listed() {
+    // Computed includes, another build, a moved project, a script applied
+    // from a file, a file read at configuration: the build files the hoist
+    // would copy are not known, so nothing moves.
+    for settings in [
+        "file('modules').eachDir { include it.name }\n",
+        "['app', 'lib:core'].each { include it }\n",
+        "include modules\n",
+        "include 'app'\nincludeBuild 'plugins'\n",
+        "include 'app'\nproject(':app').projectDir = file('application')\n",
+        "include 'app'\napply from: 'gradle/more.gradle'\n",
+    ] {
+        let files = gradle_files(settings);
+        assert_eq!(hoisted(&files, GRADLE_DF), GRADLE_DF, "{settings}");
+    }
+    let mut files = gradle_files("include 'app'\n");
+    files.retain(|(p, _)| *p != "app/build.gradle");
+    files.push((
+        "app/build.gradle",
+        "version = file('VERSION').text.trim()\n",
+    ));
+    assert_eq!(hoisted(&files, GRADLE_DF), GRADLE_DF);
+}
