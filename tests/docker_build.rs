@@ -241,6 +241,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "maven-reactor" => "core/src/main/java/A.java",
         "dotnet-restore" => "src/Core/Order.cs",
         "gradle-multiproject" => "core/src/main/java/shop/Order.java",
+        "bundler-gemspec" => "lib/shop.rb",
         "env-reads" | "bind-mount" => "app.py",
         "system-install-past-fetch" => "src/main.rs",
         _ => return None,

@@ -621,3 +621,104 @@ fn gradle_stays_when_the_projects_cannot_be_listed() {
     ));
     assert_eq!(hoisted(&files, GRADLE_DF), GRADLE_DF);
 }
+
+const GEMSPEC: &str = "# frozen_string_literal: true\n\nrequire_relative \"lib/shop/version\"\n\nGem::Specification.new do |spec|\n  spec.name = \"shop\"\n  spec.version = Shop::VERSION\n  spec.authors = [\"A\", \"B\"] # the team\n  spec.files = Dir[\"lib/**/*.rb\"]\n  spec.metadata = {\n    \"rubygems_mfa_required\" => \"true\"\n  }\n  spec.add_dependency \"rack\", \"~> 3.0\"\nend\n";
+
+fn gem_files(gemspec: &str) -> Vec<(&str, &str)> {
+    vec![
+        (
+            "Gemfile",
+            "source \"https://rubygems.org\"\ngemspec\ngem \"rake\"\n",
+        ),
+        (
+            "Gemfile.lock",
+            "PATH\n  remote: .\n  specs:\n    shop (1.0.0)\n",
+        ),
+        ("shop.gemspec", gemspec),
+        (
+            "lib/shop/version.rb",
+            "module Shop\n  VERSION = \"1.0.0\"\nend\n",
+        ),
+        ("lib/shop.rb", "x\n"),
+        ("exe/shop", "x\n"),
+        ("VERSION", "1.0.0\n"),
+    ]
+}
+
+const GEM_DF: &str =
+    "FROM ruby:3.3\nENV BUNDLE_FROZEN=true\nWORKDIR /app\nCOPY . .\nRUN bundle install\n";
+
+/// The hoist of the install in `df` with `--unsafe`: its applicability and
+/// summary.
+fn bundle_hoist(files: &[(&str, &str)], df: &str) -> (Applicability, String) {
+    let dir = crate::support::project(files);
+    let ctx = Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    let out =
+        rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Unsafe)).expect("rewrite");
+    let c = out
+        .changes
+        .iter()
+        .find(|c| c.summary.contains("bundle install"))
+        .expect("the install is examined");
+    (c.applicability, c.summary.clone())
+}
+
+#[test]
+fn a_gemspec_the_model_understands_hoists_with_the_files_it_requires() {
+    assert_eq!(
+        hoisted(&gem_files(GEMSPEC), GEM_DF),
+        "FROM ruby:3.3\nENV BUNDLE_FROZEN=true\nWORKDIR /app\nCOPY Gemfile Gemfile.lock shop.gemspec ./\nCOPY lib/shop/version.rb ./lib/shop/\nRUN bundle install\nCOPY . .\n"
+    );
+    // `$LOAD_PATH` with lib, then `require "shop/version"`, and executables
+    // listed literally (Bundler writes a binstub for each existing one):
+    // their files are copied too.
+    let spec = "lib = File.expand_path(\"lib\", __dir__)\n$LOAD_PATH.unshift(lib) unless $LOAD_PATH.include?(lib)\nrequire \"shop/version\"\nGem::Specification.new do |s|\n  s.name = \"shop\"\n  s.version = Shop::VERSION\n  s.bindir = \"exe\"\n  s.executables = [\"shop\"]\nend\n";
+    let (app, summary) = bundle_hoist(&gem_files(spec), GEM_DF);
+    assert_eq!(app, Applicability::Safe, "{summary}");
+    for f in ["`lib/shop/version.rb`", "`exe/shop`", "`shop.gemspec`"] {
+        assert!(summary.contains(f), "{f} in {summary}");
+    }
+}
+
+#[test]
+fn a_gemspec_that_reads_other_files_is_not_safe_but_copies_what_it_likely_needs() {
+    // Each gemspec makes bundle install read or write beyond what the model
+    // follows: a file read, executables computed from the sources, a
+    // required file the context does not hold, a native extension.
+    for spec in [
+        GEMSPEC.replace("Shop::VERSION", "File.read(\"VERSION\").strip"),
+        GEMSPEC.replace(
+            "  spec.files",
+            "  spec.executables = spec.files.grep(%r{^exe/}) { |f| File.basename(f) }\n  spec.files",
+        ),
+        GEMSPEC.replace("lib/shop/version", "lib/shop/missing"),
+        GEMSPEC.replace("  spec.files", "  spec.extensions = [\"ext/shop/extconf.rb\"]\n  spec.files"),
+    ] {
+        let files = gem_files(&spec);
+        assert_eq!(hoisted(&files, GEM_DF), GEM_DF, "{spec}");
+        let (app, summary) = bundle_hoist(&files, GEM_DF);
+        assert_eq!(app, Applicability::Unsafe, "{spec}");
+        assert!(summary.contains("`shop.gemspec`"), "{summary}");
+    }
+    // A Gemfile that loads the gemspec itself (fat_free_crm's shape) and a
+    // gemspec that is not Ruby the model reads: Unsafe, with the gemspec and
+    // the version file gems conventionally require.
+    let mut files = gem_files("opaque bytes\n");
+    files[0] = (
+        "Gemfile",
+        "source 'https://rubygems.org'\nspec = Bundler.load_gemspec(File.expand_path('shop.gemspec', __dir__))\ngem 'rake'\n",
+    );
+    let (app, summary) = bundle_hoist(&files, GEM_DF);
+    assert_eq!(app, Applicability::Unsafe);
+    for f in [
+        "`Gemfile`",
+        "`Gemfile.lock`",
+        "`shop.gemspec`",
+        "`lib/shop/version.rb`",
+    ] {
+        assert!(summary.contains(f), "{f} in {summary}");
+    }
+}

@@ -6,6 +6,7 @@
 
 use super::context::Context;
 use super::dotnet;
+use super::gemspec;
 use super::gradle;
 use super::kb::ManifestCheck;
 
@@ -193,11 +194,13 @@ fn gomod_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<St
     }
 }
 
-/// bundler: `gemspec`, `path:`, `eval_gemfile` and other file reads.
+/// bundler: gemspecs not understood (see [`gemspec::gemfile_gemspecs`]),
+/// `path:`, `eval_gemfile` and other file reads.
 fn gemfile_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
     if let Some(text) = ctx.read(&join("Gemfile")) {
+        // `gemspec` lines: the gemspecs and what they require are followed.
+        out.extend(gemspec::gemfile_gemspecs(ctx, &join("Gemfile"), &text).problems);
         for needle in [
-            "gemspec",
             "path:",
             ":path",
             "eval_gemfile",
@@ -435,13 +438,20 @@ fn npm_workspace(
 /// (context paths): a Maven reactor's module and parent POMs, `.mvn/`, the
 /// files its profiles test for; a workspace's member manifests; a Gradle
 /// build's settings, included projects' build files, `gradle/`, `buildSrc/`
-/// and `gradlew`; what a
+/// and `gradlew`; the gemspecs a Gemfile loads and the files they
+/// require; what a
 /// `dotnet restore` reads (projects, references, MSBuild and NuGet files).
 /// Empty for other checks.
 pub(crate) fn extra_manifests(check: &ManifestCheck, ctx: &Context, dir: &str) -> Vec<String> {
     match check {
         ManifestCheck::Maven => maven_reactor(ctx, dir).0,
         ManifestCheck::Gradle => gradle::gradle_build(ctx, dir).files,
+        ManifestCheck::Gemfile => {
+            let gemfile = ctx_join(dir, "Gemfile").unwrap_or_default();
+            ctx.read(&gemfile)
+                .map(|t| gemspec::gemfile_gemspecs(ctx, &gemfile, &t).files)
+                .unwrap_or_default()
+        }
         ManifestCheck::Dotnet {
             projects,
             properties,
