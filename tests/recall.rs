@@ -517,6 +517,10 @@ fn dotnet_restore_stays_when_its_projects_read_more_than_the_model_follows() {
             "<configuration><packageSources><add key=\"local\" value=\"./packages\" /></packageSources></configuration>\n",
         ),
         (
+            "Directory.Build.props",
+            "<Project><PropertyGroup><V>$([System.IO.File]::ReadAllText('version.txt'))</V></PropertyGroup></Project>\n",
+        ),
+        (
             "src/Web/Web.csproj",
             "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><PropertyGroup><BaseIntermediateOutputPath>../../artifacts/obj/</BaseIntermediateOutputPath></PropertyGroup></Project>\n",
         ),
@@ -536,6 +540,19 @@ fn dotnet_restore_stays_when_its_projects_read_more_than_the_model_follows() {
     assert_eq!(hoisted(&files, DOTNET_DF), DOTNET_DF);
     let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /src\nCOPY . .\nRUN sed -i 's/net6.0/net8.0/' src/Core/Core.csproj\nRUN dotnet restore\n";
     assert_eq!(hoisted(&dotnet_files(WEB_CSPROJ), df), df);
+}
+
+#[test]
+fn dotnet_restore_hoists_past_pure_property_functions() {
+    // `$([MSBuild]::IsOSPlatform(...))` reads no file (simplcommerce's
+    // modules use it): the hoist stays Safe.
+    let mut files = dotnet_files(WEB_CSPROJ);
+    files.retain(|(p, _)| *p != "src/Core/Core.csproj");
+    files.push((
+        "src/Core/Core.csproj",
+        "<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><F Condition=\"$([MSBuild]::IsOSPlatform('Linux'))\">x.so</F></PropertyGroup></Project>\n",
+    ));
+    assert!(hoisted(&files, DOTNET_DF).contains("RUN dotnet restore\nCOPY . ."));
 }
 
 #[test]

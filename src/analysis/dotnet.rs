@@ -9,7 +9,8 @@
 //! their directories and every parent up to the context root, lock files,
 //! `packages.config` and `.user` files), and nothing in those files makes it
 //! read more: no `<Import>` other than an SDK's, no file test (`Exists`), no
-//! property function, no reference whose path needs a property or a
+//! property function that looks at the file system (`System.IO`,
+//! `Get…OfFileAbove`), no reference whose path needs a property or a
 //! wildcard, no property that moves restore's outputs or adds local package
 //! sources, no local package source in a NuGet configuration. Anything
 //! else is a problem (a reason the hoist is not `Safe`); files are then an
@@ -336,9 +337,11 @@ fn msbuild_problems(file: &str, raw: &str, problems: &mut Vec<String>) -> Vec<St
             ));
         }
     }
+    // Property functions are pure (`$([MSBuild]::IsOSPlatform(...))`)
+    // except those that look at the file system.
     for needle in [
         "Exists(",
-        "$([",
+        "[System.IO.",
         "$(MSBuildThisFileDirectory)..",
         "GetPathOfFileAbove",
         "GetDirectoryNameOfFileAbove",
