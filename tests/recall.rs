@@ -594,3 +594,305 @@ fn a_large_reactor_hoists_by_the_static_estimate_too() {
         "{out}"
     );
 }
+
+const WEB_CSPROJ: &str = "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><ItemGroup><PackageReference Include=\"Serilog\" Version=\"3.1.1\" /><ProjectReference Include=\"..\\Core\\Core.csproj\" /></ItemGroup></Project>\n";
+
+fn dotnet_files(web: &'static str) -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "App.sln",
+            "Project(\"{FAE04EC0}\") = \"Web\", \"src\\Web\\Web.csproj\", \"{1}\"\nEndProject\nProject(\"{2150E333}\") = \"items\", \"items\", \"{2}\"\nEndProject\n",
+        ),
+        (
+            "Directory.Build.props",
+            "<Project><PropertyGroup><Nullable>enable</Nullable></PropertyGroup></Project>\n",
+        ),
+        (
+            "nuget.config",
+            "<configuration><packageSources><add key=\"org\" value=\"https://api.nuget.org/v3/index.json\" /></packageSources></configuration>\n",
+        ),
+        ("src/Web/Web.csproj", web),
+        ("src/Web/Program.cs", "x\n"),
+        (
+            "src/Core/Core.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk\"></Project>\n",
+        ),
+        ("src/Core/Order.cs", "x\n"),
+        (
+            "tests/T/T.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk\"><ItemGroup><ProjectReference Include=\"..\\..\\src\\Web\\Web.csproj\" /></ItemGroup></Project>\n",
+        ),
+    ]
+}
+
+const DOTNET_DF: &str = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /src\nCOPY . .\nRUN dotnet restore\nRUN dotnet publish -c Release -o /app --no-restore\n";
+
+#[test]
+fn dotnet_restore_hoists_with_the_projects_it_reaches() {
+    // The solution in the working directory, its project, the project that
+    // one references (backslashes), the MSBuild and NuGet files of their
+    // directories and parents; not the test project nobody references.
+    assert_eq!(
+        hoisted(&dotnet_files(WEB_CSPROJ), DOTNET_DF),
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /src\nCOPY App.sln Directory.Build.props nuget.config ./\nCOPY src/Core/Core.csproj ./src/Core/\nCOPY src/Web/Web.csproj ./src/Web/\nRUN dotnet restore\nCOPY . .\nRUN dotnet publish -c Release -o /app --no-restore\n"
+    );
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /src\nCOPY . .\nRUN dotnet restore \"src/Web/Web.csproj\"\n";
+    assert_eq!(
+        hoisted(&dotnet_files(WEB_CSPROJ), df),
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /src\nCOPY Directory.Build.props nuget.config ./\nCOPY src/Core/Core.csproj ./src/Core/\nCOPY src/Web/Web.csproj ./src/Web/\nRUN dotnet restore \"src/Web/Web.csproj\"\nCOPY . .\n"
+    );
+}
+
+#[test]
+fn dotnet_restore_stays_when_its_projects_read_more_than_the_model_follows() {
+    // Each of these makes restore read files the hoist would not copy: a
+    // reference outside the context's projects, a reference through a
+    // property, an import, a file test, a local package source.
+    let cases: &[(&str, &str)] = &[
+        (
+            "src/Web/Web.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><ItemGroup><ProjectReference Include=\"..\\Missing\\Missing.csproj\" /></ItemGroup></Project>\n",
+        ),
+        (
+            "src/Web/Web.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><ItemGroup><ProjectReference Include=\"$(SrcRoot)Core\\Core.csproj\" /></ItemGroup></Project>\n",
+        ),
+        (
+            "src/Web/Web.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><Import Project=\"..\\..\\build\\common.props\" /></Project>\n",
+        ),
+        (
+            "Directory.Build.props",
+            "<Project><Import Project=\"build/versions.props\" /></Project>\n",
+        ),
+        (
+            "Directory.Build.props",
+            "<Project><PropertyGroup Condition=\"Exists('local.props')\"><X>1</X></PropertyGroup></Project>\n",
+        ),
+        (
+            "nuget.config",
+            "<configuration><packageSources><add key=\"local\" value=\"./packages\" /></packageSources></configuration>\n",
+        ),
+        (
+            "Directory.Build.props",
+            "<Project><PropertyGroup><V>$([System.IO.File]::ReadAllText('version.txt'))</V></PropertyGroup></Project>\n",
+        ),
+        (
+            "src/Web/Web.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><PropertyGroup><BaseIntermediateOutputPath>../../artifacts/obj/</BaseIntermediateOutputPath></PropertyGroup></Project>\n",
+        ),
+    ];
+    for (path, text) in cases {
+        let mut files = dotnet_files(WEB_CSPROJ);
+        files.retain(|(p, _)| p != path);
+        files.push((path, text));
+        files.push(("build/common.props", "<Project/>\n"));
+        files.push(("build/versions.props", "<Project/>\n"));
+        assert_eq!(hoisted(&files, DOTNET_DF), DOTNET_DF, "{path}: {text}");
+    }
+    // Built output shipped with the sources (restore reads obj/), and a
+    // project edited between the copy and the restore: nothing moves.
+    let mut files = dotnet_files(WEB_CSPROJ);
+    files.push(("src/Web/obj/project.assets.json", "{}\n"));
+    assert_eq!(hoisted(&files, DOTNET_DF), DOTNET_DF);
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /src\nCOPY . .\nRUN sed -i 's/net6.0/net8.0/' src/Core/Core.csproj\nRUN dotnet restore\n";
+    assert_eq!(hoisted(&dotnet_files(WEB_CSPROJ), df), df);
+}
+
+#[test]
+fn dotnet_restore_hoists_past_pure_property_functions() {
+    // `$([MSBuild]::IsOSPlatform(...))` reads no file (simplcommerce's
+    // modules use it): the hoist stays Safe.
+    let mut files = dotnet_files(WEB_CSPROJ);
+    files.retain(|(p, _)| *p != "src/Core/Core.csproj");
+    files.push((
+        "src/Core/Core.csproj",
+        "<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><F Condition=\"$([MSBuild]::IsOSPlatform('Linux'))\">x.so</F></PropertyGroup></Project>\n",
+    ));
+    assert!(hoisted(&files, DOTNET_DF).contains("RUN dotnet restore\nCOPY . ."));
+}
+
+#[test]
+fn dotnet_restore_with_a_lock_file_is_safe_only_in_locked_mode() {
+    let mut files = dotnet_files(WEB_CSPROJ);
+    files.push(("src/Web/packages.lock.json", "{}\n"));
+    // Restore may rewrite the lock file, which the copy would then put back.
+    assert_eq!(hoisted(&files, DOTNET_DF), DOTNET_DF);
+    let df = DOTNET_DF.replace("dotnet restore", "dotnet restore --locked-mode");
+    let out = hoisted(&files, &df);
+    assert!(
+        out.contains("COPY src/Web/Web.csproj src/Web/packages.lock.json ./src/Web/\nRUN dotnet restore --locked-mode\nCOPY . ."),
+        "{out}"
+    );
+}
+
+fn gradle_files(settings: &'static str) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("settings.gradle", settings),
+        ("build.gradle", "plugins { id 'java' }\n"),
+        ("gradle.properties", "v=1\n"),
+        ("gradle/libs.versions.toml", "[versions]\n"),
+        ("gradlew", "#!/bin/sh\n"),
+        (
+            "buildSrc/build.gradle",
+            "plugins { id 'groovy-gradle-plugin' }\n",
+        ),
+        (
+            "buildSrc/src/main/groovy/conv.gradle",
+            "plugins { id 'java' }\n",
+        ),
+        (
+            "app/build.gradle",
+            "dependencies { implementation project(':lib:core') }\n",
+        ),
+        ("app/src/A.java", "x\n"),
+        (
+            "lib/core/build.gradle.kts",
+            "dependencies { api(\"a:b:1\") }\n",
+        ),
+        ("lib/core/gradle.properties", "w=2\n"),
+        ("lib/core/src/B.java", "x\n"),
+    ]
+}
+
+const GRADLE_DF: &str = "FROM gradle:8-jdk21\nWORKDIR /app\nCOPY . .\nRUN ./gradlew dependencies --no-daemon\nRUN ./gradlew build --no-daemon\n";
+
+#[test]
+fn gradle_hoists_with_every_included_project_and_the_build_logic() {
+    // Literal includes (`:lib:core` is lib/core), each project's build file
+    // and gradle.properties, gradle/ (version catalog), the wrapper script
+    // and buildSrc/ (code Gradle compiles before it configures).
+    let files = gradle_files(
+        "rootProject.name = 'x'\ninclude 'app'\ninclude(\":lib:core\") // the library\n",
+    );
+    assert_eq!(
+        hoisted(&files, GRADLE_DF),
+        "FROM gradle:8-jdk21\nWORKDIR /app\nCOPY build.gradle settings.gradle gradle.properties gradlew ./\nCOPY app/build.gradle ./app/\nCOPY buildSrc/build.gradle ./buildSrc/\nCOPY buildSrc/src/main/groovy/conv.gradle ./buildSrc/src/main/groovy/\nCOPY gradle/libs.versions.toml ./gradle/\nCOPY lib/core/build.gradle.kts lib/core/gradle.properties ./lib/core/\nRUN ./gradlew dependencies --no-daemon\nCOPY . .\nRUN ./gradlew build --no-daemon\n"
+    );
+}
+
+#[test]
+fn gradle_stays_when_the_projects_cannot_be_listed() {
+    // Computed includes, another build, a moved project, a script applied
+    // from a file, a file read at configuration: the build files the hoist
+    // would copy are not known, so nothing moves.
+    for settings in [
+        "file('modules').eachDir { include it.name }\n",
+        "['app', 'lib:core'].each { include it }\n",
+        "include modules\n",
+        "include 'app'\nincludeBuild 'plugins'\n",
+        "include 'app'\nproject(':app').projectDir = file('application')\n",
+        "include 'app'\napply from: 'gradle/more.gradle'\n",
+    ] {
+        let files = gradle_files(settings);
+        assert_eq!(hoisted(&files, GRADLE_DF), GRADLE_DF, "{settings}");
+    }
+    let mut files = gradle_files("include 'app'\n");
+    files.retain(|(p, _)| *p != "app/build.gradle");
+    files.push((
+        "app/build.gradle",
+        "version = file('VERSION').text.trim()\n",
+    ));
+    assert_eq!(hoisted(&files, GRADLE_DF), GRADLE_DF);
+}
+
+const GEMSPEC: &str = "# frozen_string_literal: true\n\nrequire_relative \"lib/shop/version\"\n\nGem::Specification.new do |spec|\n  spec.name = \"shop\"\n  spec.version = Shop::VERSION\n  spec.authors = [\"A\", \"B\"] # the team\n  spec.files = Dir[\"lib/**/*.rb\"]\n  spec.metadata = {\n    \"rubygems_mfa_required\" => \"true\"\n  }\n  spec.add_dependency \"rack\", \"~> 3.0\"\nend\n";
+
+fn gem_files(gemspec: &str) -> Vec<(&str, &str)> {
+    vec![
+        (
+            "Gemfile",
+            "source \"https://rubygems.org\"\ngemspec\ngem \"rake\"\n",
+        ),
+        (
+            "Gemfile.lock",
+            "PATH\n  remote: .\n  specs:\n    shop (1.0.0)\n",
+        ),
+        ("shop.gemspec", gemspec),
+        (
+            "lib/shop/version.rb",
+            "module Shop\n  VERSION = \"1.0.0\"\nend\n",
+        ),
+        ("lib/shop.rb", "x\n"),
+        ("exe/shop", "x\n"),
+        ("VERSION", "1.0.0\n"),
+    ]
+}
+
+const GEM_DF: &str =
+    "FROM ruby:3.3\nENV BUNDLE_FROZEN=true\nWORKDIR /app\nCOPY . .\nRUN bundle install\n";
+
+/// The hoist of the install in `df` with `--unsafe`: its applicability and
+/// summary.
+fn bundle_hoist(files: &[(&str, &str)], df: &str) -> (Applicability, String) {
+    let dir = crate::support::project(files);
+    let ctx = Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    let out =
+        rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Unsafe)).expect("rewrite");
+    let c = out
+        .changes
+        .iter()
+        .find(|c| c.summary.contains("bundle install"))
+        .expect("the install is examined");
+    (c.applicability, c.summary.clone())
+}
+
+#[test]
+fn a_gemspec_the_model_understands_hoists_with_the_files_it_requires() {
+    assert_eq!(
+        hoisted(&gem_files(GEMSPEC), GEM_DF),
+        "FROM ruby:3.3\nENV BUNDLE_FROZEN=true\nWORKDIR /app\nCOPY Gemfile Gemfile.lock shop.gemspec ./\nCOPY lib/shop/version.rb ./lib/shop/\nRUN bundle install\nCOPY . .\n"
+    );
+    // `$LOAD_PATH` with lib, then `require "shop/version"`, and executables
+    // listed literally (Bundler writes a binstub for each existing one):
+    // their files are copied too.
+    let spec = "lib = File.expand_path(\"lib\", __dir__)\n$LOAD_PATH.unshift(lib) unless $LOAD_PATH.include?(lib)\nrequire \"shop/version\"\nGem::Specification.new do |s|\n  s.name = \"shop\"\n  s.version = Shop::VERSION\n  s.bindir = \"exe\"\n  s.executables = [\"shop\"]\nend\n";
+    let (app, summary) = bundle_hoist(&gem_files(spec), GEM_DF);
+    assert_eq!(app, Applicability::Safe, "{summary}");
+    for f in ["`lib/shop/version.rb`", "`exe/shop`", "`shop.gemspec`"] {
+        assert!(summary.contains(f), "{f} in {summary}");
+    }
+}
+
+#[test]
+fn a_gemspec_that_reads_other_files_is_not_safe_but_copies_what_it_likely_needs() {
+    // Each gemspec makes bundle install read or write beyond what the model
+    // follows: a file read, executables computed from the sources, a
+    // required file the context does not hold, a native extension.
+    for spec in [
+        GEMSPEC.replace("Shop::VERSION", "File.read(\"VERSION\").strip"),
+        GEMSPEC.replace(
+            "  spec.files",
+            "  spec.executables = spec.files.grep(%r{^exe/}) { |f| File.basename(f) }\n  spec.files",
+        ),
+        GEMSPEC.replace("lib/shop/version", "lib/shop/missing"),
+        GEMSPEC.replace("  spec.files", "  spec.extensions = [\"ext/shop/extconf.rb\"]\n  spec.files"),
+    ] {
+        let files = gem_files(&spec);
+        assert_eq!(hoisted(&files, GEM_DF), GEM_DF, "{spec}");
+        let (app, summary) = bundle_hoist(&files, GEM_DF);
+        assert_eq!(app, Applicability::Unsafe, "{spec}");
+        assert!(summary.contains("`shop.gemspec`"), "{summary}");
+    }
+    // A Gemfile that loads the gemspec itself (fat_free_crm's shape) and a
+    // gemspec that is not Ruby the model reads: Unsafe, with the gemspec and
+    // the version file gems conventionally require.
+    let mut files = gem_files("opaque bytes\n");
+    files[0] = (
+        "Gemfile",
+        "source 'https://rubygems.org'\nspec = Bundler.load_gemspec(File.expand_path('shop.gemspec', __dir__))\ngem 'rake'\n",
+    );
+    let (app, summary) = bundle_hoist(&files, GEM_DF);
+    assert_eq!(app, Applicability::Unsafe);
+    for f in [
+        "`Gemfile`",
+        "`Gemfile.lock`",
+        "`shop.gemspec`",
+        "`lib/shop/version.rb`",
+    ] {
+        assert!(summary.contains(f), "{f} in {summary}");
+    }
+}

@@ -1006,7 +1006,7 @@ fn add_manifest_reads(
     ctx: &Context,
     effects: &mut [Effects],
 ) {
-    let mut dests: Vec<String> = Vec::new();
+    let mut dests: Vec<(usize, String)> = Vec::new();
     for (k, unit) in stage.units.iter().enumerate() {
         let Some(ins) = parse.items.get(unit.item).and_then(|i| i.instruction()) else {
             continue;
@@ -1018,13 +1018,18 @@ fn add_manifest_reads(
             && let ["." | "./", dest] = args.as_slice()
             && let Some(d) = expand(dest, &state.env[k])
         {
-            dests.push(resolve(&state.workdirs[k], &d));
+            dests.push((k, resolve(&state.workdirs[k], &d)));
         }
     }
-    for e in effects.iter_mut() {
+    for i in 0..effects.len() {
+        dotnet_reads(&dests, i, ctx, effects);
+        let e = &mut effects[i];
         let mut extra = Vec::new();
         for (chk, dir) in &e.checks {
-            for dest in &dests {
+            if matches!(chk, ManifestCheck::Dotnet { .. }) {
+                continue;
+            }
+            for (_, dest) in &dests {
                 let rel = if dir == dest {
                     Some(String::new())
                 } else {
@@ -1043,6 +1048,144 @@ fn add_manifest_reads(
                 e.manifests.push(p);
             }
         }
+    }
+}
+
+/// The context directory an image directory holds under a copy of the
+/// whole context to `dest`.
+fn rel_under(dest: &str, dir: &str) -> Option<String> {
+    if dir == dest {
+        Some(String::new())
+    } else {
+        dir.strip_prefix(&format!("{}/", dest.trim_end_matches('/')))
+            .map(str::to_string)
+    }
+}
+
+/// `path` (absolute, normalised) relative to the directory `dir`.
+fn relative_to(dir: &str, path: &str) -> String {
+    let d: Vec<&str> = dir.split('/').filter(|c| !c.is_empty()).collect();
+    let p: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    let common = d.iter().zip(&p).take_while(|(a, b)| a == b).count();
+    let mut out: Vec<&str> = vec![".."; d.len() - common];
+    out.extend(&p[common..]);
+    if out.is_empty() {
+        ".".into()
+    } else {
+        out.join("/")
+    }
+}
+
+/// A `dotnet restore` (unit `i`) run below the destination of the last copy
+/// of the whole context before it: the projects it restores are followed in
+/// the context ([`super::dotnet::restore_inputs`]) and, when nothing in them
+/// is beyond the model and nothing between the copy and the restore writes
+/// what they name, its reads and writes of the whole directory become
+/// exactly those files (at their image paths), the MSBuild and NuGet names
+/// in every directory up to `/`, the working directory's project files, and
+/// each project's `obj/` (and lock file, unless `--locked-mode`). Otherwise
+/// it keeps reading and writing the whole directory.
+fn dotnet_reads(dests: &[(usize, String)], i: usize, ctx: &Context, effects: &mut [Effects]) {
+    let Some((chk, dir)) = effects[i]
+        .checks
+        .iter()
+        .find(|(c, _)| matches!(c, ManifestCheck::Dotnet { .. }))
+        .cloned()
+    else {
+        return;
+    };
+    // One restore per RUN is followed; a second one keeps the whole tree.
+    if effects[i]
+        .checks
+        .iter()
+        .filter(|(c, _)| matches!(c, ManifestCheck::Dotnet { .. }))
+        .count()
+        > 1
+    {
+        return;
+    }
+    let ManifestCheck::Dotnet {
+        projects,
+        properties,
+        locked,
+    } = &chk
+    else {
+        return;
+    };
+    let Some((k, dest, rel)) = dests
+        .iter()
+        .filter(|(k, _)| *k < i)
+        .rev()
+        .find_map(|(k, d)| rel_under(d, &dir).map(|r| (*k, d.clone(), r)))
+    else {
+        return;
+    };
+    let inputs = super::dotnet::restore_inputs(ctx, &rel, projects, *properties);
+    if !inputs.problems.is_empty() {
+        return;
+    }
+    let mut reads: Vec<String> = inputs.files.iter().map(|f| resolve(&dest, f)).collect();
+    let mut writes: Vec<String> = Vec::new();
+    for d in &inputs.project_dirs {
+        let img = resolve(&dest, d);
+        reads.push(format!("{img}/obj/**"));
+        writes.push(format!("{img}/obj/**"));
+        if !locked {
+            writes.push(format!("{img}/packages.lock.json"));
+        }
+    }
+    let mut lookup: Vec<String> = inputs
+        .lookup_dirs
+        .iter()
+        .map(|d| resolve(&dest, d))
+        .collect();
+    let mut up = Some(dest.clone());
+    while let Some(u) = up {
+        up = (u != "/").then(|| resolve(&u, ".."));
+        lookup.push(u);
+    }
+    for d in &lookup {
+        for name in super::dotnet::LOOKUP_NAMES {
+            reads.push(resolve(d, name));
+        }
+        reads.push(resolve(d, "[Nn][Uu][Gg][Ee][Tt].[Cc][Oo][Nn][Ff][Ii][Gg]"));
+    }
+    if projects.is_empty() {
+        for ext in [
+            "*.sln", "*.slnx", "*.slnf", "*.csproj", "*.fsproj", "*.vbproj", "*.proj",
+        ] {
+            reads.push(resolve(&dir, ext));
+        }
+    }
+    // What sits at those paths must be what the copy shipped.
+    let precise = Effects {
+        reads: reads.iter().cloned().map(Loc::Path).collect(),
+        ..Effects::default()
+    };
+    if (k + 1..i).any(|j| {
+        let w = Effects {
+            writes: effects[j].writes.clone(),
+            ..Effects::default()
+        };
+        conflict(&w, &precise).is_some()
+    }) {
+        return;
+    }
+    let whole = resolve(&dir, "./**");
+    let whole_obj = resolve(&dir, "./**/obj/**");
+    let e = &mut effects[i];
+    e.reads.retain(|r| *r != Loc::Path(whole.clone()));
+    e.writes.retain(|w| *w != Loc::Path(whole_obj.clone()));
+    for r in reads {
+        e.reads.push(Loc::Path(r));
+    }
+    // In context order (the solution's directory first), the project
+    // arguments among them.
+    let files: Vec<String> = inputs.files.iter().map(|f| resolve(&dest, f)).collect();
+    e.manifests.retain(|m| !files.contains(m));
+    e.manifests.extend(files);
+    for w in writes {
+        e.writes.push(Loc::Path(w));
     }
 }
 
@@ -1574,6 +1717,26 @@ fn run_effects(
                         })
                         .collect(),
                 ),
+                // Project arguments relative to the command's directory,
+                // variables expanded (one that cannot be keeps its `$`,
+                // which the check refuses).
+                kb::ManifestCheck::Dotnet {
+                    projects,
+                    properties,
+                    locked,
+                } => kb::ManifestCheck::Dotnet {
+                    projects: projects
+                        .iter()
+                        .map(|p| {
+                            expand(p, &local_env).map_or_else(
+                                || p.clone(),
+                                |x| relative_to(&dir, &resolve(&dir, &x)),
+                            )
+                        })
+                        .collect(),
+                    properties,
+                    locked,
+                },
                 other => other,
             };
             e.checks.push((chk, dir.clone()));

@@ -144,6 +144,10 @@ pub struct Entry {
     pub gradle: bool,
     #[serde(default)]
     pub cargo: bool,
+    /// `dotnet restore`: the projects it restores are followed (see
+    /// [`ManifestCheck::Dotnet`]).
+    #[serde(default)]
+    pub dotnet: bool,
     #[serde(default)]
     pub downloads: bool,
     #[serde(default)]
@@ -313,6 +317,16 @@ pub enum ManifestCheck {
     /// cargo: a package's manifest loads only with its targets
     /// (`src/main.rs`, `src/lib.rs`, ...), and a workspace with its members.
     Cargo,
+    /// dotnet restore: the projects and solutions it is given (relative to
+    /// its directory, variables expanded; none: what the directory holds),
+    /// followed through `<ProjectReference>`s, and whether MSBuild
+    /// properties were given on the command line.
+    Dotnet {
+        projects: Vec<String>,
+        properties: bool,
+        /// `--locked-mode`: lock files are read, never rewritten.
+        locked: bool,
+    },
 }
 
 fn basename(s: &str) -> &str {
@@ -461,6 +475,9 @@ pub fn interpret(
     }
     entry_files(e, &inv, &mut facts);
     let positional = option_values(e, inv.args, &mut facts);
+    if e.dotnet {
+        facts.checks.push(dotnet_check(e, &inv, &positional));
+    }
     if let Err(why) = positional_effects(e, &inv, positional, &mut facts) {
         facts.unknown = Some(why);
         return facts;
@@ -700,6 +717,34 @@ fn tool_effects(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
             Some(archive) => facts.reads.push(archive),
             None => facts.reads.push("./**".into()),
         }
+    }
+}
+
+/// The check of a `dotnet restore`: its project arguments (after the
+/// subcommand) and whether it sets MSBuild properties (`-p:`, `/p:`,
+/// `--property`).
+fn dotnet_check(e: &Entry, inv: &Invocation<'_>, positional: &[&str]) -> ManifestCheck {
+    let skip = usize::from(e.sub.is_some()) + usize::from(e.sub2.is_some());
+    let projects = positional
+        .iter()
+        .skip(skip)
+        // `/p:Name=Value` is a property, not a project.
+        .filter(|p| !(p.starts_with('/') && p.contains(':')))
+        .map(|p| p.to_string())
+        .collect();
+    let properties = inv.args.iter().any(|a| {
+        let l = a.to_ascii_lowercase();
+        l.starts_with("-p:")
+            || l.starts_with("/p:")
+            || l.starts_with("-property:")
+            || l.starts_with("/property:")
+            || l.starts_with("--property")
+            || l == "-p"
+    });
+    ManifestCheck::Dotnet {
+        projects,
+        properties,
+        locked: inv.has("--locked-mode"),
     }
 }
 

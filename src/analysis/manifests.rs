@@ -5,6 +5,9 @@
 //! nothing either way and is reported by the caller's other checks.
 
 use super::context::Context;
+use super::dotnet;
+use super::gemspec;
+use super::gradle;
 use super::kb::ManifestCheck;
 
 /// A JSON manifest from the context; a file that is not JSON is a problem.
@@ -43,9 +46,14 @@ pub(crate) fn manifest_problems(
         ManifestCheck::GoMod => gomod_problems(ctx, &join, &mut out),
         ManifestCheck::Gemfile => gemfile_problems(ctx, &join, &mut out),
         ManifestCheck::Maven => maven_problems(ctx, dir, &mut out),
-        ManifestCheck::Gradle => gradle_problems(ctx, &join, &mut out),
+        ManifestCheck::Gradle => gradle_problems(ctx, dir, &mut out),
         ManifestCheck::Cargo => cargo_problems(ctx, &join, &mut out),
         ManifestCheck::Yarn => yarn_problems(ctx, &join, &mut out),
+        ManifestCheck::Dotnet {
+            projects,
+            properties,
+            ..
+        } => out.extend(dotnet::restore_inputs(ctx, dir, projects, *properties).problems),
     }
     out
 }
@@ -186,11 +194,13 @@ fn gomod_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<St
     }
 }
 
-/// bundler: `gemspec`, `path:`, `eval_gemfile` and other file reads.
+/// bundler: gemspecs not understood (see [`gemspec::gemfile_gemspecs`]),
+/// `path:`, `eval_gemfile` and other file reads.
 fn gemfile_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
     if let Some(text) = ctx.read(&join("Gemfile")) {
+        // `gemspec` lines: the gemspecs and what they require are followed.
+        out.extend(gemspec::gemfile_gemspecs(ctx, &join("Gemfile"), &text).problems);
         for needle in [
-            "gemspec",
             "path:",
             ":path",
             "eval_gemfile",
@@ -213,16 +223,10 @@ fn maven_problems(ctx: &Context, dir: &str, out: &mut Vec<String>) {
     out.extend(maven_reactor(ctx, dir).1);
 }
 
-/// gradle: subprojects included by the settings.
-fn gradle_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
-    for f in ["settings.gradle", "settings.gradle.kts"] {
-        if ctx.read(&join(f)).is_some_and(|t| t.contains("include")) {
-            out.push(format!(
-                "{} includes subprojects, whose build files live in other directories",
-                join(f)
-            ));
-        }
-    }
+/// gradle: what the settings include and the scripts do (see
+/// [`gradle::gradle_build`]).
+fn gradle_problems(ctx: &Context, dir: &str, out: &mut Vec<String>) {
+    out.extend(gradle::gradle_build(ctx, dir).problems);
 }
 
 /// cargo: a manifest loads only with its targets and workspace members.
@@ -432,10 +436,27 @@ fn npm_workspace(
 
 /// Extra files an install reads beside its own manifests, found in them
 /// (context paths): a Maven reactor's module and parent POMs, `.mvn/`, the
-/// files its profiles test for. Empty for other checks.
+/// files its profiles test for; a workspace's member manifests; a Gradle
+/// build's settings, included projects' build files, `gradle/`, `buildSrc/`
+/// and `gradlew`; the gemspecs a Gemfile loads and the files they
+/// require; what a
+/// `dotnet restore` reads (projects, references, MSBuild and NuGet files).
+/// Empty for other checks.
 pub(crate) fn extra_manifests(check: &ManifestCheck, ctx: &Context, dir: &str) -> Vec<String> {
     match check {
         ManifestCheck::Maven => maven_reactor(ctx, dir).0,
+        ManifestCheck::Gradle => gradle::gradle_build(ctx, dir).files,
+        ManifestCheck::Gemfile => {
+            let gemfile = ctx_join(dir, "Gemfile").unwrap_or_default();
+            ctx.read(&gemfile)
+                .map(|t| gemspec::gemfile_gemspecs(ctx, &gemfile, &t).files)
+                .unwrap_or_default()
+        }
+        ManifestCheck::Dotnet {
+            projects,
+            properties,
+            ..
+        } => dotnet::restore_inputs(ctx, dir, projects, *properties).files,
         ManifestCheck::NpmScripts => {
             let rel = ctx_join(dir, "package.json").unwrap_or_default();
             let mut sink = Vec::new();
@@ -654,11 +675,22 @@ pub fn is_manifest_name(path: &str) -> bool {
         "nuget.config",
         "Directory.Build.props",
         "Directory.Packages.props",
+        "Directory.Build.targets",
+        "Directory.Build.rsp",
+        "packages.lock.json",
         "global.json",
+        "gradlew",
+        "gradle-wrapper.properties",
+        "gradle-wrapper.jar",
+        "libs.versions.toml",
     ];
     NAMES.contains(&name)
         || (name.starts_with("requirements") && name.ends_with(".txt"))
         || name.ends_with(".csproj")
         || name.ends_with(".fsproj")
+        || name.ends_with(".vbproj")
         || name.ends_with(".sln")
+        || name.ends_with(".slnx")
+        || name.ends_with(".gemspec")
+        || name.eq_ignore_ascii_case("nuget.config")
 }

@@ -2,8 +2,11 @@
 //! base, the build context, and the dependency graph.
 
 pub mod context;
+pub mod dotnet;
 pub mod effects;
 pub mod file;
+pub mod gemspec;
+pub mod gradle;
 pub mod graph;
 pub mod history;
 pub mod kb;

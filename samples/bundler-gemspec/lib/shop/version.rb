@@ -1,0 +1,5 @@
+# frozen_string_literal: true
+
+module Shop
+  VERSION = "1.4.0"
+end

@@ -1,0 +1,1 @@
+package shop; public class App { public static void main(String[] a) {} }

@@ -1,0 +1,309 @@
+//! What a Gradle build reads before it builds anything (`gradle
+//! dependencies` and other resolve-only tasks): the settings, the build
+//! scripts of the root project and of every project the settings include,
+//! `gradle.properties` files, `gradle/` (wrapper, version catalogs), the
+//! `gradlew` script and `buildSrc/` (code, compiled before configuration).
+//!
+//! Guarantee: when [`GradleBuild::problems`] is empty, [`GradleBuild::files`]
+//! holds every context file the configuration phase reads: every `include`
+//! names its projects with string literals (`include 'a', ':b:c'`,
+//! `include("a")`), no project directory or build file is moved, no other
+//! build is included, and no script applies another script, opens a file,
+//! walks a directory or starts a process. Anything else is a problem (a
+//! reason the hoist is not `Safe`).
+
+use super::context::Context;
+
+/// The inputs of a Gradle build whose root is a context directory.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct GradleBuild {
+    /// Every context file it reads (sorted, no duplicates).
+    pub files: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+fn parent(p: &str) -> Option<String> {
+    if p.is_empty() {
+        return None;
+    }
+    Some(
+        p.rsplit_once('/')
+            .map_or(String::new(), |(d, _)| d.to_string()),
+    )
+}
+
+/// Script text without `//` and `/* */` comments (string contents are
+/// kept; a `//` inside a string literal is rare in settings and build
+/// scripts, and cutting it only hides a literal, never a call).
+fn strip_comments(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(k) = rest.find("/*") {
+        out.push_str(&rest[..k]);
+        match rest[k..].find("*/") {
+            Some(e) => rest = &rest[k + e + 2..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.lines()
+        .map(|l| match l.find("//") {
+            Some(k) if !l[..k].ends_with(':') => &l[..k],
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn is_ident(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '$'
+}
+
+/// Positions just after each use of the identifier `name` as a whole word.
+fn word_uses<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = usize> + 'a {
+    text.match_indices(name).filter_map(move |(k, _)| {
+        let before = text[..k].chars().next_back();
+        let after = text[k + name.len()..].chars().next();
+        let whole =
+            !before.is_some_and(|c| is_ident(c) || c == '.') && !after.is_some_and(is_ident);
+        whole.then_some(k + name.len())
+    })
+}
+
+/// The projects of one `include` (the text after the word): string
+/// literals separated by commas, in parentheses or not, up to the end of
+/// the line or the closing parenthesis. `None` when anything else is there.
+fn include_args(rest: &str) -> Option<Vec<String>> {
+    let t = rest.trim_start_matches([' ', '\t']);
+    let (body, _) = if let Some(inner) = t.strip_prefix('(') {
+        let close = inner.find(')')?;
+        (&inner[..close], ())
+    } else {
+        (t.split('\n').next().unwrap_or(""), ())
+    };
+    let mut out = Vec::new();
+    for part in body.split(',') {
+        let p = part.trim();
+        if p.is_empty() {
+            continue;
+        }
+        let q = p.chars().next()?;
+        if !(q == '"' || q == '\'') || p.len() < 2 || !p.ends_with(q) {
+            return None;
+        }
+        let s = &p[1..p.len() - 1];
+        if s.contains(['$', '"', '\'']) || s.is_empty() {
+            return None;
+        }
+        out.push(s.to_string());
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Calls that make a settings or build script read beyond the files
+/// listed, or start a process.
+const READING_CALLS: &[&str] = &[
+    "file",
+    "files",
+    "fileTree",
+    "File",
+    "FileInputStream",
+    "FileReader",
+    "readText",
+    "readLines",
+    "readBytes",
+    "listFiles",
+    "eachFile",
+    "eachDir",
+    "exec",
+    "javaexec",
+    "ProcessBuilder",
+    "execute",
+    "includeBuild",
+    "includeFlat",
+    "project",
+];
+
+/// What in a script makes configuration read beyond the listed files.
+fn script_problems(file: &str, text: &str, problems: &mut Vec<String>) {
+    if text.contains("apply from") || text.contains("apply(from") {
+        problems.push(format!(
+            "{file} applies another script, which is not followed"
+        ));
+    }
+    for call in READING_CALLS {
+        let used = word_uses(text, call).any(|k| {
+            let after = text[k..].trim_start_matches([' ', '\t']);
+            after.starts_with('(') || after.starts_with('{') || after.starts_with(['"', '\''])
+        });
+        if used && !(*call == "project" && file_is_build_script(file)) {
+            problems.push(format!(
+                "{file} calls `{call}`, which may read other files or change where projects are"
+            ));
+        }
+    }
+    for prop in [
+        "projectDir",
+        "buildFileName",
+        "buildFile",
+        "rootDir",
+        "settingsDir",
+    ] {
+        if word_uses(text, prop).next().is_some() {
+            problems.push(format!(
+                "{file} uses `{prop}`, which may move projects or read other files"
+            ));
+        }
+    }
+}
+
+/// Build scripts name other projects with `project(":x")` for
+/// dependencies: no file is read by that.
+fn file_is_build_script(file: &str) -> bool {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    name.starts_with("build.gradle")
+}
+
+/// The inputs of the Gradle build run in context directory `dir`.
+pub(crate) fn gradle_build(ctx: &Context, dir: &str) -> GradleBuild {
+    let mut b = GradleBuild::default();
+    let Some(all) = ctx.files() else {
+        b.problems.push("the build context cannot be listed".into());
+        return b;
+    };
+    let settings: Vec<String> = ["settings.gradle", "settings.gradle.kts"]
+        .iter()
+        .map(|n| join(dir, n))
+        .filter(|p| all.contains_key(p))
+        .collect();
+    if settings.is_empty() {
+        // Gradle looks for the settings in the parent directories.
+        let mut up = parent(dir);
+        while let Some(u) = up {
+            for n in ["settings.gradle", "settings.gradle.kts"] {
+                if all.contains_key(&join(&u, n)) {
+                    b.problems.push(format!(
+                        "there is no settings file in `{dir}`, so Gradle may use `{}`, whose build is not followed",
+                        join(&u, n)
+                    ));
+                }
+            }
+            up = parent(&u);
+        }
+    }
+    let mut project_dirs = vec![dir.to_string()];
+    for s in &settings {
+        let Some(raw) = ctx.read(s) else {
+            b.problems.push(format!("{s} cannot be read"));
+            continue;
+        };
+        let text = strip_comments(&raw);
+        script_problems(s, &text, &mut b.problems);
+        for k in word_uses(&text, "include") {
+            match include_args(&text[k..]) {
+                Some(projects) => {
+                    for p in projects {
+                        let rel = p.trim_start_matches(':').replace(':', "/");
+                        if rel.is_empty() || rel.split('/').any(|c| c == ".." || c == ".") {
+                            b.problems
+                                .push(format!("{s} includes `{p}`, which is not understood"));
+                        } else {
+                            project_dirs.push(join(dir, &rel));
+                        }
+                    }
+                }
+                None => b.problems.push(format!(
+                    "{s} includes projects whose names are computed, so their build files are not known"
+                )),
+            }
+        }
+        b.files.push(s.clone());
+    }
+    for pd in &project_dirs {
+        for n in ["build.gradle", "build.gradle.kts", "gradle.properties"] {
+            let f = join(pd, n);
+            if !all.contains_key(&f) {
+                continue;
+            }
+            if n != "gradle.properties" {
+                match ctx.read(&f) {
+                    Some(raw) => script_problems(&f, &strip_comments(&raw), &mut b.problems),
+                    None => b.problems.push(format!("{f} cannot be read")),
+                }
+            }
+            b.files.push(f);
+        }
+    }
+    // The wrapper, version catalogs and buildSrc: every file.
+    for sub in ["gradle", "buildSrc"] {
+        let prefix = format!("{}/", join(dir, sub));
+        b.files
+            .extend(all.keys().filter(|f| f.starts_with(&prefix)).cloned());
+    }
+    let wrapper = join(dir, "gradlew");
+    if all.contains_key(&wrapper) {
+        b.files.push(wrapper);
+    }
+    if ctx.unknown_dirs().iter().any(|u| {
+        project_dirs
+            .iter()
+            .any(|d| d == u || d.starts_with(&format!("{u}/")))
+    }) {
+        b.problems
+            .push("a Gradle project lies in a submodule, whose contents are not known".into());
+    }
+    b.files.sort();
+    b.files.dedup();
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_includes_are_read() {
+        assert_eq!(
+            include_args(" 'core', ':web:api'\nrootProject.name = 'x'"),
+            Some(vec!["core".to_string(), ":web:api".to_string()])
+        );
+        assert_eq!(
+            include_args("(\"app\", \"lib\")"),
+            Some(vec!["app".to_string(), "lib".to_string()])
+        );
+        assert_eq!(include_args("(modules)"), None);
+        assert_eq!(include_args(" \"mod-$name\""), None);
+    }
+
+    #[test]
+    fn reading_calls_are_problems() {
+        let mut p = Vec::new();
+        script_problems(
+            "settings.gradle",
+            "rootDir.eachDir { include it.name }",
+            &mut p,
+        );
+        assert!(!p.is_empty());
+        let mut p = Vec::new();
+        script_problems(
+            "build.gradle",
+            "dependencies { implementation project(':core')\n implementation 'a:b:1' }",
+            &mut p,
+        );
+        assert!(p.is_empty(), "{p:?}");
+        let mut p = Vec::new();
+        script_problems("build.gradle", "version = file('VERSION').text", &mut p);
+        assert_eq!(p.len(), 1, "{p:?}");
+    }
+}
