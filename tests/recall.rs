@@ -485,12 +485,22 @@ fn issue_11_compound_runs_are_split_at_the_install() {
     let fixed = rewrite::edit::apply(df, &c.edits).expect("edits apply");
     assert_eq!(fixed, out.new_text);
 
-    // Two installs: the project's own stays below the copy.
-    let df = "FROM python:3.12\nWORKDIR /srv\nCOPY . .\nRUN pip install -r requirements.txt && pip install -e .\n";
+    // Two installs: the project's own stays below the copy when it
+    // installs nothing else (`--no-deps`); one that may replace what the
+    // first installed (a dependency upgraded) would leave the old files in
+    // the first layer: no split.
+    let df = "FROM python:3.12\nWORKDIR /srv\nCOPY . .\nRUN pip install -r requirements.txt && python -m pip install --no-deps -e .\n";
     assert_eq!(
         rewrite_at(NPM, df, Applicability::Safe).new_text,
-        "FROM python:3.12\nWORKDIR /srv\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nRUN pip install -e .\n"
+        "FROM python:3.12\nWORKDIR /srv\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nRUN python -m pip install --no-deps -e .\n"
     );
+    let df = "FROM python:3.12\nWORKDIR /srv\nCOPY . .\nRUN pip install -r requirements.txt && pip install -e .\n";
+    assert_eq!(rewrite_at(NPM, df, Applicability::Safe).new_text, df);
+    // `pip` by name again: the original shell runs the `pip` it found
+    // first, a new shell may find one the requirements installed earlier
+    // in PATH (the `hash -r` problem).
+    let df = "FROM python:3.12\nWORKDIR /srv\nCOPY . .\nRUN pip install -r requirements.txt && pip install --no-deps -e .\n";
+    assert_eq!(rewrite_at(NPM, df, Applicability::Safe).new_text, df);
     // A leading `cd` is repeated in the rest.
     let df = "FROM node:20\nCOPY . /app\nRUN cd /app && npm ci && npm run build\n";
     assert_eq!(
@@ -894,5 +904,32 @@ fn a_gemspec_that_reads_other_files_is_not_safe_but_copies_what_it_likely_needs(
         "`lib/shop/version.rb`",
     ] {
         assert!(summary.contains(f), "{f} in {summary}");
+    }
+}
+
+#[test]
+fn issue_11_the_same_compound_run_twice_is_rewritten_without_error() {
+    // Two candidate splits with the same install in a stage, or the same
+    // `RUN` in two stages of which only one is hoisted: the rewrite used
+    // to be refused ("the rewritten file has 8 instructions", "a split
+    // `RUN` is not one the planner would split").
+    let npm = [
+        NPM[1],
+        (
+            "package.json",
+            "{\"name\":\"a\",\"scripts\":{\"build\":\"tsc\",\"test\":\"jest\"},\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+    ];
+    for df in [
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\nRUN npm ci && npm test\n",
+        "FROM node:20 AS a\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\n\nFROM node:20 AS b\nWORKDIR /app\nCOPY . .\nRUN sed -i s/a/b/ package.json\nRUN npm ci && npm run build\n",
+    ] {
+        let dir = crate::support::project(&npm);
+        let ctx = Context::new(
+            dir.path().to_path_buf(),
+            Some(&dir.path().join("Dockerfile")),
+        );
+        let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe));
+        assert!(out.is_ok(), "{df}: {:?}", out.err());
     }
 }

@@ -23,9 +23,19 @@
 //!   npm run build` gives `RUN cd web && npm ci` and `RUN cd web && npm run
 //!   build`); and the rest reads no special parameter of the first part
 //!   (`$?`, `$!`, `$_`, `OLDPWD`);
-//! - the rest deletes nothing the first part wrote (the files would stay in
-//!   the first part's layer and the image would grow): no removal of a
-//!   path it wrote, no package removal or cache cleaning;
+//! - the rest deletes or rewrites nothing the first part wrote (the files
+//!   would stay in the first part's layer and the image would grow): no
+//!   removal of a path it wrote (also through `sh -c`, `env`, `sudo`,
+//!   `xargs`, `python -m pip`), no package removal or cache cleaning, no
+//!   known command writing where it wrote (a second install of the same
+//!   tree, `chown -R`, `sed -i`; `pip install --no-deps` of the project
+//!   itself writes nothing the first part did);
+//! - the rest does not run by name a command the first part may have put
+//!   earlier in `PATH` (the original shell remembers where it found it);
+//! - what the first part writes outlives its `RUN` and is there for the
+//!   rest: no `tmpfs` or `rw` bind mount, and no cache mount it writes into
+//!   (a cached install layer does not bring the mount's content back);
+//! - `exit`, `return`, `break` and `continue` never end the first part;
 //! - the shell is a POSIX shell (no `SHELL` other than sh, bash, ash, dash
 //!   or zsh with `-c`), the escape character is `\`, and the instruction
 //!   has no comment or blank line inside its continuation lines.
@@ -65,6 +75,9 @@ const SHELL_STATE: &[&str] = &[
     "cd", "export", "set", "unset", "umask", "alias", "unalias", "source", ".", "shopt", "trap",
     "exec", "pushd", "popd", "declare", "typeset", "readonly", "local", "hash", "ulimit", "eval",
     "read", "shift", "getopts", "enable", "builtin", "let",
+    // They end the shell (or its loop): the original runs nothing after
+    // them, a split rest would run.
+    "exit", "return", "break", "continue",
 ];
 
 /// Commands that remove files, and the subcommands (`None`: any) of
@@ -171,7 +184,30 @@ pub fn plan_splits(
             }
         }
     }
+    // A split is recognised by the text of its install (the hoist's
+    // subject): two candidates with the same install in a stage, or an
+    // install equal to an instruction already there, could not be told
+    // apart.
+    let existing = |si: usize, t: &str| {
+        file.model.stages[si]
+            .units
+            .iter()
+            .any(|u| instruction(parse, u.item).is_some_and(|i| i.original.trim() == t))
+    };
+    let dup = |s: &Split| {
+        splits
+            .iter()
+            .filter(|o| o.stage == s.stage && o.install == s.install)
+            .count()
+            > 1
+            || existing(s.stage, &s.install)
+    };
+    let keep: Vec<bool> = splits.iter().map(|s| !dup(s)).collect();
     splits
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(s, k)| k.then_some(s))
+        .collect()
 }
 
 /// The split of one `RUN`, when it has a split point and both parts are
@@ -188,13 +224,16 @@ fn split_run(
     if ins.node.kind != Kind::Run || ins.node.json || !ins.heredocs.is_empty() {
         return None;
     }
+    if ins.node.flags.iter().any(|f| transient_mount(f)) {
+        return None;
+    }
     let cmd = ins.node.str_args().next()?;
     let SplitPoint { at, first, cd } = split_point(cmd, &knowledge.commands, env)?;
     let prefix = cmd[..at].trim_end();
     // The rest starts in the directory the first part's `cd` moved to.
     let cd_prefix = cd.map(|d| format!("cd {d} && ")).unwrap_or_default();
     let rest = format!("{cd_prefix}{}", cmd[at + 2..].trim());
-    if !rest_is_independent(&rest, &first, wd, env, &knowledge.commands) {
+    if !rest_is_independent(&rest, &ins.node.flags, &first, wd, env, &knowledge.commands) {
         return None;
     }
     let raw = file.parse.items[item].span.text(&file.text);
@@ -335,6 +374,7 @@ fn hoistable_command(
 /// nothing the first part wrote (nor removes packages or cleans caches).
 fn rest_is_independent(
     rest: &str,
+    flags: &[String],
     first: &[SimpleCommand],
     wd: &str,
     env: &std::collections::BTreeMap<String, String>,
@@ -362,29 +402,243 @@ fn rest_is_independent(
                 .map(move |w| effects::resolve(&dir, &w))
         })
         .collect();
-    cmds.iter().all(|c| !removes_written(c, &written, wd))
+    !path_lookup_changes(first, &cmds, &written, env)
+        && !fills_a_cache_mount(flags, &written, wd)
+        && cmds.iter().all(|c| {
+            !removes_written(c, &written, wd) && !overwrites_written(c, &written, wd, env, kb)
+        })
 }
 
-/// Whether a command of the rest may remove what the first part wrote.
-fn removes_written(c: &SimpleCommand, written: &[String], wd: &str) -> bool {
-    let Some(name) = c.argv.first() else {
-        return false;
-    };
-    let base = name.rsplit('/').next().unwrap_or(name);
-    let Some((_, subs)) = REMOVERS.iter().find(|(n, _)| *n == base) else {
-        return false;
-    };
-    if let Some(subs) = subs {
-        return c.argv[1..]
+/// Whether the first part writes into a cache mount of the `RUN`: the rest
+/// may read what it put there, and split in two `RUN`s it would not find
+/// it when the install's layer comes from the cache but the mount is empty
+/// (a pruned builder, a CI runner that imports layers only).
+fn fills_a_cache_mount(flags: &[String], written: &[String], wd: &str) -> bool {
+    flags.iter().any(|f| {
+        let Some(spec) = f.strip_prefix("--mount=") else {
+            return false;
+        };
+        let opts: Vec<&str> = spec.split(',').map(str::trim).collect();
+        if !opts.contains(&"type=cache") {
+            return false;
+        }
+        let Some(target) = opts.iter().find_map(|o| {
+            o.strip_prefix("target=")
+                .or_else(|| o.strip_prefix("dst="))
+                .or_else(|| o.strip_prefix("destination="))
+        }) else {
+            return true;
+        };
+        if target.contains('$') {
+            return true;
+        }
+        let t = effects::resolve(wd, target);
+        let below = format!("{}/**", t.trim_end_matches('/'));
+        written
             .iter()
-            .find(|a| !a.starts_with('-'))
-            .is_none_or(|s| subs.contains(&s.as_str()));
+            .any(|w| effects::paths_overlap(w, &t) || effects::paths_overlap(w, &below))
+    })
+}
+
+/// Whether a `RUN` flag is a mount whose content does not outlive the `RUN`
+/// (a `tmpfs`, a `rw` bind mount): what the first part writes there would
+/// be gone for the rest.
+fn transient_mount(flag: &str) -> bool {
+    let Some(spec) = flag.strip_prefix("--mount=") else {
+        return false;
+    };
+    let opts: Vec<&str> = spec.split(',').map(str::trim).collect();
+    let ty = opts
+        .iter()
+        .find_map(|o| o.strip_prefix("type="))
+        .unwrap_or("bind");
+    ty == "tmpfs"
+        || (ty == "bind"
+            && opts
+                .iter()
+                .any(|o| matches!(*o, "rw" | "readwrite" | "rw=true" | "readwrite=true")))
+}
+
+/// Whether the rest runs, by name, a command the first part ran, after the
+/// first part wrote a file of that name in a `PATH` directory: the shell
+/// of the original remembers (hashes) where it found the command, a new
+/// shell finds the new file.
+fn path_lookup_changes(
+    first: &[SimpleCommand],
+    rest: &[SimpleCommand],
+    written: &[String],
+    env: &std::collections::BTreeMap<String, String>,
+) -> bool {
+    let path = env.get("PATH").map_or(
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        |p| p.as_str(),
+    );
+    let ran: Vec<&str> = first
+        .iter()
+        .filter_map(|c| c.argv.first())
+        .map(String::as_str)
+        .filter(|n| !n.contains('/'))
+        .collect();
+    rest.iter()
+        .filter_map(|c| c.argv.first())
+        .filter(|n| ran.contains(&n.as_str()))
+        .any(|n| {
+            path.split(':').filter(|d| d.starts_with('/')).any(|d| {
+                let f = format!("{}/{n}", d.trim_end_matches('/'));
+                written.iter().any(|w| effects::paths_overlap(w, &f))
+            })
+        })
+}
+
+/// Whether a known command of the rest writes where the first part wrote:
+/// a package manager run again (`npm ci`, `apt-get … purge`), `chown -R`,
+/// `sed -i`: the files it replaces stay in the first part's layer and the
+/// image grows. Commands the knowledge base does not know are not seen.
+fn overwrites_written(
+    c: &SimpleCommand,
+    written: &[String],
+    wd: &str,
+    env: &std::collections::BTreeMap<String, String>,
+    kb: &kb::KnowledgeBase,
+) -> bool {
+    let facts = kb::interpret(c, kb, env);
+    if facts.unknown.is_some() || facts.cost == Some(CostClass::Build) {
+        return false;
+    }
+    if installs_only_local_project(c) {
+        return false;
     }
     let dir =
         c.cd.as_deref()
             .map_or_else(|| wd.to_string(), |d| effects::resolve(wd, d));
-    c.argv[1..].iter().filter(|a| !a.starts_with('-')).any(|a| {
-        if a.contains('$') {
+    facts.writes.iter().any(|a| {
+        if a.contains('$') || a.starts_with('~') {
+            return true;
+        }
+        let p = effects::resolve(&dir, a);
+        let below = format!("{}/**", p.trim_end_matches('/'));
+        written
+            .iter()
+            .any(|w| effects::paths_overlap(w, &p) || effects::paths_overlap(w, &below))
+    })
+}
+
+/// `pip install --no-deps .` (or `-e ./pkg`): it installs the project's own
+/// distribution and nothing else, so it replaces nothing an install of
+/// requirements wrote (a requirement file naming the project is refused by
+/// the hoist's manifest checks).
+fn installs_only_local_project(c: &SimpleCommand) -> bool {
+    let (argv, _) = unwrapped(&c.argv);
+    let is_pip = argv
+        .first()
+        .is_some_and(|n| matches!(n.rsplit('/').next(), Some("pip" | "pip3")));
+    if !is_pip || argv.get(1).map(String::as_str) != Some("install") {
+        return false;
+    }
+    let args = &argv[2..];
+    let positional: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    args.iter().any(|a| a == "--no-deps")
+        && args.iter().all(|a| {
+            !a.starts_with('-')
+                || matches!(
+                    a.as_str(),
+                    "--no-deps" | "-e" | "--editable" | "--no-cache-dir" | "-q" | "--quiet"
+                )
+        })
+        && !positional.is_empty()
+        && positional
+            .iter()
+            .all(|p| *p == "." || p.starts_with("./") || p.starts_with('/'))
+}
+
+/// The command a wrapper runs (`env`, `sudo`, `xargs`, `nice`, `busybox`,
+/// `python -m pip` …) as an argument vector, and whether its arguments
+/// come from elsewhere (`xargs`: stdin).
+fn unwrapped(argv: &[String]) -> (Vec<String>, bool) {
+    let base = |a: &String| a.rsplit('/').next().unwrap_or(a).to_string();
+    let mut v: Vec<String> = argv.to_vec();
+    let mut hidden = false;
+    loop {
+        let Some(name) = v.first().map(base) else {
+            return (v, hidden);
+        };
+        let skip = match name.as_str() {
+            "env" => v[1..]
+                .iter()
+                .position(|a| !a.starts_with('-') && !a.contains('='))
+                .map(|k| k + 1),
+            "sudo" | "nice" | "nohup" | "command" | "busybox" | "stdbuf" | "doas" | "time"
+            | "xargs" => {
+                hidden |= name == "xargs";
+                v[1..]
+                    .iter()
+                    .position(|a| !a.starts_with('-'))
+                    .map(|k| k + 1)
+            }
+            "timeout" => v[1..]
+                .iter()
+                .position(|a| !a.starts_with('-'))
+                .map(|k| k + 2),
+            "python" | "python3" if v.get(1).is_some_and(|a| a == "-m") => {
+                if v.get(2).is_some_and(|m| m == "pip" || m == "pip3") {
+                    v.drain(..2);
+                    v[0] = "pip".into();
+                    continue;
+                }
+                None
+            }
+            _ => None,
+        };
+        match skip {
+            Some(k) if k < v.len() => {
+                v.drain(..k);
+            }
+            _ => return (v, hidden),
+        }
+    }
+}
+
+/// Whether a command of the rest may remove what the first part wrote.
+fn removes_written(c: &SimpleCommand, written: &[String], wd: &str) -> bool {
+    let (argv, hidden) = unwrapped(&c.argv);
+    let Some(name) = argv.first() else {
+        return false;
+    };
+    let base = name.rsplit('/').next().unwrap_or(name);
+    // `sh -c 'rm -rf node_modules'`: the script's own commands.
+    if matches!(base, "sh" | "bash" | "dash" | "ash" | "zsh") {
+        let Some(k) = argv.iter().position(|a| a == "-c") else {
+            return argv.len() > 1; // a script file: not seen
+        };
+        let Some(script) = argv.get(k + 1) else {
+            return false;
+        };
+        let shell::Split::Commands(cmds) = shell::split(script) else {
+            return true;
+        };
+        let dir =
+            c.cd.as_deref()
+                .map_or_else(|| wd.to_string(), |d| effects::resolve(wd, d));
+        return cmds.iter().any(|c| removes_written(c, written, &dir));
+    }
+    let Some((_, subs)) = REMOVERS.iter().find(|(n, _)| *n == base) else {
+        return false;
+    };
+    if hidden {
+        // `… | xargs rm`: the paths come from elsewhere.
+        return true;
+    }
+    if let Some(subs) = subs {
+        // Any word may be the subcommand: options take values
+        // (`npm --loglevel error prune`, `apt-get -o X=Y purge`).
+        let words: Vec<&String> = argv[1..].iter().filter(|a| !a.starts_with('-')).collect();
+        return words.is_empty() || words.iter().any(|s| subs.contains(&s.as_str()));
+    }
+    let dir =
+        c.cd.as_deref()
+            .map_or_else(|| wd.to_string(), |d| effects::resolve(wd, d));
+    argv[1..].iter().filter(|a| !a.starts_with('-')).any(|a| {
+        if a.contains('$') || a.starts_with('~') {
             return true;
         }
         let p = effects::resolve(&dir, a);
@@ -624,17 +878,23 @@ mod tests {
     #[test]
     fn splits_after_the_install_keeping_the_bytes() {
         let s = splits_of(
-            "FROM x\nWORKDIR /app\nRUN --mount=type=cache,target=/root/.npm npm ci \\\n    && npm run build\n",
+            "FROM x\nWORKDIR /app\nRUN --mount=type=secret,id=npmrc npm ci \\\n    && npm run build\n",
         );
         assert_eq!(s.len(), 1);
         assert_eq!(
             s[0].replacement,
-            "RUN --mount=type=cache,target=/root/.npm npm ci\nRUN --mount=type=cache,target=/root/.npm npm run build"
+            "RUN --mount=type=secret,id=npmrc npm ci\nRUN --mount=type=secret,id=npmrc npm run build"
         );
-        assert_eq!(
-            s[0].install,
-            "RUN --mount=type=cache,target=/root/.npm npm ci"
+        assert_eq!(s[0].install, "RUN --mount=type=secret,id=npmrc npm ci");
+        // A cache mount the install fills: the rest might find it empty.
+        let s = splits_of(
+            "FROM x\nWORKDIR /app\nRUN --mount=type=cache,target=/root/.npm npm ci && npm run build\n",
         );
+        assert_eq!(s, vec![]);
+        let s = splits_of(
+            "FROM x\nWORKDIR /app\nRUN --mount=type=cache,target=/var/cache/apt npm ci && npm run build\n",
+        );
+        assert_eq!(s.len(), 1);
         let s = splits_of(
             "FROM x\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc && \\\n  pip install -r requirements.txt && \\\n  python manage.py collectstatic --noinput\n",
         );
@@ -700,9 +960,38 @@ mod tests {
             "RUN npm ci && npm cache clean --force",
             // A comment inside the continuation.
             "RUN npm ci && \\\n# build\n npm run build",
+            // The rest removes or rewrites what the install wrote, through
+            // a home-relative path, a wrapper, an option value before the
+            // subcommand, or a second install of the same tree.
+            "RUN npm ci && npm run build && rm -rf ~/.npm",
+            "RUN npm ci && npm run build && sh -c 'rm -rf node_modules'",
+            "RUN npm ci && npm run build && ls node_modules | xargs rm -rf",
+            "RUN npm ci && npm run build && npm --loglevel error prune --omit=dev",
+            "RUN pip install -r requirements.txt && python setup.py build && python -m pip uninstall -y requests",
+            "RUN apt-get update && apt-get install -y gcc && make && apt-get -o Dpkg::Use-Pty=0 purge -y gcc",
+            "RUN npm ci && npm run build && npm ci --omit=dev",
+            "RUN npm ci && npm run build && chown -R 1000:1000 /app",
+            // What the first part writes in a tmpfs or rw bind mount is gone
+            // for the rest.
+            "RUN --mount=type=tmpfs,target=/app/node_modules npm ci && ls node_modules > /m",
+            "RUN --mount=type=bind,target=/app,rw npm ci && ls node_modules > /m",
+            // The first part puts a new `npm` first in PATH: the original
+            // shell still runs the one it found before.
+            "RUN npm ci && cp /usr/local/bin/npm /usr/local/sbin/npm && node build.js && npm install left-pad",
         ] {
             let full = format!("FROM x\nWORKDIR /app\n{text}\n");
             assert_eq!(splits_of(&full), vec![], "{text}");
+        }
+        // `exit` ends the shell: the original runs nothing after it, so it
+        // never ends the first part (it may start the rest).
+        for text in [
+            "RUN npm ci && exit 0 && npm run build",
+            "RUN npm ci && true && exit && npm run build",
+        ] {
+            let full = format!("FROM x\nWORKDIR /app\n{text}\n");
+            for s in splits_of(&full) {
+                assert!(!s.install.contains("exit"), "{text}: {s:?}");
+            }
         }
         let shell = "FROM x\nSHELL [\"pwsh\", \"-Command\"]\nRUN npm ci && npm run build\n";
         let file = FileAnalysis::new(shell, None, Knowledge::embedded());

@@ -146,10 +146,10 @@ impl Rewriter<'_> {
         // Splits are checked when planned (the two parts read back as the
         // `RUN`); the edges are those of the split text, so both parts keep
         // every order the `RUN` had.
-        let split_from: Vec<&String> = changes
+        let split_from: Vec<(usize, &String)> = changes
             .iter()
             .filter(|c| c.applied)
-            .filter_map(|c| c.split_from.as_ref())
+            .filter_map(|c| c.split_from.as_ref().map(|o| (c.stage, o)))
             .collect();
         let merged = if split_from.is_empty() {
             merged
@@ -158,7 +158,7 @@ impl Rewriter<'_> {
             let splits: Vec<split::Split> =
                 split::plan_splits(&merged_file, self.ctx, self.knowledge, self.opts)
                     .into_iter()
-                    .filter(|s| split_from.contains(&&s.original))
+                    .filter(|s| split_from.contains(&(s.stage, &s.original)))
                     .collect();
             if splits.len() != split_from.len() {
                 return Err(refusal(
