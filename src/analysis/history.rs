@@ -1055,67 +1055,27 @@ impl<'r> TreeCache<'r> {
         path: &mut String,
         walker: &mut dyn Walker,
     ) -> bool {
-        use std::cmp::Ordering;
         if old == new {
             return false;
         }
         let ot = self.tree(old);
         let nt = self.tree(new);
-        let (olen, nlen) = (
-            ot.as_ref().map_or(0, |t| t.len()),
-            nt.as_ref().map_or(0, |t| t.len()),
-        );
-        let (mut i, mut j) = (0, 0);
-        while i < olen || j < nlen {
-            let a = ot.as_ref().and_then(|t| t.entry(i));
-            let b = nt.as_ref().and_then(|t| t.entry(j));
-            let ord = match (&a, &b) {
-                (Some(a), Some(b)) => git_order(a.name, a.is_tree(), b.name, b.is_tree()),
-                (Some(_), None) => Ordering::Less,
-                _ => Ordering::Greater,
-            };
-            let found = match (ord, a, b) {
-                (Ordering::Less, Some(e), _) | (Ordering::Greater, _, Some(e)) => {
-                    if ord == Ordering::Less {
-                        i += 1;
-                    } else {
-                        j += 1;
-                    }
-                    let len = push_name(path, e.name);
-                    let found = if !e.is_tree() {
-                        walker.hit(path)
-                    } else {
-                        !walker.skip(path) && self.any_file(e.id(), path, walker)
-                    };
-                    path.truncate(len);
-                    found
+        merge_entries(ot.as_deref(), nt.as_deref(), |name, oe, ne| {
+            let len = push_name(path, name);
+            let found = match (oe, ne) {
+                (Some(a), Some(b)) if a.tree && b.tree => {
+                    walker.all_below(path)
+                        || (!walker.skip(path)
+                            && self.first_hit(Some(a.id), Some(b.id), path, walker))
                 }
-                (Ordering::Equal, Some(a), Some(b)) => {
-                    i += 1;
-                    j += 1;
-                    if a.same(&b) {
-                        false
-                    } else {
-                        let len = push_name(path, b.name);
-                        let found = if !(a.is_tree() && b.is_tree()) {
-                            walker.hit(path)
-                        } else if walker.all_below(path) {
-                            true
-                        } else {
-                            !walker.skip(path)
-                                && self.first_hit(Some(a.id()), Some(b.id()), path, walker)
-                        };
-                        path.truncate(len);
-                        found
-                    }
+                (Some(e), None) | (None, Some(e)) if e.tree => {
+                    !walker.skip(path) && self.any_file(e.id, path, walker)
                 }
-                _ => break,
+                _ => walker.hit(path),
             };
-            if found {
-                return true;
-            }
-        }
-        false
+            path.truncate(len);
+            found
+        })
     }
 
     /// Whether the commit (context trees `old` → `new`) changed a file the
@@ -1413,6 +1373,7 @@ impl PathWalk<'_, '_, '_, '_> {
         }
         merge_entries(ot.as_deref(), nt.as_deref(), |name, oe, ne| {
             self.differs(node, name, oe, ne, path);
+            false
         });
     }
 
@@ -1512,6 +1473,7 @@ impl TopChanges {
                     }
                 };
                 self.entries.push((id, oe, ne));
+                false
             });
         }
         self.start.push(self.entries.len() as u32);
@@ -1532,14 +1494,15 @@ impl TopChanges {
 }
 
 /// Calls `differs(name, old entry, new entry)` for each entry that differs
-/// between two trees, in git's order. The entries both trees begin or end
+/// between two trees, in git's order, until it returns true; returns
+/// whether it did. The entries both trees begin or end
 /// with, byte for byte, are skipped at once: in trees in git's order (as
 /// git writes them) they pair with each other and do not differ.
 fn merge_entries(
     ot: Option<&RawTree>,
     nt: Option<&RawTree>,
-    mut differs: impl FnMut(&[u8], Option<Found>, Option<Found>),
-) {
+    mut differs: impl FnMut(&[u8], Option<Found>, Option<Found>) -> bool,
+) -> bool {
     use std::cmp::Ordering;
     let (olen, nlen) = (ot.map_or(0, RawTree::len), nt.map_or(0, RawTree::len));
     let (lo, hi) = match (ot, nt) {
@@ -1560,25 +1523,27 @@ fn merge_entries(
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
         };
-        match (ord, a, b) {
+        let stop = match (ord, a, b) {
             (Ordering::Less, Some(a), _) => {
                 i += 1;
-                differs(a.name, Some(a.found()), None);
+                differs(a.name, Some(a.found()), None)
             }
             (Ordering::Greater, _, Some(b)) => {
                 j += 1;
-                differs(b.name, None, Some(b.found()));
+                differs(b.name, None, Some(b.found()))
             }
             (Ordering::Equal, Some(a), Some(b)) => {
                 i += 1;
                 j += 1;
-                if !a.same(&b) {
-                    differs(b.name, Some(a.found()), Some(b.found()));
-                }
+                !a.same(&b) && differs(b.name, Some(a.found()), Some(b.found()))
             }
             _ => break,
+        };
+        if stop {
+            return true;
         }
     }
+    false
 }
 
 /// What a walk learnt about one context, kept to answer later questions:
