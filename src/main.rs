@@ -624,13 +624,51 @@ fn prepare(args: &RunArgs) -> Result<Prepared, String> {
     })
 }
 
+/// The knowledge base of a run, read on a thread of its own while the
+/// history is walked (reading the embedded YAML is a fixed cost of every
+/// run: about 7 M instructions, a tenth of a run on a short history).
+struct PendingKnowledge {
+    ready: std::cell::OnceCell<Knowledge>,
+    thread: std::cell::RefCell<Option<std::thread::JoinHandle<Knowledge>>>,
+    /// The inputs, to read it here when the thread could not start or
+    /// failed.
+    commands: Vec<dockreorder::analysis::kb::Entry>,
+    weights: CostWeights,
+}
+
+impl PendingKnowledge {
+    fn start(commands: Vec<dockreorder::analysis::kb::Entry>, weights: CostWeights) -> Self {
+        let c = commands.clone();
+        let thread = std::thread::Builder::new()
+            .name("knowledge".into())
+            .spawn(move || Knowledge::configured(c, weights))
+            .ok();
+        PendingKnowledge {
+            ready: std::cell::OnceCell::new(),
+            thread: std::cell::RefCell::new(thread),
+            commands,
+            weights,
+        }
+    }
+
+    /// The knowledge, waiting for the thread the first time.
+    fn get(&self) -> &Knowledge {
+        self.ready.get_or_init(|| {
+            let thread = self.thread.borrow_mut().take();
+            thread
+                .and_then(|h| h.join().ok())
+                .unwrap_or_else(|| Knowledge::configured(self.commands.clone(), self.weights))
+        })
+    }
+}
+
 /// A run resolved from the flags and the configuration: the knowledge in
 /// force, the options, the history walk, the bot. The steps below read
 /// these, never the raw flags they came from.
 struct Run<'a> {
     args: &'a RunArgs,
     cfg: config::Loaded,
-    knowledge: Knowledge,
+    knowledge: PendingKnowledge,
     opts: Options,
     walk: Option<WalkOptions>,
     bot: Option<Bot>,
@@ -656,7 +694,7 @@ impl<'a> Run<'a> {
             repos,
         } = prepared;
         let c = &cfg.config;
-        let knowledge = Knowledge::configured(
+        let knowledge = PendingKnowledge::start(
             c.commands.clone(),
             CostWeights {
                 cheap: c.costs.cheap.unwrap_or(CostWeights::default().cheap),
@@ -769,7 +807,7 @@ impl<'a> Run<'a> {
             self.args.quiet,
             walked,
         );
-        let rewriter = Rewriter::new(&self.knowledge, Some(&ctx), hist.as_ref(), self.opts);
+        let rewriter = Rewriter::new(self.knowledge.get(), Some(&ctx), hist.as_ref(), self.opts);
         let outcome = match rewriter.rewrite(&text) {
             Ok(o) => o,
             Err(e) => {
@@ -870,9 +908,14 @@ impl<'a> Run<'a> {
             read_source(&p.path)
                 .ok()
                 .and_then(|s| {
-                    Rewriter::new(&self.knowledge, Some(ctx), p.history.as_ref(), self.opts)
-                        .rewrite(&s.text)
-                        .ok()
+                    Rewriter::new(
+                        self.knowledge.get(),
+                        Some(ctx),
+                        p.history.as_ref(),
+                        self.opts,
+                    )
+                    .rewrite(&s.text)
+                    .ok()
                 })
                 .map(|o| o.new_text)
         } else {

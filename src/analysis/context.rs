@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use globset::{GlobBuilder, GlobMatcher};
+use globset::{Candidate, GlobBuilder, GlobMatcher};
 
 #[derive(Debug, Clone)]
 struct Pattern {
@@ -111,7 +111,14 @@ impl DockerIgnore {
     /// excluded from the context.
     pub fn excludes(&self, rel: &str) -> bool {
         let rel = clean(rel);
-        let parts: Vec<&str> = rel.split('/').collect();
+        // The path and its parents (`a`, `a/b`, ...: prefixes of the cleaned
+        // path), prepared for matching once rather than once per pattern.
+        let whole = Candidate::new(&rel);
+        let parents: Vec<Candidate> = rel
+            .match_indices('/')
+            .map(|(k, _)| Candidate::new(&rel[..k]))
+            .collect();
+        let depth = parents.len() + 1;
         let mut matched = false;
         for p in &self.patterns {
             if p.exclusion != matched {
@@ -119,15 +126,10 @@ impl DockerIgnore {
                 continue;
             }
             let Some(m) = &p.matcher else { continue };
-            let mut hit = m.is_match(&rel);
-            if !hit && parts.len() > 1 && p.components <= parts.len() {
+            let mut hit = m.is_match_candidate(&whole);
+            if !hit && depth > 1 && p.components <= depth {
                 // A pattern matching a parent directory covers its files.
-                for n in 1..parts.len() {
-                    if m.is_match(parts[..n].join("/")) {
-                        hit = true;
-                        break;
-                    }
-                }
+                hit = parents.iter().any(|c| m.is_match_candidate(c));
             }
             if hit {
                 matched = !p.exclusion;

@@ -164,7 +164,13 @@ pub fn paths_overlap(a: &str, b: &str) -> bool {
 /// `a/b/**` is (`a/b`, true); `a/**/c` or `a/x**` is (`a`, true).
 fn pattern_base(p: &str) -> (&str, bool) {
     let recursive = p.ends_with("/**") || p == "**";
-    let base = p.trim_end_matches("**").trim_end_matches('/');
+    // `trim_end_matches("**")` without building a substring searcher per
+    // call (this runs for every pair of paths compared).
+    let mut base = p;
+    while let Some(b) = base.strip_suffix("**") {
+        base = b;
+    }
+    let base = base.trim_end_matches('/');
     // Bytes, not `str::contains`: this runs for every shipped file.
     match base.as_bytes().windows(2).position(|w| w == b"**") {
         None => (base, recursive),
