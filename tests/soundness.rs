@@ -243,3 +243,23 @@ fn a_copy_into_a_tree_the_install_reads_implicitly_keeps_it_below() {
         .expect("no refusal: the planner must not propose it");
     assert_eq!(out.new_text, df);
 }
+
+#[test]
+fn an_arg_does_not_override_an_env_of_the_same_name() {
+    // BuildKit: ENV wins over an ARG of the same name, so the working
+    // directory is /usr/local/bin, where the copy would put programs pip
+    // may run. The model used to take the ARG's value and hoist.
+    let dir = crate::support::project(&[("requirements.txt", "flask\n"), ("app.py", "x\n")]);
+    let ctx = dockreorder::analysis::context::Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    let df = "FROM python:3.12\nENV APP=/usr/local/bin\nARG APP=/srv/app\nWORKDIR $APP\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    let out = dockreorder::rewrite::rewrite(
+        df,
+        Some(&ctx),
+        dockreorder::plan::Options::new(dockreorder::plan::Applicability::Unsafe),
+    )
+    .expect("rewrite");
+    assert_eq!(out.new_text, df);
+}

@@ -807,6 +807,9 @@ pub fn analyze_stage_with(
         mut env,
         mut unknown_wds,
     } = inherited_state(parse, stage.from_item);
+    // The variables set by ENV (inherited ones included): an ARG of the
+    // same name does not override them.
+    let mut config = env.clone();
     let mut effects = Vec::new();
     let mut state = StageState {
         workdirs: Vec::new(),
@@ -848,7 +851,7 @@ pub fn analyze_stage_with(
             }
         }
         // State changes for the following units.
-        advance_state(parse, ins, &mut wd, &mut env, &mut unknown_wds, None);
+        advance_state(parse, ins, &mut wd, &mut env, &mut unknown_wds, &mut config);
         effects.push(e);
     }
     if let Some(ctx) = ctx {
@@ -921,7 +924,7 @@ fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
                 &mut st.wd,
                 &mut st.env,
                 &mut st.unknown_wds,
-                Some(config),
+                config,
             );
         }
     }
@@ -929,15 +932,16 @@ fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
 }
 
 /// How a unit changes the state the next units see: `WORKDIR` the working
-/// directory, `ENV` and `ARG` the variables (`config`, when given, gets the
-/// `ENV` ones: what a stage built on this one inherits).
+/// directory, `ENV` and `ARG` the variables. `config` holds the `ENV` ones
+/// (what a stage built on this one inherits); an `ARG` never overrides one
+/// of them, as in BuildKit.
 fn advance_state(
     parse: &Parse,
     ins: &Instruction,
     wd: &mut String,
     env: &mut BTreeMap<String, String>,
     unknown_wds: &mut usize,
-    mut config: Option<&mut BTreeMap<String, String>>,
+    config: &mut BTreeMap<String, String>,
 ) {
     match ins.node.kind {
         Kind::Workdir => {
@@ -955,9 +959,7 @@ fn advance_state(
             for t in args.chunks(3) {
                 if let [k, v, _] = t {
                     let v = expand(&unquote(v), env).unwrap_or_default();
-                    if let Some(c) = config.as_deref_mut() {
-                        c.insert(k.to_string(), v.clone());
-                    }
+                    config.insert(k.to_string(), v.clone());
                     env.insert(k.to_string(), v);
                 }
             }
@@ -971,7 +973,9 @@ fn advance_state(
                     None => global_arg_default(parse, a).map(|v| (a, v)),
                 };
                 let (k, v) = v.unwrap_or((a, String::new()));
-                env.insert(k.to_string(), v);
+                if !config.contains_key(k) {
+                    env.insert(k.to_string(), v);
+                }
             }
         }
         _ => {}
