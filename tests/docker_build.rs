@@ -227,6 +227,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "pipenv" | "pip" | "absolute-manifests" => "app.py",
         "npm-ci" | "workdir-after-copy" => "server.js",
         "split-run" => "src/server.js",
+        "home-workdir" => "server.js",
         "subtree-copy" => "server/server.js",
         "yarn" => "index.js",
         "go-multistage" => "main.go",

@@ -933,3 +933,36 @@ fn issue_11_the_same_compound_run_twice_is_rewritten_without_error() {
         assert!(out.is_ok(), "{df}: {:?}", out.err());
     }
 }
+
+#[test]
+fn an_application_below_a_home_directory_is_hoisted() {
+    // `/home/node/app` is below a home, not one of its dot entries: the
+    // installs read a home's settings (`~/.npmrc`, `~/.config/pip`), not
+    // an application there. Shipping into the dot entries, `~/go` or the
+    // home itself still blocks.
+    let df = "FROM node:20\nWORKDIR /home/node/app\nCOPY . .\nRUN npm ci\n";
+    assert_eq!(
+        rewrite_at(NPM, df, Applicability::Safe).new_text,
+        "FROM node:20\nWORKDIR /home/node/app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\n"
+    );
+    let files = &[
+        ("requirements.txt", "flask\n"),
+        (
+            ".config/pip/pip.conf",
+            "[global]\nindex-url = http://mirror\n",
+        ),
+    ];
+    for wd in ["/root", "/home/app"] {
+        let df = format!(
+            "FROM python:3.12\nWORKDIR {wd}\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        assert_eq!(hoisted(files, &df), df, "{wd}");
+    }
+    let files = &[
+        ("go.mod", "module x\n"),
+        ("go.sum", "\n"),
+        ("go/pkg/mod/x", "y\n"),
+    ];
+    let df = "FROM golang:1.22\nWORKDIR /root\nCOPY . .\nRUN go mod download\n";
+    assert_eq!(hoisted(files, df), df);
+}

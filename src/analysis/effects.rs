@@ -691,14 +691,25 @@ fn run_implicit_reads(dir: &str, env: &BTreeMap<String, String>, lookup: Lookup)
         push(d);
     }
     if lookup == Lookup::Full {
-        if let Some(h) = home_dir(env) {
-            push(format!("{}/**", h.trim_end_matches('/')));
+        // In a home, the tools read their settings, caches and user-level
+        // installs: its dot entries, and the few plain directories tools
+        // default to (`~/go` for Go, `~/perl5` for local::lib, `~/R`).
+        // Other files there (an application in `/home/node/app`) are read
+        // only when named.
+        let mut homes: Vec<String> = home_dir(env).into_iter().collect();
+        homes.extend(["/root".to_string(), "/home/*".to_string()]);
+        for h in homes {
+            let h = h.trim_end_matches('/');
+            for entry in HOME_ENTRIES {
+                push(format!("{h}/{entry}"));
+            }
         }
-        push("/root/**".into());
-        push("/home/**".into());
     }
     out
 }
+
+/// What a tool may read in a home directory without naming it.
+const HOME_ENTRIES: &[&str] = &[".*", ".*/**", "go/**", "perl5/**", "R/**"];
 
 fn narrower(a: &Loc, b: &Loc) -> Loc {
     match (a, b) {
