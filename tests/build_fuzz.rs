@@ -218,6 +218,8 @@ const WORKDIRS: &[&str] = &[
     "WORKDIR sub",
     "WORKDIR $APP_HOME",
     "WORKDIR /usr/src/app",
+    "WORKDIR /home/node/app",
+    "WORKDIR /root",
 ];
 
 const BROAD: &[&str] = &[
