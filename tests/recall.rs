@@ -6,14 +6,7 @@ use dockreorder::plan::{Applicability, Options};
 use dockreorder::rewrite;
 
 fn hoisted(files: &[(&str, &str)], df: &str) -> String {
-    let dir = crate::support::project(files);
-    let ctx = Context::new(
-        dir.path().to_path_buf(),
-        Some(&dir.path().join("Dockerfile")),
-    );
-    rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe))
-        .expect("rewrite")
-        .new_text
+    rewrite_at(files, df, Applicability::Safe).new_text
 }
 
 const PNPM: &[(&str, &str)] = &[

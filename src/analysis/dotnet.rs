@@ -17,6 +17,7 @@
 //! over-approximation where they could be listed.
 
 use super::context::Context;
+use super::manifests::{ctx_join, strip_xml_comments};
 
 /// The inputs of one `dotnet restore`, as context paths.
 #[derive(Debug, Default, Clone)]
@@ -63,25 +64,12 @@ fn is_solution(p: &str) -> bool {
     SOLUTION_EXTS.iter().any(|e| p.ends_with(e))
 }
 
-/// `dir/rel` normalised, with MSBuild's backslashes; `None` when it
-/// leaves the context.
+/// `dir/rel` normalised, with MSBuild's backslashes (an absolute `rel`
+/// from the context root); `None` when it leaves the context.
 fn join(dir: &str, rel: &str) -> Option<String> {
     let rel = rel.replace('\\', "/");
-    let mut parts: Vec<&str> = if rel.starts_with('/') {
-        Vec::new()
-    } else {
-        dir.split('/').filter(|c| !c.is_empty()).collect()
-    };
-    for c in rel.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            c => parts.push(c),
-        }
-    }
-    Some(parts.join("/"))
+    let dir = if rel.starts_with('/') { "" } else { dir };
+    ctx_join(dir, &rel)
 }
 
 fn parent(p: &str) -> String {
@@ -471,21 +459,6 @@ fn nuget_config_problems(file: &str, raw: &str, problems: &mut Vec<String>) {
             ));
         }
     }
-}
-
-/// The text with XML comments removed.
-fn strip_xml_comments(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(k) = rest.find("<!--") {
-        out.push_str(&rest[..k]);
-        match rest[k..].find("-->") {
-            Some(e) => rest = &rest[k + e + 3..],
-            None => return out,
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]

@@ -16,26 +16,13 @@
 //! `Unsafe` hoist copies what it most likely needs.
 
 use super::context::Context;
+use super::manifests::ctx_join;
 
 /// The inputs of the gemspecs a Gemfile loads (context paths).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct GemspecInputs {
     pub files: Vec<String>,
     pub problems: Vec<String>,
-}
-
-fn join(dir: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = dir.split('/').filter(|c| !c.is_empty()).collect();
-    for c in rel.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            c => parts.push(c),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 /// The first string literal in `s` (single or double quotes, no
@@ -80,7 +67,7 @@ pub(crate) fn gemfile_gemspecs(ctx: &Context, gemfile: &str, text: &str) -> Gems
                 g.problems
                     .push(format!("{gemfile}: `{l}` is not understood"));
             }
-            let Some(sdir) = join(dir, option(l, "path").unwrap_or(".")) else {
+            let Some(sdir) = ctx_join(dir, option(l, "path").unwrap_or(".")) else {
                 g.problems.push(format!(
                     "{gemfile}: `{l}` names a directory outside the build context"
                 ));
@@ -114,7 +101,7 @@ pub(crate) fn gemfile_gemspecs(ctx: &Context, gemfile: &str, text: &str) -> Gems
             if let Some(name) = l
                 .split(['"', '\''])
                 .find(|p| p.ends_with(".gemspec") && !p.contains('/'))
-                && let Some(f) = join(dir, name)
+                && let Some(f) = ctx_join(dir, name)
                 && all.contains_key(&f)
             {
                 specs.push(f);
@@ -147,7 +134,7 @@ fn gemspec_inputs(ctx: &Context, spec: &str, g: &mut GemspecInputs) {
             .next()
             .unwrap_or(spec)
             .trim_end_matches(".gemspec");
-        if let Some(v) = join(&sdir, &format!("lib/{name}/version.rb"))
+        if let Some(v) = ctx_join(&sdir, &format!("lib/{name}/version.rb"))
             && ctx.ships(&v)
         {
             g.files.push(v);
@@ -191,9 +178,9 @@ fn ruby_inputs(
             Stmt::Plain => {}
             Stmt::Require(name, relative) => {
                 let target = if relative {
-                    join(sdir_of(file), &format!("{name}.rb"))
+                    ctx_join(sdir_of(file), &format!("{name}.rb"))
                 } else if lib_on_path {
-                    join(sdir, &format!("lib/{name}.rb"))
+                    ctx_join(sdir, &format!("lib/{name}.rb"))
                 } else {
                     None
                 };
@@ -216,7 +203,7 @@ fn ruby_inputs(
             }
             Stmt::Executables(list) => {
                 for e in list {
-                    if let Some(f) = join(sdir, &format!("{}/{e}", bindir(text)))
+                    if let Some(f) = ctx_join(sdir, &format!("{}/{e}", bindir(text)))
                         && ctx.ships(&f)
                     {
                         g.files.push(f);

@@ -469,7 +469,7 @@ pub(crate) fn extra_manifests(check: &ManifestCheck, ctx: &Context, dir: &str) -
 }
 
 /// The text with XML comments removed.
-fn strip_xml_comments(text: &str) -> String {
+pub(crate) fn strip_xml_comments(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(k) = rest.find("<!--") {
@@ -499,7 +499,7 @@ fn xml_values<'a>(text: &'a str, tag: &str) -> Vec<&'a str> {
 
 /// `dir/rel` normalised (context-relative, `..` applied); `None` when it
 /// leaves the context.
-fn ctx_join(dir: &str, rel: &str) -> Option<String> {
+pub(crate) fn ctx_join(dir: &str, rel: &str) -> Option<String> {
     let mut parts: Vec<&str> = dir.split('/').filter(|c| !c.is_empty()).collect();
     for c in rel.split('/') {
         match c {

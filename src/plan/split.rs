@@ -393,9 +393,7 @@ fn rest_is_independent(
     let written: Vec<String> = first
         .iter()
         .flat_map(|c| {
-            let dir =
-                c.cd.as_deref()
-                    .map_or_else(|| wd.to_string(), |d| effects::resolve(wd, d));
+            let dir = command_dir(c, wd);
             kb::interpret(c, kb, env)
                 .writes
                 .into_iter()
@@ -433,11 +431,23 @@ fn fills_a_cache_mount(flags: &[String], written: &[String], wd: &str) -> bool {
             return true;
         }
         let t = effects::resolve(wd, target);
-        let below = format!("{}/**", t.trim_end_matches('/'));
-        written
-            .iter()
-            .any(|w| effects::paths_overlap(w, &t) || effects::paths_overlap(w, &below))
+        touches_written(written, &t)
     })
+}
+
+/// The directory a command of the `RUN` runs in (after any `cd`).
+fn command_dir(c: &SimpleCommand, wd: &str) -> String {
+    c.cd.as_deref()
+        .map_or_else(|| wd.to_string(), |d| effects::resolve(wd, d))
+}
+
+/// Whether the path `p`, or anything below it, is among what the first
+/// part wrote.
+fn touches_written(written: &[String], p: &str) -> bool {
+    let below = format!("{}/**", p.trim_end_matches('/'));
+    written
+        .iter()
+        .any(|w| effects::paths_overlap(w, p) || effects::paths_overlap(w, &below))
 }
 
 /// Whether a `RUN` flag is a mount whose content does not outlive the `RUN`
@@ -508,18 +518,13 @@ fn overwrites_written(
     if installs_only_local_project(c) {
         return false;
     }
-    let dir =
-        c.cd.as_deref()
-            .map_or_else(|| wd.to_string(), |d| effects::resolve(wd, d));
+    let dir = command_dir(c, wd);
     facts.writes.iter().any(|a| {
         if a.contains('$') || a.starts_with('~') {
             return true;
         }
         let p = effects::resolve(&dir, a);
-        let below = format!("{}/**", p.trim_end_matches('/'));
-        written
-            .iter()
-            .any(|w| effects::paths_overlap(w, &p) || effects::paths_overlap(w, &below))
+        touches_written(written, &p)
     })
 }
 
@@ -616,9 +621,7 @@ fn removes_written(c: &SimpleCommand, written: &[String], wd: &str) -> bool {
         let shell::Split::Commands(cmds) = shell::split(script) else {
             return true;
         };
-        let dir =
-            c.cd.as_deref()
-                .map_or_else(|| wd.to_string(), |d| effects::resolve(wd, d));
+        let dir = command_dir(c, wd);
         return cmds.iter().any(|c| removes_written(c, written, &dir));
     }
     let Some((_, subs)) = REMOVERS.iter().find(|(n, _)| *n == base) else {
@@ -634,18 +637,13 @@ fn removes_written(c: &SimpleCommand, written: &[String], wd: &str) -> bool {
         let words: Vec<&String> = argv[1..].iter().filter(|a| !a.starts_with('-')).collect();
         return words.is_empty() || words.iter().any(|s| subs.contains(&s.as_str()));
     }
-    let dir =
-        c.cd.as_deref()
-            .map_or_else(|| wd.to_string(), |d| effects::resolve(wd, d));
+    let dir = command_dir(c, wd);
     argv[1..].iter().filter(|a| !a.starts_with('-')).any(|a| {
         if a.contains('$') || a.starts_with('~') {
             return true;
         }
         let p = effects::resolve(&dir, a);
-        let below = format!("{}/**", p.trim_end_matches('/'));
-        written
-            .iter()
-            .any(|w| effects::paths_overlap(w, &p) || effects::paths_overlap(w, &below))
+        touches_written(written, &p)
     })
 }
 

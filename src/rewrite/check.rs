@@ -154,9 +154,16 @@ impl Rewriter<'_> {
         let merged = if split_from.is_empty() {
             merged
         } else {
-            let merged_file = FileAnalysis::new(&merged, self.ctx, self.knowledge);
+            // Without merges the merged text is the old one, analysed above.
+            let analysed;
+            let merged_file = if merges.is_empty() {
+                &old_file
+            } else {
+                analysed = FileAnalysis::new(&merged, self.ctx, self.knowledge);
+                &analysed
+            };
             let splits: Vec<split::Split> =
-                split::plan_splits(&merged_file, self.ctx, self.knowledge, self.opts)
+                split::plan_splits(merged_file, self.ctx, self.knowledge, self.opts)
                     .into_iter()
                     .filter(|s| split_from.contains(&(s.stage, &s.original)))
                     .collect();

@@ -269,18 +269,17 @@ impl<'a> Rewriter<'a> {
         } else {
             apply::apply_merges(text, &file.parse, &merges)
         };
-        let base_cost = if merges.is_empty() {
-            self.cost(&file)
-        } else {
-            self.cost(&self.analyze(&merged))
-        };
-        let floor = self.opts.min_saving * base_cost;
+        // The merged text's analysis (the file's own when nothing merged).
+        let analysed;
         let merged_file = if merges.is_empty() {
-            file.clone()
+            &file
         } else {
-            self.analyze(&merged)
+            analysed = self.analyze(&merged);
+            &analysed
         };
-        let (splits, mut cur, mut round) = self.plan_with_splits(&merged_file, floor)?;
+        let base_cost = self.cost(merged_file);
+        let floor = self.opts.min_saving * base_cost;
+        let (splits, mut cur, mut round) = self.plan_with_splits(merged_file, floor)?;
         if cur != merged {
             let after_cost = self.cost(&self.analyze(&cur));
             if base_cost - after_cost < floor || base_cost - after_cost <= 0.0 {
