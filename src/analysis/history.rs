@@ -1728,6 +1728,9 @@ impl TargetWalk {
         paths: bool,
     ) {
         let c = self.commits.len();
+        for a in &mut self.answers {
+            a.push(false);
+        }
         let root = Some(link.tree);
         let parent_root = link.parent_tree;
         let mut change = CommitChanges {
@@ -1959,11 +1962,9 @@ fn walk_repo(
         .peel_to_commit()
         .map_err(|_| NoHistory::HeadNotACommit)?;
     let shallow = repo.is_shallow();
-    let (links, end, bad) = chain(&repo, head.id(), shallow, opts, tx)?;
-    let _ = tx.send(Msg::Total(links.len() as u64));
+    let (links, reader) = spawn_chain(git_dir, head.id(), shallow, opts, tx);
     // What changed in each commit, for every target at once, sharing the
-    // tree cache. (One thread: libgit2 serialises reads of a pack file.)
-    let n = links.len();
+    // tree cache, while the other thread reads the commits ahead.
     let odb = repo.odb().ok();
     let mut trees = TreeCache::new(odb.as_ref());
     let head_tree = head.tree_id();
@@ -1971,20 +1972,23 @@ fn walk_repo(
         .into_iter()
         .map(|t| {
             let more = likely_questions(&mut trees, head_tree, &t.ctx);
-            let mut w = TargetWalk::new(t, &more, n);
-            w.answers = w.questions.keys.iter().map(|_| vec![false; n]).collect();
+            let mut w = TargetWalk::new(t, &more, 0);
+            w.answers = w.questions.keys.iter().map(|_| Vec::new()).collect();
             w
         })
         .collect();
     let mut parser = Parser::start();
-    for (k, link) in links.iter().enumerate() {
+    let mut n = 0;
+    for link in links.iter().flatten() {
         for w in &mut walks {
-            w.step(&repo, &mut trees, &mut parser, link, opts.paths);
+            w.step(&repo, &mut trees, &mut parser, &link, opts.paths);
         }
-        if (k + 1).is_multiple_of(64) {
-            let _ = tx.send(Msg::Examined(k as u64 + 1));
+        n += 1;
+        if n % 64 == 0 {
+            let _ = tx.send(Msg::Examined(n as u64));
         }
     }
+    let (end, bad) = reader.join()?;
     let parsed = parser.finish();
     for w in &mut walks {
         w.edits(&parsed);
@@ -2034,25 +2038,112 @@ fn walk_repo(
         .collect())
 }
 
-/// The commits to examine, newest first, why the chain ends, and a note
-/// when it ends at a damaged commit.
+/// Where the commit chain is read: on its own thread, or (when no thread
+/// can be started) already read in place.
+enum ChainReader {
+    Thread(std::thread::JoinHandle<ChainEnd>),
+    Done(ChainEnd),
+}
+
+/// Why the chain ends, and a note when it ends at a damaged commit.
+type ChainEnd = Result<(WalkEnd, Option<String>), NoHistory>;
+
+impl ChainReader {
+    fn join(self) -> ChainEnd {
+        match self {
+            ChainReader::Done(end) => end,
+            ChainReader::Thread(t) => t.join().unwrap_or_else(|_| {
+                Err(NoHistory::Unreadable(
+                    "reading the commit chain failed".into(),
+                ))
+            }),
+        }
+    }
+}
+
+/// Starts reading the commits to examine, newest first, on a thread with
+/// its own handle on the repository: inflating commit objects (almost half
+/// of a walk) then overlaps examining their trees. The links arrive in
+/// batches; the total is sent as [`Msg::Total`] when the chain is read.
+fn spawn_chain(
+    git_dir: &Path,
+    head: Oid,
+    shallow: bool,
+    opts: &WalkOptions,
+    tx: &mpsc::Sender<Msg>,
+) -> (mpsc::Receiver<Vec<Link>>, ChainReader) {
+    let (out, links) = mpsc::channel();
+    let read = {
+        let (git_dir, opts, tx, out) =
+            (git_dir.to_path_buf(), opts.clone(), tx.clone(), out.clone());
+        move || {
+            let repo = Repository::open(&git_dir)
+                .map_err(|e| NoHistory::Unreadable(format!("cannot open the repository: {e}")))?;
+            send_chain(&repo, head, shallow, &opts, &tx, &out)
+        }
+    };
+    let (tx2, opts2) = (tx.clone(), opts.clone());
+    match std::thread::Builder::new()
+        .name("commit chain".into())
+        .spawn(read)
+    {
+        Ok(t) => (links, ChainReader::Thread(t)),
+        Err(_) => {
+            // No second thread: read it here, then examine.
+            let end = Repository::open(git_dir)
+                .map_err(|e| NoHistory::Unreadable(format!("cannot open the repository: {e}")))
+                .and_then(|repo| send_chain(&repo, head, shallow, &opts2, &tx2, &out));
+            (links, ChainReader::Done(end))
+        }
+    }
+}
+
+/// Reads the chain and sends its links in batches to `out`.
+fn send_chain(
+    repo: &Repository,
+    head: Oid,
+    shallow: bool,
+    opts: &WalkOptions,
+    tx: &mpsc::Sender<Msg>,
+    out: &mpsc::Sender<Vec<Link>>,
+) -> ChainEnd {
+    const BATCH: usize = 64;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut total = 0u64;
+    let end = chain(repo, head, shallow, opts, tx, &mut |link| {
+        batch.push(link);
+        total += 1;
+        if batch.len() == BATCH {
+            let _ = out.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+        }
+    });
+    if !batch.is_empty() {
+        let _ = out.send(batch);
+    }
+    let _ = tx.send(Msg::Total(total));
+    end
+}
+
+/// Reads the commits to examine, newest first, handing each to `emit`;
+/// returns why the chain ends, and a note when it ends at a damaged commit.
 fn chain(
     repo: &Repository,
     head: Oid,
     shallow: bool,
     opts: &WalkOptions,
     tx: &mpsc::Sender<Msg>,
-) -> Result<(Vec<Link>, WalkEnd, Option<String>), NoHistory> {
+    emit: &mut dyn FnMut(Link),
+) -> ChainEnd {
     let mut end = if shallow {
         WalkEnd::Shallow
     } else {
         WalkEnd::ReachedRoot
     };
     let mut bad = None;
-    let mut links: Vec<Link> = Vec::new();
+    let mut count = 0usize;
     if opts.all_parents {
         for id in all_ancestors(repo, head)? {
-            if opts.max_commits.is_some_and(|m| links.len() >= m) {
+            if opts.max_commits.is_some_and(|m| count >= m) {
                 end = WalkEnd::Limit;
                 break;
             }
@@ -2077,16 +2168,17 @@ fn chain(
                 }
                 Err(_) => None,
             };
-            links.push(Link {
+            count += 1;
+            emit(Link {
                 id,
                 tree: commit.tree_id(),
                 parent_tree,
             });
-            if links.len().is_multiple_of(256) {
+            if count.is_multiple_of(256) {
                 let _ = tx.send(Msg::Alive);
             }
         }
-        return Ok((links, end, bad));
+        return Ok((end, bad));
     }
     // The first-parent chain from raw commit objects: only the tree,
     // parent and committer lines are read.
@@ -2125,16 +2217,17 @@ fn chain(
             break;
         }
         if let Some((pid, ptree)) = pending.take() {
-            links.push(Link {
+            count += 1;
+            emit(Link {
                 id: pid,
                 tree: ptree,
                 parent_tree: Some(tree),
             });
-            if links.len().is_multiple_of(256) {
+            if count.is_multiple_of(256) {
                 let _ = tx.send(Msg::Alive);
             }
         }
-        if opts.max_commits.is_some_and(|m| links.len() >= m) {
+        if opts.max_commits.is_some_and(|m| count >= m) {
             end = WalkEnd::Limit;
             break;
         }
@@ -2142,11 +2235,11 @@ fn chain(
         cur = parent;
     }
     if let Some((pid, ptree)) = pending.take()
-        && opts.max_commits.is_none_or(|m| links.len() < m)
+        && opts.max_commits.is_none_or(|m| count < m)
     {
         // The last commit read: a root, or the commit before a damaged
         // one (diffed against nothing, as a shallow boundary is).
-        links.push(Link {
+        emit(Link {
             id: pid,
             tree: ptree,
             parent_tree: None,
@@ -2155,7 +2248,7 @@ fn chain(
     if shallow && end == WalkEnd::ReachedRoot {
         end = WalkEnd::Shallow;
     }
-    Ok((links, end, bad))
+    Ok((end, bad))
 }
 
 /// The build context of a Dockerfile from compose files at the repository
