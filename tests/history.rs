@@ -987,3 +987,97 @@ fn answers_equal_the_full_diff_for_globs_nested_paths_and_type_changes() {
         assert_eq!(one[0], both[k], "{q}");
     }
 }
+
+/// Runs git in `dir`, asserting success; returns its stdout.
+fn git_in(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every object the pack reader returns is byte for byte what libgit2
+/// reads, for packs whose deltas name their base by offset (what `git gc`
+/// writes) and by id (`repack.useDeltaBaseOffset=false`), with deep delta
+/// chains; a commit's prefix is the start of the commit.
+#[test]
+fn the_pack_reader_reads_what_libgit2_reads() {
+    use dockreorder::analysis::packs::{Kind, Packs, Reader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path();
+    git_in(path, &["init", "-q"]);
+    let mut child = Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(path)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("fast-import");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(generate_fast_import(400, 11).as_bytes())
+            .expect("write stream");
+    }
+    assert!(child.wait().expect("wait").success());
+    let repo = Repository::open(path).expect("open");
+    let odb = repo.odb().expect("odb");
+    let repacks: [&[&str]; 2] = [
+        &[
+            "-c",
+            "repack.useDeltaBaseOffset=false",
+            "repack",
+            "-q",
+            "-a",
+            "-d",
+            "-f",
+        ],
+        &[
+            "repack",
+            "-q",
+            "-a",
+            "-d",
+            "-f",
+            "--depth=250",
+            "--window=250",
+        ],
+    ];
+    for args in repacks {
+        git_in(path, args);
+        let list = git_in(
+            path,
+            &[
+                "cat-file",
+                "--batch-all-objects",
+                "--batch-check=%(objectname) %(deltabase)",
+            ],
+        );
+        let mut reader = Reader::new(Packs::open(&path.join(".git/objects")).expect("packs"));
+        let (mut deltas, mut commits) = (0, 0);
+        for line in list.lines() {
+            let (id, base) = line.split_once(' ').expect("two fields");
+            deltas += usize::from(!base.starts_with("0000"));
+            let oid = git2::Oid::from_str(id).expect("oid");
+            let raw: &[u8; 20] = oid.as_bytes().try_into().expect("sha1");
+            let want = odb.read(oid).expect("libgit2 reads it");
+            let (kind, got) = reader.read(raw).expect("the pack reader reads it");
+            assert_eq!(&*got, want.data(), "{id} ({args:?})");
+            if kind == Kind::Commit {
+                commits += 1;
+                let (_, start) = reader.read_prefix(raw, |b| b.len() > 60).expect("prefix");
+                assert!(start.len() > 60 && want.data().starts_with(&start), "{id}");
+            }
+        }
+        assert!(
+            deltas > 100 && commits >= 400,
+            "{deltas} deltas, {commits} commits"
+        );
+    }
+}

@@ -45,6 +45,7 @@ use globset::{GlobBuilder, GlobMatcher};
 use serde::Serialize;
 
 use super::context::DockerIgnore;
+use super::packs::{self, Kind};
 use crate::syntax;
 
 /// Why the walk stopped.
@@ -753,10 +754,9 @@ fn all_ancestors(repo: &Repository, head: Oid) -> Result<Vec<Oid>, NoHistory> {
 /// entries indexed once when read: cheaper than building libgit2 tree
 /// objects on a long walk.
 struct RawTree {
-    /// The object's bytes (copied once from libgit2's buffer, which is
-    /// then freed: reading them back through libgit2 cost two calls per
-    /// entry looked at).
-    data: Box<[u8]>,
+    /// The object's bytes (owned: reading them back through libgit2 cost
+    /// two calls per entry looked at).
+    data: Rc<[u8]>,
     /// (mode start, name start, name end) per entry; the id follows the
     /// name's NUL.
     index: Vec<(u32, u32, u32)>,
@@ -793,8 +793,7 @@ impl RawEntry<'_> {
 }
 
 impl RawTree {
-    fn parse(obj: git2::OdbObject) -> RawTree {
-        let data: Box<[u8]> = obj.data().into();
+    fn parse(data: Rc<[u8]>) -> RawTree {
         // An entry takes at least 28 bytes (mode, space, name, NUL, id).
         let mut index = Vec::with_capacity(data.len() / 28 + 1);
         let mut i = 0;
@@ -927,8 +926,80 @@ fn git_order(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> std::cmp::Ordering
 /// Trees read so far, in two generations: when the young one is full the
 /// old one is dropped, so the trees the walk keeps coming back to (the
 /// parent's trees, unchanged directories) stay while memory stays bounded.
-struct TreeCache<'r> {
+/// Where objects are read: the pack files directly ([`packs::Reader`]),
+/// and libgit2 for anything that reader leaves (loose objects, alternates,
+/// damaged entries), which also reports the errors.
+struct Objects<'r> {
+    packs: Option<packs::Reader>,
     odb: Option<&'r git2::Odb<'r>>,
+}
+
+impl<'r> Objects<'r> {
+    fn new(repo: &Repository, odb: Option<&'r git2::Odb<'r>>) -> Self {
+        let packs = packs::Packs::open(&repo.commondir().join("objects")).map(packs::Reader::new);
+        Objects { packs, odb }
+    }
+
+    /// The object `oid`, whole.
+    fn read(&mut self, oid: Oid) -> Option<(Kind, Rc<[u8]>)> {
+        if let Some(found) = self.packs.as_mut().and_then(|p| p.read(raw_id(&oid)?)) {
+            return Some(found);
+        }
+        let obj = self.odb?.read(oid).ok()?;
+        Some((kind_of(obj.kind())?, obj.data().into()))
+    }
+
+    /// The header lines of the commit `oid` (its message may be left out;
+    /// a damaged object is returned as it is), or why it cannot be read.
+    fn commit_header(&mut self, oid: Oid, want_time: bool) -> Result<Rc<[u8]>, String> {
+        let enough = |b: &[u8]| header_read(b, want_time);
+        if let Some((Kind::Commit, b)) = self
+            .packs
+            .as_mut()
+            .and_then(|p| p.read_prefix(raw_id(&oid)?, enough))
+        {
+            return Ok(b);
+        }
+        let odb = self.odb.ok_or_else(|| "cannot be read".to_string())?;
+        let obj = odb
+            .read(oid)
+            .map_err(|e| format!("cannot be read ({})", e.message()))?;
+        Ok(obj.data().into())
+    }
+}
+
+fn raw_id(oid: &Oid) -> Option<&[u8; 20]> {
+    oid.as_bytes().try_into().ok()
+}
+
+fn kind_of(k: git2::ObjectType) -> Option<Kind> {
+    match k {
+        git2::ObjectType::Commit => Some(Kind::Commit),
+        git2::ObjectType::Tree => Some(Kind::Tree),
+        git2::ObjectType::Blob => Some(Kind::Blob),
+        git2::ObjectType::Tag => Some(Kind::Tag),
+        _ => None,
+    }
+}
+
+/// Whether `b`, the start of a commit, holds every header line the chain
+/// reads: `tree` and the first `parent` come before `author`; the
+/// committer's time ends the `committer` line.
+fn header_read(b: &[u8], want_time: bool) -> bool {
+    // Up to the last line break: every line in it is whole.
+    let Some(end) = b.iter().rposition(|&c| c == b'\n') else {
+        return false;
+    };
+    let key: &[u8] = if want_time {
+        b"\ncommitter "
+    } else {
+        b"\nauthor "
+    };
+    b[..end].windows(key.len()).any(|w| w == key)
+}
+
+struct TreeCache<'r> {
+    objects: Objects<'r>,
     young: OidMap<Rc<RawTree>>,
     old: OidMap<Rc<RawTree>>,
     young_bytes: usize,
@@ -955,9 +1026,9 @@ impl<'r> TreeCache<'r> {
     /// Raw bytes kept per generation (two generations at most).
     const MAX_BYTES: usize = 8 << 20;
 
-    fn new(odb: Option<&'r git2::Odb<'r>>) -> Self {
+    fn new(objects: Objects<'r>) -> Self {
         TreeCache {
-            odb,
+            objects,
             young: OidMap::default(),
             old: OidMap::default(),
             young_bytes: 0,
@@ -972,11 +1043,11 @@ impl<'r> TreeCache<'r> {
         let t = match self.old.remove(&oid) {
             Some(t) => t,
             None => {
-                let obj = self.odb.as_ref()?.read(oid).ok()?;
-                if obj.kind() != git2::ObjectType::Tree {
+                let (kind, data) = self.objects.read(oid)?;
+                if kind != Kind::Tree {
                     return None;
                 }
-                Rc::new(RawTree::parse(obj))
+                Rc::new(RawTree::parse(data))
             }
         };
         let size = t.data.len() + t.index.len() * 12 + 64;
@@ -1649,7 +1720,7 @@ impl Changes {
             return out;
         };
         let odb = repo.odb().ok();
-        let mut trees = TreeCache::new(odb.as_ref());
+        let mut trees = TreeCache::new(Objects::new(&repo, odb.as_ref()));
         for (c, t) in self.trees.iter().enumerate() {
             let Some((old, new)) = *t else { continue };
             if c.is_multiple_of(256) {
@@ -1966,7 +2037,7 @@ fn walk_repo(
     // What changed in each commit, for every target at once, sharing the
     // tree cache, while the other thread reads the commits ahead.
     let odb = repo.odb().ok();
-    let mut trees = TreeCache::new(odb.as_ref());
+    let mut trees = TreeCache::new(Objects::new(&repo, odb.as_ref()));
     let head_tree = head.tree_id();
     let mut walks: Vec<TargetWalk> = targets
         .into_iter()
@@ -2185,14 +2256,15 @@ fn chain(
     let odb = repo
         .odb()
         .map_err(|e| NoHistory::Unreadable(format!("cannot read objects: {e}")))?;
+    let mut objects = Objects::new(repo, Some(&odb));
     let mut cur = Some(head);
     let mut pending: Option<(Oid, Oid)> = None; // (id, tree) awaiting its parent's tree
     while let Some(id) = cur.take() {
-        let read = odb.read(id);
+        let read = objects.commit_header(id, opts.since.is_some());
         let raw = read
             .as_ref()
             .ok()
-            .and_then(|o| parse_commit(o.data(), opts.since.is_some()));
+            .and_then(|b| parse_commit(b, opts.since.is_some()));
         let Some((tree, parent, time)) = raw else {
             if shallow && read.is_err() {
                 // The parent of the previous commit is not here: a
@@ -2202,9 +2274,9 @@ fn chain(
                 // A full clone lacks it, or it is there but unreadable.
                 end = WalkEnd::Corrupt;
                 let why = match &read {
-                    Ok(o) if o.data().is_empty() => "is empty".to_string(),
+                    Ok(b) if b.is_empty() => "is empty".to_string(),
                     Ok(_) => "is not a valid commit".to_string(),
-                    Err(e) => format!("cannot be read ({})", e.message()),
+                    Err(e) => e.clone(),
                 };
                 bad = Some(format!(
                     "damaged repository: commit {id} {why}; the walk stopped there"

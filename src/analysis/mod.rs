@@ -11,4 +11,5 @@ pub mod graph;
 pub mod history;
 pub mod kb;
 pub mod manifests;
+pub mod packs;
 pub mod shell;
