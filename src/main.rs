@@ -286,6 +286,21 @@ fn pragma_warnings(shown: &str, text: &str) {
     }
 }
 
+/// The context directory named for `path`: `explicit`, else `configured`,
+/// else the compose file's (when the repository is known).
+fn context_choice(
+    path: &std::path::Path,
+    explicit: Option<&std::path::Path>,
+    configured: Option<&std::path::Path>,
+    repo: Option<&Repo>,
+) -> Option<PathBuf> {
+    match (explicit.or(configured), repo) {
+        (Some(dir), _) => Some(dir.to_path_buf()),
+        (None, Some(r)) => history::context_from_compose(r.root(), path),
+        (None, None) => None,
+    }
+}
+
 fn context_for(path: &std::path::Path, context: Option<&std::path::Path>) -> Context {
     Context::new(context_dir(path, context), Some(path))
 }
@@ -311,8 +326,9 @@ struct WalkBar {
 
 impl history::Progress for WalkBar {
     fn start(&mut self, repo: &std::path::Path, total: u64) {
+        // The total is known once the commit chain is read, which runs
+        // beside the walk: the time counts from the walk's start.
         self.repo = repo.display().to_string();
-        self.started = std::time::Instant::now();
         if self.terminal && !self.quiet {
             let style = indicatif::ProgressStyle::with_template(
                 "{prefix} history [{bar:30}] {pos}/{len} commits, {rate}/s, ETA {eta}",
@@ -447,6 +463,7 @@ fn context_and_history(
     walk: Option<&WalkOptions>,
     quiet: bool,
     walked: Option<Result<history::History, NoHistory>>,
+    ready: Option<Context>,
 ) -> (Context, Option<history::History>) {
     let say = |msg: &str| {
         if !quiet {
@@ -460,14 +477,10 @@ fn context_and_history(
             None
         }
     });
-    let compose = match (explicit, &configured, &repo) {
-        (None, None, Some(r)) => history::context_from_compose(r.root(), path),
-        _ => None,
-    };
-    let ctx = context_for(
-        path,
-        explicit.or(configured.as_deref()).or(compose.as_deref()),
-    );
+    let ctx = ready.unwrap_or_else(|| {
+        let dir = context_choice(path, explicit, configured.as_deref(), repo.as_deref());
+        context_for(path, dir.as_deref())
+    });
     let hist = match (&repo, walk) {
         (Some(r), Some(opts)) => {
             match walked.unwrap_or_else(|| r.walk(path, &ctx.dir, opts)) {
@@ -765,6 +778,38 @@ impl<'a> Run<'a> {
         )
     }
 
+    /// Starts reading the build context of each file on another thread
+    /// (only when a history walk will run beside it). The directories are
+    /// chosen as [`context_and_history`] chooses them.
+    fn early_contexts(
+        &self,
+        files: &[PathBuf],
+    ) -> Option<std::thread::JoinHandle<std::collections::HashMap<PathBuf, Context>>> {
+        self.walk.as_ref()?;
+        let mut repos = self.repos.borrow_mut();
+        let dirs: Vec<(PathBuf, Option<PathBuf>)> = files
+            .iter()
+            .map(|f| {
+                let repo = repos.for_path(f).ok();
+                let explicit = self.args.context.as_deref();
+                let configured = self.cfg.context_for(f);
+                let dir = context_choice(f, explicit, configured.as_deref(), repo.as_deref());
+                (f.clone(), dir)
+            })
+            .collect();
+        std::thread::Builder::new()
+            .name("contexts".into())
+            .spawn(move || {
+                dirs.into_iter()
+                    .map(|(f, dir)| {
+                        let ctx = context_for(&f, dir.as_deref());
+                        (f, ctx)
+                    })
+                    .collect()
+            })
+            .ok()
+    }
+
     /// The text to rewrite: in bot mode the committed version, so
     /// uncommitted edits never reach the branch. `None`: skipped.
     fn text_of(&self, path: &std::path::Path, shown: &str) -> Option<Result<String, String>> {
@@ -787,6 +832,7 @@ impl<'a> Run<'a> {
         &self,
         path: &std::path::Path,
         walked: Option<Result<history::History, NoHistory>>,
+        ready: Option<Context>,
         out: &mut RunOutput,
     ) {
         let shown = path.display().to_string();
@@ -812,6 +858,7 @@ impl<'a> Run<'a> {
             self.walk.as_ref(),
             self.args.quiet,
             walked,
+            ready,
         );
         let rewriter = Rewriter::new(self.knowledge.get(), Some(&ctx), hist.as_ref(), self.opts);
         let outcome = match rewriter.rewrite(&text) {
@@ -1107,13 +1154,18 @@ fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The build contexts are read from disk on another thread while the
+    // history is walked (they do not depend on it).
+    let early = run.early_contexts(&files);
     let mut walked = run.walk_all(&files);
+    let mut contexts = early.and_then(|t| t.join().ok()).unwrap_or_default();
     let mut out = RunOutput {
         failed,
         ..RunOutput::default()
     };
     for path in &files {
-        run.process_file(path, walked.remove(path), &mut out);
+        let ready = contexts.remove(path);
+        run.process_file(path, walked.remove(path), ready, &mut out);
     }
     run.write_all(&mut out);
     run.emit_reports(&out);
@@ -1169,6 +1221,7 @@ fn run_verify(
         None,
         walk.as_ref(),
         true,
+        None,
         None,
     );
     let opts = Options::new(if allow_unsafe {
@@ -1277,6 +1330,7 @@ fn run_explain(
         walk.as_ref(),
         false,
         walked,
+        None,
     );
     let file = FileAnalysis::of_parse(&source.text, parsed, Some(&ctx), Knowledge::embedded());
     emit(&explain::explain(&file, Some(&ctx), hist.as_ref()));

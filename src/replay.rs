@@ -32,30 +32,39 @@ pub struct StageHistory {
 impl StageHistory {
     /// Distinct masks with counts, for the order search.
     pub fn hits(&self) -> Hits {
-        let mut counts: HashMap<u64, u64> = HashMap::new();
-        for m in &self.masks {
-            *counts.entry(*m).or_insert(0) += 1;
-        }
-        let mut masks: Vec<(u64, u64)> = counts.into_iter().collect();
-        masks.sort_unstable();
         Hits::Masks {
-            masks,
+            masks: self.grouped(),
             commits: self.masks.len() as u64,
         }
+    }
+
+    /// Distinct masks, ascending, with how many commits have each (few:
+    /// most commits change the same files).
+    fn grouped(&self) -> Vec<(u64, u64)> {
+        let mut sorted = self.masks.clone();
+        sorted.sort_unstable();
+        let mut out: Vec<(u64, u64)> = Vec::new();
+        for m in sorted {
+            match out.last_mut() {
+                Some((last, n)) if *last == m => *n += 1,
+                _ => out.push((m, 1)),
+            }
+        }
+        out
     }
 
     /// How many commits rebuild each unit under `order` (unit indices).
     pub fn rebuilds(&self, order: &[usize]) -> Vec<u64> {
         let n = order.len();
         let mut out = vec![0u64; n];
-        for &m in &self.masks {
+        for (m, count) in self.grouped() {
             let mut hit = false;
             for &u in order {
                 if u < 64 && m & (1 << u) != 0 {
                     hit = true;
                 }
                 if hit && u < n {
-                    out[u] += 1;
+                    out[u] += count;
                 }
             }
         }

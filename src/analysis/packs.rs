@@ -279,6 +279,10 @@ pub struct Reader {
 
 /// Bytes of delta bases kept (the cache is emptied when it is full).
 const BASE_BYTES: usize = 16 << 20;
+/// Objects up to this size are inflated whole, and longer ones this much
+/// at a time: zlib decodes with its fast loop only when it has at least
+/// 258 bytes of room, so small steps cost more than a whole small commit.
+const WHOLE: usize = 1024;
 /// Longer delta chains are left to libgit2.
 const MAX_CHAIN: usize = 10_000;
 
@@ -299,8 +303,9 @@ impl Reader {
     }
 
     /// The start of object `id` when it is stored whole (not as a delta):
-    /// inflated until `enough` says so or the object ends; a delta is read
-    /// whole. Enough for a commit's header lines without its message.
+    /// inflated until `enough` says so or the object ends; a delta, or an
+    /// object of at most [`WHOLE`] bytes, is read whole. Enough for a
+    /// commit's header lines without a long message or signature.
     pub fn read_prefix(
         &mut self,
         id: &[u8; 20],
@@ -311,11 +316,15 @@ impl Reader {
         let Some(kind) = Kind::of(e.code) else {
             return self.resolve(k, at);
         };
-        let mut out = Vec::with_capacity(e.size.min(128));
+        if e.size <= WHOLE {
+            let whole = self.inflate_at(k, e.data, e.size)?;
+            return Some((kind, whole.into()));
+        }
+        let mut out = Vec::with_capacity(WHOLE);
         let input = self.packs.packs.get(k)?.data.get(e.data..)?;
         self.inflate.reset(true);
         loop {
-            let room = (out.len() + 128).min(e.size + 1);
+            let room = (out.len() + WHOLE).min(e.size + 1);
             out.reserve(room.saturating_sub(out.len()));
             let (had_in, had_out) = (self.inflate.total_in(), out.len());
             let rest = input.get(usize::try_from(had_in).ok()?..)?;
