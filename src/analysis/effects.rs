@@ -133,8 +133,8 @@ fn comp_overlap(a: &str, b: &str) -> bool {
 pub fn paths_overlap(a: &str, b: &str) -> bool {
     let (ba, ra) = pattern_base(a);
     let (bb, rb) = pattern_base(b);
-    let mut ia = ba.split('/').filter(|c| !c.is_empty());
-    let mut ib = bb.split('/').filter(|c| !c.is_empty());
+    let mut ia = Components(ba);
+    let mut ib = Components(bb);
     let (mut x, mut y) = (ia.next(), ib.next());
     let unknown_a = x.is_some_and(|c| c.starts_with("?wd"));
     let unknown_b = y.is_some_and(|c| c.starts_with("?wd"));
@@ -160,9 +160,32 @@ pub fn paths_overlap(a: &str, b: &str) -> bool {
     }
 }
 
+/// The non-empty `/`-separated components of a path (as
+/// `split('/').filter(|c| !c.is_empty())`, without a searcher per call:
+/// this runs for every pair of paths compared).
+struct Components<'a>(&'a str);
+
+impl<'a> Iterator for Components<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.0.trim_start_matches('/');
+        if rest.is_empty() {
+            self.0 = rest;
+            return None;
+        }
+        let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+        let (comp, tail) = rest.split_at(end);
+        self.0 = tail;
+        Some(comp)
+    }
+}
+
 /// The fixed part of a pattern and whether it covers everything below it:
 /// `a/b/**` is (`a/b`, true); `a/**/c` or `a/x**` is (`a`, true).
 fn pattern_base(p: &str) -> (&str, bool) {
+    if !p.as_bytes().contains(&b'*') {
+        return (p.trim_end_matches('/'), false);
+    }
     let recursive = p.ends_with("/**") || p == "**";
     // `trim_end_matches("**")` without building a substring searcher per
     // call (this runs for every pair of paths compared).
@@ -2088,6 +2111,21 @@ fn apply_binds(e: &mut Effects, binds: Vec<(String, String)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The hand-written component scan is the plain definition.
+        #[test]
+        fn components_match_split_and_filter(p in "[/a*.?]{0,12}") {
+            let plain: Vec<&str> = p.split('/').filter(|c| !c.is_empty()).collect();
+            proptest::prop_assert_eq!(Components(&p).collect::<Vec<_>>(), plain);
+        }
+
+        /// `paths_overlap` (shortcuts included) answers as the reference.
+        #[test]
+        fn overlap_matches_the_reference(a in "[/ab*?]{0,10}", b in "[/ab*?]{0,10}") {
+            proptest::prop_assert_eq!(paths_overlap(&a, &b), reference_overlap(&a, &b));
+        }
+    }
 
     /// The allocating version `paths_overlap` replaced, as a reference.
     fn reference_overlap(a: &str, b: &str) -> bool {
