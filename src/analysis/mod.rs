@@ -12,3 +12,4 @@ pub mod history;
 pub mod kb;
 pub mod manifests;
 pub mod shell;
+pub mod volatile;

@@ -67,6 +67,13 @@ pub fn static_probabilities(parse: &Parse, stage: &Stage, eff: &[Effects]) -> Ve
             instruction(parse, u.item).map_or(0.0, |i| change_probability(i, e, &manifests))
         })
         .collect();
+    // An ARG assumed to take a new value on every build changes in every
+    // build.
+    for (x, e) in p.iter_mut().zip(eff) {
+        if e.per_build.is_some() {
+            *x = 1.0;
+        }
+    }
     // A project's manifests change rarely, and together: however many
     // COPYs carry them (a reactor's 40 POMs), any of them changes with the
     // probability one manifest copy has, not 40 times it.

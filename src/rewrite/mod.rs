@@ -220,7 +220,7 @@ impl<'a> Rewriter<'a> {
     ) -> Option<plan::StageOrder> {
         let replayed = self
             .history
-            .map(|h| self.cache.borrow_mut().replay(&file.parse, &file.model, h));
+            .map(|h| self.cache.borrow_mut().replay(file, h));
         for (si, stage) in file.model.stages.iter().enumerate() {
             let cx = plan::StageCx {
                 parse: &file.parse,
@@ -288,7 +288,10 @@ impl<'a> Rewriter<'a> {
                 cur = merged.clone();
                 round.retain(|c| !c.applied);
             } else {
-                let saving = self.saving_words(base_cost, after_cost);
+                let mut saving = self.saving_words(base_cost, after_cost);
+                if let Some(note) = net::per_build_note(merged_file, &self.analyze(&cur)) {
+                    saving = format!("{saving}; {note}");
+                }
                 let before = net::Before {
                     merges: &merges,
                     merged: &merged,
