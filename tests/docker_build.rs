@@ -348,16 +348,7 @@ fn check_sample(dir: &Path, token: &str) -> Result<usize, String> {
 
 /// The variables of the ARGs of `text` assumed to change on every build.
 fn per_build_args(text: &str) -> Vec<String> {
-    let parse = dockreorder::syntax::parse(text);
-    let mut out: Vec<String> = Vec::new();
-    for (_, ins) in parse.instructions() {
-        for a in dockreorder::analysis::volatile::per_build_args(ins) {
-            if !out.iter().any(|o| o == a) {
-                out.push(a.to_string());
-            }
-        }
-    }
-    out
+    dockreorder::verify::per_build_names(text)
 }
 
 /// Every RUN that now comes before a COPY or ADD, or an ARG assumed to
@@ -502,6 +493,51 @@ fn verify_command_builds_compares_and_reports_the_cache() {
         original.contains("RUN pipenv install --deploy --system"),
         "{text}"
     );
+}
+
+/// `verify` gives the ARGs assumed to change on every build new values in
+/// its second builds, as CI does: the install the rewrite moved above them
+/// comes from the cache, the original reruns it. Fails before `verify`
+/// passed build arguments (both reused the cache for the install).
+#[test]
+fn verify_gives_per_build_args_new_values() {
+    if !engine_ready() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/build-date-arg"),
+        tmp.path(),
+    );
+    std::fs::remove_file(tmp.path().join("Dockerfile.expected")).expect("rm");
+    let df = std::fs::read_to_string(tmp.path().join("Dockerfile")).expect("read");
+    std::fs::write(tmp.path().join("Dockerfile"), pin_base(&df)).expect("write");
+    let out = Command::new(support::bin())
+        .args(["verify", "Dockerfile"])
+        .current_dir(tmp.path())
+        .env("DOCKER", docker())
+        .output()
+        .expect("run verify");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("images: identical"), "{text}");
+    assert!(
+        text.contains("giving new values to `BUILD_DATE`, `VCS_REF`"),
+        "{text}"
+    );
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line("original").contains("RUN apt-get update"), "{text}");
+    assert!(!line("rewritten").contains("RUN apt-get update"), "{text}");
 }
 
 #[test]
