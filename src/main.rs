@@ -825,9 +825,16 @@ impl<'a> Run<'a> {
                 return;
             }
         };
-        let original = rewriter.analyze(&text);
+        let analyze = |t: &str| {
+            if outcome.per_build_assumed {
+                rewriter.analyze_per_build(t)
+            } else {
+                rewriter.analyze(t)
+            }
+        };
+        let original = analyze(&text);
         let before = rewriter.figures(&original);
-        let after = rewriter.figures(&rewriter.analyze(&outcome.new_text));
+        let after = rewriter.figures(&analyze(&outcome.new_text));
         let p = Processed {
             path: path.to_path_buf(),
             uri: repo_relative(path, &self.root),

@@ -89,15 +89,18 @@ pub struct ReplayCache {
     memo: HashMap<(u64, usize, usize), Vec<StageHistory>>,
 }
 
-fn text_key(parse: &Parse, history: &History) -> (u64, usize, usize) {
+fn text_key(file: &FileAnalysis, history: &History) -> (u64, usize, usize) {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    for item in &parse.items {
+    for item in &file.parse.items {
         if let Some(i) = item.instruction() {
             i.original.hash(&mut h);
         }
         item.span.hash(&mut h);
     }
+    // The same text replays differently with and without the per-build
+    // assumption.
+    per_build_masks(file).hash(&mut h);
     (h.finish(), history.id as usize, history.commits.len())
 }
 
@@ -105,7 +108,7 @@ impl ReplayCache {
     /// Replays `history` against the Dockerfile `parse`, from the cache
     /// when this text was replayed before.
     pub fn replay(&mut self, file: &FileAnalysis, history: &History) -> Vec<StageHistory> {
-        let key = text_key(&file.parse, history);
+        let key = text_key(file, history);
         if let Some(v) = self.memo.get(&key) {
             return v.clone();
         }
@@ -383,10 +386,10 @@ fn metadata_mask(parse: &Parse, s: &crate::model::Stage) -> u64 {
     })
 }
 
-fn replay_uncached(file: &FileAnalysis, history: &History) -> Vec<StageHistory> {
-    let (parse, model) = (&file.parse, &file.model);
-    let per_build = file
-        .stages
+/// Per stage, the mask of the units that are `ARG`s taken to change on
+/// every build.
+fn per_build_masks(file: &FileAnalysis) -> Vec<u64> {
+    file.stages
         .iter()
         .map(|sa| {
             sa.effects
@@ -401,7 +404,12 @@ fn replay_uncached(file: &FileAnalysis, history: &History) -> Vec<StageHistory> 
                     }
                 })
         })
-        .collect();
+        .collect()
+}
+
+fn replay_uncached(file: &FileAnalysis, history: &History) -> Vec<StageHistory> {
+    let (parse, model) = (&file.parse, &file.model);
+    let per_build = per_build_masks(file);
     let plan = ReplayPlan::of(parse, model, per_build);
     let mut out: Vec<StageHistory> = model
         .stages

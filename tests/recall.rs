@@ -1013,3 +1013,28 @@ fn issue_11_per_build_args_move_below_the_installs() {
         assert_eq!(hoisted(LABELLED, df), want, "{df}");
     }
 }
+
+#[test]
+fn issue_11_a_per_build_arg_does_not_cancel_other_hoists() {
+    // pip may read BUILD_DATE: the ARG stays above it, and with the ARG
+    // changing on every build the install reruns anyway. The hoist is
+    // still made (it is weighed without that assumption: a build that
+    // passes no new value gains from it), as before the assumption was
+    // made.
+    let files = &[("requirements.txt", "flask==3.0.0\n"), ("app.py", "x\n")];
+    let df = "FROM python\nARG BUILD_DATE\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nLABEL built=$BUILD_DATE\n";
+    let out = rewrite_at(files, df, Applicability::Safe);
+    assert_eq!(
+        out.new_text,
+        "FROM python\nARG BUILD_DATE\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nLABEL built=$BUILD_DATE\n"
+    );
+    assert!(!out.per_build_assumed);
+    // Both: the system install passes the ARG, the pip install is hoisted.
+    let df = "FROM python\nARG BUILD_DATE\nRUN apt-get update && apt-get install -y gcc\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nLABEL built=$BUILD_DATE\n";
+    let out = rewrite_at(files, df, Applicability::Safe);
+    assert_eq!(
+        out.new_text,
+        "FROM python\nRUN apt-get update && apt-get install -y gcc\nARG BUILD_DATE\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nLABEL built=$BUILD_DATE\n"
+    );
+    assert!(out.per_build_assumed);
+}
