@@ -878,9 +878,16 @@ impl<'a> Run<'a> {
                 return;
             }
         };
-        let original = rewriter.analyze(&text);
+        let analyze = |t: &str| {
+            if outcome.per_build_assumed {
+                rewriter.analyze_per_build(t)
+            } else {
+                rewriter.analyze(t)
+            }
+        };
+        let original = analyze(&text);
         let before = rewriter.figures(&original);
-        let after = rewriter.figures(&rewriter.analyze(&outcome.new_text));
+        let after = rewriter.figures(&analyze(&outcome.new_text));
         let p = Processed {
             path: path.to_path_buf(),
             uri: repo_relative(path, &self.root),
@@ -1272,9 +1279,20 @@ fn run_verify(
         return ExitCode::from(1);
     }
     out.push_str("images: identical (files, contents, modes, owners, config)\n");
-    if let (Some(f), Some(a), Some(b)) = (&report.changed_file, &report.original, &report.rewritten)
-    {
-        out.push_str(&format!("after changing {f}:\n"));
+    if let (Some(a), Some(b)) = (&report.original, &report.rewritten) {
+        let args: Vec<String> = report.new_values.iter().map(|v| format!("`{v}`")).collect();
+        let what = match (&report.changed_file, args.is_empty()) {
+            (Some(f), true) => format!("changing {f}"),
+            (Some(f), false) => format!(
+                "changing {f} and giving new values to {} (assumed to change on every build)",
+                args.join(", ")
+            ),
+            (None, _) => format!(
+                "giving new values to {} (assumed to change on every build)",
+                args.join(", ")
+            ),
+        };
+        out.push_str(&format!("after {what}:\n"));
         for (name, build) in [("original", a), ("rewritten", b)] {
             let cached = build.steps.iter().filter(|s| s.1).count();
             let rebuilt: Vec<&str> = build

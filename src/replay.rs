@@ -98,27 +98,30 @@ pub struct ReplayCache {
     memo: HashMap<(u64, usize, usize), Vec<StageHistory>>,
 }
 
-fn text_key(parse: &Parse, history: &History) -> (u64, usize, usize) {
+fn text_key(file: &FileAnalysis, history: &History) -> (u64, usize, usize) {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    for item in &parse.items {
+    for item in &file.parse.items {
         if let Some(i) = item.instruction() {
             i.original.hash(&mut h);
         }
         item.span.hash(&mut h);
     }
+    // The same text replays differently with and without the per-build
+    // assumption.
+    per_build_masks(file).hash(&mut h);
     (h.finish(), history.id as usize, history.commits.len())
 }
 
 impl ReplayCache {
     /// Replays `history` against the Dockerfile `parse`, from the cache
     /// when this text was replayed before.
-    pub fn replay(&mut self, parse: &Parse, model: &Model, history: &History) -> Vec<StageHistory> {
-        let key = text_key(parse, history);
+    pub fn replay(&mut self, file: &FileAnalysis, history: &History) -> Vec<StageHistory> {
+        let key = text_key(file, history);
         if let Some(v) = self.memo.get(&key) {
             return v.clone();
         }
-        let v = replay(parse, model, history);
+        let v = replay(file, history);
         if self.memo.len() > 64 {
             self.memo.clear();
         }
@@ -127,9 +130,9 @@ impl ReplayCache {
     }
 }
 
-/// Replays `history` against the Dockerfile `parse`.
-pub fn replay(parse: &Parse, model: &Model, history: &History) -> Vec<StageHistory> {
-    replay_uncached(parse, model, history)
+/// Replays `history` against an analysed Dockerfile.
+pub fn replay(file: &FileAnalysis, history: &History) -> Vec<StageHistory> {
+    replay_uncached(file, history)
 }
 
 /// What the replay needs to know of a Dockerfile, computed once: each
@@ -149,6 +152,10 @@ struct ReplayPlan<'s> {
     from_texts: Vec<String>,
     /// Per stage, a mask of the units whose edit invalidates no step.
     metadata: Vec<u64>,
+    /// Per stage, a mask of the `ARG`s assumed to take a new value on
+    /// every build ([`crate::analysis::volatile`]): invalidated in every
+    /// commit, as each commit is a build.
+    per_build: Vec<u64>,
     /// Units per stage.
     lens: Vec<usize>,
 }
@@ -161,7 +168,7 @@ fn trimmed(parse: &Parse, item: usize) -> String {
 }
 
 impl<'s> ReplayPlan<'s> {
-    fn of(parse: &'s Parse, model: &Model) -> ReplayPlan<'s> {
+    fn of(parse: &'s Parse, model: &Model, per_build: Vec<u64>) -> ReplayPlan<'s> {
         let mut names = HashMap::new();
         for (i, s) in model.stages.iter().enumerate() {
             if let Some(n) = &s.name {
@@ -189,6 +196,7 @@ impl<'s> ReplayPlan<'s> {
                 .map(|s| metadata_mask(parse, s))
                 .collect(),
             lens: model.stages.iter().map(|s| s.units.len()).collect(),
+            per_build,
         };
         for (si, stage) in model.stages.iter().enumerate() {
             let from = parse.items[stage.from_item].instruction();
@@ -276,7 +284,7 @@ impl<'s> ReplayPlan<'s> {
         out: &mut [StageHistory],
     ) -> Vec<u64> {
         let ns = self.lens.len();
-        let mut direct = vec![0u64; ns];
+        let mut direct = self.per_build.clone();
         let mut whole = vec![false; ns];
         let mut any_edit_matched = false;
         for si in 0..ns {
@@ -387,8 +395,31 @@ fn metadata_mask(parse: &Parse, s: &crate::model::Stage) -> u64 {
     })
 }
 
-fn replay_uncached(parse: &Parse, model: &Model, history: &History) -> Vec<StageHistory> {
-    let plan = ReplayPlan::of(parse, model);
+/// Per stage, the mask of the units that are `ARG`s taken to change on
+/// every build.
+fn per_build_masks(file: &FileAnalysis) -> Vec<u64> {
+    file.stages
+        .iter()
+        .map(|sa| {
+            sa.effects
+                .iter()
+                .enumerate()
+                .take(64)
+                .fold(0u64, |m, (k, e)| {
+                    if e.per_build.is_some() {
+                        m | (1 << k)
+                    } else {
+                        m
+                    }
+                })
+        })
+        .collect()
+}
+
+fn replay_uncached(file: &FileAnalysis, history: &History) -> Vec<StageHistory> {
+    let (parse, model) = (&file.parse, &file.model);
+    let per_build = per_build_masks(file);
+    let plan = ReplayPlan::of(parse, model, per_build);
     let mut out: Vec<StageHistory> = model
         .stages
         .iter()
@@ -424,6 +455,11 @@ pub struct FileFigures {
     /// Mean rebuilt cost per commit.
     pub mean_cost: f64,
     pub commits: u64,
+    /// The `ARG`s counted as changed in every commit: their variables,
+    /// assumed to take a new value on every build
+    /// ([`crate::analysis::volatile`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub per_build: Vec<String>,
 }
 
 /// Replays `history` against `text` in its own order (analysed with the
@@ -440,7 +476,7 @@ pub fn figures(
 /// Replays `history` against an analysed file in its own order.
 pub fn figures_of(file: &FileAnalysis, history: &History, cache: &mut ReplayCache) -> FileFigures {
     let parse = &file.parse;
-    let replayed = cache.replay(parse, &file.model, history);
+    let replayed = cache.replay(file, history);
     let mut units = Vec::new();
     let mut total = 0.0;
     for (si, stage) in file.model.stages.iter().enumerate() {
@@ -464,8 +500,19 @@ pub fn figures_of(file: &FileAnalysis, history: &History, cache: &mut ReplayCach
         }
     }
     let commits = history.commits.len() as u64;
+    let mut per_build: Vec<String> = Vec::new();
+    for name in file
+        .stages
+        .iter()
+        .flat_map(|sa| sa.effects.iter().filter_map(|e| e.per_build.clone()))
+    {
+        if !per_build.contains(&name) {
+            per_build.push(name);
+        }
+    }
     FileFigures {
         units,
+        per_build,
         mean_cost: if commits == 0 {
             0.0
         } else {

@@ -3,7 +3,10 @@
 //! `DOCKER_HOST` is honoured by the CLI), compare the two images (files,
 //! contents, modes, owners, link targets, and the image config), then
 //! change the most frequently changed source file in a copy of the context,
-//! rebuild both and report which steps each served from the cache.
+//! rebuild both and report which steps each served from the cache. Every
+//! build gives the `ARG`s assumed to change on every build
+//! ([`crate::analysis::volatile`]) a value of its own with `--build-arg`
+//! (the same one to both Dockerfiles), as CI does.
 
 use std::collections::BTreeMap;
 use std::hash::Hasher;
@@ -45,6 +48,8 @@ pub struct Report {
     /// The first differences between the images (empty when identical).
     pub differences: Vec<String>,
     pub changed_file: Option<String>,
+    /// The `ARG`s given a new value for the second builds.
+    pub new_values: Vec<String>,
     pub original: Option<Build>,
     pub rewritten: Option<Build>,
 }
@@ -98,22 +103,26 @@ pub fn build(
         dockerfile,
         &dockerfile.display().to_string(),
         tag,
+        &[],
     )
 }
 
 /// [`build`], with `label` naming the Dockerfile in errors (the user's name
-/// for it, not the temporary copy that is built).
+/// for it, not the temporary copy that is built) and build arguments
+/// (`NAME=value`).
 pub fn build_named(
     cli: &str,
     context: &Path,
     dockerfile: &Path,
     label: &str,
     tag: &str,
+    args: &[String],
 ) -> Result<Build, VerifyError> {
     let start = Instant::now();
     let out = Command::new(cli)
         .arg("build")
         .arg("--progress=plain")
+        .args(args.iter().flat_map(|a| ["--build-arg", a.as_str()]))
         .arg("-f")
         .arg(dockerfile)
         .arg("-t")
@@ -376,6 +385,7 @@ pub fn verify(
     rewritten: &str,
     changed_file: Option<&str>,
 ) -> Result<Report, VerifyError> {
+    let per_build = per_build_names(original);
     let tmp =
         tempfile::tempdir().map_err(|e| VerifyError::Copy(format!("temporary directory: {e}")))?;
     let fa: PathBuf = tmp.path().join("Dockerfile.original");
@@ -399,15 +409,27 @@ pub fn verify(
         format!("the original {shown}"),
         format!("the rewritten {shown}"),
     );
-    build_named(cli, context, &fa, &la, &ta)?;
-    build_named(cli, context, &fb, &lb, &tb)?;
+    let values = |n: u32| -> Vec<String> {
+        per_build
+            .iter()
+            .map(|a| format!("{a}=dockreorder-verify-{id}-{n}"))
+            .collect()
+    };
+    build_named(cli, context, &fa, &la, &ta, &values(0))?;
+    build_named(cli, context, &fb, &lb, &tb, &values(0))?;
     let differences = compare(cli, &ta, &tb, 20)?;
     let mut report = Report {
         differences,
         changed_file: None,
+        new_values: Vec::new(),
         original: None,
         rewritten: None,
     };
+    if report.differences.is_empty() && changed_file.is_none() && !per_build.is_empty() {
+        report.new_values = per_build.clone();
+        report.original = Some(build_named(cli, context, &fa, &la, &ta, &values(1))?);
+        report.rewritten = Some(build_named(cli, context, &fb, &lb, &tb, &values(1))?);
+    }
     if report.differences.is_empty()
         && let Some(f) = changed_file
     {
@@ -421,8 +443,9 @@ pub fn verify(
             VerifyError::Copy(format!("changing {f} in a copy of the context: {e}"))
         })?;
         report.changed_file = Some(f.to_string());
-        report.original = Some(build_named(cli, &copy, &fa, &la, &ta)?);
-        report.rewritten = Some(build_named(cli, &copy, &fb, &lb, &tb)?);
+        report.new_values = per_build.clone();
+        report.original = Some(build_named(cli, &copy, &fa, &la, &ta, &values(1))?);
+        report.rewritten = Some(build_named(cli, &copy, &fb, &lb, &tb, &values(1))?);
     }
     for t in [&ta, &tb] {
         let _ = run(cli, &["rmi", "-f", t]);
@@ -461,4 +484,19 @@ pub fn file_to_change(
         .max_by_key(|(f, n)| (**n, std::cmp::Reverse(**f)))
         .map(|(f, _)| f.to_string())
         .or_else(|| shipped.and_then(|s| s.keys().find(|f| candidate(f)).cloned()))
+}
+
+/// The variables of the `ARG`s of `text` assumed to change on every build,
+/// each once.
+pub fn per_build_names(text: &str) -> Vec<String> {
+    let parse = crate::syntax::parse(text);
+    let mut out: Vec<String> = Vec::new();
+    for (_, ins) in parse.instructions() {
+        for a in crate::analysis::volatile::per_build_args(ins) {
+            if !out.iter().any(|o| o == a) {
+                out.push(a.to_string());
+            }
+        }
+    }
+    out
 }

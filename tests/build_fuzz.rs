@@ -207,6 +207,12 @@ const META: &[&str] = &[
     "ARG REQS=requirements.txt",
     "ENV REQS=requirements-dev.txt",
     "LABEL version=$VERSION",
+    // Cache busters (issue 11): assumed to change on every build, they
+    // move below the installs that do not read them.
+    "ARG CACHEBUST=1",
+    "ARG BUILD_DATE=2024-05-01",
+    "ARG VCS_REF",
+    "LABEL build-date=$BUILD_DATE",
     "EXPOSE 8080",
     "SHELL [\"/bin/sh\", \"-ec\"]",
 ];
@@ -332,6 +338,7 @@ const SHELL: &[&str] = &[
     "RUN echo hi > ../up.txt",
     "RUN ln -s /app/app.py /usr/local/bin/app",
     "RUN test -f package-lock.json",
+    "RUN echo \"$CACHEBUST $BUILD_DATE\" > /etc/stamp",
 ];
 
 const HEREDOCS: &[&str] = &[

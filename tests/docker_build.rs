@@ -123,13 +123,21 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Builds and returns the per-step cache report lines.
-fn build(context: &Path, dockerfile: &str, tag: &str) -> Result<Vec<String>, String> {
+/// Builds with `--build-arg` values (`NAME=value`) and returns the
+/// per-step cache report lines.
+fn build_with(
+    context: &Path,
+    dockerfile: &str,
+    tag: &str,
+    args: &[String],
+) -> Result<Vec<String>, String> {
     let out = Command::new("bash")
         .arg(scripts().join("cache-steps.sh"))
         .arg(context)
         .arg(context.join(dockerfile))
         .arg(tag)
+        .arg("--")
+        .args(args.iter().flat_map(|a| ["--build-arg", a.as_str()]))
         .env("DOCKER", docker())
         .output()
         .map_err(|e| e.to_string())?;
@@ -246,6 +254,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "bundler-gemspec" => "lib/shop.rb",
         "env-reads" | "bind-mount" | "global-arg-workdir" | "inherited-stage" => "app.py",
         "system-install-past-fetch" => "src/main.rs",
+        "build-date-arg" => "run.sh",
         _ => return None,
     })
 }
@@ -281,8 +290,17 @@ fn check_sample(dir: &Path, token: &str) -> Result<usize, String> {
         .map_err(|e| e.to_string())?;
     std::fs::write(ctx_dir.join("Dockerfile.b-pinned"), pin_base(&out.new_text))
         .map_err(|e| e.to_string())?;
-    build(ctx_dir, "Dockerfile.a-pinned", &tag_a)?;
-    build(ctx_dir, "Dockerfile.b-pinned", &tag_b)?;
+    // Each build passes new values to the ARGs assumed to change on every
+    // build, as CI does (the same values to both Dockerfiles).
+    let per_build = per_build_args(&original);
+    let values = |n: u32| -> Vec<String> {
+        per_build
+            .iter()
+            .map(|a| format!("{a}={token}-{n}"))
+            .collect()
+    };
+    build_with(ctx_dir, "Dockerfile.a-pinned", &tag_a, &values(0))?;
+    build_with(ctx_dir, "Dockerfile.b-pinned", &tag_b, &values(0))?;
     compare(&tag_a, &tag_b).map_err(|e| format!("{name}: {e}"))?;
     // The rewrite may add only the manifest copies it inserted to the
     // image's total layer size (they are shipped twice: before and in the
@@ -298,8 +316,8 @@ fn check_sample(dir: &Path, token: &str) -> Result<usize, String> {
     // Change a source file: the original reruns the install, the
     // rewritten build serves it from the cache.
     append(1).map_err(|e| e.to_string())?;
-    let ra = build(ctx_dir, "Dockerfile.a-pinned", &tag_a)?;
-    let rb = build(ctx_dir, "Dockerfile.b-pinned", &tag_b)?;
+    let ra = build_with(ctx_dir, "Dockerfile.a-pinned", &tag_a, &values(1))?;
+    let rb = build_with(ctx_dir, "Dockerfile.b-pinned", &tag_b, &values(1))?;
     compare(&tag_a, &tag_b).map_err(|e| format!("{name} after a change: {e}"))?;
     let hoisted = rewrite_hoisted(&original, &out.new_text);
     for (old_ins, ins) in &hoisted {
@@ -328,9 +346,15 @@ fn check_sample(dir: &Path, token: &str) -> Result<usize, String> {
     Ok(hoisted.len())
 }
 
-/// Every RUN that now comes before a COPY or ADD it used to follow (the
-/// net moves of the rewrite, whatever the report calls moved): its text in
-/// the original and in the rewrite (the first part, when it was split).
+/// The variables of the ARGs of `text` assumed to change on every build.
+fn per_build_args(text: &str) -> Vec<String> {
+    dockreorder::verify::per_build_names(text)
+}
+
+/// Every RUN that now comes before a COPY or ADD, or an ARG assumed to
+/// change on every build, it used to follow (the net moves of the rewrite,
+/// whatever the report calls moved): its text in the original and in the
+/// rewrite (the first part, when it was split).
 fn rewrite_hoisted(old_text: &str, new_text: &str) -> Vec<(String, String)> {
     let texts = |t: &str| -> Vec<String> {
         dockreorder::syntax::parse(t)
@@ -341,7 +365,7 @@ fn rewrite_hoisted(old_text: &str, new_text: &str) -> Vec<(String, String)> {
     let (old, new) = (texts(old_text), texts(new_text));
     let is_copy = |t: &str| {
         let k = t.get(..4).unwrap_or("").to_ascii_uppercase();
-        k == "COPY" || k == "ADD "
+        k == "COPY" || k == "ADD " || (k == "ARG " && !per_build_args(&format!("{t}\n")).is_empty())
     };
     let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut out = Vec::new();
@@ -469,6 +493,51 @@ fn verify_command_builds_compares_and_reports_the_cache() {
         original.contains("RUN pipenv install --deploy --system"),
         "{text}"
     );
+}
+
+/// `verify` gives the ARGs assumed to change on every build new values in
+/// its second builds, as CI does: the install the rewrite moved above them
+/// comes from the cache, the original reruns it. Fails before `verify`
+/// passed build arguments (both reused the cache for the install).
+#[test]
+fn verify_gives_per_build_args_new_values() {
+    if !engine_ready() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/build-date-arg"),
+        tmp.path(),
+    );
+    std::fs::remove_file(tmp.path().join("Dockerfile.expected")).expect("rm");
+    let df = std::fs::read_to_string(tmp.path().join("Dockerfile")).expect("read");
+    std::fs::write(tmp.path().join("Dockerfile"), pin_base(&df)).expect("write");
+    let out = Command::new(support::bin())
+        .args(["verify", "Dockerfile"])
+        .current_dir(tmp.path())
+        .env("DOCKER", docker())
+        .output()
+        .expect("run verify");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("images: identical"), "{text}");
+    assert!(
+        text.contains("giving new values to `BUILD_DATE`, `VCS_REF`"),
+        "{text}"
+    );
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line("original").contains("RUN apt-get update"), "{text}");
+    assert!(!line("rewritten").contains("RUN apt-get update"), "{text}");
 }
 
 #[test]

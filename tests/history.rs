@@ -352,6 +352,60 @@ fn history_overrules_the_static_estimate() {
 }
 
 #[test]
+fn per_build_args_count_as_changed_in_every_commit() {
+    // Only app.sh changes, and the install comes before the copy: by the
+    // history alone it never reruns. But every commit is a build, and
+    // every build passes a new BUILD_DATE, which BuildKit puts in the
+    // install's environment: it reruns in every commit, and the rewrite
+    // moves it above the ARG.
+    let df = "FROM base\nARG BUILD_DATE\nRUN apt-get update && apt-get install -y curl\nWORKDIR /app\nCOPY . .\nLABEL built=$BUILD_DATE\n";
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", df);
+    r.write(".dockerignore", "Dockerfile\n");
+    for i in 0..24 {
+        r.write("app.sh", &format!("echo {i}\n"));
+        r.commit(&format!("change {i}"));
+    }
+    let ctx = Context::new(r.path().to_path_buf(), Some(&r.path().join("Dockerfile")));
+    let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    assert!(rewrite::usable_history(Some(&h)).is_some());
+    let out = rewrite::rewrite_with(df, Some(&ctx), Some(&h), Options::new(Applicability::Safe))
+        .expect("history");
+    assert_eq!(
+        out.new_text,
+        "FROM base\nRUN apt-get update && apt-get install -y curl\nARG BUILD_DATE\nWORKDIR /app\nCOPY . .\nLABEL built=$BUILD_DATE\n"
+    );
+    let reason = &out
+        .changes
+        .iter()
+        .find(|c| c.applied)
+        .expect("a change")
+        .reason;
+    assert!(reason.starts_with("over 24 commits of history"), "{reason}");
+    assert!(
+        reason.contains("`ARG BUILD_DATE` is assumed to take a new value on every build"),
+        "{reason}"
+    );
+    let before = replay::figures(df, Some(&ctx), &h);
+    let after = replay::figures(&out.new_text, Some(&ctx), &h);
+    assert_eq!(before.per_build, vec!["BUILD_DATE".to_string()]);
+    let runs = |f: &replay::FileFigures| {
+        f.units
+            .iter()
+            .find(|u| u.instruction.starts_with("RUN apt-get"))
+            .expect("install")
+            .rebuilds
+    };
+    // After: only the first commit, which adds the Dockerfile.
+    assert_eq!((runs(&before), runs(&after)), (24, 1));
+    let text = dockreorder::report::history_text("Dockerfile", &before, &after, &h);
+    assert!(
+        text.contains("note: `ARG BUILD_DATE` is counted as changed in every commit"),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_short_history_defers_to_the_static_estimate() {
     // The same shape with 12 commits: too few to overrule the static
     // estimate (fewer than 20 commits touch the context), so nothing moves.

@@ -959,3 +959,82 @@ fn an_application_below_a_home_directory_is_hoisted() {
     let df = "FROM golang:1.22\nWORKDIR /root\nCOPY . .\nRUN go mod download\n";
     assert_eq!(hoisted(files, df), df);
 }
+
+const LABELLED: &[(&str, &str)] = &[
+    ("go.mod", "module shop\n"),
+    ("go.sum", "\n"),
+    ("main.go", "package main\n"),
+];
+
+#[test]
+fn issue_11_per_build_args_move_below_the_installs() {
+    // The label-schema shape: build date and commit declared on top, used
+    // by a LABEL at the end. Every build passes new values, and BuildKit
+    // puts every declared ARG in the environment of the RUNs after it: the
+    // install reran on every build. It does not read them (apt-get honours
+    // its own variables only), so it moves above them.
+    let df = "FROM debian\n# Set by CI.\nARG BUILD_DATE\nARG VCS_REF\nRUN apt-get update && apt-get install -y curl\nCOPY . /app\nLABEL org.opencontainers.image.created=$BUILD_DATE org.opencontainers.image.revision=$VCS_REF\n";
+    let out = rewrite_at(LABELLED, df, Applicability::Safe);
+    assert_eq!(
+        out.new_text,
+        "FROM debian\nRUN apt-get update && apt-get install -y curl\n# Set by CI.\nARG BUILD_DATE\nARG VCS_REF\nCOPY . /app\nLABEL org.opencontainers.image.created=$BUILD_DATE org.opencontainers.image.revision=$VCS_REF\n"
+    );
+    let c = out.changes.iter().find(|c| c.applied).expect("a change");
+    assert!(
+        c.reason.contains(
+            "`ARG BUILD_DATE`, `ARG VCS_REF` are assumed to take a new value on every build"
+        ),
+        "{}",
+        c.reason
+    );
+    // A cache buster with a default, a global default taken over by the
+    // stage, a download-only fetch: the same. A RUN that reads the
+    // variable (by name, or because it may read any) stays after it.
+    let cases = [
+        (
+            "FROM debian\nARG CACHEBUST=1\nRUN apt-get install -y curl\nRUN echo $CACHEBUST > /etc/build\n",
+            "FROM debian\nRUN apt-get install -y curl\nARG CACHEBUST=1\nRUN echo $CACHEBUST > /etc/build\n",
+        ),
+        (
+            "ARG GIT_SHA=dev\nFROM debian\nARG GIT_SHA\nRUN apt-get install -y curl\nLABEL revision=$GIT_SHA\n",
+            "ARG GIT_SHA=dev\nFROM debian\nRUN apt-get install -y curl\nARG GIT_SHA\nLABEL revision=$GIT_SHA\n",
+        ),
+        (
+            "FROM golang\nARG BUILD_DATE\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nLABEL built=$BUILD_DATE\n",
+            "FROM golang\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nARG BUILD_DATE\nLABEL built=$BUILD_DATE\n",
+        ),
+        // apk honours BUILD* (abuild's variables), not VCS_REF.
+        (
+            "FROM alpine\nARG VCS_REF\nRUN apk add --no-cache curl\nLABEL revision=$VCS_REF\n",
+            "FROM alpine\nRUN apk add --no-cache curl\nARG VCS_REF\nLABEL revision=$VCS_REF\n",
+        ),
+    ];
+    for (df, want) in cases {
+        assert_eq!(hoisted(LABELLED, df), want, "{df}");
+    }
+}
+
+#[test]
+fn issue_11_a_per_build_arg_does_not_cancel_other_hoists() {
+    // pip may read BUILD_DATE: the ARG stays above it, and with the ARG
+    // changing on every build the install reruns anyway. The hoist is
+    // still made (it is weighed without that assumption: a build that
+    // passes no new value gains from it), as before the assumption was
+    // made.
+    let files = &[("requirements.txt", "flask==3.0.0\n"), ("app.py", "x\n")];
+    let df = "FROM python\nARG BUILD_DATE\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nLABEL built=$BUILD_DATE\n";
+    let out = rewrite_at(files, df, Applicability::Safe);
+    assert_eq!(
+        out.new_text,
+        "FROM python\nARG BUILD_DATE\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nLABEL built=$BUILD_DATE\n"
+    );
+    assert!(!out.per_build_assumed);
+    // Both: the system install passes the ARG, the pip install is hoisted.
+    let df = "FROM python\nARG BUILD_DATE\nRUN apt-get update && apt-get install -y gcc\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nLABEL built=$BUILD_DATE\n";
+    let out = rewrite_at(files, df, Applicability::Safe);
+    assert_eq!(
+        out.new_text,
+        "FROM python\nRUN apt-get update && apt-get install -y gcc\nARG BUILD_DATE\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nLABEL built=$BUILD_DATE\n"
+    );
+    assert!(out.per_build_assumed);
+}

@@ -263,3 +263,77 @@ fn an_arg_does_not_override_an_env_of_the_same_name() {
     .expect("rewrite");
     assert_eq!(out.new_text, df);
 }
+
+const STAMPED: &[(&str, &str)] = &[
+    ("requirements.txt", "flask==3.0.0\n"),
+    ("go.mod", "module shop\n"),
+    ("go.sum", "\n"),
+    ("app.py", "x\n"),
+];
+
+/// Issue 11: an `ARG` assumed to change on every build moves below an
+/// install only when the install provably does not read it. Each blocked
+/// shape has a control beside it that differs only in what blocks it and
+/// does move (so the test cannot pass by moving nothing at all).
+#[test]
+fn issue_11_per_build_args_pass_only_runs_that_do_not_read_them() {
+    let dir = project(STAMPED);
+    let moved = |df: &str| rewrite_unsafe_too(dir.path(), df) != df;
+    let pairs = [
+        // pip may run any package's build script, which may read any
+        // variable; apt-get honours a known list.
+        (
+            "FROM b\nARG BUILD_DATE\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nLABEL d=$BUILD_DATE\n",
+            "FROM b\nARG BUILD_DATE\nWORKDIR /app\nCOPY requirements.txt .\nRUN apt-get install -y python3\nLABEL d=$BUILD_DATE\n",
+        ),
+        // The working directory names the ARG, and the fetch reads the
+        // working directory.
+        (
+            "FROM b\nARG BUILD_DATE\nWORKDIR /src/$BUILD_DATE\nCOPY go.mod go.sum ./\nRUN go mod download\nLABEL d=$BUILD_DATE\n",
+            "FROM b\nARG BUILD_DATE\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nLABEL d=$BUILD_DATE\n",
+        ),
+        // The RUN's mount options expand it.
+        (
+            "FROM b\nARG CACHEBUST=1\nRUN --mount=type=cache,target=/var/cache/$CACHEBUST apt-get install -y curl\nLABEL d=$CACHEBUST\n",
+            "FROM b\nARG CACHEBUST=1\nRUN --mount=type=cache,target=/var/cache/apt apt-get install -y curl\nLABEL d=$CACHEBUST\n",
+        ),
+        // apk honours BUILD* (abuild's variables).
+        (
+            "FROM b\nARG BUILD_DATE\nRUN apk add --no-cache curl\nLABEL d=$BUILD_DATE\n",
+            "FROM b\nARG VCS_REF\nRUN apk add --no-cache curl\nLABEL d=$VCS_REF\n",
+        ),
+        // The RUN names it.
+        (
+            "FROM b\nARG BUILD_DATE\nRUN apt-get install -y curl && echo $BUILD_DATE > /etc/built\n",
+            "FROM b\nARG BUILD_DATE\nRUN apt-get install -y curl && echo built > /etc/built\n",
+        ),
+        // An ENV of the same name set before: the ARG changes nothing
+        // (BuildKit keeps the ENV), so moving it saves nothing.
+        (
+            "FROM b\nENV BUILD_DATE=never\nARG BUILD_DATE\nRUN apt-get install -y curl\n",
+            "FROM b\nENV BUILT=never\nARG BUILD_DATE\nRUN apt-get install -y curl\n",
+        ),
+        // A RUN that may read every variable (`make` runs anything) stands
+        // between the ARG and the install, and the install cannot pass it.
+        (
+            "FROM b\nARG CACHEBUST=1\nRUN make\nRUN apt-get install -y curl\n",
+            "FROM b\nARG CACHEBUST=1\nRUN apt-get install -y curl\nRUN make\n",
+        ),
+    ];
+    for (blocked, control) in pairs {
+        assert!(!moved(blocked), "moved:\n{blocked}");
+        assert!(moved(control), "control did not move:\n{control}");
+    }
+    // The dependency the graph keeps, for the pip shape: ARG (unit 0)
+    // before the install (unit 3).
+    assert!(ordered(dir.path(), pairs[0].0, 0, 3));
+    // Only an expensive step is worth the move, and names that carry no
+    // per-build value by convention do not move at all.
+    for df in [
+        "FROM b\nARG BUILD_DATE\nRUN mkdir /srv/x\nLABEL d=$BUILD_DATE\n",
+        "FROM b\nARG VERSION=1.2\nRUN apt-get install -y curl\nLABEL v=$VERSION\n",
+        "FROM b\nRUN apt-get install -y curl\nARG BUILD_DATE\nLABEL d=$BUILD_DATE\n",
+    ] {
+        assert!(!moved(df), "moved:\n{df}");
+    }
+}

@@ -290,6 +290,11 @@ pub struct Effects {
     /// The packages a system-only `RUN` installs (`None`: not known).
     #[serde(skip)]
     pub packages: Option<Vec<String>>,
+    /// An `ARG` of a variable assumed to take a new value on every build
+    /// ([`super::volatile`]): its name. It invalidates the stage from here
+    /// on in every build; where it may go is still the graph's to say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_build: Option<String>,
 }
 
 /// Why `a` must stay before `b`.
@@ -868,6 +873,11 @@ pub fn analyze_stage_with(
             }
         }
         e.keep = unit.keep;
+        // An ARG of a name an ENV already set changes no RUN's environment
+        // (BuildKit keeps the ENV): it busts nothing.
+        e.per_build = super::volatile::per_build_args(ins)
+            .find(|k| !config.contains_key(*k))
+            .map(str::to_string);
         if let (Some(declared), Kind::Run) = (&unit.declared_reads, ins.node.kind) {
             // The user's word for what this RUN reads; what it writes stays
             // as analysed (everything, when the RUN is not understood).

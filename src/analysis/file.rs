@@ -58,4 +58,21 @@ impl FileAnalysis {
             stages,
         }
     }
+
+    /// The same analysis without the per-build assumption: no `ARG` is
+    /// taken to change on every build ([`super::volatile`]), as for a build
+    /// that passes them no new value.
+    pub fn without_per_build(mut self) -> FileAnalysis {
+        for e in self.stages.iter_mut().flat_map(|s| s.effects.iter_mut()) {
+            e.per_build = None;
+        }
+        self
+    }
+
+    /// Whether some `ARG` is taken to change on every build.
+    pub fn has_per_build(&self) -> bool {
+        self.stages
+            .iter()
+            .any(|s| s.effects.iter().any(|e| e.per_build.is_some()))
+    }
 }

@@ -13,3 +13,4 @@ pub mod kb;
 pub mod manifests;
 pub mod packs;
 pub mod shell;
+pub mod volatile;

@@ -67,6 +67,13 @@ pub fn static_probabilities(parse: &Parse, stage: &Stage, eff: &[Effects]) -> Ve
             instruction(parse, u.item).map_or(0.0, |i| change_probability(i, e, &manifests))
         })
         .collect();
+    // An ARG assumed to take a new value on every build changes in every
+    // build.
+    for (x, e) in p.iter_mut().zip(eff) {
+        if e.per_build.is_some() {
+            *x = 1.0;
+        }
+    }
     // A project's manifests change rarely, and together: however many
     // COPYs carry them (a reactor's 40 POMs), any of them changes with the
     // probability one manifest copy has, not 40 times it.
@@ -84,11 +91,13 @@ pub fn static_probabilities(parse: &Parse, stage: &Stage, eff: &[Effects]) -> Ve
 const MANIFEST_CHANGE: f64 = 0.05;
 
 /// Reorder pass for one stage: by the history when one is given (`hist`),
-/// else by the static estimate.
+/// else by the static estimate. With `args_only`, only the `ARG`s taken to
+/// change on every build move (the other units keep their order).
 pub fn plan_reorder(
     cx: &StageCx<'_>,
     hist: Option<&crate::replay::StageHistory>,
     floor: f64,
+    args_only: bool,
     changes: &mut Vec<Change>,
 ) -> Option<StageOrder> {
     let StageCx {
@@ -143,6 +152,12 @@ pub fn plan_reorder(
                     preds[u].push(j);
                 }
             }
+        }
+    }
+    if args_only {
+        let others: Vec<usize> = (0..n).filter(|&k| eff[k].per_build.is_none()).collect();
+        for w in others.windows(2) {
+            preds[w[1]].push(w[0]);
         }
     }
     let (hits, basis) = match hist {

@@ -42,7 +42,7 @@ pub fn bar(n: u64, total: u64, width: usize) -> String {
 pub fn explain(file: &FileAnalysis, ctx: Option<&Context>, history: Option<&History>) -> String {
     let (text, parse, model) = (file.text.as_str(), &file.parse, &file.model);
     let mut out = String::new();
-    let replayed = history.map(|h| crate::replay::replay(parse, model, h));
+    let replayed = history.map(|h| crate::replay::replay(file, h));
     if let Some(h) = history {
         let _ = writeln!(
             out,

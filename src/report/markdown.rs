@@ -85,6 +85,9 @@ pub fn markdown(files: &[FileReport<'_>]) -> String {
                 ));
             }
         }
+        if let Some(note) = super::per_build_words(b) {
+            out.push_str(&format!("  - Note: {note}.\n"));
+        }
     }
     if !any && changed.is_empty() {
         out.push_str("Nothing to change.\n");

@@ -88,3 +88,17 @@ pub(crate) fn short_text(s: &str) -> String {
         s
     }
 }
+
+/// What the history figures assume about the `ARG`s they count as changed
+/// in every commit (see [`crate::replay::FileFigures::per_build`]), or
+/// `None` when there are none.
+pub(crate) fn per_build_words(f: &crate::replay::FileFigures) -> Option<String> {
+    if f.per_build.is_empty() {
+        return None;
+    }
+    let args: Vec<String> = f.per_build.iter().map(|a| format!("`ARG {a}`")).collect();
+    Some(format!(
+        "{} counted as changed in every commit: assumed to take a new value on every build",
+        args.join(", ") + if args.len() == 1 { " is" } else { " are" }
+    ))
+}

@@ -60,6 +60,9 @@ pub fn history_text(path: &str, before: &FileFigures, after: &FileFigures, h: &H
             ));
         }
     }
+    if let Some(note) = super::per_build_words(before) {
+        out.push_str(&format!("  note: {note}\n"));
+    }
     for note in &h.notes {
         out.push_str(&format!("  note: {note}\n"));
     }

@@ -16,6 +16,12 @@
 //! transformation the stage is analysed again, because effects depend on
 //! the order. The edits are derived from the original and the final text
 //! and checked to reproduce it.
+//!
+//! Everything is planned and weighed without the per-build assumption
+//! ([`crate::analysis::volatile`]); then a last pass moves only the `ARG`s
+//! taken to change on every build, weighed with it
+//! ([`Rewriter::analyze_per_build`]), so the assumption adds moves and
+//! never cancels one made without it.
 
 mod apply;
 mod check;
@@ -44,6 +50,10 @@ pub struct Outcome {
     pub changes: Vec<Change>,
     /// All edits of the original text, sorted, disjoint.
     pub edits: Vec<Edit>,
+    /// Whether the rewrite moved an `ARG` taken to change on every build
+    /// ([`crate::analysis::volatile`]): its figures are then those of
+    /// [`Rewriter::analyze_per_build`].
+    pub per_build_assumed: bool,
 }
 
 /// Why a file could not be rewritten: a parse error, or a rewrite that
@@ -113,6 +123,7 @@ pub struct Rewriter<'a> {
 struct Planned {
     text: String,
     changes: Vec<Change>,
+    per_build_assumed: bool,
 }
 
 impl<'a> Rewriter<'a> {
@@ -137,12 +148,14 @@ impl<'a> Rewriter<'a> {
         let Planned {
             text: planned,
             mut changes,
+            per_build_assumed,
         } = self.plan(text)?;
         if planned == text {
             return Ok(Outcome {
                 new_text: text.to_string(),
                 changes,
                 edits: Vec::new(),
+                per_build_assumed: false,
             });
         }
         let edits = self.edits(text, &planned, &mut changes)?;
@@ -152,11 +165,21 @@ impl<'a> Rewriter<'a> {
             new_text,
             changes,
             edits,
+            per_build_assumed,
         })
     }
 
-    /// The analysis of one text with this session's context and knowledge.
+    /// The analysis of one text with this session's context and knowledge,
+    /// no `ARG` taken to change on every build: what every transformation
+    /// but the sinking of those `ARG`s is planned and weighed on.
     pub fn analyze(&self, text: &str) -> FileAnalysis {
+        FileAnalysis::new(text, self.ctx, self.knowledge).without_per_build()
+    }
+
+    /// [`Rewriter::analyze`] with the `ARG`s that conventionally carry a
+    /// per-build value taken to change on every build
+    /// ([`crate::analysis::volatile`]).
+    pub fn analyze_per_build(&self, text: &str) -> FileAnalysis {
         FileAnalysis::new(text, self.ctx, self.knowledge)
     }
 
@@ -220,7 +243,7 @@ impl<'a> Rewriter<'a> {
     ) -> Option<plan::StageOrder> {
         let replayed = self
             .history
-            .map(|h| self.cache.borrow_mut().replay(&file.parse, &file.model, h));
+            .map(|h| self.cache.borrow_mut().replay(file, h));
         for (si, stage) in file.model.stages.iter().enumerate() {
             let cx = plan::StageCx {
                 parse: &file.parse,
@@ -234,7 +257,7 @@ impl<'a> Rewriter<'a> {
             };
             let order = plan::plan_hoist(&cx, round).or_else(|| {
                 let hist = replayed.as_ref().and_then(|r| r.get(si));
-                plan::plan_reorder(&cx, hist, floor, round)
+                plan::plan_reorder(&cx, hist, floor, false, round)
             });
             if order.is_some() {
                 return order;
@@ -259,6 +282,7 @@ impl<'a> Rewriter<'a> {
             return Ok(Planned {
                 text: text.to_string(),
                 changes: Vec::new(),
+                per_build_assumed: false,
             });
         }
         let mut changes = plan::plan_advice(&file.parse, text, &file.model, self.ctx);
@@ -277,25 +301,50 @@ impl<'a> Rewriter<'a> {
             analysed = self.analyze(&merged);
             &analysed
         };
-        let base_cost = self.cost(merged_file);
+        let mut base_cost = self.cost(merged_file);
         let floor = self.opts.min_saving * base_cost;
         let (splits, mut cur, mut round) = self.plan_with_splits(merged_file, floor)?;
+        let mut after_cost = base_cost;
+        // The splits the text planned on holds (none once the plan is
+        // dropped).
+        let mut held: &[split::Split] = &splits;
         if cur != merged {
-            let after_cost = self.cost(&self.analyze(&cur));
+            after_cost = self.cost(&self.analyze(&cur));
             if base_cost - after_cost < floor || base_cost - after_cost <= 0.0 {
                 // Not worth a pull request: keep the order, report only
                 // what was not applied anyway.
                 cur = merged.clone();
                 round.retain(|c| !c.applied);
-            } else {
-                let saving = self.saving_words(base_cost, after_cost);
-                let before = net::Before {
-                    merges: &merges,
-                    merged: &merged,
-                    splits: &splits,
-                };
-                round = net::net_changes(text, &file.parse, &before, &cur, round, &saving);
+                after_cost = base_cost;
+                held = &[];
             }
+        }
+        // Then the ARGs taken to change on every build sink below the
+        // expensive steps that do not read them, weighed with that
+        // assumption; the figures of a file where one moved are then those
+        // of the assumption, and say so.
+        let sunk = self.sink_per_build(&merged, &cur);
+        let per_build_assumed = sunk.is_some();
+        if let Some((text_b, base_b, after_b)) = sunk {
+            cur = text_b;
+            (base_cost, after_cost) = (base_b, after_b);
+        }
+        if cur != merged {
+            let mut saving = self.saving_words(base_cost, after_cost);
+            if per_build_assumed
+                && let Some(note) = net::per_build_note(
+                    &self.analyze_per_build(&merged),
+                    &self.analyze_per_build(&cur),
+                )
+            {
+                saving = format!("{saving}; {note}");
+            }
+            let before = net::Before {
+                merges: &merges,
+                merged: &merged,
+                splits: held,
+            };
+            round = net::net_changes(text, &file.parse, &before, &cur, round, &saving);
         }
         if cur == merged {
             let before = net::Before {
@@ -309,7 +358,61 @@ impl<'a> Rewriter<'a> {
             }
         }
         changes.extend(round);
-        Ok(Planned { text: cur, changes })
+        Ok(Planned {
+            text: cur,
+            changes,
+            per_build_assumed,
+        })
+    }
+
+    /// Moves the `ARG`s taken to change on every build in `cur` (planned
+    /// from `merged`) below the expensive steps they may pass, nothing
+    /// else, when that saves at least the materiality threshold of
+    /// `merged`'s expected cost with that assumption. Returns the new text
+    /// and the expected costs of `merged` and of it with the assumption;
+    /// `None` when no such `ARG` moves.
+    fn sink_per_build(&self, merged: &str, cur: &str) -> Option<(String, f64, f64)> {
+        let start = self.analyze_per_build(cur);
+        if !start.has_per_build() {
+            return None;
+        }
+        let base_b = self.cost(&self.analyze_per_build(merged));
+        let floor = self.opts.min_saving * base_b;
+        let nl = newline_for(cur);
+        let mut text = cur.to_string();
+        for _ in 0..64 {
+            let file = self.analyze_per_build(&text);
+            let replayed = self
+                .history
+                .map(|h| self.cache.borrow_mut().replay(&file, h));
+            let order = file
+                .model
+                .stages
+                .iter()
+                .enumerate()
+                .find_map(|(si, stage)| {
+                    let cx = plan::StageCx {
+                        parse: &file.parse,
+                        text: &file.text,
+                        index: si,
+                        stage,
+                        eff: &file.stages[si].effects,
+                        state: &file.stages[si].state,
+                        ctx: self.ctx,
+                        opts: self.opts,
+                    };
+                    let hist = replayed.as_ref().and_then(|r| r.get(si));
+                    plan::plan_reorder(&cx, hist, floor, true, &mut Vec::new())
+                });
+            match order {
+                Some(o) => text = apply::apply_order(&text, &file.parse, &file.model, &o, nl),
+                None => break,
+            }
+        }
+        let before_b = self.cost(&start);
+        let after_b = self.cost(&self.analyze_per_build(&text));
+        (text != cur && before_b - after_b >= floor && before_b - after_b > 0.0)
+            .then_some((text, base_b, after_b))
     }
 
     /// Plans the merged text with the candidate splits of compound `RUN`s

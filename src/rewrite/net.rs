@@ -4,6 +4,7 @@
 //! line (planning runs on intermediate texts, whose lines differ).
 
 use super::edit::longest_increasing;
+use crate::analysis::file::FileAnalysis;
 use crate::model::Model;
 use crate::plan::split::Split;
 use crate::plan::{self, Change, Merge, short};
@@ -224,4 +225,54 @@ pub(super) fn match_units(old: &[String], new: &[String]) -> (Vec<Option<usize>>
         }
     }
     (pos, used)
+}
+
+/// The assumption behind a rewrite that moved an `ARG` assumed to change
+/// on every build ([`crate::analysis::volatile`]) below expensive steps
+/// that followed it, in words for the reasons: which `ARG`s, why they are
+/// assumed to change, and which steps no longer follow them. `None` when
+/// the rewrite moved none.
+pub(super) fn per_build_note(before: &FileAnalysis, after: &FileAnalysis) -> Option<String> {
+    let (mut args, mut passed): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    for (si, stage) in before.model.stages.iter().enumerate() {
+        let (Some(sa), Some(fstage)) = (before.stages.get(si), after.model.stages.get(si)) else {
+            continue;
+        };
+        let texts = unit_texts(&before.parse, stage);
+        let ftexts = unit_texts(&after.parse, fstage);
+        let (pos, _) = match_units(&texts, &ftexts);
+        for (a, ea) in sa.effects.iter().enumerate() {
+            let (Some(name), Some(pa)) = (&ea.per_build, pos[a]) else {
+                continue;
+            };
+            let mut any = false;
+            for b in a + 1..texts.len() {
+                if plan::is_expensive(&sa.effects[b]) && pos[b].is_some_and(|pb| pb < pa) {
+                    any = true;
+                    let t = format!("`{}`", short(&texts[b]));
+                    if !passed.contains(&t) {
+                        passed.push(t);
+                    }
+                }
+            }
+            let arg = format!("`ARG {name}`");
+            if any && !args.contains(&arg) {
+                args.push(arg);
+            }
+        }
+    }
+    if args.is_empty() {
+        return None;
+    }
+    let (one_arg, one_step) = (args.len() == 1, passed.len() == 1);
+    Some(format!(
+        "{} {} assumed to take a new value on every build (CI systems pass the build's date, commit, number or a cache buster under such names), and a new value reruns every `RUN` after it; {} no longer {} {} and {} not read {}",
+        args.join(", "),
+        if one_arg { "is" } else { "are" },
+        passed.join(", "),
+        if one_step { "follows" } else { "follow" },
+        if one_arg { "it" } else { "them" },
+        if one_step { "does" } else { "do" },
+        if one_arg { "it" } else { "them" },
+    ))
 }

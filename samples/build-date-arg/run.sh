@@ -1,0 +1,3 @@
+#!/bin/sh
+# Prints when the image was built.
+cat /srv/app/BUILT
