@@ -239,7 +239,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "subtree-copy" => "server/server.js",
         "yarn" => "index.js",
         "go-multistage" => "main.go",
-        "bundler" => "app.rb",
+        "bundler" | "bundler-home" => "app.rb",
         "composer" => "index.php",
         "apt-get-update" => "run.sh",
         "reorder" => "src/index.js",

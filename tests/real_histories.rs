@@ -13,11 +13,14 @@ use std::process::Command;
 use crate::support;
 
 /// What may move for one entry: `RUN` texts (prefixes) that must be moved
-/// above a copy they followed, and those that may be.
+/// above a copy they followed, and those that may be; and the moves the
+/// note accepts only as `Unsafe` (applied with `--unsafe`), each with the
+/// context files that must be copied before it.
 struct Expect {
     name: &'static str,
     must: &'static [&'static str],
     may: &'static [&'static str],
+    unsafe_must: &'static [(&'static str, &'static [&'static str])],
 }
 
 const CACHE_UNFRIENDLY: &[Expect] = &[
@@ -25,6 +28,7 @@ const CACHE_UNFRIENDLY: &[Expect] = &[
         name: "black",
         must: &["RUN apt update", "RUN python -m venv"],
         may: &[],
+        unsafe_must: &[],
     },
     Expect {
         name: "caldera",
@@ -35,41 +39,60 @@ const CACHE_UNFRIENDLY: &[Expect] = &[
             "RUN pip3 install --break-system-packages --no-cache-dir -r requirements.txt",
         ],
         may: &["RUN go version"],
+        unsafe_must: &[],
     },
     Expect {
         name: "fat_free_crm",
         must: &["RUN apt-get update"],
         may: &[],
+        // bundle install only with the Gemfile, its lock, the gemspec the
+        // Gemfile loads and the version file that requires (the shipped
+        // .git makes it Unsafe); `RUN cp config/...` stays below.
+        unsafe_must: &[(
+            "RUN gem install bundler",
+            &[
+                "Gemfile",
+                "Gemfile.lock",
+                "fat_free_crm.gemspec",
+                "lib/fat_free_crm/version.rb",
+            ],
+        )],
     },
     Expect {
         name: "katana",
         must: &["RUN go mod download"],
         may: &[],
+        unsafe_must: &[],
     },
     Expect {
         name: "jspwiki",
         must: &["RUN mvn -B dependency:go-offline"],
         may: &[],
+        unsafe_must: &[],
     },
     Expect {
         name: "typst",
         must: &["RUN xx-apk add"],
         may: &[],
+        unsafe_must: &[],
     },
     Expect {
         name: "simplcommerce",
         must: &["RUN dotnet tool install --global dotnet-ef"],
         may: &[],
+        unsafe_must: &[],
     },
     Expect {
         name: "etherpad-lite",
         must: &[],
         may: &[],
+        unsafe_must: &[],
     },
     Expect {
         name: "markdownlint-cli",
         must: &[],
         may: &[],
+        unsafe_must: &[],
     },
 ];
 
@@ -136,10 +159,22 @@ fn moved_runs(old: &str, new: &str) -> Vec<String> {
 }
 
 fn run_on(repo: &Path, dockerfile: &str, history: bool) -> Result<String, String> {
+    run_with(repo, dockerfile, history, false)
+}
+
+fn run_with(
+    repo: &Path,
+    dockerfile: &str,
+    history: bool,
+    unsafe_too: bool,
+) -> Result<String, String> {
     let original = std::fs::read_to_string(repo.join(dockerfile)).map_err(|e| e.to_string())?;
     let mut args = vec!["--write", "--quiet", "--context", "."];
     if !history {
         args.push("--no-history");
+    }
+    if unsafe_too {
+        args.push("--unsafe");
     }
     args.push(dockerfile);
     let out = Command::new(support::bin())
@@ -158,6 +193,63 @@ fn run_on(repo: &Path, dockerfile: &str, history: bool) -> Result<String, String
     // Put the original back for the next run.
     std::fs::write(repo.join(dockerfile), &original).map_err(|e| e.to_string())?;
     Ok(new)
+}
+
+/// With `--unsafe`: the moves the note accepts as Unsafe are made, each
+/// after COPYs of the files it needs, and nothing else moves.
+fn check_unsafe(
+    repo: &Path,
+    dockerfile: &str,
+    original: &str,
+    e: &Expect,
+    failures: &mut Vec<String>,
+) {
+    if e.unsafe_must.is_empty() {
+        return;
+    }
+    let name = e.name;
+    let new = match run_with(repo, dockerfile, true, true) {
+        Ok(n) => n,
+        Err(err) => {
+            failures.push(format!("{name} (--unsafe): {err}"));
+            return;
+        }
+    };
+    let moved = moved_runs(original, &new);
+    let allowed = |m: &String| {
+        e.must
+            .iter()
+            .chain(e.may)
+            .chain(e.unsafe_must.iter().map(|(p, _)| p))
+            .any(|p| m.starts_with(p))
+    };
+    for m in moved.iter().filter(|m| !allowed(m)) {
+        failures.push(format!("{name} (--unsafe): `{m}` must not move"));
+    }
+    let lines = instructions(&new);
+    for (p, files) in e.unsafe_must {
+        let Some(at) = lines.iter().position(|l| l.starts_with(p)) else {
+            failures.push(format!("{name} (--unsafe): `{p}…` is gone"));
+            continue;
+        };
+        if !moved.iter().any(|m| m.starts_with(p)) {
+            failures.push(format!(
+                "{name} (--unsafe): expected `{p}…` above the broad copy"
+            ));
+        }
+        let copied: Vec<&str> = lines[..at]
+            .iter()
+            .filter(|l| l.to_ascii_uppercase().starts_with("COPY "))
+            .flat_map(|l| l.split_whitespace().skip(1))
+            .collect();
+        for f in *files {
+            if !copied.contains(f) {
+                failures.push(format!(
+                    "{name} (--unsafe): `{f}` is not copied before `{p}…`"
+                ));
+            }
+        }
+    }
 }
 
 #[test]
@@ -232,6 +324,7 @@ fn real_histories_get_what_a_careful_engineer_would_accept() {
                                 ));
                             }
                         }
+                        check_unsafe(&repo, &dockerfile, &original, e, &mut failures);
                     }
                 }
             }

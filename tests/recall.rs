@@ -1038,3 +1038,119 @@ fn issue_11_a_per_build_arg_does_not_cancel_other_hoists() {
     );
     assert!(out.per_build_assumed);
 }
+
+/// A Ruby application shipped into its home with the project's dotfiles
+/// (`ENV HOME /home/app`, `WORKDIR $HOME`, `ADD . $HOME`: fat_free_crm's
+/// layout).
+const RUBY_HOME: &[(&str, &str)] = &[
+    ("Gemfile", "source \"https://rubygems.org\"\ngem \"rack\"\n"),
+    (
+        "Gemfile.lock",
+        "GEM\n  remote: https://rubygems.org/\n  specs:\n    rack (3.0.9)\n\nDEPENDENCIES\n  rack\n",
+    ),
+    ("app.rb", "puts 1\n"),
+    ("config/database.docker.yml", "production: {}\n"),
+    (".rspec", "--require spec_helper\n"),
+    (".rubocop.yml", "AllCops: {}\n"),
+    (".ruby-version", "3.3.0\n"),
+    (".github/workflows/ci.yml", "on: push\n"),
+    (".devcontainer/devcontainer.json", "{}\n"),
+];
+
+const RUBY_HOME_DF: &str = "FROM ruby:3.3\nENV HOME /home/app\nWORKDIR $HOME\nADD . $HOME\nRUN cp config/database.docker.yml config/database.yml\nRUN gem install bundler && bundle config set --local deployment 'true' && bundle install\n";
+
+#[test]
+fn issue_11_an_install_in_a_home_with_project_dotfiles_is_hoisted() {
+    // The project's dotfiles (.rspec, .rubocop.yml, .github/) land in the
+    // home, where bundler and RubyGems read only their own entries
+    // (~/.bundle, ~/.gemrc, ~/.gem and the XDG folders): they no longer
+    // block. `bundle config set --local deployment true` makes the install
+    // keep Gemfile.lock as it is.
+    assert_eq!(
+        hoisted(RUBY_HOME, RUBY_HOME_DF),
+        "FROM ruby:3.3\nENV HOME /home/app\nWORKDIR $HOME\nCOPY Gemfile Gemfile.lock $HOME/\nRUN gem install bundler && bundle config set --local deployment 'true' && bundle install\nADD . $HOME\nRUN cp config/database.docker.yml config/database.yml\n"
+    );
+    // Without deployment mode the install may rewrite Gemfile.lock.
+    let df = RUBY_HOME_DF.replace("bundle config set --local deployment 'true' && ", "");
+    let out = rewrite_at(RUBY_HOME, &df, Applicability::Safe);
+    assert_eq!(out.new_text, df);
+    assert!(
+        out.changes
+            .iter()
+            .any(|c| c.reason.contains("may rewrite `Gemfile.lock`")),
+        "{:?}",
+        out.changes
+    );
+    // Gradle in the Gradle image's home, npm in node's.
+    let mut files = gradle_files("include 'app'\n");
+    files.extend([
+        (".editorconfig", "root = true\n"),
+        (".gitattributes", "* text\n"),
+    ]);
+    let df = GRADLE_DF.replace("WORKDIR /app", "WORKDIR /home/gradle");
+    assert!(
+        hoisted(&files, &df).contains("RUN ./gradlew dependencies --no-daemon\nCOPY . .\n"),
+        "{}",
+        hoisted(&files, &df)
+    );
+    let mut files = NPM.to_vec();
+    files.push((".eslintrc.json", "{}\n"));
+    let df = "FROM node:20\nWORKDIR /home/node\nCOPY . .\nRUN npm ci\n";
+    assert_eq!(
+        hoisted(&files, df),
+        "FROM node:20\nWORKDIR /home/node\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\n"
+    );
+}
+
+#[test]
+fn issue_11_a_shipped_repository_makes_the_home_install_unsafe() {
+    // fat_free_crm has no .dockerignore: `.git` lands in the home, which is
+    // the working directory, and git run by bundler (git sources, a
+    // gemspec's `git ls-files`) finds it there. The hoist is proposed as
+    // Unsafe, with the .dockerignore line that makes it safe.
+    let mut files = RUBY_HOME.to_vec();
+    files.push((".git/HEAD", "ref: refs/heads/main\n"));
+    let out = rewrite_at(&files, RUBY_HOME_DF, Applicability::Safe);
+    assert_eq!(out.new_text, RUBY_HOME_DF);
+    let c = out
+        .changes
+        .iter()
+        .find(|c| c.subject.starts_with("RUN gem install bundler"))
+        .expect("an Unsafe proposal");
+    assert_eq!(c.applicability, Applicability::Unsafe);
+    assert!(
+        c.reason
+            .contains("adding `.git` to .dockerignore would make it safe"),
+        "{}",
+        c.reason
+    );
+    assert_eq!(
+        rewrite_at(&files, RUBY_HOME_DF, Applicability::Unsafe).new_text,
+        hoisted(RUBY_HOME, RUBY_HOME_DF)
+    );
+    files.push((".dockerignore", ".git\n"));
+    assert_eq!(
+        hoisted(&files, RUBY_HOME_DF),
+        hoisted(RUBY_HOME, RUBY_HOME_DF)
+    );
+}
+
+#[test]
+fn issue_11_a_gemfile_ruby_file_line_copies_the_version_file() {
+    // `ruby file: ".ruby-version"` (Bundler 2.4.20+) reads the file: the
+    // hoist copies it with the Gemfile, or the install fails.
+    let files = &[
+        (
+            "Gemfile",
+            "source \"https://rubygems.org\"\nruby file: \".ruby-version\"\ngem \"rack\"\n",
+        ),
+        ("Gemfile.lock", "GEM\n"),
+        (".ruby-version", "3.3.0\n"),
+        ("app.rb", "x\n"),
+    ];
+    let df = "FROM ruby:3.3\nENV BUNDLE_FROZEN=true\nWORKDIR /app\nCOPY . .\nRUN bundle install\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM ruby:3.3\nENV BUNDLE_FROZEN=true\nWORKDIR /app\nCOPY Gemfile Gemfile.lock .ruby-version ./\nRUN bundle install\nCOPY . .\n"
+    );
+}

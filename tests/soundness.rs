@@ -337,3 +337,99 @@ fn issue_11_per_build_args_pass_only_runs_that_do_not_read_them() {
         assert!(!moved(df), "moved:\n{df}");
     }
 }
+
+/// `df` rewritten with Unsafe changes applied too.
+fn rewrite_all(dir: &Path, df: &str) -> String {
+    let ctx = Context::new(dir.to_path_buf(), Some(&dir.join("Dockerfile")));
+    rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Unsafe))
+        .expect("rewrite")
+        .new_text
+}
+
+#[test]
+fn a_tools_own_home_entries_shipped_into_the_home_still_block_it() {
+    // The home lists of the knowledge base narrow what a tool reads in a
+    // home to its own entries: shipping one of those there still keeps the
+    // install below the copy, even as an Unsafe change.
+    let ruby = |extra: (&'static str, &'static str)| {
+        project(&[
+            ("Gemfile", "source 'https://rubygems.org'\ngem 'rack'\n"),
+            ("Gemfile.lock", "GEM\n"),
+            ("app.rb", "x\n"),
+            extra,
+        ])
+    };
+    let df = "FROM ruby:3.3\nENV HOME /home/app\nENV BUNDLE_FROZEN=true\nWORKDIR $HOME\nADD . $HOME\nRUN bundle install\n";
+    for extra in [
+        (".gemrc", "gem: --no-document\n"),
+        (".bundle/config", "---\nBUNDLE_WITHOUT: \"dev\"\n"),
+        (".gem/credentials", "x\n"),
+        (".local/share/gem/specs/x", "x\n"),
+        (
+            ".gitconfig",
+            "[url \"https://mirror/\"]\n\tinsteadOf = https://github.com/\n",
+        ),
+        (".ssh/config", "Host *\n"),
+    ] {
+        let dir = ruby(extra);
+        assert_eq!(rewrite_all(dir.path(), df), df, "{}", extra.0);
+    }
+    // Below the home: the home's global config is shipped there.
+    let df = "FROM ruby:3.3\nENV HOME /home/app\nENV BUNDLE_FROZEN=true\nWORKDIR $HOME/src\nADD . $HOME\nRUN bundle install\n";
+    let dir = ruby((".bundle/config", "---\n"));
+    assert_eq!(rewrite_all(dir.path(), df), df);
+    // Gradle under /home/gradle: its user home and the local Maven
+    // repository it may resolve from.
+    for extra in [
+        (".gradle/gradle.properties", "org.gradle.jvmargs=-Xmx1g\n"),
+        (".gradle/init.d/mirror.gradle", "x\n"),
+        (".m2/settings.xml", "<settings/>\n"),
+    ] {
+        let dir = project(&[
+            ("settings.gradle", "rootProject.name = 'x'\n"),
+            ("build.gradle", "plugins { id 'java' }\n"),
+            ("src/A.java", "x\n"),
+            extra,
+        ]);
+        let df = "FROM gradle:8-jdk21\nWORKDIR /home/gradle\nCOPY . .\nRUN gradle dependencies\n";
+        assert_eq!(rewrite_all(dir.path(), df), df, "{}", extra.0);
+    }
+    // npm in node's home; go's module cache and credentials in root's.
+    let dir = project(&[
+        ("package.json", "{\"name\":\"a\",\"dependencies\":{}}"),
+        ("package-lock.json", "{}"),
+        (".node-gyp/20.0.0/include/node/node.h", "x\n"),
+    ]);
+    let df = "FROM node:20\nWORKDIR /home/node\nCOPY . .\nRUN npm ci\n";
+    assert_eq!(rewrite_all(dir.path(), df), df);
+    let dir = project(&[
+        ("go.mod", "module x\n"),
+        ("go.sum", "\n"),
+        (".netrc", "machine proxy\n"),
+    ]);
+    let df = "FROM golang:1.22\nWORKDIR /root\nCOPY . .\nRUN go mod download\n";
+    assert_eq!(rewrite_all(dir.path(), df), df);
+}
+
+#[test]
+fn a_tool_without_home_entries_still_reads_every_dot_entry() {
+    // pipenv has no home list in the knowledge base: any dotfile shipped
+    // into the home blocks it, as before.
+    let dir = project(&[
+        ("Pipfile", "[packages]\nflask = \"*\"\n"),
+        ("Pipfile.lock", "{}"),
+        (".rspec", "x\n"),
+    ]);
+    let df = "FROM python:3.12\nWORKDIR /root\nCOPY . .\nRUN pipenv install --deploy --system\n";
+    assert_eq!(rewrite_all(dir.path(), df), df);
+}
+
+#[test]
+fn the_knowledge_bases_root_paths_follow_home() {
+    // `bundle config set` (global) writes ~/.bundle/config: with HOME set
+    // that is /home/app/.bundle/config, not /root's. A later reader of it
+    // must stay after it.
+    let dir = project(&[("app.rb", "x\n")]);
+    let df = "FROM ruby:3.3\nENV HOME=/home/app\nWORKDIR /srv\nRUN bundle config set without dev\nRUN cat /home/app/.bundle/config\n";
+    assert!(ordered(dir.path(), df, 2, 3));
+}

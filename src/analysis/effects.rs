@@ -295,6 +295,12 @@ pub struct Effects {
     /// on in every build; where it may go is still the graph's to say.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_build: Option<String>,
+    /// The repositories (`.git`) among `reads` that a command running git
+    /// in its working directory finds (see [`kb::GitUse::Workdir`]): a
+    /// broad copy that ships one makes a hoist `Unsafe` (the install would
+    /// no longer see it) rather than impossible.
+    #[serde(skip)]
+    pub repo_reads: Vec<String>,
 }
 
 /// Why `a` must stay before `b`.
@@ -684,25 +690,50 @@ fn home_dir(env: &BTreeMap<String, String>) -> Option<String> {
         .map(|h| resolve("/", h))
 }
 
-/// Search-path directories set in the Dockerfile, and the home's
-/// dotfiles (for commands that read per-user settings).
-fn lookup_dirs(dir: &str, env: &BTreeMap<String, String>, lookup: Lookup) -> Vec<String> {
+/// Search-path directories set in the Dockerfile, and the home entries
+/// the commands read without naming them (for commands that read per-user
+/// settings).
+fn lookup_dirs(
+    dir: &str,
+    env: &BTreeMap<String, String>,
+    lookup: Lookup,
+    home: &[String],
+) -> Vec<String> {
     let mut out = Vec::new();
     out.extend(search_path_dirs(dir, env));
     if lookup == Lookup::Full {
-        let mut homes = vec!["/root".to_string(), "/home/*".to_string()];
-        homes.extend(home_dir(env));
-        for h in homes {
-            let h = h.trim_end_matches('/');
-            out.push(format!("{h}/.*"));
-            out.push(format!("{h}/.*/**"));
+        out.extend(home_paths(env, home));
+    }
+    out
+}
+
+/// Each of `entries` in every home a command may have: `HOME` as set in
+/// the Dockerfile, `/root` and `/home/*` (a `USER`'s home comes from
+/// `/etc/passwd`, which the analysis does not read).
+fn home_paths(env: &BTreeMap<String, String>, entries: &[String]) -> Vec<String> {
+    let mut homes: Vec<String> = home_dir(env).into_iter().collect();
+    homes.extend(["/root".to_string(), "/home/*".to_string()]);
+    let mut out: Vec<String> = Vec::new();
+    for h in homes {
+        let h = h.trim_end_matches('/');
+        for entry in entries {
+            let p = format!("{h}/{entry}");
+            if !out.contains(&p) {
+                out.push(p);
+            }
         }
     }
     out
 }
 
-/// The implicit reads of a `RUN` (see [`Effects::implicit_reads`]).
-fn run_implicit_reads(dir: &str, env: &BTreeMap<String, String>, lookup: Lookup) -> Vec<Loc> {
+/// The implicit reads of a `RUN` (see [`Effects::implicit_reads`]):
+/// `home` holds the home entries its commands read (see [`HomeUse`]).
+fn run_implicit_reads(
+    dir: &str,
+    env: &BTreeMap<String, String>,
+    lookup: Lookup,
+    home: &[String],
+) -> Vec<Loc> {
     let trees = if lookup == Lookup::Utilities {
         BASE_TREES
     } else {
@@ -720,24 +751,82 @@ fn run_implicit_reads(dir: &str, env: &BTreeMap<String, String>, lookup: Lookup)
     }
     if lookup == Lookup::Full {
         // In a home, the tools read their settings, caches and user-level
-        // installs: its dot entries, and the few plain directories tools
-        // default to (`~/go` for Go, `~/perl5` for local::lib, `~/R`).
-        // Other files there (an application in `/home/node/app`) are read
-        // only when named.
-        let mut homes: Vec<String> = home_dir(env).into_iter().collect();
-        homes.extend(["/root".to_string(), "/home/*".to_string()]);
-        for h in homes {
-            let h = h.trim_end_matches('/');
-            for entry in HOME_ENTRIES {
-                push(format!("{h}/{entry}"));
-            }
+        // installs. Other files there (an application in `/home/node/app`)
+        // are read only when named.
+        for p in home_paths(env, home) {
+            push(p);
         }
     }
     out
 }
 
-/// What a tool may read in a home directory without naming it.
-const HOME_ENTRIES: &[&str] = &[".*", ".*/**", "go/**", "perl5/**", "R/**"];
+/// What a tool the knowledge base gives no home entries for may read in a
+/// home without naming it: its dot entries, and the few plain directories
+/// tools default to (`~/go` for Go, `~/perl5` for local::lib, `~/R`).
+pub(crate) const HOME_ENTRIES: &[&str] = &[".*", ".*/**", "go/**", "perl5/**", "R/**"];
+
+/// What git reads in a home (git-config(1), gitcredentials(7), ssh(1),
+/// and libcurl's `.netrc`), for a command that may run it.
+pub(crate) const GIT_HOME: &[&str] = &[
+    ".gitconfig",
+    ".config/git/**",
+    ".git-credentials",
+    ".netrc",
+    ".ssh/**",
+];
+
+/// The home entries the commands of one `RUN` read or write without
+/// naming them, gathered command by command: the union of the knowledge
+/// base's lists, or [`HOME_ENTRIES`] as soon as one command that looks
+/// things up has none.
+#[derive(Default)]
+struct HomeUse {
+    entries: Vec<String>,
+    unlisted: bool,
+}
+
+impl HomeUse {
+    fn add(&mut self, argv0: &str, facts: &kb::CommandFacts) {
+        if lookup_of(argv0) != Lookup::Full {
+            return;
+        }
+        match &facts.home {
+            Some(list) => self.entries.extend(list.iter().cloned()),
+            None => self.unlisted = true,
+        }
+        if facts.git.is_some() {
+            self.entries.extend(GIT_HOME.iter().map(|g| g.to_string()));
+        }
+    }
+
+    /// The entries to use.
+    fn entries(&self) -> Vec<String> {
+        if self.unlisted {
+            return HOME_ENTRIES.iter().map(|e| e.to_string()).collect();
+        }
+        let mut out = self.entries.clone();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// The repository git finds from `dir`: the `.git` of it or of a parent
+/// (gitrepository-layout(5); a `.git` file points elsewhere, so it counts
+/// too).
+fn repository_paths(dir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut d = dir.trim_end_matches('/').to_string();
+    loop {
+        out.push(format!("{d}/.git"));
+        out.push(format!("{d}/.git/**"));
+        match d.rsplit_once('/') {
+            Some((parent, _)) if !d.is_empty() => d = parent.to_string(),
+            _ => break,
+        }
+    }
+    out
+}
 
 fn narrower(a: &Loc, b: &Loc) -> Loc {
     match (a, b) {
@@ -1720,6 +1809,10 @@ fn run_effects(
     let mut cost: Option<CostClass> = None;
     let mut local_env = env.clone();
     let mut seen = RunScope::default();
+    let mut home = HomeUse::default();
+    // Settings earlier commands made that the knowledge base reads as
+    // variables (see `bundle_config_setting`), not exported to the shell.
+    let mut settings: BTreeMap<String, String> = BTreeMap::new();
     for (n, c) in cmds.iter().enumerate() {
         if c.cd.as_deref().is_some_and(relative) {
             seen.uses_workdir = true;
@@ -1732,13 +1825,21 @@ fn run_effects(
             }
             continue;
         }
-        let facts = kb::interpret(c, kb, &local_env);
+        let facts = if settings.is_empty() {
+            kb::interpret(c, kb, &local_env)
+        } else {
+            let mut seen_env = settings.clone();
+            seen_env.extend(local_env.iter().map(|(k, v)| (k.clone(), v.clone())));
+            kb::interpret(c, kb, &seen_env)
+        };
         if let Some(u) = facts.unknown {
             *e = opaque(u);
             return;
         }
         seen.add(c, &facts);
-        if c.argv.first().is_some_and(|a| a == "export") {
+        let argv0 = c.argv.first().map(String::as_str).unwrap_or("");
+        home.add(argv0, &facts);
+        if argv0 == "export" {
             for a in &c.argv[1..] {
                 if let Some((k, v)) = a.split_once('=') {
                     local_env.insert(k.to_string(), v.to_string());
@@ -1753,47 +1854,19 @@ fn run_effects(
             *e = opaque(reason);
             return;
         }
+        if facts.git == Some(kb::GitUse::Workdir) {
+            add_repo_reads(&dir, e);
+        }
         // A virtualenv or user base on PATH changes where language
         // installers write (system package managers ignore them).
-        let language_installer = c.argv.first().is_some_and(|a| ecosystem_of(a).is_some());
+        let language_installer = ecosystem_of(argv0).is_some();
         if facts.cost == Some(CostClass::Install) && language_installer {
-            install_prefix_writes(&dir, &local_env, e);
+            install_prefix_writes(&dir, &local_env, facts.home.as_deref(), e);
         }
+        bundle_config_setting(c, &local_env, &mut settings);
         for chk in facts.checks {
-            // Requirement files by their image paths, variables expanded
-            // (`pip install -r $REQS`): the check reads those files.
-            let chk = match chk {
-                kb::ManifestCheck::Requirements(files) => kb::ManifestCheck::Requirements(
-                    files
-                        .iter()
-                        .map(|f| {
-                            expand(f, &local_env).map_or_else(|| f.clone(), |x| resolve(&dir, &x))
-                        })
-                        .collect(),
-                ),
-                // Project arguments relative to the command's directory,
-                // variables expanded (one that cannot be keeps its `$`,
-                // which the check refuses).
-                kb::ManifestCheck::Dotnet {
-                    projects,
-                    properties,
-                    locked,
-                } => kb::ManifestCheck::Dotnet {
-                    projects: projects
-                        .iter()
-                        .map(|p| {
-                            expand(p, &local_env).map_or_else(
-                                || p.clone(),
-                                |x| relative_to(&dir, &resolve(&dir, &x)),
-                            )
-                        })
-                        .collect(),
-                    properties,
-                    locked,
-                },
-                other => other,
-            };
-            e.checks.push((chk, dir.clone()));
+            e.checks
+                .push((resolve_check(chk, &dir, &local_env), dir.clone()));
         }
         if n == 0 && cmds.len() == 1 {
             e.lone_update = facts.merge_update.clone();
@@ -1810,11 +1883,58 @@ fn run_effects(
         .map(|a| lookup_of(a))
         .max()
         .unwrap_or(Lookup::Utilities);
-    e.implicit_reads = run_implicit_reads(wd, &local_env, lookup);
-    e.lookup_dirs = lookup_dirs(wd, &local_env, lookup);
+    let home = home.entries();
+    e.implicit_reads = run_implicit_reads(wd, &local_env, lookup, &home);
+    e.lookup_dirs = lookup_dirs(wd, &local_env, lookup, &home);
     e.ecosystem = run_ecosystem(&cmds);
     e.cost_class = Some(cost.unwrap_or(CostClass::Cheap));
     apply_binds(e, binds);
+}
+
+/// A manifest check with its paths as the command sees them: requirement
+/// files by their image paths, variables expanded (`pip install -r
+/// $REQS`: the check reads those files); project arguments relative to
+/// the command's directory, variables expanded (one that cannot be keeps
+/// its `$`, which the check refuses).
+fn resolve_check(
+    chk: kb::ManifestCheck,
+    dir: &str,
+    local_env: &BTreeMap<String, String>,
+) -> kb::ManifestCheck {
+    match chk {
+        kb::ManifestCheck::Requirements(files) => kb::ManifestCheck::Requirements(
+            files
+                .iter()
+                .map(|f| expand(f, local_env).map_or_else(|| f.clone(), |x| resolve(dir, &x)))
+                .collect(),
+        ),
+        kb::ManifestCheck::Dotnet {
+            projects,
+            properties,
+            locked,
+        } => kb::ManifestCheck::Dotnet {
+            projects: projects
+                .iter()
+                .map(|p| {
+                    expand(p, local_env)
+                        .map_or_else(|| p.clone(), |x| relative_to(dir, &resolve(dir, &x)))
+                })
+                .collect(),
+            properties,
+            locked,
+        },
+        other => other,
+    }
+}
+
+/// The repository git finds from `dir` (see [`repository_paths`]), read.
+fn add_repo_reads(dir: &str, e: &mut Effects) {
+    for p in repository_paths(dir) {
+        if !e.repo_reads.contains(&p) {
+            e.reads.push(Loc::Path(p.clone()));
+            e.repo_reads.push(p);
+        }
+    }
 }
 
 /// A path relative to the working directory.
@@ -1973,13 +2093,24 @@ fn command_paths(
             .unwrap_or(p);
         Some(resolve(dir, &p))
     };
+    // The knowledge base writes the home as `/root`; with `HOME` set
+    // elsewhere the command uses that home instead (and `/root` is kept,
+    // for what names it literally).
+    let home = home_dir(local_env).filter(|h| h != "/root");
+    let with_home = |p: String| -> Vec<Loc> {
+        let moved = home.as_ref().and_then(|h| {
+            let rest = p.strip_prefix("/root/")?;
+            Some(Loc::Path(resolve(h, rest)))
+        });
+        std::iter::once(Loc::Path(p)).chain(moved).collect()
+    };
     for r in &facts.reads {
         let p = res(r).ok_or_else(|| format!("path `{r}` depends on a variable"))?;
-        e.reads.push(Loc::Path(p));
+        e.reads.extend(with_home(p));
     }
     for w in &facts.writes {
         let p = res(w).ok_or_else(|| format!("path `{w}` depends on a variable"))?;
-        e.writes.push(Loc::Path(p));
+        e.writes.extend(with_home(p));
     }
     e.manifests
         .extend(facts.manifests.iter().filter_map(|m| res(m)));
@@ -1988,16 +2119,63 @@ fn command_paths(
     Ok(())
 }
 
+/// `bundle config [set] [--local|--global] NAME VALUE` in a `RUN`: the
+/// later `bundle` commands of the same `RUN` see the setting as if its
+/// variable (`BUNDLE_NAME`) were set, unless the variable is set already
+/// (it takes precedence over the global file, bundle-config(1); and the
+/// local file, read first, is the one `--local` writes). Only what
+/// [`kb::interpret`] asks of flags follows from it (`deployment`,
+/// `frozen`: the lock file is not rewritten). Assumption: the setting is
+/// written (`bundle config` fails only when it cannot write its file).
+fn bundle_config_setting(
+    c: &shell::SimpleCommand,
+    local_env: &BTreeMap<String, String>,
+    settings: &mut BTreeMap<String, String>,
+) {
+    let name = c.argv.first().map(|a| a.rsplit('/').next().unwrap_or(a));
+    if !matches!(name, Some("bundle" | "bundler"))
+        || c.argv.get(1).map(String::as_str) != Some("config")
+    {
+        return;
+    }
+    let words: Vec<&str> = c.argv[2..]
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !matches!(*a, "--local" | "--global"))
+        .collect();
+    let (key, value) = match words.as_slice() {
+        ["set", k, v] | [k, v] if !k.starts_with('-') && *k != "unset" && *k != "get" => (k, v),
+        _ => return,
+    };
+    let var = format!(
+        "BUNDLE_{}",
+        key.to_ascii_uppercase().replace(['.', '-'], "_")
+    );
+    if !local_env.contains_key(&var) {
+        settings.insert(var, unquote(value));
+    }
+}
+
 /// Where a language installer also writes when the environment points it
-/// elsewhere: a virtualenv, a user base, a prefix, the home, and the parent
-/// of every non-system `PATH` directory.
-fn install_prefix_writes(dir: &str, local_env: &BTreeMap<String, String>, e: &mut Effects) {
+/// elsewhere: a virtualenv, a user base, a prefix, the home (the entries
+/// the knowledge base gives it there, `home`, or else all of it), and the
+/// parent of every non-system `PATH` directory.
+fn install_prefix_writes(
+    dir: &str,
+    local_env: &BTreeMap<String, String>,
+    home: Option<&[String]>,
+    e: &mut Effects,
+) {
     for key in INSTALL_DIR_VARS {
         if let Some(v) = local_env.get(*key) {
-            e.writes.push(Loc::Path(format!(
-                "{}/**",
-                resolve(dir, v).trim_end_matches("/**")
-            )));
+            let base = resolve(dir, v);
+            let base = base.trim_end_matches("/**").trim_end_matches('/');
+            match home {
+                Some(entries) if *key == "HOME" => e
+                    .writes
+                    .extend(entries.iter().map(|entry| Loc::Path(resolve(base, entry)))),
+                _ => e.writes.push(Loc::Path(format!("{base}/**"))),
+            }
         }
     }
     let Some(path) = local_env.get("PATH") else {

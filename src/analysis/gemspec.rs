@@ -1,5 +1,6 @@
 //! What `bundle install` reads through a Gemfile's `gemspec` line: the
-//! gemspec (Ruby, evaluated by Bundler) and the files it requires.
+//! gemspec (Ruby, evaluated by Bundler) and the files it requires; and
+//! the file a `ruby file: "…"` line reads (`.ruby-version`).
 //!
 //! Guarantee: when [`GemspecInputs::problems`] is empty, `files` holds every
 //! context file the evaluation reads, and the gemspec holds only what is
@@ -95,6 +96,9 @@ pub(crate) fn gemfile_gemspecs(ctx: &Context, gemfile: &str, text: &str) -> Gems
                 ));
             }
             specs.extend(found.into_iter().filter(|f| all.contains_key(f)));
+        } else if l.starts_with("ruby ") || l.starts_with("ruby(") {
+            // `ruby file: ".ruby-version"` (Bundler 2.4.20+) reads the file.
+            ruby_version_file(all, dir, gemfile, l, &mut g);
         } else if l.contains(".gemspec") {
             // `Bundler.load_gemspec(File.expand_path("x.gemspec", __dir__))`:
             // the Gemfile's own checks report the code; the file is copied.
@@ -114,6 +118,25 @@ pub(crate) fn gemfile_gemspecs(ctx: &Context, gemfile: &str, text: &str) -> Gems
     g.files.sort();
     g.files.dedup();
     g
+}
+
+/// The file a Gemfile's `ruby file: "…"` (or `:file =>`) line reads.
+fn ruby_version_file(
+    all: &std::collections::BTreeMap<String, u64>,
+    dir: &str,
+    gemfile: &str,
+    line: &str,
+    g: &mut GemspecInputs,
+) {
+    if !line.contains("file") {
+        return;
+    }
+    match option(line, "file").and_then(|f| ctx_join(dir, f)) {
+        Some(f) if all.contains_key(&f) => g.files.push(f),
+        _ => g.problems.push(format!(
+            "{gemfile}: `{line}` reads a file that is not understood or not in the build context"
+        )),
+    }
 }
 
 /// One gemspec: it, what it requires, and what in it is not understood.

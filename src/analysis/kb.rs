@@ -167,6 +167,18 @@ pub struct Entry {
     /// arguments (system package managers, whose scripts run in `/`).
     #[serde(default = "yes")]
     pub cwd: bool,
+    /// What the command reads or writes in a home directory without naming
+    /// it, relative to the home (its settings, caches and user-level
+    /// installs, as its documentation gives them; `X/**` covers a tree).
+    /// Absent: any dot entry and `~/go`, `~/perl5`, `~/R`
+    /// (`effects::HOME_ENTRIES`). Every `/root/…` path of `reads` and
+    /// `writes` must be among them (a test checks it): with `HOME` set
+    /// elsewhere the command uses them there.
+    #[serde(default)]
+    pub home: Option<Vec<String>>,
+    /// Whether, and where, the command may run `git` (see [`GitUse`]).
+    #[serde(default)]
+    pub git: Option<GitUse>,
     pub cost: CostClass,
     #[serde(default)]
     pub merge_update: Option<String>,
@@ -176,6 +188,21 @@ pub struct Entry {
 
 fn yes() -> bool {
     true
+}
+
+/// How a command may run `git`. Either way git reads the user's settings
+/// and credentials in the home (`effects::GIT_HOME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GitUse {
+    /// Only inside the clones and caches it makes (`go mod download`,
+    /// `cargo fetch`): each is a repository, so git never looks further.
+    Fetch,
+    /// Also in the working directory (the root package's version from
+    /// `git describe`, `git ls-files` in a gemspec, `git ls-remote` from
+    /// where the command was started): git then finds the repository the
+    /// directory is in, the `.git` of it or of a parent.
+    Workdir,
 }
 
 /// Variables every command may read through the shell and the C library
@@ -292,6 +319,11 @@ pub struct CommandFacts {
     /// The package names a `names` command was given (`None` when one
     /// holds a variable).
     pub packages: Option<Vec<String>>,
+    /// What it reads or writes in a home without naming it (see
+    /// [`Entry::home`]; `None`: not known).
+    pub home: Option<Vec<String>>,
+    /// Whether it may run git (see [`Entry::git`]).
+    pub git: Option<GitUse>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -463,6 +495,8 @@ pub fn interpret(
     facts.cwd_free = !e.cwd;
     facts.merge_update = e.merge_update.clone();
     facts.install_of = e.install_of.clone();
+    facts.home = e.home.clone();
+    facts.git = e.git;
     if let Some(f) = e.requires_flag.iter().find(|f| !inv.has(f)) {
         facts.unknown = Some(format!(
             "`{name}` without `{f}` also installs the project itself"
@@ -898,6 +932,36 @@ mod tests {
         let f = &facts("chown -R app:app /app")[0];
         assert!(f.reads.contains(&"/etc/passwd".to_string()));
         assert_eq!(f.writes, vec!["/app/**".to_string()]);
+    }
+
+    /// Whether a home entry (`.gem/**`, `.gemrc`) covers a path relative
+    /// to the home.
+    fn covers(entry: &str, rel: &str) -> bool {
+        match entry.strip_suffix("/**") {
+            Some(dir) => rel == dir || rel.starts_with(&format!("{dir}/")),
+            None => rel == entry,
+        }
+    }
+
+    #[test]
+    fn home_lists_cover_the_entrys_own_home_paths() {
+        // With `HOME` set elsewhere a command uses its `/root/…` paths
+        // there; the analysis narrows what it touches in a home to its
+        // `home` list, so the list must hold them all.
+        for e in &embedded().commands {
+            let Some(home) = &e.home else { continue };
+            for p in e.reads.iter().chain(&e.writes).chain(&e.global_writes) {
+                let Some(rel) = p.strip_prefix("/root/") else {
+                    continue;
+                };
+                assert!(
+                    home.iter().any(|h| covers(h, rel)),
+                    "{:?} {:?}: `{p}` is not in its home list",
+                    e.command,
+                    e.sub
+                );
+            }
+        }
     }
 
     #[test]

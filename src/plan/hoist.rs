@@ -385,11 +385,14 @@ fn candidate<'c>(
         ex,
         &copy.shipped,
     )?;
+    // The repository its git may find is not copied first: shipping it
+    // makes the hoist Unsafe (`hoist_problems`), not impossible.
     let reads_here = Reaching::new(&ex.reads, &copy.dest_abs);
+    let repo = Reaching::new(&repo_locs(ex), &copy.dest_abs);
     let mut needed: Vec<&(String, String)> = copy
         .shipped
         .iter()
-        .filter(|(p, _)| reads_here.touches(p))
+        .filter(|(p, _)| reads_here.touches(p) && !repo.touches(p))
         .collect();
     needed.sort_by_key(|(p, _)| {
         ex.manifests
@@ -428,11 +431,26 @@ fn candidate<'c>(
     })
 }
 
+/// The repositories a `RUN`'s git may find, as locations.
+fn repo_locs(e: &Effects) -> Vec<Loc> {
+    e.repo_reads.iter().map(|p| Loc::Path(p.clone())).collect()
+}
+
 /// Why the hoist of a candidate is not `Safe` (empty when it is): what it
-/// writes that the copy ships, and what its manifests say it may read.
+/// writes that the copy ships, what its manifests say it may read, and a
+/// repository the copy ships where its git would find it.
 fn hoist_problems(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) -> Vec<String> {
     let ex = &cx.eff[cand.unit];
     let mut problems = Vec::new();
+    let repo = Reaching::new(&repo_locs(ex), &copy.dest_abs);
+    if let Some((_, rel)) = copy.shipped.iter().find(|(p, _)| repo.touches(p)) {
+        let top = rel.split('/').next().unwrap_or(rel);
+        problems.push(format!(
+            "`{}` ships the git repository (`{top}`) where git run by `{}` finds it, so moving the install above the copy changes what it sees there; adding `{top}` to .dockerignore would make it safe",
+            short(&copy.text),
+            short(&cand.text)
+        ));
+    }
     // A file written only when missing is not written once it is copied in
     // first.
     let writes_here = Reaching::new(&ex.writes, &copy.dest_abs);
@@ -499,6 +517,9 @@ fn hoist_problems(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) 
             }
         }
     }
+    // The same line repeated in a manifest is one problem.
+    let mut seen = BTreeSet::new();
+    problems.retain(|p| seen.insert(p.clone()));
     problems
 }
 

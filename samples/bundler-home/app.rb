@@ -1,0 +1,2 @@
+require "rack"
+puts Crm::NAME

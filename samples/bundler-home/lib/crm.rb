@@ -1,0 +1,3 @@
+module Crm
+  NAME = "crm"
+end
