@@ -332,34 +332,112 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
     if a.keep || b.keep {
         return Some(DepReason::Pinned);
     }
+    // A broad copy writes thousands of paths: only the locations of the
+    // other side that can meet the directory they all lie under are
+    // compared with each of them (the same first conflict is found).
+    let (aw, bw) = (Near::of(&a.writes), Near::of(&b.writes));
+    let b_reads = aw.keep(&b.reads);
+    let b_implicit = aw.keep(&b.implicit_reads);
     for w in &a.writes {
-        if let Some(r) = b.reads.iter().find(|r| loc_conflict(w, r)) {
+        if let Some(r) = b_reads.iter().find(|r| loc_conflict(w, r)) {
             return Some(DepReason::WriteRead(narrower(w, r)));
         }
         if !separate_ecosystems(a, b)
-            && let Some(r) = b.implicit_reads.iter().find(|r| implicit_conflict(w, r))
+            && let Some(r) = b_implicit.iter().find(|r| implicit_conflict(w, r))
         {
             return Some(DepReason::WriteRead(narrower(w, r)));
         }
     }
-    for r in &a.reads {
+    for r in bw.keep(&a.reads) {
         if let Some(w) = b.writes.iter().find(|w| loc_conflict(r, w)) {
             return Some(DepReason::ReadWrite(narrower(r, w)));
         }
     }
     if !separate_ecosystems(b, a) {
-        for r in &a.implicit_reads {
+        for r in bw.keep(&a.implicit_reads) {
             if let Some(w) = b.writes.iter().find(|w| implicit_conflict(w, r)) {
                 return Some(DepReason::ReadWrite(narrower(r, w)));
             }
         }
     }
-    for w in &a.writes {
-        if let Some(w2) = b.writes.iter().find(|w2| loc_conflict(w, w2)) {
+    let b_writes = aw.keep(&b.writes);
+    for w in bw.keep(&a.writes) {
+        if let Some(w2) = b_writes.iter().find(|w2| loc_conflict(w, w2)) {
             return Some(DepReason::WriteWrite(narrower(w, w2)));
         }
     }
     None
+}
+
+/// The literal directory every location of a long list lies under, as a
+/// recursive pattern: a location that does not overlap it meets none of
+/// them ([`paths_overlap`] compares component by component, so a path
+/// under the directory overlaps only what the directory's pattern does).
+struct Near(Option<Loc>);
+
+impl Near {
+    /// Lists shorter than this are compared whole.
+    const LONG: usize = 64;
+
+    fn of(locs: &[Loc]) -> Near {
+        if locs.len() < Self::LONG {
+            return Near(None);
+        }
+        let mut root: Option<&str> = None;
+        for l in locs {
+            let p = match l {
+                Loc::Path(p) | Loc::Dir { path: p, .. } => p.as_str(),
+                _ => return Near(None),
+            };
+            if !p.starts_with('/') || p.starts_with("/?") || p.contains(['*', '?', '[']) {
+                return Near(None);
+            }
+            root = Some(match root {
+                None => p,
+                Some(r) => common_dir(r, p),
+            });
+        }
+        let root = root.unwrap_or("/").trim_end_matches('/');
+        Near(Some(Loc::Path(format!("{root}/**"))))
+    }
+
+    /// The locations of `list` that may meet the long list (all when it
+    /// has no common directory).
+    fn keep<'l>(&self, list: &'l [Loc]) -> Vec<&'l Loc> {
+        match &self.0 {
+            None => list.iter().collect(),
+            Some(root) => list
+                .iter()
+                .filter(|l| match l {
+                    Loc::Path(_) | Loc::Dir { .. } => loc_conflict(root, l),
+                    _ => true,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The longest common directory of two absolute literal paths (`/` at
+/// least), as a prefix of `a`.
+fn common_dir<'s>(a: &'s str, b: &str) -> &'s str {
+    let mut end = 0;
+    for (i, (x, y)) in a.bytes().zip(b.bytes()).enumerate() {
+        if x != y {
+            break;
+        }
+        if x == b'/' {
+            end = i;
+        }
+    }
+    // The whole shorter path when it is a directory of the other.
+    let n = a.len().min(b.len());
+    if a.as_bytes().get(..n) == b.as_bytes().get(..n) {
+        let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+        if long.len() == short.len() || long.as_bytes().get(short.len()) == Some(&b'/') {
+            end = short.len();
+        }
+    }
+    a.get(..end.max(1)).unwrap_or("/")
 }
 
 /// Whether what `writer` (a language installer) puts in the image is out
@@ -877,6 +955,58 @@ pub fn vars_used(text: &str) -> Vec<String> {
 
 /// Normalises an absolute or relative path against a working directory.
 pub fn resolve(wd: &str, p: &str) -> String {
+    // Most paths (every shipped file of a broad copy) are already normal:
+    // join them without splitting.
+    if let Some(out) = join_normal(wd, p) {
+        return out;
+    }
+    resolve_components(wd, p)
+}
+
+/// Whether `s` is `c1/c2/...` with every component non-empty, not `.` or
+/// `..`, and without `*` (so [`resolve_components`] would keep it as it is).
+fn is_normal(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut start = 0;
+    for i in 0..=b.len() {
+        if i == b.len() || b[i] == b'/' {
+            let c = &b[start..i];
+            if c.is_empty() || c == b"." || c == b".." {
+                return false;
+            }
+            start = i + 1;
+        } else if b[i] == b'*' {
+            return false;
+        }
+    }
+    true
+}
+
+/// [`resolve`] of a normal path `p` (relative, or absolute) in a normal
+/// absolute working directory; `None` for anything else.
+fn join_normal(wd: &str, p: &str) -> Option<String> {
+    if let Some(abs) = p.strip_prefix('/') {
+        return is_normal(abs).then(|| p.to_string());
+    }
+    if !is_normal(p) {
+        return None;
+    }
+    if wd == "/" {
+        return Some(format!("/{p}"));
+    }
+    let rel = wd.strip_prefix('/')?;
+    if !is_normal(rel) {
+        return None;
+    }
+    let mut out = String::with_capacity(wd.len() + 1 + p.len());
+    out.push_str(wd);
+    out.push('/');
+    out.push_str(p);
+    Some(out)
+}
+
+/// [`resolve`] component by component.
+fn resolve_components(wd: &str, p: &str) -> String {
     let joined = if p.starts_with('/') {
         p.to_string()
     } else {
@@ -2301,6 +2431,41 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
+        /// With long lists of written paths, `conflict` (which compares
+        /// only what can meet their common directory) finds the conflict
+        /// the plain pairwise comparison finds.
+        #[test]
+        fn conflict_with_long_lists_matches_the_plain_comparison(
+            files in proptest::collection::vec("/app(/[ab]{1,2}){1,3}", 64..90),
+            dirs in proptest::collection::vec("/app(/[ab]{1,2}){0,2}", 0..3),
+            reads in proptest::collection::vec("/(app|usr|\\?wd1)(/[ab*]{1,2}){0,3}(/\\*\\*)?", 0..6),
+            writes in proptest::collection::vec("/(app|usr|root)(/[ab*]{1,2}){0,3}(/\\*\\*)?", 0..6),
+            vars in proptest::bool::ANY,
+        ) {
+            let mut a = Effects {
+                writes: files.iter().map(|f| Loc::Path(f.clone())).collect(),
+                ..Effects::default()
+            };
+            a.writes.extend(dirs.iter().map(|d| Loc::Dir { path: d.clone(), owner: "0:0".into() }));
+            let mut b = Effects {
+                reads: reads.iter().map(|r| Loc::Path(r.clone())).collect(),
+                ..Effects::default()
+            };
+            if vars {
+                b.reads.push(Loc::AllVars);
+            }
+            b.implicit_reads = vec![Loc::Path("/usr/**".into()), Loc::Path("/app/a/**".into())];
+            b.writes = writes.iter().map(|w| Loc::Path(w.clone())).collect();
+            proptest::prop_assert_eq!(conflict(&a, &b), plain_conflict(&a, &b));
+            proptest::prop_assert_eq!(conflict(&b, &a), plain_conflict(&b, &a));
+        }
+
+        /// The shortcut for normal paths resolves as the general rule.
+        #[test]
+        fn resolve_shortcut_matches_components(wd in "(/|/[a.?w1]{1,3}(/[a.*]{1,3}){0,2}/?)", p in "/?[a.*]{0,3}(/[a.*]{0,3}){0,3}") {
+            proptest::prop_assert_eq!(resolve(&wd, &p), resolve_components(&wd, &p));
+        }
+
         /// The hand-written component scan is the plain definition.
         #[test]
         fn components_match_split_and_filter(p in "[/a*.?]{0,12}") {
@@ -2313,6 +2478,38 @@ mod tests {
         fn overlap_matches_the_reference(a in "[/ab*?]{0,10}", b in "[/ab*?]{0,10}") {
             proptest::prop_assert_eq!(paths_overlap(&a, &b), reference_overlap(&a, &b));
         }
+    }
+
+    /// `conflict` before it filtered long lists, as a reference.
+    fn plain_conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
+        for w in &a.writes {
+            if let Some(r) = b.reads.iter().find(|r| loc_conflict(w, r)) {
+                return Some(DepReason::WriteRead(narrower(w, r)));
+            }
+            if !separate_ecosystems(a, b)
+                && let Some(r) = b.implicit_reads.iter().find(|r| implicit_conflict(w, r))
+            {
+                return Some(DepReason::WriteRead(narrower(w, r)));
+            }
+        }
+        for r in &a.reads {
+            if let Some(w) = b.writes.iter().find(|w| loc_conflict(r, w)) {
+                return Some(DepReason::ReadWrite(narrower(r, w)));
+            }
+        }
+        if !separate_ecosystems(b, a) {
+            for r in &a.implicit_reads {
+                if let Some(w) = b.writes.iter().find(|w| implicit_conflict(w, r)) {
+                    return Some(DepReason::ReadWrite(narrower(r, w)));
+                }
+            }
+        }
+        for w in &a.writes {
+            if let Some(w2) = b.writes.iter().find(|w2| loc_conflict(w, w2)) {
+                return Some(DepReason::WriteWrite(narrower(w, w2)));
+            }
+        }
+        None
     }
 
     /// The allocating version `paths_overlap` replaced, as a reference.
