@@ -275,8 +275,11 @@ pub struct Reader {
     inflate: Decompress,
     bases: HashMap<Place, (Kind, Rc<[u8]>)>,
     base_bytes: usize,
+    reads: u32,
 }
 
+/// Reads between two releases of the mapped pages ([`Reader::tick`]).
+const RELEASE_EVERY: u32 = 1 << 13;
 /// Bytes of delta bases kept (the cache is emptied when it is full).
 const BASE_BYTES: usize = 16 << 20;
 /// Objects up to this size are inflated whole, and longer ones this much
@@ -293,11 +296,29 @@ impl Reader {
             inflate: Decompress::new(true),
             bases: HashMap::new(),
             base_bytes: 0,
+            reads: 0,
+        }
+    }
+
+    /// Counts a read; every [`RELEASE_EVERY`] reads, gives the mapped
+    /// pages back: a long walk touches every commit and tree of the pack,
+    /// and mapped pages count in the resident memory until released (they
+    /// are read again from the page cache when needed).
+    fn tick(&mut self) {
+        self.reads = self.reads.wrapping_add(1);
+        if self.reads.is_multiple_of(RELEASE_EVERY) {
+            for p in &self.packs.packs {
+                // SAFETY: a read-only private file mapping, never written:
+                // dropping its pages loses nothing (they are reloaded from
+                // the file), and no slice of it outlives a read.
+                let _ = unsafe { p.data.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+            }
         }
     }
 
     /// The object `id`, whole.
     pub fn read(&mut self, id: &[u8; 20]) -> Option<(Kind, Rc<[u8]>)> {
+        self.tick();
         let (k, at) = self.packs.find(id)?;
         self.resolve(k, at)
     }
@@ -311,6 +332,7 @@ impl Reader {
         id: &[u8; 20],
         enough: impl Fn(&[u8]) -> bool,
     ) -> Option<(Kind, Rc<[u8]>)> {
+        self.tick();
         let (k, at) = self.packs.find(id)?;
         let e = entry(&self.packs.packs.get(k)?.data, at)?;
         let Some(kind) = Kind::of(e.code) else {
