@@ -308,9 +308,10 @@ impl Reader {
         self.reads = self.reads.wrapping_add(1);
         if self.reads.is_multiple_of(RELEASE_EVERY) {
             for p in &self.packs.packs {
-                // SAFETY: a read-only private file mapping, never written:
-                // dropping its pages loses nothing (they are reloaded from
-                // the file), and no slice of it outlives a read.
+                // SAFETY: a read-only shared file mapping (memmap2's
+                // `Mmap::map`), never written: dropping its pages loses
+                // nothing (they are reloaded from the page cache or the
+                // file), and no slice of it outlives a read.
                 let _ = unsafe { p.data.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
             }
         }
