@@ -9,20 +9,6 @@ use crate::support;
 
 const PIP_DF: &str = "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n";
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn write(dir: &Path, name: &str, text: &str) {
     let p = dir.join(name);
     if let Some(parent) = p.parent() {
@@ -35,17 +21,17 @@ fn write(dir: &Path, name: &str, text: &str) {
 fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.name", "Dev"]);
-    git(d, &["config", "user.email", "dev@example.com"]);
+    support::git(d, &["init", "-q", "-b", "main"]);
+    support::git(d, &["config", "user.name", "Dev"]);
+    support::git(d, &["config", "user.email", "dev@example.com"]);
     write(d, "Dockerfile", PIP_DF);
     write(d, "requirements.txt", "flask\n");
     write(d, "app.py", "print(0)\n");
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-q", "-m", "init"]);
+    support::git(d, &["add", "-A"]);
+    support::git(d, &["commit", "-q", "-m", "init"]);
     for i in 1..4 {
         write(d, "app.py", &format!("print({i})\n"));
-        git(d, &["commit", "-q", "-am", &format!("app {i}")]);
+        support::git(d, &["commit", "-q", "-am", &format!("app {i}")]);
     }
     dir
 }
@@ -89,25 +75,29 @@ fn bot(dir: &Path, extra: &[&str]) -> Output {
 fn bot_refuses_to_reset_a_branch_with_commits_of_its_own() {
     let dir = repo();
     let d = dir.path();
-    git(d, &["checkout", "-q", "-b", "feature"]);
+    support::git(d, &["checkout", "-q", "-b", "feature"]);
     for i in 0..3 {
         write(d, "feature.txt", &format!("{i}\n"));
-        git(d, &["add", "-A"]);
-        git(d, &["commit", "-q", "-m", &format!("feature {i}")]);
+        support::git(d, &["add", "-A"]);
+        support::git(d, &["commit", "-q", "-m", &format!("feature {i}")]);
     }
-    git(d, &["checkout", "-q", "main"]);
-    let tip = git(d, &["rev-parse", "feature"]);
+    support::git(d, &["checkout", "-q", "main"]);
+    let tip = support::git(d, &["rev-parse", "feature"]);
     let out = bot(d, &["--branch", "feature", "--pr-body", "pr.md"]);
     assert_error(&out, "feature");
     assert!(stderr(&out).contains("--force-branch"), "{}", stderr(&out));
-    assert_eq!(git(d, &["rev-parse", "feature"]), tip, "branch untouched");
+    assert_eq!(
+        support::git(d, &["rev-parse", "feature"]),
+        tip,
+        "branch untouched"
+    );
     assert!(!d.join("pr.md").exists(), "nothing written after an error");
     // With --force-branch the user takes responsibility.
     let out = bot(d, &["--branch", "feature", "--force-branch"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
-        git(d, &["rev-parse", "feature^"]),
-        git(d, &["rev-parse", "main"])
+        support::git(d, &["rev-parse", "feature^"]),
+        support::git(d, &["rev-parse", "main"])
     );
 }
 
@@ -117,32 +107,32 @@ fn bot_updates_its_own_branch_after_head_moves() {
     let d = dir.path();
     let out = bot(d, &["--branch", "bot/reorder"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let first = git(d, &["rev-parse", "bot/reorder"]);
+    let first = support::git(d, &["rev-parse", "bot/reorder"]);
     // HEAD moves on: the bot's branch (a bot commit on an ancestor of HEAD)
     // is the bot's to update.
     write(d, "app.py", "print(99)\n");
-    git(d, &["commit", "-q", "-am", "more"]);
+    support::git(d, &["commit", "-q", "-am", "more"]);
     let out = bot(d, &["--branch", "bot/reorder"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_ne!(git(d, &["rev-parse", "bot/reorder"]), first);
+    assert_ne!(support::git(d, &["rev-parse", "bot/reorder"]), first);
     assert_eq!(
-        git(d, &["rev-parse", "bot/reorder^"]),
-        git(d, &["rev-parse", "main"])
+        support::git(d, &["rev-parse", "bot/reorder^"]),
+        support::git(d, &["rev-parse", "main"])
     );
     // A branch that is an ancestor of HEAD (nothing of its own) may move too.
-    git(d, &["branch", "old", "main~2"]);
+    support::git(d, &["branch", "old", "main~2"]);
     let out = bot(d, &["--branch", "old"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // Someone adds a commit on top of the bot's commit: no longer the bot's.
-    git(d, &["checkout", "-q", "bot/reorder"]);
+    support::git(d, &["checkout", "-q", "bot/reorder"]);
     write(d, "review.txt", "fixup\n");
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-q", "-m", "review fixup"]);
-    git(d, &["checkout", "-q", "main"]);
-    let tip = git(d, &["rev-parse", "bot/reorder"]);
+    support::git(d, &["add", "-A"]);
+    support::git(d, &["commit", "-q", "-m", "review fixup"]);
+    support::git(d, &["checkout", "-q", "main"]);
+    let tip = support::git(d, &["rev-parse", "bot/reorder"]);
     let out = bot(d, &["--branch", "bot/reorder"]);
     assert_error(&out, "--force-branch");
-    assert_eq!(git(d, &["rev-parse", "bot/reorder"]), tip);
+    assert_eq!(support::git(d, &["rev-parse", "bot/reorder"]), tip);
 }
 
 #[test]
@@ -160,7 +150,7 @@ fn bot_refuses_branch_names_git_refuses_before_any_work() {
         );
     }
     assert_eq!(
-        git(d, &["for-each-ref", "--format=%(refname)"]),
+        support::git(d, &["for-each-ref", "--format=%(refname)"]),
         "refs/heads/main\n"
     );
 }
@@ -170,7 +160,7 @@ fn bot_writes_the_pr_body_only_after_the_commit() {
     let dir = repo();
     let d = dir.path();
     // The branch cannot be created: a file is in the way of its ref.
-    git(d, &["branch", "bot"]);
+    support::git(d, &["branch", "bot"]);
     let out = bot(d, &["--branch", "bot/reorder", "--pr-body", "pr.md"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(!d.join("pr.md").exists(), "no PR body for a failed commit");
@@ -187,7 +177,10 @@ fn check_with_commit_and_empty_message_are_refused() {
     assert_error(&out, "--message");
     let out = bot(d, &["--message", "  \n"]);
     assert_error(&out, "--message");
-    assert_eq!(git(d, &["branch", "--list", "dockreorder/reorder"]), "");
+    assert_eq!(
+        support::git(d, &["branch", "--list", "dockreorder/reorder"]),
+        ""
+    );
 }
 
 // ---- --write and what is on disk -----------------------------------------

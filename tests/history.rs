@@ -440,18 +440,7 @@ fn counts_agree_with_git_log_on_a_generated_repository() {
         .expect("git init");
     assert!(st.success());
     let stream = generate_fast_import(3_000, 7);
-    let mut child = Command::new("git")
-        .args(["fast-import", "--quiet"])
-        .current_dir(path)
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("fast-import");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(stream.as_bytes()).expect("write stream");
-    }
-    assert!(child.wait().expect("wait").success());
+    support::fast_import(path, &stream);
     let st = Command::new("git")
         .args(["checkout", "-q", "-f", "main"])
         .current_dir(path)
@@ -1045,21 +1034,6 @@ fn answers_equal_the_full_diff_for_globs_nested_paths_and_type_changes() {
     }
 }
 
-/// Runs git in `dir`, asserting success; returns its stdout.
-fn git_in(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Every object the pack reader returns is byte for byte what libgit2
 /// reads, for packs whose deltas name their base by offset (what `git gc`
 /// writes) and by id (`repack.useDeltaBaseOffset=false`), with deep delta
@@ -1069,21 +1043,8 @@ fn the_pack_reader_reads_what_libgit2_reads() {
     use dockreorder::analysis::packs::{Kind, Packs, Reader};
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path();
-    git_in(path, &["init", "-q"]);
-    let mut child = Command::new("git")
-        .args(["fast-import", "--quiet"])
-        .current_dir(path)
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("fast-import");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin
-            .write_all(generate_fast_import(400, 11).as_bytes())
-            .expect("write stream");
-    }
-    assert!(child.wait().expect("wait").success());
+    support::git(path, &["init", "-q"]);
+    support::fast_import(path, &generate_fast_import(400, 11));
     let repo = Repository::open(path).expect("open");
     let odb = repo.odb().expect("odb");
     let repacks: [&[&str]; 2] = [
@@ -1107,8 +1068,8 @@ fn the_pack_reader_reads_what_libgit2_reads() {
         ],
     ];
     for args in repacks {
-        git_in(path, args);
-        let list = git_in(
+        support::git(path, args);
+        let list = support::git(
             path,
             &[
                 "cat-file",

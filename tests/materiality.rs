@@ -75,18 +75,7 @@ fn generated(
             blob(&mut s, "Dockerfile", &f(i));
         }
     }
-    let mut child = Command::new("git")
-        .args(["fast-import", "--quiet"])
-        .current_dir(path)
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("fast-import");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(s.as_bytes()).expect("stream");
-    }
-    assert!(child.wait().expect("wait").success());
+    support::fast_import(path, &s);
     let ok = Command::new("git")
         .args(["checkout", "-q", "-f", "main"])
         .current_dir(path)

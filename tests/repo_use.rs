@@ -8,20 +8,6 @@ use serde_json::Value;
 
 use crate::support;
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn write(dir: &Path, name: &str, text: &str) {
     let p = dir.join(name);
     if let Some(parent) = p.parent() {
@@ -36,20 +22,20 @@ const PIP_DF: &str = "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requ
 fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.name", "Dev"]);
-    git(d, &["config", "user.email", "dev@example.com"]);
+    support::git(d, &["init", "-q", "-b", "main"]);
+    support::git(d, &["config", "user.name", "Dev"]);
+    support::git(d, &["config", "user.email", "dev@example.com"]);
     for svc in ["api", "worker"] {
         write(d, &format!("{svc}/Dockerfile"), PIP_DF);
         write(d, &format!("{svc}/requirements.txt"), "flask\n");
         write(d, &format!("{svc}/app.py"), "print(1)\n");
         write(d, &format!("{svc}/.dockerignore"), "Dockerfile\n");
     }
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-q", "-m", "init"]);
+    support::git(d, &["add", "-A"]);
+    support::git(d, &["commit", "-q", "-m", "init"]);
     for i in 0..3 {
         write(d, "api/app.py", &format!("print({i})\n"));
-        git(d, &["commit", "-q", "-am", &format!("api {i}")]);
+        support::git(d, &["commit", "-q", "-am", &format!("api {i}")]);
     }
     dir
 }
@@ -275,8 +261,8 @@ fn bot_commits_onto_a_branch_without_touching_the_work_tree() {
     let dirty = PIP_DF.replace("CMD", "EXPOSE 8000\nCMD");
     write(d, "worker/Dockerfile", &dirty);
     write(d, "notes.txt", "scratch\n");
-    let head_before = git(d, &["rev-parse", "HEAD"]);
-    let status_before = git(d, &["status", "--porcelain"]);
+    let head_before = support::git(d, &["rev-parse", "HEAD"]);
+    let status_before = support::git(d, &["status", "--porcelain"]);
     let out = run(
         d,
         &[
@@ -296,32 +282,35 @@ fn bot_commits_onto_a_branch_without_touching_the_work_tree() {
         String::from_utf8_lossy(&out.stderr)
     );
     // HEAD, the index and the work tree are as they were (plus pr.md).
-    assert_eq!(git(d, &["rev-parse", "HEAD"]), head_before);
-    assert_eq!(git(d, &["symbolic-ref", "HEAD"]).trim(), "refs/heads/main");
-    let status_after = git(d, &["status", "--porcelain"]);
+    assert_eq!(support::git(d, &["rev-parse", "HEAD"]), head_before);
+    assert_eq!(
+        support::git(d, &["symbolic-ref", "HEAD"]).trim(),
+        "refs/heads/main"
+    );
+    let status_after = support::git(d, &["status", "--porcelain"]);
     assert_eq!(status_after.replace("?? pr.md\n", ""), status_before);
     assert_eq!(
         std::fs::read_to_string(d.join("worker/Dockerfile")).expect("read"),
         dirty
     );
     // The branch: one commit on top of HEAD, touching only the Dockerfiles.
-    let files = git(d, &["diff", "--name-only", "main", "bot/reorder"]);
+    let files = support::git(d, &["diff", "--name-only", "main", "bot/reorder"]);
     assert_eq!(files, "api/Dockerfile\nworker/Dockerfile\n");
-    assert_eq!(git(d, &["rev-parse", "bot/reorder^"]), head_before);
-    let committed = git(d, &["show", "bot/reorder:worker/Dockerfile"]);
+    assert_eq!(support::git(d, &["rev-parse", "bot/reorder^"]), head_before);
+    let committed = support::git(d, &["show", "bot/reorder:worker/Dockerfile"]);
     assert!(
         !committed.contains("EXPOSE 8000"),
         "the uncommitted edit must not leak in"
     );
     assert!(committed.contains("COPY requirements.txt ./\nRUN pip install"));
     assert_eq!(
-        git(d, &["log", "-1", "--format=%an <%ae>", "bot/reorder"]).trim(),
+        support::git(d, &["log", "-1", "--format=%an <%ae>", "bot/reorder"]).trim(),
         "Bot <bot@example.com>"
     );
     let body = std::fs::read_to_string(d.join("pr.md")).expect("pr body");
     assert!(body.contains("<!-- dockreorder:pull-request -->"));
     // Idempotent: a second run keeps the same commit and body.
-    let tip = git(d, &["rev-parse", "bot/reorder"]);
+    let tip = support::git(d, &["rev-parse", "bot/reorder"]);
     std::fs::rename(d.join("pr.md"), d.join("pr1.md")).expect("mv");
     let out = run(
         d,
@@ -336,7 +325,7 @@ fn bot_commits_onto_a_branch_without_touching_the_work_tree() {
         ],
     );
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(git(d, &["rev-parse", "bot/reorder"]), tip);
+    assert_eq!(support::git(d, &["rev-parse", "bot/reorder"]), tip);
     assert_eq!(
         std::fs::read_to_string(d.join("pr.md")).expect("body"),
         std::fs::read_to_string(d.join("pr1.md")).expect("body")
@@ -354,13 +343,16 @@ fn bot_makes_no_branch_when_nothing_changes() {
             "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n",
         );
     }
-    git(d, &["commit", "-q", "-am", "well ordered"]);
+    support::git(d, &["commit", "-q", "-am", "well ordered"]);
     let out = run(d, &["--commit", "--pr-body", "pr.md"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("nothing to change: no branch, no commit")
     );
-    assert_eq!(git(d, &["branch", "--list", "dockreorder/reorder"]), "");
+    assert_eq!(
+        support::git(d, &["branch", "--list", "dockreorder/reorder"]),
+        ""
+    );
     assert!(!d.join("pr.md").exists(), "no diff, no body");
 }
 

@@ -244,17 +244,8 @@ impl<'a> Rewriter<'a> {
         let replayed = self
             .history
             .map(|h| self.cache.borrow_mut().replay(file, h));
-        for (si, stage) in file.model.stages.iter().enumerate() {
-            let cx = plan::StageCx {
-                parse: &file.parse,
-                text: &file.text,
-                index: si,
-                stage,
-                eff: &file.stages[si].effects,
-                state: &file.stages[si].state,
-                ctx: self.ctx,
-                opts: self.opts,
-            };
+        for si in 0..file.model.stages.len() {
+            let cx = self.stage_cx(file, si);
             let order = plan::plan_hoist(&cx, round).or_else(|| {
                 let hist = replayed.as_ref().and_then(|r| r.get(si));
                 plan::plan_reorder(&cx, hist, floor, false, round)
@@ -365,6 +356,20 @@ impl<'a> Rewriter<'a> {
         })
     }
 
+    /// The planning view of stage `si` of an analysed file.
+    fn stage_cx<'f>(&'f self, file: &'f FileAnalysis, si: usize) -> plan::StageCx<'f> {
+        plan::StageCx {
+            parse: &file.parse,
+            text: &file.text,
+            index: si,
+            stage: &file.model.stages[si],
+            eff: &file.stages[si].effects,
+            state: &file.stages[si].state,
+            ctx: self.ctx,
+            opts: self.opts,
+        }
+    }
+
     /// Moves the `ARG`s taken to change on every build in `cur` (planned
     /// from `merged`) below the expensive steps they may pass, nothing
     /// else, when that saves at least the materiality threshold of
@@ -379,38 +384,33 @@ impl<'a> Rewriter<'a> {
         let base_b = self.cost(&self.analyze_per_build(merged));
         let floor = self.opts.min_saving * base_b;
         let nl = newline_for(cur);
-        let mut text = cur.to_string();
+        let before_b = self.cost(&start);
+        // The analysis of the text as it stands (the start's at first).
+        let mut file = start;
         for _ in 0..64 {
-            let file = self.analyze_per_build(&text);
             let replayed = self
                 .history
                 .map(|h| self.cache.borrow_mut().replay(&file, h));
-            let order = file
-                .model
-                .stages
-                .iter()
-                .enumerate()
-                .find_map(|(si, stage)| {
-                    let cx = plan::StageCx {
-                        parse: &file.parse,
-                        text: &file.text,
-                        index: si,
-                        stage,
-                        eff: &file.stages[si].effects,
-                        state: &file.stages[si].state,
-                        ctx: self.ctx,
-                        opts: self.opts,
-                    };
-                    let hist = replayed.as_ref().and_then(|r| r.get(si));
-                    plan::plan_reorder(&cx, hist, floor, true, &mut Vec::new())
-                });
+            let order = (0..file.model.stages.len()).find_map(|si| {
+                let hist = replayed.as_ref().and_then(|r| r.get(si));
+                plan::plan_reorder(
+                    &self.stage_cx(&file, si),
+                    hist,
+                    floor,
+                    true,
+                    &mut Vec::new(),
+                )
+            });
             match order {
-                Some(o) => text = apply::apply_order(&text, &file.parse, &file.model, &o, nl),
+                Some(o) => {
+                    let text = apply::apply_order(&file.text, &file.parse, &file.model, &o, nl);
+                    file = self.analyze_per_build(&text);
+                }
                 None => break,
             }
         }
-        let before_b = self.cost(&start);
-        let after_b = self.cost(&self.analyze_per_build(&text));
+        let text = file.text.clone();
+        let after_b = self.cost(&file);
         (text != cur && before_b - after_b >= floor && before_b - after_b > 0.0)
             .then_some((text, base_b, after_b))
     }

@@ -110,3 +110,36 @@ pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_dockreorder"))
 }
+
+/// Runs git in `dir`, asserting success; returns its stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Feeds a `git fast-import` stream to the repository at `dir`.
+pub fn fast_import(dir: &Path, stream: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("fast-import");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stream.as_bytes())
+        .expect("write stream");
+    assert!(child.wait().expect("wait").success(), "fast-import failed");
+}
