@@ -647,6 +647,31 @@ fn dotnet_restore_hoists_with_the_projects_it_reaches() {
 }
 
 #[test]
+fn a_file_as_long_as_nuget_config_does_not_block_a_restore() {
+    // Real-world (microservices-demo cartservice): restore reads
+    // `[Nn][Uu][Gg][Ee][Tt].[Cc][Oo][Nn][Ff][Ii][Gg]` in every directory up
+    // to the root; the classes were taken as any character, so
+    // `build.gradle` (12 characters, a dot in sixth place) was a source the
+    // restore read, and the hoist was dropped without a word.
+    let mut files = dotnet_files(WEB_CSPROJ);
+    files.push(("build.gradle", "x\n"));
+    files.push(("src/Web/wwwroot.json", "x\n"));
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /src\nCOPY . .\nRUN dotnet restore \"src/Web/Web.csproj\"\n";
+    assert_eq!(
+        hoisted(&files, df),
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /src\nCOPY Directory.Build.props nuget.config ./\nCOPY src/Core/Core.csproj ./src/Core/\nCOPY src/Web/Web.csproj ./src/Web/\nRUN dotnet restore \"src/Web/Web.csproj\"\nCOPY . .\n"
+    );
+    // A differently cased NuGet.Config is still one it reads, and copied.
+    let mut files = dotnet_files(WEB_CSPROJ);
+    files.push(("src/Web/NUGET.CONFIG", "<configuration></configuration>\n"));
+    assert!(
+        hoisted(&files, df).contains("COPY src/Web/NUGET.CONFIG src/Web/Web.csproj ./src/Web/\n"),
+        "{}",
+        hoisted(&files, df)
+    );
+}
+
+#[test]
 fn dotnet_restore_stays_when_its_projects_read_more_than_the_model_follows() {
     // Each of these makes restore read files the hoist would not copy: a
     // reference outside the context's projects, a reference through a

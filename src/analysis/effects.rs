@@ -100,28 +100,68 @@ fn is_glob(c: &str) -> bool {
     c.contains(['*', '[']) || (c.contains('?') && !c.starts_with("?wd"))
 }
 
-/// Shell-style match of one component (`[…]` taken as any one character,
-/// a superset of what it matches).
+/// Shell-style match of one component. `[…]` is a class of single
+/// characters (members and ranges `a-z`; `^` negates, as in both Go's
+/// `filepath.Match`, which COPY sources follow, and the shell). `[!…]`
+/// negates in the shell but is a member `!` for Go: it matches whatever
+/// either reading matches, that is any character. An unclosed `[` is a
+/// literal. Only ASCII is compared here (see [`comp_overlap`]).
 fn glob_match(p: &[u8], t: &[u8]) -> bool {
     match p.first() {
         None => t.is_empty(),
         Some(b'*') => (0..=t.len()).any(|k| glob_match(&p[1..], &t[k..])),
         Some(b'?') => !t.is_empty() && glob_match(&p[1..], &t[1..]),
-        Some(b'[') => {
-            let close = p.iter().position(|&c| c == b']').unwrap_or(p.len() - 1);
-            !t.is_empty() && glob_match(&p[close + 1..], &t[1..])
-        }
+        Some(b'[') => match (class_end(&p[1..]), t.first()) {
+            (Some(end), Some(&c)) => {
+                let (body, rest) = (&p[1..1 + end], &p[2 + end..]);
+                class_matches(body, c) && glob_match(rest, &t[1..])
+            }
+            (Some(_), None) => false,
+            (None, _) => t.first() == Some(&b'[') && glob_match(&p[1..], &t[1..]),
+        },
         Some(&c) => t.first() == Some(&c) && glob_match(&p[1..], &t[1..]),
     }
 }
 
-/// Whether two components can name the same entry.
+/// The index of the `]` that closes a class whose body starts `body`
+/// (a `]` first, or right after the negation, is a member).
+fn class_end(body: &[u8]) -> Option<usize> {
+    let first = usize::from(matches!(body.first(), Some(b'!' | b'^')));
+    (first + 1..body.len()).find(|&k| body[k] == b']')
+}
+
+/// Whether the character `c` is in the class `body` (without brackets).
+fn class_matches(body: &[u8], c: u8) -> bool {
+    let (negated, set) = match body.first() {
+        // Go's member `!` and the shell's negation: either reading.
+        Some(b'!') => return true,
+        Some(b'^') => (true, &body[1..]),
+        _ => (false, body),
+    };
+    let mut k = 0;
+    let mut member = false;
+    while k < set.len() {
+        if k + 2 < set.len() && set[k + 1] == b'-' {
+            member |= (set[k]..=set[k + 2]).contains(&c);
+            k += 3;
+        } else {
+            member |= set[k] == c;
+            k += 1;
+        }
+    }
+    member != negated
+}
+
+/// Whether two components can name the same entry. A pattern or name
+/// with a non-ASCII character is taken to meet any pattern (a class or
+/// `?` stands for one character, which [`glob_match`] compares as bytes).
 fn comp_overlap(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
     match (is_glob(a), is_glob(b)) {
         (false, false) => a == b,
+        (true, false) | (false, true) if !a.is_ascii() || !b.is_ascii() => true,
         (true, false) => glob_match(a.as_bytes(), b.as_bytes()),
         (false, true) => glob_match(b.as_bytes(), a.as_bytes()),
         // Two patterns: assume they can meet.
@@ -2429,6 +2469,24 @@ fn apply_binds(e: &mut Effects, binds: Vec<(String, String)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classes_match_their_members_only() {
+        let m = |p: &str, t: &str| comp_overlap(p, t);
+        let nuget = "[Nn][Uu][Gg][Ee][Tt].[Cc][Oo][Nn][Ff][Ii][Gg]";
+        assert!(m(nuget, "NuGet.config") && m(nuget, "NUGET.CONFIG") && m(nuget, "nuget.Config"));
+        assert!(!m(nuget, "build.gradle"), "a class is not any character");
+        assert!(m("[a-c]x", "bx") && !m("[a-c]x", "dx"));
+        assert!(m("[^a-c]x", "dx") && !m("[^a-c]x", "ax"));
+        // `[!a]`: the shell's negation or Go's member `!`: either.
+        assert!(m("[!a]", "a") && m("[!a]", "b") && m("[!a]", "!"));
+        // `]` first is a member; an unclosed `[` is literal.
+        assert!(m("[]a]", "]") && m("[]a]", "a") && !m("[]a]", "b"));
+        assert!(m("x[y", "x[y") && !m("x[y", "xay"));
+        assert!(!m("[ab]", "") && !m("[ab]", "ab"));
+        // Non-ASCII: taken to meet.
+        assert!(m("[é]", "e") && m("?", "é"));
+    }
 
     proptest::proptest! {
         /// With long lists of written paths, `conflict` (which compares
