@@ -74,6 +74,14 @@ struct RealSample {
 // six: one small pure-python module, no dependencies.
 const PIP_FILES: &[(&str, &str)] = &[("requirements.txt", "six==1.16.0\n")];
 
+// The same package, named through an include and a constraint file that
+// pip resolves relative to the including file.
+const PIP_INCLUDE_FILES: &[(&str, &str)] = &[
+    ("requirements/base.txt", "six\n"),
+    ("requirements/prod.txt", "-r base.txt\n-c constraints.txt\n"),
+    ("requirements/constraints.txt", "six==1.16.0\n"),
+];
+
 // ms 2.1.3: one small package, no dependencies; integrity as published on
 // registry.npmjs.org (`npm view ms@2.1.3 dist.integrity`).
 const NPM_FILES: &[(&str, &str)] = &[
@@ -122,6 +130,13 @@ const SAMPLES: &[RealSample] = &[
         source: "app.py",
         files: PIP_FILES,
         install: "RUN pip install --no-cache-dir -r requirements.txt",
+    },
+    RealSample {
+        sample: "pip-includes",
+        base: "python:3.12-slim",
+        source: "app.py",
+        files: PIP_INCLUDE_FILES,
+        install: "RUN pip install --no-cache-dir -r requirements/prod.txt",
     },
     RealSample {
         sample: "npm-ci",
@@ -183,7 +198,11 @@ fn check(rb: &Path, s: &RealSample) -> Result<String, String> {
         }
     }
     for (name, text) in s.files {
-        std::fs::write(ctx.join(name), text).map_err(|e| e.to_string())?;
+        let path = ctx.join(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(path, text).map_err(|e| e.to_string())?;
     }
     let read = |n: &str| std::fs::read_to_string(src.join(n)).map_err(|e| e.to_string());
     let original = with_base(&read("Dockerfile")?, s.base);

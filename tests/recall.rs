@@ -647,6 +647,26 @@ fn dotnet_restore_hoists_with_the_projects_it_reaches() {
 }
 
 #[test]
+fn requirement_files_are_followed_through_their_includes() {
+    // Django layout: prod.txt includes base.txt relative to itself, and a
+    // constraint file one directory up; all three are copied first.
+    let files = &[
+        ("requirements/base.txt", "flask==3.0.0\n"),
+        (
+            "requirements/prod.txt",
+            "# production\n-r base.txt\n--constraint=../constraints.txt \\\n  # trailing\ngunicorn==21.2.0  # pinned\n",
+        ),
+        ("constraints.txt", "werkzeug<4\n"),
+        ("app.py", "x\n"),
+    ];
+    let df = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements/prod.txt\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements/prod.txt requirements/base.txt ./requirements/\nCOPY constraints.txt ./\nRUN pip install -r requirements/prod.txt\nCOPY . .\n"
+    );
+}
+
+#[test]
 fn a_file_as_long_as_nuget_config_does_not_block_a_restore() {
     // Real-world (microservices-demo cartservice): restore reads
     // `[Nn][Uu][Gg][Ee][Tt].[Cc][Oo][Nn][Ff][Ii][Gg]` in every directory up

@@ -72,6 +72,41 @@ fn issue_8_path_arguments_are_reads() {
 }
 
 #[test]
+fn requirement_includes_that_cannot_be_copied_keep_the_install_in_place() {
+    // Each prod.txt makes pip read something the hoist would not copy
+    // first: an excluded or missing include, one outside the context, a
+    // URL, a variable, a local path in an included file, a local
+    // `--find-links`.
+    for prod in [
+        "-r excluded.txt\n",
+        "-r missing.txt\n",
+        "-r ../../outside.txt\n",
+        "-r /etc/reqs.txt\n",
+        "-r https://example.org/reqs.txt\n",
+        "-r ${REQS}\n",
+        "-r base.txt\n",
+        "--find-links=wheels\nflask\n",
+        "-f ./wheels\nflask\n",
+        "--extra-index-url file:///app/wheels\nflask\n",
+    ] {
+        let dir = project(&[
+            ("requirements/prod.txt", prod),
+            ("requirements/base.txt", "-e ..\n"),
+            ("requirements/excluded.txt", "flask\n"),
+            (".dockerignore", "requirements/excluded.txt\n"),
+            ("wheels/flask.whl", "x"),
+            ("app.py", "x\n"),
+        ]);
+        let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements/prod.txt\n";
+        assert_eq!(
+            rewrite_unsafe_too(dir.path(), df),
+            df,
+            "moved with:\n{prod}"
+        );
+    }
+}
+
+#[test]
 fn issue_8_heredoc_bodies_expand_variables() {
     let dir = project(SITE);
     let df = "FROM base\nARG RELEASE=1\nCOPY <<EOF /etc/app.conf\nrelease=${RELEASE}\nEOF\n";
@@ -214,6 +249,15 @@ fn requirements_named_by_a_variable_are_checked_for_includes() {
         ("app.py", "print(1)\n"),
     ]);
     let df = "FROM python:3.12-slim\nENV REQS=requirements-dev.txt\nWORKDIR /srv\nCOPY . .\nRUN pip install -r $REQS\n";
+    // The includes are followed (and copied) through the variable.
+    let ctx = Context::new(p.path().to_path_buf(), None);
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+    assert_eq!(
+        out.new_text,
+        "FROM python:3.12-slim\nENV REQS=requirements-dev.txt\nWORKDIR /srv\nCOPY requirements-dev.txt requirements.txt ./\nRUN pip install -r $REQS\nCOPY . .\n"
+    );
+    // An include the context does not ship keeps it in place, and says so.
+    std::fs::write(p.path().join(".dockerignore"), "requirements.txt\n").expect("write");
     let ctx = Context::new(p.path().to_path_buf(), None);
     let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
     assert_eq!(out.new_text, df, "not safe: {:#?}", out.changes);

@@ -1350,7 +1350,9 @@ fn add_manifest_reads(
                         .map(str::to_string)
                 };
                 let Some(rel) = rel else { continue };
-                for f in super::manifests::extra_manifests(chk, ctx, &rel) {
+                let prefix = format!("{}/", dest.trim_end_matches('/'));
+                let to_context = |img: &str| img.strip_prefix(prefix.as_str()).map(str::to_string);
+                for f in super::manifests::extra_manifests(chk, ctx, &rel, &to_context) {
                     extra.push(resolve(dest, &f));
                 }
             }

@@ -4,6 +4,8 @@
 //! reason a hoist is not `Safe`; a manifest that cannot be read proves
 //! nothing either way and is reported by the caller's other checks.
 
+use std::collections::BTreeSet;
+
 use super::context::Context;
 use super::dotnet;
 use super::gemspec;
@@ -122,50 +124,170 @@ fn composer_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec
     }
 }
 
-/// pip: requirement files that include others or install local paths
-/// (`files` are image paths; `to_context` gives the context file a copy
-/// puts there).
+/// pip: what requirement files read besides the packages they name. The
+/// files they include (`-r`, `-c`) are followed, relative to the including
+/// file as pip resolves them (`req_file.py`), and copied with them
+/// ([`requirement_includes`]); a local path (`-e .`, `./pkg`, `pkg @
+/// file:…`, `--find-links ./wheels`), an include the context does not ship
+/// or that leaves it, a URL or a variable is a problem.
 fn requirements_problems(
     ctx: &Context,
     to_context: &dyn Fn(&str) -> Option<String>,
     files: &[String],
     out: &mut Vec<String>,
 ) {
+    out.extend(walk_requirements(ctx, to_context, files).problems);
+}
+
+/// The requirement files `files` (image paths) include, at any depth, as
+/// context paths in the order they are first named.
+pub(crate) fn requirement_includes(
+    ctx: &Context,
+    to_context: &dyn Fn(&str) -> Option<String>,
+    files: &[String],
+) -> Vec<String> {
+    walk_requirements(ctx, to_context, files).included
+}
+
+#[derive(Default)]
+struct RequirementFiles {
+    included: Vec<String>,
+    problems: Vec<String>,
+}
+
+fn walk_requirements(
+    ctx: &Context,
+    to_context: &dyn Fn(&str) -> Option<String>,
+    files: &[String],
+) -> RequirementFiles {
+    let mut out = RequirementFiles::default();
     // The files are image paths (variables expanded); those the copy ships
     // are read from the context.
-    for f in files {
-        let Some(rel) = to_context(f) else {
-            continue;
-        };
-        if !ctx.ships(&rel) {
-            continue;
-        }
+    let mut queue: Vec<String> = files
+        .iter()
+        .filter_map(|f| to_context(f))
+        .filter(|rel| ctx.ships(rel))
+        .collect();
+    let mut seen: BTreeSet<String> = queue.iter().cloned().collect();
+    let mut next = 0;
+    while let Some(rel) = queue.get(next).cloned() {
+        next += 1;
         let Some(text) = ctx.read(&rel) else {
-            out.push(format!("{rel} cannot be read to check what it includes"));
+            out.problems
+                .push(format!("{rel} cannot be read to check what it includes"));
             continue;
         };
-        for line in text.lines() {
-            let l = line.split(" #").next().unwrap_or("").trim();
-            if l.is_empty() || l.starts_with('#') {
-                continue;
-            }
-            let first = l.split_whitespace().next().unwrap_or("");
-            if matches!(first, "-r" | "--requirement" | "-c" | "--constraint")
-                || first.starts_with("-r") && first.len() > 2
-                || first.starts_with("--requirement=")
-                || first.starts_with("--constraint=")
-            {
-                out.push(format!("{rel} includes another file (`{l}`)"));
-            } else if matches!(first, "-e" | "--editable")
-                || first.starts_with('.')
-                || first.starts_with('/')
-                || l.contains("file:")
-                || l.contains(" @ file")
-            {
-                out.push(format!("{rel} installs a local path (`{l}`)"));
+        for l in requirement_lines(&text) {
+            let l = l.as_str();
+            if let Some(target) = include_target(l) {
+                match include_path(ctx, &rel, target) {
+                    Ok(p) => {
+                        if seen.insert(p.clone()) {
+                            out.included.push(p.clone());
+                            queue.push(p);
+                        }
+                    }
+                    Err(why) => out
+                        .problems
+                        .push(format!("{rel} includes another file (`{l}`): {why}")),
+                }
+            } else if reads_local_path(l) {
+                out.problems
+                    .push(format!("{rel} installs a local path (`{l}`)"));
             }
         }
     }
+    out
+}
+
+/// The logical lines of a requirement file: continuation lines joined,
+/// comments and blank lines dropped (pip's `req_file.py`).
+fn requirement_lines(text: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for raw in text.lines() {
+        if let Some(head) = raw.strip_suffix('\\') {
+            cur.push_str(head);
+            continue;
+        }
+        cur.push_str(raw);
+        let l = std::mem::take(&mut cur);
+        let l = if l.trim_start().starts_with('#') {
+            ""
+        } else {
+            l.split(" #").next().unwrap_or("")
+        };
+        let l = l.trim();
+        if !l.is_empty() {
+            lines.push(l.to_string());
+        }
+    }
+    let l = cur.trim();
+    if !l.is_empty() && !l.starts_with('#') {
+        lines.push(l.to_string());
+    }
+    lines
+}
+
+/// The file a `-r`/`-c` line includes.
+fn include_target(l: &str) -> Option<&str> {
+    for opt in ["--requirement", "--constraint", "-r", "-c"] {
+        if let Some(rest) = l.strip_prefix(opt) {
+            let rest = rest.strip_prefix('=').unwrap_or(rest);
+            // `-rfile` is `-r file`; `--requirements` is not an option.
+            if opt.starts_with("--") && !(l[opt.len()..].starts_with([' ', '\t', '='])) {
+                continue;
+            }
+            return Some(rest.trim());
+        }
+    }
+    None
+}
+
+/// The context path an include names, relative to the including file.
+fn include_path(ctx: &Context, including: &str, target: &str) -> Result<String, String> {
+    if target.is_empty() || target.contains("://") || target.contains('$') {
+        return Err("not a file of the build context".into());
+    }
+    if target.starts_with('/') {
+        return Err("an absolute path, not a file the build context ships".into());
+    }
+    let dir = including.rsplit_once('/').map_or("", |(d, _)| d);
+    let p = ctx_join(dir, target).ok_or("it leaves the build context")?;
+    if ctx.ships(&p) {
+        Ok(p)
+    } else {
+        Err(format!("the build context does not ship `{p}`"))
+    }
+}
+
+/// Whether a requirement line reads a local path: an editable or path
+/// requirement, a `file:` URL, a local `--find-links`/index, or a
+/// variable pip expands.
+fn reads_local_path(l: &str) -> bool {
+    let first = l.split_whitespace().next().unwrap_or("");
+    let value = |opts: &[&str]| {
+        opts.iter().find_map(|o| {
+            let rest = l.strip_prefix(o)?;
+            let rest = rest.strip_prefix('=').or_else(|| rest.strip_prefix(' '))?;
+            Some(rest.trim())
+        })
+    };
+    let local = |v: &str| !(v.starts_with("https://") || v.starts_with("http://"));
+    matches!(first, "-e" | "--editable")
+        || first.starts_with('.')
+        || first.starts_with('/')
+        || l.contains("file:")
+        || l.contains(" @ file")
+        || l.contains('$')
+        || value(&[
+            "-f",
+            "--find-links",
+            "-i",
+            "--index-url",
+            "--extra-index-url",
+        ])
+        .is_some_and(local)
 }
 
 /// pipenv: `path =` dependencies.
@@ -440,10 +562,17 @@ fn npm_workspace(
 /// build's settings, included projects' build files, `gradle/`, `buildSrc/`
 /// and `gradlew`; the gemspecs a Gemfile loads and the files they
 /// require; what a
-/// `dotnet restore` reads (projects, references, MSBuild and NuGet files).
-/// Empty for other checks.
-pub(crate) fn extra_manifests(check: &ManifestCheck, ctx: &Context, dir: &str) -> Vec<String> {
+/// `dotnet restore` reads (projects, references, MSBuild and NuGet files);
+/// the requirement files pip requirement files include. Empty for other
+/// checks.
+pub(crate) fn extra_manifests(
+    check: &ManifestCheck,
+    ctx: &Context,
+    dir: &str,
+    to_context: &dyn Fn(&str) -> Option<String>,
+) -> Vec<String> {
     match check {
+        ManifestCheck::Requirements(files) => requirement_includes(ctx, to_context, files),
         ManifestCheck::Maven => maven_reactor(ctx, dir).0,
         ManifestCheck::Gradle => gradle::gradle_build(ctx, dir).files,
         ManifestCheck::Gemfile => {

@@ -509,7 +509,7 @@ fn hoist_problems(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) 
                 // What its manifests name must be copied first (the
                 // analysis adds them to its reads for copies of the whole
                 // context only).
-                for f in extra_manifests(chk, ctx, &rel) {
+                for f in extra_manifests(chk, ctx, &rel, &|img| copy.context_path(img)) {
                     if !cand.needed.iter().any(|(_, n)| *n == f) {
                         problems.push(format!("`{f}` would not be copied first"));
                     }
