@@ -1199,3 +1199,59 @@ fn issue_11_a_gemfile_ruby_file_line_copies_the_version_file() {
         "FROM ruby:3.3\nENV BUNDLE_FROZEN=true\nWORKDIR /app\nCOPY Gemfile Gemfile.lock .ruby-version ./\nRUN bundle install\nCOPY . .\n"
     );
 }
+
+#[test]
+fn the_unsafe_reason_names_the_flag_of_the_tool_that_keeps_the_lock_file() {
+    // Each hint is checked: following it makes the same hoist Safe.
+    let files = &[
+        ("Gemfile", "source 'https://rubygems.org'\ngem 'rack'\n"),
+        ("Gemfile.lock", "GEM\n  specs:\n"),
+        ("package.json", "{\"name\":\"a\",\"version\":\"1.0.0\"}"),
+        ("package-lock.json", "{\"lockfileVersion\":3}"),
+        ("yarn.lock", "\n"),
+        ("app.rb", "x\n"),
+    ];
+    for (install, hint, fixed) in [
+        (
+            "RUN bundle install",
+            "`ENV BUNDLE_FROZEN=true`, `bundle config set frozen true` or `bundle install --deployment`",
+            "ENV BUNDLE_FROZEN=true\nRUN bundle install",
+        ),
+        (
+            "RUN bundle install",
+            "`ENV BUNDLE_FROZEN=true`, `bundle config set frozen true` or `bundle install --deployment`",
+            "RUN bundle config set frozen true && bundle install",
+        ),
+        (
+            "RUN bundle install",
+            "`ENV BUNDLE_FROZEN=true`, `bundle config set frozen true` or `bundle install --deployment`",
+            "RUN bundle install --deployment",
+        ),
+        (
+            "RUN npm install",
+            "`npm ci` instead of `npm install`",
+            "RUN npm ci",
+        ),
+        (
+            "RUN yarn install",
+            "`yarn install --frozen-lockfile`, or `--immutable` with Yarn 2 and later",
+            "RUN yarn install --frozen-lockfile",
+        ),
+    ] {
+        let df = format!("FROM base\nWORKDIR /app\nCOPY . .\n{install}\n");
+        let out = rewrite_at(files, &df, Applicability::Safe);
+        assert_eq!(out.new_text, df);
+        let c = out
+            .changes
+            .iter()
+            .find(|c| c.kind == dockreorder::plan::ChangeKind::Hoist)
+            .expect("reported");
+        assert!(c.reason.contains(hint), "{}", c.reason);
+        let df = format!("FROM base\nWORKDIR /app\nCOPY . .\n{fixed}\n");
+        let out = rewrite_at(files, &df, Applicability::Safe);
+        assert_ne!(
+            out.new_text, df,
+            "following the hint for {install} makes it safe"
+        );
+    }
+}

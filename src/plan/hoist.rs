@@ -474,8 +474,9 @@ fn hoist_problems(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) 
         // The install rewrites a manifest the inserted COPY needs: ignoring
         // it would break the install, so say what would.
         problems.push(format!(
-            "`{}` may rewrite `{rel}`, which it reads and the broad copy ships, so moving the install above the copy would let the copy put back the old `{rel}`; an install that keeps it as it is (`npm ci`, `--frozen-lockfile`, `--locked`) would make it safe",
-            short(&cand.text)
+            "`{}` may rewrite `{rel}`, which it reads and the broad copy ships, so moving the install above the copy would let the copy put back the old `{rel}`; an install that keeps it as it is ({}) would make it safe",
+            short(&cand.text),
+            keep_lock_hint(rel)
         ));
     } else if let Some((_, rel)) = clobbered.first() {
         let top = rel.split('/').next().unwrap_or(rel);
@@ -521,6 +522,22 @@ fn hoist_problems(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) 
     let mut seen = BTreeSet::new();
     problems.retain(|p| seen.insert(p.clone()));
     problems
+}
+
+/// How the install of a lock file's tool keeps it as it is (the
+/// knowledge base's `writes_unless` flags, spelled as a user writes them).
+fn keep_lock_hint(rel: &str) -> &'static str {
+    match rel.rsplit('/').next().unwrap_or(rel) {
+        "package-lock.json" | "npm-shrinkwrap.json" => "`npm ci` instead of `npm install`",
+        "yarn.lock" => "`yarn install --frozen-lockfile`, or `--immutable` with Yarn 2 and later",
+        "pnpm-lock.yaml" => "`pnpm install --frozen-lockfile`",
+        "Gemfile.lock" => {
+            "`ENV BUNDLE_FROZEN=true`, `bundle config set frozen true` or `bundle install --deployment`"
+        }
+        "Pipfile.lock" => "`pipenv install --deploy` or `pipenv sync`",
+        "uv.lock" => "`uv sync --locked` or `--frozen`",
+        _ => "`npm ci`, `--frozen-lockfile`, `--locked`",
+    }
 }
 
 /// The inserted COPYs: one per directory, in the order the files are
