@@ -127,11 +127,29 @@ fn glob_match(p: &[u8], t: &[u8]) -> bool {
 /// (a `]` first, or right after the negation, is a member).
 fn class_end(body: &[u8]) -> Option<usize> {
     let first = usize::from(matches!(body.first(), Some(b'!' | b'^')));
-    (first + 1..body.len()).find(|&k| body[k] == b']')
+    let mut k = first;
+    while k < body.len() {
+        match body[k] {
+            b']' if k > first => return Some(k),
+            // `[:digit:]` inside a class ends at its own `:]`.
+            b'[' if body.get(k + 1) == Some(&b':') => {
+                k = (k + 2..body.len().saturating_sub(1))
+                    .find(|&j| body[j] == b':' && body[j + 1] == b']')
+                    .map_or(k + 1, |j| j + 2);
+            }
+            _ => k += 1,
+        }
+    }
+    None
 }
 
 /// Whether the character `c` is in the class `body` (without brackets).
 fn class_matches(body: &[u8], c: u8) -> bool {
+    // A POSIX class (`[[:digit:]]`) or an escape (`[\\]]` in Go): not
+    // compared, taken to match.
+    if body.windows(2).any(|w| w == b"[:") || body.contains(&b'\\') {
+        return true;
+    }
     let (negated, set) = match body.first() {
         // Go's member `!` and the shell's negation: either reading.
         Some(b'!') => return true,
@@ -161,7 +179,12 @@ fn comp_overlap(a: &str, b: &str) -> bool {
     }
     match (is_glob(a), is_glob(b)) {
         (false, false) => a == b,
-        (true, false) | (false, true) if !a.is_ascii() || !b.is_ascii() => true,
+        // Non-ASCII, or an escape outside a class: not compared.
+        (true, false) | (false, true)
+            if !a.is_ascii() || !b.is_ascii() || a.contains('\\') || b.contains('\\') =>
+        {
+            true
+        }
         (true, false) => glob_match(a.as_bytes(), b.as_bytes()),
         (false, true) => glob_match(b.as_bytes(), a.as_bytes()),
         // Two patterns: assume they can meet.
@@ -2486,8 +2509,9 @@ mod tests {
         assert!(m("[]a]", "]") && m("[]a]", "a") && !m("[]a]", "b"));
         assert!(m("x[y", "x[y") && !m("x[y", "xay"));
         assert!(!m("[ab]", "") && !m("[ab]", "ab"));
-        // Non-ASCII: taken to meet.
+        // Non-ASCII, POSIX classes and escapes: taken to meet.
         assert!(m("[é]", "e") && m("?", "é"));
+        assert!(m("[[:digit:]]x", "5x") && m("[\\]]", "]") && m("a\\*", "a*"));
     }
 
     proptest::proptest! {
@@ -2531,6 +2555,23 @@ mod tests {
         fn components_match_split_and_filter(p in "[/a*.?]{0,12}") {
             let plain: Vec<&str> = p.split('/').filter(|c| !c.is_empty()).collect();
             proptest::prop_assert_eq!(Components(&p).collect::<Vec<_>>(), plain);
+        }
+
+        /// A pattern with classes (ranges, `^` negation, `]` first) matches
+        /// a name exactly as globset does.
+        #[test]
+        fn classes_match_as_globset_does(
+            p in "([ab.*?]|\\[\\^?\\]?[a-c.](-[b-d])?[a-c]?\\]){1,5}",
+            t in "[a-d.\\]^]{0,6}",
+        ) {
+            let globset_pattern = p.replace("[^", "[!");
+            // An inverted range (`[c-a]`) is an error for globset and Go.
+            let g = globset::GlobBuilder::new(&globset_pattern)
+                .literal_separator(true)
+                .build();
+            proptest::prop_assume!(g.is_ok());
+            let g = g.expect("checked").compile_matcher();
+            proptest::prop_assert_eq!(glob_match(p.as_bytes(), t.as_bytes()), g.is_match(&t), "{} {}", p, t);
         }
 
         /// `paths_overlap` (shortcuts included) answers as the reference.
