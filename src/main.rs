@@ -325,6 +325,21 @@ struct WalkBar {
 }
 
 impl history::Progress for WalkBar {
+    fn begin(&mut self, repo: &std::path::Path) {
+        // Until the commit chain is read the total is unknown: a counter of
+        // the commits examined so far, which `start` turns into the bar.
+        self.repo = repo.display().to_string();
+        if self.terminal && !self.quiet {
+            let style = indicatif::ProgressStyle::with_template(
+                "{prefix} history {spinner} {pos} commits examined, counting the rest",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+            let bar = indicatif::ProgressBar::new_spinner().with_style(style);
+            bar.set_prefix(self.repo.clone());
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            self.bar = Some(bar);
+        }
+    }
     fn start(&mut self, repo: &std::path::Path, total: u64) {
         // The total is known once the commit chain is read, which runs
         // beside the walk: the time counts from the walk's start.
@@ -342,7 +357,14 @@ impl history::Progress for WalkBar {
                 )
             })
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-            let bar = indicatif::ProgressBar::new(total).with_style(style);
+            // The counter becomes the bar, keeping its position and clock.
+            let bar = self
+                .bar
+                .take()
+                .unwrap_or_else(|| indicatif::ProgressBar::new(total));
+            bar.disable_steady_tick();
+            bar.set_length(total);
+            bar.set_style(style);
             bar.set_prefix(self.repo.clone());
             self.bar = Some(bar);
         }

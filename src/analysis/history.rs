@@ -87,9 +87,12 @@ pub const DEFAULT_STALL: Duration = Duration::from_secs(30);
 /// Progress of a walk, reported by the library and shown by the caller
 /// (the library never prints).
 pub trait Progress {
+    /// The walk of `repo` begins; the number of commits is not known yet
+    /// (the chain is read beside the walk), but commits are examined.
+    fn begin(&mut self, _repo: &Path) {}
     /// The walk of `repo` has `total` commits to examine.
     fn start(&mut self, repo: &Path, total: u64);
-    /// `done` of them are examined.
+    /// `done` of them are examined (also before `start`).
     fn advance(&mut self, done: u64);
     /// The walk is over (also after an error).
     fn finish(&mut self, done: u64);
@@ -677,6 +680,7 @@ impl Repo {
             )));
         }
         let mut done = 0;
+        progress.begin(&self.root);
         loop {
             match rx.recv_timeout(stall) {
                 Ok(Msg::Total(t)) => progress.start(&self.root, t),
