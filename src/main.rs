@@ -512,7 +512,7 @@ struct Processed {
     old: String,
     new: String,
     changes: Vec<dockreorder::plan::Change>,
-    original: FileAnalysis,
+    original: std::rc::Rc<FileAnalysis>,
     before: Option<replay::FileFigures>,
     after: Option<replay::FileFigures>,
     history: Option<history::History>,
