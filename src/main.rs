@@ -1019,9 +1019,7 @@ impl<'a> Run<'a> {
     fn emit_reports(&self, out: &RunOutput) {
         match self.args.format {
             RunFormat::Json => {
-                let text =
-                    serde_json::to_string_pretty(&serde_json::Value::Array(out.json_files.clone()))
-                        .unwrap_or_default();
+                let text = serde_json::to_string_pretty(&out.json_files).unwrap_or_default();
                 emit(&(text + "\n"));
             }
             RunFormat::Sarif => {

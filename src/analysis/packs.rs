@@ -286,6 +286,9 @@ const BASE_BYTES: usize = 16 << 20;
 /// at a time: zlib decodes with its fast loop only when it has at least
 /// 258 bytes of room, so small steps cost more than a whole small commit.
 const WHOLE: usize = 1024;
+/// The room zlib's fast loop needs (its longest match); with less, it
+/// decodes a byte at a time.
+const FAST_ROOM: usize = 258;
 /// Longer delta chains are left to libgit2.
 const MAX_CHAIN: usize = 10_000;
 
@@ -419,8 +422,11 @@ impl Reader {
     /// Inflates exactly `size` bytes of the zlib stream at `data`.
     fn inflate_at(&mut self, k: usize, data: usize, size: usize) -> Option<Vec<u8>> {
         let input = self.packs.packs.get(k)?.data.get(data..)?;
-        // One byte of room more than the size: the stream must end there.
-        let mut out = Vec::with_capacity(size + 1);
+        // Room beyond the size: the stream must end there (a longer one is
+        // refused below), and with room for zlib's fast loop to the end
+        // (with one byte more than the size, a small commit or tree was
+        // decoded a byte at a time: half of reading a commit).
+        let mut out = Vec::with_capacity(size + FAST_ROOM);
         self.inflate.reset(true);
         let status = self
             .inflate
