@@ -621,3 +621,32 @@ fn internal(what: &str) -> RewriteError {
         message: format!("internal error: {what}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Applicability;
+
+    /// The memo hands out one analysis per text and kind, equal to what a
+    /// fresh analysis of that text gives (with and without the per-build
+    /// assumption, which a text with a cache-buster `ARG` tells apart).
+    #[test]
+    fn each_text_is_analysed_once_and_as_a_fresh_analysis_would() {
+        let kb = Knowledge::embedded();
+        let r = Rewriter::new(kb, None, None, Options::new(Applicability::Safe));
+        let buster = "FROM debian:12\nARG BUILD_DATE\nRUN apt-get update\nCOPY . .\n";
+        let plain = "FROM debian:12\nRUN apt-get update\nCOPY . .\n";
+        for text in [buster, plain, buster] {
+            let (a, b) = (r.analyze(text), r.analyze(text));
+            assert!(Rc::ptr_eq(&a, &b));
+            let fresh = FileAnalysis::new(text, None, kb);
+            assert_eq!(
+                format!("{:?}", *r.analyze_per_build(text)),
+                format!("{fresh:?}")
+            );
+            assert_eq!(format!("{a:?}"), format!("{:?}", fresh.without_per_build()));
+        }
+        assert!(r.analyze_per_build(buster).has_per_build());
+        assert!(!r.analyze(buster).has_per_build());
+    }
+}
