@@ -534,7 +534,7 @@ struct Processed {
     old: String,
     new: String,
     changes: Vec<dockreorder::plan::Change>,
-    original: FileAnalysis,
+    original: std::rc::Rc<FileAnalysis>,
     before: Option<replay::FileFigures>,
     after: Option<replay::FileFigures>,
     history: Option<history::History>,
@@ -1041,9 +1041,7 @@ impl<'a> Run<'a> {
     fn emit_reports(&self, out: &RunOutput) {
         match self.args.format {
             RunFormat::Json => {
-                let text =
-                    serde_json::to_string_pretty(&serde_json::Value::Array(out.json_files.clone()))
-                        .unwrap_or_default();
+                let text = serde_json::to_string_pretty(&out.json_files).unwrap_or_default();
                 emit(&(text + "\n"));
             }
             RunFormat::Sarif => {

@@ -10,6 +10,7 @@ pub mod gradle;
 pub mod graph;
 pub mod history;
 pub mod kb;
+mod kb_types;
 pub mod manifests;
 pub mod packs;
 pub mod shell;

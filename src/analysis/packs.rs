@@ -269,11 +269,41 @@ impl Packs {
 /// Where an entry is: which pack, at which offset.
 type Place = (usize, u64);
 
+/// A multiply-rotate hash (rustc's `FxHasher`) for the base cache, keyed
+/// by pack offsets: with SipHash, hashing those keys was about 5% of the
+/// walk thread on etherpad-lite. The keys come from the pack's own offsets,
+/// a bounded set per run.
+#[derive(Default)]
+struct PlaceHasher(u64);
+
+impl PlaceHasher {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+}
+
+impl std::hash::Hasher for PlaceHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(Self::K);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+type PlaceMap<V> = HashMap<Place, V, std::hash::BuildHasherDefault<PlaceHasher>>;
+
 /// Reads objects from [`Packs`], remembering recent delta bases.
 pub struct Reader {
     packs: Packs,
     inflate: Decompress,
-    bases: HashMap<Place, (Kind, Rc<[u8]>)>,
+    bases: PlaceMap<(Kind, Rc<[u8]>)>,
     base_bytes: usize,
     reads: u32,
 }
@@ -286,6 +316,9 @@ const BASE_BYTES: usize = 16 << 20;
 /// at a time: zlib decodes with its fast loop only when it has at least
 /// 258 bytes of room, so small steps cost more than a whole small commit.
 const WHOLE: usize = 1024;
+/// The room zlib's fast loop needs (its longest match); with less, it
+/// decodes a byte at a time.
+const FAST_ROOM: usize = 258;
 /// Longer delta chains are left to libgit2.
 const MAX_CHAIN: usize = 10_000;
 
@@ -294,7 +327,7 @@ impl Reader {
         Reader {
             packs,
             inflate: Decompress::new(true),
-            bases: HashMap::new(),
+            bases: PlaceMap::default(),
             base_bytes: 0,
             reads: 0,
         }
@@ -419,8 +452,11 @@ impl Reader {
     /// Inflates exactly `size` bytes of the zlib stream at `data`.
     fn inflate_at(&mut self, k: usize, data: usize, size: usize) -> Option<Vec<u8>> {
         let input = self.packs.packs.get(k)?.data.get(data..)?;
-        // One byte of room more than the size: the stream must end there.
-        let mut out = Vec::with_capacity(size + 1);
+        // Room beyond the size: the stream must end there (a longer one is
+        // refused below), and with room for zlib's fast loop to the end
+        // (with one byte more than the size, a small commit or tree was
+        // decoded a byte at a time: half of reading a commit).
+        let mut out = Vec::with_capacity(size + FAST_ROOM);
         self.inflate.reset(true);
         let status = self
             .inflate

@@ -12,9 +12,8 @@ use crate::analysis::context::Context;
 use crate::analysis::effects;
 use crate::analysis::file::FileAnalysis;
 use crate::analysis::kb::Knowledge;
-use crate::model::Model;
 use crate::plan::{self, Change, short, split};
-use crate::syntax::{self, Parse};
+use crate::syntax::Parse;
 
 fn instruction_texts(parse: &Parse) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
@@ -46,16 +45,30 @@ pub fn broken_edge_with(
     ctx: Option<&Context>,
     skip: &[String],
 ) -> Option<(String, String)> {
-    let op = syntax::parse(old);
-    let om = Model::build(&op, old);
-    let np = syntax::parse(new);
-    let nm = Model::build(&np, new);
+    broken_edge_of(
+        &FileAnalysis::new(old, ctx, knowledge),
+        &FileAnalysis::new(new, ctx, knowledge),
+        ctx,
+        skip,
+    )
+}
+
+/// [`broken_edge`] on the analyses of the two texts (with the per-build
+/// assumption, as [`FileAnalysis::new`] makes them).
+fn broken_edge_of(
+    old: &FileAnalysis,
+    new: &FileAnalysis,
+    ctx: Option<&Context>,
+    skip: &[String],
+) -> Option<(String, String)> {
+    let (op, om) = (&old.parse, &old.model);
+    let (np, nm) = (&new.parse, &new.model);
     for (si, stage) in om.stages.iter().enumerate() {
         let nstage = nm.stages.get(si)?;
-        let (ot, nt) = (unit_texts(&op, stage), unit_texts(&np, nstage));
+        let (ot, nt) = (unit_texts(op, stage), unit_texts(np, nstage));
         let (pos, used) = match_units(&ot, &nt);
-        let (eff, state) = effects::analyze_stage_with(&op, stage, ctx, knowledge);
-        let (neff, _) = effects::analyze_stage_with(&np, nstage, ctx, knowledge);
+        let (eff, state) = (&old.stages[si].effects, &old.stages[si].state);
+        let neff = &new.stages.get(si)?.effects;
         let n = eff.len().min(ot.len());
         for a in 0..n {
             for b in a + 1..n {
@@ -117,15 +130,15 @@ impl Rewriter<'_> {
         new: &str,
         changes: &[Change],
     ) -> Result<(), RewriteError> {
-        let p_new = syntax::parse(new);
-        if let Some(e) = p_new.errors.first() {
+        let new_file = self.analyze_per_build(new);
+        if let Some(e) = new_file.parse.errors.first() {
             return Err(refusal(format!(
                 "the rewritten file does not parse ({})",
                 e.message
             )));
         }
-        let p_old = syntax::parse(old);
-        same_instructions(&p_old, &p_new, changes)?;
+        let old_file = self.analyze_per_build(old);
+        same_instructions(&old_file.parse, &new_file.parse, changes)?;
         // Unsafe changes (applied with --unsafe) are the ones the model
         // could not prove: their edges are not checked, the report names
         // their risk.
@@ -136,7 +149,6 @@ impl Rewriter<'_> {
             .collect();
         // Merges are checked above (same commands, one RUN); the edges are
         // those of the merged text, where every instruction keeps its text.
-        let old_file = FileAnalysis::of_parse(old, p_old, self.ctx, self.knowledge);
         let (merges, _) = plan::plan_merges(&old_file, self.opts);
         let merged = if merges.is_empty() {
             old.to_string()
@@ -159,7 +171,7 @@ impl Rewriter<'_> {
             let merged_file = if merges.is_empty() {
                 &old_file
             } else {
-                analysed = FileAnalysis::new(&merged, self.ctx, self.knowledge);
+                analysed = self.analyze_per_build(&merged);
                 &analysed
             };
             let splits: Vec<split::Split> =
@@ -174,7 +186,8 @@ impl Rewriter<'_> {
             }
             split::apply_splits(&merged, &merged_file.parse, &splits)
         };
-        if let Some((a, b)) = broken_edge_with(self.knowledge, &merged, new, self.ctx, &unproven) {
+        let merged_file = self.analyze_per_build(&merged);
+        if let Some((a, b)) = broken_edge_of(&merged_file, &new_file, self.ctx, &unproven) {
             return Err(refusal(format!(
                 "the rewrite puts `{}` before `{}`, which must stay after it",
                 short(&b),

@@ -29,6 +29,8 @@ pub mod edit;
 mod net;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::analysis::context::Context;
 use crate::analysis::file::FileAnalysis;
@@ -105,8 +107,9 @@ pub fn rewrite_with(
 }
 
 /// One file's rewrite session: the knowledge in force, the build context,
-/// the history (when it says enough), the options, and the replays made
-/// so far (planning, verifying and reporting replay the same texts).
+/// the history (when it says enough), the options, and the analyses and
+/// replays made so far (planning, verifying and reporting analyse and
+/// replay the same few texts many times).
 pub struct Rewriter<'a> {
     knowledge: &'a Knowledge,
     ctx: Option<&'a Context>,
@@ -116,6 +119,31 @@ pub struct Rewriter<'a> {
     history: Option<&'a History>,
     opts: Options,
     cache: RefCell<ReplayCache>,
+    analyses: RefCell<Analyses>,
+}
+
+/// The analyses of the texts seen in one session, by text. An analysis
+/// depends only on the text, the context and the knowledge, and the last
+/// two are fixed for a session, so a memo hit is the analysis that would
+/// be made again.
+#[derive(Default)]
+struct Analyses {
+    /// With the per-build assumption ([`Rewriter::analyze_per_build`]).
+    per_build: HashMap<String, Rc<FileAnalysis>>,
+    /// Without it ([`Rewriter::analyze`]).
+    plain: HashMap<String, Rc<FileAnalysis>>,
+}
+
+/// Analyses kept per session before the memo starts over: planning sees
+/// a handful of texts; this only bounds the memory of a pathological plan.
+const MAX_ANALYSES: usize = 64;
+
+impl Analyses {
+    fn bound(map: &mut HashMap<String, Rc<FileAnalysis>>) {
+        if map.len() >= MAX_ANALYSES {
+            map.clear();
+        }
+    }
 }
 
 /// What planning one text gives: the final text and the changes, at
@@ -140,6 +168,7 @@ impl<'a> Rewriter<'a> {
             history: usable_history(history),
             opts,
             cache: RefCell::new(ReplayCache::default()),
+            analyses: RefCell::new(Analyses::default()),
         }
     }
 
@@ -171,16 +200,37 @@ impl<'a> Rewriter<'a> {
 
     /// The analysis of one text with this session's context and knowledge,
     /// no `ARG` taken to change on every build: what every transformation
-    /// but the sinking of those `ARG`s is planned and weighed on.
-    pub fn analyze(&self, text: &str) -> FileAnalysis {
-        FileAnalysis::new(text, self.ctx, self.knowledge).without_per_build()
+    /// but the sinking of those `ARG`s is planned and weighed on. Made
+    /// once per text and session.
+    pub fn analyze(&self, text: &str) -> Rc<FileAnalysis> {
+        if let Some(a) = self.analyses.borrow().plain.get(text) {
+            return Rc::clone(a);
+        }
+        let full = self.analyze_per_build(text);
+        // Without a per-build `ARG` the two analyses are the same.
+        let plain = if full.has_per_build() {
+            Rc::new((*full).clone().without_per_build())
+        } else {
+            full
+        };
+        let mut memo = self.analyses.borrow_mut();
+        Analyses::bound(&mut memo.plain);
+        memo.plain.insert(text.to_string(), Rc::clone(&plain));
+        plain
     }
 
     /// [`Rewriter::analyze`] with the `ARG`s that conventionally carry a
     /// per-build value taken to change on every build
     /// ([`crate::analysis::volatile`]).
-    pub fn analyze_per_build(&self, text: &str) -> FileAnalysis {
-        FileAnalysis::new(text, self.ctx, self.knowledge)
+    pub fn analyze_per_build(&self, text: &str) -> Rc<FileAnalysis> {
+        if let Some(a) = self.analyses.borrow().per_build.get(text) {
+            return Rc::clone(a);
+        }
+        let full = Rc::new(FileAnalysis::new(text, self.ctx, self.knowledge));
+        let mut memo = self.analyses.borrow_mut();
+        Analyses::bound(&mut memo.per_build);
+        memo.per_build.insert(text.to_string(), Rc::clone(&full));
+        full
     }
 
     /// The history figures of an analysed text over the walked history
@@ -569,5 +619,34 @@ fn internal(what: &str) -> RewriteError {
         line: 1,
         column: 1,
         message: format!("internal error: {what}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Applicability;
+
+    /// The memo hands out one analysis per text and kind, equal to what a
+    /// fresh analysis of that text gives (with and without the per-build
+    /// assumption, which a text with a cache-buster `ARG` tells apart).
+    #[test]
+    fn each_text_is_analysed_once_and_as_a_fresh_analysis_would() {
+        let kb = Knowledge::embedded();
+        let r = Rewriter::new(kb, None, None, Options::new(Applicability::Safe));
+        let buster = "FROM debian:12\nARG BUILD_DATE\nRUN apt-get update\nCOPY . .\n";
+        let plain = "FROM debian:12\nRUN apt-get update\nCOPY . .\n";
+        for text in [buster, plain, buster] {
+            let (a, b) = (r.analyze(text), r.analyze(text));
+            assert!(Rc::ptr_eq(&a, &b));
+            let fresh = FileAnalysis::new(text, None, kb);
+            assert_eq!(
+                format!("{:?}", *r.analyze_per_build(text)),
+                format!("{fresh:?}")
+            );
+            assert_eq!(format!("{a:?}"), format!("{:?}", fresh.without_per_build()));
+        }
+        assert!(r.analyze_per_build(buster).has_per_build());
+        assert!(!r.analyze(buster).has_per_build());
     }
 }

@@ -1,0 +1,150 @@
+//! The knowledge base's entries as data: the types the YAML is read into.
+//! Kept apart from their interpretation (`kb.rs`) because `build.rs`
+//! includes this file too: it reads `knowledge.yaml` into these types and
+//! writes them out as JSON, which the binary reads back into the same
+//! types.
+//!
+//! Guarantees: every type serialises to what it deserialises from, so the
+//! JSON of a YAML base reads back as the same entries (a test in `kb.rs`
+//! checks it on the embedded base). Nothing here but data and serde.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CostClass {
+    Cheap,
+    Run,
+    Build,
+    Install,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Positional {
+    #[default]
+    None,
+    Names,
+    Paths,
+    Reads,
+    Ignore,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub sub: Option<Vec<String>>,
+    #[serde(default)]
+    pub sub2: Option<Vec<String>>,
+    #[serde(default)]
+    pub reads: Vec<String>,
+    #[serde(default)]
+    pub writes: Vec<String>,
+    #[serde(default)]
+    pub writes_unless: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub option_reads: Vec<String>,
+    #[serde(default)]
+    pub option_writes: Vec<String>,
+    #[serde(default)]
+    pub output_options: Vec<String>,
+    #[serde(default)]
+    pub input_options: Vec<String>,
+    #[serde(default)]
+    pub value_options: Vec<String>,
+    #[serde(default)]
+    pub global: Vec<String>,
+    #[serde(default)]
+    pub global_writes: Vec<String>,
+    #[serde(default)]
+    pub requires_flag: Vec<String>,
+    #[serde(default)]
+    pub first_positional_is_value: Vec<String>,
+    #[serde(default)]
+    pub positional: Positional,
+    #[serde(default)]
+    pub scripts: Option<String>,
+    #[serde(default)]
+    pub requirements: bool,
+    #[serde(default)]
+    pub pipfile: bool,
+    #[serde(default)]
+    pub gomod: bool,
+    #[serde(default)]
+    pub gemfile: bool,
+    #[serde(default)]
+    pub yarn: bool,
+    #[serde(default)]
+    pub maven: bool,
+    #[serde(default)]
+    pub gradle: bool,
+    #[serde(default)]
+    pub cargo: bool,
+    /// `dotnet restore`: the projects it restores are followed (see
+    /// [`crate::analysis::kb::ManifestCheck::Dotnet`]).
+    #[serde(default)]
+    pub dotnet: bool,
+    #[serde(default)]
+    pub downloads: bool,
+    #[serde(default)]
+    pub tar: bool,
+    /// The environment variables the command (and what it starts) honours,
+    /// beyond the shell's and the C library's ([`crate::analysis::kb::GENERIC_ENV`]); a `*` at
+    /// the end matches a prefix. Absent: every variable in scope.
+    #[serde(default)]
+    pub env: Option<Vec<String>>,
+    /// Downloads verified packages into its own cache and builds nothing:
+    /// what it writes is fixed by its manifests, lock file, configuration
+    /// and variables, not by the system packages it runs among, and its
+    /// cache is loaded by its own ecosystem's tools only.
+    #[serde(default)]
+    pub fetch: bool,
+    /// `false`: the working directory matters only through relative path
+    /// arguments (system package managers, whose scripts run in `/`).
+    #[serde(default = "yes")]
+    pub cwd: bool,
+    /// What the command reads or writes in a home directory without naming
+    /// it, relative to the home (its settings, caches and user-level
+    /// installs, as its documentation gives them; `X/**` covers a tree).
+    /// Absent: any dot entry and `~/go`, `~/perl5`, `~/R`
+    /// (`effects::HOME_ENTRIES`). Every `/root/…` path of `reads` and
+    /// `writes` must be among them (a test checks it): with `HOME` set
+    /// elsewhere the command uses them there.
+    #[serde(default)]
+    pub home: Option<Vec<String>>,
+    /// Whether, and where, the command may run `git` (see [`GitUse`]).
+    #[serde(default)]
+    pub git: Option<GitUse>,
+    pub cost: CostClass,
+    #[serde(default)]
+    pub merge_update: Option<String>,
+    #[serde(default)]
+    pub install_of: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How a command may run `git`. Either way git reads the user's settings
+/// and credentials in the home (`effects::GIT_HOME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GitUse {
+    /// Only inside the clones and caches it makes (`go mod download`,
+    /// `cargo fetch`): each is a repository, so git never looks further.
+    Fetch,
+    /// Also in the working directory (the root package's version from
+    /// `git describe`, `git ls-files` in a gemspec, `git ls-remote` from
+    /// where the command was started): git then finds the repository the
+    /// directory is in, the `.git` of it or of a parent.
+    Workdir,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeBase {
+    pub commands: Vec<Entry>,
+}
