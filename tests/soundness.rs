@@ -433,3 +433,33 @@ fn the_knowledge_bases_root_paths_follow_home() {
     let df = "FROM ruby:3.3\nENV HOME=/home/app\nWORKDIR /srv\nRUN bundle config set without dev\nRUN cat /home/app/.bundle/config\n";
     assert!(ordered(dir.path(), df, 2, 3));
 }
+
+#[test]
+fn a_search_path_that_extends_the_base_images_still_names_its_directories() {
+    // `ENV PATH=/app/bin:$PATH`: `$PATH` is the base image's, not known.
+    // The whole value used to be dropped, so `/app/bin` was no lookup
+    // directory and `pip install` moved above a copy that puts a `pip`
+    // there (the original runs the shipped one).
+    let p = project(&[
+        ("requirements.txt", "flask==3.0.0\n"),
+        ("bin/pip", "#!/bin/sh\n"),
+        ("app.py", "print(1)\n"),
+    ]);
+    for env in [
+        "ENV PATH=/app/bin:$PATH",
+        "ENV PATH=\"${PATH}:/app/bin\"",
+        // A part that names an unknown variable may be anywhere.
+        "ENV PATH=$TOOLS/bin:$PATH",
+    ] {
+        let df = format!(
+            "FROM python:3.12\nWORKDIR /app\n{env}\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        assert_eq!(rewrite_all(p.path(), &df), df, "{env}");
+    }
+    // Control: a search path elsewhere does not stop the hoist.
+    let df = "FROM python:3.12\nWORKDIR /app\nENV PATH=/venv/bin:$PATH\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert!(
+        rewrite_all(p.path(), df).contains("COPY requirements.txt ./\nRUN pip install"),
+        "the control moves"
+    );
+}

@@ -1221,7 +1221,14 @@ fn advance_state(
             let args: Vec<&str> = ins.node.str_args().collect();
             for t in args.chunks(3) {
                 if let [k, v, _] = t {
-                    let v = expand(&unquote(v), env).unwrap_or_default();
+                    let raw = unquote(v);
+                    let v = expand(&raw, env)
+                        .or_else(|| {
+                            SEARCH_PATH_VARS
+                                .contains(k)
+                                .then(|| search_path_value(k, &raw, env))
+                        })
+                        .unwrap_or_default();
                     config.insert(k.to_string(), v.clone());
                     env.insert(k.to_string(), v);
                 }
@@ -1243,6 +1250,25 @@ fn advance_state(
         }
         _ => {}
     }
+}
+
+/// The value of search-path variable `var` set to `raw` when `raw` names
+/// a variable that is not known (`ENV PATH=/app/bin:$PATH`, the base
+/// image's `PATH`): each part that expands is kept, so `/app/bin` stays a
+/// lookup directory (dropping the whole value lost it, and a copy into
+/// `/app/bin` passed a `RUN` that runs what is there). The variable's own
+/// inherited value is dropped (the base image's directories are the
+/// system trees'); any other part that does not expand could be anywhere,
+/// so it stands as `/`.
+fn search_path_value(var: &str, raw: &str, env: &BTreeMap<String, String>) -> String {
+    raw.split(':')
+        .filter_map(|part| match expand(part, env) {
+            Some(p) => Some(p),
+            None if part == format!("${var}") || part == format!("${{{var}}}") => None,
+            None => Some("/".to_string()),
+        })
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// The default of a global `ARG name=value` (one before the first
