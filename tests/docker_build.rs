@@ -44,31 +44,34 @@ pub fn pinned_base() -> String {
         .unwrap_or_else(|| "dockreorder-test-base".into())
 }
 
-/// `text` with every `FROM dockreorder-test-base` naming the pinned base
-/// instead: the engine is shared, and another checkout may retag the base
-/// with its own fakes between two builds. Used on both Dockerfiles of a
-/// comparison alike, so it cannot make them differ.
+/// Official images a sample names because the analysis depends on its
+/// base (`samples/opt-app-dir`: what `node`'s `/opt` holds); the offline
+/// engine builds them from the pinned base like `dockreorder-test-base`.
+const STAND_INS: &[&str] = &["node:lts-alpine"];
+
+/// `text` with every `FROM dockreorder-test-base` (or a [`STAND_INS`]
+/// image) naming the pinned base instead: the engine is shared, and
+/// another checkout may retag the base with its own fakes between two
+/// builds. Used on both Dockerfiles of a comparison alike, so it cannot
+/// make them differ.
 pub fn pin_base(text: &str) -> String {
     let pinned = pinned_base();
+    let is_base = |w: &str| {
+        w == "dockreorder-test-base"
+            || w == "dockreorder-test-base:latest"
+            || STAND_INS.contains(&w)
+    };
     text.split_inclusive('\n')
         .map(|line| {
             let words: Vec<&str> = line.split_whitespace().collect();
             if words
                 .first()
                 .is_some_and(|w| w.eq_ignore_ascii_case("FROM"))
-                && words
-                    .iter()
-                    .any(|w| *w == "dockreorder-test-base" || *w == "dockreorder-test-base:latest")
+                && words.iter().any(|w| is_base(w))
             {
                 let mut out = words
                     .iter()
-                    .map(|w| {
-                        if *w == "dockreorder-test-base" || *w == "dockreorder-test-base:latest" {
-                            pinned.as_str()
-                        } else {
-                            w
-                        }
-                    })
+                    .map(|w| if is_base(w) { pinned.as_str() } else { w })
                     .collect::<Vec<_>>()
                     .join(" ");
                 if line.ends_with('\n') {
@@ -235,7 +238,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "pipenv" | "pip" | "pip-includes" | "absolute-manifests" => "app.py",
         "npm-ci" | "workdir-after-copy" => "server.js",
         "split-run" => "src/server.js",
-        "home-workdir" => "server.js",
+        "home-workdir" | "opt-app-dir" => "server.js",
         "subtree-copy" => "server/server.js",
         "yarn" => "index.js",
         "go-multistage" => "main.go",
@@ -445,6 +448,10 @@ fn pin_base_rewrites_only_from_lines_naming_the_base() {
             "FROM dockreorder-test-base AS b\nfrom dockreorder-test-base\nRUN echo dockreorder-test-base\nFROM b"
         ),
         format!("FROM {p} AS b\nfrom {p}\nRUN echo dockreorder-test-base\nFROM b")
+    );
+    assert_eq!(
+        pin_base("FROM node:lts-alpine\nFROM node:20\n"),
+        format!("FROM {p}\nFROM node:20\n")
     );
 }
 

@@ -86,7 +86,25 @@ const CACHE_UNFRIENDLY: &[Expect] = &[
         name: "etherpad-lite",
         must: &[],
         may: &[],
-        unsafe_must: &[],
+        // The adminbuild stage's application directory is /opt/etherpad-lite
+        // (node's image has only yarn there): pnpm install with the
+        // workspace's manifests (Unsafe: the shipped .git, and the lock
+        // file pnpm may rewrite); `RUN pnpm run build:ui` stays below.
+        unsafe_must: &[(
+            "RUN pnpm install",
+            &[
+                "package.json",
+                "pnpm-lock.yaml",
+                "pnpm-workspace.yaml",
+                ".npmrc",
+                "admin/package.json",
+                "bin/package.json",
+                "doc/package.json",
+                "src/package.json",
+                "src/.npmrc",
+                "ui/package.json",
+            ],
+        )],
     },
     Expect {
         name: "markdownlint-cli",

@@ -477,3 +477,165 @@ fn the_knowledge_bases_root_paths_follow_home() {
     let df = "FROM ruby:3.3\nENV HOME=/home/app\nWORKDIR /srv\nRUN bundle config set without dev\nRUN cat /home/app/.bundle/config\n";
     assert!(ordered(dir.path(), df, 2, 3));
 }
+
+#[test]
+fn a_search_path_that_extends_the_base_images_still_names_its_directories() {
+    // `ENV PATH=/app/bin:$PATH`: `$PATH` is the base image's, not known.
+    // The whole value used to be dropped, so `/app/bin` was no lookup
+    // directory and `pip install` moved above a copy that puts a `pip`
+    // there (the original runs the shipped one).
+    let p = project(&[
+        ("requirements.txt", "flask==3.0.0\n"),
+        ("bin/pip", "#!/bin/sh\n"),
+        ("app.py", "print(1)\n"),
+    ]);
+    for env in [
+        "ENV PATH=/app/bin:$PATH",
+        "ENV PATH=\"${PATH}:/app/bin\"",
+        // A part that names an unknown variable may be anywhere.
+        "ENV PATH=$TOOLS/bin:$PATH",
+    ] {
+        let df = format!(
+            "FROM python:3.12\nWORKDIR /app\n{env}\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        assert_eq!(rewrite_all(p.path(), &df), df, "{env}");
+    }
+    // Control: a search path elsewhere does not stop the hoist.
+    let df = "FROM python:3.12\nWORKDIR /app\nENV PATH=/venv/bin:$PATH\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert!(
+        rewrite_all(p.path(), df).contains("COPY requirements.txt ./\nRUN pip install"),
+        "the control moves"
+    );
+}
+
+/// A node project with a file at `extra`.
+fn node_app(extra: (&'static str, &'static str)) -> tempfile::TempDir {
+    project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{}}",
+        ),
+        ("package-lock.json", "{\"lockfileVersion\":3}"),
+        ("server.js", "x\n"),
+        extra,
+    ])
+}
+
+const HOISTED_NPM: &str = "COPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\n";
+
+#[test]
+fn issue_11_an_application_directory_under_opt_is_not_a_toolchain() {
+    // Every RUN reads /opt/** implicitly (toolchains live there), so a copy
+    // into /opt/etherpad-lite kept every install below it. The stage's own
+    // application directory, which its base image does not have, is read
+    // only when named, like /app.
+    let dir = node_app(("bin/tool", "x\n"));
+    let df = "FROM node:lts-alpine\nWORKDIR /opt/app\nCOPY . .\nRUN npm ci\n";
+    assert_eq!(
+        rewrite_all(dir.path(), df),
+        format!("FROM node:lts-alpine\nWORKDIR /opt/app\n{HOISTED_NPM}")
+    );
+    // Also with the directory named by the copy, under every spelling of
+    // an official image.
+    for from in [
+        "node:20",
+        "docker.io/library/node:20-slim",
+        "library/node@sha256:0123",
+        "python:3.12",
+    ] {
+        let df = format!("FROM {from}\nWORKDIR /opt/app\nCOPY . /opt/app/\nRUN npm ci\n");
+        assert!(
+            rewrite_all(dir.path(), &df).contains(
+                "COPY package.json package-lock.json /opt/app/\nRUN npm ci\nCOPY . /opt/app/\n"
+            ),
+            "{from}"
+        );
+    }
+}
+
+#[test]
+fn issue_11_a_toolchain_under_opt_still_blocks_the_install() {
+    // `bin/npm` would shadow npm on a search path, `.node-gyp` is node-gyp's
+    // cache in a home.
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{}}",
+        ),
+        ("package-lock.json", "{\"lockfileVersion\":3}"),
+        ("server.js", "x\n"),
+        ("bin/npm", "#!/bin/sh\n"),
+        (".node-gyp/20.0.0/include/node/node.h", "x\n"),
+    ]);
+    let moved = |df: &str| rewrite_all(dir.path(), df) != df;
+    let blocked = [
+        // The base image's toolchain directory (node's Yarn), and images
+        // whose /opt is not known (conda's, Red Hat's app-root, a private
+        // base, an earlier stage of the file, a base in a variable).
+        "FROM node:20\nWORKDIR /opt/yarn-v1.22.22\nCOPY . .\nRUN npm ci\n",
+        "FROM continuumio/miniconda3\nWORKDIR /opt/conda\nCOPY . .\nRUN npm ci\n",
+        "FROM registry.access.redhat.com/ubi9/nodejs-20\nWORKDIR /opt/app-root/src\nCOPY . .\nRUN npm ci\n",
+        "FROM mycorp/node:20\nWORKDIR /opt/app\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20 AS base\nRUN npm install -g pnpm\nFROM base\nWORKDIR /opt/app\nCOPY . .\nRUN npm ci\n",
+        "ARG BASE=node:20\nFROM $BASE\nWORKDIR /opt/app\nCOPY . .\nRUN npm ci\n",
+        // The copy into /opt itself, and a copy elsewhere with the working
+        // directory in /opt.
+        "FROM node:20\nWORKDIR /opt\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nWORKDIR /opt/app\nCOPY . /opt/\nRUN npm ci\n",
+        // A working directory deeper in /opt (its parent may be a
+        // toolchain).
+        "FROM node:20\nWORKDIR /opt/tools/app\nCOPY . .\nRUN npm ci\n",
+        // A search path names the directory or a part of it.
+        "FROM node:20\nWORKDIR /opt/app\nENV PATH=/opt/app/bin:$PATH\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nWORKDIR /opt/app\nENV PATH=bin:$PATH\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nWORKDIR /opt/app\nENV NODE_PATH=/opt/app\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nENV APP=/opt/app\nWORKDIR $APP\nENV PATH=$APP/bin:$PATH\nCOPY . .\nRUN npm ci\n",
+        // A search path that names a variable not known: it may be there.
+        "FROM node:20\nWORKDIR /opt/app\nENV PATH=$TOOLS/bin:$PATH\nCOPY . .\nRUN npm ci\n",
+        // The home is the directory: its dotfiles are settings.
+        "FROM node:20\nENV HOME=/opt/app\nWORKDIR /opt/app\nCOPY . .\nRUN npm ci\n",
+        // A toolchain put there before the copy, by a copy from elsewhere
+        // or by a RUN not understood.
+        "FROM node:20\nCOPY --from=node:22 /usr/local /opt/app\nWORKDIR /opt/app\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nWORKDIR /opt/app\nRUN curl -fsSL https://example.com/t.tgz | tar -xz\nCOPY . .\nRUN npm ci\n",
+    ];
+    for df in blocked {
+        assert!(!moved(df), "moved:\n{df}");
+    }
+    // Controls: each moves once what blocks it is gone.
+    let controls = [
+        "FROM node:20\nWORKDIR /opt/yarn-app\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nWORKDIR /opt/app\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nWORKDIR /opt/app\nENV PATH=/opt/tools/bin:$PATH\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nENV APP=/opt/app\nWORKDIR $APP\nENV PATH=/usr/local/x/bin:$PATH\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nENV HOME=/home/app\nWORKDIR /opt/app\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nCOPY --from=node:22 /usr/local /opt/node\nWORKDIR /opt/app\nCOPY . .\nRUN npm ci\n",
+    ];
+    for df in controls {
+        assert!(moved(df), "did not move:\n{df}");
+    }
+}
+
+#[test]
+fn issue_11_a_later_run_still_reads_what_it_names_in_the_application_directory() {
+    // The narrowing is of the implicit /opt/** read only: a RUN that names
+    // a shipped file, or runs one, stays below the copy.
+    let dir = node_app(("tools/gen.sh", "#!/bin/sh\n"));
+    for df in [
+        "FROM node:20\nWORKDIR /opt/app\nCOPY . .\nRUN sh tools/gen.sh\n",
+        "FROM node:20\nWORKDIR /opt/app\nCOPY . .\nRUN cat /opt/app/server.js\n",
+        "FROM node:20\nWORKDIR /opt/app\nCOPY . .\nRUN npm ci\nRUN node server.js\n",
+    ] {
+        let out = rewrite_all(dir.path(), df);
+        let copy = out.find("COPY . .").expect("the copy");
+        let last = out.rfind("RUN ").expect("a RUN");
+        assert!(copy < last, "{df}\n=>\n{out}");
+    }
+    // The edge between the copy and a reader of the directory stays.
+    let df = "FROM node:20\nWORKDIR /opt/app\nCOPY . .\nRUN cat server.js\n";
+    assert!(ordered(dir.path(), df, 1, 2));
+    // And a system tree outside it is still read: a copy into /opt/other
+    // keeps its order with an install.
+    let df = "FROM node:20\nWORKDIR /opt/app\nCOPY . .\nCOPY . /opt/other\nRUN npm ci\n";
+    assert!(ordered(dir.path(), df, 2, 3));
+}

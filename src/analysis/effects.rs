@@ -364,6 +364,11 @@ pub struct Effects {
     /// no longer see it) rather than impossible.
     #[serde(skip)]
     pub repo_reads: Vec<String>,
+    /// The stage's application directory under `/opt` (see
+    /// [`stage_app_dir`]): what is written below it does not meet this
+    /// `RUN`'s implicit read of `/opt/**`.
+    #[serde(skip)]
+    pub app_dir: Option<String>,
 }
 
 /// Why `a` must stay before `b`.
@@ -406,7 +411,9 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
             return Some(DepReason::WriteRead(narrower(w, r)));
         }
         if !separate_ecosystems(a, b)
-            && let Some(r) = b_implicit.iter().find(|r| implicit_conflict(w, r))
+            && let Some(r) = b_implicit
+                .iter()
+                .find(|r| implicit_conflict(w, r, b.app_dir.as_deref()))
         {
             return Some(DepReason::WriteRead(narrower(w, r)));
         }
@@ -418,7 +425,11 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
     }
     if !separate_ecosystems(b, a) {
         for r in bw.keep(&a.implicit_reads) {
-            if let Some(w) = b.writes.iter().find(|w| implicit_conflict(w, r)) {
+            if let Some(w) = b
+                .writes
+                .iter()
+                .find(|w| implicit_conflict(w, r, a.app_dir.as_deref()))
+            {
                 return Some(DepReason::ReadWrite(narrower(r, w)));
             }
         }
@@ -594,8 +605,9 @@ fn under_source_tree(p: &str) -> bool {
         .any(|t| p.strip_prefix(t).is_some_and(|r| r.starts_with('/')))
 }
 
-/// Whether a write meets an implicit read.
-fn implicit_conflict(w: &Loc, r: &Loc) -> bool {
+/// Whether a write meets an implicit read of a `RUN` whose stage has the
+/// application directory `app` (see [`stage_app_dir`]).
+fn implicit_conflict(w: &Loc, r: &Loc, app: Option<&str>) -> bool {
     let wp = match w {
         Loc::Path(p) => p,
         // Creating a directory changes no program, library or setting
@@ -603,7 +615,193 @@ fn implicit_conflict(w: &Loc, r: &Loc) -> bool {
         Loc::Dir { .. } => return false,
         _ => return loc_conflict(w, r),
     };
-    !under_source_tree(wp) && loc_conflict(w, r)
+    // The application directory is no toolchain (see `stage_app_dir`).
+    let app_only = matches!(r, Loc::Path(t) if t == OPT_TREE) && below_app_dir(wp, app);
+    !under_source_tree(wp) && !app_only && loc_conflict(w, r)
+}
+
+/// The system tree where toolchains are installed (`/opt/conda`,
+/// `/opt/java/openjdk`, the Node.js image's `/opt/yarn-v…`).
+const OPT_TREE: &str = "/opt/**";
+
+/// Whether the path pattern `p` lies strictly below the application
+/// directory `app`: every component of `app` literally, then at least one
+/// more (`/opt/app/**` is below `/opt/app`; `/opt/**`, `/opt/a*/x` and
+/// `/opt/app` itself are not).
+fn below_app_dir(p: &str, app: Option<&str>) -> bool {
+    let Some(app) = app else {
+        return false;
+    };
+    if !p.starts_with('/') {
+        return false;
+    }
+    let mut comps = Components(p);
+    for a in Components(app) {
+        if comps.next() != Some(a) {
+            return false;
+        }
+    }
+    let rest: Vec<&str> = comps.collect();
+    !rest.is_empty() && !rest.iter().any(|c| *c == ".." || *c == ".")
+}
+
+/// The `/opt` entries of official images (Docker Hub's `library/`
+/// repositories), from their Dockerfiles: an application directory must
+/// not be one of them. Debian and Ubuntu ship `/opt` empty (Debian Policy
+/// 9.1.1: packages do not install there), Alpine's is empty, and the
+/// language images install into `/usr/local`, except the Node.js image's
+/// Yarn in `/opt/yarn-v$YARN_VERSION`. An image not listed may have
+/// anything there.
+const OFFICIAL_OPT: &[(&str, &[&str])] = &[
+    ("node", &["yarn-v*"]),
+    ("python", &[]),
+    ("ruby", &[]),
+    ("golang", &[]),
+    ("debian", &[]),
+    ("ubuntu", &[]),
+    ("alpine", &[]),
+    ("buildpack-deps", &[]),
+];
+
+/// What the official image `image` (`node:lts-alpine`,
+/// `docker.io/library/python:3.12@sha256:…`) has in `/opt`; `None` when
+/// the image is not a listed official one (or its name is not literal).
+fn official_opt_entries(image: &str) -> Option<&'static [&'static str]> {
+    let name = image.split('@').next().unwrap_or(image);
+    // The tag follows the last `:` after the last `/` (a registry may have
+    // a port).
+    let slash = name.rfind('/').map_or(0, |k| k + 1);
+    let repo = match name[slash..].find(':') {
+        Some(k) => &name[..slash + k],
+        None => name,
+    };
+    let repo = repo.strip_prefix("docker.io/").unwrap_or(repo);
+    let repo = repo.strip_prefix("library/").unwrap_or(repo);
+    OFFICIAL_OPT
+        .iter()
+        .find(|(n, _)| *n == repo)
+        .map(|(_, entries)| *entries)
+}
+
+/// The stage's application directory: `/opt/NAME` when
+/// - the stage starts from an official image whose `/opt` is known
+///   ([`OFFICIAL_OPT`]) and `NAME` is none of its entries, so the
+///   directory is not in the base image;
+/// - a `WORKDIR` of the stage makes it the working directory, and a copy
+///   of the whole build context (`COPY . .`, `ADD . /opt/NAME`) puts the
+///   context there;
+/// - before that copy, only copies from the context, language installs
+///   the knowledge base understands and directory creation touch what
+///   may lie below it (no `RUN` it does not understand, no `COPY --from`,
+///   no `ADD` of an archive or URL put a toolchain there first);
+/// - no search-path variable or `HOME` is set to a value that names an
+///   unknown variable (its directories would not be known).
+///
+/// Then it holds the application, like `/app` or `/srv/app`, and no
+/// program looks things up there by itself: a write below it does not
+/// meet a `RUN`'s implicit read of `/opt/**` (the stated assumption of
+/// the README). It still meets every directory of a search path set in
+/// the Dockerfile, the home entries and every read a command names.
+fn stage_app_dir(
+    parse: &Parse,
+    stage: &Stage,
+    state: &StageState,
+    effects: &[Effects],
+) -> Option<String> {
+    let from = parse.items.get(stage.from_item)?.instruction()?;
+    let image = from.node.str_args().next()?;
+    if image.contains('$') || stage_named(parse, stage.from_item, image) {
+        return None;
+    }
+    let known = official_opt_entries(image)?;
+    let units = &stage.units;
+    let ins_of = |u: usize| parse.items.get(units[u].item).and_then(|i| i.instruction());
+    // The directory a WORKDIR makes the working directory.
+    let app = (0..units.len()).find_map(|u| {
+        let ins = ins_of(u)?;
+        if ins.node.kind != Kind::Workdir {
+            return None;
+        }
+        let d = state.workdirs.get(u + 1)?;
+        let mut comps = Components(d);
+        let (Some("opt"), Some(name), None) = (comps.next(), comps.next(), comps.next()) else {
+            return None;
+        };
+        let literal = !name.contains(['*', '?', '[', '$', '\\']) && name != "." && name != "..";
+        (literal
+            && !known
+                .iter()
+                .any(|k| glob_match(k.as_bytes(), name.as_bytes())))
+        .then(|| format!("/opt/{name}"))
+    })?;
+    // The first copy of the whole context into it.
+    let copy = (0..units.len()).find(|&u| {
+        let Some(ins) = ins_of(u) else {
+            return false;
+        };
+        let args: Vec<&str> = ins.node.str_args().collect();
+        let ([".", dest] | ["./", dest]) = args.as_slice() else {
+            return false;
+        };
+        matches!(ins.node.kind, Kind::Copy | Kind::Add)
+            && ins.heredocs.is_empty()
+            && !ins.node.flags.iter().any(|f| f.starts_with("--from"))
+            && state
+                .env
+                .get(u)
+                .and_then(|env| expand(dest, env))
+                .is_some_and(|d| resolve(&state.workdirs[u], &d).trim_end_matches('/') == app)
+    })?;
+    let below = format!("{app}/**");
+    for u in 0..copy {
+        let ins = ins_of(u)?;
+        let e = effects.get(u)?;
+        let reaches = e
+            .writes
+            .iter()
+            .any(|w| matches!(w, Loc::Path(p) if paths_overlap(p, &below)));
+        if !reaches {
+            continue;
+        }
+        let context_copy =
+            ins.node.kind == Kind::Copy && !ins.node.flags.iter().any(|f| f.starts_with("--from"));
+        let language_install = ins.node.kind == Kind::Run
+            && e.opaque.is_none()
+            && !e.declared_only
+            && e.ecosystem.is_some_and(|x| x != "base");
+        if !(context_copy || language_install) {
+            return None;
+        }
+    }
+    // Search paths and homes with a part that cannot be known.
+    let unknown = |k: &str, v: &str| {
+        (SEARCH_PATH_VARS.contains(&k) || k == "HOME")
+            && (v.contains('$') || v.split(':').any(|p| p == "/"))
+    };
+    for u in 0..units.len() {
+        let ins = ins_of(u)?;
+        if matches!(ins.node.kind, Kind::Env | Kind::Arg)
+            && state
+                .env
+                .get(u + 1)
+                .or_else(|| state.env.get(u))
+                .is_some_and(|env| env.iter().any(|(k, v)| unknown(k, v)))
+        {
+            return None;
+        }
+    }
+    Some(app)
+}
+
+/// Whether `image` names a stage before the `FROM` at `from_item`.
+fn stage_named(parse: &Parse, from_item: usize, image: &str) -> bool {
+    parse.items.iter().take(from_item).any(|item| {
+        item.instruction().is_some_and(|ins| {
+            let args: Vec<&str> = ins.node.str_args().collect();
+            ins.node.kind == Kind::From
+                && matches!(args.as_slice(), [_, kw, n] if kw.eq_ignore_ascii_case("as") && n.eq_ignore_ascii_case(image))
+        })
+    })
 }
 
 /// Whether a file a broad copy ships lands where `e`'s programs look up
@@ -615,7 +813,7 @@ fn implicit_conflict(w: &Loc, r: &Loc) -> bool {
 pub fn ships_into_lookup(e: &Effects, path: &str) -> bool {
     e.opaque.is_some()
         || lookup_patterns(e).any(|t| paths_overlap(path, t))
-        || (!in_source_tree(path) && implicit_patterns(e).any(|t| paths_overlap(path, t)))
+        || (!in_source_tree(path) && implicit_patterns(e, path).any(|t| paths_overlap(path, t)))
 }
 
 /// Whether anything below the directory `dir` may land where `e`'s
@@ -625,7 +823,7 @@ pub fn may_ship_into_lookup(e: &Effects, dir: &str) -> bool {
     let below = format!("{}/**", dir.trim_end_matches('/'));
     e.opaque.is_some()
         || lookup_patterns(e).any(|t| paths_overlap(&below, t))
-        || (!in_source_tree(dir) && implicit_patterns(e).any(|t| paths_overlap(&below, t)))
+        || (!in_source_tree(dir) && implicit_patterns(e, &below).any(|t| paths_overlap(&below, t)))
 }
 
 /// `/usr/src/…` and `/usr/local/src/…` hold sources, which no program
@@ -641,9 +839,13 @@ fn in_source_tree(path: &str) -> bool {
 /// the home): a copy that ships there changes what the install sees even
 /// though it names no such file (build fuzz seed 2026 case 203: `ADD conf
 /// /etc/conf` before `pip install`, which reads `/etc`).
-fn implicit_patterns(e: &Effects) -> impl Iterator<Item = &str> {
-    e.implicit_reads.iter().filter_map(|l| match l {
-        Loc::Path(p) => Some(p.as_str()),
+///
+/// `/opt/**` is left out for a `path` below the stage's application
+/// directory ([`stage_app_dir`]).
+fn implicit_patterns<'e>(e: &'e Effects, path: &str) -> impl Iterator<Item = &'e str> {
+    let app = below_app_dir(path, e.app_dir.as_deref());
+    e.implicit_reads.iter().filter_map(move |l| match l {
+        Loc::Path(p) if !(app && p == OPT_TREE) => Some(p.as_str()),
         _ => None,
     })
 }
@@ -1183,6 +1385,11 @@ pub fn analyze_stage_with(
     if let Some(ctx) = ctx {
         add_manifest_reads(parse, stage, &state, ctx, &mut effects);
     }
+    if let Some(app) = stage_app_dir(parse, stage, &state, &effects) {
+        for e in &mut effects {
+            e.app_dir = Some(app.clone());
+        }
+    }
     (effects, state)
 }
 
@@ -1284,7 +1491,14 @@ fn advance_state(
             let args: Vec<&str> = ins.node.str_args().collect();
             for t in args.chunks(3) {
                 if let [k, v, _] = t {
-                    let v = expand(&unquote(v), env).unwrap_or_default();
+                    let raw = unquote(v);
+                    let v = expand(&raw, env)
+                        .or_else(|| {
+                            SEARCH_PATH_VARS
+                                .contains(k)
+                                .then(|| search_path_value(k, &raw, env))
+                        })
+                        .unwrap_or_default();
                     config.insert(k.to_string(), v.clone());
                     env.insert(k.to_string(), v);
                 }
@@ -1306,6 +1520,25 @@ fn advance_state(
         }
         _ => {}
     }
+}
+
+/// The value of search-path variable `var` set to `raw` when `raw` names
+/// a variable that is not known (`ENV PATH=/app/bin:$PATH`, the base
+/// image's `PATH`): each part that expands is kept, so `/app/bin` stays a
+/// lookup directory (dropping the whole value lost it, and a copy into
+/// `/app/bin` passed a `RUN` that runs what is there). The variable's own
+/// inherited value is dropped (the base image's directories are the
+/// system trees'); any other part that does not expand could be anywhere,
+/// so it stands as `/`.
+fn search_path_value(var: &str, raw: &str, env: &BTreeMap<String, String>) -> String {
+    raw.split(':')
+        .filter_map(|part| match expand(part, env) {
+            Some(p) => Some(p),
+            None if part == format!("${var}") || part == format!("${{{var}}}") => None,
+            None => Some("/".to_string()),
+        })
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// The default of a global `ARG name=value` (one before the first
@@ -2588,7 +2821,10 @@ mod tests {
                 return Some(DepReason::WriteRead(narrower(w, r)));
             }
             if !separate_ecosystems(a, b)
-                && let Some(r) = b.implicit_reads.iter().find(|r| implicit_conflict(w, r))
+                && let Some(r) = b
+                    .implicit_reads
+                    .iter()
+                    .find(|r| implicit_conflict(w, r, b.app_dir.as_deref()))
             {
                 return Some(DepReason::WriteRead(narrower(w, r)));
             }
@@ -2600,7 +2836,11 @@ mod tests {
         }
         if !separate_ecosystems(b, a) {
             for r in &a.implicit_reads {
-                if let Some(w) = b.writes.iter().find(|w| implicit_conflict(w, r)) {
+                if let Some(w) = b
+                    .writes
+                    .iter()
+                    .find(|w| implicit_conflict(w, r, a.app_dir.as_deref()))
+                {
                     return Some(DepReason::ReadWrite(narrower(r, w)));
                 }
             }
