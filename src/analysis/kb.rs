@@ -176,6 +176,17 @@ pub struct Entry {
     /// elsewhere the command uses them there.
     #[serde(default)]
     pub home: Option<Vec<String>>,
+    /// The variables whose value names a file or directory the command
+    /// reads or writes in place of (or besides) its defaults: a cache, a
+    /// configuration file, a tool home (`GRADLE_USER_HOME`,
+    /// `npm_config_cache`, `XDG_CACHE_HOME`). A name ending in `*` is a
+    /// prefix, whose variables count only when their value looks like a
+    /// path (see `effects::relocated_paths`); a name in lower case matches
+    /// in any case (npm reads `npm_config_*` so). Absent: none (base
+    /// utilities and system package managers; a test makes every other
+    /// entry say).
+    #[serde(default)]
+    pub path_env: Option<Vec<String>>,
     /// Whether, and where, the command may run `git` (see [`GitUse`]).
     #[serde(default)]
     pub git: Option<GitUse>,
@@ -322,6 +333,9 @@ pub struct CommandFacts {
     /// What it reads or writes in a home without naming it (see
     /// [`Entry::home`]; `None`: not known).
     pub home: Option<Vec<String>>,
+    /// The variables that may move what it reads and writes (see
+    /// [`Entry::path_env`]).
+    pub path_env: Vec<String>,
     /// Whether it may run git (see [`Entry::git`]).
     pub git: Option<GitUse>,
 }
@@ -496,6 +510,7 @@ pub fn interpret(
     facts.merge_update = e.merge_update.clone();
     facts.install_of = e.install_of.clone();
     facts.home = e.home.clone();
+    facts.path_env = e.path_env.clone().unwrap_or_default();
     facts.git = e.git;
     if let Some(f) = e.requires_flag.iter().find(|f| !inv.has(f)) {
         facts.unknown = Some(format!(
