@@ -2475,9 +2475,10 @@ fn in_homes(p: String, homes: &[String]) -> Vec<Loc> {
 /// word `~/…` is in the home (`/root/…`, which the caller moves to the
 /// user's homes); an option word (`-Dmaven.repo.local=DIR`) gives its
 /// value, a Java argument file (`@FILE`) its file; URLs other than
-/// `file://` are not paths. `Err(name)` when a matched variable's value is
+/// `file://` are not paths. `Err(name)` when a listed variable's value is
 /// not known: empty (a build argument without a default, or a variable
-/// that could not be expanded when it was set) or not expandable.
+/// that could not be expanded when it was set) or not expandable; such a
+/// variable matched only by a prefix names no path.
 fn relocated_paths(
     names: &[String],
     cmd: &shell::SimpleCommand,
@@ -2495,7 +2496,12 @@ fn relocated_paths(
         };
         let value = match expand(raw, env) {
             Some(v) if !v.trim().is_empty() => v,
-            _ => return Err(name.clone()),
+            // A listed variable names a path: one not known may be any.
+            _ if exact => return Err(name.clone()),
+            // One a prefix matches is read for paths only when it looks
+            // like one; a build argument (`ARG PIP_INDEX_URL`) is taken as
+            // none: the documented path options are listed by name.
+            _ => continue,
         };
         for word in value.split_whitespace() {
             let word = match word.strip_prefix('-') {
@@ -2824,6 +2830,7 @@ mod tests {
             got(&[], "npm_config_cache=$X npm ci"),
             Err("npm_config_cache".to_string())
         );
+        assert_eq!(got(&[("npm_config_registry", "")], "npm ci"), Ok(vec![]));
     }
 
     #[test]
