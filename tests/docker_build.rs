@@ -588,3 +588,72 @@ fn verify_compare_reports_differences() {
         let _ = Command::new(docker()).args(["rmi", "-f", t]).output();
     }
 }
+
+/// A tool that reads and writes where a variable or its user's home puts
+/// it, in the directory a broad copy ships into: the hoist earlier
+/// versions made (the second text) builds another image than the original
+/// (the copy overwrites what the install wrote there), and dockreorder now
+/// leaves the original alone, even with `--unsafe`.
+#[test]
+fn hoists_into_a_moved_tool_home_change_the_image_and_are_not_made() {
+    if !engine_ready() {
+        return;
+    }
+    let cases: [(&str, &str, &str); 2] = [
+        (
+            ".npm-cache/_cacache/marker",
+            "FROM dockreorder-test-base\nENV npm_config_cache=/app/.npm-cache\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+            "FROM dockreorder-test-base\nENV npm_config_cache=/app/.npm-cache\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\n",
+        ),
+        (
+            ".npm/_cacache/marker",
+            "FROM dockreorder-test-base\nRUN useradd -m -d /app app\nUSER app\nWORKDIR /app\nCOPY --chown=app . .\nRUN npm ci\n",
+            "FROM dockreorder-test-base\nRUN useradd -m -d /app app\nUSER app\nWORKDIR /app\nCOPY --chown=app package.json package-lock.json ./\nRUN npm ci\nCOPY --chown=app . .\n",
+        ),
+    ];
+    let cli = docker();
+    for (k, (shipped, original, old_hoist)) in cases.iter().enumerate() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let d = tmp.path();
+        for (f, body) in [
+            (
+                "package.json",
+                "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{}}",
+            ),
+            ("package-lock.json", "{\"lockfileVersion\":3}"),
+            ("index.js", "x\n"),
+            (shipped, "shipped\n"),
+            ("A.Dockerfile", original),
+            ("B.Dockerfile", old_hoist),
+        ] {
+            let p = d.join(f);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, body).expect("write");
+        }
+        let ctx = dockreorder::analysis::context::Context::new(
+            d.to_path_buf(),
+            Some(&d.join("A.Dockerfile")),
+        );
+        let out = dockreorder::rewrite::rewrite(
+            original,
+            Some(&ctx),
+            dockreorder::plan::Options::new(dockreorder::plan::Applicability::Unsafe),
+        )
+        .expect("rewrite");
+        assert_eq!(out.new_text, *original, "moved");
+        let tag = format!("dockreorder-test/home:{}-{k}", std::process::id());
+        let (ta, tb) = (format!("{tag}a"), format!("{tag}b"));
+        dockreorder::verify::build(&cli, d, &d.join("A.Dockerfile"), &ta).expect("build a");
+        dockreorder::verify::build(&cli, d, &d.join("B.Dockerfile"), &tb).expect("build b");
+        let diffs = dockreorder::verify::compare(&cli, &ta, &tb, 10).expect("compare");
+        assert!(
+            diffs
+                .iter()
+                .any(|x| x == &format!("/app/{shipped}: content differs")),
+            "{diffs:?}"
+        );
+        for t in [&ta, &tb] {
+            let _ = Command::new(docker()).args(["rmi", "-f", t]).output();
+        }
+    }
+}

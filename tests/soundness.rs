@@ -639,3 +639,173 @@ fn issue_11_a_later_run_still_reads_what_it_names_in_the_application_directory()
     let df = "FROM node:20\nWORKDIR /opt/app\nCOPY . .\nCOPY . /opt/other\nRUN npm ci\n";
     assert!(ordered(dir.path(), df, 2, 3));
 }
+
+const NPM: &[(&str, &str)] = &[
+    (
+        "package.json",
+        "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{}}",
+    ),
+    ("package-lock.json", "{\"lockfileVersion\":3}"),
+    ("index.js", "x\n"),
+];
+
+/// A file of a test project: its path and its content.
+type File<'a> = (&'a str, &'a str);
+
+/// A project of `base` files and `extra` ones.
+fn project_with(base: &[(&str, &str)], extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let files: Vec<(&str, &str)> = base.iter().chain(extra).copied().collect();
+    project(&files)
+}
+
+#[test]
+fn variables_that_move_a_tools_cache_config_or_home_are_followed() {
+    // npm reads `npm_config_*` in any case; the cache, the user config, a
+    // Gradle user home, a Maven local repository in MAVEN_OPTS, uv's
+    // project environment: the tool reads and writes there, so a broad
+    // copy that ships there keeps the install below it.
+    let cases: &[(&str, &[File], &str)] = &[
+        (
+            "ENV npm_config_cache=/app/.npm-cache\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+            &[(".npm-cache/_cacache/marker", "old\n")],
+            "npm",
+        ),
+        (
+            "ENV NPM_CONFIG_CACHE=.npm-cache\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+            &[(".npm-cache/_cacache/marker", "old\n")],
+            "npm",
+        ),
+        (
+            "WORKDIR /app\nCOPY . .\nRUN npm_config_cache=/app/.npm-cache npm ci\n",
+            &[(".npm-cache/_cacache/marker", "old\n")],
+            "npm",
+        ),
+        (
+            "ENV npm_config_userconfig=/app/ci.npmrc\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+            &[("ci.npmrc", "registry=https://mirror/\n")],
+            "npm",
+        ),
+        (
+            "ENV XDG_CACHE_HOME=/app/cache\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+            &[("cache/node-gyp/20/include/node.h", "x\n")],
+            "npm",
+        ),
+        (
+            "ENV GRADLE_USER_HOME=/app/gradle-home\nWORKDIR /app\nCOPY . .\nRUN gradle dependencies\n",
+            &[("gradle-home/init.d/mirror.gradle", "x\n")],
+            "gradle",
+        ),
+        (
+            "ENV MAVEN_OPTS=\"-Xmx1g -Dmaven.repo.local=/app/repo\"\nWORKDIR /app\nCOPY . .\nRUN mvn dependency:go-offline\n",
+            &[("repo/org/x/1/x-1.pom", "<project/>\n")],
+            "maven",
+        ),
+        (
+            "ENV PIP_CACHE_DIR=/app/.pip-cache\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+            &[(".pip-cache/http/x", "x\n")],
+            "pip",
+        ),
+        (
+            "ENV UV_PROJECT_ENVIRONMENT=/app/env\nWORKDIR /app\nCOPY . .\nRUN uv sync --frozen --no-install-project\n",
+            &[("env/pyvenv.cfg", "home = /usr\n")],
+            "uv",
+        ),
+        (
+            "ENV BUNDLE_USER_CONFIG=/app/bundle.yml BUNDLE_FROZEN=true\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+            &[("bundle.yml", "---\nBUNDLE_WITHOUT: \"dev\"\n")],
+            "ruby",
+        ),
+    ];
+    for (body, extra, eco) in cases {
+        let base: &[(&str, &str)] = match *eco {
+            "npm" => NPM,
+            "gradle" => &[
+                ("settings.gradle", "rootProject.name = 'x'\n"),
+                ("build.gradle", "plugins { id 'java' }\n"),
+                ("src/A.java", "x\n"),
+            ],
+            "maven" => &[("pom.xml", "<project/>\n"), ("src/A.java", "x\n")],
+            "pip" => &[("requirements.txt", "flask==3.0.0\n"), ("app.py", "x\n")],
+            "uv" => &[
+                ("pyproject.toml", "[project]\nname = \"x\"\n"),
+                ("uv.lock", "version = 1\n"),
+                ("app.py", "x\n"),
+            ],
+            _ => &[
+                ("Gemfile", "source 'https://rubygems.org'\ngem 'rack'\n"),
+                ("Gemfile.lock", "GEM\n"),
+                ("app.rb", "x\n"),
+            ],
+        };
+        let df = format!("FROM base\n{body}");
+        let dir = project_with(base, extra);
+        assert_eq!(rewrite_all(dir.path(), &df), df, "moved:\n{df}");
+        // The control: the same Dockerfile, nothing shipped there.
+        let dir = project(base);
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "not moved:\n{df}");
+    }
+    // A value that is not known (a build argument without a default) may
+    // point anywhere: nothing moves, whatever the context holds.
+    let df =
+        "FROM base\nARG CACHE\nENV npm_config_cache=$CACHE\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    let dir = project(NPM);
+    assert_eq!(rewrite_all(dir.path(), df), df);
+    // A variable the knowledge base lists by prefix counts only when its
+    // value looks like a path: `BUNDLE_WITHOUT="development test"` with a
+    // shipped `test/` still hoists, and so does `PIP_NO_CACHE_DIR=1`.
+    let dir = project(&[
+        ("Gemfile", "source 'https://rubygems.org'\ngem 'rack'\n"),
+        ("Gemfile.lock", "GEM\n"),
+        ("test/app_test.rb", "x\n"),
+        ("development/notes", "x\n"),
+    ]);
+    let df = "FROM base\nENV BUNDLE_WITHOUT=\"development test\" BUNDLE_FROZEN=true\nWORKDIR /app\nCOPY . .\nRUN bundle install\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    let dir = project(&[("requirements.txt", "flask==3.0.0\n"), ("1/x", "x\n")]);
+    let df = "FROM base\nENV PIP_NO_CACHE_DIR=1\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    // A file named by a variable is read: it stays after the copy that
+    // puts it there (PIP_REQUIREMENT is `pip install -r`).
+    let dir = project(SITE);
+    let df = "FROM base\nENV PIP_REQUIREMENT=/srv/requirements.txt\nCOPY requirements.txt /srv/\nRUN pip install flask\n";
+    assert!(ordered(dir.path(), df, 1, 2));
+}
+
+#[test]
+fn a_users_home_from_etc_passwd_is_followed() {
+    // Without `ENV HOME`, a RUN runs in its user's home from /etc/passwd.
+    // A user made with its home in the working directory: npm writes its
+    // cache there, so a broad copy that ships `.npm/` keeps it below.
+    let shipped: &[(&str, &str)] = &[(".npm/_cacache/marker", "old\n")];
+    for (adduser, workdir) in [
+        ("useradd -m -d /app app", "/app"),
+        ("useradd --home-dir=/app -m app", "/app"),
+        ("useradd -md /app app", "/app"),
+        ("adduser --disabled-password --home /app app", "/app"),
+        ("adduser -D -h /app app", "/app"),
+        ("useradd app && usermod -d /app app", "/app"),
+        ("useradd -m -b /srv app", "/srv/app"),
+    ] {
+        let df = format!(
+            "FROM base\nRUN {adduser}\nUSER app\nWORKDIR {workdir}\nCOPY --chown=app . .\nRUN npm ci\n"
+        );
+        let dir = project_with(NPM, shipped);
+        assert_eq!(rewrite_all(dir.path(), &df), df, "moved:\n{df}");
+        // The control: nothing of npm's in the home, the install moves.
+        let dir = project(NPM);
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "not moved:\n{df}");
+    }
+    // A home that is not known may be the working directory.
+    let df = "FROM base\nARG APP_HOME\nRUN useradd -m -d \"$APP_HOME\" app\nUSER app\nWORKDIR /app\nCOPY --chown=app . .\nRUN npm ci\n";
+    let dir = project(NPM);
+    assert_eq!(rewrite_all(dir.path(), df), df);
+    // The home of a user from the base image (`node`) is in /home: the
+    // application below it still moves, and npm's writes there keep a
+    // later reader of its cache after it.
+    let df = "FROM node:20\nUSER node\nWORKDIR /home/node/app\nCOPY --chown=node . .\nRUN npm ci\n";
+    let dir = project_with(NPM, shipped);
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    let df = "FROM node:20\nUSER node\nWORKDIR /home/node/app\nCOPY package.json package-lock.json ./\nRUN npm ci\nRUN cat /home/node/.npm/_cacache/marker\n";
+    let dir = project(NPM);
+    assert!(ordered(dir.path(), df, 3, 4));
+}

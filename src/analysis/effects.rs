@@ -1033,6 +1033,37 @@ fn home_dir(env: &BTreeMap<String, String>) -> Option<String> {
         .map(|h| resolve("/", h))
 }
 
+/// Where a user's home may be besides `/root` (stated assumption, README):
+/// without `HOME` set in the Dockerfile, a `RUN` runs with the home
+/// `/etc/passwd` gives its user, which the analysis does not read. That
+/// is `/home/NAME`, or a home an earlier `useradd`, `adduser` or
+/// `usermod` of the stage (or of the stage it is built on) gave
+/// ([`created_homes`]). A user of the base image is assumed to have its
+/// home in `/root` or `/home/*` (the homes elsewhere of system users,
+/// `/var/www`, `/nonexistent`, ..., are not followed: the system package
+/// managers' writes to `/var` would otherwise meet every language
+/// install's). With `HOME` set, that.
+fn user_homes(env: &BTreeMap<String, String>, created: &[String]) -> Vec<String> {
+    if let Some(h) = home_dir(env) {
+        return if h == "/root" { Vec::new() } else { vec![h] };
+    }
+    let mut out: Vec<String> = BASE_USER_HOMES.iter().map(|h| h.to_string()).collect();
+    for h in created {
+        if !out.contains(h) {
+            out.push(h.clone());
+        }
+    }
+    out
+}
+
+/// The homes of users a base image may have (besides `/root`): see
+/// [`user_homes`].
+const BASE_USER_HOMES: &[&str] = &["/home/*"];
+
+/// A home that may be anywhere: a `useradd -d` whose directory is not
+/// known. Its entries (`/**/.npm/**`) cover every path.
+const UNKNOWN_HOME: &str = "/**";
+
 /// Search-path directories set in the Dockerfile, and the home entries
 /// the commands read without naming them (for commands that read per-user
 /// settings).
@@ -1040,22 +1071,27 @@ fn lookup_dirs(
     dir: &str,
     env: &BTreeMap<String, String>,
     lookup: Lookup,
+    created: &[String],
     home: &[String],
 ) -> Vec<String> {
     let mut out = Vec::new();
     out.extend(search_path_dirs(dir, env));
     if lookup == Lookup::Full {
-        out.extend(home_paths(env, home));
+        out.extend(home_paths(env, created, home));
     }
     out
 }
 
 /// Each of `entries` in every home a command may have: `HOME` as set in
-/// the Dockerfile, `/root` and `/home/*` (a `USER`'s home comes from
-/// `/etc/passwd`, which the analysis does not read).
-fn home_paths(env: &BTreeMap<String, String>, entries: &[String]) -> Vec<String> {
+/// the Dockerfile, `/root`, and the homes [`user_homes`] gives without it.
+fn home_paths(
+    env: &BTreeMap<String, String>,
+    created: &[String],
+    entries: &[String],
+) -> Vec<String> {
     let mut homes: Vec<String> = home_dir(env).into_iter().collect();
-    homes.extend(["/root".to_string(), "/home/*".to_string()]);
+    homes.push("/root".to_string());
+    homes.extend(user_homes(&BTreeMap::new(), created));
     let mut out: Vec<String> = Vec::new();
     for h in homes {
         let h = h.trim_end_matches('/');
@@ -1075,6 +1111,7 @@ fn run_implicit_reads(
     dir: &str,
     env: &BTreeMap<String, String>,
     lookup: Lookup,
+    created: &[String],
     home: &[String],
 ) -> Vec<Loc> {
     let trees = if lookup == Lookup::Utilities {
@@ -1096,7 +1133,7 @@ fn run_implicit_reads(
         // In a home, the tools read their settings, caches and user-level
         // installs. Other files there (an application in `/home/node/app`)
         // are read only when named.
-        for p in home_paths(env, home) {
+        for p in home_paths(env, created, home) {
             push(p);
         }
     }
@@ -1329,6 +1366,7 @@ pub fn analyze_stage_with(
         mut wd,
         mut env,
         mut unknown_wds,
+        mut homes,
     } = inherited_state(parse, stage.from_item);
     // The variables set by ENV (inherited ones included): an ARG of the
     // same name does not override them.
@@ -1347,7 +1385,7 @@ pub fn analyze_stage_with(
             effects.push(o);
             continue;
         };
-        let mut e = instruction_effects(ins, &wd, &env, knowledge);
+        let mut e = instruction_effects(ins, &wd, &env, &homes, knowledge);
         if matches!(ins.node.kind, Kind::Copy | Kind::Add) {
             refine_copy_writes(ins, &wd, &env, ctx, &mut e);
             // A copy costs more the more it copies (1 per MB, at most 30).
@@ -1380,6 +1418,7 @@ pub fn analyze_stage_with(
         }
         // State changes for the following units.
         advance_state(parse, ins, &mut wd, &mut env, &mut unknown_wds, &mut config);
+        add_created_homes(ins, &env, &mut homes);
         effects.push(e);
     }
     if let Some(ctx) = ctx {
@@ -1395,12 +1434,14 @@ pub fn analyze_stage_with(
 
 /// The state a stage starts in. A stage built `FROM` an earlier stage of
 /// the file starts in that stage's working directory with its `ENV`
-/// variables (both are image configuration); its `ARG`s do not carry over.
+/// variables (both are image configuration), and the users it created
+/// (their homes: see [`created_homes`]); its `ARG`s do not carry over.
 /// Any other stage starts in the base image's unknown working directory.
 struct Inherited {
     wd: String,
     env: BTreeMap<String, String>,
     unknown_wds: usize,
+    homes: Vec<String>,
 }
 
 fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
@@ -1408,6 +1449,7 @@ fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
         wd: "/?wd0".to_string(),
         env: BTreeMap::new(),
         unknown_wds: 0,
+        homes: Vec::new(),
     };
     // (lower-case name, end state: working directory, ENV only) of each
     // earlier stage, and the state of the one being read.
@@ -1427,6 +1469,7 @@ fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
                 wd: s.wd.clone(),
                 env: s.env.clone(),
                 unknown_wds: s.unknown_wds,
+                homes: s.homes.clone(),
             })
     };
     for (k, item) in parse.items.iter().enumerate().take(from_item + 1) {
@@ -1459,9 +1502,152 @@ fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
                 &mut st.unknown_wds,
                 config,
             );
+            add_created_homes(ins, &st.env, &mut st.homes);
         }
     }
     fresh()
+}
+
+/// Adds the homes a `RUN` gives users ([`created_homes`]) to `homes`.
+fn add_created_homes(ins: &Instruction, env: &BTreeMap<String, String>, homes: &mut Vec<String>) {
+    if ins.node.kind != Kind::Run {
+        return;
+    }
+    for h in created_homes(ins, env) {
+        if !homes.contains(&h) {
+            homes.push(h);
+        }
+    }
+}
+
+/// The home directories the `useradd`, `adduser` and `usermod` commands
+/// of a `RUN` give the users they create or change: `-d`/`--home-dir`/
+/// `--home` (BusyBox `adduser -h`) as given, `BASE/*` for `-b`/
+/// `--base-dir`; [`UNKNOWN_HOME`] for one that cannot be read (a
+/// variable that is not known, a relative directory, `--root`/`--prefix`,
+/// or shell the splitter does not follow around such a command). Without
+/// these options the home is `/home/NAME`, which [`user_homes`] has
+/// already.
+fn created_homes(ins: &Instruction, env: &BTreeMap<String, String>) -> Vec<String> {
+    const TOOLS: [&str; 3] = ["useradd", "adduser", "usermod"];
+    let text = ins.node.str_args().collect::<Vec<_>>().join(" ");
+    let mentions = TOOLS.iter().any(|t| text.contains(t))
+        || ins
+            .heredocs
+            .iter()
+            .any(|h| TOOLS.iter().any(|t| h.content.contains(t)));
+    if !mentions {
+        return Vec::new();
+    }
+    let cmds = match (
+        ins.node.json || !ins.heredocs.is_empty(),
+        shell::split(&text),
+    ) {
+        (false, Split::Commands(c)) => c,
+        _ => return vec![UNKNOWN_HOME.to_string()],
+    };
+    let mut out = Vec::new();
+    for c in &cmds {
+        let Some(tool) = c.argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)) else {
+            continue;
+        };
+        if !TOOLS.contains(&tool) {
+            continue;
+        }
+        for (opt, value) in home_options(tool, &c.argv[1..]) {
+            let dir = match expand(&value, env) {
+                Some(d) if d.starts_with('/') && opt != HomeOpt::Root => resolve("/", &d),
+                _ => UNKNOWN_HOME.to_string(),
+            };
+            let home = match opt {
+                HomeOpt::Base if dir != UNKNOWN_HOME => format!("{}/*", dir.trim_end_matches('/')),
+                _ => dir,
+            };
+            if !out.contains(&home) {
+                out.push(home);
+            }
+        }
+    }
+    out
+}
+
+/// What a user tool's option says of a home (see [`home_options`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HomeOpt {
+    /// The home itself (`-d DIR`).
+    Home,
+    /// The directory homes are made in (`useradd -b BASE`).
+    Base,
+    /// Another root or prefix for the user files (`-R`, `-P`): the home
+    /// is not known.
+    Root,
+}
+
+/// The home options of one `useradd`/`usermod`/`adduser` call, with their
+/// values. Short options are read as getopt does (`-md DIR`, `-dDIR`);
+/// the options that take a value are those of shadow's useradd(8),
+/// usermod(8), Debian's adduser(8) and BusyBox's adduser.
+fn home_options(tool: &str, args: &[String]) -> Vec<(HomeOpt, String)> {
+    let (short_values, home_short, base_short): (&str, Option<char>, Option<char>) = match tool {
+        "adduser" => ("hgsGuk", Some('h'), None),
+        "usermod" => ("cdefgGlpsuRPZ", Some('d'), None),
+        _ => ("bcdefgGkKpsuRPZ", Some('d'), Some('b')),
+    };
+    let long = |name: &str| match name {
+        "home-dir" | "home" => Some(HomeOpt::Home),
+        "base-dir" => Some(HomeOpt::Base),
+        "root" | "prefix" => Some(HomeOpt::Root),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        i += 1;
+        if let Some(name) = a.strip_prefix("--") {
+            let (name, inline) = match name.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (name, None),
+            };
+            if let Some(kind) = long(name) {
+                let v = inline.or_else(|| args.get(i).cloned());
+                if v.is_some() && !a.contains('=') {
+                    i += 1;
+                }
+                out.push((kind, v.unwrap_or_default()));
+            }
+            continue;
+        }
+        let Some(cluster) = a.strip_prefix('-') else {
+            continue;
+        };
+        for (k, ch) in cluster.char_indices() {
+            if !short_values.contains(ch) {
+                continue;
+            }
+            let rest = &cluster[k + ch.len_utf8()..];
+            let v = if rest.is_empty() {
+                i += 1;
+                args.get(i - 1).cloned().unwrap_or_default()
+            } else {
+                rest.to_string()
+            };
+            let kind = if Some(ch) == home_short {
+                Some(HomeOpt::Home)
+            } else if Some(ch) == base_short {
+                Some(HomeOpt::Base)
+            } else if matches!(ch, 'R' | 'P') && tool != "adduser" {
+                Some(HomeOpt::Root)
+            } else {
+                None
+            };
+            if let Some(kind) = kind {
+                out.push((kind, v));
+            }
+            break;
+        }
+    }
+    out
 }
 
 /// How a unit changes the state the next units see: `WORKDIR` the working
@@ -1833,12 +2019,13 @@ fn add_vars(e: &mut Effects, text: &str) {
     }
 }
 
-/// Effects of one instruction, given the working directory and variables
-/// before it.
+/// Effects of one instruction, given the working directory, variables and
+/// the homes earlier instructions gave users ([`created_homes`]) before it.
 pub fn instruction_effects(
     ins: &Instruction,
     wd: &str,
     env: &BTreeMap<String, String>,
+    created: &[String],
     knowledge: &kb::Knowledge,
 ) -> Effects {
     let kb = &knowledge.commands;
@@ -1929,7 +2116,7 @@ pub fn instruction_effects(
         }
         Kind::Onbuild => e.writes.push(Loc::Config("onbuild".into())),
         Kind::Copy | Kind::Add => copy_effects(ins, wd, env, &mut e),
-        Kind::Run => run_effects(ins, wd, env, kb, &mut e),
+        Kind::Run => run_effects(ins, wd, env, created, kb, &mut e),
         Kind::From | Kind::Unknown => {
             let mut o = opaque_effects(&format!(
                 "`{}` is not an instruction that can move",
@@ -2218,6 +2405,7 @@ fn run_effects(
     ins: &Instruction,
     wd: &str,
     env: &BTreeMap<String, String>,
+    created: &[String],
     kb: &kb::KnowledgeBase,
     e: &mut Effects,
 ) {
@@ -2278,9 +2466,25 @@ fn run_effects(
             Some(d) => resolve(wd, d),
             None => wd.to_string(),
         };
-        if let Err(reason) = command_paths(&facts, &dir, &local_env, e) {
+        if let Err(reason) = command_paths(&facts, &dir, &local_env, created, e) {
             *e = opaque(reason);
             return;
+        }
+        match relocated_paths(&facts.path_env, c, &local_env, &dir) {
+            Ok(paths) => {
+                let homes = user_homes(&local_env, created);
+                for p in paths {
+                    let locs = in_homes(p, &homes);
+                    e.reads.extend(locs.iter().cloned());
+                    e.writes.extend(locs);
+                }
+            }
+            Err(var) => {
+                *e = opaque(format!(
+                    "`{var}` may move what `{argv0}` reads and writes, and its value is not known"
+                ));
+                return;
+            }
         }
         if facts.git == Some(kb::GitUse::Workdir) {
             add_repo_reads(&dir, e);
@@ -2312,8 +2516,8 @@ fn run_effects(
         .max()
         .unwrap_or(Lookup::Utilities);
     let home = home.entries();
-    e.implicit_reads = run_implicit_reads(wd, &local_env, lookup, &home);
-    e.lookup_dirs = lookup_dirs(wd, &local_env, lookup, &home);
+    e.implicit_reads = run_implicit_reads(wd, &local_env, lookup, created, &home);
+    e.lookup_dirs = lookup_dirs(wd, &local_env, lookup, created, &home);
     e.ecosystem = run_ecosystem(&cmds);
     e.cost_class = Some(cost.unwrap_or(CostClass::Cheap));
     apply_binds(e, binds);
@@ -2509,6 +2713,7 @@ fn command_paths(
     facts: &kb::CommandFacts,
     dir: &str,
     local_env: &BTreeMap<String, String>,
+    created: &[String],
     e: &mut Effects,
 ) -> Result<(), String> {
     let res = |p: &str| -> Option<String> {
@@ -2521,17 +2726,11 @@ fn command_paths(
             .unwrap_or(p);
         Some(resolve(dir, &p))
     };
-    // The knowledge base writes the home as `/root`; with `HOME` set
-    // elsewhere the command uses that home instead (and `/root` is kept,
-    // for what names it literally).
-    let home = home_dir(local_env).filter(|h| h != "/root");
-    let with_home = |p: String| -> Vec<Loc> {
-        let moved = home.as_ref().and_then(|h| {
-            let rest = p.strip_prefix("/root/")?;
-            Some(Loc::Path(resolve(h, rest)))
-        });
-        std::iter::once(Loc::Path(p)).chain(moved).collect()
-    };
+    // The knowledge base writes the home as `/root`; the command uses its
+    // user's home (`HOME` as set, else what `/etc/passwd` says: see
+    // `user_homes`), and `/root` is kept, for what names it literally.
+    let homes = user_homes(local_env, created);
+    let with_home = |p: String| in_homes(p, &homes);
     for r in &facts.reads {
         let p = res(r).ok_or_else(|| format!("path `{r}` depends on a variable"))?;
         e.reads.extend(with_home(p));
@@ -2545,6 +2744,125 @@ fn command_paths(
     e.writes_if_missing
         .extend(facts.writes_if_missing.iter().filter_map(|m| res(m)));
     Ok(())
+}
+
+/// `p`, and, when it lies in `/root`, the same entry in each of `homes`.
+fn in_homes(p: String, homes: &[String]) -> Vec<Loc> {
+    let moved: Vec<Loc> = match p.strip_prefix("/root/") {
+        Some(rest) => homes
+            .iter()
+            .map(|h| {
+                if h.contains('*') {
+                    // A pattern (`/home/*`, anywhere): join, do not normalise.
+                    Loc::Path(format!("{}/{rest}", h.trim_end_matches('/')))
+                } else {
+                    Loc::Path(resolve(h, rest))
+                }
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    std::iter::once(Loc::Path(p)).chain(moved).collect()
+}
+
+/// The files and directories the variables `names` (a command's
+/// `path_env`, see [`kb::Entry::path_env`]) point a command to, as
+/// `PATH/**` resolved against `dir`: every word of a listed variable's
+/// value, and every word that looks like a path of one a prefix matches.
+/// The command's own assignments (`npm_config_cache=/x npm ci`) count. A
+/// word `~/…` is in the home (`/root/…`, which the caller moves to the
+/// user's homes); an option word (`-Dmaven.repo.local=DIR`) gives its
+/// value, a Java argument file (`@FILE`) its file; URLs other than
+/// `file://` are not paths. `Err(name)` when a listed variable's value is
+/// not known: empty (a build argument without a default, or a variable
+/// that could not be expanded when it was set) or not expandable; such a
+/// variable matched only by a prefix names no path.
+fn relocated_paths(
+    names: &[String],
+    cmd: &shell::SimpleCommand,
+    env: &BTreeMap<String, String>,
+    dir: &str,
+) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    if names.is_empty() {
+        return Ok(out);
+    }
+    let assigned = cmd.assignments.iter().map(|(k, v)| (k, v));
+    for (name, raw) in env.iter().chain(assigned) {
+        let Some(exact) = path_var_match(names, name) else {
+            continue;
+        };
+        let value = match expand(raw, env) {
+            Some(v) if !v.trim().is_empty() => v,
+            // A listed variable names a path: one not known may be any.
+            _ if exact => return Err(name.clone()),
+            // One a prefix matches is read for paths only when it looks
+            // like one; a build argument (`ARG PIP_INDEX_URL`) is taken as
+            // none: the documented path options are listed by name.
+            _ => continue,
+        };
+        for word in value.split_whitespace() {
+            let word = match word.strip_prefix('-') {
+                Some(opt) => match opt.split_once('=') {
+                    Some((_, v)) => v,
+                    None => continue,
+                },
+                None => word,
+            };
+            let word = word.trim_start_matches('@');
+            let word = match word.strip_prefix("file://") {
+                Some(p) => p,
+                None if word.contains("://") => continue,
+                None => word,
+            };
+            for part in word.split(':').filter(|p| !p.is_empty()) {
+                let looks_like_path = part.starts_with(['/', '.', '~']) || part.contains('/');
+                if !exact && !looks_like_path {
+                    continue;
+                }
+                let abs = if part == "~" {
+                    "/root".to_string()
+                } else if let Some(rest) = part.strip_prefix("~/") {
+                    format!("/root/{rest}")
+                } else if part.starts_with('~') {
+                    // Another user's home (`~app/`): anywhere.
+                    UNKNOWN_HOME.to_string()
+                } else {
+                    resolve(dir, part)
+                };
+                let p = format!("{}/**", abs.trim_end_matches("/**").trim_end_matches('/'));
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the variable `name` is one of `names` (`Some(true)`: by its
+/// exact name; `Some(false)`: by a prefix `X*`). A name without upper-case
+/// letters matches in any case.
+fn path_var_match(names: &[String], name: &str) -> Option<bool> {
+    let eq = |pattern: &str, text: &str| {
+        if pattern.chars().any(|c| c.is_ascii_uppercase()) {
+            pattern == text
+        } else {
+            pattern.eq_ignore_ascii_case(text)
+        }
+    };
+    if names.iter().any(|n| !n.ends_with('*') && eq(n, name)) {
+        return Some(true);
+    }
+    names
+        .iter()
+        .filter_map(|n| n.strip_suffix('*'))
+        .any(|prefix| {
+            name.len() >= prefix.len()
+                && name.is_char_boundary(prefix.len())
+                && eq(prefix, &name[..prefix.len()])
+        })
+        .then_some(false)
 }
 
 /// `bundle config [set] [--local|--global] NAME VALUE` in a `RUN`: the
@@ -2745,6 +3063,119 @@ mod tests {
         // Non-ASCII, POSIX classes and escapes: taken to meet.
         assert!(m("[é]", "e") && m("?", "é"));
         assert!(m("[[:digit:]]x", "5x") && m("[\\]]", "]") && m("a\\*", "a*"));
+    }
+
+    #[test]
+    fn every_tool_says_which_variables_move_its_paths() {
+        // A language tool (anything but a base utility or a system package
+        // manager) reads and writes where its variables point it: its entry
+        // must say which those are (`path_env`), and the variables it lists
+        // must be among those it honours when it has an `env:` list.
+        for e in &kb::embedded().commands {
+            let full = e.command.iter().any(|c| lookup_of(c) == Lookup::Full);
+            let Some(vars) = &e.path_env else {
+                assert!(!full, "{:?} {:?} has no path_env", e.command, e.sub);
+                continue;
+            };
+            let Some(env) = &e.env else { continue };
+            for v in vars {
+                assert!(
+                    env.iter().any(|x| vars_match(x, v)),
+                    "{:?} {:?}: `{v}` is not in its env list",
+                    e.command,
+                    e.sub
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn relocated_paths_follow_values_words_and_prefixes() {
+        let cmd = |text: &str| match shell::split(text) {
+            Split::Commands(mut c) => c.remove(0),
+            Split::Opaque(r) => panic!("{r}"),
+        };
+        let names: Vec<String> = ["npm_config_*", "npm_config_cache", "MAVEN_OPTS", "GOPATH"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let env = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let got = |pairs: &[(&str, &str)], text: &str| {
+            relocated_paths(&names, &cmd(text), &env(pairs), "/app")
+        };
+        assert_eq!(
+            got(&[("NPM_CONFIG_CACHE", "cache")], "npm ci"),
+            Ok(vec!["/app/cache/**".to_string()])
+        );
+        // By prefix only what looks like a path; URLs are not paths.
+        assert_eq!(
+            got(
+                &[
+                    ("npm_config_loglevel", "warn"),
+                    ("npm_config_registry", "https://mirror/"),
+                    ("npm_config_devdir", "~/gyp")
+                ],
+                "npm ci"
+            ),
+            Ok(vec!["/root/gyp/**".to_string()])
+        );
+        assert_eq!(
+            got(
+                &[("MAVEN_OPTS", "-Xmx1g -Dmaven.repo.local=/m2 @args")],
+                "mvn -B"
+            ),
+            Ok(vec!["/m2/**".to_string(), "/app/args/**".to_string()])
+        );
+        assert_eq!(
+            got(&[("GOPATH", "/go:/work")], "go mod download"),
+            Ok(vec!["/go/**".to_string(), "/work/**".to_string()])
+        );
+        assert_eq!(
+            got(&[], "npm_config_cache=/c npm ci"),
+            Ok(vec!["/c/**".to_string()])
+        );
+        assert_eq!(
+            got(&[("npm_config_cache", "")], "npm ci"),
+            Err("npm_config_cache".to_string())
+        );
+        assert_eq!(
+            got(&[], "npm_config_cache=$X npm ci"),
+            Err("npm_config_cache".to_string())
+        );
+        assert_eq!(got(&[("npm_config_registry", "")], "npm ci"), Ok(vec![]));
+    }
+
+    #[test]
+    fn homes_from_user_tools() {
+        let homes = |text: &str| {
+            let p = crate::syntax::parse(&format!("FROM x\nRUN {text}\n"));
+            let ins = p.instructions().map(|(_, i)| i).nth(1).expect("the RUN");
+            let env: BTreeMap<String, String> = [("H".to_string(), "/srv/h".to_string())]
+                .into_iter()
+                .collect();
+            created_homes(ins, &env)
+        };
+        assert_eq!(homes("useradd -m -d /app app"), vec!["/app"]);
+        assert_eq!(homes("useradd -md/app app"), vec!["/app"]);
+        assert_eq!(
+            homes("useradd -s /bin/sh -u 1000 -m app"),
+            Vec::<String>::new()
+        );
+        assert_eq!(homes("useradd --home-dir $H app"), vec!["/srv/h"]);
+        assert_eq!(homes("useradd -b /srv app"), vec!["/srv/*"]);
+        assert_eq!(homes("adduser -D -h /data app"), vec!["/data"]);
+        assert_eq!(homes("adduser --home=/data app"), vec!["/data"]);
+        assert_eq!(homes("usermod -d /data app"), vec!["/data"]);
+        assert_eq!(homes("useradd -d $UNSET app"), vec![UNKNOWN_HOME]);
+        assert_eq!(homes("useradd -R /chroot app"), vec![UNKNOWN_HOME]);
+        assert_eq!(homes("useradd -d app app"), vec![UNKNOWN_HOME]);
+        assert_eq!(homes("for u in a; do useradd $u; done"), vec![UNKNOWN_HOME]);
+        assert_eq!(homes("apt-get install -y adduser"), Vec::<String>::new());
     }
 
     proptest::proptest! {

@@ -190,6 +190,9 @@ pub struct CommandFacts {
     /// What it reads or writes in a home without naming it (see
     /// [`Entry::home`]; `None`: not known).
     pub home: Option<Vec<String>>,
+    /// The variables that may move what it reads and writes (see
+    /// [`Entry::path_env`]).
+    pub path_env: Vec<String>,
     /// Whether it may run git (see [`Entry::git`]).
     pub git: Option<GitUse>,
 }
@@ -364,6 +367,7 @@ pub fn interpret(
     facts.merge_update = e.merge_update.clone();
     facts.install_of = e.install_of.clone();
     facts.home = e.home.clone();
+    facts.path_env = e.path_env.clone().unwrap_or_default();
     facts.git = e.git;
     if let Some(f) = e.requires_flag.iter().find(|f| !inv.has(f)) {
         facts.unknown = Some(format!(

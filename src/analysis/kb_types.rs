@@ -114,6 +114,17 @@ pub struct Entry {
     /// elsewhere the command uses them there.
     #[serde(default)]
     pub home: Option<Vec<String>>,
+    /// The variables whose value names a file or directory the command
+    /// reads or writes in place of (or besides) its defaults: a cache, a
+    /// configuration file, a tool home (`GRADLE_USER_HOME`,
+    /// `npm_config_cache`, `XDG_CACHE_HOME`). A name ending in `*` is a
+    /// prefix, whose variables count only when their value looks like a
+    /// path (see `effects::relocated_paths`); a name in lower case matches
+    /// in any case (npm reads `npm_config_*` so). Absent: none (base
+    /// utilities and system package managers; a test makes every other
+    /// entry say).
+    #[serde(default)]
+    pub path_env: Option<Vec<String>>,
     /// Whether, and where, the command may run `git` (see [`GitUse`]).
     #[serde(default)]
     pub git: Option<GitUse>,
