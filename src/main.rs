@@ -26,6 +26,20 @@ use std::sync::OnceLock;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc asks for transparent huge pages on its arenas: on a kernel in
+/// `madvise` mode, memory then becomes resident 2 MiB at a time, and the
+/// peak resident set of a 60,000-commit walk was 186–192 MiB instead of
+/// 160–164 MiB, at the same speed. Set before anything large is allocated;
+/// it concerns this process only.
+fn no_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes integer arguments and touches no
+    // memory of ours; a failure (an old kernel) leaves the default.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 /// A line on stderr. Unlike `eprintln!`, a stderr that cannot be written
 /// to is not a panic: there is nowhere left to report it, and the exit code
 /// still tells.
@@ -215,6 +229,7 @@ enum ParseFormat {
 }
 
 fn main() -> ExitCode {
+    no_transparent_huge_pages();
     let cli = Cli::parse();
     history::tune_libgit2();
     let code = match cli.command {
