@@ -9,8 +9,7 @@
 //! back as the same entries (a test in `src/analysis/kb.rs` checks it; a
 //! generic YAML tree would not do: `[true, false]` in a list of command
 //! names are strings to the types and booleans to the tree). A YAML that
-//! does not parse becomes `null`, which the binary reads as an empty base
-//! and the tests report with the YAML's own error.
+//! does not parse fails the build with the YAML's own error.
 
 use std::path::PathBuf;
 
@@ -24,11 +23,24 @@ fn main() {
     println!("cargo:rerun-if-changed={SOURCE}");
     println!("cargo:rerun-if-changed=src/analysis/kb_types.rs");
     println!("cargo:rerun-if-changed=build.rs");
+    // A knowledge base that does not read fails the build with its error:
+    // an empty one would be sound (every command unknown) but would
+    // silently stop every hoist.
     let json = std::fs::read_to_string(SOURCE)
-        .ok()
-        .and_then(|yaml| serde_yaml::from_str::<kb_types::KnowledgeBase>(&yaml).ok())
-        .and_then(|base| serde_json::to_string(&base).ok())
-        .unwrap_or_else(|| "null".to_string());
+        .map_err(|e| format!("{SOURCE}: {e}"))
+        .and_then(|yaml| {
+            serde_yaml::from_str::<kb_types::KnowledgeBase>(&yaml)
+                .map_err(|e| format!("{SOURCE}: {e}"))
+        })
+        .and_then(|base| serde_json::to_string(&base).map_err(|e| e.to_string()));
+    let json = match json {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("{e}");
+            println!("cargo:warning={e}");
+            std::process::exit(1);
+        }
+    };
     let Some(out) = std::env::var_os("OUT_DIR").map(PathBuf::from) else {
         println!("cargo:warning=OUT_DIR is not set");
         std::process::exit(1);
