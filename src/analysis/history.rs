@@ -45,6 +45,7 @@ use globset::{GlobBuilder, GlobMatcher};
 use serde::Serialize;
 
 use super::context::DockerIgnore;
+use super::fxhash::FxMap;
 use super::packs::{self, Kind};
 use crate::syntax;
 
@@ -909,30 +910,8 @@ impl std::hash::Hasher for OidHasher {
 
 type OidMap<V> = HashMap<Oid, V, std::hash::BuildHasherDefault<OidHasher>>;
 
-/// A fast hash for the walk's path-keyed maps (the multiply-rotate hash of
-/// rustc's `FxHasher`): SipHash was a tenth of the walk's instructions.
-/// The keys are paths of the repository being read, bounded per map.
-#[derive(Default)]
-struct PathHasher(u64);
-
-impl std::hash::Hasher for PathHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-    }
-}
-
-type PathMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<PathHasher>>;
+/// The walk's path-keyed maps.
+type PathMap<K, V> = FxMap<K, V>;
 
 /// Git's tree order: names compared bytewise, a directory as if its name
 /// ended in `/`.

@@ -5,6 +5,7 @@ pub mod context;
 pub mod dotnet;
 pub mod effects;
 pub mod file;
+mod fxhash;
 pub mod gemspec;
 pub mod gradle;
 pub mod graph;

@@ -15,13 +15,14 @@
 //! a pack in place (a repack writes new files and removes the old names),
 //! so the mapped bytes do not change under the reader.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
 use std::rc::Rc;
 
 use flate2::{Decompress, FlushDecompress, Status};
 use memmap2::Mmap;
+
+use super::fxhash::FxMap;
 
 /// The kind of a stored object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,35 +270,8 @@ impl Packs {
 /// Where an entry is: which pack, at which offset.
 type Place = (usize, u64);
 
-/// A multiply-rotate hash (rustc's `FxHasher`) for the base cache, keyed
-/// by pack offsets: with SipHash, hashing those keys was about 5% of the
-/// walk thread on etherpad-lite. The keys come from the pack's own offsets,
-/// a bounded set per run.
-#[derive(Default)]
-struct PlaceHasher(u64);
-
-impl PlaceHasher {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-}
-
-impl std::hash::Hasher for PlaceHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(Self::K);
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-}
-
-type PlaceMap<V> = HashMap<Place, V, std::hash::BuildHasherDefault<PlaceHasher>>;
+/// The delta-base cache, keyed by pack offsets.
+type PlaceMap<V> = FxMap<Place, V>;
 
 /// Reads objects from [`Packs`], remembering recent delta bases.
 pub struct Reader {
