@@ -437,16 +437,35 @@ impl Repos {
     }
 }
 
-/// Walks the history of every file's build context: one walk per
-/// repository for all its Dockerfiles. Files whose repository cannot be
-/// found are left out (`context_and_history` says why).
-fn walk_histories(
+/// The history walks of a run, one per repository for all its
+/// Dockerfiles: the first runs from [`start_walks`] on, beside the rest of
+/// the run's preparation; each next one starts when the one before it has
+/// been collected (one repository's threads at a time).
+struct Walks {
+    groups: Vec<WalkGroup>,
+    /// The first group's walk, already running.
+    first: Option<(history::PendingWalk, std::time::Instant)>,
+    opts: WalkOptions,
+    quiet: bool,
+}
+
+/// The Dockerfiles of one repository.
+struct WalkGroup {
+    repo: std::rc::Rc<Repo>,
+    paths: Vec<PathBuf>,
+    targets: Vec<history::Target>,
+}
+
+/// Groups the files by repository and starts the first walk. Files whose
+/// repository cannot be found are left out (`context_and_history` says
+/// why).
+fn start_walks(
     files: &[(PathBuf, Option<PathBuf>)],
     opts: &WalkOptions,
     quiet: bool,
     repos: &mut Repos,
-) -> std::collections::HashMap<PathBuf, Result<history::History, NoHistory>> {
-    let mut groups: Vec<(std::rc::Rc<Repo>, Vec<PathBuf>, Vec<history::Target>)> = Vec::new();
+) -> Walks {
+    let mut groups: Vec<WalkGroup> = Vec::new();
     for (path, explicit) in files {
         let Ok(repo) = repos.for_path(path) else {
             continue;
@@ -459,31 +478,53 @@ fn walk_histories(
             dockerfile: path.clone(),
             context: context_dir(path, explicit.as_deref().or(compose.as_deref())),
         };
-        match groups.iter_mut().find(|g| g.0.root() == repo.root()) {
+        match groups.iter_mut().find(|g| g.repo.root() == repo.root()) {
             Some(g) => {
-                g.1.push(path.clone());
-                g.2.push(target);
+                g.paths.push(path.clone());
+                g.targets.push(target);
             }
-            None => groups.push((repo, vec![path.clone()], vec![target])),
+            None => groups.push(WalkGroup {
+                repo,
+                paths: vec![path.clone()],
+                targets: vec![target],
+            }),
         }
     }
-    let mut out = std::collections::HashMap::new();
-    for (repo, paths, targets) in groups {
-        let mut bar = WalkBar {
-            terminal: std::io::stderr().is_terminal(),
-            quiet,
-            bar: None,
-            repo: String::new(),
-            started: std::time::Instant::now(),
-        };
-        for (p, h) in paths
-            .into_iter()
-            .zip(repo.walk_all(&targets, opts, &mut bar))
-        {
-            out.insert(p, h);
-        }
+    let first = groups
+        .first()
+        .map(|g| (g.repo.start_walk(&g.targets, opts), std::time::Instant::now()));
+    Walks {
+        groups,
+        first,
+        opts: opts.clone(),
+        quiet,
     }
-    out
+}
+
+impl Walks {
+    /// Waits for every walk, showing each one's progress.
+    fn wait(mut self) -> std::collections::HashMap<PathBuf, Result<history::History, NoHistory>> {
+        let mut out = std::collections::HashMap::new();
+        for g in self.groups {
+            let (pending, started) = self.first.take().unwrap_or_else(|| {
+                (
+                    g.repo.start_walk(&g.targets, &self.opts),
+                    std::time::Instant::now(),
+                )
+            });
+            let mut bar = WalkBar {
+                terminal: std::io::stderr().is_terminal(),
+                quiet: self.quiet,
+                bar: None,
+                repo: String::new(),
+                started,
+            };
+            for (p, h) in g.paths.into_iter().zip(pending.wait(&mut bar)) {
+                out.insert(p, h);
+            }
+        }
+        out
+    }
 }
 
 /// The build context and the history of one Dockerfile. The context is
@@ -538,6 +579,18 @@ fn context_and_history(
         _ => None,
     };
     (ctx, hist)
+}
+
+/// What a file's processing can start from (see [`Run::ready_files`]);
+/// what is missing is made when the file is processed.
+#[derive(Default)]
+struct Ready {
+    /// The build context.
+    context: Option<Context>,
+    /// The Dockerfile's text, or why it cannot be read.
+    text: Option<Result<String, String>>,
+    /// The analysis of `text` with `context` and the run's knowledge.
+    analysis: Option<std::rc::Rc<FileAnalysis>>,
 }
 
 /// One file's result in a run.
@@ -693,18 +746,27 @@ struct PendingKnowledge {
 }
 
 impl PendingKnowledge {
-    fn start(commands: Vec<dockreorder::analysis::kb::Entry>, weights: CostWeights) -> Self {
-        let c = commands.clone();
+    fn new(commands: Vec<dockreorder::analysis::kb::Entry>, weights: CostWeights) -> Self {
+        PendingKnowledge {
+            ready: std::cell::OnceCell::new(),
+            thread: std::cell::RefCell::new(None),
+            commands,
+            weights,
+        }
+    }
+
+    /// Starts reading it on a thread of its own (after the history walk's
+    /// threads, which are the longer path).
+    fn start(&self) {
+        if self.ready.get().is_some() || self.thread.borrow().is_some() {
+            return;
+        }
+        let (c, weights) = (self.commands.clone(), self.weights);
         let thread = std::thread::Builder::new()
             .name("knowledge".into())
             .spawn(move || Knowledge::configured(c, weights))
             .ok();
-        PendingKnowledge {
-            ready: std::cell::OnceCell::new(),
-            thread: std::cell::RefCell::new(thread),
-            commands,
-            weights,
-        }
+        *self.thread.borrow_mut() = thread;
     }
 
     /// The knowledge, waiting for the thread the first time.
@@ -750,7 +812,7 @@ impl<'a> Run<'a> {
             repos,
         } = prepared;
         let c = &cfg.config;
-        let knowledge = PendingKnowledge::start(
+        let knowledge = PendingKnowledge::new(
             c.commands.clone(),
             CostWeights {
                 cheap: c.costs.cheap.unwrap_or(CostWeights::default().cheap),
@@ -787,14 +849,10 @@ impl<'a> Run<'a> {
         Ok((run, files, failed))
     }
 
-    /// Walks the histories of all files (one walk per repository).
-    fn walk_all(
-        &self,
-        files: &[PathBuf],
-    ) -> std::collections::HashMap<PathBuf, Result<history::History, NoHistory>> {
-        let Some(walk_opts) = &self.walk else {
-            return Default::default();
-        };
+    /// Starts walking the histories of all files (one walk per
+    /// repository); `None` without a walk.
+    fn start_walks(&self, files: &[PathBuf]) -> Option<Walks> {
+        let walk_opts = self.walk.as_ref()?;
         let with_ctx: Vec<(PathBuf, Option<PathBuf>)> = files
             .iter()
             .map(|f| {
@@ -807,12 +865,12 @@ impl<'a> Run<'a> {
                 )
             })
             .collect();
-        walk_histories(
+        Some(start_walks(
             &with_ctx,
             walk_opts,
             self.args.quiet,
             &mut self.repos.borrow_mut(),
-        )
+        ))
     }
 
     /// Starts reading the build context of each file on another thread
@@ -847,6 +905,45 @@ impl<'a> Run<'a> {
             .ok()
     }
 
+    /// What each file's processing can start from, made while the history
+    /// walk runs: its build context (from `early`), and outside bot mode
+    /// its text and that text's analysis (the one [`Rewriter`] would make
+    /// with the same context and knowledge).
+    fn ready_files(
+        &self,
+        files: &[PathBuf],
+        early: Option<std::thread::JoinHandle<std::collections::HashMap<PathBuf, Context>>>,
+    ) -> std::collections::HashMap<PathBuf, Ready> {
+        let mut contexts = early.and_then(|t| t.join().ok()).unwrap_or_default();
+        let mut out = std::collections::HashMap::new();
+        for path in files {
+            let Some(context) = contexts.remove(path) else {
+                continue;
+            };
+            let text = self
+                .bot
+                .is_none()
+                .then(|| read_source(path).map(|s| s.text));
+            let analysis = match &text {
+                Some(Ok(t)) => Some(std::rc::Rc::new(FileAnalysis::new(
+                    t,
+                    Some(&context),
+                    self.knowledge.get(),
+                ))),
+                _ => None,
+            };
+            out.insert(
+                path.clone(),
+                Ready {
+                    context: Some(context),
+                    text,
+                    analysis,
+                },
+            );
+        }
+        out
+    }
+
     /// The text to rewrite: in bot mode the committed version, so
     /// uncommitted edits never reach the branch. `None`: skipped.
     fn text_of(&self, path: &std::path::Path, shown: &str) -> Option<Result<String, String>> {
@@ -869,11 +966,16 @@ impl<'a> Run<'a> {
         &self,
         path: &std::path::Path,
         walked: Option<Result<history::History, NoHistory>>,
-        ready: Option<Context>,
+        ready: Ready,
         out: &mut RunOutput,
     ) {
         let shown = path.display().to_string();
-        let text = match self.text_of(path, &shown) {
+        let Ready {
+            context: ready,
+            text,
+            analysis,
+        } = ready;
+        let text = match text.or_else(|| self.text_of(path, &shown)) {
             None => return,
             Some(Ok(t)) => t,
             Some(Err(msg)) => {
@@ -898,6 +1000,9 @@ impl<'a> Run<'a> {
             ready,
         );
         let rewriter = Rewriter::new(self.knowledge.get(), Some(&ctx), hist.as_ref(), self.opts);
+        if let Some(a) = analysis {
+            rewriter.adopt(&text, a);
+        }
         let outcome = match rewriter.rewrite(&text) {
             Ok(o) => o,
             Err(e) => {
@@ -1196,17 +1301,21 @@ fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // The build contexts are read from disk on another thread while the
-    // history is walked (they do not depend on it).
+    // The history walk starts first (it is the longest path); the
+    // knowledge base and the build contexts are read on other threads, and
+    // the Dockerfiles read and analysed here, while it runs (none of them
+    // depends on it).
+    let walks = run.start_walks(&files);
+    run.knowledge.start();
     let early = run.early_contexts(&files);
-    let mut walked = run.walk_all(&files);
-    let mut contexts = early.and_then(|t| t.join().ok()).unwrap_or_default();
+    let mut ready = run.ready_files(&files, early);
+    let mut walked = walks.map(Walks::wait).unwrap_or_default();
     let mut out = RunOutput {
         failed,
         ..RunOutput::default()
     };
     for path in &files {
-        let ready = contexts.remove(path);
+        let ready = ready.remove(path).unwrap_or_default();
         run.process_file(path, walked.remove(path), ready, &mut out);
     }
     run.write_all(&mut out);
@@ -1373,7 +1482,9 @@ fn run_explain(
     let mut repos = Repos::default();
     let walked = walk.as_ref().and_then(|w| {
         let with_ctx = [(path.to_path_buf(), context.map(|c| c.to_path_buf()))];
-        walk_histories(&with_ctx, w, false, &mut repos).remove(path)
+        start_walks(&with_ctx, w, false, &mut repos)
+            .wait()
+            .remove(path)
     });
     let (ctx, hist) = context_and_history(
         &mut repos,

@@ -536,7 +536,10 @@ pub struct Target {
 struct Resolved {
     ctx: String,
     df: String,
-    /// Sources the Dockerfile on disk copies: answered during the walk.
+    /// The Dockerfile on disk.
+    path: PathBuf,
+    /// Sources the Dockerfile on disk copies: answered during the walk
+    /// (read on the walk's thread, once the commit chain is being read).
     sources: Vec<String>,
 }
 
@@ -616,6 +619,13 @@ impl Repo {
         opts: &WalkOptions,
         progress: &mut dyn Progress,
     ) -> Vec<Result<History, NoHistory>> {
+        self.start_walk(targets, opts).wait(progress)
+    }
+
+    /// Starts the walk of [`Repo::walk_all`] on a thread of its own and
+    /// returns at once: the caller works beside it (reading the build
+    /// contexts, analysing the Dockerfiles) until [`PendingWalk::wait`].
+    pub fn start_walk(&self, targets: &[Target], opts: &WalkOptions) -> PendingWalk {
         let mut out: Vec<Option<Result<History, NoHistory>>> = Vec::new();
         let mut resolved = Vec::new();
         let mut slot = Vec::new();
@@ -625,25 +635,87 @@ impl Repo {
                 rel_to(&self.root, &t.dockerfile).ok_or(NoHistory::DockerfileOutsideRepository);
             match (ctx, df) {
                 (Ok(ctx), Ok(df)) => {
-                    let sources = std::fs::read_to_string(&t.dockerfile)
-                        .map(|text| context_sources(&text))
-                        .unwrap_or_default();
                     slot.push(out.len());
-                    resolved.push(Resolved { ctx, df, sources });
+                    resolved.push(Resolved {
+                        ctx,
+                        df,
+                        path: t.dockerfile.clone(),
+                        sources: Vec::new(),
+                    });
                     out.push(None);
                 }
                 (Err(e), _) | (_, Err(e)) => out.push(Some(Err(e))),
             }
         }
-        if !resolved.is_empty() {
-            let results = self.guarded_walk(resolved, opts, progress);
+        let stall = opts.stall.unwrap_or(DEFAULT_STALL);
+        let running = if resolved.is_empty() {
+            None
+        } else {
+            Some(self.spawn_walk(resolved, opts))
+        };
+        PendingWalk {
+            root: self.root.clone(),
+            out,
+            slot,
+            running,
+            stall,
+        }
+    }
+
+    /// Runs the walk on a worker thread (the channel carries its progress
+    /// and its result).
+    fn spawn_walk(
+        &self,
+        targets: Vec<Resolved>,
+        opts: &WalkOptions,
+    ) -> Result<(mpsc::Receiver<Msg>, usize), NoHistory> {
+        let n = targets.len();
+        let git_dir = self.repo.path().to_path_buf();
+        let (tx, rx) = mpsc::channel();
+        let o = opts.clone();
+        std::thread::Builder::new()
+            .name("history walk".into())
+            .spawn(move || {
+                let r = walk_repo(&git_dir, targets, &o, &tx);
+                let _ = tx.send(Msg::Done(r));
+            })
+            .map_err(|e| NoHistory::Unreadable(format!("cannot start the history walk: {e}")))?;
+        Ok((rx, n))
+    }
+}
+
+/// A walk started by [`Repo::start_walk`], running on its own thread.
+pub struct PendingWalk {
+    root: PathBuf,
+    /// Per target: the reason it is not walked, or `None` until its result
+    /// arrives.
+    out: Vec<Option<Result<History, NoHistory>>>,
+    /// The targets walked: their index in `out`, in the walk's order.
+    slot: Vec<usize>,
+    /// The walk's channel and number of targets (`None`: nothing to walk).
+    running: Option<Result<(mpsc::Receiver<Msg>, usize), NoHistory>>,
+    stall: Duration,
+}
+
+impl PendingWalk {
+    /// Waits for the walk, reporting to `progress`; a walk that makes no
+    /// progress for the stall time is given up (its thread is left behind:
+    /// a read stuck inside libgit2 cannot be interrupted). One result per
+    /// target, in order.
+    pub fn wait(mut self, progress: &mut dyn Progress) -> Vec<Result<History, NoHistory>> {
+        if let Some(running) = self.running.take() {
+            let results = match running {
+                Ok((rx, n)) => Self::collect(&self.root, &rx, n, self.stall, progress),
+                Err(e) => self.slot.iter().map(|_| Err(e.clone())).collect(),
+            };
             for (k, r) in results.into_iter().enumerate() {
-                if let Some(s) = slot.get(k).and_then(|&i| out.get_mut(i)) {
+                if let Some(s) = self.slot.get(k).and_then(|&i| self.out.get_mut(i)) {
                     *s = Some(r);
                 }
             }
         }
-        out.into_iter()
+        self.out
+            .into_iter()
             .map(|r| {
                 r.unwrap_or_else(|| {
                     Err(NoHistory::Unreadable(
@@ -654,37 +726,19 @@ impl Repo {
             .collect()
     }
 
-    /// Runs the walk on a worker thread and waits for it; a walk that makes
-    /// no progress for the stall time is given up (its thread is left
-    /// behind: a read stuck inside libgit2 cannot be interrupted).
-    fn guarded_walk(
-        &self,
-        targets: Vec<Resolved>,
-        opts: &WalkOptions,
+    fn collect(
+        root: &Path,
+        rx: &mpsc::Receiver<Msg>,
+        n: usize,
+        stall: Duration,
         progress: &mut dyn Progress,
     ) -> Vec<Result<History, NoHistory>> {
-        let n = targets.len();
         let fail = |e: NoHistory| (0..n).map(|_| Err(e.clone())).collect();
-        let git_dir = self.repo.path().to_path_buf();
-        let stall = opts.stall.unwrap_or(DEFAULT_STALL);
-        let (tx, rx) = mpsc::channel();
-        let o = opts.clone();
-        let spawned = std::thread::Builder::new()
-            .name("history walk".into())
-            .spawn(move || {
-                let r = walk_repo(&git_dir, targets, &o, &tx);
-                let _ = tx.send(Msg::Done(r));
-            });
-        if let Err(e) = spawned {
-            return fail(NoHistory::Unreadable(format!(
-                "cannot start the history walk: {e}"
-            )));
-        }
         let mut done = 0;
-        progress.begin(&self.root);
+        progress.begin(root);
         loop {
             match rx.recv_timeout(stall) {
-                Ok(Msg::Total(t)) => progress.start(&self.root, t),
+                Ok(Msg::Total(t)) => progress.start(root, t),
                 Ok(Msg::Alive) => {}
                 Ok(Msg::Examined(d)) => {
                     done = d;
@@ -2042,6 +2096,12 @@ fn walk_repo(
         .map_err(|_| NoHistory::HeadNotACommit)?;
     let shallow = repo.is_shallow();
     let (links, reader) = spawn_chain(git_dir, head.id(), shallow, opts, tx);
+    let mut targets = targets;
+    for t in &mut targets {
+        t.sources = std::fs::read_to_string(&t.path)
+            .map(|text| context_sources(&text))
+            .unwrap_or_default();
+    }
     // What changed in each commit, for every target at once, sharing the
     // tree cache, while the other thread reads the commits ahead.
     let odb = repo.odb().ok();

@@ -233,6 +233,20 @@ impl<'a> Rewriter<'a> {
         full
     }
 
+    /// Takes `analysis` as this session's analysis of `text` with the
+    /// per-build assumption: it must be `FileAnalysis::new(text, ctx,
+    /// knowledge)` with this session's context and knowledge (made ahead,
+    /// on time otherwise spent waiting). A text already analysed keeps
+    /// its analysis.
+    pub fn adopt(&self, text: &str, analysis: Rc<FileAnalysis>) {
+        let mut memo = self.analyses.borrow_mut();
+        if memo.per_build.contains_key(text) {
+            return;
+        }
+        Analyses::bound(&mut memo.per_build);
+        memo.per_build.insert(text.to_string(), analysis);
+    }
+
     /// The history figures of an analysed text over the walked history
     /// (`None` without one).
     pub fn figures(&self, file: &FileAnalysis) -> Option<replay::FileFigures> {
