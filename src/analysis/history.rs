@@ -28,6 +28,10 @@
 //! read again). The answers are exactly
 //! those of the full diff ([`WalkOptions::paths`] still lists the paths).
 //!
+//! The walk starts at once ([`Repo::start_walk`]) and is collected later
+//! ([`PendingWalk::wait`]): the caller reads the build contexts and
+//! analyses the Dockerfiles beside it.
+//!
 //! Robustness: the walk runs on a worker thread that reports progress; a
 //! walk that makes no progress for [`WalkOptions::stall`] is an error (a
 //! truncated loose object makes libgit2's inflate loop spin forever), and a
