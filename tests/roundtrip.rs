@@ -114,3 +114,37 @@ fn every_corpus_file_round_trips_with_its_variants() {
     }
     eprintln!("round-tripped {checked} files with 3 variants each");
 }
+
+/// Parsing through a line cache shared by many texts (as the history walk
+/// parses a Dockerfile's versions) gives exactly what a fresh parse gives,
+/// errors and warnings included, whatever was parsed before.
+#[test]
+fn a_shared_line_cache_changes_no_parse() {
+    let Some(corpus) = support::corpus() else {
+        support::skip("a_shared_line_cache_changes_no_parse: ../shared/corpus is absent");
+        return;
+    };
+    let mut files = corpus_files();
+    files.extend(support::dockerfiles_under(&corpus.join("buildkit-parser")));
+    let mut texts: Vec<String> = files
+        .iter()
+        .filter_map(|f| std::fs::read(f).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .collect();
+    // The same logical lines under the two escape characters read
+    // differently.
+    for line in ["ENV a=b\\ c=d\n", "ENV a=b` c=d\n"] {
+        texts.push(line.to_string());
+        texts.push(format!("# escape=`\n{line}"));
+    }
+    assert!(texts.len() > 400, "{} texts", texts.len());
+    let mut cache = syntax::LineCache::default();
+    let mut with_errors = 0;
+    for text in texts.iter().chain(texts.iter().rev()) {
+        let fresh = syntax::parse(text);
+        with_errors += usize::from(!fresh.errors.is_empty());
+        let cached = syntax::parse_with(text, &mut cache);
+        assert_eq!(format!("{cached:?}"), format!("{fresh:?}"), "{text}");
+    }
+    assert!(with_errors > 0, "the corpus has invalid files too");
+}

@@ -1997,8 +1997,8 @@ struct Parser {
     missing: HashMap<Oid, String>,
 }
 
-fn instructions(text: &str) -> Vec<String> {
-    syntax::parse(text)
+fn instructions(text: &str, cache: &mut syntax::LineCache) -> Vec<String> {
+    syntax::parse_with(text, cache)
         .instructions()
         .map(|(_, i)| i.original.trim().to_string())
         .collect()
@@ -2010,8 +2010,9 @@ impl Parser {
         let handle = std::thread::Builder::new()
             .name("dockerfile versions".into())
             .spawn(move || {
+                let mut cache = syntax::LineCache::default();
                 rx.into_iter()
-                    .map(|(oid, text)| (oid, instructions(&text)))
+                    .map(|(oid, text)| (oid, instructions(&text, &mut cache)))
                     .collect()
             })
             .ok();
@@ -2058,11 +2059,13 @@ impl Parser {
             .take()
             .and_then(|h| h.join().ok())
             .unwrap_or_default();
+        let mut cache = syntax::LineCache::default();
         for (oid, text) in self.sent {
             // Not parsed by the thread (it could not start or stopped).
-            parsed
-                .entry(oid)
-                .or_insert_with(|| text.map(|t| instructions(&t)).unwrap_or_default());
+            parsed.entry(oid).or_insert_with(|| {
+                text.map(|t| instructions(&t, &mut cache))
+                    .unwrap_or_default()
+            });
         }
         parsed
     }

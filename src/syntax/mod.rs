@@ -21,4 +21,6 @@ mod words;
 pub use dump::{dump_buildkit, go_quote};
 pub use json::parse_to_json;
 pub use node::{Arg, Heredoc, Kind, Node};
-pub use parser::{Directive, Instruction, Item, ItemKind, Parse, parse, parse_source};
+pub use parser::{
+    Directive, Instruction, Item, ItemKind, LineCache, Parse, parse, parse_source, parse_with,
+};

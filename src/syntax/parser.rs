@@ -5,6 +5,8 @@
 //! empty lines inside a continuation are skipped but stay in the item's
 //! bytes) and heredoc bodies.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::grammar::{Rule, parse_rule};
@@ -112,6 +114,43 @@ pub fn parse_source(source: &SourceFile) -> Parse {
 
 /// Parses a Dockerfile's text. Never panics; errors are in the result.
 pub fn parse(text: &str) -> Parse {
+    assemble(text, None)
+}
+
+/// The instructions already read by [`parse_with`], by logical line: many
+/// texts parsed in a row (the versions of one Dockerfile in a history)
+/// share most of their lines, and reading a line is most of a parse.
+#[derive(Default)]
+pub struct LineCache {
+    nodes: HashMap<(char, String), Result<Node, String>>,
+}
+
+/// Lines a [`LineCache`] keeps before it starts over (bounds its memory).
+const MAX_CACHED_LINES: usize = 4096;
+
+impl LineCache {
+    fn node(&mut self, line: &str, escape: char) -> Result<Node, String> {
+        let key = (escape, line.to_string());
+        if let Some(n) = self.nodes.get(&key) {
+            return n.clone();
+        }
+        let node = node_from_line(line, escape);
+        if self.nodes.len() >= MAX_CACHED_LINES {
+            self.nodes.clear();
+        }
+        self.nodes.insert(key, node.clone());
+        node
+    }
+}
+
+/// [`parse`], reading each logical line through `cache`: the same result,
+/// since an instruction's node depends only on its line and the escape
+/// character.
+pub fn parse_with(text: &str, cache: &mut LineCache) -> Parse {
+    assemble(text, Some(cache))
+}
+
+fn assemble(text: &str, cache: Option<&mut LineCache>) -> Parse {
     let mut errors = Vec::new();
     let (directives, directive_lines, escape) = scan_directives(text, &mut errors);
     let (bom_len, lines) = physical_lines(text, escape);
@@ -122,6 +161,7 @@ pub fn parse(text: &str) -> Parse {
         items: Vec::new(),
         errors,
         warnings: Vec::new(),
+        cache,
     };
     if bom_len > 0 {
         p.items.push(Item {
@@ -271,6 +311,7 @@ struct Assembler<'a> {
     items: Vec<Item>,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
+    cache: Option<&'a mut LineCache>,
 }
 
 impl Assembler<'_> {
@@ -379,7 +420,11 @@ impl Assembler<'_> {
                 ),
             ));
         }
-        let node = match node_from_line(&buf, self.escape) {
+        let read = match self.cache.as_deref_mut() {
+            Some(c) => c.node(&buf, self.escape),
+            None => node_from_line(&buf, self.escape),
+        };
+        let node = match read {
             Ok(node) => node,
             Err(message) => {
                 self.errors
