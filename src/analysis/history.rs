@@ -2115,14 +2115,10 @@ fn walk_repo(
     opts: &WalkOptions,
     tx: &mpsc::Sender<Msg>,
 ) -> Result<Vec<Result<History, NoHistory>>, NoHistory> {
-    let repo = Repository::open(git_dir)
-        .map_err(|e| NoHistory::Unreadable(format!("cannot open the repository: {e}")))?;
-    let head = repo.head().map_err(|_| NoHistory::NoCommits)?;
-    let head = head
-        .peel_to_commit()
-        .map_err(|_| NoHistory::HeadNotACommit)?;
-    let shallow = repo.is_shallow();
-    let (links, reader) = spawn_chain(git_dir, head.id(), shallow, opts, tx);
+    // The chain first: it opens the repository on its own thread while
+    // this one does.
+    let (links, reader) = spawn_chain(git_dir, opts, tx);
+    let (repo, _, head_tree, shallow) = open_at_head(git_dir)?;
     let mut targets = targets;
     for t in &mut targets {
         t.sources = std::fs::read_to_string(&t.path)
@@ -2133,7 +2129,6 @@ fn walk_repo(
     // tree cache, while the other thread reads the commits ahead.
     let odb = repo.odb().ok();
     let mut trees = TreeCache::new(Objects::new(&repo, odb.as_ref()));
-    let head_tree = head.tree_id();
     let mut walks: Vec<TargetWalk> = targets
         .into_iter()
         .map(|t| {
@@ -2204,6 +2199,21 @@ fn walk_repo(
         .collect())
 }
 
+/// The repository, its `HEAD` commit, and whether it is a shallow clone.
+fn open_at_head(git_dir: &Path) -> Result<(Repository, Oid, Oid, bool), NoHistory> {
+    let repo = Repository::open(git_dir)
+        .map_err(|e| NoHistory::Unreadable(format!("cannot open the repository: {e}")))?;
+    let (head, tree) = {
+        let head = repo.head().map_err(|_| NoHistory::NoCommits)?;
+        let commit = head
+            .peel_to_commit()
+            .map_err(|_| NoHistory::HeadNotACommit)?;
+        (commit.id(), commit.tree_id())
+    };
+    let shallow = repo.is_shallow();
+    Ok((repo, head, tree, shallow))
+}
+
 /// Where the commit chain is read: on its own thread, or (when no thread
 /// can be started) already read in place.
 enum ChainReader {
@@ -2233,8 +2243,6 @@ impl ChainReader {
 /// batches; the total is sent as [`Msg::Total`] when the chain is read.
 fn spawn_chain(
     git_dir: &Path,
-    head: Oid,
-    shallow: bool,
     opts: &WalkOptions,
     tx: &mpsc::Sender<Msg>,
 ) -> (mpsc::Receiver<Vec<Link>>, ChainReader) {
@@ -2243,8 +2251,7 @@ fn spawn_chain(
         let (git_dir, opts, tx, out) =
             (git_dir.to_path_buf(), opts.clone(), tx.clone(), out.clone());
         move || {
-            let repo = Repository::open(&git_dir)
-                .map_err(|e| NoHistory::Unreadable(format!("cannot open the repository: {e}")))?;
+            let (repo, head, _, shallow) = open_at_head(&git_dir)?;
             send_chain(&repo, head, shallow, &opts, &tx, &out)
         }
     };
@@ -2256,9 +2263,9 @@ fn spawn_chain(
         Ok(t) => (links, ChainReader::Thread(t)),
         Err(_) => {
             // No second thread: read it here, then examine.
-            let end = Repository::open(git_dir)
-                .map_err(|e| NoHistory::Unreadable(format!("cannot open the repository: {e}")))
-                .and_then(|repo| send_chain(&repo, head, shallow, &opts2, &tx2, &out));
+            let end = open_at_head(git_dir).and_then(|(repo, head, _, shallow)| {
+                send_chain(&repo, head, shallow, &opts2, &tx2, &out)
+            });
             (links, ChainReader::Done(end))
         }
     }
@@ -2273,13 +2280,15 @@ fn send_chain(
     tx: &mpsc::Sender<Msg>,
     out: &mpsc::Sender<Vec<Link>>,
 ) -> ChainEnd {
+    // The first batch is small: the walk waits for it.
+    const FIRST: usize = 8;
     const BATCH: usize = 64;
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch = Vec::with_capacity(FIRST);
     let mut total = 0u64;
     let end = chain(repo, head, shallow, opts, tx, &mut |link| {
         batch.push(link);
         total += 1;
-        if batch.len() == BATCH {
+        if batch.len() == BATCH || total == FIRST as u64 {
             let _ = out.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
         }
     });
