@@ -120,6 +120,20 @@ pub struct Rewriter<'a> {
     opts: Options,
     cache: RefCell<ReplayCache>,
     analyses: RefCell<Analyses>,
+    /// What planning found in each stage of a text, by text and stage:
+    /// the planner meets the same text again (the last round of a pass is
+    /// the first of the next, with another threshold, and the check
+    /// plans the output once more), and all but the threshold depends
+    /// only on the text's analysis ([`Rewriter::analyze`]) and the session.
+    stage_plans: RefCell<HashMap<(String, usize), Rc<StagePlan>>>,
+}
+
+/// The hoist of a stage (with the changes it reports, moved or not) and,
+/// when nothing is hoisted, its best reorder before the threshold.
+struct StagePlan {
+    hoist: Option<plan::StageOrder>,
+    hoist_changes: Vec<Change>,
+    reorder: Option<plan::Reorder>,
 }
 
 /// The analyses of the texts seen in one session, by text. An analysis
@@ -139,7 +153,7 @@ struct Analyses {
 const MAX_ANALYSES: usize = 64;
 
 impl Analyses {
-    fn bound(map: &mut HashMap<String, Rc<FileAnalysis>>) {
+    fn bound<K, V>(map: &mut HashMap<K, V>) {
         if map.len() >= MAX_ANALYSES {
             map.clear();
         }
@@ -169,6 +183,7 @@ impl<'a> Rewriter<'a> {
             opts,
             cache: RefCell::new(ReplayCache::default()),
             analyses: RefCell::new(Analyses::default()),
+            stage_plans: RefCell::new(HashMap::new()),
         }
     }
 
@@ -291,20 +306,58 @@ impl<'a> Rewriter<'a> {
         floor: f64,
         round: &mut Vec<Change>,
     ) -> Option<plan::StageOrder> {
-        let replayed = self
-            .history
-            .map(|h| self.cache.borrow_mut().replay(file, h));
+        let mut replayed = None;
         for si in 0..file.model.stages.len() {
-            let cx = self.stage_cx(file, si);
-            let order = plan::plan_hoist(&cx, round).or_else(|| {
-                let hist = replayed.as_ref().and_then(|r| r.get(si));
-                plan::plan_reorder(&cx, hist, floor, false, round)
-            });
-            if order.is_some() {
-                return order;
+            let key = (file.text.clone(), si);
+            let memo = self.stage_plans.borrow().get(&key).map(Rc::clone);
+            let sp = match memo {
+                Some(sp) => sp,
+                None => {
+                    let replayed = replayed.get_or_insert_with(|| {
+                        self.history
+                            .map(|h| self.cache.borrow_mut().replay(file, h))
+                    });
+                    let sp = Rc::new(self.plan_stage(file, si, replayed.as_deref()));
+                    let mut plans = self.stage_plans.borrow_mut();
+                    Analyses::bound(&mut plans);
+                    plans.insert(key, Rc::clone(&sp));
+                    sp
+                }
+            };
+            round.extend(sp.hoist_changes.iter().cloned());
+            if let Some(order) = &sp.hoist {
+                return Some(order.clone());
+            }
+            if let Some(order) = sp.reorder.as_ref().and_then(|r| r.take(floor, round)) {
+                return Some(order);
             }
         }
         None
+    }
+
+    /// What [`Rewriter::plan_one_stage`] finds in stage `si` of the
+    /// analysed `file` apart from the threshold (`replayed`: the file's
+    /// replay of the history, when ordering by it).
+    fn plan_stage(
+        &self,
+        file: &FileAnalysis,
+        si: usize,
+        replayed: Option<&[replay::StageHistory]>,
+    ) -> StagePlan {
+        let cx = self.stage_cx(file, si);
+        let mut hoist_changes = Vec::new();
+        let hoist = plan::plan_hoist(&cx, &mut hoist_changes);
+        let reorder = if hoist.is_none() {
+            let hist = replayed.and_then(|r| r.get(si));
+            plan::reorder_candidate(&cx, hist, false)
+        } else {
+            None
+        };
+        StagePlan {
+            hoist,
+            hoist_changes,
+            reorder,
+        }
     }
 
     /// One full planning run: advice, merges, then hoists and reorders when
