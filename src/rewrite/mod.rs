@@ -126,6 +126,9 @@ pub struct Rewriter<'a> {
     /// plans the output once more), and all but the threshold depends
     /// only on the text's analysis ([`Rewriter::analyze`]) and the session.
     stage_plans: RefCell<HashMap<(String, usize), Rc<StagePlan>>>,
+    /// The history figures of each text, plain or per-build
+    /// ([`Rewriter::figures_over`]).
+    figures: RefCell<HashMap<(String, bool), Rc<replay::FileFigures>>>,
 }
 
 /// The hoist of a stage (with the changes it reports, moved or not) and,
@@ -184,6 +187,7 @@ impl<'a> Rewriter<'a> {
             cache: RefCell::new(ReplayCache::default()),
             analyses: RefCell::new(Analyses::default()),
             stage_plans: RefCell::new(HashMap::new()),
+            figures: RefCell::new(HashMap::new()),
         }
     }
 
@@ -252,14 +256,42 @@ impl<'a> Rewriter<'a> {
     /// (`None` without one).
     pub fn figures(&self, file: &FileAnalysis) -> Option<replay::FileFigures> {
         let h = self.walked?;
-        Some(replay::figures_of(file, h, &mut self.cache.borrow_mut()))
+        Some((*self.figures_over(file, h)).clone())
+    }
+
+    /// The figures of an analysed text over `h`, made once per text and
+    /// session: planning weighs the original and the planned text several
+    /// times (each pass, the check's re-plan) and the report asks for both
+    /// again. `h` is the walked history (the one to order by is the same
+    /// or none); a session's analysis of a text is the plain or the
+    /// per-build one, which `has_per_build` tells apart. An analysis made
+    /// elsewhere is replayed without the memo.
+    fn figures_over(&self, file: &FileAnalysis, h: &History) -> Rc<replay::FileFigures> {
+        let ours = {
+            let a = self.analyses.borrow();
+            [&a.plain, &a.per_build]
+                .iter()
+                .any(|m| m.get(&file.text).is_some_and(|r| std::ptr::eq(&**r, file)))
+        };
+        if !ours {
+            return Rc::new(replay::figures_of(file, h, &mut self.cache.borrow_mut()));
+        }
+        let key = (file.text.clone(), file.has_per_build());
+        if let Some(f) = self.figures.borrow().get(&key) {
+            return Rc::clone(f);
+        }
+        let f = Rc::new(replay::figures_of(file, h, &mut self.cache.borrow_mut()));
+        let mut memo = self.figures.borrow_mut();
+        Analyses::bound(&mut memo);
+        memo.insert(key, Rc::clone(&f));
+        f
     }
 
     /// Expected rebuild cost per build of a whole file: by the history when
     /// it says enough, else by the static estimate.
     pub fn cost(&self, file: &FileAnalysis) -> f64 {
         if let Some(h) = self.history {
-            return replay::figures_of(file, h, &mut self.cache.borrow_mut()).mean_cost;
+            return self.figures_over(file, h).mean_cost;
         }
         let mut total = 0.0;
         for (stage, sa) in file.model.stages.iter().zip(&file.stages) {
