@@ -314,6 +314,11 @@ impl Reaching {
     }
 
     fn touches(&self, p: &str) -> bool {
+        // Nothing reaches below the directory (a RUN with no repository
+        // reads, say): no need to look at `p`.
+        if self.plain.is_empty() && self.patterns.is_empty() {
+            return false;
+        }
         if is_plain(p) {
             self.plain.contains(p) || self.patterns.iter().any(|w| effects::paths_overlap(w, p))
         } else {
