@@ -139,7 +139,24 @@ fn exact(n: usize, preds: &[Vec<usize>], cost: &[f64], hits: &Hits) -> Vec<usize
         let swaps = ((!t & full) & ((1usize << x) - 1)).count_ones();
         (cost[x] * table[t] + fc, fs.saturating_add(swaps))
     };
+    // Only sets closed under the predecessors are ever placed (the empty
+    // set is, and adding an available unit keeps a set closed), so only
+    // their completions are read: the others are left unsolved.
+    let closed = |s: usize| {
+        let mut rest = s;
+        while rest != 0 {
+            let x = rest.trailing_zeros() as usize;
+            if pred_mask[x] & !s != 0 {
+                return false;
+            }
+            rest &= rest - 1;
+        }
+        true
+    };
     for s in (0..full).rev() {
+        if !closed(s) {
+            continue;
+        }
         let mut best = (f64::INFINITY, u32::MAX);
         for x in 0..n {
             if s & (1 << x) == 0 && pred_mask[x] & !s == 0 {

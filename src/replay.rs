@@ -274,18 +274,21 @@ impl<'s> ReplayPlan<'s> {
             })
     }
 
-    /// The units of each stage that one commit rebuilds (a mask per stage),
-    /// counting the source changes on the way.
+    /// The units of each stage that one commit rebuilds (a mask per stage,
+    /// left in `scratch.direct`), counting the source changes on the way.
     fn commit_masks(
         &self,
         ci: usize,
         c: &crate::analysis::history::CommitChanges,
         changed: &[std::sync::Arc<Vec<bool>>],
         out: &mut [StageHistory],
-    ) -> Vec<u64> {
+        scratch: &mut Scratch,
+    ) {
         let ns = self.lens.len();
-        let mut direct = self.per_build.clone();
-        let mut whole = vec![false; ns];
+        scratch.direct.clone_from(&self.per_build);
+        scratch.whole.clear();
+        scratch.whole.resize(ns, false);
+        let (direct, whole) = (&mut scratch.direct, &mut scratch.whole);
         let mut any_edit_matched = false;
         for si in 0..ns {
             for (k, input) in self.inputs[si].iter().enumerate().take(64) {
@@ -319,15 +322,21 @@ impl<'s> ReplayPlan<'s> {
                 None => whole.iter_mut().for_each(|w| *w = true),
             }
         }
-        self.propagate(direct, whole)
+        self.propagate(scratch);
     }
 
     /// Rebuilt stages rebuild the stages built on them and the copies from
     /// them; metadata edits rebuild nothing; a wholly invalidated stage
     /// rebuilds every unit.
-    fn propagate(&self, mut direct: Vec<u64>, mut whole: Vec<bool>) -> Vec<u64> {
+    fn propagate(&self, scratch: &mut Scratch) {
         let ns = self.lens.len();
-        let mut rebuilt = vec![false; ns];
+        let Scratch {
+            direct,
+            whole,
+            rebuilt,
+        } = scratch;
+        rebuilt.clear();
+        rebuilt.resize(ns, false);
         for si in 0..ns {
             if self.base[si].is_some_and(|b| rebuilt[b]) {
                 whole[si] = true;
@@ -346,8 +355,19 @@ impl<'s> ReplayPlan<'s> {
             }
             rebuilt[si] = direct[si] != 0 || whole[si];
         }
-        direct
     }
+}
+
+/// The per-commit working vectors of a replay, made once per replay rather
+/// than once per commit (a replay walks every commit of the history).
+#[derive(Default)]
+struct Scratch {
+    /// Per stage, the units the commit rebuilds (the answer).
+    direct: Vec<u64>,
+    /// Per stage, whether the commit invalidates all of it.
+    whole: Vec<bool>,
+    /// Per stage, whether it is rebuilt.
+    rebuilt: Vec<bool>,
 }
 
 /// Global instruction index -> (stage, Some(unit) | None for FROM).
@@ -429,9 +449,10 @@ fn replay_uncached(file: &FileAnalysis, history: &History) -> Vec<StageHistory> 
         })
         .collect();
     let changed = history.changed(&plan.sources);
+    let mut scratch = Scratch::default();
     for (ci, c) in history.commits.iter().enumerate() {
-        let masks = plan.commit_masks(ci, c, &changed, &mut out);
-        for (si, m) in masks.into_iter().enumerate() {
+        plan.commit_masks(ci, c, &changed, &mut out, &mut scratch);
+        for (si, &m) in scratch.direct.iter().enumerate() {
             out[si].masks.push(m);
         }
     }

@@ -9,8 +9,9 @@
 //! parent directory matches everything below it. `<Dockerfile>.dockerignore`
 //! next to the Dockerfile takes precedence over `.dockerignore`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use globset::{Candidate, GlobBuilder, GlobMatcher};
 
@@ -155,6 +156,28 @@ pub struct Context {
     /// Directories whose contents this checkout may not show: git
     /// submodules (`.gitmodules`), checked out in CI but perhaps not here.
     unknown: Vec<String>,
+    /// The Maven reactors read so far, by directory.
+    reactors: ReactorMemo,
+}
+
+/// A Maven reactor (its POMs, and the problems found in them) by the
+/// directory of its root POM ([`crate::analysis::manifests::maven_reactor`]):
+/// hoisting, reordering and splitting ask for the same reactor many times
+/// while one file is planned, and each answer reads and scans every module
+/// POM again. The files are read once, so the answer is the one a new read
+/// would give while the context does not change under the run. A mutex, as
+/// contexts are shared between threads.
+#[derive(Debug, Default)]
+struct ReactorMemo(Mutex<HashMap<String, Reactor>>);
+
+/// The POM files of a reactor and its problems.
+pub(crate) type Reactor = (Vec<String>, Vec<String>);
+
+impl Clone for ReactorMemo {
+    fn clone(&self) -> Self {
+        let memo = self.0.lock().map(|m| m.clone()).unwrap_or_default();
+        ReactorMemo(Mutex::new(memo))
+    }
 }
 
 /// Stop walking huge contexts: past this many entries the context is
@@ -171,7 +194,27 @@ impl Context {
             ignore,
             files,
             unknown,
+            reactors: ReactorMemo::default(),
         }
+    }
+
+    /// The Maven reactor rooted in `dir`, as `read` gives it, read once
+    /// per context (see [`ReactorMemo`]).
+    pub(crate) fn reactor(&self, dir: &str, read: impl FnOnce() -> Reactor) -> Reactor {
+        if let Some(r) = self
+            .reactors
+            .0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(dir).cloned())
+        {
+            return r;
+        }
+        let r = read();
+        if let Ok(mut m) = self.reactors.0.lock() {
+            m.insert(dir.to_string(), r.clone());
+        }
+        r
     }
 
     /// Context-relative directories whose contents are not known here

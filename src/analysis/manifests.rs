@@ -652,6 +652,11 @@ pub(crate) fn ctx_join(dir: &str, rel: &str) -> Option<String> {
 /// `file:` repository, an activation path with a property other than
 /// `basedir`.
 pub(crate) fn maven_reactor(ctx: &Context, dir: &str) -> (Vec<String>, Vec<String>) {
+    ctx.reactor(dir, || read_maven_reactor(ctx, dir))
+}
+
+/// [`maven_reactor`] read from the context's files.
+fn read_maven_reactor(ctx: &Context, dir: &str) -> (Vec<String>, Vec<String>) {
     let mut files: Vec<String> = Vec::new();
     let mut problems = Vec::new();
     let mut activation: Vec<String> = Vec::new();

@@ -135,24 +135,15 @@ struct BroadCopy<'a> {
 
 impl<'a> BroadCopy<'a> {
     fn find(cx: &StageCx<'a>, b: usize) -> Option<BroadCopy<'a>> {
+        let Head {
+            ins,
+            src,
+            dest,
+            flags,
+            dest_abs,
+        } = Self::head(cx, b)?;
         let unit = &cx.stage.units[b];
-        let ins = instruction(cx.parse, unit.item)?;
-        if unit.keep {
-            return None;
-        }
-        let ctx = cx.ctx?;
-        let (src, dest, flags) = match broad_copy(ins) {
-            Some((dest, flags)) => (String::new(), dest, flags),
-            None => subtree_copy(ins, ctx)?,
-        };
-        let files = ctx.files()?;
-        // `ADD . $HOME`: the destination as BuildKit expands it.
-        let dest_expanded = cx
-            .state
-            .env
-            .get(b)
-            .and_then(|env| effects::expand(&dest, env))?;
-        let dest_abs = effects::resolve(&cx.state.workdirs[b], &dest_expanded);
+        let (ctx, files) = (cx.ctx?, cx.ctx?.files()?);
         let prefix = if src.is_empty() {
             String::new()
         } else {
@@ -191,9 +182,49 @@ impl<'a> BroadCopy<'a> {
     }
 }
 
+/// What [`BroadCopy::find`] decides on, before it lists what the copy
+/// ships (thousands of files, which [`is_broad_copy`] does not need).
+struct Head<'a> {
+    ins: &'a Instruction,
+    src: String,
+    dest: String,
+    flags: Vec<String>,
+    dest_abs: String,
+}
+
+impl<'a> BroadCopy<'a> {
+    fn head(cx: &StageCx<'a>, b: usize) -> Option<Head<'a>> {
+        let unit = &cx.stage.units[b];
+        let ins = instruction(cx.parse, unit.item)?;
+        if unit.keep {
+            return None;
+        }
+        let ctx = cx.ctx?;
+        let (src, dest, flags) = match broad_copy(ins) {
+            Some((dest, flags)) => (String::new(), dest, flags),
+            None => subtree_copy(ins, ctx)?,
+        };
+        ctx.files()?;
+        // `ADD . $HOME`: the destination as BuildKit expands it.
+        let dest_expanded = cx
+            .state
+            .env
+            .get(b)
+            .and_then(|env| effects::expand(&dest, env))?;
+        let dest_abs = effects::resolve(&cx.state.workdirs[b], &dest_expanded);
+        Some(Head {
+            ins,
+            src,
+            dest,
+            flags,
+            dest_abs,
+        })
+    }
+}
+
 /// Whether unit `b` is a broad copy a hoist may move installs above.
 pub(crate) fn is_broad_copy(cx: &StageCx<'_>, b: usize) -> bool {
-    BroadCopy::find(cx, b).is_some()
+    BroadCopy::head(cx, b).is_some()
 }
 
 impl BroadCopy<'_> {
@@ -283,6 +314,11 @@ impl Reaching {
     }
 
     fn touches(&self, p: &str) -> bool {
+        // Nothing reaches below the directory (a RUN with no repository
+        // reads, say): no need to look at `p`.
+        if self.plain.is_empty() && self.patterns.is_empty() {
+            return false;
+        }
         if is_plain(p) {
             self.plain.contains(p) || self.patterns.iter().any(|w| effects::paths_overlap(w, p))
         } else {

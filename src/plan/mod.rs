@@ -29,7 +29,10 @@ pub use crate::analysis::manifests::is_manifest_name;
 pub use advice::plan_advice;
 pub use hoist::plan_hoist;
 pub use merge::plan_merges;
-pub use reorder::{change_probability, is_expensive, plan_reorder, static_probabilities};
+pub use reorder::{
+    Reorder, change_probability, is_expensive, plan_reorder, reorder_candidate,
+    static_probabilities,
+};
 
 /// How far a change may be trusted. Ordered: `DisplayOnly < Unsafe < Safe`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

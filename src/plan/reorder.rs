@@ -100,6 +100,42 @@ pub fn plan_reorder(
     args_only: bool,
     changes: &mut Vec<Change>,
 ) -> Option<StageOrder> {
+    let r = reorder_candidate(cx, hist, args_only)?;
+    r.take(floor, changes)
+}
+
+/// The best order of a stage and what it saves, before the materiality
+/// threshold is applied: everything of [`plan_reorder`] that does not
+/// depend on the threshold, so a planner that meets the same stage again
+/// with another threshold weighs it without ordering it again.
+#[derive(Debug, Clone)]
+pub struct Reorder {
+    pub order: StageOrder,
+    pub change: Change,
+    /// Expected cost of the original order minus that of the new one.
+    pub saving: f64,
+}
+
+impl Reorder {
+    /// The order when it saves at least `floor`, its change pushed to
+    /// `changes`; `None` otherwise.
+    pub fn take(&self, floor: f64, changes: &mut Vec<Change>) -> Option<StageOrder> {
+        if self.saving < floor {
+            return None;
+        }
+        changes.push(self.change.clone());
+        Some(self.order.clone())
+    }
+}
+
+/// [`plan_reorder`] without the threshold: the new order of the stage and
+/// its saving, `None` when the best order is the original or saves
+/// nothing.
+pub fn reorder_candidate(
+    cx: &StageCx<'_>,
+    hist: Option<&crate::replay::StageHistory>,
+    args_only: bool,
+) -> Option<Reorder> {
     let StageCx {
         parse,
         text,
@@ -180,7 +216,7 @@ pub fn plan_reorder(
     }
     let before = crate::order::expected_cost(&(0..n).collect::<Vec<_>>(), &c, &hits);
     let after = crate::order::expected_cost(&order, &c, &hits);
-    if before - after <= 1e-6 * before.max(1.0) || before - after < floor {
+    if before - after <= 1e-6 * before.max(1.0) {
         return None;
     }
     // One change per stage; the report lists the net moves of the file.
@@ -189,7 +225,7 @@ pub fn plan_reorder(
         .enumerate()
         .find(|(i, u)| *i != **u)
         .map_or(0, |(_, &u)| u);
-    changes.push(Change {
+    let change = Change {
         kind: ChangeKind::Reorder,
         applicability: Applicability::Safe,
         line: parse.items[stage.units[first_moved].item].lines.start,
@@ -211,16 +247,20 @@ pub fn plan_reorder(
         above_line: None,
         edits: Vec::new(),
         split_from: None,
-    });
-    Some(StageOrder {
-        stage: stage_idx,
-        groups: order
-            .into_iter()
-            .map(|u| Group {
-                inserts: vec![],
-                unit: u,
-            })
-            .collect(),
+    };
+    Some(Reorder {
+        order: StageOrder {
+            stage: stage_idx,
+            groups: order
+                .into_iter()
+                .map(|u| Group {
+                    inserts: vec![],
+                    unit: u,
+                })
+                .collect(),
+        },
+        change,
+        saving: before - after,
     })
 }
 

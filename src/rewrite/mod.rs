@@ -120,6 +120,23 @@ pub struct Rewriter<'a> {
     opts: Options,
     cache: RefCell<ReplayCache>,
     analyses: RefCell<Analyses>,
+    /// What planning found in each stage of a text, by text and stage:
+    /// the planner meets the same text again (the last round of a pass is
+    /// the first of the next, with another threshold, and the check
+    /// plans the output once more), and all but the threshold depends
+    /// only on the text's analysis ([`Rewriter::analyze`]) and the session.
+    stage_plans: RefCell<HashMap<(String, usize), Rc<StagePlan>>>,
+    /// The history figures of each text, plain or per-build
+    /// ([`Rewriter::figures_over`]).
+    figures: RefCell<HashMap<(String, bool), Rc<replay::FileFigures>>>,
+}
+
+/// The hoist of a stage (with the changes it reports, moved or not) and,
+/// when nothing is hoisted, its best reorder before the threshold.
+struct StagePlan {
+    hoist: Option<plan::StageOrder>,
+    hoist_changes: Vec<Change>,
+    reorder: Option<plan::Reorder>,
 }
 
 /// The analyses of the texts seen in one session, by text. An analysis
@@ -139,7 +156,7 @@ struct Analyses {
 const MAX_ANALYSES: usize = 64;
 
 impl Analyses {
-    fn bound(map: &mut HashMap<String, Rc<FileAnalysis>>) {
+    fn bound<K, V>(map: &mut HashMap<K, V>) {
         if map.len() >= MAX_ANALYSES {
             map.clear();
         }
@@ -169,6 +186,8 @@ impl<'a> Rewriter<'a> {
             opts,
             cache: RefCell::new(ReplayCache::default()),
             analyses: RefCell::new(Analyses::default()),
+            stage_plans: RefCell::new(HashMap::new()),
+            figures: RefCell::new(HashMap::new()),
         }
     }
 
@@ -251,14 +270,42 @@ impl<'a> Rewriter<'a> {
     /// (`None` without one).
     pub fn figures(&self, file: &FileAnalysis) -> Option<replay::FileFigures> {
         let h = self.walked?;
-        Some(replay::figures_of(file, h, &mut self.cache.borrow_mut()))
+        Some((*self.figures_over(file, h)).clone())
+    }
+
+    /// The figures of an analysed text over `h`, made once per text and
+    /// session: planning weighs the original and the planned text several
+    /// times (each pass, the check's re-plan) and the report asks for both
+    /// again. `h` is the walked history (the one to order by is the same
+    /// or none); a session's analysis of a text is the plain or the
+    /// per-build one, which `has_per_build` tells apart. An analysis made
+    /// elsewhere is replayed without the memo.
+    fn figures_over(&self, file: &FileAnalysis, h: &History) -> Rc<replay::FileFigures> {
+        let ours = {
+            let a = self.analyses.borrow();
+            [&a.plain, &a.per_build]
+                .iter()
+                .any(|m| m.get(&file.text).is_some_and(|r| std::ptr::eq(&**r, file)))
+        };
+        if !ours {
+            return Rc::new(replay::figures_of(file, h, &mut self.cache.borrow_mut()));
+        }
+        let key = (file.text.clone(), file.has_per_build());
+        if let Some(f) = self.figures.borrow().get(&key) {
+            return Rc::clone(f);
+        }
+        let f = Rc::new(replay::figures_of(file, h, &mut self.cache.borrow_mut()));
+        let mut memo = self.figures.borrow_mut();
+        Analyses::bound(&mut memo);
+        memo.insert(key, Rc::clone(&f));
+        f
     }
 
     /// Expected rebuild cost per build of a whole file: by the history when
     /// it says enough, else by the static estimate.
     pub fn cost(&self, file: &FileAnalysis) -> f64 {
         if let Some(h) = self.history {
-            return replay::figures_of(file, h, &mut self.cache.borrow_mut()).mean_cost;
+            return self.figures_over(file, h).mean_cost;
         }
         let mut total = 0.0;
         for (stage, sa) in file.model.stages.iter().zip(&file.stages) {
@@ -305,20 +352,58 @@ impl<'a> Rewriter<'a> {
         floor: f64,
         round: &mut Vec<Change>,
     ) -> Option<plan::StageOrder> {
-        let replayed = self
-            .history
-            .map(|h| self.cache.borrow_mut().replay(file, h));
+        let mut replayed = None;
         for si in 0..file.model.stages.len() {
-            let cx = self.stage_cx(file, si);
-            let order = plan::plan_hoist(&cx, round).or_else(|| {
-                let hist = replayed.as_ref().and_then(|r| r.get(si));
-                plan::plan_reorder(&cx, hist, floor, false, round)
-            });
-            if order.is_some() {
-                return order;
+            let key = (file.text.clone(), si);
+            let memo = self.stage_plans.borrow().get(&key).map(Rc::clone);
+            let sp = match memo {
+                Some(sp) => sp,
+                None => {
+                    let replayed = replayed.get_or_insert_with(|| {
+                        self.history
+                            .map(|h| self.cache.borrow_mut().replay(file, h))
+                    });
+                    let sp = Rc::new(self.plan_stage(file, si, replayed.as_deref()));
+                    let mut plans = self.stage_plans.borrow_mut();
+                    Analyses::bound(&mut plans);
+                    plans.insert(key, Rc::clone(&sp));
+                    sp
+                }
+            };
+            round.extend(sp.hoist_changes.iter().cloned());
+            if let Some(order) = &sp.hoist {
+                return Some(order.clone());
+            }
+            if let Some(order) = sp.reorder.as_ref().and_then(|r| r.take(floor, round)) {
+                return Some(order);
             }
         }
         None
+    }
+
+    /// What [`Rewriter::plan_one_stage`] finds in stage `si` of the
+    /// analysed `file` apart from the threshold (`replayed`: the file's
+    /// replay of the history, when ordering by it).
+    fn plan_stage(
+        &self,
+        file: &FileAnalysis,
+        si: usize,
+        replayed: Option<&[replay::StageHistory]>,
+    ) -> StagePlan {
+        let cx = self.stage_cx(file, si);
+        let mut hoist_changes = Vec::new();
+        let hoist = plan::plan_hoist(&cx, &mut hoist_changes);
+        let reorder = if hoist.is_none() {
+            let hist = replayed.and_then(|r| r.get(si));
+            plan::reorder_candidate(&cx, hist, false)
+        } else {
+            None
+        };
+        StagePlan {
+            hoist,
+            hoist_changes,
+            reorder,
+        }
     }
 
     /// One full planning run: advice, merges, then hoists and reorders when
