@@ -502,9 +502,15 @@ fn start_walks(
 }
 
 impl Walks {
-    /// Waits for every walk, showing each one's progress.
-    fn wait(mut self) -> std::collections::HashMap<PathBuf, Result<history::History, NoHistory>> {
+    /// Waits for every walk, showing each one's progress, and calls
+    /// `beside` once while the first one runs (see
+    /// [`history::PendingWalk::wait_beside`]).
+    fn wait(
+        mut self,
+        beside: &mut dyn FnMut(),
+    ) -> std::collections::HashMap<PathBuf, Result<history::History, NoHistory>> {
         let mut out = std::collections::HashMap::new();
+        let mut beside = Some(beside);
         for g in self.groups {
             let (pending, started) = self.first.take().unwrap_or_else(|| {
                 (
@@ -519,9 +525,16 @@ impl Walks {
                 repo: String::new(),
                 started,
             };
-            for (p, h) in g.paths.into_iter().zip(pending.wait(&mut bar)) {
+            let results = match beside.take() {
+                Some(f) => pending.wait_beside(&mut bar, f),
+                None => pending.wait(&mut bar),
+            };
+            for (p, h) in g.paths.into_iter().zip(results) {
                 out.insert(p, h);
             }
+        }
+        if let Some(f) = beside.take() {
+            f();
         }
         out
     }
@@ -873,53 +886,22 @@ impl<'a> Run<'a> {
         ))
     }
 
-    /// Starts reading the build context of each file on another thread
-    /// (only when a history walk will run beside it). The directories are
-    /// chosen as [`context_and_history`] chooses them.
-    fn early_contexts(
-        &self,
-        files: &[PathBuf],
-    ) -> Option<std::thread::JoinHandle<std::collections::HashMap<PathBuf, Context>>> {
-        self.walk.as_ref()?;
-        let mut repos = self.repos.borrow_mut();
-        let dirs: Vec<(PathBuf, Option<PathBuf>)> = files
-            .iter()
-            .map(|f| {
-                let repo = repos.for_path(f).ok();
-                let explicit = self.args.context.as_deref();
-                let configured = self.cfg.context_for(f);
-                let dir = context_choice(f, explicit, configured.as_deref(), repo.as_deref());
-                (f.clone(), dir)
-            })
-            .collect();
-        std::thread::Builder::new()
-            .name("contexts".into())
-            .spawn(move || {
-                dirs.into_iter()
-                    .map(|(f, dir)| {
-                        let ctx = context_for(&f, dir.as_deref());
-                        (f, ctx)
-                    })
-                    .collect()
-            })
-            .ok()
-    }
-
     /// What each file's processing can start from, made while the history
-    /// walk runs: its build context (from `early`), and outside bot mode
-    /// its text and that text's analysis (the one [`Rewriter`] would make
-    /// with the same context and knowledge).
-    fn ready_files(
-        &self,
-        files: &[PathBuf],
-        early: Option<std::thread::JoinHandle<std::collections::HashMap<PathBuf, Context>>>,
-    ) -> std::collections::HashMap<PathBuf, Ready> {
-        let mut contexts = early.and_then(|t| t.join().ok()).unwrap_or_default();
+    /// walk runs (see [`Ready`]): its build context (the directory chosen
+    /// as [`context_and_history`] chooses it), and outside bot mode its
+    /// text and that text's analysis (the one [`Rewriter`] would make with
+    /// the same context and knowledge).
+    fn ready_files(&self, files: &[PathBuf]) -> std::collections::HashMap<PathBuf, Ready> {
         let mut out = std::collections::HashMap::new();
         for path in files {
-            let Some(context) = contexts.remove(path) else {
-                continue;
+            let dir = {
+                let mut repos = self.repos.borrow_mut();
+                let repo = repos.for_path(path).ok();
+                let explicit = self.args.context.as_deref();
+                let configured = self.cfg.context_for(path);
+                context_choice(path, explicit, configured.as_deref(), repo.as_deref())
             };
+            let context = context_for(path, dir.as_deref());
             let text = self
                 .bot
                 .is_none()
@@ -1302,14 +1284,19 @@ fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
         }
     };
     // The history walk starts first (it is the longest path); the
-    // knowledge base and the build contexts are read on other threads, and
-    // the Dockerfiles read and analysed here, while it runs (none of them
-    // depends on it).
+    // knowledge base, the build contexts and the Dockerfiles' analyses are
+    // made here once its commit chain is read, while it examines the last
+    // commits (none of them depends on it, and earlier they would take a
+    // core from the chain the walk waits for).
     let walks = run.start_walks(&files);
-    run.knowledge.start();
-    let early = run.early_contexts(&files);
-    let mut ready = run.ready_files(&files, early);
-    let mut walked = walks.map(Walks::wait).unwrap_or_default();
+    let mut ready = std::collections::HashMap::new();
+    let mut walked = match walks {
+        Some(w) => w.wait(&mut || ready = run.ready_files(&files)),
+        None => {
+            run.knowledge.start();
+            Default::default()
+        }
+    };
     let mut out = RunOutput {
         failed,
         ..RunOutput::default()
@@ -1483,7 +1470,7 @@ fn run_explain(
     let walked = walk.as_ref().and_then(|w| {
         let with_ctx = [(path.to_path_buf(), context.map(|c| c.to_path_buf()))];
         start_walks(&with_ctx, w, false, &mut repos)
-            .wait()
+            .wait(&mut || {})
             .remove(path)
     });
     let (ctx, hist) = context_and_history(

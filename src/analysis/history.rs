@@ -706,10 +706,24 @@ impl PendingWalk {
     /// progress for the stall time is given up (its thread is left behind:
     /// a read stuck inside libgit2 cannot be interrupted). One result per
     /// target, in order.
-    pub fn wait(mut self, progress: &mut dyn Progress) -> Vec<Result<History, NoHistory>> {
+    pub fn wait(self, progress: &mut dyn Progress) -> Vec<Result<History, NoHistory>> {
+        self.wait_beside(progress, &mut || {})
+    }
+
+    /// [`PendingWalk::wait`], calling `beside` once while the walk goes on:
+    /// when the commit chain has been read (from then on the walk keeps one
+    /// core busy, where the chain and the walk kept two), else when the
+    /// walk ends. Work done there does not slow the chain, which the walk
+    /// waits for.
+    pub fn wait_beside(
+        mut self,
+        progress: &mut dyn Progress,
+        beside: &mut dyn FnMut(),
+    ) -> Vec<Result<History, NoHistory>> {
+        let mut beside = Some(beside);
         if let Some(running) = self.running.take() {
             let results = match running {
-                Ok((rx, n)) => Self::collect(&self.root, &rx, n, self.stall, progress),
+                Ok((rx, n)) => Self::collect(&self.root, &rx, n, self.stall, progress, &mut beside),
                 Err(e) => self.slot.iter().map(|_| Err(e.clone())).collect(),
             };
             for (k, r) in results.into_iter().enumerate() {
@@ -717,6 +731,9 @@ impl PendingWalk {
                     *s = Some(r);
                 }
             }
+        }
+        if let Some(f) = beside.take() {
+            f();
         }
         self.out
             .into_iter()
@@ -736,13 +753,19 @@ impl PendingWalk {
         n: usize,
         stall: Duration,
         progress: &mut dyn Progress,
+        beside: &mut Option<&mut dyn FnMut()>,
     ) -> Vec<Result<History, NoHistory>> {
         let fail = |e: NoHistory| (0..n).map(|_| Err(e.clone())).collect();
         let mut done = 0;
         progress.begin(root);
         loop {
             match rx.recv_timeout(stall) {
-                Ok(Msg::Total(t)) => progress.start(root, t),
+                Ok(Msg::Total(t)) => {
+                    progress.start(root, t);
+                    if let Some(f) = beside.take() {
+                        f();
+                    }
+                }
                 Ok(Msg::Alive) => {}
                 Ok(Msg::Examined(d)) => {
                     done = d;
