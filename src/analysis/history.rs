@@ -812,10 +812,18 @@ struct Cache {
     notes: Vec<String>,
 }
 
-fn blob_text(repo: &Repository, oid: Oid, what: &str, notes: &mut Vec<String>) -> Option<String> {
-    match repo.find_blob(oid) {
-        Ok(b) => Some(String::from_utf8_lossy(b.content()).into_owned()),
-        Err(_) => {
+/// The text of the blob `oid` (read as the walk's trees are: straight from
+/// the packs when it can be, else through libgit2); a missing object, or
+/// one that is not a blob, is noted once and is no text.
+fn blob_text(
+    trees: &mut TreeCache,
+    oid: Oid,
+    what: &str,
+    notes: &mut Vec<String>,
+) -> Option<String> {
+    match trees.objects.read(oid) {
+        Some((Kind::Blob, b)) => Some(String::from_utf8_lossy(&b).into_owned()),
+        _ => {
             let n = format!("{what} blob {oid} is missing (partial clone?): treated as unchanged");
             if !notes.contains(&n) {
                 notes.push(n);
@@ -1901,7 +1909,6 @@ impl TargetWalk {
     /// Examines one commit.
     fn step(
         &mut self,
-        repo: &Repository,
         trees: &mut TreeCache,
         parser: &mut Parser,
         link: &Link,
@@ -1926,7 +1933,7 @@ impl TargetWalk {
                 ig_index = Some(match self.cache.ignores.get(&oid) {
                     Some(&i) => i,
                     None => {
-                        let ig = blob_text(repo, oid, ".dockerignore", &mut self.cache.notes)
+                        let ig = blob_text(trees, oid, ".dockerignore", &mut self.cache.notes)
                             .map(|t| Ignore::parse(&t))
                             .unwrap_or_else(|| Ignore::parse(""));
                         let i = self.ignores.len() as u32;
@@ -1975,7 +1982,7 @@ impl TargetWalk {
         };
         if new_df != old_df {
             for oid in [new_df, old_df].into_iter().flatten() {
-                parser.request(repo, oid, &mut self.cache.notes);
+                parser.request(trees, oid, &mut self.cache.notes);
             }
             self.df_changes.push((c, old_df, new_df));
         }
@@ -2047,7 +2054,7 @@ impl Parser {
         }
     }
 
-    fn request(&mut self, repo: &Repository, oid: Oid, notes: &mut Vec<String>) {
+    fn request(&mut self, trees: &mut TreeCache, oid: Oid, notes: &mut Vec<String>) {
         if let Some(note) = self.missing.get(&oid) {
             if !notes.contains(note) {
                 notes.push(note.clone());
@@ -2058,7 +2065,7 @@ impl Parser {
             return;
         }
         let mut mine = Vec::new();
-        let Some(text) = blob_text(repo, oid, "Dockerfile", &mut mine) else {
+        let Some(text) = blob_text(trees, oid, "Dockerfile", &mut mine) else {
             for n in mine {
                 if !notes.contains(&n) {
                     notes.push(n.clone());
@@ -2165,7 +2172,7 @@ fn walk_repo(
     let mut n = 0;
     for link in links.iter().flatten() {
         for w in &mut walks {
-            w.step(&repo, &mut trees, &mut parser, &link, opts.paths);
+            w.step(&mut trees, &mut parser, &link, opts.paths);
         }
         n += 1;
         if n % 64 == 0 {
