@@ -490,9 +490,12 @@ fn start_walks(
             }),
         }
     }
-    let first = groups
-        .first()
-        .map(|g| (g.repo.start_walk(&g.targets, opts), std::time::Instant::now()));
+    let first = groups.first().map(|g| {
+        (
+            g.repo.start_walk(&g.targets, opts),
+            std::time::Instant::now(),
+        )
+    });
     Walks {
         groups,
         first,

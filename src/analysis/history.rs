@@ -1907,13 +1907,7 @@ impl TargetWalk {
     }
 
     /// Examines one commit.
-    fn step(
-        &mut self,
-        trees: &mut TreeCache,
-        parser: &mut Parser,
-        link: &Link,
-        paths: bool,
-    ) {
+    fn step(&mut self, trees: &mut TreeCache, parser: &mut Parser, link: &Link, paths: bool) {
         let c = self.commits.len();
         for a in &mut self.answers {
             a.push(false);
