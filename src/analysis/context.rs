@@ -139,6 +139,12 @@ impl DockerIgnore {
         matched
     }
 
+    /// Whether some pattern is an exception (`!...`): one may bring back
+    /// files below an excluded directory.
+    pub fn has_exceptions(&self) -> bool {
+        self.patterns.iter().any(|p| p.exclusion)
+    }
+
     /// The patterns, for messages.
     pub fn patterns(&self) -> impl Iterator<Item = &str> {
         self.patterns.iter().map(|p| p.text.as_str())
@@ -290,9 +296,12 @@ fn walk(dir: &Path, ignore: &DockerIgnore) -> Option<BTreeMap<String, u64>> {
             };
             let Ok(ft) = e.file_type() else { continue };
             if ft.is_dir() {
-                // Directories are walked even when excluded: an exception
-                // (`!dir/keep`) may bring files back.
-                stack.push((e.path(), r));
+                // An excluded directory is not entered unless an exception
+                // (`!dir/keep`) may bring files back below it: BuildKit's
+                // context walk (fsutil) skips it the same way.
+                if ignore.has_exceptions() || !ignore.excludes(&r) {
+                    stack.push((e.path(), r));
+                }
             } else if !ignore.excludes(&r) {
                 out.insert(r, e.metadata().map_or(0, |m| m.len()));
             }
@@ -319,6 +328,30 @@ fn submodule_paths(dir: &Path) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// BuildKit does not enter a directory the `.dockerignore` excludes
+    /// (when no exception could bring a file back): nothing below it is
+    /// shipped, even where the per-file rule alone would keep a file (a
+    /// pattern of more components than the file's path, which matches its
+    /// directory through `**`).
+    #[test]
+    fn an_excluded_directory_is_not_entered_without_exceptions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("x")).expect("mkdir");
+        std::fs::write(root.join("x/y"), "y").expect("write");
+        std::fs::write(root.join("keep"), "k").expect("write");
+        std::fs::write(root.join(".dockerignore"), "**/**/x\n").expect("write");
+        let ctx = Context::new(root.to_path_buf(), None);
+        assert!(ctx.ignore.excludes("x"));
+        assert!(!ctx.ships("x/y"), "{:?}", ctx.files());
+        assert!(ctx.ships("keep"));
+        // With an exception the directory is entered, and the file rule
+        // decides.
+        std::fs::write(root.join(".dockerignore"), "**/**/x\n!keep\n").expect("write");
+        let ctx = Context::new(root.to_path_buf(), None);
+        assert_eq!(ctx.ships("x/y"), !ctx.ignore.excludes("x/y"));
+    }
 
     #[test]
     fn dockerignore_rules() {
