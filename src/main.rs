@@ -337,6 +337,8 @@ struct WalkBar {
     bar: Option<indicatif::ProgressBar>,
     repo: String,
     started: std::time::Instant,
+    /// When the walk ended (its result may be collected later).
+    ended: Option<std::time::Instant>,
 }
 
 impl history::Progress for WalkBar {
@@ -389,15 +391,19 @@ impl history::Progress for WalkBar {
             b.set_position(done);
         }
     }
+    fn ended(&mut self, at: std::time::Instant) {
+        self.ended = Some(at);
+    }
     fn finish(&mut self, done: u64) {
         if let Some(b) = self.bar.take() {
             b.finish_and_clear();
         }
         if !self.quiet && !self.terminal && !self.repo.is_empty() {
+            let end = self.ended.unwrap_or_else(std::time::Instant::now);
             eprintln!(
-                "{}: history: {done} commits walked in {:.1} s",
+                "{}: history: {done} commits walked in {:.3} s",
                 self.repo,
-                self.started.elapsed().as_secs_f64()
+                end.saturating_duration_since(self.started).as_secs_f64()
             );
         }
     }
@@ -527,6 +533,7 @@ impl Walks {
                 bar: None,
                 repo: String::new(),
                 started,
+                ended: None,
             };
             let results = match beside.take() {
                 Some(f) => pending.wait_beside(&mut bar, f),

@@ -99,6 +99,9 @@ pub trait Progress {
     fn start(&mut self, repo: &Path, total: u64);
     /// `done` of them are examined (also before `start`).
     fn advance(&mut self, done: u64);
+    /// The walk ended at `at` (called before `finish`, which may come
+    /// later: the caller may have been busy beside the walk).
+    fn ended(&mut self, _at: std::time::Instant) {}
     /// The walk is over (also after an error).
     fn finish(&mut self, done: u64);
 }
@@ -681,7 +684,7 @@ impl Repo {
             .name("history walk".into())
             .spawn(move || {
                 let r = walk_repo(&git_dir, targets, &o, &tx);
-                let _ = tx.send(Msg::Done(r));
+                let _ = tx.send(Msg::Done(r, std::time::Instant::now()));
             })
             .map_err(|e| NoHistory::Unreadable(format!("cannot start the history walk: {e}")))?;
         Ok((rx, n))
@@ -771,7 +774,8 @@ impl PendingWalk {
                     done = d;
                     progress.advance(d);
                 }
-                Ok(Msg::Done(r)) => {
+                Ok(Msg::Done(r, at)) => {
+                    progress.ended(at);
                     progress.finish(done);
                     return match r {
                         Ok(v) => v,
@@ -804,7 +808,11 @@ enum Msg {
     Alive,
     /// Commits examined so far.
     Examined(u64),
-    Done(Result<Vec<Result<History, NoHistory>>, NoHistory>),
+    /// The result, and when the walk ended.
+    Done(
+        Result<Vec<Result<History, NoHistory>>, NoHistory>,
+        std::time::Instant,
+    ),
 }
 
 struct Cache {
