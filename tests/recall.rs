@@ -100,6 +100,28 @@ fn issue_11_working_directory_set_after_the_broad_copy() {
     assert_eq!(hoisted(files, df), df);
 }
 
+/// The inserted COPY stands right before its install, after the
+/// instructions that move with the install and do not depend on it (a
+/// manifest edit then reruns the install alone); before them when one
+/// does (the `WORKDIR /code` case above).
+#[test]
+fn the_inserted_copy_stands_right_before_its_install() {
+    let files = &[("requirements.txt", "flask==3.0.0\n"), ("app.py", "x\n")];
+    let df = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nENV PIP_NO_CACHE_DIR=1\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12\nWORKDIR /app\nENV PIP_NO_CACHE_DIR=1\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"
+    );
+    // A RUN that moves along may create the directory the COPY creates
+    // with its owner: the COPY stays first (after `mkdir -p /app/cache`,
+    // /app would be root's).
+    let df = "FROM python:3.12\nCOPY --chown=app:app . /app\nRUN mkdir -p /app/cache\nRUN pip install --cache-dir /app/cache -r /app/requirements.txt\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12\nCOPY --chown=app:app requirements.txt /app/\nRUN mkdir -p /app/cache\nRUN pip install --cache-dir /app/cache -r /app/requirements.txt\nCOPY --chown=app:app . /app\n"
+    );
+}
+
 #[test]
 fn cd_inside_a_run_is_followed() {
     let files = &[

@@ -375,9 +375,32 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
             }
             copied.extend(new_files.into_iter().cloned());
             stays.retain(|s| !cand.companions.contains(s));
+            // The inserted COPYs go right before the install, as a person
+            // would write them (a manifest edit then reruns the install
+            // alone), when everything that moves with the install only
+            // sets variables they do not read (`ENV`, `ARG`). Otherwise
+            // they stand first, where the broad copy stood: a `RUN` or
+            // `WORKDIR` may create a directory the COPY would create with
+            // its owner (`RUN mkdir -p /app/cache` before a `COPY
+            // --chown=app . /app` leaves /app root's).
+            let mut inserted = copy.rest.clone();
+            inserted
+                .writes
+                .extend(cand.needed.iter().map(|(p, _)| Loc::Path(p.clone())));
+            let copy_first = cand.companions.iter().any(|&c| {
+                let kind = instruction(cx.parse, cx.stage.units[c].item).map(|i| i.node.kind);
+                !matches!(kind, Some(Kind::Env | Kind::Arg))
+                    || conflict(&inserted, &cx.eff[c]).is_some()
+                    || conflict(&cx.eff[c], &inserted).is_some()
+            });
             let mut inserts = Some(inserts);
             for &c in &cand.companions {
-                moved.push((c, inserts.take().unwrap_or_default()));
+                let before = if copy_first {
+                    inserts.take().unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                moved.push((c, before));
             }
             moved.push((x, inserts.take().unwrap_or_default()));
         }
