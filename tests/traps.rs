@@ -88,7 +88,8 @@ fn state_changes_between_copy_and_install_block_the_move() {
         assert_eq!(out.new_text, df, "moved across `{between}`");
     }
     // The install is never moved across the ENV or ARG it sees; since
-    // issue 11 they move above the copy with it, still before it.
+    // issue 11 they move above the copy with it, still before it (and the
+    // inserted COPY stands right before the install).
     for between in [
         "ENV PIP_INDEX_URL=https://example.invalid/simple",
         "ARG PIP_EXTRA",
@@ -100,7 +101,7 @@ fn state_changes_between_copy_and_install_block_the_move() {
         assert_eq!(
             out.new_text,
             format!(
-                "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\n{between}\nRUN pip install -r requirements.txt\nCOPY . .\n"
+                "FROM base\nWORKDIR /app\n{between}\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"
             ),
             "`{between}` moves with the install"
         );
