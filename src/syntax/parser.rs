@@ -122,7 +122,9 @@ pub fn parse(text: &str) -> Parse {
 /// share most of their lines, and reading a line is most of a parse.
 #[derive(Default)]
 pub struct LineCache {
-    nodes: HashMap<(char, String), Result<Node, String>>,
+    /// The escape character the cached lines were read with.
+    escape: Option<char>,
+    nodes: HashMap<String, Result<Node, String>>,
 }
 
 /// Lines a [`LineCache`] keeps before it starts over (bounds its memory).
@@ -130,15 +132,19 @@ const MAX_CACHED_LINES: usize = 4096;
 
 impl LineCache {
     fn node(&mut self, line: &str, escape: char) -> Result<Node, String> {
-        let key = (escape, line.to_string());
-        if let Some(n) = self.nodes.get(&key) {
+        // A line reads differently under another escape character.
+        if self.escape != Some(escape) {
+            self.nodes.clear();
+            self.escape = Some(escape);
+        }
+        if let Some(n) = self.nodes.get(line) {
             return n.clone();
         }
         let node = node_from_line(line, escape);
         if self.nodes.len() >= MAX_CACHED_LINES {
             self.nodes.clear();
         }
-        self.nodes.insert(key, node.clone());
+        self.nodes.insert(line.to_string(), node.clone());
         node
     }
 }
