@@ -145,6 +145,13 @@ const SAMPLES: &[RealSample] = &[
         files: NPM_FILES,
         install: "RUN npm ci --omit=dev",
     },
+    RealSample {
+        sample: "manifests-copied-before",
+        base: "node:20-slim",
+        source: "server.js",
+        files: NPM_FILES,
+        install: "RUN npm ci --omit=dev",
+    },
 ];
 
 fn with_base(text: &str, base: &str) -> String {

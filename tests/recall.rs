@@ -1277,3 +1277,84 @@ fn the_unsafe_reason_names_the_flag_of_the_tool_that_keeps_the_lock_file() {
         );
     }
 }
+
+/// The manifests are already copied (`COPY requirements.txt .`), but the
+/// install comes after the broad copy: it moves above the broad copy and no
+/// second COPY of the same files is inserted (the earlier one put the same
+/// context file at the same place with the same flags).
+#[test]
+fn an_install_whose_manifests_are_already_copied_moves_without_a_second_copy() {
+    let files = &[
+        ("requirements.txt", "flask==3.0.0\n"),
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("package-lock.json", "{}"),
+        ("app.py", "x\n"),
+    ];
+    let df = "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"
+    );
+    // A glob that matches the manifests counts (BuildKit matches it
+    // against the context).
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY package*.json ./\nCOPY . .\nRUN npm ci --omit=dev\nCMD [\"node\", \"app.py\"]\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM node:20\nWORKDIR /usr/src/app\nCOPY package*.json ./\nRUN npm ci --omit=dev\nCOPY . .\nCMD [\"node\", \"app.py\"]\n"
+    );
+    // Only some of them copied: the others are inserted.
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY package.json ./\nCOPY . .\nRUN npm ci --omit=dev\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM node:20\nWORKDIR /usr/src/app\nCOPY package.json ./\nCOPY package-lock.json ./\nRUN npm ci --omit=dev\nCOPY . .\n"
+    );
+    // An earlier broad copy is not such a COPY: it is a broad copy of its
+    // own, and the rewrite stays one a second round cannot move further
+    // (found by the build fuzzer, seed 8: the rewrite was refused).
+    let df = "FROM python:3.12\nWORKDIR /app\nCOPY ./ /app/\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12\nWORKDIR /app\nCOPY ./ /app/\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"
+    );
+    // Different flags (owner), a rewrite in between, or another place: the
+    // earlier COPY does not stand for the inserted one.
+    for df in [
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\nCOPY --chown=1000:1000 . .\nRUN pip install -r requirements.txt\n",
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\nRUN sed -i s/flask/django/ requirements.txt\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt /tmp/\nCOPY . .\nRUN pip install -r requirements.txt\n",
+    ] {
+        let out = hoisted(files, df);
+        let copies = out.matches("COPY requirements.txt").count()
+            + out
+                .matches("COPY --chown=1000:1000 requirements.txt")
+                .count();
+        assert!(
+            out == df || copies == 2,
+            "the earlier COPY does not make the inserted one redundant:\n{out}"
+        );
+        assert!(
+            !out.contains("COPY requirements.txt .\nRUN pip install") || out == df,
+            "{out}"
+        );
+    }
+}
+
+/// `go mod verify` reads the module graph and the module cache, no source:
+/// `go mod download && go mod verify` moves whole (before, only the
+/// download was split off and the verify stayed below the copy).
+#[test]
+fn go_mod_download_and_verify_move_together() {
+    let files = &[
+        ("go.mod", "module example.com/x\n\ngo 1.22\n"),
+        ("go.sum", ""),
+        ("main.go", "package main\n"),
+    ];
+    let df = "FROM golang:1.22\nWORKDIR /app\nCOPY . .\nRUN go mod download && go mod verify\nRUN go build -o app .\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM golang:1.22\nWORKDIR /app\nCOPY go.mod go.sum ./\nRUN go mod download && go mod verify\nCOPY . .\nRUN go build -o app .\n"
+    );
+}

@@ -2357,6 +2357,150 @@ pub fn exact_copy_writes(
     Some(out)
 }
 
+/// Where a plain `COPY` from the context puts each file: (image path,
+/// context path), and its flags ([`normal_copy_flags`]). Every pair is
+/// what BuildKit does; files inside a submodule, whose contents are not
+/// known, are not listed. `None` unless the copy has only `--chown`,
+/// `--chmod` and `--link` flags, no variable and no heredoc, a directory
+/// destination (`dir/`, `.`), and sources that are shipped files,
+/// directories (the whole context too) or `*`/`?` globs matching files
+/// only; with several sources, none may hold a submodule (a later source
+/// wins where two put a file).
+pub fn context_placements(ins: &Instruction, wd: &str, ctx: &Context) -> Option<Placements> {
+    let node = &ins.node;
+    if node.kind != Kind::Copy || !ins.heredocs.is_empty() {
+        return None;
+    }
+    let keep = |f: &String| {
+        (f.starts_with("--chown=")
+            || f.starts_with("--chmod=")
+            || f == "--link"
+            || f == "--link=true")
+            && !f.contains('$')
+    };
+    if !node.flags.iter().all(keep) {
+        return None;
+    }
+    let files = ctx.files()?;
+    let args: Vec<&str> = node.str_args().collect();
+    let (dest, sources) = args.split_last()?;
+    if dest.contains(['$', '\\']) || !(dest.ends_with('/') || matches!(*dest, "." | "./")) {
+        return None;
+    }
+    let dest_abs = resolve(wd, dest);
+    let mut out: Vec<(String, String)> = Vec::new();
+    for src in sources {
+        let s = src.trim_start_matches("./").trim_end_matches('/');
+        let s = if s == "." { "" } else { s };
+        if s.starts_with('/')
+            || s.contains(['$', '\\', '[', ']'])
+            || s.contains("://")
+            || (!s.is_empty() && s.split('/').any(|c| c.is_empty() || c == "." || c == ".."))
+        {
+            return None;
+        }
+        let placed: Vec<(String, String)> = if s.contains(['*', '?']) {
+            glob_files(s, files)?
+                .into_iter()
+                .map(|f| (resolve(&dest_abs, f.rsplit('/').next().unwrap_or(&f)), f))
+                .collect()
+        } else if files.contains_key(s) {
+            let name = s.rsplit('/').next().unwrap_or(s);
+            vec![(resolve(&dest_abs, name), s.to_string())]
+        } else {
+            // A directory: its contents go into the destination.
+            let prefix = if s.is_empty() {
+                String::new()
+            } else {
+                format!("{s}/")
+            };
+            let unknown = ctx
+                .unknown_dirs()
+                .iter()
+                .any(|d| d.starts_with(&prefix) || prefix.starts_with(&format!("{d}/")));
+            if unknown && sources.len() > 1 {
+                return None;
+            }
+            files
+                .keys()
+                .filter_map(|f| Some((resolve(&dest_abs, f.strip_prefix(&prefix)?), f.clone())))
+                .collect()
+        };
+        if placed.is_empty() {
+            return None;
+        }
+        out.retain(|(img, _)| !placed.iter().any(|(p, _)| p == img));
+        out.extend(placed);
+    }
+    Some(Placements {
+        files: out,
+        flags: normal_copy_flags(&node.flags),
+    })
+}
+
+/// What [`context_placements`] returns.
+pub struct Placements {
+    /// (image path, context path) of every file copied.
+    pub files: Vec<(String, String)>,
+    /// The flags, as [`normal_copy_flags`] gives them.
+    pub flags: Vec<String>,
+}
+
+/// A copy's owner, mode and link flags in a form two copies can be
+/// compared by: sorted, `--link=true` as `--link`.
+pub fn normal_copy_flags(flags: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = flags
+        .iter()
+        .filter(|f| {
+            f.starts_with("--chown=") || f.starts_with("--chmod=") || f.starts_with("--link")
+        })
+        .map(|f| {
+            if f == "--link=true" {
+                "--link".to_string()
+            } else {
+                f.clone()
+            }
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The shipped files a `*`/`?` glob names (each path component matched as
+/// Go's `filepath.Match` does). `None` when it matches a directory (copied
+/// whole) or nothing (BuildKit fails).
+fn glob_files(pat: &str, files: &BTreeMap<String, u64>) -> Option<Vec<String>> {
+    let pat: Vec<&str> = pat.split('/').collect();
+    let matches = |comps: &[&str]| {
+        comps.len() == pat.len()
+            && pat
+                .iter()
+                .zip(comps)
+                .all(|(p, c)| glob_match(p.as_bytes(), c.as_bytes()))
+    };
+    let mut out = Vec::new();
+    for f in files.keys() {
+        let comps: Vec<&str> = f.split('/').collect();
+        if comps.len() > pat.len() && matches(&comps[..pat.len()]) {
+            return None;
+        }
+        if matches(&comps) {
+            out.push(f.clone());
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Whether a unit may write the image path `p` (its content, mode or
+/// owner).
+pub fn writes_path(e: &Effects, p: &str) -> bool {
+    let reader = Effects {
+        reads: vec![Loc::Path(p.to_string())],
+        ..Effects::default()
+    };
+    conflict(e, &reader).is_some()
+}
+
 /// The directories a `mkdir -p` of `abs` may create: `abs` and each of its
 /// parents except `/` (none of them is known to exist).
 fn created_dirs(abs: &str) -> Vec<String> {

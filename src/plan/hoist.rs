@@ -17,7 +17,7 @@
 //! it `Unsafe`; anything else leaves the file alone.
 //!
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
     Applicability, Change, ChangeKind, Group, StageCx, StageOrder, first_line, instruction, short,
@@ -339,7 +339,11 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
         };
         let mut stays: Vec<usize> = vec![b];
         let mut moved: Vec<(usize, Vec<String>)> = Vec::new();
-        let mut copied: BTreeSet<String> = BTreeSet::new();
+        // Manifests an earlier COPY already put in place need no second
+        // COPY (a person copied them, then put the install after the
+        // broad copy by mistake).
+        let already = already_copied(cx, &copy);
+        let mut copied: BTreeSet<String> = already.keys().cloned().collect();
         for x in b + 1..n {
             let Some(cand) = candidate(cx, &copy, &stays, x) else {
                 stays.push(x);
@@ -355,7 +359,7 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
             let Some(inserts) = manifest_copies(&copy, &new_files) else {
                 // Reported, never applied: there is no COPY to insert.
                 problems.push("a manifest name needs quoting".into());
-                let mut change = hoist_change(cx, &copy, &cand, problems, 0);
+                let mut change = hoist_change(cx, &copy, &cand, problems, 0, &already);
                 change.applicability = Applicability::DisplayOnly;
                 change.applied = false;
                 changes.push(change);
@@ -366,7 +370,7 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
                 stays.push(x);
                 continue;
             }
-            let change = hoist_change(cx, &copy, &cand, problems, inserts.len());
+            let change = hoist_change(cx, &copy, &cand, problems, inserts.len(), &already);
             let applied = change.applied;
             changes.push(change);
             if !applied {
@@ -599,6 +603,44 @@ fn keep_lock_hint(rel: &str) -> &'static str {
     }
 }
 
+/// The manifests (context path → line) that an earlier plain `COPY` of
+/// the stage puts exactly where the broad copy puts them, with the same
+/// flags, and that nothing rewrites before the broad copy. An inserted COPY
+/// of them would rewrite the same bytes with the same owner and mode over
+/// themselves: it changes nothing, so it is left out (the rewrite's check
+/// discharges the edge the same way, `check::copied_before`).
+fn already_copied(cx: &StageCx<'_>, copy: &BroadCopy<'_>) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    let Some(ctx) = cx.ctx else {
+        return out;
+    };
+    for u in 0..copy.unit {
+        let unit = &cx.stage.units[u];
+        let Some(ins) = instruction(cx.parse, unit.item) else {
+            continue;
+        };
+        // A broad copy before this one is a broad copy of its own: a later
+        // round may hoist the install above it too (with a COPY).
+        if is_broad_copy(cx, u) {
+            continue;
+        }
+        let Some(placed) = effects::context_placements(ins, &cx.state.workdirs[u], ctx) else {
+            continue;
+        };
+        if placed.flags != effects::normal_copy_flags(&copy.flags) {
+            continue;
+        }
+        for (img, rel) in placed.files {
+            let same_place = copy.context_path(&img).as_deref() == Some(rel.as_str());
+            let rewritten = (u + 1..copy.unit).any(|k| effects::writes_path(&cx.eff[k], &img));
+            if same_place && !rewritten {
+                out.insert(rel, cx.parse.items[unit.item].lines.start);
+            }
+        }
+    }
+    out
+}
+
 /// The inserted COPYs: one per directory, in the order the files are
 /// named, with the broad copy's flags and keyword case. The inserted COPY
 /// stands where the broad copy stood: it creates the destination (and the
@@ -672,6 +714,7 @@ fn hoist_change(
     cand: &Candidate<'_>,
     problems: Vec<String>,
     inserted: usize,
+    already: &BTreeMap<String, usize>,
 ) -> Change {
     let with_texts: Vec<String> = cand
         .companions
@@ -685,6 +728,18 @@ fn hoist_change(
         Applicability::Unsafe
     };
     let mut manifests: Vec<String> = cand.needed.iter().map(|(_, r)| format!("`{r}`")).collect();
+    // The manifests an earlier COPY put in place, and its line.
+    let in_place: Vec<(&String, usize)> = cand
+        .needed
+        .iter()
+        .filter_map(|(_, r)| already.get(r).map(|&l| (r, l)))
+        .collect();
+    let to_copy: Vec<String> = cand
+        .needed
+        .iter()
+        .filter(|(_, r)| !already.contains_key(r))
+        .map(|(_, r)| format!("`{r}`"))
+        .collect();
     if manifests.len() > 8 {
         // A Maven reactor names dozens of POMs: the diff lists them all.
         let more = manifests.len() - 6;
@@ -706,8 +761,24 @@ fn hoist_change(
         short(&copy.text),
         copy.line
     );
-    if !manifests.is_empty() {
-        summary.push_str(&format!(", copying {} first", manifests.join(", ")));
+    if in_place.is_empty() {
+        if !manifests.is_empty() {
+            summary.push_str(&format!(", copying {} first", manifests.join(", ")));
+        }
+    } else {
+        if !to_copy.is_empty() {
+            summary.push_str(&format!(", copying {} first", to_copy.join(", ")));
+        }
+        let mut lines: Vec<usize> = in_place.iter().map(|(_, l)| *l).collect();
+        lines.sort_unstable();
+        lines.dedup();
+        let lines: Vec<String> = lines.iter().map(usize::to_string).collect();
+        let names: Vec<String> = in_place.iter().map(|(r, _)| format!("`{r}`")).collect();
+        summary.push_str(&format!(
+            ", reading {} as copied on line {}",
+            names.join(", "),
+            lines.join(", ")
+        ));
     }
     let ex = &cx.eff[cand.unit];
     let mounted: Vec<String> = ex.binds.iter().map(|(s, _)| format!("`{s}`")).collect();
@@ -725,9 +796,13 @@ fn hoist_change(
                 mounted.join(", ")
             ),
         };
-        format!(
+        let mut r = format!(
             "it reads {reads}, so it no longer reruns when other files change; every command is in the knowledge base and it writes nothing the broad copy ships"
-        )
+        );
+        if !in_place.is_empty() {
+            r.push_str("; an earlier COPY already puts the same files there with the broad copy's flags and nothing rewrites them before it, so no COPY of them is inserted");
+        }
+        r
     } else {
         problems.join("; ")
     };

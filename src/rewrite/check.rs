@@ -110,6 +110,14 @@ fn broken_edge_of(
                 rest.writes.retain(|w| !inserted.contains(&w));
                 let mut needs = eff[b].clone();
                 needs.reads.retain(|r| !inserted.contains(&r));
+                if effects::conflict(&rest, &needs).is_some()
+                    && let Some(c) = ctx
+                {
+                    // What an earlier COPY already put there, `b` reads
+                    // from it (the hoist inserted no second COPY).
+                    let before = copied_before(old, si, a, pb, &pos, neff, c);
+                    needs.reads.retain(|r| !before.contains(r));
+                }
                 if let Some(why) = effects::conflict(&rest, &needs) {
                     return Some((ot[a].clone(), format!("{} ({why})", ot[b])));
                 }
@@ -117,6 +125,66 @@ fn broken_edge_of(
         }
     }
     None
+}
+
+/// The files old unit `a`, a `COPY` from the context, puts where an
+/// earlier plain `COPY` `u` already put the same context file with the
+/// same flags, when `u` stands before new position `pb` and nothing
+/// rewrites the file between them, in the old text or the new: a unit at
+/// `pb` finds there what it found after `a`. Only its reads of them are
+/// served so; what it writes there still conflicts with `a`.
+fn copied_before(
+    old: &FileAnalysis,
+    si: usize,
+    a: usize,
+    pb: usize,
+    pos: &[Option<usize>],
+    new_eff: &[effects::Effects],
+    ctx: &Context,
+) -> Vec<effects::Loc> {
+    let stage = &old.model.stages[si];
+    let (eff, state) = (&old.stages[si].effects, &old.stages[si].state);
+    let placements = |k: usize| {
+        old.parse.items[stage.units[k].item]
+            .instruction()
+            .and_then(|i| effects::context_placements(i, &state.workdirs[k], ctx))
+    };
+    let Some(placed_a) = placements(a) else {
+        return Vec::new();
+    };
+    let by_a: std::collections::HashMap<&str, &str> = placed_a
+        .files
+        .iter()
+        .map(|(i, r)| (i.as_str(), r.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    for u in 0..a {
+        let Some(Some(pu)) = pos.get(u) else {
+            continue;
+        };
+        let pu = *pu;
+        if pu >= pb {
+            continue;
+        }
+        let Some(by_u) = placements(u) else {
+            continue;
+        };
+        if by_u.flags != placed_a.flags {
+            continue;
+        }
+        for (img, rel) in by_u.files {
+            if by_a.get(img.as_str()) != Some(&rel.as_str()) {
+                continue;
+            }
+            let rewritten_old = (u + 1..a).any(|k| effects::writes_path(&eff[k], &img));
+            let rewritten_new =
+                (pu + 1..pb).any(|k| new_eff.get(k).is_none_or(|e| effects::writes_path(e, &img)));
+            if !rewritten_old && !rewritten_new {
+                out.push(effects::Loc::Path(img));
+            }
+        }
+    }
+    out
 }
 
 impl Rewriter<'_> {
