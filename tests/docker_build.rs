@@ -236,7 +236,9 @@ fn build_steps_match_with_their_variables_expanded() {
 fn source_file(sample: &str) -> Option<&'static str> {
     Some(match sample {
         "pipenv" | "pip" | "pip-includes" | "absolute-manifests" => "app.py",
-        "npm-ci" | "workdir-after-copy" => "server.js",
+        "npm-ci" | "workdir-after-copy" | "manifests-copied-before" | "deleted-later" => {
+            "server.js"
+        }
         "split-run" => "src/server.js",
         "home-workdir" | "opt-app-dir" => "server.js",
         "subtree-copy" => "server/server.js",

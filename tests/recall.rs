@@ -1358,3 +1358,57 @@ fn go_mod_download_and_verify_move_together() {
         "FROM golang:1.22\nWORKDIR /app\nCOPY go.mod go.sum ./\nRUN go mod download && go mod verify\nCOPY . .\nRUN go build -o app .\n"
     );
 }
+
+/// Issue 11, capability 9: what the install writes over files the broad
+/// copy ships does not block the hoist when a later `RUN` of the stage,
+/// as root, deletes them before any instruction reads or writes them:
+/// both versions are gone from the stage's filesystem.
+#[test]
+fn issue_11_writes_deleted_later_in_the_stage_do_not_block_the_hoist() {
+    let files = &[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("package-lock.json", "{}"),
+        ("node_modules/ms/index.js", "x\n"),
+        ("index.js", "x\n"),
+    ];
+    let safe = |df: &str| rewrite_at(files, df, Applicability::Safe);
+    // The shipped node_modules is what npm ci rewrites; the build's
+    // output is copied out and node_modules deleted right after.
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN rm -rf node_modules /tmp/x\nCMD [\"node\", \"index.js\"]\n";
+    let out = safe(df);
+    assert_eq!(
+        out.new_text,
+        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nRUN rm -rf node_modules /tmp/x\nCMD [\"node\", \"index.js\"]\n"
+    );
+    let c = out
+        .changes
+        .iter()
+        .find(|c| c.applied)
+        .expect("the hoist is applied");
+    assert!(
+        c.reason.contains("deleted by") && c.reason.contains("line 5"),
+        "the reason says why the overwritten files do not matter: {}",
+        c.reason
+    );
+    // Each of these keeps it from being Safe: a reader before the delete,
+    // a delete that may not run (`||`), a partial delete (a file inside),
+    // a delete as another user (permissions may differ), a delete through
+    // a variable, an unknown base image (its user may not be root).
+    for df in [
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\nRUN rm -rf node_modules\n",
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN test -d x || rm -rf node_modules\n",
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN rm -rf node_modules/ms/index.js\n",
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nUSER node\nRUN rm -rf node_modules\n",
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN rm -rf $NM\n",
+        "FROM example.com/node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN rm -rf node_modules\n",
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN cat node_modules/ms/index.js && rm -rf node_modules\n",
+    ] {
+        assert_eq!(safe(df).new_text, df, "not Safe:\n{df}");
+    }
+    // `USER root` before the delete is root again; `cd` is followed.
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nUSER node\nUSER root\nRUN cd /app && rm -rf ./node_modules\n";
+    assert_ne!(safe(df).new_text, df);
+}

@@ -683,6 +683,24 @@ fn official_opt_entries(image: &str) -> Option<&'static [&'static str]> {
         .map(|(_, entries)| *entries)
 }
 
+/// Whether the stage's base image is a listed official one
+/// ([`OFFICIAL_OPT`]): none of their Dockerfiles has a `USER`, so a stage
+/// built on one runs as root until a `USER` of its own. `false` for
+/// anything else (another stage, a variable, an unlisted image).
+pub(crate) fn base_runs_as_root(parse: &Parse, stage: &Stage) -> bool {
+    let Some(image) = parse
+        .items
+        .get(stage.from_item)
+        .and_then(|i| i.instruction())
+        .and_then(|ins| ins.node.str_args().next())
+    else {
+        return false;
+    };
+    !image.contains('$')
+        && !stage_named(parse, stage.from_item, image)
+        && official_opt_entries(image).is_some()
+}
+
 /// The stage's application directory: `/opt/NAME` when
 /// - the stage starts from an official image whose `/opt` is known
 ///   ([`OFFICIAL_OPT`]) and `NAME` is none of its entries, so the

@@ -2,6 +2,7 @@
 //! base, the build context, and the dependency graph.
 
 pub mod context;
+pub mod deletions;
 pub mod dotnet;
 pub mod effects;
 pub mod file;

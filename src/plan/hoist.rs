@@ -23,6 +23,7 @@ use super::{
     Applicability, Change, ChangeKind, Group, StageCx, StageOrder, first_line, instruction, short,
 };
 use crate::analysis::context::Context;
+use crate::analysis::deletions;
 use crate::analysis::effects::{self, Effects, Loc, conflict};
 use crate::analysis::kb::CostClass;
 use crate::analysis::manifests::{extra_manifests, manifest_problems};
@@ -349,7 +350,7 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
                 stays.push(x);
                 continue;
             };
-            let mut problems = hoist_problems(cx, &copy, &cand);
+            let (mut problems, deleted) = hoist_problems(cx, &copy, &cand);
             let new_files: Vec<&String> = cand
                 .needed
                 .iter()
@@ -359,7 +360,8 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
             let Some(inserts) = manifest_copies(&copy, &new_files) else {
                 // Reported, never applied: there is no COPY to insert.
                 problems.push("a manifest name needs quoting".into());
-                let mut change = hoist_change(cx, &copy, &cand, problems, 0, &already);
+                let mut change =
+                    hoist_change(cx, &copy, &cand, problems, 0, &already, deleted.as_deref());
                 change.applicability = Applicability::DisplayOnly;
                 change.applied = false;
                 changes.push(change);
@@ -370,7 +372,15 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
                 stays.push(x);
                 continue;
             }
-            let change = hoist_change(cx, &copy, &cand, problems, inserts.len(), &already);
+            let change = hoist_change(
+                cx,
+                &copy,
+                &cand,
+                problems,
+                inserts.len(),
+                &already,
+                deleted.as_deref(),
+            );
             let applied = change.applied;
             changes.push(change);
             if !applied {
@@ -501,8 +511,14 @@ fn repo_locs(e: &Effects) -> Vec<Loc> {
 
 /// Why the hoist of a candidate is not `Safe` (empty when it is): what it
 /// writes that the copy ships, what its manifests say it may read, and a
-/// repository the copy ships where its git would find it.
-fn hoist_problems(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) -> Vec<String> {
+/// repository the copy ships where its git would find it. Also, when what
+/// it writes over shipped files is deleted later before any use (see
+/// [`deleted_before_use`]), the words that say so for the reason.
+fn hoist_problems(
+    cx: &StageCx<'_>,
+    copy: &BroadCopy<'_>,
+    cand: &Candidate<'_>,
+) -> (Vec<String>, Option<String>) {
     let ex = &cx.eff[cand.unit];
     let mut problems = Vec::new();
     let repo = Reaching::new(&repo_locs(ex), &copy.dest_abs);
@@ -525,6 +541,48 @@ fn hoist_problems(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) 
             !(ex.writes_if_missing.contains(p) && cand.needed.iter().any(|(n, _)| n == p))
         })
         .collect();
+    // What it writes over shipped files (not the manifests it reads) that
+    // a later RUN deletes before any use is not in the stage's filesystem
+    // in either order.
+    let deletions = deletions::of_stage(cx.parse, cx.stage, cx.state);
+    let mut deleters: BTreeSet<usize> = BTreeSet::new();
+    let mut deleted_files = 0usize;
+    let clobbered: Vec<&(String, String)> = clobbered
+        .into_iter()
+        .filter(|(p, _)| {
+            if cand.needed.iter().any(|(n, _)| n == p) {
+                return true;
+            }
+            match deleted_before_use(cx, cand.unit, p, &deletions) {
+                Some(k) => {
+                    deleters.insert(k);
+                    deleted_files += 1;
+                    false
+                }
+                None => true,
+            }
+        })
+        .collect();
+    let deleted = (!deleters.is_empty()).then(|| {
+        let by: Vec<String> = deleters
+            .iter()
+            .map(|&k| {
+                let item = cx.stage.units[k].item;
+                format!(
+                    "`{}` (line {})",
+                    short(&first_line(cx.text, cx.parse, item)),
+                    cx.parse.items[item].lines.start
+                )
+            })
+            .collect();
+        format!(
+            "the {deleted_files} shipped file{} it writes over {} deleted by {}, which runs as root before any instruction reads or writes {}, so neither version stays in the image",
+            if deleted_files == 1 { "" } else { "s" },
+            if deleted_files == 1 { "is" } else { "are" },
+            by.join(" and "),
+            if deleted_files == 1 { "it" } else { "them" },
+        )
+    });
     if ex.declared_only {
         problems.push(format!(
             "only what `{}` reads is declared (by a pragma); what it writes is not known, so the broad copy might overwrite its results",
@@ -584,7 +642,23 @@ fn hoist_problems(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) 
     // The same line repeated in a manifest is one problem.
     let mut seen = BTreeSet::new();
     problems.retain(|p| seen.insert(p.clone()));
-    problems
+    (problems, deleted)
+}
+
+/// The later unit that deletes the shipped file `p`, which the install
+/// (unit `x`) writes over, when one does before any unit after `x` reads
+/// or writes it: in the original order the install's version is deleted
+/// there, in the new order the copy's is, and every unit in between finds
+/// neither touched by the move (the units between the copy and the install
+/// see the copy's version in both orders).
+fn deleted_before_use(
+    cx: &StageCx<'_>,
+    x: usize,
+    p: &str,
+    deletions: &[Vec<String>],
+) -> Option<usize> {
+    let top = deletions::written_top(&cx.eff[x], p);
+    deletions::first_deleter(cx.eff, deletions, x, &top, &[])
 }
 
 /// How the install of a lock file's tool keeps it as it is (the
@@ -715,6 +789,7 @@ fn hoist_change(
     problems: Vec<String>,
     inserted: usize,
     already: &BTreeMap<String, usize>,
+    deleted: Option<&str>,
 ) -> Change {
     let with_texts: Vec<String> = cand
         .companions
@@ -796,9 +871,14 @@ fn hoist_change(
                 mounted.join(", ")
             ),
         };
-        let mut r = format!(
-            "it reads {reads}, so it no longer reruns when other files change; every command is in the knowledge base and it writes nothing the broad copy ships"
-        );
+        let mut r = match deleted {
+            None => format!(
+                "it reads {reads}, so it no longer reruns when other files change; every command is in the knowledge base and it writes nothing the broad copy ships"
+            ),
+            Some(d) => format!(
+                "it reads {reads}, so it no longer reruns when other files change; every command is in the knowledge base, and {d}"
+            ),
+        };
         if !in_place.is_empty() {
             r.push_str("; an earlier COPY already puts the same files there with the broad copy's flags and nothing rewrites them before it, so no COPY of them is inserted");
         }

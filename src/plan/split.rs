@@ -46,6 +46,7 @@
 
 use super::{Change, ChangeKind, Options, StageCx, hoist, instruction, short};
 use crate::analysis::context::Context;
+use crate::analysis::deletions::posix_shell_before;
 use crate::analysis::effects;
 use crate::analysis::file::FileAnalysis;
 use crate::analysis::kb::{self, CostClass, Knowledge};
@@ -645,21 +646,6 @@ fn removes_written(c: &SimpleCommand, written: &[String], wd: &str) -> bool {
         let p = effects::resolve(&dir, a);
         touches_written(written, &p)
     })
-}
-
-/// Whether every `SHELL` before `item` (in any stage: a stage inherits its
-/// base stage's shell) is a POSIX shell run with `-c`.
-fn posix_shell_before(parse: &Parse, item: usize) -> bool {
-    parse.items[..item]
-        .iter()
-        .filter_map(|it| it.instruction())
-        .filter(|i| i.node.kind == Kind::Shell)
-        .all(|i| {
-            let args: Vec<&str> = i.node.str_args().collect();
-            let prog = args.first().map(|p| p.rsplit('/').next().unwrap_or(p));
-            matches!(prog, Some("sh" | "bash" | "ash" | "dash" | "zsh"))
-                && args.last() == Some(&"-c")
-        })
 }
 
 /// The two `RUN`s as text: the original bytes up to the `&&` (the line

@@ -9,6 +9,7 @@ use super::apply::apply_merges;
 use super::net::{match_units, unit_texts};
 use super::{RewriteError, Rewriter};
 use crate::analysis::context::Context;
+use crate::analysis::deletions;
 use crate::analysis::effects;
 use crate::analysis::file::FileAnalysis;
 use crate::analysis::kb::Knowledge;
@@ -118,6 +119,12 @@ fn broken_edge_of(
                     let before = copied_before(old, si, a, pb, &pos, neff, c);
                     needs.reads.retain(|r| !before.contains(r));
                 }
+                if effects::conflict(&rest, &needs).is_some() {
+                    // What both write and a later RUN deletes before any
+                    // use is in neither text's image.
+                    let gone = deleted_in_both(old, new, si, (a, b), &pos, &rest, &needs);
+                    rest.writes.retain(|w| !gone.contains(w));
+                }
                 if let Some(why) = effects::conflict(&rest, &needs) {
                     return Some((ot[a].clone(), format!("{} ({why})", ot[b])));
                 }
@@ -182,6 +189,61 @@ fn copied_before(
             if !rewritten_old && !rewritten_new {
                 out.push(effects::Loc::Path(img));
             }
+        }
+    }
+    out
+}
+
+/// The paths old unit `a` writes, which old unit `b` (after it in the old
+/// text, before it in the new one) writes too but does not read, that the
+/// same later `RUN` deletes in both texts before anything else reads or
+/// writes them: in the old text no unit between `a` and the delete but `b`
+/// touches them, in the new text none between `b` and the delete but `a`.
+/// The write-after-write edge of those paths does not change the image.
+fn deleted_in_both(
+    old: &FileAnalysis,
+    new: &FileAnalysis,
+    si: usize,
+    (a, b): (usize, usize),
+    pos: &[Option<usize>],
+    a_writes: &effects::Effects,
+    b_effects: &effects::Effects,
+) -> Vec<effects::Loc> {
+    let (Some(ostage), Some(nstage)) = (old.model.stages.get(si), new.model.stages.get(si)) else {
+        return Vec::new();
+    };
+    let (oeff, neff) = (&old.stages[si].effects, &new.stages[si].effects);
+    let (Some(Some(pa)), Some(Some(pb))) = (pos.get(a), pos.get(b)) else {
+        return Vec::new();
+    };
+    let odel = deletions::of_stage(&old.parse, ostage, &old.stages[si].state);
+    let ndel = deletions::of_stage(&new.parse, nstage, &new.stages[si].state);
+    let mut b_reads = b_effects.clone();
+    b_reads.writes.clear();
+    let mut out = Vec::new();
+    for w in &a_writes.writes {
+        let effects::Loc::Path(p) = w else {
+            continue;
+        };
+        if !effects::writes_path(b_effects, p) {
+            continue;
+        }
+        let writer = effects::Effects {
+            writes: vec![w.clone()],
+            ..effects::Effects::default()
+        };
+        if effects::conflict(&writer, &b_reads).is_some() {
+            continue;
+        }
+        let top = deletions::written_top(b_effects, p);
+        let Some(d) = deletions::first_deleter(oeff, &odel, a, &top, &[b]) else {
+            continue;
+        };
+        let Some(nd) = deletions::first_deleter(neff, &ndel, *pb, &top, &[*pa]) else {
+            continue;
+        };
+        if d > b && nd > *pa && pos.get(d) == Some(&Some(nd)) {
+            out.push(w.clone());
         }
     }
     out
