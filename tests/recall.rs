@@ -1412,3 +1412,52 @@ fn issue_11_writes_deleted_later_in_the_stage_do_not_block_the_hoist() {
     let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nUSER node\nUSER root\nRUN cd /app && rm -rf ./node_modules\n";
     assert_ne!(safe(df).new_text, df);
 }
+
+/// Issue 11, capability 9, second part: a builder stage whose overwritten
+/// files no later instruction uses and no later stage takes. DESIGN.md
+/// section 4 asks every stage to stay the same (`--target` builds one), so
+/// the hoist stays Unsafe, and its reason says that only such a build
+/// would differ. A stage that a later one copies the files from, or the
+/// last stage, gets no such words.
+#[test]
+fn issue_11_a_builder_stage_whose_overwritten_files_are_not_taken_says_so() {
+    let files = &[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("package-lock.json", "{}"),
+        ("node_modules/ms/index.js", "x\n"),
+        ("index.js", "x\n"),
+    ];
+    let unsafe_reason = |df: &str| {
+        let out = rewrite_at(files, df, Applicability::Safe);
+        assert_eq!(out.new_text, df, "not applied without --unsafe");
+        out.changes
+            .iter()
+            .find(|c| c.kind == dockreorder::plan::ChangeKind::Hoist)
+            .map(|c| (c.applicability, c.reason.clone()))
+            .expect("the hoist is proposed")
+    };
+    let df = "FROM node:20 AS deps\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN echo built > /out.txt\nFROM node:20\nCOPY --from=deps /out.txt /out.txt\n";
+    let (a, why) = unsafe_reason(df);
+    assert_eq!(a, Applicability::Unsafe);
+    assert!(
+        why.contains("only a build of stage `deps` on its own"),
+        "{why}"
+    );
+    for df in [
+        // a later stage takes node_modules
+        "FROM node:20 AS deps\nWORKDIR /app\nCOPY . .\nRUN npm ci\nFROM node:20\nCOPY --from=deps /app/node_modules /app/node_modules\n",
+        // a later stage is built on it
+        "FROM node:20 AS deps\nWORKDIR /app\nCOPY . .\nRUN npm ci\nFROM deps\nRUN true\n",
+        // the last stage
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+        // a later instruction of the stage reads it
+        "FROM node:20 AS deps\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\nFROM node:20\nCOPY --from=deps /app/dist /dist\n",
+    ] {
+        let (a, why) = unsafe_reason(df);
+        assert_eq!(a, Applicability::Unsafe, "{df}");
+        assert!(!why.contains("only a build of stage"), "{df}\n{why}");
+    }
+}

@@ -52,6 +52,20 @@ pub fn first_deleter(
     None
 }
 
+/// Whether no unit after `from` reads or writes `p` or anything below it.
+pub fn untouched_after(eff: &[Effects], from: usize, p: &str) -> bool {
+    let writer = Effects {
+        writes: vec![
+            Loc::Path(p.to_string()),
+            Loc::Path(format!("{}/**", p.trim_end_matches('/'))),
+        ],
+        ..Effects::default()
+    };
+    eff.iter()
+        .skip(from + 1)
+        .all(|e| conflict(&writer, e).is_none() && conflict(e, &writer).is_none())
+}
+
 /// The highest of `p` and its parent directories that `writer` writes
 /// (`p` itself when it writes none of them): a copy also gives the
 /// directories it ships their mode and owner, so a delete that leaves one

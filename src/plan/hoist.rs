@@ -504,6 +504,115 @@ fn candidate<'c>(
     })
 }
 
+/// The stage's name for a message (`` `build` `` or `#1`), when it is not
+/// the last stage, no later instruction of it reads or writes the files
+/// (or what the install writes above them), and no later stage takes them
+/// (`COPY --from`, `RUN --mount=from=`, `FROM`): the image of the last
+/// stage is then the same in both orders. DESIGN.md section 4 still asks
+/// every stage to be (`docker build --target` builds one), so such a hoist
+/// stays `Unsafe`; this only says what it risks.
+fn unused_in_later_stages(
+    cx: &StageCx<'_>,
+    x: usize,
+    files: &[&(String, String)],
+) -> Option<String> {
+    let later = later_stage_reads(cx)?;
+    let untouched = files.iter().all(|(p, _)| {
+        let top = deletions::written_top(&cx.eff[x], p);
+        let under = format!("{}/**", top.trim_end_matches('/'));
+        deletions::untouched_after(cx.eff, x, &top)
+            && !later
+                .iter()
+                .any(|r| effects::paths_overlap(r, &top) || effects::paths_overlap(r, &under))
+    });
+    untouched.then(|| match &cx.stage.name {
+        Some(n) => format!("`{n}`"),
+        None => format!("#{}", cx.index),
+    })
+}
+
+/// What later stages read of this one, as image path patterns; `None`
+/// when this is the last stage, or a later stage is built `FROM` it or
+/// names a stage through a variable (it may take anything).
+fn later_stage_reads(cx: &StageCx<'_>) -> Option<Vec<String>> {
+    let this = |v: &str| {
+        cx.stage
+            .name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(v))
+            || v == cx.index.to_string()
+    };
+    let mut reads = Vec::new();
+    let mut last = true;
+    let paths = |src: &str, out: &mut Vec<String>| -> Option<()> {
+        if src.contains('$') {
+            return None;
+        }
+        let p = effects::resolve("/", src);
+        out.push(format!("{}/**", p.trim_end_matches('/')));
+        out.push(p);
+        Some(())
+    };
+    for item in cx.parse.items.iter().skip(cx.stage.from_item + 1) {
+        let Some(ins) = item.instruction() else {
+            continue;
+        };
+        match ins.node.kind {
+            Kind::From => {
+                last = false;
+                let image = ins.node.str_args().next().unwrap_or("");
+                if image.contains('$') || this(image) {
+                    return None;
+                }
+            }
+            Kind::Copy | Kind::Add => {
+                let Some(v) = ins
+                    .node
+                    .flags
+                    .iter()
+                    .find_map(|f| f.strip_prefix("--from="))
+                else {
+                    continue;
+                };
+                if v.contains('$') {
+                    return None;
+                }
+                if this(v) {
+                    let args: Vec<&str> = ins.node.str_args().collect();
+                    for src in args.split_last().map_or(&[][..], |(_, s)| s) {
+                        paths(src, &mut reads)?;
+                    }
+                }
+            }
+            Kind::Run => {
+                for f in &ins.node.flags {
+                    let Some(spec) = f.strip_prefix("--mount=") else {
+                        continue;
+                    };
+                    let opts: Vec<&str> = spec.split(',').map(str::trim).collect();
+                    let Some(v) = opts.iter().find_map(|o| o.strip_prefix("from=")) else {
+                        continue;
+                    };
+                    if v.contains('$') {
+                        return None;
+                    }
+                    if this(v) {
+                        let src = opts
+                            .iter()
+                            .find_map(|o| {
+                                o.strip_prefix("source=").or_else(|| o.strip_prefix("src="))
+                            })
+                            .unwrap_or("/");
+                        paths(src, &mut reads)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (!last).then_some(reads)
+}
+
 /// The repositories a `RUN`'s git may find, as locations.
 fn repo_locs(e: &Effects) -> Vec<Loc> {
     e.repo_reads.iter().map(|p| Loc::Path(p.clone())).collect()
@@ -601,12 +710,22 @@ fn hoist_problems(
         ));
     } else if let Some((_, rel)) = clobbered.first() {
         let top = rel.split('/').next().unwrap_or(rel);
-        problems.push(format!(
+        let mut problem = format!(
             "`{}` ships `{rel}`{}, which `{}` writes, so moving the install above the copy would let the copy overwrite its result; adding `{top}` to .dockerignore would make it safe",
             short(&copy.text),
-            if clobbered.len() > 1 { format!(" and {} more", clobbered.len() - 1) } else { String::new() },
+            if clobbered.len() > 1 {
+                format!(" and {} more", clobbered.len() - 1)
+            } else {
+                String::new()
+            },
             short(&cand.text)
-        ));
+        );
+        if let Some(name) = unused_in_later_stages(cx, cand.unit, &clobbered) {
+            problem.push_str(&format!(
+                " (no later instruction of this stage uses those files and no later stage takes them, so only a build of stage {name} on its own, `--target`, would differ)"
+            ));
+        }
+        problems.push(problem);
     }
     if let Some(ctx) = cx.ctx {
         // A bind-mounted manifest needs no COPY, but it must be the file
