@@ -69,7 +69,21 @@ struct RealSample {
     files: &'static [(&'static str, &'static str)],
     /// the install step as BuildKit prints it
     install: &'static str,
+    /// more files for the context (a git repository the copy ships)
+    extra: &'static [(&'static str, &'static str)],
 }
+
+/// A git repository in the context, shipped by the broad copy: `npm ci`
+/// with a lock of registry tarballs and no install scripts never looks at
+/// it, so the hoist is Safe (and the real npm must agree).
+const GIT_REPO: &[(&str, &str)] = &[
+    (".git/HEAD", "ref: refs/heads/main\n"),
+    (
+        ".git/config",
+        "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n",
+    ),
+    (".git/description", "sample\n"),
+];
 
 // six: one small pure-python module, no dependencies.
 const PIP_FILES: &[(&str, &str)] = &[("requirements.txt", "six==1.16.0\n")];
@@ -130,6 +144,7 @@ const SAMPLES: &[RealSample] = &[
         source: "app.py",
         files: PIP_FILES,
         install: "RUN pip install --no-cache-dir -r requirements.txt",
+        extra: &[],
     },
     RealSample {
         sample: "pip-includes",
@@ -137,6 +152,7 @@ const SAMPLES: &[RealSample] = &[
         source: "app.py",
         files: PIP_INCLUDE_FILES,
         install: "RUN pip install --no-cache-dir -r requirements/prod.txt",
+        extra: &[],
     },
     RealSample {
         sample: "npm-ci",
@@ -144,6 +160,15 @@ const SAMPLES: &[RealSample] = &[
         source: "server.js",
         files: NPM_FILES,
         install: "RUN npm ci --omit=dev",
+        extra: &[],
+    },
+    RealSample {
+        sample: "npm-ci",
+        base: "node:20-slim",
+        source: "server.js",
+        files: NPM_FILES,
+        install: "RUN npm ci --omit=dev",
+        extra: GIT_REPO,
     },
     RealSample {
         sample: "manifests-copied-before",
@@ -151,6 +176,7 @@ const SAMPLES: &[RealSample] = &[
         source: "server.js",
         files: NPM_FILES,
         install: "RUN npm ci --omit=dev",
+        extra: &[],
     },
 ];
 
@@ -204,7 +230,7 @@ fn check(rb: &Path, s: &RealSample) -> Result<String, String> {
             std::fs::copy(e.path(), ctx.join(&name)).map_err(|e| e.to_string())?;
         }
     }
-    for (name, text) in s.files {
+    for (name, text) in s.files.iter().chain(s.extra) {
         let path = ctx.join(name);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;

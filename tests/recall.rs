@@ -1461,3 +1461,58 @@ fn issue_11_a_builder_stage_whose_overwritten_files_are_not_taken_says_so() {
         assert!(!why.contains("only a build of stage"), "{df}\n{why}");
     }
 }
+
+/// A shipped `.git` does not matter to `npm ci` when its lock file names
+/// no git dependency and no package with an install script: npm then runs
+/// no git and no code of a package (husky 4's install script, say, writes
+/// hooks into the repository it finds). The hoist is Safe; with either in
+/// the lock (or a lock without that information, version 1) it stays
+/// Unsafe and says why.
+#[test]
+fn npm_ci_with_a_plain_lock_does_not_care_about_a_shipped_repository() {
+    let lock = |extra: &str| {
+        format!(
+            "{{\"name\":\"a\",\"lockfileVersion\":3,\"packages\":{{\"\":{{\"name\":\"a\",\"dependencies\":{{\"ms\":\"2.1.3\"}}}},\"node_modules/ms\":{{\"version\":\"2.1.3\",\"resolved\":\"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\"{extra}}}}}}}"
+        )
+    };
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n";
+    let run = |lock_text: &str| {
+        let files = [
+            (
+                "package.json",
+                "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+            ),
+            ("package-lock.json", lock_text),
+            (".git/HEAD", "ref: refs/heads/main\n"),
+            ("index.js", "x\n"),
+        ];
+        let out = rewrite_at(&files, df, Applicability::Safe);
+        let c = out
+            .changes
+            .iter()
+            .find(|c| c.kind == dockreorder::plan::ChangeKind::Hoist)
+            .cloned()
+            .expect("the hoist is proposed");
+        (out.new_text, c.applicability, c.reason)
+    };
+    let (text, a, why) = run(&lock(""));
+    assert_eq!(a, Applicability::Safe, "{why}");
+    assert_eq!(
+        text,
+        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"
+    );
+    for bad in [
+        lock(",\"hasInstallScript\":true"),
+        lock("").replace(
+            "https://registry.npmjs.org/ms/-/ms-2.1.3.tgz",
+            "git+ssh://git@github.com/vercel/ms.git#1304f150b38027e0f8e9ea85ef3c0a0b0b3b4d4a",
+        ),
+        lock("").replace("\"lockfileVersion\":3", "\"lockfileVersion\":1"),
+        "{not json".to_string(),
+    ] {
+        let (text, a, why) = run(&bad);
+        assert_eq!(a, Applicability::Unsafe, "{bad}");
+        assert_eq!(text, df);
+        assert!(why.contains("`.git`"), "{why}");
+    }
+}

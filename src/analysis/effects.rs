@@ -364,6 +364,10 @@ pub struct Effects {
     /// no longer see it) rather than impossible.
     #[serde(skip)]
     pub repo_reads: Vec<String>,
+    /// The commands that may run git in their working directory, as
+    /// (command and subcommand, directory): what `repo_reads` comes from.
+    #[serde(skip)]
+    pub repo_tools: Vec<(String, String)>,
     /// The stage's application directory under `/opt` (see
     /// [`stage_app_dir`]): what is written below it does not meet this
     /// `RUN`'s implicit read of `/opt/**`.
@@ -2650,6 +2654,9 @@ fn run_effects(
         }
         if facts.git == Some(kb::GitUse::Workdir) {
             add_repo_reads(&dir, e);
+            let name = argv0.rsplit('/').next().unwrap_or(argv0);
+            let sub = c.argv.get(1).map_or("", String::as_str);
+            e.repo_tools.push((format!("{name} {sub}"), dir.clone()));
         }
         // A virtualenv or user base on PATH changes where language
         // installers write (system package managers ignore them).

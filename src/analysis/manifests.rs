@@ -828,3 +828,72 @@ pub fn is_manifest_name(path: &str) -> bool {
         || name.ends_with(".gemspec")
         || name.eq_ignore_ascii_case("nuget.config")
 }
+
+/// Whether every command of a `RUN` that may run git in its working
+/// directory (`Effects::repo_tools`) is an `npm ci` whose lock file shows
+/// that it runs neither git nor any package's code, so a repository where
+/// it runs is never looked at: a lock of version 2 or later (it records
+/// install scripts) in which every package comes from an `http(s)` tarball
+/// with a plain version, none is a link and none has an install script.
+/// npm runs git only for git dependencies; a package's install script may
+/// run anything (husky 4's writes hooks into the repository it finds). The
+/// project's own scripts are the manifest checks' to judge. `lock_text`
+/// gives a file of an image directory (`npm-shrinkwrap.json`, which npm
+/// prefers, or `package-lock.json`) as the install reads it: `Some(None)`
+/// when it is certainly not there, `None` when that is not known.
+pub fn runs_no_git(
+    e: &crate::analysis::effects::Effects,
+    lock_text: impl Fn(&str, &str) -> Option<Option<String>>,
+) -> bool {
+    !e.repo_tools.is_empty()
+        && e.repo_tools.iter().all(|(tool, dir)| {
+            if !matches!(tool.as_str(), "npm ci" | "npm clean-install") {
+                return false;
+            }
+            let lock = match lock_text(dir, "npm-shrinkwrap.json") {
+                None => return false,
+                Some(Some(text)) => Some(text),
+                Some(None) => lock_text(dir, "package-lock.json").flatten(),
+            };
+            lock.is_some_and(|text| plain_npm_lock(&text))
+        })
+}
+
+/// Whether an npm lock file (version 2 or later) lists only packages from
+/// `http(s)` tarballs with plain versions, no link and no install script.
+fn plain_npm_lock(text: &str) -> bool {
+    let Ok(lock) = serde_json::from_str::<serde_json::Value>(text) else {
+        return false;
+    };
+    if lock
+        .get("lockfileVersion")
+        .and_then(serde_json::Value::as_u64)
+        .is_none_or(|v| v < 2)
+    {
+        return false;
+    }
+    let Some(packages) = lock.get("packages").and_then(|p| p.as_object()) else {
+        return false;
+    };
+    packages.iter().all(|(path, entry)| {
+        let Some(entry) = entry.as_object() else {
+            return false;
+        };
+        let flag = |k: &str| entry.get(k).and_then(serde_json::Value::as_bool) == Some(true);
+        if flag("hasInstallScript") || flag("link") {
+            return false;
+        }
+        if path.is_empty() {
+            return true;
+        }
+        let tarball = entry
+            .get("resolved")
+            .and_then(|r| r.as_str())
+            .is_none_or(|r| r.starts_with("https://") || r.starts_with("http://"));
+        let version = entry
+            .get("version")
+            .and_then(|v| v.as_str())
+            .is_some_and(|v| !v.contains([':', '/', '#']));
+        tarball && version
+    })
+}

@@ -26,7 +26,7 @@ use crate::analysis::context::Context;
 use crate::analysis::deletions;
 use crate::analysis::effects::{self, Effects, Loc, conflict};
 use crate::analysis::kb::CostClass;
-use crate::analysis::manifests::{extra_manifests, manifest_problems};
+use crate::analysis::manifests::{self, extra_manifests, manifest_problems};
 use crate::model::Stage;
 use crate::syntax::{Instruction, Kind, Parse};
 
@@ -613,6 +613,29 @@ fn later_stage_reads(cx: &StageCx<'_>) -> Option<Vec<String>> {
     (!last).then_some(reads)
 }
 
+/// Whether the `RUN`'s git, if any, never runs: see
+/// [`manifests::runs_no_git`], with the lock files the broad copy ships.
+fn runs_no_git(cx: &StageCx<'_>, copy: &BroadCopy<'_>, ex: &Effects) -> bool {
+    let Some(ctx) = cx.ctx else {
+        return false;
+    };
+    manifests::runs_no_git(ex, |dir, name| {
+        let rel = copy.rel_dir(dir)?;
+        let path = if rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        };
+        if ctx.ships(&path) {
+            return ctx.read(&path).map(Some);
+        }
+        // Not shipped: there only if an earlier instruction put it there.
+        let img = effects::resolve(dir, name);
+        let earlier = (0..copy.unit).any(|k| effects::writes_path(&cx.eff[k], &img));
+        (!earlier).then_some(None)
+    })
+}
+
 /// The repositories a `RUN`'s git may find, as locations.
 fn repo_locs(e: &Effects) -> Vec<Loc> {
     e.repo_reads.iter().map(|p| Loc::Path(p.clone())).collect()
@@ -631,7 +654,9 @@ fn hoist_problems(
     let ex = &cx.eff[cand.unit];
     let mut problems = Vec::new();
     let repo = Reaching::new(&repo_locs(ex), &copy.dest_abs);
-    if let Some((_, rel)) = copy.shipped.iter().find(|(p, _)| repo.touches(p)) {
+    if let Some((_, rel)) = copy.shipped.iter().find(|(p, _)| repo.touches(p))
+        && !runs_no_git(cx, copy, ex)
+    {
         let top = rel.split('/').next().unwrap_or(rel);
         problems.push(format!(
             "`{}` ships the git repository (`{top}`) where git run by `{}` finds it, so moving the install above the copy changes what it sees there; adding `{top}` to .dockerignore would make it safe",

@@ -13,6 +13,7 @@ use crate::analysis::deletions;
 use crate::analysis::effects;
 use crate::analysis::file::FileAnalysis;
 use crate::analysis::kb::Knowledge;
+use crate::analysis::manifests;
 use crate::plan::{self, Change, short, split};
 use crate::syntax::Parse;
 
@@ -119,6 +120,18 @@ fn broken_edge_of(
                     let before = copied_before(old, si, a, pb, &pos, neff, c);
                     needs.reads.retain(|r| !before.contains(r));
                 }
+                if effects::conflict(&rest, &needs).is_some()
+                    && let Some(c) = ctx
+                    && never_runs_git(old, si, (a, b), c)
+                {
+                    // The repository it would look at is never looked at.
+                    let repo: Vec<effects::Loc> = eff[b]
+                        .repo_reads
+                        .iter()
+                        .map(|p| effects::Loc::Path(p.clone()))
+                        .collect();
+                    needs.reads.retain(|r| !repo.contains(r));
+                }
                 if effects::conflict(&rest, &needs).is_some() {
                     // What both write and a later RUN deletes before any
                     // use is in neither text's image.
@@ -192,6 +205,32 @@ fn copied_before(
         }
     }
     out
+}
+
+/// Whether old unit `b`'s git never runs ([`manifests::runs_no_git`]),
+/// judged by the lock files old unit `a`, a copy from the context, puts
+/// where `b` reads them, when nothing between them rewrites those.
+fn never_runs_git(old: &FileAnalysis, si: usize, (a, b): (usize, usize), ctx: &Context) -> bool {
+    let (Some(stage), Some(sa)) = (old.model.stages.get(si), old.stages.get(si)) else {
+        return false;
+    };
+    let Some(placed) = old.parse.items[stage.units[a].item]
+        .instruction()
+        .and_then(|i| effects::context_placements(i, &sa.state.workdirs[a], ctx))
+    else {
+        return false;
+    };
+    manifests::runs_no_git(&sa.effects[b], |dir, name| {
+        let img = effects::resolve(dir, name);
+        let others = (0..b).any(|k| k != a && effects::writes_path(&sa.effects[k], &img));
+        if others {
+            return None;
+        }
+        match placed.files.iter().find(|(p, _)| *p == img) {
+            Some((_, rel)) => ctx.read(rel).map(Some),
+            None => Some(None),
+        }
+    })
 }
 
 /// The paths old unit `a` writes, which old unit `b` (after it in the old
