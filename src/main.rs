@@ -631,11 +631,20 @@ struct Processed {
     history: Option<history::History>,
 }
 
+/// One file of `--format json`: a file that failed (its shown path and the
+/// error), or one of [`RunOutput::processed`], by index (its report borrows
+/// from it, and is serialised straight from it at the end).
+enum JsonFile {
+    Failed { shown: String, error: String },
+    Processed(usize),
+}
+
 /// What a run has produced so far.
 #[derive(Default)]
 struct RunOutput {
     processed: Vec<Processed>,
-    json_files: Vec<serde_json::Value>,
+    /// The files of `--format json`, in order, serialised at the end.
+    json_files: Vec<JsonFile>,
     /// (shown path, file to write, text), written after every file was
     /// processed.
     writes: Vec<(String, PathBuf, String)>,
@@ -973,8 +982,7 @@ impl<'a> Run<'a> {
             Some(Err(msg)) => {
                 say!("{msg}");
                 out.failed = true;
-                out.json_files
-                    .push(report::file_json(&shown, "", "", &[], Some(msg), None));
+                out.json_files.push(JsonFile::Failed { shown, error: msg });
                 return;
             }
         };
@@ -1001,14 +1009,7 @@ impl<'a> Run<'a> {
                 let msg = format!("{shown}:{}:{}: {}", e.line, e.column, e.message);
                 say!("{msg}");
                 out.failed = true;
-                out.json_files.push(report::file_json(
-                    &shown,
-                    &text,
-                    &text,
-                    &[],
-                    Some(msg),
-                    None,
-                ));
+                out.json_files.push(JsonFile::Failed { shown, error: msg });
                 return;
             }
         };
@@ -1072,25 +1073,11 @@ impl<'a> Run<'a> {
                     say!("{}: nothing to change", p.shown);
                 }
             }
-            RunFormat::Json => {
-                let mut v = report::file_json(
-                    &p.shown,
-                    &p.old,
-                    &p.new,
-                    &p.changes,
-                    None,
-                    Some(&p.original),
-                );
-                let history = match (&p.history, &p.before, &p.after) {
-                    (Some(h), Some(b), Some(a)) => report::history_json(b, a, h),
-                    _ => serde_json::json!({"history": null}),
-                };
-                if let (Some(obj), serde_json::Value::Object(extra)) = (v.as_object_mut(), history)
-                {
-                    obj.extend(extra);
-                }
-                out.json_files.push(v);
-            }
+            // Its object is made from `p` when the reports are emitted:
+            // `p` is the next of `out.processed`.
+            RunFormat::Json => out
+                .json_files
+                .push(JsonFile::Processed(out.processed.len())),
             _ => {}
         }
     }
@@ -1153,7 +1140,36 @@ impl<'a> Run<'a> {
     fn emit_reports(&self, out: &RunOutput) {
         match self.args.format {
             RunFormat::Json => {
-                let text = serde_json::to_string_pretty(&out.json_files).unwrap_or_default();
+                let files: Vec<_> = out
+                    .json_files
+                    .iter()
+                    .filter_map(|f| match f {
+                        JsonFile::Failed { shown, error } => Some(report::file_json(
+                            shown,
+                            "",
+                            "",
+                            &[],
+                            Some(error.clone()),
+                            None,
+                        )),
+                        JsonFile::Processed(i) => out.processed.get(*i).map(|p| {
+                            let figures = match (&p.history, &p.before, &p.after) {
+                                (Some(h), Some(b), Some(a)) => Some((b, a, h)),
+                                _ => None,
+                            };
+                            report::file_json(
+                                &p.shown,
+                                &p.old,
+                                &p.new,
+                                &p.changes,
+                                None,
+                                Some(&p.original),
+                            )
+                            .with_history(figures)
+                        }),
+                    })
+                    .collect();
+                let text = serde_json::to_string_pretty(&files).unwrap_or_default();
                 emit(&(text + "\n"));
             }
             RunFormat::Sarif => {
