@@ -404,29 +404,35 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
     // other side that can meet the directory they all lie under are
     // compared with each of them (the same first conflict is found).
     let (aw, bw) = (Near::of(&a.writes), Near::of(&b.writes));
-    let b_reads = aw.keep(&b.reads);
-    let b_implicit = aw.keep(&b.implicit_reads);
+    // Each side's list by class, in order: a location is compared only with
+    // those of its own class, the only ones it can meet (a broad copy's
+    // thousands of paths never meet a `RUN`'s hundred variables); the
+    // first conflict in the original order is still the one found.
+    let b_reads = ByClass::of(aw.keep(&b.reads));
+    let b_implicit = ByClass::of(aw.keep(&b.implicit_reads));
     for w in &a.writes {
-        if let Some(r) = b_reads.iter().find(|r| loc_conflict(w, r)) {
+        if let Some(r) = b_reads.like(w).iter().find(|r| loc_conflict(w, r)) {
             return Some(DepReason::WriteRead(narrower(w, r)));
         }
         if !separate_ecosystems(a, b)
             && let Some(r) = b_implicit
+                .like(w)
                 .iter()
                 .find(|r| implicit_conflict(w, r, b.app_dir.as_deref()))
         {
             return Some(DepReason::WriteRead(narrower(w, r)));
         }
     }
+    let b_all_writes = ByClass::of(b.writes.iter().collect());
     for r in bw.keep(&a.reads) {
-        if let Some(w) = b.writes.iter().find(|w| loc_conflict(r, w)) {
+        if let Some(w) = b_all_writes.like(r).iter().find(|w| loc_conflict(r, w)) {
             return Some(DepReason::ReadWrite(narrower(r, w)));
         }
     }
     if !separate_ecosystems(b, a) {
         for r in bw.keep(&a.implicit_reads) {
-            if let Some(w) = b
-                .writes
+            if let Some(w) = b_all_writes
+                .like(r)
                 .iter()
                 .find(|w| implicit_conflict(w, r, a.app_dir.as_deref()))
             {
@@ -434,13 +440,42 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
             }
         }
     }
-    let b_writes = aw.keep(&b.writes);
+    let b_writes = ByClass::of(aw.keep(&b.writes));
     for w in bw.keep(&a.writes) {
-        if let Some(w2) = b_writes.iter().find(|w2| loc_conflict(w, w2)) {
+        if let Some(w2) = b_writes.like(w).iter().find(|w2| loc_conflict(w, w2)) {
             return Some(DepReason::WriteWrite(narrower(w, w2)));
         }
     }
     None
+}
+
+/// A list of locations split by class, each part in the list's order: two
+/// locations of different classes never conflict ([`loc_conflict`] and
+/// [`implicit_conflict`] are true only for two paths or directories, two
+/// variables, or two equal other locations).
+struct ByClass<'l>([Vec<&'l Loc>; 3]);
+
+impl<'l> ByClass<'l> {
+    fn class(l: &Loc) -> usize {
+        match l {
+            Loc::Path(_) | Loc::Dir { .. } => 0,
+            Loc::Var(_) | Loc::AllVars => 1,
+            Loc::Workdir | Loc::User | Loc::Shell | Loc::Config(_) => 2,
+        }
+    }
+
+    fn of(list: Vec<&'l Loc>) -> Self {
+        let mut out: [Vec<&'l Loc>; 3] = Default::default();
+        for l in list {
+            out[Self::class(l)].push(l);
+        }
+        ByClass(out)
+    }
+
+    /// The locations of `l`'s class.
+    fn like(&self, l: &Loc) -> &[&'l Loc] {
+        &self.0[Self::class(l)]
+    }
 }
 
 /// The literal directory every location of a long list lies under, as a
