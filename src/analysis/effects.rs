@@ -97,7 +97,18 @@ impl fmt::Display for Loc {
 /// Whether a path component is a glob (`*`, `?`, `[…]`); `?wdN`, the
 /// marker of an unknown working directory, is not.
 fn is_glob(c: &str) -> bool {
-    c.contains(['*', '[']) || (c.contains('?') && !c.starts_with("?wd"))
+    // Bytes, not `str::contains` with a char set (this runs for every pair
+    // of components compared): the three are ASCII, never part of a
+    // longer UTF-8 sequence.
+    let mut question = false;
+    for b in c.bytes() {
+        match b {
+            b'*' | b'[' => return true,
+            b'?' => question = true,
+            _ => {}
+        }
+    }
+    question && !c.starts_with("?wd")
 }
 
 /// Shell-style match of one component. `[…]` is a class of single
