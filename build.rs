@@ -195,8 +195,13 @@ impl<'a> ser::Serializer for &'a mut RustCode {
         if !variant.chars().all(|c| c.is_ascii_lowercase()) {
             return unsupported("variant with more than one word");
         }
-        write!(self.0, "{name}::{}{}", first.to_ascii_uppercase(), chars.as_str())
-            .map_err(|e| Error(e.to_string()))
+        write!(
+            self.0,
+            "{name}::{}{}",
+            first.to_ascii_uppercase(),
+            chars.as_str()
+        )
+        .map_err(|e| Error(e.to_string()))
     }
     fn serialize_newtype_struct<T: ?Sized + Serialize>(
         self,
