@@ -205,8 +205,13 @@ fn comp_overlap(a: &str, b: &str) -> bool {
 
 /// Whether two path patterns can name the same file.
 pub fn paths_overlap(a: &str, b: &str) -> bool {
-    let (ba, ra) = pattern_base(a);
-    let (bb, rb) = pattern_base(b);
+    bases_overlap(pattern_base(a), pattern_base(b))
+}
+
+/// [`paths_overlap`] of two patterns' [`pattern_base`]s: one side's is
+/// made once where it is compared with many (a shipped file with every
+/// lookup directory, a broad copy's file with every read).
+fn bases_overlap((ba, ra): (&str, bool), (bb, rb): (&str, bool)) -> bool {
     let mut ia = Components(ba);
     let mut ib = Components(bb);
     let (mut x, mut y) = (ia.next(), ib.next());
@@ -422,7 +427,16 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
     let b_reads = ByClass::of(aw.keep(&b.reads));
     let b_implicit = ByClass::of(aw.keep(&b.implicit_reads));
     for w in &a.writes {
-        if let Some(r) = b_reads.like(w).iter().find(|r| loc_conflict(w, r)) {
+        // A written path's base is made once for all the reads.
+        let written = match w {
+            Loc::Path(p) => Some(pattern_base(p)),
+            _ => None,
+        };
+        let meets = |r: &Loc| match (written, r) {
+            (Some(wb), Loc::Path(y)) => bases_overlap(wb, pattern_base(y)),
+            _ => loc_conflict(w, r),
+        };
+        if let Some(r) = b_reads.like(w).iter().find(|r| meets(r)) {
             return Some(DepReason::WriteRead(narrower(w, r)));
         }
         if !separate_ecosystems(a, b)
@@ -857,9 +871,11 @@ fn stage_named(parse: &Parse, from_item: usize, image: &str) -> bool {
 /// of [`Effects::implicit_reads`] order a RUN after a toolchain copied
 /// there; an application copied to `/opt/app` is not a toolchain.)
 pub fn ships_into_lookup(e: &Effects, path: &str) -> bool {
+    let shipped = pattern_base(path);
     e.opaque.is_some()
-        || lookup_patterns(e).any(|t| paths_overlap(path, t))
-        || (!in_source_tree(path) && implicit_patterns(e, path).any(|t| paths_overlap(path, t)))
+        || lookup_patterns(e).any(|t| bases_overlap(shipped, pattern_base(t)))
+        || (!in_source_tree(path)
+            && implicit_patterns(e, path).any(|t| bases_overlap(shipped, pattern_base(t))))
 }
 
 /// Whether anything below the directory `dir` may land where `e`'s
