@@ -114,7 +114,7 @@ impl RustCode {
     }
 }
 
-impl<'a> ser::Serializer for &'a mut RustCode {
+impl ser::Serializer for &mut RustCode {
     type Ok = ();
     type Error = Error;
     type SerializeSeq = Self;

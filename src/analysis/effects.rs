@@ -247,7 +247,13 @@ struct Components<'a>(&'a str);
 impl<'a> Iterator for Components<'a> {
     type Item = &'a str;
     fn next(&mut self) -> Option<&'a str> {
-        let rest = self.0.trim_start_matches('/');
+        // Bytes, not `trim_start_matches('/')` (a char searcher per call).
+        let start = self
+            .0
+            .bytes()
+            .position(|b| b != b'/')
+            .unwrap_or(self.0.len());
+        let rest = self.0.get(start..).unwrap_or("");
         if rest.is_empty() {
             self.0 = rest;
             return None;
