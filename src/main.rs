@@ -294,9 +294,18 @@ fn check_context(dir: &std::path::Path) -> Result<(), String> {
 }
 
 /// Warnings for `# dockreorder:` comments that are not a known pragma.
-fn pragma_warnings(shown: &str, text: &str) {
-    let parsed = syntax::parse(text);
-    for d in dockreorder::model::unknown_pragmas(&parsed, text) {
+/// `parsed`: the parse of `text` when one was made already (the file's
+/// analysis made beside the history walk); `None` parses it here.
+fn pragma_warnings(shown: &str, text: &str, parsed: Option<&syntax::Parse>) {
+    let own;
+    let parsed = match parsed {
+        Some(p) => p,
+        None => {
+            own = syntax::parse(text);
+            &own
+        }
+    };
+    for d in dockreorder::model::unknown_pragmas(parsed, text) {
         say!("{shown}:{}:{}: warning: {}", d.line, d.column, d.message);
     }
 }
@@ -988,7 +997,9 @@ impl<'a> Run<'a> {
             }
         };
         if !self.args.quiet {
-            pragma_warnings(&shown, &text);
+            // `analysis` is of this very text when there is one (both come
+            // from `ready_files`).
+            pragma_warnings(&shown, &text, analysis.as_deref().map(|a| &a.parse));
         }
         let (ctx, hist) = context_and_history(
             &mut self.repos.borrow_mut(),
@@ -1337,13 +1348,18 @@ fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
     run.commit(&mut out);
     run.write_pr_body(&mut out);
     let would_change = out.processed.iter().any(|p| p.old != p.new);
-    if out.failed {
+    let code = if out.failed {
         ExitCode::from(2)
     } else if args.check && would_change {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
+    };
+    // The run is over and the process ends: its texts, analyses and
+    // figures (memory only; every write is done) are left to the exit
+    // rather than freed one by one, a fixed cost of every run.
+    std::mem::forget(out);
+    code
 }
 
 /// The checks and inputs `verify` and `explain` share: the context
@@ -1492,7 +1508,7 @@ fn run_explain(
         say!("{}", d.with_path(&source.path));
         return ExitCode::from(2);
     }
-    pragma_warnings(&source.path, &source.text);
+    pragma_warnings(&source.path, &source.text, None);
     let mut repos = Repos::default();
     let walked = walk.as_ref().and_then(|w| {
         let with_ctx = [(path.to_path_buf(), context.map(|c| c.to_path_buf()))];
