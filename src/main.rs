@@ -294,9 +294,18 @@ fn check_context(dir: &std::path::Path) -> Result<(), String> {
 }
 
 /// Warnings for `# dockreorder:` comments that are not a known pragma.
-fn pragma_warnings(shown: &str, text: &str) {
-    let parsed = syntax::parse(text);
-    for d in dockreorder::model::unknown_pragmas(&parsed, text) {
+/// `parsed`: the parse of `text` when one was made already (the file's
+/// analysis made beside the history walk); `None` parses it here.
+fn pragma_warnings(shown: &str, text: &str, parsed: Option<&syntax::Parse>) {
+    let own;
+    let parsed = match parsed {
+        Some(p) => p,
+        None => {
+            own = syntax::parse(text);
+            &own
+        }
+    };
+    for d in dockreorder::model::unknown_pragmas(parsed, text) {
         say!("{shown}:{}:{}: warning: {}", d.line, d.column, d.message);
     }
 }
@@ -631,11 +640,20 @@ struct Processed {
     history: Option<history::History>,
 }
 
+/// One file of `--format json`: a file that failed (its shown path and the
+/// error), or one of [`RunOutput::processed`], by index (its report borrows
+/// from it, and is serialised straight from it at the end).
+enum JsonFile {
+    Failed { shown: String, error: String },
+    Processed(usize),
+}
+
 /// What a run has produced so far.
 #[derive(Default)]
 struct RunOutput {
     processed: Vec<Processed>,
-    json_files: Vec<serde_json::Value>,
+    /// The files of `--format json`, in order, serialised at the end.
+    json_files: Vec<JsonFile>,
     /// (shown path, file to write, text), written after every file was
     /// processed.
     writes: Vec<(String, PathBuf, String)>,
@@ -756,9 +774,10 @@ fn prepare(args: &RunArgs) -> Result<Prepared, String> {
     })
 }
 
-/// The knowledge base of a run, read on a thread of its own while the
-/// history is walked (reading the embedded YAML is a fixed cost of every
-/// run: about 7 M instructions, a tenth of a run on a short history).
+/// The knowledge base of a run, made while the history is walked (on a
+/// thread of its own without a walk). Building the embedded entries costs
+/// about 0.2 M instructions now that `build.rs` writes them as code;
+/// reading them from YAML cost 7 M, a tenth of a run on a short history.
 struct PendingKnowledge {
     ready: std::cell::OnceCell<Knowledge>,
     thread: std::cell::RefCell<Option<std::thread::JoinHandle<Knowledge>>>,
@@ -973,13 +992,14 @@ impl<'a> Run<'a> {
             Some(Err(msg)) => {
                 say!("{msg}");
                 out.failed = true;
-                out.json_files
-                    .push(report::file_json(&shown, "", "", &[], Some(msg), None));
+                out.json_files.push(JsonFile::Failed { shown, error: msg });
                 return;
             }
         };
         if !self.args.quiet {
-            pragma_warnings(&shown, &text);
+            // `analysis` is of this very text when there is one (both come
+            // from `ready_files`).
+            pragma_warnings(&shown, &text, analysis.as_deref().map(|a| &a.parse));
         }
         let (ctx, hist) = context_and_history(
             &mut self.repos.borrow_mut(),
@@ -1001,14 +1021,7 @@ impl<'a> Run<'a> {
                 let msg = format!("{shown}:{}:{}: {}", e.line, e.column, e.message);
                 say!("{msg}");
                 out.failed = true;
-                out.json_files.push(report::file_json(
-                    &shown,
-                    &text,
-                    &text,
-                    &[],
-                    Some(msg),
-                    None,
-                ));
+                out.json_files.push(JsonFile::Failed { shown, error: msg });
                 return;
             }
         };
@@ -1072,25 +1085,11 @@ impl<'a> Run<'a> {
                     say!("{}: nothing to change", p.shown);
                 }
             }
-            RunFormat::Json => {
-                let mut v = report::file_json(
-                    &p.shown,
-                    &p.old,
-                    &p.new,
-                    &p.changes,
-                    None,
-                    Some(&p.original),
-                );
-                let history = match (&p.history, &p.before, &p.after) {
-                    (Some(h), Some(b), Some(a)) => report::history_json(b, a, h),
-                    _ => serde_json::json!({"history": null}),
-                };
-                if let (Some(obj), serde_json::Value::Object(extra)) = (v.as_object_mut(), history)
-                {
-                    obj.extend(extra);
-                }
-                out.json_files.push(v);
-            }
+            // Its object is made from `p` when the reports are emitted:
+            // `p` is the next of `out.processed`.
+            RunFormat::Json => out
+                .json_files
+                .push(JsonFile::Processed(out.processed.len())),
             _ => {}
         }
     }
@@ -1153,7 +1152,36 @@ impl<'a> Run<'a> {
     fn emit_reports(&self, out: &RunOutput) {
         match self.args.format {
             RunFormat::Json => {
-                let text = serde_json::to_string_pretty(&out.json_files).unwrap_or_default();
+                let files: Vec<_> = out
+                    .json_files
+                    .iter()
+                    .filter_map(|f| match f {
+                        JsonFile::Failed { shown, error } => Some(report::file_json(
+                            shown,
+                            "",
+                            "",
+                            &[],
+                            Some(error.clone()),
+                            None,
+                        )),
+                        JsonFile::Processed(i) => out.processed.get(*i).map(|p| {
+                            let figures = match (&p.history, &p.before, &p.after) {
+                                (Some(h), Some(b), Some(a)) => Some((b, a, h)),
+                                _ => None,
+                            };
+                            report::file_json(
+                                &p.shown,
+                                &p.old,
+                                &p.new,
+                                &p.changes,
+                                None,
+                                Some(&p.original),
+                            )
+                            .with_history(figures)
+                        }),
+                    })
+                    .collect();
+                let text = serde_json::to_string_pretty(&files).unwrap_or_default();
                 emit(&(text + "\n"));
             }
             RunFormat::Sarif => {
@@ -1320,13 +1348,18 @@ fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
     run.commit(&mut out);
     run.write_pr_body(&mut out);
     let would_change = out.processed.iter().any(|p| p.old != p.new);
-    if out.failed {
+    let code = if out.failed {
         ExitCode::from(2)
     } else if args.check && would_change {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
+    };
+    // The run is over and the process ends: its texts, analyses and
+    // figures (memory only; every write is done) are left to the exit
+    // rather than freed one by one, a fixed cost of every run.
+    std::mem::forget(out);
+    code
 }
 
 /// The checks and inputs `verify` and `explain` share: the context
@@ -1475,7 +1508,7 @@ fn run_explain(
         say!("{}", d.with_path(&source.path));
         return ExitCode::from(2);
     }
-    pragma_warnings(&source.path, &source.text);
+    pragma_warnings(&source.path, &source.text, None);
     let mut repos = Repos::default();
     let walked = walk.as_ref().and_then(|w| {
         let with_ctx = [(path.to_path_buf(), context.map(|c| c.to_path_buf()))];

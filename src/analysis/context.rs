@@ -139,6 +139,59 @@ impl DockerIgnore {
         matched
     }
 
+    /// [`DockerIgnore::excludes`], with the parents' matches taken from
+    /// (and kept in) `memo`: the files of a directory share their parents,
+    /// so a walk matches each directory against each pattern once, not
+    /// once per file below it (a `.dockerignore` with an exception makes
+    /// the walk enter every directory and ask for every file).
+    pub fn excludes_in(&self, rel: &str, memo: &mut ParentHits) -> bool {
+        if self.patterns.is_empty() {
+            return false;
+        }
+        let rel = clean(rel);
+        let whole = Candidate::new(&rel);
+        let depth = rel.matches('/').count() + 1;
+        let hits = match rel.rfind('/') {
+            Some(k) => self.dir_hits(&rel[..k], memo),
+            None => &[],
+        };
+        let mut matched = false;
+        for (i, p) in self.patterns.iter().enumerate() {
+            if p.exclusion != matched {
+                continue;
+            }
+            let Some(m) = &p.matcher else { continue };
+            let mut hit = m.is_match_candidate(&whole);
+            if !hit && depth > 1 && p.components <= depth {
+                hit = hits.get(i).copied().unwrap_or(false);
+            }
+            if hit {
+                matched = !p.exclusion;
+            }
+        }
+        matched
+    }
+
+    /// Per pattern, whether it matches the cleaned directory `dir` or one
+    /// of its parents.
+    fn dir_hits<'m>(&self, dir: &str, memo: &'m mut ParentHits) -> &'m [bool] {
+        if !memo.0.contains_key(dir) {
+            let above = match dir.rfind('/') {
+                Some(k) => self.dir_hits(&dir[..k], memo).to_vec(),
+                None => vec![false; self.patterns.len()],
+            };
+            let c = Candidate::new(dir);
+            let hits = self
+                .patterns
+                .iter()
+                .zip(above)
+                .map(|(p, up)| up || p.matcher.as_ref().is_some_and(|m| m.is_match_candidate(&c)))
+                .collect();
+            memo.0.insert(dir.to_string(), hits);
+        }
+        memo.0.get(dir).map_or(&[], Vec::as_slice)
+    }
+
     /// Whether some pattern is an exception (`!...`): one may bring back
     /// files below an excluded directory.
     pub fn has_exceptions(&self) -> bool {
@@ -150,6 +203,12 @@ impl DockerIgnore {
         self.patterns.iter().map(|p| p.text.as_str())
     }
 }
+
+/// Per directory (cleaned, context-relative), which patterns of a
+/// `.dockerignore` match it or one of its parents (see
+/// [`DockerIgnore::excludes_in`]); only valid with the one it was filled by.
+#[derive(Debug, Default)]
+pub struct ParentHits(HashMap<String, Vec<bool>>);
 
 /// The build context: a directory and its `.dockerignore`.
 #[derive(Debug, Clone)]
@@ -281,6 +340,7 @@ fn walk(dir: &Path, ignore: &DockerIgnore) -> Option<BTreeMap<String, u64>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     let mut seen = 0usize;
+    let mut memo = ParentHits::default();
     while let Some((abs, rel)) = stack.pop() {
         let entries = std::fs::read_dir(&abs).ok()?;
         for e in entries.flatten() {
@@ -299,10 +359,10 @@ fn walk(dir: &Path, ignore: &DockerIgnore) -> Option<BTreeMap<String, u64>> {
                 // An excluded directory is not entered unless an exception
                 // (`!dir/keep`) may bring files back below it: BuildKit's
                 // context walk (fsutil) skips it the same way.
-                if ignore.has_exceptions() || !ignore.excludes(&r) {
+                if ignore.has_exceptions() || !ignore.excludes_in(&r, &mut memo) {
                     stack.push((e.path(), r));
                 }
-            } else if !ignore.excludes(&r) {
+            } else if !ignore.excludes_in(&r, &mut memo) {
                 out.insert(r, e.metadata().map_or(0, |m| m.len()));
             }
         }

@@ -97,7 +97,18 @@ impl fmt::Display for Loc {
 /// Whether a path component is a glob (`*`, `?`, `[…]`); `?wdN`, the
 /// marker of an unknown working directory, is not.
 fn is_glob(c: &str) -> bool {
-    c.contains(['*', '[']) || (c.contains('?') && !c.starts_with("?wd"))
+    // Bytes, not `str::contains` with a char set (this runs for every pair
+    // of components compared): the three are ASCII, never part of a
+    // longer UTF-8 sequence.
+    let mut question = false;
+    for b in c.bytes() {
+        match b {
+            b'*' | b'[' => return true,
+            b'?' => question = true,
+            _ => {}
+        }
+    }
+    question && !c.starts_with("?wd")
 }
 
 /// Shell-style match of one component. `[…]` is a class of single
@@ -194,8 +205,13 @@ fn comp_overlap(a: &str, b: &str) -> bool {
 
 /// Whether two path patterns can name the same file.
 pub fn paths_overlap(a: &str, b: &str) -> bool {
-    let (ba, ra) = pattern_base(a);
-    let (bb, rb) = pattern_base(b);
+    bases_overlap(pattern_base(a), pattern_base(b))
+}
+
+/// [`paths_overlap`] of two patterns' [`pattern_base`]s: one side's is
+/// made once where it is compared with many (a shipped file with every
+/// lookup directory, a broad copy's file with every read).
+fn bases_overlap((ba, ra): (&str, bool), (bb, rb): (&str, bool)) -> bool {
     let mut ia = Components(ba);
     let mut ib = Components(bb);
     let (mut x, mut y) = (ia.next(), ib.next());
@@ -231,7 +247,13 @@ struct Components<'a>(&'a str);
 impl<'a> Iterator for Components<'a> {
     type Item = &'a str;
     fn next(&mut self) -> Option<&'a str> {
-        let rest = self.0.trim_start_matches('/');
+        // Bytes, not `trim_start_matches('/')` (a char searcher per call).
+        let start = self
+            .0
+            .bytes()
+            .position(|b| b != b'/')
+            .unwrap_or(self.0.len());
+        let rest = self.0.get(start..).unwrap_or("");
         if rest.is_empty() {
             self.0 = rest;
             return None;
@@ -408,29 +430,44 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
     // other side that can meet the directory they all lie under are
     // compared with each of them (the same first conflict is found).
     let (aw, bw) = (Near::of(&a.writes), Near::of(&b.writes));
-    let b_reads = aw.keep(&b.reads);
-    let b_implicit = aw.keep(&b.implicit_reads);
+    // Each side's list by class, in order: a location is compared only with
+    // those of its own class, the only ones it can meet (a broad copy's
+    // thousands of paths never meet a `RUN`'s hundred variables); the
+    // first conflict in the original order is still the one found.
+    let b_reads = ByClass::of(aw.keep(&b.reads));
+    let b_implicit = ByClass::of(aw.keep(&b.implicit_reads));
     for w in &a.writes {
-        if let Some(r) = b_reads.iter().find(|r| loc_conflict(w, r)) {
+        // A written path's base is made once for all the reads.
+        let written = match w {
+            Loc::Path(p) => Some(pattern_base(p)),
+            _ => None,
+        };
+        let meets = |r: &Loc| match (written, r) {
+            (Some(wb), Loc::Path(y)) => bases_overlap(wb, pattern_base(y)),
+            _ => loc_conflict(w, r),
+        };
+        if let Some(r) = b_reads.like(w).iter().find(|r| meets(r)) {
             return Some(DepReason::WriteRead(narrower(w, r)));
         }
         if !separate_ecosystems(a, b)
             && let Some(r) = b_implicit
+                .like(w)
                 .iter()
                 .find(|r| implicit_conflict(w, r, b.app_dir.as_deref()))
         {
             return Some(DepReason::WriteRead(narrower(w, r)));
         }
     }
+    let b_all_writes = ByClass::of(b.writes.iter().collect());
     for r in bw.keep(&a.reads) {
-        if let Some(w) = b.writes.iter().find(|w| loc_conflict(r, w)) {
+        if let Some(w) = b_all_writes.like(r).iter().find(|w| loc_conflict(r, w)) {
             return Some(DepReason::ReadWrite(narrower(r, w)));
         }
     }
     if !separate_ecosystems(b, a) {
         for r in bw.keep(&a.implicit_reads) {
-            if let Some(w) = b
-                .writes
+            if let Some(w) = b_all_writes
+                .like(r)
                 .iter()
                 .find(|w| implicit_conflict(w, r, a.app_dir.as_deref()))
             {
@@ -438,13 +475,42 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
             }
         }
     }
-    let b_writes = aw.keep(&b.writes);
+    let b_writes = ByClass::of(aw.keep(&b.writes));
     for w in bw.keep(&a.writes) {
-        if let Some(w2) = b_writes.iter().find(|w2| loc_conflict(w, w2)) {
+        if let Some(w2) = b_writes.like(w).iter().find(|w2| loc_conflict(w, w2)) {
             return Some(DepReason::WriteWrite(narrower(w, w2)));
         }
     }
     None
+}
+
+/// A list of locations split by class, each part in the list's order: two
+/// locations of different classes never conflict ([`loc_conflict`] and
+/// [`implicit_conflict`] are true only for two paths or directories, two
+/// variables, or two equal other locations).
+struct ByClass<'l>([Vec<&'l Loc>; 3]);
+
+impl<'l> ByClass<'l> {
+    fn class(l: &Loc) -> usize {
+        match l {
+            Loc::Path(_) | Loc::Dir { .. } => 0,
+            Loc::Var(_) | Loc::AllVars => 1,
+            Loc::Workdir | Loc::User | Loc::Shell | Loc::Config(_) => 2,
+        }
+    }
+
+    fn of(list: Vec<&'l Loc>) -> Self {
+        let mut out: [Vec<&'l Loc>; 3] = Default::default();
+        for l in list {
+            out[Self::class(l)].push(l);
+        }
+        ByClass(out)
+    }
+
+    /// The locations of `l`'s class.
+    fn like(&self, l: &Loc) -> &[&'l Loc] {
+        &self.0[Self::class(l)]
+    }
 }
 
 /// The literal directory every location of a long list lies under, as a
@@ -833,9 +899,11 @@ fn stage_named(parse: &Parse, from_item: usize, image: &str) -> bool {
 /// of [`Effects::implicit_reads`] order a RUN after a toolchain copied
 /// there; an application copied to `/opt/app` is not a toolchain.)
 pub fn ships_into_lookup(e: &Effects, path: &str) -> bool {
+    let shipped = pattern_base(path);
     e.opaque.is_some()
-        || lookup_patterns(e).any(|t| paths_overlap(path, t))
-        || (!in_source_tree(path) && implicit_patterns(e, path).any(|t| paths_overlap(path, t)))
+        || lookup_patterns(e).any(|t| bases_overlap(shipped, pattern_base(t)))
+        || (!in_source_tree(path)
+            && implicit_patterns(e, path).any(|t| bases_overlap(shipped, pattern_base(t))))
 }
 
 /// Whether anything below the directory `dir` may land where `e`'s

@@ -1,12 +1,13 @@
 //! The knowledge base's entries as data: the types the YAML is read into.
 //! Kept apart from their interpretation (`kb.rs`) because `build.rs`
 //! includes this file too: it reads `knowledge.yaml` into these types and
-//! writes them out as JSON, which the binary reads back into the same
-//! types.
+//! writes, through their `Serialize`, Rust code that builds the same
+//! values, which the binary includes.
 //!
-//! Guarantees: every type serialises to what it deserialises from, so the
-//! JSON of a YAML base reads back as the same entries (a test in `kb.rs`
-//! checks it on the embedded base). Nothing here but data and serde.
+//! Guarantees: every type serialises to what it deserialises from (field
+//! names as in Rust, enums as their lower-cased single-word variant), so
+//! the code written from a YAML base builds the same entries (a test in
+//! `kb.rs` checks it on the embedded base). Nothing here but data and serde.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,89 +1,241 @@
 //! `--format json`: per file, its changes (with their edits), diff,
 //! instructions with their effects, and the history figures.
+//!
+//! Guarantees: the objects are serialised straight from the analysis (no
+//! `serde_json::Value` tree is built for the bulk of it, a fixed cost of
+//! every run), with their keys in alphabetical order, the order a `Value`
+//! map gives: the output is the one the `Value`-based report gave, byte for
+//! byte. Only the changes, a few per file, still pass through a `Value`,
+//! which sorts their keys the same way.
 
-use serde_json::{Value, json};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
 
 use super::unified_diff;
+use crate::analysis::effects::{Effects, Loc};
 use crate::analysis::file::FileAnalysis;
-use crate::analysis::history::History;
+use crate::analysis::history::{History, WalkEnd};
 use crate::plan::Change;
 use crate::replay::FileFigures;
 
+/// One location, as `{"type": …, "value": …}` with a directory's value
+/// as `{"owner": …, "path": …}` (sorted keys; the derived `Serialize` of
+/// [`Loc`] puts `path` first).
+struct LocJson<'a>(&'a Loc);
+
+impl Serialize for LocJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Owned<'a>(&'a str, &'a str);
+        impl Serialize for Owned<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("owner", self.1)?;
+                m.serialize_entry("path", self.0)?;
+                m.end()
+            }
+        }
+        let (kind, value) = match self.0 {
+            Loc::Var(v) => ("var", Some(v)),
+            Loc::AllVars => ("all_vars", None),
+            Loc::Workdir => ("workdir", None),
+            Loc::User => ("user", None),
+            Loc::Shell => ("shell", None),
+            Loc::Path(p) => ("path", Some(p)),
+            Loc::Config(k) => ("config", Some(k)),
+            Loc::Dir { path, owner } => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("type", "dir")?;
+                m.serialize_entry("value", &Owned(path, owner))?;
+                return m.end();
+            }
+        };
+        let mut m = s.serialize_map(Some(1 + usize::from(value.is_some())))?;
+        m.serialize_entry("type", kind)?;
+        if let Some(v) = value {
+            m.serialize_entry("value", v)?;
+        }
+        m.end()
+    }
+}
+
+/// A list of locations.
+struct LocsJson<'a>(&'a [Loc]);
+
+impl Serialize for LocsJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(LocJson))
+    }
+}
+
+/// One instruction: line, keyword and effects, as the planner saw them.
+#[derive(serde::Serialize)]
+pub struct InstructionJson<'a> {
+    context_reads: &'a [String],
+    cost: f64,
+    keyword: Option<&'static str>,
+    line: usize,
+    opaque: &'a Option<String>,
+    reads: LocsJson<'a>,
+    writes: LocsJson<'a>,
+}
+
+impl<'a> InstructionJson<'a> {
+    fn new(line: usize, keyword: Option<&'static str>, e: &'a Effects) -> Self {
+        InstructionJson {
+            context_reads: &e.context_reads,
+            cost: e.cost,
+            keyword,
+            line,
+            opaque: &e.opaque,
+            reads: LocsJson(&e.reads),
+            writes: LocsJson(&e.writes),
+        }
+    }
+}
+
 /// Per instruction: line, keyword and effects (for `--format json`), as
 /// the planner saw them.
-pub fn instructions_json(file: &FileAnalysis) -> Vec<Value> {
+pub fn instructions_json(file: &FileAnalysis) -> Vec<InstructionJson<'_>> {
     let mut out = Vec::new();
     for (stage, sa) in file.model.stages.iter().zip(&file.stages) {
         for (u, e) in stage.units.iter().zip(&sa.effects) {
             let item = &file.parse.items[u.item];
-            let ins = item.instruction();
-            out.push(json!({
-                "line": item.lines.start,
-                "keyword": ins.map(|i| i.node.kind.as_str()),
-                "reads": e.reads,
-                "writes": e.writes,
-                "context_reads": e.context_reads,
-                "opaque": e.opaque,
-                "cost": e.cost,
-            }));
+            let keyword = item.instruction().map(|i| i.node.kind.as_str());
+            out.push(InstructionJson::new(item.lines.start, keyword, e));
         }
     }
     out
 }
 
+/// A figure before and after the rewrite.
+#[derive(serde::Serialize)]
+struct BeforeAfter<T> {
+    after: T,
+    before: T,
+}
+
+/// The walk behind a file's figures.
+#[derive(serde::Serialize)]
+struct HistoryJson<'a> {
+    commits_walked: u64,
+    end: WalkEnd,
+    first_parent: bool,
+    notes: &'a [String],
+    truncated: bool,
+}
+
+/// One instruction's history figures; an instruction the rewrite inserted
+/// has `line_after` (its line in the new text) and `inserted` instead of
+/// `line`.
+#[derive(serde::Serialize)]
+struct UnitJson<'a> {
+    cost: f64,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    inserted: bool,
+    instruction: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line_after: Option<usize>,
+    rebuilds: BeforeAfter<Option<u64>>,
+    source_changes: u64,
+}
+
+/// One file of `--format json`, serialised as it is (see the module
+/// comment for the key order).
+#[derive(serde::Serialize)]
+pub struct FileJson<'a> {
+    changed: bool,
+    changes: Value,
+    diff: Option<String>,
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_cost: Option<BeforeAfter<f64>>,
+    /// Absent until [`FileJson::with_history`]; `null` without figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history: Option<Option<HistoryJson<'a>>>,
+    instructions: Vec<InstructionJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instructions_history: Option<Vec<UnitJson<'a>>>,
+    path: &'a str,
+}
+
 /// One file of `--format json`; `analysis` is the original text's (absent
 /// after an error).
-pub fn file_json(
-    path: &str,
+pub fn file_json<'a>(
+    path: &'a str,
     old: &str,
     new: &str,
     changes: &[Change],
     error: Option<String>,
-    analysis: Option<&FileAnalysis>,
-) -> Value {
-    json!({
-        "path": path,
-        "changed": old != new,
-        "error": error,
-        "changes": changes,
-        "diff": if old != new { Value::String(unified_diff(path, old, new)) } else { Value::Null },
-        "instructions": Value::Array(analysis.map(instructions_json).unwrap_or_default()),
-    })
+    analysis: Option<&'a FileAnalysis>,
+) -> FileJson<'a> {
+    FileJson {
+        changed: old != new,
+        changes: serde_json::to_value(changes).unwrap_or(Value::Null),
+        diff: (old != new).then(|| unified_diff(path, old, new)),
+        error,
+        expected_cost: None,
+        history: None,
+        instructions: analysis.map(instructions_json).unwrap_or_default(),
+        instructions_history: None,
+        path,
+    }
 }
 
-/// The `history` part of a file's JSON.
-pub fn history_json(before: &FileFigures, after: &FileFigures, h: &History) -> Value {
-    let units: Vec<Value> = before
-        .pair_with(after)
-        .into_iter()
-        .filter_map(|pair| match pair {
-            (Some(b), a) => Some(json!({
-                "line": b.line,
-                "instruction": b.instruction,
-                "source_changes": b.source_changes,
-                "rebuilds": {"before": b.rebuilds, "after": a.map(|a| a.rebuilds)},
-                "cost": b.cost,
-            })),
-            (None, Some(a)) => Some(json!({
-                "line_after": a.line,
-                "instruction": a.instruction,
-                "source_changes": a.source_changes,
-                "rebuilds": {"before": null, "after": a.rebuilds},
-                "cost": a.cost,
-                "inserted": true,
-            })),
-            (None, None) => None,
-        })
-        .collect();
-    json!({
-        "history": {
-            "commits_walked": before.commits,
-            "first_parent": h.first_parent,
-            "truncated": h.truncated(),
-            "end": h.end,
-            "notes": h.notes,
-        },
-        "instructions_history": units,
-        "expected_cost": {"before": before.mean_cost, "after": after.mean_cost},
-    })
+impl<'a> FileJson<'a> {
+    /// Adds the history figures (`history`: `null` without them).
+    pub fn with_history(
+        mut self,
+        figures: Option<(&'a FileFigures, &'a FileFigures, &'a History)>,
+    ) -> Self {
+        let Some((before, after, h)) = figures else {
+            self.history = Some(None);
+            return self;
+        };
+        let units = before
+            .pair_with(after)
+            .into_iter()
+            .filter_map(|pair| match pair {
+                (Some(b), a) => Some(UnitJson {
+                    cost: b.cost,
+                    inserted: false,
+                    instruction: &b.instruction,
+                    line: Some(b.line),
+                    line_after: None,
+                    rebuilds: BeforeAfter {
+                        after: a.map(|a| a.rebuilds),
+                        before: Some(b.rebuilds),
+                    },
+                    source_changes: b.source_changes,
+                }),
+                (None, Some(a)) => Some(UnitJson {
+                    cost: a.cost,
+                    inserted: true,
+                    instruction: &a.instruction,
+                    line: None,
+                    line_after: Some(a.line),
+                    rebuilds: BeforeAfter {
+                        after: Some(a.rebuilds),
+                        before: None,
+                    },
+                    source_changes: a.source_changes,
+                }),
+                (None, None) => None,
+            })
+            .collect();
+        self.history = Some(Some(HistoryJson {
+            commits_walked: before.commits,
+            end: h.end,
+            first_parent: h.first_parent,
+            notes: &h.notes,
+            truncated: h.truncated(),
+        }));
+        self.instructions_history = Some(units);
+        self.expected_cost = Some(BeforeAfter {
+            after: after.mean_cost,
+            before: before.mean_cost,
+        });
+        self
+    }
 }

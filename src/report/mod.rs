@@ -16,7 +16,7 @@ pub mod markdown;
 pub mod sarif;
 pub mod text;
 
-pub use json::{file_json, history_json, instructions_json};
+pub use json::{FileJson, InstructionJson, file_json, instructions_json};
 pub use markdown::{PR_MARKER, markdown};
 pub use sarif::{percent_encode_path, sarif};
 pub use text::{history_text, summary};

@@ -29,11 +29,21 @@ pub(super) struct OriginalLines {
 }
 
 impl OriginalLines {
+    /// `parse` must be `syntax::parse(text)` (an analysis's parse of it).
     pub(super) fn new(text: &str, parse: &Parse, before: &Before<'_>) -> OriginalLines {
         let (merges, merged) = (before.merges, before.merged);
         let model = Model::build(parse, text);
-        let mparse = syntax::parse(merged);
-        let mmodel = Model::build(&mparse, merged);
+        // Nothing merged (the usual case): the merged text is the text, and
+        // `parse` is its parse (`syntax::parse`, as every analysis makes
+        // it), so neither is made twice.
+        let (own_parse, own_model);
+        let (mparse, mmodel) = if merged == text {
+            (parse, &model)
+        } else {
+            own_parse = syntax::parse(merged);
+            own_model = Model::build(&own_parse, merged);
+            (&own_parse, &own_model)
+        };
         let removed: Vec<usize> = merges.iter().map(|m| m.update_item).collect();
         let mut units = Vec::new();
         for (si, stage) in model.stages.iter().enumerate() {
@@ -46,7 +56,7 @@ impl OriginalLines {
             let texts = mmodel
                 .stages
                 .get(si)
-                .map_or_else(Vec::new, |ms| unit_texts(&mparse, ms));
+                .map_or_else(Vec::new, |ms| unit_texts(mparse, ms));
             let mut lines: Vec<(String, usize)> = Vec::new();
             for (t, l) in texts.into_iter().zip(orig) {
                 match before
