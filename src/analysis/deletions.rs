@@ -31,13 +31,7 @@ pub fn first_deleter(
     p: &str,
     skip: &[usize],
 ) -> Option<usize> {
-    let writer = Effects {
-        writes: vec![
-            Loc::Path(p.to_string()),
-            Loc::Path(format!("{}/**", p.trim_end_matches('/'))),
-        ],
-        ..Effects::default()
-    };
+    let writer = subtree_writer(p);
     for k in from + 1..eff.len().min(deletions.len()) {
         if skip.contains(&k) {
             continue;
@@ -54,13 +48,7 @@ pub fn first_deleter(
 
 /// Whether no unit after `from` reads or writes `p` or anything below it.
 pub fn untouched_after(eff: &[Effects], from: usize, p: &str) -> bool {
-    let writer = Effects {
-        writes: vec![
-            Loc::Path(p.to_string()),
-            Loc::Path(format!("{}/**", p.trim_end_matches('/'))),
-        ],
-        ..Effects::default()
-    };
+    let writer = subtree_writer(p);
     eff.iter()
         .skip(from + 1)
         .all(|e| conflict(&writer, e).is_none() && conflict(e, &writer).is_none())
@@ -84,6 +72,18 @@ pub fn written_top(writer: &Effects, p: &str) -> String {
         }
     }
     top
+}
+
+/// A unit that writes `p` and everything below it: what conflicts with it
+/// reads or writes some of that.
+fn subtree_writer(p: &str) -> Effects {
+    Effects {
+        writes: vec![
+            Loc::Path(p.to_string()),
+            Loc::Path(format!("{}/**", p.trim_end_matches('/'))),
+        ],
+        ..Effects::default()
+    }
 }
 
 /// Whether deleting `q` deletes `p` (`p` is `q` or below it).
