@@ -2461,14 +2461,11 @@ pub fn context_placements(ins: &Instruction, wd: &str, ctx: &Context) -> Option<
     if node.kind != Kind::Copy || !ins.heredocs.is_empty() {
         return None;
     }
-    let keep = |f: &String| {
-        (f.starts_with("--chown=")
-            || f.starts_with("--chmod=")
-            || f == "--link"
-            || f == "--link=true")
-            && !f.contains('$')
-    };
-    if !node.flags.iter().all(keep) {
+    if !node
+        .flags
+        .iter()
+        .all(|f| owner_mode_link_flag(f) && !f.contains('$'))
+    {
         return None;
     }
     let files = ctx.files()?;
@@ -2536,14 +2533,18 @@ pub struct Placements {
     pub flags: Vec<String>,
 }
 
-/// A copy's owner, mode and link flags in a form two copies can be
-/// compared by: sorted, `--link=true` as `--link`.
+/// Whether a `COPY` flag only sets the owner or mode of what it copies, or
+/// links it (`--chown`, `--chmod`, `--link`): a COPY of the same files
+/// with the same such flags puts the same bytes, owner and mode.
+pub fn owner_mode_link_flag(f: &str) -> bool {
+    f.starts_with("--chown=") || f.starts_with("--chmod=") || f == "--link" || f == "--link=true"
+}
+
+/// Owner, mode and link flags ([`owner_mode_link_flag`]) in a form two
+/// copies can be compared by: sorted, `--link=true` as `--link`.
 pub fn normal_copy_flags(flags: &[String]) -> Vec<String> {
     let mut v: Vec<String> = flags
         .iter()
-        .filter(|f| {
-            f.starts_with("--chown=") || f.starts_with("--chmod=") || f.starts_with("--link")
-        })
         .map(|f| {
             if f == "--link=true" {
                 "--link".to_string()

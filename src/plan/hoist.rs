@@ -91,13 +91,7 @@ fn repeatable_flags(ins: &Instruction) -> Option<Vec<String>> {
     ins.node
         .flags
         .iter()
-        .map(|f| {
-            let keep = f.starts_with("--chown=")
-                || f.starts_with("--chmod=")
-                || f == "--link"
-                || f == "--link=true";
-            keep.then(|| f.clone())
-        })
+        .map(|f| effects::owner_mode_link_flag(f).then(|| f.clone()))
         .collect()
 }
 
@@ -678,7 +672,13 @@ fn hoist_problems(
     // What it writes over shipped files (not the manifests it reads) that
     // a later RUN deletes before any use is not in the stage's filesystem
     // in either order.
-    let deletions = deletions::of_stage(cx.parse, cx.stage, cx.state);
+    // Listed only when some shipped file is written over (most hoists
+    // write none): it splits the shell text of every RUN of the stage.
+    let deletions = if clobbered.is_empty() {
+        Vec::new()
+    } else {
+        deletions::of_stage(cx.parse, cx.stage, cx.state)
+    };
     let mut deleters: BTreeSet<usize> = BTreeSet::new();
     let mut deleted_files = 0usize;
     let clobbered: Vec<&(String, String)> = clobbered
