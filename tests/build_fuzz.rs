@@ -97,6 +97,10 @@ const MANIFESTS: &[&str] = &[
 ];
 /// Files that never change.
 const FIXED: &[&str] = &[
+    // A user's npm settings: in a home, where `npm config set` reads and
+    // writes them, and where the broad copy may ship them (issue 11: the
+    // home is the user's, `/home/NAME` or `/root`).
+    ".npmrc",
     "scripts/build.sh",
     "vendor/cache/x-1.0.gem",
     "pkg/mypkg/__init__.py",
@@ -143,6 +147,7 @@ pub fn file_content(path: &str, rev: u32, npm_lifecycle: bool) -> String {
             "#!/bin/sh\nmkdir -p out\ncat *.py > out/bundle.txt 2>/dev/null\nexit 0\n".into()
         }
         "vendor/cache/x-1.0.gem" => "fake gem x 1.0\n".into(),
+        ".npmrc" => "fund=false\n".into(),
         "pkg/mypkg/__init__.py" => "VALUE = 1\n".into(),
         _ => panic!("no content for {path}"),
     }
@@ -226,6 +231,7 @@ const WORKDIRS: &[&str] = &[
     "WORKDIR /usr/src/app",
     "WORKDIR /home/node/app",
     "WORKDIR /root",
+    "WORKDIR /home/app",
 ];
 
 const BROAD: &[&str] = &[
@@ -308,6 +314,9 @@ const INSTALLS: &[&str] = &[
     "RUN export PIP_NO_CACHE_DIR=1 && pip install -r requirements.txt && python app.py",
     "RUN --mount=type=cache,target=/root/.npm npm ci && npm run build",
     "RUN go mod download && go build -o /out/app .",
+    // The user's settings in its home (`~/.npmrc`), then the install.
+    "RUN npm config set loglevel=warn && npm ci",
+    "RUN python -m venv venv && venv/bin/pip install -r requirements.txt",
 ];
 
 const SHELL: &[&str] = &[
@@ -383,13 +392,13 @@ fn random_item(rng: &mut Rng, prev: &[(String, StageKind)]) -> String {
         40..=59 => rng.pick(INSTALLS).to_string(),
         60..=85 => rng.pick(SHELL).to_string(),
         86..=87 => rng.pick(HEREDOCS).to_string(),
-        88..=90 => {
-            if rng.chance(50) {
-                "USER 1000".into()
-            } else {
-                "USER root".into()
-            }
-        }
+        88..=90 => match rng.below(3) {
+            0 => "USER 1000".into(),
+            1 => "USER root".into(),
+            // made by the stage's prelude, when it has one (else the
+            // build fails in both orders and the case is discarded)
+            _ => "USER app".into(),
+        },
         _ => {
             if let Some(from) = copy_from(rng, prev) {
                 from
@@ -431,6 +440,11 @@ fn copy_from(rng: &mut Rng, prev: &[(String, StageKind)]) -> Option<String> {
 fn rewritable_body(rng: &mut Rng, prev: &[(String, StageKind)], out: &mut Vec<String>) {
     for _ in 0..rng.below(3) {
         out.push(rng.pick(META).to_string());
+    }
+    if rng.chance(25) {
+        // a named user, home /home/app (a stage built on an earlier one
+        // may have it already)
+        out.push("RUN id app || useradd -m app".into());
     }
     let wd = rng.pick(WORKDIRS).to_string();
     out.push(wd.clone());

@@ -236,9 +236,11 @@ fn build_steps_match_with_their_variables_expanded() {
 fn source_file(sample: &str) -> Option<&'static str> {
     Some(match sample {
         "pipenv" | "pip" | "pip-includes" | "absolute-manifests" => "app.py",
-        "npm-ci" | "workdir-after-copy" | "manifests-copied-before" | "deleted-later" => {
-            "server.js"
-        }
+        "npm-ci"
+        | "workdir-after-copy"
+        | "manifests-copied-before"
+        | "deleted-later"
+        | "user-after-copy" => "server.js",
         "split-run" => "src/server.js",
         "home-workdir" | "opt-app-dir" => "server.js",
         "subtree-copy" => "server/server.js",
@@ -257,7 +259,9 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "dotnet-restore" => "src/Core/Order.cs",
         "gradle-multiproject" => "core/src/main/java/shop/Order.java",
         "bundler-gemspec" => "lib/shop.rb",
-        "env-reads" | "bind-mount" | "global-arg-workdir" | "inherited-stage" => "app.py",
+        "env-reads" | "bind-mount" | "global-arg-workdir" | "inherited-stage" | "user-home" => {
+            "app.py"
+        }
         "system-install-past-fetch" => "src/main.rs",
         "build-date-arg" => "run.sh",
         _ => return None,

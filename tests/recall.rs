@@ -1012,11 +1012,49 @@ fn an_application_below_a_home_directory_is_hoisted() {
             "[global]\nindex-url = http://mirror\n",
         ),
     ];
-    for wd in ["/root", "/home/app"] {
+    // The home is the user's, from /etc/passwd: `/root` for root (no
+    // `USER` on an official image), `/home/NAME` for `USER NAME`, any
+    // `/home/*` for a numeric user.
+    for (user, wd) in [
+        ("", "/root"),
+        ("USER root\n", "/root"),
+        ("USER app\n", "/home/app"),
+        ("USER 1000\n", "/home/app"),
+        ("USER $U\n", "/home/app"),
+    ] {
         let df = format!(
-            "FROM python:3.12\nWORKDIR {wd}\nCOPY . .\nRUN pip install -r requirements.txt\n"
+            "FROM python:3.12\n{user}WORKDIR {wd}\nCOPY . .\nRUN pip install -r requirements.txt\n"
         );
-        assert_eq!(hoisted(files, &df), df, "{wd}");
+        assert_eq!(hoisted(files, &df), df, "{user}{wd}");
+    }
+    // Another user's home is not read: root's is `/root`, `app`'s
+    // `/home/app`.
+    for (from, user) in [
+        ("FROM python:3.12\n", ""),
+        ("FROM python:3.12\n", "USER 0:0\n"),
+        ("FROM python:3.12\n", "USER web\n"),
+        ("FROM python:3.12 AS base\nUSER root\nFROM base\n", ""),
+    ] {
+        let df = format!(
+            "{from}{user}WORKDIR /home/app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        assert_eq!(
+            hoisted(files, &df),
+            format!(
+                "{from}{user}WORKDIR /home/app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"
+            ),
+            "{from}{user}"
+        );
+    }
+    // A base that is not an official image may set any user; so may a
+    // stage built on one.
+    for from in [
+        "FROM example/python\n",
+        "FROM example/python AS base\nFROM base\n",
+    ] {
+        let df =
+            format!("{from}WORKDIR /home/app\nCOPY . .\nRUN pip install -r requirements.txt\n");
+        assert_eq!(hoisted(files, &df), df, "{from}");
     }
     let files = &[
         ("go.mod", "module x\n"),
@@ -1514,5 +1552,57 @@ fn npm_ci_with_a_plain_lock_does_not_care_about_a_shipped_repository() {
         assert_eq!(a, Applicability::Unsafe, "{bad}");
         assert_eq!(text, df);
         assert!(why.contains("`.git`"), "{why}");
+    }
+}
+
+#[test]
+fn a_user_between_the_copy_and_the_install_moves_with_it() {
+    // `COPY --chown=node:node . .` / `USER node` / `RUN npm ci`: a COPY
+    // takes its owner from `--chown`, never from `USER`, so the user moves
+    // above the broad copy with the install; the manifests' COPY stands
+    // where the broad copy stood, above the user's comment.
+    let df = "FROM node:20\nWORKDIR /home/node/app\nCOPY --chown=node:node . .\n# run as node\nUSER node\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n";
+    assert_eq!(
+        hoisted(NPM, df),
+        "FROM node:20\nWORKDIR /home/node/app\nCOPY --chown=node:node package.json package-lock.json ./\n# run as node\nUSER node\nRUN npm ci\nCOPY --chown=node:node . .\nCMD [\"node\", \"index.js\"]\n"
+    );
+    // An instruction in between that runs as the user before it (a RUN, a
+    // WORKDIR, which creates its directory as the user) keeps it in place.
+    for between in [
+        "RUN chown -R node /home/node/app\n",
+        "WORKDIR /home/node/app/src\n",
+    ] {
+        let df = format!(
+            "FROM node:20\nWORKDIR /home/node/app\nCOPY --chown=node:node . .\n{between}USER node\nRUN npm ci\n"
+        );
+        assert_eq!(hoisted(NPM, &df), df, "{between}");
+    }
+}
+
+#[test]
+fn a_virtualenv_in_the_application_directory_of_another_users_home() {
+    // awesome-compose's flask shape: the application and its dotfiles in
+    // /home/app, run as `nonroot`, whose home is /home/nonroot: the venv
+    // (a tool without a home list, so every dot entry of the home) reads
+    // nothing the copy ships.
+    let files = &[
+        ("requirements.txt", "flask\n"),
+        ("app.py", "x\n"),
+        (".flaskenv", "FLASK_APP=app.py\n"),
+    ];
+    let head = "FROM python:3.9-alpine\nRUN adduser -D nonroot\nRUN mkdir /home/app/ && chown -R nonroot:nonroot /home/app\nWORKDIR /home/app\n";
+    let tail = "COPY --chown=nonroot:nonroot . .\nENV VIRTUAL_ENV=/home/app/venv\nRUN python -m venv $VIRTUAL_ENV\nENV PATH=\"$VIRTUAL_ENV/bin:$PATH\"\nRUN pip install -r requirements.txt\n";
+    let df = format!("{head}USER nonroot\n{tail}");
+    assert_eq!(
+        hoisted(files, &df),
+        format!(
+            "{head}USER nonroot\nENV VIRTUAL_ENV=/home/app/venv\nRUN python -m venv $VIRTUAL_ENV\nENV PATH=\"$VIRTUAL_ENV/bin:$PATH\"\nCOPY --chown=nonroot:nonroot requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY --chown=nonroot:nonroot . .\n"
+        )
+    );
+    // Run as `app`, or as a user known by number only, /home/app may be
+    // the home: `.flaskenv` is a dot entry there.
+    for user in ["USER app\n", "USER 1000\n"] {
+        let df = format!("{head}{user}{tail}");
+        assert_eq!(hoisted(files, &df), df, "{user}");
     }
 }

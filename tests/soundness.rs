@@ -438,14 +438,21 @@ fn a_tools_own_home_entries_shipped_into_the_home_still_block_it() {
         let df = "FROM gradle:8-jdk21\nWORKDIR /home/gradle\nCOPY . .\nRUN gradle dependencies\n";
         assert_eq!(rewrite_all(dir.path(), df), df, "{}", extra.0);
     }
-    // npm in node's home; go's module cache and credentials in root's.
+    // npm in node's home (run as node; as root, npm's home is /root); go's
+    // module cache and credentials in root's.
     let dir = project(&[
         ("package.json", "{\"name\":\"a\",\"dependencies\":{}}"),
         ("package-lock.json", "{}"),
         (".node-gyp/20.0.0/include/node/node.h", "x\n"),
     ]);
-    let df = "FROM node:20\nWORKDIR /home/node\nCOPY . .\nRUN npm ci\n";
-    assert_eq!(rewrite_all(dir.path(), df), df);
+    for df in [
+        "FROM node:20\nWORKDIR /home/node\nCOPY . .\nUSER node\nRUN npm ci\n",
+        "FROM node:20\nUSER node\nWORKDIR /home/node\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nUSER 1000\nWORKDIR /home/node\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nWORKDIR /root\nCOPY . .\nRUN npm ci\n",
+    ] {
+        assert_eq!(rewrite_all(dir.path(), df), df);
+    }
     let dir = project(&[
         ("go.mod", "module x\n"),
         ("go.sum", "\n"),

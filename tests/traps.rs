@@ -76,11 +76,7 @@ fn chmod_of_a_copied_file_stays_after_the_copy() {
 #[test]
 fn state_changes_between_copy_and_install_block_the_move() {
     let dir = project(PY);
-    for between in [
-        "WORKDIR /srv",
-        "USER nobody",
-        "SHELL [\"/bin/sh\", \"-ec\"]",
-    ] {
+    for between in ["WORKDIR /srv", "SHELL [\"/bin/sh\", \"-ec\"]"] {
         let df = format!(
             "FROM base\nWORKDIR /app\nCOPY . .\n{between}\nRUN pip install -r requirements.txt\n"
         );
@@ -106,6 +102,17 @@ fn state_changes_between_copy_and_install_block_the_move() {
             "`{between}` moves with the install"
         );
     }
+    // Since issue 11 a USER moves with it too (a COPY takes its owner
+    // from `--chown` only), still before it; the inserted COPY stands where
+    // the broad copy stood. Not past an instruction that runs as the user.
+    let df =
+        "FROM base\nWORKDIR /app\nCOPY . .\nUSER nobody\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        run(dir.path(), df, Applicability::Unsafe).new_text,
+        "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\nUSER nobody\nRUN pip install -r requirements.txt\nCOPY . .\n"
+    );
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN chmod +x entrypoint.sh\nUSER nobody\nRUN pip install -r requirements.txt\n";
+    assert_eq!(run(dir.path(), df, Applicability::Unsafe).new_text, df);
 }
 
 #[test]

@@ -758,16 +758,21 @@ fn official_opt_entries(image: &str) -> Option<&'static [&'static str]> {
 /// built on one runs as root until a `USER` of its own. `false` for
 /// anything else (another stage, a variable, an unlisted image).
 pub(crate) fn base_runs_as_root(parse: &Parse, stage: &Stage) -> bool {
+    base_runs_as_root_at(parse, stage.from_item)
+}
+
+/// [`base_runs_as_root`] for the stage whose `FROM` is item `from_item`.
+fn base_runs_as_root_at(parse: &Parse, from_item: usize) -> bool {
     let Some(image) = parse
         .items
-        .get(stage.from_item)
+        .get(from_item)
         .and_then(|i| i.instruction())
         .and_then(|ins| ins.node.str_args().next())
     else {
         return false;
     };
     !image.contains('$')
-        && !stage_named(parse, stage.from_item, image)
+        && !stage_named(parse, from_item, image)
         && official_opt_entries(image).is_some()
 }
 
@@ -1133,22 +1138,69 @@ fn home_dir(env: &BTreeMap<String, String>) -> Option<String> {
 /// `/var/www`, `/nonexistent`, ..., are not followed: the system package
 /// managers' writes to `/var` would otherwise meet every language
 /// install's). With `HOME` set, that.
-fn user_homes(env: &BTreeMap<String, String>, created: &[String]) -> Vec<String> {
+///
+/// `homes` holds them for the `RUN`'s user ([`RunUser::homes`]).
+fn user_homes(env: &BTreeMap<String, String>, homes: &[String]) -> Vec<String> {
     if let Some(h) = home_dir(env) {
         return if h == "/root" { Vec::new() } else { vec![h] };
     }
-    let mut out: Vec<String> = BASE_USER_HOMES.iter().map(|h| h.to_string()).collect();
-    for h in created {
-        if !out.contains(h) {
-            out.push(h.clone());
+    homes.to_vec()
+}
+
+/// The user a `RUN` runs as, as far as its home goes (the fifth stated
+/// assumption, README).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RunUser {
+    /// `root`: `USER root` or `USER 0`, or no `USER` on an official image
+    /// ([`base_runs_as_root`]). Its home is `/root`.
+    Root,
+    /// `USER NAME`, a literal name: its home is `/home/NAME` (or one an
+    /// earlier `useradd -d` gave, or `/root`).
+    Named(String),
+    /// A numeric id, a variable, or a base image that may set a user: any
+    /// `/home/*`.
+    Unknown,
+}
+
+impl RunUser {
+    /// The user after `USER arg` (`name[:group]`).
+    fn of_user_instruction(arg: &str) -> RunUser {
+        let user = arg.split(':').next().unwrap_or("");
+        let name_like = user
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && user
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        match user {
+            "root" | "0" => RunUser::Root,
+            _ if name_like => RunUser::Named(user.to_string()),
+            _ => RunUser::Unknown,
         }
     }
-    out
+
+    /// The homes this user may have besides `/root`, with those earlier
+    /// instructions gave users (`created`, [`created_homes`]): a `usermod
+    /// -d` may have moved root's too.
+    fn homes(&self, created: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = match self {
+            RunUser::Root => Vec::new(),
+            RunUser::Named(name) => vec![format!("/home/{name}")],
+            RunUser::Unknown => vec![ANY_USER_HOME.to_string()],
+        };
+        for h in created {
+            if !out.contains(h) {
+                out.push(h.clone());
+            }
+        }
+        out
+    }
 }
 
 /// The homes of users a base image may have (besides `/root`): see
 /// [`user_homes`].
-const BASE_USER_HOMES: &[&str] = &["/home/*"];
+const ANY_USER_HOME: &str = "/home/*";
 
 /// A home that may be anywhere: a `useradd -d` whose directory is not
 /// known. Its entries (`/**/.npm/**`) cover every path.
@@ -1457,6 +1509,7 @@ pub fn analyze_stage_with(
         mut env,
         mut unknown_wds,
         mut homes,
+        mut user,
     } = inherited_state(parse, stage.from_item);
     // The variables set by ENV (inherited ones included): an ARG of the
     // same name does not override them.
@@ -1475,7 +1528,7 @@ pub fn analyze_stage_with(
             effects.push(o);
             continue;
         };
-        let mut e = instruction_effects(ins, &wd, &env, &homes, knowledge);
+        let mut e = instruction_effects(ins, &wd, &env, &user.homes(&homes), knowledge);
         if matches!(ins.node.kind, Kind::Copy | Kind::Add) {
             refine_copy_writes(ins, &wd, &env, ctx, &mut e);
             // A copy costs more the more it copies (1 per MB, at most 30).
@@ -1509,6 +1562,7 @@ pub fn analyze_stage_with(
         // State changes for the following units.
         advance_state(parse, ins, &mut wd, &mut env, &mut unknown_wds, &mut config);
         add_created_homes(ins, &env, &mut homes);
+        advance_user(ins, &mut user);
         effects.push(e);
     }
     if let Some(ctx) = ctx {
@@ -1525,21 +1579,28 @@ pub fn analyze_stage_with(
 /// The state a stage starts in. A stage built `FROM` an earlier stage of
 /// the file starts in that stage's working directory with its `ENV`
 /// variables (both are image configuration), and the users it created
-/// (their homes: see [`created_homes`]); its `ARG`s do not carry over.
-/// Any other stage starts in the base image's unknown working directory.
+/// (their homes: see [`created_homes`]) and its user; its `ARG`s do not
+/// carry over. Any other stage starts in the base image's unknown working
+/// directory, as root on an official image ([`base_runs_as_root`]).
 struct Inherited {
     wd: String,
     env: BTreeMap<String, String>,
     unknown_wds: usize,
     homes: Vec<String>,
+    user: RunUser,
 }
 
 fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
-    let fresh = || Inherited {
+    let fresh = |from: usize| Inherited {
         wd: "/?wd0".to_string(),
         env: BTreeMap::new(),
         unknown_wds: 0,
         homes: Vec::new(),
+        user: if base_runs_as_root_at(parse, from) {
+            RunUser::Root
+        } else {
+            RunUser::Unknown
+        },
     };
     // (lower-case name, end state: working directory, ENV only) of each
     // earlier stage, and the state of the one being read.
@@ -1560,6 +1621,7 @@ fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
                 env: s.env.clone(),
                 unknown_wds: s.unknown_wds,
                 homes: s.homes.clone(),
+                user: s.user.clone(),
             })
     };
     for (k, item) in parse.items.iter().enumerate().take(from_item + 1) {
@@ -1570,7 +1632,7 @@ fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
             if let Some((name, st, config)) = cur.take() {
                 done.push((name, Inherited { env: config, ..st }));
             }
-            let start = start_of(&done, ins).unwrap_or_else(fresh);
+            let start = start_of(&done, ins).unwrap_or_else(|| fresh(k));
             if k == from_item {
                 return start;
             }
@@ -1593,9 +1655,17 @@ fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
                 config,
             );
             add_created_homes(ins, &st.env, &mut st.homes);
+            advance_user(ins, &mut st.user);
         }
     }
-    fresh()
+    fresh(from_item)
+}
+
+/// The user after `ins`: a `USER` sets it.
+fn advance_user(ins: &Instruction, user: &mut RunUser) {
+    if ins.node.kind == Kind::User {
+        *user = RunUser::of_user_instruction(ins.node.str_args().next().unwrap_or(""));
+    }
 }
 
 /// Adds the homes a `RUN` gives users ([`created_homes`]) to `homes`.

@@ -333,7 +333,9 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
             continue;
         };
         let mut stays: Vec<usize> = vec![b];
-        let mut moved: Vec<(usize, Vec<String>)> = Vec::new();
+        // (unit, the COPYs inserted before it, whether they stand above
+        // its comments)
+        let mut moved: Vec<(usize, Vec<String>, bool)> = Vec::new();
         // Manifests an earlier COPY already put in place need no second
         // COPY (a person copied them, then put the install after the
         // broad copy by mistake).
@@ -408,9 +410,9 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
                 } else {
                     Vec::new()
                 };
-                moved.push((c, before));
+                moved.push((c, before, true));
             }
-            moved.push((x, inserts.take().unwrap_or_default()));
+            moved.push((x, inserts.take().unwrap_or_default(), false));
         }
         if !moved.is_empty() {
             return Some(hoisted_order(cx.index, b, moved, stays));
@@ -440,7 +442,7 @@ fn candidate<'c>(
         return None;
     }
     // The state it needs (`WORKDIR /code` after `ADD . /code`) may come
-    // along: ENV, ARG and WORKDIR units that move above the broad copy with
+    // along: ENV, ARG, WORKDIR and USER units that move above the broad copy with
     // it, when they pass everything they move past.
     let companions = companions(
         cx.parse,
@@ -1055,18 +1057,23 @@ fn hoist_change(
 fn hoisted_order(
     stage: usize,
     b: usize,
-    moved: Vec<(usize, Vec<String>)>,
+    moved: Vec<(usize, Vec<String>, bool)>,
     stays: Vec<usize>,
 ) -> StageOrder {
     let plain = |unit| Group {
         inserts: vec![],
         unit,
+        above_comments: false,
     };
     let mut groups: Vec<Group> = (0..b).map(plain).collect();
     groups.extend(
         moved
             .into_iter()
-            .map(|(unit, inserts)| Group { inserts, unit }),
+            .map(|(unit, inserts, above_comments)| Group {
+                inserts,
+                unit,
+                above_comments,
+            }),
     );
     groups.extend(stays.into_iter().map(plain));
     StageOrder { stage, groups }
@@ -1101,7 +1108,13 @@ fn companions(
             continue;
         }
         let kind = instruction(parse, stage.units[s].item).map(|i| i.node.kind);
-        let state = matches!(kind, Some(Kind::Env | Kind::Arg | Kind::Workdir));
+        // `USER` too: a `COPY` takes its owner from `--chown` alone, so
+        // the user moves above the broad copy when nothing else in
+        // between runs as it.
+        let state = matches!(
+            kind,
+            Some(Kind::Env | Kind::Arg | Kind::Workdir | Kind::User)
+        );
         let touches = |locs: &[Loc], p: &str| {
             locs.iter()
                 .any(|l| matches!(l, Loc::Path(w) if effects::paths_overlap(w, p)))

@@ -152,6 +152,11 @@ impl Options {
 pub struct Group {
     pub inserts: Vec<String>,
     pub unit: usize,
+    /// The inserts stand above the unit's comments, not between them and
+    /// the unit: they are not what the comments describe (a `COPY` of the
+    /// manifests put where the broad copy stood, before a `# run as node`
+    /// / `USER node` that moves with the install).
+    pub above_comments: bool,
 }
 
 /// A text-level plan for one stage: the new order of its units.

@@ -254,6 +254,7 @@ pub fn reorder_candidate(
             groups: order
                 .into_iter()
                 .map(|u| Group {
+                    above_comments: false,
                     inserts: vec![],
                     unit: u,
                 })

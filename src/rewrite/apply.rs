@@ -73,17 +73,23 @@ pub(super) fn apply_order(
             i
         })
         .collect();
-    let unit_text = |u: usize| -> (String, String) {
+    // (the blank lines above the unit's comments, its comments, itself)
+    let unit_text = |u: usize| -> (String, String, String) {
         let unit = &stage.units[u];
-        let mut comments = String::new();
+        let (mut blanks, mut comments) = (String::new(), String::new());
         for i in lead[u]..unit.item {
-            comments.push_str(parse.items[i].span.text(text));
+            let blank = matches!(parse.items[i].kind, crate::syntax::ItemKind::Blank);
+            if blank && comments.is_empty() {
+                blanks.push_str(parse.items[i].span.text(text));
+            } else {
+                comments.push_str(parse.items[i].span.text(text));
+            }
         }
         let mut ins = parse.items[unit.item].span.text(text).to_string();
         if !ins.ends_with('\n') {
             ins.push_str(nl);
         }
-        (comments, ins)
+        (blanks, comments, ins)
     };
     // Slot k (the k-th unit's place) gets group k.
     let mut slot_of_item: BTreeMap<usize, usize> = BTreeMap::new();
@@ -95,8 +101,11 @@ pub(super) fn apply_order(
     while i < parse.items.len() {
         if let Some(&k) = slot_of_item.get(&i) {
             let g = &order.groups[k];
-            let (comments, ins) = unit_text(g.unit);
-            out.push_str(&comments);
+            let (blanks, comments, ins) = unit_text(g.unit);
+            out.push_str(&blanks);
+            if !g.above_comments {
+                out.push_str(&comments);
+            }
             let indent: String = ins
                 .chars()
                 .take_while(|c| *c == ' ' || *c == '\t')
@@ -105,6 +114,9 @@ pub(super) fn apply_order(
                 out.push_str(&indent);
                 out.push_str(line);
                 out.push_str(nl);
+            }
+            if g.above_comments {
+                out.push_str(&comments);
             }
             out.push_str(&ins);
             i = stage.units[k].item + 1;

@@ -1,0 +1,2 @@
+FLASK_APP=app.py
+FLASK_DEBUG=0
