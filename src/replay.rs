@@ -12,7 +12,7 @@ use crate::analysis::history::{History, Query};
 use crate::analysis::kb::Knowledge;
 use crate::model::Model;
 use crate::order::Hits;
-use crate::syntax::{Kind, Parse};
+use crate::syntax::{Kind, Mount, Parse};
 
 enum Input {
     None,
@@ -75,11 +75,9 @@ impl StageHistory {
 /// The `source=` value of a `--mount` flag, as written, when it names the
 /// context file `src`.
 fn mount_source<'a>(flag: &'a str, src: &str) -> Option<&'a str> {
-    let spec = flag.strip_prefix("--mount=")?;
-    spec.split(',').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (matches!(k, "source" | "src") && v.trim_start_matches("./") == src).then_some(v)
-    })
+    Mount::parse(flag)?
+        .source()
+        .filter(|v| v.trim_start_matches("./") == src)
 }
 
 fn stage_ref(name: &str, names: &HashMap<String, usize>, before: usize) -> Option<usize> {

@@ -1606,3 +1606,25 @@ fn a_virtualenv_in_the_application_directory_of_another_users_home() {
         assert_eq!(hoisted(files, &df), df, "{user}");
     }
 }
+
+#[test]
+fn mount_flags_are_read_as_buildkit_reads_them() {
+    // BuildKit lower-cases a mount's keys and type: `TYPE=cache` is a cache
+    // mount, which adds nothing to the image, so the install hoists.
+    let df =
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN --mount=Type=Cache,Target=/root/.npm npm ci\n";
+    assert_eq!(
+        hoisted(NPM, df),
+        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN --mount=Type=Cache,Target=/root/.npm npm ci\nCOPY . .\n"
+    );
+    // A repeated key or an unknown type is not followed: the RUN is not
+    // understood. (Quotes in a flag are the parser's: BuildKit's
+    // `extractBuilderFlags` removes them before the mount is read.)
+    for flag in [
+        "--mount=type=cache,type=bind,target=/root/.npm",
+        "--mount=type=npm,target=/root/.npm",
+    ] {
+        let df = format!("FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {flag} npm ci\n");
+        assert_eq!(hoisted(NPM, &df), df, "{flag}");
+    }
+}

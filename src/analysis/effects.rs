@@ -53,7 +53,7 @@ use super::context::Context;
 use super::kb::{self, CostClass, ManifestCheck};
 use super::shell::{self, Split};
 use crate::model::Stage;
-use crate::syntax::{Instruction, Kind, Parse};
+use crate::syntax::{Instruction, Kind, Mount, Parse};
 
 /// An abstract location an instruction reads or writes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -2988,16 +2988,20 @@ fn run_commands(
     // Bind mounts of single context files: (context path, image path).
     let mut binds: Vec<(String, String)> = Vec::new();
     for f in &node.flags {
-        if f.starts_with("--mount=") {
-            if f.contains("type=bind") || !f.contains("type=") {
-                let b = file_bind(f, wd).ok_or_else(|| {
-                    "a bind mount of a directory, of another stage or with variables".to_string()
-                })?;
-                binds.push(b);
-                continue;
-            }
-            if f.contains("type=secret") || f.contains("type=ssh") {
-                return Err("a secret or ssh mount".into());
+        if Mount::is_mount_flag(f) {
+            let m = Mount::parse(f).ok_or_else(|| format!("mount `{f}` is not understood"))?;
+            match m.kind().as_str() {
+                "bind" => {
+                    let b = file_bind(&m, wd).ok_or_else(|| {
+                        "a bind mount of a directory, of another stage or with variables"
+                            .to_string()
+                    })?;
+                    binds.push(b);
+                }
+                // They add nothing to the image.
+                "cache" | "tmpfs" => {}
+                "secret" | "ssh" => return Err("a secret or ssh mount".into()),
+                other => return Err(format!("a mount of type `{other}`")),
             }
         } else if !f.starts_with("--network=") && !f.starts_with("--security=") {
             return Err(format!("RUN flag `{f}` is not understood"));
@@ -3283,22 +3287,28 @@ fn run_ecosystem(cmds: &[shell::SimpleCommand]) -> Option<&'static str> {
 /// a file is decided by its name (`.`, a trailing `/`, no extension are
 /// taken as directories); [`apply_binds`]' caller checks it against the
 /// context when it plans a hoist.
-fn file_bind(flag: &str, wd: &str) -> Option<(String, String)> {
-    let spec = flag.strip_prefix("--mount=")?;
-    let (mut kind, mut source, mut target) = ("bind", None, None);
-    for kv in spec.split(',') {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        match k {
-            "type" => kind = if v == "bind" { "bind" } else { "other" },
-            "source" | "src" => source = Some(v),
-            "target" | "dst" | "destination" => target = Some(v),
-            "rw" | "readwrite" | "readonly" | "ro" => {}
-            _ => return None,
-        }
+fn file_bind(m: &Mount<'_>, wd: &str) -> Option<(String, String)> {
+    let plain = m.keys().all(|k| {
+        matches!(
+            k,
+            "type"
+                | "source"
+                | "src"
+                | "target"
+                | "dst"
+                | "destination"
+                | "rw"
+                | "readwrite"
+                | "readonly"
+                | "ro"
+        )
+    });
+    if !plain {
+        return None;
     }
-    let (source, target) = (source?, target?);
+    let (source, target) = (m.source()?, m.target()?);
     let src = source.trim_start_matches("./");
-    if kind != "bind"
+    if m.kind() != "bind"
         || src.is_empty()
         || src == "."
         || src.ends_with('/')
@@ -3323,8 +3333,8 @@ pub fn bind_sources(ins: &Instruction) -> Vec<String> {
     ins.node
         .flags
         .iter()
-        .filter(|f| f.starts_with("--mount=") && (f.contains("type=bind") || !f.contains("type=")))
-        .filter_map(|f| file_bind(f, "/"))
+        .filter_map(|f| Mount::parse(f))
+        .filter_map(|m| file_bind(&m, "/"))
         .map(|(src, _)| src)
         .collect()
 }

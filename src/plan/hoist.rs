@@ -28,7 +28,7 @@ use crate::analysis::effects::{self, Effects, Loc, conflict};
 use crate::analysis::kb::CostClass;
 use crate::analysis::manifests::{self, extra_manifests, manifest_problems};
 use crate::model::Stage;
-use crate::syntax::{Instruction, Kind, Parse};
+use crate::syntax::{Instruction, Kind, Mount, Parse};
 
 /// A broad copy: `COPY . <dir>` / `ADD . <dir>` from the context.
 pub(crate) fn broad_copy(ins: &Instruction) -> Option<(String, Vec<String>)> {
@@ -582,24 +582,19 @@ fn later_stage_reads(cx: &StageCx<'_>) -> Option<Vec<String>> {
             }
             Kind::Run => {
                 for f in &ins.node.flags {
-                    let Some(spec) = f.strip_prefix("--mount=") else {
+                    if !Mount::is_mount_flag(f) {
                         continue;
-                    };
-                    let opts: Vec<&str> = spec.split(',').map(str::trim).collect();
-                    let Some(v) = opts.iter().find_map(|o| o.strip_prefix("from=")) else {
+                    }
+                    // A mount it cannot read may take anything.
+                    let m = Mount::parse(f)?;
+                    let Some(v) = m.from() else {
                         continue;
                     };
                     if v.contains('$') {
                         return None;
                     }
                     if this(v) {
-                        let src = opts
-                            .iter()
-                            .find_map(|o| {
-                                o.strip_prefix("source=").or_else(|| o.strip_prefix("src="))
-                            })
-                            .unwrap_or("/");
-                        paths(src, &mut reads)?;
+                        paths(m.source().unwrap_or("/"), &mut reads)?;
                     }
                 }
             }

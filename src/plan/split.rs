@@ -51,7 +51,7 @@ use crate::analysis::effects;
 use crate::analysis::file::FileAnalysis;
 use crate::analysis::kb::{self, CostClass, Knowledge};
 use crate::analysis::shell::{self, Op, SimpleCommand};
-use crate::syntax::{self, Instruction, Kind, Parse};
+use crate::syntax::{self, Instruction, Kind, Mount, Parse};
 
 /// One `RUN` split in two.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -414,18 +414,16 @@ fn rest_is_independent(
 /// (a pruned builder, a CI runner that imports layers only).
 fn fills_a_cache_mount(flags: &[String], written: &[String], wd: &str) -> bool {
     flags.iter().any(|f| {
-        let Some(spec) = f.strip_prefix("--mount=") else {
-            return false;
-        };
-        let opts: Vec<&str> = spec.split(',').map(str::trim).collect();
-        if !opts.contains(&"type=cache") {
+        if !Mount::is_mount_flag(f) {
             return false;
         }
-        let Some(target) = opts.iter().find_map(|o| {
-            o.strip_prefix("target=")
-                .or_else(|| o.strip_prefix("dst="))
-                .or_else(|| o.strip_prefix("destination="))
-        }) else {
+        let Some(m) = Mount::parse(f) else {
+            return true;
+        };
+        if m.kind() != "cache" {
+            return false;
+        }
+        let Some(target) = m.target() else {
             return true;
         };
         if target.contains('$') {
@@ -454,20 +452,16 @@ fn touches_written(written: &[String], p: &str) -> bool {
 /// Whether a `RUN` flag is a mount whose content does not outlive the `RUN`
 /// (a `tmpfs`, a `rw` bind mount): what the first part writes there would
 /// be gone for the rest.
+/// A mount it cannot read may be either.
 fn transient_mount(flag: &str) -> bool {
-    let Some(spec) = flag.strip_prefix("--mount=") else {
+    if !Mount::is_mount_flag(flag) {
         return false;
+    }
+    let Some(m) = Mount::parse(flag) else {
+        return true;
     };
-    let opts: Vec<&str> = spec.split(',').map(str::trim).collect();
-    let ty = opts
-        .iter()
-        .find_map(|o| o.strip_prefix("type="))
-        .unwrap_or("bind");
-    ty == "tmpfs"
-        || (ty == "bind"
-            && opts
-                .iter()
-                .any(|o| matches!(*o, "rw" | "readwrite" | "rw=true" | "readwrite=true")))
+    let ty = m.kind();
+    ty == "tmpfs" || (ty == "bind" && m.read_write())
 }
 
 /// Whether the rest runs, by name, a command the first part ran, after the
@@ -959,6 +953,11 @@ mod tests {
             // for the rest.
             "RUN --mount=type=tmpfs,target=/app/node_modules npm ci && ls node_modules > /m",
             "RUN --mount=type=bind,target=/app,rw npm ci && ls node_modules > /m",
+            // Read as BuildKit reads the flag: keys and type in any case,
+            // `readonly=false` is writable.
+            "RUN --mount=Type=TMPFS,Target=/app/node_modules npm ci && ls node_modules > /m",
+            "RUN --mount=type=bind,target=/app,readonly=false npm ci && ls node_modules > /m",
+            "RUN --mount=type=bind,target=/app,ro=0 npm ci && ls node_modules > /m",
             // The first part puts a new `npm` first in PATH: the original
             // shell still runs the one it found before.
             "RUN npm ci && cp /usr/local/bin/npm /usr/local/sbin/npm && node build.js && npm install left-pad",

@@ -13,6 +13,7 @@
 mod dump;
 mod grammar;
 mod json;
+mod mount;
 mod node;
 mod parser;
 mod shlex;
@@ -20,6 +21,7 @@ mod words;
 
 pub use dump::{dump_buildkit, go_quote};
 pub use json::parse_to_json;
+pub use mount::Mount;
 pub use node::{Arg, Heredoc, Kind, Node};
 pub use parser::{
     Directive, Instruction, Item, ItemKind, LineCache, Parse, parse, parse_source, parse_with,
