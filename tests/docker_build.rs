@@ -45,9 +45,11 @@ pub fn pinned_base() -> String {
 }
 
 /// Official images a sample names because the analysis depends on its
-/// base (`samples/opt-app-dir`: what `node`'s `/opt` holds); the offline
-/// engine builds them from the pinned base like `dockreorder-test-base`.
-const STAND_INS: &[&str] = &["node:lts-alpine"];
+/// base (`samples/opt-app-dir`: what `node`'s `/opt` holds; `user-home`,
+/// `user-after-copy`: an official image runs as root with no `ENV HOME`,
+/// and `node`'s user `node` lives in `/home/node`); the offline engine
+/// builds them from the pinned base like `dockreorder-test-base`.
+const STAND_INS: &[&str] = &["node:lts-alpine", "node:20-slim", "python:3.12-slim"];
 
 /// `text` with every `FROM dockreorder-test-base` (or a [`STAND_INS`]
 /// image) naming the pinned base instead: the engine is shared, and

@@ -1018,7 +1018,9 @@ fn an_application_below_a_home_directory_is_hoisted() {
     for (user, wd) in [
         ("", "/root"),
         ("USER root\n", "/root"),
+        ("RUN useradd -m app\nUSER app\n", "/home/app"),
         ("USER app\n", "/home/app"),
+        ("USER web\n", "/home/app"),
         ("USER 1000\n", "/home/app"),
         ("USER $U\n", "/home/app"),
     ] {
@@ -1027,12 +1029,17 @@ fn an_application_below_a_home_directory_is_hoisted() {
         );
         assert_eq!(hoisted(files, &df), df, "{user}{wd}");
     }
-    // Another user's home is not read: root's is `/root`, `app`'s
-    // `/home/app`.
+    // Another user's home is not read: root's is `/root`, that of a user
+    // a parsed `useradd` made is the one it gave. (A user of the base
+    // image, `web` above, may have any `/home/*`.)
     for (from, user) in [
         ("FROM python:3.12\n", ""),
         ("FROM python:3.12\n", "USER 0:0\n"),
-        ("FROM python:3.12\n", "USER web\n"),
+        ("FROM python:3.12\n", "RUN useradd -m web\nUSER web\n"),
+        (
+            "FROM python:3.12\n",
+            "RUN groupadd -r web && useradd -r -g web -d /srv/web web\nUSER web\n",
+        ),
         ("FROM python:3.12 AS base\nUSER root\nFROM base\n", ""),
     ] {
         let df = format!(

@@ -816,3 +816,36 @@ fn a_users_home_from_etc_passwd_is_followed() {
     let dir = project(NPM);
     assert!(ordered(dir.path(), df, 3, 4));
 }
+
+#[test]
+fn a_users_home_is_narrowed_only_where_the_user_database_is_known() {
+    // Review of the home narrowing (issue 11): each of these made a Safe
+    // hoist that changed the image or broke the build, because the home
+    // the install really used held the dotfiles the broad copy ships.
+    let dir = project(&[
+        (".bundle/config", "---\nBUNDLE_PATH: \"/srv/app/vendor\"\n"),
+        (".npmrc", "omit=dev\n"),
+        (
+            "src/Gemfile",
+            "source \"https://rubygems.org\"\ngem \"rack\"\n",
+        ),
+        ("src/Gemfile.lock", "GEM\n"),
+        ("src/app.rb", "x\n"),
+    ]);
+    for df in [
+        // HOME set on the command, by a variable assignment.
+        "FROM ruby:3.2\nENV BUNDLE_FROZEN=true\nRUN adduser -D app\nCOPY --chown=app . /home/app/\nWORKDIR /home/app/src\nRUN HOME=/home/app bundle install\n",
+        "FROM ruby:3.2\nENV BUNDLE_FROZEN=true\nCOPY . /home/app/\nWORKDIR /home/app/src\nRUN HOME=/home/app; export HOME; bundle install\n",
+        // A base that is not official may set `ENV HOME` for root.
+        "FROM example/jupyter\nUSER root\nENV BUNDLE_FROZEN=true\nCOPY . /home/jovyan/\nWORKDIR /home/jovyan/src\nRUN bundle install\n",
+        // The user database edited by what the analysis does not read.
+        "FROM ruby:3.2\nENV BUNDLE_FROZEN=true\nRUN adduser -D node && sed -i 's/^node:/app:/' /etc/passwd\nCOPY --chown=app . /home/node/\nWORKDIR /home/node/src\nUSER app\nRUN bundle install\n",
+        "FROM ruby:3.2\nENV BUNDLE_FROZEN=true\nRUN mkdir -p /srv && sh -c \"adduser -D -h /srv/app app\"\nCOPY --chown=app . /srv/app/\nWORKDIR /srv/app/src\nUSER app\nRUN bundle install\n",
+        "FROM ruby:3.2\nENV BUNDLE_FROZEN=true\nRUN adduser -D app && mkdir -p /srv && mv /home/app /srv/app && ln -s /srv/app /home/app\nCOPY --chown=app . /srv/app/\nWORKDIR /srv/app/src\nUSER app\nRUN bundle install\n",
+        "FROM ruby:3.2 AS users\nRUN adduser -D -h /srv/app app\nFROM ruby:3.2\nENV BUNDLE_FROZEN=true\nCOPY --from=users /etc/passwd /etc/group /etc/\nCOPY --chown=app . /srv/app/\nWORKDIR /srv/app/src\nUSER app\nRUN bundle install\n",
+        "FROM node:20-slim\nRUN usermod -l app node\nCOPY --chown=app . /home/node/\nWORKDIR /home/node/src\nUSER app\nRUN npm ci\n",
+        "FROM ruby:3.2\nENV BUNDLE_FROZEN=true\nRUN useradd -m app && usermod -d /srv/app app\nCOPY --chown=app . /srv/app/\nWORKDIR /srv/app/src\nUSER app\nRUN bundle install\n",
+    ] {
+        assert_eq!(rewrite_all(dir.path(), df), df, "{df}");
+    }
+}

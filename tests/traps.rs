@@ -103,16 +103,22 @@ fn state_changes_between_copy_and_install_block_the_move() {
         );
     }
     // Since issue 11 a USER moves with it too (a COPY takes its owner
-    // from `--chown` only), still before it; the inserted COPY stands where
-    // the broad copy stood. Not past an instruction that runs as the user.
-    let df =
-        "FROM base\nWORKDIR /app\nCOPY . .\nUSER nobody\nRUN pip install -r requirements.txt\n";
+    // from `--chown` only), still before it, when its home is known: a
+    // user a parsed `useradd` made on an official image. The inserted COPY
+    // stands where the broad copy stood. Not past an instruction that runs
+    // as the user, and not a user of an unknown base (`nobody` here), whose
+    // home may be where the copy ships the tool's settings.
+    let df = "FROM python:3.12\nRUN useradd -m web\nWORKDIR /app\nCOPY . .\nUSER web\nRUN pip install -r requirements.txt\n";
     assert_eq!(
         run(dir.path(), df, Applicability::Unsafe).new_text,
-        "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\nUSER nobody\nRUN pip install -r requirements.txt\nCOPY . .\n"
+        "FROM python:3.12\nRUN useradd -m web\nWORKDIR /app\nCOPY requirements.txt ./\nUSER web\nRUN pip install -r requirements.txt\nCOPY . .\n"
     );
-    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN chmod +x entrypoint.sh\nUSER nobody\nRUN pip install -r requirements.txt\n";
-    assert_eq!(run(dir.path(), df, Applicability::Unsafe).new_text, df);
+    for df in [
+        "FROM python:3.12\nRUN useradd -m web\nWORKDIR /app\nCOPY . .\nRUN chmod +x entrypoint.sh\nUSER web\nRUN pip install -r requirements.txt\n",
+        "FROM base\nWORKDIR /app\nCOPY . .\nUSER nobody\nRUN pip install -r requirements.txt\n",
+    ] {
+        assert_eq!(run(dir.path(), df, Applicability::Unsafe).new_text, df);
+    }
 }
 
 #[test]

@@ -358,6 +358,10 @@ pub struct Effects {
     pub install_of: Option<String>,
     /// Pinned by `# dockreorder: keep`.
     pub keep: bool,
+    /// A `USER` whose user's home is known ([`RunUser::homes`] narrows
+    /// it): only then may it move above a broad copy with an install (an
+    /// unknown home may be where the copy ships the tool's settings).
+    pub user_home_known: bool,
     /// Not understood, but its reads are declared by a pragma: what it
     /// writes is unknown.
     pub declared_only: bool,
@@ -776,6 +780,27 @@ fn base_runs_as_root_at(parse: &Parse, from_item: usize) -> bool {
         && official_opt_entries(image).is_some()
 }
 
+/// The users an official base image makes, with their homes (the `node`
+/// images' `useradd --create-home node` / `adduser -D node`).
+fn official_base_users(parse: &Parse, from_item: usize) -> Vec<(String, String)> {
+    let image = parse
+        .items
+        .get(from_item)
+        .and_then(|i| i.instruction())
+        .and_then(|ins| ins.node.str_args().next())
+        .unwrap_or("");
+    if !base_runs_as_root_at(parse, from_item) {
+        return Vec::new();
+    }
+    let name = image.split(['@', ':']).next().unwrap_or("");
+    let name = name.strip_prefix("docker.io/").unwrap_or(name);
+    let name = name.strip_prefix("library/").unwrap_or(name);
+    match name {
+        "node" => vec![("node".into(), "/home/node".into())],
+        _ => Vec::new(),
+    }
+}
+
 /// The stage's application directory: `/opt/NAME` when
 /// - the stage starts from an official image whose `/opt` is known
 ///   ([`OFFICIAL_OPT`]) and `NAME` is none of its entries, so the
@@ -1181,13 +1206,15 @@ impl RunUser {
     }
 
     /// The homes this user may have besides `/root`, with those earlier
-    /// instructions gave users (`created`, [`created_homes`]): a `usermod
-    /// -d` may have moved root's too.
-    fn homes(&self, created: &[String]) -> Vec<String> {
-        let mut out: Vec<String> = match self {
-            RunUser::Root => Vec::new(),
-            RunUser::Named(name) => vec![format!("/home/{name}")],
-            RunUser::Unknown => vec![ANY_USER_HOME.to_string()],
+    /// instructions gave users (`created`, [`created_homes`]). Narrowed
+    /// only where the user database is known ([`Passwd`]): root's home is
+    /// then `/root`, and a user a parsed `useradd`/`adduser` made has the
+    /// home it gave; otherwise any `/home/*`, as for a user of the base.
+    fn homes(&self, created: &[String], passwd: &Passwd) -> Vec<String> {
+        let mut out: Vec<String> = match (self, passwd.home_of(self)) {
+            (RunUser::Root, Some(_)) => Vec::new(),
+            (_, Some(home)) => vec![home],
+            _ => vec![ANY_USER_HOME.to_string()],
         };
         for h in created {
             if !out.contains(h) {
@@ -1201,6 +1228,208 @@ impl RunUser {
 /// The homes of users a base image may have (besides `/root`): see
 /// [`user_homes`].
 const ANY_USER_HOME: &str = "/home/*";
+
+/// What is known of the user database (`/etc/passwd`) before a unit: it
+/// is known when the stage chain starts from an official image (no `ENV
+/// HOME`, root's home `/root`) and nothing since wrote it but `RUN`s of
+/// user tools the analysis reads (`useradd`, `adduser`, `groupadd`,
+/// `addgroup`) and of system package managers (a stated assumption: they
+/// may add system users, never move an existing user's home).
+#[derive(Debug, Clone, Default)]
+struct Passwd {
+    known: bool,
+    /// (login, home) of the users parsed tools made.
+    users: Vec<(String, String)>,
+}
+
+impl Passwd {
+    /// The home of `user`, when it is known.
+    fn home_of(&self, user: &RunUser) -> Option<String> {
+        if !self.known {
+            return None;
+        }
+        match user {
+            RunUser::Root => Some("/root".into()),
+            RunUser::Named(name) => self
+                .users
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, h)| h.clone()),
+            RunUser::Unknown => None,
+        }
+    }
+
+    /// The database after `ins`, whose effects are `e`.
+    fn advance(&mut self, ins: &Instruction, env: &BTreeMap<String, String>, e: &Effects) {
+        if !self.known {
+            return;
+        }
+        let writes_passwd = e.opaque.is_some()
+            || e.writes
+                .iter()
+                .any(|w| matches!(w, Loc::Path(p) if paths_overlap(p, "/etc/passwd")));
+        if !writes_passwd {
+            return;
+        }
+        match (ins.node.kind, user_tool_users(ins, env)) {
+            (Kind::Run, Some(users)) => self.users.extend(users),
+            _ => *self = Passwd::default(),
+        }
+    }
+}
+
+/// The users a `RUN` that writes the user database makes, when every
+/// command of it is read: `useradd`/`adduser` with their login and home,
+/// `groupadd`/`addgroup`, a system package manager, or a command that
+/// names neither `/etc` nor `passwd` (a `mkdir`, a `chown`); `None` when
+/// anything else may edit the database (`usermod`, `sed -i … /etc/passwd`,
+/// a `cd /etc`, a heredoc, shell the splitter does not follow).
+fn user_tool_users(
+    ins: &Instruction,
+    env: &BTreeMap<String, String>,
+) -> Option<Vec<(String, String)>> {
+    const SYSTEM_PMS: [&str; 8] = [
+        "apt-get", "apt", "apk", "dnf", "yum", "microdnf", "dpkg", "rpm",
+    ];
+    if ins.node.json || !ins.heredocs.is_empty() {
+        return None;
+    }
+    let text = ins.node.str_args().collect::<Vec<_>>().join(" ");
+    let Split::Commands(cmds) = shell::split(&text) else {
+        return None;
+    };
+    let mut users = Vec::new();
+    for c in &cmds {
+        let tool = c.argv.first().map(|a| a.rsplit('/').next().unwrap_or(a))?;
+        match tool {
+            "useradd" | "adduser" => users.push(made_user(tool, &c.argv[1..], env)?),
+            "groupadd" | "addgroup" => {}
+            t if SYSTEM_PMS.contains(&t) => {}
+            // What edits users, or runs a user tool unseen (`sh -c
+            // "adduser …"`), or moves a home (`mv /home/app …`).
+            _ => {
+                const DB_WORDS: [&str; 12] = [
+                    "/etc", "passwd", "/home", "useradd", "adduser", "usermod", "userdel",
+                    "deluser", "groupmod", "chsh", "vipw", "luser",
+                ];
+                let names_db = |w: &str| DB_WORDS.iter().any(|d| w.contains(d));
+                if c.argv.iter().any(|a| names_db(a))
+                    || c.redirect_writes.iter().any(|w| names_db(w))
+                    || c.cd.as_deref().is_some_and(names_db)
+                    || c.assignments.iter().any(|(_, v)| names_db(v))
+                {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(users)
+}
+
+/// The login and home a `useradd`/`adduser` command gives (`/home/NAME`
+/// unless `-d`/`-b`/`--home` says otherwise); `None` for an option it does
+/// not know, a `--root`/`--prefix`, a variable it cannot expand, or
+/// positionals that name no single new login.
+fn made_user(
+    tool: &str,
+    args: &[String],
+    env: &BTreeMap<String, String>,
+) -> Option<(String, String)> {
+    // Options taking a value (shadow's useradd, BusyBox and Debian adduser).
+    let (short_values, short_flags) = match tool {
+        "adduser" => ("hgsGuk", "DSHL"),
+        _ => ("bcdefgGkKpsuRPZ", "lmMNorUD"),
+    };
+    const LONG_VALUES: [&str; 22] = [
+        "home",
+        "home-dir",
+        "base-dir",
+        "shell",
+        "uid",
+        "gid",
+        "ingroup",
+        "gecos",
+        "comment",
+        "groups",
+        "expiredate",
+        "inactive",
+        "key",
+        "password",
+        "firstuid",
+        "lastuid",
+        "conf",
+        "root",
+        "prefix",
+        "selinux-user",
+        "add-extra-groups",
+        "extrausers",
+    ];
+    const LONG_FLAGS: [&str; 12] = [
+        "system",
+        "disabled-password",
+        "disabled-login",
+        "no-create-home",
+        "create-home",
+        "group",
+        "quiet",
+        "debug",
+        "user-group",
+        "no-user-group",
+        "non-unique",
+        "no-log-init",
+    ];
+    let mut positional: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        i += 1;
+        if let Some(name) = a.strip_prefix("--") {
+            let name = name.split_once('=').map_or(name, |(n, _)| n);
+            if LONG_VALUES.contains(&name) {
+                if !a.contains('=') {
+                    i += 1;
+                }
+            } else if !LONG_FLAGS.contains(&name) {
+                return None;
+            }
+            continue;
+        }
+        if let Some(cluster) = a.strip_prefix('-').filter(|c| !c.is_empty()) {
+            for (k, ch) in cluster.char_indices() {
+                if short_values.contains(ch) {
+                    if cluster[k + ch.len_utf8()..].is_empty() {
+                        i += 1;
+                    }
+                    break;
+                }
+                if !short_flags.contains(ch) {
+                    return None;
+                }
+            }
+            continue;
+        }
+        positional.push(a);
+    }
+    // useradd LOGIN; adduser USER [GROUP] (the second adds it to a group).
+    let login = match (tool, positional.as_slice()) {
+        ("useradd", [login]) | ("adduser", [login] | [login, _]) => *login,
+        _ => return None,
+    };
+    if login.contains(['$', '/', '`']) || login.is_empty() {
+        return None;
+    }
+    let mut home = format!("/home/{login}");
+    for (opt, value) in home_options(tool, args) {
+        let dir = expand(&value, env).filter(|d| d.starts_with('/'))?;
+        home = match opt {
+            HomeOpt::Home => resolve("/", &dir),
+            HomeOpt::Base => format!("{}/{login}", resolve("/", &dir).trim_end_matches('/')),
+            HomeOpt::Root => return None,
+        };
+    }
+    Some((login.to_string(), home))
+}
 
 /// A home that may be anywhere: a `useradd -d` whose directory is not
 /// known. Its entries (`/**/.npm/**`) cover every path.
@@ -1510,7 +1739,8 @@ pub fn analyze_stage_with(
         mut unknown_wds,
         mut homes,
         mut user,
-    } = inherited_state(parse, stage.from_item);
+        mut passwd,
+    } = inherited_state(parse, stage.from_item, knowledge);
     // The variables set by ENV (inherited ones included): an ARG of the
     // same name does not override them.
     let mut config = env.clone();
@@ -1528,7 +1758,14 @@ pub fn analyze_stage_with(
             effects.push(o);
             continue;
         };
-        let mut e = instruction_effects(ins, &wd, &env, &user.homes(&homes), knowledge);
+        let run_user = if sets_home(ins) {
+            // `HOME=/srv/app bundle install`, `export HOME=…`: not followed.
+            RunUser::Unknown
+        } else {
+            user.clone()
+        };
+        let mut e =
+            instruction_effects(ins, &wd, &env, &run_user.homes(&homes, &passwd), knowledge);
         if matches!(ins.node.kind, Kind::Copy | Kind::Add) {
             refine_copy_writes(ins, &wd, &env, ctx, &mut e);
             // A copy costs more the more it copies (1 per MB, at most 30).
@@ -1562,7 +1799,11 @@ pub fn analyze_stage_with(
         // State changes for the following units.
         advance_state(parse, ins, &mut wd, &mut env, &mut unknown_wds, &mut config);
         add_created_homes(ins, &env, &mut homes);
+        passwd.advance(ins, &env, &e);
         advance_user(ins, &mut user);
+        if ins.node.kind == Kind::User {
+            e.user_home_known = passwd.home_of(&user).is_some();
+        }
         effects.push(e);
     }
     if let Some(ctx) = ctx {
@@ -1588,9 +1829,10 @@ struct Inherited {
     unknown_wds: usize,
     homes: Vec<String>,
     user: RunUser,
+    passwd: Passwd,
 }
 
-fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
+fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -> Inherited {
     let fresh = |from: usize| Inherited {
         wd: "/?wd0".to_string(),
         env: BTreeMap::new(),
@@ -1600,6 +1842,10 @@ fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
             RunUser::Root
         } else {
             RunUser::Unknown
+        },
+        passwd: Passwd {
+            known: base_runs_as_root_at(parse, from),
+            users: official_base_users(parse, from),
         },
     };
     // (lower-case name, end state: working directory, ENV only) of each
@@ -1622,6 +1868,7 @@ fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
                 unknown_wds: s.unknown_wds,
                 homes: s.homes.clone(),
                 user: s.user.clone(),
+                passwd: s.passwd.clone(),
             })
     };
     for (k, item) in parse.items.iter().enumerate().take(from_item + 1) {
@@ -1646,6 +1893,10 @@ fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
             continue;
         }
         if let Some((_, st, config)) = cur.as_mut() {
+            if matches!(ins.node.kind, Kind::Run | Kind::Copy | Kind::Add) && st.passwd.known {
+                let e = instruction_effects(ins, &st.wd, &st.env, &[], knowledge);
+                st.passwd.advance(ins, &st.env, &e);
+            }
             advance_state(
                 parse,
                 ins,
@@ -1659,6 +1910,14 @@ fn inherited_state(parse: &Parse, from_item: usize) -> Inherited {
         }
     }
     fresh(from_item)
+}
+
+/// Whether a `RUN` may set `HOME` itself (`HOME=… cmd`, `export HOME=…`):
+/// its commands' home is then not its user's.
+fn sets_home(ins: &Instruction) -> bool {
+    ins.node.kind == Kind::Run
+        && (ins.node.str_args().any(|a| a.contains("HOME="))
+            || ins.heredocs.iter().any(|h| h.content.contains("HOME=")))
 }
 
 /// The user after `ins`: a `USER` sets it.

@@ -1105,11 +1105,10 @@ fn companions(
         let kind = instruction(parse, stage.units[s].item).map(|i| i.node.kind);
         // `USER` too: a `COPY` takes its owner from `--chown` alone, so
         // the user moves above the broad copy when nothing else in
-        // between runs as it.
-        let state = matches!(
-            kind,
-            Some(Kind::Env | Kind::Arg | Kind::Workdir | Kind::User)
-        );
+        // between runs as it, and its home is known (an unknown one may
+        // be where the copy ships the tool's settings).
+        let state = matches!(kind, Some(Kind::Env | Kind::Arg | Kind::Workdir))
+            || (kind == Some(Kind::User) && eff[s].user_home_known);
         let touches = |locs: &[Loc], p: &str| {
             locs.iter()
                 .any(|l| matches!(l, Loc::Path(w) if effects::paths_overlap(w, p)))
