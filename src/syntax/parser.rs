@@ -113,8 +113,22 @@ pub fn parse_source(source: &SourceFile) -> Parse {
 }
 
 /// Parses a Dockerfile's text. Never panics; errors are in the result.
+///
+/// Each thread reads lines through a [`LineCache`] of its own: a run
+/// parses the same lines many times (the Dockerfile, then each text the
+/// planner tries, the rewrite, its check), and reading a line with the
+/// grammar is most of a parse. The result is that of [`parse_with`], the
+/// same.
 pub fn parse(text: &str) -> Parse {
-    assemble(text, None)
+    thread_local! {
+        static LINES: std::cell::RefCell<LineCache> = std::cell::RefCell::new(LineCache::default());
+    }
+    LINES.with(|lines| match lines.try_borrow_mut() {
+        Ok(mut cache) => assemble(text, Some(&mut cache)),
+        // Not reached (nothing parses while a line is read); parsed
+        // without the cache all the same.
+        Err(_) => assemble(text, None),
+    })
 }
 
 /// The instructions already read by [`parse_with`], by logical line: many
