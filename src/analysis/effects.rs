@@ -1356,7 +1356,8 @@ pub fn resolve(wd: &str, p: &str) -> String {
 }
 
 /// Whether `s` is `c1/c2/...` with every component non-empty, not `.` or
-/// `..`, and without `*` (so [`resolve_components`] would keep it as it is).
+/// `..` (so [`resolve_components`] would keep it as it is, but for a
+/// repeated `/**` at its end, which [`join_normal`] checks).
 fn is_normal(s: &str) -> bool {
     let b = s.as_bytes();
     let mut start = 0;
@@ -1367,8 +1368,6 @@ fn is_normal(s: &str) -> bool {
                 return false;
             }
             start = i + 1;
-        } else if b[i] == b'*' {
-            return false;
         }
     }
     true
@@ -1377,24 +1376,29 @@ fn is_normal(s: &str) -> bool {
 /// [`resolve`] of a normal path `p` (relative, or absolute) in a normal
 /// absolute working directory; `None` for anything else.
 fn join_normal(wd: &str, p: &str) -> Option<String> {
-    if let Some(abs) = p.strip_prefix('/') {
-        return is_normal(abs).then(|| p.to_string());
-    }
-    if !is_normal(p) {
-        return None;
-    }
-    if wd == "/" {
-        return Some(format!("/{p}"));
-    }
-    let rel = wd.strip_prefix('/')?;
-    if !is_normal(rel) {
-        return None;
-    }
-    let mut out = String::with_capacity(wd.len() + 1 + p.len());
-    out.push_str(wd);
-    out.push('/');
-    out.push_str(p);
-    Some(out)
+    let out = if let Some(abs) = p.strip_prefix('/') {
+        is_normal(abs).then(|| p.to_string())?
+    } else {
+        if !is_normal(p) {
+            return None;
+        }
+        if wd == "/" {
+            format!("/{p}")
+        } else {
+            let rel = wd.strip_prefix('/')?;
+            if !is_normal(rel) {
+                return None;
+            }
+            let mut out = String::with_capacity(wd.len() + 1 + p.len());
+            out.push_str(wd);
+            out.push('/');
+            out.push_str(p);
+            out
+        }
+    };
+    // A pattern (the knowledge base's `/usr/local/go/**`) is kept as it
+    // is, but `a/**/**`, which resolves to `a/**`.
+    (!out.ends_with("/**/**")).then_some(out)
 }
 
 /// [`resolve`] component by component.
