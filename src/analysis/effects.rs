@@ -901,7 +901,12 @@ fn stage_named(parse: &Parse, from_item: usize, image: &str) -> bool {
 pub fn ships_into_lookup(e: &Effects, path: &str) -> bool {
     let shipped = pattern_base(path);
     e.opaque.is_some()
-        || lookup_patterns(e).any(|t| bases_overlap(shipped, pattern_base(t)))
+        || fixed_lookup_bases()
+            .iter()
+            .any(|&t| bases_overlap(shipped, t))
+        || e.lookup_dirs
+            .iter()
+            .any(|t| bases_overlap(shipped, pattern_base(t)))
         || (!in_source_tree(path)
             && implicit_patterns(e, path).any(|t| bases_overlap(shipped, pattern_base(t))))
 }
@@ -937,6 +942,20 @@ fn implicit_patterns<'e>(e: &'e Effects, path: &str) -> impl Iterator<Item = &'e
     e.implicit_reads.iter().filter_map(move |l| match l {
         Loc::Path(p) if !(app && p == OPT_TREE) => Some(p.as_str()),
         _ => None,
+    })
+}
+
+/// The [`pattern_base`]s of [`BASE_TREES`] and [`LOCAL_TREES`], made
+/// once: [`ships_into_lookup`] compares every file a broad copy ships with
+/// each of them (caldera's 622 shipped files made them 17,000 times).
+fn fixed_lookup_bases() -> &'static [(&'static str, bool)] {
+    static BASES: std::sync::OnceLock<Vec<(&'static str, bool)>> = std::sync::OnceLock::new();
+    BASES.get_or_init(|| {
+        BASE_TREES
+            .iter()
+            .chain(LOCAL_TREES)
+            .map(|t| pattern_base(t))
+            .collect()
     })
 }
 
