@@ -13,7 +13,9 @@
 # number of Dockerfiles, and dockreorder's peak RSS (< 200 MB). GC=1 repacks
 # each materialized repository with `git gc --aggressive` first (deltas as
 # in a clone; fast-import's pack has few). The machine may be shared: read
-# medians, not single runs.
+# medians, not single runs. FIRST=N measures each repository cut at its
+# first N first-parent commits instead (a copy in $BENCH_DIR): on a history
+# of tens of commits the ratio is the run's fixed cost against git log's.
 #
 # usage: benches/real-histories.sh [NAME...]   (default: the largest ones)
 set -euo pipefail
@@ -49,6 +51,18 @@ for name in "${NAMES[@]}"; do
 	[ -d "$repo/.git" ] || python3 "$CORPUS/materialize.py" "$name" "$repo" >/dev/null
 	if [ "${GC:-}" = 1 ] && [ ! -f "$repo/.git/gc-done" ]; then
 		git -C "$repo" gc -q --aggressive && touch "$repo/.git/gc-done"
+	fi
+	if [ -n "${FIRST:-}" ]; then
+		cut=$WORK/$name-first$FIRST
+		if [ ! -d "$cut/.git" ]; then
+			git clone -q --no-local "$repo" "$cut"
+			at=$(git -C "$cut" rev-list --first-parent --reverse HEAD | sed -n "${FIRST}p")
+			git -C "$cut" reset -q --hard "$at"
+			git -C "$cut" remote remove origin
+			git -C "$cut" reflog expire --expire=now --all
+			git -C "$cut" gc -q --prune=now
+		fi
+		repo=$cut
 	fi
 	cd "$repo"
 	n=$(git rev-list --first-parent --count HEAD)

@@ -931,7 +931,12 @@ fn stage_named(parse: &Parse, from_item: usize, image: &str) -> bool {
 pub fn ships_into_lookup(e: &Effects, path: &str) -> bool {
     let shipped = pattern_base(path);
     e.opaque.is_some()
-        || lookup_patterns(e).any(|t| bases_overlap(shipped, pattern_base(t)))
+        || fixed_lookup_bases()
+            .iter()
+            .any(|&t| bases_overlap(shipped, t))
+        || e.lookup_dirs
+            .iter()
+            .any(|t| bases_overlap(shipped, pattern_base(t)))
         || (!in_source_tree(path)
             && implicit_patterns(e, path).any(|t| bases_overlap(shipped, pattern_base(t))))
 }
@@ -967,6 +972,20 @@ fn implicit_patterns<'e>(e: &'e Effects, path: &str) -> impl Iterator<Item = &'e
     e.implicit_reads.iter().filter_map(move |l| match l {
         Loc::Path(p) if !(app && p == OPT_TREE) => Some(p.as_str()),
         _ => None,
+    })
+}
+
+/// The [`pattern_base`]s of [`BASE_TREES`] and [`LOCAL_TREES`], made
+/// once: [`ships_into_lookup`] compares every file a broad copy ships with
+/// each of them (caldera's 622 shipped files made them 17,000 times).
+fn fixed_lookup_bases() -> &'static [(&'static str, bool)] {
+    static BASES: std::sync::OnceLock<Vec<(&'static str, bool)>> = std::sync::OnceLock::new();
+    BASES.get_or_init(|| {
+        BASE_TREES
+            .iter()
+            .chain(LOCAL_TREES)
+            .map(|t| pattern_base(t))
+            .collect()
     })
 }
 
@@ -1637,7 +1656,8 @@ pub fn resolve(wd: &str, p: &str) -> String {
 }
 
 /// Whether `s` is `c1/c2/...` with every component non-empty, not `.` or
-/// `..`, and without `*` (so [`resolve_components`] would keep it as it is).
+/// `..` (so [`resolve_components`] would keep it as it is, but for a
+/// repeated `/**` at its end, which [`join_normal`] checks).
 fn is_normal(s: &str) -> bool {
     let b = s.as_bytes();
     let mut start = 0;
@@ -1648,8 +1668,6 @@ fn is_normal(s: &str) -> bool {
                 return false;
             }
             start = i + 1;
-        } else if b[i] == b'*' {
-            return false;
         }
     }
     true
@@ -1658,24 +1676,29 @@ fn is_normal(s: &str) -> bool {
 /// [`resolve`] of a normal path `p` (relative, or absolute) in a normal
 /// absolute working directory; `None` for anything else.
 fn join_normal(wd: &str, p: &str) -> Option<String> {
-    if let Some(abs) = p.strip_prefix('/') {
-        return is_normal(abs).then(|| p.to_string());
-    }
-    if !is_normal(p) {
-        return None;
-    }
-    if wd == "/" {
-        return Some(format!("/{p}"));
-    }
-    let rel = wd.strip_prefix('/')?;
-    if !is_normal(rel) {
-        return None;
-    }
-    let mut out = String::with_capacity(wd.len() + 1 + p.len());
-    out.push_str(wd);
-    out.push('/');
-    out.push_str(p);
-    Some(out)
+    let out = if let Some(abs) = p.strip_prefix('/') {
+        is_normal(abs).then(|| p.to_string())?
+    } else {
+        if !is_normal(p) {
+            return None;
+        }
+        if wd == "/" {
+            format!("/{p}")
+        } else {
+            let rel = wd.strip_prefix('/')?;
+            if !is_normal(rel) {
+                return None;
+            }
+            let mut out = String::with_capacity(wd.len() + 1 + p.len());
+            out.push_str(wd);
+            out.push('/');
+            out.push_str(p);
+            out
+        }
+    };
+    // A pattern (the knowledge base's `/usr/local/go/**`) is kept as it
+    // is, but `a/**/**`, which resolves to `a/**`.
+    (!out.ends_with("/**/**")).then_some(out)
 }
 
 /// [`resolve`] component by component.

@@ -72,7 +72,16 @@ fn broken_edge_of(
         let (eff, state) = (&old.stages[si].effects, &old.stages[si].state);
         let neff = &new.stages.get(si)?.effects;
         let n = eff.len().min(ot.len());
+        // An inserted COPY may have the text of one the file already had:
+        // every occurrence of a text the new file has more of counts as
+        // inserted.
+        let surplus = |t: &String| {
+            nt.iter().filter(|x| *x == t).count() > ot.iter().filter(|x| *x == t).count()
+        };
         for a in 0..n {
+            // What `a` writes, made once for every `b` it passes (a broad
+            // copy lists every file it ships).
+            let mut writes_a: Option<effects::Effects> = None;
             for b in a + 1..n {
                 let (Some(pa), Some(pb)) = (pos[a], pos[b]) else {
                     continue;
@@ -80,47 +89,61 @@ fn broken_edge_of(
                 if pa < pb {
                     continue;
                 }
+                if skip.iter().any(|t| *t == ot[a] || *t == ot[b]) {
+                    continue;
+                }
                 // A hoist inserts a COPY of the same files from the same
                 // context before `b`: what it writes, `a` no longer needs
                 // to provide.
-                // An inserted COPY may have the text of one the file
-                // already had: every occurrence of a text the new file has
-                // more of counts as inserted.
-                let surplus = |t: &String| {
-                    nt.iter().filter(|x| *x == t).count() > ot.iter().filter(|x| *x == t).count()
-                };
                 let inserted: Vec<&effects::Loc> = (0..pb)
                     .filter(|j| !used[*j] || surplus(&nt[*j]))
                     .filter_map(|j| neff.get(j))
                     .flat_map(|e| e.writes.iter())
                     .collect();
-                if skip.iter().any(|t| *t == ot[a] || *t == ot[b]) {
-                    continue;
-                }
-                let mut rest = eff[a].clone();
-                // A copy from the context writes exactly what it ships.
-                let exact = ctx
-                    .zip(op.items[stage.units[a].item].instruction())
-                    .and_then(|(c, ins)| {
-                        effects::exact_copy_writes(ins, &state.workdirs[a], &state.env[a], c)
-                    });
-                if let Some(w) = exact {
-                    rest.writes
-                        .retain(|x| !matches!(x, effects::Loc::Path(_) | effects::Loc::Dir { .. }));
-                    rest.writes.extend(w);
-                }
+                let mut rest = writes_a
+                    .get_or_insert_with(|| {
+                        let mut w = eff[a].clone();
+                        // A copy from the context writes exactly what it
+                        // ships.
+                        let exact = ctx
+                            .zip(op.items[stage.units[a].item].instruction())
+                            .and_then(|(c, ins)| {
+                                effects::exact_copy_writes(
+                                    ins,
+                                    &state.workdirs[a],
+                                    &state.env[a],
+                                    c,
+                                )
+                            });
+                        if let Some(x) = exact {
+                            w.writes.retain(|x| {
+                                !matches!(x, effects::Loc::Path(_) | effects::Loc::Dir { .. })
+                            });
+                            w.writes.extend(x);
+                        }
+                        w
+                    })
+                    .clone();
                 rest.writes.retain(|w| !inserted.contains(&w));
                 let mut needs = eff[b].clone();
                 needs.reads.retain(|r| !inserted.contains(&r));
-                if effects::conflict(&rest, &needs).is_some()
+                // Each discharge below only removes locations: the
+                // conflict is looked for again only when one did (it
+                // compares every file a broad copy ships with every read).
+                let mut found = effects::conflict(&rest, &needs);
+                if found.is_some()
                     && let Some(c) = ctx
                 {
                     // What an earlier COPY already put there, `b` reads
                     // from it (the hoist inserted no second COPY).
                     let before = copied_before(old, si, a, pb, &pos, neff, c);
+                    let had = needs.reads.len();
                     needs.reads.retain(|r| !before.contains(r));
+                    if needs.reads.len() != had {
+                        found = effects::conflict(&rest, &needs);
+                    }
                 }
-                if effects::conflict(&rest, &needs).is_some()
+                if found.is_some()
                     && let Some(c) = ctx
                     && never_runs_git(old, si, (a, b), c)
                 {
@@ -130,15 +153,23 @@ fn broken_edge_of(
                         .iter()
                         .map(|p| effects::Loc::Path(p.clone()))
                         .collect();
+                    let had = needs.reads.len();
                     needs.reads.retain(|r| !repo.contains(r));
+                    if needs.reads.len() != had {
+                        found = effects::conflict(&rest, &needs);
+                    }
                 }
-                if effects::conflict(&rest, &needs).is_some() {
+                if found.is_some() {
                     // What both write and a later RUN deletes before any
                     // use is in neither text's image.
                     let gone = deleted_in_both(old, new, si, (a, b), &pos, &rest, &needs);
+                    let had = rest.writes.len();
                     rest.writes.retain(|w| !gone.contains(w));
+                    if rest.writes.len() != had {
+                        found = effects::conflict(&rest, &needs);
+                    }
                 }
-                if let Some(why) = effects::conflict(&rest, &needs) {
+                if let Some(why) = found {
                     return Some((ot[a].clone(), format!("{} ({why})", ot[b])));
                 }
             }
