@@ -849,3 +849,72 @@ fn a_users_home_is_narrowed_only_where_the_user_database_is_known() {
         assert_eq!(rewrite_all(dir.path(), df), df, "{df}");
     }
 }
+
+#[test]
+fn the_user_database_is_known_only_when_every_edit_of_it_is_read() {
+    // The second review of the home narrowing (issue 11): each made a Safe
+    // change that broke the build or changed the image.
+    let dir = project(&[
+        (".bundle/config", "---\nBUNDLE_PATH: \"/srv/app/vendor\"\n"),
+        (
+            "fixhome.sh",
+            "sed -i 's#:/home/app:#:/srv/app:#' /etc/passwd\n",
+        ),
+        ("adduser.conf", "DHOME=/srv\n"),
+        (
+            "skel/.bundle/config",
+            "---\nBUNDLE_PATH: \"/srv/app/vendor\"\n",
+        ),
+        (
+            "src/Gemfile",
+            "source \"https://rubygems.org\"\ngem \"rack\"\n",
+        ),
+        ("src/Gemfile.lock", "GEM\n"),
+        ("src/app.rb", "x\n"),
+    ]);
+    let head = "FROM ruby:3.2\nENV BUNDLE_FROZEN=true\n";
+    let tail = "COPY --chown=app . /srv/app/\nWORKDIR /srv/app/src\nUSER app\nRUN bundle install\n";
+    for users in [
+        // A script, an archive, a glob, a variable edit /etc/passwd.
+        "COPY fixhome.sh /usr/local/bin/\nRUN adduser -D app && fixhome.sh\n",
+        "RUN adduser -D app && tar -xf /tmp/users.tar -C /\n",
+        "RUN adduser -D app && sed -i 's#:/hom[e]/app:#:/srv/app:#' /et[c]/pass[w]d\n",
+        "ENV PW=/etc/passwd\nRUN adduser -D app && sed -i 's#:/home/app:#:/srv/app:#' $PW\n",
+        // The home replaced by a symlink in a later RUN.
+        "RUN adduser -D app\nRUN mkdir -p /srv/app && rm -rf /home/app && ln -s /srv/app /home/app\n",
+        // An existing user added to a group; a system user; new defaults.
+        "RUN addgroup app && adduser www-data app\n",
+        "RUN adduser --system --group app\n",
+        "RUN echo HOME=/srv >> /etc/default/useradd\nRUN useradd -m app\n",
+        "COPY adduser.conf /etc/adduser.conf\nRUN adduser --disabled-password --gecos \"\" app\n",
+        "RUN adduser --conf /srv/app/adduser.conf --disabled-password app\n",
+        "RUN useradd -D -b /srv && useradd -m app\n",
+    ] {
+        let df = format!("{head}{users}{tail}");
+        assert_eq!(rewrite_all(dir.path(), &df), df, "{users}");
+    }
+    // A SHELL that switches users, HOME set on the command or to a value
+    // that is not known: the home may be anywhere.
+    for df in [
+        "FROM ruby:3.2\nENV BUNDLE_FROZEN=true\nRUN adduser -D app\nSHELL [\"su\", \"app\", \"-c\"]\nCOPY --chown=app . /srv/app/\nWORKDIR /srv/app/src\nRUN bundle install\n",
+        "FROM ruby:3.2\nENV BUNDLE_FROZEN=true\nCOPY . /srv/app/\nWORKDIR /srv/app/src\nRUN HOME=/srv/app bundle install\n",
+        "FROM ruby:3.2\nENV BUNDLE_FROZEN=true\nCOPY . /srv/app/\nWORKDIR /srv/app/src\nRUN cd /srv/app && export HOME=$PWD && cd src && bundle install\n",
+        "FROM ruby:3.2\nENV BUNDLE_FROZEN=true\nENV HOME=${APP_HOME:-/srv/app}\nCOPY . /srv/app/\nWORKDIR /srv/app/src\nRUN bundle install\n",
+        "FROM ruby:3.2\nENV BUNDLE_FROZEN=true\nARG HOME\nCOPY . /srv/app/\nWORKDIR /srv/app/src\nRUN bundle install\n",
+    ] {
+        assert_eq!(rewrite_all(dir.path(), df), df, "{df}");
+    }
+    // What user tools read (`-k`, `--conf`, /etc/skel) stays before them.
+    for df in [
+        "FROM python:3.12-slim\nCOPY skel/ /tmp/skel/\nRUN useradd -m -k /tmp/skel app\nCOPY --chown=app . /srv/app/\nWORKDIR /srv/app\nUSER app\nRUN pip install -r requirements.txt\n",
+        "FROM python:3.12-slim\nCOPY adduser.conf /tmp/\nRUN adduser --conf /tmp/adduser.conf app\n",
+        "FROM python:3.12-slim\nCOPY skel/ /etc/skel/\nRUN useradd -m app\n",
+    ] {
+        let out = rewrite_all(dir.path(), df);
+        let copy = out
+            .find("COPY skel/")
+            .or_else(|| out.find("COPY adduser.conf"));
+        let tool = out.find("RUN useradd").or_else(|| out.find("RUN adduser"));
+        assert!(copy < tool, "{out}");
+    }
+}

@@ -1165,6 +1165,12 @@ fn search_path_dirs(dir: &str, env: &BTreeMap<String, String>) -> Vec<String> {
         .collect()
 }
 
+/// Whether `HOME` is set in the Dockerfile to a value that is not known
+/// (`ARG HOME`, `ENV HOME=${APP_HOME:-/srv/app}`): the home may be anywhere.
+fn home_unknown(env: &BTreeMap<String, String>) -> bool {
+    env.contains_key("HOME") && home_dir(env).is_none()
+}
+
 /// `HOME` as set in the Dockerfile, when it is a literal absolute path.
 fn home_dir(env: &BTreeMap<String, String>) -> Option<String> {
     env.get("HOME")
@@ -1185,6 +1191,9 @@ fn home_dir(env: &BTreeMap<String, String>) -> Option<String> {
 ///
 /// `homes` holds them for the `RUN`'s user ([`RunUser::homes`]).
 fn user_homes(env: &BTreeMap<String, String>, homes: &[String]) -> Vec<String> {
+    if home_unknown(env) {
+        return vec![UNKNOWN_HOME.to_string()];
+    }
     if let Some(h) = home_dir(env) {
         return if h == "/root" { Vec::new() } else { vec![h] };
     }
@@ -1204,6 +1213,9 @@ pub(crate) enum RunUser {
     /// A numeric id, a variable, or a base image that may set a user: any
     /// `/home/*`.
     Unknown,
+    /// A `RUN` that sets `HOME` itself, or runs through a `SHELL` that may
+    /// switch users: a home anywhere.
+    Anywhere,
 }
 
 impl RunUser {
@@ -1233,6 +1245,7 @@ impl RunUser {
         let mut out: Vec<String> = match (self, passwd.home_of(self)) {
             (RunUser::Root, Some(_)) => Vec::new(),
             (_, Some(home)) => vec![home],
+            (RunUser::Anywhere, _) => vec![UNKNOWN_HOME.to_string()],
             _ => vec![ANY_USER_HOME.to_string()],
         };
         for h in created {
@@ -1275,7 +1288,7 @@ impl Passwd {
                 .rev()
                 .find(|(n, _)| n == name)
                 .map(|(_, h)| h.clone()),
-            RunUser::Unknown => None,
+            RunUser::Unknown | RunUser::Anywhere => None,
         }
     }
 
@@ -1284,11 +1297,29 @@ impl Passwd {
         if !self.known {
             return;
         }
-        let writes_passwd = e.opaque.is_some()
+        // The database, the files that set new users' homes, or a home
+        // itself (a later `ln -s /srv/app /home/app`).
+        let homes: Vec<&str> = std::iter::once("/root")
+            .chain(self.users.iter().map(|(_, h)| h.as_str()))
+            .collect();
+        // A write below a home is not one of the home (`pip install
+        // --user`, `COPY . /home/app/`), but a `RUN`'s write of its whole
+        // tree may be (`rm -rf /home/app && ln -s /srv/app /home/app`).
+        let copy = matches!(ins.node.kind, Kind::Copy | Kind::Add);
+        let touches = |p: &str| {
+            USER_DB_FILES.iter().any(|f| paths_overlap(p, f))
+                || homes.iter().any(|h| {
+                    let h = h.trim_end_matches('/');
+                    let below = p.starts_with(&format!("{h}/"));
+                    let whole_tree = p == format!("{h}/**");
+                    paths_overlap(p, h) && !(below && (copy || !whole_tree))
+                })
+        };
+        let writes_db = e.opaque.is_some()
             || e.writes
                 .iter()
-                .any(|w| matches!(w, Loc::Path(p) if paths_overlap(p, "/etc/passwd")));
-        if !writes_passwd {
+                .any(|w| matches!(w, Loc::Path(p) if touches(p)));
+        if !writes_db {
             return;
         }
         match (ins.node.kind, user_tool_users(ins, env)) {
@@ -1298,12 +1329,20 @@ impl Passwd {
     }
 }
 
+/// The user database and the files that decide a new user's home.
+const USER_DB_FILES: [&str; 4] = [
+    "/etc/passwd",
+    "/etc/default/useradd",
+    "/etc/adduser.conf",
+    "/etc/login.defs",
+];
+
 /// The users a `RUN` that writes the user database makes, when every
 /// command of it is read: `useradd`/`adduser` with their login and home,
-/// `groupadd`/`addgroup`, a system package manager, or a command that
-/// names neither `/etc` nor `passwd` (a `mkdir`, a `chown`); `None` when
-/// anything else may edit the database (`usermod`, `sed -i … /etc/passwd`,
-/// a `cd /etc`, a heredoc, shell the splitter does not follow).
+/// `groupadd`/`addgroup`, a system package manager, or `id`/`getent`/
+/// `true` (`id node || adduser -D node`); `None` for anything else (a
+/// script, `sed`, `tar`, `usermod`, `mkdir`, a heredoc, shell the splitter
+/// does not follow): it may edit the database.
 fn user_tool_users(
     ins: &Instruction,
     env: &BTreeMap<String, String>,
@@ -1325,22 +1364,8 @@ fn user_tool_users(
             "useradd" | "adduser" => users.push(made_user(tool, &c.argv[1..], env)?),
             "groupadd" | "addgroup" => {}
             t if SYSTEM_PMS.contains(&t) => {}
-            // What edits users, or runs a user tool unseen (`sh -c
-            // "adduser …"`), or moves a home (`mv /home/app …`).
-            _ => {
-                const DB_WORDS: [&str; 12] = [
-                    "/etc", "passwd", "/home", "useradd", "adduser", "usermod", "userdel",
-                    "deluser", "groupmod", "chsh", "vipw", "luser",
-                ];
-                let names_db = |w: &str| DB_WORDS.iter().any(|d| w.contains(d));
-                if c.argv.iter().any(|a| names_db(a))
-                    || c.redirect_writes.iter().any(|w| names_db(w))
-                    || c.cd.as_deref().is_some_and(names_db)
-                    || c.assignments.iter().any(|(_, v)| names_db(v))
-                {
-                    return None;
-                }
-            }
+            "id" | "getent" | "true" | ":" if c.redirect_writes.is_empty() => {}
+            _ => return None,
         }
     }
     Some(users)
@@ -1356,11 +1381,16 @@ fn made_user(
     env: &BTreeMap<String, String>,
 ) -> Option<(String, String)> {
     // Options taking a value (shadow's useradd, BusyBox and Debian adduser).
+    // Not followed (so `None`): a skeleton or configuration file (`-k`,
+    // `--conf`), another root (`-R`, `-P`, `--root`, `--prefix`), and a
+    // system user without a home given (Debian's `adduser --system` gives
+    // `/nonexistent`).
     let (short_values, short_flags) = match tool {
-        "adduser" => ("hgsGuk", "DSHL"),
-        _ => ("bcdefgGkKpsuRPZ", "lmMNorUD"),
+        "adduser" => ("hgsGu", "DHL"),
+        // (`useradd -D` changes the defaults)
+        _ => ("bcdefgGKpsuZ", "lmMNoU"),
     };
-    const LONG_VALUES: [&str; 22] = [
+    const LONG_VALUES: [&str; 17] = [
         "home",
         "home-dir",
         "base-dir",
@@ -1377,15 +1407,9 @@ fn made_user(
         "password",
         "firstuid",
         "lastuid",
-        "conf",
-        "root",
-        "prefix",
         "selinux-user",
-        "add-extra-groups",
-        "extrausers",
     ];
-    const LONG_FLAGS: [&str; 12] = [
-        "system",
+    const LONG_FLAGS: [&str; 10] = [
         "disabled-password",
         "disabled-login",
         "no-create-home",
@@ -1395,17 +1419,21 @@ fn made_user(
         "debug",
         "user-group",
         "no-user-group",
-        "non-unique",
         "no-log-init",
     ];
     let mut positional: Vec<&str> = Vec::new();
+    // A system user (`useradd -r`, BusyBox `adduser -S`, Debian `adduser
+    // --system`) counts only with its home given.
+    let mut system = false;
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
         i += 1;
         if let Some(name) = a.strip_prefix("--") {
             let name = name.split_once('=').map_or(name, |(n, _)| n);
-            if LONG_VALUES.contains(&name) {
+            if name == "system" {
+                system = true;
+            } else if LONG_VALUES.contains(&name) {
                 if !a.contains('=') {
                     i += 1;
                 }
@@ -1422,7 +1450,10 @@ fn made_user(
                     }
                     break;
                 }
-                if !short_flags.contains(ch) {
+                let system_flag = if tool == "adduser" { 'S' } else { 'r' };
+                if ch == system_flag {
+                    system = true;
+                } else if !short_flags.contains(ch) {
                     return None;
                 }
             }
@@ -1430,16 +1461,21 @@ fn made_user(
         }
         positional.push(a);
     }
-    // useradd LOGIN; adduser USER [GROUP] (the second adds it to a group).
-    let login = match (tool, positional.as_slice()) {
-        ("useradd", [login]) | ("adduser", [login] | [login, _]) => *login,
+    // useradd LOGIN; adduser USER (`adduser USER GROUP` adds a user that
+    // may already exist, with its own home, to a group).
+    let login = match positional.as_slice() {
+        [login] => *login,
         _ => return None,
     };
     if login.contains(['$', '/', '`']) || login.is_empty() {
         return None;
     }
     let mut home = format!("/home/{login}");
-    for (opt, value) in home_options(tool, args) {
+    let given = home_options(tool, args);
+    if system && !given.iter().any(|(o, _)| *o == HomeOpt::Home) {
+        return None;
+    }
+    for (opt, value) in given {
         let dir = expand(&value, env).filter(|d| d.starts_with('/'))?;
         home = match opt {
             HomeOpt::Home => resolve("/", &dir),
@@ -1480,6 +1516,9 @@ fn home_paths(
     entries: &[String],
 ) -> Vec<String> {
     let mut homes: Vec<String> = home_dir(env).into_iter().collect();
+    if home_unknown(env) {
+        homes.push(UNKNOWN_HOME.to_string());
+    }
     homes.push("/root".to_string());
     homes.extend(user_homes(&BTreeMap::new(), created));
     let mut out: Vec<String> = Vec::new();
@@ -1781,9 +1820,11 @@ pub fn analyze_stage_with(
             effects.push(o);
             continue;
         };
-        let run_user = if sets_home(ins) {
-            // `HOME=/srv/app bundle install`, `export HOME=…`: not followed.
-            RunUser::Unknown
+        let run_user = if sets_home(ins) || !super::deletions::posix_shell_before(parse, unit.item)
+        {
+            // `HOME=/srv/app bundle install`, `export HOME=…`, `SHELL
+            // ["su", "app", "-c"]`: not followed.
+            RunUser::Anywhere
         } else {
             user.clone()
         };
