@@ -12,7 +12,7 @@
 use crate::analysis::effects::{self, Effects, Loc, StageState, conflict};
 use crate::analysis::shell::{self, Op};
 use crate::model::Stage;
-use crate::syntax::{Kind, Parse};
+use crate::syntax::{Instruction, Kind, Parse};
 
 /// What each unit of a stage certainly deletes ([`certain_deletions`]).
 pub fn of_stage(parse: &Parse, stage: &Stage, state: &StageState) -> Vec<Vec<String>> {
@@ -208,8 +208,7 @@ fn runs_as_root(parse: &Parse, stage: &Stage, k: usize) -> bool {
         };
         if ins.node.kind == Kind::User {
             let arg = ins.node.str_args().next().unwrap_or("");
-            let user = arg.split(':').next().unwrap_or("");
-            return matches!(user, "root" | "0");
+            return effects::RunUser::of_user_instruction(arg) == effects::RunUser::Root;
         }
     }
     effects::base_runs_as_root(parse, stage)
@@ -222,10 +221,12 @@ pub fn posix_shell_before(parse: &Parse, item: usize) -> bool {
         .iter()
         .filter_map(|it| it.instruction())
         .filter(|i| i.node.kind == Kind::Shell)
-        .all(|i| {
-            let args: Vec<&str> = i.node.str_args().collect();
-            let prog = args.first().map(|p| p.rsplit('/').next().unwrap_or(p));
-            matches!(prog, Some("sh" | "bash" | "ash" | "dash" | "zsh"))
-                && args.last() == Some(&"-c")
-        })
+        .all(posix_shell)
+}
+
+/// Whether a `SHELL` instruction names a POSIX shell run with `-c`.
+pub fn posix_shell(ins: &Instruction) -> bool {
+    let args: Vec<&str> = ins.node.str_args().collect();
+    let prog = args.first().map(|p| p.rsplit('/').next().unwrap_or(p));
+    matches!(prog, Some("sh" | "bash" | "ash" | "dash" | "zsh")) && args.last() == Some(&"-c")
 }

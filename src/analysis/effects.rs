@@ -741,6 +741,16 @@ const OFFICIAL_OPT: &[(&str, &[&str])] = &[
 /// `docker.io/library/python:3.12@sha256:…`) has in `/opt`; `None` when
 /// the image is not a listed official one (or its name is not literal).
 fn official_opt_entries(image: &str) -> Option<&'static [&'static str]> {
+    let repo = official_repo(image)?;
+    OFFICIAL_OPT
+        .iter()
+        .find(|(n, _)| *n == repo)
+        .map(|(_, entries)| *entries)
+}
+
+/// The repository of `image` without registry `docker.io/`, `library/`,
+/// tag and digest (`node` for `docker.io/library/node:20@sha256:…`).
+fn official_repo(image: &str) -> Option<&str> {
     let name = image.split('@').next().unwrap_or(image);
     // The tag follows the last `:` after the last `/` (a registry may have
     // a port).
@@ -750,11 +760,7 @@ fn official_opt_entries(image: &str) -> Option<&'static [&'static str]> {
         None => name,
     };
     let repo = repo.strip_prefix("docker.io/").unwrap_or(repo);
-    let repo = repo.strip_prefix("library/").unwrap_or(repo);
-    OFFICIAL_OPT
-        .iter()
-        .find(|(n, _)| *n == repo)
-        .map(|(_, entries)| *entries)
+    Some(repo.strip_prefix("library/").unwrap_or(repo))
 }
 
 /// Whether the stage's base image is a listed official one
@@ -780,23 +786,11 @@ fn base_runs_as_root_at(parse: &Parse, from_item: usize) -> bool {
         && official_opt_entries(image).is_some()
 }
 
-/// The users an official base image makes, with their homes (the `node`
-/// images' `useradd --create-home node` / `adduser -D node`).
-fn official_base_users(parse: &Parse, from_item: usize) -> Vec<(String, String)> {
-    let image = parse
-        .items
-        .get(from_item)
-        .and_then(|i| i.instruction())
-        .and_then(|ins| ins.node.str_args().next())
-        .unwrap_or("");
-    if !base_runs_as_root_at(parse, from_item) {
-        return Vec::new();
-    }
-    let name = image.split(['@', ':']).next().unwrap_or("");
-    let name = name.strip_prefix("docker.io/").unwrap_or(name);
-    let name = name.strip_prefix("library/").unwrap_or(name);
-    match name {
-        "node" => vec![("node".into(), "/home/node".into())],
+/// The users the official base image `image` makes, with their homes
+/// (the `node` images' `useradd --create-home node` / `adduser -D node`).
+fn official_base_users(image: &str) -> Vec<(String, String)> {
+    match official_repo(image) {
+        Some("node") => vec![("node".into(), "/home/node".into())],
         _ => Vec::new(),
     }
 }
@@ -1220,7 +1214,7 @@ pub(crate) enum RunUser {
 
 impl RunUser {
     /// The user after `USER arg` (`name[:group]`).
-    fn of_user_instruction(arg: &str) -> RunUser {
+    pub(crate) fn of_user_instruction(arg: &str) -> RunUser {
         let user = arg.split(':').next().unwrap_or("");
         let name_like = user
             .bytes()
@@ -1803,6 +1797,9 @@ pub fn analyze_stage_with(
         mut user,
         mut passwd,
     } = inherited_state(parse, stage.from_item, knowledge);
+    // Every `SHELL` so far is a POSIX shell run with `-c` (one that is not
+    // may switch users: `["su", "app", "-c"]`).
+    let mut posix = super::deletions::posix_shell_before(parse, stage.from_item);
     // The variables set by ENV (inherited ones included): an ARG of the
     // same name does not override them.
     let mut config = env.clone();
@@ -1820,8 +1817,7 @@ pub fn analyze_stage_with(
             effects.push(o);
             continue;
         };
-        let run_user = if sets_home(ins) || !super::deletions::posix_shell_before(parse, unit.item)
-        {
+        let run_user = if sets_home(ins) || !posix {
             // `HOME=/srv/app bundle install`, `export HOME=…`, `SHELL
             // ["su", "app", "-c"]`: not followed.
             RunUser::Anywhere
@@ -1865,6 +1861,7 @@ pub fn analyze_stage_with(
         add_created_homes(ins, &env, &mut homes);
         passwd.advance(ins, &env, &e);
         advance_user(ins, &mut user);
+        posix &= ins.node.kind != Kind::Shell || super::deletions::posix_shell(ins);
         if ins.node.kind == Kind::User {
             e.user_home_known = passwd.home_of(&user).is_some();
         }
@@ -1897,20 +1894,34 @@ struct Inherited {
 }
 
 fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -> Inherited {
-    let fresh = |from: usize| Inherited {
-        wd: "/?wd0".to_string(),
-        env: BTreeMap::new(),
-        unknown_wds: 0,
-        homes: Vec::new(),
-        user: if base_runs_as_root_at(parse, from) {
-            RunUser::Root
-        } else {
-            RunUser::Unknown
-        },
-        passwd: Passwd {
-            known: base_runs_as_root_at(parse, from),
-            users: official_base_users(parse, from),
-        },
+    let fresh = |from: usize| {
+        // An official image: runs as root, no `ENV HOME`, users known.
+        let official = base_runs_as_root_at(parse, from);
+        let image = parse
+            .items
+            .get(from)
+            .and_then(|i| i.instruction())
+            .and_then(|ins| ins.node.str_args().next())
+            .unwrap_or("");
+        Inherited {
+            wd: "/?wd0".to_string(),
+            env: BTreeMap::new(),
+            unknown_wds: 0,
+            homes: Vec::new(),
+            user: if official {
+                RunUser::Root
+            } else {
+                RunUser::Unknown
+            },
+            passwd: Passwd {
+                known: official,
+                users: if official {
+                    official_base_users(image)
+                } else {
+                    Vec::new()
+                },
+            },
+        }
     };
     // (lower-case name, end state: working directory, ENV only) of each
     // earlier stage, and the state of the one being read.
