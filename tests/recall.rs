@@ -1635,3 +1635,44 @@ fn mount_flags_are_read_as_buildkit_reads_them() {
         assert_eq!(hoisted(NPM, &df), df, "{flag}");
     }
 }
+
+#[test]
+fn what_stands_between_the_copy_and_the_install_stays_in_place_when_it_can() {
+    let files = &[
+        ("requirements.txt", "flask==3.0.0\n"),
+        ("app.py", "x\n"),
+        ("entrypoint.sh", "x\n"),
+    ];
+    // A person moves the copy down: the shell-state `RUN`, the `EXPOSE`
+    // and the `ENV` between keep their places (awesome-compose's
+    // nginx-wsgi-flask: `RUN export FLASK_APP=app.py`). `export` is a
+    // special builtin, so a copy into a search-path directory cannot
+    // change what it runs.
+    let df = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nENV PATH=\"/app/venv/bin:$PATH\"\nEXPOSE 5000\nRUN export FLASK_APP=app.py\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12\nWORKDIR /app\nENV PATH=\"/app/venv/bin:$PATH\"\nEXPOSE 5000\nRUN export FLASK_APP=app.py\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"
+    );
+    // What reads a shipped file stays below the copy, and so does what
+    // comes after it and depends on it.
+    let df = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN chmod +x entrypoint.sh\nENV X=1\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12\nWORKDIR /app\nENV X=1\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nRUN chmod +x entrypoint.sh\n"
+    );
+    let df = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN ./configure\nENV X=1\nRUN pip install -r requirements.txt\n";
+    let out = hoisted(files, df);
+    assert!(
+        out.contains("COPY . .\nRUN ./configure\nENV X=1\n") || out == df,
+        "{out}"
+    );
+    // A program looked up on the search path may be one the copy ships.
+    let files = &[("requirements.txt", "flask==3.0.0\n"), ("bin/tool", "x\n")];
+    let df = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nENV PATH=\"/app/bin:$PATH\"\nRUN tool --version\nRUN pip install -r requirements.txt\n";
+    let out = hoisted(files, df);
+    assert!(
+        out.contains("COPY . .\nENV PATH=\"/app/bin:$PATH\"\nRUN tool --version\n")
+            || out.find("COPY . .") < out.find("RUN tool"),
+        "{out}"
+    );
+}

@@ -918,3 +918,25 @@ fn the_user_database_is_known_only_when_every_edit_of_it_is_read() {
         assert!(copy < tool, "{out}");
     }
 }
+
+#[test]
+fn only_builtins_run_without_a_search_of_path() {
+    // A copy that ships `/app/bin/echo` and `/app/bin/export` onto the
+    // search path: `export` (a special builtin) is never looked up there,
+    // `echo` and `eval` may be, and a builtin in the same RUN as a program
+    // does not hide the program.
+    let dir = project(&[("bin/echo", "x\n"), ("bin/export", "x\n"), ("a.txt", "x\n")]);
+    let head = "FROM debian:12\nWORKDIR /app\nENV PATH=\"/app/bin:$PATH\"\nCOPY . .\n";
+    // units: 0 WORKDIR, 1 ENV, 2 COPY, 3 RUN
+    for (run, after_copy) in [
+        ("RUN export A=1", false),
+        ("RUN set -e; cd /tmp; export A=1", false),
+        ("RUN echo hi", true),
+        ("RUN export A=1 && echo hi", true),
+        ("RUN eval export A=1", true),
+        ("RUN . /etc/profile", true),
+    ] {
+        let df = format!("{head}{run}\n");
+        assert_eq!(ordered(dir.path(), &df, 2, 3), after_copy, "{run}");
+    }
+}

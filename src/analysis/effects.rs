@@ -1066,6 +1066,9 @@ const INSTALL_DIR_VARS: &[&str] = &[
 /// [`Effects::implicit_reads`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Lookup {
+    /// Shell builtins that POSIX runs without a search (`export`, `set`,
+    /// `cd`, ...): the shell itself and its libraries, no search path.
+    Builtins,
     /// Base utilities only (coreutils, shadow's user tools, the shell's
     /// builtins): the base system's program and library trees, and the
     /// directories the Dockerfile puts on a search path. Assumption, stated
@@ -1128,7 +1131,19 @@ const BASE_TREES: &[&str] = &[
     "/etc/alternatives/**",
 ];
 
+/// POSIX's special built-in utilities and the intrinsic `cd` and `umask`
+/// that change only the shell's own state: the shell runs them without
+/// searching `PATH` (XCU 2.9.1.4), whatever a copy puts on it. `eval`,
+/// `.`, `exec` and `trap` run other commands and are not among them.
+const SEARCHLESS_BUILTINS: &[&str] = &[
+    "export", "set", ":", "exit", "readonly", "unset", "shift", "cd", "umask", "break", "continue",
+    "return",
+];
+
 fn lookup_of(argv0: &str) -> Lookup {
+    if SEARCHLESS_BUILTINS.contains(&argv0) {
+        return Lookup::Builtins;
+    }
     let name = argv0.rsplit('/').next().unwrap_or(argv0);
     if UTILITIES.contains(&name) {
         Lookup::Utilities
@@ -1495,7 +1510,9 @@ fn lookup_dirs(
     home: &[String],
 ) -> Vec<String> {
     let mut out = Vec::new();
-    out.extend(search_path_dirs(dir, env));
+    if lookup != Lookup::Builtins {
+        out.extend(search_path_dirs(dir, env));
+    }
     if lookup == Lookup::Full {
         out.extend(home_paths(env, created, home));
     }
@@ -1537,7 +1554,7 @@ fn run_implicit_reads(
     created: &[String],
     home: &[String],
 ) -> Vec<Loc> {
-    let trees = if lookup == Lookup::Utilities {
+    let trees = if lookup <= Lookup::Utilities {
         BASE_TREES
     } else {
         SYSTEM_TREES
@@ -1549,7 +1566,10 @@ fn run_implicit_reads(
             out.push(l);
         }
     };
-    for d in search_path_dirs(dir, env) {
+    for d in search_path_dirs(dir, env)
+        .into_iter()
+        .filter(|_| lookup != Lookup::Builtins)
+    {
         push(d);
     }
     if lookup == Lookup::Full {

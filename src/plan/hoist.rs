@@ -342,11 +342,18 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
         let already = already_copied(cx, &copy);
         let mut copied: BTreeSet<String> = already.keys().cloned().collect();
         for x in b + 1..n {
-            let Some(cand) = candidate(cx, &copy, &stays, x) else {
+            let Some(mut cand) = candidate(cx, &copy, &stays, x) else {
                 stays.push(x);
                 continue;
             };
             let (mut problems, deleted) = hoist_problems(cx, &copy, &cand);
+            // What stands between the copy and the install and would pass
+            // the copy too comes along, as a person moving the copy down
+            // would leave it (`RUN export FLASK_APP=app.py`, `EXPOSE 5000`).
+            let after_moved = moved.iter().map(|m| m.0).max().unwrap_or(b);
+            let carried = carried_along(cx, &copy, &stays, &cand.companions, after_moved, x);
+            cand.companions.extend(carried.iter().copied());
+            cand.companions.sort_unstable();
             let new_files: Vec<&String> = cand
                 .needed
                 .iter()
@@ -397,12 +404,16 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
             inserted
                 .writes
                 .extend(cand.needed.iter().map(|(p, _)| Loc::Path(p.clone())));
-            let copy_first = cand.companions.iter().any(|&c| {
-                let kind = instruction(cx.parse, cx.stage.units[c].item).map(|i| i.node.kind);
-                !matches!(kind, Some(Kind::Env | Kind::Arg))
-                    || conflict(&inserted, &cx.eff[c]).is_some()
-                    || conflict(&cx.eff[c], &inserted).is_some()
-            });
+            let copy_first = cand
+                .companions
+                .iter()
+                .filter(|c| !carried.contains(c))
+                .any(|&c| {
+                    let kind = instruction(cx.parse, cx.stage.units[c].item).map(|i| i.node.kind);
+                    !matches!(kind, Some(Kind::Env | Kind::Arg))
+                        || conflict(&inserted, &cx.eff[c]).is_some()
+                        || conflict(&cx.eff[c], &inserted).is_some()
+                });
             let mut inserts = Some(inserts);
             for &c in &cand.companions {
                 let before = if copy_first {
@@ -1072,6 +1083,66 @@ fn hoisted_order(
     );
     groups.extend(stays.into_iter().map(plain));
     StageOrder { stage, groups }
+}
+
+/// The units among `stays` between the broad copy and the install `x`
+/// (after every unit already `moved`, so their order among the moved ones
+/// is kept) that the install does not need but that may stand above the
+/// copy as well: a unit of state or metadata, or an understood `RUN` that
+/// touches nothing the copy ships, passing the copy (all it writes) and
+/// every unit that stays below it. Leaving them in place keeps the edit to
+/// the copy's own move; moving them, they no longer rerun on every change
+/// either. Each is named in the change (`with …`).
+fn carried_along(
+    cx: &StageCx<'_>,
+    copy: &BroadCopy<'_>,
+    stays: &[usize],
+    companions: &[usize],
+    after_moved: usize,
+    x: usize,
+) -> Vec<usize> {
+    let eff = cx.eff;
+    let mut b_all = eff[copy.unit].clone();
+    b_all
+        .writes
+        .extend(copy.shipped.iter().map(|(p, _)| Loc::Path(p.clone())));
+    let mut carried: Vec<usize> = Vec::new();
+    for &s in stays {
+        if s == copy.unit || s <= after_moved || s >= x || companions.contains(&s) {
+            continue;
+        }
+        let Some(ins) = instruction(cx.parse, cx.stage.units[s].item) else {
+            continue;
+        };
+        let movable = match ins.node.kind {
+            Kind::Env | Kind::Arg | Kind::Label | Kind::Expose => true,
+            Kind::Run => eff[s].opaque.is_none() && !eff[s].declared_only,
+            _ => false,
+        };
+        if !movable
+            || eff[s].keep
+            || copy
+                .shipped
+                .iter()
+                .any(|(p, _)| effects::ships_into_lookup(&eff[s], p))
+            || conflict(&b_all, &eff[s]).is_some()
+        {
+            continue;
+        }
+        // It passes every unit that stays below the copy before it.
+        let blocked = stays.iter().any(|&t| {
+            t != copy.unit
+                && t < s
+                && t > copy.unit
+                && !carried.contains(&t)
+                && !companions.contains(&t)
+                && conflict(&eff[t], &eff[s]).is_some()
+        });
+        if !blocked {
+            carried.push(s);
+        }
+    }
+    carried
 }
 
 /// The units among `stays` (after the broad copy `b`) that `x` depends on
