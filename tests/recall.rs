@@ -26,11 +26,13 @@ fn issue_11_knowledge_base_breadth() {
         hoisted(PNPM, df),
         "FROM node:20\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml ./\nRUN corepack enable && pnpm install --frozen-lockfile\nCOPY . .\nRUN pnpm run build\n"
     );
-    // `yarn global add` writes the global folder only: it moves too.
+    // `yarn global add` writes the global folder only: it moves too. It
+    // reads the project's package.json (yarn 1.22.20 and corepack check
+    // its `packageManager`), so that comes first.
     let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn global add @vue/cli@5.0.8\nRUN yarn install --frozen-lockfile\n";
     assert_eq!(
         hoisted(PNPM, df),
-        "FROM node:20\nWORKDIR /app\nRUN yarn global add @vue/cli@5.0.8\nCOPY package.json yarn.lock ./\nRUN yarn install --frozen-lockfile\nCOPY . .\n"
+        "FROM node:20\nWORKDIR /app\nCOPY package.json ./\nRUN yarn global add @vue/cli@5.0.8\nCOPY yarn.lock ./\nRUN yarn install --frozen-lockfile\nCOPY . .\n"
     );
     let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --frozen-lockfile && yarn cache clean\nRUN make -j$(nproc)\n";
     assert_eq!(

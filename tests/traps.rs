@@ -290,3 +290,201 @@ fn hoist(out: &Outcome) -> &dockreorder::plan::Change {
         .find(|c| c.kind == ChangeKind::Hoist)
         .expect("a hoist is reported")
 }
+
+/// Review 3 (held-out scout): package-manager settings that name files the
+/// inserted COPY would not bring. Each install stays in place under Safe,
+/// and its Unsafe hoist says which setting.
+fn settings_trap(files: &[(&str, &str)], df: &str, says: &str) {
+    let dir = project(files);
+    let out = run(dir.path(), df, Applicability::Safe);
+    assert_eq!(out.new_text, df, "{says}");
+    let c = hoist(&out);
+    assert_eq!(c.applicability, Applicability::Unsafe, "{says}");
+    assert!(c.reason.contains(says), "{says}: {}", c.reason);
+}
+
+#[test]
+fn rc_files_and_settings_that_name_files_keep_the_install_in_place() {
+    let yarn = |rc: &'static str| {
+        vec![
+            (
+                "package.json",
+                "{\"name\":\"a\",\"dependencies\":{\"tiny\":\"1.0.0\"}}",
+            ),
+            ("yarn.lock", "tiny@1.0.0:\n  version \"1.0.0\"\n"),
+            (".yarnrc", rc),
+            ("npm-packages-offline-cache/tiny-1.0.0.tgz", "x"),
+            (".yarn/releases/yarn-1.22.19.cjs", "x"),
+            (".dockerignore", ".git\nnode_modules\n"),
+            ("index.js", "x\n"),
+        ]
+    };
+    let df =
+        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN yarn install --frozen-lockfile --offline\n";
+    // Built with this engine: the rewrite that copied package.json,
+    // yarn.lock and .yarnrc alone failed, the mirror missing.
+    settings_trap(
+        &yarn("yarn-offline-mirror \"./npm-packages-offline-cache\"\n"),
+        df,
+        "yarn-offline-mirror",
+    );
+    settings_trap(
+        &yarn("yarn-path \".yarn/releases/yarn-1.22.19.cjs\"\n"),
+        df,
+        "yarn-path",
+    );
+    settings_trap(
+        &yarn("--install.modules-folder ./deps\n"),
+        df,
+        "modules-folder",
+    );
+    // A registry and a timeout name no file: the install moves.
+    let dir = project(&yarn(
+        "registry \"https://registry.yarnpkg.com\"\nnetwork-timeout 600000\n--install.frozen-lockfile true\n",
+    ));
+    let out = run(dir.path(), df, Applicability::Safe);
+    assert!(
+        out.new_text
+            .contains("COPY package.json yarn.lock .yarnrc ./"),
+        "{}",
+        out.new_text
+    );
+
+    let npm = |rc: &'static str| {
+        vec![
+            ("package.json", "{\"name\":\"a\",\"dependencies\":{}}"),
+            (
+                "package-lock.json",
+                "{\"lockfileVersion\":3,\"packages\":{}}",
+            ),
+            (".npmrc", rc),
+            ("certs/ca.pem", "x"),
+            (".dockerignore", ".git\nnode_modules\n"),
+        ]
+    };
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    settings_trap(&npm("cafile=./certs/ca.pem\n"), df, "cafile");
+    settings_trap(
+        &npm("node-options=--require ./certs/ca.pem\n"),
+        df,
+        "node-options",
+    );
+    settings_trap(
+        &npm("//npm.example.com/:certfile=./certs/ca.pem\n"),
+        df,
+        "certfile",
+    );
+    let dir = project(&npm(
+        "registry=https://registry.npmjs.org/\n@acme:registry=https://npm.example.com/\n//npm.example.com/:_authToken=${NPM_TOKEN}\nsave-exact=true\n",
+    ));
+    let out = run(dir.path(), df, Applicability::Safe);
+    assert!(
+        out.new_text
+            .contains("COPY package.json package-lock.json .npmrc ./"),
+        "{}",
+        out.new_text
+    );
+
+    // pnpm: patches named in package.json or pnpm-workspace.yaml, and the
+    // .pnpmfile.cjs hooks (code).
+    let pnpm = |pkg: &'static str, extra: (&'static str, &'static str)| {
+        vec![
+            ("package.json", pkg),
+            ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
+            ("patches/express@4.18.2.patch", "x"),
+            (".dockerignore", ".git\nnode_modules\n"),
+            extra,
+        ]
+    };
+    let df = "FROM node:20-slim\nWORKDIR /app\nRUN corepack enable\nCOPY . .\nRUN pnpm install --frozen-lockfile\n";
+    settings_trap(
+        &pnpm(
+            "{\"name\":\"a\",\"pnpm\":{\"patchedDependencies\":{\"express@4.18.2\":\"patches/express@4.18.2.patch\"}}}",
+            ("index.js", "x\n"),
+        ),
+        df,
+        "patchedDependencies",
+    );
+    settings_trap(
+        &pnpm(
+            "{\"name\":\"a\"}",
+            (
+                "pnpm-workspace.yaml",
+                "packages:\n  - .\npatchedDependencies:\n  express@4.18.2: patches/express@4.18.2.patch\n",
+            ),
+        ),
+        df,
+        "patchedDependencies",
+    );
+    settings_trap(
+        &pnpm(
+            "{\"name\":\"a\"}",
+            (".pnpmfile.cjs", "module.exports = {}\n"),
+        ),
+        df,
+        ".pnpmfile.cjs",
+    );
+    settings_trap(
+        &pnpm(
+            "{\"name\":\"a\",\"pnpm\":{\"overrides\":{\"foo\":\"link:./vendor/foo\"}}}",
+            ("vendor/foo/package.json", "{\"name\":\"foo\"}"),
+        ),
+        df,
+        "local path",
+    );
+}
+
+#[test]
+fn composer_class_maps_built_from_the_sources_keep_the_install_in_place() {
+    let files = |json: &'static str| {
+        vec![
+            ("composer.json", json),
+            ("composer.lock", "{\"packages\":[]}"),
+            ("src/Proxy.php", "<?php\n"),
+            (".dockerignore", ".git\nvendor\n"),
+        ]
+    };
+    let psr4 = "{\"autoload\":{\"psr-4\":{\"App\\\\\":\"src/\"}}}";
+    let head = "FROM php:8.2-cli\nWORKDIR /app\nCOPY . .\n";
+    // `-o` turns PSR-4 into a class map of src/: hoisted, App\Proxy would
+    // be missing from vendor/composer/autoload_classmap.php.
+    for flags in [
+        "--optimize-autoloader",
+        "-o",
+        "--no-dev -o",
+        "-no",
+        "--classmap-authoritative",
+        "-a",
+    ] {
+        settings_trap(
+            &files(psr4),
+            &format!("{head}RUN composer install {flags}\n"),
+            "psr-4",
+        );
+    }
+    settings_trap(
+        &files(
+            "{\"autoload\":{\"psr-4\":{\"App\\\\\":\"src/\"}},\"config\":{\"optimize-autoloader\":true}}",
+        ),
+        &format!("{head}RUN composer install --no-dev\n"),
+        "psr-4",
+    );
+    // Without the optimization PSR-4 names directories only, and without
+    // an autoloader even a class map is not built: both move.
+    for (json, run_line) in [
+        (psr4, "RUN composer install --no-dev\n"),
+        (
+            "{\"autoload\":{\"classmap\":[\"src/\"]}}",
+            "RUN composer install --no-dev --no-autoloader -o\n",
+        ),
+    ] {
+        let dir = project(&files(json));
+        let df = format!("{head}{run_line}");
+        let out = run(dir.path(), &df, Applicability::Safe);
+        assert!(
+            out.new_text.contains("COPY composer.json composer.lock ./"),
+            "{run_line}: {}",
+            out.new_text
+        );
+    }
+}

@@ -203,8 +203,11 @@ pub struct CommandFacts {
 pub enum ManifestCheck {
     /// npm/yarn/pnpm: lifecycle scripts, workspaces, local dependencies.
     NpmScripts,
-    /// composer: scripts, classmap/files autoload.
-    ComposerScripts,
+    /// composer: scripts, classmap/files autoload, and PSR-0/PSR-4 autoload
+    /// when the class map is built from the sources (`optimize`: `-o`,
+    /// `-a` and their long forms). `autoloader` is false with
+    /// `--no-autoloader`, which writes no autoloader at all.
+    ComposerScripts { optimize: bool, autoloader: bool },
     /// pip: `-r`/`-c`/`-e`/local paths inside requirement files.
     Requirements(Vec<String>),
     /// pipenv: `path =` dependencies.
@@ -391,7 +394,7 @@ pub fn interpret(
         return facts;
     }
     tool_effects(e, &inv, &mut facts);
-    manifest_checks(e, &mut facts);
+    manifest_checks(e, &inv, &mut facts);
     for w in &cmd.redirect_writes {
         if w != "/dev/null" && w != "/dev/stderr" && w != "/dev/stdout" {
             facts.writes.push(w.clone());
@@ -658,10 +661,13 @@ fn dotnet_check(e: &Entry, inv: &Invocation<'_>, positional: &[&str]) -> Manifes
 
 /// The manifest checks the entry asks for (run against the build context
 /// when the command is hoisted).
-fn manifest_checks(e: &Entry, facts: &mut CommandFacts) {
+fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
     if let Some(s) = &e.scripts {
         facts.checks.push(if s == "composer" {
-            ManifestCheck::ComposerScripts
+            ManifestCheck::ComposerScripts {
+                optimize: composer_optimizes(inv.args),
+                autoloader: !inv.has("--no-autoloader"),
+            }
         } else {
             ManifestCheck::NpmScripts
         });
@@ -683,6 +689,19 @@ fn manifest_checks(e: &Entry, facts: &mut CommandFacts) {
             facts.checks.push(check);
         }
     }
+}
+
+/// Whether composer's arguments ask for a class map built from the
+/// sources: `--optimize-autoloader`, `--classmap-authoritative`, or `-o`/`-a`
+/// alone or bundled with other short options (Symfony's console reads
+/// `-no` as `-n -o`). A bundle that holds a value (`-d/app`) may be read
+/// as one too: that only keeps an install in place.
+fn composer_optimizes(args: &[&str]) -> bool {
+    args.iter().any(|a| {
+        matches!(*a, "--optimize-autoloader" | "--classmap-authoritative")
+            || a.strip_prefix('-')
+                .is_some_and(|b| !b.starts_with('-') && b.contains(['o', 'a']))
+    })
 }
 
 /// The archive of `tar -xf ARCHIVE` (bundled short options such as

@@ -40,7 +40,10 @@ pub(crate) fn manifest_problems(
     let mut out = Vec::new();
     match check {
         ManifestCheck::NpmScripts => npm_problems(ctx, dir, &join, &mut out),
-        ManifestCheck::ComposerScripts => composer_problems(ctx, &join, &mut out),
+        ManifestCheck::ComposerScripts {
+            optimize,
+            autoloader,
+        } => composer_problems(ctx, &join, *optimize, *autoloader, &mut out),
         ManifestCheck::Requirements(files) => {
             requirements_problems(ctx, to_context, files, &mut out)
         }
@@ -74,6 +77,9 @@ fn npm_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: &m
                 .filter_map(|f| f.strip_suffix("/package.json"))
                 .map(str::to_string)
                 .collect();
+            for rc in ws.iter().filter(|f| f.ends_with("/.npmrc")) {
+                out.extend(npmrc_problems(ctx, rc));
+            }
             for m in ws.iter().filter(|f| f.ends_with("/package.json")) {
                 if let Some(mv) = read_json(ctx, m, out) {
                     out.extend(lifecycle_scripts(&mv, m));
@@ -89,10 +95,323 @@ fn npm_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: &m
     };
     out.extend(lifecycle_scripts(&v, &join("package.json")));
     out.extend(local_deps(&v, &join("package.json"), &members));
+    out.extend(local_overrides(&v, &join("package.json")));
+    out.extend(pnpm_settings(&v, &join("package.json")));
+    out.extend(npmrc_problems(ctx, &join(".npmrc")));
+    let workspace_file = join("pnpm-workspace.yaml");
+    if let Some(text) = ctx.read(&workspace_file) {
+        out.extend(pnpm_workspace_settings(&text, &workspace_file));
+    }
+    let pnpmfile = join(".pnpmfile.cjs");
+    if ctx.ships(&pnpmfile) {
+        out.push(format!(
+            "{pnpmfile} is code pnpm runs during the install, which may read any file"
+        ));
+    }
 }
 
-/// composer: install and autoload scripts, classmap/files autoload, path repositories.
-fn composer_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+/// `.npmrc` settings known to name no file (registries, credentials,
+/// switches): any other key may make the install read a file the inserted
+/// COPY does not bring (`cafile`, `userconfig`, `pnpmfile`, a cache or
+/// store directory). npm, yarn 1 and pnpm read it.
+const NPMRC_KEYS: &[&str] = &[
+    "registry",
+    "always-auth",
+    "strict-ssl",
+    "save-exact",
+    "save-prefix",
+    "legacy-peer-deps",
+    "engine-strict",
+    "fund",
+    "audit",
+    "audit-level",
+    "loglevel",
+    "progress",
+    "package-lock",
+    "auto-install-peers",
+    "shamefully-hoist",
+    "node-linker",
+    "strict-peer-dependencies",
+    "prefer-offline",
+    "prefer-online",
+    "fetch-retries",
+    "fetch-retry-mintimeout",
+    "fetch-retry-maxtimeout",
+    "fetch-retry-factor",
+    "fetch-timeout",
+    "update-notifier",
+    "ignore-scripts",
+    "omit",
+    "include",
+    "production",
+    "optional",
+    "hoist",
+    "hoist-pattern",
+    "public-hoist-pattern",
+    "link-workspace-packages",
+    "prefer-workspace-packages",
+    "resolution-mode",
+    "dedupe-peer-dependents",
+    "enable-pre-post-scripts",
+    "maxsockets",
+    "network-concurrency",
+    "child-concurrency",
+    "unsafe-perm",
+    "color",
+    "frozen-lockfile",
+    "prefer-frozen-lockfile",
+    "side-effects-cache",
+    "install-strategy",
+    "install-links",
+    "save",
+    "git-tag-version",
+    "sign-git-tag",
+    "message",
+    "email",
+    "user-agent",
+    "strict-dep-builds",
+    "package-manager-strict",
+    "package-manager-strict-version",
+    "manage-package-manager-versions",
+    "use-node-version",
+];
+
+/// Per-registry credentials (`//host/path/:_authToken=…`), and scoped
+/// registries (`@scope:registry=…`): no files.
+const NPMRC_REGISTRY_KEYS: &[&str] = &[
+    "_authToken",
+    "_auth",
+    "username",
+    "_password",
+    "always-auth",
+    "email",
+    "registry",
+];
+
+/// The settings of a shipped `.npmrc` that may name files.
+fn npmrc_problems(ctx: &Context, rel: &str) -> Vec<String> {
+    let Some(text) = ctx.read(rel) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with(['#', ';']) {
+            continue;
+        }
+        let key = line.split_once('=').map_or(line, |(k, _)| k).trim();
+        let key = key.strip_suffix("[]").unwrap_or(key);
+        let known = NPMRC_KEYS.contains(&key)
+            || key.rsplit_once(':').is_some_and(|(scope, last)| {
+                (scope.starts_with("//") || scope.starts_with('@'))
+                    && NPMRC_REGISTRY_KEYS.contains(&last)
+            });
+        if !known {
+            out.push(format!(
+                "{rel} sets `{key}`, which may name a file the install reads"
+            ));
+        }
+    }
+    out
+}
+
+/// yarn 1's `.yarnrc` settings known to name no file; `--cmd.flag` lines
+/// give default flags, checked by the flag's name. `yarn-path` (another
+/// yarn to run), `yarn-offline-mirror`, `cafile` and folders are files.
+const YARNRC_KEYS: &[&str] = &[
+    "registry",
+    "network-timeout",
+    "network-concurrency",
+    "child-concurrency",
+    "strict-ssl",
+    "save-prefix",
+    "save-exact",
+    "ignore-engines",
+    "ignore-optional",
+    "ignore-scripts",
+    "ignore-platform",
+    "lastUpdateCheck",
+    "disable-self-update-check",
+    "always-auth",
+    "email",
+    "username",
+    "version-tag-prefix",
+    "version-git-tag",
+    "version-commit-hooks",
+    "version-git-sign",
+    "version-git-message",
+    "version-sign-git-tag",
+    "production",
+    "no-progress",
+    "frozen-lockfile",
+    "pure-lockfile",
+    "prefer-offline",
+    "non-interactive",
+    "silent",
+    "check-files",
+    "flat",
+    "emoji",
+    "unsafe-disable-integrity-migration",
+];
+
+/// The settings of a shipped `.yarnrc` (yarn 1) that may name files.
+fn yarnrc_problems(ctx: &Context, rel: &str) -> Vec<String> {
+    let Some(text) = ctx.read(rel) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let first = line.split_whitespace().next().unwrap_or("");
+        let key = first.trim_matches('"');
+        let name = match key.strip_prefix("--") {
+            // `--install.frozen-lockfile true`: the flag's own name.
+            Some(flag) => flag.rsplit_once('.').map_or(flag, |(_, f)| f),
+            None => key,
+        };
+        let known = YARNRC_KEYS.contains(&name)
+            || name.ends_with(":registry")
+            || name.starts_with("init-")
+            || name.rsplit_once(':').is_some_and(|(scope, last)| {
+                scope.starts_with("//") && NPMRC_REGISTRY_KEYS.contains(&last)
+            });
+        if !known {
+            out.push(format!(
+                "{rel} sets `{key}`, which may name a file the install reads"
+            ));
+        }
+    }
+    out
+}
+
+/// npm's `overrides`, yarn's `resolutions` and pnpm's `overrides` that
+/// point at local paths: the install reads them.
+fn local_overrides(v: &serde_json::Value, rel: &str) -> Vec<String> {
+    fn walk(v: &serde_json::Value, found: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) if is_local_spec(s) => found.push(s.clone()),
+            serde_json::Value::Object(m) => m.values().for_each(|x| walk(x, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(&v["overrides"], &mut found);
+    walk(&v["resolutions"], &mut found);
+    walk(&v["pnpm"]["overrides"], &mut found);
+    found
+        .into_iter()
+        .map(|s| format!("an override in {rel} is a local path (`{s}`)"))
+        .collect()
+}
+
+/// A dependency specifier that names a local path.
+fn is_local_spec(s: &str) -> bool {
+    ["file:", "link:", "portal:", "patch:", ".", "/"]
+        .iter()
+        .any(|p| s.starts_with(p))
+}
+
+/// pnpm settings in `package.json` known to name no file; any other key of
+/// its `pnpm` field (`patchedDependencies`, …) may.
+const PNPM_SETTINGS: &[&str] = &[
+    "overrides",
+    "packageExtensions",
+    "peerDependencyRules",
+    "neverBuiltDependencies",
+    "onlyBuiltDependencies",
+    "ignoredBuiltDependencies",
+    "allowedDeprecatedVersions",
+    "supportedArchitectures",
+    "auditConfig",
+    "updateConfig",
+    "ignoredOptionalDependencies",
+    "requiredScripts",
+];
+
+/// The keys of `package.json`'s `pnpm` field that may name files.
+fn pnpm_settings(v: &serde_json::Value, rel: &str) -> Vec<String> {
+    v["pnpm"]
+        .as_object()
+        .map(|m| {
+            m.keys()
+                .filter(|k| !PNPM_SETTINGS.contains(&k.as_str()))
+                .map(|k| format!("{rel} sets `pnpm.{k}`, which may name a file the install reads"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `pnpm-workspace.yaml` keys known to name no file (pnpm 10 keeps its
+/// settings there too: `patchedDependencies` names patch files).
+const PNPM_WORKSPACE_KEYS: &[&str] = &[
+    "packages",
+    "catalog",
+    "catalogs",
+    "overrides",
+    "packageExtensions",
+    "peerDependencyRules",
+    "neverBuiltDependencies",
+    "onlyBuiltDependencies",
+    "ignoredBuiltDependencies",
+    "allowedDeprecatedVersions",
+    "supportedArchitectures",
+    "linkWorkspacePackages",
+    "sharedWorkspaceLockfile",
+    "nodeLinker",
+    "shamefullyHoist",
+    "hoistPattern",
+    "publicHoistPattern",
+    "strictPeerDependencies",
+    "autoInstallPeers",
+    "dedupePeerDependents",
+    "saveExact",
+    "savePrefix",
+    "preferWorkspacePackages",
+    "ignoreScripts",
+];
+
+/// The keys of a `pnpm-workspace.yaml` that may name files, and local
+/// paths among its overrides.
+fn pnpm_workspace_settings(text: &str, rel: &str) -> Vec<String> {
+    let Ok(y) = serde_yaml::from_str::<serde_yaml::Value>(text) else {
+        return vec![format!("{rel} is not valid YAML")];
+    };
+    let mut out = Vec::new();
+    if let Some(m) = y.as_mapping() {
+        for k in m.keys() {
+            let key = k.as_str().unwrap_or("");
+            if !PNPM_WORKSPACE_KEYS.contains(&key) {
+                out.push(format!(
+                    "{rel} sets `{key}`, which may name a file the install reads"
+                ));
+            }
+        }
+    }
+    if let Some(o) = y["overrides"].as_mapping() {
+        for v in o.values().filter_map(|v| v.as_str()) {
+            if is_local_spec(v) {
+                out.push(format!("an override in {rel} is a local path (`{v}`)"));
+            }
+        }
+    }
+    out
+}
+
+/// composer: install and autoload scripts; classmap/files autoload, and
+/// PSR-0/PSR-4 autoload when the install builds a class map from the
+/// sources (`optimize`, or `optimize-autoloader`/`classmap-authoritative`
+/// in the project's config), unless it writes no autoloader; path
+/// repositories.
+fn composer_problems(
+    ctx: &Context,
+    join: &dyn Fn(&str) -> String,
+    optimize: bool,
+    autoloader: bool,
+    out: &mut Vec<String>,
+) {
     let Some(v) = read_json(ctx, &join("composer.json"), out) else {
         return;
     };
@@ -108,10 +427,22 @@ fn composer_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec
             }
         }
     }
-    for key in ["classmap", "files"] {
+    let configured = ["optimize-autoloader", "classmap-authoritative"]
+        .iter()
+        .any(|k| v["config"][*k].as_bool() == Some(true));
+    let mut scanned = vec!["classmap", "files"];
+    if optimize || configured {
+        scanned.extend(["psr-4", "psr-0"]);
+    }
+    for key in scanned.into_iter().filter(|_| autoloader) {
         if v["autoload"].get(key).is_some() || v["autoload-dev"].get(key).is_some() {
+            let how = if key.starts_with("psr") {
+                "which an optimized autoloader turns into a class map of the sources"
+            } else {
+                "which composer reads from the sources"
+            };
             out.push(format!(
-                "{} autoloads a `{key}`, which composer reads from the sources",
+                "{} autoloads a `{key}`, {how}",
                 join("composer.json")
             ));
         }
@@ -362,8 +693,10 @@ fn cargo_problems(_ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<S
     ));
 }
 
-/// yarn: Berry reads `.yarn/` and writes `.pnp.cjs`.
+/// yarn: a `.yarnrc` that names files; Berry reads `.yarn/` and writes
+/// `.pnp.cjs`.
 fn yarn_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+    out.extend(yarnrc_problems(ctx, &join(".yarnrc")));
     if ctx.ships(&join(".yarnrc.yml")) {
         out.push(format!(
             "{} selects Yarn Berry, whose install reads `.yarn/` and writes `.pnp.cjs`",
