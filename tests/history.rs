@@ -1077,7 +1077,9 @@ fn the_pack_reader_reads_what_libgit2_reads() {
                 "--batch-check=%(objectname) %(deltabase)",
             ],
         );
-        let mut reader = Reader::new(Packs::open(&path.join(".git/objects")).expect("packs"));
+        let mut reader = Reader::new(std::sync::Arc::new(
+            Packs::open(&path.join(".git/objects")).expect("packs"),
+        ));
         let (mut deltas, mut commits) = (0, 0);
         // Several rounds: more reads than the reader makes between two
         // releases of its mapped pages, so reads after a release are
@@ -1110,4 +1112,75 @@ fn the_pack_reader_reads_what_libgit2_reads() {
             "{deltas} deltas, {commits} commits"
         );
     }
+}
+
+/// Issue 13: the first-parent chain is read from the commit-graph file
+/// where it lists the commits (git gc writes one), and from the commit
+/// objects for those made after it: the walk is the same as without it,
+/// merges, a root and a damaged graph included.
+#[test]
+fn a_commit_graph_gives_the_same_walk_as_the_commit_objects() {
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", DF);
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    r.write("src/index.js", "0");
+    let root = r.commit("root");
+    let head_ref = r
+        .repo
+        .head()
+        .expect("head")
+        .name()
+        .expect("name")
+        .to_string();
+    r.write("src/index.js", "side");
+    let side = r.commit("side");
+    r.repo
+        .reference(&head_ref, root, true, "reset")
+        .expect("reset");
+    r.repo
+        .checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .expect("checkout");
+    for i in 1..6 {
+        r.write("src/index.js", &i.to_string());
+        if i == 3 {
+            r.write("package.json", "{\"v\":3}");
+            r.commit_with("merge side", &[side]);
+        } else {
+            r.commit(&format!("c{i}"));
+        }
+    }
+    let summary = |h: &dockreorder::analysis::history::History| {
+        let changed = h.changed(&[".", "src", "package.json"]);
+        (
+            h.commits
+                .iter()
+                .map(|c| (c.id.clone(), c.files.clone()))
+                .collect::<Vec<_>>(),
+            h.end,
+            changed.iter().map(|a| a.to_vec()).collect::<Vec<_>>(),
+        )
+    };
+    let plain = summary(&walk(&r, "Dockerfile", ".", &paths()));
+    let graph = r.path().join(".git/objects/info/commit-graph");
+    let st = Command::new("git")
+        .args(["commit-graph", "write", "--reachable"])
+        .current_dir(r.path())
+        .status()
+        .expect("git commit-graph");
+    assert!(st.success() && graph.exists());
+    assert_eq!(summary(&walk(&r, "Dockerfile", ".", &paths())), plain);
+    // Two commits the graph does not list, on top of those it does.
+    for i in 6..8 {
+        r.write("src/index.js", &i.to_string());
+        r.commit(&format!("c{i}"));
+    }
+    let after = summary(&walk(&r, "Dockerfile", ".", &paths()));
+    std::fs::rename(&graph, r.path().join("graph.bak")).expect("move graph");
+    assert_eq!(summary(&walk(&r, "Dockerfile", ".", &paths())), after);
+    assert_eq!(after.0.len(), plain.0.len() + 2);
+    // A damaged graph (cut short) is no graph.
+    let bytes = std::fs::read(r.path().join("graph.bak")).expect("read graph");
+    std::fs::write(&graph, &bytes[..bytes.len() / 2]).expect("write graph");
+    assert_eq!(summary(&walk(&r, "Dockerfile", ".", &paths())), after);
 }

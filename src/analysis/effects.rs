@@ -1310,17 +1310,19 @@ impl Passwd {
         // itself (a later `ln -s /srv/app /home/app`).
         let homes: Vec<&str> = std::iter::once("/root")
             .chain(self.users.iter().map(|(_, h)| h.as_str()))
+            .map(|h| h.trim_end_matches('/'))
             .collect();
         // A write below a home is not one of the home (`pip install
         // --user`, `COPY . /home/app/`), but a `RUN`'s write of its whole
         // tree may be (`rm -rf /home/app && ln -s /srv/app /home/app`).
+        // (Compared in place: a RUN writes a few hundred paths.)
         let copy = matches!(ins.node.kind, Kind::Copy | Kind::Add);
         let touches = |p: &str| {
             USER_DB_FILES.iter().any(|f| paths_overlap(p, f))
                 || homes.iter().any(|h| {
-                    let h = h.trim_end_matches('/');
-                    let below = p.starts_with(&format!("{h}/"));
-                    let whole_tree = p == format!("{h}/**");
+                    let rest = p.strip_prefix(h);
+                    let below = rest.is_some_and(|r| r.starts_with('/'));
+                    let whole_tree = rest == Some("/**");
                     paths_overlap(p, h) && !(below && (copy || !whole_tree))
                 })
         };

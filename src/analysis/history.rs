@@ -18,7 +18,11 @@
 //! can reach it) nor one a glob cannot match, and skips subtrees the
 //! `.dockerignore` certainly excludes; its decisions are remembered per
 //! `.dockerignore` version. Tree objects are parsed in place, and the
-//! Dockerfile versions on a second thread. All Dockerfiles of one
+//! Dockerfile versions on a second thread. The first-parent chain comes
+//! from the commit-graph file where it lists the commits
+//! ([`super::commit_graph`]), else from the commit objects; the repository
+//! is opened once per run, and a walk's threads share one mapping of the
+//! packs. All Dockerfiles of one
 //! repository are answered from a single walk of the commit chain
 //! ([`Repo::walk_all`]), which also answers what is likely to be asked
 //! later (the whole context, the dependency manifests at its root); any
@@ -48,6 +52,7 @@ use git2::{Oid, Repository, Sort};
 use globset::{GlobBuilder, GlobMatcher};
 use serde::Serialize;
 
+use super::commit_graph::CommitGraph;
 use super::context::DockerIgnore;
 use super::fxhash::FxMap;
 use super::packs::{self, Kind};
@@ -677,13 +682,20 @@ impl Repo {
         opts: &WalkOptions,
     ) -> Result<(mpsc::Receiver<Msg>, usize), NoHistory> {
         let n = targets.len();
-        let git_dir = self.repo.path().to_path_buf();
+        // HEAD is resolved here, from the repository already open; the
+        // walk's threads read objects without opening it again.
+        let start = Start {
+            git_dir: self.repo.path().to_path_buf(),
+            commondir: self.repo.commondir().to_path_buf(),
+            head: self.repo.head().ok().and_then(|h| h.target()),
+            shallow: self.repo.is_shallow(),
+        };
         let (tx, rx) = mpsc::channel();
         let o = opts.clone();
         std::thread::Builder::new()
             .name("history walk".into())
             .spawn(move || {
-                let r = walk_repo(&git_dir, targets, &o, &tx);
+                let r = walk_repo(&start, targets, &o, &tx);
                 let _ = tx.send(Msg::Done(r, std::time::Instant::now()));
             })
             .map_err(|e| NoHistory::Unreadable(format!("cannot start the history walk: {e}")))?;
@@ -1028,21 +1040,71 @@ fn git_order(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> std::cmp::Ordering
     next(a, a_dir).cmp(&next(b, b_dir))
 }
 
+/// Where a walk's threads read objects, opened once per walk and shared
+/// by its threads (and by the later passes of [`Changes`]): the pack files,
+/// mapped once ([`packs::Packs`]), and libgit2's object database for
+/// anything that reader leaves (loose objects, alternates, damaged
+/// entries), opened the first time a thread needs it. No `Repository` is
+/// opened for it: opening one reads the configuration files (a fifth of a
+/// short history's walk, twice per walk when each thread opened its own).
+struct Store {
+    objects_dir: PathBuf,
+    packs: Option<Arc<packs::Packs>>,
+    /// The object database: not yet opened, or opened (`None` when it
+    /// could not be).
+    odb: std::sync::OnceLock<Option<git2::Odb<'static>>>,
+}
+
+impl Store {
+    /// The store of the repository whose common directory is `commondir`.
+    fn open(commondir: &Path) -> Store {
+        let objects_dir = commondir.join("objects");
+        Store {
+            packs: packs::Packs::open(&objects_dir).map(Arc::new),
+            objects_dir,
+            odb: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// libgit2's object database of the repository: the objects directory
+    /// with its loose objects, packs and alternates, read as the
+    /// repository's own database reads them.
+    fn odb(&self) -> Option<&git2::Odb<'static>> {
+        self.odb
+            .get_or_init(|| {
+                let odb = git2::Odb::new().ok()?;
+                odb.add_disk_alternate(self.objects_dir.to_str()?).ok()?;
+                Some(odb)
+            })
+            .as_ref()
+    }
+
+    /// Gives back the mapped pages of the packs read so far (see
+    /// [`packs::Packs::release`]).
+    fn release(&self) {
+        if let Some(p) = &self.packs {
+            p.release();
+        }
+    }
+}
+
 /// Trees read so far, in two generations: when the young one is full the
 /// old one is dropped, so the trees the walk keeps coming back to (the
 /// parent's trees, unchanged directories) stay while memory stays bounded.
 /// Where objects are read: the pack files directly ([`packs::Reader`]),
 /// and libgit2 for anything that reader leaves (loose objects, alternates,
 /// damaged entries), which also reports the errors.
-struct Objects<'r> {
+struct Objects {
     packs: Option<packs::Reader>,
-    odb: Option<&'r git2::Odb<'r>>,
+    store: Arc<Store>,
 }
 
-impl<'r> Objects<'r> {
-    fn new(repo: &Repository, odb: Option<&'r git2::Odb<'r>>) -> Self {
-        let packs = packs::Packs::open(&repo.commondir().join("objects")).map(packs::Reader::new);
-        Objects { packs, odb }
+impl Objects {
+    fn new(store: &Arc<Store>) -> Self {
+        Objects {
+            packs: store.packs.clone().map(packs::Reader::new),
+            store: Arc::clone(store),
+        }
     }
 
     /// The object `oid`, whole.
@@ -1050,7 +1112,7 @@ impl<'r> Objects<'r> {
         if let Some(found) = self.packs.as_mut().and_then(|p| p.read(raw_id(&oid)?)) {
             return Some(found);
         }
-        let obj = self.odb?.read(oid).ok()?;
+        let obj = self.store.odb()?.read(oid).ok()?;
         Some((kind_of(obj.kind())?, obj.data().into()))
     }
 
@@ -1065,7 +1127,10 @@ impl<'r> Objects<'r> {
         {
             return Ok(b);
         }
-        let odb = self.odb.ok_or_else(|| "cannot be read".to_string())?;
+        let odb = self
+            .store
+            .odb()
+            .ok_or_else(|| "cannot be read".to_string())?;
         let obj = odb
             .read(oid)
             .map_err(|e| format!("cannot be read ({})", e.message()))?;
@@ -1103,8 +1168,8 @@ fn header_read(b: &[u8], want_time: bool) -> bool {
     b[..end].windows(key.len()).any(|w| w == key)
 }
 
-struct TreeCache<'r> {
-    objects: Objects<'r>,
+struct TreeCache {
+    objects: Objects,
     young: OidMap<Rc<RawTree>>,
     old: OidMap<Rc<RawTree>>,
     young_bytes: usize,
@@ -1127,11 +1192,11 @@ fn mode_num(m: &[u8]) -> u32 {
     })
 }
 
-impl<'r> TreeCache<'r> {
+impl TreeCache {
     /// Raw bytes kept per generation (two generations at most).
     const MAX_BYTES: usize = 8 << 20;
 
-    fn new(objects: Objects<'r>) -> Self {
+    fn new(objects: Objects) -> Self {
         TreeCache {
             objects,
             young: OidMap::default(),
@@ -1537,8 +1602,8 @@ struct PathNode {
 /// Answers path questions by walking the question tree and the two trees
 /// side by side: only the entries that differ are looked at (a directory
 /// whose ids agree answers every question below it at once).
-struct PathWalk<'q, 't, 'r, 'o> {
-    trees: &'t mut TreeCache<'r>,
+struct PathWalk<'q, 't, 'o> {
+    trees: &'t mut TreeCache,
     questions: &'q Questions,
     ctx: (Option<Oid>, Option<Oid>),
     ignore: Option<&'q Ignore>,
@@ -1546,7 +1611,7 @@ struct PathWalk<'q, 't, 'r, 'o> {
     out: &'o mut [Vec<bool>],
 }
 
-impl PathWalk<'_, '_, '_, '_> {
+impl PathWalk<'_, '_, '_> {
     fn node(&mut self, node: &PathNode, old: Option<Oid>, new: Option<Oid>, path: &mut String) {
         if old == new {
             return;
@@ -1748,7 +1813,8 @@ fn merge_entries(
 /// per commit the context trees (parent, commit) when they differ, and the
 /// `.dockerignore` in force.
 struct Changes {
-    git_dir: PathBuf,
+    /// The walk's objects (its pack maps and object database).
+    store: Arc<Store>,
     stall: Duration,
     /// Per commit: (parent's context tree, commit's context tree), `None`
     /// when the context did not change.
@@ -1841,11 +1907,7 @@ impl Changes {
     ) -> Vec<Vec<bool>> {
         let n = self.trees.len();
         let mut out: Vec<Vec<bool>> = questions.keys.iter().map(|_| vec![false; n]).collect();
-        let Ok(repo) = Repository::open(&self.git_dir) else {
-            return out;
-        };
-        let odb = repo.odb().ok();
-        let mut trees = TreeCache::new(Objects::new(&repo, odb.as_ref()));
+        let mut trees = TreeCache::new(Objects::new(&self.store));
         for (c, t) in self.trees.iter().enumerate() {
             let Some((old, new)) = *t else { continue };
             if c.is_multiple_of(256) {
@@ -2140,17 +2202,51 @@ fn likely_questions(trees: &mut TreeCache, head_tree: Oid, ctx: &str) -> Vec<Str
     out
 }
 
+/// What a walk starts from, read on the caller's thread from the
+/// repository it has open.
+struct Start {
+    git_dir: PathBuf,
+    commondir: PathBuf,
+    /// The commit `HEAD` names, when it names one directly (else the walk
+    /// asks libgit2, which also says why there is none).
+    head: Option<Oid>,
+    shallow: bool,
+}
+
+/// The `HEAD` commit and its tree, read as the chain reads commits; `None`
+/// when `head` is not a commit this reader can read (libgit2 then decides).
+fn head_commit(objects: &mut Objects, head: Oid) -> Option<(Oid, Oid)> {
+    let raw = objects.commit_header(head, false).ok()?;
+    let (tree, _, _) = parse_commit(&raw, false)?;
+    Some((head, tree))
+}
+
 /// Reads the commit chain and examines every commit for every target.
 fn walk_repo(
-    git_dir: &Path,
+    start: &Start,
     targets: Vec<Resolved>,
     opts: &WalkOptions,
     tx: &mpsc::Sender<Msg>,
 ) -> Result<Vec<Result<History, NoHistory>>, NoHistory> {
-    // The chain first: it opens the repository on its own thread while
-    // this one does.
-    let (links, reader) = spawn_chain(git_dir, opts, tx);
-    let (repo, _, head_tree, shallow) = open_at_head(git_dir)?;
+    let store = Arc::new(Store::open(&start.commondir));
+    let mut objects = Objects::new(&store);
+    let (head, head_tree) = match start.head.and_then(|h| head_commit(&mut objects, h)) {
+        Some(found) => found,
+        None => {
+            let (_, head, tree, _) = open_at_head(&start.git_dir)?;
+            (head, tree)
+        }
+    };
+    let shallow = start.shallow;
+    // The chain on a thread of its own, while this one examines the
+    // commits it has read.
+    let chain_start = ChainStart {
+        git_dir: start.git_dir.clone(),
+        store: Arc::clone(&store),
+        head,
+        shallow,
+    };
+    let (links, reader) = spawn_chain(chain_start, opts, tx);
     let mut targets = targets;
     for t in &mut targets {
         t.sources = std::fs::read_to_string(&t.path)
@@ -2159,8 +2255,7 @@ fn walk_repo(
     }
     // What changed in each commit, for every target at once, sharing the
     // tree cache, while the other thread reads the commits ahead.
-    let odb = repo.odb().ok();
-    let mut trees = TreeCache::new(Objects::new(&repo, odb.as_ref()));
+    let mut trees = TreeCache::new(objects);
     let mut walks: Vec<TargetWalk> = targets
         .into_iter()
         .map(|t| {
@@ -2182,6 +2277,7 @@ fn walk_repo(
         }
     }
     let (end, bad) = reader.join()?;
+    store.release();
     let parsed = parser.finish();
     for w in &mut walks {
         w.edits(&parsed);
@@ -2218,7 +2314,7 @@ fn walk_repo(
                 end,
                 notes,
                 changes: Arc::new(Changes {
-                    git_dir: git_dir.to_path_buf(),
+                    store: Arc::clone(&store),
                     stall,
                     trees: w.trees,
                     ignore_of: w.ignore_of,
@@ -2269,25 +2365,30 @@ impl ChainReader {
     }
 }
 
+/// Where the chain starts: the repository, its objects (shared with the
+/// walk), `HEAD`, and whether the clone is shallow.
+struct ChainStart {
+    git_dir: PathBuf,
+    store: Arc<Store>,
+    head: Oid,
+    shallow: bool,
+}
+
 /// Starts reading the commits to examine, newest first, on a thread with
-/// its own handle on the repository: inflating commit objects (almost half
-/// of a walk) then overlaps examining their trees. The links arrive in
+/// its own reader of the shared objects: inflating commit objects (almost
+/// half of a walk) then overlaps examining their trees. The links arrive in
 /// batches; the total is sent as [`Msg::Total`] when the chain is read.
 fn spawn_chain(
-    git_dir: &Path,
+    start: ChainStart,
     opts: &WalkOptions,
     tx: &mpsc::Sender<Msg>,
 ) -> (mpsc::Receiver<Vec<Link>>, ChainReader) {
     let (out, links) = mpsc::channel();
+    let start = Arc::new(start);
     let read = {
-        let (git_dir, opts, tx, out) =
-            (git_dir.to_path_buf(), opts.clone(), tx.clone(), out.clone());
-        move || {
-            let (repo, head, _, shallow) = open_at_head(&git_dir)?;
-            send_chain(&repo, head, shallow, &opts, &tx, &out)
-        }
+        let (start, opts, tx, out) = (Arc::clone(&start), opts.clone(), tx.clone(), out.clone());
+        move || send_chain(&start, &opts, &tx, &out)
     };
-    let (tx2, opts2) = (tx.clone(), opts.clone());
     match std::thread::Builder::new()
         .name("commit chain".into())
         .spawn(read)
@@ -2295,9 +2396,7 @@ fn spawn_chain(
         Ok(t) => (links, ChainReader::Thread(t)),
         Err(_) => {
             // No second thread: read it here, then examine.
-            let end = open_at_head(git_dir).and_then(|(repo, head, _, shallow)| {
-                send_chain(&repo, head, shallow, &opts2, &tx2, &out)
-            });
+            let end = send_chain(&start, opts, tx, &out);
             (links, ChainReader::Done(end))
         }
     }
@@ -2305,9 +2404,7 @@ fn spawn_chain(
 
 /// Reads the chain and sends its links in batches to `out`.
 fn send_chain(
-    repo: &Repository,
-    head: Oid,
-    shallow: bool,
+    start: &ChainStart,
     opts: &WalkOptions,
     tx: &mpsc::Sender<Msg>,
     out: &mpsc::Sender<Vec<Link>>,
@@ -2317,7 +2414,7 @@ fn send_chain(
     const BATCH: usize = 64;
     let mut batch = Vec::with_capacity(FIRST);
     let mut total = 0u64;
-    let end = chain(repo, head, shallow, opts, tx, &mut |link| {
+    let end = chain(start, opts, tx, &mut |link| {
         batch.push(link);
         total += 1;
         if batch.len() == BATCH || total == FIRST as u64 {
@@ -2334,13 +2431,12 @@ fn send_chain(
 /// Reads the commits to examine, newest first, handing each to `emit`;
 /// returns why the chain ends, and a note when it ends at a damaged commit.
 fn chain(
-    repo: &Repository,
-    head: Oid,
-    shallow: bool,
+    start: &ChainStart,
     opts: &WalkOptions,
     tx: &mpsc::Sender<Msg>,
     emit: &mut dyn FnMut(Link),
 ) -> ChainEnd {
+    let (head, shallow) = (start.head, start.shallow);
     let mut end = if shallow {
         WalkEnd::Shallow
     } else {
@@ -2349,6 +2445,9 @@ fn chain(
     let mut bad = None;
     let mut count = 0usize;
     if opts.all_parents {
+        let repo = Repository::open(&start.git_dir)
+            .map_err(|e| NoHistory::Unreadable(format!("cannot open the repository: {e}")))?;
+        let repo = &repo;
         for id in all_ancestors(repo, head)? {
             if opts.max_commits.is_some_and(|m| count >= m) {
                 end = WalkEnd::Limit;
@@ -2387,20 +2486,39 @@ fn chain(
         }
         return Ok((end, bad));
     }
-    // The first-parent chain from raw commit objects: only the tree,
-    // parent and committer lines are read.
-    let odb = repo
-        .odb()
-        .map_err(|e| NoHistory::Unreadable(format!("cannot read objects: {e}")))?;
-    let mut objects = Objects::new(repo, Some(&odb));
+    // The first-parent chain from the commit-graph file where it lists the
+    // commit (not in a shallow clone, whose graph may name parents that
+    // are not there, nor with `--since`: the graph's times are the
+    // committer's only for well-formed commits), else from the raw commit
+    // objects: only the tree, parent and committer lines are read.
+    let graph = (!shallow && opts.since.is_none())
+        .then(|| CommitGraph::open(&start.store.objects_dir))
+        .flatten();
+    let mut objects = Objects::new(&start.store);
     let mut cur = Some(head);
     let mut pending: Option<(Oid, Oid)> = None; // (id, tree) awaiting its parent's tree
     while let Some(id) = cur.take() {
-        let read = objects.commit_header(id, opts.since.is_some());
-        let raw = read
+        let listed = graph
             .as_ref()
-            .ok()
-            .and_then(|b| parse_commit(b, opts.since.is_some()));
+            .zip(raw_id(&id))
+            .and_then(|(g, raw)| g.commit(raw))
+            .and_then(|c| {
+                let tree = Oid::from_bytes(&c.tree).ok()?;
+                let parent = match c.parent {
+                    Some(p) => Some(Oid::from_bytes(&p).ok()?),
+                    None => None,
+                };
+                Some((tree, parent, 0))
+            });
+        let read = match listed {
+            Some(_) => Ok(Rc::from(&b""[..])),
+            None => objects.commit_header(id, opts.since.is_some()),
+        };
+        let raw = listed.or_else(|| {
+            read.as_ref()
+                .ok()
+                .and_then(|b| parse_commit(b, opts.since.is_some()))
+        });
         let Some((tree, parent, time)) = raw else {
             if shallow && read.is_err() {
                 // The parent of the previous commit is not here: a

@@ -1,6 +1,7 @@
 //! Analysis: what each instruction reads and writes, the command knowledge
 //! base, the build context, and the dependency graph.
 
+pub mod commit_graph;
 pub mod context;
 pub mod deletions;
 pub mod dotnet;

@@ -260,6 +260,20 @@ impl Packs {
         (!packs.is_empty()).then_some(Packs { packs })
     }
 
+    /// Gives the mapped pages back: a long walk touches every commit and
+    /// tree of the pack, and mapped pages count in the resident memory
+    /// until released (they are read again from the page cache when
+    /// needed).
+    pub fn release(&self) {
+        for p in &self.packs {
+            // SAFETY: a read-only shared file mapping (memmap2's
+            // `Mmap::map`), never written: dropping its pages loses
+            // nothing (they are reloaded from the page cache or the file),
+            // and no slice of it outlives a read.
+            let _ = unsafe { p.data.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        }
+    }
+
     fn find(&self, id: &[u8; 20]) -> Option<(usize, u64)> {
         self.packs
             .iter()
@@ -274,9 +288,10 @@ type Place = (usize, u64);
 /// The delta-base cache, keyed by pack offsets.
 type PlaceMap<V> = FxMap<Place, V>;
 
-/// Reads objects from [`Packs`], remembering recent delta bases.
+/// Reads objects from [`Packs`] (shared by the threads of a walk, each
+/// with its own reader), remembering recent delta bases.
 pub struct Reader {
-    packs: Packs,
+    packs: std::sync::Arc<Packs>,
     inflate: Decompress,
     whole: libdeflater::Decompressor,
     bases: PlaceMap<(Kind, Rc<[u8]>)>,
@@ -296,7 +311,7 @@ const WHOLE: usize = 1024;
 const MAX_CHAIN: usize = 10_000;
 
 impl Reader {
-    pub fn new(packs: Packs) -> Reader {
+    pub fn new(packs: std::sync::Arc<Packs>) -> Reader {
         Reader {
             packs,
             inflate: Decompress::new(true),
@@ -308,19 +323,11 @@ impl Reader {
     }
 
     /// Counts a read; every [`RELEASE_EVERY`] reads, gives the mapped
-    /// pages back: a long walk touches every commit and tree of the pack,
-    /// and mapped pages count in the resident memory until released (they
-    /// are read again from the page cache when needed).
+    /// pages back ([`Packs::release`]).
     fn tick(&mut self) {
         self.reads = self.reads.wrapping_add(1);
         if self.reads.is_multiple_of(RELEASE_EVERY) {
-            for p in &self.packs.packs {
-                // SAFETY: a read-only shared file mapping (memmap2's
-                // `Mmap::map`), never written: dropping its pages loses
-                // nothing (they are reloaded from the page cache or the
-                // file), and no slice of it outlives a read.
-                let _ = unsafe { p.data.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
-            }
+            self.packs.release();
         }
     }
 

@@ -149,7 +149,10 @@ pub fn chunks(text: &str) -> Vec<Chunk> {
     chunks_of(text, &parse, &model)
 }
 
-fn chunks_of(text: &str, parse: &Parse, model: &Model) -> Vec<Chunk> {
+/// [`chunks`] of a text already parsed (`parse` is `syntax::parse(text)`
+/// and `model` its model): planning has parsed the original and every
+/// planned text, and parsing them again was a tenth of a short run.
+pub fn chunks_of(text: &str, parse: &Parse, model: &Model) -> Vec<Chunk> {
     // The first item of each unit's block: the blank lines right above its
     // comment block move with it (see `apply::apply_order`).
     let mut block_start: Vec<Option<usize>> = vec![None; parse.items.len()];
@@ -229,8 +232,17 @@ pub struct Derived {
 
 /// [`edits_between`], each edit with the instruction that follows it.
 pub fn derive_edits(old: &str, new: &str) -> Result<Vec<Derived>, Overlap> {
-    let oc = chunks(old);
-    let nc = chunks(new);
+    derive_edits_of(old, &chunks(old), new, &chunks(new))
+}
+
+/// [`derive_edits`] from the texts' chunks (`oc` is `chunks(old)`, `nc` is
+/// `chunks(new)`).
+pub fn derive_edits_of(
+    old: &str,
+    oc: &[Chunk],
+    new: &str,
+    nc: &[Chunk],
+) -> Result<Vec<Derived>, Overlap> {
     let otext: Vec<&str> = oc.iter().map(|c| &old[c.start..c.end]).collect();
     let ntext: Vec<&str> = nc.iter().map(|c| &new[c.start..c.end]).collect();
     // Pair equal chunks, k-th occurrence with k-th occurrence.

@@ -163,6 +163,31 @@ impl Analyses {
     }
 }
 
+/// A text's parse and model: its session analysis's, or made alone.
+enum Parsed {
+    Analysed(Rc<FileAnalysis>),
+    Own {
+        parse: crate::syntax::Parse,
+        model: crate::model::Model,
+    },
+}
+
+impl Parsed {
+    fn parse(&self) -> &crate::syntax::Parse {
+        match self {
+            Parsed::Analysed(a) => &a.parse,
+            Parsed::Own { parse, .. } => parse,
+        }
+    }
+
+    fn model(&self) -> &crate::model::Model {
+        match self {
+            Parsed::Analysed(a) => &a.model,
+            Parsed::Own { model, .. } => model,
+        }
+    }
+}
+
 /// What planning one text gives: the final text and the changes, at
 /// original lines.
 struct Planned {
@@ -215,6 +240,27 @@ impl<'a> Rewriter<'a> {
             edits,
             per_build_assumed,
         })
+    }
+
+    /// The parse and model of `text`: those of its analysis in this
+    /// session when there is one (planning has analysed the original and
+    /// every text it planned), else made here.
+    fn parsed(&self, text: &str) -> Parsed {
+        let a = self.analyses.borrow();
+        match a.plain.get(text).or_else(|| a.per_build.get(text)) {
+            Some(file) => Parsed::Analysed(Rc::clone(file)),
+            None => {
+                let parse = crate::syntax::parse(text);
+                let model = crate::model::Model::build(&parse, text);
+                Parsed::Own { parse, model }
+            }
+        }
+    }
+
+    /// [`edit::chunks`] of `text`, from [`Rewriter::parsed`].
+    fn chunks(&self, text: &str) -> Vec<edit::Chunk> {
+        let p = self.parsed(text);
+        edit::chunks_of(text, p.parse(), p.model())
     }
 
     /// The analysis of one text with this session's context and knowledge,
@@ -484,7 +530,15 @@ impl<'a> Rewriter<'a> {
                 merged: &merged,
                 splits: held,
             };
-            round = net::net_changes(text, &file.parse, &before, &cur, round, &saving);
+            let fin = self.parsed(&cur);
+            round = net::net_changes(
+                text,
+                &file.parse,
+                &before,
+                (fin.parse(), fin.model()),
+                round,
+                &saving,
+            );
         }
         if cur == merged {
             let before = net::Before {
@@ -650,9 +704,10 @@ impl<'a> Rewriter<'a> {
         planned: &str,
         changes: &mut [Change],
     ) -> Result<Vec<Edit>, RewriteError> {
-        let derived = edit::derive_edits(text, planned)
+        let old_chunks = self.chunks(text);
+        let derived = edit::derive_edits_of(text, &old_chunks, planned, &self.chunks(planned))
             .map_err(|e| internal(&format!("the edits do not reproduce the rewrite ({e})")))?;
-        attribute(text, &derived, changes);
+        attribute(&old_chunks, &derived, changes);
         Ok(derived.into_iter().map(|d| d.edit).collect())
     }
 }
@@ -665,7 +720,7 @@ impl<'a> Rewriter<'a> {
 /// applied change. Changes that move the same lines (two hoists above one
 /// copy) share one fix, carried by the first: applied alone, it is then
 /// still the combined move.
-fn attribute(text: &str, edits: &[edit::Derived], changes: &mut [Change]) {
+fn attribute(old_chunks: &[edit::Chunk], edits: &[edit::Derived], changes: &mut [Change]) {
     let applied = |c: &Change| c.applied && c.kind != ChangeKind::Advice;
     let owns = |c: &Change, t: &String| {
         let update = c.subject.split_once(' ').map_or("", |(_, r)| r.trim());
@@ -674,9 +729,8 @@ fn attribute(text: &str, edits: &[edit::Derived], changes: &mut [Change]) {
             || c.split_from.as_ref() == Some(t)
             || (c.kind == ChangeKind::MergeUpdate && !update.is_empty() && t.contains(update))
     };
-    let old_chunks = edit::chunks(text);
     for d in edits {
-        let touched = edit::touched_instructions(&old_chunks, &d.edit);
+        let touched = edit::touched_instructions(old_chunks, &d.edit);
         let inserted_above = |c: &Change| {
             d.edit.start == d.edit.end
                 && c.inserted > 0

@@ -102,18 +102,17 @@ impl OriginalLines {
 
 /// The net edit from the original text to `fin`: each applied hoist once,
 /// each other instruction that ends up elsewhere once (the fewest moves
-/// that explain the new order), with original lines.
+/// that explain the new order), with original lines. `fin` is the final
+/// text's parse and model (its analysis's: it is not parsed again).
 pub(super) fn net_changes(
     text: &str,
     parse: &Parse,
     before: &Before<'_>,
-    fin: &str,
+    (fparse, fmodel): (&Parse, &Model),
     round: Vec<Change>,
     saving: &str,
 ) -> Vec<Change> {
     let index = OriginalLines::new(text, parse, before);
-    let fparse = syntax::parse(fin);
-    let fmodel = Model::build(&fparse, fin);
     let mut out: Vec<Change> = Vec::new();
     let hoisted: Vec<(usize, String)> = round
         .iter()
@@ -145,7 +144,7 @@ pub(super) fn net_changes(
         let Some(fs) = fmodel.stages.get(si) else {
             continue;
         };
-        let ftexts = unit_texts(&fparse, fs);
+        let ftexts = unit_texts(fparse, fs);
         // Final position of each original unit (k-th occurrence to k-th).
         let otexts: Vec<String> = units.iter().map(|(t, _)| t.clone()).collect();
         let (pos, _) = match_units(&otexts, &ftexts);
