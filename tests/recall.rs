@@ -596,8 +596,9 @@ fn issue_11_a_stage_built_on_another_inherits_its_workdir_and_env() {
     // an ARG is resolved there, but a later `WORKDIR $V` in the child is not.
     let df = "FROM python:3.12 AS base\nARG V=/srv\nWORKDIR /x\n\nFROM base\nWORKDIR $V\nCOPY . .\nRUN pip install -r requirements.txt\n";
     assert_eq!(hoisted(files, df), df);
-    // A stage from an image is not a stage of the file.
-    let df = "FROM python:3.12 AS base\nWORKDIR /app\n\nFROM python:3.12\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    // A stage from an image is not a stage of the file: it starts in the
+    // image's working directory (not known for this one, so nothing moves).
+    let df = "FROM python:3.12 AS base\nWORKDIR /app\n\nFROM registry.example.com/python:3.12\nCOPY . .\nRUN pip install -r requirements.txt\n";
     assert_eq!(hoisted(files, df), df);
 }
 
@@ -1675,4 +1676,71 @@ fn what_stands_between_the_copy_and_the_install_stays_in_place_when_it_can() {
             || out.find("COPY . .") < out.find("RUN tool"),
         "{out}"
     );
+}
+
+/// The go, pip and npm projects of the base-image working directory tests.
+const GO: &[(&str, &str)] = &[
+    ("go.mod", "module example.com/a\n\ngo 1.22\n"),
+    ("go.sum", "\n"),
+    ("main.go", "package main\n"),
+];
+const PIP: &[(&str, &str)] = &[("requirements.txt", "flask==3.0.0\n"), ("app.py", "x\n")];
+
+#[test]
+fn the_working_directory_of_an_official_base_image_is_known() {
+    // golang's WORKDIR is $GOPATH (/go); python's and node's is `/`.
+    let df = "FROM golang\nCOPY . .\nRUN go mod download\n";
+    assert_eq!(
+        hoisted(GO, df),
+        "FROM golang\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\n"
+    );
+    let df = "FROM python:3\nCOPY . /\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(PIP, df),
+        "FROM python:3\nCOPY requirements.txt /\nRUN pip install -r requirements.txt\nCOPY . /\n"
+    );
+    let df = "FROM node:18\nCOPY . .\nRUN npm ci\n";
+    assert_eq!(
+        hoisted(NPM, df),
+        "FROM node:18\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\n"
+    );
+    // A relative WORKDIR resolves against it (/go/src).
+    let df = "FROM golang:1.22-alpine AS build\nWORKDIR src\nCOPY . .\nRUN go mod download\n";
+    assert_eq!(
+        hoisted(GO, df),
+        "FROM golang:1.22-alpine AS build\nWORKDIR src\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\n"
+    );
+    // A later stage built on that one starts there too.
+    let df =
+        "FROM python:3.12-slim AS base\nFROM base\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(PIP, df),
+        "FROM python:3.12-slim AS base\nFROM base\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"
+    );
+}
+
+#[test]
+fn the_working_directory_of_other_base_images_stays_unknown() {
+    for from in [
+        // php's apache and fpm variants work in /var/www/html, its cli and
+        // zts ones in `/`: not listed.
+        "php:8.2-cli",
+        // Windows and onbuild variants, a private registry, a variable, a
+        // stage named like an official image.
+        "golang:1.22-windowsservercore-ltsc2022",
+        "node:8-onbuild",
+        "registry.example.com/golang:1.22",
+        "golang:$GO_VERSION",
+        "scratch AS golang\nFROM golang",
+    ] {
+        let df = format!("FROM {from}\nCOPY . .\nRUN go mod download\n");
+        assert_eq!(hoisted(GO, &df), df, "{from}");
+    }
+    let files = &[
+        ("composer.json", "{\"require\":{}}"),
+        ("composer.lock", "{}"),
+        ("index.php", "x\n"),
+    ];
+    let df = "FROM php:8.2-cli\nCOPY . .\nRUN composer install\n";
+    assert_eq!(hoisted(files, df), df);
 }

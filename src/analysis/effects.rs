@@ -763,6 +763,68 @@ fn official_repo(image: &str) -> Option<&str> {
     Some(repo.strip_prefix("library/").unwrap_or(repo))
 }
 
+/// The default working directory (`WorkingDir` of the image config) of
+/// official images, checked against each image's Dockerfile and those of
+/// the images it is built `FROM`; BuildKit runs in `/` when an image sets
+/// none. Listed only when every Linux variant of the repository agrees:
+/// - `golang`: `ENV GOPATH /go`, `WORKDIR $GOPATH` in
+///   docker-library/golang `Dockerfile-linux.template` (Debian and Alpine
+///   variants alike);
+/// - `python`, `ruby`: no `WORKDIR` in docker-library/python
+///   `Dockerfile-linux.template` (Debian, slim and Alpine variants) nor in
+///   docker-library/ruby's generated Dockerfiles (`3.3/slim-bookworm`, one
+///   template for every variant);
+/// - `node`: no `WORKDIR` in nodejs/docker-node `Dockerfile-debian`,
+///   `-alpine` and `-slim.template`;
+/// - `buildpack-deps`: none in docker-library/buildpack-deps
+///   `Dockerfile.template`; `debian` and `alpine` are a root file system
+///   added to `scratch` and a `CMD` (docker-library/repo-info, e.g.
+///   `repos/alpine/remote/3.21.md`).
+///
+/// `php` is not listed: its `apache` and `fpm` variants set `WORKDIR
+/// /var/www/html`, its `cli` and `zts` ones (and the bare version tags)
+/// none. Windows and `onbuild` tags are not covered (see
+/// [`official_workdir`]).
+const OFFICIAL_WORKDIR: &[(&str, &str)] = &[
+    ("golang", "/go"),
+    ("python", "/"),
+    ("ruby", "/"),
+    ("node", "/"),
+    ("buildpack-deps", "/"),
+    ("debian", "/"),
+    ("alpine", "/"),
+];
+
+/// The default working directory of the official image `image`
+/// ([`OFFICIAL_WORKDIR`]); `None` for an image not listed, a name with a
+/// variable, and the Windows (`windowsservercore`, `nanoserver`: another
+/// file system) and `onbuild` tags (their `ONBUILD` triggers copy the
+/// context into `/usr/src/app`, their working directory).
+fn official_workdir(image: &str) -> Option<&'static str> {
+    if image.contains('$') {
+        return None;
+    }
+    let repo = official_repo(image)?;
+    // The tag follows the first `:` after the last `/` (as in
+    // [`official_repo`]).
+    let name = image.split('@').next().unwrap_or(image);
+    let last = name.rfind('/').map_or(0, |k| k + 1);
+    let tag = name[last..]
+        .split_once(':')
+        .map_or("", |(_, t)| t)
+        .to_ascii_lowercase();
+    if ["windows", "nanoserver", "onbuild"]
+        .iter()
+        .any(|v| tag.contains(v))
+    {
+        return None;
+    }
+    OFFICIAL_WORKDIR
+        .iter()
+        .find(|(n, _)| *n == repo)
+        .map(|(_, wd)| *wd)
+}
+
 /// Whether the stage's base image is a listed official one
 /// ([`OFFICIAL_OPT`]): none of their Dockerfiles has a `USER`, so a stage
 /// built on one runs as root until a `USER` of its own. `false` for
@@ -1902,8 +1964,10 @@ pub fn analyze_stage_with(
 /// the file starts in that stage's working directory with its `ENV`
 /// variables (both are image configuration), and the users it created
 /// (their homes: see [`created_homes`]) and its user; its `ARG`s do not
-/// carry over. Any other stage starts in the base image's unknown working
-/// directory, as root on an official image ([`base_runs_as_root`]).
+/// carry over. Any other stage starts in the base image's working
+/// directory, known for the official images of [`OFFICIAL_WORKDIR`] and
+/// unknown (`/?wd0`) otherwise, as root on an official image
+/// ([`base_runs_as_root`]).
 struct Inherited {
     wd: String,
     env: BTreeMap<String, String>,
@@ -1923,8 +1987,14 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
             .and_then(|i| i.instruction())
             .and_then(|ins| ins.node.str_args().next())
             .unwrap_or("");
+        // An official image's own working directory when it is known.
+        let wd = if image.contains('$') || stage_named(parse, from, image) {
+            None
+        } else {
+            official_workdir(image)
+        };
         Inherited {
-            wd: "/?wd0".to_string(),
+            wd: wd.unwrap_or("/?wd0").to_string(),
             env: BTreeMap::new(),
             unknown_wds: 0,
             homes: Vec::new(),
