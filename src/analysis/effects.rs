@@ -1952,6 +1952,7 @@ pub fn analyze_stage_with(
     if let Some(ctx) = ctx {
         add_manifest_reads(parse, stage, &state, ctx, &mut effects);
     }
+    settle_uv_virtual(parse, stage, &state, ctx, &mut effects);
     if let Some(app) = stage_app_dir(parse, stage, &state, &effects) {
         for e in &mut effects {
             e.app_dir = Some(app.clone());
@@ -2345,21 +2346,7 @@ fn add_manifest_reads(
     ctx: &Context,
     effects: &mut [Effects],
 ) {
-    let mut dests: Vec<(usize, String)> = Vec::new();
-    for (k, unit) in stage.units.iter().enumerate() {
-        let Some(ins) = parse.items.get(unit.item).and_then(|i| i.instruction()) else {
-            continue;
-        };
-        let args: Vec<&str> = ins.node.str_args().collect();
-        if matches!(ins.node.kind, Kind::Copy | Kind::Add)
-            && ins.heredocs.is_empty()
-            && !ins.node.flags.iter().any(|f| f.starts_with("--from"))
-            && let ["." | "./", dest] = args.as_slice()
-            && let Some(d) = expand(dest, &state.env[k])
-        {
-            dests.push((k, resolve(&state.workdirs[k], &d)));
-        }
-    }
+    let dests = context_copies(parse, stage, state);
     for i in 0..effects.len() {
         dotnet_reads(&dests, i, ctx, effects);
         let e = &mut effects[i];
@@ -2390,6 +2377,162 @@ fn add_manifest_reads(
             }
         }
     }
+}
+
+/// The stage's copies of the whole context (`COPY . DEST`): each unit's
+/// index with its destination, absolute.
+fn context_copies(parse: &Parse, stage: &Stage, state: &StageState) -> Vec<(usize, String)> {
+    let mut dests: Vec<(usize, String)> = Vec::new();
+    for (k, unit) in stage.units.iter().enumerate() {
+        let Some(ins) = parse.items.get(unit.item).and_then(|i| i.instruction()) else {
+            continue;
+        };
+        let args: Vec<&str> = ins.node.str_args().collect();
+        if matches!(ins.node.kind, Kind::Copy | Kind::Add)
+            && ins.heredocs.is_empty()
+            && !ins.node.flags.iter().any(|f| f.starts_with("--from"))
+            && let ["." | "./", dest] = args.as_slice()
+            && let Some(d) = expand(dest, &state.env[k])
+        {
+            dests.push((k, resolve(&state.workdirs[k], &d)));
+        }
+    }
+    dests
+}
+
+/// `uv sync` without `--no-install-project` is read as with it only for a
+/// virtual project ([`ManifestCheck::UvVirtual`]); this settles the
+/// condition and makes every other such `RUN` opaque, as the knowledge
+/// base alone would. The manifests it sees are the context files that the
+/// last copy before it writing each of them put there ([`uv_sources`]);
+/// with no context, a manifest written by anything else, or one that does
+/// not show a virtual project, the `RUN` stays opaque.
+fn settle_uv_virtual(
+    parse: &Parse,
+    stage: &Stage,
+    state: &StageState,
+    ctx: Option<&Context>,
+    effects: &mut [Effects],
+) {
+    let dests = context_copies(parse, stage, state);
+    for i in 0..effects.len() {
+        let Some(dir) = effects[i]
+            .checks
+            .iter()
+            .find(|(c, _)| matches!(c, ManifestCheck::UvVirtual))
+            .map(|(_, d)| d.clone())
+        else {
+            continue;
+        };
+        let project = "`uv sync` without `--no-install-project` also installs the project itself";
+        let reason = match ctx {
+            None => Some(format!(
+                "{project} (no build context to show it is virtual)"
+            )),
+            Some(ctx) => match uv_sources(parse, stage, &dests, i, &dir, effects) {
+                Err(why) => Some(format!("{project} ({why})")),
+                Ok(files) => {
+                    let pyproject = files.first().cloned().flatten().unwrap_or_default();
+                    let rel = pyproject
+                        .strip_suffix("pyproject.toml")
+                        .unwrap_or("")
+                        .trim_end_matches('/')
+                        .to_string();
+                    let names = ["pyproject.toml", "uv.lock", "uv.toml"];
+                    let find = |f: &str| {
+                        names
+                            .iter()
+                            .position(|n| *n == f)
+                            .and_then(|k| files.get(k).cloned().flatten())
+                    };
+                    let problems = super::uv::virtual_problems(ctx, &rel, &find);
+                    (!problems.is_empty()).then(|| format!("{project}: {}", problems.join("; ")))
+                }
+            },
+        };
+        let Some(reason) = reason else {
+            continue;
+        };
+        let e = &effects[i];
+        let mut o = opaque_effects(&reason);
+        o.cost = e.cost;
+        o.keep = e.keep;
+        o.per_build = e.per_build.clone();
+        effects[i] = o;
+    }
+}
+
+/// The context paths of the `pyproject.toml`, `uv.lock` and `uv.toml`
+/// that unit `i` finds in the image directory `dir`: for each, the last
+/// unit before `i` that may write it must be a copy from the context, of
+/// the whole context ([`context_copies`]) or naming a source of that file
+/// name, and `None` stands for a file nothing wrote. `pyproject.toml`
+/// must have been written; anything else is an error.
+fn uv_sources(
+    parse: &Parse,
+    stage: &Stage,
+    dests: &[(usize, String)],
+    i: usize,
+    dir: &str,
+    effects: &[Effects],
+) -> Result<Vec<Option<String>>, String> {
+    let base = dir.trim_end_matches('/');
+    let mut out = Vec::new();
+    for name in ["pyproject.toml", "uv.lock", "uv.toml"] {
+        let img = format!("{base}/{name}");
+        let writer = (0..i).rev().find(|&j| {
+            effects[j].opaque.is_some()
+                || effects[j]
+                    .writes
+                    .iter()
+                    .any(|w| matches!(w, Loc::Path(p) if paths_overlap(p, &img)))
+        });
+        let Some(j) = writer else {
+            if name == "pyproject.toml" {
+                return Err(format!("no copy before it puts `{img}` there"));
+            }
+            out.push(None);
+            continue;
+        };
+        if let Some((_, dest)) = dests.iter().find(|(k, _)| *k == j) {
+            let rel = rel_under(dest, dir).ok_or_else(|| format!("`{img}` may be rewritten"))?;
+            out.push(Some(if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            }));
+            continue;
+        }
+        let ins = stage
+            .units
+            .get(j)
+            .and_then(|u| parse.items.get(u.item))
+            .and_then(|it| it.instruction());
+        let sources: Vec<&str> = match ins {
+            Some(ins)
+                if ins.node.kind == Kind::Copy
+                    && ins.heredocs.is_empty()
+                    && effects[j].opaque.is_none()
+                    && !ins.node.flags.iter().any(|f| f.starts_with("--from")) =>
+            {
+                let args: Vec<&str> = ins.node.str_args().collect();
+                args[..args.len().saturating_sub(1)]
+                    .iter()
+                    .copied()
+                    .filter(|a| a.rsplit('/').next() == Some(name))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        match sources.as_slice() {
+            [src] if !src.contains(['$', '*', '?', '[']) => {
+                let rel = resolve("/", src);
+                out.push(Some(rel.trim_start_matches('/').to_string()));
+            }
+            _ => return Err(format!("`{img}` may be rewritten before it")),
+        }
+    }
+    Ok(out)
 }
 
 /// The context directory an image directory holds under a copy of the
