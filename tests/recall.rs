@@ -598,8 +598,9 @@ fn issue_11_a_stage_built_on_another_inherits_its_workdir_and_env() {
     // an ARG is resolved there, but a later `WORKDIR $V` in the child is not.
     let df = "FROM python:3.12 AS base\nARG V=/srv\nWORKDIR /x\n\nFROM base\nWORKDIR $V\nCOPY . .\nRUN pip install -r requirements.txt\n";
     assert_eq!(hoisted(files, df), df);
-    // A stage from an image is not a stage of the file.
-    let df = "FROM python:3.12 AS base\nWORKDIR /app\n\nFROM python:3.12\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    // A stage from an image is not a stage of the file: it starts in the
+    // image's working directory (not known for this one, so nothing moves).
+    let df = "FROM python:3.12 AS base\nWORKDIR /app\n\nFROM registry.example.com/python:3.12\nCOPY . .\nRUN pip install -r requirements.txt\n";
     assert_eq!(hoisted(files, df), df);
 }
 
@@ -1700,4 +1701,172 @@ fn a_subtree_source_is_resolved_against_the_context_root_as_buildkit_does() {
             "{src}"
         );
     }
+}
+
+/// The go, pip and npm projects of the base-image working directory tests.
+const GO: &[(&str, &str)] = &[
+    ("go.mod", "module example.com/a\n\ngo 1.22\n"),
+    ("go.sum", "\n"),
+    ("main.go", "package main\n"),
+];
+const PIP: &[(&str, &str)] = &[("requirements.txt", "flask==3.0.0\n"), ("app.py", "x\n")];
+
+#[test]
+fn the_working_directory_of_an_official_base_image_is_known() {
+    // golang's WORKDIR is $GOPATH (/go); python's and node's is `/`.
+    let df = "FROM golang\nCOPY . .\nRUN go mod download\n";
+    assert_eq!(
+        hoisted(GO, df),
+        "FROM golang\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\n"
+    );
+    let df = "FROM python:3\nCOPY . /\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(PIP, df),
+        "FROM python:3\nCOPY requirements.txt /\nRUN pip install -r requirements.txt\nCOPY . /\n"
+    );
+    let df = "FROM node:18\nCOPY . .\nRUN npm ci\n";
+    assert_eq!(
+        hoisted(NPM, df),
+        "FROM node:18\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\n"
+    );
+    // A relative WORKDIR resolves against it (/go/src).
+    let df = "FROM golang:1.22-alpine AS build\nWORKDIR src\nCOPY . .\nRUN go mod download\n";
+    assert_eq!(
+        hoisted(GO, df),
+        "FROM golang:1.22-alpine AS build\nWORKDIR src\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\n"
+    );
+    // A later stage built on that one starts there too.
+    let df =
+        "FROM python:3.12-slim AS base\nFROM base\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(PIP, df),
+        "FROM python:3.12-slim AS base\nFROM base\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"
+    );
+}
+
+#[test]
+fn the_working_directory_of_other_base_images_stays_unknown() {
+    for from in [
+        // php's apache and fpm variants work in /var/www/html, its cli and
+        // zts ones in `/`: not listed.
+        "php:8.2-cli",
+        // Windows and onbuild variants, a private registry, a variable, a
+        // stage named like an official image.
+        "golang:1.22-windowsservercore-ltsc2022",
+        "node:8-onbuild",
+        "registry.example.com/golang:1.22",
+        "golang:$GO_VERSION",
+        "scratch AS golang\nFROM golang",
+    ] {
+        let df = format!("FROM {from}\nCOPY . .\nRUN go mod download\n");
+        assert_eq!(hoisted(GO, &df), df, "{from}");
+    }
+    let files = &[
+        ("composer.json", "{\"require\":{}}"),
+        ("composer.lock", "{}"),
+        ("index.php", "x\n"),
+    ];
+    let df = "FROM php:8.2-cli\nCOPY . .\nRUN composer install\n";
+    assert_eq!(hoisted(files, df), df);
+}
+
+const UV_DF: &str = "FROM python:3.12-slim\nCOPY --from=ghcr.io/astral-sh/uv:latest /uv /bin/uv\nWORKDIR /app\nCOPY . .\nRUN uv sync --frozen --no-dev\n";
+
+/// A uv project: `pyproject.toml` with `tail` appended to a `[project]`
+/// table, a lock file, `.python-version`, sources, and `extra` files.
+fn uv_project(tail: &str, extra: &[(&'static str, &'static str)]) -> Vec<(String, String)> {
+    let mut files = vec![
+        (
+            "pyproject.toml".to_string(),
+            format!(
+                "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.12\"\ndependencies = [\"flask>=3\"]\n{tail}"
+            ),
+        ),
+        (
+            "uv.lock".to_string(),
+            "version = 1\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { virtual = \".\" }\n".to_string(),
+        ),
+        (".python-version".to_string(), "3.12\n".to_string()),
+        ("app/main.py".to_string(), "x\n".to_string()),
+    ];
+    for (k, v) in extra {
+        files.retain(|(n, _)| n != k);
+        files.push((k.to_string(), v.to_string()));
+    }
+    files
+}
+
+fn hoisted_owned(files: &[(String, String)], df: &str) -> String {
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    hoisted(&files, df)
+}
+
+#[test]
+fn uv_sync_of_a_virtual_project_installs_the_dependencies_alone() {
+    // No [build-system]: uv does not build or install the project, so
+    // `uv sync` reads the manifests alone, as with --no-install-project.
+    let out = hoisted_owned(&uv_project("", &[]), UV_DF);
+    assert_eq!(
+        out,
+        "FROM python:3.12-slim\nCOPY --from=ghcr.io/astral-sh/uv:latest /uv /bin/uv\nWORKDIR /app\nCOPY pyproject.toml uv.lock .python-version ./\nRUN uv sync --frozen --no-dev\nCOPY . .\n"
+    );
+    // `tool.uv.package = false` and sources from an index keep it virtual.
+    let tail =
+        "\n[tool.uv]\npackage = false\n\n[tool.uv.sources]\ntorch = { index = \"pytorch\" }\n";
+    assert_ne!(hoisted_owned(&uv_project(tail, &[]), UV_DF), UV_DF);
+}
+
+#[test]
+fn uv_sync_of_a_package_a_workspace_or_local_sources_stays() {
+    let traps: &[(&str, &[(&str, &str)])] = &[
+        // A build system, or tool.uv.package = true: the project is built
+        // from its sources.
+        (
+            "\n[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n",
+            &[],
+        ),
+        ("\n[tool.uv]\npackage = true\n", &[]),
+        ("\n[tool]\nuv = { package = true }\n", &[]),
+        // A workspace installs its members; local sources are read.
+        ("\n[tool.uv.workspace]\nmembers = [\"libs/*\"]\n", &[]),
+        ("\n[tool.uv.sources]\nlib = { workspace = true }\n", &[]),
+        ("\n[tool.uv.sources]\nlib = { path = \"libs/lib\" }\n", &[]),
+        (
+            "\n[tool.uv.sources]\nlib = { path = \"libs/lib\", editable = true }\n",
+            &[],
+        ),
+        (
+            "",
+            &[(
+                "uv.lock",
+                "version = 1\n\n[[package]]\nname = \"app\"\nsource = { editable = \".\" }\n",
+            )],
+        ),
+        // Dynamic metadata needs a build; local indexes are read.
+        ("dynamic = [\"version\"]\n", &[]),
+        ("\n[tool.uv]\nfind-links = [\"./wheels\"]\n", &[]),
+    ];
+    for (tail, extra) in traps {
+        let files = uv_project(tail, extra);
+        assert_eq!(hoisted_owned(&files, UV_DF), UV_DF, "{tail} {extra:?}");
+    }
+    // A pyproject.toml in a parent directory may be the workspace root.
+    let files = uv_project(
+        "",
+        &[
+            (
+                "svc/pyproject.toml",
+                "[project]\nname = \"svc\"\nversion = \"0.1.0\"\n",
+            ),
+            ("svc/uv.lock", "version = 1\n"),
+        ],
+    );
+    let df = "FROM python:3.12-slim\nCOPY . /app\nWORKDIR /app/svc\nRUN uv sync --frozen\n";
+    assert_eq!(hoisted_owned(&files, df), df);
+    // The manifests rewritten after the broad copy are not the context's.
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN sed -i s/a/b/ pyproject.toml\nRUN uv sync --frozen\n";
+    assert_eq!(hoisted_owned(&uv_project("", &[]), df), df);
 }

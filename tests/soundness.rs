@@ -940,3 +940,110 @@ fn only_builtins_run_without_a_search_of_path() {
         assert_eq!(ordered(dir.path(), &df, 2, 3), after_copy, "{run}");
     }
 }
+
+/// Files of a project, the file added to them, the Dockerfile.
+type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+
+/// With the base image's working directory known (`/` for python, node and
+/// ruby, `/go` for golang), `COPY . .` ships each context file to a known
+/// place: one that lands where the install reads, writes or looks up
+/// programs and settings still keeps the install below the copy.
+#[test]
+fn a_copy_into_the_base_images_working_directory_still_blocks_what_it_reaches() {
+    let pip = [("requirements.txt", "flask==3.0.0\n"), ("app.py", "x\n")];
+    let npm = [
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{}}",
+        ),
+        ("package-lock.json", "{\"lockfileVersion\":3}"),
+        ("server.js", "x\n"),
+    ];
+    let go = [
+        ("go.mod", "module example.com/a\n\ngo 1.22\n"),
+        ("go.sum", "\n"),
+        ("main.go", "package main\n"),
+    ];
+    let gems = [
+        ("Gemfile", "source 'https://rubygems.org'\ngem 'rack'\n"),
+        ("Gemfile.lock", "GEM\n"),
+        ("app.rb", "x\n"),
+    ];
+    let cases: &[Case<'_>] = &[
+        // pip reads /etc/pip.conf, ~/.config/pip, and runs from /usr/local.
+        (
+            &pip,
+            "etc/pip.conf",
+            "FROM python:3\nCOPY . /\nRUN pip install -r requirements.txt\n",
+        ),
+        (
+            &pip,
+            "root/.config/pip/pip.conf",
+            "FROM python:3\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        ),
+        (
+            &pip,
+            "usr/local/bin/pip",
+            "FROM python:3-slim\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        ),
+        (
+            &pip,
+            "usr/local/lib/python3.12/site-packages/x.py",
+            "FROM python:3-alpine\nCOPY . /\nRUN pip install -r requirements.txt\n",
+        ),
+        // npm reads ~/.npmrc and the global npmrc, writes ./node_modules.
+        (&npm, "root/.npmrc", "FROM node:18\nCOPY . .\nRUN npm ci\n"),
+        (
+            &npm,
+            "usr/local/etc/npmrc",
+            "FROM node:18-alpine\nCOPY . .\nRUN npm ci\n",
+        ),
+        (
+            &npm,
+            "node_modules/ms/index.js",
+            "FROM node:18\nCOPY . .\nRUN npm ci\n",
+        ),
+        (&npm, "bin/sh", "FROM node:18\nCOPY . .\nRUN npm ci\n"),
+        // go writes the module cache under $GOPATH (/go), runs /go/bin.
+        (
+            &go,
+            "pkg/mod/cache/download/x",
+            "FROM golang\nCOPY . .\nRUN go mod download\n",
+        ),
+        (
+            &go,
+            "bin/go",
+            "FROM golang:1.22\nCOPY . .\nRUN go mod download\n",
+        ),
+        (
+            &go,
+            "go/pkg/mod/x",
+            "FROM golang\nWORKDIR /\nCOPY . .\nRUN go mod download\n",
+        ),
+        (
+            &go,
+            "root/.config/go/env",
+            "FROM golang\nWORKDIR /\nCOPY . .\nRUN go mod download\n",
+        ),
+        // bundler reads its config in $BUNDLE_APP_CONFIG (/usr/local/bundle).
+        (
+            &gems,
+            "usr/local/bundle/config",
+            "FROM ruby:3.3\nENV BUNDLE_FROZEN=true\nCOPY . .\nRUN bundle install\n",
+        ),
+    ];
+    for (files, extra, df) in cases {
+        let mut files = files.to_vec();
+        files.push((extra, "x\n"));
+        let dir = project(&files);
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), *df, "{extra}: {df}");
+        // Without the file the install moves: the case is not blocked by
+        // something else.
+        let dir = project(&files[..files.len() - 1]);
+        assert_ne!(
+            rewrite_unsafe_too(dir.path(), df),
+            *df,
+            "without {extra}: {df}"
+        );
+    }
+}

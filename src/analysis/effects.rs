@@ -763,6 +763,68 @@ fn official_repo(image: &str) -> Option<&str> {
     Some(repo.strip_prefix("library/").unwrap_or(repo))
 }
 
+/// The default working directory (`WorkingDir` of the image config) of
+/// official images, checked against each image's Dockerfile and those of
+/// the images it is built `FROM`; BuildKit runs in `/` when an image sets
+/// none. Listed only when every Linux variant of the repository agrees:
+/// - `golang`: `ENV GOPATH /go`, `WORKDIR $GOPATH` in
+///   docker-library/golang `Dockerfile-linux.template` (Debian and Alpine
+///   variants alike);
+/// - `python`, `ruby`: no `WORKDIR` in docker-library/python
+///   `Dockerfile-linux.template` (Debian, slim and Alpine variants) nor in
+///   docker-library/ruby's generated Dockerfiles (`3.3/slim-bookworm`, one
+///   template for every variant);
+/// - `node`: no `WORKDIR` in nodejs/docker-node `Dockerfile-debian`,
+///   `-alpine` and `-slim.template`;
+/// - `buildpack-deps`: none in docker-library/buildpack-deps
+///   `Dockerfile.template`; `debian` and `alpine` are a root file system
+///   added to `scratch` and a `CMD` (docker-library/repo-info, e.g.
+///   `repos/alpine/remote/3.21.md`).
+///
+/// `php` is not listed: its `apache` and `fpm` variants set `WORKDIR
+/// /var/www/html`, its `cli` and `zts` ones (and the bare version tags)
+/// none. Windows and `onbuild` tags are not covered (see
+/// [`official_workdir`]).
+const OFFICIAL_WORKDIR: &[(&str, &str)] = &[
+    ("golang", "/go"),
+    ("python", "/"),
+    ("ruby", "/"),
+    ("node", "/"),
+    ("buildpack-deps", "/"),
+    ("debian", "/"),
+    ("alpine", "/"),
+];
+
+/// The default working directory of the official image `image`
+/// ([`OFFICIAL_WORKDIR`]); `None` for an image not listed, a name with a
+/// variable, and the Windows (`windowsservercore`, `nanoserver`: another
+/// file system) and `onbuild` tags (their `ONBUILD` triggers copy the
+/// context into `/usr/src/app`, their working directory).
+fn official_workdir(image: &str) -> Option<&'static str> {
+    if image.contains('$') {
+        return None;
+    }
+    let repo = official_repo(image)?;
+    // The tag follows the first `:` after the last `/` (as in
+    // [`official_repo`]).
+    let name = image.split('@').next().unwrap_or(image);
+    let last = name.rfind('/').map_or(0, |k| k + 1);
+    let tag = name[last..]
+        .split_once(':')
+        .map_or("", |(_, t)| t)
+        .to_ascii_lowercase();
+    if ["windows", "nanoserver", "onbuild"]
+        .iter()
+        .any(|v| tag.contains(v))
+    {
+        return None;
+    }
+    OFFICIAL_WORKDIR
+        .iter()
+        .find(|(n, _)| *n == repo)
+        .map(|(_, wd)| *wd)
+}
+
 /// Whether the stage's base image is a listed official one
 /// ([`OFFICIAL_OPT`]): none of their Dockerfiles has a `USER`, so a stage
 /// built on one runs as root until a `USER` of its own. `false` for
@@ -1892,6 +1954,7 @@ pub fn analyze_stage_with(
     if let Some(ctx) = ctx {
         add_manifest_reads(parse, stage, &state, ctx, &mut effects);
     }
+    settle_uv_virtual(parse, stage, &state, ctx, &mut effects);
     if let Some(app) = stage_app_dir(parse, stage, &state, &effects) {
         for e in &mut effects {
             e.app_dir = Some(app.clone());
@@ -1904,8 +1967,10 @@ pub fn analyze_stage_with(
 /// the file starts in that stage's working directory with its `ENV`
 /// variables (both are image configuration), and the users it created
 /// (their homes: see [`created_homes`]) and its user; its `ARG`s do not
-/// carry over. Any other stage starts in the base image's unknown working
-/// directory, as root on an official image ([`base_runs_as_root`]).
+/// carry over. Any other stage starts in the base image's working
+/// directory, known for the official images of [`OFFICIAL_WORKDIR`] and
+/// unknown (`/?wd0`) otherwise, as root on an official image
+/// ([`base_runs_as_root`]).
 struct Inherited {
     wd: String,
     env: BTreeMap<String, String>,
@@ -1925,8 +1990,14 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
             .and_then(|i| i.instruction())
             .and_then(|ins| ins.node.str_args().next())
             .unwrap_or("");
+        // An official image's own working directory when it is known.
+        let wd = if image.contains('$') || stage_named(parse, from, image) {
+            None
+        } else {
+            official_workdir(image)
+        };
         Inherited {
-            wd: "/?wd0".to_string(),
+            wd: wd.unwrap_or("/?wd0").to_string(),
             env: BTreeMap::new(),
             unknown_wds: 0,
             homes: Vec::new(),
@@ -2277,21 +2348,7 @@ fn add_manifest_reads(
     ctx: &Context,
     effects: &mut [Effects],
 ) {
-    let mut dests: Vec<(usize, String)> = Vec::new();
-    for (k, unit) in stage.units.iter().enumerate() {
-        let Some(ins) = parse.items.get(unit.item).and_then(|i| i.instruction()) else {
-            continue;
-        };
-        let args: Vec<&str> = ins.node.str_args().collect();
-        if matches!(ins.node.kind, Kind::Copy | Kind::Add)
-            && ins.heredocs.is_empty()
-            && !ins.node.flags.iter().any(|f| f.starts_with("--from"))
-            && let ["." | "./", dest] = args.as_slice()
-            && let Some(d) = expand(dest, &state.env[k])
-        {
-            dests.push((k, resolve(&state.workdirs[k], &d)));
-        }
-    }
+    let dests = context_copies(parse, stage, state);
     for i in 0..effects.len() {
         dotnet_reads(&dests, i, ctx, effects);
         let e = &mut effects[i];
@@ -2322,6 +2379,162 @@ fn add_manifest_reads(
             }
         }
     }
+}
+
+/// The stage's copies of the whole context (`COPY . DEST`): each unit's
+/// index with its destination, absolute.
+fn context_copies(parse: &Parse, stage: &Stage, state: &StageState) -> Vec<(usize, String)> {
+    let mut dests: Vec<(usize, String)> = Vec::new();
+    for (k, unit) in stage.units.iter().enumerate() {
+        let Some(ins) = parse.items.get(unit.item).and_then(|i| i.instruction()) else {
+            continue;
+        };
+        let args: Vec<&str> = ins.node.str_args().collect();
+        if matches!(ins.node.kind, Kind::Copy | Kind::Add)
+            && ins.heredocs.is_empty()
+            && !ins.node.flags.iter().any(|f| f.starts_with("--from"))
+            && let ["." | "./", dest] = args.as_slice()
+            && let Some(d) = expand(dest, &state.env[k])
+        {
+            dests.push((k, resolve(&state.workdirs[k], &d)));
+        }
+    }
+    dests
+}
+
+/// `uv sync` without `--no-install-project` is read as with it only for a
+/// virtual project ([`ManifestCheck::UvVirtual`]); this settles the
+/// condition and makes every other such `RUN` opaque, as the knowledge
+/// base alone would. The manifests it sees are the context files that the
+/// last copy before it writing each of them put there ([`uv_sources`]);
+/// with no context, a manifest written by anything else, or one that does
+/// not show a virtual project, the `RUN` stays opaque.
+fn settle_uv_virtual(
+    parse: &Parse,
+    stage: &Stage,
+    state: &StageState,
+    ctx: Option<&Context>,
+    effects: &mut [Effects],
+) {
+    let dests = context_copies(parse, stage, state);
+    for i in 0..effects.len() {
+        let Some(dir) = effects[i]
+            .checks
+            .iter()
+            .find(|(c, _)| matches!(c, ManifestCheck::UvVirtual))
+            .map(|(_, d)| d.clone())
+        else {
+            continue;
+        };
+        let project = "`uv sync` without `--no-install-project` also installs the project itself";
+        let reason = match ctx {
+            None => Some(format!(
+                "{project} (no build context to show it is virtual)"
+            )),
+            Some(ctx) => match uv_sources(parse, stage, &dests, i, &dir, effects) {
+                Err(why) => Some(format!("{project} ({why})")),
+                Ok(files) => {
+                    let pyproject = files.first().cloned().flatten().unwrap_or_default();
+                    let rel = pyproject
+                        .strip_suffix("pyproject.toml")
+                        .unwrap_or("")
+                        .trim_end_matches('/')
+                        .to_string();
+                    let names = ["pyproject.toml", "uv.lock", "uv.toml"];
+                    let find = |f: &str| {
+                        names
+                            .iter()
+                            .position(|n| *n == f)
+                            .and_then(|k| files.get(k).cloned().flatten())
+                    };
+                    let problems = super::uv::virtual_problems(ctx, &rel, &find);
+                    (!problems.is_empty()).then(|| format!("{project}: {}", problems.join("; ")))
+                }
+            },
+        };
+        let Some(reason) = reason else {
+            continue;
+        };
+        let e = &effects[i];
+        let mut o = opaque_effects(&reason);
+        o.cost = e.cost;
+        o.keep = e.keep;
+        o.per_build = e.per_build.clone();
+        effects[i] = o;
+    }
+}
+
+/// The context paths of the `pyproject.toml`, `uv.lock` and `uv.toml`
+/// that unit `i` finds in the image directory `dir`: for each, the last
+/// unit before `i` that may write it must be a copy from the context, of
+/// the whole context ([`context_copies`]) or naming a source of that file
+/// name, and `None` stands for a file nothing wrote. `pyproject.toml`
+/// must have been written; anything else is an error.
+fn uv_sources(
+    parse: &Parse,
+    stage: &Stage,
+    dests: &[(usize, String)],
+    i: usize,
+    dir: &str,
+    effects: &[Effects],
+) -> Result<Vec<Option<String>>, String> {
+    let base = dir.trim_end_matches('/');
+    let mut out = Vec::new();
+    for name in ["pyproject.toml", "uv.lock", "uv.toml"] {
+        let img = format!("{base}/{name}");
+        let writer = (0..i).rev().find(|&j| {
+            effects[j].opaque.is_some()
+                || effects[j]
+                    .writes
+                    .iter()
+                    .any(|w| matches!(w, Loc::Path(p) if paths_overlap(p, &img)))
+        });
+        let Some(j) = writer else {
+            if name == "pyproject.toml" {
+                return Err(format!("no copy before it puts `{img}` there"));
+            }
+            out.push(None);
+            continue;
+        };
+        if let Some((_, dest)) = dests.iter().find(|(k, _)| *k == j) {
+            let rel = rel_under(dest, dir).ok_or_else(|| format!("`{img}` may be rewritten"))?;
+            out.push(Some(if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            }));
+            continue;
+        }
+        let ins = stage
+            .units
+            .get(j)
+            .and_then(|u| parse.items.get(u.item))
+            .and_then(|it| it.instruction());
+        let sources: Vec<&str> = match ins {
+            Some(ins)
+                if ins.node.kind == Kind::Copy
+                    && ins.heredocs.is_empty()
+                    && effects[j].opaque.is_none()
+                    && !ins.node.flags.iter().any(|f| f.starts_with("--from")) =>
+            {
+                let args: Vec<&str> = ins.node.str_args().collect();
+                args[..args.len().saturating_sub(1)]
+                    .iter()
+                    .copied()
+                    .filter(|a| a.rsplit('/').next() == Some(name))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        match sources.as_slice() {
+            [src] if !src.contains(['$', '*', '?', '[']) => {
+                let rel = resolve("/", src);
+                out.push(Some(rel.trim_start_matches('/').to_string()));
+            }
+            _ => return Err(format!("`{img}` may be rewritten before it")),
+        }
+    }
+    Ok(out)
 }
 
 /// The context directory an image directory holds under a copy of the

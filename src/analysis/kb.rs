@@ -222,6 +222,11 @@ pub enum ManifestCheck {
     Maven,
     /// gradle: `include` in settings.gradle pulls in subprojects.
     Gradle,
+    /// uv sync without `--no-install-project`: the project must be virtual
+    /// (no `[build-system]`, `tool.uv.package` not true), outside any
+    /// workspace and without local sources, so that uv installs its
+    /// dependencies alone.
+    UvVirtual,
     /// cargo: a package's manifest loads only with its targets
     /// (`src/main.rs`, `src/lib.rs`, ...), and a workspace with its members.
     Cargo,
@@ -375,10 +380,15 @@ pub fn interpret(
     facts.path_env = e.path_env.clone().unwrap_or_default();
     facts.git = e.git;
     if let Some(f) = e.requires_flag.iter().find(|f| !inv.has(f)) {
-        facts.unknown = Some(format!(
-            "`{name}` without `{f}` also installs the project itself"
-        ));
-        return facts;
+        if !e.uv_virtual {
+            facts.unknown = Some(format!(
+                "`{name}` without `{f}` also installs the project itself"
+            ));
+            return facts;
+        }
+        // Read as with the flag, on condition that the manifests show the
+        // project is not installed (the stage analysis checks them).
+        facts.checks.push(ManifestCheck::UvVirtual);
     }
     if !e.global.is_empty() && e.global.iter().any(|g| inv.has(g)) {
         facts.writes = e.global_writes.clone();

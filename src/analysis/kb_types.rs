@@ -83,6 +83,12 @@ pub struct Entry {
     pub gradle: bool,
     #[serde(default)]
     pub cargo: bool,
+    /// `uv sync`: without its `requires_flag` the project is installed
+    /// only when its `pyproject.toml` makes it a package; a virtual project
+    /// (see [`crate::analysis::kb::ManifestCheck::UvVirtual`]) installs its
+    /// dependencies alone, as with the flag.
+    #[serde(default)]
+    pub uv_virtual: bool,
     /// `dotnet restore`: the projects it restores are followed (see
     /// [`crate::analysis::kb::ManifestCheck::Dotnet`]).
     #[serde(default)]

@@ -54,6 +54,9 @@ pub(crate) fn manifest_problems(
         ManifestCheck::Gradle => gradle_problems(ctx, dir, &mut out),
         ManifestCheck::Cargo => cargo_problems(ctx, &join, &mut out),
         ManifestCheck::Yarn => yarn_problems(ctx, &join, &mut out),
+        ManifestCheck::UvVirtual => {
+            out.extend(super::uv::virtual_problems(ctx, dir, &|f| Some(join(f))))
+        }
         ManifestCheck::Dotnet {
             projects,
             properties,

@@ -17,4 +17,5 @@ mod kb_types;
 pub mod manifests;
 pub mod packs;
 pub mod shell;
+pub mod uv;
 pub mod volatile;

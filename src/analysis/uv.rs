@@ -1,0 +1,145 @@
+//! Whether `uv sync` without `--no-install-project` installs the project
+//! itself. uv builds and installs a project only when its `pyproject.toml`
+//! has a `[build-system]` or sets `tool.uv.package = true`; otherwise the
+//! project is *virtual* and uv installs its dependencies alone (uv docs,
+//! `concepts/projects/config.md`, "Build systems" and "Project
+//! packaging"), reading `pyproject.toml`, `uv.lock`, `.python-version`
+//! and `uv.toml` as with the flag.
+//!
+//! Guarantee: [`virtual_problems`] is empty only when the manifests are
+//! readable and say, by a conservative reading of their text (no TOML
+//! parser: a word that might start a table, a key or a local source is a
+//! problem wherever it stands), that the project is virtual, is no
+//! workspace or member of one the context holds, and depends on no local
+//! path. Anything else is a reason, and the `RUN` stays as opaque as it
+//! was before this check existed.
+
+use super::context::Context;
+
+/// Why `uv sync` in the context directory `dir` may install more than the
+/// dependencies its manifests name; empty when the project is virtual.
+/// `find` gives the context path of each manifest the command sees
+/// (`pyproject.toml`, `uv.lock`, `uv.toml`), `None` for one it does not.
+pub(crate) fn virtual_problems(
+    ctx: &Context,
+    dir: &str,
+    find: &dyn Fn(&str) -> Option<String>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(pyproject) = find("pyproject.toml") else {
+        out.push("no pyproject.toml, so whether uv installs the project is not known".into());
+        return out;
+    };
+    let Some(text) = ctx.read(&pyproject) else {
+        out.push(format!(
+            "{pyproject} cannot be read, so whether uv installs the project is not known"
+        ));
+        return out;
+    };
+    if text.contains("build-system") {
+        out.push(format!(
+            "{pyproject} has a build system: uv builds and installs the project, which reads its sources"
+        ));
+    }
+    if assignments(&text, "package").any(|v| !v.starts_with("false")) {
+        out.push(format!(
+            "{pyproject} may set `tool.uv.package`: uv then installs the project"
+        ));
+    }
+    // Metadata uv would have to build the project to know, and settings
+    // that point uv at local files.
+    for key in ["dynamic", "find-links", "cache-dir"] {
+        if assignments(&text, key).next().is_some() {
+            out.push(format!("{pyproject} sets `{key}`"));
+        }
+    }
+    local_sources(&pyproject, &text, &mut out);
+    for other in ["uv.lock", "uv.toml"] {
+        let Some(rel) = find(other) else {
+            continue;
+        };
+        if let Some(t) = ctx.read(&rel) {
+            local_sources(&rel, &t, &mut out);
+            if other == "uv.lock" && assignments(&t, "virtual").any(|v| !v.starts_with("\".\"")) {
+                out.push(format!("{rel} locks a virtual workspace member"));
+            }
+        }
+    }
+    // uv looks for the workspace root (and its configuration) in the
+    // parent directories: one the context puts there decides too.
+    let comps: Vec<&str> = dir.split('/').filter(|c| !c.is_empty()).collect();
+    for n in 0..comps.len() {
+        let parent = comps[..n].join("/");
+        for f in ["pyproject.toml", "uv.toml"] {
+            let rel = if parent.is_empty() {
+                f.to_string()
+            } else {
+                format!("{parent}/{f}")
+            };
+            if ctx.ships(&rel) {
+                out.push(format!(
+                    "{rel} lies in a parent directory, where uv looks for a workspace and its configuration"
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Workspaces and sources that read local files: `[tool.uv.workspace]`
+/// and `workspace = true`, `path`, `editable` and `directory` sources,
+/// `file:` URLs, a `members` list.
+fn local_sources(rel: &str, text: &str, out: &mut Vec<String>) {
+    for word in ["workspace", "members", "file:"] {
+        if text.contains(word) {
+            out.push(format!(
+                "{rel} mentions `{word}`: a workspace or a local dependency, read from other files"
+            ));
+        }
+    }
+    for key in ["path", "editable", "directory"] {
+        if assignments(text, key).next().is_some() {
+            out.push(format!(
+                "{rel} has a `{key}` source: a local dependency, read from other files"
+            ));
+        }
+    }
+}
+
+/// The values (the text after `=` and blanks) of every assignment to
+/// `key` in TOML text: `key = v`, `"key" = v`, `a.key = v`, `{ key = v }`.
+/// `key` must not continue a longer word (`pythonpath = …` is not `path`),
+/// and `==` (a version specifier such as `"package==1.0"`) is no
+/// assignment.
+fn assignments<'t>(text: &'t str, key: &'t str) -> impl Iterator<Item = &'t str> + 't {
+    text.match_indices(key).filter_map(move |(at, _)| {
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return None;
+        }
+        let rest = text[at + key.len()..]
+            .strip_prefix(['"', '\''])
+            .unwrap_or(&text[at + key.len()..]);
+        let rest = rest.trim_start_matches([' ', '\t']);
+        let value = rest.strip_prefix('=')?;
+        if value.starts_with('=') {
+            return None;
+        }
+        Some(value.trim_start_matches([' ', '\t']))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::assignments;
+
+    #[test]
+    fn assignments_are_keys_not_parts_of_words_or_specifiers() {
+        let t = "[tool.uv]\npackage = false\n[tool.pytest.ini_options]\npythonpath = [\"src\"]\ndependencies = [\"package==1.0\"]\nuv = { package = true }\n\"path\"= \"x\"\n";
+        let v: Vec<&str> = assignments(t, "package").collect();
+        assert_eq!(v.len(), 2);
+        assert!(v[0].starts_with("false") && v[1].starts_with("true"));
+        let p: Vec<&str> = assignments(t, "path").collect();
+        assert_eq!(p, vec!["\"x\"\n"]);
+    }
+}
