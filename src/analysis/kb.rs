@@ -216,6 +216,8 @@ pub enum ManifestCheck {
     GoMod,
     /// bundler: `gemspec`, `path:`, `eval_gemfile`.
     Gemfile,
+    /// mix: `mix.exs` reading other files, path and in-umbrella deps.
+    Mix,
     /// yarn berry (`.yarnrc.yml`) is not supported for hoisting.
     Yarn,
     /// maven: `<modules>` and parent POMs live in other files.
@@ -509,6 +511,15 @@ fn option_values<'a>(e: &Entry, args: &[&'a str], facts: &mut CommandFacts) -> V
             i += 1;
             continue;
         }
+        if inline.is_none() && e.array_options.iter().any(|o| o == opt) {
+            // Every following word up to the next option is a value.
+            while let Some(v) = args.get(i + 1).filter(|v| !v.starts_with('-')) {
+                option_value_effects(e, opt, v.to_string(), facts);
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
         let takes_value = e.takes_value(opt);
         let value = match (takes_value, inline) {
             (true, Some(v)) => Some(v),
@@ -690,6 +701,7 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         (e.pipfile, ManifestCheck::Pipfile),
         (e.gomod, ManifestCheck::GoMod),
         (e.gemfile, ManifestCheck::Gemfile),
+        (e.mix, ManifestCheck::Mix),
         (e.yarn, ManifestCheck::Yarn),
         (e.maven, ManifestCheck::Maven),
         (e.gradle, ManifestCheck::Gradle),
@@ -762,8 +774,11 @@ fn positionals<'a>(args: &[&'a str], e: &Entry) -> Vec<&'a str> {
     while i < args.len() {
         let a = args[i];
         if a.starts_with('-') && a.len() > 1 && !a.starts_with("--version") {
-            let takes = !a.contains('=') && e.takes_value(a);
-            if takes {
+            if !a.contains('=') && e.array_options.iter().any(|o| o == a) {
+                while args.get(i + 1).is_some_and(|v| !v.starts_with('-')) {
+                    i += 1;
+                }
+            } else if !a.contains('=') && e.takes_value(a) {
                 i += 1;
             }
         } else {

@@ -55,6 +55,10 @@ pub struct Entry {
     pub input_options: Vec<String>,
     #[serde(default)]
     pub value_options: Vec<String>,
+    /// Options whose value is every following word up to the next option
+    /// (Thor's array options: `bundle install --without development test`).
+    #[serde(default)]
+    pub array_options: Vec<String>,
     #[serde(default)]
     pub global: Vec<String>,
     #[serde(default)]
@@ -75,6 +79,9 @@ pub struct Entry {
     pub gomod: bool,
     #[serde(default)]
     pub gemfile: bool,
+    /// mix: `mix.exs` is Elixir code run by every task in the project.
+    #[serde(default)]
+    pub mix: bool,
     #[serde(default)]
     pub yarn: bool,
     #[serde(default)]

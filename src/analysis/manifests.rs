@@ -50,6 +50,7 @@ pub(crate) fn manifest_problems(
         ManifestCheck::Pipfile => pipfile_problems(ctx, &join, &mut out),
         ManifestCheck::GoMod => gomod_problems(ctx, &join, &mut out),
         ManifestCheck::Gemfile => gemfile_problems(ctx, &join, &mut out),
+        ManifestCheck::Mix => mix_problems(ctx, &join, &mut out),
         ManifestCheck::Maven => maven_problems(ctx, dir, &mut out),
         ManifestCheck::Gradle => gradle_problems(ctx, dir, &mut out),
         ManifestCheck::Cargo => cargo_problems(ctx, &join, &mut out),
@@ -669,6 +670,35 @@ fn gemfile_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<
                     join("Gemfile")
                 ));
             }
+        }
+    }
+}
+
+/// mix: `mix.exs` is Elixir code that every mix task in the project runs;
+/// one that reads files (`File.read!("VERSION")`), loads code or config,
+/// runs commands, or names path, umbrella or git dependencies reads more
+/// than the manifests.
+fn mix_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+    let rel = join("mix.exs");
+    let Some(text) = ctx.read(&rel) else {
+        return;
+    };
+    for needle in [
+        "File.",
+        "Code.",
+        "Path.",
+        "System.",
+        "import_config",
+        "config_path",
+        "path:",
+        "in_umbrella",
+        "apps_path",
+        "git:",
+        "github:",
+        "__DIR__",
+    ] {
+        if text.contains(needle) {
+            out.push(format!("{rel} uses `{needle}`, which reads other files"));
         }
     }
 }
