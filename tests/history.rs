@@ -1184,3 +1184,83 @@ fn a_commit_graph_gives_the_same_walk_as_the_commit_objects() {
     std::fs::write(&graph, &bytes[..bytes.len() / 2]).expect("write graph");
     assert_eq!(summary(&walk(&r, "Dockerfile", ".", &paths())), after);
 }
+
+/// The CDAT chunk's offset and the commit count of a commit-graph file.
+fn graph_cdat(b: &[u8]) -> (usize, usize) {
+    let chunks = usize::from(b[6]);
+    let mut cdat = 0;
+    let mut fanout = 0;
+    for k in 0..chunks {
+        let at = 8 + k * 12;
+        let off = u64::from_be_bytes(b[at + 4..at + 12].try_into().expect("offset")) as usize;
+        match &b[at..at + 4] {
+            b"CDAT" => cdat = off,
+            b"OIDF" => fanout = off,
+            _ => {}
+        }
+    }
+    let count = u32::from_be_bytes(
+        b[fanout + 255 * 4..fanout + 256 * 4]
+            .try_into()
+            .expect("count"),
+    );
+    (cdat, count as usize)
+}
+
+#[test]
+fn a_damaged_commit_graph_neither_hangs_nor_changes_the_counts() {
+    // Review 3: first parents patched into a circle made the walk endless
+    // (memory growing without bound); every tree id flipped made it count
+    // every commit as a change, with no note.
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", DF);
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    for i in 0..4 {
+        r.write("src/index.js", &i.to_string());
+        r.commit(&format!("c{i}"));
+    }
+    let plain = walk(&r, "Dockerfile", ".", &paths());
+    let graph = r.path().join(".git/objects/info/commit-graph");
+    let st = Command::new("git")
+        .args(["commit-graph", "write", "--reachable"])
+        .current_dir(r.path())
+        .status()
+        .expect("git commit-graph");
+    assert!(st.success() && graph.exists());
+    let good = std::fs::read(&graph).expect("graph");
+    let (cdat, count) = graph_cdat(&good);
+    // Every tree id flipped: the graph disagrees with the head's object
+    // and is not read.
+    let mut b = good.clone();
+    for i in 0..count {
+        b[cdat + i * 36] ^= 0xff;
+    }
+    std::fs::write(&graph, &b).expect("write");
+    let h = walk(&r, "Dockerfile", ".", &paths());
+    assert_eq!(h.commits.len(), plain.commits.len());
+    assert_eq!(h.changed(&["src"]), plain.changed(&["src"]));
+    // The root's first parent patched to another commit of the chain: the
+    // head agrees, the chain runs in a circle.
+    let mut b = good.clone();
+    let root = (0..count)
+        .find(|i| b[cdat + i * 36 + 20..cdat + i * 36 + 24] == 0x7000_0000u32.to_be_bytes())
+        .expect("a root");
+    let at = cdat + root * 36 + 20;
+    b[at..at + 4].copy_from_slice(&(((root + 1) % count) as u32).to_be_bytes());
+    std::fs::write(&graph, &b).expect("write");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let r2 = r.path().to_path_buf();
+    std::thread::spawn(move || {
+        let repo = Repo::discover(&r2.join("Dockerfile")).expect("discover");
+        let h = repo
+            .walk(&r2.join("Dockerfile"), &r2, &paths())
+            .expect("walk");
+        let _ = tx.send((h.commits.len(), h.end));
+    });
+    let (len, end) = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the walk ends");
+    assert!(len <= count + 1, "{len} commits from a graph of {count}");
+    assert_ne!(end, plain.end, "a circle is no root: {end:?}");
+}

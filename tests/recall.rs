@@ -1669,6 +1669,16 @@ fn what_stands_between_the_copy_and_the_install_stays_in_place_when_it_can() {
         out.contains("COPY . .\nRUN ./configure\nENV X=1\n") || out == df,
         "{out}"
     );
+    // `cd DIR` needs the directory the copy ships (review 3, F1: built,
+    // `cd: can't cd to src`).
+    let files_src = &[("requirements.txt", "flask==3.0.0\n"), ("src/a.py", "x\n")];
+    for run in ["RUN cd src", "RUN cd /app/src && export A=1"] {
+        let df = format!(
+            "FROM python:3.12\nWORKDIR /app\nCOPY . .\n{run}\nRUN pip install -r requirements.txt\n"
+        );
+        let out = hoisted(files_src, &df);
+        assert!(out.find("COPY . .") < out.find(run), "{run}: {out}");
+    }
     // A program looked up on the search path may be one the copy ships.
     let files = &[("requirements.txt", "flask==3.0.0\n"), ("bin/tool", "x\n")];
     let df = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nENV PATH=\"/app/bin:$PATH\"\nRUN tool --version\nRUN pip install -r requirements.txt\n";
@@ -1848,6 +1858,12 @@ fn uv_sync_of_a_package_a_workspace_or_local_sources_stays() {
         // Dynamic metadata needs a build; local indexes are read.
         ("dynamic = [\"version\"]\n", &[]),
         ("\n[tool.uv]\nfind-links = [\"./wheels\"]\n", &[]),
+        // Review 3, F4: an index that is a local directory.
+        (
+            "\n[[tool.uv.index]]\nname = \"local\"\nurl = \"./wheels\"\nformat = \"flat\"\n",
+            &[],
+        ),
+        ("\n[tool.uv]\nindex-url = \"wheels\"\n", &[]),
     ];
     for (tail, extra) in traps {
         let files = uv_project(tail, extra);

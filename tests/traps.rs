@@ -488,3 +488,56 @@ fn composer_class_maps_built_from_the_sources_keep_the_install_in_place() {
         );
     }
 }
+
+#[test]
+fn settings_in_the_directories_above_a_project_keep_its_install_in_place() {
+    let front = |root: (&'static str, &'static str)| {
+        vec![
+            root,
+            (
+                "frontend/package.json",
+                "{\"name\":\"f\",\"dependencies\":{\"is-number\":\"7.0.0\"},\"devDependencies\":{\"is-odd\":\"3.0.1\"}}",
+            ),
+            ("frontend/yarn.lock", "\n"),
+            (
+                "frontend/package-lock.json",
+                "{\"lockfileVersion\":3,\"packages\":{}}",
+            ),
+            ("frontend/app.js", "x\n"),
+            (".dockerignore", ".git\nnode_modules\n**/node_modules\n"),
+        ]
+    };
+    // Review 3, F2 (built): yarn 1 reads /app/.yarnrc from /app/frontend;
+    // the rewrite that copied frontend/package.json alone installed the
+    // dev dependencies too.
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN cd frontend && yarn install --frozen-lockfile\n";
+    settings_trap(
+        &front((".yarnrc", "--install.production true\n")),
+        df,
+        ".yarnrc applies",
+    );
+    // A workspace root above: the install is the workspace's.
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN cd frontend && npm ci\n";
+    settings_trap(
+        &front((
+            "package.json",
+            "{\"name\":\"root\",\"workspaces\":[\"frontend\"]}",
+        )),
+        df,
+        "workspace",
+    );
+    settings_trap(
+        &front(("pnpm-workspace.yaml", "packages:\n  - frontend\n")),
+        df,
+        "pnpm-workspace.yaml applies",
+    );
+    // A root package.json that is no workspace root changes nothing.
+    let dir = project(&front(("package.json", "{\"name\":\"root\"}")));
+    let out = run(dir.path(), df, Applicability::Safe);
+    assert!(
+        out.new_text
+            .contains("COPY frontend/package.json frontend/package-lock.json ./frontend/"),
+        "{}",
+        out.new_text
+    );
+}

@@ -119,6 +119,13 @@ impl CommitGraph {
         })
     }
 
+    /// How many commits the graph lists: a first-parent chain read from it
+    /// that takes more steps than this runs in a circle (a damaged graph;
+    /// commit objects cannot form one).
+    pub fn commits(&self) -> usize {
+        self.count
+    }
+
     /// The commit `id`, when the graph lists it.
     pub fn commit(&self, id: &[u8; ID]) -> Option<GraphCommit> {
         let pos = self.position(id)?;

@@ -3308,10 +3308,19 @@ fn run_effects(
             seen.uses_workdir = true;
         }
         // `cd DIR` is followed by the splitter (the later commands carry
-        // the directory); it reads and writes nothing itself.
+        // the directory); it writes nothing, and fails unless DIR exists:
+        // it reads that directory (review 3, F1: `RUN cd src` moved above
+        // the copy that ships `src` failed).
         if c.argv.first().is_some_and(|a| a == "cd") {
             if c.argv.get(1).is_none_or(|d| relative(d)) {
                 seen.uses_workdir = true;
+            }
+            if let Some(target) = c.argv.get(1) {
+                let from = match &c.cd {
+                    Some(d) => resolve(wd, d),
+                    None => wd.to_string(),
+                };
+                e.reads.push(Loc::Path(resolve(&from, target)));
             }
             continue;
         }

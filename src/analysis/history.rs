@@ -2495,6 +2495,12 @@ fn chain(
         .then(|| CommitGraph::open(&start.store.objects_dir))
         .flatten();
     let mut objects = Objects::new(&start.store);
+    // The graph must agree with the head's commit object, and a chain read
+    // from it cannot take more steps than it lists commits: a damaged graph
+    // (review 3: every tree id flipped, or parents in a circle, which made
+    // the walk endless) is read as no graph, or ends the walk as damaged.
+    let graph = graph.filter(|g| graph_agrees(g, &mut objects, head));
+    let mut from_graph = 0usize;
     let mut cur = Some(head);
     let mut pending: Option<(Oid, Oid)> = None; // (id, tree) awaiting its parent's tree
     while let Some(id) = cur.take() {
@@ -2510,6 +2516,16 @@ fn chain(
                 };
                 Some((tree, parent, 0))
             });
+        if listed.is_some() {
+            from_graph += 1;
+            if graph.as_ref().is_some_and(|g| from_graph > g.commits()) {
+                end = WalkEnd::Corrupt;
+                bad = Some(format!(
+                    "damaged repository: the commit-graph's first parents run in a circle at {id}; the walk stopped there"
+                ));
+                break;
+            }
+        }
         let read = match listed {
             Some(_) => Ok(Rc::from(&b""[..])),
             None => objects.commit_header(id, opts.since.is_some()),
@@ -2575,6 +2591,24 @@ fn chain(
         end = WalkEnd::Shallow;
     }
     Ok((end, bad))
+}
+
+/// Whether the commit-graph gives the head commit the tree and first
+/// parent its commit object names (one object read per walk).
+fn graph_agrees(g: &CommitGraph, objects: &mut Objects, head: Oid) -> bool {
+    let Some(listed) = raw_id(&head).and_then(|raw| g.commit(raw)) else {
+        // The head is newer than the graph: its object is read anyway.
+        return true;
+    };
+    let Some((tree, parent, _)) = objects
+        .commit_header(head, false)
+        .ok()
+        .and_then(|b| parse_commit(&b, false))
+    else {
+        return false;
+    };
+    tree.as_bytes() == listed.tree.as_slice()
+        && parent.map(|p| p.as_bytes().to_vec()) == listed.parent.map(|p| p.to_vec())
 }
 
 /// The build context of a Dockerfile from compose files at the repository

@@ -99,6 +99,7 @@ fn npm_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: &m
     };
     out.extend(lifecycle_scripts(&v, &join("package.json")));
     out.extend(local_deps(&v, &join("package.json"), &members));
+    out.extend(parent_settings(ctx, dir));
     out.extend(local_overrides(&v, &join("package.json")));
     out.extend(pnpm_settings(&v, &join("package.json")));
     out.extend(npmrc_problems(ctx, &join(".npmrc")));
@@ -112,6 +113,45 @@ fn npm_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: &m
             "{pnpmfile} is code pnpm runs during the install, which may read any file"
         ));
     }
+}
+
+/// What the directories above the project (inside the context) give an
+/// install run below them: yarn 1 reads every `.yarnrc` up to `/`, and
+/// npm, yarn and pnpm run a workspace member's install at the workspace
+/// root they find above it (a `package.json` with `workspaces`, a
+/// `pnpm-workspace.yaml`, a `lerna.json`). The inserted COPY brings the
+/// project's own files only (review 3, F2: built, a parent `.yarnrc`'s
+/// `--install.production` was lost).
+fn parent_settings(ctx: &Context, dir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut at = dir;
+    while !at.is_empty() && at != "." {
+        at = at.rsplit_once('/').map_or("", |(p, _)| p);
+        let file = |f: &str| ctx_join(at, f).unwrap_or_else(|| f.to_string());
+        for f in [
+            ".yarnrc",
+            ".yarnrc.yml",
+            "pnpm-workspace.yaml",
+            "lerna.json",
+        ] {
+            if ctx.ships(&file(f)) {
+                out.push(format!(
+                    "{} applies to the install in {dir} below it",
+                    file(f)
+                ));
+            }
+        }
+        let manifest = file("package.json");
+        let mut sink = Vec::new();
+        if ctx.ships(&manifest)
+            && read_json(ctx, &manifest, &mut sink).is_none_or(|v| v.get("workspaces").is_some())
+        {
+            out.push(format!(
+                "{manifest} may make the install in {dir} a workspace member's, run at its root"
+            ));
+        }
+    }
+    out
 }
 
 /// `.npmrc` settings known to name no file (registries, credentials,

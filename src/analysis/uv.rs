@@ -97,6 +97,19 @@ fn local_sources(rel: &str, text: &str, out: &mut Vec<String>) {
             ));
         }
     }
+    // An index may be a local directory (`url = "./wheels"`, a flat
+    // index), resolved against the project (review 3, F4).
+    for key in ["url", "index-url", "extra-index-url"] {
+        let remote = |v: &str| {
+            let v = v.trim_start_matches(['"', '\'']);
+            v.starts_with("https://") || v.starts_with("http://")
+        };
+        if assignments(text, key).any(|v| !remote(v)) {
+            out.push(format!(
+                "{rel} sets an index `{key}` that may be a local directory"
+            ));
+        }
+    }
     for key in ["path", "editable", "directory"] {
         if assignments(text, key).next().is_some() {
             out.push(format!(
