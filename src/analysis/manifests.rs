@@ -232,31 +232,48 @@ const NPMRC_REGISTRY_KEYS: &[&str] = &[
     "registry",
 ];
 
-/// The settings of a shipped `.npmrc` that may name files.
-fn npmrc_problems(ctx: &Context, rel: &str) -> Vec<String> {
+/// Per-registry credentials and scoped registries (`//host/:_authToken`,
+/// `@scope:registry`), which name no file.
+fn is_registry_key(key: &str) -> bool {
+    key.rsplit_once(':').is_some_and(|(scope, last)| {
+        (scope.starts_with("//") || scope.starts_with('@')) && NPMRC_REGISTRY_KEYS.contains(&last)
+    })
+}
+
+/// The keys of the rc file `rel` (one setting a line, `comments` starting
+/// a comment) that `known` does not list: each may name a file the
+/// install reads. `key_of` takes a line's key.
+fn unlisted_settings(
+    ctx: &Context,
+    rel: &str,
+    comments: &[char],
+    key_of: fn(&str) -> &str,
+    known: fn(&str) -> bool,
+) -> Vec<String> {
     let Some(text) = ctx.read(rel) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with(['#', ';']) {
-            continue;
-        }
-        let key = line.split_once('=').map_or(line, |(k, _)| k).trim();
-        let key = key.strip_suffix("[]").unwrap_or(key);
-        let known = NPMRC_KEYS.contains(&key)
-            || key.rsplit_once(':').is_some_and(|(scope, last)| {
-                (scope.starts_with("//") || scope.starts_with('@'))
-                    && NPMRC_REGISTRY_KEYS.contains(&last)
-            });
-        if !known {
-            out.push(format!(
-                "{rel} sets `{key}`, which may name a file the install reads"
-            ));
-        }
-    }
-    out
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with(comments))
+        .map(key_of)
+        .filter(|k| !known(k))
+        .map(|k| format!("{rel} sets `{k}`, which may name a file the install reads"))
+        .collect()
+}
+
+/// The settings of a shipped `.npmrc` that may name files.
+fn npmrc_problems(ctx: &Context, rel: &str) -> Vec<String> {
+    unlisted_settings(
+        ctx,
+        rel,
+        &['#', ';'],
+        |line| {
+            let key = line.split_once('=').map_or(line, |(k, _)| k).trim();
+            key.strip_suffix("[]").unwrap_or(key)
+        },
+        |key| NPMRC_KEYS.contains(&key) || is_registry_key(key),
+    )
 }
 
 /// yarn 1's `.yarnrc` settings known to name no file; `--cmd.flag` lines
@@ -300,35 +317,28 @@ const YARNRC_KEYS: &[&str] = &[
 
 /// The settings of a shipped `.yarnrc` (yarn 1) that may name files.
 fn yarnrc_problems(ctx: &Context, rel: &str) -> Vec<String> {
-    let Some(text) = ctx.read(rel) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let first = line.split_whitespace().next().unwrap_or("");
-        let key = first.trim_matches('"');
-        let name = match key.strip_prefix("--") {
-            // `--install.frozen-lockfile true`: the flag's own name.
-            Some(flag) => flag.rsplit_once('.').map_or(flag, |(_, f)| f),
-            None => key,
-        };
-        let known = YARNRC_KEYS.contains(&name)
-            || name.ends_with(":registry")
-            || name.starts_with("init-")
-            || name.rsplit_once(':').is_some_and(|(scope, last)| {
-                scope.starts_with("//") && NPMRC_REGISTRY_KEYS.contains(&last)
-            });
-        if !known {
-            out.push(format!(
-                "{rel} sets `{key}`, which may name a file the install reads"
-            ));
-        }
-    }
-    out
+    unlisted_settings(
+        ctx,
+        rel,
+        &['#'],
+        |line| {
+            line.split_whitespace()
+                .next()
+                .unwrap_or("")
+                .trim_matches('"')
+        },
+        |key| {
+            let name = match key.strip_prefix("--") {
+                // `--install.frozen-lockfile true`: the flag's own name.
+                Some(flag) => flag.rsplit_once('.').map_or(flag, |(_, f)| f),
+                None => key,
+            };
+            YARNRC_KEYS.contains(&name)
+                || name.ends_with(":registry")
+                || name.starts_with("init-")
+                || is_registry_key(name)
+        },
+    )
 }
 
 /// npm's `overrides`, yarn's `resolutions` and pnpm's `overrides` that

@@ -341,6 +341,12 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
         // broad copy by mistake).
         let already = already_copied(cx, &copy);
         let mut copied: BTreeSet<String> = already.keys().cloned().collect();
+        // All the copy writes, each shipped file by name: what a unit
+        // carried above it must not touch (see [`carried_along`]).
+        let mut copy_all = cx.eff[b].clone();
+        copy_all
+            .writes
+            .extend(copy.shipped.iter().map(|(p, _)| Loc::Path(p.clone())));
         for x in b + 1..n {
             let Some(mut cand) = candidate(cx, &copy, &stays, x) else {
                 stays.push(x);
@@ -351,7 +357,15 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
             // the copy too comes along, as a person moving the copy down
             // would leave it (`RUN export FLASK_APP=app.py`, `EXPOSE 5000`).
             let after_moved = moved.iter().map(|m| m.0).max().unwrap_or(b);
-            let carried = carried_along(cx, &copy, &stays, &cand.companions, after_moved, x);
+            let carried = carried_along(
+                cx,
+                &copy,
+                &copy_all,
+                &stays,
+                &cand.companions,
+                after_moved,
+                x,
+            );
             cand.companions.extend(carried.iter().copied());
             cand.companions.sort_unstable();
             let new_files: Vec<&String> = cand
@@ -1096,16 +1110,13 @@ fn hoisted_order(
 fn carried_along(
     cx: &StageCx<'_>,
     copy: &BroadCopy<'_>,
+    copy_all: &Effects,
     stays: &[usize],
     companions: &[usize],
     after_moved: usize,
     x: usize,
 ) -> Vec<usize> {
     let eff = cx.eff;
-    let mut b_all = eff[copy.unit].clone();
-    b_all
-        .writes
-        .extend(copy.shipped.iter().map(|(p, _)| Loc::Path(p.clone())));
     let mut carried: Vec<usize> = Vec::new();
     for &s in stays {
         if s == copy.unit || s <= after_moved || s >= x || companions.contains(&s) {
@@ -1125,7 +1136,7 @@ fn carried_along(
                 .shipped
                 .iter()
                 .any(|(p, _)| effects::ships_into_lookup(&eff[s], p))
-            || conflict(&b_all, &eff[s]).is_some()
+            || conflict(copy_all, &eff[s]).is_some()
         {
             continue;
         }
