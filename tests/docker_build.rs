@@ -249,7 +249,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "yarn" => "index.js",
         "go-multistage" => "main.go",
         "bundler" | "bundler-home" => "app.rb",
-        "composer" => "index.php",
+        "composer" | "copy-from-tool" => "index.php",
         "apt-get-update" => "run.sh",
         "reorder" => "src/index.js",
         "poetry" => "app/__main__.py",

@@ -1757,27 +1757,123 @@ fn the_working_directory_of_an_official_base_image_is_known() {
 #[test]
 fn the_working_directory_of_other_base_images_stays_unknown() {
     for from in [
-        // php's apache and fpm variants work in /var/www/html, its cli and
-        // zts ones in `/`: not listed.
-        "php:8.2-cli",
-        // Windows and onbuild variants, a private registry, a variable, a
-        // stage named like an official image.
+        // Windows and onbuild variants, a private registry, a variable
+        // without a default, a stage named like an official image, a php
+        // variant not read.
         "golang:1.22-windowsservercore-ltsc2022",
         "node:8-onbuild",
         "registry.example.com/golang:1.22",
         "golang:$GO_VERSION",
         "scratch AS golang\nFROM golang",
+        "php:8.2-unit",
+        // A global ARG's default that names a Windows tag, or a stage.
+        "scratch AS base\nFROM ${BASE}",
     ] {
-        let df = format!("FROM {from}\nCOPY . .\nRUN go mod download\n");
-        assert_eq!(hoisted(GO, &df), df, "{from}");
+        for arg in ["", "ARG GO_VERSION=1.22-nanoserver\nARG BASE=base\n"] {
+            let df = format!("{arg}FROM {from}\nCOPY . .\nRUN go mod download\n");
+            assert_eq!(hoisted(GO, &df), df, "{from}");
+        }
     }
-    let files = &[
-        ("composer.json", "{\"require\":{}}"),
-        ("composer.lock", "{}"),
-        ("index.php", "x\n"),
+    let df = "ARG GO_VERSION=1.22-windowsservercore\nFROM golang:${GO_VERSION}\nCOPY . .\nRUN go mod download\n";
+    assert_eq!(hoisted(GO, df), df);
+    // A global ARG without a default (after one with a default) is not
+    // known.
+    let df = "ARG GO_VERSION=1.22\nARG GO_VERSION\nFROM golang:${GO_VERSION}\nCOPY . .\nRUN go mod download\n";
+    assert_eq!(hoisted(GO, df), df);
+}
+
+const COMPOSER: &[(&str, &str)] = &[
+    (
+        "composer.json",
+        "{\"require\":{\"monolog/monolog\":\"^3\"}}",
+    ),
+    ("composer.lock", "{}"),
+    ("index.php", "x\n"),
+];
+
+#[test]
+fn issue_11_php_variants_and_variable_tags_have_known_working_directories() {
+    // php's apache and fpm variants end with `WORKDIR /var/www/html`; the
+    // cli and zts ones (and bare versions) set none: `/`.
+    for from in [
+        "php:8.2-apache",
+        "php:8.2-apache-bookworm",
+        "php:fpm-alpine",
+        "php:8-fpm-alpine3.20",
+        "php:8.2",
+        "php:8.2-cli",
+        "php:8.3-zts-bookworm",
+        "php",
+    ] {
+        let df = format!("FROM {from}\nCOPY . .\nRUN composer install --no-dev\n");
+        assert_eq!(
+            hoisted(COMPOSER, &df),
+            format!(
+                "FROM {from}\nCOPY composer.json composer.lock ./\nRUN composer install --no-dev\nCOPY . .\n"
+            ),
+            "{from}"
+        );
+    }
+    let df = "FROM php:8.2-apache\nCOPY . /var/www/html\nRUN composer install --no-dev\n";
+    assert_eq!(
+        hoisted(COMPOSER, df),
+        "FROM php:8.2-apache\nCOPY composer.json composer.lock /var/www/html/\nRUN composer install --no-dev\nCOPY . /var/www/html\n"
+    );
+    // A tag from a global ARG's default; erlang and elixir work in `/`.
+    let df = "ARG GO_VERSION=1.22\nFROM golang:${GO_VERSION}-alpine AS build\nCOPY . .\nRUN go mod download\n";
+    assert_eq!(
+        hoisted(GO, df),
+        "ARG GO_VERSION=1.22\nFROM golang:${GO_VERSION}-alpine AS build\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\n"
+    );
+    let df = "ARG PHP_VERSION=8.2\nFROM php:${PHP_VERSION}-apache\nCOPY . .\nRUN composer install --no-dev\n";
+    assert_eq!(
+        hoisted(COMPOSER, df),
+        "ARG PHP_VERSION=8.2\nFROM php:${PHP_VERSION}-apache\nCOPY composer.json composer.lock ./\nRUN composer install --no-dev\nCOPY . .\n"
+    );
+    // php's variant in a build argument, or the image itself: a build
+    // may choose another.
+    for df in [
+        "ARG PHP_TAG=8.2-apache\nFROM php:${PHP_TAG}\nCOPY . .\nRUN composer install --no-dev\n",
+        "ARG IMAGE=php:8.2-apache\nFROM ${IMAGE}\nCOPY . .\nRUN composer install --no-dev\n",
+        "ARG REPO=php\nFROM ${REPO}:8.2-apache\nCOPY . .\nRUN composer install --no-dev\n",
+    ] {
+        assert_eq!(hoisted(COMPOSER, df), df);
+    }
+    let mix = &[
+        (
+            "mix.exs",
+            "defmodule A.MixProject do\n  use Mix.Project\n  def project, do: [app: :a, version: \"0.1.0\", deps: [{:jason, \"~> 1.4\"}]]\nend\n",
+        ),
+        ("mix.lock", "%{}\n"),
+        ("src/a.ex", "x\n"),
     ];
-    let df = "FROM php:8.2-cli\nCOPY . .\nRUN composer install\n";
-    assert_eq!(hoisted(files, df), df);
+    let df = "FROM elixir:1.17-slim\nCOPY . .\nRUN mix deps.get --only prod\n";
+    assert_eq!(
+        hoisted(mix, df),
+        "FROM elixir:1.17-slim\nCOPY mix.exs mix.lock ./\nRUN mix deps.get --only prod\nCOPY . .\n"
+    );
+}
+
+#[test]
+fn issue_11_a_tool_copied_from_another_image_moves_with_the_install() {
+    let df = "FROM php:8.2-apache\nCOPY . .\nCOPY --from=composer:2 /usr/bin/composer /usr/bin/composer\nRUN composer install --no-dev\n";
+    assert_eq!(
+        hoisted(COMPOSER, df),
+        "FROM php:8.2-apache\nCOPY composer.json composer.lock ./\nCOPY --from=composer:2 /usr/bin/composer /usr/bin/composer\nRUN composer install --no-dev\nCOPY . .\n"
+    );
+    // Traps: the copied tool lands among what the broad copy ships (its
+    // order against the copy decides which file the image keeps), or the
+    // copy reads this stage's context (`COPY --from` with other flags is
+    // not read).
+    let mut files = COMPOSER.to_vec();
+    files.push(("bin/composer", "#!/bin/sh\n"));
+    for df in [
+        "FROM php:8.2-apache\nCOPY . .\nCOPY --from=composer:2 /usr/bin/composer ./bin/composer\nENV PATH=/var/www/html/bin:$PATH\nRUN composer install --no-dev\n",
+        "FROM php:8.2-apache\nCOPY . .\nCOPY --from=composer:2 /usr/bin/composer ./bin/\nENV PATH=/var/www/html/bin:$PATH\nRUN composer install --no-dev\n",
+        "FROM php:8.2-apache\nCOPY . .\nCOPY --from=composer:2 --exclude=x /usr/bin/composer /usr/bin/composer\nRUN composer install --no-dev\n",
+    ] {
+        assert_eq!(hoisted(&files, df), df);
+    }
 }
 
 const UV_DF: &str = "FROM python:3.12-slim\nCOPY --from=ghcr.io/astral-sh/uv:latest /uv /bin/uv\nWORKDIR /app\nCOPY . .\nRUN uv sync --frozen --no-dev\n";
@@ -1946,4 +2042,24 @@ fn mix_fetches_hoist_unless_mix_exs_reads_other_files() {
     // A local rebar given by path is not described.
     let df = "FROM elixir:1.17\nWORKDIR /app\nCOPY . /app\nRUN mix local.rebar rebar3 ./rebar3\n";
     assert_eq!(hoisted(&files(mix), df), df);
+}
+
+#[test]
+fn issue_11_a_workdir_that_changes_nothing_does_not_hold_the_install() {
+    // `WORKDIR .` (and the same path again) keeps the working directory.
+    for wd in [".", "./", "/"] {
+        let df =
+            format!("FROM python:3\nCOPY . .\nWORKDIR {wd}\nRUN pip install -r requirements.txt\n");
+        assert_eq!(
+            hoisted(PIP, &df),
+            format!(
+                "FROM python:3\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nWORKDIR {wd}\n"
+            ),
+            "{wd}"
+        );
+    }
+    // On an image whose working directory is not known, the model keeps
+    // `WORKDIR .` as a change of directory (it does not compare unknowns).
+    let df = "FROM example/unknown\nCOPY . .\nWORKDIR .\nRUN pip install -r requirements.txt\n";
+    assert_eq!(hoisted(PIP, df), df);
 }

@@ -779,12 +779,16 @@ fn official_repo(image: &str) -> Option<&str> {
 /// - `buildpack-deps`: none in docker-library/buildpack-deps
 ///   `Dockerfile.template`; `debian` and `alpine` are a root file system
 ///   added to `scratch` and a `CMD` (docker-library/repo-info, e.g.
-///   `repos/alpine/remote/3.21.md`).
+///   `repos/alpine/remote/3.21.md`);
+/// - `erlang`, `elixir`: none in erlang/docker-erlang-otp's `27`,
+///   `27/slim` and `27/alpine` Dockerfiles (built on buildpack-deps,
+///   debian and alpine) nor in erlef/docker-elixir's `1.18` and
+///   `1.18/alpine`, built on them.
 ///
 /// `php` is not listed: its `apache` and `fpm` variants set `WORKDIR
 /// /var/www/html`, its `cli` and `zts` ones (and the bare version tags)
-/// none. Windows and `onbuild` tags are not covered (see
-/// [`official_workdir`]).
+/// none (see [`php_workdir`]). Windows and `onbuild` tags are not covered
+/// (see [`official_workdir`]).
 const OFFICIAL_WORKDIR: &[(&str, &str)] = &[
     ("golang", "/go"),
     ("python", "/"),
@@ -793,6 +797,8 @@ const OFFICIAL_WORKDIR: &[(&str, &str)] = &[
     ("buildpack-deps", "/"),
     ("debian", "/"),
     ("alpine", "/"),
+    ("erlang", "/"),
+    ("elixir", "/"),
 ];
 
 /// The default working directory of the official image `image`
@@ -819,10 +825,51 @@ fn official_workdir(image: &str) -> Option<&'static str> {
     {
         return None;
     }
+    if repo == "php" {
+        return php_workdir(&tag);
+    }
     OFFICIAL_WORKDIR
         .iter()
         .find(|(n, _)| *n == repo)
         .map(|(_, wd)| *wd)
+}
+
+/// The working directory of the official `php` image with tag `tag`,
+/// which depends on the variant (docker-library/php's generated
+/// Dockerfiles, e.g. `8.2/bookworm/{apache,fpm,cli,zts}/Dockerfile`):
+/// `apache` and `fpm` end with `WORKDIR /var/www/html`; `cli` (the
+/// default, a tag of versions and distributions only: `8.2`,
+/// `8.2-alpine`, `8-bookworm`) and `zts` set none. Any other word in the
+/// tag (a variant not read) leaves it unknown.
+fn php_workdir(tag: &str) -> Option<&'static str> {
+    let words: Vec<&str> = if tag.is_empty() {
+        Vec::new()
+    } else {
+        tag.split('-').collect()
+    };
+    let version = |w: &str| {
+        w == "latest"
+            || (w.starts_with(|c: char| c.is_ascii_digit())
+                && w.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    };
+    let distro = |w: &str| {
+        matches!(
+            w,
+            "bookworm" | "bullseye" | "buster" | "stretch" | "jessie" | "trixie"
+        ) || w
+            .strip_prefix("alpine")
+            .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    };
+    let mut server = false;
+    for w in words {
+        match w {
+            "apache" | "fpm" => server = true,
+            "cli" | "zts" => {}
+            w if version(w) || distro(w) => {}
+            _ => return None,
+        }
+    }
+    Some(if server { "/var/www/html" } else { "/" })
 }
 
 /// Whether the stage's base image is a listed official one
@@ -835,17 +882,84 @@ pub(crate) fn base_runs_as_root(parse: &Parse, stage: &Stage) -> bool {
 
 /// [`base_runs_as_root`] for the stage whose `FROM` is item `from_item`.
 fn base_runs_as_root_at(parse: &Parse, from_item: usize) -> bool {
-    let Some(image) = parse
+    base_image(parse, from_item).is_some_and(|image| official_opt_entries(&image).is_some())
+}
+
+/// The image a `FROM` names when it is an image, not an earlier stage:
+/// its text, with the variables of global `ARG`s replaced by their
+/// defaults (`FROM golang:${GO_VERSION}-alpine` after
+/// `ARG GO_VERSION=1.22`), the values the rest of the model takes for
+/// build arguments. `None` for a variable without a default, a form
+/// [`expand`] does not understand, or a stage's name.
+fn base_image(parse: &Parse, from_item: usize) -> Option<String> {
+    let raw = parse
         .items
-        .get(from_item)
-        .and_then(|i| i.instruction())
-        .and_then(|ins| ins.node.str_args().next())
-    else {
-        return false;
+        .get(from_item)?
+        .instruction()?
+        .node
+        .str_args()
+        .next()?;
+    let image = if raw.contains('$') {
+        // The repository itself in a variable is the base a build
+        // argument chooses: not known.
+        if official_repo(raw)?.contains('$') {
+            return None;
+        }
+        expand(raw, &global_arg_defaults(parse))?
+    } else {
+        raw.to_string()
     };
-    !image.contains('$')
-        && !stage_named(parse, from_item, image)
-        && official_opt_entries(image).is_some()
+    (!image.is_empty() && !stage_named(parse, from_item, &image)).then_some(image)
+}
+
+/// The working directory of the stage's base image (see
+/// [`official_workdir`]), from [`base_image`]. A php tag with variables
+/// must name its variant outside them (`php:${PHP_VERSION}-apache`): the
+/// working directory does not rest on a default a build argument changes.
+fn base_workdir(parse: &Parse, from_item: usize) -> Option<&'static str> {
+    let image = base_image(parse, from_item)?;
+    let wd = official_workdir(&image)?;
+    let raw = parse
+        .items
+        .get(from_item)?
+        .instruction()?
+        .node
+        .str_args()
+        .next()?;
+    if raw.contains('$') && official_repo(&image) == Some("php") {
+        let tag = raw.rsplit_once(':').map_or("", |(_, t)| t);
+        let literal: Vec<&str> = tag.split('-').filter(|w| !w.contains('$')).collect();
+        let named = |ws: &[&str]| ws.iter().any(|w| ["apache", "fpm", "cli", "zts"].contains(w));
+        if !named(&literal) || php_workdir(&literal.join("-")) != Some(wd) {
+            return None;
+        }
+    }
+    Some(wd)
+}
+
+/// The defaults of the global `ARG`s (those before the first `FROM`);
+/// one without a default is left out.
+fn global_arg_defaults(parse: &Parse) -> BTreeMap<String, String> {
+    let mut args = BTreeMap::new();
+    for (_, ins) in parse.instructions() {
+        match ins.node.kind {
+            Kind::From => break,
+            Kind::Arg => {
+                for a in ins.node.str_args() {
+                    match a.split_once('=') {
+                        Some((k, v)) => {
+                            args.insert(k.to_string(), unquote(v));
+                        }
+                        None => {
+                            args.remove(a);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    args
 }
 
 /// The users the official base image `image` makes, with their homes
@@ -882,12 +996,8 @@ fn stage_app_dir(
     state: &StageState,
     effects: &[Effects],
 ) -> Option<String> {
-    let from = parse.items.get(stage.from_item)?.instruction()?;
-    let image = from.node.str_args().next()?;
-    if image.contains('$') || stage_named(parse, stage.from_item, image) {
-        return None;
-    }
-    let known = official_opt_entries(image)?;
+    let image = base_image(parse, stage.from_item)?;
+    let known = official_opt_entries(&image)?;
     let units = &stage.units;
     let ins_of = |u: usize| parse.items.get(units[u].item).and_then(|i| i.instruction());
     // The directory a WORKDIR makes the working directory.
@@ -1984,18 +2094,9 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
     let fresh = |from: usize| {
         // An official image: runs as root, no `ENV HOME`, users known.
         let official = base_runs_as_root_at(parse, from);
-        let image = parse
-            .items
-            .get(from)
-            .and_then(|i| i.instruction())
-            .and_then(|ins| ins.node.str_args().next())
-            .unwrap_or("");
+        let image = base_image(parse, from);
         // An official image's own working directory when it is known.
-        let wd = if image.contains('$') || stage_named(parse, from, image) {
-            None
-        } else {
-            official_workdir(image)
-        };
+        let wd = base_workdir(parse, from);
         Inherited {
             wd: wd.unwrap_or("/?wd0").to_string(),
             env: BTreeMap::new(),
@@ -2009,7 +2110,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
             passwd: Passwd {
                 known: official,
                 users: if official {
-                    official_base_users(image)
+                    official_base_users(image.as_deref().unwrap_or(""))
                 } else {
                     Vec::new()
                 },
@@ -2317,23 +2418,7 @@ fn search_path_value(var: &str, raw: &str, env: &BTreeMap<String, String>) -> St
 /// The default of a global `ARG name=value` (one before the first
 /// `FROM`), the value a stage's `ARG name` without a default takes.
 fn global_arg_default(parse: &Parse, name: &str) -> Option<String> {
-    let mut found = None;
-    for (_, ins) in parse.instructions() {
-        match ins.node.kind {
-            Kind::From => break,
-            Kind::Arg => {
-                for a in ins.node.str_args() {
-                    match a.split_once('=') {
-                        Some((k, v)) if k == name => found = Some(unquote(v)),
-                        None if a == name => found = None,
-                        _ => {}
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    found
+    global_arg_defaults(parse).remove(name)
 }
 
 /// The files a `RUN`'s manifests name beyond the knowledge base's list (a
@@ -2783,19 +2868,27 @@ pub fn instruction_effects(
             add_vars(&mut e, p);
             e.reads.push(Loc::Workdir);
             e.reads.push(Loc::User);
-            e.writes.push(Loc::Workdir);
             match expand(p, env) {
                 Some(p) => {
+                    // `WORKDIR .` (or the same path again) leaves a known
+                    // working directory as it is.
+                    let target = resolve(wd, &p);
+                    if target != wd || wd.contains('?') {
+                        e.writes.push(Loc::Workdir);
+                    }
                     // BuildKit's WORKDIR is a mkdir -p owned by the active
                     // USER (dispatchWorkdir: `llb.Mkdir(..., WithUser)`).
-                    for d in created_dirs(&resolve(wd, &p)) {
+                    for d in created_dirs(&target) {
                         e.writes.push(Loc::Dir {
                             path: d,
                             owner: "?user".into(),
                         });
                     }
                 }
-                None => e.writes.push(Loc::Path("/**".into())),
+                None => {
+                    e.writes.push(Loc::Workdir);
+                    e.writes.push(Loc::Path("/**".into()));
+                }
             }
         }
         Kind::User => {

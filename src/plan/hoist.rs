@@ -1158,6 +1158,7 @@ fn carried_along(
 
 /// The units among `stays` (after the broad copy `b`) that `x` depends on
 /// and that may move above `b` with it: `ENV`, `ARG` and `WORKDIR` units,
+/// copies from another stage or image that write nothing it ships,
 /// and understood `RUN`s that touch nothing the broad copy ships (the
 /// condition of a hoist without manifests), that pass every unit they
 /// would move past (the other stays before them, and `b` except for the
@@ -1203,7 +1204,23 @@ fn companions(
                     || touches(&eff[s].writes, p)
                     || effects::ships_into_lookup(&eff[s], p)
             });
-        if !(state || free_run) || eff[s].keep {
+        // A copy from another stage or an image (`COPY --from=composer:2
+        // /usr/bin/composer /usr/bin/`, `COPY --from=ghcr.io/astral-sh/uv
+        // /uv /bin/`): it reads nothing of this stage or the context, so
+        // it moves when what it writes is none of what the broad copy ships.
+        let free_copy = kind == Some(Kind::Copy)
+            && instruction(parse, stage.units[s].item).is_some_and(|i| {
+                i.node.flags.iter().any(|f| f.starts_with("--from="))
+                    && i.node.flags.iter().all(|f| {
+                        ["--from=", "--chown=", "--chmod=", "--link"]
+                            .iter()
+                            .any(|k| f.starts_with(k))
+                    })
+            })
+            && eff[s].opaque.is_none()
+            && eff[s].context_reads.is_empty()
+            && !shipped.iter().any(|(p, _)| touches(&eff[s].writes, p));
+        if !(state || free_run || free_copy) || eff[s].keep {
             return None;
         }
         take.push(s);
