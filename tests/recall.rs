@@ -2063,3 +2063,59 @@ fn issue_11_a_workdir_that_changes_nothing_does_not_hold_the_install() {
     let df = "FROM example/unknown\nCOPY . .\nWORKDIR .\nRUN pip install -r requirements.txt\n";
     assert_eq!(hoisted(PIP, df), df);
 }
+
+#[test]
+fn issue_11_npm_install_that_keeps_the_lock_and_follows_it_is_safe() {
+    let lock = "{\"name\":\"a\",\"lockfileVersion\":3,\"packages\":{\"\":{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}},\"node_modules/ms\":{\"version\":\"2.1.3\",\"resolved\":\"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\"}}}";
+    let run = |manifest: &str, cmd: &str| {
+        let df = format!("FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {cmd}\n");
+        let files = [
+            ("package.json", manifest),
+            ("package-lock.json", lock),
+            (".git/HEAD", "ref: refs/heads/main\n"),
+            ("index.js", "x\n"),
+        ];
+        let out = rewrite_at(&files, &df, Applicability::Safe);
+        let c = out
+            .changes
+            .iter()
+            .find(|c| c.kind == dockreorder::plan::ChangeKind::Hoist)
+            .cloned()
+            .expect("the hoist is proposed");
+        (out.new_text, c.applicability, c.reason)
+    };
+    let agrees = "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}";
+    // `--no-save` (or `--no-package-lock`) writes no lock, and a plain
+    // lock that agrees with package.json is all npm installs.
+    for cmd in [
+        "npm install --no-save",
+        "npm i --no-package-lock --omit=dev",
+        "npm install --save=false",
+    ] {
+        let (text, a, why) = run(agrees, cmd);
+        assert_eq!(a, Applicability::Safe, "{cmd}: {why}");
+        assert_eq!(
+            text,
+            format!(
+                "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN {cmd}\nCOPY . .\n"
+            )
+        );
+    }
+    // Traps: npm install may rewrite the lock; a package.json that the
+    // lock does not follow (a dependency npm resolves anew, which may run
+    // an install script that finds `.git`).
+    let (_, a, why) = run(agrees, "npm install");
+    assert_eq!(a, Applicability::Unsafe);
+    assert!(why.contains("may rewrite `package-lock.json`"), "{why}");
+    assert!(!why.contains("`.git`"), "{why}");
+    for manifest in [
+        "{\"name\":\"a\",\"dependencies\":{\"ms\":\"^2.1.3\"}}",
+        "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\",\"husky\":\"4\"}}",
+        "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"},\"devDependencies\":{\"husky\":\"4\"}}",
+        "{not json",
+    ] {
+        let (_, a, why) = run(manifest, "npm install --no-save");
+        assert_eq!(a, Applicability::Unsafe, "{manifest}");
+        assert!(why.contains("`.git`"), "{why}");
+    }
+}

@@ -1246,7 +1246,8 @@ pub fn is_manifest_name(path: &str) -> bool {
 }
 
 /// Whether every command of a `RUN` that may run git in its working
-/// directory (`Effects::repo_tools`) is an `npm ci` whose lock file shows
+/// directory (`Effects::repo_tools`) is an `npm ci` (or an `npm install`
+/// whose lock agrees with `package.json`, [`lock_agrees`]) whose lock file shows
 /// that it runs neither git nor any package's code, so a repository where
 /// it runs is never looked at: a lock of version 2 or later (it records
 /// install scripts) in which every package comes from an `http(s)` tarball
@@ -1263,7 +1264,8 @@ pub fn runs_no_git(
 ) -> bool {
     !e.repo_tools.is_empty()
         && e.repo_tools.iter().all(|(tool, dir)| {
-            if !matches!(tool.as_str(), "npm ci" | "npm clean-install") {
+            let clean = matches!(tool.as_str(), "npm ci" | "npm clean-install");
+            if !clean && !matches!(tool.as_str(), "npm install" | "npm i") {
                 return false;
             }
             let lock = match lock_text(dir, "npm-shrinkwrap.json") {
@@ -1271,8 +1273,41 @@ pub fn runs_no_git(
                 Some(Some(text)) => Some(text),
                 Some(None) => lock_text(dir, "package-lock.json").flatten(),
             };
-            lock.is_some_and(|text| plain_npm_lock(&text))
+            let Some(lock) = lock.filter(|text| plain_npm_lock(text)) else {
+                return false;
+            };
+            // `npm install` follows the lock only where it agrees with
+            // package.json; what it resolves anew is not in the lock.
+            clean
+                || lock_text(dir, "package.json")
+                    .flatten()
+                    .is_some_and(|manifest| lock_agrees(&lock, &manifest))
         })
+}
+
+/// Whether an npm lock's root entry (`packages[""]`) names exactly the
+/// dependencies `package.json` names, in each of the four maps: then
+/// `npm install` takes the whole tree from the lock (npm's arborist
+/// resolves anew only the edges the lock does not satisfy).
+fn lock_agrees(lock: &str, manifest: &str) -> bool {
+    let (Ok(lock), Ok(manifest)) = (
+        serde_json::from_str::<serde_json::Value>(lock),
+        serde_json::from_str::<serde_json::Value>(manifest),
+    ) else {
+        return false;
+    };
+    let Some(root) = lock.get("packages").and_then(|p| p.get("")) else {
+        return false;
+    };
+    let empty = serde_json::Value::Object(serde_json::Map::new());
+    [
+        "dependencies",
+        "devDependencies",
+        "optionalDependencies",
+        "peerDependencies",
+    ]
+    .iter()
+    .all(|k| root.get(k).unwrap_or(&empty) == manifest.get(k).unwrap_or(&empty))
 }
 
 /// Whether an npm lock file (version 2 or later) lists only packages from
