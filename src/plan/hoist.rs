@@ -248,6 +248,23 @@ impl BroadCopy<'_> {
         })
     }
 
+    /// Whether the copy may put anything at image path `img`, a directory
+    /// included: `img` is its destination or below it, and the context
+    /// has an entry there (an empty directory is shipped but not listed
+    /// among the files), or its contents are not known here.
+    fn may_put_at(&self, ctx: Option<&Context>, img: &str) -> bool {
+        let Some(rel) = self.rel_dir(img) else {
+            return false;
+        };
+        let Some(ctx) = ctx else { return true };
+        rel.is_empty()
+            || ctx
+                .unknown_dirs()
+                .iter()
+                .any(|u| rel == *u || rel.starts_with(&format!("{u}/")))
+            || ctx.dir.join(&rel).symlink_metadata().is_ok()
+    }
+
     /// A shipped context path, relative to the copied directory.
     fn inner<'p>(&self, rel: &'p str) -> &'p str {
         if self.src.is_empty() {
@@ -478,6 +495,8 @@ fn candidate<'c>(
         &copy.rest,
         ex,
         &copy.shipped,
+        &copy.dest_abs,
+        &|img: &str| copy.may_put_at(cx.ctx, img),
     )?;
     // The repository its git may find is not copied first: shipping it
     // makes the hoist Unsafe (`hoist_problems`), not impossible.
@@ -1173,6 +1192,8 @@ fn companions(
     b_rest: &Effects,
     ex: &Effects,
     shipped: &[(String, String)],
+    dest_abs: &str,
+    may_put_at: &dyn Fn(&str) -> bool,
 ) -> Option<Vec<usize>> {
     let mut take: Vec<usize> = Vec::new();
     // From the nearest back: a companion's own dependencies come along too.
@@ -1208,6 +1229,28 @@ fn companions(
         // /usr/bin/composer /usr/bin/`, `COPY --from=ghcr.io/astral-sh/uv
         // /uv /bin/`): it reads nothing of this stage or the context, so
         // it moves when what it writes is none of what the broad copy ships.
+        // Where the broad copy makes a directory (an empty one is shipped
+        // but not listed), a file copied there first would stand in its
+        // way (`cannot copy to non-directory`), so no target of the copy
+        // may be one. With `--link`, the copy's layer also holds every
+        // directory above its target, with its own owner and mode, and
+        // that layer's order against the broad copy decides which of them
+        // the image keeps (moby/buildkit#3602, #4964): none of those below
+        // the broad copy's destination may be one either.
+        let link = |i: &Instruction| {
+            i.node
+                .flags
+                .iter()
+                .any(|f| f == "--link" || f == "--link=true")
+        };
+        let lands_on_copied_dir = |i: &Instruction| {
+            eff[s].writes.iter().any(|w| {
+                let Loc::Path(w) = w else { return false };
+                let target = w.strip_suffix("/**").unwrap_or(w);
+                may_put_at(target)
+                    || (link(i) && ancestors(target).any(|a| a != dest_abs && may_put_at(a)))
+            })
+        };
         let free_copy = kind == Some(Kind::Copy)
             && instruction(parse, stage.units[s].item).is_some_and(|i| {
                 i.node.flags.iter().any(|f| f.starts_with("--from="))
@@ -1216,6 +1259,7 @@ fn companions(
                             .iter()
                             .any(|k| f.starts_with(k))
                     })
+                    && !lands_on_copied_dir(i)
             })
             && eff[s].opaque.is_none()
             && eff[s].context_reads.is_empty()
@@ -1259,4 +1303,13 @@ fn companions(
         }
     }
     Some(take)
+}
+
+/// The directories above the absolute path `p`, nearest first (`/a/b/c`:
+/// `/a/b`, `/a`, `/`).
+fn ancestors(p: &str) -> impl Iterator<Item = &str> {
+    let p = p.trim_end_matches('/');
+    p.match_indices('/')
+        .map(move |(k, _)| if k == 0 { "/" } else { &p[..k] })
+        .rev()
 }
