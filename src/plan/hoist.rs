@@ -1217,6 +1217,21 @@ fn companions(
             locs.iter()
                 .any(|l| matches!(l, Loc::Path(w) if effects::paths_overlap(w, p)))
         };
+        // Where the broad copy makes a directory (an empty one is shipped
+        // but not listed among its files), a unit moved above it finds
+        // none: a file put there first stands in the directory's way
+        // (`cannot copy to non-directory`), and a `RUN` that writes into
+        // it (`echo … > conf/app.ini`) fails or makes a file of that name
+        // (`cp x conf`). Its targets, and with `within` the directories
+        // above them below the broad copy's destination, may not be one.
+        let lands_on_copied_dir = |within: bool| {
+            eff[s].writes.iter().any(|w| {
+                let Loc::Path(w) = w else { return false };
+                let target = w.strip_suffix("/**").unwrap_or(w);
+                may_put_at(target)
+                    || (within && ancestors(target).any(|a| a != dest_abs && may_put_at(a)))
+            })
+        };
         let free_run = kind == Some(Kind::Run)
             && eff[s].opaque.is_none()
             && !eff[s].declared_only
@@ -1224,32 +1239,24 @@ fn companions(
                 touches(&eff[s].reads, p)
                     || touches(&eff[s].writes, p)
                     || effects::ships_into_lookup(&eff[s], p)
-            });
+            })
+            && !lands_on_copied_dir(true);
         // A copy from another stage or an image (`COPY --from=composer:2
         // /usr/bin/composer /usr/bin/`, `COPY --from=ghcr.io/astral-sh/uv
         // /uv /bin/`): it reads nothing of this stage or the context, so
-        // it moves when what it writes is none of what the broad copy ships.
-        // Where the broad copy makes a directory (an empty one is shipped
-        // but not listed), a file copied there first would stand in its
-        // way (`cannot copy to non-directory`), so no target of the copy
-        // may be one. With `--link`, the copy's layer also holds every
-        // directory above its target, with its own owner and mode, and
-        // that layer's order against the broad copy decides which of them
-        // the image keeps (moby/buildkit#3602, #4964): none of those below
-        // the broad copy's destination may be one either.
+        // it moves when what it writes is none of what the broad copy
+        // ships, nor a directory it makes. It makes the directories above
+        // its target itself (the broad copy then sets their owner and
+        // mode as it would have). With `--link`, though, the copy's layer
+        // holds every directory above its target with its own owner and
+        // mode, and that layer's order against the broad copy decides
+        // which of them the image keeps (moby/buildkit#3602, #4964): none
+        // of those below the broad copy's destination may be one either.
         let link = |i: &Instruction| {
             i.node
                 .flags
                 .iter()
                 .any(|f| f == "--link" || f == "--link=true")
-        };
-        let lands_on_copied_dir = |i: &Instruction| {
-            eff[s].writes.iter().any(|w| {
-                let Loc::Path(w) = w else { return false };
-                let target = w.strip_suffix("/**").unwrap_or(w);
-                may_put_at(target)
-                    || (link(i) && ancestors(target).any(|a| a != dest_abs && may_put_at(a)))
-            })
         };
         let free_copy = kind == Some(Kind::Copy)
             && instruction(parse, stage.units[s].item).is_some_and(|i| {
@@ -1259,7 +1266,7 @@ fn companions(
                             .iter()
                             .any(|k| f.starts_with(k))
                     })
-                    && !lands_on_copied_dir(i)
+                    && !lands_on_copied_dir(link(i))
             })
             && eff[s].opaque.is_none()
             && eff[s].context_reads.is_empty()
