@@ -929,7 +929,10 @@ fn base_workdir(parse: &Parse, from_item: usize) -> Option<&'static str> {
     if raw.contains('$') && official_repo(&image) == Some("php") {
         let tag = raw.rsplit_once(':').map_or("", |(_, t)| t);
         let literal: Vec<&str> = tag.split('-').filter(|w| !w.contains('$')).collect();
-        let named = |ws: &[&str]| ws.iter().any(|w| ["apache", "fpm", "cli", "zts"].contains(w));
+        let named = |ws: &[&str]| {
+            ws.iter()
+                .any(|w| ["apache", "fpm", "cli", "zts"].contains(w))
+        };
         if !named(&literal) || php_workdir(&literal.join("-")) != Some(wd) {
             return None;
         }
