@@ -2045,6 +2045,66 @@ fn mix_fetches_hoist_unless_mix_exs_reads_other_files() {
 }
 
 #[test]
+fn a_tool_copied_where_the_broad_copy_makes_a_directory_stays() {
+    // The context holds an empty `conf/`: the broad copy makes /app/conf,
+    // and `COPY --from` to `conf` puts the file into it. Copied first, the
+    // file would be /app/conf itself, and the broad copy fails (`cannot
+    // copy to non-directory`; checked with BuildKit).
+    let files = &[("requirements.txt", "flask\n"), ("app.py", "x\n")];
+    let dir = crate::support::project(files);
+    std::fs::create_dir(dir.path().join("conf")).expect("mkdir");
+    let at = |df: &str| {
+        let ctx = Context::new(
+            dir.path().to_path_buf(),
+            Some(&dir.path().join("Dockerfile")),
+        );
+        rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe))
+            .expect("rewrite")
+            .new_text
+    };
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCOPY --from=tools /pip.conf conf\nENV PIP_CONFIG_FILE=/app/conf/pip.conf\nRUN pip install -r requirements.txt\n";
+    assert_eq!(at(df), df);
+    // Elsewhere it moves.
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCOPY --from=tools /pip.conf /etc/pip.conf\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        at(df),
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nCOPY --from=tools /pip.conf /etc/pip.conf\nRUN pip install -r requirements.txt\nCOPY . .\n"
+    );
+}
+
+#[test]
+fn a_linked_tool_copy_whose_directories_the_broad_copy_also_makes_stays() {
+    // `COPY --link` puts every directory above its target into its own
+    // layer, with its owner and mode: above the broad copy, /app/conf is
+    // root's 0755; moved below it, the broad copy's (owned by 1000).
+    let files = &[
+        ("requirements.txt", "flask\n"),
+        ("conf/app.ini", "x\n"),
+        ("app.py", "x\n"),
+    ];
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY --chown=1000:1000 . .\nCOPY --link --from=tools /pip.conf /app/conf/pip.conf\nENV PIP_CONFIG_FILE=/app/conf/pip.conf\nRUN pip install -r requirements.txt\n";
+    assert_eq!(hoisted(files, df), df);
+    // Without `--link` the broad copy sets the directory's owner and mode
+    // either way; with it, a target outside the copy's destination moves.
+    for flag in ["", "--link "] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY --chown=1000:1000 . .\nCOPY {flag}--from=tools /pip.conf /{}/pip.conf\nENV PIP_CONFIG_FILE=/{}/pip.conf\nRUN pip install -r requirements.txt\n",
+            if flag.is_empty() {
+                "app/conf"
+            } else {
+                "etc/pipconf"
+            },
+            if flag.is_empty() {
+                "app/conf"
+            } else {
+                "etc/pipconf"
+            }
+        );
+        assert_ne!(hoisted(files, &df), df, "{flag}");
+    }
+}
+
+#[test]
 fn issue_11_a_workdir_that_changes_nothing_does_not_hold_the_install() {
     // `WORKDIR .` (and the same path again) keeps the working directory.
     for wd in [".", "./", "/"] {

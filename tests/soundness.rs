@@ -1047,3 +1047,36 @@ fn a_copy_into_the_base_images_working_directory_still_blocks_what_it_reaches() 
         );
     }
 }
+
+#[test]
+fn a_run_writing_into_a_directory_the_broad_copy_makes_stays_below_it() {
+    // The broad copy makes /app/conf; a `RUN` the install needs writes
+    // into it. Moved above the copy, `echo … > conf/pip.conf` finds no
+    // directory (the rewritten build failed), and `cp x conf` into an
+    // empty `conf/` (shipped, but not a listed file) makes a file `conf`
+    // that the broad copy cannot replace with the directory.
+    let files = &[
+        ("requirements.txt", "flask==3.0.0\n"),
+        ("conf/app.ini", "x\n"),
+        ("app.py", "x\n"),
+    ];
+    let dir = project(files);
+    std::fs::create_dir(dir.path().join("empty")).expect("mkdir");
+    for run in [
+        "echo '[global]' > /app/conf/pip.conf",
+        "echo '[global]' > /tmp/pip.conf && cp /tmp/pip.conf /app/empty",
+    ] {
+        let target = if run.contains("empty") {
+            "/app/empty/pip.conf"
+        } else {
+            "/app/conf/pip.conf"
+        };
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\nENV PIP_CONFIG_FILE={target}\nRUN pip install -r requirements.txt\n"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+    // Into a directory the broad copy does not make, it moves.
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /etc/pip && echo '[global]' > /etc/pip/pip.conf\nENV PIP_CONFIG_FILE=/etc/pip/pip.conf\nRUN pip install -r requirements.txt\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}

@@ -248,6 +248,23 @@ impl BroadCopy<'_> {
         })
     }
 
+    /// Whether the copy may put anything at image path `img`, a directory
+    /// included: `img` is its destination or below it, and the context
+    /// has an entry there (an empty directory is shipped but not listed
+    /// among the files), or its contents are not known here.
+    fn may_put_at(&self, ctx: Option<&Context>, img: &str) -> bool {
+        let Some(rel) = self.rel_dir(img) else {
+            return false;
+        };
+        let Some(ctx) = ctx else { return true };
+        rel.is_empty()
+            || ctx
+                .unknown_dirs()
+                .iter()
+                .any(|u| rel == *u || rel.starts_with(&format!("{u}/")))
+            || ctx.dir.join(&rel).symlink_metadata().is_ok()
+    }
+
     /// A shipped context path, relative to the copied directory.
     fn inner<'p>(&self, rel: &'p str) -> &'p str {
         if self.src.is_empty() {
@@ -478,6 +495,8 @@ fn candidate<'c>(
         &copy.rest,
         ex,
         &copy.shipped,
+        &copy.dest_abs,
+        &|img: &str| copy.may_put_at(cx.ctx, img),
     )?;
     // The repository its git may find is not copied first: shipping it
     // makes the hoist Unsafe (`hoist_problems`), not impossible.
@@ -1173,6 +1192,8 @@ fn companions(
     b_rest: &Effects,
     ex: &Effects,
     shipped: &[(String, String)],
+    dest_abs: &str,
+    may_put_at: &dyn Fn(&str) -> bool,
 ) -> Option<Vec<usize>> {
     let mut take: Vec<usize> = Vec::new();
     // From the nearest back: a companion's own dependencies come along too.
@@ -1196,6 +1217,21 @@ fn companions(
             locs.iter()
                 .any(|l| matches!(l, Loc::Path(w) if effects::paths_overlap(w, p)))
         };
+        // Where the broad copy makes a directory (an empty one is shipped
+        // but not listed among its files), a unit moved above it finds
+        // none: a file put there first stands in the directory's way
+        // (`cannot copy to non-directory`), and a `RUN` that writes into
+        // it (`echo … > conf/app.ini`) fails or makes a file of that name
+        // (`cp x conf`). Its targets, and with `within` the directories
+        // above them below the broad copy's destination, may not be one.
+        let lands_on_copied_dir = |within: bool| {
+            eff[s].writes.iter().any(|w| {
+                let Loc::Path(w) = w else { return false };
+                let target = w.strip_suffix("/**").unwrap_or(w);
+                may_put_at(target)
+                    || (within && ancestors(target).any(|a| a != dest_abs && may_put_at(a)))
+            })
+        };
         let free_run = kind == Some(Kind::Run)
             && eff[s].opaque.is_none()
             && !eff[s].declared_only
@@ -1203,11 +1239,25 @@ fn companions(
                 touches(&eff[s].reads, p)
                     || touches(&eff[s].writes, p)
                     || effects::ships_into_lookup(&eff[s], p)
-            });
+            })
+            && !lands_on_copied_dir(true);
         // A copy from another stage or an image (`COPY --from=composer:2
         // /usr/bin/composer /usr/bin/`, `COPY --from=ghcr.io/astral-sh/uv
         // /uv /bin/`): it reads nothing of this stage or the context, so
-        // it moves when what it writes is none of what the broad copy ships.
+        // it moves when what it writes is none of what the broad copy
+        // ships, nor a directory it makes. It makes the directories above
+        // its target itself (the broad copy then sets their owner and
+        // mode as it would have). With `--link`, though, the copy's layer
+        // holds every directory above its target with its own owner and
+        // mode, and that layer's order against the broad copy decides
+        // which of them the image keeps (moby/buildkit#3602, #4964): none
+        // of those below the broad copy's destination may be one either.
+        let link = |i: &Instruction| {
+            i.node
+                .flags
+                .iter()
+                .any(|f| f == "--link" || f == "--link=true")
+        };
         let free_copy = kind == Some(Kind::Copy)
             && instruction(parse, stage.units[s].item).is_some_and(|i| {
                 i.node.flags.iter().any(|f| f.starts_with("--from="))
@@ -1216,6 +1266,7 @@ fn companions(
                             .iter()
                             .any(|k| f.starts_with(k))
                     })
+                    && !lands_on_copied_dir(link(i))
             })
             && eff[s].opaque.is_none()
             && eff[s].context_reads.is_empty()
@@ -1259,4 +1310,13 @@ fn companions(
         }
     }
     Some(take)
+}
+
+/// The directories above the absolute path `p`, nearest first (`/a/b/c`:
+/// `/a/b`, `/a`, `/`).
+fn ancestors(p: &str) -> impl Iterator<Item = &str> {
+    let p = p.trim_end_matches('/');
+    p.match_indices('/')
+        .map(move |(k, _)| if k == 0 { "/" } else { &p[..k] })
+        .rev()
 }
