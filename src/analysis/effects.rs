@@ -211,7 +211,7 @@ pub fn paths_overlap(a: &str, b: &str) -> bool {
 /// [`paths_overlap`] of two patterns' [`pattern_base`]s: one side's is
 /// made once where it is compared with many (a shipped file with every
 /// lookup directory, a broad copy's file with every read).
-fn bases_overlap((ba, ra): (&str, bool), (bb, rb): (&str, bool)) -> bool {
+pub(crate) fn bases_overlap((ba, ra): (&str, bool), (bb, rb): (&str, bool)) -> bool {
     let mut ia = Components(ba);
     let mut ib = Components(bb);
     let (mut x, mut y) = (ia.next(), ib.next());
@@ -267,7 +267,7 @@ impl<'a> Iterator for Components<'a> {
 
 /// The fixed part of a pattern and whether it covers everything below it:
 /// `a/b/**` is (`a/b`, true); `a/**/c` or `a/x**` is (`a`, true).
-fn pattern_base(p: &str) -> (&str, bool) {
+pub(crate) fn pattern_base(p: &str) -> (&str, bool) {
     if !p.as_bytes().contains(&b'*') {
         return (p.trim_end_matches('/'), false);
     }
@@ -1124,6 +1124,77 @@ const INSTALL_DIR_VARS: &[&str] = &[
     "HOME",
 ];
 
+/// [`kb::GENERIC_ENV`], [`SEARCH_PATH_VARS`] and [`INSTALL_DIR_VARS`]
+/// together, sorted (as bytes) and without repeats: what every followed
+/// `RUN` reads besides the variables it names. Written out rather than
+/// sorted per `RUN` (sorting and copying them was a twentieth of a short
+/// run); a test checks it against the three lists.
+const RUN_FIXED_VARS: &[&str] = &[
+    "BASHOPTS",
+    "BASH_ENV",
+    "BASH_FUNC_*",
+    "BUNDLE_APP_CONFIG",
+    "BUNDLE_GEMFILE",
+    "BUNDLE_PATH",
+    "CARGO_HOME",
+    "CDPATH",
+    "CLASSPATH",
+    "COLUMNS",
+    "COMPOSER_HOME",
+    "ENV",
+    "GCONV_PATH",
+    "GEM_HOME",
+    "GEM_PATH",
+    "GLIBC_TUNABLES",
+    "GLOBIGNORE",
+    "GOMODCACHE",
+    "GOPATH",
+    "GOROOT",
+    "HOME",
+    "HOSTALIASES",
+    "IFS",
+    "JAVA_HOME",
+    "LANG",
+    "LANGUAGE",
+    "LC_*",
+    "LD_*",
+    "LD_LIBRARY_PATH",
+    "LD_PRELOAD",
+    "LINES",
+    "LOCALDOMAIN",
+    "LOCPATH",
+    "LOGNAME",
+    "MALLOC_*",
+    "NLSPATH",
+    "NODE_PATH",
+    "NPM_CONFIG_PREFIX",
+    "NPM_CONFIG_USERCONFIG",
+    "NVM_DIR",
+    "OLDPWD",
+    "PATH",
+    "PERL5LIB",
+    "PIP_CONFIG_FILE",
+    "PIP_PREFIX",
+    "PIP_TARGET",
+    "POSIXLY_CORRECT",
+    "PS4",
+    "PWD",
+    "PYTHONHOME",
+    "PYTHONPATH",
+    "PYTHONUSERBASE",
+    "RES_OPTIONS",
+    "RUSTUP_HOME",
+    "SHELL",
+    "SHELLOPTS",
+    "SIMPLE_BACKUP_SUFFIX",
+    "TERM",
+    "TMPDIR",
+    "USER",
+    "VERSION_CONTROL",
+    "VIRTUAL_ENV",
+    "XDG_CONFIG_HOME",
+];
+
 /// What the programs a `RUN` starts may look up (see
 /// [`Effects::implicit_reads`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -1379,13 +1450,19 @@ impl Passwd {
         // tree may be (`rm -rf /home/app && ln -s /srv/app /home/app`).
         // (Compared in place: a RUN writes a few hundred paths.)
         let copy = matches!(ins.node.kind, Kind::Copy | Kind::Add);
+        // `paths_overlap` with the fixed sides' bases made once, not once
+        // per path written.
+        let db: [(&str, bool); 4] = USER_DB_FILES.map(pattern_base);
+        let homes: Vec<(&str, (&str, bool))> =
+            homes.iter().map(|h| (*h, pattern_base(h))).collect();
         let touches = |p: &str| {
-            USER_DB_FILES.iter().any(|f| paths_overlap(p, f))
-                || homes.iter().any(|h| {
+            let base = pattern_base(p);
+            db.iter().any(|&f| bases_overlap(base, f))
+                || homes.iter().any(|&(h, hb)| {
                     let rest = p.strip_prefix(h);
                     let below = rest.is_some_and(|r| r.starts_with('/'));
                     let whole_tree = rest == Some("/**");
-                    paths_overlap(p, h) && !(below && (copy || !whole_tree))
+                    bases_overlap(base, hb) && !(below && (copy || !whole_tree))
                 })
         };
         let writes_db = e.opaque.is_some()
@@ -3531,12 +3608,10 @@ impl RunScope {
                 // library's, the search paths (they decide which programs
                 // run) and where language installers put what they write.
                 vars.extend(vars_used(text));
-                vars.extend(kb::GENERIC_ENV.iter().map(|v| v.to_string()));
-                vars.extend(SEARCH_PATH_VARS.iter().map(|v| v.to_string()));
-                vars.extend(INSTALL_DIR_VARS.iter().map(|v| v.to_string()));
-                vars.sort();
+                vars.sort_unstable();
                 vars.dedup();
-                e.reads.extend(vars.into_iter().map(Loc::Var));
+                e.reads
+                    .extend(merge_fixed_vars(vars, RUN_FIXED_VARS).map(Loc::Var));
             }
             None => e.reads.push(Loc::AllVars),
         }
@@ -3552,6 +3627,28 @@ impl RunScope {
                 .filter_map(|c| c.argv.first())
                 .any(|a| ecosystem_of(a).is_none());
     }
+}
+
+/// The union of `vars` and `fixed` (each sorted, without repeats), sorted,
+/// without repeats: what sorting both together would give.
+fn merge_fixed_vars(
+    vars: Vec<String>,
+    fixed: &'static [&'static str],
+) -> impl Iterator<Item = String> {
+    let mut vars = vars.into_iter().peekable();
+    let mut fixed = fixed.iter().peekable();
+    std::iter::from_fn(move || match (vars.peek(), fixed.peek()) {
+        (Some(v), Some(f)) => match v.as_str().cmp(f) {
+            std::cmp::Ordering::Less => vars.next(),
+            std::cmp::Ordering::Greater => fixed.next().map(|f| f.to_string()),
+            std::cmp::Ordering::Equal => {
+                fixed.next();
+                vars.next()
+            }
+        },
+        (Some(_), None) => vars.next(),
+        (None, _) => fixed.next().map(|f| f.to_string()),
+    })
 }
 
 /// The simple commands of a shell-form `RUN` and its bind mounts of single
@@ -4209,6 +4306,30 @@ mod tests {
             return true;
         }
         if ca.len() < cb.len() { ra } else { rb }
+    }
+
+    #[test]
+    fn the_fixed_run_variables_are_the_three_lists_sorted() {
+        let mut all: Vec<&str> = kb::GENERIC_ENV
+            .iter()
+            .chain(SEARCH_PATH_VARS)
+            .chain(INSTALL_DIR_VARS)
+            .copied()
+            .collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(RUN_FIXED_VARS, &all[..]);
+        // Merged as a sort of both would order them.
+        let vars = vec!["AA".to_string(), "HOME".to_string(), "ZZ".to_string()];
+        let mut want: Vec<String> = vars
+            .iter()
+            .cloned()
+            .chain(all.iter().map(|v| v.to_string()))
+            .collect();
+        want.sort();
+        want.dedup();
+        let got: Vec<String> = merge_fixed_vars(vars, RUN_FIXED_VARS).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

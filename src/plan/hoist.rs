@@ -274,7 +274,9 @@ struct Candidate<'c> {
 /// copy's destination), prepared for testing every shipped file: plain
 /// paths in a set, patterns in a list. Answers as testing every location with `paths_overlap`.
 struct Reaching {
-    plain: std::collections::HashSet<String>,
+    /// (Fx: the paths come from the repository; SipHash was a third of
+    /// `touches` for the shipped files of a small context.)
+    plain: crate::analysis::fxhash::FxSet<String>,
     patterns: Vec<String>,
 }
 
@@ -314,13 +316,22 @@ impl Reaching {
         if self.plain.is_empty() && self.patterns.is_empty() {
             return false;
         }
-        if is_plain(p) {
-            self.plain.contains(p) || self.patterns.iter().any(|w| effects::paths_overlap(w, p))
+        let plain = is_plain(p);
+        if plain {
+            if self.plain.contains(p) {
+                return true;
+            }
+            if self.patterns.is_empty() {
+                return false;
+            }
+        }
+        // `paths_overlap(w, p)` with `p`'s side made once for all `w`.
+        let base = effects::pattern_base(p);
+        let meets = |w: &String| effects::bases_overlap(effects::pattern_base(w), base);
+        if plain {
+            self.patterns.iter().any(meets)
         } else {
-            self.plain
-                .iter()
-                .chain(&self.patterns)
-                .any(|w| effects::paths_overlap(w, p))
+            self.plain.iter().chain(&self.patterns).any(meets)
         }
     }
 }
@@ -1191,16 +1202,19 @@ fn companions(
         // be where the copy ships the tool's settings).
         let state = matches!(kind, Some(Kind::Env | Kind::Arg | Kind::Workdir))
             || (kind == Some(Kind::User) && eff[s].user_home_known);
-        let touches = |locs: &[Loc], p: &str| {
-            locs.iter()
-                .any(|l| matches!(l, Loc::Path(w) if effects::paths_overlap(w, p)))
+        // `paths_overlap(w, p)`, with `p`'s side made once per shipped file.
+        let touches = |locs: &[Loc], base: (&str, bool)| {
+            locs.iter().any(
+                |l| matches!(l, Loc::Path(w) if effects::bases_overlap(effects::pattern_base(w), base)),
+            )
         };
         let free_run = kind == Some(Kind::Run)
             && eff[s].opaque.is_none()
             && !eff[s].declared_only
             && !shipped.iter().any(|(p, _)| {
-                touches(&eff[s].reads, p)
-                    || touches(&eff[s].writes, p)
+                let base = effects::pattern_base(p);
+                touches(&eff[s].reads, base)
+                    || touches(&eff[s].writes, base)
                     || effects::ships_into_lookup(&eff[s], p)
             });
         if !(state || free_run) || eff[s].keep {
