@@ -126,6 +126,9 @@ struct BroadCopy<'a> {
     /// inserted COPY has its flags, so creates its directories with the
     /// same owner, and those writes move with it).
     rest: Effects,
+    /// Whether it ships a file into a system tree every `RUN` looks in
+    /// (see [`BroadCopy::ships_into_system_trees`]).
+    into_fixed: std::cell::OnceCell<bool>,
 }
 
 impl<'a> BroadCopy<'a> {
@@ -173,7 +176,30 @@ impl<'a> BroadCopy<'a> {
             dest_abs,
             shipped,
             rest,
+            into_fixed: std::cell::OnceCell::new(),
         })
+    }
+
+    /// Whether a shipped file lies in a system tree every `RUN`'s programs
+    /// look in ([`effects::in_fixed_lookup`]): then it ships into the
+    /// lookups of every unit. Asked once per copy (caldera's copy ships
+    /// 622 files, which were compared with the system trees once per unit
+    /// passed).
+    fn ships_into_system_trees(&self) -> bool {
+        *self.into_fixed.get_or_init(|| {
+            self.shipped
+                .iter()
+                .any(|(p, _)| effects::in_fixed_lookup(p))
+        })
+    }
+
+    /// Whether a shipped file lands where `e`'s programs look things up
+    /// (`effects::ships_into_lookup` of some shipped file).
+    fn ships_into_lookup(&self, e: &Effects) -> bool {
+        self.ships_into_system_trees() || {
+            let lookups = effects::Lookups::of(e);
+            self.shipped.iter().any(|(p, _)| lookups.ships_own(p))
+        }
     }
 }
 
@@ -481,14 +507,7 @@ fn candidate<'c>(
     // along: ENV, ARG, WORKDIR and USER units that move above the broad copy with
     // it, when they pass everything they move past.
     let companions = companions(
-        cx.parse,
-        cx.stage,
-        cx.eff,
-        stays,
-        copy.unit,
-        &copy.rest,
-        ex,
-        &copy.shipped,
+        cx.parse, cx.stage, cx.eff, stays, copy.unit, &copy.rest, ex, copy,
     )?;
     // The repository its git may find is not copied first: shipping it
     // makes the hoist Unsafe (`hoist_problems`), not impossible.
@@ -515,12 +534,7 @@ fn candidate<'c>(
         // It reads sources, not just manifests: not a dependency install.
         return None;
     }
-    if effects::may_ship_into_lookup(ex, &copy.dest_abs)
-        && copy
-            .shipped
-            .iter()
-            .any(|(p, _)| effects::ships_into_lookup(ex, p))
-    {
+    if effects::may_ship_into_lookup(ex, &copy.dest_abs) && copy.ships_into_lookup(ex) {
         // The broad copy puts files where the install's programs,
         // libraries or settings are looked up (a bin or lib directory, a
         // search path, a dotfile in the home).
@@ -1143,10 +1157,7 @@ fn carried_along(
         };
         if !movable
             || eff[s].keep
-            || copy
-                .shipped
-                .iter()
-                .any(|(p, _)| effects::ships_into_lookup(&eff[s], p))
+            || copy.ships_into_lookup(&eff[s])
             || conflict(copy_all, &eff[s]).is_some()
         {
             continue;
@@ -1182,7 +1193,7 @@ fn companions(
     b: usize,
     b_rest: &Effects,
     ex: &Effects,
-    shipped: &[(String, String)],
+    copy: &BroadCopy<'_>,
 ) -> Option<Vec<usize>> {
     let mut take: Vec<usize> = Vec::new();
     // From the nearest back: a companion's own dependencies come along too.
@@ -1211,11 +1222,10 @@ fn companions(
         let free_run = kind == Some(Kind::Run)
             && eff[s].opaque.is_none()
             && !eff[s].declared_only
-            && !shipped.iter().any(|(p, _)| {
+            && !copy.ships_into_lookup(&eff[s])
+            && !copy.shipped.iter().any(|(p, _)| {
                 let base = effects::pattern_base(p);
-                touches(&eff[s].reads, base)
-                    || touches(&eff[s].writes, base)
-                    || effects::ships_into_lookup(&eff[s], p)
+                touches(&eff[s].reads, base) || touches(&eff[s].writes, base)
             });
         if !(state || free_run) || eff[s].keep {
             return None;
@@ -1239,7 +1249,7 @@ fn companions(
     let mut b_files = b_rest.clone();
     b_files
         .writes
-        .extend(shipped.iter().map(|(p, _)| Loc::Path(p.clone())));
+        .extend(copy.shipped.iter().map(|(p, _)| Loc::Path(p.clone())));
     for &c in &take {
         // It passes the broad copy and every stay before it.
         let mut ce = eff[c].clone();
