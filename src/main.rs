@@ -520,17 +520,12 @@ fn start_walks(
 }
 
 impl Walks {
-    /// Waits for every walk, showing each one's progress, and calls
-    /// `beside` once while the first one runs (see
-    /// [`history::PendingWalk::wait_beside`]).
-    fn wait(
-        mut self,
-        beside: &mut dyn FnMut(),
-    ) -> std::collections::HashMap<PathBuf, Result<history::History, NoHistory>> {
+    /// Waits for every walk, showing each one's progress.
+    fn wait(self) -> std::collections::HashMap<PathBuf, Result<history::History, NoHistory>> {
         let mut out = std::collections::HashMap::new();
-        let mut beside = Some(beside);
+        let mut first = self.first;
         for g in self.groups {
-            let (pending, started) = self.first.take().unwrap_or_else(|| {
+            let (pending, started) = first.take().unwrap_or_else(|| {
                 (
                     g.repo.start_walk(&g.targets, &self.opts),
                     std::time::Instant::now(),
@@ -544,16 +539,9 @@ impl Walks {
                 started,
                 ended: None,
             };
-            let results = match beside.take() {
-                Some(f) => pending.wait_beside(&mut bar, f),
-                None => pending.wait(&mut bar),
-            };
-            for (p, h) in g.paths.into_iter().zip(results) {
+            for (p, h) in g.paths.into_iter().zip(pending.wait(&mut bar)) {
                 out.insert(p, h);
             }
-        }
-        if let Some(f) = beside.take() {
-            f();
         }
         out
     }
@@ -623,6 +611,23 @@ struct Ready {
     text: Option<Result<String, String>>,
     /// The analysis of `text` with `context` and the run's knowledge.
     analysis: Option<std::rc::Rc<FileAnalysis>>,
+}
+
+/// The thread making the files' [`Ready`] and the run's knowledge base
+/// (see [`Run::start_ready`]).
+struct PendingReady {
+    #[allow(clippy::type_complexity)]
+    thread: Option<
+        std::thread::JoinHandle<(
+            Knowledge,
+            Vec<(
+                PathBuf,
+                Context,
+                Option<Result<String, String>>,
+                Option<FileAnalysis>,
+            )>,
+        )>,
+    >,
 }
 
 /// One file's result in a run.
@@ -774,8 +779,9 @@ fn prepare(args: &RunArgs) -> Result<Prepared, String> {
     })
 }
 
-/// The knowledge base of a run, made while the history is walked (on a
-/// thread of its own without a walk). Building the embedded entries costs
+/// The knowledge base of a run, made while the history is walked (with
+/// the files' analyses, see [`Run::start_ready`]; on a thread of its own
+/// without a walk). Building the embedded entries costs
 /// about 0.2 M instructions now that `build.rs` writes them as code;
 /// reading them from YAML cost 7 M, a tenth of a run on a short history.
 struct PendingKnowledge {
@@ -809,6 +815,17 @@ impl PendingKnowledge {
             .spawn(move || Knowledge::configured(c, weights))
             .ok();
         *self.thread.borrow_mut() = thread;
+    }
+
+    /// The inputs, to build the knowledge on another thread.
+    fn inputs(&self) -> (Vec<dockreorder::analysis::kb::Entry>, CostWeights) {
+        (self.commands.clone(), self.weights)
+    }
+
+    /// Takes `k`, built from [`PendingKnowledge::inputs`], as the
+    /// knowledge (unless it is made already).
+    fn set(&self, k: Knowledge) {
+        let _ = self.ready.set(k);
     }
 
     /// The knowledge, waiting for the thread the first time.
@@ -915,44 +932,73 @@ impl<'a> Run<'a> {
         ))
     }
 
-    /// What each file's processing can start from, made while the history
-    /// walk runs (see [`Ready`]): its build context (the directory chosen
-    /// as [`context_and_history`] chooses it), and outside bot mode its
-    /// text and that text's analysis (the one [`Rewriter`] would make with
-    /// the same context and knowledge).
-    fn ready_files(&self, files: &[PathBuf]) -> std::collections::HashMap<PathBuf, Ready> {
-        let mut out = std::collections::HashMap::new();
-        for path in files {
-            let dir = {
-                let mut repos = self.repos.borrow_mut();
-                let repo = repos.for_path(path).ok();
-                let explicit = self.args.context.as_deref();
-                let configured = self.cfg.context_for(path);
-                context_choice(path, explicit, configured.as_deref(), repo.as_deref())
-            };
-            let context = context_for(path, dir.as_deref());
-            let text = self
-                .bot
-                .is_none()
-                .then(|| read_source(path).map(|s| s.text));
-            let analysis = match &text {
-                Some(Ok(t)) => Some(std::rc::Rc::new(FileAnalysis::new(
-                    t,
-                    Some(&context),
-                    self.knowledge.get(),
-                ))),
-                _ => None,
-            };
-            out.insert(
-                path.clone(),
-                Ready {
+    /// Starts making what each file's processing can start from (see
+    /// [`Ready`]) on a thread of its own, beside the history walk: its
+    /// build context (the directory chosen as [`context_and_history`]
+    /// chooses it), and outside bot mode its text and that text's analysis
+    /// (the one [`Rewriter`] would make with the same context and
+    /// knowledge), with the run's knowledge base. Listing the context is
+    /// mostly system calls and the analysis is the longest step before the
+    /// rewrite: on a short history they were most of the run, made after
+    /// the walk's commit chain was read.
+    fn start_ready(&self, files: &[PathBuf]) -> PendingReady {
+        let jobs: Vec<(PathBuf, PathBuf, bool)> = files
+            .iter()
+            .map(|path| {
+                let dir = {
+                    let mut repos = self.repos.borrow_mut();
+                    let repo = repos.for_path(path).ok();
+                    let explicit = self.args.context.as_deref();
+                    let configured = self.cfg.context_for(path);
+                    context_choice(path, explicit, configured.as_deref(), repo.as_deref())
+                };
+                (
+                    path.clone(),
+                    context_dir(path, dir.as_deref()),
+                    self.bot.is_none(),
+                )
+            })
+            .collect();
+        let (commands, weights) = self.knowledge.inputs();
+        let thread = std::thread::Builder::new()
+            .name("ready".into())
+            .spawn(move || {
+                let knowledge = Knowledge::configured(commands, weights);
+                let made = jobs
+                    .into_iter()
+                    .map(|(path, dir, read)| {
+                        let context = Context::new(dir, Some(&path));
+                        let text = read.then(|| read_source(&path).map(|s| s.text));
+                        let analysis = match &text {
+                            Some(Ok(t)) => Some(FileAnalysis::new(t, Some(&context), &knowledge)),
+                            _ => None,
+                        };
+                        (path, context, text, analysis)
+                    })
+                    .collect();
+                (knowledge, made)
+            })
+            .ok();
+        PendingReady { thread }
+    }
+
+    /// What [`Run::start_ready`] made, by file (nothing when its thread
+    /// could not start or failed: each file's processing makes it then).
+    fn ready_files(&self, pending: PendingReady) -> std::collections::HashMap<PathBuf, Ready> {
+        let Some((knowledge, made)) = pending.thread.and_then(|h| h.join().ok()) else {
+            return std::collections::HashMap::new();
+        };
+        self.knowledge.set(knowledge);
+        made.into_iter()
+            .map(|(path, context, text, analysis)| {
+                let ready = Ready {
                     context: Some(context),
                     text,
-                    analysis,
-                },
-            );
-        }
-        out
+                    analysis: analysis.map(std::rc::Rc::new),
+                };
+                (path, ready)
+            })
+            .collect()
     }
 
     /// The text to rewrite: in bot mode the committed version, so
@@ -1181,15 +1227,13 @@ impl<'a> Run<'a> {
                         }),
                     })
                     .collect();
-                let text = serde_json::to_string_pretty(&files).unwrap_or_default();
+                let text = report::pretty_json(&files).unwrap_or_default();
                 emit(&(text + "\n"));
             }
             RunFormat::Sarif => {
-                let text = serde_json::to_string_pretty(&report::sarif(
-                    &file_reports(out),
-                    Some(&self.root),
-                ))
-                .unwrap_or_default();
+                let text =
+                    report::pretty_json(&report::sarif(&file_reports(out), Some(&self.root)))
+                        .unwrap_or_default();
                 emit(&(text + "\n"));
             }
             RunFormat::Markdown => {
@@ -1323,13 +1367,14 @@ fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
     };
     // The history walk starts first (it is the longest path); the
     // knowledge base, the build contexts and the Dockerfiles' analyses are
-    // made here once its commit chain is read, while it examines the last
-    // commits (none of them depends on it, and earlier they would take a
-    // core from the chain the walk waits for).
+    // made beside it (none of them depends on it).
     let walks = run.start_walks(&files);
-    let mut ready = std::collections::HashMap::new();
-    let mut walked = match walks {
-        Some(w) => w.wait(&mut || ready = run.ready_files(&files)),
+    let (mut walked, mut ready) = match walks {
+        Some(w) => {
+            let pending = run.start_ready(&files);
+            let walked = w.wait();
+            (walked, run.ready_files(pending))
+        }
         None => {
             run.knowledge.start();
             Default::default()
@@ -1356,9 +1401,12 @@ fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
         ExitCode::SUCCESS
     };
     // The run is over and the process ends: its texts, analyses and
-    // figures (memory only; every write is done) are left to the exit
-    // rather than freed one by one, a fixed cost of every run.
+    // figures, and the run's knowledge base and open repositories (memory
+    // and file descriptors only; every write is done, the bot's commit
+    // made) are left to the exit rather than freed one by one, a fixed
+    // cost of every run (0.1 M instructions for the knowledge base alone).
     std::mem::forget(out);
+    std::mem::forget(run);
     code
 }
 
@@ -1513,7 +1561,7 @@ fn run_explain(
     let walked = walk.as_ref().and_then(|w| {
         let with_ctx = [(path.to_path_buf(), context.map(|c| c.to_path_buf()))];
         start_walks(&with_ctx, w, false, &mut repos)
-            .wait(&mut || {})
+            .wait()
             .remove(path)
     });
     let (ctx, hist) = context_and_history(
@@ -1592,7 +1640,7 @@ fn run_parse(format: ParseFormat, files: &[PathBuf]) -> ExitCode {
         } else {
             serde_json::Value::Array(json_out)
         };
-        let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        let text = report::pretty_json(&value).unwrap_or_default();
         emit(&(text + "\n"));
     }
     if failed {

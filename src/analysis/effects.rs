@@ -211,7 +211,7 @@ pub fn paths_overlap(a: &str, b: &str) -> bool {
 /// [`paths_overlap`] of two patterns' [`pattern_base`]s: one side's is
 /// made once where it is compared with many (a shipped file with every
 /// lookup directory, a broad copy's file with every read).
-fn bases_overlap((ba, ra): (&str, bool), (bb, rb): (&str, bool)) -> bool {
+pub(crate) fn bases_overlap((ba, ra): (&str, bool), (bb, rb): (&str, bool)) -> bool {
     let mut ia = Components(ba);
     let mut ib = Components(bb);
     let (mut x, mut y) = (ia.next(), ib.next());
@@ -267,7 +267,7 @@ impl<'a> Iterator for Components<'a> {
 
 /// The fixed part of a pattern and whether it covers everything below it:
 /// `a/b/**` is (`a/b`, true); `a/**/c` or `a/x**` is (`a`, true).
-fn pattern_base(p: &str) -> (&str, bool) {
+pub(crate) fn pattern_base(p: &str) -> (&str, bool) {
     if !p.as_bytes().contains(&b'*') {
         return (p.trim_end_matches('/'), false);
     }
@@ -1098,16 +1098,69 @@ fn stage_named(parse: &Parse, from_item: usize, image: &str) -> bool {
 /// of [`Effects::implicit_reads`] order a RUN after a toolchain copied
 /// there; an application copied to `/opt/app` is not a toolchain.)
 pub fn ships_into_lookup(e: &Effects, path: &str) -> bool {
+    Lookups::of(e).ships(path)
+}
+
+/// Whether `path` lies in a system tree any `RUN`'s programs may look
+/// things up in (part of [`ships_into_lookup`]).
+pub fn in_fixed_lookup(path: &str) -> bool {
     let shipped = pattern_base(path);
-    e.opaque.is_some()
-        || fixed_lookup_bases()
-            .iter()
-            .any(|&t| bases_overlap(shipped, t))
-        || e.lookup_dirs
-            .iter()
-            .any(|t| bases_overlap(shipped, pattern_base(t)))
-        || (!in_source_tree(path)
-            && implicit_patterns(e, path).any(|t| bases_overlap(shipped, pattern_base(t))))
+    fixed_lookup_bases()
+        .iter()
+        .any(|&t| bases_overlap(shipped, t))
+}
+
+/// [`ships_into_lookup`] for one `RUN` and many shipped files: the
+/// pattern bases of its lookup directories and implicit reads are made
+/// once, not once per file (caldera's broad copy ships 622 files, each
+/// asked about with every unit the hoist passes: 14 M instructions).
+pub struct Lookups<'e> {
+    e: &'e Effects,
+    /// The bases of `e.lookup_dirs`.
+    dirs: Vec<(&'e str, bool)>,
+    /// The bases of the paths `e` reads implicitly, each with whether it
+    /// is [`OPT_TREE`] (left out below the application directory, see
+    /// [`implicit_patterns`]).
+    implicit: Vec<((&'e str, bool), bool)>,
+}
+
+impl<'e> Lookups<'e> {
+    pub fn of(e: &'e Effects) -> Lookups<'e> {
+        Lookups {
+            e,
+            dirs: e.lookup_dirs.iter().map(|t| pattern_base(t)).collect(),
+            implicit: e
+                .implicit_reads
+                .iter()
+                .filter_map(|l| match l {
+                    Loc::Path(p) => Some((pattern_base(p), p == OPT_TREE)),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+
+    /// [`ships_into_lookup`] of `path`.
+    pub fn ships(&self, path: &str) -> bool {
+        in_fixed_lookup(path) || self.ships_own(path)
+    }
+
+    /// [`Lookups::ships`] but for the system trees every `RUN` looks in
+    /// ([`in_fixed_lookup`], the same for all: asked once per file, not
+    /// once per file and unit).
+    pub fn ships_own(&self, path: &str) -> bool {
+        let e = self.e;
+        let shipped = pattern_base(path);
+        e.opaque.is_some()
+            || self.dirs.iter().any(|&t| bases_overlap(shipped, t))
+            || (!in_source_tree(path) && {
+                // As `implicit_patterns(e, path)`.
+                let app = below_app_dir(path, e.app_dir.as_deref());
+                self.implicit
+                    .iter()
+                    .any(|&(t, opt)| !(app && opt) && bases_overlap(shipped, t))
+            })
+    }
 }
 
 /// Whether anything below the directory `dir` may land where `e`'s
@@ -1235,6 +1288,77 @@ const INSTALL_DIR_VARS: &[&str] = &[
     "CARGO_HOME",
     "COMPOSER_HOME",
     "HOME",
+];
+
+/// [`kb::GENERIC_ENV`], [`SEARCH_PATH_VARS`] and [`INSTALL_DIR_VARS`]
+/// together, sorted (as bytes) and without repeats: what every followed
+/// `RUN` reads besides the variables it names. Written out rather than
+/// sorted per `RUN` (sorting and copying them was a twentieth of a short
+/// run); a test checks it against the three lists.
+const RUN_FIXED_VARS: &[&str] = &[
+    "BASHOPTS",
+    "BASH_ENV",
+    "BASH_FUNC_*",
+    "BUNDLE_APP_CONFIG",
+    "BUNDLE_GEMFILE",
+    "BUNDLE_PATH",
+    "CARGO_HOME",
+    "CDPATH",
+    "CLASSPATH",
+    "COLUMNS",
+    "COMPOSER_HOME",
+    "ENV",
+    "GCONV_PATH",
+    "GEM_HOME",
+    "GEM_PATH",
+    "GLIBC_TUNABLES",
+    "GLOBIGNORE",
+    "GOMODCACHE",
+    "GOPATH",
+    "GOROOT",
+    "HOME",
+    "HOSTALIASES",
+    "IFS",
+    "JAVA_HOME",
+    "LANG",
+    "LANGUAGE",
+    "LC_*",
+    "LD_*",
+    "LD_LIBRARY_PATH",
+    "LD_PRELOAD",
+    "LINES",
+    "LOCALDOMAIN",
+    "LOCPATH",
+    "LOGNAME",
+    "MALLOC_*",
+    "NLSPATH",
+    "NODE_PATH",
+    "NPM_CONFIG_PREFIX",
+    "NPM_CONFIG_USERCONFIG",
+    "NVM_DIR",
+    "OLDPWD",
+    "PATH",
+    "PERL5LIB",
+    "PIP_CONFIG_FILE",
+    "PIP_PREFIX",
+    "PIP_TARGET",
+    "POSIXLY_CORRECT",
+    "PS4",
+    "PWD",
+    "PYTHONHOME",
+    "PYTHONPATH",
+    "PYTHONUSERBASE",
+    "RES_OPTIONS",
+    "RUSTUP_HOME",
+    "SHELL",
+    "SHELLOPTS",
+    "SIMPLE_BACKUP_SUFFIX",
+    "TERM",
+    "TMPDIR",
+    "USER",
+    "VERSION_CONTROL",
+    "VIRTUAL_ENV",
+    "XDG_CONFIG_HOME",
 ];
 
 /// What the programs a `RUN` starts may look up (see
@@ -1492,13 +1616,19 @@ impl Passwd {
         // tree may be (`rm -rf /home/app && ln -s /srv/app /home/app`).
         // (Compared in place: a RUN writes a few hundred paths.)
         let copy = matches!(ins.node.kind, Kind::Copy | Kind::Add);
+        // `paths_overlap` with the fixed sides' bases made once, not once
+        // per path written.
+        let db: [(&str, bool); 4] = USER_DB_FILES.map(pattern_base);
+        let homes: Vec<(&str, (&str, bool))> =
+            homes.iter().map(|h| (*h, pattern_base(h))).collect();
         let touches = |p: &str| {
-            USER_DB_FILES.iter().any(|f| paths_overlap(p, f))
-                || homes.iter().any(|h| {
+            let base = pattern_base(p);
+            db.iter().any(|&f| bases_overlap(base, f))
+                || homes.iter().any(|&(h, hb)| {
                     let rest = p.strip_prefix(h);
                     let below = rest.is_some_and(|r| r.starts_with('/'));
                     let whole_tree = rest == Some("/**");
-                    paths_overlap(p, h) && !(below && (copy || !whole_tree))
+                    bases_overlap(base, hb) && !(below && (copy || !whole_tree))
                 })
         };
         let writes_db = e.opaque.is_some()
@@ -3627,12 +3757,10 @@ impl RunScope {
                 // library's, the search paths (they decide which programs
                 // run) and where language installers put what they write.
                 vars.extend(vars_used(text));
-                vars.extend(kb::GENERIC_ENV.iter().map(|v| v.to_string()));
-                vars.extend(SEARCH_PATH_VARS.iter().map(|v| v.to_string()));
-                vars.extend(INSTALL_DIR_VARS.iter().map(|v| v.to_string()));
-                vars.sort();
+                vars.sort_unstable();
                 vars.dedup();
-                e.reads.extend(vars.into_iter().map(Loc::Var));
+                e.reads
+                    .extend(merge_fixed_vars(vars, RUN_FIXED_VARS).map(Loc::Var));
             }
             None => e.reads.push(Loc::AllVars),
         }
@@ -3648,6 +3776,28 @@ impl RunScope {
                 .filter_map(|c| c.argv.first())
                 .any(|a| ecosystem_of(a).is_none());
     }
+}
+
+/// The union of `vars` and `fixed` (each sorted, without repeats), sorted,
+/// without repeats: what sorting both together would give.
+fn merge_fixed_vars(
+    vars: Vec<String>,
+    fixed: &'static [&'static str],
+) -> impl Iterator<Item = String> {
+    let mut vars = vars.into_iter().peekable();
+    let mut fixed = fixed.iter().peekable();
+    std::iter::from_fn(move || match (vars.peek(), fixed.peek()) {
+        (Some(v), Some(f)) => match v.as_str().cmp(f) {
+            std::cmp::Ordering::Less => vars.next(),
+            std::cmp::Ordering::Greater => fixed.next().map(|f| f.to_string()),
+            std::cmp::Ordering::Equal => {
+                fixed.next();
+                vars.next()
+            }
+        },
+        (Some(_), None) => vars.next(),
+        (None, _) => fixed.next().map(|f| f.to_string()),
+    })
 }
 
 /// The simple commands of a shell-form `RUN` and its bind mounts of single
@@ -4305,6 +4455,30 @@ mod tests {
             return true;
         }
         if ca.len() < cb.len() { ra } else { rb }
+    }
+
+    #[test]
+    fn the_fixed_run_variables_are_the_three_lists_sorted() {
+        let mut all: Vec<&str> = kb::GENERIC_ENV
+            .iter()
+            .chain(SEARCH_PATH_VARS)
+            .chain(INSTALL_DIR_VARS)
+            .copied()
+            .collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(RUN_FIXED_VARS, &all[..]);
+        // Merged as a sort of both would order them.
+        let vars = vec!["AA".to_string(), "HOME".to_string(), "ZZ".to_string()];
+        let mut want: Vec<String> = vars
+            .iter()
+            .cloned()
+            .chain(all.iter().map(|v| v.to_string()))
+            .collect();
+        want.sort();
+        want.dedup();
+        let got: Vec<String> = merge_fixed_vars(vars, RUN_FIXED_VARS).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub mod deletions;
 pub mod dotnet;
 pub mod effects;
 pub mod file;
-mod fxhash;
+pub(crate) mod fxhash;
 pub mod gemspec;
 pub mod gradle;
 pub mod graph;

@@ -126,6 +126,9 @@ struct BroadCopy<'a> {
     /// inserted COPY has its flags, so creates its directories with the
     /// same owner, and those writes move with it).
     rest: Effects,
+    /// Whether it ships a file into a system tree every `RUN` looks in
+    /// (see [`BroadCopy::ships_into_system_trees`]).
+    into_fixed: std::cell::OnceCell<bool>,
 }
 
 impl<'a> BroadCopy<'a> {
@@ -173,7 +176,30 @@ impl<'a> BroadCopy<'a> {
             dest_abs,
             shipped,
             rest,
+            into_fixed: std::cell::OnceCell::new(),
         })
+    }
+
+    /// Whether a shipped file lies in a system tree every `RUN`'s programs
+    /// look in ([`effects::in_fixed_lookup`]): then it ships into the
+    /// lookups of every unit. Asked once per copy (caldera's copy ships
+    /// 622 files, which were compared with the system trees once per unit
+    /// passed).
+    fn ships_into_system_trees(&self) -> bool {
+        *self.into_fixed.get_or_init(|| {
+            self.shipped
+                .iter()
+                .any(|(p, _)| effects::in_fixed_lookup(p))
+        })
+    }
+
+    /// Whether a shipped file lands where `e`'s programs look things up
+    /// (`effects::ships_into_lookup` of some shipped file).
+    fn ships_into_lookup(&self, e: &Effects) -> bool {
+        self.ships_into_system_trees() || {
+            let lookups = effects::Lookups::of(e);
+            self.shipped.iter().any(|(p, _)| lookups.ships_own(p))
+        }
     }
 }
 
@@ -291,7 +317,9 @@ struct Candidate<'c> {
 /// copy's destination), prepared for testing every shipped file: plain
 /// paths in a set, patterns in a list. Answers as testing every location with `paths_overlap`.
 struct Reaching {
-    plain: std::collections::HashSet<String>,
+    /// (Fx: the paths come from the repository; SipHash was a third of
+    /// `touches` for the shipped files of a small context.)
+    plain: crate::analysis::fxhash::FxSet<String>,
     patterns: Vec<String>,
 }
 
@@ -331,13 +359,22 @@ impl Reaching {
         if self.plain.is_empty() && self.patterns.is_empty() {
             return false;
         }
-        if is_plain(p) {
-            self.plain.contains(p) || self.patterns.iter().any(|w| effects::paths_overlap(w, p))
+        let plain = is_plain(p);
+        if plain {
+            if self.plain.contains(p) {
+                return true;
+            }
+            if self.patterns.is_empty() {
+                return false;
+            }
+        }
+        // `paths_overlap(w, p)` with `p`'s side made once for all `w`.
+        let base = effects::pattern_base(p);
+        let meets = |w: &String| effects::bases_overlap(effects::pattern_base(w), base);
+        if plain {
+            self.patterns.iter().any(meets)
         } else {
-            self.plain
-                .iter()
-                .chain(&self.patterns)
-                .any(|w| effects::paths_overlap(w, p))
+            self.plain.iter().chain(&self.patterns).any(meets)
         }
     }
 }
@@ -494,8 +531,7 @@ fn candidate<'c>(
         copy.unit,
         &copy.rest,
         ex,
-        &copy.shipped,
-        &copy.dest_abs,
+        copy,
         &|img: &str| copy.may_put_at(cx.ctx, img),
     )?;
     // The repository its git may find is not copied first: shipping it
@@ -523,12 +559,7 @@ fn candidate<'c>(
         // It reads sources, not just manifests: not a dependency install.
         return None;
     }
-    if effects::may_ship_into_lookup(ex, &copy.dest_abs)
-        && copy
-            .shipped
-            .iter()
-            .any(|(p, _)| effects::ships_into_lookup(ex, p))
-    {
+    if effects::may_ship_into_lookup(ex, &copy.dest_abs) && copy.ships_into_lookup(ex) {
         // The broad copy puts files where the install's programs,
         // libraries or settings are looked up (a bin or lib directory, a
         // search path, a dotfile in the home).
@@ -1151,10 +1182,7 @@ fn carried_along(
         };
         if !movable
             || eff[s].keep
-            || copy
-                .shipped
-                .iter()
-                .any(|(p, _)| effects::ships_into_lookup(&eff[s], p))
+            || copy.ships_into_lookup(&eff[s])
             || conflict(copy_all, &eff[s]).is_some()
         {
             continue;
@@ -1191,8 +1219,7 @@ fn companions(
     b: usize,
     b_rest: &Effects,
     ex: &Effects,
-    shipped: &[(String, String)],
-    dest_abs: &str,
+    copy: &BroadCopy<'_>,
     may_put_at: &dyn Fn(&str) -> bool,
 ) -> Option<Vec<usize>> {
     let mut take: Vec<usize> = Vec::new();
@@ -1213,9 +1240,11 @@ fn companions(
         // be where the copy ships the tool's settings).
         let state = matches!(kind, Some(Kind::Env | Kind::Arg | Kind::Workdir))
             || (kind == Some(Kind::User) && eff[s].user_home_known);
-        let touches = |locs: &[Loc], p: &str| {
-            locs.iter()
-                .any(|l| matches!(l, Loc::Path(w) if effects::paths_overlap(w, p)))
+        // `paths_overlap(w, p)`, with `p`'s side made once per shipped file.
+        let touches = |locs: &[Loc], base: (&str, bool)| {
+            locs.iter().any(
+                |l| matches!(l, Loc::Path(w) if effects::bases_overlap(effects::pattern_base(w), base)),
+            )
         };
         // Where the broad copy makes a directory (an empty one is shipped
         // but not listed among its files), a unit moved above it finds
@@ -1229,16 +1258,16 @@ fn companions(
                 let Loc::Path(w) = w else { return false };
                 let target = w.strip_suffix("/**").unwrap_or(w);
                 may_put_at(target)
-                    || (within && ancestors(target).any(|a| a != dest_abs && may_put_at(a)))
+                    || (within && ancestors(target).any(|a| a != copy.dest_abs && may_put_at(a)))
             })
         };
         let free_run = kind == Some(Kind::Run)
             && eff[s].opaque.is_none()
             && !eff[s].declared_only
-            && !shipped.iter().any(|(p, _)| {
-                touches(&eff[s].reads, p)
-                    || touches(&eff[s].writes, p)
-                    || effects::ships_into_lookup(&eff[s], p)
+            && !copy.ships_into_lookup(&eff[s])
+            && !copy.shipped.iter().any(|(p, _)| {
+                let base = effects::pattern_base(p);
+                touches(&eff[s].reads, base) || touches(&eff[s].writes, base)
             })
             && !lands_on_copied_dir(true);
         // A copy from another stage or an image (`COPY --from=composer:2
@@ -1270,7 +1299,10 @@ fn companions(
             })
             && eff[s].opaque.is_none()
             && eff[s].context_reads.is_empty()
-            && !shipped.iter().any(|(p, _)| touches(&eff[s].writes, p));
+            && !copy
+                .shipped
+                .iter()
+                .any(|(p, _)| touches(&eff[s].writes, effects::pattern_base(p)));
         if !(state || free_run || free_copy) || eff[s].keep {
             return None;
         }
@@ -1293,7 +1325,7 @@ fn companions(
     let mut b_files = b_rest.clone();
     b_files
         .writes
-        .extend(shipped.iter().map(|(p, _)| Loc::Path(p.clone())));
+        .extend(copy.shipped.iter().map(|(p, _)| Loc::Path(p.clone())));
     for &c in &take {
         // It passes the broad copy and every stay before it.
         let mut ce = eff[c].clone();

@@ -102,3 +102,135 @@ pub(crate) fn per_build_words(f: &crate::replay::FileFigures) -> Option<String> 
         args.join(", ") + if args.len() == 1 { " is" } else { " are" }
     ))
 }
+
+/// `value` as [`serde_json::to_string_pretty`] writes it (two spaces a
+/// level), with each line's indentation written at once rather than two
+/// spaces at a time: a report of a few instructions holds thousands of
+/// indented lines, and the output was a sixth of a short run.
+pub fn pretty_json<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    let mut out = Vec::with_capacity(1 << 16);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, Pretty::default());
+    value.serialize(&mut ser)?;
+    // serde_json writes only UTF-8 (strings come from `str`).
+    String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.to_string()))
+}
+
+/// serde_json's `PrettyFormatter` with the default two-space indent.
+#[derive(Default)]
+struct Pretty {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Pretty {
+    /// A newline (after a comma when `comma`) and the current indentation.
+    fn line<W: ?Sized + std::io::Write>(&self, w: &mut W, comma: bool) -> std::io::Result<()> {
+        const SPACES: &[u8; 66] =
+            b",\n                                                                ";
+        let start = usize::from(!comma);
+        let mut want = 2 * self.depth;
+        let first = want.min(SPACES.len() - 2);
+        w.write_all(&SPACES[start..2 + first])?;
+        want -= first;
+        while want > 0 {
+            let n = want.min(SPACES.len() - 2);
+            w.write_all(&SPACES[2..2 + n])?;
+            want -= n;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.line(w, false)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.line(w, !first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.line(w, false)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.line(w, !first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pretty_json_is_serde_jsons_pretty_output() {
+        // Nesting deeper than one run of spaces, empty containers, every
+        // scalar, strings that need escapes.
+        let mut deep = serde_json::json!("end");
+        for i in 0..40 {
+            deep = if i % 2 == 0 {
+                serde_json::json!([deep, {}, []])
+            } else {
+                serde_json::json!({"k": deep, "e": [], "o": {}})
+            };
+        }
+        let values = [
+            serde_json::json!(null),
+            serde_json::json!([]),
+            serde_json::json!({}),
+            serde_json::json!([1, 2.5, -3, true, null, "a\"b\\c\n\u{1}é"]),
+            serde_json::json!({"a": {"b": [{"c": []}, {}], "d": 1.0e300}, "z": "x"}),
+            deep,
+        ];
+        for v in &values {
+            assert_eq!(
+                pretty_json(v).ok(),
+                serde_json::to_string_pretty(v).ok(),
+                "{v}"
+            );
+        }
+    }
+}
