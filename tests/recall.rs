@@ -9,6 +9,19 @@ fn hoisted(files: &[(&str, &str)], df: &str) -> String {
     rewrite_at(files, df, Applicability::Safe).new_text
 }
 
+/// The text rewritten with `Safe` changes, and the hoist it proposes: its
+/// applicability and reason.
+fn proposed_hoist(files: &[(&str, &str)], df: &str) -> (String, Applicability, String) {
+    let out = rewrite_at(files, df, Applicability::Safe);
+    let c = out
+        .changes
+        .iter()
+        .find(|c| c.kind == dockreorder::plan::ChangeKind::Hoist)
+        .cloned()
+        .expect("the hoist is proposed");
+    (out.new_text, c.applicability, c.reason)
+}
+
 const PNPM: &[(&str, &str)] = &[
     (
         "package.json",
@@ -1534,14 +1547,7 @@ fn npm_ci_with_a_plain_lock_does_not_care_about_a_shipped_repository() {
             (".git/HEAD", "ref: refs/heads/main\n"),
             ("index.js", "x\n"),
         ];
-        let out = rewrite_at(&files, df, Applicability::Safe);
-        let c = out
-            .changes
-            .iter()
-            .find(|c| c.kind == dockreorder::plan::ChangeKind::Hoist)
-            .cloned()
-            .expect("the hoist is proposed");
-        (out.new_text, c.applicability, c.reason)
+        proposed_hoist(&files, df)
     };
     let (text, a, why) = run(&lock(""));
     assert_eq!(a, Applicability::Safe, "{why}");
@@ -2135,14 +2141,7 @@ fn issue_11_npm_install_that_keeps_the_lock_and_follows_it_is_safe() {
             (".git/HEAD", "ref: refs/heads/main\n"),
             ("index.js", "x\n"),
         ];
-        let out = rewrite_at(&files, &df, Applicability::Safe);
-        let c = out
-            .changes
-            .iter()
-            .find(|c| c.kind == dockreorder::plan::ChangeKind::Hoist)
-            .cloned()
-            .expect("the hoist is proposed");
-        (out.new_text, c.applicability, c.reason)
+        proposed_hoist(&files, &df)
     };
     let agrees = "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}";
     // `--no-save` (or `--no-package-lock`) writes no lock, and a plain

@@ -892,13 +892,7 @@ fn base_runs_as_root_at(parse: &Parse, from_item: usize) -> bool {
 /// build arguments. `None` for a variable without a default, a form
 /// [`expand`] does not understand, or a stage's name.
 fn base_image(parse: &Parse, from_item: usize) -> Option<String> {
-    let raw = parse
-        .items
-        .get(from_item)?
-        .instruction()?
-        .node
-        .str_args()
-        .next()?;
+    let raw = from_text(parse, from_item)?;
     let image = if raw.contains('$') {
         // The repository itself in a variable is the base a build
         // argument chooses: not known.
@@ -916,17 +910,10 @@ fn base_image(parse: &Parse, from_item: usize) -> Option<String> {
 /// [`official_workdir`]), from [`base_image`]. A php tag with variables
 /// must name its variant outside them (`php:${PHP_VERSION}-apache`): the
 /// working directory does not rest on a default a build argument changes.
-fn base_workdir(parse: &Parse, from_item: usize) -> Option<&'static str> {
-    let image = base_image(parse, from_item)?;
-    let wd = official_workdir(&image)?;
-    let raw = parse
-        .items
-        .get(from_item)?
-        .instruction()?
-        .node
-        .str_args()
-        .next()?;
-    if raw.contains('$') && official_repo(&image) == Some("php") {
+fn base_workdir(parse: &Parse, from_item: usize, image: &str) -> Option<&'static str> {
+    let wd = official_workdir(image)?;
+    let raw = from_text(parse, from_item)?;
+    if raw.contains('$') && official_repo(image) == Some("php") {
         let tag = raw.rsplit_once(':').map_or("", |(_, t)| t);
         let literal: Vec<&str> = tag.split('-').filter(|w| !w.contains('$')).collect();
         let named = |ws: &[&str]| {
@@ -938,6 +925,17 @@ fn base_workdir(parse: &Parse, from_item: usize) -> Option<&'static str> {
         }
     }
     Some(wd)
+}
+
+/// The image text of the `FROM` at item `from_item`, as written.
+fn from_text(parse: &Parse, from_item: usize) -> Option<&str> {
+    parse
+        .items
+        .get(from_item)?
+        .instruction()?
+        .node
+        .str_args()
+        .next()
 }
 
 /// The defaults of the global `ARG`s (those before the first `FROM`);
@@ -2226,10 +2224,12 @@ struct Inherited {
 fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -> Inherited {
     let fresh = |from: usize| {
         // An official image: runs as root, no `ENV HOME`, users known.
-        let official = base_runs_as_root_at(parse, from);
         let image = base_image(parse, from);
+        let official = image
+            .as_deref()
+            .is_some_and(|i| official_opt_entries(i).is_some());
         // An official image's own working directory when it is known.
-        let wd = base_workdir(parse, from);
+        let wd = image.as_deref().and_then(|i| base_workdir(parse, from, i));
         Inherited {
             wd: wd.unwrap_or("/?wd0").to_string(),
             env: BTreeMap::new(),

@@ -1273,7 +1273,10 @@ pub fn runs_no_git(
                 Some(Some(text)) => Some(text),
                 Some(None) => lock_text(dir, "package-lock.json").flatten(),
             };
-            let Some(lock) = lock.filter(|text| plain_npm_lock(text)) else {
+            let Some(lock) = lock
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+                .filter(plain_npm_lock)
+            else {
                 return false;
             };
             // `npm install` follows the lock only where it agrees with
@@ -1289,11 +1292,8 @@ pub fn runs_no_git(
 /// dependencies `package.json` names, in each of the four maps: then
 /// `npm install` takes the whole tree from the lock (npm's arborist
 /// resolves anew only the edges the lock does not satisfy).
-fn lock_agrees(lock: &str, manifest: &str) -> bool {
-    let (Ok(lock), Ok(manifest)) = (
-        serde_json::from_str::<serde_json::Value>(lock),
-        serde_json::from_str::<serde_json::Value>(manifest),
-    ) else {
+fn lock_agrees(lock: &serde_json::Value, manifest: &str) -> bool {
+    let Ok(manifest) = serde_json::from_str::<serde_json::Value>(manifest) else {
         return false;
     };
     let Some(root) = lock.get("packages").and_then(|p| p.get("")) else {
@@ -1312,10 +1312,7 @@ fn lock_agrees(lock: &str, manifest: &str) -> bool {
 
 /// Whether an npm lock file (version 2 or later) lists only packages from
 /// `http(s)` tarballs with plain versions, no link and no install script.
-fn plain_npm_lock(text: &str) -> bool {
-    let Ok(lock) = serde_json::from_str::<serde_json::Value>(text) else {
-        return false;
-    };
+fn plain_npm_lock(lock: &serde_json::Value) -> bool {
     if lock
         .get("lockfileVersion")
         .and_then(serde_json::Value::as_u64)
