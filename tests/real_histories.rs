@@ -21,6 +21,8 @@ struct Expect {
     must: &'static [&'static str],
     may: &'static [&'static str],
     unsafe_must: &'static [(&'static str, &'static [&'static str])],
+    /// Moves the SOURCE accepts as `Unsafe` (checked with `--unsafe` only).
+    unsafe_may: &'static [&'static str],
 }
 
 const CACHE_UNFRIENDLY: &[Expect] = &[
@@ -28,6 +30,7 @@ const CACHE_UNFRIENDLY: &[Expect] = &[
         name: "black",
         must: &["RUN apt update", "RUN python -m venv"],
         may: &[],
+        unsafe_may: &[],
         unsafe_must: &[],
     },
     Expect {
@@ -39,12 +42,14 @@ const CACHE_UNFRIENDLY: &[Expect] = &[
             "RUN pip3 install --break-system-packages --no-cache-dir -r requirements.txt",
         ],
         may: &["RUN go version"],
+        unsafe_may: &[],
         unsafe_must: &[],
     },
     Expect {
         name: "fat_free_crm",
         must: &["RUN apt-get update"],
         may: &[],
+        unsafe_may: &[],
         // bundle install only with the Gemfile, its lock, the gemspec the
         // Gemfile loads and the version file that requires (the shipped
         // .git makes it Unsafe); `RUN cp config/...` stays below.
@@ -62,30 +67,39 @@ const CACHE_UNFRIENDLY: &[Expect] = &[
         name: "katana",
         must: &["RUN go mod download"],
         may: &[],
+        unsafe_may: &[],
         unsafe_must: &[],
     },
     Expect {
         name: "jspwiki",
         must: &["RUN mvn -B dependency:go-offline"],
         may: &[],
+        unsafe_may: &[],
         unsafe_must: &[],
     },
     Expect {
         name: "typst",
         must: &["RUN xx-apk add"],
         may: &[],
+        // SOURCE: cargo fetch with the manifests alone does not load (the
+        // members and targets are missing): no hoist, or Unsafe.
+        unsafe_may: &[
+            "RUN --mount=type=cache,target=/root/.cargo/git/db     --mount=type=cache,target=/root/.cargo/registry/cache     --mount=type=cache,target=/root/.cargo/registry/index     CARGO_REGISTRIES_CRATES_IO_PROTOCOL=sparse     cargo fetch",
+        ],
         unsafe_must: &[],
     },
     Expect {
         name: "simplcommerce",
         must: &["RUN dotnet tool install --global dotnet-ef"],
         may: &[],
+        unsafe_may: &[],
         unsafe_must: &[],
     },
     Expect {
         name: "etherpad-lite",
         must: &[],
         may: &[],
+        unsafe_may: &[],
         // The adminbuild stage's application directory is /opt/etherpad-lite
         // (node's image has only yarn there): pnpm install with the
         // workspace's manifests (Unsafe: the shipped .git, and the lock
@@ -110,7 +124,14 @@ const CACHE_UNFRIENDLY: &[Expect] = &[
         name: "markdownlint-cli",
         must: &[],
         may: &[],
-        unsafe_must: &[],
+        unsafe_may: &[],
+        // Unsafe: the shipped .git, the lock npm install may rewrite, and a
+        // local-path dependency. `RUN npm install --global` installs the
+        // package itself and stays below the copy.
+        unsafe_must: &[(
+            "RUN npm install --production",
+            &["package.json", "package-lock.json", ".npmrc"],
+        )],
     },
 ];
 
@@ -222,9 +243,10 @@ fn check_unsafe(
     e: &Expect,
     failures: &mut Vec<String>,
 ) {
-    if e.unsafe_must.is_empty() {
-        return;
-    }
+    // Every entry is checked with `--unsafe` too: a move that breaks the
+    // build is wrong even when it is only proposed (markdownlint-cli's
+    // `RUN npm install --global`, which installs the copied package itself,
+    // was once moved above the copy as Unsafe).
     let name = e.name;
     let new = match run_with(repo, dockerfile, true, true) {
         Ok(n) => n,
@@ -239,6 +261,7 @@ fn check_unsafe(
             .iter()
             .chain(e.may)
             .chain(e.unsafe_must.iter().map(|(p, _)| p))
+            .chain(e.unsafe_may)
             .any(|p| m.starts_with(p))
     };
     for m in moved.iter().filter(|m| !allowed(m)) {

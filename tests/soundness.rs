@@ -71,6 +71,33 @@ fn issue_8_path_arguments_are_reads() {
     assert!(ordered(dir.path(), df, 1, 2));
 }
 
+/// Every proposal, `Unsafe` ones included.
+fn rewrite_any(dir: &Path, df: &str) -> String {
+    let ctx = Context::new(dir.to_path_buf(), Some(&dir.join("Dockerfile")));
+    rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Unsafe))
+        .expect("rewrite")
+        .new_text
+}
+
+/// A global npm install without package arguments installs the package of
+/// its working directory (the shipped sources), and a path argument is read
+/// whole: neither may move above the copy, not even as `Unsafe`
+/// (markdownlint-cli's `RUN npm install --global` was moved so).
+#[test]
+fn global_installs_read_the_packages_they_install() {
+    let dir = project(SITE);
+    for df in [
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm install --global\n",
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm install --production -g\n",
+        "FROM base\nWORKDIR /app\nCOPY . /app\nRUN npm install -g .\n",
+        "FROM base\nWORKDIR /app\nCOPY . /app\nRUN npm i -g ./packages/sdk\n",
+        "FROM base\nWORKDIR /\nCOPY . /app\nRUN npm i -g /app\n",
+        "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm_config_global=true npm install\n",
+    ] {
+        assert_eq!(rewrite_any(dir.path(), df), df, "moved:\n{df}");
+    }
+}
+
 #[test]
 fn requirement_includes_that_cannot_be_copied_keep_the_install_in_place() {
     // Each prod.txt makes pip read something the hoist would not copy

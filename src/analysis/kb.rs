@@ -393,7 +393,7 @@ pub fn interpret(
         facts.checks.push(ManifestCheck::UvVirtual);
     }
     if !e.global.is_empty() && e.global.iter().any(|g| inv.has(g)) {
-        facts.writes = e.global_writes.clone();
+        global_install(e, &inv, &mut facts);
         return facts;
     }
     entry_files(e, &inv, &mut facts);
@@ -416,6 +416,30 @@ pub fn interpret(
         facts.reads.push(r.clone());
     }
     facts
+}
+
+/// A global install (`npm install -g`): it writes the global folders, and
+/// reads what it installs. Its package arguments are names, a path among
+/// them read whole (`npm i -g .`, `npm i -g /app`); without any it installs
+/// the package of its working directory, the whole directory (npm's
+/// `install -g` with no arguments), so it reads that.
+fn global_install(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
+    facts.writes = e.global_writes.clone();
+    let positional = option_values(e, inv.args, facts);
+    let skip = usize::from(e.sub.is_some()) + usize::from(e.sub2.is_some());
+    let packages: Vec<&str> = positional.into_iter().skip(skip).collect();
+    if packages.is_empty() {
+        push_path_read(facts, ".");
+        return;
+    }
+    facts.packages = Some(Vec::new());
+    for p in packages {
+        push_path_read(facts, p);
+        match &mut facts.packages {
+            Some(all) if !p.contains('$') => all.push(p.to_string()),
+            _ => facts.packages = None,
+        }
+    }
 }
 
 /// The command's words as the knowledge base names them: `python -m pip`
