@@ -250,6 +250,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "go-multistage" => "main.go",
         "bundler" | "bundler-home" => "app.rb",
         "composer" | "copy-from-tool" => "index.php",
+        "composer-working-dir" => "public_html/index.php",
         "apt-get-update" => "run.sh",
         "reorder" => "src/index.js",
         "poetry" => "app/__main__.py",

@@ -2178,3 +2178,73 @@ fn issue_11_npm_install_that_keeps_the_lock_and_follows_it_is_safe() {
         assert!(why.contains("`.git`"), "{why}");
     }
 }
+
+/// A directory option (`composer -d DIR`, `npm --prefix DIR`, `yarn --cwd
+/// DIR`, `pnpm -C DIR`) runs the install in DIR: its manifests are there.
+/// Before, the option's value was read as a whole tree, and the install
+/// never moved.
+#[test]
+fn directory_options_run_the_install_there() {
+    let files = &[
+        ("site/composer.json", "{\"require\":{}}\n"),
+        ("site/composer.lock", "{}\n"),
+        ("site/index.php", "<?php\n"),
+        ("web/package.json", "{\"name\":\"w\",\"dependencies\":{}}\n"),
+        ("web/package-lock.json", "{\"lockfileVersion\":3}\n"),
+        ("web/yarn.lock", "\n"),
+        ("web/pnpm-lock.yaml", "lockfileVersion: 9\n"),
+        ("web/index.js", "x\n"),
+    ];
+    let df = "FROM php:8.2-cli\nCOPY ./site/ /app\nRUN composer install -d /app --no-dev\nCMD [\"php\"]\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM php:8.2-cli\nCOPY site/composer.json site/composer.lock /app/\nRUN composer install -d /app --no-dev\nCOPY ./site/ /app\nCMD [\"php\"]\n"
+    );
+    for (run, manifests) in [
+        (
+            "composer --working-dir=/app install",
+            "site/composer.json site/composer.lock",
+        ),
+        (
+            "composer install -d/app",
+            "site/composer.json site/composer.lock",
+        ),
+        (
+            "npm --prefix /srv ci",
+            "web/package.json web/package-lock.json",
+        ),
+        (
+            "yarn --cwd /srv install --frozen-lockfile",
+            "web/package.json web/yarn.lock",
+        ),
+        (
+            "pnpm -C /srv install --frozen-lockfile",
+            "web/package.json web/pnpm-lock.yaml",
+        ),
+    ] {
+        let src = if run.starts_with("composer") {
+            ("./site/", "/app")
+        } else {
+            ("./web/", "/srv")
+        };
+        let df = format!(
+            "FROM node:20\nWORKDIR /opt\nCOPY {} {}\nRUN {run}\n",
+            src.0, src.1
+        );
+        let out = hoisted(files, &df);
+        let want = format!(
+            "COPY {manifests} {}/\nRUN {run}\nCOPY {} {}\n",
+            src.1, src.0, src.1
+        );
+        assert!(out.contains(&want), "{run}:\n{out}");
+    }
+    // A directory the analysis cannot follow keeps the install in place.
+    for run in [
+        "composer install -d $APP",
+        "composer install -d ~/app",
+        "npm --prefix /a --prefix /b ci",
+    ] {
+        let df = format!("FROM php:8.2-cli\nCOPY ./site/ /app\nRUN {run}\n");
+        assert_eq!(hoisted(files, &df), df, "{run}");
+    }
+}

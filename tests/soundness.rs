@@ -1107,3 +1107,30 @@ fn a_run_writing_into_a_directory_the_broad_copy_makes_stays_below_it() {
     let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /etc/pip && echo '[global]' > /etc/pip/pip.conf\nENV PIP_CONFIG_FILE=/etc/pip/pip.conf\nRUN pip install -r requirements.txt\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// A directory option moves what the command writes: `composer config -d
+/// /app` edits /app/composer.json, which the copy ships, so it stays after
+/// the copy (it was modelled as writing /composer.json, in the working
+/// directory). A Gradle build run on another project directory (`-p`)
+/// reads that directory: `RUN gradle build -p /app` was moved above `COPY
+/// . /app` as Safe, as if it built the working directory.
+#[test]
+fn directory_options_move_what_commands_write() {
+    let dir = project(&[
+        ("composer.json", "{\"require\":{}}\n"),
+        ("composer.lock", "{}\n"),
+        ("build.gradle", "plugins { id 'java' }\n"),
+        ("settings.gradle", "rootProject.name = 'a'\n"),
+    ]);
+    let df = "FROM base\nWORKDIR /\nCOPY . /app\nRUN composer config -d /app platform.php 8.2\n";
+    assert!(ordered(dir.path(), df, 1, 2));
+    let df = "FROM base\nWORKDIR /home\nCOPY . /app\nRUN gradle build -p /app\n";
+    assert!(ordered(dir.path(), df, 1, 2));
+    assert_eq!(rewrite_any(dir.path(), df), df);
+    // The dependencies task moves, with the manifests of /app.
+    let df = "FROM base\nWORKDIR /home\nCOPY . /app\nRUN gradle dependencies -p /app\n";
+    assert_eq!(
+        rewrite_any(dir.path(), df),
+        "FROM base\nWORKDIR /home\nCOPY build.gradle settings.gradle /app/\nRUN gradle dependencies -p /app\nCOPY . /app\n"
+    );
+}

@@ -3575,6 +3575,16 @@ fn run_effects(
             Some(d) => resolve(wd, d),
             None => wd.to_string(),
         };
+        // A dir option (`composer -d DIR`) runs it in DIR, which must
+        // exist, as after `cd DIR`.
+        let dir = match &facts.chdir {
+            Some(d) => {
+                let to = resolve(&dir, d);
+                e.reads.push(Loc::Path(to.clone()));
+                to
+            }
+            None => dir,
+        };
         if let Err(reason) = command_paths(&facts, &dir, &local_env, created, e) {
             *e = opaque(reason);
             return;
@@ -3721,16 +3731,24 @@ impl RunScope {
             (Some(all), Some(these)) if !lists_all => all.extend(these.iter().cloned()),
             _ => self.env_reads = None,
         }
-        if !facts.cwd_free
-            || facts
-                .reads
-                .iter()
-                .chain(&facts.writes)
-                .chain(&facts.manifests)
-                .chain(&facts.writes_if_missing)
-                .any(|p| relative(p))
-        {
-            self.uses_workdir = true;
+        // Run in an absolute directory (a dir option), its relative paths
+        // are there, not in the working directory.
+        match facts.chdir.as_deref() {
+            Some(d) if !relative(d) => {}
+            Some(_) => self.uses_workdir = true,
+            None => {
+                if !facts.cwd_free
+                    || facts
+                        .reads
+                        .iter()
+                        .chain(&facts.writes)
+                        .chain(&facts.manifests)
+                        .chain(&facts.writes_if_missing)
+                        .any(|p| relative(p))
+                {
+                    self.uses_workdir = true;
+                }
+            }
         }
         let eco = ecosystem_of(c.argv.first().map(String::as_str).unwrap_or(""));
         self.fetches |= facts.fetch;

@@ -124,6 +124,7 @@ impl Entry {
             &self.option_reads,
             &self.option_writes,
             &self.value_options,
+            &self.dir_options,
             &self.output_options,
             &self.input_options,
         ]
@@ -197,6 +198,9 @@ pub struct CommandFacts {
     pub path_env: Vec<String>,
     /// Whether it may run git (see [`Entry::git`]).
     pub git: Option<GitUse>,
+    /// The directory a dir option names (see [`Entry::dir_options`]), as
+    /// given: the command runs there, relative to where it was started.
+    pub chdir: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -392,6 +396,13 @@ pub fn interpret(
         // project is not installed (the stage analysis checks them).
         facts.checks.push(ManifestCheck::UvVirtual);
     }
+    match dir_option(e, inv.args) {
+        Ok(dir) => facts.chdir = dir,
+        Err(why) => {
+            facts.unknown = Some(why);
+            return facts;
+        }
+    }
     if !e.global.is_empty() && e.global.iter().any(|g| inv.has(g)) {
         global_install(e, &inv, &mut facts);
         return facts;
@@ -425,6 +436,12 @@ pub fn interpret(
 /// `install -g` with no arguments), so it reads that.
 fn global_install(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
     facts.writes = e.global_writes.clone();
+    // `npm i -g --prefix DIR`: the global folder is DIR.
+    if let Some(dir) = facts.chdir.take() {
+        facts
+            .writes
+            .push(format!("{}/**", dir.trim_end_matches('/')));
+    }
     let positional = option_values(e, inv.args, facts);
     let skip = usize::from(e.sub.is_some()) + usize::from(e.sub2.is_some());
     let packages: Vec<&str> = positional.into_iter().skip(skip).collect();
@@ -440,6 +457,49 @@ fn global_install(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
             _ => facts.packages = None,
         }
     }
+}
+
+/// The directory a dir option names (`-d DIR`, `-dDIR`, `--working-dir
+/// DIR`, `--working-dir=DIR`; see [`Entry::dir_options`]). A value this
+/// cannot follow (a variable, a glob, `~`, none) or the option given twice
+/// makes the command unknown.
+fn dir_option(e: &Entry, args: &[&str]) -> Result<Option<String>, String> {
+    let mut found: Option<String> = None;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i];
+        let mut value: Option<&str> = None;
+        for o in &e.dir_options {
+            if a == o {
+                value = Some(args.get(i + 1).copied().unwrap_or(""));
+                i += 1;
+            } else if let Some(rest) = a.strip_prefix(o.as_str()) {
+                if o.starts_with("--") {
+                    value = rest.strip_prefix('=');
+                } else if o.len() == 2 && !rest.is_empty() {
+                    value = Some(rest.strip_prefix('=').unwrap_or(rest));
+                }
+            }
+            if value.is_some() {
+                break;
+            }
+        }
+        if let Some(v) = value {
+            let computed = v.is_empty()
+                || v.starts_with('-')
+                || v.starts_with('~')
+                || v.contains(['$', '`', '*', '?', '[']);
+            if computed {
+                return Err(format!("`{a}` names a directory that is not followed"));
+            }
+            if found.is_some() {
+                return Err(format!("`{a}` is given twice"));
+            }
+            found = Some(v.to_string());
+        }
+        i += 1;
+    }
+    Ok(found)
 }
 
 /// The command's words as the knowledge base names them: `python -m pip`
@@ -570,6 +630,10 @@ fn option_values<'a>(e: &Entry, args: &[&'a str], facts: &mut CommandFacts) -> V
 /// What the value of a named option reads or writes.
 fn option_value_effects(e: &Entry, opt: &str, v: String, facts: &mut CommandFacts) {
     let is = |list: &[String]| list.iter().any(|o| o == opt);
+    if is(&e.dir_options) {
+        // Where the command runs (see `dir_option`), not a file it reads.
+        return;
+    }
     let named = is(&e.option_reads)
         || is(&e.input_options)
         || is(&e.option_writes)

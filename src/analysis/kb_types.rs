@@ -55,6 +55,12 @@ pub struct Entry {
     pub input_options: Vec<String>,
     #[serde(default)]
     pub value_options: Vec<String>,
+    /// Options whose value is the directory the command runs in, as after
+    /// `cd DIR` (`composer install -d DIR`, `npm --prefix DIR ci`, `yarn
+    /// --cwd DIR`, `pnpm -C DIR`). In a global install it names the global
+    /// folder, which it writes.
+    #[serde(default)]
+    pub dir_options: Vec<String>,
     /// Options whose value is every following word up to the next option
     /// (Thor's array options: `bundle install --without development test`).
     #[serde(default)]
