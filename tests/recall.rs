@@ -2248,3 +2248,38 @@ fn directory_options_run_the_install_there() {
         assert_eq!(hoisted(files, &df), df, "{run}");
     }
 }
+
+/// A shipped `.git` is looked at only by a git program: on an official
+/// image with none (`php`, the `slim` and `alpine` variants of `node`,
+/// `python`, `ruby`), with nothing before the install that may install
+/// one, the install moves, and the reason says why the repository does not
+/// matter.
+#[test]
+fn a_shipped_repository_is_not_looked_at_without_git() {
+    let files = &[
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        (".git/config", "[core]\n"),
+        ("composer.json", "{\"require\":{}}\n"),
+        ("composer.lock", "{}\n"),
+        ("index.php", "<?php\n"),
+    ];
+    let df = "FROM php:8.2-apache\nRUN docker-php-ext-install pdo_mysql && a2enmod rewrite\nCOPY . /var/www/html/\nCOPY --from=composer:2 /usr/bin/composer /usr/bin/composer\nRUN composer install --no-dev\n";
+    let (out, app, reason) = proposed_hoist(files, df);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_eq!(
+        out,
+        "FROM php:8.2-apache\nRUN docker-php-ext-install pdo_mysql && a2enmod rewrite\nCOPY composer.json composer.lock /var/www/html/\nCOPY --from=composer:2 /usr/bin/composer /usr/bin/composer\nRUN composer install --no-dev\nCOPY . /var/www/html/\n"
+    );
+    assert!(reason.contains("has no git program"), "{reason}");
+    // The rewrite's own check agrees (a destination without a slash).
+    let df = "FROM php:8.2\nCOPY . /app\nWORKDIR /app\nRUN composer install --no-dev\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM php:8.2\nCOPY composer.json composer.lock /app/\nWORKDIR /app\nRUN composer install --no-dev\nCOPY . /app\n"
+    );
+    let df = "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm i -g pnpm@9\nCMD [\"node\"]\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM node:20-alpine\nWORKDIR /app\nRUN npm i -g pnpm@9\nCOPY . .\nCMD [\"node\"]\n"
+    );
+}

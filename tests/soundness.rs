@@ -1134,3 +1134,45 @@ fn directory_options_move_what_commands_write() {
         "FROM base\nWORKDIR /home\nCOPY build.gradle settings.gradle /app/\nRUN gradle dependencies -p /app\nCOPY . /app\n"
     );
 }
+
+/// Where git may run, a shipped `.git` keeps the install from being Safe:
+/// images with git (the full `node`, `python` variants, a stage of the
+/// file), an earlier `RUN` that may install it (a system install, one the
+/// analysis does not follow), the install's own `RUN` installing it first,
+/// a `PATH` with a directory that is not known, a `git` the copy ships,
+/// and a variant chosen by a build argument.
+#[test]
+fn a_shipped_repository_matters_wherever_git_may_run() {
+    let dir = project(&[
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        (".git/config", "[core]\n"),
+        ("composer.json", "{\"require\":{}}\n"),
+        ("composer.lock", "{}\n"),
+        ("index.php", "<?php\n"),
+    ]);
+    let install = "COPY . /app\nWORKDIR /app\nRUN composer install --no-dev\n";
+    for head in [
+        "FROM node:20\n",
+        "FROM python:3.12\n",
+        "FROM php:8.2 AS base\nFROM base\n",
+        "FROM php:8.2\nRUN apt-get update && apt-get install -y unzip\n",
+        "FROM php:8.2\nRUN ./install-tools.sh\n",
+        "FROM php:8.2\nENV PATH=/opt/$TOOLS/bin:$PATH\n",
+        "FROM php:8.2\nCOPY --from=tools /bin/ /usr/local/bin/\n",
+        "ARG V=alpine\nFROM node:20-${V}\n",
+    ] {
+        let df = format!("{head}{install}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+    let df = "FROM php:8.2\nCOPY . /app\nWORKDIR /app\nRUN apt-get update && apt-get install -y git && composer install\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    // A program named git in the context.
+    let with_git = project(&[
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        ("composer.json", "{\"require\":{}}\n"),
+        ("composer.lock", "{}\n"),
+        ("bin/git", "#!/bin/sh\n"),
+    ]);
+    let df = "FROM php:8.2\nCOPY . /app\nENV PATH=/app/bin:$PATH\nWORKDIR /app\nRUN composer install --no-dev\n";
+    assert_eq!(rewrite_unsafe_too(with_git.path(), df), df);
+}

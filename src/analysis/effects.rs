@@ -927,6 +927,120 @@ fn base_workdir(parse: &Parse, from_item: usize, image: &str) -> Option<&'static
     Some(wd)
 }
 
+/// The directories `PATH` lists in the stage's base image when it is an
+/// official image with no git program, as its Dockerfiles (and those of the
+/// images it is built on) install none:
+/// - `php`, every Linux variant: `$PHPIZE_DEPS` (autoconf, dpkg-dev, file,
+///   g++, gcc, libc-dev, make, pkg-config, re2c), ca-certificates, curl,
+///   xz-utils (`--no-install-recommends`), apache2 for `apache`
+///   (docker-library/php `Dockerfile-linux.template`), on `debian` or
+///   `alpine`;
+/// - the `slim` and `alpine` variants of `node`, `python`, `ruby` and the
+///   `alpine` ones of `golang` (their build dependencies are removed; the
+///   full variants are built on buildpack-deps, which has git);
+/// - `debian`, `ubuntu`, `alpine` (root file systems with no git).
+///
+/// The word that picks the variant must be written outside any variable
+/// (`node:${V}-alpine`), as a build argument could pick another. `None`
+/// for anything else (another stage, an unlisted image or variant).
+pub(crate) fn base_path_without_git(parse: &Parse, from_item: usize) -> Option<Vec<&'static str>> {
+    const STANDARD: [&str; 6] = [
+        "/usr/local/sbin",
+        "/usr/local/bin",
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+    ];
+    let image = base_image(parse, from_item)?;
+    let raw = from_text(parse, from_item)?;
+    let repo = official_repo(&image)?;
+    let name = raw.split('@').next().unwrap_or(raw);
+    let last = name.rfind('/').map_or(0, |k| k + 1);
+    let tag = name[last..]
+        .split_once(':')
+        .map_or("", |(_, t)| t)
+        .to_ascii_lowercase();
+    if ["windows", "nanoserver"].iter().any(|v| tag.contains(v)) {
+        return None;
+    }
+    let literal: Vec<&str> = tag.split('-').filter(|w| !w.contains('$')).collect();
+    let slim_or_alpine = literal
+        .iter()
+        .any(|w| *w == "slim" || w.starts_with("alpine"));
+    let alpine = literal.iter().any(|w| w.starts_with("alpine"));
+    let extra: &[&str] = match repo {
+        "php" | "debian" | "ubuntu" | "alpine" | "node" | "python" => &[],
+        "ruby" => &["/usr/local/bundle/bin"],
+        "golang" => &["/go/bin", "/usr/local/go/bin"],
+        _ => return None,
+    };
+    let ok = match repo {
+        "php" | "debian" | "ubuntu" | "alpine" => true,
+        "golang" => alpine,
+        _ => slim_or_alpine,
+    };
+    ok.then(|| extra.iter().chain(STANDARD.iter()).copied().collect())
+}
+
+/// Whether no git program can run when unit `b` of the stage runs: the
+/// stage is built on an official image that has none
+/// ([`base_path_without_git`]), and no unit before it (nor, when its `RUN`
+/// is more than the one command, `b` itself: `apt-get install git &&
+/// composer install`) may put one in a directory of `PATH`. A `RUN` the
+/// analysis does not follow, or a system install, may. `PATH` must be
+/// known: set by the stage to absolute directories, or left as the image
+/// has it, and not changed by `b`'s own text. What a copy ships the
+/// caller checks (no file named `git`).
+pub fn git_cannot_run(
+    parse: &Parse,
+    stage: &Stage,
+    eff: &[Effects],
+    state: &StageState,
+    b: usize,
+) -> bool {
+    let Some(mut dirs) = base_path_without_git(parse, stage.from_item) else {
+        return false;
+    };
+    let set_dirs: Vec<&str> = match state.env.get(b).and_then(|e| e.get("PATH")) {
+        Some(v) => v.split(':').collect(),
+        None => Vec::new(),
+    };
+    if set_dirs
+        .iter()
+        .any(|d| !d.starts_with('/') || d.trim_end_matches('/').is_empty() || d.contains('$'))
+    {
+        return false;
+    }
+    dirs.extend(set_dirs);
+    let Some(text) = stage
+        .units
+        .get(b)
+        .and_then(|u| parse.items.get(u.item))
+        .and_then(|i| i.instruction())
+        .map(|i| i.original.as_str())
+    else {
+        return false;
+    };
+    if text.contains("PATH") {
+        return false;
+    }
+    // Its own writes come after its git would run, unless another command
+    // of its `RUN` comes first.
+    let body = text.replace("\\\n", " ");
+    let lone = !["&", "|", ";", "\n", "$(", "`"]
+        .iter()
+        .any(|op| body.trim_end().contains(op));
+    let last = if lone { b } else { b + 1 };
+    let programs: Vec<String> = dirs
+        .iter()
+        .map(|d| format!("{}/git", d.trim_end_matches('/')))
+        .collect();
+    eff.iter()
+        .take(last)
+        .all(|e| programs.iter().all(|g| !writes_path(e, g)))
+}
+
 /// The image text of the `FROM` at item `from_item`, as written.
 fn from_text(parse: &Parse, from_item: usize) -> Option<&str> {
     parse

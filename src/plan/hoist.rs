@@ -702,6 +702,18 @@ fn runs_no_git(cx: &StageCx<'_>, copy: &BroadCopy<'_>, ex: &Effects) -> bool {
     })
 }
 
+/// Whether no git program can run at the candidate, so that the
+/// repository the copy ships is never looked at: see
+/// [`effects::git_cannot_run`], and the copy ships no file named `git`
+/// (nor a directory whose contents are not known).
+fn git_cannot_run(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) -> bool {
+    let ships_git = copy
+        .shipped
+        .iter()
+        .any(|(p, _)| p.ends_with("/**") || p.rsplit('/').next() == Some("git"));
+    !ships_git && effects::git_cannot_run(cx.parse, cx.stage, cx.eff, cx.state, cand.unit)
+}
+
 /// The repositories a `RUN`'s git may find, as locations.
 fn repo_locs(e: &Effects) -> Vec<Loc> {
     e.repo_reads.iter().map(|p| Loc::Path(p.clone())).collect()
@@ -722,6 +734,7 @@ fn hoist_problems(
     let repo = Reaching::new(&repo_locs(ex), &copy.dest_abs);
     if let Some((_, rel)) = copy.shipped.iter().find(|(p, _)| repo.touches(p))
         && !runs_no_git(cx, copy, ex)
+        && !git_cannot_run(cx, copy, cand)
     {
         let top = rel.split('/').next().unwrap_or(rel);
         problems.push(format!(
@@ -1097,6 +1110,16 @@ fn hoist_change(
         };
         if !in_place.is_empty() {
             r.push_str("; an earlier COPY already puts the same files there with the broad copy's flags and nothing rewrites them before it, so no COPY of them is inserted");
+        }
+        let repo = Reaching::new(&repo_locs(ex), &copy.dest_abs);
+        if let Some((_, rel)) = copy.shipped.iter().find(|(p, _)| repo.touches(p))
+            && !runs_no_git(cx, copy, ex)
+        {
+            // Discharged by `git_cannot_run` (else it is a problem).
+            let top = rel.split('/').next().unwrap_or(rel);
+            r.push_str(&format!(
+                "; the copy ships the git repository (`{top}`), but the base image has no git program and nothing before the install may put one on PATH, so nothing looks at it"
+            ));
         }
         r
     } else {

@@ -145,7 +145,7 @@ fn broken_edge_of(
                 }
                 if found.is_some()
                     && let Some(c) = ctx
-                    && never_runs_git(old, si, (a, b), c)
+                    && (never_runs_git(old, si, (a, b), c) || git_absent(old, si, b, c))
                 {
                     // The repository it would look at is never looked at.
                     let repo: Vec<effects::Loc> = eff[b]
@@ -262,6 +262,22 @@ fn never_runs_git(old: &FileAnalysis, si: usize, (a, b): (usize, usize), ctx: &C
             None => Some(None),
         }
     })
+}
+
+/// Whether no git program can run at old unit `b`
+/// ([`effects::git_cannot_run`]) and the copy `a` ships none: the context
+/// holds no file named `git` and no directory whose contents are not
+/// known (whatever part of it `a` copies).
+fn git_absent(old: &FileAnalysis, si: usize, b: usize, ctx: &Context) -> bool {
+    let (Some(stage), Some(sa)) = (old.model.stages.get(si), old.stages.get(si)) else {
+        return false;
+    };
+    let Some(files) = ctx.files() else {
+        return false;
+    };
+    let ships_git =
+        !ctx.unknown_dirs().is_empty() || files.keys().any(|f| f.rsplit('/').next() == Some("git"));
+    !ships_git && effects::git_cannot_run(&old.parse, stage, &sa.effects, &sa.state, b)
 }
 
 /// The paths old unit `a` writes, which old unit `b` (after it in the old
