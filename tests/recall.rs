@@ -2283,3 +2283,25 @@ fn a_shipped_repository_is_not_looked_at_without_git() {
         "FROM node:20-alpine\nWORKDIR /app\nRUN npm i -g pnpm@9\nCOPY . .\nCMD [\"node\"]\n"
     );
 }
+
+/// Composer's installer as getcomposer.org documents it: piped into `php`,
+/// or saved, checked and run, and the PHAR it makes. The install moves
+/// with it where the PHAR is made in the same `RUN`.
+#[test]
+fn composer_installer_forms_are_followed() {
+    let files = &[
+        ("composer.json", "{\"require\":{}}\n"),
+        ("composer.lock", "{}\n"),
+        ("index.php", "<?php\n"),
+    ];
+    let df = "FROM php:8.2-apache\nCOPY . /var/www/html/\nRUN curl -sS https://getcomposer.org/installer | php -- --install-dir=/usr/local/bin --filename=composer\nRUN composer install\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM php:8.2-apache\nRUN curl -sS https://getcomposer.org/installer | php -- --install-dir=/usr/local/bin --filename=composer\nCOPY composer.json composer.lock /var/www/html/\nRUN composer install\nCOPY . /var/www/html/\n"
+    );
+    let df = "FROM php:7.4-apache\nCOPY . /var/www/html/\nRUN php -r \"copy('https://getcomposer.org/installer', 'composer-setup.php');\" \\\n    && php composer-setup.php \\\n    && php -r \"unlink('composer-setup.php');\" \\\n    && php composer.phar install --no-dev\nCMD [\"apache2-foreground\"]\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM php:7.4-apache\nCOPY composer.json composer.lock /var/www/html/\nRUN php -r \"copy('https://getcomposer.org/installer', 'composer-setup.php');\" \\\n    && php composer-setup.php \\\n    && php -r \"unlink('composer-setup.php');\" \\\n    && php composer.phar install --no-dev\nCOPY . /var/www/html/\nCMD [\"apache2-foreground\"]\n"
+    );
+}

@@ -1176,3 +1176,31 @@ fn a_shipped_repository_matters_wherever_git_may_run() {
     let df = "FROM php:8.2\nCOPY . /app\nENV PATH=/app/bin:$PATH\nWORKDIR /app\nRUN composer install --no-dev\n";
     assert_eq!(rewrite_unsafe_too(with_git.path(), df), df);
 }
+
+/// `php` runs code: only the Composer installer steps getcomposer.org
+/// documents are followed. Another script, other `-r` code, another
+/// address piped in, a PHAR that is not Composer's, or the installer
+/// writing into the shipped directory keep their place.
+#[test]
+fn php_scripts_other_than_composers_installer_are_not_followed() {
+    let dir = project(&[
+        ("composer.json", "{\"require\":{}}\n"),
+        ("composer.lock", "{}\n"),
+        ("composer.phar", "phar\n"),
+        ("artisan", "<?php\n"),
+    ]);
+    for run in [
+        "php artisan key:generate",
+        "php -r \"file_put_contents('x', 1);\"",
+        "curl -sS https://example.com/installer | php -- --install-dir=/usr/local/bin",
+        "curl -sS -o i.php https://getcomposer.org/installer | php --",
+        "curl -sS https://getcomposer.org/installer | php -- --install-dir=$BIN",
+        "curl -sS https://getcomposer.org/installer | php -- --evil",
+        "curl -sS https://getcomposer.org/installer | php",
+        "php composer.phar install",
+        "curl -sS https://getcomposer.org/installer | php",
+    ] {
+        let df = format!("FROM php:8.2-apache\nCOPY . /var/www/html/\nRUN {run}\n");
+        assert_eq!(rewrite_any(dir.path(), &df), df, "moved:\n{df}");
+    }
+}

@@ -3665,11 +3665,11 @@ fn run_effects(
             continue;
         }
         let facts = if settings.is_empty() {
-            kb::interpret(c, kb, &local_env)
+            kb::interpret_in(&cmds, n, kb, &local_env)
         } else {
             let mut seen_env = settings.clone();
             seen_env.extend(local_env.iter().map(|(k, v)| (k.clone(), v.clone())));
-            kb::interpret(c, kb, &seen_env)
+            kb::interpret_in(&cmds, n, kb, &seen_env)
         };
         if let Some(u) = facts.unknown {
             *e = opaque(u);

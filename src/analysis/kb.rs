@@ -502,6 +502,274 @@ fn dir_option(e: &Entry, args: &[&str]) -> Result<Option<String>, String> {
     Ok(found)
 }
 
+/// Interprets command `n` of a `RUN`'s commands: as [`interpret`], except
+/// for `php` running what the analysis knows (see [`php_facts`]).
+pub fn interpret_in(
+    cmds: &[SimpleCommand],
+    n: usize,
+    kb: &KnowledgeBase,
+    env: &std::collections::BTreeMap<String, String>,
+) -> CommandFacts {
+    let Some(c) = cmds.get(n) else {
+        return CommandFacts::default();
+    };
+    if c.argv.first().is_some_and(|a| basename(a) == "php")
+        && let Some(f) = php_facts(cmds, n, kb, env)
+    {
+        return f;
+    }
+    interpret(c, kb, env)
+}
+
+/// `php` running Composer's installer or Composer, as getcomposer.org
+/// documents them: the installer piped from its address (`curl -sS
+/// https://getcomposer.org/installer | php -- --install-dir=D
+/// --filename=F`), saved and run (`php -r "copy('https://getcomposer.org/
+/// installer', 'composer-setup.php');"`, the documented hash check and
+/// `unlink`, `php composer-setup.php …`), and the PHAR it makes (`php
+/// composer.phar install`, read as `composer install`). `None` for any
+/// other `php` (a script the analysis does not read).
+fn php_facts(
+    cmds: &[SimpleCommand],
+    n: usize,
+    kb: &KnowledgeBase,
+    env: &std::collections::BTreeMap<String, String>,
+) -> Option<CommandFacts> {
+    let c = &cmds[n];
+    let args: Vec<&str> = c.argv[1..].iter().map(String::as_str).collect();
+    if !c.redirect_reads.is_empty() {
+        return None;
+    }
+    match *args.first()? {
+        "--" if piped_composer_installer(cmds, n) => Some(composer_installer(&args[1..], None)),
+        "-r" if args.len() == 2 => composer_setup_snippet(args[1]),
+        s if basename(s) == "composer-setup.php" => Some(composer_installer(&args[1..], Some(s))),
+        s if basename(s) == "composer.phar" => {
+            let mut sc = c.clone();
+            sc.argv.remove(0);
+            sc.argv[0] = "composer".to_string();
+            let mut f = interpret(&sc, kb, env);
+            f.reads.push(s.to_string());
+            Some(f)
+        }
+        _ => None,
+    }
+}
+
+/// The installer's address, as `curl` or `wget` write it to standard
+/// output, piped into command `n`.
+fn piped_composer_installer(cmds: &[SimpleCommand], n: usize) -> bool {
+    let (Some(c), Some(prev)) = (cmds.get(n), n.checked_sub(1).and_then(|k| cmds.get(k))) else {
+        return false;
+    };
+    if c.joined_by != Some(super::shell::Op::Pipe) || !prev.redirect_writes.is_empty() {
+        return false;
+    }
+    let url = |a: &String| {
+        matches!(
+            a.as_str(),
+            "https://getcomposer.org/installer" | "http://getcomposer.org/installer"
+        )
+    };
+    let args = &prev.argv[1..];
+    match prev.argv.first().map(|a| basename(a)) {
+        Some("curl") => {
+            args.iter().any(url)
+                && args.iter().all(|a| {
+                    url(a)
+                        || matches!(
+                            a.as_str(),
+                            "-s" | "-S"
+                                | "-sS"
+                                | "-Ss"
+                                | "-L"
+                                | "-sSL"
+                                | "-fsSL"
+                                | "-f"
+                                | "--silent"
+                                | "--show-error"
+                                | "--location"
+                                | "--fail"
+                        )
+                })
+        }
+        Some("wget") => {
+            args.iter().any(url)
+                && args.iter().any(|a| {
+                    matches!(
+                        a.as_str(),
+                        "-O-" | "-qO-" | "-qO" | "-O" | "--output-document=-"
+                    )
+                })
+                && args.iter().all(|a| {
+                    url(a)
+                        || matches!(
+                            a.as_str(),
+                            "-O-"
+                                | "-qO-"
+                                | "-qO"
+                                | "-O"
+                                | "-"
+                                | "-q"
+                                | "--quiet"
+                                | "--output-document=-"
+                        )
+                })
+                && !args
+                    .windows(2)
+                    .any(|w| matches!(w[0].as_str(), "-O" | "-qO") && w[1] != "-")
+        }
+        _ => false,
+    }
+}
+
+/// What getcomposer.org's installer does with `args`: writes the PHAR
+/// (`--filename`, default `composer.phar`) into `--install-dir` (default
+/// the working directory), and Composer's home (its public keys); `script`
+/// is the saved installer it reads. An option it does not know, or a
+/// directory or name with a variable, makes it unknown.
+fn composer_installer(args: &[&str], script: Option<&str>) -> CommandFacts {
+    let mut facts = CommandFacts::default();
+    let (mut dir, mut name) = (".".to_string(), "composer.phar".to_string());
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i];
+        let (opt, inline) = match a.split_once('=') {
+            Some((o, v)) => (o, Some(v.to_string())),
+            None => (a, None),
+        };
+        match opt {
+            "--install-dir" | "--filename" | "--version" | "--cafile" => {
+                let v = match inline {
+                    Some(v) => v,
+                    None => {
+                        i += 1;
+                        args.get(i).map(|s| s.to_string()).unwrap_or_default()
+                    }
+                };
+                if v.is_empty() || v.contains(['$', '`', '*', '?', '~']) {
+                    facts.unknown = Some(format!("`{a}` of Composer's installer is not followed"));
+                    return facts;
+                }
+                match opt {
+                    "--install-dir" => dir = v,
+                    "--filename" if !v.contains('/') => name = v,
+                    "--filename" => {
+                        facts.unknown = Some(format!("`{a}` names a path"));
+                        return facts;
+                    }
+                    "--cafile" => facts.reads.push(v),
+                    _ => {}
+                }
+            }
+            "--1" | "--2" | "--2.2" | "--stable" | "--preview" | "--snapshot" | "--quiet"
+            | "--no-ansi" | "--ansi" => {}
+            _ => {
+                facts.unknown = Some(format!("`{a}` of Composer's installer is not described"));
+                return facts;
+            }
+        }
+        i += 1;
+    }
+    let dir = dir.trim_end_matches('/');
+    let dir = if dir.is_empty() { "/" } else { dir };
+    facts.writes = vec![
+        format!("{dir}/{name}").replace("//", "/"),
+        "/root/.composer/**".into(),
+        "/root/.config/composer/**".into(),
+        "/root/.cache/composer/**".into(),
+        "/tmp/**".into(),
+    ];
+    facts.reads.extend([
+        "/root/.composer/**".to_string(),
+        "/root/.config/composer/**".to_string(),
+    ]);
+    if let Some(s) = script {
+        facts.reads.push(s.to_string());
+    }
+    facts.cost = Some(CostClass::Run);
+    facts.env = Some(composer_setup_env());
+    facts.path_env = [
+        "COMPOSER_HOME",
+        "COMPOSER_CACHE_DIR",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        "PHPRC",
+        "PHP_INI_SCAN_DIR",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+    ]
+    .map(String::from)
+    .to_vec();
+    facts.home = Some(vec![
+        ".composer/**".into(),
+        ".config/**".into(),
+        ".cache/**".into(),
+    ]);
+    facts
+}
+
+/// The variables Composer's installer and `php` read.
+fn composer_setup_env() -> Vec<String> {
+    [
+        "COMPOSER_*",
+        "XDG_*",
+        "PHPRC",
+        "PHP_INI_SCAN_DIR",
+        "SSL_CERT_*",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "CGI_HTTP_PROXY",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// The `php -r` steps getcomposer.org documents around its installer:
+/// saving it as `composer-setup.php`, checking its hash (which deletes it
+/// when it does not match) and deleting it. Whitespace does not matter;
+/// any other code is not followed.
+fn composer_setup_snippet(code: &str) -> Option<CommandFacts> {
+    let tight: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let save = ["https", "http"]
+        .iter()
+        .any(|s| tight == format!("copy('{s}://getcomposer.org/installer','composer-setup.php');"));
+    let remove = tight == "unlink('composer-setup.php');";
+    let check = tight
+        .strip_prefix("if(hash_file('sha384','composer-setup.php')==='")
+        .and_then(|r| {
+            r.strip_suffix(
+                "'){echo'Installerverified';}else{echo'Installercorrupt';unlink('composer-setup.php');}echoPHP_EOL;",
+            )
+        })
+        .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()));
+    if !(save || remove || check) {
+        return None;
+    }
+    let mut facts = CommandFacts {
+        writes: vec!["composer-setup.php".into()],
+        cost: Some(if save {
+            CostClass::Run
+        } else {
+            CostClass::Cheap
+        }),
+        env: Some(composer_setup_env()),
+        path_env: ["PHPRC", "PHP_INI_SCAN_DIR", "SSL_CERT_FILE", "SSL_CERT_DIR"]
+            .map(String::from)
+            .to_vec(),
+        home: Some(Vec::new()),
+        ..CommandFacts::default()
+    };
+    if check {
+        facts.reads.push("composer-setup.php".into());
+    }
+    Some(facts)
+}
+
 /// The command's words as the knowledge base names them: `python -m pip`
 /// is pip and `python -m venv DIR` is venv. A program run by a path outside
 /// the usual bin directories is not the tool the base describes (a venv's
