@@ -1204,3 +1204,173 @@ fn php_scripts_other_than_composers_installer_are_not_followed() {
         assert_eq!(rewrite_any(dir.path(), &df), df, "moved:\n{df}");
     }
 }
+
+/// A context with a project in its root and another in `sub/`, and the
+/// files other options name (review 5).
+const ELSEWHERE: &[(&str, &str)] = &[
+    (
+        "package.json",
+        "{\"name\":\"root\",\"version\":\"1.0.0\",\"private\":true}",
+    ),
+    ("yarn.lock", ""),
+    ("package-lock.json", "{\"lockfileVersion\":3}"),
+    ("pnpm-lock.yaml", "lockfileVersion: '6.0'\n"),
+    (
+        "sub/package.json",
+        "{\"name\":\"sub\",\"version\":\"1.0.0\",\"private\":true}",
+    ),
+    ("sub/yarn.lock", ""),
+    (
+        "sub/pyproject.toml",
+        "[project]\nname = 'sub'\nversion = '1'\n",
+    ),
+    ("sub/uv.lock", ""),
+    ("sub/poetry.lock", ""),
+    ("sub/pom.xml", "<project/>\n"),
+    ("sub/build.gradle", "\n"),
+    (
+        "sub/Cargo.toml",
+        "[package]\nname = 'sub'\nversion = '0.1.0'\n",
+    ),
+    ("sub/src/main.rs", "fn main() {}\n"),
+    ("sub/go.mod", "module sub\n\ngo 1.21\n"),
+    (
+        "pyproject.toml",
+        "[project]\nname = 'root'\nversion = '1'\n",
+    ),
+    ("poetry.lock", ""),
+    ("uv.lock", ""),
+    ("uv-alt.toml", "\n"),
+    ("script.py", "print(1)\n"),
+    ("requirements.txt", "flask==3.0.0\n"),
+    ("constraints.txt", "flask==3.0.0\n"),
+    ("go.mod", "module root\n\ngo 1.21\n"),
+    ("go.sum", ""),
+    ("go.alt.mod", "module root\n\ngo 1.21\n"),
+    (
+        "Cargo.toml",
+        "[package]\nname = 'root'\nversion = '0.1.0'\n",
+    ),
+    ("Cargo.lock", ""),
+    ("src/main.rs", "fn main() {}\n"),
+    ("cargo-alt.toml", "\n"),
+    ("pom.xml", "<project/>\n"),
+    ("settings.xml", "<settings/>\n"),
+    ("build.gradle", "\n"),
+    ("settings.gradle", "rootProject.name = 'root'\n"),
+    ("init.gradle", "\n"),
+    ("Gemfile", "source 'https://rubygems.org'\ngem 'rack'\n"),
+    ("Gemfile.lock", "GEM\n"),
+    ("app.js", "x\n"),
+];
+
+/// Options that name the directory an install runs in, or a file it
+/// reads, given in a form the knowledge base did not follow: `--opt=value`
+/// of an option it does not describe (the value was read only when it
+/// looked like a path, and `sub` does not), a value option whose value is
+/// a file name without `/`, or an option the entry does not list at all
+/// whose value an `ignore` entry drops. Built, `yarn --cwd=sub` moved
+/// above the copy installed the root's packages into /app/node_modules
+/// instead of sub's into /app/sub/node_modules (yarn walks up from a
+/// missing directory to the first package.json). Not even as `Unsafe`.
+#[test]
+fn options_naming_where_an_install_runs_or_what_it_reads_are_followed() {
+    let dir = project(ELSEWHERE);
+    for run in [
+        "yarn --frozen-lockfile --cwd=sub",
+        "yarn install --cwd=sub --frozen-lockfile",
+        "pnpm install --dir=sub",
+        "pnpm install -Csub",
+        "npm ci --location=global",
+        "npm install --location=global",
+        "npm_config_location=global npm install",
+        "npm install -gf",
+        "npm i -dg",
+        "poetry install --no-root --project=sub",
+        "uv sync --no-install-project --project=sub",
+        "uv sync --no-install-project --config-file=uv-alt.toml",
+        "uv sync --no-install-project --script=script.py",
+        "go mod download -modfile=go.alt.mod",
+        "cargo fetch --config=cargo-alt.toml",
+        "mvn -f sub dependency:go-offline",
+        "mvn -fsub/pom.xml dependency:go-offline",
+        "gem install -g",
+        "gem install --file Gemfile",
+    ] {
+        let df = format!("FROM base\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_any(dir.path(), &df), df, "moved:\n{df}");
+    }
+    // Outside the broad copy's directory, an environment variable: the
+    // same mode, so the same result.
+    let df = "FROM base\nENV npm_config_location=global\nWORKDIR /app\nCOPY . .\nRUN npm install\n";
+    assert_eq!(rewrite_any(dir.path(), df), df);
+    // Directory options and the files Gradle's options name are followed:
+    // a move copies what the install reads there first.
+    for (run, file) in [
+        ("npm ci --prefix=sub", "sub/package.json"),
+        (
+            "poetry install --no-root --directory=sub",
+            "sub/pyproject.toml",
+        ),
+        (
+            "uv sync --no-install-project --directory=sub",
+            "sub/pyproject.toml",
+        ),
+        ("gradle dependencies -p sub", "sub/build.gradle"),
+        ("gradle dependencies --project-dir sub", "sub/build.gradle"),
+        (
+            "gradle dependencies -b sub/build.gradle",
+            "sub/build.gradle",
+        ),
+    ] {
+        let df = format!("FROM base\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        let out = rewrite_any(dir.path(), &df);
+        let before = &out[..out.find(&format!("RUN {run}")).expect("the RUN")];
+        if out != df {
+            assert!(
+                before
+                    .lines()
+                    .any(|l| l.starts_with("COPY ") && l.contains(file)),
+                "moved without {file}:\n{out}"
+            );
+        }
+    }
+}
+
+/// Short options bundled with others or with their value (`pip install
+/// -Ur requirements.txt`, `-qr`, `-rrequirements.txt`: optparse reads
+/// each as `-r FILE`), and Maven's settings file (`-s settings.xml`: a
+/// value without `/` was not read), name the file they read. Built, the
+/// reordered `RUN pip install -qr requirements.txt` ran before the file
+/// was there. A move, if any, copies the file first.
+#[test]
+fn bundled_short_options_name_the_files_they_read() {
+    let dir = project(ELSEWHERE);
+    for run in [
+        "pip install -Ur requirements.txt",
+        "pip install -qr requirements.txt",
+        "pip install -rrequirements.txt",
+        "pip install -qrrequirements.txt",
+        "pip install -cconstraints.txt -r requirements.txt",
+        "mvn -s settings.xml dependency:go-offline",
+        "mvn -B -ssettings.xml dependency:go-offline",
+    ] {
+        let df = format!("FROM base\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        let out = rewrite_any(dir.path(), &df);
+        if out == df {
+            continue;
+        }
+        // Each file the command names is copied before it runs.
+        let before = &out[..out.find(&format!("RUN {run}")).expect("the RUN")];
+        for file in ["requirements.txt", "constraints.txt", "settings.xml"] {
+            if run.contains(file) {
+                assert!(
+                    before
+                        .lines()
+                        .any(|l| l.starts_with("COPY ") && l.contains(file)),
+                    "moved without {file}:\n{out}"
+                );
+            }
+        }
+    }
+}

@@ -127,10 +127,103 @@ impl Entry {
             &self.dir_options,
             &self.output_options,
             &self.input_options,
+            &self.unknown_options,
         ]
         .iter()
         .any(|list| list.iter().any(|o| o == opt))
     }
+
+    /// Whether the entry names option `opt` anywhere: as taking a value, as
+    /// an array option, or as a flag that changes what it does (`global`,
+    /// `requires_flag`, `writes_unless`; `--save=false` names `--save`).
+    fn describes(&self, opt: &str) -> bool {
+        let named = |f: &String| f == opt || f.split_once('=').is_some_and(|(o, _)| o == opt);
+        self.takes_value(opt)
+            || self.array_options.iter().any(|o| o == opt)
+            || self.global.iter().any(named)
+            || self.requires_flag.iter().any(named)
+            || self.writes_unless.values().flatten().any(named)
+    }
+
+    /// Whether `opt` switches the command to another mode or place: an
+    /// option of `unknown_options`, `global` or `requires_flag`, or a flag
+    /// of `writes_unless`.
+    fn switches(&self, opt: &str) -> bool {
+        self.unknown_options.iter().any(|o| o == opt)
+            || self.global.iter().any(|o| o == opt)
+            || self.requires_flag.iter().any(|o| o == opt)
+            || self.writes_unless.values().flatten().any(|o| o == opt)
+    }
+
+    /// A bundle of short options (`-Ur`, `-qr`, `-rFILE`, `-fsub/pom.xml`),
+    /// read as getopt and optparse do: letters up to the first that names
+    /// an option taking a value, which takes the rest of the word, or the
+    /// next word when nothing is left. Returns that option (`-r`) and the
+    /// value when it is attached; `None` for a word that is not such a
+    /// bundle (a long option, an option the entry names whole like
+    /// `-gs`, `--opt=value`, or a bundle without a value option).
+    fn short_value<'a>(&self, a: &'a str) -> Option<(String, Option<&'a str>)> {
+        let body = a.strip_prefix('-')?;
+        if body.starts_with('-') || body.len() < 2 || a.contains('=') || self.describes(a) {
+            return None;
+        }
+        for (k, c) in body.char_indices() {
+            if !c.is_ascii_alphanumeric() {
+                return None;
+            }
+            let opt = format!("-{c}");
+            if self.takes_value(&opt) {
+                let rest = &body[k + 1..];
+                return Some((opt, (!rest.is_empty()).then_some(rest)));
+            }
+        }
+        None
+    }
+
+    /// The first option of `args` that switches the command to something
+    /// the entry does not describe (see [`Entry::switches`]), given alone,
+    /// with `=value`, or inside a bundle of short options (`-gf`: npm reads
+    /// it as `-g -f`; `-Csub`).
+    fn switched_by<'a>(&self, args: &[&'a str]) -> Option<&'a str> {
+        args.iter().copied().find(|a| {
+            let opt = a.split_once('=').map_or(*a, |(o, _)| o);
+            if self.unknown_options.iter().any(|o| o == opt) {
+                return true;
+            }
+            let Some(body) = a.strip_prefix('-') else {
+                return false;
+            };
+            if body.starts_with('-') || body.len() < 2 || self.describes(opt) {
+                return false;
+            }
+            // Letters up to the first that takes a value (the rest is it).
+            for c in body.chars() {
+                if !c.is_ascii_alphanumeric() {
+                    return false;
+                }
+                let o = format!("-{c}");
+                if self.switches(&o) {
+                    return true;
+                }
+                if self.takes_value(&o) {
+                    return false;
+                }
+            }
+            false
+        })
+    }
+}
+
+/// Whether the value given to an option the entry does not describe
+/// (`--production=false`, `--network-concurrency=1`,
+/// `--registry=https://…`) can name no file or directory: a boolean, a
+/// number, or a URL other than `file:`.
+fn names_no_path(v: &str) -> bool {
+    matches!(
+        v.to_ascii_lowercase().as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off"
+    ) || (!v.is_empty() && v.chars().all(|c| c.is_ascii_digit()))
+        || (v.contains("://") && !v.contains("file:"))
 }
 
 /// The source of the embedded knowledge base.
@@ -385,6 +478,23 @@ pub fn interpret(
     facts.home = e.home.clone();
     facts.path_env = e.path_env.clone().unwrap_or_default();
     facts.git = e.git;
+    if let Some(opt) = e.switched_by(inv.args) {
+        facts.unknown = Some(format!(
+            "`{name}` with `{opt}` runs elsewhere, reads or writes what the knowledge base does not follow"
+        ));
+        return facts;
+    }
+    if let Some(var) = e
+        .unknown_options
+        .iter()
+        .filter(|o| !o.starts_with('-'))
+        .find(|v| inv.has(v))
+    {
+        facts.unknown = Some(format!(
+            "`{name}` with `{var}` set runs elsewhere or in another mode"
+        ));
+        return facts;
+    }
     if let Some(f) = e.requires_flag.iter().find(|f| !inv.has(f)) {
         if !e.uv_virtual {
             facts.unknown = Some(format!(
@@ -404,11 +514,19 @@ pub fn interpret(
         }
     }
     if !e.global.is_empty() && e.global.iter().any(|g| inv.has(g)) {
-        global_install(e, &inv, &mut facts);
+        if let Err(why) = global_install(e, &inv, &mut facts) {
+            facts.unknown = Some(why);
+        }
         return facts;
     }
     entry_files(e, &inv, &mut facts);
-    let positional = option_values(e, inv.args, &mut facts);
+    let positional = match option_values(e, inv.name, inv.args, &mut facts) {
+        Ok(p) => p,
+        Err(why) => {
+            facts.unknown = Some(why);
+            return facts;
+        }
+    };
     if e.dotnet {
         facts.checks.push(dotnet_check(e, &inv, &positional));
     }
@@ -434,7 +552,7 @@ pub fn interpret(
 /// them read whole (`npm i -g .`, `npm i -g /app`); without any it installs
 /// the package of its working directory, the whole directory (npm's
 /// `install -g` with no arguments), so it reads that.
-fn global_install(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
+fn global_install(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) -> Result<(), String> {
     facts.writes = e.global_writes.clone();
     // `npm i -g --prefix DIR`: the global folder is DIR.
     if let Some(dir) = facts.chdir.take() {
@@ -442,12 +560,12 @@ fn global_install(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
             .writes
             .push(format!("{}/**", dir.trim_end_matches('/')));
     }
-    let positional = option_values(e, inv.args, facts);
+    let positional = option_values(e, inv.name, inv.args, facts)?;
     let skip = usize::from(e.sub.is_some()) + usize::from(e.sub2.is_some());
     let packages: Vec<&str> = positional.into_iter().skip(skip).collect();
     if packages.is_empty() {
         push_path_read(facts, ".");
-        return;
+        return Ok(());
     }
     facts.packages = Some(Vec::new());
     for p in packages {
@@ -457,6 +575,7 @@ fn global_install(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
             _ => facts.packages = None,
         }
     }
+    Ok(())
 }
 
 /// The directory a dir option names (`-d DIR`, `-dDIR`, `--working-dir
@@ -848,12 +967,35 @@ fn entry_files(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
 }
 
 /// Options with values: what they read and write. Returns the positional
-/// arguments.
-fn option_values<'a>(e: &Entry, args: &[&'a str], facts: &mut CommandFacts) -> Vec<&'a str> {
+/// arguments; `Err` for an option the entry does not describe given a
+/// value that may name a file or directory (`yarn --cwd=sub`, `go mod
+/// download -modfile=alt.mod`): it may be where the command runs, what it
+/// reads or where it writes.
+fn option_values<'a>(
+    e: &Entry,
+    name: &str,
+    args: &[&'a str],
+    facts: &mut CommandFacts,
+) -> Result<Vec<&'a str>, String> {
     let mut i = 0;
     let mut positional = Vec::new();
     while i < args.len() {
         let a = args[i];
+        if let Some((opt, attached)) = e.short_value(a) {
+            // `-Ur FILE`, `-rFILE`: the value of the bundle's last option.
+            let value = match attached {
+                Some(v) => Some(v.to_string()),
+                None => {
+                    i += 1;
+                    args.get(i).map(|s| s.to_string())
+                }
+            };
+            if let Some(v) = value {
+                option_value_effects(e, &opt, v, facts);
+            }
+            i += 1;
+            continue;
+        }
         let (opt, inline) = match a.split_once('=') {
             Some((o, v)) if o.starts_with('-') => (o, Some(v.to_string())),
             _ => (a, None),
@@ -879,11 +1021,16 @@ fn option_values<'a>(e: &Entry, args: &[&'a str], facts: &mut CommandFacts) -> V
                 i += 1;
                 args.get(i).map(|s| s.to_string())
             }
-            (false, Some(v)) => {
-                // `--editable=/opt/pkg`, `--find-links=./wheels`: a value
-                // that may name a path is read.
+            (false, Some(v)) if e.describes(opt) || names_no_path(&v) => {
+                // `--save=false`, `--network-concurrency=1`: no path.
                 push_path_read(facts, &v);
                 None
+            }
+            (false, Some(_)) => {
+                // `--cwd=sub`, `--prefix=sub`, `--editable=/opt/pkg`: a
+                // value that may name a directory or file, `sub` as well
+                // as `./sub`.
+                return Err(format!("`{name}` with `{a}` is not described"));
             }
             (false, None) => None,
         };
@@ -892,7 +1039,7 @@ fn option_values<'a>(e: &Entry, args: &[&'a str], facts: &mut CommandFacts) -> V
         }
         i += 1;
     }
-    positional
+    Ok(positional)
 }
 
 /// What the value of a named option reads or writes.
@@ -934,7 +1081,12 @@ fn positional_effects(
     // `sed -e SCRIPT FILE…` (or `-f`): the first positional is a file.
     let script_given = name == "sed"
         && args.iter().any(|a| {
-            *a == "-e" || *a == "-f" || a.starts_with("--expression") || a.starts_with("--file")
+            *a == "-e"
+                || *a == "-f"
+                || a.starts_with("--expression")
+                || a.starts_with("--file")
+                // `-ne SCRIPT`, `-es/a/b/`: bundled.
+                || e.short_value(a).is_some_and(|(o, _)| o == "-e" || o == "-f")
         });
     if e.first_positional_is_value.iter().any(|c| c == name) && !rest.is_empty() && !script_given {
         rest.remove(0);
@@ -988,12 +1140,21 @@ fn positional_effects(
 
 /// Downloads and archives: where their output goes, what they read.
 fn tool_effects(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
-    // curl without -o prints to stdout; curl -O and wget without -O write a
-    // file named after the URL into the directory.
-    if e.downloads
-        && facts.writes.is_empty()
-        && (inv.name == "wget" || inv.has("-O") || inv.has("--remote-name"))
-    {
+    // curl without -o prints to stdout; curl -O (`--remote-name`, alone or
+    // bundled: `-sSLO`) and wget without -O write a file named after the
+    // URL into the directory. curl's -O takes no value: the word after it
+    // (the URL) is not a file it writes, though the entry's `-O` (wget's
+    // output file) takes one.
+    let remote_name = inv.name == "curl"
+        && inv.args.iter().any(|a| {
+            a.starts_with("--remote-name")
+                || a.strip_prefix('-').is_some_and(|b| {
+                    !b.starts_with('-')
+                        && b.chars().all(|c| c.is_ascii_alphanumeric())
+                        && b.contains('O')
+                })
+        });
+    if e.downloads && (remote_name || inv.name == "wget" && facts.writes.is_empty()) {
         facts.writes.push("./**".into());
     }
     if e.tar {
@@ -1130,7 +1291,10 @@ fn positionals<'a>(args: &[&'a str], e: &Entry) -> Vec<&'a str> {
     while i < args.len() {
         let a = args[i];
         if a.starts_with('-') && a.len() > 1 && !a.starts_with("--version") {
-            if !a.contains('=') && e.array_options.iter().any(|o| o == a) {
+            if let Some((_, attached)) = e.short_value(a) {
+                // `-Ur FILE`: the next word is the value.
+                i += usize::from(attached.is_none());
+            } else if !a.contains('=') && e.array_options.iter().any(|o| o == a) {
                 while args.get(i + 1).is_some_and(|v| !v.starts_with('-')) {
                     i += 1;
                 }
@@ -1245,6 +1409,88 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn bundled_short_options_take_their_values() {
+        // optparse: `-Ur FILE`, `-rFILE` are `-r FILE`.
+        for cmd in [
+            "pip install -Ur requirements.txt",
+            "pip install -qr requirements.txt",
+            "pip install -rrequirements.txt",
+        ] {
+            let f = &facts(cmd)[0];
+            assert!(f.unknown.is_none(), "{cmd}: {:?}", f.unknown);
+            assert_eq!(f.manifests, vec!["requirements.txt"], "{cmd}");
+            assert_eq!(f.packages, Some(Vec::new()), "{cmd}");
+        }
+        // sed's script given bundled: the next word is a file it edits.
+        let f = &facts("sed -ne s/a/b/ /etc/x.conf")[0];
+        assert!(
+            f.writes.contains(&"/etc/x.conf/**".to_string()),
+            "{:?}",
+            f.writes
+        );
+        // curl: -o bundled names the file; -O bundled writes into the
+        // directory (the URL is no file).
+        let f = &facts("curl -fsSLo /usr/local/bin/x https://example.org/x")[0];
+        assert_eq!(f.writes, vec!["/usr/local/bin/x".to_string()]);
+        for cmd in [
+            "curl -fsSLO https://example.org/x.tgz",
+            "curl -O https://example.org/x.tgz",
+        ] {
+            let f = &facts(cmd)[0];
+            assert!(
+                f.writes.contains(&"./**".to_string()),
+                "{cmd}: {:?}",
+                f.writes
+            );
+        }
+    }
+
+    #[test]
+    fn options_that_move_or_switch_an_install_make_it_unknown() {
+        for cmd in [
+            "yarn --cwd=sub",
+            "yarn install --cwd sub",
+            "npm install --location=global",
+            "npm install -gf",
+            "npm_config_location=global npm install",
+            "pnpm install -Csub",
+            "go mod download -modfile=alt.mod",
+            "go -C sub mod download",
+            "gem install -g",
+            "mvn -f sub dependency:go-offline",
+        ] {
+            assert!(facts(cmd)[0].unknown.is_some(), "{cmd}");
+        }
+        // Directory options are followed: the command runs there.
+        for (cmd, dir) in [
+            ("npm ci --prefix=sub", "sub"),
+            ("gradle dependencies -p sub", "sub"),
+            ("composer install -d sub", "sub"),
+            ("composer -dsub install", "sub"),
+        ] {
+            let f = &facts(cmd)[0];
+            assert!(f.unknown.is_none(), "{cmd}: {:?}", f.unknown);
+            assert_eq!(f.chdir.as_deref(), Some(dir), "{cmd}");
+        }
+        // Values that name no path, and options the entry names.
+        for cmd in [
+            "npm install --production=false",
+            "npm install --save=false",
+            "npm ci --registry=https://registry.example.org/",
+            "yarn install --network-timeout=100000",
+            "npm install -g pnpm",
+        ] {
+            let f = &facts(cmd)[0];
+            assert!(f.unknown.is_none(), "{cmd}: {:?}", f.unknown);
+        }
+        // Directories given to options are written.
+        let f = &facts("yarn install --modules-folder deps")[0];
+        assert!(f.writes.contains(&"deps/**".to_string()), "{:?}", f.writes);
+        let f = &facts("pip install --cache-dir cache -r requirements.txt")[0];
+        assert!(f.writes.contains(&"cache/**".to_string()), "{:?}", f.writes);
     }
 
     #[test]

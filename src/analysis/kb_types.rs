@@ -65,6 +65,14 @@ pub struct Entry {
     /// (Thor's array options: `bundle install --without development test`).
     #[serde(default)]
     pub array_options: Vec<String>,
+    /// Options (or variables, named without a leading `-`) the entry does
+    /// not follow: given in any form (`--opt VALUE`, `--opt=VALUE`, `-oVALUE`,
+    /// bundled), the command is not understood. Their values name a
+    /// directory the command runs in or installs from, or a file it reads
+    /// (`yarn --cwd`, `pnpm -C`, `mvn -f`, `gradle -p`, `gem install -g`),
+    /// or they switch it to another mode (`npm --location global`).
+    #[serde(default)]
+    pub unknown_options: Vec<String>,
     #[serde(default)]
     pub global: Vec<String>,
     #[serde(default)]
