@@ -2302,3 +2302,17 @@ fn composer_installer_forms_are_followed() {
         "FROM php:7.4-apache\nCOPY composer.json composer.lock /var/www/html/\nRUN php -r \"copy('https://getcomposer.org/installer', 'composer-setup.php');\" \\\n    && php composer-setup.php \\\n    && php -r \"unlink('composer-setup.php');\" \\\n    && php composer.phar install --no-dev\nCOPY . /var/www/html/\nCMD [\"apache2-foreground\"]\n"
     );
 }
+
+/// An archive a `RUN` downloads and unpacks itself is no manifest:
+/// caldera's `curl -o go.tgz && tar -xzf go.tgz` moves on its own, above
+/// the copy, as before bundled `tar` options were read (it had become a
+/// companion of the next install, after that install's inserted COPY).
+#[test]
+fn a_file_the_run_makes_itself_is_no_manifest() {
+    let files = &[("requirements.txt", "flask\n"), ("app.py", "x\n")];
+    let df = "FROM debian:bookworm\nWORKDIR /usr/src/app\nADD . .\nRUN curl -k -L https://go.dev/dl/go.tar.gz -o go.tar.gz && tar -C /usr/local -xzf go.tar.gz && rm go.tar.gz\nCMD [\"go\"]\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM debian:bookworm\nWORKDIR /usr/src/app\nRUN curl -k -L https://go.dev/dl/go.tar.gz -o go.tar.gz && tar -C /usr/local -xzf go.tar.gz && rm go.tar.gz\nADD . .\nCMD [\"go\"]\n"
+    );
+}

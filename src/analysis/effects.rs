@@ -3643,6 +3643,8 @@ fn run_effects(
     // Settings earlier commands made that the knowledge base reads as
     // variables (see `bundle_config_setting`), not exported to the shell.
     let mut settings: BTreeMap<String, String> = BTreeMap::new();
+    // The files the commands so far wrote, by exact path.
+    let mut made_here: Vec<String> = Vec::new();
     for (n, c) in cmds.iter().enumerate() {
         if c.cd.as_deref().is_some_and(relative) {
             seen.uses_workdir = true;
@@ -3699,10 +3701,20 @@ fn run_effects(
             }
             None => dir,
         };
+        let (manifests_before, writes_before) = (e.manifests.len(), e.writes.len());
         if let Err(reason) = command_paths(&facts, &dir, &local_env, created, e) {
             *e = opaque(reason);
             return;
         }
+        // A file an earlier command of this `RUN` made (`curl -o x.tgz &&
+        // tar -xzf x.tgz`) is no manifest: nothing is copied for it.
+        let new_manifests = e.manifests.split_off(manifests_before);
+        e.manifests
+            .extend(new_manifests.into_iter().filter(|m| !made_here.contains(m)));
+        made_here.extend(e.writes[writes_before..].iter().filter_map(|w| match w {
+            Loc::Path(p) if !p.contains(['*', '?', '[']) => Some(p.clone()),
+            _ => None,
+        }));
         match relocated_paths(&facts.path_env, c, &local_env, &dir) {
             Ok(paths) => {
                 let homes = user_homes(&local_env, created);
