@@ -2316,3 +2316,19 @@ fn a_file_the_run_makes_itself_is_no_manifest() {
         "FROM debian:bookworm\nWORKDIR /usr/src/app\nRUN curl -k -L https://go.dev/dl/go.tar.gz -o go.tar.gz && tar -C /usr/local -xzf go.tar.gz && rm go.tar.gz\nADD . .\nCMD [\"go\"]\n"
     );
 }
+
+/// npm's older `--only=production` (`--omit=dev`) names no path: the
+/// install moves (a value option, not an option the base does not know).
+#[test]
+fn npm_only_production_is_a_known_option() {
+    let files = &[
+        ("package.json", "{\"name\":\"a\",\"version\":\"1.0.0\"}"),
+        ("package-lock.json", "{\"lockfileVersion\":3}"),
+        ("index.js", "x\n"),
+    ];
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm ci --only=production\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM node:20\nWORKDIR /usr/src/app\nCOPY package.json package-lock.json ./\nRUN npm ci --only=production\nCOPY . .\n"
+    );
+}
