@@ -1274,7 +1274,7 @@ pub fn runs_no_git(
                 Some(None) => lock_text(dir, "package-lock.json").flatten(),
             };
             let Some(lock) = lock
-                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+                .and_then(|text| serde_json::from_str::<NpmLock>(&text).ok())
                 .filter(plain_npm_lock)
             else {
                 return false;
@@ -1288,58 +1288,88 @@ pub fn runs_no_git(
         })
 }
 
+/// What [`runs_no_git`] reads of an npm lock file; everything else is
+/// skipped unread (a `serde_json::Value` of markdownlint-cli's lock was
+/// half of a run without history).
+#[derive(serde::Deserialize)]
+struct NpmLock {
+    #[serde(rename = "lockfileVersion")]
+    lockfile_version: Option<serde_json::Value>,
+    packages: Option<std::collections::BTreeMap<String, NpmLockEntry>>,
+}
+
+/// One entry of an npm lock's `packages`: the fields [`plain_npm_lock`]
+/// and [`lock_agrees`] read, as written (any JSON value).
+#[derive(serde::Deserialize)]
+struct NpmLockEntry {
+    #[serde(rename = "hasInstallScript")]
+    has_install_script: Option<serde_json::Value>,
+    link: Option<serde_json::Value>,
+    resolved: Option<serde_json::Value>,
+    version: Option<serde_json::Value>,
+    dependencies: Option<serde_json::Value>,
+    #[serde(rename = "devDependencies")]
+    dev_dependencies: Option<serde_json::Value>,
+    #[serde(rename = "optionalDependencies")]
+    optional_dependencies: Option<serde_json::Value>,
+    #[serde(rename = "peerDependencies")]
+    peer_dependencies: Option<serde_json::Value>,
+}
+
 /// Whether an npm lock's root entry (`packages[""]`) names exactly the
 /// dependencies `package.json` names, in each of the four maps: then
 /// `npm install` takes the whole tree from the lock (npm's arborist
 /// resolves anew only the edges the lock does not satisfy).
-fn lock_agrees(lock: &serde_json::Value, manifest: &str) -> bool {
+fn lock_agrees(lock: &NpmLock, manifest: &str) -> bool {
     let Ok(manifest) = serde_json::from_str::<serde_json::Value>(manifest) else {
         return false;
     };
-    let Some(root) = lock.get("packages").and_then(|p| p.get("")) else {
+    let Some(root) = lock.packages.as_ref().and_then(|p| p.get("")) else {
         return false;
     };
     let empty = serde_json::Value::Object(serde_json::Map::new());
     [
-        "dependencies",
-        "devDependencies",
-        "optionalDependencies",
-        "peerDependencies",
+        ("dependencies", &root.dependencies),
+        ("devDependencies", &root.dev_dependencies),
+        ("optionalDependencies", &root.optional_dependencies),
+        ("peerDependencies", &root.peer_dependencies),
     ]
     .iter()
-    .all(|k| root.get(k).unwrap_or(&empty) == manifest.get(k).unwrap_or(&empty))
+    .all(|(k, v)| v.as_ref().unwrap_or(&empty) == manifest.get(*k).unwrap_or(&empty))
 }
 
 /// Whether an npm lock file (version 2 or later) lists only packages from
 /// `http(s)` tarballs with plain versions, no link and no install script.
-fn plain_npm_lock(lock: &serde_json::Value) -> bool {
+fn plain_npm_lock(lock: &NpmLock) -> bool {
     if lock
-        .get("lockfileVersion")
+        .lockfile_version
+        .as_ref()
         .and_then(serde_json::Value::as_u64)
         .is_none_or(|v| v < 2)
     {
         return false;
     }
-    let Some(packages) = lock.get("packages").and_then(|p| p.as_object()) else {
+    let Some(packages) = &lock.packages else {
         return false;
     };
     packages.iter().all(|(path, entry)| {
-        let Some(entry) = entry.as_object() else {
-            return false;
+        let flag = |v: &Option<serde_json::Value>| {
+            v.as_ref().and_then(serde_json::Value::as_bool) == Some(true)
         };
-        let flag = |k: &str| entry.get(k).and_then(serde_json::Value::as_bool) == Some(true);
-        if flag("hasInstallScript") || flag("link") {
+        if flag(&entry.has_install_script) || flag(&entry.link) {
             return false;
         }
         if path.is_empty() {
             return true;
         }
         let tarball = entry
-            .get("resolved")
+            .resolved
+            .as_ref()
             .and_then(|r| r.as_str())
             .is_none_or(|r| r.starts_with("https://") || r.starts_with("http://"));
         let version = entry
-            .get("version")
+            .version
+            .as_ref()
             .and_then(|v| v.as_str())
             .is_some_and(|v| !v.contains([':', '/', '#']));
         tarball && version

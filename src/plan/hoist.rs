@@ -733,8 +733,8 @@ fn hoist_problems(
     let mut problems = Vec::new();
     let repo = Reaching::new(&repo_locs(ex), &copy.dest_abs);
     if let Some((_, rel)) = copy.shipped.iter().find(|(p, _)| repo.touches(p))
-        && !runs_no_git(cx, copy, ex)
         && !git_cannot_run(cx, copy, cand)
+        && !runs_no_git(cx, copy, ex)
     {
         let top = rel.split('/').next().unwrap_or(rel);
         problems.push(format!(
@@ -1113,9 +1113,9 @@ fn hoist_change(
         }
         let repo = Reaching::new(&repo_locs(ex), &copy.dest_abs);
         if let Some((_, rel)) = copy.shipped.iter().find(|(p, _)| repo.touches(p))
-            && !runs_no_git(cx, copy, ex)
+            && git_cannot_run(cx, copy, cand)
         {
-            // Discharged by `git_cannot_run` (else it is a problem).
+            // Discharged so (or by the lock file too: both are true).
             let top = rel.split('/').next().unwrap_or(rel);
             r.push_str(&format!(
                 "; the copy ships the git repository (`{top}`), but the base image has no git program and nothing before the install may put one on PATH, so nothing looks at it"

@@ -145,7 +145,7 @@ fn broken_edge_of(
                 }
                 if found.is_some()
                     && let Some(c) = ctx
-                    && (never_runs_git(old, si, (a, b), c) || git_absent(old, si, b, c))
+                    && (git_absent(old, si, b, c) || never_runs_git(old, si, (a, b), c))
                 {
                     // The repository it would look at is never looked at.
                     let repo: Vec<effects::Loc> = eff[b]
