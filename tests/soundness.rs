@@ -1166,6 +1166,9 @@ fn a_shipped_repository_matters_wherever_git_may_run() {
     }
     let df = "FROM php:8.2\nCOPY . /app\nWORKDIR /app\nRUN apt-get update && apt-get install -y git && composer install\n";
     assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    // A mount that may bring git for the time of the install.
+    let df = "FROM php:8.2\nCOPY . /app\nWORKDIR /app\nRUN --mount=type=bind,from=tools,source=/usr/bin/git,target=/usr/bin/git composer install --no-dev\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
     // A program named git in the context.
     let with_git = project(&[
         (".git/HEAD", "ref: refs/heads/main\n"),

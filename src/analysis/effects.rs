@@ -990,8 +990,9 @@ pub(crate) fn base_path_without_git(parse: &Parse, from_item: usize) -> Option<V
 /// composer install`) may put one in a directory of `PATH`. A `RUN` the
 /// analysis does not follow, or a system install, may. `PATH` must be
 /// known: set by the stage to absolute directories, or left as the image
-/// has it, and not changed by `b`'s own text. What a copy ships the
-/// caller checks (no file named `git`).
+/// has it, and not changed by `b`'s own text; `b` mounts nothing (a mount
+/// may bring a git program for its time). What a copy ships the caller
+/// checks (no file named `git`).
 pub fn git_cannot_run(
     parse: &Parse,
     stage: &Stage,
@@ -1022,7 +1023,9 @@ pub fn git_cannot_run(
     else {
         return false;
     };
-    if text.contains("PATH") {
+    // Its own `PATH`, or a mount that may bring a git program for the
+    // time of the `RUN` (`--mount=type=bind,from=tools,…`).
+    if text.contains("PATH") || text.contains("--mount") {
         return false;
     }
     // Its own writes come after its git would run, unless another command
