@@ -1188,6 +1188,65 @@ fn a_shipped_repository_matters_wherever_git_may_run() {
     assert_eq!(rewrite_unsafe_too(with_git.path(), df), df);
 }
 
+/// Without a git program the code of the packages an install runs may
+/// still read a shipped `.git`: the `pre-commit` npm package's install
+/// script finds it with `fs.existsSync` and writes `.git/hooks/pre-commit`
+/// (a real build on node:20-slim: only in the original image), Composer's
+/// plugin captainhook/hook-installer searches for it with `file_exists`
+/// and fails without one. So only a `composer install` whose lock lists no
+/// plugin, with no plugin installed globally before it, moves as Safe;
+/// and a digest picks the image whatever the tag says.
+#[test]
+fn without_git_package_code_may_still_read_the_repository() {
+    let npm = project(&[
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        ("app.js", "x\n"),
+        (
+            "package.json",
+            "{\"name\":\"app\",\"version\":\"1.0.0\",\"devDependencies\":{\"pre-commit\":\"1.2.2\"}}\n",
+        ),
+        (
+            "package-lock.json",
+            r#"{"name":"app","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"app","version":"1.0.0","devDependencies":{"pre-commit":"1.2.2"}},"node_modules/pre-commit":{"version":"1.2.2","resolved":"https://registry.npmjs.org/pre-commit/-/pre-commit-1.2.2.tgz","dev":true,"hasInstallScript":true}}}"#,
+        ),
+    ]);
+    for base in ["node:20-slim", "node:20-alpine"] {
+        for run in ["npm ci", "npm install", "yarn install", "pnpm install"] {
+            let df = format!("FROM {base}\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+            assert_eq!(rewrite_unsafe_too(npm.path(), &df), df, "{df}");
+        }
+    }
+    let plugin = r#"{"packages":[],"packages-dev":[{"name":"captainhook/hook-installer","version":"1.0.0","type":"composer-plugin"}]}"#;
+    let php = |lock: &'static str| {
+        project(&[
+            (".git/HEAD", "ref: refs/heads/main\n"),
+            ("composer.json", "{\"require\":{}}\n"),
+            ("composer.lock", lock),
+            ("index.php", "<?php\n"),
+        ])
+    };
+    let install = "COPY --from=composer:2 /usr/bin/composer /usr/bin/composer\nWORKDIR /app\nCOPY . .\nRUN composer install\n";
+    let with_plugin = php(plugin);
+    for head in ["FROM php:8.2-cli\n", "FROM ruby:3.3-slim\n"] {
+        let df = format!("{head}{install}");
+        assert_eq!(rewrite_unsafe_too(with_plugin.path(), &df), df, "{df}");
+    }
+    let plain = php(r#"{"packages":[],"packages-dev":[]}"#);
+    for head in [
+        // A plugin installed globally, where Composer's home is.
+        "FROM php:8.2-cli\nCOPY --from=tools /plugins/ /root/.composer/\n",
+        "FROM php:8.2-cli\nENV COMPOSER_HOME=/tmp/composer\n",
+        // The full variant, whatever the tag says.
+        "FROM python:3.12-slim@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
+    ] {
+        let df = format!("{head}{install}");
+        assert_eq!(rewrite_unsafe_too(plain.path(), &df), df, "{df}");
+    }
+    // Without a plugin it moves.
+    let df = format!("FROM php:8.2-cli\n{install}");
+    assert_ne!(rewrite_unsafe_too(plain.path(), &df), df);
+}
+
 /// `php` runs code: only the Composer installer steps getcomposer.org
 /// documents are followed. Another script, other `-r` code, another
 /// address piped in, a PHAR that is not Composer's, or the installer

@@ -941,7 +941,9 @@ fn base_workdir(parse: &Parse, from_item: usize, image: &str) -> Option<&'static
 /// - `debian`, `ubuntu`, `alpine` (root file systems with no git).
 ///
 /// The word that picks the variant must be written outside any variable
-/// (`node:${V}-alpine`), as a build argument could pick another. `None`
+/// (`node:${V}-alpine`), as a build argument could pick another, and
+/// there must be no digest, which picks the image whatever the tag says
+/// (both only where some variant has git). `None`
 /// for anything else (another stage, an unlisted image or variant).
 pub(crate) fn base_path_without_git(parse: &Parse, from_item: usize) -> Option<Vec<&'static str>> {
     const STANDARD: [&str; 6] = [
@@ -975,8 +977,13 @@ pub(crate) fn base_path_without_git(parse: &Parse, from_item: usize) -> Option<V
         "golang" => &["/go/bin", "/usr/local/go/bin"],
         _ => return None,
     };
+    // A digest picks the image whatever the tag says (`node:20-slim@sha256:`
+    // of the full variant): only repositories none of whose variants has
+    // git may be named so.
+    let digest = raw.contains('@');
     let ok = match repo {
         "php" | "debian" | "ubuntu" | "alpine" => true,
+        _ if digest => false,
         "golang" => alpine,
         _ => slim_or_alpine,
     };
@@ -993,13 +1000,48 @@ pub(crate) fn base_path_without_git(parse: &Parse, from_item: usize) -> Option<V
 /// has it, and not changed by `b`'s own text; `b` mounts nothing (a mount
 /// may bring a git program for its time). What a copy ships the caller
 /// checks (no file named `git`).
+///
+/// A missing git program keeps only git away from the repository: the
+/// code of the packages an install runs may read `.git` itself. So `b`
+/// must run none ([`manifests::runs_no_package_code`]: a `composer
+/// install` whose lock lists no plugin; `text` gives a file of an image
+/// directory as `b` reads it, see [`manifests::runs_no_git`]), and none
+/// may be installed globally: nothing before `b` may write where
+/// Composer's home is (`~/.composer`, `~/.config/composer`, as `b` reads
+/// them), which nothing but the home may move (`COMPOSER`,
+/// `COMPOSER_HOME`, `XDG_CONFIG_HOME` unset).
 pub fn git_cannot_run(
     parse: &Parse,
     stage: &Stage,
     eff: &[Effects],
     state: &StageState,
     b: usize,
+    text: impl Fn(&str, &str) -> Option<Option<String>>,
 ) -> bool {
+    let Some(ex) = eff.get(b) else {
+        return false;
+    };
+    if !super::manifests::runs_no_package_code(ex, text) {
+        return false;
+    }
+    let env = state.env.get(b);
+    if ["COMPOSER", "COMPOSER_HOME", "XDG_CONFIG_HOME"]
+        .iter()
+        .any(|v| env.is_none_or(|e| e.contains_key(*v)))
+    {
+        return false;
+    }
+    let homes: Vec<&str> = ex
+        .reads
+        .iter()
+        .filter_map(|l| match l {
+            Loc::Path(p) if p.contains("/.composer") || p.contains("/.config") => Some(p.as_str()),
+            _ => None,
+        })
+        .collect();
+    if homes.is_empty() || (0..b).any(|k| homes.iter().any(|h| writes_path(&eff[k], h))) {
+        return false;
+    }
     let Some(mut dirs) = base_path_without_git(parse, stage.from_item) else {
         return false;
     };

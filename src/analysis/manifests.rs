@@ -1316,6 +1316,54 @@ struct NpmLockEntry {
     peer_dependencies: Option<serde_json::Value>,
 }
 
+/// Whether no code but the tools' own can run in a `RUN` whose commands
+/// may run git in their working directory, so that where no git program
+/// can run ([`crate::analysis::effects::git_cannot_run`]) the repository
+/// there is never looked at: every such command is a `composer install`
+/// whose `composer.json` (`text(dir, name)`, as for [`runs_no_git`]) is
+/// not itself a plugin and whose `composer.lock` lists no package of a
+/// plugin type (`composer-plugin`, or the older `composer-installer`),
+/// the only code of its packages Composer runs. Every other tool runs its
+/// packages' code: npm, yarn and pnpm their install scripts (the
+/// `pre-commit` package's and yorkie's find `.git` with `fs.existsSync`
+/// and write hooks into it), bundler the Gemfile, gemspecs and extension
+/// builds; Composer's plugins (captainhook/hook-installer searches for
+/// `.git` with `file_exists` and fails without one). Composer's own
+/// scripts are the manifest checks' to judge.
+pub fn runs_no_package_code(
+    e: &crate::analysis::effects::Effects,
+    text: impl Fn(&str, &str) -> Option<Option<String>>,
+) -> bool {
+    let plugin = |v: &serde_json::Value| {
+        matches!(
+            v.get("type").and_then(serde_json::Value::as_str),
+            Some("composer-plugin" | "composer-installer")
+        )
+    };
+    let json = |dir: &str, name: &str| {
+        text(dir, name)
+            .flatten()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    };
+    !e.repo_tools.is_empty()
+        && e.repo_tools.iter().all(|(tool, dir)| {
+            if tool != "composer install" {
+                return false;
+            }
+            let (Some(manifest), Some(lock)) =
+                (json(dir, "composer.json"), json(dir, "composer.lock"))
+            else {
+                return false;
+            };
+            !plugin(&manifest)
+                && ["packages", "packages-dev"].iter().all(|k| {
+                    lock.get(k)
+                        .and_then(serde_json::Value::as_array)
+                        .is_some_and(|ps| ps.iter().all(|p| p.is_object() && !plugin(p)))
+                })
+        })
+}
+
 /// Whether an npm lock's root entry (`packages[""]`) names exactly the
 /// dependencies `package.json` names, in each of the four maps: then
 /// `npm install` takes the whole tree from the lock (npm's arborist

@@ -685,21 +685,33 @@ fn runs_no_git(cx: &StageCx<'_>, copy: &BroadCopy<'_>, ex: &Effects) -> bool {
     let Some(ctx) = cx.ctx else {
         return false;
     };
-    manifests::runs_no_git(ex, |dir, name| {
-        let rel = copy.rel_dir(dir)?;
-        let path = if rel.is_empty() {
-            name.to_string()
-        } else {
-            format!("{rel}/{name}")
-        };
-        if ctx.ships(&path) {
-            return ctx.read(&path).map(Some);
-        }
-        // Not shipped: there only if an earlier instruction put it there.
-        let img = effects::resolve(dir, name);
-        let earlier = (0..copy.unit).any(|k| effects::writes_path(&cx.eff[k], &img));
-        (!earlier).then_some(None)
-    })
+    manifests::runs_no_git(ex, |dir, name| shipped_text(cx, ctx, copy, dir, name))
+}
+
+/// The text of file `name` of image directory `dir` as the candidate
+/// reads it in the original order: what the broad copy ships, or
+/// certainly nothing (`Some(None)`) when neither the copy nor an earlier
+/// instruction puts it there; `None` when that is not known.
+fn shipped_text(
+    cx: &StageCx<'_>,
+    ctx: &Context,
+    copy: &BroadCopy<'_>,
+    dir: &str,
+    name: &str,
+) -> Option<Option<String>> {
+    let rel = copy.rel_dir(dir)?;
+    let path = if rel.is_empty() {
+        name.to_string()
+    } else {
+        format!("{rel}/{name}")
+    };
+    if ctx.ships(&path) {
+        return ctx.read(&path).map(Some);
+    }
+    // Not shipped: there only if an earlier instruction put it there.
+    let img = effects::resolve(dir, name);
+    let earlier = (0..copy.unit).any(|k| effects::writes_path(&cx.eff[k], &img));
+    (!earlier).then_some(None)
 }
 
 /// Whether no git program can run at the candidate, so that the
@@ -711,7 +723,18 @@ fn git_cannot_run(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) 
         .shipped
         .iter()
         .any(|(p, _)| p.ends_with("/**") || p.rsplit('/').next() == Some("git"));
-    !ships_git && effects::git_cannot_run(cx.parse, cx.stage, cx.eff, cx.state, cand.unit)
+    let Some(ctx) = cx.ctx else {
+        return false;
+    };
+    !ships_git
+        && effects::git_cannot_run(
+            cx.parse,
+            cx.stage,
+            cx.eff,
+            cx.state,
+            cand.unit,
+            |dir, name| shipped_text(cx, ctx, copy, dir, name),
+        )
 }
 
 /// The repositories a `RUN`'s git may find, as locations.
@@ -1118,7 +1141,7 @@ fn hoist_change(
             // Discharged so (or by the lock file too: both are true).
             let top = rel.split('/').next().unwrap_or(rel);
             r.push_str(&format!(
-                "; the copy ships the git repository (`{top}`), but the base image has no git program and nothing before the install may put one on PATH, so nothing looks at it"
+                "; the copy ships the git repository (`{top}`), but the base image has no git program, nothing before the install may put one on PATH or install a Composer plugin globally, and its composer.lock lists no plugin (the only code of its packages Composer runs), so nothing looks at it"
             ));
         }
         r

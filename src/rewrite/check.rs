@@ -15,7 +15,7 @@ use crate::analysis::file::FileAnalysis;
 use crate::analysis::kb::Knowledge;
 use crate::analysis::manifests;
 use crate::plan::{self, Change, short, split};
-use crate::syntax::Parse;
+use crate::syntax::{Kind, Parse};
 
 fn instruction_texts(parse: &Parse) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
@@ -145,7 +145,7 @@ fn broken_edge_of(
                 }
                 if found.is_some()
                     && let Some(c) = ctx
-                    && (git_absent(old, si, b, c) || never_runs_git(old, si, (a, b), c))
+                    && (never_runs_git(old, si, (a, b), c) || git_absent(old, si, (a, b), c))
                 {
                     // The repository it would look at is never looked at.
                     let repo: Vec<effects::Loc> = eff[b]
@@ -252,32 +252,95 @@ fn never_runs_git(old: &FileAnalysis, si: usize, (a, b): (usize, usize), ctx: &C
         return false;
     };
     manifests::runs_no_git(&sa.effects[b], |dir, name| {
-        let img = effects::resolve(dir, name);
-        let others = (0..b).any(|k| k != a && effects::writes_path(&sa.effects[k], &img));
-        if others {
-            return None;
-        }
-        match placed.files.iter().find(|(p, _)| *p == img) {
-            Some((_, rel)) => ctx.read(rel).map(Some),
-            None => Some(None),
-        }
+        placed_text(&sa.effects, &placed, (a, b), ctx, dir, name)
     })
+}
+
+/// The text of file `name` of image directory `dir` as old unit `b` reads
+/// it when old unit `a`, a copy from the context, put the files `placed`:
+/// `Some(None)` when nothing puts it there, `None` when another unit
+/// before `b` may.
+fn placed_text(
+    eff: &[effects::Effects],
+    placed: &effects::Placements,
+    (a, b): (usize, usize),
+    ctx: &Context,
+    dir: &str,
+    name: &str,
+) -> Option<Option<String>> {
+    let img = effects::resolve(dir, name);
+    // A directory made (`WORKDIR /app` after the copy) changes no file in it.
+    let others = (0..b).any(|k| {
+        k != a && {
+            let files = effects::Effects {
+                writes: eff[k]
+                    .writes
+                    .iter()
+                    .filter(|l| !matches!(l, effects::Loc::Dir { .. }))
+                    .cloned()
+                    .collect(),
+                ..effects::Effects::default()
+            };
+            effects::writes_path(&files, &img)
+        }
+    });
+    if others {
+        return None;
+    }
+    match placed.files.iter().find(|(p, _)| *p == img) {
+        Some((_, rel)) => ctx.read(rel).map(Some),
+        None => Some(None),
+    }
 }
 
 /// Whether no git program can run at old unit `b`
 /// ([`effects::git_cannot_run`]) and the copy `a` ships none: the context
 /// holds no file named `git` and no directory whose contents are not
 /// known (whatever part of it `a` copies).
-fn git_absent(old: &FileAnalysis, si: usize, b: usize, ctx: &Context) -> bool {
+fn git_absent(old: &FileAnalysis, si: usize, (a, b): (usize, usize), ctx: &Context) -> bool {
     let (Some(stage), Some(sa)) = (old.model.stages.get(si), old.stages.get(si)) else {
         return false;
     };
     let Some(files) = ctx.files() else {
         return false;
     };
+    let Some(ins) = old.parse.items[stage.units[a].item].instruction() else {
+        return false;
+    };
+    let wd = &sa.state.workdirs[a];
+    // `COPY . DEST`: the context's files go into DEST, slash or not.
+    let whole = || {
+        let node = &ins.node;
+        let args: Vec<&str> = node.str_args().collect();
+        let plain = node.kind == Kind::Copy
+            && ins.heredocs.is_empty()
+            && node
+                .flags
+                .iter()
+                .all(|f| effects::owner_mode_link_flag(f) && !f.contains('$'));
+        match args.as_slice() {
+            [".", dest] | ["./", dest] if plain && !dest.contains(['$', '\\']) => {
+                let dest_abs = effects::resolve(wd, dest);
+                Some(effects::Placements {
+                    files: files
+                        .keys()
+                        .map(|f| (effects::resolve(&dest_abs, f), f.clone()))
+                        .collect(),
+                    flags: Vec::new(),
+                })
+            }
+            _ => None,
+        }
+    };
+    let Some(placed) = effects::context_placements(ins, wd, ctx).or_else(whole) else {
+        return false;
+    };
     let ships_git =
         !ctx.unknown_dirs().is_empty() || files.keys().any(|f| f.rsplit('/').next() == Some("git"));
-    !ships_git && effects::git_cannot_run(&old.parse, stage, &sa.effects, &sa.state, b)
+    !ships_git
+        && effects::git_cannot_run(&old.parse, stage, &sa.effects, &sa.state, b, |dir, name| {
+            placed_text(&sa.effects, &placed, (a, b), ctx, dir, name)
+        })
 }
 
 /// The paths old unit `a` writes, which old unit `b` (after it in the old
