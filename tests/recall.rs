@@ -2270,6 +2270,18 @@ fn a_shipped_repository_is_not_looked_at_without_git() {
         "FROM php:8.2-apache\nRUN docker-php-ext-install pdo_mysql && a2enmod rewrite\nCOPY composer.json composer.lock /var/www/html/\nCOPY --from=composer:2 /usr/bin/composer /usr/bin/composer\nRUN composer install --no-dev\nCOPY . /var/www/html/\n"
     );
     assert!(reason.contains("has no git program"), "{reason}");
+    // Composer's installer writes only its keys into Composer's home (no
+    // plugin), and the PHAR run by php is Composer.
+    let df = "FROM php:8.2-apache\nCOPY . /var/www/html/\nRUN curl -sS https://getcomposer.org/installer | php -- --install-dir=/usr/local/bin --filename=composer\nRUN composer install\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM php:8.2-apache\nRUN curl -sS https://getcomposer.org/installer | php -- --install-dir=/usr/local/bin --filename=composer\nCOPY composer.json composer.lock /var/www/html/\nRUN composer install\nCOPY . /var/www/html/\n"
+    );
+    let df = "FROM php:7.4-apache\nCOPY . /var/www/html/\nRUN php -r \"copy('https://getcomposer.org/installer', 'composer-setup.php');\" && php composer-setup.php && php composer.phar install\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM php:7.4-apache\nCOPY composer.json composer.lock /var/www/html/\nRUN php -r \"copy('https://getcomposer.org/installer', 'composer-setup.php');\" && php composer-setup.php && php composer.phar install\nCOPY . /var/www/html/\n"
+    );
     // The rewrite's own check agrees (a destination without a slash).
     let df = "FROM php:8.2\nCOPY . /app\nWORKDIR /app\nRUN composer install --no-dev\n";
     assert_eq!(

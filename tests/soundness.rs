@@ -1444,3 +1444,17 @@ fn bundled_short_options_name_the_files_they_read() {
         }
     }
 }
+
+/// A global Composer plugin installed before the install may read the
+/// shipped `.git` without git: `composer global require` writes Composer's
+/// home (`composer.json`, `vendor/`), so the install stays Unsafe.
+#[test]
+fn a_global_composer_plugin_keeps_a_shipped_repository_relevant() {
+    let dir = project(&[
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        ("composer.json", "{\"require\":{}}\n"),
+        ("composer.lock", "{\"packages\":[],\"packages-dev\":[]}\n"),
+    ]);
+    let df = "FROM php:8.2-apache\nRUN composer global require acme/hooks\nCOPY . /var/www/html/\nRUN composer install\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+}

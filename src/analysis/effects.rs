@@ -1031,15 +1031,28 @@ pub fn git_cannot_run(
     {
         return false;
     }
-    let homes: Vec<&str> = ex
-        .reads
-        .iter()
-        .filter_map(|l| match l {
-            Loc::Path(p) if p.contains("/.composer") || p.contains("/.config") => Some(p.as_str()),
-            _ => None,
-        })
-        .collect();
-    if homes.is_empty() || (0..b).any(|k| homes.iter().any(|h| writes_path(&eff[k], h))) {
+    // Global plugins live in Composer's home, as `composer global require`
+    // puts them: its `composer.json` and `vendor/` (the keys the installer
+    // writes there bring no code).
+    let mut plugins: Vec<String> = Vec::new();
+    for l in &ex.reads {
+        let Loc::Path(p) = l else { continue };
+        let user = p
+            .find("/.composer")
+            .or_else(|| p.find("/.config"))
+            .map(|k| &p[..k]);
+        if let Some(user) = user {
+            for home in [".composer", ".config/composer"] {
+                for at in ["composer.json", "vendor/**"] {
+                    let t = format!("{user}/{home}/{at}");
+                    if !plugins.contains(&t) {
+                        plugins.push(t);
+                    }
+                }
+            }
+        }
+    }
+    if plugins.is_empty() || (0..b).any(|k| plugins.iter().any(|h| writes_path(&eff[k], h))) {
         return false;
     }
     let Some(mut dirs) = base_path_without_git(parse, stage.from_item) else {
@@ -3778,8 +3791,16 @@ fn run_effects(
         }
         if facts.git == Some(kb::GitUse::Workdir) {
             add_repo_reads(&dir, e);
-            let name = argv0.rsplit('/').next().unwrap_or(argv0);
-            let sub = c.argv.get(1).map_or("", String::as_str);
+            let mut words = c.argv.iter().map(String::as_str);
+            let mut name = words
+                .next()
+                .map_or("", |a| a.rsplit('/').next().unwrap_or(a));
+            // `php composer.phar install` is Composer's (kb::php_facts).
+            if name == "php" {
+                name = "composer";
+                words.next();
+            }
+            let sub = words.next().unwrap_or("");
             e.repo_tools.push((format!("{name} {sub}"), dir.clone()));
         }
         // A virtualenv or user base on PATH changes where language

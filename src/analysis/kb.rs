@@ -792,11 +792,14 @@ fn composer_installer(args: &[&str], script: Option<&str>) -> CommandFacts {
     }
     let dir = dir.trim_end_matches('/');
     let dir = if dir.is_empty() { "/" } else { dir };
+    // Composer's public keys into its home (~/.composer, or
+    // ~/.config/composer), nothing else there.
     facts.writes = vec![
         format!("{dir}/{name}").replace("//", "/"),
-        "/root/.composer/**".into(),
-        "/root/.config/composer/**".into(),
-        "/root/.cache/composer/**".into(),
+        "/root/.composer/keys.dev.pub".into(),
+        "/root/.composer/keys.tags.pub".into(),
+        "/root/.config/composer/keys.dev.pub".into(),
+        "/root/.config/composer/keys.tags.pub".into(),
         "/tmp/**".into(),
     ];
     facts.reads.extend([
