@@ -2341,3 +2341,22 @@ fn npm_only_production_is_a_known_option() {
         "FROM node:20\nWORKDIR /usr/src/app\nCOPY package.json package-lock.json ./\nRUN npm ci --only=production\nCOPY . .\n"
     );
 }
+
+/// pnpm's `--reporter=ndjson` says how it reports: the install is still
+/// examined (proposed, here Unsafe for its pnpm lock rules or the shipped
+/// repository, never dropped as an unknown command).
+#[test]
+fn pnpm_reporter_is_a_known_option() {
+    let out = rewrite_at(
+        PNPM,
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN pnpm install --reporter=ndjson --frozen-lockfile\n",
+        Applicability::Unsafe,
+    );
+    assert!(
+        out.changes
+            .iter()
+            .any(|c| c.kind == dockreorder::plan::ChangeKind::Hoist),
+        "{:?}",
+        out.changes
+    );
+}
