@@ -801,6 +801,28 @@ const OFFICIAL_WORKDIR: &[(&str, &str)] = &[
     ("elixir", "/"),
 ];
 
+/// The directories of the `PATH` every official image sets (and
+/// BuildKit's default), in order.
+const DEFAULT_PATH: [&str; 6] = [
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
+/// The tag of an image reference, lower-cased: what follows the first `:`
+/// after the last `/` (as in [`official_repo`]), without a digest.
+fn image_tag(image: &str) -> String {
+    let name = image.split('@').next().unwrap_or(image);
+    let last = name.rfind('/').map_or(0, |k| k + 1);
+    name[last..]
+        .split_once(':')
+        .map_or("", |(_, t)| t)
+        .to_ascii_lowercase()
+}
+
 /// The default working directory of the official image `image`
 /// ([`OFFICIAL_WORKDIR`]); `None` for an image not listed, a name with a
 /// variable, and the Windows (`windowsservercore`, `nanoserver`: another
@@ -811,14 +833,7 @@ fn official_workdir(image: &str) -> Option<&'static str> {
         return None;
     }
     let repo = official_repo(image)?;
-    // The tag follows the first `:` after the last `/` (as in
-    // [`official_repo`]).
-    let name = image.split('@').next().unwrap_or(image);
-    let last = name.rfind('/').map_or(0, |k| k + 1);
-    let tag = name[last..]
-        .split_once(':')
-        .map_or("", |(_, t)| t)
-        .to_ascii_lowercase();
+    let tag = image_tag(image);
     if ["windows", "nanoserver", "onbuild"]
         .iter()
         .any(|v| tag.contains(v))
@@ -946,23 +961,10 @@ fn base_workdir(parse: &Parse, from_item: usize, image: &str) -> Option<&'static
 /// (both only where some variant has git). `None`
 /// for anything else (another stage, an unlisted image or variant).
 pub(crate) fn base_path_without_git(parse: &Parse, from_item: usize) -> Option<Vec<&'static str>> {
-    const STANDARD: [&str; 6] = [
-        "/usr/local/sbin",
-        "/usr/local/bin",
-        "/usr/sbin",
-        "/usr/bin",
-        "/sbin",
-        "/bin",
-    ];
     let image = base_image(parse, from_item)?;
     let raw = from_text(parse, from_item)?;
     let repo = official_repo(&image)?;
-    let name = raw.split('@').next().unwrap_or(raw);
-    let last = name.rfind('/').map_or(0, |k| k + 1);
-    let tag = name[last..]
-        .split_once(':')
-        .map_or("", |(_, t)| t)
-        .to_ascii_lowercase();
+    let tag = image_tag(raw);
     if ["windows", "nanoserver"].iter().any(|v| tag.contains(v)) {
         return None;
     }
@@ -987,7 +989,7 @@ pub(crate) fn base_path_without_git(parse: &Parse, from_item: usize) -> Option<V
         "golang" => alpine,
         _ => slim_or_alpine,
     };
-    ok.then(|| extra.iter().chain(STANDARD.iter()).copied().collect())
+    ok.then(|| extra.iter().chain(DEFAULT_PATH.iter()).copied().collect())
 }
 
 /// Whether no git program can run when unit `b` of the stage runs: the
@@ -4273,16 +4275,8 @@ fn install_prefix_writes(
     let Some(path) = local_env.get("PATH") else {
         return;
     };
-    const SYSTEM: [&str; 6] = [
-        "/usr/local/sbin",
-        "/usr/local/bin",
-        "/usr/sbin",
-        "/usr/bin",
-        "/sbin",
-        "/bin",
-    ];
     for p in path.split(':') {
-        if p.is_empty() || p.contains('$') || SYSTEM.contains(&p) {
+        if p.is_empty() || p.contains('$') || DEFAULT_PATH.contains(&p) {
             continue;
         }
         let parent = resolve(dir, p);

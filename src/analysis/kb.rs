@@ -567,14 +567,7 @@ fn global_install(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) -> 
         push_path_read(facts, ".");
         return Ok(());
     }
-    facts.packages = Some(Vec::new());
-    for p in packages {
-        push_path_read(facts, p);
-        match &mut facts.packages {
-            Some(all) if !p.contains('$') => all.push(p.to_string()),
-            _ => facts.packages = None,
-        }
-    }
+    package_names(facts, &packages);
     Ok(())
 }
 
@@ -1070,6 +1063,19 @@ fn option_value_effects(e: &Entry, opt: &str, v: String, facts: &mut CommandFact
     }
 }
 
+/// Package-name arguments: a path among them is read whole, and the names
+/// are kept (`None` when one holds a variable).
+fn package_names(facts: &mut CommandFacts, names: &[&str]) {
+    facts.packages = Some(Vec::new());
+    for &r in names {
+        push_path_read(facts, r);
+        match &mut facts.packages {
+            Some(p) if !r.contains('$') => p.push(r.to_string()),
+            _ => facts.packages = None,
+        }
+    }
+}
+
 /// What the positional arguments (after the subcommand words) read and
 /// write; an argument the entry does not describe makes it unknown.
 fn positional_effects(
@@ -1104,14 +1110,7 @@ fn positional_effects(
             // An argument that names or may name a path is a read of that
             // path, directory contents included (`pip install /opt/site`,
             // `gem install vendor/cache/x.gem`, `pip install .[dev]`).
-            facts.packages = Some(Vec::new());
-            for r in rest {
-                push_path_read(facts, r);
-                match &mut facts.packages {
-                    Some(p) if !r.contains('$') => p.push(r.to_string()),
-                    _ => facts.packages = None,
-                }
-            }
+            package_names(facts, &rest);
         }
         Positional::Paths => {
             // `ln`, `cp` and `install` read their sources and write only
