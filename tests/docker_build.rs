@@ -239,6 +239,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
     Some(match sample {
         "pipenv" | "pip" | "pip-includes" | "absolute-manifests" | "base-image-workdir" => "app.py",
         "npm-ci"
+        | "npm-install"
         | "workdir-after-copy"
         | "manifests-copied-before"
         | "deleted-later"

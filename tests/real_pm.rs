@@ -179,6 +179,22 @@ const SAMPLES: &[RealSample] = &[
         extra: GIT_REPO,
     },
     RealSample {
+        sample: "npm-install",
+        base: "node:20-slim",
+        source: "server.js",
+        files: NPM_FILES,
+        install: "RUN npm install --omit=dev --no-audit --no-fund",
+        extra: &[],
+    },
+    RealSample {
+        sample: "npm-install",
+        base: "node:20-slim",
+        source: "server.js",
+        files: NPM_FILES,
+        install: "RUN npm install --omit=dev --no-audit --no-fund",
+        extra: GIT_REPO,
+    },
+    RealSample {
         sample: "user-after-copy",
         base: "node:20-slim",
         source: "server.js",

@@ -10,6 +10,7 @@ mod hardening;
 mod history;
 mod materiality;
 mod no_panic;
+mod npm_lock;
 mod real_histories;
 mod real_pm;
 mod recall;

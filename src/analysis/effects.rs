@@ -344,6 +344,14 @@ pub struct Effects {
     pub manifests: Vec<String>,
     /// Image paths a RUN writes only when they do not exist yet.
     pub writes_if_missing: Vec<String>,
+    /// Image paths of lock files (among `writes`) a RUN leaves as they are
+    /// when they agree with their manifests ([`lock_kept`] says when).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept_locks: Vec<String>,
+    /// Paths written by a command of the `RUN` that does not keep them: a
+    /// lock among them is not kept (`npm install && npm audit fix`).
+    #[serde(skip)]
+    pub unkept_writes: Vec<String>,
     /// Manifest checks to make against the context (for hoisting).
     #[serde(skip)]
     pub checks: Vec<(ManifestCheck, String)>,
@@ -1099,6 +1107,150 @@ pub fn git_cannot_run(
     eff.iter()
         .take(last)
         .all(|e| programs.iter().all(|g| !writes_path(e, g)))
+}
+
+/// Whether the npm of the stage's base image is 9 or later, which keeps
+/// an agreeing lock of version 2 or 3 as it is (npm docs, config
+/// `lockfile-version`: "maintain current lockfile version"): the official
+/// `node` image named by a literal tag whose Node.js ships npm 9 or later
+/// (nodejs.org's release list: every 20.x and later; the 18 line's last
+/// release, which `18` names, ships npm 10), or by a word tag that names
+/// the current or a current long-term line (`latest`, `lts`, `current`,
+/// `alpine`, `slim`, `bookworm`, `iron`, `jod`, `krypton`...). Assumption:
+/// a tag resolves to the image the registry has for it now. A tag with a
+/// variable, a digest with a word tag (an older build of a moving tag)
+/// and any other image are not known.
+fn npm_keeps_agreeing_locks(parse: &Parse, from_item: usize) -> bool {
+    let (Some(image), Some(raw)) = (base_image(parse, from_item), from_text(parse, from_item))
+    else {
+        return false;
+    };
+    if raw.contains('$') || official_repo(&image) != Some("node") {
+        return false;
+    }
+    let tag = image_tag(raw);
+    let digest = raw.contains('@');
+    if digest && tag.is_empty() {
+        return false;
+    }
+    let words: Vec<&str> = tag.split('-').filter(|w| !w.is_empty()).collect();
+    let version_ok = |w: &str| {
+        let mut parts = w.split('.');
+        let major = parts.next().and_then(|m| m.parse::<u32>().ok());
+        match major {
+            Some(m) if m >= 20 => true,
+            Some(18) => parts.next().is_none(),
+            _ => false,
+        }
+    };
+    const WORDS: &[&str] = &[
+        "latest", "current", "lts", "slim", "bookworm", "bullseye", "trixie", "iron", "jod",
+        "krypton", "hydrogen",
+    ];
+    let mut numbered = false;
+    for w in &words {
+        if w.starts_with(|c: char| c.is_ascii_digit()) {
+            if !version_ok(w) {
+                return false;
+            }
+            numbered = true;
+        } else if !(WORDS.contains(w) || w.starts_with("alpine")) {
+            return false;
+        }
+    }
+    numbered || !digest
+}
+
+/// Whether `RUN` unit `b` leaves the lock file at image path `lock` as it
+/// is, though it is among what it writes ([`Effects::kept_locks`]): npm
+/// 9 or later ([`npm_keeps_agreeing_locks`]) running with its own
+/// settings only, on a lock that agrees with `package.json`
+/// ([`super::manifests::npm_lock_kept`]). Its own settings: no
+/// `npm_config_*` variable and no `NODE_OPTIONS`; no `USER` but root or
+/// `node` before it (whose homes are known); no unit up to it (nor it, a
+/// `npm config set` before the install) may write an npm configuration
+/// file (`~/.npmrc`, `/usr/local/etc/npmrc`, `/etc/npmrc`, npm's own) or
+/// replace npm or node; the project's `.npmrc`, if shipped, sets only
+/// what does not touch the lock. `text` gives a file of an image
+/// directory as `b` reads it (`Some(None)`: certainly not there).
+pub fn lock_kept(
+    parse: &Parse,
+    stage: &Stage,
+    eff: &[Effects],
+    state: &StageState,
+    b: usize,
+    lock: &str,
+    text: impl Fn(&str, &str) -> Option<Option<String>>,
+) -> bool {
+    let Some(ex) = eff.get(b) else {
+        return false;
+    };
+    if ex.opaque.is_some() || !ex.kept_locks.iter().any(|l| l == lock) {
+        return false;
+    }
+    let Some((dir, name)) = lock.rsplit_once('/') else {
+        return false;
+    };
+    let dir = if dir.is_empty() { "/" } else { dir };
+    if !npm_keeps_agreeing_locks(parse, stage.from_item) {
+        return false;
+    }
+    let Some(env) = state.env.get(b) else {
+        return false;
+    };
+    if env.keys().any(|k| {
+        let k = k.to_ascii_lowercase();
+        k.starts_with("npm_config_") || k == "node_options"
+    }) {
+        return false;
+    }
+    let users_known = stage.units.iter().take(b).all(|u| {
+        match parse.items.get(u.item).and_then(|i| i.instruction()) {
+            Some(ins) if ins.node.kind == Kind::User => {
+                ins.node.str_args().next().is_some_and(|v| {
+                    matches!(v.split(':').next(), Some("root" | "0" | "node" | "1000"))
+                })
+            }
+            Some(_) => true,
+            None => true,
+        }
+    });
+    if !users_known {
+        return false;
+    }
+    let mut settings: Vec<String> = [
+        "/root/.npmrc",
+        "/home/node/.npmrc",
+        "/usr/local/etc/npmrc",
+        "/etc/npmrc",
+        "/usr/local/lib/node_modules/npm/npmrc",
+        "/usr/local/lib/node_modules/npm/package.json",
+        "/usr/local/bin/npm",
+        "/usr/local/bin/node",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    if let Some(home) = env.get("HOME") {
+        if !home.starts_with('/') {
+            return false;
+        }
+        settings.push(format!("{}/.npmrc", home.trim_end_matches('/')));
+    }
+    if eff
+        .iter()
+        .take(b + 1)
+        .any(|e| settings.iter().any(|p| writes_path(e, p)))
+    {
+        return false;
+    }
+    let file = |n: &str| text(dir, n);
+    super::manifests::npm_lock_kept(name, file)
+}
+
+/// The image text of a stage's `FROM` (at item `from_item`), as written.
+pub(crate) fn stage_base_text(parse: &Parse, from_item: usize) -> Option<&str> {
+    from_text(parse, from_item)
 }
 
 /// The image text of the `FROM` at item `from_item`, as written.
@@ -3491,13 +3643,15 @@ pub fn exact_copy_writes(
 /// what BuildKit does; files inside a submodule, whose contents are not
 /// known, are not listed. `None` unless the copy has only `--chown`,
 /// `--chmod` and `--link` flags, no variable and no heredoc, a directory
-/// destination (`dir/`, `.`), and sources that are shipped files,
+/// destination (`dir/`, `.`, or any path for the one directory copied:
+/// `COPY . /app`), and sources (for an `ADD`, directories only) that are shipped files,
 /// directories (the whole context too) or `*`/`?` globs matching files
 /// only; with several sources, none may hold a submodule (a later source
 /// wins where two put a file).
 pub fn context_placements(ins: &Instruction, wd: &str, ctx: &Context) -> Option<Placements> {
     let node = &ins.node;
-    if node.kind != Kind::Copy || !ins.heredocs.is_empty() {
+    let add = node.kind == Kind::Add;
+    if !(node.kind == Kind::Copy || add) || !ins.heredocs.is_empty() {
         return None;
     }
     if !node
@@ -3510,7 +3664,24 @@ pub fn context_placements(ins: &Instruction, wd: &str, ctx: &Context) -> Option<
     let files = ctx.files()?;
     let args: Vec<&str> = node.str_args().collect();
     let (dest, sources) = args.split_last()?;
-    if dest.contains(['$', '\\']) || !(dest.ends_with('/') || matches!(*dest, "." | "./")) {
+    // A directory source (`.`, `src/`): neither a file nor a pattern.
+    let directory = |src: &str| {
+        let s = src.trim_start_matches("./").trim_end_matches('/');
+        let s = if s == "." { "" } else { s };
+        !s.contains(['*', '?']) && !files.contains_key(s)
+    };
+    // One directory's contents go into the destination, slash or not
+    // (`COPY . /app`); otherwise the destination is a directory only when
+    // written as one.
+    let into_dir = dest.ends_with('/')
+        || matches!(*dest, "." | "./")
+        || (sources.len() == 1 && sources.iter().all(|s| directory(s)));
+    if dest.contains(['$', '\\']) || !into_dir {
+        return None;
+    }
+    // `ADD` of a directory is a copy (only an archive file given as the
+    // source is unpacked, only a URL fetched).
+    if add && !sources.iter().all(|s| directory(s)) {
         return None;
     }
     let dest_abs = resolve(wd, dest);
@@ -4091,6 +4262,20 @@ fn command_paths(
         .extend(facts.manifests.iter().filter_map(|m| res(m)));
     e.writes_if_missing
         .extend(facts.writes_if_missing.iter().filter_map(|m| res(m)));
+    let kept: Vec<String> = facts.kept_lock.iter().filter_map(|m| res(m)).collect();
+    for w in &facts.writes {
+        if let Some(p) = res(w)
+            && !kept.contains(&p)
+        {
+            e.kept_locks.retain(|l| !paths_overlap(&p, l));
+            e.unkept_writes.push(p);
+        }
+    }
+    for l in kept {
+        if !e.unkept_writes.iter().any(|w| paths_overlap(w, &l)) && !e.kept_locks.contains(&l) {
+            e.kept_locks.push(l);
+        }
+    }
     Ok(())
 }
 
@@ -4383,6 +4568,7 @@ fn apply_binds(e: &mut Effects, binds: Vec<(String, String)>) {
             .retain(|w| !matches!(w, Loc::Path(p) if inside(p, target)));
         e.manifests.retain(|m| m != target);
         e.writes_if_missing.retain(|m| m != target);
+        e.kept_locks.retain(|m| m != target);
         e.context_reads.push(src.clone());
     }
     e.binds = binds;

@@ -294,6 +294,9 @@ pub struct CommandFacts {
     /// The directory a dir option names (see [`Entry::dir_options`]), as
     /// given: the command runs there, relative to where it was started.
     pub chdir: Option<String>,
+    /// The lock file (one of `writes`, relative) it leaves as it is when
+    /// the lock agrees with its manifest (see [`Entry::keeps_agreeing_lock`]).
+    pub kept_lock: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -530,6 +533,7 @@ pub fn interpret(
     if e.dotnet {
         facts.checks.push(dotnet_check(e, &inv, &positional));
     }
+    facts.kept_lock = kept_lock(e, &inv, &positional);
     if let Err(why) = positional_effects(e, &inv, positional, &mut facts) {
         facts.unknown = Some(why);
         return facts;
@@ -545,6 +549,38 @@ pub fn interpret(
         facts.reads.push(r.clone());
     }
     facts
+}
+
+/// The lock file an install leaves as it is when the lock agrees with its
+/// manifest ([`Entry::keeps_agreeing_lock`]): given no package argument,
+/// no variable on the command line, and only options the entry lists for
+/// it (`--omit=dev`, `--no-audit`), in any form.
+fn kept_lock(e: &Entry, inv: &Invocation<'_>, positional: &[&str]) -> Option<String> {
+    let file = e.keeps_agreeing_lock.as_ref()?;
+    // The positional words start with the subcommands.
+    let skip = usize::from(e.sub.is_some()) + usize::from(e.sub2.is_some());
+    if positional.len() > skip || !inv.cmd.assignments.is_empty() {
+        return None;
+    }
+    let listed = |a: &str| {
+        let name = a.split_once('=').map_or(a, |(n, _)| n);
+        e.agreeing_lock_options.iter().any(|o| o == name)
+    };
+    // The value of a value option given as the next word is no option.
+    let mut skip = false;
+    for a in inv.args {
+        if std::mem::take(&mut skip) {
+            continue;
+        }
+        if !a.starts_with('-') {
+            continue;
+        }
+        if !listed(a) {
+            return None;
+        }
+        skip = !a.contains('=') && e.value_options.iter().any(|o| o == a);
+    }
+    Some(file.clone())
 }
 
 /// A global install (`npm install -g`): it writes the global folders, and

@@ -156,6 +156,19 @@ pub struct Entry {
     /// Whether, and where, the command may run `git` (see [`GitUse`]).
     #[serde(default)]
     pub git: Option<GitUse>,
+    /// The lock file it writes (one of `writes`) that it leaves as it is
+    /// when the lock agrees with the manifest, npm's `package-lock.json`:
+    /// run with no package argument, not global, and no option but
+    /// [`Entry::agreeing_lock_options`], it takes the whole tree from such
+    /// a lock and writes back the same bytes (the stage analysis checks
+    /// the lock, the npm version and its configuration:
+    /// `effects::lock_kept`).
+    #[serde(default)]
+    pub keeps_agreeing_lock: Option<String>,
+    /// The options (by name, any value) with which
+    /// [`Entry::keeps_agreeing_lock`] holds.
+    #[serde(default)]
+    pub agreeing_lock_options: Vec<String>,
     pub cost: CostClass,
     #[serde(default)]
     pub merge_update: Option<String>,

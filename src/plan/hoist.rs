@@ -737,6 +737,38 @@ fn git_cannot_run(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>) 
         )
 }
 
+/// Whether the candidate leaves the lock file at image path `lock`, which
+/// the copy ships, as it is ([`effects::lock_kept`], reading the files the
+/// copy ships).
+fn lock_kept(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>, lock: &str) -> bool {
+    let Some(ctx) = cx.ctx else {
+        return false;
+    };
+    effects::lock_kept(
+        cx.parse,
+        cx.stage,
+        cx.eff,
+        cx.state,
+        cand.unit,
+        lock,
+        |dir, name| shipped_text(cx, ctx, copy, dir, name),
+    )
+}
+
+/// The words of a reason for the lock files the candidate writes and
+/// leaves as they are.
+fn kept_lock_words(cx: &StageCx<'_>, cand: &Candidate<'_>, kept: &[&str]) -> String {
+    let names: Vec<String> = kept.iter().map(|r| format!("`{r}`")).collect();
+    let base = effects::stage_base_text(cx.parse, cx.stage.from_item).unwrap_or("node");
+    format!(
+        "`{}` writes {} but leaves {} as {}: the lock agrees with package.json (name, version, every dependency, only registry tarballs with their integrity, laid out as npm writes it), the npm of `{base}` is 9 or later, which then writes back the same bytes, and nothing sets npm's configuration",
+        short(&cand.text),
+        names.join(", "),
+        if kept.len() == 1 { "it" } else { "them" },
+        if kept.len() == 1 { "it is" } else { "they are" },
+    )
+}
+
 /// The repositories a `RUN`'s git may find, as locations.
 fn repo_locs(e: &Effects) -> Vec<Loc> {
     e.repo_reads.iter().map(|p| Loc::Path(p.clone())).collect()
@@ -769,12 +801,20 @@ fn hoist_problems(
     // A file written only when missing is not written once it is copied in
     // first.
     let writes_here = Reaching::new(&ex.writes, &copy.dest_abs);
+    let mut kept: Vec<&str> = Vec::new();
     let clobbered: Vec<&(String, String)> = copy
         .shipped
         .iter()
         .filter(|(p, _)| writes_here.touches(p))
         .filter(|(p, _)| {
             !(ex.writes_if_missing.contains(p) && cand.needed.iter().any(|(n, _)| n == p))
+        })
+        .filter(|(p, rel)| {
+            let keeps = cand.needed.iter().any(|(n, _)| n == p) && lock_kept(cx, copy, cand, p);
+            if keeps {
+                kept.push(rel);
+            }
+            !keeps
         })
         .collect();
     // What it writes over shipped files (not the manifests it reads) that
@@ -825,6 +865,11 @@ fn hoist_problems(
             if deleted_files == 1 { "it" } else { "them" },
         )
     });
+    let kept = (!kept.is_empty()).then(|| kept_lock_words(cx, cand, &kept));
+    let deleted = match (deleted, kept) {
+        (Some(d), Some(k)) => Some(format!("{d}; and {k}")),
+        (d, k) => d.or(k),
+    };
     if ex.declared_only {
         problems.push(format!(
             "only what `{}` reads is declared (by a pragma); what it writes is not known, so the broad copy might overwrite its results",

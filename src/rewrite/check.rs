@@ -124,7 +124,17 @@ fn broken_edge_of(
                         w
                     })
                     .clone();
-                rest.writes.retain(|w| !inserted.contains(&w));
+                // Unless `b` writes the file too: the copy `a` then puts
+                // back what `b` wrote, and the inserted COPY does not
+                // change that; only a file `b` leaves as it is (written
+                // only when missing, a lock npm keeps) is discharged. (A
+                // directory made again with the same owner is the same.)
+                rest.writes.retain(|w| {
+                    !inserted.contains(&w)
+                        || (matches!(w, effects::Loc::Path(_))
+                            && loc_written(&eff[b], w)
+                            && !leaves_as_is(old, si, (a, b), ctx, w))
+                });
                 let mut needs = eff[b].clone();
                 needs.reads.retain(|r| !inserted.contains(&r));
                 // Each discharge below only removes locations: the
@@ -291,6 +301,59 @@ fn placed_text(
         Some((_, rel)) => ctx.read(rel).map(Some),
         None => Some(None),
     }
+}
+
+/// Whether old unit `b` writes location `w`.
+fn loc_written(b: &effects::Effects, w: &effects::Loc) -> bool {
+    let reader = effects::Effects {
+        reads: vec![w.clone()],
+        ..effects::Effects::default()
+    };
+    effects::conflict(b, &reader).is_some()
+}
+
+/// Whether old unit `b`, which writes file `w` that the copy `a` ships,
+/// leaves it as `a` put it: it writes it only when missing, or it is a
+/// lock file `b` keeps ([`effects::lock_kept`], judged by the files `a`
+/// puts where `b` reads them).
+fn leaves_as_is(
+    old: &FileAnalysis,
+    si: usize,
+    (a, b): (usize, usize),
+    ctx: Option<&Context>,
+    w: &effects::Loc,
+) -> bool {
+    let effects::Loc::Path(p) = w else {
+        return false;
+    };
+    let (Some(stage), Some(sa)) = (old.model.stages.get(si), old.stages.get(si)) else {
+        return false;
+    };
+    let eb = &sa.effects[b];
+    if eb.writes_if_missing.contains(p) {
+        return true;
+    }
+    let Some(ctx) = ctx else {
+        return false;
+    };
+    if !eb.kept_locks.contains(p) {
+        return false;
+    }
+    let Some(placed) = old.parse.items[stage.units[a].item]
+        .instruction()
+        .and_then(|i| effects::context_placements(i, &sa.state.workdirs[a], ctx))
+    else {
+        return false;
+    };
+    effects::lock_kept(
+        &old.parse,
+        stage,
+        &sa.effects,
+        &sa.state,
+        b,
+        p,
+        |dir, name| placed_text(&sa.effects, &placed, (a, b), ctx, dir, name),
+    )
 }
 
 /// Whether no git program can run at old unit `b`

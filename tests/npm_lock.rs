@@ -1,0 +1,267 @@
+//! Issue 11: `npm install` with a lock that agrees with package.json. npm
+//! 9 and later write such a lock back byte for byte (measured with npm
+//! 9.9.4, 10.9.9 and 11.21.2 on real locks), so the install moves above
+//! the broad copy as `Safe` only where everything that proof rests on is
+//! checked: the image's npm, its settings, the command, the lock's text
+//! and agreement. Each trap below breaks one of them and keeps the
+//! install `Unsafe`.
+
+use dockreorder::analysis::context::Context;
+use dockreorder::plan::{Applicability, ChangeKind, Options};
+use dockreorder::rewrite;
+
+use crate::support::project;
+
+const PACKAGE: &str = "{\n  \"name\": \"app\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"dependencies\": {\n    \"ms\": \"2.1.3\"\n  }\n}\n";
+
+/// The lock npm 10 writes for [`PACKAGE`] (key order, indent, final
+/// newline).
+const LOCK: &str = "{\n  \"name\": \"app\",\n  \"version\": \"1.0.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\n      \"name\": \"app\",\n      \"version\": \"1.0.0\",\n      \"dependencies\": {\n        \"ms\": \"2.1.3\"\n      }\n    },\n    \"node_modules/ms\": {\n      \"version\": \"2.1.3\",\n      \"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",\n      \"integrity\": \"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\",\n      \"license\": \"MIT\"\n    }\n  }\n}\n";
+
+const DF: &str =
+    "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD [\"node\", \"index.js\"]\n";
+
+const HOISTED: &str = "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm install\nCOPY . .\nCMD [\"node\", \"index.js\"]\n";
+
+/// The hoist proposed for `df` in a context of `files` (the agreeing
+/// package.json and lock unless replaced, `.git` ignored): its
+/// applicability, reason and the text rewritten with `Safe` changes.
+fn hoist(df: &str, files: &[(&str, &str)]) -> (Applicability, String, String) {
+    let (c, text) = proposal(df, files);
+    let c = c.expect("the hoist is proposed");
+    (c.0, c.1, text)
+}
+
+/// The hoist proposed, if any (applicability and reason), and the text
+/// rewritten with `Safe` changes.
+fn proposal(df: &str, files: &[(&str, &str)]) -> (Option<(Applicability, String)>, String) {
+    let mut all: Vec<(&str, &str)> = vec![
+        ("package.json", PACKAGE),
+        ("package-lock.json", LOCK),
+        (".dockerignore", ".git\n"),
+        ("index.js", "x\n"),
+    ];
+    for (name, text) in files {
+        all.retain(|(n, _)| n != name);
+        all.push((name, text));
+    }
+    let dir = project(&all);
+    let ctx = Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rewrite");
+    let c = out
+        .changes
+        .iter()
+        .find(|c| c.kind == ChangeKind::Hoist)
+        .map(|c| (c.applicability, c.reason.clone()));
+    (c, out.new_text)
+}
+
+fn unsafe_with(df: &str, files: &[(&str, &str)], what: &str) {
+    let (app, reason, text) = hoist(df, files);
+    assert_eq!(app, Applicability::Unsafe, "{what}: {reason}");
+    assert!(
+        reason.contains("may rewrite `package-lock.json`"),
+        "{what}: {reason}"
+    );
+    assert_eq!(text, df, "{what}: nothing moves");
+}
+
+#[test]
+fn npm_install_keeps_an_agreeing_lock_on_a_current_node_image() {
+    let (app, reason, text) = hoist(DF, &[]);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_eq!(text, HOISTED);
+    assert!(
+        reason.contains("leaves it as it is")
+            && reason.contains("the npm of `node:20` is 9 or later"),
+        "{reason}"
+    );
+    // Every tag that names npm 9 or later, with options that leave the
+    // lock alone, a CRLF lock indented by tabs, a harmless .npmrc.
+    for base in [
+        "node",
+        "node:22-alpine",
+        "node:lts-slim",
+        "node:18",
+        "node:20.11.1-bookworm",
+        "docker.io/library/node:iron",
+    ] {
+        let df = DF.replace("node:20", base);
+        let (app, reason, _) = hoist(&df, &[]);
+        assert_eq!(app, Applicability::Safe, "{base}: {reason}");
+    }
+    let df = DF.replace(
+        "npm install",
+        "npm install --omit=dev --no-audit --loglevel error",
+    );
+    assert_eq!(hoist(&df, &[]).0, Applicability::Safe);
+    let crlf = LOCK.replace("  ", "\t").replace('\n', "\r\n");
+    assert_eq!(
+        hoist(DF, &[("package-lock.json", &crlf)]).0,
+        Applicability::Safe
+    );
+    let npmrc = "fund=false\naudit=false\n//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n";
+    let (app, reason, _) = hoist(DF, &[(".npmrc", npmrc)]);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+}
+
+#[test]
+fn npm_install_stays_unsafe_when_the_images_npm_is_not_known() {
+    for base in [
+        "node:16",
+        "node:18.12.0",
+        "node:14-alpine",
+        "mynode:20",
+        "node:${NODE}",
+        "node@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "node:latest@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "debian:12",
+    ] {
+        let df = DF.replace("node:20", base);
+        let df = if base.contains('$') {
+            format!("ARG NODE=20\n{df}")
+        } else {
+            df
+        };
+        unsafe_with(&df, &[], base);
+    }
+}
+
+#[test]
+fn npm_install_stays_unsafe_when_npm_settings_change() {
+    let cases = [
+        "ENV npm_config_legacy_peer_deps=true\n",
+        "ENV NPM_CONFIG_LOCKFILE_VERSION=2\n",
+        "ENV NODE_OPTIONS=--require=/x.js\n",
+        "RUN npm config set legacy-peer-deps true\n",
+        "RUN npm install -g npm@8\n",
+        "COPY index.js /root/.npmrc\n",
+        "USER app\n",
+        "ENV HOME=/srv\nCOPY index.js /srv/.npmrc\n",
+    ];
+    for extra in cases {
+        let df = DF.replace("WORKDIR /app\n", &format!("{extra}WORKDIR /app\n"));
+        unsafe_with(&df, &[], extra);
+    }
+    for npmrc in [
+        "legacy-peer-deps=true\n",
+        "registry=https://npm.example.com/\n",
+        "omit-lockfile-registry-resolved=true\n",
+        "lockfile-version=2\n",
+    ] {
+        unsafe_with(DF, &[(".npmrc", npmrc)], npmrc);
+    }
+}
+
+#[test]
+fn npm_install_stays_unsafe_for_commands_that_may_write_the_lock() {
+    for run in [
+        "npm install ms@2.1.2",
+        "npm install --legacy-peer-deps",
+        "npm install --force",
+        "npm install; npm audit fix",
+        "npm_config_save_exact=true npm install",
+        "npm install && cp index.js package-lock.json",
+    ] {
+        let df = DF.replace("npm install", run);
+        let (c, text) = proposal(&df, &[]);
+        if let Some((app, reason)) = c {
+            assert_ne!(app, Applicability::Safe, "{run}: {reason}");
+        }
+        assert_eq!(text, df, "{run}");
+    }
+}
+
+#[test]
+fn npm_install_stays_unsafe_when_the_lock_may_not_come_back_the_same() {
+    let pkg_with = |field: &str| {
+        PACKAGE.replace(
+            "  \"private\": true,",
+            &format!("  \"private\": true,\n  {field},"),
+        )
+    };
+    let cases: Vec<(&str, String, String)> = vec![
+        ("no final newline", PACKAGE.into(), LOCK.trim_end().into()),
+        ("mixed indent", PACKAGE.into(), LOCK.replace("      \"version\": \"2.1.3\"", "        \"version\": \"2.1.3\"")),
+        ("compact", PACKAGE.into(), LOCK.replace(": ", ":")),
+        ("escaped slash", PACKAGE.into(), LOCK.replace("https://registry", "https:\\/\\/registry")),
+        ("repeated key", PACKAGE.into(), LOCK.replace("\"license\": \"MIT\"", "\"license\": \"MIT\",\n      \"license\": \"ISC\"")),
+        ("version 1", PACKAGE.into(), LOCK.replace("\"lockfileVersion\": 3", "\"lockfileVersion\": 1")),
+        ("other range", PACKAGE.replace("\"2.1.3\"", "\"^2.1.3\""), LOCK.into()),
+        ("other version", PACKAGE.replace("1.0.0", "1.0.1"), LOCK.into()),
+        ("no integrity", PACKAGE.into(), LOCK.replace(",\n      \"integrity\": \"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\"", "")),
+        ("extraneous", PACKAGE.into(), LOCK.replace("\"license\": \"MIT\"", "\"extraneous\": true,\n      \"license\": \"MIT\"")),
+        ("git dependency", PACKAGE.into(), LOCK.replace("https://registry.npmjs.org/ms/-/ms-2.1.3.tgz", "git+ssh://git@github.com/vercel/ms.git#1304f150b38027e0f8d2ca6adc8a62c8fe8bb33c")),
+        ("optional dependencies", pkg_with("\"optionalDependencies\": {}"), LOCK.into()),
+        ("overrides", pkg_with("\"overrides\": {\"ms\": \"2.1.3\"}"), LOCK.into()),
+        ("workspaces", pkg_with("\"workspaces\": []"), LOCK.into()),
+        ("bin string", pkg_with("\"bin\": \"index.js\""), LOCK.into()),
+    ];
+    for (what, pkg, lock) in &cases {
+        unsafe_with(
+            DF,
+            &[("package.json", pkg), ("package-lock.json", lock)],
+            what,
+        );
+    }
+    unsafe_with(DF, &[("npm-shrinkwrap.json", LOCK)], "shrinkwrap");
+    unsafe_with(DF, &[("binding.gyp", "{}\n")], "binding.gyp");
+}
+
+/// A plain `COPY . /app` (or `ADD . /app`: a directory is copied, not
+/// unpacked) into a directory written without a slash was not read as
+/// placing the context's files, so the rewrite check could not see that
+/// `npm ci` with a plain lock runs no git, and refused the planner's own
+/// safe hoist ("refusing to write", exit 2).
+#[test]
+fn a_whole_context_copied_to_a_directory_without_slash_is_placed() {
+    let dir = project(&[
+        ("package.json", PACKAGE),
+        ("package-lock.json", LOCK),
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        ("index.js", "x\n"),
+    ]);
+    let ctx = Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    for copy in ["COPY", "ADD"] {
+        let df = format!("FROM node:20\n{copy} . /app\nWORKDIR /app\nRUN npm ci\n");
+        let out = rewrite::rewrite(&df, Some(&ctx), Options::new(Applicability::Safe))
+            .unwrap_or_else(|e| panic!("{copy}: {e:?}"));
+        assert_eq!(
+            out.new_text,
+            format!(
+                "FROM node:20\nCOPY package.json package-lock.json /app/\nWORKDIR /app\nRUN npm ci\n{copy} . /app\n"
+            )
+        );
+    }
+}
+
+/// The rewrite check keeps the edge between a broad copy and an install
+/// that writes a file the copy ships, even when a COPY of that file is
+/// inserted before the install: the copy puts back what the install
+/// wrote. Only a lock the install keeps is discharged.
+#[test]
+fn the_check_keeps_a_write_the_inserted_copy_does_not_undo() {
+    let lock_v1 = LOCK.replace("\"lockfileVersion\": 3", "\"lockfileVersion\": 1");
+    for (lock, broken) in [(LOCK, false), (lock_v1.as_str(), true)] {
+        let dir = project(&[
+            ("package.json", PACKAGE),
+            ("package-lock.json", lock),
+            ("index.js", "x\n"),
+        ]);
+        let ctx = Context::new(
+            dir.path().to_path_buf(),
+            Some(&dir.path().join("Dockerfile")),
+        );
+        assert_eq!(
+            rewrite::broken_edge(DF, HOISTED, Some(&ctx), &[]).is_some(),
+            broken,
+            "{lock}"
+        );
+    }
+}
