@@ -1180,7 +1180,15 @@ fn hoist_change(
             r.push_str("; an earlier COPY already puts the same files there with the broad copy's flags and nothing rewrites them before it, so no COPY of them is inserted");
         }
         let repo = Reaching::new(&repo_locs(ex), &copy.dest_abs);
-        if let Some((_, rel)) = copy.shipped.iter().find(|(p, _)| repo.touches(p))
+        let shipped_repo = copy.shipped.iter().find(|(p, _)| repo.touches(p));
+        if let Some((_, rel)) = shipped_repo
+            && runs_no_git(cx, copy, ex)
+        {
+            let top = rel.split('/').next().unwrap_or(rel);
+            r.push_str(&format!(
+                "; the copy ships the git repository (`{top}`), but npm runs git only for git dependencies and its lock lists none, nor any package with an install script, so nothing looks at it"
+            ));
+        } else if let Some((_, rel)) = shipped_repo
             && git_cannot_run(cx, copy, cand)
         {
             // Discharged so (or by the lock file too: both are true).
