@@ -87,6 +87,7 @@ fn npm_install_keeps_an_agreeing_lock_on_a_current_node_image() {
         "node:lts-slim",
         "node:18",
         "node:20.11.1-bookworm",
+        "node:18.19-alpine",
         "docker.io/library/node:iron",
     ] {
         let df = DF.replace("node:20", base);
@@ -113,6 +114,8 @@ fn npm_install_stays_unsafe_when_the_images_npm_is_not_known() {
     for base in [
         "node:16",
         "node:18.12.0",
+        "node:18.13",
+        "node:19",
         "node:14-alpine",
         "mynode:20",
         "node:${NODE}",

@@ -1113,8 +1113,10 @@ pub fn git_cannot_run(
 /// an agreeing lock of version 2 or 3 as it is (npm docs, config
 /// `lockfile-version`: "maintain current lockfile version"): the official
 /// `node` image named by a literal tag whose Node.js ships npm 9 or later
-/// (nodejs.org's release list: every 20.x and later; the 18 line's last
-/// release, which `18` names, ships npm 10), or by a word tag that names
+/// (nodejs.org's release list: every 20.x and later, and 18.14 and
+/// later in the 18 line, whose last release `18` names; measured: npm
+/// 9.0.0 keeps such locks, 8.0.0 and 7.24.2 rewrite version 3 ones), or by
+/// a word tag that names
 /// the current or a current long-term line (`latest`, `lts`, `current`,
 /// `alpine`, `slim`, `bookworm`, `iron`, `jod`, `krypton`...). Assumption:
 /// a tag resolves to the image the registry has for it now. A tag with a
@@ -1139,7 +1141,10 @@ fn npm_keeps_agreeing_locks(parse: &Parse, from_item: usize) -> bool {
         let major = parts.next().and_then(|m| m.parse::<u32>().ok());
         match major {
             Some(m) if m >= 20 => true,
-            Some(18) => parts.next().is_none(),
+            // 18.14.0 shipped npm 9.3.1; the line's last release, npm 10.
+            Some(18) => parts
+                .next()
+                .is_none_or(|minor| minor.parse::<u32>().is_ok_and(|m| m >= 14)),
             _ => false,
         }
     };
