@@ -268,3 +268,35 @@ fn the_check_keeps_a_write_the_inserted_copy_does_not_undo() {
         );
     }
 }
+
+/// The official Node.js guide's shape: the app directory made and handed
+/// to `node` (`chown -R`, which makes no file), the manifests copied by a
+/// pattern, then the whole context as `node`. What the install reads is
+/// what the broad copy ships: a pattern copy places only the files it
+/// matches, and a file the broad copy places overrides one copied before
+/// it.
+#[test]
+fn an_owner_change_and_an_earlier_manifest_copy_put_no_other_file() {
+    let df = "FROM node:20\nRUN mkdir -p /home/node/app/node_modules && chown -R node:node /home/node/app\nWORKDIR /home/node/app\nUSER node\nCOPY package*.json ./\nCOPY --chown=node:node . .\nRUN npm install\n";
+    let (app, reason, text) = hoist(df, &[]);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_eq!(
+        text,
+        "FROM node:20\nRUN mkdir -p /home/node/app/node_modules && chown -R node:node /home/node/app\nWORKDIR /home/node/app\nUSER node\nCOPY package*.json ./\nCOPY --chown=node:node package.json package-lock.json ./\nRUN npm install\nCOPY --chown=node:node . .\n"
+    );
+    // A command that may make the file, even when another only changes
+    // its mode, leaves npm's settings unknown.
+    for made in [
+        "RUN cp /etc/hostname /home/node/app/.npmrc && chmod 600 /home/node/app/.npmrc\n",
+        "RUN chmod 600 /home/node/app/x > /home/node/app/.npmrc\n",
+        "COPY index.js /home/node/app/.npmrc\n",
+    ] {
+        let df = df.replace(
+            "WORKDIR /home/node/app\n",
+            &format!("{made}WORKDIR /home/node/app\n"),
+        );
+        let (app, reason, text) = hoist(&df, &[]);
+        assert_eq!(app, Applicability::Unsafe, "{made}: {reason}");
+        assert_eq!(text, df, "{made}");
+    }
+}

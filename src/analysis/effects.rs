@@ -352,6 +352,15 @@ pub struct Effects {
     /// lock among them is not kept (`npm install && npm audit fix`).
     #[serde(skip)]
     pub unkept_writes: Vec<String>,
+    /// The writes (among `writes`) that only change the owner or mode of
+    /// what is there (`chown -R node /app`): they put no file anywhere
+    /// (see [`creates_path`]).
+    #[serde(skip)]
+    pub metadata_writes: Vec<Loc>,
+    /// The writes of its commands that may make files (see
+    /// `metadata_writes`).
+    #[serde(skip)]
+    pub made_writes: Vec<Loc>,
     /// Manifest checks to make against the context (for hoisting).
     #[serde(skip)]
     pub checks: Vec<(ManifestCheck, String)>,
@@ -3799,6 +3808,18 @@ fn glob_files(pat: &str, files: &BTreeMap<String, u64>) -> Option<Vec<String>> {
 
 /// Whether a unit may write the image path `p` (its content, mode or
 /// owner).
+/// Whether `e` may put a file (or anything) at path `p`: [`writes_path`]
+/// without its writes that only change owner or mode
+/// ([`Effects::metadata_writes`]).
+pub fn creates_path(e: &Effects, p: &str) -> bool {
+    if e.metadata_writes.is_empty() {
+        return writes_path(e, p);
+    }
+    let mut made = e.clone();
+    made.writes.retain(|w| !e.metadata_writes.contains(w));
+    writes_path(&made, p)
+}
+
 pub fn writes_path(e: &Effects, p: &str) -> bool {
     let reader = Effects {
         reads: vec![Loc::Path(p.to_string())],
@@ -4261,7 +4282,18 @@ fn command_paths(
     }
     for w in &facts.writes {
         let p = res(w).ok_or_else(|| format!("path `{w}` depends on a variable"))?;
-        e.writes.extend(with_home(p));
+        let locs = with_home(p);
+        // A place another command of the `RUN` writes is not metadata
+        // only (`cp a /app/a && chmod 600 /app/a`).
+        if facts.metadata_writes.contains(w) {
+            let made = &e.made_writes;
+            let only: Vec<Loc> = locs.iter().filter(|l| !made.contains(l)).cloned().collect();
+            e.metadata_writes.extend(only);
+        } else {
+            e.metadata_writes.retain(|l| !locs.contains(l));
+            e.made_writes.extend(locs.iter().cloned());
+        }
+        e.writes.extend(locs);
     }
     e.manifests
         .extend(facts.manifests.iter().filter_map(|m| res(m)));

@@ -297,6 +297,9 @@ pub struct CommandFacts {
     /// The lock file (one of `writes`, relative) it leaves as it is when
     /// the lock agrees with its manifest (see [`Entry::keeps_agreeing_lock`]).
     pub kept_lock: Option<String>,
+    /// The writes (among `writes`) that only change the owner or mode of
+    /// what is there (see [`Entry::metadata_only`]).
+    pub metadata_writes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -540,6 +543,9 @@ pub fn interpret(
     }
     tool_effects(e, &inv, &mut facts);
     manifest_checks(e, &inv, &mut facts);
+    if e.metadata_only {
+        facts.metadata_writes = facts.writes.clone();
+    }
     for w in &cmd.redirect_writes {
         if w != "/dev/null" && w != "/dev/stderr" && w != "/dev/stdout" {
             facts.writes.push(w.clone());

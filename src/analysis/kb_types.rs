@@ -165,6 +165,10 @@ pub struct Entry {
     /// `effects::lock_kept`).
     #[serde(default)]
     pub keeps_agreeing_lock: Option<String>,
+    /// It changes only the owner or mode of what its paths name (`chown`,
+    /// `chmod`): its writes make no file (its redirections still do).
+    #[serde(default)]
+    pub metadata_only: bool,
     /// The options (by name, any value) with which
     /// [`Entry::keeps_agreeing_lock`] holds.
     #[serde(default)]

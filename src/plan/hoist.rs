@@ -710,7 +710,17 @@ fn shipped_text(
     }
     // Not shipped: there only if an earlier instruction put it there.
     let img = effects::resolve(dir, name);
-    let earlier = (0..copy.unit).any(|k| effects::writes_path(&cx.eff[k], &img));
+    // A copy from the context puts exactly the files it places
+    // (`COPY package*.json ./` no `.npmrc`); anything else may put what
+    // it writes, but not what it only changes the owner or mode of.
+    let earlier = (0..copy.unit).any(|k| {
+        let placed = instruction(cx.parse, cx.stage.units[k].item)
+            .and_then(|ins| effects::context_placements(ins, &cx.state.workdirs[k], ctx));
+        match placed {
+            Some(p) => p.files.iter().any(|(i, _)| *i == img),
+            None => effects::creates_path(&cx.eff[k], &img),
+        }
+    });
     (!earlier).then_some(None)
 }
 

@@ -262,7 +262,7 @@ fn never_runs_git(old: &FileAnalysis, si: usize, (a, b): (usize, usize), ctx: &C
         return false;
     };
     manifests::runs_no_git(&sa.effects[b], |dir, name| {
-        placed_text(&sa.effects, &placed, (a, b), ctx, dir, name)
+        placed_text(old, si, &placed, (a, b), ctx, dir, name)
     })
 }
 
@@ -271,7 +271,8 @@ fn never_runs_git(old: &FileAnalysis, si: usize, (a, b): (usize, usize), ctx: &C
 /// `Some(None)` when nothing puts it there, `None` when another unit
 /// before `b` may.
 fn placed_text(
-    eff: &[effects::Effects],
+    old: &FileAnalysis,
+    si: usize,
     placed: &effects::Placements,
     (a, b): (usize, usize),
     ctx: &Context,
@@ -279,19 +280,32 @@ fn placed_text(
     name: &str,
 ) -> Option<Option<String>> {
     let img = effects::resolve(dir, name);
-    // A directory made (`WORKDIR /app` after the copy) changes no file in it.
-    let others = (0..b).any(|k| {
+    let (stage, sa) = (old.model.stages.get(si)?, old.stages.get(si)?);
+    let eff = &sa.effects;
+    // A directory made (`WORKDIR /app` after the copy) changes no file in
+    // it, an owner or mode changed makes none, and a copy from the
+    // context puts exactly the files it places.
+    // What `a` places, units before it wrote in vain.
+    let from = if placed.files.iter().any(|(p, _)| *p == img) {
+        a + 1
+    } else {
+        0
+    };
+    let others = (from..b).any(|k| {
         k != a && {
-            let files = effects::Effects {
-                writes: eff[k]
-                    .writes
-                    .iter()
-                    .filter(|l| !matches!(l, effects::Loc::Dir { .. }))
-                    .cloned()
-                    .collect(),
-                ..effects::Effects::default()
-            };
-            effects::writes_path(&files, &img)
+            let by_copy = old.parse.items[stage.units[k].item]
+                .instruction()
+                .and_then(|i| effects::context_placements(i, &sa.state.workdirs[k], ctx));
+            match by_copy {
+                Some(p) => p.files.iter().any(|(i, _)| *i == img),
+                None => {
+                    let mut files = eff[k].clone();
+                    files
+                        .writes
+                        .retain(|l| !matches!(l, effects::Loc::Dir { .. }));
+                    effects::creates_path(&files, &img)
+                }
+            }
         }
     });
     if others {
@@ -352,7 +366,7 @@ fn leaves_as_is(
         &sa.state,
         b,
         p,
-        |dir, name| placed_text(&sa.effects, &placed, (a, b), ctx, dir, name),
+        |dir, name| placed_text(old, si, &placed, (a, b), ctx, dir, name),
     )
 }
 
@@ -402,7 +416,7 @@ fn git_absent(old: &FileAnalysis, si: usize, (a, b): (usize, usize), ctx: &Conte
         !ctx.unknown_dirs().is_empty() || files.keys().any(|f| f.rsplit('/').next() == Some("git"));
     !ships_git
         && effects::git_cannot_run(&old.parse, stage, &sa.effects, &sa.state, b, |dir, name| {
-            placed_text(&sa.effects, &placed, (a, b), ctx, dir, name)
+            placed_text(old, si, &placed, (a, b), ctx, dir, name)
         })
 }
 
