@@ -2360,3 +2360,18 @@ fn pnpm_reporter_is_a_known_option() {
         out.changes
     );
 }
+
+/// A `RUN` whose first line is only `RUN \` was quoted as "`RUN \`" in
+/// the summary and the reason; the quote now shows the command.
+#[test]
+fn a_continued_run_is_quoted_by_its_command() {
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN \\\n    npm ci\n";
+    let out = rewrite_at(NPM, df, Applicability::Safe);
+    let c = out
+        .changes
+        .iter()
+        .find(|c| c.kind == dockreorder::plan::ChangeKind::Hoist)
+        .expect("the hoist is proposed");
+    assert!(c.summary.contains("`RUN npm ci`"), "{}", c.summary);
+    assert!(!c.summary.contains('\\'), "{}", c.summary);
+}

@@ -181,18 +181,34 @@ pub fn instruction(parse: &Parse, item: usize) -> Option<&Instruction> {
     parse.items.get(item).and_then(|i| i.instruction())
 }
 
+/// The first line of an item as written, for quoting in a report; a line
+/// continued with `\` takes in the next (about 80 characters; [`short`]
+/// cuts the quote anyway).
 pub(crate) fn first_line(text: &str, parse: &Parse, item: usize) -> String {
     parse
         .items
         .get(item)
         .map(|i| {
-            i.span
-                .text(text)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string()
+            // A line continued (`RUN \`) goes on with the next ones, so
+            // that the quote shows the command, not `RUN \`.
+            let mut out = String::new();
+            for line in i.span.text(text).lines() {
+                let line = line.trim();
+                match line.strip_suffix('\\') {
+                    Some(head) => {
+                        out.push_str(head.trim_end());
+                        out.push(' ');
+                        if out.chars().count() > 80 {
+                            break;
+                        }
+                    }
+                    None => {
+                        out.push_str(line);
+                        break;
+                    }
+                }
+            }
+            out.trim().to_string()
         })
         .unwrap_or_default()
 }
