@@ -2365,7 +2365,7 @@ fn pnpm_reporter_is_a_known_option() {
 /// the summary and the reason; the quote now shows the command.
 #[test]
 fn a_continued_run_is_quoted_by_its_command() {
-    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN \\\n    npm ci\n";
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN \\\n# the install\n\n    npm ci\n";
     let out = rewrite_at(NPM, df, Applicability::Safe);
     let c = out
         .changes

@@ -192,8 +192,13 @@ pub(crate) fn first_line(text: &str, parse: &Parse, item: usize) -> String {
             // A line continued (`RUN \`) goes on with the next ones, so
             // that the quote shows the command, not `RUN \`.
             let mut out = String::new();
-            for line in i.span.text(text).lines() {
+            for (k, line) in i.span.text(text).lines().enumerate() {
                 let line = line.trim();
+                // Comment and empty lines inside a continuation are not
+                // part of the instruction.
+                if k > 0 && (line.is_empty() || line.starts_with('#')) {
+                    continue;
+                }
                 match line.strip_suffix('\\') {
                     Some(head) => {
                         out.push_str(head.trim_end());
