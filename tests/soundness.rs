@@ -1458,3 +1458,52 @@ fn a_global_composer_plugin_keeps_a_shipped_repository_relevant() {
     let df = "FROM php:8.2-apache\nRUN composer global require acme/hooks\nCOPY . /var/www/html/\nRUN composer install\n";
     assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// A tar archive of one file, as `tar` writes it (ustar header, the data
+/// padded to 512 bytes, two empty blocks); ASCII throughout.
+fn tar_of(name: &str, data: &str) -> String {
+    let mut h = vec![0u8; 512];
+    h[..name.len()].copy_from_slice(name.as_bytes());
+    let put =
+        |h: &mut Vec<u8>, at: usize, s: &str| h[at..at + s.len()].copy_from_slice(s.as_bytes());
+    put(&mut h, 100, "0000644\0");
+    put(&mut h, 108, "0000000\0");
+    put(&mut h, 116, "0000000\0");
+    put(&mut h, 124, &format!("{:011o}\0", data.len()));
+    put(&mut h, 136, "00000000000\0");
+    put(&mut h, 148, "        ");
+    h[156] = b'0';
+    put(&mut h, 257, "ustar\0");
+    put(&mut h, 263, "00");
+    let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
+    put(&mut h, 148, &format!("{sum:06o}\0 "));
+    let mut out = h;
+    out.extend_from_slice(data.as_bytes());
+    out.resize(512 + data.len().div_ceil(512) * 512 + 1024, 0);
+    String::from_utf8(out).expect("ASCII")
+}
+
+/// BuildKit's `ADD` unpacks a local tar archive whatever its name: one
+/// named `vendor.bin` that holds a `package.json` writes it over the
+/// copied one, which `npm ci` then reads. Read by name, the `ADD` wrote
+/// only `/app/vendor.bin` and the install moved above it.
+#[test]
+fn add_unpacks_an_archive_by_content_not_by_name() {
+    let archive = tar_of("package.json", "{\"name\":\"b\"}\n");
+    let files: &[(&str, &str)] = &[
+        ("package.json", "{\"name\":\"a\"}\n"),
+        ("package-lock.json", "{\"lockfileVersion\":3}\n"),
+        ("vendor.bin", &archive),
+        ("notes.txt", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let dir = project(files);
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nADD vendor.bin /app/\nRUN npm ci\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    // A text file is copied as it is: the install moves above it.
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nADD notes.txt /app/\nRUN npm ci\n";
+    assert_eq!(
+        rewrite_unsafe_too(dir.path(), df),
+        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nADD notes.txt /app/\n"
+    );
+}

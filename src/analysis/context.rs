@@ -325,6 +325,33 @@ impl Context {
             .sum()
     }
 
+    /// Whether `ADD` would unpack the context file `rel` (BuildKit decides
+    /// by content, not by name: a tar archive, plain or compressed with
+    /// gzip, bzip2, xz or zstd). `true` unless the file can be read and is
+    /// certainly none: it starts with no compression magic, and it is
+    /// shorter than a tar header (512 bytes) or its first 512 bytes are
+    /// not a tar header with a valid checksum.
+    pub fn may_unpack(&self, rel: &str) -> bool {
+        use std::io::Read;
+        let Ok(mut f) = std::fs::File::open(self.dir.join(clean(rel))) else {
+            return true;
+        };
+        let mut head = Vec::with_capacity(512);
+        if f.by_ref().take(512).read_to_end(&mut head).is_err() {
+            return true;
+        }
+        const MAGIC: &[&[u8]] = &[
+            &[0x1f, 0x8b],
+            b"BZh",
+            &[0xfd, b'7', b'z', b'X', b'Z', 0x00],
+            &[0x28, 0xb5, 0x2f, 0xfd],
+        ];
+        if MAGIC.iter().any(|m| head.starts_with(m)) {
+            return true;
+        }
+        head.len() == 512 && tar_checksum_ok(&head)
+    }
+
     /// Reads a small context file as text.
     pub fn read(&self, rel: &str) -> Option<String> {
         let p = self.dir.join(clean(rel));
@@ -334,6 +361,36 @@ impl Context {
         }
         std::fs::read_to_string(p).ok()
     }
+}
+
+/// Whether a 512-byte block is a tar header by its checksum (the field at
+/// 148..156, octal, is the sum of the header's bytes with that field read
+/// as spaces; unsigned or signed sums, as readers accept both). A field
+/// that is not octal (a text file) is no header.
+fn tar_checksum_ok(h: &[u8]) -> bool {
+    let field = &h[148..156];
+    let digits: Vec<u8> = field
+        .iter()
+        .copied()
+        .skip_while(|c| *c == b' ')
+        .take_while(|c| (b'0'..=b'7').contains(c))
+        .collect();
+    if digits.is_empty() {
+        return false;
+    }
+    let Some(want) = std::str::from_utf8(&digits)
+        .ok()
+        .and_then(|d| i64::from_str_radix(d, 8).ok())
+    else {
+        return false;
+    };
+    let (mut unsigned, mut signed) = (0i64, 0i64);
+    for (k, b) in h.iter().enumerate() {
+        let b = if (148..156).contains(&k) { b' ' } else { *b };
+        unsigned += i64::from(b);
+        signed += i64::from(b as i8);
+    }
+    want == unsigned || want == signed
 }
 
 fn walk(dir: &Path, ignore: &DockerIgnore) -> Option<BTreeMap<String, u64>> {

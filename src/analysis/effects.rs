@@ -3571,7 +3571,7 @@ fn refine_copy_writes(
     let Some(dest) = expand(dest, env) else {
         return;
     };
-    if node.kind == Kind::Add && sources.iter().any(|s| s.contains("://") || is_archive(s)) {
+    if node.kind == Kind::Add && sources.iter().any(|s| add_may_unpack(s, ctx)) {
         return;
     }
     let dir = resolve(wd, &dest);
@@ -3615,7 +3615,10 @@ pub fn exact_copy_writes(
     let dest_abs = resolve(wd, &expand(dest, env)?);
     let mut out = Vec::new();
     for s in sources {
-        if s.contains(['*', '?', '[', '$']) || s.contains("://") || is_archive(s) {
+        if s.contains(['*', '?', '[', '$'])
+            || (node.kind == Kind::Add && add_may_unpack(s, ctx))
+            || s.contains("://")
+        {
             return None;
         }
         let src = s.trim_start_matches("./").trim_end_matches('/');
@@ -3861,6 +3864,23 @@ fn copy_owner(node: &crate::syntax::Node) -> String {
         return "?variable".into();
     }
     format!("{chown}{chmod}")
+}
+
+/// Whether `ADD` of source `s` may fetch or unpack rather than copy: a
+/// URL, a name of an archive, or a context file whose content may be one
+/// ([`Context::may_unpack`]; BuildKit decides by content). A directory
+/// is copied as it is.
+fn add_may_unpack(s: &str, ctx: &Context) -> bool {
+    if s.contains("://") || s.starts_with("git@") || is_archive(s) {
+        return true;
+    }
+    let src = s.trim_start_matches("./").trim_end_matches('/');
+    match ctx.files() {
+        Some(files) if files.contains_key(src) => ctx.may_unpack(src),
+        // Not a shipped file: a directory (or nothing, which fails).
+        Some(_) => false,
+        None => true,
+    }
 }
 
 fn is_archive(s: &str) -> bool {
