@@ -193,6 +193,11 @@ fn npm_install_stays_unsafe_when_the_lock_may_not_come_back_the_same() {
         ("escaped slash", PACKAGE.into(), LOCK.replace("https://registry", "https:\\/\\/registry")),
         ("repeated key", PACKAGE.into(), LOCK.replace("\"license\": \"MIT\"", "\"license\": \"MIT\",\n      \"license\": \"ISC\"")),
         ("version 1", PACKAGE.into(), LOCK.replace("\"lockfileVersion\": 3", "\"lockfileVersion\": 1")),
+        // npm sorts every object it writes: entries' keys, packages.
+        ("resolved after integrity", PACKAGE.into(), LOCK.replace("      \"version\": \"2.1.3\",\n      \"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",", "      \"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",\n      \"version\": \"2.1.3\",")),
+        ("object before string", PACKAGE.into(), LOCK.replace("      \"license\": \"MIT\"\n", "      \"engines\": {\n        \"node\": \">=0\"\n      },\n      \"license\": \"MIT\"\n")),
+        // A version 2 lock's legacy tree, here stale, is not checked.
+        ("version 2", PACKAGE.into(), LOCK.replace("\"lockfileVersion\": 3", "\"lockfileVersion\": 2")),
         ("other range", PACKAGE.replace("\"2.1.3\"", "\"^2.1.3\""), LOCK.into()),
         ("other version", PACKAGE.replace("1.0.0", "1.0.1"), LOCK.into()),
         ("no integrity", PACKAGE.into(), LOCK.replace(",\n      \"integrity\": \"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\"", "")),

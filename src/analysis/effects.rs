@@ -1119,7 +1119,7 @@ pub fn git_cannot_run(
 }
 
 /// Whether the npm of the stage's base image is 9 or later, which keeps
-/// an agreeing lock of version 2 or 3 as it is (npm docs, config
+/// an agreeing lock of version 3 as it is (npm docs, config
 /// `lockfile-version`: "maintain current lockfile version"): the official
 /// `node` image named by a literal tag whose Node.js ships npm 9 or later
 /// (nodejs.org's release list: every 20.x and later, and 18.14 and

@@ -1502,7 +1502,7 @@ fn npmrc_keeps_lock(text: &str) -> bool {
     })
 }
 
-/// Whether an npm lock (version 2 or 3) agrees with `package.json` so
+/// Whether an npm lock (version 3) agrees with `package.json` so
 /// that npm takes the whole tree from it and records the same root: the
 /// lock's `name` and `version` are the manifest's (which has a name: a
 /// project without one is named after its directory); its root entry
@@ -1528,10 +1528,12 @@ fn npm_lock_agrees(lock: &str, manifest: &str) -> bool {
     let (Some(lock), Some(manifest)) = (lock.as_object(), manifest.as_object()) else {
         return false;
     };
-    if !matches!(
-        lock.get("lockfileVersion").and_then(Value::as_u64),
-        Some(2 | 3)
-    ) || lock.get("requires") != Some(&Value::Bool(true))
+    // Version 3 only: a version 2 lock also carries the legacy
+    // `dependencies` tree, which npm derives anew from `packages` and
+    // which is not checked here (a stale one, an entry missing or of
+    // another version, is written back changed: measured, npm 10.9.9).
+    if lock.get("lockfileVersion").and_then(Value::as_u64) != Some(3)
+        || lock.get("requires") != Some(&Value::Bool(true))
         || !manifest.get("name").is_some_and(Value::is_string)
         || lock.get("name") != manifest.get("name")
         || lock.get("version") != manifest.get("version")
@@ -1606,7 +1608,12 @@ fn npm_lock_agrees(lock: &str, manifest: &str) -> bool {
 /// `JSON.stringify` with the indent of its first member and its first
 /// newline (`\n` or `\r\n`, used throughout), then a final newline; keys
 /// not repeated; strings with only the escapes `JSON.stringify` makes;
-/// numbers as plain integers.
+/// numbers as plain integers; and the members of every object in the
+/// order npm's `json-stringify-nice` sorts them ([`npm_key_order`]): npm
+/// sorts every object of the lock when it writes it, so a lock whose
+/// entries hold `integrity` before `resolved`, or packages in byte order
+/// (`node_modules/1x` before `node_modules/@scope/x`), comes back
+/// reordered (measured with npm 9.9.4, 10.9.9, 11.21.2).
 pub(crate) fn npm_canonical_json(text: &str) -> bool {
     let Some(rest) = text.strip_prefix('{') else {
         return false;
@@ -1669,23 +1676,25 @@ impl Canonical<'_, '_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Option<()> {
+    /// A value (`Some(true)`: an object, which npm sorts after the
+    /// strings, numbers, booleans and arrays of its parent).
+    fn value(&mut self, depth: usize) -> Option<bool> {
         self.skip_ws();
         match *self.src.get(self.at)? {
-            b'{' => self.container(depth, b'}', true),
-            b'[' => self.container(depth, b']', false),
-            b'"' => self.string().map(|_| ()),
+            b'{' => self.container(depth, b'}', true).map(|_| true),
+            b'[' => self.container(depth, b']', false).map(|_| false),
+            b'"' => self.string().map(|_| false),
             b't' | b'f' | b'n' => {
                 for lit in ["true", "false", "null"] {
                     if self.src[self.at..].starts_with(lit.as_bytes()) {
                         self.at += lit.len();
                         self.out.push_str(lit);
-                        return Some(());
+                        return Some(false);
                     }
                 }
                 None
             }
-            _ => self.integer(),
+            _ => self.integer().map(|_| false),
         }
     }
 
@@ -1699,17 +1708,20 @@ impl Canonical<'_, '_> {
             return Some(());
         }
         let mut keys: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut last: Option<(bool, String)> = None;
         loop {
             self.line(depth + 1);
+            let mut key = None;
             if object {
                 self.skip_ws();
                 if self.src.get(self.at) != Some(&b'"') {
                     return None;
                 }
-                let key = self.string()?;
-                if !keys.insert(key) {
+                let k = self.string()?;
+                if !keys.insert(k.clone()) {
                     return None;
                 }
+                key = Some(k);
                 self.skip_ws();
                 if self.src.get(self.at) != Some(&b':') {
                     return None;
@@ -1717,7 +1729,22 @@ impl Canonical<'_, '_> {
                 self.at += 1;
                 self.out.push_str(": ");
             }
-            self.value(depth + 1)?;
+            let is_object = self.value(depth + 1)?;
+            if let Some(key) = key {
+                let key = key[1..key.len() - 1].to_string();
+                if let Some((was_object, prev)) = &last
+                    && npm_key_order((*was_object, prev), (is_object, &key))
+                        != Some(std::cmp::Ordering::Less)
+                {
+                    return None;
+                }
+                // A key JavaScript reads as an array index goes first
+                // whatever the sort: not followed, not taken.
+                if !key.is_empty() && key.bytes().all(|c| c.is_ascii_digit()) {
+                    return None;
+                }
+                last = Some((is_object, key));
+            }
             self.skip_ws();
             match *self.src.get(self.at)? {
                 b',' => {
@@ -1796,5 +1823,94 @@ impl Canonical<'_, '_> {
         self.out
             .push_str(std::str::from_utf8(&self.src[start..self.at]).ok()?);
         Some(())
+    }
+}
+
+/// The order `json-stringify-nice` (npm's lock writer, with the lock's
+/// preferred keys) gives two members of an object, each `(is an object,
+/// key)`: members that are not objects first; then the preferred keys
+/// (`name`, `version`, `lockfileVersion`, `resolved`, `integrity`,
+/// `requires`, `packages`, `dependencies`) in that order; then the rest by
+/// `localeCompare(_, 'en')`, ICU's collation. `None` where that collation
+/// is not followed here: a key with a character other than ASCII letters,
+/// digits and `_-!.@*/+~$` (whose ICU order, measured with Node.js 20, is
+/// that one, before digits, before letters), or two keys that differ only
+/// in case (ICU's tertiary level); and a key with an escape.
+pub(crate) fn npm_key_order(a: (bool, &str), b: (bool, &str)) -> Option<std::cmp::Ordering> {
+    use std::cmp::Ordering;
+    const PREFERRED: &[&str] = &[
+        "name",
+        "version",
+        "lockfileVersion",
+        "resolved",
+        "integrity",
+        "requires",
+        "packages",
+        "dependencies",
+    ];
+    const PUNCT: &str = "_-!.@*/+~$";
+    if a.0 != b.0 {
+        return Some(a.0.cmp(&b.0));
+    }
+    let (a, b) = (a.1, b.1);
+    match (
+        PREFERRED.iter().position(|k| *k == a),
+        PREFERRED.iter().position(|k| *k == b),
+    ) {
+        (Some(i), Some(j)) => return Some(i.cmp(&j)),
+        (Some(_), None) => return Some(Ordering::Less),
+        (None, Some(_)) => return Some(Ordering::Greater),
+        (None, None) => {}
+    }
+    let weight = |c: char| -> Option<usize> {
+        if let Some(i) = PUNCT.find(c) {
+            Some(i)
+        } else if c.is_ascii_digit() {
+            Some(PUNCT.len() + (c as usize - '0' as usize))
+        } else if c.is_ascii_alphabetic() {
+            Some(PUNCT.len() + 10 + (c.to_ascii_lowercase() as usize - 'a' as usize))
+        } else {
+            None
+        }
+    };
+    let wa: Option<Vec<usize>> = a.chars().map(weight).collect();
+    let wb: Option<Vec<usize>> = b.chars().map(weight).collect();
+    match wa?.cmp(&wb?) {
+        Ordering::Equal if a != b => None,
+        o => Some(o),
+    }
+}
+
+#[cfg(test)]
+mod npm_order_tests {
+    use super::npm_key_order;
+    use std::cmp::Ordering::{Greater, Less};
+
+    /// Orders measured with Node.js 20 (`localeCompare(_, 'en')`) and
+    /// json-stringify-nice.
+    #[test]
+    fn keys_sort_as_npm_writes_them() {
+        let s = |a: &str, b: &str| npm_key_order((false, a), (false, b));
+        // ICU: `@` before digits, `_` before `-`, case ignored first.
+        assert_eq!(s("node_modules/@scope/x", "node_modules/1x"), Some(Less));
+        assert_eq!(s("a_b", "a-b"), Some(Less));
+        assert_eq!(s("a-b", "a.b"), Some(Less));
+        assert_eq!(s("a/b", "a1"), Some(Less));
+        assert_eq!(s("ab", "B"), Some(Less));
+        assert_eq!(s("ab", "abc"), Some(Less));
+        assert_eq!(s("ab", "aB"), None);
+        assert_eq!(s("a b", "c"), None);
+        // Preferred keys first, in their order; objects after the rest.
+        assert_eq!(s("version", "resolved"), Some(Less));
+        assert_eq!(s("integrity", "dev"), Some(Less));
+        assert_eq!(s("license", "dev"), Some(Greater));
+        assert_eq!(
+            npm_key_order((true, "dependencies"), (false, "license")),
+            Some(Greater)
+        );
+        assert_eq!(
+            npm_key_order((true, "dependencies"), (true, "engines")),
+            Some(Less)
+        );
     }
 }
