@@ -99,6 +99,16 @@ fn npm_install_keeps_an_agreeing_lock_on_a_current_node_image() {
         "npm install --omit=dev --no-audit --loglevel error",
     );
     assert_eq!(hoist(&df, &[]).0, Applicability::Safe);
+    // A range the locked version satisfies.
+    let caret = |t: &str| t.replace("\"ms\": \"2.1.3\"", "\"ms\": \"^2.1.0\"");
+    let (app, reason, _) = hoist(
+        DF,
+        &[
+            ("package.json", &caret(PACKAGE)),
+            ("package-lock.json", &caret(LOCK)),
+        ],
+    );
+    assert_eq!(app, Applicability::Safe, "{reason}");
     let crlf = LOCK.replace("  ", "\t").replace('\n', "\r\n");
     assert_eq!(
         hoist(DF, &[("package-lock.json", &crlf)]).0,
@@ -198,6 +208,13 @@ fn npm_install_stays_unsafe_when_the_lock_may_not_come_back_the_same() {
         ("object before string", PACKAGE.into(), LOCK.replace("      \"license\": \"MIT\"\n", "      \"engines\": {\n        \"node\": \">=0\"\n      },\n      \"license\": \"MIT\"\n")),
         // A version 2 lock's legacy tree, here stale, is not checked.
         ("version 2", PACKAGE.into(), LOCK.replace("\"lockfileVersion\": 3", "\"lockfileVersion\": 2")),
+        // The tree itself (found by review): npm adds, replaces, flags or
+        // prunes entries so.
+        ("missing package", PACKAGE.into(), LOCK.replace(",\n    \"node_modules/ms\": {\n      \"version\": \"2.1.3\",\n      \"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",\n      \"integrity\": \"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\",\n      \"license\": \"MIT\"\n    }", "")),
+        ("version outside the range", PACKAGE.replace("\"ms\": \"2.1.3\"", "\"ms\": \"2.1.2\""), LOCK.replace("\"ms\": \"2.1.3\"", "\"ms\": \"2.1.2\"")),
+        ("dev flag on a production dependency", PACKAGE.into(), LOCK.replace("      \"license\": \"MIT\"", "      \"dev\": true,\n      \"license\": \"MIT\"")),
+        ("unreached package", PACKAGE.into(), LOCK.replace("\n    }\n  }\n}\n", "\n    },\n    \"node_modules/zz/node_modules/ms\": {\n      \"version\": \"2.1.3\",\n      \"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",\n      \"integrity\": \"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\",\n      \"license\": \"MIT\"\n    }\n  }\n}\n")),
+        ("a tag for a range", PACKAGE.replace("\"ms\": \"2.1.3\"", "\"ms\": \"latest\""), LOCK.replace("\"ms\": \"2.1.3\"", "\"ms\": \"latest\"")),
         ("other range", PACKAGE.replace("\"2.1.3\"", "\"^2.1.3\""), LOCK.into()),
         ("other version", PACKAGE.replace("1.0.0", "1.0.1"), LOCK.into()),
         ("no integrity", PACKAGE.into(), LOCK.replace(",\n      \"integrity\": \"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\"", "")),

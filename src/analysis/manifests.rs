@@ -1583,7 +1583,7 @@ fn npm_lock_agrees(lock: &str, manifest: &str) -> bool {
     {
         return false;
     }
-    packages.iter().all(|(path, entry)| {
+    let entries_plain = packages.iter().all(|(path, entry)| {
         if path.is_empty() {
             return true;
         }
@@ -1591,16 +1591,318 @@ fn npm_lock_agrees(lock: &str, manifest: &str) -> bool {
             return false;
         };
         let flag = |k: &str| entry.get(k).and_then(Value::as_bool) == Some(true);
-        if !path.starts_with("node_modules/") || flag("link") || flag("extraneous") {
+        // An alias (`name`) or a bundled package is not followed.
+        if !path.starts_with("node_modules/")
+            || flag("link")
+            || flag("extraneous")
+            || flag("inBundle")
+            || entry.contains_key("name")
+        {
             return false;
-        }
-        if flag("inBundle") {
-            return true;
         }
         let text = |k: &str| entry.get(k).and_then(Value::as_str);
         text("resolved").is_some_and(|r| r.starts_with("https://"))
             && text("integrity").is_some_and(|i| !i.is_empty())
             && text("version").is_some_and(|v| !v.is_empty())
+    });
+    entries_plain && npm_tree_holds(packages)
+}
+
+/// The kinds of dependency edge npm's arborist knows (`edge.js`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EdgeKind {
+    Prod,
+    Dev,
+    Optional,
+    Peer,
+    PeerOptional,
+}
+
+/// Whether the tree an npm lock describes is the one npm keeps as it is
+/// (arborist builds anew only what a "problem edge" needs, then
+/// recomputes every entry's flags and prunes what nothing reaches):
+/// - every dependency edge (the root's `dependencies`, `devDependencies`
+///   and `peerDependencies`; each entry's `dependencies`,
+///   `optionalDependencies` and `peerDependencies`) finds its package by
+///   walking up the `node_modules/` folders, at a version its range takes
+///   ([`semver_satisfies`]; a range form not read is not proven), except
+///   an optional peer, which may be missing; a name in two maps of one
+///   package is not read;
+/// - every entry is reached from the root;
+/// - each entry's `dev`, `optional`, `devOptional` and `peer` are what
+///   arborist's `calc-dep-flags` computes: `dev` unless reached by edges
+///   that are not `devDependencies`, `optional` unless reached by edges
+///   that are not optional, `devOptional` (written only when neither of
+///   those is) unless reached by edges that are neither, `peer` unless
+///   reached by edges that are not peer edges.
+fn npm_tree_holds(packages: &serde_json::Map<String, serde_json::Value>) -> bool {
+    use serde_json::Value;
+    use std::collections::{BTreeMap, VecDeque};
+    // Each node's edges: (name, range, kind).
+    let mut edges: BTreeMap<&str, Vec<(&str, &str, EdgeKind)>> = BTreeMap::new();
+    for (path, entry) in packages {
+        let Some(entry) = entry.as_object() else {
+            return false;
+        };
+        let root = path.is_empty();
+        let optional_peers: Vec<&str> = entry
+            .get("peerDependenciesMeta")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, v)| v.get("optional").and_then(Value::as_bool) == Some(true))
+                    .map(|(k, _)| k.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let maps: &[(&str, EdgeKind)] = if root {
+            &[
+                ("dependencies", EdgeKind::Prod),
+                ("devDependencies", EdgeKind::Dev),
+                ("peerDependencies", EdgeKind::Peer),
+            ]
+        } else {
+            &[
+                ("dependencies", EdgeKind::Prod),
+                ("optionalDependencies", EdgeKind::Optional),
+                ("peerDependencies", EdgeKind::Peer),
+            ]
+        };
+        let mut out: Vec<(&str, &str, EdgeKind)> = Vec::new();
+        for (key, kind) in maps {
+            let Some(map) = entry.get(*key) else { continue };
+            let Some(map) = map.as_object() else {
+                return false;
+            };
+            for (name, range) in map {
+                let Some(range) = range.as_str() else {
+                    return false;
+                };
+                if out.iter().any(|(n, _, _)| *n == name.as_str()) {
+                    return false;
+                }
+                let kind = if *kind == EdgeKind::Peer && optional_peers.contains(&name.as_str()) {
+                    EdgeKind::PeerOptional
+                } else {
+                    *kind
+                };
+                out.push((name.as_str(), range, kind));
+            }
+        }
+        edges.insert(path.as_str(), out);
+    }
+    // Resolve every edge: from `loc/node_modules/NAME` up to the root's.
+    let resolve = |from: &str, name: &str| -> Option<String> {
+        let mut base = from.to_string();
+        loop {
+            let cand = if base.is_empty() {
+                format!("node_modules/{name}")
+            } else {
+                format!("{base}/node_modules/{name}")
+            };
+            if packages.contains_key(&cand) {
+                return Some(cand);
+            }
+            if base.is_empty() {
+                return None;
+            }
+            base = match base.rfind("/node_modules/") {
+                Some(k) => base[..k].to_string(),
+                None => String::new(),
+            };
+        }
+    };
+    let mut resolved: BTreeMap<&str, Vec<(String, EdgeKind)>> = BTreeMap::new();
+    for (from, list) in &edges {
+        let mut out = Vec::new();
+        for (name, range, kind) in list {
+            // A peer may be looked for from the parent, past a child of
+            // the same name: not read.
+            let peer = matches!(kind, EdgeKind::Peer | EdgeKind::PeerOptional);
+            let own = if from.is_empty() {
+                format!("node_modules/{name}")
+            } else {
+                format!("{from}/node_modules/{name}")
+            };
+            if peer && !from.is_empty() && packages.contains_key(&own) {
+                return false;
+            }
+            match resolve(from, name) {
+                Some(to) => {
+                    let version = packages
+                        .get(&to)
+                        .and_then(|e| e.get("version"))
+                        .and_then(Value::as_str);
+                    if version.is_none_or(|v| semver_satisfies(v, range) != Some(true)) {
+                        return false;
+                    }
+                    out.push((to, *kind));
+                }
+                None if *kind == EdgeKind::PeerOptional => {}
+                None => return false,
+            }
+        }
+        resolved.insert(from, out);
+    }
+    // The entries reached from the root through edges whose kind passes.
+    let reach = |pass: &dyn Fn(EdgeKind) -> bool| -> std::collections::BTreeSet<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut queue = VecDeque::from([String::new()]);
+        seen.insert(String::new());
+        while let Some(node) = queue.pop_front() {
+            for (to, kind) in resolved.get(node.as_str()).into_iter().flatten() {
+                if pass(*kind) && seen.insert(to.clone()) {
+                    queue.push_back(to.clone());
+                }
+            }
+        }
+        seen
+    };
+    let all = reach(&|_| true);
+    let not_dev = reach(&|k| k != EdgeKind::Dev);
+    let not_optional = reach(&|k| !matches!(k, EdgeKind::Optional | EdgeKind::PeerOptional));
+    let neither = reach(&|k| {
+        !matches!(
+            k,
+            EdgeKind::Dev | EdgeKind::Optional | EdgeKind::PeerOptional
+        )
+    });
+    let not_peer = reach(&|k| !matches!(k, EdgeKind::Peer | EdgeKind::PeerOptional));
+    packages.iter().all(|(path, entry)| {
+        if path.is_empty() {
+            return true;
+        }
+        if !all.contains(path) {
+            return false;
+        }
+        let dev = !not_dev.contains(path);
+        let optional = !not_optional.contains(path);
+        let dev_optional = !neither.contains(path) && !dev && !optional;
+        let peer = !not_peer.contains(path);
+        [
+            ("dev", dev),
+            ("optional", optional),
+            ("devOptional", dev_optional),
+            ("peer", peer),
+        ]
+        .iter()
+        .all(|(k, want)| match entry.get(*k) {
+            None => !want,
+            Some(v) => *want && v.as_bool() == Some(true),
+        })
+    })
+}
+
+/// A version `MAJOR.MINOR.PATCH` (a leading `v` or `=` allowed), without
+/// pre-release or build parts (those are not read).
+fn plain_version(v: &str) -> Option<(u64, u64, u64)> {
+    let v = v.trim().trim_start_matches(['v', '=']);
+    let mut it = v.split('.');
+    let parse = |p: Option<&str>| -> Option<u64> {
+        let p = p?;
+        if p.is_empty()
+            || !p.bytes().all(|c| c.is_ascii_digit())
+            || (p.len() > 1 && p.starts_with('0'))
+        {
+            return None;
+        }
+        p.parse().ok()
+    };
+    let out = (parse(it.next())?, parse(it.next())?, parse(it.next())?);
+    it.next().is_none().then_some(out)
+}
+
+/// Whether version `v` satisfies npm range `range` as node-semver reads
+/// it, for the forms read here: `||` of space-separated comparators, each
+/// an exact version, `^`/`~` of a full or partial version, `>=`, `>`,
+/// `<=`, `<` of a full version, `*`, `x` or a partial version (`1`,
+/// `1.2`, `1.x`, `1.2.x`). `None` for anything else (a tag, a URL, an
+/// alias, a hyphen range, a pre-release): not proven.
+pub(crate) fn semver_satisfies(v: &str, range: &str) -> Option<bool> {
+    let ver = plain_version(v)?;
+    if range.contains([':', '/', '#']) || range.contains(" - ") {
+        return None;
+    }
+    let mut any = false;
+    for alt in range.split("||") {
+        let mut all = true;
+        let comps: Vec<&str> = alt.split_whitespace().collect();
+        let comps = if comps.is_empty() { vec!["*"] } else { comps };
+        for c in comps {
+            if !comparator(ver, c)? {
+                all = false;
+            }
+        }
+        any |= all;
+    }
+    Some(any)
+}
+
+/// One comparator of [`semver_satisfies`].
+fn comparator(ver: (u64, u64, u64), c: &str) -> Option<bool> {
+    // A partial version: its numbers, `x`/`X`/`*` ending it.
+    let partial = |p: &str| -> Option<Vec<u64>> {
+        let p = p.trim_start_matches(['v', '=']);
+        if p.is_empty() || p == "*" || p == "x" || p == "X" {
+            return Some(Vec::new());
+        }
+        let mut out = Vec::new();
+        let mut wild = false;
+        for part in p.split('.') {
+            if matches!(part, "x" | "X" | "*") {
+                wild = true;
+                continue;
+            }
+            if wild || part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            out.push(part.parse().ok()?);
+        }
+        (out.len() <= 3 && p.split('.').count() <= 3).then_some(out)
+    };
+    let full = |p: &[u64]| (p[0], p[1], p[2]);
+    if let Some(rest) = c.strip_prefix(">=") {
+        return Some(ver >= plain_version(rest)?);
+    }
+    if let Some(rest) = c.strip_prefix("<=") {
+        return Some(ver <= plain_version(rest)?);
+    }
+    if let Some(rest) = c.strip_prefix('>') {
+        return Some(ver > plain_version(rest)?);
+    }
+    if let Some(rest) = c.strip_prefix('<') {
+        return Some(ver < plain_version(rest)?);
+    }
+    if let Some(rest) = c.strip_prefix('^') {
+        let p = partial(rest)?;
+        return Some(match p.as_slice() {
+            [] => true,
+            [m] => ver.0 == *m,
+            [m, n] if *m > 0 => ver.0 == *m && (ver.1, ver.2) >= (*n, 0),
+            [0, n] => ver.0 == 0 && ver.1 == *n,
+            [m, n, q] if *m > 0 => ver.0 == *m && ver >= (*m, *n, *q),
+            [0, n, q] if *n > 0 => ver.0 == 0 && ver.1 == *n && ver.2 >= *q,
+            [0, 0, q] => ver == (0, 0, *q),
+            _ => return None,
+        });
+    }
+    if let Some(rest) = c.strip_prefix('~') {
+        let p = partial(rest.trim_start_matches('>'))?;
+        return Some(match p.as_slice() {
+            [] => true,
+            [m] => ver.0 == *m,
+            [m, n] => ver.0 == *m && ver.1 == *n,
+            [m, n, q] => ver.0 == *m && ver.1 == *n && ver.2 >= *q,
+            _ => return None,
+        });
+    }
+    let p = partial(c)?;
+    Some(match p.as_slice() {
+        [] => true,
+        [m] => ver.0 == *m,
+        [m, n] => ver.0 == *m && ver.1 == *n,
+        [_, _, _] => ver == full(&p),
+        _ => return None,
     })
 }
 
@@ -1883,6 +2185,52 @@ pub(crate) fn npm_key_order(a: (bool, &str), b: (bool, &str)) -> Option<std::cmp
 
 #[cfg(test)]
 mod npm_order_tests {
+
+    #[test]
+    fn semver_subset_reads_as_node_semver_or_not_at_all() {
+        let yes = [
+            ("2.1.3", "2.1.3"),
+            ("2.1.3", "^2.1.0"),
+            ("2.9.0", "^2"),
+            ("2.1.3", "~2.1.1"),
+            ("0.2.5", "^0.2.3"),
+            ("0.0.3", "^0.0.3"),
+            ("1.5.0", ">=1.2.3 <2.0.0"),
+            ("3.0.0", "^1.0.0 || ^3.0.0"),
+            ("1.2.9", "1.2.x"),
+            ("4.0.0", "*"),
+            ("4.0.0", ""),
+            ("1.3.0", "~>1.3"),
+        ];
+        for (v, r) in yes {
+            assert_eq!(semver_satisfies(v, r), Some(true), "{v} {r}");
+        }
+        let no = [
+            ("3.0.0", "^2.1.0"),
+            ("2.0.9", "^2.1.0"),
+            ("0.3.0", "^0.2.3"),
+            ("0.0.4", "^0.0.3"),
+            ("2.2.0", "~2.1.1"),
+            ("2.0.0", ">=1.2.3 <2.0.0"),
+            ("1.3.0", "1.2.x"),
+        ];
+        for (v, r) in no {
+            assert_eq!(semver_satisfies(v, r), Some(false), "{v} {r}");
+        }
+        for (v, r) in [
+            ("1.0.0-beta.1", "^1.0.0-beta.0"),
+            ("1.0.0", "latest"),
+            ("1.0.0", "npm:other@1.0.0"),
+            ("1.0.0", "github:a/b"),
+            ("1.0.0", "1.0.0 - 2.0.0"),
+            ("1.0.0", "<2"),
+            ("01.0.0", "1.0.0"),
+        ] {
+            assert_eq!(semver_satisfies(v, r), None, "{v} {r}");
+        }
+    }
+    use super::semver_satisfies;
+
     use super::npm_key_order;
     use std::cmp::Ordering::{Greater, Less};
 
