@@ -1262,13 +1262,8 @@ pub fn lock_kept(
     super::manifests::npm_lock_kept(name, file)
 }
 
-/// The image text of a stage's `FROM` (at item `from_item`), as written.
-pub(crate) fn stage_base_text(parse: &Parse, from_item: usize) -> Option<&str> {
-    from_text(parse, from_item)
-}
-
 /// The image text of the `FROM` at item `from_item`, as written.
-fn from_text(parse: &Parse, from_item: usize) -> Option<&str> {
+pub(crate) fn from_text(parse: &Parse, from_item: usize) -> Option<&str> {
     parse
         .items
         .get(from_item)?
@@ -3811,6 +3806,32 @@ fn glob_files(pat: &str, files: &BTreeMap<String, u64>) -> Option<Vec<String>> {
 
 /// Whether a unit may write the image path `p` (its content, mode or
 /// owner).
+/// Whether unit `k` of a stage, whose effects are `e`, may put a file
+/// at image path `img`: a copy from the context puts exactly the files
+/// it places ([`context_placements`]: `COPY package*.json ./` no
+/// `.npmrc`); anything else what it may create ([`creates_path`]: not
+/// what it only changes the owner or mode of).
+pub fn unit_may_put(
+    parse: &Parse,
+    stage: &Stage,
+    state: &StageState,
+    k: usize,
+    e: &Effects,
+    img: &str,
+    ctx: &Context,
+) -> bool {
+    let placed = stage
+        .units
+        .get(k)
+        .and_then(|u| parse.items.get(u.item))
+        .and_then(|i| i.instruction())
+        .and_then(|ins| context_placements(ins, &state.workdirs[k], ctx));
+    match placed {
+        Some(p) => p.files.iter().any(|(i, _)| i == img),
+        None => creates_path(e, img),
+    }
+}
+
 /// Whether `e` may put a file (or anything) at path `p`: [`writes_path`]
 /// without its writes that only change owner or mode
 /// ([`Effects::metadata_writes`]).

@@ -710,17 +710,8 @@ fn shipped_text(
     }
     // Not shipped: there only if an earlier instruction put it there.
     let img = effects::resolve(dir, name);
-    // A copy from the context puts exactly the files it places
-    // (`COPY package*.json ./` no `.npmrc`); anything else may put what
-    // it writes, but not what it only changes the owner or mode of.
-    let earlier = (0..copy.unit).any(|k| {
-        let placed = instruction(cx.parse, cx.stage.units[k].item)
-            .and_then(|ins| effects::context_placements(ins, &cx.state.workdirs[k], ctx));
-        match placed {
-            Some(p) => p.files.iter().any(|(i, _)| *i == img),
-            None => effects::creates_path(&cx.eff[k], &img),
-        }
-    });
+    let earlier = (0..copy.unit)
+        .any(|k| effects::unit_may_put(cx.parse, cx.stage, cx.state, k, &cx.eff[k], &img, ctx));
     (!earlier).then_some(None)
 }
 
@@ -769,7 +760,7 @@ fn lock_kept(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>, lock:
 /// leaves as they are.
 fn kept_lock_words(cx: &StageCx<'_>, cand: &Candidate<'_>, kept: &[&str]) -> String {
     let names: Vec<String> = kept.iter().map(|r| format!("`{r}`")).collect();
-    let base = effects::stage_base_text(cx.parse, cx.stage.from_item).unwrap_or("node");
+    let base = effects::from_text(cx.parse, cx.stage.from_item).unwrap_or("node");
     format!(
         "`{}` writes {} but leaves {} as {}: the lock agrees with package.json (name, version, every dependency, only registry tarballs with their integrity, laid out as npm writes it), the npm of `{base}` is 9 or later, which then writes back the same bytes, and nothing sets npm's configuration",
         short(&cand.text),

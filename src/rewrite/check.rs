@@ -15,7 +15,7 @@ use crate::analysis::file::FileAnalysis;
 use crate::analysis::kb::Knowledge;
 use crate::analysis::manifests;
 use crate::plan::{self, Change, short, split};
-use crate::syntax::{Kind, Parse};
+use crate::syntax::Parse;
 
 fn instruction_texts(parse: &Parse) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
@@ -248,17 +248,24 @@ fn copied_before(
     out
 }
 
+/// Where old unit `a`, a copy from the context, puts its files
+/// ([`effects::context_placements`]).
+fn placements_of(
+    old: &FileAnalysis,
+    si: usize,
+    a: usize,
+    ctx: &Context,
+) -> Option<effects::Placements> {
+    let (stage, sa) = (old.model.stages.get(si)?, old.stages.get(si)?);
+    let ins = old.parse.items[stage.units[a].item].instruction()?;
+    effects::context_placements(ins, &sa.state.workdirs[a], ctx)
+}
+
 /// Whether old unit `b`'s git never runs ([`manifests::runs_no_git`]),
 /// judged by the lock files old unit `a`, a copy from the context, puts
 /// where `b` reads them, when nothing between them rewrites those.
 fn never_runs_git(old: &FileAnalysis, si: usize, (a, b): (usize, usize), ctx: &Context) -> bool {
-    let (Some(stage), Some(sa)) = (old.model.stages.get(si), old.stages.get(si)) else {
-        return false;
-    };
-    let Some(placed) = old.parse.items[stage.units[a].item]
-        .instruction()
-        .and_then(|i| effects::context_placements(i, &sa.state.workdirs[a], ctx))
-    else {
+    let (Some(sa), Some(placed)) = (old.stages.get(si), placements_of(old, si, a, ctx)) else {
         return false;
     };
     manifests::runs_no_git(&sa.effects[b], |dir, name| {
@@ -281,10 +288,8 @@ fn placed_text(
 ) -> Option<Option<String>> {
     let img = effects::resolve(dir, name);
     let (stage, sa) = (old.model.stages.get(si)?, old.stages.get(si)?);
-    let eff = &sa.effects;
     // A directory made (`WORKDIR /app` after the copy) changes no file in
-    // it, an owner or mode changed makes none, and a copy from the
-    // context puts exactly the files it places.
+    // it.
     // What `a` places, units before it wrote in vain.
     let from = if placed.files.iter().any(|(p, _)| *p == img) {
         a + 1
@@ -293,19 +298,11 @@ fn placed_text(
     };
     let others = (from..b).any(|k| {
         k != a && {
-            let by_copy = old.parse.items[stage.units[k].item]
-                .instruction()
-                .and_then(|i| effects::context_placements(i, &sa.state.workdirs[k], ctx));
-            match by_copy {
-                Some(p) => p.files.iter().any(|(i, _)| *i == img),
-                None => {
-                    let mut files = eff[k].clone();
-                    files
-                        .writes
-                        .retain(|l| !matches!(l, effects::Loc::Dir { .. }));
-                    effects::creates_path(&files, &img)
-                }
-            }
+            let mut files = sa.effects[k].clone();
+            files
+                .writes
+                .retain(|l| !matches!(l, effects::Loc::Dir { .. }));
+            effects::unit_may_put(&old.parse, stage, &sa.state, k, &files, &img, ctx)
         }
     });
     if others {
@@ -353,10 +350,7 @@ fn leaves_as_is(
     if !eb.kept_locks.contains(p) {
         return false;
     }
-    let Some(placed) = old.parse.items[stage.units[a].item]
-        .instruction()
-        .and_then(|i| effects::context_placements(i, &sa.state.workdirs[a], ctx))
-    else {
+    let Some(placed) = placements_of(old, si, a, ctx) else {
         return false;
     };
     effects::lock_kept(
@@ -384,32 +378,7 @@ fn git_absent(old: &FileAnalysis, si: usize, (a, b): (usize, usize), ctx: &Conte
     let Some(ins) = old.parse.items[stage.units[a].item].instruction() else {
         return false;
     };
-    let wd = &sa.state.workdirs[a];
-    // `COPY . DEST`: the context's files go into DEST, slash or not.
-    let whole = || {
-        let node = &ins.node;
-        let args: Vec<&str> = node.str_args().collect();
-        let plain = node.kind == Kind::Copy
-            && ins.heredocs.is_empty()
-            && node
-                .flags
-                .iter()
-                .all(|f| effects::owner_mode_link_flag(f) && !f.contains('$'));
-        match args.as_slice() {
-            [".", dest] | ["./", dest] if plain && !dest.contains(['$', '\\']) => {
-                let dest_abs = effects::resolve(wd, dest);
-                Some(effects::Placements {
-                    files: files
-                        .keys()
-                        .map(|f| (effects::resolve(&dest_abs, f), f.clone()))
-                        .collect(),
-                    flags: Vec::new(),
-                })
-            }
-            _ => None,
-        }
-    };
-    let Some(placed) = effects::context_placements(ins, wd, ctx).or_else(whole) else {
+    let Some(placed) = effects::context_placements(ins, &sa.state.workdirs[a], ctx) else {
         return false;
     };
     let ships_git =
