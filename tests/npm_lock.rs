@@ -206,7 +206,7 @@ fn npm_install_stays_unsafe_when_the_lock_may_not_come_back_the_same() {
         // npm sorts every object it writes: entries' keys, packages.
         ("resolved after integrity", PACKAGE.into(), LOCK.replace("      \"version\": \"2.1.3\",\n      \"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",", "      \"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",\n      \"version\": \"2.1.3\",")),
         ("object before string", PACKAGE.into(), LOCK.replace("      \"license\": \"MIT\"\n", "      \"engines\": {\n        \"node\": \">=0\"\n      },\n      \"license\": \"MIT\"\n")),
-        // A version 2 lock's legacy tree, here stale, is not checked.
+        // A version 2 lock without the legacy tree npm derives.
         ("version 2", PACKAGE.into(), LOCK.replace("\"lockfileVersion\": 3", "\"lockfileVersion\": 2")),
         // The tree itself (found by review): npm adds, replaces, flags or
         // prunes entries so.
@@ -320,5 +320,50 @@ fn an_owner_change_and_an_earlier_manifest_copy_put_no_other_file() {
         let (app, reason, text) = hoist(&df, &[]);
         assert_eq!(app, Applicability::Unsafe, "{made}: {reason}");
         assert_eq!(text, df, "{made}");
+    }
+}
+
+/// A version 2 lock (npm 7 and 8 wrote them; npm 9 and later keep the
+/// version) and its package.json, as npm 10.9.9 writes them: a nested
+/// package, a dev flag, a legacy `dependencies` tree with `requires`.
+const PACKAGE_V2: &str = "{\n  \"name\": \"app\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"dependencies\": {\n    \"debug\": \"2.6.9\"\n  },\n  \"devDependencies\": {\n    \"ms\": \"2.1.3\"\n  }\n}\n";
+const LOCK_V2: &str = "{\n  \"name\": \"app\",\n  \"version\": \"1.0.0\",\n  \"lockfileVersion\": 2,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\n      \"name\": \"app\",\n      \"version\": \"1.0.0\",\n      \"dependencies\": {\n        \"debug\": \"2.6.9\"\n      },\n      \"devDependencies\": {\n        \"ms\": \"2.1.3\"\n      }\n    },\n    \"node_modules/debug\": {\n      \"version\": \"2.6.9\",\n      \"resolved\": \"https://registry.npmjs.org/debug/-/debug-2.6.9.tgz\",\n      \"integrity\": \"sha512-bC7ElrdJaJnPbAP+1EotYvqZsb3ecl5wi6Bfi6BJTUcNowp6cvspg0jXznRTKDjm/E7AdgFBVeAPVMNcKGsHMA==\",\n      \"license\": \"MIT\",\n      \"dependencies\": {\n        \"ms\": \"2.0.0\"\n      }\n    },\n    \"node_modules/debug/node_modules/ms\": {\n      \"version\": \"2.0.0\",\n      \"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.0.0.tgz\",\n      \"integrity\": \"sha512-Tpp60P6IUJDTuOq/5Z8cdskzJujfwqfOTkrwIwj7IRISpnkJnT6SyJ4PCPnGMoFjC9ddhal5KVIYtAt97ix05A==\",\n      \"license\": \"MIT\"\n    },\n    \"node_modules/ms\": {\n      \"version\": \"2.1.3\",\n      \"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",\n      \"integrity\": \"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\",\n      \"dev\": true,\n      \"license\": \"MIT\"\n    }\n  },\n  \"dependencies\": {\n    \"debug\": {\n      \"version\": \"2.6.9\",\n      \"resolved\": \"https://registry.npmjs.org/debug/-/debug-2.6.9.tgz\",\n      \"integrity\": \"sha512-bC7ElrdJaJnPbAP+1EotYvqZsb3ecl5wi6Bfi6BJTUcNowp6cvspg0jXznRTKDjm/E7AdgFBVeAPVMNcKGsHMA==\",\n      \"requires\": {\n        \"ms\": \"2.0.0\"\n      },\n      \"dependencies\": {\n        \"ms\": {\n          \"version\": \"2.0.0\",\n          \"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.0.0.tgz\",\n          \"integrity\": \"sha512-Tpp60P6IUJDTuOq/5Z8cdskzJujfwqfOTkrwIwj7IRISpnkJnT6SyJ4PCPnGMoFjC9ddhal5KVIYtAt97ix05A==\"\n        }\n      }\n    },\n    \"ms\": {\n      \"version\": \"2.1.3\",\n      \"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",\n      \"integrity\": \"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\",\n      \"dev\": true\n    }\n  }\n}\n";
+
+/// Issue 11: a version 2 lock is kept when its legacy `dependencies`
+/// tree is the one npm derives from `packages` (measured: npm 9.0.0,
+/// 9.9.4, 10.9.9 and 11.21.2 wrote this lock, and 18 of the 24 real
+/// version 2 locks of the real histories that pass the same checks,
+/// back byte for byte). Each trap is a lock npm 10.9.9 wrote back
+/// changed (measured): a stale or incomplete legacy tree, a legacy tree
+/// in a version 3 lock, a top-level key npm drops.
+#[test]
+fn a_version_2_lock_is_kept_only_with_the_legacy_tree_npm_derives() {
+    let v2 = |lock: &str| {
+        [
+            ("package.json", PACKAGE_V2.to_string()),
+            ("package-lock.json", lock.to_string()),
+        ]
+    };
+    let files = v2(LOCK_V2);
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let (app, reason, text) = hoist(DF, &files);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_eq!(text, HOISTED);
+    let legacy_debug = "    \"debug\": {\n      \"version\": \"2.6.9\",";
+    assert!(LOCK_V2.contains(legacy_debug));
+    let traps: Vec<(&str, String)> = vec![
+        ("stale nested version", LOCK_V2.replace("\"ms\": {\n          \"version\": \"2.0.0\"", "\"ms\": {\n          \"version\": \"2.0.1\"")),
+        ("no requires", LOCK_V2.replace(",\n      \"requires\": {\n        \"ms\": \"2.0.0\"\n      }", "")),
+        ("requires another range", LOCK_V2.replace("      \"requires\": {\n        \"ms\": \"2.0.0\"", "      \"requires\": {\n        \"ms\": \"^2.0.0\"")),
+        ("no dev flag in the legacy tree", LOCK_V2.replace(",\n      \"dev\": true\n    }\n  }\n}\n", "\n    }\n  }\n}\n")),
+        ("legacy entry npm does not derive", LOCK_V2.replace("\n      \"dev\": true\n    }\n  }\n}\n", "\n      \"dev\": true\n    },\n    \"zz\": {\n      \"version\": \"1.0.0\"\n    }\n  }\n}\n")),
+        ("legacy tree in a version 3 lock", LOCK_V2.replace("\"lockfileVersion\": 2", "\"lockfileVersion\": 3")),
+        ("top-level key npm drops", LOCK_V2.replace("  \"requires\": true,\n", "  \"requires\": true,\n  \"foo\": 1,\n")),
+    ];
+    for (what, lock) in &traps {
+        assert_ne!(lock, LOCK_V2, "{what}: the trap changes the lock");
+        let files = v2(lock);
+        let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        unsafe_with(DF, &files, what);
     }
 }

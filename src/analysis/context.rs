@@ -223,6 +223,25 @@ pub struct Context {
     unknown: Vec<String>,
     /// The Maven reactors read so far, by directory.
     reactors: ReactorMemo,
+    /// The files read as text so far (see [`TextMemo`]).
+    texts: TextMemo,
+}
+
+/// The context files read as text so far, by context-relative path
+/// (`None`: not readable as text): the planner and the rewrite check ask
+/// for the same manifests and locks many times while one file is planned
+/// (markdownlint-cli's 1 MB lock was read twice, its package.json five
+/// times). Read once, so the answer is the one a new read would give
+/// while the context does not change under the run, as for
+/// [`ReactorMemo`]. A mutex, as contexts are shared between threads.
+#[derive(Debug, Default)]
+struct TextMemo(Mutex<HashMap<String, Option<String>>>);
+
+impl Clone for TextMemo {
+    fn clone(&self) -> Self {
+        let memo = self.0.lock().map(|m| m.clone()).unwrap_or_default();
+        TextMemo(Mutex::new(memo))
+    }
 }
 
 /// A Maven reactor (its POMs, and the problems found in them) by the
@@ -260,6 +279,7 @@ impl Context {
             files,
             unknown,
             reactors: ReactorMemo::default(),
+            texts: TextMemo::default(),
         }
     }
 
@@ -352,9 +372,22 @@ impl Context {
         head.len() == 512 && tar_checksum_ok(&head)
     }
 
-    /// Reads a small context file as text.
+    /// Reads a small context file as text, once per context (see
+    /// [`TextMemo`]).
     pub fn read(&self, rel: &str) -> Option<String> {
-        let p = self.dir.join(clean(rel));
+        let key = clean(rel);
+        if let Some(text) = self.texts.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return text;
+        }
+        let text = self.read_uncached(&key);
+        if let Ok(mut m) = self.texts.0.lock() {
+            m.insert(key, text.clone());
+        }
+        text
+    }
+
+    fn read_uncached(&self, rel: &str) -> Option<String> {
+        let p = self.dir.join(rel);
         let meta = std::fs::metadata(&p).ok()?;
         if meta.len() > 4 * 1024 * 1024 {
             return None;

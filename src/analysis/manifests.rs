@@ -1273,7 +1273,16 @@ pub fn runs_no_git(
                 Some(Some(text)) => Some(text),
                 Some(None) => lock_text(dir, "package-lock.json").flatten(),
             };
+            // A link or an install script rules the lock out by its text,
+            // before the whole of it is read (markdownlint-cli's link: a
+            // quarter of a run without history went to reading its lock).
+            let ruled_out = |text: &str| {
+                ["\"link\": true", "\"hasInstallScript\": true"]
+                    .iter()
+                    .any(|t| text.contains(t))
+            };
             let Some(lock) = lock
+                .filter(|text| !ruled_out(text))
                 .and_then(|text| serde_json::from_str::<NpmLock>(&text).ok())
                 .filter(plain_npm_lock)
             else {
@@ -1459,7 +1468,7 @@ pub fn npm_lock_kept(name: &str, file: impl Fn(&str) -> Option<Option<String>>) 
     // What rules a lock out at once, by its text as npm writes it, before
     // reading the whole of it (markdownlint-cli's link: a run without
     // history took 1.7 times git log's time reading its lock twice).
-    if !lock.contains("\"lockfileVersion\": 3")
+    if !(lock.contains("\"lockfileVersion\": 3") || lock.contains("\"lockfileVersion\": 2"))
         || [
             "\"link\": true",
             "\"extraneous\": true",
@@ -1542,11 +1551,27 @@ fn npm_lock_agrees(lock: &str, manifest: &str) -> bool {
     let (Some(lock), Some(manifest)) = (lock.as_object(), manifest.as_object()) else {
         return false;
     };
-    // Version 3 only: a version 2 lock also carries the legacy
-    // `dependencies` tree, which npm derives anew from `packages` and
-    // which is not checked here (a stale one, an entry missing or of
-    // another version, is written back changed: measured, npm 10.9.9).
-    if lock.get("lockfileVersion").and_then(Value::as_u64) != Some(3)
+    // Version 2 or 3. A version 2 lock also carries the legacy
+    // `dependencies` tree, which npm derives anew from `packages` (a stale
+    // one, an entry missing or of another version, is written back
+    // changed: measured, npm 10.9.9), so it must be the one npm derives
+    // ([`npm_legacy_tree`]); a version 3 lock has none. npm keeps the
+    // other top-level keys as they are read, so none but its own may be
+    // there.
+    let version = lock.get("lockfileVersion").and_then(Value::as_u64);
+    let top: &[&str] = match version {
+        Some(2) => &[
+            "name",
+            "version",
+            "lockfileVersion",
+            "requires",
+            "packages",
+            "dependencies",
+        ],
+        Some(3) => &["name", "version", "lockfileVersion", "requires", "packages"],
+        _ => return false,
+    };
+    if lock.keys().any(|k| !top.contains(&k.as_str()))
         || lock.get("requires") != Some(&Value::Bool(true))
         || !manifest.get("name").is_some_and(Value::is_string)
         || lock.get("name") != manifest.get("name")
@@ -1619,7 +1644,108 @@ fn npm_lock_agrees(lock: &str, manifest: &str) -> bool {
             && text("integrity").is_some_and(|i| !i.is_empty())
             && text("version").is_some_and(|v| !v.is_empty())
     });
-    entries_plain && npm_tree_holds(packages)
+    entries_plain
+        && npm_tree_holds(packages)
+        && (version == Some(3)
+            || npm_legacy_tree(packages).is_some_and(|t| t.as_ref() == lock.get("dependencies")))
+}
+
+/// The legacy `dependencies` tree npm writes into a version 2 lock, as
+/// arborist's shrinkwrap `#buildLegacyLockfile` derives it from the tree:
+/// each package under its name, with its `version`, `resolved`,
+/// `integrity`, its `peer`, `devOptional`, `dev` and `optional` flags as
+/// `packages` has them, `requires` (the ranges of its dependency and
+/// optional edges, peer edges left out, written when it has any edge at
+/// all) and its own nested packages as `dependencies`. `Some(None)` when
+/// the root has no package (npm writes no legacy tree then), `None` when
+/// the nesting is deeper than [`LEGACY_DEPTH`] (not derived, so not
+/// proven). Only for the plain
+/// entries [`npm_lock_agrees`] admits (no link, alias, bundle or
+/// extraneous entry).
+fn npm_legacy_tree(
+    packages: &serde_json::Map<String, serde_json::Value>,
+) -> Option<Option<serde_json::Value>> {
+    use std::collections::BTreeMap;
+    // Each entry's direct children: `P/node_modules/NAME` under `P`.
+    let mut kids: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for path in packages.keys() {
+        let (parent, name) = match path.rfind("/node_modules/") {
+            Some(k) => (&path[..k], &path[k + "/node_modules/".len()..]),
+            None => match path.strip_prefix("node_modules/") {
+                Some(name) => ("", name),
+                None => continue,
+            },
+        };
+        // A scoped name (`@scope/name`) holds one slash; `a/b` under
+        // `node_modules/` is no child of anything npm writes.
+        let plain = match name.split_once('/') {
+            None => true,
+            Some((scope, rest)) => scope.starts_with('@') && !rest.contains('/'),
+        };
+        if plain {
+            kids.entry(parent).or_default().push((path.as_str(), name));
+        }
+    }
+    legacy_children(packages, &kids, "", 0)
+}
+
+/// How deep [`npm_legacy_tree`] follows nested `node_modules/` (the JSON
+/// nesting [`npm_canonical_json`] admits is about twice this).
+const LEGACY_DEPTH: usize = 64;
+
+/// The legacy entries of `at`'s children: `Some(None)` when it has none,
+/// `None` past [`LEGACY_DEPTH`].
+fn legacy_children(
+    packages: &serde_json::Map<String, serde_json::Value>,
+    kids: &std::collections::BTreeMap<&str, Vec<(&str, &str)>>,
+    at: &str,
+    depth: usize,
+) -> Option<Option<serde_json::Value>> {
+    use serde_json::{Map, Value};
+    let Some(children) = kids.get(at) else {
+        return Some(None);
+    };
+    if depth >= LEGACY_DEPTH {
+        return None;
+    }
+    let mut tree = Map::new();
+    for (path, name) in children {
+        let entry = packages.get(*path)?;
+        let mut out = Map::new();
+        for k in ["version", "resolved", "integrity"] {
+            if let Some(v) = entry.get(k) {
+                out.insert(k.to_string(), v.clone());
+            }
+        }
+        for k in ["peer", "devOptional", "dev", "optional"] {
+            if entry.get(k).and_then(Value::as_bool) == Some(true) {
+                out.insert(k.to_string(), Value::Bool(true));
+            }
+        }
+        let mut requires = Map::new();
+        let mut edges = 0;
+        for key in ["dependencies", "optionalDependencies", "peerDependencies"] {
+            for (dep, range) in entry
+                .get(key)
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                edges += 1;
+                if key != "peerDependencies" {
+                    requires.insert(dep.clone(), range.clone());
+                }
+            }
+        }
+        if edges > 0 {
+            out.insert("requires".to_string(), Value::Object(requires));
+        }
+        if let Some(nested) = legacy_children(packages, kids, path, depth + 1)? {
+            out.insert("dependencies".to_string(), nested);
+        }
+        tree.insert((*name).to_string(), Value::Object(out));
+    }
+    Some(Some(Value::Object(tree)))
 }
 
 /// The kinds of dependency edge npm's arborist knows (`edge.js`).
