@@ -19,3 +19,4 @@ mod roundtrip;
 mod samples;
 mod soundness;
 mod traps;
+mod yarn_lock;

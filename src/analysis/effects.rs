@@ -1212,9 +1212,11 @@ pub fn lock_kept(
     let Some(env) = state.env.get(b) else {
         return false;
     };
+    // yarn 1 reads npm's settings too (`.npmrc`, `npm_config_*`).
+    let yarn = name == "yarn.lock";
     if env.keys().any(|k| {
         let k = k.to_ascii_lowercase();
-        k.starts_with("npm_config_") || k == "node_options"
+        k.starts_with("npm_config_") || k == "node_options" || (yarn && k.starts_with("yarn_"))
     }) {
         return false;
     }
@@ -1245,11 +1247,43 @@ pub fn lock_kept(
     .iter()
     .map(|p| p.to_string())
     .collect();
+    if yarn {
+        // yarn 1's rc files (the home's, the global ones, and `.yarnrc`
+        // or `.npmrc` in any directory above the project), and yarn itself
+        // (the image's /opt/yarn-v1.22.x, linked from /usr/local/bin).
+        settings.extend(
+            [
+                "/root/.yarnrc",
+                "/home/node/.yarnrc",
+                "/etc/yarnrc",
+                "/usr/local/etc/yarnrc",
+                "/usr/local/share/.yarnrc",
+                "/usr/local/bin/yarn",
+                "/usr/local/bin/yarnpkg",
+                "/opt/**",
+            ]
+            .iter()
+            .map(|p| p.to_string()),
+        );
+        let mut up = dir;
+        while let Some((parent, _)) = up.rsplit_once('/') {
+            let parent = if parent.is_empty() { "" } else { parent };
+            settings.push(format!("{parent}/.yarnrc"));
+            settings.push(format!("{parent}/.npmrc"));
+            if parent.is_empty() {
+                break;
+            }
+            up = parent;
+        }
+    }
     if let Some(home) = env.get("HOME") {
         if !home.starts_with('/') {
             return false;
         }
         settings.push(format!("{}/.npmrc", home.trim_end_matches('/')));
+        if yarn {
+            settings.push(format!("{}/.yarnrc", home.trim_end_matches('/')));
+        }
     }
     if eff
         .iter()
@@ -1259,7 +1293,11 @@ pub fn lock_kept(
         return false;
     }
     let file = |n: &str| text(dir, n);
-    super::manifests::npm_lock_kept(name, file)
+    if yarn {
+        super::manifests::yarn_lock_kept(name, file)
+    } else {
+        super::manifests::npm_lock_kept(name, file)
+    }
 }
 
 /// The image text of the `FROM` at item `from_item`, as written.

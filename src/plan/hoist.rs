@@ -761,8 +761,20 @@ fn lock_kept(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>, lock:
 fn kept_lock_words(cx: &StageCx<'_>, cand: &Candidate<'_>, kept: &[&str]) -> String {
     let names: Vec<String> = kept.iter().map(|r| format!("`{r}`")).collect();
     let base = effects::from_text(cx.parse, cx.stage.from_item).unwrap_or("node");
+    let yarn = kept
+        .iter()
+        .all(|k| k.rsplit('/').next() == Some("yarn.lock"));
+    let why = if yarn {
+        format!(
+            "the lock agrees with package.json (every pattern it names and every one its entries name is locked, no other is, each from a registry tarball), and the yarn 1 of `{base}` then writes no lock at all, with nothing setting yarn's or npm's configuration"
+        )
+    } else {
+        format!(
+            "the lock agrees with package.json (name, version, every dependency, only registry tarballs with their integrity, laid out as npm writes it), the npm of `{base}` is 9 or later, which then writes back the same bytes, and nothing sets npm's configuration"
+        )
+    };
     format!(
-        "`{}` writes {} but leaves {} as {}: the lock agrees with package.json (name, version, every dependency, only registry tarballs with their integrity, laid out as npm writes it), the npm of `{base}` is 9 or later, which then writes back the same bytes, and nothing sets npm's configuration",
+        "`{}` writes {} but leaves {} as {}: {why}",
         short(&cand.text),
         names.join(", "),
         if kept.len() == 1 { "it" } else { "them" },
