@@ -187,9 +187,9 @@ impl<'a> BroadCopy<'a> {
     /// passed).
     fn ships_into_system_trees(&self) -> bool {
         *self.into_fixed.get_or_init(|| {
-            self.shipped
-                .iter()
-                .any(|(p, _)| effects::in_fixed_lookup(p))
+            self.shipped_where(effects::in_fixed_lookup)
+                .next()
+                .is_some()
         })
     }
 
@@ -198,8 +198,39 @@ impl<'a> BroadCopy<'a> {
     fn ships_into_lookup(&self, e: &Effects) -> bool {
         self.ships_into_system_trees() || {
             let lookups = effects::Lookups::of(e);
-            self.shipped.iter().any(|(p, _)| lookups.ships_own(p))
+            self.shipped_where(|p| lookups.ships_own(p))
+                .next()
+                .is_some()
         }
+    }
+
+    /// The shipped entries `test` holds of, for a `test` by overlap (one
+    /// that holds of a path only if it holds of `DIR/**` for each
+    /// directory above it): each top directory of the copy is asked first
+    /// as `DIR/**`, and the files below it only when it holds. Most of a
+    /// context lies where nothing a test looks for is (fat_free_crm's
+    /// `ADD . $HOME` compared each file with every lookup directory of the
+    /// home, and the repository reads, a fifth of a run).
+    fn shipped_where<'s: 't, 't>(
+        &'s self,
+        test: impl Fn(&str) -> bool + 't,
+    ) -> impl Iterator<Item = &'s (String, String)> + 't {
+        let base = format!("{}/", self.dest_abs.trim_end_matches('/'));
+        let mut tops: std::collections::HashMap<&'s str, bool> = std::collections::HashMap::new();
+        self.shipped.iter().filter(move |(p, _)| {
+            let top = p
+                .strip_prefix(base.as_str())
+                .and_then(|r| r.split_once('/'))
+                .map(|(t, _)| &p[..base.len() + t.len()]);
+            if let Some(dir) = top
+                && !*tops
+                    .entry(dir)
+                    .or_insert_with(|| test(&format!("{dir}/**")))
+            {
+                return false;
+            }
+            test(p)
+        })
     }
 }
 
@@ -539,9 +570,8 @@ fn candidate<'c>(
     let reads_here = Reaching::new(&ex.reads, &copy.dest_abs);
     let repo = Reaching::new(&repo_locs(ex), &copy.dest_abs);
     let mut needed: Vec<&(String, String)> = copy
-        .shipped
-        .iter()
-        .filter(|(p, _)| reads_here.touches(p) && !repo.touches(p))
+        .shipped_where(|p| reads_here.touches(p))
+        .filter(|(p, _)| !repo.touches(p))
         .collect();
     needed.sort_by_key(|(p, _)| {
         ex.manifests
@@ -800,7 +830,7 @@ fn hoist_problems(
     let ex = &cx.eff[cand.unit];
     let mut problems = Vec::new();
     let repo = Reaching::new(&repo_locs(ex), &copy.dest_abs);
-    if let Some((_, rel)) = copy.shipped.iter().find(|(p, _)| repo.touches(p))
+    if let Some((_, rel)) = copy.shipped_where(|p| repo.touches(p)).next()
         && !git_cannot_run(cx, copy, cand)
         && !runs_no_git(cx, copy, ex)
     {
@@ -816,9 +846,7 @@ fn hoist_problems(
     let writes_here = Reaching::new(&ex.writes, &copy.dest_abs);
     let mut kept: Vec<&str> = Vec::new();
     let clobbered: Vec<&(String, String)> = copy
-        .shipped
-        .iter()
-        .filter(|(p, _)| writes_here.touches(p))
+        .shipped_where(|p| writes_here.touches(p))
         .filter(|(p, _)| {
             !(ex.writes_if_missing.contains(p) && cand.needed.iter().any(|(n, _)| n == p))
         })
@@ -1193,7 +1221,7 @@ fn hoist_change(
             r.push_str("; an earlier COPY already puts the same files there with the broad copy's flags and nothing rewrites them before it, so no COPY of them is inserted");
         }
         let repo = Reaching::new(&repo_locs(ex), &copy.dest_abs);
-        let shipped_repo = copy.shipped.iter().find(|(p, _)| repo.touches(p));
+        let shipped_repo = copy.shipped_where(|p| repo.touches(p)).next();
         if let Some((_, rel)) = shipped_repo
             && runs_no_git(cx, copy, ex)
         {
