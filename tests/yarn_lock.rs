@@ -199,3 +199,19 @@ fn yarn_install_stays_unsafe_when_the_lock_may_be_written() {
         unsafe_with(&df, &[], what);
     }
 }
+
+/// Found while adding yarn 1: `.yarnclean` makes yarn 1's install delete
+/// what it lists from node_modules (measured, yarn 1.22.22: `*.md` left
+/// `ms` without its readme and license), so a hoisted install must see it:
+/// it is copied with the manifests (before, it was left to the broad copy,
+/// which comes after the install: the hoist kept the files it deletes).
+#[test]
+fn yarnclean_is_copied_with_the_manifests() {
+    let df = DF.replace("--production", "--frozen-lockfile");
+    let (app, reason, text) = hoist(&df, &[(".yarnclean", "*.md\n")]);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert!(
+        text.contains("COPY package.json yarn.lock .yarnclean ./\n"),
+        "{text}"
+    );
+}
