@@ -80,7 +80,8 @@ fn npm_install_keeps_an_agreeing_lock_on_a_current_node_image() {
         "{reason}"
     );
     // Every tag that names npm 9 or later, with options that leave the
-    // lock alone, a CRLF lock indented by tabs, a harmless .npmrc.
+    // lock alone, a lock indented by tabs beside a package.json indented
+    // so, a harmless .npmrc.
     for base in [
         "node",
         "node:22-alpine",
@@ -109,11 +110,28 @@ fn npm_install_keeps_an_agreeing_lock_on_a_current_node_image() {
         ],
     );
     assert_eq!(app, Applicability::Safe, "{reason}");
-    let crlf = LOCK.replace("  ", "\t").replace('\n', "\r\n");
+    let tabs = |t: &str| t.replace("  ", "\t");
+    let files = [
+        ("package.json", tabs(PACKAGE)),
+        ("package-lock.json", tabs(LOCK)),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    assert_eq!(hoist(DF, &files).0, Applicability::Safe);
+    // Review: npm writes the lock with package.json's indent and LF
+    // newlines, so a CRLF lock indented by tabs beside this package.json
+    // comes back changed (measured: npm 9.0.0, 9.9.4, 10.9.9, 11.21.2), as
+    // does a CRLF lock beside a CRLF package.json.
+    let crlf = tabs(LOCK).replace('\n', "\r\n");
     assert_eq!(
         hoist(DF, &[("package-lock.json", &crlf)]).0,
-        Applicability::Safe
+        Applicability::Unsafe
     );
+    let files = [
+        ("package.json", PACKAGE.replace('\n', "\r\n")),
+        ("package-lock.json", LOCK.replace('\n', "\r\n")),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    assert_eq!(hoist(DF, &files).0, Applicability::Unsafe);
     let npmrc = "fund=false\naudit=false\n//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n";
     let (app, reason, _) = hoist(DF, &[(".npmrc", npmrc)]);
     assert_eq!(app, Applicability::Safe, "{reason}");
@@ -365,5 +383,197 @@ fn a_version_2_lock_is_kept_only_with_the_legacy_tree_npm_derives() {
         let files = v2(lock);
         let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
         unsafe_with(DF, &files, what);
+    }
+}
+
+/// Issue 11 (review of the version 2 change): npm does not write a lock
+/// entry back as it reads it, but as arborist's `metaFromNode` writes
+/// the package it loaded (read-package-json-fast's `normalize`, then
+/// `metaFieldFromPkg`), and with `package.json`'s indent. Each trap below
+/// was judged kept, and npm 10.9.9 wrote it back changed (measured,
+/// `install --package-lock-only`; the indent also with 9.0.0 and
+/// 11.21.2): an empty `dependencies` or `engines` map and an empty
+/// `license` dropped, a license object cut to its type, a `funding`
+/// string made an object, `hasShrinkwrap: false` and a key npm does not
+/// know dropped; in the root entry an empty map or list dropped, a `bin`
+/// string made an object, a `bin` path cleaned; a manifest's
+/// `deprecated`, `acceptDependencies` or `directories.bin` recorded; a
+/// `resolved` on github.com rewritten to `git+ssh://` (and the legacy
+/// entry's version to it); the lock indented as a `package.json`
+/// indented by four spaces.
+#[test]
+fn a_lock_is_kept_only_with_entries_as_npm_writes_them() {
+    // `text` with `add` put after `anchor` (found once).
+    let after = |text: &str, anchor: &str, add: &str| {
+        assert_eq!(text.matches(anchor).count(), 1, "{anchor}");
+        text.replacen(anchor, &format!("{anchor}{add}"), 1)
+    };
+    // debug's ms: strings sort first (by name after `version`,
+    // `resolved`, `integrity`), then objects; it holds no object.
+    let ms_integrity = "\"sha512-Tpp60P6IUJDTuOq/5Z8cdskzJujfwqfOTkrwIwj7IRISpnkJnT6SyJ4PCPnGMoFjC9ddhal5KVIYtAt97ix05A==\",\n      \"license\": \"MIT\"";
+    let ms_license = "      \"license\": \"MIT\"\n    },\n    \"node_modules/ms\": {";
+    let string_field = |f: &str| {
+        let with = ms_integrity.replace(
+            "\n      \"license\"",
+            &format!("\n      {f},\n      \"license\""),
+        );
+        LOCK_V2.replacen(ms_integrity, &with, 1)
+    };
+    let object_field = |f: &str| {
+        LOCK_V2.replacen(
+            ms_license,
+            &ms_license.replace("\"MIT\"\n", &format!("\"MIT\",\n      {f}\n")),
+            1,
+        )
+    };
+    let mut traps: Vec<(&str, String, String)> = vec![
+        (
+            "empty dependencies in an entry",
+            PACKAGE_V2.into(),
+            object_field("\"dependencies\": {}"),
+        ),
+        (
+            "empty engines in an entry",
+            PACKAGE_V2.into(),
+            object_field("\"engines\": {}"),
+        ),
+        (
+            "devDependencies in an entry",
+            PACKAGE_V2.into(),
+            object_field("\"devDependencies\": {\n        \"ms\": \"1\"\n      }"),
+        ),
+        (
+            "funding string in an entry",
+            PACKAGE_V2.into(),
+            string_field("\"funding\": \"https://x.org\""),
+        ),
+        (
+            "hasShrinkwrap false",
+            PACKAGE_V2.into(),
+            string_field("\"hasShrinkwrap\": false"),
+        ),
+        (
+            "key npm does not write",
+            PACKAGE_V2.into(),
+            string_field("\"foo\": 1"),
+        ),
+        (
+            "empty license in an entry",
+            PACKAGE_V2.into(),
+            LOCK_V2.replacen(ms_license, &ms_license.replace("\"MIT\"", "\"\""), 1),
+        ),
+    ];
+    // The root entry: a field in package.json and, as npm sorts it, in the
+    // lock's root entry.
+    let manifest_with = |f: &str| after(PACKAGE_V2, "  \"private\": true,\n", &format!("  {f},\n"));
+    let root_version = "      \"name\": \"app\",\n      \"version\": \"1.0.0\",\n";
+    let root_dev = "      \"devDependencies\": {\n        \"ms\": \"2.1.3\"\n      }";
+    for (what, f, in_lock) in [
+        (
+            "bin string in the root",
+            "\"bin\": \"cli.js\"",
+            after(LOCK_V2, root_version, "      \"bin\": \"cli.js\",\n"),
+        ),
+        (
+            "empty os in the root",
+            "\"os\": []",
+            after(LOCK_V2, root_version, "      \"os\": [],\n"),
+        ),
+        (
+            "empty engines in the root",
+            "\"engines\": {}",
+            after(LOCK_V2, root_dev, ",\n      \"engines\": {}"),
+        ),
+        (
+            "bin path npm cleans",
+            "\"bin\": {\n    \"x\": \"./cli.js\"\n  }",
+            LOCK_V2.replacen(
+                root_dev,
+                &format!("      \"bin\": {{\n        \"x\": \"./cli.js\"\n      }},\n{root_dev}"),
+                1,
+            ),
+        ),
+        (
+            "license object in the root",
+            "\"license\": {\n    \"type\": \"MIT\"\n  }",
+            after(
+                LOCK_V2,
+                root_dev,
+                ",\n      \"license\": {\n        \"type\": \"MIT\"\n      }",
+            ),
+        ),
+    ] {
+        traps.push((what, manifest_with(f), in_lock));
+    }
+    for (what, f) in [
+        ("deprecated in the manifest", "\"deprecated\": \"old\""),
+        (
+            "acceptDependencies in the manifest",
+            "\"acceptDependencies\": {\n    \"ms\": \"1\"\n  }",
+        ),
+        (
+            "directories.bin in the manifest",
+            "\"directories\": {\n    \"bin\": \"./bin\"\n  }",
+        ),
+    ] {
+        traps.push((what, manifest_with(f), LOCK_V2.into()));
+    }
+    traps.push((
+        "resolved on github.com",
+        PACKAGE_V2.into(),
+        LOCK_V2.replace(
+            "https://registry.npmjs.org/ms/-/ms-2.0.0.tgz",
+            "https://github.com/vercel/ms.git#8b5b4fd7a0a14b0a2e5d33b8e5e5a1b0b2f0e8f1",
+        ),
+    ));
+    let four = PACKAGE_V2
+        .replace("\n    ", "\n        ")
+        .replace("\n  ", "\n    ");
+    traps.push((
+        "package.json indented by four spaces",
+        four.clone(),
+        LOCK_V2.into(),
+    ));
+    for (what, manifest, lock) in &traps {
+        assert!(
+            lock != LOCK_V2 || manifest != PACKAGE_V2,
+            "{what}: the trap changes a file"
+        );
+        serde_json::from_str::<serde_json::Value>(lock).expect(what);
+        serde_json::from_str::<serde_json::Value>(manifest).expect(what);
+        unsafe_with(
+            DF,
+            &[("package.json", manifest), ("package-lock.json", lock)],
+            what,
+        );
+    }
+    // The lock indented as package.json is (four spaces) is kept, and so
+    // is a lock beside a minified package.json, which leaves the lock its
+    // own indent (measured, npm 10.9.9).
+    let lock_four = LOCK_V2
+        .replace("\n", "\n  ")
+        .replace("\n  }\n  ", "\n}\n")
+        .replace("\n  ", "\n");
+    let lock_four: String = lock_four
+        .lines()
+        .map(|l| {
+            let n = l.len() - l.trim_start().len();
+            format!("{}{}\n", " ".repeat(n * 2), l.trim_start())
+        })
+        .collect();
+    for (what, manifest, lock) in [
+        ("four spaces", four.clone(), lock_four),
+        (
+            "minified",
+            serde_json::to_string(&serde_json::from_str::<serde_json::Value>(PACKAGE_V2).unwrap())
+                .unwrap(),
+            LOCK_V2.to_string(),
+        ),
+    ] {
+        let (app, reason, _) = hoist(
+            DF,
+            &[("package.json", &manifest), ("package-lock.json", &lock)],
+        );
+        assert_eq!(app, Applicability::Safe, "{what}: {reason}");
     }
 }
