@@ -155,6 +155,18 @@ fn yarn_install_stays_unsafe_when_the_lock_may_be_written() {
             pkg_with("\"packageManager\": \"yarn@4.5.0\""),
             LOCK.into(),
         ),
+        // Measured: yarn keeps the `dependencies` one and drops the other
+        // pattern from the lock (found in self-review after the stop's CI).
+        (
+            "a name in two maps",
+            PACKAGE.replace(
+                "\"devDependencies\": {\n",
+                "\"devDependencies\": {\n    \"debug\": \"^2.6.0\",\n",
+            ),
+            format!(
+                "{LOCK}\ndebug@^2.6.0:\n  version \"2.6.9\"\n  resolved \"https://registry.yarnpkg.com/debug/-/debug-2.6.9.tgz#5d128515df134ff327e90a4c93f4e077a536341f\"\n  dependencies:\n    ms \"2.0.0\"\n"
+            ),
+        ),
     ];
     for (what, pkg, lock) in &cases {
         unsafe_with(DF, &[("package.json", pkg), ("yarn.lock", lock)], what);

@@ -1614,8 +1614,8 @@ fn npm_resolved_kept(r: &str) -> bool {
 ///   `.pnp.cjs`, and the project's `.npmrc`, if any, sets only what
 ///   [`npmrc_keeps_lock`] admits;
 /// - package.json has no `workspaces`, `resolutions`, `flat` or
-///   `installConfig`, no `packageManager` but yarn 1's, and at least one
-///   dependency;
+///   `installConfig`, no `packageManager` but yarn 1's, at least one
+///   dependency, and no name in two of its dependency maps;
 /// - the lock parses as a yarn 1 lock (no merge conflict, which yarn
 ///   would resolve and write), and the patterns `NAME@RANGE` of
 ///   package.json's `dependencies`, `devDependencies` and
@@ -1661,6 +1661,7 @@ pub fn yarn_lock_kept(name: &str, file: impl Fn(&str) -> Option<Option<String>>)
         Some(_) => return false,
     }
     let mut top: Vec<String> = Vec::new();
+    let mut names: Vec<&str> = Vec::new();
     for key in ["dependencies", "devDependencies", "optionalDependencies"] {
         let Some(map) = manifest.get(key) else {
             continue;
@@ -1672,6 +1673,12 @@ pub fn yarn_lock_kept(name: &str, file: impl Fn(&str) -> Option<Option<String>>)
             let Some(range) = range.as_str() else {
                 return false;
             };
+            // A name in two maps: yarn keeps one of them (measured, yarn
+            // 1.22.22: it dropped the devDependencies pattern's entry).
+            if names.contains(&dep.as_str()) {
+                return false;
+            }
+            names.push(dep.as_str());
             top.push(format!("{dep}@{range}"));
         }
     }
