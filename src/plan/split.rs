@@ -31,7 +31,9 @@
 //!   tree, `chown -R`, `sed -i`; `pip install --no-deps` of the project
 //!   itself writes nothing the first part did);
 //! - the rest does not run by name a command the first part may have put
-//!   earlier in `PATH` (the original shell remembers where it found it);
+//!   earlier in `PATH` after the first part looked it up (the original
+//!   shell remembers where it found it; `corepack enable && pnpm install &&
+//!   pnpm build` is fine: the shim is there before pnpm is first looked up);
 //! - what the first part writes outlives its `RUN` and is there for the
 //!   rest: no `tmpfs` or `rw` bind mount, and no cache mount it writes into
 //!   (a cached install layer does not bring the mount's content back);
@@ -391,17 +393,19 @@ fn rest_is_independent(
         // What it removes cannot be seen.
         return false;
     };
-    let written: Vec<String> = first
+    let writes_of: Vec<Vec<String>> = first
         .iter()
-        .flat_map(|c| {
+        .map(|c| {
             let dir = command_dir(c, wd);
             kb::interpret(c, kb, env)
                 .writes
                 .into_iter()
-                .map(move |w| effects::resolve(&dir, &w))
+                .map(|w| effects::resolve(&dir, &w))
+                .collect()
         })
         .collect();
-    !path_lookup_changes(first, &cmds, &written, env)
+    let written: Vec<String> = writes_of.iter().flatten().cloned().collect();
+    !path_lookup_changes(first, &cmds, &writes_of, env)
         && !fills_a_cache_mount(flags, &written, wd)
         && cmds.iter().all(|c| {
             !removes_written(c, &written, wd) && !overwrites_written(c, &written, wd, env, kb)
@@ -467,30 +471,34 @@ fn transient_mount(flag: &str) -> bool {
 /// Whether the rest runs, by name, a command the first part ran, after the
 /// first part wrote a file of that name in a `PATH` directory: the shell
 /// of the original remembers (hashes) where it found the command, a new
-/// shell finds the new file.
+/// shell finds the new file. A write before the command's first run is
+/// no change: the original shell looked it up after that write too, as
+/// the new shell does (`corepack enable && pnpm install && pnpm build`).
+/// `writes_of` holds each first-part command's writes, in order.
 fn path_lookup_changes(
     first: &[SimpleCommand],
     rest: &[SimpleCommand],
-    written: &[String],
+    writes_of: &[Vec<String>],
     env: &std::collections::BTreeMap<String, String>,
 ) -> bool {
     let path = env.get("PATH").map_or(
         "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         |p| p.as_str(),
     );
-    let ran: Vec<&str> = first
-        .iter()
-        .filter_map(|c| c.argv.first())
-        .map(String::as_str)
-        .filter(|n| !n.contains('/'))
-        .collect();
+    let first_run = |n: &str| {
+        first
+            .iter()
+            .position(|c| c.argv.first().is_some_and(|a| a == n))
+    };
     rest.iter()
         .filter_map(|c| c.argv.first())
-        .filter(|n| ran.contains(&n.as_str()))
-        .any(|n| {
+        .filter(|n| !n.contains('/'))
+        .filter_map(|n| first_run(n).map(|at| (n, at)))
+        .any(|(n, at)| {
+            let later: Vec<&String> = writes_of.iter().skip(at).flatten().collect();
             path.split(':').filter(|d| d.starts_with('/')).any(|d| {
                 let f = format!("{}/{n}", d.trim_end_matches('/'));
-                written.iter().any(|w| effects::paths_overlap(w, &f))
+                later.iter().any(|w| effects::paths_overlap(w, &f))
             })
         })
 }
@@ -895,6 +903,12 @@ mod tests {
                 "RUN go mod download",
             ),
             ("RUN npm ci && npm run build | tee /tmp/log", "RUN npm ci"),
+            // corepack writes the pnpm shim before pnpm is first looked up:
+            // a new shell finds the same one.
+            (
+                "RUN corepack enable && pnpm install --frozen-lockfile && pnpm run build",
+                "RUN corepack enable && pnpm install --frozen-lockfile",
+            ),
             (
                 "RUN cd web && npm ci && npm run build",
                 "RUN cd web && npm ci",
@@ -961,6 +975,8 @@ mod tests {
             // The first part puts a new `npm` first in PATH: the original
             // shell still runs the one it found before.
             "RUN npm ci && cp /usr/local/bin/npm /usr/local/sbin/npm && node build.js && npm install left-pad",
+            // Written by the command's own first run: looked up before.
+            "RUN npm install -g npm@10 && npm ci && node build.js && npm run build",
         ] {
             let full = format!("FROM x\nWORKDIR /app\n{text}\n");
             assert_eq!(splits_of(&full), vec![], "{text}");
