@@ -410,8 +410,9 @@ impl history::Progress for WalkBar {
         if !self.quiet && !self.terminal && !self.repo.is_empty() {
             let end = self.ended.unwrap_or_else(std::time::Instant::now);
             eprintln!(
-                "{}: history: {done} commits walked in {:.3} s",
+                "{}: history: {done} commit{} walked in {:.3} s",
                 self.repo,
+                if done == 1 { "" } else { "s" },
                 end.saturating_duration_since(self.started).as_secs_f64()
             );
         }

@@ -1264,3 +1264,37 @@ fn a_damaged_commit_graph_neither_hangs_nor_changes_the_counts() {
     assert!(len <= count + 1, "{len} commits from a graph of {count}");
     assert_ne!(end, plain.end, "a circle is no root: {end:?}");
 }
+
+/// A history too short to weigh the order by: the change follows the
+/// static estimate, and the walked commits' figures (which may show no
+/// saving) are said to be only that, not the reason for the change; one
+/// commit is "1 commit".
+#[test]
+fn figures_of_a_too_short_history_are_not_passed_off_as_the_reason() {
+    let r = npm_repo(1);
+    let out = Command::new(support::bin())
+        .current_dir(r.path())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("1 change (static estimate: fewer than 20 commits"),
+        "{err}"
+    );
+    assert!(err.contains("history: 1 commit walked"), "{err}");
+    assert!(!err.contains("1 commits"), "{err}");
+    assert!(
+        err.contains("note: too few commits to weigh the order by; it follows the static estimate"),
+        "{err}"
+    );
+    // A usable history carries no such note.
+    let r = npm_repo(30);
+    let out = Command::new(support::bin())
+        .current_dir(r.path())
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ordered by the walked history"), "{err}");
+    assert!(!err.contains("too few commits"), "{err}");
+}

@@ -35,8 +35,9 @@ pub fn summary(path: &str, changes: &[Change], estimate_note: &str) -> String {
 /// after.
 pub fn history_text(path: &str, before: &FileFigures, after: &FileFigures, h: &History) -> String {
     let mut out = format!(
-        "{path}: history: {} commits walked ({}, {}); mean rebuilt cost per commit {:.1} before, {:.1} after\n",
+        "{path}: history: {} commit{} walked ({}, {}); mean rebuilt cost per commit {:.1} before, {:.1} after\n",
         thousands(before.commits),
+        if before.commits == 1 { "" } else { "s" },
         if h.first_parent {
             "first parent"
         } else {
@@ -46,6 +47,11 @@ pub fn history_text(path: &str, before: &FileFigures, after: &FileFigures, h: &H
         before.mean_cost,
         after.mean_cost
     );
+    if crate::rewrite::usable_history(Some(h)).is_none() {
+        out.push_str(
+            "  note: too few commits to weigh the order by; it follows the static estimate, and these figures are only what the walked commits give\n",
+        );
+    }
     for (b, a) in before.pair_with(after) {
         if let (Some(b), Some(a)) = (b, a)
             && a.rebuilds != b.rebuilds
