@@ -1317,7 +1317,7 @@ fn the_unsafe_reason_names_the_flag_of_the_tool_that_keeps_the_lock_file() {
         ),
         (
             "RUN yarn install",
-            "`yarn install --frozen-lockfile`, or `--immutable` with Yarn 2 and later",
+            "`yarn install --frozen-lockfile`",
             "RUN yarn install --frozen-lockfile",
         ),
     ] {

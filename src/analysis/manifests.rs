@@ -776,14 +776,37 @@ fn cargo_problems(_ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<S
     ));
 }
 
-/// yarn: a `.yarnrc` that names files; Berry reads `.yarn/` and writes
-/// `.pnp.cjs`.
+/// yarn: a `.yarnrc` that names files; a project of Yarn 2 and later
+/// (Berry), which reads `.yarn/` and `.yarnrc.yml` and writes `.pnp.cjs`
+/// and `.yarn/install-state.gz` in the project: named by a `.yarnrc.yml`,
+/// by `packageManager` (corepack runs that yarn; yarn 1 refuses to
+/// install) or by a lock in Berry's format (`__metadata:`).
 fn yarn_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
     out.extend(yarnrc_problems(ctx, &join(".yarnrc")));
-    if ctx.ships(&join(".yarnrc.yml")) {
+    let berry = if ctx.ships(&join(".yarnrc.yml")) {
+        Some(join(".yarnrc.yml"))
+    } else if ctx
+        .read(&join("package.json"))
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| {
+            v.get("packageManager")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+        })
+        .is_some_and(|pm| pm.starts_with("yarn@") && !pm.starts_with("yarn@1."))
+    {
+        Some(format!("`packageManager` of {}", join("package.json")))
+    } else if ctx
+        .read(&join("yarn.lock"))
+        .is_some_and(|t| t.lines().any(|l| l.trim_end() == "__metadata:"))
+    {
+        Some(format!("the lock format of {}", join("yarn.lock")))
+    } else {
+        None
+    };
+    if let Some(by) = berry {
         out.push(format!(
-            "{} selects Yarn Berry, whose install reads `.yarn/` and writes `.pnp.cjs`",
-            join(".yarnrc.yml")
+            "{by} selects Yarn Berry, whose install reads `.yarn/` and writes `.pnp.cjs` and `.yarn/install-state.gz` in the project"
         ));
     }
 }

@@ -1004,7 +1004,7 @@ fn deleted_before_use(
 fn keep_lock_hint(rel: &str) -> &'static str {
     match rel.rsplit('/').next().unwrap_or(rel) {
         "package-lock.json" | "npm-shrinkwrap.json" => "`npm ci` instead of `npm install`",
-        "yarn.lock" => "`yarn install --frozen-lockfile`, or `--immutable` with Yarn 2 and later",
+        "yarn.lock" => "`yarn install --frozen-lockfile`",
         "pnpm-lock.yaml" => "`pnpm install --frozen-lockfile`",
         "Gemfile.lock" => {
             "`ENV BUNDLE_FROZEN=true`, `bundle config set frozen true` or `bundle install --deployment`"
