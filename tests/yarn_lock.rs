@@ -227,3 +227,26 @@ fn yarnclean_is_copied_with_the_manifests() {
         "{text}"
     );
 }
+
+/// Review 9, measured with yarn 1.22.22: an entry naming a dependency
+/// twice (in one map, or in `dependencies` and `optionalDependencies`)
+/// asks for one pattern only (the map keeps the last; yarn's
+/// `cleanDependencies` keeps the optional one), so the other pattern's
+/// entry is unused and yarn wrote the lock without it.
+#[test]
+fn yarn_entry_naming_a_dependency_twice_stays_unsafe() {
+    for (what, deps) in [
+        (
+            "one map",
+            "  dependencies:\n    ms \"2.0.0\"\n    ms \"^2.1.3\"\n",
+        ),
+        (
+            "two maps",
+            "  dependencies:\n    ms \"2.0.0\"\n  optionalDependencies:\n    ms \"^2.1.3\"\n",
+        ),
+    ] {
+        let lock = LOCK.replace("  dependencies:\n    ms \"2.0.0\"\n", deps);
+        assert_ne!(lock, LOCK);
+        unsafe_with(DF, &[("yarn.lock", &lock)], what);
+    }
+}

@@ -1698,6 +1698,8 @@ struct YarnEntry {
     version: Option<String>,
     resolved: Option<String>,
     deps: Vec<String>,
+    /// The names of `deps`, each once.
+    names: Vec<String>,
 }
 
 /// Whether the patterns from package.json (`top`) and those of the
@@ -1754,7 +1756,8 @@ fn yarn_lock_holds(entries: &[(Vec<String>, YarnEntry)], top: &[String]) -> bool
 /// (`"a@^1", a@^1.1:`). `None` for anything else: no `# yarn lockfile v1`
 /// comment line, a merge conflict, an indent that is not two spaces per
 /// level, a line that is neither `KEY VALUE` nor `KEY:`, a field outside
-/// an entry, a repeated field, a nesting other than the dependency maps.
+/// an entry, a repeated field, a nesting other than the dependency maps, a
+/// name twice in an entry's dependency maps.
 fn parse_yarn_lock(text: &str) -> Option<Vec<(Vec<String>, YarnEntry)>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if !text.lines().any(|l| l.trim_end() == "# yarn lockfile v1") {
@@ -1822,7 +1825,16 @@ fn parse_yarn_lock(text: &str) -> Option<Vec<(Vec<String>, YarnEntry)>> {
                 }
             }
             (2, [dep, range]) if in_map.is_some() => {
-                out.last_mut()?.1.deps.push(format!("{dep}@{range}"));
+                // A name twice in an entry's maps: yarn asks for one of
+                // the patterns only (the map keeps the last;
+                // `cleanDependencies` keeps the optional one), so the
+                // other's entry goes unused (measured, yarn 1.22.22).
+                let entry = &mut out.last_mut()?.1;
+                if entry.names.contains(dep) {
+                    return None;
+                }
+                entry.names.push(dep.clone());
+                entry.deps.push(format!("{dep}@{range}"));
             }
             _ => return None,
         }
