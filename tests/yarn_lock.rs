@@ -250,3 +250,28 @@ fn yarn_entry_naming_a_dependency_twice_stays_unsafe() {
         unsafe_with(DF, &[("yarn.lock", &lock)], what);
     }
 }
+
+/// Review 9, measured with yarn 1.22.22: a range that is not a semver
+/// range (a tag) names a directory of the project when `RANGE/package.json`
+/// exists there (`PackageRequest#normalizeRange` makes it `file:RANGE`):
+/// yarn installed the directory and wrote the lock, where the hoisted
+/// install, which does not see the directory, keeps the locked tarball.
+#[test]
+fn yarn_range_naming_a_directory_stays_unsafe() {
+    let pkg = PACKAGE.replace("\"^2.1.3\"", "\"latest\"");
+    let lock = LOCK.replace("ms@^2.1.3:", "ms@latest:");
+    let (app, reason, _) = hoist(DF, &[("package.json", &pkg), ("yarn.lock", &lock)]);
+    assert_eq!(app, Applicability::Safe, "a tag alone: {reason}");
+    unsafe_with(
+        DF,
+        &[
+            ("package.json", &pkg),
+            ("yarn.lock", &lock),
+            (
+                "latest/package.json",
+                "{\"name\": \"ms\", \"version\": \"9.9.9\"}\n",
+            ),
+        ],
+        "a directory named as the tag",
+    );
+}

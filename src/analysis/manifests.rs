@@ -1623,8 +1623,9 @@ fn npm_resolved_kept(r: &str) -> bool {
 ///   `dependencies` and `optionalDependencies`, are all locked and reach
 ///   every pattern the lock holds (an unused one is pruned: measured);
 /// - every range is a registry range (no URL, path, alias or git
-///   shorthand: `:` or `/`), and every entry has a `version` and an
-///   `https` `resolved`.
+///   shorthand: `:` or `/`) that names no file or directory of the
+///   project (yarn installs a directory `RANGE` with a package.json), and
+///   every entry has a `version` and an `https` `resolved`.
 ///
 /// Measured (yarn 1.22.22): a lock it wrote, reordered, without its
 /// header comment, with CRLF or without `integrity`, was left as it is,
@@ -1688,7 +1689,7 @@ pub fn yarn_lock_kept(name: &str, file: impl Fn(&str) -> Option<Option<String>>)
     let Some(entries) = parse_yarn_lock(&lock) else {
         return false;
     };
-    yarn_lock_holds(&entries, &top)
+    yarn_lock_holds(&entries, &top, &file)
 }
 
 /// One entry of a yarn 1 lock: its `version`, `resolved` and the patterns
@@ -1705,7 +1706,17 @@ struct YarnEntry {
 /// Whether the patterns from package.json (`top`) and those of the
 /// entries they reach are all locked, reach every locked pattern, and
 /// each is a registry range locked with a version and an `https` tarball.
-fn yarn_lock_holds(entries: &[(Vec<String>, YarnEntry)], top: &[String]) -> bool {
+/// A range must name nothing in the project (`file` reads the project's
+/// files, `Some(None)`: certainly not there): yarn reads a range that is
+/// not a semver range (a tag) as `file:RANGE` when `RANGE/package.json`
+/// exists (`PackageRequest#normalizeRange`; measured, yarn 1.22.22: it
+/// installed the directory and wrote the lock), so no file or directory
+/// may have the range's name.
+fn yarn_lock_holds(
+    entries: &[(Vec<String>, YarnEntry)],
+    top: &[String],
+    file: &dyn Fn(&str) -> Option<Option<String>>,
+) -> bool {
     use std::collections::{BTreeMap, BTreeSet};
     let mut by_pattern: BTreeMap<&str, usize> = BTreeMap::new();
     for (k, (patterns, _)) in entries.iter().enumerate() {
@@ -1724,7 +1735,13 @@ fn yarn_lock_holds(entries: &[(Vec<String>, YarnEntry)], top: &[String]) -> bool
         };
         at.is_some_and(|k| {
             let (name, range) = (&pattern[..k], &pattern[k + 1..]);
-            !name.is_empty() && !range.is_empty() && !range.contains([':', '/'])
+            !name.is_empty()
+                && !range.is_empty()
+                && !range.contains([':', '/'])
+                && range != "."
+                && range != ".."
+                && file(range) == Some(None)
+                && file(&format!("{range}/package.json")) == Some(None)
         })
     };
     let mut seen: BTreeSet<&str> = BTreeSet::new();
