@@ -275,3 +275,19 @@ fn yarn_range_naming_a_directory_stays_unsafe() {
         "a directory named as the tag",
     );
 }
+
+/// Review 9, measured with yarn 1.22.22: yarn compares an entry's
+/// `integrity` as `ssri` prints it with the lock's hashes sorted, so
+/// hashes out of order made it write the lock (in order, it kept it).
+#[test]
+fn yarn_integrity_out_of_order_stays_unsafe() {
+    let sha512 = "sha512-Tpp60P6IUJDTuOq/5Z8cdskzJujfwqfOTkrwIwj7IRISpnkJnT6SyJ4PCPnGMoFjC9ddhal5KVIYtAt97ix05A==";
+    let sha1 = "sha1-VgiurfwAvmwpAd9fmGF4jeDVl8g=";
+    let line = format!("  integrity {sha512}\n");
+    assert!(LOCK.contains(&line));
+    let sorted = LOCK.replace(&line, &format!("  integrity \"{sha1} {sha512}\"\n"));
+    let (app, reason, _) = hoist(DF, &[("yarn.lock", &sorted)]);
+    assert_eq!(app, Applicability::Safe, "in order: {reason}");
+    let unsorted = LOCK.replace(&line, &format!("  integrity \"{sha512} {sha1}\"\n"));
+    unsafe_with(DF, &[("yarn.lock", &unsorted)], "out of order");
+}

@@ -1774,7 +1774,8 @@ fn yarn_lock_holds(
 /// comment line, a merge conflict, an indent that is not two spaces per
 /// level, a line that is neither `KEY VALUE` nor `KEY:`, a field outside
 /// an entry, a repeated field, a nesting other than the dependency maps, a
-/// name twice in an entry's dependency maps.
+/// name twice in an entry's dependency maps, an `integrity` yarn does not
+/// find equal to itself ([`yarn_integrity_kept`]).
 fn parse_yarn_lock(text: &str) -> Option<Vec<(Vec<String>, YarnEntry)>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if !text.lines().any(|l| l.trim_end() == "# yarn lockfile v1") {
@@ -1838,6 +1839,7 @@ fn parse_yarn_lock(text: &str) -> Option<Vec<(Vec<String>, YarnEntry)>> {
                 match key.as_str() {
                     "version" => entry.version = Some(value.clone()),
                     "resolved" => entry.resolved = Some(value.clone()),
+                    "integrity" if !yarn_integrity_kept(value) => return None,
                     _ => {}
                 }
             }
@@ -1857,6 +1859,26 @@ fn parse_yarn_lock(text: &str) -> Option<Vec<(Vec<String>, YarnEntry)>> {
         }
     }
     Some(out)
+}
+
+/// Whether yarn 1 finds an entry's `integrity` equal to itself: it
+/// compares `ssri.stringify` of the lock's text (hashes grouped by
+/// algorithm, in the order met) with the text's hashes sorted
+/// (`serializeIntegrity`), so hashes out of order made yarn 1.22.22 write
+/// the lock. Kept: `ALGO-BASE64` hashes of the algorithms ssri knows,
+/// separated by single spaces, sorted, none repeated.
+fn yarn_integrity_kept(value: &str) -> bool {
+    let hashes: Vec<&str> = value.split(' ').collect();
+    hashes.windows(2).all(|w| w[0] < w[1])
+        && hashes.iter().all(|h| {
+            h.split_once('-').is_some_and(|(algo, digest)| {
+                ["sha1", "sha256", "sha384", "sha512"].contains(&algo)
+                    && !digest.is_empty()
+                    && digest
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+            })
+        })
 }
 
 /// The words of a yarn 1 lock line: bare or double-quoted (with `\"` and
