@@ -291,3 +291,30 @@ fn yarn_integrity_out_of_order_stays_unsafe() {
     let unsorted = LOCK.replace(&line, &format!("  integrity \"{sha512} {sha1}\"\n"));
     unsafe_with(DF, &[("yarn.lock", &unsorted)], "out of order");
 }
+
+/// Review 9, measured with yarn 1.22.22: lines yarn's own lock parser
+/// reads otherwise than as written. A bare `resolved` URL (its word ends
+/// at `:`; the parser fails and yarn reads the file as YAML), a line of
+/// spaces only, a comment inside an entry: each made yarn write the lock.
+#[test]
+fn yarn_lock_lines_yarn_reads_otherwise_stay_unsafe() {
+    let pkg = "{\n  \"name\": \"app\",\n  \"version\": \"1.0.0\",\n  \"dependencies\": {\n    \"ms\": \"^2.1.3\"\n  }\n}\n";
+    let quoted = "# yarn lockfile v1\n\n\nms@^2.1.3:\n  version \"2.1.3\"\n  resolved \"https://registry.yarnpkg.com/ms/-/ms-2.1.3.tgz#574c8138ce1d2b5861f0b44579dbadd60c6615b2\"\n  integrity sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\n";
+    let (app, reason, _) = hoist(DF, &[("package.json", pkg), ("yarn.lock", quoted)]);
+    assert_eq!(app, Applicability::Safe, "quoted: {reason}");
+    let bare = quoted
+        .replace("resolved \"https:", "resolved https:")
+        .replace("615b2\"", "615b2");
+    assert_ne!(bare, quoted);
+    unsafe_with(
+        DF,
+        &[("package.json", pkg), ("yarn.lock", &bare)],
+        "a bare URL",
+    );
+    let spaces = LOCK.replacen("==\n\ndebug@", "==\n    \ndebug@", 1);
+    let comment = LOCK.replace("  version \"2.6.9\"\n", "  version \"2.6.9\"\n# note\n");
+    for (what, lock) in [("spaces", &spaces), ("a comment in an entry", &comment)] {
+        assert_ne!(lock, LOCK);
+        unsafe_with(DF, &[("yarn.lock", lock)], what);
+    }
+}
