@@ -318,3 +318,21 @@ fn yarn_lock_lines_yarn_reads_otherwise_stay_unsafe() {
         unsafe_with(DF, &[("yarn.lock", lock)], what);
     }
 }
+
+/// Review 9, measured with yarn 1.22.22: yarn drops a dependency named
+/// `//` (a comment, `normalizeManifest`), so its locked pattern was unused
+/// and yarn wrote the lock without it.
+#[test]
+fn yarn_comment_dependency_stays_unsafe() {
+    let pkg = PACKAGE.replace(
+        "\"dependencies\": {\n",
+        "\"dependencies\": {\n    \"//\": \"^2.1.3\",\n",
+    );
+    let lock = LOCK.replace("\nms@^2.1.3:", "\n\"//@^2.1.3\", ms@^2.1.3:");
+    assert_ne!(lock, LOCK);
+    unsafe_with(
+        DF,
+        &[("package.json", &pkg), ("yarn.lock", &lock)],
+        "a `//` dependency",
+    );
+}

@@ -1622,8 +1622,9 @@ fn npm_resolved_kept(r: &str) -> bool {
 ///   `optionalDependencies`, then those of each reached entry's
 ///   `dependencies` and `optionalDependencies`, are all locked and reach
 ///   every pattern the lock holds (an unused one is pruned: measured);
-/// - every range is a registry range (no URL, path, alias or git
-///   shorthand: `:` or `/`) that names no file or directory of the
+/// - every name is a package name (yarn drops one named `//`) and every
+///   range a registry range (no URL, path, alias or git shorthand: `:`,
+///   `/` or `@`) that names no file or directory of the
 ///   project (yarn installs a directory `RANGE` with a package.json), and
 ///   every entry has a `version` and an `https` `resolved`.
 ///
@@ -1726,6 +1727,20 @@ fn yarn_lock_holds(
             }
         }
     }
+    // A package name as the registry has them: yarn drops a dependency
+    // named `//` (`normalizeManifest`: a comment), leaving its locked
+    // pattern unused (measured, yarn 1.22.22).
+    let part = |p: &str| {
+        p.starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '~'))
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~'))
+    };
+    let package_name = |name: &str| match name.strip_prefix('@') {
+        Some(rest) => rest
+            .split_once('/')
+            .is_some_and(|(s, n)| part(s) && part(n)),
+        None => part(name),
+    };
     let registry_range = |pattern: &str| {
         // NAME@RANGE, NAME possibly `@scope/name`.
         let at = if let Some(rest) = pattern.strip_prefix('@') {
@@ -1735,9 +1750,9 @@ fn yarn_lock_holds(
         };
         at.is_some_and(|k| {
             let (name, range) = (&pattern[..k], &pattern[k + 1..]);
-            !name.is_empty()
+            package_name(name)
                 && !range.is_empty()
-                && !range.contains([':', '/'])
+                && !range.contains([':', '/', '@'])
                 && range != "."
                 && range != ".."
                 && file(range) == Some(None)
