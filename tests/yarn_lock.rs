@@ -336,3 +336,18 @@ fn yarn_comment_dependency_stays_unsafe() {
         "a `//` dependency",
     );
 }
+
+/// Review 9, measured with yarn 1.22.22: two entries locking one version
+/// of a package are resolved as one (`getExactVersionMatch`), with the
+/// first one's `resolved`, so the other no longer matched and yarn merged
+/// them in the lock it wrote.
+#[test]
+fn yarn_two_entries_of_one_version_stay_unsafe() {
+    let old = "ms@2.0.0:\n  version \"2.0.0\"\n  resolved \"https://registry.yarnpkg.com/ms/-/ms-2.0.0.tgz#5608aeadfc00be6c2901df5f9861788de0d597c8\"\n  integrity sha512-Tpp60P6IUJDTuOq/5Z8cdskzJujfwqfOTkrwIwj7IRISpnkJnT6SyJ4PCPnGMoFjC9ddhal5KVIYtAt97ix05A==\n";
+    let new = "ms@2.1.3:\n  version \"2.1.3\"\n  resolved \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz#574c8138ce1d2b5861f0b44579dbadd60c6615b2\"\n  integrity sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\n";
+    let lock = LOCK
+        .replace("    ms \"2.0.0\"\n", "    ms \"2.1.3\"\n")
+        .replace(old, new);
+    assert!(lock.contains(new) && lock.contains("    ms \"2.1.3\"\n"));
+    unsafe_with(DF, &[("yarn.lock", &lock)], "one version twice");
+}

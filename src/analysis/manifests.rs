@@ -1626,7 +1626,8 @@ fn npm_resolved_kept(r: &str) -> bool {
 ///   range a registry range (no URL, path, alias or git shorthand: `:`,
 ///   `/` or `@`) that names no file or directory of the
 ///   project (yarn installs a directory `RANGE` with a package.json), and
-///   every entry has a `version` and an `https` `resolved`.
+///   every entry has a `version` and an `https` `resolved`, no two
+///   entries one version of one package.
 ///
 /// Measured (yarn 1.22.22): a lock it wrote, reordered, without its
 /// header comment, with CRLF or without `integrity`, was left as it is,
@@ -1720,7 +1721,27 @@ fn yarn_lock_holds(
 ) -> bool {
     use std::collections::{BTreeMap, BTreeSet};
     let mut by_pattern: BTreeMap<&str, usize> = BTreeMap::new();
-    for (k, (patterns, _)) in entries.iter().enumerate() {
+    // One entry per version of a package: yarn resolves a second entry of
+    // the same version as the first (`getExactVersionMatch`), with the
+    // first's `resolved`, and then writes the lock (measured, yarn
+    // 1.22.22). An entry's patterns all name one package.
+    let mut versions: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let name_of = |p: &str| -> Option<usize> {
+        match p.strip_prefix('@') {
+            Some(rest) => rest.find('@').map(|k| k + 1),
+            None => p.find('@'),
+        }
+    };
+    for (k, (patterns, entry)) in entries.iter().enumerate() {
+        let mut names = patterns.iter().map(|p| name_of(p).map(|at| &p[..at]));
+        let Some(Some(name)) = names.next() else {
+            return false;
+        };
+        if !names.all(|n| n == Some(name))
+            || !versions.insert((name, entry.version.as_deref().unwrap_or("")))
+        {
+            return false;
+        }
         for p in patterns {
             if by_pattern.insert(p.as_str(), k).is_some() {
                 return false;
@@ -1792,7 +1813,8 @@ fn yarn_lock_holds(
 /// name twice in an entry's dependency maps, an `integrity` yarn does not
 /// find equal to itself ([`yarn_integrity_kept`]), a word yarn's tokenizer
 /// reads otherwise ([`yarn_words`]), a line of spaces only, a comment
-/// after the first entry or indented.
+/// after the first entry or indented, a field other than `version`,
+/// `resolved`, `integrity` and the dependency maps.
 fn parse_yarn_lock(text: &str) -> Option<Vec<(Vec<String>, YarnEntry)>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if !text.lines().any(|l| l.trim_end() == "# yarn lockfile v1") {
@@ -1864,11 +1886,13 @@ fn parse_yarn_lock(text: &str) -> Option<Vec<(Vec<String>, YarnEntry)>> {
                 }
                 fields.push(key.clone());
                 let entry = &mut out.last_mut()?.1;
+                // The fields yarn writes for a registry package; others
+                // (`name`, `uid`, `registry`) change how it resolves.
                 match key.as_str() {
                     "version" => entry.version = Some(value.clone()),
                     "resolved" => entry.resolved = Some(value.clone()),
-                    "integrity" if !yarn_integrity_kept(value) => return None,
-                    _ => {}
+                    "integrity" if yarn_integrity_kept(value) => {}
+                    _ => return None,
                 }
             }
             (2, [dep, range])
