@@ -278,3 +278,127 @@ fn a_berry_project_without_yarnrc_yml_is_not_safe() {
         }
     }
 }
+
+/// Review 9, measured with yarn 1.22.22: an entry naming a dependency
+/// twice (in one map, or in `dependencies` and `optionalDependencies`)
+/// asks for one pattern only (the map keeps the last; yarn's
+/// `cleanDependencies` keeps the optional one), so the other pattern's
+/// entry is unused and yarn wrote the lock without it.
+#[test]
+fn yarn_entry_naming_a_dependency_twice_stays_unsafe() {
+    for (what, deps) in [
+        (
+            "one map",
+            "  dependencies:\n    ms \"2.0.0\"\n    ms \"^2.1.3\"\n",
+        ),
+        (
+            "two maps",
+            "  dependencies:\n    ms \"2.0.0\"\n  optionalDependencies:\n    ms \"^2.1.3\"\n",
+        ),
+    ] {
+        let lock = LOCK.replace("  dependencies:\n    ms \"2.0.0\"\n", deps);
+        assert_ne!(lock, LOCK);
+        unsafe_with(DF, &[("yarn.lock", &lock)], what);
+    }
+}
+
+/// Review 9, measured with yarn 1.22.22: a range that is not a semver
+/// range (a tag) names a directory of the project when `RANGE/package.json`
+/// exists there (`PackageRequest#normalizeRange` makes it `file:RANGE`):
+/// yarn installed the directory and wrote the lock, where the hoisted
+/// install, which does not see the directory, keeps the locked tarball.
+#[test]
+fn yarn_range_naming_a_directory_stays_unsafe() {
+    let pkg = PACKAGE.replace("\"^2.1.3\"", "\"latest\"");
+    let lock = LOCK.replace("ms@^2.1.3:", "ms@latest:");
+    let (app, reason, _) = hoist(DF, &[("package.json", &pkg), ("yarn.lock", &lock)]);
+    assert_eq!(app, Applicability::Safe, "a tag alone: {reason}");
+    unsafe_with(
+        DF,
+        &[
+            ("package.json", &pkg),
+            ("yarn.lock", &lock),
+            (
+                "latest/package.json",
+                "{\"name\": \"ms\", \"version\": \"9.9.9\"}\n",
+            ),
+        ],
+        "a directory named as the tag",
+    );
+}
+
+/// Review 9, measured with yarn 1.22.22: yarn compares an entry's
+/// `integrity` as `ssri` prints it with the lock's hashes sorted, so
+/// hashes out of order made it write the lock (in order, it kept it).
+#[test]
+fn yarn_integrity_out_of_order_stays_unsafe() {
+    let sha512 = "sha512-Tpp60P6IUJDTuOq/5Z8cdskzJujfwqfOTkrwIwj7IRISpnkJnT6SyJ4PCPnGMoFjC9ddhal5KVIYtAt97ix05A==";
+    let sha1 = "sha1-VgiurfwAvmwpAd9fmGF4jeDVl8g=";
+    let line = format!("  integrity {sha512}\n");
+    assert!(LOCK.contains(&line));
+    let sorted = LOCK.replace(&line, &format!("  integrity \"{sha1} {sha512}\"\n"));
+    let (app, reason, _) = hoist(DF, &[("yarn.lock", &sorted)]);
+    assert_eq!(app, Applicability::Safe, "in order: {reason}");
+    let unsorted = LOCK.replace(&line, &format!("  integrity \"{sha512} {sha1}\"\n"));
+    unsafe_with(DF, &[("yarn.lock", &unsorted)], "out of order");
+}
+
+/// Review 9, measured with yarn 1.22.22: lines yarn's own lock parser
+/// reads otherwise than as written. A bare `resolved` URL (its word ends
+/// at `:`; the parser fails and yarn reads the file as YAML), a line of
+/// spaces only, a comment inside an entry: each made yarn write the lock.
+#[test]
+fn yarn_lock_lines_yarn_reads_otherwise_stay_unsafe() {
+    let pkg = "{\n  \"name\": \"app\",\n  \"version\": \"1.0.0\",\n  \"dependencies\": {\n    \"ms\": \"^2.1.3\"\n  }\n}\n";
+    let quoted = "# yarn lockfile v1\n\n\nms@^2.1.3:\n  version \"2.1.3\"\n  resolved \"https://registry.yarnpkg.com/ms/-/ms-2.1.3.tgz#574c8138ce1d2b5861f0b44579dbadd60c6615b2\"\n  integrity sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\n";
+    let (app, reason, _) = hoist(DF, &[("package.json", pkg), ("yarn.lock", quoted)]);
+    assert_eq!(app, Applicability::Safe, "quoted: {reason}");
+    let bare = quoted
+        .replace("resolved \"https:", "resolved https:")
+        .replace("615b2\"", "615b2");
+    assert_ne!(bare, quoted);
+    unsafe_with(
+        DF,
+        &[("package.json", pkg), ("yarn.lock", &bare)],
+        "a bare URL",
+    );
+    let spaces = LOCK.replacen("==\n\ndebug@", "==\n    \ndebug@", 1);
+    let comment = LOCK.replace("  version \"2.6.9\"\n", "  version \"2.6.9\"\n# note\n");
+    for (what, lock) in [("spaces", &spaces), ("a comment in an entry", &comment)] {
+        assert_ne!(lock, LOCK);
+        unsafe_with(DF, &[("yarn.lock", lock)], what);
+    }
+}
+
+/// Review 9, measured with yarn 1.22.22: yarn drops a dependency named
+/// `//` (a comment, `normalizeManifest`), so its locked pattern was unused
+/// and yarn wrote the lock without it.
+#[test]
+fn yarn_comment_dependency_stays_unsafe() {
+    let pkg = PACKAGE.replace(
+        "\"dependencies\": {\n",
+        "\"dependencies\": {\n    \"//\": \"^2.1.3\",\n",
+    );
+    let lock = LOCK.replace("\nms@^2.1.3:", "\n\"//@^2.1.3\", ms@^2.1.3:");
+    assert_ne!(lock, LOCK);
+    unsafe_with(
+        DF,
+        &[("package.json", &pkg), ("yarn.lock", &lock)],
+        "a `//` dependency",
+    );
+}
+
+/// Review 9, measured with yarn 1.22.22: two entries locking one version
+/// of a package are resolved as one (`getExactVersionMatch`), with the
+/// first one's `resolved`, so the other no longer matched and yarn merged
+/// them in the lock it wrote.
+#[test]
+fn yarn_two_entries_of_one_version_stay_unsafe() {
+    let old = "ms@2.0.0:\n  version \"2.0.0\"\n  resolved \"https://registry.yarnpkg.com/ms/-/ms-2.0.0.tgz#5608aeadfc00be6c2901df5f9861788de0d597c8\"\n  integrity sha512-Tpp60P6IUJDTuOq/5Z8cdskzJujfwqfOTkrwIwj7IRISpnkJnT6SyJ4PCPnGMoFjC9ddhal5KVIYtAt97ix05A==\n";
+    let new = "ms@2.1.3:\n  version \"2.1.3\"\n  resolved \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz#574c8138ce1d2b5861f0b44579dbadd60c6615b2\"\n  integrity sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\n";
+    let lock = LOCK
+        .replace("    ms \"2.0.0\"\n", "    ms \"2.1.3\"\n")
+        .replace(old, new);
+    assert!(lock.contains(new) && lock.contains("    ms \"2.1.3\"\n"));
+    unsafe_with(DF, &[("yarn.lock", &lock)], "one version twice");
+}

@@ -1645,9 +1645,12 @@ fn npm_resolved_kept(r: &str) -> bool {
 ///   `optionalDependencies`, then those of each reached entry's
 ///   `dependencies` and `optionalDependencies`, are all locked and reach
 ///   every pattern the lock holds (an unused one is pruned: measured);
-/// - every range is a registry range (no URL, path, alias or git
-///   shorthand: `:` or `/`), and every entry has a `version` and an
-///   `https` `resolved`.
+/// - every name is a package name (yarn drops one named `//`) and every
+///   range a registry range (no URL, path, alias or git shorthand: `:`,
+///   `/` or `@`) that names no file or directory of the
+///   project (yarn installs a directory `RANGE` with a package.json), and
+///   every entry has a `version` and an `https` `resolved`, no two
+///   entries one version of one package.
 ///
 /// Measured (yarn 1.22.22): a lock it wrote, reordered, without its
 /// header comment, with CRLF or without `integrity`, was left as it is,
@@ -1711,7 +1714,7 @@ pub fn yarn_lock_kept(name: &str, file: impl Fn(&str) -> Option<Option<String>>)
     let Some(entries) = parse_yarn_lock(&lock) else {
         return false;
     };
-    yarn_lock_holds(&entries, &top)
+    yarn_lock_holds(&entries, &top, &file)
 }
 
 /// One entry of a yarn 1 lock: its `version`, `resolved` and the patterns
@@ -1721,21 +1724,67 @@ struct YarnEntry {
     version: Option<String>,
     resolved: Option<String>,
     deps: Vec<String>,
+    /// The names of `deps`, each once.
+    names: Vec<String>,
 }
 
 /// Whether the patterns from package.json (`top`) and those of the
 /// entries they reach are all locked, reach every locked pattern, and
 /// each is a registry range locked with a version and an `https` tarball.
-fn yarn_lock_holds(entries: &[(Vec<String>, YarnEntry)], top: &[String]) -> bool {
+/// A range must name nothing in the project (`file` reads the project's
+/// files, `Some(None)`: certainly not there): yarn reads a range that is
+/// not a semver range (a tag) as `file:RANGE` when `RANGE/package.json`
+/// exists (`PackageRequest#normalizeRange`; measured, yarn 1.22.22: it
+/// installed the directory and wrote the lock), so no file or directory
+/// may have the range's name.
+fn yarn_lock_holds(
+    entries: &[(Vec<String>, YarnEntry)],
+    top: &[String],
+    file: &dyn Fn(&str) -> Option<Option<String>>,
+) -> bool {
     use std::collections::{BTreeMap, BTreeSet};
     let mut by_pattern: BTreeMap<&str, usize> = BTreeMap::new();
-    for (k, (patterns, _)) in entries.iter().enumerate() {
+    // One entry per version of a package: yarn resolves a second entry of
+    // the same version as the first (`getExactVersionMatch`), with the
+    // first's `resolved`, and then writes the lock (measured, yarn
+    // 1.22.22). An entry's patterns all name one package.
+    let mut versions: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let name_of = |p: &str| -> Option<usize> {
+        match p.strip_prefix('@') {
+            Some(rest) => rest.find('@').map(|k| k + 1),
+            None => p.find('@'),
+        }
+    };
+    for (k, (patterns, entry)) in entries.iter().enumerate() {
+        let mut names = patterns.iter().map(|p| name_of(p).map(|at| &p[..at]));
+        let Some(Some(name)) = names.next() else {
+            return false;
+        };
+        if !names.all(|n| n == Some(name))
+            || !versions.insert((name, entry.version.as_deref().unwrap_or("")))
+        {
+            return false;
+        }
         for p in patterns {
             if by_pattern.insert(p.as_str(), k).is_some() {
                 return false;
             }
         }
     }
+    // A package name as the registry has them: yarn drops a dependency
+    // named `//` (`normalizeManifest`: a comment), leaving its locked
+    // pattern unused (measured, yarn 1.22.22).
+    let part = |p: &str| {
+        p.starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '~'))
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~'))
+    };
+    let package_name = |name: &str| match name.strip_prefix('@') {
+        Some(rest) => rest
+            .split_once('/')
+            .is_some_and(|(s, n)| part(s) && part(n)),
+        None => part(name),
+    };
     let registry_range = |pattern: &str| {
         // NAME@RANGE, NAME possibly `@scope/name`.
         let at = if let Some(rest) = pattern.strip_prefix('@') {
@@ -1745,7 +1794,13 @@ fn yarn_lock_holds(entries: &[(Vec<String>, YarnEntry)], top: &[String]) -> bool
         };
         at.is_some_and(|k| {
             let (name, range) = (&pattern[..k], &pattern[k + 1..]);
-            !name.is_empty() && !range.is_empty() && !range.contains([':', '/'])
+            package_name(name)
+                && !range.is_empty()
+                && !range.contains([':', '/', '@'])
+                && range != "."
+                && range != ".."
+                && file(range) == Some(None)
+                && file(&format!("{range}/package.json")) == Some(None)
         })
     };
     let mut seen: BTreeSet<&str> = BTreeSet::new();
@@ -1777,7 +1832,12 @@ fn yarn_lock_holds(entries: &[(Vec<String>, YarnEntry)], top: &[String]) -> bool
 /// (`"a@^1", a@^1.1:`). `None` for anything else: no `# yarn lockfile v1`
 /// comment line, a merge conflict, an indent that is not two spaces per
 /// level, a line that is neither `KEY VALUE` nor `KEY:`, a field outside
-/// an entry, a repeated field, a nesting other than the dependency maps.
+/// an entry, a repeated field, a nesting other than the dependency maps, a
+/// name twice in an entry's dependency maps, an `integrity` yarn does not
+/// find equal to itself ([`yarn_integrity_kept`]), a word yarn's tokenizer
+/// reads otherwise ([`yarn_words`]), a line of spaces only, a comment
+/// after the first entry or indented, a field other than `version`,
+/// `resolved`, `integrity` and the dependency maps.
 fn parse_yarn_lock(text: &str) -> Option<Vec<(Vec<String>, YarnEntry)>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if !text.lines().any(|l| l.trim_end() == "# yarn lockfile v1") {
@@ -1793,7 +1853,18 @@ fn parse_yarn_lock(text: &str) -> Option<Vec<(Vec<String>, YarnEntry)>> {
             return None;
         }
         let body = line.trim_start_matches(' ');
-        if body.is_empty() || body.starts_with('#') {
+        // A line of spaces only, or a comment after the header (one inside
+        // an entry ends it for yarn's parser): measured, yarn 1.22.22
+        // wrote the lock.
+        if body.is_empty() && line.is_empty() {
+            continue;
+        }
+        if body.is_empty()
+            || (body.starts_with('#') && (body.len() != line.len() || !out.is_empty()))
+        {
+            return None;
+        }
+        if body.starts_with('#') {
             continue;
         }
         if body.starts_with('\t') {
@@ -1831,21 +1902,35 @@ fn parse_yarn_lock(text: &str) -> Option<Vec<(Vec<String>, YarnEntry)>> {
                 fields.push(key.to_string());
                 out.last()?;
             }
-            (1, [key, value]) => {
+            (1, [key, value]) if ![key, value].iter().any(|w| w.ends_with([':', ','])) => {
                 in_map = None;
                 if fields.iter().any(|f| f == key) {
                     return None;
                 }
                 fields.push(key.clone());
                 let entry = &mut out.last_mut()?.1;
+                // The fields yarn writes for a registry package; others
+                // (`name`, `uid`, `registry`) change how it resolves.
                 match key.as_str() {
                     "version" => entry.version = Some(value.clone()),
                     "resolved" => entry.resolved = Some(value.clone()),
-                    _ => {}
+                    "integrity" if yarn_integrity_kept(value) => {}
+                    _ => return None,
                 }
             }
-            (2, [dep, range]) if in_map.is_some() => {
-                out.last_mut()?.1.deps.push(format!("{dep}@{range}"));
+            (2, [dep, range])
+                if in_map.is_some() && ![dep, range].iter().any(|w| w.ends_with([':', ','])) =>
+            {
+                // A name twice in an entry's maps: yarn asks for one of
+                // the patterns only (the map keeps the last;
+                // `cleanDependencies` keeps the optional one), so the
+                // other's entry goes unused (measured, yarn 1.22.22).
+                let entry = &mut out.last_mut()?.1;
+                if entry.names.contains(dep) {
+                    return None;
+                }
+                entry.names.push(dep.clone());
+                entry.deps.push(format!("{dep}@{range}"));
             }
             _ => return None,
         }
@@ -1853,9 +1938,35 @@ fn parse_yarn_lock(text: &str) -> Option<Vec<(Vec<String>, YarnEntry)>> {
     Some(out)
 }
 
-/// The words of a yarn 1 lock line: bare or double-quoted (with `\"` and
-/// `\\` escapes), separated by single spaces; a quoted word keeps a
-/// trailing `:` or `,` outside its quotes. `None` for anything else.
+/// Whether yarn 1 finds an entry's `integrity` equal to itself: it
+/// compares `ssri.stringify` of the lock's text (hashes grouped by
+/// algorithm, in the order met) with the text's hashes sorted
+/// (`serializeIntegrity`), so hashes out of order made yarn 1.22.22 write
+/// the lock. Kept: `ALGO-BASE64` hashes of the algorithms ssri knows,
+/// separated by single spaces, sorted, none repeated.
+fn yarn_integrity_kept(value: &str) -> bool {
+    let hashes: Vec<&str> = value.split(' ').collect();
+    hashes.windows(2).all(|w| w[0] < w[1])
+        && hashes.iter().all(|h| {
+            h.split_once('-').is_some_and(|(algo, digest)| {
+                ["sha1", "sha256", "sha384", "sha512"].contains(&algo)
+                    && !digest.is_empty()
+                    && digest
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+            })
+        })
+}
+
+/// The words of a yarn 1 lock line as yarn's own tokenizer reads them,
+/// separated by single spaces, each followed by at most one `:` or `,`.
+/// A quoted word has no backslash (yarn finds its end its own way, then
+/// reads it with `JSON.parse`) and no control character; a bare word
+/// starts with a letter, `/`, `.` or `-` (a digit starts a number),
+/// not with `true` or `false` (booleans), and ends at ` `, `:` or `,`
+/// (a bare URL is `https`, then `:`: yarn's parser fails and it reads the
+/// file as YAML; measured, yarn 1.22.22 wrote the lock). `None` for
+/// anything else.
 fn yarn_words(body: &str) -> Option<Vec<String>> {
     let mut out = Vec::new();
     let mut chars = body.chars().peekable();
@@ -1866,29 +1977,33 @@ fn yarn_words(body: &str) -> Option<Vec<String>> {
             loop {
                 match chars.next()? {
                     '"' => break,
-                    '\\' => w.push(chars.next()?),
+                    c if c == '\\' || c.is_control() => return None,
                     c => w.push(c),
                 }
             }
-            while let Some(c) = chars.peek().copied() {
-                if c == ':' || c == ',' {
-                    w.push(c);
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
         } else {
+            if !chars
+                .peek()
+                .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '.' | '-'))
+            {
+                return None;
+            }
             while let Some(c) = chars.peek().copied() {
-                if c == ' ' {
+                if matches!(c, ' ' | ':' | ',') {
                     break;
                 }
-                if c == '"' {
+                if c == '"' || c.is_control() {
                     return None;
                 }
                 w.push(c);
                 chars.next();
             }
+            if w.starts_with("true") || w.starts_with("false") {
+                return None;
+            }
+        }
+        if let Some(c) = chars.next_if(|c| matches!(c, ':' | ',')) {
+            w.push(c);
         }
         if w.is_empty() {
             return None;
