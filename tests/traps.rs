@@ -164,6 +164,39 @@ fn npm_postinstall_script_is_unsafe() {
     assert!(c.reason.contains("postinstall"), "{}", c.reason);
 }
 
+/// A `binding.gyp` beside package.json makes the package's install
+/// script `node-gyp rebuild` when it has none (npm's run-script; measured
+/// with npm 11: `npm install` in a project with only package.json and
+/// binding.gyp ran `node-gyp rebuild`), which compiles the sources the
+/// broad copy brings. Not Safe, for npm, yarn and pnpm alike.
+#[test]
+fn a_binding_gyp_makes_the_install_build_the_sources() {
+    let dir = project(&[
+        ("package.json", "{\"name\":\"a\",\"version\":\"1.0.0\"}"),
+        ("package-lock.json", "{}"),
+        ("yarn.lock", ""),
+        ("pnpm-lock.yaml", ""),
+        (
+            "binding.gyp",
+            "{'targets':[{'target_name':'a','sources':['src/a.cc']}]}",
+        ),
+        ("src/a.cc", ""),
+        (".dockerignore", "node_modules\n.git\n"),
+    ]);
+    for install in [
+        "RUN npm ci",
+        "RUN yarn install --frozen-lockfile",
+        "RUN pnpm install --frozen-lockfile",
+    ] {
+        let df = format!("FROM base\nWORKDIR /app\nCOPY . .\n{install}\n");
+        let out = run(dir.path(), &df, Applicability::Safe);
+        assert_eq!(out.new_text, df, "{install}");
+        let c = hoist(&out);
+        assert_eq!(c.applicability, Applicability::Unsafe, "{install}");
+        assert!(c.reason.contains("binding.gyp"), "{install}: {}", c.reason);
+    }
+}
+
 #[test]
 fn unknown_run_between_blocks_everything_after_it() {
     let dir = project(PY);

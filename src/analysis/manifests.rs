@@ -89,6 +89,9 @@ fn npm_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: &m
                     out.extend(lifecycle_scripts(&mv, m));
                     out.extend(local_deps(&mv, m, &dirs));
                 }
+                if let Some(member) = m.strip_suffix("package.json") {
+                    out.extend(gyp_build(ctx, &format!("{member}binding.gyp")));
+                }
             }
             dirs
         }
@@ -98,6 +101,7 @@ fn npm_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: &m
         }
     };
     out.extend(lifecycle_scripts(&v, &join("package.json")));
+    out.extend(gyp_build(ctx, &join("binding.gyp")));
     out.extend(local_deps(&v, &join("package.json"), &members));
     out.extend(parent_settings(ctx, dir));
     out.extend(local_overrides(&v, &join("package.json")));
@@ -113,6 +117,18 @@ fn npm_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: &m
             "{pnpmfile} is code pnpm runs during the install, which may read any file"
         ));
     }
+}
+
+/// A `binding.gyp` beside a package.json: npm, yarn and pnpm then run
+/// `node-gyp rebuild` as the package's install script when it has none
+/// (npm's run-script `isNodeGypPackage`; measured with npm 11), which
+/// compiles the sources the broad copy brings.
+fn gyp_build(ctx: &Context, gyp: &str) -> Option<String> {
+    ctx.ships(gyp).then(|| {
+        format!(
+            "{gyp} makes the install run `node-gyp rebuild`, which compiles the package's sources"
+        )
+    })
 }
 
 /// What the directories above the project (inside the context) give an
