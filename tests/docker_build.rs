@@ -248,7 +248,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "home-workdir" | "opt-app-dir" => "server.js",
         "subtree-copy" => "server/server.js",
         "yarn" => "index.js",
-        "yarn-install" => "server.js",
+        "yarn-install" | "yarn-berry" => "server.js",
         "go-multistage" => "main.go",
         "bundler" | "bundler-home" => "app.rb",
         "composer" | "copy-from-tool" => "index.php",

@@ -71,6 +71,10 @@ struct RealSample {
     install: &'static str,
     /// more files for the context (a git repository the copy ships)
     extra: &'static [(&'static str, &'static str)],
+    /// a Yarn Berry release fetched from the npm registry when the test
+    /// runs (`@yarnpkg/cli-dist` at this version) into the context path
+    /// its `.yarnrc.yml` names (the sample holds a stand-in)
+    berry_release: Option<(&'static str, &'static str)>,
 }
 
 /// A git repository in the context, shipped by the broad copy: `npm ci`
@@ -145,6 +149,7 @@ const SAMPLES: &[RealSample] = &[
         files: PIP_FILES,
         install: "RUN pip install --no-cache-dir -r requirements.txt",
         extra: &[],
+        berry_release: None,
     },
     RealSample {
         sample: "pip-includes",
@@ -153,6 +158,7 @@ const SAMPLES: &[RealSample] = &[
         files: PIP_INCLUDE_FILES,
         install: "RUN pip install --no-cache-dir -r requirements/prod.txt",
         extra: &[],
+        berry_release: None,
     },
     RealSample {
         sample: "user-home",
@@ -161,6 +167,7 @@ const SAMPLES: &[RealSample] = &[
         files: PIP_FILES,
         install: "RUN pip install --no-cache-dir -r requirements.txt",
         extra: &[],
+        berry_release: None,
     },
     RealSample {
         sample: "npm-ci",
@@ -169,6 +176,7 @@ const SAMPLES: &[RealSample] = &[
         files: NPM_FILES,
         install: "RUN npm ci --omit=dev",
         extra: &[],
+        berry_release: None,
     },
     RealSample {
         sample: "npm-ci",
@@ -177,6 +185,7 @@ const SAMPLES: &[RealSample] = &[
         files: NPM_FILES,
         install: "RUN npm ci --omit=dev",
         extra: GIT_REPO,
+        berry_release: None,
     },
     RealSample {
         sample: "npm-install",
@@ -185,6 +194,7 @@ const SAMPLES: &[RealSample] = &[
         files: NPM_FILES,
         install: "RUN npm install --omit=dev --no-audit --no-fund",
         extra: &[],
+        berry_release: None,
     },
     RealSample {
         sample: "npm-install",
@@ -193,6 +203,7 @@ const SAMPLES: &[RealSample] = &[
         files: NPM_FILES,
         install: "RUN npm install --omit=dev --no-audit --no-fund",
         extra: GIT_REPO,
+        berry_release: None,
     },
     // yarn 1 (the image's 1.22.22) with the sample's own lock, written by
     // yarn 1.22.22 for its package.json: no lock is written at all.
@@ -203,6 +214,19 @@ const SAMPLES: &[RealSample] = &[
         files: &[],
         install: "RUN yarn install --production --non-interactive",
         extra: &[],
+        berry_release: None,
+    },
+    // Yarn Berry 4.5.3 through the `yarnPath` the sample's .yarnrc.yml
+    // names (the image's yarn 1 runs it), immutable, with the lock Berry
+    // 4.5.3 wrote for the sample's package.json.
+    RealSample {
+        sample: "yarn-berry",
+        base: "node:20-slim",
+        source: "server.js",
+        files: &[],
+        install: "RUN yarn install --immutable",
+        extra: &[],
+        berry_release: Some(("4.5.3", ".yarn/releases/yarn-4.5.3.cjs")),
     },
     RealSample {
         sample: "user-after-copy",
@@ -211,6 +235,7 @@ const SAMPLES: &[RealSample] = &[
         files: NPM_FILES,
         install: "RUN npm ci --omit=dev",
         extra: &[],
+        berry_release: None,
     },
     RealSample {
         sample: "manifests-copied-before",
@@ -219,6 +244,7 @@ const SAMPLES: &[RealSample] = &[
         files: NPM_FILES,
         install: "RUN npm ci --omit=dev",
         extra: &[],
+        berry_release: None,
     },
 ];
 
@@ -300,6 +326,39 @@ fn step_state<'a>(section: &[&'a str], instruction: &str) -> Option<&'a str> {
     })
 }
 
+/// Yarn Berry's release `version` (`@yarnpkg/cli-dist`'s `bin/yarn.js`,
+/// as `yarn set version` commits it) from the npm registry, with the
+/// machine's npm, written to `dest`.
+fn fetch_berry(version: &str, dest: &Path, work: &Path) -> Result<(), String> {
+    let dir = work.join("berry-release");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let pack = Command::new("npm")
+        .args(["pack", "--silent", &format!("@yarnpkg/cli-dist@{version}")])
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| format!("npm pack: {e}"))?;
+    let tarball = String::from_utf8_lossy(&pack.stdout).trim().to_string();
+    if !pack.status.success() || tarball.is_empty() {
+        return Err(format!(
+            "npm pack @yarnpkg/cli-dist@{version} failed: {}",
+            String::from_utf8_lossy(&pack.stderr)
+        ));
+    }
+    let untar = Command::new("tar")
+        .args(["xzf", &tarball, "package/bin/yarn.js"])
+        .current_dir(&dir)
+        .status()
+        .map_err(|e| format!("tar: {e}"))?;
+    if !untar.success() {
+        return Err(format!("cannot unpack {tarball}"));
+    }
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    std::fs::copy(dir.join("package/bin/yarn.js"), dest).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 fn check(rb: &Path, s: &RealSample) -> Result<String, String> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("samples")
@@ -322,6 +381,9 @@ fn check(rb: &Path, s: &RealSample) -> Result<String, String> {
             std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
         }
         std::fs::write(path, text).map_err(|e| e.to_string())?;
+    }
+    if let Some((version, dest)) = s.berry_release {
+        fetch_berry(version, &ctx.join(dest), tmp.path())?;
     }
     let read = |n: &str| std::fs::read_to_string(src.join(n)).map_err(|e| e.to_string());
     let original = with_base(&read("Dockerfile")?, s.base);

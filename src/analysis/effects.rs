@@ -1220,6 +1220,14 @@ pub fn lock_kept(
     }) {
         return false;
     }
+    // Yarn Berry with an immutable install never writes the lock (it
+    // fails instead, in either order, reading the same files). Whether it
+    // is Berry that runs, immutably, is the install's manifest check's to
+    // prove: where it cannot, that check keeps the install Unsafe
+    // (manifests::berry_problems, for every project berry_named_by names).
+    if yarn && super::manifests::berry_named_by(&|n: &str| text(dir, n)).is_some() {
+        return true;
+    }
     let users_known = stage.units.iter().take(b).all(|u| {
         match parse.items.get(u.item).and_then(|i| i.instruction()) {
             Some(ins) if ins.node.kind == Kind::User => {
@@ -4088,7 +4096,19 @@ fn run_effects(
             install_prefix_writes(&dir, &local_env, facts.home.as_deref(), e);
         }
         bundle_config_setting(c, &local_env, &mut settings);
-        for chk in facts.checks {
+        for mut chk in facts.checks {
+            // Berry through corepack: the shim is there when an earlier
+            // command of this `RUN` enabled it.
+            if let kb::ManifestCheck::Yarn { corepack, .. } = &mut chk {
+                *corepack = cmds[..n]
+                    .iter()
+                    .rfind(|p| {
+                        p.argv
+                            .first()
+                            .is_some_and(|a| a.rsplit('/').next() == Some("corepack"))
+                    })
+                    .is_some_and(|p| p.argv.len() == 2 && p.argv[1] == "enable");
+            }
             e.checks
                 .push((resolve_check(chk, &dir, &local_env), dir.clone()));
         }

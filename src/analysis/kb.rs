@@ -321,8 +321,18 @@ pub enum ManifestCheck {
     Gemfile,
     /// mix: `mix.exs` reading other files, path and in-umbrella deps.
     Mix,
-    /// yarn berry (`.yarnrc.yml`) is not supported for hoisting.
-    Yarn,
+    /// yarn: a `.yarnrc` naming files; a project of Yarn 2 and later
+    /// (Berry) is hoisted only when Berry certainly runs (a `yarnPath`
+    /// release, or `corepack enable` earlier in the `RUN` with a
+    /// `packageManager` of Berry), the install is immutable (`immutable`:
+    /// `--immutable` or `--frozen-lockfile`, which Berry takes as it) and
+    /// its options are all Berry's that change nothing it writes
+    /// (`berry_args`) (see `manifests::berry_problems`).
+    Yarn {
+        immutable: bool,
+        berry_args: bool,
+        corepack: bool,
+    },
     /// maven: `<modules>` and parent POMs live in other files.
     Maven,
     /// gradle: `include` in settings.gradle pulls in subprojects.
@@ -1254,6 +1264,9 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
             ManifestCheck::NpmScripts
         });
     }
+    if e.yarn {
+        facts.checks.push(yarn_check(inv.args));
+    }
     if e.requirements {
         let files: Vec<String> = facts.manifests.clone();
         facts.checks.push(ManifestCheck::Requirements(files));
@@ -1263,7 +1276,6 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         (e.gomod, ManifestCheck::GoMod),
         (e.gemfile, ManifestCheck::Gemfile),
         (e.mix, ManifestCheck::Mix),
-        (e.yarn, ManifestCheck::Yarn),
         (e.maven, ManifestCheck::Maven),
         (e.gradle, ManifestCheck::Gradle),
         (e.cargo, ManifestCheck::Cargo),
@@ -1271,6 +1283,30 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         if on {
             facts.checks.push(check);
         }
+    }
+}
+
+/// The yarn install check of `args` (see [`ManifestCheck::Yarn`]):
+/// immutable when `--immutable` or `--frozen-lockfile` is given as such
+/// (not `--immutable=…` or negated), and every word is `install` or one of
+/// Berry's install options that leave the project's files alone. Whether
+/// corepack was enabled before is the stage analysis's to say.
+fn yarn_check(args: &[&str]) -> ManifestCheck {
+    const BERRY: [&str; 7] = [
+        "install",
+        "--immutable",
+        "--immutable-cache",
+        "--frozen-lockfile",
+        "--check-cache",
+        "--inline-builds",
+        "--json",
+    ];
+    ManifestCheck::Yarn {
+        immutable: args
+            .iter()
+            .any(|a| matches!(*a, "--immutable" | "--frozen-lockfile")),
+        berry_args: args.iter().all(|a| BERRY.contains(a)),
+        corepack: false,
     }
 }
 

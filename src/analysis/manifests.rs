@@ -4,7 +4,7 @@
 //! reason a hoist is not `Safe`; a manifest that cannot be read proves
 //! nothing either way and is reported by the caller's other checks.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::Context;
 use super::dotnet;
@@ -54,7 +54,20 @@ pub(crate) fn manifest_problems(
         ManifestCheck::Maven => maven_problems(ctx, dir, &mut out),
         ManifestCheck::Gradle => gradle_problems(ctx, dir, &mut out),
         ManifestCheck::Cargo => cargo_problems(ctx, &join, &mut out),
-        ManifestCheck::Yarn => yarn_problems(ctx, &join, &mut out),
+        ManifestCheck::Yarn {
+            immutable,
+            berry_args,
+            corepack,
+        } => yarn_problems(
+            ctx,
+            &join,
+            BerryInstall {
+                immutable: *immutable,
+                berry_args: *berry_args,
+                corepack: *corepack,
+            },
+            &mut out,
+        ),
         ManifestCheck::UvVirtual => {
             out.extend(super::uv::virtual_problems(ctx, dir, &|f| Some(join(f))))
         }
@@ -792,39 +805,315 @@ fn cargo_problems(_ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<S
     ));
 }
 
-/// yarn: a `.yarnrc` that names files; a project of Yarn 2 and later
-/// (Berry), which reads `.yarn/` and `.yarnrc.yml` and writes `.pnp.cjs`
-/// and `.yarn/install-state.gz` in the project: named by a `.yarnrc.yml`,
-/// by `packageManager` (corepack runs that yarn; yarn 1 refuses to
-/// install) or by a lock in Berry's format (`__metadata:`).
-fn yarn_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+/// yarn: a `.yarnrc` that names files; then, for a project of Yarn 2 and
+/// later (Berry, [`berry_named_by`]), what [`berry_problems`] finds.
+fn yarn_problems(
+    ctx: &Context,
+    join: &dyn Fn(&str) -> String,
+    berry: BerryInstall,
+    out: &mut Vec<String>,
+) {
     out.extend(yarnrc_problems(ctx, &join(".yarnrc")));
-    let berry = if ctx.ships(&join(".yarnrc.yml")) {
-        Some(join(".yarnrc.yml"))
-    } else if ctx
-        .read(&join("package.json"))
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    let file = |f: &str| context_file(ctx, &join(f));
+    if let Some(by) = berry_named_by(&file) {
+        berry_problems(ctx, join, &by, berry, out);
+    }
+}
+
+/// A context file as an install reads it: `Some(None)` when it is not
+/// shipped, `None` when it is but cannot be read.
+pub(crate) fn context_file(ctx: &Context, rel: &str) -> Option<Option<String>> {
+    if ctx.ships(rel) {
+        ctx.read(rel).map(Some)
+    } else {
+        Some(None)
+    }
+}
+
+/// What a yarn install command is, for [`berry_problems`] (see
+/// [`ManifestCheck::Yarn`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BerryInstall {
+    pub immutable: bool,
+    pub berry_args: bool,
+    pub corepack: bool,
+}
+
+/// What names a project's yarn as Yarn 2 or later (Berry), if anything: a
+/// `.yarnrc.yml` (one that is there or may be), a `packageManager` of
+/// `yarn@2` and later (corepack runs that yarn; yarn 1 refuses to
+/// install, measured with 1.22.22), or a lock in Berry's format
+/// (`__metadata:`). `file` gives a file of the project directory as in
+/// [`yarn_lock_kept`].
+pub(crate) fn berry_named_by(file: &dyn Fn(&str) -> Option<Option<String>>) -> Option<String> {
+    if file(".yarnrc.yml") != Some(None) {
+        return Some("`.yarnrc.yml`".to_string());
+    }
+    if let Some(Some(pkg)) = file("package.json")
+        && berry_package_manager(&pkg)
+    {
+        return Some("the `packageManager` of package.json".to_string());
+    }
+    if let Some(Some(lock)) = file("yarn.lock")
+        && lock.lines().any(|l| l.trim_end() == "__metadata:")
+    {
+        return Some("the format of yarn.lock".to_string());
+    }
+    None
+}
+
+/// Whether package.json's `packageManager` is yarn 2 or later.
+fn berry_package_manager(pkg: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(pkg)
+        .ok()
         .and_then(|v| {
             v.get("packageManager")
                 .and_then(serde_json::Value::as_str)
                 .map(str::to_string)
         })
-        .is_some_and(|pm| pm.starts_with("yarn@") && !pm.starts_with("yarn@1."))
-    {
-        Some(format!("`packageManager` of {}", join("package.json")))
-    } else if ctx
-        .read(&join("yarn.lock"))
-        .is_some_and(|t| t.lines().any(|l| l.trim_end() == "__metadata:"))
-    {
-        Some(format!("the lock format of {}", join("yarn.lock")))
-    } else {
-        None
+        .and_then(|pm| {
+            let version = pm.strip_prefix("yarn@")?;
+            let major: u64 = version.split('.').next()?.parse().ok()?;
+            Some(major >= 2)
+        })
+        .unwrap_or(false)
+}
+
+/// The settings of `.yarnrc.yml` Berry's install may meet here: flat
+/// `key: value` lines whose keys change nothing the install reads or
+/// writes in the project beyond what the model holds (`yarnPath` is
+/// checked by its caller). Anything else (nested maps, lists, `plugins`,
+/// folders, `packageExtensions`, `injectEnvironmentFiles`, ...) is not
+/// followed.
+const BERRY_SETTINGS: [&str; 28] = [
+    "yarnPath",
+    "nodeLinker",
+    "enableTelemetry",
+    "enableGlobalCache",
+    "enableImmutableInstalls",
+    "enableImmutableCache",
+    "enableScripts",
+    "enableColors",
+    "enableProgressBars",
+    "enableHyperlinks",
+    "enableMessageNames",
+    "enableInlineBuilds",
+    "enableMirror",
+    "enableStrictSsl",
+    "enableNetwork",
+    "compressionLevel",
+    "checksumBehavior",
+    "httpTimeout",
+    "httpRetry",
+    "networkConcurrency",
+    "npmRegistryServer",
+    "npmAlwaysAuth",
+    "npmAuthToken",
+    "nmMode",
+    "nmHoistingLimits",
+    "pnpMode",
+    "defaultSemverRangePrefix",
+    "preferInteractive",
+];
+
+/// `.yarnrc.yml` read as flat `key: value` lines (comments and blank
+/// lines skipped, one level of quotes taken off a value), only keys of
+/// [`BERRY_SETTINGS`]; a problem for anything else.
+fn berry_settings(text: &str, rel: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let not_followed = || format!("{rel}: `{t}` is not a setting dockreorder follows");
+        if line.starts_with([' ', '\t']) || line == "---" {
+            return Err(not_followed());
+        }
+        let Some((key, value)) = t.split_once(':') else {
+            return Err(not_followed());
+        };
+        let key = key.trim().trim_matches(['"', '\'']);
+        let mut value = value.trim();
+        if let Some(k) = value.find(" #") {
+            value = value[..k].trim_end();
+        }
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+            .unwrap_or(value);
+        if !BERRY_SETTINGS.contains(&key)
+            || value.is_empty()
+            || value.starts_with(['{', '[', '&', '*', '!', '|', '>'])
+            || out.insert(key.to_string(), value.to_string()).is_some()
+        {
+            return Err(not_followed());
+        }
+    }
+    Ok(out)
+}
+
+/// Yarn Berry's install, which this model follows only when: Berry
+/// certainly runs (the `.yarnrc.yml`'s `yarnPath` names a release under
+/// `.yarn/releases/` that the context ships, which yarn 1 runs too,
+/// measured with 1.22.22; or corepack is enabled earlier in the same
+/// `RUN` and `packageManager` names yarn 2 or later); it is immutable
+/// (`--immutable`, `--frozen-lockfile`, or `enableImmutableInstalls:
+/// true`), so it never writes yarn.lock (it fails instead, in either
+/// order, on the same files); its options are Berry's own that leave the
+/// project alone; `.yarnrc.yml` holds only [`BERRY_SETTINGS`]; package.json
+/// has no `workspaces`; and every package of the lock resolves from the
+/// registry (`npm:`), but the project itself (`workspace:.`) and Berry's
+/// built-in compatibility patches (`typescript`, `resolve`, `fsevents`). What
+/// Berry writes in the project (`.pnp.*`, `.yarn/install-state.gz`,
+/// `.yarn/cache`, ...) is in the knowledge base: a broad copy that ships
+/// any of it keeps the install in place.
+fn berry_problems(
+    ctx: &Context,
+    join: &dyn Fn(&str) -> String,
+    by: &str,
+    berry: BerryInstall,
+    out: &mut Vec<String>,
+) {
+    let intro = format!("{by} selects Yarn Berry");
+    let rc_name = join(".yarnrc.yml");
+    let settings = match context_file(ctx, &rc_name) {
+        Some(None) => BTreeMap::new(),
+        None => {
+            out.push(format!("{intro}, and {rc_name} cannot be read"));
+            return;
+        }
+        Some(Some(text)) => match berry_settings(&text, &rc_name) {
+            Ok(s) => s,
+            Err(why) => {
+                out.push(format!("{intro}; {why}"));
+                return;
+            }
+        },
     };
-    if let Some(by) = berry {
+    let pkg_name = join("package.json");
+    let pkg = ctx.read(&pkg_name).unwrap_or_default();
+    match settings.get("yarnPath") {
+        Some(p) => {
+            let cleaned = super::context::clean(p);
+            let release = join(&cleaned);
+            if p.contains('$')
+                || p.starts_with('/')
+                || !cleaned.starts_with(".yarn/releases/")
+                || !ctx.ships(&release)
+            {
+                out.push(format!(
+                    "{intro}, and its `yarnPath` ({p}) is not a release under `.yarn/releases/` in the build context"
+                ));
+            }
+        }
+        None if berry.corepack && berry_package_manager(&pkg) => {}
+        None => out.push(format!(
+            "{intro}, but no `yarnPath` release names it and corepack is not enabled earlier in the `RUN`: which yarn runs is not known"
+        )),
+    }
+    if !berry.immutable
+        && settings.get("enableImmutableInstalls").map(String::as_str) != Some("true")
+    {
         out.push(format!(
-            "{by} selects Yarn Berry, whose install reads `.yarn/` and writes `.pnp.cjs` and `.yarn/install-state.gz` in the project"
+            "{intro}, whose install without `--immutable` may rewrite yarn.lock"
         ));
     }
+    if !berry.berry_args {
+        out.push(format!(
+            "{intro}, and the install has options other than `--immutable`, `--immutable-cache`, `--check-cache`, `--inline-builds` and `--json`"
+        ));
+    }
+    if serde_json::from_str::<serde_json::Value>(&pkg)
+        .ok()
+        .is_none_or(|v| v.get("workspaces").is_some())
+    {
+        out.push(format!(
+            "{intro}, and {pkg_name} has workspaces or cannot be read"
+        ));
+    }
+    let lock_name = join("yarn.lock");
+    match ctx.read(&lock_name) {
+        None => out.push(format!("{intro}, and {lock_name} cannot be read")),
+        Some(lock) => {
+            if !lock.lines().any(|l| l.trim_end() == "__metadata:") {
+                out.push(format!("{intro}, and {lock_name} is not a Berry lock"));
+            }
+            if let Some(r) = lock
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("resolution:"))
+                .map(|r| r.trim().trim_matches('"'))
+                .find(|r| !berry_registry_resolution(r))
+            {
+                out.push(format!(
+                    "{intro}, and {lock_name} resolves `{r}` from elsewhere than the registry"
+                ));
+            }
+        }
+    }
+}
+
+/// The files Yarn Berry reads in the project besides package.json and
+/// yarn.lock, where the context ships them: `.yarnrc.yml`, the release its
+/// `yarnPath` names, and `.env.yarn` (Berry 4 reads it into its
+/// environment when it is there). Nothing for a yarn 1 project.
+fn berry_files(ctx: &Context, dir: &str) -> Vec<String> {
+    let join = |f: &str| ctx_join(dir, f).unwrap_or_else(|| f.to_string());
+    let file = |f: &str| context_file(ctx, &join(f));
+    if berry_named_by(&file).is_none() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let rc = join(".yarnrc.yml");
+    if let Some(Some(text)) = file(".yarnrc.yml") {
+        out.push(rc.clone());
+        if let Some(p) = berry_settings(&text, &rc)
+            .ok()
+            .and_then(|s| s.get("yarnPath").cloned())
+        {
+            let release = join(&super::context::clean(&p));
+            if ctx.ships(&release) {
+                out.push(release);
+            }
+        }
+    }
+    let env = join(".env.yarn");
+    if ctx.ships(&env) {
+        out.push(env);
+    }
+    out
+}
+
+/// Whether a Berry lock's `resolution` is a registry package (`npm:`),
+/// the project itself (`workspace:.`) or one of Berry's built-in
+/// compatibility patches of a registry package.
+fn berry_registry_resolution(r: &str) -> bool {
+    let at = if let Some(scoped) = r.strip_prefix('@') {
+        scoped.find('@').map(|k| k + 1)
+    } else {
+        r.find('@')
+    };
+    let Some(reference) = at.and_then(|k| r.get(k + 1..)) else {
+        return false;
+    };
+    if let Some(v) = reference.strip_prefix("npm:") {
+        return !v.is_empty() && !v.contains(['#', ':', '/']);
+    }
+    if reference == "workspace:." {
+        return true;
+    }
+    reference.strip_prefix("patch:").is_some_and(|p| {
+        p.contains("@npm%3A")
+            && [
+                "#optional!builtin<compat/",
+                "#~builtin<compat/",
+                "#builtin<compat/",
+            ]
+            .iter()
+            .any(|b| p.contains(b))
+    })
 }
 
 /// The lifecycle scripts of a `package.json` that run during an install.
@@ -1041,6 +1330,7 @@ pub(crate) fn extra_manifests(
             properties,
             ..
         } => dotnet::restore_inputs(ctx, dir, projects, *properties).files,
+        ManifestCheck::Yarn { .. } => berry_files(ctx, dir),
         ManifestCheck::NpmScripts => {
             let rel = ctx_join(dir, "package.json").unwrap_or_default();
             let mut sink = Vec::new();

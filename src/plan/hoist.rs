@@ -794,7 +794,27 @@ fn kept_lock_words(cx: &StageCx<'_>, cand: &Candidate<'_>, kept: &[&str]) -> Str
     let yarn = kept
         .iter()
         .all(|k| k.rsplit('/').next() == Some("yarn.lock"));
-    let why = if yarn {
+    let berry = yarn
+        && cx.ctx.is_some_and(|ctx| {
+            cand.needed.iter().any(|(img, rel)| {
+                if img.rsplit('/').next() != Some("yarn.lock") {
+                    return false;
+                }
+                let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+                let file = |f: &str| {
+                    let p = if dir.is_empty() {
+                        f.to_string()
+                    } else {
+                        format!("{dir}/{f}")
+                    };
+                    crate::analysis::manifests::context_file(ctx, &p)
+                };
+                crate::analysis::manifests::berry_named_by(&file).is_some()
+            })
+        });
+    let why = if berry {
+        "the project's yarn is Yarn Berry (its `yarnPath` release, or its `packageManager` with corepack enabled in the same `RUN`), whose immutable install never writes the lock: it fails instead, in either order, on the same files".to_string()
+    } else if yarn {
         format!(
             "the lock agrees with package.json (every pattern it names and every one its entries name is locked, no other is, each from a registry tarball), and the yarn 1 of `{base}` then writes no lock at all, with nothing setting yarn's or npm's configuration"
         )
@@ -928,7 +948,18 @@ fn hoist_problems(
             keep_lock_hint(rel)
         ));
     } else if let Some((_, rel)) = clobbered.first() {
+        // The top directory, unless the install reads something else there
+        // (`.yarn/releases/` beside `.yarn/install-state.gz`): then the file.
         let top = rel.split('/').next().unwrap_or(rel);
+        let top = if cand
+            .needed
+            .iter()
+            .any(|(_, c)| c.starts_with(&format!("{top}/")))
+        {
+            rel.as_str()
+        } else {
+            top
+        };
         let mut problem = format!(
             "`{}` ships `{rel}`{}, which `{}` writes, so moving the install above the copy would let the copy overwrite its result; adding `{top}` to .dockerignore would make it safe",
             short(&copy.text),
