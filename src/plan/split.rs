@@ -41,7 +41,9 @@
 //!   name from being split off;
 //! - what the first part writes outlives its `RUN` and is there for the
 //!   rest: no `tmpfs` or `rw` bind mount, and no cache mount it writes into
-//!   (a cached install layer does not bring the mount's content back);
+//!   (a cached install layer does not bring the mount's content back), its
+//!   home's paths taken in any user's home and any mount counted when a
+//!   variable may move what it writes (`npm_config_cache`);
 //! - `exit`, `return`, `break` and `continue` never end the first part;
 //! - the shell is a POSIX shell (no `SHELL` other than sh, bash, ash, dash
 //!   or zsh with `-c`) that reads no startup file (no login or interactive
@@ -466,7 +468,7 @@ fn rest_is_independent(
         .collect();
     let written: Vec<String> = writes_of.iter().flatten().cloned().collect();
     !path_lookup_changes(first, &cmds, &writes_of, env)
-        && !fills_a_cache_mount(flags, &written, wd)
+        && !fills_a_cache_mount(flags, &written, wd, moved_by_env(first, env, kb))
         && cmds.iter().all(|c| {
             !removes_written(c, &written, wd) && !overwrites_written(c, &written, wd, env, kb)
         })
@@ -476,7 +478,13 @@ fn rest_is_independent(
 /// may read what it put there, and split in two `RUN`s it would not find
 /// it when the install's layer comes from the cache but the mount is empty
 /// (a pruned builder, a CI runner that imports layers only).
-fn fills_a_cache_mount(flags: &[String], written: &[String], wd: &str) -> bool {
+///
+/// The knowledge base writes a home as `/root`: the home of another user,
+/// or a `HOME` the stage sets, is any directory, so a target that is such
+/// a path below some directory (`/home/node/.npm`) counts. When a
+/// variable moves what the first part writes (`npm_config_cache`,
+/// `moved`), any cache mount may receive it.
+fn fills_a_cache_mount(flags: &[String], written: &[String], wd: &str, moved: bool) -> bool {
     flags.iter().any(|f| {
         if !Mount::is_mount_flag(f) {
             return false;
@@ -490,11 +498,36 @@ fn fills_a_cache_mount(flags: &[String], written: &[String], wd: &str) -> bool {
         let Some(target) = m.target() else {
             return true;
         };
-        if target.contains('$') {
+        if moved || target.contains('$') {
             return true;
         }
         let t = effects::resolve(wd, target);
-        touches_written(written, &t)
+        let in_a_home = t
+            .match_indices('/')
+            .map(|(k, _)| format!("/root{}", &t[k..]))
+            .any(|h| touches_written(written, &h));
+        in_a_home || touches_written(written, &t)
+    })
+}
+
+/// Whether a variable of the environment may move what a first-part
+/// command writes (its knowledge base `path_env`, `X*` a prefix; compared
+/// without case, as npm reads `NPM_CONFIG_CACHE` too).
+fn moved_by_env(
+    first: &[SimpleCommand],
+    env: &std::collections::BTreeMap<String, String>,
+    kb: &kb::KnowledgeBase,
+) -> bool {
+    first.iter().any(|c| {
+        kb::interpret(c, kb, env).path_env.iter().any(|v| {
+            let v = v.to_ascii_lowercase();
+            env.keys()
+                .map(|k| k.to_ascii_lowercase())
+                .any(|k| match v.strip_suffix('*') {
+                    Some(prefix) => k.starts_with(prefix),
+                    None => k == v,
+                })
+        })
     })
 }
 
@@ -1027,6 +1060,15 @@ mod tests {
             "FROM x\nWORKDIR /app\nRUN --mount=type=cache,target=/var/cache/apt npm ci && npm run build\n",
         );
         assert_eq!(s.len(), 1);
+        // npm's cache in another home, or moved by a variable.
+        for text in [
+            "USER node\nRUN --mount=type=cache,target=/home/node/.npm npm ci && npm run build",
+            "ENV HOME=/home/x\nRUN --mount=type=cache,target=/home/x/.npm npm ci && npm run build",
+            "ENV npm_config_cache=/cache/npm\nRUN --mount=type=cache,target=/cache npm ci && npm run build",
+        ] {
+            let s = splits_of(&format!("FROM x\nWORKDIR /app\n{text}\n"));
+            assert_eq!(s, vec![], "{text}");
+        }
         let s = splits_of(
             "FROM x\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc && \\\n  pip install -r requirements.txt && \\\n  python manage.py collectstatic --noinput\n",
         );
