@@ -29,17 +29,26 @@
 //!   `xargs`, `python -m pip`), no package removal or cache cleaning, no
 //!   known command writing where it wrote (a second install of the same
 //!   tree, `chown -R`, `sed -i`; `pip install --no-deps` of the project
-//!   itself writes nothing the first part did);
-//! - the rest does not run by name a command the first part may have put
-//!   earlier in `PATH` after the first part looked it up (the original
-//!   shell remembers where it found it; `corepack enable && pnpm install &&
-//!   pnpm build` is fine: the shim is there before pnpm is first looked up);
+//!   itself writes nothing the first part did), and no unknown command
+//!   given a path it wrote (`gzip`, `strip`, `patch -d`);
+//! - the rest does not run by name (also through `command`, `time`,
+//!   `type`, `hash`) a command the first part may have put earlier in
+//!   `PATH` after the first part looked it up (the original shell
+//!   remembers where it found it; `corepack enable && pnpm install && pnpm
+//!   build` is fine: the shim is there before pnpm is first looked up); the
+//!   system directories count besides a `PATH` the stage sets, and a
+//!   relative or unknown directory in it keeps any command run again by
+//!   name from being split off;
 //! - what the first part writes outlives its `RUN` and is there for the
 //!   rest: no `tmpfs` or `rw` bind mount, and no cache mount it writes into
-//!   (a cached install layer does not bring the mount's content back);
+//!   (a cached install layer does not bring the mount's content back), its
+//!   home's paths taken in any user's home and any mount counted when a
+//!   variable may move what it writes (`npm_config_cache`);
 //! - `exit`, `return`, `break` and `continue` never end the first part;
 //! - the shell is a POSIX shell (no `SHELL` other than sh, bash, ash, dash
-//!   or zsh with `-c`), the escape character is `\`, and the instruction
+//!   or zsh with `-c`) that reads no startup file (no login or interactive
+//!   option, not zsh, no `BASH_ENV`: the rest's would run after the first
+//!   part's writes), the escape character is `\`, and the instruction
 //!   has no comment or blank line inside its continuation lines.
 //!
 //! The replacement text keeps the original bytes of both parts (their line
@@ -230,6 +239,9 @@ fn split_run(
     if ins.node.flags.iter().any(|f| transient_mount(f)) {
         return None;
     }
+    if !reads_no_startup_file(&file.parse, item, env) {
+        return None;
+    }
     let cmd = ins.node.str_args().next()?;
     let SplitPoint { at, first, cd } = split_point(cmd, &knowledge.commands, env)?;
     let prefix = cmd[..at].trim_end();
@@ -250,6 +262,56 @@ fn split_run(
         rest,
         replacement,
     })
+}
+
+/// Whether the shell of the `RUN` at `item` reads no startup file: each
+/// `RUN` of a login or interactive shell (`SHELL ["/bin/sh", "-l", "-c"]`,
+/// `--login`, `-i`, `--rcfile`), of zsh (`.zshenv`, always), or of bash
+/// with `BASH_ENV` set runs a script first, and the script of the rest
+/// would see what the first part wrote (a profile that puts
+/// `~/.local/bin` in `PATH` when it exists, a `BASH_ENV` in the installed
+/// tree): the original ran it before the first part. Options that only set
+/// shell options (`-e`, `-o pipefail`, `-O extglob`, `--posix`) are fine.
+fn reads_no_startup_file(
+    parse: &Parse,
+    item: usize,
+    env: &std::collections::BTreeMap<String, String>,
+) -> bool {
+    if env.contains_key("BASH_ENV") {
+        return false;
+    }
+    let plain = |ins: &Instruction| {
+        let args: Vec<&str> = ins.node.str_args().collect();
+        let Some((prog, rest)) = args.split_first() else {
+            return false;
+        };
+        if prog.rsplit('/').next() == Some("zsh") {
+            return false;
+        }
+        let opts = &rest[..rest.len().saturating_sub(1)];
+        let mut k = 0;
+        while k < opts.len() {
+            let o = opts[k];
+            if matches!(o, "-o" | "+o" | "-O" | "+O") {
+                k += 2;
+                continue;
+            }
+            let short = o.len() > 1
+                && (o.starts_with('-') || o.starts_with('+'))
+                && !o.starts_with("--")
+                && o[1..].chars().all(|c| "aefhkmnpuvxBCEHPT".contains(c));
+            if !short && !matches!(o, "--posix" | "--norc" | "--noprofile" | "--noediting") {
+                return false;
+            }
+            k += 1;
+        }
+        true
+    };
+    parse.items[..item.min(parse.items.len())]
+        .iter()
+        .filter_map(|it| it.instruction())
+        .filter(|i| i.node.kind == Kind::Shell)
+        .all(plain)
 }
 
 /// Where a `RUN`'s command text is split: the byte offset of the `&&`, the
@@ -406,7 +468,7 @@ fn rest_is_independent(
         .collect();
     let written: Vec<String> = writes_of.iter().flatten().cloned().collect();
     !path_lookup_changes(first, &cmds, &writes_of, env)
-        && !fills_a_cache_mount(flags, &written, wd)
+        && !fills_a_cache_mount(flags, &written, wd, moved_by_env(first, env, kb))
         && cmds.iter().all(|c| {
             !removes_written(c, &written, wd) && !overwrites_written(c, &written, wd, env, kb)
         })
@@ -416,7 +478,13 @@ fn rest_is_independent(
 /// may read what it put there, and split in two `RUN`s it would not find
 /// it when the install's layer comes from the cache but the mount is empty
 /// (a pruned builder, a CI runner that imports layers only).
-fn fills_a_cache_mount(flags: &[String], written: &[String], wd: &str) -> bool {
+///
+/// The knowledge base writes a home as `/root`: the home of another user,
+/// or a `HOME` the stage sets, is any directory, so a target that is such
+/// a path below some directory (`/home/node/.npm`) counts. When a
+/// variable moves what the first part writes (`npm_config_cache`,
+/// `moved`), any cache mount may receive it.
+fn fills_a_cache_mount(flags: &[String], written: &[String], wd: &str, moved: bool) -> bool {
     flags.iter().any(|f| {
         if !Mount::is_mount_flag(f) {
             return false;
@@ -430,11 +498,36 @@ fn fills_a_cache_mount(flags: &[String], written: &[String], wd: &str) -> bool {
         let Some(target) = m.target() else {
             return true;
         };
-        if target.contains('$') {
+        if moved || target.contains('$') {
             return true;
         }
         let t = effects::resolve(wd, target);
-        touches_written(written, &t)
+        let in_a_home = t
+            .match_indices('/')
+            .map(|(k, _)| format!("/root{}", &t[k..]))
+            .any(|h| touches_written(written, &h));
+        in_a_home || touches_written(written, &t)
+    })
+}
+
+/// Whether a variable of the environment may move what a first-part
+/// command writes (its knowledge base `path_env`, `X*` a prefix; compared
+/// without case, as npm reads `NPM_CONFIG_CACHE` too).
+fn moved_by_env(
+    first: &[SimpleCommand],
+    env: &std::collections::BTreeMap<String, String>,
+    kb: &kb::KnowledgeBase,
+) -> bool {
+    first.iter().any(|c| {
+        kb::interpret(c, kb, env).path_env.iter().any(|v| {
+            let v = v.to_ascii_lowercase();
+            env.keys()
+                .map(|k| k.to_ascii_lowercase())
+                .any(|k| match v.strip_suffix('*') {
+                    Some(prefix) => k.starts_with(prefix),
+                    None => k == v,
+                })
+        })
     })
 }
 
@@ -475,38 +568,94 @@ fn transient_mount(flag: &str) -> bool {
 /// no change: the original shell looked it up after that write too, as
 /// the new shell does (`corepack enable && pnpm install && pnpm build`).
 /// `writes_of` holds each first-part command's writes, in order.
+///
+/// The shell's lookup also serves `command NAME`, bash's `time NAME` and
+/// `type`/`hash` ([`looked_up`]). The directories searched are those of a
+/// `PATH` the stage sets and the system ones it keeps (`ENV
+/// PATH=/opt/venv/bin:$PATH` keeps them; the state holds only the known
+/// part); a relative or unknown directory (`ENV PATH=node_modules/.bin:$PATH`,
+/// `$NODE_HOME/bin`) may be anywhere, and a relative one is searched from
+/// the directory the command runs in, which the rest may change: a command
+/// the rest runs again by name then keeps the split from being made.
 fn path_lookup_changes(
     first: &[SimpleCommand],
     rest: &[SimpleCommand],
     writes_of: &[Vec<String>],
     env: &std::collections::BTreeMap<String, String>,
 ) -> bool {
-    let path = env.get("PATH").map_or(
-        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        |p| p.as_str(),
-    );
-    let first_run = |n: &str| {
-        first
-            .iter()
-            .position(|c| c.argv.first().is_some_and(|a| a == n))
-    };
+    const SYSTEM: [&str; 6] = [
+        "/usr/local/sbin",
+        "/usr/local/bin",
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+    ];
+    let mut dirs: Vec<&str> = SYSTEM.to_vec();
+    let mut unknown_dir = false;
+    if let Some(p) = env.get("PATH") {
+        for d in p.split(':') {
+            if !d.starts_with('/') || d.trim_end_matches('/').is_empty() || d.contains('$') {
+                unknown_dir = true;
+            } else {
+                dirs.push(d);
+            }
+        }
+    }
+    let first_run = |n: &str| first.iter().position(|c| looked_up(c).contains(&n));
+    let first_names: Vec<&str> = first.iter().flat_map(looked_up).collect();
     rest.iter()
-        .filter_map(|c| c.argv.first())
-        .filter(|n| !n.contains('/'))
+        .flat_map(|c| {
+            // `hash` alone lists every remembered command.
+            let whole_table = c.argv.first().is_some_and(|a| a == "hash")
+                && c.argv[1..].iter().all(|a| a.starts_with('-'));
+            if whole_table {
+                first_names.clone()
+            } else {
+                looked_up(c)
+            }
+        })
         .filter_map(|n| first_run(n).map(|at| (n, at)))
         .any(|(n, at)| {
+            if unknown_dir {
+                return true;
+            }
             let later: Vec<&String> = writes_of.iter().skip(at).flatten().collect();
-            path.split(':').filter(|d| d.starts_with('/')).any(|d| {
+            dirs.iter().any(|d| {
                 let f = format!("{}/{n}", d.trim_end_matches('/'));
                 later.iter().any(|w| effects::paths_overlap(w, &f))
             })
         })
 }
 
+/// The command names a simple command has the shell look up in `PATH`
+/// (through its table of remembered commands): its own name and, after
+/// `command`, `time` (a bash keyword), `type` or `hash`, the names they
+/// are given. Names with a `/` are not looked up.
+fn looked_up(c: &SimpleCommand) -> Vec<&str> {
+    let Some(name) = c.argv.first() else {
+        return Vec::new();
+    };
+    let mut names = vec![name.as_str()];
+    if matches!(name.as_str(), "command" | "time" | "type" | "hash") {
+        names.extend(
+            c.argv[1..]
+                .iter()
+                .filter(|a| !a.starts_with('-'))
+                .map(String::as_str),
+        );
+    }
+    names.retain(|n| !n.contains('/'));
+    names
+}
+
 /// Whether a known command of the rest writes where the first part wrote:
 /// a package manager run again (`npm ci`, `apt-get … purge`), `chown -R`,
 /// `sed -i`: the files it replaces stay in the first part's layer and the
-/// image grows. Commands the knowledge base does not know are not seen.
+/// image grows. A command the knowledge base does not know may write any
+/// path it is given (`gzip node_modules/x/index.js`, `strip`, `patch -d`,
+/// `unzip -o … -d`, `dd of=…`): one that names a path the first part wrote
+/// counts as writing there.
 fn overwrites_written(
     c: &SimpleCommand,
     written: &[String],
@@ -515,7 +664,10 @@ fn overwrites_written(
     kb: &kb::KnowledgeBase,
 ) -> bool {
     let facts = kb::interpret(c, kb, env);
-    if facts.unknown.is_some() || facts.cost == Some(CostClass::Build) {
+    if facts.unknown.is_some() {
+        return names_written(c, written, wd);
+    }
+    if facts.cost == Some(CostClass::Build) {
         return false;
     }
     if installs_only_local_project(c) {
@@ -529,6 +681,33 @@ fn overwrites_written(
         let p = effects::resolve(&dir, a);
         touches_written(written, &p)
     })
+}
+
+/// Whether an argument (or an option's `=` value, or a redirection) of a
+/// command other than its name is a path the first part wrote, or may be
+/// one (`~/…`, a variable in a path).
+fn names_written(c: &SimpleCommand, written: &[String], wd: &str) -> bool {
+    let dir = command_dir(c, wd);
+    let args = c.argv.iter().skip(1).filter_map(|a| {
+        if a.starts_with('-') {
+            a.split_once('=').map(|(_, v)| v)
+        } else {
+            Some(a.rsplit_once('=').map_or(a.as_str(), |(k, v)| {
+                if k.contains('/') { a.as_str() } else { v }
+            }))
+        }
+    });
+    args.chain(c.redirect_writes.iter().map(String::as_str))
+        .filter(|a| !a.is_empty())
+        .any(|a| {
+            if a.starts_with('~') || (a.contains('$') && a.contains('/')) {
+                return true;
+            }
+            // A directory holding what it wrote (`.`) is not counted: a
+            // build is given its project.
+            let p = effects::resolve(&dir, a);
+            !a.contains('$') && written.iter().any(|w| effects::paths_overlap(w, &p))
+        })
 }
 
 /// `pip install --no-deps .` (or `-e ./pkg`): it installs the project's own
@@ -881,6 +1060,15 @@ mod tests {
             "FROM x\nWORKDIR /app\nRUN --mount=type=cache,target=/var/cache/apt npm ci && npm run build\n",
         );
         assert_eq!(s.len(), 1);
+        // npm's cache in another home, or moved by a variable.
+        for text in [
+            "USER node\nRUN --mount=type=cache,target=/home/node/.npm npm ci && npm run build",
+            "ENV HOME=/home/x\nRUN --mount=type=cache,target=/home/x/.npm npm ci && npm run build",
+            "ENV npm_config_cache=/cache/npm\nRUN --mount=type=cache,target=/cache npm ci && npm run build",
+        ] {
+            let s = splits_of(&format!("FROM x\nWORKDIR /app\n{text}\n"));
+            assert_eq!(s, vec![], "{text}");
+        }
         let s = splits_of(
             "FROM x\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc && \\\n  pip install -r requirements.txt && \\\n  python manage.py collectstatic --noinput\n",
         );
@@ -903,6 +1091,15 @@ mod tests {
                 "RUN go mod download",
             ),
             ("RUN npm ci && npm run build | tee /tmp/log", "RUN npm ci"),
+            // Shell options that read no startup file, an absolute `PATH`.
+            (
+                "SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN npm ci && npm run build",
+                "RUN npm ci",
+            ),
+            (
+                "ENV PATH=/opt/venv/bin:$PATH\nRUN npm ci && npm run build",
+                "RUN npm ci",
+            ),
             // corepack writes the pnpm shim before pnpm is first looked up:
             // a new shell finds the same one.
             (
@@ -977,6 +1174,29 @@ mod tests {
             "RUN npm ci && cp /usr/local/bin/npm /usr/local/sbin/npm && node build.js && npm install left-pad",
             // Written by the command's own first run: looked up before.
             "RUN npm install -g npm@10 && npm ci && node build.js && npm run build",
+            // `command NAME` and bash's `time NAME` take the remembered
+            // place too.
+            "RUN npm ci && cp /opt/npm /usr/local/sbin/npm && command npm run build",
+            "RUN npm ci && cp /opt/npm /usr/local/sbin/npm && time npm run build",
+            // A `PATH` the stage extends keeps the system directories.
+            "ENV PATH=/opt/venv/bin:$PATH\nRUN npm ci && cp /opt/npm /usr/local/sbin/npm && npm run build",
+            // A relative or unknown directory in `PATH` may hold what the
+            // install wrote (a `npm` in node_modules/.bin).
+            "ENV PATH=node_modules/.bin:$PATH\nRUN npm ci && npm run build",
+            "ENV PATH=$NODE_HOME/bin:$PATH\nRUN npm ci && npm run build",
+            // Each `RUN` of a login shell reads a profile, of bash with
+            // `BASH_ENV` that file, of zsh `.zshenv`: the rest's would see
+            // what the install wrote.
+            "SHELL [\"/bin/sh\", \"-l\", \"-c\"]\nRUN npm ci && npm run build",
+            "SHELL [\"/bin/bash\", \"--login\", \"-c\"]\nRUN npm ci && npm run build",
+            "SHELL [\"/bin/bash\", \"-i\", \"-c\"]\nRUN npm ci && npm run build",
+            "SHELL [\"/bin/zsh\", \"-c\"]\nRUN npm ci && npm run build",
+            "ENV BASH_ENV=/app/.venv/bin/activate\nRUN npm ci && npm run build",
+            // A command the knowledge base does not know, given a path the
+            // install wrote, may rewrite or remove it.
+            "RUN npm ci && npm run build && gzip node_modules/left-pad/index.js",
+            "RUN pip install -r requirements.txt && python manage.py check && strip /usr/local/lib/python3.12/site-packages/x.so",
+            "RUN npm ci && npm run build && dd of=node_modules/x/y.js if=/dev/null",
         ] {
             let full = format!("FROM x\nWORKDIR /app\n{text}\n");
             assert_eq!(splits_of(&full), vec![], "{text}");
