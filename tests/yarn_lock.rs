@@ -442,7 +442,18 @@ mod berry {
 
     /// The hoist of `run` in a Berry project of `files` over the defaults
     /// (`None` removes a default).
-    fn berry(run: &str, files: &[(&str, Option<&str>)]) -> (Applicability, String, String) {
+    pub(super) fn berry(
+        run: &str,
+        files: &[(&str, Option<&str>)],
+    ) -> (Applicability, String, String) {
+        berry_df(&df(run), files)
+    }
+
+    /// [`berry`] of a whole Dockerfile.
+    pub(super) fn berry_df(
+        text: &str,
+        files: &[(&str, Option<&str>)],
+    ) -> (Applicability, String, String) {
         let mut all: Vec<(&str, &str)> = vec![
             ("package.json", PKG),
             ("yarn.lock", LOCK),
@@ -462,9 +473,8 @@ mod berry {
             dir.path().to_path_buf(),
             Some(&dir.path().join("Dockerfile")),
         );
-        let text = df(run);
-        let out = rewrite::rewrite(&text, Some(&ctx), Options::new(Applicability::Safe))
-            .expect("rewrite");
+        let out =
+            rewrite::rewrite(text, Some(&ctx), Options::new(Applicability::Safe)).expect("rewrite");
         let c = out
             .changes
             .iter()
@@ -642,4 +652,47 @@ mod berry {
             assert_eq!(text, df(run), "{run}");
         }
     }
+}
+
+/// Corepack enabled by an earlier `RUN` of the stage runs the Berry of
+/// `packageManager` too, while nothing since may have put another yarn in
+/// its place (an npm global install of yarn, a `PATH` change, a command
+/// the model does not know, `corepack disable`).
+#[test]
+fn berry_through_corepack_enabled_earlier_in_the_stage() {
+    let no_release: &[(&str, Option<&str>)] = &[
+        (".yarnrc.yml", None),
+        (".yarn/releases/yarn-4.5.3.cjs", None),
+    ];
+    let with = |between: &str| {
+        format!(
+            "FROM node:20\nRUN corepack enable\n{between}WORKDIR /app\nCOPY . .\nRUN yarn install --immutable\nCMD [\"node\", \"index.js\"]\n"
+        )
+    };
+    let text = with("");
+    let (app, reason, out) = berry::berry_df(&text, no_release);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_ne!(out, text);
+    for between in [
+        "RUN npm install -g yarn@1.22.19\n",
+        "ENV PATH=/opt/yarn/bin:$PATH\n",
+        "RUN ./install-yarn.sh\n",
+        "RUN corepack disable\n",
+        "COPY yarn /usr/local/bin/yarn\n",
+    ] {
+        let text = with(between);
+        let (app, reason, out) = berry::berry_df(&text, no_release);
+        assert_eq!(app, Applicability::Unsafe, "{between}: {reason}");
+        assert!(
+            reason.contains("which yarn runs is not known"),
+            "{between}: {reason}"
+        );
+        assert_eq!(out, text, "{between}");
+    }
+    // In the same RUN: replaced after corepack enable.
+    let (app, reason, _) = berry::berry(
+        "RUN corepack enable && npm install -g yarn && yarn install --immutable",
+        no_release,
+    );
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
 }

@@ -2510,6 +2510,7 @@ pub fn analyze_stage_with(
     // same name does not override them.
     let mut config = env.clone();
     let mut effects = Vec::new();
+    let mut corepack_on = false;
     let mut state = StageState {
         workdirs: Vec::new(),
         env: Vec::new(),
@@ -2562,6 +2563,19 @@ pub fn analyze_stage_with(
                 e.opaque = None;
             }
         }
+        // Corepack enabled by an earlier `RUN` of the stage, when this one
+        // says nothing of it (see `corepack_after`).
+        if corepack_on {
+            for (chk, _) in &mut e.checks {
+                if let ManifestCheck::Yarn {
+                    corepack: c @ None, ..
+                } = chk
+                {
+                    *c = Some(true);
+                }
+            }
+        }
+        corepack_on = corepack_after(ins, &e, &wd, &env, &knowledge.commands, corepack_on);
         // State changes for the following units.
         advance_state(parse, ins, &mut wd, &mut env, &mut unknown_wds, &mut config);
         add_created_homes(ins, &env, &mut homes);
@@ -3959,6 +3973,81 @@ fn is_archive(s: &str) -> bool {
     .any(|e| s.ends_with(e))
 }
 
+/// Where yarn runs from once corepack has enabled its shims, and where
+/// another yarn may be put instead.
+const YARN_PATHS: [&str; 4] = [
+    "/usr/local/bin/yarn",
+    "/usr/local/bin/yarnpkg",
+    "/usr/bin/yarn",
+    "/usr/bin/yarnpkg",
+];
+
+/// Whether corepack's shims are what `yarn` runs after `cmds`, starting
+/// from `was`: `Some(true)` after a plain `corepack enable`, `Some(false)`
+/// after any other corepack command or a command that may write a yarn
+/// where the shims are (a known command writing there, or one the
+/// knowledge base does not know), `was` when none of that happens.
+fn corepack_state(
+    cmds: &[shell::SimpleCommand],
+    wd: &str,
+    env: &BTreeMap<String, String>,
+    kb: &kb::KnowledgeBase,
+    was: Option<bool>,
+) -> Option<bool> {
+    let mut state = was;
+    for c in cmds {
+        let Some(argv0) = c.argv.first() else {
+            continue;
+        };
+        if argv0.rsplit('/').next() == Some("corepack") {
+            state = Some(c.argv.len() == 2 && c.argv[1] == "enable");
+            continue;
+        }
+        let f = kb::interpret(c, kb, env);
+        let dir =
+            c.cd.as_deref()
+                .map_or_else(|| wd.to_string(), |d| resolve(wd, d));
+        let replaces = f.unknown.is_some()
+            || f.writes.iter().any(|w| {
+                let w = resolve(&dir, w);
+                YARN_PATHS.iter().any(|y| paths_overlap(&w, y))
+            });
+        if replaces {
+            state = Some(false);
+        }
+    }
+    state
+}
+
+/// [`corepack_state`] after a whole instruction of the stage: a `RUN` as
+/// its commands say (one the splitter does not follow, with or without a
+/// word of corepack, ends it), an instruction that may write where the
+/// shims are or change `PATH` ends it, anything else keeps it.
+fn corepack_after(
+    ins: &Instruction,
+    e: &Effects,
+    wd: &str,
+    env: &BTreeMap<String, String>,
+    kb: &kb::KnowledgeBase,
+    was: bool,
+) -> bool {
+    if e.opaque.is_some() {
+        return false;
+    }
+    let writes_yarn = e.writes.iter().any(|l| match l {
+        Loc::Path(p) => YARN_PATHS.iter().any(|y| paths_overlap(p, y)),
+        Loc::Var(v) => v == "PATH",
+        _ => false,
+    });
+    if ins.node.kind != Kind::Run {
+        return was && !writes_yarn;
+    }
+    match run_commands(ins, wd) {
+        Ok((cmds, _)) => corepack_state(&cmds, wd, env, kb, Some(was)) == Some(true),
+        Err(_) => false,
+    }
+}
+
 fn run_effects(
     ins: &Instruction,
     wd: &str,
@@ -4098,16 +4187,10 @@ fn run_effects(
         bundle_config_setting(c, &local_env, &mut settings);
         for mut chk in facts.checks {
             // Berry through corepack: the shim is there when an earlier
-            // command of this `RUN` enabled it.
+            // command of this `RUN` enabled it (the stage's earlier `RUN`s
+            // are `analyze_stage_with`'s to add).
             if let kb::ManifestCheck::Yarn { corepack, .. } = &mut chk {
-                *corepack = cmds[..n]
-                    .iter()
-                    .rfind(|p| {
-                        p.argv
-                            .first()
-                            .is_some_and(|a| a.rsplit('/').next() == Some("corepack"))
-                    })
-                    .is_some_and(|p| p.argv.len() == 2 && p.argv[1] == "enable");
+                *corepack = corepack_state(&cmds[..n], wd, env, kb, None);
             }
             e.checks
                 .push((resolve_check(chk, &dir, &local_env), dir.clone()));

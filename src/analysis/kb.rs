@@ -323,7 +323,7 @@ pub enum ManifestCheck {
     Mix,
     /// yarn: a `.yarnrc` naming files; a project of Yarn 2 and later
     /// (Berry) is hoisted only when Berry certainly runs (a `yarnPath`
-    /// release, or `corepack enable` earlier in the `RUN` with a
+    /// release, or `corepack enable` earlier in the `RUN` or the stage with a
     /// `packageManager` of Berry), the install is immutable (`immutable`:
     /// `--immutable` or `--frozen-lockfile`, which Berry takes as it) and
     /// its options are all Berry's that change nothing it writes
@@ -331,7 +331,13 @@ pub enum ManifestCheck {
     Yarn {
         immutable: bool,
         berry_args: bool,
-        corepack: bool,
+        /// Whether corepack's shims are what `yarn` runs: `Some(true)` when
+        /// `corepack enable` comes last before it (in the `RUN` or, when
+        /// the `RUN` says nothing of it, earlier in the stage) and nothing
+        /// since may have replaced yarn; `Some(false)` when something
+        /// else did; `None` when nothing said (see
+        /// `effects::corepack_state`).
+        corepack: Option<bool>,
     },
     /// maven: `<modules>` and parent POMs live in other files.
     Maven,
@@ -1306,7 +1312,7 @@ fn yarn_check(args: &[&str]) -> ManifestCheck {
             .iter()
             .any(|a| matches!(*a, "--immutable" | "--frozen-lockfile")),
         berry_args: args.iter().all(|a| BERRY.contains(a)),
-        corepack: false,
+        corepack: None,
     }
 }
 

@@ -64,7 +64,7 @@ pub(crate) fn manifest_problems(
             BerryInstall {
                 immutable: *immutable,
                 berry_args: *berry_args,
-                corepack: *corepack,
+                corepack: *corepack == Some(true),
             },
             &mut out,
         ),
@@ -958,8 +958,8 @@ fn berry_settings(text: &str, rel: &str) -> Result<BTreeMap<String, String>, Str
 /// Yarn Berry's install, which this model follows only when: Berry
 /// certainly runs (the `.yarnrc.yml`'s `yarnPath` names a release under
 /// `.yarn/releases/` that the context ships, which yarn 1 runs too,
-/// measured with 1.22.22; or corepack is enabled earlier in the same
-/// `RUN` and `packageManager` names yarn 2 or later); it is immutable
+/// measured with 1.22.22; or corepack is enabled before it, in its `RUN`
+/// or the stage, and `packageManager` names yarn 2 or later); it is immutable
 /// (`--immutable`, `--frozen-lockfile`, or `enableImmutableInstalls:
 /// true`), so it never writes yarn.lock (it fails instead, in either
 /// order, on the same files); its options are Berry's own that leave the
@@ -1011,7 +1011,7 @@ fn berry_problems(
         }
         None if berry.corepack && berry_package_manager(&pkg) => {}
         None => out.push(format!(
-            "{intro}, but no `yarnPath` release names it and corepack is not enabled earlier in the `RUN`: which yarn runs is not known"
+            "{intro}, but no `yarnPath` release names it and corepack is not enabled before the install (in its `RUN` or the stage, with nothing since that may replace yarn): which yarn runs is not known"
         )),
     }
     if !berry.immutable

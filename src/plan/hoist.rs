@@ -813,7 +813,7 @@ fn kept_lock_words(cx: &StageCx<'_>, cand: &Candidate<'_>, kept: &[&str]) -> Str
             })
         });
     let why = if berry {
-        "the project's yarn is Yarn Berry (its `yarnPath` release, or its `packageManager` with corepack enabled in the same `RUN`), whose immutable install never writes the lock: it fails instead, in either order, on the same files".to_string()
+        "the project's yarn is Yarn Berry (its `yarnPath` release, or its `packageManager` with corepack enabled before it), whose immutable install never writes the lock: it fails instead, in either order, on the same files".to_string()
     } else if yarn {
         format!(
             "the lock agrees with package.json (every pattern it names and every one its entries name is locked, no other is, each from a registry tarball), and the yarn 1 of `{base}` then writes no lock at all, with nothing setting yarn's or npm's configuration"
