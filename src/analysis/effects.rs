@@ -1225,8 +1225,15 @@ pub fn lock_kept(
     // is Berry that runs, immutably, is the install's manifest check's to
     // prove: where it cannot, that check keeps the install Unsafe
     // (manifests::berry_problems, for every project berry_named_by names).
-    if yarn && super::manifests::berry_named_by(&|n: &str| text(dir, n)).is_some() {
-        return true;
+    if yarn {
+        let file = |n: &str| text(dir, n);
+        // Only a Berry project known as such: a `.yarnrc.yml` that may or
+        // may not be there could be one yarn 1 reads without Berry running.
+        match file(".yarnrc.yml") {
+            None => return false,
+            Some(_) if super::manifests::berry_named_by(&file).is_some() => return true,
+            Some(_) => {}
+        }
     }
     let users_known = stage.units.iter().take(b).all(|u| {
         match parse.items.get(u.item).and_then(|i| i.instruction()) {
