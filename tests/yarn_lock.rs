@@ -416,6 +416,26 @@ fn yarn_two_entries_of_one_version_stay_unsafe() {
     unsafe_with(DF, &[("yarn.lock", &lock)], "one version twice");
 }
 
+/// A lone carriage return ends a line for yarn 1's `.yarnrc` parser (and
+/// npm's ini one): a `yarn-path` after one ran that file (measured with
+/// yarn 1.22.22), which the hoisted install would not find.
+#[test]
+fn a_yarnrc_setting_after_a_lone_carriage_return_is_read() {
+    let (app, reason, text) = hoist(
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --frozen-lockfile\nCMD [\"node\", \"index.js\"]\n",
+        &[
+            (
+                ".yarnrc",
+                "registry \"https://registry.npmjs.org\"\ryarn-path \"./y.js\"\n",
+            ),
+            ("y.js", "x\n"),
+        ],
+    );
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    assert!(reason.contains("sets `yarn-path`"), "{reason}");
+    assert!(text.contains("COPY . .\nRUN yarn"), "{text}");
+}
+
 /// Issue 11: Yarn Berry (2 and later). An immutable install never writes
 /// yarn.lock (it fails instead, in either order, reading the same files),
 /// so it moves as `Safe` when Berry certainly runs (a `yarnPath` release
@@ -641,5 +661,31 @@ mod berry {
             assert!(reason.contains(why), "{run} {files:?}: {reason}");
             assert_eq!(text, df(run), "{run}");
         }
+    }
+
+    /// A lone carriage return ends a line for Berry's YAML parser (and
+    /// yarn 1's, which finds `yarnPath` with it): a setting after one is
+    /// read. Measured with Berry 4.5.3: `injectEnvironmentFiles` hidden so
+    /// made the hoisted install fail on the file not copied yet.
+    #[test]
+    fn a_setting_after_a_lone_carriage_return_is_read() {
+        let rc = format!("{RC}enableColors: false\rinjectEnvironmentFiles: [\".env.build\"]\n");
+        let (app, reason, text) = berry(
+            "RUN yarn install --immutable",
+            &[(".yarnrc.yml", Some(&rc)), (".env.build", Some("A=1\n"))],
+        );
+        assert_eq!(app, Applicability::Unsafe, "{reason}");
+        assert!(
+            reason.contains("is not a setting dockreorder follows"),
+            "{reason}"
+        );
+        assert_eq!(text, df("RUN yarn install --immutable"));
+        // CRLF line ends are lines as before.
+        let crlf = RC.replace('\n', "\r\n");
+        let (app, reason, _) = berry(
+            "RUN yarn install --immutable",
+            &[(".yarnrc.yml", Some(&crlf))],
+        );
+        assert_eq!(app, Applicability::Safe, "{reason}");
     }
 }

@@ -282,7 +282,9 @@ fn unlisted_settings(
     let Some(text) = ctx.read(rel) else {
         return Vec::new();
     };
-    text.lines()
+    // A lone `\r` ends a line too for yarn 1's parser and npm's ini one
+    // (measured with yarn 1.22.22: a `yarn-path` after one was followed).
+    text.split(['\n', '\r'])
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with(comments))
         .map(key_of)
@@ -918,11 +920,12 @@ const BERRY_SETTINGS: [&str; 28] = [
 
 /// `.yarnrc.yml` read as flat `key: value` lines (comments and blank
 /// lines skipped, one level of quotes taken off a value), only keys of
-/// [`BERRY_SETTINGS`]; a problem for anything else.
+/// [`BERRY_SETTINGS`]; a problem for anything else. A lone `\r` ends a
+/// line as `\n` does: YAML takes both as line breaks (Berry's parser and
+/// yarn 1's, which finds `yarnPath` with it; measured with Berry 4.5.3).
 fn berry_settings(text: &str, rel: &str) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
-    for line in text.lines() {
-        let line = line.trim_end_matches('\r');
+    for line in text.split(['\n', '\r']) {
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') {
             continue;
