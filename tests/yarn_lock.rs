@@ -688,4 +688,57 @@ mod berry {
         );
         assert_eq!(app, Applicability::Safe, "{reason}");
     }
+
+    /// The image's yarn 1 runs whatever `yarnPath` names: a yarn 1 release
+    /// there installs as yarn 1, which takes `--immutable` without a word
+    /// and rewrites the Berry lock (measured: yarn 1.22.22's `lib/cli.js`
+    /// as `.yarn/releases/yarn-1.22.22.cjs`, "Saved lockfile"; the broad
+    /// copy then put the original back in the reordered build). Only a
+    /// release named as Berry's (`yarn-2.…` and later, or Berry 2's
+    /// `yarn-berry`) is taken as Berry.
+    #[test]
+    fn a_release_not_named_as_berry_keeps_the_install_in_place() {
+        let pkg = PKG.replace("  \"packageManager\": \"yarn@4.5.3\",\n", "");
+        for release in [
+            ".yarn/releases/yarn-1.22.22.cjs",
+            ".yarn/releases/yarn-1.22.22.js",
+            ".yarn/releases/yarn.cjs",
+            ".yarn/releases/yarn-latest.cjs",
+            ".yarn/releases/yarn-01.0.0.cjs",
+        ] {
+            let rc = RC.replace(".yarn/releases/yarn-4.5.3.cjs", release);
+            let (app, reason, text) = berry(
+                "RUN yarn install --immutable",
+                &[
+                    ("package.json", Some(&pkg)),
+                    (".yarnrc.yml", Some(&rc)),
+                    (".yarn/releases/yarn-4.5.3.cjs", None),
+                    (release, Some("// a stand-in\n")),
+                ],
+            );
+            assert_eq!(app, Applicability::Unsafe, "{release}: {reason}");
+            assert!(
+                reason.contains("not named as a release of Yarn 2"),
+                "{release}: {reason}"
+            );
+            assert_eq!(text, df("RUN yarn install --immutable"), "{release}");
+        }
+        for release in [
+            ".yarn/releases/yarn-berry.cjs",
+            ".yarn/releases/yarn-3.8.7.cjs",
+            ".yarn/releases/yarn-2.4.2.js",
+            ".yarn/releases/yarn-4.0.0-rc.53.cjs",
+        ] {
+            let rc = RC.replace(".yarn/releases/yarn-4.5.3.cjs", release);
+            let (app, reason, _) = berry(
+                "RUN yarn install --immutable",
+                &[
+                    (".yarnrc.yml", Some(&rc)),
+                    (".yarn/releases/yarn-4.5.3.cjs", None),
+                    (release, Some("// a stand-in\n")),
+                ],
+            );
+            assert_eq!(app, Applicability::Safe, "{release}: {reason}");
+        }
+    }
 }

@@ -1010,6 +1010,10 @@ fn berry_problems(
                 out.push(format!(
                     "{intro}, and its `yarnPath` ({p}) is not a release under `.yarn/releases/` in the build context"
                 ));
+            } else if !berry_release_name(&cleaned) {
+                out.push(format!(
+                    "{intro}, but its `yarnPath` ({p}) is not named as a release of Yarn 2 or later (`yarn-2.…` and later, `yarn-berry`): a yarn 1 release there runs as yarn 1, which may rewrite yarn.lock"
+                ));
             }
         }
         None if berry.corepack && berry_package_manager(&pkg) => {}
@@ -1056,6 +1060,32 @@ fn berry_problems(
             }
         }
     }
+}
+
+/// Whether a `yarnPath` release is named as Berry's: `yarn-N.….cjs` (or
+/// `.js`) with a major version N of 2 or more, as `yarn set version`
+/// names it, or Berry 2's `yarn-berry.cjs`. The image's yarn 1 runs
+/// whatever `yarnPath` names, and a yarn 1 release there installs as yarn
+/// 1: it takes `--immutable` without a word and rewrites a Berry lock
+/// (measured with yarn 1.22.22's own bundle as `yarn-1.22.22.cjs`).
+fn berry_release_name(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let Some(version) = name
+        .strip_suffix(".cjs")
+        .or_else(|| name.strip_suffix(".js"))
+        .and_then(|stem| stem.strip_prefix("yarn-"))
+    else {
+        return false;
+    };
+    if version == "berry" {
+        return true;
+    }
+    let Some((major, _)) = version.split_once('.') else {
+        return false;
+    };
+    !major.starts_with('0')
+        && major.bytes().all(|b| b.is_ascii_digit())
+        && major.parse::<u64>().is_ok_and(|m| m >= 2)
 }
 
 /// The files Yarn Berry reads in the project besides package.json and
