@@ -741,4 +741,29 @@ mod berry {
             assert_eq!(app, Applicability::Safe, "{release}: {reason}");
         }
     }
+
+    /// Berry 2's PnP linker writes `.pnp.js` (measured with Berry 2.4.2: a
+    /// stale one shipped was rewritten in place, and put back by the broad
+    /// copy after the hoisted install).
+    #[test]
+    fn a_shipped_pnp_js_keeps_the_install_in_place() {
+        let rc = RC
+            .replace("yarn-4.5.3.cjs", "yarn-2.4.2.cjs")
+            .replace("nodeLinker: node-modules\n", "");
+        let (app, reason, text) = berry(
+            "RUN yarn install --immutable",
+            &[
+                (".yarnrc.yml", Some(&rc)),
+                (".yarn/releases/yarn-4.5.3.cjs", None),
+                (".yarn/releases/yarn-2.4.2.cjs", Some("// a stand-in\n")),
+                (".pnp.js", Some("// stale\n")),
+            ],
+        );
+        assert_eq!(app, Applicability::Unsafe, "{reason}");
+        assert!(
+            reason.contains("adding `.pnp.js` to .dockerignore"),
+            "{reason}"
+        );
+        assert_eq!(text, df("RUN yarn install --immutable"));
+    }
 }
