@@ -766,4 +766,34 @@ mod berry {
         );
         assert_eq!(text, df("RUN yarn install --immutable"));
     }
+
+    /// Corepack (0.34.6, the `yarn` shim `corepack enable` links) reads
+    /// `.corepack.env` beside the package.json it takes `packageManager`
+    /// from, and its `COREPACK_*` settings (`COREPACK_HOME`, the registry
+    /// it fetches yarn from) change where and whether the install runs
+    /// (measured: `COREPACK_HOME=/app/.ch` put yarn there only when the
+    /// file was there). The hoisted install would run without it.
+    #[test]
+    fn a_shipped_corepack_env_keeps_the_install_in_place() {
+        let no_release: Files = vec![
+            (".yarnrc.yml", None),
+            (".yarn/releases/yarn-4.5.3.cjs", None),
+            (".corepack.env", Some("COREPACK_HOME=/app/.ch\n")),
+        ];
+        for (run, files) in [
+            (
+                "RUN corepack enable && yarn install --immutable",
+                no_release,
+            ),
+            (
+                "RUN yarn install --immutable",
+                vec![(".corepack.env", Some("COREPACK_HOME=/app/.ch\n"))],
+            ),
+        ] {
+            let (app, reason, text) = berry(run, &files);
+            assert_eq!(app, Applicability::Unsafe, "{run}: {reason}");
+            assert!(reason.contains(".corepack.env"), "{run}: {reason}");
+            assert_eq!(text, df(run), "{run}");
+        }
+    }
 }

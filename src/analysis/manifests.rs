@@ -816,6 +816,17 @@ fn yarn_problems(
     out: &mut Vec<String>,
 ) {
     out.extend(yarnrc_problems(ctx, &join(".yarnrc")));
+    // Corepack's `yarn` shim (0.34.6) reads `.corepack.env` beside the
+    // package.json it takes `packageManager` from: its `COREPACK_*`
+    // settings (`COREPACK_HOME`, the registry yarn comes from) change where
+    // and whether the install runs (measured: `COREPACK_HOME=/app/.ch` put
+    // yarn there only where the file was). Not followed.
+    let corepack_env = join(".corepack.env");
+    if ctx.ships(&corepack_env) {
+        out.push(format!(
+            "{corepack_env} sets the environment of corepack's `yarn`, which dockreorder does not follow"
+        ));
+    }
     let file = |f: &str| context_file(ctx, &join(f));
     if let Some(by) = berry_named_by(&file) {
         berry_problems(ctx, join, &by, berry, out);
