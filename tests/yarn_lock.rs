@@ -416,6 +416,26 @@ fn yarn_two_entries_of_one_version_stay_unsafe() {
     unsafe_with(DF, &[("yarn.lock", &lock)], "one version twice");
 }
 
+/// A lone carriage return ends a line for yarn 1's `.yarnrc` parser (and
+/// npm's ini one): a `yarn-path` after one ran that file (measured with
+/// yarn 1.22.22), which the hoisted install would not find.
+#[test]
+fn a_yarnrc_setting_after_a_lone_carriage_return_is_read() {
+    let (app, reason, text) = hoist(
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --frozen-lockfile\nCMD [\"node\", \"index.js\"]\n",
+        &[
+            (
+                ".yarnrc",
+                "registry \"https://registry.npmjs.org\"\ryarn-path \"./y.js\"\n",
+            ),
+            ("y.js", "x\n"),
+        ],
+    );
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    assert!(reason.contains("sets `yarn-path`"), "{reason}");
+    assert!(text.contains("COPY . .\nRUN yarn"), "{text}");
+}
+
 /// Issue 11: Yarn Berry (2 and later). An immutable install never writes
 /// yarn.lock (it fails instead, in either order, reading the same files),
 /// so it moves as `Safe` when Berry certainly runs (a `yarnPath` release
@@ -649,6 +669,140 @@ mod berry {
             let (app, reason, text) = berry(run, &files);
             assert_eq!(app, Applicability::Unsafe, "{run} {files:?}: {reason}");
             assert!(reason.contains(why), "{run} {files:?}: {reason}");
+            assert_eq!(text, df(run), "{run}");
+        }
+    }
+
+    /// A lone carriage return ends a line for Berry's YAML parser (and
+    /// yarn 1's, which finds `yarnPath` with it): a setting after one is
+    /// read. Measured with Berry 4.5.3: `injectEnvironmentFiles` hidden so
+    /// made the hoisted install fail on the file not copied yet.
+    #[test]
+    fn a_setting_after_a_lone_carriage_return_is_read() {
+        let rc = format!("{RC}enableColors: false\rinjectEnvironmentFiles: [\".env.build\"]\n");
+        let (app, reason, text) = berry(
+            "RUN yarn install --immutable",
+            &[(".yarnrc.yml", Some(&rc)), (".env.build", Some("A=1\n"))],
+        );
+        assert_eq!(app, Applicability::Unsafe, "{reason}");
+        assert!(
+            reason.contains("is not a setting dockreorder follows"),
+            "{reason}"
+        );
+        assert_eq!(text, df("RUN yarn install --immutable"));
+        // CRLF line ends are lines as before.
+        let crlf = RC.replace('\n', "\r\n");
+        let (app, reason, _) = berry(
+            "RUN yarn install --immutable",
+            &[(".yarnrc.yml", Some(&crlf))],
+        );
+        assert_eq!(app, Applicability::Safe, "{reason}");
+    }
+
+    /// The image's yarn 1 runs whatever `yarnPath` names: a yarn 1 release
+    /// there installs as yarn 1, which takes `--immutable` without a word
+    /// and rewrites the Berry lock (measured: yarn 1.22.22's `lib/cli.js`
+    /// as `.yarn/releases/yarn-1.22.22.cjs`, "Saved lockfile"; the broad
+    /// copy then put the original back in the reordered build). Only a
+    /// release named as Berry's (`yarn-2.…` and later, or Berry 2's
+    /// `yarn-berry`) is taken as Berry.
+    #[test]
+    fn a_release_not_named_as_berry_keeps_the_install_in_place() {
+        let pkg = PKG.replace("  \"packageManager\": \"yarn@4.5.3\",\n", "");
+        for release in [
+            ".yarn/releases/yarn-1.22.22.cjs",
+            ".yarn/releases/yarn-1.22.22.js",
+            ".yarn/releases/yarn.cjs",
+            ".yarn/releases/yarn-latest.cjs",
+            ".yarn/releases/yarn-01.0.0.cjs",
+        ] {
+            let rc = RC.replace(".yarn/releases/yarn-4.5.3.cjs", release);
+            let (app, reason, text) = berry(
+                "RUN yarn install --immutable",
+                &[
+                    ("package.json", Some(&pkg)),
+                    (".yarnrc.yml", Some(&rc)),
+                    (".yarn/releases/yarn-4.5.3.cjs", None),
+                    (release, Some("// a stand-in\n")),
+                ],
+            );
+            assert_eq!(app, Applicability::Unsafe, "{release}: {reason}");
+            assert!(
+                reason.contains("not named as a release of Yarn 2"),
+                "{release}: {reason}"
+            );
+            assert_eq!(text, df("RUN yarn install --immutable"), "{release}");
+        }
+        for release in [
+            ".yarn/releases/yarn-berry.cjs",
+            ".yarn/releases/yarn-3.8.7.cjs",
+            ".yarn/releases/yarn-2.4.2.js",
+            ".yarn/releases/yarn-4.0.0-rc.53.cjs",
+        ] {
+            let rc = RC.replace(".yarn/releases/yarn-4.5.3.cjs", release);
+            let (app, reason, _) = berry(
+                "RUN yarn install --immutable",
+                &[
+                    (".yarnrc.yml", Some(&rc)),
+                    (".yarn/releases/yarn-4.5.3.cjs", None),
+                    (release, Some("// a stand-in\n")),
+                ],
+            );
+            assert_eq!(app, Applicability::Safe, "{release}: {reason}");
+        }
+    }
+
+    /// Berry 2's PnP linker writes `.pnp.js` (measured with Berry 2.4.2: a
+    /// stale one shipped was rewritten in place, and put back by the broad
+    /// copy after the hoisted install).
+    #[test]
+    fn a_shipped_pnp_js_keeps_the_install_in_place() {
+        let rc = RC
+            .replace("yarn-4.5.3.cjs", "yarn-2.4.2.cjs")
+            .replace("nodeLinker: node-modules\n", "");
+        let (app, reason, text) = berry(
+            "RUN yarn install --immutable",
+            &[
+                (".yarnrc.yml", Some(&rc)),
+                (".yarn/releases/yarn-4.5.3.cjs", None),
+                (".yarn/releases/yarn-2.4.2.cjs", Some("// a stand-in\n")),
+                (".pnp.js", Some("// stale\n")),
+            ],
+        );
+        assert_eq!(app, Applicability::Unsafe, "{reason}");
+        assert!(
+            reason.contains("adding `.pnp.js` to .dockerignore"),
+            "{reason}"
+        );
+        assert_eq!(text, df("RUN yarn install --immutable"));
+    }
+
+    /// Corepack (0.34.6, the `yarn` shim `corepack enable` links) reads
+    /// `.corepack.env` beside the package.json it takes `packageManager`
+    /// from, and its `COREPACK_*` settings (`COREPACK_HOME`, the registry
+    /// it fetches yarn from) change where and whether the install runs
+    /// (measured: `COREPACK_HOME=/app/.ch` put yarn there only when the
+    /// file was there). The hoisted install would run without it.
+    #[test]
+    fn a_shipped_corepack_env_keeps_the_install_in_place() {
+        let no_release: Files = vec![
+            (".yarnrc.yml", None),
+            (".yarn/releases/yarn-4.5.3.cjs", None),
+            (".corepack.env", Some("COREPACK_HOME=/app/.ch\n")),
+        ];
+        for (run, files) in [
+            (
+                "RUN corepack enable && yarn install --immutable",
+                no_release,
+            ),
+            (
+                "RUN yarn install --immutable",
+                vec![(".corepack.env", Some("COREPACK_HOME=/app/.ch\n"))],
+            ),
+        ] {
+            let (app, reason, text) = berry(run, &files);
+            assert_eq!(app, Applicability::Unsafe, "{run}: {reason}");
+            assert!(reason.contains(".corepack.env"), "{run}: {reason}");
             assert_eq!(text, df(run), "{run}");
         }
     }

@@ -282,7 +282,9 @@ fn unlisted_settings(
     let Some(text) = ctx.read(rel) else {
         return Vec::new();
     };
-    text.lines()
+    // A lone `\r` ends a line too for yarn 1's parser and npm's ini one
+    // (measured with yarn 1.22.22: a `yarn-path` after one was followed).
+    text.split(['\n', '\r'])
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with(comments))
         .map(key_of)
@@ -814,6 +816,17 @@ fn yarn_problems(
     out: &mut Vec<String>,
 ) {
     out.extend(yarnrc_problems(ctx, &join(".yarnrc")));
+    // Corepack's `yarn` shim (0.34.6) reads `.corepack.env` beside the
+    // package.json it takes `packageManager` from: its `COREPACK_*`
+    // settings (`COREPACK_HOME`, the registry yarn comes from) change where
+    // and whether the install runs (measured: `COREPACK_HOME=/app/.ch` put
+    // yarn there only where the file was). Not followed.
+    let corepack_env = join(".corepack.env");
+    if ctx.ships(&corepack_env) {
+        out.push(format!(
+            "{corepack_env} sets the environment of corepack's `yarn`, which dockreorder does not follow"
+        ));
+    }
     let file = |f: &str| context_file(ctx, &join(f));
     if let Some(by) = berry_named_by(&file) {
         berry_problems(ctx, join, &by, berry, out);
@@ -918,11 +931,12 @@ const BERRY_SETTINGS: [&str; 28] = [
 
 /// `.yarnrc.yml` read as flat `key: value` lines (comments and blank
 /// lines skipped, one level of quotes taken off a value), only keys of
-/// [`BERRY_SETTINGS`]; a problem for anything else.
+/// [`BERRY_SETTINGS`]; a problem for anything else. A lone `\r` ends a
+/// line as `\n` does: YAML takes both as line breaks (Berry's parser and
+/// yarn 1's, which finds `yarnPath` with it; measured with Berry 4.5.3).
 fn berry_settings(text: &str, rel: &str) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
-    for line in text.lines() {
-        let line = line.trim_end_matches('\r');
+    for line in text.split(['\n', '\r']) {
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') {
             continue;
@@ -1007,6 +1021,10 @@ fn berry_problems(
                 out.push(format!(
                     "{intro}, and its `yarnPath` ({p}) is not a release under `.yarn/releases/` in the build context"
                 ));
+            } else if !berry_release_name(&cleaned) {
+                out.push(format!(
+                    "{intro}, but its `yarnPath` ({p}) is not named as a release of Yarn 2 or later (`yarn-2.…` and later, `yarn-berry`): a yarn 1 release there runs as yarn 1, which may rewrite yarn.lock"
+                ));
             }
         }
         None if berry.corepack && berry_package_manager(&pkg) => {}
@@ -1053,6 +1071,32 @@ fn berry_problems(
             }
         }
     }
+}
+
+/// Whether a `yarnPath` release is named as Berry's: `yarn-N.….cjs` (or
+/// `.js`) with a major version N of 2 or more, as `yarn set version`
+/// names it, or Berry 2's `yarn-berry.cjs`. The image's yarn 1 runs
+/// whatever `yarnPath` names, and a yarn 1 release there installs as yarn
+/// 1: it takes `--immutable` without a word and rewrites a Berry lock
+/// (measured with yarn 1.22.22's own bundle as `yarn-1.22.22.cjs`).
+fn berry_release_name(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let Some(version) = name
+        .strip_suffix(".cjs")
+        .or_else(|| name.strip_suffix(".js"))
+        .and_then(|stem| stem.strip_prefix("yarn-"))
+    else {
+        return false;
+    };
+    if version == "berry" {
+        return true;
+    }
+    let Some((major, _)) = version.split_once('.') else {
+        return false;
+    };
+    !major.starts_with('0')
+        && major.bytes().all(|b| b.is_ascii_digit())
+        && major.parse::<u64>().is_ok_and(|m| m >= 2)
 }
 
 /// The files Yarn Berry reads in the project besides package.json and
