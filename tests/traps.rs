@@ -197,6 +197,29 @@ fn a_binding_gyp_makes_the_install_build_the_sources() {
     }
 }
 
+/// Corepack's shims (yarn, pnpm; npm when enabled) read `.corepack.env`
+/// beside package.json (review 11, measured with corepack 0.34.6 for
+/// yarn: `COREPACK_HOME` inside the project put yarn there only where the
+/// file was). The inserted COPY does not bring it: not Safe, for pnpm too.
+#[test]
+fn a_corepack_env_keeps_corepack_installs_in_place() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"packageManager\":\"pnpm@9.12.0\"}",
+        ),
+        ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
+        (".corepack.env", "COREPACK_HOME=/app/.corepack\n"),
+        (".dockerignore", "node_modules\n.git\n"),
+    ]);
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN corepack enable && pnpm install --frozen-lockfile\n";
+    let out = run(dir.path(), df, Applicability::Safe);
+    assert_eq!(out.new_text, df);
+    let c = hoist(&out);
+    assert_eq!(c.applicability, Applicability::Unsafe);
+    assert!(c.reason.contains(".corepack.env"), "{}", c.reason);
+}
+
 #[test]
 fn unknown_run_between_blocks_everything_after_it() {
     let dir = project(PY);

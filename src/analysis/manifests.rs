@@ -115,6 +115,18 @@ fn npm_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: &m
     };
     out.extend(lifecycle_scripts(&v, &join("package.json")));
     out.extend(gyp_build(ctx, &join("binding.gyp")));
+    // Corepack's shims (yarn, pnpm; npm when enabled; 0.34.6) read
+    // `.corepack.env` beside the package.json they take `packageManager`
+    // from: its `COREPACK_*` settings (`COREPACK_HOME`, the registry the
+    // tool comes from) change where and whether the install runs
+    // (measured for yarn: `COREPACK_HOME=/app/.ch` put yarn there only
+    // where the file was). Not followed.
+    let corepack_env = join(".corepack.env");
+    if ctx.ships(&corepack_env) {
+        out.push(format!(
+            "{corepack_env} sets the environment of corepack's shims, which dockreorder does not follow"
+        ));
+    }
     out.extend(local_deps(&v, &join("package.json"), &members));
     out.extend(parent_settings(ctx, dir));
     out.extend(local_overrides(&v, &join("package.json")));
@@ -816,17 +828,6 @@ fn yarn_problems(
     out: &mut Vec<String>,
 ) {
     out.extend(yarnrc_problems(ctx, &join(".yarnrc")));
-    // Corepack's `yarn` shim (0.34.6) reads `.corepack.env` beside the
-    // package.json it takes `packageManager` from: its `COREPACK_*`
-    // settings (`COREPACK_HOME`, the registry yarn comes from) change where
-    // and whether the install runs (measured: `COREPACK_HOME=/app/.ch` put
-    // yarn there only where the file was). Not followed.
-    let corepack_env = join(".corepack.env");
-    if ctx.ships(&corepack_env) {
-        out.push(format!(
-            "{corepack_env} sets the environment of corepack's `yarn`, which dockreorder does not follow"
-        ));
-    }
     let file = |f: &str| context_file(ctx, &join(f));
     if let Some(by) = berry_named_by(&file) {
         berry_problems(ctx, join, &by, berry, out);
