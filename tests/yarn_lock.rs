@@ -850,3 +850,23 @@ fn berry_through_corepack_enabled_earlier_in_the_stage() {
     );
     assert_eq!(app, Applicability::Unsafe, "{reason}");
 }
+
+/// Review 11's lead, closed: a `yarnPath` written with YAML escapes names
+/// another file for Berry than its text. (A yarn run by its path, such as
+/// the image's `/opt/yarn-v1.22.22/bin/yarn`, is not corepack's shim: the
+/// analysis already leaves a command run by path in place.)
+#[test]
+fn a_berry_setting_with_escapes_is_not_followed() {
+    let (app, reason, _) = berry::berry(
+        "RUN yarn install --immutable",
+        &[(
+            ".yarnrc.yml",
+            Some("yarnPath: \".yarn/releases/yarn-4\\x2e5.3.cjs\"\n"),
+        )],
+    );
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    assert!(
+        reason.contains("is not a setting dockreorder follows"),
+        "{reason}"
+    );
+}

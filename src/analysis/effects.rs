@@ -4197,7 +4197,12 @@ fn run_effects(
             // command of this `RUN` enabled it (the stage's earlier `RUN`s
             // are `analyze_stage_with`'s to add).
             if let kb::ManifestCheck::Yarn { corepack, .. } = &mut chk {
-                *corepack = corepack_state(&cmds[..n], wd, env, kb, None);
+                // A yarn named by its path is not the shim on PATH.
+                *corepack = if argv0.contains('/') {
+                    Some(false)
+                } else {
+                    corepack_state(&cmds[..n], wd, env, kb, None)
+                };
             }
             e.checks
                 .push((resolve_check(chk, &dir, &local_env), dir.clone()));

@@ -959,8 +959,10 @@ fn berry_settings(text: &str, rel: &str) -> Result<BTreeMap<String, String>, Str
             .and_then(|v| v.strip_suffix('"'))
             .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
             .unwrap_or(value);
+        // Escapes (`"\x2e"`, `''`) give YAML another string than the text.
         if !BERRY_SETTINGS.contains(&key)
             || value.is_empty()
+            || value.contains(['\\', '"', '\''])
             || value.starts_with(['{', '[', '&', '*', '!', '|', '>'])
             || out.insert(key.to_string(), value.to_string()).is_some()
         {
