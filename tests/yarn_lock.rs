@@ -851,6 +851,53 @@ fn berry_through_corepack_enabled_earlier_in_the_stage() {
     assert_eq!(app, Applicability::Unsafe, "{reason}");
 }
 
+/// Review 12: corepack's shim is what `yarn` runs only while nothing can
+/// put another yarn ahead of it on PATH or tell corepack to ignore
+/// `packageManager`. The Node.js image ships yarn 1 in
+/// `/opt/yarn-v1.22.22/bin`; `/usr/local/sbin` comes before the shims'
+/// `/usr/local/bin` on its PATH; a PATH set before `corepack enable`
+/// still applies after it; and `COREPACK_ENABLE_PROJECT_SPEC=0` makes the
+/// shim run corepack's default yarn, 1.22.22 (measured with corepack
+/// 0.34.6), which ignores `--immutable` and rewrites a Berry lock.
+#[test]
+fn berry_through_corepack_not_shadowed_nor_told_to_ignore_the_project() {
+    let no_release: &[(&str, Option<&str>)] = &[
+        (".yarnrc.yml", None),
+        (".yarn/releases/yarn-4.5.3.cjs", None),
+    ];
+    let with = |before: &str, after: &str| {
+        format!(
+            "FROM node:20\n{before}RUN corepack enable\n{after}WORKDIR /app\nCOPY . .\nRUN yarn install --immutable\nCMD [\"node\", \"index.js\"]\n"
+        )
+    };
+    for (before, after) in [
+        (
+            "",
+            "RUN ln -s /opt/yarn-v1.22.22/bin/yarn /usr/local/sbin/yarn\n",
+        ),
+        (
+            "RUN ln -s /opt/yarn-v1.22.22/bin/yarn /usr/local/sbin/yarn\n",
+            "",
+        ),
+        ("ENV PATH=/opt/yarn-v1.22.22/bin:$PATH\n", ""),
+        ("", "ENV COREPACK_ENABLE_PROJECT_SPEC=0\n"),
+        ("ARG COREPACK_ENABLE_PROJECT_SPEC=0\n", ""),
+    ] {
+        let text = with(before, after);
+        let (app, reason, out) = berry::berry_df(&text, no_release);
+        assert_eq!(app, Applicability::Unsafe, "{text}: {reason}");
+        assert_eq!(out, text, "{text}");
+    }
+    for run in [
+        "RUN corepack enable && export COREPACK_ENABLE_PROJECT_SPEC=0 && yarn install --immutable",
+        "RUN corepack enable && export PATH=/opt/yarn-v1.22.22/bin:$PATH && yarn install --immutable",
+        "RUN ln -s /opt/yarn-v1.22.22/bin/yarn /usr/local/sbin/yarn && corepack enable && yarn install --immutable",
+    ] {
+        let (app, reason, _) = berry::berry(run, no_release);
+        assert_eq!(app, Applicability::Unsafe, "{run}: {reason}");
+    }
+}
+
 /// Review 11's lead, closed: a `yarnPath` written with YAML escapes names
 /// another file for Berry than its text. (A yarn run by its path, such as
 /// the image's `/opt/yarn-v1.22.22/bin/yarn`, is not corepack's shim: the

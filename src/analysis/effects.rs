@@ -2518,6 +2518,7 @@ pub fn analyze_stage_with(
     let mut config = env.clone();
     let mut effects = Vec::new();
     let mut corepack_on = false;
+    let mut shadowed = false;
     let mut state = StageState {
         workdirs: Vec::new(),
         env: Vec::new(),
@@ -2572,17 +2573,21 @@ pub fn analyze_stage_with(
         }
         // Corepack enabled by an earlier `RUN` of the stage, when this one
         // says nothing of it (see `corepack_after`).
-        if corepack_on {
-            for (chk, _) in &mut e.checks {
-                if let ManifestCheck::Yarn {
-                    corepack: c @ None, ..
-                } = chk
-                {
+        // An earlier instruction that may have put a yarn ahead of the
+        // shims (or set `PATH`, `COREPACK_*`) leaves no shim known, even
+        // after a later `corepack enable`.
+        for (chk, _) in &mut e.checks {
+            if let ManifestCheck::Yarn { corepack: c, .. } = chk {
+                if shadowed {
+                    *c = Some(false);
+                } else if corepack_on && c.is_none() {
                     *c = Some(true);
                 }
             }
         }
-        corepack_on = corepack_after(ins, &e, &wd, &env, &knowledge.commands, corepack_on);
+        let (on, shadows) = corepack_after(ins, &e, &wd, &env, &knowledge.commands, corepack_on);
+        shadowed |= shadows;
+        corepack_on = on && !shadowed;
         // State changes for the following units.
         advance_state(parse, ins, &mut wd, &mut env, &mut unknown_wds, &mut config);
         add_created_homes(ins, &env, &mut homes);
@@ -3981,19 +3986,42 @@ fn is_archive(s: &str) -> bool {
 }
 
 /// Where yarn runs from once corepack has enabled its shims, and where
-/// another yarn may be put instead.
-const YARN_PATHS: [&str; 4] = [
+/// another yarn may be put instead: every directory of the default PATH
+/// (`/usr/local/sbin` comes before the shims' `/usr/local/bin`, so a yarn
+/// there runs instead of the shim whenever it was put there).
+const YARN_PATHS: [&str; 12] = [
+    "/usr/local/sbin/yarn",
+    "/usr/local/sbin/yarnpkg",
     "/usr/local/bin/yarn",
     "/usr/local/bin/yarnpkg",
+    "/usr/sbin/yarn",
+    "/usr/sbin/yarnpkg",
     "/usr/bin/yarn",
     "/usr/bin/yarnpkg",
+    "/sbin/yarn",
+    "/sbin/yarnpkg",
+    "/bin/yarn",
+    "/bin/yarnpkg",
 ];
+
+/// Whether an environment may make `yarn` other than corepack's shim
+/// running the `packageManager` release: a `PATH` the Dockerfile set (a
+/// directory ahead of the shims may hold another yarn, such as the
+/// Node.js image's `/opt/yarn-v1.22.22/bin`), or any `COREPACK_*`
+/// variable (`COREPACK_ENABLE_PROJECT_SPEC=0` runs corepack's default
+/// yarn, 1.22.22, whatever `packageManager` says; measured with corepack
+/// 0.34.6).
+fn corepack_env_unsure(env: &BTreeMap<String, String>) -> bool {
+    env.keys()
+        .any(|k| k == "PATH" || k.starts_with("COREPACK_"))
+}
 
 /// Whether corepack's shims are what `yarn` runs after `cmds`, starting
 /// from `was`: `Some(true)` after a plain `corepack enable`, `Some(false)`
-/// after any other corepack command or a command that may write a yarn
-/// where the shims are (a known command writing there, or one the
-/// knowledge base does not know), `was` when none of that happens.
+/// after any other corepack command or a command that may shadow the
+/// shims ([`shadows_yarn`]; for good: a later `corepack enable` does not
+/// take a yarn ahead of the shims off PATH), `was` when none of that
+/// happens.
 fn corepack_state(
     cmds: &[shell::SimpleCommand],
     wd: &str,
@@ -4003,33 +4031,60 @@ fn corepack_state(
 ) -> Option<bool> {
     let mut state = was;
     for c in cmds {
-        let Some(argv0) = c.argv.first() else {
-            continue;
-        };
-        if argv0.rsplit('/').next() == Some("corepack") {
-            state = Some(c.argv.len() == 2 && c.argv[1] == "enable");
-            continue;
+        if shadows_yarn(c, wd, env, kb) {
+            return Some(false);
         }
-        let f = kb::interpret(c, kb, env);
-        let dir =
-            c.cd.as_deref()
-                .map_or_else(|| wd.to_string(), |d| resolve(wd, d));
-        let replaces = f.unknown.is_some()
-            || f.writes.iter().any(|w| {
-                let w = resolve(&dir, w);
-                YARN_PATHS.iter().any(|y| paths_overlap(&w, y))
-            });
-        if replaces {
-            state = Some(false);
+        if let Some(argv0) = c.argv.first()
+            && argv0.rsplit('/').next() == Some("corepack")
+        {
+            state = Some(c.argv.len() == 2 && c.argv[1] == "enable");
         }
     }
     state
 }
 
+/// Whether a command may make `yarn` something else than corepack's shim
+/// running the `packageManager` release: one the knowledge base does not
+/// know, one that may write a yarn in a directory of PATH, or one that
+/// sets `PATH` or a `COREPACK_*` variable (see [`corepack_env_unsure`]).
+fn shadows_yarn(
+    c: &shell::SimpleCommand,
+    wd: &str,
+    env: &BTreeMap<String, String>,
+    kb: &kb::KnowledgeBase,
+) -> bool {
+    let unsure = |k: &str| k == "PATH" || k.starts_with("COREPACK_");
+    if c.assignments.iter().any(|(k, _)| unsure(k)) {
+        return true;
+    }
+    let Some(argv0) = c.argv.first() else {
+        return false;
+    };
+    if argv0 == "export" {
+        return c.argv[1..]
+            .iter()
+            .any(|a| unsure(a.split('=').next().unwrap_or(a)));
+    }
+    if argv0.rsplit('/').next() == Some("corepack") {
+        return false;
+    }
+    let f = kb::interpret(c, kb, env);
+    let dir =
+        c.cd.as_deref()
+            .map_or_else(|| wd.to_string(), |d| resolve(wd, d));
+    f.unknown.is_some()
+        || f.writes.iter().chain(&c.redirect_writes).any(|w| {
+            let w = resolve(&dir, w);
+            YARN_PATHS.iter().any(|y| paths_overlap(&w, y))
+        })
+}
+
 /// [`corepack_state`] after a whole instruction of the stage: a `RUN` as
 /// its commands say (one the splitter does not follow, with or without a
 /// word of corepack, ends it), an instruction that may write where the
-/// shims are or change `PATH` ends it, anything else keeps it.
+/// shims are or set `PATH` or a `COREPACK_*` variable ends it, anything
+/// else keeps it. Second: whether the instruction may shadow the shims
+/// for the rest of the stage, whatever `corepack enable` comes after.
 fn corepack_after(
     ins: &Instruction,
     e: &Effects,
@@ -4037,21 +4092,25 @@ fn corepack_after(
     env: &BTreeMap<String, String>,
     kb: &kb::KnowledgeBase,
     was: bool,
-) -> bool {
+) -> (bool, bool) {
     if e.opaque.is_some() {
-        return false;
+        return (false, true);
     }
     let writes_yarn = e.writes.iter().any(|l| match l {
         Loc::Path(p) => YARN_PATHS.iter().any(|y| paths_overlap(p, y)),
-        Loc::Var(v) => v == "PATH",
+        Loc::Var(v) => v == "PATH" || v.starts_with("COREPACK_"),
         _ => false,
     });
     if ins.node.kind != Kind::Run {
-        return was && !writes_yarn;
+        return (was && !writes_yarn, writes_yarn);
     }
     match run_commands(ins, wd) {
-        Ok((cmds, _)) => corepack_state(&cmds, wd, env, kb, Some(was)) == Some(true),
-        Err(_) => false,
+        Ok((cmds, _)) => (
+            corepack_state(&cmds, wd, env, kb, Some(was)) == Some(true),
+            // (Its `writes` include what `corepack enable` writes.)
+            cmds.iter().any(|c| shadows_yarn(c, wd, env, kb)),
+        ),
+        Err(_) => (false, true),
     }
 }
 
@@ -4198,7 +4257,7 @@ fn run_effects(
             // are `analyze_stage_with`'s to add).
             if let kb::ManifestCheck::Yarn { corepack, .. } = &mut chk {
                 // A yarn named by its path is not the shim on PATH.
-                *corepack = if argv0.contains('/') {
+                *corepack = if argv0.contains('/') || corepack_env_unsure(&local_env) {
                     Some(false)
                 } else {
                     corepack_state(&cmds[..n], wd, env, kb, None)
