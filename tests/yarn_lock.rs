@@ -917,3 +917,23 @@ fn a_berry_setting_with_escapes_is_not_followed() {
         "{reason}"
     );
 }
+
+/// Review 12's lead: Berry reads a `.yarnrc.yml` in every directory above
+/// the project and in the home; one an earlier instruction wrote may name
+/// yarn 1 (`yarnPath`), which ignores `--immutable` and rewrites the lock
+/// the broad copy then puts back. The lock is not taken as kept then.
+#[test]
+fn a_yarnrc_yml_the_stage_writes_above_the_project_leaves_berry_unknown() {
+    let no_release: &[(&str, Option<&str>)] = &[
+        (".yarnrc.yml", None),
+        (".yarn/releases/yarn-4.5.3.cjs", None),
+    ];
+    for rc in ["/.yarnrc.yml", "/root/.yarnrc.yml"] {
+        let text = format!(
+            "FROM node:20\nRUN corepack enable\nRUN echo 'yarnPath: /opt/yarn-v1.22.22/lib/cli.js' > {rc}\nWORKDIR /app\nCOPY . .\nRUN yarn install --immutable\nCMD [\"node\", \"index.js\"]\n"
+        );
+        let (app, reason, out) = berry::berry_df(&text, no_release);
+        assert_eq!(app, Applicability::Unsafe, "{rc}: {reason}");
+        assert_eq!(out, text, "{rc}");
+    }
+}

@@ -1225,16 +1225,15 @@ pub fn lock_kept(
     // is Berry that runs, immutably, is the install's manifest check's to
     // prove: where it cannot, that check keeps the install Unsafe
     // (manifests::berry_problems, for every project berry_named_by names).
-    if yarn {
+    let berry = yarn && {
         let file = |n: &str| text(dir, n);
         // Only a Berry project known as such: a `.yarnrc.yml` that may or
         // may not be there could be one yarn 1 reads without Berry running.
         match file(".yarnrc.yml") {
             None => return false,
-            Some(_) if super::manifests::berry_named_by(&file).is_some() => return true,
-            Some(_) => {}
+            Some(_) => super::manifests::berry_named_by(&file).is_some(),
         }
-    }
+    };
     let users_known = stage.units.iter().take(b).all(|u| {
         match parse.items.get(u.item).and_then(|i| i.instruction()) {
             Some(ins) if ins.node.kind == Kind::User => {
@@ -1248,6 +1247,30 @@ pub fn lock_kept(
     });
     if !users_known {
         return false;
+    }
+    if berry {
+        // Berry reads a `.yarnrc.yml` in every directory above the project
+        // and in the home too: one the stage wrote may name another yarn
+        // (a `yarnPath` to yarn 1, which ignores `--immutable`).
+        let mut rcs: Vec<String> = vec![
+            "/root/.yarnrc.yml".to_string(),
+            "/home/node/.yarnrc.yml".to_string(),
+        ];
+        if let Some(home) = env.get("HOME") {
+            rcs.push(format!("{}/.yarnrc.yml", home.trim_end_matches('/')));
+        }
+        let mut up = dir;
+        while let Some((parent, _)) = up.rsplit_once('/') {
+            rcs.push(format!("{parent}/.yarnrc.yml"));
+            if parent.is_empty() {
+                break;
+            }
+            up = parent;
+        }
+        return !eff
+            .iter()
+            .take(b + 1)
+            .any(|e| rcs.iter().any(|p| writes_path(e, p)));
     }
     let mut settings: Vec<String> = [
         "/root/.npmrc",
