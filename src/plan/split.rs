@@ -116,6 +116,11 @@ const REMOVERS: &[(&str, Option<&[&str]>)] = &[
     ("microdnf", Some(&["remove", "clean"])),
     ("pip", Some(&["uninstall", "cache"])),
     ("pip3", Some(&["uninstall", "cache"])),
+    // Besides removals, the subcommands (and their aliases) the knowledge
+    // base does not know that install, update, relink or rebuild packages
+    // in place: unknown, they would count as writing only the paths they
+    // are given (`npm add ms`, `npm install-clean`, `composer
+    // dump-autoload` rewrite what the install wrote).
     (
         "npm",
         Some(&[
@@ -125,21 +130,105 @@ const REMOVERS: &[(&str, Option<&[&str]>)] = &[
             "rm",
             "remove",
             "r",
+            "unlink",
             "cache",
             "dedupe",
+            "ddp",
+            "add",
+            "in",
+            "ins",
+            "inst",
+            "insta",
+            "instal",
+            "isnt",
+            "isnta",
+            "isntal",
+            "isntall",
+            "ic",
+            "install-clean",
+            "isntall-clean",
+            "it",
+            "install-test",
+            "cit",
+            "install-ci-test",
+            "clean-install-test",
+            "sit",
+            "update",
+            "up",
+            "upgrade",
+            "udpate",
+            "rebuild",
+            "rb",
+            "link",
+            "ln",
+            "fix",
         ]),
     ),
-    ("yarn", Some(&["remove", "cache", "autoclean"])),
+    (
+        "yarn",
+        Some(&[
+            "remove",
+            "cache",
+            "autoclean",
+            "add",
+            "upgrade",
+            "upgrade-interactive",
+            "up",
+            "link",
+            "unlink",
+            "dedupe",
+            "rebuild",
+            "unplug",
+            "import",
+        ]),
+    ),
     (
         "pnpm",
-        Some(&["prune", "remove", "rm", "uninstall", "store"]),
+        Some(&[
+            "prune",
+            "remove",
+            "rm",
+            "uninstall",
+            "un",
+            "store",
+            "add",
+            "update",
+            "up",
+            "upgrade",
+            "link",
+            "ln",
+            "unlink",
+            "rebuild",
+            "rb",
+            "dedupe",
+            "import",
+            "it",
+            "install-test",
+        ]),
     ),
     (
         "composer",
-        Some(&["remove", "clear-cache", "clearcache", "cc"]),
+        Some(&[
+            "remove",
+            "rm",
+            "clear-cache",
+            "clearcache",
+            "cc",
+            "update",
+            "u",
+            "upgrade",
+            "require",
+            "r",
+            "reinstall",
+            "dump-autoload",
+            "dumpautoload",
+            "bump",
+        ]),
     ),
-    ("gem", Some(&["uninstall", "cleanup"])),
-    ("bundle", Some(&["clean"])),
+    ("gem", Some(&["uninstall", "cleanup", "update", "pristine"])),
+    ("bundle", Some(&["clean", "update", "add", "remove"])),
+    // `git clean -x` removes ignored files: an installed tree.
+    ("git", Some(&["clean"])),
     ("go", Some(&["clean"])),
     ("cargo", Some(&["clean"])),
     ("mvn", Some(&["clean"])),
@@ -820,6 +909,18 @@ fn removes_written(c: &SimpleCommand, written: &[String], wd: &str) -> bool {
         return words.is_empty() || words.iter().any(|s| subs.contains(&s.as_str()));
     }
     let dir = command_dir(c, wd);
+    // `find -name '*.md' -delete`: without a starting point (the words
+    // before the first expression, after `-H`/`-L`/`-P`), find searches
+    // the working directory.
+    if base == "find" {
+        let start = argv[1..]
+            .iter()
+            .find(|a| !matches!(a.as_str(), "-H" | "-L" | "-P"));
+        let implicit = start.is_none_or(|a| a.starts_with(['-', '(', '!']));
+        if implicit && touches_written(written, &dir) {
+            return true;
+        }
+    }
     argv[1..].iter().filter(|a| !a.starts_with('-')).any(|a| {
         if a.contains('$') || a.starts_with('~') {
             return true;
@@ -1197,6 +1298,23 @@ mod tests {
             "RUN npm ci && npm run build && gzip node_modules/left-pad/index.js",
             "RUN pip install -r requirements.txt && python manage.py check && strip /usr/local/lib/python3.12/site-packages/x.so",
             "RUN npm ci && npm run build && dd of=node_modules/x/y.js if=/dev/null",
+            // `find` without a starting point searches the working
+            // directory.
+            "RUN npm ci && npm run build && find -name package.json -exec rm '{}' +",
+            "RUN npm ci && npm run build && find -L -type f -exec chmod 600 '{}' +",
+            "RUN npm ci && npm run build && find",
+            // Subcommands (or aliases) the knowledge base does not know
+            // that install, update, relink or rebuild in place, and
+            // `git clean -x` (the installed tree is ignored).
+            "RUN npm ci && npm run build && npm add ms",
+            "RUN npm ci && npm run build && npm install-clean",
+            "RUN npm ci && npm run build && npm update",
+            "RUN npm ci && npm run build && npm unlink ms",
+            "RUN npm ci && npm run build && npm rebuild",
+            "RUN yarn install --frozen-lockfile && yarn build && yarn upgrade",
+            "RUN pnpm install --frozen-lockfile && pnpm build && pnpm add ms",
+            "RUN composer install --no-dev && composer dump-autoload --optimize",
+            "RUN npm ci && npm run build && git clean -xdf",
         ] {
             let full = format!("FROM x\nWORKDIR /app\n{text}\n");
             assert_eq!(splits_of(&full), vec![], "{text}");
