@@ -937,3 +937,20 @@ fn a_yarnrc_yml_the_stage_writes_above_the_project_leaves_berry_unknown() {
         assert_eq!(out, text, "{rc}");
     }
 }
+
+/// Review 14: yarn 1 runs in the first directory above the project whose
+/// package.json has `workspaces` naming it (measured, yarn 1.22.22: with
+/// `/package.json` naming `app` and `app/sub`, it installed at `/` and
+/// read `/app/sub/package.json`, which the hoisted install, above the
+/// broad copy, does not find). A package.json an earlier instruction
+/// writes above the project keeps the install in place.
+#[test]
+fn a_package_json_the_stage_writes_above_the_project_is_a_workspace_root() {
+    let sub = "{\"name\":\"sub\",\"version\":\"1.0.0\",\"dependencies\":{\"debug\":\"^2.6.9\"}}\n";
+    for (rc, workdir) in [("/package.json", "/app"), ("/srv/package.json", "/srv/app")] {
+        let df = format!(
+            "FROM node:20\nRUN echo '{{\"private\":true,\"workspaces\":[\"app\",\"app/sub\"]}}' > {rc}\nWORKDIR {workdir}\nCOPY . .\nRUN yarn install\nCMD [\"node\", \"index.js\"]\n"
+        );
+        unsafe_with(&df, &[("sub/package.json", sub)], rc);
+    }
+}

@@ -1289,6 +1289,11 @@ pub fn lock_kept(
         // yarn 1's rc files (the home's, the global ones, and `.yarnrc`
         // or `.npmrc` in any directory above the project), and yarn itself
         // (the image's /opt/yarn-v1.22.x, linked from /usr/local/bin).
+        // A package.json above the project too: yarn 1 runs in the first
+        // directory above whose `workspaces` name the project, and reads
+        // its other members (measured, yarn 1.22.22: `/package.json` with
+        // `app` and `app/sub` made it install at `/` and read
+        // `/app/sub/package.json`, which a hoisted install does not find).
         settings.extend(
             [
                 "/root/.yarnrc",
@@ -1308,6 +1313,7 @@ pub fn lock_kept(
             let parent = if parent.is_empty() { "" } else { parent };
             settings.push(format!("{parent}/.yarnrc"));
             settings.push(format!("{parent}/.npmrc"));
+            settings.push(format!("{parent}/package.json"));
             if parent.is_empty() {
                 break;
             }
