@@ -954,3 +954,36 @@ fn a_package_json_the_stage_writes_above_the_project_is_a_workspace_root() {
         unsafe_with(&df, &[("sub/package.json", sub)], rc);
     }
 }
+
+/// Review 14: yarn 1 reads its settings (`yarn-path`, `--install.*`) from
+/// more files than `.yarnrc`: `/etc/yarn/config`, the home's
+/// `.config/yarn/config`, `.config/yarn`, `.yarn/config` and `.yarnrc.yml`
+/// (and `$XDG_CONFIG_HOME/yarn`), and `.yarnrc.yml` above the project
+/// (`getRcPaths`; measured, yarn 1.22.22: a `yarn-path` in each of the
+/// home's ran another program, which rewrote the lock). One an earlier
+/// instruction writes keeps the install in place.
+#[test]
+fn yarn_1_settings_in_other_rc_files_are_followed() {
+    for rc in [
+        "/etc/yarn/config",
+        "/root/.config/yarn/config",
+        "/root/.config/yarn",
+        "/root/.yarn/config",
+        "/home/node/.yarn/config",
+        "/root/.yarnrc.yml",
+        "/.yarnrc.yml",
+    ] {
+        let dir = rc.rsplit_once('/').map_or("/", |(d, _)| d);
+        let df = format!(
+            "FROM node:20\nRUN mkdir -p {dir}/ && echo 'yarn-path \"/y.js\"' > {rc}\nWORKDIR /app\nCOPY . .\nRUN yarn install\nCMD [\"node\", \"index.js\"]\n"
+        );
+        unsafe_with(&df, &[], rc);
+    }
+    // In the install's own `RUN` too (the install's own `~/.yarn/**`
+    // write is not one).
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN mkdir -p ~/.yarn && echo 'yarn-path \"/y.js\"' > ~/.yarn/config && yarn install\nCMD [\"node\", \"index.js\"]\n";
+    let (app, reason, _) = hoist(df, &[]);
+    assert_eq!(app, Applicability::Unsafe, "same RUN: {reason}");
+    let df = "FROM node:20\nENV XDG_CONFIG_HOME=/cfg\nWORKDIR /app\nCOPY . .\nRUN yarn install\nCMD [\"node\", \"index.js\"]\n";
+    unsafe_with(df, &[], "XDG_CONFIG_HOME");
+}

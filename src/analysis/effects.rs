@@ -1299,6 +1299,7 @@ pub fn lock_kept(
                 "/root/.yarnrc",
                 "/home/node/.yarnrc",
                 "/etc/yarnrc",
+                "/etc/yarn/config",
                 "/usr/local/etc/yarnrc",
                 "/usr/local/share/.yarnrc",
                 "/usr/local/bin/yarn",
@@ -1314,19 +1315,61 @@ pub fn lock_kept(
             settings.push(format!("{parent}/.yarnrc"));
             settings.push(format!("{parent}/.npmrc"));
             settings.push(format!("{parent}/package.json"));
+            settings.push(format!("{parent}/.yarnrc.yml"));
             if parent.is_empty() {
                 break;
             }
             up = parent;
         }
     }
+    let mut homes: Vec<String> = vec!["/root".into(), "/home/node".into()];
     if let Some(home) = env.get("HOME") {
         if !home.starts_with('/') {
             return false;
         }
         settings.push(format!("{}/.npmrc", home.trim_end_matches('/')));
-        if yarn {
-            settings.push(format!("{}/.yarnrc", home.trim_end_matches('/')));
+        homes.push(home.trim_end_matches('/').to_string());
+    }
+    if yarn {
+        // yarn 1 reads its own settings (`yarn-path`, `--install.*`) from
+        // each of these in the home too (`getRcPaths`; measured, yarn
+        // 1.22.22: a `yarn-path` in `.yarn/config`, `.config/yarn/config`
+        // or `.yarnrc.yml` ran another program), and from
+        // `$XDG_CONFIG_HOME/yarn` when that is set.
+        if env.keys().any(|k| k == "XDG_CONFIG_HOME") {
+            return false;
+        }
+        let mut in_home: Vec<String> = Vec::new();
+        for h in &homes {
+            settings.push(format!("{h}/.yarnrc"));
+            for f in [
+                ".yarnrc.yml",
+                ".yarn/config",
+                ".config/yarn",
+                ".config/yarn/**",
+            ] {
+                in_home.push(format!("{h}/{f}"));
+            }
+        }
+        // The install itself writes `~/.yarn/**` (Berry's folder, in the
+        // knowledge base for yarn): that write of unit `b` is not taken as
+        // one of these files, any other is.
+        let install = Effects {
+            writes: ex
+                .writes
+                .iter()
+                .filter(|w| !matches!(w, Loc::Path(p) if p.ends_with("/.yarn/**")))
+                .cloned()
+                .collect(),
+            ..Effects::default()
+        };
+        if eff
+            .iter()
+            .take(b)
+            .chain(std::iter::once(&install))
+            .any(|e| in_home.iter().any(|p| writes_path(e, p)))
+        {
+            return false;
         }
     }
     if eff
