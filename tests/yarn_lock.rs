@@ -972,6 +972,9 @@ fn yarn_1_settings_in_other_rc_files_are_followed() {
         "/home/node/.yarn/config",
         "/root/.yarnrc.yml",
         "/.yarnrc.yml",
+        // As root, yarn's home is `/usr/local/share` (measured).
+        "/usr/local/share/.config/yarn",
+        "/usr/local/share/.npmrc",
     ] {
         let dir = rc.rsplit_once('/').map_or("/", |(d, _)| d);
         let df = format!(

@@ -1339,6 +1339,11 @@ pub fn lock_kept(
         if env.keys().any(|k| k == "XDG_CONFIG_HOME") {
             return false;
         }
+        // As root, yarn's home is `/usr/local/share` (`user-home-dir`):
+        // its `.config/yarn` and `.npmrc` are read too (measured, yarn
+        // 1.22.22: a `yarn-path` in `/usr/local/share/.config/yarn` ran).
+        homes.push("/usr/local/share".into());
+        settings.push("/usr/local/share/.npmrc".into());
         let mut in_home: Vec<String> = Vec::new();
         for h in &homes {
             settings.push(format!("{h}/.yarnrc"));
