@@ -416,6 +416,19 @@ pub struct Effects {
     /// `RUN`'s implicit read of `/opt/**`.
     #[serde(skip)]
     pub app_dir: Option<String>,
+    /// For a `RUN` read command by command: what it does to corepack's
+    /// yarn shims (see [`corepack_after`]).
+    #[serde(skip)]
+    pub corepack: Option<RunCorepack>,
+}
+
+/// What commands do to corepack's yarn shims ([`corepack_state`]):
+/// whether they are what `yarn` runs after them (`None`: nothing said),
+/// and whether a command may shadow them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCorepack {
+    pub state: Option<bool>,
+    pub shadows: bool,
 }
 
 /// Why `a` must stay before `b`.
@@ -820,7 +833,7 @@ const OFFICIAL_WORKDIR: &[(&str, &str)] = &[
 
 /// The directories of the `PATH` every official image sets (and
 /// BuildKit's default), in order.
-const DEFAULT_PATH: [&str; 6] = [
+pub(crate) const DEFAULT_PATH: [&str; 6] = [
     "/usr/local/sbin",
     "/usr/local/bin",
     "/usr/sbin",
@@ -1259,14 +1272,7 @@ pub fn lock_kept(
         if let Some(home) = env.get("HOME") {
             rcs.push(format!("{}/.yarnrc.yml", home.trim_end_matches('/')));
         }
-        let mut up = dir;
-        while let Some((parent, _)) = up.rsplit_once('/') {
-            rcs.push(format!("{parent}/.yarnrc.yml"));
-            if parent.is_empty() {
-                break;
-            }
-            up = parent;
-        }
+        rcs.extend(dirs_above(dir).map(|d| format!("{d}/.yarnrc.yml")));
         return !eff
             .iter()
             .take(b + 1)
@@ -1309,17 +1315,10 @@ pub fn lock_kept(
             .iter()
             .map(|p| p.to_string()),
         );
-        let mut up = dir;
-        while let Some((parent, _)) = up.rsplit_once('/') {
-            let parent = if parent.is_empty() { "" } else { parent };
-            settings.push(format!("{parent}/.yarnrc"));
-            settings.push(format!("{parent}/.npmrc"));
-            settings.push(format!("{parent}/package.json"));
-            settings.push(format!("{parent}/.yarnrc.yml"));
-            if parent.is_empty() {
-                break;
+        for d in dirs_above(dir) {
+            for f in [".yarnrc", ".npmrc", "package.json", ".yarnrc.yml"] {
+                settings.push(format!("{d}/{f}"));
             }
-            up = parent;
         }
     }
     let mut homes: Vec<String> = vec!["/root".into(), "/home/node".into()];
@@ -1390,6 +1389,14 @@ pub fn lock_kept(
     } else {
         super::manifests::npm_lock_kept(name, file)
     }
+}
+
+/// The directories above an absolute directory, nearest first, the root
+/// as `""` (so that `format!("{d}/{file}")` names a file in each).
+fn dirs_above(dir: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(dir.rsplit_once('/').map(|(p, _)| p), |d| {
+        (!d.is_empty()).then(|| d.rsplit_once('/').map_or("", |(p, _)| p))
+    })
 }
 
 /// The image text of the `FROM` at item `from_item`, as written.
@@ -2662,7 +2669,7 @@ pub fn analyze_stage_with(
                 }
             }
         }
-        let (on, shadows) = corepack_after(ins, &e, &wd, &env, &knowledge.commands, corepack_on);
+        let (on, shadows) = corepack_after(ins, &e, corepack_on);
         shadowed |= shadows;
         corepack_on = on && !shadowed;
         // State changes for the following units.
@@ -4062,24 +4069,25 @@ fn is_archive(s: &str) -> bool {
     .any(|e| s.ends_with(e))
 }
 
-/// Where yarn runs from once corepack has enabled its shims, and where
-/// another yarn may be put instead: every directory of the default PATH
-/// (`/usr/local/sbin` comes before the shims' `/usr/local/bin`, so a yarn
-/// there runs instead of the shim whenever it was put there).
-const YARN_PATHS: [&str; 12] = [
-    "/usr/local/sbin/yarn",
-    "/usr/local/sbin/yarnpkg",
-    "/usr/local/bin/yarn",
-    "/usr/local/bin/yarnpkg",
-    "/usr/sbin/yarn",
-    "/usr/sbin/yarnpkg",
-    "/usr/bin/yarn",
-    "/usr/bin/yarnpkg",
-    "/sbin/yarn",
-    "/sbin/yarnpkg",
-    "/bin/yarn",
-    "/bin/yarnpkg",
-];
+/// Whether `p` (a path or pattern) may be a `yarn` (or `yarnpkg`) in a
+/// directory of the default PATH: where corepack's shims are
+/// (`/usr/local/bin`), and where another yarn would run instead of them
+/// (`/usr/local/sbin` comes before the shims).
+fn may_be_a_yarn(p: &str) -> bool {
+    DEFAULT_PATH.iter().any(|d| {
+        ["yarn", "yarnpkg"]
+            .iter()
+            .any(|n| paths_overlap(p, &format!("{d}/{n}")))
+    })
+}
+
+/// Whether a variable may make `yarn` something else than corepack's shim
+/// running the `packageManager` release: `PATH` (a directory ahead of the
+/// shims may hold another yarn) or a `COREPACK_*` variable
+/// (`COREPACK_ENABLE_PROJECT_SPEC=0` runs corepack's default yarn).
+fn moves_yarn(var: &str) -> bool {
+    var == "PATH" || var.starts_with("COREPACK_")
+}
 
 /// Whether an environment may make `yarn` other than corepack's shim
 /// running the `packageManager` release: a `PATH` the Dockerfile set (a
@@ -4089,8 +4097,7 @@ const YARN_PATHS: [&str; 12] = [
 /// yarn, 1.22.22, whatever `packageManager` says; measured with corepack
 /// 0.34.6).
 fn corepack_env_unsure(env: &BTreeMap<String, String>) -> bool {
-    env.keys()
-        .any(|k| k == "PATH" || k.starts_with("COREPACK_"))
+    env.keys().any(|k| moves_yarn(k))
 }
 
 /// Whether corepack's shims are what `yarn` runs after `cmds`, starting
@@ -4098,18 +4105,21 @@ fn corepack_env_unsure(env: &BTreeMap<String, String>) -> bool {
 /// after any other corepack command or a command that may shadow the
 /// shims ([`shadows_yarn`]; for good: a later `corepack enable` does not
 /// take a yarn ahead of the shims off PATH), `was` when none of that
-/// happens.
+/// happens; and whether a command shadowed them.
 fn corepack_state(
     cmds: &[shell::SimpleCommand],
     wd: &str,
     env: &BTreeMap<String, String>,
     kb: &kb::KnowledgeBase,
     was: Option<bool>,
-) -> Option<bool> {
+) -> RunCorepack {
     let mut state = was;
     for c in cmds {
         if shadows_yarn(c, wd, env, kb) {
-            return Some(false);
+            return RunCorepack {
+                state: Some(false),
+                shadows: true,
+            };
         }
         if let Some(argv0) = c.argv.first()
             && argv0.rsplit('/').next() == Some("corepack")
@@ -4117,7 +4127,10 @@ fn corepack_state(
             state = Some(c.argv.len() == 2 && c.argv[1] == "enable");
         }
     }
-    state
+    RunCorepack {
+        state,
+        shadows: false,
+    }
 }
 
 /// Whether a command may make `yarn` something else than corepack's shim
@@ -4130,8 +4143,7 @@ fn shadows_yarn(
     env: &BTreeMap<String, String>,
     kb: &kb::KnowledgeBase,
 ) -> bool {
-    let unsure = |k: &str| k == "PATH" || k.starts_with("COREPACK_");
-    if c.assignments.iter().any(|(k, _)| unsure(k)) {
+    if c.assignments.iter().any(|(k, _)| moves_yarn(k)) {
         return true;
     }
     let Some(argv0) = c.argv.first() else {
@@ -4140,7 +4152,7 @@ fn shadows_yarn(
     if argv0 == "export" {
         return c.argv[1..]
             .iter()
-            .any(|a| unsure(a.split('=').next().unwrap_or(a)));
+            .any(|a| moves_yarn(a.split('=').next().unwrap_or(a)));
     }
     if argv0.rsplit('/').next() == Some("corepack") {
         return false;
@@ -4150,45 +4162,35 @@ fn shadows_yarn(
         c.cd.as_deref()
             .map_or_else(|| wd.to_string(), |d| resolve(wd, d));
     f.unknown.is_some()
-        || f.writes.iter().chain(&c.redirect_writes).any(|w| {
-            let w = resolve(&dir, w);
-            YARN_PATHS.iter().any(|y| paths_overlap(&w, y))
-        })
+        || f.writes
+            .iter()
+            .chain(&c.redirect_writes)
+            .any(|w| may_be_a_yarn(&resolve(&dir, w)))
 }
 
-/// [`corepack_state`] after a whole instruction of the stage: a `RUN` as
-/// its commands say (one the splitter does not follow, with or without a
-/// word of corepack, ends it), an instruction that may write where the
-/// shims are or set `PATH` or a `COREPACK_*` variable ends it, anything
-/// else keeps it. Second: whether the instruction may shadow the shims
-/// for the rest of the stage, whatever `corepack enable` comes after.
-fn corepack_after(
-    ins: &Instruction,
-    e: &Effects,
-    wd: &str,
-    env: &BTreeMap<String, String>,
-    kb: &kb::KnowledgeBase,
-    was: bool,
-) -> (bool, bool) {
+/// [`corepack_state`] after a whole instruction of the stage, from `was`:
+/// a `RUN` as its commands say ([`Effects::corepack`], made once when the
+/// `RUN` is read; one the splitter does not follow ends it), another
+/// instruction that may write where the shims are or set `PATH` or a
+/// `COREPACK_*` variable ends it, anything else keeps it. Second: whether
+/// the instruction may shadow the shims for the rest of the stage,
+/// whatever `corepack enable` comes after.
+fn corepack_after(ins: &Instruction, e: &Effects, was: bool) -> (bool, bool) {
     if e.opaque.is_some() {
         return (false, true);
     }
+    if ins.node.kind == Kind::Run {
+        return match e.corepack {
+            Some(RunCorepack { shadows: true, .. }) | None => (false, true),
+            Some(RunCorepack { state, .. }) => (state.unwrap_or(was), false),
+        };
+    }
     let writes_yarn = e.writes.iter().any(|l| match l {
-        Loc::Path(p) => YARN_PATHS.iter().any(|y| paths_overlap(p, y)),
-        Loc::Var(v) => v == "PATH" || v.starts_with("COREPACK_"),
+        Loc::Path(p) => may_be_a_yarn(p),
+        Loc::Var(v) => moves_yarn(v),
         _ => false,
     });
-    if ins.node.kind != Kind::Run {
-        return (was && !writes_yarn, writes_yarn);
-    }
-    match run_commands(ins, wd) {
-        Ok((cmds, _)) => (
-            corepack_state(&cmds, wd, env, kb, Some(was)) == Some(true),
-            // (Its `writes` include what `corepack enable` writes.)
-            cmds.iter().any(|c| shadows_yarn(c, wd, env, kb)),
-        ),
-        Err(_) => (false, true),
-    }
+    (was && !writes_yarn, writes_yarn)
 }
 
 fn run_effects(
@@ -4337,7 +4339,7 @@ fn run_effects(
                 *corepack = if argv0.contains('/') || corepack_env_unsure(&local_env) {
                     Some(false)
                 } else {
-                    corepack_state(&cmds[..n], wd, env, kb, None)
+                    corepack_state(&cmds[..n], wd, env, kb, None).state
                 };
             }
             e.checks
@@ -4351,6 +4353,7 @@ fn run_effects(
         }
         cost = cost.max(facts.cost);
     }
+    e.corepack = Some(corepack_state(&cmds, wd, env, kb, None));
     seen.finish(ins.node.str_args().next().unwrap_or(""), &cmds, e);
     let lookup = cmds
         .iter()

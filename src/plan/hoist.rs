@@ -802,14 +802,10 @@ fn kept_lock_words(cx: &StageCx<'_>, cand: &Candidate<'_>, kept: &[&str]) -> Str
                 }
                 let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
                 let file = |f: &str| {
-                    let p = if dir.is_empty() {
-                        f.to_string()
-                    } else {
-                        format!("{dir}/{f}")
-                    };
-                    crate::analysis::manifests::context_file(ctx, &p)
+                    let p = manifests::ctx_join(dir, f).unwrap_or_else(|| f.to_string());
+                    manifests::context_file(ctx, &p)
                 };
-                crate::analysis::manifests::berry_named_by(&file).is_some()
+                manifests::berry_named_by(&file).is_some()
             })
         });
     let why = if berry {

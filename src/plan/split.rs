@@ -672,15 +672,7 @@ fn path_lookup_changes(
     writes_of: &[Vec<String>],
     env: &std::collections::BTreeMap<String, String>,
 ) -> bool {
-    const SYSTEM: [&str; 6] = [
-        "/usr/local/sbin",
-        "/usr/local/bin",
-        "/usr/sbin",
-        "/usr/bin",
-        "/sbin",
-        "/bin",
-    ];
-    let mut dirs: Vec<&str> = SYSTEM.to_vec();
+    let mut dirs: Vec<&str> = effects::DEFAULT_PATH.to_vec();
     let mut unknown_dir = false;
     if let Some(p) = env.get("PATH") {
         for d in p.split(':') {
