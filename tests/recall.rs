@@ -528,9 +528,17 @@ fn issue_11_compound_runs_are_split_at_the_install() {
     assert_eq!(rewrite_at(NPM, df, Applicability::Safe).new_text, df);
     // `pip` by name again: the original shell runs the `pip` it found
     // first, a new shell may find one the requirements installed earlier
-    // in PATH (the `hash -r` problem).
-    let df = "FROM python:3.12\nWORKDIR /srv\nCOPY . .\nRUN pip install -r requirements.txt && pip install --no-deps -e .\n";
+    // in PATH (the `hash -r` problem) where where the base image has it
+    // is not known.
+    let df = "FROM example.org/python:3.12\nWORKDIR /srv\nCOPY . .\nRUN pip install -r requirements.txt && pip install --no-deps -e .\n";
     assert_eq!(rewrite_at(NPM, df, Applicability::Safe).new_text, df);
+    // The official python images have pip in /usr/local/bin, searched
+    // before any directory pip installs scripts into.
+    let df = "FROM python:3.12\nWORKDIR /srv\nCOPY . .\nRUN pip install -r requirements.txt && pip install --no-deps -e .\n";
+    assert_eq!(
+        rewrite_at(NPM, df, Applicability::Safe).new_text,
+        "FROM python:3.12\nWORKDIR /srv\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nRUN pip install --no-deps -e .\n"
+    );
     // A leading `cd` is repeated in the rest.
     let df = "FROM node:20\nCOPY . /app\nRUN cd /app && npm ci && npm run build\n";
     assert_eq!(
@@ -542,6 +550,168 @@ fn issue_11_compound_runs_are_split_at_the_install() {
         rewrite_at(NPM, df, Applicability::Safe).new_text,
         "FROM python:3.12\nWORKDIR /srv\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nRUN python manage.py collectstatic --noinput\n"
     );
+}
+
+/// A Python project whose dependencies the requirements pin.
+const PINNED_PROJECT: &[(&str, &str)] = &[
+    (
+        "requirements.txt",
+        "flask==3.0.0\nrequests==2.31.0  # pinned\n",
+    ),
+    (
+        "pyproject.toml",
+        "[build-system]\nrequires = [\"setuptools>=64\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"app\"\nversion = \"0.1\"\ndependencies = [\n  \"Flask>=2.2,<4\",\n  \"requests~=2.31\",\n]\n",
+    ),
+    ("app.py", "x\n"),
+    (".dockerignore", ".git\n"),
+];
+
+#[test]
+fn issue_11_pip_install_of_a_project_whose_dependencies_are_pinned_is_split() {
+    // Measured with BuildKit and pip 23.0.1: the split image has the same
+    // files, and the project's layer adds only the project's own files
+    // (the dist-info, the editable finder, the egg-info in the project)
+    // besides directory entries: nothing the requirements' layer holds.
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt && pip install --no-cache-dir -e .\n";
+    let out = rewrite_at(PINNED_PROJECT, df, Applicability::Safe);
+    assert_eq!(
+        out.new_text,
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nRUN pip install --no-cache-dir -e .\n"
+    );
+    let c = out.changes.iter().find(|c| c.applied).expect("a change");
+    assert!(c.reason.contains("adds only the project"), "{}", c.reason);
+    let df2 = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN python -m pip install -r requirements.txt && python -m pip install .\n";
+    assert_ne!(hoisted(PINNED_PROJECT, df2), df2);
+
+    // Each of these may make the project's install replace an installed
+    // package (or installs files a dependency may have), or pip may run
+    // with other settings or be another pip: no split.
+    let pyproject = PINNED_PROJECT[1].1;
+    let with = |name: &str, text: &str| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = PINNED_PROJECT
+            .iter()
+            .filter(|(n, _)| *n != name)
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        v.push((name.to_string(), text.to_string()));
+        v
+    };
+    let cases: Vec<(Vec<(String, String)>, String)> = vec![
+        (
+            with(
+                "pyproject.toml",
+                &pyproject.replace("Flask>=2.2", "Flask>=3.1"),
+            ),
+            df.into(),
+        ),
+        (
+            with(
+                "pyproject.toml",
+                &pyproject.replace("\"requests~=2.31\",", "\"gunicorn\","),
+            ),
+            df.into(),
+        ),
+        (
+            with(
+                "pyproject.toml",
+                &pyproject.replace("Flask>=2.2,<4", "Flask[async]>=2.2"),
+            ),
+            df.into(),
+        ),
+        (
+            with(
+                "pyproject.toml",
+                &pyproject.replace("Flask>=2.2,<4", "Flask>=2.2; python_version>'3.8'"),
+            ),
+            df.into(),
+        ),
+        (
+            with(
+                "pyproject.toml",
+                &format!("{pyproject}\n[project.scripts]\nflask = \"app:main\"\n"),
+            ),
+            df.into(),
+        ),
+        (
+            with(
+                "pyproject.toml",
+                &pyproject.replace(
+                    "version = \"0.1\"",
+                    "dynamic = [\"dependencies\", \"version\"]",
+                ),
+            ),
+            df.into(),
+        ),
+        (
+            with(
+                "pyproject.toml",
+                &pyproject.replace("setuptools.build_meta", "poetry.core.masonry.api"),
+            ),
+            df.into(),
+        ),
+        (
+            with(
+                "pyproject.toml",
+                &pyproject.replace("name = \"app\"", "name = \"Flask\""),
+            ),
+            df.into(),
+        ),
+        (
+            with("requirements.txt", "flask>=3\nrequests==2.31.0\n"),
+            df.into(),
+        ),
+        (
+            with("requirements.txt", "-r base.txt\nrequests==2.31.0\n"),
+            df.into(),
+        ),
+        (
+            with(
+                "setup.py",
+                "from setuptools import setup\nsetup(install_requires=['x'])\n",
+            ),
+            df.into(),
+        ),
+        (with("pdm_build.py", "x\n"), df.into()),
+        (with("app.py", "x\n"), df.replace("-e .", "-U -e .")),
+        (
+            with("app.py", "x\n"),
+            df.replace(
+                "WORKDIR /app\n",
+                "WORKDIR /app\nENV PIP_UPGRADE_STRATEGY=eager\n",
+            ),
+        ),
+        (
+            with("app.py", "x\n"),
+            df.replace(
+                "WORKDIR /app\n",
+                "WORKDIR /app\nRUN pip config set global.upgrade true\n",
+            ),
+        ),
+        (
+            with("app.py", "x\n"),
+            df.replace("WORKDIR /app\n", "WORKDIR /app\nUSER 1000\n"),
+        ),
+        (
+            with("app.py", "x\n"),
+            df.replace("python:3.12-slim", "example.org/python:3.12-slim"),
+        ),
+        // pyproject.toml written after the copy: not what the context has.
+        (
+            with("app.py", "x\n"),
+            df.replace("COPY . .\n", "COPY . .\nRUN sed -i s/a/b/ pyproject.toml\n"),
+        ),
+        // Something after the pinned installs may change a version.
+        (
+            with("app.py", "x\n"),
+            df.replace(
+                "-r requirements.txt &&",
+                "-r requirements.txt && pip install flask==2.3.3 &&",
+            ),
+        ),
+    ];
+    for (files, df) in &cases {
+        assert_eq!(hoisted_owned(files, df), *df, "{files:?}\n{df}");
+    }
 }
 
 #[test]

@@ -936,6 +936,15 @@ fn base_runs_as_root_at(parse: &Parse, from_item: usize) -> bool {
 /// `ARG GO_VERSION=1.22`), the values the rest of the model takes for
 /// build arguments. `None` for a variable without a default, a form
 /// [`expand`] does not understand, or a stage's name.
+/// Where the official `python` images have `python`, `python3`, `pip`
+/// and `pip3`: `/usr/local/bin` (they build Python into `/usr/local`; the
+/// Dockerfiles of docker-library/python, every variant). `None` for any
+/// other base, or one a variable names.
+pub fn python_tools_dir(parse: &Parse, from_item: usize) -> Option<&'static str> {
+    let image = base_image(parse, from_item)?;
+    (official_repo(&image)? == "python").then_some("/usr/local/bin")
+}
+
 fn base_image(parse: &Parse, from_item: usize) -> Option<String> {
     let raw = from_text(parse, from_item)?;
     let image = if raw.contains('$') {

@@ -16,6 +16,7 @@ pub mod kb;
 mod kb_types;
 pub mod manifests;
 pub mod packs;
+pub mod pyproject;
 pub mod shell;
 pub mod uv;
 pub mod volatile;

@@ -274,6 +274,26 @@ impl<'a> BroadCopy<'a> {
     }
 }
 
+/// A file of image directory `dir` as unit `x` reads it, when the last
+/// broad copy before `x` decides it: the copy ships it (its text) or
+/// certainly not (`Some(None)`: nothing before the copy put it there), and
+/// no unit between the copy and `x` may write it. `None` when not known.
+pub(crate) fn file_before(
+    cx: &StageCx<'_>,
+    x: usize,
+    dir: &str,
+    name: &str,
+) -> Option<Option<String>> {
+    let ctx = cx.ctx?;
+    let b = (0..x).rev().find(|&b| is_broad_copy(cx, b))?;
+    let copy = BroadCopy::find(cx, b)?;
+    let img = effects::resolve(dir, name);
+    if (b + 1..x).any(|k| effects::writes_path(&cx.eff[k], &img)) {
+        return None;
+    }
+    shipped_text(cx, ctx, &copy, dir, name)
+}
+
 /// Whether unit `b` is a broad copy a hoist may move installs above.
 pub(crate) fn is_broad_copy(cx: &StageCx<'_>, b: usize) -> bool {
     BroadCopy::head(cx, b).is_some()

@@ -77,6 +77,9 @@ pub struct Split {
     pub install: String,
     /// The trimmed text of the second new `RUN` (the rest).
     pub rest: String,
+    /// Whether the rest installs the project with pip, every dependency of
+    /// which the install pinned ([`installs_satisfied_project`]).
+    pub pinned_project: bool,
     /// The bytes that replace the `RUN`'s span: both new `RUN`s.
     pub replacement: String,
 }
@@ -280,7 +283,14 @@ pub fn plan_splits(
             }
             let wd = &cx.state.workdirs[x];
             let env = &cx.state.env[x];
-            if let Some(split) = split_run(file, si, unit.item, ins, wd, env, knowledge) {
+            let file_at = |dir: &str, name: &str| hoist::file_before(&cx, x, dir, name);
+            let image = Image {
+                file: &file_at,
+                pip_defaults: pip_settings_are_defaults(&cx, x),
+                python_dir: effects::python_tools_dir(parse, stage.from_item),
+                pinned_project: Default::default(),
+            };
+            if let Some(split) = split_run(file, si, unit.item, ins, wd, env, knowledge, &image) {
                 splits.push(split);
             }
         }
@@ -313,6 +323,7 @@ pub fn plan_splits(
 
 /// The split of one `RUN`, when it has a split point and both parts are
 /// independent and the replacement reads back as the two parts.
+#[allow(clippy::too_many_arguments)]
 fn split_run(
     file: &FileAnalysis,
     stage: usize,
@@ -321,6 +332,7 @@ fn split_run(
     wd: &str,
     env: &std::collections::BTreeMap<String, String>,
     knowledge: &Knowledge,
+    image: &Image<'_>,
 ) -> Option<Split> {
     if ins.node.kind != Kind::Run || ins.node.json || !ins.heredocs.is_empty() {
         return None;
@@ -337,7 +349,15 @@ fn split_run(
     // The rest starts in the directory the first part's `cd` moved to.
     let cd_prefix = cd.map(|d| format!("cd {d} && ")).unwrap_or_default();
     let rest = format!("{cd_prefix}{}", cmd[at + 2..].trim());
-    if !rest_is_independent(&rest, &ins.node.flags, &first, wd, env, &knowledge.commands) {
+    if !rest_is_independent(
+        &rest,
+        &ins.node.flags,
+        &first,
+        wd,
+        env,
+        &knowledge.commands,
+        image,
+    ) {
         return None;
     }
     let raw = file.parse.items[item].span.text(&file.text);
@@ -349,6 +369,7 @@ fn split_run(
         original: ins.original.trim().to_string(),
         install,
         rest,
+        pinned_project: image.pinned_project.get(),
         replacement,
     })
 }
@@ -533,6 +554,7 @@ fn rest_is_independent(
     wd: &str,
     env: &std::collections::BTreeMap<String, String>,
     kb: &kb::KnowledgeBase,
+    image: &Image<'_>,
 ) -> bool {
     if ["$?", "$!", "$_", "${?}", "${!}", "${_}", "$$", "OLDPWD"]
         .iter()
@@ -556,10 +578,12 @@ fn rest_is_independent(
         })
         .collect();
     let written: Vec<String> = writes_of.iter().flatten().cloned().collect();
-    !path_lookup_changes(first, &cmds, &writes_of, env)
+    !path_lookup_changes(first, &cmds, &writes_of, env, image.python_dir)
         && !fills_a_cache_mount(flags, &written, wd, moved_by_env(first, env, kb))
         && cmds.iter().all(|c| {
-            !removes_written(c, &written, wd) && !overwrites_written(c, &written, wd, env, kb)
+            !removes_written(c, &written, wd)
+                && (!overwrites_written(c, &written, wd, env, kb)
+                    || installs_satisfied_project(c, first, &written, wd, env, image))
         })
 }
 
@@ -671,6 +695,7 @@ fn path_lookup_changes(
     rest: &[SimpleCommand],
     writes_of: &[Vec<String>],
     env: &std::collections::BTreeMap<String, String>,
+    python_dir: Option<&str>,
 ) -> bool {
     let mut dirs: Vec<&str> = effects::DEFAULT_PATH.to_vec();
     let mut unknown_dir = false;
@@ -702,7 +727,16 @@ fn path_lookup_changes(
                 return true;
             }
             let later: Vec<&String> = writes_of.iter().skip(at).flatten().collect();
-            dirs.iter().any(|d| {
+            // Where the name was found is known: only a directory searched
+            // before it can change what the name finds (a new file in the
+            // same place is what the remembered path names too).
+            let found = python_dir
+                .filter(|_| {
+                    !env.contains_key("PATH") && matches!(n, "pip" | "pip3" | "python" | "python3")
+                })
+                .and_then(|d| dirs.iter().position(|x| x.trim_end_matches('/') == d));
+            let searched = &dirs[..found.unwrap_or(dirs.len())];
+            searched.iter().any(|d| {
                 let f = format!("{}/{n}", d.trim_end_matches('/'));
                 later.iter().any(|w| effects::paths_overlap(w, &f))
             })
@@ -789,6 +823,244 @@ fn names_written(c: &SimpleCommand, written: &[String], wd: &str) -> bool {
             let p = effects::resolve(&dir, a);
             !a.contains('$') && written.iter().any(|w| effects::paths_overlap(w, &p))
         })
+}
+
+/// What the rest of a split may look at in the image, as the `RUN` sees
+/// it: a file of an image directory (`Some(None)`: certainly not there;
+/// `None`: not known), and whether pip runs with its default settings (no
+/// configuration file written up to the `RUN`, no user but root).
+pub(crate) struct Image<'r> {
+    pub file: &'r dyn Fn(&str, &str) -> Option<Option<String>>,
+    pub pip_defaults: bool,
+    /// Where `python`, `python3`, `pip` and `pip3` are found in the base
+    /// image's `PATH` (its official image), when known.
+    pub python_dir: Option<&'static str>,
+    /// Set when a command of the rest was found to install only the
+    /// project ([`installs_satisfied_project`]).
+    pub pinned_project: std::cell::Cell<bool>,
+}
+
+impl Image<'_> {
+    /// Knows nothing of the image.
+    #[cfg(test)]
+    fn unknown() -> Image<'static> {
+        Image {
+            file: &|_, _| None,
+            pip_defaults: false,
+            python_dir: None,
+            pinned_project: Default::default(),
+        }
+    }
+}
+
+/// Whether pip runs with its default settings at unit `x`: no unit up to
+/// it may write one of pip's configuration files (global, user, site: the
+/// prefix of each `bin` directory of `PATH`, `VIRTUAL_ENV`), and no `USER`
+/// but root comes first (another user's home is not followed).
+fn pip_settings_are_defaults(cx: &StageCx<'_>, x: usize) -> bool {
+    let env = &cx.state.env[x];
+    let mut confs: Vec<String> = [
+        "/etc/pip.conf",
+        "/etc/xdg/pip/pip.conf",
+        "/root/.pip/pip.conf",
+        "/root/.config/pip/pip.conf",
+        "/usr/pip.conf",
+        "/usr/local/pip.conf",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if let Some(v) = env.get("VIRTUAL_ENV") {
+        confs.push(format!("{}/pip.conf", v.trim_end_matches('/')));
+    }
+    for d in env.get("PATH").map_or("", String::as_str).split(':') {
+        if let Some(prefix) = d.trim_end_matches('/').strip_suffix("/bin") {
+            confs.push(format!("{prefix}/pip.conf"));
+        }
+    }
+    if confs.iter().any(|c| !c.starts_with('/') || c.contains('$')) {
+        return false;
+    }
+    let root_only = cx.stage.units[..x].iter().all(|u| {
+        instruction(cx.parse, u.item).is_none_or(|ins| {
+            ins.node.kind != Kind::User
+                || ins
+                    .node
+                    .str_args()
+                    .next()
+                    .is_some_and(|v| matches!(v.split(':').next(), Some("root" | "0")))
+        })
+    });
+    root_only && (0..x).all(|k| confs.iter().all(|c| !effects::writes_path(&cx.eff[k], c)))
+}
+
+/// Options of `pip install` that change neither what it installs nor
+/// where.
+const PIP_QUIET_OPTIONS: &[&str] = &[
+    "--no-cache-dir",
+    "-q",
+    "--quiet",
+    "-qq",
+    "-v",
+    "--verbose",
+    "--disable-pip-version-check",
+    "--no-warn-script-location",
+    "--root-user-action=ignore",
+    "--progress-bar=off",
+];
+
+/// The words before `install` (`pip`, `python3 -m pip`) and the words
+/// after it, of a plain `pip install` command.
+fn pip_install_words(c: &SimpleCommand) -> Option<(Vec<String>, &[String])> {
+    let v = &c.argv;
+    let base = |a: &String| a.rsplit('/').next().unwrap_or(a).to_string();
+    let n = match v.first().map(base)?.as_str() {
+        "pip" | "pip3" => 1,
+        p if p.starts_with("python") && v.get(1).is_some_and(|a| a == "-m") => {
+            if v.get(2).is_none_or(|m| m != "pip") {
+                return None;
+            }
+            3
+        }
+        _ => return None,
+    };
+    (v.get(n).is_some_and(|s| s == "install") && c.assignments.is_empty())
+        .then(|| (v[..n].to_vec(), &v[n + 1..]))
+}
+
+/// The requirement files of a `pip install` that installs only requirement
+/// files (`-r FILE`, `--requirement[=]FILE`), with options that change
+/// nothing else (`-U` included: the files pin every version read).
+fn requirement_files_only(args: &[String]) -> Option<Vec<String>> {
+    let mut files = Vec::new();
+    let mut k = 0;
+    while k < args.len() {
+        let a = args[k].as_str();
+        if a == "-r" || a == "--requirement" {
+            files.push(args.get(k + 1)?.clone());
+            k += 2;
+            continue;
+        }
+        if let Some(f) = a.strip_prefix("--requirement=").or_else(|| {
+            a.strip_prefix("-r")
+                .filter(|f| !f.is_empty() && !f.starts_with('-'))
+        }) {
+            files.push(f.to_string());
+        } else if !(PIP_QUIET_OPTIONS.contains(&a) || a == "-U" || a == "--upgrade") {
+            return None;
+        }
+        k += 1;
+    }
+    (!files.is_empty()).then_some(files)
+}
+
+/// `pip install .` (or `-e .`) after the first part installed requirement
+/// files that pin every dependency the project declares: pip's default
+/// strategy keeps each installed dependency, so it writes the project's
+/// own files only and replaces nothing the first part wrote
+/// ([`crate::analysis::pyproject::nothing_new_to_install`]). The same pip
+/// (the same words before `install`) runs both, with its default settings
+/// (no `PIP_*` variable but output ones, no configuration file), and the
+/// pinned installs end the first part (nothing after them may change an
+/// installed version). The requirement files, `pyproject.toml` and the
+/// files that must be absent are read as the `RUN` sees them, and the first
+/// part writes none of them.
+fn installs_satisfied_project(
+    c: &SimpleCommand,
+    first: &[SimpleCommand],
+    written: &[String],
+    wd: &str,
+    env: &std::collections::BTreeMap<String, String>,
+    image: &Image<'_>,
+) -> bool {
+    const QUIET_ENV: &[&str] = &[
+        "PIP_NO_CACHE_DIR",
+        "PIP_DISABLE_PIP_VERSION_CHECK",
+        "PIP_ROOT_USER_ACTION",
+        "PIP_NO_WARN_SCRIPT_LOCATION",
+        "PIP_PROGRESS_BAR",
+        "PIP_DEFAULT_TIMEOUT",
+    ];
+    let settings_env = env.keys().any(|k| {
+        (k.starts_with("PIP_") && !QUIET_ENV.contains(&k.as_str()))
+            || k.starts_with("XDG_CONFIG")
+            || k == "PYTHONUSERBASE"
+    });
+    if !image.pip_defaults || settings_env {
+        return false;
+    }
+    let Some((prog, args)) = pip_install_words(c) else {
+        return false;
+    };
+    let mut target = false;
+    for a in args {
+        match a.as_str() {
+            "-e" | "--editable" => {}
+            "." | "./" if !target => target = true,
+            o if PIP_QUIET_OPTIONS.contains(&o) => {}
+            _ => return false,
+        }
+    }
+    // The pinned installs: from the first `pip install -r` of this pip to
+    // the end of the first part, nothing else.
+    let Some(start) = first.iter().position(|f| {
+        pip_install_words(f).is_some_and(|(p, a)| p == prog && requirement_files_only(a).is_some())
+    }) else {
+        return false;
+    };
+    let mut pins = std::collections::BTreeMap::new();
+    let mut read: Vec<String> = Vec::new();
+    for f in &first[start..] {
+        let Some((p, a)) = pip_install_words(f) else {
+            return false;
+        };
+        let Some(files) = requirement_files_only(a) else {
+            return false;
+        };
+        if p != prog {
+            return false;
+        }
+        for file in files {
+            let path = effects::resolve(&command_dir(f, wd), &file);
+            let Some((dir, name)) = path.rsplit_once('/') else {
+                return false;
+            };
+            let dir = if dir.is_empty() { "/" } else { dir };
+            let Some(Some(text)) = (image.file)(dir, name) else {
+                return false;
+            };
+            let Some(more) = crate::analysis::pyproject::pins(&text) else {
+                return false;
+            };
+            for (k, v) in more {
+                if pins.get(&k).is_some_and(|old| *old != v) {
+                    return false;
+                }
+                pins.insert(k, v);
+            }
+            read.push(path);
+        }
+    }
+    let dir = command_dir(c, wd);
+    let exists = |f: &str| match (image.file)(&dir, f) {
+        Some(None) => Some(false),
+        Some(Some(_)) => Some(true),
+        None => None,
+    };
+    let Some(Some(pyproject)) = (image.file)(&dir, "pyproject.toml") else {
+        return false;
+    };
+    read.extend(
+        ["pyproject.toml", "setup.py", "setup.cfg", "pdm_build.py"]
+            .iter()
+            .map(|f| effects::resolve(&dir, f)),
+    );
+    let ok = !read.iter().any(|p| touches_written(written, p))
+        && crate::analysis::pyproject::nothing_new_to_install(&pyproject, &pins, &exists).is_ok();
+    if ok {
+        image.pinned_project.set(true);
+    }
+    ok
 }
 
 /// `pip install --no-deps .` (or `-e ./pkg`): it installs the project's own
@@ -1074,6 +1346,12 @@ impl Split {
             short(&self.install),
             short(&self.rest)
         ));
+        if self.pinned_project {
+            c.reason.push_str(&format!(
+                "; `{}` adds only the project: pyproject.toml declares it statically, and every dependency it names is pinned by the requirement files the install read, at a version its specifiers take, so pip keeps each installed one",
+                short(&self.rest)
+            ));
+        }
     }
 }
 
@@ -1125,6 +1403,7 @@ mod tests {
                     &st.workdirs[x],
                     &st.env[x],
                     Knowledge::embedded(),
+                    &Image::unknown(),
                 ) {
                     out.push(s);
                 }
