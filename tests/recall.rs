@@ -582,6 +582,12 @@ fn issue_11_pip_install_of_a_project_whose_dependencies_are_pinned_is_split() {
     assert!(c.reason.contains("adds only the project"), "{}", c.reason);
     let df2 = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN python -m pip install -r requirements.txt && python -m pip install .\n";
     assert_ne!(hoisted(PINNED_PROJECT, df2), df2);
+    // An earlier pip upgrade leaves pip where the image has it.
+    let df3 = df.replace(
+        "WORKDIR /app\n",
+        "RUN pip install --upgrade pip\nWORKDIR /app\n",
+    );
+    assert_ne!(hoisted(PINNED_PROJECT, &df3), df3);
 
     // Each of these may make the project's install replace an installed
     // package (or installs files a dependency may have), or pip may run
@@ -699,6 +705,18 @@ fn issue_11_pip_install_of_a_project_whose_dependencies_are_pinned_is_split() {
         (
             with("app.py", "x\n"),
             df.replace("COPY . .\n", "COPY . .\nRUN sed -i s/a/b/ pyproject.toml\n"),
+        ),
+        // Where pip is found is no longer the image's.
+        (
+            with("app.py", "x\n"),
+            df.replace(
+                "WORKDIR /app\n",
+                "RUN rm /usr/local/bin/pip\nWORKDIR /app\n",
+            ),
+        ),
+        (
+            with("app.py", "x\n"),
+            df.replace("WORKDIR /app\n", "RUN ./install.sh\nWORKDIR /app\n"),
         ),
         // Something after the pinned installs may change a version.
         (

@@ -287,7 +287,7 @@ pub fn plan_splits(
             let image = Image {
                 file: &file_at,
                 pip_defaults: pip_settings_are_defaults(&cx, x),
-                python_dir: effects::python_tools_dir(parse, stage.from_item),
+                python_dir: python_dir_at(&cx, x),
                 pinned_project: Default::default(),
             };
             if let Some(split) = split_run(file, si, unit.item, ins, wd, env, knowledge, &image) {
@@ -892,6 +892,39 @@ fn pip_settings_are_defaults(cx: &StageCx<'_>, x: usize) -> bool {
         })
     });
     root_only && (0..x).all(|k| confs.iter().all(|c| !effects::writes_path(&cx.eff[k], c)))
+}
+
+/// Where `python` and `pip` are found at unit `x`: where the official
+/// image has them ([`effects::python_tools_dir`]), when no unit before `x`
+/// may put one there or earlier in `PATH`, or remove one, except a `RUN`
+/// of `pip install`s alone (which may replace pip, never leave it out).
+fn python_dir_at(cx: &StageCx<'_>, x: usize) -> Option<&'static str> {
+    let dir = effects::python_tools_dir(cx.parse, cx.stage.from_item)?;
+    let only_pip_installs = |k: usize| {
+        let Some(ins) = instruction(cx.parse, cx.stage.units[k].item) else {
+            return false;
+        };
+        if ins.node.kind != Kind::Run || ins.node.json || !ins.heredocs.is_empty() {
+            return false;
+        }
+        let Some(cmd) = ins.node.str_args().next() else {
+            return false;
+        };
+        let shell::Split::Commands(cmds) = shell::split(cmd) else {
+            return false;
+        };
+        !cmds.is_empty() && cmds.iter().all(|c| pip_install_words(c).is_some())
+    };
+    (0..x)
+        .all(|k| {
+            let touches = ["pip", "pip3", "python", "python3"].iter().any(|n| {
+                ["/usr/local/sbin", dir]
+                    .iter()
+                    .any(|d| effects::writes_path(&cx.eff[k], &format!("{d}/{n}")))
+            });
+            !touches || only_pip_installs(k)
+        })
+        .then_some(dir)
 }
 
 /// Options of `pip install` that change neither what it installs nor
