@@ -100,6 +100,29 @@ fn yarn_install_keeps_an_agreeing_lock() {
     }
 }
 
+/// yarn 1.22.4, 1.22.5, 1.22.10, 1.22.17, 1.22.19 and 1.22.22 kept and
+/// wrote the same locks on every case of these tests (measured), and every
+/// official `node` image of Node.js 14 and later ships one of the 1.22
+/// line from 1.22.4: their yarn keeps an agreeing lock. Their npm is
+/// another matter: npm 8 (Node.js 16) rewrites version 3 locks.
+#[test]
+fn yarn_1_of_node_14_and_later_keeps_an_agreeing_lock() {
+    for image in [
+        "node:16",
+        "node:14.4.0-alpine",
+        "node:18.12-bullseye-slim",
+        "node:lts-buster",
+        "node:gallium-alpine",
+    ] {
+        let (app, reason, text) = hoist(&DF.replace("node:20", image), &[]);
+        assert_eq!(app, Applicability::Safe, "{image}: {reason}");
+        assert_eq!(text, HOISTED.replace("node:20", image));
+    }
+    for image in ["node:13", "node:12.22", "node:10.1-alpine"] {
+        unsafe_with(&DF.replace("node:20", image), &[], image);
+    }
+}
+
 #[test]
 fn yarn_install_stays_unsafe_when_the_lock_may_be_written() {
     let extra = format!(
@@ -200,7 +223,11 @@ fn yarn_install_stays_unsafe_when_the_lock_may_be_written() {
         assert_eq!(text_after, DF, "{what}");
     }
     for (what, df) in [
-        ("an unknown image", DF.replace("node:20", "node:16")),
+        ("an unknown image", DF.replace("node:20", "node:12.16")),
+        (
+            "another image",
+            DF.replace("node:20", "example.org/node:20"),
+        ),
         (
             "an option not listed",
             DF.replace("--production", "--ignore-optional"),

@@ -1154,6 +1154,44 @@ pub fn git_cannot_run(
 /// variable, a digest with a word tag (an older build of a moving tag)
 /// and any other image are not known.
 fn npm_keeps_agreeing_locks(parse: &Parse, from_item: usize) -> bool {
+    let npm_9 = |major: u32, minor: Option<&str>| match major {
+        m if m >= 20 => true,
+        // 18.14.0 shipped npm 9.3.1; the line's last release, npm 10.
+        18 => minor.is_none_or(|minor| minor.parse::<u32>().is_ok_and(|m| m >= 14)),
+        _ => false,
+    };
+    official_node_tag(parse, from_item, npm_9, &[])
+}
+
+/// Whether the yarn of the stage's base image is yarn 1.22.4 or later in
+/// the 1.22 line, whose lock writing was measured alike on every case of
+/// the yarn 1 predicate (1.22.4, 1.22.5, 1.22.10, 1.22.17, 1.22.19 and
+/// 1.22.22 kept or wrote the same locks): the official `node` image of
+/// Node.js 14 and later (docker-node set `YARN_VERSION` 1.22.4 in March
+/// 2020, before 14.0.0, and only raised it since), or a word tag of a
+/// current or long-term line (with the older Debian codenames `buster`
+/// and `stretch`, and the long-term names `fermium` and `gallium`).
+/// Assumption: a tag resolves to the image the registry has for it now.
+fn yarn_1_keeps_agreeing_locks(parse: &Parse, from_item: usize) -> bool {
+    official_node_tag(
+        parse,
+        from_item,
+        |major, _| major >= 14,
+        &["buster", "stretch", "fermium", "gallium"],
+    )
+}
+
+/// Whether the stage's base is the official `node` image named by a
+/// literal tag whose version words `version_ok` takes (major, then minor
+/// when the tag has one), or whose words are all known words of its tags
+/// (`latest`, `lts`, `slim`, a Debian codename, `alpine…`, a long-term
+/// line's name; `more` adds some). A digest must come with a version.
+fn official_node_tag(
+    parse: &Parse,
+    from_item: usize,
+    version_ok: impl Fn(u32, Option<&str>) -> bool,
+    more: &[&str],
+) -> bool {
     let (Some(image), Some(raw)) = (base_image(parse, from_item), from_text(parse, from_item))
     else {
         return false;
@@ -1167,17 +1205,12 @@ fn npm_keeps_agreeing_locks(parse: &Parse, from_item: usize) -> bool {
         return false;
     }
     let words: Vec<&str> = tag.split('-').filter(|w| !w.is_empty()).collect();
-    let version_ok = |w: &str| {
+    let version = |w: &str| {
         let mut parts = w.split('.');
-        let major = parts.next().and_then(|m| m.parse::<u32>().ok());
-        match major {
-            Some(m) if m >= 20 => true,
-            // 18.14.0 shipped npm 9.3.1; the line's last release, npm 10.
-            Some(18) => parts
-                .next()
-                .is_none_or(|minor| minor.parse::<u32>().is_ok_and(|m| m >= 14)),
-            _ => false,
-        }
+        parts
+            .next()
+            .and_then(|m| m.parse::<u32>().ok())
+            .is_some_and(|major| version_ok(major, parts.next()))
     };
     const WORDS: &[&str] = &[
         "latest", "current", "lts", "slim", "bookworm", "bullseye", "trixie", "iron", "jod",
@@ -1186,11 +1219,11 @@ fn npm_keeps_agreeing_locks(parse: &Parse, from_item: usize) -> bool {
     let mut numbered = false;
     for w in &words {
         if w.starts_with(|c: char| c.is_ascii_digit()) {
-            if !version_ok(w) {
+            if !version(w) {
                 return false;
             }
             numbered = true;
-        } else if !(WORDS.contains(w) || w.starts_with("alpine")) {
+        } else if !(WORDS.contains(w) || more.contains(w) || w.starts_with("alpine")) {
             return false;
         }
     }
@@ -1228,14 +1261,19 @@ pub fn lock_kept(
         return false;
     };
     let dir = if dir.is_empty() { "/" } else { dir };
-    if !npm_keeps_agreeing_locks(parse, stage.from_item) {
+    let yarn = name == "yarn.lock";
+    let image_known = if yarn {
+        yarn_1_keeps_agreeing_locks(parse, stage.from_item)
+    } else {
+        npm_keeps_agreeing_locks(parse, stage.from_item)
+    };
+    if !image_known {
         return false;
     }
     let Some(env) = state.env.get(b) else {
         return false;
     };
     // yarn 1 reads npm's settings too (`.npmrc`, `npm_config_*`).
-    let yarn = name == "yarn.lock";
     if env.keys().any(|k| {
         let k = k.to_ascii_lowercase();
         k.starts_with("npm_config_") || k == "node_options" || (yarn && k.starts_with("yarn_"))
