@@ -79,6 +79,12 @@ fn npm_install_keeps_an_agreeing_lock_on_a_current_node_image() {
             && reason.contains("the npm of `node:20` is 9 or later"),
         "{reason}"
     );
+    // A project directory `mkdir` made holds no `.npmrc` of its making.
+    let (app, reason, _) = hoist(
+        &DF.replace("WORKDIR /app", "RUN mkdir -p /app\nWORKDIR /app"),
+        &[],
+    );
+    assert_eq!(app, Applicability::Safe, "after mkdir: {reason}");
     // Every tag that names npm 9 or later, with options that leave the
     // lock alone, a lock indented by tabs beside a package.json indented
     // so, a harmless .npmrc.

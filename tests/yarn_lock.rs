@@ -123,6 +123,27 @@ fn yarn_1_of_node_14_and_later_keeps_an_agreeing_lock() {
     }
 }
 
+/// `mkdir` makes directories and nothing inside them: the project
+/// directory it made holds no rc file or lock of its making, so the files
+/// the hoist must see are still the context's (before, `RUN mkdir -p /app`
+/// before `WORKDIR /app` left them unknown and the hoist Unsafe).
+#[test]
+fn a_project_directory_made_by_mkdir_holds_nothing_else() {
+    let df = DF.replace("WORKDIR /app", "RUN mkdir -p /app\nWORKDIR /app");
+    let (app, reason, text) = hoist(&df, &[]);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_eq!(text, HOISTED.replace("WORKDIR /app", "RUN mkdir -p /app\nWORKDIR /app"));
+    // What else the RUN writes there still counts.
+    for run in [
+        "RUN mkdir -p /app && echo 'registry \"https://example.org/\"' > /app/.yarnrc",
+        "RUN mkdir -p /app && cp /tmp/x /app/",
+        "RUN mkdir -p /app/.yarnrc",
+    ] {
+        let df = DF.replace("WORKDIR /app", &format!("{run}\nWORKDIR /app"));
+        unsafe_with(&df, &[], run);
+    }
+}
+
 #[test]
 fn yarn_install_stays_unsafe_when_the_lock_may_be_written() {
     let extra = format!(

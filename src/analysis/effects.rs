@@ -361,6 +361,11 @@ pub struct Effects {
     /// `metadata_writes`).
     #[serde(skip)]
     pub made_writes: Vec<Loc>,
+    /// The writes (among `writes`) that are directories a command creates
+    /// and nothing below them (`mkdir`), when nothing else of the `RUN`
+    /// writes there (see [`creates_path`]).
+    #[serde(skip)]
+    pub dir_writes: Vec<Loc>,
     /// Manifest checks to make against the context (for hoisting).
     #[serde(skip)]
     pub checks: Vec<(ManifestCheck, String)>,
@@ -4039,11 +4044,25 @@ pub fn unit_may_put(
 /// without its writes that only change owner or mode
 /// ([`Effects::metadata_writes`]).
 pub fn creates_path(e: &Effects, p: &str) -> bool {
-    if e.metadata_writes.is_empty() {
+    if e.metadata_writes.is_empty() && e.dir_writes.is_empty() {
         return writes_path(e, p);
     }
+    // A directory it only creates holds nothing of its making below it.
+    // (The knowledge base writes a path with all below it, `DIR/**`.)
+    let below = |w: &Loc| match w {
+        Loc::Path(d) => {
+            let d = d.strip_suffix("/**").unwrap_or(d).trim_end_matches('/');
+            !d.is_empty()
+                && !d.contains(['*', '?', '['])
+                && p.strip_prefix(d)
+                    .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
+        }
+        _ => false,
+    };
     let mut made = e.clone();
-    made.writes.retain(|w| !e.metadata_writes.contains(w));
+    let made_here = |w: &Loc| !e.metadata_writes.contains(w);
+    let only_a_dir_above = |w: &Loc| e.dir_writes.contains(w) && below(w);
+    made.writes.retain(|w| made_here(w) && !only_a_dir_above(w));
     writes_path(&made, p)
 }
 
@@ -4671,6 +4690,16 @@ fn command_paths(
             e.metadata_writes.extend(only);
         } else {
             e.metadata_writes.retain(|l| !locs.contains(l));
+            if facts.dir_writes.contains(w) {
+                let fresh: Vec<Loc> = locs
+                    .iter()
+                    .filter(|l| !e.made_writes.contains(l))
+                    .cloned()
+                    .collect();
+                e.dir_writes.extend(fresh);
+            } else {
+                e.dir_writes.retain(|l| !locs.contains(l));
+            }
             e.made_writes.extend(locs.iter().cloned());
         }
         e.writes.extend(locs);

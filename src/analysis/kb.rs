@@ -300,6 +300,9 @@ pub struct CommandFacts {
     /// The writes (among `writes`) that only change the owner or mode of
     /// what is there (see [`Entry::metadata_only`]).
     pub metadata_writes: Vec<String>,
+    /// The writes (among `writes`) that are directories it creates and
+    /// nothing below them (see [`Entry::dirs_only`]).
+    pub dir_writes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -561,6 +564,9 @@ pub fn interpret(
     manifest_checks(e, &inv, &mut facts);
     if e.metadata_only {
         facts.metadata_writes = facts.writes.clone();
+    }
+    if e.dirs_only {
+        facts.dir_writes = facts.writes.clone();
     }
     for w in &cmd.redirect_writes {
         if w != "/dev/null" && w != "/dev/stderr" && w != "/dev/stdout" {

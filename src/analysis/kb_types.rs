@@ -169,6 +169,10 @@ pub struct Entry {
     /// `chmod`): its writes make no file (its redirections still do).
     #[serde(default)]
     pub metadata_only: bool,
+    /// Its writes are directories it creates (`mkdir`): it puts nothing
+    /// below them.
+    #[serde(default)]
+    pub dirs_only: bool,
     /// The options (by name, any value) with which
     /// [`Entry::keeps_agreeing_lock`] holds.
     #[serde(default)]
