@@ -1,0 +1,126 @@
+//! Review 15: the build context as BuildKit sends it (`.dockerignore`
+//! read as moby/patternmatcher reads it, symlinks) and the paths BuildKit
+//! expands (`WORKDIR` words, variables). Each case once had a move
+//! labelled safe whose rewritten Dockerfile built a different image, or
+//! failed to build, with BuildKit (Docker 20.10.24).
+
+use std::path::Path;
+
+use dockreorder::analysis::context::Context;
+use dockreorder::plan::{Applicability, Options};
+use dockreorder::rewrite;
+
+use crate::support::project;
+
+/// The rewrite with the safe changes only.
+fn rewrite_safe(dir: &Path, df: &str) -> String {
+    let ctx = Context::new(dir.to_path_buf(), Some(&dir.join("Dockerfile")));
+    rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe))
+        .expect("rewrite")
+        .new_text
+}
+
+const NODE_APP: &[(&str, &str)] = &[
+    (
+        "package.json",
+        "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+    ),
+    ("index.js", "console.log(1)\n"),
+    ("node_modules/ms/index.js", "stray\n"),
+];
+
+/// `{a,b}` is no alternation to BuildKit: patternmatcher escapes braces
+/// (and Docker 20.10 read them as regular-expression syntax), so
+/// `{node_modules,dist}` excludes nothing and the stray `node_modules/`
+/// is shipped. The tool read it as a glob alternation, took
+/// `node_modules/` as excluded and moved `npm install` above `COPY . .`
+/// as safe: the copy then overwrote the installed package with the
+/// stray file (/app/node_modules/ms/index.js only in the rewritten image).
+#[test]
+fn brace_patterns_in_dockerignore_are_not_alternations() {
+    for ignore in [
+        "{node_modules,dist}\n.git\n",
+        "node_modules|dist\n.git\n",
+        "(node_modules)\n.git\n",
+        "node_module+\n.git\n",
+    ] {
+        let mut files = NODE_APP.to_vec();
+        files.push((".dockerignore", ignore));
+        let dir = project(&files);
+        let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\n";
+        assert_eq!(rewrite_safe(dir.path(), df), df, "{ignore:?}");
+    }
+}
+
+/// Go's `filepath.Clean` keeps a leading `..`: `../node_modules` matches
+/// no context path, so `node_modules/` is shipped.
+#[test]
+fn a_pattern_above_the_context_excludes_nothing() {
+    let mut files = NODE_APP.to_vec();
+    files.push((".dockerignore", "../node_modules\n.git\n"));
+    let dir = project(&files);
+    let ctx = Context::new(dir.path().to_path_buf(), None);
+    assert!(ctx.ships("node_modules/ms/index.js"), "{:?}", ctx.files());
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\n";
+    assert_eq!(rewrite_safe(dir.path(), df), df);
+}
+
+/// `[!x]` is a class of `!` and `x` to Go (its negation is `[^x]`).
+#[test]
+fn a_class_starting_with_a_bang_is_not_negated() {
+    let dir = project(&[
+        ("package-lock.json", "{}"),
+        ("xackage-lock.json", "{}"),
+        (".dockerignore", "[!x]ackage-lock.json\n"),
+    ]);
+    let ctx = Context::new(dir.path().to_path_buf(), None);
+    assert!(ctx.ships("package-lock.json"), "{:?}", ctx.files());
+    assert!(!ctx.ships("xackage-lock.json"), "{:?}", ctx.files());
+}
+
+/// Where BuildKit versions ship different files, what the context ships is
+/// not known. Measured with Docker 20.10.24: `d` / `!**/package.json`
+/// does not ship `d/package.json` (its walker enters an excluded directory
+/// only for an exception that names a path below it; fsutil's filter
+/// enters for any exception with a pattern character), and
+/// `**/node_modules` / `!a/b/node_modules/keep` ships
+/// `a/b/node_modules/x.js` (its `Matches` tries one parent only).
+#[test]
+fn walks_that_differ_between_buildkit_versions_leave_the_context_unknown() {
+    for (ignore, files) in [
+        (
+            "d\n!**/package.json\n",
+            &[("d/package.json", "{}"), ("top.txt", "t")][..],
+        ),
+        (
+            "**/node_modules\n!a/b/node_modules/keep\n",
+            &[
+                ("a/b/node_modules/x.js", "x"),
+                ("a/b/node_modules/keep", "k"),
+            ][..],
+        ),
+    ] {
+        let mut all = files.to_vec();
+        all.push((".dockerignore", ignore));
+        let dir = project(&all);
+        let ctx = Context::new(dir.path().to_path_buf(), None);
+        assert!(ctx.files().is_none(), "{ignore:?}: {:?}", ctx.files());
+    }
+    // The usual allow-list reads the same everywhere.
+    let dir = project(&[
+        ("src/a.js", "a"),
+        ("src/lib/b.js", "b"),
+        ("package.json", "{}"),
+        ("node_modules/x/i.js", "x"),
+        ("notes.md", "n"),
+        (".dockerignore", "*\n!src/**\n!package.json\n"),
+    ]);
+    let ctx = Context::new(dir.path().to_path_buf(), None);
+    let files: Vec<&str> = ctx
+        .files()
+        .expect("known")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(files, ["package.json", "src/a.js", "src/lib/b.js"]);
+}
