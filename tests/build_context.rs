@@ -124,3 +124,33 @@ fn walks_that_differ_between_buildkit_versions_leave_the_context_unknown() {
         .collect();
     assert_eq!(files, ["package.json", "src/a.js", "src/lib/b.js"]);
 }
+
+/// A manifest that is a symbolic link: `COPY . .` ships the link, and
+/// the install reads what it points to in the image; an inserted `COPY
+/// requirements.txt ./` copies what it points to in the context (BuildKit
+/// resolves the link inside the context). Measured: with
+/// `requirements.txt -> /tmp/x/reqs.txt`, the image's file naming flask
+/// and the context's `tmp/x/reqs.txt` naming django, the rewritten image
+/// had django where the original had flask.
+#[test]
+fn a_symlinked_manifest_is_not_copied_first() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    let target = outside.path().join("reqs.txt");
+    std::fs::write(&target, "requests==2.0\n").expect("write");
+    let dir = project(&[
+        ("app.py", "print(1)\n"),
+        ("reqs/base.txt", "flask==3.0.0\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    std::os::unix::fs::symlink(&target, dir.path().join("requirements.txt")).expect("symlink");
+    assert_eq!(rewrite_safe(dir.path(), df), df);
+    // A directory above the manifest is a link.
+    std::fs::remove_file(dir.path().join("requirements.txt")).expect("rm");
+    std::os::unix::fs::symlink("reqs", dir.path().join("deps")).expect("symlink");
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r deps/base.txt\n";
+    assert_eq!(rewrite_safe(dir.path(), df), df);
+    // Without links it moves.
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r reqs/base.txt\n";
+    assert_ne!(rewrite_safe(dir.path(), df), df);
+}

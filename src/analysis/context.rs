@@ -636,6 +636,21 @@ impl Context {
         head.len() == 512 && tar_checksum_ok(&head)
     }
 
+    /// Whether the context path `rel`, or a directory above it, is a
+    /// symbolic link. A `COPY` naming it follows the link inside the
+    /// context, whereas a `RUN` reading the copy of the whole context
+    /// follows the shipped link inside the image: the two may read
+    /// different files (or none).
+    pub fn through_symlink(&self, rel: &str) -> bool {
+        let rel = clean(rel);
+        let mut at = self.dir.clone();
+        rel.split('/').any(|c| {
+            at.push(c);
+            at.symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+        })
+    }
+
     /// Reads a small context file as text, once per context (see
     /// [`TextMemo`]).
     pub fn read(&self, rel: &str) -> Option<String> {

@@ -857,6 +857,18 @@ fn hoist_problems(
             short(&cand.text)
         ));
     }
+    // A manifest that is a symbolic link (or below one) is read through
+    // the shipped link in the image, where its target may be another file
+    // or none, but an inserted COPY copies what the link names in the
+    // context.
+    if let Some(ctx) = cx.ctx
+        && let Some((_, rel)) = cand.needed.iter().find(|(_, rel)| ctx.through_symlink(rel))
+    {
+        problems.push(format!(
+            "`{rel}` is a symbolic link in the build context: `{}` reads what it points to in the image, a COPY of it copies what it points to in the context",
+            short(&cand.text)
+        ));
+    }
     // A file written only when missing is not written once it is copied in
     // first.
     let writes_here = Reaching::new(&ex.writes, &copy.dest_abs);
