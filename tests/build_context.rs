@@ -154,3 +154,41 @@ fn a_symlinked_manifest_is_not_copied_first() {
     let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r reqs/base.txt\n";
     assert_ne!(rewrite_safe(dir.path(), df), df);
 }
+
+const PY_APP: &[(&str, &str)] = &[
+    ("requirements.txt", "flask==3.0.0\n"),
+    ("app.py", "print(1)\n"),
+    (".dockerignore", ".git\n"),
+];
+
+/// BuildKit removes quotes from a `WORKDIR` (`WORKDIR "/myapp"` is
+/// `/myapp`) and escapes from a destination (`/my\app/` is `/myapp/`).
+/// The tool read them literally, so the install seemed to read nothing the
+/// broad copy ships, and the copy was moved below it as safe: the
+/// rewritten build failed (`Could not open requirements file`).
+#[test]
+fn quoted_workdirs_and_escaped_destinations_are_read_as_buildkit_reads_them() {
+    let dir = project(PY_APP);
+    let df = "FROM python:3.12-slim\nWORKDIR /srv\nCOPY . /myapp/\nWORKDIR \"/myapp\"\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        rewrite_safe(dir.path(), df),
+        "FROM python:3.12-slim\nWORKDIR /srv\nCOPY requirements.txt /myapp/\nWORKDIR \"/myapp\"\nRUN pip install -r requirements.txt\nCOPY . /myapp/\n"
+    );
+    for df in [
+        "FROM python:3.12-slim\nWORKDIR /srv\nCOPY . /my\\app/\nWORKDIR /myapp\nRUN pip install -r requirements.txt\n",
+        "FROM python:3.12-slim\nWORKDIR /srv\nCOPY . /myapp/\nWORKDIR /my\\app\nRUN pip install -r requirements.txt\n",
+        "FROM python:3.12-slim\nWORKDIR /srv\nCOPY . /myapp/\nWORKDIR '/myapp'\nRUN pip install -r requirements.txt\n",
+        // A JSON destination with a blank cannot be written as one word.
+        "FROM python:3.12-slim\nWORKDIR \"/my app\"\nCOPY [\".\", \"/my app/\"]\nRUN pip install -r requirements.txt\n",
+    ] {
+        let out = rewrite_safe(dir.path(), df);
+        let copy = out.find("COPY requirements.txt");
+        let run = out.find("RUN pip").expect("run");
+        let broad = out.find("COPY .").or(out.find("COPY [")).expect("copy");
+        assert!(
+            out == df || (copy.is_some_and(|c| c < run) && run < broad),
+            "{df}\n=>\n{out}"
+        );
+        assert!(!out.contains("COPY requirements.txt /my app"), "{out}");
+    }
+}

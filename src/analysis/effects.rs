@@ -1506,7 +1506,7 @@ fn stage_app_dir(
             && state
                 .env
                 .get(u)
-                .and_then(|env| expand(dest, env))
+                .and_then(|env| expand_word(dest, env))
                 .is_some_and(|d| resolve(&state.workdirs[u], &d).trim_end_matches('/') == app)
     })?;
     let below = format!("{app}/**");
@@ -2977,7 +2977,7 @@ fn advance_state(
     match ins.node.kind {
         Kind::Workdir => {
             let arg = ins.node.str_args().next().unwrap_or("");
-            match expand(arg, env) {
+            match expand_word(arg, env) {
                 Some(p) => *wd = resolve(wd, &p),
                 None => {
                     *unknown_wds += 1;
@@ -3103,7 +3103,7 @@ fn context_copies(parse: &Parse, stage: &Stage, state: &StageState) -> Vec<(usiz
             && ins.heredocs.is_empty()
             && !ins.node.flags.iter().any(|f| f.starts_with("--from"))
             && let ["." | "./", dest] = args.as_slice()
-            && let Some(d) = expand(dest, &state.env[k])
+            && let Some(d) = expand_word(dest, &state.env[k])
         {
             dests.push((k, resolve(&state.workdirs[k], &d)));
         }
@@ -3395,6 +3395,38 @@ fn unquote(v: &str) -> String {
     }
 }
 
+/// A word of a `WORKDIR`, `VOLUME` or a `COPY`/`ADD` destination as
+/// BuildKit's shell lexer reads it (`ProcessWord`): quotes are removed
+/// (`WORKDIR "/app"` is `/app`), `$X`/`${X}` expand outside single quotes.
+/// `None` when a variable is not known, a quote is not closed, or the word
+/// has an escape character (`\` or a `# escape=` backtick, which this
+/// does not model: `/my\app` is `/myapp` to BuildKit).
+pub fn expand_word(text: &str, env: &BTreeMap<String, String>) -> Option<String> {
+    if !text.contains(['"', '\'', '\\', '`']) {
+        return expand(text, env);
+    }
+    if text.contains(['\\', '`']) {
+        return None;
+    }
+    let mut out = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let k = rest.find(['"', '\'']).unwrap_or(rest.len());
+        out.push_str(&expand(&rest[..k], env)?);
+        rest = &rest[k..];
+        let Some(q) = rest.chars().next() else { break };
+        let end = rest[1..].find(q)? + 1;
+        let inner = &rest[1..end];
+        if q == '"' {
+            out.push_str(&expand(inner, env)?);
+        } else {
+            out.push_str(inner);
+        }
+        rest = &rest[end + 1..];
+    }
+    Some(out)
+}
+
 /// Expands `$X`/`${X}` from literal values; `None` when a variable is not
 /// known or a form is not understood.
 pub fn expand(text: &str, env: &BTreeMap<String, String>) -> Option<String> {
@@ -3492,7 +3524,7 @@ pub fn instruction_effects(
             add_vars(&mut e, p);
             e.reads.push(Loc::Workdir);
             e.reads.push(Loc::User);
-            match expand(p, env) {
+            match expand_word(p, env) {
                 Some(p) => {
                     // `WORKDIR .` (or the same path again) leaves a known
                     // working directory as it is.
@@ -3551,7 +3583,7 @@ pub fn instruction_effects(
             e.writes.push(Loc::Config("volume".into()));
             for a in &args {
                 add_vars(&mut e, a);
-                match expand(a, env) {
+                match expand_word(a, env) {
                     Some(p) => e.writes.push(Loc::Path(format!(
                         "{}/**",
                         resolve(wd, &p).trim_end_matches("/**")
@@ -3669,7 +3701,7 @@ fn copy_effects(ins: &Instruction, wd: &str, env: &BTreeMap<String, String>, e: 
     if !dest.starts_with('/') {
         e.reads.push(Loc::Workdir);
     }
-    match expand(dest, env) {
+    match expand_word(dest, env) {
         Some(d) => {
             let abs = resolve(wd, &d);
             e.writes
@@ -3719,7 +3751,7 @@ fn refine_copy_writes(
     if !dest.ends_with('/') && sources.len() < 2 && *dest != "." {
         return;
     }
-    let Some(dest) = expand(dest, env) else {
+    let Some(dest) = expand_word(dest, env) else {
         return;
     };
     if node.kind == Kind::Add && sources.iter().any(|s| add_may_unpack(s, ctx)) {
@@ -3728,7 +3760,7 @@ fn refine_copy_writes(
     let dir = resolve(wd, &dest);
     let mut writes = Vec::new();
     for s in sources {
-        if s.contains(['*', '?', '[', '$']) || !ctx.ships(s) {
+        if s.contains(['*', '?', '[', '$', '\\', '"', '\'', '`']) || !ctx.ships(s) {
             return;
         }
         let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
@@ -3763,10 +3795,10 @@ pub fn exact_copy_writes(
     let files = ctx.files()?;
     let args: Vec<&str> = node.str_args().collect();
     let (dest, sources) = args.split_last()?;
-    let dest_abs = resolve(wd, &expand(dest, env)?);
+    let dest_abs = resolve(wd, &expand_word(dest, env)?);
     let mut out = Vec::new();
     for s in sources {
-        if s.contains(['*', '?', '[', '$'])
+        if s.contains(['*', '?', '[', '$', '\\', '"', '\'', '`'])
             || (node.kind == Kind::Add && add_may_unpack(s, ctx))
             || s.contains("://")
         {
@@ -3844,7 +3876,8 @@ pub fn context_placements(ins: &Instruction, wd: &str, ctx: &Context) -> Option<
     let into_dir = dest.ends_with('/')
         || matches!(*dest, "." | "./")
         || (sources.len() == 1 && sources.iter().all(|s| directory(s)));
-    if dest.contains(['$', '\\']) || !into_dir {
+    // BuildKit removes quotes and escapes: `"/app/"` is `/app/`.
+    if dest.contains(['$', '\\', '"', '\'', '`']) || !into_dir {
         return None;
     }
     // `ADD` of a directory is a copy (only an archive file given as the
@@ -3858,7 +3891,7 @@ pub fn context_placements(ins: &Instruction, wd: &str, ctx: &Context) -> Option<
         let s = src.trim_start_matches("./").trim_end_matches('/');
         let s = if s == "." { "" } else { s };
         if s.starts_with('/')
-            || s.contains(['$', '\\', '[', ']'])
+            || s.contains(['$', '\\', '[', ']', '"', '\'', '`'])
             || s.contains("://")
             || (!s.is_empty() && s.split('/').any(|c| c.is_empty() || c == "." || c == ".."))
         {

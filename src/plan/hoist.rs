@@ -262,7 +262,7 @@ impl<'a> BroadCopy<'a> {
             .state
             .env
             .get(b)
-            .and_then(|env| effects::expand(&dest, env))?;
+            .and_then(|env| effects::expand_word(&dest, env))?;
         let dest_abs = effects::resolve(&cx.state.workdirs[b], &dest_expanded);
         Some(Head {
             ins,
@@ -1120,6 +1120,14 @@ fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String]) -> Option<Vec<String
     } else {
         "COPY"
     };
+    // The destination is written as the broad copy has it: one word that
+    // BuildKit reads the same way again (not a JSON string with a blank).
+    if copy
+        .dest
+        .contains(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | '`'))
+    {
+        return None;
+    }
     let base = if copy.dest == "." {
         ".".to_string()
     } else {
