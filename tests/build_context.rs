@@ -192,3 +192,32 @@ fn quoted_workdirs_and_escaped_destinations_are_read_as_buildkit_reads_them() {
         assert!(!out.contains("COPY requirements.txt /my app"), "{out}");
     }
 }
+
+/// A variable whose value is not known here (an `ENV` naming a variable
+/// of the base image, a build argument without a default) was taken as
+/// empty, so `WORKDIR $D` seemed to stay in `/srv` and the broad copy into
+/// `/app/` was moved below the install as safe. BuildKit expands
+/// `${NOPE}/app` to `/app` (and `--build-arg D=/app` makes `$D` `/app`):
+/// the rewritten build failed (`Could not open requirements file`).
+#[test]
+fn a_variable_not_known_is_not_empty() {
+    let dir = project(PY_APP);
+    for set in ["ENV D=${NOPE}/app", "ARG D", "ENV D=$NOPE/app\nARG D"] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /srv\n{set}\nCOPY . /app/\nWORKDIR $D\nRUN pip install -r requirements.txt\n"
+        );
+        assert_eq!(rewrite_safe(dir.path(), &df), df);
+    }
+    // Known values: the install is hoisted with its manifest.
+    for set in ["ENV D=/app", "ARG D=/app", "ARG B=/app\nARG D=$B"] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /srv\n{set}\nCOPY . /app/\nWORKDIR $D\nRUN pip install -r requirements.txt\n"
+        );
+        assert_eq!(
+            rewrite_safe(dir.path(), &df),
+            format!(
+                "FROM python:3.12-slim\nWORKDIR /srv\n{set}\nCOPY requirements.txt /app/\nWORKDIR $D\nRUN pip install -r requirements.txt\nCOPY . /app/\n"
+            )
+        );
+    }
+}

@@ -2990,13 +2990,16 @@ fn advance_state(
             for t in args.chunks(3) {
                 if let [k, v, _] = t {
                     let raw = unquote(v);
-                    let v = expand(&raw, env)
+                    // A value that does not expand here (`$NAME` of the
+                    // base image, `${X:-y}`) is not known: it is not empty
+                    // (`WORKDIR $D` would stay where it was).
+                    let v = expand_word(v, env)
                         .or_else(|| {
                             SEARCH_PATH_VARS
                                 .contains(k)
                                 .then(|| search_path_value(k, &raw, env))
                         })
-                        .unwrap_or_default();
+                        .unwrap_or_else(|| UNKNOWN_VALUE.to_string());
                     config.insert(k.to_string(), v.clone());
                     env.insert(k.to_string(), v);
                 }
@@ -3005,12 +3008,23 @@ fn advance_state(
         Kind::Arg => {
             for a in ins.node.str_args() {
                 let v = match a.split_once('=') {
-                    Some((k, v)) => Some((k, unquote(v))),
+                    // The default as BuildKit expands it (`ARG D=$BASE/app`).
+                    Some((k, v)) => Some((
+                        k,
+                        expand_word(v, env).unwrap_or_else(|| UNKNOWN_VALUE.to_string()),
+                    )),
                     // `ARG X` in a stage takes the default of a global
                     // `ARG X=…` (before the first FROM).
-                    None => global_arg_default(parse, a).map(|v| (a, v)),
+                    None => global_arg_default(parse, a).map(|v| {
+                        // Not expanded there: a reference or an escape
+                        // left in it is not known.
+                        let known = !v.contains(['$', '\\', '"', '\'', '`']);
+                        (a, if known { v } else { UNKNOWN_VALUE.to_string() })
+                    }),
                 };
-                let (k, v) = v.unwrap_or((a, String::new()));
+                // Without a default the value is the build's (README:
+                // "a build argument without a default" is not known).
+                let (k, v) = v.unwrap_or((a, UNKNOWN_VALUE.to_string()));
                 if !config.contains_key(k) {
                     env.insert(k.to_string(), v);
                 }
@@ -3395,6 +3409,12 @@ fn unquote(v: &str) -> String {
     }
 }
 
+/// The value of a variable set to something not known here (a build
+/// argument without a default, an `ENV` naming a variable of the base
+/// image): [`expand`] of a word naming it is `None`, and as a path it is
+/// no absolute path and holds a `$`, as an unexpanded value does.
+pub(crate) const UNKNOWN_VALUE: &str = "$?";
+
 /// A word of a `WORKDIR`, `VOLUME` or a `COPY`/`ADD` destination as
 /// BuildKit's shell lexer reads it (`ProcessWord`): quotes are removed
 /// (`WORKDIR "/app"` is `/app`), `$X`/`${X}` expand outside single quotes.
@@ -3458,7 +3478,11 @@ pub fn expand(text: &str, env: &BTreeMap<String, String>) -> Option<String> {
             j += 1;
         }
         let name: String = chars[start..j - usize::from(braced)].iter().collect();
-        out.push_str(env.get(&name)?);
+        let value = env.get(&name)?;
+        if value == UNKNOWN_VALUE {
+            return None;
+        }
+        out.push_str(value);
         i = j;
     }
     Some(out)
@@ -4850,6 +4874,11 @@ fn install_prefix_writes(
 ) {
     for key in INSTALL_DIR_VARS {
         if let Some(v) = local_env.get(*key) {
+            // A value not known (or not expanded) may point anywhere.
+            if v.contains('$') {
+                e.writes.push(Loc::Path("/**".into()));
+                continue;
+            }
             let base = resolve(dir, v);
             let base = base.trim_end_matches("/**").trim_end_matches('/');
             match home {
