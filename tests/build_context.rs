@@ -221,3 +221,22 @@ fn a_variable_not_known_is_not_empty() {
         );
     }
 }
+
+/// A `.dockerignore` that is not UTF-8 (a Latin-1 `é` in a comment) is
+/// used by BuildKit; the tool took it as missing and everything as
+/// shipped (`.git`, an excluded lock file a COPY would then name).
+#[test]
+fn a_dockerignore_that_is_not_utf8_is_not_ignored() {
+    let dir = project(&[
+        ("package.json", "{\"name\":\"a\",\"version\":\"1.0.0\"}"),
+        ("package-lock.json", "{}"),
+    ]);
+    std::fs::write(
+        dir.path().join(".dockerignore"),
+        b"# caf\xe9\n.git\npackage-lock.json\n",
+    )
+    .expect("write");
+    let ctx = Context::new(dir.path().to_path_buf(), None);
+    assert!(ctx.ignore.source.is_some());
+    assert!(ctx.files().is_none(), "{:?}", ctx.files());
+}

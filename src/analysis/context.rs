@@ -363,11 +363,24 @@ impl DockerIgnore {
         }
         candidates.push(context.join(".dockerignore"));
         for c in candidates {
-            if let Ok(text) = std::fs::read_to_string(&c) {
-                let mut d = Self::parse(&text);
-                d.source = Some(c);
-                return d;
-            }
+            let bytes = match std::fs::read(&c) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                // BuildKit uses it (or fails): not a reason to read the
+                // next one, or none.
+                Err(_) => Vec::from(&b"\xff"[..]),
+            };
+            // Go matches bytes; a file that is not UTF-8 (a Latin-1
+            // comment) is not read here, and what it excludes not known.
+            let mut d = match String::from_utf8(bytes) {
+                Ok(text) => Self::parse(&text),
+                Err(_) => DockerIgnore {
+                    unsure: true,
+                    ..DockerIgnore::default()
+                },
+            };
+            d.source = Some(c);
+            return d;
         }
         DockerIgnore::default()
     }
