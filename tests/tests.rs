@@ -3,6 +3,7 @@
 mod support;
 
 mod architecture;
+mod build_context;
 mod build_fuzz;
 mod conformance;
 mod docker_build;

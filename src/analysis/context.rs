@@ -13,20 +13,58 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use globset::{Candidate, GlobBuilder, GlobMatcher};
+/// One piece of a compiled pattern (moby/patternmatcher turns a pattern
+/// into a regular expression; these are its parts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok {
+    /// The character itself.
+    Lit(char),
+    /// `?`: `[^/]`.
+    One,
+    /// `*`: `[^/]*`.
+    Star,
+    /// `**` (and `**/`) before more of the pattern: `(.*/)?`.
+    Deep,
+    /// A trailing `**`: `.*`.
+    Rest,
+    /// `[…]`: members and ranges, negated with `^`.
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
+}
+
+/// How patternmatcher matches a compiled pattern: the whole path, a
+/// prefix (`dir/**`), a suffix (`**/name`), or its regular expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Matcher {
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+    Tokens(Vec<Tok>),
+}
 
 #[derive(Debug, Clone)]
 struct Pattern {
     text: String,
     exclusion: bool,
+    /// `strings.Split(pattern, "/")`'s length (the old `Matches` tries one
+    /// parent of this many components).
     components: usize,
-    matcher: Option<GlobMatcher>,
+    matcher: Matcher,
 }
 
 /// A parsed `.dockerignore`.
 #[derive(Debug, Clone, Default)]
 pub struct DockerIgnore {
     patterns: Vec<Pattern>,
+    /// A pattern that BuildKit refuses (the build fails), or whose meaning
+    /// differs between BuildKit versions or is not modelled here (`{`,
+    /// `+`, `(`, `|` are regular-expression syntax before moby/patternmatcher
+    /// escaped them; a leading `**` not followed by `/`; an escaped letter;
+    /// a class with escapes or POSIX names): what the context ships is
+    /// then not known.
+    pub unsure: bool,
     /// Where it came from (for messages).
     pub source: Option<PathBuf>,
 }
@@ -50,9 +88,230 @@ pub(crate) fn clean(p: &str) -> String {
     }
 }
 
+/// Go's `filepath.Clean` on Unix: unlike [`clean`], a relative path keeps
+/// its leading `..` (`../x` stays `../x`, a pattern no context path
+/// matches), and a rooted one stays rooted.
+fn go_clean(p: &str) -> String {
+    let rooted = p.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|l| *l != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    let body = parts.join("/");
+    match (rooted, body.is_empty()) {
+        (true, _) => format!("/{body}"),
+        (false, true) => ".".into(),
+        (false, false) => body,
+    }
+}
+
+/// Compiles a cleaned pattern as moby/patternmatcher's `compile` does;
+/// `None` when BuildKit would refuse it (`filepath.Match` finds it
+/// malformed) or when its meaning is not the same for every BuildKit
+/// version or not modelled (see [`DockerIgnore::unsure`]).
+fn compile(pattern: &str) -> Option<Matcher> {
+    #[derive(PartialEq)]
+    enum Detected {
+        Exact,
+        Prefix,
+        Suffix,
+        Regexp,
+    }
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut toks = Vec::new();
+    let mut detected = Detected::Exact;
+    let mut k = 0;
+    let mut first = true;
+    while k < chars.len() {
+        let ch = chars[k];
+        k += 1;
+        match ch {
+            '*' if chars.get(k) == Some(&'*') => {
+                k += 1;
+                if chars.get(k) == Some(&'/') {
+                    k += 1;
+                }
+                if k == chars.len() {
+                    if detected == Detected::Exact {
+                        detected = Detected::Prefix;
+                    } else {
+                        toks.push(Tok::Rest);
+                        detected = Detected::Regexp;
+                    }
+                } else {
+                    toks.push(Tok::Deep);
+                    detected = Detected::Regexp;
+                }
+                if first {
+                    detected = Detected::Suffix;
+                }
+            }
+            '*' => {
+                toks.push(Tok::Star);
+                detected = Detected::Regexp;
+            }
+            '?' => {
+                toks.push(Tok::One);
+                detected = Detected::Regexp;
+            }
+            // Escaped by patternmatcher, regular-expression operators for
+            // the BuildKit of Docker 20.10 and older.
+            '+' | '(' | ')' | '|' | '{' | '}' => return None,
+            // A regular-expression anchor in every version.
+            '^' => return None,
+            '\\' => {
+                let c = *chars.get(k)?;
+                k += 1;
+                // `\d`, `\w`, … are classes to Go's regexp.
+                if c.is_ascii_alphanumeric() {
+                    return None;
+                }
+                toks.push(Tok::Lit(c));
+                detected = Detected::Regexp;
+            }
+            '[' => {
+                let (class, next) = class(&chars, k)?;
+                toks.push(class);
+                k = next;
+                detected = Detected::Regexp;
+            }
+            ']' => {
+                toks.push(Tok::Lit(']'));
+                detected = Detected::Regexp;
+            }
+            c => toks.push(Tok::Lit(c)),
+        }
+        first = false;
+    }
+    Some(match detected {
+        Detected::Exact => Matcher::Exact(pattern.to_string()),
+        Detected::Prefix => Matcher::Prefix(pattern[..pattern.len() - 2].to_string()),
+        Detected::Suffix => {
+            let suffix = &pattern[2..];
+            // `**x` is a plain suffix to patternmatcher but `(.*/)?x` to
+            // older BuildKit.
+            if !suffix.is_empty() && !suffix.starts_with('/') {
+                return None;
+            }
+            Matcher::Suffix(suffix.to_string())
+        }
+        Detected::Regexp => Matcher::Tokens(toks),
+    })
+}
+
+/// A `[…]` class starting after the `[` at `chars[k..]`, and where the
+/// pattern goes on: members and `a-z` ranges, `^` first to negate. `None`
+/// for what `filepath.Match` refuses (empty, unclosed, a reversed range)
+/// and for escapes and POSIX names, which Go's `filepath.Match` and its
+/// regexp read differently.
+fn class(chars: &[char], mut k: usize) -> Option<(Tok, usize)> {
+    let negated = chars.get(k) == Some(&'^');
+    if negated {
+        k += 1;
+    }
+    let mut ranges = Vec::new();
+    loop {
+        let lo = *chars.get(k)?;
+        if lo == ']' && !ranges.is_empty() {
+            return Some((Tok::Class { negated, ranges }, k + 1));
+        }
+        if matches!(lo, ']' | '-' | '\\' | '[') {
+            return None;
+        }
+        k += 1;
+        let mut hi = lo;
+        if chars.get(k) == Some(&'-') {
+            hi = *chars.get(k + 1)?;
+            if matches!(hi, ']' | '-' | '\\' | '[') || hi < lo {
+                return None;
+            }
+            k += 2;
+        }
+        ranges.push((lo, hi));
+    }
+}
+
+/// Whether `toks` match all of `s` (as the regular expression they stand
+/// for, anchored at both ends; Go's `.` does not match a newline, its
+/// negated classes do).
+fn tokens_match(toks: &[Tok], s: &[char]) -> bool {
+    let n = s.len();
+    // reach[j]: the tokens from the current one on match s[j..].
+    let mut reach = vec![false; n + 1];
+    reach[n] = true;
+    for t in toks.iter().rev() {
+        let next = reach.clone();
+        match t {
+            Tok::Lit(c) => {
+                for j in 0..=n {
+                    reach[j] = j < n && s[j] == *c && next[j + 1];
+                }
+            }
+            Tok::One => {
+                for j in 0..=n {
+                    reach[j] = j < n && s[j] != '/' && next[j + 1];
+                }
+            }
+            Tok::Class { negated, ranges } => {
+                for j in 0..=n {
+                    reach[j] = j < n
+                        && ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&s[j])) != *negated
+                        && next[j + 1];
+                }
+            }
+            Tok::Star | Tok::Rest => {
+                let stop = if matches!(t, Tok::Star) { '/' } else { '\n' };
+                reach[n] = next[n];
+                for j in (0..n).rev() {
+                    reach[j] = next[j] || (s[j] != stop && reach[j + 1]);
+                }
+            }
+            Tok::Deep => {
+                // `(.*/)?`: nothing, or anything without a newline up to
+                // and including a `/`.
+                let mut through = false;
+                reach[n] = next[n];
+                for j in (0..n).rev() {
+                    through = (s[j] == '/' && next[j + 1]) || (s[j] != '\n' && through);
+                    reach[j] = next[j] || through;
+                }
+            }
+        }
+    }
+    reach[0]
+}
+
+impl Pattern {
+    /// patternmatcher's `Pattern.match`.
+    fn matches(&self, path: &str) -> bool {
+        match &self.matcher {
+            Matcher::Exact(p) => path == p,
+            Matcher::Prefix(p) => path.starts_with(p.as_str()),
+            Matcher::Suffix(p) => {
+                path.ends_with(p.as_str()) || p.strip_prefix('/').is_some_and(|q| path == q)
+            }
+            Matcher::Tokens(t) => tokens_match(t, &path.chars().collect::<Vec<_>>()),
+        }
+    }
+}
+
 impl DockerIgnore {
+    /// Reads a `.dockerignore` as BuildKit does (moby/patternmatcher's
+    /// `ignorefile.ReadAll`, then `New`).
     pub fn parse(text: &str) -> Self {
         let mut patterns = Vec::new();
+        let mut unsure = false;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for line in text.lines() {
             let line = line.trim_end_matches('\r');
             if line.starts_with('#') {
@@ -66,16 +325,20 @@ impl DockerIgnore {
             if exclusion {
                 p = p[1..].trim();
                 if p.is_empty() {
+                    // "illegal exclusion pattern": the build fails.
+                    unsure = true;
                     continue;
                 }
             }
-            let cleaned = clean(p);
-            let matcher = GlobBuilder::new(&cleaned)
-                .literal_separator(true)
-                .backslash_escape(true)
-                .build()
-                .ok()
-                .map(|g| g.compile_matcher());
+            let mut cleaned = go_clean(p);
+            if cleaned.len() > 1 && cleaned.starts_with('/') {
+                cleaned.remove(0);
+            }
+            let cleaned = go_clean(&cleaned);
+            let Some(matcher) = compile(&cleaned) else {
+                unsure = true;
+                continue;
+            };
             patterns.push(Pattern {
                 components: cleaned.split('/').count(),
                 text: cleaned,
@@ -85,6 +348,7 @@ impl DockerIgnore {
         }
         DockerIgnore {
             patterns,
+            unsure,
             source: None,
         }
     }
@@ -99,97 +363,91 @@ impl DockerIgnore {
         }
         candidates.push(context.join(".dockerignore"));
         for c in candidates {
-            if let Ok(text) = std::fs::read_to_string(&c) {
-                let mut d = Self::parse(&text);
-                d.source = Some(c);
-                return d;
-            }
+            let bytes = match std::fs::read(&c) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                // BuildKit uses it (or fails): not a reason to read the
+                // next one, or none.
+                Err(_) => Vec::from(&b"\xff"[..]),
+            };
+            // Go matches bytes; a file that is not UTF-8 (a Latin-1
+            // comment) is not read here, and what it excludes not known.
+            let mut d = match String::from_utf8(bytes) {
+                Ok(text) => Self::parse(&text),
+                Err(_) => DockerIgnore {
+                    unsure: true,
+                    ..DockerIgnore::default()
+                },
+            };
+            d.source = Some(c);
+            return d;
         }
         DockerIgnore::default()
     }
 
     /// Whether the context-relative path `rel` (with `/` separators) is
-    /// excluded from the context.
+    /// excluded from the context: the last pattern matching it or one of
+    /// its parents decides (patternmatcher's `MatchesOrParentMatches`).
+    /// What a build ships is [`Context::files`], which also follows how
+    /// BuildKit walks the context.
     pub fn excludes(&self, rel: &str) -> bool {
         let rel = clean(rel);
-        // The path and its parents (`a`, `a/b`, ...: prefixes of the cleaned
-        // path), prepared for matching once rather than once per pattern.
-        let whole = Candidate::new(&rel);
-        let parents: Vec<Candidate> = rel
-            .match_indices('/')
-            .map(|(k, _)| Candidate::new(&rel[..k]))
-            .collect();
-        let depth = parents.len() + 1;
+        let parents: Vec<&str> = rel.match_indices('/').map(|(k, _)| &rel[..k]).collect();
         let mut matched = false;
         for p in &self.patterns {
             if p.exclusion != matched {
-                // Only a pattern that can change the outcome matters.
                 continue;
             }
-            let Some(m) = &p.matcher else { continue };
-            let mut hit = m.is_match_candidate(&whole);
-            if !hit && depth > 1 && p.components <= depth {
-                // A pattern matching a parent directory covers its files.
-                hit = parents.iter().any(|c| m.is_match_candidate(c));
-            }
-            if hit {
+            if p.matches(&rel) || parents.iter().any(|d| p.matches(d)) {
                 matched = !p.exclusion;
             }
         }
         matched
     }
 
-    /// [`DockerIgnore::excludes`], with the parents' matches taken from
-    /// (and kept in) `memo`: the files of a directory share their parents,
-    /// so a walk matches each directory against each pattern once, not
-    /// once per file below it (a `.dockerignore` with an exception makes
-    /// the walk enter every directory and ask for every file).
-    pub fn excludes_in(&self, rel: &str, memo: &mut ParentHits) -> bool {
-        if self.patterns.is_empty() {
-            return false;
+    /// patternmatcher's `MatchesUsingParentResults` (how BuildKit's
+    /// context walk decides since fsutil moved to it): `parent` holds, per
+    /// pattern, whether the parent directory's decision recorded a match
+    /// (empty at the top); returns the decision and this path's record.
+    fn decide_with_parent(&self, rel: &str, parent: &[bool]) -> (bool, Vec<bool>) {
+        let mut matched = false;
+        let mut record = vec![false; self.patterns.len()];
+        for (i, p) in self.patterns.iter().enumerate() {
+            let mut hit = parent.get(i).copied().unwrap_or(false);
+            if !hit {
+                if p.exclusion != matched {
+                    continue;
+                }
+                hit = p.matches(rel);
+            }
+            record[i] = hit;
+            if hit {
+                matched = !p.exclusion;
+            }
         }
-        let rel = clean(rel);
-        let whole = Candidate::new(&rel);
-        let depth = rel.matches('/').count() + 1;
-        let hits = match rel.rfind('/') {
-            Some(k) => self.dir_hits(&rel[..k], memo),
-            None => &[],
+        (matched, record)
+    }
+
+    /// The deprecated `Matches` of moby's fileutils, as the BuildKit of
+    /// Docker 20.10 walks the context with it: besides the path itself,
+    /// a pattern is tried only on the parent with as many components as
+    /// it has.
+    fn decide_old(&self, rel: &str) -> bool {
+        let parent: Vec<&str> = match rel.rfind('/') {
+            Some(k) => rel[..k].split('/').collect(),
+            None => Vec::new(),
         };
         let mut matched = false;
-        for (i, p) in self.patterns.iter().enumerate() {
-            if p.exclusion != matched {
-                continue;
-            }
-            let Some(m) = &p.matcher else { continue };
-            let mut hit = m.is_match_candidate(&whole);
-            if !hit && depth > 1 && p.components <= depth {
-                hit = hits.get(i).copied().unwrap_or(false);
+        for p in &self.patterns {
+            let mut hit = p.matches(rel);
+            if !hit && !parent.is_empty() && p.components <= parent.len() {
+                hit = p.matches(&parent[..p.components].join("/"));
             }
             if hit {
                 matched = !p.exclusion;
             }
         }
         matched
-    }
-
-    /// Per pattern, whether it matches the cleaned directory `dir` or one
-    /// of its parents.
-    fn dir_hits<'m>(&self, dir: &str, memo: &'m mut ParentHits) -> &'m [bool] {
-        if !memo.0.contains_key(dir) {
-            let above = match dir.rfind('/') {
-                Some(k) => self.dir_hits(&dir[..k], memo).to_vec(),
-                None => vec![false; self.patterns.len()],
-            };
-            let c = Candidate::new(dir);
-            let hits = self
-                .patterns
-                .iter()
-                .zip(above)
-                .map(|(p, up)| up || p.matcher.as_ref().is_some_and(|m| m.is_match_candidate(&c)))
-                .collect();
-            memo.0.insert(dir.to_string(), hits);
-        }
-        memo.0.get(dir).map_or(&[], Vec::as_slice)
     }
 
     /// Whether some pattern is an exception (`!...`): one may bring back
@@ -198,17 +456,36 @@ impl DockerIgnore {
         self.patterns.iter().any(|p| p.exclusion)
     }
 
+    /// Whether a walk that found the directory `dir` excluded goes on
+    /// below it. fsutil's filter enters it when an exception has a
+    /// pattern character (then every path is decided on its own) or names
+    /// a path below it; the older walker only in the second case, with
+    /// the exception as written.
+    fn enters_excluded(&self, dir: &str, old: bool) -> bool {
+        let exceptions = || self.patterns.iter().filter(|p| p.exclusion);
+        if !self.has_exceptions() {
+            return false;
+        }
+        let trimmed = |p: &Pattern| -> String {
+            if old {
+                return p.text.clone();
+            }
+            let t = p.text.as_str();
+            let t = t.strip_suffix("/**").unwrap_or(t);
+            t.strip_suffix("/*").unwrap_or(t).to_string()
+        };
+        if !old && exceptions().any(|p| trimmed(p).contains(['*', '[', ']', '?', '^', '\\'])) {
+            return true;
+        }
+        let dir_slash = format!("{dir}/");
+        exceptions().any(|p| format!("{}/", trimmed(p)).starts_with(&dir_slash))
+    }
+
     /// The patterns, for messages.
     pub fn patterns(&self) -> impl Iterator<Item = &str> {
         self.patterns.iter().map(|p| p.text.as_str())
     }
 }
-
-/// Per directory (cleaned, context-relative), which patterns of a
-/// `.dockerignore` match it or one of its parents (see
-/// [`DockerIgnore::excludes_in`]); only valid with the one it was filled by.
-#[derive(Debug, Default)]
-pub struct ParentHits(HashMap<String, Vec<bool>>);
 
 /// The build context: a directory and its `.dockerignore`.
 #[derive(Debug, Clone)]
@@ -372,6 +649,21 @@ impl Context {
         head.len() == 512 && tar_checksum_ok(&head)
     }
 
+    /// Whether the context path `rel`, or a directory above it, is a
+    /// symbolic link. A `COPY` naming it follows the link inside the
+    /// context, whereas a `RUN` reading the copy of the whole context
+    /// follows the shipped link inside the image: the two may read
+    /// different files (or none).
+    pub fn through_symlink(&self, rel: &str) -> bool {
+        let rel = clean(rel);
+        let mut at = self.dir.clone();
+        rel.split('/').any(|c| {
+            at.push(c);
+            at.symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+        })
+    }
+
     /// Reads a small context file as text, once per context (see
     /// [`TextMemo`]).
     pub fn read(&self, rel: &str) -> Option<String> {
@@ -426,33 +718,67 @@ fn tar_checksum_ok(h: &[u8]) -> bool {
     want == unsigned || want == signed
 }
 
+/// The files the context ships, or `None` when that is not known: the
+/// `.dockerignore` has a pattern whose meaning is not certain (see
+/// [`DockerIgnore::unsure`]), or BuildKit versions ship different files
+/// (with exceptions, the Docker 20.10 walker and fsutil's filter enter and
+/// match differently).
 fn walk(dir: &Path, ignore: &DockerIgnore) -> Option<BTreeMap<String, u64>> {
+    if ignore.unsure {
+        return None;
+    }
+    let files = walk_with(dir, ignore, false)?;
+    // Without exceptions a directory matched by a pattern is skipped by
+    // both, and what is reached matches no pattern through a parent: they
+    // agree.
+    if ignore.has_exceptions() && walk_with(dir, ignore, true)? != files {
+        return None;
+    }
+    Some(files)
+}
+
+/// One BuildKit walk of the context: fsutil's filter (`old` false: each
+/// path decided with its parent directory's record) or the walker of
+/// Docker 20.10 (`old`: moby fileutils' `Matches`).
+fn walk_with(dir: &Path, ignore: &DockerIgnore, old: bool) -> Option<BTreeMap<String, u64>> {
     let mut out = BTreeMap::new();
-    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    let mut stack = vec![(dir.to_path_buf(), String::new(), Vec::new())];
     let mut seen = 0usize;
-    let mut memo = ParentHits::default();
-    while let Some((abs, rel)) = stack.pop() {
+    let plain = ignore.patterns.is_empty();
+    while let Some((abs, rel, record)) = stack.pop() {
         let entries = std::fs::read_dir(&abs).ok()?;
         for e in entries.flatten() {
             seen += 1;
             if seen > MAX_FILES {
                 return None;
             }
-            let name = e.file_name().to_string_lossy().into_owned();
+            let name = match e.file_name().into_string() {
+                Ok(name) => name,
+                // Go matches the bytes; a name that is not UTF-8 is not
+                // matched here.
+                Err(_) if !plain => return None,
+                Err(name) => name.to_string_lossy().into_owned(),
+            };
             let r = if rel.is_empty() {
                 name
             } else {
                 format!("{rel}/{name}")
             };
+            let (excluded, mine) = if plain {
+                (false, Vec::new())
+            } else if old {
+                (ignore.decide_old(&r), Vec::new())
+            } else {
+                ignore.decide_with_parent(&r, &record)
+            };
             let Ok(ft) = e.file_type() else { continue };
             if ft.is_dir() {
-                // An excluded directory is not entered unless an exception
-                // (`!dir/keep`) may bring files back below it: BuildKit's
-                // context walk (fsutil) skips it the same way.
-                if ignore.has_exceptions() || !ignore.excludes_in(&r, &mut memo) {
-                    stack.push((e.path(), r));
+                // An excluded directory is entered only where an exception
+                // may bring files back below it.
+                if !excluded || ignore.enters_excluded(&r, old) {
+                    stack.push((e.path(), r, mine));
                 }
-            } else if !ignore.excludes_in(&r, &mut memo) {
+            } else if !excluded {
                 out.insert(r, e.metadata().map_or(0, |m| m.len()));
             }
         }

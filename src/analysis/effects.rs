@@ -1558,7 +1558,7 @@ fn stage_app_dir(
             && state
                 .env
                 .get(u)
-                .and_then(|env| expand(dest, env))
+                .and_then(|env| expand_word(dest, env))
                 .is_some_and(|d| resolve(&state.workdirs[u], &d).trim_end_matches('/') == app)
     })?;
     let below = format!("{app}/**");
@@ -3029,7 +3029,7 @@ fn advance_state(
     match ins.node.kind {
         Kind::Workdir => {
             let arg = ins.node.str_args().next().unwrap_or("");
-            match expand(arg, env) {
+            match expand_word(arg, env) {
                 Some(p) => *wd = resolve(wd, &p),
                 None => {
                     *unknown_wds += 1;
@@ -3042,13 +3042,16 @@ fn advance_state(
             for t in args.chunks(3) {
                 if let [k, v, _] = t {
                     let raw = unquote(v);
-                    let v = expand(&raw, env)
+                    // A value that does not expand here (`$NAME` of the
+                    // base image, `${X:-y}`) is not known: it is not empty
+                    // (`WORKDIR $D` would stay where it was).
+                    let v = expand_word(v, env)
                         .or_else(|| {
                             SEARCH_PATH_VARS
                                 .contains(k)
                                 .then(|| search_path_value(k, &raw, env))
                         })
-                        .unwrap_or_default();
+                        .unwrap_or_else(|| UNKNOWN_VALUE.to_string());
                     config.insert(k.to_string(), v.clone());
                     env.insert(k.to_string(), v);
                 }
@@ -3057,12 +3060,23 @@ fn advance_state(
         Kind::Arg => {
             for a in ins.node.str_args() {
                 let v = match a.split_once('=') {
-                    Some((k, v)) => Some((k, unquote(v))),
+                    // The default as BuildKit expands it (`ARG D=$BASE/app`).
+                    Some((k, v)) => Some((
+                        k,
+                        expand_word(v, env).unwrap_or_else(|| UNKNOWN_VALUE.to_string()),
+                    )),
                     // `ARG X` in a stage takes the default of a global
                     // `ARG X=…` (before the first FROM).
-                    None => global_arg_default(parse, a).map(|v| (a, v)),
+                    None => global_arg_default(parse, a).map(|v| {
+                        // Not expanded there: a reference or an escape
+                        // left in it is not known.
+                        let known = !v.contains(['$', '\\', '"', '\'', '`']);
+                        (a, if known { v } else { UNKNOWN_VALUE.to_string() })
+                    }),
                 };
-                let (k, v) = v.unwrap_or((a, String::new()));
+                // Without a default the value is the build's (README:
+                // "a build argument without a default" is not known).
+                let (k, v) = v.unwrap_or((a, UNKNOWN_VALUE.to_string()));
                 if !config.contains_key(k) {
                     env.insert(k.to_string(), v);
                 }
@@ -3155,7 +3169,7 @@ fn context_copies(parse: &Parse, stage: &Stage, state: &StageState) -> Vec<(usiz
             && ins.heredocs.is_empty()
             && !ins.node.flags.iter().any(|f| f.starts_with("--from"))
             && let ["." | "./", dest] = args.as_slice()
-            && let Some(d) = expand(dest, &state.env[k])
+            && let Some(d) = expand_word(dest, &state.env[k])
         {
             dests.push((k, resolve(&state.workdirs[k], &d)));
         }
@@ -3447,6 +3461,44 @@ fn unquote(v: &str) -> String {
     }
 }
 
+/// The value of a variable set to something not known here (a build
+/// argument without a default, an `ENV` naming a variable of the base
+/// image): [`expand`] of a word naming it is `None`, and as a path it is
+/// no absolute path and holds a `$`, as an unexpanded value does.
+pub(crate) const UNKNOWN_VALUE: &str = "$?";
+
+/// A word of a `WORKDIR`, `VOLUME` or a `COPY`/`ADD` destination as
+/// BuildKit's shell lexer reads it (`ProcessWord`): quotes are removed
+/// (`WORKDIR "/app"` is `/app`), `$X`/`${X}` expand outside single quotes.
+/// `None` when a variable is not known, a quote is not closed, or the word
+/// has an escape character (`\` or a `# escape=` backtick, which this
+/// does not model: `/my\app` is `/myapp` to BuildKit).
+pub fn expand_word(text: &str, env: &BTreeMap<String, String>) -> Option<String> {
+    if !text.contains(['"', '\'', '\\', '`']) {
+        return expand(text, env);
+    }
+    if text.contains(['\\', '`']) {
+        return None;
+    }
+    let mut out = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let k = rest.find(['"', '\'']).unwrap_or(rest.len());
+        out.push_str(&expand(&rest[..k], env)?);
+        rest = &rest[k..];
+        let Some(q) = rest.chars().next() else { break };
+        let end = rest[1..].find(q)? + 1;
+        let inner = &rest[1..end];
+        if q == '"' {
+            out.push_str(&expand(inner, env)?);
+        } else {
+            out.push_str(inner);
+        }
+        rest = &rest[end + 1..];
+    }
+    Some(out)
+}
+
 /// Expands `$X`/`${X}` from literal values; `None` when a variable is not
 /// known or a form is not understood.
 pub fn expand(text: &str, env: &BTreeMap<String, String>) -> Option<String> {
@@ -3478,7 +3530,11 @@ pub fn expand(text: &str, env: &BTreeMap<String, String>) -> Option<String> {
             j += 1;
         }
         let name: String = chars[start..j - usize::from(braced)].iter().collect();
-        out.push_str(env.get(&name)?);
+        let value = env.get(&name)?;
+        if value == UNKNOWN_VALUE {
+            return None;
+        }
+        out.push_str(value);
         i = j;
     }
     Some(out)
@@ -3544,7 +3600,7 @@ pub fn instruction_effects(
             add_vars(&mut e, p);
             e.reads.push(Loc::Workdir);
             e.reads.push(Loc::User);
-            match expand(p, env) {
+            match expand_word(p, env) {
                 Some(p) => {
                     // `WORKDIR .` (or the same path again) leaves a known
                     // working directory as it is.
@@ -3603,7 +3659,7 @@ pub fn instruction_effects(
             e.writes.push(Loc::Config("volume".into()));
             for a in &args {
                 add_vars(&mut e, a);
-                match expand(a, env) {
+                match expand_word(a, env) {
                     Some(p) => e.writes.push(Loc::Path(format!(
                         "{}/**",
                         resolve(wd, &p).trim_end_matches("/**")
@@ -3721,7 +3777,7 @@ fn copy_effects(ins: &Instruction, wd: &str, env: &BTreeMap<String, String>, e: 
     if !dest.starts_with('/') {
         e.reads.push(Loc::Workdir);
     }
-    match expand(dest, env) {
+    match expand_word(dest, env) {
         Some(d) => {
             let abs = resolve(wd, &d);
             e.writes
@@ -3771,7 +3827,7 @@ fn refine_copy_writes(
     if !dest.ends_with('/') && sources.len() < 2 && *dest != "." {
         return;
     }
-    let Some(dest) = expand(dest, env) else {
+    let Some(dest) = expand_word(dest, env) else {
         return;
     };
     if node.kind == Kind::Add && sources.iter().any(|s| add_may_unpack(s, ctx)) {
@@ -3780,7 +3836,7 @@ fn refine_copy_writes(
     let dir = resolve(wd, &dest);
     let mut writes = Vec::new();
     for s in sources {
-        if s.contains(['*', '?', '[', '$']) || !ctx.ships(s) {
+        if s.contains(['*', '?', '[', '$', '\\', '"', '\'', '`']) || !ctx.ships(s) {
             return;
         }
         let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
@@ -3815,10 +3871,10 @@ pub fn exact_copy_writes(
     let files = ctx.files()?;
     let args: Vec<&str> = node.str_args().collect();
     let (dest, sources) = args.split_last()?;
-    let dest_abs = resolve(wd, &expand(dest, env)?);
+    let dest_abs = resolve(wd, &expand_word(dest, env)?);
     let mut out = Vec::new();
     for s in sources {
-        if s.contains(['*', '?', '[', '$'])
+        if s.contains(['*', '?', '[', '$', '\\', '"', '\'', '`'])
             || (node.kind == Kind::Add && add_may_unpack(s, ctx))
             || s.contains("://")
         {
@@ -3896,7 +3952,8 @@ pub fn context_placements(ins: &Instruction, wd: &str, ctx: &Context) -> Option<
     let into_dir = dest.ends_with('/')
         || matches!(*dest, "." | "./")
         || (sources.len() == 1 && sources.iter().all(|s| directory(s)));
-    if dest.contains(['$', '\\']) || !into_dir {
+    // BuildKit removes quotes and escapes: `"/app/"` is `/app/`.
+    if dest.contains(['$', '\\', '"', '\'', '`']) || !into_dir {
         return None;
     }
     // `ADD` of a directory is a copy (only an archive file given as the
@@ -3910,7 +3967,7 @@ pub fn context_placements(ins: &Instruction, wd: &str, ctx: &Context) -> Option<
         let s = src.trim_start_matches("./").trim_end_matches('/');
         let s = if s == "." { "" } else { s };
         if s.starts_with('/')
-            || s.contains(['$', '\\', '[', ']'])
+            || s.contains(['$', '\\', '[', ']', '"', '\'', '`'])
             || s.contains("://")
             || (!s.is_empty() && s.split('/').any(|c| c.is_empty() || c == "." || c == ".."))
         {
@@ -4893,6 +4950,11 @@ fn install_prefix_writes(
 ) {
     for key in INSTALL_DIR_VARS {
         if let Some(v) = local_env.get(*key) {
+            // A value not known (or not expanded) may point anywhere.
+            if v.contains('$') {
+                e.writes.push(Loc::Path("/**".into()));
+                continue;
+            }
             let base = resolve(dir, v);
             let base = base.trim_end_matches("/**").trim_end_matches('/');
             match home {

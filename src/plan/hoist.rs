@@ -262,7 +262,7 @@ impl<'a> BroadCopy<'a> {
             .state
             .env
             .get(b)
-            .and_then(|env| effects::expand(&dest, env))?;
+            .and_then(|env| effects::expand_word(&dest, env))?;
         let dest_abs = effects::resolve(&cx.state.workdirs[b], &dest_expanded);
         Some(Head {
             ins,
@@ -877,6 +877,18 @@ fn hoist_problems(
             short(&cand.text)
         ));
     }
+    // A manifest that is a symbolic link (or below one) is read through
+    // the shipped link in the image, where its target may be another file
+    // or none, but an inserted COPY copies what the link names in the
+    // context.
+    if let Some(ctx) = cx.ctx
+        && let Some((_, rel)) = cand.needed.iter().find(|(_, rel)| ctx.through_symlink(rel))
+    {
+        problems.push(format!(
+            "`{rel}` is a symbolic link in the build context: `{}` reads what it points to in the image, a COPY of it copies what it points to in the context",
+            short(&cand.text)
+        ));
+    }
     // A file written only when missing is not written once it is copied in
     // first.
     let writes_here = Reaching::new(&ex.writes, &copy.dest_abs);
@@ -1128,6 +1140,14 @@ fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String]) -> Option<Vec<String
     } else {
         "COPY"
     };
+    // The destination is written as the broad copy has it: one word that
+    // BuildKit reads the same way again (not a JSON string with a blank).
+    if copy
+        .dest
+        .contains(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | '`'))
+    {
+        return None;
+    }
     let base = if copy.dest == "." {
         ".".to_string()
     } else {
