@@ -132,7 +132,10 @@ fn a_project_directory_made_by_mkdir_holds_nothing_else() {
     let df = DF.replace("WORKDIR /app", "RUN mkdir -p /app\nWORKDIR /app");
     let (app, reason, text) = hoist(&df, &[]);
     assert_eq!(app, Applicability::Safe, "{reason}");
-    assert_eq!(text, HOISTED.replace("WORKDIR /app", "RUN mkdir -p /app\nWORKDIR /app"));
+    assert_eq!(
+        text,
+        HOISTED.replace("WORKDIR /app", "RUN mkdir -p /app\nWORKDIR /app")
+    );
     // What else the RUN writes there still counts.
     for run in [
         "RUN mkdir -p /app && echo 'registry \"https://example.org/\"' > /app/.yarnrc",
