@@ -1507,3 +1507,111 @@ fn add_unpacks_an_archive_by_content_not_by_name() {
         "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nADD notes.txt /app/\n"
     );
 }
+
+/// Requirement files read as pip 23 reads them (`req_file.py`); each of
+/// these installs a local path that a hoist would not copy first, and was
+/// labelled safe (the rewritten build failed: "Invalid requirement:
+/// './pkg' ... File './pkg' does not exist", "./pkg is not a valid
+/// editable requirement").
+#[test]
+fn requirement_lines_that_install_local_paths_as_pip_reads_them() {
+    for reqs in [
+        // A comment line never continues, even ending in `\`.
+        "# the local package \\\n./pkg\nsix\n",
+        // A path without a leading `.`, with extras and a marker.
+        "libs/mylib\n",
+        "libs/mylib[x] ; python_version > '3'\n",
+        // Option values attached, after `=`, after a tab, abbreviated,
+        // after another option.
+        "-e./pkg\n",
+        "--editable=./pkg\n",
+        "--edit ./pkg\n",
+        "-f./wheels\nsix\n",
+        "--find-links\t./wheels\nsix\n",
+        "--find-link=./wheels\nsix\n",
+        "--pre -f ./wheels\nsix\n",
+        "-i./index\nsix\n",
+        // An archive in the working directory, named without a path.
+        "mylib-1.0.tar.gz\n",
+        "MyLib-1.0-py3-none-any.WHL\n",
+        // Python's line breaks: `\r` alone, a form feed.
+        "six\r./pkg\n",
+        "six\x0c-e ./pkg\n",
+    ] {
+        let dir = project(&[
+            ("requirements.txt", reqs),
+            (
+                "pkg/setup.py",
+                "from setuptools import setup\nsetup(name='p')\n",
+            ),
+            (
+                "libs/mylib/setup.py",
+                "from setuptools import setup\nsetup(name='m')\n",
+            ),
+            ("wheels/six-1.16.0-py2.py3-none-any.whl", "x"),
+            ("index/six/index.html", "x"),
+            ("mylib-1.0.tar.gz", "x"),
+            ("MyLib-1.0-py3-none-any.WHL", "x"),
+            ("app.py", "x\n"),
+        ]);
+        let df =
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+        assert_eq!(
+            rewrite_unsafe_too(dir.path(), df),
+            df,
+            "moved with:\n{reqs:?}"
+        );
+    }
+}
+
+/// Includes pip follows that a line-prefix reading missed: after another
+/// option, abbreviated, behind a byte-order mark. The hoist must copy the
+/// included file or stay in place (the copy it inserted lacked it).
+#[test]
+fn requirement_includes_are_found_as_pip_finds_them() {
+    for reqs in [
+        "--pre -r other.txt\n",
+        "--requirem other.txt\n",
+        "--cons other.txt\nsix\n",
+        "\u{feff}-r other.txt\n",
+    ] {
+        let dir = project(&[
+            ("requirements.txt", reqs),
+            ("other.txt", "six==1.16.0\n"),
+            ("app.py", "x\n"),
+        ]);
+        let df =
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+        let out = rewrite_unsafe_too(dir.path(), df);
+        assert!(
+            out == df
+                || out
+                    .lines()
+                    .any(|l| l.starts_with("COPY") && l.contains("other.txt")),
+            "with {reqs:?}:\n{out}"
+        );
+    }
+}
+
+/// `venv/bin/python -m pip` installs into that venv, which the broad copy
+/// may ship files of (measured: a shipped `venv/.../six.py` replaced the
+/// installed one after the hoist). Run by a path, the interpreter is not
+/// the image's pip.
+#[test]
+fn pip_run_by_a_venv_interpreter_path_is_not_the_images_pip() {
+    for run in [
+        "venv/bin/python -m pip install -r requirements.txt",
+        "./venv/bin/python -m pip install -r requirements.txt",
+        "/app/venv/bin/python -m pip install -r requirements.txt",
+    ] {
+        let dir = project(&[
+            ("requirements.txt", "six==1.16.0\n"),
+            ("venv/lib/python3.11/site-packages/six.py", "FAKE = 1\n"),
+            ("app.py", "x\n"),
+        ]);
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /app\nRUN python -m venv venv\nCOPY . .\nRUN {run}\n"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+}

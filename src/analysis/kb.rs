@@ -371,11 +371,12 @@ fn looks_like_path(arg: &str) -> bool {
     arg.starts_with('.')
         || arg.starts_with('/')
         || arg.contains('/') && !arg.contains("://") && !arg.contains('@')
-        || [
-            ".whl", ".tar.gz", ".tgz", ".zip", ".deb", ".rpm", ".gem", ".apk",
-        ]
-        .iter()
-        .any(|e| arg.ends_with(e))
+        || [".deb", ".rpm", ".gem", ".apk"]
+            .iter()
+            .any(|e| arg.ends_with(e))
+        // pip installs a file of the working directory named like any of
+        // the archives it unpacks, in any case (`is_archive_file`).
+        || super::manifests::is_pip_archive(arg)
 }
 
 /// The path an argument names or may name, if any: absolute, relative
@@ -949,25 +950,31 @@ fn composer_setup_snippet(code: &str) -> Option<CommandFacts> {
 /// pip writes into the venv).
 fn command_words(cmd: &SimpleCommand) -> Result<Vec<&str>, String> {
     let mut argv: Vec<&str> = cmd.argv.iter().map(String::as_str).collect();
+    let by_path = |name0: &str| {
+        name0.contains('/')
+            && ![
+                "/usr/bin/",
+                "/usr/local/bin/",
+                "/bin/",
+                "/usr/sbin/",
+                "/sbin/",
+            ]
+            .iter()
+            .any(|p| name0.starts_with(p))
+    };
     if matches!(basename(argv[0]), "python" | "python3")
         && argv.get(1) == Some(&"-m")
         && argv.get(2).is_some_and(|m| matches!(*m, "pip" | "venv"))
     {
+        // The interpreter decides where pip installs: `venv/bin/python -m
+        // pip` (also `./venv/bin/python`) writes into that venv.
+        if by_path(argv[0]) {
+            return Err(format!("`{}` is run by path", argv[0]));
+        }
         argv.drain(0..2);
     }
     let name0 = argv[0];
-    if name0.contains('/')
-        && !name0.starts_with("./")
-        && ![
-            "/usr/bin/",
-            "/usr/local/bin/",
-            "/bin/",
-            "/usr/sbin/",
-            "/sbin/",
-        ]
-        .iter()
-        .any(|p| name0.starts_with(p))
-    {
+    if by_path(name0) && !name0.starts_with("./") {
         return Err(format!("`{name0}` is run by path"));
     }
     Ok(argv)
