@@ -1615,3 +1615,70 @@ fn pip_run_by_a_venv_interpreter_path_is_not_the_images_pip() {
         assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
     }
 }
+
+/// pip takes every option from `PIP_<LONG_NAME>`; `PIP_EDITABLE=pkg` names
+/// a project of the working directory without looking like a path, and
+/// was hoisted as Safe (measured, pip 23.0.1: "pkg is not a valid editable
+/// requirement" in the rewritten build).
+#[test]
+fn pip_option_variables_naming_a_project_keep_the_install_in_place() {
+    for (env, run) in [
+        ("ENV PIP_EDITABLE=pkg\n", "pip install -r requirements.txt"),
+        ("ARG PIP_EDITABLE=pkg\n", "pip install -r requirements.txt"),
+        ("", "PIP_EDITABLE=pkg pip install -r requirements.txt"),
+        ("ENV PIP_REPORT=pkg\n", "pip install -r requirements.txt"),
+    ] {
+        let dir = project(&[
+            ("requirements.txt", "six==1.16.0\n"),
+            (
+                "pkg/setup.py",
+                "from setuptools import setup\nsetup(name='p')\n",
+            ),
+            ("app.py", "x\n"),
+        ]);
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\n{env}COPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+}
+
+/// `uv sync --no-install-project` and `poetry install --no-root` skip the
+/// project alone: its path dependencies are installed from the project's
+/// files, which the hoist did not copy (measured with uv 0.5.11 and poetry
+/// 1.8.5: the rewritten builds failed). pipenv's `file` dependencies too.
+#[test]
+fn python_lock_installs_with_local_path_dependencies_keep_the_install_in_place() {
+    let lib = (
+        "libs/mylib/pyproject.toml",
+        "[project]\nname = \"mylib\"\nversion = \"1.0\"\n",
+    );
+    let uv_pyproject = "[project]\nname = \"app\"\nversion = \"0.1\"\nrequires-python = \">=3.11\"\ndependencies = [\"mylib\"]\n\n[tool.uv.sources]\nmylib = { path = \"libs/mylib\" }\n";
+    let uv_lock = "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1\"\nsource = { virtual = \".\" }\ndependencies = [\n    { name = \"mylib\" },\n]\n\n[[package]]\nname = \"mylib\"\nversion = \"1.0\"\nsource = { directory = \"libs/mylib\" }\n";
+    let poetry_pyproject = "[tool.poetry]\nname = \"app\"\nversion = \"0.1\"\ndescription = \"\"\nauthors = []\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\nmylib = {path = \"libs/mylib\"}\n";
+    let poetry_lock = "[[package]]\nname = \"mylib\"\nversion = \"1.0\"\ndescription = \"\"\noptional = false\npython-versions = \"*\"\nfiles = []\ndevelop = false\n\n[package.source]\ntype = \"directory\"\nurl = \"libs/mylib\"\n\n[metadata]\nlock-version = \"2.0\"\npython-versions = \"^3.11\"\ncontent-hash = \"x\"\n";
+    let pipfile = "[packages]\nmylib = {file = \"libs/mylib-1.0.tar.gz\"}\n";
+    for (files, run) in [
+        (
+            vec![("pyproject.toml", uv_pyproject), ("uv.lock", uv_lock)],
+            "uv sync --frozen --no-install-project",
+        ),
+        (
+            vec![
+                ("pyproject.toml", poetry_pyproject),
+                ("poetry.lock", poetry_lock),
+            ],
+            "poetry install --no-root",
+        ),
+        (
+            vec![("Pipfile", pipfile), ("Pipfile.lock", "{}\n")],
+            "pipenv install --deploy --system",
+        ),
+    ] {
+        let mut all = files.clone();
+        all.push(lib);
+        all.push(("libs/mylib-1.0.tar.gz", "x"));
+        all.push(("app.py", "x\n"));
+        let dir = project(&all);
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+}

@@ -315,6 +315,10 @@ pub enum ManifestCheck {
     Requirements(Vec<String>),
     /// pipenv: `path =` dependencies.
     Pipfile,
+    /// poetry: path and file dependencies.
+    Poetry,
+    /// uv: local sources, workspaces and indexes.
+    UvSources,
     /// go: `replace … => ./local`.
     GoMod,
     /// bundler: `gemspec`, `path:`, `eval_gemfile`.
@@ -1286,6 +1290,8 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
     }
     for (on, check) in [
         (e.pipfile, ManifestCheck::Pipfile),
+        (e.poetry, ManifestCheck::Poetry),
+        (e.uv_sources, ManifestCheck::UvSources),
         (e.gomod, ManifestCheck::GoMod),
         (e.gemfile, ManifestCheck::Gemfile),
         (e.mix, ManifestCheck::Mix),

@@ -48,6 +48,10 @@ pub(crate) fn manifest_problems(
             requirements_problems(ctx, to_context, files, &mut out)
         }
         ManifestCheck::Pipfile => pipfile_problems(ctx, &join, &mut out),
+        ManifestCheck::Poetry => poetry_problems(ctx, &join, &mut out),
+        ManifestCheck::UvSources => {
+            out.extend(super::uv::source_problems(ctx, dir, &|f| Some(join(f))))
+        }
         ManifestCheck::GoMod => gomod_problems(ctx, &join, &mut out),
         ManifestCheck::Gemfile => gemfile_problems(ctx, &join, &mut out),
         ManifestCheck::Mix => mix_problems(ctx, &join, &mut out),
@@ -935,12 +939,79 @@ fn include_path(ctx: &Context, including: &str, target: &str) -> Result<String, 
     }
 }
 
-/// pipenv: `path =` dependencies.
+/// pipenv: `path` and `file` dependencies (a local project or archive),
+/// and `editable` ones (a VCS checkout in the working directory's `src/`),
+/// in Pipfile or in Pipfile.lock (`"path": "./pkg"`), read conservatively:
+/// any such key anywhere, `"file"` unless every value is a URL.
 fn pipfile_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
-    if let Some(text) = ctx.read(&join("Pipfile"))
-        && (text.contains("path =") || text.contains("path="))
-    {
-        out.push(format!("{} has a `path =` dependency", join("Pipfile")));
+    if let Some(text) = ctx.read(&join("Pipfile")) {
+        for key in ["path", "file", "editable"] {
+            if super::uv::assignments(&text, key).next().is_some() {
+                out.push(format!("{} has a `{key}` dependency", join("Pipfile")));
+            }
+        }
+    }
+    if let Some(text) = ctx.read(&join("Pipfile.lock")) {
+        for key in ["\"path\"", "\"editable\""] {
+            if text.contains(key) {
+                out.push(format!("{} locks a {key} dependency", join("Pipfile.lock")));
+            }
+        }
+        let local_file = text.match_indices("\"file\"").any(|(at, k)| {
+            let v = text[at + k.len()..].trim_start_matches([' ', '\t', '\n', '\r', ':']);
+            !(v.starts_with("\"https://") || v.starts_with("\"http://"))
+        });
+        if local_file {
+            out.push(format!("{} locks a local file", join("Pipfile.lock")));
+        }
+    }
+}
+
+/// poetry: `path` and `file` dependencies (also `develop = true`) in
+/// pyproject.toml, and `directory` or `file` sources in poetry.lock,
+/// which `install --no-root` installs from the project's files (measured
+/// with poetry 1.8.5: a hoisted install failed without `libs/mylib`); a
+/// local `url` of a source. Read conservatively: any such key anywhere.
+fn poetry_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+    let remote = |v: &str| {
+        let v = v.trim_start_matches(['"', '\'']);
+        v.starts_with("https://") || v.starts_with("http://")
+    };
+    if let Some(text) = ctx.read(&join("pyproject.toml")) {
+        for key in ["path", "file", "develop"] {
+            if super::uv::assignments(&text, key).next().is_some() {
+                out.push(format!(
+                    "{} has a `{key}` dependency",
+                    join("pyproject.toml")
+                ));
+            }
+        }
+        if super::uv::assignments(&text, "url").any(|v| !remote(v)) {
+            out.push(format!(
+                "{} has a source `url` that may be local",
+                join("pyproject.toml")
+            ));
+        }
+    }
+    if let Some(text) = ctx.read(&join("poetry.lock")) {
+        for kind in ["directory", "file"] {
+            if super::uv::assignments(&text, "type").any(|v| v.starts_with(&format!("\"{kind}\"")))
+            {
+                out.push(format!("{} locks a {kind} source", join("poetry.lock")));
+            }
+        }
+        if super::uv::assignments(&text, "url").any(|v| !remote(v)) {
+            out.push(format!(
+                "{} locks a `url` that may be local",
+                join("poetry.lock")
+            ));
+        }
+        if super::uv::assignments(&text, "develop").any(|v| !v.starts_with("false")) {
+            out.push(format!(
+                "{} locks a `develop` dependency",
+                join("poetry.lock")
+            ));
+        }
     }
 }
 
