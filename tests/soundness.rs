@@ -1682,3 +1682,34 @@ fn python_lock_installs_with_local_path_dependencies_keep_the_install_in_place()
         assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
     }
 }
+
+/// pipenv loads the project's `.env` into its environment, and pip's
+/// (measured with pipenv 2024.4.0: `PIP_TARGET=/opt/deps` there put the
+/// packages in /opt/deps, and the hoist without `.env` did not).
+#[test]
+fn pipenv_reads_the_projects_dotenv() {
+    let dir = project(&[
+        ("Pipfile", "[packages]\nsix = \"==1.16.0\"\n"),
+        ("Pipfile.lock", "{}\n"),
+        (".env", "PIP_TARGET=/opt/deps\n"),
+        ("app.py", "x\n"),
+    ]);
+    let df =
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pipenv install --deploy --system\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    // A .env that sets nothing is copied with the manifests.
+    let dir = project(&[
+        ("Pipfile", "[packages]\nsix = \"==1.16.0\"\n"),
+        ("Pipfile.lock", "{}\n"),
+        (".env", "# nothing\n"),
+        ("app.py", "x\n"),
+    ]);
+    let out = rewrite_unsafe_too(dir.path(), df);
+    assert!(
+        out == df
+            || out
+                .lines()
+                .any(|l| l.starts_with("COPY") && l.contains(".env")),
+        "{out}"
+    );
+}

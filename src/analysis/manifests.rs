@@ -944,6 +944,23 @@ fn include_path(ctx: &Context, including: &str, target: &str) -> Result<String, 
 /// in Pipfile or in Pipfile.lock (`"path": "./pkg"`), read conservatively:
 /// any such key anywhere, `"file"` unless every value is a URL.
 fn pipfile_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+    // pipenv loads the project's .env into its environment and pip's
+    // (`PIP_TARGET`, `PIP_FIND_LINKS`, `PIPENV_PIPFILE`, ...), unless
+    // PIPENV_DONT_LOAD_ENV is set; an empty one (or only comments) is
+    // copied with the manifests.
+    let env = join(".env");
+    if ctx.ships(&env) {
+        let sets = ctx.read(&env).is_none_or(|t| {
+            t.lines()
+                .map(str::trim)
+                .any(|l| !l.is_empty() && !l.starts_with('#'))
+        });
+        if sets {
+            out.push(format!(
+                "pipenv loads {env} into its environment and pip's, which may point them at other files"
+            ));
+        }
+    }
     if let Some(text) = ctx.read(&join("Pipfile")) {
         for key in ["path", "file", "editable"] {
             if super::uv::assignments(&text, key).next().is_some() {
