@@ -1713,3 +1713,39 @@ fn pipenv_reads_the_projects_dotenv() {
         "{out}"
     );
 }
+
+/// `pip download` and `pip wheel` read requirement files and path
+/// arguments as `pip install` does; they were described as reading
+/// nothing, so `RUN pip wheel -w /wheels -r requirements.txt` was moved
+/// above the copy without the file (measured: the rewritten build failed)
+/// and `pip download -d /deps .` above the project it downloads for.
+#[test]
+fn pip_download_and_wheel_read_what_install_reads() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("setup.py", "from setuptools import setup\nsetup(name='p')\n"),
+        ("app.py", "x\n"),
+    ]);
+    for run in [
+        "pip wheel -w /wheels -r requirements.txt",
+        "pip download -r requirements.txt -d /deps",
+        "pip uninstall -y -r requirements.txt",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        let out = rewrite_unsafe_too(dir.path(), &df);
+        assert!(
+            out == df || out.contains("COPY requirements.txt ./\nRUN"),
+            "moved without its requirements:\n{out}"
+        );
+    }
+    for run in [
+        "pip download -d /deps .",
+        "pip wheel -w /wheels .",
+        // Without -d/-w the archives go to the working directory, where
+        // the copy may ship files of the same names.
+        "pip download -r requirements.txt",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+}
