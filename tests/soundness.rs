@@ -1723,7 +1723,10 @@ fn pipenv_reads_the_projects_dotenv() {
 fn pip_download_and_wheel_read_what_install_reads() {
     let dir = project(&[
         ("requirements.txt", "six==1.16.0\n"),
-        ("setup.py", "from setuptools import setup\nsetup(name='p')\n"),
+        (
+            "setup.py",
+            "from setuptools import setup\nsetup(name='p')\n",
+        ),
         ("app.py", "x\n"),
     ]);
     for run in [
@@ -1746,6 +1749,23 @@ fn pip_download_and_wheel_read_what_install_reads() {
         "pip download -r requirements.txt",
     ] {
         let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+}
+
+/// `pip install -e git+https://…#egg=six` checks the project out into
+/// `src/six` of the working directory (outside a virtualenv); a broad copy
+/// that ships `src/` may hold the same directory, so the install stays
+/// below it.
+#[test]
+fn an_editable_vcs_install_writes_the_working_directorys_src() {
+    let dir = project(&[("src/six/six.py", "stale = 1\n"), ("app.py", "x\n")]);
+    for run in [
+        "pip install -e git+https://github.com/benjaminp/six.git#egg=six",
+        "pip install --editable=git+https://github.com/benjaminp/six.git#egg=six",
+        "pip install -qe git+https://github.com/benjaminp/six.git#egg=six",
+    ] {
+        let df = format!("FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
         assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
     }
 }

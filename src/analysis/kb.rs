@@ -563,6 +563,12 @@ pub fn interpret(
         return facts;
     }
     tool_effects(e, &inv, &mut facts);
+    if e.requirements && editable(&inv) && !inv.has("--src") {
+        // pip checks an editable VCS requirement (`-e git+https://…`) out
+        // into `--src`, by default `src/` of the working directory
+        // outside a virtualenv (pip's `cmdoptions.src`).
+        facts.writes.push("src/**".into());
+    }
     manifest_checks(e, &inv, &mut facts);
     if e.metadata_only {
         facts.metadata_writes = facts.writes.clone();
@@ -576,6 +582,17 @@ pub fn interpret(
         facts.reads.push(r.clone());
     }
     facts
+}
+
+/// Whether a pip command names an editable requirement: `-e` (alone or in
+/// a bundle of short options), `--editable` or an abbreviation of it,
+/// `PIP_EDITABLE`.
+fn editable(inv: &Invocation<'_>) -> bool {
+    inv.has("PIP_EDITABLE")
+        || inv.args.iter().any(|a| {
+            a.starts_with("--ed")
+                || (a.starts_with('-') && !a.starts_with("--") && a[1..].contains('e'))
+        })
 }
 
 /// The lock file an install leaves as it is when the lock agrees with its
