@@ -1769,3 +1769,50 @@ fn an_editable_vcs_install_writes_the_working_directorys_src() {
         assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
     }
 }
+
+/// pip opens `sub/../other.txt` through `sub`, which the hoist's copy of
+/// `requirements.txt` and `other.txt` does not create (measured: the
+/// rewritten build failed). `../base.txt` from `requirements/prod.txt`
+/// passes through the including file's own directory and still hoists.
+#[test]
+fn a_requirement_include_through_a_directory_not_copied_keeps_it_in_place() {
+    let dir = project(&[
+        ("requirements.txt", "-r sub/../other.txt\n"),
+        ("other.txt", "six==1.16.0\n"),
+        ("sub/x", "x\n"),
+        ("app.py", "x\n"),
+    ]);
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    let dir = project(&[
+        ("requirements/prod.txt", "-r ../base.txt\n"),
+        ("base.txt", "six==1.16.0\n"),
+        ("app.py", "x\n"),
+    ]);
+    let df =
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements/prod.txt\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// The same through a command-line path: `pip install -r
+/// sub/../requirements.txt` (measured: the rewritten build failed).
+#[test]
+fn a_manifest_named_through_a_directory_not_copied_keeps_it_in_place() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("other.txt", "six\n"),
+        ("sub/x", "x\n"),
+        ("app.py", "x\n"),
+    ]);
+    for run in [
+        "pip install -r sub/../requirements.txt",
+        "pip install -r requirements.txt -c ./sub/../other.txt",
+        "pip install -r /app/sub/../requirements.txt",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+    // Up from the working directory, which exists: still hoisted.
+    let df = "FROM python:3.12-slim\nWORKDIR /app/sub\nCOPY . /app\nRUN pip install -r ../requirements.txt\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}

@@ -931,6 +931,26 @@ fn include_path(ctx: &Context, including: &str, target: &str) -> Result<String, 
         return Err("an absolute path, not a file the build context ships".into());
     }
     let dir = including.rsplit_once('/').map_or("", |(d, _)| d);
+    // The system resolves `sub/../x` through `sub`, which exists after the
+    // hoist's copy only when it holds the including file (measured: `-r
+    // sub/../other.txt` failed in the rewritten build).
+    let base: Vec<&str> = dir.split('/').filter(|c| !c.is_empty()).collect();
+    let mut at: Vec<&str> = base.clone();
+    for c in target.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                if !base.starts_with(&at) {
+                    return Err(format!(
+                        "it passes through `{}`, which the copy of the manifests may not create",
+                        at.join("/")
+                    ));
+                }
+                at.pop();
+            }
+            c => at.push(c),
+        }
+    }
     let p = ctx_join(dir, target).ok_or("it leaves the build context")?;
     if ctx.ships(&p) {
         Ok(p)
