@@ -2563,3 +2563,20 @@ fn a_continued_run_is_quoted_by_its_command() {
     assert!(c.summary.contains("`RUN npm ci`"), "{}", c.summary);
     assert!(!c.summary.contains('\\'), "{}", c.summary);
 }
+
+#[test]
+fn uv_sync_without_the_project_of_a_package_still_hoists() {
+    // uv's own Docker pattern: the project is a package, locked as
+    // `editable = "."`; `--no-install-project` skips it, so the check for
+    // local sources must not count the project itself.
+    let files = uv_project(
+        "\n[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n",
+        &[(
+            "uv.lock",
+            "version = 1\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { editable = \".\" }\n",
+        )],
+    );
+    let df = "FROM python:3.12-slim\nCOPY --from=ghcr.io/astral-sh/uv:latest /uv /bin/uv\nWORKDIR /app\nCOPY . .\nRUN uv sync --frozen --no-install-project\n";
+    let out = hoisted_owned(&files, df);
+    assert_ne!(out, df, "not hoisted");
+}

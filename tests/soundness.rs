@@ -1507,3 +1507,312 @@ fn add_unpacks_an_archive_by_content_not_by_name() {
         "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nADD notes.txt /app/\n"
     );
 }
+
+/// Requirement files read as pip 23 reads them (`req_file.py`); each of
+/// these installs a local path that a hoist would not copy first, and was
+/// labelled safe (the rewritten build failed: "Invalid requirement:
+/// './pkg' ... File './pkg' does not exist", "./pkg is not a valid
+/// editable requirement").
+#[test]
+fn requirement_lines_that_install_local_paths_as_pip_reads_them() {
+    for reqs in [
+        // A comment line never continues, even ending in `\`.
+        "# the local package \\\n./pkg\nsix\n",
+        // A path without a leading `.`, with extras and a marker.
+        "libs/mylib\n",
+        "libs/mylib[x] ; python_version > '3'\n",
+        // Option values attached, after `=`, after a tab, abbreviated,
+        // after another option.
+        "-e./pkg\n",
+        "--editable=./pkg\n",
+        "--edit ./pkg\n",
+        "-f./wheels\nsix\n",
+        "--find-links\t./wheels\nsix\n",
+        "--find-link=./wheels\nsix\n",
+        "--pre -f ./wheels\nsix\n",
+        "-i./index\nsix\n",
+        // An archive in the working directory, named without a path.
+        "mylib-1.0.tar.gz\n",
+        "MyLib-1.0-py3-none-any.WHL\n",
+        // Python's line breaks: `\r` alone, a form feed.
+        "six\r./pkg\n",
+        "six\x0c-e ./pkg\n",
+    ] {
+        let dir = project(&[
+            ("requirements.txt", reqs),
+            (
+                "pkg/setup.py",
+                "from setuptools import setup\nsetup(name='p')\n",
+            ),
+            (
+                "libs/mylib/setup.py",
+                "from setuptools import setup\nsetup(name='m')\n",
+            ),
+            ("wheels/six-1.16.0-py2.py3-none-any.whl", "x"),
+            ("index/six/index.html", "x"),
+            ("mylib-1.0.tar.gz", "x"),
+            ("MyLib-1.0-py3-none-any.WHL", "x"),
+            ("app.py", "x\n"),
+        ]);
+        let df =
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+        assert_eq!(
+            rewrite_unsafe_too(dir.path(), df),
+            df,
+            "moved with:\n{reqs:?}"
+        );
+    }
+}
+
+/// Includes pip follows that a line-prefix reading missed: after another
+/// option, abbreviated, behind a byte-order mark. The hoist must copy the
+/// included file or stay in place (the copy it inserted lacked it).
+#[test]
+fn requirement_includes_are_found_as_pip_finds_them() {
+    for reqs in [
+        "--pre -r other.txt\n",
+        "--requirem other.txt\n",
+        "--cons other.txt\nsix\n",
+        "\u{feff}-r other.txt\n",
+    ] {
+        let dir = project(&[
+            ("requirements.txt", reqs),
+            ("other.txt", "six==1.16.0\n"),
+            ("app.py", "x\n"),
+        ]);
+        let df =
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+        let out = rewrite_unsafe_too(dir.path(), df);
+        assert!(
+            out == df
+                || out
+                    .lines()
+                    .any(|l| l.starts_with("COPY") && l.contains("other.txt")),
+            "with {reqs:?}:\n{out}"
+        );
+    }
+}
+
+/// `venv/bin/python -m pip` installs into that venv, which the broad copy
+/// may ship files of (measured: a shipped `venv/.../six.py` replaced the
+/// installed one after the hoist). Run by a path, the interpreter is not
+/// the image's pip.
+#[test]
+fn pip_run_by_a_venv_interpreter_path_is_not_the_images_pip() {
+    for run in [
+        "venv/bin/python -m pip install -r requirements.txt",
+        "./venv/bin/python -m pip install -r requirements.txt",
+        "/app/venv/bin/python -m pip install -r requirements.txt",
+    ] {
+        let dir = project(&[
+            ("requirements.txt", "six==1.16.0\n"),
+            ("venv/lib/python3.11/site-packages/six.py", "FAKE = 1\n"),
+            ("app.py", "x\n"),
+        ]);
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /app\nRUN python -m venv venv\nCOPY . .\nRUN {run}\n"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+}
+
+/// pip takes every option from `PIP_<LONG_NAME>`; `PIP_EDITABLE=pkg` names
+/// a project of the working directory without looking like a path, and
+/// was hoisted as Safe (measured, pip 23.0.1: "pkg is not a valid editable
+/// requirement" in the rewritten build).
+#[test]
+fn pip_option_variables_naming_a_project_keep_the_install_in_place() {
+    for (env, run) in [
+        ("ENV PIP_EDITABLE=pkg\n", "pip install -r requirements.txt"),
+        ("ARG PIP_EDITABLE=pkg\n", "pip install -r requirements.txt"),
+        ("", "PIP_EDITABLE=pkg pip install -r requirements.txt"),
+        ("ENV PIP_REPORT=pkg\n", "pip install -r requirements.txt"),
+    ] {
+        let dir = project(&[
+            ("requirements.txt", "six==1.16.0\n"),
+            (
+                "pkg/setup.py",
+                "from setuptools import setup\nsetup(name='p')\n",
+            ),
+            ("app.py", "x\n"),
+        ]);
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\n{env}COPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+}
+
+/// `uv sync --no-install-project` and `poetry install --no-root` skip the
+/// project alone: its path dependencies are installed from the project's
+/// files, which the hoist did not copy (measured with uv 0.5.11 and poetry
+/// 1.8.5: the rewritten builds failed). pipenv's `file` dependencies too.
+#[test]
+fn python_lock_installs_with_local_path_dependencies_keep_the_install_in_place() {
+    let lib = (
+        "libs/mylib/pyproject.toml",
+        "[project]\nname = \"mylib\"\nversion = \"1.0\"\n",
+    );
+    let uv_pyproject = "[project]\nname = \"app\"\nversion = \"0.1\"\nrequires-python = \">=3.11\"\ndependencies = [\"mylib\"]\n\n[tool.uv.sources]\nmylib = { path = \"libs/mylib\" }\n";
+    let uv_lock = "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1\"\nsource = { virtual = \".\" }\ndependencies = [\n    { name = \"mylib\" },\n]\n\n[[package]]\nname = \"mylib\"\nversion = \"1.0\"\nsource = { directory = \"libs/mylib\" }\n";
+    let poetry_pyproject = "[tool.poetry]\nname = \"app\"\nversion = \"0.1\"\ndescription = \"\"\nauthors = []\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\nmylib = {path = \"libs/mylib\"}\n";
+    let poetry_lock = "[[package]]\nname = \"mylib\"\nversion = \"1.0\"\ndescription = \"\"\noptional = false\npython-versions = \"*\"\nfiles = []\ndevelop = false\n\n[package.source]\ntype = \"directory\"\nurl = \"libs/mylib\"\n\n[metadata]\nlock-version = \"2.0\"\npython-versions = \"^3.11\"\ncontent-hash = \"x\"\n";
+    let pipfile = "[packages]\nmylib = {file = \"libs/mylib-1.0.tar.gz\"}\n";
+    for (files, run) in [
+        (
+            vec![("pyproject.toml", uv_pyproject), ("uv.lock", uv_lock)],
+            "uv sync --frozen --no-install-project",
+        ),
+        (
+            vec![
+                ("pyproject.toml", poetry_pyproject),
+                ("poetry.lock", poetry_lock),
+            ],
+            "poetry install --no-root",
+        ),
+        (
+            vec![("Pipfile", pipfile), ("Pipfile.lock", "{}\n")],
+            "pipenv install --deploy --system",
+        ),
+    ] {
+        let mut all = files.clone();
+        all.push(lib);
+        all.push(("libs/mylib-1.0.tar.gz", "x"));
+        all.push(("app.py", "x\n"));
+        let dir = project(&all);
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+}
+
+/// pipenv loads the project's `.env` into its environment, and pip's
+/// (measured with pipenv 2024.4.0: `PIP_TARGET=/opt/deps` there put the
+/// packages in /opt/deps, and the hoist without `.env` did not).
+#[test]
+fn pipenv_reads_the_projects_dotenv() {
+    let dir = project(&[
+        ("Pipfile", "[packages]\nsix = \"==1.16.0\"\n"),
+        ("Pipfile.lock", "{}\n"),
+        (".env", "PIP_TARGET=/opt/deps\n"),
+        ("app.py", "x\n"),
+    ]);
+    let df =
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pipenv install --deploy --system\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    // A .env that sets nothing is copied with the manifests.
+    let dir = project(&[
+        ("Pipfile", "[packages]\nsix = \"==1.16.0\"\n"),
+        ("Pipfile.lock", "{}\n"),
+        (".env", "# nothing\n"),
+        ("app.py", "x\n"),
+    ]);
+    let out = rewrite_unsafe_too(dir.path(), df);
+    assert!(
+        out == df
+            || out
+                .lines()
+                .any(|l| l.starts_with("COPY") && l.contains(".env")),
+        "{out}"
+    );
+}
+
+/// `pip download` and `pip wheel` read requirement files and path
+/// arguments as `pip install` does; they were described as reading
+/// nothing, so `RUN pip wheel -w /wheels -r requirements.txt` was moved
+/// above the copy without the file (measured: the rewritten build failed)
+/// and `pip download -d /deps .` above the project it downloads for.
+#[test]
+fn pip_download_and_wheel_read_what_install_reads() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        (
+            "setup.py",
+            "from setuptools import setup\nsetup(name='p')\n",
+        ),
+        ("app.py", "x\n"),
+    ]);
+    for run in [
+        "pip wheel -w /wheels -r requirements.txt",
+        "pip download -r requirements.txt -d /deps",
+        "pip uninstall -y -r requirements.txt",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        let out = rewrite_unsafe_too(dir.path(), &df);
+        assert!(
+            out == df || out.contains("COPY requirements.txt ./\nRUN"),
+            "moved without its requirements:\n{out}"
+        );
+    }
+    for run in [
+        "pip download -d /deps .",
+        "pip wheel -w /wheels .",
+        // Without -d/-w the archives go to the working directory, where
+        // the copy may ship files of the same names.
+        "pip download -r requirements.txt",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+}
+
+/// `pip install -e git+https://…#egg=six` checks the project out into
+/// `src/six` of the working directory (outside a virtualenv); a broad copy
+/// that ships `src/` may hold the same directory, so the install stays
+/// below it.
+#[test]
+fn an_editable_vcs_install_writes_the_working_directorys_src() {
+    let dir = project(&[("src/six/six.py", "stale = 1\n"), ("app.py", "x\n")]);
+    for run in [
+        "pip install -e git+https://github.com/benjaminp/six.git#egg=six",
+        "pip install --editable=git+https://github.com/benjaminp/six.git#egg=six",
+        "pip install -qe git+https://github.com/benjaminp/six.git#egg=six",
+    ] {
+        let df = format!("FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+}
+
+/// pip opens `sub/../other.txt` through `sub`, which the hoist's copy of
+/// `requirements.txt` and `other.txt` does not create (measured: the
+/// rewritten build failed). `../base.txt` from `requirements/prod.txt`
+/// passes through the including file's own directory and still hoists.
+#[test]
+fn a_requirement_include_through_a_directory_not_copied_keeps_it_in_place() {
+    let dir = project(&[
+        ("requirements.txt", "-r sub/../other.txt\n"),
+        ("other.txt", "six==1.16.0\n"),
+        ("sub/x", "x\n"),
+        ("app.py", "x\n"),
+    ]);
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    let dir = project(&[
+        ("requirements/prod.txt", "-r ../base.txt\n"),
+        ("base.txt", "six==1.16.0\n"),
+        ("app.py", "x\n"),
+    ]);
+    let df =
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements/prod.txt\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// The same through a command-line path: `pip install -r
+/// sub/../requirements.txt` (measured: the rewritten build failed).
+#[test]
+fn a_manifest_named_through_a_directory_not_copied_keeps_it_in_place() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("other.txt", "six\n"),
+        ("sub/x", "x\n"),
+        ("app.py", "x\n"),
+    ]);
+    for run in [
+        "pip install -r sub/../requirements.txt",
+        "pip install -r requirements.txt -c ./sub/../other.txt",
+        "pip install -r /app/sub/../requirements.txt",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+    // Up from the working directory, which exists: still hoisted.
+    let df = "FROM python:3.12-slim\nWORKDIR /app/sub\nCOPY . /app\nRUN pip install -r ../requirements.txt\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}

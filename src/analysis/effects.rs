@@ -4708,6 +4708,37 @@ fn run_commands(
     }
 }
 
+/// The directory that `p` (relative to `dir`, or absolute) leaves by a
+/// `..` and that is not `dir` or one of its parents, which exist when the
+/// command runs; `None` when there is none.
+fn dotdot_through(dir: &str, p: &str) -> Option<String> {
+    if !p.split('/').any(|c| c == "..") {
+        return None;
+    }
+    let base: Vec<&str> = dir
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    let mut at: Vec<&str> = if p.starts_with('/') {
+        Vec::new()
+    } else {
+        base.clone()
+    };
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                if !base.starts_with(&at) {
+                    return Some(format!("/{}", at.join("/")));
+                }
+                at.pop();
+            }
+            c => at.push(c),
+        }
+    }
+    None
+}
+
 /// A command's paths, resolved against its directory and variables; a path
 /// that depends on an unknown variable makes the `RUN` opaque.
 fn command_paths(
@@ -4760,6 +4791,18 @@ fn command_paths(
             e.made_writes.extend(locs.iter().cloned());
         }
         e.writes.extend(locs);
+    }
+    for m in &facts.manifests {
+        if let Some(p) = expand(m, local_env)
+            && let Some(through) = dotdot_through(dir, &p)
+        {
+            // The system resolves `sub/../x` through `sub`, which a copy
+            // of the manifests alone does not create (measured: `pip
+            // install -r sub/../requirements.txt` failed after the hoist).
+            return Err(format!(
+                "`{m}` passes through `{through}`, which only the broad copy may create"
+            ));
+        }
     }
     e.manifests
         .extend(facts.manifests.iter().filter_map(|m| res(m)));

@@ -318,6 +318,10 @@ pub enum ManifestCheck {
     Requirements(Vec<String>),
     /// pipenv: `path =` dependencies.
     Pipfile,
+    /// poetry: path and file dependencies.
+    Poetry,
+    /// uv: local sources, workspaces and indexes.
+    UvSources,
     /// go: `replace … => ./local`.
     GoMod,
     /// bundler: `gemspec`, `path:`, `eval_gemfile`.
@@ -374,11 +378,12 @@ fn looks_like_path(arg: &str) -> bool {
     arg.starts_with('.')
         || arg.starts_with('/')
         || arg.contains('/') && !arg.contains("://") && !arg.contains('@')
-        || [
-            ".whl", ".tar.gz", ".tgz", ".zip", ".deb", ".rpm", ".gem", ".apk",
-        ]
-        .iter()
-        .any(|e| arg.ends_with(e))
+        || [".deb", ".rpm", ".gem", ".apk"]
+            .iter()
+            .any(|e| arg.ends_with(e))
+        // pip installs a file of the working directory named like any of
+        // the archives it unpacks, in any case (`is_archive_file`).
+        || super::manifests::is_pip_archive(arg)
 }
 
 /// The path an argument names or may name, if any: absolute, relative
@@ -561,6 +566,12 @@ pub fn interpret(
         return facts;
     }
     tool_effects(e, &inv, &mut facts);
+    if e.requirements && editable(&inv) && !inv.has("--src") {
+        // pip checks an editable VCS requirement (`-e git+https://…`) out
+        // into `--src`, by default `src/` of the working directory
+        // outside a virtualenv (pip's `cmdoptions.src`).
+        facts.writes.push("src/**".into());
+    }
     manifest_checks(e, &inv, &mut facts);
     if e.metadata_only {
         facts.metadata_writes = facts.writes.clone();
@@ -577,6 +588,17 @@ pub fn interpret(
         facts.reads.push(r.clone());
     }
     facts
+}
+
+/// Whether a pip command names an editable requirement: `-e` (alone or in
+/// a bundle of short options), `--editable` or an abbreviation of it,
+/// `PIP_EDITABLE`.
+fn editable(inv: &Invocation<'_>) -> bool {
+    inv.has("PIP_EDITABLE")
+        || inv.args.iter().any(|a| {
+            a.starts_with("--ed")
+                || (a.starts_with('-') && !a.starts_with("--") && a[1..].contains('e'))
+        })
 }
 
 /// The lock file an install leaves as it is when the lock agrees with its
@@ -955,25 +977,31 @@ fn composer_setup_snippet(code: &str) -> Option<CommandFacts> {
 /// pip writes into the venv).
 fn command_words(cmd: &SimpleCommand) -> Result<Vec<&str>, String> {
     let mut argv: Vec<&str> = cmd.argv.iter().map(String::as_str).collect();
+    let by_path = |name0: &str| {
+        name0.contains('/')
+            && ![
+                "/usr/bin/",
+                "/usr/local/bin/",
+                "/bin/",
+                "/usr/sbin/",
+                "/sbin/",
+            ]
+            .iter()
+            .any(|p| name0.starts_with(p))
+    };
     if matches!(basename(argv[0]), "python" | "python3")
         && argv.get(1) == Some(&"-m")
         && argv.get(2).is_some_and(|m| matches!(*m, "pip" | "venv"))
     {
+        // The interpreter decides where pip installs: `venv/bin/python -m
+        // pip` (also `./venv/bin/python`) writes into that venv.
+        if by_path(argv[0]) {
+            return Err(format!("`{}` is run by path", argv[0]));
+        }
         argv.drain(0..2);
     }
     let name0 = argv[0];
-    if name0.contains('/')
-        && !name0.starts_with("./")
-        && ![
-            "/usr/bin/",
-            "/usr/local/bin/",
-            "/bin/",
-            "/usr/sbin/",
-            "/sbin/",
-        ]
-        .iter()
-        .any(|p| name0.starts_with(p))
-    {
+    if by_path(name0) && !name0.starts_with("./") {
         return Err(format!("`{name0}` is run by path"));
     }
     Ok(argv)
@@ -1285,6 +1313,8 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
     }
     for (on, check) in [
         (e.pipfile, ManifestCheck::Pipfile),
+        (e.poetry, ManifestCheck::Poetry),
+        (e.uv_sources, ManifestCheck::UvSources),
         (e.gomod, ManifestCheck::GoMod),
         (e.gemfile, ManifestCheck::Gemfile),
         (e.mix, ManifestCheck::Mix),

@@ -89,6 +89,14 @@ pub struct Entry {
     pub requirements: bool,
     #[serde(default)]
     pub pipfile: bool,
+    /// poetry: path and file dependencies in pyproject.toml / poetry.lock.
+    #[serde(default)]
+    pub poetry: bool,
+    /// `uv sync`: path, editable, directory and workspace sources, and
+    /// local indexes, in pyproject.toml, uv.lock and uv.toml, with or
+    /// without `--no-install-project` (see `uv::source_problems`).
+    #[serde(default)]
+    pub uv_sources: bool,
     #[serde(default)]
     pub gomod: bool,
     #[serde(default)]

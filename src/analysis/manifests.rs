@@ -48,6 +48,10 @@ pub(crate) fn manifest_problems(
             requirements_problems(ctx, to_context, files, &mut out)
         }
         ManifestCheck::Pipfile => pipfile_problems(ctx, &join, &mut out),
+        ManifestCheck::Poetry => poetry_problems(ctx, &join, &mut out),
+        ManifestCheck::UvSources => {
+            out.extend(super::uv::source_problems(ctx, dir, &|f| Some(join(f))))
+        }
         ManifestCheck::GoMod => gomod_problems(ctx, &join, &mut out),
         ManifestCheck::Gemfile => gemfile_problems(ctx, &join, &mut out),
         ManifestCheck::Mix => mix_problems(ctx, &join, &mut out),
@@ -605,71 +609,317 @@ fn walk_requirements(
                 .push(format!("{rel} cannot be read to check what it includes"));
             continue;
         };
+        if let Some(why) = undecodable_requirements(&text) {
+            out.problems.push(format!("{rel} {why}"));
+            continue;
+        }
         for l in requirement_lines(&text) {
             let l = l.as_str();
-            if let Some(target) = include_target(l) {
-                match include_path(ctx, &rel, target) {
-                    Ok(p) => {
-                        if seen.insert(p.clone()) {
-                            out.included.push(p.clone());
-                            queue.push(p);
+            match requirement_line(l) {
+                Err(why) => out.problems.push(format!("{rel}: `{l}` {why}")),
+                Ok(targets) => {
+                    for target in targets {
+                        match include_path(ctx, &rel, &target) {
+                            Ok(p) => {
+                                if seen.insert(p.clone()) {
+                                    out.included.push(p.clone());
+                                    queue.push(p);
+                                }
+                            }
+                            Err(why) => out
+                                .problems
+                                .push(format!("{rel} includes another file (`{l}`): {why}")),
                         }
                     }
-                    Err(why) => out
-                        .problems
-                        .push(format!("{rel} includes another file (`{l}`): {why}")),
                 }
-            } else if reads_local_path(l) {
-                out.problems
-                    .push(format!("{rel} installs a local path (`{l}`)"));
             }
         }
     }
     out
 }
 
-/// The logical lines of a requirement file: continuation lines joined,
-/// comments and blank lines dropped (pip's `req_file.py`).
-fn requirement_lines(text: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    for raw in text.lines() {
-        if let Some(head) = raw.strip_suffix('\\') {
-            cur.push_str(head);
-            continue;
-        }
-        cur.push_str(raw);
-        let l = std::mem::take(&mut cur);
-        let l = if l.trim_start().starts_with('#') {
-            ""
-        } else {
-            l.split(" #").next().unwrap_or("")
-        };
-        let l = l.trim();
-        if !l.is_empty() {
-            lines.push(l.to_string());
-        }
-    }
-    let l = cur.trim();
-    if !l.is_empty() && !l.starts_with('#') {
-        lines.push(l.to_string());
-    }
-    lines
+/// A reason pip may decode the file otherwise than as the UTF-8 text read
+/// here (pip's `auto_decode`: a byte-order mark picks the codec, else a
+/// `coding:` declaration in the first two lines, else the locale's).
+fn undecodable_requirements(text: &str) -> Option<&'static str> {
+    let head: String = text.lines().take(2).collect::<Vec<_>>().join("\n");
+    (!text.is_ascii() && head.contains("coding"))
+        .then_some("declares a coding pip may decode it with")
 }
 
-/// The file a `-r`/`-c` line includes.
-fn include_target(l: &str) -> Option<&str> {
-    for opt in ["--requirement", "--constraint", "-r", "-c"] {
-        if let Some(rest) = l.strip_prefix(opt) {
-            let rest = rest.strip_prefix('=').unwrap_or(rest);
-            // `-rfile` is `-r file`; `--requirements` is not an option.
-            if opt.starts_with("--") && !(l[opt.len()..].starts_with([' ', '\t', '='])) {
-                continue;
+/// Python's `str.isspace`, which `\s` and `str.strip` follow.
+fn py_space(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\x1c'..='\x1f')
+}
+
+/// Python's `str.splitlines`: `\n`, `\r`, `\r\n`, `\x0b`, `\x0c`,
+/// `\x1c`..`\x1e`, `\x85`, U+2028 and U+2029 end a line.
+fn py_splitlines(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut it = text.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        let brk = matches!(
+            c,
+            '\n' | '\r'
+                | '\x0b'
+                | '\x0c'
+                | '\x1c'
+                | '\x1d'
+                | '\x1e'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
+        );
+        if brk {
+            out.push(&text[start..i]);
+            let mut next = i + c.len_utf8();
+            if c == '\r'
+                && let Some(&(j, '\n')) = it.peek()
+            {
+                it.next();
+                next = j + 1;
             }
-            return Some(rest.trim());
+            start = next;
         }
     }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// pip's `COMMENT_RE` (`(^|\s+)#.*$`): the byte where a comment starts.
+fn comment_start(l: &str) -> Option<usize> {
+    let mut prev_space = true;
+    for (i, c) in l.char_indices() {
+        if c == '#' && prev_space {
+            // Back over the whitespace before it, which the match takes too.
+            let head = l[..i].trim_end_matches(py_space);
+            return Some(head.len());
+        }
+        prev_space = py_space(c);
+    }
     None
+}
+
+/// The logical lines of a requirement file as pip's `req_file.preprocess`
+/// makes them: lines split as Python splits them, a line ending in `\`
+/// joined with the next unless it is a comment line (which never
+/// continues, and ends a continuation), comments dropped, blank lines
+/// dropped.
+fn requirement_lines(text: &str) -> Vec<String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let is_comment_line = |l: &str| l.trim_start_matches(py_space).starts_with('#');
+    let mut joined = Vec::new();
+    let mut cur: Option<String> = None;
+    for raw in py_splitlines(text) {
+        if !raw.ends_with('\\') || is_comment_line(raw) {
+            let line = if is_comment_line(raw) {
+                format!(" {raw}")
+            } else {
+                raw.to_string()
+            };
+            match cur.take() {
+                Some(mut c) => {
+                    c.push_str(&line);
+                    joined.push(c);
+                }
+                None => joined.push(line),
+            }
+        } else {
+            // Python's `line.strip("\\")`: both ends.
+            cur.get_or_insert_with(String::new)
+                .push_str(raw.trim_matches('\\'));
+        }
+    }
+    joined.extend(cur);
+    joined
+        .into_iter()
+        .filter_map(|l| {
+            let l = match comment_start(&l) {
+                Some(k) => &l[..k],
+                None => &l[..],
+            };
+            let l = l.trim_matches(py_space);
+            (!l.is_empty()).then(|| l.to_string())
+        })
+        .collect()
+}
+
+/// The long options of pip's requirement-file parser (`req_file.py`:
+/// `SUPPORTED_OPTIONS` and `SUPPORTED_OPTIONS_REQ`, from pip 20 to 24) and
+/// whether each takes a value. optparse accepts any unambiguous prefix.
+const PIP_REQ_LONG: &[(&str, bool)] = &[
+    ("--index-url", true),
+    ("--extra-index-url", true),
+    ("--no-index", false),
+    ("--constraint", true),
+    ("--requirement", true),
+    ("--editable", true),
+    ("--find-links", true),
+    ("--no-binary", true),
+    ("--only-binary", true),
+    ("--prefer-binary", false),
+    ("--require-hashes", false),
+    ("--pre", false),
+    ("--trusted-host", true),
+    ("--use-feature", true),
+    ("--install-option", true),
+    ("--global-option", true),
+    ("--config-settings", true),
+    ("--hash", true),
+];
+
+/// The short options of that parser, all of which take a value.
+const PIP_REQ_SHORT: &[(char, &str)] = &[
+    ('i', "--index-url"),
+    ('c', "--constraint"),
+    ('r', "--requirement"),
+    ('e', "--editable"),
+    ('f', "--find-links"),
+];
+
+/// A long option as optparse resolves it: exact, or the one option it is
+/// a prefix of.
+fn pip_req_long(opt: &str) -> Option<(&'static str, bool)> {
+    if let Some(&o) = PIP_REQ_LONG.iter().find(|(n, _)| *n == opt) {
+        return Some(o);
+    }
+    let mut hits = PIP_REQ_LONG.iter().filter(|(n, _)| n.starts_with(opt));
+    match (hits.next(), hits.next()) {
+        (Some(&o), None) if opt.len() > 2 => Some(o),
+        _ => None,
+    }
+}
+
+/// One logical requirement-file line as pip parses it
+/// (`break_args_options`, then `shlex` and optparse on the options): the
+/// files it includes (`-r`, `-c`, on a line without a requirement), or why
+/// it may read something the hoist would not copy first: an editable or
+/// local-path requirement (`-e .`, `./pkg`, `libs/pkg`, an archive such as
+/// `pkg-1.0.tar.gz` the working directory may hold, a `file:` URL), a
+/// local `--find-links` or index, a variable pip expands, or options this
+/// reading does not follow.
+fn requirement_line(l: &str) -> Result<Vec<String>, &'static str> {
+    if l.contains('$') {
+        return Err("may name a variable pip expands");
+    }
+    let tokens: Vec<&str> = l.split(' ').collect();
+    let k = tokens
+        .iter()
+        .position(|t| t.starts_with('-'))
+        .unwrap_or(tokens.len());
+    let args = tokens[..k].join(" ");
+    let opts = tokens[k..].join(" ");
+    if !args.is_empty() && requirement_is_local(&args) {
+        return Err("installs a local path");
+    }
+    if opts.contains(['\'', '"', '\\']) {
+        return Err("has quoted options");
+    }
+    let words: Vec<&str> = opts
+        .split([' ', '\t', '\r', '\n'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut includes = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        i += 1;
+        if w == "--" {
+            break;
+        }
+        let (opt, takes, attached): (&str, bool, Option<&str>) =
+            if let Some(long) = w.strip_prefix("--") {
+                let (name, value) = match long.split_once('=') {
+                    Some((n, v)) => (n, Some(v)),
+                    None => (long, None),
+                };
+                let Some((opt, takes)) = pip_req_long(&format!("--{name}")) else {
+                    return Err("has an option this reading does not follow");
+                };
+                (opt, takes, value)
+            } else if let Some(short) = w.strip_prefix('-').filter(|s| !s.is_empty()) {
+                let c = short.chars().next().unwrap_or(' ');
+                let Some(&(_, opt)) = PIP_REQ_SHORT.iter().find(|(s, _)| *s == c) else {
+                    return Err("has an option this reading does not follow");
+                };
+                let rest = &short[c.len_utf8()..];
+                (opt, true, (!rest.is_empty()).then_some(rest))
+            } else {
+                continue;
+            };
+        if !takes {
+            if attached.is_some() {
+                return Err("has an option this reading does not follow");
+            }
+            continue;
+        }
+        let value = match attached {
+            Some(v) => v,
+            None => {
+                let Some(v) = words.get(i) else {
+                    return Err("has an option without its value");
+                };
+                i += 1;
+                v
+            }
+        };
+        let remote = |v: &str| v.starts_with("https://") || v.starts_with("http://");
+        match opt {
+            "--editable" => return Err("installs a local path"),
+            "--find-links" | "--index-url" | "--extra-index-url" if !remote(value) => {
+                return Err("installs a local path");
+            }
+            "--requirement" | "--constraint" if !args.is_empty() => {
+                return Err("includes another file on a requirement line");
+            }
+            "--requirement" | "--constraint" => includes.push(value.to_string()),
+            _ => {}
+        }
+    }
+    Ok(includes)
+}
+
+/// Whether a requirement (the arguments of a requirement-file line) may
+/// name a local path, as pip's `parse_req_from_line` reads it: a `file:`
+/// URL, a name that looks like a path (a `/`, a leading `.`), or one that
+/// ends like an archive (which pip installs when the working directory
+/// holds a file of that name).
+fn requirement_is_local(req: &str) -> bool {
+    let lower = req.to_ascii_lowercase();
+    if lower.contains("file:") {
+        return true;
+    }
+    let name = req.split(';').next().unwrap_or(req).trim_matches(py_space);
+    let name = match name.find('[') {
+        Some(k) if name.ends_with(']') => &name[..k],
+        _ => name,
+    };
+    // `name @ https://…`: a URL requirement (its `file:` form is above).
+    !name.contains("://") && (name.contains('/') || name.starts_with('.') || is_pip_archive(name))
+}
+
+/// pip's `is_archive_file`: the extensions it unpacks, in any case.
+pub(crate) fn is_pip_archive(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [
+        ".zip",
+        ".whl",
+        ".tar.bz2",
+        ".tbz",
+        ".tar.xz",
+        ".txz",
+        ".tlz",
+        ".tar.lz",
+        ".tar.lzma",
+        ".tar.gz",
+        ".tgz",
+        ".tar",
+    ]
+    .iter()
+    .any(|e| lower.ends_with(e))
 }
 
 /// The context path an include names, relative to the including file.
@@ -681,6 +931,26 @@ fn include_path(ctx: &Context, including: &str, target: &str) -> Result<String, 
         return Err("an absolute path, not a file the build context ships".into());
     }
     let dir = including.rsplit_once('/').map_or("", |(d, _)| d);
+    // The system resolves `sub/../x` through `sub`, which exists after the
+    // hoist's copy only when it holds the including file (measured: `-r
+    // sub/../other.txt` failed in the rewritten build).
+    let base: Vec<&str> = dir.split('/').filter(|c| !c.is_empty()).collect();
+    let mut at: Vec<&str> = base.clone();
+    for c in target.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                if !base.starts_with(&at) {
+                    return Err(format!(
+                        "it passes through `{}`, which the copy of the manifests may not create",
+                        at.join("/")
+                    ));
+                }
+                at.pop();
+            }
+            c => at.push(c),
+        }
+    }
     let p = ctx_join(dir, target).ok_or("it leaves the build context")?;
     if ctx.ships(&p) {
         Ok(p)
@@ -689,41 +959,96 @@ fn include_path(ctx: &Context, including: &str, target: &str) -> Result<String, 
     }
 }
 
-/// Whether a requirement line reads a local path: an editable or path
-/// requirement, a `file:` URL, a local `--find-links`/index, or a
-/// variable pip expands.
-fn reads_local_path(l: &str) -> bool {
-    let first = l.split_whitespace().next().unwrap_or("");
-    let value = |opts: &[&str]| {
-        opts.iter().find_map(|o| {
-            let rest = l.strip_prefix(o)?;
-            let rest = rest.strip_prefix('=').or_else(|| rest.strip_prefix(' '))?;
-            Some(rest.trim())
-        })
-    };
-    let local = |v: &str| !(v.starts_with("https://") || v.starts_with("http://"));
-    matches!(first, "-e" | "--editable")
-        || first.starts_with('.')
-        || first.starts_with('/')
-        || l.contains("file:")
-        || l.contains(" @ file")
-        || l.contains('$')
-        || value(&[
-            "-f",
-            "--find-links",
-            "-i",
-            "--index-url",
-            "--extra-index-url",
-        ])
-        .is_some_and(local)
+/// pipenv: `path` and `file` dependencies (a local project or archive),
+/// and `editable` ones (a VCS checkout in the working directory's `src/`),
+/// in Pipfile or in Pipfile.lock (`"path": "./pkg"`), read conservatively:
+/// any such key anywhere, `"file"` unless every value is a URL.
+fn pipfile_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+    // pipenv loads the project's .env into its environment and pip's
+    // (`PIP_TARGET`, `PIP_FIND_LINKS`, `PIPENV_PIPFILE`, ...), unless
+    // PIPENV_DONT_LOAD_ENV is set; an empty one (or only comments) is
+    // copied with the manifests.
+    let env = join(".env");
+    if ctx.ships(&env) {
+        let sets = ctx.read(&env).is_none_or(|t| {
+            t.lines()
+                .map(str::trim)
+                .any(|l| !l.is_empty() && !l.starts_with('#'))
+        });
+        if sets {
+            out.push(format!(
+                "pipenv loads {env} into its environment and pip's, which may point them at other files"
+            ));
+        }
+    }
+    if let Some(text) = ctx.read(&join("Pipfile")) {
+        for key in ["path", "file", "editable"] {
+            if super::uv::assignments(&text, key).next().is_some() {
+                out.push(format!("{} has a `{key}` dependency", join("Pipfile")));
+            }
+        }
+    }
+    if let Some(text) = ctx.read(&join("Pipfile.lock")) {
+        for key in ["\"path\"", "\"editable\""] {
+            if text.contains(key) {
+                out.push(format!("{} locks a {key} dependency", join("Pipfile.lock")));
+            }
+        }
+        let local_file = text.match_indices("\"file\"").any(|(at, k)| {
+            let v = text[at + k.len()..].trim_start_matches([' ', '\t', '\n', '\r', ':']);
+            !(v.starts_with("\"https://") || v.starts_with("\"http://"))
+        });
+        if local_file {
+            out.push(format!("{} locks a local file", join("Pipfile.lock")));
+        }
+    }
 }
 
-/// pipenv: `path =` dependencies.
-fn pipfile_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
-    if let Some(text) = ctx.read(&join("Pipfile"))
-        && (text.contains("path =") || text.contains("path="))
-    {
-        out.push(format!("{} has a `path =` dependency", join("Pipfile")));
+/// poetry: `path` and `file` dependencies (also `develop = true`) in
+/// pyproject.toml, and `directory` or `file` sources in poetry.lock,
+/// which `install --no-root` installs from the project's files (measured
+/// with poetry 1.8.5: a hoisted install failed without `libs/mylib`); a
+/// local `url` of a source. Read conservatively: any such key anywhere.
+fn poetry_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+    let remote = |v: &str| {
+        let v = v.trim_start_matches(['"', '\'']);
+        v.starts_with("https://") || v.starts_with("http://")
+    };
+    if let Some(text) = ctx.read(&join("pyproject.toml")) {
+        for key in ["path", "file", "develop"] {
+            if super::uv::assignments(&text, key).next().is_some() {
+                out.push(format!(
+                    "{} has a `{key}` dependency",
+                    join("pyproject.toml")
+                ));
+            }
+        }
+        if super::uv::assignments(&text, "url").any(|v| !remote(v)) {
+            out.push(format!(
+                "{} has a source `url` that may be local",
+                join("pyproject.toml")
+            ));
+        }
+    }
+    if let Some(text) = ctx.read(&join("poetry.lock")) {
+        for kind in ["directory", "file"] {
+            if super::uv::assignments(&text, "type").any(|v| v.starts_with(&format!("\"{kind}\"")))
+            {
+                out.push(format!("{} locks a {kind} source", join("poetry.lock")));
+            }
+        }
+        if super::uv::assignments(&text, "url").any(|v| !remote(v)) {
+            out.push(format!(
+                "{} locks a `url` that may be local",
+                join("poetry.lock")
+            ));
+        }
+        if super::uv::assignments(&text, "develop").any(|v| !v.starts_with("false")) {
+            out.push(format!(
+                "{} locks a `develop` dependency",
+                join("poetry.lock")
+            ));
+        }
     }
 }
 

@@ -46,14 +46,53 @@ pub(crate) fn virtual_problems(
             "{pyproject} may set `tool.uv.package`: uv then installs the project"
         ));
     }
-    // Metadata uv would have to build the project to know, and settings
-    // that point uv at local files.
-    for key in ["dynamic", "find-links", "cache-dir"] {
-        if assignments(&text, key).next().is_some() {
-            out.push(format!("{pyproject} sets `{key}`"));
+    // Metadata uv would have to build the project to know.
+    if assignments(&text, "dynamic").next().is_some() {
+        out.push(format!("{pyproject} sets `dynamic`"));
+    }
+    out.extend(source_problems(ctx, dir, find));
+    // The project itself locked as a package (`source = { editable = "."
+    // }`): installed without the flag.
+    if let Some(rel) = find("uv.lock")
+        && let Some(t) = ctx.read(&rel)
+        && ["path", "editable", "directory"]
+            .iter()
+            .any(|k| assignments(&t, k).any(|v| v.starts_with("\".\"")))
+    {
+        out.push(format!("{rel} locks the project itself as a package"));
+    }
+    out
+}
+
+/// Why `uv sync` in the context directory `dir` may read files besides its
+/// manifests, with `--no-install-project` too (which skips the project
+/// alone: path, directory and editable sources and workspace members are
+/// still installed; measured with uv 0.5.11, a hoisted install failed
+/// without `libs/mylib`): local sources, workspaces and indexes in
+/// `pyproject.toml`, `uv.lock` and `uv.toml`, and such files in a parent
+/// directory.
+pub(crate) fn source_problems(
+    ctx: &Context,
+    dir: &str,
+    find: &dyn Fn(&str) -> Option<String>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    // Settings that point uv at local files.
+    for key in ["find-links", "cache-dir"] {
+        for f in ["pyproject.toml", "uv.toml"] {
+            if let Some(rel) = find(f)
+                && let Some(t) = ctx.read(&rel)
+                && assignments(&t, key).next().is_some()
+            {
+                out.push(format!("{rel} sets `{key}`"));
+            }
         }
     }
-    local_sources(&pyproject, &text, &mut out);
+    if let Some(rel) = find("pyproject.toml")
+        && let Some(t) = ctx.read(&rel)
+    {
+        local_sources(&rel, &t, &mut out);
+    }
     for other in ["uv.lock", "uv.toml"] {
         let Some(rel) = find(other) else {
             continue;
@@ -110,8 +149,11 @@ fn local_sources(rel: &str, text: &str, out: &mut Vec<String>) {
             ));
         }
     }
+    // The project itself (`source = { editable = "." }` in uv.lock) is
+    // what `--no-install-project` skips, and a package project without
+    // the flag is refused by `virtual_problems`.
     for key in ["path", "editable", "directory"] {
-        if assignments(text, key).next().is_some() {
+        if assignments(text, key).any(|v| !v.starts_with("\".\"")) {
             out.push(format!(
                 "{rel} has a `{key}` source: a local dependency, read from other files"
             ));
@@ -124,7 +166,7 @@ fn local_sources(rel: &str, text: &str, out: &mut Vec<String>) {
 /// `key` must not continue a longer word (`pythonpath = …` is not `path`),
 /// and `==` (a version specifier such as `"package==1.0"`) is no
 /// assignment.
-fn assignments<'t>(text: &'t str, key: &'t str) -> impl Iterator<Item = &'t str> + 't {
+pub(crate) fn assignments<'t>(text: &'t str, key: &'t str) -> impl Iterator<Item = &'t str> + 't {
     text.match_indices(key).filter_map(move |(at, _)| {
         let before = text[..at].chars().next_back();
         if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
