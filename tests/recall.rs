@@ -2580,3 +2580,49 @@ fn uv_sync_without_the_project_of_a_package_still_hoists() {
     let out = hoisted_owned(&files, df);
     assert_ne!(out, df, "not hoisted");
 }
+
+/// poetry installs a dependency from the project's files only through its
+/// dependency tables (`path`, `file`, `develop`, a local `url`) or a PEP
+/// 621 direct reference: a `license = {file = …}` or a `readme` is read
+/// only to build the project, which `--no-root` skips, and no longer keeps
+/// the install in place (review 16's check read any `file` key anywhere).
+#[test]
+fn poetry_local_dependencies_are_read_from_the_dependency_tables() {
+    let lock = include_str!("../samples/poetry/poetry.lock");
+    let df =
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN poetry install --no-root --only main\n";
+    let base = "[project]\nname = \"app\"\nversion = \"0.1.0\"\nlicense = { file = \"LICENSE\" }\nreadme = \"README.md\"\nauthors = [{ name = \"A\", email = \"a@example.org\" }]\ndependencies = [\"requests (>=2.31,<3)\"]\n\n[tool.poetry]\npackages = [{ include = \"app\" }]\n";
+    let files = |pyproject: &str| -> Vec<(String, String)> {
+        [
+            ("pyproject.toml", pyproject),
+            ("poetry.lock", lock),
+            ("LICENSE", "MIT\n"),
+            ("README.md", "x\n"),
+            ("app/__init__.py", "x\n"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+    };
+    assert_ne!(
+        hoisted_owned(&files(base), df),
+        df,
+        "a license file is not a dependency"
+    );
+    for local in [
+        format!(
+            "{base}\n[tool.poetry.group.dev.dependencies]\nmylib = {{ path = \"libs/mylib\" }}\n"
+        ),
+        format!(
+            "{base}\n[tool.poetry.dependencies]\nmylib = [{{ version = \"1\", python = \"<3.9\" }}, {{ file = \"dist/mylib.whl\" }}]\n"
+        ),
+        format!("{base}\n[tool.poetry.dependencies]\nmylib = {{ url = \"libs/mylib.tar.gz\" }}\n"),
+        base.replace(
+            "\"requests (>=2.31,<3)\"",
+            "\"requests (>=2.31,<3)\", \"mylib @ file:///app/libs/mylib\"",
+        ),
+        format!("{base}\n[[tool.poetry.source]]\nname = \"local\"\nurl = \"wheels/\"\n"),
+    ] {
+        assert_eq!(hoisted_owned(&files(&local), df), df, "{local}");
+    }
+}

@@ -1015,19 +1015,29 @@ fn poetry_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<S
         v.starts_with("https://") || v.starts_with("http://")
     };
     if let Some(text) = ctx.read(&join("pyproject.toml")) {
-        for key in ["path", "file", "develop"] {
-            if super::uv::assignments(&text, key).next().is_some() {
-                out.push(format!(
-                    "{} has a `{key}` dependency",
-                    join("pyproject.toml")
-                ));
+        match poetry_local_dependencies(&text) {
+            Some(found) => out.extend(
+                found
+                    .into_iter()
+                    .map(|why| format!("{} {why}", join("pyproject.toml"))),
+            ),
+            None => {
+                // Not TOML poetry can read either; read conservatively.
+                for key in ["path", "file", "develop"] {
+                    if super::uv::assignments(&text, key).next().is_some() {
+                        out.push(format!(
+                            "{} has a `{key}` dependency",
+                            join("pyproject.toml")
+                        ));
+                    }
+                }
+                if super::uv::assignments(&text, "url").any(|v| !remote(v)) {
+                    out.push(format!(
+                        "{} has a source `url` that may be local",
+                        join("pyproject.toml")
+                    ));
+                }
             }
-        }
-        if super::uv::assignments(&text, "url").any(|v| !remote(v)) {
-            out.push(format!(
-                "{} has a source `url` that may be local",
-                join("pyproject.toml")
-            ));
         }
     }
     if let Some(text) = ctx.read(&join("poetry.lock")) {
@@ -1050,6 +1060,100 @@ fn poetry_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<S
             ));
         }
     }
+}
+
+/// What of a poetry project's `pyproject.toml` installs from the project's
+/// files: a dependency (in `tool.poetry`'s `dependencies`,
+/// `dev-dependencies` or a group's, each a table or a list of them) with
+/// `path`, `file`, `develop` or a `url` that is not remote; a PEP 621
+/// dependency (`project.dependencies`, `optional-dependencies`) with a
+/// direct reference that is not remote; a `tool.poetry.source` whose `url`
+/// is not remote. Other keys (`license = {file = …}`, `readme`) name files
+/// poetry reads only to build the project, which `--no-root` skips. `None`
+/// when the text is not TOML.
+fn poetry_local_dependencies(text: &str) -> Option<Vec<String>> {
+    let table: toml::Table = text.parse().ok()?;
+    let remote = |v: &str| v.starts_with("https://") || v.starts_with("http://");
+    let mut out = Vec::new();
+    let poetry = table.get("tool").and_then(|t| t.get("poetry"));
+    let mut maps: Vec<&toml::Value> = Vec::new();
+    if let Some(p) = poetry {
+        maps.extend(p.get("dependencies"));
+        maps.extend(p.get("dev-dependencies"));
+        if let Some(groups) = p.get("group").and_then(toml::Value::as_table) {
+            maps.extend(groups.values().filter_map(|g| g.get("dependencies")));
+        }
+        for src in p
+            .get("source")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if src
+                .get("url")
+                .is_some_and(|u| !u.as_str().is_some_and(remote))
+            {
+                out.push("has a source `url` that may be local".to_string());
+            }
+        }
+    }
+    for map in maps {
+        let Some(map) = map.as_table() else {
+            out.push("has a dependency table that is not read".to_string());
+            continue;
+        };
+        for (name, spec) in map {
+            let specs: Vec<&toml::Value> = match spec {
+                toml::Value::Array(a) => a.iter().collect(),
+                v => vec![v],
+            };
+            for spec in specs {
+                let Some(t) = spec.as_table() else { continue };
+                for key in ["path", "file"] {
+                    if t.contains_key(key) {
+                        out.push(format!("has a `{key}` dependency (`{name}`)"));
+                    }
+                }
+                if t.get("develop").is_some_and(|d| d.as_bool() != Some(false)) {
+                    out.push(format!("has a `develop` dependency (`{name}`)"));
+                }
+                if t.get("url")
+                    .is_some_and(|u| !u.as_str().is_some_and(remote))
+                {
+                    out.push(format!(
+                        "has a `url` dependency that may be local (`{name}`)"
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(project) = table.get("project") {
+        let mut reqs: Vec<&toml::Value> = Vec::new();
+        reqs.extend(
+            project
+                .get("dependencies")
+                .and_then(toml::Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+        if let Some(opt) = project
+            .get("optional-dependencies")
+            .and_then(toml::Value::as_table)
+        {
+            reqs.extend(opt.values().filter_map(toml::Value::as_array).flatten());
+        }
+        for r in reqs {
+            let local = match r.as_str() {
+                Some(s) => s.split_once('@').is_some_and(|(_, at)| !remote(at.trim())),
+                None => true,
+            };
+            if local {
+                let shown = r.as_str().unwrap_or("a dependency that is not a string");
+                out.push(format!("has a dependency that may be local (`{shown}`)"));
+            }
+        }
+    }
+    Some(out)
 }
 
 /// go: local `replace` directives and workspaces.
