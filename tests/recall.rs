@@ -718,6 +718,14 @@ fn issue_11_pip_install_of_a_project_whose_dependencies_are_pinned_is_split() {
             with("app.py", "x\n"),
             df.replace("WORKDIR /app\n", "RUN ./install.sh\nWORKDIR /app\n"),
         ),
+        // A pip named by its path reads its own prefix's pip.conf.
+        (
+            with("app.py", "x\n"),
+            df.replace(
+                "pip install --no-cache-dir",
+                "/usr/local/bin/pip install --no-cache-dir",
+            ),
+        ),
         // Something after the pinned installs may change a version.
         (
             with("app.py", "x\n"),

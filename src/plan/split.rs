@@ -1025,6 +1025,11 @@ fn installs_satisfied_project(
     let Some((prog, args)) = pip_install_words(c) else {
         return false;
     };
+    // A pip or python named by its path (`/opt/venv/bin/pip`) reads the
+    // settings of its own prefix, which are not followed.
+    if prog.first().is_some_and(|p| p.contains('/')) {
+        return false;
+    }
     let mut target = false;
     for a in args {
         match a.as_str() {
