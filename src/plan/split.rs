@@ -29,7 +29,9 @@
 //!   `xargs`, `python -m pip`), no package removal or cache cleaning, no
 //!   known command writing where it wrote (a second install of the same
 //!   tree, `chown -R`, `sed -i`; `pip install --no-deps` of the project
-//!   itself writes nothing the first part did), and no unknown command
+//!   itself writes nothing the first part did, nor `pip install -e .` of a
+//!   project every dependency of which the first part's requirement files
+//!   pin: see [`installs_satisfied_project`]), and no unknown command
 //!   given a path it wrote (`gzip`, `strip`, `patch -d`);
 //! - the rest does not run by name (also through `command`, `time`,
 //!   `type`, `hash`) a command the first part may have put earlier in
