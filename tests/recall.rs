@@ -556,7 +556,7 @@ fn issue_11_compound_runs_are_split_at_the_install() {
 const PINNED_PROJECT: &[(&str, &str)] = &[
     (
         "requirements.txt",
-        "flask==3.0.0\nrequests==2.31.0  # pinned\n",
+        "flask==3.0.0 --hash=sha256:1f\nrequests==2.31.0 \\\n    --hash=sha256:94  # pinned\n",
     ),
     (
         "pyproject.toml",
@@ -2625,6 +2625,10 @@ fn poetry_local_dependencies_are_read_from_the_dependency_tables() {
             "{base}\n[tool.poetry.dependencies]\nmylib = [{{ version = \"1\", python = \"<3.9\" }}, {{ file = \"dist/mylib.whl\" }}]\n"
         ),
         format!("{base}\n[tool.poetry.dependencies]\nmylib = {{ url = \"libs/mylib.tar.gz\" }}\n"),
+        format!("{base}\n[tool.poetry.dependencies]\nmylib = {{ git = \"vendor/mylib\" }}\n"),
+        format!(
+            "{base}\n[tool.poetry.group.dev.dependencies]\nmylib = {{ git = \"file:///app/vendor/mylib\", branch = \"main\" }}\n"
+        ),
         base.replace(
             "\"requests (>=2.31,<3)\"",
             "\"requests (>=2.31,<3)\", \"mylib @ file:///app/libs/mylib\"",
@@ -2633,4 +2637,25 @@ fn poetry_local_dependencies_are_read_from_the_dependency_tables() {
     ] {
         assert_eq!(hoisted_owned(&files(&local), df), df, "{local}");
     }
+}
+
+#[test]
+fn a_project_named_as_a_transitive_dependency_of_the_pins_is_not_split() {
+    // Measured with BuildKit and pip 23.0.1: `requests==2.31.0` installs
+    // `idna` as a dependency; `pip install .` of a project named `idna`
+    // then uninstalls it, so the split leaves whiteouts of the first
+    // layer's idna files in the project's layer (the image grows). Only a
+    // file in pip's hash-checking mode (every line `--hash`) installs
+    // nothing but what it pins.
+    let files: &[(&str, &str)] = &[
+        ("requirements.txt", "requests==2.31.0\n"),
+        (
+            "pyproject.toml",
+            "[build-system]\nrequires = [\"setuptools>=64\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"idna\"\nversion = \"3.99\"\ndependencies = []\n",
+        ),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt && pip install --no-cache-dir .\n";
+    assert_eq!(hoisted(files, df), df);
 }

@@ -1117,6 +1117,21 @@ fn poetry_local_dependencies(text: &str) -> Option<Vec<String>> {
                 if t.get("develop").is_some_and(|d| d.as_bool() != Some(false)) {
                     out.push(format!("has a `develop` dependency (`{name}`)"));
                 }
+                // A git repository named by a path or a `file://` URL is
+                // the project's files (`git = "vendor/mylib"`).
+                let remote_git = |g: &str| {
+                    remote(g)
+                        || ["ssh://", "git://", "git@"]
+                            .iter()
+                            .any(|p| g.starts_with(p))
+                };
+                if t.get("git")
+                    .is_some_and(|g| !g.as_str().is_some_and(remote_git))
+                {
+                    out.push(format!(
+                        "has a `git` dependency that may be local (`{name}`)"
+                    ));
+                }
                 if t.get("url")
                     .is_some_and(|u| !u.as_str().is_some_and(remote))
                 {

@@ -90,6 +90,20 @@ fn is_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
 }
 
+/// Whether every requirement line of a file carries a `--hash=` option:
+/// pip then runs in hash-checking mode, which refuses to install any
+/// distribution the files do not pin (a dependency of a pinned one
+/// included), so the install puts exactly the pinned distributions.
+/// Without it, a dependency pulled in may be named as the project, which
+/// `pip install .` would then uninstall.
+pub fn hash_checked(text: &str) -> bool {
+    let lines = logical_lines(text);
+    !lines.is_empty()
+        && lines
+            .iter()
+            .all(|l| l.split_whitespace().any(|w| w.starts_with("--hash=")))
+}
+
 /// A name normalised as PEP 503 does: lower case, each run of `-`, `_`
 /// and `.` one `-`.
 pub fn normalize(name: &str) -> String {
@@ -367,6 +381,12 @@ mod tests {
         let p = pins("Flask==3.0.0\n# c\nzope.interface==6.1 --hash=sha256:ab\n").unwrap();
         assert_eq!(p.get("flask"), Some(&vec![3, 0, 0]));
         assert_eq!(p.get("zope-interface"), Some(&vec![6, 1]));
+        assert!(!hash_checked(
+            "Flask==3.0.0\nzope.interface==6.1 --hash=sha256:ab\n"
+        ));
+        assert!(hash_checked(
+            "a==1 --hash=sha256:ab \\\n  --hash=sha256:cd\n# c\n"
+        ));
         for bad in [
             "flask>=3\n",
             "-r other.txt\n",

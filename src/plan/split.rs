@@ -997,7 +997,10 @@ fn requirement_files_only(args: &[String]) -> Option<Vec<String>> {
 /// (the same words before `install`) runs both, with its default settings
 /// (no `PIP_*` variable but output ones, no configuration file), and the
 /// pinned installs end the first part (nothing after them may change an
-/// installed version). The requirement files, `pyproject.toml` and the
+/// installed version). Every requirement file is in pip's hash-checking
+/// mode, so the install puts the pinned distributions and nothing else
+/// (an unpinned dependency named as the project would be uninstalled).
+/// The requirement files, `pyproject.toml` and the
 /// files that must be absent are read as the `RUN` sees them, and the first
 /// part writes none of them.
 fn installs_satisfied_project(
@@ -1069,6 +1072,9 @@ fn installs_satisfied_project(
             let Some(Some(text)) = (image.file)(dir, name) else {
                 return false;
             };
+            if !crate::analysis::pyproject::hash_checked(&text) {
+                return false;
+            }
             let Some(more) = crate::analysis::pyproject::pins(&text) else {
                 return false;
             };
@@ -1388,7 +1394,7 @@ impl Split {
         ));
         if self.pinned_project {
             c.reason.push_str(&format!(
-                "; `{}` adds only the project: pyproject.toml declares it statically, and every dependency it names is pinned by the requirement files the install read, at a version its specifiers take, so pip keeps each installed one",
+                "; `{}` adds only the project: pyproject.toml declares it statically, and every dependency it names is pinned by the requirement files the install read (in hash-checking mode, so they install nothing else), at a version its specifiers take, so pip keeps each installed one",
                 short(&self.rest)
             ));
         }
