@@ -580,8 +580,17 @@ fn issue_11_pip_install_of_a_project_whose_dependencies_are_pinned_is_split() {
     );
     let c = out.changes.iter().find(|c| c.applied).expect("a change");
     assert!(c.reason.contains("adds only the project"), "{}", c.reason);
-    let df2 = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN python -m pip install -r requirements.txt && python -m pip install .\n";
+    let df2 = "FROM python:3.12\nWORKDIR /app\nENV PIP_NO_CACHE_DIR=1\nCOPY . .\nRUN python -m pip install -r requirements.txt && python -m pip install -e .\n";
     assert_ne!(hoisted(PINNED_PROJECT, df2), df2);
+    // A regular install copies the project's modules where a pinned
+    // package's files may be (a top-level `tests`), and with the cache on
+    // the project's build may refresh an entry the first part wrote.
+    for rest in ["python -m pip install .", "python -m pip install -e ."] {
+        let df = df2
+            .replace("ENV PIP_NO_CACHE_DIR=1\n", "")
+            .replace("python -m pip install -e .", rest);
+        assert_eq!(hoisted(PINNED_PROJECT, &df), df, "{rest}");
+    }
     // An earlier pip upgrade leaves pip where the image has it.
     let df3 = df.replace(
         "WORKDIR /app\n",

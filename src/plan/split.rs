@@ -1035,14 +1035,27 @@ fn installs_satisfied_project(
     if prog.first().is_some_and(|p| p.contains('/')) {
         return false;
     }
-    let mut target = false;
+    // Editable only: a regular install copies the project's modules into
+    // site-packages, where one may land on a file a pinned package
+    // installed (a top-level `tests`); an editable one adds its dist-info,
+    // a `.pth` and a finder named after the project. No cache either: the
+    // build's isolated install of the backend may refresh an HTTP cache
+    // entry the first part wrote.
+    let (mut target, mut editable, mut no_cache) = (false, false, false);
     for a in args {
         match a.as_str() {
-            "-e" | "--editable" => {}
+            "-e" | "--editable" => editable = true,
             "." | "./" if !target => target = true,
+            "--no-cache-dir" => no_cache = true,
             o if PIP_QUIET_OPTIONS.contains(&o) => {}
             _ => return false,
         }
+    }
+    let cache_off = env
+        .get("PIP_NO_CACHE_DIR")
+        .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"));
+    if !(target && editable && (no_cache || cache_off)) {
+        return false;
     }
     // The pinned installs: from the first `pip install -r` of this pip to
     // the end of the first part, nothing else.
