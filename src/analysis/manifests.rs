@@ -708,7 +708,7 @@ fn comment_start(l: &str) -> Option<usize> {
 /// joined with the next unless it is a comment line (which never
 /// continues, and ends a continuation), comments dropped, blank lines
 /// dropped.
-fn requirement_lines(text: &str) -> Vec<String> {
+pub(crate) fn requirement_lines(text: &str) -> Vec<String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let is_comment_line = |l: &str| l.trim_start_matches(py_space).starts_with('#');
     let mut joined = Vec::new();

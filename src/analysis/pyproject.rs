@@ -24,7 +24,7 @@ type Release = Vec<u64>;
 /// extra). `None` otherwise, or when a name is pinned twice.
 pub fn pins(text: &str) -> Option<BTreeMap<String, Release>> {
     let mut out = BTreeMap::new();
-    for line in logical_lines(text) {
+    for line in super::manifests::requirement_lines(text) {
         let words: Vec<&str> = line.split_whitespace().collect();
         let (req, opts): (Vec<&str>, Vec<&str>) =
             words.iter().partition(|w| !w.starts_with("--hash"));
@@ -44,42 +44,6 @@ pub fn pins(text: &str) -> Option<BTreeMap<String, Release>> {
     Some(out)
 }
 
-/// The logical lines of a requirement file, as pip reads them: a line
-/// ending in `\` continues on the next, `#` at the start or after
-/// whitespace starts a comment, blank lines are dropped.
-fn logical_lines(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for raw in text.lines() {
-        if let Some(head) = raw.strip_suffix('\\') {
-            cur.push_str(head);
-            continue;
-        }
-        cur.push_str(raw);
-        let l = std::mem::take(&mut cur);
-        push_without_comment(&l, &mut out);
-    }
-    push_without_comment(&cur, &mut out);
-    out
-}
-
-fn push_without_comment(l: &str, out: &mut Vec<String>) {
-    let l = if l.trim_start().starts_with('#') {
-        ""
-    } else {
-        // pip's COMMENT_RE: `(^|\s+)#.*$`.
-        let cut = l
-            .char_indices()
-            .find(|&(i, c)| c == '#' && l[..i].ends_with(char::is_whitespace))
-            .map_or(l.len(), |(i, _)| i);
-        &l[..cut]
-    };
-    let l = l.trim();
-    if !l.is_empty() {
-        out.push(l.to_string());
-    }
-}
-
 /// A distribution name as PEP 508 allows it.
 fn is_name(name: &str) -> bool {
     let b = name.as_bytes();
@@ -97,7 +61,7 @@ fn is_name(name: &str) -> bool {
 /// Without it, a dependency pulled in may be named as the project, which
 /// `pip install .` would then uninstall.
 pub fn hash_checked(text: &str) -> bool {
-    let lines = logical_lines(text);
+    let lines = super::manifests::requirement_lines(text);
     !lines.is_empty()
         && lines
             .iter()
