@@ -2668,3 +2668,34 @@ fn a_project_named_as_a_transitive_dependency_of_the_pins_is_not_split() {
     let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt && pip install --no-cache-dir .\n";
     assert_eq!(hoisted(files, df), df);
 }
+
+#[test]
+fn issue_11_an_install_that_moves_its_output_above_the_project() {
+    // `npm install && mv node_modules ../` (a common way to keep the
+    // project's node_modules out of a bind-mounted source tree): `mv`
+    // into `..` writes `../node_modules` only, not the whole parent,
+    // which holds the application directory the copy fills.
+    let files = &[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("yarn.lock", "\n"),
+        ("server.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ];
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN yarn install --frozen-lockfile && mv node_modules ../\nCMD [\"node\", \"server.js\"]\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM node:20\nWORKDIR /usr/src/app\nCOPY package.json yarn.lock ./\nRUN yarn install --frozen-lockfile && mv node_modules ../\nCOPY . .\nCMD [\"node\", \"server.js\"]\n"
+    );
+    // Moved into a directory the copy fills, it stays: above the copy,
+    // `lib/` would not exist yet and node_modules would become it.
+    let with_lib = &[files, &[("lib/x.js", "x\n")][..]].concat();
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN yarn install --frozen-lockfile && mv node_modules lib/\n";
+    assert_eq!(hoisted(with_lib, df), df);
+    // A copy whose sources land next to the project's files: `..` is the
+    // application directory when the install runs in a subdirectory.
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN cd web && yarn install --frozen-lockfile && cp -r node_modules ..\n";
+    assert_eq!(hoisted(files, df), df);
+}

@@ -1213,8 +1213,18 @@ fn positional_effects(
                     .iter()
                     .any(|a| *a == "-t" || a.starts_with("--target-directory"));
             let last = rest.len().saturating_sub(1);
+            let into_dir = rest.len() >= 2 && into_known_directory(name, args, rest[last]);
             for (k, r) in rest.iter().enumerate() {
                 let p = r.trim_end_matches('/').to_string();
+                if k == last && into_dir {
+                    // Each source lands on its own name in the target,
+                    // where what is already there decides the outcome.
+                    for src in &rest[..last] {
+                        facts.reads.push(placed_in_dir(&p, src));
+                        facts.writes.push(placed_in_dir(&p, src));
+                    }
+                    continue;
+                }
                 facts.reads.push(format!("{p}/**"));
                 if !target_last || k == last {
                     facts.writes.push(format!("{p}/**"));
@@ -1230,6 +1240,66 @@ fn positional_effects(
         Positional::Ignore => {}
     }
     Ok(())
+}
+
+/// Whether `cp`, `mv` or `ln` given `target` last puts each source inside
+/// it under the source's own name: the target is made of `.` and `..`
+/// only, so it is the directory the command runs in or one above it, which
+/// exists, and no option changes where the copies land (`-T`, `-t`,
+/// `--parents`) or adds files beside them (backups: `-b`, `-S`). Short
+/// options are read letter by letter against each tool's known harmless
+/// ones; any other option keeps the coarse answer.
+fn into_known_directory(name: &str, args: &[&str], target: &str) -> bool {
+    let harmless_short = match name {
+        "cp" => "adfHilLnPpRrsuvx",
+        "mv" => "finuv",
+        "ln" => "finsvrLP",
+        _ => return false,
+    };
+    let harmless_long = [
+        "--archive",
+        "--force",
+        "--interactive",
+        "--no-clobber",
+        "--recursive",
+        "--verbose",
+        "--update",
+        "--symbolic",
+        "--relative",
+        "--dereference",
+        "--no-dereference",
+        "--logical",
+        "--physical",
+        "--link",
+    ];
+    let options_harmless = args.iter().all(|a| {
+        if a.starts_with("--") {
+            let opt = a.split_once('=').map_or(*a, |(o, _)| o);
+            // `--preserve=…` and `--no-preserve=…` only copy attributes.
+            opt == "--preserve" || opt == "--no-preserve" || harmless_long.contains(&opt)
+        } else if let Some(short) = a.strip_prefix('-') {
+            !short.is_empty() && short.chars().all(|c| harmless_short.contains(c))
+        } else {
+            true
+        }
+    });
+    let t = target.trim_end_matches('/');
+    let dots_only = !t.is_empty()
+        && !t.starts_with('/')
+        && t.split('/').all(|c| c.is_empty() || c == "." || c == "..");
+    options_harmless && dots_only
+}
+
+/// Where `src` lands inside directory `dir` (`cp -r node_modules ..`:
+/// `../node_modules`, and everything below it); a source whose last
+/// component names no entry (`.`, `..`) may spread over the whole target.
+fn placed_in_dir(dir: &str, src: &str) -> String {
+    let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    if base.is_empty() || base == "." || base == ".." {
+        format!("{dir}/**")
+    } else {
+        format!("{dir}/{base}/**")
+    }
 }
 
 /// Downloads and archives: where their output goes, what they read.
@@ -1459,6 +1529,38 @@ mod tests {
             format!("{:?}", embedded().commands),
             format!("{:?}", yaml.commands)
         );
+    }
+
+    #[test]
+    fn a_move_into_a_directory_above_lands_on_the_sources_names() {
+        let f = &facts("mv node_modules ../")[0];
+        assert!(f.unknown.is_none(), "{:?}", f.unknown);
+        assert_eq!(f.writes, vec!["node_modules/**", "../node_modules/**"]);
+        assert_eq!(f.reads, vec!["node_modules/**", "../node_modules/**"]);
+        let f = &facts("cp -r dist a/b.txt ../..")[0];
+        assert_eq!(f.writes, vec!["../../dist/**", "../../b.txt/**"]);
+        // `.` as the source spreads over the whole target.
+        assert_eq!(facts("cp -r . ..")[0].writes, vec!["../**"]);
+        // Options that move the copies elsewhere or add backups, and a
+        // target that need not be a directory, keep the whole target.
+        for cmd in [
+            "mv -b node_modules ..",
+            "mv --backup=numbered node_modules ..",
+            "cp -rT dist ..",
+            "cp --parents a/b ..",
+            "mv -S .old x ..",
+            "mv node_modules ../lib",
+            "mv node_modules /srv",
+        ] {
+            let f = &facts(cmd)[0];
+            let last = f.writes.last().map(String::as_str);
+            assert!(
+                matches!(last, Some("../**" | "../lib/**" | "/srv/**" | "./**"))
+                    || f.unknown.is_some(),
+                "{cmd}: {:?}",
+                f.writes
+            );
+        }
     }
 
     #[test]
