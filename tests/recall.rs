@@ -2699,3 +2699,58 @@ fn issue_11_an_install_that_moves_its_output_above_the_project() {
     let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN cd web && yarn install --frozen-lockfile && cp -r node_modules ..\n";
     assert_eq!(hoisted(files, df), df);
 }
+
+#[test]
+fn issue_11_pnpm_patch_files_are_copied_with_the_manifests() {
+    // `patchedDependencies` names the patches pnpm applies (and checks
+    // against the lock's hashes): they come first with the manifests
+    // (measured with pnpm 9.15.0 and BuildKit: identical images but for
+    // pnpm's timestamps, which two builds of one file show too).
+    let pkg = "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"},\"pnpm\":{\"patchedDependencies\":{\"ms@2.1.3\":\"patches/ms@2.1.3.patch\"}}}";
+    let files = &[
+        ("package.json", pkg),
+        ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
+        ("patches/ms@2.1.3.patch", "--- a/index.js\n"),
+        ("index.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ];
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN corepack enable && pnpm install --frozen-lockfile\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM node:20\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml ./\nCOPY patches/ms@2.1.3.patch ./patches/\nRUN corepack enable && pnpm install --frozen-lockfile\nCOPY . .\n"
+    );
+    // pnpm 10 keeps them in pnpm-workspace.yaml.
+    let files10 = &[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        (
+            "pnpm-workspace.yaml",
+            "patchedDependencies:\n  ms@2.1.3: patches/ms.patch\n",
+        ),
+        ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
+        ("patches/ms.patch", "--- a/index.js\n"),
+        ("index.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ];
+    assert!(hoisted(files10, df).contains("COPY patches/ms.patch ./patches/\nRUN corepack"));
+    // A patch the context does not ship, or one outside the project, keeps
+    // the install where it is.
+    let mut unshipped = files.to_vec();
+    unshipped[4] = (".dockerignore", ".git\nnode_modules\npatches\n");
+    let (_, app, why) = proposed_hoist(&unshipped, df);
+    assert_eq!(app, Applicability::Unsafe, "{why}");
+    assert!(why.contains("does not ship"), "{why}");
+    let outside = &[
+        (
+            "package.json",
+            &*pkg.replace("patches/ms@2.1.3.patch", "../ms.patch"),
+        ),
+        ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
+        ("index.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ];
+    let (_, app, why) = proposed_hoist(outside, df);
+    assert_eq!(app, Applicability::Unsafe, "{why}");
+}

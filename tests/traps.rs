@@ -453,25 +453,36 @@ fn rc_files_and_settings_that_name_files_keep_the_install_in_place() {
         ]
     };
     let df = "FROM node:20-slim\nWORKDIR /app\nRUN corepack enable\nCOPY . .\nRUN pnpm install --frozen-lockfile\n";
-    settings_trap(
-        &pnpm(
-            "{\"name\":\"a\",\"pnpm\":{\"patchedDependencies\":{\"express@4.18.2\":\"patches/express@4.18.2.patch\"}}}",
-            ("index.js", "x\n"),
-        ),
-        df,
-        "patchedDependencies",
+    // The patches come first with the manifests when the context ships
+    // them (see recall's pnpm patch test); a patch it does not ship keeps
+    // the install in place.
+    let without_patches = |mut files: Vec<(&'static str, &'static str)>| {
+        files[3] = (".dockerignore", ".git\nnode_modules\npatches/\n");
+        files
+    };
+    let in_package_json = pnpm(
+        "{\"name\":\"a\",\"pnpm\":{\"patchedDependencies\":{\"express@4.18.2\":\"patches/express@4.18.2.patch\"}}}",
+        ("index.js", "x\n"),
     );
-    settings_trap(
-        &pnpm(
-            "{\"name\":\"a\"}",
-            (
-                "pnpm-workspace.yaml",
-                "packages:\n  - .\npatchedDependencies:\n  express@4.18.2: patches/express@4.18.2.patch\n",
-            ),
+    let in_workspace = pnpm(
+        "{\"name\":\"a\"}",
+        (
+            "pnpm-workspace.yaml",
+            "packages:\n  - .\npatchedDependencies:\n  express@4.18.2: patches/express@4.18.2.patch\n",
         ),
-        df,
-        "patchedDependencies",
     );
+    for files in [in_package_json, in_workspace] {
+        let dir = project(&files);
+        let out = run(dir.path(), df, Applicability::Safe);
+        let t = &out.new_text;
+        assert!(
+            t.find("COPY patches/express@4.18.2.patch")
+                .expect("the patch")
+                < t.find("RUN pnpm install").expect("pnpm"),
+            "{t}"
+        );
+        settings_trap(&without_patches(files), df, "patchedDependencies");
+    }
     settings_trap(
         &pnpm(
             "{\"name\":\"a\"}",

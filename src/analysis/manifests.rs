@@ -140,6 +140,9 @@ fn npm_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: &m
     if let Some(text) = ctx.read(&workspace_file) {
         out.extend(pnpm_workspace_settings(&text, &workspace_file));
     }
+    if let Err(problems) = pnpm_patch_files(ctx, dir, &v) {
+        out.extend(problems);
+    }
     let pnpmfile = join(".pnpmfile.cjs");
     if ctx.ships(&pnpmfile) {
         out.push(format!(
@@ -438,7 +441,7 @@ fn pnpm_settings(v: &serde_json::Value, rel: &str) -> Vec<String> {
         .as_object()
         .map(|m| {
             m.keys()
-                .filter(|k| !PNPM_SETTINGS.contains(&k.as_str()))
+                .filter(|k| !PNPM_SETTINGS.contains(&k.as_str()) && *k != PNPM_PATCHES)
                 .map(|k| format!("{rel} sets `pnpm.{k}`, which may name a file the install reads"))
                 .collect()
         })
@@ -484,7 +487,7 @@ fn pnpm_workspace_settings(text: &str, rel: &str) -> Vec<String> {
     if let Some(m) = y.as_mapping() {
         for k in m.keys() {
             let key = k.as_str().unwrap_or("");
-            if !PNPM_WORKSPACE_KEYS.contains(&key) {
+            if !PNPM_WORKSPACE_KEYS.contains(&key) && key != PNPM_PATCHES {
                 out.push(format!(
                     "{rel} sets `{key}`, which may name a file the install reads"
                 ));
@@ -499,6 +502,77 @@ fn pnpm_workspace_settings(text: &str, rel: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The key naming pnpm's patch files, in `package.json`'s `pnpm` field
+/// (pnpm 9 and earlier) and in `pnpm-workspace.yaml` (pnpm 10).
+const PNPM_PATCHES: &str = "patchedDependencies";
+
+/// pnpm's patch files: the values of `patchedDependencies`, paths relative
+/// to the project (pnpm joins them to the lockfile's directory), which the
+/// install reads to patch the packages it names (and checks against the
+/// lock's hashes). `Ok` with the context paths when each is a plain path
+/// below the project that the context ships as a file, not through a
+/// symbolic link, so that a copy of it gives the install the same bytes;
+/// otherwise the reasons.
+fn pnpm_patch_files(
+    ctx: &Context,
+    dir: &str,
+    package_json: &serde_json::Value,
+) -> Result<Vec<String>, Vec<String>> {
+    let join = |f: &str| ctx_join(dir, f).unwrap_or_else(|| f.to_string());
+    let mut named: Vec<(String, Option<String>)> = Vec::new();
+    let manifest = join("package.json");
+    if let Some(p) = package_json["pnpm"].get(PNPM_PATCHES) {
+        match p.as_object() {
+            Some(m) => named.extend(
+                m.values()
+                    .map(|v| (manifest.clone(), v.as_str().map(str::to_string))),
+            ),
+            None => named.push((manifest.clone(), None)),
+        }
+    }
+    let workspace_file = join("pnpm-workspace.yaml");
+    if let Some(text) = ctx.read(&workspace_file)
+        && let Ok(y) = serde_yaml::from_str::<serde_yaml::Value>(&text)
+        && let Some(p) = y.get(PNPM_PATCHES)
+    {
+        match p.as_mapping() {
+            Some(m) => named.extend(
+                m.values()
+                    .map(|v| (workspace_file.clone(), v.as_str().map(str::to_string))),
+            ),
+            None => named.push((workspace_file.clone(), None)),
+        }
+    }
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for (from, path) in named {
+        let plain = path.as_deref().filter(|p| {
+            !p.is_empty()
+                && !p.starts_with('/')
+                && !p.contains(['*', '?', '[', '\\', '$'])
+                && !p.split('/').any(|c| c == "..")
+        });
+        let Some(rel) = plain.and_then(|p| ctx_join(dir, p)) else {
+            problems.push(format!(
+                "{from} sets `{PNPM_PATCHES}` to a path that is not a plain file of the project"
+            ));
+            continue;
+        };
+        if !ctx.ships(&rel) || ctx.through_symlink(&rel) {
+            problems.push(format!(
+                "{from} sets `{PNPM_PATCHES}` to the patch `{rel}`, which the build context does not ship as a file"
+            ));
+            continue;
+        }
+        files.push(rel);
+    }
+    if problems.is_empty() {
+        Ok(files)
+    } else {
+        Err(problems)
+    }
 }
 
 /// composer: install and autoload scripts; classmap/files autoload, and
@@ -1825,9 +1899,12 @@ pub(crate) fn extra_manifests(
         ManifestCheck::NpmScripts => {
             let rel = ctx_join(dir, "package.json").unwrap_or_default();
             let mut sink = Vec::new();
-            read_json(ctx, &rel, &mut sink)
-                .and_then(|v| npm_workspace(ctx, dir, &v).ok())
-                .unwrap_or_default()
+            let Some(v) = read_json(ctx, &rel, &mut sink) else {
+                return Vec::new();
+            };
+            let mut files = npm_workspace(ctx, dir, &v).unwrap_or_default();
+            files.extend(pnpm_patch_files(ctx, dir, &v).unwrap_or_default());
+            files
         }
         _ => Vec::new(),
     }
