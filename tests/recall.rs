@@ -201,7 +201,7 @@ fn a_known_run_reads_only_the_variables_its_commands_honour() {
     let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN cd /app/tools && cp ./a.sh ./b.sh && tr -d x < ./b.sh > ./a.sh\nARG TZ=UTC\nRUN ln -snf /usr/share/zoneinfo/$TZ /etc/localtime\nRUN pip install -r requirements.txt\n";
     assert_eq!(
         hoisted(TZ_APP, df),
-        "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\nARG TZ=UTC\nRUN ln -snf /usr/share/zoneinfo/$TZ /etc/localtime\nRUN pip install -r requirements.txt\nCOPY . .\nRUN cd /app/tools && cp ./a.sh ./b.sh && tr -d x < ./b.sh > ./a.sh\n"
+        "FROM base\nWORKDIR /app\nARG TZ=UTC\nRUN ln -snf /usr/share/zoneinfo/$TZ /etc/localtime\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nRUN cd /app/tools && cp ./a.sh ./b.sh && tr -d x < ./b.sh > ./a.sh\n"
     );
     // The RUN that stays names $TZ: the ARG cannot pass it, nothing that
     // needs it moves.
@@ -2753,4 +2753,26 @@ fn issue_11_pnpm_patch_files_are_copied_with_the_manifests() {
     ];
     let (_, app, why) = proposed_hoist(outside, df);
     assert_eq!(app, Applicability::Unsafe, "{why}");
+}
+
+#[test]
+fn the_manifest_copy_stands_right_before_the_install_when_nothing_between_touches_its_destination()
+{
+    // caldera's shape: `RUN go version` and the timezone link move with
+    // the install; the inserted COPY goes right before the install, as a
+    // person writes it, so a manifest edit reruns the install alone.
+    let df = "FROM base\nWORKDIR /usr/src/app\nCOPY . .\nRUN go version\nARG TZ=UTC\nRUN ln -snf /usr/share/zoneinfo/$TZ /etc/localtime\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(TZ_APP, df),
+        "FROM base\nWORKDIR /usr/src/app\nRUN go version\nARG TZ=UTC\nRUN ln -snf /usr/share/zoneinfo/$TZ /etc/localtime\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"
+    );
+    // A RUN that may create a directory above the copy's destination
+    // (`/srv`, the parent of `/srv/cfg` and of `/srv/app`) keeps the COPY
+    // first, where the broad copy stood: whoever creates `/srv` first gives
+    // it its owner.
+    let df = "FROM base\nWORKDIR /srv/app\nCOPY . .\nRUN mkdir -p /srv/cfg && touch /etc/pip.conf\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(TZ_APP, df),
+        "FROM base\nWORKDIR /srv/app\nCOPY requirements.txt ./\nRUN mkdir -p /srv/cfg && touch /etc/pip.conf\nRUN pip install -r requirements.txt\nCOPY . .\n"
+    );
 }

@@ -514,7 +514,9 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
             // The inserted COPYs go right before the install, as a person
             // would write them (a manifest edit then reruns the install
             // alone), when everything that moves with the install only
-            // sets variables they do not read (`ENV`, `ARG`). Otherwise
+            // sets variables they do not read (`ENV`, `ARG`), or is a
+            // known `RUN` that touches nothing in or above the copy's
+            // destination (`RUN ln -snf … /etc/localtime`). Otherwise
             // they stand first, where the broad copy stood: a `RUN` or
             // `WORKDIR` may create a directory the COPY would create with
             // its owner (`RUN mkdir -p /app/cache` before a `COPY
@@ -529,7 +531,15 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
                 .filter(|c| !carried.contains(c))
                 .any(|&c| {
                     let kind = instruction(cx.parse, cx.stage.units[c].item).map(|i| i.node.kind);
-                    !matches!(kind, Some(Kind::Env | Kind::Arg))
+                    let apart = match kind {
+                        Some(Kind::Env | Kind::Arg) => true,
+                        Some(Kind::Run) => {
+                            cx.eff[c].opaque.is_none()
+                                && !writes_in_or_above(&cx.eff[c], &copy.dest_abs)
+                        }
+                        _ => false,
+                    };
+                    !apart
                         || conflict(&inserted, &cx.eff[c]).is_some()
                         || conflict(&cx.eff[c], &inserted).is_some()
                 });
@@ -549,6 +559,48 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
         }
     }
     None
+}
+
+/// Whether `e` writes anything at or below the directory `dest`, or at a
+/// directory above it, or may create a directory above it as the parent
+/// of what it writes (`RUN mkdir -p /srv/data` before a copy into
+/// `/srv/app`: whoever creates `/srv` first gives it its owner): a path,
+/// a directory it makes, or anything it may write without naming it.
+/// `/usr`, `/etc`, `/var`, `/tmp` and `/root` are in every base image with
+/// a shell, so neither creates them.
+fn writes_in_or_above(e: &Effects, dest: &str) -> bool {
+    const EVERYWHERE: &[&str] = &["/usr", "/etc", "/var", "/tmp", "/root"];
+    let dest = dest.trim_end_matches('/');
+    let tree = format!("{dest}/**");
+    // `/usr/src/app`: `/`, `/usr`, `/usr/src`.
+    let above: Vec<&str> = std::iter::once("/")
+        .chain(dest.match_indices('/').skip(1).map(|(k, _)| &dest[..k]))
+        .collect();
+    let made_above = |p: &str| {
+        // The directories writing `p` may create: its parents, and with a
+        // pattern every directory from its last plain component down.
+        let base = p.trim_end_matches("/**");
+        let plain_end = base
+            .split('/')
+            .position(|c| c.contains(['*', '?', '[']))
+            .map_or(base.len(), |k| {
+                base.split('/').take(k).map(|c| c.len() + 1).sum::<usize>() - 1
+            });
+        let plain = &base[..plain_end.min(base.len())];
+        above
+            .iter()
+            .filter(|a| **a != "/" && !EVERYWHERE.contains(a))
+            .any(|a| plain.starts_with(&format!("{a}/")) || plain == *a)
+    };
+    e.writes.iter().any(|w| match w {
+        Loc::Path(p) | Loc::Dir { path: p, .. } => {
+            effects::paths_overlap(p, &tree)
+                || above.iter().any(|a| effects::paths_overlap(p, a))
+                || made_above(p)
+        }
+        Loc::Var(_) | Loc::Config(_) | Loc::User | Loc::Shell => false,
+        Loc::AllVars | Loc::Workdir => true,
+    })
 }
 
 /// Whether unit `x` is an install that may move above the broad copy at
