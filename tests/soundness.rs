@@ -1816,3 +1816,41 @@ fn a_manifest_named_through_a_directory_not_copied_keeps_it_in_place() {
     let df = "FROM python:3.12-slim\nWORKDIR /app/sub\nCOPY . /app\nRUN pip install -r ../requirements.txt\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// Where `cp`, `mv` and `ln` put a file is not always their last
+/// argument: `cp -t. FILE` and a one-argument `ln -sf FILE` write
+/// `./FILE`, and `cp -r ~ .` or `cp -r $D .` land on a name the shell
+/// computes (`root`, the last component of `$D`). Each, hoisted above the
+/// copy that ships that name, let the copy overwrite what the install
+/// made (measured with BuildKit on `node:20`: `index.js` a file instead
+/// of npm's, or than the link; `root/.bashrc` and `docs/lib/index.js`
+/// the context's).
+#[test]
+fn files_placed_in_the_working_directory_by_a_computed_target_stay_below() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("index.js", "ctx\n"),
+        ("root/.bashrc", "ctx\n"),
+        ("docs/lib/index.js", "ctx\n"),
+        ("server.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ]);
+    for run in [
+        "npm install && cp -t. node_modules/ms/index.js",
+        "npm install && ln -sft. node_modules/ms/index.js",
+        "npm install && ln -sf node_modules/ms/index.js",
+        "npm install && cp -r ~ .",
+        "npm install && cp -r $D .",
+    ] {
+        let df = format!(
+            "FROM node:20\nWORKDIR /usr/src/app\nENV D=/usr/local/lib/node_modules/npm/docs\nCOPY . .\nRUN {run}\n"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+    // The same with names the copy does not ship still hoists.
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install && ln -sf node_modules/ms/readme.md\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}

@@ -1207,13 +1207,22 @@ fn positional_effects(
         Positional::Paths => {
             // `ln`, `cp` and `install` read their sources and write only
             // the last argument (unless `-t DIR` names the target first).
-            let target_last = matches!(name, "ln" | "cp" | "install")
-                && rest.len() >= 2
-                && !args
-                    .iter()
-                    .any(|a| *a == "-t" || a.starts_with("--target-directory"));
+            let target_option = target_directory_option(name, args)?;
+            let target_last =
+                matches!(name, "ln" | "cp" | "install") && rest.len() >= 2 && !target_option;
             let last = rest.len().saturating_sub(1);
             let into_dir = rest.len() >= 2 && into_known_directory(name, args, rest[last]);
+            if name == "ln" && rest.len() == 1 && !target_option {
+                // `ln -s /opt/x`: the link is `./x`, in the directory the
+                // command runs in.
+                let at = if into_known_directory(name, args, ".") {
+                    placed_in_dir(".", rest[0])
+                } else {
+                    "./**".to_string()
+                };
+                facts.reads.push(at.clone());
+                facts.writes.push(at);
+            }
             for (k, r) in rest.iter().enumerate() {
                 let p = r.trim_end_matches('/').to_string();
                 if k == last && into_dir {
@@ -1290,12 +1299,53 @@ fn into_known_directory(name: &str, args: &[&str], target: &str) -> bool {
     options_harmless && dots_only
 }
 
+/// Whether `cp`, `mv`, `ln` or `install` are given their target directory
+/// by option (`-t DIR`, `-rt DIR`, `--target-directory DIR`), so that no
+/// positional argument is written as the target. A directory attached to
+/// a short option (`-t.`, `-rt..`) is not described: it is in no
+/// positional argument at all.
+fn target_directory_option(name: &str, args: &[&str]) -> Result<bool, String> {
+    // The short options of these tools that take a value: the rest of a
+    // bundle after one of them is that value (`-m0755`, `-S.old`).
+    let valued = match name {
+        "cp" | "mv" | "ln" => "St",
+        "install" => "gmoSt",
+        _ => return Ok(false),
+    };
+    let mut given = false;
+    for a in args {
+        if *a == "--" {
+            break;
+        }
+        if a.starts_with("--target-directory") {
+            given = true;
+            continue;
+        }
+        let Some(bundle) = a.strip_prefix('-').filter(|b| !b.starts_with('-')) else {
+            continue;
+        };
+        if let Some(k) = bundle.find(|c| valued.contains(c))
+            && bundle[k..].starts_with('t')
+        {
+            if k + 1 < bundle.len() {
+                return Err(format!("`{name}` with `{a}` is not described"));
+            }
+            given = true;
+        }
+    }
+    Ok(given)
+}
+
 /// Where `src` lands inside directory `dir` (`cp -r node_modules ..`:
 /// `../node_modules`, and everything below it); a source whose last
-/// component names no entry (`.`, `..`) may spread over the whole target.
+/// component names no entry (`.`, `..`), or one the shell computes (`~`,
+/// `~app`, `$D`, `${D}`, a glob such as `.*`, which matches `.` and `..`,
+/// or bash's braces), may spread over the whole target.
 fn placed_in_dir(dir: &str, src: &str) -> String {
     let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    if base.is_empty() || base == "." || base == ".." {
+    let computed =
+        src.contains('$') || base.starts_with('~') || base.contains(['*', '?', '[', '{']);
+    if base.is_empty() || base == "." || base == ".." || computed {
         format!("{dir}/**")
     } else {
         format!("{dir}/{base}/**")
@@ -1557,6 +1607,67 @@ mod tests {
             assert!(
                 matches!(last, Some("../**" | "../lib/**" | "/srv/**" | "./**"))
                     || f.unknown.is_some(),
+                "{cmd}: {:?}",
+                f.writes
+            );
+        }
+    }
+
+    #[test]
+    fn a_target_directory_attached_to_a_short_option_is_not_lost() {
+        // `cp -t. FILE` puts FILE in `.`: the target is no positional
+        // argument, so it must not vanish from the writes.
+        for cmd in [
+            "cp -t. node_modules/ms/index.js",
+            "cp -rt. node_modules/ms",
+            "ln -sft. node_modules/ms/index.js",
+            "mv -ft.. node_modules",
+            "install -Dt. node_modules/ms/index.js",
+        ] {
+            let f = &facts(cmd)[0];
+            assert!(
+                f.unknown.is_some() || f.writes.iter().any(|w| w == "./**" || w == "../**"),
+                "{cmd}: {:?}",
+                f.writes
+            );
+        }
+        // A value of another option is no target (`install -m0755`).
+        let f = &facts("install -m0755 bin/x /usr/local/bin/x")[0];
+        assert!(f.unknown.is_none(), "{:?}", f.unknown);
+    }
+
+    #[test]
+    fn a_link_given_one_argument_is_made_in_the_working_directory() {
+        let f = &facts("ln -sf node_modules/ms/index.js")[0];
+        assert!(f.unknown.is_none(), "{:?}", f.unknown);
+        assert!(
+            f.writes.iter().any(|w| w == "./index.js/**"),
+            "{:?}",
+            f.writes
+        );
+        // With a backup beside it, the whole directory.
+        let f = &facts("ln -sb /opt/x")[0];
+        assert!(f.writes.iter().any(|w| w == "./**"), "{:?}", f.writes);
+    }
+
+    #[test]
+    fn a_source_whose_name_the_shell_computes_spreads_over_the_target() {
+        // `~` is the home (`/root` lands as `./root`), `$D` a path whose
+        // last component is not `$D`, `.*` matches `.` and `..` in dash.
+        for cmd in [
+            "cp -r ~ .",
+            "cp -r ~/ ..",
+            "cp -r ~app .",
+            "cp -r $D .",
+            "cp -r ${D} ..",
+            "cp -r /opt/${V:-a/b} .",
+            "cp -r .* ..",
+            "mv node_* ..",
+        ] {
+            let f = &facts(cmd)[0];
+            let last = f.writes.last().map(String::as_str);
+            assert!(
+                matches!(last, Some("./**" | "../**")) || f.unknown.is_some(),
                 "{cmd}: {:?}",
                 f.writes
             );
