@@ -1854,3 +1854,36 @@ fn files_placed_in_the_working_directory_by_a_computed_target_stay_below() {
     let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install && ln -sf node_modules/ms/readme.md\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// Backups are new files beside their target: `cp -b`, `mv -b`, `ln -sb`,
+/// `install -b` make `DEST~`, `sed -i.bak` makes `FILE.bak`. Hoisted
+/// above a copy that ships that name, the copy's file won (measured with
+/// BuildKit on `node:20`: `x.md~` the context's instead of npm's readme
+/// or the link; `package-lock.json.bak` the context's instead of npm's
+/// lock).
+#[test]
+fn backups_beside_a_target_keep_the_install_below_a_copy_shipping_them() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("x.md~", "ctx\n"),
+        ("package-lock.json.bak", "ctx\n"),
+        ("server.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ]);
+    for run in [
+        "npm install && cp -b node_modules/ms/readme.md x.md && cp -b node_modules/ms/license.md x.md",
+        "npm install && mv -b node_modules/ms/readme.md x.md && mv -b node_modules/ms/license.md x.md",
+        "npm install && ln -sb node_modules/ms/readme.md x.md && ln -sfb node_modules/ms/license.md x.md",
+        "npm install && install -b node_modules/ms/readme.md x.md && install -b node_modules/ms/license.md x.md",
+        "npm install && sed -i.bak s/a/b/ package-lock.json",
+    ] {
+        let df = format!("FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+    // In place, with nothing beside: still hoisted.
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install && sed -i s/a/b/ package-lock.json\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}

@@ -1208,6 +1208,8 @@ fn positional_effects(
             // `ln`, `cp` and `install` read their sources and write only
             // the last argument (unless `-t DIR` names the target first).
             let target_option = target_directory_option(name, args)?;
+            let beside = makes_backups(name, args)?;
+            let first_write = facts.writes.len();
             let target_last =
                 matches!(name, "ln" | "cp" | "install") && rest.len() >= 2 && !target_option;
             let last = rest.len().saturating_sub(1);
@@ -1238,6 +1240,14 @@ fn positional_effects(
                 if !target_last || k == last {
                     facts.writes.push(format!("{p}/**"));
                 }
+            }
+            if beside {
+                // A backup is a new name in the written path's directory.
+                let parents: Vec<String> = facts.writes[first_write..]
+                    .iter()
+                    .map(|w| format!("{}/../**", w.trim_end_matches("/**")))
+                    .collect();
+                facts.writes.extend(parents);
             }
         }
         Positional::Reads => {
@@ -1334,6 +1344,63 @@ fn target_directory_option(name: &str, args: &[&str]) -> Result<bool, String> {
         }
     }
     Ok(given)
+}
+
+/// Whether the command keeps what it replaces under a new name beside it:
+/// `cp`, `mv`, `ln` and `install` with `-b`, `--backup` (or an
+/// abbreviation) or a suffix (`-S`, `--suffix`, which imply a backup),
+/// and `sed -i` with a suffix attached (`-i.bak`, `-ni.bak`). A `sed`
+/// suffix with a `/` puts the backup in another directory: not described.
+fn makes_backups(name: &str, args: &[&str]) -> Result<bool, String> {
+    let (valued, flag) = match name {
+        "cp" | "mv" | "ln" => ("St", 'b'),
+        "install" => ("gmoSt", 'b'),
+        // `-i[SUFFIX]`: the rest of the bundle is the suffix.
+        "sed" => ("efl", 'i'),
+        _ => return Ok(false),
+    };
+    for a in args {
+        if *a == "--" {
+            break;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let opt = long.split_once('=').map_or(long, |(o, _)| o);
+            if name != "sed"
+                && !opt.is_empty()
+                && ("backup".starts_with(opt) || "suffix".starts_with(opt))
+            {
+                return Ok(true);
+            }
+            continue;
+        }
+        let Some(bundle) = a.strip_prefix('-') else {
+            continue;
+        };
+        for (k, c) in bundle.char_indices() {
+            if name == "sed" {
+                if c == 'i' {
+                    let suffix = &bundle[k + 1..];
+                    if suffix.contains('/') {
+                        return Err(format!("`sed` with `{a}` is not described"));
+                    }
+                    if !suffix.is_empty() {
+                        return Ok(true);
+                    }
+                }
+                if valued.contains(c) {
+                    break;
+                }
+                continue;
+            }
+            if c == flag || c == 'S' {
+                return Ok(true);
+            }
+            if valued.contains(c) {
+                break;
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// Where `src` lands inside directory `dir` (`cp -r node_modules ..`:
@@ -1603,10 +1670,10 @@ mod tests {
             "mv node_modules /srv",
         ] {
             let f = &facts(cmd)[0];
-            let last = f.writes.last().map(String::as_str);
+            let whole =
+                |w: &String| matches!(w.as_str(), "../**" | "../lib/**" | "/srv/**" | "./**");
             assert!(
-                matches!(last, Some("../**" | "../lib/**" | "/srv/**" | "./**"))
-                    || f.unknown.is_some(),
+                f.writes.iter().any(whole) || f.unknown.is_some(),
                 "{cmd}: {:?}",
                 f.writes
             );
@@ -1672,6 +1739,50 @@ mod tests {
                 f.writes
             );
         }
+    }
+
+    #[test]
+    fn backups_are_written_beside_what_they_keep() {
+        // `cp -b SRC DEST` renames an existing DEST to `DEST~` (or
+        // `DEST.~1~`, `DEST` + the `-S` suffix), `sed -i.bak` keeps the
+        // file as `FILE.bak`: new names in the target's directory.
+        for (cmd, beside) in [
+            ("cp -b a/x.js x.js", "x.js/../**"),
+            ("cp -fb a/x.js x.js", "x.js/../**"),
+            ("cp --backup a/x.js lib/x.js", "lib/x.js/../**"),
+            ("cp --b a/x.js x.js", "x.js/../**"),
+            ("mv -S .old a/x.js x.js", "x.js/../**"),
+            ("mv -bf a/x.js x.js", "x.js/../**"),
+            ("ln -sb a/x.js x.js", "x.js/../**"),
+            ("ln -sbf a/x.js", "./**"),
+            ("install -b -m 0644 a/x.js x.js", "x.js/../**"),
+            ("sed -i.bak s/a/b/ x.js", "x.js/../**"),
+            ("sed -ni.bak s/a/b/p x.js", "x.js/../**"),
+        ] {
+            let f = &facts(cmd)[0];
+            assert!(f.unknown.is_none(), "{cmd}: {:?}", f.unknown);
+            assert!(
+                f.writes.iter().any(|w| w == beside),
+                "{cmd}: {:?}",
+                f.writes
+            );
+        }
+        // Without a suffix, in place only.
+        for cmd in [
+            "sed -i s/a/b/ x.js",
+            "sed -Ei s/a/b/ x.js",
+            "cp -f a/x.js x.js",
+        ] {
+            let f = &facts(cmd)[0];
+            assert!(
+                !f.writes.iter().any(|w| w.ends_with("/../**")),
+                "{cmd}: {:?}",
+                f.writes
+            );
+        }
+        // A suffix with a directory in it puts the backup there.
+        let f = &facts("sed -i'old/*' s/a/b/ x.js")[0];
+        assert!(f.unknown.is_some(), "{:?}", f.writes);
     }
 
     #[test]
