@@ -1887,3 +1887,33 @@ fn backups_beside_a_target_keep_the_install_below_a_copy_shipping_them() {
     let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install && sed -i s/a/b/ package-lock.json\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// A copy that ships an empty directory or a symbolic link changes what a
+/// path inside it means, though no shipped file is there: hoisted above
+/// `COPY . .` shipping an empty `uploads/`, `cp FILE uploads` made a file
+/// the copy then could not copy a directory onto; above a shipped link
+/// `out -> /tmp`, `cp FILE out/x` found no `out` (measured: both rewritten
+/// builds failed with BuildKit).
+#[test]
+fn a_copy_shipping_an_empty_directory_or_a_link_keeps_what_writes_in_it_below() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("server.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ]);
+    std::fs::create_dir(dir.path().join("uploads")).expect("mkdir");
+    std::os::unix::fs::symlink("/tmp", dir.path().join("out")).expect("symlink");
+    for run in [
+        "npm install && cp node_modules/ms/readme.md uploads",
+        "npm install && cp node_modules/ms/readme.md out/readme.md",
+    ] {
+        let df = format!("FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+    // Elsewhere: still hoisted.
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install && cp node_modules/ms/readme.md docs.md\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
