@@ -1816,3 +1816,104 @@ fn a_manifest_named_through_a_directory_not_copied_keeps_it_in_place() {
     let df = "FROM python:3.12-slim\nWORKDIR /app/sub\nCOPY . /app\nRUN pip install -r ../requirements.txt\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// Where `cp`, `mv` and `ln` put a file is not always their last
+/// argument: `cp -t. FILE` and a one-argument `ln -sf FILE` write
+/// `./FILE`, and `cp -r ~ .` or `cp -r $D .` land on a name the shell
+/// computes (`root`, the last component of `$D`). Each, hoisted above the
+/// copy that ships that name, let the copy overwrite what the install
+/// made (measured with BuildKit on `node:20`: `index.js` a file instead
+/// of npm's, or than the link; `root/.bashrc` and `docs/lib/index.js`
+/// the context's).
+#[test]
+fn files_placed_in_the_working_directory_by_a_computed_target_stay_below() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("index.js", "ctx\n"),
+        ("root/.bashrc", "ctx\n"),
+        ("docs/lib/index.js", "ctx\n"),
+        ("server.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ]);
+    for run in [
+        "npm install && cp -t. node_modules/ms/index.js",
+        "npm install && ln -sft. node_modules/ms/index.js",
+        "npm install && ln -sf node_modules/ms/index.js",
+        "npm install && cp -r ~ .",
+        "npm install && cp -r $D .",
+    ] {
+        let df = format!(
+            "FROM node:20\nWORKDIR /usr/src/app\nENV D=/usr/local/lib/node_modules/npm/docs\nCOPY . .\nRUN {run}\n"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+    // The same with names the copy does not ship still hoists.
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install && ln -sf node_modules/ms/readme.md\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// Backups are new files beside their target: `cp -b`, `mv -b`, `ln -sb`,
+/// `install -b` make `DEST~`, `sed -i.bak` makes `FILE.bak`. Hoisted
+/// above a copy that ships that name, the copy's file won (measured with
+/// BuildKit on `node:20`: `x.md~` the context's instead of npm's readme
+/// or the link; `package-lock.json.bak` the context's instead of npm's
+/// lock).
+#[test]
+fn backups_beside_a_target_keep_the_install_below_a_copy_shipping_them() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("x.md~", "ctx\n"),
+        ("package-lock.json.bak", "ctx\n"),
+        ("server.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ]);
+    for run in [
+        "npm install && cp -b node_modules/ms/readme.md x.md && cp -b node_modules/ms/license.md x.md",
+        "npm install && mv -b node_modules/ms/readme.md x.md && mv -b node_modules/ms/license.md x.md",
+        "npm install && ln -sb node_modules/ms/readme.md x.md && ln -sfb node_modules/ms/license.md x.md",
+        "npm install && install -b node_modules/ms/readme.md x.md && install -b node_modules/ms/license.md x.md",
+        "npm install && sed -i.bak s/a/b/ package-lock.json",
+    ] {
+        let df = format!("FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+    // In place, with nothing beside: still hoisted.
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install && sed -i s/a/b/ package-lock.json\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// A copy that ships an empty directory or a symbolic link changes what a
+/// path inside it means, though no shipped file is there: hoisted above
+/// `COPY . .` shipping an empty `uploads/`, `cp FILE uploads` made a file
+/// the copy then could not copy a directory onto; above a shipped link
+/// `out -> /tmp`, `cp FILE out/x` found no `out` (measured: both rewritten
+/// builds failed with BuildKit).
+#[test]
+fn a_copy_shipping_an_empty_directory_or_a_link_keeps_what_writes_in_it_below() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("server.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ]);
+    std::fs::create_dir(dir.path().join("uploads")).expect("mkdir");
+    std::os::unix::fs::symlink("/tmp", dir.path().join("out")).expect("symlink");
+    for run in [
+        "npm install && cp node_modules/ms/readme.md uploads",
+        "npm install && cp node_modules/ms/readme.md out/readme.md",
+    ] {
+        let df = format!("FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+    // Elsewhere: still hoisted.
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install && cp node_modules/ms/readme.md docs.md\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}

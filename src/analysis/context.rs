@@ -1,5 +1,6 @@
 //! The build context on disk: which files a `COPY . .` ships, after
-//! `.dockerignore` (matched with BuildKit's rules), and small reads of
+//! `.dockerignore` (matched with BuildKit's rules), which of them are
+//! symbolic links and which shipped directories are empty, and small reads of
 //! manifests (`package.json`, requirement files, ...).
 //!
 //! `.dockerignore` rules (moby/patternmatcher): each line is a pattern,
@@ -9,7 +10,7 @@
 //! parent directory matches everything below it. `<Dockerfile>.dockerignore`
 //! next to the Dockerfile takes precedence over `.dockerignore`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -495,6 +496,10 @@ pub struct Context {
     /// Shipped files (context-relative) with their sizes; `None` when the
     /// context could not be read.
     files: Option<BTreeMap<String, u64>>,
+    /// Shipped entries below which a path means something else once
+    /// copied, though no shipped file is there: symbolic links and empty
+    /// directories (see [`Context::whole`]).
+    whole: BTreeSet<String>,
     /// Directories whose contents this checkout may not show: git
     /// submodules (`.gitmodules`), checked out in CI but perhaps not here.
     unknown: Vec<String>,
@@ -548,12 +553,16 @@ const MAX_FILES: usize = 200_000;
 impl Context {
     pub fn new(dir: PathBuf, dockerfile: Option<&Path>) -> Self {
         let ignore = DockerIgnore::load(&dir, dockerfile);
-        let files = walk(&dir, &ignore);
+        let (files, whole) = match walk(&dir, &ignore) {
+            Some((files, whole)) => (Some(files), whole),
+            None => (None, BTreeSet::new()),
+        };
         let unknown = submodule_paths(&dir);
         Context {
             dir,
             ignore,
             files,
+            whole,
             unknown,
             reactors: ReactorMemo::default(),
             texts: TextMemo::default(),
@@ -589,6 +598,15 @@ impl Context {
     /// its size in bytes, or `None` when the context could not be read.
     pub fn files(&self) -> Option<&BTreeMap<String, u64>> {
         self.files.as_ref()
+    }
+
+    /// The shipped symbolic links and empty directories, context-relative:
+    /// a copy of one changes every path below it (a `RUN` writing
+    /// `out/x` goes through the shipped link `out`; `cp FILE uploads`
+    /// makes a file where the copy puts an empty directory), which the
+    /// list of [`Context::files`] does not show.
+    pub fn whole(&self) -> &BTreeSet<String> {
+        &self.whole
     }
 
     /// Whether the context ships the file `rel`.
@@ -723,25 +741,37 @@ fn tar_checksum_ok(h: &[u8]) -> bool {
 /// [`DockerIgnore::unsure`]), or BuildKit versions ship different files
 /// (with exceptions, the Docker 20.10 walker and fsutil's filter enter and
 /// match differently).
-fn walk(dir: &Path, ignore: &DockerIgnore) -> Option<BTreeMap<String, u64>> {
+/// With the files, the shipped links and empty directories
+/// ([`Context::whole`]).
+fn walk(dir: &Path, ignore: &DockerIgnore) -> Option<(BTreeMap<String, u64>, BTreeSet<String>)> {
     if ignore.unsure {
         return None;
     }
-    let files = walk_with(dir, ignore, false)?;
+    let (files, mut whole) = walk_with(dir, ignore, false)?;
     // Without exceptions a directory matched by a pattern is skipped by
     // both, and what is reached matches no pattern through a parent: they
     // agree.
-    if ignore.has_exceptions() && walk_with(dir, ignore, true)? != files {
-        return None;
+    if ignore.has_exceptions() {
+        let (old, old_whole) = walk_with(dir, ignore, true)?;
+        if old != files {
+            return None;
+        }
+        whole.extend(old_whole);
     }
-    Some(files)
+    Some((files, whole))
 }
 
 /// One BuildKit walk of the context: fsutil's filter (`old` false: each
 /// path decided with its parent directory's record) or the walker of
 /// Docker 20.10 (`old`: moby fileutils' `Matches`).
-fn walk_with(dir: &Path, ignore: &DockerIgnore, old: bool) -> Option<BTreeMap<String, u64>> {
+fn walk_with(
+    dir: &Path,
+    ignore: &DockerIgnore,
+    old: bool,
+) -> Option<(BTreeMap<String, u64>, BTreeSet<String>)> {
     let mut out = BTreeMap::new();
+    let mut whole = BTreeSet::new();
+    let mut dirs = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), String::new(), Vec::new())];
     let mut seen = 0usize;
     let plain = ignore.patterns.is_empty();
@@ -773,17 +803,35 @@ fn walk_with(dir: &Path, ignore: &DockerIgnore, old: bool) -> Option<BTreeMap<St
             };
             let Ok(ft) = e.file_type() else { continue };
             if ft.is_dir() {
+                if !excluded {
+                    dirs.push(r.clone());
+                }
                 // An excluded directory is entered only where an exception
                 // may bring files back below it.
                 if !excluded || ignore.enters_excluded(&r, old) {
                     stack.push((e.path(), r, mine));
                 }
             } else if !excluded {
+                if ft.is_symlink() {
+                    whole.insert(r.clone());
+                }
                 out.insert(r, e.metadata().map_or(0, |m| m.len()));
             }
         }
     }
-    Some(out)
+    // A directory shipped with no file below it (empty, or its contents
+    // all excluded) is still created by the copy.
+    for d in dirs {
+        let below = format!("{d}/");
+        if !out
+            .range(below.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&below))
+        {
+            whole.insert(d);
+        }
+    }
+    Some((out, whole))
 }
 
 /// The `path = …` entries of the context's `.gitmodules`.

@@ -3884,13 +3884,17 @@ pub fn exact_copy_writes(
         let src = if src == "." { "" } else { src };
         if files.contains_key(src) {
             // A file: into the directory (`dest/`, or several sources),
-            // else to that name.
+            // else to that name; a link, every path below it too.
             let name = src.rsplit('/').next().unwrap_or(src);
-            if dest.ends_with('/') || sources.len() > 1 || *dest == "." {
-                out.push(Loc::Path(resolve(&dest_abs, name)));
+            let at = if dest.ends_with('/') || sources.len() > 1 || *dest == "." {
+                resolve(&dest_abs, name)
             } else {
-                out.push(Loc::Path(dest_abs.clone()));
+                dest_abs.clone()
+            };
+            if ctx.whole().contains(src) {
+                out.push(Loc::Path(format!("{}/**", at.trim_end_matches('/'))));
             }
+            out.push(Loc::Path(at));
             continue;
         }
         // A directory: its contents go into the destination.
@@ -3902,6 +3906,12 @@ pub fn exact_copy_writes(
         for f in files.keys() {
             if let Some(rel) = f.strip_prefix(&prefix) {
                 out.push(Loc::Path(resolve(&dest_abs, rel)));
+            }
+        }
+        // A shipped link or empty directory: every path below it.
+        for f in ctx.whole() {
+            if let Some(rel) = f.strip_prefix(&prefix) {
+                out.push(Loc::Path(resolve(&dest_abs, &format!("{rel}/**"))));
             }
         }
     }

@@ -1207,13 +1207,24 @@ fn positional_effects(
         Positional::Paths => {
             // `ln`, `cp` and `install` read their sources and write only
             // the last argument (unless `-t DIR` names the target first).
-            let target_last = matches!(name, "ln" | "cp" | "install")
-                && rest.len() >= 2
-                && !args
-                    .iter()
-                    .any(|a| *a == "-t" || a.starts_with("--target-directory"));
+            let target_option = target_directory_option(name, args)?;
+            let beside = makes_backups(name, args)?;
+            let first_write = facts.writes.len();
+            let target_last =
+                matches!(name, "ln" | "cp" | "install") && rest.len() >= 2 && !target_option;
             let last = rest.len().saturating_sub(1);
             let into_dir = rest.len() >= 2 && into_known_directory(name, args, rest[last]);
+            if name == "ln" && rest.len() == 1 && !target_option {
+                // `ln -s /opt/x`: the link is `./x`, in the directory the
+                // command runs in.
+                let at = if into_known_directory(name, args, ".") {
+                    placed_in_dir(".", rest[0])
+                } else {
+                    "./**".to_string()
+                };
+                facts.reads.push(at.clone());
+                facts.writes.push(at);
+            }
             for (k, r) in rest.iter().enumerate() {
                 let p = r.trim_end_matches('/').to_string();
                 if k == last && into_dir {
@@ -1229,6 +1240,14 @@ fn positional_effects(
                 if !target_last || k == last {
                     facts.writes.push(format!("{p}/**"));
                 }
+            }
+            if beside {
+                // A backup is a new name in the written path's directory.
+                let parents: Vec<String> = facts.writes[first_write..]
+                    .iter()
+                    .map(|w| format!("{}/../**", w.trim_end_matches("/**")))
+                    .collect();
+                facts.writes.extend(parents);
             }
         }
         Positional::Reads => {
@@ -1290,12 +1309,110 @@ fn into_known_directory(name: &str, args: &[&str], target: &str) -> bool {
     options_harmless && dots_only
 }
 
+/// Whether `cp`, `mv`, `ln` or `install` are given their target directory
+/// by option (`-t DIR`, `-rt DIR`, `--target-directory DIR`), so that no
+/// positional argument is written as the target. A directory attached to
+/// a short option (`-t.`, `-rt..`) is not described: it is in no
+/// positional argument at all.
+fn target_directory_option(name: &str, args: &[&str]) -> Result<bool, String> {
+    // The short options of these tools that take a value: the rest of a
+    // bundle after one of them is that value (`-m0755`, `-S.old`).
+    let valued = match name {
+        "cp" | "mv" | "ln" => "St",
+        "install" => "gmoSt",
+        _ => return Ok(false),
+    };
+    let mut given = false;
+    for a in args {
+        if *a == "--" {
+            break;
+        }
+        if a.starts_with("--target-directory") {
+            given = true;
+            continue;
+        }
+        let Some(bundle) = a.strip_prefix('-').filter(|b| !b.starts_with('-')) else {
+            continue;
+        };
+        if let Some(k) = bundle.find(|c| valued.contains(c))
+            && bundle[k..].starts_with('t')
+        {
+            if k + 1 < bundle.len() {
+                return Err(format!("`{name}` with `{a}` is not described"));
+            }
+            given = true;
+        }
+    }
+    Ok(given)
+}
+
+/// Whether the command keeps what it replaces under a new name beside it:
+/// `cp`, `mv`, `ln` and `install` with `-b`, `--backup` (or an
+/// abbreviation) or a suffix (`-S`, `--suffix`, which imply a backup),
+/// and `sed -i` with a suffix attached (`-i.bak`, `-ni.bak`). A `sed`
+/// suffix with a `/` puts the backup in another directory: not described.
+fn makes_backups(name: &str, args: &[&str]) -> Result<bool, String> {
+    let (valued, flag) = match name {
+        "cp" | "mv" | "ln" => ("St", 'b'),
+        "install" => ("gmoSt", 'b'),
+        // `-i[SUFFIX]`: the rest of the bundle is the suffix.
+        "sed" => ("efl", 'i'),
+        _ => return Ok(false),
+    };
+    for a in args {
+        if *a == "--" {
+            break;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let opt = long.split_once('=').map_or(long, |(o, _)| o);
+            if name != "sed"
+                && !opt.is_empty()
+                && ("backup".starts_with(opt) || "suffix".starts_with(opt))
+            {
+                return Ok(true);
+            }
+            continue;
+        }
+        let Some(bundle) = a.strip_prefix('-') else {
+            continue;
+        };
+        for (k, c) in bundle.char_indices() {
+            if name == "sed" {
+                if c == 'i' {
+                    let suffix = &bundle[k + 1..];
+                    if suffix.contains('/') {
+                        return Err(format!("`sed` with `{a}` is not described"));
+                    }
+                    if !suffix.is_empty() {
+                        return Ok(true);
+                    }
+                }
+                if valued.contains(c) {
+                    break;
+                }
+                continue;
+            }
+            if c == flag || c == 'S' {
+                return Ok(true);
+            }
+            if valued.contains(c) {
+                break;
+            }
+        }
+    }
+    Ok(false)
+}
+
 /// Where `src` lands inside directory `dir` (`cp -r node_modules ..`:
 /// `../node_modules`, and everything below it); a source whose last
-/// component names no entry (`.`, `..`) may spread over the whole target.
+/// component names no entry (`.`, `..`), or one the shell computes (`~`,
+/// `~app`, `$D`, `${D}`, a glob such as `.*`, which matches `.` and `..`,
+/// or bash's braces), may spread over the whole target.
 fn placed_in_dir(dir: &str, src: &str) -> String {
     let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    if base.is_empty() || base == "." || base == ".." {
+    let computed =
+        src.contains('$') || base.starts_with('~') || base.contains(['*', '?', '[', '{']);
+    if base.is_empty() || base == "." || base == ".." || computed {
         format!("{dir}/**")
     } else {
         format!("{dir}/{base}/**")
@@ -1553,14 +1670,119 @@ mod tests {
             "mv node_modules /srv",
         ] {
             let f = &facts(cmd)[0];
-            let last = f.writes.last().map(String::as_str);
+            let whole =
+                |w: &String| matches!(w.as_str(), "../**" | "../lib/**" | "/srv/**" | "./**");
             assert!(
-                matches!(last, Some("../**" | "../lib/**" | "/srv/**" | "./**"))
-                    || f.unknown.is_some(),
+                f.writes.iter().any(whole) || f.unknown.is_some(),
                 "{cmd}: {:?}",
                 f.writes
             );
         }
+    }
+
+    #[test]
+    fn a_target_directory_attached_to_a_short_option_is_not_lost() {
+        // `cp -t. FILE` puts FILE in `.`: the target is no positional
+        // argument, so it must not vanish from the writes.
+        for cmd in [
+            "cp -t. node_modules/ms/index.js",
+            "cp -rt. node_modules/ms",
+            "ln -sft. node_modules/ms/index.js",
+            "mv -ft.. node_modules",
+            "install -Dt. node_modules/ms/index.js",
+        ] {
+            let f = &facts(cmd)[0];
+            assert!(
+                f.unknown.is_some() || f.writes.iter().any(|w| w == "./**" || w == "../**"),
+                "{cmd}: {:?}",
+                f.writes
+            );
+        }
+        // A value of another option is no target (`install -m0755`).
+        let f = &facts("install -m0755 bin/x /usr/local/bin/x")[0];
+        assert!(f.unknown.is_none(), "{:?}", f.unknown);
+    }
+
+    #[test]
+    fn a_link_given_one_argument_is_made_in_the_working_directory() {
+        let f = &facts("ln -sf node_modules/ms/index.js")[0];
+        assert!(f.unknown.is_none(), "{:?}", f.unknown);
+        assert!(
+            f.writes.iter().any(|w| w == "./index.js/**"),
+            "{:?}",
+            f.writes
+        );
+        // With a backup beside it, the whole directory.
+        let f = &facts("ln -sb /opt/x")[0];
+        assert!(f.writes.iter().any(|w| w == "./**"), "{:?}", f.writes);
+    }
+
+    #[test]
+    fn a_source_whose_name_the_shell_computes_spreads_over_the_target() {
+        // `~` is the home (`/root` lands as `./root`), `$D` a path whose
+        // last component is not `$D`, `.*` matches `.` and `..` in dash.
+        for cmd in [
+            "cp -r ~ .",
+            "cp -r ~/ ..",
+            "cp -r ~app .",
+            "cp -r $D .",
+            "cp -r ${D} ..",
+            "cp -r /opt/${V:-a/b} .",
+            "cp -r .* ..",
+            "mv node_* ..",
+        ] {
+            let f = &facts(cmd)[0];
+            let last = f.writes.last().map(String::as_str);
+            assert!(
+                matches!(last, Some("./**" | "../**")) || f.unknown.is_some(),
+                "{cmd}: {:?}",
+                f.writes
+            );
+        }
+    }
+
+    #[test]
+    fn backups_are_written_beside_what_they_keep() {
+        // `cp -b SRC DEST` renames an existing DEST to `DEST~` (or
+        // `DEST.~1~`, `DEST` + the `-S` suffix), `sed -i.bak` keeps the
+        // file as `FILE.bak`: new names in the target's directory.
+        for (cmd, beside) in [
+            ("cp -b a/x.js x.js", "x.js/../**"),
+            ("cp -fb a/x.js x.js", "x.js/../**"),
+            ("cp --backup a/x.js lib/x.js", "lib/x.js/../**"),
+            ("cp --b a/x.js x.js", "x.js/../**"),
+            ("mv -S .old a/x.js x.js", "x.js/../**"),
+            ("mv -bf a/x.js x.js", "x.js/../**"),
+            ("ln -sb a/x.js x.js", "x.js/../**"),
+            ("ln -sbf a/x.js", "./**"),
+            ("install -b -m 0644 a/x.js x.js", "x.js/../**"),
+            ("sed -i.bak s/a/b/ x.js", "x.js/../**"),
+            ("sed -ni.bak s/a/b/p x.js", "x.js/../**"),
+        ] {
+            let f = &facts(cmd)[0];
+            assert!(f.unknown.is_none(), "{cmd}: {:?}", f.unknown);
+            assert!(
+                f.writes.iter().any(|w| w == beside),
+                "{cmd}: {:?}",
+                f.writes
+            );
+        }
+        // Without a suffix, in place only.
+        for cmd in [
+            "sed -i s/a/b/ x.js",
+            "sed -Ei s/a/b/ x.js",
+            "cp -f a/x.js x.js",
+        ] {
+            let f = &facts(cmd)[0];
+            assert!(
+                !f.writes.iter().any(|w| w.ends_with("/../**")),
+                "{cmd}: {:?}",
+                f.writes
+            );
+        }
+        // A suffix with a directory in it puts the backup there.
+        let f = &facts("sed -i'old/*' s/a/b/ x.js")[0];
+        assert!(f.unknown.is_some(), "{:?}", f.writes);
     }
 
     #[test]

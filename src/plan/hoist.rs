@@ -119,8 +119,9 @@ struct BroadCopy<'a> {
     text: String,
     /// Absolute destination, as BuildKit expands it.
     dest_abs: String,
-    /// (image path, context path) of everything it ships; a submodule's
-    /// contents are unknown, so anything may be below it.
+    /// (image path, context path) of everything it ships; below a
+    /// submodule (contents unknown), a shipped link or an empty directory,
+    /// the whole subtree (`dir/**`).
     shipped: Vec<(String, String)>,
     /// The copy without its path writes: what else it reads and writes (the
     /// inserted COPY has its flags, so creates its directories with the
@@ -154,7 +155,10 @@ impl<'a> BroadCopy<'a> {
                 Some((effects::resolve(&dest_abs, rel), f.clone()))
             })
             .collect();
-        for d in ctx.unknown_dirs() {
+        // A shipped link or empty directory changes every path below it
+        // ([`Context::whole`]), as does a submodule, whose contents are
+        // not known.
+        for d in ctx.unknown_dirs().iter().chain(ctx.whole()) {
             if let Some(rel) = d.strip_prefix(&prefix) {
                 shipped.push((
                     format!("{}/**", effects::resolve(&dest_abs, rel)),
