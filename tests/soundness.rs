@@ -1816,3 +1816,65 @@ fn a_manifest_named_through_a_directory_not_copied_keeps_it_in_place() {
     let df = "FROM python:3.12-slim\nWORKDIR /app/sub\nCOPY . /app\nRUN pip install -r ../requirements.txt\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// The inserted COPY creates the manifests' directories below its
+/// destination with mode 0755 (BuildKit's `MkdirAll`), where the broad
+/// copy gives each the mode it has in the context. An install that runs
+/// as another user than root and writes there (`npm ci` in a `web`
+/// directory that is 0777 in the context) could do so before the move and
+/// not after it (measured: the rewritten build failed with EACCES). A
+/// setgid directory passes its group and the bit to what is made in it,
+/// root or not (measured: `node_modules` lost the bit). A 0755
+/// directory, or another mode under root, still hoists.
+#[test]
+#[cfg(unix)]
+fn manifest_directories_keep_their_context_mode_for_the_install() {
+    use std::os::unix::fs::PermissionsExt;
+    let files: &[(&str, &str)] = &[
+        (
+            "web/package.json",
+            "{\"name\":\"w\",\"version\":\"1.0.0\",\"private\":true,\"dependencies\":{}}",
+        ),
+        ("web/package-lock.json", "{\"lockfileVersion\":3}"),
+        ("web/index.js", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let as_node = "FROM node:20-alpine\nWORKDIR /app\nRUN chown node /app\nUSER node\nCOPY . .\nRUN cd web && npm ci\n";
+    let as_root = "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    let with_mode = |mode: u32| {
+        let dir = project(files);
+        std::fs::set_permissions(
+            dir.path().join("web"),
+            std::fs::Permissions::from_mode(mode),
+        )
+        .expect("chmod");
+        dir
+    };
+    // The 0777 directory, for an install run as `node`: not moved.
+    let dir = with_mode(0o777);
+    assert_eq!(rewrite_unsafe_too(dir.path(), as_node), as_node);
+    // As root the mode does not decide what it may write: moved.
+    assert_ne!(rewrite_unsafe_too(dir.path(), as_root), as_root);
+    // A setgid directory: not moved, root or not.
+    let dir = with_mode(0o2755);
+    assert_eq!(rewrite_unsafe_too(dir.path(), as_root), as_root);
+    // The mode the inserted COPY gives it: moved.
+    let dir = with_mode(0o755);
+    assert_ne!(rewrite_unsafe_too(dir.path(), as_node), as_node);
+    // A shipped directory the install writes in but reads nothing from is
+    // not there before the copy: `lib` made in it lost the setgid bit
+    // (measured: the images differed in the mode of `/app/web/lib`).
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("web/index.html", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt --target web/lib\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    std::fs::set_permissions(
+        dir.path().join("web"),
+        std::fs::Permissions::from_mode(0o2755),
+    )
+    .expect("chmod");
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+}
