@@ -1858,9 +1858,14 @@ fn manifest_directories_keep_their_context_mode_for_the_install() {
     // A setgid directory: not moved, root or not.
     let dir = with_mode(0o2755);
     assert_eq!(rewrite_unsafe_too(dir.path(), as_root), as_root);
-    // The mode the inserted COPY gives it: moved.
+    // The mode the inserted COPY gives it: moved (when no earlier
+    // instruction may have made the directory: `chown node /app` is taken
+    // as writing below `/app`).
     let dir = with_mode(0o755);
-    assert_ne!(rewrite_unsafe_too(dir.path(), as_node), as_node);
+    let df = "FROM node:20-alpine\nUSER node\nWORKDIR /home/node/app\nCOPY --chown=node . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    let dir = with_mode(0o777);
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
     // A shipped directory the install writes in but reads nothing from is
     // not there before the copy: `lib` made in it lost the setgid bit
     // (measured: the images differed in the mode of `/app/web/lib`).
@@ -1877,4 +1882,27 @@ fn manifest_directories_keep_their_context_mode_for_the_install() {
     )
     .expect("chmod");
     assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// A shipped directory an earlier instruction made keeps, under the
+/// inserted COPY, the owner and mode that instruction gave it, where the
+/// broad copy resets them to the context's: `RUN mkdir -p /app/web &&
+/// chmod g+s /app/web` before `COPY . .` gave the moved `npm ci`'s
+/// `node_modules` the setgid bit (measured with BuildKit: the images
+/// differed in its mode). Without the earlier `RUN` it still hoists.
+#[test]
+fn a_directory_made_before_the_broad_copy_keeps_the_install_in_place() {
+    let dir = project(&[
+        (
+            "web/package.json",
+            "{\"name\":\"w\",\"version\":\"1.0.0\",\"private\":true,\"dependencies\":{}}",
+        ),
+        ("web/package-lock.json", "{\"lockfileVersion\":3}"),
+        ("web/index.js", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = "FROM node:20-alpine\nRUN mkdir -p /app/web && chmod g+s /app/web\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    let df = "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }

@@ -861,8 +861,9 @@ fn repo_locs(e: &Effects) -> Vec<Loc> {
 /// after it, 0755 or none. That decides what a user other than
 /// root may write there (`npm ci` in a 0777 `web/` as `USER node`), and a
 /// setgid bit passes to what anyone makes below. A reason when a mode
-/// differs and matters: a moved unit may not run as root, or the mode has
-/// bits beyond the permissions.
+/// differs and matters (a moved unit may not run as root, or the mode has
+/// bits beyond the permissions), or when an earlier instruction may have
+/// made the directory with an owner and mode of its own.
 fn directory_mode_problem(
     cx: &StageCx<'_>,
     copy: &BroadCopy<'_>,
@@ -891,7 +892,8 @@ fn directory_mode_problem(
             }
         }
     }
-    let mut dirs: BTreeSet<String> = BTreeSet::new();
+    // (context directory, image directory)
+    let mut dirs: BTreeSet<(String, String)> = BTreeSet::new();
     for i in &inner {
         let mut at = 0;
         let i = format!("{i}/");
@@ -904,7 +906,7 @@ fn directory_mode_problem(
             };
             // Only what the context has there is given a mode.
             if !d.is_empty() && ctx.dir.join(&rel).is_dir() {
-                dirs.insert(rel);
+                dirs.insert((rel, effects::resolve(&copy.dest_abs, d)));
             }
             at += k + 1;
         }
@@ -912,9 +914,32 @@ fn directory_mode_problem(
     if dirs.is_empty() {
         return None;
     }
+    // A directory an earlier instruction may make is there with the owner
+    // and mode it gave (`RUN mkdir -p /app/web && chmod g+s /app/web`):
+    // the broad copy resets them to the context's, the inserted COPY
+    // keeps them (measured: `node_modules` gained the setgid bit).
+    for (rel, img) in &dirs {
+        let earlier = (0..copy.unit).find(|&k| {
+            effects::writes_path(&cx.eff[k], img)
+                || cx.eff[k]
+                    .writes
+                    .iter()
+                    .any(|w| matches!(w, Loc::Dir { path, .. } if path == img))
+        });
+        if let Some(k) = earlier {
+            let item = cx.stage.units[k].item;
+            return Some(format!(
+                "`{}` (line {}) may make `{img}` before `{}`, which gives it the owner and mode `{rel}` has in the context; moved above the copy, `{}` would find it as that instruction left it",
+                short(&first_line(cx.text, cx.parse, item)),
+                cx.parse.items[item].lines.start,
+                short(&copy.text),
+                short(&cand.text)
+            ));
+        }
+    }
     let chmod = copy.flags.iter().find_map(|f| f.strip_prefix("--chmod="));
     let root = moved().all(|u| cx.state.as_root.get(u).copied().unwrap_or(false));
-    for d in dirs {
+    for (d, _) in dirs {
         let mut modes = vec![context_dir_mode(&ctx.dir.join(&d))];
         if let Some(c) = chmod {
             modes.push(u32::from_str_radix(c, 8).ok().filter(|m| *m <= 0o7777));
