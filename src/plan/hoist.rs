@@ -11,8 +11,12 @@
 //! manifests, it writes nothing the broad copy ships, nothing between the
 //! copy and the `RUN` conflicts with it, the manifests declare no scripts or
 //! local paths, and the units it needs (`WORKDIR`, `ENV`, `ARG`, free
-//! `RUN`s) can move with it; the inserted COPY creates the destination's
-//! directories with the broad copy's flags and owner. A violated
+//! `RUN`s) can move with it, and the shipped directories it reads
+//! manifests or writes in have in the context the mode 0755 the inserted
+//! COPY gives them (under root, any mode without a setgid, setuid or
+//! sticky bit) and no earlier instruction may make them; the inserted COPY
+//! creates the destination's directories with the broad copy's flags and
+//! owner. A violated
 //! precondition with a known remedy (a `.dockerignore` line, a flag) makes
 //! it `Unsafe`; anything else leaves the file alone.
 //!
