@@ -1889,7 +1889,8 @@ fn manifest_directories_keep_their_context_mode_for_the_install() {
 /// broad copy resets them to the context's: `RUN mkdir -p /app/web &&
 /// chmod g+s /app/web` before `COPY . .` gave the moved `npm ci`'s
 /// `node_modules` the setgid bit (measured with BuildKit: the images
-/// differed in its mode). Without the earlier `RUN` it still hoists.
+/// differed in its mode; the same through a stage it is built on).
+/// Without the earlier `RUN` it still hoists.
 #[test]
 fn a_directory_made_before_the_broad_copy_keeps_the_install_in_place() {
     let dir = project(&[
@@ -1903,6 +1904,11 @@ fn a_directory_made_before_the_broad_copy_keeps_the_install_in_place() {
     ]);
     let df = "FROM node:20-alpine\nRUN mkdir -p /app/web && chmod g+s /app/web\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
     assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    // The same in a stage the install's stage is built on.
+    let df = "FROM node:20-alpine AS base\nRUN mkdir -p /app/web && chmod g+s /app/web\nFROM base\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
     let df = "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    let df = "FROM node:20-alpine AS base\nRUN mkdir -p /srv\nFROM base\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }

@@ -930,8 +930,11 @@ fn directory_mode_problem(
                     .iter()
                     .any(|w| matches!(w, Loc::Dir { path, .. } if path == img))
         });
-        if let Some(k) = earlier {
-            let item = cx.stage.units[k].item;
+        let item = match earlier {
+            Some(k) => Some(cx.stage.units[k].item),
+            None => parent_stage_may_make(cx, img),
+        };
+        if let Some(item) = item {
             return Some(format!(
                 "`{}` (line {}) may make `{img}` before `{}`, which gives it the owner and mode `{rel}` has in the context; moved above the copy, `{}` would find it as that instruction left it",
                 short(&first_line(cx.text, cx.parse, item)),
@@ -966,6 +969,42 @@ fn directory_mode_problem(
         }
     }
     None
+}
+
+/// The item of an instruction of a stage the current one is built on
+/// (`FROM base`, and so on up) that may make image directory `img`.
+fn parent_stage_may_make(cx: &StageCx<'_>, img: &str) -> Option<usize> {
+    let model = crate::model::Model::build(cx.parse, cx.text);
+    let mut from = cx.stage.from_item;
+    loop {
+        let base = instruction(cx.parse, from)?
+            .node
+            .str_args()
+            .next()?
+            .to_ascii_lowercase();
+        let parent = model
+            .stages
+            .iter()
+            .filter(|s| s.from_item < from)
+            .rev()
+            .find(|s| s.name.as_deref().map(str::to_ascii_lowercase) == Some(base.clone()))?;
+        let (eff, _) = effects::analyze_stage_with(
+            cx.parse,
+            parent,
+            cx.ctx,
+            crate::analysis::kb::Knowledge::embedded(),
+        );
+        let k = eff.iter().position(|e| {
+            effects::writes_path(e, img)
+                || e.writes
+                    .iter()
+                    .any(|w| matches!(w, Loc::Dir { path, .. } if path == img))
+        });
+        if let Some(k) = k {
+            return parent.units.get(k).map(|u| u.item);
+        }
+        from = parent.from_item;
+    }
 }
 
 /// A directory's mode bits in the context (permissions, setuid, setgid,
