@@ -1911,4 +1911,11 @@ fn a_directory_made_before_the_broad_copy_keeps_the_install_in_place() {
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
     let df = "FROM node:20-alpine AS base\nRUN mkdir -p /srv\nFROM base\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    // An earlier COPY of the manifests with the broad copy's flags makes
+    // the directory as the inserted one would: still moved.
+    let df = "FROM node:20-alpine\nWORKDIR /app\nCOPY web/package.json web/package-lock.json web/\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    // With another owner it does not.
+    let df = "FROM node:20-alpine\nWORKDIR /app\nCOPY --chown=node web/package.json web/package-lock.json web/\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
 }

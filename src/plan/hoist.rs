@@ -922,13 +922,33 @@ fn directory_mode_problem(
     // and mode it gave (`RUN mkdir -p /app/web && chmod g+s /app/web`):
     // the broad copy resets them to the context's, the inserted COPY
     // keeps them (measured: `node_modules` gained the setgid bit).
+    // An earlier COPY of context files with the broad copy's owner and no
+    // `--chmod` that puts there only what the broad copy puts there
+    // (`COPY web/package.json web/`) makes the directory as the inserted
+    // COPY would: the modes below decide.
+    let same_copy = |k: usize, rel: &str, img: &str| {
+        let Some(ins) = instruction(cx.parse, cx.stage.units[k].item) else {
+            return false;
+        };
+        let Some(placed) = effects::context_placements(ins, &cx.state.workdirs[k], ctx) else {
+            return false;
+        };
+        let below = format!("{img}/");
+        placed.flags == effects::normal_copy_flags(&copy.flags)
+            && !placed.flags.iter().any(|f| f.starts_with("--chmod="))
+            && placed.files.iter().all(|(i, r)| {
+                i.strip_prefix(below.as_str())
+                    .is_none_or(|tail| *r == format!("{rel}/{tail}"))
+            })
+    };
     for (rel, img) in &dirs {
         let earlier = (0..copy.unit).find(|&k| {
-            effects::writes_path(&cx.eff[k], img)
-                || cx.eff[k]
+            (effects::writes_path(&cx.eff[k], img) && !same_copy(k, rel, img))
+                || (cx.eff[k]
                     .writes
                     .iter()
                     .any(|w| matches!(w, Loc::Dir { path, .. } if path == img))
+                    && !same_copy(k, rel, img))
         });
         let item = match earlier {
             Some(k) => Some(cx.stage.units[k].item),
