@@ -1917,3 +1917,106 @@ fn a_copy_shipping_an_empty_directory_or_a_link_keeps_what_writes_in_it_below() 
     let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install && cp node_modules/ms/readme.md docs.md\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// The inserted COPY creates the manifests' directories below its
+/// destination with mode 0755 (BuildKit's `MkdirAll`), where the broad
+/// copy gives each the mode it has in the context. An install that runs
+/// as another user than root and writes there (`npm ci` in a `web`
+/// directory that is 0777 in the context) could do so before the move and
+/// not after it (measured: the rewritten build failed with EACCES). A
+/// setgid directory passes its group and the bit to what is made in it,
+/// root or not (measured: `node_modules` lost the bit). A 0755
+/// directory, or another mode under root, still hoists.
+#[test]
+#[cfg(unix)]
+fn manifest_directories_keep_their_context_mode_for_the_install() {
+    use std::os::unix::fs::PermissionsExt;
+    let files: &[(&str, &str)] = &[
+        (
+            "web/package.json",
+            "{\"name\":\"w\",\"version\":\"1.0.0\",\"private\":true,\"dependencies\":{}}",
+        ),
+        ("web/package-lock.json", "{\"lockfileVersion\":3}"),
+        ("web/index.js", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let as_node = "FROM node:20-alpine\nWORKDIR /app\nRUN chown node /app\nUSER node\nCOPY . .\nRUN cd web && npm ci\n";
+    let as_root = "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    let with_mode = |mode: u32| {
+        let dir = project(files);
+        std::fs::set_permissions(
+            dir.path().join("web"),
+            std::fs::Permissions::from_mode(mode),
+        )
+        .expect("chmod");
+        dir
+    };
+    // The 0777 directory, for an install run as `node`: not moved.
+    let dir = with_mode(0o777);
+    assert_eq!(rewrite_unsafe_too(dir.path(), as_node), as_node);
+    // As root the mode does not decide what it may write: moved.
+    assert_ne!(rewrite_unsafe_too(dir.path(), as_root), as_root);
+    // A setgid directory: not moved, root or not.
+    let dir = with_mode(0o2755);
+    assert_eq!(rewrite_unsafe_too(dir.path(), as_root), as_root);
+    // The mode the inserted COPY gives it: moved (when no earlier
+    // instruction may have made the directory: `chown node /app` is taken
+    // as writing below `/app`).
+    let dir = with_mode(0o755);
+    let df = "FROM node:20-alpine\nUSER node\nWORKDIR /home/node/app\nCOPY --chown=node . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    let dir = with_mode(0o777);
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    // A shipped directory the install writes in but reads nothing from is
+    // not there before the copy: `lib` made in it lost the setgid bit
+    // (measured: the images differed in the mode of `/app/web/lib`).
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("web/index.html", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt --target web/lib\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    std::fs::set_permissions(
+        dir.path().join("web"),
+        std::fs::Permissions::from_mode(0o2755),
+    )
+    .expect("chmod");
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// A shipped directory an earlier instruction made keeps, under the
+/// inserted COPY, the owner and mode that instruction gave it, where the
+/// broad copy resets them to the context's: `RUN mkdir -p /app/web &&
+/// chmod g+s /app/web` before `COPY . .` gave the moved `npm ci`'s
+/// `node_modules` the setgid bit (measured with BuildKit: the images
+/// differed in its mode; the same through a stage it is built on).
+/// Without the earlier `RUN` it still hoists.
+#[test]
+fn a_directory_made_before_the_broad_copy_keeps_the_install_in_place() {
+    let dir = project(&[
+        (
+            "web/package.json",
+            "{\"name\":\"w\",\"version\":\"1.0.0\",\"private\":true,\"dependencies\":{}}",
+        ),
+        ("web/package-lock.json", "{\"lockfileVersion\":3}"),
+        ("web/index.js", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = "FROM node:20-alpine\nRUN mkdir -p /app/web && chmod g+s /app/web\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    // The same in a stage the install's stage is built on.
+    let df = "FROM node:20-alpine AS base\nRUN mkdir -p /app/web && chmod g+s /app/web\nFROM base\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    let df = "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    let df = "FROM node:20-alpine AS base\nRUN mkdir -p /srv\nFROM base\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    // An earlier COPY of the manifests with the broad copy's flags makes
+    // the directory as the inserted one would: still moved.
+    let df = "FROM node:20-alpine\nWORKDIR /app\nCOPY web/package.json web/package-lock.json web/\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    // With another owner it does not.
+    let df = "FROM node:20-alpine\nWORKDIR /app\nCOPY --chown=node web/package.json web/package-lock.json web/\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+}

@@ -2623,6 +2623,9 @@ pub struct StageState {
     pub workdirs: Vec<String>,
     /// Variables set by ENV/ARG so far, parallel to units (literal values).
     pub env: Vec<BTreeMap<String, String>>,
+    /// Whether each unit certainly runs as root (`RunUser::Root`, through a
+    /// POSIX shell, not setting `HOME`), parallel to units.
+    pub as_root: Vec<bool>,
 }
 
 /// Computes the effects of every unit of a stage.
@@ -2658,11 +2661,13 @@ pub fn analyze_stage_with(
     let mut state = StageState {
         workdirs: Vec::new(),
         env: Vec::new(),
+        as_root: Vec::new(),
     };
     for unit in &stage.units {
         state.workdirs.push(wd.clone());
         state.env.push(env.clone());
         let Some(ins) = parse.items.get(unit.item).and_then(|i| i.instruction()) else {
+            state.as_root.push(false);
             let mut o = opaque_effects("not an instruction");
             o.cost = knowledge.weights.of(CostClass::Build);
             effects.push(o);
@@ -2675,6 +2680,7 @@ pub fn analyze_stage_with(
         } else {
             user.clone()
         };
+        state.as_root.push(matches!(run_user, RunUser::Root));
         let mut e =
             instruction_effects(ins, &wd, &env, &run_user.homes(&homes, &passwd), knowledge);
         if matches!(ins.node.kind, Kind::Copy | Kind::Add) {

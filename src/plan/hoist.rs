@@ -11,8 +11,12 @@
 //! manifests, it writes nothing the broad copy ships, nothing between the
 //! copy and the `RUN` conflicts with it, the manifests declare no scripts or
 //! local paths, and the units it needs (`WORKDIR`, `ENV`, `ARG`, free
-//! `RUN`s) can move with it; the inserted COPY creates the destination's
-//! directories with the broad copy's flags and owner. A violated
+//! `RUN`s) can move with it, and the shipped directories it reads
+//! manifests or writes in have in the context the mode 0755 the inserted
+//! COPY gives them (under root, any mode without a setgid, setuid or
+//! sticky bit) and no earlier instruction may make them; the inserted COPY
+//! creates the destination's directories with the broad copy's flags and
+//! owner. A violated
 //! precondition with a known remedy (a `.dockerignore` line, a flag) makes
 //! it `Unsafe`; anything else leaves the file alone.
 //!
@@ -909,6 +913,192 @@ fn repo_locs(e: &Effects) -> Vec<Loc> {
     e.repo_reads.iter().map(|p| Loc::Path(p.clone())).collect()
 }
 
+/// The directories between the broad copy's destination and the
+/// manifests the install reads are made by the inserted COPY (or found as
+/// they are) with mode 0755, and the shipped ones it writes in are not
+/// there yet, where the broad copy gives each its mode in the context (or
+/// its `--chmod`). Before the move the install saw the context's mode;
+/// after it, 0755 or none. That decides what a user other than
+/// root may write there (`npm ci` in a 0777 `web/` as `USER node`), and a
+/// setgid bit passes to what anyone makes below. A reason when a mode
+/// differs and matters (a moved unit may not run as root, or the mode has
+/// bits beyond the permissions), or when an earlier instruction may have
+/// made the directory with an owner and mode of its own.
+fn directory_mode_problem(
+    cx: &StageCx<'_>,
+    copy: &BroadCopy<'_>,
+    cand: &Candidate<'_>,
+) -> Option<String> {
+    let ctx = cx.ctx?;
+    let moved = || std::iter::once(cand.unit).chain(cand.companions.iter().copied());
+    // Below the destination, as the copy's own paths: the manifests'
+    // directories, and the shipped directories the moved units write in
+    // (`pip install --target web/lib` makes `lib` in a setgid `web`).
+    let base = format!("{}/", copy.dest_abs.trim_end_matches('/'));
+    let mut inner: Vec<String> = cand
+        .needed
+        .iter()
+        .filter_map(|(_, rel)| copy.inner(rel).rsplit_once('/').map(|(d, _)| d.to_string()))
+        .collect();
+    for u in moved() {
+        for w in &cx.eff[u].writes {
+            if let Loc::Path(p) = w
+                && let Some(below) = p.strip_prefix(base.as_str())
+            {
+                let plain = below.split(['*', '?', '[']).next().unwrap_or("");
+                if let Some((d, _)) = plain.rsplit_once('/') {
+                    inner.push(d.to_string());
+                }
+            }
+        }
+    }
+    // (context directory, image directory)
+    let mut dirs: BTreeSet<(String, String)> = BTreeSet::new();
+    for i in &inner {
+        let mut at = 0;
+        let i = format!("{i}/");
+        while let Some(k) = i[at..].find('/') {
+            let d = &i[..at + k];
+            let rel = if copy.src.is_empty() {
+                d.to_string()
+            } else {
+                format!("{}/{d}", copy.src)
+            };
+            // Only what the context has there is given a mode.
+            if !d.is_empty() && ctx.dir.join(&rel).is_dir() {
+                dirs.insert((rel, effects::resolve(&copy.dest_abs, d)));
+            }
+            at += k + 1;
+        }
+    }
+    if dirs.is_empty() {
+        return None;
+    }
+    // A directory an earlier instruction may make is there with the owner
+    // and mode it gave (`RUN mkdir -p /app/web && chmod g+s /app/web`):
+    // the broad copy resets them to the context's, the inserted COPY
+    // keeps them (measured: `node_modules` gained the setgid bit).
+    // An earlier COPY of context files with the broad copy's owner and no
+    // `--chmod` that puts there only what the broad copy puts there
+    // (`COPY web/package.json web/`) makes the directory as the inserted
+    // COPY would: the modes below decide.
+    let same_copy = |k: usize, rel: &str, img: &str| {
+        let Some(ins) = instruction(cx.parse, cx.stage.units[k].item) else {
+            return false;
+        };
+        let Some(placed) = effects::context_placements(ins, &cx.state.workdirs[k], ctx) else {
+            return false;
+        };
+        let below = format!("{img}/");
+        placed.flags == effects::normal_copy_flags(&copy.flags)
+            && !placed.flags.iter().any(|f| f.starts_with("--chmod="))
+            && placed.files.iter().all(|(i, r)| {
+                i.strip_prefix(below.as_str())
+                    .is_none_or(|tail| *r == format!("{rel}/{tail}"))
+            })
+    };
+    for (rel, img) in &dirs {
+        let earlier = (0..copy.unit).find(|&k| {
+            (effects::writes_path(&cx.eff[k], img) && !same_copy(k, rel, img))
+                || (cx.eff[k]
+                    .writes
+                    .iter()
+                    .any(|w| matches!(w, Loc::Dir { path, .. } if path == img))
+                    && !same_copy(k, rel, img))
+        });
+        let item = match earlier {
+            Some(k) => Some(cx.stage.units[k].item),
+            None => parent_stage_may_make(cx, img),
+        };
+        if let Some(item) = item {
+            return Some(format!(
+                "`{}` (line {}) may make `{img}` before `{}`, which gives it the owner and mode `{rel}` has in the context; moved above the copy, `{}` would find it as that instruction left it",
+                short(&first_line(cx.text, cx.parse, item)),
+                cx.parse.items[item].lines.start,
+                short(&copy.text),
+                short(&cand.text)
+            ));
+        }
+    }
+    let chmod = copy.flags.iter().find_map(|f| f.strip_prefix("--chmod="));
+    let root = moved().all(|u| cx.state.as_root.get(u).copied().unwrap_or(false));
+    for (d, _) in dirs {
+        let mut modes = vec![context_dir_mode(&ctx.dir.join(&d))];
+        if let Some(c) = chmod {
+            modes.push(u32::from_str_radix(c, 8).ok().filter(|m| *m <= 0o7777));
+        }
+        let differs = modes.iter().any(|m| match m {
+            Some(m) => *m != 0o755 && (!root || m & 0o7000 != 0),
+            None => true,
+        });
+        if differs {
+            let how = match (modes.first().copied().flatten(), chmod) {
+                (_, Some(c)) => format!("`--chmod={c}`"),
+                (Some(m), None) => format!("mode {m:04o}"),
+                (None, None) => "a mode not known here".to_string(),
+            };
+            return Some(format!(
+                "`{}` gives the directory `{d}` {how}, which `{}` sees there now; the inserted COPY makes it with mode 0755 instead, and the mode decides what a user other than root may write there (a setgid bit, what is made below it)",
+                short(&copy.text),
+                short(&cand.text)
+            ));
+        }
+    }
+    None
+}
+
+/// The item of an instruction of a stage the current one is built on
+/// (`FROM base`, and so on up) that may make image directory `img`.
+fn parent_stage_may_make(cx: &StageCx<'_>, img: &str) -> Option<usize> {
+    let model = crate::model::Model::build(cx.parse, cx.text);
+    let mut from = cx.stage.from_item;
+    loop {
+        let base = instruction(cx.parse, from)?
+            .node
+            .str_args()
+            .next()?
+            .to_ascii_lowercase();
+        let parent = model
+            .stages
+            .iter()
+            .filter(|s| s.from_item < from)
+            .rev()
+            .find(|s| s.name.as_deref().map(str::to_ascii_lowercase) == Some(base.clone()))?;
+        let (eff, _) = effects::analyze_stage_with(
+            cx.parse,
+            parent,
+            cx.ctx,
+            crate::analysis::kb::Knowledge::embedded(),
+        );
+        let k = eff.iter().position(|e| {
+            effects::writes_path(e, img)
+                || e.writes
+                    .iter()
+                    .any(|w| matches!(w, Loc::Dir { path, .. } if path == img))
+        });
+        if let Some(k) = k {
+            return parent.units.get(k).map(|u| u.item);
+        }
+        from = parent.from_item;
+    }
+}
+
+/// A directory's mode bits in the context (permissions, setuid, setgid,
+/// sticky), as BuildKit's copy gives them; `None` when not known.
+fn context_dir_mode(p: &std::path::Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let m = std::fs::symlink_metadata(p).ok()?;
+        m.is_dir().then(|| m.permissions().mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = p;
+        None
+    }
+}
+
 /// Why the hoist of a candidate is not `Safe` (empty when it is): what it
 /// writes that the copy ships, what its manifests say it may read, and a
 /// repository the copy ships where its git would find it. Also, when what
@@ -944,6 +1134,9 @@ fn hoist_problems(
             "`{rel}` is a symbolic link in the build context: `{}` reads what it points to in the image, a COPY of it copies what it points to in the context",
             short(&cand.text)
         ));
+    }
+    if let Some(p) = directory_mode_problem(cx, copy, cand) {
+        problems.push(p);
     }
     // A file written only when missing is not written once it is copied in
     // first.
