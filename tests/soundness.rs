@@ -2012,6 +2012,16 @@ fn a_directory_made_before_the_broad_copy_keeps_the_install_in_place() {
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
     let df = "FROM node:20-alpine AS base\nRUN mkdir -p /srv\nFROM base\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    // `mkdir -p /app` makes /app and nothing below it (fat_free_crm's
+    // `RUN mkdir -p $HOME`): /app/web is still the broad copy's to make,
+    // in either stage. A `chmod` of /app/web is not.
+    let df =
+        "FROM node:20-alpine\nRUN mkdir -p /app\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    let df = "FROM node:20-alpine AS base\nRUN mkdir -p /app\nFROM base\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    let df = "FROM node:20-alpine\nRUN mkdir -p /app && chmod 2775 /app/web\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
     // An earlier COPY of the manifests with the broad copy's flags makes
     // the directory as the inserted one would: still moved.
     let df = "FROM node:20-alpine\nWORKDIR /app\nCOPY web/package.json web/package-lock.json web/\nCOPY . .\nRUN cd web && npm ci\n";

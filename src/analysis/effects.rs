@@ -4139,6 +4139,29 @@ pub fn creates_path(e: &Effects, p: &str) -> bool {
     writes_path(&made, p)
 }
 
+/// Whether `e` may write `p` or change its owner or mode: as
+/// [`writes_path`], but a directory it only creates (`mkdir -p /home/app`,
+/// knowledge-base `dirs_only`) makes nothing strictly below it.
+pub fn touches_path(e: &Effects, p: &str) -> bool {
+    if e.dir_writes.is_empty() {
+        return writes_path(e, p);
+    }
+    let strictly_below = |w: &Loc| match w {
+        Loc::Path(d) => {
+            let d = d.strip_suffix("/**").unwrap_or(d).trim_end_matches('/');
+            !d.is_empty()
+                && !d.contains(['*', '?', '['])
+                && p.strip_prefix(d)
+                    .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
+        }
+        _ => false,
+    };
+    let mut made = e.clone();
+    made.writes
+        .retain(|w| !(e.dir_writes.contains(w) && strictly_below(w)));
+    writes_path(&made, p)
+}
+
 pub fn writes_path(e: &Effects, p: &str) -> bool {
     let reader = Effects {
         reads: vec![Loc::Path(p.to_string())],

@@ -999,7 +999,7 @@ fn directory_mode_problem(
     };
     for (rel, img) in &dirs {
         let earlier = (0..copy.unit).find(|&k| {
-            (effects::writes_path(&cx.eff[k], img) && !same_copy(k, rel, img))
+            (effects::touches_path(&cx.eff[k], img) && !same_copy(k, rel, img))
                 || (cx.eff[k]
                     .writes
                     .iter()
@@ -1071,7 +1071,7 @@ fn parent_stage_may_make(cx: &StageCx<'_>, img: &str) -> Option<usize> {
             crate::analysis::kb::Knowledge::embedded(),
         );
         let k = eff.iter().position(|e| {
-            effects::writes_path(e, img)
+            effects::touches_path(e, img)
                 || e.writes
                     .iter()
                     .any(|w| matches!(w, Loc::Dir { path, .. } if path == img))
