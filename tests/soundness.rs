@@ -2102,3 +2102,36 @@ fn a_path_through_a_copied_directory_with_dot_dot_reads_that_directory() {
         assert!(copy < echo, "{run}:\n{out}");
     }
 }
+
+/// The destination of the broad copy (or a directory above it) with a
+/// setgid bit passes it to the directories the inserted COPY makes below
+/// it, where the broad copy gives them the context's mode: `RUN mkdir -p
+/// /app && chmod 2775 /app` before `WORKDIR /app` gave the moved `npm
+/// ci`'s `node_modules` in `web/` the setgid bit (measured with BuildKit:
+/// mode 040755 -> 042755). A plain `mkdir -p /app` still hoists.
+#[test]
+fn a_mode_set_on_the_copy_destination_keeps_the_install_in_place() {
+    let dir = project(&[
+        (
+            "web/package.json",
+            "{\"name\":\"w\",\"version\":\"1.0.0\",\"private\":true,\"dependencies\":{}}",
+        ),
+        ("web/package-lock.json", "{\"lockfileVersion\":3}"),
+        ("web/index.js", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for pre in [
+        "RUN mkdir -p /app && chmod 2775 /app\nWORKDIR /app",
+        "WORKDIR /app\nRUN chmod g+s /app",
+        "RUN mkdir -p -m 2775 /app\nWORKDIR /app",
+        "RUN install -d -m 2775 /srv\nWORKDIR /srv/app",
+    ] {
+        let df = format!("FROM node:20-alpine\n{pre}\nCOPY . .\nRUN cd web && npm ci\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{pre}");
+    }
+    let df = "FROM node:20-alpine AS base\nRUN install -d -m 2775 /app\nFROM base\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    let df =
+        "FROM node:20-alpine\nRUN mkdir -p /app\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
