@@ -2030,3 +2030,108 @@ fn a_directory_made_before_the_broad_copy_keeps_the_install_in_place() {
     let df = "FROM node:20-alpine\nWORKDIR /app\nCOPY --chown=node web/package.json web/package-lock.json web/\nCOPY . .\nRUN cd web && npm ci\n";
     assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// A `RUN` that moves with the install may make a user's home: `useradd
+/// -m -d /app app` makes `/app` (owned by the user, with the skeleton
+/// files) only when it is missing. Passed by the inserted `COPY … /app/`,
+/// it made `/app` where the original found the broad copy's (measured with
+/// BuildKit: `/app` owned by 1001 and `.bashrc` only in the rewrite). The
+/// COPY stays first, where the broad copy stood.
+#[test]
+fn a_home_made_by_a_user_tool_keeps_the_manifest_copy_before_it() {
+    let dir = project(&[
+        ("package.json", "{\"name\":\"x\",\"version\":\"1.0.0\"}"),
+        ("package-lock.json", "{\"lockfileVersion\":3}"),
+        ("index.js", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "RUN useradd -m -d /app app",
+        "RUN useradd --create-home --home-dir /app app",
+        "RUN adduser --disabled-password --home /app app",
+        "RUN usermod -m -d /app node",
+        "RUN useradd -m -b / app",
+    ] {
+        let df = format!(
+            "FROM node:20-slim\nCOPY . /app/\n{run}\nRUN cd /app && npm ci\nCMD [\"node\",\"index.js\"]\n"
+        );
+        let out = rewrite_unsafe_too(dir.path(), &df);
+        let (Some(copy), Some(user)) = (out.find("COPY package.json"), out.find(run)) else {
+            continue;
+        };
+        assert!(copy < user, "{run}:\n{out}");
+    }
+}
+
+/// A path that climbs out of a directory with `..` needs that directory:
+/// `touch /app/../etc/marker` fails when `/app` is missing (the kernel
+/// resolves `..` after `app`). Passed by the inserted `COPY … /app/`, the
+/// rewritten build failed under BuildKit; moved above the broad copy that
+/// ships `web/`, `> /app/web/../.npmrc` would fail the same way. Such a
+/// `RUN` reads the directory before the `..`.
+#[test]
+fn a_path_through_a_copied_directory_with_dot_dot_reads_that_directory() {
+    let dir = project(&[
+        ("package.json", "{\"name\":\"x\",\"version\":\"1.0.0\"}"),
+        ("package-lock.json", "{\"lockfileVersion\":3}"),
+        ("web/index.js", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "RUN touch /app/../etc/marker",
+        "RUN echo hi > /app/../etc/marker",
+        "RUN cd /tmp && cp /etc/hostname /app/../etc/h2",
+    ] {
+        let df = format!("FROM node:20-slim\nCOPY . /app/\n{run}\nRUN cd /app && npm ci\n");
+        let out = rewrite_unsafe_too(dir.path(), &df);
+        let (Some(copy), Some(user)) = (out.find("COPY package.json"), out.find(run)) else {
+            continue;
+        };
+        assert!(copy < user, "{run}:\n{out}");
+    }
+    for run in [
+        "RUN echo fund=false > /app/web/../.npmrc",
+        "RUN echo fund=false > web/../.npmrc",
+        "RUN echo fund=false > /app/web/../../root/.npmrc",
+    ] {
+        let df = format!("FROM node:20-slim\nWORKDIR /app\nCOPY . .\n{run}\nRUN npm ci\n");
+        let out = rewrite_unsafe_too(dir.path(), &df);
+        let (Some(copy), Some(echo)) = (out.find("COPY . ."), out.find(run)) else {
+            panic!("{out}");
+        };
+        assert!(copy < echo, "{run}:\n{out}");
+    }
+}
+
+/// The destination of the broad copy (or a directory above it) with a
+/// setgid bit passes it to the directories the inserted COPY makes below
+/// it, where the broad copy gives them the context's mode: `RUN mkdir -p
+/// /app && chmod 2775 /app` before `WORKDIR /app` gave the moved `npm
+/// ci`'s `node_modules` in `web/` the setgid bit (measured with BuildKit:
+/// mode 040755 -> 042755). A plain `mkdir -p /app` still hoists.
+#[test]
+fn a_mode_set_on_the_copy_destination_keeps_the_install_in_place() {
+    let dir = project(&[
+        (
+            "web/package.json",
+            "{\"name\":\"w\",\"version\":\"1.0.0\",\"private\":true,\"dependencies\":{}}",
+        ),
+        ("web/package-lock.json", "{\"lockfileVersion\":3}"),
+        ("web/index.js", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for pre in [
+        "RUN mkdir -p /app && chmod 2775 /app\nWORKDIR /app",
+        "WORKDIR /app\nRUN chmod g+s /app",
+        "RUN mkdir -p -m 2775 /app\nWORKDIR /app",
+        "RUN install -d -m 2775 /srv\nWORKDIR /srv/app",
+    ] {
+        let df = format!("FROM node:20-alpine\n{pre}\nCOPY . .\nRUN cd web && npm ci\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{pre}");
+    }
+    let df = "FROM node:20-alpine AS base\nRUN install -d -m 2775 /app\nFROM base\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    let df =
+        "FROM node:20-alpine\nRUN mkdir -p /app\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}

@@ -2527,6 +2527,52 @@ pub fn vars_used(text: &str) -> Vec<String> {
     out
 }
 
+/// The directories a `RUN` climbs out of with `..` (`/app` for `touch
+/// /app/../etc/x`, `/app/web` for `> web/../.npmrc` in `/app`): the kernel
+/// resolves `..` after looking the directory up, so the command fails when
+/// it is missing, though [`resolve`] drops it. `/` when a relative one may
+/// be resolved in another directory (the `RUN` has a `cd`) or the text
+/// cannot be read word by word.
+fn climbed_dirs(ins: &Instruction, wd: &str) -> Vec<String> {
+    let mut text = ins.node.str_args().collect::<Vec<_>>().join(" ");
+    for h in &ins.heredocs {
+        text.push(' ');
+        text.push_str(&h.content);
+    }
+    if !text.contains("..") {
+        return Vec::new();
+    }
+    let moves = text.contains("cd") || text.contains("pushd") || wd.contains('?');
+    let mut out: Vec<String> = Vec::new();
+    let words = text.split(|c: char| c.is_whitespace() || "<>|;&'\"=()`:,{}$".contains(c));
+    for w in words {
+        let comps: Vec<&str> = w.split('/').collect();
+        // The components before the first `..` that follows a name.
+        let Some(k) = comps.iter().enumerate().position(|(i, c)| {
+            *c == ".." && comps[..i].iter().any(|p| !matches!(*p, "" | "." | ".."))
+        }) else {
+            continue;
+        };
+        let prefix = comps[..k].join("/");
+        let dir = if prefix.starts_with('/') {
+            resolve("/", &prefix)
+        } else if moves || prefix.contains(['*', '?', '[']) {
+            "/".to_string()
+        } else {
+            resolve(wd, &prefix)
+        };
+        let dir = if dir.contains(['*', '?', '[']) {
+            "/".to_string()
+        } else {
+            dir
+        };
+        if !out.contains(&dir) {
+            out.push(dir);
+        }
+    }
+    out
+}
+
 /// Normalises an absolute or relative path against a working directory.
 pub fn resolve(wd: &str, p: &str) -> String {
     // Most paths (every shipped file of a broad copy) are already normal:
@@ -3676,7 +3722,37 @@ pub fn instruction_effects(
         }
         Kind::Onbuild => e.writes.push(Loc::Config("onbuild".into())),
         Kind::Copy | Kind::Add => copy_effects(ins, wd, env, &mut e),
-        Kind::Run => run_effects(ins, wd, env, created, kb, &mut e),
+        Kind::Run => {
+            run_effects(ins, wd, env, created, kb, &mut e);
+            // A home `useradd -m -d /app`, `adduser --home /app` or
+            // `usermod -m -d /app` gives: made (with the user's owner and
+            // the skeleton files) only when missing, so whoever makes it
+            // first decides them. The knowledge base's writes name
+            // `/home/**` only.
+            if e.opaque.is_none() {
+                for d in climbed_dirs(ins, wd) {
+                    let tree = format!("{}/**", d.trim_end_matches('/'));
+                    for r in [Loc::Path(tree), Loc::Path(d)] {
+                        if !e.reads.contains(&r) {
+                            e.reads.push(r);
+                        }
+                    }
+                }
+                for h in created_homes(ins, env) {
+                    let h = h.trim_end_matches('/');
+                    let tree = if h.is_empty() {
+                        "/**".to_string()
+                    } else {
+                        format!("{h}/**")
+                    };
+                    for w in [h.to_string(), tree] {
+                        if !w.is_empty() && !e.writes.contains(&Loc::Path(w.clone())) {
+                            e.writes.push(Loc::Path(w));
+                        }
+                    }
+                }
+            }
+        }
         Kind::From | Kind::Unknown => {
             let mut o = opaque_effects(&format!(
                 "`{}` is not an instruction that can move",

@@ -922,8 +922,10 @@ fn repo_locs(e: &Effects) -> Vec<Loc> {
 /// root may write there (`npm ci` in a 0777 `web/` as `USER node`), and a
 /// setgid bit passes to what anyone makes below. A reason when a mode
 /// differs and matters (a moved unit may not run as root, or the mode has
-/// bits beyond the permissions), or when an earlier instruction may have
-/// made the directory with an owner and mode of its own.
+/// bits beyond the permissions), when an earlier instruction may have
+/// made the directory with an owner and mode of its own, or when one may
+/// have set the mode of the destination or a directory above it, whose
+/// setgid bit the directories the inserted COPY makes would take.
 fn directory_mode_problem(
     cx: &StageCx<'_>,
     copy: &BroadCopy<'_>,
@@ -1020,6 +1022,23 @@ fn directory_mode_problem(
             ));
         }
     }
+    // The directory the inserted COPY makes its first one in passes a
+    // setgid bit to it (and so to what the install makes there), where
+    // the broad copy gives the directory its own mode: `RUN chmod 2775
+    // /app` before `WORKDIR /app` gave the moved `npm ci`'s
+    // `node_modules` the setgid bit (measured with BuildKit). An earlier
+    // instruction that may set the mode of the destination or a directory
+    // above it keeps the install in place; a `WORKDIR` or a plain `mkdir`
+    // makes them 0755.
+    if let Some(item) = ancestor_mode_setter(cx, copy) {
+        return Some(format!(
+            "`{}` (line {}) may give `{}` or a directory above it a mode of its own (a setgid bit), which the directories the inserted COPY makes below it would take; `{}` gives them the context's",
+            short(&first_line(cx.text, cx.parse, item)),
+            cx.parse.items[item].lines.start,
+            copy.dest_abs,
+            short(&copy.text),
+        ));
+    }
     let chmod = copy.flags.iter().find_map(|f| f.strip_prefix("--chmod="));
     let root = moved().all(|u| cx.state.as_root.get(u).copied().unwrap_or(false));
     for (d, _) in dirs {
@@ -1045,6 +1064,113 @@ fn directory_mode_problem(
         }
     }
     None
+}
+
+/// The item of an instruction before the broad copy, in its stage or a
+/// stage it is built on, that may set the mode of the copy's destination
+/// or of a directory above it (`/` aside): any instruction that writes
+/// one, but a `WORKDIR` and a `RUN` that only makes directories with
+/// `mkdir` and no mode option (both make them 0755).
+fn ancestor_mode_setter(cx: &StageCx<'_>, copy: &BroadCopy<'_>) -> Option<usize> {
+    let dest = copy.dest_abs.trim_end_matches('/');
+    let dirs: Vec<&str> = dest
+        .match_indices('/')
+        .skip(1)
+        .map(|(k, _)| &dest[..k])
+        .chain((!dest.is_empty()).then_some(dest))
+        .collect();
+    let sets = |parse: &crate::syntax::Parse, item: usize, e: &Effects| {
+        let Some(ins) = instruction(parse, item) else {
+            return true;
+        };
+        if ins.node.kind == Kind::Workdir {
+            return false;
+        }
+        let hits: Vec<&Loc> = e
+            .writes
+            .iter()
+            .filter(|w| dirs.iter().any(|d| effects::writes_path(&only(w), d)))
+            .collect();
+        if hits.is_empty() {
+            return false;
+        }
+        // A COPY that only makes the directories above what it puts there
+        // makes them 0755.
+        if matches!(ins.node.kind, Kind::Copy | Kind::Add)
+            && !ins.node.flags.iter().any(|f| f.starts_with("--chmod"))
+            && hits.iter().all(|w| matches!(w, Loc::Dir { .. }))
+        {
+            return false;
+        }
+        // A known RUN none of whose commands sets a mode or restores one
+        // (a package manager's `/usr/**` takes `/usr` as it is).
+        const MODES: &[&str] = &[
+            "chmod", "chown", "chgrp", "install", "setfacl", "tar", "bsdtar", "unzip", "cpio",
+            "cp", "rsync", "mv", "ln", "useradd", "adduser", "usermod", "busybox", "sh", "bash",
+            "dash", "env", "xargs", "find", "sudo", "su", "gosu", "eval", "exec", "command",
+            "nice", "timeout",
+        ];
+        if ins.node.kind != Kind::Run || e.opaque.is_some() || !ins.heredocs.is_empty() {
+            return true;
+        }
+        let text = ins.node.str_args().collect::<Vec<_>>().join(" ");
+        let crate::analysis::shell::Split::Commands(cmds) = crate::analysis::shell::split(&text)
+        else {
+            return true;
+        };
+        cmds.iter().any(|c| {
+            let Some(tool) = c.argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)) else {
+                return false;
+            };
+            MODES.contains(&tool)
+                || (tool == "mkdir"
+                    && c.argv[1..].iter().any(|a| {
+                        a.starts_with("--mode")
+                            || (a.starts_with('-') && !a.starts_with("--") && a.contains('m'))
+                    }))
+        })
+    };
+    if let Some(k) = (0..copy.unit).find(|&k| sets(cx.parse, cx.stage.units[k].item, &cx.eff[k])) {
+        return Some(cx.stage.units[k].item);
+    }
+    let model = crate::model::Model::build(cx.parse, cx.text);
+    let mut from = cx.stage.from_item;
+    loop {
+        let base = instruction(cx.parse, from)?
+            .node
+            .str_args()
+            .next()?
+            .to_ascii_lowercase();
+        let parent = model
+            .stages
+            .iter()
+            .filter(|s| s.from_item < from)
+            .rev()
+            .find(|s| s.name.as_deref().map(str::to_ascii_lowercase) == Some(base.clone()))?;
+        let (eff, _) = effects::analyze_stage_with(
+            cx.parse,
+            parent,
+            cx.ctx,
+            crate::analysis::kb::Knowledge::embedded(),
+        );
+        if let Some(u) = parent
+            .units
+            .iter()
+            .zip(&eff)
+            .find(|(u, e)| sets(cx.parse, u.item, e))
+        {
+            return Some(u.0.item);
+        }
+        from = parent.from_item;
+    }
+}
+
+/// Effects that write `w` alone.
+fn only(w: &Loc) -> Effects {
+    Effects {
+        writes: vec![w.clone()],
+        ..Effects::default()
+    }
 }
 
 /// The item of an instruction of a stage the current one is built on
