@@ -2097,3 +2097,23 @@ fn gem_install_reads_the_gems_of_its_directory() {
     let p = project(&[("main.rb", "puts 1\n")]);
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }
+
+#[test]
+fn package_users_homes_are_written_by_the_install() {
+    // Seen: `COPY . /srv/ftp` then `apt-get install -y vsftpd`: the
+    // package makes its `ftp` user with the home /srv/ftp and gives the
+    // directory the group ftp; moved above the copy, the directory the copy
+    // made was root's (`/srv/ftp: gid 0->101`). Maintainer scripts make
+    // their users' homes under /srv (vsftpd, proftpd, tftpd-hpa).
+    let p = project(&[("index.txt", "hello\n")]);
+    for (dest, install) in [
+        ("/srv/ftp", "apt-get update && apt-get install -y vsftpd"),
+        ("/srv/tftp", "apk add tftp-hpa"),
+        ("/srv/app", "dnf install -y app-server"),
+    ] {
+        let df = format!("FROM debian:bookworm-slim\nCOPY . {dest}\nRUN {install}\n");
+        // Not Safe (Unsafe, naming the shipped files, may still be offered).
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "moved:\n{df}");
+        assert!(ordered(p.path(), &df, 0, 1), "{df}");
+    }
+}
