@@ -2135,3 +2135,90 @@ fn a_mode_set_on_the_copy_destination_keeps_the_install_in_place() {
         "FROM node:20-alpine\nRUN mkdir -p /app\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+#[test]
+fn package_maintainer_scripts_see_source_date_epoch() {
+    // Seen: `ENV SOURCE_DATE_EPOCH=0` before `apt-get install python3-six`
+    // makes py3compile write hash-based .pyc files (py_compile's default
+    // when the variable is set); the install moved above the ENV (held
+    // below the copy by `DEST`) built 547 different .pyc files.
+    let p = project(&[("main.py", "print(1)\n")]);
+    let df = "FROM debian:bookworm-slim\nENV DEST=/app\nCOPY . $DEST\nENV SOURCE_DATE_EPOCH=0 DEST=/srv\nRUN apt-get update && apt-get install -y --no-install-recommends python3-six && rm -rf /var/lib/apt/lists/*\n";
+    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
+    for install in [
+        "apt-get install -y python3-six",
+        "apk add py3-six",
+        "dnf install -y python3-six",
+    ] {
+        let df = format!("FROM b\nENV SOURCE_DATE_EPOCH=0\nRUN {install}\n");
+        assert!(ordered(p.path(), &df, 0, 1), "{install}");
+    }
+}
+
+#[test]
+fn apt_config_names_a_file_apt_reads() {
+    // Seen: `APT_CONFIG=/app/apt.conf apt-get install -y curl` with the
+    // broad copy shipping apt.conf (`APT::Install-Recommends "false";`):
+    // moved above the copy, apt found no file and installed curl's
+    // recommends (ca-certificates, openssl, publicsuffix).
+    let p = project(&[
+        ("main.py", "print(1)\n"),
+        ("apt.conf", "APT::Install-Recommends \"false\";\n"),
+    ]);
+    for df in [
+        "FROM debian:bookworm-slim\nCOPY . /app\nRUN apt-get update && APT_CONFIG=/app/apt.conf apt-get install -y curl\n",
+        "FROM debian:bookworm-slim\nENV APT_CONFIG=/app/apt.conf\nCOPY . /app\nRUN apt-get update && apt-get install -y curl\n",
+        "FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\nRUN APT_CONFIG=apt.conf apt-get update\n",
+    ] {
+        assert_eq!(rewrite_any(p.path(), df), df, "moved:\n{df}");
+    }
+    // Without the variable the install still moves.
+    let df =
+        "FROM debian:bookworm-slim\nCOPY . /app\nRUN apt-get update && apt-get install -y curl\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+#[test]
+fn gem_install_reads_the_gems_of_its_directory() {
+    // Seen: `gem install hello-local` after `COPY . .` shipping
+    // hello-local-1.0.0.gem installs the local gem (RubyGems looks at the
+    // `*.gem` files of the working directory first, gem-install(1));
+    // moved above the copy, the build failed (no such gem remotely).
+    let p = project(&[("main.rb", "puts 1\n"), ("hello-local-1.0.0.gem", "gem\n")]);
+    let df = "FROM ruby:3.3\nWORKDIR /app\nCOPY . .\nRUN gem install hello-local\n";
+    let out = rewrite_any(p.path(), df);
+    let copy = out.find("COPY . .").expect("the broad copy");
+    let gems_before = out
+        .find("hello-local-1.0.0.gem")
+        .or_else(|| out.find("*.gem"))
+        .is_some_and(|i| i < out.find("RUN gem install").unwrap_or(0));
+    assert!(
+        out.find("RUN gem install").is_some_and(|i| i > copy) || gems_before,
+        "the gem is not there for the install:\n{out}"
+    );
+    // The dependency itself.
+    assert!(ordered(p.path(), df, 1, 2));
+    // With no gem in the context the install still moves.
+    let p = project(&[("main.rb", "puts 1\n")]);
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+#[test]
+fn package_users_homes_are_written_by_the_install() {
+    // Seen: `COPY . /srv/ftp` then `apt-get install -y vsftpd`: the
+    // package makes its `ftp` user with the home /srv/ftp and gives the
+    // directory the group ftp; moved above the copy, the directory the copy
+    // made was root's (`/srv/ftp: gid 0->101`). Maintainer scripts make
+    // their users' homes under /srv (vsftpd, proftpd, tftpd-hpa).
+    let p = project(&[("index.txt", "hello\n")]);
+    for (dest, install) in [
+        ("/srv/ftp", "apt-get update && apt-get install -y vsftpd"),
+        ("/srv/tftp", "apk add tftp-hpa"),
+        ("/srv/app", "dnf install -y app-server"),
+    ] {
+        let df = format!("FROM debian:bookworm-slim\nCOPY . {dest}\nRUN {install}\n");
+        // Not Safe (Unsafe, naming the shipped files, may still be offered).
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "moved:\n{df}");
+        assert!(ordered(p.path(), &df, 0, 1), "{df}");
+    }
+}

@@ -659,7 +659,10 @@ fn candidate<'c>(
             .position(|m| m == p)
             .unwrap_or(usize::MAX)
     });
-    if !ex.manifests.is_empty() && needed.is_empty() {
+    // A pattern (`gem install NAME` reads the `*.gem` files of its
+    // directory) names files that may well be absent.
+    let named = ex.manifests.iter().any(|m| !m.contains(['*', '?', '[']));
+    if named && needed.is_empty() {
         // Its manifests are not in this build context: the context is not
         // the one this Dockerfile is built with (or the install reads files
         // made earlier). Nothing is proven.
