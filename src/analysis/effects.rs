@@ -4196,23 +4196,7 @@ pub fn creates_path(e: &Effects, p: &str) -> bool {
     if e.metadata_writes.is_empty() && e.dir_writes.is_empty() {
         return writes_path(e, p);
     }
-    // A directory it only creates holds nothing of its making below it.
-    // (The knowledge base writes a path with all below it, `DIR/**`.)
-    let below = |w: &Loc| match w {
-        Loc::Path(d) => {
-            let d = d.strip_suffix("/**").unwrap_or(d).trim_end_matches('/');
-            !d.is_empty()
-                && !d.contains(['*', '?', '['])
-                && p.strip_prefix(d)
-                    .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
-        }
-        _ => false,
-    };
-    let mut made = e.clone();
-    let made_here = |w: &Loc| !e.metadata_writes.contains(w);
-    let only_a_dir_above = |w: &Loc| e.dir_writes.contains(w) && below(w);
-    made.writes.retain(|w| made_here(w) && !only_a_dir_above(w));
-    writes_path(&made, p)
+    writes_beyond_made_dirs(e, p, |w| !e.metadata_writes.contains(w))
 }
 
 /// Whether `e` may write `p` or change its owner or mode: as
@@ -4222,7 +4206,15 @@ pub fn touches_path(e: &Effects, p: &str) -> bool {
     if e.dir_writes.is_empty() {
         return writes_path(e, p);
     }
-    let strictly_below = |w: &Loc| match w {
+    writes_beyond_made_dirs(e, p, |_| true)
+}
+
+/// [`writes_path`] of `e`'s writes that `counts` keeps, less the
+/// directories it only creates strictly above `p`: a directory it only
+/// creates holds nothing of its making below it (the knowledge base writes
+/// a path with all below it, `DIR/**`).
+fn writes_beyond_made_dirs(e: &Effects, p: &str, counts: impl Fn(&Loc) -> bool) -> bool {
+    let strictly_above = |w: &Loc| match w {
         Loc::Path(d) => {
             let d = d.strip_suffix("/**").unwrap_or(d).trim_end_matches('/');
             !d.is_empty()
@@ -4234,7 +4226,7 @@ pub fn touches_path(e: &Effects, p: &str) -> bool {
     };
     let mut made = e.clone();
     made.writes
-        .retain(|w| !(e.dir_writes.contains(w) && strictly_below(w)));
+        .retain(|w| counts(w) && !(e.dir_writes.contains(w) && strictly_above(w)));
     writes_path(&made, p)
 }
 

@@ -1136,36 +1136,7 @@ fn ancestor_mode_setter(cx: &StageCx<'_>, copy: &BroadCopy<'_>) -> Option<usize>
     if let Some(k) = (0..copy.unit).find(|&k| sets(cx.parse, cx.stage.units[k].item, &cx.eff[k])) {
         return Some(cx.stage.units[k].item);
     }
-    let model = crate::model::Model::build(cx.parse, cx.text);
-    let mut from = cx.stage.from_item;
-    loop {
-        let base = instruction(cx.parse, from)?
-            .node
-            .str_args()
-            .next()?
-            .to_ascii_lowercase();
-        let parent = model
-            .stages
-            .iter()
-            .filter(|s| s.from_item < from)
-            .rev()
-            .find(|s| s.name.as_deref().map(str::to_ascii_lowercase) == Some(base.clone()))?;
-        let (eff, _) = effects::analyze_stage_with(
-            cx.parse,
-            parent,
-            cx.ctx,
-            crate::analysis::kb::Knowledge::embedded(),
-        );
-        if let Some(u) = parent
-            .units
-            .iter()
-            .zip(&eff)
-            .find(|(u, e)| sets(cx.parse, u.item, e))
-        {
-            return Some(u.0.item);
-        }
-        from = parent.from_item;
-    }
+    in_parent_stages(cx, |item, e| sets(cx.parse, item, e))
 }
 
 /// Effects that write `w` alone.
@@ -1179,6 +1150,19 @@ fn only(w: &Loc) -> Effects {
 /// The item of an instruction of a stage the current one is built on
 /// (`FROM base`, and so on up) that may make image directory `img`.
 fn parent_stage_may_make(cx: &StageCx<'_>, img: &str) -> Option<usize> {
+    in_parent_stages(cx, |_, e| {
+        effects::touches_path(e, img)
+            || e.writes
+                .iter()
+                .any(|w| matches!(w, Loc::Dir { path, .. } if path == img))
+    })
+}
+
+/// The item of the first instruction, in the stages the current one is
+/// built on (`FROM base`, then that one's base, and so on up), that `hit`
+/// accepts given its item and effects; `None` when the chain ends at an
+/// image from outside the file.
+fn in_parent_stages(cx: &StageCx<'_>, hit: impl Fn(usize, &Effects) -> bool) -> Option<usize> {
     let model = crate::model::Model::build(cx.parse, cx.text);
     let mut from = cx.stage.from_item;
     loop {
@@ -1199,14 +1183,8 @@ fn parent_stage_may_make(cx: &StageCx<'_>, img: &str) -> Option<usize> {
             cx.ctx,
             crate::analysis::kb::Knowledge::embedded(),
         );
-        let k = eff.iter().position(|e| {
-            effects::touches_path(e, img)
-                || e.writes
-                    .iter()
-                    .any(|w| matches!(w, Loc::Dir { path, .. } if path == img))
-        });
-        if let Some(k) = k {
-            return parent.units.get(k).map(|u| u.item);
+        if let Some((u, _)) = parent.units.iter().zip(&eff).find(|(u, e)| hit(u.item, e)) {
+            return Some(u.item);
         }
         from = parent.from_item;
     }
