@@ -1213,11 +1213,12 @@ fn positional_effects(
             let target_last =
                 matches!(name, "ln" | "cp" | "install") && rest.len() >= 2 && !target_option;
             let last = rest.len().saturating_sub(1);
-            let into_dir = rest.len() >= 2 && into_known_directory(name, args, rest[last]);
+            let into_dir =
+                rest.len() >= 2 && dots_only(rest[last]) && options_keep_names(name, args);
             if name == "ln" && rest.len() == 1 && !target_option {
                 // `ln -s /opt/x`: the link is `./x`, in the directory the
                 // command runs in.
-                let at = if into_known_directory(name, args, ".") {
+                let at = if options_keep_names(name, args) {
                     placed_in_dir(".", rest[0])
                 } else {
                     "./**".to_string()
@@ -1261,14 +1262,22 @@ fn positional_effects(
     Ok(())
 }
 
-/// Whether `cp`, `mv` or `ln` given `target` last puts each source inside
-/// it under the source's own name: the target is made of `.` and `..`
-/// only, so it is the directory the command runs in or one above it, which
-/// exists, and no option changes where the copies land (`-T`, `-t`,
-/// `--parents`) or adds files beside them (backups: `-b`, `-S`). Short
-/// options are read letter by letter against each tool's known harmless
-/// ones; any other option keeps the coarse answer.
-fn into_known_directory(name: &str, args: &[&str], target: &str) -> bool {
+/// Whether `target` is made of `.` and `..` only: the directory a command
+/// runs in or one above it, which exists, so that `cp`, `mv` and `ln` put
+/// each source inside it under the source's own name.
+fn dots_only(target: &str) -> bool {
+    let t = target.trim_end_matches('/');
+    !t.is_empty()
+        && !t.starts_with('/')
+        && t.split('/').all(|c| c.is_empty() || c == "." || c == "..")
+}
+
+/// Whether the options of `cp`, `mv` or `ln` leave each source landing on
+/// its own name in the target directory: none changes where the copies
+/// land (`-T`, `-t`, `--parents`) or adds files beside them (backups:
+/// `-b`, `-S`). Short options are read letter by letter against each
+/// tool's known harmless ones; any other option keeps the coarse answer.
+fn options_keep_names(name: &str, args: &[&str]) -> bool {
     let harmless_short = match name {
         "cp" => "adfHilLnPpRrsuvx",
         "mv" => "finuv",
@@ -1291,7 +1300,7 @@ fn into_known_directory(name: &str, args: &[&str], target: &str) -> bool {
         "--physical",
         "--link",
     ];
-    let options_harmless = args.iter().all(|a| {
+    args.iter().all(|a| {
         if a.starts_with("--") {
             let opt = a.split_once('=').map_or(*a, |(o, _)| o);
             // `--preserve=…` and `--no-preserve=…` only copy attributes.
@@ -1301,12 +1310,7 @@ fn into_known_directory(name: &str, args: &[&str], target: &str) -> bool {
         } else {
             true
         }
-    });
-    let t = target.trim_end_matches('/');
-    let dots_only = !t.is_empty()
-        && !t.starts_with('/')
-        && t.split('/').all(|c| c.is_empty() || c == "." || c == "..");
-    options_harmless && dots_only
+    })
 }
 
 /// Whether `cp`, `mv`, `ln` or `install` are given their target directory

@@ -580,10 +580,7 @@ fn writes_in_or_above(e: &Effects, dest: &str) -> bool {
     const EVERYWHERE: &[&str] = &["/usr", "/etc", "/var", "/tmp", "/root"];
     let dest = dest.trim_end_matches('/');
     let tree = format!("{dest}/**");
-    // `/usr/src/app`: `/`, `/usr`, `/usr/src`.
-    let above: Vec<&str> = std::iter::once("/")
-        .chain(dest.match_indices('/').skip(1).map(|(k, _)| &dest[..k]))
-        .collect();
+    let above: Vec<&str> = std::iter::once("/").chain(dirs_above(dest)).collect();
     let made_above = |p: &str| {
         // The directories writing `p` may create: its parents, and with a
         // pattern every directory from its last plain component down.
@@ -609,6 +606,12 @@ fn writes_in_or_above(e: &Effects, dest: &str) -> bool {
         Loc::Var(_) | Loc::Config(_) | Loc::User | Loc::Shell => false,
         Loc::AllVars | Loc::Workdir => true,
     })
+}
+
+/// The directories above absolute path `p`, `/` aside, from the top:
+/// `/usr/src/app` gives `/usr`, `/usr/src`.
+fn dirs_above(p: &str) -> impl Iterator<Item = &str> {
+    p.match_indices('/').skip(1).map(|(k, _)| &p[..k])
 }
 
 /// Whether unit `x` is an install that may move above the broad copy at
@@ -1003,14 +1006,8 @@ fn directory_mode_problem(
             })
     };
     for (rel, img) in &dirs {
-        let earlier = (0..copy.unit).find(|&k| {
-            (effects::touches_path(&cx.eff[k], img) && !same_copy(k, rel, img))
-                || (cx.eff[k]
-                    .writes
-                    .iter()
-                    .any(|w| matches!(w, Loc::Dir { path, .. } if path == img))
-                    && !same_copy(k, rel, img))
-        });
+        let earlier =
+            (0..copy.unit).find(|&k| may_make_dir(&cx.eff[k], img) && !same_copy(k, rel, img));
         let item = match earlier {
             Some(k) => Some(cx.stage.units[k].item),
             None => parent_stage_may_make(cx, img),
@@ -1076,10 +1073,7 @@ fn directory_mode_problem(
 /// `mkdir` and no mode option (both make them 0755).
 fn ancestor_mode_setter(cx: &StageCx<'_>, copy: &BroadCopy<'_>) -> Option<usize> {
     let dest = copy.dest_abs.trim_end_matches('/');
-    let dirs: Vec<&str> = dest
-        .match_indices('/')
-        .skip(1)
-        .map(|(k, _)| &dest[..k])
+    let dirs: Vec<&str> = dirs_above(dest)
         .chain((!dest.is_empty()).then_some(dest))
         .collect();
     let sets = |parse: &crate::syntax::Parse, item: usize, e: &Effects| {
@@ -1150,12 +1144,16 @@ fn only(w: &Loc) -> Effects {
 /// The item of an instruction of a stage the current one is built on
 /// (`FROM base`, and so on up) that may make image directory `img`.
 fn parent_stage_may_make(cx: &StageCx<'_>, img: &str) -> Option<usize> {
-    in_parent_stages(cx, |_, e| {
-        effects::touches_path(e, img)
-            || e.writes
-                .iter()
-                .any(|w| matches!(w, Loc::Dir { path, .. } if path == img))
-    })
+    in_parent_stages(cx, |_, e| may_make_dir(e, img))
+}
+
+/// Whether effects `e` may make image directory `img` or change its owner
+/// or mode.
+fn may_make_dir(e: &Effects, img: &str) -> bool {
+    effects::touches_path(e, img)
+        || e.writes
+            .iter()
+            .any(|w| matches!(w, Loc::Dir { path, .. } if path == img))
 }
 
 /// The item of the first instruction, in the stages the current one is
@@ -1163,7 +1161,6 @@ fn parent_stage_may_make(cx: &StageCx<'_>, img: &str) -> Option<usize> {
 /// accepts given its item and effects; `None` when the chain ends at an
 /// image from outside the file.
 fn in_parent_stages(cx: &StageCx<'_>, hit: impl Fn(usize, &Effects) -> bool) -> Option<usize> {
-    let model = crate::model::Model::build(cx.parse, cx.text);
     let mut from = cx.stage.from_item;
     loop {
         let base = instruction(cx.parse, from)?
@@ -1171,19 +1168,15 @@ fn in_parent_stages(cx: &StageCx<'_>, hit: impl Fn(usize, &Effects) -> bool) -> 
             .str_args()
             .next()?
             .to_ascii_lowercase();
-        let parent = model
+        let (pi, parent) = cx
             .stages
             .iter()
-            .filter(|s| s.from_item < from)
+            .enumerate()
+            .filter(|(_, s)| s.from_item < from)
             .rev()
-            .find(|s| s.name.as_deref().map(str::to_ascii_lowercase) == Some(base.clone()))?;
-        let (eff, _) = effects::analyze_stage_with(
-            cx.parse,
-            parent,
-            cx.ctx,
-            crate::analysis::kb::Knowledge::embedded(),
-        );
-        if let Some((u, _)) = parent.units.iter().zip(&eff).find(|(u, e)| hit(u.item, e)) {
+            .find(|(_, s)| s.name.as_deref().map(str::to_ascii_lowercase) == Some(base.clone()))?;
+        let eff = &cx.analyses.get(pi)?.effects;
+        if let Some((u, _)) = parent.units.iter().zip(eff).find(|(u, e)| hit(u.item, e)) {
             return Some(u.item);
         }
         from = parent.from_item;

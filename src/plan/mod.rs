@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::analysis::context::Context;
 use crate::analysis::effects::{Effects, StageState};
+use crate::analysis::file::StageAnalysis;
 use crate::model::Stage;
 use crate::syntax::{Instruction, Parse};
 
@@ -241,6 +242,10 @@ pub struct StageCx<'a> {
     pub stage: &'a Stage,
     pub eff: &'a [Effects],
     pub state: &'a StageState,
+    /// Every stage of the file and its analysis (parallel), for what the
+    /// stages this one is built on (`FROM base`) did.
+    pub stages: &'a [Stage],
+    pub analyses: &'a [StageAnalysis],
     pub ctx: Option<&'a Context>,
     pub opts: Options,
 }

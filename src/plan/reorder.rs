@@ -144,7 +144,7 @@ pub fn reorder_candidate(
         eff,
         state,
         ctx,
-        opts: _,
+        ..
     } = *cx;
     let n = stage.units.len();
     if n < 2 {

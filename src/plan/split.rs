@@ -265,6 +265,8 @@ pub fn plan_splits(
             stage,
             eff: &file.stages[si].effects,
             state: &file.stages[si].state,
+            stages: &file.model.stages,
+            analyses: &file.stages,
             ctx,
             opts,
         };

@@ -568,6 +568,8 @@ impl<'a> Rewriter<'a> {
             stage: &file.model.stages[si],
             eff: &file.stages[si].effects,
             state: &file.stages[si].state,
+            stages: &file.model.stages,
+            analyses: &file.stages,
             ctx: self.ctx,
             opts: self.opts,
         }
