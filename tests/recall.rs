@@ -2776,3 +2776,15 @@ fn the_manifest_copy_stands_right_before_the_install_when_nothing_between_touche
         "FROM base\nWORKDIR /srv/app\nCOPY requirements.txt ./\nRUN mkdir -p /srv/cfg && touch /etc/pip.conf\nRUN pip install -r requirements.txt\nCOPY . .\n"
     );
 }
+
+#[test]
+fn a_broad_copy_to_an_empty_json_destination_copies_the_manifests_into_the_working_directory() {
+    // BuildKit reads `COPY [".", ""]` as a copy into the working directory
+    // (measured: the files land in `/app`); the inserted COPY must name the
+    // same place, not `/`.
+    let df = "FROM base\nWORKDIR /app\nCOPY [\".\", \"\"]\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(TZ_APP, df),
+        "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY [\".\", \"\"]\n"
+    );
+}

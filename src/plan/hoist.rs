@@ -1497,7 +1497,9 @@ fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String]) -> Option<Vec<String
     {
         return None;
     }
-    let base = if copy.dest == "." {
+    // An empty destination (`COPY [".", ""]`) is the working directory,
+    // as BuildKit reads it.
+    let base = if copy.dest == "." || copy.dest.is_empty() {
         ".".to_string()
     } else {
         copy.dest.trim_end_matches('/').to_string()
