@@ -2222,3 +2222,32 @@ fn package_users_homes_are_written_by_the_install() {
         assert!(ordered(p.path(), &df, 0, 1), "{df}");
     }
 }
+
+#[test]
+fn variables_every_program_reads_as_paths_keep_the_install_below_what_they_name() {
+    // `ENV LD_AUDIT=/app/audit.so` makes the dynamic loader load a library
+    // the broad copy ships into every program the install starts (and
+    // ignore it, with a warning, when it is not there yet); `TMPDIR` names
+    // where tools leave files, and they fall back to `/tmp` when it is
+    // missing; `BASH_ENV` is a file bash runs first. Each was taken as a
+    // plain variable, so the install moved above the copy.
+    for (var, value) in [
+        ("LD_AUDIT", "/app/audit.so"),
+        ("TMPDIR", "/app/tmp"),
+        ("BASH_ENV", "/app/env.sh"),
+        ("SSL_CERT_FILE", "/app/ca.pem"),
+        ("RUBYLIB", "/app/lib"),
+    ] {
+        let dir = node_app(("audit.so", "x\n"));
+        for f in ["tmp/.keep", "env.sh", "ca.pem", "lib/x.rb"] {
+            let p = dir.path().join(f);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, "x\n").expect("write");
+        }
+        let df = format!("FROM node:20\nWORKDIR /app\nENV {var}={value}\nCOPY . .\nRUN npm ci\n");
+        assert_eq!(rewrite_all(dir.path(), &df), df, "{var}");
+        // A value outside what the copy ships still lets it move.
+        let df = format!("FROM node:20\nWORKDIR /app\nENV {var}=/srv/x\nCOPY . .\nRUN npm ci\n");
+        assert!(rewrite_all(dir.path(), &df).ends_with(HOISTED_NPM), "{var}");
+    }
+}

@@ -1794,6 +1794,22 @@ const SEARCH_PATH_VARS: &[&str] = &[
     "PIP_CONFIG_FILE",
     "NPM_CONFIG_USERCONFIG",
     "XDG_CONFIG_HOME",
+    // Read by every program whatever its name: the dynamic loader's audit
+    // libraries, glibc's locale and conversion modules and host aliases,
+    // OpenSSL's certificates, the temporary directory (tools that find it
+    // missing fall back to `/tmp`, so what they leave lands elsewhere),
+    // bash's startup file, and the other languages' library paths.
+    "LD_AUDIT",
+    "LOCPATH",
+    "GCONV_PATH",
+    "HOSTALIASES",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "TMPDIR",
+    "BASH_ENV",
+    "PERLLIB",
+    "RUBYLIB",
+    "PYTHONUSERBASE",
 ];
 
 /// Variables that move where language installers write.
@@ -1846,6 +1862,7 @@ const RUN_FIXED_VARS: &[&str] = &[
     "LANGUAGE",
     "LC_*",
     "LD_*",
+    "LD_AUDIT",
     "LD_LIBRARY_PATH",
     "LD_PRELOAD",
     "LINES",
@@ -1861,6 +1878,7 @@ const RUN_FIXED_VARS: &[&str] = &[
     "OLDPWD",
     "PATH",
     "PERL5LIB",
+    "PERLLIB",
     "PIP_CONFIG_FILE",
     "PIP_PREFIX",
     "PIP_TARGET",
@@ -1871,10 +1889,13 @@ const RUN_FIXED_VARS: &[&str] = &[
     "PYTHONPATH",
     "PYTHONUSERBASE",
     "RES_OPTIONS",
+    "RUBYLIB",
     "RUSTUP_HOME",
     "SHELL",
     "SHELLOPTS",
     "SIMPLE_BACKUP_SUFFIX",
+    "SSL_CERT_DIR",
+    "SSL_CERT_FILE",
     "TERM",
     "TMPDIR",
     "USER",
