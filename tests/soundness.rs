@@ -734,6 +734,24 @@ fn variables_that_move_a_tools_cache_config_or_home_are_followed() {
             &[("repo/org/x/1/x-1.pom", "<project/>\n")],
             "maven",
         ),
+        // A Java agent or a Ruby library attached to an option: the JVM
+        // does not start without the agent's jar (the rewritten build
+        // fails), Ruby loads the file first.
+        (
+            "ENV JAVA_TOOL_OPTIONS=-javaagent:/app/otel.jar\nWORKDIR /app\nCOPY . .\nRUN mvn dependency:go-offline\n",
+            &[("otel.jar", "x\n")],
+            "maven",
+        ),
+        (
+            "ENV MAVEN_OPTS=\"-Xss1m -javaagent:otel.jar=service=x\"\nWORKDIR /app\nCOPY . .\nRUN mvn dependency:go-offline\n",
+            &[("otel.jar", "x\n")],
+            "maven",
+        ),
+        (
+            "ENV RUBYOPT=-r/app/boot.rb BUNDLE_FROZEN=true\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+            &[("boot.rb", "x\n")],
+            "ruby",
+        ),
         (
             "ENV PIP_CACHE_DIR=/app/.pip-cache\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
             &[(".pip-cache/http/x", "x\n")],

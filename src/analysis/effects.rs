@@ -4953,6 +4953,53 @@ fn command_paths(
     Ok(())
 }
 
+/// How a value found in an option variable is taken as a path.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Taken {
+    /// Whatever it looks like (a listed variable's own value).
+    Always,
+    /// When it looks like a path (`/`, `.`, `~`, or a `/` in it).
+    PathLike,
+    /// When it looks like a path or a file name (a `.` in it, as in
+    /// `-javaagent:otel.jar`; not `-XX:+UseG1GC`).
+    FileLike,
+}
+
+/// The values one word of an option variable may name a path with: a
+/// plain word itself; of an option, what follows its `=`
+/// (`-Dmaven.repo.local=DIR`), what follows its first `:`
+/// (`-javaagent:/app/agent.jar`, `-Xbootclasspath/a:lib.jar`, up to a `=`
+/// of agent options) and a single-dash option's attached value
+/// (`-r/app/boot.rb`, `-I./lib`). `exact`: the variable is listed by name.
+fn option_values(word: &str, exact: bool) -> Vec<(&str, Taken)> {
+    let own = if exact {
+        Taken::Always
+    } else {
+        Taken::PathLike
+    };
+    let Some(opt) = word.strip_prefix('-') else {
+        return vec![(word, own)];
+    };
+    let mut out = Vec::new();
+    let colon = opt.find(':');
+    match opt.split_once('=') {
+        // `-javaagent:FILE=OPTIONS`: the `=` is the agent's.
+        Some((name, _)) if colon.is_some_and(|c| c < name.len()) => {}
+        Some((_, v)) => out.push((v, own)),
+        None => {}
+    }
+    if let Some((_, v)) = opt.split_once(':') {
+        out.push((v.split('=').next().unwrap_or(v), Taken::FileLike));
+    }
+    if !opt.starts_with('-')
+        && let Some(c) = opt.chars().next()
+    {
+        let v = &opt[c.len_utf8()..];
+        out.push((v.split('=').next().unwrap_or(v), Taken::PathLike));
+    }
+    out
+}
+
 /// `p`, and, when it lies in `/root`, the same entry in each of `homes`.
 fn in_homes(p: String, homes: &[String]) -> Vec<Loc> {
     let moved: Vec<Loc> = match p.strip_prefix("/root/") {
@@ -5008,14 +5055,10 @@ fn relocated_paths(
             // none: the documented path options are listed by name.
             _ => continue,
         };
-        for word in value.split_whitespace() {
-            let word = match word.strip_prefix('-') {
-                Some(opt) => match opt.split_once('=') {
-                    Some((_, v)) => v,
-                    None => continue,
-                },
-                None => word,
-            };
+        for (word, taken) in value
+            .split_whitespace()
+            .flat_map(|w| option_values(w, exact))
+        {
             let word = word.trim_start_matches('@');
             let word = match word.strip_prefix("file://") {
                 Some(p) => p,
@@ -5024,7 +5067,12 @@ fn relocated_paths(
             };
             for part in word.split(':').filter(|p| !p.is_empty()) {
                 let looks_like_path = part.starts_with(['/', '.', '~']) || part.contains('/');
-                if !exact && !looks_like_path {
+                let taken = match taken {
+                    Taken::Always => true,
+                    Taken::PathLike => looks_like_path,
+                    Taken::FileLike => looks_like_path || part.contains('.'),
+                };
+                if !taken {
                     continue;
                 }
                 let abs = if part == "~" {
@@ -5341,6 +5389,22 @@ mod tests {
                 "mvn -B"
             ),
             Ok(vec!["/m2/**".to_string(), "/app/args/**".to_string()])
+        );
+        // Agents and libraries attached to an option: `-javaagent:FILE`,
+        // Ruby's `-rFILE`; a plain flag (`-Xss1m`) names none.
+        assert_eq!(
+            got(
+                &[(
+                    "MAVEN_OPTS",
+                    "-javaagent:/app/agent.jar=opt -XX:+UseG1GC -Xss1m -r./boot.rb -javaagent:o.jar"
+                )],
+                "mvn -B"
+            ),
+            Ok(vec![
+                "/app/agent.jar/**".to_string(),
+                "/app/boot.rb/**".to_string(),
+                "/app/o.jar/**".to_string()
+            ])
         );
         assert_eq!(
             got(&[("GOPATH", "/go:/work")], "go mod download"),
