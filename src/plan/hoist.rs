@@ -1369,9 +1369,10 @@ fn hoist_problems(
                 ));
             }
         }
+        let mut read_beyond = Vec::new();
         for (chk, dir) in &ex.checks {
             if let Some(rel) = copy.rel_dir(dir) {
-                problems.extend(manifest_problems(chk, ctx, &rel, &|img| {
+                read_beyond.extend(manifest_problems(chk, ctx, &rel, &|img| {
                     copy.context_path(img)
                 }));
                 // What its manifests name must be copied first (the
@@ -1383,6 +1384,15 @@ fn hoist_problems(
                     }
                 }
             }
+        }
+        // What the manifests say the install reads beyond them, and the
+        // risk of that, once.
+        read_beyond.dedup();
+        if !read_beyond.is_empty() {
+            problems.push(format!(
+                "{}: moved above the copy, the install may miss files it reads that only the copy puts there",
+                read_beyond.join("; ")
+            ));
         }
     }
     // The same line repeated in a manifest is one problem.
