@@ -2398,3 +2398,68 @@ fn composer_repositories_in_the_file_system_keep_the_install_in_place() {
     ]);
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }
+
+/// `go mod download` adds to go.sum the go.mod sums it lacks. Measured
+/// with Go 1.22.12 and a file-system GOPROXY: with a shipped empty go.sum
+/// the original image's `/src/go.sum` held `example.com/dep v1.0.0/go.mod
+/// h1:…`, the hoisted one was empty (the broad copy put it back). A go.sum
+/// with both sums of every requirement is left as it is (identical
+/// images), so that install still moves.
+#[test]
+fn go_mod_download_completes_a_shipped_go_sum() {
+    let df = "FROM golang:1.22\nENV GOPROXY=file:///proxy GOSUMDB=off\nWORKDIR /src\nCOPY . .\nRUN go mod download\n";
+    let gomod = "module example.com/app\n\ngo 1.22\n\nrequire (\n\texample.com/dep v1.0.0 // indirect\n\texample.com/old v0.1.0\n)\n\nreplace example.com/old => example.com/new v0.2.0\n";
+    let full = "example.com/dep v1.0.0 h1:35Rq=\nexample.com/dep v1.0.0/go.mod h1:+EcA=\nexample.com/new v0.2.0 h1:aa=\nexample.com/new v0.2.0/go.mod h1:bb=\n";
+    for sum in [
+        "",
+        "example.com/dep v1.0.0 h1:35Rq=\n",
+        "example.com/dep v1.0.0 h1:35Rq=\nexample.com/dep v1.0.0/go.mod h1:+EcA=\nexample.com/old v0.1.0 h1:aa=\nexample.com/old v0.1.0/go.mod h1:bb=\n",
+    ] {
+        let p = project(&[
+            ("go.mod", gomod),
+            ("go.sum", sum),
+            ("main.go", "package main\nfunc main() {}\n"),
+        ]);
+        assert_eq!(rewrite_unsafe_too(p.path(), df), df, "moved with:\n{sum}");
+    }
+    let p = project(&[
+        ("go.mod", gomod),
+        ("go.sum", full),
+        ("main.go", "package main\nfunc main() {}\n"),
+    ]);
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+/// Composer writes its autoloader into `config.vendor-dir` (and links into
+/// `bin-dir`), not `vendor/`, when composer.json says so. Measured with
+/// Composer 2.5.5: with `"vendor-dir": "lib"` and a shipped
+/// `lib/autoload.php`, the hoisted install's autoloader was overwritten by
+/// the shipped one (`/app/lib/autoload.php: size 771->15`).
+#[test]
+fn composer_vendor_dir_the_copy_ships_keeps_the_install_in_place() {
+    let df = "FROM php:8.2-cli\nWORKDIR /app\nCOPY . .\nRUN composer install --no-interaction\n";
+    for config in [
+        "{\"vendor-dir\":\"lib\"}",
+        "{\"bin-dir\":\"lib\"}",
+        "{\"bin-dir\":\"{$vendor-dir}/../lib\"}",
+        "{\"vendor-dir\":\"/opt/vendor\"}",
+        "{\"vendor-dir\":7}",
+    ] {
+        let json = format!("{{\"name\":\"acme/app\",\"config\":{config},\"require\":{{}}}}");
+        let p = project(&[
+            ("composer.json", &json),
+            ("lib/autoload.php", "<?php // stale\n"),
+            ("index.php", "<?php echo 1;\n"),
+        ]);
+        assert_eq!(rewrite_unsafe_too(p.path(), df), df, "moved with:\n{json}");
+    }
+    // Nothing shipped there: it still moves.
+    let p = project(&[
+        (
+            "composer.json",
+            "{\"name\":\"acme/app\",\"config\":{\"vendor-dir\":\"lib\"},\"require\":{}}",
+        ),
+        ("index.php", "<?php echo 1;\n"),
+    ]);
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}

@@ -622,6 +622,31 @@ fn composer_problems(
             ));
         }
     }
+    // The knowledge base has it write `vendor/` (and its `bin/`): another
+    // `vendor-dir` or `bin-dir` is written where the broad copy may ship
+    // files it would put back over the install's.
+    for key in ["vendor-dir", "bin-dir"] {
+        let Some(d) = v["config"].get(key) else {
+            continue;
+        };
+        let vendor = v["config"]["vendor-dir"].as_str().unwrap_or("vendor");
+        let d = d.as_str().map(|d| d.replace("{$vendor-dir}", vendor));
+        let shipped = d.as_deref().is_some_and(|d| {
+            let Some(rel) = ctx_join(&join(""), d) else {
+                return true;
+            };
+            d.starts_with(['/', '\\'])
+                || ctx
+                    .files()
+                    .is_none_or(|f| f.keys().any(|k| k.starts_with(&format!("{rel}/"))))
+        });
+        if d.is_none() || shipped {
+            out.push(format!(
+                "{} sets `{key}`, where composer writes and the broad copy ships files",
+                join("composer.json")
+            ));
+        }
+    }
     // `repositories` is a list or an object of named entries (Composer
     // accepts both); `false` entries disable one (`packagist.org`).
     let repos: Vec<&serde_json::Value> = match &v["repositories"] {
@@ -1348,6 +1373,86 @@ fn gomod_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: 
         }
         here = (!d.is_empty()).then(|| d.rsplit_once('/').map_or("", |(p, _)| p));
     }
+}
+
+/// Whether `go mod download` leaves a go.sum as it is: it adds the
+/// `/go.mod` sum of every module whose go.mod it loads, when missing, and
+/// removes nothing. The modules are taken to be those go.mod requires (at
+/// the version it requires, or what a `replace` puts in their place): a
+/// go.sum that has both sums (`M V h1:` and `M V/go.mod h1:`) of each is
+/// kept. Not proven from the files: the go.mod sums of the requirements of
+/// a dependency whose own go.mod predates module graph pruning (go 1.17),
+/// which `go mod tidy` records too; a go.sum with every direct sum lacks
+/// those only when edited by hand.
+pub(crate) fn go_sum_kept(gomod: &str, gosum: &str) -> bool {
+    let mut requires: Vec<(String, String)> = Vec::new();
+    let mut replaces: Vec<(String, Option<String>, String, String)> = Vec::new();
+    let mut block: Option<String> = None;
+    for raw in gomod.lines() {
+        let line = raw.split("//").next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line == ")" {
+            block = None;
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let (verb, rest) = match &block {
+            Some(v) => (v.as_str(), &words[..]),
+            None => (words[0], &words[1..]),
+        };
+        if block.is_none() && rest == ["("] {
+            block = Some(verb.to_string());
+            continue;
+        }
+        if rest.iter().any(|w| w.contains(['"', '`', '(', ')'])) {
+            // Quoted paths: not read here.
+            return false;
+        }
+        match verb {
+            "require" => match rest {
+                [m, v] => requires.push((m.to_string(), v.to_string())),
+                _ => return false,
+            },
+            "replace" => match rest {
+                [m, "=>", n, nv] => {
+                    replaces.push((m.to_string(), None, n.to_string(), nv.to_string()))
+                }
+                [m, v, "=>", n, nv] => replaces.push((
+                    m.to_string(),
+                    Some(v.to_string()),
+                    n.to_string(),
+                    nv.to_string(),
+                )),
+                // A directory: a problem of its own (gomod_problems).
+                _ => return false,
+            },
+            "module" | "go" | "toolchain" | "exclude" | "retract" | "godebug" => {}
+            _ => return false,
+        }
+    }
+    if block.is_some() {
+        return false;
+    }
+    let sums: std::collections::BTreeSet<(&str, &str)> = gosum
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let (m, v, h) = (w.next()?, w.next()?, w.next()?);
+            (h.starts_with("h1:") && w.next().is_none()).then_some((m, v))
+        })
+        .collect();
+    requires.iter().all(|(m, v)| {
+        let (m, v) = replaces
+            .iter()
+            .find(|(rm, rv, _, _)| rm == m && rv.as_ref().is_none_or(|rv| rv == v))
+            .map_or((m.as_str(), v.as_str()), |(_, _, n, nv)| {
+                (n.as_str(), nv.as_str())
+            });
+        let gomod_sum = format!("{v}/go.mod");
+        sums.contains(&(m, v)) && sums.contains(&(m, gomod_sum.as_str()))
+    })
 }
 
 /// Whether a go.mod line replaces a module with a directory (over-approximate:
