@@ -2269,3 +2269,244 @@ fn variables_every_program_reads_as_paths_keep_the_install_below_what_they_name(
         assert!(rewrite_all(dir.path(), &df).ends_with(HOISTED_NPM), "{var}");
     }
 }
+
+/// Bundler installs the gems it finds in the app's cache (`vendor/cache`)
+/// from there, with or without `--local`: measured with bundler 2.3.15,
+/// `COPY . .` / `ENV BUNDLE_FROZEN=true` / `RUN bundle install` built
+/// offline from the cached gem, and the hoisted install, which had only
+/// `Gemfile` and `Gemfile.lock`, went to rubygems.org (a different gem, or
+/// none: the build failed).
+#[test]
+fn bundler_installs_from_the_shipped_gem_cache() {
+    let lock = "GEM\n  remote: https://rubygems.org/\n  specs:\n    hello (1.0.0)\n\nPLATFORMS\n  ruby\n\nDEPENDENCIES\n  hello\n\nBUNDLED WITH\n   2.3.15\n";
+    let gemfile = "source \"https://rubygems.org\"\ngem \"hello\"\n";
+    let df = "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nENV BUNDLE_FROZEN=true\nRUN bundle install\n";
+    let p = project(&[
+        ("Gemfile", gemfile),
+        ("Gemfile.lock", lock),
+        ("vendor/cache/hello-1.0.0.gem", "gem\n"),
+        ("app.rb", "puts 1\n"),
+    ]);
+    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
+    // Without a cache it still moves.
+    let p = project(&[
+        ("Gemfile", gemfile),
+        ("Gemfile.lock", lock),
+        ("app.rb", "puts 1\n"),
+    ]);
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+/// A Gemfile is Ruby: a `path` block, a `git:` source in the context, or
+/// code that reads files (`instance_eval(IO.read(…))`, `load`, `eval`, a
+/// variable computed before) reads more than the Gemfile. Measured: a
+/// hoisted `bundle install` with `path "gems" do gem "hello" end` failed
+/// ("The path `/app/gems` does not exist"). A plain Gemfile still moves.
+#[test]
+fn gemfile_code_that_reads_files_keeps_the_install_in_place() {
+    let lock = "GEM\n  remote: https://rubygems.org/\n  specs:\n\nPLATFORMS\n  ruby\n\nBUNDLED WITH\n   2.3.15\n";
+    let df = "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nENV BUNDLE_FROZEN=true\nRUN bundle install\n";
+    for body in [
+        "path \"gems\" do\n  gem \"hello\"\nend\n",
+        "path(\"gems\") { gem \"hello\" }\n",
+        "gem \"hello\", git: \"./repos/hello.git\"\n",
+        "gem \"hello\", :git => \"repos/hello\", :branch => \"main\"\n",
+        "git \"/app/repos/hello.git\" do\n  gem \"hello\"\nend\n",
+        "instance_eval(IO.read(\"Gemfile.local\"))\n",
+        "load \"Gemfile.extra\"\n",
+        "eval(Bundler.read_file(\"Gemfile.local\"))\n",
+        "version = Pathname(\"VERSION\").read\ngem \"hello\", version\n",
+        "gem \"hello\", `cat VERSION`\n",
+        "gem \"hello\", \"#{open('VERSION').read}\"\n",
+        "gem \"hello\", <<~V.strip\n1.0\nV\n",
+    ] {
+        let gemfile = format!("source \"https://rubygems.org\"\n{body}");
+        let p = project(&[
+            ("Gemfile", &gemfile),
+            ("Gemfile.lock", lock),
+            ("app.rb", "puts 1\n"),
+        ]);
+        assert_eq!(
+            rewrite_unsafe_too(p.path(), df),
+            df,
+            "moved with:\n{gemfile}"
+        );
+    }
+    let rails = "source \"https://rubygems.org\"\ngit_source(:github) { |repo| \"https://github.com/#{repo}.git\" }\n\nruby \"3.1.2\"\n\ngem \"rails\", \"~> 7.0.4\" # the framework\ngem \"pg\", \"~> 1.1\"\ngem \"tzinfo-data\", platforms: %i[ mingw mswin x64_mingw jruby ]\ngem \"bootsnap\", require: false\ngem \"kaminari\", github: \"kaminari/kaminari\", branch: \"master\"\ngem \"x\", git: \"git@github.com:org/x.git\"\ngem \"y\", ENV.fetch(\"Y_VERSION\", \"1.0\")\n\ngroup :development, :test do\n  gem \"debug\", platforms: %i[ mri mingw x64_mingw ]\nend\n";
+    let p = project(&[
+        ("Gemfile", rails),
+        ("Gemfile.lock", lock),
+        ("app.rb", "puts 1\n"),
+    ]);
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+/// go.mod's `replace M => DIR` reads DIR however it is spelled (a tab or no
+/// blank around `=>`, a quoted path), and the go command finds a `go.work`
+/// in any parent of the directory it runs in. Measured with Go 1.22.12:
+/// `replace example.com/x => "./lib/x"` made the hoisted `go mod download`
+/// fail ("reading lib/x/go.mod: no such file or directory").
+#[test]
+fn go_local_replacements_and_parent_workspaces_keep_the_download_in_place() {
+    let df = "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go mod download\n";
+    for replace in [
+        "replace example.com/x => \"./lib/x\"\n",
+        "replace example.com/x =>\t./lib/x\n",
+        "replace example.com/x=>./lib/x\n",
+        "replace (\n\texample.com/x v0.0.0 => `../x`\n)\n",
+        "replace example.com/x => .\n",
+    ] {
+        let gomod = format!(
+            "module example.com/app\n\ngo 1.22\n\nrequire example.com/x v0.0.0\n\n{replace}"
+        );
+        let p = project(&[
+            ("go.mod", &gomod),
+            ("go.sum", ""),
+            ("lib/x/go.mod", "module example.com/x\n\ngo 1.22\n"),
+            ("main.go", "package main\nfunc main() {}\n"),
+        ]);
+        assert_eq!(rewrite_unsafe_too(p.path(), df), df, "moved with:\n{gomod}");
+    }
+    // A replacement by another module is fetched, not read from the context.
+    let p = project(&[
+        (
+            "go.mod",
+            "module example.com/app\n\ngo 1.22\n\nreplace example.com/x => example.com/y v1.0.0\n",
+        ),
+        ("go.sum", ""),
+        ("main.go", "package main\nfunc main() {}\n"),
+    ]);
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+    // The workspace is in the parent of the directory the download runs in.
+    let p = project(&[
+        ("go.work", "go 1.22\n\nuse ./svc\nuse ./lib/x\n"),
+        ("svc/go.mod", "module example.com/svc\n\ngo 1.22\n"),
+        ("svc/go.sum", ""),
+        ("lib/x/go.mod", "module example.com/x\n\ngo 1.22\n"),
+    ]);
+    let df = "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN cd svc && go mod download\n";
+    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+/// Composer's `repositories` may be an object of named entries, and a
+/// repository or a locked package may live in the file system (`path`,
+/// `artifact`, a `vcs` or `package` URL that is a path or `file://`).
+/// Measured with Composer 2.5.5: an object-form path repository and an
+/// artifact repository each made the hoisted `composer install` fail
+/// ("The `url` supplied for the path (./packages/foo) repository does not
+/// exist", "RecursiveDirectoryIterator::__construct(./artifacts)").
+#[test]
+fn composer_repositories_in_the_file_system_keep_the_install_in_place() {
+    let df = "FROM php:8.2-cli\nWORKDIR /app\nCOPY . .\nRUN composer install --no-interaction\n";
+    let plain_lock = "{\"packages\":[{\"name\":\"a/b\",\"version\":\"1.0.0\",\"dist\":{\"type\":\"zip\",\"url\":\"https://api.github.com/repos/a/b/zipball/1\"},\"source\":{\"type\":\"git\",\"url\":\"git@github.com:a/b.git\"}}],\"packages-dev\":[]}";
+    for (json, lock) in [
+        (
+            "{\"repositories\":{\"foo\":{\"type\":\"path\",\"url\":\"./packages/foo\"},\"packagist.org\":false},\"require\":{\"acme/foo\":\"1.0.0\"}}",
+            plain_lock,
+        ),
+        (
+            "{\"repositories\":[{\"type\":\"artifact\",\"url\":\"./artifacts\"}],\"require\":{\"acme/foo\":\"1.0.0\"}}",
+            plain_lock,
+        ),
+        (
+            "{\"repositories\":[{\"type\":\"vcs\",\"url\":\"repos/foo.git\"}],\"require\":{\"acme/foo\":\"1.0.0\"}}",
+            plain_lock,
+        ),
+        (
+            "{\"repositories\":[{\"type\":\"package\",\"package\":{\"name\":\"acme/foo\",\"version\":\"1.0.0\",\"dist\":{\"type\":\"zip\",\"url\":\"file:///app/foo.zip\"}}}],\"require\":{\"acme/foo\":\"1.0.0\"}}",
+            plain_lock,
+        ),
+        (
+            "{\"require\":{\"acme/foo\":\"1.0.0\"}}",
+            "{\"packages\":[{\"name\":\"acme/foo\",\"version\":\"1.0.0\",\"dist\":{\"type\":\"path\",\"url\":\"./packages/foo\"}}]}",
+        ),
+    ] {
+        let p = project(&[
+            ("composer.json", json),
+            ("composer.lock", lock),
+            ("packages/foo/composer.json", "{\"name\":\"acme/foo\"}"),
+            ("artifacts/foo-1.0.0.zip", "zip"),
+            ("index.php", "<?php echo 1;\n"),
+        ]);
+        assert_eq!(
+            rewrite_unsafe_too(p.path(), df),
+            df,
+            "moved with:\n{json}\n{lock}"
+        );
+    }
+    // Packages fetched from other machines still move.
+    let p = project(&[
+        (
+            "composer.json",
+            "{\"repositories\":[{\"type\":\"vcs\",\"url\":\"https://github.com/a/b\"}],\"require\":{\"a/b\":\"1.0.0\"}}",
+        ),
+        ("composer.lock", plain_lock),
+        ("index.php", "<?php echo 1;\n"),
+    ]);
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+/// `go mod download` adds to go.sum the go.mod sums it lacks. Measured
+/// with Go 1.22.12 and a file-system GOPROXY: with a shipped empty go.sum
+/// the original image's `/src/go.sum` held `example.com/dep v1.0.0/go.mod
+/// h1:…`, the hoisted one was empty (the broad copy put it back). A go.sum
+/// with both sums of every requirement is left as it is (identical
+/// images), so that install still moves.
+#[test]
+fn go_mod_download_completes_a_shipped_go_sum() {
+    let df = "FROM golang:1.22\nENV GOPROXY=file:///proxy GOSUMDB=off\nWORKDIR /src\nCOPY . .\nRUN go mod download\n";
+    let gomod = "module example.com/app\n\ngo 1.22\n\nrequire (\n\texample.com/dep v1.0.0 // indirect\n\texample.com/old v0.1.0\n)\n\nreplace example.com/old => example.com/new v0.2.0\n";
+    let full = "example.com/dep v1.0.0 h1:35Rq=\nexample.com/dep v1.0.0/go.mod h1:+EcA=\nexample.com/new v0.2.0 h1:aa=\nexample.com/new v0.2.0/go.mod h1:bb=\n";
+    for sum in [
+        "",
+        "example.com/dep v1.0.0 h1:35Rq=\n",
+        "example.com/dep v1.0.0 h1:35Rq=\nexample.com/dep v1.0.0/go.mod h1:+EcA=\nexample.com/old v0.1.0 h1:aa=\nexample.com/old v0.1.0/go.mod h1:bb=\n",
+    ] {
+        let p = project(&[
+            ("go.mod", gomod),
+            ("go.sum", sum),
+            ("main.go", "package main\nfunc main() {}\n"),
+        ]);
+        assert_eq!(rewrite_unsafe_too(p.path(), df), df, "moved with:\n{sum}");
+    }
+    let p = project(&[
+        ("go.mod", gomod),
+        ("go.sum", full),
+        ("main.go", "package main\nfunc main() {}\n"),
+    ]);
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+/// Composer writes its autoloader into `config.vendor-dir` (and links into
+/// `bin-dir`), not `vendor/`, when composer.json says so. Measured with
+/// Composer 2.5.5: with `"vendor-dir": "lib"` and a shipped
+/// `lib/autoload.php`, the hoisted install's autoloader was overwritten by
+/// the shipped one (`/app/lib/autoload.php: size 771->15`).
+#[test]
+fn composer_vendor_dir_the_copy_ships_keeps_the_install_in_place() {
+    let df = "FROM php:8.2-cli\nWORKDIR /app\nCOPY . .\nRUN composer install --no-interaction\n";
+    for config in [
+        "{\"vendor-dir\":\"lib\"}",
+        "{\"bin-dir\":\"lib\"}",
+        "{\"bin-dir\":\"{$vendor-dir}/../lib\"}",
+        "{\"vendor-dir\":\"/opt/vendor\"}",
+        "{\"vendor-dir\":7}",
+    ] {
+        let json = format!("{{\"name\":\"acme/app\",\"config\":{config},\"require\":{{}}}}");
+        let p = project(&[
+            ("composer.json", &json),
+            ("lib/autoload.php", "<?php // stale\n"),
+            ("index.php", "<?php echo 1;\n"),
+        ]);
+        assert_eq!(rewrite_unsafe_too(p.path(), df), df, "moved with:\n{json}");
+    }
+    // Nothing shipped there: it still moves.
+    let p = project(&[
+        (
+            "composer.json",
+            "{\"name\":\"acme/app\",\"config\":{\"vendor-dir\":\"lib\"},\"require\":{}}",
+        ),
+        ("index.php", "<?php echo 1;\n"),
+    ]);
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}

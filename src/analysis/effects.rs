@@ -1266,6 +1266,15 @@ pub fn lock_kept(
         return false;
     };
     let dir = if dir.is_empty() { "/" } else { dir };
+    if name == "go.sum" {
+        // `go mod download` writes no other lock and reads no settings that
+        // change which sums it adds (GOFLAGS' `-modfile` is a path the
+        // analysis reads, which keeps it from moving at all).
+        return matches!(
+            (text(dir, "go.mod"), text(dir, "go.sum")),
+            (Some(Some(m)), Some(Some(s))) if super::manifests::go_sum_kept(&m, &s)
+        );
+    }
     let yarn = name == "yarn.lock";
     let image_known = if yarn {
         yarn_1_keeps_agreeing_locks(parse, stage.from_item)

@@ -52,7 +52,7 @@ pub(crate) fn manifest_problems(
         ManifestCheck::UvSources => {
             out.extend(super::uv::source_problems(ctx, dir, &|f| Some(join(f))))
         }
-        ManifestCheck::GoMod => gomod_problems(ctx, &join, &mut out),
+        ManifestCheck::GoMod => gomod_problems(ctx, dir, &join, &mut out),
         ManifestCheck::Gemfile => gemfile_problems(ctx, &join, &mut out),
         ManifestCheck::Mix => mix_problems(ctx, &join, &mut out),
         ManifestCheck::Maven => maven_problems(ctx, dir, &mut out),
@@ -622,12 +622,114 @@ fn composer_problems(
             ));
         }
     }
-    if v["repositories"]
-        .as_array()
-        .is_some_and(|r| r.iter().any(|r| r["type"] == "path"))
-    {
-        out.push(format!("{} has a path repository", join("composer.json")));
+    // The knowledge base has it write `vendor/` (and its `bin/`): another
+    // `vendor-dir` or `bin-dir` is written where the broad copy may ship
+    // files it would put back over the install's.
+    for key in ["vendor-dir", "bin-dir"] {
+        let Some(d) = v["config"].get(key) else {
+            continue;
+        };
+        let vendor = v["config"]["vendor-dir"].as_str().unwrap_or("vendor");
+        let d = d.as_str().map(|d| d.replace("{$vendor-dir}", vendor));
+        let shipped = d.as_deref().is_some_and(|d| {
+            let Some(rel) = ctx_join(&join(""), d) else {
+                return true;
+            };
+            d.starts_with(['/', '\\'])
+                || ctx
+                    .files()
+                    .is_none_or(|f| f.keys().any(|k| k.starts_with(&format!("{rel}/"))))
+        });
+        if d.is_none() || shipped {
+            out.push(format!(
+                "{} sets `{key}`, where composer writes and the broad copy ships files",
+                join("composer.json")
+            ));
+        }
     }
+    // `repositories` is a list or an object of named entries (Composer
+    // accepts both); `false` entries disable one (`packagist.org`).
+    let repos: Vec<&serde_json::Value> = match &v["repositories"] {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        serde_json::Value::Object(o) => o.values().collect(),
+        _ => Vec::new(),
+    };
+    for r in repos.into_iter().filter(|r| r.is_object()) {
+        let kind = r["type"].as_str().unwrap_or("");
+        if matches!(kind, "path" | "artifact") || composer_urls(r).iter().any(|u| !remote_url(u)) {
+            out.push(format!(
+                "{} has a repository in the file system (`{}`)",
+                join("composer.json"),
+                if kind.is_empty() { "?" } else { kind }
+            ));
+        }
+    }
+    // An install from the lock fetches each package from where the lock
+    // says (a path or artifact repository's directory or zip included).
+    let mut sink = Vec::new();
+    if let Some(lock) = read_json(ctx, &join("composer.lock"), &mut sink) {
+        let local = ["packages", "packages-dev"]
+            .iter()
+            .filter_map(|k| lock[*k].as_array())
+            .flatten()
+            .find_map(|p| {
+                let name = p["name"].as_str().unwrap_or("?");
+                composer_urls(p)
+                    .iter()
+                    .any(|u| !remote_url(u))
+                    .then_some(name)
+            });
+        if let Some(name) = local {
+            out.push(format!(
+                "{} installs `{name}` from the file system",
+                join("composer.lock")
+            ));
+        }
+    }
+}
+
+/// The URLs a Composer repository entry or locked package names: its
+/// `url`, its `dist` and `source` URLs, and those of the packages of a
+/// `package` repository.
+fn composer_urls(v: &serde_json::Value) -> Vec<&str> {
+    let mut entries = vec![v];
+    match &v["package"] {
+        serde_json::Value::Array(a) => entries.extend(a),
+        p @ serde_json::Value::Object(_) => entries.push(p),
+        _ => {}
+    }
+    let mut urls = Vec::new();
+    for p in entries {
+        for u in [&p["url"], &p["dist"]["url"], &p["source"]["url"]] {
+            match u.as_str() {
+                Some(u) => urls.push(u),
+                // Not a string: not known to be remote.
+                None if !u.is_null() => urls.push(""),
+                None => {}
+            }
+        }
+    }
+    urls
+}
+
+/// Whether a Composer URL names another machine: a scheme other than
+/// `file:` (`https://`, `ssh://`, `git://`, `svn+ssh://`) or git's
+/// `user@host:path`. A path, `file://` or anything else is local.
+fn remote_url(u: &str) -> bool {
+    let lower = u.to_ascii_lowercase();
+    if lower.starts_with("file:") {
+        return false;
+    }
+    if let Some((scheme, _)) = lower.split_once("://") {
+        return !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c));
+    }
+    // scp-like `git@github.com:org/repo.git`: a user, a host, a colon.
+    u.split_once(':').is_some_and(|(host, _)| {
+        host.contains('@') && !host.contains(['/', '\\']) && host.len() > 2
+    })
 }
 
 /// pip: what requirement files read besides the packages they name. The
@@ -1245,21 +1347,123 @@ fn poetry_local_dependencies(text: &str) -> Option<Vec<String>> {
     Some(out)
 }
 
-/// go: local `replace` directives and workspaces.
-fn gomod_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+/// go: local `replace` directives and workspaces. A replacement is local
+/// when its target is a directory path as `golang.org/x/mod/modfile`'s
+/// `IsDirectoryPath` says (`./`, `../`, `/`, a backslash, a drive letter, `.` or
+/// `..`), whatever the spacing around `=>` and quoted or not; the go
+/// command finds a `go.work` in the directory it runs in or any parent.
+fn gomod_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
     if let Some(text) = ctx.read(&join("go.mod"))
-        && text
-            .lines()
-            .any(|l| l.contains("=> ./") || l.contains("=> ../") || l.contains("=> /"))
+        && text.lines().any(replaces_with_directory)
     {
         out.push(format!(
             "{} replaces a module with a local directory",
             join("go.mod")
         ));
     }
-    if ctx.ships(&join("go.work")) {
-        out.push(format!("{} uses a Go workspace", join("go.work")));
+    let mut here = Some(dir.trim_matches('/'));
+    while let Some(d) = here {
+        let work = if d.is_empty() {
+            "go.work".to_string()
+        } else {
+            format!("{d}/go.work")
+        };
+        if ctx.ships(&work) {
+            out.push(format!("{work} uses a Go workspace"));
+        }
+        here = (!d.is_empty()).then(|| d.rsplit_once('/').map_or("", |(p, _)| p));
     }
+}
+
+/// Whether `go mod download` leaves a go.sum as it is: it adds the
+/// `/go.mod` sum of every module whose go.mod it loads, when missing, and
+/// removes nothing. The modules are taken to be those go.mod requires (at
+/// the version it requires, or what a `replace` puts in their place): a
+/// go.sum that has both sums (`M V h1:` and `M V/go.mod h1:`) of each is
+/// kept. Not proven from the files: the go.mod sums of the requirements of
+/// a dependency whose own go.mod predates module graph pruning (go 1.17),
+/// which `go mod tidy` records too; a go.sum with every direct sum lacks
+/// those only when edited by hand.
+pub(crate) fn go_sum_kept(gomod: &str, gosum: &str) -> bool {
+    let mut requires: Vec<(String, String)> = Vec::new();
+    let mut replaces: Vec<(String, Option<String>, String, String)> = Vec::new();
+    let mut block: Option<String> = None;
+    for raw in gomod.lines() {
+        let line = raw.split("//").next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line == ")" {
+            block = None;
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let (verb, rest) = match &block {
+            Some(v) => (v.as_str(), &words[..]),
+            None => (words[0], &words[1..]),
+        };
+        if block.is_none() && rest == ["("] {
+            block = Some(verb.to_string());
+            continue;
+        }
+        if rest.iter().any(|w| w.contains(['"', '`', '(', ')'])) {
+            // Quoted paths: not read here.
+            return false;
+        }
+        match verb {
+            "require" => match rest {
+                [m, v] => requires.push((m.to_string(), v.to_string())),
+                _ => return false,
+            },
+            "replace" => match rest {
+                [m, "=>", n, nv] => {
+                    replaces.push((m.to_string(), None, n.to_string(), nv.to_string()))
+                }
+                [m, v, "=>", n, nv] => replaces.push((
+                    m.to_string(),
+                    Some(v.to_string()),
+                    n.to_string(),
+                    nv.to_string(),
+                )),
+                // A directory: a problem of its own (gomod_problems).
+                _ => return false,
+            },
+            "module" | "go" | "toolchain" | "exclude" | "retract" | "godebug" => {}
+            _ => return false,
+        }
+    }
+    if block.is_some() {
+        return false;
+    }
+    let sums: std::collections::BTreeSet<(&str, &str)> = gosum
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let (m, v, h) = (w.next()?, w.next()?, w.next()?);
+            (h.starts_with("h1:") && w.next().is_none()).then_some((m, v))
+        })
+        .collect();
+    requires.iter().all(|(m, v)| {
+        let (m, v) = replaces
+            .iter()
+            .find(|(rm, rv, _, _)| rm == m && rv.as_ref().is_none_or(|rv| rv == v))
+            .map_or((m.as_str(), v.as_str()), |(_, _, n, nv)| {
+                (n.as_str(), nv.as_str())
+            });
+        let gomod_sum = format!("{v}/go.mod");
+        sums.contains(&(m, v)) && sums.contains(&(m, gomod_sum.as_str()))
+    })
+}
+
+/// Whether a go.mod line replaces a module with a directory (over-approximate:
+/// every `=>` of the line, comments included, is looked at).
+fn replaces_with_directory(line: &str) -> bool {
+    line.split("=>").skip(1).any(|target| {
+        let t = target.trim_start().trim_start_matches(['"', '`']);
+        let b = t.as_bytes();
+        t.starts_with(['.', '/', '\\'])
+            || (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
+    })
 }
 
 /// bundler: gemspecs not understood (see [`gemspec::gemfile_gemspecs`]),
@@ -1282,7 +1486,226 @@ fn gemfile_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<
                 ));
             }
         }
+        if let Some(word) = gemfile_unknown_word(&text) {
+            out.push(format!(
+                "{} runs Ruby (`{word}`) that is not known to read no other file",
+                join("Gemfile")
+            ));
+        }
     }
+}
+
+/// The words of the Bundler DSL (and plain Ruby values) a Gemfile may use
+/// without reading any file but those followed elsewhere (`gemspec`,
+/// `ruby file:`). `path` (a directory of gems) and `git` (a block, checked
+/// for a remote URL) are not among them.
+const GEMFILE_WORDS: &[&str] = &[
+    "source",
+    "gem",
+    "group",
+    "platforms",
+    "platform",
+    "ruby",
+    "gemspec",
+    "git_source",
+    "github",
+    "env",
+    "end",
+    "do",
+    "if",
+    "unless",
+    "else",
+    "elsif",
+    "then",
+    "true",
+    "false",
+    "nil",
+    "and",
+    "or",
+    "not",
+    "ENV",
+    "fetch",
+];
+
+/// The first word of a Gemfile that is not known to read no file, or the
+/// first construct not understood: the Gemfile is Ruby, and any code may
+/// read files (`IO.read`, `load`, `instance_eval`, `Dir[...]`, a `path`
+/// block, a `git:` source in the context). Understood: string literals
+/// (interpolating block parameters or known words only), symbols, numbers,
+/// `%i[...]`/`%w[...]` word lists, hash keys, punctuation, comments, the
+/// words of [`GEMFILE_WORDS`] and block parameters (`|repo|`). A `git:`
+/// option or `git` block must name a remote URL.
+fn gemfile_unknown_word(text: &str) -> Option<String> {
+    let mut params: Vec<String> = Vec::new();
+    let mut lines: Vec<(String, Vec<String>, &str)> = Vec::new();
+    for line in text.lines() {
+        let Some((code, literals)) = ruby_code(line) else {
+            return Some(line.trim().to_string());
+        };
+        // Block parameters: `|a, b|`.
+        let mut rest = code.as_str();
+        while let Some(k) = rest.find('|') {
+            let Some(e) = rest[k + 1..].find('|') else {
+                break;
+            };
+            params.extend(
+                rest[k + 1..k + 1 + e]
+                    .split(',')
+                    .map(|p| p.trim().trim_start_matches(['*', '&']).to_string()),
+            );
+            rest = &rest[k + 2 + e..];
+        }
+        lines.push((code, literals, line));
+    }
+    for (code, literals, line) in &lines {
+        let b = code.as_bytes();
+        let mut i = 0;
+        let mut git_key = false;
+        while i < b.len() {
+            let c = b[i];
+            if !(c.is_ascii_alphabetic() || c == b'_') {
+                if c.is_ascii_digit() {
+                    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                        i += 1;
+                    }
+                } else {
+                    i += 1;
+                }
+                continue;
+            }
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            if i < b.len() && (b[i] == b'?' || b[i] == b'!') {
+                i += 1;
+            }
+            let word = &code[start..i];
+            let before = code[..start].trim_end();
+            let symbol = code[..start].ends_with(':') && !before.ends_with("::");
+            let after = &code[i..];
+            let key = after.starts_with(':') && !after.starts_with("::");
+            let method = before.ends_with('.') || before.ends_with("::") || after.starts_with("::");
+            if word == "git" && (key || symbol || start == 0) {
+                // `git: "url"`, `:git => "url"`, `git "url" do`.
+                git_key = true;
+                continue;
+            }
+            if word == "path" && (key || symbol) {
+                return Some("path".into());
+            }
+            let known = (method && word == "fetch")
+                || (!method
+                    && (symbol
+                        || key
+                        || GEMFILE_WORDS.contains(&word)
+                        || params.iter().any(|p| p == word)));
+            if !known {
+                return Some(word.to_string());
+            }
+        }
+        if git_key && !git_value(line, literals).is_some_and(remote_url) {
+            return Some("git".into());
+        }
+    }
+    None
+}
+
+/// The URL of a Gemfile line's `git: "url"` (`:git => "url"`) option, or
+/// of its `git "url" do` block: the first literal after the key.
+fn git_value<'a>(line: &str, literals: &'a [String]) -> Option<&'a str> {
+    let code = line.trim_start();
+    if code.starts_with("git ") || code.starts_with("git(") {
+        return literals.first().map(String::as_str);
+    }
+    let k = ["git:", ":git"].iter().filter_map(|f| line.find(f)).min()?;
+    // The literals before the key are those whose quotes end before it.
+    let before = line[..k].matches(['"', '\'']).count() / 2;
+    literals.get(before).map(String::as_str)
+}
+
+/// A Ruby line with its string literals and `%i[...]`/`%w[...]` lists
+/// blanked (`""`, `[]`) and its comment dropped; the interpolations of
+/// double-quoted strings are kept as code. Also the literals' texts.
+/// `None` when the line is not understood (a string that does not end on
+/// the line, a heredoc, a backtick, another `%` literal).
+fn ruby_code(line: &str) -> Option<(String, Vec<String>)> {
+    let mut code = String::new();
+    let mut literals = Vec::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '#' => break,
+            '`' => return None,
+            '<' if chars.peek() == Some(&'<') => {
+                chars.next();
+                if chars
+                    .peek()
+                    .is_some_and(|n| matches!(n, '~' | '-' | '"' | '\'') || n.is_ascii_uppercase())
+                {
+                    return None;
+                }
+                code.push_str("<<");
+            }
+            '%' => {
+                let kind = chars.next()?;
+                if !matches!(kind, 'i' | 'w' | 'I' | 'W') {
+                    return None;
+                }
+                let close = match chars.next()? {
+                    '[' => ']',
+                    '(' => ')',
+                    '{' => '}',
+                    _ => return None,
+                };
+                let mut body = String::new();
+                loop {
+                    let n = chars.next()?;
+                    if n == close {
+                        break;
+                    }
+                    if n == '#' || n == '\\' {
+                        return None;
+                    }
+                    body.push(n);
+                }
+                literals.extend(body.split_whitespace().map(str::to_string));
+                code.push_str("[]");
+            }
+            '"' | '\'' => {
+                let mut lit = String::new();
+                loop {
+                    let n = chars.next()?;
+                    if n == c {
+                        break;
+                    }
+                    if n == '\\' {
+                        lit.push(chars.next()?);
+                    } else if c == '"' && n == '#' && chars.peek() == Some(&'{') {
+                        chars.next();
+                        code.push(' ');
+                        loop {
+                            let m = chars.next()?;
+                            if m == '}' {
+                                break;
+                            }
+                            if matches!(m, '"' | '\'' | '{' | '`' | '%') {
+                                return None;
+                            }
+                            code.push(m);
+                        }
+                        code.push(' ');
+                    } else {
+                        lit.push(n);
+                    }
+                }
+                literals.push(lit);
+                code.push_str("\"\"");
+            }
+            c => code.push(c),
+        }
+    }
+    Some((code, literals))
 }
 
 /// mix: `mix.exs` is Elixir code that every mix task in the project runs;

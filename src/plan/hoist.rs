@@ -894,7 +894,10 @@ fn kept_lock_words(cx: &StageCx<'_>, cand: &Candidate<'_>, kept: &[&str]) -> Str
                 manifests::berry_named_by(&file).is_some()
             })
         });
-    let why = if berry {
+    let go = kept.iter().all(|k| k.rsplit('/').next() == Some("go.sum"));
+    let why = if go {
+        "go.sum already holds both sums of every module go.mod requires (or of what replaces it), and `go mod download` only adds the go.mod sums it lacks".to_string()
+    } else if berry {
         "the project's yarn is Yarn Berry (its `yarnPath` release, or its `packageManager` with corepack enabled before it), whose immutable install never writes the lock: it fails instead, in either order, on the same files".to_string()
     } else if yarn {
         format!(
@@ -1429,6 +1432,9 @@ fn keep_lock_hint(rel: &str) -> &'static str {
         }
         "Pipfile.lock" => "`pipenv install --deploy` or `pipenv sync`",
         "uv.lock" => "`uv sync --locked` or `--frozen`",
+        "go.sum" => {
+            "a go.sum with both sums of every module go.mod requires, as `go mod tidy` writes it"
+        }
         _ => "`npm ci`, `--frozen-lockfile`, `--locked`",
     }
 }
