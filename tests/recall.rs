@@ -2788,3 +2788,27 @@ fn a_broad_copy_to_an_empty_json_destination_copies_the_manifests_into_the_worki
         "FROM base\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY [\".\", \"\"]\n"
     );
 }
+
+#[test]
+fn go_mod_verify_moves_with_the_download_when_go_sum_is_complete() {
+    // Seen after review 22 made `go mod download`/`verify` write go.sum
+    // (kept when complete): the planner moved both above the copy, but the
+    // rewrite check took the download as a unit that may change go.sum
+    // before the verify, and the run stopped with "refusing to write".
+    let files: &[(&str, &str)] = &[
+        (
+            "go.mod",
+            "module example.com/app\n\ngo 1.22\n\nrequire github.com/google/uuid v1.6.0\n",
+        ),
+        (
+            "go.sum",
+            "github.com/google/uuid v1.6.0 h1:NIvaJDMOsjHA8n1jAhLSgzrAzy1Hgr+hNrb57e+94F0=\ngithub.com/google/uuid v1.6.0/go.mod h1:TkhGBeFgUSUEGUcsRhS5RXUbMsC0IgzVSlu9r8B8Ss0=\n",
+        ),
+        ("main.go", "package main\nfunc main() {}\n"),
+    ];
+    let df = "FROM golang:1.22\nWORKDIR /app\nCOPY . .\nRUN go mod download\nRUN go mod verify\nRUN go build -o /usr/local/bin/app ./...\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM golang:1.22\nWORKDIR /app\nCOPY go.mod go.sum ./\nRUN go mod download\nRUN go mod verify\nCOPY . .\nRUN go build -o /usr/local/bin/app ./...\n"
+    );
+}

@@ -296,6 +296,8 @@ fn placed_text(
     } else {
         0
     };
+    // A unit after `a` that keeps the lock file as `a` put it (`go mod
+    // download` before `go mod verify`) changes nothing there either.
     let others = (from..b).any(|k| {
         k != a && {
             let mut files = sa.effects[k].clone();
@@ -303,6 +305,8 @@ fn placed_text(
                 .writes
                 .retain(|l| !matches!(l, effects::Loc::Dir { .. }));
             effects::unit_may_put(&old.parse, stage, &sa.state, k, &files, &img, ctx)
+                && !(k > a
+                    && leaves_as_is(old, si, (a, k), Some(ctx), &effects::Loc::Path(img.clone())))
         }
     });
     if others {
