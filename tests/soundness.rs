@@ -317,9 +317,10 @@ fn a_copy_into_a_tree_the_install_reads_implicitly_keeps_it_below() {
 
 #[test]
 fn an_arg_does_not_override_an_env_of_the_same_name() {
-    // BuildKit: ENV wins over an ARG of the same name, so the working
-    // directory is /usr/local/bin, where the copy would put programs pip
-    // may run. The model used to take the ARG's value and hoist.
+    // The classic builder keeps the ENV (the working directory is then
+    // /usr/local/bin, where the copy would put programs pip may run);
+    // BuildKit takes the ARG's value. Either may build the file, so the
+    // value is not known and nothing that depends on it moves.
     let dir = crate::support::project(&[("requirements.txt", "flask\n"), ("app.py", "x\n")]);
     let ctx = dockreorder::analysis::context::Context::new(
         dir.path().to_path_buf(),
@@ -379,7 +380,8 @@ fn issue_11_per_build_args_pass_only_runs_that_do_not_read_them() {
             "FROM b\nARG BUILD_DATE\nRUN apt-get install -y curl && echo built > /etc/built\n",
         ),
         // An ENV of the same name set before: the ARG changes nothing
-        // (BuildKit keeps the ENV), so moving it saves nothing.
+        // under the classic builder (the ENV is kept), so moving it is not
+        // counted as saving anything.
         (
             "FROM b\nENV BUILD_DATE=never\nARG BUILD_DATE\nRUN apt-get install -y curl\n",
             "FROM b\nENV BUILT=never\nARG BUILD_DATE\nRUN apt-get install -y curl\n",
@@ -2221,4 +2223,46 @@ fn package_users_homes_are_written_by_the_install() {
         assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "moved:\n{df}");
         assert!(ordered(p.path(), &df, 0, 1), "{df}");
     }
+}
+
+#[test]
+fn an_arg_after_an_env_of_the_same_name_is_not_known() {
+    // Measured with Docker 20.10: BuildKit gives `$APP` the ARG's value
+    // (`d.state.AddEnv` in dispatchArg), in expansions and in the RUN's
+    // environment, the classic builder the ENV's. The model kept the ENV's
+    // (`/srv`), so `npm ci` read /srv/package.json, nothing the copy into
+    // /app ships, and moved above it: the build failed in /app.
+    let p = project(NPM);
+    let df =
+        "FROM node:20-slim\nENV APP=/srv\nARG APP=/app\nWORKDIR $APP\nCOPY . /app/\nRUN npm ci\n";
+    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
+    assert!(ordered(p.path(), df, 3, 4));
+}
+
+#[test]
+fn onbuild_triggers_of_a_stage_run_in_the_stages_built_on_it() {
+    // BuildKit runs an earlier stage's ONBUILD triggers at the start of a
+    // stage `FROM` it (measured with Docker 20.10): here `WORKDIR /srv`,
+    // so `npm ci` reads /srv/package.json, which the copy ships. The model
+    // started the stage in /app and moved the install above the copy: the
+    // build failed.
+    let p = project(NPM);
+    let df = "FROM node:20-slim AS base\nWORKDIR /app\nONBUILD WORKDIR /srv\nFROM base\nCOPY . /srv/\nRUN npm ci\n";
+    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
+    assert!(ordered(p.path(), df, 0, 1));
+    // A trigger may set the mode of the copy's destination before the
+    // stage's own instructions: `chmod 2775 /app` gave the moved install's
+    // `node_modules` the setgid bit (measured: mode 0o40755->0o42755), as
+    // the same RUN in the stage does (see
+    // `a_mode_set_on_the_copy_destination_keeps_the_install_in_place`).
+    let p = project(&[
+        ("web/package.json", NPM[0].1),
+        ("web/package-lock.json", NPM[1].1),
+        ("index.js", "x\n"),
+    ]);
+    let df = "FROM node:20-slim AS base\nRUN mkdir -p /app\nONBUILD RUN chmod 2775 /app\nFROM base\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
+    // The control: without the trigger it moves.
+    let df = "FROM node:20-slim AS base\nRUN mkdir -p /app\nFROM base\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }

@@ -2699,7 +2699,7 @@ pub fn analyze_stage_with(
     // may switch users: `["su", "app", "-c"]`).
     let mut posix = super::deletions::posix_shell_before(parse, stage.from_item);
     // The variables set by ENV (inherited ones included): an ARG of the
-    // same name does not override them.
+    // same name leaves them not known (see `advance_state`).
     let mut config = env.clone();
     let mut effects = Vec::new();
     let mut corepack_on = false;
@@ -2739,7 +2739,8 @@ pub fn analyze_stage_with(
         }
         e.keep = unit.keep;
         // An ARG of a name an ENV already set changes no RUN's environment
-        // (BuildKit keeps the ENV): it busts nothing.
+        // under the classic builder (BuildKit gives it the ARG's value): it
+        // is not counted as busting the cache, so moving it is not proposed.
         e.per_build = super::volatile::per_build_args(ins)
             .find(|k| !config.contains_key(*k))
             .map(str::to_string);
@@ -2806,7 +2807,11 @@ pub fn analyze_stage_with(
 /// carry over. Any other stage starts in the base image's working
 /// directory, known for the official images of [`OFFICIAL_WORKDIR`] and
 /// unknown (`/?wd0`) otherwise, as root on an official image
-/// ([`base_runs_as_root`]).
+/// ([`base_runs_as_root`]). A stage built on an earlier stage that has
+/// `ONBUILD` instructions starts where nothing is known (directory,
+/// variables, user, users): BuildKit runs those triggers first in it
+/// (measured with Docker 20.10: `ONBUILD WORKDIR /srv` moved the stage
+/// built on it to /srv).
 struct Inherited {
     wd: String,
     env: BTreeMap<String, String>,
@@ -2845,10 +2850,27 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
             },
         }
     };
+    // What a stage built on one with triggers starts from: nothing known.
+    let triggered = |st: &Inherited| {
+        let n = st.unknown_wds + 1;
+        Inherited {
+            wd: format!("/?wd{n}"),
+            env: BTreeMap::new(),
+            unknown_wds: n,
+            homes: Vec::new(),
+            user: RunUser::Unknown,
+            passwd: Passwd {
+                known: false,
+                users: Vec::new(),
+            },
+        }
+    };
     // (lower-case name, end state: working directory, ENV only) of each
-    // earlier stage, and the state of the one being read.
+    // earlier stage, and the state of the one being read (with whether it
+    // has `ONBUILD` triggers).
     let mut done: Vec<(Option<String>, Inherited)> = Vec::new();
     let mut cur: Option<(Option<String>, Inherited, BTreeMap<String, String>)> = None;
+    let mut onbuild = false;
     let start_of = |done: &[(Option<String>, Inherited)], ins: &Instruction| {
         let base = ins
             .node
@@ -2874,8 +2896,14 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
         };
         if ins.node.kind == Kind::From {
             if let Some((name, st, config)) = cur.take() {
-                done.push((name, Inherited { env: config, ..st }));
+                let end = if onbuild {
+                    triggered(&st)
+                } else {
+                    Inherited { env: config, ..st }
+                };
+                done.push((name, end));
             }
+            onbuild = false;
             let start = start_of(&done, ins).unwrap_or_else(|| fresh(k));
             if k == from_item {
                 return start;
@@ -2889,6 +2917,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
             cur = Some((name, start, config));
             continue;
         }
+        onbuild |= ins.node.kind == Kind::Onbuild;
         if let Some((_, st, config)) = cur.as_mut() {
             if matches!(ins.node.kind, Kind::Run | Kind::Copy | Kind::Add) && st.passwd.known {
                 let e = instruction_effects(ins, &st.wd, &st.env, &[], knowledge);
@@ -3068,8 +3097,8 @@ fn home_options(tool: &str, args: &[String]) -> Vec<(HomeOpt, String)> {
 
 /// How a unit changes the state the next units see: `WORKDIR` the working
 /// directory, `ENV` and `ARG` the variables. `config` holds the `ENV` ones
-/// (what a stage built on this one inherits); an `ARG` never overrides one
-/// of them, as in BuildKit.
+/// (what a stage built on this one inherits); an `ARG` of one of them
+/// leaves its value not known (the builders disagree on which wins).
 fn advance_state(
     parse: &Parse,
     ins: &Instruction,
@@ -3129,9 +3158,17 @@ fn advance_state(
                 // Without a default the value is the build's (README:
                 // "a build argument without a default" is not known).
                 let (k, v) = v.unwrap_or((a, UNKNOWN_VALUE.to_string()));
-                if !config.contains_key(k) {
-                    env.insert(k.to_string(), v);
-                }
+                // After an `ENV` of the same name the builders disagree
+                // (measured with Docker 20.10): BuildKit takes the ARG's
+                // value (`dispatchArg`: `d.state.AddEnv`), in expansions
+                // and in the `RUN` environment, the classic builder keeps
+                // the ENV's. Not known, then.
+                let v = if config.contains_key(k) {
+                    UNKNOWN_VALUE.to_string()
+                } else {
+                    v
+                };
+                env.insert(k.to_string(), v);
             }
         }
         _ => {}
