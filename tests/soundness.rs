@@ -2266,3 +2266,25 @@ fn onbuild_triggers_of_a_stage_run_in_the_stages_built_on_it() {
     let df = "FROM node:20-slim AS base\nRUN mkdir -p /app\nFROM base\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }
+
+#[test]
+fn each_value_of_one_env_or_arg_expands_with_the_variables_before_it() {
+    // `ENV D=/app W=$D` gives W the D from before the instruction (the
+    // Dockerfile reference; measured with BuildKit: W=/srv). The model
+    // expanded W with the new D (/app), so `npm ci` read /app/package.json,
+    // nothing the copy into /srv ships, and moved above it: the build
+    // failed. For `ARG` the BuildKit releases disagree (Docker 20.10's
+    // gives the value from before, today's the new one): not known.
+    let p = project(NPM);
+    for set in ["ENV D=/srv\nENV D=/app W=$D", "ARG D=/srv\nARG D=/app W=$D"] {
+        let df = format!("FROM node:20-slim\n{set}\nWORKDIR $W\nCOPY . /srv/\nRUN npm ci\n");
+        // In place, or hoisted with its manifests copied to /srv (ENV:
+        // measured identical); never moved above the copy without them.
+        let out = rewrite_unsafe_too(p.path(), &df);
+        assert!(
+            out == df || out.contains("COPY package.json package-lock.json /srv/\nRUN npm ci\n"),
+            "{out}"
+        );
+        assert!(ordered(p.path(), &df, 3, 4), "{set}");
+    }
+}

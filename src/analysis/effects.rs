@@ -3120,17 +3120,21 @@ fn advance_state(
         }
         Kind::Env => {
             let args: Vec<&str> = ins.node.str_args().collect();
+            // Every value expands with the variables as they were before
+            // the instruction: `ENV D=/app W=$D` gives W the earlier D
+            // (the Dockerfile reference; measured with BuildKit).
+            let before = env.clone();
             for t in args.chunks(3) {
                 if let [k, v, _] = t {
                     let raw = unquote(v);
                     // A value that does not expand here (`$NAME` of the
                     // base image, `${X:-y}`) is not known: it is not empty
                     // (`WORKDIR $D` would stay where it was).
-                    let v = expand_word(v, env)
+                    let v = expand_word(v, &before)
                         .or_else(|| {
                             SEARCH_PATH_VARS
                                 .contains(k)
-                                .then(|| search_path_value(k, &raw, env))
+                                .then(|| search_path_value(k, &raw, &before))
                         })
                         .unwrap_or_else(|| UNKNOWN_VALUE.to_string());
                     config.insert(k.to_string(), v.clone());
@@ -3139,12 +3143,22 @@ fn advance_state(
             }
         }
         Kind::Arg => {
+            // The names an earlier pair of this instruction set: BuildKit
+            // releases disagree on which value a later default sees (`ARG
+            // D=/app W=$D`: Docker 20.10's gives W the D before the
+            // instruction, measured; today's `dispatchArg` expands each
+            // default after adding the earlier ones). Not known, then.
+            let mut set: Vec<&str> = Vec::new();
             for a in ins.node.str_args() {
                 let v = match a.split_once('=') {
                     // The default as BuildKit expands it (`ARG D=$BASE/app`).
                     Some((k, v)) => Some((
                         k,
-                        expand_word(v, env).unwrap_or_else(|| UNKNOWN_VALUE.to_string()),
+                        if vars_used(v).iter().any(|u| set.contains(&u.as_str())) {
+                            UNKNOWN_VALUE.to_string()
+                        } else {
+                            expand_word(v, env).unwrap_or_else(|| UNKNOWN_VALUE.to_string())
+                        },
                     )),
                     // `ARG X` in a stage takes the default of a global
                     // `ARG X=…` (before the first FROM).
@@ -3169,6 +3183,7 @@ fn advance_state(
                     v
                 };
                 env.insert(k.to_string(), v);
+                set.push(k);
             }
         }
         _ => {}
