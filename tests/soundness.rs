@@ -2288,3 +2288,24 @@ fn each_value_of_one_env_or_arg_expands_with_the_variables_before_it() {
         assert!(ordered(p.path(), &df, 3, 4), "{set}");
     }
 }
+
+#[test]
+fn a_stages_args_reach_the_stages_built_on_it() {
+    // BuildKit carries an earlier stage's ARGs into a stage built FROM it
+    // (measured with Docker 20.10: `$D` and the RUN's environment hold the
+    // parent's value; the classic builder drops them). The model dropped
+    // them, so `npm ci` was taken as reading no user config and hoisted
+    // above the copy that ships /app/ci.npmrc (`omit=dev`): the rewritten
+    // image got the dev dependencies (compare.sh: node_modules/ms only in
+    // B).
+    let p = project(&[
+        ("package.json", NPM[0].1),
+        ("package-lock.json", NPM[1].1),
+        ("ci.npmrc", "omit=dev\n"),
+    ]);
+    let df = "FROM node:20-slim AS base\nARG NPM_CONFIG_USERCONFIG=/app/ci.npmrc\nFROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
+    // An ENV carries over with its value: the control moves.
+    let df = "FROM node:20-slim AS base\nENV NODE_VERSION_PIN=20\nFROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}

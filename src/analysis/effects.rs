@@ -2803,8 +2803,9 @@ pub fn analyze_stage_with(
 /// The state a stage starts in. A stage built `FROM` an earlier stage of
 /// the file starts in that stage's working directory with its `ENV`
 /// variables (both are image configuration), and the users it created
-/// (their homes: see [`created_homes`]) and its user; its `ARG`s do not
-/// carry over. Any other stage starts in the base image's working
+/// (their homes: see [`created_homes`]) and its user; its `ARG`s carry
+/// over under BuildKit and not under the classic builder, so their values
+/// are not known. Any other stage starts in the base image's working
 /// directory, known for the official images of [`OFFICIAL_WORKDIR`] and
 /// unknown (`/?wd0`) otherwise, as root on an official image
 /// ([`base_runs_as_root`]). A stage built on an earlier stage that has
@@ -2899,7 +2900,17 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 let end = if onbuild {
                     triggered(&st)
                 } else {
-                    Inherited { env: config, ..st }
+                    // The stage's `ARG`s reach the stages built on it under
+                    // BuildKit (their expansions and `RUN` environments;
+                    // measured with Docker 20.10), not under the classic
+                    // builder: not known there.
+                    let mut env = config;
+                    for (k, v) in &st.env {
+                        if env.get(k) != Some(v) {
+                            env.insert(k.clone(), UNKNOWN_VALUE.to_string());
+                        }
+                    }
+                    Inherited { env, ..st }
                 };
                 done.push((name, end));
             }
