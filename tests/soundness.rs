@@ -317,9 +317,10 @@ fn a_copy_into_a_tree_the_install_reads_implicitly_keeps_it_below() {
 
 #[test]
 fn an_arg_does_not_override_an_env_of_the_same_name() {
-    // BuildKit: ENV wins over an ARG of the same name, so the working
-    // directory is /usr/local/bin, where the copy would put programs pip
-    // may run. The model used to take the ARG's value and hoist.
+    // The classic builder keeps the ENV (the working directory is then
+    // /usr/local/bin, where the copy would put programs pip may run);
+    // BuildKit takes the ARG's value. Either may build the file, so the
+    // value is not known and nothing that depends on it moves.
     let dir = crate::support::project(&[("requirements.txt", "flask\n"), ("app.py", "x\n")]);
     let ctx = dockreorder::analysis::context::Context::new(
         dir.path().to_path_buf(),
@@ -379,7 +380,8 @@ fn issue_11_per_build_args_pass_only_runs_that_do_not_read_them() {
             "FROM b\nARG BUILD_DATE\nRUN apt-get install -y curl && echo built > /etc/built\n",
         ),
         // An ENV of the same name set before: the ARG changes nothing
-        // (BuildKit keeps the ENV), so moving it saves nothing.
+        // under the classic builder (the ENV is kept), so moving it is not
+        // counted as saving anything.
         (
             "FROM b\nENV BUILD_DATE=never\nARG BUILD_DATE\nRUN apt-get install -y curl\n",
             "FROM b\nENV BUILT=never\nARG BUILD_DATE\nRUN apt-get install -y curl\n",
@@ -2508,5 +2510,90 @@ fn composer_vendor_dir_the_copy_ships_keeps_the_install_in_place() {
         ),
         ("index.php", "<?php echo 1;\n"),
     ]);
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+#[test]
+fn an_arg_after_an_env_of_the_same_name_is_not_known() {
+    // Measured with Docker 20.10: BuildKit gives `$APP` the ARG's value
+    // (`d.state.AddEnv` in dispatchArg), in expansions and in the RUN's
+    // environment, the classic builder the ENV's. The model kept the ENV's
+    // (`/srv`), so `npm ci` read /srv/package.json, nothing the copy into
+    // /app ships, and moved above it: the build failed in /app.
+    let p = project(NPM);
+    let df =
+        "FROM node:20-slim\nENV APP=/srv\nARG APP=/app\nWORKDIR $APP\nCOPY . /app/\nRUN npm ci\n";
+    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
+    assert!(ordered(p.path(), df, 3, 4));
+}
+
+#[test]
+fn onbuild_triggers_of_a_stage_run_in_the_stages_built_on_it() {
+    // BuildKit runs an earlier stage's ONBUILD triggers at the start of a
+    // stage `FROM` it (measured with Docker 20.10): here `WORKDIR /srv`,
+    // so `npm ci` reads /srv/package.json, which the copy ships. The model
+    // started the stage in /app and moved the install above the copy: the
+    // build failed.
+    let p = project(NPM);
+    let df = "FROM node:20-slim AS base\nWORKDIR /app\nONBUILD WORKDIR /srv\nFROM base\nCOPY . /srv/\nRUN npm ci\n";
+    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
+    assert!(ordered(p.path(), df, 0, 1));
+    // A trigger may set the mode of the copy's destination before the
+    // stage's own instructions: `chmod 2775 /app` gave the moved install's
+    // `node_modules` the setgid bit (measured: mode 0o40755->0o42755), as
+    // the same RUN in the stage does (see
+    // `a_mode_set_on_the_copy_destination_keeps_the_install_in_place`).
+    let p = project(&[
+        ("web/package.json", NPM[0].1),
+        ("web/package-lock.json", NPM[1].1),
+        ("index.js", "x\n"),
+    ]);
+    let df = "FROM node:20-slim AS base\nRUN mkdir -p /app\nONBUILD RUN chmod 2775 /app\nFROM base\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
+    // The control: without the trigger it moves.
+    let df = "FROM node:20-slim AS base\nRUN mkdir -p /app\nFROM base\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+#[test]
+fn each_value_of_one_env_or_arg_expands_with_the_variables_before_it() {
+    // `ENV D=/app W=$D` gives W the D from before the instruction (the
+    // Dockerfile reference; measured with BuildKit: W=/srv). The model
+    // expanded W with the new D (/app), so `npm ci` read /app/package.json,
+    // nothing the copy into /srv ships, and moved above it: the build
+    // failed. For `ARG` the BuildKit releases disagree (Docker 20.10's
+    // gives the value from before, today's the new one): not known.
+    let p = project(NPM);
+    for set in ["ENV D=/srv\nENV D=/app W=$D", "ARG D=/srv\nARG D=/app W=$D"] {
+        let df = format!("FROM node:20-slim\n{set}\nWORKDIR $W\nCOPY . /srv/\nRUN npm ci\n");
+        // In place, or hoisted with its manifests copied to /srv (ENV:
+        // measured identical); never moved above the copy without them.
+        let out = rewrite_unsafe_too(p.path(), &df);
+        assert!(
+            out == df || out.contains("COPY package.json package-lock.json /srv/\nRUN npm ci\n"),
+            "{out}"
+        );
+        assert!(ordered(p.path(), &df, 3, 4), "{set}");
+    }
+}
+
+#[test]
+fn a_stages_args_reach_the_stages_built_on_it() {
+    // BuildKit carries an earlier stage's ARGs into a stage built FROM it
+    // (measured with Docker 20.10: `$D` and the RUN's environment hold the
+    // parent's value; the classic builder drops them). The model dropped
+    // them, so `npm ci` was taken as reading no user config and hoisted
+    // above the copy that ships /app/ci.npmrc (`omit=dev`): the rewritten
+    // image got the dev dependencies (compare.sh: node_modules/ms only in
+    // B).
+    let p = project(&[
+        ("package.json", NPM[0].1),
+        ("package-lock.json", NPM[1].1),
+        ("ci.npmrc", "omit=dev\n"),
+    ]);
+    let df = "FROM node:20-slim AS base\nARG NPM_CONFIG_USERCONFIG=/app/ci.npmrc\nFROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
+    // An ENV carries over with its value: the control moves.
+    let df = "FROM node:20-slim AS base\nENV NODE_VERSION_PIN=20\nFROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }

@@ -2729,7 +2729,7 @@ pub fn analyze_stage_with(
     // may switch users: `["su", "app", "-c"]`).
     let mut posix = super::deletions::posix_shell_before(parse, stage.from_item);
     // The variables set by ENV (inherited ones included): an ARG of the
-    // same name does not override them.
+    // same name leaves them not known (see `advance_state`).
     let mut config = env.clone();
     let mut effects = Vec::new();
     let mut corepack_on = false;
@@ -2769,7 +2769,8 @@ pub fn analyze_stage_with(
         }
         e.keep = unit.keep;
         // An ARG of a name an ENV already set changes no RUN's environment
-        // (BuildKit keeps the ENV): it busts nothing.
+        // under the classic builder (BuildKit gives it the ARG's value): it
+        // is not counted as busting the cache, so moving it is not proposed.
         e.per_build = super::volatile::per_build_args(ins)
             .find(|k| !config.contains_key(*k))
             .map(str::to_string);
@@ -2832,11 +2833,16 @@ pub fn analyze_stage_with(
 /// The state a stage starts in. A stage built `FROM` an earlier stage of
 /// the file starts in that stage's working directory with its `ENV`
 /// variables (both are image configuration), and the users it created
-/// (their homes: see [`created_homes`]) and its user; its `ARG`s do not
-/// carry over. Any other stage starts in the base image's working
+/// (their homes: see [`created_homes`]) and its user; its `ARG`s carry
+/// over under BuildKit and not under the classic builder, so their values
+/// are not known. Any other stage starts in the base image's working
 /// directory, known for the official images of [`OFFICIAL_WORKDIR`] and
 /// unknown (`/?wd0`) otherwise, as root on an official image
-/// ([`base_runs_as_root`]).
+/// ([`base_runs_as_root`]). A stage built on an earlier stage that has
+/// `ONBUILD` instructions starts where nothing is known (directory,
+/// variables, user, users): BuildKit runs those triggers first in it
+/// (measured with Docker 20.10: `ONBUILD WORKDIR /srv` moved the stage
+/// built on it to /srv).
 struct Inherited {
     wd: String,
     env: BTreeMap<String, String>,
@@ -2875,10 +2881,27 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
             },
         }
     };
+    // What a stage built on one with triggers starts from: nothing known.
+    let triggered = |st: &Inherited| {
+        let n = st.unknown_wds + 1;
+        Inherited {
+            wd: format!("/?wd{n}"),
+            env: BTreeMap::new(),
+            unknown_wds: n,
+            homes: Vec::new(),
+            user: RunUser::Unknown,
+            passwd: Passwd {
+                known: false,
+                users: Vec::new(),
+            },
+        }
+    };
     // (lower-case name, end state: working directory, ENV only) of each
-    // earlier stage, and the state of the one being read.
+    // earlier stage, and the state of the one being read (with whether it
+    // has `ONBUILD` triggers).
     let mut done: Vec<(Option<String>, Inherited)> = Vec::new();
     let mut cur: Option<(Option<String>, Inherited, BTreeMap<String, String>)> = None;
+    let mut onbuild = false;
     let start_of = |done: &[(Option<String>, Inherited)], ins: &Instruction| {
         let base = ins
             .node
@@ -2904,8 +2927,24 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
         };
         if ins.node.kind == Kind::From {
             if let Some((name, st, config)) = cur.take() {
-                done.push((name, Inherited { env: config, ..st }));
+                let end = if onbuild {
+                    triggered(&st)
+                } else {
+                    // The stage's `ARG`s reach the stages built on it under
+                    // BuildKit (their expansions and `RUN` environments;
+                    // measured with Docker 20.10), not under the classic
+                    // builder: not known there.
+                    let mut env = config;
+                    for (k, v) in &st.env {
+                        if env.get(k) != Some(v) {
+                            env.insert(k.clone(), UNKNOWN_VALUE.to_string());
+                        }
+                    }
+                    Inherited { env, ..st }
+                };
+                done.push((name, end));
             }
+            onbuild = false;
             let start = start_of(&done, ins).unwrap_or_else(|| fresh(k));
             if k == from_item {
                 return start;
@@ -2919,6 +2958,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
             cur = Some((name, start, config));
             continue;
         }
+        onbuild |= ins.node.kind == Kind::Onbuild;
         if let Some((_, st, config)) = cur.as_mut() {
             if matches!(ins.node.kind, Kind::Run | Kind::Copy | Kind::Add) && st.passwd.known {
                 let e = instruction_effects(ins, &st.wd, &st.env, &[], knowledge);
@@ -3098,8 +3138,8 @@ fn home_options(tool: &str, args: &[String]) -> Vec<(HomeOpt, String)> {
 
 /// How a unit changes the state the next units see: `WORKDIR` the working
 /// directory, `ENV` and `ARG` the variables. `config` holds the `ENV` ones
-/// (what a stage built on this one inherits); an `ARG` never overrides one
-/// of them, as in BuildKit.
+/// (what a stage built on this one inherits); an `ARG` of one of them
+/// leaves its value not known (the builders disagree on which wins).
 fn advance_state(
     parse: &Parse,
     ins: &Instruction,
@@ -3121,17 +3161,21 @@ fn advance_state(
         }
         Kind::Env => {
             let args: Vec<&str> = ins.node.str_args().collect();
+            // Every value expands with the variables as they were before
+            // the instruction: `ENV D=/app W=$D` gives W the earlier D
+            // (the Dockerfile reference; measured with BuildKit).
+            let before = env.clone();
             for t in args.chunks(3) {
                 if let [k, v, _] = t {
                     let raw = unquote(v);
                     // A value that does not expand here (`$NAME` of the
                     // base image, `${X:-y}`) is not known: it is not empty
                     // (`WORKDIR $D` would stay where it was).
-                    let v = expand_word(v, env)
+                    let v = expand_word(v, &before)
                         .or_else(|| {
                             SEARCH_PATH_VARS
                                 .contains(k)
-                                .then(|| search_path_value(k, &raw, env))
+                                .then(|| search_path_value(k, &raw, &before))
                         })
                         .unwrap_or_else(|| UNKNOWN_VALUE.to_string());
                     config.insert(k.to_string(), v.clone());
@@ -3140,12 +3184,22 @@ fn advance_state(
             }
         }
         Kind::Arg => {
+            // The names an earlier pair of this instruction set: BuildKit
+            // releases disagree on which value a later default sees (`ARG
+            // D=/app W=$D`: Docker 20.10's gives W the D before the
+            // instruction, measured; today's `dispatchArg` expands each
+            // default after adding the earlier ones). Not known, then.
+            let mut set: Vec<&str> = Vec::new();
             for a in ins.node.str_args() {
                 let v = match a.split_once('=') {
                     // The default as BuildKit expands it (`ARG D=$BASE/app`).
                     Some((k, v)) => Some((
                         k,
-                        expand_word(v, env).unwrap_or_else(|| UNKNOWN_VALUE.to_string()),
+                        if vars_used(v).iter().any(|u| set.contains(&u.as_str())) {
+                            UNKNOWN_VALUE.to_string()
+                        } else {
+                            expand_word(v, env).unwrap_or_else(|| UNKNOWN_VALUE.to_string())
+                        },
                     )),
                     // `ARG X` in a stage takes the default of a global
                     // `ARG X=…` (before the first FROM).
@@ -3159,9 +3213,18 @@ fn advance_state(
                 // Without a default the value is the build's (README:
                 // "a build argument without a default" is not known).
                 let (k, v) = v.unwrap_or((a, UNKNOWN_VALUE.to_string()));
-                if !config.contains_key(k) {
-                    env.insert(k.to_string(), v);
-                }
+                // After an `ENV` of the same name the builders disagree
+                // (measured with Docker 20.10): BuildKit takes the ARG's
+                // value (`dispatchArg`: `d.state.AddEnv`), in expansions
+                // and in the `RUN` environment, the classic builder keeps
+                // the ENV's. Not known, then.
+                let v = if config.contains_key(k) {
+                    UNKNOWN_VALUE.to_string()
+                } else {
+                    v
+                };
+                env.insert(k.to_string(), v);
+                set.push(k);
             }
         }
         _ => {}

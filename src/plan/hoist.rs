@@ -1162,7 +1162,9 @@ fn may_make_dir(e: &Effects, img: &str) -> bool {
 /// The item of the first instruction, in the stages the current one is
 /// built on (`FROM base`, then that one's base, and so on up), that `hit`
 /// accepts given its item and effects; `None` when the chain ends at an
-/// image from outside the file.
+/// image from outside the file. An `ONBUILD` counts as a hit whatever
+/// `hit` says: its trigger runs in the stage built on its own, where it
+/// may make or change anything (its effects are only the config key).
 fn in_parent_stages(cx: &StageCx<'_>, hit: impl Fn(usize, &Effects) -> bool) -> Option<usize> {
     let mut from = cx.stage.from_item;
     loop {
@@ -1179,7 +1181,14 @@ fn in_parent_stages(cx: &StageCx<'_>, hit: impl Fn(usize, &Effects) -> bool) -> 
             .rev()
             .find(|(_, s)| s.name.as_deref().map(str::to_ascii_lowercase) == Some(base.clone()))?;
         let eff = &cx.analyses.get(pi)?.effects;
-        if let Some((u, _)) = parent.units.iter().zip(eff).find(|(u, e)| hit(u.item, e)) {
+        let trigger =
+            |item: usize| instruction(cx.parse, item).is_some_and(|i| i.node.kind == Kind::Onbuild);
+        if let Some((u, _)) = parent
+            .units
+            .iter()
+            .zip(eff)
+            .find(|(u, e)| trigger(u.item) || hit(u.item, e))
+        {
             return Some(u.item);
         }
         from = parent.from_item;
