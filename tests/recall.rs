@@ -2812,3 +2812,27 @@ fn go_mod_verify_moves_with_the_download_when_go_sum_is_complete() {
         "FROM golang:1.22\nWORKDIR /app\nCOPY go.mod go.sum ./\nRUN go mod download\nRUN go mod verify\nCOPY . .\nRUN go build -o /usr/local/bin/app ./...\n"
     );
 }
+
+#[test]
+fn a_rewritten_file_that_is_not_a_lock_gets_no_lock_remedy() {
+    // A shipped `.bundle/config` that `bundle install` may rewrite: the
+    // reason offered npm's and yarn's lock flags as the way to make it
+    // safe, which no Bundler flag does.
+    let files: &[(&str, &str)] = &[
+        ("Gemfile", "source \"https://rubygems.org\"\ngem \"rack\"\n"),
+        (
+            "Gemfile.lock",
+            "GEM\n  remote: https://rubygems.org/\n  specs:\n    rack (3.0.0)\n\nPLATFORMS\n  ruby\n\nDEPENDENCIES\n  rack\n",
+        ),
+        (".bundle/config", "---\nBUNDLE_WITHOUT: \"development\"\n"),
+        ("app.rb", "puts 1\n"),
+    ];
+    let df = "FROM ruby:3.2\nWORKDIR /app\nENV BUNDLE_FROZEN=true\nCOPY . .\nRUN bundle install\n";
+    let (_, applicability, reason) = proposed_hoist(files, df);
+    assert_eq!(applicability, Applicability::Unsafe);
+    assert!(
+        reason.contains("put back the old `.bundle/config`"),
+        "{reason}"
+    );
+    assert!(!reason.contains("npm ci"), "{reason}");
+}

@@ -1332,9 +1332,11 @@ fn hoist_problems(
         // The install rewrites a manifest the inserted COPY needs: ignoring
         // it would break the install, so say what would.
         problems.push(format!(
-            "`{}` may rewrite `{rel}`, which it reads and the broad copy ships, so moving the install above the copy would let the copy put back the old `{rel}`; an install that keeps it as it is ({}) would make it safe",
+            "`{}` may rewrite `{rel}`, which it reads and the broad copy ships, so moving the install above the copy would let the copy put back the old `{rel}`{}",
             short(&cand.text),
-            keep_lock_hint(rel)
+            keep_lock_hint(rel).map_or(String::new(), |h| format!(
+                "; an install that keeps it as it is ({h}) would make it safe"
+            ))
         ));
     } else if let Some((_, rel)) = clobbered.first() {
         // The top directory, unless the install reads something else there
@@ -1430,9 +1432,10 @@ fn deleted_before_use(
 }
 
 /// How the install of a lock file's tool keeps it as it is (the
-/// knowledge base's `writes_unless` flags, spelled as a user writes them).
-fn keep_lock_hint(rel: &str) -> &'static str {
-    match rel.rsplit('/').next().unwrap_or(rel) {
+/// knowledge base's `writes_unless` flags, spelled as a user writes them);
+/// `None` for a file no install flag keeps (`.bundle/config`).
+fn keep_lock_hint(rel: &str) -> Option<&'static str> {
+    Some(match rel.rsplit('/').next().unwrap_or(rel) {
         "package-lock.json" | "npm-shrinkwrap.json" => "`npm ci` instead of `npm install`",
         "yarn.lock" => "`yarn install --frozen-lockfile`",
         "pnpm-lock.yaml" => "`pnpm install --frozen-lockfile`",
@@ -1444,8 +1447,9 @@ fn keep_lock_hint(rel: &str) -> &'static str {
         "go.sum" => {
             "a go.sum with both sums of every module go.mod requires, as `go mod tidy` writes it"
         }
-        _ => "`npm ci`, `--frozen-lockfile`, `--locked`",
-    }
+        // Not a lock file (`.bundle/config`): no install flag keeps it.
+        _ => return None,
+    })
 }
 
 /// The manifests (context path → line) that an earlier plain `COPY` of
