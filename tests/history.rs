@@ -1298,3 +1298,56 @@ fn figures_of_a_too_short_history_are_not_passed_off_as_the_reason() {
     assert!(err.contains("ordered by the walked history"), "{err}");
     assert!(!err.contains("too few commits"), "{err}");
 }
+
+/// A Dockerfile edit whose text no instruction of today's file has (an
+/// old `FROM` edited to another old `FROM`) is placed by its position;
+/// the rewritten file inserts a `COPY` in the first stage, which shifts
+/// every position after it. The edit must still land on the same
+/// instruction (the second stage's `FROM`), so that a stage the rewrite
+/// does not touch keeps its figures: `after` equals `before`.
+#[test]
+fn an_edit_placed_by_position_lands_on_the_same_instruction_after_a_rewrite() {
+    let mut r = TestRepo::new();
+    let df = |from: &str| {
+        format!(
+            "FROM node AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci\n\n\
+             FROM {from}\nRUN apk add --no-cache git\nCOPY --from=build /app /app\n"
+        )
+    };
+    r.write(".dockerignore", "node_modules\n.git\n");
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    r.write("Dockerfile", &df("alpine:3.1"));
+    r.commit("root");
+    r.write("Dockerfile", &df("alpine:3.2"));
+    r.commit("runtime base 3.2"); // its text is not today's: placed by position
+    r.write("Dockerfile", &df("alpine:3.22"));
+    r.commit("runtime base 3.22");
+    for i in 0..24 {
+        r.write("index.js", &i.to_string());
+        r.commit(&format!("c{i}"));
+    }
+    let out = Command::new(support::bin())
+        .current_dir(r.path())
+        .args(["--format", "json", "Dockerfile"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let f = &v[0];
+    assert_eq!(f["changed"], true, "npm ci is hoisted: {f}");
+    let units = f["instructions_history"].as_array().expect("instructions");
+    let apk = units
+        .iter()
+        .find(|u| u["instruction"] == "RUN apk add --no-cache git")
+        .expect("apk");
+    // Root, `3.2` (by position: the second FROM) and `3.22` (by text).
+    assert_eq!(apk["rebuilds"]["before"], 3, "{apk}");
+    assert_eq!(apk["rebuilds"]["after"], 3, "{apk}");
+    let npm = units
+        .iter()
+        .find(|u| u["instruction"] == "RUN npm ci")
+        .expect("npm");
+    // Root only: the `3.2` edit reruns nothing of the first stage.
+    assert_eq!(npm["rebuilds"]["after"], 1, "{npm}");
+}
