@@ -1351,3 +1351,57 @@ fn an_edit_placed_by_position_lands_on_the_same_instruction_after_a_rewrite() {
     // Root only: the `3.2` edit reruns nothing of the first stage.
     assert_eq!(npm["rebuilds"]["after"], 1, "{npm}");
 }
+
+/// `--since` keeps the commits from a date on: the oldest one kept is
+/// diffed against its parent (older than the date, not walked), as
+/// `--max-commits` does, not against nothing as if it were the root.
+#[test]
+fn the_oldest_commit_since_a_date_is_diffed_against_its_parent() {
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", DF);
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    r.write("src/index.js", "0");
+    r.commit("root"); // 1_700_000_060
+    for i in 1..6 {
+        r.write("src/index.js", &i.to_string());
+        r.commit(&format!("src {i}")); // 1_700_000_060 + 60 i
+    }
+    // The last three: src changes only.
+    let since = walk(
+        &r,
+        "Dockerfile",
+        ".",
+        &WalkOptions {
+            since: Some(1_700_000_240),
+            ..WalkOptions::default()
+        },
+    );
+    assert_eq!(since.commits.len(), 3);
+    assert_eq!(since.end, WalkEnd::Since);
+    let limit = walk(
+        &r,
+        "Dockerfile",
+        ".",
+        &WalkOptions {
+            max_commits: Some(3),
+            ..WalkOptions::default()
+        },
+    );
+    let text = std::fs::read_to_string(r.path().join("Dockerfile")).expect("read");
+    let by_since = figures_by_text(&replay::figures(&text, None, &since));
+    assert_eq!(
+        by_since,
+        figures_by_text(&replay::figures(&text, None, &limit))
+    );
+    assert_eq!(
+        by_since,
+        vec![
+            ("WORKDIR /app".to_string(), 0, 0),
+            ("COPY package.json package-lock.json ./".to_string(), 0, 0),
+            ("RUN npm ci".to_string(), 0, 0),
+            ("COPY src/ ./src/".to_string(), 3, 3),
+            ("CMD [\"node\", \"src/index.js\"]".to_string(), 0, 3),
+        ]
+    );
+}

@@ -2578,6 +2578,15 @@ fn chain(
             break;
         };
         if opts.since.is_some_and(|s| time < s) {
+            // The oldest commit kept is diffed against this one, its
+            // parent, not against nothing as a root is.
+            if let Some((pid, ptree)) = pending.take() {
+                emit(Link {
+                    id: pid,
+                    tree: ptree,
+                    parent_tree: Some(tree),
+                });
+            }
             end = WalkEnd::Since;
             break;
         }
