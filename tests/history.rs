@@ -1405,3 +1405,30 @@ fn the_oldest_commit_since_a_date_is_diffed_against_its_parent() {
         ]
     );
 }
+
+/// The pull-request body says, as the text report does, that a history
+/// too short to weigh the order by did not decide it.
+#[test]
+fn the_pull_request_body_says_a_too_short_history_did_not_decide() {
+    let md = |commits: usize| {
+        let r = npm_repo(commits);
+        let out = Command::new(support::bin())
+            .current_dir(r.path())
+            .args(["--format", "markdown"])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let short = md(3);
+    assert!(short.contains("3 commits walked"), "{short}");
+    assert!(
+        short.contains(
+            "  - Note: too few commits to weigh the order by; it follows the static estimate"
+        ),
+        "{short}"
+    );
+    let long = md(30);
+    assert!(long.contains("30 commits walked"), "{long}");
+    assert!(!long.contains("too few commits"), "{long}");
+}
