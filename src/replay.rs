@@ -145,6 +145,8 @@ struct ReplayPlan<'s> {
     base: Vec<Option<usize>>,
     /// Global instruction index -> (stage, Some(unit) | None for FROM).
     global: Vec<Option<(usize, Option<usize>)>>,
+    /// Trimmed text of each instruction, by global index.
+    global_texts: Vec<String>,
     /// Trimmed text of each unit, per stage, and of each stage's FROM.
     texts: Vec<Vec<String>>,
     from_texts: Vec<String>,
@@ -178,6 +180,12 @@ impl<'s> ReplayPlan<'s> {
             sources: Vec::new(),
             base: Vec::new(),
             global: global_index(parse, model),
+            global_texts: parse
+                .items
+                .iter()
+                .filter_map(|i| i.instruction())
+                .map(|i| i.original.trim().to_string())
+                .collect(),
             texts: model
                 .stages
                 .iter()
@@ -309,6 +317,21 @@ impl<'s> ReplayPlan<'s> {
             }
         }
         if !any_edit_matched && let Some(i) = c.first_edit {
+            // The instruction `HEAD`'s Dockerfile has at that position,
+            // wherever this text has it; the position itself when this
+            // text does not have it.
+            let i = c
+                .first_edit_at
+                .as_ref()
+                .and_then(|(t, rank)| {
+                    self.global_texts
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, g)| *g == t)
+                        .nth(*rank)
+                        .map(|(g, _)| g)
+                })
+                .unwrap_or(i);
             match self
                 .global
                 .get(i.min(self.global.len().saturating_sub(1)))

@@ -1298,3 +1298,137 @@ fn figures_of_a_too_short_history_are_not_passed_off_as_the_reason() {
     assert!(err.contains("ordered by the walked history"), "{err}");
     assert!(!err.contains("too few commits"), "{err}");
 }
+
+/// A Dockerfile edit whose text no instruction of today's file has (an
+/// old `FROM` edited to another old `FROM`) is placed by its position;
+/// the rewritten file inserts a `COPY` in the first stage, which shifts
+/// every position after it. The edit must still land on the same
+/// instruction (the second stage's `FROM`), so that a stage the rewrite
+/// does not touch keeps its figures: `after` equals `before`.
+#[test]
+fn an_edit_placed_by_position_lands_on_the_same_instruction_after_a_rewrite() {
+    let mut r = TestRepo::new();
+    let df = |from: &str| {
+        format!(
+            "FROM node AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci\n\n\
+             FROM {from}\nRUN apk add --no-cache git\nCOPY --from=build /app /app\n"
+        )
+    };
+    r.write(".dockerignore", "node_modules\n.git\n");
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    r.write("Dockerfile", &df("alpine:3.1"));
+    r.commit("root");
+    r.write("Dockerfile", &df("alpine:3.2"));
+    r.commit("runtime base 3.2"); // its text is not today's: placed by position
+    r.write("Dockerfile", &df("alpine:3.22"));
+    r.commit("runtime base 3.22");
+    for i in 0..24 {
+        r.write("index.js", &i.to_string());
+        r.commit(&format!("c{i}"));
+    }
+    let out = Command::new(support::bin())
+        .current_dir(r.path())
+        .args(["--format", "json", "Dockerfile"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let f = &v[0];
+    assert_eq!(f["changed"], true, "npm ci is hoisted: {f}");
+    let units = f["instructions_history"].as_array().expect("instructions");
+    let apk = units
+        .iter()
+        .find(|u| u["instruction"] == "RUN apk add --no-cache git")
+        .expect("apk");
+    // Root, `3.2` (by position: the second FROM) and `3.22` (by text).
+    assert_eq!(apk["rebuilds"]["before"], 3, "{apk}");
+    assert_eq!(apk["rebuilds"]["after"], 3, "{apk}");
+    let npm = units
+        .iter()
+        .find(|u| u["instruction"] == "RUN npm ci")
+        .expect("npm");
+    // Root only: the `3.2` edit reruns nothing of the first stage.
+    assert_eq!(npm["rebuilds"]["after"], 1, "{npm}");
+}
+
+/// `--since` keeps the commits from a date on: the oldest one kept is
+/// diffed against its parent (older than the date, not walked), as
+/// `--max-commits` does, not against nothing as if it were the root.
+#[test]
+fn the_oldest_commit_since_a_date_is_diffed_against_its_parent() {
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", DF);
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    r.write("src/index.js", "0");
+    r.commit("root"); // 1_700_000_060
+    for i in 1..6 {
+        r.write("src/index.js", &i.to_string());
+        r.commit(&format!("src {i}")); // 1_700_000_060 + 60 i
+    }
+    // The last three: src changes only.
+    let since = walk(
+        &r,
+        "Dockerfile",
+        ".",
+        &WalkOptions {
+            since: Some(1_700_000_240),
+            ..WalkOptions::default()
+        },
+    );
+    assert_eq!(since.commits.len(), 3);
+    assert_eq!(since.end, WalkEnd::Since);
+    let limit = walk(
+        &r,
+        "Dockerfile",
+        ".",
+        &WalkOptions {
+            max_commits: Some(3),
+            ..WalkOptions::default()
+        },
+    );
+    let text = std::fs::read_to_string(r.path().join("Dockerfile")).expect("read");
+    let by_since = figures_by_text(&replay::figures(&text, None, &since));
+    assert_eq!(
+        by_since,
+        figures_by_text(&replay::figures(&text, None, &limit))
+    );
+    assert_eq!(
+        by_since,
+        vec![
+            ("WORKDIR /app".to_string(), 0, 0),
+            ("COPY package.json package-lock.json ./".to_string(), 0, 0),
+            ("RUN npm ci".to_string(), 0, 0),
+            ("COPY src/ ./src/".to_string(), 3, 3),
+            ("CMD [\"node\", \"src/index.js\"]".to_string(), 0, 3),
+        ]
+    );
+}
+
+/// The pull-request body says, as the text report does, that a history
+/// too short to weigh the order by did not decide it.
+#[test]
+fn the_pull_request_body_says_a_too_short_history_did_not_decide() {
+    let md = |commits: usize| {
+        let r = npm_repo(commits);
+        let out = Command::new(support::bin())
+            .current_dir(r.path())
+            .args(["--format", "markdown"])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let short = md(3);
+    assert!(short.contains("3 commits walked"), "{short}");
+    assert!(
+        short.contains(
+            "  - Note: too few commits to weigh the order by; it follows the static estimate"
+        ),
+        "{short}"
+    );
+    let long = md(30);
+    assert!(long.contains("30 commits walked"), "{long}");
+    assert!(!long.contains("too few commits"), "{long}");
+}

@@ -131,6 +131,13 @@ pub struct CommitChanges {
     pub edited: Vec<String>,
     /// Index (over all instructions) of the first instruction it edited.
     pub first_edit: Option<usize>,
+    /// The instruction at [`CommitChanges::first_edit`] in the
+    /// Dockerfile at the first walked commit (`HEAD`): its text and how
+    /// many instructions before it have the same text. A replay places an
+    /// edit that none of its texts names on this instruction, wherever the
+    /// text it replays moved it (a rewrite inserts and moves instructions;
+    /// the position alone would name another one).
+    pub first_edit_at: Option<(String, usize)>,
 }
 
 /// The history of one Dockerfile's build context.
@@ -1942,6 +1949,8 @@ struct TargetWalk {
     cache: Cache,
     /// (commit, old, new) where the Dockerfile changed.
     df_changes: Vec<(usize, Option<Oid>, Option<Oid>)>,
+    /// The Dockerfile at the first walked commit (`HEAD`).
+    head_df: Option<Oid>,
 }
 
 impl TargetWalk {
@@ -1969,6 +1978,7 @@ impl TargetWalk {
             top: TopChanges::new(n),
             commits: Vec::with_capacity(n),
             df_changes: Vec::new(),
+            head_df: None,
             cache: Cache {
                 ignores: HashMap::new(),
                 notes: Vec::new(),
@@ -2044,6 +2054,12 @@ impl TargetWalk {
                 trees.lookup(parent_root, &self.df),
             )
         };
+        if c == 0 {
+            self.head_df = trees.lookup(root, &self.df);
+            if let Some(oid) = self.head_df {
+                parser.request(trees, oid, &mut self.cache.notes);
+            }
+        }
         if new_df != old_df {
             for oid in [new_df, old_df].into_iter().flatten() {
                 parser.request(trees, oid, &mut self.cache.notes);
@@ -2057,6 +2073,7 @@ impl TargetWalk {
     fn edits(&mut self, parsed: &HashMap<Oid, Vec<String>>) {
         let none = Vec::new();
         let text = |oid: Option<Oid>| oid.and_then(|o| parsed.get(&o)).unwrap_or(&none);
+        let head = text(self.head_df);
         for &(c, old_df, new_df) in &self.df_changes {
             let Some(change) = self.commits.get_mut(c) else {
                 continue;
@@ -2067,6 +2084,12 @@ impl TargetWalk {
                 .zip(old_i)
                 .position(|(a, b)| a != b)
                 .or_else(|| (new_i.len() != old_i.len()).then(|| new_i.len().min(old_i.len())));
+            change.first_edit_at = change.first_edit.and_then(|i| {
+                let i = i.min(head.len().checked_sub(1)?);
+                let t = head.get(i)?;
+                let rank = head[..i].iter().filter(|h| *h == t).count();
+                Some((t.clone(), rank))
+            });
             let mut pool = old_i.clone();
             for t in new_i {
                 if let Some(k) = pool.iter().position(|o| o == t) {
@@ -2555,6 +2578,15 @@ fn chain(
             break;
         };
         if opts.since.is_some_and(|s| time < s) {
+            // The oldest commit kept is diffed against this one, its
+            // parent, not against nothing as a root is.
+            if let Some((pid, ptree)) = pending.take() {
+                emit(Link {
+                    id: pid,
+                    tree: ptree,
+                    parent_tree: Some(tree),
+                });
+            }
             end = WalkEnd::Since;
             break;
         }

@@ -71,6 +71,9 @@ pub fn markdown(files: &[FileReport<'_>]) -> String {
             b.mean_cost,
             a.mean_cost
         ));
+        if crate::rewrite::usable_history(Some(h)).is_none() {
+            out.push_str("  - Note: too few commits to weigh the order by; it follows the static estimate, and these figures are only what the walked commits give.\n");
+        }
         for pair in b.pair_with(a) {
             if let (Some(u), Some(x)) = pair
                 && x.rebuilds != u.rebuilds
