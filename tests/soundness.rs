@@ -2597,3 +2597,84 @@ fn a_stages_args_reach_the_stages_built_on_it() {
     let df = "FROM node:20-slim AS base\nENV NODE_VERSION_PIN=20\nFROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }
+
+/// Bundler reads files through Gemfile forms the word check let pass: a
+/// string key (`"path" => "gems/hello"`, taken as `path:` by
+/// `Dsl#normalize_hash`), a `git_source` whose URL is a directory (what
+/// `gem "x", NAME: "y"` clones), a `source` or `source:` in the file system
+/// and a method called with arguments under the name of a block parameter
+/// (`load "x"` calls `load` even where `|load|` is in scope), and a
+/// `gemspec` that is not the first word of its line (only those are
+/// followed, their gemspec copied). Measured
+/// with bundler 2.3.15: `gem "hello", "path" => "gems/hello"` made the
+/// hoisted `bundle install` fail (exit 13) where the original built.
+#[test]
+fn gemfile_string_keys_local_sources_and_shadowed_calls_keep_the_install_in_place() {
+    let lock = "GEM\n  remote: https://rubygems.org/\n  specs:\n\nPLATFORMS\n  ruby\n\nBUNDLED WITH\n   2.3.15\n";
+    let df = "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nENV BUNDLE_FROZEN=true\nRUN bundle install\n";
+    for body in [
+        "gem \"hello\", \"path\" => \"gems/hello\"\n",
+        "gem \"hello\", 'git' => './repos/hello'\n",
+        "git_source(:loc) { |name| \"/app/repos/#{name}\" }\ngem \"hello\", loc: \"hello\"\n",
+        "source \"file:///app/gems\" do\n  gem \"hello\"\nend\n",
+        "gem \"hello\", source: \"file:///app/gems\"\n",
+        "gem \"hello\", :source => \"/app/gems\"\n",
+        "git_source(:gh) { |load| \"https://github.com/#{load}.git\" }\nload \"Gemfile.extra\"\n",
+        "gem \"hello\", require: \"u@host:git:x\", git: \"./repos/hello\"\n",
+        "group(:development) { gemspec }\n",
+        "if true then gemspec end\n",
+    ] {
+        let gemfile = format!("source \"https://rubygems.org\"\n{body}");
+        let p = project(&[
+            ("Gemfile", &gemfile),
+            ("Gemfile.lock", lock),
+            ("app.rb", "puts 1\n"),
+            (
+                "hello.gemspec",
+                "Gem::Specification.new do |s|\n  s.name = \"hello\"\nend\n",
+            ),
+        ]);
+        assert_eq!(
+            rewrite_unsafe_too(p.path(), df),
+            df,
+            "moved with:\n{gemfile}"
+        );
+    }
+    // Remote sources, and block parameters read as values, still move.
+    let plain = "source \"https://rubygems.org\"\ngit_source(:gh) { |repo| \"https://github.com/#{repo}.git\" }\nsource \"https://gems.example.com\" do\n  gem \"hello\", gh: \"org/hello\"\nend\ngem \"x\", source: \"https://gems.example.com\"\n";
+    let p = project(&[
+        ("Gemfile", plain),
+        ("Gemfile.lock", lock),
+        ("app.rb", "puts 1\n"),
+    ]);
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+/// Ruby's `-r` loads a library with its suffix added: `RUBYOPT=-r./boot`
+/// (or `-r ./boot`) reads `./boot.rb`, which a reading of `./boot` alone
+/// missed. Measured with bundler 2.3.15: the hoisted `bundle install`
+/// failed ("cannot load such file -- ./boot", exit 1) where the original
+/// built.
+#[test]
+fn a_library_an_option_variable_names_without_its_suffix_keeps_the_install_below() {
+    let lock = "GEM\n  remote: https://rubygems.org/\n  specs:\n\nPLATFORMS\n  ruby\n\nBUNDLED WITH\n   2.3.15\n";
+    for opt in ["-r./boot", "-r ./boot", "-w -r/app/boot"] {
+        let df = format!(
+            "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nENV RUBYOPT=\"{opt}\" BUNDLE_FROZEN=true\nRUN bundle install\n"
+        );
+        let p = project(&[
+            ("Gemfile", "source \"https://rubygems.org\"\n"),
+            ("Gemfile.lock", lock),
+            ("boot.rb", "puts 1\n"),
+        ]);
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "moved with {opt}");
+    }
+    // A library that is not shipped is not read from the context.
+    let df = "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nENV RUBYOPT=-r./boot BUNDLE_FROZEN=true\nRUN bundle install\n";
+    let p = project(&[
+        ("Gemfile", "source \"https://rubygems.org\"\n"),
+        ("Gemfile.lock", lock),
+        ("app.rb", "puts 1\n"),
+    ]);
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}

@@ -5127,10 +5127,26 @@ fn relocated_paths(
             // none: the documented path options are listed by name.
             _ => continue,
         };
-        for (word, taken) in value
-            .split_whitespace()
-            .flat_map(|w| option_values(w, exact))
-        {
+        // Each value, with whether a tool may read it with a suffix added:
+        // Ruby's `-r./boot` (or `-r ./boot`) loads `./boot.rb`. A value
+        // attached to a short option, or a word after an option that has
+        // none attached, is also read as any `VALUE.*`.
+        let words: Vec<&str> = value.split_whitespace().collect();
+        let values = words.iter().enumerate().flat_map(|(k, w)| {
+            let after_option = k > 0 && {
+                let prev = words[k - 1];
+                prev.starts_with('-') && !prev.contains('=')
+            };
+            option_values(w, exact).into_iter().map(move |(v, taken)| {
+                let stem = if w.starts_with('-') {
+                    !w.starts_with("--") && !w.contains('=')
+                } else {
+                    after_option
+                };
+                (v, taken, stem)
+            })
+        });
+        for (word, taken, stem) in values {
             let word = word.trim_start_matches('@');
             let word = match word.strip_prefix("file://") {
                 Some(p) => p,
@@ -5157,9 +5173,21 @@ fn relocated_paths(
                 } else {
                     resolve(dir, part)
                 };
-                let p = format!("{}/**", abs.trim_end_matches("/**").trim_end_matches('/'));
-                if !out.contains(&p) {
-                    out.push(p);
+                let abs = abs.trim_end_matches("/**").trim_end_matches('/');
+                let mut found = vec![format!("{abs}/**")];
+                if stem
+                    && !abs
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("")
+                        .contains(['.', '*', '?', '['])
+                {
+                    found.push(format!("{abs}.*/**"));
+                }
+                for p in found {
+                    if !out.contains(&p) {
+                        out.push(p);
+                    }
                 }
             }
         }
@@ -5476,6 +5504,17 @@ mod tests {
                 "/app/agent.jar/**".to_string(),
                 "/app/boot.rb/**".to_string(),
                 "/app/o.jar/**".to_string()
+            ])
+        );
+        // Ruby's `-r` adds the suffix: `-r./boot` and `-r ./boot` read
+        // `boot.rb` too.
+        assert_eq!(
+            got(&[("MAVEN_OPTS", "-r./boot -r ./lib/x")], "mvn -B"),
+            Ok(vec![
+                "/app/boot/**".to_string(),
+                "/app/boot.*/**".to_string(),
+                "/app/lib/x/**".to_string(),
+                "/app/lib/x.*/**".to_string()
             ])
         );
         assert_eq!(

@@ -1537,7 +1537,7 @@ const GEMFILE_WORDS: &[&str] = &[
 /// option or `git` block must name a remote URL.
 fn gemfile_unknown_word(text: &str) -> Option<String> {
     let mut params: Vec<String> = Vec::new();
-    let mut lines: Vec<(String, Vec<String>, &str)> = Vec::new();
+    let mut lines: Vec<(String, Vec<(usize, String)>)> = Vec::new();
     for line in text.lines() {
         let Some((code, literals)) = ruby_code(line) else {
             return Some(line.trim().to_string());
@@ -1555,12 +1555,21 @@ fn gemfile_unknown_word(text: &str) -> Option<String> {
             );
             rest = &rest[k + 2 + e..];
         }
-        lines.push((code, literals, line));
+        lines.push((code, literals));
     }
-    for (code, literals, line) in &lines {
+    for (code, literals) in &lines {
+        // A string key (`"path" => "gems"`): Bundler takes string keys as
+        // it takes symbols (`Dsl#normalize_hash`).
+        if let Some((_, key)) = literals
+            .iter()
+            .find(|(o, _)| code[o + 2..].trim_start().starts_with("=>"))
+        {
+            return Some(format!("\"{key}\" =>"));
+        }
         let b = code.as_bytes();
         let mut i = 0;
-        let mut git_key = false;
+        // Where the value of a `git:`, `source:` or `git_source` starts.
+        let mut urls: Vec<(&str, usize)> = Vec::new();
         while i < b.len() {
             let c = b[i];
             if !(c.is_ascii_alphabetic() || c == b'_') {
@@ -1586,50 +1595,71 @@ fn gemfile_unknown_word(text: &str) -> Option<String> {
             let after = &code[i..];
             let key = after.starts_with(':') && !after.starts_with("::");
             let method = before.ends_with('.') || before.ends_with("::") || after.starts_with("::");
-            if word == "git" && (key || symbol || start == 0) {
-                // `git: "url"`, `:git => "url"`, `git "url" do`.
-                git_key = true;
+            if (matches!(word, "git" | "source") && (key || symbol || start == 0))
+                || (word == "git_source" && !method)
+            {
+                // `git: "url"`, `:git => "url"`, `git "url" do`, `source
+                // "url"`, `source: "url"` and a `git_source` block's URL
+                // (what `gem "x", NAME: "y"` clones): a local one is read.
+                urls.push((
+                    if word == "git_source" {
+                        "git_source"
+                    } else {
+                        word
+                    },
+                    i,
+                ));
                 continue;
             }
             if word == "path" && (key || symbol) {
                 return Some("path".into());
+            }
+            // `gemspec` and `ruby` are followed (their files copied) only
+            // as the first word of a line (`gemspec::gemfile_gemspecs`):
+            // `group(:dev) { gemspec }` loads a gemspec not copied.
+            if matches!(word, "gemspec" | "ruby") && !before.trim().is_empty() {
+                return Some(word.to_string());
             }
             let known = (method && word == "fetch")
                 || (!method
                     && (symbol
                         || key
                         || GEMFILE_WORDS.contains(&word)
-                        || params.iter().any(|p| p == word)));
+                        || (params.iter().any(|p| p == word) && !called(after))));
             if !known {
                 return Some(word.to_string());
             }
         }
-        if git_key && !git_value(line, literals).is_some_and(remote_url) {
-            return Some("git".into());
+        for (word, at) in urls {
+            // The value: the first literal after the word.
+            let value = literals.iter().find(|(o, _)| *o >= at).map(|(_, l)| l);
+            if !value.is_some_and(|u| remote_url(u)) {
+                return Some(word.into());
+            }
         }
     }
     None
 }
 
-/// The URL of a Gemfile line's `git: "url"` (`:git => "url"`) option, or
-/// of its `git "url" do` block: the first literal after the key.
-fn git_value<'a>(line: &str, literals: &'a [String]) -> Option<&'a str> {
-    let code = line.trim_start();
-    if code.starts_with("git ") || code.starts_with("git(") {
-        return literals.first().map(String::as_str);
-    }
-    let k = ["git:", ":git"].iter().filter_map(|f| line.find(f)).min()?;
-    // The literals before the key are those whose quotes end before it.
-    let before = line[..k].matches(['"', '\'']).count() / 2;
-    literals.get(before).map(String::as_str)
+/// Whether a name followed by `after` is a method call with arguments:
+/// Ruby calls the method `load` in `load "x"` even where a block
+/// parameter `load` is in scope. A name is taken as a value only before
+/// the end of the line or one of `) , } ] | . ; =`.
+fn called(after: &str) -> bool {
+    !after
+        .trim_start()
+        .chars()
+        .next()
+        .is_none_or(|c| "),}]|.;=".contains(c))
 }
 
 /// A Ruby line with its string literals and `%i[...]`/`%w[...]` lists
 /// blanked (`""`, `[]`) and its comment dropped; the interpolations of
-/// double-quoted strings are kept as code. Also the literals' texts.
+/// double-quoted strings are kept as code. Also the literals' texts, each
+/// with the offset of its blank in the code.
 /// `None` when the line is not understood (a string that does not end on
 /// the line, a heredoc, a backtick, another `%` literal).
-fn ruby_code(line: &str) -> Option<(String, Vec<String>)> {
+fn ruby_code(line: &str) -> Option<(String, Vec<(usize, String)>)> {
     let mut code = String::new();
     let mut literals = Vec::new();
     let mut chars = line.chars().peekable();
@@ -1669,7 +1699,8 @@ fn ruby_code(line: &str) -> Option<(String, Vec<String>)> {
                     }
                     body.push(n);
                 }
-                literals.extend(body.split_whitespace().map(str::to_string));
+                let at = code.len();
+                literals.extend(body.split_whitespace().map(|w| (at, w.to_string())));
                 code.push_str("[]");
             }
             '"' | '\'' => {
@@ -1694,12 +1725,13 @@ fn ruby_code(line: &str) -> Option<(String, Vec<String>)> {
                             }
                             code.push(m);
                         }
-                        code.push(' ');
+                        // Ends a value: what it holds is not called.
+                        code.push_str("; ");
                     } else {
                         lit.push(n);
                     }
                 }
-                literals.push(lit);
+                literals.push((code.len(), lit));
                 code.push_str("\"\"");
             }
             c => code.push(c),
