@@ -528,29 +528,29 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
             // they stand first, where the broad copy stood: a `RUN` or
             // `WORKDIR` may create a directory the COPY would create with
             // its owner (`RUN mkdir -p /app/cache` before a `COPY
-            // --chown=app . /app` leaves /app root's).
+            // --chown=app . /app` leaves /app root's). A `RUN` carried
+            // along counts too: it passes the copy's files, not the
+            // directories above its destination it would make first
+            // (`RUN mkdir -p /code/data` before a `COPY --chown=app .
+            // /code/app` leaves /code root's).
             let mut inserted = copy.rest.clone();
             inserted
                 .writes
                 .extend(cand.needed.iter().map(|(p, _)| Loc::Path(p.clone())));
-            let copy_first = cand
-                .companions
-                .iter()
-                .filter(|c| !carried.contains(c))
-                .any(|&c| {
-                    let kind = instruction(cx.parse, cx.stage.units[c].item).map(|i| i.node.kind);
-                    let apart = match kind {
-                        Some(Kind::Env | Kind::Arg) => true,
-                        Some(Kind::Run) => {
-                            cx.eff[c].opaque.is_none()
-                                && !writes_in_or_above(&cx.eff[c], &copy.dest_abs)
-                        }
-                        _ => false,
-                    };
-                    !apart
-                        || conflict(&inserted, &cx.eff[c]).is_some()
-                        || conflict(&cx.eff[c], &inserted).is_some()
-                });
+            let copy_first = cand.companions.iter().any(|&c| {
+                let kind = instruction(cx.parse, cx.stage.units[c].item).map(|i| i.node.kind);
+                let apart = match kind {
+                    Some(Kind::Env | Kind::Arg | Kind::Label | Kind::Expose) => true,
+                    Some(Kind::Run) => {
+                        cx.eff[c].opaque.is_none()
+                            && !writes_in_or_above(&cx.eff[c], &copy.dest_abs)
+                    }
+                    _ => false,
+                };
+                !apart
+                    || conflict(&inserted, &cx.eff[c]).is_some()
+                    || conflict(&cx.eff[c], &inserted).is_some()
+            });
             let mut inserts = Some(inserts);
             for &c in &cand.companions {
                 let before = if copy_first {
