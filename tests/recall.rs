@@ -150,6 +150,23 @@ fn a_carried_run_making_a_parent_of_the_destination_keeps_the_copy_first() {
         hoisted(files, df),
         "FROM python:3.12\nRUN useradd -m app\nCOPY --chown=app requirements.txt /code/app/\nRUN mkdir -p /code/data\nRUN pip install -r /code/app/requirements.txt\nCOPY --chown=app . /code/app\n"
     );
+    // A mount's target is made in the image, with its parents: measured
+    // the same, `/code` root's after a `RUN --mount=type=cache,target=/code/cache`.
+    for mount in [
+        "type=cache,target=/code/cache",
+        "type=tmpfs,target=/code/tmp",
+    ] {
+        let df = format!(
+            "FROM python:3.12\nRUN useradd -m app\nCOPY --chown=app . /code/app\nRUN --mount={mount} mkdir -p /tmp/x\nRUN pip install -r /code/app/requirements.txt\n"
+        );
+        assert_eq!(
+            hoisted(files, &df),
+            format!(
+                "FROM python:3.12\nRUN useradd -m app\nCOPY --chown=app requirements.txt /code/app/\nRUN --mount={mount} mkdir -p /tmp/x\nRUN pip install -r /code/app/requirements.txt\nCOPY --chown=app . /code/app\n"
+            ),
+            "{mount}"
+        );
+    }
     // A carried `EXPOSE` or `LABEL` makes nothing: the COPY stays by the install.
     let df = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nEXPOSE 80\nLABEL a=b\nRUN pip install -r requirements.txt\n";
     assert_eq!(
