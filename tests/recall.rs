@@ -137,6 +137,44 @@ fn the_inserted_copy_stands_right_before_its_install() {
     );
 }
 
+/// A `RUN` carried along (the install does not need it) that makes a
+/// directory above the copy's destination makes it before the inserted
+/// COPY would, as root: measured, `/code` was uid 1000 after `COPY
+/// --chown=app . /code/app` and root's once `RUN mkdir -p /code/data`
+/// stood before the inserted COPY. The COPY stays first.
+#[test]
+fn a_carried_run_making_a_parent_of_the_destination_keeps_the_copy_first() {
+    let files = &[("requirements.txt", "flask==3.0.0\n"), ("app.py", "x\n")];
+    let df = "FROM python:3.12\nRUN useradd -m app\nCOPY --chown=app . /code/app\nRUN mkdir -p /code/data\nRUN pip install -r /code/app/requirements.txt\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12\nRUN useradd -m app\nCOPY --chown=app requirements.txt /code/app/\nRUN mkdir -p /code/data\nRUN pip install -r /code/app/requirements.txt\nCOPY --chown=app . /code/app\n"
+    );
+    // A mount's target is made in the image, with its parents: measured
+    // the same, `/code` root's after a `RUN --mount=type=cache,target=/code/cache`.
+    for mount in [
+        "type=cache,target=/code/cache",
+        "type=tmpfs,target=/code/tmp",
+    ] {
+        let df = format!(
+            "FROM python:3.12\nRUN useradd -m app\nCOPY --chown=app . /code/app\nRUN --mount={mount} mkdir -p /tmp/x\nRUN pip install -r /code/app/requirements.txt\n"
+        );
+        assert_eq!(
+            hoisted(files, &df),
+            format!(
+                "FROM python:3.12\nRUN useradd -m app\nCOPY --chown=app requirements.txt /code/app/\nRUN --mount={mount} mkdir -p /tmp/x\nRUN pip install -r /code/app/requirements.txt\nCOPY --chown=app . /code/app\n"
+            ),
+            "{mount}"
+        );
+    }
+    // A carried `EXPOSE` or `LABEL` makes nothing: the COPY stays by the install.
+    let df = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nEXPOSE 80\nLABEL a=b\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12\nWORKDIR /app\nEXPOSE 80\nLABEL a=b\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"
+    );
+}
+
 #[test]
 fn cd_inside_a_run_is_followed() {
     let files = &[

@@ -524,33 +524,41 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
             // alone), when everything that moves with the install only
             // sets variables they do not read (`ENV`, `ARG`), or is a
             // known `RUN` that touches nothing in or above the copy's
-            // destination (`RUN ln -snf … /etc/localtime`). Otherwise
+            // destination (`RUN ln -snf … /etc/localtime`) and mounts
+            // nothing. Otherwise
             // they stand first, where the broad copy stood: a `RUN` or
             // `WORKDIR` may create a directory the COPY would create with
             // its owner (`RUN mkdir -p /app/cache` before a `COPY
-            // --chown=app . /app` leaves /app root's).
+            // --chown=app . /app` leaves /app root's). A `RUN` carried
+            // along counts too: it passes the copy's files, not the
+            // directories above its destination it would make first
+            // (`RUN mkdir -p /code/data` before a `COPY --chown=app .
+            // /code/app` leaves /code root's).
             let mut inserted = copy.rest.clone();
             inserted
                 .writes
                 .extend(cand.needed.iter().map(|(p, _)| Loc::Path(p.clone())));
-            let copy_first = cand
-                .companions
-                .iter()
-                .filter(|c| !carried.contains(c))
-                .any(|&c| {
-                    let kind = instruction(cx.parse, cx.stage.units[c].item).map(|i| i.node.kind);
-                    let apart = match kind {
-                        Some(Kind::Env | Kind::Arg) => true,
-                        Some(Kind::Run) => {
-                            cx.eff[c].opaque.is_none()
-                                && !writes_in_or_above(&cx.eff[c], &copy.dest_abs)
-                        }
-                        _ => false,
-                    };
-                    !apart
-                        || conflict(&inserted, &cx.eff[c]).is_some()
-                        || conflict(&cx.eff[c], &inserted).is_some()
-                });
+            let copy_first = cand.companions.iter().any(|&c| {
+                let kind = instruction(cx.parse, cx.stage.units[c].item).map(|i| i.node.kind);
+                let apart = match kind {
+                    Some(Kind::Env | Kind::Arg | Kind::Label | Kind::Expose) => true,
+                    // A mount's target (`--mount=type=cache,target=/code/cache`)
+                    // is made in the image with the directories above it,
+                    // root's, though the effects count no write there:
+                    // measured, `/code` stayed root's as after a `mkdir`.
+                    Some(Kind::Run) => {
+                        cx.eff[c].opaque.is_none()
+                            && !writes_in_or_above(&cx.eff[c], &copy.dest_abs)
+                            && instruction(cx.parse, cx.stage.units[c].item).is_some_and(|i| {
+                                !i.node.flags.iter().any(|f| Mount::is_mount_flag(f))
+                            })
+                    }
+                    _ => false,
+                };
+                !apart
+                    || conflict(&inserted, &cx.eff[c]).is_some()
+                    || conflict(&cx.eff[c], &inserted).is_some()
+            });
             let mut inserts = Some(inserts);
             for &c in &cand.companions {
                 let before = if copy_first {
