@@ -2678,21 +2678,3 @@ fn a_library_an_option_variable_names_without_its_suffix_keeps_the_install_below
     ]);
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }
-
-#[test]
-fn a_root_run_that_makes_a_parent_of_a_chowned_copy_stays_below_it() {
-    // Review 25 (measured: `/code` uid 1000->0): `COPY --chown=app . /code/app`
-    // makes `/code` app's; `RUN mkdir -p /code/data && pip install six`,
-    // which needs nothing from the context, was moved above it, so mkdir
-    // made `/code` root's first.
-    let p = project(&[("app.py", "x\n")]);
-    let df = "FROM python:3.12-slim\nRUN useradd -m app\nCOPY --chown=app . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n";
-    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
-    assert!(ordered(p.path(), df, 1, 2));
-    // The controls: a copy that makes its directories root's, and a write
-    // outside them, let it move.
-    let df = "FROM python:3.12-slim\nRUN useradd -m app\nCOPY . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n";
-    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
-    let df = "FROM python:3.12-slim\nRUN useradd -m app\nCOPY --chown=app . /code/app\nRUN mkdir -p /srv/data && pip install six==1.16.0\n";
-    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
-}

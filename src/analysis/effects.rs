@@ -344,10 +344,6 @@ pub struct Effects {
     pub manifests: Vec<String>,
     /// Image paths a RUN writes only when they do not exist yet.
     pub writes_if_missing: Vec<String>,
-    /// A `RUN` that runs as root: a directory it makes on the way to what
-    /// it writes is root's (see [`makes_owned_dir_first`]).
-    #[serde(skip)]
-    pub runs_as_root: bool,
     /// Image paths of lock files (among `writes`) a RUN leaves as they are
     /// when they agree with their manifests ([`lock_kept`] says when).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -524,42 +520,7 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
             return Some(DepReason::WriteWrite(narrower(w, w2)));
         }
     }
-    if let Some((d, p)) = makes_owned_dir_first(a, b).or_else(|| makes_owned_dir_first(b, a)) {
-        return Some(DepReason::WriteWrite(Loc::Path(format!("{d} (to {p})"))));
-    }
     None
-}
-
-/// A directory `a` makes with a known owner other than root (`COPY
-/// --chown=app . /code/app` makes `/code` app's) that `b`, a `RUN` run as
-/// root, may make first, root's, on the way to a path it writes below it
-/// (`mkdir -p /code/data`): whichever runs first gives it its owner
-/// (measured with BuildKit: `/code` uid 1000 -> 0). A `RUN` of another
-/// user cannot make it in a root directory; unknown owners are not
-/// followed here.
-pub(crate) fn makes_owned_dir_first(a: &Effects, b: &Effects) -> Option<(String, String)> {
-    if !b.runs_as_root {
-        return None;
-    }
-    a.writes.iter().find_map(|w| match w {
-        Loc::Dir { path, owner } if owner != "0:0" && !owner.starts_with('?') => {
-            b.writes.iter().find_map(|w2| match w2 {
-                Loc::Path(p) if below_dir(p, path) && !paths_overlap(path, p) => {
-                    Some((path.clone(), p.clone()))
-                }
-                _ => None,
-            })
-        }
-        _ => None,
-    })
-}
-
-/// Whether pattern `p` names only paths strictly below directory `d`.
-fn below_dir(p: &str, d: &str) -> bool {
-    let d = d.trim_end_matches('/');
-    !d.is_empty()
-        && p.strip_prefix(d)
-            .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
 }
 
 /// A list of locations split by class, each part in the list's order: two
@@ -2798,7 +2759,6 @@ pub fn analyze_stage_with(
         state.as_root.push(matches!(run_user, RunUser::Root));
         let mut e =
             instruction_effects(ins, &wd, &env, &run_user.homes(&homes, &passwd), knowledge);
-        e.runs_as_root = ins.node.kind == Kind::Run && matches!(run_user, RunUser::Root);
         if matches!(ins.node.kind, Kind::Copy | Kind::Add) {
             refine_copy_writes(ins, &wd, &env, ctx, &mut e);
             // A copy costs more the more it copies (1 per MB, at most 30).
