@@ -145,13 +145,17 @@ fn the_inserted_copy_stands_right_before_its_install() {
 #[test]
 fn a_carried_run_making_a_parent_of_the_destination_keeps_the_copy_first() {
     let files = &[("requirements.txt", "flask==3.0.0\n"), ("app.py", "x\n")];
+    // Since the root `mkdir` may make `/code` before the copy makes it
+    // app's (`effects::makes_owned_dir_first`), it is not carried at all:
+    // it stays below the copy, and the inserted COPY still comes first.
     let df = "FROM python:3.12\nRUN useradd -m app\nCOPY --chown=app . /code/app\nRUN mkdir -p /code/data\nRUN pip install -r /code/app/requirements.txt\n";
     assert_eq!(
         hoisted(files, df),
-        "FROM python:3.12\nRUN useradd -m app\nCOPY --chown=app requirements.txt /code/app/\nRUN mkdir -p /code/data\nRUN pip install -r /code/app/requirements.txt\nCOPY --chown=app . /code/app\n"
+        "FROM python:3.12\nRUN useradd -m app\nCOPY --chown=app requirements.txt /code/app/\nRUN pip install -r /code/app/requirements.txt\nCOPY --chown=app . /code/app\nRUN mkdir -p /code/data\n"
     );
     // A mount's target is made in the image, with its parents: measured
     // the same, `/code` root's after a `RUN --mount=type=cache,target=/code/cache`.
+    // Such a `RUN` is not carried either (`Effects::mount_targets`).
     for mount in [
         "type=cache,target=/code/cache",
         "type=tmpfs,target=/code/tmp",
@@ -162,7 +166,7 @@ fn a_carried_run_making_a_parent_of_the_destination_keeps_the_copy_first() {
         assert_eq!(
             hoisted(files, &df),
             format!(
-                "FROM python:3.12\nRUN useradd -m app\nCOPY --chown=app requirements.txt /code/app/\nRUN --mount={mount} mkdir -p /tmp/x\nRUN pip install -r /code/app/requirements.txt\nCOPY --chown=app . /code/app\n"
+                "FROM python:3.12\nRUN useradd -m app\nCOPY --chown=app requirements.txt /code/app/\nRUN pip install -r /code/app/requirements.txt\nCOPY --chown=app . /code/app\nRUN --mount={mount} mkdir -p /tmp/x\n"
             ),
             "{mount}"
         );

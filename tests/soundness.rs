@@ -2678,3 +2678,97 @@ fn a_library_an_option_variable_names_without_its_suffix_keeps_the_install_below
     ]);
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }
+
+#[test]
+fn a_root_run_that_makes_a_parent_of_a_chowned_copy_stays_below_it() {
+    // Review 25 (measured: `/code` uid 1000->0): `COPY --chown=app . /code/app`
+    // makes `/code` app's; `RUN mkdir -p /code/data && pip install six`,
+    // which needs nothing from the context, was moved above it, so mkdir
+    // made `/code` root's first.
+    let p = project(&[("app.py", "x\n")]);
+    let df = "FROM python:3.12-slim\nRUN useradd -m app\nCOPY --chown=app . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n";
+    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
+    assert!(ordered(p.path(), df, 1, 2));
+    // The controls: a copy that makes its directories root's, and a write
+    // outside them, let it move.
+    let df = "FROM python:3.12-slim\nRUN useradd -m app\nCOPY . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+    let df = "FROM python:3.12-slim\nRUN useradd -m app\nCOPY --chown=app . /code/app\nRUN mkdir -p /srv/data && pip install six==1.16.0\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+    // A mount's target is made with its parents, root's, whoever runs
+    // the command (review 25, measured the same), a relative one in the
+    // working directory.
+    for (wd, mount) in [
+        ("/", "type=cache,target=/code/cache"),
+        ("/", "type=tmpfs,target=/code"),
+        ("/srv", "type=cache,target=../code/cache"),
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nRUN useradd -m app\nWORKDIR {wd}\nCOPY --chown=app . /code/app\nRUN --mount={mount} pip install six==1.16.0\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{mount}");
+        assert!(ordered(p.path(), &df, 2, 3), "{mount}");
+    }
+    let df = "FROM python:3.12-slim\nRUN useradd -m app\nCOPY --chown=app . /code/app\nRUN --mount=type=cache,target=/root/.cache pip install six==1.16.0\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+    // A directory a `WORKDIR` made exists: the copy gives it no owner
+    // (measured: `WORKDIR /usr/src/app` then `COPY --chown=1000:1000 . .`
+    // leaves `/usr/src/app` root's), so making a sibling first is the same.
+    let df = "FROM python:3.12-slim\nRUN useradd -m app\nWORKDIR /code\nCOPY --chown=app . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+#[test]
+fn an_install_after_a_chowned_copy_into_a_workdir_is_still_hoisted() {
+    // The clean-clone CI of stop 29 (real npm): with the root-RUN rule
+    // above, `COPY --chown=1000:1000 package*.json ./`, `COPY
+    // --chown=1000:1000 . .`, `RUN npm ci` stopped with "refusing to
+    // write" (exit 2), as if the copy made `/usr/src/app`, which `WORKDIR`
+    // had made.
+    let p = project(&[("server.js", "x\n")]);
+    std::fs::write(p.path().join("package.json"), NPM_MANIFEST).expect("write");
+    std::fs::write(p.path().join("package-lock.json"), NPM_LOCK).expect("write");
+    for run in ["npm ci", "mkdir -p /usr/src/cache && npm ci"] {
+        let df = format!(
+            "FROM node:20-slim\nWORKDIR /usr/src/app\nCOPY --chown=1000:1000 package*.json ./\nCOPY --chown=1000:1000 . .\nRUN {run}\n"
+        );
+        assert_eq!(
+            rewrite_unsafe_too(p.path(), &df),
+            format!(
+                "FROM node:20-slim\nWORKDIR /usr/src/app\nCOPY --chown=1000:1000 package*.json ./\nRUN {run}\nCOPY --chown=1000:1000 . .\n"
+            )
+        );
+    }
+}
+
+const NPM_MANIFEST: &str = r#"{
+  "name": "real-npm-sample",
+  "version": "1.0.0",
+  "private": true,
+  "dependencies": {
+    "ms": "2.1.3"
+  }
+}
+"#;
+
+const NPM_LOCK: &str = r#"{
+  "name": "real-npm-sample",
+  "version": "1.0.0",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": {
+      "name": "real-npm-sample",
+      "version": "1.0.0",
+      "dependencies": {
+        "ms": "2.1.3"
+      }
+    },
+    "node_modules/ms": {
+      "version": "2.1.3",
+      "resolved": "https://registry.npmjs.org/ms/-/ms-2.1.3.tgz",
+      "integrity": "sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA=="
+    }
+  }
+}
+"#;

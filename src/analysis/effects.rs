@@ -344,6 +344,26 @@ pub struct Effects {
     pub manifests: Vec<String>,
     /// Image paths a RUN writes only when they do not exist yet.
     pub writes_if_missing: Vec<String>,
+    /// A `RUN` that runs as root: a directory it makes on the way to what
+    /// it writes is root's (see [`makes_owned_dir_first`]).
+    #[serde(skip)]
+    pub runs_as_root: bool,
+    /// Directories known to exist before this unit: those a `WORKDIR` of
+    /// the stage made (with their parents). A copy gives its `--chown`
+    /// owner only to directories it makes (measured with BuildKit: after
+    /// `WORKDIR /usr/src/app`, `COPY --chown=1000:1000 . .` leaves
+    /// `/usr/src/app` root's), so it makes none of these.
+    #[serde(skip)]
+    pub existing_dirs: Vec<String>,
+    /// The image paths a `RUN`'s mounts are made at (`--mount=type=cache,
+    /// target=/code/cache`): BuildKit makes each with the directories above
+    /// it, root's, whoever runs the command (measured: `/code` root's after
+    /// such a mount).
+    #[serde(skip)]
+    pub mount_targets: Vec<String>,
+    /// A mount whose target is not known (see `mount_targets`).
+    #[serde(skip)]
+    pub mount_unknown: bool,
     /// Image paths of lock files (among `writes`) a RUN leaves as they are
     /// when they agree with their manifests ([`lock_kept`] says when).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -520,7 +540,89 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
             return Some(DepReason::WriteWrite(narrower(w, w2)));
         }
     }
+    if let Some((d, p)) = makes_owned_dir_first(a, b).or_else(|| makes_owned_dir_first(b, a)) {
+        return Some(DepReason::WriteWrite(Loc::Path(format!("{d} (to {p})"))));
+    }
     None
+}
+
+/// A directory `a` makes with a known owner other than root (`COPY
+/// --chown=app . /code/app` makes `/code` app's) that `b`, a `RUN` run as
+/// root, may make first, root's, on the way to a path it writes below it
+/// (`mkdir -p /code/data`): whichever runs first gives it its owner
+/// (measured with BuildKit: `/code` uid 1000 -> 0). A `RUN` of another
+/// user cannot make it in a root directory; unknown owners are not
+/// followed here. A directory that already exists before `a`
+/// ([`Effects::existing_dirs`]) is made by neither: a `WORKDIR` that made
+/// it stays before both, as both read the working directory or write the
+/// directory it makes.
+pub(crate) fn makes_owned_dir_first(a: &Effects, b: &Effects) -> Option<(String, String)> {
+    if !b.runs_as_root && !b.mount_unknown && b.mount_targets.is_empty() {
+        return None;
+    }
+    let exists = |d: &str| a.existing_dirs.iter().any(|x| x == d || below_dir(x, d));
+    a.writes.iter().find_map(|w| match w {
+        Loc::Dir { path, owner } if owner != "0:0" && !owner.starts_with('?') && !exists(path) => {
+            if b.mount_unknown {
+                return Some((path.clone(), "a mount".to_string()));
+            }
+            let mounted = b
+                .mount_targets
+                .iter()
+                .find(|t| *t == path || below_dir(t, path))
+                .map(|t| (path.clone(), format!("a mount at {t}")));
+            mounted.or_else(|| {
+                b.writes.iter().find_map(|w2| match w2 {
+                    Loc::Path(p)
+                        if b.runs_as_root && below_dir(p, path) && !paths_overlap(path, p) =>
+                    {
+                        Some((path.clone(), p.clone()))
+                    }
+                    _ => None,
+                })
+            })
+        }
+        _ => None,
+    })
+}
+
+/// Where a `RUN`'s mounts are made in the image (see
+/// [`Effects::mount_targets`]), resolved in working directory `wd` as
+/// BuildKit resolves a relative target; `None` when one is not known (a
+/// flag not parsed, no target, a variable, an unknown directory). Not a
+/// `RUN`: none.
+fn mount_targets(ins: &Instruction, wd: &str) -> Option<Vec<String>> {
+    if ins.node.kind != Kind::Run {
+        return Some(Vec::new());
+    }
+    let mut out = Vec::new();
+    for f in ins.node.flags.iter().filter(|f| Mount::is_mount_flag(f)) {
+        let m = Mount::parse(f)?;
+        // BuildKit's defaults (`commands_runmount.go`).
+        let t = match (m.target(), m.kind().as_str()) {
+            (Some(t), _) => t.to_string(),
+            (None, "secret") => format!("/run/secrets/{}", m.id()?),
+            (None, "ssh") => "/run/buildkit/ssh_agent".to_string(),
+            _ => return None,
+        };
+        if t.is_empty() || t.contains('$') {
+            return None;
+        }
+        let t = resolve(wd, &t);
+        if t.contains('?') {
+            return None;
+        }
+        out.push(t);
+    }
+    Some(out)
+}
+
+/// Whether pattern `p` names only paths strictly below directory `d`.
+fn below_dir(p: &str, d: &str) -> bool {
+    let d = d.trim_end_matches('/');
+    !d.is_empty()
+        && p.strip_prefix(d)
+            .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
 }
 
 /// A list of locations split by class, each part in the list's order: two
@@ -2734,6 +2836,9 @@ pub fn analyze_stage_with(
     let mut effects = Vec::new();
     let mut corepack_on = false;
     let mut shadowed = false;
+    // Directories a `WORKDIR` of the stage made (see
+    // `Effects::existing_dirs`).
+    let mut made_by_workdir: Vec<String> = Vec::new();
     let mut state = StageState {
         workdirs: Vec::new(),
         env: Vec::new(),
@@ -2759,6 +2864,12 @@ pub fn analyze_stage_with(
         state.as_root.push(matches!(run_user, RunUser::Root));
         let mut e =
             instruction_effects(ins, &wd, &env, &run_user.homes(&homes, &passwd), knowledge);
+        e.runs_as_root = ins.node.kind == Kind::Run && matches!(run_user, RunUser::Root);
+        e.existing_dirs = made_by_workdir.clone();
+        match mount_targets(ins, &wd) {
+            Some(t) => e.mount_targets = t,
+            None => e.mount_unknown = true,
+        }
         if matches!(ins.node.kind, Kind::Copy | Kind::Add) {
             refine_copy_writes(ins, &wd, &env, ctx, &mut e);
             // A copy costs more the more it copies (1 per MB, at most 30).
@@ -2809,6 +2920,9 @@ pub fn analyze_stage_with(
         corepack_on = on && !shadowed;
         // State changes for the following units.
         advance_state(parse, ins, &mut wd, &mut env, &mut unknown_wds, &mut config);
+        if ins.node.kind == Kind::Workdir && !wd.contains('?') && !made_by_workdir.contains(&wd) {
+            made_by_workdir.push(wd.clone());
+        }
         add_created_homes(ins, &env, &mut homes);
         passwd.advance(ins, &env, &e);
         advance_user(ins, &mut user);

@@ -683,6 +683,15 @@ fn candidate<'c>(
         // It reads sources, not just manifests: not a dependency install.
         return None;
     }
+    if needed.is_empty()
+        && std::iter::once(x)
+            .chain(companions.iter().copied())
+            .any(|u| effects::makes_owned_dir_first(&cx.eff[copy.unit], &cx.eff[u]).is_some())
+    {
+        // No COPY is inserted to make the copy's directories first, and
+        // the install or what moves with it may make one of them root's.
+        return None;
+    }
     if effects::may_ship_into_lookup(ex, &copy.dest_abs) && copy.ships_into_lookup(ex) {
         // The broad copy puts files where the install's programs,
         // libraries or settings are looked up (a bin or lib directory, a

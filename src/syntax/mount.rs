@@ -68,6 +68,11 @@ impl<'a> Mount<'a> {
         self.value(&["target", "dst", "destination"])
     }
 
+    /// `id=`: a secret's or a cache's name.
+    pub fn id(&self) -> Option<&'a str> {
+        self.value(&["id"])
+    }
+
     /// `from=`: the stage or image mounted from.
     pub fn from(&self) -> Option<&'a str> {
         self.value(&["from"])
