@@ -2709,6 +2709,9 @@ fn a_root_run_that_makes_a_parent_of_a_chowned_copy_stays_below_it() {
         assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{mount}");
         assert!(ordered(p.path(), &df, 2, 3), "{mount}");
     }
+    // An owner from a variable may be anyone's.
+    let df = "FROM python:3.12-slim\nRUN useradd -m app\nARG U=app\nCOPY --chown=${U} . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n";
+    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
     let df = "FROM python:3.12-slim\nRUN useradd -m app\nCOPY --chown=app . /code/app\nRUN --mount=type=cache,target=/root/.cache pip install six==1.16.0\n";
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
     // A directory a `WORKDIR` made exists: the copy gives it no owner

@@ -546,13 +546,14 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
     None
 }
 
-/// A directory `a` makes with a known owner other than root (`COPY
-/// --chown=app . /code/app` makes `/code` app's) that `b`, a `RUN` run as
-/// root, may make first, root's, on the way to a path it writes below it
-/// (`mkdir -p /code/data`): whichever runs first gives it its owner
-/// (measured with BuildKit: `/code` uid 1000 -> 0). A `RUN` of another
-/// user cannot make it in a root directory; unknown owners are not
-/// followed here. A directory that already exists before `a`
+/// A directory `a` makes with an owner or mode that may not be root's
+/// plain one (`COPY --chown=app . /code/app` makes `/code` app's; an
+/// owner from a variable may be anyone's) that `b`, a `RUN` run as root,
+/// may make first, root's, on the way to a path it writes below it
+/// (`mkdir -p /code/data`), or with a mount below it: whichever runs
+/// first gives it its owner (measured with BuildKit: `/code` uid 1000 ->
+/// 0). A `RUN` of another user cannot make it in a root directory. A
+/// directory that already exists before `a`
 /// ([`Effects::existing_dirs`]) is made by neither: a `WORKDIR` that made
 /// it stays before both, as both read the working directory or write the
 /// directory it makes.
@@ -562,7 +563,7 @@ pub(crate) fn makes_owned_dir_first(a: &Effects, b: &Effects) -> Option<(String,
     }
     let exists = |d: &str| a.existing_dirs.iter().any(|x| x == d || below_dir(x, d));
     a.writes.iter().find_map(|w| match w {
-        Loc::Dir { path, owner } if owner != "0:0" && !owner.starts_with('?') && !exists(path) => {
+        Loc::Dir { path, owner } if owner != "0:0" && !exists(path) => {
             if b.mount_unknown {
                 return Some((path.clone(), "a mount".to_string()));
             }
