@@ -24,7 +24,7 @@ use dockreorder::analysis::context::Context;
 use dockreorder::plan::{Applicability, Options};
 use dockreorder::rewrite;
 
-use crate::support;
+use crate::support::{self, NPM_FILES};
 
 fn realbase() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/realbase");
@@ -98,47 +98,6 @@ const PIP_INCLUDE_FILES: &[(&str, &str)] = &[
     ("requirements/base.txt", "six\n"),
     ("requirements/prod.txt", "-r base.txt\n-c constraints.txt\n"),
     ("requirements/constraints.txt", "six==1.16.0\n"),
-];
-
-// ms 2.1.3: one small package, no dependencies; integrity as published on
-// registry.npmjs.org (`npm view ms@2.1.3 dist.integrity`).
-const NPM_FILES: &[(&str, &str)] = &[
-    (
-        "package.json",
-        r#"{
-  "name": "real-npm-sample",
-  "version": "1.0.0",
-  "private": true,
-  "dependencies": {
-    "ms": "2.1.3"
-  }
-}
-"#,
-    ),
-    (
-        "package-lock.json",
-        r#"{
-  "name": "real-npm-sample",
-  "version": "1.0.0",
-  "lockfileVersion": 3,
-  "requires": true,
-  "packages": {
-    "": {
-      "name": "real-npm-sample",
-      "version": "1.0.0",
-      "dependencies": {
-        "ms": "2.1.3"
-      }
-    },
-    "node_modules/ms": {
-      "version": "2.1.3",
-      "resolved": "https://registry.npmjs.org/ms/-/ms-2.1.3.tgz",
-      "integrity": "sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA=="
-    }
-  }
-}
-"#,
-    ),
 ];
 
 const SAMPLES: &[RealSample] = &[

@@ -2729,8 +2729,9 @@ fn an_install_after_a_chowned_copy_into_a_workdir_is_still_hoisted() {
     // write" (exit 2), as if the copy made `/usr/src/app`, which `WORKDIR`
     // had made.
     let p = project(&[("server.js", "x\n")]);
-    std::fs::write(p.path().join("package.json"), NPM_MANIFEST).expect("write");
-    std::fs::write(p.path().join("package-lock.json"), NPM_LOCK).expect("write");
+    for (name, text) in crate::support::NPM_FILES {
+        std::fs::write(p.path().join(name), text).expect("write");
+    }
     for run in ["npm ci", "mkdir -p /usr/src/cache && npm ci"] {
         let df = format!(
             "FROM node:20-slim\nWORKDIR /usr/src/app\nCOPY --chown=1000:1000 package*.json ./\nCOPY --chown=1000:1000 . .\nRUN {run}\n"
@@ -2743,35 +2744,3 @@ fn an_install_after_a_chowned_copy_into_a_workdir_is_still_hoisted() {
         );
     }
 }
-
-const NPM_MANIFEST: &str = r#"{
-  "name": "real-npm-sample",
-  "version": "1.0.0",
-  "private": true,
-  "dependencies": {
-    "ms": "2.1.3"
-  }
-}
-"#;
-
-const NPM_LOCK: &str = r#"{
-  "name": "real-npm-sample",
-  "version": "1.0.0",
-  "lockfileVersion": 3,
-  "requires": true,
-  "packages": {
-    "": {
-      "name": "real-npm-sample",
-      "version": "1.0.0",
-      "dependencies": {
-        "ms": "2.1.3"
-      }
-    },
-    "node_modules/ms": {
-      "version": "2.1.3",
-      "resolved": "https://registry.npmjs.org/ms/-/ms-2.1.3.tgz",
-      "integrity": "sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA=="
-    }
-  }
-}
-"#;

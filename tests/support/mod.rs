@@ -143,3 +143,44 @@ pub fn fast_import(dir: &Path, stream: &str) {
         .expect("write stream");
     assert!(child.wait().expect("wait").success(), "fast-import failed");
 }
+
+// ms 2.1.3: one small package, no dependencies; integrity as published on
+// registry.npmjs.org (`npm view ms@2.1.3 dist.integrity`).
+pub const NPM_FILES: &[(&str, &str)] = &[
+    (
+        "package.json",
+        r#"{
+  "name": "real-npm-sample",
+  "version": "1.0.0",
+  "private": true,
+  "dependencies": {
+    "ms": "2.1.3"
+  }
+}
+"#,
+    ),
+    (
+        "package-lock.json",
+        r#"{
+  "name": "real-npm-sample",
+  "version": "1.0.0",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": {
+      "name": "real-npm-sample",
+      "version": "1.0.0",
+      "dependencies": {
+        "ms": "2.1.3"
+      }
+    },
+    "node_modules/ms": {
+      "version": "2.1.3",
+      "resolved": "https://registry.npmjs.org/ms/-/ms-2.1.3.tgz",
+      "integrity": "sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA=="
+    }
+  }
+}
+"#,
+    ),
+];
