@@ -820,6 +820,39 @@ fn answers_equal_the_full_diff_with_allow_list_dockerignore() {
     );
 }
 
+/// A `.dockerignore` that starts with a byte-order mark (BuildKit drops
+/// it): the walk's shortcuts read the first pattern as the rules do. They
+/// took the mark as part of it, so `docs` was "certainly kept" and a
+/// commit changing only `docs/` counted as changing `COPY . .`.
+#[test]
+fn a_byte_order_mark_in_the_dockerignore_is_dropped_by_the_shortcuts_too() {
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", "FROM base\nCOPY . .\n");
+    r.write(".dockerignore", "\u{feff}docs\n");
+    r.write("docs/a/b.md", "1");
+    r.write("src/a.go", "1");
+    r.commit("root"); // 0
+    r.write("docs/a/b.md", "2");
+    r.commit("docs only: excluded"); // 1
+    r.write("src/a.go", "2");
+    r.commit("src"); // 2
+    let slow = walk(&r, "Dockerfile", ".", &paths());
+    let fast = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    let queries = [".", "docs", "src"];
+    let answers = fast.changed(&queries);
+    for (q, bits) in queries.iter().zip(&answers) {
+        let query = Query::parse(q).expect("query");
+        let expected: Vec<bool> = slow
+            .commits
+            .iter()
+            .map(|c| c.files.iter().any(|f| query.matches(f)))
+            .collect();
+        assert_eq!(bits.as_slice(), expected.as_slice(), "{q}");
+    }
+    // Newest first: commits 2..0.
+    assert_eq!(answers[0].as_slice(), &[true, false, true], "COPY . .");
+}
+
 /// Issue 12: an empty commit object in a full clone is damage, not a
 /// shallow boundary.
 #[test]

@@ -306,31 +306,44 @@ impl Pattern {
     }
 }
 
+/// The patterns of a `.dockerignore` text, line by line as BuildKit reads
+/// them (patternmatcher's `ignorefile.ReadAll`): a leading byte-order mark
+/// dropped, comment and blank lines skipped, each line trimmed, and `!`
+/// marking an exclusion: `(exclusion, pattern)`, with no pattern for a
+/// `!` alone (an "illegal exclusion pattern": the build fails). One
+/// reading for the context's rules and the history walk's shortcuts.
+pub(crate) fn ignore_lines(text: &str) -> impl Iterator<Item = (bool, Option<&str>)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    text.lines().filter_map(|line| {
+        let line = line.trim_end_matches('\r');
+        if line.starts_with('#') {
+            return None;
+        }
+        let p = line.trim();
+        if p.is_empty() {
+            return None;
+        }
+        match p.strip_prefix('!') {
+            Some(rest) => {
+                let rest = rest.trim();
+                Some((true, (!rest.is_empty()).then_some(rest)))
+            }
+            None => Some((false, Some(p))),
+        }
+    })
+}
 impl DockerIgnore {
     /// Reads a `.dockerignore` as BuildKit does (moby/patternmatcher's
     /// `ignorefile.ReadAll`, then `New`).
     pub fn parse(text: &str) -> Self {
         let mut patterns = Vec::new();
         let mut unsure = false;
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        for line in text.lines() {
-            let line = line.trim_end_matches('\r');
-            if line.starts_with('#') {
+        for (exclusion, p) in ignore_lines(text) {
+            let Some(p) = p else {
+                // "illegal exclusion pattern": the build fails.
+                unsure = true;
                 continue;
-            }
-            let mut p = line.trim();
-            if p.is_empty() {
-                continue;
-            }
-            let exclusion = p.starts_with('!');
-            if exclusion {
-                p = p[1..].trim();
-                if p.is_empty() {
-                    // "illegal exclusion pattern": the build fails.
-                    unsure = true;
-                    continue;
-                }
-            }
+            };
             let mut cleaned = go_clean(p);
             if cleaned.len() > 1 && cleaned.starts_with('/') {
                 cleaned.remove(0);

@@ -434,22 +434,8 @@ impl Ignore {
         let mut exceptions = Vec::new();
         let mut excluders = Vec::new();
         let mut max_components = 0;
-        for line in text.lines() {
-            let line = line.trim_end_matches('\r');
-            if line.starts_with('#') {
-                continue;
-            }
-            let mut p = line.trim();
-            if p.is_empty() {
-                continue;
-            }
-            let exclusion = p.starts_with('!');
-            if exclusion {
-                p = p[1..].trim();
-                if p.is_empty() {
-                    continue;
-                }
-            }
+        for (exclusion, p) in super::context::ignore_lines(text) {
+            let Some(p) = p else { continue };
             let cleaned = super::context::clean(p);
             let comps: Vec<String> = cleaned.split('/').map(str::to_string).collect();
             max_components = max_components.max(comps.len());
