@@ -2709,6 +2709,18 @@ fn a_root_run_that_makes_a_parent_of_a_chowned_copy_stays_below_it() {
         assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{mount}");
         assert!(ordered(p.path(), &df, 2, 3), "{mount}");
     }
+    // Another user may not make it at all (measured: `mkdir: cannot
+    // create directory '/code': Permission denied` in the rewrite), with
+    // any owner the copy gives it.
+    for chown in ["--chown=app ", ""] {
+        let df = format!(
+            "FROM python:3.12-slim\nRUN useradd -m app\nCOPY {chown}. /code/app\nUSER app\nRUN mkdir -p /code/data && pip install --user six==1.16.0\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{chown}");
+    }
+    // Its writes elsewhere let it move.
+    let df = "FROM python:3.12-slim\nRUN useradd -m app\nCOPY --chown=app . /code/app\nUSER app\nRUN pip install --user six==1.16.0\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
     // An owner from a variable may be anyone's.
     let df = "FROM python:3.12-slim\nRUN useradd -m app\nARG U=app\nCOPY --chown=${U} . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n";
     assert_eq!(rewrite_unsafe_too(p.path(), df), df);

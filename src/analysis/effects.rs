@@ -348,6 +348,9 @@ pub struct Effects {
     /// it writes is root's (see [`makes_owned_dir_first`]).
     #[serde(skip)]
     pub runs_as_root: bool,
+    /// A `RUN` (whoever runs it).
+    #[serde(skip)]
+    pub is_run: bool,
     /// Directories known to exist before this unit: those a `WORKDIR` of
     /// the stage made (with their parents). A copy gives its `--chown`
     /// owner only to directories it makes (measured with BuildKit: after
@@ -546,46 +549,63 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
     None
 }
 
-/// A directory `a` makes with an owner or mode that may not be root's
-/// plain one (`COPY --chown=app . /code/app` makes `/code` app's; an
-/// owner from a variable may be anyone's) that `b`, a `RUN` run as root,
-/// may make first, root's, on the way to a path it writes below it
-/// (`mkdir -p /code/data`), or with a mount below it: whichever runs
-/// first gives it its owner (measured with BuildKit: `/code` uid 1000 ->
-/// 0). A `RUN` of another user cannot make it in a root directory. A
-/// directory that already exists before `a`
+/// A directory `a` makes that `b`, a `RUN`, may need or make first on the
+/// way to a path it writes below it (`mkdir -p /code/data`), or with a
+/// mount below it:
+/// - run as root, or with a mount (BuildKit makes a mount's target with
+///   its parents, root's, whoever runs the command), `b` makes it root's,
+///   which matters when `a` makes it with an owner or mode that may not
+///   be root's plain one (`COPY --chown=app . /code/app` makes `/code`
+///   app's; an owner from a variable may be anyone's): measured with
+///   BuildKit, `/code` uid 1000 -> 0;
+/// - run as another user (or one not known), `b` may not be allowed to
+///   make it at all, whatever owner `a` gives it: measured, `USER app`
+///   then `RUN mkdir -p /code/data` moved above `COPY --chown=app .
+///   /code/app` failed (permission denied).
+///
+/// Directories in every image ([`IN_EVERY_IMAGE`]) and those that
+/// already exist before `a`
 /// ([`Effects::existing_dirs`]) is made by neither: a `WORKDIR` that made
 /// it stays before both, as both read the working directory or write the
 /// directory it makes.
 pub(crate) fn makes_owned_dir_first(a: &Effects, b: &Effects) -> Option<(String, String)> {
-    if !b.runs_as_root && !b.mount_unknown && b.mount_targets.is_empty() {
+    if !b.is_run {
         return None;
     }
-    let exists = |d: &str| a.existing_dirs.iter().any(|x| x == d || below_dir(x, d));
-    a.writes.iter().find_map(|w| match w {
-        Loc::Dir { path, owner } if owner != "0:0" && !exists(path) => {
-            if b.mount_unknown {
-                return Some((path.clone(), "a mount".to_string()));
-            }
-            let mounted = b
-                .mount_targets
-                .iter()
-                .find(|t| *t == path || below_dir(t, path))
-                .map(|t| (path.clone(), format!("a mount at {t}")));
-            mounted.or_else(|| {
-                b.writes.iter().find_map(|w2| match w2 {
-                    Loc::Path(p)
-                        if b.runs_as_root && below_dir(p, path) && !paths_overlap(path, p) =>
-                    {
-                        Some((path.clone(), p.clone()))
-                    }
-                    _ => None,
-                })
-            })
+    let exists = |d: &str| {
+        IN_EVERY_IMAGE.contains(&d) || a.existing_dirs.iter().any(|x| x == d || below_dir(x, d))
+    };
+    a.writes.iter().find_map(|w| {
+        let Loc::Dir { path, owner } = w else {
+            return None;
+        };
+        if exists(path) {
+            return None;
         }
-        _ => None,
+        // Root makes it as a copy without `--chown`/`--chmod` does.
+        let owned = owner != "0:0";
+        if owned && b.mount_unknown {
+            return Some((path.clone(), "a mount".to_string()));
+        }
+        let mounted = b
+            .mount_targets
+            .iter()
+            .find(|t| owned && (*t == path || below_dir(t, path)))
+            .map(|t| (path.clone(), format!("a mount at {t}")));
+        let makes_first = owned || !b.runs_as_root;
+        mounted.or_else(|| {
+            b.writes.iter().find_map(|w2| match w2 {
+                Loc::Path(p) if makes_first && below_dir(p, path) && !paths_overlap(path, p) => {
+                    Some((path.clone(), p.clone()))
+                }
+                _ => None,
+            })
+        })
     })
 }
+
+/// Directories in every image with a shell: nothing makes them.
+pub(crate) const IN_EVERY_IMAGE: &[&str] = &["/", "/usr", "/etc", "/var", "/tmp", "/root"];
 
 /// Where a `RUN`'s mounts are made in the image (see
 /// [`Effects::mount_targets`]), resolved in working directory `wd` as
@@ -2866,6 +2886,7 @@ pub fn analyze_stage_with(
         let mut e =
             instruction_effects(ins, &wd, &env, &run_user.homes(&homes, &passwd), knowledge);
         e.runs_as_root = ins.node.kind == Kind::Run && matches!(run_user, RunUser::Root);
+        e.is_run = ins.node.kind == Kind::Run;
         e.existing_dirs = made_by_workdir.clone();
         match mount_targets(ins, &wd) {
             Some(t) => e.mount_targets = t,

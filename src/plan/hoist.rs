@@ -585,7 +585,6 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
 /// `/usr`, `/etc`, `/var`, `/tmp` and `/root` are in every base image with
 /// a shell, so neither creates them.
 fn writes_in_or_above(e: &Effects, dest: &str) -> bool {
-    const EVERYWHERE: &[&str] = &["/usr", "/etc", "/var", "/tmp", "/root"];
     let dest = dest.trim_end_matches('/');
     let tree = format!("{dest}/**");
     let above: Vec<&str> = std::iter::once("/").chain(dirs_above(dest)).collect();
@@ -602,7 +601,7 @@ fn writes_in_or_above(e: &Effects, dest: &str) -> bool {
         let plain = &base[..plain_end.min(base.len())];
         above
             .iter()
-            .filter(|a| **a != "/" && !EVERYWHERE.contains(a))
+            .filter(|a| !effects::IN_EVERY_IMAGE.contains(a))
             .any(|a| plain.starts_with(&format!("{a}/")) || plain == *a)
     };
     e.writes.iter().any(|w| match w {
