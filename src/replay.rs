@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::analysis::file::FileAnalysis;
-use crate::analysis::history::{History, Query};
+use crate::analysis::history::{History, Query, arg_names, uses_var};
 use crate::analysis::kb::Knowledge;
 use crate::model::Model;
 use crate::order::Hits;
@@ -314,6 +314,28 @@ impl<'s> ReplayPlan<'s> {
             if !c.edited.is_empty() && c.edited.contains(&self.from_texts[si]) {
                 whole[si] = true;
                 any_edit_matched = true;
+            }
+        }
+        // An edit before the first `FROM`: a global `ARG`'s value reaches
+        // only the stages that declare it (`ARG NAME` in the stage) and the
+        // lines that expand it (a `FROM`, a `--from=`); a parser directive
+        // may change every stage.
+        if c.whole_file {
+            whole.iter_mut().for_each(|w| *w = true);
+        }
+        if !c.global_args.is_empty() {
+            let hit = |t: &str| c.global_args.iter().any(|n| uses_var(t, n));
+            for si in 0..ns {
+                if hit(&self.from_texts[si]) {
+                    whole[si] = true;
+                }
+                for (k, t) in self.texts[si].iter().enumerate().take(64) {
+                    let declares = arg_names(t)
+                        .is_some_and(|names| names.iter().any(|n| c.global_args.contains(n)));
+                    if declares || hit(t) {
+                        direct[si] |= 1 << k;
+                    }
+                }
             }
         }
         if !any_edit_matched && let Some(i) = c.first_edit {

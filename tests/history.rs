@@ -262,7 +262,9 @@ fn shallow_clone_is_walked_as_far_as_it_goes() {
     let h = repo
         .walk(&c.join("Dockerfile"), &c, &WalkOptions::default())
         .expect("walk");
-    assert_eq!(h.commits.len(), 3);
+    // Three commits in the clone; the boundary one, whose parent is
+    // missing, is not walked (it was, as if it added every file).
+    assert_eq!(h.commits.len(), 2);
     assert_eq!(h.end, WalkEnd::Shallow);
     assert!(h.truncated());
     assert!(h.notes.iter().any(|n| n.contains("shallow")));
@@ -1464,4 +1466,240 @@ fn the_pull_request_body_says_a_too_short_history_did_not_decide() {
     let long = md(30);
     assert!(long.contains("30 commits walked"), "{long}");
     assert!(!long.contains("too few commits"), "{long}");
+}
+
+/// JSON and SARIF say, as the text report and the pull-request body do,
+/// whether the walked history decided the order or was too short to (the
+/// static estimate did).
+#[test]
+fn json_and_sarif_say_whether_the_history_decided_the_order() {
+    let run = |r: &TestRepo, format: &str| {
+        let out = Command::new(support::bin())
+            .current_dir(r.path())
+            .args(["--format", format, "Dockerfile"])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")
+    };
+    let short = npm_repo(3);
+    let v = run(&short, "json");
+    assert_eq!(v[0]["ordered_by"], "static_estimate", "{v}");
+    assert_eq!(v[0]["history"]["decided_order"], false, "{v}");
+    assert_eq!(v[0]["history"]["context_commits"], 3, "{v}");
+    assert_eq!(v[0]["history"]["commits_walked"], 3, "{v}");
+    let s = run(&short, "sarif");
+    let result = &s["runs"][0]["results"][0];
+    assert_eq!(result["properties"]["orderedBy"], "static_estimate", "{s}");
+    let note = result["properties"]["historyNote"].as_str().unwrap_or("");
+    assert!(note.contains("3 commits walked"), "{s}");
+    assert!(note.contains("too few to weigh the order by"), "{s}");
+    let long = npm_repo(30);
+    let v = run(&long, "json");
+    assert_eq!(v[0]["ordered_by"], "history", "{v}");
+    assert_eq!(v[0]["history"]["decided_order"], true, "{v}");
+    assert_eq!(v[0]["history"]["context_commits"], 30, "{v}");
+    let s = run(&long, "sarif");
+    let result = &s["runs"][0]["results"][0];
+    assert_eq!(result["properties"]["orderedBy"], "history", "{s}");
+    assert!(result["properties"].get("historyNote").is_none(), "{s}");
+    // Without a repository, the static estimate orders, and says so.
+    let dir = support::project(&[
+        (
+            "Dockerfile",
+            "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+        ),
+        ("package.json", "{}"),
+        ("package-lock.json", "{}"),
+    ]);
+    let out = Command::new(support::bin())
+        .current_dir(dir.path())
+        .args(["--format", "json", "Dockerfile"])
+        .output()
+        .expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v[0]["ordered_by"], "static_estimate", "{v}");
+    assert!(v[0]["history"].is_null(), "{v}");
+}
+
+/// A shallow clone's boundary commit has no parent in the clone: what it
+/// changed is not known, and diffing it against nothing counted every
+/// instruction as rebuilt. It is not walked; the figures are those of the
+/// commits below it, as `git diff-tree` gives them.
+#[test]
+fn a_shallow_boundary_commit_is_not_counted_as_a_full_rebuild() {
+    let mut r = TestRepo::new();
+    r.write("Dockerfile", DF);
+    r.write("package.json", "{}");
+    r.write("package-lock.json", "{}");
+    for i in 0..8 {
+        r.write("src/index.js", &i.to_string());
+        r.commit(&format!("c{i}"));
+    }
+    let clone = tempfile::tempdir().expect("tempdir");
+    let url = format!("file://{}", r.path().display());
+    let c = clone.path().join("c");
+    let st = Command::new("git")
+        .args(["clone", "-q", "--depth", "4", &url])
+        .arg(&c)
+        .status()
+        .expect("git clone");
+    assert!(st.success());
+    // The recount: the clone's commits, and the ones git can diff (their
+    // parent is in the clone).
+    let listed = support::git(&c, &["rev-list", "HEAD"]);
+    let listed: Vec<&str> = listed.lines().collect();
+    assert_eq!(listed.len(), 4);
+    let shallow = std::fs::read_to_string(c.join(".git/shallow")).expect("shallow file");
+    let diffable: Vec<&str> = listed
+        .iter()
+        .copied()
+        .filter(|id| !shallow.contains(id))
+        .collect();
+    assert_eq!(diffable.len(), 3);
+    let mut src_changes = 0;
+    for id in &diffable {
+        let files = support::git(
+            &c,
+            &["diff-tree", "--no-commit-id", "--name-only", "-r", id],
+        );
+        if files.lines().any(|f| f.starts_with("src/")) {
+            src_changes += 1;
+        }
+        assert!(
+            !files
+                .lines()
+                .any(|f| f == "Dockerfile" || f.starts_with("package"))
+        );
+    }
+    for all_parents in [false, true] {
+        let repo = Repo::discover(&c.join("Dockerfile")).expect("discover");
+        let h = repo
+            .walk(
+                &c.join("Dockerfile"),
+                &c,
+                &WalkOptions {
+                    all_parents,
+                    ..WalkOptions::default()
+                },
+            )
+            .expect("walk");
+        assert_eq!(
+            h.commits.len(),
+            diffable.len(),
+            "all parents: {all_parents}"
+        );
+        assert_eq!(h.end, WalkEnd::Shallow);
+        let text = std::fs::read_to_string(c.join("Dockerfile")).expect("read");
+        let got = figures_by_text(&replay::figures(&text, None, &h));
+        assert_eq!(
+            got,
+            vec![
+                ("WORKDIR /app".to_string(), 0, 0),
+                ("COPY package.json package-lock.json ./".to_string(), 0, 0),
+                ("RUN npm ci".to_string(), 0, 0),
+                ("COPY src/ ./src/".to_string(), src_changes, src_changes),
+                (
+                    "CMD [\"node\", \"src/index.js\"]".to_string(),
+                    0,
+                    src_changes
+                ),
+            ],
+            "all parents: {all_parents}"
+        );
+    }
+    // A clone deeper than the history has all of it: it reaches the root,
+    // which is counted as in a full clone.
+    let deep = clone.path().join("deep");
+    let st = Command::new("git")
+        .args(["clone", "-q", "--depth", "50", &url])
+        .arg(&deep)
+        .status()
+        .expect("git clone");
+    assert!(st.success());
+    let repo = Repo::discover(&deep.join("Dockerfile")).expect("discover");
+    let h = repo
+        .walk(&deep.join("Dockerfile"), &deep, &WalkOptions::default())
+        .expect("walk");
+    assert_eq!(h.commits.len(), 8);
+    let full = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    let text = std::fs::read_to_string(r.path().join("Dockerfile")).expect("read");
+    assert_eq!(
+        figures_by_text(&replay::figures(&text, None, &h)),
+        figures_by_text(&replay::figures(&text, None, &full))
+    );
+}
+
+/// An edit before the first `FROM` rebuilds what BuildKit rebuilds
+/// (measured with BuildKit on busybox stages): a comment nothing; a global
+/// `ARG`'s default the stages that declare it (or a global `ARG` whose
+/// default uses it) from that `ARG` on, and the stages whose `FROM` uses
+/// it; a `syntax` directive (a different frontend) is counted as
+/// rebuilding every stage. It was counted as rebuilding every stage
+/// (and a directive as rebuilding nothing).
+#[test]
+fn an_edit_before_the_first_from_rebuilds_only_the_stages_that_use_it() {
+    let df = |directive: &str, comment: &str, tag: &str, env: &str| {
+        format!(
+            "{directive}# {comment}\nARG BASE_TAG={tag}\nARG NODE_ENV={env}\nARG DERIVED=${{NODE_ENV}}-x\n\
+             FROM base:${{BASE_TAG}} AS build\nWORKDIR /app\nCOPY src/ ./src/\nRUN make\n\n\
+             FROM base AS runtime\nARG NODE_ENV\nRUN echo hi\nCOPY --from=build /app /app\n\n\
+             FROM base AS other\nARG DERIVED\nRUN other\n\n\
+             FROM base AS plain\nRUN plain\n"
+        )
+    };
+    let mut r = TestRepo::new();
+    r.write("src/a", "1");
+    r.write("Dockerfile", &df("", "one", "1", "production"));
+    r.commit("root"); // 1: everything
+    r.write("Dockerfile", &df("", "two", "1", "production"));
+    r.commit("comment"); // 2: nothing
+    r.write("Dockerfile", &df("", "two", "1", "development"));
+    r.commit("NODE_ENV"); // 3: runtime from its ARG on; other (DERIVED)
+    r.write("Dockerfile", &df("", "two", "2", "development"));
+    r.commit("BASE_TAG"); // 4: build wholly, runtime's COPY --from=build
+    r.write("src/a", "2");
+    r.commit("src"); // 5: build's COPY and RUN, runtime's COPY --from=build
+    r.write(
+        "Dockerfile",
+        &df(
+            "# syntax=docker/dockerfile:1.7\n",
+            "two",
+            "2",
+            "development",
+        ),
+    );
+    r.commit("syntax"); // 6: every stage
+    // The recount: the commits that touched the Dockerfile, and how.
+    let log = support::git(
+        r.path(),
+        &["log", "--format=%s", "--name-only", "--", "Dockerfile"],
+    );
+    assert_eq!(
+        log.lines().filter(|l| *l == "Dockerfile").count(),
+        5,
+        "{log}"
+    );
+    let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    assert_eq!(h.commits.len(), 6);
+    let text = std::fs::read_to_string(r.path().join("Dockerfile")).expect("read");
+    let got: Vec<(String, u64)> = figures_by_text(&replay::figures(&text, None, &h))
+        .into_iter()
+        .map(|(t, _, n)| (t, n))
+        .collect();
+    let want = |t: &str, n: u64| (t.to_string(), n);
+    assert_eq!(
+        got,
+        vec![
+            want("WORKDIR /app", 3),                // 1, 4, 6
+            want("COPY src/ ./src/", 4),            // 1, 4, 5, 6
+            want("RUN make", 4),                    // 1, 4, 5, 6
+            want("ARG NODE_ENV", 3),                // 1, 3, 6
+            want("RUN echo hi", 3),                 // 1, 3, 6
+            want("COPY --from=build /app /app", 5), // 1, 3, 4, 5, 6
+            want("ARG DERIVED", 3),                 // 1, 3, 6
+            want("RUN other", 3),                   // 1, 3, 6
+            want("RUN plain", 2),                   // 1, 6
+        ]
+    );
 }

@@ -4,8 +4,9 @@
 //!
 //! Guarantees: blobs are read only for the Dockerfile and `.dockerignore`
 //! (so partial clones work; a missing blob is a message, not a crash); no
-//! rename detection; a root commit is diffed against the empty tree; why a
-//! walk ended is a [`WalkEnd`]. A small wrapper owns the `Repository` and
+//! rename detection; a root commit is diffed against the empty tree; a
+//! shallow clone's boundary commit (its parent is not there) is not walked,
+//! as what it changed is not known; why a walk ended is a [`WalkEnd`]. A small wrapper owns the `Repository` and
 //! results are copied into owned structs at once.
 //!
 //! Speed: the walk does less than `git log --name-only`. It never lists a
@@ -64,7 +65,8 @@ use crate::syntax;
 pub enum WalkEnd {
     /// The first commit of the history was reached.
     ReachedRoot,
-    /// A shallow clone's boundary was reached.
+    /// A shallow clone's boundary was reached (the boundary commit itself
+    /// is not walked).
     Shallow,
     /// `--max-commits` was reached.
     Limit,
@@ -138,6 +140,16 @@ pub struct CommitChanges {
     /// text it replays moved it (a rewrite inserts and moves instructions;
     /// the position alone would name another one).
     pub first_edit_at: Option<(String, usize)>,
+    /// The global `ARG`s (before the first `FROM`) this commit added,
+    /// removed or changed, with the global `ARG`s whose defaults use them:
+    /// their values change only in the stages that declare them and in the
+    /// `FROM` lines that use them. Not in [`CommitChanges::edited`].
+    pub global_args: Vec<String>,
+    /// The commit changed something before the first `FROM` that may
+    /// change every stage: a `syntax` or `escape` parser directive (which
+    /// picks the frontend or how every line is read), or an instruction
+    /// there that is not an `ARG`. Comments rebuild nothing.
+    pub whole_file: bool,
 }
 
 /// The history of one Dockerfile's build context.
@@ -2056,27 +2068,37 @@ impl TargetWalk {
     }
 
     /// Fills in the Dockerfile edits once every version is parsed.
-    fn edits(&mut self, parsed: &HashMap<Oid, Vec<String>>) {
-        let none = Vec::new();
+    fn edits(&mut self, parsed: &HashMap<Oid, Version>) {
+        let none = Version::default();
         let text = |oid: Option<Oid>| oid.and_then(|o| parsed.get(&o)).unwrap_or(&none);
         let head = text(self.head_df);
+        let head_rest = &head.texts[head.globals..];
         for &(c, old_df, new_df) in &self.df_changes {
             let Some(change) = self.commits.get_mut(c) else {
                 continue;
             };
-            let (new_i, old_i) = (text(new_df), text(old_df));
-            change.first_edit = new_i
+            let (new_v, old_v) = (text(new_df), text(old_df));
+            // What comes before the first `FROM` is not part of any stage:
+            // it is compared on its own (see `global_changes`), and the
+            // positions of the stages' edits are counted from HEAD's first
+            // `FROM`.
+            let (new_i, old_i) = (&new_v.texts[new_v.globals..], &old_v.texts[old_v.globals..]);
+            let rest_edit = new_i
                 .iter()
                 .zip(old_i)
                 .position(|(a, b)| a != b)
                 .or_else(|| (new_i.len() != old_i.len()).then(|| new_i.len().min(old_i.len())));
-            change.first_edit_at = change.first_edit.and_then(|i| {
-                let i = i.min(head.len().checked_sub(1)?);
-                let t = head.get(i)?;
-                let rank = head[..i].iter().filter(|h| *h == t).count();
+            change.first_edit = rest_edit.map(|i| head.globals + i);
+            change.first_edit_at = rest_edit.and_then(|i| {
+                let i = i.min(head_rest.len().checked_sub(1)?);
+                let t = head_rest.get(i)?;
+                let rank = head.texts[..head.globals + i]
+                    .iter()
+                    .filter(|h| *h == t)
+                    .count();
                 Some((t.clone(), rank))
             });
-            let mut pool = old_i.clone();
+            let mut pool = old_i.to_vec();
             for t in new_i {
                 if let Some(k) = pool.iter().position(|o| o == t) {
                     pool.swap_remove(k);
@@ -2084,8 +2106,94 @@ impl TargetWalk {
                     change.edited.push(t.clone());
                 }
             }
+            let (args, whole) = global_changes(old_v, new_v);
+            change.global_args = args;
+            change.whole_file = whole;
         }
     }
+}
+
+/// One version of the Dockerfile, as the edits need it: its instruction
+/// texts (trimmed), how many of them come before the first `FROM`, and
+/// its `syntax` and `escape` parser directives.
+#[derive(Debug, Clone, Default)]
+struct Version {
+    texts: Vec<String>,
+    globals: usize,
+    directives: Vec<String>,
+}
+
+/// The names an `ARG` instruction's text declares (`ARG A=1 B`), or none
+/// when it is not an `ARG`. Every word's part before `=` counts: a quoted
+/// value with spaces adds names no stage declares, which is harmless.
+pub fn arg_names(text: &str) -> Option<Vec<String>> {
+    let mut words = text.split_whitespace();
+    if !words.next()?.eq_ignore_ascii_case("ARG") {
+        return None;
+    }
+    Some(
+        words
+            .map(|w| w.split('=').next().unwrap_or(w).to_string())
+            .filter(|n| !n.is_empty())
+            .collect(),
+    )
+}
+
+/// Whether `text` may expand the variable `name` (`$name`, `${name…}`;
+/// a longer name that starts with it counts too).
+pub fn uses_var(text: &str, name: &str) -> bool {
+    text.contains(&format!("${name}")) || text.contains(&format!("${{{name}"))
+}
+
+/// What changed before the first `FROM` between two versions: the global
+/// `ARG` names whose declaration changed (with the global `ARG`s whose
+/// defaults use them, in either version), and whether anything there may
+/// change every stage (see [`CommitChanges::whole_file`]).
+fn global_changes(old: &Version, new: &Version) -> (Vec<String>, bool) {
+    let (old_g, new_g) = (&old.texts[..old.globals], &new.texts[..new.globals]);
+    let mut whole = old.directives != new.directives;
+    let mut names: Vec<String> = Vec::new();
+    let mut pool = old_g.to_vec();
+    let mut changed = Vec::new();
+    for t in new_g {
+        if let Some(k) = pool.iter().position(|o| o == t) {
+            pool.swap_remove(k);
+        } else {
+            changed.push(t);
+        }
+    }
+    changed.extend(pool.iter());
+    for t in changed {
+        match arg_names(t) {
+            Some(ns) => {
+                for n in ns {
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+            }
+            None => whole = true,
+        }
+    }
+    // A global `ARG B=${A}` changes with `A`.
+    loop {
+        let mut more = false;
+        for t in old_g.iter().chain(new_g) {
+            let Some(ns) = arg_names(t) else { continue };
+            if names.iter().any(|n| uses_var(t, n)) {
+                for n in ns {
+                    if !names.contains(&n) {
+                        names.push(n);
+                        more = true;
+                    }
+                }
+            }
+        }
+        if !more {
+            break;
+        }
+    }
+    (names, whole)
 }
 
 /// Parses the Dockerfile versions the walk meets on a thread of its own
@@ -2093,18 +2201,34 @@ impl TargetWalk {
 /// one thread: libgit2 serialises the pack reads).
 struct Parser {
     tx: Option<mpsc::Sender<(Oid, String)>>,
-    handle: Option<std::thread::JoinHandle<HashMap<Oid, Vec<String>>>>,
+    handle: Option<std::thread::JoinHandle<HashMap<Oid, Version>>>,
     /// Versions sent (and their texts, when the thread could not start).
     sent: HashMap<Oid, Option<String>>,
     /// Versions whose blob is missing, with the note said about them.
     missing: HashMap<Oid, String>,
 }
 
-fn instructions(text: &str, cache: &mut syntax::LineCache) -> Vec<String> {
-    syntax::parse_with(text, cache)
+fn instructions(text: &str, cache: &mut syntax::LineCache) -> Version {
+    let parse = syntax::parse_with(text, cache);
+    let texts: Vec<String> = parse
         .instructions()
         .map(|(_, i)| i.original.trim().to_string())
-        .collect()
+        .collect();
+    let globals = parse
+        .instructions()
+        .position(|(_, i)| i.node.kind == syntax::Kind::From)
+        .unwrap_or(texts.len());
+    let directives = parse
+        .directives
+        .iter()
+        .filter(|d| d.name == "syntax" || d.name == "escape")
+        .map(|d| format!("{}={}", d.name, d.value.trim()))
+        .collect();
+    Version {
+        texts,
+        globals,
+        directives,
+    }
 }
 
 impl Parser {
@@ -2155,7 +2279,7 @@ impl Parser {
     }
 
     /// Every version's instruction texts.
-    fn finish(mut self) -> HashMap<Oid, Vec<String>> {
+    fn finish(mut self) -> HashMap<Oid, Version> {
         self.tx = None;
         let mut parsed = self
             .handle
@@ -2254,6 +2378,11 @@ fn walk_repo(
         store: Arc::clone(&store),
         head,
         shallow,
+        boundary: if shallow {
+            shallow_boundary(&start.commondir)
+        } else {
+            Default::default()
+        },
     };
     let (links, reader) = spawn_chain(chain_start, opts, tx);
     let mut targets = targets;
@@ -2306,8 +2435,11 @@ fn walk_repo(
             if let Some(msg) = &bad {
                 notes.push(msg.clone());
             }
-            if shallow {
-                notes.push("shallow clone: only the commits present were walked".into());
+            if end == WalkEnd::Shallow {
+                notes.push(
+                    "shallow clone: only the commits present were walked; the boundary commit, whose parent is missing, is not counted"
+                        .into(),
+                );
             }
             let answers = w
                 .questions
@@ -2381,6 +2513,20 @@ struct ChainStart {
     store: Arc<Store>,
     head: Oid,
     shallow: bool,
+    /// A shallow clone's boundary commits (the `shallow` file), whose
+    /// parents are not there.
+    boundary: std::collections::HashSet<Oid>,
+}
+
+/// The commits a shallow clone's `shallow` file lists (its boundary).
+fn shallow_boundary(commondir: &Path) -> std::collections::HashSet<Oid> {
+    std::fs::read_to_string(commondir.join("shallow"))
+        .map(|t| {
+            t.lines()
+                .filter_map(|l| Oid::from_str(l.trim()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Starts reading the commits to examine, newest first, on a thread with
@@ -2446,11 +2592,9 @@ fn chain(
     emit: &mut dyn FnMut(Link),
 ) -> ChainEnd {
     let (head, shallow) = (start.head, start.shallow);
-    let mut end = if shallow {
-        WalkEnd::Shallow
-    } else {
-        WalkEnd::ReachedRoot
-    };
+    // A shallow clone whose walk reaches a commit without parents has the
+    // whole history (a clone deeper than the history): `ReachedRoot`.
+    let mut end = WalkEnd::ReachedRoot;
     let mut bad = None;
     let mut count = 0usize;
     if opts.all_parents {
@@ -2475,11 +2619,18 @@ fn chain(
                 end = WalkEnd::Since;
                 break;
             }
+            // A shallow boundary (its parents are cut off: listed in the
+            // `shallow` file, or named but missing) is not walked: what it
+            // changed is not known.
             let parent_tree = match commit.parent(0) {
+                _ if start.boundary.contains(&id) => {
+                    end = WalkEnd::Shallow;
+                    continue;
+                }
                 Ok(p) => Some(p.tree_id()),
                 Err(_) if commit.parent_count() > 0 => {
                     end = WalkEnd::Shallow;
-                    None
+                    continue;
                 }
                 Err(_) => None,
             };
@@ -2547,8 +2698,11 @@ fn chain(
         let Some((tree, parent, time)) = raw else {
             if shallow && read.is_err() {
                 // The parent of the previous commit is not here: a
-                // shallow boundary.
+                // shallow boundary. What that commit changed is not known
+                // (its diff against nothing would count every instruction
+                // as rebuilt): it is not walked.
                 end = WalkEnd::Shallow;
+                pending = None;
             } else {
                 // A full clone lacks it, or it is there but unreadable.
                 end = WalkEnd::Corrupt;
@@ -2598,15 +2752,12 @@ fn chain(
         && opts.max_commits.is_none_or(|m| count < m)
     {
         // The last commit read: a root, or the commit before a damaged
-        // one (diffed against nothing, as a shallow boundary is).
+        // one (diffed against nothing; a shallow boundary is not walked).
         emit(Link {
             id: pid,
             tree: ptree,
             parent_tree: None,
         });
-    }
-    if shallow && end == WalkEnd::ReachedRoot {
-        end = WalkEnd::Shallow;
     }
     Ok((end, bad))
 }

@@ -118,6 +118,13 @@ struct BeforeAfter<T> {
 #[derive(serde::Serialize)]
 struct HistoryJson<'a> {
     commits_walked: u64,
+    /// The walked commits that touched the build context.
+    context_commits: u64,
+    /// Whether the history decided the order: at least
+    /// [`crate::rewrite::MIN_HISTORY_COMMITS`] context commits (else the
+    /// static estimate did, and the figures are only what the walked
+    /// commits give).
+    decided_order: bool,
     end: WalkEnd,
     first_parent: bool,
     notes: &'a [String],
@@ -157,6 +164,10 @@ pub struct FileJson<'a> {
     instructions: Vec<InstructionJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     instructions_history: Option<Vec<UnitJson<'a>>>,
+    /// What decided the order: `history` or `static_estimate` (absent
+    /// after an error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ordered_by: Option<&'static str>,
     path: &'a str,
 }
 
@@ -179,16 +190,25 @@ pub fn file_json<'a>(
         history: None,
         instructions: analysis.map(instructions_json).unwrap_or_default(),
         instructions_history: None,
+        ordered_by: None,
         path,
     }
 }
 
 impl<'a> FileJson<'a> {
-    /// Adds the history figures (`history`: `null` without them).
+    /// Adds the history figures (`history`: `null` without them) and
+    /// what decided the order (`ordered_by`).
     pub fn with_history(
         mut self,
         figures: Option<(&'a FileFigures, &'a FileFigures, &'a History)>,
     ) -> Self {
+        let decided =
+            figures.is_some_and(|(_, _, h)| crate::rewrite::usable_history(Some(h)).is_some());
+        self.ordered_by = Some(if decided {
+            "history"
+        } else {
+            "static_estimate"
+        });
         let Some((before, after, h)) = figures else {
             self.history = Some(None);
             return self;
@@ -226,6 +246,8 @@ impl<'a> FileJson<'a> {
             .collect();
         self.history = Some(Some(HistoryJson {
             commits_walked: before.commits,
+            context_commits: crate::rewrite::context_commits(h) as u64,
+            decided_order: decided,
             end: h.end,
             first_parent: h.first_parent,
             notes: &h.notes,

@@ -101,6 +101,20 @@ pub fn sarif(files: &[FileReport<'_>], root: Option<&std::path::Path>) -> Value 
     ];
     let mut results = Vec::new();
     for f in files {
+        // What decided the order, as the text report says it; a walked
+        // history too short to decide is said to be that.
+        let decided = crate::rewrite::usable_history(f.history).is_some();
+        let mut order = json!({
+            "orderedBy": if decided { "history" } else { "static_estimate" },
+        });
+        if let Some(h) = f.history.filter(|_| !decided) {
+            order["historyNote"] = json!(format!(
+                "{} commits walked, {} of them touching the build context: fewer than {}, too few to weigh the order by; it follows the static estimate",
+                h.commits.len(),
+                crate::rewrite::context_commits(h),
+                crate::rewrite::MIN_HISTORY_COMMITS
+            ));
+        }
         // Each applied change carries its own fix: the edits of a file are
         // disjoint, and applying every fix gives the `--write` output.
         for c in f.changes {
@@ -116,6 +130,10 @@ pub fn sarif(files: &[FileReport<'_>], root: Option<&std::path::Path>) -> Value 
                 }],
                 "properties": {"applicability": c.applicability, "applied": c.applied},
             });
+            if let (Some(props), Some(extra)) = (r["properties"].as_object_mut(), order.as_object())
+            {
+                props.extend(extra.clone());
+            }
             if c.applied && !c.edits.is_empty() {
                 r["fixes"] = sarif_fix(f, c);
             }

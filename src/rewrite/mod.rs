@@ -73,21 +73,28 @@ pub struct RewriteError {
 /// rarely) is steadier than a handful of commits.
 pub const MIN_HISTORY_COMMITS: usize = 20;
 
+/// How many walked commits touched the build context (changed a file in
+/// it, or edited the Dockerfile): the count compared with
+/// [`MIN_HISTORY_COMMITS`].
+pub fn context_commits(h: &History) -> usize {
+    let context = h.changed(&["."]);
+    let touched = |i: usize, c: &crate::analysis::history::CommitChanges| {
+        !c.edited.is_empty()
+            || !c.global_args.is_empty()
+            || c.whole_file
+            || context.first().is_some_and(|v| v.get(i) == Some(&true))
+    };
+    h.commits
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| touched(*i, c))
+        .count()
+}
+
 /// The history when it says enough to order by (see
 /// [`MIN_HISTORY_COMMITS`]), else `None`.
 pub fn usable_history(history: Option<&History>) -> Option<&History> {
-    history.filter(|h| {
-        let context = h.changed(&["."]);
-        let touched = |i: usize, c: &crate::analysis::history::CommitChanges| {
-            !c.edited.is_empty() || context.first().is_some_and(|v| v.get(i) == Some(&true))
-        };
-        h.commits
-            .iter()
-            .enumerate()
-            .filter(|(i, c)| touched(*i, c))
-            .count()
-            >= MIN_HISTORY_COMMITS
-    })
+    history.filter(|h| context_commits(h) >= MIN_HISTORY_COMMITS)
 }
 
 /// Plans and applies the changes for one file, then verifies the result
