@@ -4125,7 +4125,12 @@ fn refine_copy_writes(
     let dir = resolve(wd, &dest);
     let mut writes = Vec::new();
     for s in sources {
-        if s.contains(['*', '?']) && !s.contains(['[', '$', '\\', '"', '\'', '`']) {
+        // (Not for `ADD`, which unpacks a matched archive, whatever its
+        // name, into the destination.)
+        if node.kind == Kind::Copy
+            && s.contains(['*', '?'])
+            && !s.contains(['[', '$', '\\', '"', '\'', '`'])
+        {
             // A glob matching plain files only (`COPY *.py ./`): each
             // lands in the directory under its own name.
             let Some(names) = glob_plain_files(s, ctx) else {
