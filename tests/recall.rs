@@ -2878,3 +2878,53 @@ fn a_rewritten_file_that_is_not_a_lock_gets_no_lock_remedy() {
     );
     assert!(!reason.contains("npm ci"), "{reason}");
 }
+
+/// Corpus (python-docs-samples, people-and-planet-ai): `COPY
+/// requirements.txt .` / `COPY *.py ./` / `RUN pip install -r
+/// requirements.txt`. A glob that matches only plain files puts each at
+/// its own name in the directory, so the install, which reads only
+/// `requirements.txt`, moves above it; before, the glob counted as
+/// writing the whole destination tree and nothing moved.
+#[test]
+fn a_glob_of_plain_files_writes_only_those_names() {
+    let files = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("main.py", "x\n"),
+        ("util.py", "x\n"),
+        ("README.md", "x\n"),
+    ];
+    let df = "FROM python:3.12-slim\nWORKDIR /pipeline\nCOPY requirements.txt .\nCOPY *.py ./\nRUN pip install --no-cache-dir -r requirements.txt\nENTRYPOINT [\"python\", \"main.py\"]\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12-slim\nWORKDIR /pipeline\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY *.py ./\nENTRYPOINT [\"python\", \"main.py\"]\n"
+    );
+    // The glob before the manifest's own copy.
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY *.py ./\nCOPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY *.py ./\n"
+    );
+    // A glob that may put the manifest there keeps its place: one
+    // matching it (`*.txt`), a directory it matches (whose contents go
+    // into the destination: `x.py/requirements.txt`), a symbolic link
+    // (followed by BuildKit: `lib.py -> sub`).
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nCOPY *.txt ./\nRUN pip install -r requirements.txt\n";
+    assert_eq!(hoisted(files, df), df);
+    let with_dir = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("main.py", "x\n"),
+        ("x.py/requirements.txt", "flask\n"),
+    ];
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nCOPY *.py ./\nRUN pip install -r requirements.txt\n";
+    assert_eq!(hoisted(with_dir, df), df);
+    let dir = crate::support::project(&[("requirements.txt", "six==1.16.0\n"), ("main.py", "x\n")]);
+    std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
+    std::fs::write(dir.path().join("sub/requirements.txt"), "flask\n").expect("write");
+    std::os::unix::fs::symlink("sub", dir.path().join("lib.py")).expect("symlink");
+    let ctx = Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rewrite");
+    assert_eq!(out.new_text, df);
+}

@@ -1528,6 +1528,25 @@ fn add_unpacks_an_archive_by_content_not_by_name() {
     );
 }
 
+/// `ADD` with a glob unpacks every matched tar archive into the
+/// destination, whatever its name (measured: `ADD *.py ./` with a tar
+/// `pkg.py` holding `requirements.txt` put `/d/requirements.txt`). Read as
+/// a glob of plain files, it wrote only `/app/main.py` and `/app/pkg.py`,
+/// and the install moved above it, before the manifest it reads was
+/// replaced.
+#[test]
+fn add_of_a_glob_may_unpack_an_archive_over_the_manifest() {
+    let archive = tar_of("requirements.txt", "flask\n");
+    let files: &[(&str, &str)] = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("main.py", "x\n"),
+        ("pkg.py", &archive),
+    ];
+    let dir = project(files);
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nADD *.py ./\nRUN pip install -r requirements.txt\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
 /// Requirement files read as pip 23 reads them (`req_file.py`); each of
 /// these installs a local path that a hoist would not copy first, and was
 /// labelled safe (the rewritten build failed: "Invalid requirement:

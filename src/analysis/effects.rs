@@ -4147,6 +4147,23 @@ fn refine_copy_writes(
     let dir = resolve(wd, &dest);
     let mut writes = Vec::new();
     for s in sources {
+        // (Not for `ADD`, which unpacks a matched archive, whatever its
+        // name, into the destination.)
+        if node.kind == Kind::Copy
+            && s.contains(['*', '?'])
+            && !s.contains(['[', '$', '\\', '"', '\'', '`'])
+        {
+            // A glob matching plain files only (`COPY *.py ./`): each
+            // lands in the directory under its own name.
+            let Some(names) = glob_plain_files(s, ctx) else {
+                return;
+            };
+            for f in names {
+                let name = f.rsplit('/').next().unwrap_or(&f);
+                writes.push(Loc::Path(resolve(&dir, name)));
+            }
+            continue;
+        }
         if s.contains(['*', '?', '[', '$', '\\', '"', '\'', '`']) || !ctx.ships(s) {
             return;
         }
@@ -4388,6 +4405,37 @@ fn glob_files(pat: &str, files: &BTreeMap<String, u64>) -> Option<Vec<String>> {
         }
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// The shipped files a `*`/`?` glob source of a `COPY` names, when each
+/// is a plain file: `None` when the pattern is not a clean relative path,
+/// matches nothing, a directory (whose contents BuildKit copies into the
+/// destination), a symbolic link or empty directory ([`Context::whole`]),
+/// or may match inside a directory whose contents are not known.
+fn glob_plain_files(src: &str, ctx: &Context) -> Option<Vec<String>> {
+    let s = src.trim_start_matches("./");
+    if s.starts_with('/')
+        || s.ends_with('/')
+        || s.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return None;
+    }
+    let pat: Vec<&str> = s.split('/').collect();
+    // Whether the first components of `path` match the pattern's.
+    let prefix_matches = |path: &str| {
+        let comps: Vec<&str> = path.split('/').collect();
+        let k = comps.len().min(pat.len());
+        pat.iter()
+            .zip(&comps)
+            .take(k)
+            .all(|(p, c)| glob_match(p.as_bytes(), c.as_bytes()))
+    };
+    if ctx.whole().iter().any(|w| prefix_matches(w))
+        || ctx.unknown_dirs().iter().any(|d| prefix_matches(d))
+    {
+        return None;
+    }
+    glob_files(s, ctx.files()?)
 }
 
 /// Whether a unit may write the image path `p` (its content, mode or
