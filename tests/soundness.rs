@@ -2811,3 +2811,19 @@ fn a_run_that_may_make_a_parent_of_a_copy_with_another_owner_stays_below_it() {
     let df = "FROM python:3.12-slim\nRUN useradd -m app\nWORKDIR /code\nWORKDIR /\nRUN rm -rf /srv/x\nCOPY --chown=app . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n";
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }
+
+#[test]
+fn a_root_run_with_another_group_does_not_make_a_copy_s_directory_first() {
+    // Review 27 (measured: `/code` gid 0 -> 1000): under `USER 0:1000` a
+    // `mkdir -p /code/data` makes `/code` root:1000, the copy root:root.
+    let p = project(&[("app.py", "x\n")]);
+    for user in ["0:1000", "root:app"] {
+        let df = format!(
+            "FROM python:3.12-slim\nRUN useradd -m app\nUSER {user}\nCOPY . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{user}");
+    }
+    // The control: root's own group.
+    let df = "FROM python:3.12-slim\nRUN useradd -m app\nUSER root:root\nCOPY . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}

@@ -2877,6 +2877,14 @@ pub fn analyze_stage_with(
     // Directories a `WORKDIR` of the stage made (see
     // `Effects::existing_dirs`).
     let mut made_by_workdir: Vec<String> = Vec::new();
+    // Whether the `USER` in effect keeps root's group (`USER 0:1000` makes
+    // directories root:1000, measured). A stage built on an earlier one
+    // does not know that stage's group: any `USER` with another group
+    // before this stage leaves it not known.
+    let mut root_group = !parse.items[..stage.from_item.min(parse.items.len())]
+        .iter()
+        .filter_map(|i| i.instruction())
+        .any(|i| i.node.kind == Kind::User && !user_keeps_root_group(i));
     let mut state = StageState {
         workdirs: Vec::new(),
         env: Vec::new(),
@@ -2903,7 +2911,7 @@ pub fn analyze_stage_with(
         let mut e =
             instruction_effects(ins, &wd, &env, &run_user.homes(&homes, &passwd), knowledge);
         e.is_run = ins.node.kind == Kind::Run;
-        e.runs_as_root = e.is_run && matches!(run_user, RunUser::Root);
+        e.runs_as_root = e.is_run && matches!(run_user, RunUser::Root) && root_group;
         e.existing_dirs = made_by_workdir.clone();
         match mount_targets(ins, &wd) {
             Some(t) => e.mount_targets = t,
@@ -2972,6 +2980,9 @@ pub fn analyze_stage_with(
         add_created_homes(ins, &env, &mut homes);
         passwd.advance(ins, &env, &e);
         advance_user(ins, &mut user);
+        if ins.node.kind == Kind::User {
+            root_group = user_keeps_root_group(ins);
+        }
         posix &= ins.node.kind != Kind::Shell || super::deletions::posix_shell(ins);
         if ins.node.kind == Kind::User {
             e.user_home_known = passwd.home_of(&user).is_some();
@@ -3152,6 +3163,14 @@ fn advance_user(ins: &Instruction, user: &mut RunUser) {
     if ins.node.kind == Kind::User {
         *user = RunUser::of_user_instruction(ins.node.str_args().next().unwrap_or(""));
     }
+}
+
+/// Whether `USER name[:group]` names no group (the user's own: root's is
+/// root) or root's group.
+fn user_keeps_root_group(ins: &Instruction) -> bool {
+    let arg = ins.node.str_args().next().unwrap_or("");
+    arg.split_once(':')
+        .is_none_or(|(_, g)| g == "root" || g == "0")
 }
 
 /// Adds the homes a `RUN` gives users ([`created_homes`]) to `homes`.
