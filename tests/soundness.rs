@@ -2775,3 +2775,58 @@ fn an_install_after_a_chowned_copy_into_a_workdir_is_still_hoisted() {
         );
     }
 }
+
+#[test]
+fn a_run_that_may_make_a_parent_of_a_copy_with_another_owner_stays_below_it() {
+    // Review 27, each measured with BuildKit (original vs the rewrite
+    // that moved the `RUN` above the copy): the copy makes `/code` (or
+    // `/home/app/code`) with its `--chown` owner, the `RUN` made it first
+    // with another one.
+    let p = project(&[("app.py", "x\n")]);
+    for (df, what) in [
+        // An owner through a variable: `/code` uid 1000 -> 0.
+        (
+            "FROM python:3.12-slim\nARG UID=1000\nRUN useradd -m -u $UID app\nCOPY --chown=${UID}:${UID} . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n",
+            "variable owner",
+        ),
+        // A user through a variable, which may be root: `/code` uid 1000 -> 0.
+        (
+            "FROM python:3.12-slim\nARG RUNAS=0\nRUN useradd -m app\nUSER $RUNAS\nCOPY --chown=app . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n",
+            "variable user",
+        ),
+        // A non-root user makes a directory in its home with its own
+        // primary group: `/home/app/code` gid 100 -> 1000.
+        (
+            "FROM python:3.12-slim\nRUN useradd -m app\nUSER app\nCOPY --chown=app:users . /home/app/code/src\nRUN mkdir -p /home/app/code/data && pip install --user six==1.16.0\n",
+            "non-root user",
+        ),
+        // The directory a `WORKDIR` made was removed: the copy makes it
+        // again, app's: `/code` uid 1000 -> 0.
+        (
+            "FROM python:3.12-slim\nRUN useradd -m app\nWORKDIR /code\nWORKDIR /\nRUN rm -rf /code\nCOPY --chown=app . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n",
+            "removed workdir",
+        ),
+    ] {
+        assert_eq!(rewrite_unsafe_too(p.path(), df), df, "{what}");
+    }
+    // The controls: the same user and owner in a directory a `WORKDIR`
+    // made and nothing removed.
+    let df = "FROM python:3.12-slim\nRUN useradd -m app\nWORKDIR /code\nWORKDIR /\nRUN rm -rf /srv/x\nCOPY --chown=app . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+#[test]
+fn a_root_run_with_another_group_does_not_make_a_copy_s_directory_first() {
+    // Review 27 (measured: `/code` gid 0 -> 1000): under `USER 0:1000` a
+    // `mkdir -p /code/data` makes `/code` root:1000, the copy root:root.
+    let p = project(&[("app.py", "x\n")]);
+    for user in ["0:1000", "root:app"] {
+        let df = format!(
+            "FROM python:3.12-slim\nRUN useradd -m app\nUSER {user}\nCOPY . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{user}");
+    }
+    // The control: root's own group.
+    let df = "FROM python:3.12-slim\nRUN useradd -m app\nUSER root:root\nCOPY . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}

@@ -344,15 +344,17 @@ pub struct Effects {
     pub manifests: Vec<String>,
     /// Image paths a RUN writes only when they do not exist yet.
     pub writes_if_missing: Vec<String>,
-    /// A `RUN` that runs as root: a directory it makes on the way to what
-    /// it writes is root's (see [`makes_owned_dir_first`]).
-    #[serde(skip)]
-    pub runs_as_root: bool,
-    /// A `RUN` (whoever runs it).
+    /// A `RUN`: it may make the directories above what it writes (see
+    /// [`makes_owned_dir_first`]).
     #[serde(skip)]
     pub is_run: bool,
+    /// A `RUN` that certainly runs as root: a directory it makes on the
+    /// way to what it writes is root's (see [`makes_owned_dir_first`]).
+    #[serde(skip)]
+    pub runs_as_root: bool,
     /// Directories known to exist before this unit: those a `WORKDIR` of
-    /// the stage made (with their parents). A copy gives its `--chown`
+    /// the stage made (with their parents) and no later `RUN` may have
+    /// removed (`RUN rm -rf /code`). A copy gives its `--chown`
     /// owner only to directories it makes (measured with BuildKit: after
     /// `WORKDIR /usr/src/app`, `COPY --chown=1000:1000 . .` leaves
     /// `/usr/src/app` root's), so it makes none of these.
@@ -549,25 +551,25 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
     None
 }
 
-/// A directory `a` makes that `b`, a `RUN`, may need or make first on the
-/// way to a path it writes below it (`mkdir -p /code/data`), or with a
-/// mount below it:
-/// - run as root, or with a mount (BuildKit makes a mount's target with
-///   its parents, root's, whoever runs the command), `b` makes it root's,
-///   which matters when `a` makes it with an owner or mode that may not
-///   be root's plain one (`COPY --chown=app . /code/app` makes `/code`
-///   app's; an owner from a variable may be anyone's): measured with
-///   BuildKit, `/code` uid 1000 -> 0;
-/// - run as another user (or one not known), `b` may not be allowed to
-///   make it at all, whatever owner `a` gives it: measured, `USER app`
-///   then `RUN mkdir -p /code/data` moved above `COPY --chown=app .
-///   /code/app` failed (permission denied).
-///
-/// Directories in every image ([`IN_EVERY_IMAGE`]) and those that
-/// already exist before `a`
-/// ([`Effects::existing_dirs`]) is made by neither: a `WORKDIR` that made
-/// it stays before both, as both read the working directory or write the
-/// directory it makes.
+/// A directory `a` makes (`COPY --chown=app . /code/app` makes `/code`
+/// app's) that `b`, a `RUN`, may make first with another owner: whichever
+/// makes it first gives it its owner (measured with BuildKit: `/code` uid
+/// 1000 -> 0 when a root `mkdir -p /code/data` ran first). A mount's
+/// target is made with its parents root's whoever runs the command; a
+/// path the `RUN` writes below the directory, with its parents root's
+/// when it certainly runs as root, else with an owner not known (`USER
+/// $UID` may be root; `USER app` makes a directory in one it owns
+/// app's, with app's primary group, not the copy's `--chown=app:users`:
+/// measured gid 100 -> 1000). The two commute only when both would make
+/// it root's: `a` makes it `0:0` (no `--chown`, no `--chmod`) and `b`
+/// makes it as root. Owners not known (`--chown=${UID}`, measured `/code`
+/// uid 1000 -> 0) never commute. A directory that already exists before
+/// `a` ([`Effects::existing_dirs`]) is made by neither: a `WORKDIR` that
+/// made it stays before both, as both read the working directory or
+/// write the directory it makes. Nor are directories in every image
+/// ([`IN_EVERY_IMAGE`]). (A `RUN` of another user may also not be
+/// allowed to make it at all: measured, `USER app` then `RUN mkdir -p
+/// /code/data` moved above `COPY --chown=app . /code/app` failed.)
 pub(crate) fn makes_owned_dir_first(a: &Effects, b: &Effects) -> Option<(String, String)> {
     if !b.is_run {
         return None;
@@ -575,32 +577,36 @@ pub(crate) fn makes_owned_dir_first(a: &Effects, b: &Effects) -> Option<(String,
     let exists = |d: &str| {
         IN_EVERY_IMAGE.contains(&d) || a.existing_dirs.iter().any(|x| x == d || below_dir(x, d))
     };
-    a.writes.iter().find_map(|w| {
-        let Loc::Dir { path, owner } = w else {
-            return None;
-        };
-        if exists(path) {
-            return None;
-        }
-        // Root makes it as a copy without `--chown`/`--chmod` does.
-        let owned = owner != "0:0";
-        if owned && b.mount_unknown {
-            return Some((path.clone(), "a mount".to_string()));
-        }
-        let mounted = b
-            .mount_targets
-            .iter()
-            .find(|t| owned && (*t == path || below_dir(t, path)))
-            .map(|t| (path.clone(), format!("a mount at {t}")));
-        let makes_first = owned || !b.runs_as_root;
-        mounted.or_else(|| {
+    a.writes.iter().find_map(|w| match w {
+        Loc::Dir { path, owner } if !exists(path) => {
+            let root = owner == "0:0";
+            if root && b.runs_as_root {
+                // Both make it root's: a mount's target too.
+                return None;
+            }
+            if !root {
+                if b.mount_unknown {
+                    return Some((path.clone(), "a mount".to_string()));
+                }
+                let mounted = b
+                    .mount_targets
+                    .iter()
+                    .find(|t| *t == path || below_dir(t, path))
+                    .map(|t| (path.clone(), format!("a mount at {t}")));
+                if mounted.is_some() {
+                    return mounted;
+                }
+            }
             b.writes.iter().find_map(|w2| match w2 {
-                Loc::Path(p) if makes_first && below_dir(p, path) && !paths_overlap(path, p) => {
+                Loc::Path(p) | Loc::Dir { path: p, .. }
+                    if below_dir(p, path) && !paths_overlap(path, p) =>
+                {
                     Some((path.clone(), p.clone()))
                 }
                 _ => None,
             })
-        })
+        }
+        _ => None,
     })
 }
 
@@ -636,6 +642,25 @@ fn mount_targets(ins: &Instruction, wd: &str) -> Option<Vec<String>> {
         out.push(t);
     }
     Some(out)
+}
+
+/// Whether `e` may remove or replace directory `d`: it writes `d`, a
+/// directory above it, a path in a working directory not known, or a
+/// pattern that may reach `d` (`/code/**` after `rm -rf /code`).
+fn may_remove_dir(e: &Effects, d: &str) -> bool {
+    e.writes.iter().any(|w| match w {
+        Loc::Path(p) | Loc::Dir { path: p, .. } => {
+            let base = p.trim_end_matches("/**").trim_end_matches('/');
+            base.is_empty()
+                || base.starts_with('?')
+                || base == d
+                || below_dir(d, base)
+                || paths_overlap(p, d)
+        }
+        Loc::AllVars | Loc::Workdir | Loc::Var(_) | Loc::Config(_) | Loc::User | Loc::Shell => {
+            false
+        }
+    })
 }
 
 /// Whether pattern `p` names only paths strictly below directory `d`.
@@ -2860,6 +2885,14 @@ pub fn analyze_stage_with(
     // Directories a `WORKDIR` of the stage made (see
     // `Effects::existing_dirs`).
     let mut made_by_workdir: Vec<String> = Vec::new();
+    // Whether the `USER` in effect keeps root's group (`USER 0:1000` makes
+    // directories root:1000, measured). A stage built on an earlier one
+    // does not know that stage's group: any `USER` with another group
+    // before this stage leaves it not known.
+    let mut root_group = !parse.items[..stage.from_item.min(parse.items.len())]
+        .iter()
+        .filter_map(|i| i.instruction())
+        .any(|i| i.node.kind == Kind::User && !user_keeps_root_group(i));
     let mut state = StageState {
         workdirs: Vec::new(),
         env: Vec::new(),
@@ -2885,8 +2918,8 @@ pub fn analyze_stage_with(
         state.as_root.push(matches!(run_user, RunUser::Root));
         let mut e =
             instruction_effects(ins, &wd, &env, &run_user.homes(&homes, &passwd), knowledge);
-        e.runs_as_root = ins.node.kind == Kind::Run && matches!(run_user, RunUser::Root);
         e.is_run = ins.node.kind == Kind::Run;
+        e.runs_as_root = e.is_run && matches!(run_user, RunUser::Root) && root_group;
         e.existing_dirs = made_by_workdir.clone();
         match mount_targets(ins, &wd) {
             Some(t) => e.mount_targets = t,
@@ -2942,12 +2975,22 @@ pub fn analyze_stage_with(
         corepack_on = on && !shadowed;
         // State changes for the following units.
         advance_state(parse, ins, &mut wd, &mut env, &mut unknown_wds, &mut config);
+        if !matches!(ins.node.kind, Kind::Copy | Kind::Add | Kind::Workdir) {
+            // A unit that may remove or replace a directory a `WORKDIR`
+            // made (`RUN rm -rf /code`, measured: a later `COPY
+            // --chown=app . /code/app` makes `/code` again, app's): it
+            // no longer counts as existing. A copy never removes one.
+            made_by_workdir.retain(|d| !may_remove_dir(&e, d));
+        }
         if ins.node.kind == Kind::Workdir && !wd.contains('?') && !made_by_workdir.contains(&wd) {
             made_by_workdir.push(wd.clone());
         }
         add_created_homes(ins, &env, &mut homes);
         passwd.advance(ins, &env, &e);
         advance_user(ins, &mut user);
+        if ins.node.kind == Kind::User {
+            root_group = user_keeps_root_group(ins);
+        }
         posix &= ins.node.kind != Kind::Shell || super::deletions::posix_shell(ins);
         if ins.node.kind == Kind::User {
             e.user_home_known = passwd.home_of(&user).is_some();
@@ -3128,6 +3171,14 @@ fn advance_user(ins: &Instruction, user: &mut RunUser) {
     if ins.node.kind == Kind::User {
         *user = RunUser::of_user_instruction(ins.node.str_args().next().unwrap_or(""));
     }
+}
+
+/// Whether `USER name[:group]` names no group (the user's own: root's is
+/// root) or root's group.
+fn user_keeps_root_group(ins: &Instruction) -> bool {
+    let arg = ins.node.str_args().next().unwrap_or("");
+    arg.split_once(':')
+        .is_none_or(|(_, g)| g == "root" || g == "0")
 }
 
 /// Adds the homes a `RUN` gives users ([`created_homes`]) to `homes`.
