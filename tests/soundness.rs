@@ -2772,3 +2772,20 @@ const NPM_LOCK: &str = r#"{
   }
 }
 "#;
+
+/// poetry-core reads a PEP 621 `license = {file = …}` whenever it loads
+/// the project, `install --no-root` too (measured with poetry 2.5.1: the
+/// rewritten build failed with "license file '/app/LICENSE' not found"
+/// when only `pyproject.toml` and `poetry.lock` were copied first).
+#[test]
+fn a_poetry_license_file_keeps_the_install_in_place() {
+    let pyproject = "[project]\nname = \"app\"\nversion = \"0.1.0\"\nlicense = { file = \"LICENSE\" }\nrequires-python = \">=3.11\"\ndependencies = [\"six (==1.16.0)\"]\n\n[tool.poetry]\npackages = [{ include = \"app\" }]\n";
+    let dir = project(&[
+        ("pyproject.toml", pyproject),
+        ("poetry.lock", include_str!("../samples/poetry/poetry.lock")),
+        ("LICENSE", "MIT\n"),
+        ("app/__init__.py", "x = 1\n"),
+    ]);
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nRUN poetry config virtualenvs.create false\nCOPY . .\nRUN poetry install --no-root --only main\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+}
