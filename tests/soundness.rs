@@ -2789,3 +2789,32 @@ fn a_poetry_license_file_keeps_the_install_in_place() {
     let df = "FROM python:3.12-slim\nWORKDIR /app\nRUN poetry config virtualenvs.create false\nCOPY . .\nRUN poetry install --no-root --only main\n";
     assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// Without `--frozen`, `uv sync` checks the lock against the project, and
+/// metadata the project declares `dynamic` is known only by building it
+/// from its files, `--no-install-project` or not (measured with uv
+/// 0.13.9: `uv sync --locked --no-install-project` of a setuptools
+/// project with dynamic dependencies and version failed in the rewritten
+/// build with "ModuleNotFoundError: app"). `--frozen` never checks.
+#[test]
+fn uv_sync_checking_the_lock_of_dynamic_metadata_keeps_its_place() {
+    let pyproject = "[project]\nname = \"app\"\nrequires-python = \">=3.11\"\ndynamic = [\"version\", \"dependencies\"]\n\n[tool.setuptools.dynamic]\nversion = {attr = \"app.__version__\"}\ndependencies = {file = [\"requirements.txt\"]}\n\n[build-system]\nrequires = [\"setuptools>=64\"]\nbuild-backend = \"setuptools.build_meta\"\n";
+    let lock = "version = 1\nrevision = 5\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"app\"\nsource = { editable = \".\" }\n";
+    let dir = project(&[
+        ("pyproject.toml", pyproject),
+        ("uv.lock", lock),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app/__init__.py", "__version__ = '1.0'\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "uv sync --locked --no-install-project",
+        "uv sync --no-install-project --locked --no-dev",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+    // With --frozen uv installs the lock as it is (measured: identical).
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN uv sync --frozen --no-install-project\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}

@@ -320,8 +320,10 @@ pub enum ManifestCheck {
     Pipfile,
     /// poetry: path and file dependencies.
     Poetry,
-    /// uv: local sources, workspaces and indexes.
-    UvSources,
+    /// uv: local sources, workspaces and indexes; and, unless `frozen`
+    /// (`--frozen`: the lock is installed as it is, never checked against
+    /// the project), metadata uv must build the project to know.
+    UvSources { frozen: bool },
     /// go: `replace … => ./local`.
     GoMod,
     /// bundler: `gemspec`, `path:`, `eval_gemfile`.
@@ -1505,7 +1507,12 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
     for (on, check) in [
         (e.pipfile, ManifestCheck::Pipfile),
         (e.poetry, ManifestCheck::Poetry),
-        (e.uv_sources, ManifestCheck::UvSources),
+        (
+            e.uv_sources,
+            ManifestCheck::UvSources {
+                frozen: inv.args.contains(&"--frozen"),
+            },
+        ),
         (e.gomod, ManifestCheck::GoMod),
         (e.gemfile, ManifestCheck::Gemfile),
         (e.mix, ManifestCheck::Mix),

@@ -49,8 +49,11 @@ pub(crate) fn manifest_problems(
         }
         ManifestCheck::Pipfile => pipfile_problems(ctx, &join, &mut out),
         ManifestCheck::Poetry => poetry_problems(ctx, &join, &mut out),
-        ManifestCheck::UvSources => {
-            out.extend(super::uv::source_problems(ctx, dir, &|f| Some(join(f))))
+        ManifestCheck::UvSources { frozen } => {
+            out.extend(super::uv::source_problems(ctx, dir, &|f| Some(join(f))));
+            if !frozen {
+                out.extend(super::uv::built_metadata(ctx, &|f| Some(join(f))));
+            }
         }
         ManifestCheck::GoMod => gomod_problems(ctx, dir, &join, &mut out),
         ManifestCheck::Gemfile => gemfile_problems(ctx, &join, &mut out),
