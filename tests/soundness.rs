@@ -2818,3 +2818,45 @@ fn uv_sync_checking_the_lock_of_dynamic_metadata_keeps_its_place() {
     let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN uv sync --frozen --no-install-project\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// pip opens a `--find-links` or index location as a path whenever one of
+/// that name exists where it runs, `wheels` as well as `./wheels`; and
+/// optparse takes any unambiguous prefix of a long option, so
+/// `--requirem FILE` is `--requirement FILE`. Read as a package name,
+/// each was hoisted as Safe without what it reads (measured with pip
+/// 23.0.1: every rewritten build failed, "No matching distribution found
+/// for six==1.16.0", "Could not open requirements file").
+#[test]
+fn pip_locations_and_abbreviated_options_are_read_as_pip_reads_them() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x"),
+        ("index/six/index.html", "x"),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "pip install --no-index -f wheels -r requirements.txt",
+        "pip install --no-index --find-links=wheels -r requirements.txt",
+        "pip install --no-index -fwheels -r requirements.txt",
+        "pip install --no-index --find-links file:wheels -r requirements.txt",
+        "pip install -i index -r requirements.txt",
+        "pip install --extra-index-url index -r requirements.txt",
+        "pip wheel -w /wheels -f wheels -r requirements.txt",
+        "pip install --requirem requirements.txt",
+        "pip install --find wheels -r requirements.txt",
+        "pip install --python /usr/bin/python3 -r requirements.txt",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+    // Remote locations and pip's own flags still hoist.
+    for run in [
+        "pip install -f https://download.pytorch.org/whl/torch_stable.html -r requirements.txt",
+        "pip install --index-url https://pypi.org/simple -r requirements.txt",
+        "pip install --pre --upgrade -r requirements.txt",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "kept:\n{df}");
+    }
+}
