@@ -2642,15 +2642,17 @@ fn uv_sync_without_the_project_of_a_package_still_hoists() {
 
 /// poetry installs a dependency from the project's files only through its
 /// dependency tables (`path`, `file`, `develop`, a local `url`) or a PEP
-/// 621 direct reference: a `license = {file = …}` or a `readme` is read
-/// only to build the project, which `--no-root` skips, and no longer keeps
-/// the install in place (review 16's check read any `file` key anywhere).
+/// 621 direct reference: a `readme` or `license-files` is read only to
+/// build the project, which `--no-root` skips, and no longer keeps the
+/// install in place (review 16's check read any `file` key anywhere). A
+/// `license = {file = …}` is read whenever poetry loads the project (see
+/// `tests/soundness.rs`), so this project's license is an SPDX string.
 #[test]
 fn poetry_local_dependencies_are_read_from_the_dependency_tables() {
     let lock = include_str!("../samples/poetry/poetry.lock");
     let df =
         "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN poetry install --no-root --only main\n";
-    let base = "[project]\nname = \"app\"\nversion = \"0.1.0\"\nlicense = { file = \"LICENSE\" }\nreadme = \"README.md\"\nauthors = [{ name = \"A\", email = \"a@example.org\" }]\ndependencies = [\"requests (>=2.31,<3)\"]\n\n[tool.poetry]\npackages = [{ include = \"app\" }]\n";
+    let base = "[project]\nname = \"app\"\nversion = \"0.1.0\"\nlicense = \"MIT\"\nlicense-files = [\"LICENSE\"]\nreadme = \"README.md\"\nauthors = [{ name = \"A\", email = \"a@example.org\" }]\ndependencies = [\"requests (>=2.31,<3)\"]\n\n[tool.poetry]\npackages = [{ include = \"app\" }]\n";
     let files = |pyproject: &str| -> Vec<(String, String)> {
         [
             ("pyproject.toml", pyproject),
@@ -2666,7 +2668,7 @@ fn poetry_local_dependencies_are_read_from_the_dependency_tables() {
     assert_ne!(
         hoisted_owned(&files(base), df),
         df,
-        "a license file is not a dependency"
+        "a readme or license files are not dependencies"
     );
     for local in [
         format!(

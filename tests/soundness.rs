@@ -2830,3 +2830,91 @@ fn a_root_run_with_another_group_does_not_make_a_copy_s_directory_first() {
     let df = "FROM python:3.12-slim\nRUN useradd -m app\nUSER root:root\nCOPY . /code/app\nRUN mkdir -p /code/data && pip install six==1.16.0\n";
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }
+
+/// poetry-core reads a PEP 621 `license = {file = …}` whenever it loads
+/// the project, `install --no-root` too (measured with poetry 2.5.1: the
+/// rewritten build failed with "license file '/app/LICENSE' not found"
+/// when only `pyproject.toml` and `poetry.lock` were copied first).
+#[test]
+fn a_poetry_license_file_keeps_the_install_in_place() {
+    let pyproject = "[project]\nname = \"app\"\nversion = \"0.1.0\"\nlicense = { file = \"LICENSE\" }\nrequires-python = \">=3.11\"\ndependencies = [\"six (==1.16.0)\"]\n\n[tool.poetry]\npackages = [{ include = \"app\" }]\n";
+    let dir = project(&[
+        ("pyproject.toml", pyproject),
+        ("poetry.lock", include_str!("../samples/poetry/poetry.lock")),
+        ("LICENSE", "MIT\n"),
+        ("app/__init__.py", "x = 1\n"),
+    ]);
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nRUN poetry config virtualenvs.create false\nCOPY . .\nRUN poetry install --no-root --only main\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// Without `--frozen`, `uv sync` checks the lock against the project, and
+/// metadata the project declares `dynamic` is known only by building it
+/// from its files, `--no-install-project` or not (measured with uv
+/// 0.13.9: `uv sync --locked --no-install-project` of a setuptools
+/// project with dynamic dependencies and version failed in the rewritten
+/// build with "ModuleNotFoundError: app"). `--frozen` never checks.
+#[test]
+fn uv_sync_checking_the_lock_of_dynamic_metadata_keeps_its_place() {
+    let pyproject = "[project]\nname = \"app\"\nrequires-python = \">=3.11\"\ndynamic = [\"version\", \"dependencies\"]\n\n[tool.setuptools.dynamic]\nversion = {attr = \"app.__version__\"}\ndependencies = {file = [\"requirements.txt\"]}\n\n[build-system]\nrequires = [\"setuptools>=64\"]\nbuild-backend = \"setuptools.build_meta\"\n";
+    let lock = "version = 1\nrevision = 5\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"app\"\nsource = { editable = \".\" }\n";
+    let dir = project(&[
+        ("pyproject.toml", pyproject),
+        ("uv.lock", lock),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app/__init__.py", "__version__ = '1.0'\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "uv sync --locked --no-install-project",
+        "uv sync --no-install-project --locked --no-dev",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+    // With --frozen uv installs the lock as it is (measured: identical).
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN uv sync --frozen --no-install-project\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// pip opens a `--find-links` or index location as a path whenever one of
+/// that name exists where it runs, `wheels` as well as `./wheels`; and
+/// optparse takes any unambiguous prefix of a long option, so
+/// `--requirem FILE` is `--requirement FILE`. Read as a package name,
+/// each was hoisted as Safe without what it reads (measured with pip
+/// 23.0.1: every rewritten build failed, "No matching distribution found
+/// for six==1.16.0", "Could not open requirements file").
+#[test]
+fn pip_locations_and_abbreviated_options_are_read_as_pip_reads_them() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x"),
+        ("index/six/index.html", "x"),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "pip install --no-index -f wheels -r requirements.txt",
+        "pip install --no-index --find-links=wheels -r requirements.txt",
+        "pip install --no-index -fwheels -r requirements.txt",
+        "pip install --no-index --find-links file:wheels -r requirements.txt",
+        "pip install -i index -r requirements.txt",
+        "pip install --extra-index-url index -r requirements.txt",
+        "pip wheel -w /wheels -f wheels -r requirements.txt",
+        "pip install --requirem requirements.txt",
+        "pip install --find wheels -r requirements.txt",
+        "pip install --python /usr/bin/python3 -r requirements.txt",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+    // Remote locations and pip's own flags still hoist.
+    for run in [
+        "pip install -f https://download.pytorch.org/whl/torch_stable.html -r requirements.txt",
+        "pip install --index-url https://pypi.org/simple -r requirements.txt",
+        "pip install --pre --upgrade -r requirements.txt",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "kept:\n{df}");
+    }
+}

@@ -127,6 +127,7 @@ impl Entry {
             &self.dir_options,
             &self.output_options,
             &self.input_options,
+            &self.location_options,
             &self.unknown_options,
         ]
         .iter()
@@ -320,8 +321,10 @@ pub enum ManifestCheck {
     Pipfile,
     /// poetry: path and file dependencies.
     Poetry,
-    /// uv: local sources, workspaces and indexes.
-    UvSources,
+    /// uv: local sources, workspaces and indexes; and, unless `frozen`
+    /// (`--frozen`: the lock is installed as it is, never checked against
+    /// the project), metadata uv must build the project to know.
+    UvSources { frozen: bool },
     /// go: `replace … => ./local`.
     GoMod,
     /// bundler: `gemspec`, `path:`, `eval_gemfile`.
@@ -1120,7 +1123,14 @@ fn option_values<'a>(
                 // as `./sub`.
                 return Err(format!("`{name}` with `{a}` is not described"));
             }
-            (false, None) => None,
+            (false, None) => {
+                if abbreviates_value_option(e, opt) {
+                    return Err(format!(
+                        "`{name}` with `{a}` may be an abbreviated option taking a value"
+                    ));
+                }
+                None
+            }
         };
         if let Some(v) = value {
             option_value_effects(e, opt, v, facts);
@@ -1130,11 +1140,55 @@ fn option_values<'a>(
     Ok(positional)
 }
 
+/// Whether the long option `opt`, which the entry does not describe, may
+/// be an optparse abbreviation of one that takes a value (see
+/// [`Entry::abbreviation_flags`]).
+fn abbreviates_value_option(e: &Entry, opt: &str) -> bool {
+    if e.abbreviation_flags.is_empty()
+        || !opt.starts_with("--")
+        || opt.len() < 3
+        || e.describes(opt)
+        || e.abbreviation_flags.iter().any(|f| f == opt)
+    {
+        return false;
+    }
+    [
+        &e.option_reads,
+        &e.option_writes,
+        &e.value_options,
+        &e.dir_options,
+        &e.output_options,
+        &e.input_options,
+        &e.location_options,
+        &e.unknown_options,
+    ]
+    .iter()
+    .any(|list| list.iter().any(|o| o.starts_with(opt)))
+}
+
 /// What the value of a named option reads or writes.
 fn option_value_effects(e: &Entry, opt: &str, v: String, facts: &mut CommandFacts) {
     let is = |list: &[String]| list.iter().any(|o| o == opt);
     if is(&e.dir_options) {
         // Where the command runs (see `dir_option`), not a file it reads.
+        return;
+    }
+    if is(&e.location_options) {
+        // A remote URL, or a path whatever it looks like (`file:` URLs
+        // name one too).
+        let p = v
+            .strip_prefix("file://")
+            .or_else(|| v.strip_prefix("file:"))
+            .unwrap_or(&v);
+        if p.contains("://") || p.is_empty() {
+            return;
+        }
+        let base = p.trim_end_matches('/');
+        let base = if base.is_empty() { "/" } else { base };
+        facts.reads.push(base.to_string());
+        facts
+            .reads
+            .push(format!("{}/**", base.trim_end_matches('/')));
         return;
     }
     let named = is(&e.option_reads)
@@ -1505,7 +1559,12 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
     for (on, check) in [
         (e.pipfile, ManifestCheck::Pipfile),
         (e.poetry, ManifestCheck::Poetry),
-        (e.uv_sources, ManifestCheck::UvSources),
+        (
+            e.uv_sources,
+            ManifestCheck::UvSources {
+                frozen: inv.args.contains(&"--frozen"),
+            },
+        ),
         (e.gomod, ManifestCheck::GoMod),
         (e.gemfile, ManifestCheck::Gemfile),
         (e.mix, ManifestCheck::Mix),

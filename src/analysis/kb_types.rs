@@ -53,6 +53,19 @@ pub struct Entry {
     pub output_options: Vec<String>,
     #[serde(default)]
     pub input_options: Vec<String>,
+    /// Options whose value is a URL or, when it is not a remote one, a
+    /// file or directory it reads whatever it looks like (pip's
+    /// `--find-links wheels`, `--index-url index`: pip takes any existing
+    /// path of that name, relative to where it runs).
+    #[serde(default)]
+    pub location_options: Vec<String>,
+    /// optparse's abbreviations: a long option may be given as any prefix
+    /// of one name (`--requirem FILE`). Non-empty: an option the entry
+    /// does not describe that starts the name of one taking a value makes
+    /// the command unknown, unless it is listed here (an exact flag, such
+    /// as pip's `--pre` beside `--prefix`).
+    #[serde(default)]
+    pub abbreviation_flags: Vec<String>,
     #[serde(default)]
     pub value_options: Vec<String>,
     /// Options whose value is the directory the command runs in, as after

@@ -49,8 +49,11 @@ pub(crate) fn manifest_problems(
         }
         ManifestCheck::Pipfile => pipfile_problems(ctx, &join, &mut out),
         ManifestCheck::Poetry => poetry_problems(ctx, &join, &mut out),
-        ManifestCheck::UvSources => {
-            out.extend(super::uv::source_problems(ctx, dir, &|f| Some(join(f))))
+        ManifestCheck::UvSources { frozen } => {
+            out.extend(super::uv::source_problems(ctx, dir, &|f| Some(join(f))));
+            if !frozen {
+                out.extend(super::uv::built_metadata(ctx, &|f| Some(join(f))));
+            }
         }
         ManifestCheck::GoMod => gomod_problems(ctx, dir, &join, &mut out),
         ManifestCheck::Gemfile => gemfile_problems(ctx, &join, &mut out),
@@ -1244,13 +1247,26 @@ fn poetry_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<S
 /// `path`, `file`, `develop` or a `url` that is not remote; a PEP 621
 /// dependency (`project.dependencies`, `optional-dependencies`) with a
 /// direct reference that is not remote; a `tool.poetry.source` whose `url`
-/// is not remote. Other keys (`license = {file = …}`, `readme`) name files
-/// poetry reads only to build the project, which `--no-root` skips. `None`
-/// when the text is not TOML.
+/// is not remote; a PEP 621 `license = {file = …}`, which poetry-core
+/// reads whenever it loads the project (measured with poetry 2.5.1:
+/// `install --no-root` failed with "license file '/app/LICENSE' not
+/// found" when only the manifests were copied). Other keys (`readme`,
+/// `license-files`) name files poetry reads only to build the project,
+/// which `--no-root` skips. `None` when the text is not TOML.
 fn poetry_local_dependencies(text: &str) -> Option<Vec<String>> {
     let table: toml::Table = text.parse().ok()?;
     let remote = |v: &str| v.starts_with("https://") || v.starts_with("http://");
     let mut out = Vec::new();
+    if let Some(file) = table
+        .get("project")
+        .and_then(|p| p.get("license"))
+        .and_then(|l| l.get("file"))
+    {
+        let shown = file.as_str().unwrap_or("a file");
+        out.push(format!(
+            "names a license file (`{shown}`) that poetry reads whenever it loads the project"
+        ));
+    }
     let poetry = table.get("tool").and_then(|t| t.get("poetry"));
     let mut maps: Vec<&toml::Value> = Vec::new();
     if let Some(p) = poetry {

@@ -64,6 +64,25 @@ pub(crate) fn virtual_problems(
     out
 }
 
+/// Why `uv sync` without `--frozen` may build the project to check the
+/// lock against it, with `--no-install-project` too: metadata the
+/// `pyproject.toml` declares `dynamic` is known only by running the build
+/// backend on the project's files (measured with uv 0.13.9: `uv sync
+/// --locked --no-install-project` of a setuptools project with dynamic
+/// dependencies and version failed with "ModuleNotFoundError: app" when
+/// only the manifests were copied). Read conservatively: any `dynamic`.
+pub(crate) fn built_metadata(ctx: &Context, find: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    let Some(rel) = find("pyproject.toml") else {
+        return Vec::new();
+    };
+    match ctx.read(&rel) {
+        Some(t) if assignments(&t, "dynamic").next().is_some() => vec![format!(
+            "{rel} sets `dynamic`: without --frozen, uv builds the project from its files to check the lock"
+        )],
+        _ => Vec::new(),
+    }
+}
+
 /// Why `uv sync` in the context directory `dir` may read files besides its
 /// manifests, with `--no-install-project` too (which skips the project
 /// alone: path, directory and editable sources and workspace members are
