@@ -2918,3 +2918,28 @@ fn pip_locations_and_abbreviated_options_are_read_as_pip_reads_them() {
         assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "kept:\n{df}");
     }
 }
+
+#[test]
+fn a_package_index_variable_naming_a_directory_keeps_the_install_below_it() {
+    // Review 29 (measured with pip 23: the rewrite failed, "No matching
+    // distribution found"): pip opens `PIP_INDEX_URL=index` as the
+    // directory `./index`, which the broad copy ships; the value does not
+    // look like a path, so it was not read.
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("index/six/six-1.16.0.tar.gz", "x"),
+        ("app.py", "x\n"),
+    ]);
+    for env in [
+        "PIP_INDEX_URL=index",
+        "PIP_EXTRA_INDEX_URL=\"https://pypi.org/simple index\"",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nENV {env}\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{env}");
+    }
+    // A remote index names no file: the install moves.
+    let df = "FROM python:3.12-slim\nENV PIP_INDEX_URL=https://pypi.org/simple\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}

@@ -5326,6 +5326,20 @@ fn in_homes(p: String, homes: &[String]) -> Vec<Loc> {
     std::iter::once(Loc::Path(p)).chain(moved).collect()
 }
 
+/// Variables naming a package index or a place to find packages: pip
+/// and uv open any value that is not a remote URL as a directory or file
+/// (measured with pip 23: `-i index` and `-f wheels` read `./index` and
+/// `./wheels`), whatever it looks like. A value not known is taken as no
+/// path, as for other variables a prefix matches (`ARG PIP_INDEX_URL`).
+const INDEX_LOCATION_VARS: &[&str] = &[
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "UV_INDEX_URL",
+    "UV_EXTRA_INDEX_URL",
+    "UV_INDEX",
+    "UV_DEFAULT_INDEX",
+];
+
 /// The files and directories the variables `names` (a command's
 /// `path_env`, see [`kb::Entry::path_env`]) point a command to, as
 /// `PATH/**` resolved against `dir`: every word of a listed variable's
@@ -5353,6 +5367,7 @@ fn relocated_paths(
         let Some(exact) = path_var_match(names, name) else {
             continue;
         };
+        let location = INDEX_LOCATION_VARS.contains(&name.as_str());
         let value = match expand(raw, env) {
             Some(v) if !v.trim().is_empty() => v,
             // A listed variable names a path: one not known may be any.
@@ -5372,14 +5387,22 @@ fn relocated_paths(
                 let prev = words[k - 1];
                 prev.starts_with('-') && !prev.contains('=')
             };
-            option_values(w, exact).into_iter().map(move |(v, taken)| {
-                let stem = if w.starts_with('-') {
-                    !w.starts_with("--") && !w.contains('=')
-                } else {
-                    after_option
-                };
-                (v, taken, stem)
-            })
+            // A package index names a directory when it is not a remote
+            // URL (`uv`'s `NAME=URL` too).
+            let w = match w.split_once('=') {
+                Some((n, v)) if location && !n.contains('/') && !w.starts_with('-') => v,
+                _ => w,
+            };
+            option_values(w, exact || location)
+                .into_iter()
+                .map(move |(v, taken)| {
+                    let stem = if w.starts_with('-') {
+                        !w.starts_with("--") && !w.contains('=')
+                    } else {
+                        after_option
+                    };
+                    (v, taken, stem)
+                })
         });
         for (word, taken, stem) in values {
             let word = word.trim_start_matches('@');
