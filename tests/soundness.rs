@@ -2943,3 +2943,34 @@ fn a_package_index_variable_naming_a_directory_keeps_the_install_below_it() {
     let df = "FROM python:3.12-slim\nENV PIP_INDEX_URL=https://pypi.org/simple\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }
+
+#[test]
+fn pip_certificate_and_editable_options_read_their_files() {
+    // Review 29: `--cert ca.pem` took `ca.pem` as a package name, so the
+    // install moved above the copy that ships the file pip opens (requests
+    // fails on a CA bundle path that does not exist); `--editab pkg` (an
+    // abbreviation of `--editable`) the same for the project `./pkg`.
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("ca.pem", "x\n"),
+        ("pkg/setup.py", "x\n"),
+        ("app.py", "x\n"),
+    ]);
+    for cmd in [
+        "pip install --cert ca.pem -r requirements.txt",
+        "pip install --client-cert ca.pem -r requirements.txt",
+        "pip install --editab pkg -r requirements.txt",
+        "pip download --cert ca.pem -d /wheels -r requirements.txt",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {cmd}\n");
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{cmd}");
+    }
+    // A certificate of the image and a VCS project name no context file.
+    for cmd in [
+        "pip install --cert /etc/ssl/certs/ca-certificates.crt -r requirements.txt",
+        "pip install -e git+https://example.com/x/y#egg=y -r requirements.txt",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {cmd}\n");
+        assert_ne!(rewrite_unsafe_too(p.path(), &df), df, "{cmd}");
+    }
+}
