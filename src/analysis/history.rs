@@ -6,8 +6,9 @@
 //! (so partial clones work; a missing blob is a message, not a crash); no
 //! rename detection; a root commit is diffed against the empty tree; a
 //! shallow clone's boundary commit (its parent is not there) is not walked,
-//! as what it changed is not known; why a walk ended is a [`WalkEnd`]. A small wrapper owns the `Repository` and
-//! results are copied into owned structs at once.
+//! as what it changed is not known; why a walk ended is a [`WalkEnd`]. A
+//! small wrapper owns the `Repository` and results are copied into owned
+//! structs at once.
 //!
 //! Speed: the walk does less than `git log --name-only`. It never lists a
 //! commit's changed paths; it asks, per commit, the questions the replay
