@@ -2937,9 +2937,6 @@ fn a_glob_question_mark_matches_one_non_ascii_character() {
     assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
     // ASCII names only: the glob writes `/app/x.txt`, and the install
     // still moves above it.
-    let dir = project(&[
-        ("requirements.txt", "six==1.16.0\n"),
-        ("a/x.txt", "x\n"),
-    ]);
+    let dir = project(&[("requirements.txt", "six==1.16.0\n"), ("a/x.txt", "x\n")]);
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }

@@ -2123,6 +2123,24 @@ struct Version {
     directives: Vec<String>,
 }
 
+/// The names an `ARG` instruction's text declares without a default of
+/// its own (`B` in `ARG A=1 B`), or none when it is not an `ARG`: in a
+/// stage, only those take the global `ARG`'s default (a stage's `ARG
+/// A=1` is `1` whatever the global `ARG A=` says, unless a build argument
+/// is given). A quoted value with spaces adds names no stage declares.
+pub fn arg_names_without_default(text: &str) -> Option<Vec<String>> {
+    let mut words = text.split_whitespace();
+    if !words.next()?.eq_ignore_ascii_case("ARG") {
+        return None;
+    }
+    Some(
+        words
+            .filter(|w| !w.contains('='))
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
 /// The names an `ARG` instruction's text declares (`ARG A=1 B`), or none
 /// when it is not an `ARG`. Every word's part before `=` counts: a quoted
 /// value with spaces adds names no stage declares, which is harmless.
