@@ -1750,3 +1750,36 @@ fn a_global_arg_default_does_not_reach_a_stage_arg_with_its_own() {
         ]
     );
 }
+
+/// BuildKit matches a `COPY` source with Go's `filepath.Match`, which has
+/// no `**`: two stars are one, within one component. `COPY **/*.txt /d/`
+/// copies `a/m.txt`, not `top.txt` nor `a/b/deep.txt` (measured with
+/// BuildKit 20.10: after editing either of those the COPY was CACHED;
+/// after editing `a/m.txt` it ran). globset read `**/` as any number of
+/// directories, and every commit counted as changing the copy's sources.
+#[test]
+fn a_double_star_in_a_copy_source_is_one_component() {
+    let mut r = TestRepo::new();
+    r.write("top.txt", "0");
+    r.write("a/m.txt", "0");
+    r.write("a/b/deep.txt", "0");
+    r.write("Dockerfile", "FROM base\nCOPY **/*.txt /d/\nRUN hi\n");
+    r.commit("root");
+    for (f, v) in [("top.txt", "1"), ("a/b/deep.txt", "1"), ("a/m.txt", "1")] {
+        r.write(f, v);
+        r.commit(f);
+    }
+    let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    let text = std::fs::read_to_string(r.path().join("Dockerfile")).expect("read");
+    let got: Vec<(String, u64)> = figures_by_text(&replay::figures(&text, None, &h))
+        .into_iter()
+        .map(|(t, _, n)| (t, n))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("COPY **/*.txt /d/".to_string(), 2), // root, a/m.txt
+            ("RUN hi".to_string(), 2),
+        ]
+    );
+}

@@ -259,6 +259,18 @@ impl Query {
             return Some(Query::All);
         }
         if t.contains(['*', '?', '[']) {
+            // Go's `filepath.Match`, which BuildKit's COPY follows, has no
+            // `**`: two stars are one, within one component (`**/*.txt`
+            // names `a/m.txt`, not `top.txt`), where globset would read
+            // `**/` as any number of directories. (With an escape, a
+            // star may be literal: left as it is, which matches more.)
+            let collapsed;
+            let t = if t.contains("**") && !t.contains('\\') {
+                collapsed = collapse_stars(t);
+                collapsed.as_str()
+            } else {
+                t
+            };
             let g = GlobBuilder::new(t).literal_separator(true).build().ok()?;
             let base = t
                 .split('/')
@@ -374,6 +386,18 @@ impl Query {
             Query::All | Query::Never => &[],
         }
     }
+}
+
+/// `t` with each run of `*` made one `*` (the same pattern for Go's
+/// `filepath.Match`).
+fn collapse_stars(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    for c in t.chars() {
+        if !(c == '*' && out.ends_with('*')) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// One matcher per component of a cleaned pattern, when its components can
