@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::analysis::file::FileAnalysis;
-use crate::analysis::history::{History, Query, arg_names, uses_var};
+use crate::analysis::history::{History, Query, arg_names_without_default, uses_var};
 use crate::analysis::kb::Knowledge;
 use crate::model::Model;
 use crate::order::Hits;
@@ -317,9 +317,9 @@ impl<'s> ReplayPlan<'s> {
             }
         }
         // An edit before the first `FROM`: a global `ARG`'s value reaches
-        // only the stages that declare it (`ARG NAME` in the stage) and the
-        // lines that expand it (a `FROM`, a `--from=`); a parser directive
-        // may change every stage.
+        // only the stages that declare it without a default (`ARG NAME` in
+        // the stage) and the lines that expand it (a `FROM`, a `--from=`);
+        // a parser directive may change every stage.
         if c.whole_file {
             whole.iter_mut().for_each(|w| *w = true);
         }
@@ -330,7 +330,9 @@ impl<'s> ReplayPlan<'s> {
                     whole[si] = true;
                 }
                 for (k, t) in self.texts[si].iter().enumerate().take(64) {
-                    let declares = arg_names(t)
+                    // (A stage's `ARG NAME=default` keeps its own
+                    // default: only `ARG NAME` takes the global one.)
+                    let declares = arg_names_without_default(t)
                         .is_some_and(|names| names.iter().any(|n| c.global_args.contains(n)));
                     if declares || hit(t) {
                         direct[si] |= 1 << k;

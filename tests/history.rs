@@ -1703,3 +1703,83 @@ fn an_edit_before_the_first_from_rebuilds_only_the_stages_that_use_it() {
         ]
     );
 }
+
+/// A stage's `ARG NAME=default` takes its own default, not the global
+/// one: a change of the global `ARG`'s default rebuilds nothing there
+/// (measured with BuildKit 20.10 on busybox stages: `ARG V=5` / `RUN`
+/// CACHED after `ARG V=1` became `ARG V=2` before the first `FROM`; `ARG
+/// V` / `RUN` ran again). Every such commit was counted as rebuilding the
+/// stage from its `ARG` on.
+#[test]
+fn a_global_arg_default_does_not_reach_a_stage_arg_with_its_own() {
+    let df = |v: &str| {
+        format!(
+            "ARG V={v}\nFROM base AS one\nRUN one\n\n\
+             FROM base AS two\nARG V=5\nRUN two\n\n\
+             FROM base AS three\nARG V\nRUN three\n\n\
+             FROM base AS four\nARG W=1 V\nRUN four\n"
+        )
+    };
+    let mut r = TestRepo::new();
+    r.write("a", "1");
+    r.write("Dockerfile", &df("1"));
+    r.commit("root"); // everything
+    for v in ["2", "3", "4"] {
+        r.write("Dockerfile", &df(v));
+        r.commit(v); // three and four from their ARG on
+    }
+    let log = support::git(r.path(), &["rev-list", "HEAD", "--", "Dockerfile"]);
+    assert_eq!(log.lines().count(), 4, "{log}");
+    let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    let text = std::fs::read_to_string(r.path().join("Dockerfile")).expect("read");
+    let got: Vec<(String, u64)> = figures_by_text(&replay::figures(&text, None, &h))
+        .into_iter()
+        .map(|(t, _, n)| (t, n))
+        .collect();
+    let want = |t: &str, n: u64| (t.to_string(), n);
+    assert_eq!(
+        got,
+        vec![
+            want("RUN one", 1),
+            want("ARG V=5", 1),
+            want("RUN two", 1),
+            want("ARG V", 4),
+            want("RUN three", 4),
+            want("ARG W=1 V", 4),
+            want("RUN four", 4),
+        ]
+    );
+}
+
+/// BuildKit matches a `COPY` source with Go's `filepath.Match`, which has
+/// no `**`: two stars are one, within one component. `COPY **/*.txt /d/`
+/// copies `a/m.txt`, not `top.txt` nor `a/b/deep.txt` (measured with
+/// BuildKit 20.10: after editing either of those the COPY was CACHED;
+/// after editing `a/m.txt` it ran). globset read `**/` as any number of
+/// directories, and every commit counted as changing the copy's sources.
+#[test]
+fn a_double_star_in_a_copy_source_is_one_component() {
+    let mut r = TestRepo::new();
+    r.write("top.txt", "0");
+    r.write("a/m.txt", "0");
+    r.write("a/b/deep.txt", "0");
+    r.write("Dockerfile", "FROM base\nCOPY **/*.txt /d/\nRUN hi\n");
+    r.commit("root");
+    for (f, v) in [("top.txt", "1"), ("a/b/deep.txt", "1"), ("a/m.txt", "1")] {
+        r.write(f, v);
+        r.commit(f);
+    }
+    let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    let text = std::fs::read_to_string(r.path().join("Dockerfile")).expect("read");
+    let got: Vec<(String, u64)> = figures_by_text(&replay::figures(&text, None, &h))
+        .into_iter()
+        .map(|(t, _, n)| (t, n))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("COPY **/*.txt /d/".to_string(), 2), // root, a/m.txt
+            ("RUN hi".to_string(), 2),
+        ]
+    );
+}

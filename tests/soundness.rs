@@ -2974,3 +2974,25 @@ fn pip_certificate_and_editable_options_read_their_files() {
         assert_ne!(rewrite_unsafe_too(p.path(), &df), df, "{cmd}");
     }
 }
+
+/// BuildKit matches a `COPY` glob's `?` with one character, as Go's
+/// `filepath.Match` does (a rune): `?/*.txt` matches
+/// `é/requirements.txt` (measured: the original image installs flask
+/// from it, the rewrite six). The glob was compared byte by byte, `?`
+/// taking one of `é`'s two bytes, so it was read as writing only
+/// `/app/x.txt`, and the install moved above the copy that replaces its
+/// requirements.
+#[test]
+fn a_glob_question_mark_matches_one_non_ascii_character() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("a/x.txt", "x\n"),
+        ("é/requirements.txt", "flask==3.0.0\n"),
+    ]);
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nCOPY ?/*.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    // ASCII names only: the glob writes `/app/x.txt`, and the install
+    // still moves above it.
+    let dir = project(&[("requirements.txt", "six==1.16.0\n"), ("a/x.txt", "x\n")]);
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}

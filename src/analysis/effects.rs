@@ -116,12 +116,20 @@ fn is_glob(c: &str) -> bool {
 /// `filepath.Match`, which COPY sources follow, and the shell). `[!…]`
 /// negates in the shell but is a member `!` for Go: it matches whatever
 /// either reading matches, that is any character. An unclosed `[` is a
-/// literal. Only ASCII is compared here (see [`comp_overlap`]).
+/// literal. `?` takes one UTF-8 character; a class compares bytes, so
+/// only ASCII is compared there (see [`comp_overlap`]).
 fn glob_match(p: &[u8], t: &[u8]) -> bool {
     match p.first() {
         None => t.is_empty(),
         Some(b'*') => (0..=t.len()).any(|k| glob_match(&p[1..], &t[k..])),
-        Some(b'?') => !t.is_empty() && glob_match(&p[1..], &t[1..]),
+        // One character, as Go's `?` is one rune (`?` matches `é`, two
+        // bytes): the byte and the UTF-8 continuation bytes after it.
+        Some(b'?') => {
+            !t.is_empty() && {
+                let w = 1 + t[1..].iter().take_while(|&&b| b & 0xC0 == 0x80).count();
+                glob_match(&p[1..], &t[w..])
+            }
+        }
         Some(b'[') => match (class_end(&p[1..]), t.first()) {
             (Some(end), Some(&c)) => {
                 let (body, rest) = (&p[1..1 + end], &p[2 + end..]);

@@ -260,6 +260,18 @@ impl Query {
             return Some(Query::All);
         }
         if t.contains(['*', '?', '[']) {
+            // Go's `filepath.Match`, which BuildKit's COPY follows, has no
+            // `**`: two stars are one, within one component (`**/*.txt`
+            // names `a/m.txt`, not `top.txt`), where globset would read
+            // `**/` as any number of directories. (With an escape, a
+            // star may be literal: left as it is, which matches more.)
+            let collapsed;
+            let t = if t.contains("**") && !t.contains('\\') {
+                collapsed = collapse_stars(t);
+                collapsed.as_str()
+            } else {
+                t
+            };
             let g = GlobBuilder::new(t).literal_separator(true).build().ok()?;
             let base = t
                 .split('/')
@@ -375,6 +387,18 @@ impl Query {
             Query::All | Query::Never => &[],
         }
     }
+}
+
+/// `t` with each run of `*` made one `*` (the same pattern for Go's
+/// `filepath.Match`).
+fn collapse_stars(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    for c in t.chars() {
+        if !(c == '*' && out.ends_with('*')) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// One matcher per component of a cleaned pattern, when its components can
@@ -2122,6 +2146,24 @@ struct Version {
     texts: Vec<String>,
     globals: usize,
     directives: Vec<String>,
+}
+
+/// The names an `ARG` instruction's text declares without a default of
+/// its own (`B` in `ARG A=1 B`), or none when it is not an `ARG`: in a
+/// stage, only those take the global `ARG`'s default (a stage's `ARG
+/// A=1` is `1` whatever the global `ARG A=` says, unless a build argument
+/// is given). A quoted value with spaces adds names no stage declares.
+pub fn arg_names_without_default(text: &str) -> Option<Vec<String>> {
+    let mut words = text.split_whitespace();
+    if !words.next()?.eq_ignore_ascii_case("ARG") {
+        return None;
+    }
+    Some(
+        words
+            .filter(|w| !w.contains('='))
+            .map(str::to_string)
+            .collect(),
+    )
 }
 
 /// The names an `ARG` instruction's text declares (`ARG A=1 B`), or none
