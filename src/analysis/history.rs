@@ -2154,12 +2154,8 @@ struct Version {
 /// A=1` is `1` whatever the global `ARG A=` says, unless a build argument
 /// is given). A quoted value with spaces adds names no stage declares.
 pub fn arg_names_without_default(text: &str) -> Option<Vec<String>> {
-    let mut words = text.split_whitespace();
-    if !words.next()?.eq_ignore_ascii_case("ARG") {
-        return None;
-    }
     Some(
-        words
+        arg_words(text)?
             .filter(|w| !w.contains('='))
             .map(str::to_string)
             .collect(),
@@ -2170,16 +2166,19 @@ pub fn arg_names_without_default(text: &str) -> Option<Vec<String>> {
 /// when it is not an `ARG`. Every word's part before `=` counts: a quoted
 /// value with spaces adds names no stage declares, which is harmless.
 pub fn arg_names(text: &str) -> Option<Vec<String>> {
-    let mut words = text.split_whitespace();
-    if !words.next()?.eq_ignore_ascii_case("ARG") {
-        return None;
-    }
     Some(
-        words
+        arg_words(text)?
             .map(|w| w.split('=').next().unwrap_or(w).to_string())
             .filter(|n| !n.is_empty())
             .collect(),
     )
+}
+
+/// The words after `ARG` in an instruction's text, or none when it is not
+/// an `ARG`.
+fn arg_words(text: &str) -> Option<std::str::SplitWhitespace<'_>> {
+    let mut words = text.split_whitespace();
+    words.next()?.eq_ignore_ascii_case("ARG").then_some(words)
 }
 
 /// Whether `text` may expand the variable `name` (`$name`, `${name…}`;
