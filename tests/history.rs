@@ -1783,3 +1783,19 @@ fn a_double_star_in_a_copy_source_is_one_component() {
         ]
     );
 }
+
+/// A commit that only deletes an instruction edits the Dockerfile: it
+/// counts toward the commits that weigh the order, as one that adds or
+/// changes one does (the Dockerfile here is not in the context).
+#[test]
+fn a_commit_deleting_an_instruction_touches_the_build() {
+    let mut r = TestRepo::new();
+    r.write(".dockerignore", "Dockerfile\n");
+    r.write("Dockerfile", "FROM base\nRUN a\nRUN b\n");
+    r.commit("root"); // 0
+    r.write("Dockerfile", "FROM base\nRUN a\n");
+    r.commit("delete RUN b"); // 1
+    let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    assert_eq!(h.commits.len(), 2);
+    assert_eq!(rewrite::context_commits(&h), 2);
+}

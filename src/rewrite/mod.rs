@@ -80,6 +80,7 @@ pub fn context_commits(h: &History) -> usize {
     let context = h.changed(&["."]);
     let touched = |i: usize, c: &crate::analysis::history::CommitChanges| {
         !c.edited.is_empty()
+            || c.first_edit.is_some()
             || !c.global_args.is_empty()
             || c.whole_file
             || context.first().is_some_and(|v| v.get(i) == Some(&true))
