@@ -877,7 +877,10 @@ fn issue_12_empty_commit_object_is_reported_as_corrupt() {
     loose_object_bytes(&r, bad, |_| Vec::new());
     let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
     assert_eq!(h.end, WalkEnd::Corrupt);
-    assert_eq!(h.commits.len(), 1);
+    // HEAD's parent is damaged, so what HEAD changed is not known: it is
+    // not counted (it was, as a commit that rebuilt everything, before
+    // stop 30; a shallow boundary is not counted either).
+    assert_eq!(h.commits.len(), 0);
     assert!(h.truncated());
     assert!(
         h.notes.iter().any(|n| n.contains("damaged repository")),

@@ -2746,15 +2746,18 @@ fn chain(
                 end = WalkEnd::Shallow;
                 pending = None;
             } else {
-                // A full clone lacks it, or it is there but unreadable.
+                // A full clone lacks it, or it is there but unreadable:
+                // what the previous commit changed is not known either,
+                // so it is not walked (as a shallow boundary is not).
                 end = WalkEnd::Corrupt;
+                pending = None;
                 let why = match &read {
                     Ok(b) if b.is_empty() => "is empty".to_string(),
                     Ok(_) => "is not a valid commit".to_string(),
                     Err(e) => e.clone(),
                 };
                 bad = Some(format!(
-                    "damaged repository: commit {id} {why}; the walk stopped there"
+                    "damaged repository: commit {id} {why}; the walk stopped there, and the commit above it, whose changes are not known, is not counted"
                 ));
             }
             break;
