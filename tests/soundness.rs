@@ -2996,3 +2996,38 @@ fn a_glob_question_mark_matches_one_non_ascii_character() {
     let dir = project(&[("requirements.txt", "six==1.16.0\n"), ("a/x.txt", "x\n")]);
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+#[test]
+fn pip_location_values_with_extras_and_file_urls_read_their_paths() {
+    // Review 32: `-e .[dev]` read the glob `.[dev]` (`.d`, `.e`, `.v`),
+    // not the project `.`, so the install moved above `COPY . .` [safe]
+    // with nothing copied first (measured: the rewrite failed);
+    // `file://localhost/app/wheels` was read as `./localhost/app/wheels`
+    // and `git+file:///app/lib#egg=lib` as a remote URL.
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("setup.py", "x\n"),
+        ("lib/setup.py", "x\n"),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x"),
+        ("app.py", "x\n"),
+    ]);
+    for cmd in [
+        "pip install -e .[dev]",
+        "pip install -e 'lib[dev]' -r requirements.txt",
+        "pip install --editable=lib[dev] -r requirements.txt",
+        "pip install -f file://localhost/app/wheels -r requirements.txt",
+        "pip install -e git+file:///app/lib#egg=lib -r requirements.txt",
+        "pip install -e git+file:///app/lib@v1#egg=lib -r requirements.txt",
+    ] {
+        let df = format!("FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN {cmd}\n");
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{cmd}");
+    }
+    // Remote locations name no context file: the install moves.
+    for cmd in [
+        "pip install -e git+https://example.com/x/y#egg=y -r requirements.txt",
+        "pip install -f https://example.com/wheels -r requirements.txt",
+    ] {
+        let df = format!("FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN {cmd}\n");
+        assert_ne!(rewrite_unsafe_too(p.path(), &df), df, "{cmd}");
+    }
+}
