@@ -3031,3 +3031,34 @@ fn pip_location_values_with_extras_and_file_urls_read_their_paths() {
         assert_ne!(rewrite_unsafe_too(p.path(), &df), df, "{cmd}");
     }
 }
+
+#[test]
+fn a_package_index_variable_not_known_here_keeps_the_install_below_it() {
+    // Review 32 (measured with pip: the rewrite failed, "No matching
+    // distribution found"): `ENV PIP_INDEX_URL=${OTHER:-index}` is
+    // `index` in the build, but the form does not expand here and the
+    // value was taken as no path, so the install moved above the copy
+    // that ships `./index` [safe].
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("index/six/index.html", "x"),
+        ("app.py", "x\n"),
+    ]);
+    for env in [
+        "ENV PIP_INDEX_URL=${OTHER:-index}",
+        "ARG PIP_INDEX_URL=$OTHER",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\n{env}\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{env}");
+    }
+    // A build argument without a default is the build's, empty unless
+    // given: taken as no path, the install moves.
+    for arg in ["ARG PIP_INDEX_URL", "ARG PIP_EXTRA_INDEX_URL"] {
+        let df = format!(
+            "FROM python:3.12-slim\n{arg}\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        assert_ne!(rewrite_unsafe_too(p.path(), &df), df, "{arg}");
+    }
+}
