@@ -3062,3 +3062,24 @@ fn a_package_index_variable_not_known_here_keeps_the_install_below_it() {
         assert_ne!(rewrite_unsafe_too(p.path(), &df), df, "{arg}");
     }
 }
+
+#[test]
+fn a_file_url_of_localhost_in_a_pip_variable_names_the_absolute_path() {
+    // Review 32: `PIP_FIND_LINKS=file://localhost/app/wheels` was read as
+    // `./localhost/app/wheels`, so `pip install --no-index` moved above
+    // the copy that ships `/app/wheels` [safe].
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x"),
+        ("app.py", "x\n"),
+    ]);
+    for env in [
+        "PIP_FIND_LINKS=file://localhost/app/wheels",
+        "PIP_INDEX_URL=file://localhost/app/wheels",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nENV {env}\nWORKDIR /app\nCOPY . .\nRUN pip install --no-index -r requirements.txt\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{env}");
+    }
+}

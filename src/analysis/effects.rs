@@ -5425,7 +5425,11 @@ fn relocated_paths(
         for (word, taken, stem) in values {
             let word = word.trim_start_matches('@');
             let word = match word.strip_prefix("file://") {
-                Some(p) => p,
+                // `file://localhost/x` is `/x` (pip's `url_to_path`).
+                Some(p) => p
+                    .strip_prefix("localhost")
+                    .filter(|r| r.starts_with('/'))
+                    .unwrap_or(p),
                 None if word.contains("://") => continue,
                 None => word,
             };
