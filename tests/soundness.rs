@@ -2996,3 +2996,90 @@ fn a_glob_question_mark_matches_one_non_ascii_character() {
     let dir = project(&[("requirements.txt", "six==1.16.0\n"), ("a/x.txt", "x\n")]);
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+#[test]
+fn pip_location_values_with_extras_and_file_urls_read_their_paths() {
+    // Review 32: `-e .[dev]` read the glob `.[dev]` (`.d`, `.e`, `.v`),
+    // not the project `.`, so the install moved above `COPY . .` [safe]
+    // with nothing copied first (measured: the rewrite failed);
+    // `file://localhost/app/wheels` was read as `./localhost/app/wheels`
+    // and `git+file:///app/lib#egg=lib` as a remote URL.
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("setup.py", "x\n"),
+        ("lib/setup.py", "x\n"),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x"),
+        ("app.py", "x\n"),
+    ]);
+    for cmd in [
+        "pip install -e .[dev]",
+        "pip install -e 'lib[dev]' -r requirements.txt",
+        "pip install --editable=lib[dev] -r requirements.txt",
+        "pip install -f file://localhost/app/wheels -r requirements.txt",
+        "pip install -e git+file:///app/lib#egg=lib -r requirements.txt",
+        "pip install -e git+file:///app/lib@v1#egg=lib -r requirements.txt",
+    ] {
+        let df = format!("FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN {cmd}\n");
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{cmd}");
+    }
+    // Remote locations name no context file: the install moves.
+    for cmd in [
+        "pip install -e git+https://example.com/x/y#egg=y -r requirements.txt",
+        "pip install -f https://example.com/wheels -r requirements.txt",
+    ] {
+        let df = format!("FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN {cmd}\n");
+        assert_ne!(rewrite_unsafe_too(p.path(), &df), df, "{cmd}");
+    }
+}
+
+#[test]
+fn a_package_index_variable_not_known_here_keeps_the_install_below_it() {
+    // Review 32 (measured with pip: the rewrite failed, "No matching
+    // distribution found"): `ENV PIP_INDEX_URL=${OTHER:-index}` is
+    // `index` in the build, but the form does not expand here and the
+    // value was taken as no path, so the install moved above the copy
+    // that ships `./index` [safe].
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("index/six/index.html", "x"),
+        ("app.py", "x\n"),
+    ]);
+    for env in [
+        "ENV PIP_INDEX_URL=${OTHER:-index}",
+        "ARG PIP_INDEX_URL=$OTHER",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\n{env}\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{env}");
+    }
+    // A build argument without a default is the build's, empty unless
+    // given: taken as no path, the install moves.
+    for arg in ["ARG PIP_INDEX_URL", "ARG PIP_EXTRA_INDEX_URL"] {
+        let df = format!(
+            "FROM python:3.12-slim\n{arg}\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        assert_ne!(rewrite_unsafe_too(p.path(), &df), df, "{arg}");
+    }
+}
+
+#[test]
+fn a_file_url_of_localhost_in_a_pip_variable_names_the_absolute_path() {
+    // Review 32: `PIP_FIND_LINKS=file://localhost/app/wheels` was read as
+    // `./localhost/app/wheels`, so `pip install --no-index` moved above
+    // the copy that ships `/app/wheels` [safe].
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x"),
+        ("app.py", "x\n"),
+    ]);
+    for env in [
+        "PIP_FIND_LINKS=file://localhost/app/wheels",
+        "PIP_INDEX_URL=file://localhost/app/wheels",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nENV {env}\nWORKDIR /app\nCOPY . .\nRUN pip install --no-index -r requirements.txt\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{env}");
+    }
+}

@@ -3407,7 +3407,7 @@ fn advance_state(
                 };
                 // Without a default the value is the build's (README:
                 // "a build argument without a default" is not known).
-                let (k, v) = v.unwrap_or((a, UNKNOWN_VALUE.to_string()));
+                let (k, v) = v.unwrap_or((a, UNKNOWN_ARG_VALUE.to_string()));
                 // After an `ENV` of the same name the builders disagree
                 // (measured with Docker 20.10): BuildKit takes the ARG's
                 // value (`dispatchArg`: `d.state.AddEnv`), in expansions
@@ -3807,6 +3807,11 @@ fn unquote(v: &str) -> String {
 /// no absolute path and holds a `$`, as an unexpanded value does.
 pub(crate) const UNKNOWN_VALUE: &str = "$?";
 
+/// [`UNKNOWN_VALUE`] of a build argument declared without a default (and
+/// none given globally): the build's, empty unless `--build-arg` sets it.
+/// Read as [`UNKNOWN_VALUE`] everywhere but by [`relocated_paths`].
+pub(crate) const UNKNOWN_ARG_VALUE: &str = "$?arg";
+
 /// A word of a `WORKDIR`, `VOLUME` or a `COPY`/`ADD` destination as
 /// BuildKit's shell lexer reads it (`ProcessWord`): quotes are removed
 /// (`WORKDIR "/app"` is `/app`), `$X`/`${X}` expand outside single quotes.
@@ -3871,7 +3876,7 @@ pub fn expand(text: &str, env: &BTreeMap<String, String>) -> Option<String> {
         }
         let name: String = chars[start..j - usize::from(braced)].iter().collect();
         let value = env.get(&name)?;
-        if value == UNKNOWN_VALUE {
+        if value.starts_with(UNKNOWN_VALUE) {
             return None;
         }
         out.push_str(value);
@@ -5380,6 +5385,11 @@ fn relocated_paths(
             Some(v) if !v.trim().is_empty() => v,
             // A listed variable names a path: one not known may be any.
             _ if exact => return Err(name.clone()),
+            // So does a package index; only a build argument without a
+            // default is taken as none (`ARG PIP_INDEX_URL`), not a value
+            // that does not expand here (`${OTHER:-index}`, a variable of
+            // the base image).
+            None if location && raw != UNKNOWN_ARG_VALUE => return Err(name.clone()),
             // One a prefix matches is read for paths only when it looks
             // like one; a build argument (`ARG PIP_INDEX_URL`) is taken as
             // none: the documented path options are listed by name.
@@ -5415,7 +5425,11 @@ fn relocated_paths(
         for (word, taken, stem) in values {
             let word = word.trim_start_matches('@');
             let word = match word.strip_prefix("file://") {
-                Some(p) => p,
+                // `file://localhost/x` is `/x` (pip's `url_to_path`).
+                Some(p) => p
+                    .strip_prefix("localhost")
+                    .filter(|r| r.starts_with('/'))
+                    .unwrap_or(p),
                 None if word.contains("://") => continue,
                 None => word,
             };

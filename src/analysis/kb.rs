@@ -1174,21 +1174,14 @@ fn option_value_effects(e: &Entry, opt: &str, v: String, facts: &mut CommandFact
         return;
     }
     if is(&e.location_options) {
-        // A remote URL, or a path whatever it looks like (`file:` URLs
-        // name one too).
-        let p = v
-            .strip_prefix("file://")
-            .or_else(|| v.strip_prefix("file:"))
-            .unwrap_or(&v);
-        if p.contains("://") || p.is_empty() {
-            return;
+        for p in location_paths(&v) {
+            let base = p.trim_end_matches('/');
+            let base = if base.is_empty() { "/" } else { base };
+            facts.reads.push(base.to_string());
+            facts
+                .reads
+                .push(format!("{}/**", base.trim_end_matches('/')));
         }
-        let base = p.trim_end_matches('/');
-        let base = if base.is_empty() { "/" } else { base };
-        facts.reads.push(base.to_string());
-        facts
-            .reads
-            .push(format!("{}/**", base.trim_end_matches('/')));
         return;
     }
     let named = is(&e.option_reads)
@@ -1207,6 +1200,68 @@ fn option_value_effects(e: &Entry, opt: &str, v: String, facts: &mut CommandFact
     } else if is(&e.output_options) {
         facts.writes.push(v);
     }
+}
+
+/// The paths a location option's value (`-f`, `-i`, `--cert`, `-e`) may
+/// name: a remote URL none, anything else a path whatever it looks like.
+/// `file:` URLs name one (`file://localhost/x` is `/x`, pip's
+/// `url_to_path`), and so do VCS ones over `file:` (`-e
+/// git+file:///src/lib@v1#egg=lib`: the repository git clones, with and
+/// without what may be a revision); a project's `[extras]` (`-e .[dev]`)
+/// and a URL's `#fragment` are not part of the path. Each candidate is
+/// kept with its cut versions (an over-approximation).
+fn location_paths(v: &str) -> Vec<String> {
+    let vcs = ["git+", "hg+", "svn+", "bzr+"]
+        .iter()
+        .find_map(|s| v.strip_prefix(s));
+    let rest = vcs.unwrap_or(v);
+    let file = rest
+        .strip_prefix("file://localhost/")
+        .map(|r| (true, r))
+        .or_else(|| rest.strip_prefix("file://").map(|r| (false, r)))
+        .or_else(|| rest.strip_prefix("file:").map(|r| (false, r)));
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |p: &str| {
+        if !p.is_empty() && !out.iter().any(|o| o == p) {
+            out.push(p.to_string());
+        }
+    };
+    let p = match file {
+        Some((true, r)) => format!("/{r}"),
+        Some((false, r)) => r.to_string(),
+        // `git+https://…`, `https://…`: remote.
+        None if vcs.is_some() || v.contains("://") => return out,
+        None => v.to_string(),
+    };
+    if p.contains("://") {
+        return out;
+    }
+    push(&p);
+    let mut cuts = vec![p.clone()];
+    if file.is_some()
+        && let Some((before, _)) = p.split_once('#')
+    {
+        cuts.push(before.to_string());
+    }
+    if vcs.is_some() {
+        for c in cuts.clone() {
+            if let Some((before, _)) = c.rsplit_once('@') {
+                cuts.push(before.to_string());
+            }
+        }
+    }
+    for c in cuts.clone() {
+        if let Some(k) = c.find('[')
+            && k > 0
+            && c.ends_with(']')
+        {
+            cuts.push(c[..k].to_string());
+        }
+    }
+    for c in &cuts {
+        push(c);
+    }
+    out
 }
 
 /// Package-name arguments: a path among them is read whole, and the names
