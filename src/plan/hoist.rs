@@ -544,14 +544,13 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
                     Some(Kind::Env | Kind::Arg | Kind::Label | Kind::Expose) => true,
                     // A mount's target (`--mount=type=cache,target=/code/cache`)
                     // is made in the image with the directories above it,
-                    // root's, though the effects count no write there:
-                    // measured, `/code` stayed root's as after a `mkdir`.
+                    // root's (`Effects::mount_targets`): measured, `/code`
+                    // stayed root's as after a `mkdir`.
                     Some(Kind::Run) => {
                         cx.eff[c].opaque.is_none()
                             && !writes_in_or_above(&cx.eff[c], &copy.dest_abs)
-                            && instruction(cx.parse, cx.stage.units[c].item).is_some_and(|i| {
-                                !i.node.flags.iter().any(|f| Mount::is_mount_flag(f))
-                            })
+                            && cx.eff[c].mount_targets.is_empty()
+                            && !cx.eff[c].mount_unknown
                     }
                     _ => false,
                 };
