@@ -2236,6 +2236,106 @@ fn uv_sync_of_a_package_a_workspace_or_local_sources_stays() {
     assert_eq!(hoisted_owned(&uv_project("", &[]), df), df);
 }
 
+const UV_PIP_DF: &str = "FROM python:3.12-slim\nCOPY --from=ghcr.io/astral-sh/uv:latest /uv /bin/uv\nWORKDIR /app\nCOPY . .\nRUN uv pip install --system --no-cache -r requirements.txt\n";
+
+#[test]
+fn issue_11_uv_pip_install_moves_with_its_requirements_and_settings() {
+    // `uv pip install` was not in the knowledge base: nothing moved.
+    let files = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    assert_eq!(
+        hoisted(files, UV_PIP_DF),
+        "FROM python:3.12-slim\nCOPY --from=ghcr.io/astral-sh/uv:latest /uv /bin/uv\nWORKDIR /app\nCOPY requirements.txt ./\nRUN uv pip install --system --no-cache -r requirements.txt\nCOPY . .\n"
+    );
+    // Its settings (`uv.toml`, a `pyproject.toml` with `[tool.uv]`) are
+    // read where it runs and in the nearest parent: copied first too.
+    let files = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        (
+            "pyproject.toml",
+            "[tool.uv.pip]\nindex-url = \"https://pypi.org/simple\"\n",
+        ),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    assert_eq!(
+        hoisted(files, UV_PIP_DF),
+        "FROM python:3.12-slim\nCOPY --from=ghcr.io/astral-sh/uv:latest /uv /bin/uv\nWORKDIR /app\nCOPY pyproject.toml requirements.txt ./\nRUN uv pip install --system --no-cache -r requirements.txt\nCOPY . .\n"
+    );
+    let files = &[
+        ("svc/requirements.txt", "six==1.16.0\n"),
+        ("uv.toml", "index-url = \"https://pypi.org/simple\"\n"),
+        ("svc/app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM python:3.12-slim\nRUN pip install uv\nCOPY . /app\nWORKDIR /app/svc\nRUN uv pip install --system -r requirements.txt\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12-slim\nRUN pip install uv\nCOPY uv.toml /app/\nCOPY svc/requirements.txt /app/svc/\nWORKDIR /app/svc\nRUN uv pip install --system -r requirements.txt\nCOPY . /app\n"
+    );
+}
+
+#[test]
+fn uv_pip_install_of_project_metadata_or_into_a_shipped_environment_stays() {
+    let base: &[(&str, &str)] = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        (
+            "pyproject.toml",
+            "[project]\nname = \"app\"\nversion = \"0.1\"\n",
+        ),
+        ("setup.cfg", "[metadata]\nname = app\n"),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&'static str, &'static str)> {
+        let mut f: Vec<(&str, &str)> = base.to_vec();
+        f.extend_from_slice(extra);
+        f
+    };
+    let traps: Vec<(Vec<(&str, &str)>, String)> = vec![
+        // The project's metadata, which uv may build the project to read,
+        // named or included.
+        (with(&[]), UV_PIP_DF.replace("-r requirements.txt", "-r pyproject.toml")),
+        (with(&[]), UV_PIP_DF.replace("-r requirements.txt", "-r setup.cfg")),
+        (
+            with(&[("reqs.txt", "-r pyproject.toml\n")]),
+            UV_PIP_DF.replace("-r requirements.txt", "-r reqs.txt"),
+        ),
+        // The project itself.
+        (with(&[]), UV_PIP_DF.replace("-r requirements.txt", ".")),
+        (with(&[]), UV_PIP_DF.replace("-r requirements.txt", "-e .")),
+        // An interpreter that picks an environment anywhere.
+        (
+            with(&[]),
+            UV_PIP_DF.replace("--system", "--python /app/venv/bin/python"),
+        ),
+        (
+            with(&[]),
+            UV_PIP_DF.replace("RUN uv", "ENV UV_PYTHON=/app/venv/bin/python\nRUN uv"),
+        ),
+        // The environment it installs into is the `.venv` the copy ships,
+        // where it runs or in a parent.
+        (
+            with(&[(".venv/pyvenv.cfg", "home = /usr/bin\n")]),
+            UV_PIP_DF.replace("--system ", ""),
+        ),
+        (
+            vec![
+                ("svc/requirements.txt", "six==1.16.0\n"),
+                (".venv/pyvenv.cfg", "home = /usr/bin\n"),
+                (".dockerignore", ".git\n"),
+            ],
+            "FROM python:3.12-slim\nRUN pip install uv\nCOPY . /app\nWORKDIR /app/svc\nRUN uv pip install -r requirements.txt\n".to_string(),
+        ),
+    ];
+    for (files, df) in &traps {
+        assert_eq!(hoisted(files, df), *df, "{df}");
+    }
+}
+
 #[test]
 fn bundler_array_options_take_every_group() {
     let files = &[

@@ -2649,6 +2649,21 @@ impl HomeUse {
     }
 }
 
+/// The directories above `dir` (absolute), nearest first, `/` last.
+fn parent_dirs(dir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut d = dir.trim_end_matches('/');
+    while let Some((parent, _)) = d.rsplit_once('/') {
+        out.push(if parent.is_empty() {
+            "/".to_string()
+        } else {
+            parent.to_string()
+        });
+        d = parent;
+    }
+    out
+}
+
 /// The repository git finds from `dir`: the `.git` of it or of a parent
 /// (gitrepository-layout(5); a `.git` file points elsewhere, so it counts
 /// too).
@@ -4957,6 +4972,12 @@ fn resolve_check(
                 .map(|f| expand(f, local_env).map_or_else(|| f.clone(), |x| resolve(dir, &x)))
                 .collect(),
         ),
+        kb::ManifestCheck::UvPip(files) => kb::ManifestCheck::UvPip(
+            files
+                .iter()
+                .map(|f| expand(f, local_env).map_or_else(|| f.clone(), |x| resolve(dir, &x)))
+                .collect(),
+        ),
         kb::ManifestCheck::Dotnet {
             projects,
             properties,
@@ -5250,6 +5271,22 @@ fn command_paths(
             return Err(format!(
                 "`{m}` passes through `{through}`, which only the broad copy may create"
             ));
+        }
+    }
+    // What it looks for above the directory it runs in: the nearest
+    // parent's configuration, read (a manifest, copied first when the copy
+    // ships it), and a parent's environment, written.
+    for up in parent_dirs(dir) {
+        for r in &facts.parent_reads {
+            let p = resolve(&up, r);
+            e.reads.push(Loc::Path(p.clone()));
+            e.manifests.push(p);
+        }
+        for w in &facts.parent_writes {
+            let p = resolve(&up, w);
+            e.made_writes.push(Loc::Path(p.clone()));
+            e.writes.push(Loc::Path(p.clone()));
+            e.unkept_writes.push(p);
         }
     }
     e.manifests

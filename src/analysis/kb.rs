@@ -304,6 +304,11 @@ pub struct CommandFacts {
     /// The writes (among `writes`) that are directories it creates and
     /// nothing below them (see [`Entry::dirs_only`]).
     pub dir_writes: Vec<String>,
+    /// Files it also reads, and what it may write, in every directory
+    /// above the one it runs in (see [`Entry::parent_reads`]), relative
+    /// to each.
+    pub parent_reads: Vec<String>,
+    pub parent_writes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -358,6 +363,12 @@ pub enum ManifestCheck {
     /// workspace and without local sources, so that uv installs its
     /// dependencies alone.
     UvVirtual,
+    /// `uv pip install`/`uv pip sync`: its requirement files (image paths,
+    /// as [`ManifestCheck::Requirements`]) and those they include must be
+    /// requirement files: uv reads a `pyproject.toml`, `setup.py` or
+    /// `setup.cfg` named so as the project's metadata, which it may have
+    /// to build from the project's sources.
+    UvPip(Vec<String>),
     /// cargo: a package's manifest loads only with its targets
     /// (`src/main.rs`, `src/lib.rs`, ...), and a workspace with its members.
     Cargo,
@@ -1036,6 +1047,8 @@ fn find_entry<'k>(kb: &'k KnowledgeBase, name: &str, argv: &[&str]) -> Option<&'
 /// manifests) and writes (some skipped by a flag, some only when missing).
 fn entry_files(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
     facts.reads = e.reads.clone();
+    facts.parent_reads = e.parent_reads.clone();
+    facts.parent_writes = e.parent_writes.clone();
     facts.manifests = e
         .reads
         .iter()
@@ -1608,7 +1621,17 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         facts.checks.push(yarn_check(inv.args));
     }
     if e.requirements {
-        let files: Vec<String> = facts.manifests.clone();
+        // The requirement files: what the options and arguments name, after
+        // the entry's own manifests (`entry_files` puts those first).
+        let own = e
+            .reads
+            .iter()
+            .filter(|r| !r.contains("**") && !r.starts_with('/'))
+            .count();
+        let files: Vec<String> = facts.manifests.get(own..).unwrap_or_default().to_vec();
+        if e.uv_pip {
+            facts.checks.push(ManifestCheck::UvPip(files.clone()));
+        }
         facts.checks.push(ManifestCheck::Requirements(files));
     }
     for (on, check) in [

@@ -100,6 +100,21 @@ pub struct Entry {
     pub scripts: Option<String>,
     #[serde(default)]
     pub requirements: bool,
+    /// Files the command also looks for in every directory above the one
+    /// it runs in (uv finds its `uv.toml` and a `pyproject.toml` with
+    /// `[tool.uv]` in the nearest parent): read there, and copied first by
+    /// a hoist when the broad copy ships them.
+    #[serde(default)]
+    pub parent_reads: Vec<String>,
+    /// What the command may write in a directory above the one it runs in
+    /// (`uv pip install` installs into the `.venv` of the nearest parent
+    /// that has one).
+    #[serde(default)]
+    pub parent_writes: Vec<String>,
+    /// `uv pip`: requirement files that are project metadata
+    /// (`-r pyproject.toml`) are not followed (see `uv::pip_problems`).
+    #[serde(default)]
+    pub uv_pip: bool,
     #[serde(default)]
     pub pipfile: bool,
     /// poetry: path and file dependencies in pyproject.toml / poetry.lock.

@@ -47,6 +47,7 @@ pub(crate) fn manifest_problems(
         ManifestCheck::Requirements(files) => {
             requirements_problems(ctx, to_context, files, &mut out)
         }
+        ManifestCheck::UvPip(files) => uv_pip_problems(ctx, to_context, files, &mut out),
         ManifestCheck::Pipfile => pipfile_problems(ctx, &join, &mut out),
         ManifestCheck::Poetry => poetry_problems(ctx, &join, &mut out),
         ManifestCheck::UvSources { frozen } => {
@@ -748,6 +749,28 @@ fn requirements_problems(
     out: &mut Vec<String>,
 ) {
     out.extend(walk_requirements(ctx, to_context, files).problems);
+}
+
+/// uv: a requirement file named `pyproject.toml`, `setup.py` or
+/// `setup.cfg`, on the command line or included, is the project's
+/// metadata, which uv may build the project to read (uv docs, pip
+/// interface: "Declaring dependencies").
+fn uv_pip_problems(
+    ctx: &Context,
+    to_context: &dyn Fn(&str) -> Option<String>,
+    files: &[String],
+    out: &mut Vec<String>,
+) {
+    let included = walk_requirements(ctx, to_context, files).included;
+    let named = files.iter().filter_map(|f| to_context(f));
+    for rel in named.chain(included) {
+        let base = rel.rsplit('/').next().unwrap_or(&rel);
+        if ["pyproject.toml", "setup.py", "setup.cfg"].contains(&base) {
+            out.push(format!(
+                "uv reads {rel} as the project's metadata, which it may build the project to know"
+            ));
+        }
+    }
 }
 
 /// The requirement files `files` (image paths) include, at any depth, as
