@@ -2275,6 +2275,17 @@ fn issue_11_uv_pip_install_moves_with_its_requirements_and_settings() {
     assert_eq!(
         hoisted(files, df),
         "FROM python:3.12-slim\nRUN pip install uv\nCOPY uv.toml /app/\nCOPY svc/requirements.txt /app/svc/\nWORKDIR /app/svc\nRUN uv pip install --system -r requirements.txt\nCOPY . /app\n"
+    ); // `uv venv` makes the environment it installs into (measured with
+    // BuildKit: the same `.venv`, the install CACHED after a source edit).
+    let files = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install uv && uv venv && uv pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install uv && uv venv && uv pip install -r requirements.txt\nCOPY . .\n"
     );
 }
 
