@@ -3083,3 +3083,36 @@ fn a_file_url_of_localhost_in_a_pip_variable_names_the_absolute_path() {
         assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{env}");
     }
 }
+
+#[test]
+fn an_editable_project_with_extras_in_a_pip_variable_is_the_project() {
+    // `ENV PIP_EDITABLE=.[dev]` makes `pip install -r requirements.txt`
+    // install the project too; the value was read as the glob `.[dev]`,
+    // so the install moved above the copy that ships the project [safe].
+    // Measured with pip 23 and BuildKit: the rewritten build failed.
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        (
+            "pyproject.toml",
+            "[project]\nname = \"app\"\nversion = \"0.1\"\n",
+        ),
+        ("lib/setup.py", "x\n"),
+        ("app.py", "x\n"),
+    ]);
+    for env in [
+        "PIP_EDITABLE=.[dev]",
+        "PIP_EDITABLE='.[dev,test]'",
+        "PIP_EDITABLE=./lib[x]",
+        "PIP_EDITABLE=git+file:///app/lib@v1#egg=lib",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nENV {env}\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{env}");
+    }
+    let df = "FROM python:3.12-slim\nENV UV_FIND_LINKS=file://localhost/app/lib\nWORKDIR /app\nCOPY . .\nRUN uv pip install --system -r requirements.txt\n";
+    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
+    // A remote location is not a path: the install moves.
+    let df = "FROM python:3.12-slim\nENV PIP_EDITABLE=git+https://example.org/lib.git#egg=lib\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}

@@ -5390,6 +5390,23 @@ const INDEX_LOCATION_VARS: &[&str] = &[
     "UV_DEFAULT_INDEX",
 ];
 
+/// The variables whose value is a location pip or uv opens as the
+/// option of the same name: a path, a `file:` URL, a VCS URL over `file:`
+/// or a project with `[extras]`; remote otherwise.
+const LOCATION_VARS: &[&str] = &[
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_EDITABLE",
+    "PIP_CERT",
+    "PIP_CLIENT_CERT",
+    "UV_INDEX_URL",
+    "UV_EXTRA_INDEX_URL",
+    "UV_INDEX",
+    "UV_DEFAULT_INDEX",
+    "UV_FIND_LINKS",
+];
+
 /// The files and directories the variables `names` (a command's
 /// `path_env`, see [`kb::Entry::path_env`]) point a command to, as
 /// `PATH/**` resolved against `dir`: every word of a listed variable's
@@ -5431,6 +5448,23 @@ fn relocated_paths(
             // like one; a build argument (`ARG PIP_INDEX_URL`) is taken as
             // none: the documented path options are listed by name.
             _ => continue,
+        };
+        // A location pip or uv reads (`PIP_EDITABLE=.[dev]`,
+        // `PIP_FIND_LINKS=file://localhost/w`, `-e git+file:///src/lib`)
+        // names its path as the option's value does (kb::location_paths):
+        // every word is read with its cut versions; a remote one is none.
+        let value = if LOCATION_VARS.contains(&name.as_str()) {
+            value
+                .split_whitespace()
+                .flat_map(|w| match w.split_once('=') {
+                    // uv's `NAME=URL` index.
+                    Some((n, v)) if !n.contains('/') => kb::location_paths(v),
+                    _ => kb::location_paths(w),
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            value
         };
         // Each value, with whether a tool may read it with a suffix added:
         // Ruby's `-r./boot` (or `-r ./boot`) loads `./boot.rb`. A value

@@ -1223,7 +1223,7 @@ fn option_value_effects(e: &Entry, opt: &str, v: String, facts: &mut CommandFact
 /// without what may be a revision); a project's `[extras]` (`-e .[dev]`)
 /// and a URL's `#fragment` are not part of the path. Each candidate is
 /// kept with its cut versions (an over-approximation).
-fn location_paths(v: &str) -> Vec<String> {
+pub(crate) fn location_paths(v: &str) -> Vec<String> {
     let vcs = ["git+", "hg+", "svn+", "bzr+"]
         .iter()
         .find_map(|s| v.strip_prefix(s));
