@@ -2971,7 +2971,11 @@ fn issue_11_a_copy_of_several_sources_or_globs_is_hoisted_past() {
     // after it is where a person puts it.
     let mut with_dev = files.to_vec();
     with_dev.push(("requirements-dev.txt", "pytest\n"));
-    for src in ["requirements*.txt", "requirements.txt requirements-dev.txt"] {
+    with_dev.push(("reqs/requirements-test.txt", "pytest\n"));
+    for src in [
+        "requirements*.txt reqs/",
+        "requirements.txt requirements-dev.txt",
+    ] {
         let df = format!(
             "FROM python:3.12-slim\nWORKDIR /app\nCOPY {src} ./\nRUN pip install -r requirements.txt\nCOPY . .\n"
         );

@@ -3135,7 +3135,7 @@ fn issue_11_a_copy_of_several_sources_takes_the_manifest_from_the_last_source() 
     );
     // One glob matching both: which file stays depends on the order
     // BuildKit copies its matches in; nothing moves.
-    let df = format!("{head}COPY * ./\n{pip}");
+    let df = format!("{head}COPY app.py * ./\n{pip}");
     assert_eq!(rewritten_in(files, &df), df);
     // A glob matches dotfiles (Go's `filepath.Match`): `.c*` copies the
     // contents of `.cfg`.

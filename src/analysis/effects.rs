@@ -4497,6 +4497,11 @@ pub fn source_placements(
             return None;
         }
         let glob = s.contains(['*', '?']);
+        // `*/` or `file/`: what BuildKit makes of a slash after a
+        // pattern or a file is not modelled.
+        if src.ends_with('/') && (glob || files.contains_key(s)) {
+            return None;
+        }
         // `ADD` copies a directory as `COPY` does; anything else it may
         // unpack or fetch.
         if add && (glob || files.contains_key(s)) {

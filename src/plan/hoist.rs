@@ -20,6 +20,12 @@
 //! precondition with a known remedy (a `.dockerignore` line, a flag) makes
 //! it `Unsafe`; anything else leaves the file alone.
 //!
+//! The broad copy is a copy of the whole context (`COPY . .`), of one of
+//! its directories (`COPY src ./`), or of several sources with a glob or
+//! a directory among them (`COPY *.py *.txt ./`), whose files are then
+//! placed one by one as BuildKit copies them
+//! ([`effects::source_placements`]).
+//!
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -89,13 +95,15 @@ fn subtree_copy(ins: &Instruction, ctx: &Context) -> Option<(String, String, Vec
     Some((s.to_string(), (*dest).to_string(), keep_flags))
 }
 
-/// A copy of several context sources, or of a glob, at least one of them
-/// a glob or a directory (`COPY *.py *.txt ./`, `COPY requirements.txt
-/// app.py config/ ./`, `COPY src/*.txt src/*.py /app/`): the destination
-/// as written and the flags the inserted COPY repeats. Where it puts each
+/// A copy of several context sources, at least one of them a glob or a
+/// directory (`COPY *.py *.txt ./`, `COPY requirements.txt app.py
+/// config/ ./`, `COPY src/*.txt src/*.py /app/`): the destination as
+/// written and the flags the inserted COPY repeats. Where it puts each
 /// file is [`effects::source_placements`]. A copy of named files alone
 /// (`COPY package.json package-lock.json ./`) is the manifest copy a hoist
-/// inserts, not a broad one.
+/// inserts, not a broad one; a copy of one glob (`COPY package*.json
+/// ./`, `COPY *.csproj .`) almost always is too, and is left to the
+/// reorder as before.
 fn placed_copy(ins: &Instruction, ctx: &Context) -> Option<(String, Vec<String>)> {
     if !matches!(ins.node.kind, Kind::Copy | Kind::Add) || !ins.heredocs.is_empty() {
         return None;
@@ -108,10 +116,7 @@ fn placed_copy(ins: &Instruction, ctx: &Context) -> Option<(String, Vec<String>)
         let c = crate::analysis::context::clean(s);
         !glob(s) && !files.contains_key(c.as_str())
     };
-    if sources.is_empty()
-        || (sources.len() == 1 && !glob(sources[0]))
-        || !sources.iter().any(|s| glob(s) || dir(s))
-    {
+    if sources.len() < 2 || !sources.iter().any(|s| glob(s) || dir(s)) {
         return None;
     }
     let keep_flags = repeatable_flags(ins)?;
@@ -148,7 +153,7 @@ struct BroadCopy<'a> {
     ins: &'a Instruction,
     /// The context directory it copies (`""` for the whole context).
     src: String,
-    /// For a copy of several sources or a glob ([`placed_copy`]), the
+    /// For a copy of several sources ([`placed_copy`]), the
     /// context directories whose contents go into the destination; its
     /// files are placed one by one (`shipped`), not as one directory.
     placed: Option<Vec<String>>,
@@ -178,8 +183,8 @@ impl<'a> BroadCopy<'a> {
         Self::find_of(cx, b, false)
     }
 
-    /// [`BroadCopy::find`], with `placed` a copy of several sources or a
-    /// glob too ([`BroadCopy::head_of`]).
+    /// [`BroadCopy::find`], with `placed` a copy of several sources
+    /// too ([`BroadCopy::head_of`]).
     fn find_of(cx: &StageCx<'a>, b: usize, placed: bool) -> Option<BroadCopy<'a>> {
         let Head {
             ins,
@@ -318,7 +323,7 @@ struct Head<'a> {
     dest: String,
     flags: Vec<String>,
     dest_abs: String,
-    /// Where a copy of several sources or a glob puts its files.
+    /// Where a copy of several sources puts its files.
     placed: Option<effects::SourcePlacements>,
 }
 
@@ -328,7 +333,7 @@ impl<'a> BroadCopy<'a> {
     }
 
     /// [`BroadCopy::head`], and with `placed` a copy of several sources
-    /// or a glob too ([`placed_copy`]): only the hoist moves installs
+    /// too ([`placed_copy`]): only the hoist moves installs
     /// above one; the other passes ([`is_broad_copy`], [`file_before`])
     /// take the copies of one directory alone.
     fn head_of(cx: &StageCx<'a>, b: usize, placed: bool) -> Option<Head<'a>> {
@@ -471,7 +476,7 @@ impl BroadCopy<'_> {
         img.strip_prefix(dest)?.strip_prefix('/')
     }
 
-    /// For a copy of several sources or a glob, the context directory
+    /// For a copy of several sources, the context directory
     /// image directory `dir` is a copy of: every file the copy places
     /// below `dir` comes from the same place below it, and every file the
     /// context has there is placed (a manifest check may read any of
@@ -874,7 +879,7 @@ fn candidate<'c>(
         return None;
     }
     if copy.placed.is_some() {
-        // A copy of several sources or a glob that places nothing but the
+        // A copy of several sources that places nothing but the
         // manifests (`COPY package*.json ./`) is the manifest copy itself.
         // So is one that places nothing else but dependency manifests
         // (`COPY requirements*.txt ./`): they change rarely, and the
@@ -1658,7 +1663,7 @@ fn hoist_problems(
         }
         let mut read_beyond = Vec::new();
         for (chk, dir) in &ex.checks {
-            // A copy of several sources or a glob: requirement files are
+            // A copy of several sources: requirement files are
             // read through its placements; the includes they name are
             // found beside them in the context, which need not be where
             // the copy puts them.
