@@ -237,7 +237,8 @@ fn build_steps_match_with_their_variables_expanded() {
 /// The source file each sample changes (not a dependency manifest).
 fn source_file(sample: &str) -> Option<&'static str> {
     Some(match sample {
-        "pipenv" | "pip" | "pip-includes" | "absolute-manifests" | "base-image-workdir" => "app.py",
+        "pipenv" | "pip" | "pip-includes" | "absolute-manifests" | "base-image-workdir"
+        | "glob-sources" => "app.py",
         "npm-ci"
         | "npm-install"
         | "workdir-after-copy"

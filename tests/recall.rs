@@ -3041,3 +3041,55 @@ fn a_glob_of_plain_files_writes_only_those_names() {
     let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rewrite");
     assert_eq!(out.new_text, df);
 }
+
+/// Issue 11, capability 3 with several sources: the install moves above
+/// a copy of several sources or of globs (corpus: python-docs-samples'
+/// cloud-trace-demo-app-opentelemetry, `COPY *.py *.txt ./` then `RUN
+/// pip install -r requirements.txt`), the manifest copied from where the
+/// copy takes it. Before, only a copy of one directory was a broad copy
+/// and nothing moved.
+#[test]
+fn issue_11_a_copy_of_several_sources_or_globs_is_hoisted_past() {
+    let files = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "x\n"),
+        ("util.py", "x\n"),
+        ("notes.txt", "x\n"),
+        ("config/settings.ini", "x\n"),
+        ("src/requirements.txt", "six==1.16.0\n"),
+        ("src/main.py", "x\n"),
+    ];
+    // The corpus file's shape.
+    let df = "FROM python:3.12-slim\nENV APP_HOME /app\nWORKDIR $APP_HOME\nCOPY *.py *.txt ./\nRUN pip install -r requirements.txt\nCMD exec gunicorn app:app\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12-slim\nENV APP_HOME /app\nWORKDIR $APP_HOME\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY *.py *.txt ./\nCMD exec gunicorn app:app\n"
+    );
+    // Named files and a directory, whose contents go into the destination.
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt app.py config/ ./\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY requirements.txt app.py config/ ./\n"
+    );
+    // Globs below a directory, to an absolute destination; the flags are
+    // repeated.
+    let df = "FROM python:3.12-slim\nCOPY --chown=1000:1000 src/*.txt src/*.py /app/\nWORKDIR /app\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12-slim\nCOPY --chown=1000:1000 src/requirements.txt /app/\nWORKDIR /app\nRUN pip install -r requirements.txt\nCOPY --chown=1000:1000 src/*.txt src/*.py /app/\n"
+    );
+    // A copy of dependency manifests alone is no broad copy: the install
+    // after it is where a person puts it.
+    let mut with_dev = files.to_vec();
+    with_dev.push(("requirements-dev.txt", "pytest\n"));
+    with_dev.push(("reqs/requirements-test.txt", "pytest\n"));
+    for src in [
+        "requirements*.txt reqs/",
+        "requirements.txt requirements-dev.txt",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY {src} ./\nRUN pip install -r requirements.txt\nCOPY . .\n"
+        );
+        assert_eq!(hoisted(&with_dev, &df), df, "{src}");
+    }
+}

@@ -3116,3 +3116,135 @@ fn an_editable_project_with_extras_in_a_pip_variable_is_the_project() {
     let df = "FROM python:3.12-slim\nENV PIP_EDITABLE=git+https://example.org/lib.git#egg=lib\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }
+
+/// The rewrite of `df` with `Safe` changes, in a context of `files`
+/// (`.dockerignore` among them when given).
+fn rewritten_in(files: &[(&str, &str)], df: &str) -> String {
+    let dir = project(files);
+    rewrite_unsafe_too(dir.path(), df)
+}
+
+/// Issue 11 (a copy of several sources or globs): the inserted COPY takes
+/// the manifest from the source that puts it there last, as BuildKit
+/// copies the sources in turn: a directory's contents go into the
+/// destination, a glob matches dotfiles and directories (whose contents
+/// it copies), and `.dockerignore` removes files before anything
+/// matches. Each expected text was built with BuildKit (compare.sh:
+/// identical images).
+#[test]
+fn issue_11_a_copy_of_several_sources_takes_the_manifest_from_the_last_source() {
+    let pip = "RUN pip install -r requirements.txt\n";
+    let head = "FROM python:3.12-slim\nWORKDIR /app\n";
+    // A later directory source holding a file of the manifest's name.
+    let files = &[
+        ("requirements.txt", "flask==3.0.0\n"),
+        ("app.py", "x\n"),
+        ("config/requirements.txt", "six==1.16.0\n"),
+        ("config/a.ini", "x\n"),
+    ];
+    let df = format!("{head}COPY requirements.txt app.py config/ ./\n{pip}");
+    assert_eq!(
+        rewritten_in(files, &df),
+        format!(
+            "{head}COPY config/requirements.txt ./\n{pip}COPY requirements.txt app.py config/ ./\n"
+        )
+    );
+    // A glob matching a directory that holds a file of the manifest's
+    // name: the later source wins either way round.
+    let files = &[
+        ("requirements.txt", "flask==3.0.0\n"),
+        ("app.py", "x\n"),
+        ("x.py/requirements.txt", "six==1.16.0\n"),
+    ];
+    let df = format!("{head}COPY *.txt *.py ./\n{pip}");
+    assert_eq!(
+        rewritten_in(files, &df),
+        format!("{head}COPY x.py/requirements.txt ./\n{pip}COPY *.txt *.py ./\n")
+    );
+    let df = format!("{head}COPY *.py *.txt ./\n{pip}");
+    assert_eq!(
+        rewritten_in(files, &df),
+        format!("{head}COPY requirements.txt ./\n{pip}COPY *.py *.txt ./\n")
+    );
+    // One glob matching both: which file stays depends on the order
+    // BuildKit copies its matches in; nothing moves.
+    let df = format!("{head}COPY app.py * ./\n{pip}");
+    assert_eq!(rewritten_in(files, &df), df);
+    // A glob matches dotfiles (Go's `filepath.Match`): `.c*` copies the
+    // contents of `.cfg`.
+    let files = &[
+        ("requirements.txt", "flask==3.0.0\n"),
+        ("app.py", "x\n"),
+        (".cfg/requirements.txt", "six==1.16.0\n"),
+    ];
+    let df = format!("{head}COPY requirements.txt app.py .c* ./\n{pip}");
+    assert_eq!(
+        rewritten_in(files, &df),
+        format!("{head}COPY .cfg/requirements.txt ./\n{pip}COPY requirements.txt app.py .c* ./\n")
+    );
+    // `.dockerignore` excludes the manifest: the copy does not ship it,
+    // nothing moves; excluding the top one, the directory's is copied.
+    let files = &[
+        ("requirements.txt", "flask==3.0.0\n"),
+        ("app.py", "x\n"),
+        ("config/requirements.txt", "six==1.16.0\n"),
+        (".dockerignore", "/requirements.txt\n"),
+    ];
+    let df = format!("{head}COPY *.py *.txt ./\n{pip}");
+    assert_eq!(rewritten_in(files, &df), df);
+    let df = format!("{head}COPY *.py config/ ./\n{pip}");
+    assert_eq!(
+        rewritten_in(files, &df),
+        format!("{head}COPY config/requirements.txt ./\n{pip}COPY *.py config/ ./\n")
+    );
+}
+
+/// Issue 11 (a copy of several sources or globs): what is not certain
+/// keeps the install in place: `ADD` of files (an archive is unpacked,
+/// whatever its name), a glob that may match a symbolic link, a `[`
+/// class, a requirement file that includes another (found beside it in
+/// the context, not where the copy puts it), an npm project whose
+/// directory the copy fills from several places (its checks read the
+/// whole directory).
+#[test]
+fn issue_11_a_copy_of_several_sources_stays_when_unsure() {
+    let pip = "RUN pip install -r requirements.txt\n";
+    let head = "FROM python:3.12-slim\nWORKDIR /app\n";
+    let files = &[
+        ("requirements.txt", "flask==3.0.0\n"),
+        ("app.py", "x\n"),
+        ("config/a.ini", "x\n"),
+    ];
+    for copy in [
+        "ADD *.py *.txt ./",
+        "ADD requirements.txt app.py config/ ./",
+        "COPY [a]pp.py requirements.txt ./",
+        "COPY *.py *.txt /app",
+    ] {
+        let df = format!("{head}{copy}\n{pip}");
+        assert_eq!(rewritten_in(files, &df), df, "{copy}");
+    }
+    let dir = project(files);
+    std::os::unix::fs::symlink("config", dir.path().join("lib.py")).expect("symlink");
+    let df = format!("{head}COPY *.py *.txt ./\n{pip}");
+    assert_eq!(rewrite_unsafe_too(dir.path(), &df), df);
+    let files = &[
+        ("requirements.txt", "-r base.txt\n"),
+        ("base.txt", "flask==3.0.0\n"),
+        ("app.py", "x\n"),
+        ("config/base.txt", "six==1.16.0\n"),
+    ];
+    let df = format!("{head}COPY *.txt app.py config/ ./\n{pip}");
+    assert_eq!(rewritten_in(files, &df), df);
+    let files = &[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("package-lock.json", "{}"),
+        ("index.js", "x\n"),
+        ("web/page.js", "x\n"),
+    ];
+    let df = "FROM node:20\nWORKDIR /app\nCOPY *.json *.js web/ ./\nRUN npm ci\n";
+    assert_eq!(rewritten_in(files, df), df);
+}

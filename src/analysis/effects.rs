@@ -4280,6 +4280,19 @@ pub fn exact_copy_writes(
     let (dest, sources) = args.split_last()?;
     let dest_abs = resolve(wd, &expand_word(dest, env)?);
     let mut out = Vec::new();
+    // A glob: what it matches, as BuildKit copies it.
+    if node.kind == Kind::Copy && sources.iter().any(|s| s.contains(['*', '?'])) {
+        let placed = source_placements(ins, &dest_abs, ctx)?;
+        out.extend(placed.files.into_iter().map(|(p, _)| Loc::Path(p)));
+        out.extend(placed.whole.into_iter().map(|(p, _)| Loc::Path(p)));
+        for w in created_dirs(&dest_abs) {
+            out.push(Loc::Dir {
+                path: w,
+                owner: copy_owner(node),
+            });
+        }
+        return Some(out);
+    }
     for s in sources {
         if s.contains(['*', '?', '[', '$', '\\', '"', '\'', '`'])
             || (node.kind == Kind::Add && add_may_unpack(s, ctx))
@@ -4427,6 +4440,193 @@ pub fn context_placements(ins: &Instruction, wd: &str, ctx: &Context) -> Option<
         files: out,
         flags: normal_copy_flags(&node.flags),
     })
+}
+
+/// What a `COPY` of several context sources, or of a glob, places
+/// ([`source_placements`]).
+#[derive(Debug, Clone, Default)]
+pub struct SourcePlacements {
+    /// (image path, context path) of every file placed, after a later
+    /// source replaced what an earlier one put at the same path.
+    pub files: Vec<(String, String)>,
+    /// (image pattern `p/**`, context pattern `d/**`) below a shipped
+    /// symbolic link or empty directory a directory source holds: every
+    /// path below it changes.
+    pub whole: Vec<(String, String)>,
+    /// The context directories whose contents go into the destination
+    /// (`""` for the whole context): a named directory source, or one a
+    /// glob matches.
+    pub dirs: Vec<String>,
+}
+
+/// Where a `COPY` of context sources puts each file, as BuildKit copies
+/// them: each source in turn (a later one replaces a file an earlier one
+/// put at the same path), a named file to its name in the destination, a
+/// directory's contents into the destination, and a `*`/`?` glob (each
+/// path component matched as Go's `filepath.Match` does, dotfiles
+/// included) each matching file to its name and each matching directory's
+/// contents into the destination. `dest_abs` is the destination, which
+/// must be written as a directory (`dir/`, `.`, `./`). `None` when that
+/// is not certain: an `ADD` of anything but directories (an archive is
+/// unpacked), a URL, a variable, quotes, escapes or a `[` class, a path
+/// leaving the context, a source that places nothing (missing, excluded by
+/// `.dockerignore`, a glob matching nothing), a named symbolic link or a
+/// glob that may match one, an empty directory or a submodule (whose
+/// contents are not known), two matches of one glob putting a file at the
+/// same path (their order decides), or one source putting a file where
+/// another makes a directory.
+pub fn source_placements(
+    ins: &Instruction,
+    dest_abs: &str,
+    ctx: &Context,
+) -> Option<SourcePlacements> {
+    let node = &ins.node;
+    let add = node.kind == Kind::Add;
+    if !(node.kind == Kind::Copy || add) || !ins.heredocs.is_empty() {
+        return None;
+    }
+    let files = ctx.files()?;
+    let args: Vec<&str> = node.str_args().collect();
+    let (dest, sources) = args.split_last()?;
+    if sources.is_empty() || !(dest.ends_with('/') || matches!(*dest, "." | "./")) {
+        return None;
+    }
+    let dest_abs = dest_abs.trim_end_matches('/');
+    let dest_abs = if dest_abs.is_empty() { "/" } else { dest_abs };
+    let in_unknown = |rel: &str| {
+        ctx.unknown_dirs().iter().any(|u| {
+            rel.is_empty() || rel == u || rel.starts_with(&format!("{u}/")) || {
+                u.starts_with(&format!("{rel}/"))
+            }
+        })
+    };
+    let mut out = SourcePlacements::default();
+    for src in sources {
+        let s = src.trim_start_matches("./").trim_end_matches('/');
+        let s = if s == "." { "" } else { s };
+        if s.starts_with('/')
+            || s.contains(['$', '\\', '[', ']', '"', '\'', '`'])
+            || s.contains("://")
+            || (!s.is_empty() && s.split('/').any(|c| c.is_empty() || c == "." || c == ".."))
+        {
+            return None;
+        }
+        let glob = s.contains(['*', '?']);
+        // `*/` or `file/`: what BuildKit makes of a slash after a
+        // pattern or a file is not modelled.
+        if src.ends_with('/') && (glob || files.contains_key(s)) {
+            return None;
+        }
+        // `ADD` copies a directory as `COPY` does; anything else it may
+        // unpack or fetch.
+        if add && (glob || files.contains_key(s)) {
+            return None;
+        }
+        let mut placed: Vec<(String, String)> = Vec::new();
+        let mut whole: Vec<(String, String)> = Vec::new();
+        if glob {
+            let pat: Vec<&str> = s.split('/').collect();
+            let head_matches = |path: &str| {
+                let comps: Vec<&str> = path.split('/').collect();
+                pat.iter()
+                    .zip(&comps)
+                    .take(comps.len().min(pat.len()))
+                    .all(|(p, c)| glob_match(p.as_bytes(), c.as_bytes()))
+            };
+            // A link or empty directory it may match, or one inside a
+            // directory it matches; a submodule it may reach.
+            if ctx.whole().iter().any(|w| head_matches(w))
+                || ctx.unknown_dirs().iter().any(|d| head_matches(d))
+            {
+                return None;
+            }
+            let mut seen: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+            for f in files.keys() {
+                let comps: Vec<&str> = f.split('/').collect();
+                if comps.len() < pat.len() || !head_matches(f) {
+                    continue;
+                }
+                let img = if comps.len() == pat.len() {
+                    resolve(dest_abs, comps[comps.len() - 1])
+                } else {
+                    let dir = comps[..pat.len()].join("/");
+                    if !out.dirs.contains(&dir) {
+                        out.dirs.push(dir);
+                    }
+                    resolve(dest_abs, &comps[pat.len()..].join("/"))
+                };
+                // Two matches put a file at the same path: which one
+                // stays depends on the order BuildKit copies them in.
+                if !seen.insert(img.clone()) {
+                    return None;
+                }
+                placed.push((img, f.clone()));
+            }
+        } else if files.contains_key(s) {
+            if ctx.whole().contains(s) || in_unknown(s) {
+                return None;
+            }
+            let name = s.rsplit('/').next().unwrap_or(s);
+            placed.push((resolve(dest_abs, name), s.to_string()));
+        } else {
+            // A directory: its contents go into the destination.
+            if in_unknown(s) || ctx.whole().contains(s) {
+                return None;
+            }
+            let prefix = if s.is_empty() {
+                String::new()
+            } else {
+                format!("{s}/")
+            };
+            for f in files.keys() {
+                if let Some(rel) = f.strip_prefix(&prefix) {
+                    placed.push((resolve(dest_abs, rel), f.clone()));
+                }
+            }
+            for w in ctx.whole() {
+                if let Some(rel) = w.strip_prefix(&prefix) {
+                    whole.push((format!("{}/**", resolve(dest_abs, rel)), format!("{w}/**")));
+                }
+            }
+            out.dirs.push(s.to_string());
+        }
+        if placed.is_empty() {
+            return None;
+        }
+        // A file put where another source (or another match of the same
+        // glob) makes a directory, or the other way round, or into what a
+        // link or empty directory becomes.
+        let base = |p: &String| p.trim_end_matches("/**").to_string();
+        let old: std::collections::BTreeSet<String> = out
+            .files
+            .iter()
+            .chain(&out.whole)
+            .map(|(p, _)| base(p))
+            .collect();
+        let new: std::collections::BTreeSet<String> =
+            placed.iter().chain(&whole).map(|(p, _)| base(p)).collect();
+        let above = |p: &str| -> Vec<String> {
+            p.match_indices('/')
+                .filter(|(k, _)| *k > 0)
+                .map(|(k, _)| p[..k].to_string())
+                .collect()
+        };
+        if new.iter().any(|p| {
+            above(p)
+                .iter()
+                .any(|a| old.contains(a) || (glob && new.contains(a)))
+        }) || old.iter().any(|p| above(p).iter().any(|a| new.contains(a)))
+            || whole.iter().any(|(p, _)| old.contains(&base(p)))
+            || out.whole.iter().any(|(p, _)| new.contains(&base(p)))
+        {
+            return None;
+        }
+        out.files
+            .retain(|(img, _)| !placed.iter().any(|(p, _)| p == img));
+        out.files.extend(placed);
+        out.whole.extend(whole);
+    }
+    Some(out)
 }
 
 /// What [`context_placements`] returns.

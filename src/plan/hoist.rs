@@ -20,6 +20,12 @@
 //! precondition with a known remedy (a `.dockerignore` line, a flag) makes
 //! it `Unsafe`; anything else leaves the file alone.
 //!
+//! The broad copy is a copy of the whole context (`COPY . .`), of one of
+//! its directories (`COPY src ./`), or of several sources with a glob or
+//! a directory among them (`COPY *.py *.txt ./`), whose files are then
+//! placed one by one as BuildKit copies them
+//! ([`effects::source_placements`]).
+//!
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,7 +35,7 @@ use super::{
 use crate::analysis::context::Context;
 use crate::analysis::deletions;
 use crate::analysis::effects::{self, Effects, Loc, conflict};
-use crate::analysis::kb::CostClass;
+use crate::analysis::kb::{CostClass, ManifestCheck};
 use crate::analysis::manifests::{self, extra_manifests, manifest_problems};
 use crate::model::Stage;
 use crate::syntax::{Instruction, Kind, Mount, Parse};
@@ -89,6 +95,37 @@ fn subtree_copy(ins: &Instruction, ctx: &Context) -> Option<(String, String, Vec
     Some((s.to_string(), (*dest).to_string(), keep_flags))
 }
 
+/// A copy of several context sources, at least one of them a glob or a
+/// directory (`COPY *.py *.txt ./`, `COPY requirements.txt app.py
+/// config/ ./`, `COPY src/*.txt src/*.py /app/`): the destination as
+/// written and the flags the inserted COPY repeats. Where it puts each
+/// file is [`effects::source_placements`]. A copy of named files alone
+/// (`COPY package.json package-lock.json ./`) is the manifest copy a hoist
+/// inserts, not a broad one; a copy of one glob (`COPY package*.json
+/// ./`, `COPY *.csproj .`) almost always is too, and is left to the
+/// reorder as before.
+fn placed_copy(ins: &Instruction, ctx: &Context) -> Option<(String, Vec<String>)> {
+    if !matches!(ins.node.kind, Kind::Copy | Kind::Add) || !ins.heredocs.is_empty() {
+        return None;
+    }
+    let args: Vec<&str> = ins.node.str_args().collect();
+    let (dest, sources) = args.split_last()?;
+    let files = ctx.files()?;
+    let glob = |s: &str| s.contains(['*', '?']);
+    let dir = |s: &str| {
+        let c = crate::analysis::context::clean(s);
+        !glob(s) && !files.contains_key(c.as_str())
+    };
+    if sources.len() < 2 || !sources.iter().any(|s| glob(s) || dir(s)) {
+        return None;
+    }
+    let keep_flags = repeatable_flags(ins)?;
+    if keep_flags.iter().any(|f| f.contains('$')) {
+        return None;
+    }
+    Some(((*dest).to_string(), keep_flags))
+}
+
 /// The flags of a copy that an inserted COPY repeats (owner, mode, link);
 /// `None` when it has any other (`--from`, `--exclude`, …).
 fn repeatable_flags(ins: &Instruction) -> Option<Vec<String>> {
@@ -116,6 +153,11 @@ struct BroadCopy<'a> {
     ins: &'a Instruction,
     /// The context directory it copies (`""` for the whole context).
     src: String,
+    /// For a copy of several sources ([`placed_copy`]), the
+    /// context directories whose contents go into the destination; its
+    /// files are placed one by one (`shipped`), not as one directory.
+    placed: Option<Vec<String>>,
+    ctx: &'a Context,
     /// Destination as written, and the flags the inserted COPY repeats.
     dest: String,
     flags: Vec<String>,
@@ -138,15 +180,44 @@ struct BroadCopy<'a> {
 
 impl<'a> BroadCopy<'a> {
     fn find(cx: &StageCx<'a>, b: usize) -> Option<BroadCopy<'a>> {
+        Self::find_of(cx, b, false)
+    }
+
+    /// [`BroadCopy::find`], with `placed` a copy of several sources
+    /// too ([`BroadCopy::head_of`]).
+    fn find_of(cx: &StageCx<'a>, b: usize, placed: bool) -> Option<BroadCopy<'a>> {
         let Head {
             ins,
             src,
             dest,
             flags,
             dest_abs,
-        } = Self::head(cx, b)?;
+            placed,
+        } = Self::head_of(cx, b, placed)?;
         let unit = &cx.stage.units[b];
         let (ctx, files) = (cx.ctx?, cx.ctx?.files()?);
+        if let Some(p) = placed {
+            let mut rest = cx.eff[b].clone();
+            rest.writes
+                .retain(|w| !matches!(w, Loc::Path(_) | Loc::Dir { .. }));
+            let mut shipped = p.files;
+            shipped.extend(p.whole);
+            return Some(BroadCopy {
+                unit: b,
+                ins,
+                src,
+                placed: Some(p.dirs),
+                ctx,
+                dest,
+                flags,
+                line: cx.parse.items[unit.item].lines.start,
+                text: first_line(cx.text, cx.parse, unit.item),
+                dest_abs,
+                shipped,
+                rest,
+                into_fixed: std::cell::OnceCell::new(),
+            });
+        }
         let prefix = if src.is_empty() {
             String::new()
         } else {
@@ -177,6 +248,8 @@ impl<'a> BroadCopy<'a> {
             unit: b,
             ins,
             src,
+            placed: None,
+            ctx,
             dest,
             flags,
             line: cx.parse.items[unit.item].lines.start,
@@ -250,19 +323,38 @@ struct Head<'a> {
     dest: String,
     flags: Vec<String>,
     dest_abs: String,
+    /// Where a copy of several sources puts its files.
+    placed: Option<effects::SourcePlacements>,
 }
 
 impl<'a> BroadCopy<'a> {
     fn head(cx: &StageCx<'a>, b: usize) -> Option<Head<'a>> {
+        Self::head_of(cx, b, false)
+    }
+
+    /// [`BroadCopy::head`], and with `placed` a copy of several sources
+    /// too ([`placed_copy`]): only the hoist moves installs
+    /// above one; the other passes ([`is_broad_copy`], [`file_before`])
+    /// take the copies of one directory alone.
+    fn head_of(cx: &StageCx<'a>, b: usize, placed: bool) -> Option<Head<'a>> {
         let unit = &cx.stage.units[b];
         let ins = instruction(cx.parse, unit.item)?;
         if unit.keep {
             return None;
         }
         let ctx = cx.ctx?;
+        let mut by_source = false;
         let (src, dest, flags) = match broad_copy(ins) {
             Some((dest, flags)) => (String::new(), dest, flags),
-            None => subtree_copy(ins, ctx)?,
+            None => match subtree_copy(ins, ctx) {
+                Some(t) => t,
+                None if placed => {
+                    let (dest, flags) = placed_copy(ins, ctx)?;
+                    by_source = true;
+                    (String::new(), dest, flags)
+                }
+                None => return None,
+            },
         };
         ctx.files()?;
         // `ADD . $HOME`: the destination as BuildKit expands it.
@@ -272,12 +364,18 @@ impl<'a> BroadCopy<'a> {
             .get(b)
             .and_then(|env| effects::expand_word(&dest, env))?;
         let dest_abs = effects::resolve(&cx.state.workdirs[b], &dest_expanded);
+        let placed = if by_source {
+            Some(effects::source_placements(ins, &dest_abs, ctx)?)
+        } else {
+            None
+        };
         Some(Head {
             ins,
             src,
             dest,
             flags,
             dest_abs,
+            placed,
         })
     }
 }
@@ -320,6 +418,9 @@ impl BroadCopy<'_> {
     /// The context directory an image directory holds (when it is the
     /// copy's destination or below it).
     fn rel_dir(&self, dir: &str) -> Option<String> {
+        if self.placed.is_some() {
+            return self.mirrored_dir(dir);
+        }
         let inner = if dir == self.dest_abs {
             String::new()
         } else {
@@ -338,6 +439,21 @@ impl BroadCopy<'_> {
     /// has an entry there (an empty directory is shipped but not listed
     /// among the files), or its contents are not known here.
     fn may_put_at(&self, ctx: Option<&Context>, img: &str) -> bool {
+        if self.placed.is_some() {
+            // Its files are listed one by one: a path it places, a
+            // directory above one, or below a link or empty directory.
+            let img = img.trim_end_matches('/');
+            return self.image_inner(img).is_some()
+                && (img == self.dest_abs.trim_end_matches('/')
+                    || self.shipped.iter().any(|(p, _)| {
+                        let base = p.strip_suffix("/**").unwrap_or(p);
+                        p == img
+                            || p.strip_prefix(img).is_some_and(|r| r.starts_with('/'))
+                            || (p.ends_with("/**")
+                                && (img == base
+                                    || img.strip_prefix(base).is_some_and(|r| r.starts_with('/'))))
+                    }));
+        }
         let Some(rel) = self.rel_dir(img) else {
             return false;
         };
@@ -348,6 +464,87 @@ impl BroadCopy<'_> {
                 .iter()
                 .any(|u| rel == *u || rel.starts_with(&format!("{u}/")))
             || ctx.dir.join(&rel).symlink_metadata().is_ok()
+    }
+
+    /// An image path at or below the destination, relative to it (`""`
+    /// for the destination itself).
+    fn image_inner<'p>(&self, img: &'p str) -> Option<&'p str> {
+        let dest = self.dest_abs.trim_end_matches('/');
+        if img == dest || (dest.is_empty() && img == "/") {
+            return Some("");
+        }
+        img.strip_prefix(dest)?.strip_prefix('/')
+    }
+
+    /// For a copy of several sources, the context directory
+    /// image directory `dir` is a copy of: every file the copy places
+    /// below `dir` comes from the same place below it, and every file the
+    /// context has there is placed (a manifest check may read any of
+    /// them). `None` when there is none such.
+    fn mirrored_dir(&self, dir: &str) -> Option<String> {
+        let dir = dir.trim_end_matches('/');
+        self.image_inner(dir)?;
+        let ctx_dir = |img: &str, rel: &str| -> Option<String> {
+            let tail = img.strip_prefix(dir)?.strip_prefix('/')?;
+            let d = rel.strip_suffix(tail)?;
+            if d.is_empty() {
+                Some(String::new())
+            } else {
+                d.strip_suffix('/').map(str::to_string)
+            }
+        };
+        let mut found: Option<String> = None;
+        let mut count = 0usize;
+        for (img, rel) in &self.shipped {
+            if !img.starts_with(&format!("{dir}/")) {
+                continue;
+            }
+            if img.ends_with("/**") {
+                return None;
+            }
+            let d = ctx_dir(img, rel)?;
+            match &found {
+                Some(f) if *f != d => return None,
+                _ => found = Some(d),
+            }
+            count += 1;
+        }
+        let d = found?;
+        let ctx = self.ctx;
+        let prefix = if d.is_empty() {
+            String::new()
+        } else {
+            format!("{d}/")
+        };
+        let below = |p: &str| d.is_empty() || p.starts_with(&prefix);
+        let all = ctx.files()?.keys().filter(|f| below(f)).count();
+        let hidden = ctx.whole().iter().any(|w| below(w))
+            || ctx
+                .unknown_dirs()
+                .iter()
+                .any(|u| below(u) || d.starts_with(&format!("{u}/")) || d == *u);
+        (all == count && !hidden).then_some(d)
+    }
+
+    /// The context directories a copy puts at image directory `d` below
+    /// its destination (`""` for the destination): for a copy of one
+    /// directory that directory's `d`; for several sources, `d` in each
+    /// directory whose contents it copies. Only those the context has.
+    fn context_dirs(&self, ctx: &Context, d: &str) -> Vec<String> {
+        let join = |base: &str| match (base.is_empty(), d.is_empty()) {
+            (true, _) => d.to_string(),
+            (false, true) => base.to_string(),
+            (false, false) => format!("{base}/{d}"),
+        };
+        let bases: Vec<&str> = match &self.placed {
+            Some(dirs) => dirs.iter().map(String::as_str).collect(),
+            None => vec![self.src.as_str()],
+        };
+        bases
+            .into_iter()
+            .map(join)
+            .filter(|rel| !rel.is_empty() && ctx.dir.join(rel).is_dir())
+            .collect()
     }
 
     /// A shipped context path, relative to the copied directory.
@@ -442,7 +639,7 @@ impl Reaching {
 pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOrder> {
     let n = cx.stage.units.len();
     for b in 0..n {
-        let Some(copy) = BroadCopy::find(cx, b) else {
+        let Some(copy) = BroadCopy::find_of(cx, b, true) else {
             continue;
         };
         let mut stays: Vec<usize> = vec![b];
@@ -681,6 +878,43 @@ fn candidate<'c>(
         // It reads sources, not just manifests: not a dependency install.
         return None;
     }
+    if copy.placed.is_some() {
+        // A copy of several sources that places nothing but the
+        // manifests (`COPY package*.json ./`) is the manifest copy itself.
+        // So is one that places nothing else but dependency manifests
+        // (`COPY requirements*.txt ./`): they change rarely, and the
+        // install after it is where a person puts it.
+        let stage_manifests: BTreeSet<&str> = cx
+            .eff
+            .iter()
+            .flat_map(|e| e.manifests.iter())
+            .map(|m| m.rsplit('/').next().unwrap_or(m))
+            .collect();
+        let other_sources = copy.shipped.iter().any(|(img, rel)| {
+            let name = rel.rsplit('/').next().unwrap_or(rel);
+            !needed.iter().any(|(n, _)| n == img)
+                && (rel.ends_with("/**")
+                    || !(manifests::is_manifest_name(rel) || stage_manifests.contains(name)))
+        });
+        if !other_sources {
+            return None;
+        }
+        // A context file it puts at two places would be copied to one.
+        let mut rels = BTreeSet::new();
+        if !needed.iter().all(|(_, rel)| rels.insert(rel)) {
+            return None;
+        }
+        // The manifest checks but pip's read the files of the manifests'
+        // context directory: that directory must be what the copy puts
+        // there.
+        if ex.checks.iter().any(|(chk, dir)| {
+            !matches!(chk, ManifestCheck::Requirements(_))
+                && copy.image_inner(dir.trim_end_matches('/')).is_some()
+                && copy.rel_dir(dir).is_none()
+        }) {
+            return None;
+        }
+    }
     if needed.is_empty()
         && std::iter::once(x)
             .chain(companions.iter().copied())
@@ -830,6 +1064,25 @@ fn shipped_text(
     dir: &str,
     name: &str,
 ) -> Option<Option<String>> {
+    if copy.placed.is_some() {
+        // Its files are listed one by one.
+        copy.image_inner(dir.trim_end_matches('/'))?;
+        let img = effects::resolve(dir, name);
+        if let Some(rel) = copy.context_path(&img) {
+            return ctx.read(&rel).map(Some);
+        }
+        let under = |p: &str| {
+            p.strip_suffix("/**").is_some_and(|base| {
+                img == base || img.strip_prefix(base).is_some_and(|r| r.starts_with('/'))
+            })
+        };
+        if copy.shipped.iter().any(|(p, _)| under(p)) {
+            return None;
+        }
+        let earlier = (0..copy.unit)
+            .any(|k| effects::unit_may_put(cx.parse, cx.stage, cx.state, k, &cx.eff[k], &img, ctx));
+        return (!earlier).then_some(None);
+    }
     let rel = copy.rel_dir(dir)?;
     let path = if rel.is_empty() {
         name.to_string()
@@ -964,7 +1217,14 @@ fn directory_mode_problem(
     let mut inner: Vec<String> = cand
         .needed
         .iter()
-        .filter_map(|(_, rel)| copy.inner(rel).rsplit_once('/').map(|(d, _)| d.to_string()))
+        .filter_map(|(img, rel)| {
+            let below = if copy.placed.is_some() {
+                copy.image_inner(img)?
+            } else {
+                copy.inner(rel)
+            };
+            below.rsplit_once('/').map(|(d, _)| d.to_string())
+        })
         .collect();
     for u in moved() {
         for w in &cx.eff[u].writes {
@@ -985,14 +1245,12 @@ fn directory_mode_problem(
         let i = format!("{i}/");
         while let Some(k) = i[at..].find('/') {
             let d = &i[..at + k];
-            let rel = if copy.src.is_empty() {
-                d.to_string()
-            } else {
-                format!("{}/{d}", copy.src)
-            };
-            // Only what the context has there is given a mode.
-            if !d.is_empty() && ctx.dir.join(&rel).is_dir() {
-                dirs.insert((rel, effects::resolve(&copy.dest_abs, d)));
+            // Only what the context has there is given a mode (by each
+            // directory a copy of several sources puts there).
+            if !d.is_empty() {
+                for rel in copy.context_dirs(ctx, d) {
+                    dirs.insert((rel, effects::resolve(&copy.dest_abs, d)));
+                }
             }
             at += k + 1;
         }
@@ -1387,11 +1645,16 @@ fn hoist_problems(
         // A bind-mounted manifest needs no COPY, but it must be the file
         // the broad copy ships at that place: the manifest checks read that.
         for (src, target) in &ex.binds {
+            let elsewhere = if copy.placed.is_some() {
+                copy.context_path(target).as_deref() != Some(src.as_str())
+            } else {
+                effects::resolve(&copy.dest_abs, src) != *target
+            };
             if !ctx.ships(src) {
                 problems.push(format!(
                     "the bind mount's source `{src}` is not a file the build context ships"
                 ));
-            } else if effects::resolve(&copy.dest_abs, src) != *target && !ex.checks.is_empty() {
+            } else if elsewhere && !ex.checks.is_empty() {
                 problems.push(format!(
                     "the bind mount puts `{src}` at `{target}`, not where `{}` ships it, so its manifest checks do not apply",
                     short(&copy.text)
@@ -1400,6 +1663,23 @@ fn hoist_problems(
         }
         let mut read_beyond = Vec::new();
         for (chk, dir) in &ex.checks {
+            // A copy of several sources: requirement files are
+            // read through its placements; the includes they name are
+            // found beside them in the context, which need not be where
+            // the copy puts them.
+            if copy.placed.is_some() && matches!(chk, ManifestCheck::Requirements(_)) {
+                read_beyond.extend(manifest_problems(chk, ctx, "", &|img| {
+                    copy.context_path(img)
+                }));
+                let included = extra_manifests(chk, ctx, "", &|img| copy.context_path(img));
+                if let Some(f) = included.first() {
+                    problems.push(format!(
+                        "a requirement file includes `{f}`, which is not followed through `{}`, a copy of several sources",
+                        short(&copy.text)
+                    ));
+                }
+                continue;
+            }
             if let Some(rel) = copy.rel_dir(dir) {
                 read_beyond.extend(manifest_problems(chk, ctx, &rel, &|img| {
                     copy.context_path(img)
@@ -1515,11 +1795,19 @@ fn already_copied(cx: &StageCx<'_>, copy: &BroadCopy<'_>) -> BTreeMap<String, us
 fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String]) -> Option<Vec<String>> {
     let quoted: Vec<String> = files.iter().map(|f| quote_path(f)).collect::<Option<_>>()?;
     let mut by_dir: Vec<(String, Vec<String>)> = Vec::new();
-    for f in quoted {
+    for (f, orig) in quoted.into_iter().zip(files) {
         // The directory below the copy's destination (for `COPY src ./`,
-        // `src/a/x.json` goes to `./a/`).
-        let dir = copy
-            .inner(&f)
+        // `src/a/x.json` goes to `./a/`; for a copy of several sources,
+        // where it puts the file).
+        let below = match &copy.placed {
+            Some(_) => copy
+                .shipped
+                .iter()
+                .find(|(_, r)| r == *orig)
+                .and_then(|(img, _)| copy.image_inner(img))?,
+            None => copy.inner(&f),
+        };
+        let dir = below
             .rsplit_once('/')
             .map_or(String::new(), |(d, _)| d.to_string());
         match by_dir.iter_mut().find(|(d, _)| *d == dir) {
