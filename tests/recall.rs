@@ -2275,7 +2275,8 @@ fn issue_11_uv_pip_install_moves_with_its_requirements_and_settings() {
     assert_eq!(
         hoisted(files, df),
         "FROM python:3.12-slim\nRUN pip install uv\nCOPY uv.toml /app/\nCOPY svc/requirements.txt /app/svc/\nWORKDIR /app/svc\nRUN uv pip install --system -r requirements.txt\nCOPY . /app\n"
-    ); // `uv venv` makes the environment it installs into (measured with
+    );
+    // `uv venv` makes the environment it installs into (measured with
     // BuildKit: the same `.venv`, the install CACHED after a source edit).
     let files = &[
         ("requirements.txt", "six==1.16.0\n"),
@@ -2286,6 +2287,12 @@ fn issue_11_uv_pip_install_moves_with_its_requirements_and_settings() {
     assert_eq!(
         hoisted(files, df),
         "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install uv && uv venv && uv pip install -r requirements.txt\nCOPY . .\n"
+    );
+    // `uv pip sync FILE` reads its requirement files as arguments.
+    let df = "FROM python:3.12-slim\nRUN pip install uv\nWORKDIR /app\nCOPY . .\nRUN uv pip sync --system requirements.txt\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12-slim\nRUN pip install uv\nWORKDIR /app\nCOPY requirements.txt ./\nRUN uv pip sync --system requirements.txt\nCOPY . .\n"
     );
 }
 
@@ -2311,6 +2318,10 @@ fn uv_pip_install_of_project_metadata_or_into_a_shipped_environment_stays() {
         // named or included.
         (with(&[]), UV_PIP_DF.replace("-r requirements.txt", "-r pyproject.toml")),
         (with(&[]), UV_PIP_DF.replace("-r requirements.txt", "-r setup.cfg")),
+        (
+            with(&[]),
+            UV_PIP_DF.replace("install --system --no-cache -r requirements.txt", "sync --system pyproject.toml"),
+        ),
         (
             with(&[("reqs.txt", "-r pyproject.toml\n")]),
             UV_PIP_DF.replace("-r requirements.txt", "-r reqs.txt"),
