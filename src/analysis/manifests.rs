@@ -3974,7 +3974,13 @@ fn comparator(ver: (u64, u64, u64), c: &str) -> Option<bool> {
                 wild = true;
                 continue;
             }
-            if wild || part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            // node-semver takes no leading zero (`^01.2`, `>=01.2` are not
+            // ranges it reads: `satisfies` answers false).
+            if wild
+                || part.is_empty()
+                || !part.bytes().all(|b| b.is_ascii_digit())
+                || (part.len() > 1 && part.starts_with('0'))
+            {
                 return None;
             }
             out.push(part.parse().ok()?);
@@ -4392,6 +4398,9 @@ mod npm_order_tests {
             ("1.0.0", "1.0.0 - 2.0.0"),
             ("1.0.0", ">= latest"),
             ("1.0.0", ">="),
+            ("1.2.0", ">=01.2"),
+            ("1.2.0", "^01.2"),
+            ("1.2.0", "<=1.02"),
             ("01.0.0", "1.0.0"),
         ] {
             assert_eq!(semver_satisfies(v, r), None, "{v} {r}");
