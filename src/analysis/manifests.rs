@@ -3961,9 +3961,30 @@ fn glued_comparators(alt: &str) -> Option<Vec<String>> {
 
 /// One comparator of [`semver_satisfies`].
 fn comparator(ver: (u64, u64, u64), c: &str) -> Option<bool> {
+    // node-semver takes one operator and at most one `v` before the
+    // version: `>==1.2.3` or `vv1` make the whole range invalid, and
+    // `satisfies` then answers false whatever the other alternatives say.
+    let op_len = [">=", "<=", "~>", ">", "<", "=", "^", "~"]
+        .iter()
+        .find(|o| c.starts_with(**o))
+        .map_or(0, |o| o.len());
+    let body = &c[op_len..];
+    if body
+        .strip_prefix('v')
+        .unwrap_or(body)
+        .starts_with(['v', '='])
+    {
+        return None;
+    }
     // A partial version: its numbers, `x`/`X`/`*` ending it.
     let partial = |p: &str| -> Option<Vec<u64>> {
-        let p = p.trim_start_matches(['v', '=']);
+        let bare = p.trim_start_matches(['v', '=']);
+        // A `v` or `=` with no version after it is no range node-semver
+        // reads (`>=v`, `^v`: invalid, `satisfies` answers false).
+        if bare.is_empty() && !p.is_empty() {
+            return None;
+        }
+        let p = bare;
         if p.is_empty() || p == "*" || p == "x" || p == "X" {
             return Some(Vec::new());
         }
@@ -4401,6 +4422,11 @@ mod npm_order_tests {
             ("1.2.0", ">=01.2"),
             ("1.2.0", "^01.2"),
             ("1.2.0", "<=1.02"),
+            ("1.2.0", ">==1.2.0 || >=0"),
+            ("1.2.0", "vv1.2.0"),
+            ("1.2.0", "==1.2.0"),
+            ("1.2.0", ">=v"),
+            ("1.2.0", "^v"),
             ("01.0.0", "1.0.0"),
         ] {
             assert_eq!(semver_satisfies(v, r), None, "{v} {r}");
