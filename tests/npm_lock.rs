@@ -583,3 +583,31 @@ fn a_lock_is_kept_only_with_entries_as_npm_writes_them() {
         assert_eq!(app, Applicability::Safe, "{what}: {reason}");
     }
 }
+
+/// express 4's tree holds ranges with a blank between the operator and
+/// the version (iconv-lite's `safer-buffer: ">= 2.1.2 < 3"`), which
+/// node-semver reads as `>=2.1.2 <3.0.0-0`. They were not read, so
+/// every project on express kept `npm install` Unsafe. The lock is the
+/// one npm 10.8.2 (node:20-slim) wrote; built for real, the two orders
+/// gave identical images (scout 33, n02/n08 with express 4.19.2).
+#[test]
+fn npm_install_reads_spaced_and_partial_ranges_as_node_semver() {
+    const PKG: &str = "{\n  \"name\": \"app\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"dependencies\": {\n    \"iconv-lite\": \"0.4.24\"\n  }\n}\n";
+    const ICONV_LOCK: &str = "{\n  \"name\": \"app\",\n  \"version\": \"1.0.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\n      \"name\": \"app\",\n      \"version\": \"1.0.0\",\n      \"dependencies\": {\n        \"iconv-lite\": \"0.4.24\"\n      }\n    },\n    \"node_modules/iconv-lite\": {\n      \"version\": \"0.4.24\",\n      \"resolved\": \"https://registry.npmjs.org/iconv-lite/-/iconv-lite-0.4.24.tgz\",\n      \"integrity\": \"sha512-v3MXnZAcvnywkTUEZomIActle7RXXeedOR31wwl7VlyoXO4Qi9arvSenNQWne1TcRwhCL1HwLI21bEqdpj8/rA==\",\n      \"license\": \"MIT\",\n      \"dependencies\": {\n        \"safer-buffer\": \">= 2.1.2 < 3\"\n      },\n      \"engines\": {\n        \"node\": \">=0.10.0\"\n      }\n    },\n    \"node_modules/safer-buffer\": {\n      \"version\": \"2.1.2\",\n      \"resolved\": \"https://registry.npmjs.org/safer-buffer/-/safer-buffer-2.1.2.tgz\",\n      \"integrity\": \"sha512-YZo3K82SD7Riyi0E1EQPojLz7kpepnSQI9IyPbHHg1XXXevb5dJI7tpyN2ADxGcQbHG7vcyRHk0cbwqcQriUtg==\",\n      \"license\": \"MIT\"\n    }\n  }\n}\n";
+    let (app, reason, text) = hoist(
+        DF,
+        &[("package.json", PKG), ("package-lock.json", ICONV_LOCK)],
+    );
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_eq!(text, HOISTED);
+    // Trap: a range the locked version does not satisfy (npm resolves
+    // that edge anew and rewrites the lock).
+    for range in [">= 2.1.3 < 3", "> 2.1", "< 2", ">= 2.1.2 <= 2.0"] {
+        let lock = ICONV_LOCK.replace(">= 2.1.2 < 3", range);
+        unsafe_with(
+            DF,
+            &[("package.json", PKG), ("package-lock.json", &lock)],
+            range,
+        );
+    }
+}

@@ -3942,10 +3942,14 @@ pub(crate) fn semver_satisfies(v: &str, range: &str) -> Option<bool> {
     let mut any = false;
     for alt in range.split("||") {
         let mut all = true;
-        let comps: Vec<&str> = alt.split_whitespace().collect();
-        let comps = if comps.is_empty() { vec!["*"] } else { comps };
+        let comps = glued_comparators(alt)?;
+        let comps = if comps.is_empty() {
+            vec!["*".to_string()]
+        } else {
+            comps
+        };
         for c in comps {
-            if !comparator(ver, c)? {
+            if !comparator(ver, &c)? {
                 all = false;
             }
         }
@@ -3954,11 +3958,56 @@ pub(crate) fn semver_satisfies(v: &str, range: &str) -> Option<bool> {
     Some(any)
 }
 
+/// The comparators of one `||` alternative, as node-semver reads them:
+/// blanks between an operator and its version are dropped before the
+/// split at blanks (`>= 2.1.2 < 3` is `>=2.1.2 <3`; range.js trims them
+/// with its comparator, tilde and caret trims; express 4's tree has such
+/// ranges). `None` when an operator stands last or before another
+/// operator (not read).
+fn glued_comparators(alt: &str) -> Option<Vec<String>> {
+    const OPS: &[&str] = &[">=", "<=", ">", "<", "=", "~>", "~", "^"];
+    let mut out = Vec::new();
+    let mut words = alt.split_whitespace();
+    while let Some(w) = words.next() {
+        if OPS.contains(&w) {
+            let next = words.next()?;
+            if !next.starts_with(|c: char| c.is_ascii_digit() || c == 'v') {
+                return None;
+            }
+            out.push(format!("{w}{next}"));
+        } else {
+            out.push(w.to_string());
+        }
+    }
+    Some(out)
+}
+
 /// One comparator of [`semver_satisfies`].
 fn comparator(ver: (u64, u64, u64), c: &str) -> Option<bool> {
+    // node-semver takes one operator and at most one `v` before the
+    // version: `>==1.2.3` or `vv1` make the whole range invalid, and
+    // `satisfies` then answers false whatever the other alternatives say.
+    let op_len = [">=", "<=", "~>", ">", "<", "=", "^", "~"]
+        .iter()
+        .find(|o| c.starts_with(**o))
+        .map_or(0, |o| o.len());
+    let body = &c[op_len..];
+    if body
+        .strip_prefix('v')
+        .unwrap_or(body)
+        .starts_with(['v', '='])
+    {
+        return None;
+    }
     // A partial version: its numbers, `x`/`X`/`*` ending it.
     let partial = |p: &str| -> Option<Vec<u64>> {
-        let p = p.trim_start_matches(['v', '=']);
+        let bare = p.trim_start_matches(['v', '=']);
+        // A `v` or `=` with no version after it is no range node-semver
+        // reads (`>=v`, `^v`: invalid, `satisfies` answers false).
+        if bare.is_empty() && !p.is_empty() {
+            return None;
+        }
+        let p = bare;
         if p.is_empty() || p == "*" || p == "x" || p == "X" {
             return Some(Vec::new());
         }
@@ -3969,7 +4018,13 @@ fn comparator(ver: (u64, u64, u64), c: &str) -> Option<bool> {
                 wild = true;
                 continue;
             }
-            if wild || part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            // node-semver takes no leading zero (`^01.2`, `>=01.2` are not
+            // ranges it reads: `satisfies` answers false).
+            if wild
+                || part.is_empty()
+                || !part.bytes().all(|b| b.is_ascii_digit())
+                || (part.len() > 1 && part.starts_with('0'))
+            {
                 return None;
             }
             out.push(part.parse().ok()?);
@@ -3977,17 +4032,47 @@ fn comparator(ver: (u64, u64, u64), c: &str) -> Option<bool> {
         (out.len() <= 3 && p.split('.').count() <= 3).then_some(out)
     };
     let full = |p: &[u64]| (p[0], p[1], p[2]);
-    if let Some(rest) = c.strip_prefix(">=") {
-        return Some(ver >= plain_version(rest)?);
-    }
-    if let Some(rest) = c.strip_prefix("<=") {
-        return Some(ver <= plain_version(rest)?);
-    }
-    if let Some(rest) = c.strip_prefix('>') {
-        return Some(ver > plain_version(rest)?);
-    }
-    if let Some(rest) = c.strip_prefix('<') {
-        return Some(ver < plain_version(rest)?);
+    // A comparison with a partial version, as node-semver's
+    // `replaceXRange` rewrites it (the versions read here have no
+    // pre-release, so its `<X.Y.Z-0` is `<X.Y.Z`): `>=1.2` is
+    // `>=1.2.0`, `>1.2` is `>=1.3.0`, `<1.2` is `<1.2.0`, `<=1.2` is
+    // `<1.3.0`; with no number at all `>=*` and `<=*` take every
+    // version, `>*` and `<*` none.
+    let cmp = |op: &str, rest: &str| -> Option<bool> {
+        if let Some(v) = plain_version(rest) {
+            return Some(match op {
+                ">=" => ver >= v,
+                "<=" => ver <= v,
+                ">" => ver > v,
+                _ => ver < v,
+            });
+        }
+        let p = partial(rest)?;
+        let next = |p: &[u64]| -> Option<(u64, u64, u64)> {
+            match p {
+                [m] => Some((m.checked_add(1)?, 0, 0)),
+                [m, n] => Some((*m, n.checked_add(1)?, 0)),
+                _ => None,
+            }
+        };
+        let low = |p: &[u64]| match p {
+            [m] => Some((*m, 0, 0)),
+            [m, n] => Some((*m, *n, 0)),
+            _ => None,
+        };
+        Some(match (op, p.as_slice()) {
+            (">=" | "<=", []) => true,
+            (">" | "<", []) => false,
+            (">=", p) => ver >= low(p)?,
+            (">", p) => ver >= next(p)?,
+            ("<", p) => ver < low(p)?,
+            (_, p) => ver < next(p)?,
+        })
+    };
+    for op in [">=", "<=", ">", "<"] {
+        if let Some(rest) = c.strip_prefix(op) {
+            return cmp(op, rest);
+        }
     }
     if let Some(rest) = c.strip_prefix('^') {
         let p = partial(rest)?;
@@ -4355,10 +4440,89 @@ mod npm_order_tests {
             ("1.0.0", "npm:other@1.0.0"),
             ("1.0.0", "github:a/b"),
             ("1.0.0", "1.0.0 - 2.0.0"),
-            ("1.0.0", "<2"),
+            ("1.0.0", ">= latest"),
+            ("1.0.0", ">="),
+            ("1.2.0", ">=01.2"),
+            ("1.2.0", "^01.2"),
+            ("1.2.0", "<=1.02"),
+            ("1.2.0", ">==1.2.0 || >=0"),
+            ("1.2.0", "vv1.2.0"),
+            ("1.2.0", "==1.2.0"),
+            ("1.2.0", ">=v"),
+            ("1.2.0", "^v"),
             ("01.0.0", "1.0.0"),
         ] {
             assert_eq!(semver_satisfies(v, r), None, "{v} {r}");
+        }
+    }
+
+    /// node-semver drops the blanks between an operator and its version
+    /// (express 4's tree holds `>= 2.1.2 < 3` and `>= 1.5.0 < 2`) and
+    /// reads a comparison with a partial version as a bound of whole
+    /// releases. Each range with the versions that satisfy it, as the
+    /// `semver.satisfies` of npm 11 (semver 7) answered; every other
+    /// version does not.
+    #[test]
+    fn semver_spaced_and_partial_comparators() {
+        const VERSIONS: &[&str] = &[
+            "1.2.3", "1.5.0", "1.9.9", "2.0.0", "2.0.9", "2.1.0", "2.1.2", "2.1.9", "2.2.0",
+            "2.9.9", "3.0.0", "0.4.7", "0.5.0",
+        ];
+        let cases = [
+            (">= 2.1.2 < 3", "2.1.2 2.1.9 2.2.0 2.9.9"),
+            (
+                "< 3",
+                "1.2.3 1.5.0 1.9.9 2.0.0 2.0.9 2.1.0 2.1.2 2.1.9 2.2.0 2.9.9 0.4.7 0.5.0",
+            ),
+            ("<2", "1.2.3 1.5.0 1.9.9 0.4.7 0.5.0"),
+            (">=2.1", "2.1.0 2.1.2 2.1.9 2.2.0 2.9.9 3.0.0"),
+            (
+                "<=2.1",
+                "1.2.3 1.5.0 1.9.9 2.0.0 2.0.9 2.1.0 2.1.2 2.1.9 0.4.7 0.5.0",
+            ),
+            (">2.1", "2.2.0 2.9.9 3.0.0"),
+            (">2", "3.0.0"),
+            (
+                "<=2",
+                "1.2.3 1.5.0 1.9.9 2.0.0 2.0.9 2.1.0 2.1.2 2.1.9 2.2.0 2.9.9 0.4.7 0.5.0",
+            ),
+            (">=2", "2.0.0 2.0.9 2.1.0 2.1.2 2.1.9 2.2.0 2.9.9 3.0.0"),
+            ("<2.1", "1.2.3 1.5.0 1.9.9 2.0.0 2.0.9 0.4.7 0.5.0"),
+            ("=2.1", "2.1.0 2.1.2 2.1.9"),
+            ("~ 1.2.3", "1.2.3"),
+            ("^ 1.2.3", "1.2.3 1.5.0 1.9.9"),
+            (
+                ">=1.x",
+                "1.2.3 1.5.0 1.9.9 2.0.0 2.0.9 2.1.0 2.1.2 2.1.9 2.2.0 2.9.9 3.0.0",
+            ),
+            (
+                ">= v1.2.3",
+                "1.2.3 1.5.0 1.9.9 2.0.0 2.0.9 2.1.0 2.1.2 2.1.9 2.2.0 2.9.9 3.0.0",
+            ),
+            (
+                ">=*",
+                "1.2.3 1.5.0 1.9.9 2.0.0 2.0.9 2.1.0 2.1.2 2.1.9 2.2.0 2.9.9 3.0.0 0.4.7 0.5.0",
+            ),
+            (
+                "<=*",
+                "1.2.3 1.5.0 1.9.9 2.0.0 2.0.9 2.1.0 2.1.2 2.1.9 2.2.0 2.9.9 3.0.0 0.4.7 0.5.0",
+            ),
+            (">= 1.5.0 < 2", "1.5.0 1.9.9"),
+            (">=0.4 <0.5", "0.4.7"),
+            (">2.x", "3.0.0"),
+            ("<=1.2.x", "1.2.3 0.4.7 0.5.0"),
+            ("<*", ""),
+            (">*", ""),
+        ];
+        for (range, yes) in cases {
+            let yes: Vec<&str> = yes.split_whitespace().collect();
+            for v in VERSIONS {
+                assert_eq!(
+                    semver_satisfies(v, range),
+                    Some(yes.contains(v)),
+                    "{v} {range}"
+                );
+            }
         }
     }
     use super::semver_satisfies;
