@@ -3083,3 +3083,41 @@ fn a_file_url_of_localhost_in_a_pip_variable_names_the_absolute_path() {
         assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{env}");
     }
 }
+
+#[test]
+fn package_managers_read_their_settings_in_the_home() {
+    // Seen (debian:bookworm-slim): `WORKDIR /root`, `COPY . .` shipping
+    // `.dpkg.cfg` (`path-exclude=/usr/share/doc/*`), then `apt-get install
+    // hello`: dpkg reads `~/.dpkg.cfg` (dpkg.cfg(5)), so moved above the
+    // copy the image kept /usr/share/doc/hello/copyright. And shipping
+    // `.local/lib/python3.11/site-packages/usercustomize.py`: python3's
+    // postinst runs Python, which imports it from the user site (moved
+    // above the copy, the file it wrote was missing). debconf reads
+    // `~/.debconfrc` (debconf.conf(5)), rpm `~/.rpmmacros`.
+    for (file, install) in [
+        (".dpkg.cfg", "apt-get update && apt-get install -y hello"),
+        (".debconfrc", "apt-get update && apt-get install -y tzdata"),
+        (
+            ".local/lib/python3.11/site-packages/usercustomize.py",
+            "apt-get update && apt-get install -y python3-six",
+        ),
+        (".rpmmacros", "dnf install -y hello"),
+        (".config/rpm/macros", "dnf install -y hello"),
+    ] {
+        let p = project(&[("app.py", "print(1)\n"), (file, "x\n")]);
+        for df in [
+            format!("FROM debian:bookworm-slim\nWORKDIR /root\nCOPY . .\nRUN {install}\n"),
+            format!(
+                "FROM debian:bookworm-slim\nENV HOME=/home/app\nCOPY . /home/app\nRUN {install}\n"
+            ),
+        ] {
+            assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "moved:\n{df}");
+            assert!(ordered(p.path(), &df, 1, 2), "{df}");
+        }
+    }
+    // Other dot files in the home (fat_free_crm's `ADD . $HOME` ships
+    // `.rspec`, `.rubocop.yml`) do not keep it there.
+    let p = project(&[("app.py", "print(1)\n"), (".rspec", "x\n")]);
+    let df = "FROM debian:bookworm-slim\nWORKDIR /root\nCOPY . .\nRUN apt-get update && apt-get install -y hello\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}

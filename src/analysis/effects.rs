@@ -2082,7 +2082,8 @@ enum Lookup {
     /// in the README: language package installers (pip, npm, gem, ...)
     /// write into `/usr/local` but never shadow a base utility's name.
     Utilities,
-    /// System package managers: every system tree, no per-user settings.
+    /// System package managers: every system tree, and only the per-user
+    /// settings of [`SYSTEM_HOME`].
     System,
     /// Anything else: every system tree and the user's home.
     Full,
@@ -2528,7 +2529,7 @@ fn lookup_dirs(
     if lookup != Lookup::Builtins {
         out.extend(search_path_dirs(dir, env));
     }
-    if lookup == Lookup::Full {
+    if lookup >= Lookup::System {
         out.extend(home_paths(env, created, home));
     }
     out
@@ -2587,10 +2588,11 @@ fn run_implicit_reads(
     {
         push(d);
     }
-    if lookup == Lookup::Full {
+    if lookup >= Lookup::System {
         // In a home, the tools read their settings, caches and user-level
-        // installs. Other files there (an application in `/home/node/app`)
-        // are read only when named.
+        // installs (a system package manager only those of
+        // [`SYSTEM_HOME`]). Other files there (an application in
+        // `/home/node/app`) are read only when named.
         for p in home_paths(env, created, home) {
             push(p);
         }
@@ -2602,6 +2604,32 @@ fn run_implicit_reads(
 /// home without naming it: its dot entries, and the few plain directories
 /// tools default to (`~/go` for Go, `~/perl5` for local::lib, `~/R`).
 pub(crate) const HOME_ENTRIES: &[&str] = &[".*", ".*/**", "go/**", "perl5/**", "R/**"];
+
+/// What a system package manager and the maintainer scripts it runs read
+/// in the home of the user running it (`HOME`, `/root` for root), each
+/// from its documentation: dpkg's `~/.dpkg.cfg` (dpkg.cfg(5)), debconf's
+/// `~/.debconfrc` (debconf.conf(5)), rpm's `~/.rpmmacros`, `~/.rpmrc`
+/// and `~/.config/rpm/macros` (rpm(8)); and what the runtimes a
+/// maintainer script may start load from there without being told:
+/// Python's user site under `~/.local` (site(3); measured: python3's
+/// postinst imported a shipped `usercustomize.py`), the XDG settings of
+/// `~/.config` (fontconfig's fc-cache, git), fontconfig's `~/.fonts.conf`
+/// and `~/.fonts`, git's `~/.gitconfig`, wget's `~/.wgetrc` and `~/.netrc`
+/// (packages that download at install). Other dot files of a home
+/// (`.rspec`, `.gitignore`) are none of theirs.
+pub(crate) const SYSTEM_HOME: &[&str] = &[
+    ".dpkg.cfg",
+    ".debconfrc",
+    ".rpmmacros",
+    ".rpmrc",
+    ".config/**",
+    ".local/**",
+    ".fonts.conf",
+    ".fonts/**",
+    ".gitconfig",
+    ".wgetrc",
+    ".netrc",
+];
 
 /// What git reads in a home (git-config(1), gitcredentials(7), ssh(1),
 /// and libcurl's `.netrc`), for a command that may run it.
@@ -2625,8 +2653,14 @@ struct HomeUse {
 
 impl HomeUse {
     fn add(&mut self, argv0: &str, facts: &kb::CommandFacts) {
-        if lookup_of(argv0) != Lookup::Full {
-            return;
+        match lookup_of(argv0) {
+            Lookup::Full => {}
+            Lookup::System => {
+                self.entries
+                    .extend(SYSTEM_HOME.iter().map(|e| e.to_string()));
+                return;
+            }
+            Lookup::Builtins | Lookup::Utilities => return,
         }
         match &facts.home {
             Some(list) => self.entries.extend(list.iter().cloned()),
