@@ -3121,3 +3121,26 @@ fn package_managers_read_their_settings_in_the_home() {
     let df = "FROM debian:bookworm-slim\nWORKDIR /root\nCOPY . .\nRUN apt-get update && apt-get install -y hello\n";
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }
+
+#[test]
+fn package_maintainer_scripts_see_accept_eula() {
+    // Measured (debian:bookworm-slim, a local repository): a package whose
+    // preinst refuses to install unless `ACCEPT_EULA=Y`, as Microsoft's
+    // msodbcsql18 and mssql-tools18 do, installed after `ENV ACCEPT_EULA=Y
+    // DEST=/srv/www` (held below the copy by `DEST`); the install moved
+    // above the copy and the ENV, and the build failed.
+    let p = project(&[("app.py", "print(1)\n")]);
+    let df = "FROM debian:bookworm-slim\nENV DEST=/app\nCOPY . $DEST\nENV ACCEPT_EULA=Y DEST=/srv/www\nRUN apt-get update && apt-get install -y msodbcsql18\n";
+    assert_eq!(rewrite_any(p.path(), df), df);
+    for install in [
+        "apt-get install -y msodbcsql18",
+        "apk add --allow-untrusted msodbcsql18.apk",
+        "dnf install -y msodbcsql18",
+        "yum install -y mssql-tools18",
+    ] {
+        for decl in ["ENV ACCEPT_EULA=Y", "ARG ACCEPT_EULA=Y"] {
+            let df = format!("FROM b\n{decl}\nRUN {install}\n");
+            assert!(ordered(p.path(), &df, 0, 1), "{decl} {install}");
+        }
+    }
+}
