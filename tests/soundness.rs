@@ -3144,3 +3144,42 @@ fn package_maintainer_scripts_see_accept_eula() {
         }
     }
 }
+
+#[test]
+fn package_manager_settings_may_name_paths() {
+    // Measured (debian:bookworm-slim): `apt-get update && apt-get -o
+    // Dir::Etc::SourceList=/app/sources.list install -y hello` after `COPY
+    // . /app` shipping that sources.list; moved above the copy, apt had no
+    // list of sources and the build failed. The value of a setting option
+    // (apt's `-o`, dnf's `--setopt`) was read as one relative path
+    // (`Dir::Etc::SourceList=/app/sources.list`).
+    let p = project(&[
+        ("app.py", "print(1)\n"),
+        (
+            "sources.list",
+            "deb http://deb.debian.org/debian bookworm main\n",
+        ),
+        ("repos/local.repo", "[local]\n"),
+        ("rootfs/etc/apk/repositories", "/x\n"),
+    ]);
+    for run in [
+        "apt-get update && apt-get -o Dir::Etc::SourceList=/app/sources.list install -y hello",
+        "apt-get update && apt-get install -y -oDir::Etc::SourceList=/app/sources.list hello",
+        "apt-get update && apt-get install --option=Dir::Etc::SourceParts=/app/repos -y hello",
+        "apt-get update && apt-get install -o RootDir=/app/rootfs -y hello",
+        "dnf install -y --setopt=reposdir=/app/repos hello",
+        "dnf install -y --setopt reposdir=/app/repos hello",
+        "apk add --root /app/rootfs --initdb busybox",
+        "dnf install -y --installroot=/app/rootfs bash",
+    ] {
+        let df = format!("FROM debian:bookworm-slim\nCOPY . /app\nRUN {run}\n");
+        assert_eq!(rewrite_any(p.path(), &df), df, "moved:\n{df}");
+    }
+    // A setting that names no path still lets the install move.
+    let df = "FROM debian:bookworm-slim\nCOPY . /app\nRUN apt-get update && apt-get install -y -o Dpkg::Options::=--force-confold -o Acquire::http::Proxy=http://proxy:3128/ hello\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+    // An install into another root writes there: a RUN that reads it stays
+    // after it.
+    let df = "FROM b\nRUN apk add --root /rootfs --initdb busybox\nRUN tar -C /rootfs -cf /rootfs.tar .\n";
+    assert!(ordered(p.path(), df, 0, 1));
+}
