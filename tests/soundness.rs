@@ -3183,3 +3183,29 @@ fn package_manager_settings_may_name_paths() {
     let df = "FROM b\nRUN apk add --root /rootfs --initdb busybox\nRUN tar -C /rootfs -cf /rootfs.tar .\n";
     assert!(ordered(p.path(), df, 0, 1));
 }
+
+#[test]
+fn a_fetch_does_not_move_above_a_system_install_that_preceded_it() {
+    // A system install may bring what a download-only fetch needs though
+    // no package it names is the toolchain or a transport: on
+    // debian:bookworm-slim `apt-get install -y python3` installs
+    // ca-certificates (python3.11 recommends it; measured with `apt-get
+    // -s`), which `golang-go` installed with `--no-install-recommends`
+    // does not. `go mod download` moved above it (the install stays below
+    // the copy, as it reads `extra.conf`) would reach the module proxy
+    // with no trust store and fail. A fetch that ran before a system
+    // install may still run after it (typst's `xx-apk add`): it then only
+    // finds more there.
+    let p = project(&[
+        ("go.mod", "module example.com/x\n\ngo 1.19\n"),
+        ("go.sum", ""),
+        ("main.go", "package main\nfunc main() {}\n"),
+        ("extra.conf", "x\n"),
+    ]);
+    let df = "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends golang-go\nWORKDIR /src\nCOPY . .\nRUN apt-get install -y python3 && cp extra.conf /etc/extra.conf\nRUN go mod download\n";
+    assert_eq!(rewrite_any(p.path(), df), df);
+    let df = "FROM golang\nRUN apt-get install -y python3\nRUN go mod download\n";
+    assert!(ordered(p.path(), df, 0, 1));
+    let df = "FROM golang\nRUN go mod download\nRUN apt-get install -y python3\n";
+    assert!(!ordered(p.path(), df, 0, 1));
+}

@@ -521,7 +521,7 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
         if let Some(r) = b_reads.like(w).iter().find(|r| meets(r)) {
             return Some(DepReason::WriteRead(narrower(w, r)));
         }
-        if !separate_ecosystems(a, b)
+        if !hidden_from_later(a, b)
             && let Some(r) = b_implicit
                 .like(w)
                 .iter()
@@ -788,7 +788,8 @@ fn common_dir<'s>(a: &'s str, b: &str) -> &'s str {
 /// anything not understood have no such scope.
 ///
 /// A download-only install (`cargo fetch`, `go mod download`) is separate
-/// from a system package manager both ways. Assumption, stated in the
+/// from a system package manager both ways (but see
+/// [`hidden_from_later`] for a system install that comes first). Assumption, stated in the
 /// README: what it writes is fixed by its manifests, lock file,
 /// configuration and variables (the packages it downloads are verified
 /// against the lock file), so system packages installed before it do not
@@ -808,6 +809,18 @@ fn separate_ecosystems(writer: &Effects, reader: &Effects) -> bool {
             .is_some_and(|pkgs| !pkgs.iter().any(|p| provides_fetcher(p, r))),
         _ => writer.fetch_only && reader.system_only,
     }
+}
+
+/// [`separate_ecosystems`] for `earlier`, which the later `later` follows
+/// in the original order: not a system install before a download-only
+/// fetch, whatever packages it names. Their dependencies and recommends
+/// may bring what the fetch needs (`apt-get install python3` installs
+/// ca-certificates; measured with `apt-get -s` on debian:bookworm-slim),
+/// so the fetch moved above it could fail. The other way round, a system
+/// install moved above a fetch that preceded it, the fetch only finds
+/// more there.
+fn hidden_from_later(earlier: &Effects, later: &Effects) -> bool {
+    separate_ecosystems(earlier, later) && !(earlier.system_only && later.fetch_only)
 }
 
 /// Whether a system package may provide a download-only install of
@@ -5951,7 +5964,7 @@ mod tests {
             if let Some(r) = b.reads.iter().find(|r| loc_conflict(w, r)) {
                 return Some(DepReason::WriteRead(narrower(w, r)));
             }
-            if !separate_ecosystems(a, b)
+            if !hidden_from_later(a, b)
                 && let Some(r) = b
                     .implicit_reads
                     .iter()
