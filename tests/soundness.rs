@@ -3209,3 +3209,32 @@ fn a_fetch_does_not_move_above_a_system_install_that_preceded_it() {
     let df = "FROM golang\nRUN go mod download\nRUN apt-get install -y python3\n";
     assert!(!ordered(p.path(), df, 0, 1));
 }
+
+#[test]
+fn package_maintainer_scripts_see_the_service_configuration_variables() {
+    // Measured (debian:bookworm-slim): `ENV PG_CLUSTER_CONF_ROOT=/etc/pgconf`
+    // before `apt-get install postgresql-15`: the postinst's
+    // pg_createcluster put the main cluster's configuration in
+    // /etc/pgconf/15/main; the install moved above the ENV put it in
+    // /etc/postgresql/15/main. (PGPORT, PGDATA, PGUSER, PGHOST changed
+    // nothing.) apache2's postinst runs a2enmod, which reads
+    // APACHE_CONFDIR and APACHE_ENVVARS; MariaDB's tools read my.cnf in
+    // MYSQL_HOME.
+    let p = project(&[("app.py", "print(1)\n")]);
+    for var in [
+        "PG_CLUSTER_CONF_ROOT=/etc/pgconf",
+        "PGSYSCONFDIR=/etc/pgcommon",
+        "APACHE_CONFDIR=/etc/apache2",
+        "APACHE_ENVVARS=/etc/apache2/envvars",
+        "MYSQL_HOME=/etc/mysql",
+    ] {
+        let df = format!(
+            "FROM debian:bookworm-slim\nENV {var}\nRUN apt-get update && apt-get install -y postgresql-15\n"
+        );
+        assert!(ordered(p.path(), &df, 0, 1), "{var}");
+    }
+    // A value the broad copy ships into keeps the install below it.
+    let p = project(&[("app.py", "print(1)\n"), ("pgconf/x", "x\n")]);
+    let df = "FROM debian:bookworm-slim\nENV PG_CLUSTER_CONF_ROOT=/app/pgconf\nCOPY . /app\nRUN apt-get update && apt-get install -y postgresql-15\n";
+    assert_eq!(rewrite_any(p.path(), df), df);
+}
