@@ -3117,7 +3117,11 @@ fn package_managers_read_their_settings_in_the_home() {
     }
     // Other dot files in the home (fat_free_crm's `ADD . $HOME` ships
     // `.rspec`, `.rubocop.yml`) do not keep it there.
-    let p = project(&[("app.py", "print(1)\n"), (".rspec", "x\n")]);
+    let p = project(&[
+        ("app.py", "print(1)\n"),
+        (".rspec", "x\n"),
+        (".config/dotnet-tools.json", "{}\n"),
+    ]);
     let df = "FROM debian:bookworm-slim\nWORKDIR /root\nCOPY . .\nRUN apt-get update && apt-get install -y hello\n";
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }

@@ -2625,18 +2625,22 @@ pub(crate) const HOME_ENTRIES: &[&str] = &[".*", ".*/**", "go/**", "perl5/**", "
 /// and `~/.config/rpm/macros` (rpm(8)); and what the runtimes a
 /// maintainer script may start load from there without being told:
 /// Python's user site under `~/.local` (site(3); measured: python3's
-/// postinst imported a shipped `usercustomize.py`), the XDG settings of
-/// `~/.config` (fontconfig's fc-cache, git), fontconfig's `~/.fonts.conf`
-/// and `~/.fonts`, git's `~/.gitconfig`, wget's `~/.wgetrc` and `~/.netrc`
-/// (packages that download at install). Other dot files of a home
-/// (`.rspec`, `.gitignore`) are none of theirs.
+/// postinst imported a shipped `usercustomize.py`), fontconfig's user
+/// settings and fonts (fc-cache: `~/.config/fontconfig`, `~/.fonts.conf`,
+/// `~/.fonts`, `~/.local/share/fonts`), git's (`~/.gitconfig`,
+/// `~/.config/git`), wget's `~/.wgetrc` and `~/.netrc` (packages that
+/// download at install). Other dot files of a home (`.rspec`,
+/// `.gitignore`, `.config/dotnet-tools.json`) are none of theirs.
 pub(crate) const SYSTEM_HOME: &[&str] = &[
     ".dpkg.cfg",
     ".debconfrc",
     ".rpmmacros",
     ".rpmrc",
-    ".config/**",
-    ".local/**",
+    ".config/rpm/**",
+    ".config/fontconfig/**",
+    ".config/git/**",
+    ".local/lib/**",
+    ".local/share/fonts/**",
     ".fonts.conf",
     ".fonts/**",
     ".gitconfig",
