@@ -3248,3 +3248,162 @@ fn issue_11_a_copy_of_several_sources_stays_when_unsure() {
     let df = "FROM node:20\nWORKDIR /app\nCOPY *.json *.js web/ ./\nRUN npm ci\n";
     assert_eq!(rewritten_in(files, df), df);
 }
+
+#[test]
+fn package_managers_read_their_settings_in_the_home() {
+    // Seen (debian:bookworm-slim): `WORKDIR /root`, `COPY . .` shipping
+    // `.dpkg.cfg` (`path-exclude=/usr/share/doc/*`), then `apt-get install
+    // hello`: dpkg reads `~/.dpkg.cfg` (dpkg.cfg(5)), so moved above the
+    // copy the image kept /usr/share/doc/hello/copyright. And shipping
+    // `.local/lib/python3.11/site-packages/usercustomize.py`: python3's
+    // postinst runs Python, which imports it from the user site (moved
+    // above the copy, the file it wrote was missing). debconf reads
+    // `~/.debconfrc` (debconf.conf(5)), rpm `~/.rpmmacros`.
+    for (file, install) in [
+        (".dpkg.cfg", "apt-get update && apt-get install -y hello"),
+        (".debconfrc", "apt-get update && apt-get install -y tzdata"),
+        (
+            ".local/lib/python3.11/site-packages/usercustomize.py",
+            "apt-get update && apt-get install -y python3-six",
+        ),
+        (".rpmmacros", "dnf install -y hello"),
+        (".config/rpm/macros", "dnf install -y hello"),
+    ] {
+        let p = project(&[("app.py", "print(1)\n"), (file, "x\n")]);
+        for df in [
+            format!("FROM debian:bookworm-slim\nWORKDIR /root\nCOPY . .\nRUN {install}\n"),
+            format!(
+                "FROM debian:bookworm-slim\nENV HOME=/home/app\nCOPY . /home/app\nRUN {install}\n"
+            ),
+        ] {
+            assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "moved:\n{df}");
+            assert!(ordered(p.path(), &df, 1, 2), "{df}");
+        }
+    }
+    // Other dot files in the home (fat_free_crm's `ADD . $HOME` ships
+    // `.rspec`, `.rubocop.yml`) do not keep it there.
+    let p = project(&[
+        ("app.py", "print(1)\n"),
+        (".rspec", "x\n"),
+        (".config/dotnet-tools.json", "{}\n"),
+    ]);
+    let df = "FROM debian:bookworm-slim\nWORKDIR /root\nCOPY . .\nRUN apt-get update && apt-get install -y hello\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+#[test]
+fn package_maintainer_scripts_see_accept_eula() {
+    // Measured (debian:bookworm-slim, a local repository): a package whose
+    // preinst refuses to install unless `ACCEPT_EULA=Y`, as Microsoft's
+    // msodbcsql18 and mssql-tools18 do, installed after `ENV ACCEPT_EULA=Y
+    // DEST=/srv/www` (held below the copy by `DEST`); the install moved
+    // above the copy and the ENV, and the build failed.
+    let p = project(&[("app.py", "print(1)\n")]);
+    let df = "FROM debian:bookworm-slim\nENV DEST=/app\nCOPY . $DEST\nENV ACCEPT_EULA=Y DEST=/srv/www\nRUN apt-get update && apt-get install -y msodbcsql18\n";
+    assert_eq!(rewrite_any(p.path(), df), df);
+    for install in [
+        "apt-get install -y msodbcsql18",
+        "apk add --allow-untrusted msodbcsql18.apk",
+        "dnf install -y msodbcsql18",
+        "yum install -y mssql-tools18",
+    ] {
+        for decl in ["ENV ACCEPT_EULA=Y", "ARG ACCEPT_EULA=Y"] {
+            let df = format!("FROM b\n{decl}\nRUN {install}\n");
+            assert!(ordered(p.path(), &df, 0, 1), "{decl} {install}");
+        }
+    }
+}
+
+#[test]
+fn package_manager_settings_may_name_paths() {
+    // Measured (debian:bookworm-slim): `apt-get update && apt-get -o
+    // Dir::Etc::SourceList=/app/sources.list install -y hello` after `COPY
+    // . /app` shipping that sources.list; moved above the copy, apt had no
+    // list of sources and the build failed. The value of a setting option
+    // (apt's `-o`, dnf's `--setopt`) was read as one relative path
+    // (`Dir::Etc::SourceList=/app/sources.list`).
+    let p = project(&[
+        ("app.py", "print(1)\n"),
+        (
+            "sources.list",
+            "deb http://deb.debian.org/debian bookworm main\n",
+        ),
+        ("repos/local.repo", "[local]\n"),
+        ("rootfs/etc/apk/repositories", "/x\n"),
+    ]);
+    for run in [
+        "apt-get update && apt-get -o Dir::Etc::SourceList=/app/sources.list install -y hello",
+        "apt-get update && apt-get install -y -oDir::Etc::SourceList=/app/sources.list hello",
+        "apt-get update && apt-get install --option=Dir::Etc::SourceParts=/app/repos -y hello",
+        "apt-get update && apt-get install -o RootDir=/app/rootfs -y hello",
+        "dnf install -y --setopt=reposdir=/app/repos hello",
+        "dnf install -y --setopt reposdir=/app/repos hello",
+        "apk add --root /app/rootfs --initdb busybox",
+        "dnf install -y --installroot=/app/rootfs bash",
+    ] {
+        let df = format!("FROM debian:bookworm-slim\nCOPY . /app\nRUN {run}\n");
+        assert_eq!(rewrite_any(p.path(), &df), df, "moved:\n{df}");
+    }
+    // A setting that names no path still lets the install move.
+    let df = "FROM debian:bookworm-slim\nCOPY . /app\nRUN apt-get update && apt-get install -y -o Dpkg::Options::=--force-confold -o Acquire::http::Proxy=http://proxy:3128/ hello\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+    // An install into another root writes there: a RUN that reads it stays
+    // after it.
+    let df = "FROM b\nRUN apk add --root /rootfs --initdb busybox\nRUN tar -C /rootfs -cf /rootfs.tar .\n";
+    assert!(ordered(p.path(), df, 0, 1));
+}
+
+#[test]
+fn a_fetch_does_not_move_above_a_system_install_that_preceded_it() {
+    // A system install may bring what a download-only fetch needs though
+    // no package it names is the toolchain or a transport: on
+    // debian:bookworm-slim `apt-get install -y python3` installs
+    // ca-certificates (python3.11 recommends it; measured with `apt-get
+    // -s`), which `golang-go` installed with `--no-install-recommends`
+    // does not. `go mod download` moved above it (the install stays below
+    // the copy, as it reads `extra.conf`) would reach the module proxy
+    // with no trust store and fail. A fetch that ran before a system
+    // install may still run after it (typst's `xx-apk add`): it then only
+    // finds more there.
+    let p = project(&[
+        ("go.mod", "module example.com/x\n\ngo 1.19\n"),
+        ("go.sum", ""),
+        ("main.go", "package main\nfunc main() {}\n"),
+        ("extra.conf", "x\n"),
+    ]);
+    let df = "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends golang-go\nWORKDIR /src\nCOPY . .\nRUN apt-get install -y python3 && cp extra.conf /etc/extra.conf\nRUN go mod download\n";
+    assert_eq!(rewrite_any(p.path(), df), df);
+    let df = "FROM golang\nRUN apt-get install -y python3\nRUN go mod download\n";
+    assert!(ordered(p.path(), df, 0, 1));
+    let df = "FROM golang\nRUN go mod download\nRUN apt-get install -y python3\n";
+    assert!(!ordered(p.path(), df, 0, 1));
+}
+
+#[test]
+fn package_maintainer_scripts_see_the_service_configuration_variables() {
+    // Measured (debian:bookworm-slim): `ENV PG_CLUSTER_CONF_ROOT=/etc/pgconf`
+    // before `apt-get install postgresql-15`: the postinst's
+    // pg_createcluster put the main cluster's configuration in
+    // /etc/pgconf/15/main; the install moved above the ENV put it in
+    // /etc/postgresql/15/main. (PGPORT, PGDATA, PGUSER, PGHOST changed
+    // nothing.) apache2's postinst runs a2enmod, which reads
+    // APACHE_CONFDIR and APACHE_ENVVARS; MariaDB's tools read my.cnf in
+    // MYSQL_HOME.
+    let p = project(&[("app.py", "print(1)\n")]);
+    for var in [
+        "PG_CLUSTER_CONF_ROOT=/etc/pgconf",
+        "PGSYSCONFDIR=/etc/pgcommon",
+        "APACHE_CONFDIR=/etc/apache2",
+        "APACHE_ENVVARS=/etc/apache2/envvars",
+        "MYSQL_HOME=/etc/mysql",
+    ] {
+        let df = format!(
+            "FROM debian:bookworm-slim\nENV {var}\nRUN apt-get update && apt-get install -y postgresql-15\n"
+        );
+        assert!(ordered(p.path(), &df, 0, 1), "{var}");
+    }
+    // A value the broad copy ships into keeps the install below it.
+    let p = project(&[("app.py", "print(1)\n"), ("pgconf/x", "x\n")]);
+    let df = "FROM debian:bookworm-slim\nENV PG_CLUSTER_CONF_ROOT=/app/pgconf\nCOPY . /app\nRUN apt-get update && apt-get install -y postgresql-15\n";
+    assert_eq!(rewrite_any(p.path(), df), df);
+}

@@ -521,7 +521,7 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
         if let Some(r) = b_reads.like(w).iter().find(|r| meets(r)) {
             return Some(DepReason::WriteRead(narrower(w, r)));
         }
-        if !separate_ecosystems(a, b)
+        if !hidden_from_later(a, b)
             && let Some(r) = b_implicit
                 .like(w)
                 .iter()
@@ -788,7 +788,8 @@ fn common_dir<'s>(a: &'s str, b: &str) -> &'s str {
 /// anything not understood have no such scope.
 ///
 /// A download-only install (`cargo fetch`, `go mod download`) is separate
-/// from a system package manager both ways. Assumption, stated in the
+/// from a system package manager both ways (but see
+/// [`hidden_from_later`] for a system install that comes first). Assumption, stated in the
 /// README: what it writes is fixed by its manifests, lock file,
 /// configuration and variables (the packages it downloads are verified
 /// against the lock file), so system packages installed before it do not
@@ -808,6 +809,18 @@ fn separate_ecosystems(writer: &Effects, reader: &Effects) -> bool {
             .is_some_and(|pkgs| !pkgs.iter().any(|p| provides_fetcher(p, r))),
         _ => writer.fetch_only && reader.system_only,
     }
+}
+
+/// [`separate_ecosystems`] for `earlier`, which the later `later` follows
+/// in the original order: not a system install before a download-only
+/// fetch, whatever packages it names. Their dependencies and recommends
+/// may bring what the fetch needs (`apt-get install python3` installs
+/// ca-certificates; measured with `apt-get -s` on debian:bookworm-slim),
+/// so the fetch moved above it could fail. The other way round, a system
+/// install moved above a fetch that preceded it, the fetch only finds
+/// more there.
+fn hidden_from_later(earlier: &Effects, later: &Effects) -> bool {
+    separate_ecosystems(earlier, later) && !(earlier.system_only && later.fetch_only)
 }
 
 /// Whether a system package may provide a download-only install of
@@ -2082,7 +2095,8 @@ enum Lookup {
     /// in the README: language package installers (pip, npm, gem, ...)
     /// write into `/usr/local` but never shadow a base utility's name.
     Utilities,
-    /// System package managers: every system tree, no per-user settings.
+    /// System package managers: every system tree, and only the per-user
+    /// settings of [`SYSTEM_HOME`].
     System,
     /// Anything else: every system tree and the user's home.
     Full,
@@ -2528,7 +2542,7 @@ fn lookup_dirs(
     if lookup != Lookup::Builtins {
         out.extend(search_path_dirs(dir, env));
     }
-    if lookup == Lookup::Full {
+    if lookup >= Lookup::System {
         out.extend(home_paths(env, created, home));
     }
     out
@@ -2587,10 +2601,11 @@ fn run_implicit_reads(
     {
         push(d);
     }
-    if lookup == Lookup::Full {
+    if lookup >= Lookup::System {
         // In a home, the tools read their settings, caches and user-level
-        // installs. Other files there (an application in `/home/node/app`)
-        // are read only when named.
+        // installs (a system package manager only those of
+        // [`SYSTEM_HOME`]). Other files there (an application in
+        // `/home/node/app`) are read only when named.
         for p in home_paths(env, created, home) {
             push(p);
         }
@@ -2602,6 +2617,36 @@ fn run_implicit_reads(
 /// home without naming it: its dot entries, and the few plain directories
 /// tools default to (`~/go` for Go, `~/perl5` for local::lib, `~/R`).
 pub(crate) const HOME_ENTRIES: &[&str] = &[".*", ".*/**", "go/**", "perl5/**", "R/**"];
+
+/// What a system package manager and the maintainer scripts it runs read
+/// in the home of the user running it (`HOME`, `/root` for root), each
+/// from its documentation: dpkg's `~/.dpkg.cfg` (dpkg.cfg(5)), debconf's
+/// `~/.debconfrc` (debconf.conf(5)), rpm's `~/.rpmmacros`, `~/.rpmrc`
+/// and `~/.config/rpm/macros` (rpm(8)); and what the runtimes a
+/// maintainer script may start load from there without being told:
+/// Python's user site under `~/.local` (site(3); measured: python3's
+/// postinst imported a shipped `usercustomize.py`), fontconfig's user
+/// settings and fonts (fc-cache: `~/.config/fontconfig`, `~/.fonts.conf`,
+/// `~/.fonts`, `~/.local/share/fonts`), git's (`~/.gitconfig`,
+/// `~/.config/git`), wget's `~/.wgetrc` and `~/.netrc` (packages that
+/// download at install). Other dot files of a home (`.rspec`,
+/// `.gitignore`, `.config/dotnet-tools.json`) are none of theirs.
+pub(crate) const SYSTEM_HOME: &[&str] = &[
+    ".dpkg.cfg",
+    ".debconfrc",
+    ".rpmmacros",
+    ".rpmrc",
+    ".config/rpm/**",
+    ".config/fontconfig/**",
+    ".config/git/**",
+    ".local/lib/**",
+    ".local/share/fonts/**",
+    ".fonts.conf",
+    ".fonts/**",
+    ".gitconfig",
+    ".wgetrc",
+    ".netrc",
+];
 
 /// What git reads in a home (git-config(1), gitcredentials(7), ssh(1),
 /// and libcurl's `.netrc`), for a command that may run it.
@@ -2625,8 +2670,14 @@ struct HomeUse {
 
 impl HomeUse {
     fn add(&mut self, argv0: &str, facts: &kb::CommandFacts) {
-        if lookup_of(argv0) != Lookup::Full {
-            return;
+        match lookup_of(argv0) {
+            Lookup::Full => {}
+            Lookup::System => {
+                self.entries
+                    .extend(SYSTEM_HOME.iter().map(|e| e.to_string()));
+                return;
+            }
+            Lookup::Builtins | Lookup::Utilities => return,
         }
         match &facts.home {
             Some(list) => self.entries.extend(list.iter().cloned()),
@@ -6188,7 +6239,7 @@ mod tests {
             if let Some(r) = b.reads.iter().find(|r| loc_conflict(w, r)) {
                 return Some(DepReason::WriteRead(narrower(w, r)));
             }
-            if !separate_ecosystems(a, b)
+            if !hidden_from_later(a, b)
                 && let Some(r) = b
                     .implicit_reads
                     .iter()

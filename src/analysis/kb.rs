@@ -128,6 +128,7 @@ impl Entry {
             &self.output_options,
             &self.input_options,
             &self.location_options,
+            &self.setting_options,
             &self.unknown_options,
         ]
         .iter()
@@ -1173,6 +1174,7 @@ fn abbreviates_value_option(e: &Entry, opt: &str) -> bool {
         &e.output_options,
         &e.input_options,
         &e.location_options,
+        &e.setting_options,
         &e.unknown_options,
     ]
     .iter()
@@ -1197,9 +1199,23 @@ fn option_value_effects(e: &Entry, opt: &str, v: String, facts: &mut CommandFact
         }
         return;
     }
+    if is(&e.setting_options) {
+        // `KEY=VALUE`: the value may name a place the tool reads and
+        // writes instead of its default (apt's `Dir::*`, `RootDir`, dnf's
+        // `reposdir`, `installroot`).
+        if let Some((_, value)) = v.split_once('=') {
+            let before = facts.reads.len();
+            push_path_read(facts, value);
+            let named: Vec<String> = facts.reads[before..].to_vec();
+            facts.writes.extend(named);
+        }
+        return;
+    }
+    // An option of `option_writes` also listed in `value_options` names a
+    // place it reads as well (apk's `--root`).
     let named = is(&e.option_reads)
         || is(&e.input_options)
-        || is(&e.option_writes)
+        || (is(&e.option_writes) && !is(&e.value_options))
         || is(&e.output_options);
     if !named {
         push_path_read(facts, &v);

@@ -59,6 +59,12 @@ pub struct Entry {
     /// path of that name, relative to where it runs).
     #[serde(default)]
     pub location_options: Vec<String>,
+    /// Options whose value is a setting `KEY=VALUE` (apt's `-o`, dnf's
+    /// `--setopt`): a `VALUE` that may name a file or directory is read
+    /// and written (`-o Dir::Etc::SourceList=/app/sources.list`,
+    /// `--setopt=reposdir=/app/repos`, `-o RootDir=/rootfs`).
+    #[serde(default)]
+    pub setting_options: Vec<String>,
     /// optparse's abbreviations: a long option may be given as any prefix
     /// of one name (`--requirem FILE`). Non-empty: an option the entry
     /// does not describe that starts the name of one taking a value makes
