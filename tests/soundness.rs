@@ -3248,3 +3248,64 @@ fn issue_11_a_copy_of_several_sources_stays_when_unsure() {
     let df = "FROM node:20\nWORKDIR /app\nCOPY *.json *.js web/ ./\nRUN npm ci\n";
     assert_eq!(rewritten_in(files, df), df);
 }
+
+/// uv's settings (`uv.toml`, or `[tool.uv]` in `pyproject.toml`, of the
+/// directory `uv pip install` or `uv venv` runs in or of a parent) may
+/// point it at files the copy ships: `find-links = ["wheels"]`, an index
+/// `url = "./wheels"`. Copying the settings first is not enough: measured
+/// with uv 0.13.9 and BuildKit, the hoisted install failed with
+/// "Failed to read `--find-links` directory: /app/wheels".
+#[test]
+fn uv_settings_that_name_local_files_keep_the_install_below_the_copy() {
+    let base: &[(&str, &str)] = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x\n"),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let here = "FROM python:3.12-slim\nRUN pip install uv\nWORKDIR /app\nCOPY . .\nRUN uv pip install --system -r requirements.txt\n";
+    let venv = "FROM python:3.12-slim\nRUN pip install uv\nWORKDIR /app\nCOPY . .\nRUN uv venv && uv pip install -r requirements.txt\n";
+    for (name, text) in [
+        ("uv.toml", "no-index = true\nfind-links = [\"wheels\"]\n"),
+        (
+            "uv.toml",
+            "[pip]\nno-index = true\nfind-links = [\"wheels\"]\n",
+        ),
+        (
+            "pyproject.toml",
+            "[project]\nname = \"x\"\nversion = \"0\"\n[tool.uv]\nfind-links = [\"wheels\"]\n",
+        ),
+        (
+            "uv.toml",
+            "[[index]]\nurl = \"./wheels\"\nformat = \"flat\"\ndefault = true\n",
+        ),
+        ("uv.toml", "index-url = \"file:///app/wheels\"\n"),
+        (
+            "pyproject.toml",
+            "[tool.uv.pip]\nextra-index-url = [\"/app/wheels\"]\n",
+        ),
+    ] {
+        let mut files = base.to_vec();
+        files.push((name, text));
+        for df in [here, venv] {
+            assert_eq!(rewritten_in(&files, df), df, "{name}: {text}");
+        }
+    }
+    // In a parent directory of the one it runs in.
+    let files = &[
+        ("svc/requirements.txt", "six==1.16.0\n"),
+        (
+            "uv.toml",
+            "no-index = true\nfind-links = [\"/app/wheels\"]\n",
+        ),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x\n"),
+        ("svc/app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM python:3.12-slim\nRUN pip install uv\nCOPY . /app\nWORKDIR /app/svc\nRUN uv pip install --system -r requirements.txt\n";
+    assert_eq!(rewritten_in(files, df), df);
+    // A remote index is no file: the install still moves.
+    let mut files = base.to_vec();
+    files.push(("uv.toml", "index-url = \"https://pypi.org/simple\"\n"));
+    assert_ne!(rewritten_in(&files, here), here);
+}
