@@ -3309,3 +3309,51 @@ fn uv_settings_that_name_local_files_keep_the_install_below_the_copy() {
     files.push(("uv.toml", "index-url = \"https://pypi.org/simple\"\n"));
     assert_ne!(rewritten_in(&files, here), here);
 }
+
+/// pip's and uv's configuration files (`/etc/pip.conf`,
+/// `~/.config/pip/pip.conf`, `/etc/uv/uv.toml`, ...) that an earlier
+/// instruction writes may point the install at files the broad copy
+/// ships (`find-links = /app/wheels`). Measured with pip 23, uv 0.13.9
+/// and BuildKit: each hoisted install failed to find its wheels. One
+/// copied from the context is read; one naming only remote locations
+/// lets the install move.
+#[test]
+fn configuration_written_before_the_install_keeps_it_below_the_copy() {
+    let files = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x\n"),
+        (
+            "pip.conf",
+            "[global]\nno-index = true\nfind-links = /app/wheels\n",
+        ),
+        (
+            "uv.toml",
+            "no-index = true\nfind-links = [\"/app/wheels\"]\n",
+        ),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let pip = "WORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    let uv = "WORKDIR /app\nCOPY . .\nRUN uv pip install --system -r requirements.txt\n";
+    for df in [
+        format!("FROM python:3.12-slim\nCOPY pip.conf /etc/pip.conf\n{pip}"),
+        format!("FROM python:3.12-slim\nCOPY pip.conf /etc/xdg/pip/\n{pip}"),
+        format!("FROM python:3.12-slim\nCOPY pip.conf /root/.config/pip/pip.conf\n{pip}"),
+        format!("FROM python:3.12-slim\nCOPY pip.conf /opt/venv/pip.conf\n{pip}"),
+        format!("FROM python:3.12-slim\nRUN pip install uv\nCOPY uv.toml /etc/uv/uv.toml\n{uv}"),
+        format!("FROM python:3.12-slim\nRUN pip install uv\nCOPY uv.toml /root/.config/uv/\n{uv}"),
+    ] {
+        assert_eq!(rewritten_in(files, &df), df);
+    }
+    let remote = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        (
+            "pip.conf",
+            "[global]\nindex-url = https://pypi.org/simple\ntimeout = 60\n",
+        ),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = format!("FROM python:3.12-slim\nCOPY pip.conf /etc/pip.conf\n{pip}");
+    assert_ne!(rewritten_in(remote, &df), df);
+}
