@@ -3407,3 +3407,112 @@ fn package_maintainer_scripts_see_the_service_configuration_variables() {
     let df = "FROM debian:bookworm-slim\nENV PG_CLUSTER_CONF_ROOT=/app/pgconf\nCOPY . /app\nRUN apt-get update && apt-get install -y postgresql-15\n";
     assert_eq!(rewrite_any(p.path(), df), df);
 }
+
+/// uv's settings (`uv.toml`, or `[tool.uv]` in `pyproject.toml`, of the
+/// directory `uv pip install` or `uv venv` runs in or of a parent) may
+/// point it at files the copy ships: `find-links = ["wheels"]`, an index
+/// `url = "./wheels"`. Copying the settings first is not enough: measured
+/// with uv 0.13.9 and BuildKit, the hoisted install failed with
+/// "Failed to read `--find-links` directory: /app/wheels".
+#[test]
+fn uv_settings_that_name_local_files_keep_the_install_below_the_copy() {
+    let base: &[(&str, &str)] = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x\n"),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let here = "FROM python:3.12-slim\nRUN pip install uv\nWORKDIR /app\nCOPY . .\nRUN uv pip install --system -r requirements.txt\n";
+    let venv = "FROM python:3.12-slim\nRUN pip install uv\nWORKDIR /app\nCOPY . .\nRUN uv venv && uv pip install -r requirements.txt\n";
+    for (name, text) in [
+        ("uv.toml", "no-index = true\nfind-links = [\"wheels\"]\n"),
+        (
+            "uv.toml",
+            "[pip]\nno-index = true\nfind-links = [\"wheels\"]\n",
+        ),
+        (
+            "pyproject.toml",
+            "[project]\nname = \"x\"\nversion = \"0\"\n[tool.uv]\nfind-links = [\"wheels\"]\n",
+        ),
+        (
+            "uv.toml",
+            "[[index]]\nurl = \"./wheels\"\nformat = \"flat\"\ndefault = true\n",
+        ),
+        ("uv.toml", "index-url = \"file:///app/wheels\"\n"),
+        (
+            "pyproject.toml",
+            "[tool.uv.pip]\nextra-index-url = [\"/app/wheels\"]\n",
+        ),
+    ] {
+        let mut files = base.to_vec();
+        files.push((name, text));
+        for df in [here, venv] {
+            assert_eq!(rewritten_in(&files, df), df, "{name}: {text}");
+        }
+    }
+    // In a parent directory of the one it runs in.
+    let files = &[
+        ("svc/requirements.txt", "six==1.16.0\n"),
+        (
+            "uv.toml",
+            "no-index = true\nfind-links = [\"/app/wheels\"]\n",
+        ),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x\n"),
+        ("svc/app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM python:3.12-slim\nRUN pip install uv\nCOPY . /app\nWORKDIR /app/svc\nRUN uv pip install --system -r requirements.txt\n";
+    assert_eq!(rewritten_in(files, df), df);
+    // A remote index is no file: the install still moves.
+    let mut files = base.to_vec();
+    files.push(("uv.toml", "index-url = \"https://pypi.org/simple\"\n"));
+    assert_ne!(rewritten_in(&files, here), here);
+}
+
+/// pip's and uv's configuration files (`/etc/pip.conf`,
+/// `~/.config/pip/pip.conf`, `/etc/uv/uv.toml`, ...) that an earlier
+/// instruction writes may point the install at files the broad copy
+/// ships (`find-links = /app/wheels`). Measured with pip 23, uv 0.13.9
+/// and BuildKit: each hoisted install failed to find its wheels. One
+/// copied from the context is read; one naming only remote locations
+/// lets the install move.
+#[test]
+fn configuration_written_before_the_install_keeps_it_below_the_copy() {
+    let files = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x\n"),
+        (
+            "pip.conf",
+            "[global]\nno-index = true\nfind-links = /app/wheels\n",
+        ),
+        (
+            "uv.toml",
+            "no-index = true\nfind-links = [\"/app/wheels\"]\n",
+        ),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let pip = "WORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    let uv = "WORKDIR /app\nCOPY . .\nRUN uv pip install --system -r requirements.txt\n";
+    for df in [
+        format!("FROM python:3.12-slim\nCOPY pip.conf /etc/pip.conf\n{pip}"),
+        format!("FROM python:3.12-slim\nCOPY pip.conf /etc/xdg/pip/\n{pip}"),
+        format!("FROM python:3.12-slim\nCOPY pip.conf /root/.config/pip/pip.conf\n{pip}"),
+        format!("FROM python:3.12-slim\nCOPY pip.conf /opt/venv/pip.conf\n{pip}"),
+        format!("FROM python:3.12-slim\nRUN pip install uv\nCOPY uv.toml /etc/uv/uv.toml\n{uv}"),
+        format!("FROM python:3.12-slim\nRUN pip install uv\nCOPY uv.toml /root/.config/uv/\n{uv}"),
+    ] {
+        assert_eq!(rewritten_in(files, &df), df);
+    }
+    let remote = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        (
+            "pip.conf",
+            "[global]\nindex-url = https://pypi.org/simple\ntimeout = 60\n",
+        ),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = format!("FROM python:3.12-slim\nCOPY pip.conf /etc/pip.conf\n{pip}");
+    assert_ne!(rewritten_in(remote, &df), df);
+}

@@ -5229,6 +5229,13 @@ fn resolve_check(
                 .map(|f| expand(f, local_env).map_or_else(|| f.clone(), |x| resolve(dir, &x)))
                 .collect(),
         ),
+        // The settings of the directory it runs in and of every parent.
+        kb::ManifestCheck::UvSettings(names) => kb::ManifestCheck::UvSettings(
+            std::iter::once(dir.to_string())
+                .chain(parent_dirs(dir))
+                .flat_map(|d| names.iter().map(move |n| resolve(&d, n)))
+                .collect(),
+        ),
         kb::ManifestCheck::Dotnet {
             projects,
             properties,

@@ -370,6 +370,12 @@ pub enum ManifestCheck {
     /// `setup.cfg` named so as the project's metadata, which it may have
     /// to build from the project's sources.
     UvPip(Vec<String>),
+    /// `uv pip install`, `uv venv`: the settings files uv may read (image
+    /// paths: `uv.toml` and `pyproject.toml` of the directory it runs in
+    /// and of each parent) must not point it at local files
+    /// (`find-links = ["wheels"]`, an index `url = "./wheels"`), which
+    /// copying the settings first does not provide.
+    UvSettings(Vec<String>),
     /// cargo: a package's manifest loads only with its targets
     /// (`src/main.rs`, `src/lib.rs`, ...), and a workspace with its members.
     Cargo,
@@ -1649,6 +1655,12 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
             facts.checks.push(ManifestCheck::UvPip(files.clone()));
         }
         facts.checks.push(ManifestCheck::Requirements(files));
+    }
+    if e.uv_settings {
+        facts.checks.push(ManifestCheck::UvSettings(vec![
+            "uv.toml".to_string(),
+            "pyproject.toml".to_string(),
+        ]));
     }
     for (on, check) in [
         (e.pipfile, ManifestCheck::Pipfile),

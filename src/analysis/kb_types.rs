@@ -121,6 +121,10 @@ pub struct Entry {
     /// (`-r pyproject.toml`) are not followed (see `uv::pip_problems`).
     #[serde(default)]
     pub uv_pip: bool,
+    /// uv: its settings files, here and in every parent, may name local
+    /// files (see `ManifestCheck::UvSettings`).
+    #[serde(default)]
+    pub uv_settings: bool,
     #[serde(default)]
     pub pipfile: bool,
     /// poetry: path and file dependencies in pyproject.toml / poetry.lock.

@@ -48,6 +48,13 @@ pub(crate) fn manifest_problems(
             requirements_problems(ctx, to_context, files, &mut out)
         }
         ManifestCheck::UvPip(files) => uv_pip_problems(ctx, to_context, files, &mut out),
+        ManifestCheck::UvSettings(files) => {
+            for rel in files.iter().filter_map(|f| to_context(f)) {
+                if let Some(t) = ctx.read(&rel) {
+                    out.extend(super::uv::settings_problems(&rel, &t));
+                }
+            }
+        }
         ManifestCheck::Pipfile => pipfile_problems(ctx, &join, &mut out),
         ManifestCheck::Poetry => poetry_problems(ctx, &join, &mut out),
         ManifestCheck::UvSources { frozen } => {

@@ -144,6 +144,47 @@ pub(crate) fn source_problems(
     out
 }
 
+/// Why uv's settings in `text` (a `uv.toml` or `pyproject.toml`, context
+/// path `rel`) may make `uv pip install` or `uv venv` read or write files
+/// besides its manifests: a `find-links`, cache, target or prefix
+/// directory, a local index (`url = "./wheels"`, `index-url =
+/// "file:///app/wheels"`), an interpreter given by its path, a `file:`
+/// URL (measured with uv 0.13.9: a hoisted install failed without the
+/// `find-links` directory).
+pub(crate) fn settings_problems(rel: &str, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for key in [
+        "find-links",
+        "cache-dir",
+        "target",
+        "prefix",
+        "python-install-dir",
+        "python-bin-dir",
+    ] {
+        if assignments(text, key).next().is_some() {
+            out.push(format!("{rel} sets `{key}`, a directory uv uses"));
+        }
+    }
+    for key in ["url", "index-url", "extra-index-url", "default-index"] {
+        let remote = |v: &str| {
+            let v = v.trim_start_matches(['[', ' ', '"', '\'']);
+            v.starts_with("https://") || v.starts_with("http://")
+        };
+        if assignments(text, key).any(|v| !remote(v)) {
+            out.push(format!(
+                "{rel} sets an index `{key}` that may be a local directory"
+            ));
+        }
+    }
+    if assignments(text, "python").any(|v| v.contains('/')) {
+        out.push(format!("{rel} names an interpreter by its path"));
+    }
+    if text.contains("file:") {
+        out.push(format!("{rel} mentions `file:`, a local file"));
+    }
+    out
+}
+
 /// Workspaces and sources that read local files: `[tool.uv.workspace]`
 /// and `workspace = true`, `path`, `editable` and `directory` sources,
 /// `file:` URLs, a `members` list.

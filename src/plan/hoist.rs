@@ -126,6 +126,105 @@ fn placed_copy(ins: &Instruction, ctx: &Context) -> Option<(String, Vec<String>)
     Some(((*dest).to_string(), keep_flags))
 }
 
+/// Whether an instruction before the install `x` (other than the broad
+/// copy) copies from the context a configuration file of pip or uv that
+/// names a local path (`find-links = /app/wheels` in `/etc/pip.conf` or
+/// `/etc/uv/uv.toml`): the install reads it, and the path may be one the
+/// broad copy ships (measured: the hoisted install failed). The file is
+/// recognised by where the install looks (`/etc`, the homes `/root` and
+/// `$HOME`) or by its name (`pip.conf`, `pip.ini`, `uv.toml`: another
+/// user's home, an environment's).
+fn settings_written_before(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> bool {
+    let pip = cx.eff[x]
+        .checks
+        .iter()
+        .any(|(c, _)| matches!(c, ManifestCheck::Requirements(_)));
+    let uv = cx.eff[x]
+        .checks
+        .iter()
+        .any(|(c, _)| matches!(c, ManifestCheck::UvSettings(_)));
+    if !pip && !uv {
+        return false;
+    }
+    let mut homes = vec!["/root".to_string()];
+    if let Some(h) = cx.state.env.get(x).and_then(|e| e.get("HOME")) {
+        homes.push(h.trim_end_matches('/').to_string());
+    }
+    let mut paths: Vec<String> = Vec::new();
+    if pip {
+        paths.extend(["/etc/pip.conf", "/etc/xdg/pip/pip.conf"].map(String::from));
+        for h in &homes {
+            paths.push(format!("{h}/.pip/pip.conf"));
+            paths.push(format!("{h}/.config/pip/pip.conf"));
+        }
+    }
+    if uv {
+        paths.extend(["/etc/uv/uv.toml", "/etc/xdg/uv/uv.toml"].map(String::from));
+        for h in &homes {
+            paths.push(format!("{h}/.config/uv/uv.toml"));
+        }
+    }
+    let named = |p: &str| {
+        let base = p.rsplit('/').next().unwrap_or(p);
+        paths.iter().any(|q| q == p) || ["pip.conf", "pip.ini", "uv.toml"].contains(&base)
+    };
+    // A value that is a path or a `file:` URL, not a remote location.
+    let local = |text: &str| {
+        text.contains("file:")
+            || text.lines().any(|l| {
+                l.split_once('=').is_some_and(|(_, v)| {
+                    v.split([' ', '\t', ',', '[', ']', '"', '\''])
+                        .filter(|w| !w.is_empty())
+                        .any(|w| {
+                            !(w.starts_with("https://") || w.starts_with("http://"))
+                                && (w.contains('/') || w.starts_with('.'))
+                        })
+                })
+            })
+    };
+    (0..x).filter(|k| *k != copy.unit).any(|k| {
+        let Some(ins) = instruction(cx.parse, cx.stage.units[k].item) else {
+            return false;
+        };
+        let wd = &cx.state.workdirs[k];
+        let placed = match effects::context_placements(ins, wd, copy.ctx) {
+            Some(p) => p.files,
+            // One file to a file's name (`COPY pip.conf /etc/pip.conf`).
+            None => one_file_copy(ins, wd, copy.ctx).into_iter().collect(),
+        };
+        placed
+            .iter()
+            .any(|(img, rel)| named(img) && copy.ctx.read(rel).is_none_or(|t| local(&t)))
+    })
+}
+
+/// A `COPY` of one context file to a path (`COPY pip.conf
+/// /etc/pip.conf`): (image path, context path).
+fn one_file_copy(ins: &Instruction, wd: &str, ctx: &Context) -> Option<(String, String)> {
+    if ins.node.kind != Kind::Copy
+        || !ins.heredocs.is_empty()
+        || ins.node.flags.iter().any(|f| f.starts_with("--from"))
+    {
+        return None;
+    }
+    let args: Vec<&str> = ins.node.str_args().collect();
+    let [src, dest] = args.as_slice() else {
+        return None;
+    };
+    if [src, dest].iter().any(|w| w.contains(['$', '*', '?', '['])) {
+        return None;
+    }
+    let rel = crate::analysis::context::clean(src);
+    ctx.files()?.get(rel.as_str())?;
+    let name = rel.rsplit('/').next().unwrap_or(&rel);
+    let img = if dest.ends_with('/') {
+        effects::resolve(&effects::resolve(wd, dest), name)
+    } else {
+        effects::resolve(wd, dest)
+    };
+    Some((img, rel))
+}
+
 /// The flags of a copy that an inserted COPY repeats (owner, mode, link);
 /// `None` when it has any other (`--from`, `--exclude`, …).
 fn repeatable_flags(ins: &Instruction) -> Option<Vec<String>> {
@@ -835,6 +934,9 @@ fn candidate<'c>(
         return None;
     }
     if conflict(&copy.rest, ex).is_some() {
+        return None;
+    }
+    if settings_written_before(cx, copy, x) {
         return None;
     }
     // The state it needs (`WORKDIR /code` after `ADD . /code`) may come
