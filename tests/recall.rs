@@ -2439,11 +2439,13 @@ fn a_tool_copied_where_the_broad_copy_makes_a_directory_stays() {
     };
     let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCOPY --from=tools /pip.conf conf\nENV PIP_CONFIG_FILE=/app/conf/pip.conf\nRUN pip install -r requirements.txt\n";
     assert_eq!(at(df), df);
-    // Elsewhere it moves.
-    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCOPY --from=tools /pip.conf /etc/pip.conf\nRUN pip install -r requirements.txt\n";
+    // Elsewhere it moves (a file pip reads that names no path: a
+    // configuration from another stage may, and keeps the install in
+    // place, see soundness::configuration_written_before_…).
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCOPY --from=tools /netrc /root/.netrc\nRUN pip install -r requirements.txt\n";
     assert_eq!(
         at(df),
-        "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nCOPY --from=tools /pip.conf /etc/pip.conf\nRUN pip install -r requirements.txt\nCOPY . .\n"
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nCOPY --from=tools /netrc /root/.netrc\nRUN pip install -r requirements.txt\nCOPY . .\n"
     );
 }
 
@@ -2457,13 +2459,13 @@ fn a_linked_tool_copy_whose_directories_the_broad_copy_also_makes_stays() {
         ("conf/app.ini", "x\n"),
         ("app.py", "x\n"),
     ];
-    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY --chown=1000:1000 . .\nCOPY --link --from=tools /pip.conf /app/conf/pip.conf\nENV PIP_CONFIG_FILE=/app/conf/pip.conf\nRUN pip install -r requirements.txt\n";
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY --chown=1000:1000 . .\nCOPY --link --from=tools /ca.pem /app/conf/ca.pem\nENV PIP_CERT=/app/conf/ca.pem\nRUN pip install -r requirements.txt\n";
     assert_eq!(hoisted(files, df), df);
     // Without `--link` the broad copy sets the directory's owner and mode
     // either way; with it, a target outside the copy's destination moves.
     for flag in ["", "--link "] {
         let df = format!(
-            "FROM python:3.12-slim\nWORKDIR /app\nCOPY --chown=1000:1000 . .\nCOPY {flag}--from=tools /pip.conf /{}/pip.conf\nENV PIP_CONFIG_FILE=/{}/pip.conf\nRUN pip install -r requirements.txt\n",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY --chown=1000:1000 . .\nCOPY {flag}--from=tools /ca.pem /{}/ca.pem\nENV PIP_CERT=/{}/ca.pem\nRUN pip install -r requirements.txt\n",
             if flag.is_empty() {
                 "app/conf"
             } else {
@@ -2936,10 +2938,10 @@ fn the_manifest_copy_stands_right_before_the_install_when_nothing_between_touche
     // (`/srv`, the parent of `/srv/cfg` and of `/srv/app`) keeps the COPY
     // first, where the broad copy stood: whoever creates `/srv` first gives
     // it its owner.
-    let df = "FROM base\nWORKDIR /srv/app\nCOPY . .\nRUN mkdir -p /srv/cfg && touch /etc/pip.conf\nRUN pip install -r requirements.txt\n";
+    let df = "FROM base\nWORKDIR /srv/app\nCOPY . .\nRUN mkdir -p /srv/cfg && touch /root/.netrc\nRUN pip install -r requirements.txt\n";
     assert_eq!(
         hoisted(TZ_APP, df),
-        "FROM base\nWORKDIR /srv/app\nCOPY requirements.txt ./\nRUN mkdir -p /srv/cfg && touch /etc/pip.conf\nRUN pip install -r requirements.txt\nCOPY . .\n"
+        "FROM base\nWORKDIR /srv/app\nCOPY requirements.txt ./\nRUN mkdir -p /srv/cfg && touch /root/.netrc\nRUN pip install -r requirements.txt\nCOPY . .\n"
     );
 }
 

@@ -1124,7 +1124,7 @@ fn a_run_writing_into_a_directory_the_broad_copy_makes_stays_below_it() {
         assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
     }
     // Into a directory the broad copy does not make, it moves.
-    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /etc/pip && echo '[global]' > /etc/pip/pip.conf\nENV PIP_CONFIG_FILE=/etc/pip/pip.conf\nRUN pip install -r requirements.txt\n";
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /etc/pip && echo 'machine x' > /etc/pip/netrc\nENV NETRC=/etc/pip/netrc\nRUN pip install -r requirements.txt\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
 
@@ -3515,4 +3515,29 @@ fn configuration_written_before_the_install_keeps_it_below_the_copy() {
     ];
     let df = format!("FROM python:3.12-slim\nCOPY pip.conf /etc/pip.conf\n{pip}");
     assert_ne!(rewritten_in(remote, &df), df);
+}
+
+#[test]
+fn configuration_whose_content_is_not_seen_keeps_the_install_below_the_copy() {
+    // Review 36, F3 (measured with pip 23 and BuildKit: the hoisted
+    // install found no wheels): a pip or uv configuration written by a
+    // `RUN` or copied from another stage may name what the broad copy
+    // ships (`find-links = /app/wheels`); its content is not read here.
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x"),
+        ("app.py", "x\n"),
+    ]);
+    for write in [
+        "RUN mkdir -p /root/.config/pip && printf '[global]\\nfind-links = /app/wheels\\n' > /root/.config/pip/pip.conf",
+        "COPY --from=tools /pip.conf /etc/pip.conf",
+        "COPY --from=tools /pip.conf /opt/pip.conf\nENV PIP_CONFIG_FILE=/opt/pip.conf",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /app\n{write}\nCOPY . .\nRUN pip install --no-index -r requirements.txt\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{write}");
+    }
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY --from=tools /uv.toml /etc/uv/uv.toml\nCOPY . .\nRUN uv pip install --system -r requirements.txt\n";
+    assert_eq!(rewrite_unsafe_too(p.path(), df), df);
 }

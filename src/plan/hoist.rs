@@ -164,6 +164,14 @@ fn settings_written_before(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> 
             paths.push(format!("{h}/.config/uv/uv.toml"));
         }
     }
+    // Named by the install's own variables.
+    if let Some(env) = cx.state.env.get(x) {
+        for var in ["PIP_CONFIG_FILE", "UV_CONFIG_FILE"] {
+            if let Some(v) = env.get(var) {
+                paths.push(effects::resolve(&cx.state.workdirs[x], v));
+            }
+        }
+    }
     let named = |p: &str| {
         let base = p.rsplit('/').next().unwrap_or(p);
         paths.iter().any(|q| q == p) || ["pip.conf", "pip.ini", "uv.toml"].contains(&base)
@@ -182,10 +190,32 @@ fn settings_written_before(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> 
                 })
             })
     };
+    // Written with content not read here (`COPY --from=tools /pip.conf
+    // /etc/pip.conf`, `RUN printf … > ~/.config/pip/pip.conf`): it may
+    // name what the broad copy ships (review 36, F3: measured, the
+    // hoisted install found no wheels). Only a write of the file itself
+    // counts; a tree a system install or an opaque `RUN` may write is
+    // assumed to hold no such settings, as the base image is.
+    let unseen = |k: usize| {
+        cx.eff[k].writes.iter().any(|w| {
+            // A copy's target is written as `target/**` (it may be a
+            // directory).
+            matches!(w, Loc::Path(p) if { let p = p.strip_suffix("/**").unwrap_or(p); !p.contains(['*', '?', '[']) && (paths.iter().any(|q| q == p) || {
+                let base = p.rsplit('/').next().unwrap_or(p);
+                ["pip.conf", "pip.ini", "uv.toml"].contains(&base)
+            }) })
+        })
+    };
     (0..x).filter(|k| *k != copy.unit).any(|k| {
         let Some(ins) = instruction(cx.parse, cx.stage.units[k].item) else {
             return false;
         };
+        let from_context = ins.node.kind == Kind::Add
+            || (ins.node.kind == Kind::Copy
+                && !ins.node.flags.iter().any(|f| f.starts_with("--from")));
+        if !from_context && unseen(k) {
+            return true;
+        }
         let wd = &cx.state.workdirs[k];
         let placed = match effects::context_placements(ins, wd, copy.ctx) {
             Some(p) => p.files,
