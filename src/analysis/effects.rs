@@ -4395,6 +4395,20 @@ pub fn exact_copy_writes(
     Some(out)
 }
 
+/// A copy source as a context path (`./src/` is `src`, `.` is `""`), when
+/// it is one the placements follow: relative, inside the context, with no
+/// variable, quote, escape, class or URL (BuildKit's reading of those is
+/// not modelled).
+fn plain_source(src: &str) -> Option<&str> {
+    let s = src.trim_start_matches("./").trim_end_matches('/');
+    let s = if s == "." { "" } else { s };
+    let odd = s.starts_with('/')
+        || s.contains(['$', '\\', '[', ']', '"', '\'', '`'])
+        || s.contains("://")
+        || (!s.is_empty() && s.split('/').any(|c| c.is_empty() || c == "." || c == ".."));
+    (!odd).then_some(s)
+}
+
 /// Where a plain `COPY` from the context puts each file: (image path,
 /// context path), and its flags ([`normal_copy_flags`]). Every pair is
 /// what BuildKit does; files inside a submodule, whose contents are not
@@ -4445,15 +4459,7 @@ pub fn context_placements(ins: &Instruction, wd: &str, ctx: &Context) -> Option<
     let dest_abs = resolve(wd, dest);
     let mut out: Vec<(String, String)> = Vec::new();
     for src in sources {
-        let s = src.trim_start_matches("./").trim_end_matches('/');
-        let s = if s == "." { "" } else { s };
-        if s.starts_with('/')
-            || s.contains(['$', '\\', '[', ']', '"', '\'', '`'])
-            || s.contains("://")
-            || (!s.is_empty() && s.split('/').any(|c| c.is_empty() || c == "." || c == ".."))
-        {
-            return None;
-        }
+        let s = plain_source(src)?;
         let placed: Vec<(String, String)> = if s.contains(['*', '?']) {
             glob_files(s, files)?
                 .into_iter()
@@ -4553,15 +4559,7 @@ pub fn source_placements(
     };
     let mut out = SourcePlacements::default();
     for src in sources {
-        let s = src.trim_start_matches("./").trim_end_matches('/');
-        let s = if s == "." { "" } else { s };
-        if s.starts_with('/')
-            || s.contains(['$', '\\', '[', ']', '"', '\'', '`'])
-            || s.contains("://")
-            || (!s.is_empty() && s.split('/').any(|c| c.is_empty() || c == "." || c == ".."))
-        {
-            return None;
-        }
+        let s = plain_source(src)?;
         let glob = s.contains(['*', '?']);
         // `*/` or `file/`: what BuildKit makes of a slash after a
         // pattern or a file is not modelled.
@@ -5648,20 +5646,15 @@ const INDEX_LOCATION_VARS: &[&str] = &[
     "UV_DEFAULT_INDEX",
 ];
 
-/// The variables whose value is a location pip or uv opens as the
-/// option of the same name: a path, a `file:` URL, a VCS URL over `file:`
-/// or a project with `[extras]`; remote otherwise.
-const LOCATION_VARS: &[&str] = &[
-    "PIP_INDEX_URL",
-    "PIP_EXTRA_INDEX_URL",
+/// Besides the package indexes ([`INDEX_LOCATION_VARS`]), the variables
+/// whose value is a location pip or uv opens as the option of the same
+/// name: a path, a `file:` URL, a VCS URL over `file:` or a project with
+/// `[extras]`; remote otherwise.
+const OTHER_LOCATION_VARS: &[&str] = &[
     "PIP_FIND_LINKS",
     "PIP_EDITABLE",
     "PIP_CERT",
     "PIP_CLIENT_CERT",
-    "UV_INDEX_URL",
-    "UV_EXTRA_INDEX_URL",
-    "UV_INDEX",
-    "UV_DEFAULT_INDEX",
     "UV_FIND_LINKS",
 ];
 
@@ -5711,7 +5704,7 @@ fn relocated_paths(
         // `PIP_FIND_LINKS=file://localhost/w`, `-e git+file:///src/lib`)
         // names its path as the option's value does (kb::location_paths):
         // every word is read with its cut versions; a remote one is none.
-        let value = if LOCATION_VARS.contains(&name.as_str()) {
+        let value = if location || OTHER_LOCATION_VARS.contains(&name.as_str()) {
             value
                 .split_whitespace()
                 .flat_map(|w| match w.split_once('=') {

@@ -1050,18 +1050,21 @@ fn find_entry<'k>(kb: &'k KnowledgeBase, name: &str, argv: &[&str]) -> Option<&'
     })
 }
 
+/// The entry's own manifests: the files of `reads` relative to where it
+/// runs (not trees, not absolute settings).
+fn own_manifests(e: &Entry) -> impl Iterator<Item = &String> {
+    e.reads
+        .iter()
+        .filter(|r| !r.contains("**") && !r.starts_with('/'))
+}
+
 /// The files the entry names: reads (those relative and without `**` are
 /// manifests) and writes (some skipped by a flag, some only when missing).
 fn entry_files(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
     facts.reads = e.reads.clone();
     facts.parent_reads = e.parent_reads.clone();
     facts.parent_writes = e.parent_writes.clone();
-    facts.manifests = e
-        .reads
-        .iter()
-        .filter(|r| !r.contains("**") && !r.starts_with('/'))
-        .cloned()
-        .collect();
+    facts.manifests = own_manifests(e).cloned().collect();
     for w in &e.writes {
         let skip = e.writes_unless.get(w).is_some_and(|flags| {
             flags
@@ -1645,11 +1648,7 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
     if e.requirements {
         // The requirement files: what the options and arguments name, after
         // the entry's own manifests (`entry_files` puts those first).
-        let own = e
-            .reads
-            .iter()
-            .filter(|r| !r.contains("**") && !r.starts_with('/'))
-            .count();
+        let own = own_manifests(e).count();
         let files: Vec<String> = facts.manifests.get(own..).unwrap_or_default().to_vec();
         if e.uv_pip {
             facts.checks.push(ManifestCheck::UvPip(files.clone()));

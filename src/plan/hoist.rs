@@ -200,10 +200,9 @@ fn settings_written_before(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> 
         cx.eff[k].writes.iter().any(|w| {
             // A copy's target is written as `target/**` (it may be a
             // directory).
-            matches!(w, Loc::Path(p) if { let p = p.strip_suffix("/**").unwrap_or(p); !p.contains(['*', '?', '[']) && (paths.iter().any(|q| q == p) || {
-                let base = p.rsplit('/').next().unwrap_or(p);
-                ["pip.conf", "pip.ini", "uv.toml"].contains(&base)
-            }) })
+            let Loc::Path(p) = w else { return false };
+            let p = p.strip_suffix("/**").unwrap_or(p);
+            !p.contains(['*', '?', '[']) && named(p)
         })
     };
     (0..x).filter(|k| *k != copy.unit).any(|k| {
@@ -325,51 +324,14 @@ impl<'a> BroadCopy<'a> {
         } = Self::head_of(cx, b, placed)?;
         let unit = &cx.stage.units[b];
         let (ctx, files) = (cx.ctx?, cx.ctx?.files()?);
-        if let Some(p) = placed {
-            let mut rest = cx.eff[b].clone();
-            rest.writes
-                .retain(|w| !matches!(w, Loc::Path(_) | Loc::Dir { .. }));
-            let mut shipped = p.files;
-            shipped.extend(p.whole);
-            return Some(BroadCopy {
-                unit: b,
-                ins,
-                src,
-                placed: Some(p.dirs),
-                ctx,
-                dest,
-                flags,
-                line: cx.parse.items[unit.item].lines.start,
-                text: first_line(cx.text, cx.parse, unit.item),
-                dest_abs,
-                shipped,
-                rest,
-                into_fixed: std::cell::OnceCell::new(),
-            });
-        }
-        let prefix = if src.is_empty() {
-            String::new()
-        } else {
-            format!("{src}/")
-        };
-        let mut shipped: Vec<(String, String)> = files
-            .keys()
-            .filter_map(|f| {
-                let rel = f.strip_prefix(&prefix)?;
-                Some((effects::resolve(&dest_abs, rel), f.clone()))
-            })
-            .collect();
-        // A shipped link or empty directory changes every path below it
-        // ([`Context::whole`]), as does a submodule, whose contents are
-        // not known.
-        for d in ctx.unknown_dirs().iter().chain(ctx.whole()) {
-            if let Some(rel) = d.strip_prefix(&prefix) {
-                shipped.push((
-                    format!("{}/**", effects::resolve(&dest_abs, rel)),
-                    format!("{d}/**"),
-                ));
+        let (shipped, placed) = match placed {
+            Some(p) => {
+                let mut shipped = p.files;
+                shipped.extend(p.whole);
+                (shipped, Some(p.dirs))
             }
-        }
+            None => (Self::subtree_shipped(ctx, files, &src, &dest_abs), None),
+        };
         let mut rest = cx.eff[b].clone();
         rest.writes
             .retain(|w| !matches!(w, Loc::Path(_) | Loc::Dir { .. }));
@@ -377,7 +339,7 @@ impl<'a> BroadCopy<'a> {
             unit: b,
             ins,
             src,
-            placed: None,
+            placed,
             ctx,
             dest,
             flags,
@@ -388,6 +350,39 @@ impl<'a> BroadCopy<'a> {
             rest,
             into_fixed: std::cell::OnceCell::new(),
         })
+    }
+
+    /// What a copy of context directory `src` to `dest_abs` ships: (image
+    /// path, context path) of each file, and `X/**` for a shipped link or
+    /// empty directory, which changes every path below it
+    /// ([`Context::whole`]), or a submodule, whose contents are not known.
+    fn subtree_shipped(
+        ctx: &Context,
+        files: &BTreeMap<String, u64>,
+        src: &str,
+        dest_abs: &str,
+    ) -> Vec<(String, String)> {
+        let prefix = if src.is_empty() {
+            String::new()
+        } else {
+            format!("{src}/")
+        };
+        let mut shipped: Vec<(String, String)> = files
+            .keys()
+            .filter_map(|f| {
+                let rel = f.strip_prefix(&prefix)?;
+                Some((effects::resolve(dest_abs, rel), f.clone()))
+            })
+            .collect();
+        for d in ctx.unknown_dirs().iter().chain(ctx.whole()) {
+            if let Some(rel) = d.strip_prefix(&prefix) {
+                shipped.push((
+                    format!("{}/**", effects::resolve(dest_abs, rel)),
+                    format!("{d}/**"),
+                ));
+            }
+        }
+        shipped
     }
 
     /// Whether a shipped file lies in a system tree every `RUN`'s programs
