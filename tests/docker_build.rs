@@ -247,7 +247,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
         | "user-after-copy" => "server.js",
         "split-run" => "src/server.js",
         "home-workdir" | "opt-app-dir" => "server.js",
-        "subtree-copy" => "server/server.js",
+        "subtree-copy" | "workdir-subdir" => "server/server.js",
         "yarn" => "index.js",
         "yarn-install" | "yarn-berry" => "server.js",
         "go-multistage" => "main.go",

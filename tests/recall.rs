@@ -3106,3 +3106,106 @@ fn issue_11_a_copy_of_several_sources_or_globs_is_hoisted_past() {
         assert_eq!(hoisted(&with_dev, &df), df, "{src}");
     }
 }
+
+const WEB: &[(&str, &str)] = &[
+    (
+        "web/package.json",
+        "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+    ),
+    ("web/package-lock.json", "{}"),
+    ("web/index.js", "x\n"),
+    ("README.md", "x\n"),
+];
+
+/// Issue 11, capability 1: `COPY . .` then `WORKDIR web` (or an absolute
+/// `WORKDIR /repo/web`) then the install. The copy reads the working
+/// directory, so the `WORKDIR` cannot pass it: the install moves with a
+/// `WORKDIR` of its own inserted before it (after the COPY of its
+/// manifests, which makes the directory as the broad copy would), and the
+/// copy's working directory is set again before the copy; the original
+/// `WORKDIR` stays where it was.
+#[test]
+fn issue_11_working_directory_set_after_a_relative_broad_copy() {
+    let df =
+        "FROM node:20\nWORKDIR /repo\nCOPY . .\nWORKDIR /repo/web\nRUN npm ci\nRUN npm run build\n";
+    let out = rewrite_at(WEB, df, Applicability::Safe);
+    assert_eq!(
+        out.new_text,
+        "FROM node:20\nWORKDIR /repo\nCOPY web/package.json web/package-lock.json ./web/\nWORKDIR /repo/web\nRUN npm ci\nWORKDIR /repo\nCOPY . .\nWORKDIR /repo/web\nRUN npm run build\n"
+    );
+    let c = out
+        .changes
+        .iter()
+        .find(|c| c.applied)
+        .expect("the hoist is applied");
+    assert_eq!(c.applicability, Applicability::Safe);
+    assert!(c.reason.contains("`WORKDIR /repo/web`"), "{}", c.reason);
+    // A relative `WORKDIR` reads the same: the inserted ones are absolute.
+    let df = "FROM node:20\nWORKDIR /repo\nCOPY . .\nWORKDIR web\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n";
+    assert_eq!(
+        hoisted(WEB, df),
+        "FROM node:20\nWORKDIR /repo\nCOPY web/package.json web/package-lock.json ./web/\nWORKDIR /repo/web\nRUN npm ci\nWORKDIR /repo\nCOPY . .\nWORKDIR web\nCMD [\"node\", \"index.js\"]\n"
+    );
+    // A `USER` in between moves with the install; the copy's directory,
+    // set again, is still paired with the `WORKDIR` that first set it (the
+    // rewrite check refused this: it paired it with the one set again).
+    let df = "FROM node:20\nWORKDIR /repo\nCOPY --chown=node:node . .\nUSER node\nWORKDIR web\nRUN npm ci\n";
+    assert_eq!(
+        hoisted(WEB, df),
+        "FROM node:20\nWORKDIR /repo\nCOPY --chown=node:node web/package.json web/package-lock.json ./web/\nUSER node\nWORKDIR /repo/web\nRUN npm ci\nWORKDIR /repo\nCOPY --chown=node:node . .\nWORKDIR web\n"
+    );
+    // Two levels down, as .NET projects have it.
+    let files = &[
+        ("Svc.sln", "x\n"),
+        (
+            "src/Api/Api.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><ItemGroup><PackageReference Include=\"Serilog\" Version=\"3.1.1\" /></ItemGroup></Project>\n",
+        ),
+        ("src/Api/Program.cs", "x\n"),
+    ];
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0 AS build\nWORKDIR /src\nCOPY . .\nWORKDIR \"/src/src/Api\"\nRUN dotnet restore \"Api.csproj\"\nRUN dotnet build \"Api.csproj\" -c Release -o /app/build\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0 AS build\nWORKDIR /src\nCOPY src/Api/Api.csproj ./src/Api/\nWORKDIR /src/src/Api\nRUN dotnet restore \"Api.csproj\"\nWORKDIR /src\nCOPY . .\nWORKDIR \"/src/src/Api\"\nRUN dotnet build \"Api.csproj\" -c Release -o /app/build\n"
+    );
+}
+
+/// What the inserted `WORKDIR`s may not do: make a directory the broad
+/// copy would have made, or set a directory that is not known.
+#[test]
+fn inserted_working_directories_stay_within_what_is_known() {
+    // The copy's own working directory comes from an image whose working
+    // directory is not known: there is nothing known to set again.
+    let df = "FROM registry.example/node-base\nCOPY . .\nWORKDIR web\nRUN npm ci\n";
+    assert_eq!(hoisted(WEB, df), df);
+    // The official image's is `/`, which every image has.
+    let df = "FROM node:20\nCOPY . .\nWORKDIR web\nRUN npm ci\n";
+    assert_eq!(
+        hoisted(WEB, df),
+        "FROM node:20\nCOPY web/package.json web/package-lock.json ./web/\nWORKDIR /web\nRUN npm ci\nWORKDIR /\nCOPY . .\nWORKDIR web\n"
+    );
+    // The install runs in a directory the inserted COPY does not make
+    // (its manifests are elsewhere): the inserted WORKDIR would make it,
+    // with the user's owner, before the broad copy.
+    let files = &[
+        ("web/requirements.txt", "flask==3.0.0\n"),
+        ("web/app.py", "x\n"),
+        ("tools/run.py", "x\n"),
+    ];
+    let df = "FROM python:3.12\nWORKDIR /repo\nCOPY . .\nWORKDIR /repo/tools\nRUN pip install -r ../web/requirements.txt\n";
+    assert_eq!(hoisted(files, df), df);
+    // A directory with a blank in its name: not written again.
+    let files: Vec<(&str, &str)> = WEB
+        .iter()
+        .map(|(p, t)| (p.replacen("web/", "my web/", 1).leak() as &str, *t))
+        .collect();
+    let df = "FROM node:20\nWORKDIR /repo\nCOPY . .\nWORKDIR \"/repo/my web\"\nRUN npm ci\n";
+    assert_eq!(hoisted(&files, df), df);
+    // An instruction between the copy and the install that runs in the
+    // copy's directory stays there, and sees it.
+    let df = "FROM node:20\nWORKDIR /repo\nCOPY . .\nRUN mkdir -p logs\nWORKDIR web\nRUN npm ci\n";
+    assert_eq!(
+        hoisted(WEB, df),
+        "FROM node:20\nWORKDIR /repo\nCOPY web/package.json web/package-lock.json ./web/\nWORKDIR /repo/web\nRUN npm ci\nWORKDIR /repo\nCOPY . .\nRUN mkdir -p logs\nWORKDIR web\n"
+    );
+}

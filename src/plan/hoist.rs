@@ -686,6 +686,10 @@ impl BroadCopy<'_> {
 struct Candidate<'c> {
     unit: usize,
     companions: Vec<usize>,
+    /// The working directory it runs in, when a `WORKDIR` set after the
+    /// broad copy stays there and one is inserted before the install
+    /// instead ([`workdir_to_insert`]).
+    workdir: Option<String>,
     /// (image path, context path) of the manifests it reads, in the order
     /// the knowledge base names them (package.json first).
     needed: Vec<&'c (String, String)>,
@@ -781,17 +785,44 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
         copy_all
             .writes
             .extend(copy.shipped.iter().map(|(p, _)| Loc::Path(p.clone())));
+        // The working directory where the broad copy stands, and at the
+        // end of what moved so far: inserted `WORKDIR`s may set another
+        // for an install (`Candidate::workdir`); the copy's is then set
+        // again before the copy. A `WORKDIR` that moves with an install
+        // sets it itself, and then none is inserted.
+        let wd_b = cx.state.workdirs[b].clone();
+        let mut wd_now = wd_b.clone();
+        let mut moved_workdir = false;
         for x in b + 1..n {
             let Some(mut cand) = candidate(cx, &copy, &stays, x) else {
                 stays.push(x);
                 continue;
             };
+            let takes_workdir = cand.companions.iter().any(|&u| touches_workdir(&cx.eff[u]));
+            let inserting = cand.workdir.is_some() || wd_now != wd_b;
+            if (cand.workdir.is_some() && moved_workdir) || (inserting && takes_workdir) {
+                stays.push(x);
+                continue;
+            }
+            // After an inserted `WORKDIR`, an install that runs where the
+            // copy stands has that directory set again.
+            if cand.workdir.is_none()
+                && wd_now != wd_b
+                && cx.eff[x].reads.contains(&Loc::Workdir)
+                && cx.state.workdirs[x] != wd_now
+            {
+                if cx.state.workdirs[x] != wd_b {
+                    stays.push(x);
+                    continue;
+                }
+                cand.workdir = Some(wd_b.clone());
+            }
             let (mut problems, deleted) = hoist_problems(cx, &copy, &cand);
             // What stands between the copy and the install and would pass
             // the copy too comes along, as a person moving the copy down
             // would leave it (`RUN export FLASK_APP=app.py`, `EXPOSE 5000`).
             let after_moved = moved.iter().map(|m| m.0).max().unwrap_or(b);
-            let carried = carried_along(
+            let mut carried = carried_along(
                 cx,
                 &copy,
                 &copy_all,
@@ -800,6 +831,10 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
                 after_moved,
                 x,
             );
+            if inserting {
+                // They would run where the inserted `WORKDIR`s leave it.
+                carried.retain(|&u| !touches_workdir(&cx.eff[u]));
+            }
             cand.companions.extend(carried.iter().copied());
             cand.companions.sort_unstable();
             let new_files: Vec<&String> = cand
@@ -808,7 +843,9 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
                 .map(|(_, rel)| rel)
                 .filter(|r| !copied.contains(*r))
                 .collect();
-            let Some(inserts) = manifest_copies(&copy, &new_files) else {
+            // After an inserted `WORKDIR`, the COPY names the destination
+            // in full.
+            let Some(inserts) = manifest_copies(&copy, &new_files, wd_now != wd_b) else {
                 // Reported, never applied: there is no COPY to insert.
                 problems.push("a manifest name needs quoting".into());
                 let mut change =
@@ -823,20 +860,34 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
                 stays.push(x);
                 continue;
             }
-            let change = hoist_change(
+            // The `WORKDIR` inserted before the install, and the copy's
+            // set again before the copy when this is the first.
+            let set_wd = cand.workdir.clone().filter(|w| *w != wd_now);
+            let wd_inserts = match &set_wd {
+                Some(_) if wd_now == wd_b => 2,
+                Some(_) => 1,
+                None => 0,
+            };
+            let mut change = hoist_change(
                 cx,
                 &copy,
                 &cand,
                 problems,
-                inserts.len(),
+                inserts.len() + wd_inserts,
                 &already,
                 deleted.as_deref(),
             );
+            if let Some(w) = &cand.workdir {
+                describe_workdirs(&mut change, w, &wd_b);
+            }
             let applied = change.applied;
             changes.push(change);
             if !applied {
                 stays.push(x);
                 continue;
+            }
+            if takes_workdir {
+                moved_workdir = true;
             }
             copied.extend(new_files.into_iter().cloned());
             stays.retain(|s| !cand.companions.contains(s));
@@ -888,10 +939,19 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
                 };
                 moved.push((c, before, true));
             }
-            moved.push((x, inserts.take().unwrap_or_default(), false));
+            // The inserted `WORKDIR` stands after the COPY of the
+            // manifests, which makes its directory as the broad copy
+            // would have.
+            let mut last = inserts.take().unwrap_or_default();
+            if let Some(w) = set_wd {
+                last.push(workdir_text(&copy, &w));
+                wd_now = w;
+            }
+            moved.push((x, last, false));
         }
         if !moved.is_empty() {
-            return Some(hoisted_order(cx.index, b, moved, stays));
+            let restore = (wd_now != wd_b).then(|| workdir_text(&copy, &wd_b));
+            return Some(hoisted_order(cx.index, b, moved, stays, restore));
         }
     }
     None
@@ -967,17 +1027,49 @@ fn candidate<'c>(
     // The state it needs (`WORKDIR /code` after `ADD . /code`) may come
     // along: ENV, ARG, WORKDIR and USER units that move above the broad copy with
     // it, when they pass everything they move past.
-    let companions = companions(
-        cx.parse,
-        cx.stage,
-        cx.eff,
-        stays,
-        copy.unit,
-        &copy.rest,
-        ex,
-        copy,
-        &|img: &str| copy.may_put_at(cx.ctx, img),
-    )?;
+    let along = |reads: &Effects, supplied: &[usize]| {
+        companions(
+            cx.parse,
+            cx.stage,
+            cx.eff,
+            stays,
+            copy.unit,
+            &copy.rest,
+            reads,
+            supplied,
+            copy,
+            &|img: &str| copy.may_put_at(cx.ctx, img),
+        )
+    };
+    // A `WORKDIR` set after a copy that reads the working directory
+    // (`COPY . .`, `WORKDIR web`) cannot pass the copy: the install moves
+    // without it, with a `WORKDIR` of its own inserted before it
+    // ([`workdir_to_insert`]); what else comes along may not depend on
+    // the working directory.
+    let (companions, workdir) = match along(ex, &[]) {
+        Some(c) => (c, None),
+        None => {
+            let wd = workdir_to_insert(cx, copy, x)?;
+            // What it needs of the `WORKDIR`s in between (the directory,
+            // made by then) the inserted one gives.
+            let set_here: Vec<usize> = stays
+                .iter()
+                .copied()
+                .filter(|&s| {
+                    s > copy.unit
+                        && instruction(cx.parse, cx.stage.units[s].item)
+                            .is_some_and(|i| i.node.kind == Kind::Workdir)
+                })
+                .collect();
+            let mut elsewhere = ex.clone();
+            elsewhere.reads.retain(|r| *r != Loc::Workdir);
+            let c = along(&elsewhere, &set_here)?;
+            if c.iter().any(|&u| touches_workdir(&cx.eff[u])) {
+                return None;
+            }
+            (c, Some(wd))
+        }
+    };
     // The repository its git may find is not copied first: shipping it
     // makes the hoist Unsafe (`hoist_problems`), not impossible.
     let reads_here = Reaching::new(&ex.reads, &copy.dest_abs);
@@ -1057,14 +1149,82 @@ fn candidate<'c>(
         // search path, a dotfile in the home).
         return None;
     }
+    if let Some(wd) = &workdir
+        && !needed.iter().any(|(p, _)| p.starts_with(&format!("{wd}/")))
+    {
+        // The inserted `WORKDIR` would make its directory (with the
+        // user's owner) where the broad copy made it: only one the
+        // inserted COPY of its manifests makes first is set so.
+        return None;
+    }
     let item = cx.stage.units[x].item;
     Some(Candidate {
         unit: x,
         companions,
+        workdir,
         needed,
         line: cx.parse.items[item].lines.start,
         text: first_line(cx.text, cx.parse, item),
     })
+}
+
+/// The working directory install `x` runs in, when it may be set by an
+/// inserted `WORKDIR` before the install: `x` runs in a directory the
+/// broad copy makes, below its destination, and the copy's own working
+/// directory (set again before the copy, whose destination depends on it)
+/// is known and already exists there (`/`, or made by a `WORKDIR` of the
+/// stage and not removed since): setting it again makes nothing. Both
+/// are written as plain absolute paths, so only names BuildKit reads back
+/// the same way (no blank, quote, `$` or backslash) are set.
+fn workdir_to_insert(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> Option<String> {
+    let (wd_b, wd_x) = (&cx.state.workdirs[copy.unit], &cx.state.workdirs[x]);
+    let plain = |p: &str| {
+        p.starts_with('/')
+            && p.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"/._-+@:".contains(&c))
+            && !p.contains("//")
+    };
+    if !plain(wd_b) || !plain(wd_x) || wd_b == wd_x {
+        return None;
+    }
+    let exists = wd_b == "/"
+        || effects::IN_EVERY_IMAGE.contains(&wd_b.as_str())
+        || cx.eff[copy.unit].existing_dirs.iter().any(|d| d == wd_b);
+    let below = wd_x
+        .strip_prefix(copy.dest_abs.trim_end_matches('/'))
+        .is_some_and(|r| r.starts_with('/') && r.len() > 1);
+    (exists && below).then(|| wd_x.clone())
+}
+
+/// An inserted `WORKDIR` of `dir`, in the broad copy's keyword case.
+fn workdir_text(copy: &BroadCopy<'_>, dir: &str) -> String {
+    let kw = &copy.ins.node.keyword;
+    if kw.chars().all(|c| c.is_ascii_lowercase()) {
+        format!("workdir {dir}")
+    } else {
+        format!("WORKDIR {dir}")
+    }
+}
+
+/// Says in a hoist's summary and reason which working directories were
+/// inserted, and why they keep the image.
+fn describe_workdirs(change: &mut Change, wd: &str, wd_b: &str) {
+    change.summary.push_str(&format!(
+        ", in `WORKDIR {wd}` inserted before it (`WORKDIR {wd_b}` set again before the copy)"
+    ));
+    if change.applicability == Applicability::Safe {
+        change.reason.push_str(&format!(
+            "; it runs in `{wd}`, set after the broad copy, whose destination depends on the working directory: an inserted `WORKDIR {wd}` sets it after the COPY of its manifests made that directory as the broad copy would, and `WORKDIR {wd_b}` sets the copy's again, an existing directory, so neither makes a directory or changes the image"
+        ));
+    }
+}
+
+/// Whether `e` reads or sets the working directory.
+fn touches_workdir(e: &Effects) -> bool {
+    e.reads
+        .iter()
+        .chain(&e.writes)
+        .any(|l| matches!(l, Loc::Workdir))
 }
 
 /// The stage's name for a message (`` `build` `` or `#1`), when it is not
@@ -1919,7 +2079,7 @@ fn already_copied(cx: &StageCx<'_>, copy: &BroadCopy<'_>) -> BTreeMap<String, us
 /// then gives every directory it ships its own mode and owner again
 /// (checked with BuildKit: mode and owner of a directory copied over an
 /// existing one are the source's). `None` when a name needs quoting.
-fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String]) -> Option<Vec<String>> {
+fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String], absolute: bool) -> Option<Vec<String>> {
     let quoted: Vec<String> = files.iter().map(|f| quote_path(f)).collect::<Option<_>>()?;
     let mut by_dir: Vec<(String, Vec<String>)> = Vec::new();
     for (f, orig) in quoted.into_iter().zip(files) {
@@ -1958,7 +2118,18 @@ fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String]) -> Option<Vec<String
     }
     // An empty destination (`COPY [".", ""]`) is the working directory,
     // as BuildKit reads it.
-    let base = if copy.dest == "." || copy.dest.is_empty() {
+    let base = if absolute {
+        // Written in full (after an inserted `WORKDIR`), as plain as the
+        // `WORKDIR`s themselves.
+        if !copy
+            .dest_abs
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"/._-+@:".contains(&c))
+        {
+            return None;
+        }
+        copy.dest_abs.trim_end_matches('/').to_string()
+    } else if copy.dest == "." || copy.dest.is_empty() {
         ".".to_string()
     } else {
         copy.dest.trim_end_matches('/').to_string()
@@ -2146,6 +2317,7 @@ fn hoisted_order(
     b: usize,
     moved: Vec<(usize, Vec<String>, bool)>,
     stays: Vec<usize>,
+    restore: Option<String>,
 ) -> StageOrder {
     let plain = |unit| Group {
         inserts: vec![],
@@ -2162,7 +2334,19 @@ fn hoisted_order(
                 above_comments,
             }),
     );
-    groups.extend(stays.into_iter().map(plain));
+    // The copy's working directory, set again above its comments.
+    let mut restore = restore;
+    groups.extend(stays.into_iter().map(|unit| match restore.take() {
+        Some(w) if unit == b => Group {
+            inserts: vec![w],
+            unit,
+            above_comments: true,
+        },
+        other => {
+            restore = other;
+            plain(unit)
+        }
+    }));
     StageOrder { stage, groups }
 }
 
@@ -2227,6 +2411,8 @@ fn carried_along(
 /// condition of a hoist without manifests), that pass every unit they
 /// would move past (the other stays before them, and `b` except for the
 /// writes the inserted COPY repeats). `None` when a dependency cannot move.
+/// What `x` needs of the units in `supplied` something else gives it (an
+/// inserted `WORKDIR`): they are not taken for `x`'s sake.
 #[allow(clippy::too_many_arguments)]
 fn companions(
     parse: &Parse,
@@ -2236,6 +2422,7 @@ fn companions(
     b: usize,
     b_rest: &Effects,
     ex: &Effects,
+    supplied: &[usize],
     copy: &BroadCopy<'_>,
     may_put_at: &dyn Fn(&str) -> bool,
 ) -> Option<Vec<usize>> {
@@ -2245,7 +2432,7 @@ fn companions(
         if s == b {
             continue;
         }
-        let needed = conflict(&eff[s], ex).is_some()
+        let needed = (conflict(&eff[s], ex).is_some() && !supplied.contains(&s))
             || take.iter().any(|&t| conflict(&eff[s], &eff[t]).is_some());
         if !needed {
             continue;

@@ -1,7 +1,8 @@
 //! Verification of a rewrite before anything is output (DESIGN.md
-//! section 9): the new text parses, holds the same instructions, keeps
-//! every edge of the old dependency graph (same pairs, same order), and is
-//! a fixed point of the planner. A failure is an error for the file.
+//! section 9): the new text parses, holds the same instructions, runs
+//! each in the working directory it ran in, keeps every edge of the old
+//! dependency graph (same pairs, same order), and is a fixed point of the
+//! planner. A failure is an error for the file.
 
 use std::collections::BTreeMap;
 
@@ -450,9 +451,10 @@ fn deleted_in_both(
 
 impl Rewriter<'_> {
     /// The reliability rules of DESIGN.md section 9: the result parses,
-    /// holds the same instructions (plus the inserted COPYs, with merged
-    /// RUNs joined), keeps every edge of the old dependency graph, and a
-    /// second run changes nothing.
+    /// holds the same instructions (plus the inserted COPYs and
+    /// `WORKDIR`s, with merged RUNs joined), runs each in the working
+    /// directory it ran in, keeps every edge of the old dependency graph,
+    /// and a second run changes nothing.
     pub(super) fn check(
         &self,
         old: &str,
@@ -516,6 +518,12 @@ impl Rewriter<'_> {
             split::apply_splits(&merged, &merged_file.parse, &splits)
         };
         let merged_file = self.analyze_per_build(&merged);
+        if let Some((text, old_wd, new_wd)) = moved_working_directory(&merged_file, &new_file) {
+            return Err(refusal(format!(
+                "the rewrite runs `{}` in `{new_wd}`, not in `{old_wd}`",
+                short(&text)
+            )));
+        }
         if let Some((a, b)) = broken_edge_of(&merged_file, &new_file, self.ctx, &unproven) {
             return Err(refusal(format!(
                 "the rewrite puts `{}` before `{}`, which must stay after it",
@@ -539,6 +547,48 @@ impl Rewriter<'_> {
     }
 }
 
+/// The first instruction that reads the working directory and runs in
+/// another one in the new text than in the old (its text, the old
+/// directory and the new one): a hoist that inserts `WORKDIR`s must leave
+/// every such instruction where it ran (`ADD . /code` does not read it,
+/// and may pass a `WORKDIR`). Directories not known (from a base image)
+/// are compared only with each other.
+fn moved_working_directory(
+    old: &FileAnalysis,
+    new: &FileAnalysis,
+) -> Option<(String, String, String)> {
+    for (si, stage) in old.model.stages.iter().enumerate() {
+        let nstage = new.model.stages.get(si)?;
+        let (ot, nt) = (
+            unit_texts(&old.parse, stage),
+            unit_texts(&new.parse, nstage),
+        );
+        let (pos, _) = match_units(&ot, &nt);
+        let (ow, nw) = (
+            &old.stages[si].state.workdirs,
+            &new.stages.get(si)?.state.workdirs,
+        );
+        for (a, p) in pos.iter().enumerate() {
+            let (Some(p), Some(o)) = (p, ow.get(a)) else {
+                continue;
+            };
+            let Some(n) = nw.get(*p) else { continue };
+            let reads_it = old.stages[si]
+                .effects
+                .get(a)
+                .is_some_and(|e| e.reads.contains(&effects::Loc::Workdir));
+            if !reads_it {
+                continue;
+            }
+            let known = |w: &str| !w.contains('?');
+            if o != n && (known(o) || known(n)) {
+                return Some((ot[a].clone(), o.clone(), n.clone()));
+            }
+        }
+    }
+    None
+}
+
 fn refusal(what: String) -> RewriteError {
     RewriteError {
         line: 1,
@@ -548,7 +598,8 @@ fn refusal(what: String) -> RewriteError {
 }
 
 /// The same instructions before and after, but for merged update RUNs (one
-/// fewer each), split `RUN`s (one more each) and the COPYs hoists insert.
+/// fewer each), split `RUN`s (one more each) and the COPYs and `WORKDIR`s
+/// hoists insert.
 fn same_instructions(p_old: &Parse, p_new: &Parse, changes: &[Change]) -> Result<(), RewriteError> {
     let before = instruction_texts(p_old);
     let after = instruction_texts(p_new);
@@ -580,4 +631,69 @@ fn same_instructions(p_old: &Parse, p_new: &Parse, changes: &[Change]) -> Result
         return Err(refusal("instructions were lost in the rewrite".into()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analysis(text: &str) -> FileAnalysis {
+        FileAnalysis::new(text, None, Knowledge::embedded())
+    }
+
+    #[test]
+    fn an_instruction_moved_out_of_its_working_directory_is_found() {
+        let old = "FROM node:20\nWORKDIR /repo\nCOPY . .\nWORKDIR web\nRUN npm ci\n";
+        // Moved above the `WORKDIR` that set its directory.
+        let bad = "FROM node:20\nWORKDIR /repo\nRUN npm ci\nCOPY . .\nWORKDIR web\n";
+        assert_eq!(
+            moved_working_directory(&analysis(old), &analysis(bad)),
+            Some((
+                "RUN npm ci".to_string(),
+                "/repo/web".to_string(),
+                "/repo".to_string()
+            ))
+        );
+        // With its directory set before it, and the copy's set again.
+        let good = "FROM node:20\nWORKDIR /repo\nWORKDIR /repo/web\nRUN npm ci\nWORKDIR /repo\nCOPY . .\nWORKDIR web\n";
+        assert_eq!(
+            moved_working_directory(&analysis(old), &analysis(good)),
+            None
+        );
+        // The copy's not set again: the copy runs elsewhere.
+        let bad =
+            "FROM node:20\nWORKDIR /repo\nWORKDIR /repo/web\nRUN npm ci\nCOPY . .\nWORKDIR web\n";
+        assert_eq!(
+            moved_working_directory(&analysis(old), &analysis(bad)).map(|t| t.0),
+            Some("COPY . .".to_string())
+        );
+    }
+
+    #[test]
+    fn a_repeated_text_pairs_with_the_one_that_keeps_the_order() {
+        let old: Vec<String> = ["WORKDIR /repo", "COPY . .", "USER node", "RUN npm ci"]
+            .map(String::from)
+            .to_vec();
+        let new: Vec<String> = [
+            "WORKDIR /repo",
+            "USER node",
+            "RUN npm ci",
+            "WORKDIR /repo",
+            "COPY . .",
+        ]
+        .map(String::from)
+        .to_vec();
+        let (pos, used) = match_units(&old, &new);
+        assert_eq!(pos, vec![Some(0), Some(4), Some(1), Some(2)]);
+        assert_eq!(used, vec![true, true, true, false, true]);
+        // An inserted COPY like an earlier one stands above: the later
+        // one is the original.
+        let old: Vec<String> = ["COPY a ./", "COPY . .", "RUN x"]
+            .map(String::from)
+            .to_vec();
+        let new: Vec<String> = ["COPY a ./", "COPY a ./", "RUN x", "COPY . ."]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(match_units(&old, &new).0, vec![Some(1), Some(3), Some(2)]);
+    }
 }

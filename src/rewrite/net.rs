@@ -212,14 +212,19 @@ pub(super) fn unit_texts(parse: &Parse, stage: &crate::model::Stage) -> Vec<Stri
 }
 
 /// Pairs the units of an old and a new stage by text: the k-th of a text
-/// to the k-th, except that when the new stage has more of a text (a
-/// hoist inserted a COPY that reads like one the stage had) the old ones
-/// pair with the last ones, since inserted COPYs stand above. Returns the
-/// new position of each old unit and which new units are paired.
+/// to the k-th. When the new stage has more of a text (a hoist inserted a
+/// COPY or a `WORKDIR` that reads like one the stage had), the old ones
+/// pair with the new ones that keep their order with the units paired
+/// first (the texts the new stage has as often); among equals the later
+/// ones, since inserted COPYs stand above (a `WORKDIR` set again before
+/// the broad copy stands below the one it repeats, after what moved).
+/// Returns the new position of each old unit and which new units are
+/// paired.
 pub(super) fn match_units(old: &[String], new: &[String]) -> (Vec<Option<usize>>, Vec<bool>) {
     let mut used = vec![false; new.len()];
     let mut pos = vec![None; old.len()];
     let mut seen: Vec<&String> = Vec::new();
+    let mut surplus: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
     for t in old {
         if seen.contains(&t) {
             continue;
@@ -227,13 +232,60 @@ pub(super) fn match_units(old: &[String], new: &[String]) -> (Vec<Option<usize>>
         seen.push(t);
         let olds: Vec<usize> = (0..old.len()).filter(|&i| old[i] == *t).collect();
         let news: Vec<usize> = (0..new.len()).filter(|&j| new[j] == *t).collect();
-        let skip = news.len().saturating_sub(olds.len());
-        for (i, j) in olds.iter().zip(news.iter().skip(skip)) {
+        if news.len() > olds.len() {
+            surplus.push((olds, news));
+            continue;
+        }
+        for (i, j) in olds.iter().zip(news.iter()) {
             pos[*i] = Some(*j);
             used[*j] = true;
         }
     }
+    let anchors: Vec<(usize, usize)> = pos
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.map(|j| (i, j)))
+        .collect();
+    for (olds, news) in surplus {
+        for (i, j) in olds.iter().zip(order_keeping(&olds, &news, &anchors)) {
+            pos[*i] = Some(j);
+            used[j] = true;
+        }
+    }
     (pos, used)
+}
+
+/// The new positions among `news` (one per old position in `olds`, in
+/// order) that keep the most orders with the `anchors` (old and new
+/// positions of the units already paired); among equals the later ones.
+fn order_keeping(olds: &[usize], news: &[usize], anchors: &[(usize, usize)]) -> Vec<usize> {
+    let kept = |i: usize, j: usize| anchors.iter().filter(|(a, b)| (*a < i) == (*b < j)).count();
+    let (k, m) = (olds.len(), news.len());
+    // best[a][b]: the most orders kept pairing the first `a` olds within
+    // the first `b` news; a later new position wins a tie.
+    let mut best = vec![vec![0usize; m + 1]; k + 1];
+    for a in 1..=k {
+        for b in 0..=m {
+            best[a][b] = if b < a {
+                0
+            } else {
+                let skip = if b > a { best[a][b - 1] } else { 0 };
+                let take = best[a - 1][b - 1] + kept(olds[a - 1], news[b - 1]);
+                if b > a { skip.max(take) } else { take }
+            };
+        }
+    }
+    let mut out = vec![0; k];
+    let (mut a, mut b) = (k, m);
+    while a > 0 {
+        let take = best[a - 1][b - 1] + kept(olds[a - 1], news[b - 1]);
+        if b == a || take >= best[a][b] {
+            out[a - 1] = news[b - 1];
+            a -= 1;
+        }
+        b -= 1;
+    }
+    out
 }
 
 /// The assumption behind a rewrite that moved an `ARG` assumed to change
