@@ -3140,6 +3140,10 @@ fn issue_11_working_directory_set_after_a_relative_broad_copy() {
         .expect("the hoist is applied");
     assert_eq!(c.applicability, Applicability::Safe);
     assert!(c.reason.contains("`WORKDIR /repo/web`"), "{}", c.reason);
+    // The change's own fix gives the whole rewrite, restored WORKDIR
+    // included.
+    let fixed = rewrite::edit::apply(df, &c.edits).expect("edits apply");
+    assert_eq!(fixed, out.new_text);
     // A relative `WORKDIR` reads the same: the inserted ones are absolute.
     let df = "FROM node:20\nWORKDIR /repo\nCOPY . .\nWORKDIR web\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n";
     assert_eq!(
