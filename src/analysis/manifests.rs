@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::Context;
 use super::dotnet;
+use super::fxhash::FxSet;
 use super::gemspec;
 use super::gradle;
 use super::kb::ManifestCheck;
@@ -1481,14 +1482,28 @@ pub(crate) fn go_sum_kept(gomod: &str, gosum: &str) -> bool {
     if block.is_some() {
         return false;
     }
-    let sums: std::collections::BTreeSet<(&str, &str)> = gosum
-        .lines()
-        .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            let (m, v, h) = (w.next()?, w.next()?, w.next()?);
-            (h.starts_with("h1:") && w.next().is_none()).then_some((m, v))
-        })
-        .collect();
+    // The sums (`M V h1:`), and apart the modules and versions that have a
+    // go.mod sum (`M V/go.mod h1:`, `/go.mod` cut off): looked up without
+    // building a string per requirement. A hash set, not an ordered one:
+    // a go.sum has hundreds of lines sharing long module prefixes, and
+    // sorting them was a third of a run's main thread on a Go project.
+    // A go.sum line is about a hundred bytes: room for most lines without
+    // growing the sets.
+    let room = gosum.len() / 64;
+    let mut sums: FxSet<(&str, &str)> = FxSet::with_capacity_and_hasher(room, Default::default());
+    let mut gomod_sums: FxSet<(&str, &str)> =
+        FxSet::with_capacity_and_hasher(room / 2, Default::default());
+    for l in gosum.lines() {
+        let Some((m, v, h)) = three_fields(l) else {
+            continue;
+        };
+        if h.starts_with("h1:") {
+            sums.insert((m, v));
+            if let Some(v) = v.strip_suffix("/go.mod") {
+                gomod_sums.insert((m, v));
+            }
+        }
+    }
     requires.iter().all(|(m, v)| {
         let (m, v) = replaces
             .iter()
@@ -1496,9 +1511,44 @@ pub(crate) fn go_sum_kept(gomod: &str, gosum: &str) -> bool {
             .map_or((m.as_str(), v.as_str()), |(_, _, n, nv)| {
                 (n.as_str(), nv.as_str())
             });
-        let gomod_sum = format!("{v}/go.mod");
-        sums.contains(&(m, v)) && sums.contains(&(m, gomod_sum.as_str()))
+        sums.contains(&(m, v)) && gomod_sums.contains(&(m, v))
     })
+}
+
+/// The words of a line when it has exactly three, split as
+/// [`str::split_whitespace`] splits them (Go's `strings.Fields`, which
+/// reads go.sum, splits on the same Unicode white space); a line of ASCII,
+/// the usual one, is split byte by byte (the same six separators).
+fn three_fields(l: &str) -> Option<(&str, &str, &str)> {
+    if !l.is_ascii() {
+        let mut w = l.split_whitespace();
+        let three = (w.next()?, w.next()?, w.next()?);
+        return w.next().is_none().then_some(three);
+    }
+    // `char::is_whitespace` on ASCII: space, and \t \n \x0b \x0c \r.
+    let space = |b: u8| matches!(b, b' ' | b'\t'..=b'\r');
+    let b = l.as_bytes();
+    let mut words = [""; 3];
+    let (mut n, mut i) = (0, 0);
+    loop {
+        while i < b.len() && space(b[i]) {
+            i += 1;
+        }
+        if i == b.len() {
+            break;
+        }
+        if n == 3 {
+            return None;
+        }
+        let start = i;
+        while i < b.len() && !space(b[i]) {
+            i += 1;
+        }
+        // ASCII: every byte is a character boundary.
+        words[n] = l.get(start..i)?;
+        n += 1;
+    }
+    (n == 3).then_some((words[0], words[1], words[2]))
 }
 
 /// Whether a go.mod line replaces a module with a directory (over-approximate:
@@ -4597,5 +4647,72 @@ mod npm_order_tests {
             npm_key_order((true, "dependencies"), (true, "engines")),
             Some(Less)
         );
+    }
+}
+
+#[cfg(test)]
+mod go_sum_tests {
+    /// The byte-wise split of ASCII lines is `split_whitespace`'s, and a
+    /// line of other than three words is none.
+    #[test]
+    fn three_fields_splits_as_split_whitespace() {
+        let lines = [
+            "",
+            " ",
+            "a",
+            "a b",
+            "a b c",
+            "  a\tb \t c  ",
+            "a b c d",
+            "a b c \r",
+            "a\x0bb\x0cc",
+            "a\x0bb\x0cc\x0bd",
+            "a\u{a0}b c",
+            "a\u{2003}b c",
+            "a\u{2003}b\u{85}c",
+            "é b c",
+            "a b c\u{3000}",
+            "a b c\u{3000}d",
+            "a\x1fb c",
+        ];
+        for l in lines {
+            let mut w = l.split_whitespace();
+            let want = (|| {
+                let three = (w.next()?, w.next()?, w.next()?);
+                w.next().is_none().then_some(three)
+            })();
+            assert_eq!(super::three_fields(l), want, "{l:?}");
+        }
+    }
+
+    /// Both sums of every requirement, at its version or its
+    /// replacement's; a sum that is not `h1:`, or a line of four words,
+    /// is none.
+    #[test]
+    fn go_sum_needs_both_sums_of_every_requirement() {
+        let gomod = "module m\n\ngo 1.22\n\nrequire (\n\texample.com/a v1.0.0\n\texample.com/b v1.2.0 // indirect\n)\n\nreplace example.com/b => example.com/c v0.1.0\n";
+        let full = "example.com/a v1.0.0 h1:x=\nexample.com/a v1.0.0/go.mod h1:y=\nexample.com/c v0.1.0 h1:z=\nexample.com/c v0.1.0/go.mod h1:w=\n";
+        assert!(super::go_sum_kept(gomod, full));
+        assert!(super::go_sum_kept(gomod, &full.replace('\n', "\r\n")));
+        for missing in [
+            "example.com/a v1.0.0 h1:x=\n",
+            "example.com/a v1.0.0/go.mod h1:y=\n",
+            "example.com/c v0.1.0/go.mod h1:w=\n",
+        ] {
+            assert!(!super::go_sum_kept(gomod, &full.replace(missing, "")));
+        }
+        assert!(!super::go_sum_kept(
+            gomod,
+            &full.replace("v1.0.0/go.mod h1:y=", "v1.0.0/go.mod h2:y=")
+        ));
+        assert!(!super::go_sum_kept(
+            gomod,
+            &full.replace("v1.0.0 h1:x=", "v1.0.0 h1:x= extra")
+        ));
+        // The replaced module's own sums are not what is needed.
+        assert!(!super::go_sum_kept(
+            gomod,
+            &full.replace("example.com/c", "example.com/b")
+        ));
     }
 }
