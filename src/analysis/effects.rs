@@ -4909,12 +4909,29 @@ fn is_archive(s: &str) -> bool {
 /// (`/usr/local/bin`), and where another yarn would run instead of them
 /// (`/usr/local/sbin` comes before the shims).
 fn may_be_a_yarn(p: &str) -> bool {
-    DEFAULT_PATH.iter().any(|d| {
-        ["yarn", "yarnpkg"]
-            .iter()
-            .any(|n| paths_overlap(p, &format!("{d}/{n}")))
-    })
+    let base = pattern_base(p);
+    YARN_PATHS
+        .iter()
+        .any(|y| bases_overlap(base, pattern_base(y)))
 }
+
+/// `yarn` and `yarnpkg` in each directory of [`DEFAULT_PATH`] (a test
+/// checks that they are): written out, not formatted for every path
+/// [`may_be_a_yarn`] is asked about (every path every command writes).
+const YARN_PATHS: [&str; 12] = [
+    "/usr/local/sbin/yarn",
+    "/usr/local/sbin/yarnpkg",
+    "/usr/local/bin/yarn",
+    "/usr/local/bin/yarnpkg",
+    "/usr/sbin/yarn",
+    "/usr/sbin/yarnpkg",
+    "/usr/bin/yarn",
+    "/usr/bin/yarnpkg",
+    "/sbin/yarn",
+    "/sbin/yarnpkg",
+    "/bin/yarn",
+    "/bin/yarnpkg",
+];
 
 /// Whether a variable may make `yarn` something else than corepack's shim
 /// running the `packageManager` release: `PATH` (a directory ahead of the
@@ -6006,6 +6023,32 @@ fn apply_binds(e: &mut Effects, binds: Vec<(String, String)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The yarns `may_be_a_yarn` looks for are `yarn` and `yarnpkg` in
+    /// every directory of the default PATH, and a path is one of them as
+    /// `paths_overlap` compares it with each.
+    #[test]
+    fn yarn_paths_are_the_default_path_s() {
+        let want: Vec<String> = DEFAULT_PATH
+            .iter()
+            .flat_map(|d| ["yarn", "yarnpkg"].map(|n| format!("{d}/{n}")))
+            .collect();
+        assert_eq!(YARN_PATHS.to_vec(), want);
+        for p in [
+            "/usr/local/bin/yarn",
+            "/usr/local/bin/*",
+            "/usr/**",
+            "/bin/yarnpkg",
+            "/usr/local/bin/yarn/x",
+            "/opt/yarn",
+            "/usr/local/lib/**",
+            "?wd1/yarn",
+            "/",
+        ] {
+            let plain = want.iter().any(|y| paths_overlap(p, y));
+            assert_eq!(may_be_a_yarn(p), plain, "{p}");
+        }
+    }
 
     #[test]
     fn classes_match_their_members_only() {
