@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::Context;
 use super::dotnet;
-use super::fxhash::FxSet;
+use super::fxhash::FxMap;
 use super::gemspec;
 use super::gradle;
 use super::kb::ManifestCheck;
@@ -1482,73 +1482,95 @@ pub(crate) fn go_sum_kept(gomod: &str, gosum: &str) -> bool {
     if block.is_some() {
         return false;
     }
-    // The sums (`M V h1:`), and apart the modules and versions that have a
-    // go.mod sum (`M V/go.mod h1:`, `/go.mod` cut off): looked up without
-    // building a string per requirement. A hash set, not an ordered one:
-    // a go.sum has hundreds of lines sharing long module prefixes, and
-    // sorting them was a third of a run's main thread on a Go project.
-    // A go.sum line is about a hundred bytes: room for most lines without
-    // growing the sets.
-    let room = gosum.len() / 64;
-    let mut sums: FxSet<(&str, &str)> = FxSet::with_capacity_and_hasher(room, Default::default());
-    let mut gomod_sums: FxSet<(&str, &str)> =
-        FxSet::with_capacity_and_hasher(room / 2, Default::default());
+    // The (module, version) pairs whose two sums are needed, each with
+    // whether its `M V h1:` and its `M V/go.mod h1:` line were seen. Only
+    // the lines that name one of them are read to their end: a go.sum has
+    // hundreds of lines, mostly of modules go.mod does not name (a
+    // BTreeSet of every line, sorted on long common module prefixes, was
+    // a third of a run's main thread on a Go project).
+    let mut needed: FxMap<(&str, &str), (bool, bool)> = requires
+        .iter()
+        .map(|(m, v)| {
+            let pair = replaces
+                .iter()
+                .find(|(rm, rv, _, _)| rm == m && rv.as_ref().is_none_or(|rv| rv == v))
+                .map_or((m.as_str(), v.as_str()), |(_, _, n, nv)| {
+                    (n.as_str(), nv.as_str())
+                });
+            (pair, (false, false))
+        })
+        .collect();
+    // Every line of an ASCII text is ASCII (one check of the whole text,
+    // not one of each line).
+    let ascii = gosum.is_ascii();
     for l in gosum.lines() {
-        let Some((m, v, h)) = three_fields(l) else {
+        let mut w = Fields::new(l, ascii);
+        let (Some(m), Some(v)) = (w.next(), w.next()) else {
             continue;
         };
-        if h.starts_with("h1:") {
-            sums.insert((m, v));
-            if let Some(v) = v.strip_suffix("/go.mod") {
-                gomod_sums.insert((m, v));
+        let sum = needed.contains_key(&(m, v));
+        let gomod = v.strip_suffix("/go.mod");
+        let gomod = gomod.filter(|g| needed.contains_key(&(m, *g)));
+        if !sum && gomod.is_none() {
+            continue;
+        }
+        // `M V h1:…`, three words.
+        if !(w.next().is_some_and(|h| h.starts_with("h1:")) && w.next().is_none()) {
+            continue;
+        }
+        if let Some(e) = sum.then(|| needed.get_mut(&(m, v))).flatten() {
+            e.0 = true;
+        }
+        if let Some(e) = gomod.and_then(|g| needed.get_mut(&(m, g))) {
+            e.1 = true;
+        }
+    }
+    needed.values().all(|&(sum, gomod)| sum && gomod)
+}
+
+/// The words of a line as [`str::split_whitespace`] splits them (Go's
+/// `strings.Fields`, which reads go.sum, splits on the same Unicode white
+/// space), one at a time; a line of ASCII, the usual one, is split byte by
+/// byte (on the same six separators).
+enum Fields<'a> {
+    Ascii(&'a str),
+    Other(std::str::SplitWhitespace<'a>),
+}
+
+impl<'a> Fields<'a> {
+    /// The words of `l`; `ascii` when `l` is known to be ASCII (else it
+    /// is checked).
+    fn new(l: &'a str, ascii: bool) -> Self {
+        if ascii || l.is_ascii() {
+            Fields::Ascii(l)
+        } else {
+            Fields::Other(l.split_whitespace())
+        }
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            Fields::Other(w) => w.next(),
+            Fields::Ascii(rest) => {
+                // `char::is_whitespace` on ASCII: space, \t \n \x0b \x0c \r.
+                let space = |b: &u8| matches!(b, b' ' | b'\t'..=b'\r');
+                let b = rest.as_bytes();
+                let start = b.iter().position(|c| !space(c))?;
+                let end = b[start..]
+                    .iter()
+                    .position(space)
+                    .map_or(b.len(), |k| start + k);
+                // ASCII: every byte is a character boundary.
+                let word = rest.get(start..end)?;
+                *rest = rest.get(end..)?;
+                Some(word)
             }
         }
     }
-    requires.iter().all(|(m, v)| {
-        let (m, v) = replaces
-            .iter()
-            .find(|(rm, rv, _, _)| rm == m && rv.as_ref().is_none_or(|rv| rv == v))
-            .map_or((m.as_str(), v.as_str()), |(_, _, n, nv)| {
-                (n.as_str(), nv.as_str())
-            });
-        sums.contains(&(m, v)) && gomod_sums.contains(&(m, v))
-    })
-}
-
-/// The words of a line when it has exactly three, split as
-/// [`str::split_whitespace`] splits them (Go's `strings.Fields`, which
-/// reads go.sum, splits on the same Unicode white space); a line of ASCII,
-/// the usual one, is split byte by byte (the same six separators).
-fn three_fields(l: &str) -> Option<(&str, &str, &str)> {
-    if !l.is_ascii() {
-        let mut w = l.split_whitespace();
-        let three = (w.next()?, w.next()?, w.next()?);
-        return w.next().is_none().then_some(three);
-    }
-    // `char::is_whitespace` on ASCII: space, and \t \n \x0b \x0c \r.
-    let space = |b: u8| matches!(b, b' ' | b'\t'..=b'\r');
-    let b = l.as_bytes();
-    let mut words = [""; 3];
-    let (mut n, mut i) = (0, 0);
-    loop {
-        while i < b.len() && space(b[i]) {
-            i += 1;
-        }
-        if i == b.len() {
-            break;
-        }
-        if n == 3 {
-            return None;
-        }
-        let start = i;
-        while i < b.len() && !space(b[i]) {
-            i += 1;
-        }
-        // ASCII: every byte is a character boundary.
-        words[n] = l.get(start..i)?;
-        n += 1;
-    }
-    (n == 3).then_some((words[0], words[1], words[2]))
 }
 
 /// Whether a go.mod line replaces a module with a directory (over-approximate:
@@ -4652,10 +4674,9 @@ mod npm_order_tests {
 
 #[cfg(test)]
 mod go_sum_tests {
-    /// The byte-wise split of ASCII lines is `split_whitespace`'s, and a
-    /// line of other than three words is none.
+    /// The byte-wise split of ASCII lines is `split_whitespace`'s.
     #[test]
-    fn three_fields_splits_as_split_whitespace() {
+    fn fields_split_as_split_whitespace() {
         let lines = [
             "",
             " ",
@@ -4676,12 +4697,19 @@ mod go_sum_tests {
             "a\x1fb c",
         ];
         for l in lines {
-            let mut w = l.split_whitespace();
-            let want = (|| {
-                let three = (w.next()?, w.next()?, w.next()?);
-                w.next().is_none().then_some(three)
-            })();
-            assert_eq!(super::three_fields(l), want, "{l:?}");
+            let want: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(
+                super::Fields::new(l, false).collect::<Vec<_>>(),
+                want,
+                "{l:?}"
+            );
+            if l.is_ascii() {
+                assert_eq!(
+                    super::Fields::new(l, true).collect::<Vec<_>>(),
+                    want,
+                    "{l:?}"
+                );
+            }
         }
     }
 
