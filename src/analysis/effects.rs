@@ -509,48 +509,49 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
     let b_reads = ByClass::of(aw.keep(&b.reads));
     let b_implicit = ByClass::of(aw.keep(&b.implicit_reads));
     for w in &a.writes {
-        // A written path's base is made once for all the reads.
-        let written = match w {
-            Loc::Path(p) => Some(pattern_base(p)),
-            _ => None,
-        };
-        let meets = |r: &Loc| match (written, r) {
-            (Some(wb), Loc::Path(y)) => bases_overlap(wb, pattern_base(y)),
-            _ => loc_conflict(w, r),
-        };
-        if let Some(r) = b_reads.like(w).iter().find(|r| meets(r)) {
-            return Some(DepReason::WriteRead(narrower(w, r)));
+        // A written path's base is made once for all the reads, as each
+        // read's is made once for all the writes.
+        let wb = Based::of(w);
+        if let Some(r) = b_reads.like(w).iter().find(|r| based_conflict(wb, **r)) {
+            return Some(DepReason::WriteRead(narrower(w, r.loc)));
         }
         if !hidden_from_later(a, b)
             && let Some(r) = b_implicit
                 .like(w)
                 .iter()
-                .find(|r| implicit_conflict(w, r, b.app_dir.as_deref()))
+                .find(|r| based_implicit_conflict(wb, **r, b.app_dir.as_deref()))
         {
-            return Some(DepReason::WriteRead(narrower(w, r)));
+            return Some(DepReason::WriteRead(narrower(w, r.loc)));
         }
     }
     let b_all_writes = ByClass::of(b.writes.iter().collect());
     for r in bw.keep(&a.reads) {
-        if let Some(w) = b_all_writes.like(r).iter().find(|w| loc_conflict(r, w)) {
-            return Some(DepReason::ReadWrite(narrower(r, w)));
+        let rb = Based::of(r);
+        if let Some(w) = b_all_writes
+            .like(r)
+            .iter()
+            .find(|w| based_conflict(rb, **w))
+        {
+            return Some(DepReason::ReadWrite(narrower(r, w.loc)));
         }
     }
     if !separate_ecosystems(b, a) {
         for r in bw.keep(&a.implicit_reads) {
+            let rb = Based::of(r);
             if let Some(w) = b_all_writes
                 .like(r)
                 .iter()
-                .find(|w| implicit_conflict(w, r, a.app_dir.as_deref()))
+                .find(|w| based_implicit_conflict(**w, rb, a.app_dir.as_deref()))
             {
-                return Some(DepReason::ReadWrite(narrower(r, w)));
+                return Some(DepReason::ReadWrite(narrower(r, w.loc)));
             }
         }
     }
     let b_writes = ByClass::of(aw.keep(&b.writes));
     for w in bw.keep(&a.writes) {
-        if let Some(w2) = b_writes.like(w).iter().find(|w2| loc_conflict(w, w2)) {
-            return Some(DepReason::WriteWrite(narrower(w, w2)));
+        let wb = Based::of(w);
+        if let Some(w2) = b_writes.like(w).iter().find(|w2| based_conflict(wb, **w2)) {
+            return Some(DepReason::WriteWrite(narrower(w, w2.loc)));
         }
     }
     if let Some((d, p)) = makes_owned_dir_first(a, b).or_else(|| makes_owned_dir_first(b, a)) {
@@ -680,10 +681,10 @@ fn below_dir(p: &str, d: &str) -> bool {
 }
 
 /// A list of locations split by class, each part in the list's order: two
-/// locations of different classes never conflict ([`loc_conflict`] and
-/// [`implicit_conflict`] are true only for two paths or directories, two
-/// variables, or two equal other locations).
-struct ByClass<'l>([Vec<&'l Loc>; 3]);
+/// locations of different classes never conflict ([`based_conflict`] and
+/// [`based_implicit_conflict`] are true only for two paths or
+/// directories, two variables, or two equal other locations).
+struct ByClass<'l>([Vec<Based<'l>>; 3]);
 
 impl<'l> ByClass<'l> {
     fn class(l: &Loc) -> usize {
@@ -695,17 +696,61 @@ impl<'l> ByClass<'l> {
     }
 
     fn of(list: Vec<&'l Loc>) -> Self {
-        let mut out: [Vec<&'l Loc>; 3] = Default::default();
+        let mut out: [Vec<Based<'l>>; 3] = Default::default();
         for l in list {
-            out[Self::class(l)].push(l);
+            out[Self::class(l)].push(Based::of(l));
         }
         ByClass(out)
     }
 
     /// The locations of `l`'s class.
-    fn like(&self, l: &Loc) -> &[&'l Loc] {
+    fn like(&self, l: &Loc) -> &[Based<'l>] {
         &self.0[Self::class(l)]
     }
+}
+
+/// A location with the [`pattern_base`] of its path when it is a path or
+/// a directory: made once per location of a list, not once per pair
+/// compared (a broad copy's thousands of files against a `RUN`'s reads
+/// made it most of the rewrite check on a large context).
+#[derive(Clone, Copy)]
+struct Based<'l> {
+    loc: &'l Loc,
+    base: Option<(&'l str, bool)>,
+}
+
+impl<'l> Based<'l> {
+    fn of(loc: &'l Loc) -> Self {
+        let base = match loc {
+            Loc::Path(p) | Loc::Dir { path: p, .. } => Some(pattern_base(p)),
+            _ => None,
+        };
+        Based { loc, base }
+    }
+}
+
+/// [`loc_conflict`] from the locations' bases: a path meets a path or a
+/// directory as [`paths_overlap`] of their paths (the directory's first,
+/// as `loc_conflict` passes it), the rest as `loc_conflict` decides.
+fn based_conflict(a: Based<'_>, b: Based<'_>) -> bool {
+    match (a.loc, b.loc, a.base, b.base) {
+        (Loc::Path(_), Loc::Path(_), Some(x), Some(y))
+        | (Loc::Dir { .. }, Loc::Path(_), Some(x), Some(y)) => bases_overlap(x, y),
+        (Loc::Path(_), Loc::Dir { .. }, Some(p), Some(d)) => bases_overlap(d, p),
+        _ => loc_conflict(a.loc, b.loc),
+    }
+}
+
+/// [`implicit_conflict`] from the locations' bases (see
+/// [`based_conflict`]).
+fn based_implicit_conflict(w: Based<'_>, r: Based<'_>, app: Option<&str>) -> bool {
+    let wp = match w.loc {
+        Loc::Path(p) => p,
+        Loc::Dir { .. } => return false,
+        _ => return based_conflict(w, r),
+    };
+    let app_only = matches!(r.loc, Loc::Path(t) if t == OPT_TREE) && below_app_dir(wp, app);
+    !under_source_tree(wp) && !app_only && based_conflict(w, r)
 }
 
 /// The literal directory every location of a long list lies under, as a
@@ -884,7 +929,10 @@ fn under_source_tree(p: &str) -> bool {
 }
 
 /// Whether a write meets an implicit read of a `RUN` whose stage has the
-/// application directory `app` (see [`stage_app_dir`]).
+/// application directory `app` (see [`stage_app_dir`]). The plain
+/// definition, the tests' reference: [`conflict`] decides by
+/// [`based_implicit_conflict`], the same from bases made once.
+#[cfg(test)]
 fn implicit_conflict(w: &Loc, r: &Loc, app: Option<&str>) -> bool {
     let wp = match w {
         Loc::Path(p) => p,
@@ -6235,6 +6283,46 @@ mod tests {
             }
             b.implicit_reads = vec![Loc::Path("/usr/**".into()), Loc::Path("/app/a/**".into())];
             b.writes = writes.iter().map(|w| Loc::Path(w.clone())).collect();
+            proptest::prop_assert_eq!(conflict(&a, &b), plain_conflict(&a, &b));
+            proptest::prop_assert_eq!(conflict(&b, &a), plain_conflict(&b, &a));
+        }
+
+        /// The comparisons from bases made once per location decide as
+        /// `loc_conflict` and `implicit_conflict` do, on short lists of
+        /// every kind of location (paths, directories of two owners,
+        /// variables, the source trees, `/opt/**` beside an application
+        /// directory), both ways.
+        #[test]
+        fn based_conflict_matches_the_plain_comparison(
+            locs in proptest::collection::vec(
+                (0..6u8, "/(app|opt|usr/src|usr)(/[ab*]{1,2}){0,2}(/\\*\\*)?"),
+                0..24,
+            ),
+            split in proptest::collection::vec(0..6usize, 24),
+            app in proptest::option::of("/opt/a|/app"),
+        ) {
+            let loc = |(k, p): &(u8, String)| match k {
+                0 => Loc::Path(p.clone()),
+                1 => Loc::Dir { path: p.clone(), owner: "0:0".into() },
+                2 => Loc::Dir { path: p.clone(), owner: "1:1".into() },
+                3 => Loc::Var(if p.len() % 2 == 0 { "A".into() } else { "A*".into() }),
+                4 => Loc::AllVars,
+                _ => Loc::Path(OPT_TREE.into()),
+            };
+            let (mut a, mut b) = (Effects::default(), Effects::default());
+            a.app_dir = app.clone();
+            b.app_dir = app;
+            for (l, to) in locs.iter().zip(&split) {
+                let l = loc(l);
+                match to {
+                    0 => a.writes.push(l),
+                    1 => a.reads.push(l),
+                    2 => a.implicit_reads.push(l),
+                    3 => b.writes.push(l),
+                    4 => b.reads.push(l),
+                    _ => b.implicit_reads.push(l),
+                }
+            }
             proptest::prop_assert_eq!(conflict(&a, &b), plain_conflict(&a, &b));
             proptest::prop_assert_eq!(conflict(&b, &a), plain_conflict(&b, &a));
         }
