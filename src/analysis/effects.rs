@@ -506,12 +506,19 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
     // those of its own class, the only ones it can meet (a broad copy's
     // thousands of paths never meet a `RUN`'s hundred variables); the
     // first conflict in the original order is still the one found.
-    let b_reads = ByClass::of(aw.keep(&b.reads));
-    let b_implicit = ByClass::of(aw.keep(&b.implicit_reads));
+    // Each location of `b`'s lists is compared with each of `a`'s: with
+    // a long list on `a`'s side its base is made once beforehand, with a
+    // short one (a conflict is often found at once) when compared.
+    let bases = a.writes.len() >= Near::LONG;
+    let b_reads = ByClass::of(aw.keep(&b.reads), bases);
+    let b_implicit = ByClass::of(aw.keep(&b.implicit_reads), bases);
     for w in &a.writes {
-        // A written path's base is made once for all the reads, as each
-        // read's is made once for all the writes.
-        let wb = Based::of(w);
+        // A written path's base is made once for all the reads (when there
+        // are some to compare it with).
+        let wb = Based::when(
+            w,
+            !b_reads.like(w).is_empty() || !b_implicit.like(w).is_empty(),
+        );
         if let Some(r) = b_reads.like(w).iter().find(|r| based_conflict(wb, **r)) {
             return Some(DepReason::WriteRead(narrower(w, r.loc)));
         }
@@ -524,9 +531,11 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
             return Some(DepReason::WriteRead(narrower(w, r.loc)));
         }
     }
-    let b_all_writes = ByClass::of(b.writes.iter().collect());
-    for r in bw.keep(&a.reads) {
-        let rb = Based::of(r);
+    let a_reads = bw.keep(&a.reads);
+    let bases = a_reads.len().max(a.implicit_reads.len()) >= Near::LONG;
+    let b_all_writes = ByClass::of(b.writes.iter().collect(), bases);
+    for r in a_reads {
+        let rb = Based::when(r, !b_all_writes.like(r).is_empty());
         if let Some(w) = b_all_writes
             .like(r)
             .iter()
@@ -537,7 +546,7 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
     }
     if !separate_ecosystems(b, a) {
         for r in bw.keep(&a.implicit_reads) {
-            let rb = Based::of(r);
+            let rb = Based::when(r, !b_all_writes.like(r).is_empty());
             if let Some(w) = b_all_writes
                 .like(r)
                 .iter()
@@ -547,9 +556,10 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
             }
         }
     }
-    let b_writes = ByClass::of(aw.keep(&b.writes));
-    for w in bw.keep(&a.writes) {
-        let wb = Based::of(w);
+    let a_writes = bw.keep(&a.writes);
+    let b_writes = ByClass::of(aw.keep(&b.writes), a_writes.len() >= Near::LONG);
+    for w in a_writes {
+        let wb = Based::when(w, !b_writes.like(w).is_empty());
         if let Some(w2) = b_writes.like(w).iter().find(|w2| based_conflict(wb, **w2)) {
             return Some(DepReason::WriteWrite(narrower(w, w2.loc)));
         }
@@ -695,10 +705,11 @@ impl<'l> ByClass<'l> {
         }
     }
 
-    fn of(list: Vec<&'l Loc>) -> Self {
+    /// The list by class, each location with its base when `bases`.
+    fn of(list: Vec<&'l Loc>, bases: bool) -> Self {
         let mut out: [Vec<Based<'l>>; 3] = Default::default();
         for l in list {
-            out[Self::class(l)].push(Based::of(l));
+            out[Self::class(l)].push(Based::when(l, bases));
         }
         ByClass(out)
     }
@@ -712,7 +723,8 @@ impl<'l> ByClass<'l> {
 /// A location with the [`pattern_base`] of its path when it is a path or
 /// a directory: made once per location of a list, not once per pair
 /// compared (a broad copy's thousands of files against a `RUN`'s reads
-/// made it most of the rewrite check on a large context).
+/// made it most of the rewrite check on a large context). `None` also
+/// when not made beforehand: then it is made when compared.
 #[derive(Clone, Copy)]
 struct Based<'l> {
     loc: &'l Loc,
@@ -720,12 +732,22 @@ struct Based<'l> {
 }
 
 impl<'l> Based<'l> {
-    fn of(loc: &'l Loc) -> Self {
-        let base = match loc {
+    /// `loc`, with its base made now when `now`.
+    fn when(loc: &'l Loc, now: bool) -> Self {
+        let base = if now { Self::make(loc) } else { None };
+        Based { loc, base }
+    }
+
+    fn make(loc: &'l Loc) -> Option<(&'l str, bool)> {
+        match loc {
             Loc::Path(p) | Loc::Dir { path: p, .. } => Some(pattern_base(p)),
             _ => None,
-        };
-        Based { loc, base }
+        }
+    }
+
+    /// The base, made now if it was not.
+    fn base(&self) -> Option<(&'l str, bool)> {
+        self.base.or_else(|| Self::make(self.loc))
     }
 }
 
@@ -733,10 +755,14 @@ impl<'l> Based<'l> {
 /// directory as [`paths_overlap`] of their paths (the directory's first,
 /// as `loc_conflict` passes it), the rest as `loc_conflict` decides.
 fn based_conflict(a: Based<'_>, b: Based<'_>) -> bool {
-    match (a.loc, b.loc, a.base, b.base) {
-        (Loc::Path(_), Loc::Path(_), Some(x), Some(y))
-        | (Loc::Dir { .. }, Loc::Path(_), Some(x), Some(y)) => bases_overlap(x, y),
-        (Loc::Path(_), Loc::Dir { .. }, Some(p), Some(d)) => bases_overlap(d, p),
+    match (a.loc, b.loc) {
+        (Loc::Path(_) | Loc::Dir { .. }, Loc::Path(_)) | (Loc::Path(_), Loc::Dir { .. }) => {
+            match (a.base(), b.base()) {
+                (Some(x), Some(y)) if matches!(b.loc, Loc::Dir { .. }) => bases_overlap(y, x),
+                (Some(x), Some(y)) => bases_overlap(x, y),
+                _ => loc_conflict(a.loc, b.loc),
+            }
+        }
         _ => loc_conflict(a.loc, b.loc),
     }
 }
@@ -6291,7 +6317,7 @@ mod tests {
         /// `loc_conflict` and `implicit_conflict` do, on short lists of
         /// every kind of location (paths, directories of two owners,
         /// variables, the source trees, `/opt/**` beside an application
-        /// directory), both ways.
+        /// directory), with or without a long list on one side, both ways.
         #[test]
         fn based_conflict_matches_the_plain_comparison(
             locs in proptest::collection::vec(
@@ -6300,6 +6326,8 @@ mod tests {
             ),
             split in proptest::collection::vec(0..6usize, 24),
             app in proptest::option::of("/opt/a|/app"),
+            long in proptest::collection::vec("/(app|usr/src|opt)(/[ab]{1,2}){1,3}", 0..80),
+            long_to in 0..3usize,
         ) {
             let loc = |(k, p): &(u8, String)| match k {
                 0 => Loc::Path(p.clone()),
@@ -6322,6 +6350,14 @@ mod tests {
                     4 => b.reads.push(l),
                     _ => b.implicit_reads.push(l),
                 }
+            }
+            // A long list on one side: the other side's bases are made
+            // beforehand.
+            let long = long.into_iter().map(Loc::Path);
+            match long_to {
+                0 => a.writes.extend(long),
+                1 => a.reads.extend(long),
+                _ => a.implicit_reads.extend(long),
             }
             proptest::prop_assert_eq!(conflict(&a, &b), plain_conflict(&a, &b));
             proptest::prop_assert_eq!(conflict(&b, &a), plain_conflict(&b, &a));
