@@ -242,16 +242,39 @@ fn class(chars: &[char], mut k: usize) -> Option<(Tok, usize)> {
     }
 }
 
-/// Whether `toks` match all of `s` (as the regular expression they stand
+/// Whether `toks` match all of `path` (as the regular expression they stand
 /// for, anchored at both ends; Go's `.` does not match a newline, its
 /// negated classes do).
-fn tokens_match(toks: &[Tok], s: &[char]) -> bool {
+fn tokens_match(toks: &[Tok], path: &str) -> bool {
+    // Anchored at both ends: the literal characters the tokens start and
+    // end with must start and end the path. Most paths of a context fail
+    // this against most patterns (`*.go`, `cmd/*`), without the walk below.
+    let lit = |t: &Tok| match t {
+        Tok::Lit(c) => Some(*c),
+        _ => None,
+    };
+    let mut chars = path.chars();
+    for c in toks.iter().map_while(lit) {
+        if chars.next() != Some(c) {
+            return false;
+        }
+    }
+    let mut chars = path.chars();
+    for c in toks.iter().rev().map_while(lit) {
+        if chars.next_back() != Some(c) {
+            return false;
+        }
+    }
+    let s: Vec<char> = path.chars().collect();
     let n = s.len();
-    // reach[j]: the tokens from the current one on match s[j..].
+    // reach[j]: the tokens from the current one on match s[j..]; `next`,
+    // the same for the token after it (every entry of `reach` is written
+    // again for each token).
     let mut reach = vec![false; n + 1];
+    let mut next = vec![false; n + 1];
     reach[n] = true;
     for t in toks.iter().rev() {
-        let next = reach.clone();
+        std::mem::swap(&mut reach, &mut next);
         match t {
             Tok::Lit(c) => {
                 for j in 0..=n {
@@ -301,7 +324,7 @@ impl Pattern {
             Matcher::Suffix(p) => {
                 path.ends_with(p.as_str()) || p.strip_prefix('/').is_some_and(|q| path == q)
             }
-            Matcher::Tokens(t) => tokens_match(t, &path.chars().collect::<Vec<_>>()),
+            Matcher::Tokens(t) => tokens_match(t, path),
         }
     }
 }
@@ -865,6 +888,52 @@ fn submodule_paths(dir: &Path) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain matcher: every token over every position, no shortcut.
+    fn tokens_match_plain(toks: &[Tok], s: &[char]) -> bool {
+        let n = s.len();
+        let mut reach = vec![false; n + 1];
+        reach[n] = true;
+        for t in toks.iter().rev() {
+            let next = reach.clone();
+            for j in (0..=n).rev() {
+                reach[j] = match t {
+                    Tok::Lit(c) => j < n && s[j] == *c && next[j + 1],
+                    Tok::One => j < n && s[j] != '/' && next[j + 1],
+                    Tok::Class { negated, ranges } => {
+                        j < n
+                            && ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&s[j])) != *negated
+                            && next[j + 1]
+                    }
+                    Tok::Star | Tok::Rest => {
+                        let stop = if matches!(t, Tok::Star) { '/' } else { '\n' };
+                        next[j] || (j < n && s[j] != stop && reach[j + 1])
+                    }
+                    Tok::Deep => {
+                        next[j]
+                            || (j..n)
+                                .any(|k| s[k] == '/' && next[k + 1] && !s[j..k].contains(&'\n'))
+                    }
+                };
+            }
+        }
+        reach[0]
+    }
+
+    proptest::proptest! {
+        /// The matcher (with its literal start and end checked first)
+        /// decides as the plain one, on the patterns `compile` makes.
+        #[test]
+        fn tokens_match_as_the_plain_matcher(
+            pattern in "([ab/.]|\\*|\\*\\*/|\\?|\\[a-b\\]|\\[\\^/\\]){0,6}",
+            path in "[ab/.\n]{0,8}",
+        ) {
+            if let Some(Matcher::Tokens(toks)) = compile(&pattern) {
+                let s: Vec<char> = path.chars().collect();
+                proptest::prop_assert_eq!(tokens_match(&toks, &path), tokens_match_plain(&toks, &s));
+            }
+        }
+    }
 
     /// BuildKit does not enter a directory the `.dockerignore` excludes
     /// (when no exception could bring a file back): nothing below it is

@@ -506,51 +506,62 @@ pub fn conflict(a: &Effects, b: &Effects) -> Option<DepReason> {
     // those of its own class, the only ones it can meet (a broad copy's
     // thousands of paths never meet a `RUN`'s hundred variables); the
     // first conflict in the original order is still the one found.
-    let b_reads = ByClass::of(aw.keep(&b.reads));
-    let b_implicit = ByClass::of(aw.keep(&b.implicit_reads));
+    // Each location of `b`'s lists is compared with each of `a`'s: with
+    // a long list on `a`'s side its base is made once beforehand, with a
+    // short one (a conflict is often found at once) when compared.
+    let bases = a.writes.len() >= Near::LONG;
+    let b_reads = ByClass::of(aw.keep(&b.reads), bases);
+    let b_implicit = ByClass::of(aw.keep(&b.implicit_reads), bases);
     for w in &a.writes {
-        // A written path's base is made once for all the reads.
-        let written = match w {
-            Loc::Path(p) => Some(pattern_base(p)),
-            _ => None,
-        };
-        let meets = |r: &Loc| match (written, r) {
-            (Some(wb), Loc::Path(y)) => bases_overlap(wb, pattern_base(y)),
-            _ => loc_conflict(w, r),
-        };
-        if let Some(r) = b_reads.like(w).iter().find(|r| meets(r)) {
-            return Some(DepReason::WriteRead(narrower(w, r)));
+        // A written path's base is made once for all the reads (when there
+        // are some to compare it with).
+        let wb = Based::when(
+            w,
+            !b_reads.like(w).is_empty() || !b_implicit.like(w).is_empty(),
+        );
+        if let Some(r) = b_reads.like(w).iter().find(|r| based_conflict(wb, **r)) {
+            return Some(DepReason::WriteRead(narrower(w, r.loc)));
         }
         if !hidden_from_later(a, b)
             && let Some(r) = b_implicit
                 .like(w)
                 .iter()
-                .find(|r| implicit_conflict(w, r, b.app_dir.as_deref()))
+                .find(|r| based_implicit_conflict(wb, **r, b.app_dir.as_deref()))
         {
-            return Some(DepReason::WriteRead(narrower(w, r)));
+            return Some(DepReason::WriteRead(narrower(w, r.loc)));
         }
     }
-    let b_all_writes = ByClass::of(b.writes.iter().collect());
-    for r in bw.keep(&a.reads) {
-        if let Some(w) = b_all_writes.like(r).iter().find(|w| loc_conflict(r, w)) {
-            return Some(DepReason::ReadWrite(narrower(r, w)));
+    let a_reads = bw.keep(&a.reads);
+    let bases = a_reads.len().max(a.implicit_reads.len()) >= Near::LONG;
+    let b_all_writes = ByClass::of(b.writes.iter().collect(), bases);
+    for r in a_reads {
+        let rb = Based::when(r, !b_all_writes.like(r).is_empty());
+        if let Some(w) = b_all_writes
+            .like(r)
+            .iter()
+            .find(|w| based_conflict(rb, **w))
+        {
+            return Some(DepReason::ReadWrite(narrower(r, w.loc)));
         }
     }
     if !separate_ecosystems(b, a) {
         for r in bw.keep(&a.implicit_reads) {
+            let rb = Based::when(r, !b_all_writes.like(r).is_empty());
             if let Some(w) = b_all_writes
                 .like(r)
                 .iter()
-                .find(|w| implicit_conflict(w, r, a.app_dir.as_deref()))
+                .find(|w| based_implicit_conflict(**w, rb, a.app_dir.as_deref()))
             {
-                return Some(DepReason::ReadWrite(narrower(r, w)));
+                return Some(DepReason::ReadWrite(narrower(r, w.loc)));
             }
         }
     }
-    let b_writes = ByClass::of(aw.keep(&b.writes));
-    for w in bw.keep(&a.writes) {
-        if let Some(w2) = b_writes.like(w).iter().find(|w2| loc_conflict(w, w2)) {
-            return Some(DepReason::WriteWrite(narrower(w, w2)));
+    let a_writes = bw.keep(&a.writes);
+    let b_writes = ByClass::of(aw.keep(&b.writes), a_writes.len() >= Near::LONG);
+    for w in a_writes {
+        let wb = Based::when(w, !b_writes.like(w).is_empty());
+        if let Some(w2) = b_writes.like(w).iter().find(|w2| based_conflict(wb, **w2)) {
+            return Some(DepReason::WriteWrite(narrower(w, w2.loc)));
         }
     }
     if let Some((d, p)) = makes_owned_dir_first(a, b).or_else(|| makes_owned_dir_first(b, a)) {
@@ -680,10 +691,10 @@ fn below_dir(p: &str, d: &str) -> bool {
 }
 
 /// A list of locations split by class, each part in the list's order: two
-/// locations of different classes never conflict ([`loc_conflict`] and
-/// [`implicit_conflict`] are true only for two paths or directories, two
-/// variables, or two equal other locations).
-struct ByClass<'l>([Vec<&'l Loc>; 3]);
+/// locations of different classes never conflict ([`based_conflict`] and
+/// [`based_implicit_conflict`] are true only for two paths or
+/// directories, two variables, or two equal other locations).
+struct ByClass<'l>([Vec<Based<'l>>; 3]);
 
 impl<'l> ByClass<'l> {
     fn class(l: &Loc) -> usize {
@@ -694,18 +705,78 @@ impl<'l> ByClass<'l> {
         }
     }
 
-    fn of(list: Vec<&'l Loc>) -> Self {
-        let mut out: [Vec<&'l Loc>; 3] = Default::default();
+    /// The list by class, each location with its base when `bases`.
+    fn of(list: Vec<&'l Loc>, bases: bool) -> Self {
+        let mut out: [Vec<Based<'l>>; 3] = Default::default();
         for l in list {
-            out[Self::class(l)].push(l);
+            out[Self::class(l)].push(Based::when(l, bases));
         }
         ByClass(out)
     }
 
     /// The locations of `l`'s class.
-    fn like(&self, l: &Loc) -> &[&'l Loc] {
+    fn like(&self, l: &Loc) -> &[Based<'l>] {
         &self.0[Self::class(l)]
     }
+}
+
+/// A location with the [`pattern_base`] of its path when it is a path or
+/// a directory: made once per location of a list, not once per pair
+/// compared (a broad copy's thousands of files against a `RUN`'s reads
+/// made it most of the rewrite check on a large context). `None` also
+/// when not made beforehand: then it is made when compared.
+#[derive(Clone, Copy)]
+struct Based<'l> {
+    loc: &'l Loc,
+    base: Option<(&'l str, bool)>,
+}
+
+impl<'l> Based<'l> {
+    /// `loc`, with its base made now when `now`.
+    fn when(loc: &'l Loc, now: bool) -> Self {
+        let base = if now { Self::make(loc) } else { None };
+        Based { loc, base }
+    }
+
+    fn make(loc: &'l Loc) -> Option<(&'l str, bool)> {
+        match loc {
+            Loc::Path(p) | Loc::Dir { path: p, .. } => Some(pattern_base(p)),
+            _ => None,
+        }
+    }
+
+    /// The base, made now if it was not.
+    fn base(&self) -> Option<(&'l str, bool)> {
+        self.base.or_else(|| Self::make(self.loc))
+    }
+}
+
+/// [`loc_conflict`] from the locations' bases: a path meets a path or a
+/// directory as [`paths_overlap`] of their paths (the directory's first,
+/// as `loc_conflict` passes it), the rest as `loc_conflict` decides.
+fn based_conflict(a: Based<'_>, b: Based<'_>) -> bool {
+    match (a.loc, b.loc) {
+        (Loc::Path(_) | Loc::Dir { .. }, Loc::Path(_)) | (Loc::Path(_), Loc::Dir { .. }) => {
+            match (a.base(), b.base()) {
+                (Some(x), Some(y)) if matches!(b.loc, Loc::Dir { .. }) => bases_overlap(y, x),
+                (Some(x), Some(y)) => bases_overlap(x, y),
+                _ => loc_conflict(a.loc, b.loc),
+            }
+        }
+        _ => loc_conflict(a.loc, b.loc),
+    }
+}
+
+/// [`implicit_conflict`] from the locations' bases (see
+/// [`based_conflict`]).
+fn based_implicit_conflict(w: Based<'_>, r: Based<'_>, app: Option<&str>) -> bool {
+    let wp = match w.loc {
+        Loc::Path(p) => p,
+        Loc::Dir { .. } => return false,
+        _ => return based_conflict(w, r),
+    };
+    let app_only = matches!(r.loc, Loc::Path(t) if t == OPT_TREE) && below_app_dir(wp, app);
+    !under_source_tree(wp) && !app_only && based_conflict(w, r)
 }
 
 /// The literal directory every location of a long list lies under, as a
@@ -884,7 +955,10 @@ fn under_source_tree(p: &str) -> bool {
 }
 
 /// Whether a write meets an implicit read of a `RUN` whose stage has the
-/// application directory `app` (see [`stage_app_dir`]).
+/// application directory `app` (see [`stage_app_dir`]). The plain
+/// definition, the tests' reference: [`conflict`] decides by
+/// [`based_implicit_conflict`], the same from bases made once.
+#[cfg(test)]
 fn implicit_conflict(w: &Loc, r: &Loc, app: Option<&str>) -> bool {
     let wp = match w {
         Loc::Path(p) => p,
@@ -4909,12 +4983,29 @@ fn is_archive(s: &str) -> bool {
 /// (`/usr/local/bin`), and where another yarn would run instead of them
 /// (`/usr/local/sbin` comes before the shims).
 fn may_be_a_yarn(p: &str) -> bool {
-    DEFAULT_PATH.iter().any(|d| {
-        ["yarn", "yarnpkg"]
-            .iter()
-            .any(|n| paths_overlap(p, &format!("{d}/{n}")))
-    })
+    let base = pattern_base(p);
+    YARN_PATHS
+        .iter()
+        .any(|y| bases_overlap(base, pattern_base(y)))
 }
+
+/// `yarn` and `yarnpkg` in each directory of [`DEFAULT_PATH`] (a test
+/// checks that they are): written out, not formatted for every path
+/// [`may_be_a_yarn`] is asked about (every path every command writes).
+const YARN_PATHS: [&str; 12] = [
+    "/usr/local/sbin/yarn",
+    "/usr/local/sbin/yarnpkg",
+    "/usr/local/bin/yarn",
+    "/usr/local/bin/yarnpkg",
+    "/usr/sbin/yarn",
+    "/usr/sbin/yarnpkg",
+    "/usr/bin/yarn",
+    "/usr/bin/yarnpkg",
+    "/sbin/yarn",
+    "/sbin/yarnpkg",
+    "/bin/yarn",
+    "/bin/yarnpkg",
+];
 
 /// Whether a variable may make `yarn` something else than corepack's shim
 /// running the `packageManager` release: `PATH` (a directory ahead of the
@@ -6007,6 +6098,32 @@ fn apply_binds(e: &mut Effects, binds: Vec<(String, String)>) {
 mod tests {
     use super::*;
 
+    /// The yarns `may_be_a_yarn` looks for are `yarn` and `yarnpkg` in
+    /// every directory of the default PATH, and a path is one of them as
+    /// `paths_overlap` compares it with each.
+    #[test]
+    fn yarn_paths_are_the_default_path_s() {
+        let want: Vec<String> = DEFAULT_PATH
+            .iter()
+            .flat_map(|d| ["yarn", "yarnpkg"].map(|n| format!("{d}/{n}")))
+            .collect();
+        assert_eq!(YARN_PATHS.to_vec(), want);
+        for p in [
+            "/usr/local/bin/yarn",
+            "/usr/local/bin/*",
+            "/usr/**",
+            "/bin/yarnpkg",
+            "/usr/local/bin/yarn/x",
+            "/opt/yarn",
+            "/usr/local/lib/**",
+            "?wd1/yarn",
+            "/",
+        ] {
+            let plain = want.iter().any(|y| paths_overlap(p, y));
+            assert_eq!(may_be_a_yarn(p), plain, "{p}");
+        }
+    }
+
     #[test]
     fn classes_match_their_members_only() {
         let m = |p: &str, t: &str| comp_overlap(p, t);
@@ -6192,6 +6309,56 @@ mod tests {
             }
             b.implicit_reads = vec![Loc::Path("/usr/**".into()), Loc::Path("/app/a/**".into())];
             b.writes = writes.iter().map(|w| Loc::Path(w.clone())).collect();
+            proptest::prop_assert_eq!(conflict(&a, &b), plain_conflict(&a, &b));
+            proptest::prop_assert_eq!(conflict(&b, &a), plain_conflict(&b, &a));
+        }
+
+        /// The comparisons from bases made once per location decide as
+        /// `loc_conflict` and `implicit_conflict` do, on short lists of
+        /// every kind of location (paths, directories of two owners,
+        /// variables, the source trees, `/opt/**` beside an application
+        /// directory), with or without a long list on one side, both ways.
+        #[test]
+        fn based_conflict_matches_the_plain_comparison(
+            locs in proptest::collection::vec(
+                (0..6u8, "/(app|opt|usr/src|usr)(/[ab*]{1,2}){0,2}(/\\*\\*)?"),
+                0..24,
+            ),
+            split in proptest::collection::vec(0..6usize, 24),
+            app in proptest::option::of("/opt/a|/app"),
+            long in proptest::collection::vec("/(app|usr/src|opt)(/[ab]{1,2}){1,3}", 0..80),
+            long_to in 0..3usize,
+        ) {
+            let loc = |(k, p): &(u8, String)| match k {
+                0 => Loc::Path(p.clone()),
+                1 => Loc::Dir { path: p.clone(), owner: "0:0".into() },
+                2 => Loc::Dir { path: p.clone(), owner: "1:1".into() },
+                3 => Loc::Var(if p.len() % 2 == 0 { "A".into() } else { "A*".into() }),
+                4 => Loc::AllVars,
+                _ => Loc::Path(OPT_TREE.into()),
+            };
+            let (mut a, mut b) = (Effects::default(), Effects::default());
+            a.app_dir = app.clone();
+            b.app_dir = app;
+            for (l, to) in locs.iter().zip(&split) {
+                let l = loc(l);
+                match to {
+                    0 => a.writes.push(l),
+                    1 => a.reads.push(l),
+                    2 => a.implicit_reads.push(l),
+                    3 => b.writes.push(l),
+                    4 => b.reads.push(l),
+                    _ => b.implicit_reads.push(l),
+                }
+            }
+            // A long list on one side: the other side's bases are made
+            // beforehand.
+            let long = long.into_iter().map(Loc::Path);
+            match long_to {
+                0 => a.writes.extend(long),
+                1 => a.reads.extend(long),
+                _ => a.implicit_reads.extend(long),
+            }
             proptest::prop_assert_eq!(conflict(&a, &b), plain_conflict(&a, &b));
             proptest::prop_assert_eq!(conflict(&b, &a), plain_conflict(&b, &a));
         }

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::Context;
 use super::dotnet;
+use super::fxhash::FxMap;
 use super::gemspec;
 use super::gradle;
 use super::kb::ManifestCheck;
@@ -1481,24 +1482,95 @@ pub(crate) fn go_sum_kept(gomod: &str, gosum: &str) -> bool {
     if block.is_some() {
         return false;
     }
-    let sums: std::collections::BTreeSet<(&str, &str)> = gosum
-        .lines()
-        .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            let (m, v, h) = (w.next()?, w.next()?, w.next()?);
-            (h.starts_with("h1:") && w.next().is_none()).then_some((m, v))
+    // The (module, version) pairs whose two sums are needed, each with
+    // whether its `M V h1:` and its `M V/go.mod h1:` line were seen. Only
+    // the lines that name one of them are read to their end: a go.sum has
+    // hundreds of lines, mostly of modules go.mod does not name (a
+    // BTreeSet of every line, sorted on long common module prefixes, was
+    // a third of a run's main thread on a Go project).
+    let mut needed: FxMap<(&str, &str), (bool, bool)> = requires
+        .iter()
+        .map(|(m, v)| {
+            let pair = replaces
+                .iter()
+                .find(|(rm, rv, _, _)| rm == m && rv.as_ref().is_none_or(|rv| rv == v))
+                .map_or((m.as_str(), v.as_str()), |(_, _, n, nv)| {
+                    (n.as_str(), nv.as_str())
+                });
+            (pair, (false, false))
         })
         .collect();
-    requires.iter().all(|(m, v)| {
-        let (m, v) = replaces
-            .iter()
-            .find(|(rm, rv, _, _)| rm == m && rv.as_ref().is_none_or(|rv| rv == v))
-            .map_or((m.as_str(), v.as_str()), |(_, _, n, nv)| {
-                (n.as_str(), nv.as_str())
-            });
-        let gomod_sum = format!("{v}/go.mod");
-        sums.contains(&(m, v)) && sums.contains(&(m, gomod_sum.as_str()))
-    })
+    // Every line of an ASCII text is ASCII (one check of the whole text,
+    // not one of each line).
+    let ascii = gosum.is_ascii();
+    for l in gosum.lines() {
+        let mut w = Fields::new(l, ascii);
+        let (Some(m), Some(v)) = (w.next(), w.next()) else {
+            continue;
+        };
+        let sum = needed.contains_key(&(m, v));
+        let gomod = v.strip_suffix("/go.mod");
+        let gomod = gomod.filter(|g| needed.contains_key(&(m, *g)));
+        if !sum && gomod.is_none() {
+            continue;
+        }
+        // `M V h1:…`, three words.
+        if !(w.next().is_some_and(|h| h.starts_with("h1:")) && w.next().is_none()) {
+            continue;
+        }
+        if let Some(e) = sum.then(|| needed.get_mut(&(m, v))).flatten() {
+            e.0 = true;
+        }
+        if let Some(e) = gomod.and_then(|g| needed.get_mut(&(m, g))) {
+            e.1 = true;
+        }
+    }
+    needed.values().all(|&(sum, gomod)| sum && gomod)
+}
+
+/// The words of a line as [`str::split_whitespace`] splits them (Go's
+/// `strings.Fields`, which reads go.sum, splits on the same Unicode white
+/// space), one at a time; a line of ASCII, the usual one, is split byte by
+/// byte (on the same six separators).
+enum Fields<'a> {
+    Ascii(&'a str),
+    Other(std::str::SplitWhitespace<'a>),
+}
+
+impl<'a> Fields<'a> {
+    /// The words of `l`; `ascii` when `l` is known to be ASCII (else it
+    /// is checked).
+    fn new(l: &'a str, ascii: bool) -> Self {
+        if ascii || l.is_ascii() {
+            Fields::Ascii(l)
+        } else {
+            Fields::Other(l.split_whitespace())
+        }
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            Fields::Other(w) => w.next(),
+            Fields::Ascii(rest) => {
+                // `char::is_whitespace` on ASCII: space, \t \n \x0b \x0c \r.
+                let space = |b: &u8| matches!(b, b' ' | b'\t'..=b'\r');
+                let b = rest.as_bytes();
+                let start = b.iter().position(|c| !space(c))?;
+                let end = b[start..]
+                    .iter()
+                    .position(space)
+                    .map_or(b.len(), |k| start + k);
+                // ASCII: every byte is a character boundary.
+                let word = rest.get(start..end)?;
+                *rest = rest.get(end..)?;
+                Some(word)
+            }
+        }
+    }
 }
 
 /// Whether a go.mod line replaces a module with a directory (over-approximate:
@@ -4597,5 +4669,78 @@ mod npm_order_tests {
             npm_key_order((true, "dependencies"), (true, "engines")),
             Some(Less)
         );
+    }
+}
+
+#[cfg(test)]
+mod go_sum_tests {
+    /// The byte-wise split of ASCII lines is `split_whitespace`'s.
+    #[test]
+    fn fields_split_as_split_whitespace() {
+        let lines = [
+            "",
+            " ",
+            "a",
+            "a b",
+            "a b c",
+            "  a\tb \t c  ",
+            "a b c d",
+            "a b c \r",
+            "a\x0bb\x0cc",
+            "a\x0bb\x0cc\x0bd",
+            "a\u{a0}b c",
+            "a\u{2003}b c",
+            "a\u{2003}b\u{85}c",
+            "é b c",
+            "a b c\u{3000}",
+            "a b c\u{3000}d",
+            "a\x1fb c",
+        ];
+        for l in lines {
+            let want: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(
+                super::Fields::new(l, false).collect::<Vec<_>>(),
+                want,
+                "{l:?}"
+            );
+            if l.is_ascii() {
+                assert_eq!(
+                    super::Fields::new(l, true).collect::<Vec<_>>(),
+                    want,
+                    "{l:?}"
+                );
+            }
+        }
+    }
+
+    /// Both sums of every requirement, at its version or its
+    /// replacement's; a sum that is not `h1:`, or a line of four words,
+    /// is none.
+    #[test]
+    fn go_sum_needs_both_sums_of_every_requirement() {
+        let gomod = "module m\n\ngo 1.22\n\nrequire (\n\texample.com/a v1.0.0\n\texample.com/b v1.2.0 // indirect\n)\n\nreplace example.com/b => example.com/c v0.1.0\n";
+        let full = "example.com/a v1.0.0 h1:x=\nexample.com/a v1.0.0/go.mod h1:y=\nexample.com/c v0.1.0 h1:z=\nexample.com/c v0.1.0/go.mod h1:w=\n";
+        assert!(super::go_sum_kept(gomod, full));
+        assert!(super::go_sum_kept(gomod, &full.replace('\n', "\r\n")));
+        for missing in [
+            "example.com/a v1.0.0 h1:x=\n",
+            "example.com/a v1.0.0/go.mod h1:y=\n",
+            "example.com/c v0.1.0/go.mod h1:w=\n",
+        ] {
+            assert!(!super::go_sum_kept(gomod, &full.replace(missing, "")));
+        }
+        assert!(!super::go_sum_kept(
+            gomod,
+            &full.replace("v1.0.0/go.mod h1:y=", "v1.0.0/go.mod h2:y=")
+        ));
+        assert!(!super::go_sum_kept(
+            gomod,
+            &full.replace("v1.0.0 h1:x=", "v1.0.0 h1:x= extra")
+        ));
+        // The replaced module's own sums are not what is needed.
+        assert!(!super::go_sum_kept(
+            gomod,
+            &full.replace("example.com/c", "example.com/b")
+        ));
     }
 }
