@@ -611,3 +611,31 @@ fn npm_install_reads_spaced_and_partial_ranges_as_node_semver() {
         );
     }
 }
+
+/// `npm cache clean --force` after the install (the common `npm install
+/// --production && npm cache clean --force`) works on npm's cache folder
+/// only and writes no npm setting: the install keeps its agreeing lock
+/// and the `RUN` moves (measured with BuildKit, node:20-slim: identical
+/// images, also as `USER node`). `npm config set` in the `RUN` still
+/// keeps it `Unsafe`.
+#[test]
+fn npm_install_then_cache_clean_keeps_an_agreeing_lock() {
+    for run in [
+        "npm install && npm cache clean --force",
+        "npm install --production && npm cache clean --force",
+    ] {
+        let df = DF.replace("RUN npm install\n", &format!("RUN {run}\n"));
+        let (app, reason, text) = hoist(&df, &[]);
+        assert_eq!(app, Applicability::Safe, "{run}: {reason}");
+        assert_eq!(
+            text,
+            HOISTED.replace("RUN npm install\n", &format!("RUN {run}\n")),
+            "{run}"
+        );
+    }
+    let df = DF.replace(
+        "RUN npm install\n",
+        "RUN npm config set fund false && npm install\n",
+    );
+    unsafe_with(&df, &[], "npm config set");
+}

@@ -3213,3 +3213,66 @@ fn inserted_working_directories_stay_within_what_is_known() {
         "FROM node:20\nWORKDIR /repo\nCOPY web/package.json web/package-lock.json ./web/\nWORKDIR /repo/web\nRUN npm ci\nWORKDIR /repo\nCOPY . .\nRUN mkdir -p logs\nWORKDIR web\n"
     );
 }
+
+/// pip run from the `bin` directory of a prefix (a venv made earlier in
+/// the stage) is pip installing into that prefix: the corpus's
+/// `/env/bin/pip install -r /app/requirements.txt` after `ADD . /app`
+/// moves, as with `pip` found there through `PATH` (measured: both
+/// shapes give identical images, python:3.12-slim).
+#[test]
+fn issue_11_pip_run_from_a_prefix_bin_directory_hoists() {
+    let files = &[("requirements.txt", "six==1.16.0\n"), ("main.py", "x\n")];
+    let df = "FROM python:3.12-slim\nRUN python -m venv /env\nENV PATH /env/bin:$PATH\nADD . /app\nRUN /env/bin/pip install --upgrade pip && /env/bin/pip install -r /app/requirements.txt\nCMD python /app/main.py\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12-slim\nRUN python -m venv /env\nENV PATH /env/bin:$PATH\nCOPY requirements.txt /app/\nRUN /env/bin/pip install --upgrade pip && /env/bin/pip install -r /app/requirements.txt\nADD . /app\nCMD python /app/main.py\n"
+    );
+    // A venv in the working directory that the context does not ship;
+    // `python -m pip` of the venv too.
+    for run in [
+        ".venv-docker/bin/pip install --no-cache-dir -r requirements.txt",
+        ".venv-docker/bin/python -m pip install -r requirements.txt",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /srv/app\nRUN python -m venv .venv-docker\nCOPY . .\nRUN {run}\n"
+        );
+        assert_eq!(
+            hoisted(files, &df),
+            format!(
+                "FROM python:3.12-slim\nWORKDIR /srv/app\nRUN python -m venv .venv-docker\nCOPY requirements.txt ./\nRUN {run}\nCOPY . .\n"
+            ),
+            "{run}"
+        );
+    }
+}
+
+/// A compound install whose last command touches what the broad copy
+/// ships (`&& chmod +x start.sh`, `&& rm -rf tests`) cannot move whole,
+/// but its install, split off, can (measured: identical images,
+/// python:3.12-slim). A last command elsewhere still moves with it.
+#[test]
+fn issue_11_an_install_then_a_command_on_the_copied_files_is_split() {
+    let files = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("start.sh", "echo hi\n"),
+        ("tests/test_a.py", "x\n"),
+        ("main.py", "x\n"),
+    ];
+    for tail in ["chmod +x start.sh", "rm -rf tests"] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt && {tail}\nCMD [\"python\", \"main.py\"]\n"
+        );
+        assert_eq!(
+            hoisted(files, &df),
+            format!(
+                "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nRUN {tail}\nCMD [\"python\", \"main.py\"]\n"
+            ),
+            "{tail}"
+        );
+    }
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt && mkdir -p /var/log/app\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt && mkdir -p /var/log/app\nCOPY . .\n"
+    );
+}

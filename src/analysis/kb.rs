@@ -490,8 +490,8 @@ pub fn interpret(
         facts.cwd_free = true;
         return facts;
     }
-    let argv = match command_words(cmd) {
-        Ok(argv) => argv,
+    let (argv, prefix) = match command_words(cmd) {
+        Ok(words) => words,
         Err(why) => {
             facts.unknown = Some(why);
             return facts;
@@ -607,6 +607,13 @@ pub fn interpret(
     }
     for r in &cmd.redirect_reads {
         facts.reads.push(r.clone());
+    }
+    if let Some(prefix) = prefix {
+        // Its interpreter, its packages and its `pip.conf` are there, and
+        // it installs there.
+        let tree = format!("{}/**", prefix.trim_end_matches('/'));
+        facts.reads.push(tree.clone());
+        facts.writes.push(tree);
     }
     facts
 }
@@ -995,8 +1002,11 @@ fn composer_setup_snippet(code: &str) -> Option<CommandFacts> {
 /// The command's words as the knowledge base names them: `python -m pip`
 /// is pip and `python -m venv DIR` is venv. A program run by a path outside
 /// the usual bin directories is not the tool the base describes (a venv's
-/// pip writes into the venv).
-fn command_words(cmd: &SimpleCommand) -> Result<Vec<&str>, String> {
+/// pip writes into the venv), except pip run from the `bin` directory of a
+/// prefix (`/opt/venv/bin/pip`, `venv/bin/python -m pip`): pip, whose
+/// prefix is also returned, which it reads (its interpreter, packages and
+/// `pip.conf`) and writes besides what the base says.
+fn command_words(cmd: &SimpleCommand) -> Result<(Vec<&str>, Option<String>), String> {
     let mut argv: Vec<&str> = cmd.argv.iter().map(String::as_str).collect();
     let by_path = |name0: &str| {
         name0.contains('/')
@@ -1016,16 +1026,46 @@ fn command_words(cmd: &SimpleCommand) -> Result<Vec<&str>, String> {
     {
         // The interpreter decides where pip installs: `venv/bin/python -m
         // pip` (also `./venv/bin/python`) writes into that venv.
-        if by_path(argv[0]) {
-            return Err(format!("`{}` is run by path", argv[0]));
-        }
+        let prefix = if by_path(argv[0]) {
+            if argv[2] != "pip" {
+                return Err(format!("`{}` is run by path", argv[0]));
+            }
+            Some(bin_prefix(argv[0]).ok_or_else(|| format!("`{}` is run by path", argv[0]))?)
+        } else {
+            None
+        };
         argv.drain(0..2);
+        return Ok((argv, prefix));
     }
     let name0 = argv[0];
     if by_path(name0) && !name0.starts_with("./") {
+        if matches!(basename(name0), "pip" | "pip3")
+            && let Some(prefix) = bin_prefix(name0)
+        {
+            return Ok((argv, Some(prefix)));
+        }
         return Err(format!("`{name0}` is run by path"));
     }
-    Ok(argv)
+    Ok((argv, None))
+}
+
+/// The prefix of a program named by a plain path into a `bin` directory
+/// (`/opt/venv/bin/pip` gives `/opt/venv`, `./venv/bin/python` gives
+/// `./venv`): letters, digits and `._-/+@` only, no `..`, and not the
+/// root (whose `bin` holds the system's programs).
+fn bin_prefix(program: &str) -> Option<String> {
+    let (dir, _) = program.rsplit_once('/')?;
+    let prefix = dir.strip_suffix("/bin")?;
+    let plain = !prefix.is_empty()
+        && prefix
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "._-/+@".contains(ch))
+        && !prefix.split('/').any(|seg| seg == "..")
+        && !matches!(
+            prefix.trim_end_matches('/'),
+            "" | "." | "/usr" | "/usr/local"
+        );
+    plain.then(|| prefix.to_string())
 }
 
 /// The first entry for this command and its subcommands.

@@ -294,7 +294,10 @@ pub fn plan_splits(
                 python_dir: python_dir_at(&cx, x),
                 pinned_project: Default::default(),
             };
-            if let Some(split) = split_run(file, si, unit.item, ins, wd, env, knowledge, &image) {
+            let copy = &cx.eff[first_copy];
+            if let Some(split) =
+                split_run(file, si, unit.item, ins, wd, env, knowledge, &image, copy)
+            {
                 splits.push(split);
             }
         }
@@ -337,6 +340,7 @@ fn split_run(
     env: &std::collections::BTreeMap<String, String>,
     knowledge: &Knowledge,
     image: &Image<'_>,
+    copy: &effects::Effects,
 ) -> Option<Split> {
     if ins.node.kind != Kind::Run || ins.node.json || !ins.heredocs.is_empty() {
         return None;
@@ -348,7 +352,7 @@ fn split_run(
         return None;
     }
     let cmd = ins.node.str_args().next()?;
-    let SplitPoint { at, first, cd } = split_point(cmd, &knowledge.commands, env)?;
+    let SplitPoint { at, first, cd } = split_point(cmd, &knowledge.commands, env, wd, copy)?;
     let prefix = cmd[..at].trim_end();
     // The rest starts in the directory the first part's `cd` moved to.
     let cd_prefix = cd.map(|d| format!("cd {d} && ")).unwrap_or_default();
@@ -447,6 +451,8 @@ fn split_point(
     cmd: &str,
     kb: &kb::KnowledgeBase,
     env: &std::collections::BTreeMap<String, String>,
+    wd: &str,
+    copy: &effects::Effects,
 ) -> Option<SplitPoint> {
     let ops = shell::top_level_ops(cmd)?;
     let ands: Vec<usize> = ops
@@ -483,10 +489,17 @@ fn split_point(
     }
     let (at, n, after) = split_at?;
     // When the last piece could be hoisted too, the whole RUN can: no
-    // split is needed.
+    // split is needed. Not when it is no install and reads or writes
+    // where the broad copy writes (`pip install -r requirements.txt &&
+    // chmod +x start.sh`): then the whole RUN stays below the copy, and
+    // only the install, split off, can move. (A last install moves with
+    // its manifests, or the whole RUN stays.)
     if after == start
         && first.len() + usize::from(cd.is_some()) == ands.len()
-        && hoistable_command(&cmd[start..], kb, env).is_some()
+        && hoistable_command(&cmd[start..], kb, env).is_some_and(|(mut c, install)| {
+            c.cd = cd.clone();
+            install || !touches_copy(&c, kb, env, wd, copy)
+        })
     {
         return None;
     }
@@ -496,6 +509,24 @@ fn split_point(
     }
     first.truncate(n);
     Some(SplitPoint { at, first, cd })
+}
+
+/// Whether a command reads or writes where the broad copy writes (its
+/// paths resolved where it runs).
+fn touches_copy(
+    c: &SimpleCommand,
+    kb: &kb::KnowledgeBase,
+    env: &std::collections::BTreeMap<String, String>,
+    wd: &str,
+    copy: &effects::Effects,
+) -> bool {
+    let facts = kb::interpret(c, kb, env);
+    let dir = command_dir(c, wd);
+    facts
+        .reads
+        .iter()
+        .chain(&facts.writes)
+        .any(|p| effects::writes_path(copy, &effects::resolve(&dir, p)))
 }
 
 /// The directory of a piece that is only `cd DIR` to a plain directory
@@ -1465,6 +1496,7 @@ mod tests {
                     &st.env[x],
                     Knowledge::embedded(),
                     &Image::unknown(),
+                    &effects::Effects::default(),
                 ) {
                     out.push(s);
                 }
