@@ -1653,9 +1653,7 @@ fn ruby_bundler_line(parse: &Parse, from_item: usize) -> Option<&'static str> {
         None => true,
         Some(p) => !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()),
     };
-    let words_ok = words.all(|w| {
-        ["slim", "bookworm", "bullseye", "buster", "trixie"].contains(&w)
-    });
+    let words_ok = words.all(|w| ["slim", "bookworm", "bullseye", "buster", "trixie"].contains(&w));
     (patch_ok && parts.next().is_none() && words_ok).then_some(line)
 }
 

@@ -4680,7 +4680,10 @@ fn simple_gemfile(text: &str) -> Option<BTreeMap<String, Vec<String>>> {
             if source
                 || depth > 0
                 || !gems.is_empty()
-                || !matches!(url.as_str(), "https://rubygems.org" | "https://rubygems.org/")
+                || !matches!(
+                    url.as_str(),
+                    "https://rubygems.org" | "https://rubygems.org/"
+                )
             {
                 return None;
             }
@@ -4787,16 +4790,14 @@ fn ruby_string(s: &str) -> Option<String> {
 
 /// Whether `s` is a plain symbol (`:development`).
 fn ruby_symbol(s: &str) -> bool {
-    s.strip_prefix(':').is_some_and(|n| {
-        !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    })
+    s.strip_prefix(':')
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
 }
 
 /// Whether `s` is a gem name as Bundler writes it unchanged.
 fn is_gem_name(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
 
@@ -4905,14 +4906,10 @@ fn bundler_lock_canonical(lock: &str, deps: &BTreeMap<String, Vec<String>>, line
                 s.1.push((n, r));
             }
         } else if let Some(spec) = l.strip_prefix("    ") {
-            let Some((n, v)) = spec
-                .strip_suffix(')')
-                .and_then(|s| s.split_once(" ("))
-            else {
+            let Some((n, v)) = spec.strip_suffix(')').and_then(|s| s.split_once(" (")) else {
                 return false;
             };
-            if !is_gem_name(n) || !is_plain_version(v) || n == "bundler" || specs.contains_key(n)
-            {
+            if !is_gem_name(n) || !is_plain_version(v) || n == "bundler" || specs.contains_key(n) {
                 return false;
             }
             specs.insert(n.to_string(), (v.to_string(), Vec::new()));
@@ -4957,9 +4954,15 @@ fn bundler_lock_canonical(lock: &str, deps: &BTreeMap<String, Vec<String>>, line
     let mut todo: Vec<&str> = deps.keys().map(|k| k.as_str()).collect();
     // (each with a locked version its requirements take: another makes
     // Bundler resolve again).
-    let mut required: Vec<(&str, &[String])> =
-        deps.iter().map(|(n, r)| (n.as_str(), r.as_slice())).collect();
-    required.extend(specs.values().flat_map(|(_, d)| d.iter().map(|(n, r)| (n.as_str(), r.as_slice()))));
+    let mut required: Vec<(&str, &[String])> = deps
+        .iter()
+        .map(|(n, r)| (n.as_str(), r.as_slice()))
+        .collect();
+    required.extend(
+        specs
+            .values()
+            .flat_map(|(_, d)| d.iter().map(|(n, r)| (n.as_str(), r.as_slice()))),
+    );
     for (n, reqs) in required {
         match specs.get(n) {
             Some((v, _)) if reqs.iter().all(|r| version_satisfies(v, r)) => {}
