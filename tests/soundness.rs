@@ -3707,6 +3707,19 @@ fn bundle_install_lock_traps_stay_unsafe() {
         assert_eq!(app, Applicability::Unsafe, "{df}: {reason}");
         assert_eq!(out, df, "{df}: nothing moves");
     }
+    // A cache the context ships, which an install that is not frozen
+    // updates (measured, Bundler 2.3.15: "Updating files in vendor/cache";
+    // the broad copy would put it back): kept in place as a frozen one is
+    // (bundler_installs_from_the_shipped_gem_cache).
+    let (hoist, text) =
+        crate::support::bundler_rewrite(df, &[("vendor/cache/rake-13.0.6.gem", "gem\n")]);
+    assert!(
+        hoist
+            .as_ref()
+            .is_none_or(|(app, _)| *app == Applicability::Unsafe),
+        "vendor/cache: {hoist:?}"
+    );
+    assert_eq!(text, df, "vendor/cache: nothing moves");
     // Bundler settings the context ships.
     let (app, reason, _) = bundler_hoist(
         df,

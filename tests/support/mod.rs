@@ -202,6 +202,16 @@ pub fn bundler_hoist(
     df: &str,
     files: &[(&str, &str)],
 ) -> (dockreorder::plan::Applicability, String, String) {
+    let (hoist, text) = bundler_rewrite(df, files);
+    let (app, reason) = hoist.expect("the hoist is proposed");
+    (app, reason, text)
+}
+
+/// As [`bundler_hoist`], the hoist when one is proposed.
+pub fn bundler_rewrite(
+    df: &str,
+    files: &[(&str, &str)],
+) -> (Option<(dockreorder::plan::Applicability, String)>, String) {
     use dockreorder::plan::{Applicability, ChangeKind, Options};
     let mut all: Vec<(&str, &str)> = vec![
         ("Gemfile", BUNDLER_GEMFILE),
@@ -224,7 +234,6 @@ pub fn bundler_hoist(
         .changes
         .iter()
         .find(|c| c.kind == ChangeKind::Hoist)
-        .map(|c| (c.applicability, c.reason.clone()))
-        .expect("the hoist is proposed");
-    (c.0, c.1, out.new_text)
+        .map(|c| (c.applicability, c.reason.clone()));
+    (c, out.new_text)
 }
