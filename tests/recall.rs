@@ -3138,11 +3138,20 @@ fn bundle_install_keeps_a_lock_bundler_wrote() {
         "  aarch64-linux\n  arm64-darwin\n  ruby\n  x86_64-darwin\n  x86_64-linux\n",
     );
     let bundler_26 = BUNDLER_LOCK.replace("2.3.15", "2.6.7");
+    // Requirements as Bundler orders them (sorted, then reversed).
+    let two_reqs = "source 'https://rubygems.org/'\n\ngem 'rake'\ngem 'minitest', '>= 5.0', '< 6'\ngem 'test-unit', '>=3.0'\n";
+    let two_reqs_lock = BUNDLER_LOCK
+        .replace("  minitest (~> 5.15)\n", "  minitest (>= 5.0, < 6)\n")
+        .replace("  test-unit\n\nBUNDLED", "  test-unit (>= 3.0)\n\nBUNDLED");
     let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
         (df, vec![("Gemfile.lock", &no_bundled)]),
         (df, vec![("Gemfile.lock", &other_patch)]),
         (df, vec![("Gemfile.lock", &platforms)]),
         (df, vec![("Gemfile", gemfile)]),
+        (
+            df,
+            vec![("Gemfile", two_reqs), ("Gemfile.lock", &two_reqs_lock)],
+        ),
         (
             "FROM ruby:3.1.6-slim-bookworm\nWORKDIR /app\nCOPY . .\nRUN bundle install --without development test --quiet\n",
             vec![],

@@ -3678,6 +3678,20 @@ fn bundle_install_lock_traps_stay_unsafe() {
         ),
         ("a gem twice", gemfile("gem 'rake'\n")),
     ];
+    // Requirements out of Bundler's order (measured rewritten).
+    let two_reqs = gemfile("").replace("'~> 5.15'", "'>= 5.0', '< 6'");
+    let (app, reason, _) = bundler_hoist(
+        df,
+        &[
+            ("Gemfile", &two_reqs),
+            ("Gemfile.lock", &lock("(~> 5.15)", "(< 6, >= 5.0)")),
+        ],
+    );
+    assert_eq!(
+        app,
+        Applicability::Unsafe,
+        "requirements out of order: {reason}"
+    );
     for (what, text) in &gemfiles {
         let (app, reason, _) = bundler_hoist(df, &[("Gemfile", text)]);
         assert_eq!(app, Applicability::Unsafe, "{what}: {reason}");
