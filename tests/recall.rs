@@ -3157,6 +3157,10 @@ fn bundle_install_keeps_a_lock_bundler_wrote() {
             vec![],
         ),
         (
+            "FROM ruby:3.1\nENV BUNDLE_WITHOUT=development:test\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+            vec![],
+        ),
+        (
             "FROM ruby:3.4-slim\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
             vec![("Gemfile.lock", &bundler_26)],
         ),

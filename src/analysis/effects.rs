@@ -1662,10 +1662,10 @@ fn ruby_bundler_line(parse: &Parse, from_item: usize) -> Option<&'static str> {
 /// with a Bundler whose lock writing was measured
 /// ([`ruby_bundler_line`]: a lock's `BUNDLED WITH` of another version
 /// makes Bundler install and run that one, so the lock must name the same
-/// line or none), its own settings (no `BUNDLE*`, `GEM_*`, `RUBY*`,
-/// `XDG_*` or `HOME` variable; no `USER` but root; no unit before it
-/// writes Bundler's or RubyGems' settings, gems or programs), on a lock
-/// Bundler keeps ([`super::manifests::bundler_lock_kept`]).
+/// line or none), its own settings (no `BUNDLE*` but `BUNDLE_WITHOUT`,
+/// no `GEM_*`, `RUBY*`, `XDG_*` or `HOME` variable; no `USER` but root;
+/// no unit before it writes Bundler's or RubyGems' settings, gems or
+/// programs), on a lock Bundler keeps ([`super::manifests::bundler_lock_kept`]).
 fn bundler_lock_kept(
     parse: &Parse,
     stage: &Stage,
@@ -1681,11 +1681,14 @@ fn bundler_lock_kept(
     let Some(env) = state.env.get(b) else {
         return false;
     };
+    // `BUNDLE_WITHOUT` (measured alike) and the image's own
+    // `BUNDLE_SILENCE_ROOT_WARNING` leave the lock alone.
     if env.keys().any(|k| {
         let k = k.to_ascii_uppercase();
-        ["BUNDLE", "GEM_", "GEMRC", "RUBY", "XDG_"]
-            .iter()
-            .any(|p| k.starts_with(p))
+        !matches!(k.as_str(), "BUNDLE_WITHOUT" | "BUNDLE_SILENCE_ROOT_WARNING")
+            && ["BUNDLE", "GEM_", "GEMRC", "RUBY", "XDG_"]
+                .iter()
+                .any(|p| k.starts_with(p))
             || k == "HOME"
     }) {
         return false;
