@@ -3276,3 +3276,72 @@ fn issue_11_an_install_then_a_command_on_the_copied_files_is_split() {
         "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt && mkdir -p /var/log/app\nCOPY . .\n"
     );
 }
+
+/// `bundle install` without `--frozen` on a lock Bundler keeps byte for
+/// byte (measured with Bundler 2.3.7, 2.3.15 and 2.6.7: it writes the lock
+/// only when the text it generates differs, and takes the lock's specs
+/// when every gem is locked and the host's platform listed) moves above
+/// the broad copy as `Safe`.
+#[test]
+fn bundle_install_keeps_a_lock_bundler_wrote() {
+    use crate::support::{BUNDLER_GEMFILE, BUNDLER_LOCK, bundler_hoist};
+    let df = "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle install --jobs 4 --retry 3\nCMD [\"ruby\", \"lib/app.rb\"]\n";
+    let (app, reason, text) = bundler_hoist(df, &[]);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_eq!(
+        text,
+        "FROM ruby:3.1\nWORKDIR /app\nCOPY Gemfile Gemfile.lock ./\nRUN bundle install --jobs 4 --retry 3\nCOPY . .\nCMD [\"ruby\", \"lib/app.rb\"]\n"
+    );
+    assert!(
+        reason.contains("the lock is the one Bundler writes for the Gemfile"),
+        "{reason}"
+    );
+    // What Bundler measured left alone: no `BUNDLED WITH`, another version
+    // of the line, other platforms beside the hosts', a Gemfile with
+    // groups, options and double quotes; other listed options; Ruby 3.4
+    // (Bundler 2.6) on Debian.
+    let gemfile = "# frozen_string_literal: true\n\nsource \"https://rubygems.org\"\n\ngem \"rake\", require: false\ngem \"minitest\", \"~> 5.15\"\n\ngroup :development, :test do\n  gem \"test-unit\", group: :test\nend\n";
+    let no_bundled = BUNDLER_LOCK.replace("\nBUNDLED WITH\n   2.3.15\n", "");
+    let other_patch = BUNDLER_LOCK.replace("2.3.15", "2.3.7");
+    let platforms = BUNDLER_LOCK.replace(
+        "  aarch64-linux\n  x86_64-linux\n",
+        "  aarch64-linux\n  arm64-darwin\n  ruby\n  x86_64-darwin\n  x86_64-linux\n",
+    );
+    let bundler_26 = BUNDLER_LOCK.replace("2.3.15", "2.6.7");
+    // Requirements as Bundler orders them (sorted, then reversed).
+    let two_reqs = "source 'https://rubygems.org/'\n\ngem 'rake'\ngem 'minitest', '>= 5.0', '< 6'\ngem 'test-unit', '>=3.0'\n";
+    let two_reqs_lock = BUNDLER_LOCK
+        .replace("  minitest (~> 5.15)\n", "  minitest (>= 5.0, < 6)\n")
+        .replace("  test-unit\n\nBUNDLED", "  test-unit (>= 3.0)\n\nBUNDLED");
+    let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        (df, vec![("Gemfile.lock", &no_bundled)]),
+        (df, vec![("Gemfile.lock", &other_patch)]),
+        (df, vec![("Gemfile.lock", &platforms)]),
+        (df, vec![("Gemfile", gemfile)]),
+        (
+            df,
+            vec![("Gemfile", two_reqs), ("Gemfile.lock", &two_reqs_lock)],
+        ),
+        (
+            "FROM ruby:3.1.6-slim-bookworm\nWORKDIR /app\nCOPY . .\nRUN bundle install --without development test --quiet\n",
+            vec![],
+        ),
+        (
+            "FROM ruby:3.1\nENV BUNDLE_WITHOUT=development:test\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+            vec![],
+        ),
+        (
+            "FROM ruby:3.4-slim\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+            vec![("Gemfile.lock", &bundler_26)],
+        ),
+        (
+            "FROM ruby:3.4\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+            vec![("Gemfile.lock", &no_bundled)],
+        ),
+    ];
+    for (df, files) in cases {
+        let (app, reason, _) = bundler_hoist(df, &files);
+        assert_eq!(app, Applicability::Safe, "{df} {files:?}: {reason}");
+    }
+    let _ = BUNDLER_GEMFILE;
+}

@@ -3554,3 +3554,206 @@ fn configuration_whose_content_is_not_seen_keeps_the_install_below_the_copy() {
     let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY --from=tools /uv.toml /etc/uv/uv.toml\nCOPY . .\nRUN uv pip install --system -r requirements.txt\n";
     assert_eq!(rewrite_unsafe_too(p.path(), df), df);
 }
+
+/// Issue 11: `bundle install` without `--frozen` rewrites a lock that is
+/// not the text it generates for the Gemfile, or resolves it again (from
+/// the gem index, which rewrites it), or runs another Bundler: each keeps
+/// the install below the broad copy. The rewrites were measured with
+/// Bundler 2.3.15 and 2.6.7 (`cmp` of the lock before and after; the
+/// rebuilt hoist of the platforms one gave a different image).
+#[test]
+fn bundle_install_lock_traps_stay_unsafe() {
+    use crate::support::{BUNDLER_GEMFILE, BUNDLER_LOCK, bundler_hoist};
+    let df = "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle install\n";
+    let lock = |from: &str, to: &str| {
+        assert!(BUNDLER_LOCK.contains(from), "{from}");
+        BUNDLER_LOCK.replacen(from, to, 1)
+    };
+    let gemfile = |extra: &str| format!("{BUNDLER_GEMFILE}{extra}");
+    let locks: Vec<(&str, String)> = vec![
+        ("no final newline", BUNDLER_LOCK.trim_end().to_string()),
+        (
+            "platforms out of order",
+            lock(
+                "  aarch64-linux\n  x86_64-linux\n",
+                "  x86_64-linux\n  aarch64-linux\n",
+            ),
+        ),
+        (
+            "dependencies out of order",
+            lock(
+                "  minitest (~> 5.15)\n  rake\n",
+                "  rake\n  minitest (~> 5.15)\n",
+            ),
+        ),
+        (
+            "specs out of order",
+            lock(
+                "    minitest (5.15.0)\n    power_assert (2.0.1)\n",
+                "    power_assert (2.0.1)\n    minitest (5.15.0)\n",
+            ),
+        ),
+        (
+            "an unused spec",
+            lock(
+                "    minitest (5.15.0)\n",
+                "    json (2.6.1)\n    minitest (5.15.0)\n",
+            ),
+        ),
+        (
+            "a dependency written (>= 0)",
+            lock("      power_assert\n", "      power_assert (>= 0)\n"),
+        ),
+        (
+            "a remote without its final slash",
+            lock("rubygems.org/\n", "rubygems.org\n"),
+        ),
+        ("BUNDLED WITH Bundler 1", lock("2.3.15", "1.17.3")),
+        (
+            "BUNDLED WITH another line (installed and run)",
+            lock("2.3.15", "2.4.10"),
+        ),
+        ("no arm64 host platform", lock("  aarch64-linux\n", "")),
+        (
+            "only ruby (the index says which platforms)",
+            lock("  aarch64-linux\n  x86_64-linux\n", "  ruby\n"),
+        ),
+        (
+            "x86_64-linux-gnu (2.3 writes x86_64-linux)",
+            lock("  x86_64-linux\n", "  x86_64-linux\n  x86_64-linux-gnu\n"),
+        ),
+        ("a gem of the Gemfile not locked", lock("  rake\n", "")),
+        (
+            "a locked gem not in the Gemfile",
+            lock("  rake\n", "  rake\n  rdoc\n"),
+        ),
+        (
+            "a requirement the locked version misses",
+            lock("    minitest (5.15.0)\n", "    minitest (4.7.5)\n"),
+        ),
+        (
+            "a dependency not locked",
+            lock("      power_assert\n", "      power_assert\n      rexml\n"),
+        ),
+        (
+            "a platform-specific spec",
+            lock("    rake (13.0.6)\n", "    rake (13.0.6-x86_64-linux)\n"),
+        ),
+        (
+            "CHECKSUMS",
+            lock(
+                "\nBUNDLED WITH",
+                "\nCHECKSUMS\n  rake (13.0.6)\n\nBUNDLED WITH",
+            ),
+        ),
+        (
+            "RUBY VERSION",
+            lock(
+                "\nBUNDLED WITH",
+                "\nRUBY VERSION\n   ruby 3.1.2p20\n\nBUNDLED WITH",
+            ),
+        ),
+        (
+            "a PATH source",
+            format!("PATH\n  remote: .\n  specs:\n    app (0.1.0)\n\n{BUNDLER_LOCK}"),
+        ),
+        ("CRLF", BUNDLER_LOCK.replace('\n', "\r\n")),
+    ];
+    for (what, text) in &locks {
+        let (app, reason, out) = bundler_hoist(df, &[("Gemfile.lock", text)]);
+        assert_eq!(app, Applicability::Unsafe, "{what}: {reason}");
+        assert!(
+            reason.contains("may rewrite `Gemfile.lock`"),
+            "{what}: {reason}"
+        );
+        assert_eq!(out, df, "{what}: nothing moves");
+    }
+    let gemfiles: Vec<(&str, String)> = vec![
+        ("gemspec", gemfile("gemspec\n")),
+        ("a path gem", gemfile("gem 'app', path: 'vendor/app'\n")),
+        (
+            "a git gem",
+            gemfile("gem 'app', git: 'https://example.org/app.git'\n"),
+        ),
+        (
+            "platforms:",
+            gemfile("gem 'tzinfo-data', platforms: %i[ windows jruby ]\n"),
+        ),
+        ("ruby", gemfile("ruby '3.1.2'\n")),
+        ("eval_gemfile", gemfile("eval_gemfile 'Gemfile.local'\n")),
+        (
+            "another source",
+            BUNDLER_GEMFILE.replace("https://rubygems.org", "https://gems.example.org"),
+        ),
+        (
+            "a comment after code",
+            BUNDLER_GEMFILE.replace("gem 'rake'", "gem 'rake' # tasks"),
+        ),
+        ("a gem twice", gemfile("gem 'rake'\n")),
+    ];
+    // Requirements out of Bundler's order (measured rewritten).
+    let two_reqs = gemfile("").replace("'~> 5.15'", "'>= 5.0', '< 6'");
+    let (app, reason, _) = bundler_hoist(
+        df,
+        &[
+            ("Gemfile", &two_reqs),
+            ("Gemfile.lock", &lock("(~> 5.15)", "(< 6, >= 5.0)")),
+        ],
+    );
+    assert_eq!(
+        app,
+        Applicability::Unsafe,
+        "requirements out of order: {reason}"
+    );
+    for (what, text) in &gemfiles {
+        let (app, reason, _) = bundler_hoist(df, &[("Gemfile", text)]);
+        assert_eq!(app, Applicability::Unsafe, "{what}: {reason}");
+    }
+    // Other Bundlers (ruby 3.2 ships 2.4, 3.3 2.5, the current Ruby 4.0),
+    // Alpine (its platform is x86_64-linux-musl), settings, another user,
+    // a replaced Bundler, other commands in the RUN, unmeasured options.
+    let dockerfiles = [
+        "FROM ruby:3.2\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:3.3-slim\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:slim\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:3.1-alpine\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:3\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:3.1\nENV BUNDLE_FORCE_RUBY_PLATFORM=true\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:3.1\nENV BUNDLER_VERSION=2.3.7\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:3.1\nRUN useradd app\nUSER app\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:3.1\nRUN gem install bundler\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:3.1\nRUN bundle config set force_ruby_platform true\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN gem install bundler && bundle install --jobs 4 --retry 3\n",
+        "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle config set force_ruby_platform true && bundle install\n",
+        "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle install --with tools\n",
+        "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle install --no-cache\n",
+    ];
+    for df in dockerfiles {
+        let (app, reason, out) = bundler_hoist(df, &[]);
+        assert_eq!(app, Applicability::Unsafe, "{df}: {reason}");
+        assert_eq!(out, df, "{df}: nothing moves");
+    }
+    // A cache the context ships, which an install that is not frozen
+    // updates (measured, Bundler 2.3.15: "Updating files in vendor/cache";
+    // the broad copy would put it back): kept in place as a frozen one is
+    // (bundler_installs_from_the_shipped_gem_cache).
+    let (hoist, text) =
+        crate::support::bundler_rewrite(df, &[("vendor/cache/rake-13.0.6.gem", "gem\n")]);
+    assert!(
+        hoist
+            .as_ref()
+            .is_none_or(|(app, _)| *app == Applicability::Unsafe),
+        "vendor/cache: {hoist:?}"
+    );
+    assert_eq!(text, df, "vendor/cache: nothing moves");
+    // Bundler settings the context ships.
+    let (app, reason, _) = bundler_hoist(
+        df,
+        &[(
+            ".bundle/config",
+            "---\nBUNDLE_FORCE_RUBY_PLATFORM: \"true\"\n",
+        )],
+    );
+    assert_eq!(app, Applicability::Unsafe, ".bundle/config: {reason}");
+}

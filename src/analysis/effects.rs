@@ -1518,6 +1518,9 @@ pub fn lock_kept(
             (Some(Some(m)), Some(Some(s))) if super::manifests::go_sum_kept(&m, &s)
         );
     }
+    if name == "Gemfile.lock" {
+        return bundler_lock_kept(parse, stage, eff, state, b, dir, &text);
+    }
     let yarn = name == "yarn.lock";
     let image_known = if yarn {
         yarn_1_keeps_agreeing_locks(parse, stage.from_item)
@@ -1693,6 +1696,136 @@ pub fn lock_kept(
     } else {
         super::manifests::npm_lock_kept(name, file)
     }
+}
+
+/// The release line (`"2.3"`, `"2.6"`) of the Bundler of the stage's
+/// base image, when it is one whose lock writing was measured
+/// (`manifests::bundler_lock_kept`): the official `ruby` image named by a
+/// literal tag of Ruby 3.1 (which ships Bundler 2.3) or 3.4 (Bundler
+/// 2.6), on Debian (`slim`, a codename). Not Alpine, whose platform
+/// (`x86_64-linux-musl`) a lock may not list. Assumption: a tag resolves
+/// to the image the registry has for it now, which runs the Bundler its
+/// Ruby ships.
+fn ruby_bundler_line(parse: &Parse, from_item: usize) -> Option<&'static str> {
+    let (Some(image), Some(raw)) = (base_image(parse, from_item), from_text(parse, from_item))
+    else {
+        return None;
+    };
+    if raw.contains('$') || official_repo(&image) != Some("ruby") {
+        return None;
+    }
+    let tag = image_tag(raw);
+    let mut words = tag.split('-');
+    let version = words.next()?;
+    let mut parts = version.split('.');
+    let line = match (parts.next(), parts.next()) {
+        (Some("3"), Some("1")) => "2.3",
+        (Some("3"), Some("4")) => "2.6",
+        _ => return None,
+    };
+    let patch_ok = match parts.next() {
+        None => true,
+        Some(p) => !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()),
+    };
+    let words_ok = words.all(|w| ["slim", "bookworm", "bullseye", "buster", "trixie"].contains(&w));
+    (patch_ok && parts.next().is_none() && words_ok).then_some(line)
+}
+
+/// Whether `RUN` unit `b` leaves the `Gemfile.lock` of image directory
+/// `dir` as it is ([`lock_kept`]): `bundle install` alone in its `RUN`,
+/// with a Bundler whose lock writing was measured
+/// ([`ruby_bundler_line`]: a lock's `BUNDLED WITH` of another version
+/// makes Bundler install and run that one, so the lock must name the same
+/// line or none), its own settings (no `BUNDLE*` but `BUNDLE_WITHOUT`,
+/// no `GEM_*`, `RUBY*`, `XDG_*` or `HOME` variable; no `USER` but root;
+/// no unit before it writes Bundler's or RubyGems' settings, gems or
+/// programs), on a lock Bundler keeps ([`super::manifests::bundler_lock_kept`]).
+fn bundler_lock_kept(
+    parse: &Parse,
+    stage: &Stage,
+    eff: &[Effects],
+    state: &StageState,
+    b: usize,
+    dir: &str,
+    text: &impl Fn(&str, &str) -> Option<Option<String>>,
+) -> bool {
+    let Some(line) = ruby_bundler_line(parse, stage.from_item) else {
+        return false;
+    };
+    let Some(env) = state.env.get(b) else {
+        return false;
+    };
+    // `BUNDLE_WITHOUT` (measured alike) and the image's own
+    // `BUNDLE_SILENCE_ROOT_WARNING` leave the lock alone.
+    if env.keys().any(|k| {
+        let k = k.to_ascii_uppercase();
+        !matches!(k.as_str(), "BUNDLE_WITHOUT" | "BUNDLE_SILENCE_ROOT_WARNING")
+            && ["BUNDLE", "GEM_", "GEMRC", "RUBY", "XDG_"]
+                .iter()
+                .any(|p| k.starts_with(p))
+            || k == "HOME"
+    }) {
+        return false;
+    }
+    for u in stage.units.iter().take(b + 1) {
+        let Some(ins) = parse.items.get(u.item).and_then(|i| i.instruction()) else {
+            continue;
+        };
+        if ins.node.kind == Kind::User
+            && !ins
+                .node
+                .str_args()
+                .next()
+                .is_some_and(|v| matches!(v.split(':').next(), Some("root" | "0")))
+        {
+            return false;
+        }
+    }
+    // Alone in its RUN: what the RUN writes is the install's own.
+    let Some(run) = stage
+        .units
+        .get(b)
+        .and_then(|u| parse.items.get(u.item))
+        .and_then(|i| i.instruction())
+        .map(|i| i.original.replace("\\\n", " "))
+    else {
+        return false;
+    };
+    if ["&", "|", ";", "\n", "$(", "`", "--mount"]
+        .iter()
+        .any(|op| run.trim_end().contains(op))
+    {
+        return false;
+    }
+    let settings = [
+        "/usr/local/bundle/**".to_string(),
+        "/usr/local/lib/ruby/**".to_string(),
+        "/usr/local/bin/**".to_string(),
+        "/usr/local/etc/gemrc".to_string(),
+        "/etc/gemrc".to_string(),
+        "/root/.gemrc".to_string(),
+        "/root/.bundle/**".to_string(),
+        "/root/.gem/**".to_string(),
+        "/root/.config/**".to_string(),
+        "/root/.local/**".to_string(),
+    ];
+    // The project's settings a copy ships are `text`'s to tell; another
+    // unit that writes them is not followed.
+    let project = format!("{}/.bundle/**", dir.trim_end_matches('/'));
+    let copies = |k: usize| {
+        stage
+            .units
+            .get(k)
+            .and_then(|u| parse.items.get(u.item))
+            .and_then(|i| i.instruction())
+            .is_some_and(|i| matches!(i.node.kind, Kind::Copy | Kind::Add))
+    };
+    if eff.iter().take(b).enumerate().any(|(k, e)| {
+        settings.iter().any(|p| writes_path(e, p)) || (!copies(k) && writes_path(e, &project))
+    }) {
+        return false;
+    }
+    super::manifests::bundler_lock_kept("Gemfile.lock", |n| text(dir, n), line)
 }
 
 /// The directories above an absolute directory, nearest first, the root

@@ -1450,7 +1450,14 @@ fn kept_lock_words(cx: &StageCx<'_>, cand: &Candidate<'_>, kept: &[&str]) -> Str
             })
         });
     let go = kept.iter().all(|k| k.rsplit('/').next() == Some("go.sum"));
-    let why = if go {
+    let bundler = kept
+        .iter()
+        .all(|k| k.rsplit('/').next() == Some("Gemfile.lock"));
+    let why = if bundler {
+        format!(
+            "the lock is the one Bundler writes for the Gemfile (every gem locked and used, for every platform, `PLATFORMS` with `x86_64-linux` and `aarch64-linux`, laid out as Bundler writes it), and the Bundler of `{base}` (or the one of its line the lock names) then writes nothing, with nothing setting Bundler's or RubyGems' configuration"
+        )
+    } else if go {
         "go.sum already holds both sums of every module go.mod requires (or of what replaces it), and `go mod download` only adds the go.mod sums it lacks".to_string()
     } else if berry {
         "the project's yarn is Yarn Berry (its `yarnPath` release, or its `packageManager` with corepack enabled before it), whose immutable install never writes the lock: it fails instead, in either order, on the same files".to_string()

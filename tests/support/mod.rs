@@ -184,3 +184,56 @@ pub const NPM_FILES: &[(&str, &str)] = &[
 "#,
     ),
 ];
+
+/// A Gemfile of gems the Ruby 3.1 image ships (issue 11, Bundler's lock).
+pub const BUNDLER_GEMFILE: &str =
+    "source 'https://rubygems.org'\n\ngem 'rake'\ngem 'minitest', '~> 5.15'\ngem 'test-unit'\n";
+
+/// The lock Bundler 2.3.15 wrote for [`BUNDLER_GEMFILE`] (`bundle lock`),
+/// with `aarch64-linux` added to its platforms
+/// (`bundle lock --add-platform aarch64-linux`).
+pub const BUNDLER_LOCK: &str = "GEM\n  remote: https://rubygems.org/\n  specs:\n    minitest (5.15.0)\n    power_assert (2.0.1)\n    rake (13.0.6)\n    test-unit (3.5.3)\n      power_assert\n\nPLATFORMS\n  aarch64-linux\n  x86_64-linux\n\nDEPENDENCIES\n  minitest (~> 5.15)\n  rake\n  test-unit\n\nBUNDLED WITH\n   2.3.15\n";
+
+/// The `bundle install` hoist proposed for `df` in a context of `files`
+/// ([`BUNDLER_GEMFILE`] and [`BUNDLER_LOCK`] unless replaced, `.git`
+/// ignored): its applicability and reason, and the text rewritten with
+/// `Safe` changes.
+pub fn bundler_hoist(
+    df: &str,
+    files: &[(&str, &str)],
+) -> (dockreorder::plan::Applicability, String, String) {
+    let (hoist, text) = bundler_rewrite(df, files);
+    let (app, reason) = hoist.expect("the hoist is proposed");
+    (app, reason, text)
+}
+
+/// As [`bundler_hoist`], the hoist when one is proposed.
+pub fn bundler_rewrite(
+    df: &str,
+    files: &[(&str, &str)],
+) -> (Option<(dockreorder::plan::Applicability, String)>, String) {
+    use dockreorder::plan::{Applicability, ChangeKind, Options};
+    let mut all: Vec<(&str, &str)> = vec![
+        ("Gemfile", BUNDLER_GEMFILE),
+        ("Gemfile.lock", BUNDLER_LOCK),
+        (".dockerignore", ".git\n"),
+        ("lib/app.rb", "puts 1\n"),
+    ];
+    for (name, text) in files {
+        all.retain(|(n, _)| n != name);
+        all.push((name, text));
+    }
+    let dir = project(&all);
+    let ctx = dockreorder::analysis::context::Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    let out = dockreorder::rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe))
+        .expect("rewrite");
+    let c = out
+        .changes
+        .iter()
+        .find(|c| c.kind == ChangeKind::Hoist)
+        .map(|c| (c.applicability, c.reason.clone()));
+    (c, out.new_text)
+}
