@@ -3170,6 +3170,23 @@ fn issue_11_working_directory_set_after_a_relative_broad_copy() {
     );
 }
 
+/// The inserted `WORKDIR`s write out the directories the model takes for
+/// the default build: one a build argument may change (`--build-arg
+/// APP=/x`) is not written out, or the rewritten build runs the install
+/// in the default's directory (measured with BuildKit on node:20-slim:
+/// `npm ci` then fails in `/repo/web`, the manifests being in `/x/web`).
+#[test]
+fn inserted_working_directories_do_not_write_out_a_build_arguments_default() {
+    for df in [
+        "FROM node:20\nARG APP=/repo\nWORKDIR $APP\nCOPY . .\nWORKDIR web\nRUN npm ci\n",
+        "ARG APP=/repo\nFROM node:20\nARG APP\nWORKDIR $APP\nCOPY . .\nWORKDIR $APP/web\nRUN npm ci\n",
+        "FROM node:20\nWORKDIR /repo\nCOPY . .\nARG SUB=web\nWORKDIR $SUB\nRUN npm ci\n",
+        "FROM node:20\nARG APP=/repo\nENV ROOT=$APP\nWORKDIR $ROOT\nCOPY . .\nWORKDIR web\nRUN npm ci\n",
+    ] {
+        assert_eq!(hoisted(WEB, df), df);
+    }
+}
+
 /// What the inserted `WORKDIR`s may not do: make a directory the broad
 /// copy would have made, or set a directory that is not known.
 #[test]

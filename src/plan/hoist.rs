@@ -1187,6 +1187,18 @@ fn workdir_to_insert(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> Option
     if !plain(wd_b) || !plain(wd_x) || wd_b == wd_x {
         return None;
     }
+    // The directories are written out as the model takes them, with each
+    // build argument at its default: one a `WORKDIR` (or the copy's
+    // destination) takes from a variable, after an `ARG` that may set it
+    // (`ARG APP=/repo`, `WORKDIR $APP`, `--build-arg APP=/x`), is not.
+    let before = 0..cx.stage.units[x].item;
+    let of_kind = |i: usize, k: Kind| instruction(cx.parse, i).filter(|ins| ins.node.kind == k);
+    let varies = before.clone().any(|i| {
+        of_kind(i, Kind::Workdir).is_some_and(|ins| ins.node.str_args().any(|a| a.contains('$')))
+    }) || copy.dest.contains('$');
+    if varies && before.clone().any(|i| of_kind(i, Kind::Arg).is_some()) {
+        return None;
+    }
     let exists = wd_b == "/"
         || effects::IN_EVERY_IMAGE.contains(&wd_b.as_str())
         || cx.eff[copy.unit].existing_dirs.iter().any(|d| d == wd_b);
