@@ -1050,8 +1050,23 @@ fn candidate<'c>(
         Some(c) => (c, None),
         None => {
             let wd = workdir_to_insert(cx, copy, x)?;
+            let mut elsewhere = ex.clone();
+            elsewhere.reads.retain(|r| *r != Loc::Workdir);
             // What it needs of the `WORKDIR`s in between (the directory,
-            // made by then) the inserted one gives.
+            // made by then) the inserted one gives; not another directory
+            // one of them makes (`WORKDIR web/node_modules/foo`).
+            let only_wd = |s: usize| {
+                let mut e = cx.eff[s].clone();
+                e.writes.retain(|l| match l {
+                    Loc::Workdir => false,
+                    Loc::Dir { path, .. } => {
+                        let p = path.trim_end_matches('/');
+                        wd.as_str() != p && !wd.starts_with(&format!("{p}/"))
+                    }
+                    _ => true,
+                });
+                conflict(&e, &elsewhere).is_none()
+            };
             let set_here: Vec<usize> = stays
                 .iter()
                 .copied()
@@ -1059,10 +1074,9 @@ fn candidate<'c>(
                     s > copy.unit
                         && instruction(cx.parse, cx.stage.units[s].item)
                             .is_some_and(|i| i.node.kind == Kind::Workdir)
+                        && only_wd(s)
                 })
                 .collect();
-            let mut elsewhere = ex.clone();
-            elsewhere.reads.retain(|r| *r != Loc::Workdir);
             let c = along(&elsewhere, &set_here)?;
             if c.iter().any(|&u| touches_workdir(&cx.eff[u])) {
                 return None;
