@@ -3174,6 +3174,40 @@ fn issue_11_working_directory_set_after_a_relative_broad_copy() {
     );
 }
 
+/// The inserted `WORKDIR`s write out the directories the model takes for
+/// the default build: one a build argument may change (`--build-arg
+/// APP=/x`) is not written out, or the rewritten build runs the install
+/// in the default's directory (measured with BuildKit on node:20-slim:
+/// `npm ci` then fails in `/repo/web`, the manifests being in `/x/web`).
+#[test]
+fn inserted_working_directories_do_not_write_out_a_build_arguments_default() {
+    for df in [
+        "FROM node:20\nARG APP=/repo\nWORKDIR $APP\nCOPY . .\nWORKDIR web\nRUN npm ci\n",
+        "ARG APP=/repo\nFROM node:20\nARG APP\nWORKDIR $APP\nCOPY . .\nWORKDIR $APP/web\nRUN npm ci\n",
+        "FROM node:20\nWORKDIR /repo\nCOPY . .\nARG SUB=web\nWORKDIR $SUB\nRUN npm ci\n",
+        "FROM node:20\nARG APP=/repo\nENV ROOT=$APP\nWORKDIR $ROOT\nCOPY . .\nWORKDIR web\nRUN npm ci\n",
+    ] {
+        assert_eq!(hoisted(WEB, df), df);
+    }
+}
+
+/// A `WORKDIR` between the copy and the install that makes a directory
+/// the install writes (`WORKDIR web/node_modules/foo`, which `npm ci`
+/// empties) is not one the inserted `WORKDIR` stands for: the install
+/// stays (it was planned, and the rewrite check refused the file: "puts
+/// `RUN npm ci` before `WORKDIR web/node_modules/foo`"). One that makes
+/// a directory the install does not touch still lets it move.
+#[test]
+fn a_workdir_in_between_that_makes_what_the_install_writes_keeps_it_below() {
+    let df = "FROM node:20\nWORKDIR /repo\nCOPY . .\nWORKDIR web/node_modules/foo\nWORKDIR /repo/web\nRUN npm ci\n";
+    assert_eq!(hoisted(WEB, df), df);
+    let df = "FROM node:20\nWORKDIR /repo\nCOPY . .\nWORKDIR web/tmp\nWORKDIR ..\nRUN npm ci\n";
+    assert_eq!(
+        hoisted(WEB, df),
+        "FROM node:20\nWORKDIR /repo\nCOPY web/package.json web/package-lock.json ./web/\nWORKDIR /repo/web\nRUN npm ci\nWORKDIR /repo\nCOPY . .\nWORKDIR web/tmp\nWORKDIR ..\n"
+    );
+}
+
 /// What the inserted `WORKDIR`s may not do: make a directory the broad
 /// copy would have made, or set a directory that is not known.
 #[test]

@@ -1050,8 +1050,23 @@ fn candidate<'c>(
         Some(c) => (c, None),
         None => {
             let wd = workdir_to_insert(cx, copy, x)?;
+            let mut elsewhere = ex.clone();
+            elsewhere.reads.retain(|r| *r != Loc::Workdir);
             // What it needs of the `WORKDIR`s in between (the directory,
-            // made by then) the inserted one gives.
+            // made by then) the inserted one gives; not another directory
+            // one of them makes (`WORKDIR web/node_modules/foo`).
+            let only_wd = |s: usize| {
+                let mut e = cx.eff[s].clone();
+                e.writes.retain(|l| match l {
+                    Loc::Workdir => false,
+                    Loc::Dir { path, .. } => {
+                        let p = path.trim_end_matches('/');
+                        wd.as_str() != p && !wd.starts_with(&format!("{p}/"))
+                    }
+                    _ => true,
+                });
+                conflict(&e, &elsewhere).is_none()
+            };
             let set_here: Vec<usize> = stays
                 .iter()
                 .copied()
@@ -1059,10 +1074,9 @@ fn candidate<'c>(
                     s > copy.unit
                         && instruction(cx.parse, cx.stage.units[s].item)
                             .is_some_and(|i| i.node.kind == Kind::Workdir)
+                        && only_wd(s)
                 })
                 .collect();
-            let mut elsewhere = ex.clone();
-            elsewhere.reads.retain(|r| *r != Loc::Workdir);
             let c = along(&elsewhere, &set_here)?;
             if c.iter().any(|&u| touches_workdir(&cx.eff[u])) {
                 return None;
@@ -1185,6 +1199,18 @@ fn workdir_to_insert(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> Option
             && !p.contains("//")
     };
     if !plain(wd_b) || !plain(wd_x) || wd_b == wd_x {
+        return None;
+    }
+    // The directories are written out as the model takes them, with each
+    // build argument at its default: one a `WORKDIR` (or the copy's
+    // destination) takes from a variable, after an `ARG` that may set it
+    // (`ARG APP=/repo`, `WORKDIR $APP`, `--build-arg APP=/x`), is not.
+    let before = 0..cx.stage.units[x].item;
+    let of_kind = |i: usize, k: Kind| instruction(cx.parse, i).filter(|ins| ins.node.kind == k);
+    let varies = before.clone().any(|i| {
+        of_kind(i, Kind::Workdir).is_some_and(|ins| ins.node.str_args().any(|a| a.contains('$')))
+    }) || copy.dest.contains('$');
+    if varies && before.clone().any(|i| of_kind(i, Kind::Arg).is_some()) {
         return None;
     }
     let exists = wd_b == "/"
