@@ -3379,3 +3379,29 @@ fn bundle_install_keeps_a_lock_bundler_wrote() {
     }
     let _ = BUNDLER_GEMFILE;
 }
+
+/// Issue 11, capability 8: `WORKDIR $GOPATH/src/…` on the official golang
+/// image, which sets `ENV GOPATH /go`: the working directory is known
+/// (`/go/src/…`), so the module download moves as with a literal path.
+/// An `ARG GOPATH` of the stage leaves it unknown (the image's `ENV` and
+/// the argument disagree), and so does another base image.
+#[test]
+fn gopath_in_a_workdir_is_the_golang_images_own() {
+    let files = &[
+        ("go.mod", "module example.com/svc\n\ngo 1.22\n"),
+        ("go.sum", ""),
+        ("main.go", "package main\n\nfunc main() {}\n"),
+    ];
+    let df = "FROM golang:1.22\nWORKDIR $GOPATH/src/example.com/svc\nCOPY . .\nRUN go mod download\nRUN go build -o /svc .\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM golang:1.22\nWORKDIR $GOPATH/src/example.com/svc\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\nRUN go build -o /svc .\n"
+    );
+    for df in [
+        "FROM golang:1.22\nARG GOPATH=/x\nWORKDIR $GOPATH/src/example.com/svc\nCOPY . .\nRUN go mod download\n",
+        "FROM registry.example/go-base\nWORKDIR $GOPATH/src/example.com/svc\nCOPY . .\nRUN go mod download\n",
+    ] {
+        let out = rewrite_at(files, df, Applicability::Safe);
+        assert_eq!(out.new_text, df);
+    }
+}

@@ -1067,6 +1067,41 @@ fn official_repo(image: &str) -> Option<&str> {
 /// /var/www/html`, its `cli` and `zts` ones (and the bare version tags)
 /// none (see [`php_workdir`]). Windows and `onbuild` tags are not covered
 /// (see [`official_workdir`]).
+/// Variables an official image's config sets that Dockerfiles use in a
+/// `WORKDIR`, for the variants whose working directory is known
+/// ([`official_workdir`]): `golang` sets `ENV GOPATH /go` before its
+/// `WORKDIR $GOPATH` (docker-library/golang `Dockerfile-linux.template`,
+/// Debian and Alpine variants alike), so `WORKDIR $GOPATH/src/app` is
+/// `/go/src/app`. Only a `WORKDIR` expands with them ([`workdir_env`]):
+/// the commands' model already takes the image's layout (go's module
+/// cache in `/go/pkg`).
+const OFFICIAL_PATH_VARS: &[(&str, &str, &str)] = &[("golang", "GOPATH", "/go")];
+
+/// The variables a `WORKDIR` expands with: the stage's, and the base
+/// image's own ([`OFFICIAL_PATH_VARS`]) where the stage sets none of that
+/// name. One an `ARG` of the stage names (not an `ENV`: `config` holds
+/// those) is not known: the image's `ENV` and the argument disagree, and
+/// the builders differ on which wins.
+fn workdir_env(
+    env: &BTreeMap<String, String>,
+    config: &BTreeMap<String, String>,
+    image_vars: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut out = env.clone();
+    for (k, v) in image_vars {
+        match (env.contains_key(k), config.contains_key(k)) {
+            (false, _) => {
+                out.insert(k.clone(), v.clone());
+            }
+            (true, false) => {
+                out.insert(k.clone(), UNKNOWN_VALUE.to_string());
+            }
+            (true, true) => {}
+        }
+    }
+    out
+}
+
 const OFFICIAL_WORKDIR: &[(&str, &str)] = &[
     ("golang", "/go"),
     ("python", "/"),
@@ -3149,6 +3184,7 @@ pub fn analyze_stage_with(
     let Inherited {
         mut wd,
         mut env,
+        image_vars,
         mut unknown_wds,
         mut homes,
         mut user,
@@ -3197,8 +3233,19 @@ pub fn analyze_stage_with(
             user.clone()
         };
         state.as_root.push(matches!(run_user, RunUser::Root));
-        let mut e =
-            instruction_effects(ins, &wd, &env, &run_user.homes(&homes, &passwd), knowledge);
+        // A `WORKDIR` also sees the base image's own variables.
+        let paths_env = if ins.node.kind == Kind::Workdir {
+            workdir_env(&env, &config, &image_vars)
+        } else {
+            env.clone()
+        };
+        let mut e = instruction_effects(
+            ins,
+            &wd,
+            &paths_env,
+            &run_user.homes(&homes, &passwd),
+            knowledge,
+        );
         e.is_run = ins.node.kind == Kind::Run;
         e.runs_as_root = e.is_run && matches!(run_user, RunUser::Root) && root_group;
         e.existing_dirs = made_by_workdir.clone();
@@ -3255,7 +3302,19 @@ pub fn analyze_stage_with(
         shadowed |= shadows;
         corepack_on = on && !shadowed;
         // State changes for the following units.
-        advance_state(parse, ins, &mut wd, &mut env, &mut unknown_wds, &mut config);
+        if ins.node.kind == Kind::Workdir {
+            let mut paths_env = paths_env;
+            advance_state(
+                parse,
+                ins,
+                &mut wd,
+                &mut paths_env,
+                &mut unknown_wds,
+                &mut config,
+            );
+        } else {
+            advance_state(parse, ins, &mut wd, &mut env, &mut unknown_wds, &mut config);
+        }
         if !matches!(ins.node.kind, Kind::Copy | Kind::Add | Kind::Workdir) {
             // A unit that may remove or replace a directory a `WORKDIR`
             // made (`RUN rm -rf /code`, measured: a later `COPY
@@ -3306,6 +3365,9 @@ pub fn analyze_stage_with(
 struct Inherited {
     wd: String,
     env: BTreeMap<String, String>,
+    /// Variables the base image's config sets that a `WORKDIR` may use
+    /// ([`OFFICIAL_PATH_VARS`]; see [`workdir_env`]).
+    image_vars: BTreeMap<String, String>,
     unknown_wds: usize,
     homes: Vec<String>,
     user: RunUser,
@@ -3321,9 +3383,18 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
             .is_some_and(|i| official_opt_entries(i).is_some());
         // An official image's own working directory when it is known.
         let wd = image.as_deref().and_then(|i| base_workdir(parse, from, i));
+        let image_vars = match (wd, image.as_deref().and_then(official_repo)) {
+            (Some(_), Some(repo)) => OFFICIAL_PATH_VARS
+                .iter()
+                .filter(|(r, _, _)| *r == repo)
+                .map(|(_, k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            _ => BTreeMap::new(),
+        };
         Inherited {
             wd: wd.unwrap_or("/?wd0").to_string(),
             env: BTreeMap::new(),
+            image_vars,
             unknown_wds: 0,
             homes: Vec::new(),
             user: if official {
@@ -3347,6 +3418,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
         Inherited {
             wd: format!("/?wd{n}"),
             env: BTreeMap::new(),
+            image_vars: BTreeMap::new(),
             unknown_wds: n,
             homes: Vec::new(),
             user: RunUser::Unknown,
@@ -3375,6 +3447,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
             .map(|(_, s)| Inherited {
                 wd: s.wd.clone(),
                 env: s.env.clone(),
+                image_vars: s.image_vars.clone(),
                 unknown_wds: s.unknown_wds,
                 homes: s.homes.clone(),
                 user: s.user.clone(),
@@ -3424,14 +3497,26 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 let e = instruction_effects(ins, &st.wd, &st.env, &[], knowledge);
                 st.passwd.advance(ins, &st.env, &e);
             }
-            advance_state(
-                parse,
-                ins,
-                &mut st.wd,
-                &mut st.env,
-                &mut st.unknown_wds,
-                config,
-            );
+            if ins.node.kind == Kind::Workdir {
+                let mut env = workdir_env(&st.env, config, &st.image_vars);
+                advance_state(
+                    parse,
+                    ins,
+                    &mut st.wd,
+                    &mut env,
+                    &mut st.unknown_wds,
+                    config,
+                );
+            } else {
+                advance_state(
+                    parse,
+                    ins,
+                    &mut st.wd,
+                    &mut st.env,
+                    &mut st.unknown_wds,
+                    config,
+                );
+            }
             add_created_homes(ins, &st.env, &mut st.homes);
             advance_user(ins, &mut st.user);
         }
