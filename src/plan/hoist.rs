@@ -20,6 +20,12 @@
 //! precondition with a known remedy (a `.dockerignore` line, a flag) makes
 //! it `Unsafe`; anything else leaves the file alone.
 //!
+//! An install whose `WORKDIR` is set after a copy into the working
+//! directory (`COPY . .`, `WORKDIR web`) cannot take that `WORKDIR` along:
+//! it moves with an inserted `WORKDIR` of its own, after the COPY of its
+//! manifests, and the copy's working directory is set again before the
+//! copy ([`workdir_to_insert`]); the original `WORKDIR` stays.
+//!
 //! The broad copy is a copy of the whole context (`COPY . .`), of one of
 //! its directories (`COPY src ./`), or of several sources with a glob or
 //! a directory among them (`COPY *.py *.txt ./`), whose files are then
