@@ -7,7 +7,7 @@
 //! install `Unsafe`.
 
 use dockreorder::analysis::context::Context;
-use dockreorder::plan::{Applicability, ChangeKind, Options};
+use dockreorder::plan::{Applicability, Options};
 use dockreorder::rewrite;
 
 use crate::support::project;
@@ -35,28 +35,13 @@ fn hoist(df: &str, files: &[(&str, &str)]) -> (Applicability, String, String) {
 /// The hoist proposed, if any (applicability and reason), and the text
 /// rewritten with `Safe` changes.
 fn proposal(df: &str, files: &[(&str, &str)]) -> (Option<(Applicability, String)>, String) {
-    let mut all: Vec<(&str, &str)> = vec![
+    let defaults = [
         ("package.json", PACKAGE),
         ("package-lock.json", LOCK),
         (".dockerignore", ".git\n"),
         ("index.js", "x\n"),
     ];
-    for (name, text) in files {
-        all.retain(|(n, _)| n != name);
-        all.push((name, text));
-    }
-    let dir = project(&all);
-    let ctx = Context::new(
-        dir.path().to_path_buf(),
-        Some(&dir.path().join("Dockerfile")),
-    );
-    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rewrite");
-    let c = out
-        .changes
-        .iter()
-        .find(|c| c.kind == ChangeKind::Hoist)
-        .map(|c| (c.applicability, c.reason.clone()));
-    (c, out.new_text)
+    crate::support::hoist_proposal(&defaults, df, files)
 }
 
 fn unsafe_with(df: &str, files: &[(&str, &str)], what: &str) {

@@ -28,29 +28,15 @@ const HOISTED: &str = "FROM node:20\nWORKDIR /app\nCOPY package.json yarn.lock .
 /// package.json and lock unless replaced, `.git` ignored): its
 /// applicability and reason, and the text rewritten with `Safe` changes.
 fn hoist(df: &str, files: &[(&str, &str)]) -> (Applicability, String, String) {
-    let mut all: Vec<(&str, &str)> = vec![
+    let defaults = [
         ("package.json", PACKAGE),
         ("yarn.lock", LOCK),
         (".dockerignore", ".git\nnode_modules\n"),
         ("index.js", "x\n"),
     ];
-    for (name, text) in files {
-        all.retain(|(n, _)| n != name);
-        all.push((name, text));
-    }
-    let dir = project(&all);
-    let ctx = Context::new(
-        dir.path().to_path_buf(),
-        Some(&dir.path().join("Dockerfile")),
-    );
-    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rewrite");
-    let c = out
-        .changes
-        .iter()
-        .find(|c| c.kind == ChangeKind::Hoist)
-        .map(|c| (c.applicability, c.reason.clone()))
-        .expect("the hoist is proposed");
-    (c.0, c.1, out.new_text)
+    let (c, text) = crate::support::hoist_proposal(&defaults, df, files);
+    let (app, reason) = c.expect("the hoist is proposed");
+    (app, reason, text)
 }
 
 fn unsafe_with(df: &str, files: &[(&str, &str)], what: &str) {

@@ -4891,19 +4891,9 @@ fn version_segments(v: &str) -> Option<Vec<u64>> {
     v.split('.').map(|p| p.parse::<u64>().ok()).collect()
 }
 
-/// RubyGems' order of two numeric versions (missing segments are zeros).
-fn version_cmp(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
-    let n = a.len().max(b.len());
-    (0..n)
-        .map(|i| {
-            a.get(i)
-                .copied()
-                .unwrap_or(0)
-                .cmp(&b.get(i).copied().unwrap_or(0))
-        })
-        .find(|o| o.is_ne())
-        .unwrap_or(std::cmp::Ordering::Equal)
-}
+// RubyGems' order of two numeric versions (missing segments are zeros,
+// as in PEP 440).
+use super::pyproject::cmp as version_cmp;
 
 /// Whether version `v` meets requirement `req` (`op version`, as
 /// [`requirement_to_lock`] writes it). A prerelease on either side is not

@@ -103,8 +103,9 @@ fn release(v: &str) -> Option<Release> {
         .collect()
 }
 
-/// Compares two releases as PEP 440 does (missing numbers are zeros).
-fn cmp(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
+/// Compares two releases as PEP 440 does (missing numbers are zeros), as
+/// RubyGems compares numeric versions too.
+pub(crate) fn cmp(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
     let n = a.len().max(b.len());
     (0..n)
         .map(|i| {

@@ -1198,12 +1198,7 @@ fn candidate<'c>(
 /// the same way (no blank, quote, `$` or backslash) are set.
 fn workdir_to_insert(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> Option<String> {
     let (wd_b, wd_x) = (&cx.state.workdirs[copy.unit], &cx.state.workdirs[x]);
-    let plain = |p: &str| {
-        p.starts_with('/')
-            && p.bytes()
-                .all(|c| c.is_ascii_alphanumeric() || b"/._-+@:".contains(&c))
-            && !p.contains("//")
-    };
+    let plain = |p: &str| p.starts_with('/') && writes_plainly(p) && !p.contains("//");
     if !plain(wd_b) || !plain(wd_x) || wd_b == wd_x {
         return None;
     }
@@ -1230,12 +1225,31 @@ fn workdir_to_insert(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> Option
 
 /// An inserted `WORKDIR` of `dir`, in the broad copy's keyword case.
 fn workdir_text(copy: &BroadCopy<'_>, dir: &str) -> String {
-    let kw = &copy.ins.node.keyword;
-    if kw.chars().all(|c| c.is_ascii_lowercase()) {
-        format!("workdir {dir}")
+    format!("{} {dir}", in_copys_case(copy, "WORKDIR"))
+}
+
+/// An inserted instruction's keyword (upper case) in the broad copy's
+/// case: lower case when the copy's is.
+fn in_copys_case(copy: &BroadCopy<'_>, keyword: &str) -> String {
+    if copy
+        .ins
+        .node
+        .keyword
+        .chars()
+        .all(|c| c.is_ascii_lowercase())
+    {
+        keyword.to_ascii_lowercase()
     } else {
-        format!("WORKDIR {dir}")
+        keyword.to_string()
     }
+}
+
+/// Whether a path is written in an inserted instruction as it is: only
+/// characters BuildKit reads back the same way (no blank, quote, `$` or
+/// backslash).
+fn writes_plainly(p: &str) -> bool {
+    p.bytes()
+        .all(|c| c.is_ascii_alphanumeric() || b"/._-+@:".contains(&c))
 }
 
 /// Says in a hoist's summary and reason which working directories were
@@ -2141,12 +2155,7 @@ fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String], absolute: bool) -> O
             None => by_dir.push((dir, vec![f])),
         }
     }
-    let kw = &copy.ins.node.keyword;
-    let kw = if kw.chars().all(|c| c.is_ascii_lowercase()) {
-        "copy"
-    } else {
-        "COPY"
-    };
+    let kw = in_copys_case(copy, "COPY");
     // The destination is written as the broad copy has it: one word that
     // BuildKit reads the same way again (not a JSON string with a blank).
     if copy
@@ -2160,11 +2169,7 @@ fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String], absolute: bool) -> O
     let base = if absolute {
         // Written in full (after an inserted `WORKDIR`), as plain as the
         // `WORKDIR`s themselves.
-        if !copy
-            .dest_abs
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || b"/._-+@:".contains(&c))
-        {
+        if !writes_plainly(&copy.dest_abs) {
             return None;
         }
         copy.dest_abs.trim_end_matches('/').to_string()
@@ -2175,7 +2180,7 @@ fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String], absolute: bool) -> O
     };
     let mut inserts = Vec::new();
     for (dir, files) in by_dir {
-        let mut parts = vec![kw.to_string()];
+        let mut parts = vec![kw.clone()];
         parts.extend(copy.flags.iter().cloned());
         parts.extend(files);
         parts.push(if dir.is_empty() {

@@ -212,13 +212,25 @@ pub fn bundler_rewrite(
     df: &str,
     files: &[(&str, &str)],
 ) -> (Option<(dockreorder::plan::Applicability, String)>, String) {
-    use dockreorder::plan::{Applicability, ChangeKind, Options};
-    let mut all: Vec<(&str, &str)> = vec![
+    let defaults = [
         ("Gemfile", BUNDLER_GEMFILE),
         ("Gemfile.lock", BUNDLER_LOCK),
         (".dockerignore", ".git\n"),
         ("lib/app.rb", "puts 1\n"),
     ];
+    hoist_proposal(&defaults, df, files)
+}
+
+/// The hoist proposed for `df` in a context of `defaults` with `files`
+/// replacing or adding to them, if any (its applicability and reason),
+/// and the text rewritten with `Safe` changes.
+pub fn hoist_proposal(
+    defaults: &[(&str, &str)],
+    df: &str,
+    files: &[(&str, &str)],
+) -> (Option<(dockreorder::plan::Applicability, String)>, String) {
+    use dockreorder::plan::{Applicability, ChangeKind, Options};
+    let mut all: Vec<(&str, &str)> = defaults.to_vec();
     for (name, text) in files {
         all.retain(|(n, _)| n != name);
         all.push((name, text));
