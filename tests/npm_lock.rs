@@ -163,6 +163,9 @@ fn npm_install_stays_unsafe_when_npm_settings_change() {
         "COPY index.js /root/.npmrc\n",
         "USER app\n",
         "ENV HOME=/srv\nCOPY index.js /srv/.npmrc\n",
+        // Global settings read from `$PREFIX/etc/npmrc`, not the image's.
+        "ENV PREFIX=/opt/npm\nRUN mkdir -p /opt/npm/etc && echo lockfile-version=2 > /opt/npm/etc/npmrc\n",
+        "ENV DESTDIR=/opt/d\nRUN mkdir -p /opt/d/usr/local/etc && echo lockfile-version=2 > /opt/d/usr/local/etc/npmrc\n",
     ];
     for extra in cases {
         let df = DF.replace("WORKDIR /app\n", &format!("{extra}WORKDIR /app\n"));

@@ -721,6 +721,25 @@ fn variables_that_move_a_tools_cache_config_or_home_are_followed() {
             &[("ci.npmrc", "registry=https://mirror/\n")],
             "npm",
         ),
+        // npm's global prefix, where its global settings are read
+        // (`$PREFIX/etc/npmrc`; measured, npm 10.8.2 in node:20-slim: an
+        // `omit=dev` there, shipped by the copy, left the development
+        // dependencies out, and the hoisted install put them in).
+        (
+            "ENV PREFIX=/app/tools\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+            &[("tools/etc/npmrc", "omit=dev\n")],
+            "npm",
+        ),
+        (
+            "ENV DESTDIR=/app/d\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+            &[("d/usr/local/etc/npmrc", "omit=dev\n")],
+            "npm",
+        ),
+        (
+            "ENV PREFIX=/app/tools\nWORKDIR /app\nCOPY . .\nRUN yarn install --frozen-lockfile\n",
+            &[("tools/etc/npmrc", "registry=https://mirror/\n")],
+            "yarn",
+        ),
         (
             "ENV XDG_CACHE_HOME=/app/cache\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
             &[("cache/node-gyp/20/include/node.h", "x\n")],
@@ -773,6 +792,14 @@ fn variables_that_move_a_tools_cache_config_or_home_are_followed() {
     for (body, extra, eco) in cases {
         let base: &[(&str, &str)] = match *eco {
             "npm" => NPM,
+            "yarn" => &[
+                (
+                    "package.json",
+                    "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{}}",
+                ),
+                ("yarn.lock", "# yarn lockfile v1\n"),
+                ("index.js", "x\n"),
+            ],
             "gradle" => &[
                 ("settings.gradle", "rootProject.name = 'x'\n"),
                 ("build.gradle", "plugins { id 'java' }\n"),

@@ -1568,10 +1568,16 @@ pub fn lock_kept(
     let Some(env) = state.env.get(b) else {
         return false;
     };
-    // yarn 1 reads npm's settings too (`.npmrc`, `npm_config_*`).
+    // yarn 1 reads npm's settings too (`.npmrc`, `npm_config_*`). PREFIX
+    // and DESTDIR move the global settings file (`$PREFIX/etc/npmrc`) away
+    // from the one checked below.
     if env.keys().any(|k| {
         let k = k.to_ascii_lowercase();
-        k.starts_with("npm_config_") || k == "node_options" || (yarn && k.starts_with("yarn_"))
+        k.starts_with("npm_config_")
+            || k == "node_options"
+            || (yarn && k.starts_with("yarn_"))
+            || k == "prefix"
+            || k == "destdir"
     }) {
         return false;
     }
