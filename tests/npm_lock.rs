@@ -627,3 +627,67 @@ fn npm_install_then_cache_clean_keeps_an_agreeing_lock() {
     );
     unsafe_with(&df, &[], "npm config set");
 }
+
+/// System packages installed from the Debian archive before the install
+/// (a common shape: `apt-get install` of build tools, then `npm
+/// install`): Debian's packages put nothing in `/usr/local` (where the
+/// image's npm, node and npm's global settings are), so npm still keeps
+/// the lock.
+const APT: &str = "RUN apt-get update && apt-get install -y --no-install-recommends jq python3 && rm -rf /var/lib/apt/lists/*\n";
+
+#[test]
+fn npm_install_keeps_its_lock_after_debian_archive_installs() {
+    let df = DF.replace("WORKDIR /app\n", &format!("{APT}WORKDIR /app\n"));
+    let (app, reason, text) = hoist(&df, &[]);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_eq!(
+        text,
+        HOISTED.replace("WORKDIR /app\n", &format!("{APT}WORKDIR /app\n"))
+    );
+    // The apt install after the broad copy moves too; so does the
+    // install, with its lock.
+    let df = DF.replace("COPY . .\n", &format!("COPY . .\n{APT}"));
+    let (app, reason, text) = hoist(&df, &[]);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_eq!(
+        text,
+        HOISTED.replace("WORKDIR /app\n", &format!("WORKDIR /app\n{APT}"))
+    );
+    // `node_modules/.bin` on PATH, as many Dockerfiles set it: the
+    // install's own writes there come after npm started.
+    let df = DF.replace(
+        "WORKDIR /app\n",
+        "WORKDIR /app\nENV PATH=/app/node_modules/.bin:$PATH\n",
+    );
+    let (app, reason, _) = hoist(&df, &[]);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+}
+
+#[test]
+fn npm_install_stays_unsafe_after_packages_from_other_sources() {
+    let cases = [
+        // A third-party source (its packages may put files anywhere).
+        "RUN echo 'deb https://deb.nodesource.com/node_20.x nodistro main' > /etc/apt/sources.list.d/nodesource.list && apt-get update && apt-get install -y nodejs\n",
+        "COPY index.js /etc/apt/sources.list.d/extra.list\nRUN apt-get update && apt-get install -y jq\n",
+        "RUN apt-get update && apt-get install -y mobian-archive-keyring\nRUN apt-get update && apt-get install -y jq\n",
+        "RUN apt-get -o Dir::Etc::SourceList=/srv/extra.list update && apt-get install -y jq\n",
+        "RUN --mount=type=bind,source=index.js,target=/etc/apt/sources.list apt-get update && apt-get install -y jq\n",
+        "ENV APT_CONFIG=/srv/apt.conf\nRUN apt-get update && apt-get install -y jq\n",
+        // A package file, not the archive's.
+        "RUN apt-get install -y /tmp/tool.deb\n",
+        "RUN dpkg -i /tmp/tool.deb\n",
+        // Programs found before the image's npm and node.
+        "ENV PATH=/opt/bin:$PATH\nRUN mkdir -p /opt/bin && ln -s /usr/bin/true /opt/bin/npm\n",
+        "ENV PATH=/usr/bin:$PATH\nRUN apt-get update && apt-get install -y nodejs npm\n",
+        "ENV PATH=/srv/bin\n",
+        "ENV PATH=$TOOLS:$PATH\n",
+    ];
+    for extra in cases {
+        let df = DF.replace("WORKDIR /app\n", &format!("{extra}WORKDIR /app\n"));
+        let (c, text) = proposal(&df, &[]);
+        if let Some((app, reason)) = c {
+            assert_ne!(app, Applicability::Safe, "{extra}: {reason}");
+        }
+        assert_eq!(text, df, "{extra}: nothing moves");
+    }
+}

@@ -1027,3 +1027,23 @@ fn yarn_1_settings_in_other_rc_files_are_followed() {
     let df = "FROM node:20\nENV XDG_CONFIG_HOME=/cfg\nWORKDIR /app\nCOPY . .\nRUN yarn install\nCMD [\"node\", \"index.js\"]\n";
     unsafe_with(df, &[], "XDG_CONFIG_HOME");
 }
+
+#[test]
+fn yarn_install_keeps_its_lock_after_debian_archive_installs() {
+    // Build tools from the Debian archive, which puts nothing in
+    // `/usr/local` or `/opt` (the image's yarn, node and their settings).
+    let apt = "RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*\n";
+    let df = DF.replace("WORKDIR /app\n", &format!("{apt}WORKDIR /app\n"));
+    let (app, reason, text) = hoist(&df, &[]);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_eq!(
+        text,
+        HOISTED.replace("WORKDIR /app\n", &format!("{apt}WORKDIR /app\n"))
+    );
+    // Not from a source the stage added.
+    let df = DF.replace(
+        "WORKDIR /app\n",
+        "RUN echo 'deb https://dl.yarnpkg.com/debian stable main' > /etc/apt/sources.list.d/yarn.list && apt-get update && apt-get install -y yarn\nWORKDIR /app\n",
+    );
+    unsafe_with(&df, &[], "a yarn from another source");
+}

@@ -458,6 +458,17 @@ pub struct Effects {
     /// yarn shims (see [`corepack_after`]).
     #[serde(skip)]
     pub corepack: Option<RunCorepack>,
+    /// The writes (among `writes`, once each) of its `apt-get`/`apt`
+    /// commands that install from the configured sources by package name
+    /// only ([`archive_apt`]): what [`lock_kept`] takes as the
+    /// distribution's packages where the stage's sources are Debian's.
+    #[serde(skip)]
+    pub archive_writes: Vec<Loc>,
+    /// A system package manager command of it is not such an install
+    /// (`dpkg -i`, `apt-get -o … update`, a keyring package): what it
+    /// installs may come from elsewhere, later archive installs too.
+    #[serde(skip)]
+    pub foreign_packages: bool,
 }
 
 /// What commands do to corepack's yarn shims ([`corepack_state`]):
@@ -1609,6 +1620,7 @@ pub fn lock_kept(
     if !users_known {
         return false;
     }
+    let archive = archive_installs(eff, b);
     if berry {
         // Berry reads a `.yarnrc.yml` in every directory above the project
         // and in the home too: one the stage wrote may name another yarn
@@ -1669,6 +1681,38 @@ pub fn lock_kept(
             }
         }
     }
+    // The image's npm and node (and yarn) run only while no directory
+    // searched before /usr/local/bin has one of them.
+    let Some(before) = path_dirs_before_local_bin(env) else {
+        return false;
+    };
+    let programs: &[&str] = if yarn {
+        &["npm", "node", "yarn", "yarnpkg"]
+    } else {
+        &["npm", "node"]
+    };
+    // The install's own writes in its `node_modules/.bin` (on `PATH` in
+    // many Dockerfiles) come after npm started: for it, only what an
+    // earlier unit put there counts.
+    let own_bin = format!("{}/node_modules/", dir.trim_end_matches('/'));
+    let mut on_path: Vec<String> = Vec::new();
+    for d in before {
+        for p in programs {
+            on_path.push(format!("{d}/{p}"));
+        }
+    }
+    let on_path_for_b: Vec<String> = on_path
+        .iter()
+        .filter(|p| !p.starts_with(&own_bin))
+        .cloned()
+        .collect();
+    // One certainly not there when the install starts (no earlier unit
+    // may put it, the broad copy does not ship it) is not run, in either
+    // order (a copy of `node_modules` would bring its `.bin`).
+    on_path.retain(|p| {
+        let (d, name) = p.rsplit_once('/').unwrap_or(("/", p));
+        text(d, name) != Some(None)
+    });
     let mut homes: Vec<String> = vec!["/root".into(), "/home/node".into()];
     if let Some(home) = env.get("HOME") {
         if !home.starts_with('/') {
@@ -1718,8 +1762,9 @@ pub fn lock_kept(
         if eff
             .iter()
             .take(b)
-            .chain(std::iter::once(&install))
-            .any(|e| in_home.iter().any(|p| writes_path(e, p)))
+            .enumerate()
+            .any(|(i, e)| writes_any(e, archive[i], &in_home))
+            || in_home.iter().any(|p| writes_path(&install, p))
         {
             return false;
         }
@@ -1727,7 +1772,14 @@ pub fn lock_kept(
     if eff
         .iter()
         .take(b + 1)
-        .any(|e| settings.iter().any(|p| writes_path(e, p)))
+        .enumerate()
+        .any(|(i, e)| writes_any(e, archive[i], &settings))
+        || eff
+            .iter()
+            .take(b)
+            .enumerate()
+            .any(|(i, e)| writes_any(e, archive[i], &on_path))
+        || writes_any(ex, archive[b], &on_path_for_b)
     {
         return false;
     }
@@ -1737,6 +1789,96 @@ pub fn lock_kept(
     } else {
         super::manifests::npm_lock_kept(name, file)
     }
+}
+
+/// The directories the official node image's `PATH` may search before
+/// `/usr/local/bin`, where its npm, node and yarn are: `/usr/local/sbin`,
+/// and those an `ENV PATH` adds. The stage's `PATH` holds only the
+/// directories it adds, the image's own value dropped
+/// ([`search_path_value`]): each of them may come first, unless it
+/// follows an explicit `/usr/local/bin`. `None` when one is not known
+/// (`/` stands for a part that did not expand) or relative.
+fn path_dirs_before_local_bin(env: &BTreeMap<String, String>) -> Option<Vec<String>> {
+    let mut out = vec!["/usr/local/sbin".to_string()];
+    let Some(value) = env.get("PATH") else {
+        return Some(out);
+    };
+    for d in value.split(':') {
+        let d = d.trim_end_matches('/');
+        if d == "/usr/local/bin" {
+            break;
+        }
+        if d.is_empty() || !d.starts_with('/') || d.contains(['$', '*', '?', '[']) {
+            return None;
+        }
+        out.push(d.to_string());
+    }
+    Some(out)
+}
+
+/// For each unit up to `upto`: whether its `apt-get`/`apt` installs
+/// ([`Effects::archive_writes`]) are the Debian archive's, which put no
+/// file in `/usr/local` or `/opt` (Debian Policy 9.1.2, "Site-specific
+/// programs"; no package of bullseye, bookworm or trixie main ships one
+/// there, nor `/etc/npmrc`, `/etc/npm/`, `/etc/yarnrc` or `/etc/yarn/`:
+/// their Contents indexes, checked). Only while the stage's sources are
+/// the image's (the official node image configures Debian's alone): no
+/// earlier write, nor one of the unit's other commands, nor a mount, is
+/// under `/etc/apt`.
+fn archive_installs(eff: &[Effects], upto: usize) -> Vec<bool> {
+    let mut clean = true;
+    let mut out = Vec::new();
+    for e in eff.iter().take(upto + 1) {
+        let others = Effects {
+            writes: other_writes(e),
+            ..Effects::default()
+        };
+        let mounted = e.mount_unknown
+            || e.mount_targets
+                .iter()
+                .chain(e.binds.iter().map(|(_, img)| img))
+                .any(|t| t == "/etc" || t == "/etc/apt" || t.starts_with("/etc/apt/") || t == "/");
+        if writes_path(&others, "/etc/apt/**") || mounted || e.foreign_packages {
+            clean = false;
+        }
+        out.push(clean && e.opaque.is_none() && !e.archive_writes.is_empty());
+    }
+    out
+}
+
+/// A unit's writes but those of its archive installs (each of
+/// [`Effects::archive_writes`] taken out once).
+fn other_writes(e: &Effects) -> Vec<Loc> {
+    let mut rest = e.writes.clone();
+    for w in &e.archive_writes {
+        if let Some(k) = rest.iter().position(|x| x == w) {
+            rest.remove(k);
+        }
+    }
+    rest
+}
+
+/// Whether unit `e` may write one of `paths`; for an archive install
+/// (`archive`, see [`archive_installs`]) its installs' writes count only
+/// for paths outside `/usr/local`, `/opt` and the npm and yarn settings
+/// files of `/etc`.
+fn writes_any(e: &Effects, archive: bool, paths: &[String]) -> bool {
+    if !archive {
+        return paths.iter().any(|p| writes_path(e, p));
+    }
+    let others = Effects {
+        writes: other_writes(e),
+        ..Effects::default()
+    };
+    let archive_free = |p: &str| {
+        p.starts_with("/usr/local/")
+            || p.starts_with("/opt/")
+            || p == "/opt"
+            || matches!(p, "/etc/npmrc" | "/etc/yarnrc" | "/etc/yarn/config")
+    };
+    paths
+        .iter()
+        .any(|p| writes_path(&others, p) || (!archive_free(p) && writes_path(e, p)))
 }
 
 /// The release line (`"2.3"`, `"2.6"`) of the Bundler of the stage's
@@ -5430,6 +5572,11 @@ fn run_effects(
             None => dir,
         };
         let (manifests_before, writes_before) = (e.manifests.len(), e.writes.len());
+        let archive = archive_apt(c, &facts);
+        let system_tool = argv0.rsplit('/').next().unwrap_or(argv0);
+        if SYSTEM_INSTALLERS.contains(&system_tool) && !archive {
+            e.foreign_packages = true;
+        }
         if let Err(reason) = command_paths(&facts, &dir, &local_env, created, e) {
             *e = opaque(reason);
             return;
@@ -5445,6 +5592,14 @@ fn run_effects(
         }));
         match relocated_paths(&facts.path_env, c, &local_env, &dir) {
             Ok(paths) => {
+                // Configuration taken from elsewhere (`APT_CONFIG`) may name
+                // other sources: those writes are not the archive's.
+                if archive && paths.is_empty() {
+                    let these = e.writes[writes_before..].to_vec();
+                    e.archive_writes.extend(these);
+                } else if archive {
+                    e.foreign_packages = true;
+                }
                 let homes = user_homes(&local_env, created);
                 for p in paths {
                     let locs = in_homes(p, &homes);
@@ -5517,6 +5672,43 @@ fn run_effects(
     e.ecosystem = run_ecosystem(&cmds);
     e.cost_class = Some(cost.unwrap_or(CostClass::Cheap));
     apply_binds(e, binds);
+}
+
+/// Whether a command is `apt-get`/`apt` installing (or updating,
+/// removing, cleaning) from the sources the image configures: packages
+/// named by name only (not a path or a `.deb` file, not a keyring
+/// package, the one kind of package of Debian's archive that ships an
+/// apt source: `mobian-archive-keyring`, in the Contents indexes of
+/// bullseye, bookworm and trixie main), and no configuration option
+/// (`-o`, `-c`), which may name other sources or another root.
+fn archive_apt(c: &shell::SimpleCommand, facts: &kb::CommandFacts) -> bool {
+    let Some(argv0) = c.argv.first() else {
+        return false;
+    };
+    if !matches!(argv0.rsplit('/').next(), Some("apt-get" | "apt")) {
+        return false;
+    }
+    let settings = c.argv[1..].iter().any(|a| {
+        a == "-o"
+            || a == "-c"
+            || a.starts_with("--option")
+            || a.starts_with("--config-file")
+            || (a.starts_with('-') && !a.starts_with("--") && a[1..].contains(['o', 'c']))
+    });
+    // `apt-get update` names no package (`packages` stays unknown).
+    let by_name = match &facts.packages {
+        Some(pkgs) => pkgs.iter().all(|p| {
+            !p.contains(['/', '$', '*', '?', '[']) && !p.ends_with(".deb") && !p.contains("keyring")
+        }),
+        None => {
+            c.argv[1..]
+                .iter()
+                .filter(|a| !a.starts_with('-'))
+                .collect::<Vec<_>>()
+                == ["update"]
+        }
+    };
+    !settings && by_name && facts.unknown.is_none()
 }
 
 /// A manifest check with its paths as the command sees them: requirement
