@@ -3405,3 +3405,81 @@ fn gopath_in_a_workdir_is_the_golang_images_own() {
         assert_eq!(out.new_text, df);
     }
 }
+
+/// The scout's n08 files: a lock npm 10 writes back unchanged
+/// (`license` fields and all).
+const NPM_AT_ROOT: &[(&str, &str)] = &[
+    (
+        "package.json",
+        "{\n  \"name\": \"n08\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"dependencies\": { \"ms\": \"2.1.3\" }\n}\n",
+    ),
+    (
+        "package-lock.json",
+        "{\n  \"name\": \"n08\",\n  \"version\": \"1.0.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\n      \"name\": \"n08\",\n      \"version\": \"1.0.0\",\n      \"dependencies\": {\n        \"ms\": \"2.1.3\"\n      }\n    },\n    \"node_modules/ms\": {\n      \"version\": \"2.1.3\",\n      \"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",\n      \"integrity\": \"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\",\n      \"license\": \"MIT\"\n    }\n  }\n}\n",
+    ),
+    (".dockerignore", "node_modules\n.git\n"),
+    ("src/index.js", "console.log(1)\n"),
+];
+
+/// Issue 11 (scout39 n08): `COPY . .` then `npm install` with no
+/// `WORKDIR` installs at `/`. The copy's `/**` covered npm's settings
+/// files (`/root/.npmrc`, `/usr/local/etc/npmrc`, npm and node
+/// themselves), so the lock was never taken as kept, though the same
+/// project in `/app` was. The copy puts there only what it ships.
+#[test]
+fn npm_install_at_the_root_keeps_its_lock() {
+    let df =
+        "FROM node:20-slim\nENV REDISPORT 6379\nCOPY . .\nRUN npm install\nCMD node src/index.js\n";
+    let (text, a, why) = proposed_hoist(NPM_AT_ROOT, df);
+    assert_eq!(a, Applicability::Safe, "{why}");
+    assert_eq!(
+        text,
+        "FROM node:20-slim\nENV REDISPORT 6379\nCOPY package.json package-lock.json ./\nRUN npm install\nCOPY . .\nCMD node src/index.js\n"
+    );
+}
+
+/// Issue 11, capability 8: a copy into `$GOPATH/src/…` on the official
+/// golang image (`ENV GOPATH /go`) sees the image's variable as a
+/// `WORKDIR` does: its destination is known, and absolute (a `WORKDIR`
+/// after it may move above it with the install). An `ENV GOPATH` of the
+/// stage wins; an `ARG GOPATH` leaves it unknown, and any `ARG` of the
+/// stage leaves open whether the destination is absolute (a `WORKDIR`
+/// then stays below the copy).
+#[test]
+fn gopath_in_a_copy_destination_is_the_golang_images_own() {
+    let files = &[
+        ("go.mod", "module example.com/svc\n\ngo 1.22\n"),
+        ("go.sum", ""),
+        ("main.go", "package main\n\nfunc main() {}\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    for (df, want) in [
+        (
+            "FROM golang:1.22\nCOPY . $GOPATH/src/example.com/svc\nWORKDIR $GOPATH/src/example.com/svc\nRUN go mod download\nRUN go build -o /svc .\n",
+            "FROM golang:1.22\nCOPY go.mod go.sum $GOPATH/src/example.com/svc/\nWORKDIR $GOPATH/src/example.com/svc\nRUN go mod download\nCOPY . $GOPATH/src/example.com/svc\nRUN go build -o /svc .\n",
+        ),
+        (
+            "FROM golang:1.22\nWORKDIR ${GOPATH}/src/example.com/svc\nCOPY . ${GOPATH}/src/example.com/svc\nRUN go mod download\nRUN go build -o /svc .\n",
+            "FROM golang:1.22\nWORKDIR ${GOPATH}/src/example.com/svc\nCOPY go.mod go.sum ${GOPATH}/src/example.com/svc/\nRUN go mod download\nCOPY . ${GOPATH}/src/example.com/svc\nRUN go build -o /svc .\n",
+        ),
+    ] {
+        assert_eq!(hoisted(files, df), want);
+    }
+    // The stage's `ENV GOPATH` wins (go then reads that whole tree, so
+    // the download does not move).
+    let df = "FROM golang:1.22\nENV GOPATH=/work\nCOPY . $GOPATH/src/svc\n";
+    let parse = dockreorder::syntax::parse(df);
+    let model = dockreorder::model::Model::build(&parse, df);
+    let (eff, _) = dockreorder::analysis::effects::analyze_stage(&parse, &model.stages[0]);
+    let writes = format!("{:?}", eff.iter().map(|e| &e.writes).collect::<Vec<_>>());
+    assert!(writes.contains("\"/work/src/svc/**\""), "{writes}");
+    assert!(!writes.contains("/go/src/svc"), "{writes}");
+    for df in [
+        "FROM golang:1.22\nARG GOPATH=/x\nWORKDIR $GOPATH/src/svc\nCOPY . $GOPATH/src/svc\nRUN go mod download\n",
+        "FROM golang:1.22\nARG VERSION=1\nCOPY . $GOPATH/src/svc\nWORKDIR $GOPATH/src/svc\nRUN go mod download\n",
+        "FROM registry.example/go-base\nCOPY . $GOPATH/src/svc\nWORKDIR $GOPATH/src/svc\nRUN go mod download\n",
+    ] {
+        let out = rewrite_at(files, df, Applicability::Safe);
+        assert_eq!(out.new_text, df);
+    }
+}

@@ -1763,8 +1763,10 @@ pub fn lock_kept(
             .iter()
             .take(b)
             .enumerate()
-            .any(|(i, e)| writes_any(e, archive[i], &in_home))
-            || in_home.iter().any(|p| writes_path(&install, p))
+            .any(|(i, e)| writes_any(e, archive[i], &in_home, dir, &text))
+            || in_home
+                .iter()
+                .any(|p| writes_setting(&install, p, dir, &text))
         {
             return false;
         }
@@ -1773,13 +1775,13 @@ pub fn lock_kept(
         .iter()
         .take(b + 1)
         .enumerate()
-        .any(|(i, e)| writes_any(e, archive[i], &settings))
+        .any(|(i, e)| writes_any(e, archive[i], &settings, dir, &text))
         || eff
             .iter()
             .take(b)
             .enumerate()
-            .any(|(i, e)| writes_any(e, archive[i], &on_path))
-        || writes_any(ex, archive[b], &on_path_for_b)
+            .any(|(i, e)| writes_any(e, archive[i], &on_path, dir, &text))
+        || writes_any(ex, archive[b], &on_path_for_b, dir, &text)
     {
         return false;
     }
@@ -1862,9 +1864,15 @@ fn other_writes(e: &Effects) -> Vec<Loc> {
 /// (`archive`, see [`archive_installs`]) its installs' writes count only
 /// for paths outside `/usr/local`, `/opt` and the npm and yarn settings
 /// files of `/etc`.
-fn writes_any(e: &Effects, archive: bool, paths: &[String]) -> bool {
+fn writes_any(
+    e: &Effects,
+    archive: bool,
+    paths: &[String],
+    dir: &str,
+    text: &impl Fn(&str, &str) -> Option<Option<String>>,
+) -> bool {
     if !archive {
-        return paths.iter().any(|p| writes_path(e, p));
+        return paths.iter().any(|p| writes_setting(e, p, dir, text));
     }
     let others = Effects {
         writes: other_writes(e),
@@ -1878,7 +1886,41 @@ fn writes_any(e: &Effects, archive: bool, paths: &[String]) -> bool {
     };
     paths
         .iter()
-        .any(|p| writes_path(&others, p) || (!archive_free(p) && writes_path(e, p)))
+        .any(|p| writes_path(&others, p) || (!archive_free(p) && writes_setting(e, p, dir, text)))
+}
+
+/// Whether unit `e` may write the settings file `p` of an install in
+/// image directory `dir` ([`lock_kept`]). A copy of context files that
+/// puts the project into `dir` writes `dir/**`, which covers the settings
+/// when the project is at `/` (`COPY . .` with no `WORKDIR`) or in a
+/// home: it puts a file there only if it ships it, and `text` (the file
+/// as the install reads it) says so. `Some(None)` there means neither
+/// the copy nor any unit before it puts `p`; any other writer of `p` is
+/// taken as writing it. A pattern (`/opt/**`) is not asked about.
+fn writes_setting(
+    e: &Effects,
+    p: &str,
+    dir: &str,
+    text: &impl Fn(&str, &str) -> Option<Option<String>>,
+) -> bool {
+    if !writes_path(e, p) {
+        return false;
+    }
+    let tree = dir.trim_end_matches('/');
+    let whole = |w: &Loc| matches!(w, Loc::Path(q) if q.strip_suffix("/**").map(|q| q.trim_end_matches('/')) == Some(tree));
+    let from_context = !e.is_run && e.opaque.is_none() && !e.context_reads.is_empty();
+    if !from_context || !e.writes.iter().any(whole) || p.contains('*') {
+        return true;
+    }
+    let rest = Effects {
+        writes: e.writes.iter().filter(|w| !whole(w)).cloned().collect(),
+        ..Effects::default()
+    };
+    let Some((pdir, name)) = p.rsplit_once('/') else {
+        return true;
+    };
+    let pdir = if pdir.is_empty() { "/" } else { pdir };
+    writes_path(&rest, p) || text(pdir, name) != Some(None)
 }
 
 /// The release line (`"2.3"`, `"2.6"`) of the Bundler of the stage's
@@ -3314,6 +3356,52 @@ pub struct StageState {
     /// Whether each unit certainly runs as root (`RunUser::Root`, through a
     /// POSIX shell, not setting `HOME`), parallel to units.
     pub as_root: Vec<bool>,
+    /// The variables a `WORKDIR`, `COPY` or `ADD` at each unit expands its
+    /// paths with, where they are not `env`'s: those and the base image's
+    /// own ([`workdir_env`]). Parallel to units, or empty when the image
+    /// has none (see [`StageState::paths_env`]).
+    pub image_paths_env: Vec<BTreeMap<String, String>>,
+}
+
+impl StageState {
+    /// The variables a `WORKDIR`, `COPY` or `ADD` at unit `k` expands its
+    /// paths with: the stage's, and the official base image's own
+    /// ([`OFFICIAL_PATH_VARS`]) where the stage sets none of that name.
+    pub fn paths_env(&self, k: usize) -> Option<&BTreeMap<String, String>> {
+        self.image_paths_env.get(k).or_else(|| self.env.get(k))
+    }
+}
+
+/// Whether the destination of `COPY`/`ADD` `ins` (at item `item`) is
+/// written with a variable (`$GOPATH/src/app`, `$APP`) but is an absolute
+/// path whatever the build's arguments: it expands with `env` (the unit's
+/// [`StageState::paths_env`]) to one, and no `ARG` comes between the
+/// first `FROM` and it (a value may come from one, even through an `ENV`:
+/// `ARG BASE=/srv`, `ENV APP=$BASE/app`, `--build-arg BASE=srv`). It
+/// then does not read the working directory.
+fn dest_absolute_through_vars(
+    parse: &Parse,
+    item: usize,
+    ins: &Instruction,
+    env: &BTreeMap<String, String>,
+) -> bool {
+    let Some(dest) = ins.node.str_args().last() else {
+        return false;
+    };
+    if dest.starts_with('/') || !dest.starts_with('$') {
+        return false;
+    }
+    if !expand_word(dest, env).is_some_and(|d| d.starts_with('/') && !d.contains('$')) {
+        return false;
+    }
+    let mut staged = false;
+    !parse.items[..item.min(parse.items.len())]
+        .iter()
+        .filter_map(|i| i.instruction())
+        .any(|i| {
+            staged |= i.node.kind == Kind::From;
+            staged && i.node.kind == Kind::Arg
+        })
 }
 
 /// Computes the effects of every unit of a stage.
@@ -3362,10 +3450,18 @@ pub fn analyze_stage_with(
         workdirs: Vec::new(),
         env: Vec::new(),
         as_root: Vec::new(),
+        image_paths_env: Vec::new(),
     };
     for unit in &stage.units {
         state.workdirs.push(wd.clone());
         state.env.push(env.clone());
+        // A `WORKDIR`, `COPY` or `ADD` also sees the base image's own
+        // variables.
+        if !image_vars.is_empty() {
+            state
+                .image_paths_env
+                .push(workdir_env(&env, &config, &image_vars));
+        }
         let Some(ins) = parse.items.get(unit.item).and_then(|i| i.instruction()) else {
             state.as_root.push(false);
             let mut o = opaque_effects("not an instruction");
@@ -3381,11 +3477,9 @@ pub fn analyze_stage_with(
             user.clone()
         };
         state.as_root.push(matches!(run_user, RunUser::Root));
-        // A `WORKDIR` also sees the base image's own variables.
-        let paths_env = if ins.node.kind == Kind::Workdir {
-            workdir_env(&env, &config, &image_vars)
-        } else {
-            env.clone()
+        let paths_env = match state.image_paths_env.last() {
+            Some(p) if matches!(ins.node.kind, Kind::Workdir | Kind::Copy | Kind::Add) => p.clone(),
+            _ => env.clone(),
         };
         let mut e = instruction_effects(
             ins,
@@ -3402,7 +3496,10 @@ pub fn analyze_stage_with(
             None => e.mount_unknown = true,
         }
         if matches!(ins.node.kind, Kind::Copy | Kind::Add) {
-            refine_copy_writes(ins, &wd, &env, ctx, &mut e);
+            if dest_absolute_through_vars(parse, unit.item, ins, &paths_env) {
+                e.reads.retain(|r| *r != Loc::Workdir);
+            }
+            refine_copy_writes(ins, &wd, &paths_env, ctx, &mut e);
             // A copy costs more the more it copies (1 per MB, at most 30).
             if let Some(ctx) = ctx {
                 let bytes: u64 = e.context_reads.iter().map(|s| ctx.size_under(s)).sum();
@@ -4015,7 +4112,7 @@ fn context_copies(parse: &Parse, stage: &Stage, state: &StageState) -> Vec<(usiz
             && ins.heredocs.is_empty()
             && !ins.node.flags.iter().any(|f| f.starts_with("--from"))
             && let ["." | "./", dest] = args.as_slice()
-            && let Some(d) = expand_word(dest, &state.env[k])
+            && let Some(d) = state.paths_env(k).and_then(|env| expand_word(dest, env))
         {
             dests.push((k, resolve(&state.workdirs[k], &d)));
         }
@@ -4853,13 +4950,20 @@ fn plain_source(src: &str) -> Option<&str> {
 /// context path), and its flags ([`normal_copy_flags`]). Every pair is
 /// what BuildKit does; files inside a submodule, whose contents are not
 /// known, are not listed. `None` unless the copy has only `--chown`,
-/// `--chmod` and `--link` flags, no variable and no heredoc, a directory
+/// `--chmod` and `--link` flags, no variable in a flag or source (one in
+/// the destination is expanded with `env`, the unit's
+/// [`StageState::paths_env`], when all are known), no heredoc, a directory
 /// destination (`dir/`, `.`, or any path for the one directory copied:
 /// `COPY . /app`), and sources (for an `ADD`, directories only) that are shipped files,
 /// directories (the whole context too) or `*`/`?` globs matching files
 /// only; with several sources, none may hold a submodule (a later source
 /// wins where two put a file).
-pub fn context_placements(ins: &Instruction, wd: &str, ctx: &Context) -> Option<Placements> {
+pub fn context_placements(
+    ins: &Instruction,
+    wd: &str,
+    env: Option<&BTreeMap<String, String>>,
+    ctx: &Context,
+) -> Option<Placements> {
     let node = &ins.node;
     let add = node.kind == Kind::Add;
     if !(node.kind == Kind::Copy || add) || !ins.heredocs.is_empty() {
@@ -4875,6 +4979,15 @@ pub fn context_placements(ins: &Instruction, wd: &str, ctx: &Context) -> Option<
     let files = ctx.files()?;
     let args: Vec<&str> = node.str_args().collect();
     let (dest, sources) = args.split_last()?;
+    // A destination with variables (`$GOPATH/src/app`) as BuildKit
+    // expands it ([`StageState::paths_env`]), when all are known.
+    let expanded;
+    let dest: &str = if dest.contains('$') && !dest.contains(['\\', '"', '\'', '`']) {
+        expanded = expand_word(dest, env?)?;
+        &expanded
+    } else {
+        dest
+    };
     // A directory source (`.`, `src/`): neither a file nor a pattern.
     let directory = |src: &str| {
         let s = src.trim_start_matches("./").trim_end_matches('/');
@@ -4885,7 +4998,7 @@ pub fn context_placements(ins: &Instruction, wd: &str, ctx: &Context) -> Option<
     // (`COPY . /app`); otherwise the destination is a directory only when
     // written as one.
     let into_dir = dest.ends_with('/')
-        || matches!(*dest, "." | "./")
+        || matches!(dest, "." | "./")
         || (sources.len() == 1 && sources.iter().all(|s| directory(s)));
     // BuildKit removes quotes and escapes: `"/app/"` is `/app/`.
     if dest.contains(['$', '\\', '"', '\'', '`']) || !into_dir {
@@ -5227,7 +5340,7 @@ pub fn unit_may_put(
         .get(k)
         .and_then(|u| parse.items.get(u.item))
         .and_then(|i| i.instruction())
-        .and_then(|ins| context_placements(ins, &state.workdirs[k], ctx));
+        .and_then(|ins| context_placements(ins, &state.workdirs[k], state.paths_env(k), ctx));
     match placed {
         Some(p) => p.files.iter().any(|(i, _)| i == img),
         None => creates_path(e, img),

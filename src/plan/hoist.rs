@@ -222,7 +222,7 @@ fn settings_written_before(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> 
             return true;
         }
         let wd = &cx.state.workdirs[k];
-        let placed = match effects::context_placements(ins, wd, copy.ctx) {
+        let placed = match effects::context_placements(ins, wd, cx.state.paths_env(k), copy.ctx) {
             Some(p) => p.files,
             // One file to a file's name (`COPY pip.conf /etc/pip.conf`).
             None => one_file_copy(ins, wd, copy.ctx).into_iter().collect(),
@@ -490,8 +490,7 @@ impl<'a> BroadCopy<'a> {
         // `ADD . $HOME`: the destination as BuildKit expands it.
         let dest_expanded = cx
             .state
-            .env
-            .get(b)
+            .paths_env(b)
             .and_then(|env| effects::expand_word(&dest, env))?;
         let dest_abs = effects::resolve(&cx.state.workdirs[b], &dest_expanded);
         let placed = if by_source {
@@ -1610,7 +1609,9 @@ fn directory_mode_problem(
         let Some(ins) = instruction(cx.parse, cx.stage.units[k].item) else {
             return false;
         };
-        let Some(placed) = effects::context_placements(ins, &cx.state.workdirs[k], ctx) else {
+        let Some(placed) =
+            effects::context_placements(ins, &cx.state.workdirs[k], cx.state.paths_env(k), ctx)
+        else {
             return false;
         };
         let below = format!("{img}/");
@@ -2108,7 +2109,9 @@ fn already_copied(cx: &StageCx<'_>, copy: &BroadCopy<'_>) -> BTreeMap<String, us
         if is_broad_copy(cx, u) {
             continue;
         }
-        let Some(placed) = effects::context_placements(ins, &cx.state.workdirs[u], ctx) else {
+        let Some(placed) =
+            effects::context_placements(ins, &cx.state.workdirs[u], cx.state.paths_env(u), ctx)
+        else {
             continue;
         };
         if placed.flags != effects::normal_copy_flags(&copy.flags) {

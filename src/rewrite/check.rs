@@ -112,7 +112,7 @@ fn broken_edge_of(
                                 effects::exact_copy_writes(
                                     ins,
                                     &state.workdirs[a],
-                                    &state.env[a],
+                                    state.paths_env(a)?,
                                     c,
                                 )
                             });
@@ -209,7 +209,9 @@ fn copied_before(
     let placements = |k: usize| {
         old.parse.items[stage.units[k].item]
             .instruction()
-            .and_then(|i| effects::context_placements(i, &state.workdirs[k], ctx))
+            .and_then(|i| {
+                effects::context_placements(i, &state.workdirs[k], state.paths_env(k), ctx)
+            })
     };
     let Some(placed_a) = placements(a) else {
         return Vec::new();
@@ -259,7 +261,7 @@ fn placements_of(
 ) -> Option<effects::Placements> {
     let (stage, sa) = (old.model.stages.get(si)?, old.stages.get(si)?);
     let ins = old.parse.items[stage.units[a].item].instruction()?;
-    effects::context_placements(ins, &sa.state.workdirs[a], ctx)
+    effects::context_placements(ins, &sa.state.workdirs[a], sa.state.paths_env(a), ctx)
 }
 
 /// Whether old unit `b`'s git never runs ([`manifests::runs_no_git`]),
@@ -383,7 +385,9 @@ fn git_absent(old: &FileAnalysis, si: usize, (a, b): (usize, usize), ctx: &Conte
     let Some(ins) = old.parse.items[stage.units[a].item].instruction() else {
         return false;
     };
-    let Some(placed) = effects::context_placements(ins, &sa.state.workdirs[a], ctx) else {
+    let Some(placed) =
+        effects::context_placements(ins, &sa.state.workdirs[a], sa.state.paths_env(a), ctx)
+    else {
         return false;
     };
     let ships_git =
