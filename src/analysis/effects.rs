@@ -5471,7 +5471,8 @@ fn run_effects(
         // installers write (system package managers ignore them).
         let language_installer = ecosystem_of(argv0).is_some();
         if facts.cost == Some(CostClass::Install) && language_installer {
-            install_prefix_writes(&dir, &local_env, facts.home.as_deref(), e);
+            let prog = argv0.rsplit('/').next().unwrap_or(argv0);
+            install_prefix_writes(prog, &dir, &local_env, facts.home.as_deref(), e);
         }
         bundle_config_setting(c, &local_env, &mut settings);
         for mut chk in facts.checks {
@@ -6171,8 +6172,14 @@ fn bundle_config_setting(
 /// Where a language installer also writes when the environment points it
 /// elsewhere: a virtualenv, a user base, a prefix, the home (the entries
 /// the knowledge base gives it there, `home`, or else all of it), and the
-/// parent of every non-system `PATH` directory.
+/// parent of every non-system `PATH` directory (a virtualenv's `bin`). For
+/// pnpm, the `PATH` directory that is `PNPM_HOME` (pnpm's Docker guide:
+/// `ENV PNPM_HOME=/pnpm`, `ENV PATH=$PNPM_HOME:$PATH`) is its own home,
+/// where it keeps its global packages, their programs and its store (pnpm
+/// docs: `PNPM_HOME`, `global-bin-dir`, `store-dir`): that directory is
+/// written, not its parent (`/`, everything).
 fn install_prefix_writes(
+    prog: &str,
     dir: &str,
     local_env: &BTreeMap<String, String>,
     home: Option<&[String]>,
@@ -6203,6 +6210,18 @@ fn install_prefix_writes(
             continue;
         }
         let parent = resolve(dir, p);
+        let pnpm_home = (prog == "pnpm")
+            .then(|| local_env.get("PNPM_HOME"))
+            .flatten()
+            .filter(|h| !h.contains('$'))
+            .map(|h| resolve(dir, h));
+        if pnpm_home.is_some_and(|h| h.trim_end_matches('/') == parent.trim_end_matches('/'))
+            && parent.trim_end_matches('/') != ""
+        {
+            e.writes
+                .push(Loc::Path(format!("{}/**", parent.trim_end_matches('/'))));
+            continue;
+        }
         let parent = parent
             .rsplit_once('/')
             .map_or("/", |(a, _)| if a.is_empty() { "/" } else { a })
