@@ -3453,3 +3453,29 @@ fn pnpm_install_with_pnpm_home_on_path_hoists() {
         "FROM node:20-slim\nENV PNPM_HOME=/pnpm\nENV PATH=$PNPM_HOME:$PATH\nRUN corepack enable\nCOPY package.json pnpm-lock.yaml /app/\nWORKDIR /app\nRUN --mount=type=cache,id=pnpm,target=/pnpm/store pnpm install --prod --frozen-lockfile\nCOPY . /app\n"
     );
 }
+
+#[test]
+fn dotnet_restore_after_a_copy_of_a_context_directory_hoists() {
+    // scout41 d02, the dotnet-docker samples' aspnetapp: `COPY --link
+    // aspnetapp/. .` puts the directory's contents in the working
+    // directory; the restore was followed only below a copy of the whole
+    // context, so it kept reading all of `/source`.
+    let files = &[
+        (
+            "aspnetapp/aspnetapp.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><ItemGroup><PackageReference Include=\"Serilog\" Version=\"3.1.1\" /></ItemGroup></Project>\n",
+        ),
+        ("aspnetapp/Program.cs", "x\n"),
+        ("README.md", "x\n"),
+    ];
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0 AS build\nARG TARGETARCH\nWORKDIR /source\nCOPY --link aspnetapp/. .\nRUN dotnet restore -a $TARGETARCH\nRUN dotnet publish -a $TARGETARCH --no-restore -o /app\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0 AS build\nARG TARGETARCH\nWORKDIR /source\nCOPY --link aspnetapp/aspnetapp.csproj ./\nRUN dotnet restore -a $TARGETARCH\nCOPY --link aspnetapp/. .\nRUN dotnet publish -a $TARGETARCH --no-restore -o /app\n"
+    );
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nCOPY aspnetapp /src\nWORKDIR /src\nRUN dotnet restore aspnetapp.csproj\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0\nCOPY aspnetapp/aspnetapp.csproj /src/\nWORKDIR /src\nRUN dotnet restore aspnetapp.csproj\nCOPY aspnetapp /src\n"
+    );
+}

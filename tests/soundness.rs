@@ -3808,3 +3808,33 @@ fn pnpm_home_on_path_is_written() {
         assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{df}");
     }
 }
+
+/// A restore after a copy of one context directory (scout41): what it
+/// reads in the context outside that directory is not where the restore
+/// looks in the image, so a project reference leaving the directory, or an
+/// MSBuild file above it, keeps the restore in place; so does a copy with
+/// `--exclude` (it may leave a project out).
+#[test]
+fn dotnet_restore_below_a_directory_copy_reads_only_that_directory() {
+    let proj = "<Project Sdk=\"Microsoft.NET.Sdk\"><ItemGroup><PackageReference Include=\"Serilog\" Version=\"3.1.1\" /></ItemGroup></Project>\n";
+    let with_ref = "<Project Sdk=\"Microsoft.NET.Sdk\"><ItemGroup><ProjectReference Include=\"..\\lib\\lib.csproj\" /></ItemGroup></Project>\n";
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /source\nCOPY app/. .\nRUN dotnet restore\n";
+    let reference = project(&[
+        ("app/app.csproj", with_ref),
+        ("lib/lib.csproj", proj),
+        ("app/Program.cs", "x\n"),
+    ]);
+    assert_eq!(rewrite_unsafe_too(reference.path(), df), df);
+    let above = project(&[
+        ("app/app.csproj", proj),
+        (
+            "Directory.Build.props",
+            "<Project><PropertyGroup><Nullable>enable</Nullable></PropertyGroup></Project>\n",
+        ),
+        ("app/Program.cs", "x\n"),
+    ]);
+    assert_eq!(rewrite_unsafe_too(above.path(), df), df);
+    let plain = project(&[("app/app.csproj", proj), ("app/Program.cs", "x\n")]);
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /source\nCOPY --exclude=*.props app/. .\nRUN dotnet restore\n";
+    assert_eq!(rewrite_unsafe_too(plain.path(), df), df);
+}
