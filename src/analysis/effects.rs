@@ -6318,7 +6318,7 @@ fn install_prefix_writes(
             .filter(|h| !h.contains('$'))
             .map(|h| resolve(dir, h));
         if pnpm_home.is_some_and(|h| h.trim_end_matches('/') == parent.trim_end_matches('/'))
-            && parent.trim_end_matches('/') != ""
+            && !parent.trim_end_matches('/').is_empty()
         {
             e.writes
                 .push(Loc::Path(format!("{}/**", parent.trim_end_matches('/'))));
