@@ -3483,3 +3483,77 @@ fn gopath_in_a_copy_destination_is_the_golang_images_own() {
         assert_eq!(out.new_text, df);
     }
 }
+
+#[test]
+fn dotnet_restore_for_the_target_architecture_hoists() {
+    // scout41 d03 (dotnet-docker samples, example-voting-app worker):
+    // `-a $TARGETARCH` names an architecture, one word BuildKit sets from
+    // the platform; it was read as a path through a variable, which made
+    // the restore opaque.
+    let files = &[
+        (
+            "Worker.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk\"><ItemGroup><PackageReference Include=\"Newtonsoft.Json\" /></ItemGroup></Project>\n",
+        ),
+        (
+            "Directory.Packages.props",
+            "<Project><ItemGroup><PackageVersion Include=\"Newtonsoft.Json\" Version=\"13.0.3\" /></ItemGroup></Project>\n",
+        ),
+        ("Program.cs", "x\n"),
+    ];
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0 AS build\nARG TARGETARCH\nWORKDIR /source\nCOPY . .\nRUN dotnet restore -a $TARGETARCH\nRUN dotnet publish -a $TARGETARCH --no-restore -o /app\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0 AS build\nARG TARGETARCH\nWORKDIR /source\nCOPY Directory.Packages.props Worker.csproj ./\nRUN dotnet restore -a $TARGETARCH\nCOPY . .\nRUN dotnet publish -a $TARGETARCH --no-restore -o /app\n"
+    );
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0 AS build\nARG TARGETOS\nARG TARGETARCH\nWORKDIR /source\nCOPY . .\nRUN dotnet restore --os \"${TARGETOS}\" --arch ${TARGETARCH} Worker.csproj\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0 AS build\nARG TARGETOS\nARG TARGETARCH\nWORKDIR /source\nCOPY Directory.Packages.props Worker.csproj ./\nRUN dotnet restore --os \"${TARGETOS}\" --arch ${TARGETARCH} Worker.csproj\nCOPY . .\n"
+    );
+}
+
+#[test]
+fn pnpm_install_with_pnpm_home_on_path_hoists() {
+    // scout41 n05, pnpm's Docker guide: `ENV PNPM_HOME=/pnpm` and `ENV
+    // PATH=$PNPM_HOME:$PATH`. The parent of a PATH directory counts as
+    // written by a language installer (a virtualenv's `bin`); for `/pnpm`
+    // that is `/`, everything, so the install seemed to rewrite
+    // package.json. pnpm writes its home, not the home's parent.
+    let df = "FROM node:20-slim AS base\nENV PNPM_HOME=\"/pnpm\"\nENV PATH=\"$PNPM_HOME:$PATH\"\nRUN corepack enable\nWORKDIR /app\nCOPY . .\nRUN pnpm install --prod --frozen-lockfile\nCMD [\"node\", \"index.js\"]\n";
+    assert_eq!(
+        hoisted(PNPM, df),
+        "FROM node:20-slim AS base\nENV PNPM_HOME=\"/pnpm\"\nENV PATH=\"$PNPM_HOME:$PATH\"\nRUN corepack enable\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml ./\nRUN pnpm install --prod --frozen-lockfile\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"
+    );
+    let df = "FROM node:20-slim\nENV PNPM_HOME=/pnpm\nENV PATH=$PNPM_HOME:$PATH\nRUN corepack enable\nCOPY . /app\nWORKDIR /app\nRUN --mount=type=cache,id=pnpm,target=/pnpm/store pnpm install --prod --frozen-lockfile\n";
+    assert_eq!(
+        hoisted(PNPM, df),
+        "FROM node:20-slim\nENV PNPM_HOME=/pnpm\nENV PATH=$PNPM_HOME:$PATH\nRUN corepack enable\nCOPY package.json pnpm-lock.yaml /app/\nWORKDIR /app\nRUN --mount=type=cache,id=pnpm,target=/pnpm/store pnpm install --prod --frozen-lockfile\nCOPY . /app\n"
+    );
+}
+
+#[test]
+fn dotnet_restore_after_a_copy_of_a_context_directory_hoists() {
+    // scout41 d02, the dotnet-docker samples' aspnetapp: `COPY --link
+    // aspnetapp/. .` puts the directory's contents in the working
+    // directory; the restore was followed only below a copy of the whole
+    // context, so it kept reading all of `/source`.
+    let files = &[
+        (
+            "aspnetapp/aspnetapp.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><ItemGroup><PackageReference Include=\"Serilog\" Version=\"3.1.1\" /></ItemGroup></Project>\n",
+        ),
+        ("aspnetapp/Program.cs", "x\n"),
+        ("README.md", "x\n"),
+    ];
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0 AS build\nARG TARGETARCH\nWORKDIR /source\nCOPY --link aspnetapp/. .\nRUN dotnet restore -a $TARGETARCH\nRUN dotnet publish -a $TARGETARCH --no-restore -o /app\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0 AS build\nARG TARGETARCH\nWORKDIR /source\nCOPY --link aspnetapp/aspnetapp.csproj ./\nRUN dotnet restore -a $TARGETARCH\nCOPY --link aspnetapp/. .\nRUN dotnet publish -a $TARGETARCH --no-restore -o /app\n"
+    );
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nCOPY aspnetapp /src\nWORKDIR /src\nRUN dotnet restore aspnetapp.csproj\n";
+    assert_eq!(
+        hoisted(files, df),
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0\nCOPY aspnetapp/aspnetapp.csproj /src/\nWORKDIR /src\nRUN dotnet restore aspnetapp.csproj\nCOPY aspnetapp /src\n"
+    );
+}

@@ -3842,3 +3842,84 @@ fn a_yarn_global_add_may_replace_yarn() {
     let df = "FROM node:20-slim\nWORKDIR /project\nCOPY . .\nRUN yarn install\n";
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }
+
+/// `dotnet restore -a $TARGETARCH` hoists only when the value is one word
+/// BuildKit sets (scout41): undeclared in the stage, `$TARGETARCH` is
+/// empty and `-a` takes the next argument (the project); another build
+/// argument without a default may be anything, several words included.
+#[test]
+fn dotnet_architecture_options_take_only_platform_words() {
+    let dir = project(&[
+        (
+            "Worker.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk\"><ItemGroup><PackageReference Include=\"Newtonsoft.Json\" Version=\"13.0.3\" /></ItemGroup></Project>\n",
+        ),
+        ("Program.cs", "x\n"),
+    ]);
+    for df in [
+        // not declared: empty, so `-a` takes `Worker.csproj`
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /source\nCOPY . .\nRUN dotnet restore -a $TARGETARCH Worker.csproj\n",
+        // a build argument of the file's own, without a default
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0\nARG ARCH\nWORKDIR /source\nCOPY . .\nRUN dotnet restore -a $ARCH\n",
+        // an ENV of the same name: the builders disagree on the value
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0\nENV TARGETARCH=x64\nARG TARGETARCH\nWORKDIR /source\nCOPY . .\nRUN dotnet restore -a $TARGETARCH\n",
+        // the whole platform (`linux/amd64`) is no word
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0\nARG TARGETPLATFORM\nWORKDIR /source\nCOPY . .\nRUN dotnet restore -r $TARGETPLATFORM\n",
+    ] {
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{df}");
+    }
+}
+
+/// pnpm writes the `PNPM_HOME` on its `PATH` (scout41): a home inside the
+/// project, which the broad copy ships files into, keeps the install after
+/// the copy; so does another command's `PATH` directory under `/` (npm
+/// with `/pnpm` on `PATH`: the parent rule stands for everything but
+/// pnpm's own home).
+#[test]
+fn pnpm_home_on_path_is_written() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("pnpm-lock.yaml", "lockfileVersion: 9\n"),
+        ("bin/tool", "x\n"),
+        ("index.js", "x\n"),
+    ]);
+    for df in [
+        "FROM node:20-slim\nENV PNPM_HOME=/app/bin\nENV PATH=$PNPM_HOME:$PATH\nRUN corepack enable\nWORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile\n",
+        "FROM node:20-slim\nENV PNPM_HOME=/pnpm\nENV PATH=/app/bin:$PATH\nRUN corepack enable\nWORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile\n",
+    ] {
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{df}");
+    }
+}
+
+/// A restore after a copy of one context directory (scout41): what it
+/// reads in the context outside that directory is not where the restore
+/// looks in the image, so a project reference leaving the directory, or an
+/// MSBuild file above it, keeps the restore in place; so does a copy with
+/// `--exclude` (it may leave a project out).
+#[test]
+fn dotnet_restore_below_a_directory_copy_reads_only_that_directory() {
+    let proj = "<Project Sdk=\"Microsoft.NET.Sdk\"><ItemGroup><PackageReference Include=\"Serilog\" Version=\"3.1.1\" /></ItemGroup></Project>\n";
+    let with_ref = "<Project Sdk=\"Microsoft.NET.Sdk\"><ItemGroup><ProjectReference Include=\"..\\lib\\lib.csproj\" /></ItemGroup></Project>\n";
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /source\nCOPY app/. .\nRUN dotnet restore\n";
+    let reference = project(&[
+        ("app/app.csproj", with_ref),
+        ("lib/lib.csproj", proj),
+        ("app/Program.cs", "x\n"),
+    ]);
+    assert_eq!(rewrite_unsafe_too(reference.path(), df), df);
+    let above = project(&[
+        ("app/app.csproj", proj),
+        (
+            "Directory.Build.props",
+            "<Project><PropertyGroup><Nullable>enable</Nullable></PropertyGroup></Project>\n",
+        ),
+        ("app/Program.cs", "x\n"),
+    ]);
+    assert_eq!(rewrite_unsafe_too(above.path(), df), df);
+    let plain = project(&[("app/app.csproj", proj), ("app/Program.cs", "x\n")]);
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /source\nCOPY --exclude=*.props app/. .\nRUN dotnet restore\n";
+    assert_eq!(rewrite_unsafe_too(plain.path(), df), df);
+}

@@ -4067,8 +4067,9 @@ fn add_manifest_reads(
     effects: &mut [Effects],
 ) {
     let dests = context_copies(parse, stage, state);
+    let dir_dests = context_dir_copies(parse, stage, state);
     for i in 0..effects.len() {
-        dotnet_reads(&dests, i, ctx, effects);
+        dotnet_reads(&dir_dests, i, ctx, effects);
         let e = &mut effects[i];
         let mut extra = Vec::new();
         for (chk, dir) in &e.checks {
@@ -4102,19 +4103,68 @@ fn add_manifest_reads(
 /// The stage's copies of the whole context (`COPY . DEST`): each unit's
 /// index with its destination, absolute.
 fn context_copies(parse: &Parse, stage: &Stage, state: &StageState) -> Vec<(usize, String)> {
-    let mut dests: Vec<(usize, String)> = Vec::new();
+    context_dir_copies(parse, stage, state)
+        .into_iter()
+        .filter(|(_, _, root)| root.is_empty())
+        .map(|(k, d, _)| (k, d))
+        .collect()
+}
+
+/// The stage's copies of the whole context, and of one of its directories
+/// (`COPY --link aspnetapp/. .`, `COPY web/ /app`, `COPY web /app`: its
+/// contents land at the destination): `(unit, destination, directory)`,
+/// the directory context-relative (`""` for the whole context). A
+/// directory copy is one literal relative path without `..`, with no flag
+/// but `--link`, `--chown` or `--chmod`; whether the path is a directory
+/// of the context is for the caller to check.
+fn context_dir_copies(
+    parse: &Parse,
+    stage: &Stage,
+    state: &StageState,
+) -> Vec<(usize, String, String)> {
+    let mut dests: Vec<(usize, String, String)> = Vec::new();
     for (k, unit) in stage.units.iter().enumerate() {
         let Some(ins) = parse.items.get(unit.item).and_then(|i| i.instruction()) else {
             continue;
         };
         let args: Vec<&str> = ins.node.str_args().collect();
-        if matches!(ins.node.kind, Kind::Copy | Kind::Add)
-            && ins.heredocs.is_empty()
-            && !ins.node.flags.iter().any(|f| f.starts_with("--from"))
-            && let ["." | "./", dest] = args.as_slice()
-            && let Some(d) = state.paths_env(k).and_then(|env| expand_word(dest, env))
-        {
-            dests.push((k, resolve(&state.workdirs[k], &d)));
+        if !matches!(ins.node.kind, Kind::Copy | Kind::Add) || !ins.heredocs.is_empty() {
+            continue;
+        }
+        let [src, dest] = args.as_slice() else {
+            continue;
+        };
+        let Some(d) = state.paths_env(k).and_then(|env| expand_word(dest, env)) else {
+            continue;
+        };
+        let dest = resolve(&state.workdirs[k], &d);
+        if matches!(*src, "." | "./") {
+            if !ins.node.flags.iter().any(|f| f.starts_with("--from")) {
+                dests.push((k, dest, String::new()));
+            }
+            continue;
+        }
+        let plain_flags = ins.node.flags.iter().all(|f| {
+            f == "--link"
+                || f == "--link=true"
+                || f.starts_with("--chown=")
+                || f.starts_with("--chmod=")
+        });
+        let root = src
+            .strip_suffix("/.")
+            .or_else(|| src.strip_suffix('/'))
+            .unwrap_or(src)
+            .trim_start_matches("./");
+        let plain = !root.is_empty()
+            && !root.starts_with('/')
+            && root
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..")
+            && root
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'));
+        if plain_flags && plain {
+            dests.push((k, dest, root.to_string()));
         }
     }
     dests
@@ -4281,7 +4331,7 @@ fn relative_to(dir: &str, path: &str) -> String {
 }
 
 /// A `dotnet restore` (unit `i`) run below the destination of the last copy
-/// of the whole context before it: the projects it restores are followed in
+/// of the whole context, or of one of its directories, before it: the projects it restores are followed in
 /// the context ([`super::dotnet::restore_inputs`]) and, when nothing in them
 /// is beyond the model and nothing between the copy and the restore writes
 /// what they name, its reads and writes of the whole directory become
@@ -4289,7 +4339,12 @@ fn relative_to(dir: &str, path: &str) -> String {
 /// in every directory up to `/`, the working directory's project files, and
 /// each project's `obj/` (and lock file, unless `--locked-mode`). Otherwise
 /// it keeps reading and writing the whole directory.
-fn dotnet_reads(dests: &[(usize, String)], i: usize, ctx: &Context, effects: &mut [Effects]) {
+fn dotnet_reads(
+    dests: &[(usize, String, String)],
+    i: usize,
+    ctx: &Context,
+    effects: &mut [Effects],
+) {
     let Some((chk, dir)) = effects[i]
         .checks
         .iter()
@@ -4316,21 +4371,72 @@ fn dotnet_reads(dests: &[(usize, String)], i: usize, ctx: &Context, effects: &mu
     else {
         return;
     };
-    let Some((k, dest, rel)) = dests
+    let Some((k, dest, root, rel)) = dests
         .iter()
-        .filter(|(k, _)| *k < i)
+        .filter(|(k, _, _)| *k < i)
         .rev()
-        .find_map(|(k, d)| rel_under(d, &dir).map(|r| (*k, d.clone(), r)))
+        .find_map(|(k, d, root)| rel_under(d, &dir).map(|r| (*k, d.clone(), root.clone(), r)))
     else {
         return;
     };
-    let inputs = super::dotnet::restore_inputs(ctx, &rel, projects, *properties);
+    // A copy of a context directory puts its contents at the destination:
+    // the restore there sees that directory's files only, so everything it
+    // reads in the context must lie in it (a project reference or an
+    // MSBuild or NuGet file above it keeps the whole directory), and a
+    // context path `root/x` is `dest/x` in the image.
+    let prefix = format!("{root}/");
+    let shipped_dir = root.is_empty()
+        || ctx.files().is_some_and(|all| {
+            all.keys().any(|f| f.starts_with(&prefix)) && !all.contains_key(&root)
+        });
+    if !shipped_dir {
+        return;
+    }
+    let in_root = |p: &str| -> Option<String> {
+        if root.is_empty() {
+            Some(p.to_string())
+        } else if p == root {
+            Some(String::new())
+        } else {
+            p.strip_prefix(&prefix).map(str::to_string)
+        }
+    };
+    let ctx_dir = if root.is_empty() {
+        rel.clone()
+    } else if rel.is_empty() {
+        root.clone()
+    } else {
+        format!("{root}/{rel}")
+    };
+    let inputs = super::dotnet::restore_inputs(ctx, &ctx_dir, projects, *properties);
     if !inputs.problems.is_empty() {
         return;
     }
-    let mut reads: Vec<String> = inputs.files.iter().map(|f| resolve(&dest, f)).collect();
+    let (Some(files), Some(project_dirs)) = (
+        inputs
+            .files
+            .iter()
+            .map(|f| in_root(f))
+            .collect::<Option<Vec<String>>>(),
+        inputs
+            .project_dirs
+            .iter()
+            .map(|d| in_root(d))
+            .collect::<Option<Vec<String>>>(),
+    ) else {
+        return;
+    };
+    // Directories above the copied one hold nothing of the context here
+    // (any file found there is among `files`, refused above): the image's
+    // own directories above the destination are read below.
+    let lookup_dirs: Vec<String> = inputs
+        .lookup_dirs
+        .iter()
+        .filter_map(|d| in_root(d))
+        .collect();
+    let mut reads: Vec<String> = files.iter().map(|f| resolve(&dest, f)).collect();
     let mut writes: Vec<String> = Vec::new();
-    for d in &inputs.project_dirs {
+    for d in &project_dirs {
         let img = resolve(&dest, d);
         reads.push(format!("{img}/obj/**"));
         writes.push(format!("{img}/obj/**"));
@@ -4338,11 +4444,7 @@ fn dotnet_reads(dests: &[(usize, String)], i: usize, ctx: &Context, effects: &mu
             writes.push(format!("{img}/packages.lock.json"));
         }
     }
-    let mut lookup: Vec<String> = inputs
-        .lookup_dirs
-        .iter()
-        .map(|d| resolve(&dest, d))
-        .collect();
+    let mut lookup: Vec<String> = lookup_dirs.iter().map(|d| resolve(&dest, d)).collect();
     let mut up = Some(dest.clone());
     while let Some(u) = up {
         up = (u != "/").then(|| resolve(&u, ".."));
@@ -4385,7 +4487,7 @@ fn dotnet_reads(dests: &[(usize, String)], i: usize, ctx: &Context, effects: &mu
     }
     // In context order (the solution's directory first), the project
     // arguments among them.
-    let files: Vec<String> = inputs.files.iter().map(|f| resolve(&dest, f)).collect();
+    let files: Vec<String> = files.iter().map(|f| resolve(&dest, f)).collect();
     e.manifests.retain(|m| !files.contains(m));
     e.manifests.extend(files);
     for w in writes {
@@ -5745,7 +5847,8 @@ fn run_effects(
         // installers write (system package managers ignore them).
         let language_installer = ecosystem_of(argv0).is_some();
         if facts.cost == Some(CostClass::Install) && language_installer {
-            install_prefix_writes(&dir, &local_env, facts.home.as_deref(), e);
+            let prog = argv0.rsplit('/').next().unwrap_or(argv0);
+            install_prefix_writes(prog, &dir, &local_env, facts.home.as_deref(), e);
         }
         bundle_config_setting(c, &local_env, &mut settings);
         for mut chk in facts.checks {
@@ -6482,8 +6585,14 @@ fn bundle_config_setting(
 /// Where a language installer also writes when the environment points it
 /// elsewhere: a virtualenv, a user base, a prefix, the home (the entries
 /// the knowledge base gives it there, `home`, or else all of it), and the
-/// parent of every non-system `PATH` directory.
+/// parent of every non-system `PATH` directory (a virtualenv's `bin`). For
+/// pnpm, the `PATH` directory that is `PNPM_HOME` (pnpm's Docker guide:
+/// `ENV PNPM_HOME=/pnpm`, `ENV PATH=$PNPM_HOME:$PATH`) is its own home,
+/// where it keeps its global packages, their programs and its store (pnpm
+/// docs: `PNPM_HOME`, `global-bin-dir`, `store-dir`): that directory is
+/// written, not its parent (`/`, everything).
 fn install_prefix_writes(
+    prog: &str,
     dir: &str,
     local_env: &BTreeMap<String, String>,
     home: Option<&[String]>,
@@ -6514,6 +6623,18 @@ fn install_prefix_writes(
             continue;
         }
         let parent = resolve(dir, p);
+        let pnpm_home = (prog == "pnpm")
+            .then(|| local_env.get("PNPM_HOME"))
+            .flatten()
+            .filter(|h| !h.contains('$'))
+            .map(|h| resolve(dir, h));
+        if pnpm_home.is_some_and(|h| h.trim_end_matches('/') == parent.trim_end_matches('/'))
+            && !parent.trim_end_matches('/').is_empty()
+        {
+            e.writes
+                .push(Loc::Path(format!("{}/**", parent.trim_end_matches('/'))));
+            continue;
+        }
         let parent = parent
             .rsplit_once('/')
             .map_or("/", |(a, _)| if a.is_empty() { "/" } else { a })

@@ -124,6 +124,7 @@ impl Entry {
             &self.option_reads,
             &self.option_writes,
             &self.value_options,
+            &self.word_options,
             &self.dir_options,
             &self.output_options,
             &self.input_options,
@@ -571,7 +572,7 @@ pub fn interpret(
         return facts;
     }
     entry_files(e, &inv, &mut facts);
-    let positional = match option_values(e, inv.name, inv.args, &mut facts) {
+    let positional = match option_values(e, inv.name, inv.args, inv.env, &mut facts) {
         Ok(p) => p,
         Err(why) => {
             facts.unknown = Some(why);
@@ -656,7 +657,8 @@ fn kept_lock(e: &Entry, inv: &Invocation<'_>, positional: &[&str]) -> Option<Str
         if !listed(a) {
             return None;
         }
-        skip = !a.contains('=') && e.value_options.iter().any(|o| o == a);
+        skip = !a.contains('=')
+            && (e.value_options.iter().any(|o| o == a) || e.word_options.iter().any(|o| o == a));
     }
     Some(file.clone())
 }
@@ -674,7 +676,7 @@ fn global_install(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) -> 
             .writes
             .push(format!("{}/**", dir.trim_end_matches('/')));
     }
-    let positional = option_values(e, inv.name, inv.args, facts)?;
+    let positional = option_values(e, inv.name, inv.args, inv.env, facts)?;
     let skip = usize::from(e.sub.is_some()) + usize::from(e.sub2.is_some());
     let packages: Vec<&str> = positional.into_iter().skip(skip).collect();
     if packages.is_empty() {
@@ -1129,6 +1131,7 @@ fn option_values<'a>(
     e: &Entry,
     name: &str,
     args: &[&'a str],
+    env: &std::collections::BTreeMap<String, String>,
     facts: &mut CommandFacts,
 ) -> Result<Vec<&'a str>, String> {
     let mut i = 0;
@@ -1145,7 +1148,7 @@ fn option_values<'a>(
                 }
             };
             if let Some(v) = value {
-                option_value_effects(e, &opt, v, facts);
+                option_value_effects(e, &opt, v, env, facts);
             }
             i += 1;
             continue;
@@ -1162,7 +1165,7 @@ fn option_values<'a>(
         if inline.is_none() && e.array_options.iter().any(|o| o == opt) {
             // Every following word up to the next option is a value.
             while let Some(v) = args.get(i + 1).filter(|v| !v.starts_with('-')) {
-                option_value_effects(e, opt, v.to_string(), facts);
+                option_value_effects(e, opt, v.to_string(), env, facts);
                 i += 1;
             }
             i += 1;
@@ -1196,7 +1199,7 @@ fn option_values<'a>(
             }
         };
         if let Some(v) = value {
-            option_value_effects(e, opt, v, facts);
+            option_value_effects(e, opt, v, env, facts);
         }
         i += 1;
     }
@@ -1219,6 +1222,7 @@ fn abbreviates_value_option(e: &Entry, opt: &str) -> bool {
         &e.option_reads,
         &e.option_writes,
         &e.value_options,
+        &e.word_options,
         &e.dir_options,
         &e.output_options,
         &e.input_options,
@@ -1230,9 +1234,66 @@ fn abbreviates_value_option(e: &Entry, opt: &str) -> bool {
     .any(|list| list.iter().any(|o| o.starts_with(opt)))
 }
 
+/// BuildKit's automatic platform arguments whose value is one word (no
+/// `/`): `TARGETPLATFORM` and `BUILDPLATFORM` hold `os/arch`.
+const PLATFORM_WORD_ARGS: [&str; 6] = [
+    "TARGETARCH",
+    "TARGETOS",
+    "TARGETVARIANT",
+    "BUILDARCH",
+    "BUILDOS",
+    "BUILDVARIANT",
+];
+
+/// Whether the value of a [`Entry::word_options`] option is one word that
+/// names no file: a literal, or `$X`/`${X}` (quoted or not) of an
+/// automatic platform argument the stage declares without a default
+/// (its value is BuildKit's, one word of the platform) or sets to such a
+/// literal word. Undeclared, it is empty and the option would take the
+/// next argument; set by an `ENV`, or to anything else, it is not known.
+fn platform_word(v: &str, env: &std::collections::BTreeMap<String, String>) -> bool {
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    if word(v) {
+        return true;
+    }
+    let v = v
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .unwrap_or(v);
+    let Some(rest) = v.strip_prefix('$') else {
+        return false;
+    };
+    let name = rest
+        .strip_prefix('{')
+        .and_then(|r| r.strip_suffix('}'))
+        .unwrap_or(rest);
+    if !PLATFORM_WORD_ARGS.contains(&name) {
+        return false;
+    }
+    match env.get(name) {
+        Some(val) if val == super::effects::UNKNOWN_ARG_VALUE => true,
+        Some(val) => word(val),
+        None => false,
+    }
+}
+
 /// What the value of a named option reads or writes.
-fn option_value_effects(e: &Entry, opt: &str, v: String, facts: &mut CommandFacts) {
+fn option_value_effects(
+    e: &Entry,
+    opt: &str,
+    v: String,
+    env: &std::collections::BTreeMap<String, String>,
+    facts: &mut CommandFacts,
+) {
     let is = |list: &[String]| list.iter().any(|o| o == opt);
+    if is(&e.word_options) && platform_word(&v, env) {
+        // An architecture, OS or runtime name: no file.
+        return;
+    }
     if is(&e.dir_options) {
         // Where the command runs (see `dir_option`), not a file it reads.
         return;

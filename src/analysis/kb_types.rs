@@ -74,6 +74,14 @@ pub struct Entry {
     pub abbreviation_flags: Vec<String>,
     #[serde(default)]
     pub value_options: Vec<String>,
+    /// Options whose value is a name, never a path (dotnet's `-a`/`--arch`,
+    /// `--os`, `-r`/`--runtime`: an architecture, an OS, a runtime
+    /// identifier). Besides a literal, such a value may be one of
+    /// BuildKit's automatic platform arguments (`-a $TARGETARCH`) declared
+    /// in the stage without a default: BuildKit sets it to one word of the
+    /// target (or build) platform, so it names no file and does not split.
+    #[serde(default)]
+    pub word_options: Vec<String>,
     /// Options whose value is the directory the command runs in, as after
     /// `cd DIR` (`composer install -d DIR`, `npm --prefix DIR ci`, `yarn
     /// --cwd DIR`, `pnpm -C DIR`). In a global install it names the global
