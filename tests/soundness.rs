@@ -3757,3 +3757,54 @@ fn bundle_install_lock_traps_stay_unsafe() {
     );
     assert_eq!(app, Applicability::Unsafe, ".bundle/config: {reason}");
 }
+
+#[test]
+fn a_shell_that_reads_startup_files_keeps_its_runs_in_place() {
+    // A login or interactive shell (or zsh, which always reads .zshenv)
+    // runs startup files before each RUN's command: `~/.profile` (here
+    // shipped by the broad copy into /root) exported PIP_TARGET, and the
+    // hoisted install wrote /usr/local instead of /opt/t (measured with
+    // BuildKit, python:3.12-slim, `SHELL ["/bin/bash", "-l", "-c"]`). What
+    // such files source is not known: the RUN stays where it is.
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        (".profile", "export PIP_TARGET=/opt/t\n"),
+        (".bashrc", "export PIP_TARGET=/opt/t\n"),
+        (".zshenv", "export PIP_TARGET=/opt/t\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for shell in [
+        r#"["/bin/bash", "-l", "-c"]"#,
+        r#"["/bin/bash", "--login", "-c"]"#,
+        r#"["/bin/bash", "-i", "-c"]"#,
+        r#"["/bin/bash", "-e", "-l", "-c"]"#,
+        r#"["/bin/bash", "--rcfile", "/root/.bashrc", "-c"]"#,
+        r#"["/bin/sh", "-l", "-c"]"#,
+        r#"["/bin/zsh", "-c"]"#,
+        r#"["/usr/bin/env", "bash", "-l", "-c"]"#,
+        r#"["/bin/bash", "-lc"]"#,
+    ] {
+        for wd in ["/root", "/app"] {
+            let df = format!(
+                "FROM python:3.12-slim\nWORKDIR {wd}\nSHELL {shell}\nCOPY . .\nRUN pip install -r requirements.txt\n"
+            );
+            assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{df}");
+        }
+    }
+    // Shell options that read no startup file still let the install move.
+    for shell in [
+        r#"["/bin/bash", "-c"]"#,
+        r#"["/bin/bash", "-o", "pipefail", "-c"]"#,
+        r#"["/bin/bash", "-e", "-c"]"#,
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /root\nSHELL {shell}\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        let out = rewrite_unsafe_too(dir.path(), &df);
+        assert!(
+            out.contains("COPY requirements.txt ./\nRUN pip install"),
+            "{out}"
+        );
+    }
+}

@@ -3193,6 +3193,14 @@ pub fn analyze_stage_with(
     // Every `SHELL` so far is a POSIX shell run with `-c` (one that is not
     // may switch users: `["su", "app", "-c"]`).
     let mut posix = super::deletions::posix_shell_before(parse, stage.from_item);
+    // And reads no startup file before each command (a login or
+    // interactive shell, zsh): a shell-form `RUN` is not understood
+    // otherwise, as what the profile sources is not known.
+    let mut plain_shell = parse.items[..stage.from_item.min(parse.items.len())]
+        .iter()
+        .filter_map(|i| i.instruction())
+        .filter(|i| i.node.kind == Kind::Shell)
+        .all(super::deletions::shell_reads_no_startup_file);
     // The variables set by ENV (inherited ones included): an ARG of the
     // same name leaves them not known (see `advance_state`).
     let mut config = env.clone();
@@ -3239,13 +3247,21 @@ pub fn analyze_stage_with(
         } else {
             env.clone()
         };
-        let mut e = instruction_effects(
-            ins,
-            &wd,
-            &paths_env,
-            &run_user.homes(&homes, &passwd),
-            knowledge,
-        );
+        let mut e = if ins.node.kind == Kind::Run && !ins.node.json && !plain_shell {
+            let mut o = opaque_effects(
+                "its SHELL reads startup files (a login or interactive shell, zsh) or is not a POSIX shell run with `-c`",
+            );
+            o.cost = knowledge.weights.of(CostClass::Build);
+            o
+        } else {
+            instruction_effects(
+                ins,
+                &wd,
+                &paths_env,
+                &run_user.homes(&homes, &passwd),
+                knowledge,
+            )
+        };
         e.is_run = ins.node.kind == Kind::Run;
         e.runs_as_root = e.is_run && matches!(run_user, RunUser::Root) && root_group;
         e.existing_dirs = made_by_workdir.clone();
@@ -3332,6 +3348,8 @@ pub fn analyze_stage_with(
             root_group = user_keeps_root_group(ins);
         }
         posix &= ins.node.kind != Kind::Shell || super::deletions::posix_shell(ins);
+        plain_shell &=
+            ins.node.kind != Kind::Shell || super::deletions::shell_reads_no_startup_file(ins);
         if ins.node.kind == Kind::User {
             e.user_home_known = passwd.home_of(&user).is_some();
         }
