@@ -3808,3 +3808,29 @@ fn a_shell_that_reads_startup_files_keeps_its_runs_in_place() {
         );
     }
 }
+
+#[test]
+fn a_gems_rb_beside_the_gemfile_keeps_bundle_install_in_place() {
+    // Bundler 2 looks for `gems.rb` before `Gemfile` in each directory
+    // (SharedHelpers#gemfile_names) and then reads `gems.locked`: after
+    // the broad copy the install read a `gems.rb` the inserted COPY did
+    // not bring (measured with BuildKit, ruby:3.1, Bundler 2.3.15:
+    // `bundle install --frozen` installed the binstub of a path gem of
+    // gems.rb only in the original order).
+    use crate::support::bundler_rewrite;
+    let gems_rb = "source 'https://rubygems.org'\ngem 'foo', path: 'foo'\n";
+    for df in [
+        "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle install --frozen\n",
+        "FROM ruby:3.1\nENV BUNDLE_FROZEN=true\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+    ] {
+        let (hoist, text) = bundler_rewrite(df, &[("gems.rb", gems_rb)]);
+        assert_eq!(text, df, "{df}");
+        assert!(
+            hoist
+                .as_ref()
+                .is_none_or(|(app, _)| *app != Applicability::Safe),
+            "{df}: {hoist:?}"
+        );
+    }
+}
