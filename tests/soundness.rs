@@ -3834,3 +3834,46 @@ fn a_gems_rb_beside_the_gemfile_keeps_bundle_install_in_place() {
         );
     }
 }
+
+#[test]
+fn python_m_pip_reads_a_pip_module_where_it_runs() {
+    // `python -m pip` looks the module up in the working directory first
+    // (sys.path[0]; pip drops that entry only once its own __main__ runs):
+    // a `pip.py` the broad copy ships is what runs (checked with
+    // python:3.12-slim: the module's code ran instead of pip).
+    for (name, text) in [
+        ("pip.py", "print('not pip')\n"),
+        ("pip/__init__.py", "\n"),
+        ("pip.cpython-311-x86_64-linux-gnu.so", "\x7fELF"),
+    ] {
+        let dir = project(&[
+            ("requirements.txt", "six==1.16.0\n"),
+            (name, text),
+            ("app.py", "print(1)\n"),
+            (".dockerignore", ".git\n"),
+        ]);
+        for run in [
+            "RUN python -m pip install -r requirements.txt",
+            "RUN python3 -m pip install -r requirements.txt",
+            "RUN venv/bin/python -m pip install -r requirements.txt",
+        ] {
+            let df = format!(
+                "FROM python:3.12-slim\nWORKDIR /app\nRUN python -m venv venv\nCOPY . .\n{run}\n"
+            );
+            assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{name}: {run}");
+        }
+    }
+    // Without one, the install still moves (a `pip.conf` is no module).
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("pip.conf", "[global]\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\nvenv\n"),
+    ]);
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN python -m pip install -r requirements.txt\n";
+    let out = rewrite_unsafe_too(dir.path(), df);
+    assert!(
+        out.contains("COPY requirements.txt ./\nRUN python -m pip"),
+        "{out}"
+    );
+}
