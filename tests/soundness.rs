@@ -3877,3 +3877,54 @@ fn python_m_pip_reads_a_pip_module_where_it_runs() {
         "{out}"
     );
 }
+
+#[test]
+fn paths_through_a_symbolic_link_a_run_made_reach_its_target() {
+    // `ln -s /app/venv /env` makes /env/bin/pip write into /app/venv,
+    // where the broad copy ships `venv/…/six.py`: hoisted, the copy put
+    // the shipped six.py over pip's (measured with BuildKit,
+    // python:3.12-slim: /app/venv/lib/python3.11/site-packages/six.py
+    // 34549 bytes in the original's image, 4 in the hoisted one's).
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        ("venv/lib/python3.11/site-packages/six.py", "X=1\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for head in [
+        "RUN python -m venv /app/venv && ln -s /app/venv /env\n",
+        "RUN python -m venv /app/venv\nRUN ln -sf /app/venv /env\n",
+        "RUN python -m venv /app/venv && cd / && ln -s app/venv env\n",
+        "RUN mkdir /app && ln -s /app /env\nRUN python -m venv /env/venv\n",
+        "RUN mkdir /app && ln -s /app /opt\nRUN python -m venv /opt/app/venv\n",
+        "RUN python -m venv /app/venv && ln -s /app/venv /e1 && ln -s /e1 /env\n",
+        "RUN mkdir -p /app/venv && ln -s /app/venv /env && python -m venv /env\n",
+    ] {
+        let bin = if head.contains("/env/venv") {
+            "/env/venv/bin/pip"
+        } else if head.contains("/opt/app") {
+            "/opt/app/venv/bin/pip"
+        } else {
+            "/env/bin/pip"
+        };
+        let df = format!(
+            "FROM python:3.12-slim\n{head}COPY . /app\nRUN {bin} install -r /app/requirements.txt\n"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{df}");
+    }
+    // A link made in the install's own `RUN`.
+    let df = "FROM python:3.12-slim\nRUN python -m venv /app/venv\nCOPY . /app\nRUN ln -s /app/venv /env && /env/bin/pip install -r /app/requirements.txt\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{df}");
+    // The copy ships nothing there: the install still moves.
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = "FROM python:3.12-slim\nRUN python -m venv /app/venv && ln -s /app/venv /env\nCOPY . /app\nRUN /env/bin/pip install -r /app/requirements.txt\n";
+    let out = rewrite_unsafe_too(dir.path(), df);
+    assert!(
+        out.contains("COPY requirements.txt /app/\nRUN /env/bin/pip"),
+        "{out}"
+    );
+}
