@@ -3923,3 +3923,174 @@ fn dotnet_restore_below_a_directory_copy_reads_only_that_directory() {
     let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /source\nCOPY --exclude=*.props app/. .\nRUN dotnet restore\n";
     assert_eq!(rewrite_unsafe_too(plain.path(), df), df);
 }
+
+#[test]
+fn a_shell_that_reads_startup_files_keeps_its_runs_in_place() {
+    // A login or interactive shell (or zsh, which always reads .zshenv)
+    // runs startup files before each RUN's command: `~/.profile` (here
+    // shipped by the broad copy into /root) exported PIP_TARGET, and the
+    // hoisted install wrote /usr/local instead of /opt/t (measured with
+    // BuildKit, python:3.12-slim, `SHELL ["/bin/bash", "-l", "-c"]`). What
+    // such files source is not known: the RUN stays where it is.
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        (".profile", "export PIP_TARGET=/opt/t\n"),
+        (".bashrc", "export PIP_TARGET=/opt/t\n"),
+        (".zshenv", "export PIP_TARGET=/opt/t\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for shell in [
+        r#"["/bin/bash", "-l", "-c"]"#,
+        r#"["/bin/bash", "--login", "-c"]"#,
+        r#"["/bin/bash", "-i", "-c"]"#,
+        r#"["/bin/bash", "-e", "-l", "-c"]"#,
+        r#"["/bin/bash", "--rcfile", "/root/.bashrc", "-c"]"#,
+        r#"["/bin/sh", "-l", "-c"]"#,
+        r#"["/bin/zsh", "-c"]"#,
+        r#"["/usr/bin/env", "bash", "-l", "-c"]"#,
+        r#"["/bin/bash", "-lc"]"#,
+    ] {
+        for wd in ["/root", "/app"] {
+            let df = format!(
+                "FROM python:3.12-slim\nWORKDIR {wd}\nSHELL {shell}\nCOPY . .\nRUN pip install -r requirements.txt\n"
+            );
+            assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{df}");
+        }
+    }
+    // Shell options that read no startup file still let the install move.
+    for shell in [
+        r#"["/bin/bash", "-c"]"#,
+        r#"["/bin/bash", "-o", "pipefail", "-c"]"#,
+        r#"["/bin/bash", "-e", "-c"]"#,
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /root\nSHELL {shell}\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        let out = rewrite_unsafe_too(dir.path(), &df);
+        assert!(
+            out.contains("COPY requirements.txt ./\nRUN pip install"),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn a_gems_rb_beside_the_gemfile_keeps_bundle_install_in_place() {
+    // Bundler 2 looks for `gems.rb` before `Gemfile` in each directory
+    // (SharedHelpers#gemfile_names) and then reads `gems.locked`: after
+    // the broad copy the install read a `gems.rb` the inserted COPY did
+    // not bring (measured with BuildKit, ruby:3.1, Bundler 2.3.15:
+    // `bundle install --frozen` installed the binstub of a path gem of
+    // gems.rb only in the original order).
+    use crate::support::bundler_rewrite;
+    let gems_rb = "source 'https://rubygems.org'\ngem 'foo', path: 'foo'\n";
+    for df in [
+        "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle install --frozen\n",
+        "FROM ruby:3.1\nENV BUNDLE_FROZEN=true\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+    ] {
+        let (hoist, text) = bundler_rewrite(df, &[("gems.rb", gems_rb)]);
+        assert_eq!(text, df, "{df}");
+        assert!(
+            hoist
+                .as_ref()
+                .is_none_or(|(app, _)| *app != Applicability::Safe),
+            "{df}: {hoist:?}"
+        );
+    }
+}
+
+#[test]
+fn python_m_pip_reads_a_pip_module_where_it_runs() {
+    // `python -m pip` looks the module up in the working directory first
+    // (sys.path[0]; pip drops that entry only once its own __main__ runs):
+    // a `pip.py` the broad copy ships is what runs (checked with
+    // python:3.12-slim: the module's code ran instead of pip).
+    for (name, text) in [
+        ("pip.py", "print('not pip')\n"),
+        ("pip/__init__.py", "\n"),
+        ("pip.cpython-311-x86_64-linux-gnu.so", "\x7fELF"),
+    ] {
+        let dir = project(&[
+            ("requirements.txt", "six==1.16.0\n"),
+            (name, text),
+            ("app.py", "print(1)\n"),
+            (".dockerignore", ".git\n"),
+        ]);
+        for run in [
+            "RUN python -m pip install -r requirements.txt",
+            "RUN python3 -m pip install -r requirements.txt",
+            "RUN venv/bin/python -m pip install -r requirements.txt",
+        ] {
+            let df = format!(
+                "FROM python:3.12-slim\nWORKDIR /app\nRUN python -m venv venv\nCOPY . .\n{run}\n"
+            );
+            assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{name}: {run}");
+        }
+    }
+    // Without one, the install still moves (a `pip.conf` is no module).
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("pip.conf", "[global]\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\nvenv\n"),
+    ]);
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN python -m pip install -r requirements.txt\n";
+    let out = rewrite_unsafe_too(dir.path(), df);
+    assert!(
+        out.contains("COPY requirements.txt ./\nRUN python -m pip"),
+        "{out}"
+    );
+}
+
+#[test]
+fn paths_through_a_symbolic_link_a_run_made_reach_its_target() {
+    // `ln -s /app/venv /env` makes /env/bin/pip write into /app/venv,
+    // where the broad copy ships `venv/…/six.py`: hoisted, the copy put
+    // the shipped six.py over pip's (measured with BuildKit,
+    // python:3.12-slim: /app/venv/lib/python3.11/site-packages/six.py
+    // 34549 bytes in the original's image, 4 in the hoisted one's).
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        ("venv/lib/python3.11/site-packages/six.py", "X=1\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for head in [
+        "RUN python -m venv /app/venv && ln -s /app/venv /env\n",
+        "RUN python -m venv /app/venv\nRUN ln -sf /app/venv /env\n",
+        "RUN python -m venv /app/venv && cd / && ln -s app/venv env\n",
+        "RUN mkdir /app && ln -s /app /env\nRUN python -m venv /env/venv\n",
+        "RUN mkdir /app && ln -s /app /opt\nRUN python -m venv /opt/app/venv\n",
+        "RUN python -m venv /app/venv && ln -s /app/venv /e1 && ln -s /e1 /env\n",
+        "RUN mkdir -p /app/venv && ln -s /app/venv /env && python -m venv /env\n",
+    ] {
+        let bin = if head.contains("/env/venv") {
+            "/env/venv/bin/pip"
+        } else if head.contains("/opt/app") {
+            "/opt/app/venv/bin/pip"
+        } else {
+            "/env/bin/pip"
+        };
+        let df = format!(
+            "FROM python:3.12-slim\n{head}COPY . /app\nRUN {bin} install -r /app/requirements.txt\n"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{df}");
+    }
+    // A link made in the install's own `RUN`.
+    let df = "FROM python:3.12-slim\nRUN python -m venv /app/venv\nCOPY . /app\nRUN ln -s /app/venv /env && /env/bin/pip install -r /app/requirements.txt\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{df}");
+    // The copy ships nothing there: the install still moves.
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = "FROM python:3.12-slim\nRUN python -m venv /app/venv && ln -s /app/venv /env\nCOPY . /app\nRUN /env/bin/pip install -r /app/requirements.txt\n";
+    let out = rewrite_unsafe_too(dir.path(), df);
+    assert!(
+        out.contains("COPY requirements.txt /app/\nRUN /env/bin/pip"),
+        "{out}"
+    );
+}

@@ -230,3 +230,41 @@ pub fn posix_shell(ins: &Instruction) -> bool {
     let prog = args.first().map(|p| p.rsplit('/').next().unwrap_or(p));
     matches!(prog, Some("sh" | "bash" | "ash" | "dash" | "zsh")) && args.last() == Some(&"-c")
 }
+
+/// Whether a `SHELL` instruction names a POSIX shell run with `-c` that
+/// reads no startup file before the command: a login or interactive
+/// shell (`-l`, `--login`, `-i`, `--rcfile`, also bundled: `-lc`) reads
+/// `/etc/profile` and the home's `.profile`, `.bash_profile` or `.bashrc`,
+/// zsh always reads `.zshenv`, and what those source is not known.
+/// Options that only set shell options (`-e`, `-o pipefail`, `-O
+/// extglob`, `--posix`, `--norc`, `--noprofile`) are fine.
+pub fn shell_reads_no_startup_file(ins: &Instruction) -> bool {
+    if !posix_shell(ins) {
+        return false;
+    }
+    let args: Vec<&str> = ins.node.str_args().collect();
+    let Some((prog, rest)) = args.split_first() else {
+        return false;
+    };
+    if prog.rsplit('/').next() == Some("zsh") {
+        return false;
+    }
+    let opts = &rest[..rest.len().saturating_sub(1)];
+    let mut k = 0;
+    while k < opts.len() {
+        let o = opts[k];
+        if matches!(o, "-o" | "+o" | "-O" | "+O") {
+            k += 2;
+            continue;
+        }
+        let short = o.len() > 1
+            && (o.starts_with('-') || o.starts_with('+'))
+            && !o.starts_with("--")
+            && o[1..].chars().all(|c| "aefhkmnpuvxBCEHPT".contains(c));
+        if !short && !matches!(o, "--posix" | "--norc" | "--noprofile" | "--noediting") {
+            return false;
+        }
+        k += 1;
+    }
+    true
+}

@@ -3429,6 +3429,14 @@ pub fn analyze_stage_with(
     // Every `SHELL` so far is a POSIX shell run with `-c` (one that is not
     // may switch users: `["su", "app", "-c"]`).
     let mut posix = super::deletions::posix_shell_before(parse, stage.from_item);
+    // And reads no startup file before each command (a login or
+    // interactive shell, zsh): a shell-form `RUN` is not understood
+    // otherwise, as what the profile sources is not known.
+    let mut plain_shell = parse.items[..stage.from_item.min(parse.items.len())]
+        .iter()
+        .filter_map(|i| i.instruction())
+        .filter(|i| i.node.kind == Kind::Shell)
+        .all(super::deletions::shell_reads_no_startup_file);
     // The variables set by ENV (inherited ones included): an ARG of the
     // same name leaves them not known (see `advance_state`).
     let mut config = env.clone();
@@ -3438,6 +3446,8 @@ pub fn analyze_stage_with(
     // Directories a `WORKDIR` of the stage made (see
     // `Effects::existing_dirs`).
     let mut made_by_workdir: Vec<String> = Vec::new();
+    // Symbolic links an earlier `RUN` of the stage made ([`symlinks_made`]).
+    let mut links: Vec<(String, Option<String>)> = Vec::new();
     // Whether the `USER` in effect keeps root's group (`USER 0:1000` makes
     // directories root:1000, measured). A stage built on an earlier one
     // does not know that stage's group: any `USER` with another group
@@ -3481,13 +3491,28 @@ pub fn analyze_stage_with(
             Some(p) if matches!(ins.node.kind, Kind::Workdir | Kind::Copy | Kind::Add) => p.clone(),
             _ => env.clone(),
         };
-        let mut e = instruction_effects(
-            ins,
-            &wd,
-            &paths_env,
-            &run_user.homes(&homes, &passwd),
-            knowledge,
-        );
+        let mut e = if ins.node.kind == Kind::Run && !ins.node.json && !plain_shell {
+            let mut o = opaque_effects(
+                "its SHELL reads startup files (a login or interactive shell, zsh) or is not a POSIX shell run with `-c`",
+            );
+            o.cost = knowledge.weights.of(CostClass::Build);
+            o
+        } else {
+            instruction_effects(
+                ins,
+                &wd,
+                &paths_env,
+                &run_user.homes(&homes, &passwd),
+                knowledge,
+            )
+        };
+        // A link the `RUN` makes counts for the whole `RUN` (its commands
+        // after the `ln` go through it), but for the link itself, which it
+        // makes.
+        let made = symlinks_made(ins, &wd);
+        let before = links.len();
+        links.extend(made);
+        through_links(&mut e, &links, before);
         e.is_run = ins.node.kind == Kind::Run;
         e.runs_as_root = e.is_run && matches!(run_user, RunUser::Root) && root_group;
         e.existing_dirs = made_by_workdir.clone();
@@ -3577,6 +3602,8 @@ pub fn analyze_stage_with(
             root_group = user_keeps_root_group(ins);
         }
         posix &= ins.node.kind != Kind::Shell || super::deletions::posix_shell(ins);
+        plain_shell &=
+            ins.node.kind != Kind::Shell || super::deletions::shell_reads_no_startup_file(ins);
         if ins.node.kind == Kind::User {
             e.user_home_known = passwd.home_of(&user).is_some();
         }
@@ -4588,6 +4615,199 @@ pub fn expand(text: &str, env: &BTreeMap<String, String>) -> Option<String> {
         i = j;
     }
     Some(out)
+}
+
+/// The symbolic links a `RUN` makes with `ln -s` (also `-sf`, `-t DIR`,
+/// several sources into a directory), each as the link's path and its
+/// target's (resolved against the link's directory), `None` when the
+/// target is not known. `ln -s T L` may also make `L/T's name` when `L`
+/// is a directory, so both count; a link whose own path is not known is
+/// `/`, which stands for any path.
+fn symlinks_made(ins: &Instruction, wd: &str) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    if ins.node.kind != Kind::Run || ins.node.json {
+        return out;
+    }
+    let plain = |p: &str| !p.is_empty() && !p.contains(['$', '*', '?', '[', '{', '~', '`', '\\']);
+    let base = |p: &str| {
+        p.trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    for text in ins.node.str_args() {
+        let Split::Commands(cmds) = shell::split(text) else {
+            continue;
+        };
+        for c in &cmds {
+            if c.argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)) != Some("ln") {
+                continue;
+            }
+            let dir =
+                c.cd.as_deref()
+                    .map_or_else(|| wd.to_string(), |d| resolve(wd, d));
+            let (mut symbolic, mut tdir, mut pos) = (false, None::<String>, Vec::new());
+            let mut no_target_dir = false;
+            let mut args = c.argv[1..].iter();
+            let mut only_pos = false;
+            while let Some(a) = args.next() {
+                if only_pos || a == "-" || !a.starts_with('-') {
+                    pos.push(a.clone());
+                } else if a == "--" {
+                    only_pos = true;
+                } else if let Some(long) = a.strip_prefix("--") {
+                    if long == "symbolic" {
+                        symbolic = true;
+                    } else if long == "no-target-directory" {
+                        no_target_dir = true;
+                    } else if let Some(d) = long.strip_prefix("target-directory=") {
+                        tdir = Some(d.to_string());
+                    } else if long == "target-directory" {
+                        tdir = args.next().cloned();
+                    } else if long == "suffix" {
+                        args.next();
+                    }
+                } else {
+                    let cluster = &a[1..];
+                    for (k, ch) in cluster.char_indices() {
+                        match ch {
+                            's' => symbolic = true,
+                            'T' => no_target_dir = true,
+                            't' | 'S' => {
+                                let v = &cluster[k + 1..];
+                                let v = if v.is_empty() {
+                                    args.next().cloned().unwrap_or_default()
+                                } else {
+                                    v.to_string()
+                                };
+                                if ch == 't' {
+                                    tdir = Some(v);
+                                }
+                                break;
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            if !symbolic {
+                continue;
+            }
+            let mut made = |link: String, target: &str| {
+                if !plain(&link) {
+                    out.push(("/".to_string(), None));
+                    return;
+                }
+                let at = resolve(&dir, &link);
+                let parent = at
+                    .rsplit_once('/')
+                    .map_or("/", |(p, _)| if p.is_empty() { "/" } else { p });
+                let to = plain(target).then(|| resolve(parent, target));
+                out.push((at, to));
+            };
+            match (tdir, pos.as_slice()) {
+                (Some(d), srcs) => {
+                    for s in srcs {
+                        made(format!("{}/{}", d.trim_end_matches('/'), base(s)), s);
+                    }
+                }
+                (None, [t]) => made(base(t), t),
+                (None, [t, l]) => {
+                    made(l.clone(), t);
+                    if !no_target_dir {
+                        // Into `l` when it is a directory; a name not
+                        // known there is any path below `l`.
+                        let name = base(t);
+                        if plain(&name) {
+                            made(format!("{}/{}", l.trim_end_matches('/'), name), t);
+                        } else if plain(l) {
+                            out.push((resolve(&dir, l), None));
+                        } else {
+                            out.push(("/".to_string(), None));
+                        }
+                    }
+                }
+                (None, []) => {}
+                (None, [srcs @ .., d]) => {
+                    for s in srcs {
+                        made(format!("{}/{}", d.trim_end_matches('/'), base(s)), s);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Adds to what an instruction reads and writes the same paths taken
+/// through the symbolic links made before it ([`symlinks_made`]): a path
+/// below a link is also one below its target (any path when the target
+/// is not known), links of links followed too. The link's own path is
+/// its target's when the target is known and the link is one of the
+/// first `earlier` (made by an earlier instruction, not by this one); a
+/// link of its own to a target not known is not followed (the `ln`
+/// writes below its link path itself: `ln -snf /usr/share/zoneinfo/$TZ
+/// /etc/localtime` would write everything).
+fn through_links(e: &mut Effects, links: &[(String, Option<String>)], earlier: usize) {
+    if links.is_empty() {
+        return;
+    }
+    for _ in 0..=links.len() {
+        let mut added = false;
+        for write in [false, true] {
+            let list = if write { &e.writes } else { &e.reads };
+            let mut new = Vec::new();
+            for loc in list {
+                let Loc::Path(p) = loc else {
+                    continue;
+                };
+                for (k, (link, target)) in links.iter().enumerate() {
+                    if k >= earlier && target.is_none() {
+                        // Its own link to a place not known: what it writes
+                        // below the link is the link's own `L/**`.
+                        continue;
+                    }
+                    let rest = if link == "/" {
+                        Some("")
+                    } else if p == link {
+                        (k < earlier && target.is_some()).then_some("")
+                    } else {
+                        p.strip_prefix(link.as_str()).filter(|r| r.starts_with('/'))
+                    };
+                    let Some(rest) = rest else {
+                        continue;
+                    };
+                    let mapped = match target {
+                        Some(t) if link != "/" => {
+                            format!("{}{rest}", t.trim_end_matches('/'))
+                        }
+                        _ => "/**".to_string(),
+                    };
+                    let mapped = if mapped.is_empty() {
+                        "/".to_string()
+                    } else {
+                        mapped
+                    };
+                    let loc = Loc::Path(mapped);
+                    if !list.contains(&loc) && !new.contains(&loc) {
+                        new.push(loc);
+                    }
+                }
+            }
+            if !new.is_empty() {
+                added = true;
+                if write {
+                    e.writes.extend(new);
+                } else {
+                    e.reads.extend(new);
+                }
+            }
+        }
+        if !added {
+            break;
+        }
+    }
 }
 
 fn opaque_effects(reason: &str) -> Effects {

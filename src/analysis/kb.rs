@@ -616,7 +616,26 @@ pub fn interpret(
         facts.reads.push(tree.clone());
         facts.writes.push(tree);
     }
+    if module_run(cmd, "pip") {
+        // `python -m pip` finds the module in the working directory first
+        // (sys.path[0]; pip's __main__ drops that entry only once it
+        // runs): a `pip.py`, `pip.pyc`, extension module or `pip/`
+        // package there is what runs.
+        for p in ["pip.py", "pip.pyc", "pip.*so", "pip/**"] {
+            facts.reads.push(p.to_string());
+        }
+    }
     facts
+}
+
+/// Whether the command is `python -m MODULE` (any interpreter named
+/// `python` or `python3`, also by path).
+fn module_run(cmd: &SimpleCommand, module: &str) -> bool {
+    matches!(
+        cmd.argv.first().map(|a| basename(a)),
+        Some("python" | "python3")
+    ) && cmd.argv.get(1).map(String::as_str) == Some("-m")
+        && cmd.argv.get(2).map(String::as_str) == Some(module)
 }
 
 /// Whether a pip command names an editable requirement: `-e` (alone or in

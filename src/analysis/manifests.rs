@@ -1587,6 +1587,15 @@ fn replaces_with_directory(line: &str) -> bool {
 /// bundler: gemspecs not understood (see [`gemspec::gemfile_gemspecs`]),
 /// `path:`, `eval_gemfile` and other file reads.
 fn gemfile_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+    // Bundler 2 takes `gems.rb` (and `gems.locked`) before `Gemfile` in a
+    // directory (SharedHelpers#gemfile_names): the install would read
+    // files the COPY of the manifests does not bring.
+    let gems_rb = join("gems.rb");
+    if ctx.ships(&gems_rb) || (ctx.files().is_none() && ctx.read(&gems_rb).is_some()) {
+        out.push(format!(
+            "{gems_rb} is there, which Bundler reads instead of the Gemfile"
+        ));
+    }
     if let Some(text) = ctx.read(&join("Gemfile")) {
         // `gemspec` lines: the gemspecs and what they require are followed.
         out.extend(gemspec::gemfile_gemspecs(ctx, &join("Gemfile"), &text).problems);

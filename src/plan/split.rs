@@ -59,7 +59,7 @@
 
 use super::{Change, ChangeKind, Options, StageCx, hoist, instruction, short};
 use crate::analysis::context::Context;
-use crate::analysis::deletions::posix_shell_before;
+use crate::analysis::deletions::{posix_shell_before, shell_reads_no_startup_file};
 use crate::analysis::effects;
 use crate::analysis::file::FileAnalysis;
 use crate::analysis::kb::{self, CostClass, Knowledge};
@@ -398,38 +398,11 @@ fn reads_no_startup_file(
     if env.contains_key("BASH_ENV") {
         return false;
     }
-    let plain = |ins: &Instruction| {
-        let args: Vec<&str> = ins.node.str_args().collect();
-        let Some((prog, rest)) = args.split_first() else {
-            return false;
-        };
-        if prog.rsplit('/').next() == Some("zsh") {
-            return false;
-        }
-        let opts = &rest[..rest.len().saturating_sub(1)];
-        let mut k = 0;
-        while k < opts.len() {
-            let o = opts[k];
-            if matches!(o, "-o" | "+o" | "-O" | "+O") {
-                k += 2;
-                continue;
-            }
-            let short = o.len() > 1
-                && (o.starts_with('-') || o.starts_with('+'))
-                && !o.starts_with("--")
-                && o[1..].chars().all(|c| "aefhkmnpuvxBCEHPT".contains(c));
-            if !short && !matches!(o, "--posix" | "--norc" | "--noprofile" | "--noediting") {
-                return false;
-            }
-            k += 1;
-        }
-        true
-    };
     parse.items[..item.min(parse.items.len())]
         .iter()
         .filter_map(|it| it.instruction())
         .filter(|i| i.node.kind == Kind::Shell)
-        .all(plain)
+        .all(shell_reads_no_startup_file)
 }
 
 /// Where a `RUN`'s command text is split: the byte offset of the `&&`, the
