@@ -379,6 +379,41 @@ fn bind_mounted_manifests_need_no_copy() {
 }
 
 #[test]
+fn go_mod_download_with_bind_mounted_manifests_moves_above_the_copy() {
+    // Docker's Go template (`docker init`; scout41 g07): go.mod and
+    // go.sum bind-mounted, a cache mount, after the broad copy. The
+    // download also reads `go.work` and `go.work.sum`, which the context
+    // does not ship: nothing to copy first. Measured with BuildKit on the
+    // golang:1.22 stand-in: identical build stage but for go's build
+    // cache (which differs between two builds of one file too), the
+    // download CACHED after a source edit.
+    let files = &[
+        ("go.mod", "module example.com/app\n\ngo 1.22\n"),
+        ("go.sum", ""),
+        ("main.go", "package main\n\nfunc main() {}\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let run = "RUN --mount=type=cache,target=/go/pkg/mod/ \\\n    --mount=type=bind,source=go.sum,target=go.sum \\\n    --mount=type=bind,source=go.mod,target=go.mod \\\n    go mod download -x\n";
+    let build =
+        "RUN --mount=type=cache,target=/go/pkg/mod/ CGO_ENABLED=0 go build -o /bin/server .\n";
+    let df = format!("FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\n{run}{build}");
+    assert_eq!(
+        hoisted(files, &df),
+        format!("FROM golang:1.22 AS build\nWORKDIR /src\n{run}COPY . .\n{build}")
+    );
+    // A `go.work` the copy ships is read too (a workspace, whose module
+    // files are not followed): nothing moves.
+    let mut with_work = files.to_vec();
+    with_work.push(("go.work", "go 1.22\n\nuse .\n"));
+    assert_eq!(hoisted(&with_work, &df), df);
+    // A bound go.sum the context does not ship: not Safe.
+    let mut ignored = files.to_vec();
+    ignored.retain(|(n, _)| *n != ".dockerignore");
+    ignored.push((".dockerignore", ".git\ngo.sum\n"));
+    assert_eq!(hoisted(&ignored, &df), df);
+}
+
+#[test]
 fn a_source_directory_is_a_broad_copy_of_its_subtree() {
     let files = &[
         (

@@ -1106,10 +1106,13 @@ fn candidate<'c>(
     // A pattern (`gem install NAME` reads the `*.gem` files of its
     // directory) names files that may well be absent.
     let named = ex.manifests.iter().any(|m| !m.contains(['*', '?', '[']));
-    if named && needed.is_empty() {
+    if named && needed.is_empty() && ex.binds.is_empty() {
         // Its manifests are not in this build context: the context is not
         // the one this Dockerfile is built with (or the install reads files
-        // made earlier). Nothing is proven.
+        // made earlier). Nothing is proven. An install that bind-mounts
+        // its manifests reads them from the context (whether it ships
+        // them is `hoist_problems`' to say); what else it may read
+        // (`go.work`) the copy does not ship.
         return None;
     }
     if needed.iter().any(|(p, _)| !ex.manifests.contains(p)) {
