@@ -3923,3 +3923,31 @@ fn dotnet_restore_below_a_directory_copy_reads_only_that_directory() {
     let df = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /source\nCOPY --exclude=*.props app/. .\nRUN dotnet restore\n";
     assert_eq!(rewrite_unsafe_too(plain.path(), df), df);
 }
+
+#[test]
+fn a_copy_destination_through_a_build_argument_is_not_already_copied() {
+    // review 44: `COPY package.json $APP/` with `ARG APP=/app` put
+    // package.json in `/app` only with the default; the hoist took it as
+    // already copied and inserted `COPY package-lock.json ./` alone.
+    // Measured with BuildKit (node:20-slim, `--build-arg APP=/srv`): the
+    // original built, the rewrite's `npm install` found no
+    // /app/package.json and failed.
+    let p = node_project_at(&[]);
+    for df in [
+        "FROM node:20-slim\nARG APP=/app\nWORKDIR /app\nCOPY package.json $APP/\nCOPY . .\nRUN npm install\n",
+        "FROM node:20-slim\nARG BASE=/app\nENV APP=$BASE\nWORKDIR /app\nCOPY package.json ${APP}/\nCOPY . .\nRUN npm install\n",
+        "FROM node:20-slim AS base\nARG BASE=/app\nENV APP=$BASE\nFROM base\nWORKDIR /app\nCOPY package.json $APP/\nCOPY . .\nRUN npm install\n",
+    ] {
+        let out = rewrite_unsafe_too(p.path(), df);
+        assert!(
+            out == df || out.contains("COPY package.json package-lock.json ./\n"),
+            "{df}\n=>\n{out}"
+        );
+    }
+    // With the variable an `ENV` sets to a literal, it is where it says.
+    let df = "FROM node:20-slim\nENV APP=/app\nWORKDIR /app\nCOPY package.json $APP/\nCOPY . .\nRUN npm install\n";
+    assert_eq!(
+        rewrite_unsafe_too(p.path(), df),
+        "FROM node:20-slim\nENV APP=/app\nWORKDIR /app\nCOPY package.json $APP/\nCOPY package-lock.json ./\nRUN npm install\nCOPY . .\n"
+    );
+}

@@ -3361,6 +3361,10 @@ pub struct StageState {
     /// own ([`workdir_env`]). Parallel to units, or empty when the image
     /// has none (see [`StageState::paths_env`]).
     pub image_paths_env: Vec<BTreeMap<String, String>>,
+    /// Whether an `ARG` comes between the file's first `FROM` and each
+    /// unit ([`arg_before`]), parallel to units: a variable there may hold
+    /// a build argument's value, not its default.
+    pub arg_before: Vec<bool>,
 }
 
 impl StageState {
@@ -3370,6 +3374,32 @@ impl StageState {
     pub fn paths_env(&self, k: usize) -> Option<&BTreeMap<String, String>> {
         self.image_paths_env.get(k).or_else(|| self.env.get(k))
     }
+
+    /// The variables a copy's destination at unit `k` is expanded with to
+    /// say where its files land ([`context_placements`]): those of
+    /// [`StageState::paths_env`], or none after an `ARG` ([`arg_before`]),
+    /// whose default a build may override (`ARG APP=/app`, `COPY
+    /// package.json $APP/`, `--build-arg APP=/srv`: the file is not in
+    /// `/app`), even through an `ENV`.
+    pub fn placement_env(&self, k: usize) -> Option<&BTreeMap<String, String>> {
+        if self.arg_before.get(k).is_none_or(|a| *a) {
+            return None;
+        }
+        self.paths_env(k)
+    }
+}
+
+/// Whether an `ARG` comes between the first `FROM` of the file and item
+/// `item`: a variable expanded there may come from a build argument.
+fn arg_before(parse: &Parse, item: usize) -> bool {
+    let mut staged = false;
+    parse.items[..item.min(parse.items.len())]
+        .iter()
+        .filter_map(|i| i.instruction())
+        .any(|i| {
+            staged |= i.node.kind == Kind::From;
+            staged && i.node.kind == Kind::Arg
+        })
 }
 
 /// Whether the destination of `COPY`/`ADD` `ins` (at item `item`) is
@@ -3394,14 +3424,7 @@ fn dest_absolute_through_vars(
     if !expand_word(dest, env).is_some_and(|d| d.starts_with('/') && !d.contains('$')) {
         return false;
     }
-    let mut staged = false;
-    !parse.items[..item.min(parse.items.len())]
-        .iter()
-        .filter_map(|i| i.instruction())
-        .any(|i| {
-            staged |= i.node.kind == Kind::From;
-            staged && i.node.kind == Kind::Arg
-        })
+    !arg_before(parse, item)
 }
 
 /// Computes the effects of every unit of a stage.
@@ -3451,10 +3474,12 @@ pub fn analyze_stage_with(
         env: Vec::new(),
         as_root: Vec::new(),
         image_paths_env: Vec::new(),
+        arg_before: Vec::new(),
     };
     for unit in &stage.units {
         state.workdirs.push(wd.clone());
         state.env.push(env.clone());
+        state.arg_before.push(arg_before(parse, unit.item));
         // A `WORKDIR`, `COPY` or `ADD` also sees the base image's own
         // variables.
         if !image_vars.is_empty() {
@@ -5442,7 +5467,7 @@ pub fn unit_may_put(
         .get(k)
         .and_then(|u| parse.items.get(u.item))
         .and_then(|i| i.instruction())
-        .and_then(|ins| context_placements(ins, &state.workdirs[k], state.paths_env(k), ctx));
+        .and_then(|ins| context_placements(ins, &state.workdirs[k], state.placement_env(k), ctx));
     match placed {
         Some(p) => p.files.iter().any(|(i, _)| i == img),
         None => creates_path(e, img),
