@@ -3951,3 +3951,30 @@ fn a_copy_destination_through_a_build_argument_is_not_already_copied() {
         "FROM node:20-slim\nENV APP=/app\nWORKDIR /app\nCOPY package.json $APP/\nCOPY package-lock.json ./\nRUN npm install\nCOPY . .\n"
     );
 }
+
+#[test]
+fn an_apt_commands_own_redirection_is_not_the_archives() {
+    // review 44: the writes of an `apt-get`/`apt` install from the
+    // archive may land in `/usr/local` and `/etc/npmrc` without counting
+    // (no Debian package puts a file there), but its own redirection
+    // (`apt-get install -y jq > /usr/local/etc/npmrc`) is the shell's:
+    // it was taken as the archive's, so npm's global settings file
+    // written by it left the install's lock kept and the hoist `[safe]`.
+    let p = node_project_at(&[]);
+    for cmd in [
+        "apt-get update && apt-get install -y jq >> /usr/local/etc/npmrc",
+        "apt-get update > /usr/local/etc/npmrc && apt-get install -y jq",
+        "apt-get update && apt-get install -y jq 2> /etc/npmrc",
+        "apt-get update && apt-get install -y jq > /usr/local/sbin/npm",
+        "apt-get update && apt-get install -y jq > /etc/apt/sources.list.d/x.list",
+    ] {
+        let df = format!("FROM node:20-slim\nWORKDIR /app\nRUN {cmd}\nCOPY . .\nRUN npm install\n");
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{cmd}");
+    }
+    // Output thrown away is no write: the install still moves.
+    let df = "FROM node:20-slim\nWORKDIR /app\nRUN apt-get update > /dev/null && apt-get install -y jq > /dev/null 2>&1\nCOPY . .\nRUN npm install\n";
+    assert_eq!(
+        rewrite_unsafe_too(p.path(), df),
+        "FROM node:20-slim\nWORKDIR /app\nRUN apt-get update > /dev/null && apt-get install -y jq > /dev/null 2>&1\nCOPY package.json package-lock.json ./\nRUN npm install\nCOPY . .\n"
+    );
+}

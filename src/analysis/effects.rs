@@ -5920,8 +5920,9 @@ fn run_effects(
 /// named by name only (not a path or a `.deb` file, not a keyring
 /// package, the one kind of package of Debian's archive that ships an
 /// apt source: `mobian-archive-keyring`, in the Contents indexes of
-/// bullseye, bookworm and trixie main), and no configuration option
-/// (`-o`, `-c`), which may name other sources or another root.
+/// bullseye, bookworm and trixie main), no configuration option (`-o`,
+/// `-c`), which may name other sources or another root, and no
+/// redirection of its output but to `/dev/null`.
 fn archive_apt(c: &shell::SimpleCommand, facts: &kb::CommandFacts) -> bool {
     let Some(argv0) = c.argv.first() else {
         return false;
@@ -5949,7 +5950,14 @@ fn archive_apt(c: &shell::SimpleCommand, facts: &kb::CommandFacts) -> bool {
                 == ["update"]
         }
     };
-    !settings && by_name && facts.unknown.is_none()
+    // Its own redirection (`apt-get install -y jq > /usr/local/etc/npmrc`)
+    // is the shell's write, not the archive's: such a command is no
+    // archive install (output thrown away is none).
+    let redirected = c
+        .redirect_writes
+        .iter()
+        .any(|w| !matches!(w.as_str(), "/dev/null" | "/dev/stderr" | "/dev/stdout"));
+    !settings && by_name && !redirected && facts.unknown.is_none()
 }
 
 /// A manifest check with its paths as the command sees them: requirement
