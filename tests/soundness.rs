@@ -3978,3 +3978,42 @@ fn an_apt_commands_own_redirection_is_not_the_archives() {
         "FROM node:20-slim\nWORKDIR /app\nRUN apt-get update > /dev/null && apt-get install -y jq > /dev/null 2>&1\nCOPY package.json package-lock.json ./\nRUN npm install\nCOPY . .\n"
     );
 }
+
+#[test]
+fn a_shell_reading_startup_files_keeps_npm_install_below_the_copy() {
+    // review 44: a login shell reads /etc/profile and /etc/profile.d/*.sh
+    // before each `RUN`, bash the file `BASH_ENV` names: a variable set
+    // there (`npm_config_lockfile_version=2`) makes `npm install`
+    // rewrite the lock. Measured with BuildKit (node:20-slim, npm
+    // 10.8.2), `SHELL ["/bin/bash", "-l", "-c"]`: the original's
+    // package-lock.json had lockfileVersion 2, the rewrite's the
+    // context's 3.
+    let p = node_project_at(&[]);
+    for (setup, write) in [
+        (
+            "SHELL [\"/bin/bash\", \"-l\", \"-c\"]\n",
+            "/etc/profile.d/npm.sh",
+        ),
+        (
+            "SHELL [\"/bin/bash\", \"--login\", \"-c\"]\n",
+            "/etc/profile.d/npm.sh",
+        ),
+        ("SHELL [\"/bin/bash\", \"-i\", \"-c\"]\n", "/root/.bashrc"),
+        ("SHELL [\"/bin/zsh\", \"-c\"]\n", "/etc/zsh/zshenv"),
+        (
+            "SHELL [\"/bin/bash\", \"-c\"]\nENV BASH_ENV=/etc/npmenv\n",
+            "/etc/npmenv",
+        ),
+    ] {
+        let df = format!(
+            "FROM node:20-slim\n{setup}WORKDIR /app\nRUN echo 'export npm_config_lockfile_version=2' > {write}\nCOPY . .\nRUN npm install\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{setup}");
+    }
+    // bash with options that read nothing still moves it.
+    let df = "FROM node:20-slim\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-eux\", \"-c\"]\nWORKDIR /app\nCOPY . .\nRUN npm install\n";
+    assert_eq!(
+        rewrite_unsafe_too(p.path(), df),
+        "FROM node:20-slim\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-eux\", \"-c\"]\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm install\nCOPY . .\n"
+    );
+}

@@ -3494,7 +3494,9 @@ pub fn analyze_stage_with(
             effects.push(o);
             continue;
         };
-        let run_user = if sets_home(ins) || !posix {
+        // bash reads the file `BASH_ENV` names before each command, which
+        // may set any variable: not followed either.
+        let run_user = if sets_home(ins) || !posix || env.contains_key("BASH_ENV") {
             // `HOME=/srv/app bundle install`, `export HOME=…`, `SHELL
             // ["su", "app", "-c"]`: not followed.
             RunUser::Anywhere
