@@ -3452,6 +3452,19 @@ pub fn analyze_stage_with(
     // Every `SHELL` so far is a POSIX shell run with `-c` (one that is not
     // may switch users: `["su", "app", "-c"]`).
     let mut posix = super::deletions::posix_shell_before(parse, stage.from_item);
+    // Whether a `SHELL` before may have made bash the shell (bash run as
+    // `sh` reads no `BASH_ENV`).
+    let names_bash = |i: &Instruction| {
+        i.node.kind == Kind::Shell
+            && i.node
+                .str_args()
+                .next()
+                .is_some_and(|p| p.rsplit('/').next() == Some("bash"))
+    };
+    let mut bash = parse.items[..stage.from_item.min(parse.items.len())]
+        .iter()
+        .filter_map(|i| i.instruction())
+        .any(names_bash);
     // The variables set by ENV (inherited ones included): an ARG of the
     // same name leaves them not known (see `advance_state`).
     let mut config = env.clone();
@@ -3496,7 +3509,7 @@ pub fn analyze_stage_with(
         };
         // bash reads the file `BASH_ENV` names before each command, which
         // may set any variable: not followed either.
-        let run_user = if sets_home(ins) || !posix || env.contains_key("BASH_ENV") {
+        let run_user = if sets_home(ins) || !posix || (bash && env.contains_key("BASH_ENV")) {
             // `HOME=/srv/app bundle install`, `export HOME=…`, `SHELL
             // ["su", "app", "-c"]`: not followed.
             RunUser::Anywhere
@@ -3604,6 +3617,7 @@ pub fn analyze_stage_with(
             root_group = user_keeps_root_group(ins);
         }
         posix &= ins.node.kind != Kind::Shell || super::deletions::posix_shell(ins);
+        bash |= names_bash(ins);
         if ins.node.kind == Kind::User {
             e.user_home_known = passwd.home_of(&user).is_some();
         }
