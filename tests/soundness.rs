@@ -4045,6 +4045,34 @@ fn python_m_pip_reads_a_pip_module_where_it_runs() {
 }
 
 #[test]
+fn a_copy_destination_through_a_build_argument_is_not_already_copied() {
+    // review 44: `COPY package.json $APP/` with `ARG APP=/app` put
+    // package.json in `/app` only with the default; the hoist took it as
+    // already copied and inserted `COPY package-lock.json ./` alone.
+    // Measured with BuildKit (node:20-slim, `--build-arg APP=/srv`): the
+    // original built, the rewrite's `npm install` found no
+    // /app/package.json and failed.
+    let p = node_project_at(&[]);
+    for df in [
+        "FROM node:20-slim\nARG APP=/app\nWORKDIR /app\nCOPY package.json $APP/\nCOPY . .\nRUN npm install\n",
+        "FROM node:20-slim\nARG BASE=/app\nENV APP=$BASE\nWORKDIR /app\nCOPY package.json ${APP}/\nCOPY . .\nRUN npm install\n",
+        "FROM node:20-slim AS base\nARG BASE=/app\nENV APP=$BASE\nFROM base\nWORKDIR /app\nCOPY package.json $APP/\nCOPY . .\nRUN npm install\n",
+    ] {
+        let out = rewrite_unsafe_too(p.path(), df);
+        assert!(
+            out == df || out.contains("COPY package.json package-lock.json ./\n"),
+            "{df}\n=>\n{out}"
+        );
+    }
+    // With the variable an `ENV` sets to a literal, it is where it says.
+    let df = "FROM node:20-slim\nENV APP=/app\nWORKDIR /app\nCOPY package.json $APP/\nCOPY . .\nRUN npm install\n";
+    assert_eq!(
+        rewrite_unsafe_too(p.path(), df),
+        "FROM node:20-slim\nENV APP=/app\nWORKDIR /app\nCOPY package.json $APP/\nCOPY package-lock.json ./\nRUN npm install\nCOPY . .\n"
+    );
+}
+
+#[test]
 fn paths_through_a_symbolic_link_a_run_made_reach_its_target() {
     // `ln -s /app/venv /env` makes /env/bin/pip write into /app/venv,
     // where the broad copy ships `venv/…/six.py`: hoisted, the copy put
@@ -4092,5 +4120,71 @@ fn paths_through_a_symbolic_link_a_run_made_reach_its_target() {
     assert!(
         out.contains("COPY requirements.txt /app/\nRUN /env/bin/pip"),
         "{out}"
+    );
+}
+
+#[test]
+fn an_apt_commands_own_redirection_is_not_the_archives() {
+    // review 44: the writes of an `apt-get`/`apt` install from the
+    // archive may land in `/usr/local` and `/etc/npmrc` without counting
+    // (no Debian package puts a file there), but its own redirection
+    // (`apt-get install -y jq > /usr/local/etc/npmrc`) is the shell's:
+    // it was taken as the archive's, so npm's global settings file
+    // written by it left the install's lock kept and the hoist `[safe]`.
+    let p = node_project_at(&[]);
+    for cmd in [
+        "apt-get update && apt-get install -y jq >> /usr/local/etc/npmrc",
+        "apt-get update > /usr/local/etc/npmrc && apt-get install -y jq",
+        "apt-get update && apt-get install -y jq 2> /etc/npmrc",
+        "apt-get update && apt-get install -y jq > /usr/local/sbin/npm",
+        "apt-get update && apt-get install -y jq > /etc/apt/sources.list.d/x.list",
+    ] {
+        let df = format!("FROM node:20-slim\nWORKDIR /app\nRUN {cmd}\nCOPY . .\nRUN npm install\n");
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{cmd}");
+    }
+    // Output thrown away is no write: the install still moves.
+    let df = "FROM node:20-slim\nWORKDIR /app\nRUN apt-get update > /dev/null && apt-get install -y jq > /dev/null 2>&1\nCOPY . .\nRUN npm install\n";
+    assert_eq!(
+        rewrite_unsafe_too(p.path(), df),
+        "FROM node:20-slim\nWORKDIR /app\nRUN apt-get update > /dev/null && apt-get install -y jq > /dev/null 2>&1\nCOPY package.json package-lock.json ./\nRUN npm install\nCOPY . .\n"
+    );
+}
+
+#[test]
+fn a_shell_reading_startup_files_keeps_npm_install_below_the_copy() {
+    // review 44: a login shell reads /etc/profile and /etc/profile.d/*.sh
+    // before each `RUN`, bash the file `BASH_ENV` names: a variable set
+    // there (`npm_config_lockfile_version=2`) makes `npm install`
+    // rewrite the lock. Measured with BuildKit (node:20-slim, npm
+    // 10.8.2), `SHELL ["/bin/bash", "-l", "-c"]`: the original's
+    // package-lock.json had lockfileVersion 2, the rewrite's the
+    // context's 3.
+    let p = node_project_at(&[]);
+    for (setup, write) in [
+        (
+            "SHELL [\"/bin/bash\", \"-l\", \"-c\"]\n",
+            "/etc/profile.d/npm.sh",
+        ),
+        (
+            "SHELL [\"/bin/bash\", \"--login\", \"-c\"]\n",
+            "/etc/profile.d/npm.sh",
+        ),
+        ("SHELL [\"/bin/bash\", \"-i\", \"-c\"]\n", "/root/.bashrc"),
+        ("SHELL [\"/bin/zsh\", \"-c\"]\n", "/etc/zsh/zshenv"),
+        (
+            "SHELL [\"/bin/bash\", \"-c\"]\nENV BASH_ENV=/etc/npmenv\n",
+            "/etc/npmenv",
+        ),
+    ] {
+        let df = format!(
+            "FROM node:20-slim\n{setup}WORKDIR /app\nRUN echo 'export npm_config_lockfile_version=2' > {write}\nCOPY . .\nRUN npm install\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{setup}");
+    }
+    // bash with options that read nothing still moves it.
+    let df = "FROM node:20-slim\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-eux\", \"-c\"]\nWORKDIR /app\nCOPY . .\nRUN npm install\n";
+    assert_eq!(
+        rewrite_unsafe_too(p.path(), df),
+        "FROM node:20-slim\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-eux\", \"-c\"]\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm install\nCOPY . .\n"
     );
 }

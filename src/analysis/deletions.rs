@@ -224,11 +224,46 @@ pub fn posix_shell_before(parse: &Parse, item: usize) -> bool {
         .all(posix_shell)
 }
 
-/// Whether a `SHELL` instruction names a POSIX shell run with `-c`.
+/// Whether a `SHELL` instruction names a POSIX shell run with `-c` that
+/// reads no startup file: no login or interactive shell (`-l`,
+/// `--login`, `-i`, `--rcfile`: `/etc/profile`, `/etc/profile.d/*.sh`,
+/// `~/.profile`, `~/.bashrc` may set any variable, measured: an `export
+/// npm_config_lockfile_version=2` in `/etc/profile.d` under `SHELL
+/// ["/bin/bash", "-l", "-c"]` rewrote the lock `npm install` was taken
+/// to keep), and not zsh, which always reads `/etc/zsh/zshenv` and
+/// `~/.zshenv`. Between the program and `-c` only option clusters
+/// (`-e`, `-eux`, `+x`), `-o`/`-O` with a name (`-o pipefail`), and
+/// `--noprofile`, `--norc`, `--posix`.
 pub fn posix_shell(ins: &Instruction) -> bool {
     let args: Vec<&str> = ins.node.str_args().collect();
     let prog = args.first().map(|p| p.rsplit('/').next().unwrap_or(p));
-    matches!(prog, Some("sh" | "bash" | "ash" | "dash" | "zsh")) && args.last() == Some(&"-c")
+    if !matches!(prog, Some("sh" | "bash" | "ash" | "dash")) || args.last() != Some(&"-c") {
+        return false;
+    }
+    let mut rest = args[1..args.len() - 1].iter();
+    while let Some(a) = rest.next() {
+        match *a {
+            "-o" | "+o" | "-O" | "+O" => {
+                if rest.next().is_none_or(|v| v.starts_with(['-', '+'])) {
+                    return false;
+                }
+            }
+            "--noprofile" | "--norc" | "--posix" => {}
+            _ => {
+                let Some(flags) = a.strip_prefix('-').or_else(|| a.strip_prefix('+')) else {
+                    return false;
+                };
+                if flags.is_empty()
+                    || !flags
+                        .chars()
+                        .all(|c| c.is_ascii_alphabetic() && !matches!(c, 'l' | 'i' | 's' | 'c'))
+                {
+                    return false;
+                }
+            }
+        }
+    }
+    true
 }
 
 /// Whether a `SHELL` instruction names a POSIX shell run with `-c` that

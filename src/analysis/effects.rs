@@ -3361,6 +3361,10 @@ pub struct StageState {
     /// own ([`workdir_env`]). Parallel to units, or empty when the image
     /// has none (see [`StageState::paths_env`]).
     pub image_paths_env: Vec<BTreeMap<String, String>>,
+    /// Whether an `ARG` comes between the file's first `FROM` and each
+    /// unit ([`arg_before`]), parallel to units: a variable there may hold
+    /// a build argument's value, not its default.
+    pub arg_before: Vec<bool>,
 }
 
 impl StageState {
@@ -3370,6 +3374,32 @@ impl StageState {
     pub fn paths_env(&self, k: usize) -> Option<&BTreeMap<String, String>> {
         self.image_paths_env.get(k).or_else(|| self.env.get(k))
     }
+
+    /// The variables a copy's destination at unit `k` is expanded with to
+    /// say where its files land ([`context_placements`]): those of
+    /// [`StageState::paths_env`], or none after an `ARG` ([`arg_before`]),
+    /// whose default a build may override (`ARG APP=/app`, `COPY
+    /// package.json $APP/`, `--build-arg APP=/srv`: the file is not in
+    /// `/app`), even through an `ENV`.
+    pub fn placement_env(&self, k: usize) -> Option<&BTreeMap<String, String>> {
+        if self.arg_before.get(k).is_none_or(|a| *a) {
+            return None;
+        }
+        self.paths_env(k)
+    }
+}
+
+/// Whether an `ARG` comes between the first `FROM` of the file and item
+/// `item`: a variable expanded there may come from a build argument.
+fn arg_before(parse: &Parse, item: usize) -> bool {
+    let mut staged = false;
+    parse.items[..item.min(parse.items.len())]
+        .iter()
+        .filter_map(|i| i.instruction())
+        .any(|i| {
+            staged |= i.node.kind == Kind::From;
+            staged && i.node.kind == Kind::Arg
+        })
 }
 
 /// Whether the destination of `COPY`/`ADD` `ins` (at item `item`) is
@@ -3394,14 +3424,7 @@ fn dest_absolute_through_vars(
     if !expand_word(dest, env).is_some_and(|d| d.starts_with('/') && !d.contains('$')) {
         return false;
     }
-    let mut staged = false;
-    !parse.items[..item.min(parse.items.len())]
-        .iter()
-        .filter_map(|i| i.instruction())
-        .any(|i| {
-            staged |= i.node.kind == Kind::From;
-            staged && i.node.kind == Kind::Arg
-        })
+    !arg_before(parse, item)
 }
 
 /// Computes the effects of every unit of a stage.
@@ -3437,6 +3460,19 @@ pub fn analyze_stage_with(
         .filter_map(|i| i.instruction())
         .filter(|i| i.node.kind == Kind::Shell)
         .all(super::deletions::shell_reads_no_startup_file);
+    // Whether a `SHELL` before may have made bash the shell (bash run as
+    // `sh` reads no `BASH_ENV`).
+    let names_bash = |i: &Instruction| {
+        i.node.kind == Kind::Shell
+            && i.node
+                .str_args()
+                .next()
+                .is_some_and(|p| p.rsplit('/').next() == Some("bash"))
+    };
+    let mut bash = parse.items[..stage.from_item.min(parse.items.len())]
+        .iter()
+        .filter_map(|i| i.instruction())
+        .any(names_bash);
     // The variables set by ENV (inherited ones included): an ARG of the
     // same name leaves them not known (see `advance_state`).
     let mut config = env.clone();
@@ -3461,10 +3497,12 @@ pub fn analyze_stage_with(
         env: Vec::new(),
         as_root: Vec::new(),
         image_paths_env: Vec::new(),
+        arg_before: Vec::new(),
     };
     for unit in &stage.units {
         state.workdirs.push(wd.clone());
         state.env.push(env.clone());
+        state.arg_before.push(arg_before(parse, unit.item));
         // A `WORKDIR`, `COPY` or `ADD` also sees the base image's own
         // variables.
         if !image_vars.is_empty() {
@@ -3479,7 +3517,9 @@ pub fn analyze_stage_with(
             effects.push(o);
             continue;
         };
-        let run_user = if sets_home(ins) || !posix {
+        // bash reads the file `BASH_ENV` names before each command, which
+        // may set any variable: not followed either.
+        let run_user = if sets_home(ins) || !posix || (bash && env.contains_key("BASH_ENV")) {
             // `HOME=/srv/app bundle install`, `export HOME=…`, `SHELL
             // ["su", "app", "-c"]`: not followed.
             RunUser::Anywhere
@@ -3604,6 +3644,7 @@ pub fn analyze_stage_with(
         posix &= ins.node.kind != Kind::Shell || super::deletions::posix_shell(ins);
         plain_shell &=
             ins.node.kind != Kind::Shell || super::deletions::shell_reads_no_startup_file(ins);
+        bash |= names_bash(ins);
         if ins.node.kind == Kind::User {
             e.user_home_known = passwd.home_of(&user).is_some();
         }
@@ -5662,7 +5703,7 @@ pub fn unit_may_put(
         .get(k)
         .and_then(|u| parse.items.get(u.item))
         .and_then(|i| i.instruction())
-        .and_then(|ins| context_placements(ins, &state.workdirs[k], state.paths_env(k), ctx));
+        .and_then(|ins| context_placements(ins, &state.workdirs[k], state.placement_env(k), ctx));
     match placed {
         Some(p) => p.files.iter().any(|(i, _)| i == img),
         None => creates_path(e, img),
@@ -6115,8 +6156,9 @@ fn run_effects(
 /// named by name only (not a path or a `.deb` file, not a keyring
 /// package, the one kind of package of Debian's archive that ships an
 /// apt source: `mobian-archive-keyring`, in the Contents indexes of
-/// bullseye, bookworm and trixie main), and no configuration option
-/// (`-o`, `-c`), which may name other sources or another root.
+/// bullseye, bookworm and trixie main), no configuration option (`-o`,
+/// `-c`), which may name other sources or another root, and no
+/// redirection of its output but to `/dev/null`.
 fn archive_apt(c: &shell::SimpleCommand, facts: &kb::CommandFacts) -> bool {
     let Some(argv0) = c.argv.first() else {
         return false;
@@ -6144,7 +6186,14 @@ fn archive_apt(c: &shell::SimpleCommand, facts: &kb::CommandFacts) -> bool {
                 == ["update"]
         }
     };
-    !settings && by_name && facts.unknown.is_none()
+    // Its own redirection (`apt-get install -y jq > /usr/local/etc/npmrc`)
+    // is the shell's write, not the archive's: such a command is no
+    // archive install (output thrown away is none).
+    let redirected = c
+        .redirect_writes
+        .iter()
+        .any(|w| !matches!(w.as_str(), "/dev/null" | "/dev/stderr" | "/dev/stdout"));
+    !settings && by_name && !redirected && facts.unknown.is_none()
 }
 
 /// A manifest check with its paths as the command sees them: requirement

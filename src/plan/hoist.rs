@@ -2113,7 +2113,7 @@ fn already_copied(cx: &StageCx<'_>, copy: &BroadCopy<'_>) -> BTreeMap<String, us
             continue;
         }
         let Some(placed) =
-            effects::context_placements(ins, &cx.state.workdirs[u], cx.state.paths_env(u), ctx)
+            effects::context_placements(ins, &cx.state.workdirs[u], cx.state.placement_env(u), ctx)
         else {
             continue;
         };

@@ -210,7 +210,7 @@ fn copied_before(
         old.parse.items[stage.units[k].item]
             .instruction()
             .and_then(|i| {
-                effects::context_placements(i, &state.workdirs[k], state.paths_env(k), ctx)
+                effects::context_placements(i, &state.workdirs[k], state.placement_env(k), ctx)
             })
     };
     let Some(placed_a) = placements(a) else {
@@ -261,7 +261,7 @@ fn placements_of(
 ) -> Option<effects::Placements> {
     let (stage, sa) = (old.model.stages.get(si)?, old.stages.get(si)?);
     let ins = old.parse.items[stage.units[a].item].instruction()?;
-    effects::context_placements(ins, &sa.state.workdirs[a], sa.state.paths_env(a), ctx)
+    effects::context_placements(ins, &sa.state.workdirs[a], sa.state.placement_env(a), ctx)
 }
 
 /// Whether old unit `b`'s git never runs ([`manifests::runs_no_git`]),
@@ -386,7 +386,7 @@ fn git_absent(old: &FileAnalysis, si: usize, (a, b): (usize, usize), ctx: &Conte
         return false;
     };
     let Some(placed) =
-        effects::context_placements(ins, &sa.state.workdirs[a], sa.state.paths_env(a), ctx)
+        effects::context_placements(ins, &sa.state.workdirs[a], sa.state.placement_env(a), ctx)
     else {
         return false;
     };
