@@ -231,9 +231,10 @@ pub fn posix_shell_before(parse: &Parse, item: usize) -> bool {
 /// npm_config_lockfile_version=2` in `/etc/profile.d` under `SHELL
 /// ["/bin/bash", "-l", "-c"]` rewrote the lock `npm install` was taken
 /// to keep), and not zsh, which always reads `/etc/zsh/zshenv` and
-/// `~/.zshenv`. Between the program and `-c` only option clusters
-/// (`-e`, `-eux`, `+x`), `-o`/`-O` with a name (`-o pipefail`), and
-/// `--noprofile`, `--norc`, `--posix`.
+/// `~/.zshenv`. Between the program and `-c` only clusters of the
+/// letters that set shell options (`-e`, `-eux`, `+x`), `-o`/`-O` with a
+/// name (`-o pipefail`), and `--noprofile`, `--norc`, `--posix`,
+/// `--noediting`.
 pub fn posix_shell(ins: &Instruction) -> bool {
     let args: Vec<&str> = ins.node.str_args().collect();
     let prog = args.first().map(|p| p.rsplit('/').next().unwrap_or(p));
@@ -248,58 +249,18 @@ pub fn posix_shell(ins: &Instruction) -> bool {
                     return false;
                 }
             }
-            "--noprofile" | "--norc" | "--posix" => {}
+            "--noprofile" | "--norc" | "--posix" | "--noediting" => {}
             _ => {
                 let Some(flags) = a.strip_prefix('-').or_else(|| a.strip_prefix('+')) else {
                     return false;
                 };
-                if flags.is_empty()
-                    || !flags
-                        .chars()
-                        .all(|c| c.is_ascii_alphabetic() && !matches!(c, 'l' | 'i' | 's' | 'c'))
-                {
+                // Only the letters that set shell options (`set`'s, and
+                // bash's `-B`, `-C`, `-E`, `-H`, `-P`, `-T`).
+                if flags.is_empty() || !flags.chars().all(|c| "aefhkmnpuvxBCEHPT".contains(c)) {
                     return false;
                 }
             }
         }
-    }
-    true
-}
-
-/// Whether a `SHELL` instruction names a POSIX shell run with `-c` that
-/// reads no startup file before the command: a login or interactive
-/// shell (`-l`, `--login`, `-i`, `--rcfile`, also bundled: `-lc`) reads
-/// `/etc/profile` and the home's `.profile`, `.bash_profile` or `.bashrc`,
-/// zsh always reads `.zshenv`, and what those source is not known.
-/// Options that only set shell options (`-e`, `-o pipefail`, `-O
-/// extglob`, `--posix`, `--norc`, `--noprofile`) are fine.
-pub fn shell_reads_no_startup_file(ins: &Instruction) -> bool {
-    if !posix_shell(ins) {
-        return false;
-    }
-    let args: Vec<&str> = ins.node.str_args().collect();
-    let Some((prog, rest)) = args.split_first() else {
-        return false;
-    };
-    if prog.rsplit('/').next() == Some("zsh") {
-        return false;
-    }
-    let opts = &rest[..rest.len().saturating_sub(1)];
-    let mut k = 0;
-    while k < opts.len() {
-        let o = opts[k];
-        if matches!(o, "-o" | "+o" | "-O" | "+O") {
-            k += 2;
-            continue;
-        }
-        let short = o.len() > 1
-            && (o.starts_with('-') || o.starts_with('+'))
-            && !o.starts_with("--")
-            && o[1..].chars().all(|c| "aefhkmnpuvxBCEHPT".contains(c));
-        if !short && !matches!(o, "--posix" | "--norc" | "--noprofile" | "--noediting") {
-            return false;
-        }
-        k += 1;
     }
     true
 }

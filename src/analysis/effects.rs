@@ -3450,16 +3450,11 @@ pub fn analyze_stage_with(
         mut passwd,
     } = inherited_state(parse, stage.from_item, knowledge);
     // Every `SHELL` so far is a POSIX shell run with `-c` (one that is not
-    // may switch users: `["su", "app", "-c"]`).
+    // may switch users: `["su", "app", "-c"]`) that reads no startup file
+    // before each command (a login or interactive shell, zsh): a
+    // shell-form `RUN` is not understood otherwise, as what the profile
+    // sources is not known.
     let mut posix = super::deletions::posix_shell_before(parse, stage.from_item);
-    // And reads no startup file before each command (a login or
-    // interactive shell, zsh): a shell-form `RUN` is not understood
-    // otherwise, as what the profile sources is not known.
-    let mut plain_shell = parse.items[..stage.from_item.min(parse.items.len())]
-        .iter()
-        .filter_map(|i| i.instruction())
-        .filter(|i| i.node.kind == Kind::Shell)
-        .all(super::deletions::shell_reads_no_startup_file);
     // Whether a `SHELL` before may have made bash the shell (bash run as
     // `sh` reads no `BASH_ENV`).
     let names_bash = |i: &Instruction| {
@@ -3531,7 +3526,7 @@ pub fn analyze_stage_with(
             Some(p) if matches!(ins.node.kind, Kind::Workdir | Kind::Copy | Kind::Add) => p.clone(),
             _ => env.clone(),
         };
-        let mut e = if ins.node.kind == Kind::Run && !ins.node.json && !plain_shell {
+        let mut e = if ins.node.kind == Kind::Run && !ins.node.json && !posix {
             let mut o = opaque_effects(
                 "its SHELL reads startup files (a login or interactive shell, zsh) or is not a POSIX shell run with `-c`",
             );
@@ -3642,8 +3637,6 @@ pub fn analyze_stage_with(
             root_group = user_keeps_root_group(ins);
         }
         posix &= ins.node.kind != Kind::Shell || super::deletions::posix_shell(ins);
-        plain_shell &=
-            ins.node.kind != Kind::Shell || super::deletions::shell_reads_no_startup_file(ins);
         bash |= names_bash(ins);
         if ins.node.kind == Kind::User {
             e.user_home_known = passwd.home_of(&user).is_some();

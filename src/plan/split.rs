@@ -59,7 +59,7 @@
 
 use super::{Change, ChangeKind, Options, StageCx, hoist, instruction, short};
 use crate::analysis::context::Context;
-use crate::analysis::deletions::{posix_shell_before, shell_reads_no_startup_file};
+use crate::analysis::deletions::posix_shell_before;
 use crate::analysis::effects;
 use crate::analysis::file::FileAnalysis;
 use crate::analysis::kb::{self, CostClass, Knowledge};
@@ -395,14 +395,7 @@ fn reads_no_startup_file(
     item: usize,
     env: &std::collections::BTreeMap<String, String>,
 ) -> bool {
-    if env.contains_key("BASH_ENV") {
-        return false;
-    }
-    parse.items[..item.min(parse.items.len())]
-        .iter()
-        .filter_map(|it| it.instruction())
-        .filter(|i| i.node.kind == Kind::Shell)
-        .all(shell_reads_no_startup_file)
+    !env.contains_key("BASH_ENV") && posix_shell_before(parse, item)
 }
 
 /// Where a `RUN`'s command text is split: the byte offset of the `&&`, the
