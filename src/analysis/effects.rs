@@ -1475,6 +1475,14 @@ fn yarn_1_keeps_agreeing_locks(parse: &Parse, from_item: usize) -> bool {
     )
 }
 
+/// The `FROM` text of a stage whose base is the official image `repo`
+/// named without a variable (its tag is [`image_tag`] of it).
+fn official_literal_from<'p>(parse: &'p Parse, from_item: usize, repo: &str) -> Option<&'p str> {
+    let image = base_image(parse, from_item)?;
+    let raw = from_text(parse, from_item)?;
+    (!raw.contains('$') && official_repo(&image) == Some(repo)).then_some(raw)
+}
+
 /// Whether the stage's base is the official `node` image named by a
 /// literal tag whose version words `version_ok` takes (major, then minor
 /// when the tag has one), or whose words are all known words of its tags
@@ -1486,13 +1494,9 @@ fn official_node_tag(
     version_ok: impl Fn(u32, Option<&str>) -> bool,
     more: &[&str],
 ) -> bool {
-    let (Some(image), Some(raw)) = (base_image(parse, from_item), from_text(parse, from_item))
-    else {
+    let Some(raw) = official_literal_from(parse, from_item, "node") else {
         return false;
     };
-    if raw.contains('$') || official_repo(&image) != Some("node") {
-        return false;
-    }
     let tag = image_tag(raw);
     let digest = raw.contains('@');
     if digest && tag.is_empty() {
@@ -1763,7 +1767,7 @@ pub fn lock_kept(
             .iter()
             .take(b)
             .enumerate()
-            .any(|(i, e)| writes_any(e, archive[i], &in_home, dir, &text))
+            .any(|(i, e)| writes_any(e, archive[i].as_ref(), &in_home, dir, &text))
             || in_home
                 .iter()
                 .any(|p| writes_setting(&install, p, dir, &text))
@@ -1775,13 +1779,13 @@ pub fn lock_kept(
         .iter()
         .take(b + 1)
         .enumerate()
-        .any(|(i, e)| writes_any(e, archive[i], &settings, dir, &text))
+        .any(|(i, e)| writes_any(e, archive[i].as_ref(), &settings, dir, &text))
         || eff
             .iter()
             .take(b)
             .enumerate()
-            .any(|(i, e)| writes_any(e, archive[i], &on_path, dir, &text))
-        || writes_any(ex, archive[b], &on_path_for_b, dir, &text)
+            .any(|(i, e)| writes_any(e, archive[i].as_ref(), &on_path, dir, &text))
+        || writes_any(ex, archive[b].as_ref(), &on_path_for_b, dir, &text)
     {
         return false;
     }
@@ -1827,7 +1831,8 @@ fn path_dirs_before_local_bin(env: &BTreeMap<String, String>) -> Option<Vec<Stri
 /// the image's (the official node image configures Debian's alone): no
 /// earlier write, nor one of the unit's other commands, nor a mount, is
 /// under `/etc/apt`.
-fn archive_installs(eff: &[Effects], upto: usize) -> Vec<bool> {
+/// For those, the writes of their other commands (`None`: not one).
+fn archive_installs(eff: &[Effects], upto: usize) -> Vec<Option<Effects>> {
     let mut clean = true;
     let mut out = Vec::new();
     for e in eff.iter().take(upto + 1) {
@@ -1843,7 +1848,8 @@ fn archive_installs(eff: &[Effects], upto: usize) -> Vec<bool> {
         if writes_path(&others, "/etc/apt/**") || mounted || e.foreign_packages {
             clean = false;
         }
-        out.push(clean && e.opaque.is_none() && !e.archive_writes.is_empty());
+        let archive = clean && e.opaque.is_none() && !e.archive_writes.is_empty();
+        out.push(archive.then_some(others));
     }
     out
 }
@@ -1861,22 +1867,18 @@ fn other_writes(e: &Effects) -> Vec<Loc> {
 }
 
 /// Whether unit `e` may write one of `paths`; for an archive install
-/// (`archive`, see [`archive_installs`]) its installs' writes count only
-/// for paths outside `/usr/local`, `/opt` and the npm and yarn settings
-/// files of `/etc`.
+/// (`others`: the writes of its other commands, see [`archive_installs`])
+/// its installs' writes count only for paths outside `/usr/local`, `/opt`
+/// and the npm and yarn settings files of `/etc`.
 fn writes_any(
     e: &Effects,
-    archive: bool,
+    others: Option<&Effects>,
     paths: &[String],
     dir: &str,
     text: &impl Fn(&str, &str) -> Option<Option<String>>,
 ) -> bool {
-    if !archive {
+    let Some(others) = others else {
         return paths.iter().any(|p| writes_setting(e, p, dir, text));
-    }
-    let others = Effects {
-        writes: other_writes(e),
-        ..Effects::default()
     };
     let archive_free = |p: &str| {
         p.starts_with("/usr/local/")
@@ -1886,7 +1888,7 @@ fn writes_any(
     };
     paths
         .iter()
-        .any(|p| writes_path(&others, p) || (!archive_free(p) && writes_setting(e, p, dir, text)))
+        .any(|p| writes_path(others, p) || (!archive_free(p) && writes_setting(e, p, dir, text)))
 }
 
 /// Whether unit `e` may write the settings file `p` of an install in
@@ -1932,13 +1934,7 @@ fn writes_setting(
 /// to the image the registry has for it now, which runs the Bundler its
 /// Ruby ships.
 fn ruby_bundler_line(parse: &Parse, from_item: usize) -> Option<&'static str> {
-    let (Some(image), Some(raw)) = (base_image(parse, from_item), from_text(parse, from_item))
-    else {
-        return None;
-    };
-    if raw.contains('$') || official_repo(&image) != Some("ruby") {
-        return None;
-    }
+    let raw = official_literal_from(parse, from_item, "ruby")?;
     let tag = image_tag(raw);
     let mut words = tag.split('-');
     let version = words.next()?;
