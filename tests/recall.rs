@@ -414,6 +414,30 @@ fn go_mod_download_with_bind_mounted_manifests_moves_above_the_copy() {
 }
 
 #[test]
+fn go_mod_download_after_its_manifests_were_copied_to_a_gopath_directory_moves() {
+    // `COPY go.mod go.sum $GOPATH/src/app/` already stands first: the
+    // download moves above the broad copy with nothing inserted. The
+    // rewrite check took the download's write of go.sum (which it keeps)
+    // for a conflict with the broad copy's and refused the file (exit 2).
+    // Measured with BuildKit on the golang:1.22 stand-in: identical but
+    // for go's build cache (which differs between two builds of one file
+    // too).
+    let files = &[
+        ("go.mod", "module example.com/app\n\ngo 1.22\n"),
+        ("go.sum", ""),
+        ("main.go", "package main\n\nfunc main() {}\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let head = "FROM golang:1.22\nCOPY go.mod go.sum $GOPATH/src/app/\nWORKDIR $GOPATH/src/app\n";
+    let (copy, run) = ("COPY . $GOPATH/src/app\n", "RUN go mod download\n");
+    let tail = "RUN go build -o /app .\n";
+    assert_eq!(
+        hoisted(files, &format!("{head}{copy}{run}{tail}")),
+        format!("{head}{run}{copy}{tail}")
+    );
+}
+
+#[test]
 fn a_source_directory_is_a_broad_copy_of_its_subtree() {
     let files = &[
         (

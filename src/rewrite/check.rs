@@ -148,9 +148,13 @@ fn broken_edge_of(
                     // What an earlier COPY already put there, `b` reads
                     // from it (the hoist inserted no second COPY).
                     let before = copied_before(old, si, a, pb, &pos, neff, c);
-                    let had = needs.reads.len();
+                    let had = (needs.reads.len(), rest.writes.len());
                     needs.reads.retain(|r| !before.contains(r));
-                    if needs.reads.len() != had {
+                    // A file `b` writes there and leaves as it found it (a
+                    // lock it keeps) is the same whichever copy put it.
+                    rest.writes
+                        .retain(|w| !before.contains(w) || !leaves_as_is(old, si, (a, b), ctx, w));
+                    if (needs.reads.len(), rest.writes.len()) != had {
                         found = effects::conflict(&rest, &needs);
                     }
                 }
@@ -193,8 +197,9 @@ fn broken_edge_of(
 /// earlier plain `COPY` `u` already put the same context file with the
 /// same flags, when `u` stands before new position `pb` and nothing
 /// rewrites the file between them, in the old text or the new: a unit at
-/// `pb` finds there what it found after `a`. Only its reads of them are
-/// served so; what it writes there still conflicts with `a`.
+/// `pb` finds there what it found after `a`. Its reads of them are served
+/// so; what it writes there still conflicts with `a` unless it leaves the
+/// file as it found it ([`leaves_as_is`]).
 fn copied_before(
     old: &FileAnalysis,
     si: usize,
