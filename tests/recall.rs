@@ -3616,3 +3616,34 @@ fn dotnet_restore_after_a_copy_of_a_context_directory_hoists() {
         "FROM mcr.microsoft.com/dotnet/sdk:8.0\nCOPY aspnetapp/aspnetapp.csproj /src/\nWORKDIR /src\nRUN dotnet restore aspnetapp.csproj\nCOPY aspnetapp /src\n"
     );
 }
+
+#[test]
+fn a_download_piped_into_tar_moves_above_the_copy() {
+    // `curl … | tar -xz -C DIR` reads its archive from the pipe, not the
+    // working directory the copy fills; it was taken to read all of it, so
+    // neither it nor the install after it (both write /usr/local/bin)
+    // moved. Measured with BuildKit (debian:bookworm-slim, a tarball of the
+    // npm registry piped into `tar -xz -C /opt`): identical images, both
+    // RUNs CACHED after a source edit.
+    let files = &[
+        ("requirements.txt", "flask==3.0.0\n"),
+        ("app.py", "x = 1\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let head = "FROM python:3.12-slim\nWORKDIR /app\n";
+    let copy = "COPY . .\n";
+    for tar in [
+        "RUN curl -fsSL https://example.com/t.tgz | tar -xz -C /usr/local/bin\n",
+        "RUN curl -fsSL https://example.com/t.tgz | tar -xzf - --strip-components 1 -C /usr/local/bin\n",
+        "RUN wget -qO- https://example.com/t.tgz | tar xvz -C /usr/local/bin\n",
+        "RUN curl -fsSL https://example.com/t.tgz | tar -vxzC /usr/local/bin\n",
+    ] {
+        let pip = "RUN pip install -r requirements.txt\n";
+        let df = format!("{head}{copy}{tar}{pip}");
+        assert_eq!(
+            hoisted(files, &df),
+            format!("{head}{tar}COPY requirements.txt ./\n{pip}{copy}"),
+            "{tar}"
+        );
+    }
+}

@@ -4188,3 +4188,27 @@ fn a_shell_reading_startup_files_keeps_npm_install_below_the_copy() {
         "FROM node:20-slim\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-eux\", \"-c\"]\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm install\nCOPY . .\n"
     );
 }
+
+#[test]
+fn a_tar_extraction_reading_a_shipped_member_list_stays_below_the_copy() {
+    // `-T`/`--files-from`, `-X`/`--exclude-from` and `-g` name files tar
+    // reads besides the archive: a shipped one must be there first. They
+    // were taken as the member names tar ignores, and the extraction moved
+    // (with the apt install after it) above the copy, where tar finds no
+    // list and the build fails.
+    let dir = project(&[("members.txt", "a/b\n"), ("app.py", "x = 1\n")]);
+    let apt = "RUN apt-get update && apt-get install -y curl\n";
+    for tar in [
+        "RUN tar -xzf /opt/a.tgz -T members.txt -C /usr/local\n",
+        "RUN tar -xzf /opt/a.tgz -X members.txt -C /usr/local\n",
+        "RUN tar -xzf /opt/a.tgz --exclude-from members.txt -C /usr/local\n",
+        "RUN tar -xzf /opt/a.tgz --files-from=/app/members.txt -C /usr/local\n",
+        "RUN tar -xz -g members.txt -f /opt/a.tgz -C /usr/local\n",
+        "RUN curl -fsSL https://example.com/a.tgz | tar -xzT members.txt -C /usr/local\n",
+    ] {
+        let df = format!("FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\n{tar}{apt}");
+        let out = rewrite_unsafe_too(dir.path(), &df);
+        let (t, c) = (out.find(tar.trim_end()), out.find("COPY . ."));
+        assert!(t > c, "moved above the copy:\n{out}");
+    }
+}

@@ -1713,10 +1713,12 @@ fn tool_effects(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         if !facts.writes.iter().any(|w| w.ends_with("/**")) {
             facts.writes.push("./**".into());
         }
-        match tar_extract_archive(inv.args) {
+        match tar_archive(inv.args) {
             // Extraction reads the archive only.
-            Some(archive) => facts.reads.push(archive),
-            None => facts.reads.push("./**".into()),
+            TarArchive::File(archive) => facts.reads.push(archive),
+            // The archive comes down a pipe (`curl … | tar -xz`).
+            TarArchive::Stdin => {}
+            TarArchive::NotUnderstood => facts.reads.push("./**".into()),
         }
     }
 }
@@ -1840,44 +1842,144 @@ fn composer_optimizes(args: &[&str]) -> bool {
     })
 }
 
-/// The archive of `tar -xf ARCHIVE` (bundled short options such as
-/// `-xzf`, or the old style `xzf`); `None` for anything else (creating an
-/// archive reads the files it names).
-fn tar_extract_archive(args: &[&str]) -> Option<String> {
-    for (i, a) in args.iter().enumerate() {
-        let bundle = if let Some(b) = a.strip_prefix('-') {
-            if b.starts_with('-') {
-                continue;
+/// What a `tar` run reads as its archive ([`tar_archive`]).
+#[derive(Debug, PartialEq, Eq)]
+enum TarArchive {
+    /// An extraction of this file.
+    File(String),
+    /// An extraction of the standard input: no `-f`, or `-f -` (the
+    /// archive Debian's GNU tar and busybox tar take by default,
+    /// `tar --show-defaults`: `-f-`; `TAPE` is a path variable of the
+    /// entry, so a stage that sets it is not taken so).
+    Stdin,
+    /// Anything else: a creation, or an option not listed here (`-T`,
+    /// `-X`, `-g` read other files).
+    NotUnderstood,
+}
+
+/// The archive of a `tar` extraction given only options known to read no
+/// other file: the short letters `xzjJavopmkU` and the value letters `f`
+/// (the archive) and `C` (the directory), bundled (`-xzf`, `-vxzC DIR`)
+/// or old style (`xzf ARCHIVE`), and the long options of the same
+/// meaning, `--strip-components`, `--exclude=PATTERN` and the
+/// ownership and overwrite switches. Words that are not options name
+/// members.
+fn tar_archive(args: &[&str]) -> TarArchive {
+    const LETTERS: &str = "xzjJavopmkU";
+    const FLAGS: &[&str] = &[
+        "extract",
+        "get",
+        "gzip",
+        "gunzip",
+        "ungzip",
+        "bzip2",
+        "xz",
+        "lzma",
+        "zstd",
+        "auto-compress",
+        "verbose",
+        "no-same-owner",
+        "same-owner",
+        "no-same-permissions",
+        "preserve-permissions",
+        "same-permissions",
+        "touch",
+        "keep-old-files",
+        "skip-old-files",
+        "overwrite",
+        "overwrite-dir",
+        "no-overwrite-dir",
+        "unlink-first",
+        "numeric-owner",
+        "wildcards",
+        "no-wildcards",
+        "anchored",
+        "no-anchored",
+    ];
+    const VALUED: &[&str] = &["file", "directory", "strip-components", "exclude"];
+    let (mut extract, mut archive) = (false, None::<String>);
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i];
+        if let Some(long) = a.strip_prefix("--") {
+            let (name, attached) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            if FLAGS.contains(&name) && attached.is_none() {
+                extract |= matches!(name, "extract" | "get");
+            } else if VALUED.contains(&name) {
+                let value = match attached {
+                    Some(v) => v,
+                    None => {
+                        i += 1;
+                        let Some(v) = args.get(i) else {
+                            return TarArchive::NotUnderstood;
+                        };
+                        v
+                    }
+                };
+                if name == "file" {
+                    archive = Some(value.to_string());
+                }
+            } else {
+                return TarArchive::NotUnderstood;
             }
-            b
+        } else if let Some(bundle) = a.strip_prefix('-').filter(|b| !b.is_empty()) {
+            for (k, c) in bundle.char_indices() {
+                if LETTERS.contains(c) {
+                    extract |= c == 'x';
+                    continue;
+                }
+                if !matches!(c, 'f' | 'C') {
+                    return TarArchive::NotUnderstood;
+                }
+                // The rest of the bundle is the value, else the next word.
+                let rest = &bundle[k + 1..];
+                let value = if rest.is_empty() {
+                    i += 1;
+                    match args.get(i) {
+                        Some(v) => *v,
+                        None => return TarArchive::NotUnderstood,
+                    }
+                } else {
+                    rest
+                };
+                if c == 'f' {
+                    archive = Some(value.to_string());
+                }
+                break;
+            }
         } else if i == 0 {
-            a
-        } else {
-            continue;
-        };
-        if !bundle.chars().all(|c| c.is_ascii_alphabetic()) {
-            continue;
-        }
-        if bundle.contains('x') && bundle.ends_with('f') {
-            return args.get(i + 1).map(|s| s.to_string());
-        }
-        if bundle.contains('x') {
-            // `-x -z -f FILE` / `--file FILE` / `--file=FILE`.
-            let mut j = 0;
-            while j < args.len() {
-                let b = args[j];
-                if b == "-f" || b == "--file" {
-                    return args.get(j + 1).map(|s| s.to_string());
+            // Old style: the value letters take the next words in turn.
+            let mut next = 1;
+            for c in a.chars() {
+                if LETTERS.contains(c) {
+                    extract |= c == 'x';
+                } else if matches!(c, 'f' | 'C') {
+                    let Some(v) = args.get(next) else {
+                        return TarArchive::NotUnderstood;
+                    };
+                    if c == 'f' {
+                        archive = Some(v.to_string());
+                    }
+                    next += 1;
+                } else {
+                    return TarArchive::NotUnderstood;
                 }
-                if let Some(v) = b.strip_prefix("--file=") {
-                    return Some(v.to_string());
-                }
-                j += 1;
             }
-            return None;
+            i = next - 1;
+        } else if a == "-" {
+            return TarArchive::NotUnderstood;
         }
+        i += 1;
     }
-    None
+    match archive {
+        _ if !extract => TarArchive::NotUnderstood,
+        None => TarArchive::Stdin,
+        Some(f) if f == "-" => TarArchive::Stdin,
+        Some(f) => TarArchive::File(f),
+    }
 }
 
 /// Positional arguments, skipping options and the values of options known
@@ -1909,6 +2011,37 @@ fn positionals<'a>(args: &[&'a str], e: &Entry) -> Vec<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tar_archive_is_the_file_the_pipe_or_not_understood() {
+        use super::TarArchive::{File, NotUnderstood, Stdin};
+        let f = |s: &str| File(s.to_string());
+        for (args, want) in [
+            (&["-xzf", "go.tgz"][..], f("go.tgz")),
+            (&["-C", "/usr/local", "-xzf", "go.tgz"], f("go.tgz")),
+            (&["xzf", "a.tgz", "-C", "/opt"], f("a.tgz")),
+            (&["xCf", "/opt", "a.tgz"], f("a.tgz")),
+            (&["--extract", "--file=a.tar"], f("a.tar")),
+            (&["-xfz"], f("z")),
+            (&["-xz", "-C", "/opt"], Stdin),
+            (&["-vxzC", "/usr/local/bin"], Stdin),
+            (&["-xzf", "-", "--strip-components", "1", "-C", "/x"], Stdin),
+            (&["xvz"], Stdin),
+            (&["-xz", "member/one"], Stdin),
+            (&["-czf", "out.tgz", "src"], NotUnderstood),
+            (&["-xz", "-T", "list"], NotUnderstood),
+            (&["-xzT", "list"], NotUnderstood),
+            (&["-xz", "--files-from=list"], NotUnderstood),
+            (&["-xz", "-X", "list"], NotUnderstood),
+            (&["-xz", "-g", "snap"], NotUnderstood),
+            (&["-xz", "--to-command=sh"], NotUnderstood),
+            (&["-xzf"], NotUnderstood),
+            (&["xf"], NotUnderstood),
+            (&["-xz", "-"], NotUnderstood),
+        ] {
+            assert_eq!(super::tar_archive(args), want, "{args:?}");
+        }
+    }
     use crate::analysis::shell::{Split, split};
 
     fn facts(s: &str) -> Vec<CommandFacts> {
