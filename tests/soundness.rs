@@ -4309,3 +4309,33 @@ fn python_m_reads_modules_named_as_the_standard_librarys_where_it_runs() {
         );
     }
 }
+
+/// npm 7 and later run the project's `dependencies` script once an
+/// install changed `node_modules`, and pnpm its `pnpm:devPreinstall`:
+/// each may read and write any file. Measured with BuildKit
+/// (node:20-slim, npm 10.8.2): with `"dependencies": "echo DEPSCRIPT >
+/// dep-ran.txt"` and a shipped `dep-ran.txt`, `RUN npm ci` hoisted above
+/// `COPY . .` let the copy put the old file back over the one the
+/// original's install wrote.
+#[test]
+fn dependencies_and_dev_preinstall_scripts_keep_the_install_below_the_copy() {
+    let lock = r#"{"name":"app","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"app","version":"1.0.0","dependencies":{"ms":"2.1.3"}},"node_modules/ms":{"version":"2.1.3","resolved":"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz"}}}"#;
+    for (script, run) in [
+        ("dependencies", "npm ci"),
+        ("dependencies", "npm install"),
+        ("pnpm:devPreinstall", "pnpm install"),
+    ] {
+        let package = format!(
+            "{{\"name\":\"app\",\"version\":\"1.0.0\",\"dependencies\":{{\"ms\":\"2.1.3\"}},\"scripts\":{{\"{script}\":\"echo DEPSCRIPT > dep-ran.txt\"}}}}\n"
+        );
+        let dir = project(&[
+            ("package.json", &package),
+            ("package-lock.json", lock),
+            ("dep-ran.txt", "old\n"),
+            ("index.js", "x\n"),
+            (".dockerignore", "node_modules\n.git\n"),
+        ]);
+        let df = format!("FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{script}: {run}");
+    }
+}

@@ -2319,7 +2319,11 @@ fn berry_registry_resolution(r: &str) -> bool {
     })
 }
 
-/// The lifecycle scripts of a `package.json` that run during an install.
+/// The lifecycle scripts of a `package.json` that run during an install:
+/// npm 7 and later also run `dependencies` once the install changed
+/// `node_modules` (npm docs, scripts; measured, npm 10.8.2: `npm ci` ran
+/// it), pnpm `pnpm:devPreinstall` before it installs (pnpm docs,
+/// scripts).
 fn lifecycle_scripts(v: &serde_json::Value, rel: &str) -> Vec<String> {
     [
         "preinstall",
@@ -2329,6 +2333,8 @@ fn lifecycle_scripts(v: &serde_json::Value, rel: &str) -> Vec<String> {
         "preprepare",
         "postprepare",
         "prepublish",
+        "dependencies",
+        "pnpm:devPreinstall",
     ]
     .iter()
     .filter(|s| v["scripts"].get(**s).is_some())
