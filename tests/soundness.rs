@@ -4212,3 +4212,154 @@ fn a_tar_extraction_reading_a_shipped_member_list_stays_below_the_copy() {
         assert!(t > c, "moved above the copy:\n{out}");
     }
 }
+
+/// npm runs the install scripts of the packages it installs with the
+/// project's directory in `INIT_CWD`, and such a script may read and
+/// write any file there: msw 2.7.0's postinstall copies its worker into
+/// the project's `msw.workerDirectory`. Measured with BuildKit on
+/// node:20-slim (npm 10.8.2): hoisted above `COPY . .`, the copy put back
+/// the project's older `public/mockServiceWorker.js`, which the original's
+/// install had replaced. A package the lock marks `hasInstallScript` keeps
+/// the install below the copy, unless `--ignore-scripts` turns the
+/// scripts off.
+#[test]
+fn dependency_install_scripts_keep_the_install_below_the_copy() {
+    let package = "{\"name\":\"app\",\"version\":\"1.0.0\",\"dependencies\":{\"msw\":\"2.7.0\"},\"msw\":{\"workerDirectory\":[\"public\"]}}\n";
+    let lock = |extra: &str| {
+        format!(
+            "{{\"name\":\"app\",\"version\":\"1.0.0\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{{\"\":{{\"name\":\"app\",\"version\":\"1.0.0\",\"dependencies\":{{\"msw\":\"2.7.0\"}}}},\"node_modules/msw\":{{\"version\":\"2.7.0\",\"resolved\":\"https://registry.npmjs.org/msw/-/msw-2.7.0.tgz\"{extra}}}}}}}\n"
+        )
+    };
+    let with_script = lock(",\"hasInstallScript\":true");
+    let without = lock("");
+    let defaults = [
+        ("package.json", package),
+        ("public/mockServiceWorker.js", "/* msw 2.2.0 */\n"),
+        ("index.js", "x\n"),
+        (".dockerignore", "node_modules\n.git\n"),
+    ];
+    let df = |run: &str| {
+        format!(
+            "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD [\"node\", \"index.js\"]\n"
+        )
+    };
+    for (files, run) in [
+        (&[("package-lock.json", with_script.as_str())][..], "npm ci"),
+        (
+            &[("package-lock.json", with_script.as_str())][..],
+            "npm install",
+        ),
+        (
+            &[
+                ("npm-shrinkwrap.json", with_script.as_str()),
+                ("package-lock.json", without.as_str()),
+            ][..],
+            "npm ci",
+        ),
+    ] {
+        let df = df(run);
+        let (hoist, text) = crate::support::hoist_proposal(&defaults, &df, files);
+        assert_eq!(text, df, "{run} {files:?}");
+        let (a, why) = hoist.expect("a hoist");
+        assert_ne!(a, Applicability::Safe, "{run}: {why}");
+        assert!(
+            why.contains("`node_modules/msw` with an install script"),
+            "{why}"
+        );
+    }
+    // The lock marks no install script, or the scripts are off: it moves.
+    for (lock, run) in [
+        (&without, "npm ci"),
+        (&with_script, "npm ci --ignore-scripts"),
+    ] {
+        let files = [("package-lock.json", lock.as_str())];
+        let (hoist, text) = crate::support::hoist_proposal(&defaults, &df(run), &files);
+        let (a, why) = hoist.expect("a hoist");
+        assert_eq!(a, Applicability::Safe, "{run}: {why}");
+        assert_ne!(text, df(run));
+    }
+}
+
+/// `python -m pip` and `python -m venv` put the working directory first
+/// on `sys.path` before runpy imports `types` and `importlib.util` (and
+/// venv `logging`, `shutil`, `subprocess`...): a shipped module named as
+/// one of the standard library's is what runs (measured with BuildKit on
+/// the python:3.12-slim stand-in, Python 3.11: a project's `types.py` ran
+/// in `python3 -m venv /venv && /venv/bin/pip install -r
+/// requirements.txt` after `COPY . .`, and its `__pycache__` and what it
+/// wrote were in the original image only). A module of another name does
+/// not count.
+#[test]
+fn python_m_reads_modules_named_as_the_standard_librarys_where_it_runs() {
+    for (name, text) in [
+        ("types.py", "print('the project types')\n"),
+        ("operator.py", "from _operator import *\n"),
+        ("logging/__init__.py", "\n"),
+        ("shutil.cpython-311-x86_64-linux-gnu.so", "\x7fELF"),
+        ("keyword.pyc", "\x00"),
+    ] {
+        let dir = project(&[
+            ("requirements.txt", "six==1.16.0\n"),
+            (name, text),
+            ("app.py", "print(1)\n"),
+            (".dockerignore", ".git\n"),
+        ]);
+        for run in [
+            "RUN python3 -m venv /venv && /venv/bin/pip install -r requirements.txt",
+            "RUN python -m pip install -r requirements.txt",
+            "RUN python3 -m pip install -r requirements.txt",
+        ] {
+            let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n{run}\n");
+            assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{name}: {run}");
+        }
+    }
+    // Modules of other names, and a directory that is no package.
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        ("typesafe.py", "x = 1\n"),
+        ("logging/app.yaml", "x: 1\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "RUN python3 -m venv /venv && /venv/bin/pip install -r requirements.txt",
+        "RUN python -m pip install -r requirements.txt",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n{run}\n");
+        let out = rewrite_unsafe_too(dir.path(), &df);
+        assert!(
+            out.contains("COPY requirements.txt ./\nRUN python"),
+            "{out}"
+        );
+    }
+}
+
+/// npm 7 and later run the project's `dependencies` script once an
+/// install changed `node_modules`, and pnpm its `pnpm:devPreinstall`:
+/// each may read and write any file. Measured with BuildKit
+/// (node:20-slim, npm 10.8.2): with `"dependencies": "echo DEPSCRIPT >
+/// dep-ran.txt"` and a shipped `dep-ran.txt`, `RUN npm ci` hoisted above
+/// `COPY . .` let the copy put the old file back over the one the
+/// original's install wrote.
+#[test]
+fn dependencies_and_dev_preinstall_scripts_keep_the_install_below_the_copy() {
+    let lock = r#"{"name":"app","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"app","version":"1.0.0","dependencies":{"ms":"2.1.3"}},"node_modules/ms":{"version":"2.1.3","resolved":"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz"}}}"#;
+    for (script, run) in [
+        ("dependencies", "npm ci"),
+        ("dependencies", "npm install"),
+        ("pnpm:devPreinstall", "pnpm install"),
+    ] {
+        let package = format!(
+            "{{\"name\":\"app\",\"version\":\"1.0.0\",\"dependencies\":{{\"ms\":\"2.1.3\"}},\"scripts\":{{\"{script}\":\"echo DEPSCRIPT > dep-ran.txt\"}}}}\n"
+        );
+        let dir = project(&[
+            ("package.json", &package),
+            ("package-lock.json", lock),
+            ("dep-ran.txt", "old\n"),
+            ("index.js", "x\n"),
+            (".dockerignore", "node_modules\n.git\n"),
+        ]);
+        let df = format!("FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{script}: {run}");
+    }
+}

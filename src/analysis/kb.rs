@@ -313,10 +313,25 @@ pub struct CommandFacts {
     pub parent_writes: Vec<String>,
 }
 
+/// Who runs the install scripts of the packages an npm, yarn or pnpm
+/// install installs: each runs with the project's directory in `INIT_CWD`
+/// and may read and write any file there (msw's postinstall copies its
+/// worker into the project's `msw.workerDirectory`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DependencyScripts {
+    /// `--ignore-scripts`: none runs.
+    Off,
+    /// npm, whose lock marks the packages that have one.
+    Npm,
+    /// yarn or pnpm, whose locks do not say.
+    Other,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManifestCheck {
-    /// npm/yarn/pnpm: lifecycle scripts, workspaces, local dependencies.
-    NpmScripts,
+    /// npm/yarn/pnpm: lifecycle scripts, workspaces, local dependencies,
+    /// and npm's packages' install scripts its lock marks.
+    NpmScripts(DependencyScripts),
     /// composer: scripts, classmap/files autoload, and PSR-0/PSR-4 autoload
     /// when the class map is built from the sources (`optimize`: `-o`,
     /// `-a` and their long forms). `autoloader` is false with
@@ -625,8 +640,284 @@ pub fn interpret(
             facts.reads.push(p.to_string());
         }
     }
+    if module_run(cmd, "pip") || module_run(cmd, "venv") {
+        // Before that, runpy imports `types` and `importlib.util` (and
+        // what they import), and venv imports `logging`, `shutil`,
+        // `subprocess`...: a module of the working directory named as one
+        // of the standard library's is what runs (measured, python:3.12-slim
+        // stand-in, Python 3.11: a shipped `types.py` ran in `python3 -m
+        // pip --version` and `python3 -m venv /venv`, and left its
+        // `__pycache__` in the original image only).
+        for n in STDLIB_PATH_MODULES {
+            facts.reads.push(format!("{n}.py*"));
+            facts.reads.push(format!("{n}.*so"));
+            facts.reads.push(format!("{n}/__init__.*"));
+        }
+    }
     facts
 }
+
+/// The modules of Python's standard library that are found on `sys.path`
+/// (not built into the interpreter): `sys.stdlib_module_names` of CPython
+/// 3.11 less `sys.builtin_module_names`, with the names 3.12 to 3.14 add.
+const STDLIB_PATH_MODULES: &[&str] = &[
+    "__future__",
+    "_aix_support",
+    "_android_support",
+    "_apple_support",
+    "_asyncio",
+    "_bootsubprocess",
+    "_bz2",
+    "_codecs_cn",
+    "_codecs_hk",
+    "_codecs_iso2022",
+    "_codecs_jp",
+    "_codecs_kr",
+    "_codecs_tw",
+    "_collections_abc",
+    "_colorize",
+    "_compat_pickle",
+    "_compression",
+    "_contextvars",
+    "_crypt",
+    "_ctypes",
+    "_curses",
+    "_curses_panel",
+    "_dbm",
+    "_decimal",
+    "_frozen_importlib",
+    "_frozen_importlib_external",
+    "_gdbm",
+    "_hashlib",
+    "_ios_support",
+    "_json",
+    "_lsprof",
+    "_lzma",
+    "_markupbase",
+    "_msi",
+    "_multibytecodec",
+    "_multiprocessing",
+    "_opcode_metadata",
+    "_osx_support",
+    "_overlapped",
+    "_posixshmem",
+    "_py_abc",
+    "_pydatetime",
+    "_pydecimal",
+    "_pyio",
+    "_pylong",
+    "_pyrepl",
+    "_queue",
+    "_scproxy",
+    "_sitebuiltins",
+    "_sqlite3",
+    "_ssl",
+    "_strptime",
+    "_sysconfig",
+    "_threading_local",
+    "_tkinter",
+    "_typing",
+    "_uuid",
+    "_weakrefset",
+    "_winapi",
+    "_zoneinfo",
+    "abc",
+    "aifc",
+    "annotationlib",
+    "antigravity",
+    "argparse",
+    "ast",
+    "asynchat",
+    "asyncio",
+    "asyncore",
+    "audioop",
+    "base64",
+    "bdb",
+    "bisect",
+    "bz2",
+    "cProfile",
+    "calendar",
+    "cgi",
+    "cgitb",
+    "chunk",
+    "cmd",
+    "code",
+    "codecs",
+    "codeop",
+    "collections",
+    "colorsys",
+    "compileall",
+    "compression",
+    "concurrent",
+    "configparser",
+    "contextlib",
+    "contextvars",
+    "copy",
+    "copyreg",
+    "crypt",
+    "csv",
+    "ctypes",
+    "curses",
+    "dataclasses",
+    "datetime",
+    "dbm",
+    "decimal",
+    "difflib",
+    "dis",
+    "distutils",
+    "doctest",
+    "email",
+    "encodings",
+    "ensurepip",
+    "enum",
+    "filecmp",
+    "fileinput",
+    "fnmatch",
+    "fractions",
+    "ftplib",
+    "functools",
+    "genericpath",
+    "getopt",
+    "getpass",
+    "gettext",
+    "glob",
+    "graphlib",
+    "gzip",
+    "hashlib",
+    "heapq",
+    "hmac",
+    "html",
+    "http",
+    "idlelib",
+    "imaplib",
+    "imghdr",
+    "imp",
+    "importlib",
+    "inspect",
+    "io",
+    "ipaddress",
+    "json",
+    "keyword",
+    "lib2to3",
+    "linecache",
+    "locale",
+    "logging",
+    "lzma",
+    "mailbox",
+    "mailcap",
+    "mimetypes",
+    "mmap",
+    "modulefinder",
+    "msilib",
+    "msvcrt",
+    "multiprocessing",
+    "netrc",
+    "nis",
+    "nntplib",
+    "nt",
+    "ntpath",
+    "nturl2path",
+    "numbers",
+    "opcode",
+    "operator",
+    "optparse",
+    "os",
+    "ossaudiodev",
+    "pathlib",
+    "pdb",
+    "pickle",
+    "pickletools",
+    "pipes",
+    "pkgutil",
+    "platform",
+    "plistlib",
+    "poplib",
+    "posixpath",
+    "pprint",
+    "profile",
+    "pstats",
+    "pty",
+    "py_compile",
+    "pyclbr",
+    "pydoc",
+    "pydoc_data",
+    "queue",
+    "quopri",
+    "random",
+    "re",
+    "readline",
+    "reprlib",
+    "resource",
+    "rlcompleter",
+    "runpy",
+    "sched",
+    "secrets",
+    "selectors",
+    "shelve",
+    "shlex",
+    "shutil",
+    "signal",
+    "site",
+    "smtpd",
+    "smtplib",
+    "sndhdr",
+    "socket",
+    "socketserver",
+    "sqlite3",
+    "sre_compile",
+    "sre_constants",
+    "sre_parse",
+    "ssl",
+    "stat",
+    "statistics",
+    "string",
+    "stringprep",
+    "struct",
+    "subprocess",
+    "sunau",
+    "symtable",
+    "sysconfig",
+    "tabnanny",
+    "tarfile",
+    "telnetlib",
+    "tempfile",
+    "termios",
+    "textwrap",
+    "this",
+    "threading",
+    "timeit",
+    "tkinter",
+    "token",
+    "tokenize",
+    "tomllib",
+    "trace",
+    "traceback",
+    "tracemalloc",
+    "tty",
+    "turtle",
+    "turtledemo",
+    "types",
+    "typing",
+    "unittest",
+    "urllib",
+    "uu",
+    "uuid",
+    "venv",
+    "warnings",
+    "wave",
+    "weakref",
+    "webbrowser",
+    "winreg",
+    "winsound",
+    "wsgiref",
+    "xdrlib",
+    "xml",
+    "xmlrpc",
+    "zipapp",
+    "zipfile",
+    "zipimport",
+    "zoneinfo",
+];
 
 /// Whether the command is `python -m MODULE` (any interpreter named
 /// `python` or `python3`, also by path).
@@ -1751,6 +2042,18 @@ fn dotnet_check(e: &Entry, inv: &Invocation<'_>, positional: &[&str]) -> Manifes
     }
 }
 
+/// Who runs the install scripts of an npm, yarn or pnpm install's
+/// packages ([`DependencyScripts`]).
+fn dependency_scripts(e: &Entry, inv: &Invocation<'_>) -> DependencyScripts {
+    if inv.args.contains(&"--ignore-scripts") {
+        DependencyScripts::Off
+    } else if e.command.iter().any(|c| c == "npm") {
+        DependencyScripts::Npm
+    } else {
+        DependencyScripts::Other
+    }
+}
+
 /// The manifest checks the entry asks for (run against the build context
 /// when the command is hoisted).
 fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
@@ -1761,7 +2064,7 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
                 autoloader: !inv.has("--no-autoloader"),
             }
         } else {
-            ManifestCheck::NpmScripts
+            ManifestCheck::NpmScripts(dependency_scripts(e, inv))
         });
     }
     if e.yarn {

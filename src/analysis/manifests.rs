@@ -11,7 +11,7 @@ use super::dotnet;
 use super::fxhash::FxMap;
 use super::gemspec;
 use super::gradle;
-use super::kb::ManifestCheck;
+use super::kb::{DependencyScripts, ManifestCheck};
 
 /// A JSON manifest from the context; a file that is not JSON is a problem.
 fn read_json(ctx: &Context, rel: &str, problems: &mut Vec<String>) -> Option<serde_json::Value> {
@@ -40,7 +40,10 @@ pub(crate) fn manifest_problems(
     };
     let mut out = Vec::new();
     match check {
-        ManifestCheck::NpmScripts => npm_problems(ctx, dir, &join, &mut out),
+        ManifestCheck::NpmScripts(deps) => {
+            npm_problems(ctx, dir, &join, &mut out);
+            out.extend(dependency_script_problems(ctx, &join, *deps));
+        }
         ManifestCheck::ComposerScripts {
             optimize,
             autoloader,
@@ -94,6 +97,59 @@ pub(crate) fn manifest_problems(
         } => out.extend(dotnet::restore_inputs(ctx, dir, projects, *properties).problems),
     }
     out
+}
+
+/// The install scripts of the packages an npm install installs
+/// ([`DependencyScripts`]): npm runs each with the project's directory in
+/// `INIT_CWD`, and it may read and write any file there (msw 2.7.0's
+/// postinstall copies its worker into the project's
+/// `msw.workerDirectory`; measured with BuildKit and npm 10.8.2: hoisted
+/// above `COPY . .`, the copy put back the project's older worker). npm's
+/// lock (version 2 or later; npm-shrinkwrap.json first, as npm takes it)
+/// marks each such package `hasInstallScript`: one so marked keeps the
+/// install in place. Where no lock says (yarn's and pnpm's locks, an npm
+/// lock of version 1, no lock) this check finds nothing: not followed.
+fn dependency_script_problems(
+    ctx: &Context,
+    join: &dyn Fn(&str) -> String,
+    deps: DependencyScripts,
+) -> Vec<String> {
+    if deps != DependencyScripts::Npm {
+        return Vec::new();
+    }
+    let shrinkwrap = join("npm-shrinkwrap.json");
+    let lock = if ctx.ships(&shrinkwrap) {
+        shrinkwrap
+    } else {
+        join("package-lock.json")
+    };
+    let Some(v) = ctx
+        .ships(&lock)
+        .then(|| ctx.read(&lock))
+        .flatten()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    else {
+        return Vec::new();
+    };
+    let Some(packages) = v["packages"].as_object() else {
+        return Vec::new();
+    };
+    packages
+        .iter()
+        .find(|(_, p)| {
+            !matches!(
+                p["hasInstallScript"],
+                serde_json::Value::Null | serde_json::Value::Bool(false)
+            )
+        })
+        .map(|(name, _)| {
+            format!(
+                "{lock} lists `{}` with an install script, which npm runs during the install and which may read and write any file of the project (`--ignore-scripts` turns it off)",
+                if name.is_empty() { "the project" } else { name }
+            )
+        })
+        .into_iter()
+        .collect()
 }
 
 /// npm, yarn, pnpm: lifecycle scripts (the root's and every workspace
@@ -2263,7 +2319,11 @@ fn berry_registry_resolution(r: &str) -> bool {
     })
 }
 
-/// The lifecycle scripts of a `package.json` that run during an install.
+/// The lifecycle scripts of a `package.json` that run during an install:
+/// npm 7 and later also run `dependencies` once the install changed
+/// `node_modules` (npm docs, scripts; measured, npm 10.8.2: `npm ci` ran
+/// it), pnpm `pnpm:devPreinstall` before it installs (pnpm docs,
+/// scripts).
 fn lifecycle_scripts(v: &serde_json::Value, rel: &str) -> Vec<String> {
     [
         "preinstall",
@@ -2273,6 +2333,8 @@ fn lifecycle_scripts(v: &serde_json::Value, rel: &str) -> Vec<String> {
         "preprepare",
         "postprepare",
         "prepublish",
+        "dependencies",
+        "pnpm:devPreinstall",
     ]
     .iter()
     .filter(|s| v["scripts"].get(**s).is_some())
@@ -2478,7 +2540,7 @@ pub(crate) fn extra_manifests(
             ..
         } => dotnet::restore_inputs(ctx, dir, projects, *properties).files,
         ManifestCheck::Yarn { .. } => berry_files(ctx, dir),
-        ManifestCheck::NpmScripts => {
+        ManifestCheck::NpmScripts(_) => {
             let rel = ctx_join(dir, "package.json").unwrap_or_default();
             let mut sink = Vec::new();
             let Some(v) = read_json(ctx, &rel, &mut sink) else {
