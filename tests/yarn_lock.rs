@@ -935,6 +935,62 @@ fn berry_through_corepack_not_shadowed_nor_told_to_ignore_the_project() {
     }
 }
 
+/// Scout 46: `COREPACK_ENABLE_DOWNLOAD_PROMPT` (set in most corepack
+/// Dockerfiles to silence the download prompt) only prints the download
+/// URL and, on a terminal, asks before downloading (corepack 0.34.6 reads
+/// it nowhere else): the shim still runs the `packageManager` release, so
+/// the Berry install moves (measured: identical images, install cached
+/// after a source edit). Any other `COREPACK_*` beside it still keeps the
+/// install in place.
+#[test]
+fn berry_through_corepack_moves_with_the_download_prompt_variable_set() {
+    let no_release: &[(&str, Option<&str>)] = &[
+        (".yarnrc.yml", None),
+        (".yarn/releases/yarn-4.5.3.cjs", None),
+    ];
+    let with = |before: &str, after: &str, run: &str| {
+        format!(
+            "FROM node:20-slim\n{before}RUN corepack enable\n{after}WORKDIR /app\nCOPY . .\nRUN {run}\nCMD [\"node\", \"index.js\"]\n"
+        )
+    };
+    let install = "yarn install --immutable";
+    for (before, after, run) in [
+        ("ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0\n", "", install),
+        ("", "ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0\n", install),
+        ("ARG COREPACK_ENABLE_DOWNLOAD_PROMPT=1\n", "", install),
+    ] {
+        let text = with(before, after, run);
+        let (app, reason, out) = berry::berry_df(&text, no_release);
+        assert_eq!(app, Applicability::Safe, "{text}: {reason}");
+        assert!(
+            out.contains("COPY package.json yarn.lock ./\n"),
+            "{text}: {out}"
+        );
+    }
+    for (before, after, run) in [
+        (
+            "ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0 COREPACK_ENABLE_PROJECT_SPEC=0\n",
+            "",
+            install,
+        ),
+        (
+            "ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0\n",
+            "ENV COREPACK_HOME=/app/.corepack\n",
+            install,
+        ),
+        (
+            "",
+            "ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0\n",
+            "COREPACK_ENABLE_PROJECT_SPEC=0 yarn install --immutable",
+        ),
+    ] {
+        let text = with(before, after, run);
+        let (app, reason, out) = berry::berry_df(&text, no_release);
+        assert_eq!(app, Applicability::Unsafe, "{text}: {reason}");
+        assert_eq!(out, text, "{text}");
+    }
+}
+
 /// Review 11's lead, closed: a `yarnPath` written with YAML escapes names
 /// another file for Berry than its text. (A yarn run by its path, such as
 /// the image's `/opt/yarn-v1.22.22/bin/yarn`, is not corepack's shim: the

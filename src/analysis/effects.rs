@@ -5841,9 +5841,14 @@ const YARN_PATHS: [&str; 12] = [
 /// Whether a variable may make `yarn` something else than corepack's shim
 /// running the `packageManager` release: `PATH` (a directory ahead of the
 /// shims may hold another yarn) or a `COREPACK_*` variable
-/// (`COREPACK_ENABLE_PROJECT_SPEC=0` runs corepack's default yarn).
+/// (`COREPACK_ENABLE_PROJECT_SPEC=0` runs corepack's default yarn), but
+/// `COREPACK_ENABLE_DOWNLOAD_PROMPT`: corepack (0.34.6, the Node.js 20
+/// image's) reads it in one place, before a download, only to print the
+/// URL on stderr and, when its standard input is a terminal and `CI` is
+/// unset, to ask whether to go on; a `RUN`'s standard input is not a
+/// terminal, so it changes neither which yarn runs nor what it writes.
 fn moves_yarn(var: &str) -> bool {
-    var == "PATH" || var.starts_with("COREPACK_")
+    var == "PATH" || (var.starts_with("COREPACK_") && var != "COREPACK_ENABLE_DOWNLOAD_PROMPT")
 }
 
 /// Whether an environment may make `yarn` other than corepack's shim
