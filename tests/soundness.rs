@@ -4188,3 +4188,184 @@ fn a_shell_reading_startup_files_keeps_npm_install_below_the_copy() {
         "FROM node:20-slim\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-eux\", \"-c\"]\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm install\nCOPY . .\n"
     );
 }
+
+/// A repository whose compose file builds one Dockerfile for two services,
+/// each from its own directory: `a`'s requirements pin a package, `b`'s
+/// include `base.txt`.
+fn two_service_repo() -> tempfile::TempDir {
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
+        ),
+        (
+            "compose.yaml",
+            "services:\n  a:\n    build:\n      context: ./a\n      dockerfile: ../Dockerfile\n  b:\n    build:\n      context: ./b\n      dockerfile: ../Dockerfile\n",
+        ),
+        ("a/requirements.txt", "six==1.16.0\n"),
+        ("a/app.py", "print(1)\n"),
+        ("b/requirements.txt", "-r base.txt\n"),
+        ("b/base.txt", "six==1.16.0\n"),
+        ("b/app.py", "print(2)\n"),
+    ]);
+    let d = dir.path();
+    crate::support::git(d, &["init", "-q", "-b", "main"]);
+    crate::support::git(d, &["config", "user.name", "Dev"]);
+    crate::support::git(d, &["config", "user.email", "dev@example.com"]);
+    crate::support::git(d, &["add", "-A"]);
+    crate::support::git(d, &["commit", "-q", "-m", "init"]);
+    dir
+}
+
+#[test]
+fn a_dockerfile_compose_builds_from_several_contexts_is_not_rewritten() {
+    // The hoist is safe with `a` (inserting `COPY requirements.txt ./`)
+    // but not with `b`, whose requirements include `base.txt`: measured,
+    // the rewrite made for `a` failed to build from `b` ("Could not open
+    // requirements file: base.txt") while the original built. Which
+    // context a build uses is not known, so the file is left alone, with
+    // an error that says how to name it.
+    let dir = two_service_repo();
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        std::process::Command::new(crate::support::bin())
+            .args(args)
+            .current_dir(d)
+            .output()
+            .expect("run dockreorder")
+    };
+    let original = std::fs::read_to_string(d.join("Dockerfile")).expect("read");
+    let out = run(&["--write", "Dockerfile"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("several contexts (`a`, `b`)"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(d.join("Dockerfile")).expect("read"),
+        original,
+        "nothing written"
+    );
+    let out = run(&["--check", "Dockerfile"]);
+    assert_eq!(out.status.code(), Some(2));
+    // Naming the context decides it: with `b` the requirement include is
+    // copied too, with `a` only the requirements.
+    let out = run(&["--context", "b", "Dockerfile"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("+COPY requirements.txt base.txt ./"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // One service, or two with the same context: the compose file names it.
+    std::fs::write(
+        d.join("compose.yaml"),
+        "services:\n  a:\n    build:\n      context: ./a\n      dockerfile: ../Dockerfile\n  c:\n    build:\n      context: a/\n      dockerfile: ../Dockerfile\n",
+    )
+    .expect("write");
+    let out = run(&["Dockerfile"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("+COPY requirements.txt ./"));
+}
+
+#[test]
+fn the_bot_does_not_commit_a_rewrite_checked_against_uncommitted_files() {
+    // The bot rewrites the committed Dockerfile, but the context it
+    // checked the rewrite against was the work tree: with the committed
+    // `requirements.txt` including `base.txt` and a local edit dropping
+    // the include, it committed `COPY requirements.txt ./` alone, and the
+    // commit failed to build ("Could not open requirements file:
+    // base.txt"; measured, the original built).
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        ),
+        ("requirements.txt", "-r base.txt\n"),
+        ("base.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+    ]);
+    let d = dir.path();
+    let git = |args: &[&str]| crate::support::git(d, args);
+    git(&["init", "-q", "-b", "main"]);
+    git(&["config", "user.name", "Dev"]);
+    git(&["config", "user.email", "dev@example.com"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "init"]);
+    let bot = || {
+        std::process::Command::new(crate::support::bin())
+            .args([
+                "--commit",
+                "--branch",
+                "dockreorder/reorder",
+                "--pr-body",
+                "pr.md",
+            ])
+            .current_dir(d)
+            .output()
+            .expect("run dockreorder")
+    };
+    let branch = || {
+        std::process::Command::new("git")
+            .args([
+                "rev-parse",
+                "--verify",
+                "-q",
+                "refs/heads/dockreorder/reorder",
+            ])
+            .current_dir(d)
+            .output()
+            .expect("git")
+            .status
+            .success()
+    };
+    // Modified, untracked or ignored: each is refused, nothing committed.
+    for (file, text, ignore) in [
+        ("requirements.txt", "six==1.16.0\n", None),
+        ("local.txt", "x\n", None),
+        ("package-lock.json", "{}\n", Some("package-lock.json\n")),
+    ] {
+        if let Some(rule) = ignore {
+            std::fs::write(d.join(".git/info/exclude"), rule).expect("write");
+        }
+        std::fs::write(d.join(file), text).expect("write");
+        let out = bot();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "`{file}` in the build context is not as committed"
+            )),
+            "{stderr}"
+        );
+        assert!(!branch(), "{file}: nothing committed");
+        std::fs::remove_file(d.join(file)).expect("remove");
+        git(&["checkout", "-q", "--", "."]);
+    }
+    // A clean checkout: the include is copied too; a local edit of the
+    // Dockerfile itself (the committed one is rewritten) and the PR body
+    // of the last run do not count.
+    let out = bot();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let committed = git(&["show", "dockreorder/reorder:Dockerfile"]);
+    assert!(
+        committed.contains("COPY requirements.txt base.txt ./"),
+        "{committed}"
+    );
+    std::fs::write(d.join("Dockerfile"), "FROM python:3.12-slim\n").expect("write");
+    let out = bot();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
