@@ -4369,3 +4369,47 @@ fn the_bot_does_not_commit_a_rewrite_checked_against_uncommitted_files() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn system_packages_write_their_own_directories_in_usr_src() {
+    // Debian packages ship source trees in /usr/src besides kernel headers
+    // (googletest's /usr/src/googletest, binutils-source's
+    // /usr/src/binutils/): with the context copied there, the install
+    // hoisted above the copy let the copy put back the CMakeLists.txt the
+    // package replaced (measured with BuildKit, bookworm's googletest
+    // 1.12.1: /usr/src/googletest/CMakeLists.txt 860 -> 54 bytes).
+    let files = [
+        (
+            "CMakeLists.txt",
+            "cmake_minimum_required(VERSION 3.13)\nproject(mytests)\n",
+        ),
+        ("notes.txt", "x\n"),
+    ];
+    let install = "RUN apt-get update && apt-get install -y --no-install-recommends googletest && rm -rf /var/lib/apt/lists/*\n";
+    for (dir, from) in [
+        ("/usr/src/googletest", "debian:bookworm-slim"),
+        ("/usr/src/binutils", "debian:bookworm-slim"),
+        ("/usr/src", "debian:bookworm-slim"),
+        ("/usr/src/a", "alpine:3.20"),
+        ("/usr/src/apps", "fedora:40"),
+        ("/usr/src/ap", "debian:bookworm-slim"),
+        ("/usr/src/linux-headers-6.1", "debian:bookworm-slim"),
+    ] {
+        let install = if from.starts_with("alpine") {
+            "RUN apk add --no-cache googletest\n".to_string()
+        } else if from.starts_with("fedora") {
+            "RUN dnf install -y gtest-devel\n".to_string()
+        } else {
+            install.to_string()
+        };
+        let df = format!("FROM {from}\nWORKDIR {dir}\nCOPY . .\n{install}");
+        assert_eq!(rewritten_in(&files, &df), df, "{dir}");
+    }
+    // `/usr/src/app`, where applications are copied, is none of theirs:
+    // the install still moves above the copy.
+    let df = format!("FROM debian:bookworm-slim\nWORKDIR /usr/src/app\nCOPY . .\n{install}");
+    assert_eq!(
+        rewritten_in(&files, &df),
+        format!("FROM debian:bookworm-slim\nWORKDIR /usr/src/app\n{install}COPY . .\n")
+    );
+}
