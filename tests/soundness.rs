@@ -4413,3 +4413,64 @@ fn system_packages_write_their_own_directories_in_usr_src() {
         format!("FROM debian:bookworm-slim\nWORKDIR /usr/src/app\n{install}COPY . .\n")
     );
 }
+
+#[test]
+fn download_and_archive_options_that_read_write_or_run_files_keep_their_place() {
+    // curl, wget and tar have many options that read, write or run files;
+    // only the ones the knowledge base names are understood. Measured
+    // with BuildKit (python:3.12, GNU tar 1.34, curl 7.88): `curl -K cfg`
+    // and `tar -T list` hoisted above the copy shipping `cfg`/`list`
+    // failed ("error encountered when reading a file", "list: Cannot
+    // stat"), and `tar -xzPf` (absolute member `/app/app.txt`) hoisted
+    // above `COPY . .` left the copied app.txt where the archive's had
+    // been.
+    let files = [
+        ("app.txt", "hello\n"),
+        ("cfg", "url = \"http://127.0.0.1:8765/t.tgz\"\n"),
+        ("list", "bin/x\n"),
+        ("ca.pem", "x\n"),
+        ("data", "x\n"),
+        ("unz", "x\n"),
+    ];
+    let get = "curl -fsSL https://example.com/t.tgz -o /tmp/t.tgz";
+    let unpack = "tar -xzf /tmp/t.tgz -C /usr/local";
+    for run in [
+        format!("curl -fsS -K cfg -o /tmp/t.tgz && {unpack}"),
+        format!("curl --cacert ca.pem -fsSL https://example.com/t.tgz -o /tmp/t.tgz && {unpack}"),
+        format!("curl -d @data -fsSL https://example.com/t.tgz -o /tmp/t.tgz && {unpack}"),
+        format!("curl -fsSL -H @data https://example.com/t.tgz -o /tmp/t.tgz && {unpack}"),
+        format!("curl $CURL_OPTS -fsSL https://example.com/t.tgz -o /tmp/t.tgz && {unpack}"),
+        format!("wget --ca-certificate ca.pem -O /tmp/t.tgz https://example.com/t.tgz && {unpack}"),
+        format!("wget -e robots=off -O /tmp/t.tgz https://example.com/t.tgz && {unpack}"),
+        format!("{get} && {unpack} -T list"),
+        format!("{get} && {unpack} -X list"),
+        format!("{get} && {unpack} -I ./unz"),
+        format!("{get} && {unpack} -g list"),
+        format!("{get} && {unpack} -P"),
+        format!("{get} && tar -xzPf /tmp/t.tgz -C /usr/local"),
+        format!("{get} && tar xzPf /tmp/t.tgz -C /usr/local"),
+        format!("{get} && {unpack} --keep-directory-symlink"),
+    ] {
+        let df = format!(
+            "FROM python:3.12\nARG CURL_OPTS=\"-K cfg\"\nWORKDIR /app\nCOPY . .\nRUN {run}\n"
+        );
+        assert_eq!(rewritten_in(&files, &df), df, "{run}");
+    }
+    // What they name is understood: the download still moves.
+    for run in [
+        format!("{get} && {unpack}"),
+        format!(
+            "curl -fsSL --retry 3 -H 'Accept: */*' https://example.com/t.tgz -o /tmp/t.tgz && {unpack} --strip-components=1"
+        ),
+        format!(
+            "wget -nv -O /tmp/t.tgz https://example.com/t.tgz && tar xzf /tmp/t.tgz -C /usr/local"
+        ),
+    ] {
+        let df = format!("FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(
+            rewritten_in(&files, &df),
+            format!("FROM python:3.12\nWORKDIR /app\nRUN {run}\nCOPY . .\n"),
+            "{run}"
+        );
+    }
+}
