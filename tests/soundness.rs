@@ -4462,9 +4462,8 @@ fn download_and_archive_options_that_read_write_or_run_files_keep_their_place() 
         format!(
             "curl -fsSL --retry 3 -H 'Accept: */*' https://example.com/t.tgz -o /tmp/t.tgz && {unpack} --strip-components=1"
         ),
-        format!(
-            "wget -nv -O /tmp/t.tgz https://example.com/t.tgz && tar xzf /tmp/t.tgz -C /usr/local"
-        ),
+        "wget -nv -O /tmp/t.tgz https://example.com/t.tgz && tar xzf /tmp/t.tgz -C /usr/local"
+            .to_string(),
     ] {
         let df = format!("FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
         assert_eq!(
