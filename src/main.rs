@@ -1013,21 +1013,7 @@ impl<'a> Run<'a> {
             return None;
         }
         let repo = self.repos.borrow_mut().for_path(path).ok()?;
-        let dirs = history::compose_contexts(repo.root(), path);
-        if dirs.len() < 2 {
-            return None;
-        }
-        let named: Vec<String> = dirs
-            .iter()
-            .map(|d| match repo_relative(d, repo.root()) {
-                r if r.is_empty() => "`.`".to_string(),
-                r => format!("`{r}`"),
-            })
-            .collect();
-        Some(format!(
-            "{shown}:1:1: the compose files build it from several contexts ({}): a change safe with one may change the image built from another; give --context DIR (or `dockerfiles:` in .dockreorder.yaml) to say which",
-            named.join(", ")
-        ))
+        several_compose_contexts(path, shown, repo.root())
     }
 
     /// The text to rewrite: in bot mode the committed version, so
@@ -1409,6 +1395,30 @@ fn repo_relative(path: &std::path::Path, root: &std::path::Path) -> String {
     }
 }
 
+/// The error for a Dockerfile the compose files at `root` build from
+/// several contexts (see [`Run::several_contexts`]), if they do.
+fn several_compose_contexts(
+    path: &std::path::Path,
+    shown: &str,
+    root: &std::path::Path,
+) -> Option<String> {
+    let dirs = history::compose_contexts(root, path);
+    if dirs.len() < 2 {
+        return None;
+    }
+    let named: Vec<String> = dirs
+        .iter()
+        .map(|d| match repo_relative(d, root) {
+            r if r.is_empty() => "`.`".to_string(),
+            r => format!("`{r}`"),
+        })
+        .collect();
+    Some(format!(
+        "{shown}:1:1: the compose files build it from several contexts ({}): a change safe with one may change the image built from another; give --context DIR (or `dockerfiles:` in .dockreorder.yaml) to say which",
+        named.join(", ")
+    ))
+}
+
 /// Rewrites, reports, writes and commits, for the files `prepare` found.
 fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
     let (run, files, failed) = match Run::resolve(args, prepared) {
@@ -1488,6 +1498,15 @@ fn run_verify(
             return ExitCode::from(2);
         }
     };
+    // A rewrite checked against one of several contexts proves nothing
+    // about the others.
+    if context.is_none()
+        && let Ok(repo) = Repos::default().for_path(path)
+        && let Some(msg) = several_compose_contexts(path, &source.path, repo.root())
+    {
+        say!("{msg}");
+        return ExitCode::from(2);
+    }
     // Before any other work: without an engine nothing can be verified.
     let cli = verify::default_cli();
     if let Err(e) = verify::engine(&cli) {

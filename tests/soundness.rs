@@ -4246,6 +4246,10 @@ fn a_dockerfile_compose_builds_from_several_contexts_is_not_rewritten() {
     );
     let out = run(&["--check", "Dockerfile"]);
     assert_eq!(out.status.code(), Some(2));
+    // `verify` would build with one of them: it says so before building.
+    let out = run(&["verify", "Dockerfile"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("several contexts"));
     // Naming the context decides it: with `b` the requirement include is
     // copied too, with `a` only the requirements.
     let out = run(&["--context", "b", "Dockerfile"]);
