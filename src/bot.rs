@@ -75,6 +75,8 @@ fn is_bot_commit(commit: &git2::Commit<'_>) -> bool {
 pub struct Bot {
     repo: Repository,
     root: PathBuf,
+    /// What [`Bot::differing_paths`] found, made once.
+    differing: std::cell::OnceCell<Result<Vec<String>, String>>,
 }
 
 fn rel(root: &Path, p: &Path) -> Option<String> {
@@ -104,7 +106,11 @@ impl Bot {
             .workdir()
             .map(Path::to_path_buf)
             .ok_or("--commit needs a repository with a work tree")?;
-        Ok(Bot { repo, root })
+        Ok(Bot {
+            repo,
+            root,
+            differing: std::cell::OnceCell::new(),
+        })
     }
 
     /// The committed (`HEAD`) text of a file, if it is tracked.
@@ -114,6 +120,80 @@ impl Bot {
         let entry = tree.get_path(Path::new(&rel)).ok()?;
         let blob = self.repo.find_blob(entry.id()).ok()?;
         String::from_utf8(blob.content().to_vec()).ok()
+    }
+
+    /// The first path below `context` (or `extra`, a file outside it the
+    /// build reads, such as the Dockerfile's own ignore file) where the
+    /// work tree is not `HEAD`'s: modified, staged, deleted, untracked or
+    /// ignored (a local `node_modules/`, a lock file `.gitignore` keeps
+    /// out of the repository), other than the paths in `skip`. The rewrite
+    /// is checked against the files of the work tree, but the commit is
+    /// built from `HEAD`'s: a `requirements.txt` edited to drop its `-r
+    /// base.txt` made a hoist that failed to build from the commit.
+    pub fn uncommitted(
+        &self,
+        context: &Path,
+        extra: &[PathBuf],
+        skip: &[PathBuf],
+    ) -> Option<String> {
+        let differing = match self.differing.get_or_init(|| self.differing_paths()) {
+            Ok(d) => d,
+            Err(e) => return Some(e.clone()),
+        };
+        let skip: Vec<String> = skip.iter().filter_map(|p| rel(&self.root, p)).collect();
+        let ctx = rel(&self.root, context);
+        // An extra file may be gone from the work tree: its directory
+        // places it.
+        let extra: Vec<String> = extra
+            .iter()
+            .filter_map(|p| {
+                let (dir, name) = (p.parent()?, p.file_name()?);
+                let dir = if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir
+                };
+                let d = rel(&self.root, dir)?;
+                let name = name.to_string_lossy();
+                Some(if d.is_empty() {
+                    name.into_owned()
+                } else {
+                    format!("{d}/{name}")
+                })
+            })
+            .collect();
+        let below = |dir: &str, path: &str| {
+            dir.is_empty() || path == dir || path.starts_with(&format!("{dir}/"))
+        };
+        differing
+            .iter()
+            .find(|path| {
+                !skip.iter().any(|s| s == *path)
+                    && (ctx.as_deref().is_some_and(|c| below(c, path))
+                        || extra.iter().any(|x| x == *path))
+            })
+            .cloned()
+    }
+
+    /// The paths (without a trailing `/`) where the work tree or the index
+    /// differs from `HEAD`, untracked and ignored ones included (a
+    /// directory of them once).
+    fn differing_paths(&self) -> Result<Vec<String>, String> {
+        let mut opts = git2::StatusOptions::new();
+        opts.include_untracked(true)
+            .include_ignored(true)
+            .recurse_untracked_dirs(false)
+            .recurse_ignored_dirs(false)
+            .exclude_submodules(true);
+        let statuses = self
+            .repo
+            .statuses(Some(&mut opts))
+            .map_err(|e| format!("cannot compare the work tree with HEAD: {}", e.message()))?;
+        Ok(statuses
+            .iter()
+            .filter(|e| !e.status().is_empty())
+            .filter_map(|e| e.path().ok().map(|p| p.trim_end_matches('/').to_string()))
+            .collect())
     }
 
     /// Whether the bot may move `branch` (see the module comment); `force`

@@ -1002,6 +1002,20 @@ impl<'a> Run<'a> {
             .collect()
     }
 
+    /// Why `path` is not rewritten when no `--context` and no configured
+    /// context names its build context and the compose files build it
+    /// with several: a rewrite that is safe with one context may change
+    /// the image built with another (a `requirements.txt` of one service
+    /// includes a file the other's does not have), and which one a build
+    /// uses is not known here.
+    fn several_contexts(&self, path: &std::path::Path, shown: &str) -> Option<String> {
+        if self.args.context.is_some() || self.cfg.context_for(path).is_some() {
+            return None;
+        }
+        let repo = self.repos.borrow_mut().for_path(path).ok()?;
+        several_compose_contexts(path, shown, repo.root())
+    }
+
     /// The text to rewrite: in bot mode the committed version, so
     /// uncommitted edits never reach the branch. `None`: skipped.
     fn text_of(&self, path: &std::path::Path, shown: &str) -> Option<Result<String, String>> {
@@ -1033,6 +1047,12 @@ impl<'a> Run<'a> {
             text,
             analysis,
         } = ready;
+        if let Some(msg) = self.several_contexts(path, &shown) {
+            say!("{msg}");
+            out.failed = true;
+            out.json_files.push(JsonFile::Failed { shown, error: msg });
+            return;
+        }
         let text = match text.or_else(|| self.text_of(path, &shown)) {
             None => return,
             Some(Ok(t)) => t,
@@ -1058,6 +1078,24 @@ impl<'a> Run<'a> {
             walked,
             ready,
         );
+        if let Some(bot) = &self.bot {
+            let ignore_file = path
+                .file_name()
+                .map(|n| path.with_file_name(format!("{}.dockerignore", n.to_string_lossy())));
+            let skip: Vec<PathBuf> = std::iter::once(path.to_path_buf())
+                .chain(self.args.pr_body.clone())
+                .collect();
+            let extra: Vec<PathBuf> = ignore_file.into_iter().collect();
+            if let Some(p) = bot.uncommitted(&ctx.dir, &extra, &skip) {
+                let msg = format!(
+                    "{shown}:1:1: --commit: `{p}` in the build context is not as committed (modified, staged, deleted, untracked or ignored): the rewrite would be checked against files the commit is not built from; run on a clean checkout of HEAD"
+                );
+                say!("{msg}");
+                out.failed = true;
+                out.json_files.push(JsonFile::Failed { shown, error: msg });
+                return;
+            }
+        }
         let rewriter = Rewriter::new(self.knowledge.get(), Some(&ctx), hist.as_ref(), self.opts);
         if let Some(a) = analysis {
             rewriter.adopt(&text, a);
@@ -1357,6 +1395,30 @@ fn repo_relative(path: &std::path::Path, root: &std::path::Path) -> String {
     }
 }
 
+/// The error for a Dockerfile the compose files at `root` build from
+/// several contexts (see [`Run::several_contexts`]), if they do.
+fn several_compose_contexts(
+    path: &std::path::Path,
+    shown: &str,
+    root: &std::path::Path,
+) -> Option<String> {
+    let dirs = history::compose_contexts(root, path);
+    if dirs.len() < 2 {
+        return None;
+    }
+    let named: Vec<String> = dirs
+        .iter()
+        .map(|d| match repo_relative(d, root) {
+            r if r.is_empty() => "`.`".to_string(),
+            r => format!("`{r}`"),
+        })
+        .collect();
+    Some(format!(
+        "{shown}:1:1: the compose files build it from several contexts ({}): a change safe with one may change the image built from another; give --context DIR (or `dockerfiles:` in .dockreorder.yaml) to say which",
+        named.join(", ")
+    ))
+}
+
 /// Rewrites, reports, writes and commits, for the files `prepare` found.
 fn process(args: &RunArgs, prepared: Prepared) -> ExitCode {
     let (run, files, failed) = match Run::resolve(args, prepared) {
@@ -1436,6 +1498,15 @@ fn run_verify(
             return ExitCode::from(2);
         }
     };
+    // A rewrite checked against one of several contexts proves nothing
+    // about the others.
+    if context.is_none()
+        && let Ok(repo) = Repos::default().for_path(path)
+        && let Some(msg) = several_compose_contexts(path, &source.path, repo.root())
+    {
+        say!("{msg}");
+        return ExitCode::from(2);
+    }
     // Before any other work: without an engine nothing can be verified.
     let cli = verify::default_cli();
     if let Err(e) = verify::engine(&cli) {

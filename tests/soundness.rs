@@ -4363,3 +4363,292 @@ fn dependencies_and_dev_preinstall_scripts_keep_the_install_below_the_copy() {
         assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{script}: {run}");
     }
 }
+
+/// A repository whose compose file builds one Dockerfile for two services,
+/// each from its own directory: `a`'s requirements pin a package, `b`'s
+/// include `base.txt`.
+fn two_service_repo() -> tempfile::TempDir {
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
+        ),
+        (
+            "compose.yaml",
+            "services:\n  a:\n    build:\n      context: ./a\n      dockerfile: ../Dockerfile\n  b:\n    build:\n      context: ./b\n      dockerfile: ../Dockerfile\n",
+        ),
+        ("a/requirements.txt", "six==1.16.0\n"),
+        ("a/app.py", "print(1)\n"),
+        ("b/requirements.txt", "-r base.txt\n"),
+        ("b/base.txt", "six==1.16.0\n"),
+        ("b/app.py", "print(2)\n"),
+    ]);
+    let d = dir.path();
+    crate::support::git(d, &["init", "-q", "-b", "main"]);
+    crate::support::git(d, &["config", "user.name", "Dev"]);
+    crate::support::git(d, &["config", "user.email", "dev@example.com"]);
+    crate::support::git(d, &["add", "-A"]);
+    crate::support::git(d, &["commit", "-q", "-m", "init"]);
+    dir
+}
+
+#[test]
+fn a_dockerfile_compose_builds_from_several_contexts_is_not_rewritten() {
+    // The hoist is safe with `a` (inserting `COPY requirements.txt ./`)
+    // but not with `b`, whose requirements include `base.txt`: measured,
+    // the rewrite made for `a` failed to build from `b` ("Could not open
+    // requirements file: base.txt") while the original built. Which
+    // context a build uses is not known, so the file is left alone, with
+    // an error that says how to name it.
+    let dir = two_service_repo();
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        std::process::Command::new(crate::support::bin())
+            .args(args)
+            .current_dir(d)
+            .output()
+            .expect("run dockreorder")
+    };
+    let original = std::fs::read_to_string(d.join("Dockerfile")).expect("read");
+    let out = run(&["--write", "Dockerfile"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("several contexts (`a`, `b`)"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(d.join("Dockerfile")).expect("read"),
+        original,
+        "nothing written"
+    );
+    let out = run(&["--check", "Dockerfile"]);
+    assert_eq!(out.status.code(), Some(2));
+    // `verify` would build with one of them: it says so before building.
+    let out = run(&["verify", "Dockerfile"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("several contexts"));
+    // Naming the context decides it: with `b` the requirement include is
+    // copied too, with `a` only the requirements.
+    let out = run(&["--context", "b", "Dockerfile"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("+COPY requirements.txt base.txt ./"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // One service, or two with the same context: the compose file names it.
+    std::fs::write(
+        d.join("compose.yaml"),
+        "services:\n  a:\n    build:\n      context: ./a\n      dockerfile: ../Dockerfile\n  c:\n    build:\n      context: a/\n      dockerfile: ../Dockerfile\n",
+    )
+    .expect("write");
+    let out = run(&["Dockerfile"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("+COPY requirements.txt ./"));
+}
+
+#[test]
+fn the_bot_does_not_commit_a_rewrite_checked_against_uncommitted_files() {
+    // The bot rewrites the committed Dockerfile, but the context it
+    // checked the rewrite against was the work tree: with the committed
+    // `requirements.txt` including `base.txt` and a local edit dropping
+    // the include, it committed `COPY requirements.txt ./` alone, and the
+    // commit failed to build ("Could not open requirements file:
+    // base.txt"; measured, the original built).
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        ),
+        ("requirements.txt", "-r base.txt\n"),
+        ("base.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+    ]);
+    let d = dir.path();
+    let git = |args: &[&str]| crate::support::git(d, args);
+    git(&["init", "-q", "-b", "main"]);
+    git(&["config", "user.name", "Dev"]);
+    git(&["config", "user.email", "dev@example.com"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "init"]);
+    let bot = || {
+        std::process::Command::new(crate::support::bin())
+            .args([
+                "--commit",
+                "--branch",
+                "dockreorder/reorder",
+                "--pr-body",
+                "pr.md",
+            ])
+            .current_dir(d)
+            .output()
+            .expect("run dockreorder")
+    };
+    let branch = || {
+        std::process::Command::new("git")
+            .args([
+                "rev-parse",
+                "--verify",
+                "-q",
+                "refs/heads/dockreorder/reorder",
+            ])
+            .current_dir(d)
+            .output()
+            .expect("git")
+            .status
+            .success()
+    };
+    // Modified, untracked or ignored: each is refused, nothing committed.
+    for (file, text, ignore) in [
+        ("requirements.txt", "six==1.16.0\n", None),
+        ("local.txt", "x\n", None),
+        ("package-lock.json", "{}\n", Some("package-lock.json\n")),
+    ] {
+        if let Some(rule) = ignore {
+            std::fs::write(d.join(".git/info/exclude"), rule).expect("write");
+        }
+        std::fs::write(d.join(file), text).expect("write");
+        let out = bot();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "`{file}` in the build context is not as committed"
+            )),
+            "{stderr}"
+        );
+        assert!(!branch(), "{file}: nothing committed");
+        std::fs::remove_file(d.join(file)).expect("remove");
+        git(&["checkout", "-q", "--", "."]);
+    }
+    // A clean checkout: the include is copied too; a local edit of the
+    // Dockerfile itself (the committed one is rewritten) and the PR body
+    // of the last run do not count.
+    let out = bot();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let committed = git(&["show", "dockreorder/reorder:Dockerfile"]);
+    assert!(
+        committed.contains("COPY requirements.txt base.txt ./"),
+        "{committed}"
+    );
+    std::fs::write(d.join("Dockerfile"), "FROM python:3.12-slim\n").expect("write");
+    let out = bot();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn system_packages_write_their_own_directories_in_usr_src() {
+    // Debian packages ship source trees in /usr/src besides kernel headers
+    // (googletest's /usr/src/googletest, binutils-source's
+    // /usr/src/binutils/): with the context copied there, the install
+    // hoisted above the copy let the copy put back the CMakeLists.txt the
+    // package replaced (measured with BuildKit, bookworm's googletest
+    // 1.12.1: /usr/src/googletest/CMakeLists.txt 860 -> 54 bytes).
+    let files = [
+        (
+            "CMakeLists.txt",
+            "cmake_minimum_required(VERSION 3.13)\nproject(mytests)\n",
+        ),
+        ("notes.txt", "x\n"),
+    ];
+    let install = "RUN apt-get update && apt-get install -y --no-install-recommends googletest && rm -rf /var/lib/apt/lists/*\n";
+    for (dir, from) in [
+        ("/usr/src/googletest", "debian:bookworm-slim"),
+        ("/usr/src/binutils", "debian:bookworm-slim"),
+        ("/usr/src", "debian:bookworm-slim"),
+        ("/usr/src/a", "alpine:3.20"),
+        ("/usr/src/apps", "fedora:40"),
+        ("/usr/src/ap", "debian:bookworm-slim"),
+        ("/usr/src/linux-headers-6.1", "debian:bookworm-slim"),
+    ] {
+        let install = if from.starts_with("alpine") {
+            "RUN apk add --no-cache googletest\n".to_string()
+        } else if from.starts_with("fedora") {
+            "RUN dnf install -y gtest-devel\n".to_string()
+        } else {
+            install.to_string()
+        };
+        let df = format!("FROM {from}\nWORKDIR {dir}\nCOPY . .\n{install}");
+        assert_eq!(rewritten_in(&files, &df), df, "{dir}");
+    }
+    // `/usr/src/app`, where applications are copied, is none of theirs:
+    // the install still moves above the copy.
+    let df = format!("FROM debian:bookworm-slim\nWORKDIR /usr/src/app\nCOPY . .\n{install}");
+    assert_eq!(
+        rewritten_in(&files, &df),
+        format!("FROM debian:bookworm-slim\nWORKDIR /usr/src/app\n{install}COPY . .\n")
+    );
+}
+
+#[test]
+fn download_and_archive_options_that_read_write_or_run_files_keep_their_place() {
+    // curl, wget and tar have many options that read, write or run files;
+    // only the ones the knowledge base names are understood. Measured
+    // with BuildKit (python:3.12, GNU tar 1.34, curl 7.88): `curl -K cfg`
+    // and `tar -T list` hoisted above the copy shipping `cfg`/`list`
+    // failed ("error encountered when reading a file", "list: Cannot
+    // stat"), and `tar -xzPf` (absolute member `/app/app.txt`) hoisted
+    // above `COPY . .` left the copied app.txt where the archive's had
+    // been.
+    let files = [
+        ("app.txt", "hello\n"),
+        ("cfg", "url = \"http://127.0.0.1:8765/t.tgz\"\n"),
+        ("list", "bin/x\n"),
+        ("ca.pem", "x\n"),
+        ("data", "x\n"),
+        ("unz", "x\n"),
+    ];
+    let get = "curl -fsSL https://example.com/t.tgz -o /tmp/t.tgz";
+    let unpack = "tar -xzf /tmp/t.tgz -C /usr/local";
+    for run in [
+        format!("curl -fsS -K cfg -o /tmp/t.tgz && {unpack}"),
+        format!("curl --cacert ca.pem -fsSL https://example.com/t.tgz -o /tmp/t.tgz && {unpack}"),
+        format!("curl -d @data -fsSL https://example.com/t.tgz -o /tmp/t.tgz && {unpack}"),
+        format!("curl -fsSL -H @data https://example.com/t.tgz -o /tmp/t.tgz && {unpack}"),
+        format!("curl $CURL_OPTS -fsSL https://example.com/t.tgz -o /tmp/t.tgz && {unpack}"),
+        format!("wget --ca-certificate ca.pem -O /tmp/t.tgz https://example.com/t.tgz && {unpack}"),
+        format!("wget -e robots=off -O /tmp/t.tgz https://example.com/t.tgz && {unpack}"),
+        format!("{get} && {unpack} -T list"),
+        format!("{get} && {unpack} -X list"),
+        format!("{get} && {unpack} -I ./unz"),
+        format!("{get} && {unpack} -g list"),
+        format!("{get} && {unpack} -P"),
+        format!("{get} && tar -xzPf /tmp/t.tgz -C /usr/local"),
+        format!("{get} && tar xzPf /tmp/t.tgz -C /usr/local"),
+        format!("{get} && {unpack} --keep-directory-symlink"),
+    ] {
+        let df = format!(
+            "FROM python:3.12\nARG CURL_OPTS=\"-K cfg\"\nWORKDIR /app\nCOPY . .\nRUN {run}\n"
+        );
+        assert_eq!(rewritten_in(&files, &df), df, "{run}");
+    }
+    // What they name is understood: the download still moves.
+    for run in [
+        format!("{get} && {unpack}"),
+        format!(
+            "curl -fsSL --retry 3 -H 'Accept: */*' https://example.com/t.tgz -o /tmp/t.tgz && {unpack} --strip-components=1"
+        ),
+        "wget -nv -O /tmp/t.tgz https://example.com/t.tgz && tar xzf /tmp/t.tgz -C /usr/local"
+            .to_string(),
+    ] {
+        let df = format!("FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(
+            rewritten_in(&files, &df),
+            format!("FROM python:3.12\nWORKDIR /app\nRUN {run}\nCOPY . .\n"),
+            "{run}"
+        );
+    }
+}

@@ -2826,9 +2826,20 @@ fn graph_agrees(g: &CommitGraph, objects: &mut Objects, head: Oid) -> bool {
 }
 
 /// The build context of a Dockerfile from compose files at the repository
-/// root (`build.context`, `build.dockerfile`), if any names it.
+/// root (`build.context`, `build.dockerfile`), if any names it: the first
+/// of [`compose_contexts`].
 pub fn context_from_compose(repo_root: &Path, dockerfile: &Path) -> Option<PathBuf> {
-    let target = std::fs::canonicalize(dockerfile).ok()?;
+    compose_contexts(repo_root, dockerfile).into_iter().next()
+}
+
+/// Every build context the compose files at the repository root build
+/// `dockerfile` with, in the order they name them, each once (several
+/// services may build one Dockerfile, each from its own directory).
+pub fn compose_contexts(repo_root: &Path, dockerfile: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+    let Ok(target) = std::fs::canonicalize(dockerfile) else {
+        return Vec::new();
+    };
     for name in [
         "compose.yaml",
         "compose.yml",
@@ -2868,11 +2879,14 @@ pub fn context_from_compose(repo_root: &Path, dockerfile: &Path) -> Option<PathB
             let ctx_dir = repo_root.join(&ctx);
             let df_path = ctx_dir.join(&df);
             if std::fs::canonicalize(&df_path).ok().as_ref() == Some(&target) {
-                return Some(ctx_dir);
+                let real = std::fs::canonicalize(&ctx_dir).ok();
+                if !found.iter().any(|(_, r)| r.is_some() && *r == real) {
+                    found.push((ctx_dir, real));
+                }
             }
         }
     }
-    None
+    found.into_iter().map(|(dir, _)| dir).collect()
 }
 
 #[cfg(test)]

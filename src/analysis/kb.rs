@@ -183,6 +183,95 @@ impl Entry {
         None
     }
 
+    /// With [`Entry::strict_options`], the first word of `args` that is an
+    /// option the entry does not name (see the field), a value curl may
+    /// read as a file (`-d @data`, `-H @file`, `-w @fmt`), or a word that
+    /// starts with a variable where an option may stand; `None`
+    /// when every option is named (or the entry is not strict). The
+    /// value of an option that takes one is skipped, and so is what
+    /// follows `--`.
+    fn unnamed_option<'a>(&self, args: &[&'a str]) -> Option<&'a str> {
+        if !self.strict_options {
+            return None;
+        }
+        let known = |o: &str| self.flags.iter().any(|f| f == o) || self.takes_value(o);
+        let mut i = 0;
+        while i < args.len() {
+            let a = args[i];
+            if a == "--" {
+                break;
+            }
+            // `@file` (curl reads it), or a variable that may expand to
+            // options (`curl $CURL_OPTS URL`).
+            if a.starts_with(['@', '$']) {
+                return Some(a);
+            }
+            // The value of an option that takes one, as the next word.
+            let value_at = |j: usize| args.get(j).is_some_and(|v| v.starts_with('@'));
+            if known(a) {
+                if self.takes_value(a) {
+                    if value_at(i + 1) {
+                        return Some(a);
+                    }
+                    i += 1;
+                }
+                i += 1;
+                continue;
+            }
+            if let Some(long) = a.strip_prefix("--") {
+                let name = long.split_once('=').map_or(long, |(n, _)| n);
+                let name = format!("--{name}");
+                if !known(&name) {
+                    return Some(a);
+                }
+                match long.split_once('=') {
+                    Some((_, v)) if v.starts_with('@') => return Some(a),
+                    Some(_) => {}
+                    None if self.takes_value(&name) => {
+                        if value_at(i + 1) {
+                            return Some(a);
+                        }
+                        i += 1;
+                    }
+                    None => {}
+                }
+            } else if let Some(body) = a.strip_prefix('-').filter(|b| !b.is_empty()) {
+                // A bundle: letters up to the first that takes a value,
+                // which takes the rest of the word, or the next word.
+                for (k, c) in body.char_indices() {
+                    let o = format!("-{c}");
+                    if !known(&o) {
+                        return Some(a);
+                    }
+                    if self.takes_value(&o) {
+                        let rest = &body[k + c.len_utf8()..];
+                        if rest.is_empty() {
+                            if value_at(i + 1) {
+                                return Some(a);
+                            }
+                            i += 1;
+                        } else if rest.starts_with('@') {
+                            return Some(a);
+                        }
+                        break;
+                    }
+                }
+            } else if i == 0 && self.tar && a.chars().all(|c| c.is_ascii_alphabetic()) {
+                // tar's old style (`xzf ARCHIVE`): each letter an option,
+                // the values of those that take one following in order.
+                for c in a.chars() {
+                    let o = format!("-{c}");
+                    if !known(&o) {
+                        return Some(a);
+                    }
+                    i += usize::from(self.takes_value(&o));
+                }
+            }
+            i += 1;
+        }
+        None
+    }
+
     /// The first option of `args` that switches the command to something
     /// the entry does not describe (see [`Entry::switches`]), given alone,
     /// with `=value`, or inside a bundle of short options (`-gf`: npm reads
@@ -548,6 +637,12 @@ pub fn interpret(
     if let Some(opt) = e.switched_by(inv.args) {
         facts.unknown = Some(format!(
             "`{name}` with `{opt}` runs elsewhere, reads or writes what the knowledge base does not follow"
+        ));
+        return facts;
+    }
+    if let Some(opt) = e.unnamed_option(inv.args) {
+        facts.unknown = Some(format!(
+            "`{name}` with `{opt}`: an option the knowledge base does not name may read, write or run files"
         ));
         return facts;
     }

@@ -172,6 +172,18 @@ pub struct Entry {
     pub downloads: bool,
     #[serde(default)]
     pub tar: bool,
+    /// Options that take no value and change nothing the entry describes
+    /// (`curl -fsSL`), for [`Entry::strict_options`].
+    #[serde(default)]
+    pub flags: Vec<String>,
+    /// Every option must be one the entry names (among `flags` or the
+    /// options that take a value), alone, with `=value`, in a bundle of
+    /// short options, or (tar) in the old-style bundle of the first word:
+    /// any other makes the command not understood. For commands with
+    /// many options that read, write or run files (`curl -K cfg`, `tar
+    /// -T list`, `tar -P`).
+    #[serde(default)]
+    pub strict_options: bool,
     /// The environment variables the command (and what it starts) honours,
     /// beyond the shell's and the C library's ([`crate::analysis::kb::GENERIC_ENV`]); a `*` at
     /// the end matches a prefix. Absent: every variable in scope.
