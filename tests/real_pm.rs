@@ -181,7 +181,7 @@ const SAMPLES: &[RealSample] = &[
         base: "node:20-slim",
         source: "server.js",
         files: &[],
-        install: "RUN yarn install --production --non-interactive",
+        install: "RUN yarn install --production --non-interactive --ignore-scripts",
         extra: &[],
         berry_release: None,
     },

@@ -34,23 +34,23 @@ const PNPM: &[(&str, &str)] = &[
 
 #[test]
 fn issue_11_knowledge_base_breadth() {
-    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN corepack enable && pnpm install --frozen-lockfile\nRUN pnpm run build\n";
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN corepack enable && pnpm install --ignore-scripts --frozen-lockfile\nRUN pnpm run build\n";
     assert_eq!(
         hoisted(PNPM, df),
-        "FROM node:20\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml ./\nRUN corepack enable && pnpm install --frozen-lockfile\nCOPY . .\nRUN pnpm run build\n"
+        "FROM node:20\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml ./\nRUN corepack enable && pnpm install --ignore-scripts --frozen-lockfile\nCOPY . .\nRUN pnpm run build\n"
     );
     // `yarn global add` writes the global folder only: it moves too. It
     // reads the project's package.json (yarn 1.22.20 and corepack check
     // its `packageManager`), so that comes first.
-    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn global add @vue/cli@5.0.8\nRUN yarn install --frozen-lockfile\n";
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn global add @vue/cli@5.0.8\nRUN yarn install --ignore-scripts --frozen-lockfile\n";
     assert_eq!(
         hoisted(PNPM, df),
-        "FROM node:20\nWORKDIR /app\nCOPY package.json ./\nRUN yarn global add @vue/cli@5.0.8\nCOPY yarn.lock ./\nRUN yarn install --frozen-lockfile\nCOPY . .\n"
+        "FROM node:20\nWORKDIR /app\nCOPY package.json ./\nRUN yarn global add @vue/cli@5.0.8\nCOPY yarn.lock ./\nRUN yarn install --ignore-scripts --frozen-lockfile\nCOPY . .\n"
     );
-    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --frozen-lockfile && yarn cache clean\nRUN make -j$(nproc)\n";
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --ignore-scripts --frozen-lockfile && yarn cache clean\nRUN make -j$(nproc)\n";
     assert_eq!(
         hoisted(PNPM, df),
-        "FROM node:20\nWORKDIR /app\nCOPY package.json yarn.lock ./\nRUN yarn install --frozen-lockfile && yarn cache clean\nCOPY . .\nRUN make -j$(nproc)\n"
+        "FROM node:20\nWORKDIR /app\nCOPY package.json yarn.lock ./\nRUN yarn install --ignore-scripts --frozen-lockfile && yarn cache clean\nCOPY . .\nRUN make -j$(nproc)\n"
     );
 }
 
@@ -78,7 +78,10 @@ fn issue_11_working_directory_set_after_the_broad_copy() {
             "package.json",
             "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
         ),
-        ("package-lock.json", "{}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("index.js", "x\n"),
     ];
     // WORKDIR (and ENV) move with the install, after the inserted COPY that
@@ -186,7 +189,10 @@ fn cd_inside_a_run_is_followed() {
             "web/package.json",
             "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
         ),
-        ("web/package-lock.json", "{}"),
+        (
+            "web/package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("web/index.js", "x\n"),
     ];
     // Before the fix every `cd` made the RUN opaque.
@@ -444,7 +450,10 @@ fn a_source_directory_is_a_broad_copy_of_its_subtree() {
             "server/package.json",
             "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
         ),
-        ("server/package-lock.json", "{}"),
+        (
+            "server/package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("server/lib/index.js", "x\n"),
         ("web/index.html", "x\n"),
     ];
@@ -502,10 +511,10 @@ fn workspaces_hoist_with_every_member_manifest() {
         ),
         ("packages/b/index.js", "x\n"),
     ];
-    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile\nRUN pnpm run build\n";
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN pnpm install --ignore-scripts --frozen-lockfile\nRUN pnpm run build\n";
     assert_eq!(
         hoisted(files, df),
-        "FROM node:20\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./\nCOPY packages/a/package.json ./packages/a/\nCOPY packages/b/package.json ./packages/b/\nRUN pnpm install --frozen-lockfile\nCOPY . .\nRUN pnpm run build\n"
+        "FROM node:20\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./\nCOPY packages/a/package.json ./packages/a/\nCOPY packages/b/package.json ./packages/b/\nRUN pnpm install --ignore-scripts --frozen-lockfile\nCOPY . .\nRUN pnpm run build\n"
     );
     // A member's install script may read anything: nothing moves.
     let mut scripted = files.to_vec();
@@ -520,7 +529,10 @@ fn workspaces_hoist_with_every_member_manifest() {
             "package.json",
             "{\"name\":\"root\",\"workspaces\":[\"packages/{a,b}\"]}",
         ),
-        ("package-lock.json", "{}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("packages/a/package.json", "{\"name\":\"a\"}"),
         ("packages/a/index.js", "x\n"),
     ];
@@ -531,7 +543,10 @@ fn workspaces_hoist_with_every_member_manifest() {
             "package.json",
             "{\"name\":\"root\",\"workspaces\":[\"packages/*\"]}",
         ),
-        ("package-lock.json", "{}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("packages/a/package.json", "{\"name\":\"a\"}"),
         ("packages/a/index.js", "x\n"),
     ];
@@ -580,7 +595,10 @@ const NPM: &[(&str, &str)] = &[
         "package.json",
         "{\"name\":\"a\",\"scripts\":{\"build\":\"tsc\"},\"dependencies\":{\"ms\":\"2.1.3\"}}",
     ),
-    ("package-lock.json", "{\"lockfileVersion\":3}\n"),
+    (
+        "package-lock.json",
+        "{\"lockfileVersion\":3,\"packages\":{}}\n",
+    ),
     ("requirements.txt", "flask==3.0.0\n"),
     ("manage.py", "x\n"),
     ("src/index.ts", "x\n"),
@@ -1596,7 +1614,10 @@ fn the_unsafe_reason_names_the_flag_of_the_tool_that_keeps_the_lock_file() {
         ("Gemfile", "source 'https://rubygems.org'\ngem 'rack'\n"),
         ("Gemfile.lock", "GEM\n  specs:\n"),
         ("package.json", "{\"name\":\"a\",\"version\":\"1.0.0\"}"),
-        ("package-lock.json", "{\"lockfileVersion\":3}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("yarn.lock", "\n"),
         ("app.rb", "x\n"),
     ];
@@ -1657,7 +1678,10 @@ fn an_install_whose_manifests_are_already_copied_moves_without_a_second_copy() {
             "package.json",
             "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
         ),
-        ("package-lock.json", "{}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("app.py", "x\n"),
     ];
     let df = "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n";
@@ -1737,7 +1761,10 @@ fn issue_11_writes_deleted_later_in_the_stage_do_not_block_the_hoist() {
             "package.json",
             "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
         ),
-        ("package-lock.json", "{}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("node_modules/ms/index.js", "x\n"),
         ("index.js", "x\n"),
     ];
@@ -1793,7 +1820,10 @@ fn issue_11_a_builder_stage_whose_overwritten_files_are_not_taken_says_so() {
             "package.json",
             "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
         ),
-        ("package-lock.json", "{}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("node_modules/ms/index.js", "x\n"),
         ("index.js", "x\n"),
     ];
@@ -2620,7 +2650,10 @@ fn directory_options_run_the_install_there() {
         ("site/composer.lock", "{}\n"),
         ("site/index.php", "<?php\n"),
         ("web/package.json", "{\"name\":\"w\",\"dependencies\":{}}\n"),
-        ("web/package-lock.json", "{\"lockfileVersion\":3}\n"),
+        (
+            "web/package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}\n",
+        ),
         ("web/yarn.lock", "\n"),
         ("web/pnpm-lock.yaml", "lockfileVersion: 9\n"),
         ("web/index.js", "x\n"),
@@ -2762,7 +2795,10 @@ fn a_file_the_run_makes_itself_is_no_manifest() {
 fn npm_only_production_is_a_known_option() {
     let files = &[
         ("package.json", "{\"name\":\"a\",\"version\":\"1.0.0\"}"),
-        ("package-lock.json", "{\"lockfileVersion\":3}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("index.js", "x\n"),
     ];
     let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm ci --only=production\n";
@@ -2911,19 +2947,19 @@ fn issue_11_an_install_that_moves_its_output_above_the_project() {
         ("server.js", "x\n"),
         (".dockerignore", ".git\nnode_modules\n"),
     ];
-    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN yarn install --frozen-lockfile && mv node_modules ../\nCMD [\"node\", \"server.js\"]\n";
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN yarn install --ignore-scripts --frozen-lockfile && mv node_modules ../\nCMD [\"node\", \"server.js\"]\n";
     assert_eq!(
         hoisted(files, df),
-        "FROM node:20\nWORKDIR /usr/src/app\nCOPY package.json yarn.lock ./\nRUN yarn install --frozen-lockfile && mv node_modules ../\nCOPY . .\nCMD [\"node\", \"server.js\"]\n"
+        "FROM node:20\nWORKDIR /usr/src/app\nCOPY package.json yarn.lock ./\nRUN yarn install --ignore-scripts --frozen-lockfile && mv node_modules ../\nCOPY . .\nCMD [\"node\", \"server.js\"]\n"
     );
     // Moved into a directory the copy fills, it stays: above the copy,
     // `lib/` would not exist yet and node_modules would become it.
     let with_lib = &[files, &[("lib/x.js", "x\n")][..]].concat();
-    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN yarn install --frozen-lockfile && mv node_modules lib/\n";
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN yarn install --ignore-scripts --frozen-lockfile && mv node_modules lib/\n";
     assert_eq!(hoisted(with_lib, df), df);
     // A copy whose sources land next to the project's files: `..` is the
     // application directory when the install runs in a subdirectory.
-    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN cd web && yarn install --frozen-lockfile && cp -r node_modules ..\n";
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN cd web && yarn install --ignore-scripts --frozen-lockfile && cp -r node_modules ..\n";
     assert_eq!(hoisted(files, df), df);
 }
 
@@ -2941,10 +2977,10 @@ fn issue_11_pnpm_patch_files_are_copied_with_the_manifests() {
         ("index.js", "x\n"),
         (".dockerignore", ".git\nnode_modules\n"),
     ];
-    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN corepack enable && pnpm install --frozen-lockfile\n";
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN corepack enable && pnpm install --ignore-scripts --frozen-lockfile\n";
     assert_eq!(
         hoisted(files, df),
-        "FROM node:20\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml ./\nCOPY patches/ms@2.1.3.patch ./patches/\nRUN corepack enable && pnpm install --frozen-lockfile\nCOPY . .\n"
+        "FROM node:20\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml ./\nCOPY patches/ms@2.1.3.patch ./patches/\nRUN corepack enable && pnpm install --ignore-scripts --frozen-lockfile\nCOPY . .\n"
     );
     // pnpm 10 keeps them in pnpm-workspace.yaml.
     let files10 = &[
@@ -3171,7 +3207,10 @@ const WEB: &[(&str, &str)] = &[
         "web/package.json",
         "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
     ),
-    ("web/package-lock.json", "{}"),
+    (
+        "web/package-lock.json",
+        "{\"lockfileVersion\":3,\"packages\":{}}",
+    ),
     ("web/index.js", "x\n"),
     ("README.md", "x\n"),
 ];
@@ -3579,15 +3618,15 @@ fn pnpm_install_with_pnpm_home_on_path_hoists() {
     // written by a language installer (a virtualenv's `bin`); for `/pnpm`
     // that is `/`, everything, so the install seemed to rewrite
     // package.json. pnpm writes its home, not the home's parent.
-    let df = "FROM node:20-slim AS base\nENV PNPM_HOME=\"/pnpm\"\nENV PATH=\"$PNPM_HOME:$PATH\"\nRUN corepack enable\nWORKDIR /app\nCOPY . .\nRUN pnpm install --prod --frozen-lockfile\nCMD [\"node\", \"index.js\"]\n";
+    let df = "FROM node:20-slim AS base\nENV PNPM_HOME=\"/pnpm\"\nENV PATH=\"$PNPM_HOME:$PATH\"\nRUN corepack enable\nWORKDIR /app\nCOPY . .\nRUN pnpm install --ignore-scripts --prod --frozen-lockfile\nCMD [\"node\", \"index.js\"]\n";
     assert_eq!(
         hoisted(PNPM, df),
-        "FROM node:20-slim AS base\nENV PNPM_HOME=\"/pnpm\"\nENV PATH=\"$PNPM_HOME:$PATH\"\nRUN corepack enable\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml ./\nRUN pnpm install --prod --frozen-lockfile\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"
+        "FROM node:20-slim AS base\nENV PNPM_HOME=\"/pnpm\"\nENV PATH=\"$PNPM_HOME:$PATH\"\nRUN corepack enable\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml ./\nRUN pnpm install --ignore-scripts --prod --frozen-lockfile\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"
     );
-    let df = "FROM node:20-slim\nENV PNPM_HOME=/pnpm\nENV PATH=$PNPM_HOME:$PATH\nRUN corepack enable\nCOPY . /app\nWORKDIR /app\nRUN --mount=type=cache,id=pnpm,target=/pnpm/store pnpm install --prod --frozen-lockfile\n";
+    let df = "FROM node:20-slim\nENV PNPM_HOME=/pnpm\nENV PATH=$PNPM_HOME:$PATH\nRUN corepack enable\nCOPY . /app\nWORKDIR /app\nRUN --mount=type=cache,id=pnpm,target=/pnpm/store pnpm install --ignore-scripts --prod --frozen-lockfile\n";
     assert_eq!(
         hoisted(PNPM, df),
-        "FROM node:20-slim\nENV PNPM_HOME=/pnpm\nENV PATH=$PNPM_HOME:$PATH\nRUN corepack enable\nCOPY package.json pnpm-lock.yaml /app/\nWORKDIR /app\nRUN --mount=type=cache,id=pnpm,target=/pnpm/store pnpm install --prod --frozen-lockfile\nCOPY . /app\n"
+        "FROM node:20-slim\nENV PNPM_HOME=/pnpm\nENV PATH=$PNPM_HOME:$PATH\nRUN corepack enable\nCOPY package.json pnpm-lock.yaml /app/\nWORKDIR /app\nRUN --mount=type=cache,id=pnpm,target=/pnpm/store pnpm install --ignore-scripts --prod --frozen-lockfile\nCOPY . /app\n"
     );
 }
 
@@ -3693,4 +3732,18 @@ fn poetry_export_then_pip_install_moves_with_the_project_and_lock() {
     let into_cwd = run.replace("/tmp/requirements.txt", "requirements.txt");
     let df = format!("{head}{copy}{into_cwd}{tail}");
     assert_eq!(hoisted(&shipped, &df), df);
+}
+
+#[test]
+fn pnpm_installs_run_the_install_scripts_of_their_packages() {
+    // As yarn's (tests/yarn_lock.rs): pnpm's lock (version 9) does not say
+    // which packages have an install script, so only `--ignore-scripts`
+    // lets the install move.
+    let df = "FROM node:20\nRUN npm install -g pnpm@9.15.9\nWORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile\n";
+    let (text, app, reason) = proposed_hoist(PNPM, df);
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    assert!(reason.contains("install scripts"), "{reason}");
+    assert_eq!(text, df);
+    let off = df.replace("--frozen-lockfile", "--frozen-lockfile --ignore-scripts");
+    assert_ne!(hoisted(PNPM, &off), off);
 }

@@ -46,7 +46,10 @@ const SITE: &[(&str, &str)] = &[
         "package.json",
         "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{}}",
     ),
-    ("package-lock.json", "{\"lockfileVersion\":3}"),
+    (
+        "package-lock.json",
+        "{\"lockfileVersion\":3,\"packages\":{}}",
+    ),
     ("packages/sdk/package.json", "{\"name\":\"sdk\"}"),
 ];
 
@@ -471,7 +474,10 @@ fn a_tools_own_home_entries_shipped_into_the_home_still_block_it() {
     // module cache and credentials in root's.
     let dir = project(&[
         ("package.json", "{\"name\":\"a\",\"dependencies\":{}}"),
-        ("package-lock.json", "{}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         (".node-gyp/20.0.0/include/node/node.h", "x\n"),
     ]);
     for df in [
@@ -551,7 +557,10 @@ fn node_app(extra: (&'static str, &'static str)) -> tempfile::TempDir {
             "package.json",
             "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{}}",
         ),
-        ("package-lock.json", "{\"lockfileVersion\":3}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("server.js", "x\n"),
         extra,
     ])
@@ -598,7 +607,10 @@ fn issue_11_a_toolchain_under_opt_still_blocks_the_install() {
             "package.json",
             "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{}}",
         ),
-        ("package-lock.json", "{\"lockfileVersion\":3}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("server.js", "x\n"),
         ("bin/npm", "#!/bin/sh\n"),
         (".node-gyp/20.0.0/include/node/node.h", "x\n"),
@@ -681,7 +693,10 @@ const NPM: &[(&str, &str)] = &[
         "package.json",
         "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{}}",
     ),
-    ("package-lock.json", "{\"lockfileVersion\":3}"),
+    (
+        "package-lock.json",
+        "{\"lockfileVersion\":3,\"packages\":{}}",
+    ),
     ("index.js", "x\n"),
 ];
 
@@ -1030,7 +1045,10 @@ fn a_copy_into_the_base_images_working_directory_still_blocks_what_it_reaches() 
             "package.json",
             "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{}}",
         ),
-        ("package-lock.json", "{\"lockfileVersion\":3}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("server.js", "x\n"),
     ];
     let go = [
@@ -1330,7 +1348,10 @@ const ELSEWHERE: &[(&str, &str)] = &[
         "{\"name\":\"root\",\"version\":\"1.0.0\",\"private\":true}",
     ),
     ("yarn.lock", ""),
-    ("package-lock.json", "{\"lockfileVersion\":3}"),
+    (
+        "package-lock.json",
+        "{\"lockfileVersion\":3,\"packages\":{}}",
+    ),
     ("pnpm-lock.yaml", "lockfileVersion: '6.0'\n"),
     (
         "sub/package.json",
@@ -1539,7 +1560,10 @@ fn add_unpacks_an_archive_by_content_not_by_name() {
     let archive = tar_of("package.json", "{\"name\":\"b\"}\n");
     let files: &[(&str, &str)] = &[
         ("package.json", "{\"name\":\"a\"}\n"),
-        ("package-lock.json", "{\"lockfileVersion\":3}\n"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}\n",
+        ),
         ("vendor.bin", &archive),
         ("notes.txt", "x\n"),
         (".dockerignore", ".git\n"),
@@ -1910,11 +1934,11 @@ fn files_placed_in_the_working_directory_by_a_computed_target_stay_below() {
         (".dockerignore", ".git\nnode_modules\n"),
     ]);
     for run in [
-        "npm install && cp -t. node_modules/ms/index.js",
-        "npm install && ln -sft. node_modules/ms/index.js",
-        "npm install && ln -sf node_modules/ms/index.js",
-        "npm install && cp -r ~ .",
-        "npm install && cp -r $D .",
+        "npm install --ignore-scripts && cp -t. node_modules/ms/index.js",
+        "npm install --ignore-scripts && ln -sft. node_modules/ms/index.js",
+        "npm install --ignore-scripts && ln -sf node_modules/ms/index.js",
+        "npm install --ignore-scripts && cp -r ~ .",
+        "npm install --ignore-scripts && cp -r $D .",
     ] {
         let df = format!(
             "FROM node:20\nWORKDIR /usr/src/app\nENV D=/usr/local/lib/node_modules/npm/docs\nCOPY . .\nRUN {run}\n"
@@ -1922,7 +1946,7 @@ fn files_placed_in_the_working_directory_by_a_computed_target_stay_below() {
         assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
     }
     // The same with names the copy does not ship still hoists.
-    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install && ln -sf node_modules/ms/readme.md\n";
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install --ignore-scripts && ln -sf node_modules/ms/readme.md\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
 
@@ -1945,17 +1969,17 @@ fn backups_beside_a_target_keep_the_install_below_a_copy_shipping_them() {
         (".dockerignore", ".git\nnode_modules\n"),
     ]);
     for run in [
-        "npm install && cp -b node_modules/ms/readme.md x.md && cp -b node_modules/ms/license.md x.md",
-        "npm install && mv -b node_modules/ms/readme.md x.md && mv -b node_modules/ms/license.md x.md",
-        "npm install && ln -sb node_modules/ms/readme.md x.md && ln -sfb node_modules/ms/license.md x.md",
-        "npm install && install -b node_modules/ms/readme.md x.md && install -b node_modules/ms/license.md x.md",
-        "npm install && sed -i.bak s/a/b/ package-lock.json",
+        "npm install --ignore-scripts && cp -b node_modules/ms/readme.md x.md && cp -b node_modules/ms/license.md x.md",
+        "npm install --ignore-scripts && mv -b node_modules/ms/readme.md x.md && mv -b node_modules/ms/license.md x.md",
+        "npm install --ignore-scripts && ln -sb node_modules/ms/readme.md x.md && ln -sfb node_modules/ms/license.md x.md",
+        "npm install --ignore-scripts && install -b node_modules/ms/readme.md x.md && install -b node_modules/ms/license.md x.md",
+        "npm install --ignore-scripts && sed -i.bak s/a/b/ package-lock.json",
     ] {
         let df = format!("FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN {run}\n");
         assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
     }
     // In place, with nothing beside: still hoisted.
-    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install && sed -i s/a/b/ package-lock.json\n";
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install --ignore-scripts && sed -i s/a/b/ package-lock.json\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
 
@@ -1978,8 +2002,8 @@ fn a_copy_shipping_an_empty_directory_or_a_link_keeps_what_writes_in_it_below() 
     std::fs::create_dir(dir.path().join("uploads")).expect("mkdir");
     std::os::unix::fs::symlink("/tmp", dir.path().join("out")).expect("symlink");
     for run in [
-        "npm install && cp node_modules/ms/readme.md uploads",
-        "npm install && cp node_modules/ms/readme.md out/readme.md",
+        "npm install --ignore-scripts && cp node_modules/ms/readme.md uploads",
+        "npm install --ignore-scripts && cp node_modules/ms/readme.md out/readme.md",
     ] {
         let df = format!("FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN {run}\n");
         // The `cp` stays below the copy: the whole `RUN` in place, or the
@@ -1993,7 +2017,7 @@ fn a_copy_shipping_an_empty_directory_or_a_link_keeps_what_writes_in_it_below() 
         assert!(out == df || out == split, "moved:\n{df}\ngave:\n{out}");
     }
     // Elsewhere: still hoisted.
-    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install && cp node_modules/ms/readme.md docs.md\n";
+    let df = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install --ignore-scripts && cp node_modules/ms/readme.md docs.md\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
 
@@ -2120,7 +2144,10 @@ fn a_directory_made_before_the_broad_copy_keeps_the_install_in_place() {
 fn a_home_made_by_a_user_tool_keeps_the_manifest_copy_before_it() {
     let dir = project(&[
         ("package.json", "{\"name\":\"x\",\"version\":\"1.0.0\"}"),
-        ("package-lock.json", "{\"lockfileVersion\":3}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("index.js", "x\n"),
         (".dockerignore", ".git\n"),
     ]);
@@ -2152,7 +2179,10 @@ fn a_home_made_by_a_user_tool_keeps_the_manifest_copy_before_it() {
 fn a_path_through_a_copied_directory_with_dot_dot_reads_that_directory() {
     let dir = project(&[
         ("package.json", "{\"name\":\"x\",\"version\":\"1.0.0\"}"),
-        ("package-lock.json", "{\"lockfileVersion\":3}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("web/index.js", "x\n"),
         (".dockerignore", ".git\n"),
     ]);
@@ -3281,7 +3311,10 @@ fn issue_11_a_copy_of_several_sources_stays_when_unsure() {
             "package.json",
             "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
         ),
-        ("package-lock.json", "{}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("index.js", "x\n"),
         ("web/page.js", "x\n"),
     ];
@@ -3826,20 +3859,20 @@ fn a_yarn_global_add_may_replace_yarn() {
     // `yarn global add yarn@1.22.19` made /usr/local/bin/yarn that
     // yarn, `yarn --version` 1.22.19). Which binaries a package has is
     // the registry's to say: yarn 1.22.22's lock model does not hold
-    // for the `yarn install` after it, whatever the package.
+    // for the `yarn install --ignore-scripts` after it, whatever the package.
     let p = node_project_at(&[]);
     for pkg in ["yarn@1.22.19", "rimraf@5.0.10"] {
         let df = format!(
-            "FROM node:20-slim\nWORKDIR /project\nCOPY . .\nRUN yarn global add {pkg}\nRUN yarn install\n"
+            "FROM node:20-slim\nWORKDIR /project\nCOPY . .\nRUN yarn global add {pkg}\nRUN yarn install --ignore-scripts\n"
         );
         let out = rewrite_unsafe_too(p.path(), &df);
         assert!(
-            out.ends_with("COPY . .\nRUN yarn install\n"),
+            out.ends_with("COPY . .\nRUN yarn install --ignore-scripts\n"),
             "{pkg}: {out}"
         );
     }
     // Without it the same install moves.
-    let df = "FROM node:20-slim\nWORKDIR /project\nCOPY . .\nRUN yarn install\n";
+    let df = "FROM node:20-slim\nWORKDIR /project\nCOPY . .\nRUN yarn install --ignore-scripts\n";
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }
 
@@ -4505,7 +4538,11 @@ fn the_bot_does_not_commit_a_rewrite_checked_against_uncommitted_files() {
     for (file, text, ignore) in [
         ("requirements.txt", "six==1.16.0\n", None),
         ("local.txt", "x\n", None),
-        ("package-lock.json", "{}\n", Some("package-lock.json\n")),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}\n",
+            Some("package-lock.json\n"),
+        ),
     ] {
         if let Some(rule) = ignore {
             std::fs::write(d.join(".git/info/exclude"), rule).expect("write");

@@ -48,7 +48,10 @@ fn run_overwriting_a_shipped_file_is_unsafe() {
             "package.json",
             "{\"name\":\"a\",\"dependencies\":{\"x\":\"1\"}}",
         ),
-        ("package-lock.json", "{}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("index.js", ""),
     ]);
     let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN npm install\n";
@@ -125,7 +128,10 @@ fn state_changes_between_copy_and_install_block_the_move() {
 fn tracked_node_modules_without_dockerignore_is_unsafe_and_says_how_to_fix() {
     let dir = project(&[
         ("package.json", "{\"name\":\"a\"}"),
-        ("package-lock.json", "{}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("node_modules/x/index.js", ""),
         ("index.js", ""),
     ]);
@@ -152,7 +158,10 @@ fn npm_postinstall_script_is_unsafe() {
             "package.json",
             "{\"name\":\"a\",\"scripts\":{\"postinstall\":\"node build.js\"}}",
         ),
-        ("package-lock.json", "{}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("build.js", ""),
         (".dockerignore", "node_modules\n"),
     ]);
@@ -173,7 +182,10 @@ fn npm_postinstall_script_is_unsafe() {
 fn a_binding_gyp_makes_the_install_build_the_sources() {
     let dir = project(&[
         ("package.json", "{\"name\":\"a\",\"version\":\"1.0.0\"}"),
-        ("package-lock.json", "{}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("yarn.lock", ""),
         ("pnpm-lock.yaml", ""),
         (
@@ -281,7 +293,10 @@ fn well_ordered_file_gives_no_diff() {
 fn reorder_puts_manifest_copy_and_install_before_sources() {
     let dir = project(&[
         ("package.json", "{\"name\":\"a\"}"),
-        ("package-lock.json", "{}"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
         ("src/a.js", ""),
         (".dockerignore", "node_modules\n"),
     ]);
@@ -375,8 +390,7 @@ fn rc_files_and_settings_that_name_files_keep_the_install_in_place() {
             ("index.js", "x\n"),
         ]
     };
-    let df =
-        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN yarn install --frozen-lockfile --offline\n";
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN yarn install --ignore-scripts --frozen-lockfile --offline\n";
     // Built with this engine: the rewrite that copied package.json,
     // yarn.lock and .yarnrc alone failed, the mirror missing.
     settings_trap(
@@ -452,7 +466,7 @@ fn rc_files_and_settings_that_name_files_keep_the_install_in_place() {
             extra,
         ]
     };
-    let df = "FROM node:20-slim\nWORKDIR /app\nRUN corepack enable\nCOPY . .\nRUN pnpm install --frozen-lockfile\n";
+    let df = "FROM node:20-slim\nWORKDIR /app\nRUN corepack enable\nCOPY . .\nRUN pnpm install --ignore-scripts --frozen-lockfile\n";
     // The patches come first with the manifests when the context ships
     // them (see recall's pnpm patch test); a patch it does not ship keeps
     // the install in place.
@@ -478,7 +492,7 @@ fn rc_files_and_settings_that_name_files_keep_the_install_in_place() {
         assert!(
             t.find("COPY patches/express@4.18.2.patch")
                 .expect("the patch")
-                < t.find("RUN pnpm install").expect("pnpm"),
+                < t.find("RUN pnpm install --ignore-scripts").expect("pnpm"),
             "{t}"
         );
         settings_trap(&without_patches(files), df, "patchedDependencies");

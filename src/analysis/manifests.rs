@@ -99,23 +99,35 @@ pub(crate) fn manifest_problems(
     out
 }
 
-/// The install scripts of the packages an npm install installs
-/// ([`DependencyScripts`]): npm runs each with the project's directory in
-/// `INIT_CWD`, and it may read and write any file there (msw 2.7.0's
-/// postinstall copies its worker into the project's
-/// `msw.workerDirectory`; measured with BuildKit and npm 10.8.2: hoisted
-/// above `COPY . .`, the copy put back the project's older worker). npm's
-/// lock (version 2 or later; npm-shrinkwrap.json first, as npm takes it)
-/// marks each such package `hasInstallScript`: one so marked keeps the
-/// install in place. Where no lock says (yarn's and pnpm's locks, an npm
-/// lock of version 1, no lock) this check finds nothing: not followed.
+/// The install scripts of the packages an npm, yarn or pnpm install
+/// installs ([`DependencyScripts`]): each runs with the project's
+/// directory in `INIT_CWD`, and it may read and write any file there
+/// (msw 2.7.0's postinstall copies its worker into the project's
+/// `msw.workerDirectory`; measured with BuildKit, npm 10.8.2 and yarn
+/// 1.22.22: hoisted above `COPY . .`, the copy put back the project's
+/// older worker; @prisma/client's generates the client from the
+/// project's schema). npm's lock (version 2 or later;
+/// npm-shrinkwrap.json first, as npm takes it) marks each such package
+/// `hasInstallScript`: one so marked keeps the install in place, and so
+/// does an npm install with no such lock. yarn's and pnpm's locks do not
+/// say (pnpm's version 9 lock dropped `requiresBuild`): their installs
+/// stay in place unless `--ignore-scripts` is given, or the project has
+/// no dependency at all.
 fn dependency_script_problems(
     ctx: &Context,
     join: &dyn Fn(&str) -> String,
     deps: DependencyScripts,
 ) -> Vec<String> {
-    if deps != DependencyScripts::Npm {
-        return Vec::new();
+    const RUNS: &str = "which it runs during the install and which may read and write any file of the project (`--ignore-scripts` turns them off)";
+    match deps {
+        DependencyScripts::Off => return Vec::new(),
+        DependencyScripts::Other => {
+            return (!no_dependencies(ctx, join) && !berry_scripts_off(ctx, join))
+                .then(|| format!("the install runs the install scripts of the packages it installs, {RUNS}, and its lock does not say which packages have one"))
+                .into_iter()
+                .collect();
+        }
+        DependencyScripts::Npm => {}
     }
     let shrinkwrap = join("npm-shrinkwrap.json");
     let lock = if ctx.ships(&shrinkwrap) {
@@ -123,16 +135,19 @@ fn dependency_script_problems(
     } else {
         join("package-lock.json")
     };
-    let Some(v) = ctx
+    let packages = ctx
         .ships(&lock)
         .then(|| ctx.read(&lock))
         .flatten()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-    else {
-        return Vec::new();
-    };
-    let Some(packages) = v["packages"].as_object() else {
-        return Vec::new();
+        .and_then(|v| v["packages"].as_object().cloned());
+    let Some(packages) = packages else {
+        if no_dependencies(ctx, join) {
+            return Vec::new();
+        }
+        return vec![format!(
+            "npm runs the install scripts of the packages it installs, {RUNS}, and no lock of version 2 or later says which packages have one"
+        )];
     };
     packages
         .iter()
@@ -150,6 +165,50 @@ fn dependency_script_problems(
         })
         .into_iter()
         .collect()
+}
+
+/// Whether Yarn Berry runs the install ([`berry_named_by`]; where it
+/// does not, [`berry_problems`] keeps the install in place) with
+/// `enableScripts: false` in `.yarnrc.yml`: no package's script runs
+/// (Berry's settings reference).
+fn berry_scripts_off(ctx: &Context, join: &dyn Fn(&str) -> String) -> bool {
+    let rc = join(".yarnrc.yml");
+    berry_named_by(&|f| context_file(ctx, &join(f))).is_some()
+        && context_file(ctx, &rc)
+            .flatten()
+            .and_then(|t| berry_settings(&t, &rc).ok())
+            .is_some_and(|s| s.get("enableScripts").is_some_and(|v| v == "false"))
+}
+
+/// Whether the project's package.json declares no dependency of any kind
+/// (nothing to install, so no package's script to run).
+fn no_dependencies(ctx: &Context, join: &dyn Fn(&str) -> String) -> bool {
+    // pnpm's workspace members have their own.
+    if ctx.read(&join("pnpm-workspace.yaml")).is_some() {
+        return false;
+    }
+    let Some(v) = ctx
+        .read(&join("package.json"))
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    else {
+        return false;
+    };
+    [
+        "dependencies",
+        "devDependencies",
+        "optionalDependencies",
+        "peerDependencies",
+        "bundleDependencies",
+        "bundledDependencies",
+        "workspaces",
+    ]
+    .iter()
+    .all(|k| match &v[*k] {
+        serde_json::Value::Null => true,
+        serde_json::Value::Object(m) => m.is_empty(),
+        serde_json::Value::Array(a) => a.is_empty(),
+        _ => false,
+    })
 }
 
 /// npm, yarn, pnpm: lifecycle scripts (the root's and every workspace
