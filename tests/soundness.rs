@@ -4689,3 +4689,35 @@ fn download_and_archive_options_that_read_write_or_run_files_keep_their_place() 
         );
     }
 }
+
+#[test]
+fn a_file_built_by_another_frontend_is_left_as_it_is() {
+    // `# syntax=` picks the frontend that reads the file: one other than
+    // Docker's own gives each instruction its own meaning, which the model
+    // does not know (h-rev47). Docker's own, from Docker Hub with any tag
+    // or digest, is the model's.
+    let dir = project(&[
+        ("requirements.txt", "flask==3.0.0\n"),
+        ("app.py", "x = 1\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let body =
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    for syn in [
+        "tonistiigi/dockerfile:runmount20180618",
+        "ghcr.io/acme/dockerfile:1",
+        "docker/dockerfile-custom:1",
+    ] {
+        let df = format!("# syntax={syn}\n{body}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{syn}");
+    }
+    for syn in [
+        "docker/dockerfile:1",
+        "docker.io/docker/dockerfile:1.7-labs",
+        "docker/dockerfile-upstream:master",
+        " docker/dockerfile@sha256:0123",
+    ] {
+        let df = format!("# syntax={syn}\n{body}");
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{syn}");
+    }
+}

@@ -58,3 +58,34 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
     }
     out
 }
+
+/// The advice for a file whose `# syntax=` directive names a frontend
+/// other than Docker's own (`docker/dockerfile` or
+/// `docker/dockerfile-upstream`, on Docker Hub, any tag or digest): that
+/// frontend decides what each instruction means, which the model does not
+/// know, so nothing of the file is changed.
+pub fn foreign_frontend(parse: &Parse) -> Option<Change> {
+    parse.items.iter().find_map(|item| {
+        let crate::syntax::ItemKind::Directive(d) = &item.kind else {
+            return None;
+        };
+        if d.name != "syntax" || docker_frontend(&d.value) {
+            return None;
+        }
+        Some(Change::advice(
+            0,
+            item.lines.start,
+            &format!("# syntax={}", d.value),
+            format!("the `# syntax=` directive names the frontend `{}`", d.value.trim()),
+            "a frontend other than Docker's own (docker/dockerfile) decides what each instruction reads and writes, which dockreorder does not know: nothing in this file is moved",
+        ))
+    })
+}
+
+/// Whether an image reference names Docker's Dockerfile frontend.
+fn docker_frontend(value: &str) -> bool {
+    let v = value.trim();
+    let v = v.strip_prefix("docker.io/").unwrap_or(v);
+    let name = v.split(['@', ':']).next().unwrap_or(v);
+    matches!(name, "docker/dockerfile" | "docker/dockerfile-upstream")
+}

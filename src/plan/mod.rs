@@ -27,7 +27,7 @@ pub mod reorder;
 pub mod split;
 
 pub use crate::analysis::manifests::is_manifest_name;
-pub use advice::plan_advice;
+pub use advice::{foreign_frontend, plan_advice};
 pub use hoist::plan_hoist;
 pub use merge::plan_merges;
 pub use reorder::{

@@ -479,6 +479,13 @@ impl<'a> Rewriter<'a> {
                 per_build_assumed: false,
             });
         }
+        if let Some(advice) = plan::foreign_frontend(&file.parse) {
+            return Ok(Planned {
+                text: text.to_string(),
+                changes: vec![advice],
+                per_build_assumed: false,
+            });
+        }
         let mut changes = plan::plan_advice(&file.parse, text, &file.model, self.ctx);
         let (merges, mc) = plan::plan_merges(&file, self.opts);
         changes.extend(mc);
