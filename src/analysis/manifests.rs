@@ -118,7 +118,8 @@ fn dependency_script_problems(
     join: &dyn Fn(&str) -> String,
     deps: DependencyScripts,
 ) -> Vec<String> {
-    const RUNS: &str = "which it runs during the install and which may read and write any file of the project (`--ignore-scripts` turns them off)";
+    const RUNS: &str =
+        "which may read and write any file of the project (`--ignore-scripts` turns them off)";
     match deps {
         DependencyScripts::Off => return Vec::new(),
         DependencyScripts::Other => {
