@@ -668,6 +668,16 @@ struct RunOutput {
     failed: bool,
 }
 
+impl RunOutput {
+    /// Reports the error `msg` for the file shown as `shown`: said now,
+    /// and the file's JSON object, and the run fails.
+    fn fail(&mut self, shown: String, msg: String) {
+        say!("{msg}");
+        self.failed = true;
+        self.json_files.push(JsonFile::Failed { shown, error: msg });
+    }
+}
+
 /// Colours diff lines when stdout is a terminal and NO_COLOR is unset.
 fn colour_diff(diff: &str) -> String {
     let on = std::io::stdout().is_terminal()
@@ -1016,6 +1026,30 @@ impl<'a> Run<'a> {
         several_compose_contexts(path, shown, repo.root())
     }
 
+    /// In bot mode, why `path` is not rewritten when its build context
+    /// (or its own `<name>.dockerignore`) is not as committed: the rewrite
+    /// would be checked against files the commit is not built from. The
+    /// Dockerfile itself and the pull-request body may differ.
+    fn uncommitted_context(
+        &self,
+        path: &std::path::Path,
+        shown: &str,
+        ctx: &Context,
+    ) -> Option<String> {
+        let bot = self.bot.as_ref()?;
+        let ignore_file = path
+            .file_name()
+            .map(|n| path.with_file_name(format!("{}.dockerignore", n.to_string_lossy())));
+        let skip: Vec<PathBuf> = std::iter::once(path.to_path_buf())
+            .chain(self.args.pr_body.clone())
+            .collect();
+        let extra: Vec<PathBuf> = ignore_file.into_iter().collect();
+        let p = bot.uncommitted(&ctx.dir, &extra, &skip)?;
+        Some(format!(
+            "{shown}:1:1: --commit: `{p}` in the build context is not as committed (modified, staged, deleted, untracked or ignored): the rewrite would be checked against files the commit is not built from; run on a clean checkout of HEAD"
+        ))
+    }
+
     /// The text to rewrite: in bot mode the committed version, so
     /// uncommitted edits never reach the branch. `None`: skipped.
     fn text_of(&self, path: &std::path::Path, shown: &str) -> Option<Result<String, String>> {
@@ -1048,18 +1082,14 @@ impl<'a> Run<'a> {
             analysis,
         } = ready;
         if let Some(msg) = self.several_contexts(path, &shown) {
-            say!("{msg}");
-            out.failed = true;
-            out.json_files.push(JsonFile::Failed { shown, error: msg });
+            out.fail(shown, msg);
             return;
         }
         let text = match text.or_else(|| self.text_of(path, &shown)) {
             None => return,
             Some(Ok(t)) => t,
             Some(Err(msg)) => {
-                say!("{msg}");
-                out.failed = true;
-                out.json_files.push(JsonFile::Failed { shown, error: msg });
+                out.fail(shown, msg);
                 return;
             }
         };
@@ -1078,23 +1108,9 @@ impl<'a> Run<'a> {
             walked,
             ready,
         );
-        if let Some(bot) = &self.bot {
-            let ignore_file = path
-                .file_name()
-                .map(|n| path.with_file_name(format!("{}.dockerignore", n.to_string_lossy())));
-            let skip: Vec<PathBuf> = std::iter::once(path.to_path_buf())
-                .chain(self.args.pr_body.clone())
-                .collect();
-            let extra: Vec<PathBuf> = ignore_file.into_iter().collect();
-            if let Some(p) = bot.uncommitted(&ctx.dir, &extra, &skip) {
-                let msg = format!(
-                    "{shown}:1:1: --commit: `{p}` in the build context is not as committed (modified, staged, deleted, untracked or ignored): the rewrite would be checked against files the commit is not built from; run on a clean checkout of HEAD"
-                );
-                say!("{msg}");
-                out.failed = true;
-                out.json_files.push(JsonFile::Failed { shown, error: msg });
-                return;
-            }
+        if let Some(msg) = self.uncommitted_context(path, &shown, &ctx) {
+            out.fail(shown, msg);
+            return;
         }
         let rewriter = Rewriter::new(self.knowledge.get(), Some(&ctx), hist.as_ref(), self.opts);
         if let Some(a) = analysis {
@@ -1104,9 +1120,7 @@ impl<'a> Run<'a> {
             Ok(o) => o,
             Err(e) => {
                 let msg = format!("{shown}:{}:{}: {}", e.line, e.column, e.message);
-                say!("{msg}");
-                out.failed = true;
-                out.json_files.push(JsonFile::Failed { shown, error: msg });
+                out.fail(shown, msg);
                 return;
             }
         };

@@ -2099,7 +2099,7 @@ fn tool_effects(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         if !facts.writes.iter().any(|w| w.ends_with("/**")) {
             facts.writes.push("./**".into());
         }
-        match tar_archive(inv.args) {
+        match tar_archive(e, inv.args) {
             // Extraction reads the archive only.
             TarArchive::File(archive) => facts.reads.push(archive),
             // The archive comes down a pipe (`curl … | tar -xz`).
@@ -2250,123 +2250,73 @@ enum TarArchive {
     /// `tar --show-defaults`: `-f-`; `TAPE` is a path variable of the
     /// entry, so a stage that sets it is not taken so).
     Stdin,
-    /// Anything else: a creation, or an option not listed here (`-T`,
-    /// `-X`, `-g` read other files).
+    /// Anything else: a creation, a listing, or an option the entry does
+    /// not name (`-T`, `-X`, `-g` read other files).
     NotUnderstood,
 }
 
-/// The archive of a `tar` extraction given only options known to read no
-/// other file: the short letters `xzjJavopmkU` and the value letters `f`
-/// (the archive) and `C` (the directory), bundled (`-xzf`, `-vxzC DIR`)
-/// or old style (`xzf ARCHIVE`), and the long options of the same
-/// meaning, `--strip-components`, `--exclude=PATTERN` and the
-/// ownership and overwrite switches. Words that are not options name
-/// members.
-fn tar_archive(args: &[&str]) -> TarArchive {
-    const LETTERS: &str = "xzjJavopmkU";
-    const FLAGS: &[&str] = &[
-        "extract",
-        "get",
-        "gzip",
-        "gunzip",
-        "ungzip",
-        "bzip2",
-        "xz",
-        "lzma",
-        "zstd",
-        "auto-compress",
-        "verbose",
-        "no-same-owner",
-        "same-owner",
-        "no-same-permissions",
-        "preserve-permissions",
-        "same-permissions",
-        "touch",
-        "keep-old-files",
-        "skip-old-files",
-        "overwrite",
-        "overwrite-dir",
-        "no-overwrite-dir",
-        "unlink-first",
-        "numeric-owner",
-        "wildcards",
-        "no-wildcards",
-        "anchored",
-        "no-anchored",
-    ];
-    const VALUED: &[&str] = &["file", "directory", "strip-components", "exclude"];
+/// The archive of a `tar` extraction whose every option the entry names
+/// (as [`Entry::unnamed_option`] reads them; anything else is not
+/// understood): bundled (`-xzf`, `-vxzC DIR`), old style (`xzf ARCHIVE`:
+/// the letters that take a value take the next words in turn) or long
+/// (`--file=A`, `--file A`). Words that are not options name members.
+fn tar_archive(e: &Entry, args: &[&str]) -> TarArchive {
+    let named = |o: &str| e.flags.iter().any(|f| f == o) || e.takes_value(o);
     let (mut extract, mut archive) = (false, None::<String>);
     let mut i = 0;
     while i < args.len() {
         let a = args[i];
+        // The value of option `o`: attached, else the next word.
+        let mut value = |o: &str, attached: Option<&str>, i: &mut usize| {
+            let v = attached.or_else(|| {
+                *i += 1;
+                args.get(*i).copied()
+            });
+            if matches!(o, "-f" | "--file") {
+                archive = v.map(str::to_string);
+            }
+            v.is_some()
+        };
         if let Some(long) = a.strip_prefix("--") {
             let (name, attached) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
-                None => (long, None),
+                Some((n, v)) => (format!("--{n}"), Some(v)),
+                None => (a.to_string(), None),
             };
-            if FLAGS.contains(&name) && attached.is_none() {
-                extract |= matches!(name, "extract" | "get");
-            } else if VALUED.contains(&name) {
-                let value = match attached {
-                    Some(v) => v,
-                    None => {
-                        i += 1;
-                        let Some(v) = args.get(i) else {
-                            return TarArchive::NotUnderstood;
-                        };
-                        v
-                    }
-                };
-                if name == "file" {
-                    archive = Some(value.to_string());
-                }
-            } else {
+            if !named(&name) {
+                return TarArchive::NotUnderstood;
+            }
+            extract |= matches!(name.as_str(), "--extract" | "--get");
+            if e.takes_value(&name) && !value(&name, attached, &mut i) {
                 return TarArchive::NotUnderstood;
             }
         } else if let Some(bundle) = a.strip_prefix('-').filter(|b| !b.is_empty()) {
             for (k, c) in bundle.char_indices() {
-                if LETTERS.contains(c) {
-                    extract |= c == 'x';
-                    continue;
-                }
-                if !matches!(c, 'f' | 'C') {
+                let o = format!("-{c}");
+                if !named(&o) {
                     return TarArchive::NotUnderstood;
                 }
-                // The rest of the bundle is the value, else the next word.
-                let rest = &bundle[k + 1..];
-                let value = if rest.is_empty() {
-                    i += 1;
-                    match args.get(i) {
-                        Some(v) => *v,
-                        None => return TarArchive::NotUnderstood,
+                extract |= c == 'x';
+                if e.takes_value(&o) {
+                    let rest = &bundle[k + c.len_utf8()..];
+                    if !value(&o, (!rest.is_empty()).then_some(rest), &mut i) {
+                        return TarArchive::NotUnderstood;
                     }
-                } else {
-                    rest
-                };
-                if c == 'f' {
-                    archive = Some(value.to_string());
+                    break;
                 }
-                break;
             }
         } else if i == 0 {
-            // Old style: the value letters take the next words in turn.
-            let mut next = 1;
+            let mut next = 0;
             for c in a.chars() {
-                if LETTERS.contains(c) {
-                    extract |= c == 'x';
-                } else if matches!(c, 'f' | 'C') {
-                    let Some(v) = args.get(next) else {
-                        return TarArchive::NotUnderstood;
-                    };
-                    if c == 'f' {
-                        archive = Some(v.to_string());
-                    }
-                    next += 1;
-                } else {
+                let o = format!("-{c}");
+                if !named(&o) {
+                    return TarArchive::NotUnderstood;
+                }
+                extract |= c == 'x';
+                if e.takes_value(&o) && !value(&o, None, &mut next) {
                     return TarArchive::NotUnderstood;
                 }
             }
-            i = next - 1;
+            i = next;
         } else if a == "-" {
             return TarArchive::NotUnderstood;
         }
@@ -2409,10 +2359,13 @@ fn positionals<'a>(args: &[&'a str], e: &Entry) -> Vec<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::shell::{Split, split};
 
     #[test]
     fn tar_archive_is_the_file_the_pipe_or_not_understood() {
         use super::TarArchive::{File, NotUnderstood, Stdin};
+        let kb = Knowledge::embedded();
+        let tar = super::find_entry(&kb.commands, "tar", &["tar"]).expect("tar's entry");
         let f = |s: &str| File(s.to_string());
         for (args, want) in [
             (&["-xzf", "go.tgz"][..], f("go.tgz")),
@@ -2437,10 +2390,9 @@ mod tests {
             (&["xf"], NotUnderstood),
             (&["-xz", "-"], NotUnderstood),
         ] {
-            assert_eq!(super::tar_archive(args), want, "{args:?}");
+            assert_eq!(super::tar_archive(tar, args), want, "{args:?}");
         }
     }
-    use crate::analysis::shell::{Split, split};
 
     fn facts(s: &str) -> Vec<CommandFacts> {
         match split(s) {

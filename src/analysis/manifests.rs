@@ -40,10 +40,7 @@ pub(crate) fn manifest_problems(
     };
     let mut out = Vec::new();
     match check {
-        ManifestCheck::NpmScripts(deps) => {
-            npm_problems(ctx, dir, &join, &mut out);
-            out.extend(dependency_script_problems(ctx, &join, *deps));
-        }
+        ManifestCheck::NpmScripts(deps) => npm_problems(ctx, dir, &join, *deps, &mut out),
         ManifestCheck::ComposerScripts {
             optimize,
             autoloader,
@@ -117,13 +114,14 @@ fn dependency_script_problems(
     ctx: &Context,
     join: &dyn Fn(&str) -> String,
     deps: DependencyScripts,
+    package: &serde_json::Value,
 ) -> Vec<String> {
     const RUNS: &str =
         "which may read and write any file of the project (`--ignore-scripts` turns them off)";
     match deps {
         DependencyScripts::Off => return Vec::new(),
         DependencyScripts::Other => {
-            return (!no_dependencies(ctx, join) && !berry_scripts_off(ctx, join))
+            return (!no_dependencies(ctx, join, package) && !berry_scripts_off(ctx, join))
                 .then(|| format!("the install runs the install scripts of the packages it installs, {RUNS}, and its lock does not say which packages have one"))
                 .into_iter()
                 .collect();
@@ -136,14 +134,13 @@ fn dependency_script_problems(
     } else {
         join("package-lock.json")
     };
-    let packages = ctx
+    let parsed = ctx
         .ships(&lock)
         .then(|| ctx.read(&lock))
         .flatten()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["packages"].as_object().cloned());
-    let Some(packages) = packages else {
-        if no_dependencies(ctx, join) {
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+    let Some(packages) = parsed.as_ref().and_then(|v| v["packages"].as_object()) else {
+        if no_dependencies(ctx, join, package) {
             return Vec::new();
         }
         return vec![format!(
@@ -181,19 +178,17 @@ fn berry_scripts_off(ctx: &Context, join: &dyn Fn(&str) -> String) -> bool {
             .is_some_and(|s| s.get("enableScripts").is_some_and(|v| v == "false"))
 }
 
-/// Whether the project's package.json declares no dependency of any kind
-/// (nothing to install, so no package's script to run).
-fn no_dependencies(ctx: &Context, join: &dyn Fn(&str) -> String) -> bool {
+/// Whether the project's package.json (`package`) declares no dependency
+/// of any kind (nothing to install, so no package's script to run).
+fn no_dependencies(
+    ctx: &Context,
+    join: &dyn Fn(&str) -> String,
+    package: &serde_json::Value,
+) -> bool {
     // pnpm's workspace members have their own.
     if ctx.read(&join("pnpm-workspace.yaml")).is_some() {
         return false;
     }
-    let Some(v) = ctx
-        .read(&join("package.json"))
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-    else {
-        return false;
-    };
     [
         "dependencies",
         "devDependencies",
@@ -204,7 +199,7 @@ fn no_dependencies(ctx: &Context, join: &dyn Fn(&str) -> String) -> bool {
         "workspaces",
     ]
     .iter()
-    .all(|k| match &v[*k] {
+    .all(|k| match &package[*k] {
         serde_json::Value::Null => true,
         serde_json::Value::Object(m) => m.is_empty(),
         serde_json::Value::Array(a) => a.is_empty(),
@@ -215,7 +210,13 @@ fn no_dependencies(ctx: &Context, join: &dyn Fn(&str) -> String) -> bool {
 /// npm, yarn, pnpm: lifecycle scripts (the root's and every workspace
 /// member's), workspaces whose members cannot be listed, local
 /// dependencies other than links to members.
-fn npm_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
+fn npm_problems(
+    ctx: &Context,
+    dir: &str,
+    join: &dyn Fn(&str) -> String,
+    deps: DependencyScripts,
+    out: &mut Vec<String>,
+) {
     let Some(v) = read_json(ctx, &join("package.json"), out) else {
         return;
     };
@@ -277,6 +278,7 @@ fn npm_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: &m
             "{pnpmfile} is code pnpm runs during the install, which may read any file"
         ));
     }
+    out.extend(dependency_script_problems(ctx, join, deps, &v));
 }
 
 /// A `binding.gyp` beside a package.json: npm, yarn and pnpm then run

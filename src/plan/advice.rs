@@ -4,7 +4,7 @@ use super::hoist::broad_copy;
 use super::{Change, first_line, instruction, short};
 use crate::analysis::context::Context;
 use crate::model::Model;
-use crate::syntax::{Kind, Parse};
+use crate::syntax::{ItemKind, Kind, Parse};
 
 /// Advice without a fix (`DisplayOnly`): a broad copy with no
 /// `.dockerignore`, and `ADD` of a URL.
@@ -66,7 +66,7 @@ pub fn plan_advice(parse: &Parse, text: &str, model: &Model, ctx: Option<&Contex
 /// know, so nothing of the file is changed.
 pub fn foreign_frontend(parse: &Parse) -> Option<Change> {
     parse.items.iter().find_map(|item| {
-        let crate::syntax::ItemKind::Directive(d) = &item.kind else {
+        let ItemKind::Directive(d) = &item.kind else {
             return None;
         };
         if d.name != "syntax" || docker_frontend(&d.value) {

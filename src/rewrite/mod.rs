@@ -472,17 +472,17 @@ impl<'a> Rewriter<'a> {
                 message: e.message.clone(),
             });
         }
-        if file.model.ignore_file {
+        // A file marked to be left alone, or read by another frontend: as
+        // it is (with the advice that says why, for the latter).
+        let kept = if file.model.ignore_file {
+            Some(Vec::new())
+        } else {
+            plan::foreign_frontend(&file.parse).map(|a| vec![a])
+        };
+        if let Some(changes) = kept {
             return Ok(Planned {
                 text: text.to_string(),
-                changes: Vec::new(),
-                per_build_assumed: false,
-            });
-        }
-        if let Some(advice) = plan::foreign_frontend(&file.parse) {
-            return Ok(Planned {
-                text: text.to_string(),
-                changes: vec![advice],
+                changes,
                 per_build_assumed: false,
             });
         }
