@@ -3747,3 +3747,39 @@ fn pnpm_installs_run_the_install_scripts_of_their_packages() {
     let off = df.replace("--frozen-lockfile", "--frozen-lockfile --ignore-scripts");
     assert_ne!(hoisted(PNPM, &off), off);
 }
+
+#[test]
+fn a_heredoc_script_install_moves_with_its_manifests() {
+    // `RUN <<EOT` runs the heredoc's body as the shell's script (BuildKit's
+    // `dispatchRun`: the body is the `-c` argument, not expanded): it is
+    // read as a command line with one command per line, `\` continuing a
+    // line, `<<-` stripping leading tabs (scout46 n08: every heredoc RUN
+    // was opaque).
+    let files = &[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
+        ("src/index.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ];
+    let head =
+        "# syntax=docker/dockerfile:1\nFROM node:20-slim\nENV NODE_ENV=production\nWORKDIR /app\n";
+    for run in [
+        "RUN <<EOT\nset -e\nnpm ci --omit=dev\nnpm cache clean --force\nEOT\n",
+        "RUN <<'EOT'\n# the dependencies\nnpm ci \\\n  --omit=dev\nEOT\n",
+        "RUN <<-EOT\n\tnpm ci --omit=dev\n\tEOT\n",
+        "RUN --mount=type=cache,target=/root/.npm <<EOT\nnpm ci --omit=dev\nEOT\n",
+    ] {
+        let df = format!("{head}COPY . .\n{run}USER node\n");
+        assert_eq!(
+            hoisted(files, &df),
+            format!("{head}COPY package.json package-lock.json ./\n{run}COPY . .\nUSER node\n"),
+            "{run}"
+        );
+    }
+}

@@ -4721,3 +4721,67 @@ fn a_file_built_by_another_frontend_is_left_as_it_is() {
         assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{syn}");
     }
 }
+
+#[test]
+fn a_link_made_where_its_commands_cannot_be_read_aliases_every_later_path() {
+    // `RUN if …; then ln -s /srv /app; fi` (shell the splitter does not
+    // follow) made a link the model did not see, so `COPY . /srv` moved
+    // below `RUN cat /app/config`: measured with BuildKit, the rewritten
+    // file failed (`cat: /app/config: No such file`). A link made in a
+    // shebang heredoc script or by `cp -s` is not read either.
+    let dir = project(&[
+        ("config", "x\n"),
+        ("requirements.txt", "flask==3.0.0\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let tail = "COPY . /srv\nRUN cat /app/config > /etc/x\nRUN pip install flask==3.0.0\n";
+    for link in [
+        "RUN if [ -d /usr ]; then ln -s /srv /app; fi\n",
+        "RUN for d in app; do ln -s /srv /$d; done\n",
+        "RUN <<EOT\n#!/bin/sh\nln -s /srv /app\nEOT\n",
+        "RUN <<EOT bash\nln -s /srv /app\nEOT\n",
+        "RUN cp -rs /srv /app\n",
+        "RUN python3 -c 'import os; os.symlink(\"/srv\", \"/app\")'\n",
+        "RUN busybox ln -s /srv /app\n",
+        "RUN find /srv -maxdepth 0 -exec ln -s {} /app \\;\n",
+    ] {
+        let df = format!("FROM python:3.12-slim\n{link}{tail}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{link}");
+    }
+    // A plain heredoc script is read: its link is followed like one on the
+    // command line, and a script without links lets the copy move.
+    let df = format!("FROM python:3.12-slim\nRUN <<EOT\nset -e\nln -s /srv /app\nEOT\n{tail}");
+    assert!(rewrite_unsafe_too(dir.path(), &df).contains("COPY . /srv\nRUN cat /app/config"));
+    let df = format!("FROM python:3.12-slim\nRUN <<EOT\nset -e\nmkdir -p /opt/x\nEOT\n{tail}");
+    assert_ne!(rewrite_unsafe_too(dir.path(), &df), df);
+}
+
+#[test]
+fn a_heredoc_script_that_reads_the_tree_stays_below_the_copy() {
+    // A `RUN <<EOF` script is the RUN's command line: an install followed
+    // by a build of the shipped sources, a script run from a file (`#!`),
+    // or a heredoc fed to a command keep their place.
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
+        ("src/index.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ]);
+    for run in [
+        "RUN <<EOT\nnpm ci\nnpm run build\nEOT\n",
+        "RUN <<EOT\nnpm ci\nnode src/index.js > /out\nEOT\n",
+        "RUN <<EOT\n#!/bin/sh\nnpm ci\nEOT\n",
+        "RUN <<EOT sh\nnpm ci\nEOT\n",
+        "RUN <<EOT\r\nnpm ci\r\nEOT\r\n",
+        "RUN <<A <<B\nnpm ci\nA\nnpm ci\nB\n",
+    ] {
+        let df = format!("FROM node:20-slim\nWORKDIR /app\nCOPY . .\n{run}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+}

@@ -22,7 +22,8 @@
 //!   file puts it at the target for this `RUN` only (its reads there are
 //!   context reads, its writes there are not kept); other `bind` mounts
 //!   (directories, `from=`), `secret` and `ssh` mounts are not followed
-//!   (the `RUN` is opaque). Heredoc scripts are
+//!   (the `RUN` is opaque). A heredoc script (`RUN <<EOF`) is read as
+//!   the command line ([`Instruction::run_script`]); other heredocs are
 //!   opaque. Writes: what the knowledge base says.
 //! - `COPY`/`ADD`: variables used in sources, destination and flags
 //!   (`--chown=$U`, `--from=$STAGE`), the working directory for a relative
@@ -4666,108 +4667,149 @@ fn symlinks_made(ins: &Instruction, wd: &str) -> Vec<(String, Option<String>)> {
             .unwrap_or("")
             .to_string()
     };
-    for text in ins.node.str_args() {
-        let Split::Commands(cmds) = shell::split(text) else {
+    // A link the text may make where its commands cannot be read (shell
+    // the splitter does not follow, another heredoc, `cp -s`) is one at
+    // any path to a target not known.
+    let anywhere = vec![("/".to_string(), None)];
+    let Some(cmds) = ins.run_script().and_then(|t| match shell::split(&t) {
+        Split::Commands(cmds) => Some(cmds),
+        Split::Opaque(_) => None,
+    }) else {
+        return if may_make_links(ins) { anywhere } else { out };
+    };
+    for c in &cmds {
+        let tool = c.argv.first().map(|a| a.rsplit('/').next().unwrap_or(a));
+        // `cp -s`, a program that runs `ln` (`busybox ln`, `find -exec
+        // ln`, `sudo ln`) or names a `symlink` call (`python -c`).
+        let runs_ln =
+            c.argv.iter().skip(1).any(|a| {
+                a == "ln" || a.ends_with("/ln") || a.to_ascii_lowercase().contains("symlink")
+            });
+        let cp_s = tool == Some("cp")
+            && c.argv[1..].iter().any(|a| {
+                a == "--symbolic-link"
+                    || (a.starts_with('-') && !a.starts_with("--") && a.contains('s'))
+            });
+        if runs_ln || cp_s {
+            return anywhere;
+        }
+        if tool != Some("ln") {
             continue;
-        };
-        for c in &cmds {
-            if c.argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)) != Some("ln") {
-                continue;
-            }
-            let dir =
-                c.cd.as_deref()
-                    .map_or_else(|| wd.to_string(), |d| resolve(wd, d));
-            let (mut symbolic, mut tdir, mut pos) = (false, None::<String>, Vec::new());
-            let mut no_target_dir = false;
-            let mut args = c.argv[1..].iter();
-            let mut only_pos = false;
-            while let Some(a) = args.next() {
-                if only_pos || a == "-" || !a.starts_with('-') {
-                    pos.push(a.clone());
-                } else if a == "--" {
-                    only_pos = true;
-                } else if let Some(long) = a.strip_prefix("--") {
-                    if long == "symbolic" {
-                        symbolic = true;
-                    } else if long == "no-target-directory" {
-                        no_target_dir = true;
-                    } else if let Some(d) = long.strip_prefix("target-directory=") {
-                        tdir = Some(d.to_string());
-                    } else if long == "target-directory" {
-                        tdir = args.next().cloned();
-                    } else if long == "suffix" {
-                        args.next();
-                    }
-                } else {
-                    let cluster = &a[1..];
-                    for (k, ch) in cluster.char_indices() {
-                        match ch {
-                            's' => symbolic = true,
-                            'T' => no_target_dir = true,
-                            't' | 'S' => {
-                                let v = &cluster[k + 1..];
-                                let v = if v.is_empty() {
-                                    args.next().cloned().unwrap_or_default()
-                                } else {
-                                    v.to_string()
-                                };
-                                if ch == 't' {
-                                    tdir = Some(v);
-                                }
-                                break;
+        }
+        let dir =
+            c.cd.as_deref()
+                .map_or_else(|| wd.to_string(), |d| resolve(wd, d));
+        let (mut symbolic, mut tdir, mut pos) = (false, None::<String>, Vec::new());
+        let mut no_target_dir = false;
+        let mut args = c.argv[1..].iter();
+        let mut only_pos = false;
+        while let Some(a) = args.next() {
+            if only_pos || a == "-" || !a.starts_with('-') {
+                pos.push(a.clone());
+            } else if a == "--" {
+                only_pos = true;
+            } else if let Some(long) = a.strip_prefix("--") {
+                if long == "symbolic" {
+                    symbolic = true;
+                } else if long == "no-target-directory" {
+                    no_target_dir = true;
+                } else if let Some(d) = long.strip_prefix("target-directory=") {
+                    tdir = Some(d.to_string());
+                } else if long == "target-directory" {
+                    tdir = args.next().cloned();
+                } else if long == "suffix" {
+                    args.next();
+                }
+            } else {
+                let cluster = &a[1..];
+                for (k, ch) in cluster.char_indices() {
+                    match ch {
+                        's' => symbolic = true,
+                        'T' => no_target_dir = true,
+                        't' | 'S' => {
+                            let v = &cluster[k + 1..];
+                            let v = if v.is_empty() {
+                                args.next().cloned().unwrap_or_default()
+                            } else {
+                                v.to_string()
+                            };
+                            if ch == 't' {
+                                tdir = Some(v);
                             }
-                            _ => {}
+                            break;
                         }
+                        _ => {}
                     }
                 }
             }
-            if !symbolic {
-                continue;
+        }
+        if !symbolic {
+            continue;
+        }
+        let mut made = |link: String, target: &str| {
+            if !plain(&link) {
+                out.push(("/".to_string(), None));
+                return;
             }
-            let mut made = |link: String, target: &str| {
-                if !plain(&link) {
-                    out.push(("/".to_string(), None));
-                    return;
+            let at = resolve(&dir, &link);
+            let parent = at
+                .rsplit_once('/')
+                .map_or("/", |(p, _)| if p.is_empty() { "/" } else { p });
+            let to = plain(target).then(|| resolve(parent, target));
+            out.push((at, to));
+        };
+        match (tdir, pos.as_slice()) {
+            (Some(d), srcs) => {
+                for s in srcs {
+                    made(format!("{}/{}", d.trim_end_matches('/'), base(s)), s);
                 }
-                let at = resolve(&dir, &link);
-                let parent = at
-                    .rsplit_once('/')
-                    .map_or("/", |(p, _)| if p.is_empty() { "/" } else { p });
-                let to = plain(target).then(|| resolve(parent, target));
-                out.push((at, to));
-            };
-            match (tdir, pos.as_slice()) {
-                (Some(d), srcs) => {
-                    for s in srcs {
-                        made(format!("{}/{}", d.trim_end_matches('/'), base(s)), s);
+            }
+            (None, [t]) => made(base(t), t),
+            (None, [t, l]) => {
+                made(l.clone(), t);
+                if !no_target_dir {
+                    // Into `l` when it is a directory; a name not
+                    // known there is any path below `l`.
+                    let name = base(t);
+                    if plain(&name) {
+                        made(format!("{}/{}", l.trim_end_matches('/'), name), t);
+                    } else if plain(l) {
+                        out.push((resolve(&dir, l), None));
+                    } else {
+                        out.push(("/".to_string(), None));
                     }
                 }
-                (None, [t]) => made(base(t), t),
-                (None, [t, l]) => {
-                    made(l.clone(), t);
-                    if !no_target_dir {
-                        // Into `l` when it is a directory; a name not
-                        // known there is any path below `l`.
-                        let name = base(t);
-                        if plain(&name) {
-                            made(format!("{}/{}", l.trim_end_matches('/'), name), t);
-                        } else if plain(l) {
-                            out.push((resolve(&dir, l), None));
-                        } else {
-                            out.push(("/".to_string(), None));
-                        }
-                    }
-                }
-                (None, []) => {}
-                (None, [srcs @ .., d]) => {
-                    for s in srcs {
-                        made(format!("{}/{}", d.trim_end_matches('/'), base(s)), s);
-                    }
+            }
+            (None, []) => {}
+            (None, [srcs @ .., d]) => {
+                for s in srcs {
+                    made(format!("{}/{}", d.trim_end_matches('/'), base(s)), s);
                 }
             }
         }
     }
     out
+}
+
+/// Whether the text of a `RUN` (its line and its heredocs) may make a
+/// symbolic link: it names `ln`, a `symlink` call or `cp` with `-s`.
+fn may_make_links(ins: &Instruction) -> bool {
+    let texts = ins
+        .node
+        .str_args()
+        .chain(ins.heredocs.iter().map(|h| h.content.as_str()));
+    texts.into_iter().any(|t| {
+        let words: Vec<&str> = t
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .collect();
+        words.contains(&"ln")
+            || t.to_ascii_lowercase().contains("symlink")
+            || (words.contains(&"cp")
+                && words.iter().any(|w| {
+                    *w == "--symbolic-link"
+                        || (w.starts_with('-') && !w.starts_with("--") && w.contains('s'))
+                }))
+    })
 }
 
 /// Adds to what an instruction reads and writes the same paths taken
@@ -6130,7 +6172,7 @@ fn run_effects(
         cost = cost.max(facts.cost);
     }
     e.corepack = Some(corepack_state(&cmds, wd, env, kb, None));
-    seen.finish(ins.node.str_args().next().unwrap_or(""), &cmds, e);
+    seen.finish(&ins.run_script().unwrap_or_default(), &cmds, e);
     let lookup = cmds
         .iter()
         .filter_map(|c| c.argv.first())
@@ -6376,9 +6418,11 @@ fn merge_fixed_vars(
     })
 }
 
-/// The simple commands of a shell-form `RUN` and its bind mounts of single
-/// context files, or why it cannot be followed (flags, other mounts, exec
-/// form, heredoc scripts, shell the splitter does not follow).
+/// The simple commands of a shell-form `RUN` (of its heredoc script for
+/// `RUN <<EOF`, [`Instruction::run_script`]) and its bind mounts of
+/// single context files, or why it cannot be followed (flags, other
+/// mounts, exec form, other heredocs, shell the splitter does not
+/// follow).
 #[allow(clippy::type_complexity)]
 fn run_commands(
     ins: &Instruction,
@@ -6410,10 +6454,10 @@ fn run_commands(
     if node.json {
         return Err("exec form RUN".into());
     }
-    if !ins.heredocs.is_empty() {
-        return Err("a RUN with a heredoc script".into());
-    }
-    match shell::split(node.str_args().next().unwrap_or("")) {
+    let Some(script) = ins.run_script() else {
+        return Err("a RUN with heredocs other than one plain shell script (`RUN <<EOF`)".into());
+    };
+    match shell::split(&script) {
         Split::Commands(c) => Ok((c, binds)),
         Split::Opaque(reason) => Err(reason),
     }

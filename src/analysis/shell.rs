@@ -68,6 +68,10 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
             ' ' | '\t' | '\r' => {
                 i += 1;
             }
+            // A line continuation (in a heredoc script) joins the lines.
+            '\\' if chars.get(i + 1) == Some(&'\n') => {
+                i += 2;
+            }
             '\n' => {
                 toks.push(Tok::Op(Op::Seq));
                 i += 1;
@@ -207,7 +211,8 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
                 return Err("backquote command substitution is not followed".into());
             }
             '\\' => {
-                if let Some(&n) = chars.get(i + 1) {
+                // `\` before a newline continues the line: both go.
+                if let Some(&n) = chars.get(i + 1).filter(|&&n| n != '\n') {
                     out.push(n);
                 }
                 i += 2;
@@ -226,6 +231,10 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
             '"' => {
                 i += 1;
                 while i < chars.len() && chars[i] != '"' {
+                    if chars[i] == '\\' && chars.get(i + 1) == Some(&'\n') {
+                        i += 2;
+                        continue;
+                    }
                     if chars[i] == '\\' && matches!(chars.get(i + 1), Some('"' | '\\' | '$' | '`'))
                     {
                         out.push(chars[i + 1]);
@@ -580,6 +589,25 @@ mod tests {
             Split::Commands(c) => assert_eq!(c[0].redirect_writes, vec!["/etc/motd"]),
             Split::Opaque(e) => panic!("{e}"),
         }
+    }
+
+    #[test]
+    fn a_script_of_several_lines_is_one_command_a_line() {
+        // A heredoc script (`RUN <<EOF`): newlines separate commands, `\`
+        // before a newline continues the line (also in double quotes).
+        assert_eq!(
+            argvs(
+                "set -e\n# deps\nnpm ci \\\n  --omit=dev\nnpm cache clean --fo\\\nrce\necho \"a\\\nb\"\n"
+            ),
+            vec![
+                vec!["set", "-e"],
+                vec!["npm", "ci", "--omit=dev"],
+                vec!["npm", "cache", "clean", "--force"],
+                vec!["echo", "ab"],
+            ]
+        );
+        // In single quotes it is kept.
+        assert_eq!(argvs("echo 'a\\\nb'"), vec![vec!["echo", "a\\\nb"]]);
     }
 
     #[test]

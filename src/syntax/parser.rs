@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::grammar::{Rule, parse_rule};
-use super::node::{Heredoc, Node, heredocs_from_line, node_from_line};
+use super::node::{Heredoc, Kind, Node, heredocs_from_line, node_from_line};
 use super::words::trim_left_space;
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
@@ -77,6 +77,49 @@ pub struct Parse {
     pub warnings: Vec<Diagnostic>,
     pub escape: char,
     pub directives: Vec<Directive>,
+}
+
+impl Instruction {
+    /// The script the shell of a shell-form `RUN` runs: its command line,
+    /// or, when that line is a single heredoc marker (`RUN <<EOF`,
+    /// `RUN <<-EOF`, quoted or not), the heredoc's body, which BuildKit
+    /// passes to the shell as the `-c` argument as it is (`dispatchRun`
+    /// in `convert.go`: no variable expansion, leading tabs stripped for
+    /// `<<-`). `None` for anything else: exec form, a body starting with
+    /// `#!` (BuildKit runs it as a file with its own interpreter), several
+    /// heredocs or a heredoc feeding a command (`RUN <<EOF bash`, `RUN
+    /// cat <<EOF > f`: the shell's own heredoc), and a body with carriage
+    /// returns (which the shell keeps in its words).
+    pub fn run_script(&self) -> Option<std::borrow::Cow<'_, str>> {
+        if self.node.kind != Kind::Run || self.node.json {
+            return None;
+        }
+        let line = self.node.str_args().next().unwrap_or("");
+        let [heredoc] = self.heredocs.as_slice() else {
+            return self
+                .heredocs
+                .is_empty()
+                .then_some(std::borrow::Cow::Borrowed(line));
+        };
+        let marker = super::node::parse_heredoc(line.trim()).ok().flatten()?;
+        if marker.name != heredoc.name
+            || marker.file_descriptor != 0
+            || marker.chomp != heredoc.chomp
+            || heredoc.content.starts_with("#!")
+            || heredoc.content.contains('\r')
+        {
+            return None;
+        }
+        if !heredoc.chomp {
+            return Some(std::borrow::Cow::Borrowed(&heredoc.content));
+        }
+        let chomped: Vec<&str> = heredoc
+            .content
+            .split_inclusive('\n')
+            .map(|l| l.trim_start_matches('\t'))
+            .collect();
+        Some(std::borrow::Cow::Owned(chomped.concat()))
+    }
 }
 
 impl Parse {
