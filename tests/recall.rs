@@ -3783,3 +3783,27 @@ fn a_heredoc_script_install_moves_with_its_manifests() {
         );
     }
 }
+
+#[test]
+fn a_heredoc_script_moves_as_its_commands_on_one_line_do() {
+    // A heredoc script is read as the same commands joined on one line:
+    // checks that look at the RUN's text (the lone-install rule of the
+    // Bundler lock, composer's git) must see its body, not `<<EOT`.
+    use crate::support::bundler_rewrite;
+    for (head, cmds) in [
+        (
+            "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\n",
+            ["bundle install --jobs 4", "bundle lock --add-platform ruby"],
+        ),
+        (
+            "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\n",
+            ["bundle install --jobs 4", "touch /tmp/x"],
+        ),
+    ] {
+        let line = format!("{head}RUN {}\n", cmds.join("; "));
+        let script = format!("{head}RUN <<EOT\n{}\nEOT\n", cmds.join("\n"));
+        let one = bundler_rewrite(&line, &[]).0.map(|(app, _)| app);
+        let doc = bundler_rewrite(&script, &[]).0.map(|(app, _)| app);
+        assert_eq!(one, doc, "{cmds:?}");
+    }
+}

@@ -1410,6 +1410,7 @@ pub fn git_cannot_run(
         .get(b)
         .and_then(|u| parse.items.get(u.item))
         .and_then(|i| i.instruction())
+        .filter(|i| i.heredocs.is_empty())
         .map(|i| i.original.as_str())
     else {
         return false;
@@ -2009,6 +2010,7 @@ fn bundler_lock_kept(
         .get(b)
         .and_then(|u| parse.items.get(u.item))
         .and_then(|i| i.instruction())
+        .filter(|i| i.heredocs.is_empty())
         .map(|i| i.original.replace("\\\n", " "))
     else {
         return false;
