@@ -4397,6 +4397,34 @@ fn dependencies_and_dev_preinstall_scripts_keep_the_install_below_the_copy() {
     }
 }
 
+/// npm runs the `dependencies` script's `pre` and `post` hooks with it:
+/// `predependencies` and `postdependencies` (npm's arborist test "runs
+/// dependencies script if tree changes"; measured, node:20-slim, npm
+/// 10.8.2: `npm ci` and `npm install` ran both). Each may read and write
+/// any file: hoisted above `COPY . .`, `RUN npm ci` let the copy put a
+/// shipped `dep-ran.txt` back over the one the script wrote (BuildKit,
+/// compare.sh: `/app/dep-ran.txt` differs).
+#[test]
+fn pre_and_post_dependencies_scripts_keep_the_install_below_the_copy() {
+    let lock = r#"{"name":"app","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"app","version":"1.0.0","dependencies":{"ms":"2.1.3"}},"node_modules/ms":{"version":"2.1.3","resolved":"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz"}}}"#;
+    for script in ["predependencies", "postdependencies"] {
+        for run in ["npm ci", "npm install", "npm ci --omit=dev"] {
+            let package = format!(
+                "{{\"name\":\"app\",\"version\":\"1.0.0\",\"dependencies\":{{\"ms\":\"2.1.3\"}},\"scripts\":{{\"{script}\":\"echo DEPSCRIPT > dep-ran.txt\"}}}}\n"
+            );
+            let dir = project(&[
+                ("package.json", &package),
+                ("package-lock.json", lock),
+                ("dep-ran.txt", "old\n"),
+                ("index.js", "x\n"),
+                (".dockerignore", "node_modules\n.git\n"),
+            ]);
+            let df = format!("FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+            assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{script}: {run}");
+        }
+    }
+}
+
 /// A repository whose compose file builds one Dockerfile for two services,
 /// each from its own directory: `a`'s requirements pin a package, `b`'s
 /// include `base.txt`.

@@ -2384,8 +2384,10 @@ fn berry_registry_resolution(r: &str) -> bool {
 /// The lifecycle scripts of a `package.json` that run during an install:
 /// npm 7 and later also run `dependencies` once the install changed
 /// `node_modules` (npm docs, scripts; measured, npm 10.8.2: `npm ci` ran
-/// it), pnpm `pnpm:devPreinstall` before it installs (pnpm docs,
-/// scripts).
+/// it), with its `predependencies` and `postdependencies` hooks (npm's
+/// arborist runs the three; measured, npm 10.8.2: `npm ci` and `npm
+/// install` ran both hooks), pnpm `pnpm:devPreinstall` before it installs
+/// (pnpm docs, scripts).
 fn lifecycle_scripts(v: &serde_json::Value, rel: &str) -> Vec<String> {
     [
         "preinstall",
@@ -2395,7 +2397,9 @@ fn lifecycle_scripts(v: &serde_json::Value, rel: &str) -> Vec<String> {
         "preprepare",
         "postprepare",
         "prepublish",
+        "predependencies",
         "dependencies",
+        "postdependencies",
         "pnpm:devPreinstall",
     ]
     .iter()
