@@ -4425,6 +4425,80 @@ fn pre_and_post_dependencies_scripts_keep_the_install_below_the_copy() {
     }
 }
 
+/// A workspace member's `bin` is linked into `node_modules/.bin` and its
+/// file made executable by the install (npm's bin-links; measured: npm
+/// 10.8.2 `npm ci`, pnpm 9.15.9 and yarn 1.22.22 with `--ignore-scripts`
+/// all made a shipped 0644 `packages/cli/bin/cli.js` 0755). Hoisted above
+/// `COPY . .` with the member's package.json only, `RUN npm ci` found no
+/// file to link (BuildKit, compare.sh: `/app/node_modules/.bin/mycli`
+/// only in the original, `packages/cli/bin/cli.js` mode 0755 -> 0644).
+#[test]
+fn workspace_member_bins_keep_the_install_below_the_copy() {
+    let lock = r#"{"name":"root","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"root","version":"1.0.0","workspaces":["packages/*"]},"node_modules/mycli":{"resolved":"packages/cli","link":true},"packages/cli":{"name":"mycli","version":"1.0.0","bin":{"mycli":"bin/cli.js"}}}}"#;
+    for bin in [
+        r#""bin": {"mycli": "bin/cli.js"}"#,
+        r#""bin": "bin/cli.js""#,
+        r#""directories": {"bin": "bin"}"#,
+    ] {
+        let member = format!("{{\"name\": \"mycli\", \"version\": \"1.0.0\", {bin}}}\n");
+        let files = [
+            (
+                "package.json",
+                "{\"name\":\"root\",\"version\":\"1.0.0\",\"workspaces\":[\"packages/*\"]}\n",
+            ),
+            ("package-lock.json", lock),
+            ("packages/cli/package.json", member.as_str()),
+            ("packages/cli/bin/cli.js", "#!/usr/bin/env node\n"),
+            ("index.js", "x\n"),
+            (".dockerignore", "node_modules\n.git\n"),
+        ];
+        let dir = project(&files);
+        for run in ["npm ci", "npm install"] {
+            let df = format!("FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+            assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{bin}: {run}");
+        }
+        let mut pnpm = files.to_vec();
+        pnpm[0] = (
+            "package.json",
+            "{\"name\":\"root\",\"version\":\"1.0.0\",\"dependencies\":{\"mycli\":\"workspace:*\"}}\n",
+        );
+        pnpm[1] = ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n");
+        pnpm.push(("pnpm-workspace.yaml", "packages:\n  - packages/*\n"));
+        let dir = project(&pnpm);
+        let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN pnpm install --ignore-scripts --frozen-lockfile\n";
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{bin}: pnpm");
+    }
+    // The same workspaces with a member that has no bin: both hoisted.
+    let lock = r#"{"name":"root","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"root","version":"1.0.0","workspaces":["packages/*"]},"node_modules/mycli":{"resolved":"packages/cli","link":true},"packages/cli":{"name":"mycli","version":"1.0.0"}}}"#;
+    let files = [
+        (
+            "package.json",
+            "{\"name\":\"root\",\"version\":\"1.0.0\",\"workspaces\":[\"packages/*\"]}\n",
+        ),
+        ("package-lock.json", lock),
+        (
+            "packages/cli/package.json",
+            "{\"name\": \"mycli\", \"version\": \"1.0.0\"}\n",
+        ),
+        ("packages/cli/bin/cli.js", "#!/usr/bin/env node\n"),
+        ("index.js", "x\n"),
+        (".dockerignore", "node_modules\n.git\n"),
+    ];
+    let dir = project(&files);
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    let mut pnpm = files.to_vec();
+    pnpm[0] = (
+        "package.json",
+        "{\"name\":\"root\",\"version\":\"1.0.0\",\"dependencies\":{\"mycli\":\"workspace:*\"}}\n",
+    );
+    pnpm[1] = ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n");
+    pnpm.push(("pnpm-workspace.yaml", "packages:\n  - packages/*\n"));
+    let dir = project(&pnpm);
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN pnpm install --ignore-scripts --frozen-lockfile\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
 /// A repository whose compose file builds one Dockerfile for two services,
 /// each from its own directory: `a`'s requirements pin a package, `b`'s
 /// include `base.txt`.
