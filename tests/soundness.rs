@@ -4499,6 +4499,54 @@ fn workspace_member_bins_keep_the_install_below_the_copy() {
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
 
+/// A workspace install also writes each member's own `node_modules`
+/// (npm and yarn nest a version the root cannot take there, pnpm links a
+/// member's dependencies there), which a `.dockerignore` naming only
+/// `node_modules` (the context's root one) ships from the developer's
+/// tree. Measured with BuildKit (node:20-slim, npm 10.8.2, a member
+/// needing ms 2.1.2 beside the root's 2.1.3, a stale file in the shipped
+/// `packages/web/node_modules/ms`): the original's `npm ci` replaced the
+/// nested package, the hoisted one's was overwritten by the copy
+/// (`stale.txt` only in the rewritten image); with pnpm the copy failed
+/// ("cannot copy to non-directory").
+#[test]
+fn shipped_member_node_modules_keep_a_workspace_install_below_the_copy() {
+    let lock = r#"{"name":"root","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"root","version":"1.0.0","workspaces":["packages/*"],"dependencies":{"ms":"2.1.3"}},"node_modules/ms":{"version":"2.1.3","resolved":"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz"},"node_modules/web":{"resolved":"packages/web","link":true},"packages/web":{"name":"web","version":"1.0.0","dependencies":{"ms":"2.1.2"}},"packages/web/node_modules/ms":{"version":"2.1.2","resolved":"https://registry.npmjs.org/ms/-/ms-2.1.2.tgz"}}}"#;
+    let files = |ignore: &'static str| {
+        vec![
+            (
+                "package.json",
+                "{\"name\":\"root\",\"version\":\"1.0.0\",\"workspaces\":[\"packages/*\"],\"dependencies\":{\"ms\":\"2.1.3\"}}\n",
+            ),
+            ("package-lock.json", lock),
+            (
+                "packages/web/package.json",
+                "{\"name\":\"web\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.2\"}}\n",
+            ),
+            ("packages/web/index.js", "x\n"),
+            ("packages/web/node_modules/ms/stale.txt", "stale\n"),
+            (".dockerignore", ignore),
+        ]
+    };
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    let dir = project(&files("node_modules\n.git\n"));
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    // pnpm, with scripts off.
+    let mut pnpm = files("node_modules\n.git\n");
+    pnpm[0] = (
+        "package.json",
+        "{\"name\":\"root\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}\n",
+    );
+    pnpm[1] = ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n");
+    pnpm.push(("pnpm-workspace.yaml", "packages:\n  - packages/*\n"));
+    let dir = project(&pnpm);
+    let pdf = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN pnpm install --ignore-scripts --frozen-lockfile\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), pdf), pdf);
+    // Every node_modules left out of the context: hoisted.
+    let dir = project(&files("**/node_modules\n.git\n"));
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
 /// A repository whose compose file builds one Dockerfile for two services,
 /// each from its own directory: `a`'s requirements pin a package, `b`'s
 /// include `base.txt`.

@@ -236,6 +236,9 @@ fn npm_problems(
                     out.extend(local_deps(&mv, m, &dirs));
                     out.extend(member_bins(&mv, m));
                 }
+                if let Some(member) = m.strip_suffix("/package.json") {
+                    out.extend(member_node_modules(ctx, member));
+                }
                 if let Some(member) = m.strip_suffix("package.json") {
                     out.extend(gyp_build(ctx, &format!("{member}binding.gyp")));
                 }
@@ -2411,6 +2414,30 @@ fn lifecycle_scripts(v: &serde_json::Value, rel: &str) -> Vec<String> {
         )
     })
     .collect()
+}
+
+/// A workspace member's own `node_modules`, which the install writes (npm
+/// and yarn nest there a version the root cannot take, pnpm links the
+/// member's dependencies there): a broad copy that ships anything below
+/// it (a `.dockerignore` naming only the root's `node_modules`) would put
+/// the developer's files back over the install's (measured: npm 10.8.2
+/// `npm ci` replaced a shipped nested package, the copy after a hoisted
+/// one restored it; pnpm's hoisted install left a link the copy could
+/// not write a directory through).
+fn member_node_modules(ctx: &Context, member: &str) -> Option<String> {
+    let nm = format!("{member}/node_modules");
+    let prefix = format!("{nm}/");
+    let shipped = ctx.files().is_some_and(|f| {
+        f.range(prefix.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&prefix))
+    }) || ctx
+        .whole()
+        .iter()
+        .any(|w| *w == nm || w.starts_with(&prefix));
+    shipped.then(|| {
+        format!("the context ships {nm}/, where the install writes the member's own packages")
+    })
 }
 
 /// A workspace member's programs: the install links a member's `bin`
