@@ -4397,6 +4397,156 @@ fn dependencies_and_dev_preinstall_scripts_keep_the_install_below_the_copy() {
     }
 }
 
+/// npm runs the `dependencies` script's `pre` and `post` hooks with it:
+/// `predependencies` and `postdependencies` (npm's arborist test "runs
+/// dependencies script if tree changes"; measured, node:20-slim, npm
+/// 10.8.2: `npm ci` and `npm install` ran both). Each may read and write
+/// any file: hoisted above `COPY . .`, `RUN npm ci` let the copy put a
+/// shipped `dep-ran.txt` back over the one the script wrote (BuildKit,
+/// compare.sh: `/app/dep-ran.txt` differs).
+#[test]
+fn pre_and_post_dependencies_scripts_keep_the_install_below_the_copy() {
+    let lock = r#"{"name":"app","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"app","version":"1.0.0","dependencies":{"ms":"2.1.3"}},"node_modules/ms":{"version":"2.1.3","resolved":"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz"}}}"#;
+    for script in ["predependencies", "postdependencies"] {
+        for run in ["npm ci", "npm install", "npm ci --omit=dev"] {
+            let package = format!(
+                "{{\"name\":\"app\",\"version\":\"1.0.0\",\"dependencies\":{{\"ms\":\"2.1.3\"}},\"scripts\":{{\"{script}\":\"echo DEPSCRIPT > dep-ran.txt\"}}}}\n"
+            );
+            let dir = project(&[
+                ("package.json", &package),
+                ("package-lock.json", lock),
+                ("dep-ran.txt", "old\n"),
+                ("index.js", "x\n"),
+                (".dockerignore", "node_modules\n.git\n"),
+            ]);
+            let df = format!("FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+            assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{script}: {run}");
+        }
+    }
+}
+
+/// A workspace member's `bin` is linked into `node_modules/.bin` and its
+/// file made executable by the install (npm's bin-links; measured: npm
+/// 10.8.2 `npm ci`, pnpm 9.15.9 and yarn 1.22.22 with `--ignore-scripts`
+/// all made a shipped 0644 `packages/cli/bin/cli.js` 0755). Hoisted above
+/// `COPY . .` with the member's package.json only, `RUN npm ci` found no
+/// file to link (BuildKit, compare.sh: `/app/node_modules/.bin/mycli`
+/// only in the original, `packages/cli/bin/cli.js` mode 0755 -> 0644).
+#[test]
+fn workspace_member_bins_keep_the_install_below_the_copy() {
+    let lock = r#"{"name":"root","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"root","version":"1.0.0","workspaces":["packages/*"]},"node_modules/mycli":{"resolved":"packages/cli","link":true},"packages/cli":{"name":"mycli","version":"1.0.0","bin":{"mycli":"bin/cli.js"}}}}"#;
+    for bin in [
+        r#""bin": {"mycli": "bin/cli.js"}"#,
+        r#""bin": "bin/cli.js""#,
+        r#""directories": {"bin": "bin"}"#,
+    ] {
+        let member = format!("{{\"name\": \"mycli\", \"version\": \"1.0.0\", {bin}}}\n");
+        let files = [
+            (
+                "package.json",
+                "{\"name\":\"root\",\"version\":\"1.0.0\",\"workspaces\":[\"packages/*\"]}\n",
+            ),
+            ("package-lock.json", lock),
+            ("packages/cli/package.json", member.as_str()),
+            ("packages/cli/bin/cli.js", "#!/usr/bin/env node\n"),
+            ("index.js", "x\n"),
+            (".dockerignore", "node_modules\n.git\n"),
+        ];
+        let dir = project(&files);
+        for run in ["npm ci", "npm install"] {
+            let df = format!("FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+            assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{bin}: {run}");
+        }
+        let mut pnpm = files.to_vec();
+        pnpm[0] = (
+            "package.json",
+            "{\"name\":\"root\",\"version\":\"1.0.0\",\"dependencies\":{\"mycli\":\"workspace:*\"}}\n",
+        );
+        pnpm[1] = ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n");
+        pnpm.push(("pnpm-workspace.yaml", "packages:\n  - packages/*\n"));
+        let dir = project(&pnpm);
+        let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN pnpm install --ignore-scripts --frozen-lockfile\n";
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{bin}: pnpm");
+    }
+    // The same workspaces with a member that has no bin: both hoisted.
+    let lock = r#"{"name":"root","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"root","version":"1.0.0","workspaces":["packages/*"]},"node_modules/mycli":{"resolved":"packages/cli","link":true},"packages/cli":{"name":"mycli","version":"1.0.0"}}}"#;
+    let files = [
+        (
+            "package.json",
+            "{\"name\":\"root\",\"version\":\"1.0.0\",\"workspaces\":[\"packages/*\"]}\n",
+        ),
+        ("package-lock.json", lock),
+        (
+            "packages/cli/package.json",
+            "{\"name\": \"mycli\", \"version\": \"1.0.0\"}\n",
+        ),
+        ("packages/cli/bin/cli.js", "#!/usr/bin/env node\n"),
+        ("index.js", "x\n"),
+        (".dockerignore", "node_modules\n.git\n"),
+    ];
+    let dir = project(&files);
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    let mut pnpm = files.to_vec();
+    pnpm[0] = (
+        "package.json",
+        "{\"name\":\"root\",\"version\":\"1.0.0\",\"dependencies\":{\"mycli\":\"workspace:*\"}}\n",
+    );
+    pnpm[1] = ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n");
+    pnpm.push(("pnpm-workspace.yaml", "packages:\n  - packages/*\n"));
+    let dir = project(&pnpm);
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN pnpm install --ignore-scripts --frozen-lockfile\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// A workspace install also writes each member's own `node_modules`
+/// (npm and yarn nest a version the root cannot take there, pnpm links a
+/// member's dependencies there), which a `.dockerignore` naming only
+/// `node_modules` (the context's root one) ships from the developer's
+/// tree. Measured with BuildKit (node:20-slim, npm 10.8.2, a member
+/// needing ms 2.1.2 beside the root's 2.1.3, a stale file in the shipped
+/// `packages/web/node_modules/ms`): the original's `npm ci` replaced the
+/// nested package, the hoisted one's was overwritten by the copy
+/// (`stale.txt` only in the rewritten image); with pnpm the copy failed
+/// ("cannot copy to non-directory").
+#[test]
+fn shipped_member_node_modules_keep_a_workspace_install_below_the_copy() {
+    let lock = r#"{"name":"root","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"root","version":"1.0.0","workspaces":["packages/*"],"dependencies":{"ms":"2.1.3"}},"node_modules/ms":{"version":"2.1.3","resolved":"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz"},"node_modules/web":{"resolved":"packages/web","link":true},"packages/web":{"name":"web","version":"1.0.0","dependencies":{"ms":"2.1.2"}},"packages/web/node_modules/ms":{"version":"2.1.2","resolved":"https://registry.npmjs.org/ms/-/ms-2.1.2.tgz"}}}"#;
+    let files = |ignore: &'static str| {
+        vec![
+            (
+                "package.json",
+                "{\"name\":\"root\",\"version\":\"1.0.0\",\"workspaces\":[\"packages/*\"],\"dependencies\":{\"ms\":\"2.1.3\"}}\n",
+            ),
+            ("package-lock.json", lock),
+            (
+                "packages/web/package.json",
+                "{\"name\":\"web\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.2\"}}\n",
+            ),
+            ("packages/web/index.js", "x\n"),
+            ("packages/web/node_modules/ms/stale.txt", "stale\n"),
+            (".dockerignore", ignore),
+        ]
+    };
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    let dir = project(&files("node_modules\n.git\n"));
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    // pnpm, with scripts off.
+    let mut pnpm = files("node_modules\n.git\n");
+    pnpm[0] = (
+        "package.json",
+        "{\"name\":\"root\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}\n",
+    );
+    pnpm[1] = ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n");
+    pnpm.push(("pnpm-workspace.yaml", "packages:\n  - packages/*\n"));
+    let dir = project(&pnpm);
+    let pdf = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN pnpm install --ignore-scripts --frozen-lockfile\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), pdf), pdf);
+    // Every node_modules left out of the context: hoisted.
+    let dir = project(&files("**/node_modules\n.git\n"));
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
 /// A repository whose compose file builds one Dockerfile for two services,
 /// each from its own directory: `a`'s requirements pin a package, `b`'s
 /// include `base.txt`.

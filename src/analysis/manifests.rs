@@ -234,6 +234,10 @@ fn npm_problems(
                 if let Some(mv) = read_json(ctx, m, out) {
                     out.extend(lifecycle_scripts(&mv, m));
                     out.extend(local_deps(&mv, m, &dirs));
+                    out.extend(member_bins(&mv, m));
+                }
+                if let Some(member) = m.strip_suffix("/package.json") {
+                    out.extend(member_node_modules(ctx, member));
                 }
                 if let Some(member) = m.strip_suffix("package.json") {
                     out.extend(gyp_build(ctx, &format!("{member}binding.gyp")));
@@ -2384,8 +2388,10 @@ fn berry_registry_resolution(r: &str) -> bool {
 /// The lifecycle scripts of a `package.json` that run during an install:
 /// npm 7 and later also run `dependencies` once the install changed
 /// `node_modules` (npm docs, scripts; measured, npm 10.8.2: `npm ci` ran
-/// it), pnpm `pnpm:devPreinstall` before it installs (pnpm docs,
-/// scripts).
+/// it), with its `predependencies` and `postdependencies` hooks (npm's
+/// arborist runs the three; measured, npm 10.8.2: `npm ci` and `npm
+/// install` ran both hooks), pnpm `pnpm:devPreinstall` before it installs
+/// (pnpm docs, scripts).
 fn lifecycle_scripts(v: &serde_json::Value, rel: &str) -> Vec<String> {
     [
         "preinstall",
@@ -2395,7 +2401,9 @@ fn lifecycle_scripts(v: &serde_json::Value, rel: &str) -> Vec<String> {
         "preprepare",
         "postprepare",
         "prepublish",
+        "predependencies",
         "dependencies",
+        "postdependencies",
         "pnpm:devPreinstall",
     ]
     .iter()
@@ -2406,6 +2414,51 @@ fn lifecycle_scripts(v: &serde_json::Value, rel: &str) -> Vec<String> {
         )
     })
     .collect()
+}
+
+/// A workspace member's own `node_modules`, which the install writes (npm
+/// and yarn nest there a version the root cannot take, pnpm links the
+/// member's dependencies there): a broad copy that ships anything below
+/// it (a `.dockerignore` naming only the root's `node_modules`) would put
+/// the developer's files back over the install's (measured: npm 10.8.2
+/// `npm ci` replaced a shipped nested package, the copy after a hoisted
+/// one restored it; pnpm's hoisted install left a link the copy could
+/// not write a directory through).
+fn member_node_modules(ctx: &Context, member: &str) -> Option<String> {
+    let nm = format!("{member}/node_modules");
+    let prefix = format!("{nm}/");
+    let shipped = ctx.files().is_some_and(|f| {
+        f.range(prefix.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&prefix))
+    }) || ctx
+        .whole()
+        .iter()
+        .any(|w| *w == nm || w.starts_with(&prefix));
+    shipped.then(|| {
+        format!("the context ships {nm}/, where the install writes the member's own packages")
+    })
+}
+
+/// A workspace member's programs: the install links a member's `bin`
+/// (or every file of its `directories.bin`) into `node_modules/.bin` and
+/// makes the file executable (npm's bin-links; measured: npm 10.8.2 `npm
+/// ci`, pnpm 9.15.9 and yarn 1.22.22 with `--ignore-scripts` made a
+/// shipped 0644 bin file 0755, and npm links it only when the file is
+/// there). The root package's own `bin` is not linked (npm 10.8.2 left it
+/// as it was).
+fn member_bins(v: &serde_json::Value, rel: &str) -> Option<String> {
+    let bin = match &v["bin"] {
+        serde_json::Value::String(s) => !s.is_empty(),
+        serde_json::Value::Object(m) => !m.is_empty(),
+        serde_json::Value::Null => false,
+        _ => true,
+    };
+    (bin || !v["directories"]["bin"].is_null()).then(|| {
+        format!(
+            "{rel} declares programs (`bin`), which the install links and makes executable in the member's directory"
+        )
+    })
 }
 
 /// Dependencies on local paths. A `link:` or `workspace:` dependency on a
