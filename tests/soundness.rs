@@ -4935,3 +4935,38 @@ fn a_heredoc_script_that_reads_the_tree_stays_below_the_copy() {
         assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
     }
 }
+
+#[test]
+fn an_application_directory_under_usr_local_is_not_a_toolchain() {
+    // `WORKDIR /usr/local/app` (dockersamples' example-voting-app; h-scout48
+    // n05, p09): every RUN reads /usr/** implicitly, so the copy there kept
+    // every install below it. A directory of /usr/local that the official
+    // base image does not have, outside the local hierarchy, is read only
+    // when named, as under /opt. Measured with BuildKit (python:3.12-slim,
+    // pip): identical images, the install CACHED after a source edit.
+    let dir = node_app(("bin/tool", "x\n"));
+    for from in ["node:20", "python:3.12-slim", "ruby:3.3", "golang:1.22"] {
+        let df = format!("FROM {from}\nWORKDIR /usr/local/app\nCOPY . .\nRUN npm ci\n");
+        assert_eq!(
+            rewrite_all(dir.path(), &df),
+            format!("FROM {from}\nWORKDIR /usr/local/app\n{HOISTED_NPM}"),
+            "{from}"
+        );
+    }
+    // The local hierarchy, what the image keeps there (Ruby's GEM_HOME,
+    // Go's toolchain, Node.js's tarball files), an image whose /usr/local
+    // is not known, a deeper directory, /usr/local itself, and a search
+    // path naming it stay.
+    for df in [
+        "FROM node:20\nWORKDIR /usr/local/lib\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nWORKDIR /usr/local/share\nCOPY . .\nRUN npm ci\n",
+        "FROM ruby:3.3\nWORKDIR /usr/local/bundle\nCOPY . .\nRUN npm ci\n",
+        "FROM golang:1.22\nWORKDIR /usr/local/go\nCOPY . .\nRUN npm ci\n",
+        "FROM mycorp/node:20\nWORKDIR /usr/local/app\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nWORKDIR /usr/local/tools/app\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nWORKDIR /usr/local\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nWORKDIR /usr/local/app\nENV PATH=/usr/local/app/bin:$PATH\nCOPY . .\nRUN npm ci\n",
+    ] {
+        assert_eq!(rewrite_all(dir.path(), df), df, "{df}");
+    }
+}

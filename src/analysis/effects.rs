@@ -787,7 +787,7 @@ fn based_implicit_conflict(w: Based<'_>, r: Based<'_>, app: Option<&str>) -> boo
         Loc::Dir { .. } => return false,
         _ => return based_conflict(w, r),
     };
-    let app_only = matches!(r.loc, Loc::Path(t) if t == OPT_TREE) && below_app_dir(wp, app);
+    let app_only = matches!(r.loc, Loc::Path(t) if app_tree_read(t, app)) && below_app_dir(wp, app);
     !under_source_tree(wp) && !app_only && based_conflict(w, r)
 }
 
@@ -980,13 +980,28 @@ fn implicit_conflict(w: &Loc, r: &Loc, app: Option<&str>) -> bool {
         _ => return loc_conflict(w, r),
     };
     // The application directory is no toolchain (see `stage_app_dir`).
-    let app_only = matches!(r, Loc::Path(t) if t == OPT_TREE) && below_app_dir(wp, app);
+    let app_only = matches!(r, Loc::Path(t) if app_tree_read(t, app)) && below_app_dir(wp, app);
     !under_source_tree(wp) && !app_only && loc_conflict(w, r)
 }
 
 /// The system tree where toolchains are installed (`/opt/conda`,
 /// `/opt/java/openjdk`, the Node.js image's `/opt/yarn-v…`).
 const OPT_TREE: &str = "/opt/**";
+
+/// The system tree that holds `/usr/local`.
+const USR_TREE: &str = "/usr/**";
+
+/// Whether `pattern` is the implicit read of the system tree that holds
+/// the application directory `app` (`/opt/**` for `/opt/NAME`, `/usr/**`
+/// for `/usr/local/NAME`), which writes below `app` do not meet (see
+/// [`stage_app_dir`]).
+fn app_tree_read(pattern: &str, app: Option<&str>) -> bool {
+    match app {
+        Some(a) if a.starts_with("/opt/") => pattern == OPT_TREE,
+        Some(a) if a.starts_with("/usr/local/") => pattern == USR_TREE,
+        _ => false,
+    }
+}
 
 /// Whether the path pattern `p` lies strictly below the application
 /// directory `app`: every component of `app` literally, then at least one
@@ -1026,6 +1041,41 @@ const OFFICIAL_OPT: &[(&str, &[&str])] = &[
     ("alpine", &[]),
     ("buildpack-deps", &[]),
 ];
+
+/// The `/usr/local` entries of the official images of [`OFFICIAL_OPT`]
+/// beside the local hierarchy every one has (`bin`, `etc`, `games`,
+/// `include`, `lib`, `libexec`, `man`, `sbin`, `share`, `src`: Debian's
+/// and Alpine's, and what the language images install there), from their
+/// Dockerfiles: the Node.js tarball's top-level files (extracted into
+/// `/usr/local`), Ruby's `GEM_HOME` `/usr/local/bundle`, Go's
+/// `/usr/local/go`. An application directory must not be one of them.
+const OFFICIAL_USR_LOCAL: &[(&str, &[&str])] = &[
+    ("node", &["CHANGELOG.md", "LICENSE", "README.md"]),
+    ("python", &[]),
+    ("ruby", &["bundle"]),
+    ("golang", &["go"]),
+    ("debian", &[]),
+    ("ubuntu", &[]),
+    ("alpine", &[]),
+    ("buildpack-deps", &[]),
+];
+
+/// The local hierarchy of `/usr/local` (the FHS's, with the library
+/// variants).
+const USR_LOCAL_HIERARCHY: &[&str] = &[
+    "bin", "etc", "games", "include", "lib", "lib32", "lib64", "libx32", "libexec", "man", "sbin",
+    "share", "src",
+];
+
+/// What the official image `image` has in `/usr/local` besides
+/// [`USR_LOCAL_HIERARCHY`]; `None` when it is not a listed one.
+fn official_usr_local_entries(image: &str) -> Option<&'static [&'static str]> {
+    let repo = official_repo(image)?;
+    OFFICIAL_USR_LOCAL
+        .iter()
+        .find(|(n, _)| *n == repo)
+        .map(|(_, entries)| *entries)
+}
 
 /// What the official image `image` (`node:lts-alpine`,
 /// `docker.io/library/python:3.12@sha256:…`) has in `/opt`; `None` when
@@ -2131,7 +2181,8 @@ fn stage_app_dir(
     effects: &[Effects],
 ) -> Option<String> {
     let image = base_image(parse, stage.from_item)?;
-    let known = official_opt_entries(&image)?;
+    let opt = official_opt_entries(&image)?;
+    let local = official_usr_local_entries(&image)?;
     let units = &stage.units;
     let ins_of = |u: usize| parse.items.get(units[u].item).and_then(|i| i.instruction());
     // The directory a WORKDIR makes the working directory.
@@ -2141,16 +2192,22 @@ fn stage_app_dir(
             return None;
         }
         let d = state.workdirs.get(u + 1)?;
-        let mut comps = Components(d);
-        let (Some("opt"), Some(name), None) = (comps.next(), comps.next(), comps.next()) else {
-            return None;
+        let comps: Vec<&str> = Components(d).collect();
+        let (tree, name, known): (&str, &str, Vec<&str>) = match comps.as_slice() {
+            ["opt", name] => ("/opt", name, opt.to_vec()),
+            ["usr", "local", name] => (
+                "/usr/local",
+                name,
+                local.iter().chain(USR_LOCAL_HIERARCHY).copied().collect(),
+            ),
+            _ => return None,
         };
         let literal = !name.contains(['*', '?', '[', '$', '\\']) && name != "." && name != "..";
         (literal
             && !known
                 .iter()
                 .any(|k| glob_match(k.as_bytes(), name.as_bytes())))
-        .then(|| format!("/opt/{name}"))
+        .then(|| format!("{tree}/{name}"))
     })?;
     // The first copy of the whole context into it.
     let copy = (0..units.len()).find(|&u| {
@@ -2264,7 +2321,7 @@ impl<'e> Lookups<'e> {
                 .implicit_reads
                 .iter()
                 .filter_map(|l| match l {
-                    Loc::Path(p) => Some((pattern_base(p), p == OPT_TREE)),
+                    Loc::Path(p) => Some((pattern_base(p), app_tree_read(p, e.app_dir.as_deref()))),
                     _ => None,
                 })
                 .collect(),
@@ -2323,7 +2380,7 @@ fn in_source_tree(path: &str) -> bool {
 fn implicit_patterns<'e>(e: &'e Effects, path: &str) -> impl Iterator<Item = &'e str> {
     let app = below_app_dir(path, e.app_dir.as_deref());
     e.implicit_reads.iter().filter_map(move |l| match l {
-        Loc::Path(p) if !(app && p == OPT_TREE) => Some(p.as_str()),
+        Loc::Path(p) if !(app && app_tree_read(p, e.app_dir.as_deref())) => Some(p.as_str()),
         _ => None,
     })
 }
