@@ -4721,3 +4721,30 @@ fn a_file_built_by_another_frontend_is_left_as_it_is() {
         assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{syn}");
     }
 }
+
+#[test]
+fn a_run_reading_its_own_environment_through_proc_keeps_a_per_build_arg_above() {
+    // h-rev48: `cat /proc/self/environ > /etc/env` prints the environment
+    // of `cat`, which holds every variable in scope, but `cat` was taken to
+    // read none: `ARG CACHEBUST=1` moved below the install [safe].
+    // Measured with BuildKit (debian:bookworm-slim): /etc/env held
+    // `CACHEBUST=1` in the original's image only (95 bytes against 83).
+    let dir = project(STAMPED);
+    let moved = |df: &str| rewrite_unsafe_too(dir.path(), df) != df;
+    for tail in [
+        "cat /proc/self/environ > /etc/env",
+        "cp /proc/self/environ /etc/env",
+        "sed -n p /proc/self/environ > /etc/env",
+        "tr '\\0' '\\n' < /proc/self/environ > /etc/env",
+        "cat /proc/thread-self/environ > /etc/env",
+        "cd /proc/self && cat environ > /etc/env",
+    ] {
+        let df = format!(
+            "FROM debian:bookworm-slim\nARG CACHEBUST=1\nRUN apt-get update && apt-get install -y tzdata && {tail}\nLABEL x=$CACHEBUST\n"
+        );
+        assert!(!moved(&df), "moved:\n{df}");
+    }
+    // Control: a file that is no process's state.
+    let df = "FROM debian:bookworm-slim\nARG CACHEBUST=1\nRUN apt-get update && apt-get install -y tzdata && cat /etc/hostname > /etc/env\nLABEL x=$CACHEBUST\n";
+    assert!(moved(df), "control did not move:\n{df}");
+}
