@@ -4748,3 +4748,29 @@ fn a_run_reading_its_own_environment_through_proc_keeps_a_per_build_arg_above() 
     let df = "FROM debian:bookworm-slim\nARG CACHEBUST=1\nRUN apt-get update && apt-get install -y tzdata && cat /etc/hostname > /etc/env\nLABEL x=$CACHEBUST\n";
     assert!(moved(df), "control did not move:\n{df}");
 }
+
+#[test]
+fn maven_reads_any_variable_through_the_poms() {
+    // h-rev48: a profile activated by `<property><name>env.BUILD_NUMBER`
+    // (Jenkins' idiom) changes what `mvn dependency:go-offline` fetches,
+    // but Maven was taken to honour its own variables only: `ARG
+    // BUILD_NUMBER=0` moved below it [safe], and the rewritten build
+    // fetched without the profile. Measured with Maven 3.8.7: the reactor
+    // differs with BUILD_NUMBER set (the profile's module is required).
+    // A parent POM from a repository may hold such a profile too, so
+    // every variable counts.
+    let pom = "<project>\n  <modelVersion>4.0.0</modelVersion>\n  <groupId>x</groupId><artifactId>y</artifactId><version>1</version>\n  <profiles><profile><id>jenkins</id>\n    <activation><property><name>env.BUILD_NUMBER</name></property></activation>\n    <dependencies><dependency><groupId>junit</groupId><artifactId>junit</artifactId><version>4.13.2</version></dependency></dependencies>\n  </profile></profiles>\n</project>\n";
+    let dir = project(&[("pom.xml", pom), ("src/A.java", "class A {}\n")]);
+    let moved = |df: &str| rewrite_unsafe_too(dir.path(), df) != df;
+    for mvn in ["mvn dependency:go-offline", "mvn -B dependency:resolve"] {
+        let df = format!(
+            "FROM maven:3-eclipse-temurin-17\nARG BUILD_NUMBER=0\nWORKDIR /app\nCOPY pom.xml .\nRUN {mvn}\nCOPY . .\nLABEL build=$BUILD_NUMBER\n"
+        );
+        assert!(!moved(&df), "moved:\n{df}");
+        // The install still moves above the broad copy, with what it reads.
+        let df = format!(
+            "FROM maven:3-eclipse-temurin-17\nWORKDIR /app\nCOPY . .\nENV CI=true\nRUN {mvn}\n"
+        );
+        assert!(moved(&df), "not hoisted:\n{df}");
+    }
+}
