@@ -4774,3 +4774,38 @@ fn maven_reads_any_variable_through_the_poms() {
         assert!(moved(&df), "not hoisted:\n{df}");
     }
 }
+
+#[test]
+fn a_per_build_arg_moved_down_is_the_instruction_reported_as_moved() {
+    // h-rev48: the report said "moved `WORKDIR /app` above `RUN apt-get
+    // …` (line 5)" for a WORKDIR that stood above that RUN already: the
+    // net edit moved `ARG BUILD_DATE` (the reason's subject), and the
+    // fewest moves could name either.
+    let dir = project(STAMPED);
+    let df = "FROM debian:bookworm-slim\nARG BUILD_DATE\nWORKDIR /app\nCOPY . .\nRUN apt-get update && apt-get install -y curl\nLABEL d=$BUILD_DATE\n";
+    let ctx = Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rewrite");
+    assert_eq!(
+        out.new_text,
+        "FROM debian:bookworm-slim\nWORKDIR /app\nRUN apt-get update && apt-get install -y curl\nARG BUILD_DATE\nCOPY . .\nLABEL d=$BUILD_DATE\n"
+    );
+    let summaries: Vec<&str> = out
+        .changes
+        .iter()
+        .filter(|c| c.applied)
+        .map(|c| c.summary.as_str())
+        .collect();
+    assert!(
+        summaries.contains(
+            &"moved `ARG BUILD_DATE` below `RUN apt-get update && apt-get install -y curl` (line 5)"
+        ),
+        "{summaries:?}"
+    );
+    assert!(
+        !summaries.iter().any(|s| s.contains("moved `WORKDIR")),
+        "{summaries:?}"
+    );
+}
