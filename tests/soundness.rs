@@ -3863,7 +3863,7 @@ fn a_yarn_global_add_may_replace_yarn() {
     let p = node_project_at(&[]);
     for pkg in ["yarn@1.22.19", "rimraf@5.0.10"] {
         let df = format!(
-            "FROM node:20-slim\nWORKDIR /project\nCOPY . .\nRUN yarn global add {pkg}\nRUN yarn install --ignore-scripts\n"
+            "FROM node:20-slim\nWORKDIR /project\nCOPY . .\nRUN yarn global add --ignore-scripts {pkg}\nRUN yarn install --ignore-scripts\n"
         );
         let out = rewrite_unsafe_too(p.path(), &df);
         assert!(
@@ -4808,4 +4808,41 @@ fn a_per_build_arg_moved_down_is_the_instruction_reported_as_moved() {
         !summaries.iter().any(|s| s.contains("moved `WORKDIR")),
         "{summaries:?}"
     );
+}
+
+#[test]
+fn global_installs_run_their_packages_scripts_in_the_working_directory() {
+    // h-rev48: `npm install -g msw@2.7.0` and `yarn global add msw@2.7.0`
+    // moved above `COPY . .` [safe], but the packages' install scripts run
+    // with the working directory in `INIT_CWD`: msw's postinstall copies
+    // its worker into the `msw.workerDirectory` that `$INIT_CWD/package.json`
+    // names. Measured with BuildKit (node:20-slim, npm 10.8.2, yarn
+    // 1.22.22): /project/public/mockServiceWorker.js was msw's (8144
+    // bytes) in the original's image and the shipped one (17 bytes) in
+    // the rewrite's, with either tool.
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"site\",\"version\":\"1.0.0\",\"private\":true,\"msw\":{\"workerDirectory\":[\"public\"]}}\n",
+        ),
+        ("public/mockServiceWorker.js", "/* old worker */\n"),
+        ("index.html", "x\n"),
+    ]);
+    for run in [
+        "npm install -g msw@2.7.0",
+        "npm i --global msw@2.7.0",
+        "npm_config_global=true npm install msw@2.7.0",
+        "yarn global add msw@2.7.0",
+    ] {
+        let df = format!("FROM node:20-slim\nWORKDIR /project\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_all(dir.path(), &df), df, "{run}");
+    }
+    // With the scripts off, only the global folders are written.
+    for run in [
+        "npm install -g --ignore-scripts msw@2.7.0",
+        "yarn global add --ignore-scripts msw@2.7.0",
+    ] {
+        let df = format!("FROM node:20-slim\nWORKDIR /project\nCOPY . .\nRUN {run}\n");
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
 }
