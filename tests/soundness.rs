@@ -4808,6 +4808,29 @@ fn a_per_build_arg_moved_down_is_the_instruction_reported_as_moved() {
         !summaries.iter().any(|s| s.contains("moved `WORKDIR")),
         "{summaries:?}"
     );
+    // The place is one it crossed: the ARG stood above the split install
+    // already ("moved `ARG VCS_REF` above `RUN pip install -r
+    // requirements.txt` (line 7)" said before), and now follows the
+    // merged system install of line 5.
+    let df = "FROM debian:bookworm-slim\nARG VCS_REF\nWORKDIR /app\nRUN apt-get update\nRUN apt-get install -y curl\nCOPY . .\nRUN pip install -r requirements.txt && python app.py\nLABEL r=$VCS_REF\n";
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rewrite");
+    assert!(
+        out.new_text.contains(
+            "RUN apt-get update && apt-get install -y curl\nARG VCS_REF\nCOPY requirements.txt ./\n"
+        ),
+        "{}",
+        out.new_text
+    );
+    let moved: Vec<&str> = out
+        .changes
+        .iter()
+        .filter(|c| c.applied && c.summary.starts_with("moved `ARG"))
+        .map(|c| c.summary.as_str())
+        .collect();
+    assert_eq!(
+        moved,
+        ["moved `ARG VCS_REF` below `RUN apt-get update && apt-get install -y curl` (line 5)"]
+    );
 }
 
 #[test]
