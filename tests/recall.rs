@@ -39,13 +39,15 @@ fn issue_11_knowledge_base_breadth() {
         hoisted(PNPM, df),
         "FROM node:20\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml ./\nRUN corepack enable && pnpm install --ignore-scripts --frozen-lockfile\nCOPY . .\nRUN pnpm run build\n"
     );
-    // `yarn global add` writes the global folder only: it moves too. It
-    // reads the project's package.json (yarn 1.22.20 and corepack check
-    // its `packageManager`), so that comes first.
-    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn global add @vue/cli@5.0.8\nRUN yarn install --ignore-scripts --frozen-lockfile\n";
+    // `yarn global add` with the packages' scripts off writes the global
+    // folder only: it moves too. It reads the project's package.json (yarn
+    // 1.22.20 and corepack check its `packageManager`), so that comes
+    // first. (With the scripts on, they see the working directory:
+    // soundness::global_installs_run_their_packages_scripts_in_the_working_directory.)
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn global add --ignore-scripts @vue/cli@5.0.8\nRUN yarn install --ignore-scripts --frozen-lockfile\n";
     assert_eq!(
         hoisted(PNPM, df),
-        "FROM node:20\nWORKDIR /app\nCOPY package.json ./\nRUN yarn global add @vue/cli@5.0.8\nCOPY yarn.lock ./\nRUN yarn install --ignore-scripts --frozen-lockfile\nCOPY . .\n"
+        "FROM node:20\nWORKDIR /app\nCOPY package.json ./\nRUN yarn global add --ignore-scripts @vue/cli@5.0.8\nCOPY yarn.lock ./\nRUN yarn install --ignore-scripts --frozen-lockfile\nCOPY . .\n"
     );
     let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --ignore-scripts --frozen-lockfile && yarn cache clean\nRUN make -j$(nproc)\n";
     assert_eq!(

@@ -3863,7 +3863,7 @@ fn a_yarn_global_add_may_replace_yarn() {
     let p = node_project_at(&[]);
     for pkg in ["yarn@1.22.19", "rimraf@5.0.10"] {
         let df = format!(
-            "FROM node:20-slim\nWORKDIR /project\nCOPY . .\nRUN yarn global add {pkg}\nRUN yarn install --ignore-scripts\n"
+            "FROM node:20-slim\nWORKDIR /project\nCOPY . .\nRUN yarn global add --ignore-scripts {pkg}\nRUN yarn install --ignore-scripts\n"
         );
         let out = rewrite_unsafe_too(p.path(), &df);
         assert!(
@@ -4968,5 +4968,153 @@ fn an_application_directory_under_usr_local_is_not_a_toolchain() {
         "FROM node:20\nWORKDIR /usr/local/app\nENV PATH=/usr/local/app/bin:$PATH\nCOPY . .\nRUN npm ci\n",
     ] {
         assert_eq!(rewrite_all(dir.path(), df), df, "{df}");
+    }
+}
+
+#[test]
+fn a_run_reading_its_own_environment_through_proc_keeps_a_per_build_arg_above() {
+    // h-rev48: `cat /proc/self/environ > /etc/env` prints the environment
+    // of `cat`, which holds every variable in scope, but `cat` was taken to
+    // read none: `ARG CACHEBUST=1` moved below the install [safe].
+    // Measured with BuildKit (debian:bookworm-slim): /etc/env held
+    // `CACHEBUST=1` in the original's image only (95 bytes against 83).
+    let dir = project(STAMPED);
+    let moved = |df: &str| rewrite_unsafe_too(dir.path(), df) != df;
+    for tail in [
+        "cat /proc/self/environ > /etc/env",
+        "cp /proc/self/environ /etc/env",
+        "sed -n p /proc/self/environ > /etc/env",
+        "tr '\\0' '\\n' < /proc/self/environ > /etc/env",
+        "cat /proc/thread-self/environ > /etc/env",
+        "cd /proc/self && cat environ > /etc/env",
+    ] {
+        let df = format!(
+            "FROM debian:bookworm-slim\nARG CACHEBUST=1\nRUN apt-get update && apt-get install -y tzdata && {tail}\nLABEL x=$CACHEBUST\n"
+        );
+        assert!(!moved(&df), "moved:\n{df}");
+    }
+    // Control: a file that is no process's state.
+    let df = "FROM debian:bookworm-slim\nARG CACHEBUST=1\nRUN apt-get update && apt-get install -y tzdata && cat /etc/hostname > /etc/env\nLABEL x=$CACHEBUST\n";
+    assert!(moved(df), "control did not move:\n{df}");
+}
+
+#[test]
+fn maven_reads_any_variable_through_the_poms() {
+    // h-rev48: a profile activated by `<property><name>env.BUILD_NUMBER`
+    // (Jenkins' idiom) changes what `mvn dependency:go-offline` fetches,
+    // but Maven was taken to honour its own variables only: `ARG
+    // BUILD_NUMBER=0` moved below it [safe], and the rewritten build
+    // fetched without the profile. Measured with Maven 3.8.7: the reactor
+    // differs with BUILD_NUMBER set (the profile's module is required).
+    // A parent POM from a repository may hold such a profile too, so
+    // every variable counts.
+    let pom = "<project>\n  <modelVersion>4.0.0</modelVersion>\n  <groupId>x</groupId><artifactId>y</artifactId><version>1</version>\n  <profiles><profile><id>jenkins</id>\n    <activation><property><name>env.BUILD_NUMBER</name></property></activation>\n    <dependencies><dependency><groupId>junit</groupId><artifactId>junit</artifactId><version>4.13.2</version></dependency></dependencies>\n  </profile></profiles>\n</project>\n";
+    let dir = project(&[("pom.xml", pom), ("src/A.java", "class A {}\n")]);
+    let moved = |df: &str| rewrite_unsafe_too(dir.path(), df) != df;
+    for mvn in ["mvn dependency:go-offline", "mvn -B dependency:resolve"] {
+        let df = format!(
+            "FROM maven:3-eclipse-temurin-17\nARG BUILD_NUMBER=0\nWORKDIR /app\nCOPY pom.xml .\nRUN {mvn}\nCOPY . .\nLABEL build=$BUILD_NUMBER\n"
+        );
+        assert!(!moved(&df), "moved:\n{df}");
+        // The install still moves above the broad copy, with what it reads.
+        let df = format!(
+            "FROM maven:3-eclipse-temurin-17\nWORKDIR /app\nCOPY . .\nENV CI=true\nRUN {mvn}\n"
+        );
+        assert!(moved(&df), "not hoisted:\n{df}");
+    }
+}
+
+#[test]
+fn a_per_build_arg_moved_down_is_the_instruction_reported_as_moved() {
+    // h-rev48: the report said "moved `WORKDIR /app` above `RUN apt-get
+    // …` (line 5)" for a WORKDIR that stood above that RUN already: the
+    // net edit moved `ARG BUILD_DATE` (the reason's subject), and the
+    // fewest moves could name either.
+    let dir = project(STAMPED);
+    let df = "FROM debian:bookworm-slim\nARG BUILD_DATE\nWORKDIR /app\nCOPY . .\nRUN apt-get update && apt-get install -y curl\nLABEL d=$BUILD_DATE\n";
+    let ctx = Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rewrite");
+    assert_eq!(
+        out.new_text,
+        "FROM debian:bookworm-slim\nWORKDIR /app\nRUN apt-get update && apt-get install -y curl\nARG BUILD_DATE\nCOPY . .\nLABEL d=$BUILD_DATE\n"
+    );
+    let summaries: Vec<&str> = out
+        .changes
+        .iter()
+        .filter(|c| c.applied)
+        .map(|c| c.summary.as_str())
+        .collect();
+    assert!(
+        summaries.contains(
+            &"moved `ARG BUILD_DATE` below `RUN apt-get update && apt-get install -y curl` (line 5)"
+        ),
+        "{summaries:?}"
+    );
+    assert!(
+        !summaries.iter().any(|s| s.contains("moved `WORKDIR")),
+        "{summaries:?}"
+    );
+    // The place is one it crossed: the ARG stood above the split install
+    // already ("moved `ARG VCS_REF` above `RUN pip install -r
+    // requirements.txt` (line 7)" said before), and now follows the
+    // merged system install of line 5.
+    let df = "FROM debian:bookworm-slim\nARG VCS_REF\nWORKDIR /app\nRUN apt-get update\nRUN apt-get install -y curl\nCOPY . .\nRUN pip install -r requirements.txt && python app.py\nLABEL r=$VCS_REF\n";
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rewrite");
+    assert!(
+        out.new_text.contains(
+            "RUN apt-get update && apt-get install -y curl\nARG VCS_REF\nCOPY requirements.txt ./\n"
+        ),
+        "{}",
+        out.new_text
+    );
+    let moved: Vec<&str> = out
+        .changes
+        .iter()
+        .filter(|c| c.applied && c.summary.starts_with("moved `ARG"))
+        .map(|c| c.summary.as_str())
+        .collect();
+    assert_eq!(
+        moved,
+        ["moved `ARG VCS_REF` below `RUN apt-get update && apt-get install -y curl` (line 5)"]
+    );
+}
+
+#[test]
+fn global_installs_run_their_packages_scripts_in_the_working_directory() {
+    // h-rev48: `npm install -g msw@2.7.0` and `yarn global add msw@2.7.0`
+    // moved above `COPY . .` [safe], but the packages' install scripts run
+    // with the working directory in `INIT_CWD`: msw's postinstall copies
+    // its worker into the `msw.workerDirectory` that `$INIT_CWD/package.json`
+    // names. Measured with BuildKit (node:20-slim, npm 10.8.2, yarn
+    // 1.22.22): /project/public/mockServiceWorker.js was msw's (8144
+    // bytes) in the original's image and the shipped one (17 bytes) in
+    // the rewrite's, with either tool.
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"site\",\"version\":\"1.0.0\",\"private\":true,\"msw\":{\"workerDirectory\":[\"public\"]}}\n",
+        ),
+        ("public/mockServiceWorker.js", "/* old worker */\n"),
+        ("index.html", "x\n"),
+    ]);
+    for run in [
+        "npm install -g msw@2.7.0",
+        "npm i --global msw@2.7.0",
+        "npm_config_global=true npm install msw@2.7.0",
+        "yarn global add msw@2.7.0",
+    ] {
+        let df = format!("FROM node:20-slim\nWORKDIR /project\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_all(dir.path(), &df), df, "{run}");
+    }
+    // With the scripts off, only the global folders are written.
+    for run in [
+        "npm install -g --ignore-scripts msw@2.7.0",
+        "yarn global add --ignore-scripts msw@2.7.0",
+    ] {
+        let df = format!("FROM node:20-slim\nWORKDIR /project\nCOPY . .\nRUN {run}\n");
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
     }
 }

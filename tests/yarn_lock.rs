@@ -885,7 +885,7 @@ fn berry_through_corepack_enabled_earlier_in_the_stage() {
     }
     // In the same RUN: replaced after corepack enable.
     let (app, reason, _) = berry::berry(
-        "RUN corepack enable && npm install -g yarn && yarn install --immutable",
+        "RUN corepack enable && npm install -g --ignore-scripts yarn && yarn install --immutable",
         no_release,
     );
     assert_eq!(app, Applicability::Unsafe, "{reason}");

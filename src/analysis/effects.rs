@@ -6231,6 +6231,12 @@ fn run_effects(
         cost = cost.max(facts.cost);
     }
     e.corepack = Some(corepack_state(&cmds, wd, env, kb, None));
+    if e.reads
+        .iter()
+        .any(|r| matches!(r, Loc::Path(p) if reads_process_state(p)))
+    {
+        seen.env_reads = None;
+    }
     seen.finish(&ins.run_script().unwrap_or_default(), &cmds, e);
     let lookup = cmds
         .iter()
@@ -6348,6 +6354,15 @@ fn add_repo_reads(dir: &str, e: &mut Effects) {
             e.repo_reads.push(p);
         }
     }
+}
+
+/// Whether reading the image path `p` reads the state of a process, as
+/// procfs holds it: `/proc/self/environ` is the reader's own environment,
+/// so `cat /proc/self/environ > /etc/env` writes every variable in scope
+/// (measured with BuildKit). A command reading such a path reads every
+/// variable.
+fn reads_process_state(p: &str) -> bool {
+    p == "/proc" || p.starts_with("/proc/")
 }
 
 /// A path relative to the working directory.

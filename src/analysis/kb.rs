@@ -698,6 +698,9 @@ pub fn interpret(
         return facts;
     }
     tool_effects(e, &inv, &mut facts);
+    if e.global.is_empty() {
+        global_scripts_read_workdir(e, &inv, &mut facts);
+    }
     if e.requirements && editable(&inv) && !inv.has("--src") {
         // pip checks an editable VCS requirement (`-e git+https://…`) out
         // into `--src`, by default `src/` of the working directory
@@ -1089,7 +1092,20 @@ fn global_install(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) -> 
         return Ok(());
     }
     package_names(facts, &packages);
+    global_scripts_read_workdir(e, inv, facts);
     Ok(())
+}
+
+/// What the install scripts of a global install's packages may read
+/// ([`Entry::global_scripts`]): the whole working directory, their
+/// `INIT_CWD`. msw's postinstall copies its worker into the
+/// `msw.workerDirectory` of `$INIT_CWD/package.json` (measured with
+/// BuildKit, node:20-slim, npm 10.8.2: `npm install -g msw@2.7.0` moved
+/// above `COPY . .` left the shipped worker in the image, not msw's).
+fn global_scripts_read_workdir(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
+    if e.global_scripts && !inv.args.contains(&"--ignore-scripts") {
+        push_path_read(facts, ".");
+    }
 }
 
 /// The directory a dir option names (`-d DIR`, `-dDIR`, `--working-dir
@@ -2573,7 +2589,11 @@ mod tests {
         assert!(!f.writes.contains(&"package-lock.json".to_string()));
         let f = &facts("npm install")[0];
         assert!(f.writes.contains(&"package-lock.json".to_string()));
+        // A global install's package scripts run in the working
+        // directory (`INIT_CWD`): it reads it, unless they are off.
         let f = &facts("npm install -g pnpm")[0];
+        assert!(f.reads.iter().any(|r| r == "./**"), "{:?}", f.reads);
+        let f = &facts("npm install -g --ignore-scripts pnpm")[0];
         assert!(f.reads.is_empty());
         assert!(facts("npm run build")[0].unknown.is_some());
         let f = &facts("yarn install --frozen-lockfile")[0];

@@ -104,6 +104,13 @@ pub struct Entry {
     pub global: Vec<String>,
     #[serde(default)]
     pub global_writes: Vec<String>,
+    /// A global install (one of `global`, or any run of an entry without
+    /// them, such as `yarn global add`) of packages from a registry runs
+    /// their install scripts with the working directory in `INIT_CWD`,
+    /// where they may read and write any file: unless `--ignore-scripts`
+    /// is given, it reads the whole working directory.
+    #[serde(default)]
+    pub global_scripts: bool,
     #[serde(default)]
     pub requires_flag: Vec<String>,
     #[serde(default)]

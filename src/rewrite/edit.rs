@@ -317,7 +317,7 @@ pub fn derive_edits_of(
 
 /// Indices (into `v`) of the strictly increasing subsequence of `v` with
 /// the largest total `weight` (ties: the earliest).
-fn heaviest_increasing(v: &[usize], weight: &[usize]) -> Vec<usize> {
+pub(crate) fn heaviest_increasing(v: &[usize], weight: &[usize]) -> Vec<usize> {
     let n = v.len();
     let mut best: Vec<usize> = weight.to_vec();
     let mut prev = vec![usize::MAX; n];
@@ -339,11 +339,6 @@ fn heaviest_increasing(v: &[usize], weight: &[usize]) -> Vec<usize> {
     }
     out.reverse();
     out
-}
-
-/// Indices (into `v`) of one longest strictly increasing subsequence.
-pub(crate) fn longest_increasing(v: &[usize]) -> Vec<usize> {
-    heaviest_increasing(v, &vec![1; v.len()])
 }
 
 /// The instruction texts an edit touches among the old text's chunks (deleted) and in its

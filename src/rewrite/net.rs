@@ -3,7 +3,7 @@
 //! (the fewest moves that explain the new order), every line an original
 //! line (planning runs on intermediate texts, whose lines differ).
 
-use super::edit::longest_increasing;
+use super::edit::heaviest_increasing;
 use crate::analysis::file::FileAnalysis;
 use crate::model::Model;
 use crate::plan::split::Split;
@@ -151,23 +151,51 @@ pub(super) fn net_changes(
         let candidates: Vec<usize> = (0..units.len())
             .filter(|&k| pos[k].is_some() && !hoisted.contains(&(si, units[k].0.clone())))
             .collect();
-        let keep = longest_increasing(
+        // The fewest moves; among as few, the per-build `ARG`s are the
+        // ones said to move (the cost model moved them: reporting the
+        // `WORKDIR` they passed as moved named an instruction whose order
+        // with the steps around it had not changed).
+        let heavy = candidates.len() + 1;
+        let weights: Vec<usize> = candidates
+            .iter()
+            .map(|&k| {
+                if is_per_build_arg(&units[k].0) {
+                    heavy
+                } else {
+                    heavy + 1
+                }
+            })
+            .collect();
+        let keep = heaviest_increasing(
             &candidates
                 .iter()
                 .map(|&k| pos[k].unwrap_or(0))
                 .collect::<Vec<_>>(),
+            &weights,
         );
         for (ci, &k) in candidates.iter().enumerate() {
             if keep.contains(&ci) {
                 continue;
             }
             let Some(p) = pos[k] else { continue };
-            // Its new neighbour among the original units.
-            let next =
-                (p + 1..ftexts.len()).find_map(|j| (0..units.len()).find(|&o| pos[o] == Some(j)));
-            let prev = (0..p)
-                .rev()
-                .find_map(|j| (0..units.len()).find(|&o| pos[o] == Some(j)));
+            // Its new neighbour among the original units, one it now stands
+            // on the other side of: a unit that was before it and now
+            // follows it, or one that was after it and now precedes it (the
+            // nearest neighbour may keep its order with it, and "moved
+            // above" it then says nothing true).
+            let unit_at = |j: usize, crossed: &dyn Fn(usize) -> bool| {
+                (0..units.len()).find(|&o| pos[o] == Some(j) && crossed(o))
+            };
+            let next = (p + 1..ftexts.len()).find_map(|j| unit_at(j, &|o| o < k));
+            let prev = (0..p).rev().find_map(|j| unit_at(j, &|o| o > k));
+            let (next, prev) = match (next, prev) {
+                (Some(n), _) => (Some(n), None),
+                (None, Some(pr)) => (None, Some(pr)),
+                (None, None) => (
+                    (p + 1..ftexts.len()).find_map(|j| unit_at(j, &|_| true)),
+                    (0..p).rev().find_map(|j| unit_at(j, &|_| true)),
+                ),
+            };
             let place = match (next, prev) {
                 (Some(o), _) => format!("above `{}` (line {})", short(&units[o].0), units[o].1),
                 (None, Some(o)) => format!("below `{}` (line {})", short(&units[o].0), units[o].1),
@@ -336,4 +364,14 @@ pub(super) fn per_build_note(before: &FileAnalysis, after: &FileAnalysis) -> Opt
         if one_step { "does" } else { "do" },
         if one_arg { "it" } else { "them" },
     ))
+}
+
+/// Whether a unit's text is an `ARG` whose first variable is assumed to
+/// change on every build ([`crate::analysis::volatile`]).
+fn is_per_build_arg(text: &str) -> bool {
+    let parse = syntax::parse(text);
+    parse
+        .instructions()
+        .next()
+        .is_some_and(|(_, ins)| crate::analysis::volatile::per_build_arg(ins).is_some())
 }
