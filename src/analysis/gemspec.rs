@@ -120,7 +120,9 @@ pub(crate) fn gemfile_gemspecs(ctx: &Context, gemfile: &str, text: &str) -> Gems
     g
 }
 
-/// The file a Gemfile's `ruby file: "…"` (or `:file =>`) line reads.
+/// The file a Gemfile's `ruby file: "…"` (or `:file =>`) line reads, or
+/// its `ruby File.read("…").strip`
+/// ([`super::manifests::gemfile_ruby_file_read`]).
 fn ruby_version_file(
     all: &std::collections::BTreeMap<String, u64>,
     dir: &str,
@@ -128,6 +130,16 @@ fn ruby_version_file(
     line: &str,
     g: &mut GemspecInputs,
 ) {
+    // `ruby File.read(".ruby-version").strip` and its `__dir__` forms.
+    if let Some(name) = super::manifests::gemfile_ruby_file_read(line) {
+        match ctx_join(dir, name) {
+            Some(f) if all.contains_key(&f) => g.files.push(f),
+            _ => g.problems.push(format!(
+                "{gemfile}: `{line}` reads a file that is not in the build context"
+            )),
+        }
+        return;
+    }
     if !line.contains("file") {
         return;
     }
