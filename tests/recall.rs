@@ -3770,6 +3770,15 @@ fn bundle_install_with_home_set_and_its_settings_in_its_run_moves() {
         text,
         "FROM ruby:3.1\nENV HOME /home/app\nRUN mkdir -p $HOME\nWORKDIR $HOME\nRUN apt-get update && apt-get install -y tzdata\nCOPY Gemfile Gemfile.lock $HOME/\nRUN bundle config set --local without 'development test' && \\\n    bundle install\nADD . $HOME\nCMD [\"bundle\", \"exec\", \"rake\"]\n"
     );
+    // Settings the context holds but `.dockerignore` leaves out.
+    let (app, reason, _) = bundler_hoist(
+        "FROM ruby:3.1\nENV HOME /home/app\nWORKDIR $HOME\nADD . $HOME\nRUN bundle config set --local without test && bundle install\n",
+        &[
+            (".bundle/config", "---\nBUNDLE_WITHOUT: \"development\"\n"),
+            (".dockerignore", ".git\n.bundle\n"),
+        ],
+    );
+    assert_eq!(app, Applicability::Safe, "{reason}");
     for df in [
         "FROM ruby:3.1-slim\nENV BUNDLE_WITHOUT=development:test \\\n    BUNDLE_JOBS=4\nWORKDIR /app\nCOPY . /app\nRUN bundle install\n",
         "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle config without development:test && bundle config set jobs 4 && bundle install\n",
@@ -3859,5 +3868,29 @@ fn pip_config_file_is_copied_with_the_requirements() {
     assert!(
         text.contains("COPY requirements.txt pip.conf ./\n"),
         "{text}"
+    );
+}
+
+/// A Gemfile's `eval_gemfile` with a literal name: Bundler evaluates that
+/// file too, so the `Unsafe` hoist (the evaluated code is not followed)
+/// copies it with the Gemfile, as `gemspec` and `ruby file:` do.
+#[test]
+fn an_eval_gemfile_of_a_literal_name_is_copied_with_the_gemfile() {
+    use crate::support::{BUNDLER_GEMFILE, BUNDLER_LOCK};
+    let gemfile = format!("{BUNDLER_GEMFILE}eval_gemfile \"Gemfile.common\"\n");
+    let files = [
+        ("Gemfile", gemfile.as_str()),
+        ("Gemfile.lock", BUNDLER_LOCK),
+        ("Gemfile.common", "gem 'rake'\n"),
+        (".dockerignore", ".git\n"),
+        ("lib/app.rb", "puts 1\n"),
+    ];
+    let df = "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle install\n";
+    let (_, app, reason) = proposed_hoist(&files, df);
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    let out = rewrite_at(&files, df, Applicability::Unsafe);
+    assert_eq!(
+        out.new_text,
+        "FROM ruby:3.1\nWORKDIR /app\nCOPY Gemfile Gemfile.lock Gemfile.common ./\nRUN bundle install\nCOPY . .\n"
     );
 }
