@@ -4726,7 +4726,9 @@ fn a_file_built_by_another_frontend_is_left_as_it_is() {
 /// `RUN` are only those measured to leave the lock alone, and the home's
 /// settings are only the absent ones: another setting in the `RUN`
 /// (`path`), a command after the install, a setting from a variable, a
-/// `HOME` not known, a home the context ships settings, gems or XDG
+/// `HOME` not known, a home only the broad copy makes (Bundler would use
+/// a temporary home in the hoisted order), a home the context ships
+/// settings, gems or XDG
 /// folders into, one an earlier copy or `RUN` writes, or an earlier
 /// install outside the Debian archive, each keeps the install below the
 /// broad copy.
@@ -4782,6 +4784,11 @@ fn bundler_settings_beside_the_install_and_in_the_home_keep_it_in_place() {
             "an earlier RUN writing the home's settings",
             "FROM ruby:3.1\nENV HOME /home/app\nRUN mkdir -p /home/app/.bundle && printf 'x' > /home/app/.bundle/config\nWORKDIR /srv\nCOPY . .\nRUN bundle install\n".into(),
             vec![],
+        ),
+        (
+            "a home only the broad copy makes",
+            "FROM ruby:3.1\nENV HOME=/app/home\nWORKDIR /app\nCOPY . .\nRUN bundle install\n".into(),
+            vec![("home/.keep", "")],
         ),
         (
             "an earlier install from outside the archive",

@@ -1997,11 +1997,25 @@ fn bundler_lock_kept(
     }) {
         return false;
     }
+    // Bundler takes a home that is not a directory for a temporary one
+    // it removes (`Bundler.user_home`), where it would otherwise keep its
+    // caches: the home must exist at the install in either order, as one
+    // a `WORKDIR` of the stage made does (it comes before the install,
+    // or moves with it), not one only the broad copy makes.
     let home = match env.get("HOME") {
         None => "/root".to_string(),
         Some(h) if plain_absolute(h) => h.trim_end_matches('/').to_string(),
         Some(_) => return false,
     };
+    if home != "/root"
+        && !eff.get(b).is_some_and(|e| {
+            e.existing_dirs
+                .iter()
+                .any(|d| d.trim_end_matches('/') == home)
+        })
+    {
+        return false;
+    }
     for u in stage.units.iter().take(b + 1) {
         let Some(ins) = parse.items.get(u.item).and_then(|i| i.instruction()) else {
             continue;
