@@ -3809,3 +3809,150 @@ fn a_heredoc_script_moves_as_its_commands_on_one_line_do() {
         assert_eq!(one, doc, "{cmds:?}");
     }
 }
+
+/// Scout 46's r01 (fat_free_crm's shape): `ENV HOME /home/app`, the
+/// project added to the home, an apt install before, and `bundle config
+/// set --local without …` in the install's `RUN`. Bundler's settings in
+/// that home are files the copy does not ship (it lists its files), the
+/// Debian archive puts nothing where Ruby keeps its settings, gems or
+/// programs (/usr/local, /etc/gemrc: bookworm's Contents index), and the
+/// `without` setting (like `BUNDLE_JOBS`) leaves the lock alone (measured
+/// with Bundler 2.3.15): the install moves, `Safe`.
+#[test]
+fn bundle_install_with_home_set_and_its_settings_in_its_run_moves() {
+    use crate::support::bundler_hoist;
+    let files = &[
+        (".rspec", "--require spec_helper\n"),
+        ("config/app.yml", "a: 1\n"),
+    ];
+    let df = "FROM ruby:3.1\nENV HOME /home/app\nRUN mkdir -p $HOME\nWORKDIR $HOME\nADD . $HOME\nRUN apt-get update && apt-get install -y tzdata\nRUN bundle config set --local without 'development test' && \\\n    bundle install\nCMD [\"bundle\", \"exec\", \"rake\"]\n";
+    let (app, reason, text) = bundler_hoist(df, files);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_eq!(
+        text,
+        "FROM ruby:3.1\nENV HOME /home/app\nRUN mkdir -p $HOME\nWORKDIR $HOME\nRUN apt-get update && apt-get install -y tzdata\nCOPY Gemfile Gemfile.lock $HOME/\nRUN bundle config set --local without 'development test' && \\\n    bundle install\nADD . $HOME\nCMD [\"bundle\", \"exec\", \"rake\"]\n"
+    );
+    // Settings the context holds but `.dockerignore` leaves out.
+    let (app, reason, _) = bundler_hoist(
+        "FROM ruby:3.1\nENV HOME /home/app\nWORKDIR $HOME\nADD . $HOME\nRUN bundle config set --local without test && bundle install\n",
+        &[
+            (".bundle/config", "---\nBUNDLE_WITHOUT: \"development\"\n"),
+            (".dockerignore", ".git\n.bundle\n"),
+        ],
+    );
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    for df in [
+        "FROM ruby:3.1-slim\nENV BUNDLE_WITHOUT=development:test \\\n    BUNDLE_JOBS=4\nWORKDIR /app\nCOPY . /app\nRUN bundle install\n",
+        "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle config without development:test && bundle config set jobs 4 && bundle install\n",
+        "FROM ruby:3.1\nENV HOME=/home/app\nWORKDIR /home/app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN apt-get update && apt-get install -y --no-install-recommends libpq-dev\nRUN bundle install\n",
+    ] {
+        let (app, reason, _) = bundler_hoist(df, files);
+        assert_eq!(app, Applicability::Safe, "{df}: {reason}");
+    }
+}
+
+/// Scout 46's r02 (errbit's shape): the Gemfile's `ruby` line reads
+/// `.ruby-version` by its literal name. The file is copied with the
+/// Gemfile, and a lock whose `RUBY VERSION` is that version is kept
+/// (Bundler 2.3.15 measured: kept; without the section, or with another
+/// version locked, it resolved again).
+#[test]
+fn a_gemfile_ruby_line_reading_ruby_version_copies_it() {
+    use crate::support::{BUNDLER_GEMFILE, BUNDLER_LOCK, bundler_hoist};
+    let lock = BUNDLER_LOCK.replace(
+        "\nBUNDLED WITH",
+        "\nRUBY VERSION\n   ruby 3.1.2p20\n\nBUNDLED WITH",
+    );
+    let df = "FROM ruby:3.1-slim\nENV BUNDLE_WITHOUT=development:test \\\n    BUNDLE_JOBS=4\nWORKDIR /app\nCOPY . /app\nRUN bundle install\nCMD [\"bundle\", \"exec\", \"rake\"]\n";
+    for line in [
+        "ruby File.read(File.join(__dir__, \".ruby-version\")).strip",
+        "ruby File.read(\".ruby-version\").strip",
+        "ruby File.read(File.expand_path('.ruby-version', __dir__)).chomp",
+    ] {
+        let gemfile = BUNDLER_GEMFILE.replace(
+            "source 'https://rubygems.org'\n",
+            &format!("source 'https://rubygems.org'\n\n{line}\n"),
+        );
+        assert_ne!(gemfile, BUNDLER_GEMFILE);
+        let files = [
+            ("Gemfile", gemfile.as_str()),
+            ("Gemfile.lock", lock.as_str()),
+            (".ruby-version", "3.1.2\n"),
+        ];
+        let (app, reason, text) = bundler_hoist(df, &files);
+        assert_eq!(app, Applicability::Safe, "{line}: {reason}");
+        assert_eq!(
+            text,
+            "FROM ruby:3.1-slim\nENV BUNDLE_WITHOUT=development:test \\\n    BUNDLE_JOBS=4\nWORKDIR /app\nCOPY Gemfile Gemfile.lock .ruby-version /app/\nRUN bundle install\nCOPY . /app\nCMD [\"bundle\", \"exec\", \"rake\"]\n",
+            "{line}"
+        );
+    }
+    // A version written in the Gemfile: nothing else to copy.
+    let gemfile = format!("{BUNDLER_GEMFILE}ruby '3.1.2'\n");
+    let (app, reason, text) = bundler_hoist(
+        df,
+        &[
+            ("Gemfile", gemfile.as_str()),
+            ("Gemfile.lock", lock.as_str()),
+        ],
+    );
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert!(text.contains("COPY Gemfile Gemfile.lock /app/\n"), "{text}");
+}
+
+/// Scout 46's p13: `ENV PIP_CONFIG_FILE=/app/pip.conf` names a file the
+/// broad copy ships, which pip reads (pip's user guide, "Configuration").
+/// It is copied with the requirements when it sets only options that name
+/// no file.
+#[test]
+fn pip_config_file_is_copied_with_the_requirements() {
+    let files = &[
+        ("requirements.txt", "six==1.16.0\nidna==3.10\n"),
+        (
+            "pip.conf",
+            "[global]\ndisable-pip-version-check = true\nindex-url = https://pypi.org/simple\n[install]\nno-compile = true\n",
+        ),
+        ("main.py", "import six\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM python:3.12-slim\nENV PIP_CONFIG_FILE=/app/pip.conf\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\nCMD [\"python\", \"main.py\"]\n";
+    let (text, app, reason) = proposed_hoist(files, df);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_eq!(
+        text,
+        "FROM python:3.12-slim\nENV PIP_CONFIG_FILE=/app/pip.conf\nWORKDIR /app\nCOPY requirements.txt pip.conf ./\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nCMD [\"python\", \"main.py\"]\n"
+    );
+    // Named relative to where pip runs.
+    let df = "FROM python:3.12-slim\nENV PIP_CONFIG_FILE=pip.conf\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\n";
+    let (text, app, reason) = proposed_hoist(files, df);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert!(
+        text.contains("COPY requirements.txt pip.conf ./\n"),
+        "{text}"
+    );
+}
+
+/// A Gemfile's `eval_gemfile` with a literal name: Bundler evaluates that
+/// file too, so the `Unsafe` hoist (the evaluated code is not followed)
+/// copies it with the Gemfile, as `gemspec` and `ruby file:` do.
+#[test]
+fn an_eval_gemfile_of_a_literal_name_is_copied_with_the_gemfile() {
+    use crate::support::{BUNDLER_GEMFILE, BUNDLER_LOCK};
+    let gemfile = format!("{BUNDLER_GEMFILE}eval_gemfile \"Gemfile.common\"\n");
+    let files = [
+        ("Gemfile", gemfile.as_str()),
+        ("Gemfile.lock", BUNDLER_LOCK),
+        ("Gemfile.common", "gem 'rake'\n"),
+        (".dockerignore", ".git\n"),
+        ("lib/app.rb", "puts 1\n"),
+    ];
+    let df = "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle install\n";
+    let (_, app, reason) = proposed_hoist(&files, df);
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    let out = rewrite_at(&files, df, Applicability::Unsafe);
+    assert_eq!(
+        out.new_text,
+        "FROM ruby:3.1\nWORKDIR /app\nCOPY Gemfile Gemfile.lock Gemfile.common ./\nRUN bundle install\nCOPY . .\n"
+    );
+}

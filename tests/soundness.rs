@@ -5118,3 +5118,278 @@ fn global_installs_run_their_packages_scripts_in_the_working_directory() {
         assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
     }
 }
+
+/// The Bundler settings admitted with `HOME` and in the install's own
+/// `RUN` are only those measured to leave the lock alone, and the home's
+/// settings are only the absent ones: another setting in the `RUN`
+/// (`path`), a command after the install, a setting from a variable, a
+/// `HOME` not known, a home only the broad copy makes (Bundler would use
+/// a temporary home in the hoisted order), a home the context ships
+/// settings, gems or XDG
+/// folders into, one an earlier copy or `RUN` writes, or an earlier
+/// install outside the Debian archive, each keeps the install below the
+/// broad copy.
+#[test]
+fn bundler_settings_beside_the_install_and_in_the_home_keep_it_in_place() {
+    use crate::support::{BUNDLER_LOCK, bundler_rewrite};
+    let home =
+        "FROM ruby:3.1\nENV HOME /home/app\nWORKDIR $HOME\nADD . $HOME\nRUN bundle install\n";
+    type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
+        (
+            "another setting in the RUN",
+            "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle config set --local path vendor/bundle && bundle install\n".into(),
+            vec![],
+        ),
+        (
+            "a command after the install",
+            "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle config set without test && bundle install && rm -rf /tmp/x\n".into(),
+            vec![],
+        ),
+        (
+            "a setting from a variable",
+            "FROM ruby:3.1\nARG G=test\nWORKDIR /app\nCOPY . .\nRUN bundle config set without $G && bundle install\n".into(),
+            vec![],
+        ),
+        (
+            "a HOME not known",
+            "FROM ruby:3.1\nARG H\nENV HOME=$H\nWORKDIR /app\nCOPY . .\nRUN bundle install\n".into(),
+            vec![],
+        ),
+        (
+            "the home's Bundler settings shipped",
+            home.into(),
+            vec![(".bundle/config", "---\nBUNDLE_FROZEN: \"false\"\n")],
+        ),
+        ("the home's gemrc shipped", home.into(), vec![(".gemrc", "gem: --no-document\n")]),
+        (
+            "user gems shipped into the home",
+            home.into(),
+            vec![(".gem/ruby/3.1.0/specifications/rake-13.0.6.gemspec", "x\n")],
+        ),
+        (
+            "an XDG gemrc shipped into the home",
+            home.into(),
+            vec![(".config/gem/gemrc", "gem: --no-document\n")],
+        ),
+        (
+            "an earlier copy into the home",
+            "FROM ruby:3.1\nENV HOME /home/app\nCOPY conf/gemrc /home/app/.gemrc\nWORKDIR /srv\nCOPY . .\nRUN bundle install\n".into(),
+            vec![("conf/gemrc", "gem: --no-document\n")],
+        ),
+        (
+            "an earlier RUN writing the home's settings",
+            "FROM ruby:3.1\nENV HOME /home/app\nRUN mkdir -p /home/app/.bundle && printf 'x' > /home/app/.bundle/config\nWORKDIR /srv\nCOPY . .\nRUN bundle install\n".into(),
+            vec![],
+        ),
+        (
+            "a home only the broad copy makes",
+            "FROM ruby:3.1\nENV HOME=/app/home\nWORKDIR /app\nCOPY . .\nRUN bundle install\n".into(),
+            vec![("home/.keep", "")],
+        ),
+        (
+            "an earlier install from outside the archive",
+            "FROM ruby:3.1\nRUN curl -fsSL https://example.org/x.tgz | tar -xz -C /usr/local\nWORKDIR /app\nCOPY . .\nRUN bundle install\n".into(),
+            vec![],
+        ),
+    ];
+    for (what, df, files) in &cases {
+        let (hoist, text) = bundler_rewrite(df, files);
+        if let Some((app, reason)) = hoist {
+            assert_ne!(app, Applicability::Safe, "{what}: {reason}");
+        }
+        assert_eq!(&text, df, "{what}: nothing moves");
+    }
+    let _ = BUNDLER_LOCK;
+}
+
+/// A Gemfile's `ruby` line keeps the lock only with a `RUBY VERSION` of
+/// that very version (Bundler 2.3.15 measured: without the section, or
+/// with 3.1.1 locked for 3.1.2, it resolved again, from the index), and
+/// a file it reads only by a literal name in the Gemfile's directory, whose
+/// text is a plain version; Bundler 2.6 (Ruby 3.4) was not measured with
+/// one.
+#[test]
+fn a_gemfile_ruby_line_keeps_the_lock_only_with_its_version_locked() {
+    use crate::support::{BUNDLER_GEMFILE, BUNDLER_LOCK, bundler_rewrite};
+    let locked = |v: &str| {
+        BUNDLER_LOCK.replace(
+            "\nBUNDLED WITH",
+            &format!("\nRUBY VERSION\n   ruby {v}\n\nBUNDLED WITH"),
+        )
+    };
+    let gemfile = |line: &str| {
+        BUNDLER_GEMFILE.replace(
+            "source 'https://rubygems.org'\n",
+            &format!("source 'https://rubygems.org'\n{line}\n"),
+        )
+    };
+    let read = "ruby File.read(\".ruby-version\").strip";
+    let df = "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle install\n";
+    let cases: Vec<(&str, &str, String, String, &str)> = vec![
+        (
+            "no RUBY VERSION",
+            df,
+            gemfile(read),
+            BUNDLER_LOCK.into(),
+            "3.1.2\n",
+        ),
+        (
+            "another version locked",
+            df,
+            gemfile(read),
+            locked("3.1.1p18"),
+            "3.1.2\n",
+        ),
+        (
+            "a version prefixed",
+            df,
+            gemfile(read),
+            locked("3.1.2p20"),
+            "ruby-3.1.2\n",
+        ),
+        (
+            "two lines in the file",
+            df,
+            gemfile(read),
+            locked("3.1.2p20"),
+            "3.1.2\n3.1.3\n",
+        ),
+        (
+            "a file above the Gemfile",
+            df,
+            gemfile("ruby File.read(\"../.ruby-version\").strip"),
+            locked("3.1.2p20"),
+            "3.1.2\n",
+        ),
+        (
+            "a name from the environment",
+            df,
+            gemfile("ruby File.read(ENV.fetch(\"RV\")).strip"),
+            locked("3.1.2p20"),
+            "3.1.2\n",
+        ),
+        (
+            "not stripped",
+            df,
+            gemfile("ruby File.read(\".ruby-version\")"),
+            locked("3.1.2p20"),
+            "3.1.2\n",
+        ),
+        (
+            "a requirement",
+            df,
+            gemfile("ruby '~> 3.1'"),
+            locked("3.1.2p20"),
+            "3.1.2\n",
+        ),
+        (
+            "Bundler 2.6",
+            "FROM ruby:3.4\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+            gemfile("ruby '3.4.1'"),
+            locked("3.4.1p0").replace("2.3.15", "2.6.7"),
+            "3.4.1\n",
+        ),
+    ];
+    for (what, df, gemfile, lock, version) in &cases {
+        let (hoist, text) = bundler_rewrite(
+            df,
+            &[
+                ("Gemfile", gemfile),
+                ("Gemfile.lock", lock),
+                (".ruby-version", version),
+            ],
+        );
+        if let Some((app, reason)) = hoist {
+            assert_ne!(app, Applicability::Safe, "{what}: {reason}");
+        }
+        assert_eq!(&text, df, "{what}: nothing moves");
+    }
+}
+
+/// A pip configuration file `PIP_CONFIG_FILE` names in the broad copy's
+/// destination is copied with the requirements only when its options name
+/// no file: `find-links`, a `file:` index, `target`, `constraint`, an
+/// option not known, or a line not understood keep the install in place
+/// (the hoisted install would read a path only the broad copy brings).
+#[test]
+fn a_pip_config_file_naming_files_keeps_the_install_in_place() {
+    let df = "FROM python:3.12-slim\nENV PIP_CONFIG_FILE=/app/pip.conf\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\n";
+    for conf in [
+        "[global]\nfind-links = wheels\n",
+        "[global]\nindex-url = file:///app/wheels\n",
+        "[install]\ntarget = lib\n",
+        "[install]\nconstraint = constraints.txt\n",
+        "[global]\nextra-index-url =\n    https://pypi.org/simple\n    ./wheels\n",
+        "[install]\nsrc = src\n",
+        "[global]\nno-index\n",
+    ] {
+        let dir = project(&[
+            ("requirements.txt", "six==1.16.0\n"),
+            ("pip.conf", conf),
+            ("constraints.txt", "six==1.16.0\n"),
+            ("wheels/six-1.16.0-py2.py3-none-any.whl", "x"),
+            ("main.py", "x\n"),
+            (".dockerignore", ".git\n"),
+        ]);
+        let ctx = Context::new(
+            dir.path().to_path_buf(),
+            Some(&dir.path().join("Dockerfile")),
+        );
+        let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).unwrap();
+        assert_eq!(out.new_text, df, "{conf}");
+        assert!(
+            out.changes
+                .iter()
+                .all(|c| c.applicability != Applicability::Safe),
+            "{conf}"
+        );
+    }
+}
+
+/// pip's requirement files are checked wherever pip runs: `WORKDIR /srv`,
+/// `COPY . /app`, `pip install -r /app/requirements.txt` with `--no-index
+/// --find-links /app/wheels` in it was hoisted `Safe` with the
+/// requirements alone, as the checks ran only for an install in the
+/// copy's destination (measured with BuildKit: the original built, the
+/// rewrite failed, "No matching distribution found for six==1.16.0").
+/// The same holds for a pip configuration file named by
+/// `PIP_CONFIG_FILE`.
+#[test]
+fn pip_checks_hold_for_an_install_outside_the_copys_destination() {
+    let files: &[(&str, &str)] = &[
+        (
+            "requirements.txt",
+            "--no-index\n--find-links /app/wheels\nsix==1.16.0\n",
+        ),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x"),
+        ("main.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM python:3.12-slim\nWORKDIR /srv\nCOPY . /app\nRUN pip install --no-cache-dir -r /app/requirements.txt\n";
+    let conf_df = "FROM python:3.12-slim\nENV PIP_CONFIG_FILE=/app/pip.conf\nWORKDIR /srv\nCOPY . /app\nRUN pip install --no-cache-dir -r /app/requirements.txt\n";
+    let conf_files: &[(&str, &str)] = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        (
+            "pip.conf",
+            "[global]\nno-index = true\nfind-links = /app/wheels\n",
+        ),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x"),
+        (".dockerignore", ".git\n"),
+    ];
+    for (df, files) in [(df, files), (conf_df, conf_files)] {
+        let dir = project(files);
+        let ctx = Context::new(
+            dir.path().to_path_buf(),
+            Some(&dir.path().join("Dockerfile")),
+        );
+        let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).unwrap();
+        assert_eq!(out.new_text, df, "{df}");
+        assert!(
+            out.changes
+                .iter()
+                .all(|c| c.applicability != Applicability::Safe),
+            "{df}"
+        );
+    }
+}

@@ -1591,13 +1591,14 @@ fn official_node_tag(
 /// file (`~/.npmrc`, `/usr/local/etc/npmrc`, `/etc/npmrc`, npm's own) or
 /// replace npm or node; the project's `.npmrc`, if shipped, sets only
 /// what does not touch the lock. `text` gives a file of an image
-/// directory as `b` reads it (`Some(None)`: certainly not there).
+/// directory as `b` reads it (`Some(None)`: certainly not there); `ctx`,
+/// the build context, lists what each earlier copy from it puts.
 pub fn lock_kept(
     parse: &Parse,
     stage: &Stage,
     eff: &[Effects],
     state: &StageState,
-    b: usize,
+    (b, ctx): (usize, Option<&Context>),
     lock: &str,
     text: impl Fn(&str, &str) -> Option<Option<String>>,
 ) -> bool {
@@ -1621,7 +1622,7 @@ pub fn lock_kept(
         );
     }
     if name == "Gemfile.lock" {
-        return bundler_lock_kept(parse, stage, eff, state, b, dir, &text);
+        return bundler_lock_kept(parse, stage, eff, state, (b, ctx), dir, &text);
     }
     let yarn = name == "yarn.lock";
     let image_known = if yarn {
@@ -2010,15 +2011,19 @@ fn ruby_bundler_line(parse: &Parse, from_item: usize) -> Option<&'static str> {
 /// ([`ruby_bundler_line`]: a lock's `BUNDLED WITH` of another version
 /// makes Bundler install and run that one, so the lock must name the same
 /// line or none), its own settings (no `BUNDLE*` but `BUNDLE_WITHOUT`,
-/// no `GEM_*`, `RUBY*`, `XDG_*` or `HOME` variable; no `USER` but root;
+/// `BUNDLE_JOBS` and `BUNDLE_RETRY`, no `GEM_*`, `RUBY*` or `XDG_*`
+/// variable, a `HOME` only as a plain absolute path; no `USER` but root;
 /// no unit before it writes Bundler's or RubyGems' settings, gems or
-/// programs), on a lock Bundler keeps ([`super::manifests::bundler_lock_kept`]).
+/// programs, there or in the home: a copy from the context by the files
+/// it lists, an install from the Debian archive outside /usr/local and
+/// /etc/gemrc), on a lock Bundler keeps
+/// ([`super::manifests::bundler_lock_kept`]).
 fn bundler_lock_kept(
     parse: &Parse,
     stage: &Stage,
     eff: &[Effects],
     state: &StageState,
-    b: usize,
+    (b, ctx): (usize, Option<&Context>),
     dir: &str,
     text: &impl Fn(&str, &str) -> Option<Option<String>>,
 ) -> bool {
@@ -2028,16 +2033,39 @@ fn bundler_lock_kept(
     let Some(env) = state.env.get(b) else {
         return false;
     };
-    // `BUNDLE_WITHOUT` (measured alike) and the image's own
-    // `BUNDLE_SILENCE_ROOT_WARNING` leave the lock alone.
+    // `BUNDLE_WITHOUT` (measured alike), `BUNDLE_JOBS` and
+    // `BUNDLE_RETRY` (the settings of `--jobs` and `--retry`, measured
+    // alike) and the image's own `BUNDLE_SILENCE_ROOT_WARNING` leave the
+    // lock alone. A `HOME` set to a plain absolute path moves the user's
+    // settings there (checked below as `/root`'s are).
     if env.keys().any(|k| {
         let k = k.to_ascii_uppercase();
-        !matches!(k.as_str(), "BUNDLE_WITHOUT" | "BUNDLE_SILENCE_ROOT_WARNING")
-            && ["BUNDLE", "GEM_", "GEMRC", "RUBY", "XDG_"]
-                .iter()
-                .any(|p| k.starts_with(p))
-            || k == "HOME"
+        !matches!(
+            k.as_str(),
+            "BUNDLE_WITHOUT" | "BUNDLE_JOBS" | "BUNDLE_RETRY" | "BUNDLE_SILENCE_ROOT_WARNING"
+        ) && ["BUNDLE", "GEM_", "GEMRC", "RUBY", "XDG_"]
+            .iter()
+            .any(|p| k.starts_with(p))
     }) {
+        return false;
+    }
+    // Bundler takes a home that is not a directory for a temporary one
+    // it removes (`Bundler.user_home`), where it would otherwise keep its
+    // caches: the home must exist at the install in either order, as one
+    // a `WORKDIR` of the stage made does (it comes before the install,
+    // or moves with it), not one only the broad copy makes.
+    let home = match env.get("HOME") {
+        None => "/root".to_string(),
+        Some(h) if plain_absolute(h) => h.trim_end_matches('/').to_string(),
+        Some(_) => return false,
+    };
+    if home != "/root"
+        && !eff.get(b).is_some_and(|e| {
+            e.existing_dirs
+                .iter()
+                .any(|d| d.trim_end_matches('/') == home)
+        })
+    {
         return false;
     }
     for u in stage.units.iter().take(b + 1) {
@@ -2065,41 +2093,167 @@ fn bundler_lock_kept(
     else {
         return false;
     };
-    if ["&", "|", ";", "\n", "$(", "`", "--mount"]
-        .iter()
-        .any(|op| run.trim_end().contains(op))
-    {
+    if !bundle_install_alone(&run) {
         return false;
     }
-    let settings = [
+    // Bundler's and RubyGems' settings, gems and programs: the image's
+    // (`GEM_HOME` and `BUNDLE_APP_CONFIG` are /usr/local/bundle), and in
+    // the home (`/root`, or `HOME`) `~/.gemrc`, `~/.bundle` (settings,
+    // plugins), the user gems of `~/.gem` and the XDG folders.
+    let mut settings = vec![
         "/usr/local/bundle/**".to_string(),
         "/usr/local/lib/ruby/**".to_string(),
         "/usr/local/bin/**".to_string(),
         "/usr/local/etc/gemrc".to_string(),
         "/etc/gemrc".to_string(),
-        "/root/.gemrc".to_string(),
-        "/root/.bundle/**".to_string(),
-        "/root/.gem/**".to_string(),
-        "/root/.config/**".to_string(),
-        "/root/.local/**".to_string(),
     ];
+    for h in ["/root", home.as_str()] {
+        for entry in [".gemrc", ".bundle/**", ".gem/**", ".config/**", ".local/**"] {
+            settings.push(format!("{h}/{entry}"));
+        }
+    }
     // The project's settings a copy ships are `text`'s to tell; another
     // unit that writes them is not followed.
     let project = format!("{}/.bundle/**", dir.trim_end_matches('/'));
-    let copies = |k: usize| {
-        stage
+    let archive = archive_installs(eff, b);
+    for (k, e) in eff.iter().enumerate().take(b) {
+        let ins = stage
             .units
             .get(k)
             .and_then(|u| parse.items.get(u.item))
-            .and_then(|i| i.instruction())
-            .is_some_and(|i| matches!(i.node.kind, Kind::Copy | Kind::Add))
+            .and_then(|i| i.instruction());
+        let copy = ins.is_some_and(|i| matches!(i.node.kind, Kind::Copy | Kind::Add));
+        // A copy from the context puts the files it lists, and only
+        // those (`ADD . $HOME` with the project in the home: its
+        // `.rspec` is none of these).
+        let placed = ins.zip(ctx).and_then(|(i, ctx)| {
+            context_placements(i, &state.workdirs[k], state.placement_env(k), ctx)
+        });
+        let hit = match placed {
+            Some(p) => p
+                .files
+                .iter()
+                .any(|(img, _)| settings.iter().any(|s| paths_overlap(img, s))),
+            None => {
+                // A directory made (`mkdir -p $HOME`) is no file; the
+                // Debian archive puts none in /usr/local, nor /etc/gemrc
+                // ([`archive_installs`]).
+                let free = |p: &str| p.starts_with("/usr/local/") || p == "/etc/gemrc";
+                settings.iter().any(|p| match &archive[k] {
+                    Some(others) => creates_path(others, p) || (!free(p) && creates_path(e, p)),
+                    None => creates_path(e, p),
+                })
+            }
+        };
+        if hit || (!copy && creates_path(e, &project)) {
+            return false;
+        }
+    }
+    super::manifests::bundler_lock_kept("Gemfile.lock", |n| text(dir, n), line)
+}
+
+/// Whether `p` is an absolute path of plain names (no variable, glob,
+/// quote, blank, `.` or `..` component).
+fn plain_absolute(p: &str) -> bool {
+    p.starts_with('/')
+        && p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c))
+        && p.split('/').all(|c| c != "." && c != "..")
+}
+
+/// Whether a `RUN` (its text, continuations joined) is `bundle install`
+/// alone, or after `bundle config [set] [--local|--global] KEY VALUE &&`
+/// settings whose keys are `without`, `jobs` or `retry` (the settings of
+/// the options [`bundler_lock_kept`] admits; measured alike): what the
+/// `RUN` writes is then the install's own and those settings' file.
+/// Nothing else of the shell (`;`, `|`, `&` alone, `$(`, `` ` ``, a
+/// newline) nor a mount; the settings are plain words.
+fn bundle_install_alone(run: &str) -> bool {
+    let body = run.trim_end();
+    let Some(body) = body
+        .get(..4)
+        .filter(|k| k.eq_ignore_ascii_case("RUN "))
+        .map(|_| &body[4..])
+    else {
+        return false;
     };
-    if eff.iter().take(b).enumerate().any(|(k, e)| {
-        settings.iter().any(|p| writes_path(e, p)) || (!copies(k) && writes_path(e, &project))
+    if ["|", ";", "\n", "$(", "`", "--mount"]
+        .iter()
+        .any(|op| body.contains(op))
+    {
+        return false;
+    }
+    let parts: Vec<&str> = body.split("&&").collect();
+    let Some((install, settings)) = parts.split_last() else {
+        return false;
+    };
+    if install.contains('&') {
+        return false;
+    }
+    if settings.is_empty() {
+        return true;
+    }
+    if !plain_words(install).is_some_and(|w| {
+        matches!(w.first().map(String::as_str), Some("bundle" | "bundler"))
+            && w.get(1).map(String::as_str) == Some("install")
     }) {
         return false;
     }
-    super::manifests::bundler_lock_kept("Gemfile.lock", |n| text(dir, n), line)
+    settings.iter().all(|part| {
+        if part.contains(['$', '<', '>', '#', '\\']) {
+            return false;
+        }
+        let Some(words) = plain_words(part) else {
+            return false;
+        };
+        let mut w = words.iter().map(String::as_str).peekable();
+        if (w.next(), w.next()) != (Some("bundle"), Some("config")) {
+            return false;
+        }
+        if w.peek() == Some(&"set") {
+            w.next();
+        }
+        if matches!(w.peek(), Some(&"--local" | &"--global")) {
+            w.next();
+        }
+        let key = w.next();
+        let values: Vec<&str> = w.collect();
+        matches!(key, Some("without" | "jobs" | "retry"))
+            && values.len() == 1
+            && values[0]
+                .split([' ', ':'])
+                .all(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    })
+}
+
+/// The words of a plain command line: blanks split, a single- or
+/// double-quoted part is one word with its quotes removed; `None` for an
+/// unclosed quote or an empty line.
+fn plain_words(s: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut cur: Option<String> = None;
+    let mut quote: Option<char> = None;
+    for c in s.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.get_or_insert_with(String::new).push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                cur.get_or_insert_with(String::new);
+            }
+            (None, c) if c.is_whitespace() => {
+                if let Some(w) = cur.take() {
+                    words.push(w);
+                }
+            }
+            (None, c) => cur.get_or_insert_with(String::new).push(c),
+        }
+    }
+    if quote.is_some() {
+        return None;
+    }
+    words.extend(cur);
+    (!words.is_empty()).then_some(words)
 }
 
 /// The directories above an absolute directory, nearest first, the root
@@ -6207,6 +6361,38 @@ fn run_effects(
             install_prefix_writes(prog, &dir, &local_env, facts.home.as_deref(), e);
         }
         bundle_config_setting(c, &local_env, &mut settings);
+        // pip reads the file `PIP_CONFIG_FILE` names (pip's user guide,
+        // "Configuration": loaded after the global and user files; not
+        // at all when it is `os.devnull`), from the directory it runs
+        // in: a manifest of the install, checked and copied with the
+        // requirement files. uv does not read it.
+        let pip = facts
+            .checks
+            .iter()
+            .any(|k| matches!(k, kb::ManifestCheck::Requirements(_)))
+            && !facts
+                .checks
+                .iter()
+                .any(|k| matches!(k, kb::ManifestCheck::UvPip(_)));
+        if pip
+            && let Some(v) = local_env.get("PIP_CONFIG_FILE")
+            && !v.is_empty()
+            && !v.contains(['$', '*', '?', '['])
+            && v != "/dev/null"
+        {
+            let p = resolve(&dir, v);
+            // `pip install` only reads it (`pip config` writes it): the
+            // write its variable stood for is none.
+            let tree = format!("{p}/**");
+            e.writes
+                .retain(|w| !matches!(w, Loc::Path(q) if *q == p || *q == tree));
+            if !e.manifests.contains(&p) {
+                e.reads.push(Loc::Path(p.clone()));
+                e.manifests.push(p.clone());
+            }
+            e.checks
+                .push((kb::ManifestCheck::PipConfig(p), dir.clone()));
+        }
         for mut chk in facts.checks {
             // Berry through corepack: the shim is there when an earlier
             // command of this `RUN` enabled it (the stage's earlier `RUN`s
@@ -6247,6 +6433,20 @@ fn run_effects(
     let home = home.entries();
     e.implicit_reads = run_implicit_reads(wd, &local_env, lookup, created, &home);
     e.lookup_dirs = lookup_dirs(wd, &local_env, lookup, created, &home);
+    // pip's configuration file is a manifest of the install, copied with
+    // it and checked ([`kb::ManifestCheck::PipConfig`]): no longer a file
+    // a copy would put unseen where the install looks.
+    let pip_configs: Vec<String> = e
+        .checks
+        .iter()
+        .filter_map(|(c, _)| match c {
+            kb::ManifestCheck::PipConfig(p) => Some(format!("{p}/**")),
+            _ => None,
+        })
+        .collect();
+    e.lookup_dirs.retain(|d| !pip_configs.contains(d));
+    e.implicit_reads
+        .retain(|l| !matches!(l, Loc::Path(p) if pip_configs.contains(p)));
     e.ecosystem = run_ecosystem(&cmds);
     e.cost_class = Some(cost.unwrap_or(CostClass::Cheap));
     apply_binds(e, binds);

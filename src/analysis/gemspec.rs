@@ -1,6 +1,8 @@
 //! What `bundle install` reads through a Gemfile's `gemspec` line: the
-//! gemspec (Ruby, evaluated by Bundler) and the files it requires; and
-//! the file a `ruby file: "…"` line reads (`.ruby-version`).
+//! gemspec (Ruby, evaluated by Bundler) and the files it requires; the
+//! file a `ruby file: "…"` or `ruby File.read("…").strip` line reads
+//! (`.ruby-version`); and the file an `eval_gemfile "…"` line evaluates
+//! (copied; the Gemfile's checks keep such an install `Unsafe`).
 //!
 //! Guarantee: when [`GemspecInputs::problems`] is empty, `files` holds every
 //! context file the evaluation reads, and the gemspec holds only what is
@@ -96,6 +98,17 @@ pub(crate) fn gemfile_gemspecs(ctx: &Context, gemfile: &str, text: &str) -> Gems
                 ));
             }
             specs.extend(found.into_iter().filter(|f| all.contains_key(f)));
+        } else if l.starts_with("eval_gemfile") {
+            // `eval_gemfile "Gemfile.common"`: Bundler evaluates that file
+            // too (relative to the Gemfile's directory). The Gemfile's own
+            // checks keep the install `Unsafe` (its code is not followed);
+            // a literal name is copied with it.
+            match literal(l).and_then(|f| ctx_join(dir, f)) {
+                Some(f) if all.contains_key(&f) => g.files.push(f),
+                _ => g.problems.push(format!(
+                    "{gemfile}: `{l}` evaluates a file that is not understood or not in the build context"
+                )),
+            }
         } else if l.starts_with("ruby ") || l.starts_with("ruby(") {
             // `ruby file: ".ruby-version"` (Bundler 2.4.20+) reads the file.
             ruby_version_file(all, dir, gemfile, l, &mut g);
@@ -120,7 +133,9 @@ pub(crate) fn gemfile_gemspecs(ctx: &Context, gemfile: &str, text: &str) -> Gems
     g
 }
 
-/// The file a Gemfile's `ruby file: "…"` (or `:file =>`) line reads.
+/// The file a Gemfile's `ruby file: "…"` (or `:file =>`) line reads, or
+/// its `ruby File.read("…").strip`
+/// ([`super::manifests::gemfile_ruby_file_read`]).
 fn ruby_version_file(
     all: &std::collections::BTreeMap<String, u64>,
     dir: &str,
@@ -128,6 +143,16 @@ fn ruby_version_file(
     line: &str,
     g: &mut GemspecInputs,
 ) {
+    // `ruby File.read(".ruby-version").strip` and its `__dir__` forms.
+    if let Some(name) = super::manifests::gemfile_ruby_file_read(line) {
+        match ctx_join(dir, name) {
+            Some(f) if all.contains_key(&f) => g.files.push(f),
+            _ => g.problems.push(format!(
+                "{gemfile}: `{line}` reads a file that is not in the build context"
+            )),
+        }
+        return;
+    }
     if !line.contains("file") {
         return;
     }

@@ -481,6 +481,10 @@ pub enum ManifestCheck {
     /// (`find-links = ["wheels"]`, an index `url = "./wheels"`), which
     /// copying the settings first does not provide.
     UvSettings(Vec<String>),
+    /// pip: the configuration file `PIP_CONFIG_FILE` names (an image
+    /// path), copied with the requirement files: it may set only what
+    /// names no file (see `manifests::pip_config_problems`).
+    PipConfig(String),
     /// cargo: a package's manifest loads only with its targets
     /// (`src/main.rs`, `src/lib.rs`, ...), and a workspace with its members.
     Cargo,

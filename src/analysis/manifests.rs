@@ -49,6 +49,15 @@ pub(crate) fn manifest_problems(
             requirements_problems(ctx, to_context, files, &mut out)
         }
         ManifestCheck::UvPip(files) => uv_pip_problems(ctx, to_context, files, &mut out),
+        ManifestCheck::PipConfig(file) => {
+            if let Some(rel) = to_context(file) {
+                match ctx.read(&rel) {
+                    Some(t) => out.extend(pip_config_problems(&rel, &t)),
+                    None if ctx.ships(&rel) => out.push(format!("{rel} cannot be read")),
+                    None => {}
+                }
+            }
+        }
         ManifestCheck::UvSettings(files) => {
             for rel in files.iter().filter_map(|f| to_context(f)) {
                 if let Some(t) = ctx.read(&rel) {
@@ -879,6 +888,93 @@ fn requirements_problems(
     out: &mut Vec<String>,
 ) {
     out.extend(walk_requirements(ctx, to_context, files).problems);
+}
+
+/// The settings of a pip configuration file (`PIP_CONFIG_FILE`) that
+/// are not known to name no file: pip takes each key of every section
+/// as the option of that name (pip's user guide, "Configuration"), and
+/// an option may name a local path the broad copy ships
+/// (`find-links = wheels`, `constraint`, `src`, `target`, an index
+/// `file:` URL). Only options that take a word, a number or (the index
+/// options) an `http`/`https` URL are known; any other key, a value with
+/// a `/` but those URLs, or a line not understood is a problem. Copied
+/// with the requirement files, such a file is read alike in both orders.
+pub(crate) fn pip_config_problems(rel: &str, text: &str) -> Vec<String> {
+    const WORDS: &[&str] = &[
+        "disable-pip-version-check",
+        "no-compile",
+        "compile",
+        "no-cache-dir",
+        "timeout",
+        "default-timeout",
+        "retries",
+        "progress-bar",
+        "root-user-action",
+        "break-system-packages",
+        "quiet",
+        "verbose",
+        "no-input",
+        "prefer-binary",
+        "only-binary",
+        "no-binary",
+        "no-warn-script-location",
+        "no-warn-conflicts",
+        "upgrade-strategy",
+        "pre",
+        "require-hashes",
+        "no-color",
+        "trusted-host",
+    ];
+    const URLS: &[&str] = &["index-url", "extra-index-url"];
+    let mut out = Vec::new();
+    let mut key: Option<String> = None;
+    let word_ok = |v: &str| {
+        v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-:,".contains(c))
+    };
+    let url_ok = |v: &str| {
+        (v.starts_with("https://") || v.starts_with("http://"))
+            && !v.contains(char::is_whitespace)
+            && !v.contains("..")
+    };
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+            continue;
+        }
+        // A continuation line: another value of the key above.
+        let (k, values) = if line.starts_with([' ', '\t']) {
+            match &key {
+                Some(k) => (k.clone(), t.to_string()),
+                None => {
+                    out.push(format!("{rel}: `{t}` is not understood"));
+                    continue;
+                }
+            }
+        } else if t.starts_with('[') && t.ends_with(']') {
+            key = None;
+            continue;
+        } else if let Some((k, v)) = t.split_once(['=', ':']) {
+            let k = k.trim().trim_start_matches("--").replace('_', "-");
+            let k = k.to_ascii_lowercase();
+            key = Some(k.clone());
+            (k, v.trim().to_string())
+        } else {
+            out.push(format!("{rel}: `{t}` is not understood"));
+            continue;
+        };
+        let url = URLS.contains(&k.as_str());
+        let ok = (url || WORDS.contains(&k.as_str()))
+            && values
+                .split_whitespace()
+                .all(|v| if url { url_ok(v) } else { word_ok(v) });
+        if !ok {
+            out.push(format!(
+                "{rel} sets `{k}`, which is not known to name no file"
+            ));
+        }
+    }
+    out
 }
 
 /// uv: a requirement file named `pyproject.toml`, `setup.py` or
@@ -1721,6 +1817,20 @@ fn gemfile_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<
     if let Some(text) = ctx.read(&join("Gemfile")) {
         // `gemspec` lines: the gemspecs and what they require are followed.
         out.extend(gemspec::gemfile_gemspecs(ctx, &join("Gemfile"), &text).problems);
+        // A `ruby` line that reads a file of the Gemfile's directory by
+        // its literal name is followed too (the file is copied with the
+        // Gemfile, `gemspec::gemfile_gemspecs`): it reads nothing else.
+        let text: String = text
+            .lines()
+            .map(|l| {
+                if gemfile_ruby_file_read(l).is_some() {
+                    "ruby \"0\""
+                } else {
+                    l
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
         for needle in [
             "path:",
             ":path",
@@ -4667,7 +4777,11 @@ pub(crate) fn npm_key_order(a: (bool, &str), b: (bool, &str)) -> Option<std::cmp
 /// - the Gemfile is only `source` rubygems.org, `gem` lines with literal
 ///   names, requirements and `require:`/`group:` options, `group ... do`
 ///   blocks and comments ([`simple_gemfile`]): nothing it runs (`gemspec`,
-///   `path:`, `git:`, `platforms:`, `ruby`, `eval_gemfile`) is taken;
+///   `path:`, `git:`, `platforms:`, `eval_gemfile`) is taken; a `ruby`
+///   line only with Bundler 2.3, naming a plain version or reading one
+///   from a file of the directory by its literal name
+///   ([`gemfile_ruby_file_read`]), with the lock's `RUBY VERSION` that
+///   very version;
 /// - the lock is one rubygems.org `GEM` section, `PLATFORMS`,
 ///   `DEPENDENCIES` and an optional `BUNDLED WITH` of release line `line`,
 ///   in Bundler's format (specs by full name, each dependency and
@@ -4706,25 +4820,124 @@ pub fn bundler_lock_kept(
     let (Some(Some(lock)), Some(Some(gemfile))) = (file(name), file("Gemfile")) else {
         return false;
     };
-    let Some(deps) = simple_gemfile(&gemfile) else {
+    let Some((deps, ruby)) = simple_gemfile(&gemfile) else {
         return false;
     };
-    bundler_lock_canonical(&lock, &deps, line)
+    let version = match ruby {
+        None => None,
+        Some(RubyRequirement::Version(v)) => Some(v),
+        // The file's text, stripped: only a plain version and a final
+        // newline (`.strip` and `.chomp` give the same).
+        Some(RubyRequirement::File(f)) => {
+            let Some(Some(t)) = file(&f) else {
+                return false;
+            };
+            let v = t.strip_suffix('\n').unwrap_or(&t);
+            if !plain_ruby_version(v) {
+                return false;
+            }
+            Some(v.to_string())
+        }
+    };
+    bundler_lock_canonical(&lock, &deps, line, version.as_deref())
 }
 
-/// The gems of a Gemfile that is only a rubygems.org `source`, `gem` lines
+/// What a Gemfile's `ruby` line asks for: a version written in it, or the
+/// text of a file of its directory.
+enum RubyRequirement {
+    Version(String),
+    File(String),
+}
+
+/// A Ruby version as Bundler compares it exactly (`3.1.2`: digits and
+/// dots, at most three numbers).
+fn plain_ruby_version(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('.').collect();
+    (1..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// The file a Gemfile's `ruby` line reads with `File.read` (the text of a
+/// file of the Gemfile's directory, stripped: `File.read(".ruby-version")`,
+/// `File.read(File.join(__dir__, ".ruby-version"))`,
+/// `File.read(File.expand_path(".ruby-version", __dir__))`, then
+/// `.strip` or `.chomp`), a plain name; `None` for any other line.
+pub(crate) fn gemfile_ruby_file_read(line: &str) -> Option<&str> {
+    let rest = line.trim().strip_prefix("ruby ")?.trim_start();
+    let rest = rest
+        .strip_suffix(".strip")
+        .or_else(|| rest.strip_suffix(".chomp"))?;
+    let inner = rest.strip_prefix("File.read(")?.strip_suffix(')')?.trim();
+    let name_lit = if let Some(a) = inner
+        .strip_prefix("File.join(__dir__,")
+        .and_then(|a| a.strip_suffix(')'))
+    {
+        a.trim()
+    } else if let Some(a) = inner
+        .strip_prefix("File.expand_path(")
+        .and_then(|a| a.strip_suffix(", __dir__)"))
+    {
+        a.trim()
+    } else {
+        inner
+    };
+    let name = name_lit
+        .strip_prefix('"')
+        .and_then(|n| n.strip_suffix('"'))
+        .or_else(|| {
+            name_lit
+                .strip_prefix('\'')
+                .and_then(|n| n.strip_suffix('\''))
+        })?;
+    (!name.is_empty()
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
+    .then_some(name)
+}
+
+/// A Gemfile's gems (name, requirements as the lock writes them) and its
+/// `ruby` line.
+type SimpleGemfile = (BTreeMap<String, Vec<String>>, Option<RubyRequirement>);
+
+/// The gems of a Gemfile that is only a rubygems.org `source`, one `ruby`
+/// line at the top (a plain version, or the text of a file,
+/// [`gemfile_ruby_file_read`]), `gem` lines
 /// (a quoted name, quoted requirements, then `require:`/`group:`/`groups:`
 /// options), `group ... do` / `end` blocks, blank lines and whole-line
 /// comments: each gem's name and requirements as Bundler writes them in
-/// the lock (`op version`, sorted then reversed), by name. `None` for
-/// anything else, and for a gem named twice.
-fn simple_gemfile(text: &str) -> Option<BTreeMap<String, Vec<String>>> {
+/// the lock (`op version`, sorted then reversed), by name, and its `ruby`
+/// line. `None` for anything else, and for a gem named twice.
+fn simple_gemfile(text: &str) -> Option<SimpleGemfile> {
     let mut gems: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut source = false;
     let mut depth = 0usize;
+    let mut ruby: Option<RubyRequirement> = None;
     for raw in text.lines() {
         let l = raw.trim();
         if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        // One `ruby` line at the top level: a plain version, or the text
+        // of a file.
+        if l.starts_with("ruby ") && depth == 0 {
+            if ruby.is_some() {
+                return None;
+            }
+            if let Some(f) = gemfile_ruby_file_read(l) {
+                ruby = Some(RubyRequirement::File(f.to_string()));
+                continue;
+            }
+            let v = ruby_string(l.strip_prefix("ruby ")?.trim())?;
+            let v = v.strip_prefix("= ").unwrap_or(&v);
+            if !plain_ruby_version(v) {
+                return None;
+            }
+            ruby = Some(RubyRequirement::Version(v.to_string()));
             continue;
         }
         // A comment after code, or an interpolation, is not read.
@@ -4803,7 +5016,7 @@ fn simple_gemfile(text: &str) -> Option<BTreeMap<String, Vec<String>>> {
             return None;
         }
     }
-    (source && depth == 0 && !gems.is_empty()).then_some(gems)
+    (source && depth == 0 && !gems.is_empty()).then_some((gems, ruby))
 }
 
 /// The comma-separated arguments of a call without parentheses; `None`
@@ -4929,7 +5142,12 @@ fn dependency_to_lock(name: &str, reqs: &[String]) -> String {
 /// Gemfile of gems `deps` when it takes the lock's specs: see
 /// [`bundler_lock_kept`]. The lock is parsed, its text generated as
 /// Bundler's `LockfileGenerator` does and compared byte for byte.
-fn bundler_lock_canonical(lock: &str, deps: &BTreeMap<String, Vec<String>>, line: &str) -> bool {
+fn bundler_lock_canonical(
+    lock: &str,
+    deps: &BTreeMap<String, Vec<String>>,
+    line: &str,
+    ruby: Option<&str>,
+) -> bool {
     const PLATFORMS: &[&str] = &[
         "aarch64-linux",
         "arm64-darwin",
@@ -4943,7 +5161,33 @@ fn bundler_lock_canonical(lock: &str, deps: &BTreeMap<String, Vec<String>>, line
     if !lock.ends_with('\n') || lock.contains('\r') {
         return false;
     }
-    let sections: Vec<&str> = lock.trim_end_matches('\n').split("\n\n").collect();
+    let mut sections: Vec<&str> = lock.trim_end_matches('\n').split("\n\n").collect();
+    // A Gemfile's `ruby VERSION`: Bundler (2.3) keeps the lock's `RUBY
+    // VERSION` when the Gemfile's version matches it (`Definition`:
+    // `@unlock[:ruby]` is `RubyVersion#diff`, nil then), and writes it
+    // back as it is; without one, or with another version, it resolves
+    // again (measured with Bundler 2.3.15: kept; without the section, or
+    // with 3.1.1 locked for a Gemfile's 3.1.2, it went to the index). The
+    // section stands after DEPENDENCIES (`LockfileGenerator`).
+    match ruby {
+        None => {}
+        Some(v) => {
+            if line != "2.3" || sections.len() < 4 {
+                return false;
+            }
+            let k = sections.len() - if sections.len() == 5 { 2 } else { 1 };
+            let Some(locked) = sections[k].strip_prefix("RUBY VERSION\n   ruby ") else {
+                return false;
+            };
+            let Some((version, patch)) = locked.split_once('p') else {
+                return false;
+            };
+            if version != v || patch.is_empty() || !patch.chars().all(|c| c.is_ascii_digit()) {
+                return false;
+            }
+            sections.remove(k);
+        }
+    }
     // DEPENDENCIES is compared as a whole with the text generated below.
     let (gem, platforms, bundled) = match sections.as_slice() {
         [g, p, _] => (*g, *p, None),
@@ -5064,6 +5308,15 @@ fn bundler_lock_canonical(lock: &str, deps: &BTreeMap<String, Vec<String>>, line
     out.push_str("\nDEPENDENCIES\n");
     for (n, r) in deps {
         out.push_str(&format!("  {}\n", dependency_to_lock(n, r)));
+    }
+    if let Some(v) = ruby {
+        let locked = lock
+            .split("\n\n")
+            .find(|s| s.starts_with("RUBY VERSION\n"))
+            .unwrap_or_default();
+        // Checked above to be `ruby {v}p…`.
+        debug_assert!(locked.contains(v));
+        out.push_str(&format!("\n{}\n", locked.trim_end_matches('\n')));
     }
     if let Some(b) = bundled {
         out.push_str(&format!("\n{b}\n"));

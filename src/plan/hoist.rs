@@ -1469,7 +1469,7 @@ fn lock_kept(cx: &StageCx<'_>, copy: &BroadCopy<'_>, cand: &Candidate<'_>, lock:
         cx.stage,
         cx.eff,
         cx.state,
-        cand.unit,
+        (cand.unit, Some(ctx)),
         lock,
         |dir, name| shipped_text(cx, ctx, copy, dir, name),
     )
@@ -2024,7 +2024,21 @@ fn hoist_problems(
                 }
                 continue;
             }
-            if let Some(rel) = copy.rel_dir(dir) {
+            // Checks of files named by their image paths (pip's and uv's
+            // requirement and settings files) hold wherever the install
+            // runs: `WORKDIR /srv` with `pip install -r
+            // /app/requirements.txt` reads `/app`'s files all the same.
+            let by_image_path = matches!(
+                chk,
+                ManifestCheck::Requirements(_)
+                    | ManifestCheck::UvPip(_)
+                    | ManifestCheck::UvSettings(_)
+                    | ManifestCheck::PipConfig(_)
+            );
+            let rel = copy
+                .rel_dir(dir)
+                .or_else(|| by_image_path.then(String::new));
+            if let Some(rel) = rel {
                 read_beyond.extend(manifest_problems(chk, ctx, &rel, &|img| {
                     copy.context_path(img)
                 }));

@@ -370,7 +370,7 @@ fn leaves_as_is(
         stage,
         &sa.effects,
         &sa.state,
-        b,
+        (b, Some(ctx)),
         p,
         |dir, name| placed_text(old, si, &placed, (a, b), ctx, dir, name),
     )
