@@ -4893,6 +4893,8 @@ fn a_link_made_where_its_commands_cannot_be_read_aliases_every_later_path() {
         "RUN cp -rs /srv /app\n",
         "RUN python3 -c 'import os; os.symlink(\"/srv\", \"/app\")'\n",
         "RUN busybox ln -s /srv /app\n",
+        "RUN [\"ln\", \"-s\", \"/srv\", \"/app\"]\n",
+        "RUN [\"/bin/sh\", \"-c\", \"ln -s /srv /app\"]\n",
         "RUN find /srv -maxdepth 0 -exec ln -s {} /app \\;\n",
     ] {
         let df = format!("FROM python:3.12-slim\n{link}{tail}");

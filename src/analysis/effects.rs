@@ -4869,8 +4869,15 @@ pub fn expand(text: &str, env: &BTreeMap<String, String>) -> Option<String> {
 /// `/`, which stands for any path.
 fn symlinks_made(ins: &Instruction, wd: &str) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
-    if ins.node.kind != Kind::Run || ins.node.json {
+    if ins.node.kind != Kind::Run {
         return out;
+    }
+    // A link the text may make where its commands cannot be read (exec
+    // form, shell the splitter does not follow, another heredoc, `cp -s`)
+    // is one at any path to a target not known.
+    let anywhere = vec![("/".to_string(), None)];
+    if ins.node.json {
+        return if may_make_links(ins) { anywhere } else { out };
     }
     let plain = |p: &str| !p.is_empty() && !p.contains(['$', '*', '?', '[', '{', '~', '`', '\\']);
     let base = |p: &str| {
@@ -4880,10 +4887,6 @@ fn symlinks_made(ins: &Instruction, wd: &str) -> Vec<(String, Option<String>)> {
             .unwrap_or("")
             .to_string()
     };
-    // A link the text may make where its commands cannot be read (shell
-    // the splitter does not follow, another heredoc, `cp -s`) is one at
-    // any path to a target not known.
-    let anywhere = vec![("/".to_string(), None)];
     let Some(cmds) = ins.run_script().and_then(|t| match shell::split(&t) {
         Split::Commands(cmds) => Some(cmds),
         Split::Opaque(_) => None,
