@@ -3956,3 +3956,103 @@ fn an_eval_gemfile_of_a_literal_name_is_copied_with_the_gemfile() {
         "FROM ruby:3.1\nWORKDIR /app\nCOPY Gemfile Gemfile.lock Gemfile.common ./\nRUN bundle install\nCOPY . .\n"
     );
 }
+
+#[test]
+fn pnpm_ten_runs_no_dependency_scripts_so_its_install_moves() {
+    // pnpm 10 runs no dependency's install script unless the project
+    // allows it (`onlyBuiltDependencies`, …). With pnpm 10 put on PATH by
+    // the stage and `packageManager` naming pnpm 10 (pnpm switches to the
+    // release it names; corepack's shim runs it), the install moves.
+    // Measured with BuildKit (node:20-slim, pnpm 10.12.1, msw 2.7.0 whose
+    // postinstall writes into the project): identical images but pnpm's
+    // own state files (which differ between two builds of the original),
+    // the install CACHED after a source edit.
+    let pm = |v: &str, extra: &str| {
+        format!(
+            "{{\"name\":\"a\",\"version\":\"1.0.0\",\"packageManager\":\"pnpm@{v}\",\"dependencies\":{{\"ms\":\"2.1.3\"}}{extra}}}"
+        )
+    };
+    let files = |package: &str| -> Vec<(String, String)> {
+        vec![
+            ("package.json".into(), package.to_string()),
+            ("pnpm-lock.yaml".into(), "lockfileVersion: '9.0'\n".into()),
+            ("index.js".into(), "x\n".into()),
+            (".dockerignore".into(), ".git\nnode_modules\n".into()),
+        ]
+    };
+    let tail = "WORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile\n";
+    let moved = |package: &str, launch: &str| {
+        let df = format!("FROM node:20-slim\n{launch}{tail}");
+        hoisted_owned(&files(package), &df) != df
+    };
+    for launch in [
+        "RUN npm install -g pnpm@10.12.1\n",
+        "RUN npm i -g pnpm@10\n",
+        "RUN npm install --global pnpm@latest\n",
+        "RUN npm install -g pnpm && npm cache clean --force\n",
+        "RUN corepack enable\n",
+        "RUN corepack enable pnpm\n",
+        "ENV PNPM_HOME=/pnpm\nENV PATH=/pnpm:/usr/local/bin:/usr/bin:/bin\nRUN corepack enable\n",
+    ] {
+        assert!(moved(&pm("10.12.1", ""), launch), "{launch}");
+    }
+    // pnpm 9 runs them: as launched, or as `packageManager` names it
+    // (measured: pnpm 10.12.1 ran 9.15.9, which ran msw's postinstall).
+    // So do a project that allows builds, and anything that may put
+    // another pnpm first or set pnpm's configuration.
+    let allow = ",\"pnpm\":{\"onlyBuiltDependencies\":[\"ms\"]}";
+    for (package, launch) in [
+        (pm("9.15.9", ""), "RUN npm install -g pnpm@10.12.1\n"),
+        (pm("10.12.1", ""), "RUN npm install -g pnpm@9.15.9\n"),
+        (pm("10.12.1", ""), "RUN npm install -g pnpm@9\n"),
+        (pm("10.12.1", ""), ""),
+        (pm("10.12.1", allow), "RUN npm install -g pnpm@10.12.1\n"),
+        (
+            pm("10.12.1", ",\"devEngines\":{\"packageManager\":{\"name\":\"pnpm\"}}"),
+            "RUN npm install -g pnpm@10.12.1\n",
+        ),
+        (
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}".to_string(),
+            "RUN corepack enable\n",
+        ),
+        (pm("10.12.1", ""), "RUN npm install -g pnpm@10.12.1 serve\n"),
+        (
+            pm("10.12.1", ""),
+            "RUN npm install -g pnpm@10.12.1\nRUN npm install -g serve\n",
+        ),
+        (
+            pm("10.12.1", ""),
+            "RUN npm install -g pnpm@10.12.1 && apt-get update\n",
+        ),
+        (
+            pm("10.12.1", ""),
+            "RUN npm install -g pnpm@10.12.1\nRUN pnpm config set dangerously-allow-all-builds true\n",
+        ),
+        (
+            pm("10.12.1", ""),
+            "RUN npm install -g pnpm@10.12.1\nENV npm_config_dangerously_allow_all_builds=true\n",
+        ),
+        (
+            pm("10.12.1", ""),
+            "RUN npm install -g pnpm@10.12.1\nENV COREPACK_ENABLE_PROJECT_SPEC=0\n",
+        ),
+        (
+            pm("10.12.1", ""),
+            "RUN npm install -g pnpm@10.12.1\nRUN if true; then true; fi\n",
+        ),
+        (pm("10.12.1", ""), "RUN corepack enable && corepack disable\n"),
+    ] {
+        assert!(!moved(&package, launch), "{package} {launch}");
+    }
+    // A workspace file or an .npmrc allowing builds.
+    let mut ws = files(&pm("10.12.1", ""));
+    ws.push((
+        "pnpm-workspace.yaml".into(),
+        "onlyBuiltDependencies:\n  - ms\n".into(),
+    ));
+    let df = format!("FROM node:20-slim\nRUN npm install -g pnpm@10.12.1\n{tail}");
+    assert_eq!(hoisted_owned(&ws, &df), df);
+    let mut rc = files(&pm("10.12.1", ""));
+    rc.push((".npmrc".into(), "dangerously-allow-all-builds=true\n".into()));
+    assert_eq!(hoisted_owned(&rc, &df), df);
+}

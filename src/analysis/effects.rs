@@ -2422,6 +2422,243 @@ fn stage_app_dir(
     Some(app)
 }
 
+/// Marks each pnpm install of the stage that runs pnpm 10 or later
+/// ([`pnpm_ten_runs`]): its packages' scripts then run only where the
+/// project allows them (`manifests::pnpm_ten_problems`).
+fn settle_pnpm_ten(parse: &Parse, stage: &Stage, state: &StageState, effects: &mut [Effects]) {
+    for b in 0..effects.len() {
+        let pnpm = effects[b].checks.iter().any(|(c, _)| {
+            matches!(
+                c,
+                ManifestCheck::NpmScripts(kb::DependencyScripts::Pnpm { ten: false })
+            )
+        });
+        if !pnpm || !pnpm_ten_runs(parse, stage, effects, state, b) {
+            continue;
+        }
+        for (c, _) in &mut effects[b].checks {
+            if let ManifestCheck::NpmScripts(kb::DependencyScripts::Pnpm { ten }) = c {
+                *ten = true;
+            }
+        }
+    }
+}
+
+/// What a `RUN` does to the pnpm the stage runs: puts pnpm 10 or later
+/// first on `PATH` (`npm install -g pnpm@10…`, `pnpm@latest` or no
+/// version, alone on its command; `corepack enable` with pnpm among its
+/// shims, which runs the release `packageManager` names), or anything
+/// else a command of it may do to pnpm (another corepack command, a
+/// global install of pnpm 9 or of other packages, whose programs may be
+/// named `pnpm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PnpmLaunch {
+    Ten,
+    Other,
+    Untouched,
+}
+
+fn pnpm_launch(cmds: &[shell::SimpleCommand]) -> PnpmLaunch {
+    const NPM_INSTALL: &[&str] = &[
+        "install", "i", "add", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal",
+        "isntall",
+    ];
+    let mut out = PnpmLaunch::Untouched;
+    for c in cmds {
+        let tool = c.argv.first().map(|a| a.rsplit('/').next().unwrap_or(a));
+        let args = c.argv.get(1..).unwrap_or(&[]);
+        match tool {
+            Some("npm")
+                if args
+                    .first()
+                    .is_some_and(|a| NPM_INSTALL.contains(&a.as_str())) =>
+            {
+                let global = args
+                    .iter()
+                    .any(|a| a == "-g" || a == "--global" || a == "--location=global");
+                let names: Vec<&String> =
+                    args[1..].iter().filter(|a| !a.starts_with('-')).collect();
+                let pnpm: Vec<&&String> = names
+                    .iter()
+                    .filter(|a| a.as_str() == "pnpm" || a.starts_with("pnpm@"))
+                    .collect();
+                if !global {
+                    continue;
+                }
+                out =
+                    match (pnpm.as_slice(), names.len()) {
+                        ([spec], 1)
+                            if args.iter().filter(|a| a.starts_with('-')).all(|a| {
+                                a == "-g" || a == "--global" || a == "--location=global"
+                            }) && pnpm_spec_ten(spec) =>
+                        {
+                            PnpmLaunch::Ten
+                        }
+                        _ => PnpmLaunch::Other,
+                    };
+            }
+            Some("corepack") => {
+                let names: Vec<&String> = args.iter().skip(1).collect();
+                out = if args.first().is_some_and(|a| a == "enable")
+                    && names.iter().all(|a| !a.starts_with('-'))
+                    && (names.is_empty() || names.iter().any(|a| *a == "pnpm"))
+                {
+                    PnpmLaunch::Ten
+                } else {
+                    PnpmLaunch::Other
+                };
+            }
+            Some("yarn" | "pnpm" | "npx" | "bun")
+                if args
+                    .iter()
+                    .any(|a| a == "global" || a == "-g" || a == "--global") =>
+            {
+                out = PnpmLaunch::Other;
+            }
+            _ => {}
+        }
+    }
+    // Any other program in the launching `RUN` may put a pnpm on `PATH`
+    // after it (a system package, a script).
+    let plain = cmds.iter().all(|c| {
+        let tool = c.argv.first().map(|a| a.rsplit('/').next().unwrap_or(a));
+        match tool {
+            Some("corepack" | "echo" | "true" | "set") => true,
+            // The launch itself, a cache cleaning, a version.
+            Some("npm") => match c.argv.get(1).map(String::as_str) {
+                Some("cache" | "--version" | "-v") => true,
+                Some(a) => {
+                    NPM_INSTALL.contains(&a)
+                        && c.argv
+                            .iter()
+                            .any(|a| a == "-g" || a == "--global" || a == "--location=global")
+                }
+                None => false,
+            },
+            Some("pnpm") => matches!(c.argv.get(1..), Some([v]) if v == "--version" || v == "-v"),
+            _ => false,
+        }
+    });
+    if out == PnpmLaunch::Ten && !plain {
+        PnpmLaunch::Other
+    } else {
+        out
+    }
+}
+
+/// Whether an npm package spec of pnpm (`pnpm`, `pnpm@latest`,
+/// `pnpm@10`, `pnpm@^10.2.0`, `pnpm@10.12.1`) installs pnpm 10 or later:
+/// no version or `latest` installs the newest release, which is 10 or
+/// later since January 2025.
+fn pnpm_spec_ten(spec: &str) -> bool {
+    let v = spec.strip_prefix("pnpm").unwrap_or(spec);
+    let v = v.strip_prefix('@').unwrap_or(v);
+    if v.is_empty() || v == "latest" {
+        return true;
+    }
+    let v = v.trim_start_matches(['^', '~', '=', 'v']);
+    let major: String = v.chars().take_while(char::is_ascii_digit).collect();
+    let rest = &v[major.len()..];
+    (rest.is_empty() || rest.starts_with('.'))
+        && !rest.contains(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'x'))
+        && major.parse::<u64>().is_ok_and(|m| m >= 10)
+}
+
+/// Whether `RUN` unit `b` runs pnpm 10 or later as launched: an earlier
+/// `RUN` of the stage put it there ([`pnpm_launch`]), and after that
+/// nothing may have put another pnpm ahead of it (no unit the analysis
+/// does not follow, no write where `PATH` looks for `pnpm` or `pnpx`, no
+/// other launch); nothing in the stage up to `b` writes pnpm's or npm's
+/// configuration files (`~/.npmrc`, `/usr/local/etc/npmrc`,
+/// `/etc/npmrc`, `~/.config/pnpm/`, where `only-built-dependencies` may
+/// be set); and `b`'s environment sets no `npm_config_*`,
+/// `pnpm_config_*`, `COREPACK_*` (but the download prompt), `HOME` or
+/// `XDG_CONFIG_HOME`, and a `PATH` only of literal absolute directories.
+/// The stage's base is not followed: a `pnpm` it has counts only once a
+/// launch of this stage replaced it.
+fn pnpm_ten_runs(
+    parse: &Parse,
+    stage: &Stage,
+    effects: &[Effects],
+    state: &StageState,
+    b: usize,
+) -> bool {
+    let Some(env) = state.env.get(b) else {
+        return false;
+    };
+    let unsure = env.keys().any(|k| {
+        let l = k.to_ascii_lowercase();
+        l.starts_with("npm_config_")
+            || l.starts_with("pnpm_config_")
+            || (k.starts_with("COREPACK_") && k != "COREPACK_ENABLE_DOWNLOAD_PROMPT")
+            || k == "HOME"
+            || k == "XDG_CONFIG_HOME"
+    });
+    if unsure {
+        return false;
+    }
+    let dirs: Vec<String> = match env.get("PATH") {
+        Some(p) => {
+            let dirs: Vec<&str> = p.split(':').collect();
+            if dirs
+                .iter()
+                .any(|d| !d.starts_with('/') || d.contains('$') || d.starts_with(UNKNOWN_VALUE))
+            {
+                return false;
+            }
+            dirs.iter().map(|d| d.to_string()).collect()
+        }
+        None => DEFAULT_PATH.iter().map(|d| d.to_string()).collect(),
+    };
+    let mut programs: Vec<String> = dirs
+        .iter()
+        .flat_map(|d| {
+            let d = d.trim_end_matches('/');
+            [format!("{d}/pnpm"), format!("{d}/pnpx")]
+        })
+        .collect();
+    programs.push("/usr/local/lib/node_modules/pnpm/**".to_string());
+    const CONFIG: &[&str] = &[
+        "/root/.npmrc",
+        "/root/.config/pnpm/**",
+        "/home/*/.npmrc",
+        "/home/*/.config/pnpm/**",
+        "/usr/local/etc/npmrc",
+        "/etc/npmrc",
+    ];
+    if effects
+        .iter()
+        .take(b)
+        .any(|e| CONFIG.iter().any(|c| writes_path(e, c)))
+    {
+        return false;
+    }
+    let mut launched = false;
+    for (k, e) in effects.iter().enumerate().take(b) {
+        let ins = stage
+            .units
+            .get(k)
+            .and_then(|u| parse.items.get(u.item))
+            .and_then(|i| i.instruction());
+        let launch = match ins {
+            Some(ins) if ins.node.kind == Kind::Run && e.opaque.is_none() => {
+                ins.run_script().and_then(|t| match shell::split(&t) {
+                    Split::Commands(c) => Some(pnpm_launch(&c)),
+                    Split::Opaque(_) => None,
+                })
+            }
+            Some(_) if e.opaque.is_none() => Some(PnpmLaunch::Untouched),
+            _ => None,
+        };
+        launched = match launch {
+            Some(PnpmLaunch::Ten) => true,
+            Some(PnpmLaunch::Other) | None => false,
+            Some(PnpmLaunch::Untouched) => launched && !programs.iter().any(|p| writes_path(e, p)),
+        };
+    }
+    launched
+}
+
 /// Whether `image` names a stage before the `FROM` at `from_item`.
 fn stage_named(parse: &Parse, from_item: usize, image: &str) -> bool {
     parse.items.iter().take(from_item).any(|item| {
@@ -3857,6 +4094,7 @@ pub fn analyze_stage_with(
         add_manifest_reads(parse, stage, &state, ctx, &mut effects);
     }
     settle_uv_virtual(parse, stage, &state, ctx, &mut effects);
+    settle_pnpm_ten(parse, stage, &state, &mut effects);
     if let Some(app) = stage_app_dir(parse, stage, &state, &effects) {
         for e in &mut effects {
             e.app_dir = Some(app.clone());

@@ -412,8 +412,15 @@ pub enum DependencyScripts {
     Off,
     /// npm, whose lock marks the packages that have one.
     Npm,
-    /// yarn or pnpm, whose locks do not say.
+    /// yarn, whose locks do not say.
     Other,
+    /// pnpm, whose lock does not say either; `ten` when the stage is
+    /// shown to run pnpm 10 or later, which runs no dependency's script
+    /// unless its settings allow it (pnpm 10.0.0's release notes;
+    /// measured: pnpm 10.12.1 ignored msw 2.7.0's postinstall), given
+    /// the project's `packageManager` agrees (see
+    /// `effects::pnpm_ten_runs`, `manifests::pnpm_ten_problems`).
+    Pnpm { ten: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -2164,6 +2171,8 @@ fn dependency_scripts(e: &Entry, inv: &Invocation<'_>) -> DependencyScripts {
         DependencyScripts::Off
     } else if e.command.iter().any(|c| c == "npm") {
         DependencyScripts::Npm
+    } else if e.command.iter().any(|c| c == "pnpm") {
+        DependencyScripts::Pnpm { ten: false }
     } else {
         DependencyScripts::Other
     }

@@ -129,7 +129,13 @@ fn dependency_script_problems(
         "which may read and write any file of the project (`--ignore-scripts` turns them off)";
     match deps {
         DependencyScripts::Off => return Vec::new(),
-        DependencyScripts::Other => {
+        DependencyScripts::Pnpm { ten: true }
+            if no_dependencies(ctx, join, package)
+                || pnpm_ten_problems(ctx, join, package).is_empty() =>
+        {
+            return Vec::new();
+        }
+        DependencyScripts::Other | DependencyScripts::Pnpm { .. } => {
             return (!no_dependencies(ctx, join, package) && !berry_scripts_off(ctx, join))
                 .then(|| format!("the install runs the install scripts of the packages it installs, {RUNS}, and its lock does not say which packages have one"))
                 .into_iter()
@@ -172,6 +178,92 @@ fn dependency_script_problems(
         })
         .into_iter()
         .collect()
+}
+
+/// Why pnpm 10 or later, which the stage runs as launched
+/// ([`DependencyScripts::Pnpm`]), may still run a dependency's install
+/// script: package.json's `packageManager` must name pnpm 10 or later
+/// (pnpm 10 switches to the release it names, `manage-package-manager-
+/// versions` being on by default: measured, pnpm 10.12.1 ran 9.15.9 for
+/// `pnpm@9.15.9`, which ran msw's postinstall; corepack's shim runs it
+/// too), no `devEngines` may name another, and no setting may let
+/// scripts run: `onlyBuiltDependencies` (and its file),
+/// `neverBuiltDependencies`, `dangerouslyAllowAllBuilds`, `allowBuilds`
+/// in package.json's `pnpm` field, pnpm-workspace.yaml or the project's
+/// `.npmrc`.
+fn pnpm_ten_problems(
+    ctx: &Context,
+    join: &dyn Fn(&str) -> String,
+    package: &serde_json::Value,
+) -> Vec<String> {
+    const ALLOW: &[&str] = &[
+        "onlyBuiltDependencies",
+        "onlyBuiltDependenciesFile",
+        "neverBuiltDependencies",
+        "dangerouslyAllowAllBuilds",
+        "allowBuilds",
+    ];
+    const ALLOW_RC: &[&str] = &[
+        "only-built-dependencies",
+        "only-built-dependencies-file",
+        "never-built-dependencies",
+        "dangerously-allow-all-builds",
+        "allow-builds",
+    ];
+    let mut out = Vec::new();
+    let rel = join("package.json");
+    let ten = package["packageManager"].as_str().and_then(|pm| {
+        let v = pm.strip_prefix("pnpm@")?;
+        let major: String = v.chars().take_while(char::is_ascii_digit).collect();
+        major.parse::<u64>().ok().filter(|m| *m >= 10)
+    });
+    if ten.is_none() {
+        out.push(format!(
+            "{rel} does not name pnpm 10 or later as its `packageManager`"
+        ));
+    }
+    if !package["devEngines"].is_null() {
+        out.push(format!(
+            "{rel} sets `devEngines`, which may name another pnpm"
+        ));
+    }
+    for k in ALLOW {
+        if !package["pnpm"][k].is_null() {
+            out.push(format!(
+                "{rel} sets `pnpm.{k}`, which lets packages' scripts run"
+            ));
+        }
+    }
+    let ws = join("pnpm-workspace.yaml");
+    if let Some(text) = ctx.read(&ws) {
+        match serde_yaml::from_str::<serde_yaml::Value>(&text) {
+            Ok(y) => {
+                for k in ALLOW {
+                    if y.get(*k).is_some() {
+                        out.push(format!("{ws} sets `{k}`, which lets packages' scripts run"));
+                    }
+                }
+            }
+            Err(_) => out.push(format!("{ws} is not valid YAML")),
+        }
+    } else if ctx.ships(&ws) {
+        out.push(format!("{ws} cannot be read"));
+    }
+    let rc = join(".npmrc");
+    if let Some(text) = ctx.read(&rc) {
+        for line in text.lines() {
+            let key = line.split_once('=').map_or(line, |(k, _)| k).trim();
+            let key = key.strip_suffix("[]").unwrap_or(key);
+            if ALLOW_RC.contains(&key) || ALLOW.contains(&key) {
+                out.push(format!(
+                    "{rc} sets `{key}`, which lets packages' scripts run"
+                ));
+            }
+        }
+    } else if ctx.ships(&rc) {
+        out.push(format!("{rc} cannot be read"));
+    }
+    out
 }
 
 /// Whether Yarn Berry runs the install ([`berry_named_by`]; where it
