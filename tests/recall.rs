@@ -4008,7 +4008,10 @@ fn pnpm_ten_runs_no_dependency_scripts_so_its_install_moves() {
         (pm("10.12.1", ""), ""),
         (pm("10.12.1", allow), "RUN npm install -g pnpm@10.12.1\n"),
         (
-            pm("10.12.1", ",\"devEngines\":{\"packageManager\":{\"name\":\"pnpm\"}}"),
+            pm(
+                "10.12.1",
+                ",\"devEngines\":{\"packageManager\":{\"name\":\"pnpm\"}}",
+            ),
             "RUN npm install -g pnpm@10.12.1\n",
         ),
         (
@@ -4040,10 +4043,40 @@ fn pnpm_ten_runs_no_dependency_scripts_so_its_install_moves() {
             pm("10.12.1", ""),
             "RUN npm install -g pnpm@10.12.1\nRUN if true; then true; fi\n",
         ),
-        (pm("10.12.1", ""), "RUN corepack enable && corepack disable\n"),
+        (
+            pm("10.12.1", ""),
+            "RUN corepack enable && corepack disable\n",
+        ),
     ] {
         assert!(!moved(&package, launch), "{package} {launch}");
     }
+    // The launch in the stage this one is built on.
+    let staged = |base: &str, launch: &str| {
+        let df = format!("FROM {base} AS base\n{launch}FROM base\n{tail}");
+        hoisted_owned(&files(&pm("10.12.1", "")), &df) != df
+    };
+    assert!(staged("node:20-slim", "RUN corepack enable\n"));
+    assert!(staged(
+        "node:20-slim",
+        "RUN npm install -g pnpm@10.12.1\nWORKDIR /app\n"
+    ));
+    assert!(!staged("mycorp/node:20", "RUN corepack enable\n"));
+    let df = format!(
+        "FROM node:20-slim AS base\nRUN corepack enable\nFROM base\nENV PATH=/opt/bin:$PATH\n{tail}"
+    );
+    assert_eq!(hoisted_owned(&files(&pm("10.12.1", "")), &df), df);
+    assert!(!staged(
+        "node:20-slim",
+        "RUN corepack enable\nRUN npm install -g serve\n"
+    ));
+    assert!(!staged(
+        "node:20-slim",
+        "RUN corepack enable\nCOPY pnpm /opt/bin/pnpm\nENV PATH=/opt/bin:/usr/local/bin:/usr/bin:/bin\n"
+    ));
+    assert!(!staged(
+        "node:20-slim",
+        "RUN corepack enable\nRUN echo dangerously-allow-all-builds=true > /root/.npmrc\n"
+    ));
     // A workspace file or an .npmrc allowing builds.
     let mut ws = files(&pm("10.12.1", ""));
     ws.push((
@@ -4053,6 +4086,9 @@ fn pnpm_ten_runs_no_dependency_scripts_so_its_install_moves() {
     let df = format!("FROM node:20-slim\nRUN npm install -g pnpm@10.12.1\n{tail}");
     assert_eq!(hoisted_owned(&ws, &df), df);
     let mut rc = files(&pm("10.12.1", ""));
-    rc.push((".npmrc".into(), "dangerously-allow-all-builds=true\n".into()));
+    rc.push((
+        ".npmrc".into(),
+        "dangerously-allow-all-builds=true\n".into(),
+    ));
     assert_eq!(hoisted_owned(&rc, &df), df);
 }

@@ -2425,7 +2425,13 @@ fn stage_app_dir(
 /// Marks each pnpm install of the stage that runs pnpm 10 or later
 /// ([`pnpm_ten_runs`]): its packages' scripts then run only where the
 /// project allows them (`manifests::pnpm_ten_problems`).
-fn settle_pnpm_ten(parse: &Parse, stage: &Stage, state: &StageState, effects: &mut [Effects]) {
+fn settle_pnpm_ten(
+    parse: &Parse,
+    stage: &Stage,
+    state: &StageState,
+    start: PnpmState,
+    effects: &mut [Effects],
+) {
     for b in 0..effects.len() {
         let pnpm = effects[b].checks.iter().any(|(c, _)| {
             matches!(
@@ -2433,7 +2439,7 @@ fn settle_pnpm_ten(parse: &Parse, stage: &Stage, state: &StageState, effects: &m
                 ManifestCheck::NpmScripts(kb::DependencyScripts::Pnpm { ten: false })
             )
         });
-        if !pnpm || !pnpm_ten_runs(parse, stage, effects, state, b) {
+        if !pnpm || !pnpm_ten_runs(parse, stage, effects, state, start, b) {
             continue;
         }
         for (c, _) in &mut effects[b].checks {
@@ -2581,6 +2587,7 @@ fn pnpm_ten_runs(
     stage: &Stage,
     effects: &[Effects],
     state: &StageState,
+    start: PnpmState,
     b: usize,
 ) -> bool {
     let Some(env) = state.env.get(b) else {
@@ -2594,69 +2601,27 @@ fn pnpm_ten_runs(
             || k == "HOME"
             || k == "XDG_CONFIG_HOME"
     });
-    if unsure {
+    if unsure || pnpm_programs(env).is_none() {
         return false;
     }
-    let dirs: Vec<String> = match env.get("PATH") {
-        Some(p) => {
-            let dirs: Vec<&str> = p.split(':').collect();
-            if dirs
-                .iter()
-                .any(|d| !d.starts_with('/') || d.contains('$') || d.starts_with(UNKNOWN_VALUE))
-            {
-                return false;
-            }
-            dirs.iter().map(|d| d.to_string()).collect()
-        }
-        None => DEFAULT_PATH.iter().map(|d| d.to_string()).collect(),
-    };
-    let mut programs: Vec<String> = dirs
-        .iter()
-        .flat_map(|d| {
-            let d = d.trim_end_matches('/');
-            [format!("{d}/pnpm"), format!("{d}/pnpx")]
-        })
-        .collect();
-    programs.push("/usr/local/lib/node_modules/pnpm/**".to_string());
-    const CONFIG: &[&str] = &[
-        "/root/.npmrc",
-        "/root/.config/pnpm/**",
-        "/home/*/.npmrc",
-        "/home/*/.config/pnpm/**",
-        "/usr/local/etc/npmrc",
-        "/etc/npmrc",
-    ];
-    if effects
-        .iter()
-        .take(b)
-        .any(|e| CONFIG.iter().any(|c| writes_path(e, c)))
-    {
-        return false;
+    // The earlier stages checked their writes against the `PATH` they
+    // ended with.
+    let mut at = start;
+    if state.env.first().and_then(|e| e.get("PATH")) != env.get("PATH") {
+        at.ten = false;
     }
-    let mut launched = false;
     for (k, e) in effects.iter().enumerate().take(b) {
-        let ins = stage
+        let Some(ins) = stage
             .units
             .get(k)
             .and_then(|u| parse.items.get(u.item))
-            .and_then(|i| i.instruction());
-        let launch = match ins {
-            Some(ins) if ins.node.kind == Kind::Run && e.opaque.is_none() => {
-                ins.run_script().and_then(|t| match shell::split(&t) {
-                    Split::Commands(c) => Some(pnpm_launch(&c)),
-                    Split::Opaque(_) => None,
-                })
-            }
-            Some(_) if e.opaque.is_none() => Some(PnpmLaunch::Untouched),
-            _ => None,
+            .and_then(|i| i.instruction())
+        else {
+            return false;
         };
-        launched = match launch {
-            Some(PnpmLaunch::Ten) => true,
-            Some(PnpmLaunch::Other) | None => false,
-            Some(PnpmLaunch::Untouched) => launched && !programs.iter().any(|p| writes_path(e, p)),
-        };
+        at = pnpm_step(at, ins, e, env);
     }
-    launched
+    at.ten && at.clean
 }
 
 /// Whether `image` names a stage before the `FROM` at `from_item`.
@@ -3895,6 +3860,7 @@ pub fn analyze_stage_with(
         mut homes,
         mut user,
         mut passwd,
+        pnpm,
     } = inherited_state(parse, stage.from_item, knowledge);
     // Every `SHELL` so far is a POSIX shell run with `-c` (one that is not
     // may switch users: `["su", "app", "-c"]`) that reads no startup file
@@ -4094,7 +4060,7 @@ pub fn analyze_stage_with(
         add_manifest_reads(parse, stage, &state, ctx, &mut effects);
     }
     settle_uv_virtual(parse, stage, &state, ctx, &mut effects);
-    settle_pnpm_ten(parse, stage, &state, &mut effects);
+    settle_pnpm_ten(parse, stage, &state, pnpm, &mut effects);
     if let Some(app) = stage_app_dir(parse, stage, &state, &effects) {
         for e in &mut effects {
             e.app_dir = Some(app.clone());
@@ -4126,6 +4092,82 @@ struct Inherited {
     homes: Vec<String>,
     user: RunUser,
     passwd: Passwd,
+    /// pnpm as the stage starts ([`pnpm_ten_runs`]).
+    pnpm: PnpmState,
+}
+
+/// What is known of pnpm at a point of a stage: whether pnpm 10 or later
+/// is what `pnpm` runs ([`pnpm_launch`], nothing since that may have put
+/// another first), and whether no npm or pnpm configuration file may
+/// have been written (an official base image ships none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PnpmState {
+    ten: bool,
+    clean: bool,
+}
+
+/// npm's and pnpm's user and global configuration files, where a setting
+/// may let packages' scripts run.
+const PNPM_CONFIG: &[&str] = &[
+    "/root/.npmrc",
+    "/root/.config/pnpm/**",
+    "/home/*/.npmrc",
+    "/home/*/.config/pnpm/**",
+    "/usr/local/etc/npmrc",
+    "/etc/npmrc",
+];
+
+/// Where `pnpm` may be found on the `PATH` of `env` (its programs and
+/// npm's global copy); `None` when `PATH` is not literal.
+fn pnpm_programs(env: &BTreeMap<String, String>) -> Option<Vec<String>> {
+    let dirs: Vec<String> = match env.get("PATH") {
+        Some(p) => {
+            let dirs: Vec<&str> = p.split(':').collect();
+            if dirs
+                .iter()
+                .any(|d| !d.starts_with('/') || d.contains('$') || d.starts_with(UNKNOWN_VALUE))
+            {
+                return None;
+            }
+            dirs.iter().map(|d| d.to_string()).collect()
+        }
+        None => DEFAULT_PATH.iter().map(|d| d.to_string()).collect(),
+    };
+    let mut programs: Vec<String> = dirs
+        .iter()
+        .flat_map(|d| {
+            let d = d.trim_end_matches('/');
+            [format!("{d}/pnpm"), format!("{d}/pnpx")]
+        })
+        .collect();
+    programs.push("/usr/local/lib/node_modules/pnpm/**".to_string());
+    Some(programs)
+}
+
+/// The pnpm state after unit `ins` with effects `e`, run with `env`.
+fn pnpm_step(
+    was: PnpmState,
+    ins: &Instruction,
+    e: &Effects,
+    env: &BTreeMap<String, String>,
+) -> PnpmState {
+    let clean = was.clean && e.opaque.is_none() && !PNPM_CONFIG.iter().any(|c| writes_path(e, c));
+    let launch = match ins.node.kind {
+        _ if e.opaque.is_some() => None,
+        Kind::Run => ins.run_script().and_then(|t| match shell::split(&t) {
+            Split::Commands(c) => Some(pnpm_launch(&c)),
+            Split::Opaque(_) => None,
+        }),
+        _ => Some(PnpmLaunch::Untouched),
+    };
+    let ten = match launch {
+        Some(PnpmLaunch::Ten) => true,
+        Some(PnpmLaunch::Other) | None => false,
+        Some(PnpmLaunch::Untouched) => {
+            was.ten && pnpm_programs(env).is_some_and(|ps| !ps.iter().any(|p| writes_path(e, p)))
+        }
+    };
+    PnpmState { ten, clean }
 }
 
 fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -> Inherited {
@@ -4164,6 +4206,10 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                     Vec::new()
                 },
             },
+            pnpm: PnpmState {
+                ten: false,
+                clean: official,
+            },
         }
     };
     // What a stage built on one with triggers starts from: nothing known.
@@ -4179,6 +4225,10 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
             passwd: Passwd {
                 known: false,
                 users: Vec::new(),
+            },
+            pnpm: PnpmState {
+                ten: false,
+                clean: false,
             },
         }
     };
@@ -4206,6 +4256,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 homes: s.homes.clone(),
                 user: s.user.clone(),
                 passwd: s.passwd.clone(),
+                pnpm: s.pnpm,
             })
     };
     for (k, item) in parse.items.iter().enumerate().take(from_item + 1) {
@@ -4247,10 +4298,18 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
         }
         onbuild |= ins.node.kind == Kind::Onbuild;
         if let Some((_, st, config)) = cur.as_mut() {
-            if matches!(ins.node.kind, Kind::Run | Kind::Copy | Kind::Add) && st.passwd.known {
+            if matches!(ins.node.kind, Kind::Run | Kind::Copy | Kind::Add)
+                && (st.passwd.known || st.pnpm.clean)
+            {
                 let e = instruction_effects(ins, &st.wd, &st.env, &[], knowledge);
-                st.passwd.advance(ins, &st.env, &e);
+                if st.passwd.known {
+                    st.passwd.advance(ins, &st.env, &e);
+                }
+                st.pnpm = pnpm_step(st.pnpm, ins, &e, &st.env);
+            } else if matches!(ins.node.kind, Kind::Run | Kind::Copy | Kind::Add) {
+                st.pnpm.ten = false;
             }
+            let path_before = st.env.get("PATH").cloned();
             if ins.node.kind == Kind::Workdir {
                 let mut env = workdir_env(&st.env, config, &st.image_vars);
                 advance_state(
@@ -4273,6 +4332,11 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
             }
             add_created_homes(ins, &st.env, &mut st.homes);
             advance_user(ins, &mut st.user);
+            // Earlier writes were checked against the `PATH` of their
+            // time: another one leaves what `pnpm` finds not known.
+            if st.env.get("PATH") != path_before.as_ref() {
+                st.pnpm.ten = false;
+            }
         }
     }
     fresh(from_item)
