@@ -5393,3 +5393,53 @@ fn pip_checks_hold_for_an_install_outside_the_copys_destination() {
         );
     }
 }
+
+#[test]
+fn a_cd_that_may_fail_before_a_newline_or_semicolon_is_not_followed() {
+    // h-rev49: in a heredoc script (`sh -c BODY`, no `set -e`) or after
+    // `;`, a failing `cd` does not stop the script: the next command runs
+    // where the shell was. `cd /nonexistent` / `cat config > /etc/x` was
+    // taken to read `/nonexistent/config`, so `COPY . .` (WORKDIR /srv)
+    // moved below it [safe]. Measured with BuildKit (python:3.12-slim,
+    // the one-line `RUN cd /nonexistent; cat config > /etc/x`): the
+    // original built (`can't cd`, then `cat` read /srv/config), the
+    // rewritten failed (`cat: config: No such file or directory`).
+    let dir = project(&[
+        ("config", "x\n"),
+        ("requirements.txt", "flask==3.0.0\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "RUN cd /nonexistent; cat config > /etc/x\n",
+        "RUN <<EOT\ncd /nonexistent\ncat config > /etc/x\nEOT\n",
+        // A cd in an and-or list: when it fails, `||` and the next list
+        // run where the shell was, with `set -e` too.
+        "RUN cd /nonexistent && true || cat config > /etc/x\n",
+        "RUN <<EOT\nset -e\ncd /nonexistent && true\ncat config > /etc/x\nEOT\n",
+        "RUN <<EOT\nset -e\ntrue && cd /nonexistent\ncat config > /etc/x\nEOT\n",
+        "RUN <<EOT\nset -e\nset +e\ncd /nonexistent\ncat config > /etc/x\nEOT\n",
+        "RUN cd /nonexistent && true & cat config > /etc/x\n",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /srv\nCOPY . .\n{run}RUN pip install flask==3.0.0\n"
+        );
+        assert!(
+            rewrite_unsafe_too(dir.path(), &df).contains(&format!("COPY . .\n{run}")),
+            "{run}"
+        );
+    }
+    // With `set -e` a failing `cd` alone on its line ends the script, and
+    // a `cd` joined by `&&` holds for the rest of its list: followed.
+    for run in [
+        "RUN <<EOT\nset -eux\ncd /nonexistent\ncat config > /etc/x\nEOT\n",
+        "RUN cd /nonexistent && cat config > /etc/x\n",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /srv\nCOPY . .\n{run}RUN pip install flask==3.0.0\n"
+        );
+        assert!(
+            !rewrite_unsafe_too(dir.path(), &df).contains(&format!("COPY . .\n{run}")),
+            "{run}"
+        );
+    }
+}
