@@ -5443,3 +5443,50 @@ fn a_cd_that_may_fail_before_a_newline_or_semicolon_is_not_followed() {
         );
     }
 }
+
+#[test]
+fn a_frozen_setting_that_is_off_does_not_keep_the_lock() {
+    // h-rev49: `RUN BUNDLE_FROZEN=false bundle install` was taken to be a
+    // frozen install (the variable was set, whatever its value), so it
+    // moved above `COPY . .` [safe] with a lock Bundler rewrites (its
+    // DEPENDENCIES out of order). Measured with BuildKit (ruby:3.1
+    // stand-in, Bundler 2.3.15, compare.sh): `/app/Gemfile.lock` differs,
+    // the copy put the old lock back over the one Bundler wrote. Bundler
+    // reads `false`, `f`, `no`, `n` and `0` (any case) and an empty value
+    // as off; the command's own assignment overrides `ENV`.
+    use crate::support::{BUNDLER_LOCK, bundler_rewrite};
+    let lock = BUNDLER_LOCK.replace(
+        "  minitest (~> 5.15)\n  rake\n",
+        "  rake\n  minitest (~> 5.15)\n",
+    );
+    assert_ne!(lock, BUNDLER_LOCK);
+    for (env, run) in [
+        ("", "RUN BUNDLE_FROZEN=false bundle install\n"),
+        ("", "RUN BUNDLE_DEPLOYMENT=0 bundle install\n"),
+        ("", "RUN BUNDLE_FROZEN= bundle install\n"),
+        (
+            "ENV BUNDLE_FROZEN=true\n",
+            "RUN BUNDLE_FROZEN=false bundle install\n",
+        ),
+        ("ENV BUNDLE_FROZEN=no\n", "RUN bundle install\n"),
+        ("ENV BUNDLE_DEPLOYMENT=False\n", "RUN bundle install\n"),
+    ] {
+        let df = format!("FROM ruby:3.1\n{env}WORKDIR /app\nCOPY . .\n{run}");
+        let (hoist, _) = bundler_rewrite(&df, &[("Gemfile.lock", &lock)]);
+        assert!(
+            hoist.is_none_or(|(app, _)| app != Applicability::Safe),
+            "{df}"
+        );
+    }
+    // On: the lock is left alone, the install moves.
+    for df in [
+        "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN BUNDLE_FROZEN=true bundle install\n",
+        "FROM ruby:3.1\nENV BUNDLE_FROZEN=1\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+    ] {
+        let (hoist, _) = bundler_rewrite(df, &[("Gemfile.lock", &lock)]);
+        assert!(
+            hoist.is_some_and(|(app, _)| app == Applicability::Safe),
+            "{df}"
+        );
+    }
+}
