@@ -5490,3 +5490,30 @@ fn a_frozen_setting_that_is_off_does_not_keep_the_lock() {
         );
     }
 }
+
+#[test]
+fn a_link_an_unread_run_may_extract_or_move_aliases_every_later_path() {
+    // h-rev49: a `RUN` whose commands are not read counted as making a
+    // link only when its text named `ln`, a `symlink` call or `cp -s`;
+    // one extracting an archive that holds `app -> /srv` did not, so
+    // `COPY . /srv` moved below `RUN cat /app/config` [safe]. Measured
+    // with BuildKit (python:3.12-slim, `RUN if [ -f /tmp/links.tar ];
+    // then tar -xf /tmp/links.tar -C /; fi`): the original built, the
+    // rewritten failed (`cat /app/config`, exit 1).
+    let dir = project(&[
+        ("config", "x\n"),
+        ("links.tar", "not read\n"),
+        ("requirements.txt", "flask==3.0.0\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let tail = "COPY . /srv\nRUN cat /app/config > /etc/x\nRUN pip install flask==3.0.0\n";
+    for link in [
+        "RUN if [ -f /tmp/links.tar ]; then tar -xf /tmp/links.tar -C /; fi\n",
+        "RUN if [ -f /tmp/l.zip ]; then unzip /tmp/l.zip -d /; fi\n",
+        "RUN for l in /tmp/l; do mv $l /app; done\n",
+        "RUN if [ -d /tmp/d ]; then cp -a /tmp/d/app /app; fi\n",
+    ] {
+        let df = format!("FROM python:3.12-slim\nCOPY links.tar /tmp/\n{link}{tail}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{link}");
+    }
+}
