@@ -5395,3 +5395,127 @@ fn pip_checks_hold_for_an_install_outside_the_copys_destination() {
         );
     }
 }
+
+#[test]
+fn a_cd_that_may_fail_before_a_newline_or_semicolon_is_not_followed() {
+    // h-rev49: in a heredoc script (`sh -c BODY`, no `set -e`) or after
+    // `;`, a failing `cd` does not stop the script: the next command runs
+    // where the shell was. `cd /nonexistent` / `cat config > /etc/x` was
+    // taken to read `/nonexistent/config`, so `COPY . .` (WORKDIR /srv)
+    // moved below it [safe]. Measured with BuildKit (python:3.12-slim,
+    // the one-line `RUN cd /nonexistent; cat config > /etc/x`): the
+    // original built (`can't cd`, then `cat` read /srv/config), the
+    // rewritten failed (`cat: config: No such file or directory`).
+    let dir = project(&[
+        ("config", "x\n"),
+        ("requirements.txt", "flask==3.0.0\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "RUN cd /nonexistent; cat config > /etc/x\n",
+        "RUN <<EOT\ncd /nonexistent\ncat config > /etc/x\nEOT\n",
+        // A cd in an and-or list: when it fails, `||` and the next list
+        // run where the shell was, with `set -e` too.
+        "RUN cd /nonexistent && true || cat config > /etc/x\n",
+        "RUN <<EOT\nset -e\ncd /nonexistent && true\ncat config > /etc/x\nEOT\n",
+        "RUN <<EOT\nset -e\ntrue && cd /nonexistent\ncat config > /etc/x\nEOT\n",
+        "RUN <<EOT\nset -e\nset +e\ncd /nonexistent\ncat config > /etc/x\nEOT\n",
+        "RUN cd /nonexistent && true & cat config > /etc/x\n",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /srv\nCOPY . .\n{run}RUN pip install flask==3.0.0\n"
+        );
+        assert!(
+            rewrite_unsafe_too(dir.path(), &df).contains(&format!("COPY . .\n{run}")),
+            "{run}"
+        );
+    }
+    // With `set -e` a failing `cd` alone on its line ends the script, and
+    // a `cd` joined by `&&` holds for the rest of its list: followed.
+    for run in [
+        "RUN <<EOT\nset -eux\ncd /nonexistent\ncat config > /etc/x\nEOT\n",
+        "RUN cd /nonexistent && cat config > /etc/x\n",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /srv\nCOPY . .\n{run}RUN pip install flask==3.0.0\n"
+        );
+        assert!(
+            !rewrite_unsafe_too(dir.path(), &df).contains(&format!("COPY . .\n{run}")),
+            "{run}"
+        );
+    }
+}
+
+#[test]
+fn a_frozen_setting_that_is_off_does_not_keep_the_lock() {
+    // h-rev49: `RUN BUNDLE_FROZEN=false bundle install` was taken to be a
+    // frozen install (the variable was set, whatever its value), so it
+    // moved above `COPY . .` [safe] with a lock Bundler rewrites (its
+    // DEPENDENCIES out of order). Measured with BuildKit (ruby:3.1
+    // stand-in, Bundler 2.3.15, compare.sh): `/app/Gemfile.lock` differs,
+    // the copy put the old lock back over the one Bundler wrote. Bundler
+    // reads `false`, `f`, `no`, `n` and `0` (any case) and an empty value
+    // as off; the command's own assignment overrides `ENV`.
+    use crate::support::{BUNDLER_LOCK, bundler_rewrite};
+    let lock = BUNDLER_LOCK.replace(
+        "  minitest (~> 5.15)\n  rake\n",
+        "  rake\n  minitest (~> 5.15)\n",
+    );
+    assert_ne!(lock, BUNDLER_LOCK);
+    for (env, run) in [
+        ("", "RUN BUNDLE_FROZEN=false bundle install\n"),
+        ("", "RUN BUNDLE_DEPLOYMENT=0 bundle install\n"),
+        ("", "RUN BUNDLE_FROZEN= bundle install\n"),
+        (
+            "ENV BUNDLE_FROZEN=true\n",
+            "RUN BUNDLE_FROZEN=false bundle install\n",
+        ),
+        ("ENV BUNDLE_FROZEN=no\n", "RUN bundle install\n"),
+        ("ENV BUNDLE_DEPLOYMENT=False\n", "RUN bundle install\n"),
+    ] {
+        let df = format!("FROM ruby:3.1\n{env}WORKDIR /app\nCOPY . .\n{run}");
+        let (hoist, _) = bundler_rewrite(&df, &[("Gemfile.lock", &lock)]);
+        assert!(
+            hoist.is_none_or(|(app, _)| app != Applicability::Safe),
+            "{df}"
+        );
+    }
+    // On: the lock is left alone, the install moves.
+    for df in [
+        "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN BUNDLE_FROZEN=true bundle install\n",
+        "FROM ruby:3.1\nENV BUNDLE_FROZEN=1\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+    ] {
+        let (hoist, _) = bundler_rewrite(df, &[("Gemfile.lock", &lock)]);
+        assert!(
+            hoist.is_some_and(|(app, _)| app == Applicability::Safe),
+            "{df}"
+        );
+    }
+}
+
+#[test]
+fn a_link_an_unread_run_may_extract_or_move_aliases_every_later_path() {
+    // h-rev49: a `RUN` whose commands are not read counted as making a
+    // link only when its text named `ln`, a `symlink` call or `cp -s`;
+    // one extracting an archive that holds `app -> /srv` did not, so
+    // `COPY . /srv` moved below `RUN cat /app/config` [safe]. Measured
+    // with BuildKit (python:3.12-slim, `RUN if [ -f /tmp/links.tar ];
+    // then tar -xf /tmp/links.tar -C /; fi`): the original built, the
+    // rewritten failed (`cat /app/config`, exit 1).
+    let dir = project(&[
+        ("config", "x\n"),
+        ("links.tar", "not read\n"),
+        ("requirements.txt", "flask==3.0.0\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let tail = "COPY . /srv\nRUN cat /app/config > /etc/x\nRUN pip install flask==3.0.0\n";
+    for link in [
+        "RUN if [ -f /tmp/links.tar ]; then tar -xf /tmp/links.tar -C /; fi\n",
+        "RUN if [ -f /tmp/l.zip ]; then unzip /tmp/l.zip -d /; fi\n",
+        "RUN for l in /tmp/l; do mv $l /app; done\n",
+        "RUN if [ -d /tmp/d ]; then cp -a /tmp/d/app /app; fi\n",
+    ] {
+        let df = format!("FROM python:3.12-slim\nCOPY links.tar /tmp/\n{link}{tail}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{link}");
+    }
+}

@@ -5310,7 +5310,9 @@ fn symlinks_made(ins: &Instruction, wd: &str) -> Vec<(String, Option<String>)> {
 }
 
 /// Whether the text of a `RUN` (its line and its heredocs) may make a
-/// symbolic link: it names `ln`, a `symlink` call or `cp` with `-s`.
+/// symbolic link: it names `ln`, a `symlink` call or `cp` with `-s`, or a
+/// program that puts links an archive or a tree holds (`tar`, `unzip`,
+/// `cpio`, `git`; `mv`, `cp`, `rsync` of a link).
 fn may_make_links(ins: &Instruction) -> bool {
     let texts = ins
         .node
@@ -5321,6 +5323,7 @@ fn may_make_links(ins: &Instruction) -> bool {
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
             .collect();
         words.contains(&"ln")
+            || LINK_COPIERS.iter().any(|w| words.contains(w))
             || t.to_ascii_lowercase().contains("symlink")
             || (words.contains(&"cp")
                 && words.iter().any(|w| {
@@ -5329,6 +5332,12 @@ fn may_make_links(ins: &Instruction) -> bool {
                 }))
     })
 }
+
+/// Programs that may put a symbolic link they do not make with `ln`:
+/// archive extractors (an archive may hold links, `tar -xf l.tar -C /`
+/// with `app -> /srv`), a clone, and moves and copies of a link (GNU `cp`
+/// keeps links with `-a`, `-d`, `-P` and `-R`).
+const LINK_COPIERS: &[&str] = &["tar", "bsdtar", "unzip", "cpio", "git", "mv", "cp", "rsync"];
 
 /// Adds to what an instruction reads and writes the same paths taken
 /// through the symbolic links made before it ([`symlinks_made`]): a path

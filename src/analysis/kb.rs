@@ -590,6 +590,28 @@ impl Invocation<'_> {
                 .get(flag)
                 .is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
     }
+
+    /// Whether a flag is given and on, as [`Invocation::has`] but a value
+    /// that a tool may read as off (`BUNDLE_FROZEN=false`, `=no`, `=0`,
+    /// Bundler's `to_bool`) is not, and the command's own assignment
+    /// overrides the environment: the flag that lets a write be skipped.
+    fn has_on(&self, flag: &str) -> bool {
+        let on = |v: &str| {
+            !matches!(
+                v.to_ascii_lowercase().as_str(),
+                "" | "false" | "f" | "no" | "n" | "0" | "off"
+            )
+        };
+        if let Some((_, v)) = self.cmd.assignments.iter().rev().find(|(k, _)| k == flag) {
+            return on(v);
+        }
+        self.args.iter().any(|a| {
+            *a == flag
+                || a.strip_prefix(flag)
+                    .and_then(|r| r.strip_prefix('='))
+                    .is_some_and(on)
+        }) || self.env.get(flag).is_some_and(|v| on(v))
+    }
 }
 
 /// Interprets one simple command.
@@ -1543,7 +1565,7 @@ fn entry_files(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         let skip = e.writes_unless.get(w).is_some_and(|flags| {
             flags
                 .iter()
-                .any(|f| inv.has(f) || inv.args.first() == Some(&f.as_str()))
+                .any(|f| inv.has_on(f) || inv.args.first() == Some(&f.as_str()))
         });
         if e.writes_unless.get(w).is_some_and(Vec::is_empty) {
             facts.writes_if_missing.push(w.clone());

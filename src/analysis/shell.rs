@@ -336,20 +336,40 @@ pub fn split(text: &str) -> Split {
     let mut joined: Option<Op> = None;
     let mut cd: Option<String> = None;
     let mut pending_cd: Option<Option<String>> = None;
+    // A failing `cd` stops only the rest of its and-or list (`&&`): after
+    // `;`, a newline, `&` or `||` the shell goes on where it was, unless
+    // `set -e` ends the script, which it does for a `cd` alone in its
+    // list. `uncertain`: a later command may run in either directory.
+    let (mut errexit, mut list_cd, mut list_len, mut uncertain) = (false, false, 0, false);
     for t in toks {
         match t {
             Tok::Op(op) => {
                 if let Some(c) = cur.take() {
+                    if c.argv.first().is_some_and(|a| a == "set") {
+                        set_errexit(&c.argv[1..], &mut errexit);
+                    }
                     cmds.push(c);
+                    list_len += 1;
                 } else if op != Op::Seq {
                     return Split::Opaque("an operator without a command".into());
                 }
                 if let Some(new) = pending_cd.take() {
                     if op == Op::And || op == Op::Seq {
                         cd = new;
+                        list_cd = true;
+                        if op == Op::Seq && errexit && list_len == 1 {
+                            list_cd = false;
+                        }
                     } else {
                         return Split::Opaque("`cd` in a pipeline or `||` is not followed".into());
                     }
+                }
+                if list_cd && op == Op::Or {
+                    return Split::Opaque("`||` after a `cd` that may fail is not followed".into());
+                }
+                if matches!(op, Op::Seq | Op::Background) {
+                    uncertain |= list_cd;
+                    (list_cd, list_len) = (false, 0);
                 }
                 joined = Some(op);
             }
@@ -358,6 +378,11 @@ pub fn split(text: &str) -> Split {
                 has_dollar,
                 has_glob,
             } => {
+                if cur.is_none() && uncertain {
+                    return Split::Opaque(
+                        "a command after a `cd` that may fail (no `set -e`) is not followed".into(),
+                    );
+                }
                 let c = cur.get_or_insert_with(|| SimpleCommand {
                     assignments: Vec::new(),
                     argv: Vec::new(),
@@ -422,6 +447,29 @@ pub fn split(text: &str) -> Split {
         }
     }
     Split::Commands(cmds)
+}
+
+/// Follows `set`'s options for `errexit` (`-e`, `-eux`, `-o errexit`,
+/// `+e`); the arguments after `--` or a non-option are positional.
+fn set_errexit(args: &[String], errexit: &mut bool) {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let on = match a.chars().next() {
+            Some('-') => true,
+            Some('+') => false,
+            _ => break,
+        };
+        let flags = &a[1..];
+        if flags.is_empty() || flags == "-" {
+            break;
+        }
+        if flags.contains('e') {
+            *errexit = on;
+        }
+        if flags.ends_with('o') && it.next().is_some_and(|o| o == "errexit") {
+            *errexit = on;
+        }
+    }
 }
 
 /// The top-level operators of a shell text and their byte offsets: what
