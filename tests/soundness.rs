@@ -5519,3 +5519,24 @@ fn a_link_an_unread_run_may_extract_or_move_aliases_every_later_path() {
         assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{link}");
     }
 }
+
+#[test]
+fn a_local_archive_add_unpacks_may_hold_links_below_its_destination() {
+    // `ADD links.tar /` unpacks the archive, whose entries may be
+    // symbolic links (`app -> /srv`): measured with BuildKit, moving
+    // `COPY . /srv` below `RUN cat /app/config` made the rewrite fail to
+    // build (h-rev49). A path below the destination may be any path.
+    let dir = project(&[
+        ("links.tar", "not read\n"),
+        ("config", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let tail = "COPY . /srv\nRUN cat /app/config > /etc/x\nRUN pip install flask==3.0.0\n";
+    for add in ["ADD links.tar /\n", "WORKDIR /\nADD links.tar .\n"] {
+        let df = format!("FROM python:3.12-slim\n{add}{tail}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{add}");
+    }
+    // Below another destination, paths elsewhere are as written.
+    let df = format!("FROM python:3.12-slim\nADD links.tar /opt/tool/\n{tail}");
+    assert_ne!(rewrite_unsafe_too(dir.path(), &df), df);
+}

@@ -5171,6 +5171,9 @@ pub fn expand(text: &str, env: &BTreeMap<String, String>) -> Option<String> {
 /// `/`, which stands for any path.
 fn symlinks_made(ins: &Instruction, wd: &str) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
+    if ins.node.kind == Kind::Add {
+        return add_archive_links(ins, wd);
+    }
     if ins.node.kind != Kind::Run {
         return out;
     }
@@ -5307,6 +5310,31 @@ fn symlinks_made(ins: &Instruction, wd: &str) -> Vec<(String, Option<String>)> {
         }
     }
     out
+}
+
+/// The links an `ADD` of a local archive (named as one) may unpack: any
+/// entry of it may be a symbolic link to anywhere, so a link below the
+/// destination whose target is not known (at `/` when the destination
+/// cannot be read). Measured: `ADD links.tar /` with an entry `app ->
+/// /srv` before `COPY . /srv` and `RUN cat /app/config` made the rewrite
+/// that moved the copy below the `RUN` fail to build.
+fn add_archive_links(ins: &Instruction, wd: &str) -> Vec<(String, Option<String>)> {
+    let args: Vec<&str> = ins.node.str_args().collect();
+    let Some((dest, srcs)) = args.split_last() else {
+        return Vec::new();
+    };
+    let local_archive = srcs
+        .iter()
+        .any(|s| !s.contains("://") && !s.starts_with("git@") && is_archive(s));
+    if !local_archive || !ins.heredocs.is_empty() {
+        return Vec::new();
+    }
+    let at = if dest.contains(['$', '*', '?', '[', '~']) {
+        "/".to_string()
+    } else {
+        resolve(wd, dest)
+    };
+    vec![(at, None)]
 }
 
 /// Whether the text of a `RUN` (its line and its heredocs) may make a
