@@ -1070,19 +1070,23 @@ const USR_LOCAL_HIERARCHY: &[&str] = &[
 /// What the official image `image` has in `/usr/local` besides
 /// [`USR_LOCAL_HIERARCHY`]; `None` when it is not a listed one.
 fn official_usr_local_entries(image: &str) -> Option<&'static [&'static str]> {
-    let repo = official_repo(image)?;
-    OFFICIAL_USR_LOCAL
-        .iter()
-        .find(|(n, _)| *n == repo)
-        .map(|(_, entries)| *entries)
+    official_entries(OFFICIAL_USR_LOCAL, image)
 }
 
 /// What the official image `image` (`node:lts-alpine`,
 /// `docker.io/library/python:3.12@sha256:…`) has in `/opt`; `None` when
 /// the image is not a listed official one (or its name is not literal).
 fn official_opt_entries(image: &str) -> Option<&'static [&'static str]> {
+    official_entries(OFFICIAL_OPT, image)
+}
+
+/// The entries `table` lists for the official repository of `image`.
+fn official_entries(
+    table: &'static [(&str, &'static [&'static str])],
+    image: &str,
+) -> Option<&'static [&'static str]> {
     let repo = official_repo(image)?;
-    OFFICIAL_OPT
+    table
         .iter()
         .find(|(n, _)| *n == repo)
         .map(|(_, entries)| *entries)

@@ -251,9 +251,7 @@ fn pnpm_ten_problems(
     }
     let rc = join(".npmrc");
     if let Some(text) = ctx.read(&rc) {
-        for line in text.lines() {
-            let key = line.split_once('=').map_or(line, |(k, _)| k).trim();
-            let key = key.strip_suffix("[]").unwrap_or(key);
+        for key in text.lines().map(npmrc_key) {
             if ALLOW_RC.contains(&key) || ALLOW.contains(&key) {
                 out.push(format!(
                     "{rc} sets `{key}`, which lets packages' scripts run"
@@ -549,16 +547,15 @@ fn unlisted_settings(
 
 /// The settings of a shipped `.npmrc` that may name files.
 fn npmrc_problems(ctx: &Context, rel: &str) -> Vec<String> {
-    unlisted_settings(
-        ctx,
-        rel,
-        &['#', ';'],
-        |line| {
-            let key = line.split_once('=').map_or(line, |(k, _)| k).trim();
-            key.strip_suffix("[]").unwrap_or(key)
-        },
-        |key| NPMRC_KEYS.contains(&key) || is_registry_key(key),
-    )
+    unlisted_settings(ctx, rel, &['#', ';'], npmrc_key, |key| {
+        NPMRC_KEYS.contains(&key) || is_registry_key(key)
+    })
+}
+
+/// The setting an `.npmrc` line sets (`key[]=value` lists too).
+fn npmrc_key(line: &str) -> &str {
+    let key = line.split_once('=').map_or(line, |(k, _)| k).trim();
+    key.strip_suffix("[]").unwrap_or(key)
 }
 
 /// yarn 1's `.yarnrc` settings known to name no file; `--cmd.flag` lines
