@@ -555,10 +555,7 @@ pub fn figures_of(file: &FileAnalysis, history: &History, cache: &mut ReplayCach
             total += cost * rebuilds[k] as f64;
             units.push(UnitFigures {
                 line: item.lines.start,
-                instruction: item
-                    .instruction()
-                    .map(|i| i.original.trim().to_string())
-                    .unwrap_or_default(),
+                instruction: item.instruction().map(|i| i.one_line()).unwrap_or_default(),
                 source_changes: replayed[si].source_changes[k],
                 rebuilds: rebuilds[k],
                 cost,

@@ -3786,6 +3786,39 @@ fn a_heredoc_script_install_moves_with_its_manifests() {
     }
 }
 
+/// The report quotes a heredoc `RUN` with its script (`RUN <<EOT (set -e;
+/// npm ci …)`): the marker alone says nothing of what moved. The figures
+/// table and the summary line both name it so.
+#[test]
+fn a_heredoc_run_is_quoted_with_its_script() {
+    let dir = crate::support::project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
+        ("src/index.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+        (
+            "Dockerfile",
+            "# syntax=docker/dockerfile:1\nFROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN <<EOT\nset -e\n\n# the dependencies\nnpm ci --omit=dev\nEOT\nCOPY <<EOF /etc/motd\nhello\nEOF\n",
+        ),
+    ]);
+    let out = std::process::Command::new(crate::support::bin())
+        .args(["--no-history", "."])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("moved `RUN <<EOT (set -e; npm ci --omit=dev)` above `COPY . .` (line 4)"),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_heredoc_script_moves_as_its_commands_on_one_line_do() {
     // A heredoc script is read as the same commands joined on one line:

@@ -190,6 +190,9 @@ pub(crate) fn first_line(text: &str, parse: &Parse, item: usize) -> String {
         .items
         .get(item)
         .map(|i| {
+            if let Some(ins) = i.instruction().filter(|ins| !ins.heredocs.is_empty()) {
+                return ins.one_line();
+            }
             // A line continued (`RUN \`) goes on with the next ones, so
             // that the quote shows the command, not `RUN \`.
             let mut out = String::new();

@@ -1,7 +1,8 @@
 //! The pull-request body (Markdown): what changed, why it is safe (or what
 //! it risks), and the history figures.
 
-use super::{FileReport, end_words, short_text, thousands, unified_diff};
+use super::{FileReport, end_words, thousands, unified_diff};
+use crate::plan::short;
 use crate::plan::{Applicability, Change};
 
 /// The hidden marker the bot looks for in its pull requests.
@@ -81,7 +82,7 @@ pub fn markdown(files: &[FileReport<'_>]) -> String {
             {
                 out.push_str(&format!(
                     "  - `{}` would have run in {} of {} commits before, {} after.\n",
-                    short_text(&u.instruction),
+                    short(&u.instruction),
                     thousands(u.rebuilds),
                     thousands(b.commits),
                     thousands(x.rebuilds)

@@ -80,15 +80,6 @@ pub struct FileReport<'a> {
     pub history: Option<&'a History>,
 }
 
-pub(crate) fn short_text(s: &str) -> String {
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().count() > 60 {
-        format!("{}…", s.chars().take(59).collect::<String>())
-    } else {
-        s
-    }
-}
-
 /// What the history figures assume about the `ARG`s they count as changed
 /// in every commit (see [`crate::replay::FileFigures::per_build`]), or
 /// `None` when there are none.

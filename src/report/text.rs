@@ -1,7 +1,8 @@
 //! Text output: the summary after a file's diff and the history figures.
 
-use super::{end_words, label, short_text, thousands};
+use super::{end_words, label, thousands};
 use crate::analysis::history::History;
+use crate::plan::short;
 use crate::plan::{Applicability, Change};
 use crate::replay::FileFigures;
 
@@ -60,7 +61,7 @@ pub fn history_text(path: &str, before: &FileFigures, after: &FileFigures, h: &H
             out.push_str(&format!(
                 "  over {} commits: `{}` ran in {} of them before, {} after\n",
                 thousands(before.commits),
-                short_text(&b.instruction),
+                short(&b.instruction),
                 thousands(b.rebuilds),
                 thousands(a.rebuilds)
             ));

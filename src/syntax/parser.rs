@@ -80,6 +80,30 @@ pub struct Parse {
 }
 
 impl Instruction {
+    /// The instruction on one line, for a message: its logical line, and
+    /// for a `RUN` each heredoc's body in parentheses, its lines
+    /// `;`-separated (`RUN <<EOT (set -e; npm ci)`): the marker alone does
+    /// not say what runs. Empty and comment lines of a body are left out;
+    /// other instructions' heredocs are file contents, not shown.
+    pub fn one_line(&self) -> String {
+        let mut out = self.original.trim().to_string();
+        if self.node.kind != Kind::Run {
+            return out;
+        }
+        for h in &self.heredocs {
+            let body: Vec<&str> = h
+                .content
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .collect();
+            if !body.is_empty() {
+                out.push_str(&format!(" ({})", body.join("; ")));
+            }
+        }
+        out
+    }
+
     /// The script the shell of a shell-form `RUN` runs: its command line,
     /// or, when that line is a single heredoc marker (`RUN <<EOF`,
     /// `RUN <<-EOF`, quoted or not), the heredoc's body, which BuildKit
