@@ -5540,3 +5540,53 @@ fn a_local_archive_add_unpacks_may_hold_links_below_its_destination() {
     let df = format!("FROM python:3.12-slim\nADD links.tar /opt/tool/\n{tail}");
     assert_ne!(rewrite_unsafe_too(dir.path(), &df), df);
 }
+
+#[test]
+fn exec_form_runs_that_read_the_tree_stay_below_the_copy() {
+    // An exec-form RUN is now read as its argv (scout50): what it runs
+    // must still keep it below the copy when it reads the shipped tree, a
+    // root lifecycle script runs, or a shell it starts runs more.
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"scripts\":{\"prepare\":\"cp src/a.js dist.js\"},\"dependencies\":{}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{\"\":{\"name\":\"a\",\"version\":\"1.0.0\"}}}\n",
+        ),
+        ("src/a.js", "x\n"),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("manage.py", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ]);
+    for (base, run) in [
+        ("node:20-slim", "RUN [\"npm\", \"ci\"]\n"),
+        ("node:20-slim", "RUN [\"npm\", \"run\", \"build\"]\n"),
+        ("node:20-slim", "RUN [\"node\", \"src/a.js\"]\n"),
+        (
+            "node:20-slim",
+            "RUN [\"sh\", \"-c\", \"npm ci --ignore-scripts && node src/a.js\"]\n",
+        ),
+        (
+            "python:3.12-slim",
+            "RUN [\"python\", \"manage.py\", \"collectstatic\"]\n",
+        ),
+        (
+            "python:3.12-slim",
+            "RUN [\"pip\", \"install\", \"-r\", \"$REQS\"]\n",
+        ),
+        (
+            "python:3.12-slim",
+            "RUN [\"/bin/sh\", \"-c\", \"pip install -r requirements.txt && python -m compileall .\"]\n",
+        ),
+        ("python:3.12-slim", "RUN [\"pip\", \"install\", \".\"]\n"),
+        (
+            "python:3.12-slim",
+            "RUN [\"sh\", \"-c\", \"cat 'manage.py' > /x\"]\n",
+        ),
+    ] {
+        let df = format!("FROM {base}\nWORKDIR /app\nCOPY . .\n{run}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+}
