@@ -5590,3 +5590,50 @@ fn exec_form_runs_that_read_the_tree_stay_below_the_copy() {
         assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
     }
 }
+
+#[test]
+fn a_dollar_or_tilde_the_shell_keeps_as_written_is_not_expanded() {
+    // `pip install -r '$REQS'` with `ENV REQS=requirements.txt` reads the
+    // file named `$REQS`: the single quotes keep the `$`, as a backslash
+    // does, and an exec-form RUN expands nothing. The analysis read it as
+    // `requirements.txt` and moved the install above the copy with that
+    // file only: measured with BuildKit (python:3.12-slim, scout50
+    // x-quoted-dollar), the original built and the rewritten failed
+    // (`Could not open requirements file: … '$REQS'`). A quoted leading
+    // `~` is no home either (`'~/requirements.txt'` is below the working
+    // directory; x-tilde).
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("$REQS", "six==1.16.0\n"),
+        ("~/requirements.txt", "six==1.16.0\n"),
+        ("main.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "RUN pip install -r '$REQS'\n",
+        "RUN pip install -r '${REQS}'\n",
+        "RUN pip install -r \\$REQS\n",
+        "RUN pip install -r \"\\$REQS\"\n",
+        "RUN [\"pip\", \"install\", \"-r\", \"$REQS\"]\n",
+        "RUN [\"pip\", \"install\", \"-r\", \"${REQS}\"]\n",
+        "RUN pip install -r '~/requirements.txt'\n",
+        "RUN pip install -r \"~/requirements.txt\"\n",
+        "RUN pip install -r \\~/requirements.txt\n",
+        "RUN [\"pip\", \"install\", \"-r\", \"~/requirements.txt\"]\n",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nENV REQS=requirements.txt\nWORKDIR /app\nCOPY . .\n{run}"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+    // The variable itself, unquoted or in double quotes, is still read.
+    for run in [
+        "RUN pip install -r $REQS\n",
+        "RUN pip install -r \"${REQS}\"\n",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nENV REQS=requirements.txt\nWORKDIR /app\nCOPY . .\n{run}"
+        );
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+}
