@@ -4125,3 +4125,34 @@ fn pnpm_ten_runs_no_dependency_scripts_so_its_install_moves() {
     ));
     assert_eq!(hoisted_owned(&rc, &df), df);
 }
+
+#[test]
+fn issue_11_exec_form_installs_move_like_their_shell_form() {
+    // awesome-compose nginx-aspnet-mysql writes `RUN ["dotnet", "restore"]`:
+    // an exec-form RUN is its argv with no shell and no expansion (the
+    // Dockerfile reference, "Shell and exec form"), so the knowledge of
+    // the command applies word for word (scout50 d03).
+    let dotnet: &[(&str, &str)] = &[
+        (
+            "aspnetapp.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk.Web\"/>\n",
+        ),
+        ("Program.cs", "x\n"),
+        (".dockerignore", "bin/\nobj/\n"),
+    ];
+    let df = "FROM mcr.microsoft.com/dotnet/sdk:6.0 AS base\nWORKDIR /src\nCOPY . .\nRUN [\"dotnet\", \"restore\"]\nFROM base AS publisher\nRUN [\"dotnet\", \"publish\", \"-c\", \"Release\", \"-o\", \"/build\"]\n";
+    assert_eq!(
+        hoisted(dotnet, df),
+        "FROM mcr.microsoft.com/dotnet/sdk:6.0 AS base\nWORKDIR /src\nCOPY aspnetapp.csproj ./\nRUN [\"dotnet\", \"restore\"]\nCOPY . .\nFROM base AS publisher\nRUN [\"dotnet\", \"publish\", \"-c\", \"Release\", \"-o\", \"/build\"]\n"
+    );
+    let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN [\"npm\", \"ci\"]\nRUN [\"npm\", \"run\", \"build\"]\n";
+    assert_eq!(
+        hoisted(NPM, df),
+        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN [\"npm\", \"ci\"]\nCOPY . .\nRUN [\"npm\", \"run\", \"build\"]\n"
+    );
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN [\"pip\", \"install\", \"--no-cache-dir\", \"-r\", \"requirements.txt\"]\n";
+    assert_eq!(
+        hoisted(PIP, df),
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nRUN [\"pip\", \"install\", \"--no-cache-dir\", \"-r\", \"requirements.txt\"]\nCOPY . .\n"
+    );
+}

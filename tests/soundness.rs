@@ -5540,3 +5540,100 @@ fn a_local_archive_add_unpacks_may_hold_links_below_its_destination() {
     let df = format!("FROM python:3.12-slim\nADD links.tar /opt/tool/\n{tail}");
     assert_ne!(rewrite_unsafe_too(dir.path(), &df), df);
 }
+
+#[test]
+fn exec_form_runs_that_read_the_tree_stay_below_the_copy() {
+    // An exec-form RUN is now read as its argv (scout50): what it runs
+    // must still keep it below the copy when it reads the shipped tree, a
+    // root lifecycle script runs, or a shell it starts runs more.
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"scripts\":{\"prepare\":\"cp src/a.js dist.js\"},\"dependencies\":{}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{\"\":{\"name\":\"a\",\"version\":\"1.0.0\"}}}\n",
+        ),
+        ("src/a.js", "x\n"),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("manage.py", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ]);
+    for (base, run) in [
+        ("node:20-slim", "RUN [\"npm\", \"ci\"]\n"),
+        ("node:20-slim", "RUN [\"npm\", \"run\", \"build\"]\n"),
+        ("node:20-slim", "RUN [\"node\", \"src/a.js\"]\n"),
+        (
+            "node:20-slim",
+            "RUN [\"sh\", \"-c\", \"npm ci --ignore-scripts && node src/a.js\"]\n",
+        ),
+        (
+            "python:3.12-slim",
+            "RUN [\"python\", \"manage.py\", \"collectstatic\"]\n",
+        ),
+        (
+            "python:3.12-slim",
+            "RUN [\"pip\", \"install\", \"-r\", \"$REQS\"]\n",
+        ),
+        (
+            "python:3.12-slim",
+            "RUN [\"/bin/sh\", \"-c\", \"pip install -r requirements.txt && python -m compileall .\"]\n",
+        ),
+        ("python:3.12-slim", "RUN [\"pip\", \"install\", \".\"]\n"),
+        (
+            "python:3.12-slim",
+            "RUN [\"sh\", \"-c\", \"cat 'manage.py' > /x\"]\n",
+        ),
+    ] {
+        let df = format!("FROM {base}\nWORKDIR /app\nCOPY . .\n{run}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+}
+
+#[test]
+fn a_dollar_or_tilde_the_shell_keeps_as_written_is_not_expanded() {
+    // `pip install -r '$REQS'` with `ENV REQS=requirements.txt` reads the
+    // file named `$REQS`: the single quotes keep the `$`, as a backslash
+    // does, and an exec-form RUN expands nothing. The analysis read it as
+    // `requirements.txt` and moved the install above the copy with that
+    // file only: measured with BuildKit (python:3.12-slim, scout50
+    // x-quoted-dollar), the original built and the rewritten failed
+    // (`Could not open requirements file: … '$REQS'`). A quoted leading
+    // `~` is no home either (`'~/requirements.txt'` is below the working
+    // directory; x-tilde).
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("$REQS", "six==1.16.0\n"),
+        ("~/requirements.txt", "six==1.16.0\n"),
+        ("main.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "RUN pip install -r '$REQS'\n",
+        "RUN pip install -r '${REQS}'\n",
+        "RUN pip install -r \\$REQS\n",
+        "RUN pip install -r \"\\$REQS\"\n",
+        "RUN [\"pip\", \"install\", \"-r\", \"$REQS\"]\n",
+        "RUN [\"pip\", \"install\", \"-r\", \"${REQS}\"]\n",
+        "RUN pip install -r '~/requirements.txt'\n",
+        "RUN pip install -r \"~/requirements.txt\"\n",
+        "RUN pip install -r \\~/requirements.txt\n",
+        "RUN [\"pip\", \"install\", \"-r\", \"~/requirements.txt\"]\n",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nENV REQS=requirements.txt\nWORKDIR /app\nCOPY . .\n{run}"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+    // The variable itself, unquoted or in double quotes, is still read.
+    for run in [
+        "RUN pip install -r $REQS\n",
+        "RUN pip install -r \"${REQS}\"\n",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nENV REQS=requirements.txt\nWORKDIR /app\nCOPY . .\n{run}"
+        );
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+}

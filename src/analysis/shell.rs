@@ -213,6 +213,7 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
             '\\' => {
                 // `\` before a newline continues the line: both go.
                 if let Some(&n) = chars.get(i + 1).filter(|&&n| n != '\n') {
+                    literal_special(chars, i + 1, out.is_empty())?;
                     out.push(n);
                 }
                 i += 2;
@@ -220,6 +221,7 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
             '\'' => {
                 i += 1;
                 while i < chars.len() && chars[i] != '\'' {
+                    literal_special(chars, i, out.is_empty())?;
                     out.push(chars[i]);
                     i += 1;
                 }
@@ -230,6 +232,9 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
             }
             '"' => {
                 i += 1;
+                if chars.get(i) == Some(&'~') {
+                    literal_special(chars, i, out.is_empty())?;
+                }
                 while i < chars.len() && chars[i] != '"' {
                     if chars[i] == '\\' && chars.get(i + 1) == Some(&'\n') {
                         i += 2;
@@ -237,6 +242,7 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
                     }
                     if chars[i] == '\\' && matches!(chars.get(i + 1), Some('"' | '\\' | '$' | '`'))
                     {
+                        literal_special(chars, i + 1, false)?;
                         out.push(chars[i + 1]);
                         i += 2;
                         continue;
@@ -297,6 +303,25 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
         }
     }
     Ok(((out, dollar, glob), i))
+}
+
+/// A `$NAME`/`${` or a leading `~` that quotes or a backslash keep as
+/// written (`'$REQS'`, `\\$HOME`, `"~/x"`, each element of an exec-form
+/// `RUN`): the word keeps no mark of its quoting, and the analysis would
+/// expand it as a variable or the home, reading a file the command does
+/// not (scout50: `pip install -r '$REQS'` with `ENV REQS=requirements.txt`
+/// moved above the copy with `requirements.txt` only, while pip reads the
+/// file named `$REQS`). Such a word is not followed.
+fn literal_special(chars: &[char], at: usize, word_start: bool) -> Result<(), String> {
+    let named =
+        |c: Option<&char>| c.is_some_and(|c| c.is_ascii_alphabetic() || *c == '_' || *c == '{');
+    if chars[at] == '$' && named(chars.get(at + 1)) {
+        return Err("a `$` the shell keeps as written (quoted or escaped) is not followed".into());
+    }
+    if chars[at] == '~' && word_start {
+        return Err("a `~` the shell keeps as written (quoted or escaped) is not followed".into());
+    }
+    Ok(())
 }
 
 const KEYWORDS: &[&str] = &[

@@ -3019,8 +3019,8 @@ fn merge_fixed_vars(
 /// The simple commands of a shell-form `RUN` (of its heredoc script for
 /// `RUN <<EOF`, [`Instruction::run_script`]) and its bind mounts of
 /// single context files, or why it cannot be followed (flags, other
-/// mounts, exec form, other heredocs, shell the splitter does not
-/// follow).
+/// mounts, other heredocs, shell the splitter does not follow). An
+/// exec-form `RUN` is its argv, each element a literal word.
 #[allow(clippy::type_complexity)]
 fn run_commands(
     ins: &Instruction,
@@ -3050,7 +3050,23 @@ fn run_commands(
         }
     }
     if node.json {
-        return Err("exec form RUN".into());
+        // Exec form: BuildKit runs the array as the command's argv, with no
+        // shell and no variable expansion (Dockerfile reference, "Shell and
+        // exec form"). Each element single-quoted for the splitter is the
+        // same argv, taken literally; heredocs beside it are not followed.
+        let argv: Vec<&str> = node.str_args().collect();
+        if argv.is_empty() || !ins.heredocs.is_empty() || argv.len() != node.args.len() {
+            return Err("exec form RUN".into());
+        }
+        let script = argv
+            .iter()
+            .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        return match shell::split(&script) {
+            Split::Commands(c) => Ok((c, binds)),
+            Split::Opaque(reason) => Err(reason),
+        };
     }
     let Some(script) = ins.run_script() else {
         return Err("a RUN with heredocs other than one plain shell script (`RUN <<EOF`)".into());
