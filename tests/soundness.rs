@@ -5586,7 +5586,7 @@ fn what_a_sed_script_or_a_reference_file_names_is_read() {
     // the install (nothing else is read).
     for run in [
         "RUN sed -i 's#:/home/app:#:/srv/app:#' /etc/passwd\n",
-        "RUN sed -i -e '$a export X=1' -e '/^#/d' /etc/bash.bashrc\n",
+        "RUN sed -i -e '2a export X=1' -e '/^#/d' /etc/bash.bashrc\n",
         "RUN sed -ri 's/^(DSHELL)=.*/\\1=\\/bin\\/bash/; 2,/x/{s/y/z/g}' /etc/adduser.conf\n",
     ] {
         let df = format!("FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\n{run}{install}");
@@ -5620,6 +5620,12 @@ fn a_configuration_file_or_file_url_an_option_names_is_read() {
     // A download over HTTPS still moves.
     let df = "FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\nRUN curl -fsS -o /etc/app.conf https://example.org/app.conf\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    // With URL globbing, `#1` in the output name stands for what the glob
+    // matched (curl docs, "URL globbing"): `-o 'app_#1'` writes
+    // app_a.conf, which the copy ships too.
+    let dir = project(&[("app_a.conf", "x\n"), (".dockerignore", ".git\n")]);
+    let df = "FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\nRUN curl -fsS -o 'app_#1' 'https://example.org/{a.conf,b.conf}'\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
 }
 
 /// More of the audit: options that name a configuration file, a
@@ -5646,6 +5652,7 @@ fn options_naming_a_tool_configuration_or_target_are_not_passed_over() {
         (".npmrc", "audit=false\n"),
         ("gemrc", "install: --no-document\n"),
         ("repos", "x\n"),
+        ("repo/x.apk", "x\n"),
         ("dnf.conf", "x\n"),
         ("bin/pnpm", "x\n"),
         (".dockerignore", "node_modules\n"),

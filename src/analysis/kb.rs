@@ -2426,6 +2426,18 @@ fn tool_effects(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
     if e.downloads && (remote_name || inv.name == "wget" && facts.writes.is_empty()) {
         facts.writes.push("./**".into());
     }
+    if inv.name == "curl" {
+        // With URL globbing (`{a,b}`, `[1-3]`), `#N` in an output name is
+        // the text the glob matched (curl docs, "URL globbing"): the files
+        // written are others than the one named, in its directory.
+        for w in facts.writes.iter_mut() {
+            if let Some(k) = w.find('#') {
+                let dir = w[..k].rfind('/').map_or(".", |s| &w[..s]);
+                let dir = if dir.is_empty() { "/" } else { dir };
+                *w = format!("{}/**", dir.trim_end_matches('/'));
+            }
+        }
+    }
     if e.tar {
         if !facts.writes.iter().any(|w| w.ends_with("/**")) {
             facts.writes.push("./**".into());
