@@ -5829,3 +5829,34 @@ fn dotnet_options_naming_local_feeds_and_files_are_reads() {
         assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
     }
 }
+
+/// `pnpm fetch` reads pnpm's settings besides the lock: pnpm 10 keeps
+/// them in pnpm-workspace.yaml too, where `storeDir` moves the store.
+/// Measured with BuildKit (node:20-slim, pnpm 10.12.1, `storeDir:
+/// ./store`): hoisted with the lock alone as Safe, the rewrite put the
+/// packages in /root/.local/share/pnpm/store instead of /app/store. A
+/// workspace file is now copied with the lock, and one whose settings
+/// may name files (or move the store) keeps the fetch in place.
+#[test]
+fn pnpm_fetch_reads_the_workspace_settings() {
+    let lock = "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n      is-number:\n        specifier: 7.0.0\n        version: 7.0.0\n";
+    let df = "FROM node:20-slim\nRUN npm install -g pnpm@10.12.1\nWORKDIR /app\nCOPY . .\nRUN pnpm fetch\n";
+    let dir = project(&[
+        ("pnpm-lock.yaml", lock),
+        ("package.json", "{\"name\":\"a\",\"version\":\"1.0.0\"}"),
+        ("pnpm-workspace.yaml", "storeDir: ./store\n"),
+        (".dockerignore", "node_modules\n"),
+    ]);
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    let dir = project(&[
+        ("pnpm-lock.yaml", lock),
+        ("package.json", "{\"name\":\"a\",\"version\":\"1.0.0\"}"),
+        ("pnpm-workspace.yaml", "packages:\n  - \".\"\n"),
+        (".dockerignore", "node_modules\n"),
+    ]);
+    let got = rewrite_unsafe_too(dir.path(), df);
+    assert!(
+        got.contains("COPY pnpm-lock.yaml pnpm-workspace.yaml ./\nRUN pnpm fetch\n"),
+        "{got}"
+    );
+}

@@ -461,6 +461,8 @@ pub enum ManifestCheck {
     Gemfile,
     /// mix: `mix.exs` reading other files, path and in-umbrella deps.
     Mix,
+    /// pnpm fetch: settings that name files or move the store.
+    PnpmFetch,
     /// yarn: a `.yarnrc` naming files; a project of Yarn 2 and later
     /// (Berry) is hoisted only when Berry certainly runs (a `yarnPath`
     /// release, or `corepack enable` earlier in the `RUN` or the stage with a
@@ -2538,6 +2540,7 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         (e.gomod, ManifestCheck::GoMod),
         (e.gemfile, ManifestCheck::Gemfile),
         (e.mix, ManifestCheck::Mix),
+        (e.pnpm_fetch, ManifestCheck::PnpmFetch),
         (e.maven, ManifestCheck::Maven),
         (e.gradle, ManifestCheck::Gradle),
         (e.cargo, ManifestCheck::Cargo),
