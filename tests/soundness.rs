@@ -5637,3 +5637,323 @@ fn a_dollar_or_tilde_the_shell_keeps_as_written_is_not_expanded() {
         assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
     }
 }
+
+/// A line of the knowledge base audit (issue 11, capability 6): what a
+/// base utility reads or writes besides its path arguments. Each shape
+/// below was moved above `COPY . .` as Safe (with the install behind it)
+/// and, built with BuildKit on debian:bookworm-slim, the rewrite made
+/// another image or failed: sed's `r` read the copied file before it was
+/// there (/etc/issue differed), `w` wrote a file the copy then replaced,
+/// `e` ran `cat` on a missing file, `-f fix.sed` named a copied script
+/// (the rewrite failed), `chmod --reference=run.sh` a copied file (the
+/// rewrite failed).
+#[test]
+fn what_a_sed_script_or_a_reference_file_names_is_read() {
+    let dir = project(&[
+        ("extra.conf", "x\n"),
+        ("fix.sed", "s/a/b/\n"),
+        ("run.sh", "#!/bin/sh\n"),
+        ("issue.txt", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let install = "RUN apt-get update && apt-get install -y --no-install-recommends file\n";
+    for run in [
+        "RUN sed -i '$r /app/extra.conf' /etc/issue\n",
+        "RUN sed -i '/^Debian/r extra.conf' /etc/issue\n",
+        "RUN sed -i -e 's/a/b/' -e '$R extra.conf' /etc/issue\n",
+        "RUN sed -n '1w /app/issue.txt' /etc/issue\n",
+        "RUN sed -n 's/Debian/x/w issue.txt' /etc/issue\n",
+        "RUN sed -i '1e cat /app/issue.txt' /etc/issue\n",
+        "RUN sed -i 's/^/cat issue.txt/e' /etc/issue\n",
+        "RUN sed -i --expression='$W issue.txt' /etc/issue\n",
+        "RUN sed -i -f fix.sed /etc/issue\n",
+        "RUN sed -i -nf fix.sed /etc/issue\n",
+        "RUN sed -i --file=fix.sed /etc/issue\n",
+        "RUN sed -i \"s/a/$V/\" /etc/issue\n",
+        "RUN chmod --reference=run.sh /etc/issue\n",
+        "RUN chmod --reference run.sh /etc/issue\n",
+        "RUN chown --reference=run.sh /etc/issue\n",
+        "RUN touch --reference=run.sh /etc/issue\n",
+    ] {
+        let df =
+            format!("FROM debian:bookworm-slim\nARG V\nWORKDIR /app\nCOPY . .\n{run}{install}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+    // Scripts that only edit the files they are given still move with
+    // the install (nothing else is read).
+    for run in [
+        "RUN sed -i 's#:/home/app:#:/srv/app:#' /etc/passwd\n",
+        "RUN sed -i -e '2a export X=1' -e '/^#/d' /etc/bash.bashrc\n",
+        "RUN sed -ri 's/^(DSHELL)=.*/\\1=\\/bin\\/bash/; 2,/x/{s/y/z/g}' /etc/adduser.conf\n",
+    ] {
+        let df = format!("FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\n{run}{install}");
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+}
+
+/// Options that name a file a package manager or downloader reads,
+/// relative to where it runs: apt-get's `-c FILE` (apt-get(8)) and a
+/// `file:` URL given to curl. Measured with BuildKit: `apt-get install
+/// -c apt.conf` and `curl -o /etc/app.conf file:///app/app.conf` moved
+/// above `COPY . .` as Safe; both rewrites failed to build.
+#[test]
+fn a_configuration_file_or_file_url_an_option_names_is_read() {
+    let dir = project(&[
+        ("apt.conf", "APT::Install-Recommends \"false\";\n"),
+        ("app.conf", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "RUN apt-get update && apt-get install -c apt.conf -y curl\n",
+        "RUN apt-get update && apt-get install --config-file=apt.conf -y curl\n",
+        "RUN apt-get update -capt.conf && apt-get install -y curl\n",
+        "RUN curl -fsS -o /etc/app.conf file:///app/app.conf\n",
+        "RUN curl -fsS -o /etc/app.conf --url FILE:///app/app.conf\n",
+        "RUN curl -fsS -o /etc/app.conf --url=file:app.conf\n",
+    ] {
+        let df = format!("FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\n{run}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+    // A download over HTTPS still moves.
+    let df = "FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\nRUN curl -fsS -o /etc/app.conf https://example.org/app.conf\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    // With URL globbing, `#1` in the output name stands for what the glob
+    // matched (curl docs, "URL globbing"): `-o 'app_#1'` writes
+    // app_a.conf, which the copy ships too.
+    let dir = project(&[("app_a.conf", "x\n"), (".dockerignore", ".git\n")]);
+    let df = "FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\nRUN curl -fsS -o 'app_#1' 'https://example.org/{a.conf,b.conf}'\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// More of the audit: options that name a configuration file, a
+/// repository or the place a tool writes, relative to where it runs. The
+/// gem, npm and corepack shapes were measured with BuildKit (ruby:3.1
+/// stand-in, node:20-slim): with `install: --no-document` in the shipped
+/// gemrc, the rewrite's `gem install --config-file gemrc` wrote the ri
+/// documentation; `npm config set --location project` made /app/.npmrc
+/// before the copy replaced it; `corepack enable --install-directory
+/// /app/bin` failed before the copy made /app/bin. The apk and dnf
+/// shapes come from their documentation (no such image here); the pnpm
+/// and pip ones were not moved before either and stay as guards.
+#[test]
+fn options_naming_a_tool_configuration_or_target_are_not_passed_over() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{\"\":{\"name\":\"a\",\"version\":\"1.0.0\"}}}",
+        ),
+        (".npmrc", "audit=false\n"),
+        ("gemrc", "install: --no-document\n"),
+        ("repos", "x\n"),
+        ("repo/x.apk", "x\n"),
+        ("dnf.conf", "x\n"),
+        ("bin/pnpm", "x\n"),
+        (".dockerignore", "node_modules\n"),
+    ]);
+    for (base, runs) in [
+        (
+            "node:20-slim",
+            &[
+                "RUN npm config set --location project fund false\nRUN npm ci --ignore-scripts\n",
+                "RUN npm config set -g fund false && npm config set --userconfig x y\nRUN npm ci --ignore-scripts\n",
+                "RUN corepack enable --install-directory /app/bin\nRUN npm ci --ignore-scripts\n",
+                "RUN pnpm config set --location project x y\nRUN npm ci --ignore-scripts\n",
+            ][..],
+        ),
+        (
+            "ruby:3.2",
+            &["RUN gem install --local --config-file gemrc /g/hi-1.0.gem\n"][..],
+        ),
+        (
+            "alpine:3.20",
+            &[
+                "RUN apk add --repositories-file repos curl\n",
+                "RUN apk add --keys-dir keys --allow-untrusted curl\n",
+                "RUN apk add -X repo --allow-untrusted curl\n",
+            ][..],
+        ),
+        (
+            "fedora:40",
+            &[
+                "RUN dnf install -c dnf.conf -y curl\n",
+                "RUN dnf makecache -c dnf.conf\n",
+            ][..],
+        ),
+    ] {
+        for run in runs {
+            let df = format!("FROM {base}\nWORKDIR /app\nCOPY . .\n{run}");
+            let got = rewrite_unsafe_too(dir.path(), &df);
+            let copy_first = got.find("COPY . .").expect("the copy");
+            let first_run = got.find("\nRUN ").expect("a RUN");
+            assert!(copy_first < first_run, "{run}moved:\n{got}");
+        }
+    }
+    // pip under another interpreter installs into its environment.
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --python /opt/venv/bin/python six\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// `export X` of a shell variable assigned earlier in the `RUN`, a new
+/// value for a variable of the environment (`ENV PIP_TARGET` then
+/// `PIP_TARGET=/app/lib;`), and `set -a` (every later assignment
+/// exported) give the commands after them variables the entry's
+/// `path_env` names. Measured with BuildKit (python:3.12-slim, pip
+/// --upgrade, a shipped lib/six.py): moved above `COPY . .` as Safe,
+/// pip installed into /app/lib, where the copy then replaced six.py.
+#[test]
+fn variables_exported_inside_a_run_are_seen_by_its_commands() {
+    let dir = project(&[
+        ("requirements.txt", "six\n"),
+        ("lib/six.py", "x = 1\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let pip = "pip install --upgrade -r requirements.txt";
+    for (env, run) in [
+        (
+            "",
+            format!("RUN PIP_TARGET=/app/lib; export PIP_TARGET; {pip}\n"),
+        ),
+        (
+            "",
+            format!("RUN PIP_TARGET=/app/lib && export PIP_TARGET && {pip}\n"),
+        ),
+        (
+            "ENV PIP_TARGET=/opt/x\n",
+            format!("RUN PIP_TARGET=/app/lib; {pip}\n"),
+        ),
+        (
+            "",
+            format!("RUN export PIP_TARGET=/opt/x && PIP_TARGET=/app/lib && {pip}\n"),
+        ),
+        ("", format!("RUN set -a && PIP_TARGET=/app/lib && {pip}\n")),
+        ("", format!("RUN set -ea; PIP_TARGET=/app/lib; {pip}\n")),
+        (
+            "",
+            format!("RUN set -eo allexport; PIP_TARGET=/app/lib; {pip}\n"),
+        ),
+    ] {
+        let df = format!("FROM python:3.12-slim\n{env}WORKDIR /app\nCOPY . .\n{run}");
+        let got = rewrite_unsafe_too(dir.path(), &df);
+        assert_eq!(got, df, "{run}");
+    }
+    // A shell variable that is not exported reaches no command, and
+    // `set -euo pipefail` exports nothing: these still move.
+    for run in [
+        format!("RUN PIP_TARGET=/app/lib; {pip}\n"),
+        format!("RUN set -euo pipefail; {pip}\n"),
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n{run}");
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+}
+
+/// pip's newer options that read a file the value does not name, or that
+/// it names without looking like a path: `--group dev` (pip 25.1,
+/// ./pyproject.toml's dependency group), `--build-constraint FILE`,
+/// `--requirements-from-script FILE` (`pip install --help`, pip 26.3).
+/// Measured with BuildKit (python:3.12-slim, pip upgraded to 26.3):
+/// `pip install --group dev` moved above `COPY . .` as Safe, and the
+/// rewrite failed ("pyproject.toml not found").
+#[test]
+fn pip_options_reading_project_files_keep_the_install_in_place() {
+    let dir = project(&[
+        (
+            "pyproject.toml",
+            "[project]\nname = \"x\"\nversion = \"0\"\n[dependency-groups]\ndev = [\"six\"]\n",
+        ),
+        ("bc.txt", "setuptools<70\n"),
+        (
+            "tool.py",
+            "# /// script\n# dependencies = [\"six\"]\n# ///\n",
+        ),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "RUN pip install --group dev\n",
+        "RUN pip install --group=dev\n",
+        "RUN pip install --gro dev\n",
+        "RUN pip install --build-constraint bc.txt six\n",
+        "RUN pip install --requirements-from-script tool.py\n",
+        "RUN pip download --group dev -d /wheels\n",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n{run}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+}
+
+/// .NET options whose value names a file or folder relative to where the
+/// command runs, whatever it looks like (dotnet restore and dotnet tool
+/// install docs): a local feed (`-s packages`, `--add-source packages`),
+/// a NuGet configuration (`--configfile nuget.config`), the tool path it
+/// installs into, another tool manifest. Each moved above `COPY . .` as
+/// Safe before (no .NET image here to build them).
+#[test]
+fn dotnet_options_naming_local_feeds_and_files_are_reads() {
+    let dir = project(&[
+        ("nuget.config", "<configuration/>\n"),
+        ("packages/a.1.0.0.nupkg", "x\n"),
+        ("m.json", "{}\n"),
+        ("tools/x", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "RUN dotnet tool install --global --configfile nuget.config dotnet-ef\n",
+        "RUN dotnet tool install --global --add-source packages dotnet-ef\n",
+        "RUN dotnet tool install --tool-path tools dotnet-ef\n",
+        "RUN dotnet tool install --global --tool-manifest m.json dotnet-ef\n",
+    ] {
+        let df = format!("FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /app\nCOPY . .\n{run}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+    let dir = project(&[
+        ("nuget.config", "<configuration/>\n"),
+        ("packages/a.1.0.0.nupkg", "x\n"),
+        (
+            "app.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><TargetFramework>net8.0</TargetFramework></PropertyGroup></Project>\n",
+        ),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "RUN dotnet restore -s packages\n",
+        "RUN dotnet restore --source packages app.csproj\n",
+    ] {
+        let df = format!("FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /app\nCOPY . .\n{run}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+}
+
+/// `pnpm fetch` reads pnpm's settings besides the lock: pnpm 10 keeps
+/// them in pnpm-workspace.yaml too, where `storeDir` moves the store.
+/// Measured with BuildKit (node:20-slim, pnpm 10.12.1, `storeDir:
+/// ./store`): hoisted with the lock alone as Safe, the rewrite put the
+/// packages in /root/.local/share/pnpm/store instead of /app/store. A
+/// workspace file is now copied with the lock, and one whose settings
+/// may name files (or move the store) keeps the fetch in place.
+#[test]
+fn pnpm_fetch_reads_the_workspace_settings() {
+    let lock = "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n      is-number:\n        specifier: 7.0.0\n        version: 7.0.0\n";
+    let df = "FROM node:20-slim\nRUN npm install -g pnpm@10.12.1\nWORKDIR /app\nCOPY . .\nRUN pnpm fetch\n";
+    let dir = project(&[
+        ("pnpm-lock.yaml", lock),
+        ("package.json", "{\"name\":\"a\",\"version\":\"1.0.0\"}"),
+        ("pnpm-workspace.yaml", "storeDir: ./store\n"),
+        (".dockerignore", "node_modules\n"),
+    ]);
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    let dir = project(&[
+        ("pnpm-lock.yaml", lock),
+        ("package.json", "{\"name\":\"a\",\"version\":\"1.0.0\"}"),
+        ("pnpm-workspace.yaml", "packages:\n  - \".\"\n"),
+        (".dockerignore", "node_modules\n"),
+    ]);
+    let got = rewrite_unsafe_too(dir.path(), df);
+    assert!(
+        got.contains("COPY pnpm-lock.yaml pnpm-workspace.yaml ./\nRUN pnpm fetch\n"),
+        "{got}"
+    );
+}

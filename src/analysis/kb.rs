@@ -202,12 +202,17 @@ impl Entry {
                 break;
             }
             // `@file` (curl reads it), or a variable that may expand to
-            // options (`curl $CURL_OPTS URL`).
-            if a.starts_with(['@', '$']) {
+            // options (`curl $CURL_OPTS URL`), or a `file:` URL (curl
+            // reads the local file it names, as `--url` does: curl docs,
+            // "FILE" in the URL syntax).
+            if a.starts_with(['@', '$']) || file_url(a) {
                 return Some(a);
             }
             // The value of an option that takes one, as the next word.
-            let value_at = |j: usize| args.get(j).is_some_and(|v| v.starts_with('@'));
+            let value_at = |j: usize| {
+                args.get(j)
+                    .is_some_and(|v| v.starts_with('@') || file_url(v))
+            };
             if known(a) {
                 if self.takes_value(a) {
                     if value_at(i + 1) {
@@ -225,7 +230,7 @@ impl Entry {
                     return Some(a);
                 }
                 match long.split_once('=') {
-                    Some((_, v)) if v.starts_with('@') => return Some(a),
+                    Some((_, v)) if v.starts_with('@') || file_url(v) => return Some(a),
                     Some(_) => {}
                     None if self.takes_value(&name) => {
                         if value_at(i + 1) {
@@ -250,7 +255,7 @@ impl Entry {
                                 return Some(a);
                             }
                             i += 1;
-                        } else if rest.starts_with('@') {
+                        } else if rest.starts_with('@') || file_url(rest) {
                             return Some(a);
                         }
                         break;
@@ -304,6 +309,13 @@ impl Entry {
             false
         })
     }
+}
+
+/// Whether a word is a `file:` URL, in any case (`FILE:///etc/x`): a
+/// local file a downloader reads.
+fn file_url(word: &str) -> bool {
+    word.get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("file:"))
 }
 
 /// Whether the value given to an option the entry does not describe
@@ -449,6 +461,8 @@ pub enum ManifestCheck {
     Gemfile,
     /// mix: `mix.exs` reading other files, path and in-umbrella deps.
     Mix,
+    /// pnpm fetch: settings that name files or move the store.
+    PnpmFetch,
     /// yarn: a `.yarnrc` naming files; a project of Yarn 2 and later
     /// (Berry) is hoisted only when Berry certainly runs (a `yarnPath`
     /// release, or `corepack enable` earlier in the `RUN` or the stage with a
@@ -675,7 +689,7 @@ pub fn interpret(
     }
     if let Some(opt) = e.unnamed_option(inv.args) {
         facts.unknown = Some(format!(
-            "`{name}` with `{opt}`: an option the knowledge base does not name may read, write or run files"
+            "`{name}` with `{opt}`: an option the knowledge base does not name, or a file it names, may read, write or run files"
         ));
         return facts;
     }
@@ -1879,10 +1893,18 @@ fn positional_effects(
     facts: &mut CommandFacts,
 ) -> Result<(), String> {
     let (name, args) = (inv.name, inv.args);
+    if name == "set" && set_allexport(args) {
+        // Every later assignment is exported: the variables the commands
+        // after it see are not followed (bash(1), `set -a`).
+        return Err(format!(
+            "`set {}` exports every later assignment",
+            args.join(" ")
+        ));
+    }
     let skip = usize::from(e.sub.is_some()) + usize::from(e.sub2.is_some());
     let mut rest: Vec<&str> = positional.into_iter().skip(skip).collect();
     // `sed -e SCRIPT FILE…` (or `-f`): the first positional is a file.
-    let script_given = name == "sed"
+    let mut script_given = name == "sed"
         && args.iter().any(|a| {
             *a == "-e"
                 || *a == "-f"
@@ -1891,6 +1913,19 @@ fn positional_effects(
                 // `-ne SCRIPT`, `-es/a/b/`: bundled.
                 || e.short_value(a).is_some_and(|(o, _)| o == "-e" || o == "-f")
         });
+    if name == "sed" {
+        // What the script does besides editing the files it is given: GNU
+        // sed's `r`/`R` read a file, `w`/`W` and the `w` flag of `s`
+        // write one, `e` and the `e` flag run a command; a script from a
+        // file (`-f`) may do any of these (GNU sed manual, "sed commands
+        // summary", "Commands Specific to GNU sed").
+        let mut scripts = sed_option_scripts(args)?;
+        script_given |= !scripts.is_empty();
+        if !script_given {
+            scripts.extend(rest.first().copied());
+        }
+        sed_script_problem(&scripts.join("\n"))?;
+    }
     if e.first_positional_is_value.iter().any(|c| c == name) && !rest.is_empty() && !script_given {
         rest.remove(0);
     }
@@ -1960,6 +1995,255 @@ fn positional_effects(
             }
         }
         Positional::Ignore => {}
+    }
+    Ok(())
+}
+
+/// Whether `set` turns on `allexport`: `-a` alone or in a bundle
+/// (`-ea`), or `-o allexport` (bundled `-eo allexport` too); a word after
+/// `-o` is an option name, not letters.
+fn set_allexport(args: &[&str]) -> bool {
+    let mut next_is_name = false;
+    for a in args {
+        if next_is_name {
+            if *a == "allexport" {
+                return true;
+            }
+            next_is_name = false;
+            continue;
+        }
+        if *a == "--" || !a.starts_with('-') {
+            break;
+        }
+        let letters = &a[1..];
+        if letters.contains('a') {
+            return true;
+        }
+        next_is_name = letters.ends_with('o');
+    }
+    false
+}
+
+/// The scripts `sed` is given by option (`-e SCRIPT`, `-eSCRIPT`, `-ne
+/// SCRIPT`, `--expression[=]SCRIPT` or an abbreviation of it); a script
+/// file (`-f`, `--file`, bundled or abbreviated) is not described: what
+/// it holds is not read here.
+fn sed_option_scripts<'a>(args: &[&'a str]) -> Result<Vec<&'a str>, String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i];
+        i += 1;
+        if a == "--" {
+            break;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let (opt, inline) = match long.split_once('=') {
+                Some((o, v)) => (o, Some(v)),
+                None => (long, None),
+            };
+            if opt.is_empty() {
+                continue;
+            }
+            if "file".starts_with(opt) && opt.len() >= 2 {
+                return Err(format!("`sed` with `{a}`: a script file is not read"));
+            }
+            if "expression".starts_with(opt) {
+                match inline {
+                    Some(v) => out.push(v),
+                    None => {
+                        out.extend(args.get(i).copied());
+                        i += 1;
+                    }
+                }
+            }
+            continue;
+        }
+        let Some(bundle) = a.strip_prefix('-').filter(|b| !b.is_empty()) else {
+            continue;
+        };
+        for (k, c) in bundle.char_indices() {
+            let rest = &bundle[k + c.len_utf8()..];
+            match c {
+                'f' => return Err(format!("`sed` with `{a}`: a script file is not read")),
+                'e' | 'l' => {
+                    if rest.is_empty() {
+                        if c == 'e' {
+                            out.extend(args.get(i).copied());
+                        }
+                        i += 1;
+                    } else if c == 'e' {
+                        out.push(rest);
+                    }
+                    break;
+                }
+                // `-i[SUFFIX]`: the rest of the bundle is the suffix.
+                'i' => break,
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the `$` at `i` may start a variable the shell expanded
+/// (`$NAME`, `${…}`): the splitter keeps `$` as written, in single
+/// quotes or not.
+fn var_after(b: &[char], i: usize) -> bool {
+    b.get(i + 1)
+        .is_some_and(|n| *n == '{' || *n == '_' || n.is_ascii_alphabetic())
+}
+
+/// Why a GNU sed script may read, write or run more than the files it is
+/// given, if it may: a command or `s` flag that names a file or runs one
+/// (`r`, `R`, `w`, `W`, `e`; `s///w FILE`, `s///e`), a variable where a
+/// part of `s` or `y` stands (its value could close the part and add a
+/// flag), or anything this reading does not follow (an unknown command,
+/// an unclosed part). The script is read as GNU sed compiles it: commands
+/// separated by `;` or newlines, each after at most two addresses and
+/// `!`; `a`, `i`, `c` take the rest of the line as text; labels end at
+/// `;` or a newline.
+fn sed_script_problem(script: &str) -> Result<(), String> {
+    let b: Vec<char> = script.chars().collect();
+    let fail = |what: &str| Err(format!("`sed` script `{script}`: {what}"));
+    let mut i = 0;
+    // A part of `s` or `y` closed by `delim`; the index after it.
+    let part = |mut i: usize, delim: char| -> Option<usize> {
+        while i < b.len() {
+            match b[i] {
+                '\\' => i += 2,
+                c if c == delim => return Some(i + 1),
+                '$' if var_after(&b, i) => return None,
+                _ => i += 1,
+            }
+        }
+        None
+    };
+    // One address: a line number (`N`, `N~M`), `$`, `/RE/` or `\cREc`
+    // with `I`/`M` after it; `+N` and `~N` after a comma.
+    let address = |mut i: usize| -> Option<usize> {
+        match b.get(i) {
+            Some('$') => Some(i + 1),
+            Some(c) if c.is_ascii_digit() || *c == '+' || *c == '~' => {
+                i += 1;
+                while b.get(i).is_some_and(|c| c.is_ascii_digit() || *c == '~') {
+                    i += 1;
+                }
+                Some(i)
+            }
+            Some('/') | Some('\\') => {
+                let delim = if b[i] == '/' { '/' } else { *b.get(i + 1)? };
+                let start = if b[i] == '/' { i + 1 } else { i + 2 };
+                let mut j = start;
+                while j < b.len() {
+                    match b[j] {
+                        '\\' => j += 2,
+                        c if c == delim => break,
+                        '\n' => return None,
+                        '$' if var_after(&b, j) => return None,
+                        _ => j += 1,
+                    }
+                }
+                if j >= b.len() {
+                    return None;
+                }
+                j += 1;
+                while matches!(b.get(j), Some('I' | 'M')) {
+                    j += 1;
+                }
+                Some(j)
+            }
+            _ => Some(i),
+        }
+    };
+    let blank = |c: char| c == ' ' || c == '\t';
+    while i < b.len() {
+        if blank(b[i]) || b[i] == '\n' || b[i] == ';' || b[i] == '}' {
+            i += 1;
+            continue;
+        }
+        if b[i] == '#' {
+            while i < b.len() && b[i] != '\n' {
+                i += 1;
+            }
+            continue;
+        }
+        let Some(j) = address(i) else {
+            return fail("an address is not followed");
+        };
+        i = j;
+        while i < b.len() && blank(b[i]) {
+            i += 1;
+        }
+        if b.get(i) == Some(&',') {
+            i += 1;
+            while i < b.len() && blank(b[i]) {
+                i += 1;
+            }
+            let Some(j) = address(i) else {
+                return fail("an address is not followed");
+            };
+            i = j;
+        }
+        while i < b.len() && (blank(b[i]) || b[i] == '!') {
+            i += 1;
+        }
+        let Some(&cmd) = b.get(i) else {
+            return fail("a command is missing");
+        };
+        i += 1;
+        match cmd {
+            '{' => continue,
+            '=' | 'd' | 'D' | 'g' | 'G' | 'h' | 'H' | 'n' | 'N' | 'p' | 'P' | 'x' | 'z' | 'F' => {}
+            'q' | 'Q' | 'l' | 'L' => {
+                while i < b.len() && (blank(b[i]) || b[i].is_ascii_digit()) {
+                    i += 1;
+                }
+            }
+            // A label (or a version) up to `;` or the end of the line.
+            ':' | 'b' | 't' | 'T' | 'v' => {
+                while i < b.len() && b[i] != ';' && b[i] != '\n' {
+                    i += 1;
+                }
+            }
+            // Text up to the end of the line (a `\` before a newline
+            // continues it).
+            'a' | 'i' | 'c' => {
+                while i < b.len() && b[i] != '\n' {
+                    i += if b[i] == '\\' { 2 } else { 1 };
+                }
+            }
+            's' | 'y' => {
+                let Some(&delim) = b.get(i).filter(|d| **d != '\\' && **d != '\n') else {
+                    return fail("a delimiter is not followed");
+                };
+                let Some(j) = part(i + 1, delim).and_then(|j| part(j, delim)) else {
+                    return fail("a part is not closed, or holds a variable");
+                };
+                i = j;
+                if cmd == 's' {
+                    while let Some(&f) = b.get(i) {
+                        match f {
+                            'g' | 'p' | 'i' | 'I' | 'm' | 'M' => i += 1,
+                            c if c.is_ascii_digit() => i += 1,
+                            'w' | 'e' => return fail("its `s` writes a file or runs a command"),
+                            _ => break,
+                        }
+                    }
+                }
+            }
+            'r' | 'R' | 'w' | 'W' | 'e' => {
+                return fail(&format!("its `{cmd}` command reads, writes or runs a file"));
+            }
+            _ => return fail(&format!("the command `{cmd}` is not described")),
+        }
+        while i < b.len() && blank(b[i]) {
+            i += 1;
+        }
+        match b.get(i) {
+            None | Some(';' | '\n' | '}' | '#') => {}
+            Some(_) => return fail("a command is not followed"),
+        }
     }
     Ok(())
 }
@@ -2144,6 +2428,18 @@ fn tool_effects(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
     if e.downloads && (remote_name || inv.name == "wget" && facts.writes.is_empty()) {
         facts.writes.push("./**".into());
     }
+    if inv.name == "curl" {
+        // With URL globbing (`{a,b}`, `[1-3]`), `#N` in an output name is
+        // the text the glob matched (curl docs, "URL globbing"): the files
+        // written are others than the one named, in its directory.
+        for w in facts.writes.iter_mut() {
+            if let Some(k) = w.find('#') {
+                let dir = w[..k].rfind('/').map_or(".", |s| &w[..s]);
+                let dir = if dir.is_empty() { "/" } else { dir };
+                *w = format!("{}/**", dir.trim_end_matches('/'));
+            }
+        }
+    }
     if e.tar {
         if !facts.writes.iter().any(|w| w.ends_with("/**")) {
             facts.writes.push("./**".into());
@@ -2244,6 +2540,7 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         (e.gomod, ManifestCheck::GoMod),
         (e.gemfile, ManifestCheck::Gemfile),
         (e.mix, ManifestCheck::Mix),
+        (e.pnpm_fetch, ManifestCheck::PnpmFetch),
         (e.maven, ManifestCheck::Maven),
         (e.gradle, ManifestCheck::Gradle),
         (e.cargo, ManifestCheck::Cargo),
@@ -2771,5 +3068,83 @@ mod tests {
         assert_eq!(f[0].merge_update.as_deref(), Some("apt"));
         assert_eq!(f[1].install_of.as_deref(), Some("apt"));
         assert!(f[1].unknown.is_none());
+    }
+
+    #[test]
+    fn sed_scripts_that_only_edit_their_files_are_described() {
+        for ok in [
+            "s/a/b/",
+            "s#:/home/app:#:/srv/app:#g",
+            "s/^\\(x\\)$/\\1/2",
+            "/^#/d",
+            "$a export X=1",
+            "1i\\\nline one",
+            "$!N; s/\\n/ /; P; D",
+            "0,/re/ { s/x/y/I; p }",
+            "2~3!y/abc/xyz/",
+            "/a/,+2 { /b/I d }; :top; s/x/y/; t top",
+            "\\%^/usr%s%/usr/local%w%; q 3",
+        ] {
+            assert_eq!(sed_script_problem(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "$r /app/extra.conf",
+            "/x/R list",
+            "1w out.txt",
+            "s/a/b/w out.txt",
+            "s/a/b/gw out.txt",
+            "1e cat /app/x",
+            "s/^/id/e",
+            "$ W out",
+            "s/a/$V/",
+            "s/${A}/b/",
+            "/$NAME/d",
+            "s/a/b",
+            "k",
+            "1 { s/a/b/; w log }",
+        ] {
+            assert!(sed_script_problem(bad).is_err(), "{bad}");
+        }
+        // Scripts given by option, bundled or long; a script file is
+        // not read.
+        assert_eq!(
+            sed_option_scripts(&["-ne", "p", "-e$r x", "--expression=1d", "--expr", "2d"]),
+            Ok(vec!["p", "$r x", "1d", "2d"])
+        );
+        assert_eq!(
+            sed_option_scripts(&["-i.bak", "-E", "s/a/b/", "f"]),
+            Ok(vec![])
+        );
+        for bad in [
+            &["-f", "x.sed"][..],
+            &["-nf", "x.sed"],
+            &["--file=x.sed"],
+            &["--fi", "x"],
+        ] {
+            assert!(sed_option_scripts(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn set_turns_on_allexport_only_with_a() {
+        for on in [
+            &["-a"][..],
+            &["-ea"],
+            &["-eo", "allexport"],
+            &["-o", "allexport"],
+            &["-xa", "x"],
+        ] {
+            assert!(set_allexport(on), "{on:?}");
+        }
+        for off in [
+            &["-e"][..],
+            &["-euo", "pipefail"],
+            &["-o", "pipefail"],
+            &["+a"],
+            &["--", "-a"],
+            &["x", "-a"],
+        ] {
+            assert!(!set_allexport(off), "{off:?}");
+        }
     }
 }

@@ -157,6 +157,11 @@ pub struct Entry {
     /// mix: `mix.exs` is Elixir code run by every task in the project.
     #[serde(default)]
     pub mix: bool,
+    /// pnpm fetch: the settings it reads besides the lock (the project's
+    /// `.npmrc` and `pnpm-workspace.yaml`, a workspace root above) may
+    /// name files or move its store (see `manifests::pnpm_fetch_problems`).
+    #[serde(default)]
+    pub pnpm_fetch: bool,
     #[serde(default)]
     pub yarn: bool,
     #[serde(default)]

@@ -2564,6 +2564,8 @@ fn run_effects(
     let mut settings: BTreeMap<String, String> = BTreeMap::new();
     // The files the commands so far wrote, by exact path.
     let mut made_here: Vec<String> = Vec::new();
+    // Shell variables assigned alone (`X=v`), not exported.
+    let mut shell_vars: BTreeMap<String, String> = BTreeMap::new();
     for (n, c) in cmds.iter().enumerate() {
         if c.cd.as_deref().is_some_and(relative) {
             seen.uses_workdir = true;
@@ -2603,6 +2605,23 @@ fn run_effects(
             for a in &c.argv[1..] {
                 if let Some((k, v)) = a.split_once('=') {
                     local_env.insert(k.to_string(), v.to_string());
+                } else if let Some(v) = shell_vars.get(a.as_str()) {
+                    // `X=v; export X`: the shell variable is exported now.
+                    local_env.insert(a.clone(), v.clone());
+                }
+            }
+        }
+        if c.argv.is_empty() {
+            // `X=v` alone: a shell variable, which `export X` exports
+            // later; a variable of the environment (an `ENV`, an `ARG`,
+            // an earlier `export`) stays exported with its new value
+            // (measured: `RUN PIP_TARGET=/app/lib; export PIP_TARGET; pip
+            // install …` installed into /app/lib, where the broad copy
+            // moved after it replaced what pip wrote).
+            for (k, v) in &c.assignments {
+                shell_vars.insert(k.clone(), v.clone());
+                if local_env.contains_key(k) {
+                    local_env.insert(k.clone(), v.clone());
                 }
             }
         }

@@ -82,6 +82,7 @@ pub(crate) fn manifest_problems(
         ManifestCheck::GoMod => gomod_problems(ctx, dir, &join, &mut out),
         ManifestCheck::Gemfile => gemfile_problems(ctx, &join, &mut out),
         ManifestCheck::Mix => mix_problems(ctx, &join, &mut out),
+        ManifestCheck::PnpmFetch => pnpm_fetch_problems(ctx, dir, &join, &mut out),
         ManifestCheck::Maven => maven_problems(ctx, dir, &mut out),
         ManifestCheck::Gradle => gradle_problems(ctx, dir, &mut out),
         ManifestCheck::Cargo => cargo_problems(ctx, &join, &mut out),
@@ -388,6 +389,29 @@ fn npm_problems(
         ));
     }
     out.extend(dependency_script_problems(ctx, join, deps, &v));
+}
+
+/// `pnpm fetch` reads the lock and pnpm's settings: the project's
+/// `.npmrc` and, in pnpm 10, `pnpm-workspace.yaml` (pnpm docs, settings:
+/// `storeDir` there moves the store; measured with pnpm 10.12.1,
+/// `storeDir: ./store` put the fetched packages in /app/store, and the
+/// fetch hoisted with the lock alone put them in ~/.local/share/pnpm);
+/// both are copied with the lock, and a setting that may name a file, or
+/// a workspace root above the project, keeps the fetch in place.
+fn pnpm_fetch_problems(
+    ctx: &Context,
+    dir: &str,
+    join: &dyn Fn(&str) -> String,
+    out: &mut Vec<String>,
+) {
+    out.extend(parent_settings(ctx, dir));
+    out.extend(npmrc_problems(ctx, &join(".npmrc")));
+    let workspace_file = join("pnpm-workspace.yaml");
+    if let Some(text) = ctx.read(&workspace_file) {
+        out.extend(pnpm_workspace_settings(&text, &workspace_file));
+    } else if ctx.ships(&workspace_file) {
+        out.push(format!("{workspace_file} cannot be read"));
+    }
 }
 
 /// A `binding.gyp` beside a package.json: npm, yarn and pnpm then run
