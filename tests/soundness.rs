@@ -5540,3 +5540,79 @@ fn a_local_archive_add_unpacks_may_hold_links_below_its_destination() {
     let df = format!("FROM python:3.12-slim\nADD links.tar /opt/tool/\n{tail}");
     assert_ne!(rewrite_unsafe_too(dir.path(), &df), df);
 }
+
+/// A lone update is merged by prefixing its text and ` && ` to the
+/// install: only when that text is one command with nothing after it. A
+/// trailing comment turned the install into part of the comment (measured
+/// with BuildKit: curl was missing from the merged image), a trailing `;`
+/// or `&` made `; &&`, a syntax error (the rewritten build failed).
+#[test]
+fn a_lone_update_ending_in_a_comment_or_an_operator_is_not_merged() {
+    let dir = project(&[("app.py", "x\n")]);
+    for update in [
+        "apt-get update # refresh",
+        "apt-get update\t# refresh",
+        "apt-get update;",
+        "apt-get update &",
+        "apk update ;",
+    ] {
+        let install = if update.starts_with("apk") {
+            "apk add curl"
+        } else {
+            "apt-get install -y curl"
+        };
+        let df = format!("FROM debian:bookworm-slim\nRUN {update}\nRUN {install}\n");
+        assert_eq!(rewrite_any(dir.path(), &df), df, "{update}");
+    }
+    // A plain update still merges, a redirection kept.
+    let df = "FROM debian:bookworm-slim\nRUN apt-get update > /dev/null 2>&1\nRUN apt-get install -y curl\n";
+    assert_eq!(
+        rewrite_any(dir.path(), df),
+        "FROM debian:bookworm-slim\nRUN apt-get update > /dev/null 2>&1 && apt-get install -y curl\n"
+    );
+}
+
+/// A `cd DIR` (or `composer -d DIR`) needs DIR to exist: when only the
+/// broad copy makes it and no manifest below it is copied first, the
+/// install may not move above the copy. `RUN cd tools && pip install
+/// six==1.16.0 && python run.py` was split and its install moved above
+/// `COPY . .` [safe]; measured with BuildKit (python:3.12-slim): the
+/// rewritten build failed (`cd: can't cd to tools`).
+#[test]
+fn a_directory_only_the_broad_copy_makes_keeps_a_cd_into_it_below_the_copy() {
+    let dir = project(&[
+        ("tools/run.py", "x\n"),
+        (
+            "web/package.json",
+            "{\"name\":\"w\",\"version\":\"1.0.0\",\"private\":true,\"dependencies\":{}}",
+        ),
+        (
+            "web/package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "RUN cd tools && pip install six==1.16.0 && python run.py\n",
+        "RUN cd tools && pip install six==1.16.0\n",
+        "RUN cd /app/tools && apt-get update && apt-get install -y curl && python run.py\n",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n{run}");
+        assert_eq!(rewrite_any(dir.path(), &df), df, "{run}");
+    }
+    // Into the destination of a copy no WORKDIR made.
+    let df = "FROM python:3.12-slim\nCOPY . /srv/app\nRUN cd /srv/app && pip install six==1.16.0\n";
+    assert_eq!(rewrite_any(dir.path(), df), df);
+    // The copy writes in its destination: a `cd` into it stays below
+    // (this one was moved, and the rewrite then refused: exit 2).
+    let df =
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN cd /app && pip install six==1.16.0\n";
+    assert_eq!(rewrite_any(dir.path(), df), df);
+    // A manifest copied first makes its directory.
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci && npm run build\n";
+    assert_eq!(
+        rewrite_any(dir.path(), df),
+        "FROM node:20-slim\nWORKDIR /app\nCOPY web/package.json web/package-lock.json ./web/\nRUN cd web && npm ci\nCOPY . .\nRUN cd web && npm run build\n"
+    );
+}
