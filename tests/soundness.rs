@@ -5616,3 +5616,52 @@ fn a_directory_only_the_broad_copy_makes_keeps_a_cd_into_it_below_the_copy() {
         "FROM node:20-slim\nWORKDIR /app\nCOPY web/package.json web/package-lock.json ./web/\nRUN cd web && npm ci\nCOPY . .\nRUN cd web && npm run build\n"
     );
 }
+
+/// Each applied change's fix (SARIF) may be applied alone. With a merge
+/// and a split in one file, the inserted lines were one block given to
+/// the merge, and the split's fix only deleted `RUN npm ci && npm run
+/// build`: applied alone it removed the install and the build, the
+/// merge's alone ran both twice. Such fixes are now one, carried by the
+/// first change.
+#[test]
+fn each_changes_fix_applied_alone_runs_every_command_once() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"private\":true,\"dependencies\":{}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
+        ("index.js", "x\n"),
+        (".dockerignore", "node_modules\n"),
+    ]);
+    let df = "FROM node:20-slim\nWORKDIR /app\n\n# build it\nCOPY . .\nRUN apt-get update\nRUN apt-get install -y curl\nRUN npm ci && npm run build\n";
+    let ctx = Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rewrite");
+    assert!(out.new_text.contains("RUN npm ci\n"), "{}", out.new_text);
+    let count = |t: &str, s: &str| t.matches(s).count();
+    let mut fixes = 0;
+    for c in out.changes.iter().filter(|c| !c.edits.is_empty()) {
+        fixes += 1;
+        let alone = rewrite::edit::apply(df, &c.edits).expect("edits apply");
+        for cmd in [
+            "npm ci",
+            "npm run build",
+            "apt-get update",
+            "apt-get install -y curl",
+        ] {
+            assert_eq!(
+                count(&alone, cmd),
+                1,
+                "{cmd} in the fix of {}:\n{alone}",
+                c.summary
+            );
+        }
+    }
+    assert!(fixes >= 1);
+}
