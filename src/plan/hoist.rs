@@ -962,17 +962,15 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
     None
 }
 
-/// Whether the install reads a directory (a plain path, `cd DIR`) that the
-/// broad copy makes or writes in (its destination), that none of the
-/// manifests copied first (`needed`) is below. The destination itself
+/// Whether the install needs a directory to exist (`cd DIR`, a directory
+/// option: [`Effects::needed_dirs`]) that the broad copy makes or writes
+/// in (its destination), that none of the manifests copied first
+/// (`needed`) is below. The destination itself
 /// counts even where a `WORKDIR` made it: the graph keeps such a read
 /// below the copy, and the rewrite would be refused.
 fn lacks_a_directory(copy: &BroadCopy<'_>, ex: &Effects, needed: &[&(String, String)]) -> bool {
     let dest = copy.dest_abs.trim_end_matches('/');
-    ex.reads.iter().any(|r| {
-        let Loc::Path(d) = r else {
-            return false;
-        };
+    ex.needed_dirs.iter().any(|d| {
         let d = d.trim_end_matches('/');
         if !is_plain(d) || !(d == dest || d.starts_with(&format!("{dest}/"))) {
             return false;
