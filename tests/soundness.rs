@@ -5665,3 +5665,40 @@ fn each_changes_fix_applied_alone_runs_every_command_once() {
     }
     assert!(fixes >= 1);
 }
+
+/// An expansion that assigns (`${NAME:=word}`, `${NAME=word}`, arithmetic)
+/// sets a shell variable for the rest of the `RUN`: the first part of a
+/// split may not hold one. `RUN : ${MSG:=hello} && npm ci && echo $MSG >
+/// msg.txt` was split after `npm ci` [safe]; measured with BuildKit
+/// (node:20-slim), `/app/msg.txt` held `hello` in the original and an
+/// empty line in the rewrite.
+#[test]
+fn an_expansion_that_assigns_in_the_install_part_keeps_the_run_whole() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"private\":true,\"dependencies\":{}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
+        ("index.js", "x\n"),
+        (".dockerignore", "node_modules\n"),
+    ]);
+    for run in [
+        "RUN : ${MSG:=hello} && npm ci && echo $MSG > msg.txt\n",
+        "RUN echo ${MSG:=hello} && npm ci && echo $MSG > msg.txt\n",
+        "RUN true ${MSG=hello} && npm ci && echo $MSG > msg.txt\n",
+        "RUN printf \"%s\" \"${MSG:=hi}\" && npm ci && echo $MSG > msg.txt\n",
+        "RUN npm ci --loglevel=${LEVEL:=warn} && echo $LEVEL > level.txt\n",
+    ] {
+        // Left whole (moved whole, the shell intact, or not at all).
+        let df = format!("FROM node:20-slim\nWORKDIR /app\nCOPY . .\n{run}");
+        let out = rewrite_any(dir.path(), &df);
+        assert!(out.contains(run), "{run}:\n{out}");
+    }
+    // A default that assigns nothing still splits.
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN echo ${MSG:-hello} && npm ci && npm run build\n";
+    assert_ne!(rewrite_any(dir.path(), df), df);
+}
