@@ -5957,3 +5957,165 @@ fn pnpm_fetch_reads_the_workspace_settings() {
         "{got}"
     );
 }
+
+/// A lone update is merged by prefixing its text and ` && ` to the
+/// install: only when that text is one command with nothing after it. A
+/// trailing comment turned the install into part of the comment (measured
+/// with BuildKit: curl was missing from the merged image), a trailing `;`
+/// or `&` made `; &&`, a syntax error (the rewritten build failed).
+#[test]
+fn a_lone_update_ending_in_a_comment_or_an_operator_is_not_merged() {
+    let dir = project(&[("app.py", "x\n")]);
+    for update in [
+        "apt-get update # refresh",
+        "apt-get update\t# refresh",
+        "apt-get update;",
+        "apt-get update &",
+        "apk update ;",
+    ] {
+        let install = if update.starts_with("apk") {
+            "apk add curl"
+        } else {
+            "apt-get install -y curl"
+        };
+        let df = format!("FROM debian:bookworm-slim\nRUN {update}\nRUN {install}\n");
+        assert_eq!(rewrite_any(dir.path(), &df), df, "{update}");
+    }
+    // A plain update still merges, a redirection kept.
+    let df = "FROM debian:bookworm-slim\nRUN apt-get update > /dev/null 2>&1\nRUN apt-get install -y curl\n";
+    assert_eq!(
+        rewrite_any(dir.path(), df),
+        "FROM debian:bookworm-slim\nRUN apt-get update > /dev/null 2>&1 && apt-get install -y curl\n"
+    );
+}
+
+/// A `cd DIR` (or `composer -d DIR`) needs DIR to exist: when only the
+/// broad copy makes it and no manifest below it is copied first, the
+/// install may not move above the copy. `RUN cd tools && pip install
+/// six==1.16.0 && python run.py` was split and its install moved above
+/// `COPY . .` [safe]; measured with BuildKit (python:3.12-slim): the
+/// rewritten build failed (`cd: can't cd to tools`).
+#[test]
+fn a_directory_only_the_broad_copy_makes_keeps_a_cd_into_it_below_the_copy() {
+    let dir = project(&[
+        ("tools/run.py", "x\n"),
+        (
+            "web/package.json",
+            "{\"name\":\"w\",\"version\":\"1.0.0\",\"private\":true,\"dependencies\":{}}",
+        ),
+        (
+            "web/package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "RUN cd tools && pip install six==1.16.0 && python run.py\n",
+        "RUN cd tools && pip install six==1.16.0\n",
+        "RUN cd /app/tools && apt-get update && apt-get install -y curl && python run.py\n",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n{run}");
+        assert_eq!(rewrite_any(dir.path(), &df), df, "{run}");
+    }
+    // Into the destination of a copy no WORKDIR made.
+    let df = "FROM python:3.12-slim\nCOPY . /srv/app\nRUN cd /srv/app && pip install six==1.16.0\n";
+    assert_eq!(rewrite_any(dir.path(), df), df);
+    // The copy writes in its destination: a `cd` into it stays below
+    // (this one was moved, and the rewrite then refused: exit 2).
+    let df =
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN cd /app && pip install six==1.16.0\n";
+    assert_eq!(rewrite_any(dir.path(), df), df);
+    // A manifest copied first makes its directory.
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci && npm run build\n";
+    assert_eq!(
+        rewrite_any(dir.path(), df),
+        "FROM node:20-slim\nWORKDIR /app\nCOPY web/package.json web/package-lock.json ./web/\nRUN cd web && npm ci\nCOPY . .\nRUN cd web && npm run build\n"
+    );
+}
+
+/// Each applied change's fix (SARIF) may be applied alone. With a merge
+/// and a split in one file, the inserted lines were one block given to
+/// the merge, and the split's fix only deleted `RUN npm ci && npm run
+/// build`: applied alone it removed the install and the build, the
+/// merge's alone ran both twice. Such fixes are now one, carried by the
+/// first change.
+#[test]
+fn each_changes_fix_applied_alone_runs_every_command_once() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"private\":true,\"dependencies\":{}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
+        ("index.js", "x\n"),
+        (".dockerignore", "node_modules\n"),
+    ]);
+    let df = "FROM node:20-slim\nWORKDIR /app\n\n# build it\nCOPY . .\nRUN apt-get update\nRUN apt-get install -y curl\nRUN npm ci && npm run build\n";
+    let ctx = Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rewrite");
+    assert!(out.new_text.contains("RUN npm ci\n"), "{}", out.new_text);
+    let count = |t: &str, s: &str| t.matches(s).count();
+    let mut fixes = 0;
+    for c in out.changes.iter().filter(|c| !c.edits.is_empty()) {
+        fixes += 1;
+        let alone = rewrite::edit::apply(df, &c.edits).expect("edits apply");
+        for cmd in [
+            "npm ci",
+            "npm run build",
+            "apt-get update",
+            "apt-get install -y curl",
+        ] {
+            assert_eq!(
+                count(&alone, cmd),
+                1,
+                "{cmd} in the fix of {}:\n{alone}",
+                c.summary
+            );
+        }
+    }
+    assert!(fixes >= 1);
+}
+
+/// An expansion that assigns (`${NAME:=word}`, `${NAME=word}`, arithmetic)
+/// sets a shell variable for the rest of the `RUN`: the first part of a
+/// split may not hold one. `RUN : ${MSG:=hello} && npm ci && echo $MSG >
+/// msg.txt` was split after `npm ci` [safe]; measured with BuildKit
+/// (node:20-slim), `/app/msg.txt` held `hello` in the original and an
+/// empty line in the rewrite.
+#[test]
+fn an_expansion_that_assigns_in_the_install_part_keeps_the_run_whole() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"private\":true,\"dependencies\":{}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
+        ("index.js", "x\n"),
+        (".dockerignore", "node_modules\n"),
+    ]);
+    for run in [
+        "RUN : ${MSG:=hello} && npm ci && echo $MSG > msg.txt\n",
+        "RUN echo ${MSG:=hello} && npm ci && echo $MSG > msg.txt\n",
+        "RUN true ${MSG=hello} && npm ci && echo $MSG > msg.txt\n",
+        "RUN printf \"%s\" \"${MSG:=hi}\" && npm ci && echo $MSG > msg.txt\n",
+        "RUN npm ci --loglevel=${LEVEL:=warn} && echo $LEVEL > level.txt\n",
+    ] {
+        // Left whole (moved whole, the shell intact, or not at all).
+        let df = format!("FROM node:20-slim\nWORKDIR /app\nCOPY . .\n{run}");
+        let out = rewrite_any(dir.path(), &df);
+        assert!(out.contains(run), "{run}:\n{out}");
+    }
+    // A default that assigns nothing still splits.
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN echo ${MSG:-hello} && npm ci && npm run build\n";
+    assert_ne!(rewrite_any(dir.path(), df), df);
+}

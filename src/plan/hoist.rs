@@ -962,6 +962,27 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
     None
 }
 
+/// Whether the install needs a directory to exist (`cd DIR`, a directory
+/// option: [`Effects::needed_dirs`]) that the broad copy makes or writes
+/// in (its destination), that none of the manifests copied first
+/// (`needed`) is below. The destination itself
+/// counts even where a `WORKDIR` made it: the graph keeps such a read
+/// below the copy, and the rewrite would be refused.
+fn lacks_a_directory(copy: &BroadCopy<'_>, ex: &Effects, needed: &[&(String, String)]) -> bool {
+    let dest = copy.dest_abs.trim_end_matches('/');
+    ex.needed_dirs.iter().any(|d| {
+        let d = d.trim_end_matches('/');
+        if !is_plain(d) || !(d == dest || d.starts_with(&format!("{dest}/"))) {
+            return false;
+        }
+        let below = format!("{d}/");
+        // A shipped empty directory is listed as itself.
+        let made_here = |p: &String| p == d || p.starts_with(&below);
+        let made_by_copy = d == dest || copy.shipped.iter().any(|(p, _)| made_here(p));
+        made_by_copy && !needed.iter().any(|(p, _)| made_here(p))
+    })
+}
+
 /// Whether `e` writes anything at or below the directory `dest`, or at a
 /// directory above it, or may create a directory above it as the parent
 /// of what it writes (`RUN mkdir -p /srv/data` before a copy into
@@ -1103,6 +1124,14 @@ fn candidate<'c>(
             .position(|m| m == p)
             .unwrap_or(usize::MAX)
     });
+    // A directory it needs to exist (`cd tools`, `composer -d DIR`: read
+    // as the directory itself) that only the broad copy makes: moved above
+    // the copy, the `cd` fails, unless a manifest copied first makes the
+    // directory. Measured with BuildKit: `RUN cd tools && pip install six`
+    // moved above `COPY . .` failed (`can't cd to tools`).
+    if lacks_a_directory(copy, ex, &needed) {
+        return None;
+    }
     // A pattern (`gem install NAME` reads the `*.gem` files of its
     // directory) names files that may well be absent.
     let named = ex.manifests.iter().any(|m| !m.contains(['*', '?', '[']));

@@ -54,6 +54,13 @@ pub fn plan_merges(file: &FileAnalysis, opts: Options) -> (Vec<Merge>, Vec<Chang
                 continue;
             }
             let update = ui.node.str_args().next().unwrap_or("").trim().to_string();
+            // The merge prefixes `{update} && `: the update must be one
+            // command with nothing after it (a trailing comment would
+            // swallow the install, a trailing `;` or `&` would give a
+            // syntax error).
+            if !lone_command(&update) {
+                continue;
+            }
             let applied = Applicability::Safe >= opts.threshold;
             changes.push(Change {
                 kind: ChangeKind::MergeUpdate,
@@ -83,4 +90,13 @@ pub fn plan_merges(file: &FileAnalysis, opts: Options) -> (Vec<Merge>, Vec<Chang
         }
     }
     (merges, changes)
+}
+
+/// Whether `text` is one simple command that ` && ` may follow: no
+/// top-level operator (`;`, `&`, `|`, `&&`, `||`, a newline), no comment,
+/// no trailing escape.
+fn lone_command(text: &str) -> bool {
+    shell::top_level_ops(text).is_some_and(|ops| ops.is_empty())
+        && !text.ends_with('\\')
+        && matches!(shell::split(text), Split::Commands(c) if c.len() == 1)
 }

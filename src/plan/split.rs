@@ -17,7 +17,8 @@
 //! - every top-level operator is `&&` (pipes only inside the rest): a
 //!   failing command stops the build at the same point either way;
 //! - no shell state crosses the split: the first part is simple commands
-//!   only, none a bare assignment or a builtin that changes the shell
+//!   only, none a bare assignment, an expansion that assigns (`:
+//!   ${MSG:=hello}`, `$((N=5))`) or a builtin that changes the shell
 //!   (`export`, `set`, `umask`, `source`, …) except one leading `cd DIR` to
 //!   a plain directory, which the rest then repeats (`cd web && npm ci &&
 //!   npm run build` gives `RUN cd web && npm ci` and `RUN cd web && npm run
@@ -523,6 +524,9 @@ fn hoistable_command(
     kb: &kb::KnowledgeBase,
     env: &std::collections::BTreeMap<String, String>,
 ) -> Option<(SimpleCommand, bool)> {
+    if assigns_a_variable(piece) {
+        return None;
+    }
     let shell::Split::Commands(mut cmds) = shell::split(piece) else {
         return None;
     };
@@ -543,6 +547,36 @@ fn hoistable_command(
         return None;
     }
     Some((c, facts.cost == Some(CostClass::Install)))
+}
+
+/// Whether a piece of the first part may assign a shell variable while it
+/// expands its words: `${NAME=word}`, `${NAME:=word}` (`: ${MSG:=hello}`
+/// sets `MSG` for the rest of the shell), or arithmetic (`$((N=5))`,
+/// `$[N=5]`). Measured with BuildKit: `RUN : ${MSG:=hello} && npm ci &&
+/// echo $MSG > msg.txt` split after `npm ci` wrote an empty `msg.txt`.
+/// Quotes are not followed: a quoted one counts too.
+fn assigns_a_variable(piece: &str) -> bool {
+    let b = piece.as_bytes();
+    (0..b.len()).any(|i| {
+        if b[i] != b'$' {
+            return false;
+        }
+        match b.get(i + 1) {
+            Some(b'{') => {
+                let mut k = i + 2;
+                while b
+                    .get(k)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                {
+                    k += 1;
+                }
+                b.get(k) == Some(&b'=') || (b.get(k) == Some(&b':') && b.get(k + 1) == Some(&b'='))
+            }
+            Some(b'[') => true,
+            Some(b'(') => b.get(i + 2) == Some(&b'('),
+            _ => false,
+        }
+    })
 }
 
 /// Whether the rest of a split `RUN` can run in a shell of its own: it

@@ -725,8 +725,100 @@ impl<'a> Rewriter<'a> {
         let derived = edit::derive_edits_of(text, &old_chunks, planned, &self.chunks(planned))
             .map_err(|e| internal(&format!("the edits do not reproduce the rewrite ({e})")))?;
         attribute(&old_chunks, &derived, changes);
+        combine_unless_standalone(text, planned, changes);
         Ok(derived.into_iter().map(|d| d.edit).collect())
     }
+}
+
+/// Makes every change's fix one that may be applied alone: when the edits
+/// of some applied change, applied without the others, do not run the
+/// original's commands once each (plus only lines the rewrite inserts),
+/// all edits become the fix of the first applied change that has any, as
+/// for two hoists that move the same lines. A split's fix that deleted the
+/// compound `RUN` while a merge's fix carried its two parts (their
+/// inserted lines were one block) lost `npm ci && npm run build` when
+/// applied alone (h-rev50).
+fn combine_unless_standalone(text: &str, planned: &str, changes: &mut [Change]) {
+    let with_edits: Vec<usize> = (0..changes.len())
+        .filter(|&k| !changes[k].edits.is_empty())
+        .collect();
+    if with_edits.len() < 2 {
+        return;
+    }
+    let original = pieces(text);
+    let inserted = multiset_minus(&pieces(planned), &original);
+    let standalone = |c: &Change| {
+        let Ok(alone) = edit::apply(text, &c.edits) else {
+            return false;
+        };
+        let got = pieces(&alone);
+        multiset_minus(&original, &got).is_empty()
+            && multiset_minus(&multiset_minus(&got, &original), &inserted).is_empty()
+    };
+    if with_edits.iter().all(|&k| standalone(&changes[k])) {
+        return;
+    }
+    let first = with_edits[0];
+    let mut all: Vec<edit::Edit> = Vec::new();
+    for &k in &with_edits {
+        all.append(&mut changes[k].edits);
+    }
+    all.sort_by_key(|e| (e.start, e.end));
+    changes[first].edits = all;
+}
+
+/// What a text runs, as a sorted multiset: each instruction's logical line,
+/// blanks collapsed; a shell-form `RUN` is cut at its top-level `&&` (a
+/// split or a merge regroups those pieces), each piece with the `RUN`'s
+/// flags, and a `cd DIR` piece left out (a split repeats a leading one).
+fn pieces(text: &str) -> Vec<String> {
+    use crate::analysis::shell::{self, Op};
+    let collapse = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let parse = crate::syntax::parse(text);
+    let mut out = Vec::new();
+    for (_, ins) in parse.instructions() {
+        let shell_run =
+            ins.node.kind == crate::syntax::Kind::Run && !ins.node.json && ins.heredocs.is_empty();
+        let cmd = ins.node.str_args().next().filter(|_| shell_run);
+        let Some((cmd, ops)) = cmd.and_then(|c| shell::top_level_ops(c).map(|o| (c, o))) else {
+            out.push(collapse(&ins.original));
+            continue;
+        };
+        let flags = ins.node.flags.join(" ");
+        let mut start = 0;
+        let cuts = ops
+            .iter()
+            .filter(|(op, _)| *op == Op::And)
+            .map(|(_, at)| *at)
+            .chain([cmd.len()]);
+        for at in cuts {
+            let piece = collapse(&cmd[start..at]);
+            start = (at + 2).min(cmd.len());
+            let is_cd = piece.starts_with("cd ") && piece.split(' ').count() == 2;
+            if !is_cd {
+                out.push(format!("RUN {flags} {piece}"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The sorted multiset `a` without the elements of the sorted multiset `b`.
+fn multiset_minus(a: &[String], b: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut j = 0;
+    for x in a {
+        while j < b.len() && b[j] < *x {
+            j += 1;
+        }
+        if j < b.len() && b[j] == *x {
+            j += 1;
+        } else {
+            out.push(x.clone());
+        }
+    }
+    out
 }
 
 /// Gives each edit to the change it makes: an inserted block to the change

@@ -146,6 +146,11 @@ pub struct Effects {
     /// writes there (see [`creates_path`]).
     #[serde(skip)]
     pub dir_writes: Vec<Loc>,
+    /// Directories (among `reads`) that must exist for the `RUN` to
+    /// succeed: those a `cd DIR` or a directory option (`composer -d DIR`)
+    /// moves to. Other reads are of files read when present.
+    #[serde(skip)]
+    pub needed_dirs: Vec<String>,
     /// Manifest checks to make against the context (for hoisting).
     #[serde(skip)]
     pub checks: Vec<(ManifestCheck, String)>,
@@ -2584,6 +2589,7 @@ fn run_effects(
                     None => wd.to_string(),
                 };
                 e.reads.push(Loc::Path(resolve(&from, target)));
+                e.needed_dirs.push(resolve(&from, target));
             }
             continue;
         }
@@ -2635,6 +2641,7 @@ fn run_effects(
             Some(d) => {
                 let to = resolve(&dir, d);
                 e.reads.push(Loc::Path(to.clone()));
+                e.needed_dirs.push(to.clone());
                 to
             }
             None => dir,
