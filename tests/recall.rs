@@ -632,6 +632,30 @@ fn issue_11_compound_runs_are_split_at_the_install() {
         c.summary
     );
     assert!(c.reason.contains("no shell state"), "{}", c.reason);
+    // `npm run build` runs the project's script, which the tool does not
+    // read: the reason does not claim it deletes nothing (h-rev50), it
+    // says what it checked and what an unseen deletion would cost.
+    assert!(
+        !c.reason.contains("the rest deletes nothing")
+            && c.reason.contains(
+                "no command of the rest that the knowledge base knows deletes what the install wrote (`npm run build` runs code not read here"
+            ),
+        "{}",
+        c.reason
+    );
+    let known = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci && chmod +x index.js\n";
+    let out_known = rewrite_at(NPM, known, Applicability::Safe);
+    let k = out_known
+        .changes
+        .iter()
+        .find(|c| c.applied)
+        .expect("a change");
+    assert!(
+        k.reason
+            .contains("the rest deletes nothing the install wrote"),
+        "{}",
+        k.reason
+    );
     // The fix of the change alone gives the output.
     let fixed = rewrite::edit::apply(df, &c.edits).expect("edits apply");
     assert_eq!(fixed, out.new_text);

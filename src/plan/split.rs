@@ -85,6 +85,10 @@ pub struct Split {
     pub pinned_project: bool,
     /// The bytes that replace the `RUN`'s span: both new `RUN`s.
     pub replacement: String,
+    /// The commands of the rest the knowledge base does not know (`npm run
+    /// build`, `make`): what they delete is not seen, so the reason says
+    /// so rather than that the rest deletes nothing.
+    pub unread_rest: Vec<String>,
 }
 
 /// Builtins whose effect lasts for the rest of the shell: a first part
@@ -369,6 +373,7 @@ fn split_run(
     ) {
         return None;
     }
+    let unread_rest = unread_commands(&rest, env, &knowledge.commands);
     let raw = file.parse.items[item].span.text(&file.text);
     let replacement = replacement_text(raw, ins, at, &cd_prefix, &file.text)?;
     let (install, rest, ok) = reads_back(&replacement, ins, prefix, &rest)?;
@@ -378,6 +383,7 @@ fn split_run(
         original: ins.original.trim().to_string(),
         install,
         rest,
+        unread_rest,
         pinned_project: image.pinned_project.get(),
         replacement,
     })
@@ -620,6 +626,23 @@ fn rest_is_independent(
                 && (!overwrites_written(c, &written, wd, env, kb)
                     || installs_satisfied_project(c, first, &written, wd, env, image))
         })
+}
+
+/// The commands of a split's rest that the knowledge base does not know,
+/// as written: their deletions are not seen ([`rest_is_independent`]
+/// sees only those of known commands and of [`REMOVERS`]).
+fn unread_commands(
+    rest: &str,
+    env: &std::collections::BTreeMap<String, String>,
+    kb: &kb::KnowledgeBase,
+) -> Vec<String> {
+    let shell::Split::Commands(cmds) = shell::split(rest) else {
+        return vec![rest.to_string()];
+    };
+    cmds.iter()
+        .filter(|c| !c.argv.is_empty() && kb::interpret(c, kb, env).unknown.is_some())
+        .map(|c| c.argv.join(" "))
+        .collect()
 }
 
 /// Whether the first part writes into a cache mount of the `RUN`: the rest
@@ -1419,6 +1442,25 @@ fn reads_back(
 }
 
 impl Split {
+    /// What the reason may say of the rest's deletions: all of them when
+    /// every command is known; otherwise only the known ones', and what
+    /// an unread command's deletion would cost (the image's files are the
+    /// same either way; its layers would keep what was deleted).
+    fn deletions_words(&self) -> String {
+        if self.unread_rest.is_empty() {
+            return "the rest deletes nothing the install wrote".into();
+        }
+        let unread: Vec<String> = self
+            .unread_rest
+            .iter()
+            .map(|c| format!("`{}`", short(c)))
+            .collect();
+        format!(
+            "no command of the rest that the knowledge base knows deletes what the install wrote ({} runs code not read here: what it deleted of the install's files would leave the image's files the same but stay in the install's layer)",
+            unread.join(", ")
+        )
+    }
+
     /// Whether `c` is the hoist of this split's install.
     pub fn hoisted_by(&self, c: &Change) -> bool {
         c.kind == ChangeKind::Hoist && c.stage == self.stage && c.subject == self.install
@@ -1434,9 +1476,10 @@ impl Split {
             c.summary
         );
         c.reason.push_str(&format!(
-            "; `{}` runs as its own `RUN`, before `{}`: the same commands in the same order, with the same environment, shell and mounts, no shell state (variables, functions, `set`) crosses the split (a leading `cd` is repeated), a failure stops the build where it did, and the rest deletes nothing the install wrote",
+            "; `{}` runs as its own `RUN`, before `{}`: the same commands in the same order, with the same environment, shell and mounts, no shell state (variables, functions, `set`) crosses the split (a leading `cd` is repeated), a failure stops the build where it did, and {}",
             short(&self.install),
-            short(&self.rest)
+            short(&self.rest),
+            self.deletions_words()
         ));
         if self.pinned_project {
             c.reason.push_str(&format!(
