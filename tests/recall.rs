@@ -697,6 +697,28 @@ fn issue_11_compound_runs_are_split_at_the_install() {
     );
 }
 
+/// A hoist that cannot write its inserted COPY says why, naming what
+/// would need quoting: the destination (`COPY [".", "/srv/my app/"]`),
+/// not a manifest (h-rev50: the advice blamed a manifest name).
+#[test]
+fn a_hoist_it_cannot_write_names_what_would_need_quoting() {
+    let df = "FROM node:20\nCOPY [\".\", \"/srv/my app/\"]\nWORKDIR \"/srv/my app\"\nRUN npm ci\n";
+    let out = rewrite_at(NPM, df, Applicability::Safe);
+    assert_eq!(out.new_text, df);
+    let c = out
+        .changes
+        .iter()
+        .find(|c| c.kind == dockreorder::plan::ChangeKind::Hoist)
+        .expect("the hoist is reported");
+    assert_eq!(c.applicability, Applicability::DisplayOnly);
+    assert!(
+        c.reason
+            .contains("the broad copy's destination `/srv/my app/` would need quoting"),
+        "{}",
+        c.reason
+    );
+}
+
 /// A Python project whose dependencies the requirements pin.
 const PINNED_PROJECT: &[(&str, &str)] = &[
     (

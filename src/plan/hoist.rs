@@ -850,16 +850,19 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
                 .collect();
             // After an inserted `WORKDIR`, the COPY names the destination
             // in full.
-            let Some(inserts) = manifest_copies(&copy, &new_files, wd_now != wd_b) else {
-                // Reported, never applied: there is no COPY to insert.
-                problems.push("a manifest name needs quoting".into());
-                let mut change =
-                    hoist_change(cx, &copy, &cand, problems, 0, &already, deleted.as_deref());
-                change.applicability = Applicability::DisplayOnly;
-                change.applied = false;
-                changes.push(change);
-                stays.push(x);
-                continue;
+            let inserts = match manifest_copies(&copy, &new_files, wd_now != wd_b) {
+                Ok(inserts) => inserts,
+                Err(why) => {
+                    // Reported, never applied: there is no COPY to insert.
+                    problems.push(why);
+                    let mut change =
+                        hoist_change(cx, &copy, &cand, problems, 0, &already, deleted.as_deref());
+                    change.applicability = Applicability::DisplayOnly;
+                    change.applied = false;
+                    changes.push(change);
+                    stays.push(x);
+                    continue;
+                }
             };
             if companions_need_copy(cx, &copy, &cand.companions) && inserts.is_empty() {
                 stays.push(x);
@@ -2180,9 +2183,22 @@ fn already_copied(cx: &StageCx<'_>, copy: &BroadCopy<'_>) -> BTreeMap<String, us
 /// manifests' directories) as the broad copy would have, and the broad copy
 /// then gives every directory it ships its own mode and owner again
 /// (checked with BuildKit: mode and owner of a directory copied over an
-/// existing one are the source's). `None` when a name needs quoting.
-fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String], absolute: bool) -> Option<Vec<String>> {
-    let quoted: Vec<String> = files.iter().map(|f| quote_path(f)).collect::<Option<_>>()?;
+/// existing one are the source's). Why not, when a name or the
+/// destination would need quoting or where a manifest goes is not known.
+fn manifest_copies(
+    copy: &BroadCopy<'_>,
+    files: &[&String],
+    absolute: bool,
+) -> Result<Vec<String>, String> {
+    let quoted: Vec<String> = files
+        .iter()
+        .map(|f| {
+            quote_path(f).ok_or_else(|| {
+                format!("the manifest name `{f}` would need quoting in the inserted COPY")
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let unplaced = || "where the broad copy puts a manifest is not known".to_string();
     let mut by_dir: Vec<(String, Vec<String>)> = Vec::new();
     for (f, orig) in quoted.into_iter().zip(files) {
         // The directory below the copy's destination (for `COPY src ./`,
@@ -2193,7 +2209,8 @@ fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String], absolute: bool) -> O
                 .shipped
                 .iter()
                 .find(|(_, r)| r == *orig)
-                .and_then(|(img, _)| copy.image_inner(img))?,
+                .and_then(|(img, _)| copy.image_inner(img))
+                .ok_or_else(unplaced)?,
             None => copy.inner(&f),
         };
         let dir = below
@@ -2211,7 +2228,10 @@ fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String], absolute: bool) -> O
         .dest
         .contains(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | '`'))
     {
-        return None;
+        return Err(format!(
+            "the broad copy's destination `{}` would need quoting in the inserted COPY",
+            copy.dest
+        ));
     }
     // An empty destination (`COPY [".", ""]`) is the working directory,
     // as BuildKit reads it.
@@ -2219,7 +2239,10 @@ fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String], absolute: bool) -> O
         // Written in full (after an inserted `WORKDIR`), as plain as the
         // `WORKDIR`s themselves.
         if !writes_plainly(&copy.dest_abs) {
-            return None;
+            return Err(format!(
+                "the destination `{}` would need quoting in the inserted COPY",
+                copy.dest_abs
+            ));
         }
         copy.dest_abs.trim_end_matches('/').to_string()
     } else if copy.dest == "." || copy.dest.is_empty() {
@@ -2239,7 +2262,7 @@ fn manifest_copies(copy: &BroadCopy<'_>, files: &[&String], absolute: bool) -> O
         });
         inserts.push(parts.join(" "));
     }
-    Some(inserts)
+    Ok(inserts)
 }
 
 /// Whether a companion finds a directory the broad copy creates
