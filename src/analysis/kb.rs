@@ -2752,6 +2752,24 @@ mod tests {
         }
     }
 
+    /// `pip config` writes the file its scope names: `--global` the
+    /// site-wide one, none the environment's (/usr/local/pip.conf for
+    /// the official images) or the user's; `--site` of a pip that may be
+    /// a virtual environment's is not described (h-kb50 noticed the
+    /// entry listed only the user's file).
+    #[test]
+    fn pip_config_writes_the_file_of_its_scope() {
+        let writes = |s: &str| facts(s).remove(0).writes;
+        let global = writes("pip config --global set global.index-url https://example.org/simple");
+        assert!(global.iter().any(|w| w == "/etc/pip.conf"), "{global:?}");
+        assert!(global.iter().any(|w| w == "/etc/xdg/pip/**"), "{global:?}");
+        let plain = writes("pip config set global.no-cache-dir true");
+        assert!(plain.iter().any(|w| w == "/usr/local/pip.conf"), "{plain:?}");
+        assert!(plain.iter().any(|w| w == "/root/.config/pip/**"), "{plain:?}");
+        assert!(facts("pip config --site set global.timeout 60")[0].unknown.is_some());
+        assert!(facts("pip config edit --editor vi")[0].unknown.is_some());
+    }
+
     #[test]
     fn embedded_base_parses() {
         assert_eq!(embedded_error(), None);
