@@ -6254,3 +6254,37 @@ fn an_empty_search_path_entry_is_the_working_directory() {
         }
     }
 }
+
+#[test]
+fn a_variable_name_split_by_quotes_is_not_joined() {
+    // Review 51: quote removal joined a `$NAME` across a quote or a
+    // backslash: `'$'REQ` (a literal `$REQ`), `$RE\Q` and `"$RE"Q` (`$RE`
+    // then `Q`) were each expanded as `$REQ`. Measured with BuildKit
+    // (python:3.12-slim, a context with files `$REQ` and `otherQ`,
+    // `ENV RE=other`): the originals built, the rewrites (copying
+    // `requirements.txt` only) failed.
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("$REQ", "idna==3.7\n"),
+        ("otherQ", "idna==3.7\n"),
+    ]);
+    let ctx = Context::new(p.path().to_path_buf(), None);
+    for word in [
+        "'$'REQ",
+        "$RE\\Q",
+        "\"$RE\"Q",
+        "$'REQ'",
+        "$\"REQ\"",
+        "\"$\"{REQ}",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nENV REQ=requirements.txt\nENV RE=other\nWORKDIR /app\nCOPY . .\nRUN pip install -r {word}\n"
+        );
+        let out = rewrite::rewrite(&df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+        assert_eq!(out.new_text, df, "{word}: {:#?}", out.changes);
+    }
+    // A name that quotes enclose whole is still followed.
+    let df = "FROM python:3.12-slim\nENV REQ=requirements.txt\nWORKDIR /app\nCOPY . .\nRUN pip install -r \"$REQ\"\n";
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+    assert_ne!(out.new_text, df);
+}
