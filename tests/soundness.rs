@@ -6288,3 +6288,25 @@ fn a_variable_name_split_by_quotes_is_not_joined() {
     let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
     assert_ne!(out.new_text, df);
 }
+
+/// Review 51: pnpm loads `.pnpmfile.cjs` (code) for `pnpm fetch` too.
+/// Measured with BuildKit (node:20-slim, pnpm 9.15.4): a pnpmfile writing
+/// /app/hooked.txt ran in the original's fetch and not in the fetch
+/// hoisted with the lock alone; the images differed (/app/hooked.txt only
+/// in the original).
+#[test]
+fn pnpm_fetch_runs_the_pnpmfile() {
+    let lock = "lockfileVersion: '9.0'\n\nsettings:\n  autoInstallPeers: true\n  excludeLinksFromLockfile: false\n\nimporters:\n\n  .: {}\n";
+    let df = "FROM node:20-slim\nRUN npm install -g pnpm@9.15.4\nWORKDIR /app\nCOPY . .\nRUN pnpm fetch --frozen-lockfile\n";
+    for name in [".pnpmfile.cjs", ".pnpmfile.mjs"] {
+        let dir = project(&[
+            ("pnpm-lock.yaml", lock),
+            ("package.json", "{\"name\":\"x\",\"version\":\"1.0.0\"}"),
+            (
+                name,
+                "require('fs').writeFileSync('/app/hooked.txt','1')\nmodule.exports={hooks:{}}\n",
+            ),
+        ]);
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{name}");
+    }
+}
