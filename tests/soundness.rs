@@ -6119,3 +6119,194 @@ fn an_expansion_that_assigns_in_the_install_part_keeps_the_run_whole() {
     let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN echo ${MSG:-hello} && npm ci && npm run build\n";
     assert_ne!(rewrite_any(dir.path(), df), df);
 }
+
+#[test]
+fn an_assignment_that_may_not_happen_keeps_the_install_in_place() {
+    // Review 51: the value of a variable a command of the RUN assigns was
+    // taken as certain. In a pipeline or the background the assignment
+    // runs in a subshell, after `||` (or a `&&` whose left side fails,
+    // with commands after its list) it does not run, and `dash` keeps an
+    // assignment written before a special built-in (`X=v :`). Measured
+    // with python:3.12-slim: the rewrites copied other.txt (or
+    // requirements.txt) above the install while pip read the other file
+    // ("Could not open requirements file", build failed).
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("other.txt", "idna==3.7\n"),
+        ("app.py", "print(1)\n"),
+    ]);
+    let ctx = Context::new(p.path().to_path_buf(), None);
+    for run in [
+        "true || REQ=other.txt; pip install -r $REQ",
+        "REQ=other.txt | cat; pip install -r $REQ",
+        "REQ=other.txt & pip install -r $REQ",
+        "export REQ=other.txt | true; pip install -r $REQ",
+        "false && REQ=other.txt; pip install -r $REQ",
+        "true && export REQ=other.txt; pip install -r $REQ",
+        "REQ=other.txt :; pip install -r $REQ",
+        "REQ=other.txt export A=1; pip install -r $REQ",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nENV REQ=requirements.txt\nWORKDIR /app\nCOPY . .\nRUN {run}\n"
+        );
+        let out = rewrite::rewrite(&df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+        assert_eq!(out.new_text, df, "{run}: {:#?}", out.changes);
+    }
+    // Certain assignments are still followed.
+    for run in [
+        "REQ=other.txt; pip install -r $REQ",
+        "true && REQ=other.txt && pip install -r $REQ",
+        "export REQ=other.txt && pip install -r $REQ",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nENV REQ=requirements.txt\nWORKDIR /app\nCOPY . .\nRUN {run}\n"
+        );
+        let out = rewrite::rewrite(&df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+        assert_eq!(
+            out.new_text,
+            format!(
+                "FROM python:3.12-slim\nENV REQ=requirements.txt\nWORKDIR /app\nCOPY other.txt ./\nRUN {run}\nCOPY . .\n"
+            ),
+            "{run}"
+        );
+    }
+}
+
+#[test]
+fn a_path_in_a_named_home_is_not_taken_as_relative() {
+    // Review 51: `pip install --target ~root/lib` writes /root/lib (the
+    // shell expands `~root`; bash also expands `~+`, the working
+    // directory), which the model read as the relative path `~root/lib`
+    // and moved the install above `COPY . /root/lib`. Measured with
+    // python:3.12-slim: the images differed
+    // (/root/lib/__pycache__/six.cpython-311.pyc).
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("six.py", "print('mine')\n"),
+    ]);
+    let ctx = Context::new(p.path().to_path_buf(), None);
+    for target in ["~root/lib", "~+/lib"] {
+        for opt in ["--target", "--prefix", "--root"] {
+            let df = format!(
+                "FROM python:3.12-slim\nWORKDIR /root\nCOPY requirements.txt /tmp/\nCOPY . /root/lib\nRUN pip install {opt} {target} -r /tmp/requirements.txt\n"
+            );
+            let out =
+                rewrite::rewrite(&df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+            assert_eq!(out.new_text, df, "{opt} {target}: {:#?}", out.changes);
+        }
+    }
+}
+
+#[test]
+fn export_before_the_assignment_exports_the_value() {
+    // Review 51: `export X` of an unset X marks it, and a later `X=v`
+    // exports v (POSIX). The model kept such an assignment a shell
+    // variable: `RUN export PIP_TARGET; PIP_TARGET=/root/lib; pip
+    // install …` moved above `COPY . /root/lib` `[safe]`, and the image
+    // differed (measured with BuildKit, python:3.12-slim:
+    // /root/lib/__pycache__/six.cpython-311.pyc).
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("six.py", "print('mine')\n"),
+    ]);
+    let ctx = Context::new(p.path().to_path_buf(), None);
+    for run in [
+        "export PIP_TARGET; PIP_TARGET=/root/lib; pip install -r /tmp/requirements.txt",
+        "export PIP_TARGET && PIP_TARGET=/root/lib && pip install -r /tmp/requirements.txt",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nCOPY requirements.txt /tmp/\nCOPY . /root/lib\nRUN {run}\n"
+        );
+        let out = rewrite::rewrite(&df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+        assert_eq!(out.new_text, df, "{run}: {:#?}", out.changes);
+    }
+}
+
+#[test]
+fn an_empty_search_path_entry_is_the_working_directory() {
+    // Review 51: an empty entry of `PATH` is the working directory
+    // (POSIX), and the analysis dropped it: with `ENV
+    // PATH=:/usr/local/bin:/usr/bin:/bin`, `RUN pip install -r
+    // requirements.txt` moved above the `COPY . .` that ships `./pip`.
+    // Measured with BuildKit (python:3.12-slim): shell form, the original
+    // ran the shipped `pip` and the rewrite the real one (images
+    // differed); exec form, the original failed ("cannot run executable
+    // found relative to current directory") and the rewrite built.
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("pip", "#!/bin/sh\necho fake > /app/fake.txt\n"),
+    ]);
+    let ctx = Context::new(p.path().to_path_buf(), None);
+    for path in [
+        ":/usr/local/bin:/usr/bin:/bin",
+        "/usr/local/sbin::/usr/local/bin:/usr/bin:/bin",
+    ] {
+        for run in [
+            "pip install -r requirements.txt",
+            "[\"pip\", \"install\", \"-r\", \"requirements.txt\"]",
+        ] {
+            let df = format!(
+                "FROM python:3.12-slim\nENV PATH={path}\nWORKDIR /app\nCOPY . .\nRUN {run}\n"
+            );
+            let out =
+                rewrite::rewrite(&df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+            assert_eq!(out.new_text, df, "{path} {run}: {:#?}", out.changes);
+        }
+    }
+}
+
+#[test]
+fn a_variable_name_split_by_quotes_is_not_joined() {
+    // Review 51: quote removal joined a `$NAME` across a quote or a
+    // backslash: `'$'REQ` (a literal `$REQ`), `$RE\Q` and `"$RE"Q` (`$RE`
+    // then `Q`) were each expanded as `$REQ`. Measured with BuildKit
+    // (python:3.12-slim, a context with files `$REQ` and `otherQ`,
+    // `ENV RE=other`): the originals built, the rewrites (copying
+    // `requirements.txt` only) failed.
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("$REQ", "idna==3.7\n"),
+        ("otherQ", "idna==3.7\n"),
+    ]);
+    let ctx = Context::new(p.path().to_path_buf(), None);
+    for word in [
+        "'$'REQ",
+        "$RE\\Q",
+        "\"$RE\"Q",
+        "$'REQ'",
+        "$\"REQ\"",
+        "\"$\"{REQ}",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nENV REQ=requirements.txt\nENV RE=other\nWORKDIR /app\nCOPY . .\nRUN pip install -r {word}\n"
+        );
+        let out = rewrite::rewrite(&df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+        assert_eq!(out.new_text, df, "{word}: {:#?}", out.changes);
+    }
+    // A name that quotes enclose whole is still followed.
+    let df = "FROM python:3.12-slim\nENV REQ=requirements.txt\nWORKDIR /app\nCOPY . .\nRUN pip install -r \"$REQ\"\n";
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+    assert_ne!(out.new_text, df);
+}
+
+/// Review 51: pnpm loads `.pnpmfile.cjs` (code) for `pnpm fetch` too.
+/// Measured with BuildKit (node:20-slim, pnpm 9.15.4): a pnpmfile writing
+/// /app/hooked.txt ran in the original's fetch and not in the fetch
+/// hoisted with the lock alone; the images differed (/app/hooked.txt only
+/// in the original).
+#[test]
+fn pnpm_fetch_runs_the_pnpmfile() {
+    let lock = "lockfileVersion: '9.0'\n\nsettings:\n  autoInstallPeers: true\n  excludeLinksFromLockfile: false\n\nimporters:\n\n  .: {}\n";
+    let df = "FROM node:20-slim\nRUN npm install -g pnpm@9.15.4\nWORKDIR /app\nCOPY . .\nRUN pnpm fetch --frozen-lockfile\n";
+    for name in [".pnpmfile.cjs", ".pnpmfile.mjs"] {
+        let dir = project(&[
+            ("pnpm-lock.yaml", lock),
+            ("package.json", "{\"name\":\"x\",\"version\":\"1.0.0\"}"),
+            (
+                name,
+                "require('fs').writeFileSync('/app/hooked.txt','1')\nmodule.exports={hooks:{}}\n",
+            ),
+        ]);
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{name}");
+    }
+}

@@ -2764,9 +2764,19 @@ mod tests {
         assert!(global.iter().any(|w| w == "/etc/pip.conf"), "{global:?}");
         assert!(global.iter().any(|w| w == "/etc/xdg/pip/**"), "{global:?}");
         let plain = writes("pip config set global.no-cache-dir true");
-        assert!(plain.iter().any(|w| w == "/usr/local/pip.conf"), "{plain:?}");
-        assert!(plain.iter().any(|w| w == "/root/.config/pip/**"), "{plain:?}");
-        assert!(facts("pip config --site set global.timeout 60")[0].unknown.is_some());
+        assert!(
+            plain.iter().any(|w| w == "/usr/local/pip.conf"),
+            "{plain:?}"
+        );
+        assert!(
+            plain.iter().any(|w| w == "/root/.config/pip/**"),
+            "{plain:?}"
+        );
+        assert!(
+            facts("pip config --site set global.timeout 60")[0]
+                .unknown
+                .is_some()
+        );
         assert!(facts("pip config edit --editor vi")[0].unknown.is_some());
     }
 

@@ -202,6 +202,9 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
     let mut out = String::new();
     let mut dollar = false;
     let mut glob = false;
+    // Each quoted part and each escaped character is a segment of its
+    // own; `dseg` is the segment of the last `$` (see `push`).
+    let (mut seg, mut dseg) = (0usize, None);
     while i < chars.len() {
         let c = chars[i];
         match c {
@@ -214,24 +217,29 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
                 // `\` before a newline continues the line: both go.
                 if let Some(&n) = chars.get(i + 1).filter(|&&n| n != '\n') {
                     literal_special(chars, i + 1, out.is_empty())?;
-                    out.push(n);
+                    seg += 1;
+                    push(&mut out, seg, &mut dseg, n)?;
+                    seg += 1;
                 }
                 i += 2;
             }
             '\'' => {
                 i += 1;
+                seg += 1;
                 while i < chars.len() && chars[i] != '\'' {
                     literal_special(chars, i, out.is_empty())?;
-                    out.push(chars[i]);
+                    push(&mut out, seg, &mut dseg, chars[i])?;
                     i += 1;
                 }
                 if i >= chars.len() {
                     return Err("unbalanced single quote".into());
                 }
+                seg += 1;
                 i += 1;
             }
             '"' => {
                 i += 1;
+                seg += 1;
                 if chars.get(i) == Some(&'~') {
                     literal_special(chars, i, out.is_empty())?;
                 }
@@ -243,12 +251,12 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
                     if chars[i] == '\\' && matches!(chars.get(i + 1), Some('"' | '\\' | '$' | '`'))
                     {
                         literal_special(chars, i + 1, false)?;
-                        out.push(chars[i + 1]);
+                        push(&mut out, seg, &mut dseg, chars[i + 1])?;
                         i += 2;
                         continue;
                     }
                     if let Some(n) = pure_substitution(chars, i) {
-                        out.push('1');
+                        push(&mut out, seg, &mut dseg, '1')?;
                         i += n;
                         continue;
                     }
@@ -261,16 +269,17 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
                         }
                         dollar = true;
                     }
-                    out.push(chars[i]);
+                    push(&mut out, seg, &mut dseg, chars[i])?;
                     i += 1;
                 }
                 if i >= chars.len() {
                     return Err("unbalanced double quote".into());
                 }
+                seg += 1;
                 i += 1;
             }
             '$' | '`' if pure_substitution(chars, i).is_some() => {
-                out.push('1');
+                push(&mut out, seg, &mut dseg, '1')?;
                 i += pure_substitution(chars, i).unwrap_or(1);
             }
             '$' => {
@@ -278,31 +287,54 @@ fn read_word(chars: &[char], mut i: usize) -> Result<((String, bool, bool), usiz
                     return Err("`$(…)` command substitution is not followed".into());
                 }
                 dollar = true;
-                out.push(c);
+                push(&mut out, seg, &mut dseg, c)?;
                 i += 1;
                 if chars.get(i) == Some(&'{') {
                     while i < chars.len() && chars[i] != '}' {
-                        out.push(chars[i]);
+                        push(&mut out, seg, &mut dseg, chars[i])?;
                         i += 1;
                     }
                     if i < chars.len() {
-                        out.push('}');
+                        push(&mut out, seg, &mut dseg, '}')?;
                         i += 1;
                     }
                 }
             }
             '*' | '?' | '[' => {
                 glob = true;
-                out.push(c);
+                push(&mut out, seg, &mut dseg, c)?;
                 i += 1;
             }
             _ => {
-                out.push(c);
+                push(&mut out, seg, &mut dseg, c)?;
                 i += 1;
             }
         }
     }
     Ok(((out, dollar, glob), i))
+}
+
+/// Appends `c`, read in segment `seg` of the word, to `out`. A name
+/// character (or `{`) after a `$` of another segment would join the
+/// variable's name across a quote or a backslash, which the shell does
+/// not do (review 51: `$RE\Q` is `$RE` then `Q`, `$"REQ"` and `'$'REQ`
+/// are no variable, `"$RE"Q` is `$RE` then `Q`; each was expanded as
+/// `$REQ`): not followed.
+fn push(out: &mut String, seg: usize, dseg: &mut Option<usize>, c: char) -> Result<(), String> {
+    let name_char = c.is_ascii_alphanumeric() || c == '_' || c == '{';
+    let open_name = out.rfind('$').is_some_and(|k| {
+        out[k + 1..]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    });
+    if name_char && open_name && *dseg != Some(seg) {
+        return Err("a `$` name split by quotes or a backslash is not followed".into());
+    }
+    if c == '$' {
+        *dseg = Some(seg);
+    }
+    out.push(c);
+    Ok(())
 }
 
 /// A `$NAME`/`${` or a leading `~` that quotes or a backslash keep as

@@ -391,14 +391,20 @@ pub(super) fn lookup_of(argv0: &str) -> Lookup {
 }
 
 /// Each directory (`dir/**`) of the search-path variables set in the
-/// Dockerfile; parts inherited from the base (`$PATH`) are not known.
+/// Dockerfile; parts inherited from the base (`$PATH`) are not known. An
+/// empty part is the working directory (POSIX `PATH`: `ENV
+/// PATH=:/usr/local/bin:…` ran the `pip` the broad copy put in the
+/// working directory; review 51).
 pub(super) fn search_path_dirs(dir: &str, env: &BTreeMap<String, String>) -> Vec<String> {
     SEARCH_PATH_VARS
         .iter()
         .filter_map(|var| env.get(*var))
         .flat_map(|v| v.split(':'))
-        .map(str::trim)
-        .filter(|part| !part.is_empty() && !part.contains('$'))
+        .map(|part| match part.trim() {
+            "" => ".",
+            p => p,
+        })
+        .filter(|part| !part.contains('$'))
         .map(|part| {
             format!(
                 "{}/**",

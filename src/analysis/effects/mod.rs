@@ -2539,6 +2539,54 @@ fn compound_cost(
     }
 }
 
+/// POSIX special built-ins: `dash` (Debian's `/bin/sh`) keeps the
+/// assignments written before one of them (`X=v :`) in the shell, where
+/// before any other command they are that command's only (measured:
+/// `sh -c 'X=1 :; echo $X'` prints 1 in debian:bookworm-slim).
+const SPECIAL_BUILTINS: &[&str] = &[
+    ":", ".", "break", "continue", "eval", "exec", "exit", "export", "readonly", "return", "set",
+    "shift", "times", "trap", "unset",
+];
+
+/// Why command `n` may or may not change a shell variable that later
+/// commands read, when the analysis cannot tell whether it does: an
+/// assignment alone (`X=v`) or an `export` that is run in a pipeline or
+/// in the background (a subshell: the variable keeps its value), or
+/// after a `&&`/`||` whose left side may fail while the commands after
+/// its list still run (`false && X=v; pip install -r $X` reads the old
+/// value), and assignments written before a special built-in (`X=v :`),
+/// which `dash` keeps. `None` when the command changes no variable or
+/// always does so.
+fn uncertain_assignment(cmds: &[shell::SimpleCommand], n: usize) -> Option<String> {
+    use shell::Op;
+    let c = &cmds[n];
+    let argv0 = c.argv.first().map(String::as_str);
+    if !c.assignments.is_empty() && argv0.is_some_and(|a| SPECIAL_BUILTINS.contains(&a)) {
+        return Some(format!(
+            "an assignment before the special built-in `{}` (kept in the shell by `dash`) is not followed",
+            argv0.unwrap_or("")
+        ));
+    }
+    let assigns = (argv0.is_none() && !c.assignments.is_empty()) || argv0 == Some("export");
+    if !assigns {
+        return None;
+    }
+    let next = cmds.get(n + 1).and_then(|c| c.joined_by);
+    let in_subshell =
+        matches!(c.joined_by, Some(Op::Pipe)) || matches!(next, Some(Op::Pipe | Op::Background));
+    // After `&&` or `||` the assignment runs only when the list so far
+    // allows it; it is certain for the commands that run only if it did:
+    // the rest of its `&&` chain, when nothing else follows.
+    let conditional = match c.joined_by {
+        Some(Op::Or) => true,
+        Some(Op::And) => cmds[n + 1..].iter().any(|c| c.joined_by != Some(Op::And)),
+        _ => false,
+    };
+    (in_subshell || conditional).then(|| {
+        "a variable assignment in a pipeline, in the background or after `&&`/`||` (it may not happen) is not followed".to_string()
+    })
+}
+
 fn run_effects(
     ins: &Instruction,
     wd: &str,
@@ -2571,7 +2619,13 @@ fn run_effects(
     let mut made_here: Vec<String> = Vec::new();
     // Shell variables assigned alone (`X=v`), not exported.
     let mut shell_vars: BTreeMap<String, String> = BTreeMap::new();
+    // Names `export` marked while unset: an assignment exports them.
+    let mut marked: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for (n, c) in cmds.iter().enumerate() {
+        if let Some(reason) = uncertain_assignment(&cmds, n) {
+            *e = opaque(reason);
+            return;
+        }
         if c.cd.as_deref().is_some_and(relative) {
             seen.uses_workdir = true;
         }
@@ -2614,6 +2668,10 @@ fn run_effects(
                 } else if let Some(v) = shell_vars.get(a.as_str()) {
                     // `X=v; export X`: the shell variable is exported now.
                     local_env.insert(a.clone(), v.clone());
+                } else {
+                    // `export X; X=v`: X is exported with the value it is
+                    // given later.
+                    marked.insert(a.clone());
                 }
             }
         }
@@ -2626,7 +2684,7 @@ fn run_effects(
             // moved after it replaced what pip wrote).
             for (k, v) in &c.assignments {
                 shell_vars.insert(k.clone(), v.clone());
-                if local_env.contains_key(k) {
+                if local_env.contains_key(k) || marked.contains(k) {
                     local_env.insert(k.clone(), v.clone());
                 }
             }
@@ -3147,10 +3205,14 @@ fn command_paths(
         let p = expand(p, local_env)?;
         // A glob stays a pattern: its components match by shell rules
         // (`paths_overlap`), `**` inside covers the tree above it.
-        let p = p
-            .strip_prefix("~/")
-            .map(|r| format!("/root/{r}"))
-            .unwrap_or(p);
+        let p = match p.strip_prefix('~') {
+            Some("") => "/root".to_string(),
+            Some(r) if r.starts_with('/') => format!("/root{r}"),
+            // Another user's home (`~app/x`, dash and bash), the working
+            // directories of bash (`~+`, `~-`): not known here.
+            Some(_) => return None,
+            None => p,
+        };
         Some(resolve(dir, &p))
     };
     // The knowledge base writes the home as `/root`; the command uses its
@@ -3159,11 +3221,13 @@ fn command_paths(
     let homes = user_homes(local_env, created);
     let with_home = |p: String| in_homes(p, &homes);
     for r in &facts.reads {
-        let p = res(r).ok_or_else(|| format!("path `{r}` depends on a variable"))?;
+        let p = res(r)
+            .ok_or_else(|| format!("path `{r}` depends on a variable or a home directory"))?;
         e.reads.extend(with_home(p));
     }
     for w in &facts.writes {
-        let p = res(w).ok_or_else(|| format!("path `{w}` depends on a variable"))?;
+        let p = res(w)
+            .ok_or_else(|| format!("path `{w}` depends on a variable or a home directory"))?;
         let locs = with_home(p);
         // A place another command of the `RUN` writes is not metadata
         // only (`cp a /app/a && chmod 600 /app/a`).

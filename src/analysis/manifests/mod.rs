@@ -412,6 +412,18 @@ fn pnpm_fetch_problems(
     } else if ctx.ships(&workspace_file) {
         out.push(format!("{workspace_file} cannot be read"));
     }
+    // pnpm loads its pnpmfile (code) for every command, the fetch too
+    // (review 51, measured with pnpm 9.15.4: a `.pnpmfile.cjs` writing
+    // /app/hooked.txt ran in the original's fetch, not in the hoisted
+    // one's, and the images differed). pnpm 10 also reads `.pnpmfile.mjs`.
+    for name in [".pnpmfile.cjs", ".pnpmfile.mjs"] {
+        let pnpmfile = join(name);
+        if ctx.ships(&pnpmfile) {
+            out.push(format!(
+                "{pnpmfile} is code pnpm runs before the fetch, which may read or write any file"
+            ));
+        }
+    }
 }
 
 /// A `binding.gyp` beside a package.json: npm, yarn and pnpm then run
