@@ -6255,6 +6255,33 @@ fn an_empty_search_path_entry_is_the_working_directory() {
     }
 }
 
+/// Review 51 noticed, not built: `ENV LD_LIBRARY_PATH=/opt/lib:$LD_LIBRARY_PATH`
+/// on a base that does not set the variable is `/opt/lib:`, whose empty
+/// entry the loader takes for the working directory (ld.so(8): "a
+/// zero-length directory name indicates the current working directory";
+/// Python's and Java's paths likewise): a library the copy ships there
+/// may be loaded by the install. The inherited value was dropped as if it
+/// held system directories only. `PATH` stays as it was: BuildKit gives
+/// every `RUN` one.
+#[test]
+fn an_inherited_search_path_that_may_be_unset_leaves_the_working_directory_in_it() {
+    let p = project(&[("requirements.txt", "six==1.16.0\n"), ("app.py", "x\n")]);
+    let ctx = Context::new(p.path().to_path_buf(), None);
+    for env in [
+        "LD_LIBRARY_PATH=/opt/lib:$LD_LIBRARY_PATH",
+        "PYTHONPATH=${PYTHONPATH}:/opt/lib",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nENV {env}\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        let out = rewrite::rewrite(&df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+        assert_eq!(out.new_text, df, "{env}: {:#?}", out.changes);
+    }
+    let df = "FROM python:3.12-slim\nENV PATH=/opt/bin:$PATH\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rw");
+    assert_ne!(out.new_text, df, "PATH is always set");
+}
+
 #[test]
 fn a_variable_name_split_by_quotes_is_not_joined() {
     // Review 51: quote removal joined a `$NAME` across a quote or a

@@ -1760,13 +1760,20 @@ fn advance_state(
 /// lookup directory (dropping the whole value lost it, and a copy into
 /// `/app/bin` passed a `RUN` that runs what is there). The variable's own
 /// inherited value is dropped (the base image's directories are the
-/// system trees'); any other part that does not expand could be anywhere,
-/// so it stands as `/`.
+/// system trees'), but for `PATH` it may be empty: the base image need
+/// not set it, and `ENV LD_LIBRARY_PATH=/opt/lib:$LD_LIBRARY_PATH` then
+/// ends in an empty entry, which the loader (and Python, Java) take for
+/// the working directory; it stands as an empty entry
+/// ([`search_path_dirs`]: the working directory). BuildKit always gives
+/// a `RUN` a `PATH`. Any other part that does not expand could be
+/// anywhere, so it stands as `/`.
 fn search_path_value(var: &str, raw: &str, env: &BTreeMap<String, String>) -> String {
     raw.split(':')
         .filter_map(|part| match expand(part, env) {
             Some(p) => Some(p),
-            None if part == format!("${var}") || part == format!("${{{var}}}") => None,
+            None if part == format!("${var}") || part == format!("${{{var}}}") => {
+                (var != "PATH").then(String::new)
+            }
             None => Some("/".to_string()),
         })
         .collect::<Vec<_>>()
