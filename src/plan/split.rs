@@ -362,7 +362,7 @@ fn split_run(
     // The rest starts in the directory the first part's `cd` moved to.
     let cd_prefix = cd.map(|d| format!("cd {d} && ")).unwrap_or_default();
     let rest = format!("{cd_prefix}{}", cmd[at + 2..].trim());
-    if !rest_is_independent(
+    let rest_cmds = rest_is_independent(
         &rest,
         &ins.node.flags,
         &first,
@@ -370,10 +370,8 @@ fn split_run(
         env,
         &knowledge.commands,
         image,
-    ) {
-        return None;
-    }
-    let unread_rest = unread_commands(&rest, env, &knowledge.commands);
+    )?;
+    let unread_rest = unread_commands(&rest_cmds, env, &knowledge.commands);
     let raw = file.parse.items[item].span.text(&file.text);
     let replacement = replacement_text(raw, ins, at, &cd_prefix, &file.text)?;
     let (install, rest, ok) = reads_back(&replacement, ins, prefix, &rest)?;
@@ -585,9 +583,10 @@ fn assigns_a_variable(piece: &str) -> bool {
     })
 }
 
-/// Whether the rest of a split `RUN` can run in a shell of its own: it
-/// reads no special parameter of the first part's shell and deletes
-/// nothing the first part wrote (nor removes packages or cleans caches).
+/// The commands of the rest of a split `RUN` when it can run in a shell
+/// of its own: it reads no special parameter of the first part's shell
+/// and deletes nothing the first part wrote (nor removes packages or
+/// cleans caches).
 fn rest_is_independent(
     rest: &str,
     flags: &[String],
@@ -596,16 +595,16 @@ fn rest_is_independent(
     env: &std::collections::BTreeMap<String, String>,
     kb: &kb::KnowledgeBase,
     image: &Image<'_>,
-) -> bool {
+) -> Option<Vec<SimpleCommand>> {
     if ["$?", "$!", "$_", "${?}", "${!}", "${_}", "$$", "OLDPWD"]
         .iter()
         .any(|p| rest.contains(p))
     {
-        return false;
+        return None;
     }
     let shell::Split::Commands(cmds) = shell::split(rest) else {
         // What it removes cannot be seen.
-        return false;
+        return None;
     };
     let writes_of: Vec<Vec<String>> = first
         .iter()
@@ -619,26 +618,24 @@ fn rest_is_independent(
         })
         .collect();
     let written: Vec<String> = writes_of.iter().flatten().cloned().collect();
-    !path_lookup_changes(first, &cmds, &writes_of, env, image.python_dir)
+    let independent = !path_lookup_changes(first, &cmds, &writes_of, env, image.python_dir)
         && !fills_a_cache_mount(flags, &written, wd, moved_by_env(first, env, kb))
         && cmds.iter().all(|c| {
             !removes_written(c, &written, wd)
                 && (!overwrites_written(c, &written, wd, env, kb)
                     || installs_satisfied_project(c, first, &written, wd, env, image))
-        })
+        });
+    independent.then_some(cmds)
 }
 
 /// The commands of a split's rest that the knowledge base does not know,
 /// as written: their deletions are not seen ([`rest_is_independent`]
 /// sees only those of known commands and of [`REMOVERS`]).
 fn unread_commands(
-    rest: &str,
+    cmds: &[SimpleCommand],
     env: &std::collections::BTreeMap<String, String>,
     kb: &kb::KnowledgeBase,
 ) -> Vec<String> {
-    let shell::Split::Commands(cmds) = shell::split(rest) else {
-        return vec![rest.to_string()];
-    };
     cmds.iter()
         .filter(|c| !c.argv.is_empty() && kb::interpret(c, kb, env).unknown.is_some())
         .map(|c| c.argv.join(" "))
