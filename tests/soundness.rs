@@ -6337,3 +6337,75 @@ fn pnpm_fetch_runs_the_pnpmfile() {
         assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{name}");
     }
 }
+
+/// pnpm hard-links `node_modules` to its store: in one `RUN`, a build
+/// that appends to an installed file changes the store's file too; split
+/// in two `RUN`s, the build's layer gets a copy and the store keeps the
+/// install's text (measured with BuildKit, pnpm 9.15.9 on `node:20-slim`:
+/// the store's `ms/index.js` unpatched in the rewrite). An install that
+/// may link files is split off only from a rest whose code is read.
+#[test]
+fn a_linking_install_is_not_split_from_code_that_may_write_in_place() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"},\"scripts\":{\"build\":\"node build.js\"}}",
+        ),
+        (
+            "pnpm-lock.yaml",
+            "lockfileVersion: '9.0'\n\nsettings:\n  autoInstallPeers: true\n  excludeLinksFromLockfile: false\n\nimporters:\n\n  .:\n    dependencies:\n      ms:\n        specifier: 2.1.3\n        version: 2.1.3\n\npackages:\n\n  ms@2.1.3:\n    resolution: {integrity: sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==}\n\nsnapshots:\n\n  ms@2.1.3: {}\n",
+        ),
+        (
+            "build.js",
+            "require('fs').appendFileSync('node_modules/ms/index.js', '//patched')\n",
+        ),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ]);
+    for run in [
+        "pnpm install --frozen-lockfile --ignore-scripts && pnpm build",
+        "pnpm install --frozen-lockfile --ignore-scripts && node build.js",
+    ] {
+        let df = format!(
+            "FROM node:20-slim\nRUN npm install -g pnpm@9.15.9\nWORKDIR /app\nCOPY . .\nRUN {run}\n"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "split:\n{df}");
+    }
+    // A rest the knowledge base reads is still split off.
+    let df = "FROM node:20-slim\nRUN npm install -g pnpm@9.15.9\nWORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile --ignore-scripts && chmod +x build.js\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// With `CDPATH` set, `cd web` goes to the first of its directories that
+/// holds `web`: after the broad copy `/app/packages/web`, before it (the
+/// move inserting `web/`'s manifests) `/app/web` (measured with BuildKit
+/// on `node:20-slim`: `node_modules` only in `/app/web` in the rewrite).
+/// `export -n X` (bash) unexports X: the commands after it do not see it.
+#[test]
+fn a_cd_under_cdpath_and_an_export_with_options_are_not_followed() {
+    let lock = "{\"name\":\"a\",\"version\":\"1.0.0\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{\"\":{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}},\"node_modules/ms\":{\"version\":\"2.1.3\",\"resolved\":\"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",\"integrity\":\"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\",\"license\":\"MIT\"}}}\n";
+    let manifest = "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}";
+    let dir = project(&[
+        ("web/package.json", manifest),
+        ("web/package-lock.json", lock),
+        ("packages/web/package.json", manifest),
+        ("packages/web/package-lock.json", lock),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("server.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ]);
+    for (env, run) in [
+        ("ENV CDPATH=/app/packages\n", "cd web && npm ci"),
+        ("", "CDPATH=/app/packages; cd web && npm ci"),
+        ("", "export CDPATH=/app/packages && cd web && npm ci"),
+        (
+            "",
+            "PIP_TARGET=/opt/lib; export PIP_TARGET; export -n PIP_TARGET; pip install -r requirements.txt",
+        ),
+    ] {
+        let df = format!("FROM node:20-slim\nWORKDIR /app\n{env}COPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "moved:\n{df}");
+    }
+    // Without `CDPATH` the same `cd` is followed, and moves.
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}

@@ -34,6 +34,11 @@
 //!   project every dependency of which the first part's requirement files
 //!   pin: see [`installs_satisfied_project`]), and no unknown command
 //!   given a path it wrote (`gzip`, `strip`, `patch -d`);
+//! - when the first part may hard-link what it installs to a second name
+//!   (pnpm, bun, Yarn, uv, conda: their store or cache; `cp -l`, `ln`),
+//!   the rest runs no code the knowledge base does not read (a build, an
+//!   unknown command): a write in place changes both names in one layer,
+//!   one name only across two;
 //! - the rest does not run by name (also through `command`, `time`,
 //!   `type`, `hash`) a command the first part may have put earlier in
 //!   `PATH` after the first part looked it up (the original shell
@@ -620,12 +625,70 @@ fn rest_is_independent(
     let written: Vec<String> = writes_of.iter().flatten().cloned().collect();
     let independent = !path_lookup_changes(first, &cmds, &writes_of, env, image.python_dir)
         && !fills_a_cache_mount(flags, &written, wd, moved_by_env(first, env, kb))
+        && !may_write_through_a_link(first, &cmds, env, kb)
         && cmds.iter().all(|c| {
             !removes_written(c, &written, wd)
                 && (!overwrites_written(c, &written, wd, env, kb)
                     || installs_satisfied_project(c, first, &written, wd, env, image))
         });
     independent.then_some(cmds)
+}
+
+/// Whether a command of the first part may hard-link the files it
+/// installs to a second copy in the image: pnpm, bun and Yarn's
+/// hard-link modes link `node_modules` to their store, uv and conda link
+/// environments to their cache (on Linux by default), `cp -l` and `ln`
+/// without `-s` link what they are given. In one `RUN` a write in place
+/// by the rest changes both names' file; split, the rest's layer gets a
+/// copy of one name and the other keeps the install's content (measured
+/// with BuildKit: `pnpm install --ignore-scripts && pnpm build` with a
+/// build appending to `node_modules/ms/index.js`: the store's file kept
+/// the old text). Any word naming such a tool counts (`corepack pnpm`).
+fn links_files(c: &SimpleCommand) -> bool {
+    let base = |a: &String| a.rsplit('/').next().unwrap_or(a).to_string();
+    let (argv, _) = unwrapped(&c.argv);
+    let Some(name) = argv.first().map(base) else {
+        return false;
+    };
+    let shorts = |a: &String| a.starts_with('-') && !a.starts_with("--");
+    match name.as_str() {
+        "cp" => argv[1..]
+            .iter()
+            .any(|a| a == "--link" || (shorts(a) && a.contains('l'))),
+        "ln" => !argv[1..]
+            .iter()
+            .any(|a| a == "--symbolic" || (shorts(a) && a.contains('s'))),
+        _ => argv.iter().map(base).any(|w| {
+            matches!(
+                w.as_str(),
+                "pnpm" | "bun" | "yarn" | "uv" | "conda" | "mamba" | "micromamba"
+            )
+        }),
+    }
+}
+
+/// Whether the rest may write in place into a file the first part linked
+/// to a second name: the first part may link ([`links_files`]) and the
+/// rest runs code not read ([`runs_unread_code`]).
+fn may_write_through_a_link(
+    first: &[SimpleCommand],
+    rest: &[SimpleCommand],
+    env: &std::collections::BTreeMap<String, String>,
+    kb: &kb::KnowledgeBase,
+) -> bool {
+    first.iter().any(links_files) && rest.iter().any(|c| runs_unread_code(c, env, kb))
+}
+
+/// Whether a command of a split's rest runs code the knowledge base does
+/// not read (an unknown command, a build): it may write in place into
+/// any file the first part installed.
+fn runs_unread_code(
+    c: &SimpleCommand,
+    env: &std::collections::BTreeMap<String, String>,
+    kb: &kb::KnowledgeBase,
+) -> bool {
+    let facts = kb::interpret(c, kb, env);
+    !c.argv.is_empty() && (facts.unknown.is_some() || facts.cost == Some(CostClass::Build))
 }
 
 /// The commands of a split's rest that the knowledge base does not know,
@@ -1588,10 +1651,6 @@ mod tests {
         for (text, install) in [
             ("RUN npm ci && npm run build && rm -rf /tmp/x", "RUN npm ci"),
             (
-                "RUN yarn install --frozen-lockfile && yarn build",
-                "RUN yarn install --frozen-lockfile",
-            ),
-            (
                 "RUN go mod download && go build -o /bin/app .",
                 "RUN go mod download",
             ),
@@ -1604,12 +1663,6 @@ mod tests {
             (
                 "ENV PATH=/opt/venv/bin:$PATH\nRUN npm ci && npm run build",
                 "RUN npm ci",
-            ),
-            // corepack writes the pnpm shim before pnpm is first looked up:
-            // a new shell finds the same one.
-            (
-                "RUN corepack enable && pnpm install --frozen-lockfile && pnpm run build",
-                "RUN corepack enable && pnpm install --frozen-lockfile",
             ),
             (
                 "RUN cd web && npm ci && npm run build",
@@ -1630,6 +1683,13 @@ mod tests {
     #[test]
     fn refuses_splits_that_change_what_runs() {
         for text in [
+            // An install that may link its files to its store or cache,
+            // then code not read that may write into them in place (the
+            // first two were split before: measured, a build appending to
+            // a pnpm-installed file left the store's copy unchanged).
+            "RUN yarn install --frozen-lockfile && yarn build",
+            "RUN corepack enable && pnpm install --frozen-lockfile && pnpm run build",
+            "RUN uv sync --frozen && python manage.py collectstatic",
             // Shell state crosses the split.
             "RUN cd web && cd sub && npm ci && npm run build",
             "RUN cd $DIR && npm ci && npm run build",

@@ -2641,6 +2641,18 @@ fn run_effects(
         // it reads that directory (review 3, F1: `RUN cd src` moved above
         // the copy that ships `src` failed).
         if c.argv.first().is_some_and(|a| a == "cd") {
+            // With `CDPATH` set, `cd web` tries each of its directories
+            // before the working directory (POSIX `cd`, step 5; an empty
+            // entry is the working directory): where it lands depends on
+            // what the image holds there, which a move may change.
+            if c.argv.get(1).is_some_and(|d| !d.starts_with(['/', '.']))
+                && (local_env.contains_key("CDPATH")
+                    || shell_vars.contains_key("CDPATH")
+                    || c.assignments.iter().any(|(k, _)| k == "CDPATH"))
+            {
+                *e = opaque("`cd` with `CDPATH` set is not followed".into());
+                return;
+            }
             if c.argv.get(1).is_none_or(|d| relative(d)) {
                 seen.uses_workdir = true;
             }
@@ -2669,6 +2681,12 @@ fn run_effects(
         let argv0 = c.argv.first().map(String::as_str).unwrap_or("");
         home.add(argv0, &facts);
         if argv0 == "export" {
+            // `export -n X` (bash) unexports X, `export -p` lists; the
+            // names after an option are not exported as written.
+            if c.argv[1..].iter().any(|a| a.starts_with('-')) {
+                *e = opaque("`export` with an option is not followed".into());
+                return;
+            }
             for a in &c.argv[1..] {
                 if let Some((k, v)) = a.split_once('=') {
                     local_env.insert(k.to_string(), v.to_string());
