@@ -569,13 +569,19 @@ fn context_and_history(
             say!("{}: {msg}", path.display());
         }
     };
-    let repo = walk.and_then(|_| match repos.for_path(path) {
+    // The repository names the compose context with or without a walk
+    // (`--no-history` must not change the context: a rewrite checked
+    // against the Dockerfile's own directory may not build from the one
+    // the compose file names). Without a walk, no repository is no news.
+    let repo = match repos.for_path(path) {
         Ok(r) => Some(r),
         Err(e) => {
-            say(&e.to_string());
+            if walk.is_some() {
+                say(&e.to_string());
+            }
             None
         }
-    });
+    };
     let ctx = ready.unwrap_or_else(|| {
         let dir = context_choice(path, explicit, configured.as_deref(), repo.as_deref());
         context_for(path, dir.as_deref())

@@ -253,6 +253,52 @@ fn npm_install_stays_unsafe_when_the_lock_may_not_come_back_the_same() {
     unsafe_with(DF, &[("binding.gyp", "{}\n")], "binding.gyp");
 }
 
+/// A lock in which a package is both a dependency and another's peer
+/// (`@redis/client` beside `@redis/bloom` in real locks): npm 11.6.1 and
+/// 11.6.2, which Node 24 images shipped for a while, write it back with
+/// `"peer": true` on that package (npm/cli#8690; reverted in 11.6.3).
+/// Measured (scout55): npm 9.0.0, 9.9.4, 10.8.2, 11.3.0, 11.6.0, 11.6.4
+/// and 11.7.0 kept such a lock byte for byte, 11.6.1 and 11.6.2 rewrote
+/// it, and the hoist made `Safe` for `FROM node:24.11.1` built with a
+/// different `/app/package-lock.json` (an image with npm 11.6.2 standing
+/// in). A peer edge the tree resolves is not proven; an optional peer
+/// the tree leaves out is no edge, and keeps the proof.
+#[test]
+fn npm_install_stays_unsafe_when_a_peer_edge_resolves_in_the_tree() {
+    let pkg = PACKAGE.replace(
+        "\"ms\": \"2.1.3\"\n",
+        "\"ms\": \"2.1.3\",\n    \"peerer\": \"1.0.0\"\n",
+    );
+    let peerer = |peer: &str| {
+        format!(
+            ",\n    \"node_modules/peerer\": {{\n      \"version\": \"1.0.0\",\n      \"resolved\": \"https://registry.npmjs.org/peerer/-/peerer-1.0.0.tgz\",\n      \"integrity\": \"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\",\n      \"license\": \"MIT\",\n{peer}\n    }}\n  }}\n}}\n"
+        )
+    };
+    let lock_with = |peer: &str| {
+        LOCK.replace(
+            "\"ms\": \"2.1.3\"\n      }\n    },",
+            "\"ms\": \"2.1.3\",\n        \"peerer\": \"1.0.0\"\n      }\n    },",
+        )
+        .replace("\n    }\n  }\n}\n", &format!("\n    }}{}", peerer(peer)))
+    };
+    let resolved = lock_with("      \"peerDependencies\": {\n        \"ms\": \"^2.0.0\"\n      }");
+    unsafe_with(
+        DF,
+        &[("package.json", &pkg), ("package-lock.json", &resolved)],
+        "a peer edge to a dependency of the root",
+    );
+    // Control: an optional peer the tree leaves out (`ws`'s `bufferutil`).
+    let optional = lock_with(
+        "      \"peerDependencies\": {\n        \"zz\": \"^1.0.0\"\n      },\n      \"peerDependenciesMeta\": {\n        \"zz\": {\n          \"optional\": true\n        }\n      }",
+    );
+    let (app, reason, text) = hoist(
+        DF,
+        &[("package.json", &pkg), ("package-lock.json", &optional)],
+    );
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_eq!(text, HOISTED);
+}
+
 /// A plain `COPY . /app` (or `ADD . /app`: a directory is copied, not
 /// unpacked) into a directory written without a slash was not read as
 /// placing the context's files, so the rewrite check could not see that

@@ -4634,6 +4634,61 @@ fn a_dockerfile_compose_builds_from_several_contexts_is_not_rewritten() {
 }
 
 #[test]
+fn the_compose_context_is_used_without_history_too() {
+    // With `--no-history` the compose file's context was not looked up:
+    // the Dockerfile's own directory was taken as the context. Here the
+    // compose file builds it from `b`, whose requirements include
+    // `base.txt`, while the root holds a `requirements.txt` of its own.
+    // Measured (scout55): the rewrite made without history
+    // (`COPY requirements.txt ./` alone) failed to build from `b`
+    // ("Could not open requirements file: base.txt") while the original
+    // built; with history the include was copied too.
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
+        ),
+        (
+            "compose.yaml",
+            "services:\n  b:\n    build:\n      context: ./b\n      dockerfile: ../Dockerfile\n",
+        ),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("b/requirements.txt", "-r base.txt\n"),
+        ("b/base.txt", "six==1.16.0\n"),
+        ("b/app.py", "print(2)\n"),
+    ]);
+    let d = dir.path();
+    let git = |args: &[&str]| crate::support::git(d, args);
+    git(&["init", "-q", "-b", "main"]);
+    git(&["config", "user.name", "Dev"]);
+    git(&["config", "user.email", "dev@example.com"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "init"]);
+    for args in [
+        &["--no-history", "Dockerfile"][..],
+        &["--no-history", "."][..],
+        &["Dockerfile"][..],
+    ] {
+        let out = std::process::Command::new(crate::support::bin())
+            .args(args)
+            .current_dir(d)
+            .output()
+            .expect("run dockreorder");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("+COPY requirements.txt base.txt ./"),
+            "{args:?}: {stdout}"
+        );
+    }
+}
+
+#[test]
 fn the_bot_does_not_commit_a_rewrite_checked_against_uncommitted_files() {
     // The bot rewrites the committed Dockerfile, but the context it
     // checked the rewrite against was the work tree: with the committed

@@ -1092,7 +1092,8 @@ pub(super) enum EdgeKind {
 ///   walking up the `node_modules/` folders, at a version its range takes
 ///   ([`semver_satisfies`]; a range form not read is not proven), except
 ///   an optional peer, which may be missing; a name in two maps of one
-///   package is not read;
+///   package is not read; a peer edge the tree resolves is not proven
+///   (npm versions flag its package `peer` differently);
 /// - every entry is reached from the root;
 /// - each entry's `dev`, `optional`, `devOptional` and `peer` are what
 ///   arborist's `calc-dep-flags` computes: `dev` unless reached by edges
@@ -1216,6 +1217,14 @@ pub(super) fn npm_tree_holds(packages: &serde_json::Map<String, serde_json::Valu
                 at = parent[b];
             }
             match found {
+                // A peer edge the tree resolves: npm versions disagree on
+                // the `peer` flag it gives (npm/cli#8690: npm 11.6.1 and
+                // 11.6.2, which Node 24 images shipped, mark a package both
+                // a dependency and a peer `"peer": true`, and 11.6.3
+                // reverted it; measured, 11.6.1 and 11.6.2 rewrote such a
+                // lock npm 9.0.0, 10.8.2 and 11.7.0 kept), so the lock
+                // written back is not proven the same.
+                Some(_) if peer => return false,
                 Some(to) => {
                     let version = packages[keys[to]].get("version").and_then(Value::as_str);
                     if version.is_none_or(|v| semver_satisfies(v, range) != Some(true)) {
