@@ -6464,3 +6464,38 @@ fn a_cd_under_cdpath_and_an_export_with_options_are_not_followed() {
     let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// A manifest named through a variable after an `ARG` is the default's
+/// file only: `--build-arg REQ=dev.txt` makes `pip install -r $REQ` read
+/// `dev.txt`, which the inserted `COPY requirements.txt ./` does not
+/// bring (measured with BuildKit: the rewrite failed, the original
+/// built). The hoist stays `Unsafe` and says why; a variable no build
+/// argument reaches (`ENV` alone) still moves.
+#[test]
+fn a_manifest_named_by_a_build_argument_keeps_the_install_in_place() {
+    let defaults = [
+        ("requirements.txt", "six==1.16.0\n"),
+        ("dev.txt", "idna==3.10\n"),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    for decl in [
+        "ARG REQ=requirements.txt",
+        "ARG BASE=requirements\nENV REQ=$BASE.txt",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\n{decl}\nWORKDIR /app\nCOPY . .\nRUN pip install -r $REQ\n"
+        );
+        let (hoist, text) = crate::support::hoist_proposal(&defaults, &df, &[]);
+        assert_eq!(text, df, "moved:\n{df}");
+        let (app, reason) = hoist.expect("the hoist is proposed");
+        assert_eq!(app, Applicability::Unsafe);
+        assert!(
+            reason.contains("through a variable a build argument may set"),
+            "{reason}"
+        );
+    }
+    let df = "FROM python:3.12-slim\nENV REQ=requirements.txt\nWORKDIR /app\nCOPY . .\nRUN pip install -r $REQ\n";
+    let (_, text) = crate::support::hoist_proposal(&defaults, df, &[]);
+    assert_ne!(text, df);
+}

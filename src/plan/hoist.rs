@@ -1860,6 +1860,27 @@ fn context_dir_mode(p: &std::path::Path) -> Option<u32> {
     }
 }
 
+/// Why a manifest the candidate reads may be another file in a build
+/// that passes build arguments: it is named through a variable
+/// (`pip install -r ${REQS}`) and an `ARG` comes before the install, so
+/// `--build-arg REQS=requirements/dev.txt` names a file the inserted COPY,
+/// made from the default, does not bring (measured with BuildKit: the
+/// rewrite failed where the original built).
+fn manifest_named_by_a_build_argument(cx: &StageCx<'_>, cand: &Candidate<'_>) -> Option<String> {
+    let ex = &cx.eff[cand.unit];
+    if !cx.state.arg_before.get(cand.unit).is_none_or(|a| *a) {
+        return None;
+    }
+    let (_, rel) = cand
+        .needed
+        .iter()
+        .find(|(img, _)| ex.manifests_by_vars.contains(img))?;
+    Some(format!(
+        "`{}` names `{rel}` through a variable a build argument may set (an `ARG` comes before it): a build passing another value reads another file, which the copy inserted here would not bring",
+        short(&cand.text)
+    ))
+}
+
 /// Why the hoist of a candidate is not `Safe` (empty when it is): what it
 /// writes that the copy ships, what its manifests say it may read, and a
 /// repository the copy ships where its git would find it. Also, when what
@@ -1897,6 +1918,9 @@ fn hoist_problems(
         ));
     }
     if let Some(p) = directory_mode_problem(cx, copy, cand) {
+        problems.push(p);
+    }
+    if let Some(p) = manifest_named_by_a_build_argument(cx, cand) {
         problems.push(p);
     }
     // A file written only when missing is not written once it is copied in

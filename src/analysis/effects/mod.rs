@@ -97,6 +97,10 @@ pub struct Effects {
     pub context_reads: Vec<String>,
     /// Image paths of dependency manifests a RUN reads (resolved).
     pub manifests: Vec<String>,
+    /// The manifests (among `manifests`) a command names through a
+    /// variable (`pip install -r $REQS`): after an `ARG`, a build may give
+    /// it another value and the command read another file.
+    pub manifests_by_vars: Vec<String>,
     /// Image paths a RUN writes only when they do not exist yet.
     pub writes_if_missing: Vec<String>,
     /// A `RUN`: it may make the directories above what it writes (see
@@ -3306,6 +3310,13 @@ fn command_paths(
     }
     e.manifests
         .extend(facts.manifests.iter().filter_map(|m| res(m)));
+    e.manifests_by_vars.extend(
+        facts
+            .manifests
+            .iter()
+            .filter(|m| m.contains('$'))
+            .filter_map(|m| res(m)),
+    );
     e.writes_if_missing
         .extend(facts.writes_if_missing.iter().filter_map(|m| res(m)));
     let kept: Vec<String> = facts.kept_lock.iter().filter_map(|m| res(m)).collect();
