@@ -50,7 +50,19 @@ pub(crate) fn manifest_problems(
         ManifestCheck::ComposerScripts {
             optimize,
             autoloader,
-        } => composer_problems(ctx, &join, *optimize, *autoloader, &mut out),
+            plugins,
+            dev,
+        } => composer_problems(
+            ctx,
+            &join,
+            ComposerRun {
+                optimize: *optimize,
+                autoloader: *autoloader,
+                plugins: *plugins,
+                dev: *dev,
+            },
+            &mut out,
+        ),
         ManifestCheck::Requirements(files) => {
             requirements_problems(ctx, to_context, files, &mut out)
         }
@@ -849,18 +861,33 @@ fn pnpm_patch_files(
     }
 }
 
+/// What of a composer install its options decide (see
+/// [`ManifestCheck::ComposerScripts`]).
+#[derive(Debug, Clone, Copy)]
+struct ComposerRun {
+    optimize: bool,
+    autoloader: bool,
+    plugins: bool,
+    dev: bool,
+}
+
 /// composer: install and autoload scripts; classmap/files autoload, and
 /// PSR-0/PSR-4 autoload when the install builds a class map from the
 /// sources (`optimize`, or `optimize-autoloader`/`classmap-authoritative`
 /// in the project's config), unless it writes no autoloader; path
-/// repositories.
+/// repositories; plugins it installs and runs.
 fn composer_problems(
     ctx: &Context,
     join: &dyn Fn(&str) -> String,
-    optimize: bool,
-    autoloader: bool,
+    run: ComposerRun,
     out: &mut Vec<String>,
 ) {
+    let ComposerRun {
+        optimize,
+        autoloader,
+        plugins,
+        dev,
+    } = run;
     let Some(v) = read_json(ctx, &join("composer.json"), out) else {
         return;
     };
@@ -957,6 +984,35 @@ fn composer_problems(
             out.push(format!(
                 "{} installs `{name}` from the file system",
                 join("composer.lock")
+            ));
+        }
+        // A plugin (type `composer-plugin`, or the older
+        // `composer-installer`) runs its code inside the install, and may
+        // read and write any file of the project (Composer docs, plugins
+        // and `allow-plugins`; composer/installers puts packages where the
+        // project's `installer-paths` say). Measured with composer 2.5.5: a
+        // plugin that reads a file of the working directory read none
+        // when the install was moved above the copy shipping it.
+        let sections: &[&str] = if dev {
+            &["packages", "packages-dev"]
+        } else {
+            &["packages"]
+        };
+        let plugin = sections
+            .iter()
+            .filter_map(|k| lock[*k].as_array())
+            .flatten()
+            .find(|p| {
+                matches!(
+                    p["type"].as_str(),
+                    Some("composer-plugin" | "composer-installer")
+                )
+            });
+        if let Some(p) = plugin.filter(|_| plugins) {
+            out.push(format!(
+                "{} installs the Composer plugin `{}`, whose code runs in the install",
+                join("composer.lock"),
+                p["name"].as_str().unwrap_or("?")
             ));
         }
     }
@@ -1582,6 +1638,12 @@ fn poetry_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<S
             ),
             None => {
                 // Not TOML poetry can read either; read conservatively.
+                if text.contains("requires-plugins") {
+                    out.push(format!(
+                        "{} may declare `requires-plugins`",
+                        join("pyproject.toml")
+                    ));
+                }
                 for key in ["path", "file", "develop"] {
                     if super::uv::assignments(&text, key).next().is_some() {
                         out.push(format!(
@@ -1627,10 +1689,12 @@ fn poetry_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<S
 /// `path`, `file`, `develop` or a `url` that is not remote; a PEP 621
 /// dependency (`project.dependencies`, `optional-dependencies`) with a
 /// direct reference that is not remote; a `tool.poetry.source` whose `url`
-/// is not remote; a PEP 621 `license = {file = …}`, which poetry-core
-/// reads whenever it loads the project (measured with poetry 2.5.1:
-/// `install --no-root` failed with "license file '/app/LICENSE' not
-/// found" when only the manifests were copied). Other keys (`readme`,
+/// is not remote; a `tool.poetry.requires-plugins` table (plugins poetry
+/// installs into the project and runs); a PEP 621 `license = {file = …}`,
+/// which poetry-core reads whenever it loads the project (measured with
+/// poetry 2.5.1: `install --no-root` failed with "license file
+/// '/app/LICENSE' not found" when only the manifests were copied). Other
+/// keys (`readme`,
 /// `license-files`) name files poetry reads only to build the project,
 /// which `--no-root` skips. `None` when the text is not TOML.
 fn poetry_local_dependencies(text: &str) -> Option<Vec<String>> {
@@ -1650,6 +1714,16 @@ fn poetry_local_dependencies(text: &str) -> Option<Vec<String>> {
     let poetry = table.get("tool").and_then(|t| t.get("poetry"));
     let mut maps: Vec<&toml::Value> = Vec::new();
     if let Some(p) = poetry {
+        // Poetry 2 installs the project's plugins into `.poetry/plugins` of
+        // the project and runs them with every command (poetry docs,
+        // plugins: "Project plugins"); a plugin's code may read any file,
+        // and one may itself come from the project's files (`path`).
+        if p.get("requires-plugins").is_some() {
+            out.push(
+                "declares `requires-plugins`, plugins poetry installs into the project and runs"
+                    .to_string(),
+            );
+        }
         maps.extend(p.get("dependencies"));
         maps.extend(p.get("dev-dependencies"));
         if let Some(groups) = p.get("group").and_then(toml::Value::as_table) {
