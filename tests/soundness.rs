@@ -3033,6 +3033,95 @@ fn uv_pip_dependency_groups_keep_the_install_in_place() {
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
 
+/// The hoist copies `.mvn/**` with the POM, but `.mvn/maven.config`
+/// holds command-line options and `.mvn/jvm.config` JVM options (Maven
+/// docs, "Configuring Apache Maven"), which may name a file the hoist
+/// does not copy (`--settings ./ci/settings.xml` moved `[safe]` copying
+/// pom.xml and .mvn/maven.config alone), and `.mvn/extensions.xml` loads
+/// core extensions, code that runs in the build. Not built here: no image
+/// with Maven, and Maven Central is not reachable.
+#[test]
+fn maven_launcher_options_naming_files_keep_the_install_in_place() {
+    let pom = "<project><modelVersion>4.0.0</modelVersion><groupId>a</groupId><artifactId>b</artifactId><version>1</version></project>\n";
+    let df = "FROM maven:3-eclipse-temurin-17\nWORKDIR /app\nCOPY . .\nRUN mvn -B dependency:go-offline\n";
+    let with = |file: &str, text: &str| {
+        project(&[
+            ("pom.xml", pom),
+            (file, text),
+            ("ci/settings.xml", "<settings/>\n"),
+            ("certs/t.jks", "x\n"),
+            ("src/main/java/A.java", "class A {}\n"),
+            (".dockerignore", ".git\n"),
+        ])
+    };
+    for (file, text) in [
+        (".mvn/maven.config", "--settings ./ci/settings.xml\n"),
+        (".mvn/maven.config", "-B\n-s\nci/settings.xml\n"),
+        (".mvn/maven.config", "-Dmaven.repo.local=repo\n"),
+        (".mvn/maven.config", "-f\nsub/pom.xml\n"),
+        (
+            ".mvn/jvm.config",
+            "-Xmx1g -Djavax.net.ssl.trustStore=certs/t.jks\n",
+        ),
+        (
+            ".mvn/extensions.xml",
+            "<extensions><extension><groupId>g</groupId><artifactId>a</artifactId><version>1</version></extension></extensions>\n",
+        ),
+    ] {
+        let dir = with(file, text);
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{file}: {text}");
+    }
+    // The control: options that name no file.
+    for (file, text) in [
+        (
+            ".mvn/maven.config",
+            "-B\n-T 4\n-Drevision=1.0.0\n-DskipTests\n--no-transfer-progress\n",
+        ),
+        (
+            ".mvn/jvm.config",
+            "-Xmx2g -XX:+UseG1GC --add-opens java.base/java.lang=ALL-UNNAMED -Dfile.encoding=UTF-8\n",
+        ),
+    ] {
+        let dir = with(file, text);
+        assert_ne!(rewrite_unsafe_too(dir.path(), df), df, "{file}: {text}");
+    }
+}
+
+/// A `gradle.properties` is copied with the build files, but Gradle's own
+/// settings in it may name a file the hoist does not copy (Gradle docs,
+/// "Build Environment"): the daemon's JVM arguments, system properties
+/// (`systemProp.javax.net.ssl.trustStore=certs/t.jks`: a resolve without
+/// it fails the TLS handshake), `org.gradle.java.home`. Not built here:
+/// the Gradle plugin portal and Maven Central are not reachable.
+#[test]
+fn gradle_properties_naming_files_keep_the_resolve_in_place() {
+    let df = "FROM gradle:8-jdk21\nWORKDIR /app\nCOPY . .\nRUN gradle dependencies --no-daemon\n";
+    let with = |props: &str| {
+        project(&[
+            ("settings.gradle", "rootProject.name = 'x'\n"),
+            ("build.gradle", "plugins { id 'java' }\n"),
+            ("gradle.properties", props),
+            ("certs/t.jks", "x\n"),
+            ("src/main/java/A.java", "class A {}\n"),
+            (".dockerignore", ".git\n"),
+        ])
+    };
+    for props in [
+        "systemProp.javax.net.ssl.trustStore=certs/t.jks\n",
+        "org.gradle.jvmargs=-Xmx2g -Djavax.net.ssl.trustStore=certs/t.jks\n",
+        "org.gradle.jvmargs=-Xmx2g \\\n  -Djavax.net.ssl.trustStore=certs/t.jks\n",
+        "org.gradle.java.home=/opt/jdk\n",
+    ] {
+        let dir = with(props);
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{props}");
+    }
+    // The control: switches, sizes and project properties.
+    let dir = with(
+        "# build\norg.gradle.jvmargs=-Xmx2g -XX:MaxMetaspaceSize=512m -Dfile.encoding=UTF-8\norg.gradle.caching=true\norg.gradle.parallel=true\nversion=1.0.0\nkotlin.code.style=official\n",
+    );
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
 /// Without `--frozen`, `uv sync` checks the lock against the project, and
 /// metadata the project declares `dynamic` is known only by building it
 /// from its files, `--no-install-project` or not (measured with uv

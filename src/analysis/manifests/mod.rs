@@ -2334,9 +2334,200 @@ fn mix_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<Stri
 }
 
 /// maven: a reactor's module POMs are read too (see [`maven_reactor`]);
-/// what cannot be followed is a problem.
+/// what cannot be followed is a problem. So are the launcher's project
+/// files the hoist copies with `.mvn/**` when they may make Maven read
+/// more (Maven docs, "Configuring Apache Maven"): `.mvn/maven.config`
+/// holds command-line options and `.mvn/jvm.config` JVM options, either
+/// of which may name a file (`--settings ci/settings.xml`,
+/// `-Dmaven.repo.local=repo`, `-Djavax.net.ssl.trustStore=certs.jks`);
+/// `.mvn/extensions.xml` loads core extensions, code that runs in every
+/// build. Only options known to name no file pass
+/// ([`maven_config_unknown_word`]).
 fn maven_problems(ctx: &Context, dir: &str, out: &mut Vec<String>) {
     out.extend(maven_reactor(ctx, dir).1);
+    let file = |f: &str| ctx_join(dir, f).unwrap_or_else(|| f.to_string());
+    let extensions = file(".mvn/extensions.xml");
+    if ctx.ships(&extensions) {
+        out.push(format!(
+            "{extensions} loads Maven core extensions, code that runs in the build"
+        ));
+    }
+    for (name, jvm) in [(".mvn/maven.config", false), (".mvn/jvm.config", true)] {
+        let f = file(name);
+        if !ctx.ships(&f) {
+            continue;
+        }
+        match ctx.read(&f) {
+            None => out.push(format!("{f} cannot be read")),
+            Some(text) => {
+                if let Some(word) = maven_config_unknown_word(&text, jvm) {
+                    out.push(format!("{f} passes `{word}`, which may name a file"));
+                }
+            }
+        }
+    }
+}
+
+/// The first word of `.mvn/maven.config` (or, with `jvm`,
+/// `.mvn/jvm.config`) not known to name no file: Maven's switches, its
+/// options whose value is a plain word (`-T 4`, `-P ci`), `-D` properties
+/// that are switches (`-DskipTests`, `=true`/`=false`) or known to name
+/// no file (`-Drevision=1.2.0`), and, in jvm.config, heap and stack sizes,
+/// `-XX:` switches and sizes, and `--add-opens`/`--add-exports`.
+pub(crate) fn maven_config_unknown_word(text: &str, jvm: bool) -> Option<String> {
+    const FLAGS: &[&str] = &[
+        "-B",
+        "--batch-mode",
+        "-U",
+        "--update-snapshots",
+        "-e",
+        "--errors",
+        "-X",
+        "--debug",
+        "-q",
+        "--quiet",
+        "-V",
+        "--show-version",
+        "-ntp",
+        "--no-transfer-progress",
+        "-fae",
+        "--fail-at-end",
+        "-ff",
+        "--fail-fast",
+        "-fn",
+        "--fail-never",
+        "-o",
+        "--offline",
+        "-nsu",
+        "--no-snapshot-updates",
+        "-C",
+        "--strict-checksums",
+        "-c",
+        "--lax-checksums",
+        "-am",
+        "--also-make",
+        "-amd",
+        "--also-make-dependents",
+        "-N",
+        "--non-recursive",
+    ];
+    const VALUES: &[&str] = &["-T", "--threads", "-P", "--activate-profiles", "--color"];
+    const KEYS: &[&str] = &[
+        "revision",
+        "changelist",
+        "sha1",
+        "style.color",
+        "file.encoding",
+        "sun.jnu.encoding",
+        "user.timezone",
+        "user.language",
+        "user.country",
+        "java.awt.headless",
+        "java.net.preferIPv4Stack",
+        "java.net.preferIPv6Addresses",
+        "https.protocols",
+    ];
+    const KEY_PREFIXES: &[&str] = &[
+        "aether.connector.",
+        "maven.wagon.http.",
+        "maven.wagon.httpconnectionManager.",
+        "org.slf4j.simpleLogger.",
+    ];
+    let plain = |v: &str| {
+        !v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.,:+!".contains(c))
+    };
+    let property = |p: &str| match p.split_once('=') {
+        None => plain(p),
+        Some((k, v)) => {
+            plain(k)
+                && (matches!(v, "true" | "false")
+                    || (plain(v)
+                        && (KEYS.contains(&k) || KEY_PREFIXES.iter().any(|x| k.starts_with(x)))))
+        }
+    };
+    let jvm_word = |w: &str| {
+        if let Some(size) = ["-Xmx", "-Xms", "-Xss", "-Xmn"]
+            .iter()
+            .find_map(|x| w.strip_prefix(x))
+        {
+            return plain(size);
+        }
+        if let Some(xx) = w.strip_prefix("-XX:") {
+            return match xx.split_once('=') {
+                None => xx
+                    .strip_prefix(['+', '-'])
+                    .is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric())),
+                Some((n, v)) => {
+                    n.chars().all(|c| c.is_ascii_alphanumeric())
+                        && !["Path", "File", "Dir", "Log"].iter().any(|x| n.contains(x))
+                        && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
+                }
+            };
+        }
+        ["--add-opens=", "--add-exports="].iter().any(|x| {
+            w.strip_prefix(x).is_some_and(|v| {
+                v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._/=-,".contains(c))
+            })
+        }) || matches!(w, "-server" | "-ea" | "-da")
+    };
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        i += 1;
+        if let Some(p) = w.strip_prefix("-D") {
+            let p = if p.is_empty() {
+                i += 1;
+                words.get(i - 1).copied().unwrap_or("")
+            } else {
+                p
+            };
+            if !property(p) {
+                return Some(w.to_string());
+            }
+            continue;
+        }
+        if jvm {
+            if matches!(w, "--add-opens" | "--add-exports") {
+                let v = words.get(i).copied().unwrap_or("");
+                i += 1;
+                if jvm_word(&format!("{w}={v}")) {
+                    continue;
+                }
+            } else if jvm_word(w) {
+                continue;
+            }
+            return Some(w.to_string());
+        }
+        if FLAGS.contains(&w) {
+            continue;
+        }
+        if VALUES.contains(&w) {
+            let v = words.get(i).copied().unwrap_or("");
+            i += 1;
+            if plain(v) {
+                continue;
+            }
+            return Some(format!("{w} {v}"));
+        }
+        let attached = VALUES.iter().find_map(|o| {
+            w.strip_prefix(o).map(|v| {
+                if o.starts_with("--") {
+                    v.strip_prefix('=').unwrap_or("")
+                } else {
+                    v
+                }
+            })
+        });
+        if attached.is_some_and(plain) {
+            continue;
+        }
+        return Some(w.to_string());
+    }
+    None
 }
 
 /// gradle: what the settings include and the scripts do (see
