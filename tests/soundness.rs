@@ -3064,6 +3064,10 @@ fn maven_launcher_options_naming_files_keep_the_install_in_place() {
             "-Xmx1g -Djavax.net.ssl.trustStore=certs/t.jks\n",
         ),
         (
+            ".mvn/jvm.config",
+            "-Xmx1g -XX:ArchiveClassesAtExit=app.jsa\n",
+        ),
+        (
             ".mvn/extensions.xml",
             "<extensions><extension><groupId>g</groupId><artifactId>a</artifactId><version>1</version></extension></extensions>\n",
         ),

@@ -2373,7 +2373,7 @@ fn maven_problems(ctx: &Context, dir: &str, out: &mut Vec<String>) {
 /// options whose value is a plain word (`-T 4`, `-P ci`), `-D` properties
 /// that are switches (`-DskipTests`, `=true`/`=false`) or known to name
 /// no file (`-Drevision=1.2.0`), and, in jvm.config, heap and stack sizes,
-/// `-XX:` switches and sizes, and `--add-opens`/`--add-exports`.
+/// `-XX:` switches and numeric settings, and `--add-opens`/`--add-exports`.
 pub(crate) fn maven_config_unknown_word(text: &str, jvm: bool) -> Option<String> {
     const FLAGS: &[&str] = &[
         "-B",
@@ -2447,23 +2447,27 @@ pub(crate) fn maven_config_unknown_word(text: &str, jvm: bool) -> Option<String>
                         && (KEYS.contains(&k) || KEY_PREFIXES.iter().any(|x| k.starts_with(x)))))
         }
     };
+    // A number or a size (`512m`, `75.0`): `-XX:ArchiveClassesAtExit=app.jsa`
+    // or `-XX:CRaCCheckpointTo=cr` name files.
+    let size = |v: &str| {
+        let digits = v.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G', 't', 'T']);
+        !digits.is_empty()
+            && digits.starts_with(|c: char| c.is_ascii_digit())
+            && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+    };
     let jvm_word = |w: &str| {
-        if let Some(size) = ["-Xmx", "-Xms", "-Xss", "-Xmn"]
+        if let Some(v) = ["-Xmx", "-Xms", "-Xss", "-Xmn"]
             .iter()
             .find_map(|x| w.strip_prefix(x))
         {
-            return plain(size);
+            return size(v);
         }
         if let Some(xx) = w.strip_prefix("-XX:") {
             return match xx.split_once('=') {
                 None => xx
                     .strip_prefix(['+', '-'])
                     .is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric())),
-                Some((n, v)) => {
-                    n.chars().all(|c| c.is_ascii_alphanumeric())
-                        && !["Path", "File", "Dir", "Log"].iter().any(|x| n.contains(x))
-                        && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
-                }
+                Some((n, v)) => n.chars().all(|c| c.is_ascii_alphanumeric()) && size(v),
             };
         }
         ["--add-opens=", "--add-exports="].iter().any(|x| {
