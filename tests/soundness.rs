@@ -2918,6 +2918,214 @@ fn a_poetry_license_file_keeps_the_install_in_place() {
     assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
 }
 
+/// Poetry 2 installs the plugins a project declares in
+/// `[tool.poetry.requires-plugins]` into the project's `.poetry/plugins`
+/// and runs them with every command, `install --no-root` too (poetry docs,
+/// plugins: "Project plugins"): a path plugin is read from the project's
+/// files, and any plugin's code may read what it likes (measured with
+/// poetry 2.1.3: with `myplug = {path = "myplug", develop = true}` the
+/// rewritten build failed with "Path /app/myplug for myplug does not
+/// exist").
+#[test]
+fn poetry_project_plugins_keep_the_install_in_place() {
+    let base = "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = [\"six (==1.16.0)\"]\n\n[tool.poetry]\npackage-mode = false\n";
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN poetry install --no-root\n";
+    for plugins in [
+        "\n[tool.poetry.requires-plugins]\nmyplug = {path = \"myplug\", develop = true}\n",
+        "\n[tool.poetry.requires-plugins]\npoetry-plugin-dotenv = \">=2.0\"\n",
+    ] {
+        let pyproject = format!("{base}{plugins}");
+        let dir = project(&[
+            ("pyproject.toml", pyproject.as_str()),
+            ("poetry.lock", include_str!("../samples/poetry/poetry.lock")),
+            ("myplug/pyproject.toml", "[project]\nname = \"myplug\"\n"),
+            (".env", "POETRY_VIRTUALENVS_CREATE=false\n"),
+            (".dockerignore", ".git\n"),
+        ]);
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{plugins}");
+    }
+    // The control: without project plugins the install moves.
+    let dir = project(&[
+        ("pyproject.toml", base),
+        ("poetry.lock", include_str!("../samples/poetry/poetry.lock")),
+        (".dockerignore", ".git\n"),
+    ]);
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// Composer runs the plugins it installs (a lock package of type
+/// `composer-plugin`) inside the install, where their code may read and
+/// write any file of the project (Composer docs, plugins and
+/// `allow-plugins`; composer/installers' `installer-paths` put packages
+/// outside vendor/). Measured with composer 2.5.5: a plugin whose
+/// `activate` reads `settings.txt` of the working directory wrote
+/// "from-context" in the original build and "none" in the rewritten one.
+/// `--no-plugins` turns them off.
+#[test]
+fn composer_plugins_in_the_lock_keep_the_install_in_place() {
+    let json = "{\"name\":\"a/b\",\"require\":{\"my/plug\":\"1.0.0\"},\"config\":{\"allow-plugins\":{\"my/plug\":true}}}\n";
+    let lock = |kind: &str| {
+        format!(
+            "{{\"content-hash\":\"x\",\"packages\":[{{\"name\":\"my/plug\",\"version\":\"1.0.0\",\"type\":\"{kind}\",\"dist\":{{\"type\":\"tar\",\"url\":\"https://example.invalid/plug.tar\"}}}}],\"packages-dev\":[]}}\n"
+        )
+    };
+    let df = |run: &str| format!("FROM php:8.2-cli\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+    for kind in ["composer-plugin", "composer-installer"] {
+        let lock = lock(kind);
+        let dir = project(&[
+            ("composer.json", json),
+            ("composer.lock", lock.as_str()),
+            ("settings.txt", "from-context\n"),
+            (".dockerignore", ".git\n"),
+        ]);
+        for run in [
+            "composer install --no-dev --no-interaction",
+            "composer install --no-dev --no-scripts",
+        ] {
+            let df = df(run);
+            assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{kind}: {run}");
+        }
+        // `--no-plugins`: no plugin runs, and the install moves.
+        let df = df("composer install --no-dev --no-plugins");
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{kind}");
+    }
+    // The control: a library, no plugin.
+    let lock = lock("library");
+    let dir = project(&[
+        ("composer.json", json),
+        ("composer.lock", lock.as_str()),
+        ("settings.txt", "from-context\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = df("composer install --no-dev --no-interaction");
+    assert_ne!(rewrite_unsafe_too(dir.path(), &df), df);
+}
+
+/// `uv pip install --group [PATH:]GROUP` (and `uv pip sync`'s) installs a
+/// dependency group of `PATH` or of the `pylock.toml` or `pyproject.toml`
+/// of the working directory (`uv pip install --help`, uv 0.8.22): a file
+/// the value does not name as such. Measured with uv 0.8.22: `uv pip
+/// install --system -r requirements.txt --group sub/pyproject.toml:dev`
+/// moved above the copy with requirements.txt alone failed with "No
+/// pyproject.toml found at: sub/pyproject.toml".
+#[test]
+fn uv_pip_dependency_groups_keep_the_install_in_place() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        (
+            "sub/pyproject.toml",
+            "[project]\nname = \"x\"\nversion = \"0.1\"\n\n[dependency-groups]\ndev = [\"idna==3.7\"]\n",
+        ),
+        ("main.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "uv pip install --system -r requirements.txt --group sub/pyproject.toml:dev",
+        "uv pip install --system -r requirements.txt --group=sub/pyproject.toml:dev",
+        "uv pip install --system -r requirements.txt --group dev",
+        "uv pip sync --system requirements.txt --group sub/pyproject.toml:dev",
+    ] {
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+    // The control: the requirements alone.
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN uv pip install --system -r requirements.txt\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// The hoist copies `.mvn/**` with the POM, but `.mvn/maven.config`
+/// holds command-line options and `.mvn/jvm.config` JVM options (Maven
+/// docs, "Configuring Apache Maven"), which may name a file the hoist
+/// does not copy (`--settings ./ci/settings.xml` moved `[safe]` copying
+/// pom.xml and .mvn/maven.config alone), and `.mvn/extensions.xml` loads
+/// core extensions, code that runs in the build. Not built here: no image
+/// with Maven, and Maven Central is not reachable.
+#[test]
+fn maven_launcher_options_naming_files_keep_the_install_in_place() {
+    let pom = "<project><modelVersion>4.0.0</modelVersion><groupId>a</groupId><artifactId>b</artifactId><version>1</version></project>\n";
+    let df = "FROM maven:3-eclipse-temurin-17\nWORKDIR /app\nCOPY . .\nRUN mvn -B dependency:go-offline\n";
+    let with = |file: &str, text: &str| {
+        project(&[
+            ("pom.xml", pom),
+            (file, text),
+            ("ci/settings.xml", "<settings/>\n"),
+            ("certs/t.jks", "x\n"),
+            ("src/main/java/A.java", "class A {}\n"),
+            (".dockerignore", ".git\n"),
+        ])
+    };
+    for (file, text) in [
+        (".mvn/maven.config", "--settings ./ci/settings.xml\n"),
+        (".mvn/maven.config", "-B\n-s\nci/settings.xml\n"),
+        (".mvn/maven.config", "-Dmaven.repo.local=repo\n"),
+        (".mvn/maven.config", "-f\nsub/pom.xml\n"),
+        (
+            ".mvn/jvm.config",
+            "-Xmx1g -Djavax.net.ssl.trustStore=certs/t.jks\n",
+        ),
+        (
+            ".mvn/jvm.config",
+            "-Xmx1g -XX:ArchiveClassesAtExit=app.jsa\n",
+        ),
+        (
+            ".mvn/extensions.xml",
+            "<extensions><extension><groupId>g</groupId><artifactId>a</artifactId><version>1</version></extension></extensions>\n",
+        ),
+    ] {
+        let dir = with(file, text);
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{file}: {text}");
+    }
+    // The control: options that name no file.
+    for (file, text) in [
+        (
+            ".mvn/maven.config",
+            "-B\n-T 4\n-Drevision=1.0.0\n-DskipTests\n--no-transfer-progress\n",
+        ),
+        (
+            ".mvn/jvm.config",
+            "-Xmx2g -XX:+UseG1GC --add-opens java.base/java.lang=ALL-UNNAMED -Dfile.encoding=UTF-8\n",
+        ),
+    ] {
+        let dir = with(file, text);
+        assert_ne!(rewrite_unsafe_too(dir.path(), df), df, "{file}: {text}");
+    }
+}
+
+/// A `gradle.properties` is copied with the build files, but Gradle's own
+/// settings in it may name a file the hoist does not copy (Gradle docs,
+/// "Build Environment"): the daemon's JVM arguments, system properties
+/// (`systemProp.javax.net.ssl.trustStore=certs/t.jks`: a resolve without
+/// it fails the TLS handshake), `org.gradle.java.home`. Not built here:
+/// the Gradle plugin portal and Maven Central are not reachable.
+#[test]
+fn gradle_properties_naming_files_keep_the_resolve_in_place() {
+    let df = "FROM gradle:8-jdk21\nWORKDIR /app\nCOPY . .\nRUN gradle dependencies --no-daemon\n";
+    let with = |props: &str| {
+        project(&[
+            ("settings.gradle", "rootProject.name = 'x'\n"),
+            ("build.gradle", "plugins { id 'java' }\n"),
+            ("gradle.properties", props),
+            ("certs/t.jks", "x\n"),
+            ("src/main/java/A.java", "class A {}\n"),
+            (".dockerignore", ".git\n"),
+        ])
+    };
+    for props in [
+        "systemProp.javax.net.ssl.trustStore=certs/t.jks\n",
+        "org.gradle.jvmargs=-Xmx2g -Djavax.net.ssl.trustStore=certs/t.jks\n",
+        "org.gradle.jvmargs=-Xmx2g \\\n  -Djavax.net.ssl.trustStore=certs/t.jks\n",
+        "org.gradle.java.home=/opt/jdk\n",
+    ] {
+        let dir = with(props);
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{props}");
+    }
+    // The control: switches, sizes and project properties.
+    let dir = with(
+        "# build\norg.gradle.jvmargs=-Xmx2g -XX:MaxMetaspaceSize=512m -Dfile.encoding=UTF-8\norg.gradle.caching=true\norg.gradle.parallel=true\nversion=1.0.0\nkotlin.code.style=official\n",
+    );
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
 /// Without `--frozen`, `uv sync` checks the lock against the project, and
 /// metadata the project declares `dynamic` is known only by building it
 /// from its files, `--no-install-project` or not (measured with uv

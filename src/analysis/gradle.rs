@@ -236,11 +236,10 @@ pub(crate) fn gradle_build(ctx: &Context, dir: &str) -> GradleBuild {
             if !all.contains_key(&f) {
                 continue;
             }
-            if n != "gradle.properties" {
-                match ctx.read(&f) {
-                    Some(raw) => script_problems(&f, &strip_comments(&raw), &mut b.problems),
-                    None => b.problems.push(format!("{f} cannot be read")),
-                }
+            match (n, ctx.read(&f)) {
+                ("gradle.properties", Some(raw)) => properties_problems(&f, &raw, &mut b.problems),
+                (_, Some(raw)) => script_problems(&f, &strip_comments(&raw), &mut b.problems),
+                (_, None) => b.problems.push(format!("{f} cannot be read")),
             }
             b.files.push(f);
         }
@@ -266,6 +265,80 @@ pub(crate) fn gradle_build(ctx: &Context, dir: &str) -> GradleBuild {
     b.files.sort();
     b.files.dedup();
     b
+}
+
+/// Gradle's own settings in a `gradle.properties` that may name a file
+/// the hoist does not copy (Gradle docs, "Build Environment"): the JVM
+/// arguments of the daemon (`org.gradle.jvmargs`), system properties
+/// (`systemProp.javax.net.ssl.trustStore=certs/t.jks`) and `org.gradle.*`
+/// settings other than switches (`org.gradle.java.home`,
+/// `org.gradle.projectcachedir`). Only values known to name no file pass
+/// (the same words as Maven's `.mvn/jvm.config`); project properties
+/// (`version=1.0`) are the scripts', which open no file.
+fn properties_problems(file: &str, raw: &str, problems: &mut Vec<String>) {
+    const SWITCHES: &[&str] = &[
+        "org.gradle.caching",
+        "org.gradle.caching.debug",
+        "org.gradle.parallel",
+        "org.gradle.daemon",
+        "org.gradle.configureondemand",
+        "org.gradle.configuration-cache",
+        "org.gradle.configuration-cache.problems",
+        "org.gradle.unsafe.configuration-cache",
+        "org.gradle.unsafe.configuration-cache-problems",
+        "org.gradle.console",
+        "org.gradle.logging.level",
+        "org.gradle.logging.stacktrace",
+        "org.gradle.warning.mode",
+        "org.gradle.workers.max",
+        "org.gradle.vfs.watch",
+        "org.gradle.vfs.verbose",
+        "org.gradle.priority",
+        "org.gradle.welcome",
+        "org.gradle.daemon.idletimeout",
+        "org.gradle.dependency.verification",
+    ];
+    let plain = |v: &str| {
+        v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.,:+".contains(c))
+    };
+    // Logical lines: a line ending in a backslash continues.
+    let mut lines: Vec<String> = Vec::new();
+    let mut pending = String::new();
+    for line in raw.lines() {
+        let t = line.trim_start();
+        if pending.is_empty() && (t.starts_with('#') || t.starts_with('!')) {
+            continue;
+        }
+        match t.strip_suffix('\\') {
+            Some(head) => pending.push_str(head),
+            None => {
+                pending.push_str(t);
+                lines.push(std::mem::take(&mut pending));
+            }
+        }
+    }
+    if !pending.is_empty() {
+        lines.push(pending);
+    }
+    for line in lines.iter().filter(|l| !l.trim().is_empty()) {
+        let cut = line.find(['=', ':']).unwrap_or(line.len());
+        let key = line[..cut].trim();
+        let value = line.get(cut + 1..).unwrap_or("").trim();
+        let known = if key == "org.gradle.jvmargs" {
+            super::manifests::maven_config_unknown_word(value, true).is_none()
+        } else if let Some(prop) = key.strip_prefix("systemProp.") {
+            super::manifests::maven_config_unknown_word(&format!("-D{prop}={value}"), true)
+                .is_none()
+        } else if key.starts_with("org.gradle.") {
+            SWITCHES.contains(&key) && plain(value)
+        } else {
+            true
+        };
+        if !known {
+            problems.push(format!("{file} sets `{key}`, which may name a file"));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -443,8 +443,15 @@ pub enum ManifestCheck {
     /// composer: scripts, classmap/files autoload, and PSR-0/PSR-4 autoload
     /// when the class map is built from the sources (`optimize`: `-o`,
     /// `-a` and their long forms). `autoloader` is false with
-    /// `--no-autoloader`, which writes no autoloader at all.
-    ComposerScripts { optimize: bool, autoloader: bool },
+    /// `--no-autoloader`, which writes no autoloader at all. `plugins` is
+    /// false with `--no-plugins`, which runs no plugin; `dev` is false with
+    /// `--no-dev` (or `COMPOSER_NO_DEV`), which installs no dev package.
+    ComposerScripts {
+        optimize: bool,
+        autoloader: bool,
+        plugins: bool,
+        dev: bool,
+    },
     /// pip: `-r`/`-c`/`-e`/local paths inside requirement files.
     Requirements(Vec<String>),
     /// pipenv: `path =` dependencies.
@@ -2504,6 +2511,8 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
             ManifestCheck::ComposerScripts {
                 optimize: composer_optimizes(inv.args),
                 autoloader: !inv.has("--no-autoloader"),
+                plugins: !inv.has("--no-plugins"),
+                dev: !inv.has("--no-dev") && !inv.has("COMPOSER_NO_DEV"),
             }
         } else {
             ManifestCheck::NpmScripts(dependency_scripts(e, inv))

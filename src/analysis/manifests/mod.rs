@@ -50,7 +50,19 @@ pub(crate) fn manifest_problems(
         ManifestCheck::ComposerScripts {
             optimize,
             autoloader,
-        } => composer_problems(ctx, &join, *optimize, *autoloader, &mut out),
+            plugins,
+            dev,
+        } => composer_problems(
+            ctx,
+            &join,
+            ComposerRun {
+                optimize: *optimize,
+                autoloader: *autoloader,
+                plugins: *plugins,
+                dev: *dev,
+            },
+            &mut out,
+        ),
         ManifestCheck::Requirements(files) => {
             requirements_problems(ctx, to_context, files, &mut out)
         }
@@ -849,18 +861,33 @@ fn pnpm_patch_files(
     }
 }
 
+/// What of a composer install its options decide (see
+/// [`ManifestCheck::ComposerScripts`]).
+#[derive(Debug, Clone, Copy)]
+struct ComposerRun {
+    optimize: bool,
+    autoloader: bool,
+    plugins: bool,
+    dev: bool,
+}
+
 /// composer: install and autoload scripts; classmap/files autoload, and
 /// PSR-0/PSR-4 autoload when the install builds a class map from the
 /// sources (`optimize`, or `optimize-autoloader`/`classmap-authoritative`
 /// in the project's config), unless it writes no autoloader; path
-/// repositories.
+/// repositories; plugins it installs and runs.
 fn composer_problems(
     ctx: &Context,
     join: &dyn Fn(&str) -> String,
-    optimize: bool,
-    autoloader: bool,
+    run: ComposerRun,
     out: &mut Vec<String>,
 ) {
+    let ComposerRun {
+        optimize,
+        autoloader,
+        plugins,
+        dev,
+    } = run;
     let Some(v) = read_json(ctx, &join("composer.json"), out) else {
         return;
     };
@@ -957,6 +984,35 @@ fn composer_problems(
             out.push(format!(
                 "{} installs `{name}` from the file system",
                 join("composer.lock")
+            ));
+        }
+        // A plugin (type `composer-plugin`, or the older
+        // `composer-installer`) runs its code inside the install, and may
+        // read and write any file of the project (Composer docs, plugins
+        // and `allow-plugins`; composer/installers puts packages where the
+        // project's `installer-paths` say). Measured with composer 2.5.5: a
+        // plugin that reads a file of the working directory read none
+        // when the install was moved above the copy shipping it.
+        let sections: &[&str] = if dev {
+            &["packages", "packages-dev"]
+        } else {
+            &["packages"]
+        };
+        let plugin = sections
+            .iter()
+            .filter_map(|k| lock[*k].as_array())
+            .flatten()
+            .find(|p| {
+                matches!(
+                    p["type"].as_str(),
+                    Some("composer-plugin" | "composer-installer")
+                )
+            });
+        if let Some(p) = plugin.filter(|_| plugins) {
+            out.push(format!(
+                "{} installs the Composer plugin `{}`, whose code runs in the install",
+                join("composer.lock"),
+                p["name"].as_str().unwrap_or("?")
             ));
         }
     }
@@ -1582,6 +1638,12 @@ fn poetry_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<S
             ),
             None => {
                 // Not TOML poetry can read either; read conservatively.
+                if text.contains("requires-plugins") {
+                    out.push(format!(
+                        "{} may declare `requires-plugins`",
+                        join("pyproject.toml")
+                    ));
+                }
                 for key in ["path", "file", "develop"] {
                     if super::uv::assignments(&text, key).next().is_some() {
                         out.push(format!(
@@ -1627,10 +1689,12 @@ fn poetry_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<S
 /// `path`, `file`, `develop` or a `url` that is not remote; a PEP 621
 /// dependency (`project.dependencies`, `optional-dependencies`) with a
 /// direct reference that is not remote; a `tool.poetry.source` whose `url`
-/// is not remote; a PEP 621 `license = {file = …}`, which poetry-core
-/// reads whenever it loads the project (measured with poetry 2.5.1:
-/// `install --no-root` failed with "license file '/app/LICENSE' not
-/// found" when only the manifests were copied). Other keys (`readme`,
+/// is not remote; a `tool.poetry.requires-plugins` table (plugins poetry
+/// installs into the project and runs); a PEP 621 `license = {file = …}`,
+/// which poetry-core reads whenever it loads the project (measured with
+/// poetry 2.5.1: `install --no-root` failed with "license file
+/// '/app/LICENSE' not found" when only the manifests were copied). Other
+/// keys (`readme`,
 /// `license-files`) name files poetry reads only to build the project,
 /// which `--no-root` skips. `None` when the text is not TOML.
 fn poetry_local_dependencies(text: &str) -> Option<Vec<String>> {
@@ -1650,6 +1714,16 @@ fn poetry_local_dependencies(text: &str) -> Option<Vec<String>> {
     let poetry = table.get("tool").and_then(|t| t.get("poetry"));
     let mut maps: Vec<&toml::Value> = Vec::new();
     if let Some(p) = poetry {
+        // Poetry 2 installs the project's plugins into `.poetry/plugins` of
+        // the project and runs them with every command (poetry docs,
+        // plugins: "Project plugins"); a plugin's code may read any file,
+        // and one may itself come from the project's files (`path`).
+        if p.get("requires-plugins").is_some() {
+            out.push(
+                "declares `requires-plugins`, plugins poetry installs into the project and runs"
+                    .to_string(),
+            );
+        }
         maps.extend(p.get("dependencies"));
         maps.extend(p.get("dev-dependencies"));
         if let Some(groups) = p.get("group").and_then(toml::Value::as_table) {
@@ -2260,9 +2334,204 @@ fn mix_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<Stri
 }
 
 /// maven: a reactor's module POMs are read too (see [`maven_reactor`]);
-/// what cannot be followed is a problem.
+/// what cannot be followed is a problem. So are the launcher's project
+/// files the hoist copies with `.mvn/**` when they may make Maven read
+/// more (Maven docs, "Configuring Apache Maven"): `.mvn/maven.config`
+/// holds command-line options and `.mvn/jvm.config` JVM options, either
+/// of which may name a file (`--settings ci/settings.xml`,
+/// `-Dmaven.repo.local=repo`, `-Djavax.net.ssl.trustStore=certs.jks`);
+/// `.mvn/extensions.xml` loads core extensions, code that runs in every
+/// build. Only options known to name no file pass
+/// ([`maven_config_unknown_word`]).
 fn maven_problems(ctx: &Context, dir: &str, out: &mut Vec<String>) {
     out.extend(maven_reactor(ctx, dir).1);
+    let file = |f: &str| ctx_join(dir, f).unwrap_or_else(|| f.to_string());
+    let extensions = file(".mvn/extensions.xml");
+    if ctx.ships(&extensions) {
+        out.push(format!(
+            "{extensions} loads Maven core extensions, code that runs in the build"
+        ));
+    }
+    for (name, jvm) in [(".mvn/maven.config", false), (".mvn/jvm.config", true)] {
+        let f = file(name);
+        if !ctx.ships(&f) {
+            continue;
+        }
+        match ctx.read(&f) {
+            None => out.push(format!("{f} cannot be read")),
+            Some(text) => {
+                if let Some(word) = maven_config_unknown_word(&text, jvm) {
+                    out.push(format!("{f} passes `{word}`, which may name a file"));
+                }
+            }
+        }
+    }
+}
+
+/// The first word of `.mvn/maven.config` (or, with `jvm`,
+/// `.mvn/jvm.config`) not known to name no file: Maven's switches, its
+/// options whose value is a plain word (`-T 4`, `-P ci`), `-D` properties
+/// that are switches (`-DskipTests`, `=true`/`=false`) or known to name
+/// no file (`-Drevision=1.2.0`), and, in jvm.config, heap and stack sizes,
+/// `-XX:` switches and numeric settings, and `--add-opens`/`--add-exports`.
+pub(crate) fn maven_config_unknown_word(text: &str, jvm: bool) -> Option<String> {
+    const FLAGS: &[&str] = &[
+        "-B",
+        "--batch-mode",
+        "-U",
+        "--update-snapshots",
+        "-e",
+        "--errors",
+        "-X",
+        "--debug",
+        "-q",
+        "--quiet",
+        "-V",
+        "--show-version",
+        "-ntp",
+        "--no-transfer-progress",
+        "-fae",
+        "--fail-at-end",
+        "-ff",
+        "--fail-fast",
+        "-fn",
+        "--fail-never",
+        "-o",
+        "--offline",
+        "-nsu",
+        "--no-snapshot-updates",
+        "-C",
+        "--strict-checksums",
+        "-c",
+        "--lax-checksums",
+        "-am",
+        "--also-make",
+        "-amd",
+        "--also-make-dependents",
+        "-N",
+        "--non-recursive",
+    ];
+    const VALUES: &[&str] = &["-T", "--threads", "-P", "--activate-profiles", "--color"];
+    const KEYS: &[&str] = &[
+        "revision",
+        "changelist",
+        "sha1",
+        "style.color",
+        "file.encoding",
+        "sun.jnu.encoding",
+        "user.timezone",
+        "user.language",
+        "user.country",
+        "java.awt.headless",
+        "java.net.preferIPv4Stack",
+        "java.net.preferIPv6Addresses",
+        "https.protocols",
+    ];
+    const KEY_PREFIXES: &[&str] = &[
+        "aether.connector.",
+        "maven.wagon.http.",
+        "maven.wagon.httpconnectionManager.",
+        "org.slf4j.simpleLogger.",
+    ];
+    let plain = |v: &str| {
+        !v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.,:+!".contains(c))
+    };
+    let property = |p: &str| match p.split_once('=') {
+        None => plain(p),
+        Some((k, v)) => {
+            plain(k)
+                && (matches!(v, "true" | "false")
+                    || (plain(v)
+                        && (KEYS.contains(&k) || KEY_PREFIXES.iter().any(|x| k.starts_with(x)))))
+        }
+    };
+    // A number or a size (`512m`, `75.0`): `-XX:ArchiveClassesAtExit=app.jsa`
+    // or `-XX:CRaCCheckpointTo=cr` name files.
+    let size = |v: &str| {
+        let digits = v.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G', 't', 'T']);
+        !digits.is_empty()
+            && digits.starts_with(|c: char| c.is_ascii_digit())
+            && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+    };
+    let jvm_word = |w: &str| {
+        if let Some(v) = ["-Xmx", "-Xms", "-Xss", "-Xmn"]
+            .iter()
+            .find_map(|x| w.strip_prefix(x))
+        {
+            return size(v);
+        }
+        if let Some(xx) = w.strip_prefix("-XX:") {
+            return match xx.split_once('=') {
+                None => xx
+                    .strip_prefix(['+', '-'])
+                    .is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric())),
+                Some((n, v)) => n.chars().all(|c| c.is_ascii_alphanumeric()) && size(v),
+            };
+        }
+        ["--add-opens=", "--add-exports="].iter().any(|x| {
+            w.strip_prefix(x).is_some_and(|v| {
+                v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._/=-,".contains(c))
+            })
+        }) || matches!(w, "-server" | "-ea" | "-da")
+    };
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        i += 1;
+        if let Some(p) = w.strip_prefix("-D") {
+            let p = if p.is_empty() {
+                i += 1;
+                words.get(i - 1).copied().unwrap_or("")
+            } else {
+                p
+            };
+            if !property(p) {
+                return Some(w.to_string());
+            }
+            continue;
+        }
+        if jvm {
+            if matches!(w, "--add-opens" | "--add-exports") {
+                let v = words.get(i).copied().unwrap_or("");
+                i += 1;
+                if jvm_word(&format!("{w}={v}")) {
+                    continue;
+                }
+            } else if jvm_word(w) {
+                continue;
+            }
+            return Some(w.to_string());
+        }
+        if FLAGS.contains(&w) {
+            continue;
+        }
+        if VALUES.contains(&w) {
+            let v = words.get(i).copied().unwrap_or("");
+            i += 1;
+            if plain(v) {
+                continue;
+            }
+            return Some(format!("{w} {v}"));
+        }
+        let attached = VALUES.iter().find_map(|o| {
+            w.strip_prefix(o).map(|v| {
+                if o.starts_with("--") {
+                    v.strip_prefix('=').unwrap_or("")
+                } else {
+                    v
+                }
+            })
+        });
+        if attached.is_some_and(plain) {
+            continue;
+        }
+        return Some(w.to_string());
+    }
+    None
 }
 
 /// gradle: what the settings include and the scripts do (see
