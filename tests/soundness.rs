@@ -6337,3 +6337,54 @@ fn pnpm_fetch_runs_the_pnpmfile() {
         assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{name}");
     }
 }
+
+/// Review 56: a program run by its path in the working directory
+/// (`./mvnw`) is a file the broad copy ships, read where the shell runs
+/// it. Measured with BuildKit (debian:bookworm-slim, a wrapper script):
+/// `RUN ./mvnw dependency:go-offline` moved above `COPY . .` with only
+/// `pom.xml` and `.mvn/wrapper/maven-wrapper.properties` copied first
+/// failed (`./mvnw: not found`); so did `RUN ./gradlew -p sub
+/// dependencies`, which copied `sub/`'s build files but not the wrapper,
+/// whose own files lie beside it, not in the project directory `-p`
+/// names.
+#[test]
+fn a_program_run_from_the_working_directory_is_read_there() {
+    let pom = "<project><modelVersion>4.0.0</modelVersion><groupId>a</groupId><artifactId>a</artifactId><version>1</version></project>\n";
+    let dir = project(&[
+        ("pom.xml", pom),
+        ("mvnw", "#!/bin/sh\n"),
+        (
+            ".mvn/wrapper/maven-wrapper.properties",
+            "distributionUrl=https://repo.maven.apache.org/maven2/x.zip\n",
+        ),
+        ("src/main/java/A.java", "class A {}\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = "FROM debian:12\nWORKDIR /app\nCOPY . .\nRUN ./mvnw dependency:go-offline\n";
+    let out = rewrite_unsafe_too(dir.path(), df);
+    let run = out.find("RUN ./mvnw").expect("the RUN");
+    assert!(
+        out.find("COPY . .").is_some_and(|c| c < run) || out.find("mvnw ").is_some_and(|c| c < run),
+        "the wrapper is not there for the RUN:\n{out}"
+    );
+    // The wrapper's own files are beside it, where `-p` does not look.
+    let dir = project(&[
+        ("gradlew", "#!/bin/sh\n"),
+        (
+            "gradle/wrapper/gradle-wrapper.properties",
+            "distributionUrl=https\\://services.gradle.org/x.zip\n",
+        ),
+        ("gradle/wrapper/gradle-wrapper.jar", "jar\n"),
+        ("sub/settings.gradle", "rootProject.name = 'a'\n"),
+        ("sub/build.gradle", "plugins { id 'java' }\n"),
+        ("sub/src/A.java", "class A {}\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "RUN ./gradlew -p sub dependencies",
+        "RUN ./gradlew --project-dir=sub dependencies",
+    ] {
+        let df = format!("FROM debian:12\nWORKDIR /app\nCOPY . .\n{run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+}
