@@ -6707,3 +6707,116 @@ fn a_manifest_named_by_a_build_argument_keeps_the_install_in_place() {
     let (_, text) = crate::support::hoist_proposal(&defaults, df, &[]);
     assert_ne!(text, df);
 }
+
+/// Review 56: a program run by its path in the working directory
+/// (`./mvnw`) is a file the broad copy ships, read where the shell runs
+/// it. Measured with BuildKit (debian:bookworm-slim, a wrapper script):
+/// `RUN ./mvnw dependency:go-offline` moved above `COPY . .` with only
+/// `pom.xml` and `.mvn/wrapper/maven-wrapper.properties` copied first
+/// failed (`./mvnw: not found`); so did `RUN ./gradlew -p sub
+/// dependencies`, which copied `sub/`'s build files but not the wrapper,
+/// whose own files lie beside it, not in the project directory `-p`
+/// names.
+#[test]
+fn a_program_run_from_the_working_directory_is_read_there() {
+    let pom = "<project><modelVersion>4.0.0</modelVersion><groupId>a</groupId><artifactId>a</artifactId><version>1</version></project>\n";
+    let dir = project(&[
+        ("pom.xml", pom),
+        ("mvnw", "#!/bin/sh\n"),
+        (
+            ".mvn/wrapper/maven-wrapper.properties",
+            "distributionUrl=https://repo.maven.apache.org/maven2/x.zip\n",
+        ),
+        ("src/main/java/A.java", "class A {}\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = "FROM debian:12\nWORKDIR /app\nCOPY . .\nRUN ./mvnw dependency:go-offline\n";
+    let out = rewrite_unsafe_too(dir.path(), df);
+    let run = out.find("RUN ./mvnw").expect("the RUN");
+    assert!(
+        out.find("COPY . .").is_some_and(|c| c < run) || out.find("mvnw ").is_some_and(|c| c < run),
+        "the wrapper is not there for the RUN:\n{out}"
+    );
+    // The wrapper's own files are beside it, where `-p` does not look.
+    let dir = project(&[
+        ("gradlew", "#!/bin/sh\n"),
+        (
+            "gradle/wrapper/gradle-wrapper.properties",
+            "distributionUrl=https\\://services.gradle.org/x.zip\n",
+        ),
+        ("gradle/wrapper/gradle-wrapper.jar", "jar\n"),
+        ("sub/settings.gradle", "rootProject.name = 'a'\n"),
+        ("sub/build.gradle", "plugins { id 'java' }\n"),
+        ("sub/src/A.java", "class A {}\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "RUN ./gradlew -p sub dependencies",
+        "RUN ./gradlew --project-dir=sub dependencies",
+    ] {
+        let df = format!("FROM debian:12\nWORKDIR /app\nCOPY . .\n{run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+}
+
+/// Review 56: the Gradle and Maven wrappers download the distribution
+/// that `distributionUrl` names in their properties file, and one with no
+/// scheme is a file beside that file (`../../dist/gradle.zip`), a
+/// `file:` URL any file (both wrappers' `prepareDistributionUri`): a
+/// file the hoist does not copy first when it lies outside `gradle/` or
+/// `.mvn/`. An `https` URL still hoists.
+#[test]
+fn a_wrapper_distribution_in_the_file_system_keeps_the_install_in_place() {
+    let gradle = |url: &str| {
+        project(&[
+            ("gradlew", "#!/bin/sh\n"),
+            (
+                "gradle/wrapper/gradle-wrapper.properties",
+                &format!("distributionBase=GRADLE_USER_HOME\ndistributionUrl={url}\n"),
+            ),
+            ("gradle/wrapper/gradle-wrapper.jar", "jar\n"),
+            ("dist/gradle-8.5-bin.zip", "zip\n"),
+            ("settings.gradle", "rootProject.name = 'a'\n"),
+            ("build.gradle", "plugins { id 'java' }\n"),
+            ("src/A.java", "class A {}\n"),
+            (".dockerignore", ".git\n"),
+        ])
+    };
+    let df = "FROM debian:12\nWORKDIR /app\nCOPY . .\nRUN ./gradlew dependencies\n";
+    for url in [
+        "../../dist/gradle-8.5-bin.zip",
+        "file\\:///app/dist/gradle-8.5-bin.zip",
+        "file:../../dist/gradle-8.5-bin.zip",
+    ] {
+        let dir = gradle(url);
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{url}");
+    }
+    let dir = gradle("https\\://services.gradle.org/distributions/gradle-8.5-bin.zip");
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    let pom = "<project><modelVersion>4.0.0</modelVersion><groupId>a</groupId><artifactId>a</artifactId><version>1</version></project>\n";
+    let maven = |url: &str| {
+        project(&[
+            ("pom.xml", pom),
+            ("mvnw", "#!/bin/sh\n"),
+            (
+                ".mvn/wrapper/maven-wrapper.properties",
+                &format!("distributionUrl={url}\n"),
+            ),
+            ("dist/apache-maven-3.9.6-bin.zip", "zip\n"),
+            ("src/main/java/A.java", "class A {}\n"),
+            (".dockerignore", ".git\n"),
+        ])
+    };
+    let df = "FROM debian:12\nWORKDIR /app\nCOPY . .\nRUN ./mvnw dependency:go-offline\n";
+    for url in [
+        "../../dist/apache-maven-3.9.6-bin.zip",
+        "file:///app/dist/apache-maven-3.9.6-bin.zip",
+    ] {
+        let dir = maven(url);
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{url}");
+    }
+    let dir = maven(
+        "https://repo.maven.apache.org/maven2/org/apache/maven/apache-maven/3.9.6/apache-maven-3.9.6-bin.zip",
+    );
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}

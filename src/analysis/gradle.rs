@@ -254,6 +254,11 @@ pub(crate) fn gradle_build(ctx: &Context, dir: &str) -> GradleBuild {
     if all.contains_key(&wrapper) {
         b.files.push(wrapper);
     }
+    wrapper_url_problems(
+        ctx,
+        &join(dir, "gradle/wrapper/gradle-wrapper.properties"),
+        &mut b.problems,
+    );
     if ctx.unknown_dirs().iter().any(|u| {
         project_dirs
             .iter()
@@ -337,6 +342,50 @@ fn properties_problems(file: &str, raw: &str, problems: &mut Vec<String>) {
         };
         if !known {
             problems.push(format!("{file} sets `{key}`, which may name a file"));
+        }
+    }
+}
+
+/// A wrapper's properties file (`gradle/wrapper/gradle-wrapper.properties`,
+/// `.mvn/wrapper/maven-wrapper.properties`) naming its distribution or
+/// its own jar by anything but an `http(s)` URL: one with no scheme is a
+/// file beside the properties file, a `file:` URL any file (both
+/// wrappers' `prepareDistributionUri`), neither copied with the
+/// manifests when it lies elsewhere. A problem for each, and for a file
+/// that cannot be read.
+pub(crate) fn wrapper_url_problems(ctx: &Context, props: &str, out: &mut Vec<String>) {
+    if !ctx.ships(props) {
+        return;
+    }
+    let Some(text) = ctx.read(props) else {
+        out.push(format!("{props} cannot be read"));
+        return;
+    };
+    for line in text.lines() {
+        let line = line.trim_start();
+        if line.starts_with(['#', '!']) {
+            continue;
+        }
+        let Some(k) = line.find(['=', ':', ' ', '\t']) else {
+            continue;
+        };
+        let key = &line[..k];
+        if !matches!(key, "distributionUrl" | "wrapperUrl") {
+            continue;
+        }
+        let value = line[k..]
+            .trim_start_matches([' ', '\t'])
+            .trim_start_matches(['=', ':'])
+            .trim()
+            .replace("\\:", ":")
+            .replace("\\=", "=");
+        let lower = value.to_ascii_lowercase();
+        let remote = (lower.starts_with("https://") || lower.starts_with("http://"))
+            && !value.ends_with('\\');
+        if !remote {
+            out.push(format!(
+                "{props} names `{value}` for `{key}`, which may be a file the wrapper reads from the image"
+            ));
         }
     }
 }

@@ -736,6 +736,25 @@ pub fn interpret(
         return facts;
     }
     entry_files(e, &inv, &mut facts);
+    // A program run by its path in the working directory (`./mvnw`,
+    // `./gradlew`) is a file there, read where the shell runs it: a
+    // manifest, copied first (moved above the copy that ships it, it was
+    // not found). A directory option moves the reads but not the
+    // program, nor the wrapper's own files beside it: not followed.
+    if let Some(prog) = name.strip_prefix("./") {
+        if facts.chdir.is_some() {
+            facts.unknown = Some(format!(
+                "`{name}` with a directory option reads its own files where it is, the project's elsewhere"
+            ));
+            return facts;
+        }
+        if !facts.reads.iter().any(|r| r == prog) {
+            facts.reads.push(prog.to_string());
+        }
+        if !facts.manifests.iter().any(|m| m == prog) {
+            facts.manifests.push(prog.to_string());
+        }
+    }
     let positional = match option_values(e, inv.name, inv.args, inv.env, &mut facts) {
         Ok(p) => p,
         Err(why) => {

@@ -3335,6 +3335,11 @@ fn read_maven_reactor(ctx: &Context, dir: &str) -> (Vec<String>, Vec<String>) {
         let mvn = ctx_join(dir, ".mvn").unwrap_or_default();
         let prefix = format!("{mvn}/");
         files.extend(all.keys().filter(|f| f.starts_with(&prefix)).cloned());
+        crate::analysis::gradle::wrapper_url_problems(
+            ctx,
+            &format!("{prefix}wrapper/maven-wrapper.properties"),
+            &mut problems,
+        );
     }
     if ctx.unknown_dirs().iter().any(|d| {
         pom_dirs
