@@ -279,3 +279,91 @@ pub(super) fn through_links(e: &mut Effects, links: &[(String, Option<String>)],
         }
     }
 }
+
+/// The symbolic links a `COPY`/`ADD` from the build context puts in the
+/// image: a link shipped below a directory source is copied as a link
+/// (only a link named as the source is followed), so a later write below
+/// it lands where it points (`etc -> /etc` shipped by `COPY . /app`, then
+/// `COPY conf/pip.conf /app/etc/` writes `/etc/pip.conf`; review 55,
+/// measured with BuildKit: a pip install hoisted above both missed the
+/// configuration, the image differed). Each as the link's image path and
+/// its target's (read from the context, resolved against the link's
+/// directory); a link at `/` with no target (any path) when where they
+/// land is not known: a glob, a variable, a source or destination that is
+/// not plain. An `ADD` of a context file it may unpack may put links
+/// anywhere below its destination. `--from` copies are not followed here.
+pub(super) fn copied_links(
+    ins: &Instruction,
+    wd: &str,
+    env: &BTreeMap<String, String>,
+    ctx: Option<&Context>,
+) -> Vec<(String, Option<String>)> {
+    let node = &ins.node;
+    let Some(ctx) = ctx else {
+        return Vec::new();
+    };
+    if !matches!(node.kind, Kind::Copy | Kind::Add)
+        || node.flags.iter().any(|f| f.starts_with("--from"))
+    {
+        return Vec::new();
+    }
+    let Some(files) = ctx.files() else {
+        return Vec::new();
+    };
+    let links: Vec<&String> = ctx.whole().iter().filter(|w| ctx.is_link(w)).collect();
+    let args: Vec<&str> = node.str_args().collect();
+    let Some((dest, sources)) = args.split_last() else {
+        return Vec::new();
+    };
+    let anywhere = vec![("/".to_string(), None)];
+    let dest_abs = match expand_word(dest, env) {
+        Some(d) if !d.contains(['$', '*', '?', '[', '~', '\\', '"', '\'', '`']) => resolve(wd, &d),
+        _ if links.is_empty() => return Vec::new(),
+        _ => return anywhere,
+    };
+    let mut out = Vec::new();
+    for s in sources {
+        let heredoc = s.starts_with("<<");
+        if heredoc || s.contains("://") || s.starts_with("git@") {
+            continue;
+        }
+        if node.kind == Kind::Add && add_may_unpack(s, ctx) {
+            out.push((dest_abs.clone(), None));
+            continue;
+        }
+        if links.is_empty() {
+            continue;
+        }
+        let Some(src) = plain_source(s) else {
+            return anywhere;
+        };
+        if src.contains(['*', '?']) {
+            return anywhere;
+        }
+        if files.contains_key(src) {
+            // A file, or a link the copy follows.
+            continue;
+        }
+        let prefix = if src.is_empty() {
+            String::new()
+        } else {
+            format!("{src}/")
+        };
+        for l in &links {
+            let Some(rel) = l.strip_prefix(&prefix) else {
+                continue;
+            };
+            let img = resolve(&dest_abs, rel);
+            let target = std::fs::read_link(ctx.dir.join(l.as_str()))
+                .ok()
+                .and_then(|t| t.to_str().map(str::to_string))
+                .filter(|t| !t.is_empty() && !t.contains(['$', '*', '?', '[', '~']))
+                .map(|t| {
+                    let dir = img.rsplit_once('/').map_or("/", |(d, _)| d);
+                    resolve(if dir.is_empty() { "/" } else { dir }, &t)
+                });
+            out.push((img, target));
+        }
+    }
+    out
+}
