@@ -6473,3 +6473,28 @@ fn a_write_through_a_copied_link_lands_where_it_points() {
         );
     }
 }
+
+/// Review 55: a `COPY --from` of a stage that makes a symbolic link puts
+/// the link in the image, and a later write below it lands where it
+/// points: stage `b` makes `/out/etc -> /etc`, `COPY --from=b /out /app`,
+/// then `COPY conf/pip.conf /app/etc/` writes `/etc/pip.conf`. Measured
+/// with BuildKit (python:3.12-slim, `no-binary = six`): the pip install
+/// hoisted above `COPY . /app` and the configuration's copy built six from
+/// its wheel (the images differed). A stage that makes no link, or an
+/// image from outside the file (trusted as a base image is), still lets
+/// the install move.
+#[test]
+fn a_link_a_stage_made_is_written_through_after_its_copy() {
+    let dir = project(&[
+        ("src/app.py", "x = 1\n"),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("conf/pip.conf", "[install]\nno-binary = six\n"),
+    ]);
+    let tail = "\nFROM python:3.12-slim\nWORKDIR /app\nCOPY --from=b /out /app\nCOPY . /app\nCOPY conf/pip.conf /app/etc/\nRUN pip install -r requirements.txt\n";
+    let df = format!("FROM python:3.12-slim AS b\nRUN mkdir /out && ln -s /etc /out/etc\n{tail}");
+    assert_eq!(rewrite_unsafe_too(dir.path(), &df), df);
+    let df = format!("FROM python:3.12-slim AS b\nRUN mkdir -p /out/etc\n{tail}");
+    assert_ne!(rewrite_unsafe_too(dir.path(), &df), df);
+    let df = tail.replace("--from=b", "--from=example/tools:1");
+    assert_ne!(rewrite_unsafe_too(dir.path(), &df), df);
+}

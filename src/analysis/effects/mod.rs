@@ -1186,7 +1186,7 @@ pub fn analyze_stage_with(
         let made = symlinks_made(ins, &wd);
         let before = links.len();
         links.extend(made);
-        links.extend(copied_links(ins, &wd, &paths_env, ctx));
+        links.extend(copied_links(parse, unit.item, ins, &wd, &paths_env, ctx));
         through_links(&mut e, &links, before);
         e.is_run = ins.node.kind == Kind::Run;
         e.runs_as_root = e.is_run && matches!(run_user, RunUser::Root) && root_group;
