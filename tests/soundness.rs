@@ -6820,3 +6820,164 @@ fn a_wrapper_distribution_in_the_file_system_keeps_the_install_in_place() {
     );
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// Review 55: a COPY source that is a symbolic link is followed (BuildKit
+/// copies what the link names): `COPY ln ./` with `ln -> src` puts the
+/// contents of `src/` into the working directory, not a file `ln`.
+/// Measured with BuildKit (python:3.12-slim): `COPY ln ./` moved below
+/// `COPY requirements.txt ./` and the pip install, `src/requirements.txt`
+/// replaced the root one (/app/requirements.txt differed). A path through
+/// such a link (`ln/requirements.txt`) is no empty directory either.
+#[test]
+fn a_linked_directory_named_as_a_copy_source_copies_its_contents() {
+    let files = &[
+        ("src/main.py", "print(1)\n"),
+        ("src/requirements.txt", "# from src\n"),
+        ("requirements.txt", "# root\n"),
+    ];
+    let dir = project(files);
+    std::os::unix::fs::symlink("src", dir.path().join("ln")).expect("symlink");
+    for df in [
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY ln ./\nCOPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\n",
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY l? ./\nCOPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\n",
+    ] {
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+        let ctx = Context::new(
+            dir.path().to_path_buf(),
+            Some(&dir.path().join("Dockerfile")),
+        );
+        let parse = dockreorder::syntax::parse(df);
+        let model = Model::build(&parse, df);
+        let stage = model.stages.last().expect("a stage");
+        let ins = parse.items[stage.units[1].item]
+            .instruction()
+            .expect("COPY");
+        let env = BTreeMap::new();
+        assert!(
+            effects::exact_copy_writes(ins, "/app", &env, &ctx).is_none(),
+            "{df}"
+        );
+    }
+    // Through the link: not a directory with nothing in it.
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY ln/requirements.txt ./\n";
+    let ctx = Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    let parse = dockreorder::syntax::parse(df);
+    let model = Model::build(&parse, df);
+    let ins = parse.items[model.stages[0].units[1].item]
+        .instruction()
+        .expect("COPY");
+    assert!(effects::exact_copy_writes(ins, "/app", &BTreeMap::new(), &ctx).is_none());
+}
+
+/// Review 55: the reorder checked an install's manifests as the context's
+/// files at the working directory's relative paths (`/app/requirements.txt`
+/// read as the root `requirements.txt`). `COPY deps/requirements.txt
+/// ./requirements.txt` naming `./lib`: the install moved above `COPY lib/
+/// ./lib/` (with history and without); measured with BuildKit
+/// (python:3.12-slim): the rewrite failed to build (`File './lib' does not
+/// exist`). The same from a copy into the directory of another context
+/// directory, a `RUN` making the manifest, or a parent stage.
+#[test]
+fn a_reordered_install_checks_the_manifests_it_reads() {
+    let files = &[
+        ("lib/mylib/__init__.py", "x = 1\n"),
+        (
+            "lib/pyproject.toml",
+            "[project]\nname = \"mylib\"\nversion = \"0.1\"\n",
+        ),
+        ("deps/requirements.txt", "./lib\n"),
+        ("requirements.txt", "six==1.16.0\n"),
+    ];
+    let pip = "RUN pip install --no-cache-dir -r requirements.txt\n";
+    for body in [
+        "WORKDIR /app\nCOPY lib/ ./lib/\nCOPY deps/requirements.txt ./requirements.txt\n",
+        "WORKDIR /app\nCOPY lib/ ./lib/\nCOPY deps/ ./\n",
+        "WORKDIR /app\nCOPY lib/ ./lib/\nCOPY deps/requirements.txt ./deps/\nRUN cp deps/requirements.txt requirements.txt\n",
+    ] {
+        let df = format!("FROM python:3.12-slim\n{body}{pip}");
+        assert_eq!(rewritten_in(files, &df), df, "{body}");
+    }
+    let df = format!(
+        "FROM python:3.12-slim AS base\nWORKDIR /app\nCOPY deps/requirements.txt ./requirements.txt\n\nFROM base\nCOPY lib/ ./lib/\n{pip}"
+    );
+    assert_eq!(rewritten_in(files, &df), df);
+    // The root's own manifest, copied to its place, still moves.
+    let files = &[
+        ("lib/mylib/__init__.py", "x = 1\n"),
+        ("requirements.txt", "six==1.16.0\n"),
+    ];
+    let df = format!(
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY lib/ ./lib/\nCOPY requirements.txt ./\n{pip}"
+    );
+    assert_ne!(rewritten_in(files, &df), df);
+}
+
+/// Review 55: a symbolic link the context ships below a copied directory
+/// is copied as a link, and a later write below it lands where it points.
+/// `etc -> /etc` shipped by `COPY . /app`, then `COPY conf/pip.conf
+/// /app/etc/` writes `/etc/pip.conf`, which pip reads. Measured with
+/// BuildKit (python:3.12-slim, `no-binary = six`): the pip install
+/// hoisted above both copies built six from its wheel instead of its
+/// sdist (the `.dist-info` only in the rewrite, the `.egg-info` only in
+/// the original). The same through a relative link, and through a link a
+/// directory copy ships that is not the whole context.
+#[test]
+fn a_write_through_a_copied_link_lands_where_it_points() {
+    let files = &[
+        ("src/app.py", "x = 1\n"),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("conf/pip.conf", "[install]\nno-binary = six\n"),
+        ("root/etc/.keep", ""),
+    ];
+    let pip = "RUN pip install -r requirements.txt\n";
+    for (link, target, body) in [
+        ("etc", "/etc", "COPY . /app\nCOPY conf/pip.conf /app/etc/\n"),
+        (
+            "etc",
+            "../etc",
+            "COPY . /app\nCOPY conf/pip.conf /app/etc/\n",
+        ),
+        (
+            "root/cfg",
+            "/etc",
+            "COPY root/ /\nCOPY . /app\nCOPY conf/pip.conf /cfg/\n",
+        ),
+    ] {
+        let dir = project(files);
+        std::os::unix::fs::symlink(target, dir.path().join(link)).expect("symlink");
+        let df = format!("FROM python:3.12-slim\nWORKDIR /app\n{body}{pip}");
+        assert_eq!(
+            rewrite_unsafe_too(dir.path(), &df),
+            df,
+            "{link} -> {target}"
+        );
+    }
+}
+
+/// Review 55: a `COPY --from` of a stage that makes a symbolic link puts
+/// the link in the image, and a later write below it lands where it
+/// points: stage `b` makes `/out/etc -> /etc`, `COPY --from=b /out /app`,
+/// then `COPY conf/pip.conf /app/etc/` writes `/etc/pip.conf`. Measured
+/// with BuildKit (python:3.12-slim, `no-binary = six`): the pip install
+/// hoisted above `COPY . /app` and the configuration's copy built six from
+/// its wheel (the images differed). A stage that makes no link, or an
+/// image from outside the file (trusted as a base image is), still lets
+/// the install move.
+#[test]
+fn a_link_a_stage_made_is_written_through_after_its_copy() {
+    let dir = project(&[
+        ("src/app.py", "x = 1\n"),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("conf/pip.conf", "[install]\nno-binary = six\n"),
+    ]);
+    let tail = "\nFROM python:3.12-slim\nWORKDIR /app\nCOPY --from=b /out /app\nCOPY . /app\nCOPY conf/pip.conf /app/etc/\nRUN pip install -r requirements.txt\n";
+    let df = format!("FROM python:3.12-slim AS b\nRUN mkdir /out && ln -s /etc /out/etc\n{tail}");
+    assert_eq!(rewrite_unsafe_too(dir.path(), &df), df);
+    let df = format!("FROM python:3.12-slim AS b\nRUN mkdir -p /out/etc\n{tail}");
+    assert_ne!(rewrite_unsafe_too(dir.path(), &df), df);
+    let df = tail.replace("--from=b", "--from=example/tools:1");
+    assert_ne!(rewrite_unsafe_too(dir.path(), &df), df);
+}

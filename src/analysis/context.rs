@@ -645,6 +645,15 @@ impl Context {
         &self.whole
     }
 
+    /// Whether the context ships `rel` as a symbolic link. Named as a
+    /// `COPY`/`ADD` source, a link is followed (BuildKit's copy follows
+    /// the source path): a link to a directory puts the directory's
+    /// contents into the destination, not a file of the link's name.
+    pub fn is_link(&self, rel: &str) -> bool {
+        let rel = clean(rel);
+        self.whole.contains(&rel) && self.files.as_ref().is_some_and(|f| f.contains_key(&rel))
+    }
+
     /// Whether the context ships the file `rel`.
     pub fn ships(&self, rel: &str) -> bool {
         self.files

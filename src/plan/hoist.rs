@@ -1814,7 +1814,10 @@ fn may_make_dir(e: &Effects, img: &str) -> bool {
 /// image from outside the file. An `ONBUILD` counts as a hit whatever
 /// `hit` says: its trigger runs in the stage built on its own, where it
 /// may make or change anything (its effects are only the config key).
-fn in_parent_stages(cx: &StageCx<'_>, hit: impl Fn(usize, &Effects) -> bool) -> Option<usize> {
+pub(super) fn in_parent_stages(
+    cx: &StageCx<'_>,
+    hit: impl Fn(usize, &Effects) -> bool,
+) -> Option<usize> {
     let mut from = cx.stage.from_item;
     loop {
         let base = instruction(cx.parse, from)?

@@ -8,9 +8,11 @@
 use super::{
     Applicability, Change, ChangeKind, Group, StageCx, StageOrder, first_line, instruction, short,
 };
-use crate::analysis::effects::Effects;
+use crate::analysis::context::Context;
+use crate::analysis::effects::{self, Effects, Loc};
 use crate::analysis::kb::CostClass;
-use crate::analysis::manifests::{is_manifest_name, manifest_problems};
+use crate::analysis::kb::ManifestCheck;
+use crate::analysis::manifests::{extra_manifests, is_manifest_name, manifest_problems};
 use crate::model::Stage;
 use crate::syntax::{Instruction, Kind, Parse};
 
@@ -142,7 +144,7 @@ pub fn reorder_candidate(
         index: stage_idx,
         stage,
         eff,
-        state,
+        state: _,
         ctx,
         ..
     } = *cx;
@@ -158,26 +160,13 @@ pub fn reorder_candidate(
     let p = static_probabilities(parse, stage, eff);
     let c: Vec<f64> = eff.iter().map(|e| e.cost).collect();
     // An install whose manifests declare scripts or local paths may read
-    // more than the knowledge base says: it does not move.
+    // more than the knowledge base says: it does not move. Nor does one
+    // whose manifests are not known to be the context's files at the same
+    // place.
     let movable: Vec<bool> = eff
         .iter()
         .enumerate()
-        .map(|(k, e)| {
-            e.checks.is_empty()
-                || ctx.is_some_and(|ctx| {
-                    e.checks.iter().all(|(chk, dir)| {
-                        *dir == state.workdirs[k]
-                            && manifest_problems(chk, ctx, "", &|img| {
-                                img.strip_prefix(&format!(
-                                    "{}/",
-                                    state.workdirs[k].trim_end_matches('/')
-                                ))
-                                .map(str::to_string)
-                            })
-                            .is_empty()
-                    })
-                })
-        })
+        .map(|(k, e)| e.checks.is_empty() || ctx.is_some_and(|ctx| checks_hold(cx, k, ctx)))
         .collect();
     // An install that may read more than it declares stays below every
     // copy from the context that precedes it.
@@ -262,6 +251,116 @@ pub fn reorder_candidate(
         },
         change,
         saving: before - after,
+    })
+}
+
+/// Whether unit `k`'s manifest checks hold on the files it reads. The
+/// checks read the context's files at the working directory's relative
+/// paths (`/app/requirements.txt` is `requirements.txt`), which are the
+/// files the install reads only when they were put there from those
+/// context paths: `COPY deps/requirements.txt ./requirements.txt`
+/// naming `./lib` is not the root's clean `requirements.txt` (review 55,
+/// measured with BuildKit: the install moved above `COPY lib/ ./lib/`,
+/// the rewrite failed to build), nor is a manifest a `RUN` or a parent
+/// stage made. Checks of files named by image path (pip's and uv's
+/// requirement, constraint and settings files): each file read, includes
+/// too, must have been put last by a copy from the same context path.
+/// Other checks (which read the directory's manifests by name): every
+/// unit before it writing below the directory must be a copy from the
+/// context putting each file at its own relative path, and no stage this
+/// one is built on may write there. A file named outside the working
+/// directory is not read here either: it does not move.
+fn checks_hold(cx: &StageCx<'_>, k: usize, ctx: &Context) -> bool {
+    let (eff, state) = (cx.eff, cx.state);
+    let wd = state.workdirs[k].trim_end_matches('/');
+    if wd.contains('?') || wd.is_empty() {
+        return false;
+    }
+    let prefix = format!("{wd}/");
+    let placed = |j: usize| {
+        instruction(cx.parse, cx.stage.units[j].item).and_then(|ins| {
+            effects::context_placements(ins, &state.workdirs[j], state.placement_env(j), ctx)
+        })
+    };
+    // The context path the last writer before `k` put image file `img`
+    // from, when that is a copy from the context (its placements list
+    // every file it puts); `None` when another unit may have written it
+    // last, or none did.
+    let put_from = |img: &str| -> Option<String> {
+        for j in (0..k).rev() {
+            if let Some((_, rel)) =
+                placed(j).and_then(|p| p.files.into_iter().find(|(i, _)| i == img))
+            {
+                return Some(rel);
+            }
+            // (Also what a copy writes through a link.)
+            let writes = eff[j]
+                .writes
+                .iter()
+                .any(|w| matches!(w, Loc::Path(p) if effects::paths_overlap(p, img)));
+            if writes {
+                return None;
+            }
+        }
+        None
+    };
+    let by_image_path = |chk: &ManifestCheck| {
+        matches!(
+            chk,
+            ManifestCheck::Requirements(_)
+                | ManifestCheck::UvPip(_)
+                | ManifestCheck::UvSettings(_)
+                | ManifestCheck::PipConfig(_)
+        )
+    };
+    let under = format!("{wd}/**");
+    let below = |e: &Effects| {
+        e.writes
+            .iter()
+            .any(|w| matches!(w, Loc::Path(p) if effects::paths_overlap(p, &under)))
+    };
+    if !eff[k].checks.iter().all(|(chk, _)| by_image_path(chk)) {
+        if super::hoist::in_parent_stages(cx, |_, e| below(e)).is_some() {
+            return false;
+        }
+        for (j, ej) in eff.iter().enumerate().take(k) {
+            if !below(ej) {
+                continue;
+            }
+            let Some(p) = placed(j) else {
+                return false;
+            };
+            if p.files
+                .iter()
+                .any(|(img, rel)| effects::resolve(wd, rel) != *img)
+            {
+                return false;
+            }
+        }
+    }
+    eff[k].checks.iter().all(|(chk, dir)| {
+        let read = std::cell::RefCell::new(Vec::new());
+        let outside = std::cell::Cell::new(false);
+        let to_context = |img: &str| {
+            let rel = img.strip_prefix(&prefix).map(str::to_string);
+            match &rel {
+                Some(r) => read.borrow_mut().push(r.clone()),
+                None => outside.set(true),
+            }
+            rel
+        };
+        let ok = *dir == state.workdirs[k]
+            && manifest_problems(chk, ctx, "", &to_context).is_empty()
+            && !outside.get();
+        if !ok || !by_image_path(chk) {
+            return ok;
+        }
+        let mut files = read.borrow().clone();
+        files.extend(extra_manifests(chk, ctx, "", &to_context));
+        !outside.get()
+            && files
+                .iter()
+                .all(|r| put_from(&effects::resolve(wd, r)).as_deref() == Some(r.as_str()))
     })
 }
 

@@ -129,7 +129,9 @@ pub(super) fn refine_copy_writes(
             }
             continue;
         }
-        if s.contains(['*', '?', '[', '$', '\\', '"', '\'', '`']) || !ctx.ships(s) {
+        // A link is followed: what it names is not known here.
+        if s.contains(['*', '?', '[', '$', '\\', '"', '\'', '`']) || !ctx.ships(s) || ctx.is_link(s)
+        {
             return;
         }
         let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
@@ -186,11 +188,18 @@ pub fn exact_copy_writes(
         {
             return None;
         }
-        let src = s.trim_start_matches("./").trim_end_matches('/');
-        let src = if src == "." { "" } else { src };
+        // `aspnetapp/.` is `aspnetapp` (a `..` leaving the context is
+        // refused by the build).
+        let cleaned = crate::analysis::context::clean(s);
+        let src = if cleaned == "." { "" } else { cleaned.as_str() };
         if files.contains_key(src) {
+            // A link named as the source is followed (a link to a
+            // directory puts its contents into the destination).
+            if ctx.is_link(src) {
+                return None;
+            }
             // A file: into the directory (`dest/`, or several sources),
-            // else to that name; a link, every path below it too.
+            // else to that name.
             let name = src.rsplit('/').next().unwrap_or(src);
             let at = if dest.ends_with('/') || sources.len() > 1 || *dest == "." {
                 resolve(&dest_abs, name)
@@ -209,10 +218,17 @@ pub fn exact_copy_writes(
         } else {
             format!("{src}/")
         };
+        let before = out.len();
         for f in files.keys() {
             if let Some(rel) = f.strip_prefix(&prefix) {
                 out.push(Loc::Path(resolve(&dest_abs, rel)));
             }
+        }
+        // Nothing shipped below it and not an empty directory: a path
+        // through a link (`ln/requirements.txt`, which BuildKit follows),
+        // or one that is not there.
+        if out.len() == before && !src.is_empty() && !ctx.whole().contains(src) {
+            return None;
         }
         // A shipped link or empty directory: every path below it.
         for f in ctx.whole() {
@@ -312,11 +328,20 @@ pub fn context_placements(
     for src in sources {
         let s = plain_source(src)?;
         let placed: Vec<(String, String)> = if s.contains(['*', '?']) {
-            glob_files(s, files)?
+            let matched = glob_files(s, files)?;
+            // A link it matches is followed.
+            if matched.iter().any(|f| ctx.is_link(f)) {
+                return None;
+            }
+            matched
                 .into_iter()
                 .map(|f| (resolve(&dest_abs, f.rsplit('/').next().unwrap_or(&f)), f))
                 .collect()
         } else if files.contains_key(s) {
+            // A link is followed: what it names is not known here.
+            if ctx.is_link(s) {
+                return None;
+            }
             let name = s.rsplit('/').next().unwrap_or(s);
             vec![(resolve(&dest_abs, name), s.to_string())]
         } else {

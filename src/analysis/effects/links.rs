@@ -279,3 +279,179 @@ pub(super) fn through_links(e: &mut Effects, links: &[(String, Option<String>)],
         }
     }
 }
+
+/// The symbolic links a `COPY`/`ADD` from the build context puts in the
+/// image: a link shipped below a directory source is copied as a link
+/// (only a link named as the source is followed), so a later write below
+/// it lands where it points (`etc -> /etc` shipped by `COPY . /app`, then
+/// `COPY conf/pip.conf /app/etc/` writes `/etc/pip.conf`; review 55,
+/// measured with BuildKit: a pip install hoisted above both missed the
+/// configuration, the image differed). Each as the link's image path and
+/// its target's (read from the context, resolved against the link's
+/// directory); a link at `/` with no target (any path) when where they
+/// land is not known: a glob, a variable, a source or destination that is
+/// not plain. An `ADD` of a context file it may unpack may put links
+/// anywhere below its destination, and so may a `--from` copy of a stage
+/// of the file that may make one ([`stage_may_make_links`]; an image from
+/// outside the file is trusted as the base image is).
+pub(super) fn copied_links(
+    parse: &Parse,
+    item: usize,
+    ins: &Instruction,
+    wd: &str,
+    env: &BTreeMap<String, String>,
+    ctx: Option<&Context>,
+) -> Vec<(String, Option<String>)> {
+    let node = &ins.node;
+    if !matches!(node.kind, Kind::Copy | Kind::Add) {
+        return Vec::new();
+    }
+    // A copy from another stage or an image may put links anywhere below
+    // its destination (a stage's `ln -s /etc /out/etc`, then `COPY
+    // --from=b /out /app` and `COPY conf/pip.conf /app/etc/`: measured
+    // with BuildKit, the pip install hoisted above both missed the
+    // configuration, the image differed).
+    if let Some(from) = node.flags.iter().find_map(|f| f.strip_prefix("--from=")) {
+        if !stage_may_make_links(parse, from, item, ctx, 8) {
+            return Vec::new();
+        }
+        let args: Vec<&str> = node.str_args().collect();
+        let at = match args.last().and_then(|d| expand_word(d, env)) {
+            Some(d) if !d.contains(['$', '*', '?', '[', '~', '\\', '"', '\'', '`']) => {
+                resolve(wd, &d)
+            }
+            _ => "/".to_string(),
+        };
+        return vec![(at, None)];
+    }
+    let Some(ctx) = ctx else {
+        return Vec::new();
+    };
+    let Some(files) = ctx.files() else {
+        return Vec::new();
+    };
+    let links: Vec<&String> = ctx.whole().iter().filter(|w| ctx.is_link(w)).collect();
+    let args: Vec<&str> = node.str_args().collect();
+    let Some((dest, sources)) = args.split_last() else {
+        return Vec::new();
+    };
+    let anywhere = vec![("/".to_string(), None)];
+    let dest_abs = match expand_word(dest, env) {
+        Some(d) if !d.contains(['$', '*', '?', '[', '~', '\\', '"', '\'', '`']) => resolve(wd, &d),
+        _ if links.is_empty() => return Vec::new(),
+        _ => return anywhere,
+    };
+    let mut out = Vec::new();
+    for s in sources {
+        let heredoc = s.starts_with("<<");
+        if heredoc || s.contains("://") || s.starts_with("git@") {
+            continue;
+        }
+        if node.kind == Kind::Add && add_may_unpack(s, ctx) {
+            out.push((dest_abs.clone(), None));
+            continue;
+        }
+        if links.is_empty() {
+            continue;
+        }
+        let Some(src) = plain_source(s) else {
+            return anywhere;
+        };
+        if src.contains(['*', '?']) {
+            return anywhere;
+        }
+        if files.contains_key(src) {
+            // A file, or a link the copy follows.
+            continue;
+        }
+        let prefix = if src.is_empty() {
+            String::new()
+        } else {
+            format!("{src}/")
+        };
+        for l in &links {
+            let Some(rel) = l.strip_prefix(&prefix) else {
+                continue;
+            };
+            let img = resolve(&dest_abs, rel);
+            let target = std::fs::read_link(ctx.dir.join(l.as_str()))
+                .ok()
+                .and_then(|t| t.to_str().map(str::to_string))
+                .filter(|t| !t.is_empty() && !t.contains(['$', '*', '?', '[', '~']))
+                .map(|t| {
+                    let dir = img.rsplit_once('/').map_or("/", |(d, _)| d);
+                    resolve(if dir.is_empty() { "/" } else { dir }, &t)
+                });
+            out.push((img, target));
+        }
+    }
+    out
+}
+
+/// Whether the stage `name` (a name or an index) of the file, defined
+/// before item `before`, may hold a symbolic link its instructions made:
+/// a `RUN` whose text may make one ([`may_make_links`]), an `ADD`, a copy
+/// from the context when the context ships a link (or is not known), a
+/// `--from` copy or a base stage that may. An image from outside the file
+/// (no stage of that name) is trusted, as a base image is. `depth` bounds
+/// the chain of stages followed (past it: may).
+fn stage_may_make_links(
+    parse: &Parse,
+    name: &str,
+    before: usize,
+    ctx: Option<&Context>,
+    depth: usize,
+) -> bool {
+    let froms: Vec<(usize, &Instruction)> = parse
+        .items
+        .iter()
+        .enumerate()
+        .take(before)
+        .filter_map(|(k, i)| i.instruction().map(|ins| (k, ins)))
+        .filter(|(_, ins)| ins.node.kind == Kind::From)
+        .collect();
+    let named = |ins: &Instruction| {
+        let args: Vec<&str> = ins.node.str_args().collect();
+        args.len() >= 3
+            && args[args.len() - 2].eq_ignore_ascii_case("as")
+            && args[args.len() - 1].eq_ignore_ascii_case(name)
+    };
+    let found = match name.parse::<usize>() {
+        Ok(n) => froms.get(n).copied(),
+        Err(_) => froms.iter().rev().find(|(_, ins)| named(ins)).copied(),
+    };
+    let Some((start, from)) = found else {
+        return false;
+    };
+    if depth == 0 {
+        return true;
+    }
+    if let Some(base) = from.node.str_args().next()
+        && stage_may_make_links(parse, base, start, ctx, depth - 1)
+    {
+        return true;
+    }
+    let context_links =
+        ctx.is_none_or(|c| c.files().is_none() || c.whole().iter().any(|w| c.is_link(w)));
+    for (k, i) in parse.items.iter().enumerate().skip(start + 1) {
+        let Some(ins) = i.instruction() else { continue };
+        match ins.node.kind {
+            Kind::From => break,
+            Kind::Run if may_make_links(ins) => return true,
+            Kind::Add => return true,
+            Kind::Copy => match ins
+                .node
+                .flags
+                .iter()
+                .find_map(|f| f.strip_prefix("--from="))
+            {
+                Some(f) if stage_may_make_links(parse, f, k, ctx, depth - 1) => return true,
+                Some(_) => {}
+                None if context_links => return true,
+                None => {}
+            },
+            _ => {}
+        }
+    }
+    false
+}

@@ -1190,6 +1190,7 @@ pub fn analyze_stage_with(
         let made = symlinks_made(ins, &wd);
         let before = links.len();
         links.extend(made);
+        links.extend(copied_links(parse, unit.item, ins, &wd, &paths_env, ctx));
         through_links(&mut e, &links, before);
         e.is_run = ins.node.kind == Kind::Run;
         e.runs_as_root = e.is_run && matches!(run_user, RunUser::Root) && root_group;
@@ -1203,6 +1204,9 @@ pub fn analyze_stage_with(
                 e.reads.retain(|r| *r != Loc::Workdir);
             }
             refine_copy_writes(ins, &wd, &paths_env, ctx, &mut e);
+            // What it writes through links (refined writes are below the
+            // destination as written).
+            through_links(&mut e, &links, before);
             // A copy costs more the more it copies (1 per MB, at most 30).
             if let Some(ctx) = ctx {
                 let bytes: u64 = e.context_reads.iter().map(|s| ctx.size_under(s)).sum();
