@@ -4197,3 +4197,22 @@ fn issue_11_exec_form_installs_move_like_their_shell_form() {
         "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nRUN [\"pip\", \"install\", \"--no-cache-dir\", \"-r\", \"requirements.txt\"]\nCOPY . .\n"
     );
 }
+
+/// Copies of requirement files move down to their installs at the root
+/// working directory too (the python image starts in `/`): the check of
+/// where each file came from took `/` for no directory and refused every
+/// such reorder (corpus: a Cloud Composer test image lost its reorder).
+#[test]
+fn manifest_copies_move_to_their_installs_at_the_root_directory() {
+    let files = [
+        ("requirements.txt", "six==1.16.0\n"),
+        ("requirements-test.txt", "idna==3.10\n"),
+        ("requirements-composer.txt", "certifi==2024.8.30\n"),
+        ("main.py", "x\n"),
+    ];
+    let df = "FROM python:3.12\nCOPY requirements.txt ./\nCOPY requirements-composer.txt ./\nCOPY requirements-test.txt ./\nRUN pip install -r requirements.txt\nRUN pip install -r requirements-test.txt\nRUN pip install -r requirements-composer.txt\nWORKDIR /dags\nCOPY . ./\n";
+    assert_eq!(
+        hoisted(&files, df),
+        "FROM python:3.12\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY requirements-test.txt ./\nRUN pip install -r requirements-test.txt\nCOPY requirements-composer.txt ./\nRUN pip install -r requirements-composer.txt\nWORKDIR /dags\nCOPY . ./\n"
+    );
+}

@@ -272,11 +272,19 @@ pub fn reorder_candidate(
 /// directory is not read here either: it does not move.
 fn checks_hold(cx: &StageCx<'_>, k: usize, ctx: &Context) -> bool {
     let (eff, state) = (cx.eff, cx.state);
-    let wd = state.workdirs[k].trim_end_matches('/');
+    // The root keeps its slash (`/` is where the python image starts).
+    let wd = match state.workdirs[k].trim_end_matches('/') {
+        "" if state.workdirs[k].starts_with('/') => "/",
+        w => w,
+    };
     if wd.contains('?') || wd.is_empty() {
         return false;
     }
-    let prefix = format!("{wd}/");
+    let prefix = if wd == "/" {
+        "/".to_string()
+    } else {
+        format!("{wd}/")
+    };
     let placed = |j: usize| {
         instruction(cx.parse, cx.stage.units[j].item).and_then(|ins| {
             effects::context_placements(ins, &state.workdirs[j], state.placement_env(j), ctx)
@@ -313,7 +321,7 @@ fn checks_hold(cx: &StageCx<'_>, k: usize, ctx: &Context) -> bool {
                 | ManifestCheck::PipConfig(_)
         )
     };
-    let under = format!("{wd}/**");
+    let under = format!("{prefix}**");
     let below = |e: &Effects| {
         e.writes
             .iter()
