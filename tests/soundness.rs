@@ -6503,6 +6503,7 @@ fn only_install_scripts_known_to_read_nothing_keep_the_hoist() {
         (".dockerignore", "node_modules\n.git\n"),
         ("index.js", "x\n"),
         ("tools/esbuild", "#!/bin/sh\n"),
+        ("vendor/@esbuild/linux-x64/bin/esbuild", "#!/bin/sh\n"),
     ];
     let safe = |files: &[(&str, &str)], df: &str| {
         let (hoist, _) = crate::support::hoist_proposal(&defaults, df, files);
