@@ -4242,4 +4242,13 @@ fn npm_ci_hoists_over_install_scripts_known_to_read_nothing_of_the_project() {
         text,
         "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"
     );
+    // core-js notes its banner in `core-js-banners` in the temporary
+    // directory: a project shipping a file of that name (TMPDIR may be
+    // the project) keeps the install in place.
+    let mut shipped = files.to_vec();
+    shipped.push(("core-js-banners", "[]"));
+    let (text, a, why) = proposed_hoist(&shipped, df);
+    assert_eq!(a, Applicability::Unsafe, "{why}");
+    assert_eq!(text, df);
+    assert!(why.contains("core-js-banners"), "{why}");
 }

@@ -172,7 +172,7 @@ fn dependency_script_problems(
             "npm runs the install scripts of the packages it installs, {RUNS}, and no lock of version 2 or later says which packages have one"
         )];
     };
-    let mut known = Vec::new();
+    let mut known: Vec<&KnownScript> = Vec::new();
     let unknown = packages.iter().find(|(key, p)| {
         if matches!(
             p["hasInstallScript"],
@@ -211,6 +211,22 @@ fn dependency_script_problems(
             }
         }
     }
+    // A file the script writes in the system's temporary directory
+    // (TMPDIR may put that in the project): one of that name the copy
+    // ships would be written over by it in the original order only.
+    for k in &known {
+        let Some(temp) = k.temp_file else { continue };
+        let named = |p: &String| p.rsplit('/').next() == Some(temp);
+        if ctx.files().is_none_or(|f| f.keys().any(named))
+            || ctx.whole().iter().any(named)
+            || !ctx.unknown_dirs().is_empty()
+        {
+            out.push(format!(
+                "the install script of `{}` writes `{temp}` in the temporary directory, and the context may ship a file of that name",
+                k.name
+            ));
+        }
+    }
     out
 }
 
@@ -223,6 +239,8 @@ struct KnownScript {
     /// Whether it resolves packages as node does (`require.resolve`),
     /// which also looks in the `node_modules` of the directories above.
     resolves_upward: bool,
+    /// The file it writes in the system's temporary directory.
+    temp_file: Option<&'static str>,
 }
 
 /// Install scripts read in every version of the range and found to read
@@ -251,6 +269,7 @@ const KNOWN_SCRIPTS: &[KnownScript] = &[
         name: "esbuild",
         range: ">=0.17.0 <=0.28.2",
         resolves_upward: true,
+        temp_file: None,
     },
     // postinstall: prints a banner on stdout unless ADBLOCK, CI-like
     // variables, DISABLE_OPENCOLLECTIVE, OPEN_SOURCE_CONTRIBUTOR or
@@ -264,6 +283,7 @@ const KNOWN_SCRIPTS: &[KnownScript] = &[
         name: "core-js",
         range: ">=3.1.0 <=3.51.0",
         resolves_upward: false,
+        temp_file: Some("core-js-banners"),
     },
 ];
 
