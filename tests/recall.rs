@@ -4216,3 +4216,58 @@ fn manifest_copies_move_to_their_installs_at_the_root_directory() {
         "FROM python:3.12\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY requirements-test.txt ./\nRUN pip install -r requirements-test.txt\nCOPY requirements-composer.txt ./\nRUN pip install -r requirements-composer.txt\nWORKDIR /dags\nCOPY . ./\n"
     );
 }
+
+/// The lock of a vite or tsx project marks esbuild's postinstall, and
+/// one with a polyfill core-js's: both scripts were read in every
+/// version of their ranges and touch nothing of the project (esbuild
+/// finds or fetches its platform's binary and links it into its own
+/// package; core-js prints a banner and notes it in the system's
+/// temporary directory). Measured with BuildKit on node:20-slim (npm
+/// 10): the hoisted `npm ci` built the same image, and was served from
+/// the cache after a source edit. Experts hoist these installs (scout55
+/// n03, n06).
+#[test]
+fn npm_ci_hoists_over_install_scripts_known_to_read_nothing_of_the_project() {
+    let entry = |name: &str, version: &str, extra: &str| {
+        let base = name.rsplit('/').next().unwrap();
+        format!(
+            ",\"node_modules/{name}\":{{\"version\":\"{version}\",\"resolved\":\"https://registry.npmjs.org/{name}/-/{base}-{version}.tgz\",\"integrity\":\"sha512-AAAA\"{extra}}}"
+        )
+    };
+    let lock = format!(
+        "{{\"name\":\"a\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{{\"\":{{\"name\":\"a\",\"dependencies\":{{\"core-js\":\"3.38.1\",\"esbuild\":\"0.21.5\"}}}}{}{}{}}}}}",
+        entry("core-js", "3.38.1", ",\"hasInstallScript\":true"),
+        entry("esbuild", "0.21.5", ",\"hasInstallScript\":true"),
+        entry(
+            "@esbuild/linux-x64",
+            "0.21.5",
+            ",\"optional\":true,\"os\":[\"linux\"],\"cpu\":[\"x64\"]"
+        ),
+    );
+    let files = [
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"core-js\":\"3.38.1\",\"esbuild\":\"0.21.5\"}}",
+        ),
+        ("package-lock.json", lock.as_str()),
+        (".dockerignore", "node_modules\n.git\n"),
+        ("index.js", "x\n"),
+    ];
+    let df =
+        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n";
+    let (text, a, why) = proposed_hoist(&files, df);
+    assert_eq!(a, Applicability::Safe, "{why}");
+    assert_eq!(
+        text,
+        "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"
+    );
+    // core-js notes its banner in `core-js-banners` in the temporary
+    // directory: a project shipping a file of that name (TMPDIR may be
+    // the project) keeps the install in place.
+    let mut shipped = files.to_vec();
+    shipped.push(("core-js-banners", "[]"));
+    let (text, a, why) = proposed_hoist(&shipped, df);
+    assert_eq!(a, Applicability::Unsafe, "{why}");
+    assert_eq!(text, df);
+    assert!(why.contains("core-js-banners"), "{why}");
+}

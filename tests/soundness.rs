@@ -6981,3 +6981,134 @@ fn a_link_a_stage_made_is_written_through_after_its_copy() {
     let df = tail.replace("--from=b", "--from=example/tools:1");
     assert_ne!(rewrite_unsafe_too(dir.path(), &df), df);
 }
+
+/// Only the install scripts read (manifests::KNOWN_SCRIPTS) let an npm
+/// install move above the broad copy: another version, a package of
+/// another name under the known one's (an alias), one from elsewhere
+/// than the registry, a bundled or linked one, keep it in place; so do
+/// the files esbuild's script may take from the project: the binary
+/// ESBUILD_BINARY_PATH names, packages in NODE_PATH or in a
+/// `node_modules` above the project that the copy ships.
+#[test]
+fn only_install_scripts_known_to_read_nothing_keep_the_hoist() {
+    let entry = |key: &str, fields: &str| {
+        format!(
+            ",\"node_modules/{key}\":{{{fields},\"integrity\":\"sha512-AAAA\",\"hasInstallScript\":true}}"
+        )
+    };
+    let reg = |name: &str, version: &str| {
+        let base = name.rsplit('/').next().unwrap();
+        format!(
+            "\"version\":\"{version}\",\"resolved\":\"https://registry.npmjs.org/{name}/-/{base}-{version}.tgz\""
+        )
+    };
+    let lock = |entries: &str| {
+        format!(
+            "{{\"name\":\"a\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{{\"\":{{\"name\":\"a\",\"dependencies\":{{\"esbuild\":\"*\"}}}}{entries}}}}}"
+        )
+    };
+    let package = "{\"name\":\"a\",\"dependencies\":{\"esbuild\":\"*\"}}";
+    let df = |dir: &str, env: &str, run: &str| {
+        format!(
+            "FROM node:20-slim\nWORKDIR /app\n{env}COPY . .\nRUN {dir}{run}\nCMD [\"node\", \"index.js\"]\n"
+        )
+    };
+    let good = lock(&entry("esbuild", &reg("esbuild", "0.21.5")));
+    let defaults = [
+        ("package.json", package),
+        ("package-lock.json", good.as_str()),
+        (".dockerignore", "node_modules\n.git\n"),
+        ("index.js", "x\n"),
+        ("tools/esbuild", "#!/bin/sh\n"),
+        ("vendor/@esbuild/linux-x64/bin/esbuild", "#!/bin/sh\n"),
+    ];
+    let safe = |files: &[(&str, &str)], df: &str| {
+        let (hoist, _) = crate::support::hoist_proposal(&defaults, df, files);
+        hoist.is_some_and(|(a, _)| a == Applicability::Safe)
+    };
+    // The known script, in a project without its traps: it moves.
+    assert!(safe(&[], &df("", "", "npm ci")));
+    let old_resolved = lock(&entry("esbuild", "\"version\":\"0.21.5\""));
+    assert!(safe(
+        &[("package-lock.json", &old_resolved)],
+        &df("", "", "npm ci")
+    ));
+    for (bad, what) in [
+        (lock(&entry("esbuild", &reg("esbuild", "0.16.17"))), "older"),
+        (lock(&entry("esbuild", &reg("esbuild", "0.29.0"))), "newer"),
+        (
+            lock(&entry("esbuild", &reg("esbuild", "0.21.5-beta.1"))),
+            "prerelease",
+        ),
+        (
+            lock(&entry(
+                "esbuild",
+                &format!("\"name\":\"evil\",{}", reg("evil", "0.21.5")),
+            )),
+            "an alias of another package",
+        ),
+        (
+            lock(&entry(
+                "esbuild",
+                "\"version\":\"0.21.5\",\"resolved\":\"git+ssh://git@github.com/evanw/esbuild.git#0123456789abcdef0123456789abcdef01234567\"",
+            )),
+            "from git",
+        ),
+        (
+            lock(&entry(
+                "esbuild",
+                "\"version\":\"0.21.5\",\"resolved\":\"https://example.com/esbuild-0.21.5.tgz\"",
+            )),
+            "from another host",
+        ),
+        (
+            lock(&entry(
+                "esbuild",
+                &format!("{},\"inBundle\":true", reg("esbuild", "0.21.5")),
+            )),
+            "bundled",
+        ),
+        (
+            lock(&entry(
+                "esbuild",
+                "\"resolved\":\"tools/esbuild\",\"link\":true",
+            )),
+            "linked",
+        ),
+        (
+            lock(&format!(
+                "{}{}",
+                entry("esbuild", &reg("esbuild", "0.21.5")),
+                entry("msw", &reg("msw", "2.7.0"))
+            )),
+            "with an unknown script beside it",
+        ),
+    ] {
+        assert!(
+            !safe(&[("package-lock.json", &bad)], &df("", "", "npm ci")),
+            "{what}"
+        );
+    }
+    // esbuild's script takes the binary ESBUILD_BINARY_PATH names when the
+    // file is there, and resolves its platform package in NODE_PATH too.
+    for env in [
+        "ENV ESBUILD_BINARY_PATH=/app/tools/esbuild\n",
+        "ENV NODE_PATH=/app/vendor\n",
+    ] {
+        assert!(!safe(&[], &df("", env, "npm ci")), "{env}");
+    }
+    assert!(!safe(
+        &[],
+        &df("", "", "ESBUILD_BINARY_PATH=/app/tools/esbuild npm ci")
+    ));
+    // The project in web/, the context's root node_modules above it.
+    let web = [
+        ("web/package.json", package),
+        ("web/package-lock.json", good.as_str()),
+        (".dockerignore", ".git\nweb/node_modules\n"),
+    ];
+    assert!(safe(&web, &df("cd web && ", "", "npm ci")));
+    let mut shipped = web.to_vec();
+    shipped.push(("node_modules/@esbuild/linux-x64/bin/esbuild", "x"));
+    assert!(!safe(&shipped, &df("cd web && ", "", "npm ci")));
+}

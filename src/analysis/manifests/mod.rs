@@ -137,9 +137,12 @@ pub(crate) fn manifest_problems(
 /// does an npm install with no such lock. yarn's and pnpm's locks do not
 /// say (pnpm's version 9 lock dropped `requiresBuild`): their installs
 /// stay in place unless `--ignore-scripts` is given, or the project has
-/// no dependency at all.
+/// no dependency at all. A package npm's lock marks whose script is
+/// known to read nothing of the project ([`KNOWN_SCRIPTS`]) does not
+/// count.
 fn dependency_script_problems(
     ctx: &Context,
+    dir: &str,
     join: &dyn Fn(&str) -> String,
     deps: DependencyScripts,
     package: &serde_json::Value,
@@ -181,22 +184,157 @@ fn dependency_script_problems(
             "npm runs the install scripts of the packages it installs, {RUNS}, and no lock of version 2 or later says which packages have one"
         )];
     };
-    packages
+    let mut known: Vec<&KnownScript> = Vec::new();
+    let unknown = packages.iter().find(|(key, p)| {
+        if matches!(
+            p["hasInstallScript"],
+            serde_json::Value::Null | serde_json::Value::Bool(false)
+        ) {
+            return false;
+        }
+        match known_script(key, p) {
+            Some(k) => {
+                known.push(k);
+                false
+            }
+            None => true,
+        }
+    });
+    if let Some((name, _)) = unknown {
+        return vec![format!(
+            "{lock} lists `{}` with an install script, which npm runs during the install and which may read and write any file of the project (`--ignore-scripts` turns it off)",
+            if name.is_empty() { "the project" } else { name }
+        )];
+    }
+    // A script that resolves modules the way node does also looks in the
+    // `node_modules` of every directory above the project: one the
+    // context ships there is written by the broad copy.
+    let mut out = Vec::new();
+    if let Some(k) = known.iter().find(|k| k.resolves_upward) {
+        let mut at = dir;
+        while !at.is_empty() && at != "." {
+            at = at.rsplit_once('/').map_or("", |(p, _)| p);
+            let nm = ctx_join(at, "node_modules").unwrap_or_else(|| "node_modules".to_string());
+            if ships_tree(ctx, &nm) {
+                out.push(format!(
+                    "the context ships {nm}/, where the install script of `{}` may look for its packages",
+                    k.name
+                ));
+            }
+        }
+    }
+    // A file the script writes in the system's temporary directory
+    // (TMPDIR may put that in the project): one of that name the copy
+    // ships would be written over by it in the original order only.
+    for k in &known {
+        let Some(temp) = k.temp_file else { continue };
+        let named = |p: &String| p.rsplit('/').next() == Some(temp);
+        if ctx.files().is_none_or(|f| f.keys().any(named))
+            || ctx.whole().iter().any(named)
+            || !ctx.unknown_dirs().is_empty()
+        {
+            out.push(format!(
+                "the install script of `{}` writes `{temp}` in the temporary directory, and the context may ship a file of that name",
+                k.name
+            ));
+        }
+    }
+    out
+}
+
+/// A dependency's install script known to read and write nothing of the
+/// project (see [`KNOWN_SCRIPTS`]).
+struct KnownScript {
+    name: &'static str,
+    /// The versions read (node-semver range).
+    range: &'static str,
+    /// Whether it resolves packages as node does (`require.resolve`),
+    /// which also looks in the `node_modules` of the directories above.
+    resolves_upward: bool,
+    /// The file it writes in the system's temporary directory.
+    temp_file: Option<&'static str>,
+}
+
+/// Install scripts read in every version of the range and found to read
+/// no file of the project and to write only inside their own package
+/// and the system's temporary directory. Each was read from the npm
+/// registry's tarballs (`npm pack`), every version of the range, each
+/// distinct script read in full (December 2026). What a script reads of
+/// its environment is npm's (`npm_config_*`, from the settings the
+/// hoisted COPY brings) or is among npm's `path_env` in the knowledge
+/// base, so a value naming a project file keeps the install in place.
+/// Only a registry package of that name counts (see [`known_script`]).
+const KNOWN_SCRIPTS: &[KnownScript] = &[
+    // postinstall `node install.js` (0.17.0-0.28.2: 93 versions, 19
+    // distinct scripts, differing in the version string, formatting,
+    // platform names and, from 0.28.0, a check of the downloaded
+    // binary). It finds the platform's binary package
+    // (@esbuild/linux-x64 ...) with `require.resolve` (NODE_PATH, and
+    // node_modules upward), else installs it with `npm install` in a
+    // directory inside its own package or downloads it from the
+    // registry, then replaces its own bin/esbuild with a hard link to
+    // the binary (not under yarn, as npm_config_user_agent says) and
+    // runs it for its version. ESBUILD_BINARY_PATH, when set and the
+    // file exists, is written into its own bin/esbuild and lib/main.js
+    // instead (the variable is among npm's path_env).
+    KnownScript {
+        name: "esbuild",
+        range: ">=0.17.0 <=0.28.2",
+        resolves_upward: true,
+        temp_file: None,
+    },
+    // postinstall: prints a banner on stdout unless ADBLOCK, CI-like
+    // variables, DISABLE_OPENCOLLECTIVE, OPEN_SOURCE_CONTRIBUTOR or
+    // npm_config_loglevel (silent, error, warn) say not to, and (from
+    // 3.3.0) records the banner in `core-js-banners` in the system's
+    // temporary directory to show it once in three minutes
+    // (npm_config_color picks the colours). 3.1.0-3.51.0: 141 versions
+    // with a script, 8 distinct once the banner's text and comments are
+    // set aside (3.0.0 and 3.0.1 have none).
+    KnownScript {
+        name: "core-js",
+        range: ">=3.1.0 <=3.51.0",
+        resolves_upward: false,
+        temp_file: Some("core-js-banners"),
+    },
+];
+
+/// The known script of the lock's entry `key`: a registry package (its
+/// `resolved`, when the lock keeps one, is the npm registry's tarball of
+/// that name and version, whose integrity the lock gives and npm checks;
+/// not linked, not bundled in another) of
+/// a name and version [`KNOWN_SCRIPTS`] holds. An alias is taken by the
+/// name its entry gives.
+fn known_script(key: &str, p: &serde_json::Value) -> Option<&'static KnownScript> {
+    let (_, last) = key.rsplit_once("node_modules/")?;
+    let name = p["name"].as_str().unwrap_or(last);
+    if p["link"] != serde_json::Value::Null || p["inBundle"] != serde_json::Value::Null {
+        return None;
+    }
+    let version = p["version"].as_str()?;
+    let base = name.rsplit_once('/').map_or(name, |(_, b)| b);
+    let registry = format!("https://registry.npmjs.org/{name}/-/{base}-{version}.tgz");
+    if !p["resolved"].is_null() && p["resolved"].as_str() != Some(registry.as_str())
+        || !p["integrity"].as_str()?.starts_with("sha512-")
+    {
+        return None;
+    }
+    KNOWN_SCRIPTS
         .iter()
-        .find(|(_, p)| {
-            !matches!(
-                p["hasInstallScript"],
-                serde_json::Value::Null | serde_json::Value::Bool(false)
-            )
-        })
-        .map(|(name, _)| {
-            format!(
-                "{lock} lists `{}` with an install script, which npm runs during the install and which may read and write any file of the project (`--ignore-scripts` turns it off)",
-                if name.is_empty() { "the project" } else { name }
-            )
-        })
-        .into_iter()
-        .collect()
+        .find(|k| k.name == name && node_locks::semver_satisfies(version, k.range) == Some(true))
+}
+
+/// Whether the context ships anything at or under `rel`.
+fn ships_tree(ctx: &Context, rel: &str) -> bool {
+    let prefix = format!("{rel}/");
+    ctx.files().is_some_and(|f| {
+        f.range(prefix.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&prefix))
+    }) || ctx
+        .whole()
+        .iter()
+        .any(|w| *w == rel || w.starts_with(&prefix))
 }
 
 /// Why pnpm 10 or later, which the stage runs as launched
@@ -400,7 +538,7 @@ fn npm_problems(
             "{pnpmfile} is code pnpm runs during the install, which may read any file"
         ));
     }
-    out.extend(dependency_script_problems(ctx, join, deps, &v));
+    out.extend(dependency_script_problems(ctx, dir, join, deps, &v));
 }
 
 /// `pnpm fetch` reads the lock and pnpm's settings: the project's
