@@ -7112,3 +7112,50 @@ fn only_install_scripts_known_to_read_nothing_keep_the_hoist() {
     shipped.push(("node_modules/@esbuild/linux-x64/bin/esbuild", "x"));
     assert!(!safe(&shipped, &df("cd web && ", "", "npm ci")));
 }
+
+/// Composer loads the plugins of its home in every project's install: a
+/// plugin an earlier `RUN` installed globally runs in the hoisted install
+/// and may read the project (h-kb55 measured: `composer global require`
+/// of a plugin writing `/plugin-out.txt` from the project's
+/// `settings.txt`, then the install hoisted above `COPY . .`: the file
+/// differed). An earlier unit that may write Composer's home keeps the
+/// install in place; `--no-plugins` runs none.
+#[test]
+fn a_global_composer_plugin_keeps_the_install_in_place() {
+    let json = "{\"name\":\"a/b\",\"require\":{\"my/lib\":\"1.0.0\"}}\n";
+    let lock = "{\"content-hash\":\"x\",\"packages\":[{\"name\":\"my/lib\",\"version\":\"1.0.0\",\"type\":\"library\",\"dist\":{\"type\":\"tar\",\"url\":\"https://example.invalid/lib.tar\"}}],\"packages-dev\":[]}\n";
+    let dir = project(&[
+        ("composer.json", json),
+        ("composer.lock", lock),
+        ("settings.txt", "from-context\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = |before: &str, run: &str| {
+        format!("FROM php:8.2-cli\n{before}WORKDIR /app\nCOPY . .\nRUN {run}\n")
+    };
+    for before in [
+        "RUN composer global require my/plug:1.0.0\n",
+        "ENV COMPOSER_HOME=/opt/composer\nRUN mkdir -p /opt/composer && cp -r /usr/share/plug /opt/composer/vendor\n",
+        "FROM php:8.2-cli AS base\nRUN composer global require my/plug:1.0.0\nFROM base\n",
+    ] {
+        let text = df(before, "composer install --no-dev --no-interaction");
+        let text = text.replacen(
+            "FROM php:8.2-cli\nFROM php:8.2-cli AS base",
+            "FROM php:8.2-cli AS base",
+            1,
+        );
+        assert_eq!(
+            rewrite_unsafe_too(dir.path(), &text),
+            text,
+            "moved:\n{text}"
+        );
+    }
+    // No plugin runs with `--no-plugins`, and none without a global one.
+    let text = df(
+        "RUN composer global require my/plug:1.0.0\n",
+        "composer install --no-dev --no-plugins",
+    );
+    assert_ne!(rewrite_unsafe_too(dir.path(), &text), text);
+    let text = df("", "composer install --no-dev --no-interaction");
+    assert_ne!(rewrite_unsafe_too(dir.path(), &text), text);
+}

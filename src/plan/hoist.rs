@@ -1884,6 +1884,75 @@ fn manifest_named_by_a_build_argument(cx: &StageCx<'_>, cand: &Candidate<'_>) ->
     ))
 }
 
+/// Why a `composer install` that runs plugins may run one installed
+/// globally before it: Composer loads the plugins of its home
+/// (`COMPOSER_HOME`: `~/.composer`, `~/.config/composer`) in every
+/// project's install, and a plugin's code may read any file of the
+/// project (h-kb55 measured: `composer global require` of a plugin,
+/// then the install hoisted above `COPY . .`: the file the plugin wrote
+/// from the project differed). An earlier unit of the stage, or of the
+/// stages it is built on, that may write the home's project (an unread
+/// `RUN` may) before the broad copy keeps the install in place.
+fn global_composer_plugins_problem(
+    cx: &StageCx<'_>,
+    copy: &BroadCopy<'_>,
+    cand: &Candidate<'_>,
+) -> Option<String> {
+    let ex = &cx.eff[cand.unit];
+    let runs_plugins = ex
+        .checks
+        .iter()
+        .any(|(c, _)| matches!(c, ManifestCheck::ComposerScripts { plugins: true, .. }));
+    if !runs_plugins {
+        return None;
+    }
+    // The user homes the install reads Composer's home in (`/root`,
+    // another user's), each with both of Composer's places for it.
+    let mut homes: Vec<String> = Vec::new();
+    for r in &ex.reads {
+        if let Loc::Path(p) = r
+            && let Some((user, _)) = p.split_once("/.composer")
+        {
+            homes.push(format!("{user}/.composer"));
+            homes.push(format!("{user}/.config/composer"));
+        }
+    }
+    if let Some(h) = cx
+        .state
+        .env
+        .get(cand.unit)
+        .and_then(|e| e.get("COMPOSER_HOME"))
+    {
+        homes.push(h.trim_end_matches('/').to_string());
+    }
+    // Global plugins are the packages of the home's own project: its
+    // `composer.json`, its `vendor/` and `config.json` (which may move
+    // `vendor-dir`); the installer's keys (`keys.dev.pub`) are none.
+    let plugin_paths: Vec<String> = homes
+        .iter()
+        .flat_map(|h| ["vendor/**", "composer.json", "config.json"].map(|f| format!("{h}/{f}")))
+        .collect();
+    let writes_home = |e: &Effects| {
+        e.writes.iter().any(|w| {
+            matches!(w, Loc::Path(p) if plugin_paths.iter().any(|h| effects::paths_overlap(p, h)))
+        })
+    };
+    // The units before the broad copy stay before the install; what the
+    // copy and the units after it write there, the install reads, which
+    // keeps it below them anyway.
+    let earlier = cx.eff[..copy.unit.min(cand.unit)]
+        .iter()
+        .position(writes_home)
+        .map(|k| cx.stage.units[k].item);
+    let at = earlier.or_else(|| in_parent_stages(cx, |_, e| writes_home(e)))?;
+    Some(format!(
+        "`{}` (line {}) may install a Composer plugin in Composer's home, which `{}` runs and which may read any file of the project (`--no-plugins` turns plugins off)",
+        short(&first_line(cx.text, cx.parse, at)),
+        cx.parse.items[at].lines.start,
+        short(&cand.text)
+    ))
+}
+
 /// Why the hoist of a candidate is not `Safe` (empty when it is): what it
 /// writes that the copy ships, what its manifests say it may read, and a
 /// repository the copy ships where its git would find it. Also, when what
@@ -1924,6 +1993,9 @@ fn hoist_problems(
         problems.push(p);
     }
     if let Some(p) = manifest_named_by_a_build_argument(cx, cand) {
+        problems.push(p);
+    }
+    if let Some(p) = global_composer_plugins_problem(cx, copy, cand) {
         problems.push(p);
     }
     // A file written only when missing is not written once it is copied in
