@@ -3796,21 +3796,6 @@ fn pnpm_installs_run_the_install_scripts_of_their_packages() {
     assert_ne!(hoisted(PNPM, &off), off);
 }
 
-/// An npm project with a lock and no install script, for the heredoc
-/// tests.
-const HEREDOC_NPM: &[(&str, &str)] = &[
-    (
-        "package.json",
-        "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
-    ),
-    (
-        "package-lock.json",
-        "{\"lockfileVersion\":3,\"packages\":{}}",
-    ),
-    ("src/index.js", "x\n"),
-    (".dockerignore", ".git\nnode_modules\n"),
-];
-
 #[test]
 fn a_heredoc_script_install_moves_with_its_manifests() {
     // `RUN <<EOT` runs the heredoc's body as the shell's script (BuildKit's
@@ -3818,7 +3803,7 @@ fn a_heredoc_script_install_moves_with_its_manifests() {
     // read as a command line with one command per line, `\` continuing a
     // line, `<<-` stripping leading tabs (scout46 n08: every heredoc RUN
     // was opaque).
-    let files = HEREDOC_NPM;
+    let files = crate::support::HEREDOC_NPM;
     let head =
         "# syntax=docker/dockerfile:1\nFROM node:20-slim\nENV NODE_ENV=production\nWORKDIR /app\n";
     for run in [
@@ -3842,7 +3827,7 @@ fn a_heredoc_script_install_moves_with_its_manifests() {
 /// (`Instruction::one_line`).
 #[test]
 fn a_heredoc_run_is_quoted_with_its_script() {
-    let mut files = HEREDOC_NPM.to_vec();
+    let mut files = crate::support::HEREDOC_NPM.to_vec();
     files.push((
         "Dockerfile",
         "# syntax=docker/dockerfile:1\nFROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN <<EOT\nset -e\n\n# the dependencies\nnpm ci --omit=dev\nEOT\nCOPY <<EOF /etc/motd\nhello\nEOF\n",

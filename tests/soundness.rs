@@ -5176,18 +5176,7 @@ fn a_heredoc_script_that_reads_the_tree_stays_below_the_copy() {
     // A `RUN <<EOF` script is the RUN's command line: an install followed
     // by a build of the shipped sources, a script run from a file (`#!`),
     // or a heredoc fed to a command keep their place.
-    let dir = project(&[
-        (
-            "package.json",
-            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
-        ),
-        (
-            "package-lock.json",
-            "{\"lockfileVersion\":3,\"packages\":{}}",
-        ),
-        ("src/index.js", "x\n"),
-        (".dockerignore", ".git\nnode_modules\n"),
-    ]);
+    let dir = project(crate::support::HEREDOC_NPM);
     for run in [
         "RUN <<EOT\nnpm ci\nnpm run build\nEOT\n",
         "RUN <<EOT\nnpm ci\nnode src/index.js > /out\nEOT\n",

@@ -249,3 +249,18 @@ pub fn hoist_proposal(
         .map(|c| (c.applicability, c.reason.clone()));
     (c, out.new_text)
 }
+
+/// An npm project with a lock and no install script, for the heredoc
+/// tests (recall and soundness).
+pub const HEREDOC_NPM: &[(&str, &str)] = &[
+    (
+        "package.json",
+        "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+    ),
+    (
+        "package-lock.json",
+        "{\"lockfileVersion\":3,\"packages\":{}}",
+    ),
+    ("src/index.js", "x\n"),
+    (".dockerignore", ".git\nnode_modules\n"),
+];
