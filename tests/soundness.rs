@@ -7148,3 +7148,56 @@ fn a_global_composer_plugin_keeps_the_install_in_place() {
     let text = df("", "composer install --no-dev --no-interaction");
     assert_ne!(rewrite_unsafe_too(dir.path(), &text), text);
 }
+
+/// A Poetry plugin, which Poetry loads for every command, may read any
+/// file of the project: a `poetry install` after an earlier unit that
+/// may have installed one stays below the broad copy. Measured with
+/// BuildKit: a plugin installed with Poetry (`pip install poetry /plug`)
+/// that records whether the project's `VERSION` exists made the image
+/// differ when the install moved above `COPY . .` (`/peek.txt`).
+#[test]
+fn an_earlier_poetry_plugin_install_keeps_the_poetry_install_in_place() {
+    let pyproject = "[tool.poetry]\nname = \"demo\"\nversion = \"0.1.0\"\ndescription = \"\"\nauthors = [\"x <x@example.com>\"]\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\nsix = \"1.16.0\"\n";
+    let dir = project(&[
+        ("pyproject.toml", pyproject),
+        ("poetry.lock", "# lock\n"),
+        ("VERSION", "1.0\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = |before: &str| {
+        format!(
+            "FROM python:3.12-slim\n{before}WORKDIR /app\nCOPY . .\nRUN poetry install --no-root --only main\n"
+        )
+    };
+    for before in [
+        "RUN pip install --no-cache-dir poetry==1.8.5 /plug\n",
+        "RUN pip install poetry poetry-dynamic-versioning\n",
+        "RUN pip install poetry && pip install -r /tmp/requirements.txt\n",
+        "RUN pip install poetry && poetry self add poetry-plugin-up\n",
+        "RUN pipx install poetry && pipx inject poetry poetry-plugin-up\n",
+        "RUN pip install poetry\nRUN ./install-plugins.sh\n",
+        "FROM python:3.12-slim AS base\nRUN pip install poetry poetry-dynamic-versioning\nFROM base\n",
+    ] {
+        let text = df(before).replacen(
+            "FROM python:3.12-slim\nFROM python:3.12-slim AS base",
+            "FROM python:3.12-slim AS base",
+            1,
+        );
+        assert_eq!(
+            rewrite_unsafe_too(dir.path(), &text),
+            text,
+            "moved:\n{text}"
+        );
+    }
+    // In the install's own `RUN`, before it.
+    let text = "FROM python:3.12-slim\nRUN pip install poetry\nWORKDIR /app\nCOPY . .\nRUN pip install poetry-dynamic-versioning && poetry install --no-root\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), text), text);
+    // Poetry alone, however pinned, and the packaging tools add none.
+    for before in [
+        "RUN pip install --no-cache-dir poetry==1.8.5\n",
+        "RUN python -m pip install --upgrade pip setuptools wheel && pip install \"poetry>=1.8,<2\"\n",
+    ] {
+        let text = df(before);
+        assert_ne!(rewrite_unsafe_too(dir.path(), &text), text, "{text}");
+    }
+}

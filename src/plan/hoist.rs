@@ -1953,6 +1953,52 @@ fn global_composer_plugins_problem(
     ))
 }
 
+/// Why a `poetry` command cannot move above the copy although its
+/// manifests are copied first: an earlier unit (before the copy, or in a
+/// stage this one is built on) may have installed a Poetry plugin, which
+/// Poetry loads for every command and which may read any file of the
+/// project (h-kb55: poetry-dynamic-versioning asks git for the version).
+/// Which package is a plugin is not known, so every Python package
+/// install but Poetry's own counts, and a `RUN` not followed
+/// (`effects::plugins`).
+fn poetry_plugins_problem(
+    cx: &StageCx<'_>,
+    copy: &BroadCopy<'_>,
+    cand: &Candidate<'_>,
+) -> Option<String> {
+    let ex = &cx.eff[cand.unit];
+    if !ex
+        .checks
+        .iter()
+        .any(|(c, _)| matches!(c, ManifestCheck::Poetry))
+    {
+        return None;
+    }
+    let may_install = |e: &Effects| e.poetry_plugins || e.opaque.is_some() || e.declared_only;
+    let earlier = cx.eff[..copy.unit.min(cand.unit)]
+        .iter()
+        .position(may_install)
+        .map(|k| cx.stage.units[k].item);
+    let itself = ex
+        .poetry_plugins_first
+        .then_some(cx.stage.units[cand.unit].item);
+    let at = earlier
+        .or(itself)
+        .or_else(|| in_parent_stages(cx, |_, e| may_install(e)))?;
+    if earlier.is_none() && itself.is_some() {
+        return Some(format!(
+            "a command of `{}` before its `poetry` command may install a Poetry plugin, which Poetry loads and which may read any file of the project",
+            short(&cand.text)
+        ));
+    }
+    Some(format!(
+        "`{}` (line {}) may install a Poetry plugin, which `{}` loads and which may read any file of the project",
+        short(&first_line(cx.text, cx.parse, at)),
+        cx.parse.items[at].lines.start,
+        short(&cand.text)
+    ))
+}
+
 /// Why the hoist of a candidate is not `Safe` (empty when it is): what it
 /// writes that the copy ships, what its manifests say it may read, and a
 /// repository the copy ships where its git would find it. Also, when what
@@ -1996,6 +2042,9 @@ fn hoist_problems(
         problems.push(p);
     }
     if let Some(p) = global_composer_plugins_problem(cx, copy, cand) {
+        problems.push(p);
+    }
+    if let Some(p) = poetry_plugins_problem(cx, copy, cand) {
         problems.push(p);
     }
     // A file written only when missing is not written once it is copied in

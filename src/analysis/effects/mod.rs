@@ -63,6 +63,7 @@ mod lookups;
 mod node_tools;
 mod official;
 mod paths;
+mod plugins;
 mod users;
 
 pub use copy::*;
@@ -72,6 +73,7 @@ pub use lookups::*;
 use node_tools::*;
 pub use official::*;
 pub use paths::*;
+use plugins::may_install_poetry_plugin;
 pub(crate) use users::*;
 
 /// The effects of one unit.
@@ -225,6 +227,12 @@ pub struct Effects {
     /// installs may come from elsewhere, later archive installs too.
     #[serde(skip)]
     pub foreign_packages: bool,
+    /// A command of it may install a Poetry plugin, which a later `poetry`
+    /// command loads and runs (see [`plugins`]).
+    pub poetry_plugins: bool,
+    /// A command of it that may install a Poetry plugin comes before one
+    /// of its `poetry` commands, which then may load the plugin.
+    pub poetry_plugins_first: bool,
 }
 
 /// What commands do to corepack's yarn shims ([`corepack_state`]):
@@ -2802,6 +2810,12 @@ fn run_effects(
             install_prefix_writes(prog, &dir, &local_env, facts.home.as_deref(), e);
         }
         bundle_config_setting(c, &local_env, &mut settings);
+        if e.poetry_plugins && facts.checks.contains(&ManifestCheck::Poetry) {
+            e.poetry_plugins_first = true;
+        }
+        if may_install_poetry_plugin(c, &facts) {
+            e.poetry_plugins = true;
+        }
         // pip reads the file `PIP_CONFIG_FILE` names (pip's user guide,
         // "Configuration": loaded after the global and user files; not
         // at all when it is `os.devnull`), from the directory it runs

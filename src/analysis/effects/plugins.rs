@@ -1,0 +1,213 @@
+//! Which commands may install a Poetry plugin: a package that registers
+//! itself under Poetry's plugin entry points in the environment Poetry
+//! runs from. Poetry loads every such plugin when it starts, for every
+//! command (`poetry install --no-root` included), and a plugin may read
+//! any file of the project (poetry-dynamic-versioning asks git for the
+//! version). An install that runs one cannot move above the copy that
+//! ships the files the plugin may read.
+//!
+//! Which package registers a plugin is not known without reading it, so
+//! every Python package install counts, except a plain `pip install` (or
+//! `python -m pip`, `uv pip install`) of Poetry itself and the packaging
+//! tools; and so do `poetry self …`, `pipx inject` and a system package
+//! named after Poetry. A `RUN` the analysis does not follow counts too
+//! (see `plan::hoist`).
+
+use super::*;
+
+/// The packages a `pip install` may name without adding a plugin: Poetry
+/// (whose own dependencies, poetry-plugin-export in Poetry 1.2-1.8 among
+/// them, come with it whichever way it is installed) and the packaging
+/// tools.
+const NOT_PLUGINS: &[&str] = &["poetry", "poetry-core", "pip", "setuptools", "wheel"];
+
+/// Whether the simple command `c`, interpreted as `facts`, may install a
+/// Poetry plugin (see the module's text).
+pub(super) fn may_install_poetry_plugin(
+    c: &shell::SimpleCommand,
+    facts: &kb::CommandFacts,
+) -> bool {
+    let base = |a: &String| a.rsplit('/').next().unwrap_or(a).to_ascii_lowercase();
+    let words: Vec<String> = c.argv.iter().map(base).collect();
+    let Some(first) = words.first() else {
+        return false;
+    };
+    // A system package manager: only a package named after Poetry (its
+    // plugins are packaged so) or one not known.
+    if SYSTEM_INSTALLERS.contains(&first.as_str()) {
+        return match &facts.packages {
+            Some(names) => names
+                .iter()
+                .any(|n| n.to_ascii_lowercase().contains("poetry")),
+            None => facts.cost == Some(CostClass::Install),
+        };
+    }
+    let python_tool = |w: &str| {
+        is_pip(w)
+            || matches!(
+                w,
+                "pipx"
+                    | "poetry"
+                    | "uv"
+                    | "pipenv"
+                    | "pdm"
+                    | "hatch"
+                    | "easy_install"
+                    | "conda"
+                    | "mamba"
+                    | "micromamba"
+                    | "pip-sync"
+            )
+    };
+    let python_install = facts.cost == Some(CostClass::Install)
+        && (ecosystem_of(&c.argv[0]) == Some("python") || words.iter().any(|w| python_tool(w)));
+    let poetry_self = words.windows(2).any(|w| w[0] == "poetry" && w[1] == "self");
+    let pipx = words.iter().any(|w| w == "pipx");
+    if !python_install && !poetry_self && !pipx {
+        return false;
+    }
+    !installs_only_poetry_and_packaging_tools(&c.argv)
+}
+
+/// `pip`, `pip3`, `pip3.12`.
+fn is_pip(w: &str) -> bool {
+    w == "pip"
+        || w.strip_prefix("pip3").is_some_and(|r| {
+            r.is_empty()
+                || r.strip_prefix('.')
+                    .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit()))
+        })
+}
+
+/// Whether `argv` is `pip install` (as `pip`, `python -m pip` or `uv
+/// pip`) of named packages among [`NOT_PLUGINS`] only, with no option
+/// that adds packages by other means (requirement files, editable
+/// projects, dependency groups, a script's metadata).
+fn installs_only_poetry_and_packaging_tools(argv: &[String]) -> bool {
+    let base = |a: &String| a.rsplit('/').next().unwrap_or(a).to_ascii_lowercase();
+    let words: Vec<String> = argv.iter().map(base).collect();
+    // Where `install` follows the pip program.
+    let install = (0..words.len()).find(|&k| {
+        words[k] == "install"
+            && k >= 1
+            && (is_pip(&words[k - 1])
+                || (words[k - 1] == "pip"
+                    && k >= 2
+                    && matches!(words[k - 2].as_str(), "-m" | "uv")))
+    });
+    let Some(install) = install else {
+        return false;
+    };
+    // What comes before the program: the program itself, `python -m`,
+    // `uv`, or wrappers that run it as it is.
+    let head_ok = words[..install].iter().all(|w| {
+        is_pip(w)
+            || matches!(w.as_str(), "-m" | "uv" | "sudo" | "env")
+            || w.starts_with("python")
+                && w["python".len()..]
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '.')
+    });
+    if !head_ok {
+        return false;
+    }
+    let mut named = false;
+    for a in &argv[install + 1..] {
+        if let Some(long) = a.strip_prefix("--") {
+            let name = long.split('=').next().unwrap_or(long);
+            // optparse (and uv) take an unambiguous prefix of a long
+            // option: any prefix of these adds packages pip does not name.
+            let adds = [
+                "requirement",
+                "requirements",
+                "requirements-from-script",
+                "editable",
+                "group",
+                "with-requirements",
+            ]
+            .iter()
+            .any(|o| o.starts_with(name));
+            if adds || name.is_empty() {
+                return false;
+            }
+            continue;
+        }
+        if let Some(short) = a.strip_prefix('-') {
+            // `-r FILE`, `-e DIR`, also clustered (`-qr FILE`).
+            if short.contains(['r', 'e']) {
+                return false;
+            }
+            continue;
+        }
+        // A word of its own: a requirement (or an option's value, which
+        // then has to pass as one).
+        if !requirement_is_not_a_plugin(a) {
+            return false;
+        }
+        named = true;
+    }
+    named
+}
+
+/// Whether a requirement (`poetry==1.8.5`, `"poetry>=2,<3"`,
+/// `poetry==$POETRY_VERSION`) names a package of [`NOT_PLUGINS`].
+fn requirement_is_not_a_plugin(req: &str) -> bool {
+    let end = req
+        .find(|c: char| "<>=!~[;@ (".contains(c))
+        .unwrap_or(req.len());
+    let name = &req[..end];
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return false;
+    }
+    let name = name.to_ascii_lowercase().replace(['_', '.'], "-");
+    NOT_PLUGINS.contains(&name.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn only_poetry_and_packaging_tools_named_alone_are_no_plugins() {
+        for ok in [
+            "pip install poetry",
+            "pip install --no-cache-dir poetry==1.8.5",
+            "pip3 install -U pip setuptools wheel",
+            "python -m pip install --upgrade pip poetry>=2,<3",
+            "/usr/local/bin/python3.12 -m pip install poetry==$POETRY_VERSION",
+            "uv pip install --system poetry",
+            "pip install --root-user-action=ignore Poetry_Core",
+        ] {
+            assert!(installs_only_poetry_and_packaging_tools(&args(ok)), "{ok}");
+        }
+        for may in [
+            "pip install poetry poetry-dynamic-versioning",
+            "pip install -r requirements.txt",
+            "pip install -qr requirements.txt",
+            "pip install --requirem requirements.txt poetry",
+            "pip install -e .",
+            "pip install --group dev poetry",
+            "pip install ./wheels/poetry.whl",
+            "pip install git+https://example.com/poetry.git",
+            "pip install $PKGS",
+            "pip install --index-url https://example.com/simple poetry",
+            "pip install",
+            "poetry self add poetry-plugin-bundle",
+            "pipx inject poetry poetry-plugin-up",
+            "bash -c pip install poetry",
+        ] {
+            assert!(
+                !installs_only_poetry_and_packaging_tools(&args(may)),
+                "{may}"
+            );
+        }
+    }
+}
