@@ -4256,3 +4256,48 @@ fn npm_ci_hoists_over_install_scripts_known_to_read_nothing_of_the_project() {
     assert_eq!(text, df);
     assert!(why.contains("core-js-banners"), "{why}");
 }
+
+/// `composer install --no-scripts` runs none of the root package's
+/// scripts: Composer's install command sets its event dispatcher's
+/// `runScripts` from the option, and the dispatcher then lists no script
+/// listener, only the ones plugins register (Composer's docs: "Skips
+/// execution of scripts defined in composer.json"). Laravel's Dockerfiles
+/// pair it with `--no-autoloader` and run `composer dump-autoload` and
+/// `artisan package:discover` after the broad copy (scout58 l01). The
+/// scripts, an optimized class map of the sources and plugins still keep
+/// the install in place without their options.
+#[test]
+fn composer_install_without_scripts_and_autoloader_hoists_over_declared_scripts() {
+    let json = "{\"name\":\"acme/invoices\",\"require\":{\"monolog/monolog\":\"^3.8\"},\"autoload\":{\"psr-4\":{\"App\\\\\":\"app/\"}},\"scripts\":{\"post-autoload-dump\":[\"@php artisan package:discover --ansi\"]},\"config\":{\"optimize-autoloader\":true}}";
+    let files = [
+        ("composer.json", json),
+        ("composer.lock", "{\"packages\":[],\"packages-dev\":[]}"),
+        ("artisan", "<?php\n"),
+        ("app/Http/Kernel.php", "<?php\n"),
+        (".dockerignore", "/vendor\n.git\n"),
+    ];
+    let df = |run: &str| {
+        format!(
+            "FROM php:8.2-cli\nWORKDIR /var/www/html\nCOPY . .\nRUN {run}\nRUN composer dump-autoload --optimize\n"
+        )
+    };
+    let run = "composer install --no-dev --no-scripts --no-autoloader --no-interaction";
+    let (text, a, why) = proposed_hoist(&files, &df(run));
+    assert_eq!(a, Applicability::Safe, "{why}");
+    assert_eq!(
+        text,
+        format!(
+            "FROM php:8.2-cli\nWORKDIR /var/www/html\nCOPY composer.json composer.lock ./\nRUN {run}\nCOPY . .\nRUN composer dump-autoload --optimize\n"
+        )
+    );
+    // Without `--no-scripts` the post-autoload-dump script runs; without
+    // `--no-autoloader` the configured optimized autoloader maps app/.
+    for run in [
+        "composer install --no-dev --no-autoloader --no-interaction",
+        "composer install --no-dev --no-scripts --no-interaction",
+    ] {
+        let (text, a, why) = proposed_hoist(&files, &df(run));
+        assert_eq!(a, Applicability::Unsafe, "{run}: {why}");
+        assert_eq!(text, df(run), "{run}");
+    }
+}

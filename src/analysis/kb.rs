@@ -445,8 +445,11 @@ pub enum ManifestCheck {
     /// `-a` and their long forms). `autoloader` is false with
     /// `--no-autoloader`, which writes no autoloader at all. `plugins` is
     /// false with `--no-plugins`, which runs no plugin; `dev` is false with
-    /// `--no-dev` (or `COMPOSER_NO_DEV`), which installs no dev package.
+    /// `--no-dev` (or `COMPOSER_NO_DEV`), which installs no dev package;
+    /// `scripts` is false with `--no-scripts`, which runs none of the root
+    /// package's scripts (plugins still run: they are `plugins`).
     ComposerScripts {
+        scripts: bool,
         optimize: bool,
         autoloader: bool,
         plugins: bool,
@@ -2528,6 +2531,7 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
     if let Some(s) = &e.scripts {
         facts.checks.push(if s == "composer" {
             ManifestCheck::ComposerScripts {
+                scripts: !inv.has("--no-scripts"),
                 optimize: composer_optimizes(inv.args),
                 autoloader: !inv.has("--no-autoloader"),
                 plugins: !inv.has("--no-plugins"),

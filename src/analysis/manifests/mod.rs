@@ -48,6 +48,7 @@ pub(crate) fn manifest_problems(
     match check {
         ManifestCheck::NpmScripts(deps) => npm_problems(ctx, dir, &join, *deps, &mut out),
         ManifestCheck::ComposerScripts {
+            scripts,
             optimize,
             autoloader,
             plugins,
@@ -56,6 +57,7 @@ pub(crate) fn manifest_problems(
             ctx,
             &join,
             ComposerRun {
+                scripts: *scripts,
                 optimize: *optimize,
                 autoloader: *autoloader,
                 plugins: *plugins,
@@ -1003,13 +1005,17 @@ fn pnpm_patch_files(
 /// [`ManifestCheck::ComposerScripts`]).
 #[derive(Debug, Clone, Copy)]
 struct ComposerRun {
+    scripts: bool,
     optimize: bool,
     autoloader: bool,
     plugins: bool,
     dev: bool,
 }
 
-/// composer: install and autoload scripts; classmap/files autoload, and
+/// composer: install and autoload scripts (unless `--no-scripts`: Composer's
+/// install command then tells its event dispatcher to run no script of the
+/// root package, while the listeners plugins register still run, which is
+/// the `plugins` check's business); classmap/files autoload, and
 /// PSR-0/PSR-4 autoload when the install builds a class map from the
 /// sources (`optimize`, or `optimize-autoloader`/`classmap-authoritative`
 /// in the project's config), unless it writes no autoloader; path
@@ -1021,6 +1027,7 @@ fn composer_problems(
     out: &mut Vec<String>,
 ) {
     let ComposerRun {
+        scripts: run_scripts,
         optimize,
         autoloader,
         plugins,
@@ -1029,7 +1036,7 @@ fn composer_problems(
     let Some(v) = read_json(ctx, &join("composer.json"), out) else {
         return;
     };
-    if let Some(scripts) = v["scripts"].as_object() {
+    if let Some(scripts) = v["scripts"].as_object().filter(|_| run_scripts) {
         for k in scripts.keys() {
             if k.contains("install")
                 || k.contains("autoload")
