@@ -7176,6 +7176,11 @@ fn an_earlier_poetry_plugin_install_keeps_the_poetry_install_in_place() {
         "RUN pip install poetry && poetry self add poetry-plugin-up\n",
         "RUN pipx install poetry && pipx inject poetry poetry-plugin-up\n",
         "RUN pip install poetry\nRUN ./install-plugins.sh\n",
+        "RUN curl -sSL https://install.python-poetry.org | python3 - --git https://example.com/p.git\n",
+        "RUN curl -sSL https://install.python-poetry.org | python3 - && ./add-plugins.sh\n",
+        "ENV PIP_REQUIREMENT=/plugins.txt\nRUN pip install poetry\n",
+        "COPY --from=builder /opt/poetry /opt/poetry\n",
+        "COPY plugin/ /usr/local/lib/python3.12/site-packages/\n",
         "FROM python:3.12-slim AS base\nRUN pip install poetry poetry-dynamic-versioning\nFROM base\n",
     ] {
         let text = df(before).replacen(
@@ -7196,6 +7201,7 @@ fn an_earlier_poetry_plugin_install_keeps_the_poetry_install_in_place() {
     for before in [
         "RUN pip install --no-cache-dir poetry==1.8.5\n",
         "RUN python -m pip install --upgrade pip setuptools wheel && pip install \"poetry>=1.8,<2\"\n",
+        "ENV POETRY_HOME=/opt/poetry\nRUN curl -sSL https://install.python-poetry.org | POETRY_VERSION=1.8.5 python3 - --yes\n",
     ] {
         let text = df(before);
         assert_ne!(rewrite_unsafe_too(dir.path(), &text), text, "{text}");

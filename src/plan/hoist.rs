@@ -1974,17 +1974,32 @@ fn poetry_plugins_problem(
     {
         return None;
     }
-    let may_install = |e: &Effects| e.poetry_plugins || e.opaque.is_some() || e.declared_only;
-    let earlier = cx.eff[..copy.unit.min(cand.unit)]
-        .iter()
-        .position(may_install)
+    // A copy from another stage or image may bring an environment with
+    // plugins; one from the context may put one in `site-packages`.
+    let copies_plugins = |item: usize, e: &Effects| {
+        instruction(cx.parse, item).is_some_and(|i| {
+            matches!(i.node.kind, Kind::Copy | Kind::Add)
+                && (i.node.flags.iter().any(|f| f.starts_with("--from"))
+                    || e.writes.iter().any(|w| {
+                        matches!(w, Loc::Path(p) if p.contains("site-packages") || p.contains("dist-packages"))
+                    }))
+        })
+    };
+    let may_install = |item: usize, e: &Effects| {
+        e.poetry_plugins
+            || (e.opaque.is_some() && !e.opaque_plugin_free)
+            || e.declared_only
+            || copies_plugins(item, e)
+    };
+    let earlier = (0..copy.unit.min(cand.unit))
+        .find(|&k| may_install(cx.stage.units[k].item, &cx.eff[k]))
         .map(|k| cx.stage.units[k].item);
     let itself = ex
         .poetry_plugins_first
         .then_some(cx.stage.units[cand.unit].item);
     let at = earlier
         .or(itself)
-        .or_else(|| in_parent_stages(cx, |_, e| may_install(e)))?;
+        .or_else(|| in_parent_stages(cx, may_install))?;
     if earlier.is_none() && itself.is_some() {
         return Some(format!(
             "a command of `{}` before its `poetry` command may install a Poetry plugin, which Poetry loads and which may read any file of the project",

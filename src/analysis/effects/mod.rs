@@ -73,7 +73,7 @@ pub use lookups::*;
 use node_tools::*;
 pub use official::*;
 pub use paths::*;
-use plugins::may_install_poetry_plugin;
+use plugins::{may_install_poetry_plugin, run_installs_no_poetry_plugin};
 pub(crate) use users::*;
 
 /// The effects of one unit.
@@ -233,6 +233,10 @@ pub struct Effects {
     /// A command of it that may install a Poetry plugin comes before one
     /// of its `poetry` commands, which then may load the plugin.
     pub poetry_plugins_first: bool,
+    /// A `RUN` not followed whose commands, read one by one, install no
+    /// Poetry plugin: the one not known is Poetry's installer (see
+    /// [`plugins`]).
+    pub opaque_plugin_free: bool,
 }
 
 /// What commands do to corepack's yarn shims ([`corepack_state`]):
@@ -2690,7 +2694,9 @@ fn run_effects(
             kb::interpret_in(&cmds, n, kb, &seen_env)
         };
         if let Some(u) = facts.unknown {
+            let plugin_free = run_installs_no_poetry_plugin(&cmds, kb, &local_env);
             *e = opaque(u);
+            e.opaque_plugin_free = plugin_free;
             return;
         }
         seen.add(c, &facts);
@@ -2813,7 +2819,7 @@ fn run_effects(
         if e.poetry_plugins && facts.checks.contains(&ManifestCheck::Poetry) {
             e.poetry_plugins_first = true;
         }
-        if may_install_poetry_plugin(c, &facts) {
+        if may_install_poetry_plugin(c, &facts, &local_env) {
             e.poetry_plugins = true;
         }
         // pip reads the file `PIP_CONFIG_FILE` names (pip's user guide,

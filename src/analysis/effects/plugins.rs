@@ -10,8 +10,10 @@
 //! every Python package install counts, except a plain `pip install` (or
 //! `python -m pip`, `uv pip install`) of Poetry itself and the packaging
 //! tools; and so do `poetry self …`, `pipx inject` and a system package
-//! named after Poetry. A `RUN` the analysis does not follow counts too
-//! (see `plan::hoist`).
+//! named after Poetry. A `RUN` the analysis does not follow counts too,
+//! unless the one command not known is Poetry's own installer; so does a
+//! copy from another stage or image, or one into `site-packages` (see
+//! `plan::hoist`).
 
 use super::*;
 
@@ -21,11 +23,23 @@ use super::*;
 /// tools.
 const NOT_PLUGINS: &[&str] = &["poetry", "poetry-core", "pip", "setuptools", "wheel"];
 
-/// Whether the simple command `c`, interpreted as `facts`, may install a
-/// Poetry plugin (see the module's text).
+/// The variables through which pip adds packages its command line does not
+/// name (pip's configuration: every option has its `PIP_` variable).
+fn adds_packages_through(env: &BTreeMap<String, String>, c: &shell::SimpleCommand) -> bool {
+    let adds = |k: &str| {
+        ["PIP_REQUIREMENT", "PIP_EDITABLE", "PIP_GROUP"]
+            .iter()
+            .any(|p| k.starts_with(p))
+    };
+    env.keys().any(|k| adds(k)) || c.assignments.iter().any(|(k, _)| adds(k))
+}
+
+/// Whether the simple command `c`, interpreted as `facts` with variables
+/// `env`, may install a Poetry plugin (see the module's text).
 pub(super) fn may_install_poetry_plugin(
     c: &shell::SimpleCommand,
     facts: &kb::CommandFacts,
+    env: &BTreeMap<String, String>,
 ) -> bool {
     let base = |a: &String| a.rsplit('/').next().unwrap_or(a).to_ascii_lowercase();
     let words: Vec<String> = c.argv.iter().map(base).collect();
@@ -66,7 +80,77 @@ pub(super) fn may_install_poetry_plugin(
     if !python_install && !poetry_self && !pipx {
         return false;
     }
-    !installs_only_poetry_and_packaging_tools(&c.argv)
+    !installs_only_poetry_and_packaging_tools(&c.argv) || adds_packages_through(env, c)
+}
+
+/// For a `RUN` the analysis does not follow: whether its commands, read
+/// one by one, install no Poetry plugin, the one command not known being
+/// Poetry's installer (`curl -sSL https://install.python-poetry.org |
+/// python3 -`). The installer (install-poetry.py, read 2026-12-06) makes
+/// a virtual environment in `POETRY_HOME` (or the user's data directory)
+/// and installs `poetry==VERSION` into it with pip, nothing else, unless
+/// `--git` or `--path` names what to install instead, or pip's variables
+/// add packages ([`adds_packages_through`]).
+pub(super) fn run_installs_no_poetry_plugin(
+    cmds: &[shell::SimpleCommand],
+    kb: &kb::KnowledgeBase,
+    env: &BTreeMap<String, String>,
+) -> bool {
+    (0..cmds.len()).all(|k| {
+        let c = &cmds[k];
+        if is_poetry_installer(cmds, k) {
+            return !adds_packages_through(env, c);
+        }
+        let facts = kb::interpret_in(cmds, k, kb, env);
+        facts.unknown.is_none() && !may_install_poetry_plugin(c, &facts, env)
+    })
+}
+
+/// Whether command `k` is Poetry's installer read from the network: a
+/// Python given the script on standard input (`python3 -`), with the
+/// installer's own options only, fed by `curl` or `wget` of its address.
+fn is_poetry_installer(cmds: &[shell::SimpleCommand], k: usize) -> bool {
+    let c = &cmds[k];
+    let base = |a: &String| a.rsplit('/').next().unwrap_or(a).to_string();
+    let Some(prog) = c.argv.first().map(base) else {
+        return false;
+    };
+    let python = prog
+        .strip_prefix("python")
+        .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'));
+    if !python || c.argv.get(1).map(String::as_str) != Some("-") || k == 0 {
+        return false;
+    }
+    let mut args = c.argv[2..].iter();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "-y" | "--yes" | "-f" | "--force" | "-p" | "--preview" => {}
+            "--version" => {
+                if args.next().is_none() {
+                    return false;
+                }
+            }
+            a if a.starts_with("--version=") => {}
+            _ => return false,
+        }
+    }
+    let feed = &cmds[k - 1];
+    let fetch = feed
+        .argv
+        .first()
+        .map(base)
+        .is_some_and(|p| p == "curl" || p == "wget");
+    c.joined_by == Some(shell::Op::Pipe)
+        && fetch
+        && feed.argv[1..].iter().any(|a| {
+            matches!(
+                a.as_str(),
+                "https://install.python-poetry.org" | "https://install.python-poetry.org/"
+            )
+        })
+        && !feed.argv[1..]
+            .iter()
+            .any(|a| a.starts_with("-o") || a.starts_with("-O") || a.starts_with("--output"))
 }
 
 /// `pip`, `pip3`, `pip3.12`.
