@@ -4301,3 +4301,31 @@ fn composer_install_without_scripts_and_autoloader_hoists_over_declared_scripts(
         assert_eq!(text, df(run), "{run}");
     }
 }
+
+/// A bind mount of a file of the directory a subtree copy ships (`COPY
+/// web/ .`) at the place the copy puts it needs no COPY either: the
+/// reason said the mount put it "not where `COPY web/ .` ships it" (the
+/// source was resolved as if the whole context were copied) and the
+/// install stayed. Measured with BuildKit on node:20-slim: identical
+/// images, the install CACHED after a source edit (h-rev58).
+#[test]
+fn a_bind_mount_of_a_file_a_subtree_copy_ships_there_needs_no_copy() {
+    let files = &[
+        ("web/requirements.txt", "flask==3.0.0\n"),
+        ("web/app.py", "x\n"),
+        ("requirements.txt", "django==5.0\n"),
+    ];
+    let run = "RUN --mount=type=bind,source=web/requirements.txt,target=requirements.txt pip install -r requirements.txt\n";
+    let df = format!("FROM python\nWORKDIR /app\nCOPY web/ .\n{run}");
+    let (text, applicability, _) = proposed_hoist(files, &df);
+    assert_eq!(applicability, Applicability::Safe);
+    assert_eq!(
+        text,
+        format!("FROM python\nWORKDIR /app\n{run}COPY web/ .\n")
+    );
+    // The root's file mounted where the copy puts web's: the checks of
+    // the shipped file do not cover it, so not Safe.
+    let run = "RUN --mount=type=bind,source=requirements.txt,target=requirements.txt pip install -r requirements.txt\n";
+    let df = format!("FROM python\nWORKDIR /app\nCOPY web/ .\n{run}");
+    assert_eq!(hoisted(files, &df), df);
+}

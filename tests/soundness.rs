@@ -7207,3 +7207,39 @@ fn an_earlier_poetry_plugin_install_keeps_the_poetry_install_in_place() {
         assert_ne!(rewrite_unsafe_too(dir.path(), &text), text, "{text}");
     }
 }
+
+/// BuildKit gives every `RUN` a fresh `/dev` (a tmpfs), `/proc` and
+/// `/sys`: what the first part of a split writes there is gone when the
+/// rest runs. Measured with BuildKit on `node:20-slim`: `mkdir -p
+/// /dev/shm/build && npm ci && npm run build`, the build recording
+/// whether `/dev/shm/build` exists, wrote `with-dir` in the original and
+/// `without-dir` in the split rewrite.
+#[test]
+fn a_split_keeps_together_what_writes_and_reads_the_per_run_mounts() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"},\"scripts\":{\"build\":\"node build.js\"}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{\"\":{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}},\"node_modules/ms\":{\"version\":\"2.1.3\",\"resolved\":\"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",\"integrity\":\"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\"}}}\n",
+        ),
+        ("build.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ]);
+    for first in [
+        "mkdir -p /dev/shm/build",
+        "touch /dev/shm/ready",
+        "cp package.json /dev/shm/package.json",
+        "echo 1 > /dev/shm/flag",
+    ] {
+        let df = format!(
+            "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN {first} && npm ci && npm run build\n"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "split:\n{df}");
+    }
+    // A redirection to `/dev/null` writes nothing: still split.
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci > /dev/null && npm run build\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}

@@ -2187,7 +2187,14 @@ fn hoist_problems(
             let elsewhere = if copy.placed.is_some() {
                 copy.context_path(target).as_deref() != Some(src.as_str())
             } else {
-                effects::resolve(&copy.dest_abs, src) != *target
+                // A copy of the context directory `copy.src` puts
+                // `copy.src/X` at `dest/X`.
+                let inner = if copy.src.is_empty() {
+                    Some(src.as_str())
+                } else {
+                    src.strip_prefix(&format!("{}/", copy.src))
+                };
+                inner.map(|r| effects::resolve(&copy.dest_abs, r)).as_ref() != Some(target)
             };
             if !ctx.ships(src) {
                 problems.push(format!(

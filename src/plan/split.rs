@@ -48,10 +48,12 @@
 //!   relative or unknown directory in it keeps any command run again by
 //!   name from being split off;
 //! - what the first part writes outlives its `RUN` and is there for the
-//!   rest: no `tmpfs` or `rw` bind mount, and no cache mount it writes into
-//!   (a cached install layer does not bring the mount's content back), its
-//!   home's paths taken in any user's home and any mount counted when a
-//!   variable may move what it writes (`npm_config_cache`);
+//!   rest: nothing below `/dev`, `/proc` or `/sys` (mounted afresh for
+//!   each `RUN`), no `tmpfs` or `rw` bind mount, and no cache mount it
+//!   writes into (a cached install layer does not bring the mount's
+//!   content back), its home's paths taken in any user's home and any
+//!   mount counted when a variable may move what it writes
+//!   (`npm_config_cache`);
 //! - `exit`, `return`, `break` and `continue` never end the first part;
 //! - the shell is a POSIX shell (no `SHELL` other than sh, bash, ash, dash
 //!   or zsh with `-c`) that reads no startup file (no login or interactive
@@ -623,7 +625,8 @@ fn rest_is_independent(
         })
         .collect();
     let written: Vec<String> = writes_of.iter().flatten().cloned().collect();
-    let independent = !path_lookup_changes(first, &cmds, &writes_of, env, image.python_dir)
+    let independent = !writes_a_per_run_mount(&written)
+        && !path_lookup_changes(first, &cmds, &writes_of, env, image.python_dir)
         && !fills_a_cache_mount(flags, &written, wd, moved_by_env(first, env, kb))
         && !may_write_through_a_link(first, &cmds, env, kb)
         && cmds.iter().all(|c| {
@@ -775,6 +778,20 @@ fn touches_written(written: &[String], p: &str) -> bool {
     written
         .iter()
         .any(|w| effects::paths_overlap(w, p) || effects::paths_overlap(w, &below))
+}
+
+/// The trees BuildKit mounts afresh for every `RUN` (`/dev` is a tmpfs,
+/// `/proc` and `/sys` the kernel's): what the first part writes there is
+/// gone when the rest runs in its own `RUN` (measured with BuildKit on
+/// `node:20-slim`: after `mkdir -p /dev/shm/build && npm ci` split from
+/// `npm run build`, the build no longer found `/dev/shm/build`).
+const PER_RUN_MOUNTS: &[&str] = &["/dev", "/proc", "/sys"];
+
+/// Whether the first part may write below [`PER_RUN_MOUNTS`] (a pattern
+/// that may reach there, `/**`, counts). Redirections to `/dev/null`,
+/// `/dev/stdout` and `/dev/stderr` are no writes.
+fn writes_a_per_run_mount(written: &[String]) -> bool {
+    PER_RUN_MOUNTS.iter().any(|m| touches_written(written, m))
 }
 
 /// Whether a `RUN` flag is a mount whose content does not outlive the `RUN`
