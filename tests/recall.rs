@@ -4283,6 +4283,10 @@ fn bundle_install_frozen_by_an_earlier_bundle_config_moves() {
     let df = "FROM ruby:3.1\n\n# throw errors if Gemfile has been modified since Gemfile.lock\nRUN bundle config --global frozen 1\n\nWORKDIR /usr/src/app\n\nCOPY . .\nRUN bundle install\n\nCMD [\"ruby\", \"./app.rb\"]\n";
     let (app, reason, text) = bundler_hoist(df, &files);
     assert_eq!(app, Applicability::Safe, "{reason}");
+    assert!(
+        reason.contains("`RUN bundle config --global frozen 1` (line 4) set it frozen"),
+        "{reason}"
+    );
     assert_eq!(
         text,
         "FROM ruby:3.1\n\n# throw errors if Gemfile has been modified since Gemfile.lock\nRUN bundle config --global frozen 1\n\nWORKDIR /usr/src/app\nCOPY Gemfile Gemfile.lock ./\nRUN bundle install\n\nCOPY . .\n\nCMD [\"ruby\", \"./app.rb\"]\n"

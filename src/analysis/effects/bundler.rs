@@ -50,6 +50,8 @@ pub(super) struct BundleSettings {
     snapshot: Vec<Option<String>>,
     /// The config files Bundler reads there: the local and the global one.
     files: Vec<String>,
+    /// The item of the (last) `RUN` that wrote them.
+    pub item: Option<usize>,
 }
 
 impl BundleSettings {
@@ -65,6 +67,7 @@ impl BundleSettings {
         self.vars.clear();
         self.snapshot.clear();
         self.files.clear();
+        self.item = None;
     }
 
     /// The settings a `RUN` with variables `env`, as root when `as_root`,
@@ -99,10 +102,11 @@ impl BundleSettings {
         out
     }
 
-    /// The state after unit `ins` with effects `e`, run with variables
-    /// `env` (before the unit), as root when `as_root`.
+    /// The state after unit `ins` (item `item`) with effects `e`, run with
+    /// variables `env` (before the unit), as root when `as_root`.
     pub(super) fn step(
         &mut self,
+        item: usize,
         ins: &Instruction,
         e: &Effects,
         env: &BTreeMap<String, String>,
@@ -129,6 +133,7 @@ impl BundleSettings {
                     if !self.vars.is_empty() && snap != self.snapshot {
                         self.clear();
                     }
+                    let mut set_here = false;
                     for (key, value) in sets {
                         if !KEYS.contains(&key.as_str()) {
                             continue;
@@ -141,10 +146,12 @@ impl BundleSettings {
                             return;
                         }
                         self.vars.insert(var, value);
+                        set_here = true;
                     }
-                    if !self.vars.is_empty() {
+                    if set_here {
                         self.snapshot = snap;
                         self.files = files;
+                        self.item = Some(item);
                     }
                     return;
                 }

@@ -134,6 +134,11 @@ pub struct Effects {
     /// when they agree with their manifests ([`lock_kept`] says when).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kept_locks: Vec<String>,
+    /// The item of the earlier `RUN` whose Bundler settings (`frozen`,
+    /// `deployment`) keep this `RUN` from writing what it would write
+    /// without them (the lock: [`BundleSettings`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundler_settings_from: Option<usize>,
     /// Paths written by a command of the `RUN` that does not keep them: a
     /// lock among them is not kept (`npm install && npm audit fix`).
     #[serde(skip)]
@@ -1187,14 +1192,16 @@ pub fn analyze_stage_with(
             } else {
                 BTreeMap::new()
             };
-            instruction_effects_seeded(
-                ins,
-                &wd,
-                &paths_env,
-                &run_user.homes(&homes, &passwd),
-                knowledge,
-                &seed,
-            )
+            let created = run_user.homes(&homes, &passwd);
+            let mut e =
+                instruction_effects_seeded(ins, &wd, &paths_env, &created, knowledge, &seed);
+            if !seed.is_empty() {
+                let without = instruction_effects(ins, &wd, &paths_env, &created, knowledge);
+                if without.writes != e.writes {
+                    e.bundler_settings_from = bundle.item;
+                }
+            }
+            e
         };
         // A link the `RUN` makes counts for the whole `RUN` (its commands
         // after the `ln` go through it), but for the link itself, which it
@@ -1265,7 +1272,7 @@ pub fn analyze_stage_with(
         let (on, shadows) = corepack_after(ins, &e, corepack_on);
         shadowed |= shadows;
         corepack_on = on && !shadowed;
-        bundle.step(ins, &e, &env, matches!(run_user, RunUser::Root));
+        bundle.step(unit.item, ins, &e, &env, matches!(run_user, RunUser::Root));
         // State changes for the following units.
         if ins.node.kind == Kind::Workdir {
             let mut paths_env = paths_env;
@@ -1485,11 +1492,11 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 }
                 st.pnpm = pnpm_step(st.pnpm, ins, &e, &st.env);
                 let as_root = matches!(st.user, RunUser::Root) && !sets_home(ins);
-                st.bundle.step(ins, &e, &st.env, as_root);
+                st.bundle.step(k, ins, &e, &st.env, as_root);
             } else if matches!(ins.node.kind, Kind::Run | Kind::Copy | Kind::Add) {
                 st.pnpm.ten = false;
             } else {
-                st.bundle.step(ins, &Effects::default(), &st.env, false);
+                st.bundle.step(k, ins, &Effects::default(), &st.env, false);
             }
             let path_before = st.env.get("PATH").cloned();
             if ins.node.kind == Kind::Workdir {
