@@ -4329,3 +4329,49 @@ fn a_bind_mount_of_a_file_a_subtree_copy_ships_there_needs_no_copy() {
     let df = format!("FROM python\nWORKDIR /app\nCOPY web/ .\n{run}");
     assert_eq!(hoisted(files, &df), df);
 }
+
+/// A lock Bundler would complete on an arm64 host (`PLATFORMS` lists
+/// `x86_64-linux` only, as the scouts' locks do): kept only by a frozen
+/// install.
+fn x86_only_lock() -> String {
+    let lock = crate::support::BUNDLER_LOCK;
+    assert!(lock.contains("  aarch64-linux\n"));
+    lock.replace("  aarch64-linux\n", "")
+}
+
+/// Scout 50's r02 (the old `ruby:onbuild` template): `RUN bundle config
+/// --global frozen 1` in an earlier `RUN` than `bundle install`. Bundler
+/// reads the global file (`~/.bundle/config`) under the environment and
+/// the local file (`$BUNDLE_APP_CONFIG/config`, /usr/local/bundle on the
+/// official image), which is where the scope-less and `--local` forms
+/// write: with nothing between that may write either file, set the
+/// variable or change the user, home or file locations, the install is
+/// frozen and keeps the lock, so it moves `Safe` (real build on Bundler
+/// 2.3.15: images identical). Also from a stage it is built on.
+#[test]
+fn bundle_install_frozen_by_an_earlier_bundle_config_moves() {
+    use crate::support::bundler_hoist;
+    let lock = x86_only_lock();
+    let files = [("Gemfile.lock", lock.as_str())];
+    let df = "FROM ruby:3.1\n\n# throw errors if Gemfile has been modified since Gemfile.lock\nRUN bundle config --global frozen 1\n\nWORKDIR /usr/src/app\n\nCOPY . .\nRUN bundle install\n\nCMD [\"ruby\", \"./app.rb\"]\n";
+    let (app, reason, text) = bundler_hoist(df, &files);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert!(
+        reason.contains("`RUN bundle config --global frozen 1` (line 4) set it frozen"),
+        "{reason}"
+    );
+    assert_eq!(
+        text,
+        "FROM ruby:3.1\n\n# throw errors if Gemfile has been modified since Gemfile.lock\nRUN bundle config --global frozen 1\n\nWORKDIR /usr/src/app\nCOPY Gemfile Gemfile.lock ./\nRUN bundle install\n\nCOPY . .\n\nCMD [\"ruby\", \"./app.rb\"]\n"
+    );
+    for df in [
+        "FROM ruby:3.2\nRUN bundle config set --local frozen true\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:3.2\nRUN bundle config frozen true\nWORKDIR /app\nCOPY . .\nRUN bundle install --jobs 4\n",
+        "FROM ruby:3.2-slim\nRUN bundle config set --global deployment 1 && bundle config set without development:test\nENV RAILS_ENV=production\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:3.3 AS base\nRUN bundle config --global frozen 1\nFROM base\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+        "FROM ruby:3.3\nRUN bundle config --global frozen 1\nRUN apt-get update && apt-get install -y libpq-dev\nWORKDIR /app\nCOPY . .\nRUN bundle config set without development && bundle install\n",
+    ] {
+        let (app, reason, _) = bundler_hoist(df, &files);
+        assert_eq!(app, Applicability::Safe, "{df}: {reason}");
+    }
+}

@@ -7243,3 +7243,80 @@ fn a_split_keeps_together_what_writes_and_reads_the_per_run_mounts() {
     let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci > /dev/null && npm run build\n";
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// A Bundler `frozen`/`deployment` setting an earlier `RUN` wrote keeps
+/// the lock only while it stands: a higher-precedence source (the
+/// environment, the local file `$BUNDLE_APP_CONFIG/config`) may turn it
+/// off, a unit between may rewrite either file or move them (another
+/// `bundle config`, a `RUN` not understood, a copy into the home, a user,
+/// a home or a location variable of its own), a cache mount may hide them,
+/// and an image not known may set anything. Each keeps the install
+/// Unsafe (without the setting Bundler may rewrite the lock: on an arm64
+/// host it adds `aarch64-linux`).
+#[test]
+fn an_earlier_bundler_setting_keeps_the_lock_only_while_it_stands() {
+    let lock = crate::support::BUNDLER_LOCK.replace("  aarch64-linux\n", "");
+    let set = "RUN bundle config --global frozen 1\n";
+    let tail = "WORKDIR /app\nCOPY . .\nRUN bundle install\n";
+    let cases: Vec<String> = vec![
+        format!("FROM ruby:3.1\n{set}ENV BUNDLE_FROZEN=false\n{tail}"),
+        format!("FROM ruby:3.1\n{set}RUN bundle config --global frozen 0\n{tail}"),
+        format!("FROM ruby:3.1\n{set}RUN bundle config unset frozen\n{tail}"),
+        format!("FROM ruby:3.1\nRUN bundle config --local frozen 0\n{set}{tail}"),
+        format!("FROM ruby:3.1\n{set}RUN eval \"$SETUP\"\n{tail}"),
+        format!(
+            "FROM ruby:3.1\n{set}RUN printf -- '---\\nBUNDLE_FROZEN: \"false\"\\n' > /usr/local/bundle/config\n{tail}"
+        ),
+        format!("FROM ruby:3.1\n{set}COPY bundle-config /root/.bundle/config\n{tail}"),
+        format!("FROM ruby:3.1\n{set}RUN useradd -m app\nUSER app\n{tail}"),
+        format!("FROM ruby:3.1\n{set}ENV HOME=/home/app\n{tail}"),
+        format!("FROM ruby:3.1\n{set}ENV BUNDLE_USER_CONFIG=/etc/bundle\n{tail}"),
+        format!("FROM ruby:3.1\n{set}ENV BUNDLE_APP_CONFIG=/app/.bundle\n{tail}"),
+        format!(
+            "FROM ruby:3.1\nRUN --mount=type=cache,target=/root/.bundle bundle config --global frozen 1\n{tail}"
+        ),
+        format!(
+            "FROM ruby:3.1\n{set}WORKDIR /app\nCOPY . .\nRUN --mount=type=cache,target=/root/.bundle bundle install\n"
+        ),
+        format!("FROM ruby:3.1\n{set}WORKDIR /app\nCOPY . .\nRUN HOME=/tmp bundle install\n"),
+        format!("FROM example/ruby:3.1\n{set}{tail}"),
+        format!("FROM ruby:3.1 AS base\n{set}ONBUILD RUN true\nFROM base\n{tail}"),
+        format!("FROM ruby:3.1 AS base\n{set}FROM base\nUSER nobody\n{tail}"),
+        format!(
+            "FROM ruby:3.1\n{set}WORKDIR /app\nCOPY . .\nRUN bundle config set frozen false && bundle install\n"
+        ),
+    ];
+    for df in &cases {
+        let (hoist, text) = crate::support::bundler_rewrite(
+            df,
+            &[
+                ("Gemfile.lock", lock.as_str()),
+                ("bundle-config", "---\nBUNDLE_FROZEN: \"false\"\n"),
+            ],
+        );
+        assert!(
+            hoist
+                .as_ref()
+                .is_none_or(|(app, _)| *app != Applicability::Safe),
+            "{df}: {hoist:?}"
+        );
+        assert_eq!(&text, df, "nothing moves");
+    }
+    // The local file the project ships when `BUNDLE_APP_CONFIG` names its
+    // directory: it comes with the broad copy, after the setting.
+    let df = format!("FROM ruby:3.1\nENV BUNDLE_APP_CONFIG=/app/.bundle\n{set}{tail}");
+    let (hoist, text) = crate::support::bundler_rewrite(
+        &df,
+        &[
+            ("Gemfile.lock", lock.as_str()),
+            (".bundle/config", "---\nBUNDLE_FROZEN: \"false\"\n"),
+        ],
+    );
+    assert!(
+        hoist
+            .as_ref()
+            .is_none_or(|(app, _)| *app != Applicability::Safe),
+        "{df}: {hoist:?}"
+    );
+    assert_eq!(text, df, "nothing moves");
+}

@@ -2554,6 +2554,13 @@ fn hoist_change(
         if !in_place.is_empty() {
             r.push_str("; an earlier COPY already puts the same files there with the broad copy's flags and nothing rewrites them before it, so no COPY of them is inserted");
         }
+        if let Some(item) = ex.bundler_settings_from {
+            r.push_str(&format!(
+                "; Bundler leaves the lock as it is: `{}` (line {}) set it frozen in Bundler's config files, and nothing since may write them, set `BUNDLE_FROZEN` or change the user, the home or where the files are",
+                short(&first_line(cx.text, cx.parse, item)),
+                cx.parse.items[item].lines.start
+            ));
+        }
         let repo = Reaching::new(&repo_locs(ex), &copy.dest_abs);
         let shipped_repo = copy.shipped_where(|p| repo.touches(p)).next();
         if let Some((_, rel)) = shipped_repo

@@ -56,6 +56,7 @@ use super::shell::{self, Split};
 use crate::model::Stage;
 use crate::syntax::{Instruction, Kind, Mount, Parse};
 
+mod bundler;
 mod copy;
 mod links;
 mod locks;
@@ -66,6 +67,7 @@ mod paths;
 mod plugins;
 mod users;
 
+use bundler::*;
 pub use copy::*;
 use links::*;
 pub use locks::*;
@@ -134,6 +136,11 @@ pub struct Effects {
     /// when they agree with their manifests ([`lock_kept`] says when).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kept_locks: Vec<String>,
+    /// The item of the earlier `RUN` whose Bundler settings (`frozen`,
+    /// `deployment`) keep this `RUN` from writing what it would write
+    /// without them (the lock: [`BundleSettings`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundler_settings_from: Option<usize>,
     /// Paths written by a command of the `RUN` that does not keep them: a
     /// lock among them is not kept (`npm install && npm audit fix`).
     #[serde(skip)]
@@ -1103,6 +1110,7 @@ pub fn analyze_stage_with(
         mut user,
         mut passwd,
         pnpm,
+        mut bundle,
     } = inherited_state(parse, stage.from_item, knowledge);
     // Every `SHELL` so far is a POSIX shell run with `-c` (one that is not
     // may switch users: `["su", "app", "-c"]`) that reads no startup file
@@ -1188,13 +1196,24 @@ pub fn analyze_stage_with(
             o.cost = knowledge.weights.of(CostClass::Build);
             o
         } else {
-            instruction_effects(
-                ins,
-                &wd,
-                &paths_env,
-                &run_user.homes(&homes, &passwd),
-                knowledge,
-            )
+            // Bundler settings an earlier `RUN` wrote, as the config files
+            // hold them ([`BundleSettings`]).
+            let seed = if ins.node.kind == Kind::Run {
+                let mounts = mount_targets(ins, &wd);
+                bundle.seed(&env, matches!(run_user, RunUser::Root), mounts.as_deref())
+            } else {
+                BTreeMap::new()
+            };
+            let created = run_user.homes(&homes, &passwd);
+            let mut e =
+                instruction_effects_seeded(ins, &wd, &paths_env, &created, knowledge, &seed);
+            if !seed.is_empty() {
+                let without = instruction_effects(ins, &wd, &paths_env, &created, knowledge);
+                if without.writes != e.writes {
+                    e.bundler_settings_from = bundle.item;
+                }
+            }
+            e
         };
         // A link the `RUN` makes counts for the whole `RUN` (its commands
         // after the `ln` go through it), but for the link itself, which it
@@ -1265,6 +1284,7 @@ pub fn analyze_stage_with(
         let (on, shadows) = corepack_after(ins, &e, corepack_on);
         shadowed |= shadows;
         corepack_on = on && !shadowed;
+        bundle.step(unit.item, ins, &e, &env, matches!(run_user, RunUser::Root));
         // State changes for the following units.
         if ins.node.kind == Kind::Workdir {
             let mut paths_env = paths_env;
@@ -1340,6 +1360,8 @@ struct Inherited {
     passwd: Passwd,
     /// pnpm as the stage starts ([`pnpm_ten_runs`]).
     pnpm: PnpmState,
+    /// Bundler settings earlier `RUN`s wrote ([`BundleSettings`]).
+    bundle: BundleSettings,
 }
 
 fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -> Inherited {
@@ -1382,6 +1404,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 ten: false,
                 clean: official,
             },
+            bundle: BundleSettings::fresh(image.as_deref()),
         }
     };
     // What a stage built on one with triggers starts from: nothing known.
@@ -1402,6 +1425,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 ten: false,
                 clean: false,
             },
+            bundle: BundleSettings::default(),
         }
     };
     // (lower-case name, end state: working directory, ENV only) of each
@@ -1429,6 +1453,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 user: s.user.clone(),
                 passwd: s.passwd.clone(),
                 pnpm: s.pnpm,
+                bundle: s.bundle.clone(),
             })
     };
     for (k, item) in parse.items.iter().enumerate().take(from_item + 1) {
@@ -1471,15 +1496,19 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
         onbuild |= ins.node.kind == Kind::Onbuild;
         if let Some((_, st, config)) = cur.as_mut() {
             if matches!(ins.node.kind, Kind::Run | Kind::Copy | Kind::Add)
-                && (st.passwd.known || st.pnpm.clean)
+                && (st.passwd.known || st.pnpm.clean || st.bundle.known)
             {
                 let e = instruction_effects(ins, &st.wd, &st.env, &[], knowledge);
                 if st.passwd.known {
                     st.passwd.advance(ins, &st.env, &e);
                 }
                 st.pnpm = pnpm_step(st.pnpm, ins, &e, &st.env);
+                let as_root = matches!(st.user, RunUser::Root) && !sets_home(ins);
+                st.bundle.step(k, ins, &e, &st.env, as_root);
             } else if matches!(ins.node.kind, Kind::Run | Kind::Copy | Kind::Add) {
                 st.pnpm.ten = false;
+            } else {
+                st.bundle.step(k, ins, &Effects::default(), &st.env, false);
             }
             let path_before = st.env.get("PATH").cloned();
             if ins.node.kind == Kind::Workdir {
@@ -2376,6 +2405,21 @@ pub fn instruction_effects(
     created: &[String],
     knowledge: &kb::Knowledge,
 ) -> Effects {
+    instruction_effects_seeded(ins, wd, env, created, knowledge, &BTreeMap::new())
+}
+
+/// [`instruction_effects`] of a `RUN` whose Bundler finds settings `seed`
+/// (variable → value) in its config files, which an earlier `RUN` wrote
+/// ([`BundleSettings`]): read below the environment and the `RUN`'s own
+/// `bundle config` settings.
+fn instruction_effects_seeded(
+    ins: &Instruction,
+    wd: &str,
+    env: &BTreeMap<String, String>,
+    created: &[String],
+    knowledge: &kb::Knowledge,
+    seed: &BTreeMap<String, String>,
+) -> Effects {
     let kb = &knowledge.commands;
     let node = &ins.node;
     let mut e = Effects::default();
@@ -2473,7 +2517,7 @@ pub fn instruction_effects(
         Kind::Onbuild => e.writes.push(Loc::Config("onbuild".into())),
         Kind::Copy | Kind::Add => copy_effects(ins, wd, env, &mut e),
         Kind::Run => {
-            run_effects(ins, wd, env, created, kb, &mut e);
+            run_effects(ins, wd, env, created, kb, seed, &mut e);
             // A home `useradd -m -d /app`, `adduser --home /app` or
             // `usermod -m -d /app` gives: made (with the user's owner and
             // the skeleton files) only when missing, so whoever makes it
@@ -2620,6 +2664,7 @@ fn run_effects(
     env: &BTreeMap<String, String>,
     created: &[String],
     kb: &kb::KnowledgeBase,
+    seed: &BTreeMap<String, String>,
     e: &mut Effects,
 ) {
     let opaque = |reason: String| {
@@ -2641,7 +2686,8 @@ fn run_effects(
     let mut home = HomeUse::default();
     // Settings earlier commands made that the knowledge base reads as
     // variables (see `bundle_config_setting`), not exported to the shell.
-    let mut settings: BTreeMap<String, String> = BTreeMap::new();
+    // An earlier `RUN`'s settings come first, below everything else.
+    let mut settings: BTreeMap<String, String> = seed.clone();
     // The files the commands so far wrote, by exact path.
     let mut made_here: Vec<String> = Vec::new();
     // Shell variables assigned alone (`X=v`), not exported.
