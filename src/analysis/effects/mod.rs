@@ -1367,7 +1367,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 },
             },
             pnpm: PnpmState {
-                ten: false,
+                ten: None,
                 clean: official,
             },
         }
@@ -1387,7 +1387,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 users: Vec::new(),
             },
             pnpm: PnpmState {
-                ten: false,
+                ten: None,
                 clean: false,
             },
         }
@@ -1467,7 +1467,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 }
                 st.pnpm = pnpm_step(st.pnpm, ins, &e, &st.env);
             } else if matches!(ins.node.kind, Kind::Run | Kind::Copy | Kind::Add) {
-                st.pnpm.ten = false;
+                st.pnpm.ten = None;
             }
             let path_before = st.env.get("PATH").cloned();
             if ins.node.kind == Kind::Workdir {
@@ -1495,7 +1495,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
             // Earlier writes were checked against the `PATH` of their
             // time: another one leaves what `pnpm` finds not known.
             if st.env.get("PATH") != path_before.as_ref() {
-                st.pnpm.ten = false;
+                st.pnpm.ten = None;
             }
         }
     }
