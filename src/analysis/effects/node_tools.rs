@@ -143,8 +143,8 @@ pub(super) fn pnpm_launch(cmds: &[shell::SimpleCommand]) -> PnpmLaunch {
 
 /// Whether an npm package spec of pnpm (`pnpm@10`, `pnpm@^10.2.0`,
 /// `pnpm@~10.4`, `pnpm@10.x`, `pnpm@10.12.1`) installs a release of
-/// major 10, whose policy was read in every minor (10.0.0 to 10.34.9):
-/// dependencies' scripts run only where a setting allows them. No
+/// major 10, whose policy was read in 10.0.0 and 10.34.9 (the newest
+/// 10.x): dependencies' scripts run only where a setting allows them. No
 /// version or `latest` installs the registry's newest release, of a
 /// major not read (pnpm 11 writes `allowBuilds` placeholders into
 /// pnpm-workspace.yaml during the install; 12 is another program), and

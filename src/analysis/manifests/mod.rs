@@ -355,19 +355,21 @@ fn ships_tree(ctx: &Context, rel: &str) -> bool {
 /// script; `Ok` with the known scripts it may run (its allowed packages,
 /// all in [`KNOWN_SCRIPTS`]) when nothing else may.
 ///
-/// pnpm 10 (every minor read, 10.0.0 to 10.34.9: `createAllowBuildFunction`)
-/// runs a dependency's `preinstall`, `install`, `postinstall` (and
+/// pnpm 10 (its code read in 10.0.0 and 10.34.9, the newest 10.x:
+/// `createAllowBuildFunction` and the default it gets) runs a
+/// dependency's `preinstall`, `install`, `postinstall` (and
 /// `node-gyp rebuild` for a `binding.gyp`) only when
 /// `dangerouslyAllowAllBuilds` is on, or the package is named in
 /// `onlyBuiltDependencies` (or the JSON file `onlyBuiltDependenciesFile`
-/// names; `allowBuilds` keys feed it from 10.2x), or, with neither,
-/// `neverBuiltDependencies` is set (10.0.0 then builds every package
-/// when it is empty). These come from package.json's `pnpm` field,
-/// pnpm-workspace.yaml, the `.npmrc` files (the project's is read here;
-/// the user's and global ones are `effects::PNPM_CONFIG`, refused when
-/// written), `npm_config_*`/`pnpm_config_*` variables (refused by
-/// `effects::pnpm_ten_runs`) and `--config.*` options (unknown options
-/// of the knowledge base). The project's own scripts still run (checked
+/// names; `allowBuilds` keys set to `true` feed it from 10.26), or,
+/// with neither, `neverBuiltDependencies` is set (10.0.0 then builds
+/// every package when it is empty). These come from package.json's
+/// `pnpm` field, pnpm-workspace.yaml, the `.npmrc` files (the project's
+/// is read here; the user's and global ones are `effects::PNPM_CONFIG`,
+/// refused when written), `npm_config_*`/`pnpm_config_*` variables
+/// (refused by `effects::pnpm_ten_runs` and `kb::pnpm_setting_var`) and
+/// options (`--config.*`, any setting's name: only known options count,
+/// `kb::pnpm_frozen_plain`). The project's own scripts still run (checked
 /// by [`lifecycle_scripts`]), and before 10.26 a git-hosted dependency's
 /// `prepare` ran whatever the settings (pnpm/pnpm#10288).
 ///
