@@ -4047,8 +4047,7 @@ fn pnpm_ten_runs_no_dependency_scripts_so_its_install_moves() {
     for launch in [
         "RUN npm install -g pnpm@10.12.1\n",
         "RUN npm i -g pnpm@10\n",
-        "RUN npm install --global pnpm@latest\n",
-        "RUN npm install -g pnpm && npm cache clean --force\n",
+        "RUN npm install --global pnpm@10.x && npm cache clean --force\n",
         "RUN corepack enable\n",
         "RUN corepack enable pnpm\n",
         "ENV PNPM_HOME=/pnpm\nENV PATH=/pnpm:/usr/local/bin:/usr/bin:/bin\nRUN corepack enable\n",
@@ -4059,8 +4058,18 @@ fn pnpm_ten_runs_no_dependency_scripts_so_its_install_moves() {
     // (measured: pnpm 10.12.1 ran 9.15.9, which ran msw's postinstall).
     // So do a project that allows builds, and anything that may put
     // another pnpm first or set pnpm's configuration.
+    // So does the registry's newest pnpm (no version, `latest`: 12.25.1
+    // in December 2026, a major whose policy was not read), and a
+    // `packageManager` of another major, which pnpm 10 switches to.
     let allow = ",\"pnpm\":{\"onlyBuiltDependencies\":[\"ms\"]}";
     for (package, launch) in [
+        (pm("10.12.1", ""), "RUN npm install --global pnpm@latest\n"),
+        (
+            pm("10.12.1", ""),
+            "RUN npm install -g pnpm && npm cache clean --force\n",
+        ),
+        (pm("12.25.1", ""), "RUN npm install -g pnpm@10.12.1\n"),
+        (pm("11.29.0", ""), "RUN corepack enable\n"),
         (pm("9.15.9", ""), "RUN npm install -g pnpm@10.12.1\n"),
         (pm("10.12.1", ""), "RUN npm install -g pnpm@9.15.9\n"),
         (pm("10.12.1", ""), "RUN npm install -g pnpm@9\n"),
@@ -4374,4 +4383,51 @@ fn bundle_install_frozen_by_an_earlier_bundle_config_moves() {
         let (app, reason, _) = bundler_hoist(df, &files);
         assert_eq!(app, Applicability::Safe, "{df}: {reason}");
     }
+}
+
+#[test]
+fn pnpm_ten_hoists_over_allowed_install_scripts_known_to_read_nothing() {
+    // pnpm 10 runs the install scripts of the packages its settings allow
+    // (`onlyBuiltDependencies`, `allowBuilds`), and those of esbuild and
+    // core-js at the versions read read nothing of the project
+    // (manifests::KNOWN_SCRIPTS, as for npm's lock). pnpm 10.12.1 pinned
+    // (npm's global install, or corepack and `packageManager`), the lock
+    // giving esbuild 0.21.5 from the registry, esbuild allowed: the
+    // install moves. Measured with BuildKit (node:20-slim, pnpm 10.12.1,
+    // esbuild 0.21.5 allowed, msw 2.7.0 not): identical images, the
+    // install CACHED after a source edit.
+    let tail = "WORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile\n";
+    let moved = |files: &[(String, String)], launch: &str| {
+        let df = format!("FROM node:20-slim\n{launch}{tail}");
+        hoisted_owned(files, &df).contains("RUN pnpm install --frozen-lockfile\nCOPY . .\n")
+    };
+    let npm = "RUN npm install -g pnpm@10.12.1\n";
+    let corepack = "RUN corepack enable\n";
+    for allow in [
+        ",\"pnpm\":{\"onlyBuiltDependencies\":[\"esbuild\"]}",
+        ",\"pnpm\":{\"onlyBuiltDependencies\":[\"esbuild@0.21.5\"]}",
+        ",\"pnpm\":{\"allowBuilds\":{\"esbuild\":true}}",
+        ",\"pnpm\":{\"onlyBuiltDependencies\":[\"esbuild\",\"core-js\"]}",
+    ] {
+        let files = crate::support::pnpm_ten_esbuild(allow);
+        assert!(moved(&files, npm), "{allow}");
+        assert!(moved(&files, corepack), "{allow}");
+    }
+    // pnpm 10 keeps its settings in pnpm-workspace.yaml too.
+    for ws in [
+        "onlyBuiltDependencies:\n  - esbuild\n",
+        "allowBuilds:\n  esbuild: true\n",
+    ] {
+        let mut files = crate::support::pnpm_ten_esbuild("");
+        files.push(("pnpm-workspace.yaml".into(), ws.into()));
+        assert!(moved(&files, npm), "{ws}");
+    }
+    // npm's pnpm 10 with no `packageManager` runs itself.
+    let mut files =
+        crate::support::pnpm_ten_esbuild(",\"pnpm\":{\"onlyBuiltDependencies\":[\"esbuild\"]}");
+    files[0].1 = files[0]
+        .1
+        .replace("\"packageManager\":\"pnpm@10.12.1\",", "");
+    assert!(moved(&files, npm));
+    assert!(moved(&files, "RUN npm install -g pnpm@^10.4.0\n"));
 }

@@ -7320,3 +7320,183 @@ fn an_earlier_bundler_setting_keeps_the_lock_only_while_it_stands() {
     );
     assert_eq!(text, df, "nothing moves");
 }
+
+#[test]
+fn pnpm_ten_keeps_the_install_in_place_where_scripts_may_run() {
+    // pnpm 10 runs a dependency's install script where a setting allows
+    // it (every 10.x: `onlyBuiltDependencies`, its file,
+    // `neverBuiltDependencies` (10.0.0 builds everything when it is
+    // empty), `dangerouslyAllowAllBuilds`, `allowBuilds`), from
+    // package.json, pnpm-workspace.yaml, an .npmrc, the environment or
+    // an option; before 10.26 it ran a git-hosted package's `prepare`
+    // whatever the settings (pnpm/pnpm#10288). Only a pnpm proven to be
+    // of major 10 counts: npm's `pnpm` or `pnpm@latest` is the
+    // registry's newest (12.25.1, another program), and pnpm 10 switches
+    // to the release `packageManager` names. Measured with BuildKit
+    // (node:20-slim, pnpm 10.12.1): msw 2.7.0 allowed, its postinstall
+    // wrote the project's worker in the original only (images differed).
+    let tail = "WORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile\n";
+    let npm = "RUN npm install -g pnpm@10.12.1\n";
+    let safe = |files: &[(String, String)], launch: &str, run: &str| {
+        let df = format!("FROM node:20-slim\n{launch}{tail}").replace(
+            "RUN pnpm install --frozen-lockfile\n",
+            &format!("RUN {run}\n"),
+        );
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let (hoist, _) = crate::support::hoist_proposal(&files, &df, &[]);
+        hoist.is_some_and(|(a, _)| a == Applicability::Safe)
+    };
+    let install = "pnpm install --frozen-lockfile";
+    let esbuild = ",\"pnpm\":{\"onlyBuiltDependencies\":[\"esbuild\"]}";
+    let good = crate::support::pnpm_ten_esbuild(esbuild);
+    // The project the cases below change moves.
+    assert!(safe(&good, npm, install));
+    assert!(safe(&crate::support::pnpm_ten_esbuild(""), npm, install));
+    let with = |allow: &str, extra: &[(&str, &str)]| {
+        let mut f = crate::support::pnpm_ten_esbuild(allow);
+        for (k, v) in extra {
+            f.retain(|(n, _)| n != k);
+            f.push((k.to_string(), v.to_string()));
+        }
+        f
+    };
+    // Settings that let a package not known run its script.
+    for allow in [
+        ",\"pnpm\":{\"onlyBuiltDependencies\":[\"msw\"]}",
+        ",\"pnpm\":{\"onlyBuiltDependencies\":[\"esbuild\",\"sharp\"]}",
+        ",\"pnpm\":{\"onlyBuiltDependencies\":[\"@esbuild/*\"]}",
+        ",\"pnpm\":{\"allowBuilds\":{\"msw\":true}}",
+        ",\"pnpm\":{\"onlyBuiltDependenciesFile\":\"allowed.json\"}",
+        ",\"pnpm\":{\"neverBuiltDependencies\":[]}",
+        ",\"pnpm\":{\"dangerouslyAllowAllBuilds\":true}",
+        ",\"pnpm\":{\"onlyBuiltDependencies\":[\"esbuild\"],\"patchedDependencies\":{\"esbuild@0.21.5\":\"patches/esbuild.patch\"}}",
+    ] {
+        let f = with(
+            allow,
+            &[
+                ("allowed.json", "[\"msw\"]\n"),
+                ("patches/esbuild.patch", "x\n"),
+            ],
+        );
+        assert!(!safe(&f, npm, install), "{allow}");
+    }
+    for (name, text) in [
+        ("pnpm-workspace.yaml", "onlyBuiltDependencies:\n  - msw\n"),
+        ("pnpm-workspace.yaml", "allowBuilds:\n  msw: true\n"),
+        ("pnpm-workspace.yaml", "neverBuiltDependencies: []\n"),
+        ("pnpm-workspace.yaml", "dangerouslyAllowAllBuilds: true\n"),
+        (
+            "pnpm-workspace.yaml",
+            "onlyBuiltDependenciesFile: allowed.json\n",
+        ),
+        (".npmrc", "only-built-dependencies[]=msw\n"),
+        (".npmrc", "dangerously-allow-all-builds=true\n"),
+        (".npmrc", "never-built-dependencies[]=ms\n"),
+    ] {
+        let f = with("", &[(name, text), ("allowed.json", "[\"msw\"]\n")]);
+        assert!(!safe(&f, npm, install), "{name}: {text}");
+    }
+    // The environment, an option, pnpm's or npm's user settings.
+    for (launch, run) in [
+        (
+            "RUN npm install -g pnpm@10.12.1\nENV npm_config_dangerously_allow_all_builds=true\n",
+            install,
+        ),
+        (
+            "RUN npm install -g pnpm@10.12.1\nENV pnpm_config_dangerously_allow_all_builds=true\n",
+            install,
+        ),
+        (
+            "RUN npm install -g pnpm@10.12.1\nRUN pnpm config set dangerously-allow-all-builds true\n",
+            install,
+        ),
+        (
+            "RUN npm install -g pnpm@10.12.1\nRUN echo 'only-built-dependencies[]=msw' >> /usr/local/etc/npmrc\n",
+            install,
+        ),
+        (
+            npm,
+            "pnpm install --frozen-lockfile --config.dangerously-allow-all-builds=true",
+        ),
+        (
+            npm,
+            "pnpm install --frozen-lockfile --dangerously-allow-all-builds",
+        ),
+        (
+            npm,
+            "npm_config_dangerously_allow_all_builds=true pnpm install --frozen-lockfile",
+        ),
+    ] {
+        assert!(!safe(&good, launch, run), "{launch} {run}");
+    }
+    // The lock: a package from elsewhere than the registry (a git-hosted
+    // one is prepared by pnpm before 10.26), esbuild out of the range
+    // read, no lock, an older lock, an install not bound to it.
+    let git = "\n  foo@https://codeload.github.com/a/foo/tar.gz/0123456789abcdef0123456789abcdef01234567:\n    resolution: {tarball: https://codeload.github.com/a/foo/tar.gz/0123456789abcdef0123456789abcdef01234567}\n    version: 1.0.0\n";
+    let repo = "\n  foo@git+https://github.com/a/foo.git#0123456789abcdef0123456789abcdef01234567:\n    resolution: {commit: 0123456789abcdef0123456789abcdef01234567, repo: https://github.com/a/foo.git, type: git}\n    version: 1.0.0\n";
+    for lock in [
+        crate::support::pnpm_ten_lock("0.21.5", git),
+        crate::support::pnpm_ten_lock("0.21.5", repo),
+        crate::support::pnpm_ten_lock("0.29.0", ""),
+        crate::support::pnpm_ten_lock("0.16.17", ""),
+        crate::support::pnpm_ten_lock("0.21.5", "").replace("'9.0'", "'6.0'"),
+        crate::support::pnpm_ten_lock("0.21.5", "").replace(
+            "resolution: {integrity: sha512-mg3",
+            "resolution: {tarball: https://example.com/esbuild-0.21.5.tgz, integrity: sha512-mg3",
+        ),
+    ] {
+        let f = with(esbuild, &[("pnpm-lock.yaml", &lock)]);
+        assert!(!safe(&f, npm, install), "{lock}");
+    }
+    // A git-hosted package runs its `prepare` even with nothing allowed.
+    let f = with(
+        "",
+        &[(
+            "pnpm-lock.yaml",
+            &crate::support::pnpm_ten_lock("0.21.5", repo),
+        )],
+    );
+    assert!(!safe(&f, npm, install));
+    let mut f = good.clone();
+    f.retain(|(n, _)| n != "pnpm-lock.yaml");
+    assert!(!safe(&f, npm, "pnpm install"));
+    assert!(!safe(&good, npm, "pnpm install"));
+    assert!(!safe(
+        &crate::support::pnpm_ten_esbuild(""),
+        npm,
+        "pnpm install"
+    ));
+    // A pnpm not proven to be of major 10.
+    for launch in [
+        "RUN npm install -g pnpm\n",
+        "RUN npm install -g pnpm@latest\n",
+        "RUN npm install -g pnpm@11.29.0\n",
+        "RUN npm install -g pnpm@12\n",
+        "RUN npm install -g pnpm@>=10\n",
+        "RUN npm install -g pnpm@9.15.9\n",
+    ] {
+        assert!(!safe(&good, launch, install), "{launch}");
+    }
+    // `packageManager`: pnpm 10 and corepack run the release it names.
+    for (pm, launch) in [
+        ("pnpm@11.29.0", npm),
+        ("pnpm@12.25.1", npm),
+        ("pnpm@9.15.9", npm),
+        ("pnpm@11.29.0", "RUN corepack enable\n"),
+        ("pnpm@10", "RUN corepack enable\n"),
+        ("pnpm@10.12", "RUN corepack enable\n"),
+        ("pnpm@10.12.1-rc.1", "RUN corepack enable\n"),
+        ("yarn@1.22.22", npm),
+    ] {
+        let mut f = good.clone();
+        f[0].1 = f[0].1.replace("pnpm@10.12.1", pm);
+        assert!(!safe(&f, launch, install), "{pm} {launch}");
+    }
+    let mut f = good.clone();
+    f[0].1 = f[0].1.replace("\"packageManager\":\"pnpm@10.12.1\",", "");
+    assert!(safe(&f, npm, install));
+    assert!(!safe(&f, "RUN corepack enable\n", install));
+}

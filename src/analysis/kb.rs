@@ -427,12 +427,26 @@ pub enum DependencyScripts {
     /// yarn, whose locks do not say.
     Other,
     /// pnpm, whose lock does not say either; `ten` when the stage is
-    /// shown to run pnpm 10 or later, which runs no dependency's script
-    /// unless its settings allow it (pnpm 10.0.0's release notes;
-    /// measured: pnpm 10.12.1 ignored msw 2.7.0's postinstall), given
-    /// the project's `packageManager` agrees (see
-    /// `effects::pnpm_ten_runs`, `manifests::pnpm_ten_problems`).
-    Pnpm { ten: bool },
+    /// shown to launch a pnpm 10 ([`PnpmTen`]), which runs no
+    /// dependency's script unless its settings allow it (pnpm 10.0.0's
+    /// release notes; measured: pnpm 10.12.1 ignored msw 2.7.0's
+    /// postinstall), given the project's `packageManager` agrees (see
+    /// `effects::pnpm_ten_runs`, `manifests::pnpm_ten_problems`);
+    /// `frozen` with `--frozen-lockfile` (pnpm installs what its lock
+    /// lists, or fails) and no option that may set a setting
+    /// (`pnpm_frozen_plain`).
+    Pnpm { ten: Option<PnpmTen>, frozen: bool },
+}
+
+/// How a stage launches pnpm 10: corepack's shim (it runs the exact
+/// release `packageManager` names, and nothing else decides), or npm's
+/// global install of a release of major 10 (which switches to the exact
+/// release `packageManager` names, if any: its
+/// `manage-package-manager-versions` is on by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PnpmTen {
+    Corepack,
+    Npm,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -2519,10 +2533,71 @@ fn dependency_scripts(e: &Entry, inv: &Invocation<'_>) -> DependencyScripts {
     } else if e.command.iter().any(|c| c == "npm") {
         DependencyScripts::Npm
     } else if e.command.iter().any(|c| c == "pnpm") {
-        DependencyScripts::Pnpm { ten: false }
+        DependencyScripts::Pnpm {
+            ten: None,
+            frozen: pnpm_frozen_plain(inv.args)
+                && !inv
+                    .cmd
+                    .assignments
+                    .iter()
+                    .map(|(k, _)| k)
+                    .chain(inv.env.keys())
+                    .any(|k| pnpm_setting_var(k)),
+        }
     } else {
         DependencyScripts::Other
     }
+}
+
+/// Whether a variable may set a pnpm setting or move where pnpm reads
+/// them (`npm_config_*`, `pnpm_config_*`, `HOME`, `XDG_CONFIG_HOME`), or
+/// which pnpm corepack runs (`COREPACK_*` but the download prompt).
+pub(crate) fn pnpm_setting_var(k: &str) -> bool {
+    let l = k.to_ascii_lowercase();
+    l.starts_with("npm_config_")
+        || l.starts_with("pnpm_config_")
+        || (k.starts_with("COREPACK_") && k != "COREPACK_ENABLE_DOWNLOAD_PROMPT")
+        || k == "HOME"
+        || k == "XDG_CONFIG_HOME"
+}
+
+/// Whether a pnpm install's arguments give `--frozen-lockfile` and no
+/// option but those known to change no setting that lets scripts run:
+/// pnpm takes any setting as an option (`--dangerously-allow-all-builds`,
+/// `--config.only-built-dependencies=…`; pnpm docs, cli: config).
+fn pnpm_frozen_plain(args: &[&str]) -> bool {
+    const PLAIN: &[&str] = &[
+        "--frozen-lockfile",
+        "--frozen-lockfile=true",
+        "--prod",
+        "-P",
+        "--production",
+        "--dev",
+        "-D",
+        "--no-optional",
+        "--offline",
+        "--prefer-offline",
+        "--silent",
+        "-s",
+    ];
+    let mut frozen = false;
+    let mut value = false;
+    for a in args {
+        if value {
+            value = false;
+            continue;
+        }
+        if a.starts_with("--frozen-lockfile") {
+            frozen |= *a == "--frozen-lockfile" || *a == "--frozen-lockfile=true";
+        }
+        if *a == "--reporter" || *a == "--loglevel" {
+            value = true;
+        } else if a.starts_with("--reporter=") || a.starts_with("--loglevel=") {
+        } else if a.starts_with('-') && !PLAIN.contains(a) {
+            return false;
+        }
+    }
+    frozen
 }
 
 /// The manifest checks the entry asks for (run against the build context

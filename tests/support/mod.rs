@@ -264,3 +264,33 @@ pub const HEREDOC_NPM: &[(&str, &str)] = &[
     ("src/index.js", "x\n"),
     (".dockerignore", ".git\nnode_modules\n"),
 ];
+
+/// A pnpm 10 project (pnpm-lock.yaml made by pnpm 10.12.1) depending on
+/// esbuild 0.21.5, whose install script pnpm 10 runs only where a setting
+/// allows it; `allow` is spliced into package.json after its
+/// dependencies (`,"pnpm":{…}`). For the pnpm 10 recall and soundness
+/// tests.
+pub fn pnpm_ten_esbuild(allow: &str) -> Vec<(String, String)> {
+    vec![
+        (
+            "package.json".to_string(),
+            format!(
+                "{{\"name\":\"a\",\"version\":\"1.0.0\",\"packageManager\":\"pnpm@10.12.1\",\"dependencies\":{{\"esbuild\":\"0.21.5\"}}{allow}}}"
+            ),
+        ),
+        ("pnpm-lock.yaml".to_string(), pnpm_ten_lock("0.21.5", "")),
+        ("index.js".to_string(), "x\n".to_string()),
+        (
+            ".dockerignore".to_string(),
+            ".git\nnode_modules\n".to_string(),
+        ),
+    ]
+}
+
+/// A version 9 lock of esbuild `version` (with its Linux binary package),
+/// and `more` appended to its `packages`.
+pub fn pnpm_ten_lock(version: &str, more: &str) -> String {
+    format!(
+        "lockfileVersion: '9.0'\n\nsettings:\n  autoInstallPeers: true\n  excludeLinksFromLockfile: false\n\nimporters:\n\n  .:\n    dependencies:\n      esbuild:\n        specifier: {version}\n        version: {version}\n\npackages:\n\n  '@esbuild/linux-x64@{version}':\n    resolution: {{integrity: sha512-1rYdTpyv03iycF1+BhzrzQJCdOuAOtaqHTWJZCWvijKD2N5Xu0TtVC8/+1faWqcP9iBCWOmjmhoH94dH82BxPQ==}}\n    engines: {{node: '>=12'}}\n    cpu: [x64]\n    os: [linux]\n\n  esbuild@{version}:\n    resolution: {{integrity: sha512-mg3OPMV4hXywwpoDxu3Qda5xCKQi+vCTZq8S9J/EpkhB2HzKXq4SNFZE3+NK93JYxc8VMSep+lOUSC/RVKaBqw==}}\n    engines: {{node: '>=12'}}\n    hasBin: true\n{more}\nsnapshots:\n\n  '@esbuild/linux-x64@{version}':\n    optional: true\n\n  esbuild@{version}:\n    optionalDependencies:\n      '@esbuild/linux-x64': {version}\n"
+    )
+}

@@ -1401,7 +1401,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 },
             },
             pnpm: PnpmState {
-                ten: false,
+                ten: None,
                 clean: official,
             },
             bundle: BundleSettings::fresh(image.as_deref()),
@@ -1422,7 +1422,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 users: Vec::new(),
             },
             pnpm: PnpmState {
-                ten: false,
+                ten: None,
                 clean: false,
             },
             bundle: BundleSettings::default(),
@@ -1506,7 +1506,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 let as_root = matches!(st.user, RunUser::Root) && !sets_home(ins);
                 st.bundle.step(k, ins, &e, &st.env, as_root);
             } else if matches!(ins.node.kind, Kind::Run | Kind::Copy | Kind::Add) {
-                st.pnpm.ten = false;
+                st.pnpm.ten = None;
             } else {
                 st.bundle.step(k, ins, &Effects::default(), &st.env, false);
             }
@@ -1536,7 +1536,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
             // Earlier writes were checked against the `PATH` of their
             // time: another one leaves what `pnpm` finds not known.
             if st.env.get("PATH") != path_before.as_ref() {
-                st.pnpm.ten = false;
+                st.pnpm.ten = None;
             }
         }
     }

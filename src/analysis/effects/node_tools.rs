@@ -20,30 +20,35 @@ pub(super) fn settle_pnpm_ten(
         let pnpm = effects[b].checks.iter().any(|(c, _)| {
             matches!(
                 c,
-                ManifestCheck::NpmScripts(kb::DependencyScripts::Pnpm { ten: false })
+                ManifestCheck::NpmScripts(kb::DependencyScripts::Pnpm { ten: None, .. })
             )
         });
-        if !pnpm || !pnpm_ten_runs(parse, stage, effects, state, start, b) {
+        if !pnpm {
             continue;
         }
+        let Some(kind) = pnpm_ten_runs(parse, stage, effects, state, start, b) else {
+            continue;
+        };
         for (c, _) in &mut effects[b].checks {
-            if let ManifestCheck::NpmScripts(kb::DependencyScripts::Pnpm { ten }) = c {
-                *ten = true;
+            if let ManifestCheck::NpmScripts(kb::DependencyScripts::Pnpm { ten, .. }) = c {
+                *ten = Some(kind);
             }
         }
     }
 }
 
-/// What a `RUN` does to the pnpm the stage runs: puts pnpm 10 or later
-/// first on `PATH` (`npm install -g pnpm@10…`, `pnpm@latest` or no
-/// version, alone on its command; `corepack enable` with pnpm among its
-/// shims, which runs the release `packageManager` names), or anything
-/// else a command of it may do to pnpm (another corepack command, a
-/// global install of pnpm 9 or of other packages, whose programs may be
-/// named `pnpm`).
+/// What a `RUN` does to the pnpm the stage runs: puts a pnpm 10 first on
+/// `PATH` (`Ten(Npm)`: `npm install -g pnpm@10…`, a release or range of
+/// major 10, alone on its command; `Ten(Corepack)`: `corepack enable`
+/// with pnpm among its shims, which runs the release `packageManager`
+/// names), or anything else a command of it may do to pnpm (another
+/// corepack command, a global install of pnpm 9, of pnpm with no version
+/// or `latest` (the registry's newest, of a major whose policy was not
+/// read: 12.25.1 in December 2026), or of other packages, whose programs
+/// may be named `pnpm`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum PnpmLaunch {
-    Ten,
+    Ten(kb::PnpmTen),
     Other,
     Untouched,
 }
@@ -82,7 +87,7 @@ pub(super) fn pnpm_launch(cmds: &[shell::SimpleCommand]) -> PnpmLaunch {
                                 a == "-g" || a == "--global" || a == "--location=global"
                             }) && pnpm_spec_ten(spec) =>
                         {
-                            PnpmLaunch::Ten
+                            PnpmLaunch::Ten(kb::PnpmTen::Npm)
                         }
                         _ => PnpmLaunch::Other,
                     };
@@ -93,7 +98,7 @@ pub(super) fn pnpm_launch(cmds: &[shell::SimpleCommand]) -> PnpmLaunch {
                     && names.iter().all(|a| !a.starts_with('-'))
                     && (names.is_empty() || names.iter().any(|a| *a == "pnpm"))
                 {
-                    PnpmLaunch::Ten
+                    PnpmLaunch::Ten(kb::PnpmTen::Corepack)
                 } else {
                     PnpmLaunch::Other
                 };
@@ -129,32 +134,49 @@ pub(super) fn pnpm_launch(cmds: &[shell::SimpleCommand]) -> PnpmLaunch {
             _ => false,
         }
     });
-    if out == PnpmLaunch::Ten && !plain {
+    if matches!(out, PnpmLaunch::Ten(_)) && !plain {
         PnpmLaunch::Other
     } else {
         out
     }
 }
 
-/// Whether an npm package spec of pnpm (`pnpm`, `pnpm@latest`,
-/// `pnpm@10`, `pnpm@^10.2.0`, `pnpm@10.12.1`) installs pnpm 10 or later:
-/// no version or `latest` installs the newest release, which is 10 or
-/// later since January 2025.
+/// Whether an npm package spec of pnpm (`pnpm@10`, `pnpm@^10.2.0`,
+/// `pnpm@~10.4`, `pnpm@10.x`, `pnpm@10.12.1`) installs a release of
+/// major 10, whose policy was read in 10.0.0 and 10.34.9 (the newest
+/// 10.x): dependencies' scripts run only where a setting allows them. No
+/// version or `latest` installs the registry's newest release, of a
+/// major not read (pnpm 11 writes `allowBuilds` placeholders into
+/// pnpm-workspace.yaml during the install; 12 is another program), and
+/// neither does a range open above.
 pub(super) fn pnpm_spec_ten(spec: &str) -> bool {
     let v = spec.strip_prefix("pnpm").unwrap_or(spec);
-    let v = v.strip_prefix('@').unwrap_or(v);
-    if v.is_empty() || v == "latest" {
-        return true;
-    }
-    let v = v.trim_start_matches(['^', '~', '=', 'v']);
-    let major: String = v.chars().take_while(char::is_ascii_digit).collect();
-    let rest = &v[major.len()..];
-    (rest.is_empty() || rest.starts_with('.'))
-        && !rest.contains(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'x'))
-        && major.parse::<u64>().is_ok_and(|m| m >= 10)
+    let Some(v) = v.strip_prefix('@') else {
+        return false;
+    };
+    let v = v
+        .strip_prefix('^')
+        .or_else(|| v.strip_prefix('~'))
+        .unwrap_or(v);
+    let v = v.strip_prefix('=').unwrap_or(v);
+    let v = v.strip_prefix('v').unwrap_or(v);
+    let Some(rest) = v.strip_prefix("10") else {
+        return false;
+    };
+    // `10`, `10.x`, `10.12`, `10.12.1`, `10.x.x`: nothing but digits,
+    // dots and `x` after a dot.
+    rest.is_empty()
+        || rest.starts_with('.')
+            && rest.split('.').skip(1).all(|p| {
+                p == "x"
+                    || p == "X"
+                    || p == "*"
+                    || (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            })
+            && rest.split('.').count() <= 3
 }
 
-/// Whether `RUN` unit `b` runs pnpm 10 or later as launched: an earlier
+/// How `RUN` unit `b` runs pnpm 10 as launched, if it does: an earlier
 /// `RUN` of the stage put it there ([`pnpm_launch`]), and after that
 /// nothing may have put another pnpm ahead of it (no unit the analysis
 /// does not follow, no write where `PATH` looks for `pnpm` or `pnpx`, no
@@ -173,48 +195,36 @@ pub(super) fn pnpm_ten_runs(
     state: &StageState,
     start: PnpmState,
     b: usize,
-) -> bool {
-    let Some(env) = state.env.get(b) else {
-        return false;
-    };
-    let unsure = env.keys().any(|k| {
-        let l = k.to_ascii_lowercase();
-        l.starts_with("npm_config_")
-            || l.starts_with("pnpm_config_")
-            || (k.starts_with("COREPACK_") && k != "COREPACK_ENABLE_DOWNLOAD_PROMPT")
-            || k == "HOME"
-            || k == "XDG_CONFIG_HOME"
-    });
+) -> Option<kb::PnpmTen> {
+    let env = state.env.get(b)?;
+    let unsure = env.keys().any(|k| kb::pnpm_setting_var(k));
     if unsure || pnpm_programs(env).is_none() {
-        return false;
+        return None;
     }
     // The earlier stages checked their writes against the `PATH` they
     // ended with.
     let mut at = start;
     if state.env.first().and_then(|e| e.get("PATH")) != env.get("PATH") {
-        at.ten = false;
+        at.ten = None;
     }
     for (k, e) in effects.iter().enumerate().take(b) {
-        let Some(ins) = stage
+        let ins = stage
             .units
             .get(k)
             .and_then(|u| parse.items.get(u.item))
-            .and_then(|i| i.instruction())
-        else {
-            return false;
-        };
+            .and_then(|i| i.instruction())?;
         at = pnpm_step(at, ins, e, env);
     }
-    at.ten && at.clean
+    at.ten.filter(|_| at.clean)
 }
 
-/// What is known of pnpm at a point of a stage: whether pnpm 10 or later
-/// is what `pnpm` runs ([`pnpm_launch`], nothing since that may have put
-/// another first), and whether no npm or pnpm configuration file may
+/// What is known of pnpm at a point of a stage: how a pnpm 10 that
+/// `pnpm` runs was launched ([`pnpm_launch`], nothing since that may have
+/// put another first), and whether no npm or pnpm configuration file may
 /// have been written (an official base image ships none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct PnpmState {
-    pub(super) ten: bool,
+    pub(super) ten: Option<kb::PnpmTen>,
     pub(super) clean: bool,
 }
 
@@ -273,11 +283,11 @@ pub(super) fn pnpm_step(
         _ => Some(PnpmLaunch::Untouched),
     };
     let ten = match launch {
-        Some(PnpmLaunch::Ten) => true,
-        Some(PnpmLaunch::Other) | None => false,
-        Some(PnpmLaunch::Untouched) => {
-            was.ten && pnpm_programs(env).is_some_and(|ps| !ps.iter().any(|p| writes_path(e, p)))
-        }
+        Some(PnpmLaunch::Ten(kind)) => Some(kind),
+        Some(PnpmLaunch::Other) | None => None,
+        Some(PnpmLaunch::Untouched) => was
+            .ten
+            .filter(|_| pnpm_programs(env).is_some_and(|ps| !ps.iter().any(|p| writes_path(e, p)))),
     };
     PnpmState { ten, clean }
 }

@@ -11,7 +11,7 @@ use crate::analysis::dotnet;
 use crate::analysis::fxhash::FxMap;
 use crate::analysis::gemspec;
 use crate::analysis::gradle;
-use crate::analysis::kb::{DependencyScripts, ManifestCheck};
+use crate::analysis::kb::{DependencyScripts, ManifestCheck, PnpmTen};
 
 mod bundler_lock;
 mod node_locks;
@@ -153,11 +153,17 @@ fn dependency_script_problems(
         "which may read and write any file of the project (`--ignore-scripts` turns them off)";
     match deps {
         DependencyScripts::Off => return Vec::new(),
-        DependencyScripts::Pnpm { ten: true }
-            if no_dependencies(ctx, join, package)
-                || pnpm_ten_problems(ctx, join, package).is_empty() =>
-        {
-            return Vec::new();
+        DependencyScripts::Pnpm {
+            ten: Some(kind),
+            frozen,
+        } => {
+            if no_dependencies(ctx, join, package) {
+                return Vec::new();
+            }
+            return match pnpm_ten_problems(ctx, join, package, kind, frozen) {
+                Ok(known) => known_script_guards(ctx, dir, &known),
+                Err(problems) => problems,
+            };
         }
         DependencyScripts::Other | DependencyScripts::Pnpm { .. } => {
             return (!no_dependencies(ctx, join, package) && !berry_scripts_off(ctx, join))
@@ -208,6 +214,13 @@ fn dependency_script_problems(
             if name.is_empty() { "the project" } else { name }
         )];
     }
+    known_script_guards(ctx, dir, &known)
+}
+
+/// What the known scripts `known` may still read of the project: the
+/// `node_modules` of the directories above it, a file in the temporary
+/// directory the context may ship.
+fn known_script_guards(ctx: &Context, dir: &str, known: &[&KnownScript]) -> Vec<String> {
     // A script that resolves modules the way node does also looks in the
     // `node_modules` of every directory above the project: one the
     // context ships there is written by the broad copy.
@@ -228,7 +241,7 @@ fn dependency_script_problems(
     // A file the script writes in the system's temporary directory
     // (TMPDIR may put that in the project): one of that name the copy
     // ships would be written over by it in the original order only.
-    for k in &known {
+    for k in known {
         let Some(temp) = k.temp_file else { continue };
         let named = |p: &String| p.rsplit('/').next() == Some(temp);
         if ctx.files().is_none_or(|f| f.keys().any(named))
@@ -339,28 +352,51 @@ fn ships_tree(ctx: &Context, rel: &str) -> bool {
         .any(|w| *w == rel || w.starts_with(&prefix))
 }
 
-/// Why pnpm 10 or later, which the stage runs as launched
-/// ([`DependencyScripts::Pnpm`]), may still run a dependency's install
-/// script: package.json's `packageManager` must name pnpm 10 or later
-/// (pnpm 10 switches to the release it names, `manage-package-manager-
-/// versions` being on by default: measured, pnpm 10.12.1 ran 9.15.9 for
-/// `pnpm@9.15.9`, which ran msw's postinstall; corepack's shim runs it
-/// too), no `devEngines` may name another, and no setting may let
-/// scripts run: `onlyBuiltDependencies` (and its file),
-/// `neverBuiltDependencies`, `dangerouslyAllowAllBuilds`, `allowBuilds`
-/// in package.json's `pnpm` field, pnpm-workspace.yaml or the project's
-/// `.npmrc`.
+/// Why pnpm 10, which the stage runs as launched ([`PnpmTen`],
+/// [`DependencyScripts::Pnpm`]), may still run a dependency's install
+/// script; `Ok` with the known scripts it may run (its allowed packages,
+/// all in [`KNOWN_SCRIPTS`]) when nothing else may.
+///
+/// pnpm 10 (its code read in 10.0.0 and 10.34.9, the newest 10.x:
+/// `createAllowBuildFunction` and the default it gets) runs a
+/// dependency's `preinstall`, `install`, `postinstall` (and
+/// `node-gyp rebuild` for a `binding.gyp`) only when
+/// `dangerouslyAllowAllBuilds` is on, or the package is named in
+/// `onlyBuiltDependencies` (or the JSON file `onlyBuiltDependenciesFile`
+/// names; `allowBuilds` keys set to `true` feed it from 10.26), or,
+/// with neither, `neverBuiltDependencies` is set (10.0.0 then builds
+/// every package when it is empty). These come from package.json's
+/// `pnpm` field, pnpm-workspace.yaml, the `.npmrc` files (the project's
+/// is read here; the user's and global ones are `effects::PNPM_CONFIG`,
+/// refused when written), `npm_config_*`/`pnpm_config_*` variables
+/// (refused by `effects::pnpm_ten_runs` and `kb::pnpm_setting_var`) and
+/// options (`--config.*`, any setting's name: only known options count,
+/// `kb::pnpm_frozen_plain`). The project's own scripts still run (checked
+/// by [`lifecycle_scripts`]), and before 10.26 a git-hosted dependency's
+/// `prepare` ran whatever the settings (pnpm/pnpm#10288).
+///
+/// So: package.json's `packageManager` must name an exact release of
+/// pnpm 10 (corepack's shim runs it; npm's pnpm 10 switches to it,
+/// `manage-package-manager-versions` being on by default: measured,
+/// pnpm 10.12.1 ran 9.15.9 for `pnpm@9.15.9`, which ran msw's
+/// postinstall), or be absent when npm installed the pnpm 10 (which then
+/// runs itself); no `devEngines` may name another; the install is
+/// `--frozen-lockfile` and its version 9 lock lists registry packages
+/// only (no git-hosted, tarball or directory resolution); and the
+/// settings allow no package but those of [`KNOWN_SCRIPTS`] at locked
+/// versions of their ranges, unpatched.
 fn pnpm_ten_problems(
     ctx: &Context,
     join: &dyn Fn(&str) -> String,
     package: &serde_json::Value,
-) -> Vec<String> {
+    kind: PnpmTen,
+    frozen: bool,
+) -> Result<Vec<&'static KnownScript>, Vec<String>> {
+    const LISTS: &[&str] = &["onlyBuiltDependencies", "allowBuilds"];
     const ALLOW: &[&str] = &[
-        "onlyBuiltDependencies",
         "onlyBuiltDependenciesFile",
         "neverBuiltDependencies",
         "dangerouslyAllowAllBuilds",
-        "allowBuilds",
     ];
     const ALLOW_RC: &[&str] = &[
         "only-built-dependencies",
@@ -368,23 +404,52 @@ fn pnpm_ten_problems(
         "never-built-dependencies",
         "dangerously-allow-all-builds",
         "allow-builds",
+        "onlyBuiltDependencies",
+        "onlyBuiltDependenciesFile",
+        "neverBuiltDependencies",
+        "dangerouslyAllowAllBuilds",
+        "allowBuilds",
     ];
     let mut out = Vec::new();
     let rel = join("package.json");
-    let ten = package["packageManager"].as_str().and_then(|pm| {
-        let v = pm.strip_prefix("pnpm@")?;
-        let major: String = v.chars().take_while(char::is_ascii_digit).collect();
-        major.parse::<u64>().ok().filter(|m| *m >= 10)
-    });
-    if ten.is_none() {
-        out.push(format!(
-            "{rel} does not name pnpm 10 or later as its `packageManager`"
-        ));
+    match (&package["packageManager"], kind) {
+        (serde_json::Value::Null, PnpmTen::Npm) => {}
+        (serde_json::Value::String(pm), _) if pnpm_exact_ten(pm) => {}
+        _ => out.push(format!(
+            "{rel} does not name an exact release of pnpm 10 as its `packageManager`{}",
+            if kind == PnpmTen::Corepack {
+                ", which corepack runs"
+            } else {
+                ", which pnpm switches to"
+            }
+        )),
     }
     if !package["devEngines"].is_null() {
         out.push(format!(
             "{rel} sets `devEngines`, which may name another pnpm"
         ));
+    }
+    // The packages the settings let build, by name.
+    let mut allowed: Vec<(String, String)> = Vec::new();
+    let mut entries = |v: &serde_json::Value, at: String, out: &mut Vec<String>| match v {
+        serde_json::Value::Null => {}
+        serde_json::Value::Array(a) => {
+            for e in a {
+                match e.as_str() {
+                    Some(e) => allowed.push((e.to_string(), at.clone())),
+                    None => out.push(format!("{at} lists something else than a package name")),
+                }
+            }
+        }
+        serde_json::Value::Object(m) => {
+            for k in m.keys() {
+                allowed.push((k.clone(), at.clone()));
+            }
+        }
+        _ => out.push(format!("{at} is neither a list nor a map")),
+    };
+    for k in LISTS {
+        entries(&package["pnpm"][k], format!("{rel}'s `pnpm.{k}`"), &mut out);
     }
     for k in ALLOW {
         if !package["pnpm"][k].is_null() {
@@ -394,14 +459,19 @@ fn pnpm_ten_problems(
         }
     }
     let ws = join("pnpm-workspace.yaml");
+    let mut ws_patches = None;
     if let Some(text) = ctx.read(&ws) {
-        match serde_yaml::from_str::<serde_yaml::Value>(&text) {
+        match serde_yaml::from_str::<serde_json::Value>(&text) {
             Ok(y) => {
+                for k in LISTS {
+                    entries(&y[k], format!("{ws}'s `{k}`"), &mut out);
+                }
                 for k in ALLOW {
-                    if y.get(*k).is_some() {
+                    if !y[k].is_null() {
                         out.push(format!("{ws} sets `{k}`, which lets packages' scripts run"));
                     }
                 }
+                ws_patches = Some(y["patchedDependencies"].clone());
             }
             Err(_) => out.push(format!("{ws} is not valid YAML")),
         }
@@ -411,7 +481,8 @@ fn pnpm_ten_problems(
     let rc = join(".npmrc");
     if let Some(text) = ctx.read(&rc) {
         for key in text.lines().map(npmrc_key) {
-            if ALLOW_RC.contains(&key) || ALLOW.contains(&key) {
+            let key = key.trim_end_matches("[]");
+            if ALLOW_RC.contains(&key) {
                 out.push(format!(
                     "{rc} sets `{key}`, which lets packages' scripts run"
                 ));
@@ -419,6 +490,116 @@ fn pnpm_ten_problems(
         }
     } else if ctx.ships(&rc) {
         out.push(format!("{rc} cannot be read"));
+    }
+    // Each allowed package must be one whose script is known; an entry
+    // `name@versions` counts as the name (every version of it).
+    let mut known: Vec<&'static KnownScript> = Vec::new();
+    for (entry, at) in &allowed {
+        let name = match entry.get(1..).and_then(|r| r.find('@')) {
+            Some(i) => &entry[..=i],
+            None => entry.as_str(),
+        };
+        match KNOWN_SCRIPTS.iter().find(|k| k.name == name) {
+            Some(k) => {
+                if !known.iter().any(|x| x.name == k.name) {
+                    known.push(k);
+                }
+            }
+            None => out.push(format!(
+                "{at} lets `{entry}` run its install scripts, which may read and write any file of the project"
+            )),
+        }
+    }
+    // A patch may change a known package's script.
+    for patches in [
+        Some(package["pnpm"]["patchedDependencies"].clone()),
+        ws_patches,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if let Some(m) = patches.as_object() {
+            for key in m.keys() {
+                let name = match key.get(1..).and_then(|r| r.find('@')) {
+                    Some(i) => &key[..=i],
+                    None => key.as_str(),
+                };
+                if known.iter().any(|k| k.name == name) {
+                    out.push(format!(
+                        "`{key}` is patched, and the patch may change its install script"
+                    ));
+                }
+            }
+        }
+    }
+    if !frozen {
+        out.push(
+            "the install is not `--frozen-lockfile` with known options alone: pnpm may resolve packages its lock does not list (pnpm before 10.26 runs a git-hosted package's `prepare` whatever the settings), and an option may set any setting (`--dangerously-allow-all-builds`)".to_string(),
+        );
+    }
+    out.extend(pnpm_lock_problems(ctx, &join("pnpm-lock.yaml"), &known));
+    if out.is_empty() { Ok(known) } else { Err(out) }
+}
+
+/// Whether a `packageManager` value names an exact release of pnpm 10
+/// (`pnpm@10.12.1`, with or without corepack's `+sha…` hash).
+fn pnpm_exact_ten(pm: &str) -> bool {
+    let Some(v) = pm.strip_prefix("pnpm@10.") else {
+        return false;
+    };
+    let v = v.split_once('+').map_or(v, |(v, _)| v);
+    let parts: Vec<&str> = v.split('.').collect();
+    parts.len() == 2
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// What pnpm's version 9 lock `lock` (the frozen install installs what
+/// it lists) says against the install running no unexamined script:
+/// every package must come from the registry (its resolution an
+/// `integrity` alone: a git-hosted one is prepared, its `prepare` run,
+/// by pnpm before 10.26 whatever the settings), and every package of a
+/// known script's name (`known`) must be at a version of its range with
+/// a `sha512` integrity.
+fn pnpm_lock_problems(ctx: &Context, lock: &str, known: &[&KnownScript]) -> Vec<String> {
+    let Some(text) = ctx.ships(lock).then(|| ctx.read(lock)).flatten() else {
+        return vec![format!("{lock} cannot be read")];
+    };
+    let Ok(y) = serde_yaml::from_str::<serde_json::Value>(&text) else {
+        return vec![format!("{lock} is not valid YAML")];
+    };
+    if y["lockfileVersion"].as_str() != Some("9.0") {
+        return vec![format!("{lock} is not a version 9.0 lock")];
+    }
+    let mut out = Vec::new();
+    let packages = match &y["packages"] {
+        serde_json::Value::Null => return out,
+        serde_json::Value::Object(m) => m,
+        _ => return vec![format!("{lock} has `packages` that are not a map")],
+    };
+    for (key, p) in packages {
+        let integrity = p["resolution"]["integrity"].as_str();
+        let only_integrity = p["resolution"].as_object().is_some_and(|r| r.len() == 1);
+        if integrity.is_none() || !only_integrity {
+            out.push(format!(
+                "{lock} lists `{key}` from elsewhere than the registry (pnpm before 10.26 runs a git-hosted package's `prepare` whatever the settings)"
+            ));
+            continue;
+        }
+        let Some(i) = key.get(1..).and_then(|r| r.find('@')) else {
+            out.push(format!("{lock} lists `{key}` with no version"));
+            continue;
+        };
+        let (name, version) = (&key[..=i], &key[i + 2..]);
+        if let Some(k) = known.iter().find(|k| k.name == name)
+            && (node_locks::semver_satisfies(version, k.range) != Some(true)
+                || !integrity.is_some_and(|i| i.starts_with("sha512-")))
+        {
+            out.push(format!(
+                "{lock} lists `{key}`, whose install script was not examined"
+            ));
+        }
     }
     out
 }
@@ -853,6 +1034,7 @@ const PNPM_SETTINGS: &[&str] = &[
     "neverBuiltDependencies",
     "onlyBuiltDependencies",
     "ignoredBuiltDependencies",
+    "allowBuilds",
     "allowedDeprecatedVersions",
     "supportedArchitectures",
     "auditConfig",
@@ -886,6 +1068,7 @@ const PNPM_WORKSPACE_KEYS: &[&str] = &[
     "neverBuiltDependencies",
     "onlyBuiltDependencies",
     "ignoredBuiltDependencies",
+    "allowBuilds",
     "allowedDeprecatedVersions",
     "supportedArchitectures",
     "linkWorkspacePackages",
