@@ -7500,3 +7500,43 @@ fn pnpm_ten_keeps_the_install_in_place_where_scripts_may_run() {
     assert!(safe(&f, npm, install));
     assert!(!safe(&f, "RUN corepack enable\n", install));
 }
+
+/// An explicit `frozen` setting that is off may win over `deployment`
+/// (Bundler's later `frozen_bundle?` takes `frozen` first when it is
+/// given, as h-bundle58 remembered; 2.3.15, the one measured here, takes
+/// either): `BUNDLE_DEPLOYMENT=1` beside `BUNDLE_FROZEN=false` no longer
+/// proves the lock kept. Only the command's own `--frozen` does then.
+#[test]
+fn a_frozen_setting_given_as_off_is_not_overridden_by_deployment() {
+    use crate::support::{BUNDLER_LOCK, bundler_hoist};
+    // A lock Bundler would complete on an arm64 host: only a frozen
+    // install keeps it.
+    let lock = BUNDLER_LOCK.replace("  aarch64-linux\n", "");
+    let files = [("Gemfile.lock", lock.as_str())];
+    let df = |env: &str, run: &str| {
+        format!("FROM ruby:3.1\n{env}WORKDIR /usr/src/app\nCOPY . .\nRUN {run}\n")
+    };
+    for (env, run) in [
+        (
+            "ENV BUNDLE_DEPLOYMENT=1 BUNDLE_FROZEN=false\n",
+            "bundle install",
+        ),
+        (
+            "ENV BUNDLE_DEPLOYMENT=true\n",
+            "BUNDLE_FROZEN=0 bundle install",
+        ),
+        ("ENV BUNDLE_FROZEN=no\n", "bundle install --deployment"),
+    ] {
+        let df = df(env, run);
+        let (app, reason, _) = bundler_hoist(&df, &files);
+        assert_eq!(app, Applicability::Unsafe, "{df}: {reason}");
+    }
+    for (env, run) in [
+        ("ENV BUNDLE_FROZEN=false\n", "bundle install --frozen"),
+        ("ENV BUNDLE_DEPLOYMENT=1\n", "bundle install"),
+    ] {
+        let df = df(env, run);
+        let (app, reason, _) = bundler_hoist(&df, &files);
+        assert_eq!(app, Applicability::Safe, "{df}: {reason}");
+    }
+}

@@ -650,6 +650,22 @@ impl Invocation<'_> {
                     .is_some_and(on)
         }) || self.env.get(flag).is_some_and(|v| on(v))
     }
+
+    /// Whether variable `flag` is given a value a tool reads as off (see
+    /// [`Invocation::has_on`]), by the command's own assignment or else
+    /// the environment.
+    fn has_off(&self, flag: &str) -> bool {
+        let value = match self.cmd.assignments.iter().rev().find(|(k, _)| k == flag) {
+            Some((_, v)) => Some(v.as_str()),
+            None => self.env.get(flag).map(String::as_str),
+        };
+        value.is_some_and(|v| {
+            matches!(
+                v.to_ascii_lowercase().as_str(),
+                "" | "false" | "f" | "no" | "n" | "0" | "off"
+            )
+        })
+    }
 }
 
 /// Interprets one simple command.
@@ -1620,9 +1636,17 @@ fn entry_files(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
     facts.manifests = own_manifests(e).cloned().collect();
     for w in &e.writes {
         let skip = e.writes_unless.get(w).is_some_and(|flags| {
-            flags
-                .iter()
-                .any(|f| inv.has_on(f) || inv.args.first() == Some(&f.as_str()))
+            // Bundler: a `frozen` setting given as off may win over
+            // `deployment` (the later releases' `frozen_bundle?` takes an
+            // explicit `frozen` first, as remembered, not read; 2.3.15
+            // takes either): only the command's own `--frozen` keeps the
+            // lock then.
+            let frozen_off =
+                flags.iter().any(|f| f == "BUNDLE_FROZEN") && inv.has_off("BUNDLE_FROZEN");
+            flags.iter().any(|f| {
+                (!frozen_off || f == "--frozen")
+                    && (inv.has_on(f) || inv.args.first() == Some(&f.as_str()))
+            })
         });
         if e.writes_unless.get(w).is_some_and(Vec::is_empty) {
             facts.writes_if_missing.push(w.clone());
