@@ -7167,9 +7167,10 @@ fn only_install_scripts_known_to_read_nothing_keep_the_hoist() {
 #[test]
 fn sharps_install_check_moves_only_where_it_reads_nothing_of_the_project() {
     let entry = |key: &str, version: &str, extra: &str| {
-        let base = key.rsplit('/').next().unwrap();
+        let name = key.rsplit("node_modules/").next().unwrap();
+        let base = name.rsplit('/').next().unwrap();
         format!(
-            ",\"node_modules/{key}\":{{\"version\":\"{version}\",\"resolved\":\"https://registry.npmjs.org/{key}/-/{base}-{version}.tgz\",\"integrity\":\"sha512-AAAA\"{extra}}}"
+            ",\"node_modules/{key}\":{{\"version\":\"{version}\",\"resolved\":\"https://registry.npmjs.org/{name}/-/{base}-{version}.tgz\",\"integrity\":\"sha512-AAAA\"{extra}}}"
         )
     };
     let script = ",\"hasInstallScript\":true";
@@ -7240,6 +7241,26 @@ fn sharps_install_check_moves_only_where_it_reads_nothing_of_the_project() {
             "{what}"
         );
     }
+    // semver and detect-libc as node finds them from sharp: its own
+    // nested copy first, then the project's.
+    let root_six = lock("0.34.4", &entry("sharp/node_modules/semver", "7.7.3", "")).replace(
+        "\"node_modules/semver\":{\"version\":\"7.7.3\",\"resolved\":\"https://registry.npmjs.org/semver/-/semver-7.7.3.tgz\"",
+        "\"node_modules/semver\":{\"version\":\"6.3.1\",\"resolved\":\"https://registry.npmjs.org/semver/-/semver-6.3.1.tgz\"",
+    );
+    assert!(root_six.contains("6.3.1") && root_six.contains("sharp/node_modules/semver"));
+    assert!(safe(&[("package-lock.json", &root_six)], &df("", "npm ci")));
+    let only_six = lock("0.34.4", "").replace(
+        "\"node_modules/semver\":{\"version\":\"7.7.3\",\"resolved\":\"https://registry.npmjs.org/semver/-/semver-7.7.3.tgz\"",
+        "\"node_modules/semver\":{\"version\":\"6.3.1\",\"resolved\":\"https://registry.npmjs.org/semver/-/semver-6.3.1.tgz\"",
+    );
+    assert!(only_six.contains("6.3.1"));
+    assert!(!safe(
+        &[("package-lock.json", &only_six)],
+        &df("", "npm ci")
+    ));
+    let no_libc =
+        lock("0.34.4", "").replace("\"node_modules/detect-libc\"", "\"node_modules/other\"");
+    assert!(!safe(&[("package-lock.json", &no_libc)], &df("", "npm ci")));
     // Variables naming the project's files that the check's pkg-config or
     // the build from source reads.
     for env in [

@@ -1043,6 +1043,25 @@ impl Image<'_> {
             pinned_project: Default::default(),
         }
     }
+
+    /// Knows nothing of the image but that the copy ships an npm lock
+    /// whose packages have no install script (and no shrinkwrap): an npm
+    /// install of it links nothing ([`npm_links`]).
+    #[cfg(test)]
+    fn script_free_npm_lock() -> Image<'static> {
+        Image {
+            file: &|_, name| {
+                match name {
+                "npm-shrinkwrap.json" => Some(None),
+                "package-lock.json" => Some(Some(
+                    "{\"lockfileVersion\":3,\"packages\":{\"\":{},\"node_modules/ms\":{\"version\":\"2.1.3\"}}}".to_string(),
+                )),
+                _ => None,
+            }
+            },
+            ..Image::unknown()
+        }
+    }
 }
 
 /// Whether pip runs with its default settings at unit `x`: no unit up to
@@ -1672,7 +1691,7 @@ mod tests {
                     &st.workdirs[x],
                     &st.env[x],
                     Knowledge::embedded(),
-                    &Image::unknown(),
+                    &Image::script_free_npm_lock(),
                     &effects::Effects::default(),
                 ) {
                     out.push(s);

@@ -196,6 +196,7 @@ fn dependency_script_problems(
                 .any(|k| ["os", "cpu", "libc"].contains(&k.to_ascii_lowercase().as_str()))
         }) && ctx.ships(&join(".npmrc"));
     let mut known: Vec<&KnownScript> = Vec::new();
+    let mut known_at: Vec<(&KnownScript, &str)> = Vec::new();
     let unknown = packages.iter().find(|(key, p)| {
         if matches!(
             p["hasInstallScript"],
@@ -209,6 +210,7 @@ fn dependency_script_problems(
         match known_script(key, p) {
             Some(k) => {
                 known.push(k);
+                known_at.push((k, key.as_str()));
                 false
             }
             None => true,
@@ -225,6 +227,30 @@ fn dependency_script_problems(
     // lets it take a path not read (sharp's build from source) keeps the
     // install in place.
     let mut out = Vec::new();
+    // Not an alias: the registry's package of the name node resolves, in
+    // a version read.
+    let read = |key: &str, p: &serde_json::Value, last: &str, range: &str| {
+        registry_entry(key, p).is_some_and(|(name, version)| {
+            name == last && node_locks::semver_satisfies(version, range) == Some(true)
+        })
+    };
+    // A package loaded by its name: the entry node finds from where the
+    // script's package is installed, which must be in the lock.
+    for (k, at) in &known_at {
+        for (n, range) in k.loads.iter().filter(|(n, _)| !n.ends_with('*')) {
+            match resolved_in_lock(packages, at, n) {
+                Some((key, p)) if read(key, p, n, range) => {}
+                Some((key, _)) => out.push(format!(
+                    "{lock} lists `{key}`, which the install script of `{}` loads, and only the registry's `{n}` {range} was read",
+                    k.name
+                )),
+                None => out.push(format!(
+                    "{lock} lists no `{n}` where the install script of `{}` (`{at}`) loads it",
+                    k.name
+                )),
+            }
+        }
+    }
     for k in &known {
         for (key, p) in packages {
             let Some((_, last)) = key.rsplit_once("node_modules/") else {
@@ -234,18 +260,15 @@ fn dependency_script_problems(
                 Some(prefix) => last.starts_with(prefix),
                 None => pattern == last,
             };
-            if let Some((n, range)) = k.loads.iter().find(|(n, _)| named(n)) {
-                // Not an alias: the registry's package of the name
-                // node resolves.
-                let read = registry_entry(key, p).is_some_and(|(name, version)| {
-                    name == last && node_locks::semver_satisfies(version, range) == Some(true)
-                });
-                if !read {
-                    out.push(format!(
-                        "{lock} lists `{key}`, which the install script of `{}` loads, and only the registry's `{n}` {range} was read",
-                        k.name
-                    ));
-                }
+            // Packages of a family (its platform binaries), each of which
+            // it may load.
+            if let Some((n, range)) = k.loads.iter().find(|(n, _)| n.ends_with('*') && named(n))
+                && !read(key, p, last, range)
+            {
+                out.push(format!(
+                    "{lock} lists `{key}`, which the install script of `{}` loads, and only the registry's `{n}` {range} was read",
+                    k.name
+                ));
             }
             if k.absent.iter().any(|n| named(n)) {
                 out.push(format!(
@@ -447,6 +470,35 @@ const KNOWN_SCRIPTS: &[KnownScript] = &[
         init_cwd: true,
     },
 ];
+
+/// The lock's entry node loads for `require(name)` from the package
+/// installed at `at` (a lock key): its own `node_modules`, then that of
+/// each directory above that is not itself a `node_modules`, up to the
+/// project's; `None` when the lock lists none there.
+fn resolved_in_lock<'a>(
+    packages: &'a serde_json::Map<String, serde_json::Value>,
+    at: &str,
+    name: &str,
+) -> Option<(&'a str, &'a serde_json::Value)> {
+    let mut dir = at;
+    loop {
+        let base = dir.rsplit('/').next().unwrap_or(dir);
+        if base != "node_modules" {
+            let cand = if dir.is_empty() {
+                format!("node_modules/{name}")
+            } else {
+                format!("{dir}/node_modules/{name}")
+            };
+            if let Some((k, v)) = packages.get_key_value(&cand) {
+                return Some((k.as_str(), v));
+            }
+        }
+        if dir.is_empty() {
+            return None;
+        }
+        dir = dir.rsplit_once('/').map_or("", |(p, _)| p);
+    }
+}
 
 /// The known script of the lock's entry `key`: a registry package
 /// ([`registry_entry`]) of a name and version [`KNOWN_SCRIPTS`] holds.
