@@ -4211,6 +4211,160 @@ fn manifest_copies_move_to_their_installs_at_the_root_directory() {
     );
 }
 
+/// The lock of a project using sharp 0.33 or 0.34 marks sharp's install
+/// check, read in every version of 0.33.0-0.34.5: it looks for a global
+/// libvips with pkg-config and builds from source only when one is there
+/// (or a setting asks) and node-gyp and node-addon-api are installed,
+/// reading nothing of the project. Measured with BuildKit on
+/// node:20-slim (npm 10.8.2): the hoisted `npm ci` built the same image
+/// and was served from the cache after a source edit.
+#[test]
+fn npm_ci_hoists_over_sharps_install_check() {
+    let entry = |name: &str, version: &str, extra: &str| {
+        format!(
+            ",\"node_modules/{name}\":{{\"version\":\"{version}\",\"integrity\":\"sha512-AAAA\"{extra}}}"
+        )
+    };
+    let lock = format!(
+        "{{\"name\":\"a\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{{\"\":{{\"name\":\"a\",\"dependencies\":{{\"sharp\":\"0.34.4\"}}}}{}{}{}{}{}{}}}}}",
+        entry("@img/colour", "1.1.0", ""),
+        entry(
+            "@img/sharp-libvips-linux-x64",
+            "1.2.3",
+            ",\"optional\":true,\"os\":[\"linux\"],\"cpu\":[\"x64\"]"
+        ),
+        entry(
+            "@img/sharp-linux-x64",
+            "0.34.4",
+            ",\"optional\":true,\"os\":[\"linux\"],\"cpu\":[\"x64\"]"
+        ),
+        entry("detect-libc", "2.1.2", ""),
+        entry("semver", "7.7.3", ""),
+        entry("sharp", "0.34.4", ",\"hasInstallScript\":true"),
+    );
+    let files = [
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"sharp\":\"0.34.4\"}}",
+        ),
+        ("package-lock.json", lock.as_str()),
+        (".dockerignore", "node_modules\n.git\n"),
+        ("index.js", "x\n"),
+    ];
+    let df =
+        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n";
+    let (text, a, why) = proposed_hoist(&files, df);
+    assert_eq!(a, Applicability::Safe, "{why}");
+    assert_eq!(
+        text,
+        "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"
+    );
+}
+
+/// The lock of a project using swc (Next.js plugins, jest, ts-node)
+/// marks @swc/core's postinstall, read in every version of
+/// 1.3.0-1.16.22: it reads the project's name in the package.json of the
+/// directory npm runs in (which the hoist copies), checks its native
+/// binding, and only when that fails installs @swc/wasm into the
+/// project's node_modules. Measured with BuildKit on node:20-slim (npm
+/// 10.8.2): the hoisted `npm ci` built the same image, with
+/// `--omit=optional` too (the fallback), and was served from the cache
+/// after a source edit.
+#[test]
+fn npm_ci_hoists_over_swcs_postinstall() {
+    let entry = |name: &str, version: &str, extra: &str| {
+        format!(
+            ",\"node_modules/{name}\":{{\"version\":\"{version}\",\"integrity\":\"sha512-AAAA\"{extra}}}"
+        )
+    };
+    let lock = format!(
+        "{{\"name\":\"a\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{{\"\":{{\"name\":\"a\",\"dependencies\":{{\"@swc/core\":\"1.15.3\"}}}}{}{}{}{}{}}}}}",
+        entry("@swc/core", "1.15.3", ",\"hasInstallScript\":true"),
+        entry(
+            "@swc/core-linux-x64-gnu",
+            "1.15.3",
+            ",\"optional\":true,\"os\":[\"linux\"],\"cpu\":[\"x64\"]"
+        ),
+        entry(
+            "@swc/core-linux-x64-musl",
+            "1.15.3",
+            ",\"optional\":true,\"os\":[\"linux\"],\"cpu\":[\"x64\"]"
+        ),
+        entry("@swc/counter", "0.1.3", ""),
+        entry("@swc/types", "0.1.28", ""),
+    );
+    let files = [
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"@swc/core\":\"1.15.3\"}}",
+        ),
+        ("package-lock.json", lock.as_str()),
+        (".dockerignore", "node_modules\n.git\n"),
+        ("index.js", "x\n"),
+    ];
+    for run in ["npm ci", "npm ci --omit=optional"] {
+        let df = format!(
+            "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD [\"node\", \"index.js\"]\n"
+        );
+        let (text, a, why) = proposed_hoist(&files, &df);
+        assert_eq!(a, Applicability::Safe, "{why}");
+        assert_eq!(
+            text,
+            format!(
+                "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN {run}\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"
+            )
+        );
+    }
+}
+
+/// fsevents, an optional dependency for macOS (chokidar, jest, vite),
+/// is marked with an install script in many locks, but npm does not
+/// install it on Linux and runs none of its scripts there (npm 10.8.2
+/// checks an optional package's `os` before it extracts it and runs no
+/// script of one it skipped). Measured with BuildKit on node:20-slim:
+/// fsevents 1.2.13 as an optional dependency, the hoisted `npm ci` built
+/// the same image without `node_modules/fsevents`, and was served from
+/// the cache after a source edit.
+#[test]
+fn npm_ci_hoists_over_an_install_script_npm_skips_on_linux() {
+    let entry = |name: &str, version: &str, extra: &str| {
+        format!(
+            ",\"node_modules/{name}\":{{\"version\":\"{version}\",\"integrity\":\"sha512-AAAA\"{extra}}}"
+        )
+    };
+    let lock = format!(
+        "{{\"name\":\"a\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{{\"\":{{\"name\":\"a\",\"dependencies\":{{\"ms\":\"2.1.3\"}},\"optionalDependencies\":{{\"fsevents\":\"1.2.13\"}}}}{}{}{}}}}}",
+        entry(
+            "fsevents",
+            "1.2.13",
+            ",\"hasInstallScript\":true,\"optional\":true,\"os\":[\"darwin\"]"
+        ),
+        entry(
+            "chokidar/node_modules/fsevents",
+            "2.3.2",
+            ",\"dev\":true,\"hasInstallScript\":true,\"optional\":true,\"os\":[\"darwin\"]"
+        ),
+        entry("ms", "2.1.3", ""),
+    );
+    let files = [
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"},\"optionalDependencies\":{\"fsevents\":\"1.2.13\"}}",
+        ),
+        ("package-lock.json", lock.as_str()),
+        (".dockerignore", "node_modules\n.git\n"),
+        ("index.js", "x\n"),
+    ];
+    let df =
+        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n";
+    let (text, a, why) = proposed_hoist(&files, df);
+    assert_eq!(a, Applicability::Safe, "{why}");
+    assert_eq!(
+        text,
+        "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"
+    );
+}
+
 /// The lock of a vite or tsx project marks esbuild's postinstall, and
 /// one with a polyfill core-js's: both scripts were read in every
 /// version of their ranges and touch nothing of the project (esbuild

@@ -6627,6 +6627,61 @@ fn a_linking_install_is_not_split_from_code_that_may_write_in_place() {
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
 
+/// esbuild's postinstall makes its `bin/esbuild` a hard link to the
+/// platform package's binary: in one `RUN`, a build appending to one name
+/// changes both; split in two, the build's layer gets a copy and the
+/// other name keeps the install's file (measured with BuildKit, npm
+/// 10.8.2 on `node:20-slim`, esbuild 0.21.5: `RUN npm ci && ./build.sh`
+/// split, `node_modules/esbuild/bin/esbuild` differed). An npm install
+/// whose lock lists such a package (or one whose script is not known, or
+/// that cannot be read) is split off only from a rest whose code is read.
+#[test]
+fn an_npm_install_whose_scripts_link_is_not_split_from_code_that_may_write_in_place() {
+    let esbuild = "\"node_modules/esbuild\":{\"version\":\"0.21.5\",\"resolved\":\"https://registry.npmjs.org/esbuild/-/esbuild-0.21.5.tgz\",\"integrity\":\"sha512-AAAA\",\"hasInstallScript\":true},\"node_modules/@esbuild/linux-x64\":{\"version\":\"0.21.5\",\"resolved\":\"https://registry.npmjs.org/@esbuild/linux-x64/-/linux-x64-0.21.5.tgz\",\"integrity\":\"sha512-AAAA\",\"optional\":true,\"os\":[\"linux\"],\"cpu\":[\"x64\"]}";
+    let ms = "\"node_modules/ms\":{\"version\":\"2.1.3\",\"resolved\":\"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",\"integrity\":\"sha512-AAAA\"}";
+    let lock = |entries: &str| {
+        format!(
+            "{{\"name\":\"a\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{{\"\":{{\"name\":\"a\",\"dependencies\":{{\"esbuild\":\"0.21.5\",\"ms\":\"2.1.3\"}}}},{entries}}}}}"
+        )
+    };
+    let files = |entries: &str| {
+        project(&[
+            (
+                "package.json",
+                "{\"name\":\"a\",\"dependencies\":{\"esbuild\":\"0.21.5\",\"ms\":\"2.1.3\"}}",
+            ),
+            ("package-lock.json", &lock(entries)),
+            (
+                "build.sh",
+                "#!/bin/sh\nprintf '#x\\n' >> node_modules/@esbuild/linux-x64/bin/esbuild\n",
+            ),
+            (".dockerignore", ".git\nnode_modules\n"),
+            ("index.js", "x\n"),
+        ])
+    };
+    let df = |run: &str| {
+        format!(
+            "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD [\"node\", \"index.js\"]\n"
+        )
+    };
+    let linking = files(&format!("{esbuild},{ms}"));
+    for run in [
+        "npm ci && ./build.sh",
+        "npm ci --omit dev && npm run build",
+        "npm install && ./build.sh",
+    ] {
+        let df = df(run);
+        assert_eq!(rewrite_unsafe_too(linking.path(), &df), df, "split:\n{df}");
+    }
+    // Without scripts, or with a lock whose packages run none, the split
+    // is made.
+    let quiet = df("npm ci --ignore-scripts && ./build.sh");
+    assert_ne!(rewrite_unsafe_too(linking.path(), &quiet), quiet);
+    let plain = files(ms);
+    let split = df("npm ci && ./build.sh");
+    assert_ne!(rewrite_unsafe_too(plain.path(), &split), split);
+}
+
 /// With `CDPATH` set, `cd web` goes to the first of its directories that
 /// holds `web`: after the broad copy `/app/packages/web`, before it (the
 /// move inserting `web/`'s manifests) `/app/web` (measured with BuildKit
@@ -7102,6 +7157,288 @@ fn only_install_scripts_known_to_read_nothing_keep_the_hoist() {
     assert!(!safe(&shipped, &df("cd web && ", "", "npm ci")));
 }
 
+/// sharp's install check (0.33.0-0.34.5 read) builds from source when a
+/// global libvips or a setting asks for it: with node-gyp and
+/// node-addon-api in the lock, or compiler and pkg-config variables
+/// naming the project, that build may read it; so may the packages it
+/// loads when the lock gives another package or version under their
+/// names. Each keeps the install in place; so does esbuild's platform
+/// package under another name.
+#[test]
+fn sharps_install_check_moves_only_where_it_reads_nothing_of_the_project() {
+    let entry = |key: &str, version: &str, extra: &str| {
+        let name = key.rsplit("node_modules/").next().unwrap();
+        let base = name.rsplit('/').next().unwrap();
+        format!(
+            ",\"node_modules/{key}\":{{\"version\":\"{version}\",\"resolved\":\"https://registry.npmjs.org/{name}/-/{base}-{version}.tgz\",\"integrity\":\"sha512-AAAA\"{extra}}}"
+        )
+    };
+    let script = ",\"hasInstallScript\":true";
+    let lock = |sharp: &str, more: &str| {
+        format!(
+            "{{\"name\":\"a\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{{\"\":{{\"name\":\"a\",\"dependencies\":{{\"sharp\":\"*\"}}}}{}{}{}{more}}}}}",
+            entry("sharp", sharp, script),
+            entry("detect-libc", "2.1.2", ""),
+            entry("semver", "7.7.3", ""),
+        )
+    };
+    let good = lock("0.34.4", "");
+    let defaults = [
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"sharp\":\"*\"}}",
+        ),
+        ("package-lock.json", good.as_str()),
+        (".dockerignore", "node_modules\n.git\n"),
+        ("index.js", "x\n"),
+        ("pkgconfig/vips-cpp.pc", "Version: 9.0.0\n"),
+        ("include/vips/vips8", "x\n"),
+    ];
+    let df = |env: &str, run: &str| {
+        format!(
+            "FROM node:20-slim\nWORKDIR /app\n{env}COPY . .\nRUN {run}\nCMD [\"node\", \"index.js\"]\n"
+        )
+    };
+    let safe = |files: &[(&str, &str)], df: &str| {
+        let (hoist, _) = crate::support::hoist_proposal(&defaults, df, files);
+        hoist.is_some_and(|(a, _)| a == Applicability::Safe)
+    };
+    assert!(safe(&[], &df("", "npm ci")));
+    assert!(safe(
+        &[("package-lock.json", &lock("0.33.0", ""))],
+        &df("", "npm ci")
+    ));
+    let alias = ",\"node_modules/detect-libc\":{\"name\":\"evil\",\"version\":\"2.1.2\",\"resolved\":\"https://registry.npmjs.org/evil/-/evil-2.1.2.tgz\",\"integrity\":\"sha512-AAAA\"}";
+    for (bad, what) in [
+        (lock("0.34.6", ""), "a version not read"),
+        (lock("0.32.6", ""), "0.32 runs prebuild-install"),
+        (lock("0.34.4", &entry("node-gyp", "10.2.0", "")), "node-gyp"),
+        (
+            lock("0.34.4", &entry("node-addon-api", "8.3.0", "")),
+            "node-addon-api",
+        ),
+        (
+            lock(
+                "0.34.4",
+                &entry("sharp/node_modules/detect-libc", "2.1.3", ""),
+            ),
+            "a detect-libc not read",
+        ),
+        (
+            lock(
+                "0.34.4",
+                &alias.replace("detect-libc", "sharp/node_modules/detect-libc"),
+            ),
+            "another package as detect-libc",
+        ),
+        (
+            lock("0.34.4", &entry("sharp/node_modules/semver", "6.3.1", "")),
+            "a semver not read",
+        ),
+    ] {
+        assert!(
+            !safe(&[("package-lock.json", &bad)], &df("", "npm ci")),
+            "{what}"
+        );
+    }
+    // semver and detect-libc as node finds them from sharp: its own
+    // nested copy first, then the project's.
+    let root_six = lock("0.34.4", &entry("sharp/node_modules/semver", "7.7.3", "")).replace(
+        "\"node_modules/semver\":{\"version\":\"7.7.3\",\"resolved\":\"https://registry.npmjs.org/semver/-/semver-7.7.3.tgz\"",
+        "\"node_modules/semver\":{\"version\":\"6.3.1\",\"resolved\":\"https://registry.npmjs.org/semver/-/semver-6.3.1.tgz\"",
+    );
+    assert!(root_six.contains("6.3.1") && root_six.contains("sharp/node_modules/semver"));
+    assert!(safe(&[("package-lock.json", &root_six)], &df("", "npm ci")));
+    let only_six = lock("0.34.4", "").replace(
+        "\"node_modules/semver\":{\"version\":\"7.7.3\",\"resolved\":\"https://registry.npmjs.org/semver/-/semver-7.7.3.tgz\"",
+        "\"node_modules/semver\":{\"version\":\"6.3.1\",\"resolved\":\"https://registry.npmjs.org/semver/-/semver-6.3.1.tgz\"",
+    );
+    assert!(only_six.contains("6.3.1"));
+    assert!(!safe(
+        &[("package-lock.json", &only_six)],
+        &df("", "npm ci")
+    ));
+    let no_libc =
+        lock("0.34.4", "").replace("\"node_modules/detect-libc\"", "\"node_modules/other\"");
+    assert!(!safe(&[("package-lock.json", &no_libc)], &df("", "npm ci")));
+    // Variables naming the project's files that the check's pkg-config or
+    // the build from source reads.
+    for env in [
+        "ENV PKG_CONFIG_PATH=/app/pkgconfig\n",
+        "ENV CFLAGS=\"-O2 -I/app/include\"\n",
+        "ENV CPATH=/app/include\n",
+    ] {
+        assert!(!safe(&[], &df(env, "npm ci")), "{env}");
+    }
+    // The project in web/, the context's root node_modules above it (the
+    // check loads detect-libc and semver upward).
+    let web = [
+        (
+            "web/package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"sharp\":\"*\"}}",
+        ),
+        ("web/package-lock.json", good.as_str()),
+        (".dockerignore", ".git\nweb/node_modules\n"),
+    ];
+    assert!(safe(&web, &df("", "cd web && npm ci")));
+    let mut shipped = web.to_vec();
+    shipped.push(("node_modules/detect-libc/index.js", "x"));
+    assert!(!safe(&shipped, &df("", "cd web && npm ci")));
+    // esbuild runs its platform package's binary: another package under
+    // that name keeps the install in place.
+    let esbuild = format!(
+        "{{\"name\":\"a\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{{\"\":{{\"name\":\"a\",\"dependencies\":{{\"esbuild\":\"*\"}}}}{}{}}}}}",
+        entry("esbuild", "0.21.5", script),
+        ",\"node_modules/@esbuild/linux-x64\":{\"name\":\"evil\",\"version\":\"0.21.5\",\"resolved\":\"https://registry.npmjs.org/evil/-/evil-0.21.5.tgz\",\"integrity\":\"sha512-AAAA\"}",
+    );
+    assert!(!safe(&[("package-lock.json", &esbuild)], &df("", "npm ci")));
+    let esbuild = esbuild
+        .replace("\"name\":\"evil\",", "")
+        .replace("evil/-/evil", "@esbuild/linux-x64/-/linux-x64");
+    assert!(safe(&[("package-lock.json", &esbuild)], &df("", "npm ci")));
+}
+
+/// @swc/core's postinstall reads package.json in INIT_CWD, the directory
+/// npm runs in, and may install @swc/wasm in its node_modules: with
+/// `--prefix` that is not the directory the hoist copies the manifests
+/// to. Its binding loads the platform package (another package under
+/// that name, or the WASI one, not read) and INIT_CWD, when the stage
+/// sets it, names where it reads. Each keeps the install in place.
+#[test]
+fn swcs_postinstall_moves_only_where_it_reads_what_the_hoist_copies() {
+    let entry = |key: &str, version: &str, extra: &str| {
+        let base = key.rsplit('/').next().unwrap();
+        format!(
+            ",\"node_modules/{key}\":{{\"version\":\"{version}\",\"resolved\":\"https://registry.npmjs.org/{key}/-/{base}-{version}.tgz\",\"integrity\":\"sha512-AAAA\"{extra}}}"
+        )
+    };
+    let lock = |more: &str| {
+        format!(
+            "{{\"name\":\"a\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{{\"\":{{\"name\":\"a\",\"dependencies\":{{\"@swc/core\":\"*\"}}}}{}{}{more}}}}}",
+            entry("@swc/core", "1.15.3", ",\"hasInstallScript\":true"),
+            entry("@swc/core-linux-x64-gnu", "1.15.3", ",\"optional\":true"),
+        )
+    };
+    let good = lock("");
+    let package = "{\"name\":\"a\",\"dependencies\":{\"@swc/core\":\"*\"}}";
+    let defaults = [
+        ("package.json", package),
+        ("package-lock.json", good.as_str()),
+        ("web/package.json", package),
+        ("web/package-lock.json", good.as_str()),
+        (".dockerignore", "node_modules\n.git\nweb/node_modules\n"),
+        ("index.js", "x\n"),
+        ("other/package.json", "{\"name\":\"@swc/core\"}"),
+    ];
+    let df = |env: &str, run: &str| {
+        format!(
+            "FROM node:20-slim\nWORKDIR /app\n{env}COPY . .\nRUN {run}\nCMD [\"node\", \"index.js\"]\n"
+        )
+    };
+    let safe = |files: &[(&str, &str)], df: &str| {
+        let (hoist, _) = crate::support::hoist_proposal(&defaults, df, files);
+        hoist.is_some_and(|(a, _)| a == Applicability::Safe)
+    };
+    assert!(safe(&[], &df("", "npm ci")));
+    assert!(safe(&[], &df("", "cd web && npm ci")));
+    for run in [
+        "npm ci --prefix web",
+        "npm ci -C web",
+        "npm ci --prefix=web",
+    ] {
+        assert!(!safe(&[], &df("", run)), "{run}");
+    }
+    assert!(!safe(&[], &df("ENV INIT_CWD=/app/other\n", "npm ci")));
+    let alias = ",\"node_modules/@swc/core-linux-x64-musl\":{\"name\":\"evil\",\"version\":\"1.15.3\",\"resolved\":\"https://registry.npmjs.org/evil/-/evil-1.15.3.tgz\",\"integrity\":\"sha512-AAAA\"}";
+    for (bad, what) in [
+        (lock(alias), "another package as a platform package"),
+        (
+            lock(&entry("@swc/core-wasm32-wasi", "1.15.3", "")),
+            "the WASI binding",
+        ),
+        (
+            lock(&entry("@swc/core-linux-x64-musl", "1.17.0", "")),
+            "a platform package not read",
+        ),
+    ] {
+        assert!(
+            !safe(&[("package-lock.json", &bad)], &df("", "npm ci")),
+            "{what}"
+        );
+    }
+}
+
+/// A package's install script npm skips on Linux only while it is an
+/// optional package whose `os` names other systems, and npm's `os`,
+/// `cpu` and `libc` settings do not make it install for another
+/// platform: a required one, one for Linux too (or for all but another
+/// system), a setting in the project's `.npmrc`, on the line, in the
+/// environment, or in a user's npmrc an earlier `RUN` may write, keep the
+/// install in place.
+#[test]
+fn an_install_script_for_another_system_is_skipped_only_where_npm_skips_it() {
+    let lock = |fields: &str| {
+        format!(
+            "{{\"name\":\"a\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{{\"\":{{\"name\":\"a\",\"optionalDependencies\":{{\"fsevents\":\"1.2.13\"}}}},\"node_modules/fsevents\":{{\"version\":\"1.2.13\",\"integrity\":\"sha512-AAAA\",\"hasInstallScript\":true{fields}}}}}}}"
+        )
+    };
+    let good = lock(",\"optional\":true,\"os\":[\"darwin\"]");
+    let defaults = [
+        (
+            "package.json",
+            "{\"name\":\"a\",\"optionalDependencies\":{\"fsevents\":\"1.2.13\"}}",
+        ),
+        ("package-lock.json", good.as_str()),
+        (".dockerignore", "node_modules\n.git\n"),
+        ("index.js", "x\n"),
+    ];
+    let df = |before: &str, run: &str| {
+        format!(
+            "FROM node:20-slim\nWORKDIR /app\n{before}COPY . .\nRUN {run}\nCMD [\"node\", \"index.js\"]\n"
+        )
+    };
+    let safe = |files: &[(&str, &str)], df: &str| {
+        let (hoist, _) = crate::support::hoist_proposal(&defaults, df, files);
+        hoist.is_some_and(|(a, _)| a == Applicability::Safe)
+    };
+    assert!(safe(&[], &df("", "npm ci")));
+    assert!(safe(&[], &df("RUN mkdir -p /srv/data\n", "npm ci")));
+    for (fields, what) in [
+        (",\"os\":[\"darwin\"]", "not optional"),
+        (",\"optional\":true", "for every system"),
+        (
+            ",\"optional\":true,\"os\":[\"darwin\",\"linux\"]",
+            "for Linux too",
+        ),
+        (
+            ",\"optional\":true,\"os\":[\"!win32\"]",
+            "for all but Windows",
+        ),
+        (",\"optional\":true,\"os\":[]", "an empty list"),
+    ] {
+        assert!(
+            !safe(&[("package-lock.json", &lock(fields))], &df("", "npm ci")),
+            "{what}"
+        );
+    }
+    for (before, run, rc) in [
+        ("", "npm ci", Some("os=darwin\n")),
+        ("", "npm ci", Some("cpu[]=arm64\n")),
+        ("", "npm ci --os=darwin", None),
+        ("", "npm_config_os=darwin npm ci", None),
+        ("ENV NPM_CONFIG_OS=darwin\n", "npm ci", None),
+        ("RUN npm config set os darwin\n", "npm ci", None),
+        ("RUN echo os=darwin >> /root/.npmrc\n", "npm ci", None),
+        ("RUN ./configure-npm.sh\n", "npm ci", None),
+    ] {
+        let mut files = vec![("configure-npm.sh", "#!/bin/sh\n")];
+        if let Some(rc) = rc {
+            files.push((".npmrc", rc));
+        }
+        assert!(!safe(&files, &df(before, run)), "{before}{run} {rc:?}");
+    }
+}
+
 /// Composer loads the plugins of its home in every project's install: a
 /// plugin an earlier `RUN` installed globally runs in the hoisted install
 /// and may read the project (h-kb55 measured: `composer global require`
@@ -7539,4 +7876,50 @@ fn a_frozen_setting_given_as_off_is_not_overridden_by_deployment() {
         let (app, reason, _) = bundler_hoist(&df, &files);
         assert_eq!(app, Applicability::Safe, "{df}: {reason}");
     }
+}
+
+/// The known scripts sharp's and @swc/core's entries describe were read
+/// against npm's lock and layout (what they load by name from where node
+/// finds it, packages whose presence changes their path, the project in
+/// `INIT_CWD`): allowed by pnpm 10, they keep the install in place. So
+/// does a platform package esbuild's script loads at a version not read,
+/// and a lock with overrides (which may give a loaded name another
+/// package). Found merging h-pnpm58 (pnpm's allow-list) with h-scripts58
+/// (sharp, @swc/core): the allow-list took every known name.
+#[test]
+fn pnpm_allowed_scripts_read_under_npm_only_keep_the_install_in_place() {
+    let df = "FROM node:20-slim\nRUN npm install -g pnpm@10.12.1\nWORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile\n";
+    let safe = |files: &[(String, String)]| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+            std::fs::write(path, text).expect("write");
+        }
+        rewrite_unsafe_too(dir.path(), df) != df
+    };
+    // The control: esbuild allowed moves.
+    let esbuild =
+        crate::support::pnpm_ten_esbuild(",\"pnpm\":{\"onlyBuiltDependencies\":[\"esbuild\"]}");
+    assert!(safe(&esbuild));
+    for allowed in ["sharp", "@swc/core"] {
+        let files = crate::support::pnpm_ten_esbuild(&format!(
+            ",\"pnpm\":{{\"onlyBuiltDependencies\":[\"esbuild\",\"{allowed}\"]}}"
+        ));
+        assert!(!safe(&files), "{allowed}");
+    }
+    // esbuild's platform package at a version not read.
+    let mut files = esbuild.clone();
+    files[1].1 = files[1].1.replace(
+        "'@esbuild/linux-x64@0.21.5':\n    resolution",
+        "'@esbuild/linux-x64@0.16.0':\n    resolution",
+    );
+    assert!(!safe(&files));
+    // Overrides.
+    let mut files = esbuild;
+    files[1].1 = files[1].1.replace(
+        "settings:\n",
+        "overrides:\n  '@esbuild/linux-x64': npm:other@1.0.0\n\nsettings:\n",
+    );
+    assert!(!safe(&files));
 }

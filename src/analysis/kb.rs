@@ -422,8 +422,12 @@ pub struct CommandFacts {
 pub enum DependencyScripts {
     /// `--ignore-scripts`: none runs.
     Off,
-    /// npm, whose lock marks the packages that have one.
-    Npm,
+    /// npm, whose lock marks the packages that have one; `elsewhere` when
+    /// it installs in another directory than the one it runs in
+    /// (`--prefix`, `-C`, a global install), which its scripts get in
+    /// `INIT_CWD`; `platform` when the line or the environment may set
+    /// the platform npm installs for (`os`, `cpu`, `libc`).
+    Npm { elsewhere: bool, platform: bool },
     /// yarn, whose locks do not say.
     Other,
     /// pnpm, whose lock does not say either; `ten` when the stage is
@@ -2555,7 +2559,30 @@ fn dependency_scripts(e: &Entry, inv: &Invocation<'_>) -> DependencyScripts {
     if inv.args.contains(&"--ignore-scripts") {
         DependencyScripts::Off
     } else if e.command.iter().any(|c| c == "npm") {
-        DependencyScripts::Npm
+        DependencyScripts::Npm {
+            elsewhere: [
+                "--prefix",
+                "-C",
+                "-g",
+                "--global",
+                "--location",
+                "npm_config_global",
+                "NPM_CONFIG_GLOBAL",
+                "npm_config_location",
+                "NPM_CONFIG_LOCATION",
+            ]
+            .iter()
+            .any(|f| inv.has(f)),
+            platform: ["--os", "--cpu", "--libc"].iter().any(|f| inv.has(f))
+                || inv
+                    .env
+                    .keys()
+                    .chain(inv.cmd.assignments.iter().map(|(k, _)| k))
+                    .any(|k| {
+                        let k = k.to_ascii_lowercase();
+                        ["npm_config_os", "npm_config_cpu", "npm_config_libc"].contains(&k.as_str())
+                    }),
+        }
     } else if e.command.iter().any(|c| c == "pnpm") {
         DependencyScripts::Pnpm {
             ten: None,

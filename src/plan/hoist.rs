@@ -2014,6 +2014,74 @@ fn poetry_plugins_problem(
     ))
 }
 
+/// Why an npm install whose lock lists a script npm skips on Linux (an
+/// optional package for other systems, fsevents; see
+/// `manifests::npm_lock_has_os_limited_script`) may run it: npm's `os`,
+/// `cpu` and `libc` settings make it install for another platform, and
+/// a user's or the global npmrc an earlier unit of the stage, or of the
+/// stages it is built on, writes (an unread `RUN` may) may set them. That
+/// script may read any file of the project. The project's `.npmrc`, the
+/// line and the environment are checked with the lock.
+fn npm_platform_config_problem(
+    cx: &StageCx<'_>,
+    copy: &BroadCopy<'_>,
+    cand: &Candidate<'_>,
+) -> Option<String> {
+    let ctx = cx.ctx?;
+    let ex = &cx.eff[cand.unit];
+    let limited = ex.checks.iter().any(|(c, dir)| {
+        matches!(
+            c,
+            ManifestCheck::NpmScripts(crate::analysis::kb::DependencyScripts::Npm { .. })
+        ) && ["npm-shrinkwrap.json", "package-lock.json"]
+            .iter()
+            .any(|f| {
+                shipped_text(cx, ctx, copy, dir, f)
+                    .flatten()
+                    .is_some_and(|t| manifests::npm_lock_has_os_limited_script(&t))
+            })
+    });
+    if !limited {
+        return None;
+    }
+    let mut configs: Vec<String> = vec![
+        "/usr/local/etc/npmrc".into(),
+        "/etc/npmrc".into(),
+        "/root/.npmrc".into(),
+        "/home/*/.npmrc".into(),
+    ];
+    if let Some(env) = cx.state.env.get(cand.unit) {
+        for (k, v) in env {
+            let k = k.to_ascii_lowercase();
+            if k == "npm_config_userconfig" || k == "npm_config_globalconfig" || k == "home" {
+                configs.push(v.clone());
+                configs.push(format!("{}/.npmrc", v.trim_end_matches('/')));
+            }
+        }
+    }
+    let writes_config = |e: &Effects| {
+        e.writes.iter().any(|w| match w {
+            Loc::Path(p) => {
+                p.ends_with("/.npmrc")
+                    || p.ends_with("/npmrc")
+                    || configs.iter().any(|c| effects::paths_overlap(p, c))
+            }
+            _ => false,
+        })
+    };
+    let earlier = cx.eff[..copy.unit.min(cand.unit)]
+        .iter()
+        .position(writes_config)
+        .map(|k| cx.stage.units[k].item);
+    let at = earlier.or_else(|| in_parent_stages(cx, |_, e| writes_config(e)))?;
+    Some(format!(
+        "`{}` (line {}) may write npm's configuration, whose `os`, `cpu` or `libc` would make `{}` install a package its lock marks for another system and run its install script, which may read any file of the project",
+        short(&first_line(cx.text, cx.parse, at)),
+        cx.parse.items[at].lines.start,
+        short(&cand.text)
+    ))
+}
+
 /// Why the hoist of a candidate is not `Safe` (empty when it is): what it
 /// writes that the copy ships, what its manifests say it may read, and a
 /// repository the copy ships where its git would find it. Also, when what
@@ -2060,6 +2128,9 @@ fn hoist_problems(
         problems.push(p);
     }
     if let Some(p) = poetry_plugins_problem(cx, copy, cand) {
+        problems.push(p);
+    }
+    if let Some(p) = npm_platform_config_problem(cx, copy, cand) {
         problems.push(p);
     }
     // A file written only when missing is not written once it is copied in

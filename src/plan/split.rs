@@ -628,7 +628,7 @@ fn rest_is_independent(
     let independent = !writes_a_per_run_mount(&written)
         && !path_lookup_changes(first, &cmds, &writes_of, env, image.python_dir)
         && !fills_a_cache_mount(flags, &written, wd, moved_by_env(first, env, kb))
-        && !may_write_through_a_link(first, &cmds, env, kb)
+        && !may_write_through_a_link(first, &cmds, wd, env, kb, image)
         && cmds.iter().all(|c| {
             !removes_written(c, &written, wd)
                 && (!overwrites_written(c, &written, wd, env, kb)
@@ -670,16 +670,90 @@ fn links_files(c: &SimpleCommand) -> bool {
     }
 }
 
+/// Whether an npm command of the first part may link files through the
+/// install scripts it runs ([`manifests::npm_lock_links`]): an install
+/// (`ci`, `install`, `i`) of the lock the broad copy ships in its
+/// directory, without packages named on the line, `--prefix` or
+/// `--global`, counts only when that lock says so; `--ignore-scripts`
+/// runs none; its settings and caches (`config`, `cache`) run none;
+/// any other npm or npx command counts.
+fn npm_links(c: &SimpleCommand, wd: &str, image: &Image<'_>) -> bool {
+    let base = |a: &String| a.rsplit('/').next().unwrap_or(a).to_string();
+    let (argv, _) = unwrapped(&c.argv);
+    let Some(at) = argv
+        .iter()
+        .position(|w| matches!(base(w).as_str(), "npm" | "npx"))
+    else {
+        return false;
+    };
+    let args = &argv[at + 1..];
+    if argv[at].ends_with("npx") {
+        return true;
+    }
+    if args.iter().any(|a| a == "--ignore-scripts") {
+        return false;
+    }
+    // The words that are not options nor an option's separate value.
+    const VALUED: &[&str] = &[
+        "--omit",
+        "--include",
+        "--only",
+        "--also",
+        "--loglevel",
+        "--install-strategy",
+        "--cache",
+    ];
+    let words: Vec<&String> = args
+        .iter()
+        .enumerate()
+        .filter(|(k, a)| {
+            !a.starts_with('-') && (*k == 0 || !VALUED.contains(&args[k - 1].as_str()))
+        })
+        .map(|(_, a)| a)
+        .collect();
+    let Some(sub) = words.first() else {
+        return true;
+    };
+    match sub.as_str() {
+        "config" | "c" | "set" | "get" | "cache" => return false,
+        "ci" | "install" | "i" => {}
+        _ => return true,
+    }
+    let positional = words.len() > 1;
+    let moved = args.iter().any(|a| {
+        let name = a.split('=').next().unwrap_or(a);
+        matches!(
+            name,
+            "--prefix" | "-C" | "-g" | "--global" | "--location" | "--workspace" | "-w"
+        ) || !a.starts_with("--") && a.starts_with('-') && a.contains('g')
+    });
+    if positional || moved {
+        return true;
+    }
+    let dir = command_dir(c, wd);
+    let lock = match (image.file)(&dir, "npm-shrinkwrap.json") {
+        Some(Some(t)) => Some(t),
+        Some(None) => (image.file)(&dir, "package-lock.json").flatten(),
+        None => None,
+    };
+    lock.is_none_or(|t| crate::analysis::manifests::npm_lock_links(&t))
+}
+
 /// Whether the rest may write in place into a file the first part linked
-/// to a second name: the first part may link ([`links_files`]) and the
-/// rest runs code not read ([`runs_unread_code`]).
+/// to a second name: the first part may link ([`links_files`],
+/// [`npm_links`]) and the rest runs code not read ([`runs_unread_code`]).
 fn may_write_through_a_link(
     first: &[SimpleCommand],
     rest: &[SimpleCommand],
+    wd: &str,
     env: &std::collections::BTreeMap<String, String>,
     kb: &kb::KnowledgeBase,
+    image: &Image<'_>,
 ) -> bool {
-    first.iter().any(links_files) && rest.iter().any(|c| runs_unread_code(c, env, kb))
+    first
+        .iter()
+        .any(|c| links_files(c) || npm_links(c, wd, image))
+        && rest.iter().any(|c| runs_unread_code(c, env, kb))
 }
 
 /// Whether a command of a split's rest runs code the knowledge base does
@@ -984,6 +1058,25 @@ impl Image<'_> {
             pip_defaults: false,
             python_dir: None,
             pinned_project: Default::default(),
+        }
+    }
+
+    /// Knows nothing of the image but that the copy ships an npm lock
+    /// whose packages have no install script (and no shrinkwrap): an npm
+    /// install of it links nothing ([`npm_links`]).
+    #[cfg(test)]
+    fn script_free_npm_lock() -> Image<'static> {
+        Image {
+            file: &|_, name| {
+                match name {
+                "npm-shrinkwrap.json" => Some(None),
+                "package-lock.json" => Some(Some(
+                    "{\"lockfileVersion\":3,\"packages\":{\"\":{},\"node_modules/ms\":{\"version\":\"2.1.3\"}}}".to_string(),
+                )),
+                _ => None,
+            }
+            },
+            ..Image::unknown()
         }
     }
 }
@@ -1615,7 +1708,7 @@ mod tests {
                     &st.workdirs[x],
                     &st.env[x],
                     Knowledge::embedded(),
-                    &Image::unknown(),
+                    &Image::script_free_npm_lock(),
                     &effects::Effects::default(),
                 ) {
                     out.push(s);

@@ -171,7 +171,7 @@ fn dependency_script_problems(
                 .into_iter()
                 .collect();
         }
-        DependencyScripts::Npm => {}
+        DependencyScripts::Npm { .. } => {}
     }
     let shrinkwrap = join("npm-shrinkwrap.json");
     let lock = if ctx.ships(&shrinkwrap) {
@@ -192,7 +192,19 @@ fn dependency_script_problems(
             "npm runs the install scripts of the packages it installs, {RUNS}, and no lock of version 2 or later says which packages have one"
         )];
     };
+    // An optional package npm does not install on Linux runs no script
+    // there, unless a setting makes npm install for another platform: the
+    // project's `.npmrc` (the hoist copies it), the line or the
+    // environment, or a user's or global configuration an earlier unit
+    // writes (hoist::npm_platform_config_problem).
+    let platform_set = matches!(deps, DependencyScripts::Npm { platform: true, .. })
+        || ctx.read(&join(".npmrc")).is_none_or(|t| {
+            t.lines()
+                .map(npmrc_key)
+                .any(|k| ["os", "cpu", "libc"].contains(&k.to_ascii_lowercase().as_str()))
+        }) && ctx.ships(&join(".npmrc"));
     let mut known: Vec<&KnownScript> = Vec::new();
+    let mut known_at: Vec<(&KnownScript, &str)> = Vec::new();
     let unknown = packages.iter().find(|(key, p)| {
         if matches!(
             p["hasInstallScript"],
@@ -200,9 +212,13 @@ fn dependency_script_problems(
         ) {
             return false;
         }
+        if !platform_set && not_on_linux(p) {
+            return false;
+        }
         match known_script(key, p) {
             Some(k) => {
                 known.push(k);
+                known_at.push((k, key.as_str()));
                 false
             }
             None => true,
@@ -214,6 +230,78 @@ fn dependency_script_problems(
             if name.is_empty() { "the project" } else { name }
         )];
     }
+    // What a known script loads or runs was read in the registry's
+    // packages of those names and versions only; a package whose presence
+    // lets it take a path not read (sharp's build from source) keeps the
+    // install in place.
+    let mut out = Vec::new();
+    // Not an alias: the registry's package of the name node resolves, in
+    // a version read.
+    let read = |key: &str, p: &serde_json::Value, last: &str, range: &str| {
+        registry_entry(key, p).is_some_and(|(name, version)| {
+            name == last && node_locks::semver_satisfies(version, range) == Some(true)
+        })
+    };
+    // A package loaded by its name: the entry node finds from where the
+    // script's package is installed, which must be in the lock.
+    for (k, at) in &known_at {
+        for (n, range) in k.loads.iter().filter(|(n, _)| !n.ends_with('*')) {
+            match resolved_in_lock(packages, at, n) {
+                Some((key, p)) if read(key, p, n, range) => {}
+                Some((key, _)) => out.push(format!(
+                    "{lock} lists `{key}`, which the install script of `{}` loads, and only the registry's `{n}` {range} was read",
+                    k.name
+                )),
+                None => out.push(format!(
+                    "{lock} lists no `{n}` where the install script of `{}` (`{at}`) loads it",
+                    k.name
+                )),
+            }
+        }
+    }
+    for k in &known {
+        for (key, p) in packages {
+            let Some((_, last)) = key.rsplit_once("node_modules/") else {
+                continue;
+            };
+            let named = |pattern: &str| match pattern.strip_suffix('*') {
+                Some(prefix) => last.starts_with(prefix),
+                None => pattern == last,
+            };
+            // Packages of a family (its platform binaries), each of which
+            // it may load.
+            if let Some((n, range)) = k.loads.iter().find(|(n, _)| n.ends_with('*') && named(n))
+                && !read(key, p, last, range)
+            {
+                out.push(format!(
+                    "{lock} lists `{key}`, which the install script of `{}` loads, and only the registry's `{n}` {range} was read",
+                    k.name
+                ));
+            }
+            if k.absent.iter().any(|n| named(n)) {
+                out.push(format!(
+                    "{lock} lists `{key}`, with which the install script of `{}` may build from source, reading what dockreorder does not follow",
+                    k.name
+                ));
+            }
+        }
+    }
+    // A script that reads the project's package.json in INIT_CWD (and may
+    // write its node_modules there) reads what the hoist copies only when
+    // npm installs where it runs.
+    if let DependencyScripts::Npm {
+        elsewhere: true, ..
+    } = deps
+        && let Some(k) = known.iter().find(|k| k.init_cwd)
+    {
+        out.push(format!(
+            "the install script of `{}` reads package.json in the directory npm runs in, which is not the one it installs",
+            k.name
+        ));
+    }
+    if !out.is_empty() {
+        return out;
+    }
     known_script_guards(ctx, dir, &known)
 }
 
@@ -221,10 +309,10 @@ fn dependency_script_problems(
 /// `node_modules` of the directories above it, a file in the temporary
 /// directory the context may ship.
 fn known_script_guards(ctx: &Context, dir: &str, known: &[&KnownScript]) -> Vec<String> {
+    let mut out = Vec::new();
     // A script that resolves modules the way node does also looks in the
     // `node_modules` of every directory above the project: one the
     // context ships there is written by the broad copy.
-    let mut out = Vec::new();
     if let Some(k) = known.iter().find(|k| k.resolves_upward) {
         let mut at = dir;
         while !at.is_empty() && at != "." {
@@ -268,6 +356,19 @@ struct KnownScript {
     resolves_upward: bool,
     /// The file it writes in the system's temporary directory.
     temp_file: Option<&'static str>,
+    /// Whether it links one installed file to a second name (a hard
+    /// link): a write in place through one name in a later `RUN` leaves
+    /// the other as installed (see [`npm_lock_links`]).
+    links: bool,
+    /// The packages it loads or runs, as the lock names them (`X*`: any
+    /// name that starts with `X`), with the versions read (node-semver
+    /// range).
+    loads: &'static [(&'static str, &'static str)],
+    /// Packages whose presence in the lock lets it take a path not read.
+    absent: &'static [&'static str],
+    /// Whether it reads package.json in INIT_CWD, the directory npm runs
+    /// in (and may write in its node_modules).
+    init_cwd: bool,
 }
 
 /// Install scripts read in every version of the range and found to read
@@ -297,6 +398,10 @@ const KNOWN_SCRIPTS: &[KnownScript] = &[
         range: ">=0.17.0 <=0.28.2",
         resolves_upward: true,
         temp_file: None,
+        links: true,
+        loads: &[("@esbuild/*", ">=0.17.0 <=0.28.2")],
+        absent: &[],
+        init_cwd: false,
     },
     // postinstall: prints a banner on stdout unless ADBLOCK, CI-like
     // variables, DISABLE_OPENCOLLECTIVE, OPEN_SOURCE_CONTRIBUTOR or
@@ -311,16 +416,121 @@ const KNOWN_SCRIPTS: &[KnownScript] = &[
         range: ">=3.1.0 <=3.51.0",
         resolves_upward: false,
         temp_file: Some("core-js-banners"),
+        links: false,
+        loads: &[],
+        absent: &[],
+        init_cwd: false,
+    },
+    // install `node install/check` (0.33.0-0.34.5: 12 versions, 5
+    // distinct check scripts and 8 distinct lib/libvips.js, which it
+    // loads; 0.35 has no install script). It decides whether to build
+    // from source: not when
+    // SHARP_IGNORE_GLOBAL_LIBVIPS is set; yes when
+    // SHARP_FORCE_GLOBAL_LIBVIPS or npm_config_build_from_source is, or
+    // when `pkg-config --modversion vips-cpp` (run through /bin/sh, with
+    // Homebrew's directory when `brew` is on PATH and PKG_CONFIG_PATH
+    // before the system's) finds a libvips at least as new as its
+    // package.json asks. It loads semver (computation only) and
+    // detect-libc (2.0.2-2.1.2 read: /usr/bin/ldd, /proc/self/exe,
+    // `getconf` and `ldd --version`, node's report) from node_modules
+    // upward. Building needs `require('node-addon-api')` and
+    // `require('node-gyp')` to succeed (else it only logs), then runs
+    // `node-gyp rebuild` in its own src/, which compiles its own sources
+    // with the compiler, make and python, and the headers named by
+    // PKG_CONFIG_PATH, CFLAGS and the like (among npm's path_env) or
+    // found in node_modules upward. A lock listing node-gyp or
+    // node-addon-api keeps the install in place. Writes only its own
+    // src/build (when building). 0.34.5's check exits with an error
+    // where the others build, and `npm run build` then runs the same
+    // build (`node install/build.js`, which fails without node-gyp and
+    // node-addon-api) in sharp's own directory: npm takes the package's
+    // directory as its prefix, and its walk up for a workspace root
+    // reads the package.json above but cannot match a directory in
+    // node_modules (@npmcli/map-workspaces ignores `**/node_modules/**`).
+    KnownScript {
+        name: "sharp",
+        range: ">=0.33.0 <=0.34.5",
+        resolves_upward: true,
+        temp_file: None,
+        links: false,
+        loads: &[
+            ("detect-libc", ">=2.0.2 <=2.1.2"),
+            ("semver", ">=7.0.0 <=7.8.6"),
+        ],
+        absent: &["node-gyp", "node-addon-api"],
+        init_cwd: false,
+    },
+    // postinstall `node postinstall.js` (1.3.0-1.16.22: 263 versions,
+    // one script once formatting is set aside, the later ones also
+    // skipping a project named @swc/workspace; 10 distinct binding.js,
+    // which it loads). It reads the name in package.json of INIT_CWD,
+    // the directory npm runs in, and stops when it is swc's own or
+    // cannot be read. It loads its native binding (binding.js tells
+    // glibc from musl by /usr/bin/ldd, `ldd --version` or node's
+    // report, then loads the platform package @swc/core-linux-x64-gnu
+    // and the like, or @swc/core-wasm32-wasi under NAPI_RS_FORCE_WASI)
+    // and asks it for its target. Only when that fails, SWC_BINARY_PATH
+    // is unset and @swc/wasm does not resolve (node_modules upward), it
+    // runs `npm install` of @swc/wasm at its own version in a directory
+    // inside its own package, moves the result to node_modules in
+    // INIT_CWD and removes the directory. A lock listing
+    // @swc/core-wasm32-wasi keeps the install in place.
+    KnownScript {
+        name: "@swc/core",
+        range: ">=1.3.0 <=1.16.22",
+        resolves_upward: true,
+        temp_file: None,
+        links: false,
+        loads: &[("@swc/core-*", ">=1.3.0 <=1.16.22")],
+        absent: &["@swc/core-wasm32-wasi"],
+        init_cwd: true,
     },
 ];
 
-/// The known script of the lock's entry `key`: a registry package (its
-/// `resolved`, when the lock keeps one, is the npm registry's tarball of
-/// that name and version, whose integrity the lock gives and npm checks;
-/// not linked, not bundled in another) of
-/// a name and version [`KNOWN_SCRIPTS`] holds. An alias is taken by the
-/// name its entry gives.
+/// The lock's entry node loads for `require(name)` from the package
+/// installed at `at` (a lock key): its own `node_modules`, then that of
+/// each directory above that is not itself a `node_modules`, up to the
+/// project's; `None` when the lock lists none there.
+fn resolved_in_lock<'a>(
+    packages: &'a serde_json::Map<String, serde_json::Value>,
+    at: &str,
+    name: &str,
+) -> Option<(&'a str, &'a serde_json::Value)> {
+    let mut dir = at;
+    loop {
+        let base = dir.rsplit('/').next().unwrap_or(dir);
+        if base != "node_modules" {
+            let cand = if dir.is_empty() {
+                format!("node_modules/{name}")
+            } else {
+                format!("{dir}/node_modules/{name}")
+            };
+            if let Some((k, v)) = packages.get_key_value(&cand) {
+                return Some((k.as_str(), v));
+            }
+        }
+        if dir.is_empty() {
+            return None;
+        }
+        dir = dir.rsplit_once('/').map_or("", |(p, _)| p);
+    }
+}
+
+/// The known script of the lock's entry `key`: a registry package
+/// ([`registry_entry`]) of a name and version [`KNOWN_SCRIPTS`] holds.
 fn known_script(key: &str, p: &serde_json::Value) -> Option<&'static KnownScript> {
+    let (name, version) = registry_entry(key, p)?;
+    KNOWN_SCRIPTS
+        .iter()
+        .find(|k| k.name == name && node_locks::semver_satisfies(version, k.range) == Some(true))
+}
+
+/// The name and version of the lock's entry `key` when it is a registry
+/// package: its `resolved`, when the lock keeps one, is the npm
+/// registry's tarball of that name and version, whose integrity the lock
+/// gives and npm checks; not linked, not bundled in another. An alias is
+/// taken by the name its entry gives.
+fn registry_entry<'a>(key: &'a str, p: &'a serde_json::Value) -> Option<(&'a str, &'a str)> {
     let (_, last) = key.rsplit_once("node_modules/")?;
     let name = p["name"].as_str().unwrap_or(last);
     if p["link"] != serde_json::Value::Null || p["inBundle"] != serde_json::Value::Null {
@@ -334,9 +544,69 @@ fn known_script(key: &str, p: &serde_json::Value) -> Option<&'static KnownScript
     {
         return None;
     }
-    KNOWN_SCRIPTS
-        .iter()
-        .find(|k| k.name == name && node_locks::semver_satisfies(version, k.range) == Some(true))
+    Some((name, version))
+}
+
+/// Whether npm installs the lock's entry `p` on Linux: an optional
+/// package whose `os` names only other systems (fsevents: `darwin`) is
+/// not. npm 10.8.2's reify checks each optional package's platform (the
+/// lock's entry is its package: `os`, `cpu`, `libc`, against npm's `os`,
+/// `cpu` and `libc` settings, `--force` ignored) before it extracts it,
+/// puts one that fails on its trash list, and runs no script of a
+/// package on that list; npm 11 marks it inert and leaves it out of the
+/// install. Measured with BuildKit on node:20-slim: fsevents 2.3.3's
+/// `node-gyp rebuild` did not run (no `node_modules/fsevents`), and the
+/// install hoisted above `COPY . .` built the same image.
+fn not_on_linux(p: &serde_json::Value) -> bool {
+    let Some(os) = p["os"].as_array() else {
+        return false;
+    };
+    p["optional"] == serde_json::Value::Bool(true)
+        && !os.is_empty()
+        && os.iter().all(|o| {
+            o.as_str()
+                .is_some_and(|o| !o.starts_with('!') && !["linux", "any", "win32"].contains(&o))
+        })
+}
+
+/// Whether the lock `text` lists an optional package npm does not install
+/// on Linux ([`not_on_linux`]) with an install script: npm's platform
+/// settings decide whether that script runs.
+pub(crate) fn npm_lock_has_os_limited_script(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v["packages"].as_object().cloned())
+        .is_some_and(|packages| {
+            packages.values().any(|p| {
+                !matches!(
+                    p["hasInstallScript"],
+                    serde_json::Value::Null | serde_json::Value::Bool(false)
+                ) && not_on_linux(p)
+            })
+        })
+}
+
+/// Whether an npm install from the lock `text` (npm-shrinkwrap.json or
+/// package-lock.json) may link an installed file to a second name: the
+/// lock lists a package with an install script that links (esbuild's
+/// makes its `bin/esbuild` a hard link to the platform package's binary;
+/// measured with BuildKit: `RUN npm ci && ./build.sh`, the script
+/// appending to `node_modules/@esbuild/linux-x64/bin/esbuild`, split in
+/// two left `node_modules/esbuild/bin/esbuild` as installed), or one not
+/// known, or the lock cannot be read.
+pub(crate) fn npm_lock_links(text: &str) -> bool {
+    let Some(packages) = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v["packages"].as_object().cloned())
+    else {
+        return true;
+    };
+    packages.iter().any(|(key, p)| {
+        !matches!(
+            p["hasInstallScript"],
+            serde_json::Value::Null | serde_json::Value::Bool(false)
+        ) && known_script(key, p).is_none_or(|k| k.links)
+    })
 }
 
 /// Whether the context ships anything at or under `rel`.
@@ -600,6 +870,40 @@ fn pnpm_lock_problems(ctx: &Context, lock: &str, known: &[&KnownScript]) -> Vec<
                 "{lock} lists `{key}`, whose install script was not examined"
             ));
         }
+        // What a known script loads (esbuild's platform packages), at a
+        // version read.
+        for k in known {
+            let loaded = k.loads.iter().find(|(n, _)| match n.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => *n == name,
+            });
+            if let Some((_, range)) = loaded
+                && node_locks::semver_satisfies(version, range) != Some(true)
+            {
+                out.push(format!(
+                    "{lock} lists `{key}`, which the install script of `{}` loads, and only {range} was read",
+                    k.name
+                ));
+            }
+        }
+    }
+    // Checked in npm's lock only: what a script loads by its name from
+    // where node finds it, the packages whose presence changes its path,
+    // the project it reads in INIT_CWD; and an override may give a loaded
+    // name another package.
+    for k in known {
+        let by_name = k.loads.iter().any(|(n, _)| !n.ends_with('*'));
+        if by_name || !k.absent.is_empty() || k.init_cwd {
+            out.push(format!(
+                "the install script of `{}` was examined under npm's layout only",
+                k.name
+            ));
+        }
+    }
+    if !known.is_empty() && !y["overrides"].is_null() {
+        out.push(format!(
+            "{lock} has overrides, which may give a package a known install script loads another package"
+        ));
     }
     out
 }
