@@ -4585,3 +4585,14 @@ fn pnpm_ten_hoists_over_allowed_install_scripts_known_to_read_nothing() {
     assert!(moved(&files, npm));
     assert!(moved(&files, "RUN npm install -g pnpm@^10.4.0\n"));
 }
+
+/// @parcel/watcher 2.5.0-2.6.0's install script does nothing unless npm's
+/// `build-from-source` is set (manifests::KNOWN_SCRIPTS): `npm ci` moves
+/// above the broad copy. Measured with BuildKit (node:20-slim, npm
+/// 10.8.2, @parcel/watcher 2.5.1): identical images.
+#[test]
+fn npm_ci_hoists_over_parcel_watchers_install_script() {
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    let files = crate::support::parcel_watcher_project("2.5.1");
+    assert!(hoisted_owned(&files, df).contains("RUN npm ci\nCOPY . .\n"));
+}

@@ -7923,3 +7923,43 @@ fn pnpm_allowed_scripts_read_under_npm_only_keep_the_install_in_place() {
     );
     assert!(!safe(&files));
 }
+
+/// @parcel/watcher's known script builds from source (what was not read)
+/// under `build-from-source`: set on the line, in the environment, in the
+/// project's `.npmrc` or in a user's configuration an earlier `RUN`
+/// writes, the install stays below the broad copy; so does a version
+/// whose script was not read.
+#[test]
+fn parcel_watchers_script_moves_only_without_build_from_source() {
+    let safe = |files: &[(String, String)], df: &str| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).expect("write");
+        }
+        rewrite_unsafe_too(dir.path(), df) != df
+    };
+    let files = crate::support::parcel_watcher_project("2.5.1");
+    let df = |before: &str, run: &str| {
+        format!("FROM node:20-slim\n{before}WORKDIR /app\nCOPY . .\nRUN {run}\n")
+    };
+    assert!(safe(&files, &df("", "npm ci")));
+    for (before, run) in [
+        ("ENV npm_config_build_from_source=true\n", "npm ci"),
+        ("ARG NPM_CONFIG_BUILD_FROM_SOURCE=true\n", "npm ci"),
+        ("", "npm ci --build-from-source"),
+        ("", "npm_config_build_from_source=true npm ci"),
+        (
+            "RUN npm config set build-from-source true --location user\n",
+            "npm ci",
+        ),
+    ] {
+        let text = df(before, run);
+        assert!(!safe(&files, &text), "{text}");
+    }
+    let mut with_rc = files.clone();
+    with_rc.push((".npmrc".into(), "build_from_source=true\n".into()));
+    assert!(!safe(&with_rc, &df("", "npm ci")));
+    // 2.1.0 ran node-gyp-build: not read.
+    let old = crate::support::parcel_watcher_project("2.1.0");
+    assert!(!safe(&old, &df("", "npm ci")));
+}

@@ -2021,7 +2021,10 @@ fn poetry_plugins_problem(
 /// a user's or the global npmrc an earlier unit of the stage, or of the
 /// stages it is built on, writes (an unread `RUN` may) may set them. That
 /// script may read any file of the project. The project's `.npmrc`, the
-/// line and the environment are checked with the lock.
+/// line and the environment are checked with the lock. The same for a
+/// known script that does something only under `build-from-source`
+/// (`manifests::npm_lock_has_gated_script`), whose line and environment
+/// are checked here.
 fn npm_platform_config_problem(
     cx: &StageCx<'_>,
     copy: &BroadCopy<'_>,
@@ -2041,8 +2044,39 @@ fn npm_platform_config_problem(
                     .is_some_and(|t| manifests::npm_lock_has_os_limited_script(&t))
             })
     });
-    if !limited {
+    let gated = ex.checks.iter().any(|(c, dir)| {
+        matches!(
+            c,
+            ManifestCheck::NpmScripts(crate::analysis::kb::DependencyScripts::Npm { .. })
+        ) && ["npm-shrinkwrap.json", "package-lock.json"]
+            .iter()
+            .any(|f| {
+                shipped_text(cx, ctx, copy, dir, f)
+                    .flatten()
+                    .is_some_and(|t| manifests::npm_lock_has_gated_script(&t))
+            })
+    });
+    if !limited && !gated {
         return None;
+    }
+    // `build-from-source` on the line or in the environment (npm takes
+    // `npm_config_*` in any case).
+    if gated {
+        let named = |s: &str| {
+            let s = s.to_ascii_lowercase().replace('_', "-");
+            s.contains("build-from-source")
+        };
+        let in_env = cx
+            .state
+            .env
+            .get(cand.unit)
+            .is_some_and(|env| env.keys().any(|k| named(k)));
+        if in_env || named(&cand.text) {
+            return Some(format!(
+                "`build-from-source` may be set for `{}`, under which a package's install script its lock lists builds from source, which was not examined",
+                short(&cand.text)
+            ));
+        }
     }
     let mut configs: Vec<String> = vec![
         "/usr/local/etc/npmrc".into(),
@@ -2075,7 +2109,7 @@ fn npm_platform_config_problem(
         .map(|k| cx.stage.units[k].item);
     let at = earlier.or_else(|| in_parent_stages(cx, |_, e| writes_config(e)))?;
     Some(format!(
-        "`{}` (line {}) may write npm's configuration, whose `os`, `cpu` or `libc` would make `{}` install a package its lock marks for another system and run its install script, which may read any file of the project",
+        "`{}` (line {}) may write npm's configuration, whose `os`, `cpu` or `libc` (or `build-from-source`) would make `{}` run an install script its lock lists that was not examined, which may read any file of the project",
         short(&first_line(cx.text, cx.parse, at)),
         cx.parse.items[at].lines.start,
         short(&cand.text)

@@ -294,3 +294,28 @@ pub fn pnpm_ten_lock(version: &str, more: &str) -> String {
         "lockfileVersion: '9.0'\n\nsettings:\n  autoInstallPeers: true\n  excludeLinksFromLockfile: false\n\nimporters:\n\n  .:\n    dependencies:\n      esbuild:\n        specifier: {version}\n        version: {version}\n\npackages:\n\n  '@esbuild/linux-x64@{version}':\n    resolution: {{integrity: sha512-1rYdTpyv03iycF1+BhzrzQJCdOuAOtaqHTWJZCWvijKD2N5Xu0TtVC8/+1faWqcP9iBCWOmjmhoH94dH82BxPQ==}}\n    engines: {{node: '>=12'}}\n    cpu: [x64]\n    os: [linux]\n\n  esbuild@{version}:\n    resolution: {{integrity: sha512-mg3OPMV4hXywwpoDxu3Qda5xCKQi+vCTZq8S9J/EpkhB2HzKXq4SNFZE3+NK93JYxc8VMSep+lOUSC/RVKaBqw==}}\n    engines: {{node: '>=12'}}\n    hasBin: true\n{more}\nsnapshots:\n\n  '@esbuild/linux-x64@{version}':\n    optional: true\n\n  esbuild@{version}:\n    optionalDependencies:\n      '@esbuild/linux-x64': {version}\n"
     )
 }
+
+/// An npm project depending on @parcel/watcher `version`, whose lock (made
+/// by npm 10 in shape; the integrity is a stand-in) marks it
+/// `hasInstallScript`: 2.5.0-2.6.0's script does nothing unless
+/// `build-from-source` is set. For the known-scripts tests.
+pub fn parcel_watcher_project(version: &str) -> Vec<(String, String)> {
+    let package = format!(
+        "{{\"name\":\"w\",\"version\":\"1.0.0\",\"dependencies\":{{\"@parcel/watcher\":\"{version}\"}}}}\n"
+    );
+    let lock = format!(
+        "{{\n  \"name\": \"w\",\n  \"version\": \"1.0.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {{\n    \"\": {{\n      \"name\": \"w\",\n      \"version\": \"1.0.0\",\n      \"dependencies\": {{\n        \"@parcel/watcher\": \"{version}\"\n      }}\n    }},\n    \"node_modules/@parcel/watcher\": {{\n      \"version\": \"{version}\",\n      \"resolved\": \"https://registry.npmjs.org/@parcel/watcher/-/watcher-{version}.tgz\",\n      \"integrity\": \"sha512-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\",\n      \"hasInstallScript\": true,\n      \"license\": \"MIT\"\n    }}\n  }}\n}}\n"
+    );
+    vec![
+        ("package.json".to_string(), package),
+        ("package-lock.json".to_string(), lock),
+        (
+            "index.js".to_string(),
+            "require('@parcel/watcher');\n".to_string(),
+        ),
+        (
+            ".dockerignore".to_string(),
+            ".git\nnode_modules\n".to_string(),
+        ),
+    ]
+}

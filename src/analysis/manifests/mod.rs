@@ -299,6 +299,24 @@ fn dependency_script_problems(
             k.name
         ));
     }
+    // A setting that makes a known script do what was not read, in the
+    // project's `.npmrc` (the line, the environment and the user's or
+    // global configuration: hoist::npm_platform_config_problem).
+    let rc = join(".npmrc");
+    for k in &known {
+        let Some(setting) = k.gated_by else { continue };
+        let named = |key: &str| key.to_ascii_lowercase().replace('_', "-") == setting;
+        if ctx.ships(&rc)
+            && ctx
+                .read(&rc)
+                .is_none_or(|t| t.lines().map(npmrc_key).any(named))
+        {
+            out.push(format!(
+                "{rc} may set `{setting}`, under which the install script of `{}` does what was not examined",
+                k.name
+            ));
+        }
+    }
     if !out.is_empty() {
         return out;
     }
@@ -369,6 +387,10 @@ struct KnownScript {
     /// Whether it reads package.json in INIT_CWD, the directory npm runs
     /// in (and may write in its node_modules).
     init_cwd: bool,
+    /// An npm setting without which it does nothing
+    /// (`build-from-source`): set wherever npm may take it from, the
+    /// script does what was not read (a build from source).
+    gated_by: Option<&'static str>,
 }
 
 /// Install scripts read in every version of the range and found to read
@@ -402,6 +424,7 @@ const KNOWN_SCRIPTS: &[KnownScript] = &[
         loads: &[("@esbuild/*", ">=0.17.0 <=0.28.2")],
         absent: &[],
         init_cwd: false,
+        gated_by: None,
     },
     // postinstall: prints a banner on stdout unless ADBLOCK, CI-like
     // variables, DISABLE_OPENCOLLECTIVE, OPEN_SOURCE_CONTRIBUTOR or
@@ -420,6 +443,7 @@ const KNOWN_SCRIPTS: &[KnownScript] = &[
         loads: &[],
         absent: &[],
         init_cwd: false,
+        gated_by: None,
     },
     // install `node install/check` (0.33.0-0.34.5: 12 versions, 5
     // distinct check scripts and 8 distinct lib/libvips.js, which it
@@ -459,6 +483,7 @@ const KNOWN_SCRIPTS: &[KnownScript] = &[
         ],
         absent: &["node-gyp", "node-addon-api"],
         init_cwd: false,
+        gated_by: None,
     },
     // postinstall `node postinstall.js` (1.3.0-1.16.22: 263 versions,
     // one script once formatting is set aside, the later ones also
@@ -484,8 +509,44 @@ const KNOWN_SCRIPTS: &[KnownScript] = &[
         loads: &[("@swc/core-*", ">=1.3.0 <=1.16.22")],
         absent: &["@swc/core-wasm32-wasi"],
         init_cwd: true,
+        gated_by: None,
+    },
+    // install `node scripts/build-from-source.js` (2.5.0-2.6.0: 5
+    // versions, 2 distinct scripts differing in formatting only; 2.2.0 to
+    // 2.4.1 have none, the 2.0 and 2.1 lines ran node-gyp-build and are
+    // not included). It does nothing unless `npm_config_build_from_source`
+    // is `true`, when it runs `node-gyp rebuild` on its own binding.gyp
+    // (not read): the setting anywhere npm may take it from keeps the
+    // install in place. Read 2026-12-06 (h-scout58 read the same).
+    KnownScript {
+        name: "@parcel/watcher",
+        range: ">=2.5.0 <=2.6.0",
+        resolves_upward: false,
+        temp_file: None,
+        links: false,
+        loads: &[],
+        absent: &[],
+        init_cwd: false,
+        gated_by: Some("build-from-source"),
     },
 ];
+
+/// Whether the npm lock `text` lists a package whose known script does
+/// something only under a setting ([`KnownScript::gated_by`]): the
+/// settings npm reads then decide what it runs.
+pub(crate) fn npm_lock_has_gated_script(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v["packages"].as_object().cloned())
+        .is_some_and(|packages| {
+            packages.iter().any(|(key, p)| {
+                !matches!(
+                    p["hasInstallScript"],
+                    serde_json::Value::Null | serde_json::Value::Bool(false)
+                ) && known_script(key, p).is_some_and(|k| k.gated_by.is_some())
+            })
+        })
+}
 
 /// The lock's entry node loads for `require(name)` from the package
 /// installed at `at` (a lock key): its own `node_modules`, then that of
@@ -893,7 +954,7 @@ fn pnpm_lock_problems(ctx: &Context, lock: &str, known: &[&KnownScript]) -> Vec<
     // name another package.
     for k in known {
         let by_name = k.loads.iter().any(|(n, _)| !n.ends_with('*'));
-        if by_name || !k.absent.is_empty() || k.init_cwd {
+        if by_name || !k.absent.is_empty() || k.init_cwd || k.gated_by.is_some() {
             out.push(format!(
                 "the install script of `{}` was examined under npm's layout only",
                 k.name
