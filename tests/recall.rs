@@ -4596,3 +4596,25 @@ fn npm_ci_hoists_over_parcel_watchers_install_script() {
     let files = crate::support::parcel_watcher_project("2.5.1");
     assert!(hoisted_owned(&files, df).contains("RUN npm ci\nCOPY . .\n"));
 }
+
+/// `COREPACK_INTEGRITY_KEYS=0` (the common workaround for corepack's
+/// expired keys) only skips the signature check of the release corepack
+/// downloads: the release, named exactly by `packageManager`, is the same,
+/// so a pnpm 10 install still moves (h-scout58 found it kept in place).
+/// A variable that may change the release still keeps it.
+#[test]
+fn corepacks_integrity_keys_do_not_change_which_pnpm_runs() {
+    let files = crate::support::pnpm_ten_esbuild("");
+    let df = |env: &str| {
+        format!(
+            "FROM node:20-slim\nENV PNPM_HOME=/pnpm\nENV PATH=$PNPM_HOME:$PATH\n{env}RUN corepack enable\nWORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile\n"
+        )
+    };
+    let moved = |df: &str| {
+        hoisted_owned(&files, df).contains("RUN pnpm install --frozen-lockfile\nCOPY . .\n")
+    };
+    assert!(moved(&df("")));
+    assert!(moved(&df("ENV COREPACK_INTEGRITY_KEYS=0\n")));
+    assert!(moved(&df("ENV COREPACK_INTEGRITY_KEYS=\"\"\n")));
+    assert!(!moved(&df("ENV COREPACK_ENABLE_PROJECT_SPEC=0\n")));
+}

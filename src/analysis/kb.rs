@@ -2607,9 +2607,28 @@ pub(crate) fn pnpm_setting_var(k: &str) -> bool {
     let l = k.to_ascii_lowercase();
     l.starts_with("npm_config_")
         || l.starts_with("pnpm_config_")
-        || (k.starts_with("COREPACK_") && k != "COREPACK_ENABLE_DOWNLOAD_PROMPT")
+        || corepack_var_may_change_the_tool(k)
         || k == "HOME"
         || k == "XDG_CONFIG_HOME"
+}
+
+/// Whether a `COREPACK_*` variable may change which release corepack runs
+/// or where it keeps it (`COREPACK_ENABLE_PROJECT_SPEC=0`, `COREPACK_HOME`,
+/// the registry): all but two. `COREPACK_ENABLE_DOWNLOAD_PROMPT` only
+/// prints the URL before a download (and asks on a terminal, which a
+/// `RUN`'s input is not); `COREPACK_INTEGRITY_KEYS` only gives the keys
+/// the downloaded release's registry signature is checked with, `0` or
+/// empty skipping the check (corepack 0.34.6, the Node.js 20 image's:
+/// `verifySignature`, `shouldSkipIntegrityCheck`): the check passes or
+/// the command fails, the release being the same. Neither pnpm 10.0.0 nor
+/// 10.34.9 reads either (their code names `COREPACK_ENABLE_STRICT` and
+/// `COREPACK_ROOT` only; read 2026-12-06). h-scout58 found the second, a
+/// common workaround for corepack's expired keys, keeping pnpm installs
+/// in place.
+pub(crate) fn corepack_var_may_change_the_tool(k: &str) -> bool {
+    k.starts_with("COREPACK_")
+        && k != "COREPACK_ENABLE_DOWNLOAD_PROMPT"
+        && k != "COREPACK_INTEGRITY_KEYS"
 }
 
 /// Whether a pnpm install's arguments give `--frozen-lockfile` and no

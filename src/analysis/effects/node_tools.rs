@@ -184,7 +184,8 @@ pub(super) fn pnpm_spec_ten(spec: &str) -> bool {
 /// configuration files (`~/.npmrc`, `/usr/local/etc/npmrc`,
 /// `/etc/npmrc`, `~/.config/pnpm/`, where `only-built-dependencies` may
 /// be set); and `b`'s environment sets no `npm_config_*`,
-/// `pnpm_config_*`, `COREPACK_*` (but the download prompt), `HOME` or
+/// `pnpm_config_*`, `COREPACK_*` (but the download prompt and the
+/// integrity keys), `HOME` or
 /// `XDG_CONFIG_HOME`, and a `PATH` only of literal absolute directories.
 /// The stage's base is not followed: a `pnpm` it has counts only once a
 /// launch of this stage replaced it.
@@ -329,9 +330,11 @@ pub(super) const YARN_PATHS: [&str; 12] = [
 /// image's) reads it in one place, before a download, only to print the
 /// URL on stderr and, when its standard input is a terminal and `CI` is
 /// unset, to ask whether to go on; a `RUN`'s standard input is not a
-/// terminal, so it changes neither which yarn runs nor what it writes.
+/// terminal, so it changes neither which yarn runs nor what it writes;
+/// nor does `COREPACK_INTEGRITY_KEYS` (see
+/// [`kb::corepack_var_may_change_the_tool`]).
 pub(super) fn moves_yarn(var: &str) -> bool {
-    var == "PATH" || (var.starts_with("COREPACK_") && var != "COREPACK_ENABLE_DOWNLOAD_PROMPT")
+    var == "PATH" || kb::corepack_var_may_change_the_tool(var)
 }
 
 /// Whether an environment may make `yarn` other than corepack's shim
