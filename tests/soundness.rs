@@ -7890,12 +7890,7 @@ fn a_frozen_setting_given_as_off_is_not_overridden_by_deployment() {
 fn pnpm_allowed_scripts_read_under_npm_only_keep_the_install_in_place() {
     let df = "FROM node:20-slim\nRUN npm install -g pnpm@10.12.1\nWORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile\n";
     let safe = |files: &[(String, String)]| {
-        let dir = tempfile::tempdir().expect("tempdir");
-        for (name, text) in files {
-            let path = dir.path().join(name);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
-            std::fs::write(path, text).expect("write");
-        }
+        let dir = crate::support::project_owned(files);
         rewrite_unsafe_too(dir.path(), df) != df
     };
     // The control: esbuild allowed moves.
@@ -7932,10 +7927,7 @@ fn pnpm_allowed_scripts_read_under_npm_only_keep_the_install_in_place() {
 #[test]
 fn parcel_watchers_script_moves_only_without_build_from_source() {
     let safe = |files: &[(String, String)], df: &str| {
-        let dir = tempfile::tempdir().expect("tempdir");
-        for (name, text) in files {
-            std::fs::write(dir.path().join(name), text).expect("write");
-        }
+        let dir = crate::support::project_owned(files);
         rewrite_unsafe_too(dir.path(), df) != df
     };
     let files = crate::support::parcel_watcher_project("2.5.1");

@@ -1884,6 +1884,33 @@ fn manifest_named_by_a_build_argument(cx: &StageCx<'_>, cand: &Candidate<'_>) ->
     ))
 }
 
+/// The item of the first unit `hit` accepts among those that stay above
+/// an install moved above the broad copy (the units before the copy and
+/// before the install); the stages this one is built on are the
+/// caller's to look at ([`in_parent_stages`]).
+fn unit_staying_above(
+    cx: &StageCx<'_>,
+    copy: &BroadCopy<'_>,
+    cand: &Candidate<'_>,
+    hit: impl Fn(usize, &Effects) -> bool,
+) -> Option<usize> {
+    (0..copy.unit.min(cand.unit))
+        .map(|k| cx.stage.units[k].item)
+        .zip(cx.eff)
+        .find(|(item, e)| hit(*item, e))
+        .map(|(item, _)| item)
+}
+
+/// An instruction as a reason names it: its first line, short, and its
+/// line number (`` `RUN pip install …` (line 3) ``).
+fn quoted_at(cx: &StageCx<'_>, item: usize) -> String {
+    format!(
+        "`{}` (line {})",
+        short(&first_line(cx.text, cx.parse, item)),
+        cx.parse.items[item].lines.start
+    )
+}
+
 /// Why a `composer install` that runs plugins may run one installed
 /// globally before it: Composer loads the plugins of its home
 /// (`COMPOSER_HOME`: `~/.composer`, `~/.config/composer`) in every
@@ -1940,15 +1967,11 @@ fn global_composer_plugins_problem(
     // The units before the broad copy stay before the install; what the
     // copy and the units after it write there, the install reads, which
     // keeps it below them anyway.
-    let earlier = cx.eff[..copy.unit.min(cand.unit)]
-        .iter()
-        .position(writes_home)
-        .map(|k| cx.stage.units[k].item);
-    let at = earlier.or_else(|| in_parent_stages(cx, |_, e| writes_home(e)))?;
+    let at = unit_staying_above(cx, copy, cand, |_, e| writes_home(e))
+        .or_else(|| in_parent_stages(cx, |_, e| writes_home(e)))?;
     Some(format!(
-        "`{}` (line {}) may install a Composer plugin in Composer's home, which `{}` runs and which may read any file of the project (`--no-plugins` turns plugins off)",
-        short(&first_line(cx.text, cx.parse, at)),
-        cx.parse.items[at].lines.start,
+        "{} may install a Composer plugin in Composer's home, which `{}` runs and which may read any file of the project (`--no-plugins` turns plugins off)",
+        quoted_at(cx, at),
         short(&cand.text)
     ))
 }
@@ -1991,9 +2014,7 @@ fn poetry_plugins_problem(
             || e.declared_only
             || copies_plugins(item, e)
     };
-    let earlier = (0..copy.unit.min(cand.unit))
-        .find(|&k| may_install(cx.stage.units[k].item, &cx.eff[k]))
-        .map(|k| cx.stage.units[k].item);
+    let earlier = unit_staying_above(cx, copy, cand, may_install);
     let itself = ex
         .poetry_plugins_first
         .then_some(cx.stage.units[cand.unit].item);
@@ -2007,23 +2028,22 @@ fn poetry_plugins_problem(
         ));
     }
     Some(format!(
-        "`{}` (line {}) may install a Poetry plugin, which `{}` loads and which may read any file of the project",
-        short(&first_line(cx.text, cx.parse, at)),
-        cx.parse.items[at].lines.start,
+        "{} may install a Poetry plugin, which `{}` loads and which may read any file of the project",
+        quoted_at(cx, at),
         short(&cand.text)
     ))
 }
 
 /// Why an npm install whose lock lists a script npm skips on Linux (an
 /// optional package for other systems, fsevents; see
-/// `manifests::npm_lock_has_os_limited_script`) may run it: npm's `os`,
+/// `manifests::npm_lock_setting_scripts`) may run it: npm's `os`,
 /// `cpu` and `libc` settings make it install for another platform, and
 /// a user's or the global npmrc an earlier unit of the stage, or of the
 /// stages it is built on, writes (an unread `RUN` may) may set them. That
 /// script may read any file of the project. The project's `.npmrc`, the
 /// line and the environment are checked with the lock. The same for a
 /// known script that does something only under `build-from-source`
-/// (`manifests::npm_lock_has_gated_script`), whose line and environment
+/// (`manifests::SettingScripts::gated`), whose line and environment
 /// are checked here.
 fn npm_platform_config_problem(
     cx: &StageCx<'_>,
@@ -2032,30 +2052,26 @@ fn npm_platform_config_problem(
 ) -> Option<String> {
     let ctx = cx.ctx?;
     let ex = &cx.eff[cand.unit];
-    let limited = ex.checks.iter().any(|(c, dir)| {
-        matches!(
+    let mut scripts = manifests::SettingScripts::default();
+    for (c, dir) in &ex.checks {
+        if !matches!(
             c,
             ManifestCheck::NpmScripts(crate::analysis::kb::DependencyScripts::Npm { .. })
-        ) && ["npm-shrinkwrap.json", "package-lock.json"]
-            .iter()
-            .any(|f| {
-                shipped_text(cx, ctx, copy, dir, f)
-                    .flatten()
-                    .is_some_and(|t| manifests::npm_lock_has_os_limited_script(&t))
-            })
-    });
-    let gated = ex.checks.iter().any(|(c, dir)| {
-        matches!(
-            c,
-            ManifestCheck::NpmScripts(crate::analysis::kb::DependencyScripts::Npm { .. })
-        ) && ["npm-shrinkwrap.json", "package-lock.json"]
-            .iter()
-            .any(|f| {
-                shipped_text(cx, ctx, copy, dir, f)
-                    .flatten()
-                    .is_some_and(|t| manifests::npm_lock_has_gated_script(&t))
-            })
-    });
+        ) {
+            continue;
+        }
+        for f in ["npm-shrinkwrap.json", "package-lock.json"] {
+            if let Some(Some(t)) = shipped_text(cx, ctx, copy, dir, f) {
+                let these = manifests::npm_lock_setting_scripts(&t);
+                scripts.os_limited |= these.os_limited;
+                scripts.gated |= these.gated;
+            }
+        }
+    }
+    let manifests::SettingScripts {
+        os_limited: limited,
+        gated,
+    } = scripts;
     if !limited && !gated {
         return None;
     }
@@ -2103,15 +2119,11 @@ fn npm_platform_config_problem(
             _ => false,
         })
     };
-    let earlier = cx.eff[..copy.unit.min(cand.unit)]
-        .iter()
-        .position(writes_config)
-        .map(|k| cx.stage.units[k].item);
-    let at = earlier.or_else(|| in_parent_stages(cx, |_, e| writes_config(e)))?;
+    let at = unit_staying_above(cx, copy, cand, |_, e| writes_config(e))
+        .or_else(|| in_parent_stages(cx, |_, e| writes_config(e)))?;
     Some(format!(
-        "`{}` (line {}) may write npm's configuration, whose `os`, `cpu` or `libc` (or `build-from-source`) would make `{}` run an install script its lock lists that was not examined, which may read any file of the project",
-        short(&first_line(cx.text, cx.parse, at)),
-        cx.parse.items[at].lines.start,
+        "{} may write npm's configuration, whose `os`, `cpu` or `libc` (or `build-from-source`) would make `{}` run an install script its lock lists that was not examined, which may read any file of the project",
+        quoted_at(cx, at),
         short(&cand.text)
     ))
 }

@@ -115,10 +115,7 @@ fn is_poetry_installer(cmds: &[shell::SimpleCommand], k: usize) -> bool {
     let Some(prog) = c.argv.first().map(base) else {
         return false;
     };
-    let python = prog
-        .strip_prefix("python")
-        .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'));
-    if !python || c.argv.get(1).map(String::as_str) != Some("-") || k == 0 {
+    if !is_python(&prog) || c.argv.get(1).map(String::as_str) != Some("-") || k == 0 {
         return false;
     }
     let mut args = c.argv[2..].iter();
@@ -153,6 +150,12 @@ fn is_poetry_installer(cmds: &[shell::SimpleCommand], k: usize) -> bool {
             .any(|a| a.starts_with("-o") || a.starts_with("-O") || a.starts_with("--output"))
 }
 
+/// `python`, `python3`, `python3.12`.
+fn is_python(w: &str) -> bool {
+    w.strip_prefix("python")
+        .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+}
+
 /// `pip`, `pip3`, `pip3.12`.
 fn is_pip(w: &str) -> bool {
     w == "pip"
@@ -184,14 +187,9 @@ fn installs_only_poetry_and_packaging_tools(argv: &[String]) -> bool {
     };
     // What comes before the program: the program itself, `python -m`,
     // `uv`, or wrappers that run it as it is.
-    let head_ok = words[..install].iter().all(|w| {
-        is_pip(w)
-            || matches!(w.as_str(), "-m" | "uv" | "sudo" | "env")
-            || w.starts_with("python")
-                && w["python".len()..]
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || c == '.')
-    });
+    let head_ok = words[..install]
+        .iter()
+        .all(|w| is_pip(w) || matches!(w.as_str(), "-m" | "uv" | "sudo" | "env") || is_python(w));
     if !head_ok {
         return false;
     }

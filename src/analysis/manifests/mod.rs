@@ -531,23 +531,6 @@ const KNOWN_SCRIPTS: &[KnownScript] = &[
     },
 ];
 
-/// Whether the npm lock `text` lists a package whose known script does
-/// something only under a setting ([`KnownScript::gated_by`]): the
-/// settings npm reads then decide what it runs.
-pub(crate) fn npm_lock_has_gated_script(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| v["packages"].as_object().cloned())
-        .is_some_and(|packages| {
-            packages.iter().any(|(key, p)| {
-                !matches!(
-                    p["hasInstallScript"],
-                    serde_json::Value::Null | serde_json::Value::Bool(false)
-                ) && known_script(key, p).is_some_and(|k| k.gated_by.is_some())
-            })
-        })
-}
-
 /// The lock's entry node loads for `require(name)` from the package
 /// installed at `at` (a lock key): its own `node_modules`, then that of
 /// each directory above that is not itself a `node_modules`, up to the
@@ -630,21 +613,40 @@ fn not_on_linux(p: &serde_json::Value) -> bool {
         })
 }
 
-/// Whether the lock `text` lists an optional package npm does not install
-/// on Linux ([`not_on_linux`]) with an install script: npm's platform
-/// settings decide whether that script runs.
-pub(crate) fn npm_lock_has_os_limited_script(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text)
+/// The install scripts of an npm lock whose running npm's settings decide
+/// ([`npm_lock_setting_scripts`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SettingScripts {
+    /// An optional package npm does not install on Linux
+    /// ([`not_on_linux`]) has one: npm's platform settings (`os`, `cpu`,
+    /// `libc`) decide whether it runs.
+    pub os_limited: bool,
+    /// A package whose known script does something only under a setting
+    /// ([`KnownScript::gated_by`]) has one.
+    pub gated: bool,
+}
+
+/// What the npm lock `text` lists whose install script npm's settings
+/// decide (see [`SettingScripts`]); nothing when it cannot be read.
+pub(crate) fn npm_lock_setting_scripts(text: &str) -> SettingScripts {
+    let mut out = SettingScripts::default();
+    let Some(packages) = serde_json::from_str::<serde_json::Value>(text)
         .ok()
         .and_then(|v| v["packages"].as_object().cloned())
-        .is_some_and(|packages| {
-            packages.values().any(|p| {
-                !matches!(
-                    p["hasInstallScript"],
-                    serde_json::Value::Null | serde_json::Value::Bool(false)
-                ) && not_on_linux(p)
-            })
-        })
+    else {
+        return out;
+    };
+    for (key, p) in &packages {
+        if matches!(
+            p["hasInstallScript"],
+            serde_json::Value::Null | serde_json::Value::Bool(false)
+        ) {
+            continue;
+        }
+        out.os_limited |= not_on_linux(p);
+        out.gated |= known_script(key, p).is_some_and(|k| k.gated_by.is_some());
+    }
+    out
 }
 
 /// Whether an npm install from the lock `text` (npm-shrinkwrap.json or
@@ -3629,16 +3631,7 @@ fn lifecycle_scripts(v: &serde_json::Value, rel: &str) -> Vec<String> {
 /// not write a directory through).
 fn member_node_modules(ctx: &Context, member: &str) -> Option<String> {
     let nm = format!("{member}/node_modules");
-    let prefix = format!("{nm}/");
-    let shipped = ctx.files().is_some_and(|f| {
-        f.range(prefix.clone()..)
-            .next()
-            .is_some_and(|(k, _)| k.starts_with(&prefix))
-    }) || ctx
-        .whole()
-        .iter()
-        .any(|w| *w == nm || w.starts_with(&prefix));
-    shipped.then(|| {
+    ships_tree(ctx, &nm).then(|| {
         format!("the context ships {nm}/, where the install writes the member's own packages")
     })
 }
