@@ -4033,7 +4033,7 @@ fn read_maven_reactor(ctx: &Context, dir: &str) -> (Vec<String>, Vec<String>) {
                     .any(|u| t == *u || t.starts_with(&format!("{u}/")));
             if dir_there {
                 problems.push(format!(
-                    "a POM activates a profile by whether `{t}` exists, which the build context has as a directory (or may): moved above the copy, the install may see other profiles"
+                    "a POM activates a profile by whether `{t}` exists, which the build context has as a directory (or may), so which profiles are active depends on the copy"
                 ));
             }
         }
