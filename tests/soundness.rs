@@ -7955,3 +7955,179 @@ fn parcel_watchers_script_moves_only_without_build_from_source() {
     let old = crate::support::parcel_watcher_project("2.1.0");
     assert!(!safe(&old, &df("", "npm ci")));
 }
+
+/// `npm install` writes the project's lock back, and where the project has
+/// an `npm-shrinkwrap.json` that lock is the shrinkwrap (npm writes no
+/// package-lock.json then). Moved above a broad copy that ships the
+/// shrinkwrap, the copy would put back the old bytes over what the install
+/// wrote. Measured (h-real62, real BuildKit on node:20-slim, npm 10.8.2):
+/// the corpus Dockerfile real-world/267 (`COPY . ./` then `RUN npm
+/// install`) on a project with no dependency and a shrinkwrap lacking its
+/// top-level `version` gave `/app/npm-shrinkwrap.json` of 191 bytes
+/// (rewritten) before the move and 122 bytes (the context's) after it.
+#[test]
+fn npm_install_is_not_hoisted_over_a_shipped_shrinkwrap_it_rewrites() {
+    use crate::support::hoist_proposal;
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . ./\nRUN npm install\n";
+    let package = "{\"name\":\"a\",\"version\":\"1.0.0\",\"private\":true,\"dependencies\":{}}";
+    let shrinkwrap = "{\"name\":\"a\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{\"\":{\"name\":\"a\",\"version\":\"1.0.0\"}}}";
+    // Without the shrinkwrap the hoist stays Safe (measured identical).
+    let (plain, _) = hoist_proposal(&[], df, &[("package.json", package), ("index.js", "x\n")]);
+    assert_eq!(
+        plain.map(|(a, _)| a),
+        Some(Applicability::Safe),
+        "the control case"
+    );
+    for (name, dockerfile) in [
+        ("top", df.to_string()),
+        (
+            "--no-audit",
+            df.replace("npm install", "npm install --no-audit"),
+        ),
+    ] {
+        let (change, out) = hoist_proposal(
+            &[],
+            &dockerfile,
+            &[
+                ("package.json", package),
+                ("npm-shrinkwrap.json", shrinkwrap),
+                ("index.js", "x\n"),
+            ],
+        );
+        let (app, reason) = change.unwrap_or((Applicability::DisplayOnly, String::new()));
+        assert_ne!(app, Applicability::Safe, "{name}: {reason}");
+        assert_eq!(out, dockerfile, "{name}: nothing moves");
+    }
+}
+
+/// h-real62: the reorder knew that `pip install -r F` reads F but not the
+/// requirement files F includes (`-r`, `-c`), so it moved the copy of an
+/// included file below the install (the corpus Dockerfile real-world/217:
+/// three requirement files copied, then three installs). With
+/// requirements-test.txt starting `-r requirements-composer.txt`, measured
+/// with BuildKit (python:3.12-slim): the original built, the rewrite failed
+/// (`Could not open requirements file`). Each file an install reads,
+/// includes too, stays below the copy that puts it and above a later
+/// write of it.
+#[test]
+fn a_reorder_keeps_the_copies_of_included_requirement_files_above_the_install() {
+    let df = "FROM python:3.12\nCOPY requirements.txt ./\nCOPY requirements-composer.txt ./\nCOPY requirements-test.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\nRUN pip install --no-cache-dir -r requirements-test.txt\nRUN pip install --no-cache-dir -r requirements-composer.txt\nWORKDIR /dags\nCOPY . ./\n";
+    let before = |text: &str, a: &str, b: &str| {
+        let (ia, ib) = (text.find(a), text.find(b));
+        assert!(ia.is_some() && ib.is_some(), "{a} / {b}:\n{text}");
+        ia < ib
+    };
+    let plain = [
+        ("requirements.txt", "requests==2.32.3\n"),
+        ("requirements-test.txt", "pytest==8.2.2\n"),
+        ("requirements-composer.txt", "six==1.16.0\n"),
+        ("dags/test_dag.py", "x = 1\n"),
+    ];
+    // The control case: without includes the copies interleave with the
+    // installs (measured identical).
+    let out = rewritten_in(&plain, df);
+    assert_ne!(out, df, "the control case moves");
+    for (what, file, text, copy, install) in [
+        (
+            "-r in requirements-test.txt",
+            "requirements-test.txt",
+            "-r requirements-composer.txt\npytest==8.2.2\n",
+            "COPY requirements-composer.txt",
+            "RUN pip install --no-cache-dir -r requirements-test.txt",
+        ),
+        (
+            "-r in requirements.txt",
+            "requirements.txt",
+            "-r requirements-test.txt\nrequests==2.32.3\n",
+            "COPY requirements-test.txt",
+            "RUN pip install --no-cache-dir -r requirements.txt",
+        ),
+        (
+            "-c in requirements.txt",
+            "requirements.txt",
+            "--constraint requirements-composer.txt\nrequests\n",
+            "COPY requirements-composer.txt",
+            "RUN pip install --no-cache-dir -r requirements.txt",
+        ),
+    ] {
+        let mut files = plain.to_vec();
+        files.retain(|(n, _)| *n != file);
+        files.push((file, text));
+        let out = rewritten_in(&files, df);
+        assert!(before(&out, copy, install), "{what}:\n{out}");
+    }
+    // A later write of an included file stays after the install that
+    // reads it.
+    let df = "FROM python:3.12\nCOPY requirements.txt requirements-base.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY other/requirements-base.txt ./\nRUN pip install --no-cache-dir -r requirements-base.txt\n";
+    let files = [
+        (
+            "requirements.txt",
+            "-r requirements-base.txt\nrequests==2.32.3\n",
+        ),
+        ("requirements-base.txt", "six==1.16.0\n"),
+        ("other/requirements-base.txt", "pytest==8.2.2\n"),
+    ];
+    let out = rewritten_in(&files, df);
+    assert!(
+        before(
+            &out,
+            "RUN pip install --no-cache-dir -r requirements.txt",
+            "COPY other/requirements-base.txt"
+        ),
+        "{out}"
+    );
+}
+
+/// h-real62: Maven activates a profile by `<file><exists>` or `<missing>`
+/// on whatever is at the path, a directory too (resolved against the
+/// module's directory). The hoist copied the tested path when it was a
+/// shipped file, and ignored it otherwise: `<missing>src/main/java</missing>`
+/// with the sources there (a directory the broad copy makes) is true only
+/// above the copy, so `mvn dependency:go-offline` moved there resolves
+/// that profile's dependencies too. Measured with BuildKit (Debian's
+/// maven 3.8.7 on debian:bookworm-slim, `mvn -o validate` in place of the
+/// go-offline no Maven Central here serves): a profile so activated that
+/// adds a plugin made the rewrite fail where the original built. A
+/// directory there, an empty one, or a path below a shipped link keeps the
+/// install in place.
+#[test]
+fn maven_install_stays_below_a_copy_that_makes_a_profile_s_tested_directory() {
+    let df = "FROM maven:3.9-eclipse-temurin-21\nWORKDIR /app\nCOPY . .\nRUN mvn -B dependency:go-offline\nRUN mvn -B package\n";
+    let pom = |tag: &str, path: &str| {
+        format!(
+            "<project><modelVersion>4.0.0</modelVersion><groupId>x</groupId><artifactId>a</artifactId><version>1</version><profiles><profile><id>p</id><activation><file><{tag}>{path}</{tag}></file></activation><dependencies><dependency><groupId>junit</groupId><artifactId>junit</artifactId><version>4.13.2</version></dependency></dependencies></profile></profiles></project>\n"
+        )
+    };
+    let src = ("src/main/java/A.java", "class A {}\n");
+    // The control case: a tested path that is nowhere in the context, as
+    // absent above the copy as below it.
+    let control = pom("missing", "no/such/dir");
+    let (change, _) = crate::support::hoist_proposal(&[], df, &[("pom.xml", &control), src]);
+    assert_eq!(
+        change.map(|(a, _)| a),
+        Some(Applicability::Safe),
+        "the control case"
+    );
+    for (tag, path) in [
+        ("missing", "src/main/java"),
+        ("exists", "src/main/java"),
+        ("missing", "${basedir}/src"),
+        ("exists", "${project.basedir}/src/main"),
+    ] {
+        let text = pom(tag, path);
+        let (change, out) = crate::support::hoist_proposal(&[], df, &[("pom.xml", &text), src]);
+        let (app, reason) = change.unwrap_or((Applicability::DisplayOnly, String::new()));
+        assert_ne!(app, Applicability::Safe, "{tag} {path}: {reason}");
+        assert_eq!(out, df, "{tag} {path}: nothing moves");
+    }
+    // An empty directory the copy makes.
+    let text = pom("exists", "generated");
+    let dir = crate::support::project(&[("pom.xml", &text), src]);
+    std::fs::create_dir(dir.path().join("generated")).expect("mkdir");
+    let ctx = Context::new(
+        dir.path().to_path_buf(),
+        Some(&dir.path().join("Dockerfile")),
+    );
+    let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rewrite");
+    assert_eq!(out.new_text, df, "an empty directory");
+}

@@ -163,11 +163,42 @@ pub fn reorder_candidate(
     // more than the knowledge base says: it does not move. Nor does one
     // whose manifests are not known to be the context's files at the same
     // place.
-    let movable: Vec<bool> = eff
-        .iter()
-        .enumerate()
-        .map(|(k, e)| e.checks.is_empty() || ctx.is_some_and(|ctx| checks_hold(cx, k, ctx)))
-        .collect();
+    let mut movable = vec![true; n];
+    // What the checks found each install reads (image paths), files its
+    // manifests include too: the knowledge base names only the manifests
+    // on the line (`pip install -r requirements.txt` reads
+    // requirements.txt), not the `-r`/`-c` files they name.
+    let mut check_reads: Vec<Vec<String>> = vec![Vec::new(); n];
+    for (k, e) in eff.iter().enumerate() {
+        if e.checks.is_empty() {
+            continue;
+        }
+        match ctx.and_then(|ctx| checks_hold(cx, k, ctx)) {
+            Some(files) => check_reads[k] = files,
+            None => movable[k] = false,
+        }
+    }
+    // Each such file stays below the units before the install that write
+    // it and above the later ones (h-real62: the copy of an included
+    // requirement file moved below the install; the rewrite failed to
+    // build).
+    for (k, files) in check_reads.iter().enumerate() {
+        for (j, ej) in eff.iter().enumerate() {
+            if j == k {
+                continue;
+            }
+            let writes = ej.writes.iter().any(
+                |w| matches!(w, Loc::Path(p) if files.iter().any(|f| effects::paths_overlap(p, f))),
+            );
+            if !writes {
+                continue;
+            }
+            let (before, after) = if j < k { (j, k) } else { (k, j) };
+            if !preds[after].contains(&before) {
+                preds[after].push(before);
+            }
+        }
+    }
     // An install that may read more than it declares stays below every
     // copy from the context that precedes it.
     for (u, m) in movable.iter().enumerate() {
@@ -254,7 +285,8 @@ pub fn reorder_candidate(
     })
 }
 
-/// Whether unit `k`'s manifest checks hold on the files it reads. The
+/// Whether unit `k`'s manifest checks hold on the files it reads, and
+/// then those files (image paths, the files its manifests include too). The
 /// checks read the context's files at the working directory's relative
 /// paths (`/app/requirements.txt` is `requirements.txt`), which are the
 /// files the install reads only when they were put there from those
@@ -270,7 +302,7 @@ pub fn reorder_candidate(
 /// context putting each file at its own relative path, and no stage this
 /// one is built on may write there. A file named outside the working
 /// directory is not read here either: it does not move.
-fn checks_hold(cx: &StageCx<'_>, k: usize, ctx: &Context) -> bool {
+fn checks_hold(cx: &StageCx<'_>, k: usize, ctx: &Context) -> Option<Vec<String>> {
     let (eff, state) = (cx.eff, cx.state);
     // The root keeps its slash (`/` is where the python image starts).
     let wd = match state.workdirs[k].trim_end_matches('/') {
@@ -278,7 +310,7 @@ fn checks_hold(cx: &StageCx<'_>, k: usize, ctx: &Context) -> bool {
         w => w,
     };
     if wd.contains('?') || wd.is_empty() {
-        return false;
+        return None;
     }
     let prefix = if wd == "/" {
         "/".to_string()
@@ -329,24 +361,23 @@ fn checks_hold(cx: &StageCx<'_>, k: usize, ctx: &Context) -> bool {
     };
     if !eff[k].checks.iter().all(|(chk, _)| by_image_path(chk)) {
         if super::hoist::in_parent_stages(cx, |_, e| below(e)).is_some() {
-            return false;
+            return None;
         }
         for (j, ej) in eff.iter().enumerate().take(k) {
             if !below(ej) {
                 continue;
             }
-            let Some(p) = placed(j) else {
-                return false;
-            };
+            let p = placed(j)?;
             if p.files
                 .iter()
                 .any(|(img, rel)| effects::resolve(wd, rel) != *img)
             {
-                return false;
+                return None;
             }
         }
     }
-    eff[k].checks.iter().all(|(chk, dir)| {
+    let mut all: Vec<String> = Vec::new();
+    let holds = eff[k].checks.iter().all(|(chk, dir)| {
         let read = std::cell::RefCell::new(Vec::new());
         let outside = std::cell::Cell::new(false);
         let to_context = |img: &str| {
@@ -360,16 +391,21 @@ fn checks_hold(cx: &StageCx<'_>, k: usize, ctx: &Context) -> bool {
         let ok = *dir == state.workdirs[k]
             && manifest_problems(chk, ctx, "", &to_context).is_empty()
             && !outside.get();
-        if !ok || !by_image_path(chk) {
-            return ok;
+        if !ok {
+            return false;
         }
         let mut files = read.borrow().clone();
         files.extend(extra_manifests(chk, ctx, "", &to_context));
-        !outside.get()
-            && files
+        if outside.get() {
+            return false;
+        }
+        all.extend(files.iter().map(|r| effects::resolve(wd, r)));
+        !by_image_path(chk)
+            || files
                 .iter()
                 .all(|r| put_from(&effects::resolve(wd, r)).as_deref() == Some(r.as_str()))
-    })
+    });
+    holds.then_some(all)
 }
 
 /// An expensive step: an install or a build (the knowledge base's cost

@@ -4006,14 +4006,35 @@ fn read_maven_reactor(ctx: &Context, dir: &str) -> (Vec<String>, Vec<String>) {
             }
         }
     }
-    // Profiles are inherited: a file test applies in every module.
+    // Profiles are inherited: a file test applies in every module. Maven
+    // tests whether anything is at the path, a directory too: a tested
+    // path the copy makes as a directory (or may, below a link or a
+    // submodule) is not a file an inserted copy could bring, and moved
+    // above the broad copy the install would see other profiles.
     for a in &activation {
         for d in &pom_dirs {
-            if let Some(t) = ctx_join(d, a)
-                && ctx.ships(&t)
-                && !files.contains(&t)
-            {
-                files.push(t);
+            let Some(t) = ctx_join(d, a) else { continue };
+            if ctx.ships(&t) {
+                if !files.contains(&t) {
+                    files.push(t);
+                }
+                continue;
+            }
+            let below = format!("{t}/");
+            let dir_there = ctx.files().is_some_and(|f| {
+                f.range(below.clone()..)
+                    .next()
+                    .is_some_and(|(k, _)| k.starts_with(&below))
+            }) || ctx.whole().contains(&t)
+                || ctx.through_symlink(&t)
+                || ctx
+                    .unknown_dirs()
+                    .iter()
+                    .any(|u| t == *u || t.starts_with(&format!("{u}/")));
+            if dir_there {
+                problems.push(format!(
+                    "a POM activates a profile by whether `{t}` exists, which the build context has as a directory (or may), so which profiles are active depends on the copy"
+                ));
             }
         }
     }
