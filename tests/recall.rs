@@ -4618,3 +4618,48 @@ fn corepacks_integrity_keys_do_not_change_which_pnpm_runs() {
     assert!(moved(&df("ENV COREPACK_INTEGRITY_KEYS=\"\"\n")));
     assert!(!moved(&df("ENV COREPACK_ENABLE_PROJECT_SPEC=0\n")));
 }
+
+/// `npm install` keeps an `npm-shrinkwrap.json` that agrees with
+/// `package.json`, as it keeps such a `package-lock.json`: the shrinkwrap
+/// is that lock under another name (arborist reads it first and saves to
+/// the file it read). h-real62 found npm rewriting a shrinkwrap that
+/// lacked its top-level `version` (that one stays in place:
+/// `soundness::npm_install_is_not_hoisted_over_a_shipped_shrinkwrap_it_rewrites`);
+/// one written by npm itself moves. Measured with BuildKit (node:20-slim,
+/// npm 10.8.2, scout46 n03: `ADD . /app` before `RUN npm install`, two
+/// dependencies): images identical, the install CACHED after a source
+/// edit.
+#[test]
+fn npm_install_hoists_over_a_shrinkwrap_it_keeps() {
+    use crate::support::hoist_proposal;
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . ./\nRUN npm install\n";
+    let package = "{\n  \"name\": \"a\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"dependencies\": {\n    \"ms\": \"2.1.3\"\n  }\n}\n";
+    let lock = "{\n  \"name\": \"a\",\n  \"version\": \"1.0.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\n      \"name\": \"a\",\n      \"version\": \"1.0.0\",\n      \"dependencies\": {\n        \"ms\": \"2.1.3\"\n      }\n    },\n    \"node_modules/ms\": {\n      \"version\": \"2.1.3\",\n      \"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",\n      \"integrity\": \"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\",\n      \"license\": \"MIT\"\n    }\n  }\n}\n";
+    let (change, _) = hoist_proposal(
+        &[],
+        df,
+        &[
+            ("package.json", package),
+            ("npm-shrinkwrap.json", lock),
+            ("index.js", "x\n"),
+        ],
+    );
+    let (app, reason) = change.expect("a hoist is proposed");
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert!(reason.contains("npm-shrinkwrap.json"), "{reason}");
+    // With a package-lock.json beside it as well, npm's choice between
+    // the two is not followed: it stays in place.
+    let (change, out) = hoist_proposal(
+        &[],
+        df,
+        &[
+            ("package.json", package),
+            ("npm-shrinkwrap.json", lock),
+            ("package-lock.json", lock),
+            ("index.js", "x\n"),
+        ],
+    );
+    let (app, reason) = change.unwrap_or((Applicability::DisplayOnly, String::new()));
+    assert_ne!(app, Applicability::Safe, "{reason}");
+    assert_eq!(out, df);
+}

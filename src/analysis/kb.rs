@@ -400,7 +400,7 @@ pub struct CommandFacts {
     pub chdir: Option<String>,
     /// The lock file (one of `writes`, relative) it leaves as it is when
     /// the lock agrees with its manifest (see [`Entry::keeps_agreeing_lock`]).
-    pub kept_lock: Option<String>,
+    pub kept_lock: Vec<String>,
     /// The writes (among `writes`) that only change the owner or mode of
     /// what is there (see [`Entry::metadata_only`]).
     pub metadata_writes: Vec<String>,
@@ -1152,12 +1152,22 @@ fn editable(inv: &Invocation<'_>) -> bool {
 /// manifest ([`Entry::keeps_agreeing_lock`]): given no package argument,
 /// no variable on the command line, and only options the entry lists for
 /// it (`--omit=dev`, `--no-audit`), in any form.
-fn kept_lock(e: &Entry, inv: &Invocation<'_>, positional: &[&str]) -> Option<String> {
-    let file = e.keeps_agreeing_lock.as_ref()?;
+fn kept_lock(e: &Entry, inv: &Invocation<'_>, positional: &[&str]) -> Vec<String> {
+    kept_lock_holds(e, inv, positional)
+        .then(|| e.keeps_agreeing_lock.clone())
+        .unwrap_or_default()
+}
+
+/// Whether the line is one with which [`Entry::keeps_agreeing_lock`]
+/// holds (see [`kept_lock`]).
+fn kept_lock_holds(e: &Entry, inv: &Invocation<'_>, positional: &[&str]) -> bool {
+    if e.keeps_agreeing_lock.is_empty() {
+        return false;
+    }
     // The positional words start with the subcommands.
     let skip = usize::from(e.sub.is_some()) + usize::from(e.sub2.is_some());
     if positional.len() > skip || !inv.cmd.assignments.is_empty() {
-        return None;
+        return false;
     }
     let listed = |a: &str| {
         let name = a.split_once('=').map_or(a, |(n, _)| n);
@@ -1173,12 +1183,12 @@ fn kept_lock(e: &Entry, inv: &Invocation<'_>, positional: &[&str]) -> Option<Str
             continue;
         }
         if !listed(a) {
-            return None;
+            return false;
         }
         skip = !a.contains('=')
             && (e.value_options.iter().any(|o| o == a) || e.word_options.iter().any(|o| o == a));
     }
-    Some(file.clone())
+    true
 }
 
 /// A global install (`npm install -g`): it writes the global folders, and

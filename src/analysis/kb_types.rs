@@ -234,15 +234,16 @@ pub struct Entry {
     /// Whether, and where, the command may run `git` (see [`GitUse`]).
     #[serde(default)]
     pub git: Option<GitUse>,
-    /// The lock file it writes (one of `writes`) that it leaves as it is
-    /// when the lock agrees with the manifest, npm's `package-lock.json`:
+    /// The lock files it writes (among `writes`) that it leaves as they
+    /// are when the lock agrees with the manifest, npm's
+    /// `package-lock.json` (or `npm-shrinkwrap.json`, whichever it has):
     /// run with no package argument, not global, and no option but
     /// [`Entry::agreeing_lock_options`], it takes the whole tree from such
     /// a lock and writes back the same bytes (the stage analysis checks
     /// the lock, the npm version and its configuration:
     /// `effects::lock_kept`).
     #[serde(default)]
-    pub keeps_agreeing_lock: Option<String>,
+    pub keeps_agreeing_lock: Vec<String>,
     /// It changes only the owner or mode of what its paths name (`chown`,
     /// `chmod`): its writes make no file (its redirections still do).
     #[serde(default)]

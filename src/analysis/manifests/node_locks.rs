@@ -199,8 +199,12 @@ pub(super) fn plain_npm_lock(lock: &NpmLock) -> bool {
 /// `file` gives a file of that directory as the install reads it
 /// (`Some(None)`: certainly not there; `None`: not known). It does when:
 /// - it is `package-lock.json` and there is no `npm-shrinkwrap.json`
-///   (npm would read and write that instead) and no `binding.gyp` (it
-///   gives the project an install script);
+///   (npm would read and write that instead), or it is
+///   `npm-shrinkwrap.json` and there is no `package-lock.json` (npm reads
+///   and writes the shrinkwrap, the same lock under another name:
+///   arborist's `Shrinkwrap` takes it first and saves to the file it
+///   loaded), and there is no `binding.gyp` (it gives the project an
+///   install script);
 /// - the project's `.npmrc`, if any, sets nothing that touches the lock
 ///   ([`npmrc_keeps_lock`]);
 /// - the lock agrees with `package.json` ([`npm_lock_agrees`]);
@@ -212,10 +216,12 @@ pub(super) fn plain_npm_lock(lock: &NpmLock) -> bool {
 /// Measured (npm 9.9.4, 10.9.9, 11.21.2, official settings): `npm install`
 /// on 16 real locks that pass this wrote each back byte for byte.
 pub fn npm_lock_kept(name: &str, file: impl Fn(&str) -> Option<Option<String>>) -> bool {
-    if name != "package-lock.json"
-        || file("npm-shrinkwrap.json") != Some(None)
-        || file("binding.gyp") != Some(None)
-    {
+    let other = match name {
+        "package-lock.json" => "npm-shrinkwrap.json",
+        "npm-shrinkwrap.json" => "package-lock.json",
+        _ => return false,
+    };
+    if file(other) != Some(None) || file("binding.gyp") != Some(None) {
         return false;
     }
     match file(".npmrc") {
