@@ -2953,6 +2953,41 @@ fn poetry_project_plugins_keep_the_install_in_place() {
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
 
+/// Poetry 2 loads plugins from the project's plugin cache
+/// (`.poetry/plugins`) for every command when it exists, and `install`
+/// removes it when the project declares no `requires-plugins`
+/// (PluginManager.add_project_plugin_path and ensure_project_plugins):
+/// measured with BuildKit (python:3.12-slim, poetry 2.1.3), a context
+/// shipping `.poetry/plugins/marker.txt`: the original's install removed
+/// it, the hoisted one's image had it (the broad copy put it back). A
+/// shipped `.poetry` keeps the install (and an export) in place; ignored,
+/// the install moves.
+#[test]
+fn a_shipped_poetry_plugin_cache_keeps_the_install_in_place() {
+    let base = "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = [\"six (==1.16.0)\"]\n\n[tool.poetry]\npackage-mode = false\n";
+    for run in [
+        "poetry install --no-root",
+        "poetry export -o requirements.txt && pip install -r requirements.txt",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nRUN pip install poetry==2.1.3\nWORKDIR /app\nCOPY . .\nRUN {run}\n"
+        );
+        let files = |ignore: &str| {
+            project(&[
+                ("pyproject.toml", base),
+                ("poetry.lock", include_str!("../samples/poetry/poetry.lock")),
+                (".poetry/plugins/marker.txt", "x\n"),
+                ("app.py", "print(1)\n"),
+                (".dockerignore", ignore),
+            ])
+        };
+        let shipped = files(".git\n");
+        assert_eq!(rewrite_unsafe_too(shipped.path(), &df), df, "{run}");
+        let ignored = files(".git\n.poetry\n");
+        assert_ne!(rewrite_unsafe_too(ignored.path(), &df), df, "{run}");
+    }
+}
+
 /// Composer runs the plugins it installs (a lock package of type
 /// `composer-plugin`) inside the install, where their code may read and
 /// write any file of the project (Composer docs, plugins and
@@ -6682,6 +6717,54 @@ fn an_npm_install_whose_scripts_link_is_not_split_from_code_that_may_write_in_pl
     assert_ne!(rewrite_unsafe_too(plain.path(), &split), split);
 }
 
+/// A hard link the rest of a split makes to a file a linking install
+/// wrote (`ln` without `-s`, `cp -l`) copies that file up into the rest's
+/// layer, which breaks the install's own link (esbuild's `bin/esbuild` to
+/// its platform package's binary): measured with BuildKit (node:20-slim,
+/// npm 10.8.2, esbuild 0.21.5), `RUN npm ci && ln
+/// node_modules/esbuild/bin/esbuild /usr/local/bin/esbuild` split in two
+/// left `node_modules/esbuild/bin/esbuild` a file of its own (also with
+/// `cp -al node_modules /opt/nm`). Such a rest is not split off (the
+/// whole `RUN` may still move, as measured: identical).
+#[test]
+fn a_linking_install_is_not_split_from_a_rest_that_hard_links() {
+    let esbuild = "\"node_modules/esbuild\":{\"version\":\"0.21.5\",\"resolved\":\"https://registry.npmjs.org/esbuild/-/esbuild-0.21.5.tgz\",\"integrity\":\"sha512-AAAA\",\"hasInstallScript\":true},\"node_modules/@esbuild/linux-x64\":{\"version\":\"0.21.5\",\"resolved\":\"https://registry.npmjs.org/@esbuild/linux-x64/-/linux-x64-0.21.5.tgz\",\"integrity\":\"sha512-AAAA\",\"optional\":true,\"os\":[\"linux\"],\"cpu\":[\"x64\"]}";
+    let ms = "\"node_modules/ms\":{\"version\":\"2.1.3\",\"resolved\":\"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",\"integrity\":\"sha512-AAAA\"}";
+    let files = |entries: &str| {
+        let lock = format!(
+            "{{\"name\":\"a\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{{\"\":{{\"name\":\"a\",\"dependencies\":{{\"esbuild\":\"0.21.5\",\"ms\":\"2.1.3\"}}}},{entries}}}}}"
+        );
+        project(&[
+            (
+                "package.json",
+                "{\"name\":\"a\",\"dependencies\":{\"esbuild\":\"0.21.5\",\"ms\":\"2.1.3\"}}",
+            ),
+            ("package-lock.json", &lock),
+            (".dockerignore", ".git\nnode_modules\n"),
+            ("index.js", "x\n"),
+        ])
+    };
+    let df = |run: &str| format!("FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+    let linking = files(&format!("{esbuild},{ms}"));
+    for run in [
+        "npm ci && ln node_modules/esbuild/bin/esbuild /usr/local/bin/esbuild",
+        "npm ci && cp -al node_modules /opt/nm",
+        "npm ci && cp --link -r node_modules /opt/nm",
+    ] {
+        let df = df(run);
+        let out = rewrite_unsafe_too(linking.path(), &df);
+        assert!(!out.contains("\nRUN npm ci\n"), "split:\n{out}");
+    }
+    // A symbolic link breaks none; a lock whose packages link nothing
+    // keeps no link to break.
+    let symbolic =
+        df("npm ci && ln -s /app/node_modules/esbuild/bin/esbuild /usr/local/bin/esbuild");
+    assert!(rewrite_unsafe_too(linking.path(), &symbolic).contains("\nRUN npm ci\n"));
+    let plain = files(ms);
+    let hard = df("npm ci && ln node_modules/ms/index.js /opt/ms.js");
+    assert!(rewrite_unsafe_too(plain.path(), &hard).contains("\nRUN npm ci\n"));
+}
+
 /// With `CDPATH` set, `cd web` goes to the first of its directories that
 /// holds `web`: after the broad copy `/app/packages/web`, before it (the
 /// move inserting `web/`'s manifests) `/app/web` (measured with BuildKit
@@ -7155,6 +7238,47 @@ fn only_install_scripts_known_to_read_nothing_keep_the_hoist() {
     let mut shipped = web.to_vec();
     shipped.push(("node_modules/@esbuild/linux-x64/bin/esbuild", "x"));
     assert!(!safe(&shipped, &df("cd web && ", "", "npm ci")));
+}
+
+/// npm runs a package's install script with `NODE_OPTIONS` from its
+/// `node-options` setting and in its `script-shell`: a user's or the
+/// global npmrc an earlier unit writes may make a known script (esbuild's)
+/// load a file of the project (`--require /app/pre.js`), which the broad
+/// copy brings only in the original order. Measured with BuildKit on
+/// node:20-slim (npm 10.8.2, esbuild 0.21.5): `RUN npm config set
+/// node-options=--require=/app/pre.js` before `COPY . .` and `RUN npm
+/// ci`: the hoisted install failed (the preload missing).
+#[test]
+fn a_written_npm_configuration_keeps_a_known_script_install_in_place() {
+    let lock = "{\"name\":\"a\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{\"\":{\"name\":\"a\",\"dependencies\":{\"esbuild\":\"0.21.5\"}},\"node_modules/esbuild\":{\"version\":\"0.21.5\",\"resolved\":\"https://registry.npmjs.org/esbuild/-/esbuild-0.21.5.tgz\",\"integrity\":\"sha512-AAAA\",\"hasInstallScript\":true}}}";
+    let defaults = [
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"esbuild\":\"0.21.5\"}}",
+        ),
+        ("package-lock.json", lock),
+        (".dockerignore", "node_modules\n.git\n"),
+        ("pre.js", "require('fs').writeFileSync('/app/x', '1')\n"),
+        ("npmrc", "node-options=--require=/app/pre.js\n"),
+        ("index.js", "x\n"),
+    ];
+    let df =
+        |before: &str| format!("FROM node:20-slim\n{before}WORKDIR /app\nCOPY . .\nRUN npm ci\n");
+    let safe = |df: &str| {
+        let (hoist, _) = crate::support::hoist_proposal(&defaults, df, &[]);
+        hoist.is_some_and(|(a, _)| a == Applicability::Safe)
+    };
+    // Without a written configuration it moves.
+    assert!(safe(&df("")));
+    assert!(safe(&df("RUN npm install -g npm@10.9.2\n")));
+    for before in [
+        "RUN npm config set node-options=--require=/app/pre.js\n",
+        "RUN npm config set script-shell=/app/sh\n",
+        "RUN echo node-options=--require=/app/pre.js >> /usr/local/etc/npmrc\n",
+        "COPY npmrc /root/.npmrc\n",
+    ] {
+        assert!(!safe(&df(before)), "{before}");
+    }
 }
 
 /// sharp's install check (0.33.0-0.34.5 read) builds from source when a
@@ -7656,6 +7780,77 @@ fn an_earlier_bundler_setting_keeps_the_lock_only_while_it_stands() {
         "{df}: {hoist:?}"
     );
     assert_eq!(text, df, "nothing moves");
+}
+
+/// A `bundle config` setting that may name a file (`gemfile`, `path`,
+/// `local.GEM`, a `build.GEM` flag with a path, a key not known) written
+/// before the broad copy, in a stage the install's is built on or in the
+/// install's own `RUN`, moves what the install reads: `gemfile` makes
+/// Bundler read another Gemfile and its lock (bundle-config(1); measured
+/// with BuildKit on ruby 3.1: the hoisted `RUN bundle install` with only
+/// Gemfile and Gemfile.lock copied failed, "The deployment setting
+/// requires a Gemfile.prod.lock"). It keeps the install in place, the
+/// frozen setting beside it or not. A setting known to name no file
+/// (`without`, `jobs`, `path vendor/bundle`) still lets it move.
+#[test]
+fn an_earlier_bundler_setting_naming_a_file_keeps_the_install_in_place() {
+    let lock = crate::support::BUNDLER_LOCK.replace("  aarch64-linux\n", "");
+    let frozen = "RUN bundle config --global frozen 1\n";
+    let tail = "WORKDIR /app\nCOPY . .\nRUN bundle install\n";
+    let files = [
+        ("Gemfile.lock", lock.as_str()),
+        ("Gemfile.prod", crate::support::BUNDLER_GEMFILE),
+        ("Gemfile.prod.lock", lock.as_str()),
+    ];
+    let cases: Vec<String> = vec![
+        format!("FROM ruby:3.1\n{frozen}RUN bundle config --global gemfile Gemfile.prod\n{tail}"),
+        format!(
+            "FROM ruby:3.1\nRUN bundle config --global frozen 1 && bundle config set gemfile Gemfile.prod\n{tail}"
+        ),
+        format!("FROM ruby:3.1\nRUN bundle config set --local path .gems\n{frozen}{tail}"),
+        format!("FROM ruby:3.1\n{frozen}RUN bundle config local.rack /app/vendor/rack\n{tail}"),
+        format!(
+            "FROM ruby:3.1\n{frozen}RUN bundle config --global BUNDLE_GEMFILE Gemfile.prod\n{tail}"
+        ),
+        format!(
+            "FROM ruby:3.1\nENV BUNDLE_FROZEN=1\nRUN if true; then bundle config gemfile Gemfile.prod; fi\n{tail}"
+        ),
+        format!(
+            "FROM ruby:3.1\nRUN bundle config --global gemfile Gemfile.prod\nWORKDIR /app\nCOPY . .\nRUN bundle install --deployment\n"
+        ),
+        format!(
+            "FROM ruby:3.1\nENV BUNDLE_FROZEN=1\nRUN bundle config --global gemfile Gemfile.prod\n{tail}"
+        ),
+        format!(
+            "FROM ruby:3.1 AS base\n{frozen}RUN bundle config --global gemfile Gemfile.prod\nFROM base\n{tail}"
+        ),
+        format!(
+            "FROM ruby:3.1\n{frozen}WORKDIR /app\nCOPY . .\nRUN bundle config --global gemfile Gemfile.prod && bundle install\n"
+        ),
+        format!(
+            "FROM ruby:3.1\nWORKDIR /app\nCOPY . .\nRUN bundle config --global gemfile Gemfile.prod && bundle install --frozen\n"
+        ),
+    ];
+    for df in &cases {
+        let (hoist, text) = crate::support::bundler_rewrite(df, &files);
+        assert!(
+            hoist
+                .as_ref()
+                .is_none_or(|(app, _)| *app != Applicability::Safe),
+            "{df}: {hoist:?}"
+        );
+        assert_eq!(&text, df, "nothing moves");
+    }
+    for set in [
+        "RUN bundle config set without 'test development'\n",
+        "RUN bundle config --global jobs 4\n",
+        "RUN bundle config set --local path vendor/bundle\n",
+        "RUN bundle config build.nokogiri --use-system-libraries\n",
+    ] {
+        let df = format!("FROM ruby:3.1\n{set}{frozen}{tail}");
+        let (app, reason, _) = crate::support::bundler_hoist(&df, &files);
+        assert_eq!(app, Applicability::Safe, "{df}: {reason}");
+    }
 }
 
 #[test]

@@ -2034,6 +2034,129 @@ fn poetry_plugins_problem(
     ))
 }
 
+/// Bundler settings known to name no file the install reads or writes
+/// beyond what the knowledge base gives it: the lock's (`frozen`,
+/// `deployment`), the groups, the job count, the retries, messages,
+/// platform and shared-gems switches, and the cleaning of the gem
+/// directory it writes anyway.
+const BUNDLER_PLAIN_SETTINGS: &[&str] = &[
+    "frozen",
+    "deployment",
+    "without",
+    "with",
+    "jobs",
+    "retry",
+    "timeout",
+    "silence_root_warning",
+    "ignore_messages",
+    "force_ruby_platform",
+    "disable_version_check",
+    "disable_shared_gems",
+    "clean",
+];
+
+/// The first `bundle config` setting of the `RUN` `ins` that may name a
+/// file (`gemfile`, `path` elsewhere than `vendor/bundle` or
+/// `/usr/local/bundle`, `local.GEM`, `build.GEM` flags with a path, a key
+/// not known): `Some` also when the `RUN` names `bundle config` in a
+/// script that is not followed.
+fn bundler_file_setting(ins: &Instruction) -> Option<String> {
+    if ins.node.kind != Kind::Run {
+        return None;
+    }
+    let cmds = match ins.run_script() {
+        Some(script) => match crate::analysis::shell::split(&script) {
+            crate::analysis::shell::Split::Commands(c) => {
+                c.into_iter().map(|c| c.argv).collect::<Vec<_>>()
+            }
+            crate::analysis::shell::Split::Opaque(_) => {
+                let named = script.contains("bundle") && script.contains("config");
+                return named.then(|| "`bundle config` in a script not followed".to_string());
+            }
+        },
+        None => vec![ins.node.str_args().map(str::to_string).collect()],
+    };
+    for argv in cmds {
+        let name = argv
+            .first()
+            .map(|a| a.rsplit('/').next().unwrap_or(a).to_string());
+        if !matches!(name.as_deref(), Some("bundle" | "bundler"))
+            || argv.get(1).map(String::as_str) != Some("config")
+        {
+            continue;
+        }
+        let words: Vec<&str> = argv[2..]
+            .iter()
+            .map(String::as_str)
+            .filter(|w| !matches!(*w, "--global" | "--local"))
+            .collect();
+        let (key, values) = match words.as_slice() {
+            [] | ["list" | "get" | "unset", ..] => continue,
+            ["set", key, values @ ..] | [key, values @ ..] => (*key, values),
+        };
+        let key = key.to_ascii_lowercase();
+        let plain = match key.as_str() {
+            "path" => matches!(
+                values,
+                ["vendor/bundle"
+                    | "vendor/bundle/"
+                    | "./vendor/bundle"
+                    | "/usr/local/bundle"
+                    | "/usr/local/bundle/"]
+            ),
+            k if k.starts_with("build.") => values.iter().all(|v| !v.contains(['/', '~', '$'])),
+            k => BUNDLER_PLAIN_SETTINGS.contains(&k),
+        };
+        if !plain {
+            return Some(format!("`{}`", argv.join(" ")));
+        }
+    }
+    None
+}
+
+/// Why a Bundler command (`bundle install`) cannot move above the copy
+/// although its Gemfile and lock are copied first: a `bundle config`
+/// setting written before it (an earlier unit that stays above it, a
+/// stage this one is built on, or its own `RUN`) may name a file it reads
+/// or writes, which the inserted copy does not bring or the broad copy
+/// ships: `gemfile` makes it read another Gemfile and lock (measured with
+/// BuildKit on ruby 3.1: the hoisted install failed), `path` install
+/// elsewhere, `local.GEM` read a checkout.
+fn bundler_settings_problem(
+    cx: &StageCx<'_>,
+    copy: &BroadCopy<'_>,
+    cand: &Candidate<'_>,
+) -> Option<String> {
+    let ex = &cx.eff[cand.unit];
+    if !ex
+        .checks
+        .iter()
+        .any(|(c, _)| matches!(c, ManifestCheck::Gemfile))
+    {
+        return None;
+    }
+    let names = |item: usize| instruction(cx.parse, item).and_then(bundler_file_setting);
+    let item = cx.stage.units[cand.unit].item;
+    let (at, what) = match names(item) {
+        Some(w) => (item, w),
+        None => {
+            let at = unit_staying_above(cx, copy, cand, |i, _| names(i).is_some())
+                .or_else(|| in_parent_stages(cx, |i, _| names(i).is_some()))?;
+            // An `ONBUILD` trigger the parent search stops at is no
+            // `bundle config`.
+            (
+                at,
+                names(at).unwrap_or_else(|| "a trigger not followed".to_string()),
+            )
+        }
+    };
+    Some(format!(
+        "{} sets {what} in Bundler's configuration, which may make `{}` read or write a file the inserted copy does not bring or the broad copy ships",
+        quoted_at(cx, at),
+        short(&cand.text)
+    ))
+}
+
 /// Why an npm install whose lock lists a script npm skips on Linux (an
 /// optional package for other systems, fsevents; see
 /// `manifests::npm_lock_setting_scripts`) may run it: npm's `os`,
@@ -2044,7 +2167,11 @@ fn poetry_plugins_problem(
 /// line and the environment are checked with the lock. The same for a
 /// known script that does something only under `build-from-source`
 /// (`manifests::SettingScripts::gated`), whose line and environment
-/// are checked here.
+/// are checked here; and for any install script npm runs: its
+/// `node-options` become the script's `NODE_OPTIONS` (measured with
+/// BuildKit on node:20-slim, npm 10.8.2: `npm config set
+/// node-options=--require=/app/pre.js` before `COPY . .` and `npm ci`
+/// of esbuild 0.21.5; the hoisted install failed, the preload missing).
 fn npm_platform_config_problem(
     cx: &StageCx<'_>,
     copy: &BroadCopy<'_>,
@@ -2065,14 +2192,16 @@ fn npm_platform_config_problem(
                 let these = manifests::npm_lock_setting_scripts(&t);
                 scripts.os_limited |= these.os_limited;
                 scripts.gated |= these.gated;
+                scripts.runs |= these.runs;
             }
         }
     }
     let manifests::SettingScripts {
         os_limited: limited,
         gated,
+        runs,
     } = scripts;
-    if !limited && !gated {
+    if !limited && !gated && !runs {
         return None;
     }
     // `build-from-source` on the line or in the environment (npm takes
@@ -2122,9 +2251,19 @@ fn npm_platform_config_problem(
     let at = unit_staying_above(cx, copy, cand, |_, e| writes_config(e))
         .or_else(|| in_parent_stages(cx, |_, e| writes_config(e)))?;
     Some(format!(
-        "{} may write npm's configuration, whose `os`, `cpu` or `libc` (or `build-from-source`) would make `{}` run an install script its lock lists that was not examined, which may read any file of the project",
+        "{} may write npm's configuration, {} which may read any file of the project",
         quoted_at(cx, at),
-        short(&cand.text)
+        if limited || gated {
+            format!(
+                "whose `os`, `cpu` or `libc` (or `build-from-source`) would make `{}` run an install script its lock lists that was not examined,",
+                short(&cand.text)
+            )
+        } else {
+            format!(
+                "whose `node-options` or `script-shell` would make `{}` run its packages' install scripts with other code (a `--require` of a project file),",
+                short(&cand.text)
+            )
+        }
     ))
 }
 
@@ -2177,6 +2316,9 @@ fn hoist_problems(
         problems.push(p);
     }
     if let Some(p) = npm_platform_config_problem(cx, copy, cand) {
+        problems.push(p);
+    }
+    if let Some(p) = bundler_settings_problem(cx, copy, cand) {
         problems.push(p);
     }
     // A file written only when missing is not written once it is copied in

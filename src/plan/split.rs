@@ -741,7 +741,12 @@ fn npm_links(c: &SimpleCommand, wd: &str, image: &Image<'_>) -> bool {
 
 /// Whether the rest may write in place into a file the first part linked
 /// to a second name: the first part may link ([`links_files`],
-/// [`npm_links`]) and the rest runs code not read ([`runs_unread_code`]).
+/// [`npm_links`]) and the rest runs code not read ([`runs_unread_code`])
+/// or makes a hard link itself ([`links_files`]: `ln`, `cp -l`), which
+/// copies the file up into its layer when it is the first part's and so
+/// breaks the first part's link (measured with BuildKit: `npm ci && ln
+/// node_modules/esbuild/bin/esbuild /usr/local/bin/esbuild` split left
+/// esbuild's `bin/esbuild` no longer linked to its platform binary).
 fn may_write_through_a_link(
     first: &[SimpleCommand],
     rest: &[SimpleCommand],
@@ -753,7 +758,9 @@ fn may_write_through_a_link(
     first
         .iter()
         .any(|c| links_files(c) || npm_links(c, wd, image))
-        && rest.iter().any(|c| runs_unread_code(c, env, kb))
+        && rest
+            .iter()
+            .any(|c| runs_unread_code(c, env, kb) || links_files(c))
 }
 
 /// Whether a command of a split's rest runs code the knowledge base does

@@ -624,6 +624,11 @@ pub(crate) struct SettingScripts {
     /// A package whose known script does something only under a setting
     /// ([`KnownScript::gated_by`]) has one.
     pub gated: bool,
+    /// A package npm installs on Linux has one: npm runs it with the
+    /// environment its settings make (`node-options` becomes the script's
+    /// `NODE_OPTIONS`, a `--require` of a project file among them;
+    /// `script-shell` runs it).
+    pub runs: bool,
 }
 
 /// What the npm lock `text` lists whose install script npm's settings
@@ -644,6 +649,7 @@ pub(crate) fn npm_lock_setting_scripts(text: &str) -> SettingScripts {
             continue;
         }
         out.os_limited |= not_on_linux(p);
+        out.runs |= !not_on_linux(p);
         out.gated |= known_script(key, p).is_some_and(|k| k.gated_by.is_some());
     }
     out
