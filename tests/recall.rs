@@ -4637,6 +4637,14 @@ fn a_lock_file_detecting_if_moves_with_the_arm_the_context_selects() {
             "FROM node:20-slim AS deps\nWORKDIR /app\nCOPY package.json package-lock.json ./\n{run}COPY . .\n"
         )
     );
+    let (_, applicability, reason) = proposed_hoist(NPM, &df);
+    assert_eq!(applicability, Applicability::Safe);
+    assert!(
+        reason.contains(
+            "its `if` runs the arm `npm ci`: the build context and the stage decide each file test on the way (`yarn.lock` no file, `package-lock.json` a file)"
+        ),
+        "{reason}"
+    );
     // `test -f` and a one-line `if` read the same.
     let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN if test -f yarn.lock; then yarn install --frozen-lockfile; else npm ci; fi\n";
     assert!(
