@@ -4663,3 +4663,38 @@ fn npm_install_hoists_over_a_shrinkwrap_it_keeps() {
     assert_ne!(app, Applicability::Safe, "{reason}");
     assert_eq!(out, df);
 }
+
+/// Next.js's `deps` stage picks the package manager by the lock file the
+/// project has. After a broad copy, with the context's files deciding the
+/// arm that runs (here `npm ci`: no `yarn.lock`), the `RUN` moves above
+/// the copy with the manifests of that arm copied first; the files tested
+/// on the way are absent at both places. Measured with BuildKit on
+/// node:20-slim (scout46 n10): identical images, the install CACHED after
+/// a source edit.
+#[test]
+fn a_lock_file_detecting_if_moves_with_the_arm_the_context_selects() {
+    let run = "RUN \\\n  if [ -f yarn.lock ]; then yarn --frozen-lockfile; \\\n  elif [ -f package-lock.json ]; then npm ci; \\\n  elif [ -f pnpm-lock.yaml ]; then corepack enable pnpm && pnpm i --frozen-lockfile; \\\n  else echo \"Lockfile not found.\" && exit 1; \\\n  fi\n";
+    let df = format!("FROM node:20-slim AS deps\nWORKDIR /app\nCOPY . .\n{run}");
+    let out = rewrite_at(NPM, &df, Applicability::Safe);
+    assert_eq!(
+        out.new_text,
+        format!(
+            "FROM node:20-slim AS deps\nWORKDIR /app\nCOPY package.json package-lock.json ./\n{run}COPY . .\n"
+        )
+    );
+    let (_, applicability, reason) = proposed_hoist(NPM, &df);
+    assert_eq!(applicability, Applicability::Safe);
+    assert!(
+        reason.contains(
+            "its `if` runs the arm `npm ci`: the build context and the stage decide each file test on the way (`yarn.lock` no file, `package-lock.json` a file)"
+        ),
+        "{reason}"
+    );
+    // `test -f` and a one-line `if` read the same.
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN if test -f yarn.lock; then yarn install --frozen-lockfile; else npm ci; fi\n";
+    assert!(
+        hoisted(NPM, df).contains("COPY package.json package-lock.json ./\nRUN if test"),
+        "{}",
+        hoisted(NPM, df)
+    );
+}

@@ -8326,3 +8326,106 @@ fn maven_install_stays_below_a_copy_that_makes_a_profile_s_tested_directory() {
     let out = rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe)).expect("rewrite");
     assert_eq!(out.new_text, df, "an empty directory");
 }
+
+/// A `RUN` that is one `if` on file tests (Next.js's lock-file detection)
+/// is followed only where the context and the stage decide every test on
+/// the way to the arm that runs; it then reads the tested paths, and one
+/// the copy ships is copied first. Kept in place: an earlier `RUN` (in the
+/// stage or a stage it is built on) that may write a tested path, a tested
+/// path that is a directory or a link in the context, a condition with a
+/// variable or other than `-f`, commands around the `if`, a nested `if`.
+/// With `yarn.lock` shipped the `yarn` arm runs, not `npm ci`: its lock is
+/// read (and copied first if the `RUN` moves).
+#[test]
+fn a_file_test_if_is_followed_only_where_the_context_decides_its_arm() {
+    let npm: &[(&str, &str)] = &[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}\n",
+        ),
+        ("src/index.js", "x\n"),
+    ];
+    let chain = "if [ -f yarn.lock ]; then yarn --frozen-lockfile; elif [ -f package-lock.json ]; then npm ci; else exit 1; fi";
+    let df = |before: &str, between: &str, run: &str| {
+        format!("FROM node:20-slim\n{before}WORKDIR /app\nCOPY . .\n{between}RUN {run}\n")
+    };
+    let dir = project(npm);
+    let moved = |dir: &Path, text: &str| rewrite_all(dir, text) != text;
+    assert!(moved(dir.path(), &df("", "", chain)));
+    for (before, between, run) in [
+        ("", "RUN touch yarn.lock\n", chain.to_string()),
+        (
+            "RUN mkdir -p /app && echo > /app/yarn.lock\n",
+            "",
+            chain.to_string(),
+        ),
+        ("", "", chain.replace("[ -f yarn.lock ]", "[ -f $LOCK ]")),
+        (
+            "",
+            "",
+            chain.replace("[ -f yarn.lock ]", "[ -e yarn.lock ]"),
+        ),
+        (
+            "",
+            "",
+            chain.replace("[ -f yarn.lock ]", "[ ! -f yarn.lock ]"),
+        ),
+        ("", "", format!("rm -f yarn.lock; {chain}")),
+        ("", "", format!("{chain} && npm run build")),
+        (
+            "",
+            "",
+            chain.replace("then npm ci;", "then if [ -f .npmrc ]; then npm ci; fi;"),
+        ),
+    ] {
+        let text = df(before, between, &run);
+        assert!(!moved(dir.path(), &text), "{text}");
+    }
+    // A stage it is built on that may write a tested path.
+    let staged = format!(
+        "FROM node:20-slim AS base\nRUN mkdir -p /app && touch /app/yarn.lock\nFROM base\nWORKDIR /app\nCOPY . .\nRUN {chain}\n"
+    );
+    assert_eq!(rewrite_all(dir.path(), &staged), staged);
+    // A directory at a tested path.
+    let mut with_dir = npm.to_vec();
+    with_dir.push(("yarn.lock/x", "x\n"));
+    let dir2 = project(&with_dir);
+    assert!(!moved(dir2.path(), &df("", "", chain)));
+    // A link at a tested path.
+    let dir3 = project(npm);
+    std::os::unix::fs::symlink("package.json", dir3.path().join("yarn.lock")).expect("link");
+    assert!(!moved(dir3.path(), &df("", "", chain)));
+    // With `yarn.lock` shipped, the `yarn` arm runs: the `RUN` reads the
+    // yarn lock and never is taken for `npm ci`.
+    let mut with_yarn = npm.to_vec();
+    with_yarn.push(("yarn.lock", "# yarn lockfile v1\n"));
+    let dir4 = project(&with_yarn);
+    let text = df("", "", chain);
+    let ctx = Context::new(
+        dir4.path().to_path_buf(),
+        Some(&dir4.path().join("Dockerfile")),
+    );
+    let fa =
+        dockreorder::analysis::file::FileAnalysis::new(&text, Some(&ctx), Knowledge::embedded());
+    let e = fa.stages[0].effects.last().expect("the RUN");
+    assert!(e.opaque.is_none(), "{:?}", e.opaque);
+    assert!(
+        e.manifests.iter().any(|m| m == "/app/yarn.lock"),
+        "{:?}",
+        e.manifests
+    );
+    assert!(
+        !e.manifests.iter().any(|m| m == "/app/package-lock.json"),
+        "{:?}",
+        e.manifests
+    );
+    let out = rewrite_all(dir4.path(), &text);
+    assert!(
+        !out.contains("COPY package.json package-lock.json ./"),
+        "{out}"
+    );
+}

@@ -43,7 +43,7 @@ impl FileAnalysis {
         knowledge: &Knowledge,
     ) -> FileAnalysis {
         let model = Model::build(&parse, text);
-        let stages = model
+        let mut stages: Vec<StageAnalysis> = model
             .stages
             .iter()
             .map(|stage| {
@@ -51,6 +51,28 @@ impl FileAnalysis {
                 StageAnalysis { effects, state }
             })
             .collect();
+        // A `RUN` that is one `if` on file tests is analysed again as the
+        // arm that runs, where the context and the first analysis say
+        // which ([`effects::resolve_file_tests`]).
+        let has_chain = parse.items.iter().filter_map(|i| i.instruction()).any(|i| {
+            i.node.kind == crate::syntax::Kind::Run
+                && i.run_script()
+                    .is_some_and(|t| super::shell::file_test_chain(&t).is_some())
+        });
+        if let Some(ctx) = ctx.filter(|_| has_chain) {
+            let effs: Vec<Vec<Effects>> = stages.iter().map(|s| s.effects.clone()).collect();
+            let states: Vec<StageState> = stages.iter().map(|s| s.state.clone()).collect();
+            for (si, stage) in model.stages.iter().enumerate() {
+                let resolved =
+                    effects::resolve_file_tests(&parse, &model.stages, &effs, &states, si, ctx);
+                if resolved.is_empty() {
+                    continue;
+                }
+                let (effects, state) =
+                    effects::analyze_stage_resolved(&parse, stage, Some(ctx), knowledge, &resolved);
+                stages[si] = StageAnalysis { effects, state };
+            }
+        }
         FileAnalysis {
             text: text.to_string(),
             parse,

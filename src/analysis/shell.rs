@@ -674,6 +674,60 @@ mod tests {
     }
 
     #[test]
+    fn file_test_chains_are_read_arm_by_arm() {
+        let c = file_test_chain(
+            "  if [ -f yarn.lock ]; then yarn --frozen-lockfile;   elif [ -f \"package-lock.json\" ]; then npm ci;   elif test -f pnpm-lock.yaml; then corepack enable pnpm && pnpm i --frozen-lockfile;   else echo \"Lockfile not found.\" && exit 1;   fi",
+        )
+        .expect("a chain");
+        assert_eq!(
+            c.arms,
+            vec![
+                ("yarn.lock".into(), "yarn --frozen-lockfile".into()),
+                ("package-lock.json".into(), "npm ci".into()),
+                (
+                    "pnpm-lock.yaml".into(),
+                    "corepack enable pnpm && pnpm i --frozen-lockfile".into()
+                ),
+            ]
+        );
+        assert_eq!(
+            c.otherwise.as_deref(),
+            Some("echo \"Lockfile not found.\" && exit 1")
+        );
+        let (arm, tested) = c.taken(|p| p == "package-lock.json");
+        assert_eq!(arm, Some("npm ci"));
+        assert_eq!(tested, vec!["yarn.lock", "package-lock.json"]);
+        let (arm, tested) = c.taken(|_| false);
+        assert_eq!(arm, c.otherwise.as_deref());
+        assert_eq!(tested.len(), 3);
+        // Bodies of several commands, on lines of their own.
+        let c = file_test_chain("if [ -f a.txt ]\nthen\n  pip install -r a.txt\n  echo ok\nfi")
+            .expect("a chain");
+        assert_eq!(
+            c.arms,
+            vec![("a.txt".into(), "pip install -r a.txt; echo ok".into())]
+        );
+        for other in [
+            "if [ -f $LOCK ]; then npm ci; fi",
+            "if [ -f ../x ]; then npm ci; fi",
+            "if [ -e yarn.lock ]; then npm ci; fi",
+            "if [ ! -f yarn.lock ]; then npm ci; fi",
+            "if [ -f a ] && [ -f b ]; then npm ci; fi",
+            "if [ -f a ]; then npm ci; fi && npm run build",
+            "npm ci; if [ -f a ]; then npm ci; fi",
+            "if [ -f a ]; then if [ -f b ]; then npm ci; fi; fi",
+            "if [ -f a ]; then npm ci; else yarn; else npm i; fi",
+            "if [ -f a ]; then npm ci; else yarn; elif [ -f b ]; then x; fi",
+            "if [ -f a ]; then; fi",
+            "if [ -f a ]; then npm ci # comment\nfi",
+            "if [ -f a ]; then (npm ci); fi",
+            "if [ -f a ]; then npm ci",
+        ] {
+            assert_eq!(file_test_chain(other), None, "{other}");
+        }
+    }
+
+    #[test]
     fn splits_chains_and_redirections() {
         assert_eq!(
             argvs("apt-get update && apt-get install -y \"curl\" > /dev/null 2>&1; true"),
@@ -772,4 +826,144 @@ mod tests {
             assert!(matches!(split(s), Split::Opaque(_)), "{s}");
         }
     }
+}
+
+/// A whole script that is one `if` on file tests: `if [ -f yarn.lock ];
+/// then yarn --frozen-lockfile; elif [ -f package-lock.json ]; then npm
+/// ci; else exit 1; fi` (the lock-file detection of Next.js's `deps`
+/// stage). Each arm's condition is one `[ -f NAME ]` or `test -f NAME`
+/// of a plain path (no variable, glob, quote trick or `..`); each body is
+/// the text of its commands, its `;`-separated pieces joined by `; `.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileTestChain {
+    /// (tested path, body) of the `if` and each `elif`, in order.
+    pub arms: Vec<(String, String)>,
+    /// The body of the `else`, when there is one.
+    pub otherwise: Option<String>,
+}
+
+impl FileTestChain {
+    /// The body the shell runs when exactly the tested paths for which
+    /// `exists` holds are regular files, and the paths it tests on the
+    /// way (in order, the taken arm's included).
+    pub fn taken(&self, exists: impl Fn(&str) -> bool) -> (Option<&str>, Vec<&str>) {
+        let mut tested = Vec::new();
+        for (path, body) in &self.arms {
+            tested.push(path.as_str());
+            if exists(path) {
+                return (Some(body.as_str()), tested);
+            }
+        }
+        (self.otherwise.as_deref(), tested)
+    }
+}
+
+/// The [`FileTestChain`] a script is, or `None` when it is anything else
+/// (a command before or after the `if`, a nested `if`, a condition that is
+/// not one file test, a comment).
+pub fn file_test_chain(text: &str) -> Option<FileTestChain> {
+    let ops = top_level_ops(text)?;
+    let mut segs: Vec<&str> = Vec::new();
+    let mut start = 0;
+    for (op, at) in &ops {
+        if *op == Op::Seq {
+            segs.push(text.get(start..*at)?.trim());
+            start = at + 1;
+        }
+    }
+    segs.push(text.get(start..)?.trim());
+    segs.retain(|s| !s.is_empty());
+    // A keyword at the start of a piece, and the text after it.
+    let keyword = |s: &str, k: &str| -> Option<String> {
+        let rest = s.strip_prefix(k)?;
+        if rest.is_empty() {
+            return Some(String::new());
+        }
+        rest.starts_with([' ', '\t'])
+            .then(|| rest.trim().to_string())
+    };
+    let is_keyword = |s: &str| {
+        ["if", "then", "elif", "else", "fi"]
+            .iter()
+            .any(|k| keyword(s, k).is_some())
+    };
+    let (last, segs) = segs.split_last()?;
+    if *last != "fi" {
+        return None;
+    }
+    let mut arms = Vec::new();
+    let mut otherwise = None;
+    let mut k = 0;
+    while k < segs.len() {
+        let s = segs[k];
+        let cond = if arms.is_empty() && otherwise.is_none() {
+            keyword(s, "if")?
+        } else if let Some(c) = keyword(s, "elif") {
+            c
+        } else if let Some(first) = keyword(s, "else") {
+            if otherwise.is_some() {
+                return None;
+            }
+            let mut body: Vec<String> = vec![first];
+            k += 1;
+            while k < segs.len() && !is_keyword(segs[k]) {
+                body.push(segs[k].to_string());
+                k += 1;
+            }
+            body.retain(|b| !b.is_empty());
+            if body.is_empty() || k != segs.len() {
+                return None;
+            }
+            otherwise = Some(body.join("; "));
+            continue;
+        } else {
+            return None;
+        };
+        if otherwise.is_some() {
+            return None;
+        }
+        let path = file_test(&cond)?;
+        k += 1;
+        let first = keyword(segs.get(k)?, "then")?;
+        let mut body: Vec<String> = vec![first];
+        k += 1;
+        while k < segs.len() && !is_keyword(segs[k]) {
+            body.push(segs[k].to_string());
+            k += 1;
+        }
+        body.retain(|b| !b.is_empty());
+        if body.is_empty() {
+            return None;
+        }
+        arms.push((path, body.join("; ")));
+    }
+    (!arms.is_empty()).then_some(FileTestChain { arms, otherwise })
+}
+
+/// The path of a condition that is one `[ -f PATH ]` or `test -f PATH`.
+fn file_test(cond: &str) -> Option<String> {
+    let Split::Commands(cmds) = split(cond) else {
+        return None;
+    };
+    let [c] = cmds.as_slice() else {
+        return None;
+    };
+    if !c.assignments.is_empty()
+        || !c.redirect_reads.is_empty()
+        || !c.redirect_writes.is_empty()
+        || c.cd.is_some()
+    {
+        return None;
+    }
+    let path = match c.argv.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["[", "-f", p, "]"] | ["test", "-f", p] => p,
+        _ => return None,
+    };
+    let plain = !path.is_empty()
+        && path
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "._-/+@".contains(ch))
+        && !path.split('/').any(|c| c == "..")
+        && !cond.contains(['$', '`', '\\', '*', '?']);
+    plain.then(|| path.to_string())
 }

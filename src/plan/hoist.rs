@@ -2820,6 +2820,23 @@ fn hoist_change(
                 cx.parse.items[item].lines.start
             ));
         }
+        if let Some(t) = &ex.file_tests {
+            let tests: Vec<String> = t
+                .tested
+                .iter()
+                .enumerate()
+                .map(|(k, p)| {
+                    let name = p.rsplit('/').next().unwrap_or(p);
+                    let file = !t.otherwise && k + 1 == t.tested.len();
+                    format!("`{name}` {}", if file { "a file" } else { "no file" })
+                })
+                .collect();
+            r.push_str(&format!(
+                "; its `if` runs the arm `{}`: the build context and the stage decide each file test on the way ({}), and they test the same above the copy (a tested file it ships is copied first)",
+                short(&t.script),
+                tests.join(", ")
+            ));
+        }
         let repo = Reaching::new(&repo_locs(ex), &copy.dest_abs);
         let shipped_repo = copy.shipped_where(|p| repo.touches(p)).next();
         if let Some((_, rel)) = shipped_repo

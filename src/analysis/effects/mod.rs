@@ -57,6 +57,7 @@ use crate::model::Stage;
 use crate::syntax::{Instruction, Kind, Mount, Parse};
 
 mod bundler;
+mod conditions;
 mod copy;
 mod links;
 mod locks;
@@ -68,6 +69,7 @@ mod plugins;
 mod users;
 
 use bundler::*;
+pub use conditions::{Resolved, resolve_file_tests};
 pub use copy::*;
 use links::*;
 pub use locks::*;
@@ -234,6 +236,10 @@ pub struct Effects {
     /// installs may come from elsewhere, later archive installs too.
     #[serde(skip)]
     pub foreign_packages: bool,
+    /// A `RUN` that is one `if` on file tests, read as the arm that runs
+    /// ([`conditions`]): for the reason.
+    #[serde(skip)]
+    pub file_tests: Option<Resolved>,
     /// A command of it may install a Poetry plugin, which a later `poetry`
     /// command loads and runs (see [`plugins`]).
     pub poetry_plugins: bool,
@@ -1101,6 +1107,19 @@ pub fn analyze_stage_with(
     ctx: Option<&Context>,
     knowledge: &kb::Knowledge,
 ) -> (Vec<Effects>, StageState) {
+    analyze_stage_resolved(parse, stage, ctx, knowledge, &BTreeMap::new())
+}
+
+/// Like [`analyze_stage_with`], with the file-test `RUN`s the context
+/// resolves ([`resolve_file_tests`], by item) analysed as the arm that
+/// runs.
+pub fn analyze_stage_resolved(
+    parse: &Parse,
+    stage: &Stage,
+    ctx: Option<&Context>,
+    knowledge: &kb::Knowledge,
+    resolved: &BTreeMap<usize, Resolved>,
+) -> (Vec<Effects>, StageState) {
     let Inherited {
         mut wd,
         mut env,
@@ -1205,10 +1224,20 @@ pub fn analyze_stage_with(
                 BTreeMap::new()
             };
             let created = run_user.homes(&homes, &passwd);
-            let mut e =
-                instruction_effects_seeded(ins, &wd, &paths_env, &created, knowledge, &seed);
+            let chosen = resolved.get(&unit.item);
+            let mut e = instruction_effects_seeded(
+                ins, &wd, &paths_env, &created, knowledge, &seed, chosen,
+            );
             if !seed.is_empty() {
-                let without = instruction_effects(ins, &wd, &paths_env, &created, knowledge);
+                let without = instruction_effects_seeded(
+                    ins,
+                    &wd,
+                    &paths_env,
+                    &created,
+                    knowledge,
+                    &BTreeMap::new(),
+                    chosen,
+                );
                 if without.writes != e.writes {
                     e.bundler_settings_from = bundle.item;
                 }
@@ -2405,7 +2434,7 @@ pub fn instruction_effects(
     created: &[String],
     knowledge: &kb::Knowledge,
 ) -> Effects {
-    instruction_effects_seeded(ins, wd, env, created, knowledge, &BTreeMap::new())
+    instruction_effects_seeded(ins, wd, env, created, knowledge, &BTreeMap::new(), None)
 }
 
 /// [`instruction_effects`] of a `RUN` whose Bundler finds settings `seed`
@@ -2419,6 +2448,7 @@ fn instruction_effects_seeded(
     created: &[String],
     knowledge: &kb::Knowledge,
     seed: &BTreeMap<String, String>,
+    resolved: Option<&Resolved>,
 ) -> Effects {
     let kb = &knowledge.commands;
     let node = &ins.node;
@@ -2517,7 +2547,24 @@ fn instruction_effects_seeded(
         Kind::Onbuild => e.writes.push(Loc::Config("onbuild".into())),
         Kind::Copy | Kind::Add => copy_effects(ins, wd, env, &mut e),
         Kind::Run => {
-            run_effects(ins, wd, env, created, kb, seed, &mut e);
+            run_effects(ins, wd, env, created, kb, seed, resolved, &mut e);
+            // A resolved file-test `RUN` ([`conditions`]) reads the paths
+            // its conditions test, each a manifest: shipped by the broad
+            // copy, it is copied first with the install.
+            if let Some(r) = resolved
+                && e.opaque.is_none()
+            {
+                for p in &r.tested {
+                    e.reads.push(Loc::Path(p.clone()));
+                    if !e.manifests.contains(p) {
+                        e.manifests.push(p.clone());
+                    }
+                }
+                if !e.reads.contains(&Loc::Workdir) {
+                    e.reads.push(Loc::Workdir);
+                }
+                e.file_tests = Some(r.clone());
+            }
             // A home `useradd -m -d /app`, `adduser --home /app` or
             // `usermod -m -d /app` gives: made (with the user's owner and
             // the skeleton files) only when missing, so whoever makes it
@@ -2658,6 +2705,7 @@ fn uncertain_assignment(cmds: &[shell::SimpleCommand], n: usize) -> Option<Strin
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_effects(
     ins: &Instruction,
     wd: &str,
@@ -2665,6 +2713,7 @@ fn run_effects(
     created: &[String],
     kb: &kb::KnowledgeBase,
     seed: &BTreeMap<String, String>,
+    resolved: Option<&Resolved>,
     e: &mut Effects,
 ) {
     let opaque = |reason: String| {
@@ -2672,7 +2721,7 @@ fn run_effects(
         o.opaque = Some(reason);
         o
     };
-    let (cmds, binds) = match run_commands(ins, wd) {
+    let (cmds, binds) = match run_commands(ins, wd, resolved.map(|r| r.script.as_str())) {
         Ok(c) => c,
         Err(reason) => {
             *e = opaque(reason);
@@ -3208,6 +3257,7 @@ fn merge_fixed_vars(
 fn run_commands(
     ins: &Instruction,
     wd: &str,
+    resolved: Option<&str>,
 ) -> Result<(Vec<shell::SimpleCommand>, Vec<(String, String)>), String> {
     let node = &ins.node;
     // Bind mounts of single context files: (context path, image path).
@@ -3253,6 +3303,11 @@ fn run_commands(
     }
     let Some(script) = ins.run_script() else {
         return Err("a RUN with heredocs other than one plain shell script (`RUN <<EOF`)".into());
+    };
+    // The arm of a file-test `if` that runs ([`conditions`]).
+    let script = match resolved {
+        Some(r) if ins.heredocs.is_empty() => std::borrow::Cow::Borrowed(r),
+        _ => script,
     };
     match shell::split(&script) {
         Split::Commands(c) => Ok((c, binds)),
