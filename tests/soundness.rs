@@ -8429,3 +8429,88 @@ fn a_file_test_if_is_followed_only_where_the_context_decides_its_arm() {
         "{out}"
     );
 }
+
+/// h-scout62: a compose file in a subdirectory (`deploy/docker-compose.yml`
+/// with `context: ..`) names the build context of the Dockerfile beside
+/// it; taking the Dockerfile's directory made a Safe hoist copy the wrong
+/// `requirements.txt` alone (measured: the rewrite failed to build from
+/// the root, as compose builds it).
+#[test]
+fn a_compose_file_below_the_root_names_the_context() {
+    // `deploy/docker-compose.yml` builds `deploy/Dockerfile` with
+    // `context: ..` (the repository root); `deploy/` holds requirements of
+    // its own. Only compose files at the root were read, so the
+    // Dockerfile's directory was taken as the context and the hoist copied
+    // `requirements.txt` alone. Measured (scout62, BuildKit, the root as
+    // context, as the compose file builds it): the original built, the
+    // rewrite failed ("Could not open requirements file: ... 'base.txt'").
+    let dir = project(&[
+        (
+            "deploy/Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
+        ),
+        (
+            "deploy/docker-compose.yml",
+            "services:\n  app:\n    build:\n      context: ..\n      dockerfile: deploy/Dockerfile\n",
+        ),
+        ("deploy/requirements.txt", "six==1.16.0\n"),
+        ("requirements.txt", "-r base.txt\n"),
+        ("base.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+    ]);
+    let d = dir.path();
+    let git = |args: &[&str]| crate::support::git(d, args);
+    git(&["init", "-q", "-b", "main"]);
+    git(&["config", "user.name", "Dev"]);
+    git(&["config", "user.email", "dev@example.com"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "init"]);
+    let run = |args: &[&str], cwd: &std::path::Path| {
+        let out = std::process::Command::new(crate::support::bin())
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .expect("run dockreorder");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for args in [
+        &["--no-history", "."][..],
+        &["--no-history", "deploy/Dockerfile"][..],
+        &["."][..],
+    ] {
+        let stdout = run(args, d);
+        assert!(
+            stdout.contains("+COPY requirements.txt base.txt ./"),
+            "{args:?}: {stdout}"
+        );
+    }
+    // Run from the compose file's directory, too.
+    let stdout = run(&["--no-history", "Dockerfile"], &d.join("deploy"));
+    assert!(
+        stdout.contains("+COPY requirements.txt base.txt ./"),
+        "{stdout}"
+    );
+    // Two compose files naming two contexts: which one builds is not known.
+    std::fs::write(
+        d.join("compose.yaml"),
+        "services:\n  app:\n    build:\n      context: deploy\n",
+    )
+    .expect("write");
+    let out = std::process::Command::new(crate::support::bin())
+        .args(["--no-history", "deploy/Dockerfile"])
+        .current_dir(d)
+        .output()
+        .expect("run dockreorder");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("several contexts"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -2825,28 +2825,53 @@ fn graph_agrees(g: &CommitGraph, objects: &mut Objects, head: Oid) -> bool {
         && parent.map(|p| p.as_bytes().to_vec()) == listed.parent.map(|p| p.to_vec())
 }
 
-/// The build context of a Dockerfile from compose files at the repository
-/// root (`build.context`, `build.dockerfile`), if any names it: the first
-/// of [`compose_contexts`].
+/// The build context of a Dockerfile from the compose files that name it
+/// (`build.context`, `build.dockerfile`), if any does: the first of
+/// [`compose_contexts`].
 pub fn context_from_compose(repo_root: &Path, dockerfile: &Path) -> Option<PathBuf> {
     compose_contexts(repo_root, dockerfile).into_iter().next()
 }
 
-/// Every build context the compose files at the repository root build
-/// `dockerfile` with, in the order they name them, each once (several
-/// services may build one Dockerfile, each from its own directory).
+/// Every build context the compose files build `dockerfile` with, in the
+/// order they name them, each once (several services may build one
+/// Dockerfile, each from its own directory). The compose files are read at
+/// the repository root and in every directory from the Dockerfile's up to
+/// the root (`deploy/docker-compose.yml` naming `context: ..` and
+/// `dockerfile: deploy/api.Dockerfile`): Compose resolves `context`
+/// against the compose file's directory and `dockerfile` against the
+/// context.
 pub fn compose_contexts(repo_root: &Path, dockerfile: &Path) -> Vec<PathBuf> {
     let mut found: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
     let Ok(target) = std::fs::canonicalize(dockerfile) else {
         return Vec::new();
     };
-    for name in [
-        "compose.yaml",
-        "compose.yml",
-        "docker-compose.yml",
-        "docker-compose.yaml",
-    ] {
-        let path = repo_root.join(name);
+    // The root first (as before), then the Dockerfile's directory and its
+    // parents below the root.
+    let mut dirs: Vec<PathBuf> = vec![repo_root.to_path_buf()];
+    let root = std::fs::canonicalize(repo_root).ok();
+    if let Some(root) = &root {
+        let mut at = target.parent();
+        while let Some(d) = at {
+            let Ok(rel) = d.strip_prefix(root) else {
+                break;
+            };
+            if rel.as_os_str().is_empty() {
+                break;
+            }
+            dirs.push(repo_root.join(rel));
+            at = d.parent();
+        }
+    }
+    let files = dirs.iter().flat_map(|dir| {
+        [
+            "compose.yaml",
+            "compose.yml",
+            "docker-compose.yml",
+            "docker-compose.yaml",
+        ]
+        .map(|name| (dir.clone(), dir.join(name)))
+    });
+    for (base, path) in files {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
@@ -2876,10 +2901,18 @@ pub fn compose_contexts(repo_root: &Path, dockerfile: &Path) -> Vec<PathBuf> {
                 ),
                 _ => continue,
             };
-            let ctx_dir = repo_root.join(&ctx);
+            let mut ctx_dir = base.join(&ctx);
             let df_path = ctx_dir.join(&df);
             if std::fs::canonicalize(&df_path).ok().as_ref() == Some(&target) {
                 let real = std::fs::canonicalize(&ctx_dir).ok();
+                // A compose file below the root names its context from
+                // there (`deploy/..`): named from the root instead.
+                if base != repo_root
+                    && let (Some(r), Some(root)) = (&real, &root)
+                    && let Ok(rel) = r.strip_prefix(root)
+                {
+                    ctx_dir = repo_root.join(rel);
+                }
                 if !found.iter().any(|(_, r)| r.is_some() && *r == real) {
                     found.push((ctx_dir, real));
                 }
