@@ -1153,9 +1153,11 @@ fn editable(inv: &Invocation<'_>) -> bool {
 /// no variable on the command line, and only options the entry lists for
 /// it (`--omit=dev`, `--no-audit`), in any form.
 fn kept_lock(e: &Entry, inv: &Invocation<'_>, positional: &[&str]) -> Vec<String> {
-    kept_lock_holds(e, inv, positional)
-        .then(|| e.keeps_agreeing_lock.clone())
-        .unwrap_or_default()
+    if kept_lock_holds(e, inv, positional) {
+        e.keeps_agreeing_lock.clone()
+    } else {
+        Vec::new()
+    }
 }
 
 /// Whether the line is one with which [`Entry::keeps_agreeing_lock`]
