@@ -509,8 +509,10 @@ pub enum ManifestCheck {
         /// `effects::corepack_state`).
         corepack: Option<bool>,
     },
-    /// maven: `<modules>` and parent POMs live in other files.
-    Maven,
+    /// maven: `<modules>` and parent POMs live in other files; the
+    /// settings and toolchains files its options name (image paths, as
+    /// [`ManifestCheck::Requirements`]) may name local files.
+    Maven(Vec<String>),
     /// gradle: `include` in settings.gradle pulls in subprojects.
     Gradle,
     /// uv sync without `--no-install-project`: the project must be virtual
@@ -2699,6 +2701,13 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         }
         facts.checks.push(ManifestCheck::Requirements(files));
     }
+    if e.maven {
+        // The settings and toolchains files the options name, after the
+        // entry's own manifests.
+        let own = own_manifests(e).count();
+        let files: Vec<String> = facts.manifests.get(own..).unwrap_or_default().to_vec();
+        facts.checks.push(ManifestCheck::Maven(files));
+    }
     if e.uv_settings {
         facts.checks.push(ManifestCheck::UvSettings(vec![
             "uv.toml".to_string(),
@@ -2718,7 +2727,6 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         (e.gemfile, ManifestCheck::Gemfile),
         (e.mix, ManifestCheck::Mix),
         (e.pnpm_fetch, ManifestCheck::PnpmFetch),
-        (e.maven, ManifestCheck::Maven),
         (e.gradle, ManifestCheck::Gradle),
         (e.cargo, ManifestCheck::Cargo),
     ] {
