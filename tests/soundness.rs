@@ -8040,7 +8040,10 @@ fn gradle_build_logic_reading_files_keeps_the_resolve_in_place() {
             "build.gradle",
             "version = project.file('VERSION').text.trim()\n",
         )],
-        vec![("build.gradle", "version = rootProject.file(\"VERSION\").text\n")],
+        vec![(
+            "build.gradle",
+            "version = rootProject.file(\"VERSION\").text\n",
+        )],
         vec![(
             "build.gradle",
             "version = layout.projectDirectory.file(\"VERSION\").asFile.text\n",
@@ -8069,7 +8072,11 @@ fn gradle_build_logic_reading_files_keeps_the_resolve_in_place() {
     ];
     for extra in &cases {
         let dir = with(extra);
-        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "moved with {extra:?}");
+        assert_eq!(
+            rewrite_unsafe_too(dir.path(), df),
+            df,
+            "moved with {extra:?}"
+        );
     }
     // The control: a build whose scripts read nothing else.
     let dir = with(&[("buildSrc/build.gradle", "plugins { id 'groovy' }\n")]);
@@ -8104,7 +8111,10 @@ fn maven_settings_naming_files_keep_the_resolve_in_place() {
     ] {
         let dir = with(settings);
         assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{settings}");
-        let gs = df.replace("-s settings.xml -o dependency", "-gs settings.xml -o dependency");
+        let gs = df.replace(
+            "-s settings.xml -o dependency",
+            "-gs settings.xml -o dependency",
+        );
         assert_eq!(rewrite_unsafe_too(dir.path(), &gs), gs, "{settings}");
     }
     // The control: a settings file with a remote mirror only.
@@ -8121,10 +8131,7 @@ fn maven_settings_naming_files_keep_the_resolve_in_place() {
 #[test]
 fn composer_certificates_the_copy_ships_keep_the_install_in_place() {
     let df = "FROM php:8.2-cli\nWORKDIR /app\nCOPY . .\nRUN composer install --no-interaction\n";
-    for config in [
-        "{\"cafile\":\"certs/ca.pem\"}",
-        "{\"capath\":\"certs\"}",
-    ] {
+    for config in ["{\"cafile\":\"certs/ca.pem\"}", "{\"capath\":\"certs\"}"] {
         let json = format!("{{\"name\":\"acme/app\",\"config\":{config},\"require\":{{}}}}");
         let p = project(&[
             ("composer.json", &json),
