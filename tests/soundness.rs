@@ -8142,3 +8142,40 @@ fn composer_certificates_the_copy_ships_keep_the_install_in_place() {
         assert_eq!(rewrite_unsafe_too(p.path(), df), df, "moved with:\n{json}");
     }
 }
+
+/// The build and init scripts Gradle's options name (`-b`, `-I`) were
+/// copied first but not read as the project's scripts are, and another
+/// settings file (`-c`) includes projects that were not followed.
+/// Measured with Debian's Gradle 4.4.1: `gradle -b ci.gradle
+/// dependencies --offline` whose script reads VERSION failed above the
+/// copy.
+#[test]
+fn gradle_scripts_named_by_options_are_read_as_the_projects() {
+    let p = project(&[
+        ("settings.gradle", "rootProject.name = 'app'\n"),
+        ("build.gradle", "plugins { id 'java' }\n"),
+        ("ci.gradle", "version = file('VERSION').text\n"),
+        ("plain.gradle", "repositories { mavenCentral() }\n"),
+        (
+            "ci-settings.gradle",
+            "rootProject.name = 'app'\ninclude 'lib'\n",
+        ),
+        ("lib/build.gradle", "version = '1'\n"),
+        ("VERSION", "1.0\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "gradle -b ci.gradle dependencies --offline",
+        "gradle --build-file=ci.gradle dependencies --offline",
+        "gradle -I ci.gradle dependencies --offline",
+        "gradle --init-script ci.gradle dependencies --offline",
+        "gradle -c ci-settings.gradle dependencies --offline",
+        "gradle --settings-file=ci-settings.gradle dependencies --offline",
+    ] {
+        let df = format!("FROM gradle:8-jdk21\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "moved: {run}");
+    }
+    // The control: an init script that reads nothing.
+    let df = "FROM gradle:8-jdk21\nWORKDIR /app\nCOPY . .\nRUN gradle -I plain.gradle dependencies --offline\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}

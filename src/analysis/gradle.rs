@@ -222,6 +222,14 @@ fn script_problems(file: &str, text: &str, problems: &mut Vec<String>) {
     }
 }
 
+/// What a build or init script named by an option (`-b`, `-I`) reads
+/// beyond itself, as [`script_problems`] finds it.
+pub(crate) fn named_script_problems(file: &str, raw: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    script_problems(file, &strip_comments(raw), &mut problems);
+    problems
+}
+
 /// Build scripts name other projects with `project(":x")` for
 /// dependencies: no file is read by that.
 fn file_is_build_script(file: &str) -> bool {

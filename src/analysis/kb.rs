@@ -513,8 +513,10 @@ pub enum ManifestCheck {
     /// settings and toolchains files its options name (image paths, as
     /// [`ManifestCheck::Requirements`]) may name local files.
     Maven(Vec<String>),
-    /// gradle: `include` in settings.gradle pulls in subprojects.
-    Gradle,
+    /// gradle: `include` in settings.gradle pulls in subprojects; the
+    /// build and init scripts its options name (image paths, as
+    /// [`ManifestCheck::Requirements`]) are read as the project's are.
+    Gradle(Vec<String>),
     /// uv sync without `--no-install-project`: the project must be virtual
     /// (no `[build-system]`, `tool.uv.package` not true), outside any
     /// workspace and without local sources, so that uv installs its
@@ -2701,6 +2703,13 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         }
         facts.checks.push(ManifestCheck::Requirements(files));
     }
+    if e.gradle {
+        // The build and init scripts the options name, after the entry's
+        // own manifests.
+        let own = own_manifests(e).count();
+        let files: Vec<String> = facts.manifests.get(own..).unwrap_or_default().to_vec();
+        facts.checks.push(ManifestCheck::Gradle(files));
+    }
     if e.maven {
         // The settings and toolchains files the options name, after the
         // entry's own manifests.
@@ -2727,7 +2736,6 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         (e.gemfile, ManifestCheck::Gemfile),
         (e.mix, ManifestCheck::Mix),
         (e.pnpm_fetch, ManifestCheck::PnpmFetch),
-        (e.gradle, ManifestCheck::Gradle),
         (e.cargo, ManifestCheck::Cargo),
     ] {
         if on {

@@ -3027,6 +3027,12 @@ fn resolve_check(
                 .map(|f| expand(f, local_env).map_or_else(|| f.clone(), |x| resolve(dir, &x)))
                 .collect(),
         ),
+        kb::ManifestCheck::Gradle(files) => kb::ManifestCheck::Gradle(
+            files
+                .iter()
+                .map(|f| expand(f, local_env).map_or_else(|| f.clone(), |x| resolve(dir, &x)))
+                .collect(),
+        ),
         kb::ManifestCheck::Maven(files) => kb::ManifestCheck::Maven(
             files
                 .iter()

@@ -107,7 +107,16 @@ pub(crate) fn manifest_problems(
                 }
             }
         }
-        ManifestCheck::Gradle => gradle_problems(ctx, dir, &mut out),
+        ManifestCheck::Gradle(files) => {
+            gradle_problems(ctx, dir, &mut out);
+            for rel in files.iter().filter_map(|f| to_context(f)) {
+                match ctx.read(&rel) {
+                    Some(t) => out.extend(gradle::named_script_problems(&rel, &t)),
+                    None if ctx.ships(&rel) => out.push(format!("{rel} cannot be read")),
+                    None => {}
+                }
+            }
+        }
         ManifestCheck::Cargo => cargo_problems(ctx, &join, &mut out),
         ManifestCheck::Yarn {
             immutable,
@@ -3877,7 +3886,7 @@ pub(crate) fn extra_manifests(
     match check {
         ManifestCheck::Requirements(files) => requirement_includes(ctx, to_context, files),
         ManifestCheck::Maven(_) => maven_reactor(ctx, dir).0,
-        ManifestCheck::Gradle => gradle::gradle_build(ctx, dir).files,
+        ManifestCheck::Gradle(_) => gradle::gradle_build(ctx, dir).files,
         ManifestCheck::Gemfile => {
             let gemfile = ctx_join(dir, "Gemfile").unwrap_or_default();
             ctx.read(&gemfile)
