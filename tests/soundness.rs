@@ -8179,3 +8179,43 @@ fn gradle_scripts_named_by_options_are_read_as_the_projects() {
     let df = "FROM gradle:8-jdk21\nWORKDIR /app\nCOPY . .\nRUN gradle -I plain.gradle dependencies --offline\n";
     assert_ne!(rewrite_unsafe_too(p.path(), df), df);
 }
+
+/// A plugin a POM loads as an extension (`<extensions>true</extensions>`)
+/// and a build extension are code Maven runs with the project, before any
+/// goal: Tycho's lifecycle participant reads each bundle's
+/// META-INF/MANIFEST.MF, which the copy of the POMs does not bring. Not
+/// built here (Maven Central is not reachable); Tycho's documentation.
+#[test]
+fn maven_extensions_keep_the_resolve_in_place() {
+    let df =
+        "FROM maven:3\nWORKDIR /app\nCOPY . .\nRUN mvn dependency:go-offline\nRUN mvn package\n";
+    let with = |build: &str| {
+        let pom = format!(
+            "<project><modelVersion>4.0.0</modelVersion><groupId>a</groupId><artifactId>b</artifactId><version>1</version><build>{build}</build></project>\n"
+        );
+        crate::support::project_owned(&[
+            ("pom.xml".to_string(), pom),
+            (
+                "META-INF/MANIFEST.MF".to_string(),
+                "Manifest-Version: 1.0\n".to_string(),
+            ),
+            (
+                "src/main/java/A.java".to_string(),
+                "class A {}\n".to_string(),
+            ),
+            (".dockerignore".to_string(), ".git\n".to_string()),
+        ])
+    };
+    for build in [
+        "<plugins><plugin><groupId>org.eclipse.tycho</groupId><artifactId>tycho-maven-plugin</artifactId><version>4.0.4</version><extensions>true</extensions></plugin></plugins>",
+        "<extensions><extension><groupId>x</groupId><artifactId>reads-files</artifactId><version>1</version></extension></extensions>",
+    ] {
+        let dir = with(build);
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{build}");
+    }
+    // The control: os-maven-plugin reads the OS only.
+    let dir = with(
+        "<extensions><extension><groupId>kr.motd.maven</groupId><artifactId>os-maven-plugin</artifactId><version>1.7.1</version></extension></extensions>",
+    );
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}

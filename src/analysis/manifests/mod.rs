@@ -4008,6 +4008,30 @@ fn read_maven_reactor(ctx: &Context, dir: &str) -> (Vec<String>, Vec<String>) {
                 ));
             }
         }
+        // Extensions are code Maven loads with the project, before any
+        // goal, and a lifecycle participant among them may read any file
+        // of the project (Tycho's reads each bundle's
+        // META-INF/MANIFEST.MF): a plugin marked `<extensions>true`, or a
+        // build extension other than os-maven-plugin (which reads the
+        // OS) and the wagon transports.
+        if xml_values(&text, "extensions")
+            .iter()
+            .any(|v| v.trim() == "true")
+        {
+            problems.push(format!(
+                "{pom} loads a plugin as an extension, code that runs with the project"
+            ));
+        }
+        for ext in xml_values(&text, "extension") {
+            let id = xml_values(ext, "artifactId")
+                .first()
+                .map_or("", |a| a.trim());
+            if !(id == "os-maven-plugin" || id.starts_with("wagon-")) {
+                problems.push(format!(
+                    "{pom} loads the build extension `{id}`, code that runs with the project"
+                ));
+            }
+        }
         if follow_modules {
             for m in xml_values(&text, "module") {
                 let target = if m.ends_with(".xml") {
