@@ -8219,3 +8219,27 @@ fn maven_extensions_keep_the_resolve_in_place() {
     );
     assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// apt resolves a relative `Dir::…` value against its parent setting
+/// (`Dir::Etc=etc` is /etc), but `Dir` and `RootDir` have no parent: a
+/// bare word names a directory where apt runs (Configuration::FindFile in
+/// apt's source, read), so `-o Dir=root` reads ./root, which the broad
+/// copy ships. Not built: an install from such a root fails either way
+/// without a whole tree there.
+#[test]
+fn apt_root_settings_naming_a_bare_directory_are_reads_where_it_runs() {
+    let p = project(&[
+        (
+            "root/etc/apt/sources.list",
+            "deb http://deb.debian.org/debian bookworm main\n",
+        ),
+        ("app.sh", "echo\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for opt in ["-o Dir=root", "-o RootDir=root", "--option=rootdir=root"] {
+        let df = format!(
+            "FROM debian:bookworm\nWORKDIR /app\nCOPY . .\nRUN apt-get install -y {opt} curl\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "moved with {opt}");
+    }
+}

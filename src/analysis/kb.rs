@@ -1856,9 +1856,18 @@ fn option_value_effects(
         // `KEY=VALUE`: the value may name a place the tool reads and
         // writes instead of its default (apt's `Dir::*`, `RootDir`, dnf's
         // `reposdir`, `installroot`).
-        if let Some((_, value)) = v.split_once('=') {
+        if let Some((key, value)) = v.split_once('=') {
             let before = facts.reads.len();
-            push_path_read(facts, value);
+            // apt resolves a relative value against its parent setting's
+            // (`Dir::Etc=etc` is /etc), but `Dir` and `RootDir` have none:
+            // a bare word is a directory where it runs (apt's
+            // Configuration::FindFile), `-o Dir=root` reads ./root.
+            let top = ["dir", "rootdir"].contains(&key.to_ascii_lowercase().as_str());
+            if top && !value.starts_with(['/', '.', '~', '$']) && !value.is_empty() {
+                push_path_read(facts, &format!("./{value}"));
+            } else {
+                push_path_read(facts, value);
+            }
             let named: Vec<String> = facts.reads[before..].to_vec();
             facts.writes.extend(named);
         }
