@@ -2479,6 +2479,45 @@ fn go_local_replacements_and_parent_workspaces_keep_the_download_in_place() {
     assert_eq!(rewrite_unsafe_too(p.path(), df), df);
 }
 
+/// `go env -w K=V` writes the go command's settings file ($GOENV,
+/// ~/.config/go/env) that every later go command reads, and a value may
+/// name a file (`GOPROXY=file:///proxy`, `GOMODCACHE`, `GOFLAGS=-modfile=…`).
+/// Measured with Go 1.22.12 (golang:1.22): the copy of /proxy moved below
+/// `go mod download`, which failed ("reading file:///proxy/…: no such file
+/// or directory"); and the download hoisted above the copy would run
+/// before the setting.
+#[test]
+fn go_env_w_writes_settings_every_later_go_command_reads() {
+    let files = [
+        (
+            "go.mod",
+            "module example.com/app\n\ngo 1.22\n\nrequire example.com/dep v1.0.0\n",
+        ),
+        (
+            "go.sum",
+            "example.com/dep v1.0.0 h1:9iA7xglGQRKwkXeQlmECFKJOBfsbb+qG28Oz5NOE9F0=\nexample.com/dep v1.0.0/go.mod h1:GVuYl5mlKU1m3l6eht3FkiiPrlspGltN04dywxH42Fc=\n",
+        ),
+        ("main.go", "package main\nfunc main() {}\n"),
+        ("proxy/example.com/dep/@v/list", "v1.0.0\n"),
+        (".dockerignore", "Dockerfile\n"),
+    ];
+    let p = project(&files);
+    for set in [
+        "go env -w GOPROXY=file:///proxy",
+        "go env -w GOMODCACHE=/app/mc",
+        "go env -u GOPROXY",
+        "go env --w GOFLAGS=-modfile=alt.mod",
+    ] {
+        let df = format!(
+            "FROM golang:1.22\nENV GOSUMDB=off\nCOPY proxy /proxy\nWORKDIR /app\nCOPY . .\nRUN {set}\nRUN go mod download\nRUN go build -o /usr/local/bin/app .\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "moved with `{set}`");
+    }
+    // `go env` alone only prints: the hoist still happens.
+    let df = "FROM golang:1.22\nENV GOSUMDB=off GOPROXY=file:///proxy\nCOPY proxy /proxy\nWORKDIR /app\nCOPY . .\nRUN go mod download\nRUN go env GOPROXY\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
 /// Composer's `repositories` may be an object of named entries, and a
 /// repository or a locked package may live in the file system (`path`,
 /// `artifact`, a `vcs` or `package` URL that is a path or `file://`).
@@ -8513,4 +8552,253 @@ fn a_compose_file_below_the_root_names_the_context() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Gradle runs buildSrc's plugins and the build scripts while it
+/// configures, before `gradle dependencies` resolves anything: a plugin
+/// class in buildSrc may read any file, and a script reads files through
+/// qualified calls and Gradle's and the JDK's file APIs as well as through
+/// `file(…)`. Measured with Debian's Gradle 4.4.1: a buildSrc plugin
+/// setting `project.version = project.file('VERSION').text.trim()` (and
+/// the same line in build.gradle) made the hoisted resolve fail (no
+/// VERSION). Stale buildSrc outputs the broad copy ships are put back over
+/// what the resolve compiled.
+#[test]
+fn gradle_build_logic_reading_files_keeps_the_resolve_in_place() {
+    let df = "FROM gradle:8-jdk21\nWORKDIR /app\nCOPY . .\nRUN gradle dependencies --offline\nRUN gradle build --offline\n";
+    let with = |extra: &[(&str, &str)]| {
+        let mut files = vec![
+            ("settings.gradle", "rootProject.name = 'app'\n"),
+            ("build.gradle", "plugins { id 'java' }\n"),
+            ("VERSION", "1.2.3\n"),
+            ("src/main/java/A.java", "class A {}\n"),
+            (".dockerignore", ".git\n"),
+        ];
+        files.retain(|(n, _)| !extra.iter().any(|(e, _)| e == n));
+        files.extend_from_slice(extra);
+        project(&files)
+    };
+    let plugin = "import org.gradle.api.*\nclass V implements Plugin<Project> {\n    void apply(Project p) { p.version = p.file('VERSION').text.trim() }\n}\n";
+    let cases: Vec<Vec<(&str, &str)>> = vec![
+        vec![
+            ("build.gradle", "apply plugin: V\n"),
+            ("buildSrc/src/main/groovy/V.groovy", plugin),
+        ],
+        vec![
+            ("build.gradle", "apply plugin: V\n"),
+            ("buildSrc/src/main/java/V.java", "class V {}\n"),
+        ],
+        vec![
+            ("build.gradle", "plugins { id 'conv' }\n"),
+            (
+                "buildSrc/src/main/groovy/conv.gradle",
+                "version = project.file('VERSION').text\n",
+            ),
+        ],
+        vec![(
+            "build.gradle",
+            "version = project.file('VERSION').text.trim()\n",
+        )],
+        vec![(
+            "build.gradle",
+            "version = rootProject.file(\"VERSION\").text\n",
+        )],
+        vec![(
+            "build.gradle",
+            "version = layout.projectDirectory.file(\"VERSION\").asFile.text\n",
+        )],
+        vec![(
+            "build.gradle.kts",
+            "version = providers.fileContents(layout.projectDirectory.file(\"VERSION\")).asText.get()\n",
+        )],
+        vec![(
+            "build.gradle.kts",
+            "version = java.nio.file.Files.readString(java.nio.file.Path.of(\"VERSION\"))\n",
+        )],
+        vec![(
+            "build.gradle",
+            "version = resources.text.fromFile('VERSION').asString()\n",
+        )],
+        vec![(
+            "build.gradle",
+            "version = new File(project.rootDir, 'VERSION').text\n",
+        )],
+        // Outputs of buildSrc shipped by the copy.
+        vec![
+            ("buildSrc/build.gradle", "plugins { id 'groovy' }\n"),
+            ("buildSrc/build/libs/buildSrc.jar", "stale\n"),
+        ],
+    ];
+    for extra in &cases {
+        let dir = with(extra);
+        assert_eq!(
+            rewrite_unsafe_too(dir.path(), df),
+            df,
+            "moved with {extra:?}"
+        );
+    }
+    // The control: a build whose scripts read nothing else.
+    let dir = with(&[("buildSrc/build.gradle", "plugins { id 'groovy' }\n")]);
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// The settings file `mvn -s FILE` names is copied with the POMs, but
+/// what it names is not: a local repository (`<localRepository>`), a
+/// mirror or repository in the file system (`file:` URLs), a property
+/// (`${user.dir}/repo`). A build with a repository shipped in the context
+/// (`<localRepository>/app/repo</localRepository>`, offline) resolves from
+/// it where it stands; above the copy the repository is not there yet.
+#[test]
+fn maven_settings_naming_files_keep_the_resolve_in_place() {
+    let df = "FROM maven:3\nWORKDIR /app\nCOPY . .\nRUN mvn -s settings.xml -o dependency:go-offline\nRUN mvn -s settings.xml -o package\n";
+    let with = |settings: &str| {
+        project(&[
+            (
+                "pom.xml",
+                "<project><modelVersion>4.0.0</modelVersion><groupId>a</groupId><artifactId>b</artifactId><version>1</version></project>\n",
+            ),
+            ("settings.xml", settings),
+            ("repo/a/b/1/b-1.pom", "x\n"),
+            ("src/main/java/A.java", "class A {}\n"),
+            (".dockerignore", ".git\n"),
+        ])
+    };
+    for settings in [
+        "<settings><localRepository>/app/repo</localRepository></settings>\n",
+        "<settings><mirrors><mirror><id>m</id><mirrorOf>*</mirrorOf><url>file:///app/repo</url></mirror></mirrors></settings>\n",
+        "<settings><localRepository>${user.dir}/repo</localRepository></settings>\n",
+    ] {
+        let dir = with(settings);
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{settings}");
+        let gs = df.replace(
+            "-s settings.xml -o dependency",
+            "-gs settings.xml -o dependency",
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &gs), gs, "{settings}");
+    }
+    // The control: a settings file with a remote mirror only.
+    let dir = with(
+        "<settings><!-- <localRepository>/x</localRepository> --><mirrors><mirror><id>m</id><mirrorOf>*</mirrorOf><url>https://nexus.example.com/repo</url></mirror></mirrors></settings>\n",
+    );
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// composer.json's `config.cafile` (or `capath`) is a file Composer opens
+/// when it sets up its HTTP downloader, for every command: above the copy
+/// that ships it, the install fails ("The configured cafile was not valid
+/// or could not be read", Composer's StreamContextFactory). Measured with
+/// BuildKit (php:8.2-cli, Debian's composer 2.5.5): the rewrite failed so.
+#[test]
+fn composer_certificates_the_copy_ships_keep_the_install_in_place() {
+    let df = "FROM php:8.2-cli\nWORKDIR /app\nCOPY . .\nRUN composer install --no-interaction\n";
+    for config in ["{\"cafile\":\"certs/ca.pem\"}", "{\"capath\":\"certs\"}"] {
+        let json = format!("{{\"name\":\"acme/app\",\"config\":{config},\"require\":{{}}}}");
+        let p = project(&[
+            ("composer.json", &json),
+            ("certs/ca.pem", "-----BEGIN CERTIFICATE-----\n"),
+            ("index.php", "<?php echo 1;\n"),
+        ]);
+        assert_eq!(rewrite_unsafe_too(p.path(), df), df, "moved with:\n{json}");
+    }
+}
+
+/// The build and init scripts Gradle's options name (`-b`, `-I`) were
+/// copied first but not read as the project's scripts are, and another
+/// settings file (`-c`) includes projects that were not followed.
+/// Measured with Debian's Gradle 4.4.1: `gradle -b ci.gradle
+/// dependencies --offline` whose script reads VERSION failed above the
+/// copy.
+#[test]
+fn gradle_scripts_named_by_options_are_read_as_the_projects() {
+    let p = project(&[
+        ("settings.gradle", "rootProject.name = 'app'\n"),
+        ("build.gradle", "plugins { id 'java' }\n"),
+        ("ci.gradle", "version = file('VERSION').text\n"),
+        ("plain.gradle", "repositories { mavenCentral() }\n"),
+        (
+            "ci-settings.gradle",
+            "rootProject.name = 'app'\ninclude 'lib'\n",
+        ),
+        ("lib/build.gradle", "version = '1'\n"),
+        ("VERSION", "1.0\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for run in [
+        "gradle -b ci.gradle dependencies --offline",
+        "gradle --build-file=ci.gradle dependencies --offline",
+        "gradle -I ci.gradle dependencies --offline",
+        "gradle --init-script ci.gradle dependencies --offline",
+        "gradle -c ci-settings.gradle dependencies --offline",
+        "gradle --settings-file=ci-settings.gradle dependencies --offline",
+    ] {
+        let df = format!("FROM gradle:8-jdk21\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "moved: {run}");
+    }
+    // The control: an init script that reads nothing.
+    let df = "FROM gradle:8-jdk21\nWORKDIR /app\nCOPY . .\nRUN gradle -I plain.gradle dependencies --offline\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+/// A plugin a POM loads as an extension (`<extensions>true</extensions>`)
+/// and a build extension are code Maven runs with the project, before any
+/// goal: Tycho's lifecycle participant reads each bundle's
+/// META-INF/MANIFEST.MF, which the copy of the POMs does not bring. Not
+/// built here (Maven Central is not reachable); Tycho's documentation.
+#[test]
+fn maven_extensions_keep_the_resolve_in_place() {
+    let df =
+        "FROM maven:3\nWORKDIR /app\nCOPY . .\nRUN mvn dependency:go-offline\nRUN mvn package\n";
+    let with = |build: &str| {
+        let pom = format!(
+            "<project><modelVersion>4.0.0</modelVersion><groupId>a</groupId><artifactId>b</artifactId><version>1</version><build>{build}</build></project>\n"
+        );
+        crate::support::project_owned(&[
+            ("pom.xml".to_string(), pom),
+            (
+                "META-INF/MANIFEST.MF".to_string(),
+                "Manifest-Version: 1.0\n".to_string(),
+            ),
+            (
+                "src/main/java/A.java".to_string(),
+                "class A {}\n".to_string(),
+            ),
+            (".dockerignore".to_string(), ".git\n".to_string()),
+        ])
+    };
+    for build in [
+        "<plugins><plugin><groupId>org.eclipse.tycho</groupId><artifactId>tycho-maven-plugin</artifactId><version>4.0.4</version><extensions>true</extensions></plugin></plugins>",
+        "<extensions><extension><groupId>x</groupId><artifactId>reads-files</artifactId><version>1</version></extension></extensions>",
+    ] {
+        let dir = with(build);
+        assert_eq!(rewrite_unsafe_too(dir.path(), df), df, "{build}");
+    }
+    // The control: os-maven-plugin reads the OS only.
+    let dir = with(
+        "<extensions><extension><groupId>kr.motd.maven</groupId><artifactId>os-maven-plugin</artifactId><version>1.7.1</version></extension></extensions>",
+    );
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// apt resolves a relative `Dir::…` value against its parent setting
+/// (`Dir::Etc=etc` is /etc), but `Dir` and `RootDir` have no parent: a
+/// bare word names a directory where apt runs (Configuration::FindFile in
+/// apt's source, read), so `-o Dir=root` reads ./root, which the broad
+/// copy ships. Not built: an install from such a root fails either way
+/// without a whole tree there.
+#[test]
+fn apt_root_settings_naming_a_bare_directory_are_reads_where_it_runs() {
+    let p = project(&[
+        (
+            "root/etc/apt/sources.list",
+            "deb http://deb.debian.org/debian bookworm main\n",
+        ),
+        ("app.sh", "echo\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for opt in ["-o Dir=root", "-o RootDir=root", "--option=rootdir=root"] {
+        let df = format!(
+            "FROM debian:bookworm\nWORKDIR /app\nCOPY . .\nRUN apt-get install -y {opt} curl\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "moved with {opt}");
+    }
 }

@@ -133,7 +133,51 @@ const READING_CALLS: &[&str] = &[
     "includeBuild",
     "includeFlat",
     "project",
+    // Gradle's provider and file APIs and the JDK's, qualified or not
+    // (`project.file('VERSION').text`,
+    // `providers.fileContents(layout.projectDirectory.file("VERSION"))`,
+    // `java.nio.file.Files.readString(Path.of("VERSION"))`,
+    // `resources.text.fromFile("VERSION")`): measured with Gradle 4.4.1,
+    // `version = project.file('VERSION').text` made the hoisted `gradle
+    // dependencies` fail (no VERSION).
+    "fileContents",
+    "fromFile",
+    "readString",
+    "readAllLines",
+    "readAllBytes",
+    "newInputStream",
+    "newBufferedReader",
+    "withReader",
+    "withInputStream",
+    "eachLine",
+    "uri",
+    "toFile",
 ];
+
+/// Words that hand a script a file or a directory to read without a call
+/// named above (`layout.projectDirectory`, `java.nio.file.Files`,
+/// `Paths.get`, `.asFile`).
+const READING_WORDS: &[&str] = &[
+    "layout",
+    "projectDirectory",
+    "settingsDirectory",
+    "rootDirectory",
+    "asFile",
+    "Files",
+    "Paths",
+    "Path",
+];
+
+/// Positions just after each use of the identifier `name` as a whole
+/// word, qualified (`project.file`) or not.
+fn qualified_uses<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = usize> + 'a {
+    text.match_indices(name).filter_map(move |(k, _)| {
+        let before = text[..k].chars().next_back();
+        let after = text[k + name.len()..].chars().next();
+        let whole = !before.is_some_and(is_ident) && !after.is_some_and(is_ident);
+        whole.then_some(k + name.len())
+    })
+}
 
 /// What in a script makes configuration read beyond the listed files.
 fn script_problems(file: &str, text: &str, problems: &mut Vec<String>) {
@@ -143,7 +187,14 @@ fn script_problems(file: &str, text: &str, problems: &mut Vec<String>) {
         ));
     }
     for call in READING_CALLS {
-        let used = word_uses(text, call).any(|k| {
+        // `project(":x")` names a project; a qualified `x.project(…)` is
+        // left to the unqualified check as before.
+        let uses: Vec<usize> = if *call == "project" {
+            word_uses(text, call).collect()
+        } else {
+            qualified_uses(text, call).collect()
+        };
+        let used = uses.into_iter().any(|k| {
             let after = text[k..].trim_start_matches([' ', '\t']);
             after.starts_with('(') || after.starts_with('{') || after.starts_with(['"', '\''])
         });
@@ -159,13 +210,24 @@ fn script_problems(file: &str, text: &str, problems: &mut Vec<String>) {
         "buildFile",
         "rootDir",
         "settingsDir",
-    ] {
-        if word_uses(text, prop).next().is_some() {
+    ]
+    .iter()
+    .chain(READING_WORDS)
+    {
+        if qualified_uses(text, prop).next().is_some() {
             problems.push(format!(
                 "{file} uses `{prop}`, which may move projects or read other files"
             ));
         }
     }
+}
+
+/// What a build or init script named by an option (`-b`, `-I`) reads
+/// beyond itself, as [`script_problems`] finds it.
+pub(crate) fn named_script_problems(file: &str, raw: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    script_problems(file, &strip_comments(raw), &mut problems);
+    problems
 }
 
 /// Build scripts name other projects with `project(":x")` for
@@ -249,6 +311,35 @@ pub(crate) fn gradle_build(ctx: &Context, dir: &str) -> GradleBuild {
         let prefix = format!("{}/", join(dir, sub));
         b.files
             .extend(all.keys().filter(|f| f.starts_with(&prefix)).cloned());
+    }
+    // buildSrc/ is a build of its own that Gradle compiles and whose
+    // plugins run while it configures the project: its scripts (build and
+    // settings scripts, precompiled script plugins) are read as the
+    // project's are; plugin classes (Java, Groovy, Kotlin, Scala) may read
+    // any file. Measured with Gradle 4.4.1: a buildSrc plugin setting
+    // `project.version` from `project.file('VERSION').text` made the
+    // hoisted `gradle dependencies` fail.
+    let build_src = format!("{}/", join(dir, "buildSrc"));
+    for f in all.keys().filter(|f| f.starts_with(&build_src)) {
+        let name = f.rsplit('/').next().unwrap_or(f);
+        if name.ends_with(".gradle") || name.ends_with(".gradle.kts") {
+            match ctx.read(f) {
+                Some(raw) => script_problems(f, &strip_comments(&raw), &mut b.problems),
+                None => b.problems.push(format!("{f} cannot be read")),
+            }
+        } else if name == "gradle.properties" {
+            match ctx.read(f) {
+                Some(raw) => properties_problems(f, &raw, &mut b.problems),
+                None => b.problems.push(format!("{f} cannot be read")),
+            }
+        } else if [".java", ".groovy", ".kt", ".kts", ".scala"]
+            .iter()
+            .any(|x| name.ends_with(x))
+        {
+            b.problems.push(format!(
+                "{f} is plugin code Gradle runs while it configures the build, which may read any file"
+            ));
+        }
     }
     let wrapper = join(dir, "gradlew");
     if all.contains_key(&wrapper) {

@@ -509,10 +509,14 @@ pub enum ManifestCheck {
         /// `effects::corepack_state`).
         corepack: Option<bool>,
     },
-    /// maven: `<modules>` and parent POMs live in other files.
-    Maven,
-    /// gradle: `include` in settings.gradle pulls in subprojects.
-    Gradle,
+    /// maven: `<modules>` and parent POMs live in other files; the
+    /// settings and toolchains files its options name (image paths, as
+    /// [`ManifestCheck::Requirements`]) may name local files.
+    Maven(Vec<String>),
+    /// gradle: `include` in settings.gradle pulls in subprojects; the
+    /// build and init scripts its options name (image paths, as
+    /// [`ManifestCheck::Requirements`]) are read as the project's are.
+    Gradle(Vec<String>),
     /// uv sync without `--no-install-project`: the project must be virtual
     /// (no `[build-system]`, `tool.uv.package` not true), outside any
     /// workspace and without local sources, so that uv installs its
@@ -1864,9 +1868,18 @@ fn option_value_effects(
         // `KEY=VALUE`: the value may name a place the tool reads and
         // writes instead of its default (apt's `Dir::*`, `RootDir`, dnf's
         // `reposdir`, `installroot`).
-        if let Some((_, value)) = v.split_once('=') {
+        if let Some((key, value)) = v.split_once('=') {
             let before = facts.reads.len();
-            push_path_read(facts, value);
+            // apt resolves a relative value against its parent setting's
+            // (`Dir::Etc=etc` is /etc), but `Dir` and `RootDir` have none:
+            // a bare word is a directory where it runs (apt's
+            // Configuration::FindFile), `-o Dir=root` reads ./root.
+            let top = ["dir", "rootdir"].contains(&key.to_ascii_lowercase().as_str());
+            if top && !value.starts_with(['/', '.', '~', '$']) && !value.is_empty() {
+                push_path_read(facts, &format!("./{value}"));
+            } else {
+                push_path_read(facts, value);
+            }
             let named: Vec<String> = facts.reads[before..].to_vec();
             facts.writes.extend(named);
         }
@@ -2711,6 +2724,20 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         }
         facts.checks.push(ManifestCheck::Requirements(files));
     }
+    if e.gradle {
+        // The build and init scripts the options name, after the entry's
+        // own manifests.
+        let own = own_manifests(e).count();
+        let files: Vec<String> = facts.manifests.get(own..).unwrap_or_default().to_vec();
+        facts.checks.push(ManifestCheck::Gradle(files));
+    }
+    if e.maven {
+        // The settings and toolchains files the options name, after the
+        // entry's own manifests.
+        let own = own_manifests(e).count();
+        let files: Vec<String> = facts.manifests.get(own..).unwrap_or_default().to_vec();
+        facts.checks.push(ManifestCheck::Maven(files));
+    }
     if e.uv_settings {
         facts.checks.push(ManifestCheck::UvSettings(vec![
             "uv.toml".to_string(),
@@ -2730,8 +2757,6 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         (e.gemfile, ManifestCheck::Gemfile),
         (e.mix, ManifestCheck::Mix),
         (e.pnpm_fetch, ManifestCheck::PnpmFetch),
-        (e.maven, ManifestCheck::Maven),
-        (e.gradle, ManifestCheck::Gradle),
         (e.cargo, ManifestCheck::Cargo),
     ] {
         if on {

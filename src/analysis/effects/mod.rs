@@ -3076,6 +3076,18 @@ fn resolve_check(
                 .map(|f| expand(f, local_env).map_or_else(|| f.clone(), |x| resolve(dir, &x)))
                 .collect(),
         ),
+        kb::ManifestCheck::Gradle(files) => kb::ManifestCheck::Gradle(
+            files
+                .iter()
+                .map(|f| expand(f, local_env).map_or_else(|| f.clone(), |x| resolve(dir, &x)))
+                .collect(),
+        ),
+        kb::ManifestCheck::Maven(files) => kb::ManifestCheck::Maven(
+            files
+                .iter()
+                .map(|f| expand(f, local_env).map_or_else(|| f.clone(), |x| resolve(dir, &x)))
+                .collect(),
+        ),
         // The settings of the directory it runs in and of every parent.
         kb::ManifestCheck::UvSettings(names) => kb::ManifestCheck::UvSettings(
             std::iter::once(dir.to_string())

@@ -97,8 +97,26 @@ pub(crate) fn manifest_problems(
         ManifestCheck::Gemfile => gemfile_problems(ctx, &join, &mut out),
         ManifestCheck::Mix => mix_problems(ctx, &join, &mut out),
         ManifestCheck::PnpmFetch => pnpm_fetch_problems(ctx, dir, &join, &mut out),
-        ManifestCheck::Maven => maven_problems(ctx, dir, &mut out),
-        ManifestCheck::Gradle => gradle_problems(ctx, dir, &mut out),
+        ManifestCheck::Maven(files) => {
+            maven_problems(ctx, dir, &mut out);
+            for rel in files.iter().filter_map(|f| to_context(f)) {
+                match ctx.read(&rel) {
+                    Some(t) => out.extend(maven_settings_problems(&rel, &t)),
+                    None if ctx.ships(&rel) => out.push(format!("{rel} cannot be read")),
+                    None => {}
+                }
+            }
+        }
+        ManifestCheck::Gradle(files) => {
+            gradle_problems(ctx, dir, &mut out);
+            for rel in files.iter().filter_map(|f| to_context(f)) {
+                match ctx.read(&rel) {
+                    Some(t) => out.extend(gradle::named_script_problems(&rel, &t)),
+                    None if ctx.ships(&rel) => out.push(format!("{rel} cannot be read")),
+                    None => {}
+                }
+            }
+        }
         ManifestCheck::Cargo => cargo_problems(ctx, &join, &mut out),
         ManifestCheck::Yarn {
             immutable,
@@ -1649,6 +1667,20 @@ fn composer_problems(
             ));
         }
     }
+    // Files Composer opens at start-up, before it downloads anything:
+    // the TLS certificates (`cafile`, `capath`: its HTTP downloader is
+    // set up for every command and throws "The configured cafile was not
+    // valid or could not be read" when the file is missing;
+    // StreamContextFactory::getTlsDefaults), named relative to the
+    // project or anywhere.
+    for key in ["cafile", "capath"] {
+        if v["config"].get(key).is_some() {
+            out.push(format!(
+                "{} sets `{key}`, a file composer opens that the copy does not bring",
+                join("composer.json")
+            ));
+        }
+    }
     // `repositories` is a list or an object of named entries (Composer
     // accepts both); `false` entries disable one (`packagist.org`).
     let repos: Vec<&serde_json::Value> = match &v["repositories"] {
@@ -3069,6 +3101,22 @@ fn maven_problems(ctx: &Context, dir: &str, out: &mut Vec<String>) {
     }
 }
 
+/// A Maven settings (or toolchains) file the command names (`-s
+/// settings.xml`): copied first, but a local repository it sets
+/// (`<localRepository>`), a repository or mirror in the file system
+/// (`file:` URLs), a property it expands (`${user.dir}`, `${env.X}`) or a
+/// JDK home names files the copy does not bring (Maven docs, "Settings
+/// Reference"; measured with Debian's Maven 3.8.7: see the soundness test
+/// `maven_settings_naming_files_keep_the_resolve_in_place`).
+fn maven_settings_problems(rel: &str, text: &str) -> Vec<String> {
+    let text = strip_xml_comments(text);
+    ["<localRepository", "file:", "${", "<jdkHome"]
+        .iter()
+        .filter(|n| text.contains(**n))
+        .map(|n| format!("{rel} uses `{n}`, which may name files the copy does not bring"))
+        .collect()
+}
+
 /// The first word of `.mvn/maven.config` (or, with `jvm`,
 /// `.mvn/jvm.config`) not known to name no file: Maven's switches, its
 /// options whose value is a plain word (`-T 4`, `-P ci`), `-D` properties
@@ -3843,8 +3891,8 @@ pub(crate) fn extra_manifests(
 ) -> Vec<String> {
     match check {
         ManifestCheck::Requirements(files) => requirement_includes(ctx, to_context, files),
-        ManifestCheck::Maven => maven_reactor(ctx, dir).0,
-        ManifestCheck::Gradle => gradle::gradle_build(ctx, dir).files,
+        ManifestCheck::Maven(_) => maven_reactor(ctx, dir).0,
+        ManifestCheck::Gradle(_) => gradle::gradle_build(ctx, dir).files,
         ManifestCheck::Gemfile => {
             let gemfile = ctx_join(dir, "Gemfile").unwrap_or_default();
             ctx.read(&gemfile)
@@ -3963,6 +4011,30 @@ fn read_maven_reactor(ctx: &Context, dir: &str) -> (Vec<String>, Vec<String>) {
             if text.contains(needle) {
                 problems.push(format!(
                     "{pom} uses `{needle}`, which reads outside the POMs"
+                ));
+            }
+        }
+        // Extensions are code Maven loads with the project, before any
+        // goal, and a lifecycle participant among them may read any file
+        // of the project (Tycho's reads each bundle's
+        // META-INF/MANIFEST.MF): a plugin marked `<extensions>true`, or a
+        // build extension other than os-maven-plugin (which reads the
+        // OS) and the wagon transports.
+        if xml_values(&text, "extensions")
+            .iter()
+            .any(|v| v.trim() == "true")
+        {
+            problems.push(format!(
+                "{pom} loads a plugin as an extension, code that runs with the project"
+            ));
+        }
+        for ext in xml_values(&text, "extension") {
+            let id = xml_values(ext, "artifactId")
+                .first()
+                .map_or("", |a| a.trim());
+            if !(id == "os-maven-plugin" || id.starts_with("wagon-")) {
+                problems.push(format!(
+                    "{pom} loads the build extension `{id}`, code that runs with the project"
                 ));
             }
         }
