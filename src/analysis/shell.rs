@@ -891,6 +891,18 @@ pub fn file_test_chain(text: &str) -> Option<FileTestChain> {
     if *last != "fi" {
         return None;
     }
+    // An arm's commands: the text after its keyword and the pieces up to
+    // the next keyword, none empty; `k` is left at that keyword.
+    let arm_body = |first: String, k: &mut usize| -> Vec<String> {
+        let mut body = vec![first];
+        *k += 1;
+        while *k < segs.len() && !is_keyword(segs[*k]) {
+            body.push(segs[*k].to_string());
+            *k += 1;
+        }
+        body.retain(|b| !b.is_empty());
+        body
+    };
     let mut arms = Vec::new();
     let mut otherwise = None;
     let mut k = 0;
@@ -904,13 +916,7 @@ pub fn file_test_chain(text: &str) -> Option<FileTestChain> {
             if otherwise.is_some() {
                 return None;
             }
-            let mut body: Vec<String> = vec![first];
-            k += 1;
-            while k < segs.len() && !is_keyword(segs[k]) {
-                body.push(segs[k].to_string());
-                k += 1;
-            }
-            body.retain(|b| !b.is_empty());
+            let body = arm_body(first, &mut k);
             if body.is_empty() || k != segs.len() {
                 return None;
             }
@@ -925,13 +931,7 @@ pub fn file_test_chain(text: &str) -> Option<FileTestChain> {
         let path = file_test(&cond)?;
         k += 1;
         let first = keyword(segs.get(k)?, "then")?;
-        let mut body: Vec<String> = vec![first];
-        k += 1;
-        while k < segs.len() && !is_keyword(segs[k]) {
-            body.push(segs[k].to_string());
-            k += 1;
-        }
-        body.retain(|b| !b.is_empty());
+        let body = arm_body(first, &mut k);
         if body.is_empty() {
             return None;
         }

@@ -141,14 +141,8 @@ fn placed_copy(ins: &Instruction, ctx: &Context) -> Option<(String, Vec<String>)
 /// `$HOME`) or by its name (`pip.conf`, `pip.ini`, `uv.toml`: another
 /// user's home, an environment's).
 fn settings_written_before(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> bool {
-    let pip = cx.eff[x]
-        .checks
-        .iter()
-        .any(|(c, _)| matches!(c, ManifestCheck::Requirements(_)));
-    let uv = cx.eff[x]
-        .checks
-        .iter()
-        .any(|(c, _)| matches!(c, ManifestCheck::UvSettings(_)));
+    let pip = cx.eff[x].has_check(|c| matches!(c, ManifestCheck::Requirements(_)));
+    let uv = cx.eff[x].has_check(|c| matches!(c, ManifestCheck::UvSettings(_)));
     if !pip && !uv {
         return false;
     }
@@ -1926,10 +1920,8 @@ fn global_composer_plugins_problem(
     cand: &Candidate<'_>,
 ) -> Option<String> {
     let ex = &cx.eff[cand.unit];
-    let runs_plugins = ex
-        .checks
-        .iter()
-        .any(|(c, _)| matches!(c, ManifestCheck::ComposerScripts { plugins: true, .. }));
+    let runs_plugins =
+        ex.has_check(|c| matches!(c, ManifestCheck::ComposerScripts { plugins: true, .. }));
     if !runs_plugins {
         return None;
     }
@@ -1990,11 +1982,7 @@ fn poetry_plugins_problem(
     cand: &Candidate<'_>,
 ) -> Option<String> {
     let ex = &cx.eff[cand.unit];
-    if !ex
-        .checks
-        .iter()
-        .any(|(c, _)| matches!(c, ManifestCheck::Poetry))
-    {
+    if !ex.has_check(|c| matches!(c, ManifestCheck::Poetry)) {
         return None;
     }
     // A copy from another stage or image may bring an environment with
@@ -2128,11 +2116,7 @@ fn bundler_settings_problem(
     cand: &Candidate<'_>,
 ) -> Option<String> {
     let ex = &cx.eff[cand.unit];
-    if !ex
-        .checks
-        .iter()
-        .any(|(c, _)| matches!(c, ManifestCheck::Gemfile))
-    {
+    if !ex.has_check(|c| matches!(c, ManifestCheck::Gemfile)) {
         return None;
     }
     let names = |item: usize| instruction(cx.parse, item).and_then(bundler_file_setting);

@@ -252,6 +252,14 @@ pub struct Effects {
     pub opaque_plugin_free: bool,
 }
 
+impl Effects {
+    /// Whether one of the manifest checks the unit carries is one `f`
+    /// takes.
+    pub fn has_check(&self, f: impl Fn(&kb::ManifestCheck) -> bool) -> bool {
+        self.checks.iter().any(|(c, _)| f(c))
+    }
+}
+
 /// What commands do to corepack's yarn shims ([`corepack_state`]):
 /// whether they are what `yarn` runs after them (`None`: nothing said),
 /// and whether a command may shadow them.

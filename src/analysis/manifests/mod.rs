@@ -99,23 +99,17 @@ pub(crate) fn manifest_problems(
         ManifestCheck::PnpmFetch => pnpm_fetch_problems(ctx, dir, &join, &mut out),
         ManifestCheck::Maven(files) => {
             maven_problems(ctx, dir, &mut out);
-            for rel in files.iter().filter_map(|f| to_context(f)) {
-                match ctx.read(&rel) {
-                    Some(t) => out.extend(maven_settings_problems(&rel, &t)),
-                    None if ctx.ships(&rel) => out.push(format!("{rel} cannot be read")),
-                    None => {}
-                }
-            }
+            named_file_problems(ctx, files, to_context, maven_settings_problems, &mut out);
         }
         ManifestCheck::Gradle(files) => {
             gradle_problems(ctx, dir, &mut out);
-            for rel in files.iter().filter_map(|f| to_context(f)) {
-                match ctx.read(&rel) {
-                    Some(t) => out.extend(gradle::named_script_problems(&rel, &t)),
-                    None if ctx.ships(&rel) => out.push(format!("{rel} cannot be read")),
-                    None => {}
-                }
-            }
+            named_file_problems(
+                ctx,
+                files,
+                to_context,
+                gradle::named_script_problems,
+                &mut out,
+            );
         }
         ManifestCheck::Cargo => cargo_problems(ctx, &join, &mut out),
         ManifestCheck::Yarn {
@@ -3097,6 +3091,26 @@ fn maven_problems(ctx: &Context, dir: &str, out: &mut Vec<String>) {
                     out.push(format!("{f} passes `{word}`, which may name a file"));
                 }
             }
+        }
+    }
+}
+
+/// The problems `check` finds in each file an option of the command names
+/// (Maven's `-s`, Gradle's `-b`/`-I`; image paths, taken to the context
+/// by `to_context`): a file the context ships but that cannot be read is
+/// one.
+fn named_file_problems(
+    ctx: &Context,
+    files: &[String],
+    to_context: &dyn Fn(&str) -> Option<String>,
+    check: fn(&str, &str) -> Vec<String>,
+    out: &mut Vec<String>,
+) {
+    for rel in files.iter().filter_map(|f| to_context(f)) {
+        match ctx.read(&rel) {
+            Some(t) => out.extend(check(&rel, &t)),
+            None if ctx.ships(&rel) => out.push(format!("{rel} cannot be read")),
+            None => {}
         }
     }
 }
