@@ -8469,6 +8469,56 @@ fn a_file_test_if_is_followed_only_where_the_context_decides_its_arm() {
     );
 }
 
+/// h-rev62b: a file test whose path the base image holds (`[ -f
+/// /etc/debian_version ]` on a Debian image) was taken as no file, as if
+/// the base image held nothing there: the `else` arm (`npm ci`) was
+/// hoisted above `COPY . .`. Measured (BuildKit, node:20-slim): the `then`
+/// arm ran in both, and the rewrite's `cp -r /app /copyofapp` lost every
+/// file but the manifests. The base image is taken not to hold only a
+/// manifest or lock file name in a directory the stage copies context
+/// files to (the app directory), as for the locks the hoist reads.
+#[test]
+fn a_file_test_of_what_the_base_image_may_hold_is_not_decided() {
+    let dir = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}\n",
+        ),
+        ("app.js", "x\n"),
+    ]);
+    let df =
+        |wd: &str, run: &str| format!("FROM node:20-slim\nWORKDIR {wd}\nCOPY . .\nRUN {run}\n");
+    // The app directory's lock, absent from the context: decided (moves).
+    let chain = "if [ -f yarn.lock ]; then cp -r /app /copyofapp; else npm ci; fi";
+    let text = df("/app", chain);
+    assert_ne!(rewrite_all(dir.path(), &text), text);
+    for (wd, run) in [
+        // An absolute path the base image holds.
+        (
+            "/app",
+            "if [ -f /etc/debian_version ]; then cp -r /app /copyofapp; else npm ci; fi",
+        ),
+        // A manifest name the base image holds, outside the app directory.
+        (
+            "/app",
+            "if [ -f /usr/local/lib/node_modules/npm/package.json ]; then cp -r /app /copyofapp; else npm ci; fi",
+        ),
+        // A relative path the base image holds, below the working
+        // directory.
+        (
+            "/",
+            "if [ -f etc/debian_version ]; then cp -r /app /copyofapp; else npm ci; fi",
+        ),
+    ] {
+        let text = df(wd, run);
+        assert_eq!(rewrite_all(dir.path(), &text), text, "{text}");
+    }
+}
+
 /// h-scout62: a compose file in a subdirectory (`deploy/docker-compose.yml`
 /// with `context: ..`) names the build context of the Dockerfile beside
 /// it; taking the Dockerfile's directory made a Safe hoist copy the wrong

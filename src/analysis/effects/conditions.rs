@@ -14,8 +14,10 @@
 //! that may put anything there is a `COPY` from the context that places a
 //! regular file (not a link) there, and known not to be one when no unit
 //! of the stage or of the stages it is built on may put anything there but
-//! context copies that place nothing there (the base image taken not to
-//! hold it, as for the lock files the hoist reads: `hoist::file_before`).
+//! context copies that place nothing there, and it is a manifest or lock
+//! file name in a directory those copies place files in (the base image
+//! taken not to hold it, as for the lock files the hoist reads:
+//! `hoist::file_before`; elsewhere it may: `/etc/debian_version`).
 //! Anything else (an earlier `RUN` that may write there, a copy whose
 //! files are not known, a directory at the path, an unknown working
 //! directory) leaves the `RUN` not followed, as before.
@@ -114,6 +116,12 @@ fn is_file_at(
     ctx: &Context,
 ) -> Option<bool> {
     let below = format!("{}/", img.trim_end_matches('/'));
+    // The directories the walked context copies place files in (the app
+    // directory): the base image is taken not to hold only a manifest or
+    // lock file name there, as for the locks the hoist reads. Anywhere
+    // else it may (`/etc/debian_version`, npm's own `package.json`).
+    let parent = img.rsplit_once('/').map_or("", |(d, _)| d);
+    let mut in_app_dir = false;
     let mut s = si;
     let mut upto = x;
     loop {
@@ -132,6 +140,10 @@ fn is_file_at(
                     if p.files.iter().any(|(i, _)| i.starts_with(&below)) {
                         return None;
                     }
+                    in_app_dir |= p
+                        .files
+                        .iter()
+                        .any(|(i, _)| i.rsplit_once('/').map(|(d, _)| d) == Some(parent));
                     continue;
                 }
                 if writes_path(e, img) {
@@ -167,7 +179,10 @@ fn is_file_at(
                 s = p;
                 upto = parent.units.len();
             }
-            None => return Some(false),
+            None => {
+                let known = in_app_dir && crate::analysis::manifests::is_manifest_name(img);
+                return known.then_some(false);
+            }
         }
     }
 }
