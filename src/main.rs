@@ -1422,6 +1422,12 @@ fn several_compose_contexts(
     shown: &str,
     root: &std::path::Path,
 ) -> Option<String> {
+    if let Some(file) = history::compose_unfollowed(root, path) {
+        return Some(format!(
+            "{shown}:1:1: `{}` includes, extends or overrides compose files not read here, which may build it from another context; give --context DIR (or `dockerfiles:` in .dockreorder.yaml) to say which",
+            repo_relative(&file, root)
+        ));
+    }
     let dirs = history::compose_contexts(root, path);
     if dirs.len() < 2 {
         return None;

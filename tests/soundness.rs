@@ -8604,6 +8604,93 @@ fn a_compose_file_below_the_root_names_the_context() {
     );
 }
 
+/// h-rev62b: the compose files read name one context, but a file they
+/// `include` (its paths resolved from its own directory), a service's
+/// `extends` or an override file beside them may build the Dockerfile from
+/// another. Measured (BuildKit, the root as context, as
+/// `deploy/compose.yaml` included from the root builds `app/Dockerfile`):
+/// the original built, the Safe rewrite (`COPY requirements.txt ./` first,
+/// taken from `app/`) failed (`-r base.txt` not copied).
+#[test]
+fn compose_files_not_followed_keep_the_context_unknown() {
+    let files: &[(&str, &str)] = &[
+        (
+            "app/Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        ),
+        ("app/requirements.txt", "six==1.16.0\n"),
+        ("app/app.py", "print(1)\n"),
+        ("requirements.txt", "-r base.txt\n"),
+        ("base.txt", "six==1.16.0\n"),
+    ];
+    let worker =
+        "services:\n  worker:\n    build:\n      context: ..\n      dockerfile: app/Dockerfile\n";
+    for (name, text, extra) in [
+        (
+            "compose.yaml",
+            "include:\n  - deploy/compose.yaml\nservices:\n  web:\n    build: ./app\n",
+            Some(("deploy/compose.yaml", worker)),
+        ),
+        (
+            "compose.yaml",
+            "services:\n  web:\n    build: ./app\n  worker:\n    extends:\n      file: deploy/compose.yaml\n      service: worker\n",
+            Some(("deploy/compose.yaml", worker)),
+        ),
+        (
+            "compose.yaml",
+            "services:\n  web:\n    build: ./app\n",
+            Some((
+                "compose.override.yaml",
+                "services:\n  web:\n    build:\n      context: .\n      dockerfile: app/Dockerfile\n",
+            )),
+        ),
+    ] {
+        let mut all = files.to_vec();
+        all.push((name, text));
+        all.extend(extra);
+        let dir = project(&all);
+        let d = dir.path();
+        let git = |args: &[&str]| crate::support::git(d, args);
+        git(&["init", "-q", "-b", "main"]);
+        git(&["config", "user.name", "Dev"]);
+        git(&["config", "user.email", "dev@example.com"]);
+        git(&["add", "-A"]);
+        git(&["commit", "-q", "-m", "init"]);
+        let out = std::process::Command::new(crate::support::bin())
+            .args(["--no-history", "app/Dockerfile"])
+            .current_dir(d)
+            .output()
+            .expect("run dockreorder");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !stdout.contains("+COPY requirements.txt ./"),
+            "{text}: {stdout}"
+        );
+        assert_eq!(out.status.code(), Some(2), "{text}");
+    }
+    // The compose file alone names `app/`: the hoist is made there.
+    let mut all = files.to_vec();
+    all.push(("compose.yaml", "services:\n  web:\n    build: ./app\n"));
+    let dir = project(&all);
+    let d = dir.path();
+    let git = |args: &[&str]| crate::support::git(d, args);
+    git(&["init", "-q", "-b", "main"]);
+    git(&["config", "user.name", "Dev"]);
+    git(&["config", "user.email", "dev@example.com"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "init"]);
+    let out = std::process::Command::new(crate::support::bin())
+        .args(["--no-history", "app/Dockerfile"])
+        .current_dir(d)
+        .output()
+        .expect("run dockreorder");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("+COPY requirements.txt ./"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 /// Gradle runs buildSrc's plugins and the build scripts while it
 /// configures, before `gradle dependencies` resolves anything: a plugin
 /// class in buildSrc may read any file, and a script reads files through

@@ -2832,6 +2832,78 @@ pub fn context_from_compose(repo_root: &Path, dockerfile: &Path) -> Option<PathB
     compose_contexts(repo_root, dockerfile).into_iter().next()
 }
 
+/// The directories compose files are read in for `target` (a
+/// canonical Dockerfile path): the root first, then the Dockerfile's
+/// directory and its parents below the root.
+fn compose_dirs(repo_root: &Path, target: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = vec![repo_root.to_path_buf()];
+    if let Ok(root) = std::fs::canonicalize(repo_root) {
+        let mut at = target.parent();
+        while let Some(d) = at {
+            let Ok(rel) = d.strip_prefix(&root) else {
+                break;
+            };
+            if rel.as_os_str().is_empty() {
+                break;
+            }
+            dirs.push(repo_root.join(rel));
+            at = d.parent();
+        }
+    }
+    dirs
+}
+
+/// (directory, path) of the compose files read in `dirs`.
+fn compose_files(dirs: &[PathBuf]) -> impl Iterator<Item = (PathBuf, PathBuf)> + '_ {
+    dirs.iter().flat_map(|dir| {
+        [
+            "compose.yaml",
+            "compose.yml",
+            "docker-compose.yml",
+            "docker-compose.yaml",
+        ]
+        .map(|name| (dir.clone(), dir.join(name)))
+    })
+}
+
+/// A compose file [`compose_contexts`] reads but does not follow where it
+/// may build `dockerfile` from another context: an `include` (its files
+/// name contexts from their own directories), a service's `extends`, or
+/// an override file beside it (`compose.override.yaml`, merged by
+/// default). The path of the first, if any.
+pub fn compose_unfollowed(repo_root: &Path, dockerfile: &Path) -> Option<PathBuf> {
+    let target = std::fs::canonicalize(dockerfile).ok()?;
+    let dirs = compose_dirs(repo_root, &target);
+    for dir in &dirs {
+        for name in [
+            "compose.override.yaml",
+            "compose.override.yml",
+            "docker-compose.override.yml",
+            "docker-compose.override.yaml",
+        ] {
+            if dir.join(name).exists() {
+                return Some(dir.join(name));
+            }
+        }
+    }
+    for (_, path) in compose_files(&dirs) {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(&text) else {
+            continue;
+        };
+        let extends = doc
+            .get("services")
+            .and_then(|s| s.as_mapping())
+            .is_some_and(|m| m.values().any(|svc| svc.get("extends").is_some()));
+        if doc.get("include").is_some() || extends {
+            return Some(path);
+        }
+    }
+    None
+}
+
 /// Every build context the compose files build `dockerfile` with, in the
 /// order they name them, each once (several services may build one
 /// Dockerfile, each from its own directory). The compose files are read at
@@ -2847,31 +2919,9 @@ pub fn compose_contexts(repo_root: &Path, dockerfile: &Path) -> Vec<PathBuf> {
     };
     // The root first (as before), then the Dockerfile's directory and its
     // parents below the root.
-    let mut dirs: Vec<PathBuf> = vec![repo_root.to_path_buf()];
     let root = std::fs::canonicalize(repo_root).ok();
-    if let Some(root) = &root {
-        let mut at = target.parent();
-        while let Some(d) = at {
-            let Ok(rel) = d.strip_prefix(root) else {
-                break;
-            };
-            if rel.as_os_str().is_empty() {
-                break;
-            }
-            dirs.push(repo_root.join(rel));
-            at = d.parent();
-        }
-    }
-    let files = dirs.iter().flat_map(|dir| {
-        [
-            "compose.yaml",
-            "compose.yml",
-            "docker-compose.yml",
-            "docker-compose.yaml",
-        ]
-        .map(|name| (dir.clone(), dir.join(name)))
-    });
-    for (base, path) in files {
+    let dirs = compose_dirs(repo_root, &target);
+    for (base, path) in compose_files(&dirs) {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
