@@ -8668,9 +8668,14 @@ fn compose_files_not_followed_keep_the_context_unknown() {
         );
         assert_eq!(out.status.code(), Some(2), "{text}");
     }
-    // The compose file alone names `app/`: the hoist is made there.
+    // The compose file alone names `app/`: the hoist is made there; an
+    // override that sets no `build` (ports, volumes) changes no context.
     let mut all = files.to_vec();
     all.push(("compose.yaml", "services:\n  web:\n    build: ./app\n"));
+    all.push((
+        "compose.override.yaml",
+        "services:\n  web:\n    ports:\n      - \"8000:8000\"\n    volumes:\n      - ./app:/app\n",
+    ));
     let dir = project(&all);
     let d = dir.path();
     let git = |args: &[&str]| crate::support::git(d, args);

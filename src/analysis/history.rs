@@ -2870,7 +2870,9 @@ fn compose_files(dirs: &[PathBuf]) -> impl Iterator<Item = (PathBuf, PathBuf)> +
 /// may build `dockerfile` from another context: an `include` (its files
 /// name contexts from their own directories), a service's `extends`, or
 /// an override file beside it (`compose.override.yaml`, merged by
-/// default). The path of the first, if any.
+/// default) that sets a service's `build` (one that sets only ports,
+/// volumes or environment, as development overrides do, changes no
+/// context) or is not read as YAML. The path of the first, if any.
 pub fn compose_unfollowed(repo_root: &Path, dockerfile: &Path) -> Option<PathBuf> {
     let target = std::fs::canonicalize(dockerfile).ok()?;
     let dirs = compose_dirs(repo_root, &target);
@@ -2881,8 +2883,9 @@ pub fn compose_unfollowed(repo_root: &Path, dockerfile: &Path) -> Option<PathBuf
             "docker-compose.override.yml",
             "docker-compose.override.yaml",
         ] {
-            if dir.join(name).exists() {
-                return Some(dir.join(name));
+            let path = dir.join(name);
+            if path.exists() && override_may_build(&path) {
+                return Some(path);
             }
         }
     }
@@ -2902,6 +2905,25 @@ pub fn compose_unfollowed(repo_root: &Path, dockerfile: &Path) -> Option<PathBuf
         }
     }
     None
+}
+
+/// Whether the compose override file at `path` may change what a service
+/// builds: it sets `build` for a service, or it cannot be read as a
+/// mapping of services.
+fn override_may_build(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return true;
+    };
+    let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(&text) else {
+        return true;
+    };
+    match doc.get("services") {
+        None => doc.get("include").is_some(),
+        Some(serde_yaml::Value::Mapping(m)) => m.values().any(|svc| {
+            !svc.is_mapping() || svc.get("build").is_some() || svc.get("extends").is_some()
+        }),
+        Some(_) => true,
+    }
 }
 
 /// Every build context the compose files build `dockerfile` with, in the
