@@ -4211,6 +4211,33 @@ fn manifest_copies_move_to_their_installs_at_the_root_directory() {
     );
 }
 
+/// A node project of `package` (package.json) and `lock`
+/// (package-lock.json), its `node_modules` and `.git` ignored.
+fn npm_project<'a>(package: &'a str, lock: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("package.json", package),
+        ("package-lock.json", lock),
+        (".dockerignore", "node_modules\n.git\n"),
+        ("index.js", "x\n"),
+    ]
+}
+
+/// `RUN {run}` after `COPY . .` on node:20-slim moves above the copy,
+/// `Safe`, with package.json and its lock copied first.
+fn assert_npm_hoisted(files: &[(&str, &str)], run: &str) {
+    let df = format!(
+        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD [\"node\", \"index.js\"]\n"
+    );
+    let (text, a, why) = proposed_hoist(files, &df);
+    assert_eq!(a, Applicability::Safe, "{why}");
+    assert_eq!(
+        text,
+        format!(
+            "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN {run}\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"
+        )
+    );
+}
+
 /// The lock of a project using sharp 0.33 or 0.34 marks sharp's install
 /// check, read in every version of 0.33.0-0.34.5: it looks for a global
 /// libvips with pkg-config and builds from source only when one is there
@@ -4242,23 +4269,11 @@ fn npm_ci_hoists_over_sharps_install_check() {
         entry("semver", "7.7.3", ""),
         entry("sharp", "0.34.4", ",\"hasInstallScript\":true"),
     );
-    let files = [
-        (
-            "package.json",
-            "{\"name\":\"a\",\"dependencies\":{\"sharp\":\"0.34.4\"}}",
-        ),
-        ("package-lock.json", lock.as_str()),
-        (".dockerignore", "node_modules\n.git\n"),
-        ("index.js", "x\n"),
-    ];
-    let df =
-        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n";
-    let (text, a, why) = proposed_hoist(&files, df);
-    assert_eq!(a, Applicability::Safe, "{why}");
-    assert_eq!(
-        text,
-        "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"
+    let files = npm_project(
+        "{\"name\":\"a\",\"dependencies\":{\"sharp\":\"0.34.4\"}}",
+        &lock,
     );
+    assert_npm_hoisted(&files, "npm ci");
 }
 
 /// The lock of a project using swc (Next.js plugins, jest, ts-node)
@@ -4293,27 +4308,12 @@ fn npm_ci_hoists_over_swcs_postinstall() {
         entry("@swc/counter", "0.1.3", ""),
         entry("@swc/types", "0.1.28", ""),
     );
-    let files = [
-        (
-            "package.json",
-            "{\"name\":\"a\",\"dependencies\":{\"@swc/core\":\"1.15.3\"}}",
-        ),
-        ("package-lock.json", lock.as_str()),
-        (".dockerignore", "node_modules\n.git\n"),
-        ("index.js", "x\n"),
-    ];
+    let files = npm_project(
+        "{\"name\":\"a\",\"dependencies\":{\"@swc/core\":\"1.15.3\"}}",
+        &lock,
+    );
     for run in ["npm ci", "npm ci --omit=optional"] {
-        let df = format!(
-            "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD [\"node\", \"index.js\"]\n"
-        );
-        let (text, a, why) = proposed_hoist(&files, &df);
-        assert_eq!(a, Applicability::Safe, "{why}");
-        assert_eq!(
-            text,
-            format!(
-                "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN {run}\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"
-            )
-        );
+        assert_npm_hoisted(&files, run);
     }
 }
 
@@ -4346,23 +4346,11 @@ fn npm_ci_hoists_over_an_install_script_npm_skips_on_linux() {
         ),
         entry("ms", "2.1.3", ""),
     );
-    let files = [
-        (
-            "package.json",
-            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"},\"optionalDependencies\":{\"fsevents\":\"1.2.13\"}}",
-        ),
-        ("package-lock.json", lock.as_str()),
-        (".dockerignore", "node_modules\n.git\n"),
-        ("index.js", "x\n"),
-    ];
-    let df =
-        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n";
-    let (text, a, why) = proposed_hoist(&files, df);
-    assert_eq!(a, Applicability::Safe, "{why}");
-    assert_eq!(
-        text,
-        "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"
+    let files = npm_project(
+        "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"},\"optionalDependencies\":{\"fsevents\":\"1.2.13\"}}",
+        &lock,
     );
+    assert_npm_hoisted(&files, "npm ci");
 }
 
 /// The lock of a vite or tsx project marks esbuild's postinstall, and
@@ -4392,27 +4380,17 @@ fn npm_ci_hoists_over_install_scripts_known_to_read_nothing_of_the_project() {
             ",\"optional\":true,\"os\":[\"linux\"],\"cpu\":[\"x64\"]"
         ),
     );
-    let files = [
-        (
-            "package.json",
-            "{\"name\":\"a\",\"dependencies\":{\"core-js\":\"3.38.1\",\"esbuild\":\"0.21.5\"}}",
-        ),
-        ("package-lock.json", lock.as_str()),
-        (".dockerignore", "node_modules\n.git\n"),
-        ("index.js", "x\n"),
-    ];
-    let df =
-        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n";
-    let (text, a, why) = proposed_hoist(&files, df);
-    assert_eq!(a, Applicability::Safe, "{why}");
-    assert_eq!(
-        text,
-        "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"
+    let files = npm_project(
+        "{\"name\":\"a\",\"dependencies\":{\"core-js\":\"3.38.1\",\"esbuild\":\"0.21.5\"}}",
+        &lock,
     );
+    assert_npm_hoisted(&files, "npm ci");
     // core-js notes its banner in `core-js-banners` in the temporary
     // directory: a project shipping a file of that name (TMPDIR may be
     // the project) keeps the install in place.
-    let mut shipped = files.to_vec();
+    let df =
+        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n";
+    let mut shipped = files.clone();
     shipped.push(("core-js-banners", "[]"));
     let (text, a, why) = proposed_hoist(&shipped, df);
     assert_eq!(a, Applicability::Unsafe, "{why}");
