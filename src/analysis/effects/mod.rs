@@ -3071,31 +3071,18 @@ fn resolve_check(
     dir: &str,
     local_env: &BTreeMap<String, String>,
 ) -> kb::ManifestCheck {
+    // Files named on the line: expanded and resolved where they can be.
+    let paths = |files: &[String]| -> Vec<String> {
+        files
+            .iter()
+            .map(|f| expand(f, local_env).map_or_else(|| f.clone(), |x| resolve(dir, &x)))
+            .collect()
+    };
     match chk {
-        kb::ManifestCheck::Requirements(files) => kb::ManifestCheck::Requirements(
-            files
-                .iter()
-                .map(|f| expand(f, local_env).map_or_else(|| f.clone(), |x| resolve(dir, &x)))
-                .collect(),
-        ),
-        kb::ManifestCheck::UvPip(files) => kb::ManifestCheck::UvPip(
-            files
-                .iter()
-                .map(|f| expand(f, local_env).map_or_else(|| f.clone(), |x| resolve(dir, &x)))
-                .collect(),
-        ),
-        kb::ManifestCheck::Gradle(files) => kb::ManifestCheck::Gradle(
-            files
-                .iter()
-                .map(|f| expand(f, local_env).map_or_else(|| f.clone(), |x| resolve(dir, &x)))
-                .collect(),
-        ),
-        kb::ManifestCheck::Maven(files) => kb::ManifestCheck::Maven(
-            files
-                .iter()
-                .map(|f| expand(f, local_env).map_or_else(|| f.clone(), |x| resolve(dir, &x)))
-                .collect(),
-        ),
+        kb::ManifestCheck::Requirements(files) => kb::ManifestCheck::Requirements(paths(&files)),
+        kb::ManifestCheck::UvPip(files) => kb::ManifestCheck::UvPip(paths(&files)),
+        kb::ManifestCheck::Gradle(files) => kb::ManifestCheck::Gradle(paths(&files)),
+        kb::ManifestCheck::Maven(files) => kb::ManifestCheck::Maven(paths(&files)),
         // The settings of the directory it runs in and of every parent.
         kb::ManifestCheck::UvSettings(names) => kb::ManifestCheck::UvSettings(
             std::iter::once(dir.to_string())
