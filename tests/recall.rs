@@ -4676,3 +4676,32 @@ fn a_lock_file_detecting_if_moves_with_the_arm_the_context_selects() {
         hoisted(NPM, df)
     );
 }
+
+/// Secret and ssh mounts: an ssh mount gives the commands an agent's
+/// socket (it authenticates what they fetch, adds nothing to the image),
+/// and a secret at its default target (`/run/secrets/ID`, which no command
+/// of the `RUN` reads) or set as a variable no command honours (a token
+/// the project's `.npmrc` names) changes nothing the install does: the
+/// install moves with its mounts. Measured with BuildKit (node:20-slim,
+/// npm 10.8.2, `--secret id=npmrc`, `--ssh default`, `npm ci && npm run
+/// build` split): images identical but npm's logs and cache index.
+#[test]
+fn installs_with_secret_and_ssh_mounts_they_do_not_read_move() {
+    for mounts in [
+        "--mount=type=ssh",
+        "--mount=type=secret,id=npmrc",
+        "--mount=type=secret,id=npm_token,env=NPM_TOKEN,required=true",
+        "--mount=type=secret,id=npmrc --mount=type=ssh,required",
+    ] {
+        let df = format!("FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN {mounts} npm ci\n");
+        let (_, applicability, reason) = proposed_hoist(NPM, &df);
+        assert_eq!(applicability, Applicability::Safe, "{mounts}: {reason}");
+        assert_eq!(
+            hoisted(NPM, &df),
+            format!(
+                "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN {mounts} npm ci\nCOPY . .\n"
+            ),
+            "{mounts}"
+        );
+    }
+}

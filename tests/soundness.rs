@@ -202,7 +202,13 @@ fn issue_8_bind_and_secret_mounts_are_not_understood() {
     let dir = project(SITE);
     let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN --mount=type=bind,source=.,target=/src pip install -r requirements.txt\n";
     assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
-    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN --mount=type=secret,id=pip pip install -r requirements.txt\n";
+    // A secret where pip reads its configuration: its content is not
+    // seen. (One at `/run/secrets/ID`, which pip does not read, changes
+    // nothing it does and moves:
+    // `recall::installs_with_secret_and_ssh_mounts_they_do_not_read_move`.)
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN --mount=type=secret,id=pip,target=/etc/pip.conf pip install -r requirements.txt\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+    let df = "FROM base\nWORKDIR /app\nCOPY . .\nRUN --mount=type=secret,id=pip,target=/root/.pip/pip.conf pip install -r requirements.txt\n";
     assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
 }
 
@@ -8942,5 +8948,121 @@ fn apt_root_settings_naming_a_bare_directory_are_reads_where_it_runs() {
             "FROM debian:bookworm\nWORKDIR /app\nCOPY . .\nRUN apt-get install -y {opt} curl\n"
         );
         assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "moved with {opt}");
+    }
+}
+
+/// A secret's content is never seen here: mounted where a command of the
+/// `RUN` reads (npm's user or global npmrc, the project's `.npmrc`, pip's
+/// `/etc/pip.conf` or its user file, a file a variable or option names),
+/// or set as a variable a command honours (`NODE_OPTIONS`, `PIP_INDEX_URL`:
+/// it may name a project file), it may make the install read anything the
+/// broad copy ships. Such a `RUN` is not followed and stays in place; so
+/// is a mount whose fields name variables (BuildKit expands them).
+#[test]
+fn a_secret_the_install_may_read_keeps_it_in_place() {
+    use crate::support::project;
+    let npm = [
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}\n",
+        ),
+        ("index.js", "x\n"),
+    ];
+    let pip = [("requirements.txt", "six==1.16.0\n"), ("app.py", "x\n")];
+    type Files<'a> = &'a [(&'a str, &'a str)];
+    let cases: &[(Files, &str, &str)] = &[
+        (
+            &npm,
+            "",
+            "--mount=type=secret,id=npmrc,target=/root/.npmrc npm ci",
+        ),
+        (
+            &npm,
+            "",
+            "--mount=type=secret,id=npmrc,target=/usr/local/etc/npmrc npm ci",
+        ),
+        (
+            &npm,
+            "",
+            "--mount=type=secret,id=npmrc,target=.npmrc npm ci",
+        ),
+        (
+            &npm,
+            "",
+            "--mount=type=secret,id=npmrc,dst=/app/.npmrc npm ci",
+        ),
+        (&npm, "", "--mount=type=secret,id=o,env=NODE_OPTIONS npm ci"),
+        (
+            &npm,
+            "",
+            "--mount=type=secret,id=c,env=npm_config_cafile npm ci",
+        ),
+        (
+            &npm,
+            "",
+            "--mount=type=secret,id=npmrc npm ci --userconfig /run/secrets/npmrc",
+        ),
+        (
+            &npm,
+            "",
+            "--mount=type=secret,id=npmrc NPM_CONFIG_USERCONFIG=/run/secrets/npmrc npm ci",
+        ),
+        (
+            &npm,
+            "ENV NPM_CONFIG_USERCONFIG=/run/secrets/npmrc\n",
+            "--mount=type=secret,id=npmrc npm ci",
+        ),
+        (
+            &npm,
+            "ARG T=/root/.npmrc\n",
+            "--mount=type=secret,id=npmrc,target=$T npm ci",
+        ),
+        (
+            &npm,
+            "",
+            "--mount=type=secret,id=npmrc cp /run/secrets/npmrc .npmrc && npm ci",
+        ),
+        (
+            &pip,
+            "",
+            "--mount=type=secret,id=pip,target=/etc/pip.conf pip install -r requirements.txt",
+        ),
+        (
+            &pip,
+            "",
+            "--mount=type=secret,id=pip,target=/root/.config/pip/pip.conf pip install -r requirements.txt",
+        ),
+        (
+            &pip,
+            "",
+            "--mount=type=secret,id=i,env=PIP_INDEX_URL pip install -r requirements.txt",
+        ),
+        (
+            &pip,
+            "ENV PIP_CONFIG_FILE=/run/secrets/pip\n",
+            "--mount=type=secret,id=pip pip install -r requirements.txt",
+        ),
+    ];
+    for (files, before, run) in cases {
+        let image = if files.len() == 3 {
+            "node:20-slim"
+        } else {
+            "python:3.12-slim"
+        };
+        let df = format!("FROM {image}\n{before}WORKDIR /app\nCOPY . .\nRUN {run}\n");
+        let dir = project(files);
+        std::fs::write(dir.path().join("Dockerfile"), &df).expect("write");
+        let out = std::process::Command::new(crate::support::bin())
+            .current_dir(dir.path())
+            .args(["--no-history", "--unsafe", "--write", "Dockerfile"])
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{run}: {out:?}");
+        let after = std::fs::read_to_string(dir.path().join("Dockerfile")).expect("read");
+        assert_eq!(after, df, "{run}: moved");
     }
 }

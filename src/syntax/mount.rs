@@ -73,6 +73,11 @@ impl<'a> Mount<'a> {
         self.value(&["id"])
     }
 
+    /// `env=`: the variable a secret is set as.
+    pub fn env(&self) -> Option<&'a str> {
+        self.value(&["env"])
+    }
+
     /// `from=`: the stage or image mounted from.
     pub fn from(&self) -> Option<&'a str> {
         self.value(&["from"])

@@ -2729,12 +2729,26 @@ fn run_effects(
         o.opaque = Some(reason);
         o
     };
-    let (cmds, binds) = match run_commands(ins, wd, resolved.map(|r| r.script.as_str())) {
+    let (cmds, binds, secrets) = match run_commands(ins, wd, resolved.map(|r| r.script.as_str())) {
         Ok(c) => c,
         Err(reason) => {
             *e = opaque(reason);
             return;
         }
+    };
+    // A secret set as a variable holds what the build gives: for the
+    // commands, a variable of unknown value (as a build argument without
+    // a default).
+    let with_secrets;
+    let env = if secrets.vars.is_empty() {
+        env
+    } else {
+        let mut all = env.clone();
+        for v in &secrets.vars {
+            all.insert(v.clone(), UNKNOWN_VALUE.to_string());
+        }
+        with_secrets = all;
+        &with_secrets
     };
     e.reads.extend([Loc::User, Loc::Shell]);
     let mut cost: Option<CostClass> = None;
@@ -3014,6 +3028,16 @@ fn run_effects(
     e.ecosystem = run_ecosystem(&cmds);
     e.cost_class = Some(cost.unwrap_or(CostClass::Cheap));
     apply_binds(e, binds);
+    // A secret file where a command may read it (`target=/root/.npmrc`):
+    // its content is not seen here and may name any file (an npmrc's
+    // `cafile`, a pip.conf's `find-links`), so the `RUN` is not followed.
+    // Elsewhere (`/run/secrets/ID`, read by no command) it changes nothing
+    // the commands do.
+    if let Some(f) = secret_read(e, &secrets) {
+        *e = opaque(format!(
+            "a secret mounted at `{f}`, where its commands may read it (its content is not seen here)"
+        ));
+    }
 }
 
 /// Whether a command is `apt-get`/`apt` installing (or updating,
@@ -3265,10 +3289,11 @@ fn run_commands(
     ins: &Instruction,
     wd: &str,
     resolved: Option<&str>,
-) -> Result<(Vec<shell::SimpleCommand>, Vec<(String, String)>), String> {
+) -> Result<(Vec<shell::SimpleCommand>, Vec<(String, String)>, Secrets), String> {
     let node = &ins.node;
     // Bind mounts of single context files: (context path, image path).
     let mut binds: Vec<(String, String)> = Vec::new();
+    let mut secrets = Secrets::default();
     for f in &node.flags {
         if Mount::is_mount_flag(f) {
             let m = Mount::parse(f).ok_or_else(|| format!("mount `{f}` is not understood"))?;
@@ -3282,7 +3307,14 @@ fn run_commands(
                 }
                 // They add nothing to the image.
                 "cache" | "tmpfs" => {}
-                "secret" | "ssh" => return Err("a secret or ssh mount".into()),
+                // An agent's socket: it authenticates what the commands
+                // fetch and adds nothing to the image (its target is made
+                // as every mount's: `mount_targets`).
+                "ssh" => {
+                    plain_fields(&m, SSH_KEYS)
+                        .ok_or("an ssh mount with variables or fields not followed")?;
+                }
+                "secret" => secret_mount(&m, wd, &mut secrets)?,
                 other => return Err(format!("a mount of type `{other}`")),
             }
         } else if !f.starts_with("--network=") && !f.starts_with("--security=") {
@@ -3304,7 +3336,7 @@ fn run_commands(
             .collect::<Vec<_>>()
             .join(" ");
         return match shell::split(&script) {
-            Split::Commands(c) => Ok((c, binds)),
+            Split::Commands(c) => Ok((c, binds, secrets)),
             Split::Opaque(reason) => Err(reason),
         };
     }
@@ -3317,9 +3349,100 @@ fn run_commands(
         _ => script,
     };
     match shell::split(&script) {
-        Split::Commands(c) => Ok((c, binds)),
+        Split::Commands(c) => Ok((c, binds, secrets)),
         Split::Opaque(reason) => Err(reason),
     }
+}
+
+/// What a `RUN`'s secret mounts (`--mount=type=secret`) give its
+/// commands: files put at their targets for this `RUN` only, and
+/// variables set from them, each holding what the build is given, which
+/// is never seen here (the same in both orders, but it may name anything).
+#[derive(Debug, Default)]
+struct Secrets {
+    /// Image paths of the secret files.
+    files: Vec<String>,
+    /// Names of the variables set from secrets (`env=NAME`).
+    vars: Vec<String>,
+}
+
+/// The fields of an ssh mount this reading follows (BuildKit's
+/// `commands_runmount.go`).
+const SSH_KEYS: &[&str] = &[
+    "type",
+    "id",
+    "target",
+    "dst",
+    "destination",
+    "required",
+    "mode",
+    "uid",
+    "gid",
+];
+
+/// The fields of a secret mount this reading follows: those of an ssh
+/// mount, its source, and `env` (Dockerfile 1.10: the secret as a
+/// variable).
+const SECRET_KEYS: &[&str] = &[
+    "type",
+    "id",
+    "source",
+    "src",
+    "target",
+    "dst",
+    "destination",
+    "required",
+    "mode",
+    "uid",
+    "gid",
+    "env",
+];
+
+/// `Some(())` when every field of `m` is among `keys` and no value names
+/// a variable (BuildKit expands them; this reading does not).
+fn plain_fields(m: &Mount<'_>, keys: &[&str]) -> Option<()> {
+    let fields: Vec<&str> = m.keys().collect();
+    let values_plain = [m.id(), m.source(), m.target(), m.env()]
+        .into_iter()
+        .flatten()
+        .all(|v| !v.contains('$'));
+    (fields.iter().all(|k| keys.contains(k)) && values_plain).then_some(())
+}
+
+/// Adds what the secret mount `m` gives the commands to `secrets`: the
+/// variable `env=` names, and the file at its target (BuildKit's default
+/// `/run/secrets/ID`; a relative target is in the working directory `wd`).
+/// A secret set as a variable is taken to be a file at its default target
+/// as well (reading more is the safe side).
+fn secret_mount(m: &Mount<'_>, wd: &str, secrets: &mut Secrets) -> Result<(), String> {
+    plain_fields(m, SECRET_KEYS).ok_or("a secret mount with variables or fields not followed")?;
+    if let Some(v) = m.env() {
+        if v.is_empty() {
+            return Err("a secret mount with an empty `env`".into());
+        }
+        secrets.vars.push(v.to_string());
+    }
+    let file = match (m.target(), m.id().or(m.source())) {
+        (Some(t), _) if !t.is_empty() => resolve(wd, t),
+        (_, Some(id)) if !id.is_empty() && !id.contains('/') => format!("/run/secrets/{id}"),
+        _ => return Err("a secret mount whose file is not known".into()),
+    };
+    if file.contains(['*', '?', '[']) {
+        return Err("a secret mount whose file is not known".into());
+    }
+    secrets.files.push(file);
+    Ok(())
+}
+
+/// The file of `secrets` that a command of the `RUN` (effects `e`) may
+/// read, named or unasked (a home's dotfiles, a tool's configuration).
+fn secret_read<'s>(e: &Effects, secrets: &'s Secrets) -> Option<&'s String> {
+    secrets.files.iter().find(|f| {
+        e.reads
+            .iter()
+            .chain(&e.implicit_reads)
+            .any(|r| matches!(r, Loc::Path(p) if paths_overlap(p, f)))
+    })
 }
 
 /// The directory that `p` (relative to `dir`, or absolute) leaves by a
