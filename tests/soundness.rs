@@ -8996,6 +8996,9 @@ fn a_secret_the_install_may_read_keeps_it_in_place() {
             "--mount=type=secret,id=npmrc,dst=/app/.npmrc npm ci",
         ),
         (&npm, "", "--mount=type=secret,id=o,env=NODE_OPTIONS npm ci"),
+        (&npm, "", "--mount=type=secret,id=p,env=PATH npm ci"),
+        (&npm, "", "--mount=type=secret,id=p,env=LD_PRELOAD npm ci"),
+        (&npm, "", "--mount=type=secret,id=p,env=HOME npm ci"),
         (
             &npm,
             "",

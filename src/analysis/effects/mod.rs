@@ -3420,6 +3420,16 @@ fn secret_mount(m: &Mount<'_>, wd: &str, secrets: &mut Secrets) -> Result<(), St
         if v.is_empty() {
             return Err("a secret mount with an empty `env`".into());
         }
+        // One every program or shell reads (`PATH`, `LD_PRELOAD`, `HOME`,
+        // `BASH_ENV`: where programs, libraries and settings are found) may
+        // hold a directory the broad copy fills: not followed.
+        let everyones = RUN_FIXED_VARS.iter().any(|f| match f.strip_suffix('*') {
+            Some(prefix) => v.starts_with(prefix),
+            None => *f == v,
+        });
+        if everyones {
+            return Err(format!("a secret set as `{v}`, which every command reads"));
+        }
         secrets.vars.push(v.to_string());
     }
     let file = match (m.target(), m.id().or(m.source())) {
