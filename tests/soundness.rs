@@ -9069,3 +9069,70 @@ fn a_secret_the_install_may_read_keeps_it_in_place() {
         assert_eq!(after, df, "{run}: moved");
     }
 }
+
+/// The remedy an Unsafe hoist offers is one that works: adding entries to
+/// .dockerignore is offered only when they cover every file the install
+/// would write over and leave something to ship. An `apt-get install`
+/// (which may write below `/opt`) after `COPY . .` into `/opt/backup`
+/// writes over everything the copy ships: scout66 found the reason
+/// proposing "adding `.dockerignore` to .dockerignore", which would not.
+/// A pnpm 9 `packageManager` is named as what keeps pnpm's install in
+/// place (before pnpm 10 every dependency's install script runs), not as
+/// "not an exact release of pnpm 10".
+#[test]
+fn unsafe_hoists_name_a_remedy_only_where_it_works() {
+    use crate::support::hoist_proposal;
+    let df = "FROM debian:bookworm-slim\nWORKDIR /opt/backup\nCOPY . .\nRUN apt-get update && apt-get install -y curl\n";
+    let files = [
+        (".dockerignore", ".git\n"),
+        ("backup.sh", "x\n"),
+        ("scripts/install.sh", "x\n"),
+    ];
+    let (change, out) = hoist_proposal(&[], df, &files);
+    let (app, reason) = change.expect("a hoist is reported");
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    assert!(
+        !reason.contains("to .dockerignore would make it safe"),
+        "{reason}"
+    );
+    assert_eq!(out, df);
+    // Where a few shipped files are in the way, the remedy names each of
+    // their entries.
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    let files = [
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}\n",
+        ),
+        ("node_modules/ms/index.js", "x\n"),
+        ("index.js", "x\n"),
+    ];
+    let (change, _) = hoist_proposal(&[], df, &files);
+    let (app, reason) = change.expect("a hoist is reported");
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    assert!(
+        reason.contains("adding `node_modules` to .dockerignore would make it safe"),
+        "{reason}"
+    );
+    // pnpm 9 named by packageManager.
+    let df = "FROM node:20-slim\nRUN corepack enable\nWORKDIR /repo\nCOPY . .\nRUN pnpm install --frozen-lockfile\n";
+    let files = [
+        (
+            "package.json",
+            "{\"name\":\"a\",\"packageManager\":\"pnpm@9.4.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
+        ("index.js", "x\n"),
+    ];
+    let (change, _) = hoist_proposal(&[], df, &files);
+    let (app, reason) = change.expect("a hoist is reported");
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    assert!(
+        reason.contains("names `pnpm@9.4.0` as its `packageManager`, which corepack runs: before pnpm 10 it runs every dependency's install scripts"),
+        "{reason}"
+    );
+}

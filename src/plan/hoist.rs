@@ -2394,20 +2394,39 @@ fn hoist_problems(
             ))
         ));
     } else if let Some((_, rel)) = clobbered.first() {
-        // The top directory, unless the install reads something else there
-        // (`.yarn/releases/` beside `.yarn/install-state.gz`): then the file.
-        let top = rel.split('/').next().unwrap_or(rel);
-        let top = if cand
-            .needed
-            .iter()
-            .any(|(_, c)| c.starts_with(&format!("{top}/")))
-        {
-            rel.as_str()
+        // The entries to ignore: for each file, its top directory, unless
+        // the install reads something else there (`.yarn/releases/` beside
+        // `.yarn/install-state.gz`): then the file. Offered only when they
+        // are few and leave something to ship (an install that may write
+        // anywhere the copy puts files, `apt-get` below `/opt`, has no
+        // such remedy).
+        let mut tops: Vec<&str> = Vec::new();
+        for (_, rel) in &clobbered {
+            let top = rel.split('/').next().unwrap_or(rel);
+            let top = if cand
+                .needed
+                .iter()
+                .any(|(_, c)| c.starts_with(&format!("{top}/")))
+            {
+                rel.as_str()
+            } else {
+                top
+            };
+            if !tops.contains(&top) {
+                tops.push(top);
+            }
+        }
+        let remedy = if tops.len() <= 3 && clobbered.len() < copy.shipped.len() {
+            let names: Vec<String> = tops.iter().map(|t| format!("`{t}`")).collect();
+            format!(
+                "; adding {} to .dockerignore would make it safe",
+                names.join(", ")
+            )
         } else {
-            top
+            String::new()
         };
         let mut problem = format!(
-            "`{}` ships `{rel}`{}, which `{}` writes, so moving the install above the copy would let the copy overwrite its result; adding `{top}` to .dockerignore would make it safe",
+            "`{}` ships `{rel}`{}, which `{}` writes, so moving the install above the copy would let the copy overwrite its result{remedy}",
             short(&copy.text),
             if clobbered.len() > 1 {
                 format!(" and {} more", clobbered.len() - 1)

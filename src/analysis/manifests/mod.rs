@@ -766,6 +766,16 @@ fn pnpm_ten_problems(
     match (&package["packageManager"], kind) {
         (serde_json::Value::Null, PnpmTen::Npm) => {}
         (serde_json::Value::String(pm), _) if pnpm_exact_ten(pm) => {}
+        (serde_json::Value::String(pm), _) if pnpm_major(pm).is_some_and(|m| m < 10) => {
+            out.push(format!(
+                "{rel} names `{pm}` as its `packageManager`, which {}: before pnpm 10 it runs every dependency's install scripts, and its lock does not say which have one",
+                if kind == PnpmTen::Corepack {
+                    "corepack runs"
+                } else {
+                    "pnpm switches to"
+                }
+            ))
+        }
         _ => out.push(format!(
             "{rel} does not name an exact release of pnpm 10 as its `packageManager`{}",
             if kind == PnpmTen::Corepack {
@@ -894,6 +904,12 @@ fn pnpm_ten_problems(
 
 /// Whether a `packageManager` value names an exact release of pnpm 10
 /// (`pnpm@10.12.1`, with or without corepack's `+sha…` hash).
+/// The major version of a `packageManager` naming pnpm (`pnpm@9.4.0`,
+/// `pnpm@9.15.9+sha512.…`), when it names one.
+fn pnpm_major(pm: &str) -> Option<u64> {
+    pm.strip_prefix("pnpm@")?.split('.').next()?.parse().ok()
+}
+
 fn pnpm_exact_ten(pm: &str) -> bool {
     let Some(v) = pm.strip_prefix("pnpm@10.") else {
         return false;
