@@ -1638,12 +1638,24 @@ fn directory_mode_problem(
         let Some(ins) = instruction(cx.parse, cx.stage.units[k].item) else {
             return false;
         };
+        let below = format!("{img}/");
+        // `COPY web/package.json web/package.json`: one file to its own
+        // name, made as the inserted COPY makes it (no flag on either
+        // copy: owner root, the directories above 0755). Were the
+        // destination already a directory, what made it would make `img`
+        // too and be found on its own.
+        if copy.flags.is_empty()
+            && let Some((i, r)) = effects::single_file_placement(ins, &cx.state.workdirs[k], ctx)
+        {
+            return i
+                .strip_prefix(below.as_str())
+                .is_some_and(|tail| r == format!("{rel}/{tail}"));
+        }
         let Some(placed) =
             effects::context_placements(ins, &cx.state.workdirs[k], cx.state.paths_env(k), ctx)
         else {
             return false;
         };
-        let below = format!("{img}/");
         placed.flags == effects::normal_copy_flags(&copy.flags)
             && !placed.flags.iter().any(|f| f.starts_with("--chmod="))
             && placed.files.iter().all(|(i, r)| {
