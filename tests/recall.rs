@@ -4709,10 +4709,7 @@ fn pip_include_placed_by_an_earlier_copy_to_its_own_name_hoists() {
         "COPY requirements/base.txt requirements/other.txt",
         "COPY --chown=1000 requirements/base.txt requirements/base.txt",
     ] {
-        let df = df.replace(
-            "COPY requirements/base.txt requirements/base.txt",
-            earlier,
-        );
+        let df = df.replace("COPY requirements/base.txt requirements/base.txt", earlier);
         let (change, out) = hoist_proposal(&[], &df, files);
         let (app, reason) = change.unwrap_or((Applicability::DisplayOnly, String::new()));
         assert_ne!(app, Applicability::Safe, "{earlier}: {reason}");

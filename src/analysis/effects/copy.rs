@@ -383,7 +383,11 @@ pub fn context_placements(
 /// escape. BuildKit puts the file at `DEST` unless `DEST` is already a
 /// directory, which an instruction before it (or the base image) made:
 /// the caller checks that.
-pub fn single_file_placement(ins: &Instruction, wd: &str, ctx: &Context) -> Option<(String, String)> {
+pub fn single_file_placement(
+    ins: &Instruction,
+    wd: &str,
+    ctx: &Context,
+) -> Option<(String, String)> {
     let node = &ins.node;
     if node.kind != Kind::Copy || !ins.heredocs.is_empty() || !node.flags.is_empty() {
         return None;
