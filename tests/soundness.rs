@@ -4116,6 +4116,16 @@ fn node_project_at(extra: &[(&str, &str)]) -> tempfile::TempDir {
     project(&files)
 }
 
+/// As [`node_project_at`], for npm's installs: its yarn.lock left out of
+/// the context by `.dockerignore`, since npm rewrites a yarn.lock it finds
+/// beside its own lock, which keeps any npm install in place
+/// (`npm_install_is_not_hoisted_over_a_shipped_yarn_lock_it_rewrites`).
+fn npm_project_at(extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let mut files = vec![(".dockerignore", "node_modules\n.git\nyarn.lock\n")];
+    files.extend_from_slice(extra);
+    node_project_at(&files)
+}
+
 #[test]
 fn npm_settings_a_copy_into_the_root_ships_keep_the_install_below() {
     // With no `WORKDIR` the copy of the context into `/` puts a shipped
@@ -4129,7 +4139,7 @@ fn npm_settings_a_copy_into_the_root_ships_keep_the_install_below() {
         "etc/npmrc",
         "usr/local/lib/node_modules/npm/npmrc",
     ] {
-        let p = node_project_at(&[(path, "omit-lockfile-registry-resolved=true\n")]);
+        let p = npm_project_at(&[(path, "omit-lockfile-registry-resolved=true\n")]);
         assert_eq!(rewrite_unsafe_too(p.path(), df), df, "{path}");
     }
 }
@@ -4367,7 +4377,7 @@ fn a_copy_destination_through_a_build_argument_is_not_already_copied() {
     // Measured with BuildKit (node:20-slim, `--build-arg APP=/srv`): the
     // original built, the rewrite's `npm install` found no
     // /app/package.json and failed.
-    let p = node_project_at(&[]);
+    let p = npm_project_at(&[]);
     for df in [
         "FROM node:20-slim\nARG APP=/app\nWORKDIR /app\nCOPY package.json $APP/\nCOPY . .\nRUN npm install\n",
         "FROM node:20-slim\nARG BASE=/app\nENV APP=$BASE\nWORKDIR /app\nCOPY package.json ${APP}/\nCOPY . .\nRUN npm install\n",
@@ -4446,7 +4456,7 @@ fn an_apt_commands_own_redirection_is_not_the_archives() {
     // (`apt-get install -y jq > /usr/local/etc/npmrc`) is the shell's:
     // it was taken as the archive's, so npm's global settings file
     // written by it left the install's lock kept and the hoist `[safe]`.
-    let p = node_project_at(&[]);
+    let p = npm_project_at(&[]);
     for cmd in [
         "apt-get update && apt-get install -y jq >> /usr/local/etc/npmrc",
         "apt-get update > /usr/local/etc/npmrc && apt-get install -y jq",
@@ -4474,7 +4484,7 @@ fn a_shell_reading_startup_files_keeps_npm_install_below_the_copy() {
     // 10.8.2), `SHELL ["/bin/bash", "-l", "-c"]`: the original's
     // package-lock.json had lockfileVersion 2, the rewrite's the
     // context's 3.
-    let p = node_project_at(&[]);
+    let p = npm_project_at(&[]);
     for (setup, write) in [
         (
             "SHELL [\"/bin/bash\", \"-l\", \"-c\"]\n",
@@ -8975,6 +8985,7 @@ fn npm_install_is_not_hoisted_over_a_shipped_yarn_lock_it_rewrites() {
         let (change, out) = hoist_proposal(&[], &df, &files(".git\nnode_modules\n"));
         let (app, reason) = change.unwrap_or((Applicability::DisplayOnly, String::new()));
         assert_ne!(app, Applicability::Safe, "{run}: {reason}");
+        assert!(reason.contains("(.dockerignore)"), "{run}: {reason}");
         assert_eq!(out, df, "{run}");
         // The control: yarn.lock left out of the context.
         let (change, _) = hoist_proposal(&[], &df, &files(".git\nnode_modules\nyarn.lock\n"));

@@ -2398,12 +2398,21 @@ fn hoist_problems(
     {
         // The install rewrites a manifest the inserted COPY needs: ignoring
         // it would break the install, so say what would.
+        // npm rewrites a yarn.lock it finds beside its own lock, whatever
+        // the yarn flags: only leaving it out of the context keeps it.
+        let npm_on_yarn_lock = rel.rsplit('/').next() == Some("yarn.lock")
+            && cand.text.split_whitespace().any(|w| w == "npm")
+            && !cand.text.split_whitespace().any(|w| w == "yarn");
         problems.push(format!(
             "`{}` may rewrite `{rel}`, which it reads and the broad copy ships, so moving the install above the copy would let the copy put back the old `{rel}`{}",
             short(&cand.text),
-            keep_lock_hint(rel).map_or(String::new(), |h| format!(
-                "; an install that keeps it as it is ({h}) would make it safe"
-            ))
+            if npm_on_yarn_lock {
+                "; npm rewrites a yarn.lock beside its own lock in its own form (`npm ci` too): leaving it out of the context (.dockerignore) would make it safe".to_string()
+            } else {
+                keep_lock_hint(rel).map_or(String::new(), |h| format!(
+                    "; an install that keeps it as it is ({h}) would make it safe"
+                ))
+            }
         ));
     } else if let Some((_, rel)) = clobbered.first() {
         // The top directory, unless the install reads something else there
