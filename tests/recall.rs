@@ -1696,6 +1696,13 @@ fn the_unsafe_reason_names_the_flag_of_the_tool_that_keeps_the_lock_file() {
             "RUN yarn install --frozen-lockfile",
         ),
     ] {
+        // npm rewrites a yarn.lock beside its own lock: none for npm.
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .copied()
+            .filter(|(n, _)| !(install.contains("npm") && *n == "yarn.lock"))
+            .collect();
+        let files = files.as_slice();
         let df = format!("FROM base\nWORKDIR /app\nCOPY . .\n{install}\n");
         let out = rewrite_at(files, &df, Applicability::Safe);
         assert_eq!(out.new_text, df);
@@ -2702,7 +2709,6 @@ fn directory_options_run_the_install_there() {
             "web/package-lock.json",
             "{\"lockfileVersion\":3,\"packages\":{}}\n",
         ),
-        ("web/yarn.lock", "\n"),
         ("web/pnpm-lock.yaml", "lockfileVersion: 9\n"),
         ("web/index.js", "x\n"),
     ];
@@ -4675,6 +4681,46 @@ fn a_lock_file_detecting_if_moves_with_the_arm_the_context_selects() {
         "{}",
         hoisted(NPM, df)
     );
+}
+
+/// A Django-style `requirements/prod.txt` that includes `base.txt`, the
+/// included file already placed by an earlier `COPY` that names the file
+/// itself as its destination (`COPY requirements/base.txt
+/// requirements/base.txt`, no trailing slash): that copy makes
+/// `/app/requirements` as the inserted COPY would (owner root, 0755), so
+/// the install moves above the broad copy. Before, only a copy into a
+/// directory (`requirements/`) was recognised and the hoist was Unsafe
+/// (scout62's miss). Measured with BuildKit (python:3.12-slim, pip
+/// 23.0.1, `requirements/` of mode 0775 in the context): images
+/// identical, the install CACHED after a source edit.
+#[test]
+fn pip_include_placed_by_an_earlier_copy_to_its_own_name_hoists() {
+    use crate::support::hoist_proposal;
+    let files: &[(&str, &str)] = &[
+        ("requirements/base.txt", "six==1.16.0\n"),
+        ("requirements/prod.txt", "-r base.txt\nidna==3.7\n"),
+        ("app.py", "print(1)\n"),
+    ];
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements/base.txt requirements/base.txt\nRUN pip install -r requirements/base.txt\nCOPY . .\nRUN pip install -r requirements/prod.txt\n";
+    let (change, out) = hoist_proposal(&[], df, files);
+    let (app, reason) = change.expect("a hoist is proposed");
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert!(
+        out.contains("COPY requirements/prod.txt requirements/base.txt ./requirements/\nRUN pip install -r requirements/prod.txt\nCOPY . .\n"),
+        "{out}"
+    );
+    // The earlier copy under another name, or with an owner of its own,
+    // still keeps it in place.
+    for earlier in [
+        "COPY requirements/base.txt requirements/other.txt",
+        "COPY --chown=1000 requirements/base.txt requirements/base.txt",
+    ] {
+        let df = df.replace("COPY requirements/base.txt requirements/base.txt", earlier);
+        let (change, out) = hoist_proposal(&[], &df, files);
+        let (app, reason) = change.unwrap_or((Applicability::DisplayOnly, String::new()));
+        assert_ne!(app, Applicability::Safe, "{earlier}: {reason}");
+        assert_eq!(out, df);
+    }
 }
 
 /// Secret and ssh mounts: an ssh mount gives the commands an agent's

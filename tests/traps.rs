@@ -612,8 +612,13 @@ fn settings_in_the_directories_above_a_project_keep_its_install_in_place() {
         df,
         "pnpm-workspace.yaml applies",
     );
-    // A root package.json that is no workspace root changes nothing.
-    let dir = project(&front(("package.json", "{\"name\":\"root\"}")));
+    // A root package.json that is no workspace root changes nothing
+    // (the yarn.lock left out: npm rewrites one beside its own lock).
+    let files: Vec<(&str, &str)> = front(("package.json", "{\"name\":\"root\"}"))
+        .into_iter()
+        .filter(|(n, _)| *n != "frontend/yarn.lock")
+        .collect();
+    let dir = project(&files);
     let out = run(dir.path(), df, Applicability::Safe);
     assert!(
         out.new_text

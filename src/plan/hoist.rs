@@ -1638,12 +1638,24 @@ fn directory_mode_problem(
         let Some(ins) = instruction(cx.parse, cx.stage.units[k].item) else {
             return false;
         };
+        let below = format!("{img}/");
+        // `COPY web/package.json web/package.json`: one file to its own
+        // name, made as the inserted COPY makes it (no flag on either
+        // copy: owner root, the directories above 0755). Were the
+        // destination already a directory, what made it would make `img`
+        // too and be found on its own.
+        if copy.flags.is_empty()
+            && let Some((i, r)) = effects::single_file_placement(ins, &cx.state.workdirs[k], ctx)
+        {
+            return i
+                .strip_prefix(below.as_str())
+                .is_some_and(|tail| r == format!("{rel}/{tail}"));
+        }
         let Some(placed) =
             effects::context_placements(ins, &cx.state.workdirs[k], cx.state.paths_env(k), ctx)
         else {
             return false;
         };
-        let below = format!("{img}/");
         placed.flags == effects::normal_copy_flags(&copy.flags)
             && !placed.flags.iter().any(|f| f.starts_with("--chmod="))
             && placed.files.iter().all(|(i, r)| {
@@ -2386,12 +2398,21 @@ fn hoist_problems(
     {
         // The install rewrites a manifest the inserted COPY needs: ignoring
         // it would break the install, so say what would.
+        // npm rewrites a yarn.lock it finds beside its own lock, whatever
+        // the yarn flags: only leaving it out of the context keeps it.
+        let npm_on_yarn_lock = rel.rsplit('/').next() == Some("yarn.lock")
+            && cand.text.split_whitespace().any(|w| w == "npm")
+            && !cand.text.split_whitespace().any(|w| w == "yarn");
         problems.push(format!(
             "`{}` may rewrite `{rel}`, which it reads and the broad copy ships, so moving the install above the copy would let the copy put back the old `{rel}`{}",
             short(&cand.text),
-            keep_lock_hint(rel).map_or(String::new(), |h| format!(
-                "; an install that keeps it as it is ({h}) would make it safe"
-            ))
+            if npm_on_yarn_lock {
+                "; npm rewrites a yarn.lock beside its own lock in its own form (`npm ci` too): leaving it out of the context (.dockerignore) would make it safe".to_string()
+            } else {
+                keep_lock_hint(rel).map_or(String::new(), |h| format!(
+                    "; an install that keeps it as it is ({h}) would make it safe"
+                ))
+            }
         ));
     } else if let Some((_, rel)) = clobbered.first() {
         // The entries to ignore: for each file, its top directory, unless

@@ -375,6 +375,43 @@ pub fn context_placements(
     })
 }
 
+/// Where `COPY FILE DEST` puts its one shipped file when `DEST` names
+/// the file itself (`COPY requirements/base.txt requirements/base.txt`,
+/// no trailing slash): (image path, context path). `None` for anything
+/// else: an `ADD`, a flag, a heredoc, a link, a glob, a directory, a
+/// destination written as a directory or holding a variable, quote or
+/// escape. BuildKit puts the file at `DEST` unless `DEST` is already a
+/// directory, which an instruction before it (or the base image) made:
+/// the caller checks that.
+pub fn single_file_placement(
+    ins: &Instruction,
+    wd: &str,
+    ctx: &Context,
+) -> Option<(String, String)> {
+    let node = &ins.node;
+    if node.kind != Kind::Copy || !ins.heredocs.is_empty() || !node.flags.is_empty() {
+        return None;
+    }
+    let args: Vec<&str> = node.str_args().collect();
+    let [src, dest] = args.as_slice() else {
+        return None;
+    };
+    let s = plain_source(src)?;
+    if s.is_empty()
+        || s.contains(['*', '?'])
+        || !ctx.ships(s)
+        || ctx.is_link(s)
+        || dest.ends_with('/')
+        || matches!(*dest, "." | ".." | "")
+        || dest.ends_with("/.")
+        || dest.ends_with("/..")
+        || dest.contains(['$', '\\', '"', '\'', '`', '*', '?', '['])
+    {
+        return None;
+    }
+    Some((resolve(wd, dest), s.to_string()))
+}
+
 /// What a `COPY` of several context sources, or of a glob, places
 /// ([`source_placements`]).
 #[derive(Debug, Clone, Default)]
