@@ -8944,3 +8944,64 @@ fn apt_root_settings_naming_a_bare_directory_are_reads_where_it_runs() {
         assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "moved with {opt}");
     }
 }
+
+/// review 66: a stage built `FROM` an earlier stage that has `ONBUILD`
+/// triggers was taken to start with no variable set, so the earlier
+/// stage's own `ENV` was dropped: beside `ONBUILD LABEL`, `ENV
+/// PIP_CONFIG_FILE=/app/pip.conf` was not seen and `pip install` moved
+/// `[safe]` above the copy shipping that file (measured with BuildKit,
+/// python:3.12-slim: the original installed into the file's `target`
+/// /opt/t, the rewrite into /usr/local). A variable a trigger sets
+/// (`ONBUILD ENV`, `ONBUILD ARG`) is not known. And an `ONBUILD SHELL`
+/// sets the shell of that stage: a login shell reads the `~/.profile`
+/// the copy ships into /root (measured: `export PIP_TARGET=/opt/t` there
+/// sent the original's install to /opt/t, the rewrite's to /usr/local).
+#[test]
+fn a_stage_built_on_triggers_keeps_its_parents_variables_and_shell() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("pip.conf", "[global]\ntarget = /opt/t\n"),
+        (".profile", "export PIP_TARGET=/opt/t\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let stage = "\nFROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    for parent in [
+        "ENV PIP_CONFIG_FILE=/app/pip.conf\nONBUILD LABEL stage=app",
+        "ENV PIP_CONFIG_FILE=/app/pip.conf\nONBUILD RUN true",
+        "ONBUILD ENV PIP_CONFIG_FILE=/app/pip.conf",
+        "ONBUILD ARG PIP_CONFIG_FILE=/app/pip.conf",
+    ] {
+        let df = format!("FROM python:3.12-slim AS base\n{parent}\n{stage}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{parent}");
+    }
+    for run in [
+        "pip install -r requirements.txt",
+        "pip install -r requirements.txt && python app.py",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim AS base\nONBUILD SHELL [\"/bin/bash\", \"-l\", \"-c\"]\n\nFROM base\nWORKDIR /root\nCOPY . .\nRUN {run}\n"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+    // `FROM ${BASE}` whose default names the stage (or a build argument
+    // another earlier stage): its variables are there too (measured as
+    // above: /opt/t in the original, /usr/local in the rewrite).
+    for from in ["${BASE}", "$BASE", "${BASE:-base}"] {
+        let df = format!(
+            "ARG BASE=base\nFROM python:3.12-slim AS base\nENV PIP_CONFIG_FILE=/app/pip.conf\n\nFROM {from}\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{from}");
+    }
+    let df = "ARG BASE=python:3.12-slim\nFROM python:3.12-slim AS base\nRUN true\n\nFROM ${BASE}\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    // The controls: a trigger that sets nothing the install reads, and a
+    // shell that reads no startup file, still let it move.
+    for parent in [
+        "ONBUILD LABEL stage=app",
+        "ONBUILD SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]",
+    ] {
+        let df = format!("FROM python:3.12-slim AS base\n{parent}\n{stage}");
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{parent}");
+    }
+}
