@@ -1522,7 +1522,10 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                     for k in &onbuild_vars {
                         env.insert(k.clone(), UNKNOWN_VALUE.to_string());
                     }
-                    Inherited { env, ..triggered(&st) }
+                    Inherited {
+                        env,
+                        ..triggered(&st)
+                    }
                 } else {
                     Inherited { env, ..st }
                 };
