@@ -9005,3 +9005,61 @@ fn a_stage_built_on_triggers_keeps_its_parents_variables_and_shell() {
         assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{parent}");
     }
 }
+
+/// review 66: `FROM ${BASE}` whose default names an earlier stage builds
+/// on that stage, but the search of the stages built on stopped there as
+/// at an image from outside the file: `RUN mkdir -p /app && chmod 2775
+/// /app` in it was not seen, and `cd web && npm ci` moved `[safe]` above
+/// `COPY . .` (measured with BuildKit, node:20-slim, ms 2.1.3: the
+/// rewrite's `node_modules` had the setgid bit, 0o42755 for 0o40755). A
+/// stage named by a variable may be any earlier one.
+#[test]
+fn a_stage_built_from_a_variable_may_be_built_on_any_earlier_stage() {
+    let p = project(&[
+        ("web/package.json", NPM[0].1),
+        ("web/package-lock.json", NPM[1].1),
+        ("index.js", "x\n"),
+    ]);
+    for from in ["${BASE}", "$BASE", "${BASE:-base}"] {
+        let df = format!(
+            "ARG BASE=base\nFROM node:20-slim AS base\nRUN mkdir -p /app && chmod 2775 /app\nFROM {from}\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{from}");
+    }
+    // The control: with no earlier stage the variable names an image.
+    let df = "ARG BASE=node:20-slim\nFROM ${BASE}\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+/// review 66: a symbolic link a stage built on made was not followed:
+/// `ln -s /app/venv /env` there, then `COPY . /app` and `/env/bin/pip
+/// install` in the stage built on it, moved `[safe]` above the copy,
+/// whose `venv/…/six.py` then replaced pip's (measured with BuildKit,
+/// python:3.12-slim: 34549 bytes in the original's image, 4 in the
+/// rewrite's), as in the same stage
+/// (`paths_through_a_symbolic_link_a_run_made_reach_its_target`).
+#[test]
+fn a_link_a_stage_built_on_made_is_written_through() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        ("venv/lib/python3.11/site-packages/six.py", "X=1\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let tail = "COPY . /app\nRUN /env/bin/pip install -r /app/requirements.txt\n";
+    for (head, from) in [
+        ("", "base"),
+        ("", "${BASE}"),
+        ("FROM base AS mid\nRUN true\n", "mid"),
+    ] {
+        let df = format!(
+            "ARG BASE=base\nFROM python:3.12-slim AS base\nRUN python -m venv /app/venv && ln -s /app/venv /env\n{head}FROM {from}\n{tail}"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{from}");
+    }
+    // The control: a link elsewhere lets the install move.
+    let df = format!(
+        "FROM python:3.12-slim AS base\nRUN python -m venv /env && ln -s /usr/share/zoneinfo/UTC /etc/localtime\nFROM base\n{tail}"
+    );
+    assert_ne!(rewrite_unsafe_too(dir.path(), &df), df);
+}

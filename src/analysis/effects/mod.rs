@@ -1138,7 +1138,8 @@ pub fn analyze_stage_resolved(
         mut passwd,
         pnpm,
         mut bundle,
-    } = inherited_state(parse, stage.from_item, knowledge);
+        links: inherited_links,
+    } = inherited_state(parse, stage.from_item, ctx, knowledge);
     // Every `SHELL` so far is a POSIX shell run with `-c` (one that is not
     // may switch users: `["su", "app", "-c"]`) that reads no startup file
     // before each command (a login or interactive shell, zsh): a
@@ -1168,8 +1169,9 @@ pub fn analyze_stage_resolved(
     // Directories a `WORKDIR` of the stage made (see
     // `Effects::existing_dirs`).
     let mut made_by_workdir: Vec<String> = Vec::new();
-    // Symbolic links an earlier `RUN` of the stage made ([`symlinks_made`]).
-    let mut links: Vec<(String, Option<String>)> = Vec::new();
+    // Symbolic links an earlier `RUN` of the stage, or of the stages it is
+    // built on, made ([`symlinks_made`]).
+    let mut links: Vec<(String, Option<String>)> = inherited_links;
     // Whether the `USER` in effect keeps root's group (`USER 0:1000` makes
     // directories root:1000, measured). A stage built on an earlier one
     // does not know that stage's group: any `USER` with another group
@@ -1400,9 +1402,20 @@ struct Inherited {
     pnpm: PnpmState,
     /// Bundler settings earlier `RUN`s wrote ([`BundleSettings`]).
     bundle: BundleSettings,
+    /// The symbolic links the stages built on made, as the stage's own
+    /// `RUN`s' ([`symlinks_made`], [`copied_links`]): a write below one
+    /// lands where it points (measured with BuildKit: `ln -s /app/venv
+    /// /env` in the stage built on, then `COPY . /app` and `/env/bin/pip
+    /// install` hoisted above it, and the copy's six.py replaced pip's).
+    links: Vec<(String, Option<String>)>,
 }
 
-fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -> Inherited {
+fn inherited_state(
+    parse: &Parse,
+    from_item: usize,
+    ctx: Option<&Context>,
+    knowledge: &kb::Knowledge,
+) -> Inherited {
     let fresh = |from: usize| {
         // An official image: runs as root, no `ENV HOME`, users known.
         let image = base_image(parse, from);
@@ -1443,6 +1456,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 clean: official,
             },
             bundle: BundleSettings::fresh(image.as_deref()),
+            links: Vec::new(),
         }
     };
     // What a stage built on one with triggers starts from: nothing known.
@@ -1464,6 +1478,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 clean: false,
             },
             bundle: BundleSettings::default(),
+            links: st.links.clone(),
         }
     };
     // (lower-case name, end state: working directory, ENV only) of each
@@ -1494,6 +1509,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 passwd: s.passwd.clone(),
                 pnpm: s.pnpm,
                 bundle: s.bundle.clone(),
+                links: s.links.clone(),
             })
     };
     for (k, item) in parse.items.iter().enumerate().take(from_item + 1) {
@@ -1547,6 +1563,11 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                     for var in earlier.env.keys() {
                         start.env.insert(var.clone(), UNKNOWN_VALUE.to_string());
                     }
+                    for link in &earlier.links {
+                        if !start.links.contains(link) {
+                            start.links.push(link.clone());
+                        }
+                    }
                 }
             }
             if k == from_item {
@@ -1564,6 +1585,12 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
         onbuild |= ins.node.kind == Kind::Onbuild;
         onbuild_vars.extend(trigger_vars(ins));
         if let Some((_, st, config)) = cur.as_mut() {
+            if matches!(ins.node.kind, Kind::Run | Kind::Copy | Kind::Add) {
+                let made = symlinks_made(ins, &st.wd);
+                st.links.extend(made);
+                let copied = copied_links(parse, k, ins, &st.wd, &st.env, ctx);
+                st.links.extend(copied);
+            }
             if matches!(ins.node.kind, Kind::Run | Kind::Copy | Kind::Add)
                 && (st.passwd.known || st.pnpm.clean || st.bundle.known)
             {
