@@ -9062,4 +9062,16 @@ fn a_link_a_stage_built_on_made_is_written_through() {
         "FROM python:3.12-slim AS base\nRUN python -m venv /env && ln -s /usr/share/zoneinfo/UTC /etc/localtime\nFROM base\n{tail}"
     );
     assert_ne!(rewrite_unsafe_too(dir.path(), &df), df);
+    // `COPY --from=${B}`: newer BuildKit expands global build arguments
+    // there, so the stage `b` (making `/out/etc -> /etc`) is copied, and
+    // `COPY conf/pip.conf /app/etc/` writes /etc/pip.conf (as in
+    // `a_link_a_stage_made_is_written_through_after_its_copy`; not built
+    // here: Docker 20.10's frontend refuses a variable in `--from`).
+    let dir = project(&[
+        ("src/app.py", "x = 1\n"),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("conf/pip.conf", "[install]\nno-binary = six\n"),
+    ]);
+    let df = "ARG B=b\nFROM python:3.12-slim AS b\nRUN mkdir /out && ln -s /etc /out/etc\n\nFROM python:3.12-slim\nWORKDIR /app\nCOPY --from=${B} /out /app\nCOPY . /app\nCOPY conf/pip.conf /app/etc/\nRUN pip install -r requirements.txt\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
 }
