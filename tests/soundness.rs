@@ -9185,3 +9185,134 @@ fn unsafe_hoists_name_a_remedy_only_where_it_works() {
         "{reason}"
     );
 }
+
+/// review 66: a stage built `FROM` an earlier stage that has `ONBUILD`
+/// triggers was taken to start with no variable set, so the earlier
+/// stage's own `ENV` was dropped: beside `ONBUILD LABEL`, `ENV
+/// PIP_CONFIG_FILE=/app/pip.conf` was not seen and `pip install` moved
+/// `[safe]` above the copy shipping that file (measured with BuildKit,
+/// python:3.12-slim: the original installed into the file's `target`
+/// /opt/t, the rewrite into /usr/local). A variable a trigger sets
+/// (`ONBUILD ENV`, `ONBUILD ARG`) is not known. And an `ONBUILD SHELL`
+/// sets the shell of that stage: a login shell reads the `~/.profile`
+/// the copy ships into /root (measured: `export PIP_TARGET=/opt/t` there
+/// sent the original's install to /opt/t, the rewrite's to /usr/local).
+#[test]
+fn a_stage_built_on_triggers_keeps_its_parents_variables_and_shell() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("pip.conf", "[global]\ntarget = /opt/t\n"),
+        (".profile", "export PIP_TARGET=/opt/t\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let stage = "\nFROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    for parent in [
+        "ENV PIP_CONFIG_FILE=/app/pip.conf\nONBUILD LABEL stage=app",
+        "ENV PIP_CONFIG_FILE=/app/pip.conf\nONBUILD RUN true",
+        "ONBUILD ENV PIP_CONFIG_FILE=/app/pip.conf",
+        "ONBUILD ARG PIP_CONFIG_FILE=/app/pip.conf",
+    ] {
+        let df = format!("FROM python:3.12-slim AS base\n{parent}\n{stage}");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{parent}");
+    }
+    for run in [
+        "pip install -r requirements.txt",
+        "pip install -r requirements.txt && python app.py",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim AS base\nONBUILD SHELL [\"/bin/bash\", \"-l\", \"-c\"]\n\nFROM base\nWORKDIR /root\nCOPY . .\nRUN {run}\n"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+    // `FROM ${BASE}` whose default names the stage (or a build argument
+    // another earlier stage): its variables are there too (measured as
+    // above: /opt/t in the original, /usr/local in the rewrite).
+    for from in ["${BASE}", "$BASE", "${BASE:-base}"] {
+        let df = format!(
+            "ARG BASE=base\nFROM python:3.12-slim AS base\nENV PIP_CONFIG_FILE=/app/pip.conf\n\nFROM {from}\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{from}");
+    }
+    let df = "ARG BASE=python:3.12-slim\nFROM python:3.12-slim AS base\nRUN true\n\nFROM ${BASE}\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+    // The controls: a trigger that sets nothing the install reads, and a
+    // shell that reads no startup file, still let it move.
+    for parent in [
+        "ONBUILD LABEL stage=app",
+        "ONBUILD SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]",
+    ] {
+        let df = format!("FROM python:3.12-slim AS base\n{parent}\n{stage}");
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{parent}");
+    }
+}
+
+/// review 66: `FROM ${BASE}` whose default names an earlier stage builds
+/// on that stage, but the search of the stages built on stopped there as
+/// at an image from outside the file: `RUN mkdir -p /app && chmod 2775
+/// /app` in it was not seen, and `cd web && npm ci` moved `[safe]` above
+/// `COPY . .` (measured with BuildKit, node:20-slim, ms 2.1.3: the
+/// rewrite's `node_modules` had the setgid bit, 0o42755 for 0o40755). A
+/// stage named by a variable may be any earlier one.
+#[test]
+fn a_stage_built_from_a_variable_may_be_built_on_any_earlier_stage() {
+    let p = project(&[
+        ("web/package.json", NPM[0].1),
+        ("web/package-lock.json", NPM[1].1),
+        ("index.js", "x\n"),
+    ]);
+    for from in ["${BASE}", "$BASE", "${BASE:-base}"] {
+        let df = format!(
+            "ARG BASE=base\nFROM node:20-slim AS base\nRUN mkdir -p /app && chmod 2775 /app\nFROM {from}\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n"
+        );
+        assert_eq!(rewrite_unsafe_too(p.path(), &df), df, "{from}");
+    }
+    // The control: with no earlier stage the variable names an image.
+    let df = "ARG BASE=node:20-slim\nFROM ${BASE}\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci\n";
+    assert_ne!(rewrite_unsafe_too(p.path(), df), df);
+}
+
+/// review 66: a symbolic link a stage built on made was not followed:
+/// `ln -s /app/venv /env` there, then `COPY . /app` and `/env/bin/pip
+/// install` in the stage built on it, moved `[safe]` above the copy,
+/// whose `venv/…/six.py` then replaced pip's (measured with BuildKit,
+/// python:3.12-slim: 34549 bytes in the original's image, 4 in the
+/// rewrite's), as in the same stage
+/// (`paths_through_a_symbolic_link_a_run_made_reach_its_target`).
+#[test]
+fn a_link_a_stage_built_on_made_is_written_through() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        ("venv/lib/python3.11/site-packages/six.py", "X=1\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let tail = "COPY . /app\nRUN /env/bin/pip install -r /app/requirements.txt\n";
+    for (head, from) in [
+        ("", "base"),
+        ("", "${BASE}"),
+        ("FROM base AS mid\nRUN true\n", "mid"),
+    ] {
+        let df = format!(
+            "ARG BASE=base\nFROM python:3.12-slim AS base\nRUN python -m venv /app/venv && ln -s /app/venv /env\n{head}FROM {from}\n{tail}"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{from}");
+    }
+    // The control: a link elsewhere lets the install move.
+    let df = format!(
+        "FROM python:3.12-slim AS base\nRUN python -m venv /env && ln -s /usr/share/zoneinfo/UTC /etc/localtime\nFROM base\n{tail}"
+    );
+    assert_ne!(rewrite_unsafe_too(dir.path(), &df), df);
+    // `COPY --from=${B}`: newer BuildKit expands global build arguments
+    // there, so the stage `b` (making `/out/etc -> /etc`) is copied, and
+    // `COPY conf/pip.conf /app/etc/` writes /etc/pip.conf (as in
+    // `a_link_a_stage_made_is_written_through_after_its_copy`; not built
+    // here: Docker 20.10's frontend refuses a variable in `--from`).
+    let dir = project(&[
+        ("src/app.py", "x = 1\n"),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("conf/pip.conf", "[install]\nno-binary = six\n"),
+    ]);
+    let df = "ARG B=b\nFROM python:3.12-slim AS b\nRUN mkdir /out && ln -s /etc /out/etc\n\nFROM python:3.12-slim\nWORKDIR /app\nCOPY --from=${B} /out /app\nCOPY . /app\nCOPY conf/pip.conf /app/etc/\nRUN pip install -r requirements.txt\n";
+    assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
+}

@@ -12,7 +12,7 @@
 use crate::analysis::effects::{self, Effects, Loc, StageState, conflict};
 use crate::analysis::shell::{self, Op};
 use crate::model::Stage;
-use crate::syntax::{Instruction, Kind, Parse};
+use crate::syntax::{Arg, Instruction, Kind, Node, Parse};
 
 /// What each unit of a stage certainly deletes ([`certain_deletions`]).
 pub fn of_stage(parse: &Parse, stage: &Stage, state: &StageState) -> Vec<Vec<String>> {
@@ -220,8 +220,21 @@ pub fn posix_shell_before(parse: &Parse, item: usize) -> bool {
     parse.items[..item.min(parse.items.len())]
         .iter()
         .filter_map(|it| it.instruction())
-        .filter(|i| i.node.kind == Kind::Shell)
-        .all(posix_shell)
+        .filter_map(shell_set)
+        .all(posix_shell_node)
+}
+
+/// The `SHELL` node an instruction sets: a `SHELL`, or an `ONBUILD
+/// SHELL`, which sets it in every stage built on its stage (BuildKit runs
+/// the triggers first there; measured with Docker 20.10: `ONBUILD SHELL
+/// ["/bin/bash", "-l", "-c"]` made the next stage's `RUN`s read
+/// `~/.profile`).
+pub fn shell_set(ins: &Instruction) -> Option<&Node> {
+    let node = match (ins.node.kind, ins.node.args.first()) {
+        (Kind::Onbuild, Some(Arg::Sub(child))) => child.as_ref(),
+        _ => &ins.node,
+    };
+    (node.kind == Kind::Shell).then_some(node)
 }
 
 /// Whether a `SHELL` instruction names a POSIX shell run with `-c` that
@@ -236,7 +249,12 @@ pub fn posix_shell_before(parse: &Parse, item: usize) -> bool {
 /// name (`-o pipefail`), and `--noprofile`, `--norc`, `--posix`,
 /// `--noediting`.
 pub fn posix_shell(ins: &Instruction) -> bool {
-    let args: Vec<&str> = ins.node.str_args().collect();
+    posix_shell_node(&ins.node)
+}
+
+/// [`posix_shell`] of a `SHELL` node (one under `ONBUILD` too).
+fn posix_shell_node(node: &Node) -> bool {
+    let args: Vec<&str> = node.str_args().collect();
     let prog = args.first().map(|p| p.rsplit('/').next().unwrap_or(p));
     if !matches!(prog, Some("sh" | "bash" | "ash" | "dash")) || args.last() != Some(&"-c") {
         return false;

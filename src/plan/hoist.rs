@@ -1831,13 +1831,22 @@ pub(super) fn in_parent_stages(
             .str_args()
             .next()?
             .to_ascii_lowercase();
-        let (pi, parent) = cx
-            .stages
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.from_item < from)
+        let earlier = || {
+            cx.stages
+                .iter()
+                .enumerate()
+                .filter(move |(_, s)| s.from_item < from)
+        };
+        let Some((pi, parent)) = earlier()
             .rev()
-            .find(|(_, s)| s.name.as_deref().map(str::to_ascii_lowercase) == Some(base.clone()))?;
+            .find(|(_, s)| s.name.as_deref().map(str::to_ascii_lowercase) == Some(base.clone()))
+        else {
+            // `FROM ${BASE}`: a build argument (its default often) may
+            // name any earlier stage, which may have made anything
+            // (measured with BuildKit: a `chmod 2775 /app` there gave the
+            // hoisted install's `node_modules` the setgid bit).
+            return (base.contains('$') && earlier().next().is_some()).then_some(from);
+        };
         let eff = &cx.analyses.get(pi)?.effects;
         let trigger =
             |item: usize| instruction(cx.parse, item).is_some_and(|i| i.node.kind == Kind::Onbuild);

@@ -416,6 +416,12 @@ fn stage_may_make_links(
             && args[args.len() - 2].eq_ignore_ascii_case("as")
             && args[args.len() - 1].eq_ignore_ascii_case(name)
     };
+    // `--from=${B}` (or `FROM ${B}`): BuildKit expands global build
+    // arguments there (its maintainers on moby/buildkit#2374; Docker
+    // 20.10's frontend refuses the variable), so it may name any stage.
+    if name.contains('$') {
+        return true;
+    }
     let found = match name.parse::<usize>() {
         Ok(n) => froms.get(n).copied(),
         Err(_) => froms.iter().rev().find(|(_, ins)| named(ins)).copied(),

@@ -1138,7 +1138,8 @@ pub fn analyze_stage_resolved(
         mut passwd,
         pnpm,
         mut bundle,
-    } = inherited_state(parse, stage.from_item, knowledge);
+        links: inherited_links,
+    } = inherited_state(parse, stage.from_item, ctx, knowledge);
     // Every `SHELL` so far is a POSIX shell run with `-c` (one that is not
     // may switch users: `["su", "app", "-c"]`) that reads no startup file
     // before each command (a login or interactive shell, zsh): a
@@ -1148,11 +1149,12 @@ pub fn analyze_stage_resolved(
     // Whether a `SHELL` before may have made bash the shell (bash run as
     // `sh` reads no `BASH_ENV`).
     let names_bash = |i: &Instruction| {
-        i.node.kind == Kind::Shell
-            && i.node
+        super::deletions::shell_set(i).is_some_and(|shell| {
+            shell
                 .str_args()
                 .next()
                 .is_some_and(|p| p.rsplit('/').next() == Some("bash"))
+        })
     };
     let mut bash = parse.items[..stage.from_item.min(parse.items.len())]
         .iter()
@@ -1167,8 +1169,9 @@ pub fn analyze_stage_resolved(
     // Directories a `WORKDIR` of the stage made (see
     // `Effects::existing_dirs`).
     let mut made_by_workdir: Vec<String> = Vec::new();
-    // Symbolic links an earlier `RUN` of the stage made ([`symlinks_made`]).
-    let mut links: Vec<(String, Option<String>)> = Vec::new();
+    // Symbolic links an earlier `RUN` of the stage, or of the stages it is
+    // built on, made ([`symlinks_made`]).
+    let mut links: Vec<(String, Option<String>)> = inherited_links;
     // Whether the `USER` in effect keeps root's group (`USER 0:1000` makes
     // directories root:1000, measured). A stage built on an earlier one
     // does not know that stage's group: any `USER` with another group
@@ -1399,9 +1402,20 @@ struct Inherited {
     pnpm: PnpmState,
     /// Bundler settings earlier `RUN`s wrote ([`BundleSettings`]).
     bundle: BundleSettings,
+    /// The symbolic links the stages built on made, as the stage's own
+    /// `RUN`s' ([`symlinks_made`], [`copied_links`]): a write below one
+    /// lands where it points (measured with BuildKit: `ln -s /app/venv
+    /// /env` in the stage built on, then `COPY . /app` and `/env/bin/pip
+    /// install` hoisted above it, and the copy's six.py replaced pip's).
+    links: Vec<(String, Option<String>)>,
 }
 
-fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -> Inherited {
+fn inherited_state(
+    parse: &Parse,
+    from_item: usize,
+    ctx: Option<&Context>,
+    knowledge: &kb::Knowledge,
+) -> Inherited {
     let fresh = |from: usize| {
         // An official image: runs as root, no `ENV HOME`, users known.
         let image = base_image(parse, from);
@@ -1442,6 +1456,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 clean: official,
             },
             bundle: BundleSettings::fresh(image.as_deref()),
+            links: Vec::new(),
         }
     };
     // What a stage built on one with triggers starts from: nothing known.
@@ -1463,6 +1478,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 clean: false,
             },
             bundle: BundleSettings::default(),
+            links: st.links.clone(),
         }
     };
     // (lower-case name, end state: working directory, ENV only) of each
@@ -1471,6 +1487,8 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
     let mut done: Vec<(Option<String>, Inherited)> = Vec::new();
     let mut cur: Option<(Option<String>, Inherited, BTreeMap<String, String>)> = None;
     let mut onbuild = false;
+    // The variables the stage's triggers set (`ONBUILD ENV`, `ONBUILD ARG`).
+    let mut onbuild_vars: Vec<String> = Vec::new();
     let start_of = |done: &[(Option<String>, Inherited)], ins: &Instruction| {
         let base = ins
             .node
@@ -1491,6 +1509,7 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
                 passwd: s.passwd.clone(),
                 pnpm: s.pnpm,
                 bundle: s.bundle.clone(),
+                links: s.links.clone(),
             })
     };
     for (k, item) in parse.items.iter().enumerate().take(from_item + 1) {
@@ -1499,25 +1518,58 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
         };
         if ins.node.kind == Kind::From {
             if let Some((name, st, config)) = cur.take() {
-                let end = if onbuild {
-                    triggered(&st)
-                } else {
-                    // The stage's `ARG`s reach the stages built on it under
-                    // BuildKit (their expansions and `RUN` environments;
-                    // measured with Docker 20.10), not under the classic
-                    // builder: not known there.
-                    let mut env = config;
-                    for (k, v) in &st.env {
-                        if env.get(k) != Some(v) {
-                            env.insert(k.clone(), UNKNOWN_VALUE.to_string());
-                        }
+                // The stage's `ARG`s reach the stages built on it under
+                // BuildKit (their expansions and `RUN` environments;
+                // measured with Docker 20.10), not under the classic
+                // builder: not known there.
+                let mut env = config;
+                for (k, v) in &st.env {
+                    if env.get(k) != Some(v) {
+                        env.insert(k.clone(), UNKNOWN_VALUE.to_string());
                     }
+                }
+                let end = if onbuild {
+                    // The triggers run after the stage's own `ENV`s,
+                    // which stay (an `ONBUILD LABEL` beside `ENV
+                    // PIP_CONFIG_FILE=/app/pip.conf` dropped it, and a
+                    // hoist above the copy shipping that file was Safe:
+                    // measured, the image differed); a variable a
+                    // trigger sets or declares is not known.
+                    for k in &onbuild_vars {
+                        env.insert(k.clone(), UNKNOWN_VALUE.to_string());
+                    }
+                    Inherited {
+                        env,
+                        ..triggered(&st)
+                    }
+                } else {
                     Inherited { env, ..st }
                 };
                 done.push((name, end));
             }
             onbuild = false;
-            let start = start_of(&done, ins).unwrap_or_else(|| fresh(k));
+            onbuild_vars.clear();
+            let mut start = start_of(&done, ins).unwrap_or_else(|| fresh(k));
+            // `FROM ${BASE}`: the build argument may name any earlier
+            // stage (its default often does: `ARG BASE=base`), whose
+            // variables the stage then has (measured with BuildKit: an
+            // `ENV PIP_CONFIG_FILE` of the stage the default named was
+            // not seen, and `pip install` moved above the copy shipping
+            // that file). Their values are not known.
+            if start_of(&done, ins).is_none()
+                && ins.node.str_args().next().is_some_and(|b| b.contains('$'))
+            {
+                for (_, earlier) in &done {
+                    for var in earlier.env.keys() {
+                        start.env.insert(var.clone(), UNKNOWN_VALUE.to_string());
+                    }
+                    for link in &earlier.links {
+                        if !start.links.contains(link) {
+                            start.links.push(link.clone());
+                        }
+                    }
+                }
+            }
             if k == from_item {
                 return start;
             }
@@ -1531,7 +1583,14 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
             continue;
         }
         onbuild |= ins.node.kind == Kind::Onbuild;
+        onbuild_vars.extend(trigger_vars(ins));
         if let Some((_, st, config)) = cur.as_mut() {
+            if matches!(ins.node.kind, Kind::Run | Kind::Copy | Kind::Add) {
+                let made = symlinks_made(ins, &st.wd);
+                st.links.extend(made);
+                let copied = copied_links(parse, k, ins, &st.wd, &st.env, ctx);
+                st.links.extend(copied);
+            }
             if matches!(ins.node.kind, Kind::Run | Kind::Copy | Kind::Add)
                 && (st.passwd.known || st.pnpm.clean || st.bundle.known)
             {
@@ -1578,6 +1637,27 @@ fn inherited_state(parse: &Parse, from_item: usize, knowledge: &kb::Knowledge) -
         }
     }
     fresh(from_item)
+}
+
+/// The names of the variables an `ONBUILD ENV` or `ONBUILD ARG` sets in
+/// the stages built on its stage.
+fn trigger_vars(ins: &Instruction) -> Vec<String> {
+    let child = match (ins.node.kind, ins.node.args.first()) {
+        (Kind::Onbuild, Some(crate::syntax::Arg::Sub(child))) => child.as_ref(),
+        _ => return Vec::new(),
+    };
+    let args: Vec<&str> = child.str_args().collect();
+    match child.kind {
+        Kind::Env => args
+            .chunks(3)
+            .filter_map(|t| t.first().map(|k| k.to_string()))
+            .collect(),
+        Kind::Arg => args
+            .iter()
+            .map(|a| a.split_once('=').map_or(*a, |(k, _)| k).to_string())
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Whether a `RUN` may set `HOME` itself (`HOME=… cmd`, `export HOME=…`):
