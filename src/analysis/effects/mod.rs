@@ -3391,7 +3391,7 @@ fn run_commands(
                 // fetch and adds nothing to the image (its target is made
                 // as every mount's: `mount_targets`).
                 "ssh" => {
-                    plain_fields(&m, SSH_KEYS)
+                    plain_fields(&m, &[])
                         .ok_or("an ssh mount with variables or fields not followed")?;
                 }
                 "secret" => secret_mount(&m, wd, &mut secrets)?,
@@ -3447,7 +3447,8 @@ struct Secrets {
 }
 
 /// The fields of an ssh mount this reading follows (BuildKit's
-/// `commands_runmount.go`).
+/// `commands_runmount.go`); a secret mount's are these and
+/// [`SECRET_ONLY_KEYS`].
 const SSH_KEYS: &[&str] = &[
     "type",
     "id",
@@ -3460,33 +3461,21 @@ const SSH_KEYS: &[&str] = &[
     "gid",
 ];
 
-/// The fields of a secret mount this reading follows: those of an ssh
-/// mount, its source, and `env` (Dockerfile 1.10: the secret as a
-/// variable).
-const SECRET_KEYS: &[&str] = &[
-    "type",
-    "id",
-    "source",
-    "src",
-    "target",
-    "dst",
-    "destination",
-    "required",
-    "mode",
-    "uid",
-    "gid",
-    "env",
-];
+/// The fields only a secret mount has: its source, and `env`
+/// (Dockerfile 1.10: the secret as a variable).
+const SECRET_ONLY_KEYS: &[&str] = &["source", "src", "env"];
 
-/// `Some(())` when every field of `m` is among `keys` and no value names
-/// a variable (BuildKit expands them; this reading does not).
-fn plain_fields(m: &Mount<'_>, keys: &[&str]) -> Option<()> {
+/// `Some(())` when every field of `m` is an ssh mount's or among `more`,
+/// and no value names a variable (BuildKit expands them; this reading
+/// does not).
+fn plain_fields(m: &Mount<'_>, more: &[&str]) -> Option<()> {
     let fields: Vec<&str> = m.keys().collect();
+    let known = |k: &&str| SSH_KEYS.contains(k) || more.contains(k);
     let values_plain = [m.id(), m.source(), m.target(), m.env()]
         .into_iter()
         .flatten()
         .all(|v| !v.contains('$'));
-    (fields.iter().all(|k| keys.contains(k)) && values_plain).then_some(())
+    (fields.iter().all(known) && values_plain).then_some(())
 }
 
 /// Adds what the secret mount `m` gives the commands to `secrets`: the
@@ -3495,7 +3484,8 @@ fn plain_fields(m: &Mount<'_>, keys: &[&str]) -> Option<()> {
 /// A secret set as a variable is taken to be a file at its default target
 /// as well (reading more is the safe side).
 fn secret_mount(m: &Mount<'_>, wd: &str, secrets: &mut Secrets) -> Result<(), String> {
-    plain_fields(m, SECRET_KEYS).ok_or("a secret mount with variables or fields not followed")?;
+    plain_fields(m, SECRET_ONLY_KEYS)
+        .ok_or("a secret mount with variables or fields not followed")?;
     if let Some(v) = m.env() {
         if v.is_empty() {
             return Err("a secret mount with an empty `env`".into());
