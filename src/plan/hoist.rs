@@ -2407,21 +2407,10 @@ fn hoist_problems(
     {
         // The install rewrites a manifest the inserted COPY needs: ignoring
         // it would break the install, so say what would.
-        // npm rewrites a yarn.lock it finds beside its own lock, whatever
-        // the yarn flags: only leaving it out of the context keeps it.
-        let npm_on_yarn_lock = rel.rsplit('/').next() == Some("yarn.lock")
-            && cand.text.split_whitespace().any(|w| w == "npm")
-            && !cand.text.split_whitespace().any(|w| w == "yarn");
         problems.push(format!(
             "`{}` may rewrite `{rel}`, which it reads and the broad copy ships, so moving the install above the copy would let the copy put back the old `{rel}`{}",
             short(&cand.text),
-            if npm_on_yarn_lock {
-                "; npm rewrites a yarn.lock beside its own lock in its own form (`npm ci` too): leaving it out of the context (.dockerignore) would make it safe".to_string()
-            } else {
-                keep_lock_hint(rel).map_or(String::new(), |h| format!(
-                    "; an install that keeps it as it is ({h}) would make it safe"
-                ))
-            }
+            lock_remedy(rel, &cand.text).map_or(String::new(), |r| format!("; {r}"))
         ));
     } else if let Some((_, rel)) = clobbered.first() {
         // The entries to ignore: for each file, its top directory, unless
@@ -2578,11 +2567,25 @@ fn deleted_before_use(
     deletions::first_deleter(cx.eff, deletions, x, &top, &[])
 }
 
-/// How the install of a lock file's tool keeps it as it is (the
-/// knowledge base's `writes_unless` flags, spelled as a user writes them);
+/// What would keep the lock file `rel` that the install `text` rewrites
+/// as it is: the install of the lock's tool with the knowledge base's
+/// `writes_unless` flags, spelled as a user writes them; for a
+/// `yarn.lock` under npm (which rewrites it beside its own lock in its
+/// own form, whatever the yarn flags) leaving it out of the context.
 /// `None` for a file no install flag keeps (`.bundle/config`).
-fn keep_lock_hint(rel: &str) -> Option<&'static str> {
-    Some(match rel.rsplit('/').next().unwrap_or(rel) {
+fn lock_remedy(rel: &str, text: &str) -> Option<String> {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let words = || text.split_whitespace();
+    if name == "yarn.lock" && words().any(|w| w == "npm") && !words().any(|w| w == "yarn") {
+        return Some("npm rewrites a yarn.lock beside its own lock in its own form (`npm ci` too): leaving it out of the context (.dockerignore) would make it safe".to_string());
+    }
+    keep_lock_flags(name)
+        .map(|h| format!("an install that keeps it as it is ({h}) would make it safe"))
+}
+
+/// How the install of the tool of the lock file `name` keeps it as it is.
+fn keep_lock_flags(name: &str) -> Option<&'static str> {
+    Some(match name {
         "package-lock.json" | "npm-shrinkwrap.json" => "`npm ci` instead of `npm install`",
         "yarn.lock" => "`yarn install --frozen-lockfile`",
         "pnpm-lock.yaml" => "`pnpm install --frozen-lockfile`",

@@ -1549,16 +1549,16 @@ fn inherited_state(
             }
             onbuild = false;
             onbuild_vars.clear();
-            let mut start = start_of(&done, ins).unwrap_or_else(|| fresh(k));
+            let found = start_of(&done, ins);
+            let named_stage = found.is_some();
+            let mut start = found.unwrap_or_else(|| fresh(k));
             // `FROM ${BASE}`: the build argument may name any earlier
             // stage (its default often does: `ARG BASE=base`), whose
             // variables the stage then has (measured with BuildKit: an
             // `ENV PIP_CONFIG_FILE` of the stage the default named was
             // not seen, and `pip install` moved above the copy shipping
             // that file). Their values are not known.
-            if start_of(&done, ins).is_none()
-                && ins.node.str_args().next().is_some_and(|b| b.contains('$'))
-            {
+            if !named_stage && ins.node.str_args().next().is_some_and(|b| b.contains('$')) {
                 for (_, earlier) in &done {
                     for var in earlier.env.keys() {
                         start.env.insert(var.clone(), UNKNOWN_VALUE.to_string());
@@ -3493,11 +3493,7 @@ fn secret_mount(m: &Mount<'_>, wd: &str, secrets: &mut Secrets) -> Result<(), St
         // One every program or shell reads (`PATH`, `LD_PRELOAD`, `HOME`,
         // `BASH_ENV`: where programs, libraries and settings are found) may
         // hold a directory the broad copy fills: not followed.
-        let everyones = RUN_FIXED_VARS.iter().any(|f| match f.strip_suffix('*') {
-            Some(prefix) => v.starts_with(prefix),
-            None => *f == v,
-        });
-        if everyones {
+        if RUN_FIXED_VARS.iter().any(|f| vars_match(f, v)) {
             return Err(format!("a secret set as `{v}`, which every command reads"));
         }
         secrets.vars.push(v.to_string());
