@@ -9316,3 +9316,115 @@ fn a_link_a_stage_built_on_made_is_written_through() {
     let df = "ARG B=b\nFROM python:3.12-slim AS b\nRUN mkdir /out && ln -s /etc /out/etc\n\nFROM python:3.12-slim\nWORKDIR /app\nCOPY --from=${B} /out /app\nCOPY . /app\nCOPY conf/pip.conf /app/etc/\nRUN pip install -r requirements.txt\n";
     assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// A search-path variable declared as a build argument without a default
+/// (`ARG PATH`, `ARG PYTHONPATH`) may be given anything with
+/// `--build-arg` (`PATH=/app/bin:/usr/local/bin:…` runs the `pip` the
+/// broad copy ships): its value is not known, so it stands for every
+/// directory, as an unknown part of an `ENV PATH=…` does. Before, the
+/// unknown value was dropped from the lookups and the install moved
+/// `[safe]` above the copy.
+#[test]
+fn a_search_path_build_argument_without_a_default_is_not_known() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        ("bin/pip", "#!/bin/sh\necho shipped\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for var in ["PATH", "PYTHONPATH", "LD_LIBRARY_PATH", "LD_PRELOAD"] {
+        for decl in [format!("ARG {var}"), format!("ARG X=1 {var}")] {
+            let df = format!(
+                "FROM python:3.12-slim\nWORKDIR /app\n{decl}\nCOPY . .\nRUN pip install -r requirements.txt\n"
+            );
+            assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{decl}");
+        }
+    }
+    // The controls: a default that is known, or another argument.
+    for decl in ["ARG PATH=/usr/local/bin:/usr/bin:/bin", "ARG VERSION"] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /app\n{decl}\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        );
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{decl}");
+    }
+}
+
+/// A search-path variable assigned before the install's command
+/// (`PATH=/app/bin:$PATH pip install …`, `PYTHONPATH=/app/lib pip …`) is
+/// where that command and what it runs look up programs and modules: the
+/// `pip` or the `pip` package the broad copy ships there ran in the
+/// original order. Before, such assignments were not counted and the
+/// install moved `[safe]` above the copy. So is an exported part that is
+/// not known (`export PATH=$FOO:$PATH`): it may be any directory.
+#[test]
+fn a_search_path_assigned_before_the_install_is_where_it_looks_up() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        ("bin/pip", "#!/bin/sh\necho shipped\n"),
+        ("lib/pip/__init__.py", "raise SystemExit(0)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = |run: &str| {
+        format!(
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD [\"python\", \"app.py\"]\n"
+        )
+    };
+    for run in [
+        "PATH=/app/bin:$PATH pip install -r requirements.txt",
+        "PATH=$PATH:/app/bin pip install -r requirements.txt",
+        "PATH=bin:$PATH pip install -r requirements.txt",
+        "PYTHONPATH=/app/lib pip install -r requirements.txt",
+        "PYTHONPATH=lib pip install -r requirements.txt",
+        "export PATH=$FOO:$PATH && pip install -r requirements.txt",
+        "P=/app/bin:$PATH; export PATH=$P && pip install -r requirements.txt",
+    ] {
+        let text = df(run);
+        assert_eq!(rewrite_unsafe_too(dir.path(), &text), text, "{run}");
+    }
+    // The controls: an assignment of another variable, and search paths
+    // the copy puts nothing in, through the base image's own `$PATH`.
+    for run in [
+        "X=1 pip install -r requirements.txt",
+        "PATH=/opt/venv/bin:$PATH pip install -r requirements.txt",
+        "export PATH=/opt/venv/bin:$PATH && pip install -r requirements.txt",
+        "PYTHONPATH=/opt/lib pip install -r requirements.txt",
+    ] {
+        let text = df(run);
+        assert_ne!(rewrite_unsafe_too(dir.path(), &text), text, "{run}");
+    }
+}
+
+/// `ARG PATH` without a default, then `PATH=/opt/venv/bin:$PATH` (in an
+/// `ENV` or exported in the `RUN`): the `$PATH` there is the argument's
+/// value, which may be anything, not the base image's.
+#[test]
+fn a_search_path_extended_from_an_unknown_argument_is_not_known() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        ("bin/pip", "#!/bin/sh\necho shipped\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for (mid, run) in [
+        (
+            "ENV PATH=/opt/venv/bin:$PATH\n",
+            "pip install -r requirements.txt",
+        ),
+        (
+            "",
+            "export PATH=/opt/venv/bin:$PATH && pip install -r requirements.txt",
+        ),
+        (
+            "",
+            "PATH=/opt/venv/bin:$PATH pip install -r requirements.txt",
+        ),
+    ] {
+        let df =
+            format!("FROM python:3.12-slim\nWORKDIR /app\nARG PATH\n{mid}COPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+        // The control: without the argument the base image's `$PATH`.
+        let df = df.replace("ARG PATH\n", "");
+        assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+}

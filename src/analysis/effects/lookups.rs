@@ -391,10 +391,14 @@ pub(super) fn lookup_of(argv0: &str) -> Lookup {
 }
 
 /// Each directory (`dir/**`) of the search-path variables set in the
-/// Dockerfile; parts inherited from the base (`$PATH`) are not known. An
-/// empty part is the working directory (POSIX `PATH`: `ENV
+/// Dockerfile. An empty part is the working directory (POSIX `PATH`: `ENV
 /// PATH=:/usr/local/bin:…` ran the `pip` the broad copy put in the
-/// working directory; review 51).
+/// working directory; review 51). A value that is not known (a build
+/// argument without a default: `ARG PATH` may be given
+/// `/app/bin:/usr/local/bin` with `--build-arg`) could name any
+/// directory, so it stands as `/` (an `ENV` part that does not expand is
+/// `/` already, [`super::search_path_value`]; the base image's own
+/// `$PATH` is dropped there, before this).
 pub(super) fn search_path_dirs(dir: &str, env: &BTreeMap<String, String>) -> Vec<String> {
     SEARCH_PATH_VARS
         .iter()
@@ -402,9 +406,9 @@ pub(super) fn search_path_dirs(dir: &str, env: &BTreeMap<String, String>) -> Vec
         .flat_map(|v| v.split(':'))
         .map(|part| match part.trim() {
             "" => ".",
+            p if p.contains('$') => "/",
             p => p,
         })
-        .filter(|part| !part.contains('$'))
         .map(|part| {
             format!(
                 "{}/**",

@@ -1932,18 +1932,33 @@ fn advance_state(
 /// the working directory; it stands as an empty entry
 /// ([`search_path_dirs`]: the working directory). BuildKit always gives
 /// a `RUN` a `PATH`. Any other part that does not expand could be
-/// anywhere, so it stands as `/`.
+/// anywhere, so it stands as `/`: the variable's own value too when the
+/// Dockerfile set it to something not known (`ARG PATH`).
 fn search_path_value(var: &str, raw: &str, env: &BTreeMap<String, String>) -> String {
     raw.split(':')
         .filter_map(|part| match expand(part, env) {
             Some(p) => Some(p),
-            None if part == format!("${var}") || part == format!("${{{var}}}") => {
+            None if !env.contains_key(var)
+                && (part == format!("${var}") || part == format!("${{{var}}}")) =>
+            {
                 (var != "PATH").then(String::new)
             }
             None => Some("/".to_string()),
         })
         .collect::<Vec<_>>()
         .join(":")
+}
+
+/// The value a `RUN`'s command gives variable `k` (`export k=v`, a prefix
+/// assignment) in environment `env`: a search-path variable's as
+/// [`search_path_value`] reads it (`$PATH`, the base image's, is dropped;
+/// a part not known may be any directory), others as written.
+fn exported_value(k: &str, v: &str, env: &BTreeMap<String, String>) -> String {
+    if SEARCH_PATH_VARS.contains(&k) {
+        search_path_value(k, v, env)
+    } else {
+        v.to_string()
+    }
 }
 
 /// The default of a global `ARG name=value` (one before the first
@@ -2845,6 +2860,8 @@ fn run_effects(
     let mut shell_vars: BTreeMap<String, String> = BTreeMap::new();
     // Names `export` marked while unset: an assignment exports them.
     let mut marked: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    // The search-path directories of commands' own assignments.
+    let mut assigned_search: Vec<String> = Vec::new();
     for (n, c) in cmds.iter().enumerate() {
         if let Some(reason) = uncertain_assignment(&cmds, n) {
             *e = opaque(reason);
@@ -2908,10 +2925,12 @@ fn run_effects(
             }
             for a in &c.argv[1..] {
                 if let Some((k, v)) = a.split_once('=') {
-                    local_env.insert(k.to_string(), v.to_string());
+                    let v = exported_value(k, v, &local_env);
+                    local_env.insert(k.to_string(), v);
                 } else if let Some(v) = shell_vars.get(a.as_str()) {
                     // `X=v; export X`: the shell variable is exported now.
-                    local_env.insert(a.clone(), v.clone());
+                    let v = exported_value(a, v, &local_env);
+                    local_env.insert(a.clone(), v);
                 } else {
                     // `export X; X=v`: X is exported with the value it is
                     // given later.
@@ -2929,9 +2948,26 @@ fn run_effects(
             for (k, v) in &c.assignments {
                 shell_vars.insert(k.clone(), v.clone());
                 if local_env.contains_key(k) || marked.contains(k) {
-                    local_env.insert(k.clone(), v.clone());
+                    let v = exported_value(k, v, &local_env);
+                    local_env.insert(k.clone(), v);
                 }
             }
+        } else if c
+            .assignments
+            .iter()
+            .any(|(k, _)| SEARCH_PATH_VARS.contains(&k.as_str()))
+        {
+            // `PATH=/app/bin:$PATH pip install …`: the command and what
+            // it runs look up programs and modules there too.
+            let mut own = local_env.clone();
+            for (k, v) in &c.assignments {
+                let v = exported_value(k, v, &local_env);
+                own.insert(k.clone(), v);
+            }
+            let dir =
+                c.cd.as_deref()
+                    .map_or_else(|| wd.to_string(), |d| resolve(wd, d));
+            assigned_search.extend(search_path_dirs(&dir, &own));
         }
         let dir = match &c.cd {
             Some(d) => resolve(wd, d),
@@ -3091,6 +3127,15 @@ fn run_effects(
     let home = home.entries();
     e.implicit_reads = run_implicit_reads(wd, &local_env, lookup, created, &home);
     e.lookup_dirs = lookup_dirs(wd, &local_env, lookup, created, &home);
+    for d in assigned_search {
+        if !e.lookup_dirs.contains(&d) {
+            e.lookup_dirs.push(d.clone());
+        }
+        let l = Loc::Path(d);
+        if !e.implicit_reads.contains(&l) {
+            e.implicit_reads.push(l);
+        }
+    }
     // pip's configuration file is a manifest of the install, copied with
     // it and checked ([`kb::ManifestCheck::PipConfig`]): no longer a file
     // a copy would put unseen where the install looks.
