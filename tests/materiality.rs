@@ -437,3 +437,44 @@ fn the_bot_commit_message_says_only_what_was_checked() {
     assert!(msg.contains("not built"), "{msg}");
     assert!(!msg.contains("images are unchanged"), "{msg}");
 }
+
+/// scout67: the blank line above the broad copy went down with it, so the
+/// install hoisted into its place joined the paragraph above (`RUN
+/// useradd …` directly followed by `COPY requirements.txt /app/`) and the
+/// copy stood alone below. A paragraph break stays where it was when what
+/// moves up into the copy's place has none, and the copy joins the
+/// paragraph it lands in; what moves up with its own blank lines, or a
+/// copy with comments above it, still moves whole.
+#[test]
+fn the_paragraph_break_above_the_broad_copy_stays_where_it_was() {
+    let p = project(PY);
+    let ctx = Context::new(p.path().to_path_buf(), Some(&p.path().join("Dockerfile")));
+    let rw = |df: &str| {
+        rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe))
+            .expect("rw")
+            .new_text
+    };
+    // The install after the copy in the same paragraph, a paragraph break
+    // above the copy.
+    assert_eq!(
+        rw(
+            "FROM base\nRUN useradd -m worker\n\nCOPY . /app\nWORKDIR /app\nRUN pip install -r requirements.txt\n\nUSER worker\n"
+        ),
+        "FROM base\nRUN useradd -m worker\n\nCOPY requirements.txt /app/\nWORKDIR /app\nRUN pip install -r requirements.txt\nCOPY . /app\n\nUSER worker\n"
+    );
+    // A comment of the install's stays above it, the paragraph break
+    // above that.
+    assert_eq!(
+        rw(
+            "FROM base\nWORKDIR /app\n\nCOPY . .\n# dependencies\nRUN pip install -r requirements.txt\n\nCMD [\"python\"]\n"
+        ),
+        "FROM base\nWORKDIR /app\n\n# dependencies\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n\nCMD [\"python\"]\n"
+    );
+    // The install's own paragraph moves whole.
+    assert_eq!(
+        rw(
+            "FROM base\nWORKDIR /app\nCOPY . .\n\nRUN pip install -r requirements.txt\n\nCMD [\"python\"]\n"
+        ),
+        "FROM base\nWORKDIR /app\n\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n\nCMD [\"python\"]\n"
+    );
+}

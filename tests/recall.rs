@@ -4509,7 +4509,7 @@ fn bundle_install_frozen_by_an_earlier_bundle_config_moves() {
     );
     assert_eq!(
         text,
-        "FROM ruby:3.1\n\n# throw errors if Gemfile has been modified since Gemfile.lock\nRUN bundle config --global frozen 1\n\nWORKDIR /usr/src/app\nCOPY Gemfile Gemfile.lock ./\nRUN bundle install\n\nCOPY . .\n\nCMD [\"ruby\", \"./app.rb\"]\n"
+        "FROM ruby:3.1\n\n# throw errors if Gemfile has been modified since Gemfile.lock\nRUN bundle config --global frozen 1\n\nWORKDIR /usr/src/app\n\nCOPY Gemfile Gemfile.lock ./\nRUN bundle install\nCOPY . .\n\nCMD [\"ruby\", \"./app.rb\"]\n"
     );
     for df in [
         "FROM ruby:3.2\nRUN bundle config set --local frozen true\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",

@@ -96,13 +96,19 @@ pub(super) fn apply_order(
     for (k, &first) in lead.iter().enumerate() {
         slot_of_item.insert(first, k);
     }
+    let blanks_at = slot_blanks(order, |u| {
+        let (blanks, comments, _) = unit_text(u);
+        (!blanks.is_empty(), !comments.is_empty())
+    });
     let mut out = String::with_capacity(text.len() + 128);
     let mut i = 0;
     while i < parse.items.len() {
         if let Some(&k) = slot_of_item.get(&i) {
             let g = &order.groups[k];
-            let (blanks, comments, ins) = unit_text(g.unit);
-            out.push_str(&blanks);
+            let (_, comments, ins) = unit_text(g.unit);
+            if let Some(from) = blanks_at[k] {
+                out.push_str(&unit_text(from).0);
+            }
             if !g.above_comments {
                 out.push_str(&comments);
             }
@@ -132,6 +138,38 @@ pub(super) fn apply_order(
             .map(str::len);
         if let Some(len) = trimmed {
             out.truncate(len);
+        }
+    }
+    out
+}
+
+/// Whose blank lines stand above slot `k` of `order` (the `k`-th unit's
+/// place), for each slot: the unit placed there brings its own (a
+/// paragraph moves whole), but a unit that moves down with blank lines and
+/// no comments above it (the broad copy, below the installs hoisted over
+/// it) leaves them where it stood when the unit that moves up into its
+/// place has none: the paragraph break stays where a person put it (`RUN
+/// useradd …`, blank line, `COPY . /app` gives `RUN useradd …`, blank
+/// line, `COPY requirements.txt /app/`), and the unit that moved down joins
+/// the paragraph it lands in. Units pushed down by one that moved up
+/// before them keep theirs. `None`: no blank lines. `shape(u)` says
+/// whether unit `u` has blank lines, and comments, above it.
+fn slot_blanks(order: &StageOrder, shape: impl Fn(usize) -> (bool, bool)) -> Vec<Option<usize>> {
+    let n = order.groups.len();
+    let mut pos = vec![usize::MAX; n];
+    for (k, g) in order.groups.iter().enumerate() {
+        if let Some(p) = pos.get_mut(g.unit) {
+            *p = k;
+        }
+    }
+    let mut out: Vec<Option<usize>> = order.groups.iter().map(|g| Some(g.unit)).collect();
+    for (k, g) in order.groups.iter().enumerate() {
+        let (arriving_blanks, _) = shape(g.unit);
+        let (leaving_blanks, leaving_comments) = shape(k);
+        let moved_down = pos.get(k).is_some_and(|&p| p != usize::MAX && p > k);
+        if g.unit > k && !arriving_blanks && moved_down && leaving_blanks && !leaving_comments {
+            out[k] = Some(k);
+            out[pos[k]] = None;
         }
     }
     out
