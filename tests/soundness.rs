@@ -9316,3 +9316,37 @@ fn a_link_a_stage_built_on_made_is_written_through() {
     let df = "ARG B=b\nFROM python:3.12-slim AS b\nRUN mkdir /out && ln -s /etc /out/etc\n\nFROM python:3.12-slim\nWORKDIR /app\nCOPY --from=${B} /out /app\nCOPY . /app\nCOPY conf/pip.conf /app/etc/\nRUN pip install -r requirements.txt\n";
     assert_eq!(rewrite_unsafe_too(dir.path(), df), df);
 }
+
+/// review 67: BuildKit makes a `RUN`'s mount target, and the directories
+/// above it, when they are missing, through the links on the way. Below
+/// a link the broad copy ships (`conf -> /etc/foo`), the original made
+/// `/etc/foo/s`; the install moved `[safe]` above the copy made a real
+/// `/app/conf` first, and the copy then failed ("cannot replace to
+/// directory …/app/conf with file"; measured with BuildKit,
+/// python:3.12-slim, for a secret and for a cache mount). The target
+/// counts as written where it is, so the copy's link keeps the install
+/// below it; the same link shipped where no mount goes lets it move.
+#[test]
+fn a_mount_below_a_shipped_link_keeps_the_run_below_the_copy() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    std::os::unix::fs::symlink("/etc/foo", dir.path().join("conf")).expect("symlink");
+    for mount in [
+        "--mount=type=secret,id=s,target=/app/conf/s",
+        "--mount=type=secret,id=s,target=conf/s",
+        "--mount=type=secret,id=s,target=/app/conf",
+        "--mount=type=cache,target=/app/conf/cache",
+        "--mount=type=tmpfs,target=/app/conf/tmp",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {mount} pip install -r requirements.txt\n"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{mount}");
+    }
+    // The control: a mount elsewhere moves with the install.
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN --mount=type=secret,id=s,target=/app/other/s pip install -r requirements.txt\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
