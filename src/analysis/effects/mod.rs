@@ -471,10 +471,7 @@ fn mount_targets(ins: &Instruction, wd: &str) -> Option<Vec<String>> {
 /// ships, a hoisted install's secret or cache mount made a real
 /// `/app/conf`, and the copy then failed to replace it with its link).
 /// A target not known counts as written at every such link.
-fn mounts_through_links(
-    mounts: Option<&[String]>,
-    links: &[(String, Option<String>)],
-) -> Vec<Loc> {
+fn mounts_through_links(mounts: Option<&[String]>, links: &[(String, Option<String>)]) -> Vec<Loc> {
     let below = |t: &str, l: &str| l == "/" || t == l || below_dir(t, l);
     let mut out: Vec<Loc> = Vec::new();
     for (l, _) in links {
@@ -3002,6 +2999,20 @@ fn run_effects(
             Loc::Path(p) if !p.contains(['*', '?', '[']) => Some(p.clone()),
             _ => None,
         }));
+        // A secret set as a variable the command may take a path from,
+        // a prefix's too (`GIT_*`, `npm_config_*`: where a build argument
+        // without a default is taken as none, a secret is given): its
+        // value is not seen, so the `RUN` is not followed.
+        if let Some(v) = secrets
+            .vars
+            .iter()
+            .find(|v| path_var_match(&facts.path_env, v).is_some())
+        {
+            *e = opaque(format!(
+                "a secret set as `{v}`, from which `{argv0}` may take a path (its value is not seen here)"
+            ));
+            return;
+        }
         match relocated_paths(&facts.path_env, c, &local_env, &dir) {
             Ok(paths) => {
                 // Configuration taken from elsewhere (`APT_CONFIG`) may name
