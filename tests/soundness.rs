@@ -9427,4 +9427,100 @@ fn a_search_path_extended_from_an_unknown_argument_is_not_known() {
         let df = df.replace("ARG PATH\n", "");
         assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
     }
+/// review 67: BuildKit makes a `RUN`'s mount target, and the directories
+/// above it, when they are missing, through the links on the way. Below
+/// a link the broad copy ships (`conf -> /etc/foo`), the original made
+/// `/etc/foo/s`; the install moved `[safe]` above the copy made a real
+/// `/app/conf` first, and the copy then failed ("cannot replace to
+/// directory …/app/conf with file"; measured with BuildKit,
+/// python:3.12-slim, for a secret and for a cache mount). The target
+/// counts as written where it is, so the copy's link keeps the install
+/// below it; the same link shipped where no mount goes lets it move.
+#[test]
+fn a_mount_below_a_shipped_link_keeps_the_run_below_the_copy() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    std::os::unix::fs::symlink("/etc/foo", dir.path().join("conf")).expect("symlink");
+    for mount in [
+        "--mount=type=secret,id=s,target=/app/conf/s",
+        "--mount=type=secret,id=s,target=conf/s",
+        "--mount=type=secret,id=s,target=/app/conf",
+        "--mount=type=cache,target=/app/conf/cache",
+        "--mount=type=tmpfs,target=/app/conf/tmp",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {mount} pip install -r requirements.txt\n"
+        );
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{mount}");
+    }
+    // The control: a mount elsewhere moves with the install.
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN --mount=type=secret,id=s,target=/app/other/s pip install -r requirements.txt\n";
+    assert_ne!(rewrite_unsafe_too(dir.path(), df), df);
+}
+
+/// review 67: a secret set as a variable (`env=`, Dockerfile 1.10) that a
+/// command takes paths from only by a prefix of its `path_env`
+/// (`GIT_CONFIG_PARAMETERS` by `GIT_*`, `npm_config_script_shell` by
+/// `npm_config_*`, `PIP_CONFIG_SETTINGS` by `PIP_*`) was taken as naming
+/// no path, as a build argument without a default is, and the install
+/// moved `[safe]`. A secret is given a value, never seen here: git's
+/// `url.file:///app/vendor/.insteadOf`, npm's script shell at a shipped
+/// file. Not built: this machine's frontend refuses `env=`
+/// (BuildKit's `convert_secrets.go` sets the variable for the `RUN`).
+#[test]
+fn a_secret_variable_a_command_may_take_a_path_from_keeps_it_in_place() {
+    let npm = project(&[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}\n",
+        ),
+        ("index.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ]);
+    let pip = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    for (dir, image, run) in [
+        (
+            &npm,
+            "node:20-slim",
+            "--mount=type=secret,id=s,env=npm_config_script_shell npm ci",
+        ),
+        (
+            &npm,
+            "node:20-slim",
+            "--mount=type=secret,id=s,env=NPM_CONFIG_GIT npm ci",
+        ),
+        (
+            &npm,
+            "node:20-slim",
+            "--mount=type=secret,id=s,env=GIT_CONFIG_PARAMETERS npm ci",
+        ),
+        (
+            &pip,
+            "python:3.12-slim",
+            "--mount=type=secret,id=s,env=GIT_CONFIG_PARAMETERS pip install -r requirements.txt",
+        ),
+        (
+            &pip,
+            "python:3.12-slim",
+            "--mount=type=secret,id=s,env=PIP_CONFIG_SETTINGS pip install -r requirements.txt",
+        ),
+    ] {
+        let df = format!("FROM {image}\nWORKDIR /app\nCOPY . .\nRUN {run}\n");
+        assert_eq!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
+    }
+    // The control: a variable no command takes a path from (a token the
+    // project's `.npmrc` may name) lets the install move.
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN --mount=type=secret,id=s,env=NPM_TOKEN npm ci\n";
+    assert_ne!(rewrite_unsafe_too(npm.path(), df), df);
 }

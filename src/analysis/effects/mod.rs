@@ -463,6 +463,35 @@ fn mount_targets(ins: &Instruction, wd: &str) -> Option<Vec<String>> {
     Some(out)
 }
 
+/// The mount targets of a `RUN` (`None`: one not known) at or below a
+/// symbolic link made before it (`links`), as paths it writes: BuildKit
+/// makes a missing target, and the directories above it, through the
+/// link, so moved above the link's maker the `RUN` makes them where the
+/// link goes instead (measured: below a `conf -> /etc/foo` the broad copy
+/// ships, a hoisted install's secret or cache mount made a real
+/// `/app/conf`, and the copy then failed to replace it with its link).
+/// A target not known counts as written at every such link.
+fn mounts_through_links(mounts: Option<&[String]>, links: &[(String, Option<String>)]) -> Vec<Loc> {
+    let below = |t: &str, l: &str| l == "/" || t == l || below_dir(t, l);
+    let mut out: Vec<Loc> = Vec::new();
+    for (l, _) in links {
+        let hit = match mounts {
+            Some(ts) => ts
+                .iter()
+                .filter(|t| below(t, l))
+                .map(|t| Loc::Path(t.clone()))
+                .collect(),
+            None => vec![Loc::Path(l.clone())],
+        };
+        for loc in hit {
+            if !out.contains(&loc) {
+                out.push(loc);
+            }
+        }
+    }
+    out
+}
+
 /// Whether `e` may remove or replace directory `d`: it writes `d`, a
 /// directory above it, a path in a working directory not known, or a
 /// pattern that may reach `d` (`/code/**` after `rm -rf /code`).
@@ -1260,13 +1289,16 @@ pub fn analyze_stage_resolved(
         // makes.
         let made = symlinks_made(ins, &wd);
         let before = links.len();
+        let mounts = mount_targets(ins, &wd);
+        e.writes
+            .extend(mounts_through_links(mounts.as_deref(), &links));
         links.extend(made);
         links.extend(copied_links(parse, unit.item, ins, &wd, &paths_env, ctx));
         through_links(&mut e, &links, before);
         e.is_run = ins.node.kind == Kind::Run;
         e.runs_as_root = e.is_run && matches!(run_user, RunUser::Root) && root_group;
         e.existing_dirs = made_by_workdir.clone();
-        match mount_targets(ins, &wd) {
+        match mounts {
             Some(t) => e.mount_targets = t,
             None => e.mount_unknown = true,
         }
@@ -3003,6 +3035,20 @@ fn run_effects(
             Loc::Path(p) if !p.contains(['*', '?', '[']) => Some(p.clone()),
             _ => None,
         }));
+        // A secret set as a variable the command may take a path from,
+        // a prefix's too (`GIT_*`, `npm_config_*`: where a build argument
+        // without a default is taken as none, a secret is given): its
+        // value is not seen, so the `RUN` is not followed.
+        if let Some(v) = secrets
+            .vars
+            .iter()
+            .find(|v| path_var_match(&facts.path_env, v).is_some())
+        {
+            *e = opaque(format!(
+                "a secret set as `{v}`, from which `{argv0}` may take a path (its value is not seen here)"
+            ));
+            return;
+        }
         match relocated_paths(&facts.path_env, c, &local_env, &dir) {
             Ok(paths) => {
                 // Configuration taken from elsewhere (`APT_CONFIG`) may name
