@@ -4782,7 +4782,7 @@ fn pdm_installs_of_the_lock_alone_hoist() {
         "pdm install --check",
         "pdm sync",
         "pdm sync --no-self -G :all",
-        "PDM_FROZEN_LOCKFILE=1 pdm install --prod",
+        "pdm install --prod --no-lock",
     ] {
         let df = format!(
             "FROM python:3.12-slim\nRUN pip install pdm==2.29.4\nWORKDIR /app\nCOPY . .\nRUN {run}\n"
@@ -4805,4 +4805,16 @@ fn pdm_installs_of_the_lock_alone_hoist() {
     let df = "FROM python:3.12-slim\nRUN pip install pdm\nWORKDIR /app\nCOPY . .\nRUN pdm sync --no-self --prod\n";
     let (_, app, reason) = proposed_hoist(&files, df);
     assert_eq!(app, Applicability::Safe, "{reason}");
+    // The `.python-version` beside pyproject.toml picks the interpreter
+    // of the environment PDM makes (downloaded when the image lacks it):
+    // it is copied with the manifests.
+    let mut files = PDM_APP.to_vec();
+    files.push((".python-version", "3.12\n"));
+    let df = "FROM python:3.12-slim\nRUN pip install pdm\nWORKDIR /app\nCOPY . .\nRUN pdm sync\n";
+    let (text, app, reason) = proposed_hoist(&files, df);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert!(
+        text.contains("COPY pyproject.toml pdm.lock .python-version ./\nRUN pdm sync\nCOPY . .\n"),
+        "{text}"
+    );
 }

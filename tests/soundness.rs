@@ -9357,7 +9357,20 @@ fn pdm_installs_that_read_more_of_the_project_stay() {
     assert_eq!(change.map(|c| c.0), Some(Applicability::Safe));
     // The lock, which `pdm install` writes again when it does not match.
     not_safe(&[], &df("pdm install", "pdm"), "pdm install");
-    not_safe(&[], &df("PDM_FROZEN_LOCKFILE=0 pdm install", "pdm"), "=0");
+    // PDM takes only `1` and `true` (and PDM_FROZEN_LOCKFILE before
+    // PDM_NO_LOCK): the variables are not followed.
+    for run in [
+        "PDM_FROZEN_LOCKFILE=0 pdm install",
+        "PDM_FROZEN_LOCKFILE=yes pdm install",
+        "PDM_FROZEN_LOCKFILE=0 PDM_NO_LOCK=1 pdm install",
+    ] {
+        not_safe(&[], &df(run, "pdm"), run);
+    }
+    not_safe(
+        &[],
+        &df("pdm install --frozen-lockfile=false", "pdm"),
+        "=false",
+    );
     // A distribution without `--no-self`.
     for pyproject in [
         "[project]\nname = \"demo\"\nversion = \"0.1.0\"\n",
@@ -9431,6 +9444,8 @@ fn pdm_installs_that_read_more_of_the_project_stay() {
         "pdm install --frozen-lockfile -p sub",
         "pdm install --frozen-lockfile --override constraints.txt",
         "PDM_LOCKFILE=other.lock pdm sync",
+        "PDM_OVERRIDE=constraints.txt pdm sync",
+        "PDM_USE_UV=1 pdm sync",
         "pdm install --plugins",
     ] {
         not_safe(&[], &df(run, "pdm"), run);
