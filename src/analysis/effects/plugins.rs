@@ -22,7 +22,9 @@ use super::*;
 /// them, come with it whichever way it is installed) and the packaging
 /// tools.
 /// PDM too: its own distribution registers no plugin of either tool
-/// (PDM 2.29.4's environment has no `pdm` entry point), and PDM's plugins
+/// (PDM 2.29.4 installed with its dependencies: entry points of the
+/// groups console_scripts, pytest11, pipx.run, virtualenv.* and
+/// setuptools' only, none of `pdm` or `poetry.*`), and PDM's plugins
 /// are found the same way (entry points of the `pdm` group in its
 /// environment, loaded for every command), so this list serves both.
 const NOT_PLUGINS: &[&str] = &["poetry", "poetry-core", "pdm", "pip", "setuptools", "wheel"];
