@@ -9523,4 +9523,145 @@ fn a_secret_variable_a_command_may_take_a_path_from_keeps_it_in_place() {
     // project's `.npmrc` may name) lets the install move.
     let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN --mount=type=secret,id=s,env=NPM_TOKEN npm ci\n";
     assert_ne!(rewrite_unsafe_too(npm.path(), df), df);
+/// pdm's installs stay in place (or are `Unsafe`) wherever PDM 2.29.4 may
+/// read or write more of the project than pyproject.toml and pdm.lock
+/// (project/core.py, cli/commands/install.py, cli/actions.py, read): a
+/// distribution installed with it (the project is built from its files),
+/// a lock `pdm install` may write again, hook scripts, local
+/// dependencies, sources and locked paths, `[tool.pdm.options]`, the
+/// project's settings file, a saved interpreter or an environment the
+/// copy ships, a project found in a parent directory, another lock or
+/// project named by an option, and a plugin an earlier install may have
+/// added (PDM loads every `pdm` entry point of its environment). The
+/// control (`pdm_installs_of_the_lock_alone_hoist` in recall.rs) moves.
+/// Measured with BuildKit (python:3.12-slim stand-in, PDM 2.29.4), the
+/// hoist built with `--unsafe` failed for a pdm-backend library's `pdm
+/// sync --prod` ("Readme file not found") and for a `post_install`
+/// script copying a file of `src/`, where the originals built.
+#[test]
+fn pdm_installs_that_read_more_of_the_project_stay() {
+    use crate::support::hoist_proposal;
+    let app: &[(&str, &str)] = &[
+        (
+            "pyproject.toml",
+            "[project]\nname = \"demo\"\nversion = \"0.1.0\"\ndependencies = [\"six==1.16.0\"]\n\n[tool.pdm]\ndistribution = false\n",
+        ),
+        (
+            "pdm.lock",
+            "[metadata]\nlock_version = \"4.5.1\"\ncontent_hash = \"sha256:0\"\n\n[[package]]\nname = \"six\"\nversion = \"1.16.0\"\nfiles = [\n    {file = \"six-1.16.0-py2.py3-none-any.whl\", hash = \"sha256:1\"},\n]\n",
+        ),
+        ("src/demo/app.py", "print(1)\n"),
+    ];
+    let df = |run: &str, pre: &str| {
+        format!("FROM python:3.12-slim\nRUN pip install {pre}\nWORKDIR /app\nCOPY . .\nRUN {run}\n")
+    };
+    let not_safe = |files: &[(&str, &str)], df: &str, what: &str| {
+        let (change, out) = hoist_proposal(app, df, files);
+        let (a, reason) = change.unwrap_or((Applicability::DisplayOnly, String::new()));
+        assert_ne!(a, Applicability::Safe, "{what}: {reason}");
+        assert_eq!(out, df, "{what}");
+    };
+    let frozen = "pdm install --frozen-lockfile";
+    // The control.
+    let (change, _) = hoist_proposal(app, &df(frozen, "pdm"), &[]);
+    assert_eq!(change.map(|c| c.0), Some(Applicability::Safe));
+    // The lock, which `pdm install` writes again when it does not match.
+    not_safe(&[], &df("pdm install", "pdm"), "pdm install");
+    // PDM takes only `1` and `true` (and PDM_FROZEN_LOCKFILE before
+    // PDM_NO_LOCK): the variables are not followed.
+    for run in [
+        "PDM_FROZEN_LOCKFILE=0 pdm install",
+        "PDM_FROZEN_LOCKFILE=yes pdm install",
+        "PDM_FROZEN_LOCKFILE=0 PDM_NO_LOCK=1 pdm install",
+    ] {
+        not_safe(&[], &df(run, "pdm"), run);
+    }
+    not_safe(
+        &[],
+        &df("pdm install --frozen-lockfile=false", "pdm"),
+        "=false",
+    );
+    // A distribution without `--no-self`.
+    for pyproject in [
+        "[project]\nname = \"demo\"\nversion = \"0.1.0\"\n",
+        "[project]\nname = \"demo\"\nversion = \"0.1.0\"\n[tool.pdm]\ndistribution = true\n",
+        "[project]\nname = \"demo\"\nversion = \"0.1.0\"\n[tool.pdm]\npackage-type = \"library\"\ndistribution = false\n",
+    ] {
+        not_safe(
+            &[("pyproject.toml", pyproject)],
+            &df(frozen, "pdm"),
+            pyproject,
+        );
+        not_safe(
+            &[("pyproject.toml", pyproject)],
+            &df("pdm sync", "pdm"),
+            pyproject,
+        );
+    }
+    // Hooks, local dependencies and sources, options.
+    let with = |extra: &str| {
+        format!(
+            "[project]\nname = \"demo\"\nversion = \"0.1.0\"\ndependencies = [\"six==1.16.0\"]\n\n[tool.pdm]\ndistribution = false\n{extra}"
+        )
+    };
+    for extra in [
+        "[tool.pdm.scripts]\npost_install = \"python gen.py\"\n",
+        "[tool.pdm.scripts]\npre_invoke = {cmd = \"cat x\"}\n",
+        "[tool.pdm.dev-dependencies]\ndev = [\"-e file:///${PROJECT_ROOT}/libs/a#egg=a\"]\n",
+        "[dependency-groups]\ndev = [\"a @ file:///${PROJECT_ROOT}/libs/a\"]\n",
+        "[[tool.pdm.source]]\nname = \"wheels\"\nurl = \"./wheels\"\ntype = \"find_links\"\n",
+        "[tool.pdm.resolution.overrides]\nsix = \"file:///wheels/six-1.16.0-py2.py3-none-any.whl\"\n",
+        "[tool.pdm.options]\ninstall = [\"--override\", \"constraints.txt\"]\n",
+    ] {
+        not_safe(
+            &[("pyproject.toml", &with(extra))],
+            &df(frozen, "pdm"),
+            extra,
+        );
+    }
+    let local_dep = "[project]\nname = \"demo\"\nversion = \"0.1.0\"\ndependencies = [\"a @ file:///${PROJECT_ROOT}/libs/a\"]\n[tool.pdm]\ndistribution = false\n";
+    not_safe(
+        &[("pyproject.toml", local_dep)],
+        &df(frozen, "pdm"),
+        "dependency",
+    );
+    for lock in [
+        "[[package]]\nname = \"a\"\nversion = \"0.1.0\"\npath = \"./libs/a\"\n",
+        "[[package]]\nname = \"a\"\nversion = \"0.1.0\"\nurl = \"file:///${PROJECT_ROOT}/a.whl\"\n",
+        "[[package]]\nname = \"a\"\nversion = \"0.1.0\"\neditable = true\n",
+        "not toml [\n",
+    ] {
+        not_safe(&[("pdm.lock", lock)], &df(frozen, "pdm"), lock);
+    }
+    // Settings, a saved interpreter, environments the copy ships.
+    for (file, text) in [
+        ("pdm.toml", "[pypi]\nurl = \"file:///app/index\"\n"),
+        (".pdm.toml", "[python]\npath = \"/usr/bin/python3\"\n"),
+        (".pdm-python", "/app/.venv/bin/python\n"),
+        ("venv/pyvenv.cfg", "home = /usr/local/bin\n"),
+        (".venv/pyvenv.cfg", "home = /usr/local/bin\n"),
+        ("__pypackages__/3.11/lib/x.py", "x\n"),
+    ] {
+        not_safe(&[(file, text)], &df(frozen, "pdm"), file);
+    }
+    // A project of the parent directory.
+    let nested = "FROM python:3.12-slim\nRUN pip install pdm\nWORKDIR /app/src\nCOPY . /app\nRUN pdm install --frozen-lockfile\n";
+    not_safe(&[], nested, "parent");
+    // Another lock, project or interpreter.
+    for run in [
+        "pdm install --frozen-lockfile -L other.lock",
+        "pdm install --frozen-lockfile --lockfile=other.lock",
+        "pdm install --frozen-lockfile -p sub",
+        "pdm install --frozen-lockfile --override constraints.txt",
+        "PDM_LOCKFILE=other.lock pdm sync",
+        "PDM_OVERRIDE=constraints.txt pdm sync",
+        "PDM_USE_UV=1 pdm sync",
+        "pdm install --plugins",
+    ] {
+        not_safe(&[], &df(run, "pdm"), run);
+    }
+    // A plugin an earlier install may have added.
+    for pre in ["pdm pdm-dotenv", "pdm && pdm self add pdm-dotenv"] {
+        not_safe(&[], &df(frozen, pre), pre);
+    }
 }

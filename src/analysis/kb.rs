@@ -479,6 +479,10 @@ pub enum ManifestCheck {
     Pipfile,
     /// poetry: path and file dependencies.
     Poetry,
+    /// pdm: the project itself (unless `no_self`: `--no-self`, or a
+    /// project that is not a distribution), hook scripts, local
+    /// dependencies and sources, and the project's own settings file.
+    Pdm { no_self: bool },
     /// uv: local sources, workspaces and indexes; and, unless `frozen`
     /// (`--frozen`: the lock is installed as it is, never checked against
     /// the project), metadata uv must build the project to know.
@@ -2758,6 +2762,12 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         (e.mix, ManifestCheck::Mix),
         (e.pnpm_fetch, ManifestCheck::PnpmFetch),
         (e.cargo, ManifestCheck::Cargo),
+        (
+            e.pdm,
+            ManifestCheck::Pdm {
+                no_self: inv.has("--no-self") || inv.has("PDM_NO_SELF"),
+            },
+        ),
     ] {
         if on {
             facts.checks.push(check);

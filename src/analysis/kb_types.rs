@@ -170,6 +170,11 @@ pub struct Entry {
     pub gradle: bool,
     #[serde(default)]
     pub cargo: bool,
+    /// `pdm install`/`pdm sync`: the project itself unless `--no-self`,
+    /// hook scripts, local dependencies and sources, project settings (see
+    /// `manifests::pdm_problems`).
+    #[serde(default)]
+    pub pdm: bool,
     /// `uv sync`: without its `requires_flag` the project is installed
     /// only when its `pyproject.toml` makes it a package; a virtual project
     /// (see [`crate::analysis::kb::ManifestCheck::UvVirtual`]) installs its

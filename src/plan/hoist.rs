@@ -2003,9 +2003,13 @@ fn poetry_plugins_problem(
     cand: &Candidate<'_>,
 ) -> Option<String> {
     let ex = &cx.eff[cand.unit];
-    if !ex.has_check(|c| matches!(c, ManifestCheck::Poetry)) {
+    let tool = if ex.has_check(|c| matches!(c, ManifestCheck::Poetry)) {
+        "Poetry"
+    } else if ex.has_check(|c| matches!(c, ManifestCheck::Pdm { .. })) {
+        "PDM"
+    } else {
         return None;
-    }
+    };
     // A copy from another stage or image may bring an environment with
     // plugins; one from the context may put one in `site-packages`.
     let copies_plugins = |item: usize, e: &Effects| {
@@ -2032,12 +2036,13 @@ fn poetry_plugins_problem(
         .or_else(|| in_parent_stages(cx, may_install))?;
     if earlier.is_none() && itself.is_some() {
         return Some(format!(
-            "a command of `{}` before its `poetry` command may install a Poetry plugin, which Poetry loads and which may read any file of the project",
-            short(&cand.text)
+            "a command of `{}` before its `{}` command may install a {tool} plugin, which {tool} loads and which may read any file of the project",
+            short(&cand.text),
+            tool.to_ascii_lowercase()
         ));
     }
     Some(format!(
-        "{} may install a Poetry plugin, which `{}` loads and which may read any file of the project",
+        "{} may install a {tool} plugin, which `{}` loads and which may read any file of the project",
         quoted_at(cx, at),
         short(&cand.text)
     ))

@@ -3095,7 +3095,12 @@ fn run_effects(
             install_prefix_writes(prog, &dir, &local_env, facts.home.as_deref(), e);
         }
         bundle_config_setting(c, &local_env, &mut settings);
-        if e.poetry_plugins && facts.checks.contains(&ManifestCheck::Poetry) {
+        if e.poetry_plugins
+            && facts
+                .checks
+                .iter()
+                .any(|k| matches!(k, ManifestCheck::Poetry | ManifestCheck::Pdm { .. }))
+        {
             e.poetry_plugins_first = true;
         }
         if may_install_poetry_plugin(c, &facts, &local_env) {

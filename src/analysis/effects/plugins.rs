@@ -21,7 +21,13 @@ use super::*;
 /// (whose own dependencies, poetry-plugin-export in Poetry 1.2-1.8 among
 /// them, come with it whichever way it is installed) and the packaging
 /// tools.
-const NOT_PLUGINS: &[&str] = &["poetry", "poetry-core", "pip", "setuptools", "wheel"];
+/// PDM too: its own distribution registers no plugin of either tool
+/// (PDM 2.29.4 installed with its dependencies: entry points of the
+/// groups console_scripts, pytest11, pipx.run, virtualenv.* and
+/// setuptools' only, none of `pdm` or `poetry.*`), and PDM's plugins
+/// are found the same way (entry points of the `pdm` group in its
+/// environment, loaded for every command), so this list serves both.
+const NOT_PLUGINS: &[&str] = &["poetry", "poetry-core", "pdm", "pip", "setuptools", "wheel"];
 
 /// The variables through which pip adds packages its command line does not
 /// name (pip's configuration: every option has its `PIP_` variable).
@@ -75,7 +81,11 @@ pub(super) fn may_install_poetry_plugin(
     };
     let python_install = facts.cost == Some(CostClass::Install)
         && (ecosystem_of(&c.argv[0]) == Some("python") || words.iter().any(|w| python_tool(w)));
-    let poetry_self = words.windows(2).any(|w| w[0] == "poetry" && w[1] == "self");
+    // `poetry self add`, `pdm self add`: a plugin into the tool's own
+    // environment.
+    let poetry_self = words
+        .windows(2)
+        .any(|w| matches!(w[0].as_str(), "poetry" | "pdm") && w[1] == "self");
     let pipx = words.iter().any(|w| w == "pipx");
     if !python_install && !poetry_self && !pipx {
         return false;

@@ -87,6 +87,7 @@ pub(crate) fn manifest_problems(
         }
         ManifestCheck::Pipfile => pipfile_problems(ctx, &join, &mut out),
         ManifestCheck::Poetry => poetry_problems(ctx, &join, &mut out),
+        ManifestCheck::Pdm { no_self } => pdm_problems(ctx, &join, *no_self, &mut out),
         ManifestCheck::UvSources { frozen } => {
             out.extend(super::uv::source_problems(ctx, dir, &|f| Some(join(f))));
             if !frozen {
@@ -2367,6 +2368,176 @@ fn pipfile_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<
 /// which `install --no-root` installs from the project's files (measured
 /// with poetry 1.8.5: a hoisted install failed without `libs/mylib`); a
 /// local `url` of a source. Read conservatively: any such key anywhere.
+/// `pdm install`/`pdm sync` (PDM 2.29.4, read: `project/core.py`,
+/// `cli/commands/install.py`, `sync.py`, `cli/actions.py`, `cli/hooks.py`).
+/// It reads, besides the copied pyproject.toml and pdm.lock:
+/// - the project itself, built and installed (editable) unless `--no-self`
+///   or the project is not a distribution (`Project.is_distribution`: no
+///   `[project] name`, `[tool.pdm] package-type = "application"` or
+///   `distribution = false`);
+/// - the `pre_*`/`post_*` scripts of `[tool.pdm.scripts]`, which it runs as
+///   hooks (`pre_invoke`, `pre_install`, `post_install`, `pre_lock`,
+///   `post_lock`): any command;
+/// - local dependencies and sources (`file:` URLs, `${PROJECT_ROOT}`,
+///   `-e` lines, `name @ ./path`, a lock's `path`/`editable` entries);
+/// - `[tool.pdm.options]`, extra options for its commands (another lock,
+///   an override file);
+/// - `pdm.toml` (or the older `.pdm.toml`), the project's settings, which
+///   may name an index, a cache or an interpreter anywhere;
+/// - the nearest parent's project when the directory has no pyproject.toml
+///   (`find_project_root`).
+fn pdm_problems(
+    ctx: &Context,
+    join: &dyn Fn(&str) -> String,
+    no_self: bool,
+    out: &mut Vec<String>,
+) {
+    let shipped = |rel: &str| ctx.ships(rel) || (ctx.files().is_none() && ctx.read(rel).is_some());
+    let pyproject = join("pyproject.toml");
+    if !shipped(&pyproject) {
+        out.push(format!(
+            "{pyproject} is not in the build context: pdm takes the project of a parent directory"
+        ));
+        return;
+    }
+    for settings in ["pdm.toml", ".pdm.toml"].map(join) {
+        if shipped(&settings) {
+            out.push(format!(
+                "{settings} holds pdm settings, which may name an index, a cache or an interpreter in the project"
+            ));
+        }
+    }
+    let Some(table) = ctx
+        .read(&pyproject)
+        .and_then(|t| t.parse::<toml::Table>().ok())
+    else {
+        out.push(format!("{pyproject} cannot be read"));
+        return;
+    };
+    let pdm = table
+        .get("tool")
+        .and_then(|t| t.get("pdm"))
+        .and_then(toml::Value::as_table);
+    let setting = |k: &str| pdm.and_then(|p| p.get(k));
+    let named = table
+        .get("project")
+        .and_then(|p| p.get("name"))
+        .is_some_and(|n| n.as_str().is_some_and(|n| !n.is_empty()));
+    let distribution = named
+        && match (setting("package-type"), setting("distribution")) {
+            (Some(t), _) => t.as_str() != Some("application"),
+            (None, Some(d)) => d.as_bool() != Some(false),
+            (None, None) => true,
+        };
+    if distribution && !no_self {
+        out.push(format!(
+            "pdm also builds and installs the project itself from its files ({pyproject} makes it a distribution; `--no-self` skips it)"
+        ));
+    }
+    if let Some(scripts) = setting("scripts").and_then(toml::Value::as_table) {
+        for k in scripts.keys() {
+            if k.starts_with("pre_") || k.starts_with("post_") {
+                out.push(format!(
+                    "{pyproject} declares a `{k}` script, which pdm may run as a hook"
+                ));
+            }
+        }
+    }
+    if setting("options").is_some() {
+        out.push(format!(
+            "{pyproject} sets `[tool.pdm.options]`, options pdm adds to its commands"
+        ));
+    }
+    let mut local = Vec::new();
+    let mut sections: Vec<(&str, &toml::Value)> = Vec::new();
+    if let Some(p) = table.get("project") {
+        for k in ["dependencies", "optional-dependencies"] {
+            if let Some(v) = p.get(k) {
+                sections.push((k, v));
+            }
+        }
+    }
+    if let Some(g) = table.get("dependency-groups") {
+        sections.push(("dependency-groups", g));
+    }
+    if let Some(p) = pdm {
+        // The scripts are hooks (above); the build and version settings
+        // are the project's own build, which `distribution` covers.
+        for (k, v) in p
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "scripts" | "build" | "version"))
+        {
+            sections.push((k, v));
+        }
+    }
+    for (k, v) in sections {
+        pdm_local_values(v, "", &mut |key, s| {
+            if pdm_local(key, s) {
+                local.push(k.to_string());
+            }
+        });
+    }
+    local.dedup();
+    for k in local {
+        out.push(format!(
+            "{pyproject} names a local dependency or source in `{k}`, read from the project's files"
+        ));
+    }
+    let lock = join("pdm.lock");
+    if shipped(&lock) {
+        match ctx.read(&lock).and_then(|t| t.parse::<toml::Table>().ok()) {
+            None => out.push(format!("{lock} cannot be read")),
+            Some(t) => {
+                let mut found = false;
+                pdm_local_values(&toml::Value::Table(t), "", &mut |key, s| {
+                    found |= pdm_local(key, s);
+                });
+                if found {
+                    out.push(format!(
+                        "{lock} locks a local or editable package, read from the project's files"
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Every string of `v` (with the key it is the value of, or `""` in an
+/// array), and `"editable"` for a true `editable` and `"path"` for any
+/// `path` key.
+fn pdm_local_values(v: &toml::Value, key: &str, f: &mut dyn FnMut(&str, &str)) {
+    match v {
+        toml::Value::String(s) => f(key, s),
+        toml::Value::Array(a) => a.iter().for_each(|x| pdm_local_values(x, key, f)),
+        toml::Value::Table(t) => {
+            for (k, x) in t {
+                match (k.as_str(), x) {
+                    ("path", _) => f("path", ""),
+                    ("editable", toml::Value::Boolean(false)) => {}
+                    ("editable", _) => f("editable", ""),
+                    _ => pdm_local_values(x, k, f),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether a value of a pdm manifest names something in the file system: a
+/// `path` or `editable` key, a `file:` URL or `${PROJECT_ROOT}`, an
+/// editable (`-e`) line, a direct reference to a path (`name @ ./x`), a
+/// `url` or `git` that is not a remote URL.
+fn pdm_local(key: &str, s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    matches!(key, "path" | "editable")
+        || lower.contains("file:")
+        || s.contains("PROJECT_ROOT")
+        || s.trim_start().starts_with("-e")
+        || s.split_once('@')
+            .is_some_and(|(_, r)| r.trim_start().starts_with(['.', '/', '~', '\\']))
+        || (matches!(key, "url" | "git") && !remote_url(s))
+}
+
 fn poetry_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
     let remote = |v: &str| {
         let v = v.trim_start_matches(['"', '\'']);
