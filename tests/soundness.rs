@@ -9427,6 +9427,8 @@ fn a_search_path_extended_from_an_unknown_argument_is_not_known() {
         let df = df.replace("ARG PATH\n", "");
         assert_ne!(rewrite_unsafe_too(dir.path(), &df), df, "{run}");
     }
+}
+
 /// review 67: BuildKit makes a `RUN`'s mount target, and the directories
 /// above it, when they are missing, through the links on the way. Below
 /// a link the broad copy ships (`conf -> /etc/foo`), the original made
@@ -9523,6 +9525,8 @@ fn a_secret_variable_a_command_may_take_a_path_from_keeps_it_in_place() {
     // project's `.npmrc` may name) lets the install move.
     let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN --mount=type=secret,id=s,env=NPM_TOKEN npm ci\n";
     assert_ne!(rewrite_unsafe_too(npm.path(), df), df);
+}
+
 /// pdm's installs stay in place (or are `Unsafe`) wherever PDM 2.29.4 may
 /// read or write more of the project than pyproject.toml and pdm.lock
 /// (project/core.py, cli/commands/install.py, cli/actions.py, read): a
