@@ -1138,3 +1138,34 @@ fn yarn_and_pnpm_run_the_install_scripts_of_their_packages() {
     );
     assert_eq!(app, Applicability::Unsafe);
 }
+
+/// scout67: the reason of a Berry install kept in place said "corepack is
+/// not enabled before the install" after `RUN corepack enable`; what kept
+/// corepack's shim from being known was `ENV COREPACK_NPM_REGISTRY`. The
+/// reason says the condition as checked, and the one for a
+/// `packageManager` that names no Berry release says that.
+#[test]
+fn a_berry_install_not_known_through_corepack_says_why() {
+    let no_release: &[(&str, Option<&str>)] = &[
+        (".yarnrc.yml", Some("nodeLinker: node-modules\n")),
+        (".yarn/releases/yarn-4.5.3.cjs", None),
+    ];
+    let text = "FROM node:20-slim\nWORKDIR /usr/src/app\nENV COREPACK_NPM_REGISTRY=https://registry.npmjs.org\nRUN corepack enable\nCOPY . .\nRUN yarn install --immutable\n";
+    let (app, reason, _) = berry::berry_df(text, no_release);
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    assert!(!reason.contains("corepack is not enabled"), "{reason}");
+    assert!(reason.contains("`COREPACK_*` variable"), "{reason}");
+    // Corepack enabled, but package.json names no Berry release.
+    let mut files = no_release.to_vec();
+    files.push((
+        "package.json",
+        Some("{\"name\":\"app\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"^2.1.3\"}}\n"),
+    ));
+    let text = "FROM node:20-slim\nWORKDIR /usr/src/app\nRUN corepack enable\nCOPY . .\nRUN yarn install --immutable\n";
+    let (app, reason, _) = berry::berry_df(text, &files);
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    assert!(
+        reason.contains("has no `packageManager` of yarn 2 or later"),
+        "{reason}"
+    );
+}

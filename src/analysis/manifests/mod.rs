@@ -3713,8 +3713,14 @@ fn berry_problems(
             }
         }
         None if berry.corepack && berry_package_manager(&pkg) => {}
+        // scout67: "corepack is not enabled" was said after `RUN corepack
+        // enable` when a `COREPACK_*` variable was what kept the shim from
+        // being known: the condition is said as checked.
+        None if berry.corepack => out.push(format!(
+            "{intro}, but no `yarnPath` release names it and {pkg_name} has no `packageManager` of yarn 2 or later for corepack to run: which yarn runs is not known"
+        )),
         None => out.push(format!(
-            "{intro}, but no `yarnPath` release names it and corepack is not enabled before the install (in its `RUN` or the stage, with nothing since that may replace yarn): which yarn runs is not known"
+            "{intro}, but no `yarnPath` release names it and corepack's shim is not known to be what `yarn` runs (that needs `corepack enable` before the install, in its `RUN` or the stage, no `PATH` or `COREPACK_*` variable set but `COREPACK_ENABLE_DOWNLOAD_PROMPT` and `COREPACK_INTEGRITY_KEYS`, and nothing since that may replace yarn): which yarn runs is not known"
         )),
     }
     if !berry.immutable
