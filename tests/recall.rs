@@ -4818,3 +4818,64 @@ fn pdm_installs_of_the_lock_alone_hoist() {
         "{text}"
     );
 }
+
+/// scout66 and scout67: `WORKDIR /opt/reports`, `COPY . .`, `RUN apt-get
+/// install …` on an official image stayed below the copy, apt being taken
+/// to write anywhere in `/opt`. Debian's archive (main) ships nothing
+/// there, so an install from the image's own sources passes the copy of
+/// the application there (measured with BuildKit, python:3.12-slim,
+/// libpq5: identical images, the install cached after a source edit). Not
+/// when the sources may be others (a base that is not official, a list
+/// copied into `/etc/apt`), a package file, or another command of the
+/// `RUN` writing in `/opt`.
+#[test]
+fn archive_installs_pass_an_application_copied_under_opt() {
+    let files = [
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+        ("chrome.list", "deb http://x stable main\n"),
+    ];
+    let apt = "RUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*\n";
+    let df = |from: &str, before: &str, run: &str| {
+        format!(
+            "FROM {from}\n{before}WORKDIR /opt/reports\nCOPY . .\n{run}CMD [\"python\", \"app.py\"]\n"
+        )
+    };
+    let moved = hoisted(&files, &df("python:3.12-slim", "", apt));
+    assert_eq!(
+        moved,
+        format!(
+            "FROM python:3.12-slim\nWORKDIR /opt/reports\n{apt}COPY . .\nCMD [\"python\", \"app.py\"]\n"
+        )
+    );
+    // `apt-get clean` (or `autoremove`) after the install installs nothing
+    // from elsewhere (scout67: it made the whole `RUN` foreign).
+    let clean = "RUN apt-get update && apt-get install -y libpq5 && apt-get clean && apt-get -y autoremove\n";
+    let moved = hoisted(&files, &df("python:3.12-slim", "", clean));
+    assert!(
+        moved.contains(&format!("WORKDIR /opt/reports\n{clean}COPY . .\n")),
+        "{moved}"
+    );
+    for (from, before, run) in [
+        ("mycorp/python:3.12", "", apt),
+        ("ubuntu:24.04", "", apt),
+        (
+            "python:3.12-slim",
+            "COPY chrome.list /etc/apt/sources.list.d/\n",
+            apt,
+        ),
+        (
+            "python:3.12-slim",
+            "",
+            "RUN apt-get update && apt-get install -y ./chrome.deb\n",
+        ),
+        (
+            "python:3.12-slim",
+            "",
+            "RUN apt-get update && apt-get install -y libpq5 wget && wget -qO- https://example.com/t.tgz | tar -xz -C /opt\n",
+        ),
+    ] {
+        let text = df(from, before, run);
+        assert_eq!(hoisted(&files, &text), text, "{from} {before} {run}");
+    }
+}

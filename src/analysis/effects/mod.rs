@@ -1400,11 +1400,51 @@ pub fn analyze_stage_resolved(
     settle_uv_virtual(parse, stage, &state, ctx, &mut effects);
     settle_pnpm_ten(parse, stage, &state, pnpm, &mut effects);
     if let Some(app) = stage_app_dir(parse, stage, &state, &effects) {
+        let debian = base_image(parse, stage.from_item).is_some_and(|image| {
+            official_repo(&image)
+                .is_some_and(|r| matches!(r, "python" | "ruby" | "golang" | "node" | "debian"))
+        });
+        if debian && app.starts_with("/opt/") {
+            drop_archive_opt_writes(&mut effects);
+        }
         for e in &mut effects {
             e.app_dir = Some(app.clone());
         }
     }
     (effects, state)
+}
+
+/// In a stage whose application directory is under `/opt` (so it starts
+/// from an official image, [`stage_app_dir`]) and whose image's apt
+/// sources are Debian's main alone (the `python`, `ruby`, `golang`, `node`
+/// and `debian` images; not `ubuntu` nor `buildpack-deps`, which has
+/// Ubuntu tags), the `apt-get`/`apt`
+/// installs from Debian's archive alone ([`locks::archive_installs`]: the
+/// image's sources, no `.deb` or option, nothing written below `/etc/apt`
+/// since) write nothing in `/opt`: no package of bullseye, bookworm or
+/// trixie main ships a file there (their Contents indexes), and Debian
+/// Policy leaves `/opt` to the administrator (lintian's
+/// `dir-or-file-in-opt`). Their `/opt/**` write is dropped, so they pass
+/// the copy of the application there (scout66 and scout67: `WORKDIR
+/// /opt/reports`, `COPY . .`, `RUN apt-get install …`). A write of
+/// `/opt/**` by another command of the same `RUN` stays.
+fn drop_archive_opt_writes(effects: &mut [Effects]) {
+    let Some(last) = effects.len().checked_sub(1) else {
+        return;
+    };
+    let archive = locks::archive_installs(effects, last);
+    let opt = Loc::Path("/opt/**".to_string());
+    for (e, from_archive) in effects.iter_mut().zip(archive) {
+        if from_archive.is_none() {
+            continue;
+        }
+        while let Some(k) = e.archive_writes.iter().position(|w| *w == opt) {
+            e.archive_writes.remove(k);
+            if let Some(j) = e.writes.iter().position(|w| *w == opt) {
+                e.writes.remove(j);
+            }
+        }
+    }
 }
 
 /// The state a stage starts in. A stage built `FROM` an earlier stage of
@@ -3238,18 +3278,23 @@ fn archive_apt(c: &shell::SimpleCommand, facts: &kb::CommandFacts) -> bool {
             || a.starts_with("--config-file")
             || (a.starts_with('-') && !a.starts_with("--") && a[1..].contains(['o', 'c']))
     });
-    // `apt-get update` names no package (`packages` stays unknown).
+    // `apt-get update` names no package (`packages` stays unknown), nor
+    // do `clean`, `autoclean` (the package cache) and `autoremove` (the
+    // archive's packages nothing needs any more): scout67's `apt-get
+    // clean` after the install made the whole `RUN` foreign.
     let by_name = match &facts.packages {
         Some(pkgs) => pkgs.iter().all(|p| {
             !p.contains(['/', '$', '*', '?', '[']) && !p.ends_with(".deb") && !p.contains("keyring")
         }),
-        None => {
+        None => matches!(
             c.argv[1..]
                 .iter()
                 .filter(|a| !a.starts_with('-'))
+                .map(String::as_str)
                 .collect::<Vec<_>>()
-                == ["update"]
-        }
+                .as_slice(),
+            ["update" | "clean" | "autoclean" | "autoremove"]
+        ),
     };
     // Its own redirection (`apt-get install -y jq > /usr/local/etc/npmrc`)
     // is the shell's write, not the archive's: such a command is no
