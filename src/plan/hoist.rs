@@ -2422,7 +2422,7 @@ fn hoist_problems(
         // the install reads something else there (`.yarn/releases/` beside
         // `.yarn/install-state.gz`): then the file. Offered only when they
         // are few and leave something to ship (an install that may write
-        // anywhere the copy puts files, `apt-get` below `/opt`, has no
+        // anywhere the copy puts files, `apt-get` below `/srv`, has no
         // such remedy).
         let mut tops: Vec<&str> = Vec::new();
         for (_, rel) in &clobbered {

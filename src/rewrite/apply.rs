@@ -96,8 +96,9 @@ pub(super) fn apply_order(
     for (k, &first) in lead.iter().enumerate() {
         slot_of_item.insert(first, k);
     }
+    let texts: Vec<(String, String, String)> = (0..stage.units.len()).map(unit_text).collect();
     let blanks_at = slot_blanks(order, |u| {
-        let (blanks, comments, _) = unit_text(u);
+        let (blanks, comments, _) = &texts[u];
         (!blanks.is_empty(), !comments.is_empty())
     });
     let mut out = String::with_capacity(text.len() + 128);
@@ -105,12 +106,12 @@ pub(super) fn apply_order(
     while i < parse.items.len() {
         if let Some(&k) = slot_of_item.get(&i) {
             let g = &order.groups[k];
-            let (_, comments, ins) = unit_text(g.unit);
+            let (_, comments, ins) = &texts[g.unit];
             if let Some(from) = blanks_at[k] {
-                out.push_str(&unit_text(from).0);
+                out.push_str(&texts[from].0);
             }
             if !g.above_comments {
-                out.push_str(&comments);
+                out.push_str(comments);
             }
             let indent: String = ins
                 .chars()
@@ -122,9 +123,9 @@ pub(super) fn apply_order(
                 out.push_str(nl);
             }
             if g.above_comments {
-                out.push_str(&comments);
+                out.push_str(comments);
             }
-            out.push_str(&ins);
+            out.push_str(ins);
             i = stage.units[k].item + 1;
             continue;
         }

@@ -3024,10 +3024,15 @@ fn run_effects(
                     local_env.insert(k.clone(), v);
                 }
             }
-        } else if c
-            .assignments
-            .iter()
-            .any(|(k, _)| SEARCH_PATH_VARS.contains(&k.as_str()))
+        }
+        let dir = match &c.cd {
+            Some(d) => resolve(wd, d),
+            None => wd.to_string(),
+        };
+        if !c.argv.is_empty()
+            && c.assignments
+                .iter()
+                .any(|(k, _)| SEARCH_PATH_VARS.contains(&k.as_str()))
         {
             // `PATH=/app/bin:$PATH pip install …`: the command and what
             // it runs look up programs and modules there too.
@@ -3036,15 +3041,8 @@ fn run_effects(
                 let v = exported_value(k, v, &local_env);
                 own.insert(k.clone(), v);
             }
-            let dir =
-                c.cd.as_deref()
-                    .map_or_else(|| wd.to_string(), |d| resolve(wd, d));
             assigned_search.extend(search_path_dirs(&dir, &own));
         }
-        let dir = match &c.cd {
-            Some(d) => resolve(wd, d),
-            None => wd.to_string(),
-        };
         // A dir option (`composer -d DIR`) runs it in DIR, which must
         // exist, as after `cd DIR`.
         let dir = match &facts.chdir {
