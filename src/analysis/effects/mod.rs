@@ -3875,8 +3875,8 @@ fn in_homes(p: String, homes: &[String]) -> Vec<Loc> {
 /// Variables naming a package index or a place to find packages: pip
 /// and uv open any value that is not a remote URL as a directory or file
 /// (measured with pip 23: `-i index` and `-f wheels` read `./index` and
-/// `./wheels`), whatever it looks like. A value not known is taken as no
-/// path, as for other variables a prefix matches (`ARG PIP_INDEX_URL`).
+/// `./wheels`), whatever it looks like. A value not known may be any path,
+/// a build argument's without a default too (`ARG PIP_INDEX_URL`).
 const INDEX_LOCATION_VARS: &[&str] = &[
     "PIP_INDEX_URL",
     "PIP_EXTRA_INDEX_URL",
@@ -3930,11 +3930,13 @@ fn relocated_paths(
             Some(v) if !v.trim().is_empty() => v,
             // A listed variable names a path: one not known may be any.
             _ if exact => return Err(name.clone()),
-            // So does a package index; only a build argument without a
-            // default is taken as none (`ARG PIP_INDEX_URL`), not a value
-            // that does not expand here (`${OTHER:-index}`, a variable of
-            // the base image).
-            None if location && raw != UNKNOWN_ARG_VALUE => return Err(name.clone()),
+            // So does a package index: a value that does not expand here
+            // (`${OTHER:-index}`, a variable of the base image), and a
+            // build argument without a default (`ARG PIP_INDEX_URL`),
+            // which the build may set to `file:///app/simple`, an index the
+            // copy ships (measured: the hoisted install found no
+            // distribution).
+            None if location => return Err(name.clone()),
             // One a prefix matches is read for paths only when it looks
             // like one; a build argument (`ARG PIP_INDEX_URL`) is taken as
             // none: the documented path options are listed by name.
