@@ -272,7 +272,14 @@ fn regular_file(path: &std::path::Path) -> Result<(), String> {
         Ok(m) if m.is_dir() => Err("is a directory, not a Dockerfile".into()),
         Ok(_) => Err("not a regular file (a FIFO, socket or device): not read".into()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err("no such file or directory".into())
+            // `dockreorder --no-history explain FILE`: after an option the
+            // word is a path (the run's options are not the subcommand's).
+            match path.to_str() {
+                Some(sub @ ("explain" | "verify" | "parse")) => Err(format!(
+                    "no such file or directory (to run `{sub}`, name it first: `dockreorder {sub} [OPTIONS] FILE`)"
+                )),
+                _ => Err("no such file or directory".into()),
+            }
         }
         Err(e) => Err(format!("cannot read file: {e}")),
     }
@@ -646,6 +653,8 @@ struct Processed {
     old: String,
     new: String,
     changes: Vec<dockreorder::plan::Change>,
+    /// The install steps left below a broad copy, and why (`-v` only).
+    kept: Vec<dockreorder::plan::Kept>,
     original: std::rc::Rc<FileAnalysis>,
     before: Option<replay::FileFigures>,
     after: Option<replay::FileFigures>,
@@ -1140,6 +1149,11 @@ impl<'a> Run<'a> {
         let original = analyze(&text);
         let before = rewriter.figures(&original);
         let after = rewriter.figures(&analyze(&outcome.new_text));
+        let kept = if self.args.verbose {
+            rewriter.kept(&text, &outcome)
+        } else {
+            Vec::new()
+        };
         let p = Processed {
             path: path.to_path_buf(),
             uri: repo_relative(path, &self.root),
@@ -1147,6 +1161,7 @@ impl<'a> Run<'a> {
             old: text,
             new: outcome.new_text,
             changes: outcome.changes,
+            kept,
             original,
             before,
             after,
@@ -1185,6 +1200,16 @@ impl<'a> Run<'a> {
                     && (changed || args.verbose)
                 {
                     say_raw!("{}", report::history_text(&p.shown, b, a, h));
+                }
+                for k in &p.kept {
+                    say!(
+                        "{}:{}: kept below `{}` (line {}): {}",
+                        p.shown,
+                        k.line,
+                        k.below_short,
+                        k.below_line,
+                        k.reason
+                    );
                 }
                 if !changed && args.verbose {
                     say!("{}: nothing to change", p.shown);

@@ -478,3 +478,140 @@ fn the_paragraph_break_above_the_broad_copy_stays_where_it_was() {
         "FROM base\nWORKDIR /app\n\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n\nCMD [\"python\"]\n"
     );
 }
+
+/// An install a user expects to move but that stays below the broad copy
+/// was passed over in silence, even with `-v` (only `explain` said why):
+/// `-v` now says, per install, the first condition that failed, and
+/// nothing for an install that moved, nor without `-v`.
+#[test]
+fn a_verbose_run_says_why_an_install_stays_below_the_broad_copy() {
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN --mount=type=secret,id=pipconf,target=/etc/pip.conf \\\n    pip install --no-cache-dir -r requirements.txt\nRUN ./tools/setup.sh\nCMD [\"python\", \"app.py\"]\n",
+        ),
+        ("requirements.txt", "flask==3.0.3\n"),
+        ("tools/setup.sh", "#!/bin/sh\necho hi\n"),
+        ("app.py", "print(1)\n"),
+        (
+            "web/Dockerfile",
+            "FROM node:20-slim\nWORKDIR /srv\nCOPY . .\nRUN npm install -g nodemon@3.1.4\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n",
+        ),
+        (
+            "web/package.json",
+            "{\"name\":\"w\",\"version\":\"1.0.0\",\"dependencies\":{}}\n",
+        ),
+        (
+            "web/package-lock.json",
+            "{\"name\":\"w\",\"version\":\"1.0.0\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{\"\":{\"name\":\"w\",\"version\":\"1.0.0\"}}}\n",
+        ),
+        ("web/index.js", "console.log(1)\n"),
+        (
+            "ok/Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
+        ),
+        ("ok/requirements.txt", "flask==3.0.3\n"),
+        ("ok/app.py", "print(1)\n"),
+    ]);
+    let run = |args: &[&str], df: &str| {
+        let out = Command::new(support::bin())
+            .args(args)
+            .arg("--no-history")
+            .arg(dir.path().join(df))
+            .output()
+            .expect("run dockreorder");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let py = run(&["-v"], "Dockerfile");
+    assert!(
+        py.contains(
+            ":4: kept below `COPY . .` (line 3): not followed: a secret mounted at `/etc/pip.conf`"
+        ),
+        "{py}"
+    );
+    assert!(py.contains(":6: kept below `COPY . .` (line 3): not followed: `./tools/setup.sh` is not in the command knowledge base"), "{py}");
+    let web = run(&["-v"], "web/Dockerfile");
+    assert!(
+        web.contains(
+            ":4: kept below `COPY . .` (line 3): it may read /srv/**, where the copy ships `"
+        ),
+        "{web}"
+    );
+    assert!(
+        web.contains(":5: kept below `COPY . .` (line 3): it depends on `RUN npm install -g nodemon@3.1.4` (line 4), between the copy and it, which cannot move above the copy with it"),
+        "{web}"
+    );
+    // The install that moves is not listed; without `-v` nothing is.
+    let ok = run(&["-v"], "ok/Dockerfile");
+    assert!(ok.contains("[safe] moved `RUN pip install"), "{ok}");
+    assert!(!ok.contains("kept below"), "{ok}");
+    assert!(!run(&[], "Dockerfile").contains("kept below"));
+    assert!(!run(&[], "web/Dockerfile").contains("kept below"));
+}
+
+/// scout68: the remedy of an Unsafe hoist said "adding `.venv` to
+/// .dockerignore" where the Dockerfile's own ignore file
+/// (`Dockerfile.dockerignore`, which BuildKit reads instead) was in force
+/// and the root `.dockerignore` already listed it: the remedy names the
+/// file in force.
+#[test]
+fn a_remedy_names_the_ignore_file_in_force() {
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    let mut files = vec![
+        (
+            "package.json",
+            "{\"name\":\"a\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}\n",
+        ),
+        ("node_modules/ms/index.js", "x\n"),
+        ("index.js", "x\n"),
+        ("Dockerfile.dockerignore", "*.md\n"),
+        (".dockerignore", "node_modules\n"),
+    ];
+    let (change, _) = support::hoist_proposal(&[], df, &files);
+    let (app, reason) = change.expect("a hoist is reported");
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    assert!(
+        reason.contains("adding `node_modules` to Dockerfile.dockerignore would make it safe"),
+        "{reason}"
+    );
+    // Without the Dockerfile's own, the root one is named.
+    files.retain(|(n, _)| *n != "Dockerfile.dockerignore" && *n != ".dockerignore");
+    files.push((".dockerignore", "*.md\n"));
+    let (change, _) = support::hoist_proposal(&[], df, &files);
+    let (_, reason) = change.expect("a hoist is reported");
+    assert!(
+        reason.contains("adding `node_modules` to .dockerignore would make it safe"),
+        "{reason}"
+    );
+}
+
+/// scout68: `dockreorder --no-history explain FILE` read `explain` as a
+/// Dockerfile and said only "no such file or directory": the error says
+/// how to run the subcommand.
+#[test]
+fn a_subcommand_after_an_option_says_how_to_run_it() {
+    let dir = project(PY);
+    std::fs::write(dir.path().join("Dockerfile"), "FROM python:3.12\n").expect("write");
+    let out = Command::new(support::bin())
+        .current_dir(dir.path())
+        .args(["--no-history", "explain", "Dockerfile"])
+        .output()
+        .expect("run dockreorder");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("explain:1:1: no such file or directory (to run `explain`, name it first: `dockreorder explain [OPTIONS] FILE`)"),
+        "{err}"
+    );
+    let ok = Command::new(support::bin())
+        .current_dir(dir.path())
+        .args(["explain", "--no-history", "Dockerfile"])
+        .output()
+        .expect("run dockreorder");
+    assert!(ok.status.success(), "{ok:?}");
+}

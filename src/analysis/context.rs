@@ -545,6 +545,22 @@ pub struct Context {
     texts: TextMemo,
 }
 
+impl Context {
+    /// The ignore file in force as a remedy names it: `.dockerignore`, or
+    /// the Dockerfile's own (`app.Dockerfile.dockerignore`, which BuildKit
+    /// reads instead), relative to the context when it is inside it.
+    pub fn ignore_file_name(&self) -> String {
+        match &self.ignore.source {
+            Some(p) if p.file_name().is_some_and(|n| n != ".dockerignore") => p
+                .strip_prefix(&self.dir)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .into_owned(),
+            _ => ".dockerignore".to_string(),
+        }
+    }
+}
+
 /// The context files read as text so far, by context-relative path
 /// (`None`: not readable as text): the planner and the rewrite check ask
 /// for the same manifests and locks many times while one file is planned

@@ -762,6 +762,64 @@ impl Reaching {
     }
 }
 
+/// An install or build step left below the broad copy before it, and why
+/// the hoist pass did not take it (the first condition that failed, as
+/// checked).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Kept {
+    /// The stage it is in.
+    #[serde(skip)]
+    pub stage: usize,
+    /// 1-based line of the step, in the text planned on.
+    pub line: usize,
+    /// Line of the broad copy it stays below.
+    pub below_line: usize,
+    /// The step's first line, trimmed.
+    pub subject: String,
+    /// The broad copy's first line, trimmed.
+    pub below: String,
+    /// The broad copy for a one-line message.
+    #[serde(skip)]
+    pub below_short: String,
+    pub reason: String,
+}
+
+/// The expensive `RUN`s of a stage that the hoist pass cannot take above
+/// the nearest broad copy before them, each with the reason, checked as
+/// the pass checks a candidate with nothing moved yet. Steps the pass
+/// takes, or proposes with a reason of their own, are not listed.
+pub fn kept_installs(cx: &StageCx<'_>) -> Vec<Kept> {
+    let n = cx.stage.units.len();
+    let mut out = Vec::new();
+    let mut nearest: Option<BroadCopy<'_>> = None;
+    for x in 0..n {
+        if let Some(copy) = BroadCopy::find_of(cx, x, true) {
+            nearest = Some(copy);
+            continue;
+        }
+        let Some(copy) = &nearest else {
+            continue;
+        };
+        if !super::is_expensive(&cx.eff[x]) {
+            continue;
+        }
+        let stays: Vec<usize> = (copy.unit..x).collect();
+        if let Err(Some(reason)) = candidate(cx, copy, &stays, x) {
+            let item = cx.stage.units[x].item;
+            out.push(Kept {
+                stage: cx.index,
+                line: cx.parse.items[item].lines.start,
+                below_line: copy.line,
+                subject: first_line(cx.text, cx.parse, item).trim().to_string(),
+                below: copy.text.trim().to_string(),
+                below_short: short(&copy.text),
+                reason,
+            });
+        }
+    }
+    out
+}
+
 /// Hoist pass for one stage. Returns the new order when something moved.
 pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOrder> {
     let n = cx.stage.units.len();
@@ -793,7 +851,7 @@ pub fn plan_hoist(cx: &StageCx<'_>, changes: &mut Vec<Change>) -> Option<StageOr
         let mut wd_now = wd_b.clone();
         let mut moved_workdir = false;
         for x in b + 1..n {
-            let Some(mut cand) = candidate(cx, &copy, &stays, x) else {
+            let Ok(mut cand) = candidate(cx, &copy, &stays, x) else {
                 stays.push(x);
                 continue;
             };
@@ -1034,18 +1092,33 @@ fn candidate<'c>(
     copy: &'c BroadCopy<'_>,
     stays: &[usize],
     x: usize,
-) -> Option<Candidate<'c>> {
+) -> Result<Candidate<'c>, Option<String>> {
     let ex = &cx.eff[x];
-    let ins = instruction(cx.parse, cx.stage.units[x].item)?;
+    let cannot_come_along = || Some(needs_what_stays(cx, copy, stays, x));
+    let ins = instruction(cx.parse, cx.stage.units[x].item).ok_or(None)?;
     let worth = ex.cost_class.is_some_and(|c| c >= CostClass::Run);
-    if ins.node.kind != Kind::Run || ex.opaque.is_some() || !worth || ex.keep {
-        return None;
+    if ins.node.kind != Kind::Run || !worth {
+        return Err(None);
     }
-    if conflict(&copy.rest, ex).is_some() {
-        return None;
+    if let Some(why) = &ex.opaque {
+        return Err(Some(format!("not followed: {why}")));
+    }
+    if ex.keep {
+        return Err(Some("pinned by `# dockreorder: keep`".to_string()));
+    }
+    if let Some(dep) = conflict(&copy.rest, ex) {
+        return Err(Some(match dep {
+            effects::DepReason::WriteRead(l) => format!("the copy writes {l}, which it reads"),
+            effects::DepReason::ReadWrite(l) => format!("it writes {l}, which the copy reads"),
+            effects::DepReason::WriteWrite(l) => format!("it and the copy both write {l}"),
+            effects::DepReason::Pinned => "pinned by `# dockreorder: keep`".to_string(),
+        }));
     }
     if settings_written_before(cx, copy, x) {
-        return None;
+        return Err(Some(
+            "a pip or uv configuration copied before it names a local path the copy may ship"
+                .to_string(),
+        ));
     }
     // The state it needs (`WORKDIR /code` after `ADD . /code`) may come
     // along: ENV, ARG, WORKDIR and USER units that move above the broad copy with
@@ -1072,7 +1145,7 @@ fn candidate<'c>(
     let (companions, workdir) = match along(ex, &[]) {
         Some(c) => (c, None),
         None => {
-            let wd = workdir_to_insert(cx, copy, x)?;
+            let wd = workdir_to_insert(cx, copy, x).ok_or_else(cannot_come_along)?;
             let mut elsewhere = ex.clone();
             elsewhere.reads.retain(|r| *r != Loc::Workdir);
             // What it needs of the `WORKDIR`s in between (the directory,
@@ -1100,9 +1173,9 @@ fn candidate<'c>(
                         && only_wd(s)
                 })
                 .collect();
-            let c = along(&elsewhere, &set_here)?;
+            let c = along(&elsewhere, &set_here).ok_or_else(cannot_come_along)?;
             if c.iter().any(|&u| touches_workdir(&cx.eff[u])) {
-                return None;
+                return Err(cannot_come_along());
             }
             (c, Some(wd))
         }
@@ -1127,7 +1200,9 @@ fn candidate<'c>(
     // directory. Measured with BuildKit: `RUN cd tools && pip install six`
     // moved above `COPY . .` failed (`can't cd to tools`).
     if lacks_a_directory(copy, ex, &needed) {
-        return None;
+        return Err(Some(
+            "it needs a directory that only the copy makes".to_string(),
+        ));
     }
     // A pattern (`gem install NAME` reads the `*.gem` files of its
     // directory) names files that may well be absent.
@@ -1139,11 +1214,19 @@ fn candidate<'c>(
         // its manifests reads them from the context (whether it ships
         // them is `hoist_problems`' to say); what else it may read
         // (`go.work`) the copy does not ship.
-        return None;
+        return Err(Some(format!(
+            "the copy ships none of the files it reads ({})",
+            ex.manifests.join(", ")
+        )));
     }
-    if needed.iter().any(|(p, _)| !ex.manifests.contains(p)) {
+    let source = |hidden: bool| {
+        needed
+            .iter()
+            .find(|(p, rel)| !ex.manifests.contains(p) && (hidden || !rel.starts_with('.')))
+    };
+    if let Some((img, rel)) = source(false).or_else(|| source(true)) {
         // It reads sources, not just manifests: not a dependency install.
-        return None;
+        return Err(Some(reads_a_source(ex, img, rel)));
     }
     if copy.placed.is_some() {
         // A copy of several sources that places nothing but the
@@ -1164,12 +1247,14 @@ fn candidate<'c>(
                     || !(manifests::is_manifest_name(rel) || stage_manifests.contains(name)))
         });
         if !other_sources {
-            return None;
+            return Err(None);
         }
         // A context file it puts at two places would be copied to one.
         let mut rels = BTreeSet::new();
         if !needed.iter().all(|(_, rel)| rels.insert(rel)) {
-            return None;
+            return Err(Some(
+                "the copy puts a file it reads at two places".to_string(),
+            ));
         }
         // The manifest checks but pip's read the files of the manifests'
         // context directory: that directory must be what the copy puts
@@ -1179,7 +1264,10 @@ fn candidate<'c>(
                 && copy.image_inner(dir.trim_end_matches('/')).is_some()
                 && copy.rel_dir(dir).is_none()
         }) {
-            return None;
+            return Err(Some(
+                "the copy does not put its manifests' directory there as the context has it"
+                    .to_string(),
+            ));
         }
     }
     if needed.is_empty()
@@ -1189,13 +1277,19 @@ fn candidate<'c>(
     {
         // No COPY is inserted to make the copy's directories first, and
         // the install or what moves with it may make one of them root's.
-        return None;
+        return Err(Some(
+            "above the copy, it (or what moves with it) may make a directory the copy makes, with another owner"
+                .to_string(),
+        ));
     }
     if effects::may_ship_into_lookup(ex, &copy.dest_abs) && copy.ships_into_lookup(ex) {
         // The broad copy puts files where the install's programs,
         // libraries or settings are looked up (a bin or lib directory, a
         // search path, a dotfile in the home).
-        return None;
+        return Err(Some(
+            "the copy may put files where its programs, libraries or settings are looked up"
+                .to_string(),
+        ));
     }
     if let Some(wd) = &workdir
         && !needed.iter().any(|(p, _)| p.starts_with(&format!("{wd}/")))
@@ -1203,10 +1297,13 @@ fn candidate<'c>(
         // The inserted `WORKDIR` would make its directory (with the
         // user's owner) where the broad copy made it: only one the
         // inserted COPY of its manifests makes first is set so.
-        return None;
+        return Err(Some(
+            "its working directory would be made by an inserted `WORKDIR`, not by the COPY of its manifests"
+                .to_string(),
+        ));
     }
     let item = cx.stage.units[x].item;
-    Some(Candidate {
+    Ok(Candidate {
         unit: x,
         companions,
         workdir,
@@ -1214,6 +1311,54 @@ fn candidate<'c>(
         line: cx.parse.items[item].lines.start,
         text: first_line(cx.text, cx.parse, item),
     })
+}
+
+/// Why an install reads more than its manifests: the read that takes in
+/// `rel`, a file the copy ships at `img` that is none of them.
+fn reads_a_source(ex: &Effects, img: &str, rel: &str) -> String {
+    // A path read as a file or a directory (`-c constraints.txt`) is
+    // read as `PATH/**` too.
+    let tree = format!("{img}/**");
+    let exact = ex
+        .reads
+        .iter()
+        .any(|l| matches!(l, Loc::Path(p) if *p == img || *p == tree));
+    let wide = ex.reads.iter().find_map(|l| match l {
+        Loc::Path(p) if p != img && effects::paths_overlap(p, img) => Some(p.clone()),
+        _ => None,
+    });
+    match wide {
+        Some(p) if !exact => format!(
+            "it may read {p}, where the copy ships `{rel}`, which is not one of its manifests"
+        ),
+        _ => format!("it reads `{rel}`, which the copy ships and is not one of its manifests"),
+    }
+}
+
+/// Why what install `x` needs cannot come along: the units between the
+/// copy and `x` (among `stays`) that it depends on, by line.
+fn needs_what_stays(cx: &StageCx<'_>, copy: &BroadCopy<'_>, stays: &[usize], x: usize) -> String {
+    let named: Vec<String> = stays
+        .iter()
+        .filter(|&&u| u > copy.unit && u < x && conflict(&cx.eff[u], &cx.eff[x]).is_some())
+        .map(|&u| {
+            let item = cx.stage.units[u].item;
+            format!(
+                "`{}` (line {})",
+                short(&first_line(cx.text, cx.parse, item)),
+                cx.parse.items[item].lines.start
+            )
+        })
+        .collect();
+    if named.is_empty() {
+        "what it needs set before it cannot move above the copy".to_string()
+    } else {
+        let all = if named.len() > 1 { " all" } else { "" };
+        format!(
+            "it depends on {}, between the copy and it, which cannot{all} move above the copy with it",
+            named.join(", ")
+        )
+    }
 }
 
 /// The working directory install `x` runs in, when it may be set by an
@@ -2296,9 +2441,10 @@ fn hoist_problems(
     {
         let top = rel.split('/').next().unwrap_or(rel);
         problems.push(format!(
-            "`{}` ships the git repository (`{top}`) where git run by `{}` finds it, so moving the install above the copy changes what it sees there; adding `{top}` to .dockerignore would make it safe",
+            "`{}` ships the git repository (`{top}`) where git run by `{}` finds it, so moving the install above the copy changes what it sees there; adding `{top}` to {} would make it safe",
             short(&copy.text),
-            short(&cand.text)
+            short(&cand.text),
+            copy.ctx.ignore_file_name()
         ));
     }
     // A manifest that is a symbolic link (or below one) is read through
@@ -2443,8 +2589,9 @@ fn hoist_problems(
         let remedy = if tops.len() <= 3 && clobbered.len() < copy.shipped.len() {
             let names: Vec<String> = tops.iter().map(|t| format!("`{t}`")).collect();
             format!(
-                "; adding {} to .dockerignore would make it safe",
-                names.join(", ")
+                "; adding {} to {} would make it safe",
+                names.join(", "),
+                copy.ctx.ignore_file_name()
             )
         } else {
             String::new()

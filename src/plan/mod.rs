@@ -28,7 +28,7 @@ pub mod split;
 
 pub use crate::analysis::manifests::is_manifest_name;
 pub use advice::{foreign_frontend, plan_advice};
-pub use hoist::plan_hoist;
+pub use hoist::{Kept, kept_installs, plan_hoist};
 pub use merge::plan_merges;
 pub use reorder::{
     Reorder, change_probability, is_expensive, plan_reorder, reorder_candidate,

@@ -575,6 +575,34 @@ impl<'a> Rewriter<'a> {
     }
 
     /// The planning view of stage `si` of an analysed file.
+    /// The install and build steps of `text` that `outcome` (its rewrite)
+    /// leaves below a broad copy, each with why the hoist pass did not take
+    /// it: none a change of `outcome` (not advice) is about, nor one below
+    /// a copy such a change moves.
+    pub fn kept(&self, text: &str, outcome: &Outcome) -> Vec<plan::Kept> {
+        let file = self.analyze(text);
+        let first = |s: &str| s.lines().next().unwrap_or("").trim().to_string();
+        let touched: Vec<(usize, String)> = outcome
+            .changes
+            .iter()
+            .filter(|c| c.kind != plan::ChangeKind::Advice)
+            .flat_map(|c| {
+                std::iter::once(first(&c.subject))
+                    .chain(c.split_from.as_deref().map(first))
+                    .chain(c.anchor.as_ref().map(|(a, _)| first(a)))
+                    .map(move |s| (c.stage, s))
+            })
+            .collect();
+        (0..file.model.stages.len())
+            .flat_map(|si| plan::kept_installs(&self.stage_cx(&file, si)))
+            .filter(|k| {
+                !touched
+                    .iter()
+                    .any(|(si, s)| *si == k.stage && (*s == k.subject || *s == k.below))
+            })
+            .collect()
+    }
+
     fn stage_cx<'f>(&'f self, file: &'f FileAnalysis, si: usize) -> plan::StageCx<'f> {
         plan::StageCx {
             parse: &file.parse,
