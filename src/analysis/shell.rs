@@ -323,7 +323,7 @@ fn xargs_lists(cmds: &mut [SimpleCommand]) {
                 _ => break,
             }
         }
-        if !ok || k >= c.argv.len() {
+        if !ok || !package_install(&c.argv[k..]) {
             continue;
         }
         let piped = |cmds: &[SimpleCommand]| -> Option<String> {
@@ -354,6 +354,23 @@ fn xargs_lists(cmds: &mut [SimpleCommand]) {
             comments_stripped: false,
         });
     }
+}
+
+/// Whether `argv` installs packages by name (`apt-get`/`apt install`,
+/// `apk add`, the subcommand first after the name's options): the only
+/// commands given a [`ListFile`]. The knowledge base checks the rest.
+fn package_install(argv: &[String]) -> bool {
+    let Some(name) = argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)) else {
+        return false;
+    };
+    let sub = argv[1..]
+        .iter()
+        .find(|a| !a.starts_with('-'))
+        .map(String::as_str);
+    matches!(
+        (name, sub),
+        ("apt-get" | "apt", Some("install")) | ("apk", Some("add"))
+    )
 }
 
 fn word_boundary(chars: &[char], i: usize) -> bool {
@@ -693,6 +710,16 @@ pub fn split(text: &str) -> Split {
     {
         return Split::Opaque("an input redirection without a command".into());
     }
+    // Only a package install takes a list's words here: for any other
+    // command (`rm $(cat files.txt)`) the text is not followed, as before.
+    if cmds
+        .iter()
+        .any(|c| c.list_file.is_some() && !package_install(&c.argv))
+    {
+        return Split::Opaque(
+            "a command substitution is not followed (but a package list of an install)".into(),
+        );
+    }
     xargs_lists(&mut cmds);
     // A list's words are split at `IFS`, which the text may set.
     if text.contains("IFS") && cmds.iter().any(|c| c.list_file.is_some()) {
@@ -1022,6 +1049,82 @@ mod tests {
             "$TOOL install",
             "cd $HOME && ls",
             "cd ~/app && npm ci",
+        ] {
+            assert!(matches!(split(s), Split::Opaque(_)), "{s}");
+        }
+    }
+
+    #[test]
+    fn package_lists_from_files() {
+        let list = |s: &str| match split(s) {
+            Split::Commands(c) => c
+                .iter()
+                .map(|c| {
+                    (
+                        c.argv.join(" "),
+                        c.list_file
+                            .as_ref()
+                            .map(|l| (l.path.clone(), l.comments_stripped)),
+                    )
+                })
+                .collect::<Vec<_>>(),
+            Split::Opaque(e) => panic!("opaque: {s}: {e}"),
+        };
+        let apt = |f: &str, strip: bool| {
+            (
+                "apt-get install -y".to_string(),
+                Some((f.to_string(), strip)),
+            )
+        };
+        assert_eq!(
+            list("xargs -a apt.txt apt-get install -y"),
+            [apt("apt.txt", false)]
+        );
+        assert_eq!(
+            list("xargs -r --arg-file=apt.txt apt-get install -y"),
+            [apt("apt.txt", false)]
+        );
+        assert_eq!(
+            list("< apt.txt xargs apt-get install -y"),
+            [apt("apt.txt", false)]
+        );
+        assert_eq!(
+            list("xargs apt-get install -y < apt.txt"),
+            [apt("apt.txt", false)]
+        );
+        assert_eq!(
+            list("apt-get install -y $(cat apt.txt)"),
+            [apt("apt.txt", false)]
+        );
+        assert_eq!(
+            list("apt-get install $(grep -v '^#' apt.txt) -y"),
+            [(
+                "apt-get install -y".to_string(),
+                Some(("apt.txt".to_string(), true))
+            )]
+        );
+        assert_eq!(
+            list("apt-get install -y $(cat apt.txt | tr '\\n' ' ')"),
+            [apt("apt.txt", false)]
+        );
+        let piped = list("cat apt.txt | xargs apt-get install -y");
+        assert_eq!(piped[1], apt("apt.txt", false));
+        assert_eq!(piped[0], ("cat apt.txt".to_string(), None));
+        // Anything else is as before: an `xargs` of its own, or not followed.
+        assert_eq!(list("cat files.txt | xargs rm -f")[1].0, "xargs rm -f");
+        assert_eq!(
+            list("xargs -n1 -a apt.txt apt-get install -y")[0].0,
+            "xargs -n1 -a apt.txt apt-get install -y"
+        );
+        for s in [
+            "rm -f $(cat files.txt)",
+            "apt-get install -y \"$(cat apt.txt)\"",
+            "apt-get install -y x$(cat apt.txt)",
+            "apt-get install -y $(cat $LIST)",
+            "apt-get install -y $(sort apt.txt)",
+            "$(cat cmd.txt) install",
+            "IFS=, ; apt-get install -y $(cat apt.txt)",
+            "< apt.txt",
         ] {
             assert!(matches!(split(s), Split::Opaque(_)), "{s}");
         }
