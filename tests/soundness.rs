@@ -9681,3 +9681,112 @@ fn pdm_installs_that_read_more_of_the_project_stay() {
         not_safe(&[], &df(frozen, pre), pre);
     }
 }
+
+/// h-eco68: a package list is hoisted with the install only when the file
+/// the install reads is the context's, copied first, and its words are
+/// package names alone. Each control keeps the install where it is (or
+/// never `Safe`): the list shipped as a link (the image resolves it, not
+/// the context), written by an earlier `RUN`, made in the same `RUN`
+/// under /tmp, outside the context, holding a `./local.deb` line, a `#`
+/// comment that plain xargs passes to apt as a word, a glob the shell
+/// would expand against the copied directory, a path or an option; and
+/// the words of a file given to a command that is no package install.
+#[test]
+fn package_lists_that_are_not_plain_names_from_the_context_stay() {
+    let base: &[(&str, &str)] = &[
+        ("apt.txt", "libpq5\ncurl\n"),
+        ("lists/apt.txt", "libpq5\ncurl\n"),
+        ("apt.in", "# runtime\nlibpq5\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = |before: &str, install: &str| {
+        format!(
+            "FROM python:3.12-slim\nCOPY . /app\nWORKDIR /app\n{before}RUN apt-get update && {install} && rm -rf /var/lib/apt/lists/*\nCMD [\"python\", \"app.py\"]\n"
+        )
+    };
+    let not_safe = |files: &[(&str, &str)], df: &str, what: &str| {
+        let (change, out) = crate::support::hoist_proposal(base, df, files);
+        let (a, reason) = change.unwrap_or((Applicability::DisplayOnly, String::new()));
+        assert_ne!(a, Applicability::Safe, "{what}: {reason}");
+        assert_eq!(out, df, "{what}");
+    };
+    // The control: a plain list moves.
+    let plain = df("", "xargs -a apt.txt apt-get install -y");
+    let (change, _) = crate::support::hoist_proposal(base, &plain, &[]);
+    assert_eq!(change.map(|c| c.0), Some(Applicability::Safe));
+    // Written by an earlier RUN, or in the same RUN under /tmp.
+    not_safe(
+        &[],
+        &df(
+            "RUN grep -v '^#' apt.in > apt.txt\n",
+            "xargs -a apt.txt apt-get install -y",
+        ),
+        "an earlier RUN",
+    );
+    not_safe(
+        &[],
+        &df(
+            "",
+            "grep -v '^#' apt.in > /tmp/pkgs.txt && xargs -a /tmp/pkgs.txt apt-get install -y",
+        ),
+        "made under /tmp",
+    );
+    // Outside the context (the copy does not put it there).
+    not_safe(
+        &[],
+        &df("", "xargs -a /etc/apt-packages.txt apt-get install -y"),
+        "outside",
+    );
+    not_safe(
+        &[],
+        &df("", "xargs -a ../apt.txt apt-get install -y"),
+        "parent",
+    );
+    // Its content: a package file, a comment plain xargs passes on, a glob,
+    // a path, an option, a quote.
+    for text in [
+        "libpq5\n./local.deb\n",
+        "# runtime\nlibpq5\n",
+        "libpq*\n",
+        "/tmp/x.deb\n",
+        "local.deb\n",
+        "-o\nDir::Etc::SourceList=/app/sources.list\nlibpq5\n",
+        "'libpq5'\n",
+        "libpq5\r\n",
+    ] {
+        for install in [
+            "xargs -a apt.txt apt-get install -y",
+            "apt-get install -y $(cat apt.txt)",
+        ] {
+            not_safe(
+                &[("apt.txt", text)],
+                &df("", install),
+                &format!("{install}: {text:?}"),
+            );
+        }
+    }
+    // `grep -v '^#'` drops comments at the line's start only.
+    not_safe(
+        &[("apt.txt", "libpq5 # runtime\n")],
+        &df("", "apt-get install -y $(grep -v '^#' apt.txt)"),
+        "a trailing comment",
+    );
+    // Not a package install by names.
+    for install in [
+        "xargs -a apt.txt apt-get remove -y",
+        "xargs -a apt.txt pip install",
+        "apt-get install -y \"$(cat apt.txt)\"",
+        "IFS=, && apt-get install -y $(cat apt.txt)",
+        "xargs -n1 -a apt.txt apt-get install -y",
+    ] {
+        not_safe(&[], &df("", install), install);
+    }
+    // A link in the context: the copy ships the link, the image resolves
+    // it where it points, the inserted COPY would follow it in the context.
+    let dir = project(base);
+    std::fs::remove_file(dir.path().join("apt.txt")).expect("rm");
+    std::os::unix::fs::symlink("lists/apt.txt", dir.path().join("apt.txt")).expect("link");
+    let out = rewrite_unsafe_too(dir.path(), &plain);
+    assert_eq!(out, plain, "a link");
+}

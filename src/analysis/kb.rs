@@ -453,6 +453,14 @@ pub enum PnpmTen {
     Npm,
 }
 
+/// Whose package names a list file's words must be
+/// ([`ManifestCheck::PackageList`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListManager {
+    Apt,
+    Apk,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManifestCheck {
     /// npm/yarn/pnpm: lifecycle scripts, workspaces, local dependencies,
@@ -475,6 +483,18 @@ pub enum ManifestCheck {
     },
     /// pip: `-r`/`-c`/`-e`/local paths inside requirement files.
     Requirements(Vec<String>),
+    /// A package install taking its names from a file (`xargs -a FILE
+    /// apt-get install -y`, `apk add $(cat FILE)`; see
+    /// `shell::ListFile`): the file (an image path, as
+    /// [`ManifestCheck::Requirements`]) must come from the context, not
+    /// through a link, and hold only what the spelling turns into
+    /// package names of `manager` (`#` lines dropped when
+    /// `comments_stripped`).
+    PackageList {
+        file: String,
+        comments_stripped: bool,
+        manager: ListManager,
+    },
     /// pipenv: `path =` dependencies.
     Pipfile,
     /// poetry: path and file dependencies.
@@ -724,6 +744,13 @@ pub fn interpret(
         cmd,
         env,
     };
+    let list = match list_manager(e, &inv) {
+        Ok(list) => list,
+        Err(why) => {
+            facts.unknown = Some(why);
+            return facts;
+        }
+    };
     facts.cost = Some(e.cost);
     facts.env = e.env.clone();
     facts.fetch = e.fetch;
@@ -826,6 +853,20 @@ pub fn interpret(
         facts.writes.push("src/**".into());
     }
     manifest_checks(e, &inv, &mut facts);
+    if let (Some(manager), Some(l)) = (list, &cmd.list_file) {
+        // The list is a manifest of the install (copied first, where it
+        // is read); its words are package names only if the context's
+        // copy says so (`ManifestCheck::PackageList`): until then, which
+        // packages is not known.
+        facts.reads.push(l.path.clone());
+        facts.manifests.push(l.path.clone());
+        facts.checks.push(ManifestCheck::PackageList {
+            file: l.path.clone(),
+            comments_stripped: l.comments_stripped,
+            manager,
+        });
+        facts.packages = None;
+    }
     if e.metadata_only {
         facts.metadata_writes = facts.writes.clone();
     }
@@ -2697,6 +2738,34 @@ fn pnpm_frozen_plain(args: &[&str]) -> bool {
         }
     }
     frozen
+}
+
+/// For a command taking arguments from a file ([`SimpleCommand::list_file`]):
+/// the package manager whose names they must be. Only an install by
+/// package names (`apt-get`/`apt install`, `apk add`) is followed, from a
+/// file named plainly; any other command given a file's words is not.
+fn list_manager(e: &Entry, inv: &Invocation<'_>) -> Result<Option<ListManager>, String> {
+    let Some(l) = &inv.cmd.list_file else {
+        return Ok(None);
+    };
+    let first = positionals(inv.args, e).first().copied();
+    let manager = match (e.install_of.as_deref(), first) {
+        (Some("apt"), Some("install")) => ListManager::Apt,
+        (Some("apk"), Some("add")) if inv.name == "apk" => ListManager::Apk,
+        _ => {
+            return Err(format!(
+                "`{}` given the words of `{}`: only package names of `apt-get install` and `apk add` are followed",
+                inv.name, l.path
+            ));
+        }
+    };
+    if l.path.contains(['$', '*', '?', '[', '~']) {
+        return Err(format!(
+            "a package list from `{}` (not a plain path)",
+            l.path
+        ));
+    }
+    Ok(Some(manager))
 }
 
 /// The manifest checks the entry asks for (run against the build context

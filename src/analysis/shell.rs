@@ -26,6 +26,28 @@ pub struct SimpleCommand {
     pub cd: Option<String>,
     /// The operator that connects this command to the previous one.
     pub joined_by: Option<Op>,
+    /// Arguments the command also takes from a file's words
+    /// ([`ListFile`]): `xargs -a FILE CMD…`, `CMD … $(cat FILE)`.
+    pub list_file: Option<ListFile>,
+}
+
+/// A file whose words become arguments of a command, in one of the
+/// spellings that pass each word unchanged but for comment lines:
+/// `xargs -a FILE CMD…`, `xargs CMD… < FILE`, `< FILE xargs CMD…`,
+/// `cat FILE | xargs CMD…` (`-r` allowed), and an unquoted argument
+/// `$(cat FILE)`, `$(grep -v '^#' FILE)`, `$(cat FILE | tr '\n' ' ')`.
+/// The `xargs` is dropped from the command's `argv` (it runs the rest),
+/// the substitution from its arguments. The words are only known from
+/// the file's content, so whoever takes this must check it: xargs
+/// processes quotes and backslashes, the shell expands globs in an
+/// unquoted substitution, and neither drops a `#` comment unless
+/// `grep -v '^#'` does (`comments_stripped`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFile {
+    /// The file, as written (relative to where the command runs).
+    pub path: String,
+    /// Lines starting with `#` are dropped (`grep -v '^#'`).
+    pub comments_stripped: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +78,8 @@ enum Tok {
     RedirIn(Option<String>),
     /// A redirection to a file descriptor (`2>&1`), which touches no file.
     RedirFd,
+    /// An unquoted `$(cat FILE)` and the like ([`list_substitution`]).
+    List(ListFile),
 }
 
 fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
@@ -149,6 +173,12 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
                     i += 1;
                 }
             }
+            '$' if chars.get(i + 1) == Some(&'(') && list_substitution(&chars, i).is_some() => {
+                if let Some((list, next)) = list_substitution(&chars, i) {
+                    toks.push(Tok::List(list));
+                    i = next;
+                }
+            }
             _ => {
                 // A word; digits directly before a redirection are an fd.
                 let (word, next) = read_word(&chars, i)?;
@@ -189,6 +219,158 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
         }
     }
     Ok(out)
+}
+
+/// A command substitution at `chars[i]` that is a whole word and gives
+/// the words of one file ([`ListFile`]): `$(cat FILE)`, `$(grep -v '^#'
+/// FILE)`, `$(cat FILE | tr '\n' ' ')`, and the index after
+/// it. The file must be a plain name (no variable, glob or quote).
+fn list_substitution(chars: &[char], i: usize) -> Option<(ListFile, usize)> {
+    let close = (i + 2..chars.len()).find(|&k| chars[k] == ')')?;
+    let inner: String = chars[i + 2..close].iter().collect();
+    if inner.contains(['(', '$', '`', '\n', '<', '>', ';', '&']) {
+        return None;
+    }
+    // A word of its own: what follows ends it.
+    if chars
+        .get(close + 1)
+        .is_some_and(|c| !matches!(c, ' ' | '\t' | '\n' | ';' | '&' | '|'))
+    {
+        return None;
+    }
+    let Split::Commands(cmds) = split(&inner) else {
+        return None;
+    };
+    let plain = |c: &SimpleCommand| {
+        c.assignments.is_empty()
+            && c.redirect_reads.is_empty()
+            && c.redirect_writes.is_empty()
+            && c.list_file.is_none()
+    };
+    let file = |w: &str| {
+        !w.is_empty()
+            && !w.starts_with('-')
+            && !w.contains(['*', '?', '[', '\'', '"', '\\', '~', '{', '}'])
+    };
+    fn words(c: &SimpleCommand) -> Vec<&str> {
+        c.argv.iter().map(String::as_str).collect()
+    }
+    if !cmds.iter().all(plain) {
+        return None;
+    }
+    // The words as the programs get them (`'^#'` and `^#` alike).
+    let (path, comments_stripped) = match cmds.as_slice() {
+        [c] => match words(c).as_slice() {
+            ["cat", f] if file(f) => (f.to_string(), false),
+            ["grep", "-v", "^#", f] if file(f) => (f.to_string(), true),
+            _ => return None,
+        },
+        [c, t] if t.joined_by == Some(Op::Pipe) => match (words(c).as_slice(), words(t).as_slice())
+        {
+            (["cat", f], ["tr", "\\n", " "]) if file(f) => (f.to_string(), false),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some((
+        ListFile {
+            path,
+            comments_stripped,
+        },
+        close + 1,
+    ))
+}
+
+/// `xargs` running a command on the words of a file ([`ListFile`]): the
+/// file from `-a FILE`/`--arg-file=FILE`, from its one input
+/// redirection, or from `cat FILE` piped into it; `-r`
+/// (`--no-run-if-empty`) is the only other option taken. The command it
+/// runs replaces it (the file's read is the list's); anything else is
+/// left as it is (an `xargs` the knowledge base does not know).
+fn xargs_lists(cmds: &mut [SimpleCommand]) {
+    for n in 0..cmds.len() {
+        let c = &cmds[n];
+        if c.argv.first().map(String::as_str) != Some("xargs") || c.list_file.is_some() {
+            continue;
+        }
+        let mut arg_file: Option<String> = None;
+        let mut k = 1;
+        let mut ok = true;
+        while let Some(a) = c.argv.get(k) {
+            match a.as_str() {
+                "-r" | "--no-run-if-empty" => k += 1,
+                "-a" | "--arg-file" if arg_file.is_none() => {
+                    arg_file = c.argv.get(k + 1).cloned();
+                    ok &= arg_file.is_some();
+                    k += 2;
+                }
+                _ if a.starts_with("--arg-file=") && arg_file.is_none() => {
+                    arg_file = Some(a["--arg-file=".len()..].to_string());
+                    k += 1;
+                }
+                _ if a.starts_with("-a") && a.len() > 2 && arg_file.is_none() => {
+                    arg_file = Some(a[2..].to_string());
+                    k += 1;
+                }
+                "--" => {
+                    k += 1;
+                    break;
+                }
+                _ if a.starts_with('-') => {
+                    ok = false;
+                    break;
+                }
+                _ => break,
+            }
+        }
+        if !ok || !package_install(&c.argv[k..]) {
+            continue;
+        }
+        let piped = |cmds: &[SimpleCommand]| -> Option<String> {
+            let prev = cmds.get(n.checked_sub(1)?)?;
+            let plain = prev.assignments.is_empty()
+                && prev.redirect_reads.is_empty()
+                && prev.redirect_writes.is_empty()
+                && prev.list_file.is_none();
+            match prev.argv.as_slice() {
+                [cat, f] if cat == "cat" && plain && !f.starts_with('-') => Some(f.clone()),
+                _ => None,
+            }
+        };
+        let source = match (&arg_file, c.redirect_reads.as_slice(), c.joined_by) {
+            (Some(f), [], _) => Some(f.clone()),
+            (None, [f], _) => Some(f.clone()),
+            (None, [], Some(Op::Pipe)) => piped(cmds),
+            _ => None,
+        };
+        let Some(path) = source.filter(|f| !f.is_empty()) else {
+            continue;
+        };
+        let c = &mut cmds[n];
+        c.argv.drain(0..k);
+        c.redirect_reads.clear();
+        c.list_file = Some(ListFile {
+            path,
+            comments_stripped: false,
+        });
+    }
+}
+
+/// Whether `argv` installs packages by name (`apt-get`/`apt install`,
+/// `apk add`, the subcommand first after the name's options): the only
+/// commands given a [`ListFile`]. The knowledge base checks the rest.
+fn package_install(argv: &[String]) -> bool {
+    let Some(name) = argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)) else {
+        return false;
+    };
+    let sub = argv[1..]
+        .iter()
+        .find(|a| !a.starts_with('-'))
+        .map(String::as_str);
+    matches!(
+        (name, sub),
+        ("apt-get" | "apt", Some("install")) | ("apk", Some("add"))
+    )
 }
 
 fn word_boundary(chars: &[char], i: usize) -> bool {
@@ -447,6 +629,7 @@ pub fn split(text: &str) -> Split {
                     redirect_reads: Vec::new(),
                     cd: cd.clone(),
                     joined_by: joined.take(),
+                    list_file: None,
                 });
                 if c.argv.is_empty() {
                     if let Some((k, v)) = text.split_once('=')
@@ -479,6 +662,18 @@ pub fn split(text: &str) -> Split {
                     pending_cd = Some(Some(join_dir(cd.as_deref(), &dir)));
                 }
             }
+            // Input first (`< list.txt xargs …`): the command follows.
+            Tok::RedirIn(Some(f)) if cur.is_none() && !uncertain => {
+                cur = Some(SimpleCommand {
+                    assignments: Vec::new(),
+                    argv: Vec::new(),
+                    redirect_writes: Vec::new(),
+                    redirect_reads: vec![f],
+                    cd: cd.clone(),
+                    joined_by: joined.take(),
+                    list_file: None,
+                });
+            }
             Tok::RedirOut(Some(f)) | Tok::RedirIn(Some(f)) if cur.is_none() => {
                 return Split::Opaque(format!("a redirection without a command (`{f}`)"));
             }
@@ -493,10 +688,42 @@ pub fn split(text: &str) -> Split {
                 }
             }
             Tok::RedirOut(None) | Tok::RedirIn(None) | Tok::RedirFd => {}
+            Tok::List(list) => match cur.as_mut() {
+                Some(c) if !c.argv.is_empty() && c.list_file.is_none() => {
+                    c.list_file = Some(list);
+                }
+                _ => {
+                    return Split::Opaque(
+                        "a command substitution naming the command, or a second one, is not followed"
+                            .into(),
+                    );
+                }
+            },
         }
     }
     if let Some(c) = cur.take() {
         cmds.push(c);
+    }
+    if cmds
+        .iter()
+        .any(|c| c.argv.is_empty() && !c.redirect_reads.is_empty())
+    {
+        return Split::Opaque("an input redirection without a command".into());
+    }
+    // Only a package install takes a list's words here: for any other
+    // command (`rm $(cat files.txt)`) the text is not followed, as before.
+    if cmds
+        .iter()
+        .any(|c| c.list_file.is_some() && !package_install(&c.argv))
+    {
+        return Split::Opaque(
+            "a command substitution is not followed (but a package list of an install)".into(),
+        );
+    }
+    xargs_lists(&mut cmds);
+    // A list's words are split at `IFS`, which the text may set.
+    if text.contains("IFS") && cmds.iter().any(|c| c.list_file.is_some()) {
+        return Split::Opaque("a list of words with `IFS` set is not followed".into());
     }
     for c in &cmds {
         if c.argv.first().is_some_and(|a| a == "cd") && c.argv.len() != 2 {
@@ -822,6 +1049,82 @@ mod tests {
             "$TOOL install",
             "cd $HOME && ls",
             "cd ~/app && npm ci",
+        ] {
+            assert!(matches!(split(s), Split::Opaque(_)), "{s}");
+        }
+    }
+
+    #[test]
+    fn package_lists_from_files() {
+        let list = |s: &str| match split(s) {
+            Split::Commands(c) => c
+                .iter()
+                .map(|c| {
+                    (
+                        c.argv.join(" "),
+                        c.list_file
+                            .as_ref()
+                            .map(|l| (l.path.clone(), l.comments_stripped)),
+                    )
+                })
+                .collect::<Vec<_>>(),
+            Split::Opaque(e) => panic!("opaque: {s}: {e}"),
+        };
+        let apt = |f: &str, strip: bool| {
+            (
+                "apt-get install -y".to_string(),
+                Some((f.to_string(), strip)),
+            )
+        };
+        assert_eq!(
+            list("xargs -a apt.txt apt-get install -y"),
+            [apt("apt.txt", false)]
+        );
+        assert_eq!(
+            list("xargs -r --arg-file=apt.txt apt-get install -y"),
+            [apt("apt.txt", false)]
+        );
+        assert_eq!(
+            list("< apt.txt xargs apt-get install -y"),
+            [apt("apt.txt", false)]
+        );
+        assert_eq!(
+            list("xargs apt-get install -y < apt.txt"),
+            [apt("apt.txt", false)]
+        );
+        assert_eq!(
+            list("apt-get install -y $(cat apt.txt)"),
+            [apt("apt.txt", false)]
+        );
+        assert_eq!(
+            list("apt-get install $(grep -v '^#' apt.txt) -y"),
+            [(
+                "apt-get install -y".to_string(),
+                Some(("apt.txt".to_string(), true))
+            )]
+        );
+        assert_eq!(
+            list("apt-get install -y $(cat apt.txt | tr '\\n' ' ')"),
+            [apt("apt.txt", false)]
+        );
+        let piped = list("cat apt.txt | xargs apt-get install -y");
+        assert_eq!(piped[1], apt("apt.txt", false));
+        assert_eq!(piped[0], ("cat apt.txt".to_string(), None));
+        // Anything else is as before: an `xargs` of its own, or not followed.
+        assert_eq!(list("cat files.txt | xargs rm -f")[1].0, "xargs rm -f");
+        assert_eq!(
+            list("xargs -n1 -a apt.txt apt-get install -y")[0].0,
+            "xargs -n1 -a apt.txt apt-get install -y"
+        );
+        for s in [
+            "rm -f $(cat files.txt)",
+            "apt-get install -y \"$(cat apt.txt)\"",
+            "apt-get install -y x$(cat apt.txt)",
+            "apt-get install -y $(cat $LIST)",
+            "apt-get install -y $(sort apt.txt)",
+            "$(cat cmd.txt) install",
+            "IFS=, ; apt-get install -y $(cat apt.txt)",
+            "< apt.txt",
         ] {
             assert!(matches!(split(s), Split::Opaque(_)), "{s}");
         }

@@ -2669,6 +2669,7 @@ fn hoist_problems(
                     | ManifestCheck::UvPip(_)
                     | ManifestCheck::UvSettings(_)
                     | ManifestCheck::PipConfig(_)
+                    | ManifestCheck::PackageList { .. }
             );
             let rel = copy
                 .rel_dir(dir)

@@ -351,6 +351,7 @@ fn checks_hold(cx: &StageCx<'_>, k: usize, ctx: &Context) -> Option<Vec<String>>
                 | ManifestCheck::UvPip(_)
                 | ManifestCheck::UvSettings(_)
                 | ManifestCheck::PipConfig(_)
+                | ManifestCheck::PackageList { .. }
         )
     };
     let under = format!("{prefix}**");

@@ -3323,6 +3323,15 @@ fn resolve_check(
     };
     match chk {
         kb::ManifestCheck::Requirements(files) => kb::ManifestCheck::Requirements(paths(&files)),
+        kb::ManifestCheck::PackageList {
+            file,
+            comments_stripped,
+            manager,
+        } => kb::ManifestCheck::PackageList {
+            file: paths(std::slice::from_ref(&file)).remove(0),
+            comments_stripped,
+            manager,
+        },
         kb::ManifestCheck::UvPip(files) => kb::ManifestCheck::UvPip(paths(&files)),
         kb::ManifestCheck::Gradle(files) => kb::ManifestCheck::Gradle(paths(&files)),
         kb::ManifestCheck::Maven(files) => kb::ManifestCheck::Maven(paths(&files)),

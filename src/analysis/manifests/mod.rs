@@ -68,6 +68,17 @@ pub(crate) fn manifest_problems(
         ManifestCheck::Requirements(files) => {
             requirements_problems(ctx, to_context, files, &mut out)
         }
+        ManifestCheck::PackageList {
+            file,
+            comments_stripped,
+            manager,
+        } => out.extend(package_list_problems(
+            ctx,
+            to_context,
+            file,
+            *comments_stripped,
+            *manager,
+        )),
         ManifestCheck::UvPip(files) => uv_pip_problems(ctx, to_context, files, &mut out),
         ManifestCheck::PipConfig(file) => {
             if let Some(rel) = to_context(file) {
@@ -1819,6 +1830,132 @@ fn requirements_problems(
     out: &mut Vec<String>,
 ) {
     out.extend(walk_requirements(ctx, to_context, files).problems);
+}
+
+/// What keeps a package list (`xargs -a apt.txt apt-get install -y`,
+/// `apk add $(cat apk.txt)`; [`ManifestCheck::PackageList`]) from being
+/// the plain install of the names it holds, copied from the context
+/// first: a file that is not the context's (`to_context` gives none: it
+/// is not where the copy put it, or an earlier instruction wrote it), not
+/// shipped, reached through a link (the copy ships the link, which the
+/// image resolves, not the context) or not readable; or a word that is
+/// not a package name of the manager. The words are what both spellings
+/// make of the text: split at blanks and newlines (xargs and the shell's
+/// field splitting alike), `#` lines dropped only when `grep -v '^#'`
+/// drops them. A name is a Debian package name (Debian Policy 5.6.1:
+/// `[a-z0-9][a-z0-9+.-]+`), with apt-get(8)'s `:ARCH` and `=VERSION`
+/// (a version of the archive); for apk a name (`[a-z0-9][a-z0-9_+.-]*`)
+/// with apk(8)'s `@TAG` and a version constraint (`=`, `~`, `<`, `>`).
+/// Nothing else: no path or file name (`./x.deb`, `/tmp/y.apk`, a
+/// `/RELEASE` that names a directory as well), no glob (the shell would
+/// expand it against the working directory, which the broad copy fills),
+/// no quote or backslash (xargs takes them), no option.
+fn package_list_problems(
+    ctx: &Context,
+    to_context: &dyn Fn(&str) -> Option<String>,
+    file: &str,
+    comments_stripped: bool,
+    manager: crate::analysis::kb::ListManager,
+) -> Vec<String> {
+    let Some(rel) = to_context(file) else {
+        return vec![format!(
+            "the package list `{file}` is not a file the build context puts there"
+        )];
+    };
+    if !ctx.ships(&rel) {
+        return vec![format!(
+            "the package list `{rel}` is not in the build context"
+        )];
+    }
+    if ctx.through_symlink(&rel) {
+        return vec![format!(
+            "the package list `{rel}` is a symbolic link (or below one) in the build context"
+        )];
+    }
+    let Some(text) = ctx.read(&rel) else {
+        return vec![format!("the package list `{rel}` cannot be read")];
+    };
+    let mut out = Vec::new();
+    for line in text.split('\n') {
+        if comments_stripped && line.starts_with('#') {
+            continue;
+        }
+        for word in line.split([' ', '\t']).filter(|w| !w.is_empty()) {
+            if !list_package_name(word, manager) {
+                out.push(format!(
+                    "`{word}` in the package list `{rel}` is not a package name"
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Whether a word of a package list is a package name of `manager` alone
+/// (see [`package_list_problems`]).
+fn list_package_name(word: &str, manager: crate::analysis::kb::ListManager) -> bool {
+    use crate::analysis::kb::ListManager;
+    let name_char = |c: char, extra: &str| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c) || extra.contains(c)
+    };
+    let starts = |n: &str| {
+        n.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    };
+    let version = |v: &str| {
+        !v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".+~:-_".contains(c))
+    };
+    match manager {
+        ListManager::Apt => {
+            let (name, ver) = match word.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (word, None),
+            };
+            let (name, arch) = match name.split_once(':') {
+                Some((n, a)) => (n, Some(a)),
+                None => (name, None),
+            };
+            name.len() >= 2
+                && starts(name)
+                && name.chars().all(|c| name_char(c, ""))
+                && !is_package_file(name)
+                && arch.is_none_or(|a| {
+                    !a.is_empty()
+                        && a.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                })
+                && ver.is_none_or(version)
+        }
+        ListManager::Apk => {
+            let cut = word.find(['=', '~', '<', '>']).unwrap_or(word.len());
+            let (name, constraint) = word.split_at(cut);
+            let (name, tag) = match name.split_once('@') {
+                Some((n, t)) => (n, Some(t)),
+                None => (name, None),
+            };
+            let constraint = constraint.trim_start_matches(['=', '~', '<', '>']);
+            starts(name)
+                && name.chars().all(|c| name_char(c, "_"))
+                && !is_package_file(name)
+                && tag.is_none_or(|t| {
+                    !t.is_empty()
+                        && t.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                })
+                && (cut == word.len() || version(constraint))
+        }
+    }
+}
+
+/// A name a package manager may take for a package file rather than a
+/// package of its sources.
+fn is_package_file(name: &str) -> bool {
+    [".deb", ".udeb", ".ddeb", ".dsc", ".changes", ".apk"]
+        .iter()
+        .any(|x| name.ends_with(x))
 }
 
 /// The settings of a pip configuration file (`PIP_CONFIG_FILE`) that
