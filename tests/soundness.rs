@@ -9672,3 +9672,63 @@ fn pdm_installs_that_read_more_of_the_project_stay() {
         not_safe(&[], &df(frozen, pre), pre);
     }
 }
+
+/// review 68: a search path assigned alone (`PATH=/app/bin:$PATH; pip
+/// install …`) is where the shell looks the next commands up: BuildKit
+/// gives every `RUN` a `PATH`, exported, and the shell searches its own
+/// `PATH` exported or not. Only variables an `ENV` or `export` had set
+/// were followed, so the install moved `[safe]` above the copy that
+/// ships `bin/pip` (measured with BuildKit, python:3.12-slim: the
+/// original ran the shipped `pip`, the reordered image had `six` in
+/// dist-packages). And a `~` starting a part of an assignment is the
+/// home (`PATH=~/bin:$PATH pip …` with `WORKDIR /root`; measured the
+/// same): it was taken for a directory named `~`.
+#[test]
+fn a_search_path_assigned_alone_or_from_the_home_is_where_it_looks_up() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        ("bin/pip", "#!/bin/sh\necho shipped\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = |workdir: &str, run: &str| {
+        format!(
+            "FROM python:3.12-slim\nWORKDIR {workdir}\nCOPY . .\nRUN {run}\nCMD [\"python\", \"app.py\"]\n"
+        )
+    };
+    for (workdir, run) in [
+        (
+            "/app",
+            "PATH=/app/bin:$PATH; pip install -r requirements.txt",
+        ),
+        (
+            "/app",
+            "PATH=/app/bin:$PATH && pip install -r requirements.txt",
+        ),
+        ("/app", "PATH=/app/bin; pip install -r requirements.txt"),
+        (
+            "/app",
+            "x=/app/bin; PATH=$x:$PATH; pip install -r requirements.txt",
+        ),
+        ("/root", "PATH=~/bin:$PATH pip install -r requirements.txt"),
+        (
+            "/root",
+            "PATH=/usr/bin:~/bin:$PATH pip install -r requirements.txt",
+        ),
+        (
+            "/root",
+            "export PATH=~/bin:$PATH && pip install -r requirements.txt",
+        ),
+    ] {
+        let text = df(workdir, run);
+        assert_eq!(rewrite_unsafe_too(dir.path(), &text), text, "{run}");
+    }
+    // The controls: a directory the copy puts nothing in.
+    for run in [
+        "PATH=/opt/venv/bin:$PATH; pip install -r requirements.txt",
+        "pip install -r requirements.txt",
+    ] {
+        let text = df("/app", run);
+        assert_ne!(rewrite_unsafe_too(dir.path(), &text), text, "{run}");
+    }
+}
