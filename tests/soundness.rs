@@ -9732,3 +9732,39 @@ fn a_search_path_assigned_alone_or_from_the_home_is_where_it_looks_up() {
         assert_ne!(rewrite_unsafe_too(dir.path(), &text), text, "{run}");
     }
 }
+
+/// review 68: PDM releases before the project plugins moved to its cache
+/// load them from the project's `.pdm-plugins` at every start
+/// (`site.addsitedir`, so a `.pth` file there runs). With `pip install
+/// "pdm==2.15.4"`, a copy shipping `.pdm-plugins/lib/python3.11/
+/// site-packages/hook.pth` ran it in the original order; the install
+/// moved `[safe]` above the copy and the hook no longer ran (measured
+/// with BuildKit, python:3.12-slim stand-in: `/hooked` only in the
+/// original image). The directory is read, so the install stays.
+#[test]
+fn pdm_project_plugins_the_copy_ships_keep_the_install_in_place() {
+    use crate::support::hoist_proposal;
+    let app: &[(&str, &str)] = &[
+        (
+            "pyproject.toml",
+            "[project]\nname = \"demo\"\nversion = \"0.1.0\"\ndependencies = []\n\n[tool.pdm]\ndistribution = false\n",
+        ),
+        (
+            "pdm.lock",
+            "[metadata]\ngroups = [\"default\"]\nlock_version = \"4.5.1\"\ncontent_hash = \"sha256:0\"\n",
+        ),
+        ("src/demo/app.py", "print(1)\n"),
+    ];
+    let df = "FROM python:3.12-slim\nRUN pip install \"pdm==2.15.4\"\nWORKDIR /app\nCOPY . .\nRUN pdm install --frozen-lockfile\n";
+    // The control: nothing under `.pdm-plugins`.
+    let (change, _) = hoist_proposal(app, df, &[]);
+    assert_eq!(change.map(|c| c.0), Some(Applicability::Safe));
+    let hook = [(
+        ".pdm-plugins/lib/python3.11/site-packages/hook.pth",
+        "import os; os.makedirs('/hooked', exist_ok=True)\n",
+    )];
+    let (change, out) = hoist_proposal(app, df, &hook);
+    let (a, reason) = change.unwrap_or((Applicability::DisplayOnly, String::new()));
+    assert_ne!(a, Applicability::Safe, "{reason}");
+    assert_eq!(out, df);
+}
