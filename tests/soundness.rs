@@ -9768,3 +9768,41 @@ fn pdm_project_plugins_the_copy_ships_keep_the_install_in_place() {
     assert_ne!(a, Applicability::Safe, "{reason}");
     assert_eq!(out, df);
 }
+
+/// review 68: `${NAME:=word}` (and `${NAME=word}`) assigns the variable
+/// where it expands; `: ${PYTHONPATH:=/app/lib}; export PYTHONPATH; pip
+/// install …` ran the `pip` package the broad copy ships in `/app/lib`
+/// (measured with BuildKit, python:3.12-slim: the original installed
+/// nothing, the reordered image had `six`). Such an assignment was not
+/// seen, so the install moved `[safe]` above the copy; it is not
+/// followed now.
+#[test]
+fn an_assignment_inside_an_expansion_keeps_the_install_in_place() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        ("lib/pip/__init__.py", "raise SystemExit(0)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = |run: &str| {
+        format!(
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD [\"python\", \"app.py\"]\n"
+        )
+    };
+    for run in [
+        ": ${PYTHONPATH:=/app/lib}; export PYTHONPATH; pip install -r requirements.txt",
+        ": \"${PYTHONPATH:=lib}\" && export PYTHONPATH && pip install -r requirements.txt",
+        "export PYTHONPATH; echo ${PYTHONPATH=/app/lib}; pip install -r requirements.txt",
+    ] {
+        let text = df(run);
+        assert_eq!(rewrite_unsafe_too(dir.path(), &text), text, "{run}");
+    }
+    // The controls: a default that assigns nothing.
+    for run in [
+        "echo ${PYTHONPATH:-/app/lib}; pip install -r requirements.txt",
+        "pip install -r requirements.txt",
+    ] {
+        let text = df(run);
+        assert_ne!(rewrite_unsafe_too(dir.path(), &text), text, "{run}");
+    }
+}

@@ -2889,6 +2889,36 @@ fn uncertain_assignment(cmds: &[shell::SimpleCommand], n: usize) -> Option<Strin
     })
 }
 
+/// The variable a word of command `c` assigns as it expands
+/// (`${NAME:=word}`, `${NAME=word}`): `: ${PYTHONPATH:=/app/lib}; export
+/// PYTHONPATH; pip install …` ran the `pip` package the broad copy ships
+/// in `/app/lib` (review 68, measured with BuildKit), and such an
+/// assignment was not seen at all. The shell keeps it, exported when the
+/// variable is, for every later command.
+fn expansion_assignment(c: &shell::SimpleCommand) -> Option<String> {
+    let words = c
+        .argv
+        .iter()
+        .chain(c.assignments.iter().map(|(_, v)| v))
+        .chain(&c.redirect_writes)
+        .chain(&c.redirect_reads)
+        .chain(&c.cd);
+    for w in words {
+        let mut rest = w.as_str();
+        while let Some(at) = rest.find("${") {
+            rest = &rest[at + 2..];
+            let len = rest
+                .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                .unwrap_or(rest.len());
+            let tail = &rest[len..];
+            if len > 0 && (tail.starts_with(":=") || tail.starts_with('=')) {
+                return Some(rest[..len].to_string());
+            }
+        }
+    }
+    None
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run_effects(
     ins: &Instruction,
@@ -2946,6 +2976,12 @@ fn run_effects(
     for (n, c) in cmds.iter().enumerate() {
         if let Some(reason) = uncertain_assignment(&cmds, n) {
             *e = opaque(reason);
+            return;
+        }
+        if let Some(name) = expansion_assignment(c) {
+            *e = opaque(format!(
+                "`${{{name}:=…}}` assigns `{name}` where it expands, which is not followed"
+            ));
             return;
         }
         if c.cd.as_deref().is_some_and(relative) {
