@@ -9790,3 +9790,137 @@ fn package_lists_that_are_not_plain_names_from_the_context_stay() {
     let out = rewrite_unsafe_too(dir.path(), &plain);
     assert_eq!(out, plain, "a link");
 }
+
+/// review 68: a search path assigned alone (`PATH=/app/bin:$PATH; pip
+/// install …`) is where the shell looks the next commands up: BuildKit
+/// gives every `RUN` a `PATH`, exported, and the shell searches its own
+/// `PATH` exported or not. Only variables an `ENV` or `export` had set
+/// were followed, so the install moved `[safe]` above the copy that
+/// ships `bin/pip` (measured with BuildKit, python:3.12-slim: the
+/// original ran the shipped `pip`, the reordered image had `six` in
+/// dist-packages). And a `~` starting a part of an assignment is the
+/// home (`PATH=~/bin:$PATH pip …` with `WORKDIR /root`; measured the
+/// same): it was taken for a directory named `~`.
+#[test]
+fn a_search_path_assigned_alone_or_from_the_home_is_where_it_looks_up() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        ("bin/pip", "#!/bin/sh\necho shipped\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = |workdir: &str, run: &str| {
+        format!(
+            "FROM python:3.12-slim\nWORKDIR {workdir}\nCOPY . .\nRUN {run}\nCMD [\"python\", \"app.py\"]\n"
+        )
+    };
+    for (workdir, run) in [
+        (
+            "/app",
+            "PATH=/app/bin:$PATH; pip install -r requirements.txt",
+        ),
+        (
+            "/app",
+            "PATH=/app/bin:$PATH && pip install -r requirements.txt",
+        ),
+        ("/app", "PATH=/app/bin; pip install -r requirements.txt"),
+        (
+            "/app",
+            "x=/app/bin; PATH=$x:$PATH; pip install -r requirements.txt",
+        ),
+        ("/root", "PATH=~/bin:$PATH pip install -r requirements.txt"),
+        (
+            "/root",
+            "PATH=/usr/bin:~/bin:$PATH pip install -r requirements.txt",
+        ),
+        (
+            "/root",
+            "export PATH=~/bin:$PATH && pip install -r requirements.txt",
+        ),
+    ] {
+        let text = df(workdir, run);
+        assert_eq!(rewrite_unsafe_too(dir.path(), &text), text, "{run}");
+    }
+    // The controls: a directory the copy puts nothing in.
+    for run in [
+        "PATH=/opt/venv/bin:$PATH; pip install -r requirements.txt",
+        "pip install -r requirements.txt",
+    ] {
+        let text = df("/app", run);
+        assert_ne!(rewrite_unsafe_too(dir.path(), &text), text, "{run}");
+    }
+}
+
+/// review 68: PDM releases before the project plugins moved to its cache
+/// load them from the project's `.pdm-plugins` at every start
+/// (`site.addsitedir`, so a `.pth` file there runs). With `pip install
+/// "pdm==2.15.4"`, a copy shipping `.pdm-plugins/lib/python3.11/
+/// site-packages/hook.pth` ran it in the original order; the install
+/// moved `[safe]` above the copy and the hook no longer ran (measured
+/// with BuildKit, python:3.12-slim stand-in: `/hooked` only in the
+/// original image). The directory is read, so the install stays.
+#[test]
+fn pdm_project_plugins_the_copy_ships_keep_the_install_in_place() {
+    use crate::support::hoist_proposal;
+    let app: &[(&str, &str)] = &[
+        (
+            "pyproject.toml",
+            "[project]\nname = \"demo\"\nversion = \"0.1.0\"\ndependencies = []\n\n[tool.pdm]\ndistribution = false\n",
+        ),
+        (
+            "pdm.lock",
+            "[metadata]\ngroups = [\"default\"]\nlock_version = \"4.5.1\"\ncontent_hash = \"sha256:0\"\n",
+        ),
+        ("src/demo/app.py", "print(1)\n"),
+    ];
+    let df = "FROM python:3.12-slim\nRUN pip install \"pdm==2.15.4\"\nWORKDIR /app\nCOPY . .\nRUN pdm install --frozen-lockfile\n";
+    // The control: nothing under `.pdm-plugins`.
+    let (change, _) = hoist_proposal(app, df, &[]);
+    assert_eq!(change.map(|c| c.0), Some(Applicability::Safe));
+    let hook = [(
+        ".pdm-plugins/lib/python3.11/site-packages/hook.pth",
+        "import os; os.makedirs('/hooked', exist_ok=True)\n",
+    )];
+    let (change, out) = hoist_proposal(app, df, &hook);
+    let (a, reason) = change.unwrap_or((Applicability::DisplayOnly, String::new()));
+    assert_ne!(a, Applicability::Safe, "{reason}");
+    assert_eq!(out, df);
+}
+
+/// review 68: `${NAME:=word}` (and `${NAME=word}`) assigns the variable
+/// where it expands; `: ${PYTHONPATH:=/app/lib}; export PYTHONPATH; pip
+/// install …` ran the `pip` package the broad copy ships in `/app/lib`
+/// (measured with BuildKit, python:3.12-slim: the original installed
+/// nothing, the reordered image had `six`). Such an assignment was not
+/// seen, so the install moved `[safe]` above the copy; it is not
+/// followed now.
+#[test]
+fn an_assignment_inside_an_expansion_keeps_the_install_in_place() {
+    let dir = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        ("lib/pip/__init__.py", "raise SystemExit(0)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let df = |run: &str| {
+        format!(
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD [\"python\", \"app.py\"]\n"
+        )
+    };
+    for run in [
+        ": ${PYTHONPATH:=/app/lib}; export PYTHONPATH; pip install -r requirements.txt",
+        ": \"${PYTHONPATH:=lib}\" && export PYTHONPATH && pip install -r requirements.txt",
+        "export PYTHONPATH; echo ${PYTHONPATH=/app/lib}; pip install -r requirements.txt",
+    ] {
+        let text = df(run);
+        assert_eq!(rewrite_unsafe_too(dir.path(), &text), text, "{run}");
+    }
+    // The controls: a default that assigns nothing.
+    for run in [
+        "echo ${PYTHONPATH:-/app/lib}; pip install -r requirements.txt",
+        "pip install -r requirements.txt",
+    ] {
+        let text = df(run);
+        assert_ne!(rewrite_unsafe_too(dir.path(), &text), text, "{run}");
+    }
+}

@@ -2024,10 +2024,19 @@ fn search_path_value(var: &str, raw: &str, env: &BTreeMap<String, String>) -> St
 /// The value a `RUN`'s command gives variable `k` (`export k=v`, a prefix
 /// assignment) in environment `env`: a search-path variable's as
 /// [`search_path_value`] reads it (`$PATH`, the base image's, is dropped;
-/// a part not known may be any directory), others as written.
+/// a part not known may be any directory), others as written. The shell
+/// expands a `~` that starts the value or follows a `:` in an assignment
+/// (`PATH=~/bin:$PATH`, POSIX "Tilde Expansion"; dash does) to a home
+/// this does not follow (the user's, `HOME`'s): such a part, like one
+/// quoted and kept as written, stands as `/`.
 fn exported_value(k: &str, v: &str, env: &BTreeMap<String, String>) -> String {
     if SEARCH_PATH_VARS.contains(&k) {
-        search_path_value(k, v, env)
+        let v = v
+            .split(':')
+            .map(|part| if part.starts_with('~') { "/" } else { part })
+            .collect::<Vec<_>>()
+            .join(":");
+        search_path_value(k, &v, env)
     } else {
         v.to_string()
     }
@@ -2880,6 +2889,36 @@ fn uncertain_assignment(cmds: &[shell::SimpleCommand], n: usize) -> Option<Strin
     })
 }
 
+/// The variable a word of command `c` assigns as it expands
+/// (`${NAME:=word}`, `${NAME=word}`): `: ${PYTHONPATH:=/app/lib}; export
+/// PYTHONPATH; pip install …` ran the `pip` package the broad copy ships
+/// in `/app/lib` (review 68, measured with BuildKit), and such an
+/// assignment was not seen at all. The shell keeps it, exported when the
+/// variable is, for every later command.
+fn expansion_assignment(c: &shell::SimpleCommand) -> Option<String> {
+    let words = c
+        .argv
+        .iter()
+        .chain(c.assignments.iter().map(|(_, v)| v))
+        .chain(&c.redirect_writes)
+        .chain(&c.redirect_reads)
+        .chain(&c.cd);
+    for w in words {
+        let mut rest = w.as_str();
+        while let Some(at) = rest.find("${") {
+            rest = &rest[at + 2..];
+            let len = rest
+                .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                .unwrap_or(rest.len());
+            let tail = &rest[len..];
+            if len > 0 && (tail.starts_with(":=") || tail.starts_with('=')) {
+                return Some(rest[..len].to_string());
+            }
+        }
+    }
+    None
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run_effects(
     ins: &Instruction,
@@ -2937,6 +2976,12 @@ fn run_effects(
     for (n, c) in cmds.iter().enumerate() {
         if let Some(reason) = uncertain_assignment(&cmds, n) {
             *e = opaque(reason);
+            return;
+        }
+        if let Some(name) = expansion_assignment(c) {
+            *e = opaque(format!(
+                "`${{{name}:=…}}` assigns `{name}` where it expands, which is not followed"
+            ));
             return;
         }
         if c.cd.as_deref().is_some_and(relative) {
@@ -3017,9 +3062,18 @@ fn run_effects(
             // (measured: `RUN PIP_TARGET=/app/lib; export PIP_TARGET; pip
             // install …` installed into /app/lib, where the broad copy
             // moved after it replaced what pip wrote).
+            // A search-path variable is taken as exported too: BuildKit
+            // gives every `RUN` a `PATH`, which the shell looks commands up
+            // in exported or not (`PATH=/app/bin:$PATH; pip install …` ran
+            // the `pip` the broad copy ships in `/app/bin`), and the base
+            // image's environment, which is not known here, may export the
+            // others (`PYTHONPATH`, `GEM_HOME`).
             for (k, v) in &c.assignments {
                 shell_vars.insert(k.clone(), v.clone());
-                if local_env.contains_key(k) || marked.contains(k) {
+                if local_env.contains_key(k)
+                    || marked.contains(k)
+                    || SEARCH_PATH_VARS.contains(&k.as_str())
+                {
                     let v = exported_value(k, v, &local_env);
                     local_env.insert(k.clone(), v);
                 }
