@@ -615,3 +615,34 @@ fn a_subcommand_after_an_option_says_how_to_run_it() {
         .expect("run dockreorder");
     assert!(ok.status.success(), "{ok:?}");
 }
+
+/// `-v`'s list of installs kept below a copy left out every install
+/// below a copy another install was hoisted above, and a reason could
+/// name as blocking an install the rewrite did move: the kept installs
+/// are checked with the moved ones gone from between.
+#[test]
+fn a_verbose_run_lists_what_stays_beside_what_moved() {
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\nRUN ./tools/setup.sh\nCMD [\"python\", \"app.py\"]\n",
+        ),
+        ("requirements.txt", "flask==3.0.3\n"),
+        ("tools/setup.sh", "#!/bin/sh\necho hi\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let out = Command::new(support::bin())
+        .args(["-v", "--no-history"])
+        .arg(dir.path().join("Dockerfile"))
+        .output()
+        .expect("run dockreorder");
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[safe] moved `RUN pip install"), "{err}");
+    assert!(
+        err.contains(":5: kept below `COPY . .` (line 3): not followed: `./tools/setup.sh` is not in the command knowledge base"),
+        "{err}"
+    );
+    assert!(!err.contains(":4: kept below"), "{err}");
+}

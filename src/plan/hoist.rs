@@ -786,9 +786,10 @@ pub struct Kept {
 
 /// The expensive `RUN`s of a stage that the hoist pass cannot take above
 /// the nearest broad copy before them, each with the reason, checked as
-/// the pass checks a candidate with nothing moved yet. Steps the pass
-/// takes, or proposes with a reason of their own, are not listed.
-pub fn kept_installs(cx: &StageCx<'_>) -> Vec<Kept> {
+/// the pass checks a candidate with the units whose first line is in
+/// `moved` (those a rewrite moved) gone from between. The caller leaves
+/// out the steps a change is about.
+pub fn kept_installs(cx: &StageCx<'_>, moved: &[String]) -> Vec<Kept> {
     let n = cx.stage.units.len();
     let mut out = Vec::new();
     let mut nearest: Option<BroadCopy<'_>> = None;
@@ -803,7 +804,14 @@ pub fn kept_installs(cx: &StageCx<'_>) -> Vec<Kept> {
         if !super::is_expensive(&cx.eff[x]) {
             continue;
         }
-        let stays: Vec<usize> = (copy.unit..x).collect();
+        let stays: Vec<usize> = (copy.unit..x)
+            .filter(|&u| {
+                u == copy.unit || {
+                    let line = first_line(cx.text, cx.parse, cx.stage.units[u].item);
+                    !moved.iter().any(|m| m == line.trim())
+                }
+            })
+            .collect();
         if let Err(Some(reason)) = candidate(cx, copy, &stays, x) {
             let item = cx.stage.units[x].item;
             out.push(Kept {

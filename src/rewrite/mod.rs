@@ -574,35 +574,48 @@ impl<'a> Rewriter<'a> {
         })
     }
 
-    /// The planning view of stage `si` of an analysed file.
     /// The install and build steps of `text` that `outcome` (its rewrite)
     /// leaves below a broad copy, each with why the hoist pass did not take
-    /// it: none a change of `outcome` (not advice) is about, nor one below
-    /// a copy such a change moves.
+    /// it, checked with what `outcome` moved above the copy gone from
+    /// between: none a change of `outcome` (not advice) is about, none in
+    /// a stage a reorder changed (the steps' places are not the original's).
     pub fn kept(&self, text: &str, outcome: &Outcome) -> Vec<plan::Kept> {
         let file = self.analyze(text);
         let first = |s: &str| s.lines().next().unwrap_or("").trim().to_string();
-        let touched: Vec<(usize, String)> = outcome
-            .changes
-            .iter()
-            .filter(|c| c.kind != plan::ChangeKind::Advice)
-            .flat_map(|c| {
-                std::iter::once(first(&c.subject))
-                    .chain(c.split_from.as_deref().map(first))
-                    .chain(c.anchor.as_ref().map(|(a, _)| first(a)))
-                    .map(move |s| (c.stage, s))
-            })
-            .collect();
-        (0..file.model.stages.len())
-            .flat_map(|si| plan::kept_installs(&self.stage_cx(&file, si)))
-            .filter(|k| {
-                !touched
-                    .iter()
-                    .any(|(si, s)| *si == k.stage && (*s == k.subject || *s == k.below))
-            })
-            .collect()
+        let mut out = Vec::new();
+        for si in 0..file.model.stages.len() {
+            let here: Vec<&Change> = outcome
+                .changes
+                .iter()
+                .filter(|c| c.stage == si && c.kind != plan::ChangeKind::Advice)
+                .collect();
+            if here
+                .iter()
+                .any(|c| c.applied && c.kind == plan::ChangeKind::Reorder)
+            {
+                continue;
+            }
+            let moved: Vec<String> = here
+                .iter()
+                .filter(|c| c.applied)
+                .map(|c| first(&c.subject))
+                .collect();
+            let touched: Vec<String> = here
+                .iter()
+                .flat_map(|c| {
+                    std::iter::once(first(&c.subject)).chain(c.split_from.as_deref().map(first))
+                })
+                .collect();
+            out.extend(
+                plan::kept_installs(&self.stage_cx(&file, si), &moved)
+                    .into_iter()
+                    .filter(|k| !touched.contains(&k.subject)),
+            );
+        }
+        out
     }
 
+    /// The planning view of stage `si` of an analysed file.
     fn stage_cx<'f>(&'f self, file: &'f FileAnalysis, si: usize) -> plan::StageCx<'f> {
         plan::StageCx {
             parse: &file.parse,
