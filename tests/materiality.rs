@@ -539,7 +539,7 @@ fn a_verbose_run_says_why_an_install_stays_below_the_broad_copy() {
         "{web}"
     );
     assert!(
-        web.contains(":5: kept below `COPY . .` (line 3): it depends on `RUN npm install -g nodemon@3.1.4` (line 4), between the copy and it, which cannot move above the copy with it"),
+        web.contains(":5: kept below `COPY . .` (line 3): it depends on `RUN npm install -g nodemon@3.1.4` (line 4), between the copy and it, which stays below the copy"),
         "{web}"
     );
     // The install that moves is not listed; without `-v` nothing is.

@@ -1344,7 +1344,8 @@ fn reads_a_source(ex: &Effects, img: &str, rel: &str) -> String {
 }
 
 /// Why what install `x` needs cannot come along: the units between the
-/// copy and `x` (among `stays`) that it depends on, by line.
+/// copy and `x` that it depends on, by line, all among `stays` (they stay
+/// below the copy).
 fn needs_what_stays(cx: &StageCx<'_>, copy: &BroadCopy<'_>, stays: &[usize], x: usize) -> String {
     let named: Vec<String> = stays
         .iter()
@@ -1361,9 +1362,9 @@ fn needs_what_stays(cx: &StageCx<'_>, copy: &BroadCopy<'_>, stays: &[usize], x: 
     if named.is_empty() {
         "what it needs set before it cannot move above the copy".to_string()
     } else {
-        let all = if named.len() > 1 { " all" } else { "" };
+        let verb = if named.len() > 1 { "stay" } else { "stays" };
         format!(
-            "it depends on {}, between the copy and it, which cannot{all} move above the copy with it",
+            "it depends on {}, between the copy and it, which {verb} below the copy",
             named.join(", ")
         )
     }
