@@ -1206,7 +1206,7 @@ impl<'a> Run<'a> {
                         "{}:{}: kept below `{}` (line {}): {}",
                         p.shown,
                         k.line,
-                        k.below_short,
+                        k.below,
                         k.below_line,
                         k.reason
                     );

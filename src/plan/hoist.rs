@@ -765,10 +765,9 @@ impl Reaching {
 /// An install or build step left below the broad copy before it, and why
 /// the hoist pass did not take it (the first condition that failed, as
 /// checked).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Kept {
     /// The stage it is in.
-    #[serde(skip)]
     pub stage: usize,
     /// 1-based line of the step, in the text planned on.
     pub line: usize,
@@ -776,11 +775,8 @@ pub struct Kept {
     pub below_line: usize,
     /// The step's first line, trimmed.
     pub subject: String,
-    /// The broad copy's first line, trimmed.
-    pub below: String,
     /// The broad copy for a one-line message.
-    #[serde(skip)]
-    pub below_short: String,
+    pub below: String,
     pub reason: String,
 }
 
@@ -791,6 +787,12 @@ pub struct Kept {
 /// out the steps a change is about.
 pub fn kept_installs(cx: &StageCx<'_>, moved: &[String]) -> Vec<Kept> {
     let n = cx.stage.units.len();
+    let subject = |u: usize| {
+        first_line(cx.text, cx.parse, cx.stage.units[u].item)
+            .trim()
+            .to_string()
+    };
+    let was_moved: Vec<bool> = (0..n).map(|u| moved.contains(&subject(u))).collect();
     let mut out = Vec::new();
     let mut nearest: Option<BroadCopy<'_>> = None;
     for x in 0..n {
@@ -805,22 +807,15 @@ pub fn kept_installs(cx: &StageCx<'_>, moved: &[String]) -> Vec<Kept> {
             continue;
         }
         let stays: Vec<usize> = (copy.unit..x)
-            .filter(|&u| {
-                u == copy.unit || {
-                    let line = first_line(cx.text, cx.parse, cx.stage.units[u].item);
-                    !moved.iter().any(|m| m == line.trim())
-                }
-            })
+            .filter(|&u| u == copy.unit || !was_moved[u])
             .collect();
         if let Err(Some(reason)) = candidate(cx, copy, &stays, x) {
-            let item = cx.stage.units[x].item;
             out.push(Kept {
                 stage: cx.index,
-                line: cx.parse.items[item].lines.start,
+                line: cx.parse.items[cx.stage.units[x].item].lines.start,
                 below_line: copy.line,
-                subject: first_line(cx.text, cx.parse, item).trim().to_string(),
-                below: copy.text.trim().to_string(),
-                below_short: short(&copy.text),
+                subject: subject(x),
+                below: short(&copy.text),
                 reason,
             });
         }
@@ -1350,14 +1345,7 @@ fn needs_what_stays(cx: &StageCx<'_>, copy: &BroadCopy<'_>, stays: &[usize], x: 
     let named: Vec<String> = stays
         .iter()
         .filter(|&&u| u > copy.unit && u < x && conflict(&cx.eff[u], &cx.eff[x]).is_some())
-        .map(|&u| {
-            let item = cx.stage.units[u].item;
-            format!(
-                "`{}` (line {})",
-                short(&first_line(cx.text, cx.parse, item)),
-                cx.parse.items[item].lines.start
-            )
-        })
+        .map(|&u| quoted_at(cx, cx.stage.units[u].item))
         .collect();
     if named.is_empty() {
         "what it needs set before it cannot move above the copy".to_string()
@@ -2534,14 +2522,7 @@ fn hoist_problems(
     let deleted = (!deleters.is_empty()).then(|| {
         let by: Vec<String> = deleters
             .iter()
-            .map(|&k| {
-                let item = cx.stage.units[k].item;
-                format!(
-                    "`{}` (line {})",
-                    short(&first_line(cx.text, cx.parse, item)),
-                    cx.parse.items[item].lines.start
-                )
-            })
+            .map(|&k| quoted_at(cx, cx.stage.units[k].item))
             .collect();
         format!(
             "the {deleted_files} shipped file{} it writes over {} deleted by {}, which runs as root before any instruction reads or writes {}, so neither version stays in the image",
