@@ -646,3 +646,37 @@ fn a_verbose_run_lists_what_stays_beside_what_moved() {
     );
     assert!(!err.contains(":4: kept below"), "{err}");
 }
+
+/// scout68's go-mod-verify: the comment above `COPY . .` said why go.mod
+/// is copied before the download ("pre-copy/cache go.mod …"); it stayed
+/// with the broad copy, under the install it was written for. A comment
+/// that names a file the inserted COPY copies stays where it stood, above
+/// that COPY; one that names none describes the broad copy and moves with
+/// it.
+#[test]
+fn a_comment_naming_the_manifests_stays_above_their_copy() {
+    let p = project(&[
+        ("go.mod", "module example.com/app\n\ngo 1.22\n"),
+        ("go.sum", ""),
+        ("main.go", "package main\n\nfunc main() {}\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let ctx = Context::new(p.path().to_path_buf(), Some(&p.path().join("Dockerfile")));
+    let rw = |df: &str| {
+        rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe))
+            .expect("rw")
+            .new_text
+    };
+    let df = "FROM golang:1.22\n\nWORKDIR /usr/src/app\n\n# pre-copy/cache go.mod for pre-downloading dependencies\nCOPY . .\nRUN go mod download && go mod verify\n\nRUN go build -v -o /usr/local/bin/app .\n";
+    assert_eq!(
+        rw(df),
+        "FROM golang:1.22\n\nWORKDIR /usr/src/app\n\n# pre-copy/cache go.mod for pre-downloading dependencies\nCOPY go.mod go.sum ./\nRUN go mod download && go mod verify\nCOPY . .\n\nRUN go build -v -o /usr/local/bin/app .\n"
+    );
+    // The comment names no manifest (`go.models` is not `go.mod`): it is
+    // the copy's, and goes down with it.
+    let df = "FROM golang:1.22\n\nWORKDIR /usr/src/app\n\n# copy the sources and go.models\nCOPY . .\nRUN go mod download && go mod verify\n\nRUN go build -v -o /usr/local/bin/app .\n";
+    assert_eq!(
+        rw(df),
+        "FROM golang:1.22\n\nWORKDIR /usr/src/app\nCOPY go.mod go.sum ./\nRUN go mod download && go mod verify\n\n# copy the sources and go.models\nCOPY . .\n\nRUN go build -v -o /usr/local/bin/app .\n"
+    );
+}

@@ -4964,3 +4964,39 @@ fn package_lists_read_from_files_are_copied_first() {
         "FROM python:3.12-alpine\nCOPY apk.txt /app/\nWORKDIR /app\nRUN apk add --no-cache $(cat apk.txt)\nCOPY . /app\nCMD [\"python\", \"app.py\"]\n"
     );
 }
+
+/// An `apt-get install` RUN that ends with `rm -rf /var/lib/apt/lists/*`
+/// keeps the user database known: a user `useradd -m` makes after it has
+/// its home in `/home/NAME`, so a copy into another directory of `/home`
+/// ships nothing into it. Before, the `rm` made every `/home/*` a possible
+/// home, and a venv and the pip install in it stayed below a copy into
+/// `/home/app` (held-out scout: both moved when the same file copied into
+/// `/srv/app`, or had no `rm`).
+#[test]
+fn an_apt_run_that_removes_its_lists_keeps_the_users_homes_known() {
+    let files = [
+        ("requirements.txt", "flask==3.0.3\n"),
+        ("app.py", "print(1)\n"),
+        (".github/workflows/ci.yml", "on: push\n"),
+        (".dockerignore", ".git\nvenv/\n"),
+    ];
+    let df = "FROM python:3.12-slim\n\
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n\
+RUN useradd -m nonroot\n\
+RUN mkdir -p /home/app/ && chown -R nonroot:nonroot /home/app\n\
+WORKDIR /home/app\n\
+USER nonroot\n\
+COPY --chown=nonroot:nonroot . .\n\
+ENV VIRTUAL_ENV=/home/app/venv\n\
+RUN python -m venv $VIRTUAL_ENV\n\
+ENV PATH=\"$VIRTUAL_ENV/bin:$PATH\"\n\
+RUN pip install -r requirements.txt\n\
+CMD [\"python\", \"app.py\"]\n";
+    let out = hoisted(&files, df);
+    let venv = out.find("RUN python -m venv").unwrap_or(usize::MAX);
+    let pip = out.find("RUN pip install").unwrap_or(usize::MAX);
+    let broad = out
+        .find("COPY --chown=nonroot:nonroot . .\n")
+        .unwrap_or(usize::MAX);
+    assert!(venv < broad && pip < broad, "{out}");
+}

@@ -97,18 +97,37 @@ pub(super) fn apply_order(
         slot_of_item.insert(first, k);
     }
     let texts: Vec<(String, String, String)> = (0..stage.units.len()).map(unit_text).collect();
-    let blanks_at = slot_blanks(order, |u| {
+    let mut blanks_at = slot_blanks(order, |u| {
         let (blanks, comments, _) = &texts[u];
         (!blanks.is_empty(), !comments.is_empty())
     });
+    let kept = comments_kept_in_slot(order, |u| {
+        let (blanks, comments, _) = &texts[u];
+        (
+            !blanks.is_empty() || !comments.is_empty(),
+            comments.as_str(),
+        )
+    });
+    for (k, &keep) in kept.iter().enumerate() {
+        if keep && let Some(landing) = order.groups.iter().position(|g| g.unit == k) {
+            blanks_at[k] = Some(k);
+            blanks_at[landing] = None;
+        }
+    }
     let mut out = String::with_capacity(text.len() + 128);
     let mut i = 0;
     while i < parse.items.len() {
         if let Some(&k) = slot_of_item.get(&i) {
             let g = &order.groups[k];
             let (_, comments, ins) = &texts[g.unit];
+            // The comments of a unit that left them in its slot stay
+            // there; the unit goes without them.
+            let comments = if kept[g.unit] { "" } else { comments.as_str() };
             if let Some(from) = blanks_at[k] {
                 out.push_str(&texts[from].0);
+            }
+            if kept[k] {
+                out.push_str(&texts[k].1);
             }
             if !g.above_comments {
                 out.push_str(comments);
@@ -142,6 +161,77 @@ pub(super) fn apply_order(
         }
     }
     out
+}
+
+/// For each slot of `order`: whether the comments above its unit stay in
+/// the slot, above what the plan inserts there, and the unit moves down
+/// without them. So when they name a file the inserted `COPY` copies and
+/// the unit arriving there has no blank line or comment of its own: `#
+/// pre-copy go.mod to cache the downloads`, `COPY . .`, `RUN go mod
+/// download` becomes that comment, `COPY go.mod go.sum ./`, the install,
+/// `COPY . .`: the comment said what the copy was there for, which is now
+/// the inserted copy's job. A comment that names no such file (`# copy the
+/// sources`) describes the copy and moves with it. `shape(u)`: whether
+/// unit `u` has blank lines or comments above it, and its comments.
+fn comments_kept_in_slot<'t>(
+    order: &StageOrder,
+    shape: impl Fn(usize) -> (bool, &'t str),
+) -> Vec<bool> {
+    let n = order.groups.len();
+    let mut kept = vec![false; n];
+    for (k, g) in order.groups.iter().enumerate() {
+        let (_, comments) = shape(k);
+        let moved_down = order.groups[k + 1..].iter().any(|later| later.unit == k);
+        if g.unit == k || g.inserts.is_empty() || shape(g.unit).0 || !moved_down {
+            continue;
+        }
+        if comments.is_empty() || comments.contains("dockreorder:") {
+            continue;
+        }
+        kept[k] = g
+            .inserts
+            .iter()
+            .flat_map(|line| copied_names(line))
+            .any(|name| names_file(comments, name));
+    }
+    kept
+}
+
+/// The file names an inserted `COPY` line copies (`COPY --chown=app
+/// go.mod go.sum ./` gives `go.mod`, `go.sum`; `requirements/base.txt`
+/// gives `base.txt`).
+fn copied_names(line: &str) -> Vec<&str> {
+    let mut words: Vec<&str> = line
+        .split_whitespace()
+        .skip(1)
+        .filter(|w| !w.starts_with("--"))
+        .collect();
+    words.pop();
+    words
+        .into_iter()
+        .map(|w| w.trim_matches(['"', '[', ']', ',']))
+        .map(|w| w.rsplit('/').next().unwrap_or(w))
+        .filter(|w| !w.is_empty() && !w.contains(['*', '?', '$']))
+        .collect()
+}
+
+/// Whether `text` names the file `name` as a word of its own (`go.mod` in
+/// `# cache go.mod first`, not in `# go.models`), ignoring ASCII case.
+fn names_file(text: &str, name: &str) -> bool {
+    let part = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+    let (t, n) = (text.to_ascii_lowercase(), name.to_ascii_lowercase());
+    let bytes = t.as_bytes();
+    t.match_indices(&n).any(|(at, _)| {
+        let before = at.checked_sub(1).and_then(|i| bytes.get(i));
+        let after = bytes.get(at + n.len());
+        // A sentence's full stop after the name is not part of it.
+        let after_ok = match after {
+            None => true,
+            Some(b'.') => bytes.get(at + n.len() + 1).is_none_or(|b| !part(*b)),
+            Some(b) => !part(*b),
+        };
+        before.is_none_or(|b| !part(*b)) && after_ok
+    })
 }
 
 /// Whose blank lines stand above slot `k` of `order` (the `k`-th unit's

@@ -4515,6 +4515,39 @@ mod tests {
         assert_eq!(homes("apt-get install -y adduser"), Vec::<String>::new());
     }
 
+    #[test]
+    fn an_rm_beside_user_tools_keeps_the_user_database_known_only_off_its_files() {
+        let users = |text: &str| {
+            let p = crate::syntax::parse(&format!("FROM x\nRUN {text}\n"));
+            let ins = p.instructions().map(|(_, i)| i).nth(1).expect("the RUN");
+            users::user_tool_users(ins, &BTreeMap::new()).is_some()
+        };
+        for kept in [
+            "apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*",
+            "apt-get install -y curl && rm -rf /var/lib/apt/lists/* /tmp/* /var/tmp/*",
+            "useradd -m app && rm -f /var/log/lastlog /var/log/faillog",
+            "apk add --no-cache git && rm -rf -- /var/cache/apk/*",
+        ] {
+            assert!(users(kept), "{kept}");
+        }
+        for unknown in [
+            "apt-get install -y curl && rm -f /etc/passwd",
+            "apt-get install -y curl && rm -rf /etc/*",
+            "apt-get install -y curl && rm -rf /etc/default",
+            "apt-get install -y curl && rm -rf /etc",
+            "apt-get install -y curl && rm -rf --no-preserve-root /",
+            "apt-get install -y curl && rm -f /etc/pass[w]d",
+            "apt-get install -y curl && rm -f /etc/logi?.defs",
+            "apt-get install -y curl && rm -rf $LISTS",
+            "apt-get install -y curl && rm -rf lists",
+            "apt-get install -y curl && rm -rf /var/../etc/passwd",
+            "apt-get install -y curl && rm -rf",
+            "apt-get install -y curl && rm -rf /var/lib/apt/lists/* > /etc/passwd",
+        ] {
+            assert!(!users(unknown), "{unknown}");
+        }
+    }
+
     proptest::proptest! {
         /// With long lists of written paths, `conflict` (which compares
         /// only what can meet their common directory) finds the conflict

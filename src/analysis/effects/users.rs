@@ -218,10 +218,50 @@ pub(super) fn user_tool_users(
             "groupadd" | "addgroup" => {}
             t if SYSTEM_PMS.contains(&t) => {}
             "id" | "getent" | "true" | ":" if c.redirect_writes.is_empty() => {}
+            "rm" if c.redirect_writes.is_empty() && removes_no_user_files(&c.argv[1..]) => {}
             _ => return None,
         }
     }
     Some(users)
+}
+
+/// Whether an `rm` with these arguments leaves the user database and the
+/// files that decide a new user's home ([`USER_DB_FILES`]) alone: plain
+/// options, and literal absolute operands none of which is one of them or a
+/// directory above one (`rm -rf /var/lib/apt/lists/*`, which most `apt-get
+/// install` RUNs end with; not `rm -f /etc/*`, `rm -rf /etc/default`,
+/// `rm -rf $DIR`, a relative path). Removing a home does not move it: the
+/// database still names it (a link put in its place is another command's).
+fn removes_no_user_files(args: &[String]) -> bool {
+    let mut operands = 0;
+    for a in args {
+        if let Some(letters) = a.strip_prefix('-') {
+            let plain = matches!(
+                a.as_str(),
+                "--recursive" | "--force" | "--verbose" | "--dir" | "--"
+            ) || (!letters.is_empty()
+                && letters
+                    .bytes()
+                    .all(|b| matches!(b, b'r' | b'R' | b'f' | b'v' | b'd')));
+            if !plain {
+                return false;
+            }
+            continue;
+        }
+        let literal = a.starts_with('/')
+            && !a.contains(['$', '`', '\\', '"', '\'', '{', '~', '[', '?'])
+            && !a.split('/').any(|c| c == "..");
+        let below = format!("{}/**", a.trim_end_matches('/'));
+        if !literal
+            || USER_DB_FILES
+                .iter()
+                .any(|f| paths_overlap(a, f) || paths_overlap(&below, f))
+        {
+            return false;
+        }
+        operands += 1;
+    }
+    operands > 0
 }
 
 /// The login and home a `useradd`/`adduser` command gives (`/home/NAME`
