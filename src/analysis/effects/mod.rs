@@ -107,6 +107,9 @@ pub struct Effects {
     /// variable (`pip install -r $REQS`): after an `ARG`, a build may give
     /// it another value and the command read another file.
     pub manifests_by_vars: Vec<String>,
+    /// The variables those names use (`REQS`).
+    #[serde(skip)]
+    pub manifest_vars: Vec<String>,
     /// Image paths a RUN writes only when they do not exist yet.
     pub writes_if_missing: Vec<String>,
     /// A `RUN`: it may make the directories above what it writes (see
@@ -3850,6 +3853,13 @@ fn command_paths(
             .filter(|m| m.contains('$'))
             .filter_map(|m| res(m)),
     );
+    for m in facts.manifests.iter().filter(|m| m.contains('$')) {
+        for v in vars_used(m) {
+            if !e.manifest_vars.contains(&v) {
+                e.manifest_vars.push(v);
+            }
+        }
+    }
     e.writes_if_missing
         .extend(facts.writes_if_missing.iter().filter_map(|m| res(m)));
     let kept: Vec<String> = facts.kept_lock.iter().filter_map(|m| res(m)).collect();
