@@ -9976,3 +9976,224 @@ fn a_manifest_variable_a_literal_env_sets_is_no_build_argument() {
     assert_eq!(text, df);
     assert_eq!(hoist.map(|(a, _)| a), Some(Applicability::Unsafe));
 }
+
+/// review 69: pip takes every option from its `PIP_` variable, and
+/// `--group dev` (pip 25.1) installs a dependency group of
+/// ./pyproject.toml, a file the value does not name. `ENV PIP_GROUP=dev`
+/// looked like no path, so `pip install -r requirements.txt` moved
+/// `[safe]` above the copy that ships pyproject.toml (measured with
+/// BuildKit, python:3.12-slim with pip 25.1.1: the reordered build failed,
+/// "pyproject.toml not found. Cannot resolve '--group' option"). The
+/// variable set any way (ENV, a build argument, the command's own
+/// assignment) keeps the install in place.
+#[test]
+fn a_pip_group_variable_keeps_the_install_below_the_copy() {
+    let files: &[(&str, &str)] = &[
+        ("requirements.txt", "six==1.16.0\n"),
+        (
+            "pyproject.toml",
+            "[project]\nname = \"demo\"\nversion = \"0.1.0\"\n\n[dependency-groups]\ndev = [\"idna==3.7\"]\n",
+        ),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = |before: &str, run: &str| {
+        format!(
+            "FROM python:3.12-slim\nRUN pip install pip==25.1.1\n{before}WORKDIR /app\nCOPY . .\nRUN {run}\nCMD [\"python\", \"app.py\"]\n"
+        )
+    };
+    let install = "pip install --no-cache-dir -r requirements.txt";
+    for (before, run) in [
+        ("ENV PIP_GROUP=dev\n", install.to_string()),
+        ("ARG PIP_GROUP\n", install.to_string()),
+        ("", format!("PIP_GROUP=dev {install}")),
+        (
+            "ENV PIP_REQUIREMENTS_FROM_SCRIPT=app.py\n",
+            install.to_string(),
+        ),
+    ] {
+        let text = df(before, &run);
+        let (change, out) = crate::support::hoist_proposal(files, &text, &[]);
+        let (a, reason) = change.unwrap_or((Applicability::DisplayOnly, String::new()));
+        assert_ne!(a, Applicability::Safe, "{before}{run}: {reason}");
+        assert_eq!(out, text, "{before}{run}");
+    }
+    // The control: without it the install moves.
+    let text = df("", install);
+    let (change, _) = crate::support::hoist_proposal(files, &text, &[]);
+    assert_eq!(change.map(|c| c.0), Some(Applicability::Safe));
+}
+
+/// review 69: uv takes `--project` from `UV_PROJECT` and `--directory`
+/// from `UV_WORKING_DIR` (`[env: …]` in `uv sync --help`). Neither was
+/// followed for `uv sync`, and a relative value looks like no path, so
+/// `uv sync --frozen --no-install-project` moved `[safe]` above the copy
+/// that ships `backend/` (measured with BuildKit, python:3.12-slim: with
+/// `ENV UV_PROJECT=backend` and uv 0.8.4 the reordered image synced the
+/// root project into /app/.venv instead of backend's into
+/// /app/backend/.venv; with `ENV UV_WORKING_DIR=backend` and uv 0.13.9
+/// the reordered build failed). Either variable keeps the sync in place.
+#[test]
+fn uv_project_and_working_dir_variables_keep_the_sync_below_the_copy() {
+    let pyproject = |name: &str, dep: &str| {
+        format!(
+            "[project]\nname = \"{name}\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = [\"{dep}\"]\n"
+        )
+    };
+    let root = pyproject("rootapp", "six==1.16.0");
+    let backend = pyproject("backend", "idna==3.7");
+    let files: &[(&str, &str)] = &[
+        ("pyproject.toml", &root),
+        ("uv.lock", "version = 1\nrequires-python = \">=3.11\"\n"),
+        ("backend/pyproject.toml", &backend),
+        (
+            "backend/uv.lock",
+            "version = 1\nrequires-python = \">=3.11\"\n",
+        ),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n.venv\n"),
+    ];
+    let df = |env: &str| {
+        format!(
+            "FROM python:3.12-slim\nRUN pip install uv==0.13.9\nWORKDIR /app\n{env}COPY . .\nRUN uv sync --frozen --no-install-project\nCMD [\"python\", \"app.py\"]\n"
+        )
+    };
+    for env in [
+        "ENV UV_PROJECT=backend\n",
+        "ENV UV_WORKING_DIR=backend\n",
+        "ARG UV_WORKING_DIR\n",
+    ] {
+        let text = df(env);
+        let (change, out) = crate::support::hoist_proposal(files, &text, &[]);
+        let (a, reason) = change.unwrap_or((Applicability::DisplayOnly, String::new()));
+        assert_ne!(a, Applicability::Safe, "{env}: {reason}");
+        assert_eq!(out, text, "{env}");
+    }
+    // The control: without them the sync moves.
+    let text = df("");
+    let (change, _) = crate::support::hoist_proposal(files, &text, &[]);
+    assert_eq!(change.map(|c| c.0), Some(Applicability::Safe));
+}
+
+/// review 69: `-v` named as staying below the copy what the rewrite had
+/// moved above it: an install whose lone `apt-get update` was merged into
+/// it before the hoist (the hoist's subject is the merged text, which no
+/// unit of the original reads as), and the `WORKDIR` and `ENV` that moved
+/// with a hoisted install. An identical second install was left out of
+/// the list as if a change were about it. Each claim is now checked with
+/// those units gone from between, found by their original lines.
+#[test]
+fn verbose_kept_reasons_do_not_name_moved_units_as_staying() {
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nCOPY . /app\nWORKDIR /app\nENV PIP_NO_CACHE_DIR=1\nRUN apt-get update\nRUN xargs -a apt.txt apt-get install -y\nRUN pip install -r requirements.txt\nRUN ./build.sh\nRUN pip install -r requirements.txt\nRUN pip install -r requirements-dev.txt\n",
+        ),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("requirements-dev.txt", "idna==3.7\n"),
+        ("apt.txt", "jq\n"),
+        ("build.sh", "#!/bin/sh\necho hi\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let out = std::process::Command::new(crate::support::bin())
+        .args(["-v", "--no-history"])
+        .arg(dir.path().join("Dockerfile"))
+        .output()
+        .expect("run dockreorder");
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    // What moved: the merged install and the first pip install.
+    assert!(
+        err.contains("line 6: [safe] moved `RUN apt-get update && xargs"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 7: [safe] moved `RUN pip install -r requirements.txt`"),
+        "{err}"
+    );
+    assert!(
+        err.contains(":8: kept below `COPY . /app` (line 2): not followed: `./build.sh`"),
+        "{err}"
+    );
+    // The second identical install is listed, and no reason names a
+    // moved unit as staying.
+    assert!(err.contains(":9: kept below `COPY . /app` (line 2): it depends on `RUN ./build.sh` (line 8), between the copy and it, which stays below the copy"), "{err}");
+    assert!(
+        err.contains(
+            ":10: kept below `COPY . /app` (line 2): it depends on `RUN ./build.sh` (line 8), "
+        ),
+        "{err}"
+    );
+    for line in err.lines().filter(|l| l.contains("kept below")) {
+        for moved in ["(line 3)", "(line 4)", "(line 5)", "(line 6)", "(line 7)"] {
+            assert!(!line.contains(moved), "{line}");
+        }
+    }
+}
+
+/// review 69: apk add takes any word holding `.apk` anywhere as a package
+/// file, named relative to where it runs (apk-tools' add applet tests
+/// `strstr(arg, ".apk")`), not only one ending in `.apk`. A list word
+/// `local.apk1` passed as a package name, so `apk add $(cat apk.txt)`
+/// moved `[safe]` above the copy that ships the file apk would open (not
+/// measured: no Alpine image here; from apk-tools' source).
+#[test]
+fn an_apk_list_word_holding_dot_apk_is_a_package_file() {
+    let files: &[(&str, &str)] = &[
+        ("apk.txt", "jq\n"),
+        ("local.apk1", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let text = "FROM alpine:3.20\nCOPY . /app\nWORKDIR /app\nRUN apk add --no-cache $(cat apk.txt)\nCMD [\"sh\"]\n";
+    // The control: plain names move.
+    let (change, _) = crate::support::hoist_proposal(files, text, &[]);
+    assert_eq!(change.map(|c| c.0), Some(Applicability::Safe));
+    for list in ["jq\nlocal.apk1\n", "tool.apk.bak\n"] {
+        let (change, out) = crate::support::hoist_proposal(files, text, &[("apk.txt", list)]);
+        let (a, reason) = change.unwrap_or((Applicability::DisplayOnly, String::new()));
+        assert_ne!(a, Applicability::Safe, "{list:?}: {reason}");
+        assert_eq!(out, text, "{list:?}");
+    }
+}
+
+/// review 69: a package list's words follow the command's last argument;
+/// when that is an option taking a value (`apt-get install -y -o`, `apk
+/// add -p`), the option takes the list's first word: `dir=.` passed as
+/// a package name (and version), and `-o dir=.` makes apt read its whole
+/// tree below the working directory the copy fills. Both spellings moved
+/// `[safe]`; such an install is not followed now (not measured: the
+/// words are apt's and apk's documented option syntax).
+#[test]
+fn a_package_list_after_an_option_taking_a_value_is_not_followed() {
+    let files: &[(&str, &str)] = &[
+        ("apt.txt", "dir=.\njq\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = |install: &str| {
+        format!(
+            "FROM python:3.12-slim\nCOPY . /app\nWORKDIR /app\nRUN apt-get update && {install} && rm -rf /var/lib/apt/lists/*\nCMD [\"python\", \"app.py\"]\n"
+        )
+    };
+    for install in [
+        "xargs -a apt.txt apt-get install -y -o",
+        "apt-get install -y -o $(cat apt.txt)",
+        "apt-get install -y --option $(cat apt.txt)",
+    ] {
+        let text = df(install);
+        let (change, out) = crate::support::hoist_proposal(files, &text, &[]);
+        let (a, reason) = change.unwrap_or((Applicability::DisplayOnly, String::new()));
+        assert_ne!(a, Applicability::Safe, "{install}: {reason}");
+        assert_eq!(out, text, "{install}");
+    }
+    // The controls: after a flag, or an option given its value, the words
+    // are names.
+    for install in [
+        "xargs -a apt.txt apt-get install -y",
+        "apt-get install -y -t bookworm $(cat apt.txt)",
+    ] {
+        let text = df(install);
+        let (change, _) = crate::support::hoist_proposal(files, &text, &[("apt.txt", "jq\n")]);
+        assert_eq!(change.map(|c| c.0), Some(Applicability::Safe), "{install}");
+    }
+}

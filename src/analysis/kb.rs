@@ -2765,6 +2765,18 @@ fn list_manager(e: &Entry, inv: &Invocation<'_>) -> Result<Option<ListManager>, 
             l.path
         ));
     }
+    // `apt-get install -y -o $(cat apt.txt)`: the option takes the list's
+    // first word as its value (`-o dir=.`), which is then no package.
+    if let Some(prev) = l.before.as_deref()
+        && prev.starts_with('-')
+        && !prev.contains('=')
+        && (e.takes_value(prev) || e.short_value(prev).is_some_and(|(_, v)| v.is_none()))
+    {
+        return Err(format!(
+            "`{prev}` takes the first word of the package list `{}` as its value",
+            l.path
+        ));
+    }
     Ok(Some(manager))
 }
 

@@ -48,6 +48,9 @@ pub struct ListFile {
     pub path: String,
     /// Lines starting with `#` are dropped (`grep -v '^#'`).
     pub comments_stripped: bool,
+    /// The argument the words follow (the command's last before them), if
+    /// any: an option there that takes a value takes the first word.
+    pub before: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,6 +279,7 @@ fn list_substitution(chars: &[char], i: usize) -> Option<(ListFile, usize)> {
         ListFile {
             path,
             comments_stripped,
+            before: None,
         },
         close + 1,
     ))
@@ -352,6 +356,7 @@ fn xargs_lists(cmds: &mut [SimpleCommand]) {
         c.list_file = Some(ListFile {
             path,
             comments_stripped: false,
+            before: c.argv.last().cloned(),
         });
     }
 }
@@ -690,7 +695,10 @@ pub fn split(text: &str) -> Split {
             Tok::RedirOut(None) | Tok::RedirIn(None) | Tok::RedirFd => {}
             Tok::List(list) => match cur.as_mut() {
                 Some(c) if !c.argv.is_empty() && c.list_file.is_none() => {
-                    c.list_file = Some(list);
+                    c.list_file = Some(ListFile {
+                        before: c.argv.last().cloned(),
+                        ..list
+                    });
                 }
                 _ => {
                     return Split::Opaque(

@@ -782,17 +782,20 @@ pub struct Kept {
 
 /// The expensive `RUN`s of a stage that the hoist pass cannot take above
 /// the nearest broad copy before them, each with the reason, checked as
-/// the pass checks a candidate with the units whose first line is in
-/// `moved` (those a rewrite moved) gone from between. The caller leaves
-/// out the steps a change is about.
-pub fn kept_installs(cx: &StageCx<'_>, moved: &[String]) -> Vec<Kept> {
+/// the pass checks a candidate with the units a rewrite moved
+/// (`moved[u]`) gone from between, and a lone update merged into the
+/// install after it (`merged_into[u]`, see [`super::plan_merges`]) taken
+/// as part of that install, as the pass saw them. The caller leaves out
+/// the steps a change is about.
+pub fn kept_installs(cx: &StageCx<'_>, moved: &[bool], merged_into: &[Option<usize>]) -> Vec<Kept> {
     let n = cx.stage.units.len();
     let subject = |u: usize| {
         first_line(cx.text, cx.parse, cx.stage.units[u].item)
             .trim()
             .to_string()
     };
-    let was_moved: Vec<bool> = (0..n).map(|u| moved.contains(&subject(u))).collect();
+    let was_moved = |u: usize| moved.get(u).copied().unwrap_or(false);
+    let merged = |u: usize| merged_into.get(u).copied().flatten();
     let mut out = Vec::new();
     let mut nearest: Option<BroadCopy<'_>> = None;
     for x in 0..n {
@@ -807,7 +810,7 @@ pub fn kept_installs(cx: &StageCx<'_>, moved: &[String]) -> Vec<Kept> {
             continue;
         }
         let stays: Vec<usize> = (copy.unit..x)
-            .filter(|&u| u == copy.unit || !was_moved[u])
+            .filter(|&u| u == copy.unit || !(was_moved(u) || merged(u) == Some(x)))
             .collect();
         if let Err(Some(reason)) = candidate(cx, copy, &stays, x) {
             out.push(Kept {

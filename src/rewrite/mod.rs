@@ -579,9 +579,15 @@ impl<'a> Rewriter<'a> {
     /// it, checked with what `outcome` moved above the copy gone from
     /// between: none a change of `outcome` (not advice) is about, none in
     /// a stage a reorder changed (the steps' places are not the original's).
+    /// Units are found by their original lines (a change's `line`), not by
+    /// text: the hoist pass planned on the text with lone updates merged
+    /// into their installs (whose first lines are not the original's), and
+    /// two units may read alike. A unit that moved with a hoist (its
+    /// `WORKDIR`, `ENV`) is the one of that text between the copy and the
+    /// install; a merged update moves with its install.
     pub fn kept(&self, text: &str, outcome: &Outcome) -> Vec<plan::Kept> {
         let file = self.analyze(text);
-        let first = |s: &str| s.lines().next().unwrap_or("").trim().to_string();
+        let (merges, _) = plan::plan_merges(&file, self.opts);
         let mut out = Vec::new();
         for si in 0..file.model.stages.len() {
             let here: Vec<&Change> = outcome
@@ -595,21 +601,52 @@ impl<'a> Rewriter<'a> {
             {
                 continue;
             }
-            let moved: Vec<String> = here
-                .iter()
-                .filter(|c| c.applied)
-                .map(|c| first(&c.subject))
-                .collect();
-            let touched: Vec<String> = here
-                .iter()
-                .flat_map(|c| {
-                    std::iter::once(first(&c.subject)).chain(c.split_from.as_deref().map(first))
+            let stage = &file.model.stages[si];
+            let line = |u: usize| file.parse.items[stage.units[u].item].lines.start;
+            let own_text = |u: usize| {
+                plan::instruction(&file.parse, stage.units[u].item)
+                    .map(|i| i.original.trim().to_string())
+                    .unwrap_or_default()
+            };
+            let n = stage.units.len();
+            // The update merged into each install, by unit.
+            let merged_into: Vec<Option<usize>> = (0..n)
+                .map(|u| {
+                    let m = merges
+                        .iter()
+                        .find(|m| m.update_item == stage.units[u].item)?;
+                    stage.units.iter().position(|v| v.item == m.install_item)
                 })
                 .collect();
+            // A split moves the first part of a `RUN`; the rest stays.
+            let hoisted: Vec<&&Change> = here
+                .iter()
+                .filter(|c| {
+                    c.applied && c.kind == plan::ChangeKind::Hoist && c.split_from.is_none()
+                })
+                .collect();
+            let mut moved: Vec<bool> = (0..n)
+                .map(|u| {
+                    hoisted.iter().any(|c| {
+                        c.line == line(u)
+                            || (c.above_line.is_some_and(|a| a < line(u))
+                                && line(u) < c.line
+                                && c.moved_with.contains(&own_text(u)))
+                    })
+                })
+                .collect();
+            let touched: Vec<bool> = (0..n)
+                .map(|u| here.iter().any(|c| c.line == line(u)))
+                .collect();
+            for u in 0..n {
+                if let Some(v) = merged_into[u] {
+                    moved[u] |= moved[v];
+                }
+            }
             out.extend(
-                plan::kept_installs(&self.stage_cx(&file, si), &moved)
+                plan::kept_installs(&self.stage_cx(&file, si), &moved, &merged_into)
                     .into_iter()
-                    .filter(|k| !touched.contains(&k.subject)),
+                    .filter(|k| !(0..n).any(|u| touched[u] && line(u) == k.line)),
             );
         }
         out

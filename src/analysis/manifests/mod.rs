@@ -1937,7 +1937,11 @@ fn list_package_name(word: &str, manager: crate::analysis::kb::ListManager) -> b
                 None => (name, None),
             };
             let constraint = constraint.trim_start_matches(['=', '~', '<', '>']);
-            starts(name)
+            // apk add reads any word holding `.apk` anywhere as a package
+            // file (apk-tools' add applet: `strstr(arg, ".apk")`), named
+            // relative to where it runs.
+            !word.contains(".apk")
+                && starts(name)
                 && name.chars().all(|c| name_char(c, "_"))
                 && !is_package_file(name)
                 && tag.is_none_or(|t| {
