@@ -100,6 +100,35 @@ const PIP_INCLUDE_FILES: &[(&str, &str)] = &[
     ("requirements/constraints.txt", "six==1.16.0\n"),
 ];
 
+/// [`NPM_FILES`] with the lock npm writes under
+/// `omit-lockfile-registry-resolved`: the entry has no `resolved` URL.
+const NPM_FILES_NO_RESOLVED: &[(&str, &str)] = &[
+    ("package.json", NPM_FILES[0].1),
+    (
+        "package-lock.json",
+        r#"{
+  "name": "real-npm-sample",
+  "version": "1.0.0",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": {
+      "name": "real-npm-sample",
+      "version": "1.0.0",
+      "dependencies": {
+        "ms": "2.1.3"
+      }
+    },
+    "node_modules/ms": {
+      "version": "2.1.3",
+      "integrity": "sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA=="
+    }
+  }
+}
+"#,
+    ),
+];
+
 const SAMPLES: &[RealSample] = &[
     RealSample {
         sample: "pip",
@@ -172,6 +201,18 @@ const SAMPLES: &[RealSample] = &[
         files: NPM_FILES,
         install: "RUN npm install --omit=dev --no-audit --no-fund",
         extra: GIT_REPO,
+        berry_release: None,
+    },
+    // The lock as npm writes it with `omit-lockfile-registry-resolved`
+    // (no `resolved` URL): npm fetches ms@2.1.3 from the registry and
+    // writes the lock back byte for byte (h-npm69).
+    RealSample {
+        sample: "npm-install",
+        base: "node:20-slim",
+        source: "server.js",
+        files: NPM_FILES_NO_RESOLVED,
+        install: "RUN npm install --omit=dev --no-audit --no-fund",
+        extra: &[],
         berry_release: None,
     },
     // yarn 1 (the image's 1.22.22) with the sample's own lock, written by

@@ -5000,3 +5000,69 @@ CMD [\"python\", \"app.py\"]\n";
         .unwrap_or(usize::MAX);
     assert!(venv < broad && pip < broad, "{out}");
 }
+
+/// h-npm69 (scouts 66 and 68: node-idp-production, node-payment-stages,
+/// node-system-package): `COPY . ./` then `npm install --production` (or
+/// `--only=production`, `--omit=dev`, plain) where npm wrote the lock
+/// with `omit-lockfile-registry-resolved`, so no entry has a `resolved`
+/// URL. npm 9.3.1, 9.9.4, 10.8.2, 10.9.2, 11.6.2 and 11.21.3 wrote such a
+/// lock back byte for byte (measured in node:20-slim), so the install
+/// moves above the copy as `Safe`, as with a lock that has the URLs.
+#[test]
+fn npm_install_keeps_an_agreeing_lock_written_without_resolved_urls() {
+    use crate::support::{NO_RESOLVED_LOCK, NO_RESOLVED_PACKAGE, hoist_proposal};
+    let files = [
+        ("package.json", NO_RESOLVED_PACKAGE),
+        ("package-lock.json", NO_RESOLVED_LOCK),
+        ("index.js", "require('debug')('app')\n"),
+        (".dockerignore", "node_modules\n.git\n"),
+    ];
+    for install in [
+        "npm install --production",
+        "npm install --only=production",
+        "npm install --omit=dev",
+        "npm install",
+    ] {
+        let df = format!(
+            "FROM node:20-slim\nWORKDIR /usr/src/app\nCOPY . ./\nRUN {install}\nCMD [ \"node\", \"index.js\" ]\n"
+        );
+        let (change, out) = hoist_proposal(&files, &df, &[]);
+        let (app, reason) = change.expect("the hoist is proposed");
+        assert_eq!(app, Applicability::Safe, "{install}: {reason}");
+        assert!(
+            reason.contains("leaves it as it is") && reason.contains("or not written"),
+            "{install}: {reason}"
+        );
+        assert_eq!(
+            out,
+            format!(
+                "FROM node:20-slim\nWORKDIR /usr/src/app\nCOPY package.json package-lock.json ./\nRUN {install}\nCOPY . ./\nCMD [ \"node\", \"index.js\" ]\n"
+            ),
+            "{install}"
+        );
+    }
+    // One entry without its URL, the others with theirs (a lock edited
+    // by hand, or merged): kept alike (measured, npm 9.3.1 to 11.21.3).
+    let mut one = NO_RESOLVED_LOCK.to_string();
+    for (name, version) in [
+        ("debug", "2.6.9"),
+        ("ms", "2.0.0"),
+        ("is-number", "7.0.0"),
+        ("ms", "2.1.3"),
+    ] {
+        let line = format!("      \"version\": \"{version}\",\n");
+        assert_eq!(one.matches(&line).count(), 1, "{name}");
+        one = one.replace(
+            &line,
+            &format!("{line}      \"resolved\": \"https://registry.npmjs.org/{name}/-/{name}-{version}.tgz\",\n"),
+        );
+    }
+    let df = "FROM node:20-slim\nWORKDIR /usr/src/app\nCOPY . ./\nRUN npm install --production\n";
+    let (change, _) = hoist_proposal(&files, df, &[("package-lock.json", &one)]);
+    assert_eq!(change.map(|c| c.0), Some(Applicability::Safe));
+    // The project's `.npmrc` sets what wrote the lock so: npm writes no
+    // `resolved` where the lock has none (measured, npm 9.3.1 to 11.21.3).
+    let npmrc = "omit-lockfile-registry-resolved=true\nfund=false\n";
+    let (change, _) = hoist_proposal(&files, df, &[(".npmrc", npmrc)]);
+    assert_eq!(change.map(|c| c.0), Some(Applicability::Safe));
+}

@@ -10197,3 +10197,127 @@ fn a_package_list_after_an_option_taking_a_value_is_not_followed() {
         assert_eq!(change.map(|c| c.0), Some(Applicability::Safe), "{install}");
     }
 }
+
+/// h-npm69: an agreeing lock written without `resolved` URLs
+/// (`omit-lockfile-registry-resolved`) moves `Safe`, but only where every
+/// other condition of the proof holds. Each trap keeps the install
+/// `Unsafe`; the ones marked so were measured (npm 10.8.2 in
+/// node:20-slim) to make npm write the lock back otherwise, the others
+/// are forms the proof does not read.
+#[test]
+fn npm_install_with_a_lock_without_resolved_urls_stays_unsafe_when_not_proven() {
+    use crate::support::{NO_RESOLVED_LOCK, NO_RESOLVED_PACKAGE, hoist_proposal};
+    let df = "FROM node:20-slim\nWORKDIR /usr/src/app\nCOPY . ./\nRUN npm install --production\nCMD [ \"node\", \"index.js\" ]\n";
+    let defaults = [
+        ("package.json", NO_RESOLVED_PACKAGE),
+        ("package-lock.json", NO_RESOLVED_LOCK),
+        ("index.js", "require('debug')('app')\n"),
+        (".dockerignore", "node_modules\n.git\n"),
+    ];
+    let (change, _) = hoist_proposal(&defaults, df, &[]);
+    assert_eq!(change.map(|c| c.0), Some(Applicability::Safe));
+    let with_urls = NO_RESOLVED_LOCK.replace(
+        "      \"version\": \"7.8.6\",\n",
+        "      \"version\": \"7.8.6\",\n      \"resolved\": \"https://registry.npmjs.org/semver/-/semver-7.8.6.tgz\",\n",
+    );
+    let tabs = NO_RESOLVED_LOCK.replace("  ", "\t");
+    let nested_ms =
+        "    \"node_modules/debug/node_modules/ms\": {\n      \"version\": \"2.0.0\",\n";
+    // What each trap is, the files it writes over the defaults, the Dockerfile.
+    type Trap<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
+    let cases: Vec<Trap> = vec![
+        // Measured: npm wrote package.json's range into the root entry.
+        (
+            "a range the lock's root does not hold",
+            vec![(
+                "package.json",
+                NO_RESOLVED_PACKAGE.replace("^7.6.0", "^7.5.0"),
+            )],
+            df,
+        ),
+        // Measured: npm renamed the lock's root.
+        (
+            "another name in package.json",
+            vec![(
+                "package.json",
+                NO_RESOLVED_PACKAGE.replace("parcel-tracker", "parcel-api"),
+            )],
+            df,
+        ),
+        // Measured (a lock with URLs): written back with package.json's indent.
+        (
+            "a lock indented by tabs",
+            vec![("package-lock.json", tabs)],
+            df,
+        ),
+        // Measured: npm dropped every `resolved` of a lock that had them.
+        (
+            "omit-lockfile-registry-resolved beside a lock with URLs",
+            vec![
+                ("package-lock.json", with_urls),
+                (".npmrc", "omit-lockfile-registry-resolved=true\n".into()),
+            ],
+            df,
+        ),
+        // The same setting beside a lock without URLs, and another one
+        // that is not read.
+        (
+            "omit-lockfile-registry-resolved beside a setting not read",
+            vec![(
+                ".npmrc",
+                "omit-lockfile-registry-resolved=true\nlockfile-version=2\n".into(),
+            )],
+            df,
+        ),
+        (
+            "omit-lockfile-registry-resolved set to something else",
+            vec![(".npmrc", "omit-lockfile-registry-resolved=${OMIT}\n".into())],
+            df,
+        ),
+        // Not read: what another registry serves for NAME@VERSION.
+        (
+            "another registry",
+            vec![(".npmrc", "registry=https://npm.example.com/\n".into())],
+            df,
+        ),
+        // Not read: a pre-release fetched by its version alone.
+        (
+            "a pre-release version without a URL",
+            vec![(
+                "package-lock.json",
+                NO_RESOLVED_LOCK.replace(nested_ms, &nested_ms.replace("2.0.0", "2.0.0-rc.1")),
+            )],
+            df,
+        ),
+        // Not read: an alias (`name` in the entry) fetched by its version.
+        (
+            "an alias entry without a URL",
+            vec![(
+                "package-lock.json",
+                NO_RESOLVED_LOCK
+                    .replace(nested_ms, &format!("{nested_ms}      \"name\": \"ms\",\n")),
+            )],
+            df,
+        ),
+        // npm 8 (Node 16) rewrites a version 3 lock.
+        (
+            "an npm 8 image",
+            vec![],
+            "FROM node:16-slim\nWORKDIR /usr/src/app\nCOPY . ./\nRUN npm install --production\nCMD [ \"node\", \"index.js\" ]\n",
+        ),
+        // `--no-save` keeps the lock, but a package argument resolves anew.
+        (
+            "a package argument",
+            vec![],
+            "FROM node:20-slim\nWORKDIR /usr/src/app\nCOPY . ./\nRUN npm install --production ms@2.1.3\nCMD [ \"node\", \"index.js\" ]\n",
+        ),
+    ];
+    for (what, files, df) in &cases {
+        let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        let (change, out) = hoist_proposal(&defaults, df, &files);
+        if let Some((app, reason)) = change {
+            assert_ne!(app, Applicability::Safe, "{what}: {reason}");
+        }
+        assert_eq!(&out, df, "{what}: nothing moves");
+    }
+}

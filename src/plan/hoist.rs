@@ -1686,7 +1686,7 @@ fn kept_lock_words(cx: &StageCx<'_>, cand: &Candidate<'_>, kept: &[&str]) -> Str
         )
     } else {
         format!(
-            "the lock agrees with package.json (name, version, every dependency, only registry tarballs with their integrity, laid out as npm writes it), the npm of `{base}` is 9 or later, which then writes back the same bytes, and nothing sets npm's configuration"
+            "the lock agrees with package.json (name, version, every dependency, only registry packages with their integrity, each `resolved` an https tarball or not written, laid out as npm writes it), the npm of `{base}` is 9 or later, which then writes back the same bytes, and nothing sets npm's configuration"
         )
     };
     format!(

@@ -328,3 +328,87 @@ pub fn parcel_watcher_project(version: &str) -> Vec<(String, String)> {
         ),
     ]
 }
+
+/// An npm project as npm 11 writes its lock with
+/// `omit-lockfile-registry-resolved` set: no entry has a `resolved` URL
+/// (npm fetches `NAME@VERSION` from the registry). A production
+/// dependency with a nested older `ms`, `semver` with a `bin` and
+/// `engines`, dev dependencies (h-npm69; scouts 66 and 68 had such locks).
+pub const NO_RESOLVED_PACKAGE: &str = r#"{
+  "name": "parcel-tracker",
+  "version": "1.0.0",
+  "private": true,
+  "license": "MIT",
+  "dependencies": {
+    "debug": "^2.6.9",
+    "semver": "^7.6.0"
+  },
+  "devDependencies": {
+    "is-number": "^7.0.0",
+    "ms": "^2.1.3"
+  }
+}
+"#;
+
+/// The lock of [`NO_RESOLVED_PACKAGE`], as npm 11.19.1 wrote it.
+pub const NO_RESOLVED_LOCK: &str = r#"{
+  "name": "parcel-tracker",
+  "version": "1.0.0",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": {
+      "name": "parcel-tracker",
+      "version": "1.0.0",
+      "license": "MIT",
+      "dependencies": {
+        "debug": "^2.6.9",
+        "semver": "^7.6.0"
+      },
+      "devDependencies": {
+        "is-number": "^7.0.0",
+        "ms": "^2.1.3"
+      }
+    },
+    "node_modules/debug": {
+      "version": "2.6.9",
+      "integrity": "sha512-bC7ElrdJaJnPbAP+1EotYvqZsb3ecl5wi6Bfi6BJTUcNowp6cvspg0jXznRTKDjm/E7AdgFBVeAPVMNcKGsHMA==",
+      "license": "MIT",
+      "dependencies": {
+        "ms": "2.0.0"
+      }
+    },
+    "node_modules/debug/node_modules/ms": {
+      "version": "2.0.0",
+      "integrity": "sha512-Tpp60P6IUJDTuOq/5Z8cdskzJujfwqfOTkrwIwj7IRISpnkJnT6SyJ4PCPnGMoFjC9ddhal5KVIYtAt97ix05A==",
+      "license": "MIT"
+    },
+    "node_modules/is-number": {
+      "version": "7.0.0",
+      "integrity": "sha512-41Cifkg6e8TylSpdtTpeLVMqvSBEVzTttHvERD741+pnZ8ANv0004MRL43QKPDlK9cGvNp6NZWZUBlbGXYxxng==",
+      "dev": true,
+      "license": "MIT",
+      "engines": {
+        "node": ">=0.12.0"
+      }
+    },
+    "node_modules/ms": {
+      "version": "2.1.3",
+      "integrity": "sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==",
+      "dev": true,
+      "license": "MIT"
+    },
+    "node_modules/semver": {
+      "version": "7.8.6",
+      "integrity": "sha512-9lpSSU4Mly3mrtruwLs1eLK6+gzbzqeBFwRNjIjE+9LuDpWdYctrQlQ3ej1Ilgi7gknpsTRnPoLP8DpCHqHIJw==",
+      "license": "ISC",
+      "bin": {
+        "semver": "bin/semver.js"
+      },
+      "engines": {
+        "node": ">=10"
+      }
+    }
+  }
+}
+"#;

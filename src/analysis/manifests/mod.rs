@@ -1241,6 +1241,9 @@ const NPMRC_KEYS: &[&str] = &[
     "loglevel",
     "progress",
     "package-lock",
+    // A boolean: npm writes registry packages' entries without `resolved`
+    // (npm docs, config).
+    "omit-lockfile-registry-resolved",
     "auto-install-peers",
     "shamefully-hoist",
     "node-linker",

@@ -206,7 +206,9 @@ pub(super) fn plain_npm_lock(lock: &NpmLock) -> bool {
 ///   loaded), and there is no `binding.gyp` (it gives the project an
 ///   install script);
 /// - the project's `.npmrc`, if any, sets nothing that touches the lock
-///   ([`npmrc_keeps_lock`]);
+///   ([`npmrc_keeps_lock`]), or only `omit-lockfile-registry-resolved`
+///   beside that and the lock has no `resolved` at all
+///   ([`npmrc_omits_resolved`]);
 /// - the lock agrees with `package.json` ([`npm_lock_agrees`]);
 /// - its text is what npm writes for it ([`npm_canonical_json`]): npm
 ///   serialises the lock anew with the lock's own indent and newline, so a
@@ -224,14 +226,15 @@ pub fn npm_lock_kept(name: &str, file: impl Fn(&str) -> Option<Option<String>>) 
     if file(other) != Some(None) || file("binding.gyp") != Some(None) {
         return false;
     }
-    match file(".npmrc") {
-        Some(None) => {}
-        Some(Some(text)) if npmrc_keeps_lock(&text) => {}
-        _ => return false,
-    }
     let (Some(Some(lock)), Some(Some(manifest))) = (file(name), file("package.json")) else {
         return false;
     };
+    match file(".npmrc") {
+        Some(None) => {}
+        Some(Some(text)) if npmrc_keeps_lock(&text) => {}
+        Some(Some(text)) if npmrc_omits_resolved(&text) && !lock.contains("\"resolved\"") => {}
+        _ => return false,
+    }
     // What rules a lock out at once, by its text as npm writes it, before
     // reading the whole of it (markdownlint-cli's link: a run without
     // history took 1.7 times git log's time reading its lock twice).
@@ -804,6 +807,26 @@ pub(super) fn npmrc_keeps_lock(text: &str) -> bool {
     })
 }
 
+/// Whether a project `.npmrc` sets `omit-lockfile-registry-resolved` to
+/// `true` and otherwise only what [`npmrc_keeps_lock`] admits. npm then
+/// writes no `resolved` for a registry package: a lock that has none
+/// comes back as it is, one that has some loses them (measured, npm
+/// 9.3.1 to 11.21.3).
+pub(super) fn npmrc_omits_resolved(text: &str) -> bool {
+    let mut omits = false;
+    let rest: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            let setting = l.split_once('=').is_some_and(|(k, v)| {
+                k.trim() == "omit-lockfile-registry-resolved" && v.trim() == "true"
+            });
+            omits |= setting;
+            !setting
+        })
+        .collect();
+    omits && npmrc_keeps_lock(&rest.join("\n"))
+}
+
 /// Whether an npm lock (version 3) agrees with `package.json` so
 /// that npm takes the whole tree from it and records the same root: the
 /// lock's `name` and `version` are the manifest's (which has a name: a
@@ -817,7 +840,8 @@ pub(super) fn npmrc_keeps_lock(text: &str) -> bool {
 /// entry (`optionalDependencies`, which npm folds into `dependencies`,
 /// bundled dependencies, `overrides`, `workspaces`) and no install script
 /// of its own; every other entry is a package under `node_modules/` from
-/// an `https` tarball with its `integrity` (or bundled inside one), none
+/// an `https` tarball, or from the registry with no `resolved` written
+/// (`omit-lockfile-registry-resolved`), with its `integrity`, none
 /// extraneous (npm would prune it) and none a link.
 pub(super) fn npm_lock_agrees(lock: &str, manifest: &str) -> bool {
     use serde_json::Value;
@@ -971,7 +995,21 @@ pub(super) fn npm_lock_agrees(lock: &str, manifest: &str) -> bool {
             ENTRY.contains(&k.as_str()) && npm_meta_value_kept(k, v)
         });
         let text = |k: &str| entry.get(k).and_then(Value::as_str);
-        kept && text("resolved").is_some_and(npm_resolved_kept)
+        // No `resolved` at all is how npm writes a registry package with
+        // `omit-lockfile-registry-resolved` (a setting some authors keep
+        // in their user config): npm then fetches `NAME@VERSION` from the
+        // registry and writes the entry back without one, the setting on
+        // or off (`metaFromNode` writes the node's `resolved`, which only
+        // the lock gives it). Measured, npm 9.3.1, 9.9.4, 10.8.2, 10.9.2,
+        // 11.6.2 and 11.7.0: a lock with no `resolved` in any entry, or
+        // in one, came back byte for byte, with `--omit=dev`,
+        // `--production` and `--only=production` too. The version is then
+        // a plain one (the registry's), which the tree check reads anyway.
+        let resolved = match entry.get("resolved") {
+            None => text("version").is_some_and(|v| plain_version(v).is_some()),
+            Some(_) => text("resolved").is_some_and(npm_resolved_kept),
+        };
+        kept && resolved
             && text("integrity").is_some_and(|i| !i.is_empty())
             && text("version").is_some_and(|v| !v.is_empty())
     });
