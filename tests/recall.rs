@@ -5066,3 +5066,39 @@ fn npm_install_keeps_an_agreeing_lock_written_without_resolved_urls() {
     let (change, _) = hoist_proposal(&files, df, &[(".npmrc", npmrc)]);
     assert_eq!(change.map(|c| c.0), Some(Applicability::Safe));
 }
+
+/// scout69's py-apt-grep-list: `$(grep -vE '^\s*(#|$)' packages.txt)`
+/// drops comment lines (after spaces too) and blank ones; the list is
+/// copied first and the install, and the pip install that waited on it,
+/// move above the broad copy (built: identical, both CACHED after a source
+/// edit). With `grep -v '^#'` an indented comment's words reach apt
+/// (`#` is no package name): that install stays.
+#[test]
+fn a_package_list_filtered_of_indented_comments_is_copied_first() {
+    let files = [
+        (
+            "packages.txt",
+            "# system libraries\nlibjpeg62-turbo\n\n  # compression\nzlib1g\n",
+        ),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("convert.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = |filter: &str| {
+        format!(
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . /app\nRUN apt-get update \\\n    && apt-get install -y --no-install-recommends $(grep {filter} packages.txt) \\\n    && rm -rf /var/lib/apt/lists/*\nRUN pip install --no-cache-dir -r requirements.txt\nCMD [\"python\", \"convert.py\"]\n"
+        )
+    };
+    for filter in ["-vE '^\\s*(#|$)'", "-Ev '^[[:space:]]*(#|$)'"] {
+        let out = hoisted(&files, &df(filter));
+        let list = out.find("COPY packages.txt /app/\n").unwrap_or(usize::MAX);
+        let apt = out.find("RUN apt-get update").unwrap_or(usize::MAX);
+        let broad = out.find("COPY . /app\n").unwrap_or(usize::MAX);
+        assert!(list < apt && apt < broad, "{filter}:\n{out}");
+    }
+    let text = df("-v '^#'");
+    let out = hoisted(&files, &text);
+    let apt = out.find("RUN apt-get update").unwrap_or(usize::MAX);
+    let broad = out.find("COPY . /app\n").unwrap_or(usize::MAX);
+    assert!(broad < apt, "{out}");
+}

@@ -492,7 +492,7 @@ pub enum ManifestCheck {
     /// `comments_stripped`).
     PackageList {
         file: String,
-        comments_stripped: bool,
+        comments_stripped: crate::analysis::shell::Comments,
         manager: ListManager,
     },
     /// pipenv: `path =` dependencies.

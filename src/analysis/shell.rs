@@ -46,11 +46,39 @@ pub struct SimpleCommand {
 pub struct ListFile {
     /// The file, as written (relative to where the command runs).
     pub path: String,
-    /// Lines starting with `#` are dropped (`grep -v '^#'`).
-    pub comments_stripped: bool,
+    /// Which comment lines are dropped.
+    pub comments_stripped: Comments,
     /// The argument the words follow (the command's last before them), if
     /// any: an option there that takes a value takes the first word.
     pub before: Option<String>,
+}
+
+/// The lines of a package list a spelling drops before its words are
+/// taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comments {
+    /// None: a `#` line's words are arguments (`xargs -a`, `$(cat FILE)`).
+    Kept,
+    /// Lines whose first character is `#` (`grep -v '^#'`).
+    AtLineStart,
+    /// Lines whose first character after spaces, tabs, carriage returns,
+    /// vertical tabs or form feeds is `#`, and blank ones (`grep -vE
+    /// '^\s*(#|$)'`: GNU grep's `\s` is `[[:space:]]`).
+    AfterSpaces,
+}
+
+impl Comments {
+    /// Whether the spelling drops `line` (without its `\n`).
+    pub fn drops(self, line: &str) -> bool {
+        match self {
+            Comments::Kept => false,
+            Comments::AtLineStart => line.starts_with('#'),
+            Comments::AfterSpaces => {
+                let rest = line.trim_start_matches([' ', '\t', '\r', '\x0b', '\x0c']);
+                rest.is_empty() || rest.starts_with('#')
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,11 +257,25 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
 /// FILE)`, `$(cat FILE | tr '\n' ' ')`, and the index after
 /// it. The file must be a plain name (no variable, glob or quote).
 fn list_substitution(chars: &[char], i: usize) -> Option<(ListFile, usize)> {
-    let close = (i + 2..chars.len()).find(|&k| chars[k] == ')')?;
-    let inner: String = chars[i + 2..close].iter().collect();
-    if inner.contains(['(', '$', '`', '\n', '<', '>', ';', '&']) {
-        return None;
+    // The first `)` outside single quotes closes it (`$(grep -vE
+    // '^\s*(#|$)' FILE)`); outside them, nothing the split below would
+    // not see as one simple command.
+    let mut quoted = false;
+    let mut close = None;
+    for (k, &c) in chars.iter().enumerate().skip(i + 2) {
+        match c {
+            '\'' => quoted = !quoted,
+            ')' if !quoted => {
+                close = Some(k);
+                break;
+            }
+            '(' | '$' | '`' | '<' | '>' | ';' | '&' if !quoted => return None,
+            '\n' => return None,
+            _ => {}
+        }
     }
+    let close = close?;
+    let inner: String = chars[i + 2..close].iter().collect();
     // A word of its own: what follows ends it.
     if chars
         .get(close + 1)
@@ -264,13 +306,24 @@ fn list_substitution(chars: &[char], i: usize) -> Option<(ListFile, usize)> {
     // The words as the programs get them (`'^#'` and `^#` alike).
     let (path, comments_stripped) = match cmds.as_slice() {
         [c] => match words(c).as_slice() {
-            ["cat", f] if file(f) => (f.to_string(), false),
-            ["grep", "-v", "^#", f] if file(f) => (f.to_string(), true),
+            ["cat", f] if file(f) => (f.to_string(), Comments::Kept),
+            ["grep", "-v", "^#", f] if file(f) => (f.to_string(), Comments::AtLineStart),
+            [
+                "grep",
+                "-vE" | "-Ev",
+                "^\\s*(#|$)" | "^[[:space:]]*(#|$)",
+                f,
+            ]
+            | ["grep", "-v", "-E", "^\\s*(#|$)" | "^[[:space:]]*(#|$)", f]
+                if file(f) =>
+            {
+                (f.to_string(), Comments::AfterSpaces)
+            }
             _ => return None,
         },
         [c, t] if t.joined_by == Some(Op::Pipe) => match (words(c).as_slice(), words(t).as_slice())
         {
-            (["cat", f], ["tr", "\\n", " "]) if file(f) => (f.to_string(), false),
+            (["cat", f], ["tr", "\\n", " "]) if file(f) => (f.to_string(), Comments::Kept),
             _ => return None,
         },
         _ => return None,
@@ -355,7 +408,7 @@ fn xargs_lists(cmds: &mut [SimpleCommand]) {
         c.redirect_reads.clear();
         c.list_file = Some(ListFile {
             path,
-            comments_stripped: false,
+            comments_stripped: Comments::Kept,
             before: c.argv.last().cloned(),
         });
     }
@@ -1078,7 +1131,7 @@ mod tests {
                 .collect::<Vec<_>>(),
             Split::Opaque(e) => panic!("opaque: {s}: {e}"),
         };
-        let apt = |f: &str, strip: bool| {
+        let apt = |f: &str, strip: Comments| {
             (
                 "apt-get install -y".to_string(),
                 Some((f.to_string(), strip)),
@@ -1086,37 +1139,53 @@ mod tests {
         };
         assert_eq!(
             list("xargs -a apt.txt apt-get install -y"),
-            [apt("apt.txt", false)]
+            [apt("apt.txt", Comments::Kept)]
         );
         assert_eq!(
             list("xargs -r --arg-file=apt.txt apt-get install -y"),
-            [apt("apt.txt", false)]
+            [apt("apt.txt", Comments::Kept)]
         );
         assert_eq!(
             list("< apt.txt xargs apt-get install -y"),
-            [apt("apt.txt", false)]
+            [apt("apt.txt", Comments::Kept)]
         );
         assert_eq!(
             list("xargs apt-get install -y < apt.txt"),
-            [apt("apt.txt", false)]
+            [apt("apt.txt", Comments::Kept)]
         );
         assert_eq!(
             list("apt-get install -y $(cat apt.txt)"),
-            [apt("apt.txt", false)]
+            [apt("apt.txt", Comments::Kept)]
         );
         assert_eq!(
             list("apt-get install $(grep -v '^#' apt.txt) -y"),
             [(
                 "apt-get install -y".to_string(),
-                Some(("apt.txt".to_string(), true))
+                Some(("apt.txt".to_string(), Comments::AtLineStart))
             )]
         );
+        for s in [
+            "apt-get install -y $(grep -vE '^\\s*(#|$)' apt.txt)",
+            "apt-get install -y $(grep -Ev '^[[:space:]]*(#|$)' apt.txt)",
+            "apt-get install -y $(grep -v -E '^\\s*(#|$)' apt.txt)",
+        ] {
+            assert_eq!(list(s), [apt("apt.txt", Comments::AfterSpaces)], "{s}");
+        }
+        // Another pattern drops other lines: not followed.
+        assert!(matches!(
+            split("apt-get install -y $(grep -vE '^\\s*#' apt.txt)"),
+            Split::Opaque(_)
+        ));
+        assert!(Comments::AfterSpaces.drops(" \t# libpq5"));
+        assert!(Comments::AfterSpaces.drops("\r"));
+        assert!(!Comments::AtLineStart.drops(" # libpq5"));
+        assert!(!Comments::AfterSpaces.drops("libpq5 # db"));
         assert_eq!(
             list("apt-get install -y $(cat apt.txt | tr '\\n' ' ')"),
-            [apt("apt.txt", false)]
+            [apt("apt.txt", Comments::Kept)]
         );
         let piped = list("cat apt.txt | xargs apt-get install -y");
-        assert_eq!(piped[1], apt("apt.txt", false));
+        assert_eq!(piped[1], apt("apt.txt", Comments::Kept));
         assert_eq!(piped[0], ("cat apt.txt".to_string(), None));
         // Anything else is as before: an `xargs` of its own, or not followed.
         assert_eq!(list("cat files.txt | xargs rm -f")[1].0, "xargs rm -f");

@@ -1857,7 +1857,7 @@ fn package_list_problems(
     ctx: &Context,
     to_context: &dyn Fn(&str) -> Option<String>,
     file: &str,
-    comments_stripped: bool,
+    comments_stripped: crate::analysis::shell::Comments,
     manager: crate::analysis::kb::ListManager,
 ) -> Vec<String> {
     let Some(rel) = to_context(file) else {
@@ -1880,7 +1880,7 @@ fn package_list_problems(
     };
     let mut out = Vec::new();
     for line in text.split('\n') {
-        if comments_stripped && line.starts_with('#') {
+        if comments_stripped.drops(line) {
             continue;
         }
         for word in line.split([' ', '\t']).filter(|w| !w.is_empty()) {
