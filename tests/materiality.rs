@@ -680,3 +680,37 @@ fn a_comment_naming_the_manifests_stays_above_their_copy() {
         "FROM golang:1.22\n\nWORKDIR /usr/src/app\nCOPY go.mod go.sum ./\nRUN go mod download && go mod verify\n\n# copy the sources and go.models\nCOPY . .\n\nRUN go build -v -o /usr/local/bin/app .\n"
     );
 }
+
+/// scout69's py-sqlserver-done: merging a lone `RUN apt-get update` that
+/// stood between blank lines into the install left two blank lines where
+/// one stood. One goes with it; an update with no blank line after it
+/// leaves the one above alone.
+#[test]
+fn a_merged_update_between_blank_lines_leaves_one() {
+    let p = project(&[("requirements.txt", "six==1.16.0\n"), ("app.py", "x\n")]);
+    let ctx = Context::new(p.path().to_path_buf(), Some(&p.path().join("Dockerfile")));
+    let rw = |df: &str| {
+        rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe))
+            .expect("rw")
+            .new_text
+    };
+    assert_eq!(
+        rw(
+            "FROM python:3.12\n\nRUN apt-get update\n\n# odbc headers\nRUN apt-get install -y unixodbc-dev\n\nCMD [\"python\"]\n"
+        ),
+        "FROM python:3.12\n\n# odbc headers\nRUN apt-get update && apt-get install -y unixodbc-dev\n\nCMD [\"python\"]\n"
+    );
+    assert_eq!(
+        rw(
+            "FROM python:3.12\n\nRUN apt-get update\nRUN apt-get install -y unixodbc-dev\n\nCMD [\"python\"]\n"
+        ),
+        "FROM python:3.12\n\nRUN apt-get update && apt-get install -y unixodbc-dev\n\nCMD [\"python\"]\n"
+    );
+    // CRLF the same way.
+    assert_eq!(
+        rw(
+            "FROM python:3.12\r\n\r\nRUN apt-get update\r\n\r\nRUN apt-get install -y unixodbc-dev\r\n"
+        ),
+        "FROM python:3.12\r\n\r\nRUN apt-get update && apt-get install -y unixodbc-dev\r\n"
+    );
+}

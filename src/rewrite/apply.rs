@@ -20,7 +20,23 @@ pub(super) fn apply_merges(text: &str, parse: &Parse, merges: &[Merge]) -> Strin
         ) else {
             continue;
         };
-        edits.push((u.span.start, u.span.end, String::new()));
+        // A lone update between blank lines takes one of them along: two
+        // blank lines would be left where one stood.
+        let blank = |i: usize| {
+            parse
+                .items
+                .get(i)
+                .is_some_and(|it| matches!(it.kind, crate::syntax::ItemKind::Blank))
+        };
+        let end = match parse.items.get(m.update_item + 1) {
+            Some(next)
+                if blank(m.update_item + 1) && m.update_item > 0 && blank(m.update_item - 1) =>
+            {
+                next.span.end
+            }
+            _ => u.span.end,
+        };
+        edits.push((u.span.start, end, String::new()));
         let vt = v.span.text(text);
         let lead = vt.len() - vt.trim_start_matches([' ', '\t']).len();
         let after_kw = vt[lead..].find([' ', '\t']).map_or(vt.len(), |k| lead + k);
