@@ -31,6 +31,16 @@ pub struct SimpleCommand {
     pub list_file: Option<ListFile>,
 }
 
+impl SimpleCommand {
+    /// Its words alone: no assignment, redirection or list file.
+    fn is_plain(&self) -> bool {
+        self.assignments.is_empty()
+            && self.redirect_reads.is_empty()
+            && self.redirect_writes.is_empty()
+            && self.list_file.is_none()
+    }
+}
+
 /// A file whose words become arguments of a command, in one of the
 /// spellings that pass each word unchanged but for comment lines:
 /// `xargs -a FILE CMD…`, `xargs CMD… < FILE`, `< FILE xargs CMD…`,
@@ -119,6 +129,15 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        // An unquoted `$(cat FILE)` and the like: worked out once.
+        if c == '$'
+            && chars.get(i + 1) == Some(&'(')
+            && let Some((list, next)) = list_substitution(&chars, i)
+        {
+            toks.push(Tok::List(list));
+            i = next;
+            continue;
+        }
         match c {
             ' ' | '\t' | '\r' => {
                 i += 1;
@@ -204,12 +223,6 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
                     i += 1;
                 }
             }
-            '$' if chars.get(i + 1) == Some(&'(') && list_substitution(&chars, i).is_some() => {
-                if let Some((list, next)) = list_substitution(&chars, i) {
-                    toks.push(Tok::List(list));
-                    i = next;
-                }
-            }
             _ => {
                 // A word; digits directly before a redirection are an fd.
                 let (word, next) = read_word(&chars, i)?;
@@ -286,12 +299,6 @@ fn list_substitution(chars: &[char], i: usize) -> Option<(ListFile, usize)> {
     let Split::Commands(cmds) = split(&inner) else {
         return None;
     };
-    let plain = |c: &SimpleCommand| {
-        c.assignments.is_empty()
-            && c.redirect_reads.is_empty()
-            && c.redirect_writes.is_empty()
-            && c.list_file.is_none()
-    };
     let file = |w: &str| {
         !w.is_empty()
             && !w.starts_with('-')
@@ -300,7 +307,7 @@ fn list_substitution(chars: &[char], i: usize) -> Option<(ListFile, usize)> {
     fn words(c: &SimpleCommand) -> Vec<&str> {
         c.argv.iter().map(String::as_str).collect()
     }
-    if !cmds.iter().all(plain) {
+    if !cmds.iter().all(SimpleCommand::is_plain) {
         return None;
     }
     // The words as the programs get them (`'^#'` and `^#` alike).
@@ -385,12 +392,10 @@ fn xargs_lists(cmds: &mut [SimpleCommand]) {
         }
         let piped = |cmds: &[SimpleCommand]| -> Option<String> {
             let prev = cmds.get(n.checked_sub(1)?)?;
-            let plain = prev.assignments.is_empty()
-                && prev.redirect_reads.is_empty()
-                && prev.redirect_writes.is_empty()
-                && prev.list_file.is_none();
             match prev.argv.as_slice() {
-                [cat, f] if cat == "cat" && plain && !f.starts_with('-') => Some(f.clone()),
+                [cat, f] if cat == "cat" && prev.is_plain() && !f.starts_with('-') => {
+                    Some(f.clone())
+                }
                 _ => None,
             }
         };

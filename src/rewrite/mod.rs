@@ -635,9 +635,6 @@ impl<'a> Rewriter<'a> {
                     })
                 })
                 .collect();
-            let touched: Vec<bool> = (0..n)
-                .map(|u| here.iter().any(|c| c.line == line(u)))
-                .collect();
             for u in 0..n {
                 if let Some(v) = merged_into[u] {
                     moved[u] |= moved[v];
@@ -646,7 +643,7 @@ impl<'a> Rewriter<'a> {
             out.extend(
                 plan::kept_installs(&self.stage_cx(&file, si), &moved, &merged_into)
                     .into_iter()
-                    .filter(|k| !(0..n).any(|u| touched[u] && line(u) == k.line)),
+                    .filter(|k| !here.iter().any(|c| c.line == k.line)),
             );
         }
         out
