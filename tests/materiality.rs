@@ -673,11 +673,12 @@ fn a_comment_naming_the_manifests_stays_above_their_copy() {
         "FROM golang:1.22\n\nWORKDIR /usr/src/app\n\n# pre-copy/cache go.mod for pre-downloading dependencies\nCOPY go.mod go.sum ./\nRUN go mod download && go mod verify\nCOPY . .\n\nRUN go build -v -o /usr/local/bin/app .\n"
     );
     // The comment names no manifest (`go.models` is not `go.mod`): it is
-    // the copy's, and goes down with it.
+    // the copy's, and goes down with it, with its blank line; the slot
+    // keeps the paragraph break too.
     let df = "FROM golang:1.22\n\nWORKDIR /usr/src/app\n\n# copy the sources and go.models\nCOPY . .\nRUN go mod download && go mod verify\n\nRUN go build -v -o /usr/local/bin/app .\n";
     assert_eq!(
         rw(df),
-        "FROM golang:1.22\n\nWORKDIR /usr/src/app\nCOPY go.mod go.sum ./\nRUN go mod download && go mod verify\n\n# copy the sources and go.models\nCOPY . .\n\nRUN go build -v -o /usr/local/bin/app .\n"
+        "FROM golang:1.22\n\nWORKDIR /usr/src/app\n\nCOPY go.mod go.sum ./\nRUN go mod download && go mod verify\n\n# copy the sources and go.models\nCOPY . .\n\nRUN go build -v -o /usr/local/bin/app .\n"
     );
 }
 
@@ -712,5 +713,78 @@ fn a_merged_update_between_blank_lines_leaves_one() {
             "FROM python:3.12\r\n\r\nRUN apt-get update\r\n\r\nRUN apt-get install -y unixodbc-dev\r\n"
         ),
         "FROM python:3.12\r\n\r\nRUN apt-get update && apt-get install -y unixodbc-dev\r\n"
+    );
+}
+
+/// scout69's py-custom-add: the broad copy left with its blank line and
+/// comment, and the `WORKDIR` that moved up into its place had none, so
+/// the inserted `COPY` was glued under the multi-line apt `RUN`. A comment
+/// heads a paragraph wherever it goes: the slot keeps a blank line too.
+#[test]
+fn a_copy_leaving_with_its_comment_leaves_the_paragraph_break() {
+    let p = project(&[
+        ("requirements.txt", "gunicorn==23.0.0\n"),
+        ("main.py", "app = None\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let ctx = Context::new(p.path().to_path_buf(), Some(&p.path().join("Dockerfile")));
+    let rw = |df: &str| {
+        rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe))
+            .expect("rw")
+            .new_text
+    };
+    let df = "FROM python:3.12-slim\n\nRUN apt-get update && \\\n    apt-get install --no-install-recommends -y libpq5 && \\\n    rm -rf /var/lib/apt/lists/*\n\n# Add the application source code.\nADD . /app\nWORKDIR /app\n\nRUN pip install -r requirements.txt\n\nENTRYPOINT [\"gunicorn\", \"main:app\"]\n";
+    assert_eq!(
+        rw(df),
+        "FROM python:3.12-slim\n\nRUN apt-get update && \\\n    apt-get install --no-install-recommends -y libpq5 && \\\n    rm -rf /var/lib/apt/lists/*\n\nCOPY requirements.txt /app/\nWORKDIR /app\n\nRUN pip install -r requirements.txt\n\n# Add the application source code.\nADD . /app\n\nENTRYPOINT [\"gunicorn\", \"main:app\"]\n"
+    );
+    // CRLF the same way.
+    let crlf = df.replace('\n', "\r\n");
+    assert_eq!(
+        rw(&crlf),
+        "FROM python:3.12-slim\r\n\r\nRUN apt-get update && \\\r\n    apt-get install --no-install-recommends -y libpq5 && \\\r\n    rm -rf /var/lib/apt/lists/*\r\n\r\nCOPY requirements.txt /app/\r\nWORKDIR /app\r\n\r\nRUN pip install -r requirements.txt\r\n\r\n# Add the application source code.\r\nADD . /app\r\n\r\nENTRYPOINT [\"gunicorn\", \"main:app\"]\r\n"
+    );
+    // Without a blank line above the copy's comment none is made.
+    let df = "FROM python:3.12-slim\nRUN apt-get update\n# Add the application source code.\nADD . /app\nWORKDIR /app\nRUN pip install -r requirements.txt\n";
+    assert_eq!(
+        rw(df),
+        "FROM python:3.12-slim\nRUN apt-get update\nCOPY requirements.txt /app/\nWORKDIR /app\nRUN pip install -r requirements.txt\n# Add the application source code.\nADD . /app\n"
+    );
+}
+
+/// scout69's py-seed-split: the comment above a split `RUN` went up with
+/// the install although it describes the rest (`python make-data.py`),
+/// which was left without it, glued under the broad copy. A comment that
+/// names nothing of the install stays with the rest, in the `RUN`'s place,
+/// after the blank line that stood above it; one about the install
+/// (`# install the dependencies, then …`) goes up with the install.
+#[test]
+fn a_split_leaves_a_comment_about_the_rest_with_the_rest() {
+    let p = project(&[
+        ("requirements.txt", "requests==2.32.3\n"),
+        ("make-data.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let ctx = Context::new(p.path().to_path_buf(), Some(&p.path().join("Dockerfile")));
+    let rw = |df: &str| {
+        rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe))
+            .expect("rw")
+            .new_text
+    };
+    let df = "FROM python:3.12-slim\n\nWORKDIR /seed\n\nCOPY . .\n\n# create POST data files with ab friendly formats\nRUN pip install --no-cache-dir -r requirements.txt && python make-data.py\n\nCMD [\"python\"]\n";
+    assert_eq!(
+        rw(df),
+        "FROM python:3.12-slim\n\nWORKDIR /seed\n\nCOPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\n\nCOPY . .\n\n# create POST data files with ab friendly formats\nRUN python make-data.py\n\nCMD [\"python\"]\n"
+    );
+    let crlf = df.replace('\n', "\r\n");
+    assert_eq!(
+        rw(&crlf),
+        "FROM python:3.12-slim\r\n\r\nWORKDIR /seed\r\n\r\nCOPY requirements.txt ./\r\nRUN pip install --no-cache-dir -r requirements.txt\r\n\r\nCOPY . .\r\n\r\n# create POST data files with ab friendly formats\r\nRUN python make-data.py\r\n\r\nCMD [\"python\"]\r\n"
+    );
+    // About the install: it goes up with it.
+    let df = "FROM python:3.12-slim\n\nWORKDIR /seed\n\nCOPY . .\n\n# Install the dependencies, then make the data\nRUN pip install --no-cache-dir -r requirements.txt && python make-data.py\n";
+    assert_eq!(
+        rw(df),
+        "FROM python:3.12-slim\n\nWORKDIR /seed\n\n# Install the dependencies, then make the data\nCOPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\n\nCOPY . .\nRUN python make-data.py\n"
     );
 }

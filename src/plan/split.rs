@@ -92,6 +92,8 @@ pub struct Split {
     pub pinned_project: bool,
     /// The bytes that replace the `RUN`'s span: both new `RUN`s.
     pub replacement: String,
+    /// Where the rest's `RUN` starts in `replacement`.
+    pub rest_at: usize,
     /// The commands of the rest the knowledge base does not know (`npm run
     /// build`, `make`): what they delete is not seen, so the reason says
     /// so rather than that the rest deletes nothing.
@@ -380,7 +382,7 @@ fn split_run(
     )?;
     let unread_rest = unread_commands(&rest_cmds, env, &knowledge.commands);
     let raw = file.parse.items[item].span.text(&file.text);
-    let replacement = replacement_text(raw, ins, at, &cd_prefix, &file.text)?;
+    let (replacement, rest_at) = replacement_text(raw, ins, at, &cd_prefix, &file.text)?;
     let (install, rest, ok) = reads_back(&replacement, ins, prefix, &rest)?;
     ok.then(|| Split {
         stage,
@@ -391,6 +393,7 @@ fn split_run(
         unread_rest,
         pinned_project: image.pinned_project.get(),
         replacement,
+        rest_at,
     })
 }
 
@@ -1488,15 +1491,15 @@ fn removes_written(c: &SimpleCommand, written: &[String], wd: &str) -> bool {
 
 /// The two `RUN`s as text: the original bytes up to the `&&` (the line
 /// continuation before it dropped) and from the command after it, each
-/// after the original keyword and flags. `None` when the logical line
-/// cannot be followed back to the bytes.
+/// after the original keyword and flags, and where the second starts.
+/// `None` when the logical line cannot be followed back to the bytes.
 fn replacement_text(
     raw: &str,
     ins: &Instruction,
     at: usize,
     cd_prefix: &str,
     whole: &str,
-) -> Option<String> {
+) -> Option<(String, usize)> {
     let cmd = ins.node.str_args().next()?;
     let logical = ins.original.trim_end();
     let cmd_off = logical.len().checked_sub(cmd.trim_end().len())?;
@@ -1514,7 +1517,11 @@ fn replacement_text(
     let first = strip_trailing_continuation(&raw[cmd_raw..and_raw]);
     let second = strip_leading_continuation(&raw[and_raw + 2..]);
     let nl = crate::source::newline_for(whole);
-    Some(format!("{head}{first}{nl}{head}{cd_prefix}{second}"))
+    let rest_at = head.len() + first.len() + nl.len();
+    Some((
+        format!("{head}{first}{nl}{head}{cd_prefix}{second}"),
+        rest_at,
+    ))
 }
 
 /// Maps each byte of the logical line to its byte in the raw text: the raw
@@ -1668,12 +1675,31 @@ impl Split {
 }
 
 /// Applies splits to a text: each `RUN`'s span replaced by its two parts.
+/// The comments right above the `RUN` go with the install, unless they
+/// are not about it ([`comments_for_rest`]): then they stay above the rest,
+/// which keeps the `RUN`'s place.
 pub fn apply_splits(text: &str, parse: &Parse, splits: &[Split]) -> String {
-    let mut spans: Vec<(usize, usize, &str)> = splits
+    let mut spans: Vec<(usize, usize, String)> = splits
         .iter()
         .filter_map(|s| {
             let it = parse.items.get(s.item)?;
-            Some((it.span.start, it.span.end, s.replacement.as_str()))
+            let r = s.replacement.as_str();
+            let (install, rest) = (r.get(..s.rest_at)?, r.get(s.rest_at..)?);
+            Some(match comments_for_rest(text, parse, s) {
+                // The blank lines above the comments are repeated above
+                // them: the install takes its paragraph break along when
+                // it moves up, the rest keeps one.
+                Some((blanks, start)) => (
+                    start,
+                    it.span.end,
+                    format!(
+                        "{install}{}{}{rest}",
+                        &text[blanks..start],
+                        &text[start..it.span.start]
+                    ),
+                ),
+                None => (it.span.start, it.span.end, r.to_string()),
+            })
         })
         .collect();
     spans.sort_by_key(|s| std::cmp::Reverse(s.0));
@@ -1692,6 +1718,72 @@ pub fn apply_splits(text: &str, parse: &Parse, splits: &[Split]) -> String {
         out.replace_range(start..end, &format!("{r}{nl}"));
     }
     out
+}
+
+/// The start of the comment block right above the split `RUN`, when no
+/// word of it is about the install: `# create POST data files` above `RUN
+/// pip install -r requirements.txt && python make-data.py` describes the
+/// rest and stays with it, in the `RUN`'s place, while `# install the
+/// dependencies and build` goes up with the install. A comment naming a
+/// word of the install's command (`requirements`, `npm`) or a word about
+/// installing (`deps`, `packages`, `vendor`, …) counts as about it, as
+/// does a `dockreorder:` comment (it speaks of the whole `RUN`).
+/// Returns also where the blank lines right above the comments start.
+fn comments_for_rest(text: &str, parse: &Parse, s: &Split) -> Option<(usize, usize)> {
+    let mut start = None;
+    let mut i = s.item;
+    while i > 0 && matches!(parse.items[i - 1].kind, syntax::ItemKind::Comment) {
+        i -= 1;
+        start = Some(parse.items[i].span.start);
+    }
+    let start = start?;
+    let mut blanks = start;
+    while i > 0 && matches!(parse.items[i - 1].kind, syntax::ItemKind::Blank) {
+        i -= 1;
+        blanks = parse.items[i].span.start;
+    }
+    let comments = text.get(start..parse.items.get(s.item)?.span.start)?;
+    (!comments.contains("dockreorder:") && !about_the_install(comments, &s.install))
+        .then_some((blanks, start))
+}
+
+/// Whether a comment speaks of the install `RUN` (`install` its text).
+fn about_the_install(comment: &str, install: &str) -> bool {
+    const STEMS: &[&str] = &[
+        "install",
+        "depend",
+        "dep",
+        "deps",
+        "requirement",
+        "package",
+        "pkg",
+        "librar",
+        "lib",
+        "module",
+        "vendor",
+        "download",
+        "fetch",
+        "restore",
+        "lock",
+        "wheel",
+        "gem",
+        "toolchain",
+        "sdk",
+    ];
+    let words = |t: &str| -> Vec<String> {
+        t.to_ascii_lowercase()
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let install_words: Vec<String> = words(install)
+        .into_iter()
+        .filter(|w| w.len() >= 3 && w != "run")
+        .collect();
+    words(comment)
+        .iter()
+        .any(|w| STEMS.iter().any(|stem| w.starts_with(stem)) || install_words.contains(w))
 }
 
 #[cfg(test)]

@@ -258,7 +258,12 @@ fn names_file(text: &str, name: &str) -> bool {
 /// place has none: the paragraph break stays where a person put it (`RUN
 /// useradd …`, blank line, `COPY . /app` gives `RUN useradd …`, blank
 /// line, `COPY requirements.txt /app/`), and the unit that moved down joins
-/// the paragraph it lands in. Units pushed down by one that moved up
+/// the paragraph it lands in. One that moves down with a comment takes
+/// its blank lines along and the slot gets the same: a comment heads a
+/// paragraph wherever it goes (`RUN apt-get …`, blank line, `# the
+/// sources`, `ADD . /app` gives `RUN apt-get …`, blank line, `COPY
+/// requirements.txt /app/`, and further down the blank line, the comment
+/// and the `ADD`). Units pushed down by one that moved up
 /// before them keep theirs. `None`: no blank lines. `shape(u)` says
 /// whether unit `u` has blank lines, and comments, above it.
 fn slot_blanks(order: &StageOrder, shape: impl Fn(usize) -> (bool, bool)) -> Vec<Option<usize>> {
@@ -274,9 +279,11 @@ fn slot_blanks(order: &StageOrder, shape: impl Fn(usize) -> (bool, bool)) -> Vec
         let (arriving_blanks, _) = shape(g.unit);
         let (leaving_blanks, leaving_comments) = shape(k);
         let moved_down = pos.get(k).is_some_and(|&p| p != usize::MAX && p > k);
-        if g.unit > k && !arriving_blanks && moved_down && leaving_blanks && !leaving_comments {
+        if g.unit > k && !arriving_blanks && moved_down && leaving_blanks {
             out[k] = Some(k);
-            out[pos[k]] = None;
+            if !leaving_comments {
+                out[pos[k]] = None;
+            }
         }
     }
     out
