@@ -1149,7 +1149,10 @@ impl<'a> Run<'a> {
         let original = analyze(&text);
         let before = rewriter.figures(&original);
         let after = rewriter.figures(&analyze(&outcome.new_text));
-        let kept = if self.args.verbose {
+        // Without `-v` the text report names the kept installs in one line,
+        // so that a file with nothing to change says that installs still
+        // rerun on every change of the sources.
+        let kept = if self.args.format == RunFormat::Text && !self.args.quiet {
             rewriter.kept(&text, &outcome)
         } else {
             Vec::new()
@@ -1201,15 +1204,19 @@ impl<'a> Run<'a> {
                 {
                     say_raw!("{}", report::history_text(&p.shown, b, a, h));
                 }
-                for k in &p.kept {
-                    say!(
-                        "{}:{}: kept below `{}` (line {}): {}",
-                        p.shown,
-                        k.line,
-                        k.below,
-                        k.below_line,
-                        k.reason
-                    );
+                if args.verbose {
+                    for k in &p.kept {
+                        say!(
+                            "{}:{}: kept below `{}` (line {}): {}",
+                            p.shown,
+                            k.line,
+                            k.below,
+                            k.below_line,
+                            k.reason
+                        );
+                    }
+                } else if let Some(line) = kept_summary(&p.shown, &p.kept) {
+                    say!("{line}");
                 }
                 if !changed && args.verbose {
                     say!("{}: nothing to change", p.shown);
@@ -1771,4 +1778,26 @@ fn run_parse(format: ParseFormat, files: &[PathBuf]) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// One line for the dependency installs left below a broad copy, without
+/// their reasons (`-v` gives them, and the other steps kept):
+/// `./Dockerfile: 2 installs stay below a broad copy and rerun when any
+/// copied file changes (lines 8, 9); -v says why`.
+fn kept_summary(shown: &str, kept: &[dockreorder::plan::Kept]) -> Option<String> {
+    let lines: Vec<String> = kept
+        .iter()
+        .filter(|k| k.install)
+        .map(|k| k.line.to_string())
+        .collect();
+    let (what, verb, s) = match lines.len() {
+        0 => return None,
+        1 => ("install stays", "reruns", ""),
+        _ => ("installs stay", "rerun", "s"),
+    };
+    Some(format!(
+        "{shown}: {} {what} below a broad copy and {verb} when any copied file changes (line{s} {}); -v says why",
+        lines.len(),
+        lines.join(", ")
+    ))
 }

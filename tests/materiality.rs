@@ -482,7 +482,10 @@ fn the_paragraph_break_above_the_broad_copy_stays_where_it_was() {
 /// An install a user expects to move but that stays below the broad copy
 /// was passed over in silence, even with `-v` (only `explain` said why):
 /// `-v` now says, per install, the first condition that failed, and
-/// nothing for an install that moved, nor without `-v`.
+/// nothing for an install that moved. Without `-v` one line names the
+/// dependency installs that stay (held-out scouts 69 and 70: a file with
+/// nothing to change printed nothing while its installs reran on every
+/// commit), not the steps the knowledge base does not know as installs.
 #[test]
 fn a_verbose_run_says_why_an_install_stays_below_the_broad_copy() {
     let dir = project(&[
@@ -548,6 +551,19 @@ fn a_verbose_run_says_why_an_install_stays_below_the_broad_copy() {
     assert!(!ok.contains("kept below"), "{ok}");
     assert!(!run(&[], "Dockerfile").contains("kept below"));
     assert!(!run(&[], "web/Dockerfile").contains("kept below"));
+    let web = run(&[], "web/Dockerfile");
+    assert!(
+        web.contains("/Dockerfile: 2 installs stay below a broad copy and rerun when any copied file changes (lines 4, 5); -v says why\n"),
+        "{web}"
+    );
+    // Steps it does not follow (a secret mount, `./tools/setup.sh`) are
+    // not known as installs: only `-v` lists them.
+    let py = run(&[], "Dockerfile");
+    assert!(!py.contains("below a broad copy"), "{py}");
+    let ok = run(&[], "ok/Dockerfile");
+    assert!(!ok.contains("below a broad copy"), "{ok}");
+    // `-v` gives the reasons instead.
+    assert!(!run(&["-v"], "web/Dockerfile").contains("-v says why"));
 }
 
 /// scout68: the remedy of an Unsafe hoist said "adding `.venv` to
@@ -786,5 +802,74 @@ fn a_split_leaves_a_comment_about_the_rest_with_the_rest() {
     assert_eq!(
         rw(df),
         "FROM python:3.12-slim\n\nWORKDIR /seed\n\n# Install the dependencies, then make the data\nCOPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\n\nCOPY . .\nRUN python make-data.py\n"
+    );
+}
+
+/// Reasons name what was matched (held-out scout70): an apt install under
+/// `WORKDIR /srv/report` was refused as "may rewrite
+/// `docker/apt-packages.txt`", a file apt is not known to write; the
+/// pattern it may write (`/srv/**`: maintainer scripts make directories
+/// there) is said. A shipped symbolic link was named `constraints.txt/**`;
+/// it is `constraints.txt`. A lock that names the project itself with an
+/// install script says so, not "lists `the project`".
+#[test]
+fn reasons_name_the_pattern_the_link_and_the_project() {
+    let dir = project(&[
+        (
+            "apt/Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /srv/report\nCOPY . .\nRUN apt-get update && apt-get install -y $(cat apt-packages.txt)\n",
+        ),
+        ("apt/apt-packages.txt", "jq\n"),
+        ("apt/main.py", "print(1)\n"),
+        ("apt/.dockerignore", ".git\n"),
+        (
+            "link/Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\n",
+        ),
+        ("link/requirements.txt", "-c constraints.txt\nrequests\n"),
+        ("link/deploy/constraints-prod.txt", "requests==2.32.3\n"),
+        ("link/main.py", "print(1)\n"),
+        ("link/.dockerignore", ".git\n"),
+        (
+            "npm/Dockerfile",
+            "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+        ),
+        (
+            "npm/package.json",
+            "{\"name\":\"w\",\"version\":\"1.0.0\",\"dependencies\":{}}\n",
+        ),
+        (
+            "npm/package-lock.json",
+            "{\"name\":\"w\",\"version\":\"1.0.0\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{\"\":{\"name\":\"w\",\"version\":\"1.0.0\",\"hasInstallScript\":true}}}\n",
+        ),
+        ("npm/index.js", "console.log(1)\n"),
+        ("npm/.dockerignore", ".git\n"),
+    ]);
+    std::os::unix::fs::symlink(
+        "deploy/constraints-prod.txt",
+        dir.path().join("link/constraints.txt"),
+    )
+    .expect("symlink");
+    let run = |df: &str| {
+        let out = Command::new(support::bin())
+            .args(["-v", "--no-history"])
+            .arg(dir.path().join(df))
+            .output()
+            .expect("run dockreorder");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let apt = run("apt/Dockerfile");
+    assert!(
+        apt.contains("may rewrite `apt-packages.txt` (it may write `/srv/**`), which it reads"),
+        "{apt}"
+    );
+    let link = run("link/Dockerfile");
+    assert!(link.contains("ships `constraints.txt`,"), "{link}");
+    assert!(!link.contains("constraints.txt/**"), "{link}");
+    let npm = run("npm/Dockerfile");
+    assert!(
+        npm.contains("package-lock.json lists the project itself with an install script"),
+        "{npm}"
     );
 }

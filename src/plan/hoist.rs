@@ -778,6 +778,9 @@ pub struct Kept {
     /// The broad copy for a one-line message.
     pub below: String,
     pub reason: String,
+    /// Whether the knowledge base knows the step as a dependency install
+    /// (not a build, nor a command it does not follow).
+    pub install: bool,
 }
 
 /// The expensive `RUN`s of a stage that the hoist pass cannot take above
@@ -820,6 +823,7 @@ pub fn kept_installs(cx: &StageCx<'_>, moved: &[bool], merged_into: &[Option<usi
                 subject: subject(x),
                 below: short(&copy.text),
                 reason,
+                install: cx.eff[x].cost_class == Some(CostClass::Install),
             });
         }
     }
@@ -1322,6 +1326,9 @@ fn candidate<'c>(
 /// Why an install reads more than its manifests: the read that takes in
 /// `rel`, a file the copy ships at `img` that is none of them.
 fn reads_a_source(ex: &Effects, img: &str, rel: &str) -> String {
+    // A symbolic link the copy ships is matched as a tree (it may point to
+    // a directory): the reason names the link.
+    let rel = rel.strip_suffix("/**").unwrap_or(rel);
     // A path read as a file or a directory (`-c constraints.txt`) is
     // read as `PATH/**` too.
     let tree = format!("{img}/**");
@@ -2604,8 +2611,24 @@ fn hoist_problems(
     {
         // The install rewrites a manifest the inserted COPY needs: ignoring
         // it would break the install, so say what would.
+        // Named by a pattern (`apt-get` may write `/srv/**`), the pattern
+        // is said: the file is not one the tool is known to write.
+        let img = clobbered
+            .iter()
+            .find(|(_, r)| r == rel)
+            .map_or("", |(p, _)| p.as_str());
+        let wide = ex
+            .writes
+            .iter()
+            .find_map(|l| match l {
+                Loc::Path(w) if w != img && w.contains('*') && effects::paths_overlap(w, img) => {
+                    Some(format!(" (it may write `{w}`)"))
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
         problems.push(format!(
-            "`{}` may rewrite `{rel}`, which it reads and the broad copy ships, so moving the install above the copy would let the copy put back the old `{rel}`{}",
+            "`{}` may rewrite `{rel}`{wide}, which it reads and the broad copy ships, so moving the install above the copy would let the copy put back the old `{rel}`{}",
             short(&cand.text),
             lock_remedy(rel, &cand.text).map_or(String::new(), |r| format!("; {r}"))
         ));

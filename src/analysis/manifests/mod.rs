@@ -249,9 +249,13 @@ fn dependency_script_problems(
         }
     });
     if let Some((name, _)) = unknown {
+        let who = if name.is_empty() {
+            "the project itself".to_string()
+        } else {
+            format!("`{name}`")
+        };
         return vec![format!(
-            "{lock} lists `{}` with an install script, which npm runs during the install and which may read and write any file of the project (`--ignore-scripts` turns it off)",
-            if name.is_empty() { "the project" } else { name }
+            "{lock} lists {who} with an install script, which npm runs during the install and which may read and write any file of the project (`--ignore-scripts` turns it off)"
         )];
     }
     // What a known script loads or runs was read in the registry's
@@ -1643,7 +1647,11 @@ fn composer_problems(
                 || k.starts_with("pre-")
                 || k.starts_with("post-")
             {
-                out.push(format!("{} declares a `{k}` script", join("composer.json")));
+                out.push(format!(
+                    "{} declares {} `{k}` script",
+                    join("composer.json"),
+                    article(k)
+                ));
             }
         }
     }
@@ -2582,7 +2590,8 @@ fn pdm_problems(
         for k in scripts.keys() {
             if k.starts_with("pre_") || k.starts_with("post_") {
                 out.push(format!(
-                    "{pyproject} declares a `{k}` script, which pdm may run as a hook"
+                    "{pyproject} declares {} `{k}` script, which pdm may run as a hook",
+                    article(k)
                 ));
             }
         }
@@ -4020,7 +4029,8 @@ fn lifecycle_scripts(v: &serde_json::Value, rel: &str) -> Vec<String> {
     .filter(|s| v["scripts"].get(**s).is_some())
     .map(|s| {
         format!(
-            "{rel} declares a `{s}` script, which runs during the install and may read any file"
+            "{rel} declares {} `{s}` script, which runs during the install and may read any file",
+            article(s)
         )
     })
     .collect()
@@ -4550,6 +4560,15 @@ pub fn is_manifest_name(path: &str) -> bool {
         || name.ends_with(".slnx")
         || name.ends_with(".gemspec")
         || name.eq_ignore_ascii_case("nuget.config")
+}
+
+/// The indefinite article before a word as it is read aloud (`an
+/// install script`, `a postinstall script`).
+fn article(word: &str) -> &'static str {
+    match word.chars().next() {
+        Some(c) if "aeiouAEIOU".contains(c) => "an",
+        _ => "a",
+    }
 }
 
 #[cfg(test)]
