@@ -10434,3 +10434,46 @@ CMD [\"python\", \"app.py\"]\n"
         assert_eq!(out, text, "{rm}: nothing moves");
     }
 }
+
+/// Review 70: a pip configuration file named by `PIP_CONFIG_FILE` that an
+/// earlier `RUN` wrote (content not read here) may name what the broad
+/// copy ships; with `ENV PIP_CONFIG_FILE=…` the install stayed, but the
+/// same variable exported by the install's own `RUN`, or given to the
+/// command, was not read, and the install moved `Safe`. Measured with
+/// compare.sh (python:3.12-slim, pip 23.0.1): the original installed six
+/// from `/app/wheels` (`no-index`, `find-links`), the rewrite failed ("No
+/// matching distribution found for six==1.16.0").
+#[test]
+fn a_pip_config_file_named_by_the_runs_own_variable_keeps_the_install() {
+    use crate::support::hoist_proposal;
+    let files = [
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        (
+            "wheels/six-1.16.0-py2.py3-none-any.whl",
+            "not a real wheel\n",
+        ),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = |run: &str| {
+        format!(
+            "FROM python:3.12-slim\nRUN printf '[global]\\nno-index = true\\nfind-links = /app/wheels\\n' > /srv/pipconf.ini\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD [\"python\", \"app.py\"]\n"
+        )
+    };
+    // Without the variable the install moves: the test reads the variable.
+    let plain = df("pip install -r requirements.txt");
+    assert_ne!(hoist_proposal(&files, &plain, &[]).1, plain);
+    for run in [
+        "export PIP_CONFIG_FILE=/srv/pipconf.ini && pip install -r requirements.txt",
+        "PIP_CONFIG_FILE=/srv/pipconf.ini pip install -r requirements.txt",
+        "PIP_CONFIG_FILE=/srv/pipconf.ini; export PIP_CONFIG_FILE; pip install -r requirements.txt",
+        "export HOME=/srv PIP_CONFIG_FILE=$HOME/pipconf.ini && pip install -r requirements.txt",
+    ] {
+        let text = df(run);
+        let (change, out) = hoist_proposal(&files, &text, &[]);
+        if let Some((app, reason)) = change {
+            assert_ne!(app, Applicability::Safe, "{run}: {reason}");
+        }
+        assert_eq!(out, text, "{run}: nothing moves");
+    }
+}

@@ -218,10 +218,7 @@ pub(super) fn official_node_tag(
 /// The environment the commands of a `RUN` (effects `ex`) run with, as
 /// far as their settings go: the stage's, `env`, and over it what the
 /// `RUN`'s own commands exported ([`Effects::exported`]).
-pub(super) fn with_run_exports(
-    env: &BTreeMap<String, String>,
-    ex: &Effects,
-) -> BTreeMap<String, String> {
+pub fn with_run_exports(env: &BTreeMap<String, String>, ex: &Effects) -> BTreeMap<String, String> {
     let mut out = env.clone();
     out.extend(ex.exported.iter().map(|(k, v)| (k.clone(), v.clone())));
     out

@@ -142,10 +142,12 @@ pub struct Effects {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kept_locks: Vec<String>,
     /// The variables the `RUN`'s own commands exported or changed (`export
-    /// npm_config_lockfile_version=2 && npm install`), with the last values
-    /// they gave: the checks that read a tool's settings from the stage's
-    /// environment ([`lock_kept`], pnpm's, Composer's) read these over it,
-    /// as the commands after them see them.
+    /// npm_config_lockfile_version=2 && npm install`), or gave a command
+    /// of theirs (`PIP_CONFIG_FILE=/srv/pip.ini pip install …`), with the
+    /// last values they gave (as written): the checks that read a tool's
+    /// settings from the stage's environment ([`lock_kept`], pnpm's,
+    /// Composer's, the pip settings the hoist reads) read these over it,
+    /// as the commands see them.
     #[serde(skip)]
     pub exported: BTreeMap<String, String>,
     /// The item of the earlier `RUN` whose Bundler settings (`frozen`,
@@ -3135,6 +3137,14 @@ fn run_effects(
         for (k, v) in &local_env {
             if env.get(k) != Some(v) {
                 e.exported.insert(k.clone(), v.clone());
+            }
+        }
+        // A command's own assignments too (`PIP_CONFIG_FILE=/srv/pip.ini
+        // pip install …`), for the checks that do not read the line.
+        if !c.argv.is_empty() {
+            for (k, v) in &c.assignments {
+                let v = exported_value(k, v, &local_env);
+                e.exported.insert(k.clone(), v);
             }
         }
         // A file an earlier command of this `RUN` made (`curl -o x.tgz &&
