@@ -10321,3 +10321,159 @@ fn npm_install_with_a_lock_without_resolved_urls_stays_unsafe_when_not_proven() 
         assert_eq!(&out, df, "{what}: nothing moves");
     }
 }
+
+/// Review 70: a lock is kept only with the settings npm runs with, and a
+/// variable the `RUN` itself exports before the install is one of them.
+/// `RUN export npm_config_lockfile_version=2 && npm install --production`
+/// was proposed `Safe` ("nothing sets npm's configuration"); measured
+/// with compare.sh (npm 10.8.2, node:20-slim): npm wrote the lock back as
+/// version 2 in the original, the broad copy put the version 3 lock back
+/// over it in the rewrite (`/usr/src/app/package-lock.json` differed,
+/// 2662 bytes against 1677). The same setting in the stage's `ENV`, or as
+/// the command's own assignment, kept it `Unsafe` already.
+#[test]
+fn a_variable_exported_before_npm_install_counts_as_npm_configuration() {
+    use crate::support::{NO_RESOLVED_LOCK, NO_RESOLVED_PACKAGE, hoist_proposal};
+    let defaults = [
+        ("package.json", NO_RESOLVED_PACKAGE),
+        ("package-lock.json", NO_RESOLVED_LOCK),
+        ("index.js", "require('debug')('app')\n"),
+        (".dockerignore", "node_modules\n.git\n"),
+    ];
+    let df = |run: &str| {
+        format!(
+            "FROM node:20-slim\nWORKDIR /usr/src/app\nCOPY . ./\nRUN {run}\nCMD [ \"node\", \"index.js\" ]\n"
+        )
+    };
+    // Without the export the lock is proven kept: the test reads the export.
+    let (plain, _) = hoist_proposal(&defaults, &df("npm install --production"), &[]);
+    assert_eq!(plain.map(|c| c.0), Some(Applicability::Safe));
+    let with_urls = NO_RESOLVED_LOCK.replace(
+        "      \"version\": \"7.8.6\",\n",
+        "      \"version\": \"7.8.6\",\n      \"resolved\": \"https://registry.npmjs.org/semver/-/semver-7.8.6.tgz\",\n",
+    );
+    let (urls, _) = hoist_proposal(
+        &defaults,
+        &df("npm install --production"),
+        &[("package-lock.json", &with_urls)],
+    );
+    assert_eq!(urls.map(|c| c.0), Some(Applicability::Safe));
+    let cases: [(&str, &[(&str, &str)]); 4] = [
+        // Measured: the lock came out as version 2.
+        (
+            "export npm_config_lockfile_version=2 && npm install --production",
+            &[],
+        ),
+        (
+            "npm_config_lockfile_version=2; export npm_config_lockfile_version; npm install",
+            &[],
+        ),
+        // npm drops the lock's `resolved` URLs (measured by h-npm69 with
+        // the setting in `.npmrc`).
+        (
+            "export NPM_CONFIG_OMIT_LOCKFILE_REGISTRY_RESOLVED=true && npm install --production",
+            &[("package-lock.json", &with_urls)],
+        ),
+        // What `NODE_OPTIONS` makes node do is not read.
+        (
+            "export NODE_OPTIONS=--max-old-space-size=4096 && npm install --production",
+            &[],
+        ),
+    ];
+    for (run, files) in cases {
+        let text = df(run);
+        let (change, out) = hoist_proposal(&defaults, &text, files);
+        if let Some((app, reason)) = change {
+            assert_ne!(app, Applicability::Safe, "{run}: {reason}");
+        }
+        assert_eq!(out, text, "{run}: nothing moves");
+    }
+}
+
+/// Review 70: an `rm` beside a system package manager keeps the user
+/// database known only when none of its operands is a user database
+/// file; `/etc/./passwd` is `/etc/passwd`, which the path comparison
+/// (component by component) did not see, so the venv and pip install of
+/// a user `useradd` made after it moved `Safe` above a copy into
+/// `/home/app` as if the database were intact (model level: with the file
+/// gone, `useradd` fails in either order).
+#[test]
+fn an_rm_of_a_user_database_file_spelled_with_a_dot_forgets_the_users() {
+    use crate::support::hoist_proposal;
+    let files = [
+        ("requirements.txt", "flask==3.0.3\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\nvenv/\n"),
+    ];
+    let df = |rm: &str| {
+        format!(
+            "FROM python:3.12-slim\n\
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf {rm}\n\
+RUN useradd -m nonroot\n\
+RUN mkdir -p /home/app/ && chown -R nonroot:nonroot /home/app\n\
+WORKDIR /home/app\n\
+USER nonroot\n\
+COPY --chown=nonroot:nonroot . .\n\
+ENV VIRTUAL_ENV=/home/app/venv\n\
+RUN python -m venv $VIRTUAL_ENV\n\
+ENV PATH=\"$VIRTUAL_ENV/bin:$PATH\"\n\
+RUN pip install -r requirements.txt\n\
+CMD [\"python\", \"app.py\"]\n"
+        )
+    };
+    // The lists alone: the users stay known and both move.
+    let (_, out) = hoist_proposal(&files, &df("/var/lib/apt/lists/*"), &[]);
+    assert_ne!(out, df("/var/lib/apt/lists/*"));
+    for rm in [
+        "/var/lib/apt/lists/* /etc/./passwd",
+        "/var/lib/apt/lists/* /etc/default/./useradd",
+        "/var/lib/apt/lists/* /./etc/login.defs",
+    ] {
+        let text = df(rm);
+        let (_, out) = hoist_proposal(&files, &text, &[]);
+        assert_eq!(out, text, "{rm}: nothing moves");
+    }
+}
+
+/// Review 70: a pip configuration file named by `PIP_CONFIG_FILE` that an
+/// earlier `RUN` wrote (content not read here) may name what the broad
+/// copy ships; with `ENV PIP_CONFIG_FILE=…` the install stayed, but the
+/// same variable exported by the install's own `RUN`, or given to the
+/// command, was not read, and the install moved `Safe`. Measured with
+/// compare.sh (python:3.12-slim, pip 23.0.1): the original installed six
+/// from `/app/wheels` (`no-index`, `find-links`), the rewrite failed ("No
+/// matching distribution found for six==1.16.0").
+#[test]
+fn a_pip_config_file_named_by_the_runs_own_variable_keeps_the_install() {
+    use crate::support::hoist_proposal;
+    let files = [
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        (
+            "wheels/six-1.16.0-py2.py3-none-any.whl",
+            "not a real wheel\n",
+        ),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = |run: &str| {
+        format!(
+            "FROM python:3.12-slim\nRUN printf '[global]\\nno-index = true\\nfind-links = /app/wheels\\n' > /srv/pipconf.ini\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD [\"python\", \"app.py\"]\n"
+        )
+    };
+    // Without the variable the install moves: the test reads the variable.
+    let plain = df("pip install -r requirements.txt");
+    assert_ne!(hoist_proposal(&files, &plain, &[]).1, plain);
+    for run in [
+        "export PIP_CONFIG_FILE=/srv/pipconf.ini && pip install -r requirements.txt",
+        "PIP_CONFIG_FILE=/srv/pipconf.ini pip install -r requirements.txt",
+        "PIP_CONFIG_FILE=/srv/pipconf.ini; export PIP_CONFIG_FILE; pip install -r requirements.txt",
+        "export HOME=/srv PIP_CONFIG_FILE=$HOME/pipconf.ini && pip install -r requirements.txt",
+    ] {
+        let text = df(run);
+        let (change, out) = hoist_proposal(&files, &text, &[]);
+        if let Some((app, reason)) = change {
+            assert_ne!(app, Applicability::Safe, "{run}: {reason}");
+        }
+        assert_eq!(out, text, "{run}: nothing moves");
+    }
+}

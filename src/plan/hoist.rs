@@ -146,8 +146,18 @@ fn settings_written_before(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> 
     if !pip && !uv {
         return false;
     }
+    // The stage's environment and what the `RUN` itself exports or gives
+    // the install (review 70: `export PIP_CONFIG_FILE=/srv/pipconf.ini &&
+    // pip install …`, and the same as the command's own assignment, moved
+    // `Safe` where an `ENV` of it kept the install; measured, the
+    // rewrite's pip found no wheels in `/app/wheels`).
+    let env = cx
+        .state
+        .env
+        .get(x)
+        .map(|e| effects::with_run_exports(e, &cx.eff[x]));
     let mut homes = vec!["/root".to_string()];
-    if let Some(h) = cx.state.env.get(x).and_then(|e| e.get("HOME")) {
+    if let Some(h) = env.as_ref().and_then(|e| e.get("HOME")) {
         homes.push(h.trim_end_matches('/').to_string());
     }
     let mut paths: Vec<String> = Vec::new();
@@ -165,10 +175,14 @@ fn settings_written_before(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> 
         }
     }
     // Named by the install's own variables.
-    if let Some(env) = cx.state.env.get(x) {
+    if let Some(env) = &env {
         for var in ["PIP_CONFIG_FILE", "UV_CONFIG_FILE"] {
             if let Some(v) = env.get(var) {
-                paths.push(effects::resolve(&cx.state.workdirs[x], v));
+                // A value not known may name any file written before.
+                let Some(v) = effects::expand(v, env).filter(|v| !v.contains('$')) else {
+                    return true;
+                };
+                paths.push(effects::resolve(&cx.state.workdirs[x], &v));
             }
         }
     }
@@ -2444,8 +2458,13 @@ fn npm_platform_config_problem(
         "/root/.npmrc".into(),
         "/home/*/.npmrc".into(),
     ];
-    if let Some(env) = cx.state.env.get(cand.unit) {
-        for (k, v) in env {
+    if let Some(env) = cx
+        .state
+        .env
+        .get(cand.unit)
+        .map(|e| effects::with_run_exports(e, &cx.eff[cand.unit]))
+    {
+        for (k, v) in &env {
             let k = k.to_ascii_lowercase();
             if k == "npm_config_userconfig" || k == "npm_config_globalconfig" || k == "home" {
                 configs.push(v.clone());

@@ -40,7 +40,8 @@ pub fn git_cannot_run(
     if !crate::analysis::manifests::runs_no_package_code(ex, text) {
         return false;
     }
-    let env = state.env.get(b);
+    let env = state.env.get(b).map(|env| with_run_exports(env, ex));
+    let env = env.as_ref();
     if ["COMPOSER", "COMPOSER_HOME", "XDG_CONFIG_HOME"]
         .iter()
         .any(|v| env.is_none_or(|e| e.contains_key(*v)))
@@ -74,7 +75,7 @@ pub fn git_cannot_run(
     let Some(mut dirs) = base_path_without_git(parse, stage.from_item) else {
         return false;
     };
-    let set_dirs: Vec<&str> = match state.env.get(b).and_then(|e| e.get("PATH")) {
+    let set_dirs: Vec<&str> = match env.and_then(|e| e.get("PATH")) {
         Some(v) => v.split(':').collect(),
         None => Vec::new(),
     };
@@ -214,6 +215,15 @@ pub(super) fn official_node_tag(
     numbered || !digest
 }
 
+/// The environment the commands of a `RUN` (effects `ex`) run with, as
+/// far as their settings go: the stage's, `env`, and over it what the
+/// `RUN`'s own commands exported ([`Effects::exported`]).
+pub fn with_run_exports(env: &BTreeMap<String, String>, ex: &Effects) -> BTreeMap<String, String> {
+    let mut out = env.clone();
+    out.extend(ex.exported.iter().map(|(k, v)| (k.clone(), v.clone())));
+    out
+}
+
 /// Whether `RUN` unit `b` leaves the lock file at image path `lock` as it
 /// is, though it is among what it writes ([`Effects::kept_locks`]): npm
 /// 9 or later ([`npm_keeps_agreeing_locks`]) running with its own
@@ -270,6 +280,7 @@ pub fn lock_kept(
     let Some(env) = state.env.get(b) else {
         return false;
     };
+    let env = &with_run_exports(env, ex);
     // yarn 1 reads npm's settings too (`.npmrc`, `npm_config_*`). PREFIX
     // and DESTDIR move the global settings file (`$PREFIX/etc/npmrc`) away
     // from the one checked below.
@@ -667,6 +678,10 @@ pub(super) fn bundler_lock_kept(
     let Some(env) = state.env.get(b) else {
         return false;
     };
+    let Some(ex) = eff.get(b) else {
+        return false;
+    };
+    let env = &with_run_exports(env, ex);
     // `BUNDLE_WITHOUT` (measured alike), `BUNDLE_JOBS` and
     // `BUNDLE_RETRY` (the settings of `--jobs` and `--retry`, measured
     // alike) and the image's own `BUNDLE_SILENCE_ROOT_WARNING` leave the

@@ -141,6 +141,15 @@ pub struct Effects {
     /// when they agree with their manifests ([`lock_kept`] says when).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kept_locks: Vec<String>,
+    /// The variables the `RUN`'s own commands exported or changed (`export
+    /// npm_config_lockfile_version=2 && npm install`), or gave a command
+    /// of theirs (`PIP_CONFIG_FILE=/srv/pip.ini pip install …`), with the
+    /// last values they gave (as written): the checks that read a tool's
+    /// settings from the stage's environment ([`lock_kept`], pnpm's,
+    /// Composer's, the pip settings the hoist reads) read these over it,
+    /// as the commands see them.
+    #[serde(skip)]
+    pub exported: BTreeMap<String, String>,
     /// The item of the earlier `RUN` whose Bundler settings (`frozen`,
     /// `deployment`) keep this `RUN` from writing what it would write
     /// without them (the lock: [`BundleSettings`]).
@@ -3120,6 +3129,23 @@ fn run_effects(
         if let Err(reason) = command_paths(&facts, &dir, &local_env, created, e) {
             *e = opaque(reason);
             return;
+        }
+        // A tool's settings are what it runs with: what the commands
+        // before it exported counts (review 70: `export
+        // npm_config_lockfile_version=2 && npm install` was Safe, "nothing
+        // sets npm's configuration", and the lock came out as version 2).
+        for (k, v) in &local_env {
+            if env.get(k) != Some(v) {
+                e.exported.insert(k.clone(), v.clone());
+            }
+        }
+        // A command's own assignments too (`PIP_CONFIG_FILE=/srv/pip.ini
+        // pip install …`), for the checks that do not read the line.
+        if !c.argv.is_empty() {
+            for (k, v) in &c.assignments {
+                let v = exported_value(k, v, &local_env);
+                e.exported.insert(k.clone(), v);
+            }
         }
         // A file an earlier command of this `RUN` made (`curl -o x.tgz &&
         // tar -xzf x.tgz`) is no manifest: nothing is copied for it.

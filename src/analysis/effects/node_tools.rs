@@ -197,7 +197,7 @@ pub(super) fn pnpm_ten_runs(
     start: PnpmState,
     b: usize,
 ) -> Option<kb::PnpmTen> {
-    let env = state.env.get(b)?;
+    let env = &super::locks::with_run_exports(state.env.get(b)?, effects.get(b)?);
     let unsure = env.keys().any(|k| kb::pnpm_setting_var(k));
     if unsure || pnpm_programs(env).is_none() {
         return None;

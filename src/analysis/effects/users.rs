@@ -230,7 +230,8 @@ pub(super) fn user_tool_users(
 /// options, and literal absolute operands none of which is one of them or a
 /// directory above one (`rm -rf /var/lib/apt/lists/*`, which most `apt-get
 /// install` RUNs end with; not `rm -f /etc/*`, `rm -rf /etc/default`,
-/// `rm -rf $DIR`, a relative path). Removing a home does not move it: the
+/// `rm -rf $DIR`, a relative path, `/etc/./passwd`, whose `.` the path
+/// comparison does not take away). Removing a home does not move it: the
 /// database still names it (a link put in its place is another command's).
 fn removes_no_user_files(args: &[String]) -> bool {
     let mut operands = 0;
@@ -250,7 +251,7 @@ fn removes_no_user_files(args: &[String]) -> bool {
         }
         let literal = a.starts_with('/')
             && !a.contains(['$', '`', '\\', '"', '\'', '{', '~', '[', '?'])
-            && !a.split('/').any(|c| c == "..");
+            && !a.split('/').any(|c| c == ".." || c == ".");
         let below = format!("{}/**", a.trim_end_matches('/'));
         if !literal
             || USER_DB_FILES
