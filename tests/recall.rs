@@ -5102,3 +5102,96 @@ fn a_package_list_filtered_of_indented_comments_is_copied_first() {
     let broad = out.find("COPY . /app\n").unwrap_or(usize::MAX);
     assert!(broad < apt, "{out}");
 }
+
+/// scout69: a requirement file bind-mounted away from the broad copy
+/// (`target=/tmp/requirements.txt`) and installed from there. The install
+/// reads it from the context through the mount (no COPY needed) and
+/// nothing the copy writes: it moves above the copy. Measured with
+/// BuildKit on python:3.12-slim (pip 23): identical images, the install
+/// CACHED after a source edit.
+#[test]
+fn a_requirement_file_mounted_outside_the_copy_moves_with_its_install() {
+    let files = &[
+        ("requirements.txt", "flask==3.0.0\n"),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let run = "RUN --mount=type=bind,source=requirements.txt,target=/tmp/requirements.txt pip install -r /tmp/requirements.txt\n";
+    let df = format!(
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n{run}CMD [\"python\", \"app.py\"]\n"
+    );
+    let (text, applicability, reason) = proposed_hoist(files, &df);
+    assert_eq!(applicability, Applicability::Safe, "{reason}");
+    assert_eq!(
+        text,
+        format!(
+            "FROM python:3.12-slim\nWORKDIR /app\n{run}COPY . .\nCMD [\"python\", \"app.py\"]\n"
+        )
+    );
+    assert!(reason.contains("through a bind mount"), "{reason}");
+    // uv reads a mounted requirement file alike.
+    let run = "RUN --mount=type=bind,source=requirements.txt,target=/tmp/requirements.txt uv pip install --system -r /tmp/requirements.txt\n";
+    let df = format!("FROM python:3.12-slim\nRUN pip install uv\nWORKDIR /app\nCOPY . .\n{run}");
+    assert_eq!(
+        hoisted(files, &df),
+        format!("FROM python:3.12-slim\nRUN pip install uv\nWORKDIR /app\n{run}COPY . .\n")
+    );
+}
+
+/// scout69's py-uv-pyproject-req: `uv pip install -r pyproject.toml`
+/// of a project whose requirements are static. uv reads them from the
+/// `[project]` table without building the project (uv 0.13.9: "Found
+/// static `requires-dist`", with the `readme` it names missing): only
+/// pyproject.toml is copied first. Measured with BuildKit (uv from PyPI on
+/// python:3.12-slim): identical images, the install CACHED after a source
+/// edit.
+#[test]
+fn uv_pip_install_of_a_static_pyproject_moves_above_the_copy() {
+    let files = &[
+        ("pyproject.toml", STATIC_PYPROJECT),
+        ("README.md", "# demo\n"),
+        ("src/demo_app/__init__.py", "x = 1\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM python:3.12-slim\nRUN pip install uv\nWORKDIR /app\nCOPY . .\nRUN uv pip install --system -r pyproject.toml --extra web\nCMD [\"python\", \"-m\", \"demo_app\"]\n";
+    let (text, applicability, reason) = proposed_hoist(files, df);
+    assert_eq!(applicability, Applicability::Safe, "{reason}");
+    assert_eq!(
+        text,
+        "FROM python:3.12-slim\nRUN pip install uv\nWORKDIR /app\nCOPY pyproject.toml ./\nRUN uv pip install --system -r pyproject.toml --extra web\nCOPY . .\nCMD [\"python\", \"-m\", \"demo_app\"]\n"
+    );
+}
+
+/// A project whose requirements uv reads statically (see
+/// `uv_pip_install_of_a_static_pyproject_moves_above_the_copy`).
+pub(crate) const STATIC_PYPROJECT: &str = "[project]\nname = \"demo-app\"\nversion = \"0.1.0\"\nreadme = \"README.md\"\nrequires-python = \">=3.11\"\ndependencies = [\"six==1.16.0\"]\n\n[project.optional-dependencies]\nweb = [\"idna==3.7\"]\n\n[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n";
+
+/// scout69's rust-cargo-install-tool: `cargo install` of a registry crate
+/// reads no file of the working directory but the rustup proxy's
+/// toolchain file (cargo reloads its configuration rooted at CARGO_HOME:
+/// measured with cargo 1.95, a source replacement in the working
+/// directory's `.cargo/config.toml` was not used, and the binary and the
+/// install records were the same installed from an empty directory). It
+/// moves above the broad copy (a shipped `rust-toolchain*` keeps it, see
+/// `soundness::cargo_install_from_the_project_or_with_shipped_configuration_stays`).
+#[test]
+fn cargo_install_of_a_registry_crate_moves_above_the_copy() {
+    let files = &[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        ("Cargo.lock", "version = 3\n"),
+        ("src/main.rs", "fn main() {}\n"),
+        (".cargo/config.toml", "[build]\njobs = 2\n"),
+        (".dockerignore", ".git\ntarget\n"),
+    ];
+    let run = "RUN cargo install --locked --version 0.1.62 cargo-chef\n";
+    let df = format!("FROM rust:1.83\nWORKDIR /app\nCOPY . .\n{run}RUN cargo build --release\n");
+    let (text, applicability, reason) = proposed_hoist(files, &df);
+    assert_eq!(applicability, Applicability::Safe, "{reason}");
+    assert_eq!(
+        text,
+        format!("FROM rust:1.83\nWORKDIR /app\n{run}COPY . .\nRUN cargo build --release\n")
+    );
+}

@@ -10477,3 +10477,236 @@ fn a_pip_config_file_named_by_the_runs_own_variable_keeps_the_install() {
         assert_eq!(out, text, "{run}: nothing moves");
     }
 }
+
+/// The traps around a requirement file bind-mounted away from the broad
+/// copy: pip opens its `-r`/`-c` includes beside the mount, in the image
+/// (measured with pip 23: `-r other.txt` in `/tmp/requirements.txt`
+/// opened `/tmp/other.txt`), and a local path relative to the working
+/// directory the copy fills (`./pkg` from `/tmp/local.txt` was looked for
+/// in `/app`); a mount inside the copy's destination at another place; an
+/// npm manifest mounted where npm does not read it. None is `Safe`.
+#[test]
+fn a_requirement_file_mounted_outside_the_copy_is_followed_or_kept() {
+    let defaults: &[(&str, &str)] = &[
+        ("requirements.txt", "flask==3.0.0\n"),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let mounted = |target: &str, read: &str| {
+        format!(
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN --mount=type=bind,source=requirements.txt,target={target} pip install -r {read}\n"
+        )
+    };
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, String);
+    let cases: Vec<Case> = vec![
+        (
+            "an include read beside the mount",
+            vec![
+                ("requirements.txt", "-r base.txt\nflask==3.0.0\n"),
+                ("base.txt", "six\n"),
+            ],
+            mounted("/tmp/requirements.txt", "/tmp/requirements.txt"),
+        ),
+        (
+            "a constraint read beside the mount",
+            vec![
+                ("requirements.txt", "-c constraints.txt\nflask\n"),
+                ("constraints.txt", "flask==3.0.0\n"),
+            ],
+            mounted("/tmp/requirements.txt", "/tmp/requirements.txt"),
+        ),
+        (
+            "a local path of the working directory",
+            vec![("requirements.txt", "-e .\n")],
+            mounted("/tmp/requirements.txt", "/tmp/requirements.txt"),
+        ),
+        (
+            "the mount is not what pip reads",
+            vec![],
+            mounted("/tmp/requirements.txt", "requirements.txt"),
+        ),
+        (
+            "a mount inside the copy's destination",
+            vec![],
+            mounted("/app/deps/requirements.txt", "/app/deps/requirements.txt"),
+        ),
+        (
+            "a source the context does not ship",
+            vec![(".dockerignore", ".git\nrequirements.txt\n")],
+            mounted("/tmp/requirements.txt", "/tmp/requirements.txt"),
+        ),
+    ];
+    for (what, files, df) in &cases {
+        let (change, out) = crate::support::hoist_proposal(defaults, df, files);
+        if let Some((app, reason)) = change {
+            assert_ne!(app, Applicability::Safe, "{what}: {reason}");
+        }
+        assert_eq!(&out, df, "{what}: nothing moves");
+    }
+    // npm reads the manifests of the directory it runs in, not a mount
+    // elsewhere.
+    let npm: &[(&str, &str)] = &[
+        (
+            "package.json",
+            "{\"name\":\"a\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
+        ("index.js", "x\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ];
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN --mount=type=bind,source=package.json,target=/tmp/package.json --mount=type=bind,source=package-lock.json,target=/tmp/package-lock.json cd /tmp && npm ci\n";
+    let (change, out) = crate::support::hoist_proposal(npm, df, &[]);
+    if let Some((app, reason)) = change {
+        assert_ne!(app, Applicability::Safe, "npm in /tmp: {reason}");
+    }
+    assert_eq!(out, df);
+}
+
+/// The traps around `uv pip install -r pyproject.toml`: uv builds the
+/// project to know requirements declared `dynamic`, reads `[tool.uv]`
+/// sources and local `file:` requirements from other files, and a
+/// project without a static name and version or with Poetry's table is
+/// not read statically by every uv. None is `Safe`.
+#[test]
+fn uv_pip_install_of_a_pyproject_it_may_build_stays() {
+    let base = crate::recall::STATIC_PYPROJECT;
+    let defaults: &[(&str, &str)] = &[
+        ("pyproject.toml", base),
+        ("README.md", "# demo\n"),
+        ("src/demo_app/__init__.py", "x = 1\n"),
+        (
+            "libs/core/pyproject.toml",
+            "[project]\nname = \"core\"\nversion = \"1\"\n",
+        ),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM python:3.12-slim\nRUN pip install uv\nWORKDIR /app\nCOPY . .\nRUN uv pip install --system -r pyproject.toml --extra web\n";
+    let dynamic_deps = base.replace(
+        "dependencies = [\"six==1.16.0\"]\n",
+        "dynamic = [\"dependencies\"]\n",
+    );
+    let dynamic_version = base.replace("version = \"0.1.0\"\n", "dynamic = [\"version\"]\n");
+    let no_version = base.replace("version = \"0.1.0\"\n", "");
+    let sources = format!("{base}\n[tool.uv.sources]\nsix = {{ path = \"libs/core\" }}\n");
+    let file_url = base.replace("\"six==1.16.0\"", "\"core @ file:///app/libs/core\"");
+    let root = base.replace("\"six==1.16.0\"", "\"core @ {root:uri}/libs/core\"");
+    let poetry = format!("{base}\n[tool.poetry]\nname = \"demo-app\"\n");
+    let workspace = format!("{base}\n[tool.uv.workspace]\nmembers = [\"libs/*\"]\n");
+    let cases: Vec<(&str, &str)> = vec![
+        ("dynamic dependencies", &dynamic_deps),
+        ("a dynamic version", &dynamic_version),
+        ("no version", &no_version),
+        ("a path source", &sources),
+        ("a file: requirement", &file_url),
+        ("a {root} requirement", &root),
+        ("a Poetry table", &poetry),
+        ("a workspace", &workspace),
+        ("not TOML", "[project\nname = 1\n"),
+    ];
+    for (what, text) in cases {
+        let (change, out) =
+            crate::support::hoist_proposal(defaults, df, &[("pyproject.toml", text)]);
+        if let Some((app, reason)) = change {
+            assert_ne!(app, Applicability::Safe, "{what}: {reason}");
+        }
+        assert_eq!(out, df, "{what}: nothing moves");
+    }
+    // setup.py is run to know the requirements.
+    let df = "FROM python:3.12-slim\nRUN pip install uv\nWORKDIR /app\nCOPY . .\nRUN uv pip install --system -r setup.py\n";
+    let (change, out) = crate::support::hoist_proposal(
+        defaults,
+        df,
+        &[(
+            "setup.py",
+            "from setuptools import setup\nsetup(name='x')\n",
+        )],
+    );
+    if let Some((app, reason)) = change {
+        assert_ne!(app, Applicability::Safe, "setup.py: {reason}");
+    }
+    assert_eq!(out, df);
+}
+
+/// The traps around `cargo install`: a crate from the working directory
+/// (`--path .`, no name) or from a git repository, another install root;
+/// a `.cargo/config.toml` the copy puts above CARGO_HOME (`COPY . /`:
+/// cargo reads `/.cargo/config.toml` when it looks for its configuration
+/// from CARGO_HOME up); a toolchain file the copy ships in a parent of
+/// the working directory is copied first or the install stays.
+#[test]
+fn cargo_install_from_the_project_or_with_shipped_configuration_stays() {
+    let defaults: &[(&str, &str)] = &[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        ("Cargo.lock", "version = 3\n"),
+        ("src/main.rs", "fn main() {}\n"),
+        (
+            ".cargo/config.toml",
+            "[source.crates-io]\nreplace-with = \"vendored\"\n",
+        ),
+        (".dockerignore", ".git\ntarget\n"),
+    ];
+    let at = |workdir: &str, copy: &str, run: &str| {
+        format!("FROM rust:1.83\nWORKDIR {workdir}\n{copy}\nRUN {run}\n")
+    };
+    for df in [
+        at("/app", "COPY . .", "cargo install --path ."),
+        at("/app", "COPY . .", "cargo install --locked --path . app"),
+        at("/app", "COPY . .", "cargo install"),
+        at("/app", "COPY . .", "cargo install --locked --version 0.1.0"),
+        at("/app", "COPY . .", "cargo install -F full --locked"),
+        at(
+            "/app",
+            "COPY . .",
+            "cargo install --git https://github.com/example/tool tool",
+        ),
+        at("/app", "COPY . .", "cargo install --root . cargo-chef"),
+        at(
+            "/app",
+            "COPY . .",
+            "cargo install --target-dir=target cargo-chef",
+        ),
+        at("/", "COPY . .", "cargo install cargo-chef"),
+    ] {
+        let (change, out) = crate::support::hoist_proposal(defaults, &df, &[]);
+        if let Some((app, reason)) = change {
+            assert_ne!(app, Applicability::Safe, "{df}: {reason}");
+        }
+        assert_eq!(out, df, "nothing moves");
+    }
+    // A toolchain file the copy ships where the install runs: the proxy
+    // reads it, and a pattern is not copied first.
+    let df = at("/app", "COPY . .", "cargo install cargo-chef");
+    for name in ["rust-toolchain.toml", "rust-toolchain"] {
+        let (change, out) = crate::support::hoist_proposal(
+            defaults,
+            &df,
+            &[(name, "[toolchain]\nchannel = \"1.80\"\n")],
+        );
+        if let Some((app, reason)) = change {
+            assert_ne!(app, Applicability::Safe, "{name}: {reason}");
+        }
+        assert_eq!(out, df, "{name}: nothing moves");
+    }
+    // A toolchain file in the parent directory the copy fills: the proxy
+    // finds it there, so it is copied first (or nothing moves).
+    let df = at("/app/svc", "COPY . /app", "cargo install cargo-chef");
+    let (_, out) = crate::support::hoist_proposal(
+        defaults,
+        &df,
+        &[("rust-toolchain.toml", "[toolchain]\nchannel = \"1.80\"\n")],
+    );
+    let install = out.find("RUN cargo install").expect("the install");
+    let broad = out.find("COPY . /app\n").expect("the copy");
+    if install < broad {
+        let toolchain = out
+            .find("rust-toolchain.toml")
+            .expect("the toolchain file copied first");
+        assert!(toolchain < install, "{out}");
+    }
+}

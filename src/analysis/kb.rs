@@ -1669,6 +1669,19 @@ fn find_entry<'k>(kb: &'k KnowledgeBase, name: &str, argv: &[&str]) -> Option<&'
             return false;
         }
         let positional: Vec<&str> = positionals(&argv[1..], e);
+        let given = |o: &String| {
+            argv[1..].iter().any(|a| {
+                a == o
+                    || a.strip_prefix(o.as_str())
+                        .is_some_and(|r| r.starts_with('='))
+            })
+        };
+        if e.not_with.iter().any(given) {
+            return false;
+        }
+        if e.names_required && !names_a_package(&argv[1..], e) {
+            return false;
+        }
         match &e.sub {
             None => true,
             Some(subs) => {
@@ -1682,6 +1695,33 @@ fn find_entry<'k>(kb: &'k KnowledgeBase, name: &str, argv: &[&str]) -> Option<&'
             }
         }
     })
+}
+
+/// Whether a word after the entry's subcommands is an argument, not an
+/// option or the value of one the entry names (`--version 0.1.62` is
+/// neither a name nor two: `positionals` keeps `--version` for the
+/// commands that take it as their subcommand).
+fn names_a_package(args: &[&str], e: &Entry) -> bool {
+    let skip = usize::from(e.sub.is_some()) + usize::from(e.sub2.is_some());
+    let mut words = 0;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i];
+        if a.starts_with('-') && a.len() > 1 {
+            if let Some((_, attached)) = e.short_value(a) {
+                i += usize::from(attached.is_none());
+            } else if !a.contains('=') && e.takes_value(a) {
+                i += 1;
+            }
+        } else {
+            words += 1;
+            if words > skip {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
 }
 
 /// The entry's own manifests: the files of `reads` relative to where it
@@ -2806,8 +2846,15 @@ fn manifest_checks(e: &Entry, inv: &Invocation<'_>, facts: &mut CommandFacts) {
         let files: Vec<String> = facts.manifests.get(own..).unwrap_or_default().to_vec();
         if e.uv_pip {
             facts.checks.push(ManifestCheck::UvPip(files.clone()));
+            // Project metadata is no requirements text: `UvPip` checks it.
+            let text: Vec<String> = files
+                .into_iter()
+                .filter(|f| !crate::analysis::manifests::is_project_metadata(f))
+                .collect();
+            facts.checks.push(ManifestCheck::Requirements(text));
+        } else {
+            facts.checks.push(ManifestCheck::Requirements(files));
         }
-        facts.checks.push(ManifestCheck::Requirements(files));
     }
     if e.gradle {
         // The build and init scripts the options name, after the entry's

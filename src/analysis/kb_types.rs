@@ -113,6 +113,17 @@ pub struct Entry {
     pub global_scripts: bool,
     #[serde(default)]
     pub requires_flag: Vec<String>,
+    /// The entry describes the command only without these options
+    /// (`cargo install --path DIR`, `--git URL`): given one, in any form,
+    /// the next entry for the command is tried.
+    #[serde(default)]
+    pub not_with: Vec<String>,
+    /// The entry describes the command only when a positional argument
+    /// follows its subcommands (`cargo install NAME`; without one, cargo
+    /// installs the package of the working directory): else the next
+    /// entry is tried.
+    #[serde(default)]
+    pub names_required: bool,
     #[serde(default)]
     pub first_positional_is_value: Vec<String>,
     #[serde(default)]

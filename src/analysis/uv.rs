@@ -83,6 +83,126 @@ pub(crate) fn built_metadata(ctx: &Context, find: &dyn Fn(&str) -> Option<String
     }
 }
 
+/// Why `uv pip install -r pyproject.toml` (the context file `rel`) may
+/// read more than that file. uv takes the requirements of a
+/// `pyproject.toml` without building the project when its `[project]`
+/// table declares them statically (uv's `SourceTreeResolver` asks
+/// `requires_dist` first, which parses the table and gives up only when
+/// `dynamic` names `dependencies` or `optional-dependencies`; since uv
+/// 0.1.25, astral-sh/uv#2676); otherwise it runs the build backend on the
+/// project's files. Measured with uv 0.13.9: only `pyproject.toml` in the
+/// directory, a `readme` it names missing, `--extra web`: "Found static
+/// `requires-dist`", both packages installed. Read conservatively: the
+/// file must parse, name the project and its version, list its
+/// `dependencies`, declare no `dynamic` field at all and no Poetry table (whose dependencies uv does
+/// not read statically), and every requirement (dependencies, optional
+/// dependencies, dependency groups) must be a registry package or an
+/// `https` URL: a `file:` URL, a `{root}` placeholder or a variable names
+/// a local file. Its `[tool.uv]` sources, indexes and workspace, and a
+/// `pyproject.toml` or `uv.toml` in a parent directory, are
+/// [`source_problems`]'.
+pub(crate) fn static_requirements_problems(ctx: &Context, rel: &str) -> Vec<String> {
+    let Some(text) = ctx.read(rel) else {
+        return vec![format!("{rel} cannot be read")];
+    };
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return vec![format!("{rel} is not valid TOML")];
+    };
+    let mut out = Vec::new();
+    let project = table.get("project").and_then(toml::Value::as_table);
+    let Some(project) = project else {
+        return vec![format!(
+            "{rel} has no `[project]` table: uv builds the project to know its requirements"
+        )];
+    };
+    for key in ["name", "version"] {
+        if !project.get(key).is_some_and(toml::Value::is_str) {
+            out.push(format!(
+                "{rel} does not give the project's `{key}` in `[project]`"
+            ));
+        }
+    }
+    // No `dependencies` at all: uv takes the project to have none (or,
+    // beside a Poetry table, builds it), while the project may well
+    // declare them elsewhere (`setup.cfg`, `setup.py`); not read as static.
+    if !project.contains_key("dependencies") {
+        out.push(format!(
+            "{rel} declares no `dependencies` in `[project]`, so they may come from elsewhere"
+        ));
+    }
+    if project.contains_key("dynamic") {
+        out.push(format!(
+            "{rel} declares `dynamic` metadata, which uv may build the project to know"
+        ));
+    }
+    if table
+        .get("tool")
+        .and_then(toml::Value::as_table)
+        .is_some_and(|t| t.contains_key("poetry"))
+    {
+        out.push(format!("{rel} has a `[tool.poetry]` table"));
+    }
+    let mut requirements: Vec<&toml::Value> = Vec::new();
+    requirements.extend(project.get("dependencies"));
+    if let Some(v) = project.get("optional-dependencies") {
+        match v.as_table() {
+            Some(t) => requirements.extend(t.values()),
+            None => requirements.push(v),
+        }
+    }
+    if let Some(v) = table.get("dependency-groups") {
+        match v.as_table() {
+            Some(t) => requirements.extend(t.values()),
+            None => requirements.push(v),
+        }
+    }
+    for list in requirements {
+        let Some(items) = list.as_array() else {
+            out.push(format!("{rel} has a requirement list that is not a list"));
+            continue;
+        };
+        for item in items {
+            match item {
+                toml::Value::String(r) if !remote_or_registry(r) => {
+                    out.push(format!("{rel} requires `{r}`, which may name a local file"))
+                }
+                toml::Value::String(_) => {}
+                // `{ include-group = "…" }` (PEP 735) names another group
+                // of the same table.
+                toml::Value::Table(t)
+                    if t.len() == 1 && t.get("include-group").is_some_and(toml::Value::is_str) => {}
+                _ => out.push(format!("{rel} has a requirement that is not a string")),
+            }
+        }
+    }
+    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    let join = |f: &str| {
+        if dir.is_empty() {
+            f.to_string()
+        } else {
+            format!("{dir}/{f}")
+        }
+    };
+    out.extend(source_problems(ctx, dir, &|f| Some(join(f))));
+    out
+}
+
+/// A PEP 508 requirement that names a registry package, or a direct
+/// `https` URL: no `file:` URL, no path after `@`, no `{root}` or
+/// variable.
+fn remote_or_registry(r: &str) -> bool {
+    if r.contains(['{', '$', '\\']) || r.contains("file:") {
+        return false;
+    }
+    match r.split_once('@') {
+        None => true,
+        Some((_, url)) => {
+            let url = url.trim_start();
+            url.starts_with("https://") && !url.contains(char::is_whitespace)
+        }
+    }
+}
+
 /// Why `uv sync` in the context directory `dir` may read files besides its
 /// manifests, with `--no-install-project` too (which skips the project
 /// alone: path, directory and editable sources and workspace members are

@@ -2702,8 +2702,15 @@ fn hoist_problems(
         problems.push(problem);
     }
     if let Some(ctx) = cx.ctx {
+        // The files the checks name by their image paths (pip's and uv's
+        // requirement files, a package list, a pip configuration file):
+        // those checks read the file found there, which a bind mount
+        // takes from the context whatever the copy ships.
+        let by_name: Vec<&str> = ex.checks.iter().flat_map(|(c, _)| named_files(c)).collect();
         // A bind-mounted manifest needs no COPY, but it must be the file
-        // the broad copy ships at that place: the manifest checks read that.
+        // the broad copy ships at that place (the manifest checks read
+        // that), or one the checks read by its image path, mounted away
+        // from everything the copy writes.
         for (src, target) in &ex.binds {
             let elsewhere = if copy.placed.is_some() {
                 copy.context_path(target).as_deref() != Some(src.as_str())
@@ -2717,10 +2724,28 @@ fn hoist_problems(
                 };
                 inner.map(|r| effects::resolve(&copy.dest_abs, r)).as_ref() != Some(target)
             };
+            let apart = !within(target, &copy.dest_abs) && by_name.contains(&target.as_str());
             if !ctx.ships(src) {
                 problems.push(format!(
                     "the bind mount's source `{src}` is not a file the build context ships"
                 ));
+            } else if elsewhere && apart {
+                // pip and uv resolve the `-r`/`-c` includes of a
+                // requirement file beside it (measured with pip 23:
+                // `-r other.txt` in `/tmp/requirements.txt` opened
+                // `/tmp/other.txt`): the image's files there, not the
+                // context's the checks would follow.
+                let included = extra_manifests(
+                    &ManifestCheck::Requirements(vec![target.clone()]),
+                    ctx,
+                    "",
+                    &|img| through_binds(&ex.binds, copy, img),
+                );
+                if let Some(f) = included.first() {
+                    problems.push(format!(
+                        "`{src}`, mounted at `{target}`, includes another requirement file (`{f}` in the context), which is read beside the mount in the image, not from the build context"
+                    ));
+                }
             } else if elsewhere && !ex.checks.is_empty() {
                 problems.push(format!(
                     "the bind mount puts `{src}` at `{target}`, not where `{}` ships it, so its manifest checks do not apply",
@@ -2736,9 +2761,10 @@ fn hoist_problems(
             // the copy puts them.
             if copy.placed.is_some() && matches!(chk, ManifestCheck::Requirements(_)) {
                 read_beyond.extend(manifest_problems(chk, ctx, "", &|img| {
-                    copy.context_path(img)
+                    through_binds(&ex.binds, copy, img)
                 }));
-                let included = extra_manifests(chk, ctx, "", &|img| copy.context_path(img));
+                let included =
+                    extra_manifests(chk, ctx, "", &|img| through_binds(&ex.binds, copy, img));
                 if let Some(f) = included.first() {
                     problems.push(format!(
                         "a requirement file includes `{f}`, which is not followed through `{}`, a copy of several sources",
@@ -2764,12 +2790,13 @@ fn hoist_problems(
                 .or_else(|| by_image_path.then(String::new));
             if let Some(rel) = rel {
                 read_beyond.extend(manifest_problems(chk, ctx, &rel, &|img| {
-                    copy.context_path(img)
+                    through_binds(&ex.binds, copy, img)
                 }));
                 // What its manifests name must be copied first (the
                 // analysis adds them to its reads for copies of the whole
                 // context only).
-                for f in extra_manifests(chk, ctx, &rel, &|img| copy.context_path(img)) {
+                for f in extra_manifests(chk, ctx, &rel, &|img| through_binds(&ex.binds, copy, img))
+                {
                     if !cand.needed.iter().any(|(_, n)| *n == f) {
                         problems.push(format!("`{f}` would not be copied first"));
                     }
@@ -2790,6 +2817,35 @@ fn hoist_problems(
     let mut seen = BTreeSet::new();
     problems.retain(|p| seen.insert(p.clone()));
     (problems, deleted)
+}
+
+/// The context file a hoisted install finds at image path `img`: the
+/// source of a bind mount there (which hides whatever the image holds),
+/// else what the broad copy ships there.
+fn through_binds(binds: &[(String, String)], copy: &BroadCopy<'_>, img: &str) -> Option<String> {
+    match binds.iter().find(|(_, t)| t == img) {
+        Some((src, _)) => Some(src.clone()),
+        None => copy.context_path(img),
+    }
+}
+
+/// The image paths of the files a manifest check names by path, wherever
+/// the install runs (see [`ManifestCheck::Requirements`]).
+fn named_files(chk: &ManifestCheck) -> Vec<&str> {
+    match chk {
+        ManifestCheck::Requirements(f) | ManifestCheck::UvPip(f) => {
+            f.iter().map(String::as_str).collect()
+        }
+        ManifestCheck::PipConfig(f) => vec![f.as_str()],
+        ManifestCheck::PackageList { file, .. } => vec![file.as_str()],
+        _ => Vec::new(),
+    }
+}
+
+/// Whether image path `p` is `dir` or below it.
+fn within(p: &str, dir: &str) -> bool {
+    let dir = dir.trim_end_matches('/');
+    dir.is_empty() || p == dir || p.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
 }
 
 /// The later unit that deletes the shipped file `p`, which the install
@@ -3087,6 +3143,25 @@ fn hoist_change(
                 "it reads {reads}, so it no longer reruns when other files change; every command is in the knowledge base, and {d}"
             ),
         };
+        // What was checked of a requirement file mounted away from the
+        // copy, and of a `pyproject.toml` uv reads statically.
+        let by_name: Vec<&str> = ex.checks.iter().flat_map(|(c, _)| named_files(c)).collect();
+        for (src, target) in &ex.binds {
+            if !within(target, &copy.dest_abs)
+                && by_name.contains(&target.as_str())
+                && copy.context_path(target).as_deref() != Some(src.as_str())
+            {
+                r.push_str(&format!(
+                    "; `{src}` is mounted at `{target}`, outside what the copy writes, and names no other file and no local path"
+                ));
+            }
+        }
+        let uv_static = ex.checks.iter().any(|(c, _)| {
+            matches!(c, ManifestCheck::UvPip(f) if f.iter().any(|f| f.ends_with("/pyproject.toml") || f == "pyproject.toml"))
+        });
+        if uv_static {
+            r.push_str("; uv reads the requirements of `pyproject.toml` statically (a `[project]` table with its name, version and dependencies, nothing `dynamic`, no local requirement, source or workspace), without building the project");
+        }
         if !in_place.is_empty() {
             r.push_str("; an earlier COPY already puts the same files there with the broad copy's flags and nothing rewrites them before it, so no COPY of them is inserted");
         }

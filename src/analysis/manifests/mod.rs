@@ -2063,23 +2063,40 @@ pub(crate) fn pip_config_problems(rel: &str, text: &str) -> Vec<String> {
 /// uv: a requirement file named `pyproject.toml`, `setup.py` or
 /// `setup.cfg`, on the command line or included, is the project's
 /// metadata, which uv may build the project to read (uv docs, pip
-/// interface: "Declaring dependencies").
+/// interface: "Declaring dependencies"). A `pyproject.toml` named on the
+/// command line whose requirements uv reads without building is followed
+/// ([`super::uv::static_requirements_problems`]).
 fn uv_pip_problems(
     ctx: &Context,
     to_context: &dyn Fn(&str) -> Option<String>,
     files: &[String],
     out: &mut Vec<String>,
 ) {
-    let included = walk_requirements(ctx, to_context, files).included;
-    let named = files.iter().filter_map(|f| to_context(f));
-    for rel in named.chain(included) {
-        let base = rel.rsplit('/').next().unwrap_or(&rel);
-        if ["pyproject.toml", "setup.py", "setup.cfg"].contains(&base) {
+    let (metadata, plain): (Vec<String>, Vec<String>) =
+        files.iter().cloned().partition(|f| is_project_metadata(f));
+    for rel in metadata.iter().filter_map(|f| to_context(f)) {
+        if rel == "pyproject.toml" || rel.ends_with("/pyproject.toml") {
+            out.extend(super::uv::static_requirements_problems(ctx, &rel));
+        } else {
             out.push(format!(
                 "uv reads {rel} as the project's metadata, which it may build the project to know"
             ));
         }
     }
+    for rel in walk_requirements(ctx, to_context, &plain).included {
+        if is_project_metadata(&rel) {
+            out.push(format!(
+                "uv reads {rel} as the project's metadata, which it may build the project to know"
+            ));
+        }
+    }
+}
+
+/// Whether a requirement file `uv pip` takes is a project's metadata
+/// (by its name), not a requirements text.
+pub(crate) fn is_project_metadata(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    ["pyproject.toml", "setup.py", "setup.cfg"].contains(&base)
 }
 
 /// The requirement files `files` (image paths) include, at any depth, as
