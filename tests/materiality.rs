@@ -844,6 +844,12 @@ fn reasons_name_the_pattern_the_link_and_the_project() {
         ),
         ("npm/index.js", "console.log(1)\n"),
         ("npm/.dockerignore", ".git\n"),
+        (
+            "rust/Dockerfile",
+            "FROM rust:1.79\nWORKDIR /usr/src/relay\nCOPY . .\nRUN apt-get update && apt-get install -y libssl-dev\nRUN cargo build --release\n",
+        ),
+        ("rust/Cargo.toml", "[package]\nname = \"relay\"\n"),
+        ("rust/.dockerignore", ".git\n"),
     ]);
     std::os::unix::fs::symlink(
         "deploy/constraints-prod.txt",
@@ -867,6 +873,11 @@ fn reasons_name_the_pattern_the_link_and_the_project() {
     let link = run("link/Dockerfile");
     assert!(link.contains("ships `constraints.txt`,"), "{link}");
     assert!(!link.contains("constraints.txt/**"), "{link}");
+    let rust = run("rust/Dockerfile");
+    assert!(
+        rust.contains("may write (`/usr/src/[^a]*/**`), so moving the install above the copy"),
+        "{rust}"
+    );
     let npm = run("npm/Dockerfile");
     assert!(
         npm.contains("package-lock.json lists the project itself with an install script"),

@@ -1337,6 +1337,19 @@ fn candidate<'c>(
     })
 }
 
+/// The pattern by which `ex` may write the image path `img`, when it is
+/// one (`apt-get` may write `/srv/**`: maintainer scripts make directories
+/// there): a reason then says the pattern, the file not being one the
+/// tool is known to write.
+fn write_pattern<'e>(ex: &'e Effects, img: &str) -> Option<&'e str> {
+    ex.writes.iter().find_map(|l| match l {
+        Loc::Path(w) if w != img && w.contains('*') && effects::paths_overlap(w, img) => {
+            Some(w.as_str())
+        }
+        _ => None,
+    })
+}
+
 /// Why an install reads more than its manifests: the read that takes in
 /// `rel`, a file the copy ships at `img` that is none of them.
 fn reads_a_source(ex: &Effects, img: &str, rel: &str) -> String {
@@ -2630,28 +2643,18 @@ fn hoist_problems(
     {
         // The install rewrites a manifest the inserted COPY needs: ignoring
         // it would break the install, so say what would.
-        // Named by a pattern (`apt-get` may write `/srv/**`), the pattern
-        // is said: the file is not one the tool is known to write.
         let img = clobbered
             .iter()
             .find(|(_, r)| r == rel)
             .map_or("", |(p, _)| p.as_str());
-        let wide = ex
-            .writes
-            .iter()
-            .find_map(|l| match l {
-                Loc::Path(w) if w != img && w.contains('*') && effects::paths_overlap(w, img) => {
-                    Some(format!(" (it may write `{w}`)"))
-                }
-                _ => None,
-            })
-            .unwrap_or_default();
+        let wide =
+            write_pattern(ex, img).map_or(String::new(), |w| format!(" (it may write `{w}`)"));
         problems.push(format!(
             "`{}` may rewrite `{rel}`{wide}, which it reads and the broad copy ships, so moving the install above the copy would let the copy put back the old `{rel}`{}",
             short(&cand.text),
             lock_remedy(rel, &cand.text).map_or(String::new(), |r| format!("; {r}"))
         ));
-    } else if let Some((_, rel)) = clobbered.first() {
+    } else if let Some((img, rel)) = clobbered.first() {
         // The entries to ignore: for each file, its top directory, unless
         // the install reads something else there (`.yarn/releases/` beside
         // `.yarn/install-state.gz`): then the file. Offered only when they
@@ -2684,8 +2687,10 @@ fn hoist_problems(
         } else {
             String::new()
         };
+        let writes =
+            write_pattern(ex, img).map_or("writes".to_string(), |w| format!("may write (`{w}`)"));
         let mut problem = format!(
-            "`{}` ships `{rel}`{}, which `{}` writes, so moving the install above the copy would let the copy overwrite its result{remedy}",
+            "`{}` ships `{rel}`{}, which `{}` {writes}, so moving the install above the copy would let the copy overwrite its result{remedy}",
             short(&copy.text),
             if clobbered.len() > 1 {
                 format!(" and {} more", clobbered.len() - 1)
