@@ -1831,3 +1831,192 @@ fn a_builder_stage_pip_wheel_costs_an_install() {
         out.new_text
     );
 }
+
+/// A run of the binary in `r`, its stderr (where the figures go).
+fn figures_text(r: &TestRepo, args: &[&str]) -> String {
+    let out = Command::new(support::bin())
+        .current_dir(r.path())
+        .args(args)
+        .output()
+        .expect("run");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A builder stage makes wheels after `COPY . .`; the runtime stage copies
+/// them (scout69 py-multi-wheels, measured with BuildKit: after a source
+/// edit the runtime `COPY --from` and its `pip install` were CACHED in the
+/// original, BuildKit keying the copy on the wheels' content). The
+/// builder's `pip wheel` reran: whether it wrote the same bytes the model
+/// cannot know (a wheel built from an sdist carries timestamps: measured,
+/// the runtime steps then reran), so the runtime install's count before is
+/// an upper bound and says so. After the hoist the builder reruns only
+/// `COPY . .`, which writes nothing below /whl: the copy is cached (it was
+/// counted as rerun in every commit, the builder stage being rebuilt).
+#[test]
+fn copy_from_stage_reruns_only_when_what_it_copies_may_change() {
+    let mut r = TestRepo::new();
+    r.write(
+        "Dockerfile",
+        "FROM python:3.12 AS build\nWORKDIR /src\nCOPY . .\nRUN pip wheel --no-cache-dir --wheel-dir /whl -r requirements.txt\n\nFROM python:3.12-slim\nWORKDIR /srv\nCOPY --from=build /whl /whl\nRUN pip install --no-cache-dir /whl/*\nCOPY . .\nCMD [\"python\", \"-m\", \"relay\"]\n",
+    );
+    r.write(".dockerignore", ".git\n");
+    r.write("requirements.txt", "attrs==23.2.0\n");
+    r.write("relay/__main__.py", "0\n");
+    r.commit("root");
+    for i in 1..24 {
+        r.write("relay/__main__.py", &format!("{i}\n"));
+        r.commit(&format!("edit {i}"));
+    }
+    r.write("requirements.txt", "attrs==24.2.0\n");
+    r.commit("bump");
+    let err = figures_text(&r, &["Dockerfile"]);
+    assert!(
+        err.contains(
+            "over 25 commits: `RUN pip install --no-cache-dir /whl/*` ran in at most 25 of them before, at most 2 after"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("`COPY --from=build /whl /whl` (line 8) is counted as rerun whenever a `RUN` that writes what it copies reran"),
+        "{err}"
+    );
+    // The figures, exactly: the builder's install ran in every commit
+    // before and in the two that changed requirements.txt after.
+    let ctx = Context::new(r.path().to_path_buf(), Some(&r.path().join("Dockerfile")));
+    let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    let text = std::fs::read_to_string(r.path().join("Dockerfile")).expect("read");
+    let before = replay::figures(&text, Some(&ctx), &h);
+    let copy = before
+        .units
+        .iter()
+        .find(|u| u.instruction.starts_with("COPY --from"))
+        .expect("copy");
+    assert_eq!((copy.rebuilds, copy.at_most), (25, true));
+    assert!(before.cost_at_most);
+    // A runtime stage that copies what an earlier step of the builder
+    // wrote, before the step that reruns: never rerun.
+    let steady = "FROM python:3.12 AS build\nRUN pip install --prefix=/inst attrs==23.2.0\nWORKDIR /src\nCOPY . .\nRUN python -m compileall -q .\n\nFROM python:3.12-slim\nCOPY --from=build /inst /usr/local\nRUN pip list\n";
+    let f = replay::figures(steady, Some(&ctx), &h);
+    let run = f
+        .units
+        .iter()
+        .find(|u| u.instruction == "RUN pip list")
+        .expect("run");
+    assert_eq!((run.rebuilds, run.at_most), (0, false), "{f:?}");
+}
+
+/// A `RUN` that mounts a stage reruns when what it mounts may change: the
+/// replay did not follow `--mount=from=` and counted it as never rerun
+/// (BuildKit keys a read-only mount on the content of its source, like a
+/// copy).
+#[test]
+fn run_mounting_a_stage_reruns_with_it() {
+    let mut r = TestRepo::new();
+    let df = "FROM base AS build\nWORKDIR /src\nCOPY . .\nRUN ./build.sh\n\nFROM base\nRUN --mount=type=bind,from=build,source=/src/out,target=/mnt cp -r /mnt /opt/app\n";
+    r.write("Dockerfile", df);
+    r.write("build.sh", "0\n");
+    r.commit("root");
+    for i in 1..5 {
+        r.write("build.sh", &format!("{i}\n"));
+        r.commit(&format!("edit {i}"));
+    }
+    let ctx = Context::new(r.path().to_path_buf(), Some(&r.path().join("Dockerfile")));
+    let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    let f = replay::figures(df, Some(&ctx), &h);
+    let run = f.units.last().expect("units");
+    assert!(run.instruction.starts_with("RUN --mount"), "{f:?}");
+    assert_eq!((run.rebuilds, run.at_most), (5, true), "{f:?}");
+}
+
+/// A stage the last stage neither is nor needs (`dev`) is built only with
+/// `--target`: the mean is the default build's, and says what it leaves
+/// out; the stage's own lines say how it is built.
+#[test]
+fn figures_are_the_default_targets_and_say_what_they_leave_out() {
+    let mut r = TestRepo::new();
+    let df = "FROM python:3.12-slim AS base\nWORKDIR /app\n\nFROM base AS dev\nCOPY . .\nRUN pip install --no-cache-dir -r requirements-dev.txt\n\nFROM base\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\nCMD [\"python\", \"app.py\"]\n";
+    r.write("Dockerfile", df);
+    r.write(".dockerignore", ".git\n");
+    r.write("requirements.txt", "attrs==23.2.0\n");
+    r.write("requirements-dev.txt", "pytest==8.0.0\n");
+    r.write("app.py", "0\n");
+    r.commit("root");
+    for i in 1..24 {
+        r.write("app.py", &format!("{i}\n"));
+        r.commit(&format!("edit {i}"));
+    }
+    let ctx = Context::new(r.path().to_path_buf(), Some(&r.path().join("Dockerfile")));
+    let h = walk(&r, "Dockerfile", ".", &WalkOptions::default());
+    let f = replay::figures(df, Some(&ctx), &h);
+    assert_eq!(f.target_only, vec!["`dev`".to_string()]);
+    // Only the last stage's install counts: its cost in each of the 24
+    // commits (the dev install ran as often, and is left out).
+    let cost_of = |prefix: &str| {
+        f.units
+            .iter()
+            .find(|u| u.instruction.contains(prefix))
+            .map(|u| (u.cost, u.rebuilds, u.target_only.clone()))
+            .expect("unit")
+    };
+    let (c, n, t) = cost_of("-r requirements.txt");
+    assert_eq!((n, t), (24, None));
+    let (_, nd, td) = cost_of("requirements-dev.txt");
+    assert_eq!((nd, td.as_deref()), (24, Some("`dev`")));
+    let copies: f64 = f
+        .units
+        .iter()
+        .filter(|u| u.target_only.is_none())
+        .map(|u| u.cost * u.rebuilds as f64)
+        .sum();
+    assert!((f.mean_cost - copies / 24.0).abs() < 1e-9, "{f:?}");
+    assert!(f.mean_cost >= c, "{f:?}");
+    assert!(f.all_stages_cost > f.mean_cost, "{f:?}");
+    let err = figures_text(&r, &["Dockerfile"]);
+    assert!(
+        err.contains("note: the mean is for a default `docker build` (the last stage and the stages it needs); `dev` is built only with `--target` and left out of it"),
+        "{err}"
+    );
+    assert!(
+        err.contains("ran in 24 of them before, 1 after (stage `dev`, built only with `--target`)"),
+        "{err}"
+    );
+}
+
+/// A split move says how often its hoisted part ran, like a plain move
+/// (scout69 py-seed-split): before, as part of the whole `RUN`.
+#[test]
+fn split_move_has_its_ran_in_line() {
+    let mut r = TestRepo::new();
+    r.write(
+        "Dockerfile",
+        "FROM python:3.12-slim\nWORKDIR /data\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt && python seed.py\n",
+    );
+    r.write(".dockerignore", ".git\n");
+    r.write("requirements.txt", "attrs==23.2.0\n");
+    r.write("seed.py", "0\n");
+    r.commit("root");
+    for i in 1..24 {
+        r.write("seed.py", &format!("{i}\n"));
+        r.commit(&format!("edit {i}"));
+    }
+    let err = figures_text(&r, &["Dockerfile"]);
+    assert!(err.contains("split `RUN pip install"), "{err}");
+    assert!(
+        err.contains("over 24 commits: `RUN pip install --no-cache-dir -r requirements.txt` (split from `RUN pip install"),
+        "{err}"
+    );
+    assert!(err.contains("ran in 24 of them before, 1 after\n"), "{err}");
+    let out = Command::new(support::bin())
+        .current_dir(r.path())
+        .args(["--format", "json", "Dockerfile"])
+        .output()
+        .expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let units = v[0]["instructions_history"].as_array().expect("units");
+    let split = units
+        .iter()
+        .find(|u| u["instruction_after"].is_string())
+        .expect("split pair");
+    assert_eq!(split["rebuilds"]["before"], 24);
+    assert_eq!(split["rebuilds"]["after"], 1);
+}

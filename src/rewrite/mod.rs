@@ -359,7 +359,7 @@ impl<'a> Rewriter<'a> {
     /// it says enough, else by the static estimate.
     pub fn cost(&self, file: &FileAnalysis) -> f64 {
         if let Some(h) = self.history {
-            return self.figures_over(file, h).mean_cost;
+            return self.figures_over(file, h).all_stages_cost;
         }
         let mut total = 0.0;
         for (stage, sa) in file.model.stages.iter().zip(&file.stages) {
