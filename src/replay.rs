@@ -815,6 +815,9 @@ pub struct FileFigures {
     /// weighs (a move in a stage built only with `--target` saves too).
     #[serde(skip)]
     pub all_stages_cost: f64,
+    /// Whether `all_stages_cost` counts reruns as `cost_at_most` does.
+    #[serde(skip)]
+    pub stages_at_most: bool,
     pub commits: u64,
     /// The `ARG`s counted as changed in every commit: their variables,
     /// assumed to take a new value on every build
@@ -862,7 +865,7 @@ pub fn figures_of(file: &FileAnalysis, history: &History, cache: &mut ReplayCach
     let replayed = cache.replay(file, history);
     let mut units = Vec::new();
     let (mut total, mut all_total) = (0.0, 0.0);
-    let mut cost_at_most = false;
+    let (mut cost_at_most, mut stages_at_most) = (false, false);
     let mut target_only = Vec::new();
     let mut content_keyed = Vec::new();
     for (si, stage) in file.model.stages.iter().enumerate() {
@@ -885,6 +888,7 @@ pub fn figures_of(file: &FileAnalysis, history: &History, cache: &mut ReplayCach
             let cost = eff.get(k).map_or(0.0, |e| e.cost);
             all_total += cost * rebuilds[k] as f64;
             let at_most = optimistic[k] != rebuilds[k];
+            stages_at_most |= at_most && cost > 0.0;
             if sh.default_target {
                 total += cost * rebuilds[k] as f64;
                 cost_at_most |= at_most && cost > 0.0;
@@ -943,6 +947,7 @@ pub fn figures_of(file: &FileAnalysis, history: &History, cache: &mut ReplayCach
         mean_cost: mean(total),
         cost_at_most,
         all_stages_cost: mean(all_total),
+        stages_at_most,
         commits,
         target_only,
         content_keyed,
