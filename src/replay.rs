@@ -387,10 +387,12 @@ impl<'s> ReplayPlan<'s> {
             .find_map(|f| f.strip_prefix("--from="))
         {
             // Sources of `COPY --from` are paths from the stage's root.
+            let paths: Vec<String> = srcs.iter().map(|s| from_stage_path(s)).collect();
             if let Some(t) = stage_ref(from, names, si) {
-                input
-                    .stages
-                    .push((t, srcs.iter().map(|s| from_stage_path(s)).collect()));
+                input.stages.push((t, paths));
+            } else if from.contains('$') {
+                // A variable may name any earlier stage.
+                input.stages.extend((0..si).map(|t| (t, paths.clone())));
             }
             return input;
         }

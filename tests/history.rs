@@ -2027,3 +2027,39 @@ fn split_move_has_its_ran_in_line() {
     assert_eq!(split["rebuilds"]["before"], 24, "{f}");
     assert_eq!(split["rebuilds"]["after"], 1, "{f}");
 }
+
+/// The planner's "drops from" figures weigh every stage (a move in a stage
+/// built only with `--target` saves too): where a stage is left out of the
+/// history figures' mean, the words say they count it.
+#[test]
+fn planner_saving_words_say_they_count_every_stage() {
+    let mut r = TestRepo::new();
+    r.write(
+        "Dockerfile",
+        "FROM node:20-slim AS build\nWORKDIR /app\nCOPY . .\nRUN npm run build\n\nFROM build AS test\nRUN npm test\n\nFROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nCOPY --from=build /app/dist ./dist\nRUN npm ci --omit=dev\nCMD [\"node\", \"dist/index.js\"]\n",
+    );
+    r.write(".dockerignore", ".git\nnode_modules\n");
+    r.write(
+        "package.json",
+        "{\"name\": \"x\", \"version\": \"1.0.0\"}\n",
+    );
+    r.write(
+        "package-lock.json",
+        "{\"name\": \"x\", \"version\": \"1.0.0\", \"lockfileVersion\": 3, \"requires\": true, \"packages\": {\"\": {\"name\": \"x\", \"version\": \"1.0.0\"}}}\n",
+    );
+    r.write("src/index.ts", "0\n");
+    r.commit("root");
+    for i in 1..24 {
+        r.write("src/index.ts", &format!("{i}\n"));
+        r.commit(&format!("edit {i}"));
+    }
+    let err = figures_text(&r, &["Dockerfile"]);
+    assert!(
+        err.contains("moved `RUN npm ci --omit=dev` above `COPY --from=build /app/dist ./dist`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("% less; every stage counted, `test` too, which only `--target` builds)"),
+        "{err}"
+    );
+}
