@@ -1148,7 +1148,16 @@ impl<'a> Run<'a> {
         };
         let original = analyze(&text);
         let before = rewriter.figures(&original);
-        let after = rewriter.figures(&analyze(&outcome.new_text));
+        let mut after = rewriter.figures(&analyze(&outcome.new_text));
+        if let Some(a) = after.as_mut() {
+            // A split `RUN`'s figures before are its hoisted part's.
+            a.splits = outcome
+                .changes
+                .iter()
+                .filter(|c| c.applied)
+                .filter_map(|c| Some((c.split_from.clone()?, c.subject.clone())))
+                .collect();
+        }
         // Without `-v` the text report names the kept installs in one line,
         // so that a file with nothing to change says that installs still
         // rerun on every change of the sources.

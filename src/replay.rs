@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::analysis::effects::{Effects, Loc, paths_overlap};
 use crate::analysis::file::FileAnalysis;
 use crate::analysis::history::{History, Query, arg_names_without_default, uses_var};
 use crate::analysis::kb::Knowledge;
@@ -14,11 +15,37 @@ use crate::model::Model;
 use crate::order::Hits;
 use crate::syntax::{Kind, Mount, Parse};
 
-enum Input {
-    None,
+/// What a unit reads from outside its stage's earlier steps.
+#[derive(Default)]
+struct Input {
     /// Indices into the replay's list of source texts.
-    Sources(Vec<usize>),
-    Stage(usize),
+    sources: Vec<usize>,
+    /// Earlier stages it copies from (`COPY --from`, a `RUN`'s
+    /// `--mount=from=`), each with the image paths it takes there
+    /// (patterns covering the tree below each; `/**` when not known).
+    /// BuildKit keys such a copy on the content of those paths, not on
+    /// how the stage was built (`fileOp.CacheMap` gives the copy's source
+    /// input a content hash of its selectors; `ExecOp.getMountDeps` does
+    /// the same for read-only mounts): it reruns only when that content
+    /// may have changed.
+    stages: Vec<(usize, Vec<String>)>,
+}
+
+/// Which reruns write new bytes (and so change what a copy from the stage
+/// copies).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rerun {
+    /// The figures: a `RUN` that reruns may write new bytes (nothing says
+    /// a command is reproducible: a wheel built from source carries
+    /// timestamps), and a copy does when what it copies or an earlier
+    /// edit changed.
+    NewBytes,
+    /// Only a step whose own input changed (its sources, its text, an
+    /// edit before it) writes new bytes, whatever an earlier rerun wrote
+    /// for it. Optimistic, and not a figure: a count lower in this
+    /// reading may be lower in a real build than the figure says, which
+    /// the report says with "at most".
+    Optimistic,
 }
 
 /// Per stage: one invalidation mask per walked commit, and per unit how
@@ -26,50 +53,68 @@ enum Input {
 #[derive(Debug, Clone, Default)]
 pub struct StageHistory {
     pub masks: Vec<u64>,
+    /// The masks in the optimistic reading of reruns
+    /// ([`Rerun::Optimistic`]): they differ from `masks` only below copies
+    /// from other stages.
+    pub optimistic_masks: Vec<u64>,
     pub source_changes: Vec<u64>,
+    /// Whether the stage is built by a default `docker build` (no
+    /// `--target`): the last stage and the stages it is built on or copies
+    /// from.
+    pub default_target: bool,
 }
 
 impl StageHistory {
     /// Distinct masks with counts, for the order search.
     pub fn hits(&self) -> Hits {
         Hits::Masks {
-            masks: self.grouped(),
+            masks: grouped(&self.masks),
             commits: self.masks.len() as u64,
         }
     }
 
-    /// Distinct masks, ascending, with how many commits have each (few:
-    /// most commits change the same files).
-    fn grouped(&self) -> Vec<(u64, u64)> {
-        let mut sorted = self.masks.clone();
-        sorted.sort_unstable();
-        let mut out: Vec<(u64, u64)> = Vec::new();
-        for m in sorted {
-            match out.last_mut() {
-                Some((last, n)) if *last == m => *n += 1,
-                _ => out.push((m, 1)),
-            }
-        }
-        out
-    }
-
     /// How many commits rebuild each unit under `order` (unit indices).
     pub fn rebuilds(&self, order: &[usize]) -> Vec<u64> {
-        let n = order.len();
-        let mut out = vec![0u64; n];
-        for (m, count) in self.grouped() {
-            let mut hit = false;
-            for &u in order {
-                if u < 64 && m & (1 << u) != 0 {
-                    hit = true;
-                }
-                if hit && u < n {
-                    out[u] += count;
-                }
+        rebuilds(&self.masks, order)
+    }
+
+    /// [`StageHistory::rebuilds`] in the optimistic reading of reruns.
+    pub fn optimistic_rebuilds(&self, order: &[usize]) -> Vec<u64> {
+        rebuilds(&self.optimistic_masks, order)
+    }
+}
+
+/// Distinct masks, ascending, with how many commits have each (few:
+/// most commits change the same files).
+fn grouped(masks: &[u64]) -> Vec<(u64, u64)> {
+    let mut sorted = masks.to_vec();
+    sorted.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for m in sorted {
+        match out.last_mut() {
+            Some((last, n)) if *last == m => *n += 1,
+            _ => out.push((m, 1)),
+        }
+    }
+    out
+}
+
+/// How many commits of `masks` rebuild each unit under `order`.
+fn rebuilds(masks: &[u64], order: &[usize]) -> Vec<u64> {
+    let n = order.len();
+    let mut out = vec![0u64; n];
+    for (m, count) in grouped(masks) {
+        let mut hit = false;
+        for &u in order {
+            if u < 64 && m & (1 << u) != 0 {
+                hit = true;
+            }
+            if hit && u < n {
+                out[u] += count;
             }
         }
-        out
     }
+    out
 }
 
 /// The `source=` value of a `--mount` flag, as written, when it names the
@@ -158,6 +203,18 @@ struct ReplayPlan<'s> {
     per_build: Vec<u64>,
     /// Units per stage.
     lens: Vec<usize>,
+    /// Per stage, per unit: the image paths it may write (patterns).
+    writes: Vec<Vec<Vec<String>>>,
+    /// Per stage, a mask of the copies (`COPY`, and `ADD` of context files
+    /// or stages): a file op that reruns with the same inputs writes the
+    /// same files.
+    file_ops: Vec<u64>,
+    /// Per stage, a mask of the copies that read the image (a `--chown`
+    /// by name reads `/etc/passwd`): what a `RUN` before them wrote there
+    /// may change what they write.
+    reads_image: Vec<u64>,
+    /// Per stage, whether a default `docker build` builds it.
+    default_target: Vec<bool>,
 }
 
 fn trimmed(parse: &Parse, item: usize) -> String {
@@ -168,7 +225,8 @@ fn trimmed(parse: &Parse, item: usize) -> String {
 }
 
 impl<'s> ReplayPlan<'s> {
-    fn of(parse: &'s Parse, model: &Model, per_build: Vec<u64>) -> ReplayPlan<'s> {
+    fn of(file: &'s FileAnalysis, per_build: Vec<u64>) -> ReplayPlan<'s> {
+        let (parse, model) = (&file.parse, &file.model);
         let mut names = HashMap::new();
         for (i, s) in model.stages.iter().enumerate() {
             if let Some(n) = &s.name {
@@ -203,6 +261,31 @@ impl<'s> ReplayPlan<'s> {
                 .collect(),
             lens: model.stages.iter().map(|s| s.units.len()).collect(),
             per_build,
+            writes: file
+                .stages
+                .iter()
+                .map(|sa| sa.effects.iter().map(written_paths).collect())
+                .collect(),
+            file_ops: model
+                .stages
+                .iter()
+                .zip(&file.stages)
+                .map(|(s, sa)| unit_mask(s, |k| is_file_op(parse, s.units[k].item, &sa.effects[k])))
+                .collect(),
+            reads_image: model
+                .stages
+                .iter()
+                .zip(&file.stages)
+                .map(|(s, sa)| {
+                    unit_mask(s, |k| {
+                        sa.effects[k]
+                            .reads
+                            .iter()
+                            .any(|r| matches!(r, Loc::Path(_)))
+                    })
+                })
+                .collect(),
+            default_target: Vec::new(),
         };
         for (si, stage) in model.stages.iter().enumerate() {
             let from = parse.items[stage.from_item].instruction();
@@ -217,11 +300,39 @@ impl<'s> ReplayPlan<'s> {
                 .collect();
             plan.inputs.push(v);
         }
+        plan.default_target = plan.built_by_default();
         plan
     }
 
+    /// Per stage, whether `docker build` without `--target` builds it: the
+    /// last stage, and every stage a built one is based on or copies from
+    /// (BuildKit solves only what the target needs).
+    fn built_by_default(&self) -> Vec<bool> {
+        let ns = self.lens.len();
+        let mut built = vec![false; ns];
+        let Some(last) = ns.checked_sub(1) else {
+            return built;
+        };
+        built[last] = true;
+        // Stages only depend on earlier ones: one pass from the end.
+        for si in (0..ns).rev() {
+            if !built[si] {
+                continue;
+            }
+            if let Some(b) = self.base[si] {
+                built[b] = true;
+            }
+            for input in &self.inputs[si] {
+                for (t, _) in &input.stages {
+                    built[*t] = true;
+                }
+            }
+        }
+        built
+    }
+
     /// What a unit reads from outside the Dockerfile: context sources
-    /// (registered in `sources`) or an earlier stage.
+    /// (registered in `sources`) or earlier stages.
     fn input_of(
         &mut self,
         parse: &'s Parse,
@@ -229,44 +340,66 @@ impl<'s> ReplayPlan<'s> {
         names: &HashMap<String, usize>,
         si: usize,
     ) -> Input {
+        let mut input = Input::default();
         let Some(ins) = parse.items[item].instruction() else {
-            return Input::None;
+            return input;
         };
         if ins.node.kind == Kind::Run {
             // A RUN's bind-mounted context files are its inputs too.
-            let mut idx = Vec::new();
             for s in &crate::analysis::effects::bind_sources(ins) {
                 let Some(text) = ins.node.flags.iter().find_map(|f| mount_source(f, s)) else {
                     continue;
                 };
                 if Query::parse(text).is_some() {
-                    idx.push(self.source_index(text));
+                    input.sources.push(self.source_index(text));
                 }
             }
-            return if idx.is_empty() {
-                Input::None
-            } else {
-                Input::Sources(idx)
-            };
+            // So are the stages it mounts (`--mount=type=bind,from=build`):
+            // their content at the source path, from the stage's root.
+            for flag in &ins.node.flags {
+                if !Mount::is_mount_flag(flag) {
+                    continue;
+                }
+                let Some(m) = Mount::parse(flag) else {
+                    // A mount not read here may name any stage.
+                    input
+                        .stages
+                        .extend((0..si).map(|t| (t, vec!["/**".to_string()])));
+                    continue;
+                };
+                if let Some(t) = m.from().and_then(|f| stage_ref(f, names, si)) {
+                    input
+                        .stages
+                        .push((t, vec![from_stage_path(m.source().unwrap_or("/"))]));
+                }
+            }
+            return input;
         }
         if !matches!(ins.node.kind, Kind::Copy | Kind::Add) {
-            return Input::None;
+            return input;
         }
+        let args: Vec<&'s str> = ins.node.str_args().collect();
+        let srcs = args.split_last().map_or(&[][..], |(_, s)| s);
         if let Some(from) = ins
             .node
             .flags
             .iter()
             .find_map(|f| f.strip_prefix("--from="))
         {
-            return stage_ref(from, names, si).map_or(Input::None, Input::Stage);
+            // Sources of `COPY --from` are paths from the stage's root.
+            let paths: Vec<String> = srcs.iter().map(|s| from_stage_path(s)).collect();
+            if let Some(t) = stage_ref(from, names, si) {
+                input.stages.push((t, paths));
+            } else if from.contains('$') {
+                // A variable may name any earlier stage.
+                input.stages.extend((0..si).map(|t| (t, paths.clone())));
+            }
+            return input;
         }
-        let args: Vec<&'s str> = ins.node.str_args().collect();
-        let srcs = args.split_last().map_or(&[][..], |(_, s)| s);
-        let mut idx = Vec::new();
         for s in srcs.iter().filter(|s| Query::parse(s).is_some()) {
-            idx.push(self.source_index(s));
+            input.sources.push(self.source_index(s));
         }
-        Input::Sources(idx)
+        input
     }
 
     /// The index of a source text in `sources`, added when new.
@@ -281,7 +414,9 @@ impl<'s> ReplayPlan<'s> {
     }
 
     /// The units of each stage that one commit rebuilds (a mask per stage,
-    /// left in `scratch.direct`), counting the source changes on the way.
+    /// left in `scratch.direct`, and in `scratch.optimistic` in the
+    /// optimistic reading of reruns), counting the source changes on the
+    /// way.
     fn commit_masks(
         &self,
         ci: usize,
@@ -298,10 +433,10 @@ impl<'s> ReplayPlan<'s> {
         let mut any_edit_matched = false;
         for si in 0..ns {
             for (k, input) in self.inputs[si].iter().enumerate().take(64) {
-                if let Input::Sources(srcs) = input
-                    && srcs
-                        .iter()
-                        .any(|&k| changed.get(k).and_then(|v| v.get(ci)).copied() == Some(true))
+                if input
+                    .sources
+                    .iter()
+                    .any(|&k| changed.get(k).and_then(|v| v.get(ci)).copied() == Some(true))
                 {
                     direct[si] |= 1 << k;
                     out[si].source_changes[k] += 1;
@@ -367,40 +502,166 @@ impl<'s> ReplayPlan<'s> {
                 None => whole.iter_mut().for_each(|w| *w = true),
             }
         }
-        self.propagate(scratch);
+        // The same commit under both readings of a rerun.
+        let (own, fresh) = (scratch.direct.clone(), scratch.whole.clone());
+        self.propagate(scratch, Rerun::Optimistic);
+        std::mem::swap(&mut scratch.direct, &mut scratch.optimistic);
+        scratch.direct.clone_from(&own);
+        scratch.whole.clone_from(&fresh);
+        self.propagate(scratch, Rerun::NewBytes);
     }
 
-    /// Rebuilt stages rebuild the stages built on them and the copies from
-    /// them; metadata edits rebuild nothing; a wholly invalidated stage
-    /// rebuilds every unit.
-    fn propagate(&self, scratch: &mut Scratch) {
+    /// Rebuilt stages rebuild the stages built on them; a copy from a stage
+    /// reruns when what it copies may have changed there (see
+    /// [`Input::stages`]); metadata edits rebuild nothing; a wholly
+    /// invalidated stage rebuilds every unit.
+    fn propagate(&self, scratch: &mut Scratch, rerun: Rerun) {
         let ns = self.lens.len();
         let Scratch {
             direct,
             whole,
             rebuilt,
+            differs,
+            fresh,
+            ..
         } = scratch;
         rebuilt.clear();
         rebuilt.resize(ns, false);
+        differs.clear();
+        differs.resize(ns, 0);
+        // A stage wholly invalidated by itself (its `FROM` edited, a
+        // directive, a global `ARG` in its `FROM`): its base image may
+        // differ anywhere.
+        fresh.clone_from(whole);
         for si in 0..ns {
             if self.base[si].is_some_and(|b| rebuilt[b]) {
                 whole[si] = true;
             }
             for (k, input) in self.inputs[si].iter().enumerate().take(64) {
-                if let Input::Stage(t) = input
-                    && rebuilt[*t]
+                if input
+                    .stages
+                    .iter()
+                    .any(|(t, paths)| self.changed_at(*t, paths, rebuilt, differs, fresh))
                 {
                     direct[si] |= 1 << k;
                 }
             }
             direct[si] &= !self.metadata[si];
+            let own = direct[si];
             let n = self.lens[si].min(64);
+            let all = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
             if whole[si] {
-                direct[si] = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+                direct[si] = all;
             }
             rebuilt[si] = direct[si] != 0 || whole[si];
+            // What the units that rerun may write anew.
+            let reran = if whole[si] {
+                all
+            } else if own == 0 {
+                0
+            } else {
+                all & !((1u64 << own.trailing_zeros()) - 1)
+            };
+            let (mut edited_before, mut ran_before) = (false, false);
+            for u in 0..n {
+                if reran & (1 << u) == 0 {
+                    continue;
+                }
+                let file_op = self.file_ops[si] & (1 << u) != 0;
+                let new_input = fresh[si] || own & (1 << u) != 0 || edited_before;
+                let new_bytes = rerun == Rerun::NewBytes
+                    && (!file_op || (self.reads_image[si] & (1 << u) != 0 && ran_before));
+                if new_input || new_bytes {
+                    differs[si] |= 1 << u;
+                }
+                if !file_op {
+                    // An edited `ENV`, `WORKDIR`, `USER` or `RUN` may
+                    // change what every later step writes.
+                    edited_before |= own & (1 << u) != 0;
+                    ran_before = true;
+                }
+            }
         }
     }
+
+    /// Whether the content of `paths` in stage `t` may differ from the
+    /// previous build's: a unit that reran there may write them anew, or
+    /// they come from its base image, which changed, or from its base
+    /// stage, where they may differ.
+    fn changed_at(
+        &self,
+        t: usize,
+        paths: &[String],
+        rebuilt: &[bool],
+        differs: &[u64],
+        fresh: &[bool],
+    ) -> bool {
+        if fresh[t] || (self.lens[t] > 64 && rebuilt[t]) {
+            return true;
+        }
+        let mut d = differs[t];
+        while d != 0 {
+            let u = d.trailing_zeros() as usize;
+            d &= d - 1;
+            if self.writes[t][u]
+                .iter()
+                .any(|w| paths.iter().any(|p| paths_overlap(w, p)))
+            {
+                return true;
+            }
+        }
+        self.base[t].is_some_and(|b| self.changed_at(b, paths, rebuilt, differs, fresh))
+    }
+}
+
+/// A source path of a copy from a stage (`COPY --from`, a mount's
+/// `source=`), read from the stage's root, as a pattern covering the tree
+/// below it; `/**` when a variable names it.
+fn from_stage_path(src: &str) -> String {
+    if src.contains('$') {
+        return "/**".to_string();
+    }
+    let rel = src.trim_start_matches("./").trim_start_matches('/');
+    let rel = rel.trim_end_matches('/');
+    if rel.is_empty() || rel == "." {
+        "/**".to_string()
+    } else {
+        format!("/{rel}/**")
+    }
+}
+
+/// The image paths a unit may write (patterns): its path writes and the
+/// directories it makes.
+fn written_paths(e: &Effects) -> Vec<String> {
+    e.writes
+        .iter()
+        .filter_map(|w| match w {
+            Loc::Path(p) => Some(p.clone()),
+            Loc::Dir { path, .. } => Some(path.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether a unit is a copy BuildKit makes a file op of, from the context
+/// or a stage: rerun with the same inputs, it writes the same files. An
+/// `ADD` of a URL or a repository fetches again, and is not.
+fn is_file_op(parse: &Parse, item: usize, e: &Effects) -> bool {
+    parse.items[item]
+        .instruction()
+        .is_some_and(|i| match i.node.kind {
+            Kind::Copy => true,
+            Kind::Add => !e
+                .context_reads
+                .iter()
+                .any(|s| s.contains("://") || s.starts_with("git@")),
+            _ => false,
+        })
+}
+
+/// The mask of a stage's units (the first 64) for which `f` holds.
+fn unit_mask(s: &crate::model::Stage, f: impl Fn(usize) -> bool) -> u64 {
+    (0..s.units.len().min(64)).fold(0u64, |m, k| if f(k) { m | (1 << k) } else { m })
 }
 
 /// The per-commit working vectors of a replay, made once per replay rather
@@ -413,6 +674,12 @@ struct Scratch {
     whole: Vec<bool>,
     /// Per stage, whether it is rebuilt.
     rebuilt: Vec<bool>,
+    /// Per stage, the units that reran and may have written new bytes.
+    differs: Vec<u64>,
+    /// Per stage, whether it was wholly invalidated by itself.
+    fresh: Vec<bool>,
+    /// `direct` in the optimistic reading of reruns.
+    optimistic: Vec<u64>,
 }
 
 /// Global instruction index -> (stage, Some(unit) | None for FROM).
@@ -482,15 +749,18 @@ fn per_build_masks(file: &FileAnalysis) -> Vec<u64> {
 }
 
 fn replay_uncached(file: &FileAnalysis, history: &History) -> Vec<StageHistory> {
-    let (parse, model) = (&file.parse, &file.model);
+    let model = &file.model;
     let per_build = per_build_masks(file);
-    let plan = ReplayPlan::of(parse, model, per_build);
+    let plan = ReplayPlan::of(file, per_build);
     let mut out: Vec<StageHistory> = model
         .stages
         .iter()
-        .map(|s| StageHistory {
+        .enumerate()
+        .map(|(si, s)| StageHistory {
             masks: Vec::with_capacity(history.commits.len()),
+            optimistic_masks: Vec::with_capacity(history.commits.len()),
             source_changes: vec![0; s.units.len()],
+            default_target: plan.default_target[si],
         })
         .collect();
     let changed = history.changed(&plan.sources);
@@ -499,6 +769,9 @@ fn replay_uncached(file: &FileAnalysis, history: &History) -> Vec<StageHistory> 
         plan.commit_masks(ci, c, &changed, &mut out, &mut scratch);
         for (si, &m) in scratch.direct.iter().enumerate() {
             out[si].masks.push(m);
+        }
+        for (si, &m) in scratch.optimistic.iter().enumerate() {
+            out[si].optimistic_masks.push(m);
         }
     }
     out
@@ -510,22 +783,63 @@ pub struct UnitFigures {
     pub line: usize,
     pub instruction: String,
     pub source_changes: u64,
+    /// Commits that rebuild it, a `RUN` that reruns taken to write new
+    /// bytes (see [`Rerun::NewBytes`]).
     pub rebuilds: u64,
+    /// Whether `rebuilds` counts commits in which it reran only because a
+    /// copy from another stage took what a rerun `RUN` wrote as new: a
+    /// real build may rebuild it less (see [`Rerun::Optimistic`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub at_most: bool,
     pub cost: f64,
+    /// The stage, when a default `docker build` does not build it (only
+    /// `--target` does): its name, or its number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_only: Option<String>,
+    /// The trimmed text (to find a split `RUN` again).
+    #[serde(skip)]
+    pub original: String,
 }
 
 /// History figures of a whole Dockerfile.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileFigures {
     pub units: Vec<UnitFigures>,
-    /// Mean rebuilt cost per commit.
+    /// Mean rebuilt cost per commit of what a default `docker build`
+    /// builds (the last stage and what it needs), a rerun `RUN` taken to
+    /// write new bytes.
     pub mean_cost: f64,
+    /// Whether `mean_cost` counts such reruns (see
+    /// [`UnitFigures::at_most`]) of a step with a cost.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cost_at_most: bool,
+    /// Mean rebuilt cost per commit of every stage, what the planner
+    /// weighs (a move in a stage built only with `--target` saves too).
+    #[serde(skip)]
+    pub all_stages_cost: f64,
+    /// Whether `all_stages_cost` counts reruns as `cost_at_most` does.
+    #[serde(skip)]
+    pub stages_at_most: bool,
     pub commits: u64,
     /// The `ARG`s counted as changed in every commit: their variables,
     /// assumed to take a new value on every build
     /// ([`crate::analysis::volatile`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub per_build: Vec<String>,
+    /// The stages a default `docker build` does not build, left out of
+    /// `mean_cost`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub target_only: Vec<String>,
+    /// Copies from other stages counted as rerun because a `RUN` that
+    /// wrote what they copy reran (see [`UnitFigures::at_most`]): (line,
+    /// text).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub content_keyed: Vec<(usize, String)>,
+    /// The `RUN`s a rewrite split, as (the `RUN` before, its hoisted
+    /// first part): set on the rewritten text's figures, so the two are
+    /// paired.
+    #[serde(skip)]
+    pub splits: Vec<(String, String)>,
 }
 
 /// Replays `history` against `text` in its own order (analysed with the
@@ -539,26 +853,75 @@ pub fn figures(
     figures_of(&analysis, history, &mut ReplayCache::default())
 }
 
+/// Whether an instruction copies from another stage or mounts one.
+fn copies_from_stage(ins: &crate::syntax::Instruction) -> bool {
+    ins.node.flags.iter().any(|f| {
+        f.starts_with("--from=")
+            || (Mount::is_mount_flag(f) && Mount::parse(f).is_none_or(|m| m.from().is_some()))
+    })
+}
+
 /// Replays `history` against an analysed file in its own order.
 pub fn figures_of(file: &FileAnalysis, history: &History, cache: &mut ReplayCache) -> FileFigures {
     let parse = &file.parse;
     let replayed = cache.replay(file, history);
     let mut units = Vec::new();
-    let mut total = 0.0;
+    let (mut total, mut all_total) = (0.0, 0.0);
+    let (mut cost_at_most, mut stages_at_most) = (false, false);
+    let mut target_only = Vec::new();
+    let mut content_keyed = Vec::new();
     for (si, stage) in file.model.stages.iter().enumerate() {
         let eff = &file.stages[si].effects;
         let order: Vec<usize> = (0..stage.units.len()).collect();
-        let rebuilds = replayed[si].rebuilds(&order);
+        let sh = &replayed[si];
+        let rebuilds = sh.rebuilds(&order);
+        let optimistic = sh.optimistic_rebuilds(&order);
+        let label = (!sh.default_target).then(|| {
+            stage
+                .name
+                .clone()
+                .map_or_else(|| format!("stage {si}"), |n| format!("`{n}`"))
+        });
+        if let Some(l) = &label {
+            target_only.push(l.clone());
+        }
         for (k, u) in stage.units.iter().enumerate() {
             let item = &parse.items[u.item];
             let cost = eff.get(k).map_or(0.0, |e| e.cost);
-            total += cost * rebuilds[k] as f64;
+            all_total += cost * rebuilds[k] as f64;
+            let at_most = optimistic[k] != rebuilds[k];
+            stages_at_most |= at_most && cost > 0.0;
+            if sh.default_target {
+                total += cost * rebuilds[k] as f64;
+                cost_at_most |= at_most && cost > 0.0;
+            }
+            let ins = item.instruction();
+            // A copy whose own invalidation depends on the reading.
+            let direct = |masks: &[u64]| {
+                masks
+                    .iter()
+                    .filter(|m| k < 64 && *m & (1 << k) != 0)
+                    .count()
+            };
+            if ins.is_some_and(copies_from_stage)
+                && direct(&sh.masks) != direct(&sh.optimistic_masks)
+            {
+                content_keyed.push((
+                    item.lines.start,
+                    ins.map(|i| i.one_line()).unwrap_or_default(),
+                ));
+            }
             units.push(UnitFigures {
                 line: item.lines.start,
-                instruction: item.instruction().map(|i| i.one_line()).unwrap_or_default(),
-                source_changes: replayed[si].source_changes[k],
+                instruction: ins.map(|i| i.one_line()).unwrap_or_default(),
+                source_changes: sh.source_changes[k],
                 rebuilds: rebuilds[k],
+                at_most,
                 cost,
+                target_only: label.clone(),
+                original: ins
+                    .map(|i| i.original.trim().to_string())
+                    .unwrap_or_default(),
             });
         }
     }
@@ -573,22 +936,32 @@ pub fn figures_of(file: &FileAnalysis, history: &History, cache: &mut ReplayCach
             per_build.push(name);
         }
     }
+    let mean = |t: f64| {
+        if commits == 0 {
+            0.0
+        } else {
+            t / commits as f64
+        }
+    };
     FileFigures {
         units,
         per_build,
-        mean_cost: if commits == 0 {
-            0.0
-        } else {
-            total / commits as f64
-        },
+        mean_cost: mean(total),
+        cost_at_most,
+        all_stages_cost: mean(all_total),
+        stages_at_most,
         commits,
+        target_only,
+        content_keyed,
+        splits: Vec::new(),
     }
 }
 
 impl FileFigures {
     /// The instructions of `self` (before a rewrite) matched with those of
-    /// `after` by text, in `self`'s order, then those only in `after`
-    /// (inserted ones).
+    /// `after` by text (a split `RUN` with its hoisted part, see
+    /// [`FileFigures::splits`]), in `self`'s order, then those only in
+    /// `after` (inserted ones).
     pub fn pair_with<'a>(
         &'a self,
         after: &'a FileFigures,
@@ -596,11 +969,22 @@ impl FileFigures {
         let mut used = vec![false; after.units.len()];
         let mut out = Vec::new();
         for b in &self.units {
+            // A split `RUN` pairs with its hoisted first part: what ran as
+            // part of it before runs on its own after.
+            let hoisted = after
+                .splits
+                .iter()
+                .find(|(whole, _)| *whole == b.original)
+                .map(|(_, part)| part);
             let k = after
                 .units
                 .iter()
                 .enumerate()
-                .position(|(k, a)| !used[k] && a.instruction == b.instruction);
+                .position(|(k, a)| !used[k] && a.instruction == b.instruction)
+                .or_else(|| {
+                    let part = hoisted?;
+                    (0..after.units.len()).find(|&k| !used[k] && after.units[k].original == *part)
+                });
             if let Some(k) = k {
                 used[k] = true;
             }

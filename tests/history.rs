@@ -1831,3 +1831,235 @@ fn a_builder_stage_pip_wheel_costs_an_install() {
         out.new_text
     );
 }
+
+/// A run of the binary in `r`, its stderr (where the figures go).
+fn figures_text(r: &TestRepo, args: &[&str]) -> String {
+    let out = Command::new(support::bin())
+        .current_dir(r.path())
+        .args(args)
+        .output()
+        .expect("run");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `--format json` of one Dockerfile in `r`: the file's object.
+fn figures_json(r: &TestRepo, df: &str) -> serde_json::Value {
+    let out = Command::new(support::bin())
+        .current_dir(r.path())
+        .args(["--format", "json", df])
+        .output()
+        .expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    v[0].clone()
+}
+
+/// The history figures of the instruction starting with `prefix`.
+fn unit_json<'a>(file: &'a serde_json::Value, prefix: &str) -> &'a serde_json::Value {
+    file["instructions_history"]
+        .as_array()
+        .expect("instructions_history")
+        .iter()
+        .find(|u| {
+            u["instruction"]
+                .as_str()
+                .is_some_and(|i| i.starts_with(prefix))
+        })
+        .unwrap_or_else(|| panic!("no `{prefix}` in {file}"))
+}
+
+/// A builder stage makes wheels after `COPY . .`; the runtime stage copies
+/// them (scout69 py-multi-wheels, measured with BuildKit: after a source
+/// edit the runtime `COPY --from` and its `pip install` were CACHED in the
+/// original, BuildKit keying the copy on the wheels' content). The
+/// builder's `pip wheel` reran: whether it wrote the same bytes the model
+/// cannot know (a wheel built from an sdist carries timestamps: measured,
+/// the runtime steps then reran), so the runtime install's count before is
+/// an upper bound and says so. After the hoist the builder reruns only
+/// `COPY . .`, which writes nothing below /whl: the copy is cached (it was
+/// counted as rerun in every commit, the builder stage being rebuilt).
+#[test]
+fn copy_from_stage_reruns_only_when_what_it_copies_may_change() {
+    let mut r = TestRepo::new();
+    r.write(
+        "Dockerfile",
+        "FROM python:3.12 AS build\nWORKDIR /src\nCOPY . .\nRUN pip wheel --no-cache-dir --wheel-dir /whl -r requirements.txt\n\nFROM python:3.12-slim\nWORKDIR /srv\nCOPY --from=build /whl /whl\nRUN pip install --no-cache-dir /whl/*\nCOPY . .\nCMD [\"python\", \"-m\", \"relay\"]\n",
+    );
+    // What the runtime stage copies was written before the step that
+    // reruns: never rerun.
+    r.write(
+        "steady.Dockerfile",
+        "FROM python:3.12 AS build\nRUN pip install --prefix=/inst attrs==23.2.0\nWORKDIR /src\nCOPY . .\nRUN pip wheel --no-cache-dir --wheel-dir /whl -r requirements.txt\n\nFROM python:3.12-slim\nCOPY --from=build /inst /usr/local\nRUN pip install --no-cache-dir attrs==23.2.0\n",
+    );
+    r.write(".dockerignore", ".git\n");
+    r.write("requirements.txt", "attrs==23.2.0\n");
+    r.write("relay/__main__.py", "0\n");
+    r.commit("root");
+    for i in 1..24 {
+        r.write("relay/__main__.py", &format!("{i}\n"));
+        r.commit(&format!("edit {i}"));
+    }
+    r.write("requirements.txt", "attrs==24.2.0\n");
+    r.commit("bump");
+    let err = figures_text(&r, &["Dockerfile"]);
+    assert!(
+        err.contains(
+            "over 25 commits: `RUN pip install --no-cache-dir /whl/*` ran in at most 25 of them before, at most 2 after"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("`COPY --from=build /whl /whl` (line 8) is counted as rerun whenever a `RUN` that writes what it copies reran"),
+        "{err}"
+    );
+    assert!(
+        err.contains("mean rebuilt cost per commit at most "),
+        "{err}"
+    );
+    let f = figures_json(&r, "Dockerfile");
+    let copy = unit_json(&f, "COPY --from");
+    assert_eq!(copy["rebuilds"]["before"], 25, "{f}");
+    assert_eq!(copy["rebuilds"]["after"], 2, "{f}");
+    assert_eq!(copy["rebuilds_at_most"]["before"], true, "{f}");
+    assert_eq!(f["expected_cost_at_most"]["before"], true, "{f}");
+    let steady = figures_json(&r, "steady.Dockerfile");
+    let run = unit_json(&steady, "RUN pip install --no-cache-dir attrs");
+    assert_eq!(run["rebuilds"]["before"], 1, "{steady}");
+    assert!(run.get("rebuilds_at_most").is_none(), "{steady}");
+}
+
+/// A `RUN` that mounts a stage reruns when what it mounts may change: the
+/// replay did not follow `--mount=from=` and counted it as never rerun
+/// (BuildKit keys a read-only mount on the content of its source, like a
+/// copy).
+#[test]
+fn run_mounting_a_stage_reruns_with_it() {
+    let mut r = TestRepo::new();
+    let df = "FROM base AS build\nWORKDIR /src\nCOPY . .\nRUN ./build.sh\n\nFROM base\nRUN --mount=type=bind,from=build,source=/src/out,target=/mnt cp -r /mnt /opt/app\n";
+    r.write("Dockerfile", df);
+    r.write("build.sh", "0\n");
+    r.commit("root");
+    for i in 1..5 {
+        r.write("build.sh", &format!("{i}\n"));
+        r.commit(&format!("edit {i}"));
+    }
+    let f = figures_json(&r, "Dockerfile");
+    let run = unit_json(&f, "RUN --mount");
+    assert_eq!(run["rebuilds"]["before"], 5, "{f}");
+    // `COPY . .` reran with its sources changed and may write below
+    // /src/out: no upper bound.
+    assert!(run.get("rebuilds_at_most").is_none(), "{f}");
+}
+
+/// A stage the last stage neither is nor needs (`dev`) is built only with
+/// `--target`: the mean is the default build's, and says what it leaves
+/// out; the stage's own lines say how it is built.
+#[test]
+fn figures_are_the_default_targets_and_say_what_they_leave_out() {
+    let mut r = TestRepo::new();
+    let df = "FROM python:3.12-slim AS base\nWORKDIR /app\n\nFROM base AS dev\nCOPY . .\nRUN pip install --no-cache-dir -r requirements-dev.txt\n\nFROM base\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\nCMD [\"python\", \"app.py\"]\n";
+    r.write("Dockerfile", df);
+    r.write(".dockerignore", ".git\n");
+    r.write("requirements.txt", "attrs==23.2.0\n");
+    r.write("requirements-dev.txt", "pytest==8.0.0\n");
+    r.write("app.py", "0\n");
+    r.commit("root");
+    for i in 1..24 {
+        r.write("app.py", &format!("{i}\n"));
+        r.commit(&format!("edit {i}"));
+    }
+    let f = figures_json(&r, "Dockerfile");
+    assert_eq!(f["history"]["target_only"][0], "`dev`", "{f}");
+    let dev = unit_json(&f, "RUN pip install --no-cache-dir -r requirements-dev.txt");
+    assert_eq!(dev["target_only"], "`dev`", "{f}");
+    // The mean before is the default build's: the last stage's units
+    // (and the base's) rebuilt in each commit, the dev stage's left out.
+    let units = f["instructions_history"].as_array().expect("units");
+    let built: f64 = units
+        .iter()
+        .filter(|u| u.get("target_only").is_none() && !u["inserted"].as_bool().unwrap_or(false))
+        .map(|u| {
+            u["cost"].as_f64().unwrap_or(0.0) * u["rebuilds"]["before"].as_f64().unwrap_or(0.0)
+        })
+        .sum();
+    let mean = f["expected_cost"]["before"].as_f64().expect("mean");
+    assert!((mean - built / 24.0).abs() < 1e-9, "{mean} {built} {f}");
+    let err = figures_text(&r, &["Dockerfile"]);
+    assert!(
+        err.contains("note: the mean is for a default `docker build` (the last stage and the stages it needs); `dev` is built only with `--target` and left out of it"),
+        "{err}"
+    );
+    assert!(
+        err.contains("ran in 24 of them before, 1 after (stage `dev`, built only with `--target`)"),
+        "{err}"
+    );
+}
+
+/// A split move says how often its hoisted part ran, like a plain move
+/// (scout69 py-seed-split): before, as part of the whole `RUN`.
+#[test]
+fn split_move_has_its_ran_in_line() {
+    let mut r = TestRepo::new();
+    r.write(
+        "Dockerfile",
+        "FROM python:3.12-slim\nWORKDIR /data\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt && python seed.py\n",
+    );
+    r.write(".dockerignore", ".git\n");
+    r.write("requirements.txt", "attrs==23.2.0\n");
+    r.write("seed.py", "0\n");
+    r.commit("root");
+    for i in 1..24 {
+        r.write("seed.py", &format!("{i}\n"));
+        r.commit(&format!("edit {i}"));
+    }
+    let err = figures_text(&r, &["Dockerfile"]);
+    assert!(err.contains("split `RUN pip install"), "{err}");
+    assert!(
+        err.contains("over 24 commits: `RUN pip install --no-cache-dir -r requirements.txt` (split from `RUN pip install"),
+        "{err}"
+    );
+    assert!(err.contains("ran in 24 of them before, 1 after\n"), "{err}");
+    let f = figures_json(&r, "Dockerfile");
+    let units = f["instructions_history"].as_array().expect("units");
+    let split = units
+        .iter()
+        .find(|u| u["instruction_after"].is_string())
+        .unwrap_or_else(|| panic!("no split pair in {f}"));
+    assert_eq!(split["rebuilds"]["before"], 24, "{f}");
+    assert_eq!(split["rebuilds"]["after"], 1, "{f}");
+}
+
+/// The planner's "drops from" figures weigh every stage (a move in a stage
+/// built only with `--target` saves too): where a stage is left out of the
+/// history figures' mean, the words say they count it.
+#[test]
+fn planner_saving_words_say_they_count_every_stage() {
+    let mut r = TestRepo::new();
+    r.write(
+        "Dockerfile",
+        "FROM node:20-slim AS build\nWORKDIR /app\nCOPY . .\nRUN npm run build\n\nFROM build AS test\nRUN npm test\n\nFROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nCOPY --from=build /app/dist ./dist\nRUN npm ci --omit=dev\nCMD [\"node\", \"dist/index.js\"]\n",
+    );
+    r.write(".dockerignore", ".git\nnode_modules\n");
+    r.write(
+        "package.json",
+        "{\"name\": \"x\", \"version\": \"1.0.0\"}\n",
+    );
+    r.write(
+        "package-lock.json",
+        "{\"name\": \"x\", \"version\": \"1.0.0\", \"lockfileVersion\": 3, \"requires\": true, \"packages\": {\"\": {\"name\": \"x\", \"version\": \"1.0.0\"}}}\n",
+    );
+    r.write("src/index.ts", "0\n");
+    r.commit("root");
+    for i in 1..24 {
+        r.write("src/index.ts", &format!("{i}\n"));
+        r.commit(&format!("edit {i}"));
+    }
+    let err = figures_text(&r, &["Dockerfile"]);
+    assert!(
+        err.contains("moved `RUN npm ci --omit=dev` above `COPY --from=build /app/dist ./dist`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("% less; every stage counted, `test` too, which only `--target` builds)"),
+        "{err}"
+    );
+}

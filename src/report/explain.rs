@@ -86,22 +86,30 @@ pub fn explain(file: &FileAnalysis, ctx: Option<&Context>, history: Option<&Hist
         let eff = &file.stages[si].effects;
         let graph = DepGraph::build(eff);
         let sh = replayed.as_ref().and_then(|r| r.get(si));
-        let rebuilds = sh.map(|h| h.rebuilds(&(0..stage.units.len()).collect::<Vec<_>>()));
+        let order: Vec<usize> = (0..stage.units.len()).collect();
+        let rebuilds = sh.map(|h| (h.optimistic_rebuilds(&order), h.rebuilds(&order)));
+        if sh.is_some_and(|h| !h.default_target) {
+            let _ = writeln!(
+                out,
+                "  (built only with `--target`: a default `docker build` does not build this stage)"
+            );
+        }
         for (k, (u, e)) in stage.units.iter().zip(eff).enumerate() {
             let item = &parse.items[u.item];
             let first = item.span.text(text).lines().next().unwrap_or("").trim();
             let _ = writeln!(out, "  line {:>4}  {}", item.lines.start, first);
-            if let (Some(h), Some(r)) = (sh, &rebuilds) {
+            if let (Some(h), Some((lo, hi))) = (sh, &rebuilds) {
                 let total = h.masks.len() as u64;
                 let changes = h.source_changes.get(k).copied().unwrap_or(0);
-                let rb = r.get(k).copied().unwrap_or(0);
+                let hi = hi.get(k).copied().unwrap_or(0);
+                let rb = crate::report::count_words(lo.get(k).copied() != Some(hi), hi);
                 let _ = writeln!(
                     out,
                     "             inputs changed {} {:>6} of {} commits; rebuilt in {}",
                     bar(changes, total, 20),
                     crate::report::thousands(changes),
                     crate::report::thousands(total),
-                    crate::report::thousands(rb)
+                    rb
                 );
             }
             let _ = writeln!(out, "             reads:  {}", locs(&e.reads));

@@ -128,6 +128,10 @@ struct HistoryJson<'a> {
     end: WalkEnd,
     first_parent: bool,
     notes: &'a [String],
+    /// The stages a default `docker build` does not build, left out of
+    /// `expected_cost`.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    target_only: &'a [String],
     truncated: bool,
 }
 
@@ -140,12 +144,22 @@ struct UnitJson<'a> {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     inserted: bool,
     instruction: &'a str,
+    /// The hoisted part of a split `RUN` (`instruction`), paired with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instruction_after: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     line_after: Option<usize>,
     rebuilds: BeforeAfter<Option<u64>>,
+    /// Whether `rebuilds` is an upper bound (see
+    /// [`crate::replay::UnitFigures::at_most`]), where one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rebuilds_at_most: Option<BeforeAfter<Option<bool>>>,
     source_changes: u64,
+    /// The stage, when only `--target` builds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_only: Option<&'a str>,
 }
 
 /// One file of `--format json`, serialised as it is (see the module
@@ -158,6 +172,9 @@ pub struct FileJson<'a> {
     error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expected_cost: Option<BeforeAfter<f64>>,
+    /// Whether `expected_cost` is an upper bound, where one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_cost_at_most: Option<BeforeAfter<bool>>,
     /// Absent until [`FileJson::with_history`]; `null` without figures.
     #[serde(skip_serializing_if = "Option::is_none")]
     history: Option<Option<HistoryJson<'a>>>,
@@ -187,6 +204,7 @@ pub fn file_json<'a>(
         diff: (old != new).then(|| unified_diff(path, old, new)),
         error,
         expected_cost: None,
+        expected_cost_at_most: None,
         history: None,
         instructions: analysis.map(instructions_json).unwrap_or_default(),
         instructions_history: None,
@@ -221,25 +239,41 @@ impl<'a> FileJson<'a> {
                     cost: b.cost,
                     inserted: false,
                     instruction: &b.instruction,
+                    instruction_after: a
+                        .filter(|a| a.instruction != b.instruction)
+                        .map(|a| a.instruction.as_str()),
                     line: Some(b.line),
                     line_after: None,
                     rebuilds: BeforeAfter {
                         after: a.map(|a| a.rebuilds),
                         before: Some(b.rebuilds),
                     },
+                    rebuilds_at_most: (b.at_most || a.is_some_and(|a| a.at_most)).then(|| {
+                        BeforeAfter {
+                            after: a.map(|a| a.at_most),
+                            before: Some(b.at_most),
+                        }
+                    }),
                     source_changes: b.source_changes,
+                    target_only: b.target_only.as_deref(),
                 }),
                 (None, Some(a)) => Some(UnitJson {
                     cost: a.cost,
                     inserted: true,
                     instruction: &a.instruction,
+                    instruction_after: None,
                     line: None,
                     line_after: Some(a.line),
                     rebuilds: BeforeAfter {
                         after: Some(a.rebuilds),
                         before: None,
                     },
+                    rebuilds_at_most: a.at_most.then_some(BeforeAfter {
+                        after: Some(true),
+                        before: None,
+                    }),
                     source_changes: a.source_changes,
+                    target_only: a.target_only.as_deref(),
                 }),
                 (None, None) => None,
             })
@@ -251,6 +285,7 @@ impl<'a> FileJson<'a> {
             end: h.end,
             first_parent: h.first_parent,
             notes: &h.notes,
+            target_only: &before.target_only,
             truncated: h.truncated(),
         }));
         self.instructions_history = Some(units);
@@ -258,6 +293,11 @@ impl<'a> FileJson<'a> {
             after: after.mean_cost,
             before: before.mean_cost,
         });
+        self.expected_cost_at_most =
+            (before.cost_at_most || after.cost_at_most).then_some(BeforeAfter {
+                after: after.cost_at_most,
+                before: before.cost_at_most,
+            });
         self
     }
 }

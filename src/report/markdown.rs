@@ -1,8 +1,7 @@
 //! The pull-request body (Markdown): what changed, why it is safe (or what
 //! it risks), and the history figures.
 
-use super::{FileReport, end_words, thousands, unified_diff};
-use crate::plan::short;
+use super::{FileReport, cost_words, end_words, thousands, unified_diff};
 use crate::plan::{Applicability, Change};
 
 /// The hidden marker the bot looks for in its pull requests.
@@ -64,30 +63,29 @@ pub fn markdown(files: &[FileReport<'_>]) -> String {
         };
         any = true;
         out.push_str(&format!(
-            "- `{}`: {} commits walked ({}, {}). Mean rebuilt cost per commit: {:.1} before, {:.1} after.\n",
+            "- `{}`: {} commits walked ({}, {}). Mean rebuilt cost per commit: {} before, {} after.\n",
             f.path.trim_start_matches("./"),
             thousands(b.commits),
             if h.first_parent { "first parent" } else { "all parents" },
             end_words(h),
-            b.mean_cost,
-            a.mean_cost
+            cost_words(b),
+            cost_words(a)
         ));
         if crate::rewrite::usable_history(Some(h)).is_none() {
             out.push_str("  - Note: too few commits to weigh the order by; it follows the static estimate, and these figures are only what the walked commits give.\n");
         }
         for pair in b.pair_with(a) {
             if let (Some(u), Some(x)) = pair
-                && x.rebuilds != u.rebuilds
-                && u.cost > 0.0
+                && let Some((name, was, now, target)) = super::unit_change(u, x)
             {
                 out.push_str(&format!(
-                    "  - `{}` would have run in {} of {} commits before, {} after.\n",
-                    short(&u.instruction),
-                    thousands(u.rebuilds),
+                    "  - {name} would have run in {was} of {} commits before, {now} after{target}.\n",
                     thousands(b.commits),
-                    thousands(x.rebuilds)
                 ));
             }
+        }
+        for note in super::figure_notes(b, a) {
+            out.push_str(&format!("  - Note: {note}.\n"));
         }
         if let Some(note) = super::per_build_words(b) {
             out.push_str(&format!("  - Note: {note}.\n"));

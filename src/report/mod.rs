@@ -94,6 +94,96 @@ pub(crate) fn per_build_words(f: &crate::replay::FileFigures) -> Option<String> 
     ))
 }
 
+/// A count of rebuilds as the model gives it: "at most" when it counts
+/// reruns of a copy from another stage that a real build may serve from
+/// cache (see [`crate::replay::UnitFigures::at_most`]).
+pub(crate) fn count_words(at_most: bool, n: u64) -> String {
+    if at_most {
+        format!("at most {}", thousands(n))
+    } else {
+        thousands(n)
+    }
+}
+
+/// A file's mean rebuilt cost per commit, "at most" as [`count_words`].
+pub(crate) fn cost_words(f: &crate::replay::FileFigures) -> String {
+    if f.cost_at_most {
+        format!("at most {:.1}", f.mean_cost)
+    } else {
+        format!("{:.1}", f.mean_cost)
+    }
+}
+
+/// How one instruction's rebuilds change, for the evidence lines: the
+/// instruction (the hoisted part of a split `RUN`, named as it is after),
+/// its counts before and after, and the stage when only `--target` builds
+/// it; `None` when nothing changes or it costs nothing.
+pub(crate) fn unit_change(
+    b: &crate::replay::UnitFigures,
+    a: &crate::replay::UnitFigures,
+) -> Option<(String, String, String, String)> {
+    if (a.rebuilds, a.at_most) == (b.rebuilds, b.at_most) || b.cost <= 0.0 {
+        return None;
+    }
+    let name = if a.instruction == b.instruction {
+        format!("`{}`", crate::plan::short(&b.instruction))
+    } else {
+        format!(
+            "`{}` (split from `{}`)",
+            crate::plan::short(&a.instruction),
+            crate::plan::short(&b.instruction)
+        )
+    };
+    let target = a
+        .target_only
+        .as_ref()
+        .map(|t| format!(" (stage {t}, built only with `--target`)"))
+        .unwrap_or_default();
+    Some((
+        name,
+        count_words(b.at_most, b.rebuilds),
+        count_words(a.at_most, a.rebuilds),
+        target,
+    ))
+}
+
+/// The notes the figures need: which stages they leave out, and which
+/// copies from other stages make a range.
+pub(crate) fn figure_notes(
+    before: &crate::replay::FileFigures,
+    after: &crate::replay::FileFigures,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !before.target_only.is_empty() {
+        notes.push(format!(
+            "the mean is for a default `docker build` (the last stage and the stages it needs); {} {} built only with `--target` and left out of it",
+            before.target_only.join(", "),
+            if before.target_only.len() == 1 { "is" } else { "are" }
+        ));
+    }
+    let mut keyed: Vec<String> = Vec::new();
+    for (line, ins) in before.content_keyed.iter() {
+        let w = format!("`{}` (line {line})", crate::plan::short(ins));
+        if !keyed.contains(&w) {
+            keyed.push(w);
+        }
+    }
+    for (_, ins) in after.content_keyed.iter() {
+        let w = format!("`{}`", crate::plan::short(ins));
+        if !keyed.iter().any(|k| k.starts_with(&w)) {
+            keyed.push(w);
+        }
+    }
+    if !keyed.is_empty() {
+        notes.push(format!(
+            "{} {} counted as rerun whenever a `RUN` that writes what it copies reran; BuildKit keys a copy from another stage on the content of the files it copies and serves it from cache when the rerun wrote the same bytes (a wheel downloaded as it is, not one built from source, which carries timestamps): the counts marked \"at most\" include such reruns",
+            keyed.join(", "),
+            if keyed.len() == 1 { "is" } else { "are" }
+        ));
+    }
+    notes
+}
+
 /// `value` as [`serde_json::to_string_pretty`] writes it (two spaces a
 /// level), with each line's indentation written at once rather than two
 /// spaces at a time: a report of a few instructions holds thousands of

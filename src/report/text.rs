@@ -1,8 +1,7 @@
 //! Text output: the summary after a file's diff and the history figures.
 
-use super::{end_words, label, thousands};
+use super::{cost_words, end_words, figure_notes, label, thousands, unit_change};
 use crate::analysis::history::History;
-use crate::plan::short;
 use crate::plan::{Applicability, Change};
 use crate::replay::FileFigures;
 
@@ -36,7 +35,7 @@ pub fn summary(path: &str, changes: &[Change], estimate_note: &str) -> String {
 /// after.
 pub fn history_text(path: &str, before: &FileFigures, after: &FileFigures, h: &History) -> String {
     let mut out = format!(
-        "{path}: history: {} commit{} walked ({}, {}); mean rebuilt cost per commit {:.1} before, {:.1} after\n",
+        "{path}: history: {} commit{} walked ({}, {}); mean rebuilt cost per commit {} before, {} after\n",
         thousands(before.commits),
         if before.commits == 1 { "" } else { "s" },
         if h.first_parent {
@@ -45,8 +44,8 @@ pub fn history_text(path: &str, before: &FileFigures, after: &FileFigures, h: &H
             "all parents"
         },
         end_words(h),
-        before.mean_cost,
-        after.mean_cost
+        cost_words(before),
+        cost_words(after)
     );
     if crate::rewrite::usable_history(Some(h)).is_none() {
         out.push_str(
@@ -55,17 +54,16 @@ pub fn history_text(path: &str, before: &FileFigures, after: &FileFigures, h: &H
     }
     for (b, a) in before.pair_with(after) {
         if let (Some(b), Some(a)) = (b, a)
-            && a.rebuilds != b.rebuilds
-            && b.cost > 0.0
+            && let Some((name, was, now, target)) = unit_change(b, a)
         {
             out.push_str(&format!(
-                "  over {} commits: `{}` ran in {} of them before, {} after\n",
+                "  over {} commits: {name} ran in {was} of them before, {now} after{target}\n",
                 thousands(before.commits),
-                short(&b.instruction),
-                thousands(b.rebuilds),
-                thousands(a.rebuilds)
             ));
         }
+    }
+    for note in figure_notes(before, after) {
+        out.push_str(&format!("  note: {note}\n"));
     }
     if let Some(note) = super::per_build_words(before) {
         out.push_str(&format!("  note: {note}\n"));

@@ -359,7 +359,7 @@ impl<'a> Rewriter<'a> {
     /// it says enough, else by the static estimate.
     pub fn cost(&self, file: &FileAnalysis) -> f64 {
         if let Some(h) = self.history {
-            return self.figures_over(file, h).mean_cost;
+            return self.figures_over(file, h).all_stages_cost;
         }
         let mut total = 0.0;
         for (stage, sa) in file.model.stages.iter().zip(&file.stages) {
@@ -531,7 +531,15 @@ impl<'a> Rewriter<'a> {
             (base_cost, after_cost) = (base_b, after_b);
         }
         if cur != merged {
-            let mut saving = self.saving_words(base_cost, after_cost);
+            let analyse = |t: &str| {
+                if per_build_assumed {
+                    self.analyze_per_build(t)
+                } else {
+                    self.analyze(t)
+                }
+            };
+            let mut saving =
+                self.saving_words(base_cost, after_cost, (&analyse(&merged), &analyse(&cur)));
             if per_build_assumed
                 && let Some(note) = net::per_build_note(
                     &self.analyze_per_build(&merged),
@@ -777,15 +785,53 @@ impl<'a> Rewriter<'a> {
         Ok((cur, round))
     }
 
-    fn saving_words(&self, base_cost: f64, after_cost: f64) -> String {
+    /// Why a move is worth it, in the planner's figures (the costs of
+    /// `texts`, before and after): what they count where it is not
+    /// plain, every stage (not only the default build's, as the history
+    /// figures) and copies from other stages taken as rerun.
+    fn saving_words(
+        &self,
+        base_cost: f64,
+        after_cost: f64,
+        texts: (&FileAnalysis, &FileAnalysis),
+    ) -> String {
         let basis = match self.history {
             Some(h) => format!("over {} commits of history", h.commits.len()),
             None => "by the static estimate".to_string(),
         };
-        format!(
-            "{basis} the expected rebuild cost per build drops from {base_cost:.1} to {after_cost:.1} ({:.0}% less)",
+        let (before, after) = match self.history {
+            Some(h) => (
+                Some(self.figures_over(texts.0, h)),
+                Some(self.figures_over(texts.1, h)),
+            ),
+            None => (None, None),
+        };
+        let at_most = |f: &Option<Rc<replay::FileFigures>>| {
+            if f.as_ref().is_some_and(|f| f.stages_at_most) {
+                "at most "
+            } else {
+                ""
+            }
+        };
+        let mut words = format!(
+            "{basis} the expected rebuild cost per build drops from {}{base_cost:.1} to {}{after_cost:.1} ({:.0}% less",
+            at_most(&before),
+            at_most(&after),
             100.0 * (base_cost - after_cost) / base_cost.max(1e-9)
-        )
+        );
+        if let Some(b) = before.as_ref().filter(|b| !b.target_only.is_empty()) {
+            words.push_str(&format!(
+                "; every stage counted, {} too, which only `--target` builds",
+                b.target_only.join(", ")
+            ));
+        }
+        if !at_most(&before).is_empty() || !at_most(&after).is_empty() {
+            words.push_str(
+                "; a copy from another stage counted as rerun whenever a `RUN` that writes what it copies reran",
+            );
+        }
+        words.push(')');
+        words
     }
 
     /// The edits of the original that give `planned` (moving the fewest
