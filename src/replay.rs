@@ -957,6 +957,18 @@ pub fn figures_of(file: &FileAnalysis, history: &History, cache: &mut ReplayCach
     }
 }
 
+/// Whether `after` is the `RUN` `before` with a lone update merged in
+/// front of its command (`RUN apt-get install -y curl` and `RUN apt-get
+/// update && apt-get install -y curl`; see `plan::merge`).
+pub(crate) fn merged_into(before: &str, after: &str) -> bool {
+    let (Some(cmd), Some(rest)) = (before.strip_prefix("RUN "), after.strip_prefix("RUN ")) else {
+        return false;
+    };
+    rest.strip_suffix(cmd)
+        .and_then(|head| head.strip_suffix(" && "))
+        .is_some_and(|update| update.contains("update") && !update.contains("&&"))
+}
+
 impl FileFigures {
     /// The instructions of `self` (before a rewrite) matched with those of
     /// `after` by text (a split `RUN` with its hoisted part, see
@@ -984,6 +996,12 @@ impl FileFigures {
                 .or_else(|| {
                     let part = hoisted?;
                     (0..after.units.len()).find(|&k| !used[k] && after.units[k].original == *part)
+                })
+                .or_else(|| {
+                    // An install a lone `apt-get update` was merged into:
+                    // the same `RUN` with the update put first.
+                    (0..after.units.len())
+                        .find(|&k| !used[k] && merged_into(&b.original, &after.units[k].original))
                 });
             if let Some(k) = k {
                 used[k] = true;

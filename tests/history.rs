@@ -2063,3 +2063,29 @@ fn planner_saving_words_say_they_count_every_stage() {
         "{err}"
     );
 }
+
+/// scout70's py-snippets-runs: an install a lone `apt-get update` was
+/// merged into, then moved above the broad copy, had no "ran in" line
+/// (its text changed with the merge, so it was paired with nothing): it
+/// is paired with the merged `RUN`.
+#[test]
+fn merged_and_moved_install_has_its_ran_in_line() {
+    let mut r = TestRepo::new();
+    r.write(
+        "Dockerfile",
+        "FROM python:3.12-slim\nWORKDIR /pipeline\nCOPY . ./\nRUN apt-get update\nRUN apt-get install -y --no-install-recommends curl\nRUN pip install --no-cache-dir six==1.16.0\n",
+    );
+    r.write(".dockerignore", ".git\n");
+    r.write("read.py", "0\n");
+    r.commit("root");
+    for i in 1..24 {
+        r.write("read.py", &format!("{i}\n"));
+        r.commit(&format!("edit {i}"));
+    }
+    let err = figures_text(&r, &["Dockerfile"]);
+    assert!(err.contains("merged `apt-get update`"), "{err}");
+    assert!(
+        err.contains("over 24 commits: `RUN apt-get install -y --no-install-recommends curl` (the lone update before it merged in) ran in 24 of them before, 1 after\n"),
+        "{err}"
+    );
+}

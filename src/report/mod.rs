@@ -127,6 +127,11 @@ pub(crate) fn unit_change(
     }
     let name = if a.instruction == b.instruction {
         format!("`{}`", crate::plan::short(&b.instruction))
+    } else if crate::replay::merged_into(&b.original, &a.original) {
+        format!(
+            "`{}` (the lone update before it merged in)",
+            crate::plan::short(&b.instruction)
+        )
     } else {
         format!(
             "`{}` (split from `{}`)",
