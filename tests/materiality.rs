@@ -884,3 +884,41 @@ fn reasons_name_the_pattern_the_link_and_the_project() {
         "{npm}"
     );
 }
+
+/// Layout of a merged lone update (scout70 review): a comment right above
+/// `RUN apt-get update`, a blank line, then the install. The merge removed
+/// the update's line only, so its comment was left above a blank line,
+/// cut off from the merged `RUN`, and the reorder then carried it above
+/// the next instruction (`RUN pip install`). The comment heads the merged
+/// `RUN`; with a comment between the two, nothing of it is dropped.
+#[test]
+fn a_comment_above_a_merged_update_heads_the_merged_install() {
+    let p = project(&[("read.py", "0\n"), (".dockerignore", ".git\n")]);
+    let ctx = Context::new(p.path().to_path_buf(), Some(&p.path().join("Dockerfile")));
+    let rw = |df: &str| {
+        rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe))
+            .expect("rw")
+            .new_text
+    };
+    let df = "FROM python:3.12-slim\nWORKDIR /pipeline\nCOPY . ./\n\n# refresh the package lists\nRUN apt-get update\n\nRUN apt-get install -y --no-install-recommends curl\nRUN pip install --no-cache-dir six==1.16.0\nCMD [\"python\", \"read.py\"]\n";
+    assert_eq!(
+        rw(df),
+        "FROM python:3.12-slim\nWORKDIR /pipeline\n\n# refresh the package lists\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nRUN pip install --no-cache-dir six==1.16.0\nCOPY . ./\nCMD [\"python\", \"read.py\"]\n"
+    );
+    // Nothing to move: the merge alone.
+    let df = "FROM debian:bookworm-slim\n# refresh the package lists\nRUN apt-get update\n\n\nRUN apt-get install -y curl\n";
+    assert_eq!(
+        rw(df),
+        "FROM debian:bookworm-slim\n# refresh the package lists\nRUN apt-get update && apt-get install -y curl\n"
+    );
+    // A comment of the install's own between them stays.
+    let df = "FROM debian:bookworm-slim\n# refresh the package lists\nRUN apt-get update\n\n# curl for the health check\nRUN apt-get install -y curl\n";
+    let out = rw(df);
+    assert!(out.contains("# refresh the package lists\n"), "{out}");
+    assert!(
+        out.contains(
+            "# curl for the health check\nRUN apt-get update && apt-get install -y curl\n"
+        ),
+        "{out}"
+    );
+}

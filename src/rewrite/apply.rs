@@ -28,7 +28,22 @@ pub(super) fn apply_merges(text: &str, parse: &Parse, merges: &[Merge]) -> Strin
                 .get(i)
                 .is_some_and(|it| matches!(it.kind, crate::syntax::ItemKind::Blank))
         };
+        let comment = |i: usize| {
+            parse
+                .items
+                .get(i)
+                .is_some_and(|it| matches!(it.kind, crate::syntax::ItemKind::Comment))
+        };
+        // A comment right above the update heads the merged `RUN`: the
+        // blank lines between the update and the install go with the
+        // update, or the comment would be left above a blank line, cut
+        // off from the command it is about (and move with whatever
+        // follows it).
+        let headed = m.update_item > 0 && comment(m.update_item - 1);
+        let only_blanks_between =
+            m.install_item > m.update_item + 1 && (m.update_item + 1..m.install_item).all(blank);
         let end = match parse.items.get(m.update_item + 1) {
+            _ if headed && only_blanks_between => v.span.start,
             Some(next)
                 if blank(m.update_item + 1) && m.update_item > 0 && blank(m.update_item - 1) =>
             {
