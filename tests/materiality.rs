@@ -922,3 +922,56 @@ fn a_comment_above_a_merged_update_heads_the_merged_install() {
         "{out}"
     );
 }
+
+/// Review 70: an install kept below the broad copy because a pip
+/// configuration written by a `RUN` may name a shipped path was explained
+/// with "a pip or uv configuration copied before it names a local path":
+/// it was not copied, and its content was not read. `-v` says which line
+/// wrote it and how, and that a configuration named by a variable not
+/// known here may be any file written before.
+#[test]
+fn a_kept_install_names_the_line_that_wrote_its_pip_configuration() {
+    let dir = project(&[
+        (
+            "run/Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nRUN printf '[global]\\nfind-links = /app/wheels\\n' > /srv/pip.conf\nENV PIP_CONFIG_FILE=/srv/pip.conf\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        ),
+        ("run/requirements.txt", "six==1.16.0\n"),
+        (
+            "copy/Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY pip.conf /etc/pip.conf\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        ),
+        ("copy/pip.conf", "[global]\nfind-links = /app/wheels\n"),
+        ("copy/requirements.txt", "six==1.16.0\n"),
+        (
+            "var/Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN export PIP_CONFIG_FILE=\"$(ls /srv/*.ini)\" && pip install -r requirements.txt\n",
+        ),
+        ("var/requirements.txt", "six==1.16.0\n"),
+    ]);
+    let run = |df: &str| {
+        let out = Command::new(support::bin())
+            .args(["-v", "--no-history"])
+            .arg(dir.path().join(df))
+            .output()
+            .expect("run dockreorder");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run("run/Dockerfile");
+    assert!(
+        err.contains(":6: kept below `COPY . .` (line 5): a pip or uv configuration that line 3 writes (content not read here) may name a local path the copy ships\n"),
+        "{err}"
+    );
+    let err = run("copy/Dockerfile");
+    assert!(
+        err.contains(":5: kept below `COPY . .` (line 4): a pip or uv configuration that line 3 copies may name a local path the copy ships\n"),
+        "{err}"
+    );
+    let err = run("var/Dockerfile");
+    assert!(
+        err.contains(":4: kept below `COPY . .` (line 3): "),
+        "{err}"
+    );
+    assert!(!err.contains("[safe]"), "{err}");
+}

@@ -139,12 +139,13 @@ fn placed_copy(ins: &Instruction, ctx: &Context) -> Option<(String, Vec<String>)
 /// broad copy ships (measured: the hoisted install failed). The file is
 /// recognised by where the install looks (`/etc`, the homes `/root` and
 /// `$HOME`) or by its name (`pip.conf`, `pip.ini`, `uv.toml`: another
-/// user's home, an environment's).
-fn settings_written_before(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> bool {
+/// user's home, an environment's). Returns what wrote it, in words, for
+/// the reason.
+fn settings_written_before(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> Option<String> {
     let pip = cx.eff[x].has_check(|c| matches!(c, ManifestCheck::Requirements(_)));
     let uv = cx.eff[x].has_check(|c| matches!(c, ManifestCheck::UvSettings(_)));
     if !pip && !uv {
-        return false;
+        return None;
     }
     // The stage's environment and what the `RUN` itself exports or gives
     // the install (review 70: `export PIP_CONFIG_FILE=/srv/pipconf.ini &&
@@ -180,7 +181,9 @@ fn settings_written_before(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> 
             if let Some(v) = env.get(var) {
                 // A value not known may name any file written before.
                 let Some(v) = effects::expand(v, env).filter(|v| !v.contains('$')) else {
-                    return true;
+                    return Some(format!(
+                        "`{var}` is not known here: it may name a configuration written before it, with a local path the copy ships"
+                    ));
                 };
                 paths.push(effects::resolve(&cx.state.workdirs[x], &v));
             }
@@ -219,15 +222,17 @@ fn settings_written_before(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> 
             !p.contains(['*', '?', '[']) && named(p)
         })
     };
-    (0..x).filter(|k| *k != copy.unit).any(|k| {
-        let Some(ins) = instruction(cx.parse, cx.stage.units[k].item) else {
-            return false;
-        };
+    let line = |k: usize| cx.parse.items[cx.stage.units[k].item].lines.start;
+    (0..x).filter(|k| *k != copy.unit).find_map(|k| {
+        let ins = instruction(cx.parse, cx.stage.units[k].item)?;
         let from_context = ins.node.kind == Kind::Add
             || (ins.node.kind == Kind::Copy
                 && !ins.node.flags.iter().any(|f| f.starts_with("--from")));
         if !from_context && unseen(k) {
-            return true;
+            return Some(format!(
+                "a pip or uv configuration that line {} writes (content not read here) may name a local path the copy ships",
+                line(k)
+            ));
         }
         let wd = &cx.state.workdirs[k];
         let placed = match effects::context_placements(ins, wd, cx.state.paths_env(k), copy.ctx) {
@@ -238,6 +243,12 @@ fn settings_written_before(cx: &StageCx<'_>, copy: &BroadCopy<'_>, x: usize) -> 
         placed
             .iter()
             .any(|(img, rel)| named(img) && copy.ctx.read(rel).is_none_or(|t| local(&t)))
+            .then(|| {
+                format!(
+                    "a pip or uv configuration that line {} copies may name a local path the copy ships",
+                    line(k)
+                )
+            })
     })
 }
 
@@ -1138,11 +1149,8 @@ fn candidate<'c>(
             effects::DepReason::Pinned => "pinned by `# dockreorder: keep`".to_string(),
         }));
     }
-    if settings_written_before(cx, copy, x) {
-        return Err(Some(
-            "a pip or uv configuration copied before it names a local path the copy may ship"
-                .to_string(),
-        ));
+    if let Some(why) = settings_written_before(cx, copy, x) {
+        return Err(Some(why));
     }
     // The state it needs (`WORKDIR /code` after `ADD . /code`) may come
     // along: ENV, ARG, WORKDIR and USER units that move above the broad copy with
