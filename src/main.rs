@@ -1160,8 +1160,11 @@ impl<'a> Run<'a> {
         }
         // Without `-v` the text report names the kept installs in one line,
         // so that a file with nothing to change says that installs still
-        // rerun on every change of the sources.
-        let kept = if self.args.format == RunFormat::Text && !self.args.quiet {
+        // rerun on every change of the sources; `--format json` lists them
+        // with their reasons.
+        let kept = if (self.args.format == RunFormat::Text && !self.args.quiet)
+            || self.args.format == RunFormat::Json
+        {
             rewriter.kept(&text, &outcome)
         } else {
             Vec::new()
@@ -1324,6 +1327,7 @@ impl<'a> Run<'a> {
                                 Some(&p.original),
                             )
                             .with_history(figures)
+                            .with_kept(&p.kept)
                         }),
                     })
                     .collect();

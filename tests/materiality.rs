@@ -975,3 +975,59 @@ fn a_kept_install_names_the_line_that_wrote_its_pip_configuration() {
     );
     assert!(!err.contains("[safe]"), "{err}");
 }
+
+/// `--format json` carried no word of the installs left below a broad
+/// copy (only the text report did, with `-v` or in one line): a bot or a
+/// CI job reading the JSON could not tell a file whose installs rerun on
+/// every commit from one with nothing to gain. Each file's object lists
+/// them under `kept`, with the reason `-v` prints.
+#[test]
+fn json_lists_the_installs_kept_below_the_broad_copy() {
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY pip.conf /etc/pip.conf\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\nRUN --mount=type=secret,id=s,target=/etc/s.conf ./build.sh\nCMD [\"python\", \"app.py\"]\n",
+        ),
+        ("pip.conf", "[global]\nfind-links = /app/wheels\n"),
+        ("requirements.txt", "flask==3.0.3\n"),
+        ("app.py", "print(1)\n"),
+        (
+            "ok/Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\n",
+        ),
+        ("ok/requirements.txt", "flask==3.0.3\n"),
+    ]);
+    let out = Command::new(support::bin())
+        .args(["--no-history", "--format", "json"])
+        .arg(dir.path().join("Dockerfile"))
+        .arg(dir.path().join("ok/Dockerfile"))
+        .output()
+        .expect("run dockreorder");
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let kept = &v[0]["kept"];
+    assert_eq!(kept.as_array().map(Vec::len), Some(2), "{v}");
+    assert_eq!(kept[0]["line"], 5, "{v}");
+    assert_eq!(kept[0]["below"], "COPY . .", "{v}");
+    assert_eq!(kept[0]["below_line"], 4, "{v}");
+    assert_eq!(kept[0]["install"], true, "{v}");
+    assert_eq!(
+        kept[0]["instruction"], "RUN pip install --no-cache-dir -r requirements.txt",
+        "{v}"
+    );
+    assert_eq!(
+        kept[0]["reason"],
+        "a pip or uv configuration that line 3 copies may name a local path the copy ships",
+        "{v}"
+    );
+    // A step it does not follow is listed, not as an install.
+    assert_eq!(kept[1]["line"], 6, "{v}");
+    assert_eq!(kept[1]["install"], false, "{v}");
+    assert!(
+        kept[1]["reason"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("not followed: ")),
+        "{v}"
+    );
+    assert_eq!(v[1]["kept"], serde_json::json!([]), "{v}");
+}

@@ -15,7 +15,7 @@ use super::unified_diff;
 use crate::analysis::effects::{Effects, Loc};
 use crate::analysis::file::FileAnalysis;
 use crate::analysis::history::{History, WalkEnd};
-use crate::plan::Change;
+use crate::plan::{Change, Kept};
 use crate::replay::FileFigures;
 
 /// One location, as `{"type": …, "value": …}` with a directory's value
@@ -162,6 +162,19 @@ struct UnitJson<'a> {
     target_only: Option<&'a str>,
 }
 
+/// A step left below a broad copy (see [`crate::plan::Kept`]).
+#[derive(serde::Serialize)]
+pub struct KeptJson<'a> {
+    /// The broad copy's first line, trimmed.
+    below: &'a str,
+    below_line: usize,
+    /// Whether the knowledge base knows the step as a dependency install.
+    install: bool,
+    instruction: &'a str,
+    line: usize,
+    reason: &'a str,
+}
+
 /// One file of `--format json`, serialised as it is (see the module
 /// comment for the key order).
 #[derive(serde::Serialize)]
@@ -181,6 +194,9 @@ pub struct FileJson<'a> {
     instructions: Vec<InstructionJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     instructions_history: Option<Vec<UnitJson<'a>>>,
+    /// The expensive steps left below a broad copy, each with the first
+    /// condition the hoist pass found failed (what `-v` prints).
+    kept: Vec<KeptJson<'a>>,
     /// What decided the order: `history` or `static_estimate` (absent
     /// after an error).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -208,12 +224,29 @@ pub fn file_json<'a>(
         history: None,
         instructions: analysis.map(instructions_json).unwrap_or_default(),
         instructions_history: None,
+        kept: Vec::new(),
         ordered_by: None,
         path,
     }
 }
 
 impl<'a> FileJson<'a> {
+    /// Adds the steps left below a broad copy.
+    pub fn with_kept(mut self, kept: &'a [Kept]) -> Self {
+        self.kept = kept
+            .iter()
+            .map(|k| KeptJson {
+                below: &k.below,
+                below_line: k.below_line,
+                install: k.install,
+                instruction: &k.subject,
+                line: k.line,
+                reason: &k.reason,
+            })
+            .collect();
+        self
+    }
+
     /// Adds the history figures (`history`: `null` without them) and
     /// what decided the order (`ordered_by`).
     pub fn with_history(
