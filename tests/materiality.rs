@@ -1031,3 +1031,26 @@ fn json_lists_the_installs_kept_below_the_broad_copy() {
     );
     assert_eq!(v[1]["kept"], serde_json::json!([]), "{v}");
 }
+
+/// Corpus (python-docs-samples' streaming_beam): `pip install -r F && pip
+/// download -r F` read one file twice, and `-v` named it twice ("none of
+/// the files it reads (/template/requirements.txt,
+/// /template/requirements.txt)").
+#[test]
+fn a_file_two_commands_read_is_named_once() {
+    let dir = project(&[(
+        "Dockerfile",
+        "FROM python:3.12-slim\nENV REQ=/template/requirements.txt\nCOPY . /template\nRUN pip install --no-cache-dir -r $REQ && pip download --no-cache-dir --dest /tmp/cache -r $REQ\n",
+    )]);
+    let out = Command::new(support::bin())
+        .args(["-v", "--no-history"])
+        .arg(dir.path().join("Dockerfile"))
+        .output()
+        .expect("run dockreorder");
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(":4: kept below `COPY . /template` (line 3): the copy ships none of the files it reads (/template/requirements.txt)\n"),
+        "{err}"
+    );
+}

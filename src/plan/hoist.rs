@@ -1246,9 +1246,17 @@ fn candidate<'c>(
         // its manifests reads them from the context (whether it ships
         // them is `hoist_problems`' to say); what else it may read
         // (`go.work`) the copy does not ship.
+        // Two commands may read one file (`pip install -r F && pip
+        // download -r F`): each is named once.
+        let mut files: Vec<&str> = Vec::new();
+        for m in &ex.manifests {
+            if !files.contains(&m.as_str()) {
+                files.push(m);
+            }
+        }
         return Err(Some(format!(
             "the copy ships none of the files it reads ({})",
-            ex.manifests.join(", ")
+            files.join(", ")
         )));
     }
     let source = |hidden: bool| {
