@@ -10710,3 +10710,95 @@ fn cargo_install_from_the_project_or_with_shipped_configuration_stays() {
         assert!(toolchain < install, "{out}");
     }
 }
+
+/// A Gradle plugin from outside Gradle's distribution runs while Gradle
+/// configures the build, so `gradle dependencies` runs its code too, and
+/// the plugins that version a project from git (com.palantir.git-version,
+/// axion-release, grgit, jgitver …) read the repository (axion-release
+/// and grgit with JGit, no git program needed): `version = gitVersion()`
+/// above the copy finds no `.git` and fails the build, where the
+/// original, after a copy that ships `.git`, worked (scout71). With
+/// `.git` left out of the context, or only Gradle's own plugins, the
+/// resolve still moves.
+#[test]
+fn gradle_external_plugins_with_a_shipped_repository_keep_the_resolve_in_place() {
+    let df =
+        "FROM gradle:8-jdk21\nWORKDIR /app\nCOPY . .\nRUN gradle dependencies\nRUN gradle build\n";
+    let defaults: &[(&str, &str)] = &[
+        ("settings.gradle", "rootProject.name = 'app'\n"),
+        ("build.gradle", "plugins { id 'java' }\n"),
+        ("src/main/java/A.java", "class A {}\n"),
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        (".git/config", "[core]\n\tbare = false\n"),
+        (".dockerignore", "build\n"),
+    ];
+    let cases: &[&[(&str, &str)]] = &[
+        &[(
+            "build.gradle",
+            "plugins {\n    id 'java'\n    id 'com.palantir.git-version' version '3.1.0'\n}\nversion = gitVersion()\n",
+        )],
+        &[
+            (
+                "build.gradle.kts",
+                "plugins {\n    java\n    id(\"pl.allegro.tech.build.axion-release\") version \"1.18.2\"\n}\nversion = scmVersion.version\n",
+            ),
+            ("build.gradle", ""),
+        ],
+        &[(
+            "build.gradle",
+            "buildscript {\n    repositories { gradlePluginPortal() }\n    dependencies { classpath 'com.palantir.gradle.gitversion:gradle-git-version:3.1.0' }\n}\napply plugin: 'java'\napply plugin: 'com.palantir.git-version'\nversion = gitVersion()\n",
+        )],
+        &[
+            (
+                "build.gradle",
+                "plugins {\n    id 'java'\n    alias(libs.plugins.git.version)\n}\nversion = gitVersion()\n",
+            ),
+            (
+                "gradle/libs.versions.toml",
+                "[plugins]\ngit-version = { id = \"com.palantir.git-version\", version = \"3.1.0\" }\n",
+            ),
+        ],
+        &[(
+            "settings.gradle",
+            "plugins {\n    id 'org.ajoberstar.grgit' version '5.2.2'\n}\nrootProject.name = 'app'\n",
+        )],
+    ];
+    for extra in cases {
+        let mut files: Vec<(&str, &str)> = extra.to_vec();
+        // "build.gradle" set to "" stands for no such file.
+        let drop_groovy = files
+            .iter()
+            .any(|(n, t)| *n == "build.gradle" && t.is_empty());
+        files.retain(|(_, t)| !t.is_empty());
+        let mut defaults: Vec<(&str, &str)> = defaults.to_vec();
+        if drop_groovy {
+            defaults.retain(|(n, _)| *n != "build.gradle");
+        }
+        let (change, out) = crate::support::hoist_proposal(&defaults, df, &files);
+        if let Some((app, reason)) = change {
+            assert_ne!(app, Applicability::Safe, "{extra:?}: {reason}");
+        }
+        assert_eq!(out, df, "{extra:?}: nothing moves");
+        // Without the repository in the context, it moves.
+        files.push((".dockerignore", "build\n.git\n"));
+        let (change, out) = crate::support::hoist_proposal(&defaults, df, &files);
+        assert_eq!(
+            change.map(|c| c.0),
+            Some(Applicability::Safe),
+            "{extra:?}: {out}"
+        );
+    }
+    // Gradle's own plugins with the repository shipped: it moves.
+    for build in [
+        "plugins {\n    id 'java'\n    id 'application'\n    id 'org.gradle.jacoco'\n}\n",
+        "apply plugin: 'java'\napply plugin: \"maven-publish\"\n",
+    ] {
+        let (change, out) =
+            crate::support::hoist_proposal(defaults, df, &[("build.gradle", build)]);
+        assert_eq!(
+            change.map(|c| c.0),
+            Some(Applicability::Safe),
+            "{build}: {out}"
+        );
+    }
+}

@@ -179,6 +179,99 @@ fn qualified_uses<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = usiz
     })
 }
 
+/// The body of each `plugins { … }` block of a script (braces counted;
+/// a brace inside a string literal is rare there).
+fn plugins_blocks(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for k in word_uses(text, "plugins") {
+        let rest = text[k..].trim_start();
+        let Some(body) = rest.strip_prefix('{') else {
+            continue;
+        };
+        let mut depth = 1usize;
+        let mut end = body.len();
+        for (i, c) in body.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push(&body[..end]);
+    }
+    out
+}
+
+/// A string literal at the start of `t` (after blanks and an opening
+/// parenthesis), quoted with `'` or `"`.
+fn leading_literal(t: &str) -> Option<&str> {
+    let t = t.trim_start_matches([' ', '\t', '(']);
+    let q = t.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let body = &t[1..];
+    body.find(q).map(|e| &body[..e])
+}
+
+/// Whether a plugin id is one of Gradle's own (`java`, `application`,
+/// `org.gradle.jacoco`): core plugin ids have no dot, or are in the
+/// `org.gradle` namespace.
+fn gradle_own_plugin(id: &str) -> bool {
+    !id.contains('.') || id.starts_with("org.gradle.")
+}
+
+/// The plugins from outside Gradle's distribution a script applies: ids
+/// with a namespace in a `plugins` block (`id 'com.palantir.git-version'`,
+/// `id("…") version "…"`), `kotlin("jvm")`, a version catalog `alias(…)`,
+/// `apply plugin: 'x.y'` (or `apply(plugin = "x.y")`), and a
+/// `buildscript` classpath. Their code runs while Gradle configures the
+/// build.
+fn external_plugins(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for block in plugins_blocks(text) {
+        for k in word_uses(block, "id") {
+            if let Some(id) = leading_literal(&block[k..])
+                && !gradle_own_plugin(id)
+            {
+                out.push(id.to_string());
+            }
+        }
+        for k in word_uses(block, "kotlin") {
+            if let Some(x) = leading_literal(&block[k..]) {
+                out.push(format!("org.jetbrains.kotlin.{x}"));
+            }
+        }
+        for k in word_uses(block, "alias") {
+            let arg = block[k..].trim_start();
+            if arg.starts_with('(') {
+                let close = arg.find(')').unwrap_or(arg.len());
+                out.push(format!("alias{}", &arg[..(close + 1).min(arg.len())]));
+            }
+        }
+    }
+    for k in word_uses(text, "apply") {
+        let t = text[k..].trim_start_matches([' ', '\t', '(']);
+        if let Some(after) = t.strip_prefix("plugin") {
+            let after = after.trim_start_matches([' ', '\t', ':', '=']);
+            if let Some(id) = leading_literal(after)
+                && !gradle_own_plugin(id)
+            {
+                out.push(id.to_string());
+            }
+        }
+    }
+    if word_uses(text, "buildscript").next().is_some()
+        && word_uses(text, "classpath").next().is_some()
+    {
+        out.push("a `buildscript` classpath".to_string());
+    }
+    out
+}
+
 /// What in a script makes configuration read beyond the listed files.
 fn script_problems(file: &str, text: &str, problems: &mut Vec<String>) {
     if text.contains("apply from") || text.contains("apply(from") {
@@ -237,6 +330,27 @@ fn file_is_build_script(file: &str) -> bool {
     name.starts_with("build.gradle")
 }
 
+/// The git repository (`.git`, a directory or a gitfile) the context
+/// ships in directory `dir` or one above it, where git and JGit look for
+/// it from `dir`.
+fn shipped_repository(all: &std::collections::BTreeMap<String, u64>, dir: &str) -> Option<String> {
+    let mut d = Some(dir.to_string());
+    while let Some(cur) = d {
+        let git = join(&cur, ".git");
+        let below = format!("{git}/");
+        if all.contains_key(&git)
+            || all
+                .range(below.clone()..)
+                .next()
+                .is_some_and(|(k, _)| k.starts_with(&below))
+        {
+            return Some(git);
+        }
+        d = parent(&cur);
+    }
+    None
+}
+
 /// The inputs of the Gradle build run in context directory `dir`.
 pub(crate) fn gradle_build(ctx: &Context, dir: &str) -> GradleBuild {
     let mut b = GradleBuild::default();
@@ -264,6 +378,8 @@ pub(crate) fn gradle_build(ctx: &Context, dir: &str) -> GradleBuild {
             up = parent(&u);
         }
     }
+    // The plugins from outside Gradle the scripts apply, with their file.
+    let mut external: Vec<(String, String)> = Vec::new();
     let mut project_dirs = vec![dir.to_string()];
     for s in &settings {
         let Some(raw) = ctx.read(s) else {
@@ -272,6 +388,7 @@ pub(crate) fn gradle_build(ctx: &Context, dir: &str) -> GradleBuild {
         };
         let text = strip_comments(&raw);
         script_problems(s, &text, &mut b.problems);
+        external.extend(external_plugins(&text).into_iter().map(|p| (s.clone(), p)));
         for k in word_uses(&text, "include") {
             match include_args(&text[k..]) {
                 Some(projects) => {
@@ -300,7 +417,11 @@ pub(crate) fn gradle_build(ctx: &Context, dir: &str) -> GradleBuild {
             }
             match (n, ctx.read(&f)) {
                 ("gradle.properties", Some(raw)) => properties_problems(&f, &raw, &mut b.problems),
-                (_, Some(raw)) => script_problems(&f, &strip_comments(&raw), &mut b.problems),
+                (_, Some(raw)) => {
+                    let text = strip_comments(&raw);
+                    script_problems(&f, &text, &mut b.problems);
+                    external.extend(external_plugins(&text).into_iter().map(|p| (f.clone(), p)));
+                }
                 (_, None) => b.problems.push(format!("{f} cannot be read")),
             }
             b.files.push(f);
@@ -324,7 +445,11 @@ pub(crate) fn gradle_build(ctx: &Context, dir: &str) -> GradleBuild {
         let name = f.rsplit('/').next().unwrap_or(f);
         if name.ends_with(".gradle") || name.ends_with(".gradle.kts") {
             match ctx.read(f) {
-                Some(raw) => script_problems(f, &strip_comments(&raw), &mut b.problems),
+                Some(raw) => {
+                    let text = strip_comments(&raw);
+                    script_problems(f, &text, &mut b.problems);
+                    external.extend(external_plugins(&text).into_iter().map(|p| (f.clone(), p)));
+                }
                 None => b.problems.push(format!("{f} cannot be read")),
             }
         } else if name == "gradle.properties" {
@@ -340,6 +465,22 @@ pub(crate) fn gradle_build(ctx: &Context, dir: &str) -> GradleBuild {
                 "{f} is plugin code Gradle runs while it configures the build, which may read any file"
             ));
         }
+    }
+    // A plugin from outside Gradle runs its code while Gradle configures
+    // the build, and the plugins that version a project from git
+    // (com.palantir.git-version, axion-release, grgit, jgitver) read the
+    // repository found from the project directory upward, axion-release
+    // and grgit with JGit, so a base image without git does not help:
+    // above the copy that ships it, `version = gitVersion()` finds no
+    // `.git` and the build fails (scout71; by the plugins' documented
+    // behaviour, not measured: no Gradle plugin portal here).
+    if let Some((f, id)) = external.first()
+        && let Some(git) = shipped_repository(all, dir)
+    {
+        b.problems.push(format!(
+            "{f} applies `{id}`, a plugin from outside Gradle whose code runs while it configures the build and may read the git repository the copy ships (`{git}`: plugins that version a project from git read it, some with JGit and no git program; adding `.git` to {} would make it safe)",
+            ctx.ignore_file_name()
+        ));
     }
     let wrapper = join(dir, "gradlew");
     if all.contains_key(&wrapper) {
