@@ -1054,3 +1054,51 @@ fn a_file_two_commands_read_is_named_once() {
         "{err}"
     );
 }
+
+/// scout71 review: a reason about an install that reads sources named the
+/// Dockerfile as the shipped source ("it may read /src/**, where the copy
+/// ships `Dockerfile`", the name sorts first); it names a file of the
+/// project when there is one. And "has a `editable` source" is "an".
+#[test]
+fn reasons_name_a_project_file_and_read_as_english() {
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /src\nCOPY . .\nRUN pip install .\n",
+        ),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+        (
+            "uv/Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN uv sync --frozen --no-install-project\n",
+        ),
+        (
+            "uv/pyproject.toml",
+            "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = [\"lib\"]\n",
+        ),
+        (
+            "uv/uv.lock",
+            "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { virtual = \".\" }\ndependencies = [{ name = \"lib\" }]\n\n[[package]]\nname = \"lib\"\nversion = \"0.1.0\"\nsource = { editable = \"libs/lib\" }\n",
+        ),
+        ("uv/libs/lib/x.py", "1\n"),
+    ]);
+    let run = |df: &str| {
+        let out = Command::new(support::bin())
+            .args(["-v", "--no-history"])
+            .arg(dir.path().join(df))
+            .output()
+            .expect("run dockreorder");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run("Dockerfile");
+    assert!(
+        err.contains(
+            "it may read /src/**, where the copy ships `app.py`, which is not one of its manifests"
+        ),
+        "{err}"
+    );
+    let err = run("uv/Dockerfile");
+    assert!(err.contains("uv.lock has an `editable` source"), "{err}");
+    assert!(!err.contains(" a `editable`"), "{err}");
+}

@@ -335,7 +335,8 @@ fn local_sources(rel: &str, text: &str, out: &mut Vec<String>) {
     for key in ["path", "editable", "directory"] {
         if assignments(text, key).any(|v| !v.starts_with("\".\"")) {
             out.push(format!(
-                "{rel} has a `{key}` source: a local dependency, read from other files"
+                "{rel} has {} `{key}` source: a local dependency, read from other files",
+                crate::analysis::manifests::article(key)
             ));
         }
     }

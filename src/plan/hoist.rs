@@ -1259,12 +1259,24 @@ fn candidate<'c>(
             files.join(", ")
         )));
     }
-    let source = |hidden: bool| {
-        needed
-            .iter()
-            .find(|(p, rel)| !ex.manifests.contains(p) && (hidden || !rel.starts_with('.')))
+    // The source named in the reason: a file of the project rather than a
+    // hidden one or a Dockerfile (which sorts first and says little,
+    // scout71 review), when there is one.
+    let dockerfile = |rel: &str| {
+        let name = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
+        name.starts_with("dockerfile") || name.ends_with(".dockerfile")
     };
-    if let Some((img, rel)) = source(false).or_else(|| source(true)) {
+    let source = |hidden: bool, docker: bool| {
+        needed.iter().find(|(p, rel)| {
+            !ex.manifests.contains(p)
+                && (hidden || !rel.starts_with('.'))
+                && (docker || !dockerfile(rel))
+        })
+    };
+    if let Some((img, rel)) = source(false, false)
+        .or_else(|| source(false, true))
+        .or_else(|| source(true, true))
+    {
         // It reads sources, not just manifests: not a dependency install.
         return Err(Some(reads_a_source(ex, img, rel)));
     }

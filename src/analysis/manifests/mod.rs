@@ -1670,8 +1670,9 @@ fn composer_problems(
                 "which composer reads from the sources"
             };
             out.push(format!(
-                "{} autoloads a `{key}`, {how}",
-                join("composer.json")
+                "{} autoloads {} `{key}`, {how}",
+                join("composer.json"),
+                article(key)
             ));
         }
     }
@@ -2512,7 +2513,11 @@ fn pipfile_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<
     if let Some(text) = ctx.read(&join("Pipfile")) {
         for key in ["path", "file", "editable"] {
             if super::uv::assignments(&text, key).next().is_some() {
-                out.push(format!("{} has a `{key}` dependency", join("Pipfile")));
+                out.push(format!(
+                    "{} has {} `{key}` dependency",
+                    join("Pipfile"),
+                    article(key)
+                ));
             }
         }
     }
@@ -2731,8 +2736,9 @@ fn poetry_problems(ctx: &Context, join: &dyn Fn(&str) -> String, out: &mut Vec<S
                 for key in ["path", "file", "develop"] {
                     if super::uv::assignments(&text, key).next().is_some() {
                         out.push(format!(
-                            "{} has a `{key}` dependency",
-                            join("pyproject.toml")
+                            "{} has {} `{key}` dependency",
+                            join("pyproject.toml"),
+                            article(key)
                         ));
                     }
                 }
@@ -2841,7 +2847,10 @@ fn poetry_local_dependencies(text: &str) -> Option<Vec<String>> {
                 let Some(t) = spec.as_table() else { continue };
                 for key in ["path", "file"] {
                     if t.contains_key(key) {
-                        out.push(format!("has a `{key}` dependency (`{name}`)"));
+                        out.push(format!(
+                            "has {} `{key}` dependency (`{name}`)",
+                            article(key)
+                        ));
                     }
                 }
                 if t.get("develop").is_some_and(|d| d.as_bool() != Some(false)) {
@@ -4581,7 +4590,7 @@ pub fn is_manifest_name(path: &str) -> bool {
 
 /// The indefinite article before a word as it is read aloud (`an
 /// install script`, `a postinstall script`).
-fn article(word: &str) -> &'static str {
+pub(crate) fn article(word: &str) -> &'static str {
     match word.chars().next() {
         Some(c) if "aeiouAEIOU".contains(c) => "an",
         _ => "a",
