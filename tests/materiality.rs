@@ -1102,3 +1102,64 @@ fn reasons_name_a_project_file_and_read_as_english() {
     assert!(err.contains("uv.lock has an `editable` source"), "{err}");
     assert!(!err.contains(" a `editable`"), "{err}");
 }
+
+/// scout71 review: an install in a compound `RUN` whose split was refused
+/// was explained by the whole `RUN` ("not followed: `npm run` is not in
+/// the command knowledge base"), not by what refused the split (the rest
+/// deletes what the install wrote; the install may hard-link what it
+/// installs and the rest runs code not read). `-v` says both, the split
+/// first.
+#[test]
+fn a_refused_split_says_why_the_install_was_not_split_off() {
+    let lock = |deps: &str, pkgs: &str| {
+        format!(
+            "{{\"name\":\"y\",\"version\":\"1.0.0\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{{\"\":{{\"name\":\"y\",\"version\":\"1.0.0\",\"dependencies\":{{{deps}}}}}{pkgs}}}}}\n"
+        )
+    };
+    let esbuild = lock(
+        "\"esbuild\":\"0.21.5\"",
+        ",\"node_modules/esbuild\":{\"version\":\"0.21.5\",\"resolved\":\"https://registry.npmjs.org/esbuild/-/esbuild-0.21.5.tgz\",\"integrity\":\"sha512-mg3OPMV4hXywwpoDxu3Qda5xCKQi+vCTZq8S9J/EpkhB2HzKXq4SNFZE3+NK0U5BCOTeiXAb7kyj6NkaE5UD6w==\",\"hasInstallScript\":true,\"bin\":{\"esbuild\":\"bin/esbuild\"}}",
+    );
+    let plain = lock("", "");
+    let dir = project(&[
+        (
+            "prune/Dockerfile",
+            "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build && npm prune --omit=dev\n",
+        ),
+        (
+            "prune/package.json",
+            "{\"name\":\"y\",\"version\":\"1.0.0\",\"scripts\":{\"build\":\"node b.js\"}}\n",
+        ),
+        ("prune/package-lock.json", plain.as_str()),
+        ("prune/.dockerignore", "node_modules\n"),
+        (
+            "link/Dockerfile",
+            "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\n",
+        ),
+        (
+            "link/package.json",
+            "{\"name\":\"y\",\"version\":\"1.0.0\",\"dependencies\":{\"esbuild\":\"0.21.5\"},\"scripts\":{\"build\":\"esbuild i.js\"}}\n",
+        ),
+        ("link/package-lock.json", esbuild.as_str()),
+        ("link/.dockerignore", "node_modules\n"),
+    ]);
+    let run = |df: &str| {
+        let out = Command::new(support::bin())
+            .args(["-v", "--no-history"])
+            .arg(dir.path().join(df))
+            .output()
+            .expect("run dockreorder");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run("prune/Dockerfile");
+    assert!(
+        err.contains(":4: kept below `COPY . .` (line 3): its install is not split off: `npm prune --omit=dev` deletes files the install writes (split, they would stay in the install's layer); as a whole, not followed: "),
+        "{err}"
+    );
+    let err = run("link/Dockerfile");
+    assert!(
+        err.contains(":4: kept below `COPY . .` (line 3): its install is not split off: the install may hard-link files it installs to a second name, and the rest runs code not read here (or links files itself), which may write in place through one of them; as a whole, "),
+        "{err}"
+    );
+}

@@ -267,10 +267,64 @@ pub fn plan_splits(
     opts: Options,
 ) -> Vec<Split> {
     let parse = &file.parse;
+    let splits: Vec<Split> = candidates(file, ctx, knowledge, opts)
+        .into_iter()
+        .filter_map(|(_, s)| s.ok())
+        .collect();
+    // A split is recognised by the text of its install (the hoist's
+    // subject): two candidates with the same install in a stage, or an
+    // install equal to an instruction already there, could not be told
+    // apart.
+    let existing = |si: usize, t: &str| {
+        file.model.stages[si]
+            .units
+            .iter()
+            .any(|u| instruction(parse, u.item).is_some_and(|i| i.original.trim() == t))
+    };
+    let dup = |s: &Split| {
+        splits
+            .iter()
+            .filter(|o| o.stage == s.stage && o.install == s.install)
+            .count()
+            > 1
+            || existing(s.stage, &s.install)
+    };
+    let keep: Vec<bool> = splits.iter().map(|s| !dup(s)).collect();
+    splits
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(s, k)| k.then_some(s))
+        .collect()
+}
+
+/// The compound `RUN`s after a stage's first broad copy that have a split
+/// point, by item: the split, or why the two parts may not run apart
+/// (`-v` says it of an install left below the copy).
+pub fn split_refusals(
+    file: &FileAnalysis,
+    ctx: Option<&Context>,
+    knowledge: &Knowledge,
+    opts: Options,
+) -> Vec<(usize, String)> {
+    candidates(file, ctx, knowledge, opts)
+        .into_iter()
+        .filter_map(|(item, s)| Some((item, s.err()?)))
+        .collect()
+}
+
+/// Each `RUN` after a stage's first broad copy with a split point: its
+/// item and its split, or why it may not be split.
+fn candidates(
+    file: &FileAnalysis,
+    ctx: Option<&Context>,
+    knowledge: &Knowledge,
+    opts: Options,
+) -> Vec<(usize, Result<Split, String>)> {
+    let parse = &file.parse;
     if parse.escape != '\\' {
         return Vec::new();
     }
-    let mut splits = Vec::new();
+    let mut out = Vec::new();
     for (si, stage) in file.model.stages.iter().enumerate() {
         let cx = StageCx {
             parse,
@@ -309,41 +363,19 @@ pub fn plan_splits(
                 pinned_project: Default::default(),
             };
             let copy = &cx.eff[first_copy];
-            if let Some(split) =
-                split_run(file, si, unit.item, ins, wd, env, knowledge, &image, copy)
-            {
-                splits.push(split);
+            match split_run(file, si, unit.item, ins, wd, env, knowledge, &image, copy) {
+                Ok(split) => out.push((unit.item, Ok(split))),
+                Err(Some(why)) => out.push((unit.item, Err(why))),
+                Err(None) => {}
             }
         }
     }
-    // A split is recognised by the text of its install (the hoist's
-    // subject): two candidates with the same install in a stage, or an
-    // install equal to an instruction already there, could not be told
-    // apart.
-    let existing = |si: usize, t: &str| {
-        file.model.stages[si]
-            .units
-            .iter()
-            .any(|u| instruction(parse, u.item).is_some_and(|i| i.original.trim() == t))
-    };
-    let dup = |s: &Split| {
-        splits
-            .iter()
-            .filter(|o| o.stage == s.stage && o.install == s.install)
-            .count()
-            > 1
-            || existing(s.stage, &s.install)
-    };
-    let keep: Vec<bool> = splits.iter().map(|s| !dup(s)).collect();
-    splits
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(s, k)| k.then_some(s))
-        .collect()
+    out
 }
 
 /// The split of one `RUN`, when it has a split point and both parts are
-/// independent and the replacement reads back as the two parts.
+/// independent and the replacement reads back as the two parts; `None`
+/// when it has no split point (or is no candidate), else why not.
 #[allow(clippy::too_many_arguments)]
 fn split_run(
     file: &FileAnalysis,
@@ -355,18 +387,24 @@ fn split_run(
     knowledge: &Knowledge,
     image: &Image<'_>,
     copy: &effects::Effects,
-) -> Option<Split> {
+) -> Result<Split, Option<String>> {
     if ins.node.kind != Kind::Run || ins.node.json || !ins.heredocs.is_empty() {
-        return None;
+        return Err(None);
     }
+    let cmd = ins.node.str_args().next().ok_or(None)?;
+    let SplitPoint { at, first, cd } =
+        split_point(cmd, &knowledge.commands, env, wd, copy).ok_or(None)?;
     if ins.node.flags.iter().any(|f| transient_mount(f)) {
-        return None;
+        return Err(Some(
+            "a mount of the `RUN` would be another in each part".to_string(),
+        ));
     }
     if !reads_no_startup_file(&file.parse, item, env) {
-        return None;
+        return Err(Some(
+            "its shell runs a startup script first, which the rest would run after the install"
+                .to_string(),
+        ));
     }
-    let cmd = ins.node.str_args().next()?;
-    let SplitPoint { at, first, cd } = split_point(cmd, &knowledge.commands, env, wd, copy)?;
     let prefix = cmd[..at].trim_end();
     // The rest starts in the directory the first part's `cd` moved to.
     let cd_prefix = cd.map(|d| format!("cd {d} && ")).unwrap_or_default();
@@ -379,12 +417,17 @@ fn split_run(
         env,
         &knowledge.commands,
         image,
-    )?;
+    )
+    .map_err(Some)?;
     let unread_rest = unread_commands(&rest_cmds, env, &knowledge.commands);
     let raw = file.parse.items[item].span.text(&file.text);
-    let (replacement, rest_at) = replacement_text(raw, ins, at, &cd_prefix, &file.text)?;
-    let (install, rest, ok) = reads_back(&replacement, ins, prefix, &rest)?;
-    ok.then(|| Split {
+    let (replacement, rest_at) =
+        replacement_text(raw, ins, at, &cd_prefix, &file.text).ok_or(None)?;
+    let (install, rest, ok) = reads_back(&replacement, ins, prefix, &rest).ok_or(None)?;
+    if !ok {
+        return Err(None);
+    }
+    Ok(Split {
         stage,
         item,
         original: ins.original.trim().to_string(),
@@ -596,7 +639,7 @@ fn assigns_a_variable(piece: &str) -> bool {
 /// The commands of the rest of a split `RUN` when it can run in a shell
 /// of its own: it reads no special parameter of the first part's shell
 /// and deletes nothing the first part wrote (nor removes packages or
-/// cleans caches).
+/// cleans caches). Else why not, in words.
 fn rest_is_independent(
     rest: &str,
     flags: &[String],
@@ -605,16 +648,22 @@ fn rest_is_independent(
     env: &std::collections::BTreeMap<String, String>,
     kb: &kb::KnowledgeBase,
     image: &Image<'_>,
-) -> Option<Vec<SimpleCommand>> {
+) -> Result<Vec<SimpleCommand>, String> {
     if ["$?", "$!", "$_", "${?}", "${!}", "${_}", "$$", "OLDPWD"]
         .iter()
         .any(|p| rest.contains(p))
     {
-        return None;
+        return Err(
+            "the rest reads a parameter of the install's shell (`$?`, `$!`, `$_`, `$$`, `OLDPWD`)"
+                .to_string(),
+        );
     }
     let shell::Split::Commands(cmds) = shell::split(rest) else {
         // What it removes cannot be seen.
-        return None;
+        return Err(
+            "the rest is not followed, so what it deletes of the install's files is not known"
+                .to_string(),
+        );
     };
     let writes_of: Vec<Vec<String>> = first
         .iter()
@@ -628,16 +677,40 @@ fn rest_is_independent(
         })
         .collect();
     let written: Vec<String> = writes_of.iter().flatten().cloned().collect();
-    let independent = !writes_a_per_run_mount(&written)
-        && !path_lookup_changes(first, &cmds, &writes_of, env, image.python_dir)
-        && !fills_a_cache_mount(flags, &written, wd, moved_by_env(first, env, kb))
-        && !may_write_through_a_link(first, &cmds, wd, env, kb, image)
-        && cmds.iter().all(|c| {
-            !removes_written(c, &written, wd)
-                && (!overwrites_written(c, &written, wd, env, kb)
-                    || installs_satisfied_project(c, first, &written, wd, env, image))
-        });
-    independent.then_some(cmds)
+    let said = |c: &SimpleCommand| c.argv.join(" ");
+    if writes_a_per_run_mount(&written) {
+        return Err(
+            "the install writes into a mount of the `RUN`, which the rest would not see"
+                .to_string(),
+        );
+    }
+    if path_lookup_changes(first, &cmds, &writes_of, env, image.python_dir) {
+        return Err(
+            "the install may put programs where the rest's commands are looked up".to_string(),
+        );
+    }
+    if fills_a_cache_mount(flags, &written, wd, moved_by_env(first, env, kb)) {
+        return Err("the install fills a cache mount the rest may read".to_string());
+    }
+    if may_write_through_a_link(first, &cmds, wd, env, kb, image) {
+        return Err("the install may hard-link files it installs to a second name, and the rest runs code not read here (or links files itself), which may write in place through one of them".to_string());
+    }
+    if let Some(c) = cmds.iter().find(|c| removes_written(c, &written, wd)) {
+        return Err(format!(
+            "`{}` deletes files the install writes (split, they would stay in the install's layer)",
+            said(c)
+        ));
+    }
+    if let Some(c) = cmds.iter().find(|c| {
+        overwrites_written(c, &written, wd, env, kb)
+            && !installs_satisfied_project(c, first, &written, wd, env, image)
+    }) {
+        return Err(format!(
+            "`{}` may rewrite files the install writes (split, both versions would stay in the image's layers)",
+            said(c)
+        ));
+    }
+    Ok(cmds)
 }
 
 /// Whether a command of the first part may hard-link the files it
@@ -1799,7 +1872,7 @@ mod tests {
                     continue;
                 };
                 let st = &file.stages[si].state;
-                if let Some(s) = split_run(
+                if let Ok(s) = split_run(
                     &file,
                     si,
                     unit.item,

@@ -654,6 +654,21 @@ impl<'a> Rewriter<'a> {
                     .filter(|k| !here.iter().any(|c| c.line == k.line)),
             );
         }
+        // A compound `RUN` whose install could not be split off says why
+        // first: what it says of the whole `RUN` (an unknown build step
+        // after the install) is not what kept the install below the copy.
+        let refused = plan::split::split_refusals(&file, self.ctx, self.knowledge, self.opts);
+        for k in &mut out {
+            if let Some((_, why)) = refused
+                .iter()
+                .find(|(item, _)| file.parse.items[*item].lines.start == k.line)
+            {
+                k.reason = format!(
+                    "its install is not split off: {why}; as a whole, {}",
+                    k.reason
+                );
+            }
+        }
         out
     }
 
