@@ -317,11 +317,21 @@ impl<'s> ReplayPlan<'s> {
                 .map_or(Some(None), |img| stage_refs(img, &names, si, &args));
             plan.base.push(base.flatten());
             plan.any_base.push(base.is_none());
-            let v = stage
-                .units
-                .iter()
-                .map(|u| plan.input_of(parse, u.item, &names, si, &args))
-                .collect();
+            // A stage's own `ARG` may give a `--from=` or mount `from=`
+            // another value (BuildKit expands them with the stage's
+            // arguments): after it, that variable is not known.
+            let mut known = args.clone();
+            let mut v = Vec::with_capacity(stage.units.len());
+            for u in &stage.units {
+                v.push(plan.input_of(parse, u.item, &names, si, &known));
+                if let Some(i) = parse.items[u.item].instruction()
+                    && i.node.kind == Kind::Arg
+                {
+                    for a in i.node.str_args() {
+                        known.remove(a.split_once('=').map_or(a, |(k, _)| k));
+                    }
+                }
+            }
             plan.inputs.push(v);
         }
         plan.default_target = plan.built_by_default();

@@ -2172,4 +2172,14 @@ fn stages_named_through_a_global_arg_take_its_default() {
     let mount = unit_json(&f, "RUN --mount");
     assert_eq!(mount["rebuilds"]["before"], 24, "{f}");
     assert!(mount.get("target_only").is_none(), "{f}");
+    // A stage's own `ARG` may give the variable another value: after it,
+    // the copy may name any earlier stage (`gen` changes in every commit).
+    r.write(
+        "local.Dockerfile",
+        "ARG SRC=python:3.12-slim\nFROM python:3.12-slim AS gen\nWORKDIR /src\nCOPY . .\n\nFROM python:3.12-slim\nARG SRC=gen\nCOPY --from=${SRC} /src/app.py /opt/app.py\nRUN pip install --no-cache-dir six==1.16.0\n",
+    );
+    r.commit("local");
+    let f = figures_json(&r, "local.Dockerfile");
+    let run = unit_json(&f, "RUN pip install");
+    assert_eq!(run["rebuilds"]["before"], 25, "{f}");
 }
