@@ -42,7 +42,8 @@ enum Rerun {
     NewBytes,
     /// Only a step whose own input changed (its sources, its text, an
     /// edit before it) writes new bytes, whatever an earlier rerun wrote
-    /// for it. Optimistic, and not a figure: a count lower in this
+    /// for it; a copy rerun for some of its sources writes them where
+    /// they land, not everywhere it may write. Optimistic, and not a figure: a count lower in this
     /// reading may be lower in a real build than the figure says, which
     /// the report says with "at most".
     Optimistic,
@@ -125,6 +126,23 @@ fn mount_source<'a>(flag: &'a str, src: &str) -> Option<&'a str> {
         .filter(|v| v.trim_start_matches("./") == src)
 }
 
+/// The earlier stages a `FROM`, `--from=` or mount `from=` may name: a
+/// variable takes its global `ARG` default (`FROM base-${VARIANT}` after
+/// `ARG VARIANT=slim`, the value the rest of the model takes for a build
+/// argument); one without a default may name any earlier stage (`None`).
+fn stage_refs(
+    name: &str,
+    names: &HashMap<String, usize>,
+    before: usize,
+    args: &std::collections::BTreeMap<String, String>,
+) -> Option<Option<usize>> {
+    if !name.contains('$') {
+        return Some(stage_ref(name, names, before));
+    }
+    let name = crate::analysis::effects::expand(name, args).filter(|n| !n.contains('$'))?;
+    Some(stage_ref(&name, names, before))
+}
+
 fn stage_ref(name: &str, names: &HashMap<String, usize>, before: usize) -> Option<usize> {
     let lower = name.to_ascii_lowercase();
     if let Some(&i) = names.get(&lower) {
@@ -188,6 +206,9 @@ struct ReplayPlan<'s> {
     sources: Vec<&'s str>,
     /// The stage each stage builds on, when it is one of the file's.
     base: Vec<Option<usize>>,
+    /// Per stage, whether its `FROM` names a variable without a default,
+    /// which may be any earlier stage.
+    any_base: Vec<bool>,
     /// Global instruction index -> (stage, Some(unit) | None for FROM).
     global: Vec<Option<(usize, Option<usize>)>>,
     /// Trimmed text of each instruction, by global index.
@@ -237,6 +258,7 @@ impl<'s> ReplayPlan<'s> {
             inputs: Vec::new(),
             sources: Vec::new(),
             base: Vec::new(),
+            any_base: Vec::new(),
             global: global_index(parse, model),
             global_texts: parse
                 .items
@@ -287,17 +309,29 @@ impl<'s> ReplayPlan<'s> {
                 .collect(),
             default_target: Vec::new(),
         };
+        let args = crate::analysis::effects::global_arg_defaults(parse);
         for (si, stage) in model.stages.iter().enumerate() {
             let from = parse.items[stage.from_item].instruction();
-            plan.base.push(
-                from.and_then(|f| f.node.str_args().next())
-                    .and_then(|img| stage_ref(img, &names, si)),
-            );
-            let v = stage
-                .units
-                .iter()
-                .map(|u| plan.input_of(parse, u.item, &names, si))
-                .collect();
+            let base = from
+                .and_then(|f| f.node.str_args().next())
+                .map_or(Some(None), |img| stage_refs(img, &names, si, &args));
+            plan.base.push(base.flatten());
+            plan.any_base.push(base.is_none());
+            // A stage's own `ARG` may give a `--from=` or mount `from=`
+            // another value (BuildKit expands them with the stage's
+            // arguments): after it, that variable is not known.
+            let mut known = args.clone();
+            let mut v = Vec::with_capacity(stage.units.len());
+            for u in &stage.units {
+                v.push(plan.input_of(parse, u.item, &names, si, &known));
+                if let Some(i) = parse.items[u.item].instruction()
+                    && i.node.kind == Kind::Arg
+                {
+                    for a in i.node.str_args() {
+                        known.remove(a.split_once('=').map_or(a, |(k, _)| k));
+                    }
+                }
+            }
             plan.inputs.push(v);
         }
         plan.default_target = plan.built_by_default();
@@ -322,6 +356,11 @@ impl<'s> ReplayPlan<'s> {
             if let Some(b) = self.base[si] {
                 built[b] = true;
             }
+            // A base a variable without a default names may be any
+            // earlier stage: none is said to be left out.
+            if self.any_base[si] {
+                built[..si].iter_mut().for_each(|b| *b = true);
+            }
             for input in &self.inputs[si] {
                 for (t, _) in &input.stages {
                     built[*t] = true;
@@ -339,6 +378,7 @@ impl<'s> ReplayPlan<'s> {
         item: usize,
         names: &HashMap<String, usize>,
         si: usize,
+        defaults: &std::collections::BTreeMap<String, String>,
     ) -> Input {
         let mut input = Input::default();
         let Some(ins) = parse.items[item].instruction() else {
@@ -367,10 +407,16 @@ impl<'s> ReplayPlan<'s> {
                         .extend((0..si).map(|t| (t, vec!["/**".to_string()])));
                     continue;
                 };
-                if let Some(t) = m.from().and_then(|f| stage_ref(f, names, si)) {
-                    input
-                        .stages
-                        .push((t, vec![from_stage_path(m.source().unwrap_or("/"))]));
+                let Some(from) = m.from() else {
+                    continue;
+                };
+                let path = vec![from_stage_path(m.source().unwrap_or("/"))];
+                match stage_refs(from, names, si, defaults) {
+                    Some(Some(t)) => input.stages.push((t, path)),
+                    Some(None) => {}
+                    // A variable without a default may name any earlier
+                    // stage (`from=${BUILDER}`).
+                    None => input.stages.extend((0..si).map(|t| (t, path.clone()))),
                 }
             }
             return input;
@@ -388,11 +434,11 @@ impl<'s> ReplayPlan<'s> {
         {
             // Sources of `COPY --from` are paths from the stage's root.
             let paths: Vec<String> = srcs.iter().map(|s| from_stage_path(s)).collect();
-            if let Some(t) = stage_ref(from, names, si) {
-                input.stages.push((t, paths));
-            } else if from.contains('$') {
-                // A variable may name any earlier stage.
-                input.stages.extend((0..si).map(|t| (t, paths.clone())));
+            match stage_refs(from, names, si, defaults) {
+                Some(Some(t)) => input.stages.push((t, paths)),
+                Some(None) => {}
+                // A variable without a default may name any earlier stage.
+                None => input.stages.extend((0..si).map(|t| (t, paths.clone()))),
             }
             return input;
         }
@@ -429,7 +475,15 @@ impl<'s> ReplayPlan<'s> {
         scratch.direct.clone_from(&self.per_build);
         scratch.whole.clear();
         scratch.whole.resize(ns, false);
-        let (direct, whole) = (&mut scratch.direct, &mut scratch.whole);
+        scratch.sourced.clear();
+        scratch.sourced.resize(ns, 0);
+        scratch.edited.clone_from(&self.per_build);
+        let (direct, whole, sourced, edited) = (
+            &mut scratch.direct,
+            &mut scratch.whole,
+            &mut scratch.sourced,
+            &mut scratch.edited,
+        );
         let mut any_edit_matched = false;
         for si in 0..ns {
             for (k, input) in self.inputs[si].iter().enumerate().take(64) {
@@ -439,10 +493,12 @@ impl<'s> ReplayPlan<'s> {
                     .any(|&k| changed.get(k).and_then(|v| v.get(ci)).copied() == Some(true))
                 {
                     direct[si] |= 1 << k;
+                    sourced[si] |= 1 << k;
                     out[si].source_changes[k] += 1;
                 }
                 if !c.edited.is_empty() && c.edited.contains(&self.texts[si][k]) {
                     direct[si] |= 1 << k;
+                    edited[si] |= 1 << k;
                     any_edit_matched = true;
                 }
             }
@@ -471,6 +527,7 @@ impl<'s> ReplayPlan<'s> {
                         .is_some_and(|names| names.iter().any(|n| c.global_args.contains(n)));
                     if declares || hit(t) {
                         direct[si] |= 1 << k;
+                        edited[si] |= 1 << k;
                     }
                 }
             }
@@ -497,7 +554,10 @@ impl<'s> ReplayPlan<'s> {
                 .copied()
                 .flatten()
             {
-                Some((si, Some(k))) if k < 64 => direct[si] |= 1 << k,
+                Some((si, Some(k))) if k < 64 => {
+                    direct[si] |= 1 << k;
+                    edited[si] |= 1 << k;
+                }
                 Some((si, _)) => whole[si] = true,
                 None => whole.iter_mut().for_each(|w| *w = true),
             }
@@ -523,12 +583,17 @@ impl<'s> ReplayPlan<'s> {
             rebuilt,
             differs,
             fresh,
+            sourced,
+            edited,
+            partial,
             ..
         } = scratch;
         rebuilt.clear();
         rebuilt.resize(ns, false);
         differs.clear();
         differs.resize(ns, 0);
+        partial.clear();
+        partial.resize(ns, 0);
         // A stage wholly invalidated by itself (its `FROM` edited, a
         // directive, a global `ARG` in its `FROM`): its base image may
         // differ anywhere.
@@ -541,9 +606,10 @@ impl<'s> ReplayPlan<'s> {
                 if input
                     .stages
                     .iter()
-                    .any(|(t, paths)| self.changed_at(*t, paths, rebuilt, differs, fresh))
+                    .any(|(t, paths)| self.changed_at(*t, paths, rebuilt, differs, fresh, partial))
                 {
                     direct[si] |= 1 << k;
+                    sourced[si] |= 1 << k;
                 }
             }
             direct[si] &= !self.metadata[si];
@@ -574,6 +640,22 @@ impl<'s> ReplayPlan<'s> {
                 if new_input || new_bytes {
                     differs[si] |= 1 << u;
                 }
+                // A copy that reran only because some of what it copies
+                // changed writes new bytes where those land, below its
+                // destination, not everywhere it may write (a `COPY . .`
+                // rerun for an edited README writes no new bytes in the
+                // build output a later stage copies; measured, BuildKit
+                // served that copy from its cache): in the optimistic
+                // reading it changes only what covers all it writes.
+                if rerun == Rerun::Optimistic
+                    && file_op
+                    && sourced[si] & (1 << u) != 0
+                    && edited[si] & (1 << u) == 0
+                    && !fresh[si]
+                    && !edited_before
+                {
+                    partial[si] |= 1 << u;
+                }
                 if !file_op {
                     // An edited `ENV`, `WORKDIR`, `USER` or `RUN` may
                     // change what every later step writes.
@@ -595,6 +677,7 @@ impl<'s> ReplayPlan<'s> {
         rebuilt: &[bool],
         differs: &[u64],
         fresh: &[bool],
+        partial: &[u64],
     ) -> bool {
         if fresh[t] || (self.lens[t] > 64 && rebuilt[t]) {
             return true;
@@ -603,14 +686,24 @@ impl<'s> ReplayPlan<'s> {
         while d != 0 {
             let u = d.trailing_zeros() as usize;
             d &= d - 1;
-            if self.writes[t][u]
-                .iter()
-                .any(|w| paths.iter().any(|p| paths_overlap(w, p)))
-            {
+            let writes = &self.writes[t][u];
+            let hit = if partial[t] & (1 << u) != 0 {
+                // Its new bytes are surely among the copied paths only
+                // when all it writes is.
+                !writes.is_empty()
+                    && writes
+                        .iter()
+                        .all(|w| paths.iter().any(|p| pattern_within(w, p)))
+            } else {
+                writes
+                    .iter()
+                    .any(|w| paths.iter().any(|p| paths_overlap(w, p)))
+            };
+            if hit {
                 return true;
             }
         }
-        self.base[t].is_some_and(|b| self.changed_at(b, paths, rebuilt, differs, fresh))
+        self.base[t].is_some_and(|b| self.changed_at(b, paths, rebuilt, differs, fresh, partial))
     }
 }
 
@@ -628,6 +721,24 @@ fn from_stage_path(src: &str) -> String {
     } else {
         format!("/{rel}/**")
     }
+}
+
+/// Whether every path the pattern `w` names lies within `p`, a tree as
+/// [`from_stage_path`] makes it (`/dir/**`, `/**`).
+fn pattern_within(w: &str, p: &str) -> bool {
+    let Some(dir) = p.strip_suffix("/**") else {
+        return w == p;
+    };
+    if dir.is_empty() {
+        return true;
+    }
+    // The directory every path of `w` lies in: `w` itself without a glob,
+    // else its literal part up to the last `/` before the first glob.
+    let lit = match w.find(['*', '?', '[']) {
+        Some(i) => w[..i].rsplit_once('/').map_or("", |(d, _)| d),
+        None => w,
+    };
+    lit == dir || lit.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
 }
 
 /// The image paths a unit may write (patterns): its path writes and the
@@ -680,6 +791,16 @@ struct Scratch {
     fresh: Vec<bool>,
     /// `direct` in the optimistic reading of reruns.
     optimistic: Vec<u64>,
+    /// Per stage, the units invalidated because what they copy changed
+    /// (their context sources, or what they take from another stage).
+    sourced: Vec<u64>,
+    /// Per stage, the units invalidated otherwise (their text or an
+    /// `ARG` they take edited, a per-build `ARG`).
+    edited: Vec<u64>,
+    /// Per stage, in the optimistic reading, the copies that reran with
+    /// only some of what they copy changed: they write new bytes below
+    /// their destination, not known where.
+    partial: Vec<u64>,
 }
 
 /// Global instruction index -> (stage, Some(unit) | None for FROM).

@@ -842,7 +842,7 @@ impl<'a> Rewriter<'a> {
         }
         if !at_most(&before).is_empty() || !at_most(&after).is_empty() {
             words.push_str(
-                "; a copy from another stage counted as rerun whenever a `RUN` that writes what it copies reran",
+                "; a copy from another stage counted as rerun whenever a `RUN` that writes what it copies reran, or a copy that may write there reran for files changed elsewhere",
             );
         }
         words.push(')');

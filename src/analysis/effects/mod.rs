@@ -826,7 +826,7 @@ pub(crate) fn from_text(parse: &Parse, from_item: usize) -> Option<&str> {
 
 /// The defaults of the global `ARG`s (those before the first `FROM`);
 /// one without a default is left out.
-fn global_arg_defaults(parse: &Parse) -> BTreeMap<String, String> {
+pub(crate) fn global_arg_defaults(parse: &Parse) -> BTreeMap<String, String> {
     let mut args = BTreeMap::new();
     for (_, ins) in parse.instructions() {
         match ins.node.kind {
