@@ -1163,3 +1163,36 @@ fn a_refused_split_says_why_the_install_was_not_split_off() {
         "{err}"
     );
 }
+
+/// Review 71 (u6): two checks of one pyproject.toml said the same thing,
+/// one with more words ("pyproject.toml sets `find-links`;
+/// pyproject.toml sets `find-links`, a directory uv uses"): it is said
+/// once, the longer.
+#[test]
+fn a_problem_two_checks_find_is_said_once() {
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nRUN pip install uv==0.9.5\nWORKDIR /app\nCOPY . .\nRUN uv pip install --system -r pyproject.toml\n",
+        ),
+        (
+            "pyproject.toml",
+            "[project]\nname=\"app\"\nversion=\"1\"\ndependencies=[\"six==1.16.0\"]\n[tool.uv]\nfind-links = [\"wheels\"]\n",
+        ),
+        ("wheels/six-1.16.0-py2.py3-none-any.whl", "x"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let out = Command::new(support::bin())
+        .args(["--no-history"])
+        .arg(dir.path().join("Dockerfile"))
+        .output()
+        .expect("run dockreorder");
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("    why: pyproject.toml sets `find-links`, a directory uv uses: moved above the copy"),
+        "{err}"
+    );
+    assert_eq!(err.matches("sets `find-links`").count(), 1, "{err}");
+}

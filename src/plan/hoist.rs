@@ -2839,6 +2839,18 @@ fn hoist_problems(
         // What the manifests say the install reads beyond them, and the
         // risk of that, once.
         read_beyond.dedup();
+        // One check's words may be another's with more said (`sets
+        // `find-links`` and `sets `find-links`, a directory uv uses`):
+        // the longer is kept.
+        let said_more = |short: &String, all: &[String]| {
+            all.iter().any(|l| {
+                l.len() > short.len()
+                    && l.starts_with(short.as_str())
+                    && l[short.len()..].starts_with(',')
+            })
+        };
+        let copy_of = read_beyond.clone();
+        read_beyond.retain(|p| !said_more(p, &copy_of));
         if !read_beyond.is_empty() {
             problems.push(format!(
                 "{}: moved above the copy, the install may miss files it reads that only the copy puts there",

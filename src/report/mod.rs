@@ -181,7 +181,7 @@ pub(crate) fn figure_notes(
     }
     if !keyed.is_empty() {
         notes.push(format!(
-            "{} {} counted as rerun whenever a `RUN` that writes what it copies reran, or a copy that may write there reran for files changed elsewhere; BuildKit keys a copy from another stage on the content of the files it copies and serves it from cache when the rerun wrote the same bytes (a wheel downloaded as it is, not one built from source, which carries timestamps): the counts marked \"at most\" include such reruns",
+            "{} {} counted as rerun whenever a `RUN` that writes what it copies reran, or a copy that may write there reran for files changed elsewhere; BuildKit keys a copy from another stage on the content of the files it copies and serves it from cache when the rerun wrote the same bytes (a file downloaded as it was, a build that gives the same bytes): the counts marked \"at most\" include such reruns",
             keyed.join(", "),
             if keyed.len() == 1 { "is" } else { "are" }
         ));
