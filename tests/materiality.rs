@@ -1191,7 +1191,9 @@ fn a_problem_two_checks_find_is_said_once() {
     assert!(out.status.success(), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("    why: pyproject.toml sets `find-links`, a directory uv uses: moved above the copy"),
+        err.contains(
+            "    why: pyproject.toml sets `find-links`, a directory uv uses: moved above the copy"
+        ),
         "{err}"
     );
     assert_eq!(err.matches("sets `find-links`").count(), 1, "{err}");
