@@ -2890,7 +2890,7 @@ fn named_files(chk: &ManifestCheck) -> Vec<&str> {
 /// Whether image path `p` is `dir` or below it.
 fn within(p: &str, dir: &str) -> bool {
     let dir = dir.trim_end_matches('/');
-    dir.is_empty() || p == dir || p.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+    dir.is_empty() || crate::analysis::deletions::covers(dir, p)
 }
 
 /// The later unit that deletes the shipped file `p`, which the install

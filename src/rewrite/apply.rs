@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::model::Model;
 use crate::plan::{Merge, StageOrder};
-use crate::syntax::Parse;
+use crate::syntax::{ItemKind, Parse};
 
 /// Applies merges: removes each update RUN and prefixes the install.
 pub(super) fn apply_merges(text: &str, parse: &Parse, merges: &[Merge]) -> String {
@@ -22,18 +22,9 @@ pub(super) fn apply_merges(text: &str, parse: &Parse, merges: &[Merge]) -> Strin
         };
         // A lone update between blank lines takes one of them along: two
         // blank lines would be left where one stood.
-        let blank = |i: usize| {
-            parse
-                .items
-                .get(i)
-                .is_some_and(|it| matches!(it.kind, crate::syntax::ItemKind::Blank))
-        };
-        let comment = |i: usize| {
-            parse
-                .items
-                .get(i)
-                .is_some_and(|it| matches!(it.kind, crate::syntax::ItemKind::Comment))
-        };
+        let kind = |i: usize| parse.items.get(i).map(|it| &it.kind);
+        let blank = |i: usize| matches!(kind(i), Some(ItemKind::Blank));
+        let comment = |i: usize| matches!(kind(i), Some(ItemKind::Comment));
         // A comment right above the update heads the merged `RUN`: the
         // blank lines between the update and the install go with the
         // update, or the comment would be left above a blank line, cut

@@ -657,7 +657,11 @@ impl<'a> Rewriter<'a> {
         // A compound `RUN` whose install could not be split off says why
         // first: what it says of the whole `RUN` (an unknown build step
         // after the install) is not what kept the install below the copy.
-        let refused = plan::split::split_refusals(&file, self.ctx, self.knowledge, self.opts);
+        let refused = if out.is_empty() {
+            Vec::new()
+        } else {
+            plan::split::split_refusals(&file, self.ctx, self.knowledge, self.opts)
+        };
         for k in &mut out {
             if let Some((_, why)) = refused
                 .iter()
