@@ -265,9 +265,8 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "dotnet-restore" => "src/Core/Order.cs",
         "gradle-multiproject" => "core/src/main/java/shop/Order.java",
         "bundler-gemspec" => "lib/shop.rb",
-        "env-reads" | "bind-mount" | "global-arg-workdir" | "inherited-stage" | "user-home" => {
-            "app.py"
-        }
+        "env-reads" | "bind-mount" | "global-arg-workdir" | "inherited-stage" | "user-home"
+        | "srv-app-dir" => "app.py",
         "system-install-past-fetch" => "src/main.rs",
         "build-date-arg" => "run.sh",
         _ => return None,

@@ -238,6 +238,18 @@ const SAMPLES: &[RealSample] = &[
         extra: &[],
         berry_release: Some(("4.5.3", ".yarn/releases/yarn-4.5.3.cjs")),
     },
+    // Debian's real apt installing libpq5 (and its maintainer scripts)
+    // with the application copied under `/srv`: the measured packages
+    // write nothing there (src/analysis/effects/site-free-packages.txt).
+    RealSample {
+        sample: "srv-app-dir",
+        base: "python:3.12-slim",
+        source: "app.py",
+        files: PIP_FILES,
+        install: "RUN apt-get update     && apt-get install -y --no-install-recommends libpq5     && rm -rf /var/lib/apt/lists/*     && pip install --no-cache-dir -r requirements.txt",
+        extra: &[],
+        berry_release: None,
+    },
     RealSample {
         sample: "user-after-copy",
         base: "node:20-slim",

@@ -5195,3 +5195,93 @@ fn cargo_install_of_a_registry_crate_moves_above_the_copy() {
         format!("FROM rust:1.83\nWORKDIR /app\n{run}COPY . .\nRUN cargo build --release\n")
     );
 }
+
+/// Scouts 66-71 (7 misses): an `apt-get install` after a copy of the
+/// application under `/srv` or `/usr/src/NAME` stayed below it, every
+/// apt install being modelled as writing all of `/srv` and `/usr/src`
+/// (maintainer scripts make homes in `/srv`; source packages ship
+/// `/usr/src/NAME`). The packages of `site-free-packages.txt` were
+/// measured (their closures in bullseye, bookworm and trixie: file lists,
+/// maintainer scripts, tmpfiles.d) to write nothing there but `/srv`'s
+/// mode and `/usr/src/python3.N`: an install of only those moves. One
+/// not measured (`vsftpd` makes `/srv/ftp`), a list file, `autoremove`,
+/// a private base or a copy into `/usr/src/python3.11` keeps it below.
+#[test]
+fn measured_archive_installs_pass_an_application_copied_under_srv_or_usr_src() {
+    let files = [
+        ("app.py", "print(1)\n"),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("apt.txt", "libpq5\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let apt = "RUN apt-get update && apt-get install -y --no-install-recommends libpq5 build-essential && rm -rf /var/lib/apt/lists/*\n";
+    let df = |from: &str, dir: &str, run: &str| {
+        format!("FROM {from}\nWORKDIR {dir}\nCOPY . .\n{run}CMD [\"python\", \"app.py\"]\n")
+    };
+    for dir in ["/srv/app", "/srv", "/usr/src/service"] {
+        let moved = hoisted(&files, &df("python:3.12-slim", dir, apt));
+        assert_eq!(
+            moved,
+            format!(
+                "FROM python:3.12-slim\nWORKDIR {dir}\n{apt}COPY . .\nCMD [\"python\", \"app.py\"]\n"
+            ),
+            "{dir}"
+        );
+    }
+    // With the requirements in the same RUN (scout71 py-apt-compound).
+    let both = "RUN apt-get update && apt-get install -y libpq5 && pip install --no-cache-dir -r requirements.txt\n";
+    let moved = hoisted(
+        &files,
+        &format!(
+            "FROM python:3.12-slim\nCOPY . /srv/app\nWORKDIR /srv/app\n{both}CMD [\"python\", \"app.py\"]\n"
+        ),
+    );
+    assert!(
+        moved.contains(&format!(
+            "COPY requirements.txt /srv/app/\nWORKDIR /srv/app\n{both}COPY . /srv/app\n"
+        )),
+        "{moved}"
+    );
+    for (from, dir, run) in [
+        (
+            "python:3.12-slim",
+            "/srv/ftp",
+            "RUN apt-get update && apt-get install -y vsftpd\n",
+        ),
+        (
+            "python:3.12-slim",
+            "/srv/app",
+            "RUN apt-get update && xargs -a apt.txt apt-get install -y\n",
+        ),
+        (
+            "python:3.12-slim",
+            "/srv/app",
+            "RUN apt-get update && apt-get install -y libpq5 && apt-get -y autoremove\n",
+        ),
+        (
+            "python:3.12-slim",
+            "/srv/app",
+            "RUN apt-get update && apt-get purge -y --auto-remove gcc\n",
+        ),
+        (
+            "python:3.12-slim",
+            "/srv/app",
+            "RUN apt-get update && apt-get install -y libpq5:i386\n",
+        ),
+        ("mycorp/python:3.12", "/srv/app", apt),
+        ("ubuntu:24.04", "/srv/app", apt),
+        (
+            "python:3.12-slim",
+            "/usr/src/python3.11",
+            "RUN apt-get update && apt-get install -y python3-dev\n",
+        ),
+        (
+            "python:3.12-slim",
+            "/srv/app",
+            "RUN apt-get update && apt-get install -y libpq5 && echo 2 > /srv/app/app.py\n",
+        ),
+    ] {
+        let text = df(from, dir, run);
+        assert_eq!(hoisted(&files, &text), text, "{from} {dir} {run}");
+    }
+}

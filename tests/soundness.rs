@@ -9136,14 +9136,16 @@ fn a_secret_the_install_may_read_keeps_it_in_place() {
 /// proposing "adding `.dockerignore` to .dockerignore", which would not.
 /// (Below `/opt` such an install from Debian's archive now moves `Safe`,
 /// `recall::archive_installs_pass_an_application_copied_under_opt`; below
-/// `/srv`, where maintainer scripts make homes, it still may write.)
+/// `/srv`, where maintainer scripts make homes, a package not measured,
+/// here vsftpd, still may write:
+/// `recall::measured_archive_installs_pass_an_application_copied_under_srv_or_usr_src`.)
 /// A pnpm 9 `packageManager` is named as what keeps pnpm's install in
 /// place (before pnpm 10 every dependency's install script runs), not as
 /// "not an exact release of pnpm 10".
 #[test]
 fn unsafe_hoists_name_a_remedy_only_where_it_works() {
     use crate::support::hoist_proposal;
-    let df = "FROM debian:bookworm-slim\nWORKDIR /srv/backup\nCOPY . .\nRUN apt-get update && apt-get install -y curl\n";
+    let df = "FROM debian:bookworm-slim\nWORKDIR /srv/backup\nCOPY . .\nRUN apt-get update && apt-get install -y vsftpd\n";
     let files = [
         (".dockerignore", ".git\n"),
         ("backup.sh", "x\n"),

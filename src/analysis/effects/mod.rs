@@ -66,6 +66,7 @@ mod node_tools;
 mod official;
 mod paths;
 mod plugins;
+mod site_trees;
 mod users;
 
 use bundler::*;
@@ -243,6 +244,11 @@ pub struct Effects {
     /// distribution's packages where the stage's sources are Debian's.
     #[serde(skip)]
     pub archive_writes: Vec<Loc>,
+    /// One of those installs names a package not measured, or removes
+    /// ones it does not name ([`site_trees::measured_apt`]): its writes
+    /// under `/srv` and `/usr/src` stay the knowledge base's.
+    #[serde(skip)]
+    pub archive_unmeasured: bool,
     /// A system package manager command of it is not such an install
     /// (`dpkg -i`, `apt-get -o … update`, a keyring package): what it
     /// installs may come from elsewhere, later archive installs too.
@@ -1411,11 +1417,16 @@ pub fn analyze_stage_resolved(
     }
     settle_uv_virtual(parse, stage, &state, ctx, &mut effects);
     settle_pnpm_ten(parse, stage, &state, pnpm, &mut effects);
+    let debian = base_image(parse, stage.from_item).is_some_and(|image| {
+        official_repo(&image)
+            .is_some_and(|r| matches!(r, "python" | "ruby" | "golang" | "node" | "debian"))
+    });
+    if debian {
+        // Measured packages write nothing where applications are copied
+        // under `/srv` or `/usr/src` (scouts 66-71: `COPY . /srv/app`).
+        site_trees::narrow_archive_site_writes(&mut effects);
+    }
     if let Some(app) = stage_app_dir(parse, stage, &state, &effects) {
-        let debian = base_image(parse, stage.from_item).is_some_and(|image| {
-            official_repo(&image)
-                .is_some_and(|r| matches!(r, "python" | "ruby" | "golang" | "node" | "debian"))
-        });
         if debian && app.starts_with("/opt/") {
             drop_archive_opt_writes(&mut effects);
         }
@@ -3177,6 +3188,7 @@ fn run_effects(
                 if archive && paths.is_empty() {
                     let these = e.writes[writes_before..].to_vec();
                     e.archive_writes.extend(these);
+                    e.archive_unmeasured |= !site_trees::measured_apt(c, &facts);
                 } else if archive {
                     e.foreign_packages = true;
                 }

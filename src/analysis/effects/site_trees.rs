@@ -1,0 +1,135 @@
+//! What an install from Debian's archive writes under `/srv` and
+//! `/usr/src`, the two trees where applications are copied
+//! (`COPY . /srv/app`, `WORKDIR /usr/src/service`) and where packages may
+//! also put files: the knowledge base has every `apt-get install` write
+//! all of `/srv` (maintainer scripts make their users' homes there:
+//! vsftpd's `/srv/ftp`) and all of `/usr/src` but `/usr/src/app`
+//! (`googletest`, `binutils-source`, `linux-headers-*` ship sources
+//! there).
+//!
+//! Guarantee: those writes are narrowed only for an install that names
+//! each package it installs, every name among the measured ones of
+//! `site-free-packages.txt` (its header says how they were measured), on
+//! a stage whose apt sources are Debian's main alone and untouched (the
+//! official Debian-based images, [`super::locks::archive_installs`]). Such
+//! an install writes the directory `/srv` itself (systemd's tmpfiles set
+//! its mode to 0755, root's) and `/usr/src/python3*/**` (libpython3.N-dev), nothing else
+//! there. Anything else (a package not measured, a name with an
+//! architecture, a list read from a file, `autoremove` or
+//! `--auto-remove`, which remove packages the line does not name) keeps
+//! the knowledge base's writes.
+
+use super::paths::Loc;
+use super::{Effects, locks, shell};
+use crate::analysis::kb;
+
+/// The measured names, one per line (`#` starts a comment line).
+const MEASURED: &str = include_str!("site-free-packages.txt");
+
+/// What a measured install writes under `/srv` and `/usr/src`: the
+/// directory `/srv`, root's (systemd's tmpfiles make it, or set its mode
+/// to 0755, as a copy makes a missing parent directory), and
+/// libpython3.N-dev's sources.
+fn measured_writes() -> [Loc; 2] {
+    [
+        Loc::Dir {
+            path: "/srv".to_string(),
+            owner: "0:0".to_string(),
+        },
+        Loc::Path("/usr/src/python3*/**".to_string()),
+    ]
+}
+
+/// Whether `name` (a package name as given to apt, `=VERSION` allowed)
+/// is among the measured packages.
+fn measured_package(name: &str) -> bool {
+    let name = name.split_once('=').map_or(name, |(n, _)| n);
+    !name.is_empty()
+        && MEASURED
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .any(|l| l.trim() == name)
+}
+
+/// Whether an `apt-get`/`apt` command of the archive (see
+/// `archive_apt`) installs, removes or cleans only measured packages:
+/// every package it names is measured, none comes from a list file, and
+/// it removes nothing it does not name (`autoremove`, `--auto-remove`,
+/// `--autoremove`). `update`, `clean` and `autoclean` run no maintainer
+/// script and count as measured.
+pub(super) fn measured_apt(c: &shell::SimpleCommand, facts: &kb::CommandFacts) -> bool {
+    if c.list_file.is_some() {
+        return false;
+    }
+    let args = c.argv.get(1..).unwrap_or_default();
+    let removes_unnamed = args
+        .iter()
+        .any(|a| a == "autoremove" || a == "--auto-remove" || a == "--autoremove");
+    if removes_unnamed {
+        return false;
+    }
+    match &facts.packages {
+        Some(pkgs) => pkgs.iter().all(|p| measured_package(p)),
+        None => {
+            let words: Vec<&str> = args
+                .iter()
+                .filter(|a| !a.starts_with('-'))
+                .map(String::as_str)
+                .collect();
+            matches!(words.as_slice(), ["update" | "clean" | "autoclean"])
+        }
+    }
+}
+
+/// Whether `w` is one of the knowledge base's apt writes under `/srv` or
+/// `/usr/src` (`/srv/**`, `/usr/src/[^a]*/**`, …).
+fn site_write(w: &Loc) -> bool {
+    matches!(w, Loc::Path(p) if p == "/srv/**" || p.starts_with("/usr/src/"))
+}
+
+/// On a stage whose sources are Debian's main alone (the caller checks
+/// the image), narrow the `/srv` and `/usr/src` writes of each unit whose
+/// archive installs are all measured ([`Effects::archive_unmeasured`]
+/// false) and come from the image's sources
+/// ([`locks::archive_installs`]) to [`measured_writes`]. A write there by
+/// another command of the same `RUN` stays.
+pub(super) fn narrow_archive_site_writes(effects: &mut [Effects]) {
+    let Some(last) = effects.len().checked_sub(1) else {
+        return;
+    };
+    let archive = locks::archive_installs(effects, last);
+    for (e, from_archive) in effects.iter_mut().zip(archive) {
+        if from_archive.is_none() || e.archive_unmeasured {
+            continue;
+        }
+        let mut narrowed = false;
+        while let Some(k) = e.archive_writes.iter().position(site_write) {
+            let w = e.archive_writes.remove(k);
+            if let Some(j) = e.writes.iter().position(|x| *x == w) {
+                e.writes.remove(j);
+            }
+            narrowed = true;
+        }
+        if narrowed {
+            for w in measured_writes() {
+                e.archive_writes.push(w.clone());
+                e.writes.push(w);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_has_common_packages_and_no_keyring() {
+        for p in ["libpq5", "build-essential", "curl", "git", "libpq-dev=15.*"] {
+            assert!(measured_package(p), "{p}");
+        }
+        for p in ["debian-archive-keyring", "vsftpd", "googletest", "", "#"] {
+            assert!(!measured_package(p), "{p}");
+        }
+    }
+}
