@@ -5268,6 +5268,13 @@ fn measured_archive_installs_pass_an_application_copied_under_srv_or_usr_src() {
             "/srv/app",
             "RUN apt-get update && apt-get install -y libpq5:i386\n",
         ),
+        // A package not measured installed earlier in the stage (its
+        // trigger scripts run during later installs).
+        (
+            "python:3.12-slim\nRUN apt-get update && apt-get install -y vsftpd",
+            "/srv/app",
+            apt,
+        ),
         ("mycorp/python:3.12", "/srv/app", apt),
         ("ubuntu:24.04", "/srv/app", apt),
         (

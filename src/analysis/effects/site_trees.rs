@@ -90,7 +90,9 @@ fn site_write(w: &Loc) -> bool {
 /// On a stage whose sources are Debian's main alone (the caller checks
 /// the image), narrow the `/srv` and `/usr/src` writes of each unit whose
 /// archive installs are all measured ([`Effects::archive_unmeasured`]
-/// false) and come from the image's sources
+/// false), as are those of every unit before it (an installed package's
+/// trigger scripts run during later installs), and come from the image's
+/// sources
 /// ([`locks::archive_installs`]) to [`measured_writes`]. A write there by
 /// another command of the same `RUN` stays.
 pub(super) fn narrow_archive_site_writes(effects: &mut [Effects]) {
@@ -98,8 +100,12 @@ pub(super) fn narrow_archive_site_writes(effects: &mut [Effects]) {
         return;
     };
     let archive = locks::archive_installs(effects, last);
+    // Packages installed before run their trigger scripts during a later
+    // install: once one not measured is in, nothing after is narrowed.
+    let mut measured_so_far = true;
     for (e, from_archive) in effects.iter_mut().zip(archive) {
-        if from_archive.is_none() || e.archive_unmeasured {
+        measured_so_far &= !e.archive_unmeasured;
+        if from_archive.is_none() || !measured_so_far {
             continue;
         }
         let mut narrowed = false;
