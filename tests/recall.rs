@@ -5228,6 +5228,13 @@ fn measured_archive_installs_pass_an_application_copied_under_srv_or_usr_src() {
             "{dir}"
         );
     }
+    // Options before the subcommand.
+    let opts = "RUN apt-get update && apt-get -y --no-install-recommends install libpq5\n";
+    let moved = hoisted(&files, &df("python:3.12-slim", "/srv/app", opts));
+    assert!(
+        moved.contains(&format!("WORKDIR /srv/app\n{opts}COPY . .\n")),
+        "{moved}"
+    );
     // With the requirements in the same RUN (scout71 py-apt-compound).
     let both = "RUN apt-get update && apt-get install -y libpq5 && pip install --no-cache-dir -r requirements.txt\n";
     let moved = hoisted(
@@ -5267,6 +5274,11 @@ fn measured_archive_installs_pass_an_application_copied_under_srv_or_usr_src() {
             "python:3.12-slim",
             "/srv/app",
             "RUN apt-get update && apt-get install -y libpq5:i386\n",
+        ),
+        (
+            "python:3.12-slim",
+            "/srv/app",
+            "RUN apt-get update && apt-get dist-upgrade -y\n",
         ),
         // A package not measured installed earlier in the stage (its
         // trigger scripts run during later installs).

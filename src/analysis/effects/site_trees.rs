@@ -53,8 +53,8 @@ fn measured_package(name: &str) -> bool {
 
 /// Whether an `apt-get`/`apt` command of the archive (see
 /// `archive_apt`) installs, removes or cleans only measured packages:
-/// every package it names is measured, none comes from a list file, and
-/// it removes nothing it does not name (`autoremove`, `--auto-remove`,
+/// it installs, reinstalls, removes or purges packages it names, every one
+/// measured, none from a list file, and it removes nothing it does not name (`autoremove`, `--auto-remove`,
 /// `--autoremove`). `update`, `clean` and `autoclean` run no maintainer
 /// script and count as measured.
 pub(super) fn measured_apt(c: &shell::SimpleCommand, facts: &kb::CommandFacts) -> bool {
@@ -68,16 +68,20 @@ pub(super) fn measured_apt(c: &shell::SimpleCommand, facts: &kb::CommandFacts) -
     if removes_unnamed {
         return false;
     }
-    match &facts.packages {
-        Some(pkgs) => pkgs.iter().all(|p| measured_package(p)),
-        None => {
-            let words: Vec<&str> = args
-                .iter()
-                .filter(|a| !a.starts_with('-'))
-                .map(String::as_str)
-                .collect();
-            matches!(words.as_slice(), ["update" | "clean" | "autoclean"])
+    // `upgrade`, `dist-upgrade`, `full-upgrade` name no package and may
+    // install new ones; a word the first non-option is not (`-t RELEASE
+    // install`) is not read.
+    let words: Vec<&str> = args
+        .iter()
+        .filter(|a| !a.starts_with('-'))
+        .map(String::as_str)
+        .collect();
+    match (&facts.packages, words.first()) {
+        (Some(pkgs), Some(&("install" | "reinstall" | "remove" | "purge"))) => {
+            !pkgs.is_empty() && pkgs.iter().all(|p| measured_package(p))
         }
+        (None, _) => matches!(words.as_slice(), ["update" | "clean" | "autoclean"]),
+        _ => false,
     }
 }
 
