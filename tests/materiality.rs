@@ -875,7 +875,7 @@ fn reasons_name_the_pattern_the_link_and_the_project() {
     assert!(!link.contains("constraints.txt/**"), "{link}");
     let rust = run("rust/Dockerfile");
     assert!(
-        rust.contains("may write (`/usr/src/[^a]*/**`), so moving the install above the copy"),
+        rust.contains("may write (`/usr/src/[^a]*/**`: the base image is not one whose apt sources are known to be Debian's alone (the official python, node, ruby, golang and debian images)), so moving the install above the copy"),
         "{rust}"
     );
     let npm = run("npm/Dockerfile");
@@ -1197,4 +1197,66 @@ fn a_problem_two_checks_find_is_said_once() {
         "{err}"
     );
     assert_eq!(err.matches("sets `find-links`").count(), 1, "{err}");
+}
+
+/// Review 72: every split's reason said "(a leading `cd` is repeated)",
+/// also of `RUN pip install … && python -m compileall …`, which has no
+/// `cd`. Only a split whose install starts with a `cd` says it.
+#[test]
+fn a_split_mentions_a_repeated_cd_only_when_there_is_one() {
+    use crate::support::hoist_proposal;
+    let files = [
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        ("web/requirements.txt", "six==1.16.0\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM python:3.12-slim\nWORKDIR /srv/app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt && python -m compileall -q /srv/app\n";
+    let (change, out) = hoist_proposal(&[], df, &files);
+    let (_, reason) = change.expect("a hoist is reported");
+    assert!(
+        out.contains("RUN python -m compileall -q /srv/app\n"),
+        "{out}"
+    );
+    assert!(reason.contains("crosses the split, a failure"), "{reason}");
+    assert!(!reason.contains("`cd`"), "{reason}");
+    let df = "FROM python:3.12-slim\nWORKDIR /srv/app\nCOPY . .\nRUN cd web && pip install --no-cache-dir -r requirements.txt && python -m compileall -q /srv/app\n";
+    let (change, out) = hoist_proposal(&[], df, &files);
+    let (_, reason) = change.expect("a hoist is reported");
+    assert!(out.contains("RUN cd web && python -m compileall"), "{out}");
+    assert!(
+        reason.contains("(its leading `cd` is repeated)"),
+        "{reason}"
+    );
+}
+
+/// Scout72 srv-apt-only: "may write (`/srv/**`)" did not say why an
+/// `apt-get install python3-flask` may write below `/srv` when
+/// `apt-get install libmagic1` does not. The reason names what kept the
+/// install's writes there: the package not measured, an earlier install
+/// of one, or a base image that is not an official Debian-based one.
+#[test]
+fn an_apt_install_kept_above_srv_says_why_it_may_write_there() {
+    use crate::support::hoist_proposal;
+    let files = [("app.py", "print(1)\n"), (".dockerignore", ".git\n")];
+    for (df, says) in [
+        (
+            "FROM python:3.12-slim\nWORKDIR /srv/app\nCOPY . .\nRUN apt-get update && apt-get install -y vsftpd\n",
+            "may write (`/srv/**`: `vsftpd` is not among the packages measured to write nothing there)",
+        ),
+        (
+            "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y vsftpd\nWORKDIR /srv/app\nCOPY . .\nRUN apt-get install -y libpq5\n",
+            "an earlier install in the stage may run trigger scripts during this one, and `vsftpd` is not among",
+        ),
+        (
+            "FROM mycorp/python\nWORKDIR /srv/app\nCOPY . .\nRUN apt-get install -y libpq5\n",
+            "the base image is not one whose apt sources are known to be Debian's alone",
+        ),
+    ] {
+        let (change, out) = hoist_proposal(&[], df, &files);
+        let (app, reason) = change.expect("a hoist is reported");
+        assert_eq!(app, dockreorder::plan::Applicability::Unsafe, "{reason}");
+        assert!(reason.contains(says), "{reason}");
+        assert_eq!(out, df);
+    }
 }

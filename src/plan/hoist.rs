@@ -1378,6 +1378,19 @@ fn write_pattern<'e>(ex: &'e Effects, img: &str) -> Option<&'e str> {
     })
 }
 
+/// For a write pattern under `/srv` or `/usr/src` of an apt install
+/// that was not narrowed to what measured packages write: `: ` and why
+/// (`python3-flask` is not among the packages measured…); empty
+/// otherwise.
+fn site_note(ex: &Effects, pattern: &str) -> String {
+    match &ex.site_note {
+        Some(why) if pattern == "/srv/**" || pattern.starts_with("/usr/src/") => {
+            format!(": {why}")
+        }
+        _ => String::new(),
+    }
+}
+
 /// Why an install reads more than its manifests: the read that takes in
 /// `rel`, a file the copy ships at `img` that is none of them.
 fn reads_a_source(ex: &Effects, img: &str, rel: &str) -> String {
@@ -2675,8 +2688,9 @@ fn hoist_problems(
             .iter()
             .find(|(_, r)| r == rel)
             .map_or("", |(p, _)| p.as_str());
-        let wide =
-            write_pattern(ex, img).map_or(String::new(), |w| format!(" (it may write `{w}`)"));
+        let wide = write_pattern(ex, img).map_or(String::new(), |w| {
+            format!(" (it may write `{w}`{})", site_note(ex, w))
+        });
         problems.push(format!(
             "`{}` may rewrite `{rel}`{wide}, which it reads and the broad copy ships, so moving the install above the copy would let the copy put back the old `{rel}`{}",
             short(&cand.text),
@@ -2715,8 +2729,9 @@ fn hoist_problems(
         } else {
             String::new()
         };
-        let writes =
-            write_pattern(ex, img).map_or("writes".to_string(), |w| format!("may write (`{w}`)"));
+        let writes = write_pattern(ex, img).map_or("writes".to_string(), |w| {
+            format!("may write (`{w}`{})", site_note(ex, w))
+        });
         let mut problem = format!(
             "`{}` ships `{rel}`{}, which `{}` {writes}, so moving the install above the copy would let the copy overwrite its result{remedy}",
             short(&copy.text),

@@ -1718,6 +1718,18 @@ impl Split {
         )
     }
 
+    /// Whether the install's `RUN` starts with a `cd` (after its flags):
+    /// a leading `cd` is the one shell state the split carries over, by
+    /// repeating it before the rest (review 72: the reason said so of
+    /// every split).
+    fn repeats_a_leading_cd(&self) -> bool {
+        self.install
+            .split_whitespace()
+            .skip(1)
+            .find(|w| !w.starts_with("--"))
+            == Some("cd")
+    }
+
     /// Whether `c` is the hoist of this split's install.
     pub fn hoisted_by(&self, c: &Change) -> bool {
         c.kind == ChangeKind::Hoist && c.stage == self.stage && c.subject == self.install
@@ -1733,9 +1745,14 @@ impl Split {
             c.summary
         );
         c.reason.push_str(&format!(
-            "; `{}` runs as its own `RUN`, before `{}`: the same commands in the same order, with the same environment, shell and mounts, no shell state (variables, functions, `set`) crosses the split (a leading `cd` is repeated), a failure stops the build where it did, and {}",
+            "; `{}` runs as its own `RUN`, before `{}`: the same commands in the same order, with the same environment, shell and mounts, no shell state (variables, functions, `set`) crosses the split{}, a failure stops the build where it did, and {}",
             short(&self.install),
             short(&self.rest),
+            if self.repeats_a_leading_cd() {
+                " (its leading `cd` is repeated)"
+            } else {
+                ""
+            },
             self.deletions_words()
         ));
         if self.pinned_project {

@@ -245,10 +245,15 @@ pub struct Effects {
     #[serde(skip)]
     pub archive_writes: Vec<Loc>,
     /// One of those installs names a package not measured, or removes
-    /// ones it does not name ([`site_trees::measured_apt`]): its writes
-    /// under `/srv` and `/usr/src` stay the knowledge base's.
+    /// ones it does not name ([`site_trees::measured_apt`]): why. Its
+    /// writes under `/srv` and `/usr/src` stay the knowledge base's.
     #[serde(skip)]
-    pub archive_unmeasured: bool,
+    pub archive_unmeasured: Option<String>,
+    /// Why its installs' writes under `/srv` and `/usr/src` were not
+    /// narrowed to what measured packages write
+    /// ([`site_trees::narrow_archive_site_writes`]), for a reason to say.
+    #[serde(skip)]
+    pub site_note: Option<String>,
     /// A system package manager command of it is not such an install
     /// (`dpkg -i`, `apt-get -o … update`, a keyring package): what it
     /// installs may come from elsewhere, later archive installs too.
@@ -1421,11 +1426,9 @@ pub fn analyze_stage_resolved(
         official_repo(&image)
             .is_some_and(|r| matches!(r, "python" | "ruby" | "golang" | "node" | "debian"))
     });
-    if debian {
-        // Measured packages write nothing where applications are copied
-        // under `/srv` or `/usr/src` (scouts 66-71: `COPY . /srv/app`).
-        site_trees::narrow_archive_site_writes(&mut effects);
-    }
+    // Measured packages write nothing where applications are copied under
+    // `/srv` or `/usr/src` (scouts 66-71: `COPY . /srv/app`).
+    site_trees::narrow_archive_site_writes(&mut effects, debian);
     if let Some(app) = stage_app_dir(parse, stage, &state, &effects) {
         if debian && app.starts_with("/opt/") {
             drop_archive_opt_writes(&mut effects);
@@ -3188,7 +3191,9 @@ fn run_effects(
                 if archive && paths.is_empty() {
                     let these = e.writes[writes_before..].to_vec();
                     e.archive_writes.extend(these);
-                    e.archive_unmeasured |= !site_trees::measured_apt(c, &facts);
+                    if let Err(why) = site_trees::measured_apt(c, &facts) {
+                        e.archive_unmeasured.get_or_insert(why);
+                    }
                 } else if archive {
                     e.foreign_packages = true;
                 }

@@ -52,21 +52,27 @@ fn measured_package(name: &str) -> bool {
 }
 
 /// Whether an `apt-get`/`apt` command of the archive (see
-/// `archive_apt`) installs, removes or cleans only measured packages:
-/// it installs, reinstalls, removes or purges packages it names, every one
-/// measured, none from a list file, and it removes nothing it does not name (`autoremove`, `--auto-remove`,
-/// `--autoremove`). `update`, `clean` and `autoclean` run no maintainer
-/// script and count as measured.
-pub(super) fn measured_apt(c: &shell::SimpleCommand, facts: &kb::CommandFacts) -> bool {
+/// `archive_apt`) installs, removes or cleans only measured packages: it
+/// installs, reinstalls, removes or purges packages it names, every one
+/// measured, none from a list file, and it removes nothing it does not
+/// name (`autoremove`, `--auto-remove`, `--autoremove`). `update`,
+/// `clean` and `autoclean` run no maintainer script and count as
+/// measured. `Err`: what keeps it from counting, for a reason to say.
+pub(super) fn measured_apt(
+    c: &shell::SimpleCommand,
+    facts: &kb::CommandFacts,
+) -> Result<(), String> {
     if c.list_file.is_some() {
-        return false;
+        return Err("its packages come from a list file, not measured".to_string());
     }
     let args = c.argv.get(1..).unwrap_or_default();
-    let removes_unnamed = args
+    if let Some(a) = args
         .iter()
-        .any(|a| a == "autoremove" || a == "--auto-remove" || a == "--autoremove");
-    if removes_unnamed {
-        return false;
+        .find(|a| *a == "autoremove" || *a == "--auto-remove" || *a == "--autoremove")
+    {
+        return Err(format!(
+            "`{a}` removes packages it does not name, not measured"
+        ));
     }
     // `upgrade`, `dist-upgrade`, `full-upgrade` name no package and may
     // install new ones; a word the first non-option is not (`-t RELEASE
@@ -77,11 +83,29 @@ pub(super) fn measured_apt(c: &shell::SimpleCommand, facts: &kb::CommandFacts) -
         .map(String::as_str)
         .collect();
     match (&facts.packages, words.first()) {
-        (Some(pkgs), Some(&("install" | "reinstall" | "remove" | "purge"))) => {
-            !pkgs.is_empty() && pkgs.iter().all(|p| measured_package(p))
+        (Some(pkgs), Some(&("install" | "reinstall" | "remove" | "purge"))) if !pkgs.is_empty() => {
+            let unknown: Vec<String> = pkgs
+                .iter()
+                .filter(|p| !measured_package(p))
+                .map(|p| format!("`{p}`"))
+                .collect();
+            match unknown.len() {
+                0 => Ok(()),
+                1 => Err(format!(
+                    "{} is not among the packages measured to write nothing there",
+                    unknown[0]
+                )),
+                _ => Err(format!(
+                    "{} are not among the packages measured to write nothing there",
+                    unknown.join(", ")
+                )),
+            }
         }
-        (None, _) => matches!(words.as_slice(), ["update" | "clean" | "autoclean"]),
-        _ => false,
+        (None, _) if matches!(words.as_slice(), ["update" | "clean" | "autoclean"]) => Ok(()),
+        _ => Err(format!(
+            "`{}` may install packages it does not name, not measured",
+            c.argv.join(" ")
+        )),
     }
 }
 
@@ -91,40 +115,59 @@ fn site_write(w: &Loc) -> bool {
     matches!(w, Loc::Path(p) if p == "/srv/**" || p.starts_with("/usr/src/"))
 }
 
-/// On a stage whose sources are Debian's main alone (the caller checks
-/// the image), narrow the `/srv` and `/usr/src` writes of each unit whose
-/// archive installs are all measured ([`Effects::archive_unmeasured`]
-/// false), as are those of every unit before it (an installed package's
-/// trigger scripts run during later installs), and come from the image's
-/// sources
-/// ([`locks::archive_installs`]) to [`measured_writes`]. A write there by
-/// another command of the same `RUN` stays.
-pub(super) fn narrow_archive_site_writes(effects: &mut [Effects]) {
+/// Narrows the `/srv` and `/usr/src` writes of each unit whose archive
+/// installs are all measured ([`Effects::archive_unmeasured`] `None`), as
+/// are those of every unit before it (an installed package's trigger
+/// scripts run during later installs), on a stage whose image's sources
+/// are Debian's main alone (`debian`, the caller's check of the image)
+/// and untouched ([`locks::archive_installs`]), to [`measured_writes`]. A
+/// write there by another command of the same `RUN` stays. A unit whose
+/// site writes stay gets [`Effects::site_note`]: why.
+pub(super) fn narrow_archive_site_writes(effects: &mut [Effects], debian: bool) {
     let Some(last) = effects.len().checked_sub(1) else {
         return;
     };
     let archive = locks::archive_installs(effects, last);
     // Packages installed before run their trigger scripts during a later
     // install: once one not measured is in, nothing after is narrowed.
-    let mut measured_so_far = true;
+    let mut earlier: Option<String> = None;
     for (e, from_archive) in effects.iter_mut().zip(archive) {
-        measured_so_far &= !e.archive_unmeasured;
-        if from_archive.is_none() || !measured_so_far {
+        if !e.archive_writes.iter().any(site_write) {
+            if let Some(why) = &e.archive_unmeasured {
+                earlier.get_or_insert_with(|| why.clone());
+            }
             continue;
         }
-        let mut narrowed = false;
+        let why = if !debian {
+            Some(
+                "the base image is not one whose apt sources are known to be Debian's alone (the official python, node, ruby, golang and debian images)"
+                    .to_string(),
+            )
+        } else if from_archive.is_none() {
+            Some("the stage's apt sources may not be Debian's alone".to_string())
+        } else if let Some(why) = &e.archive_unmeasured {
+            Some(why.clone())
+        } else {
+            earlier
+                .as_ref()
+                .map(|w| format!("an earlier install in the stage may run trigger scripts during this one, and {w}"))
+        };
+        if let Some(why) = &e.archive_unmeasured {
+            earlier.get_or_insert_with(|| why.clone());
+        }
+        if why.is_some() {
+            e.site_note = why;
+            continue;
+        }
         while let Some(k) = e.archive_writes.iter().position(site_write) {
             let w = e.archive_writes.remove(k);
             if let Some(j) = e.writes.iter().position(|x| *x == w) {
                 e.writes.remove(j);
             }
-            narrowed = true;
         }
-        if narrowed {
-            for w in measured_writes() {
-                e.archive_writes.push(w.clone());
-                e.writes.push(w);
-            }
+        for w in measured_writes() {
+            e.archive_writes.push(w.clone());
+            e.writes.push(w);
         }
     }
 }
