@@ -1260,3 +1260,33 @@ fn an_apt_install_kept_above_srv_says_why_it_may_write_there() {
         assert_eq!(out, df);
     }
 }
+
+/// Scout72 trap-patch-package: the project's `postinstall` was said twice,
+/// from package.json and as "package-lock.json lists the project itself
+/// with an install script" (npm marks the root entry for that very
+/// script). It is said once, from package.json; the lock's mark alone
+/// (no script in package.json) is still said.
+#[test]
+fn the_projects_own_install_script_is_said_once() {
+    use crate::support::hoist_proposal;
+    let lock = "{\"name\":\"w\",\"version\":\"1.0.0\",\"lockfileVersion\":3,\"requires\":true,\"packages\":{\"\":{\"name\":\"w\",\"version\":\"1.0.0\",\"hasInstallScript\":true}}}\n";
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    let files = [
+        (
+            "package.json",
+            "{\"name\":\"w\",\"version\":\"1.0.0\",\"scripts\":{\"postinstall\":\"node fix.js\"},\"dependencies\":{}}\n",
+        ),
+        ("package-lock.json", lock),
+        ("fix.js", "1\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let (change, out) = hoist_proposal(&[], df, &files);
+    let (app, reason) = change.expect("a hoist is reported");
+    assert_eq!(app, dockreorder::plan::Applicability::Unsafe, "{reason}");
+    assert!(
+        reason.contains("package.json declares a `postinstall` script"),
+        "{reason}"
+    );
+    assert!(!reason.contains("lists the project itself"), "{reason}");
+    assert_eq!(out, df);
+}

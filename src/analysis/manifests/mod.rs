@@ -229,7 +229,15 @@ fn dependency_script_problems(
         }) && ctx.ships(&join(".npmrc"));
     let mut known: Vec<&KnownScript> = Vec::new();
     let mut known_at: Vec<(&KnownScript, &str)> = Vec::new();
+    // The project's own install script is said from package.json (its
+    // `scripts`, its binding.gyp), which keeps the install in place
+    // already: the lock's mark of it says the same again (scout72).
+    let root_said = !lifecycle_scripts(package, "").is_empty()
+        || gyp_build(ctx, &join("binding.gyp")).is_some();
     let unknown = packages.iter().find(|(key, p)| {
+        if key.is_empty() && root_said {
+            return false;
+        }
         if matches!(
             p["hasInstallScript"],
             serde_json::Value::Null | serde_json::Value::Bool(false)
