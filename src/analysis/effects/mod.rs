@@ -1464,11 +1464,18 @@ fn drop_archive_opt_writes(effects: &mut [Effects]) {
         if from_archive.is_none() {
             continue;
         }
-        while let Some(k) = e.archive_writes.iter().position(|w| *w == opt) {
-            e.archive_writes.remove(k);
-            if let Some(j) = e.writes.iter().position(|w| *w == opt) {
-                e.writes.remove(j);
-            }
+        take_archive_writes(e, |w| *w == opt);
+    }
+}
+
+/// Removes the archive's writes that `pred` picks from both `archive_writes`
+/// and `writes` (each once per archive entry: another command of the RUN
+/// may write the same place, and keeps its own entry).
+pub(super) fn take_archive_writes(e: &mut Effects, pred: impl Fn(&Loc) -> bool) {
+    while let Some(k) = e.archive_writes.iter().position(&pred) {
+        let w = e.archive_writes.remove(k);
+        if let Some(j) = e.writes.iter().position(|x| *x == w) {
+            e.writes.remove(j);
         }
     }
 }

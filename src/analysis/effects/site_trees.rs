@@ -132,43 +132,54 @@ pub(super) fn narrow_archive_site_writes(effects: &mut [Effects], debian: bool) 
     // install: once one not measured is in, nothing after is narrowed.
     let mut earlier: Option<String> = None;
     for (e, from_archive) in effects.iter_mut().zip(archive) {
-        if !e.archive_writes.iter().any(site_write) {
-            if let Some(why) = &e.archive_unmeasured {
-                earlier.get_or_insert_with(|| why.clone());
-            }
-            continue;
+        let unmeasured = e.archive_unmeasured.clone();
+        if e.archive_writes.iter().any(site_write) {
+            narrow_unit(
+                e,
+                from_archive.is_some(),
+                debian,
+                unmeasured.as_deref(),
+                earlier.as_deref(),
+            );
         }
-        let why = if !debian {
-            Some(
+        if let Some(why) = unmeasured {
+            earlier.get_or_insert(why);
+        }
+    }
+}
+
+/// Narrows one unit's site writes, or says in its `site_note` why not.
+fn narrow_unit(
+    e: &mut Effects,
+    from_archive: bool,
+    debian: bool,
+    unmeasured: Option<&str>,
+    earlier: Option<&str>,
+) {
+    let why = if !debian {
+        Some(
                 "the base image is not one whose apt sources are known to be Debian's alone (the official python, node, ruby, golang and debian images)"
                     .to_string(),
             )
-        } else if from_archive.is_none() {
-            Some("the stage's apt sources may not be Debian's alone".to_string())
-        } else if let Some(why) = &e.archive_unmeasured {
-            Some(why.clone())
-        } else {
-            earlier
-                .as_ref()
-                .map(|w| format!("an earlier install in the stage may run trigger scripts during this one, and {w}"))
-        };
-        if let Some(why) = &e.archive_unmeasured {
-            earlier.get_or_insert_with(|| why.clone());
-        }
-        if why.is_some() {
-            e.site_note = why;
-            continue;
-        }
-        while let Some(k) = e.archive_writes.iter().position(site_write) {
-            let w = e.archive_writes.remove(k);
-            if let Some(j) = e.writes.iter().position(|x| *x == w) {
-                e.writes.remove(j);
-            }
-        }
-        for w in measured_writes() {
-            e.archive_writes.push(w.clone());
-            e.writes.push(w);
-        }
+    } else if !from_archive {
+        Some("the stage's apt sources may not be Debian's alone".to_string())
+    } else if let Some(why) = unmeasured {
+        Some(why.to_string())
+    } else {
+        earlier.map(|w| {
+            format!(
+                "an earlier install in the stage may run trigger scripts during this one, and {w}"
+            )
+        })
+    };
+    if why.is_some() {
+        e.site_note = why;
+        return;
+    }
+    super::take_archive_writes(e, site_write);
+    for w in measured_writes() {
+        e.archive_writes.push(w.clone());
+        e.writes.push(w);
     }
 }
 
