@@ -5304,3 +5304,31 @@ fn measured_archive_installs_pass_an_application_copied_under_srv_or_usr_src() {
         assert_eq!(hoisted(&files, &text), text, "{from} {dir} {run}");
     }
 }
+
+#[test]
+fn apt_installs_measured_in_the_second_round_pass_an_application_under_srv() {
+    // scout72 srv-apt-only: `python3-flask` was not measured, so the
+    // install stayed below `COPY . /srv/app`. The second round measured
+    // python3-*, php-*, nginx-light, uwsgi and media tools the same way.
+    let files = [("app.py", "print(1)\n"), (".dockerignore", ".git\n")];
+    for pkgs in [
+        "python3-flask",
+        "nginx-light uwsgi uwsgi-plugin-python3",
+        "php-cli php-pgsql",
+        "sox ffmpeg",
+    ] {
+        let run = format!(
+            "RUN apt-get update && apt-get install -y --no-install-recommends {pkgs} && rm -rf /var/lib/apt/lists/*\n"
+        );
+        let text = format!(
+            "FROM debian:bookworm-slim\nWORKDIR /srv/app\nCOPY . .\n{run}CMD [\"python3\", \"app.py\"]\n"
+        );
+        assert_eq!(
+            hoisted(&files, &text),
+            format!(
+                "FROM debian:bookworm-slim\nWORKDIR /srv/app\n{run}COPY . .\nCMD [\"python3\", \"app.py\"]\n"
+            ),
+            "{pkgs}"
+        );
+    }
+}
