@@ -1290,3 +1290,32 @@ fn the_projects_own_install_script_is_said_once() {
     assert!(!reason.contains("lists the project itself"), "{reason}");
     assert_eq!(out, df);
 }
+
+/// A step kept below the copy because of a `RUN` whose install was split
+/// off and hoisted named the `RUN` as it was (`RUN pip install -r
+/// requirements.txt && python manage.py collectstatic`), whose install is
+/// above the copy in the output: it names what stays of it.
+#[test]
+fn a_step_kept_by_a_split_run_names_what_stays_of_it() {
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt && python manage.py collectstatic\nRUN pip install gunicorn==23.0.0\nCMD [\"gunicorn\"]\n",
+        ),
+        ("requirements.txt", "six==1.16.0\n"),
+        ("manage.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let out = Command::new(support::bin())
+        .args(["-v", "--no-history"])
+        .arg(dir.path().join("Dockerfile"))
+        .output()
+        .expect("run dockreorder");
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[safe] split `RUN pip install"), "{err}");
+    assert!(
+        err.contains(":5: kept below `COPY . .` (line 3): it depends on `RUN python manage.py collectstatic` (line 4, what stays of it after the split), between the copy and it"),
+        "{err}"
+    );
+}

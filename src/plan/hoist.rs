@@ -2192,11 +2192,7 @@ fn unit_staying_above(
 /// An instruction as a reason names it: its first line, short, and its
 /// line number (`` `RUN pip install …` (line 3) ``).
 fn quoted_at(cx: &StageCx<'_>, item: usize) -> String {
-    format!(
-        "`{}` (line {})",
-        short(&first_line(cx.text, cx.parse, item)),
-        cx.parse.items[item].lines.start
-    )
+    super::quoted_item(cx.text, cx.parse, item)
 }
 
 /// Why a `composer install` that runs plugins may run one installed
@@ -3288,6 +3284,7 @@ fn hoist_change(
         above_line: Some(copy.line),
         edits: Vec::new(),
         split_from: None,
+        split_rest: None,
     }
 }
 

@@ -79,6 +79,7 @@ pub fn plan_merges(file: &FileAnalysis, opts: Options) -> (Vec<Merge>, Vec<Chang
                 above_line: None,
                 edits: Vec::new(),
                 split_from: None,
+                split_rest: None,
             });
             if applied {
                 merges.push(Merge {

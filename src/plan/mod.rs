@@ -94,6 +94,9 @@ pub struct Change {
     /// (trimmed), which the split replaces by its two parts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub split_from: Option<String>,
+    /// With `split_from`: the trimmed text of the `RUN` that stays (the
+    /// rest), which a step kept below the copy may depend on.
+    pub split_rest: Option<String>,
 }
 
 impl Change {
@@ -121,6 +124,7 @@ impl Change {
             above_line: None,
             edits: Vec::new(),
             split_from: None,
+            split_rest: None,
         }
     }
 }
@@ -224,6 +228,16 @@ pub(crate) fn first_line(text: &str, parse: &Parse, item: usize) -> String {
 
 /// An instruction's text for a one-line message: whitespace collapsed (a
 /// continued line reads as one), at most 60 characters.
+/// An instruction as reasons name it: its first line, shortened, and its
+/// line (`` `RUN pip install …` (line 4) ``).
+pub(crate) fn quoted_item(text: &str, parse: &Parse, item: usize) -> String {
+    format!(
+        "`{}` (line {})",
+        short(&first_line(text, parse, item)),
+        parse.items.get(item).map_or(0, |i| i.lines.start)
+    )
+}
+
 pub(crate) fn short(s: &str) -> String {
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.chars().count() > 60 {

@@ -267,6 +267,7 @@ pub fn reorder_candidate(
         above_line: None,
         edits: Vec::new(),
         split_from: None,
+        split_rest: None,
     };
     Some(Reorder {
         order: StageOrder {

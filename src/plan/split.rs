@@ -1739,6 +1739,7 @@ impl Split {
     /// keeps the image.
     pub fn annotate(&self, c: &mut Change) {
         c.split_from = Some(self.original.clone());
+        c.split_rest = Some(self.rest.clone());
         c.summary = format!(
             "split `{}` at its `&&` and {}",
             short(&self.original),

@@ -648,11 +648,13 @@ impl<'a> Rewriter<'a> {
                     moved[u] |= moved[v];
                 }
             }
-            out.extend(
+            let mut kept: Vec<plan::Kept> =
                 plan::kept_installs(&self.stage_cx(&file, si), &moved, &merged_into)
                     .into_iter()
-                    .filter(|k| !here.iter().any(|c| c.line == k.line)),
-            );
+                    .filter(|k| !here.iter().any(|c| c.line == k.line))
+                    .collect();
+            name_what_stays_of_splits(&file, stage, &here, &mut kept);
+            out.extend(kept);
         }
         // A compound `RUN` whose install could not be split off says why
         // first: what it says of the whole `RUN` (an unknown build step
@@ -999,6 +1001,38 @@ fn attribute(old_chunks: &[edit::Chunk], edits: &[edit::Derived], changes: &mut 
             .or_else(|| changes.iter().position(applied));
         if let Some(k) = owner {
             changes[k].edits.push(d.edit.clone());
+        }
+    }
+}
+
+/// A step kept below the copy because it depends on a `RUN` whose install
+/// was split off and hoisted names what stays of that `RUN` (the rest),
+/// not the `RUN` as it was: the install part is above the copy now.
+fn name_what_stays_of_splits(
+    file: &FileAnalysis,
+    stage: &crate::model::Stage,
+    here: &[&Change],
+    kept: &mut [plan::Kept],
+) {
+    for c in here.iter().filter(|c| c.applied) {
+        let Some(rest) = &c.split_rest else {
+            continue;
+        };
+        let Some(unit) = stage
+            .units
+            .iter()
+            .find(|u| file.parse.items.get(u.item).map(|i| i.lines.start) == Some(c.line))
+        else {
+            continue;
+        };
+        let whole = plan::quoted_item(&file.text, &file.parse, unit.item);
+        let part = format!(
+            "`{}` (line {}, what stays of it after the split)",
+            plan::short(rest),
+            c.line
+        );
+        for k in kept.iter_mut() {
+            k.reason = k.reason.replace(&whole, &part);
         }
     }
 }

@@ -218,6 +218,7 @@ pub(super) fn net_changes(
                 above_line: None,
                 edits: Vec::new(),
                 split_from: None,
+                split_rest: None,
             });
         }
     }
