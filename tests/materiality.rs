@@ -1319,3 +1319,59 @@ fn a_step_kept_by_a_split_run_names_what_stays_of_it() {
         "{err}"
     );
 }
+
+/// scout73: an Unsafe hoist of `npm install` with a `postinstall` script
+/// in package.json gave two reasons, and the first ended "an install that
+/// keeps it as it is (`npm ci` instead of `npm install`) would make it
+/// safe": with `npm ci` the postinstall script still keeps it Unsafe. A
+/// remedy says it makes the move safe only when it is the one reason.
+#[test]
+fn a_remedy_claims_safety_only_when_it_is_the_one_reason() {
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . ./\nRUN npm install\n";
+    let lock = "{\n  \"name\": \"site\",\n  \"version\": \"1.0.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\n      \"name\": \"site\",\n      \"version\": \"1.0.0\"\n    }\n  }\n}\n";
+    let files = [
+        (
+            "package.json",
+            "{\n  \"name\": \"site\",\n  \"version\": \"1.0.0\",\n  \"scripts\": {\n    \"postinstall\": \"node scripts/build-assets.js\"\n  }\n}\n",
+        ),
+        ("package-lock.json", lock),
+        (
+            "scripts/build-assets.js",
+            "require('fs').readFileSync('assets/a.css');\n",
+        ),
+        ("assets/a.css", "a{}\n"),
+    ];
+    let (change, _) = support::hoist_proposal(&[], df, &files);
+    let (app, reason) = change.expect("a hoist is reported");
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    assert!(reason.contains("`postinstall`"), "{reason}");
+    assert!(
+        reason.contains("`npm ci` instead of `npm install`"),
+        "{reason}"
+    );
+    assert!(!reason.contains("would make it safe"), "{reason}");
+    // Following the hint alone leaves it Unsafe, as the reason now says.
+    let ci = df.replace("npm install", "npm ci");
+    let (change, _) = support::hoist_proposal(&[], &ci, &files);
+    let (app, reason) = change.expect("a hoist is reported");
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    // Without the script, the lock is the one reason and its remedy is
+    // said to make it safe.
+    let plain = [
+        (
+            "package.json",
+            "{\n  \"name\": \"site\",\n  \"version\": \"1.0.0\"\n}\n",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\":3,\"packages\":{}}",
+        ),
+    ];
+    let (change, _) = support::hoist_proposal(&[], df, &plain);
+    let (app, reason) = change.expect("a hoist is reported");
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    assert!(
+        reason.contains("(`npm ci` instead of `npm install`) would make it safe"),
+        "{reason}"
+    );
+}

@@ -3264,6 +3264,25 @@ fn hoist_change(
             ));
         }
         r
+    } else if problems.len() > 1 {
+        // A remedy settles its own reason only: with another reason left,
+        // following it does not make the move safe (scout73: `npm ci`
+        // was said to make an install with a `postinstall` script safe).
+        let others = if problems.len() == 2 {
+            "the other one"
+        } else {
+            "the others"
+        };
+        problems
+            .iter()
+            .map(|p| {
+                p.replace(
+                    " would make it safe",
+                    &format!(" would settle this reason, not {others}"),
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
     } else {
         problems.join("; ")
     };
