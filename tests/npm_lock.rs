@@ -273,8 +273,10 @@ fn npm_install_stays_unsafe_when_the_lock_may_not_come_back_the_same() {
 /// and 11.7.0 kept such a lock byte for byte, 11.6.1 and 11.6.2 rewrote
 /// it, and the hoist made `Safe` for `FROM node:24.11.1` built with a
 /// different `/app/package-lock.json` (an image with npm 11.6.2 standing
-/// in). A peer edge the tree resolves is not proven; an optional peer
-/// the tree leaves out is no edge, and keeps the proof.
+/// in). A peer edge the tree resolves is not proven on an image whose npm
+/// may be 11 (Node 24, `lts`, `latest`); an optional peer the tree leaves
+/// out is no edge, and keeps the proof. On Node 18.14 to 22 (npm 9 and
+/// 10) the peer edge is proven (scout73).
 #[test]
 fn npm_install_stays_unsafe_when_a_peer_edge_resolves_in_the_tree() {
     let pkg = PACKAGE.replace(
@@ -294,11 +296,18 @@ fn npm_install_stays_unsafe_when_a_peer_edge_resolves_in_the_tree() {
         .replace("\n    }\n  }\n}\n", &format!("\n    }}{}", peerer(peer)))
     };
     let resolved = lock_with("      \"peerDependencies\": {\n        \"ms\": \"^2.0.0\"\n      }");
-    unsafe_with(
-        DF,
-        &[("package.json", &pkg), ("package-lock.json", &resolved)],
-        "a peer edge to a dependency of the root",
-    );
+    for from in [
+        "node:24.11.1",
+        "node:lts-slim",
+        "node:latest",
+        "node:current",
+    ] {
+        unsafe_with(
+            &DF.replace("node:20", from),
+            &[("package.json", &pkg), ("package-lock.json", &resolved)],
+            &format!("a peer edge to a dependency of the root, {from}"),
+        );
+    }
     // Control: an optional peer the tree leaves out (`ws`'s `bufferutil`).
     let optional = lock_with(
         "      \"peerDependencies\": {\n        \"zz\": \"^1.0.0\"\n      },\n      \"peerDependenciesMeta\": {\n        \"zz\": {\n          \"optional\": true\n        }\n      }",
@@ -748,5 +757,60 @@ fn npm_install_stays_unsafe_after_packages_from_other_sources() {
     for extra in cases {
         let df = DF.replace("WORKDIR /app\n", &format!("{extra}WORKDIR /app\n"));
         not_moved(&df, extra);
+    }
+}
+
+/// scout73 knex-notes-node: `pg-pool` peer-depends on `pg`, both
+/// dependencies of the project, and `npm install --omit=dev` on
+/// node:20-slim stayed Unsafe ("may rewrite `package-lock.json`"), though
+/// npm 9 and 10 flag such a package as arborist computes. Measured: npm
+/// 9.3.1, 9.9.4, 10.1.0, 10.5.1, 10.8.2, 10.9.2 and 10.9.4 wrote back a
+/// lock of pg, pg-pool, react, react-dom and knex byte for byte, 11.6.2
+/// rewrote it. On the official images of Node.js 18.14 to 22 (npm 9 and
+/// 10) the install moves; an image whose npm is not known stays Unsafe.
+#[test]
+fn npm_install_keeps_a_lock_with_peer_edges_on_node_18_to_22() {
+    let pkg = PACKAGE.replace(
+        "\"ms\": \"2.1.3\"\n",
+        "\"ms\": \"2.1.3\",\n    \"peerer\": \"1.0.0\"\n",
+    );
+    let lock = LOCK
+        .replace(
+            "\"ms\": \"2.1.3\"\n      }\n    },",
+            "\"ms\": \"2.1.3\",\n        \"peerer\": \"1.0.0\"\n      }\n    },",
+        )
+        .replace(
+            "\n    }\n  }\n}\n",
+            "\n    },\n    \"node_modules/peerer\": {\n      \"version\": \"1.0.0\",\n      \"resolved\": \"https://registry.npmjs.org/peerer/-/peerer-1.0.0.tgz\",\n      \"integrity\": \"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\",\n      \"license\": \"MIT\",\n      \"peerDependencies\": {\n        \"ms\": \"^2.0.0\"\n      }\n    }\n  }\n}\n",
+        );
+    let files = [
+        ("package.json", pkg.as_str()),
+        ("package-lock.json", lock.as_str()),
+    ];
+    for from in [
+        "node:20",
+        "node:20-slim",
+        "node:22-bookworm-slim",
+        "node:18.20.4-alpine",
+        "node:18",
+        "node:iron-slim",
+        "node:jod",
+    ] {
+        let df = DF.replace("node:20", from);
+        let (app, reason, text) = hoist(&df, &files);
+        assert_eq!(app, Applicability::Safe, "{from}: {reason}");
+        assert_eq!(text, HOISTED.replace("node:20", from), "{from}");
+    }
+    // npm 8 (Node 18 before 18.14) rewrites version 3 locks; Node 24 and
+    // the moving word tags may run npm 11.6.1 or 11.6.2.
+    for from in [
+        "node:18.12",
+        "node:24-slim",
+        "node:lts",
+        "node:krypton",
+        "node:slim",
+    ] {
+        let (app, reason, _) = hoist(&DF.replace("node:20", from), &files);
+        assert_eq!(app, Applicability::Unsafe, "{from}: {reason}");
     }
 }

@@ -140,6 +140,52 @@ pub(super) fn npm_keeps_agreeing_locks(parse: &Parse, from_item: usize) -> bool 
     official_node_tag(parse, from_item, npm_9, &[])
 }
 
+/// Whether the npm of the stage's base image is 9 or 10, which flag a
+/// package reached by a peer edge and another edge as arborist's
+/// `calc-dep-flags` computes (no `peer`): the official `node` image of
+/// Node.js 18.14 to 22 named by a literal version tag or by the codename
+/// of one of those lines (`hydrogen`, `iron`, `jod`). Node.js 18.14 to
+/// 22 ship npm 9 or 10 (nodejs.org's release list); 24 ships npm 11,
+/// whose 11.6.1 and 11.6.2 flag such a package `peer` (npm/cli#8690),
+/// and a word tag (`latest`, `lts`, `current`, `krypton`) names 24 or
+/// later. The stage may not replace npm before the install (checked by
+/// [`lock_kept`]).
+fn npm_flags_peers_as_arborist(parse: &Parse, from_item: usize) -> bool {
+    let Some(raw) = official_literal_from(parse, from_item, "node") else {
+        return false;
+    };
+    let tag = image_tag(raw);
+    let words: Vec<&str> = tag.split('-').filter(|w| !w.is_empty()).collect();
+    let line_ok = |w: &str| {
+        let mut parts = w.split('.');
+        let major = parts.next().and_then(|m| m.parse::<u32>().ok());
+        match major {
+            Some(20 | 22) => true,
+            // `18` alone is the line's last release (npm 10).
+            Some(18) => parts
+                .next()
+                .is_none_or(|m| m.parse::<u32>().is_ok_and(|m| m >= 14)),
+            _ => false,
+        }
+    };
+    let mut line = false;
+    for w in &words {
+        if w.starts_with(|c: char| c.is_ascii_digit()) {
+            if !line_ok(w) {
+                return false;
+            }
+            line = true;
+        } else if ["hydrogen", "iron", "jod"].contains(w) {
+            line = true;
+        } else if !(["slim", "bookworm", "bullseye", "buster", "trixie"].contains(w)
+            || w.starts_with("alpine"))
+        {
+            return false;
+        }
+    }
+    line && npm_keeps_agreeing_locks(parse, from_item)
+}
+
 /// Whether the yarn of the stage's base image is yarn 1.22.4 or later in
 /// the 1.22 line, whose lock writing was measured alike on every case of
 /// the yarn 1 predicate (1.22.4, 1.22.5, 1.22.10, 1.22.17, 1.22.19 and
@@ -491,7 +537,11 @@ pub fn lock_kept(
     if yarn {
         crate::analysis::manifests::yarn_lock_kept(name, file)
     } else {
-        crate::analysis::manifests::npm_lock_kept(name, file)
+        crate::analysis::manifests::npm_lock_kept(
+            name,
+            file,
+            npm_flags_peers_as_arborist(parse, stage.from_item),
+        )
     }
 }
 

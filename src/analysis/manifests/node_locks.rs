@@ -217,7 +217,14 @@ pub(super) fn plain_npm_lock(lock: &NpmLock) -> bool {
 ///
 /// Measured (npm 9.9.4, 10.9.9, 11.21.2, official settings): `npm install`
 /// on 16 real locks that pass this wrote each back byte for byte.
-pub fn npm_lock_kept(name: &str, file: impl Fn(&str) -> Option<Option<String>>) -> bool {
+/// `peer_flags_known`: the npm that runs is one of the releases that flag
+/// a package reached by a peer edge as arborist's `calc-dep-flags` does
+/// (see [`npm_tree_holds`]).
+pub fn npm_lock_kept(
+    name: &str,
+    file: impl Fn(&str) -> Option<Option<String>>,
+    peer_flags_known: bool,
+) -> bool {
     let other = match name {
         "package-lock.json" => "npm-shrinkwrap.json",
         "npm-shrinkwrap.json" => "package-lock.json",
@@ -251,7 +258,7 @@ pub fn npm_lock_kept(name: &str, file: impl Fn(&str) -> Option<Option<String>>) 
     }
     npm_canonical_json(&lock)
         && npm_indent_kept(&manifest, &lock)
-        && npm_lock_agrees(&lock, &manifest)
+        && npm_lock_agrees(&lock, &manifest, peer_flags_known)
 }
 
 /// Whether npm writes the lock back with the indent it has: npm writes
@@ -843,7 +850,7 @@ pub(super) fn npmrc_omits_resolved(text: &str) -> bool {
 /// an `https` tarball, or from the registry with no `resolved` written
 /// (`omit-lockfile-registry-resolved`), with its `integrity`, none
 /// extraneous (npm would prune it) and none a link.
-pub(super) fn npm_lock_agrees(lock: &str, manifest: &str) -> bool {
+pub(super) fn npm_lock_agrees(lock: &str, manifest: &str, peer_flags_known: bool) -> bool {
     use serde_json::Value;
     let (Ok(lock), Ok(manifest)) = (
         serde_json::from_str::<Value>(lock),
@@ -1014,7 +1021,7 @@ pub(super) fn npm_lock_agrees(lock: &str, manifest: &str) -> bool {
             && text("version").is_some_and(|v| !v.is_empty())
     });
     entries_plain
-        && npm_tree_holds(packages)
+        && npm_tree_holds(packages, peer_flags_known)
         && (version == Some(3)
             || npm_legacy_tree(packages).is_some_and(|t| t.as_ref() == lock.get("dependencies")))
 }
@@ -1136,8 +1143,9 @@ pub(super) enum EdgeKind {
 ///   walking up the `node_modules/` folders, at a version its range takes
 ///   ([`semver_satisfies`]; a range form not read is not proven), except
 ///   an optional peer, which may be missing; a name in two maps of one
-///   package is not read; a peer edge the tree resolves is not proven
-///   (npm versions flag its package `peer` differently);
+///   package is not read; a peer edge the tree resolves is proven only
+///   when `peer_flags_known` (npm versions flag its package `peer`
+///   differently: see below);
 /// - every entry is reached from the root;
 /// - each entry's `dev`, `optional`, `devOptional` and `peer` are what
 ///   arborist's `calc-dep-flags` computes: `dev` unless reached by edges
@@ -1145,7 +1153,10 @@ pub(super) enum EdgeKind {
 ///   that are not optional, `devOptional` (written only when neither of
 ///   those is) unless reached by edges that are neither, `peer` unless
 ///   reached by edges that are not peer edges.
-pub(super) fn npm_tree_holds(packages: &serde_json::Map<String, serde_json::Value>) -> bool {
+pub(super) fn npm_tree_holds(
+    packages: &serde_json::Map<String, serde_json::Value>,
+    peer_flags_known: bool,
+) -> bool {
     use serde_json::Value;
     use std::collections::{BTreeMap, HashMap, VecDeque};
     // Each node's edges: (name, range, kind).
@@ -1267,8 +1278,12 @@ pub(super) fn npm_tree_holds(packages: &serde_json::Map<String, serde_json::Valu
                 // a dependency and a peer `"peer": true`, and 11.6.3
                 // reverted it; measured, 11.6.1 and 11.6.2 rewrote such a
                 // lock npm 9.0.0, 10.8.2 and 11.7.0 kept), so the lock
-                // written back is not proven the same.
-                Some(_) if peer => return false,
+                // written back is proven the same only where the npm
+                // that runs is known to be one that flags as arborist's
+                // `calc-dep-flags` does (npm 9 and 10: scout73, `pg-pool`
+                // peer-depending on `pg`, both the project's
+                // dependencies, npm 10.8.2 kept the lock).
+                Some(_) if peer && !peer_flags_known => return false,
                 Some(to) => {
                     let version = packages[keys[to]].get("version").and_then(Value::as_str);
                     if version.is_none_or(|v| semver_satisfies(v, range) != Some(true)) {
@@ -1981,7 +1996,7 @@ mod npm_order_tests {
             packages.insert(path.clone(), entry(deps));
             path.push_str("/node_modules/a");
         }
-        assert!(super::npm_tree_holds(&packages));
+        assert!(super::npm_tree_holds(&packages, false));
     }
 
     use super::npm_key_order;
