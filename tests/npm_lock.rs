@@ -814,3 +814,29 @@ fn npm_install_keeps_a_lock_with_peer_edges_on_node_18_to_22() {
         assert_eq!(app, Applicability::Unsafe, "{from}: {reason}");
     }
 }
+
+/// scout73 sts-creds-node: `RUN useradd -m appuser` (the knowledge base:
+/// it writes `/home/**`) before the copy kept `npm install` Unsafe,
+/// though the install runs as root and reads root's `.npmrc`, not
+/// node's. The user's own settings are those of the user the install
+/// runs as; as `node`, `/home/node/.npmrc` still counts.
+#[test]
+fn npm_install_as_root_is_not_held_by_a_write_of_another_users_home() {
+    let df = "FROM node:20-slim\nWORKDIR /app\nRUN useradd -m appuser\nCOPY --chown=appuser:appuser . .\nRUN npm install --omit=dev\nUSER appuser\nCMD [\"node\", \"index.js\"]\n";
+    let (app, reason, text) = hoist(df, &[]);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_eq!(
+        text,
+        "FROM node:20-slim\nWORKDIR /app\nRUN useradd -m appuser\nCOPY --chown=appuser:appuser package.json package-lock.json ./\nRUN npm install --omit=dev\nCOPY --chown=appuser:appuser . .\nUSER appuser\nCMD [\"node\", \"index.js\"]\n"
+    );
+    // Controls: root's own settings file written before; the install run
+    // as `node`, whose home the `useradd` may write.
+    for df in [
+        "FROM node:20-slim\nWORKDIR /app\nRUN echo omit=dev > /root/.npmrc\nCOPY . .\nRUN npm install\n",
+        "FROM node:20-slim\nRUN useradd -m appuser\nUSER node\nWORKDIR /home/node/app\nCOPY --chown=node:node . .\nRUN npm install\n",
+    ] {
+        let (app, reason, text) = hoist(df, &[]);
+        assert_eq!(app, Applicability::Unsafe, "{df}: {reason}");
+        assert_eq!(text, df);
+    }
+}

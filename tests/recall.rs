@@ -5332,3 +5332,33 @@ fn apt_installs_measured_in_the_second_round_pass_an_application_under_srv() {
         );
     }
 }
+
+#[test]
+fn an_absolute_requirement_file_brings_its_includes_wherever_the_install_runs() {
+    // scout73: `pip install -r /app/requirements.txt` from `WORKDIR /srv`
+    // with `-r base.txt` and `-c constraints.txt` inside was Unsafe
+    // ("`base.txt` would not be copied first"): pip finds the includes
+    // beside the file that names them (/app), wherever it runs.
+    let files = [
+        (
+            "requirements.txt",
+            "-r base.txt\n-c constraints.txt\nflask==3.0.3\n",
+        ),
+        ("base.txt", "six==1.16.0\n"),
+        ("constraints.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    for wd in ["/app", "/srv", "/"] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR {wd}\nCOPY . /app\nRUN pip install -r /app/requirements.txt\nCMD [\"python\", \"/app/app.py\"]\n"
+        );
+        assert_eq!(
+            hoisted(&files, &df),
+            format!(
+                "FROM python:3.12-slim\nWORKDIR {wd}\nCOPY requirements.txt base.txt constraints.txt /app/\nRUN pip install -r /app/requirements.txt\nCOPY . /app\nCMD [\"python\", \"/app/app.py\"]\n"
+            ),
+            "{wd}"
+        );
+    }
+}

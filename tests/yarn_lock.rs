@@ -1065,7 +1065,6 @@ fn yarn_1_settings_in_other_rc_files_are_followed() {
         "/root/.config/yarn/config",
         "/root/.config/yarn",
         "/root/.yarn/config",
-        "/home/node/.yarn/config",
         "/root/.yarnrc.yml",
         "/.yarnrc.yml",
         // As root, yarn's home is `/usr/local/share` (measured).
@@ -1078,6 +1077,10 @@ fn yarn_1_settings_in_other_rc_files_are_followed() {
         );
         unsafe_with(&df, &[], rc);
     }
+    // node's own files count when the install runs as node (as root,
+    // yarn's homes are /root and /usr/local/share).
+    let df = "FROM node:20\nRUN mkdir -p /home/node/.yarn/ && echo 'yarn-path \"/y.js\"' > /home/node/.yarn/config\nUSER node\nWORKDIR /home/node/app\nCOPY --chown=node:node . .\nRUN yarn install\nCMD [\"node\", \"index.js\"]\n";
+    unsafe_with(df, &[], "/home/node/.yarn/config, as node");
     // In the install's own `RUN` too (the install's own `~/.yarn/**`
     // write is not one).
     let df = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN mkdir -p ~/.yarn && echo 'yarn-path \"/y.js\"' > ~/.yarn/config && yarn install\nCMD [\"node\", \"index.js\"]\n";

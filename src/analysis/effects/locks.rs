@@ -386,19 +386,29 @@ pub fn lock_kept(
             .take(b + 1)
             .any(|e| rcs.iter().any(|p| writes_path(e, p)));
     }
-    let mut settings: Vec<String> = [
-        "/root/.npmrc",
-        "/home/node/.npmrc",
-        "/usr/local/etc/npmrc",
-        "/etc/npmrc",
-        "/usr/local/lib/node_modules/npm/npmrc",
-        "/usr/local/lib/node_modules/npm/package.json",
-        "/usr/local/bin/npm",
-        "/usr/local/bin/node",
-    ]
-    .iter()
-    .map(|p| p.to_string())
-    .collect();
+    // The user's own settings are those of the user the install runs as:
+    // root's alone when it certainly runs as root (scout73: `useradd -m
+    // appuser` writes `/home/**`, not root's `.npmrc`), root's or node's
+    // otherwise (no other `USER` passed the check above).
+    let as_root = state.as_root.get(b).copied().unwrap_or(false);
+    let user_homes: &[&str] = if as_root {
+        &["/root"]
+    } else {
+        &["/root", "/home/node"]
+    };
+    let mut settings: Vec<String> = user_homes.iter().map(|h| format!("{h}/.npmrc")).collect();
+    settings.extend(
+        [
+            "/usr/local/etc/npmrc",
+            "/etc/npmrc",
+            "/usr/local/lib/node_modules/npm/npmrc",
+            "/usr/local/lib/node_modules/npm/package.json",
+            "/usr/local/bin/npm",
+            "/usr/local/bin/node",
+        ]
+        .iter()
+        .map(|p| p.to_string()),
+    );
     if yarn {
         // yarn 1's rc files (the home's, the global ones, and `.yarnrc`
         // or `.npmrc` in any directory above the project), and yarn itself
@@ -410,8 +420,6 @@ pub fn lock_kept(
         // `/app/sub/package.json`, which a hoisted install does not find).
         settings.extend(
             [
-                "/root/.yarnrc",
-                "/home/node/.yarnrc",
                 "/etc/yarnrc",
                 "/etc/yarn/config",
                 "/usr/local/etc/yarnrc",
@@ -461,7 +469,7 @@ pub fn lock_kept(
         let (d, name) = p.rsplit_once('/').unwrap_or(("/", p));
         text(d, name) != Some(None)
     });
-    let mut homes: Vec<String> = vec!["/root".into(), "/home/node".into()];
+    let mut homes: Vec<String> = user_homes.iter().map(|h| h.to_string()).collect();
     if let Some(home) = env.get("HOME") {
         if !home.starts_with('/') {
             return false;

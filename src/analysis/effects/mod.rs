@@ -2103,6 +2103,11 @@ fn add_manifest_reads(
             if matches!(chk, ManifestCheck::Dotnet { .. }) {
                 continue;
             }
+            // Requirement files are named by image paths, and pip finds
+            // what they include beside them: where the install runs does
+            // not matter (`WORKDIR /srv`, `pip install -r
+            // /app/requirements.txt` reads `/app/base.txt`; scout73).
+            let by_image_path = matches!(chk, ManifestCheck::Requirements(_));
             for (_, dest) in &dests {
                 let rel = if dir == dest {
                     Some(String::new())
@@ -2110,7 +2115,9 @@ fn add_manifest_reads(
                     dir.strip_prefix(&format!("{}/", dest.trim_end_matches('/')))
                         .map(str::to_string)
                 };
-                let Some(rel) = rel else { continue };
+                let Some(rel) = rel.or_else(|| by_image_path.then(String::new)) else {
+                    continue;
+                };
                 let prefix = format!("{}/", dest.trim_end_matches('/'));
                 let to_context = |img: &str| img.strip_prefix(prefix.as_str()).map(str::to_string);
                 for f in super::manifests::extra_manifests(chk, ctx, &rel, &to_context) {
