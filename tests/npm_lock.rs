@@ -840,3 +840,31 @@ fn npm_install_as_root_is_not_held_by_a_write_of_another_users_home() {
         assert_eq!(text, df);
     }
 }
+
+/// scout73 trap-md-render-npmrc: a project `.npmrc` with
+/// `install-strategy=nested` kept `npm install` Unsafe ("may rewrite
+/// `package-lock.json`"), though the strategy lays out `node_modules`
+/// and leaves an agreeing lock as it is (measured, npm 9.9.4, 10.8.2 and
+/// 11.7.0). The install moves with the `.npmrc` copied first; a strategy
+/// not measured on every lock layout (`linked`) keeps it Unsafe.
+#[test]
+fn npm_install_keeps_its_lock_under_an_install_strategy() {
+    for strategy in ["nested", "shallow", "hoisted"] {
+        let rc = format!("install-strategy={strategy}\n");
+        let (app, reason, text) = hoist(DF, &[(".npmrc", rc.as_str())]);
+        assert_eq!(app, Applicability::Safe, "{strategy}: {reason}");
+        assert_eq!(
+            text,
+            HOISTED.replace(
+                "COPY package.json package-lock.json ./",
+                "COPY package.json package-lock.json .npmrc ./"
+            ),
+            "{strategy}"
+        );
+    }
+    unsafe_with(
+        DF,
+        &[(".npmrc", "install-strategy=linked\n")],
+        "install-strategy=linked",
+    );
+}

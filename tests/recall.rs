@@ -5362,3 +5362,45 @@ fn an_absolute_requirement_file_brings_its_includes_wherever_the_install_runs() 
         );
     }
 }
+
+#[test]
+fn a_pip_constraint_variable_is_copied_with_the_requirements() {
+    // scout73 trap-ui-pip-constraint: `ENV PIP_CONSTRAINT=/app/constraints.txt`
+    // kept the install below `COPY . .` ("it reads `constraints.txt`,
+    // which … is not one of its manifests"): pip takes it as `-c`, so it
+    // is copied first, and what it includes too.
+    let files = [
+        ("requirements.txt", "flask==3.0.3\n"),
+        ("constraints.txt", "-c pins.txt\nwerkzeug==3.0.3\n"),
+        ("pins.txt", "click==8.1.7\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = |var: &str| {
+        format!(
+            "FROM python:3.12-slim\nWORKDIR /app\nENV PIP_CONSTRAINT={var}\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\nCMD [\"python\", \"app.py\"]\n"
+        )
+    };
+    for var in ["/app/constraints.txt", "constraints.txt"] {
+        assert_eq!(
+            hoisted(&files, &df(var)),
+            format!(
+                "FROM python:3.12-slim\nWORKDIR /app\nENV PIP_CONSTRAINT={var}\nCOPY requirements.txt constraints.txt pins.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"
+            ),
+            "{var}"
+        );
+    }
+    // A constraint file naming a local path the copy ships, and a value
+    // not known: not moved Safe.
+    let local = [
+        ("requirements.txt", "flask==3.0.3\n"),
+        ("constraints.txt", "./libs/pinned\n"),
+        ("libs/pinned/setup.py", "x\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let text = df("/app/constraints.txt");
+    assert_eq!(hoisted(&local, &text), text);
+    let text = df("$CONSTRAINTS");
+    assert_eq!(hoisted(&files, &text), text);
+}

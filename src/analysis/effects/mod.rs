@@ -3290,7 +3290,33 @@ fn run_effects(
             e.checks
                 .push((kb::ManifestCheck::PipConfig(p), dir.clone()));
         }
+        // pip takes `PIP_CONSTRAINT` as `-c` options, one per word (an
+        // appending option's variable is split on whitespace): local
+        // files are constraint files of the install, checked (what they
+        // include too) and copied with its requirement files (scout73:
+        // `ENV PIP_CONSTRAINT=/app/constraints.txt` kept the install below
+        // `COPY . .`). A URL or a word with a variable stays a read only.
+        let mut constraints: Vec<String> = Vec::new();
+        if pip && let Some(v) = local_env.get("PIP_CONSTRAINT") {
+            for w in v.split_whitespace() {
+                if w.contains("://") || w.contains(['$', '*', '?', '[']) || w.starts_with('~') {
+                    continue;
+                }
+                let p = resolve(&dir, w);
+                let tree = format!("{p}/**");
+                e.writes
+                    .retain(|x| !matches!(x, Loc::Path(q) if *q == p || *q == tree));
+                if !e.manifests.contains(&p) {
+                    e.reads.push(Loc::Path(p.clone()));
+                    e.manifests.push(p.clone());
+                }
+                constraints.push(p);
+            }
+        }
         for mut chk in facts.checks {
+            if let kb::ManifestCheck::Requirements(files) = &mut chk {
+                files.extend(constraints.iter().cloned());
+            }
             // Berry through corepack: the shim is there when an earlier
             // command of this `RUN` enabled it (the stage's earlier `RUN`s
             // are `analyze_stage_with`'s to add).

@@ -774,8 +774,14 @@ pub(super) fn yarn_words(body: &str) -> Option<Vec<String>> {
 /// Whether a project `.npmrc` sets only what leaves an agreeing lock as it
 /// is: reporting (`audit`, `fund`, `loglevel`, `progress`,
 /// `update-notifier`), `engine-strict`, how new dependencies would be
-/// saved (`save-exact`, `save-prefix`), credentials (`//host/:_authToken`)
-/// and the default registry itself. Anything else (another registry, a
+/// saved (`save-exact`, `save-prefix`), credentials (`//host/:_authToken`),
+/// the default registry itself, and `install-strategy` `hoisted`,
+/// `nested` or `shallow`, which lay out `node_modules` but leave an
+/// agreeing lock as it is (measured, npm 9.9.4, 10.8.2 and 11.7.0: a lock
+/// of pg, pg-pool, react, react-dom and knex written by the hoisted
+/// strategy came back byte for byte under each, and one written by the
+/// nested strategy under `nested` and `shallow`; scout73
+/// trap-md-render-npmrc). Anything else (another registry, a
 /// lockfile version, `omit-lockfile-registry-resolved`, peer-dependency
 /// modes) may change what npm writes.
 pub(super) fn npmrc_keeps_lock(text: &str) -> bool {
@@ -809,6 +815,9 @@ pub(super) fn npmrc_keeps_lock(text: &str) -> bool {
                 v,
                 "https://registry.npmjs.org/" | "https://registry.npmjs.org"
             );
+        }
+        if k == "install-strategy" {
+            return matches!(v, "hoisted" | "nested" | "shallow");
         }
         KEYS.contains(&k) && !v.contains('$')
     })
