@@ -1375,3 +1375,56 @@ fn a_remedy_claims_safety_only_when_it_is_the_one_reason() {
         "{reason}"
     );
 }
+
+/// scout73 parcel-ship-go and shop-assistant-py: a comment above the
+/// broad copy that described the dependencies the install after it gets
+/// (`# restore dependencies`, `# get packages`) was left above `COPY .
+/// .` alone, the moved install above it uncommented. Such a comment stays
+/// where it stood and heads the inserted copy and the install; one about
+/// the sources (`# copy the rest of the source`) goes with the copy.
+#[test]
+fn a_comment_about_the_dependencies_heads_the_moved_install() {
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "x\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let ctx = Context::new(p.path().to_path_buf(), Some(&p.path().join("Dockerfile")));
+    let rw = |df: &str| {
+        rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe))
+            .expect("rw")
+            .new_text
+    };
+    for comment in [
+        "# restore dependencies",
+        "# get packages",
+        "# Install app dependencies",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /app\n\n{comment}\nCOPY . .\nRUN pip install -r requirements.txt\n\nCMD [\"python\", \"app.py\"]\n"
+        );
+        assert_eq!(
+            rw(&df),
+            format!(
+                "FROM python:3.12-slim\nWORKDIR /app\n\n{comment}\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n\nCMD [\"python\", \"app.py\"]\n"
+            ),
+            "{comment}"
+        );
+    }
+    for comment in [
+        "# copy the rest of the source",
+        "# add the code and install it",
+        "# copy all files, restore the packages",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nWORKDIR /app\n\n{comment}\nCOPY . .\nRUN pip install -r requirements.txt\n\nCMD [\"python\", \"app.py\"]\n"
+        );
+        assert_eq!(
+            rw(&df),
+            format!(
+                "FROM python:3.12-slim\nWORKDIR /app\n\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\n\n{comment}\nCOPY . .\n\nCMD [\"python\", \"app.py\"]\n"
+            ),
+            "{comment}"
+        );
+    }
+}

@@ -210,13 +210,66 @@ fn comments_kept_in_slot<'t>(
         if comments.is_empty() || comments.contains("dockreorder:") {
             continue;
         }
-        kept[k] = g
-            .inserts
-            .iter()
-            .flat_map(|line| copied_names(line))
-            .any(|name| names_file(comments, name));
+        kept[k] = describes_dependencies(comments)
+            || g.inserts
+                .iter()
+                .flat_map(|line| copied_names(line))
+                .any(|name| names_file(comments, name));
     }
     kept
+}
+
+/// Whether comments above a broad copy are a heading for the
+/// dependencies its install gets (`# restore dependencies`, `# get
+/// packages`, `# install requirements`): one line of at most six words,
+/// a dependency word among them (`node_modules` is none, nor `modules`:
+/// a Maven reactor's are the project's) and no word of
+/// the sources it copies (`# copy the source code`, `# add the rest of the
+/// app`). Then they are the inserted copy's and the install's, whose
+/// paragraph they head (scout73 parcel-ship-go and shop-assistant-py: `#
+/// restore dependencies` was left above `COPY . .` alone). A longer note
+/// (`# node_modules is not in .dockerignore: …`) is about the copy.
+fn describes_dependencies(comments: &str) -> bool {
+    const DEPENDENCIES: &[&str] = &[
+        "dependenc",
+        "deps",
+        "package",
+        "requirement",
+        "restore",
+        "download",
+        "librar",
+        "install",
+        "vendor",
+    ];
+    // Stems of words (`sources`, `files`, `building`); `rest` is a word
+    // alone (`restore` is a dependency word).
+    const SOURCES: &[&str] = &[
+        "source",
+        "code",
+        "everything",
+        "remaining",
+        "whole",
+        "context",
+        "file",
+        "build",
+        "compil",
+    ];
+    let lines: Vec<&str> = comments.lines().filter(|l| !l.trim().is_empty()).collect();
+    let [line] = lines.as_slice() else {
+        return false;
+    };
+    let t = line.trim().trim_start_matches('#').to_ascii_lowercase();
+    let words: Vec<&str> = t
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.len() <= 6
+        && words
+            .iter()
+            .any(|w| DEPENDENCIES.iter().any(|d| w.starts_with(d)))
+        && !words
+            .iter()
+            .any(|w| *w == "rest" || SOURCES.iter().any(|s| w.starts_with(s)))
 }
 
 /// The file names an inserted `COPY` line copies (`COPY --chown=app
