@@ -868,3 +868,40 @@ fn npm_install_keeps_its_lock_under_an_install_strategy() {
         "install-strategy=linked",
     );
 }
+
+/// scout74: npm writes the lock with the newline that follows
+/// `package.json`'s opening brace (json-parse-even-better-errors keeps
+/// the whole run of newlines there as the manifest's newline, and
+/// arborist writes the lock with it). A two-space LF lock that agrees
+/// with a `package.json` whose newlines are CRLF was moved as Safe, but
+/// `npm install` rewrites it with CRLF newlines, and the broad copy then
+/// put the LF lock back: `compare.sh` (node:20-slim, npm 10.8.2) found
+/// `/usr/src/app/package-lock.json` different (25868 -> 25068 bytes).
+/// Measured with npm 11.19.1 as well: CRLF on the first line only gives
+/// a CRLF lock, and a blank line after the brace a double-spaced one.
+#[test]
+fn npm_install_rewrites_an_lf_lock_beside_a_crlf_package_json() {
+    let crlf = PACKAGE.replace('\n', "\r\n");
+    unsafe_with(
+        DF,
+        &[("package.json", crlf.as_str())],
+        "package.json with CRLF newlines",
+    );
+    let first = PACKAGE.replacen('\n', "\r\n", 1);
+    unsafe_with(
+        DF,
+        &[("package.json", first.as_str())],
+        "package.json with CRLF after the brace",
+    );
+    let blank = PACKAGE.replacen('\n', "\n\n", 1);
+    unsafe_with(
+        DF,
+        &[("package.json", blank.as_str())],
+        "package.json with a blank line after the brace",
+    );
+    // An LF package.json with CRLF further down (after the brace's
+    // newline) leaves the lock as it is: only the first run counts.
+    let later = PACKAGE.replace("\"private\": true,\n", "\"private\": true,\r\n");
+    let (app, reason, _) = hoist(DF, &[("package.json", later.as_str())]);
+    assert_eq!(app, Applicability::Safe, "{reason}");
+}

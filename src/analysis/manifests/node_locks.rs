@@ -261,11 +261,12 @@ pub fn npm_lock_kept(
         && npm_lock_agrees(&lock, &manifest, peer_flags_known)
 }
 
-/// Whether npm writes the lock back with the indent it has: npm writes
-/// the lock with `package.json`'s indent (arborist's reify takes the
-/// root package's `Symbol.for('indent')`, which json-parse-even-better-
-/// errors reads as the whitespace after the first newline following the
-/// opening brace) unless that is empty (a minified manifest), when the
+/// Whether npm writes the lock back with the indent and newline it has:
+/// npm writes the lock with `package.json`'s newline and indent
+/// (arborist's reify takes the root package's `Symbol.for('newline')`
+/// and `Symbol.for('indent')`, which json-parse-even-better-errors reads
+/// as the run of newlines after the opening brace and the whitespace
+/// after it) unless the indent is empty (a minified manifest), when the
 /// lock keeps its own. Measured (npm 9.0.0, 10.9.9, 11.21.2): a lock
 /// indented by two spaces beside a `package.json` indented by four or by
 /// a tab is written back indented as the manifest is.
@@ -278,20 +279,22 @@ pub(super) fn npm_indent_kept(manifest: &str, lock: &str) -> bool {
     let Some(rest) = lead.strip_prefix(['{', '[']) else {
         return false;
     };
-    let mut after = rest;
-    loop {
-        if let Some(r) = after.strip_prefix('\n') {
-            after = r;
-        } else if let Some(r) = after.strip_prefix("\r\n") {
-            after = r;
-        } else {
-            break;
+    // The newline npm writes the lock with is the whole run of newlines
+    // after the brace (json-parse-even-better-errors' `(?:\r?\n)+`):
+    // anything but one LF (CRLF, even on that line only, or a blank line)
+    // rewrites an LF lock (measured, npm 10.8.2 and 11.19.1: CRLF lock,
+    // double-spaced lock).
+    let after = if let Some(r) = rest.strip_prefix('\n') {
+        if r.starts_with(['\n', '\r']) {
+            return false;
         }
-    }
-    if after.len() == rest.len() {
+        r
+    } else if rest.starts_with('\r') {
+        return false;
+    } else {
         // No newline after the brace: no indent, the lock keeps its own.
         return true;
-    }
+    };
     let indent = &after[..after.len() - after.trim_start_matches(ws).len()];
     if indent.is_empty() {
         return true;
