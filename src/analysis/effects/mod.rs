@@ -3278,15 +3278,8 @@ fn run_effects(
             && v != "/dev/null"
         {
             let p = resolve(&dir, v);
-            // `pip install` only reads it (`pip config` writes it): the
-            // write its variable stood for is none.
-            let tree = format!("{p}/**");
-            e.writes
-                .retain(|w| !matches!(w, Loc::Path(q) if *q == p || *q == tree));
-            if !e.manifests.contains(&p) {
-                e.reads.push(Loc::Path(p.clone()));
-                e.manifests.push(p.clone());
-            }
+            // `pip install` only reads it (`pip config` writes it).
+            read_as_manifest(e, &p);
             e.checks
                 .push((kb::ManifestCheck::PipConfig(p), dir.clone()));
         }
@@ -3303,13 +3296,7 @@ fn run_effects(
                     continue;
                 }
                 let p = resolve(&dir, w);
-                let tree = format!("{p}/**");
-                e.writes
-                    .retain(|x| !matches!(x, Loc::Path(q) if *q == p || *q == tree));
-                if !e.manifests.contains(&p) {
-                    e.reads.push(Loc::Path(p.clone()));
-                    e.manifests.push(p.clone());
-                }
+                read_as_manifest(e, &p);
                 constraints.push(p);
             }
         }
@@ -3449,6 +3436,19 @@ fn archive_apt(c: &shell::SimpleCommand, facts: &kb::CommandFacts) -> bool {
 /// $REQS`: the check reads those files); project arguments relative to
 /// the command's directory, variables expanded (one that cannot be keeps
 /// its `$`, which the check refuses).
+/// Makes the file `p` a pip variable names (`PIP_CONFIG_FILE`,
+/// `PIP_CONSTRAINT`) a manifest the install reads: pip only reads it, so
+/// the write the variable stood for (the path and its tree) is none.
+fn read_as_manifest(e: &mut Effects, p: &str) {
+    let tree = format!("{p}/**");
+    e.writes
+        .retain(|w| !matches!(w, Loc::Path(q) if q == p || *q == tree));
+    if !e.manifests.iter().any(|m| m == p) {
+        e.reads.push(Loc::Path(p.to_string()));
+        e.manifests.push(p.to_string());
+    }
+}
+
 fn resolve_check(
     chk: kb::ManifestCheck,
     dir: &str,
