@@ -1230,7 +1230,10 @@ impl<'a> Run<'a> {
                 } else if let Some(line) = kept_summary(&p.shown, &p.kept) {
                     say!("{line}");
                 }
-                if !changed && args.verbose {
+                // Every file gets a line: without it, a run whose files
+                // are all well ordered ends on the history walk's line
+                // and says nothing of them (scout74 review).
+                if !changed && !p.changes.iter().any(|c| !c.applied) {
                     say!("{}: nothing to change", p.shown);
                 }
             }

@@ -1428,3 +1428,92 @@ fn a_comment_about_the_dependencies_heads_the_moved_install() {
         );
     }
 }
+
+/// A build kept below the copy names a source file, not a file known as a
+/// manifest: "ships `go.mod`, which is not one of its manifests" read as a
+/// contradiction for `go build` (scout74 review).
+#[test]
+fn a_kept_build_names_a_source_not_a_manifest() {
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go mod download\nRUN go build -o /out/app .\n",
+        ),
+        ("go.mod", "module example.com/x\n\ngo 1.22\n"),
+        ("main.go", "package main\n\nfunc main() {}\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let out = Command::new(support::bin())
+        .args(["-v", "--no-history"])
+        .arg(dir.path().join("Dockerfile"))
+        .output()
+        .expect("run dockreorder");
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "Dockerfile:5: kept below `COPY . .` (line 3): it may read /src/**, where the copy ships `main.go`, which is not one of its manifests"
+        ),
+        "{err}"
+    );
+}
+
+/// Every file of a run gets a line, with history too: a well-ordered file
+/// printed nothing without `-v`, and the run ended on the history walk's
+/// line (scout74 review). A file with an Unsafe proposal left alone is
+/// not said to have nothing to change.
+#[test]
+fn a_well_ordered_file_says_it_has_nothing_to_change() {
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM golang:1.22\nWORKDIR /src\nCOPY go.mod ./\nRUN go mod download\nCOPY . .\nRUN go build -o /out/app .\n",
+        ),
+        ("go.mod", "module example.com/x\n\ngo 1.22\n"),
+        ("main.go", "package main\n\nfunc main() {}\n"),
+        (".dockerignore", ".git\n"),
+        (
+            "web/Dockerfile",
+            "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD [\"node\", \"index.js\"]\n",
+        ),
+        (
+            "web/package.json",
+            "{\"name\":\"w\",\"version\":\"1.0.0\",\"dependencies\":{\"ms\":\"2.1.3\"}}\n",
+        ),
+        ("web/index.js", "console.log(1)\n"),
+        ("web/.dockerignore", ".git\nnode_modules\n"),
+    ]);
+    support::git(dir.path(), &["init", "-q"]);
+    support::git(dir.path(), &["add", "-A"]);
+    support::git(
+        dir.path(),
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "init",
+        ],
+    );
+    let run = |df: &str| {
+        let out = Command::new(support::bin())
+            .current_dir(dir.path())
+            .arg(df)
+            .output()
+            .expect("run dockreorder");
+        assert!(out.status.success(), "{out:?}");
+        assert!(out.stdout.is_empty(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run("Dockerfile");
+    assert!(err.contains("history: 1 commit walked"), "{err}");
+    assert!(err.ends_with("Dockerfile: nothing to change\n"), "{err}");
+    let web = run("web/Dockerfile");
+    assert!(
+        web.contains("[unsafe, not applied (use --unsafe)]"),
+        "{web}"
+    );
+    assert!(!web.contains("nothing to change"), "{web}");
+}

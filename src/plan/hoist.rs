@@ -1266,12 +1266,19 @@ fn candidate<'c>(
         let name = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
         name.starts_with("dockerfile") || name.ends_with(".dockerfile")
     };
-    let source = |hidden: bool, docker: bool| {
+    // A file known as some tool's manifest (`go.mod` read by `go build`)
+    // says little too: "ships `go.mod`, which is not one of its
+    // manifests" reads as a contradiction (scout74 review).
+    let source = |hidden: bool, docker: bool, manifest: bool| {
         needed.iter().find(|(p, rel)| {
             !ex.manifests.contains(p)
                 && (hidden || !rel.starts_with('.'))
                 && (docker || !dockerfile(rel))
+                && (manifest || !manifests::is_manifest_name(rel))
         })
+    };
+    let source = |hidden: bool, docker: bool| {
+        source(hidden, docker, false).or_else(|| source(hidden, docker, true))
     };
     if let Some((img, rel)) = source(false, false)
         .or_else(|| source(false, true))
