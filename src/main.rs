@@ -1803,7 +1803,7 @@ fn run_parse(format: ParseFormat, files: &[PathBuf]) -> ExitCode {
 fn kept_summary(shown: &str, kept: &[dockreorder::plan::Kept]) -> Option<String> {
     let lines: Vec<String> = kept
         .iter()
-        .filter(|k| k.install)
+        .filter(|k| k.install && k.broad)
         .map(|k| k.line.to_string())
         .collect();
     let (what, verb, s) = match lines.len() {

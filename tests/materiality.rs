@@ -1517,3 +1517,62 @@ fn a_well_ordered_file_says_it_has_nothing_to_change() {
     );
     assert!(!web.contains("nothing to change"), "{web}");
 }
+
+/// A step kept below the copy names a source file rather than a document
+/// (scout75 review: "ships `README.md`" for `go build`), and an install
+/// whose requirement file names a local directory says so, not that the
+/// copy ships none of the files it reads (`--find-links ./vendor`, kept
+/// below `COPY vendor ./vendor`). Where no broad copy stands, `-v` names
+/// the copy of sources an install stays below (`COPY *.py ./` before a
+/// `RUN` that runs `python prepare.py`), which it said nothing of.
+#[test]
+fn kept_reasons_name_sources_and_what_requirement_files_read() {
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/app .\n",
+        ),
+        ("go.mod", "module example.com/x\n\ngo 1.22\n"),
+        ("README.md", "# x\n"),
+        ("main.go", "package main\n\nfunc main() {}\n"),
+        (".dockerignore", ".git\n"),
+        (
+            "py/Dockerfile",
+            "FROM python:3.11\nWORKDIR /pipeline\nCOPY requirements.txt .\nCOPY vendor ./vendor\nCOPY *.py ./\nRUN pip install --no-cache-dir -r requirements.txt\n",
+        ),
+        ("py/requirements.txt", "--find-links ./vendor\ntabulate==0.9.0\n"),
+        ("py/vendor/tabulate-0.9.0.tar.gz", "x\n"),
+        ("py/main.py", "print(1)\n"),
+        (
+            "prep/Dockerfile",
+            "FROM python:3.11\nWORKDIR /pipeline\nCOPY requirements.txt .\nCOPY *.py ./\nRUN pip install -r requirements.txt && python prepare.py\n",
+        ),
+        ("prep/requirements.txt", "tabulate==0.9.0\n"),
+        ("prep/prepare.py", "print(1)\n"),
+    ]);
+    let run = |df: &str| {
+        let out = Command::new(support::bin())
+            .args(["-v", "--no-history"])
+            .arg(dir.path().join(df))
+            .output()
+            .expect("run dockreorder");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let go = run("Dockerfile");
+    assert!(
+        go.contains("where the copy ships `main.go`, which is not one of its manifests"),
+        "{go}"
+    );
+    let py = run("py/Dockerfile");
+    assert!(
+        py.contains(":6: kept below `COPY vendor ./vendor` (line 4): requirements.txt: `--find-links ./vendor` installs a local path"),
+        "{py}"
+    );
+    assert!(!py.contains("ships none of the files it reads"), "{py}");
+    let prep = run("prep/Dockerfile");
+    assert!(
+        prep.contains(":5: kept below `COPY *.py ./` (line 4): "),
+        "{prep}"
+    );
+}

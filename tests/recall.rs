@@ -5404,3 +5404,35 @@ fn a_pip_constraint_variable_is_copied_with_the_requirements() {
     let text = df("$CONSTRAINTS");
     assert_eq!(hoisted(&files, &text), text);
 }
+
+#[test]
+fn an_install_logged_through_tee_moves_with_its_shell() {
+    // scout76 shell-pipefail-py: `SHELL [bash -o pipefail]` between the
+    // copy and `pip install … | tee LOG | tail -n 3` kept the install
+    // below `COPY . ./` (tee and tail were unknown, and a SHELL could not
+    // come along). Built with real pip: the image as a rebuild of the
+    // original (only pip's own log differs, as between two builds of the
+    // original), the install CACHED after a source edit.
+    let files = [
+        ("requirements.txt", "flask==3.0.3\n"),
+        ("main.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM python:3.12\nWORKDIR /app\nCOPY . ./\n\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN pip install -r requirements.txt 2>&1 | tee /var/log/pip-install.log | tail -n 3\n\nCMD [\"python\", \"main.py\"]\n";
+    assert_eq!(
+        hoisted(&files, df),
+        "FROM python:3.12\nWORKDIR /app\n\nCOPY requirements.txt ./\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN pip install -r requirements.txt 2>&1 | tee /var/log/pip-install.log | tail -n 3\nCOPY . ./\n\nCMD [\"python\", \"main.py\"]\n"
+    );
+    // A RUN between the copy and the SHELL runs with the shell it had:
+    // the SHELL does not pass it, and the install stays.
+    let df = "FROM python:3.12\nWORKDIR /app\nCOPY . ./\nRUN echo hi > /etc/motd\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN pip install -r requirements.txt | tee /var/log/pip.log\n";
+    let out = hoisted(&files, df);
+    assert!(
+        out.contains("RUN echo hi > /etc/motd\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\n"),
+        "{out}"
+    );
+    // tee writes its file: a log written where the copy ships a file
+    // keeps the install below.
+    let df = "FROM python:3.12\nWORKDIR /app\nCOPY . ./\nRUN pip install -r requirements.txt | tee main.py\n";
+    assert_eq!(hoisted(&files, df), df);
+}

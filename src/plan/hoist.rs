@@ -796,7 +796,7 @@ pub struct Kept {
     pub stage: usize,
     /// 1-based line of the step, in the text planned on.
     pub line: usize,
-    /// Line of the broad copy it stays below.
+    /// Line of the copy it stays below.
     pub below_line: usize,
     /// The step's first line, trimmed.
     pub subject: String,
@@ -806,6 +806,9 @@ pub struct Kept {
     /// Whether the knowledge base knows the step as a dependency install
     /// (not a build, nor a command it does not follow).
     pub install: bool,
+    /// Whether the copy is a broad copy (`COPY . .`), not a copy of some
+    /// sources (`COPY *.py ./`) the step cannot pass.
+    pub broad: bool,
 }
 
 /// The expensive `RUN`s of a stage that the hoist pass cannot take above
@@ -832,6 +835,23 @@ pub fn kept_installs(cx: &StageCx<'_>, moved: &[bool], merged_into: &[Option<usi
             continue;
         }
         let Some(copy) = &nearest else {
+            let install = cx.eff[x].cost_class == Some(CostClass::Install);
+            if super::is_expensive(&cx.eff[x])
+                && !was_moved(x)
+                && let Some((c, reason)) = source_copy_before(cx, x)
+            {
+                let item = cx.stage.units[c].item;
+                out.push(Kept {
+                    stage: cx.index,
+                    line: cx.parse.items[cx.stage.units[x].item].lines.start,
+                    below_line: cx.parse.items[item].lines.start,
+                    subject: subject(x),
+                    below: short(&first_line(cx.text, cx.parse, item)),
+                    reason,
+                    install,
+                    broad: false,
+                });
+            }
             continue;
         };
         if !super::is_expensive(&cx.eff[x]) {
@@ -849,6 +869,7 @@ pub fn kept_installs(cx: &StageCx<'_>, moved: &[bool], merged_into: &[Option<usi
                 below: short(&copy.text),
                 reason,
                 install: cx.eff[x].cost_class == Some(CostClass::Install),
+                broad: true,
             });
         }
     }
@@ -1142,12 +1163,7 @@ fn candidate<'c>(
         return Err(Some("pinned by `# dockreorder: keep`".to_string()));
     }
     if let Some(dep) = conflict(&copy.rest, ex) {
-        return Err(Some(match dep {
-            effects::DepReason::WriteRead(l) => format!("the copy writes {l}, which it reads"),
-            effects::DepReason::ReadWrite(l) => format!("it writes {l}, which the copy reads"),
-            effects::DepReason::WriteWrite(l) => format!("it and the copy both write {l}"),
-            effects::DepReason::Pinned => "pinned by `# dockreorder: keep`".to_string(),
-        }));
+        return Err(Some(copy_conflict_words(dep)));
     }
     if let Some(why) = settings_written_before(cx, copy, x) {
         return Err(Some(why));
@@ -1254,6 +1270,13 @@ fn candidate<'c>(
                 files.push(m);
             }
         }
+        // Manifests an earlier copy put at the working directory that
+        // name more than themselves (`--find-links ./vendor`) are why it
+        // stays: "ships none of the files it reads" was untrue of an
+        // install reading the `vendor` this copy ships (scout75 review).
+        if let Some(why) = earlier_manifests_problems(cx, x) {
+            return Err(Some(why));
+        }
         return Err(Some(format!(
             "the copy ships none of the files it reads ({})",
             files.join(", ")
@@ -1269,12 +1292,23 @@ fn candidate<'c>(
     // A file known as some tool's manifest (`go.mod` read by `go build`)
     // says little too: "ships `go.mod`, which is not one of its
     // manifests" reads as a contradiction (scout74 review).
-    let source = |hidden: bool, docker: bool, manifest: bool| {
+    // Nor does a document (`README.md`, `certs/README.txt`) where a
+    // source file is shipped too (`main.go`; scout75 review).
+    let document = |rel: &str| {
+        let name = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
+        let stem = name.split('.').next().unwrap_or(&name);
+        [".md", ".txt", ".rst", ".adoc"]
+            .iter()
+            .any(|e| name.ends_with(e))
+            || ["readme", "license", "licence", "changelog", "notice", "authors", "copying"]
+                .contains(&stem)
+    };
+    let source = |hidden: bool, docker: bool, other: bool| {
         needed.iter().find(|(p, rel)| {
             !ex.manifests.contains(p)
                 && (hidden || !rel.starts_with('.'))
                 && (docker || !dockerfile(rel))
-                && (manifest || !manifests::is_manifest_name(rel))
+                && (other || !(manifests::is_manifest_name(rel) || document(rel)))
         })
     };
     let source = |hidden: bool, docker: bool| {
@@ -1369,6 +1403,89 @@ fn candidate<'c>(
         needed,
         line: cx.parse.items[item].lines.start,
         text: first_line(cx.text, cx.parse, item),
+    })
+}
+
+/// Why a step cannot pass a copy, from the first conflict between them.
+fn copy_conflict_words(dep: effects::DepReason) -> String {
+    match dep {
+        effects::DepReason::WriteRead(l) => format!("the copy writes {l}, which it reads"),
+        effects::DepReason::ReadWrite(l) => format!("it writes {l}, which the copy reads"),
+        effects::DepReason::WriteWrite(l) => format!("it and the copy both write {l}"),
+        effects::DepReason::Pinned => "pinned by `# dockreorder: keep`".to_string(),
+    }
+}
+
+/// The last copy from the build context before install `x` that ships
+/// more than its manifests (`COPY *.py ./`, not `COPY requirements.txt .`)
+/// and that `x` cannot pass, with why: where no broad copy stands before
+/// an install, this is the copy that keeps it where it is (scout75: `-v`
+/// said nothing of an install kept below `COPY *.py ./` by the
+/// `python prepare.py` of its `RUN`).
+fn source_copy_before(cx: &StageCx<'_>, x: usize) -> Option<(usize, String)> {
+    let ex = &cx.eff[x];
+    let (c, dep) = (0..x).rev().find_map(|c| {
+        let ec = &cx.eff[c];
+        let copy = instruction(cx.parse, cx.stage.units[c].item)
+            .is_some_and(|i| matches!(i.node.kind, Kind::Copy | Kind::Add));
+        // A copy of manifests (`COPY Gemfile Gemfile.lock ./`) is where a
+        // person puts the install: nothing is said of one kept below it.
+        let sources = ec
+            .writes
+            .iter()
+            .any(|w| matches!(w, Loc::Path(p) if !ex.manifests.contains(p)))
+            && !ec
+                .context_reads
+                .iter()
+                .all(|r| manifests::is_manifest_name(r));
+        if !copy || ec.context_reads.is_empty() || !sources {
+            return None;
+        }
+        conflict(ec, ex).map(|dep| (c, dep))
+    })?;
+    // A step not followed conflicts with every copy: the last one is named
+    // when it copies sources by a pattern (`COPY *.py ./`), not when it
+    // copies a few files a person put before it on purpose (`COPY
+    // setup.sh ./`, `RUN ./setup.sh`).
+    let pattern = cx.eff[c]
+        .context_reads
+        .iter()
+        .any(|r| r.contains(['*', '?', '[']));
+    match &ex.opaque {
+        Some(why) if pattern => Some((c, format!("not followed: {why}"))),
+        Some(_) => None,
+        None => Some((c, copy_conflict_words(dep))),
+    }
+}
+
+/// What the manifests of install `x` say it reads beyond them, read from
+/// the context at the working directory's relative paths
+/// (`requirements.txt: `--find-links ./vendor` installs a local path`),
+/// when they name any such thing; `None` otherwise.
+fn earlier_manifests_problems(cx: &StageCx<'_>, x: usize) -> Option<String> {
+    let ctx = cx.ctx?;
+    let wd = cx.state.workdirs[x].trim_end_matches('/');
+    if wd.contains('?') || !cx.state.workdirs[x].starts_with('/') {
+        return None;
+    }
+    let prefix = format!("{wd}/");
+    let to_context = |img: &str| img.strip_prefix(prefix.as_str()).map(str::to_string);
+    let mut said: Vec<String> = Vec::new();
+    for (chk, dir) in &cx.eff[x].checks {
+        if dir.trim_end_matches('/') != wd {
+            continue;
+        }
+        for p in manifest_problems(chk, ctx, "", &to_context) {
+            if !said.contains(&p) {
+                said.push(p);
+            }
+        }
+    }
+    (!said.is_empty()).then(|| {
+        format!(
+            "{}: it may read files of the copy that are not its manifests",
+            said.join("; ")
+        )
     })
 }
 
@@ -2697,7 +2814,9 @@ fn hoist_problems(
         problems.push(format!(
             "`{}` may rewrite `{rel}`{wide}, which it reads and the broad copy ships, so moving the install above the copy would let the copy put back the old `{rel}`{}",
             short(&cand.text),
-            lock_remedy(rel, &cand.text).map_or(String::new(), |r| format!("; {r}"))
+            lock_remedy(rel, &cand.text)
+                .filter(|_| !go_sum_of_a_local_replace(copy.ctx, rel))
+                .map_or(String::new(), |r| format!("; {r}"))
         ));
     } else if let Some((img, rel)) = clobbered.first() {
         // The entries to ignore: for each file, its top directory, unless
@@ -2941,6 +3060,21 @@ fn lock_remedy(rel: &str, text: &str) -> Option<String> {
     }
     keep_lock_flags(name)
         .map(|h| format!("an install that keeps it as it is ({h}) would make it safe"))
+}
+
+/// Whether `rel` is a go.sum beside a go.mod that replaces a module with a
+/// local directory: a module there has no sums, so "a go.sum with both
+/// sums of every module go.mod requires" is no remedy (scout75 review);
+/// the local replacement is a reason of its own.
+fn go_sum_of_a_local_replace(ctx: &Context, rel: &str) -> bool {
+    let Some(dir) = rel.strip_suffix("go.sum") else {
+        return false;
+    };
+    if !(dir.is_empty() || dir.ends_with('/')) {
+        return false;
+    }
+    ctx.read(&format!("{dir}go.mod"))
+        .is_some_and(|t| manifests::go_mod_replaces_with_directory(&t))
 }
 
 /// How the install of the tool of the lock file `name` keeps it as it is.
@@ -3409,7 +3543,8 @@ fn carried_along(
 }
 
 /// The units among `stays` (after the broad copy `b`) that `x` depends on
-/// and that may move above `b` with it: `ENV`, `ARG` and `WORKDIR` units,
+/// and that may move above `b` with it: `ENV`, `ARG`, `WORKDIR` and `SHELL`
+/// units (`USER` with a known home),
 /// copies from another stage or image that write nothing it ships,
 /// and understood `RUN`s that touch nothing the broad copy ships (the
 /// condition of a hoist without manifests), that pass every unit they
@@ -3446,8 +3581,12 @@ fn companions(
         // the user moves above the broad copy when nothing else in
         // between runs as it, and its home is known (an unknown one may
         // be where the copy ships the tool's settings).
-        let state = matches!(kind, Some(Kind::Env | Kind::Arg | Kind::Workdir))
-            || (kind == Some(Kind::User) && eff[s].user_home_known);
+        // `SHELL` as well: no copy runs a shell, and what else stays in
+        // between and runs one keeps it below (it passes them all, below).
+        let state = matches!(
+            kind,
+            Some(Kind::Env | Kind::Arg | Kind::Workdir | Kind::Shell)
+        ) || (kind == Some(Kind::User) && eff[s].user_home_known);
         // `paths_overlap(w, p)`, with `p`'s side made once per shipped file.
         let touches = |locs: &[Loc], base: (&str, bool)| {
             locs.iter().any(

@@ -2925,7 +2925,7 @@ fn poetry_local_dependencies(text: &str) -> Option<Vec<String>> {
 /// command finds a `go.work` in the directory it runs in or any parent.
 fn gomod_problems(ctx: &Context, dir: &str, join: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
     if let Some(text) = ctx.read(&join("go.mod"))
-        && text.lines().any(replaces_with_directory)
+        && go_mod_replaces_with_directory(&text)
     {
         out.push(format!(
             "{} replaces a module with a local directory",
@@ -3095,6 +3095,12 @@ impl<'a> Iterator for Fields<'a> {
             }
         }
     }
+}
+
+/// Whether go.mod text replaces a module with a local directory (see
+/// [`replaces_with_directory`]).
+pub(crate) fn go_mod_replaces_with_directory(text: &str) -> bool {
+    text.lines().any(replaces_with_directory)
 }
 
 /// Whether a go.mod line replaces a module with a directory (over-approximate:
