@@ -1517,3 +1517,28 @@ fn a_well_ordered_file_says_it_has_nothing_to_change() {
     );
     assert!(!web.contains("nothing to change"), "{web}");
 }
+
+/// Scout76 trap-split-cd: the reason of a split whose install starts with
+/// a `cd` said "`cd /app/web` runs code not read here: what it deleted of
+/// the install's files would …" of the `cd` the split repeats before the
+/// rest. A `cd` runs no code and deletes nothing (the shell model follows
+/// it), so the rest here is all known and the reason says so.
+#[test]
+fn a_repeated_cd_is_not_called_code_not_read_here() {
+    use crate::support::hoist_proposal;
+    let files = [
+        ("app.py", "print(1)\n"),
+        ("web/requirements.txt", "six==1.16.0\n"),
+        ("web/test/test_app.py", "print(2)\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM python:3.12-slim\nWORKDIR /srv/app\nCOPY . .\nRUN cd web && pip install --no-cache-dir -r requirements.txt && rm -rf test\n";
+    let (change, out) = hoist_proposal(&[], df, &files);
+    let (_, reason) = change.expect("a hoist is reported");
+    assert!(out.contains("RUN cd web && rm -rf test\n"), "{out}");
+    assert!(!reason.contains("runs code not read here"), "{reason}");
+    assert!(
+        reason.contains("the rest deletes nothing the install wrote"),
+        "{reason}"
+    );
+}
