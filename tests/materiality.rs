@@ -1540,7 +1540,10 @@ fn kept_reasons_name_sources_and_what_requirement_files_read() {
             "py/Dockerfile",
             "FROM python:3.11\nWORKDIR /pipeline\nCOPY requirements.txt .\nCOPY vendor ./vendor\nCOPY *.py ./\nRUN pip install --no-cache-dir -r requirements.txt\n",
         ),
-        ("py/requirements.txt", "--find-links ./vendor\ntabulate==0.9.0\n"),
+        (
+            "py/requirements.txt",
+            "--find-links ./vendor\ntabulate==0.9.0\n",
+        ),
         ("py/vendor/tabulate-0.9.0.tar.gz", "x\n"),
         ("py/main.py", "print(1)\n"),
         (
@@ -1574,5 +1577,30 @@ fn kept_reasons_name_sources_and_what_requirement_files_read() {
     assert!(
         prep.contains(":5: kept below `COPY *.py ./` (line 4): "),
         "{prep}"
+    );
+}
+
+/// Scout76 trap-split-cd: the reason of a split whose install starts with
+/// a `cd` said "`cd /app/web` runs code not read here: what it deleted of
+/// the install's files would …" of the `cd` the split repeats before the
+/// rest. A `cd` runs no code and deletes nothing (the shell model follows
+/// it), so the rest here is all known and the reason says so.
+#[test]
+fn a_repeated_cd_is_not_called_code_not_read_here() {
+    use crate::support::hoist_proposal;
+    let files = [
+        ("app.py", "print(1)\n"),
+        ("web/requirements.txt", "six==1.16.0\n"),
+        ("web/test/test_app.py", "print(2)\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM python:3.12-slim\nWORKDIR /srv/app\nCOPY . .\nRUN cd web && pip install --no-cache-dir -r requirements.txt && rm -rf test\n";
+    let (change, out) = hoist_proposal(&[], df, &files);
+    let (_, reason) = change.expect("a hoist is reported");
+    assert!(out.contains("RUN cd web && rm -rf test\n"), "{out}");
+    assert!(!reason.contains("runs code not read here"), "{reason}");
+    assert!(
+        reason.contains("the rest deletes nothing the install wrote"),
+        "{reason}"
     );
 }

@@ -5428,7 +5428,9 @@ fn an_install_logged_through_tee_moves_with_its_shell() {
     let df = "FROM python:3.12\nWORKDIR /app\nCOPY . ./\nRUN echo hi > /etc/motd\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN pip install -r requirements.txt | tee /var/log/pip.log\n";
     let out = hoisted(&files, df);
     assert!(
-        out.contains("RUN echo hi > /etc/motd\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\n"),
+        out.contains(
+            "RUN echo hi > /etc/motd\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\n"
+        ),
         "{out}"
     );
     // tee writes its file: a log written where the copy ships a file

@@ -1300,8 +1300,16 @@ fn candidate<'c>(
         [".md", ".txt", ".rst", ".adoc"]
             .iter()
             .any(|e| name.ends_with(e))
-            || ["readme", "license", "licence", "changelog", "notice", "authors", "copying"]
-                .contains(&stem)
+            || [
+                "readme",
+                "license",
+                "licence",
+                "changelog",
+                "notice",
+                "authors",
+                "copying",
+            ]
+            .contains(&stem)
     };
     let source = |hidden: bool, docker: bool, other: bool| {
         needed.iter().find(|(p, rel)| {

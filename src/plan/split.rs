@@ -860,6 +860,10 @@ fn unread_commands(
     kb: &kb::KnowledgeBase,
 ) -> Vec<String> {
     cmds.iter()
+        // A `cd DIR` runs no code and deletes nothing: the shell model
+        // follows it (it is how the split repeats a leading `cd`), it is
+        // no command of the knowledge base (scout76 trap-split-cd).
+        .filter(|c| !(c.argv.len() == 2 && c.argv[0] == "cd" && c.assignments.is_empty()))
         .filter(|c| !c.argv.is_empty() && kb::interpret(c, kb, env).unknown.is_some())
         .map(|c| c.argv.join(" "))
         .collect()
