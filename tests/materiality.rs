@@ -1604,3 +1604,68 @@ fn a_repeated_cd_is_not_called_code_not_read_here() {
         "{reason}"
     );
 }
+
+/// A note on the install's `RUN` stays on it: the inserted COPY goes above
+/// it (scout76 beam-flex-launcher: `COPY requirements.txt` stood between
+/// `# We could get rid of installing libffi-dev and git…` and its RUN). A
+/// comment naming the dependencies heads both, as before.
+#[test]
+fn an_inserted_copy_does_not_part_a_run_from_its_note() {
+    let p = project(&[
+        ("requirements.txt", "six==1.16.0\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let ctx = Context::new(p.path().to_path_buf(), Some(&p.path().join("Dockerfile")));
+    let rw = |df: &str| {
+        rewrite::rewrite(df, Some(&ctx), Options::new(Applicability::Safe))
+            .expect("rw")
+            .new_text
+    };
+    assert_eq!(
+        rw(
+            "FROM python:3.11\nCOPY . /template\n\n# We could get rid of installing git, or leave it.\nRUN pip install --no-cache-dir -r /template/requirements.txt\n\nENTRYPOINT [\"python\", \"/template/app.py\"]\n"
+        ),
+        "FROM python:3.11\n\nCOPY requirements.txt /template/\n# We could get rid of installing git, or leave it.\nRUN pip install --no-cache-dir -r /template/requirements.txt\nCOPY . /template\n\nENTRYPOINT [\"python\", \"/template/app.py\"]\n"
+    );
+    assert_eq!(
+        rw(
+            "FROM python:3.11\nCOPY . /template\n\n# The pinned packages for the launcher.\nRUN pip install --no-cache-dir -r /template/requirements.txt\n"
+        ),
+        "FROM python:3.11\n\n# The pinned packages for the launcher.\nCOPY requirements.txt /template/\nRUN pip install --no-cache-dir -r /template/requirements.txt\nCOPY . /template\n"
+    );
+}
+
+/// The go.sum remedy is not offered where go.mod replaces a module with a
+/// local directory (scout75 trap-span-go-replace: "a go.sum with both sums
+/// of every module go.mod requires would settle this" of a module that
+/// has no sums); the local replacement is the reason, and the move stays
+/// Unsafe.
+#[test]
+fn no_go_sum_remedy_beside_a_local_replace() {
+    use crate::support::hoist_proposal;
+    let files = [
+        (
+            "go.mod",
+            "module example.com/spanapp\n\ngo 1.22\n\nrequire example.com/spanutil v0.0.0\n\nreplace example.com/spanutil => ./spanutil\n",
+        ),
+        ("go.sum", ""),
+        (
+            "spanutil/go.mod",
+            "module example.com/spanutil\n\ngo 1.22\n",
+        ),
+        ("main.go", "package main\n\nfunc main() {}\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df =
+        "FROM golang:1.22\nWORKDIR /usr/src/app\nCOPY . ./\nRUN go mod download && go mod verify\n";
+    let (change, out) = hoist_proposal(&[], df, &files);
+    let (applicability, reason) = change.expect("a hoist is reported");
+    assert_eq!(applicability, Applicability::Unsafe, "{reason}");
+    assert_eq!(out, df);
+    assert!(
+        reason.contains("go.mod replaces a module with a local directory"),
+        "{reason}"
+    );
+    assert!(!reason.contains("both sums"), "{reason}");
+}

@@ -151,7 +151,17 @@ pub(super) fn apply_order(
             if kept[k] {
                 out.push_str(&texts[k].1);
             }
-            if !g.above_comments {
+            // Inserted lines go above the unit's comments too when the
+            // comments are the unit's own note, not a heading for the
+            // dependencies that the inserted COPY and the install share
+            // (scout76 beam-flex-launcher: `# We could get rid of
+            // installing libffi-dev and git…` was parted from its RUN).
+            let above_comments = g.above_comments
+                || (!g.inserts.is_empty()
+                    && !comments.is_empty()
+                    && !comments.contains("dockreorder:")
+                    && !names_dependencies(comments));
+            if !above_comments {
                 out.push_str(comments);
             }
             let indent: String = ins
@@ -163,7 +173,7 @@ pub(super) fn apply_order(
                 out.push_str(line);
                 out.push_str(nl);
             }
-            if g.above_comments {
+            if above_comments {
                 out.push_str(comments);
             }
             out.push_str(ins);
@@ -230,17 +240,6 @@ fn comments_kept_in_slot<'t>(
 /// restore dependencies` was left above `COPY . .` alone). A longer note
 /// (`# node_modules is not in .dockerignore: …`) is about the copy.
 fn describes_dependencies(comments: &str) -> bool {
-    const DEPENDENCIES: &[&str] = &[
-        "dependenc",
-        "deps",
-        "package",
-        "requirement",
-        "restore",
-        "download",
-        "librar",
-        "install",
-        "vendor",
-    ];
     // Stems of words (`sources`, `files`, `building`); `rest` is a word
     // alone (`restore` is a dependency word).
     const SOURCES: &[&str] = &[
@@ -270,6 +269,37 @@ fn describes_dependencies(comments: &str) -> bool {
         && !words
             .iter()
             .any(|w| *w == "rest" || SOURCES.iter().any(|s| w.starts_with(s)))
+}
+
+/// Stems of the words that name dependencies (`dependencies`, `deps`,
+/// `packages`, `requirements`, `restore`, `install`…).
+const DEPENDENCIES: &[&str] = &[
+    "dependenc",
+    "deps",
+    "package",
+    "requirement",
+    "restore",
+    "download",
+    "librar",
+    "install",
+    "vendor",
+];
+
+/// Whether comments above an install name its dependencies (`# The pinned
+/// dependencies, then the project`, `# Install python packages`): then
+/// they head the inserted COPY of the manifests as well as the install.
+/// `install` alone does not count: `# We could get rid of installing
+/// libffi-dev and git, or leave them` is a note on the RUN, which the
+/// inserted COPY does not part it from (scout76 beam-flex-launcher).
+fn names_dependencies(comments: &str) -> bool {
+    comments
+        .to_ascii_lowercase()
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .any(|w| {
+            DEPENDENCIES
+                .iter()
+                .any(|d| *d != "install" && w.starts_with(d))
+        })
 }
 
 /// The file names an inserted `COPY` line copies (`COPY --chown=app

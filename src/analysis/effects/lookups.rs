@@ -320,7 +320,8 @@ pub(super) enum Lookup {
 pub(super) const UTILITIES: &[&str] = &[
     "mkdir", "chmod", "chown", "chgrp", "touch", "rm", "rmdir", "ln", "unlink", "truncate", "cp",
     "mv", "install", "echo", "printf", "true", "false", ":", "set", "export", "sleep", "exit",
-    "cd", "tr", "cat", "useradd", "adduser", "groupadd", "addgroup", "usermod", "groupmod",
+    "cd", "tr", "cat", "tee", "head", "tail", "useradd", "adduser", "groupadd", "addgroup",
+    "usermod", "groupmod",
 ];
 
 pub(super) const SYSTEM_INSTALLERS: &[&str] = &[
