@@ -238,7 +238,7 @@ fn build_steps_match_with_their_variables_expanded() {
 fn source_file(sample: &str) -> Option<&'static str> {
     Some(match sample {
         "pipenv" | "pip" | "pip-includes" | "absolute-manifests" | "base-image-workdir"
-        | "glob-sources" => "app.py",
+        | "glob-sources" | "shell-tee-log" => "app.py",
         "npm-ci"
         | "npm-install"
         | "workdir-after-copy"

@@ -1516,6 +1516,8 @@ fn a_well_ordered_file_says_it_has_nothing_to_change() {
         "{web}"
     );
     assert!(!web.contains("nothing to change"), "{web}");
+    // Nothing was ordered: no basis is named (scout76 review).
+    assert!(web.contains("web/Dockerfile: 0 changes\n"), "{web}");
 }
 
 /// A step kept below the copy names a source file rather than a document
@@ -1668,4 +1670,33 @@ fn no_go_sum_remedy_beside_a_local_replace() {
         "{reason}"
     );
     assert!(!reason.contains("both sums"), "{reason}");
+}
+
+/// A virtual environment made on the host and shipped by the broad copy
+/// keeps the install below it; the reason says that leaving it out of the
+/// context would settle that (scout76 trap-stray-venv: no hint was given,
+/// as one is for node_modules).
+#[test]
+fn a_shipped_virtual_environment_gets_the_ignore_remedy() {
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN python -m venv /app/.venv && /app/.venv/bin/pip install --no-cache-dir -r requirements.txt\n",
+        ),
+        ("requirements.txt", "six==1.16.0\n"),
+        (".venv/bin/pip", "#!/bin/sh\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    let out = Command::new(support::bin())
+        .args(["-v", "--no-history"])
+        .arg(dir.path().join("Dockerfile"))
+        .output()
+        .expect("run dockreorder");
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(":4: kept below `COPY . .` (line 3): it may read /app/.venv/**, where the copy ships `.venv/bin/pip`, which is not one of its manifests; adding `.venv` to .dockerignore would settle this reason"),
+        "{err}"
+    );
 }

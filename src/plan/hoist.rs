@@ -1327,7 +1327,19 @@ fn candidate<'c>(
         .or_else(|| source(true, true))
     {
         // It reads sources, not just manifests: not a dependency install.
-        return Err(Some(reads_a_source(ex, img, rel)));
+        let mut why = reads_a_source(ex, img, rel);
+        // A tool's environment made on the host and shipped by mistake
+        // (`.venv/bin/pip` run by `/app/.venv/bin/pip install`: scout76
+        // trap-stray-venv) is what keeps it; node_modules gets the same
+        // remedy where the install writes it.
+        let top = rel.split('/').next().unwrap_or(rel);
+        if rel.contains('/') && [".venv", "venv", "node_modules"].contains(&top) {
+            why.push_str(&format!(
+                "; adding `{top}` to {} would settle this reason",
+                copy.ctx.ignore_file_name()
+            ));
+        }
+        return Err(Some(why));
     }
     if copy.placed.is_some() {
         // A copy of several sources that places nothing but the

@@ -12,10 +12,16 @@ pub fn summary(path: &str, changes: &[Change], estimate_note: &str) -> String {
     if applied == 0 && changes.is_empty() {
         return out;
     }
-    out.push_str(&format!(
-        "{path}: {applied} change{} ({estimate_note})\n",
-        if applied == 1 { "" } else { "s" }
-    ));
+    // What ordered the changes says nothing when none is made ("0 changes
+    // (ordered by the walked history)" read oddly: scout76 review).
+    if applied == 0 {
+        out.push_str(&format!("{path}: 0 changes\n"));
+    } else {
+        out.push_str(&format!(
+            "{path}: {applied} change{} ({estimate_note})\n",
+            if applied == 1 { "" } else { "s" }
+        ));
+    }
     for c in changes {
         let tag = if c.applied {
             label(c.applicability).to_string()
