@@ -905,3 +905,31 @@ fn npm_install_rewrites_an_lf_lock_beside_a_crlf_package_json() {
     let (app, reason, _) = hoist(DF, &[("package.json", later.as_str())]);
     assert_eq!(app, Applicability::Safe, "{reason}");
 }
+
+/// The reason for a lock npm would rewrite names the root-entry fields that
+/// differ from package.json (scout76 trap-lock-stale-engines: "may rewrite
+/// `package-lock.json`" did not say why); an empty field npm leaves out is
+/// not named.
+#[test]
+fn a_stale_lock_reason_names_the_fields_that_differ() {
+    use crate::support::hoist_proposal;
+    let lock = "{\n  \"name\": \"w\",\n  \"version\": \"1.0.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\n      \"name\": \"w\",\n      \"version\": \"1.0.0\"\n    }\n  }\n}\n";
+    let manifest = "{\n  \"name\": \"w\",\n  \"version\": \"1.0.0\",\n  \"engines\": {\n    \"node\": \">=18\"\n  },\n  \"dependencies\": {}\n}\n";
+    let files = [
+        ("package.json", manifest),
+        ("package-lock.json", lock),
+        ("index.js", "console.log(1)\n"),
+        (".dockerignore", ".git\nnode_modules\n"),
+    ];
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm install --omit=dev\n";
+    let (change, out) = hoist_proposal(&[], df, &files);
+    let (applicability, reason) = change.expect("a hoist is reported");
+    assert_eq!(applicability, dockreorder::plan::Applicability::Unsafe);
+    assert_eq!(out, df);
+    assert!(
+        reason.contains(
+            "may rewrite `package-lock.json` (its root entry differs from package.json in `engines`), which"
+        ),
+        "{reason}"
+    );
+}

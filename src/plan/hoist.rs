@@ -2831,6 +2831,7 @@ fn hoist_problems(
         let wide = write_pattern(ex, img).map_or(String::new(), |w| {
             format!(" (it may write `{w}`{})", site_note(ex, w))
         });
+        let wide = format!("{wide}{}", npm_lock_stale_note(copy.ctx, rel));
         problems.push(format!(
             "`{}` may rewrite `{rel}`{wide}, which it reads and the broad copy ships, so moving the install above the copy would let the copy put back the old `{rel}`{}",
             short(&cand.text),
@@ -3080,6 +3081,33 @@ fn lock_remedy(rel: &str, text: &str) -> Option<String> {
     }
     keep_lock_flags(name)
         .map(|h| format!("an install that keeps it as it is ({h}) would make it safe"))
+}
+
+/// For an npm lock whose root entry records package.json's fields
+/// otherwise: ` (its root entry differs from package.json in `engines`)`;
+/// empty otherwise.
+fn npm_lock_stale_note(ctx: &Context, rel: &str) -> String {
+    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    if !matches!(name, "package-lock.json" | "npm-shrinkwrap.json") {
+        return String::new();
+    }
+    let manifest = if dir.is_empty() {
+        "package.json".to_string()
+    } else {
+        format!("{dir}/package.json")
+    };
+    let (Some(lock), Some(manifest)) = (ctx.read(rel), ctx.read(&manifest)) else {
+        return String::new();
+    };
+    let fields = manifests::npm_root_disagreement(&lock, &manifest);
+    if fields.is_empty() {
+        return String::new();
+    }
+    let named: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+    format!(
+        " (its root entry differs from package.json in {})",
+        named.join(", ")
+    )
 }
 
 /// Whether `rel` is a go.sum beside a go.mod that replaces a module with a

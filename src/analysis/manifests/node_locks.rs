@@ -862,6 +862,56 @@ pub(super) fn npmrc_omits_resolved(text: &str) -> bool {
 /// an `https` tarball, or from the registry with no `resolved` written
 /// (`omit-lockfile-registry-resolved`), with its `integrity`, none
 /// extraneous (npm would prune it) and none a link.
+/// The fields of package.json that the npm lock's root entry records
+/// otherwise (`engines`, `license`, `bin`…), or its name and version,
+/// which npm writes back as package.json has them: what makes a lock stale
+/// in the plainest way, for a reason to name (scout76: "may rewrite
+/// `package-lock.json`" did not say why). Empty when they agree, or when
+/// either file is not a JSON object.
+pub fn npm_root_disagreement(lock: &str, manifest: &str) -> Vec<&'static str> {
+    use serde_json::Value;
+    let (Ok(lock), Ok(manifest)) = (
+        serde_json::from_str::<Value>(lock),
+        serde_json::from_str::<Value>(manifest),
+    ) else {
+        return Vec::new();
+    };
+    let root = lock.get("packages").and_then(|p| p.get(""));
+    const FIELDS: &[&str] = &[
+        "name",
+        "version",
+        "license",
+        "dependencies",
+        "devDependencies",
+        "peerDependencies",
+        "peerDependenciesMeta",
+        "engines",
+        "os",
+        "cpu",
+        "bin",
+        "funding",
+    ];
+    match (root, manifest.as_object()) {
+        (Some(root), Some(m)) => FIELDS
+            .iter()
+            .copied()
+            .filter(|k| {
+                // npm leaves an empty field out of the root entry.
+                let empty = |v: Option<&Value>| match v {
+                    None | Some(Value::Null) => true,
+                    Some(Value::Object(o)) => o.is_empty(),
+                    Some(Value::Array(a)) => a.is_empty(),
+                    Some(Value::String(t)) => t.is_empty(),
+                    _ => false,
+                };
+                let (r, v) = (root.get(*k), m.get(*k));
+                r != v && !(empty(r) && empty(v))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 pub(super) fn npm_lock_agrees(lock: &str, manifest: &str, peer_flags_known: bool) -> bool {
     use serde_json::Value;
     let (Ok(lock), Ok(manifest)) = (
