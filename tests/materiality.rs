@@ -1700,3 +1700,20 @@ fn a_shipped_virtual_environment_gets_the_ignore_remedy() {
         "{err}"
     );
 }
+
+/// An install that may write where the copy ships files names one of the
+/// project's files, not `.dockerignore` (scout76 trap-apt-nginx-www:
+/// "ships `.dockerignore` and 4 more").
+#[test]
+fn a_clobber_reason_names_a_project_file() {
+    use crate::support::hoist_proposal;
+    let files = [
+        ("index.html", "<p>hi</p>\n"),
+        ("about.html", "<p>about</p>\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM debian:bookworm-slim\nWORKDIR /var/www/html\nCOPY . .\nRUN apt-get update && apt-get install -y --no-install-recommends nginx\n";
+    let (change, _) = hoist_proposal(&[], df, &files);
+    let (_, reason) = change.expect("a hoist is reported");
+    assert!(reason.contains("`COPY . .` ships `about.html` and 2 more"), "{reason}");
+}

@@ -2839,7 +2839,15 @@ fn hoist_problems(
                 .filter(|_| !go_sum_of_a_local_replace(copy.ctx, rel))
                 .map_or(String::new(), |r| format!("; {r}"))
         ));
-    } else if let Some((img, rel)) = clobbered.first() {
+    } else if let Some((img, rel)) = clobbered
+        .iter()
+        .find(|(_, rel)| {
+            !rel.starts_with('.') && !rel.to_ascii_lowercase().starts_with("dockerfile")
+        })
+        .or_else(|| clobbered.first())
+    {
+        // The file named is one of the project's before a hidden one or a
+        // Dockerfile ("ships `.dockerignore` and 4 more": scout76 review).
         // The entries to ignore: for each file, its top directory, unless
         // the install reads something else there (`.yarn/releases/` beside
         // `.yarn/install-state.gz`): then the file. Offered only when they
