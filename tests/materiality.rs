@@ -1715,5 +1715,8 @@ fn a_clobber_reason_names_a_project_file() {
     let df = "FROM debian:bookworm-slim\nWORKDIR /var/www/html\nCOPY . .\nRUN apt-get update && apt-get install -y --no-install-recommends nginx\n";
     let (change, _) = hoist_proposal(&[], df, &files);
     let (_, reason) = change.expect("a hoist is reported");
-    assert!(reason.contains("`COPY . .` ships `about.html` and 2 more"), "{reason}");
+    assert!(
+        reason.contains("`COPY . .` ships `about.html` and 2 more"),
+        "{reason}"
+    );
 }
