@@ -862,6 +862,23 @@ pub(super) fn npmrc_omits_resolved(text: &str) -> bool {
 /// an `https` tarball, or from the registry with no `resolved` written
 /// (`omit-lockfile-registry-resolved`), with its `integrity`, none
 /// extraneous (npm would prune it) and none a link.
+/// The fields of package.json npm records in a lock's root entry, as
+/// package.json has them.
+const NPM_ROOT_FIELDS: &[&str] = &[
+    "name",
+    "version",
+    "license",
+    "dependencies",
+    "devDependencies",
+    "peerDependencies",
+    "peerDependenciesMeta",
+    "engines",
+    "os",
+    "cpu",
+    "bin",
+    "funding",
+];
+
 /// The fields of package.json that the npm lock's root entry records
 /// otherwise (`engines`, `license`, `bin`…), or its name and version,
 /// which npm writes back as package.json has them: what makes a lock stale
@@ -877,22 +894,8 @@ pub fn npm_root_disagreement(lock: &str, manifest: &str) -> Vec<&'static str> {
         return Vec::new();
     };
     let root = lock.get("packages").and_then(|p| p.get(""));
-    const FIELDS: &[&str] = &[
-        "name",
-        "version",
-        "license",
-        "dependencies",
-        "devDependencies",
-        "peerDependencies",
-        "peerDependenciesMeta",
-        "engines",
-        "os",
-        "cpu",
-        "bin",
-        "funding",
-    ];
     match (root, manifest.as_object()) {
-        (Some(root), Some(m)) => FIELDS
+        (Some(root), Some(m)) => NPM_ROOT_FIELDS
             .iter()
             .copied()
             .filter(|k| {
@@ -987,22 +990,10 @@ pub(super) fn npm_lock_agrees(lock: &str, manifest: &str, peer_flags_known: bool
     let Some(root) = packages.get("").and_then(Value::as_object) else {
         return false;
     };
-    const ROOT: &[&str] = &[
-        "name",
-        "version",
-        "license",
-        "dependencies",
-        "devDependencies",
-        "peerDependencies",
-        "peerDependenciesMeta",
-        "engines",
-        "os",
-        "cpu",
-        "bin",
-        "funding",
-    ];
-    if root.keys().any(|k| !ROOT.contains(&k.as_str()))
-        || ROOT.iter().any(|k| root.get(*k) != manifest.get(*k))
+    if root.keys().any(|k| !NPM_ROOT_FIELDS.contains(&k.as_str()))
+        || NPM_ROOT_FIELDS
+            .iter()
+            .any(|k| root.get(*k) != manifest.get(*k))
     {
         return false;
     }
