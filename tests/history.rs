@@ -2015,9 +2015,12 @@ fn split_move_has_its_ran_in_line() {
         r.commit(&format!("edit {i}"));
     }
     let err = figures_text(&r, &["Dockerfile"]);
-    assert!(err.contains("split `RUN pip install"), "{err}");
     assert!(
-        err.contains("over 24 commits: `RUN pip install --no-cache-dir -r requirements.txt` (split from `RUN pip install"),
+        err.contains("split the `RUN` at its `&&` and moved `RUN pip install"),
+        "{err}"
+    );
+    assert!(
+        err.contains("over 24 commits: `RUN pip install --no-cache-dir -r requirements.txt` (split from the `RUN` on line 4)"),
         "{err}"
     );
     assert!(err.contains("ran in 24 of them before, 1 after\n"), "{err}");

@@ -627,7 +627,9 @@ fn issue_11_compound_runs_are_split_at_the_install() {
     assert_eq!(c.line, 4, "reported at the RUN's original line");
     assert_eq!(c.split_from.as_deref(), Some("RUN npm ci && npm run build"));
     assert!(
-        c.summary.starts_with("split `RUN npm ci && npm run build`"),
+        c.summary.starts_with(
+            "split the `RUN` at its `&&` and moved `RUN npm ci` above `COPY . .` (line 3)"
+        ) && c.summary.ends_with("; `RUN npm run build` stays below"),
         "{}",
         c.summary
     );
@@ -638,7 +640,7 @@ fn issue_11_compound_runs_are_split_at_the_install() {
     assert!(
         !c.reason.contains("the rest deletes nothing")
             && c.reason.contains(
-                "no command of the rest that the knowledge base knows deletes what the install wrote (`npm run build` runs code not read here"
+                "no command of the rest that the knowledge base knows deletes what the install wrote, and what `npm run build` (code not read here) might delete"
             ),
         "{}",
         c.reason
@@ -5437,4 +5439,91 @@ fn an_install_logged_through_tee_moves_with_its_shell() {
     // keeps the install below.
     let df = "FROM python:3.12\nWORKDIR /app\nCOPY . ./\nRUN pip install -r requirements.txt | tee main.py\n";
     assert_eq!(hoisted(&files, df), df);
+}
+
+/// scout77 probe uv-user: `RUN pip install … uv && useradd --create-home
+/// app`, then `COPY --chown=app:app . /app`, `WORKDIR /app`, `USER app`
+/// and the install. The `pip` beside `useradd` made the user database
+/// unknown, so `USER app` could not come along with the install (its home
+/// unknown) and the install stayed below the copy. A command the knowledge
+/// base describes that writes none of the database now keeps it known.
+/// Built with real uv 0.13.10 (`uv sync --locked`): the image as a rebuild
+/// of the original (only uv's cache ids differ, as between two builds of
+/// the original), the install CACHED after a source edit.
+#[test]
+fn a_described_command_beside_useradd_keeps_the_user_known() {
+    let files = [
+        ("requirements.txt", "flask==3.0.3\n"),
+        ("server.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM python:3.12-slim\nRUN pip install --no-cache-dir gunicorn==22.0.0 && useradd --create-home app\nCOPY --chown=app:app . /app\nWORKDIR /app\nUSER app\nRUN pip install --user -r requirements.txt\nCMD [\"python\", \"server.py\"]\n";
+    assert_eq!(
+        hoisted(&files, df),
+        "FROM python:3.12-slim\nRUN pip install --no-cache-dir gunicorn==22.0.0 && useradd --create-home app\nCOPY --chown=app:app requirements.txt /app/\nWORKDIR /app\nUSER app\nRUN pip install --user -r requirements.txt\nCOPY --chown=app:app . /app\nCMD [\"python\", \"server.py\"]\n"
+    );
+    // `chown` and `mkdir` beside it change no home.
+    let df = "FROM python:3.12-slim\nRUN useradd --create-home app && mkdir -p /srv/data && chown -R app:app /srv/data /home/app\nCOPY --chown=app:app . /app\nWORKDIR /app\nUSER app\nRUN pip install --user -r requirements.txt\n";
+    let out = hoisted(&files, df);
+    assert!(
+        out.find("RUN pip install --user") < out.find("COPY --chown=app:app . /app"),
+        "{out}"
+    );
+    // A command that edits the database, or one not described, beside
+    // it: the home is not known, and the install stays below the copy.
+    for edit in [
+        "echo 'app:x:1000:1000::/app:/bin/sh' >> /etc/passwd",
+        "sed -i 's#/home/app#/app#' /etc/passwd",
+        "usermod -d /app app",
+        "./setup-user.sh",
+        "cp /tmp/login.defs /etc/login.defs",
+    ] {
+        let df = format!(
+            "FROM python:3.12-slim\nRUN useradd --create-home app && {edit}\nCOPY --chown=app:app . /app\nWORKDIR /app\nUSER app\nRUN pip install --user -r requirements.txt\n"
+        );
+        assert_eq!(hoisted(&files, &df), df, "{edit}");
+    }
+}
+
+/// scout77 probe uv-hatchpath: a packaged project with hatch's template
+/// (`[tool.hatch.version] path = "src/app/__about__.py"`, here also
+/// `[tool.coverage.run] path`), synced the way uv's Docker guide does
+/// (`uv sync --frozen --no-install-project`). Any `path =` in the
+/// pyproject.toml read as a local uv source, so the install was Unsafe;
+/// only uv's own tables count now. A `path` source in `[tool.uv.sources]`
+/// still does, in any form TOML allows.
+#[test]
+fn another_tools_path_in_pyproject_is_no_uv_source() {
+    let build =
+        "\n[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n";
+    let lock = (
+        "uv.lock",
+        "version = 1\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { editable = \".\" }\n",
+    );
+    let df = "FROM python:3.12-slim\nCOPY --from=ghcr.io/astral-sh/uv:latest /uv /bin/uv\nWORKDIR /app\nCOPY . .\nRUN uv sync --frozen --no-install-project\n";
+    let tail = format!(
+        "{build}\n[tool.hatch.version]\npath = \"src/app/__about__.py\"\n\n[tool.coverage.run]\npath = \"src\"\n"
+    );
+    let (out, app, reason) = {
+        let files = uv_project(&tail, &[lock]);
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        proposed_hoist(&files, df)
+    };
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert_eq!(
+        out,
+        "FROM python:3.12-slim\nCOPY --from=ghcr.io/astral-sh/uv:latest /uv /bin/uv\nWORKDIR /app\nCOPY pyproject.toml uv.lock .python-version ./\nRUN uv sync --frozen --no-install-project\nCOPY . .\n"
+    );
+    for sources in [
+        "\n[tool.uv.sources]\nlib = { path = \"libs/lib\" }\n",
+        "\n[tool.uv.sources.lib]\npath = \"libs/lib\"\n",
+        "\n[tool.uv]\nsources = { lib = [{ path = \"libs/lib\", marker = \"sys_platform == 'linux'\" }] }\n",
+        "\n[tool]\nuv.sources.lib.path = \"libs/lib\"\n",
+    ] {
+        let files = uv_project(&format!("{tail}{sources}"), &[lock]);
+        assert_eq!(hoisted_owned(&files, df), df, "{sources}");
+    }
 }

@@ -332,14 +332,56 @@ fn local_sources(rel: &str, text: &str, out: &mut Vec<String>) {
     // The project itself (`source = { editable = "." }` in uv.lock) is
     // what `--no-install-project` skips, and a package project without
     // the flag is refused by `virtual_problems`.
+    let parsed = rel
+        .ends_with("pyproject.toml")
+        .then(|| text.parse::<toml::Table>().ok())
+        .flatten();
     for key in ["path", "editable", "directory"] {
-        if assignments(text, key).any(|v| !v.starts_with("\".\"")) {
+        // In a `pyproject.toml` that parses, only uv's own tables count:
+        // another tool's `path` (`[tool.hatch.version] path = …`, hatch's
+        // template) is nothing uv reads (scout77 probe uv-hatchpath: `uv
+        // sync --frozen --no-install-project` was Unsafe for it).
+        let local = match &parsed {
+            Some(table) => uv_values(table, key, true)
+                .iter()
+                .any(|v| v.as_str() != Some(".")),
+            None => assignments(text, key).any(|v| !v.starts_with("\".\"")),
+        };
+        if local {
             out.push(format!(
                 "{rel} has {} `{key}` source: a local dependency, read from other files",
                 crate::analysis::manifests::article(key)
             ));
         }
     }
+}
+
+/// The values of every key `key` in a parsed `pyproject.toml`, at any
+/// depth, but for the tables of tools other than uv (`[tool.hatch]`,
+/// `[tool.pytest]`): `top` is set for the document itself.
+fn uv_values<'t>(table: &'t toml::Table, key: &str, top: bool) -> Vec<&'t toml::Value> {
+    let mut out = Vec::new();
+    for (k, v) in table {
+        if k == key {
+            out.push(v);
+        }
+        let nested: Vec<&toml::Table> = match v {
+            toml::Value::Table(t) => vec![t],
+            toml::Value::Array(a) => a.iter().filter_map(toml::Value::as_table).collect(),
+            _ => Vec::new(),
+        };
+        for t in nested {
+            if top && k == "tool" {
+                // Only `[tool.uv]` of the tools' tables.
+                if let Some(toml::Value::Table(uv)) = t.get("uv") {
+                    out.extend(uv_values(uv, key, false));
+                }
+                continue;
+            }
+            out.extend(uv_values(t, key, false));
+        }
+    }
+    out
 }
 
 /// The values (the text after `=` and blanks) of every assignment to

@@ -3501,6 +3501,7 @@ fn hoist_change(
         edits: Vec::new(),
         split_from: None,
         split_rest: None,
+        split_why: None,
     }
 }
 

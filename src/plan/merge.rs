@@ -80,6 +80,7 @@ pub fn plan_merges(file: &FileAnalysis, opts: Options) -> (Vec<Merge>, Vec<Chang
                 edits: Vec::new(),
                 split_from: None,
                 split_rest: None,
+                split_why: None,
             });
             if applied {
                 merges.push(Merge {

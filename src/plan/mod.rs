@@ -97,6 +97,10 @@ pub struct Change {
     /// With `split_from`: the trimmed text of the `RUN` that stays (the
     /// rest), which a step kept below the copy may depend on.
     pub split_rest: Option<String>,
+    /// With `split_from`: why the split keeps the image, the last part of
+    /// `reason` (the text report gives it a line of its own).
+    #[serde(skip)]
+    pub split_why: Option<String>,
 }
 
 impl Change {
@@ -125,6 +129,7 @@ impl Change {
             edits: Vec::new(),
             split_from: None,
             split_rest: None,
+            split_why: None,
         }
     }
 }

@@ -268,6 +268,7 @@ pub fn reorder_candidate(
         edits: Vec::new(),
         split_from: None,
         split_rest: None,
+        split_why: None,
     };
     Some(Reorder {
         order: StageOrder {

@@ -1717,7 +1717,7 @@ impl Split {
             .map(|c| format!("`{}`", short(c)))
             .collect();
         format!(
-            "no command of the rest that the knowledge base knows deletes what the install wrote ({} runs code not read here: what it deleted of the install's files would leave the image's files the same but stay in the install's layer)",
+            "no command of the rest that the knowledge base knows deletes what the install wrote, and what {} (code not read here) might delete of it would stay in the install's layer, the image's files the same",
             unread.join(", ")
         )
     }
@@ -1744,28 +1744,34 @@ impl Split {
     pub fn annotate(&self, c: &mut Change) {
         c.split_from = Some(self.original.clone());
         c.split_rest = Some(self.rest.clone());
+        // The original is not named: its line heads the report line, and
+        // cut short it read as the install did (scout77 review: "split
+        // `RUN pip install poetry… && poetry config virtualenvs.…` at its
+        // `&&` and moved `RUN pip install poetry… && poetry config
+        // virtualenvs.…`"); the part that stays is.
         c.summary = format!(
-            "split `{}` at its `&&` and {}",
-            short(&self.original),
-            c.summary
+            "split the `RUN` at its `&&` and {}; `{}` stays below",
+            c.summary,
+            short(&self.rest)
         );
-        c.reason.push_str(&format!(
-            "; `{}` runs as its own `RUN`, before `{}`: the same commands in the same order, with the same environment, shell and mounts, no shell state (variables, functions, `set`) crosses the split{}, a failure stops the build where it did, and {}",
-            short(&self.install),
-            short(&self.rest),
+        let why = format!(
+            "as two `RUN`s, the same commands run in the same order, with the same environment, shell and mounts{}; no shell state (variables, functions, `set`) crosses the split; a failure stops the build where it did; {}",
             if self.repeats_a_leading_cd() {
-                " (its leading `cd` is repeated)"
+                " (the leading `cd` repeated)"
             } else {
                 ""
             },
             self.deletions_words()
-        ));
+        );
+        let mut why = why;
         if self.pinned_project {
-            c.reason.push_str(&format!(
+            why.push_str(&format!(
                 "; `{}` adds only the project: pyproject.toml declares it statically, and every dependency it names is pinned by the requirement files the install read (in hash-checking mode, so they install nothing else), at a version its specifiers take, so pip keeps each installed one",
                 short(&self.rest)
             ));
         }
+        c.reason.push_str(&format!("; {why}"));
+        c.split_why = Some(why);
     }
 }
 

@@ -133,10 +133,12 @@ pub(crate) fn unit_change(
             crate::plan::short(&b.instruction)
         )
     } else {
+        // Named by its line: cut short, the original read as the part
+        // split from it (scout77 review).
         format!(
-            "`{}` (split from `{}`)",
+            "`{}` (split from the `RUN` on line {})",
             crate::plan::short(&a.instruction),
-            crate::plan::short(&b.instruction)
+            b.line
         )
     };
     let target = a

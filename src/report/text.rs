@@ -30,9 +30,19 @@ pub fn summary(path: &str, changes: &[Change], estimate_note: &str) -> String {
         } else {
             label(c.applicability).to_string()
         };
+        // A split's own justification on a line of its own (scout78
+        // review: the reason was one line of about 900 characters).
+        let (why, split) = match c
+            .split_why
+            .as_deref()
+            .and_then(|s| Some((c.reason.strip_suffix(s)?.strip_suffix("; ")?, s)))
+        {
+            Some((why, s)) => (why, format!("    split: {s}\n")),
+            None => (c.reason.as_str(), String::new()),
+        };
         out.push_str(&format!(
-            "  line {}: [{tag}] {}\n    why: {}\n",
-            c.line, c.summary, c.reason
+            "  line {}: [{tag}] {}\n    why: {why}\n{split}",
+            c.line, c.summary
         ));
     }
     out

@@ -219,6 +219,7 @@ pub(super) fn net_changes(
                 edits: Vec::new(),
                 split_from: None,
                 split_rest: None,
+                split_why: None,
             });
         }
     }

@@ -1405,7 +1405,7 @@ pub fn analyze_stage_resolved(
             made_by_workdir.push(wd.clone());
         }
         add_created_homes(ins, &env, &mut homes);
-        passwd.advance(ins, &env, &e);
+        passwd.advance(ins, &env, &wd, &knowledge.commands, &e);
         advance_user(ins, &mut user);
         if ins.node.kind == Kind::User {
             root_group = user_keeps_root_group(ins);
@@ -1701,7 +1701,8 @@ fn inherited_state(
             {
                 let e = instruction_effects(ins, &st.wd, &st.env, &[], knowledge);
                 if st.passwd.known {
-                    st.passwd.advance(ins, &st.env, &e);
+                    st.passwd
+                        .advance(ins, &st.env, &st.wd, &knowledge.commands, &e);
                 }
                 st.pnpm = pnpm_step(st.pnpm, ins, &e, &st.env);
                 let as_root = matches!(st.user, RunUser::Root) && !sets_home(ins);

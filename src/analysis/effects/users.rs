@@ -132,11 +132,14 @@ impl Passwd {
         }
     }
 
-    /// The database after `ins`, whose effects are `e`.
+    /// The database after `ins`, whose effects are `e`; a `RUN` runs in
+    /// `wd`, its commands described by `kb`.
     pub(super) fn advance(
         &mut self,
         ins: &Instruction,
         env: &BTreeMap<String, String>,
+        wd: &str,
+        kb: &kb::KnowledgeBase,
         e: &Effects,
     ) {
         if !self.known {
@@ -175,7 +178,23 @@ impl Passwd {
         if !writes_db {
             return;
         }
-        match (ins.node.kind, user_tool_users(ins, env)) {
+        // Beside the user tools, a command the knowledge base describes
+        // that writes none of it (`pip install uv && useradd -m app`,
+        // `useradd app && chown -R app /app`: scout77 probe uv-user).
+        let leaves_db = |cmds: &[shell::SimpleCommand], n: usize, made: &[String]| {
+            let touches_made = |p: &str| {
+                let base = pattern_base(p);
+                touches(p)
+                    || made.iter().any(|h| {
+                        let h = h.trim_end_matches('/');
+                        let rest = p.strip_prefix(h);
+                        let below = rest.is_some_and(|r| r.starts_with('/'));
+                        bases_overlap(base, pattern_base(h)) && !(below && rest != Some("/**"))
+                    })
+            };
+            command_leaves_user_db(cmds, n, wd, env, kb, &touches_made)
+        };
+        match (ins.node.kind, users_made(ins, env, &leaves_db)) {
             (Kind::Run, Some(users)) => self.users.extend(users),
             _ => *self = Passwd::default(),
         }
@@ -196,9 +215,21 @@ pub(super) const USER_DB_FILES: [&str; 4] = [
 /// `true` (`id node || adduser -D node`); `None` for anything else (a
 /// script, `sed`, `tar`, `usermod`, `mkdir`, a heredoc, shell the splitter
 /// does not follow): it may edit the database.
+#[cfg(test)]
 pub(super) fn user_tool_users(
     ins: &Instruction,
     env: &BTreeMap<String, String>,
+) -> Option<Vec<(String, String)>> {
+    users_made(ins, env, &|_, _, _| false)
+}
+
+/// [`user_tool_users`], where a command `leaves_db` accepts (the `n`th of
+/// the `RUN`'s commands, given the homes the `RUN`'s user tools make)
+/// counts as one that leaves the database alone.
+fn users_made(
+    ins: &Instruction,
+    env: &BTreeMap<String, String>,
+    leaves_db: &dyn Fn(&[shell::SimpleCommand], usize, &[String]) -> bool,
 ) -> Option<Vec<(String, String)>> {
     const SYSTEM_PMS: [&str; 8] = [
         "apt-get", "apt", "apk", "dnf", "yum", "microdnf", "dpkg", "rpm",
@@ -210,19 +241,88 @@ pub(super) fn user_tool_users(
     let Split::Commands(cmds) = shell::split(&text) else {
         return None;
     };
+    let tool_of = |c: &shell::SimpleCommand| {
+        c.argv
+            .first()
+            .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+    };
+    // The homes this `RUN` makes: another command may move one (`mv
+    // /home/app /srv/app && ln -s /srv/app /home/app`).
+    let made_homes: Vec<String> = cmds
+        .iter()
+        .filter_map(|c| {
+            let tool = tool_of(c)?;
+            matches!(tool.as_str(), "useradd" | "adduser")
+                .then(|| made_user(&tool, &c.argv[1..], env))
+                .flatten()
+                .map(|(_, home)| home)
+        })
+        .collect();
     let mut users = Vec::new();
-    for c in &cmds {
-        let tool = c.argv.first().map(|a| a.rsplit('/').next().unwrap_or(a))?;
+    for (n, c) in cmds.iter().enumerate() {
+        let tool = tool_of(c)?;
+        let tool = tool.as_str();
         match tool {
             "useradd" | "adduser" => users.push(made_user(tool, &c.argv[1..], env)?),
             "groupadd" | "addgroup" => {}
             t if SYSTEM_PMS.contains(&t) => {}
             "id" | "getent" | "true" | ":" if c.redirect_writes.is_empty() => {}
             "rm" if c.redirect_writes.is_empty() && removes_no_user_files(&c.argv[1..]) => {}
+            "usermod" | "userdel" | "groupmod" | "chsh" | "chfn" | "vipw" => return None,
+            _ if leaves_db(&cmds, n, &made_homes) => {}
             _ => return None,
         }
     }
     Some(users)
+}
+
+/// Whether the `n`th command of a `RUN` leaves the user database, the files
+/// that decide a new user's home and the homes known so far alone
+/// (`touches` says which paths are theirs): the knowledge base describes
+/// it, and none of the files it writes (redirections included) is one,
+/// but for the owner or mode it changes (`chown -R app /home/app`) or a
+/// directory it makes (`mkdir -p /home/app`), which move no home. A
+/// relative path where the working directory is not known may be any.
+fn command_leaves_user_db(
+    cmds: &[shell::SimpleCommand],
+    n: usize,
+    wd: &str,
+    env: &BTreeMap<String, String>,
+    kb: &kb::KnowledgeBase,
+    touches: &dyn Fn(&str) -> bool,
+) -> bool {
+    let Some(c) = cmds.get(n) else {
+        return false;
+    };
+    // The shell's own state the user tools after it may use (`export`,
+    // `cd`, assignments) is not theirs to read: they take no file from it.
+    if c.argv.first().is_some_and(|a| a == "cd") {
+        return true;
+    }
+    let facts = kb::interpret_in(cmds, n, kb, env);
+    if facts.unknown.is_some() {
+        return false;
+    }
+    let dir = match (&c.cd, &facts.chdir) {
+        (Some(d), Some(x)) => resolve(&resolve(wd, d), x),
+        (Some(d), None) => resolve(wd, d),
+        (None, Some(x)) => resolve(wd, x),
+        (None, None) => wd.to_string(),
+    };
+    facts.writes.iter().all(|w| {
+        let Some(p) = expand(w, env) else {
+            return false;
+        };
+        if p.starts_with('~') || (!p.starts_with('/') && dir.contains('?')) {
+            return false;
+        }
+        let p = resolve(&dir, &p);
+        let harmless = facts.metadata_writes.contains(w) || facts.dir_writes.contains(w);
+        let db = USER_DB_FILES.iter().any(|f| {
+            paths_overlap(&p, f) || paths_overlap(&format!("{}/**", p.trim_end_matches('/')), f)
+        });
+        !db && (harmless || !touches(&p))
+    })
 }
 
 /// Whether an `rm` with these arguments leaves the user database and the
