@@ -223,13 +223,17 @@ pub(super) fn user_tool_users(
     users_made(ins, env, &|_, _, _| false)
 }
 
+/// Whether the `n`th of a `RUN`'s commands leaves the user database alone,
+/// given the homes the `RUN`'s user tools make.
+type LeavesDb<'a> = &'a dyn Fn(&[shell::SimpleCommand], usize, &[String]) -> bool;
+
 /// [`user_tool_users`], where a command `leaves_db` accepts (the `n`th of
 /// the `RUN`'s commands, given the homes the `RUN`'s user tools make)
 /// counts as one that leaves the database alone.
 fn users_made(
     ins: &Instruction,
     env: &BTreeMap<String, String>,
-    leaves_db: &dyn Fn(&[shell::SimpleCommand], usize, &[String]) -> bool,
+    leaves_db: LeavesDb<'_>,
 ) -> Option<Vec<(String, String)>> {
     const SYSTEM_PMS: [&str; 8] = [
         "apt-get", "apt", "apk", "dnf", "yum", "microdnf", "dpkg", "rpm",
