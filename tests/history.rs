@@ -2186,3 +2186,28 @@ fn stages_named_through_a_global_arg_take_its_default() {
     let run = unit_json(&f, "RUN pip install");
     assert_eq!(run["rebuilds"]["before"], 25, "{f}");
 }
+
+/// scout78 review: a file whose one change merges a lone `apt-get update`
+/// into the install said "1 change (ordered by the walked history)"; a
+/// merge moves nothing, so no ordering basis is named. A file with a move
+/// still names it.
+#[test]
+fn a_merge_alone_names_no_ordering_basis() {
+    let mut r = TestRepo::new();
+    r.write(
+        "Dockerfile",
+        "FROM python:3.12-slim\nRUN apt-get update\nRUN apt-get install -y --no-install-recommends jq\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . ./\n",
+    );
+    r.write(".dockerignore", ".git\n");
+    r.write("requirements.txt", "six==1.16.0\n");
+    r.write("main.py", "0\n");
+    r.commit("root");
+    for i in 1..24 {
+        r.write("main.py", &format!("{i}\n"));
+        r.commit(&format!("edit {i}"));
+    }
+    let err = figures_text(&r, &["Dockerfile"]);
+    assert!(err.contains("merged `apt-get update`"), "{err}");
+    assert!(err.contains("Dockerfile: 1 change\n"), "{err}");
+    assert!(!err.contains("ordered by"), "{err}");
+}

@@ -1755,3 +1755,28 @@ fn a_split_names_both_parts_and_gives_its_justification_a_line() {
     );
     assert!(err.lines().all(|l| l.chars().count() < 500), "{err}");
 }
+
+/// scout78 review: a pip.conf setting the analysis does not know said
+/// "which is not known to name no file", a double negative; it says what
+/// the setting may do.
+#[test]
+fn a_pip_setting_not_known_says_it_may_name_a_file() {
+    use crate::support::hoist_proposal;
+    let files = [
+        ("requirements.txt", "six==1.16.0\n"),
+        ("pip.conf", "[global]\ncert = certs/ca.pem\n"),
+        ("certs/ca.pem", "x\n"),
+        ("app.py", "print(1)\n"),
+        (".dockerignore", ".git\n"),
+    ];
+    let df = "FROM python:3.12-slim\nENV PIP_CONFIG_FILE=/app/pip.conf\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    let (change, out) = hoist_proposal(&[], df, &files);
+    let (app, reason) = change.expect("a hoist is reported");
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    assert_eq!(out, df);
+    assert!(
+        reason.contains("pip.conf sets `cert`, which may name a file"),
+        "{reason}"
+    );
+    assert!(!reason.contains("name no file"), "{reason}");
+}

@@ -2,7 +2,7 @@
 
 use super::{cost_words, end_words, figure_notes, label, thousands, unit_change};
 use crate::analysis::history::History;
-use crate::plan::{Applicability, Change};
+use crate::plan::{Applicability, Change, ChangeKind};
 use crate::replay::FileFigures;
 
 /// The short summary printed after a file's diff.
@@ -14,8 +14,18 @@ pub fn summary(path: &str, changes: &[Change], estimate_note: &str) -> String {
     }
     // What ordered the changes says nothing when none is made ("0 changes
     // (ordered by the walked history)" read oddly: scout76 review).
+    // Nor when none it makes moves anything: a merged `apt-get update`
+    // is not ordered by anything (scout78 review).
+    let moves = changes
+        .iter()
+        .any(|c| c.applied && matches!(c.kind, ChangeKind::Hoist | ChangeKind::Reorder));
     if applied == 0 {
         out.push_str(&format!("{path}: 0 changes\n"));
+    } else if !moves {
+        out.push_str(&format!(
+            "{path}: {applied} change{}\n",
+            if applied == 1 { "" } else { "s" }
+        ));
     } else {
         out.push_str(&format!(
             "{path}: {applied} change{} ({estimate_note})\n",

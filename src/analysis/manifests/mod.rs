@@ -2061,9 +2061,7 @@ pub(crate) fn pip_config_problems(rel: &str, text: &str) -> Vec<String> {
                 .split_whitespace()
                 .all(|v| if url { url_ok(v) } else { word_ok(v) });
         if !ok {
-            out.push(format!(
-                "{rel} sets `{k}`, which is not known to name no file"
-            ));
+            out.push(format!("{rel} sets `{k}`, which may name a file"));
         }
     }
     out
