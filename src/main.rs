@@ -1211,6 +1211,14 @@ impl<'a> Run<'a> {
                     };
                     say_raw!("{}", report::summary(&p.shown, &p.changes, basis));
                 }
+                // Every file gets a line: without it, a run whose files
+                // are all well ordered ends on the history walk's line
+                // and says nothing of them (scout74 review). It is the
+                // verdict, so it comes before the figures, as a changed
+                // file's summary does (scout77 review).
+                if !changed && !p.changes.iter().any(|c| !c.applied) {
+                    say!("{}: nothing to change", p.shown);
+                }
                 if let (Some(h), Some(b), Some(a)) = (&p.history, &p.before, &p.after)
                     && (changed || args.verbose)
                 {
@@ -1229,12 +1237,6 @@ impl<'a> Run<'a> {
                     }
                 } else if let Some(line) = kept_summary(&p.shown, &p.kept) {
                     say!("{line}");
-                }
-                // Every file gets a line: without it, a run whose files
-                // are all well ordered ends on the history walk's line
-                // and says nothing of them (scout74 review).
-                if !changed && !p.changes.iter().any(|c| !c.applied) {
-                    say!("{}: nothing to change", p.shown);
                 }
             }
             // Its object is made from `p` when the reports are emitted:

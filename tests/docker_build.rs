@@ -266,7 +266,7 @@ fn source_file(sample: &str) -> Option<&'static str> {
         "gradle-multiproject" => "core/src/main/java/shop/Order.java",
         "bundler-gemspec" => "lib/shop.rb",
         "env-reads" | "bind-mount" | "global-arg-workdir" | "inherited-stage" | "user-home"
-        | "srv-app-dir" => "app.py",
+        | "srv-app-dir" | "user-compound" => "app.py",
         "system-install-past-fetch" => "src/main.rs",
         "build-date-arg" => "run.sh",
         _ => return None,

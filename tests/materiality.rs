@@ -1780,3 +1780,46 @@ fn a_pip_setting_not_known_says_it_may_name_a_file() {
     );
     assert!(!reason.contains("name no file"), "{reason}");
 }
+
+/// scout77 review: with `-v`, a file with nothing to change printed the
+/// history figures before its verdict, a changed file after its summary.
+/// The verdict comes first in both.
+#[test]
+fn the_verdict_comes_before_the_figures() {
+    let dir = project(&[
+        (
+            "Dockerfile",
+            "FROM golang:1.22\nWORKDIR /src\nCOPY go.mod ./\nRUN go mod download\nCOPY . .\nRUN go build -o /out/app .\n",
+        ),
+        ("go.mod", "module example.com/x\n\ngo 1.22\n"),
+        ("main.go", "package main\n\nfunc main() {}\n"),
+        (".dockerignore", ".git\n"),
+    ]);
+    support::git(dir.path(), &["init", "-q"]);
+    support::git(dir.path(), &["add", "-A"]);
+    support::git(
+        dir.path(),
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "init",
+        ],
+    );
+    let out = Command::new(support::bin())
+        .current_dir(dir.path())
+        .args(["-v", "Dockerfile"])
+        .output()
+        .expect("run dockreorder");
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let verdict = err.find("Dockerfile: nothing to change\n");
+    let figures = err.find("Dockerfile: history: 1 commit walked (");
+    assert!(
+        verdict.is_some() && figures.is_some() && verdict < figures,
+        "{err}"
+    );
+}
