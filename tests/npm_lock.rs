@@ -933,3 +933,39 @@ fn a_stale_lock_reason_names_the_fields_that_differ() {
         "{reason}"
     );
 }
+
+/// scout80 trap-endpoints-npmrc-node: a shipped `.npmrc` with `omit=dev`
+/// (the setting of `--omit=dev`, which changes what is installed, not an
+/// agreeing lock) kept `npm install` Unsafe, and the reason did not say
+/// the `.npmrc` was why. `omit` and `include` are admitted now (measured
+/// with npm 11.19.1: the lock came back byte for byte; built in
+/// node:20-slim, npm 10: the image as the original's, the install CACHED);
+/// a setting that may change what npm writes is named in the reason.
+#[test]
+fn an_npmrc_that_omits_dev_keeps_the_lock_and_others_are_named() {
+    use crate::support::{NO_RESOLVED_LOCK, NO_RESOLVED_PACKAGE, hoist_proposal};
+    let files = [
+        ("package.json", NO_RESOLVED_PACKAGE),
+        ("package-lock.json", NO_RESOLVED_LOCK),
+        ("index.js", "require('debug')('app')\n"),
+        (".dockerignore", "node_modules\n.git\n"),
+    ];
+    let df = "FROM node:20-slim\nADD . /app\nWORKDIR /app\nRUN npm install\n";
+    let (change, out) = hoist_proposal(&files, df, &[(".npmrc", "omit=dev\nfund=false\n")]);
+    let (app, reason) = change.expect("the hoist is proposed");
+    assert_eq!(app, Applicability::Safe, "{reason}");
+    assert!(
+        out.contains("COPY package.json package-lock.json .npmrc /app/\n"),
+        "{out}"
+    );
+    let (change, out) = hoist_proposal(&files, df, &[(".npmrc", "omit=dev\nlockfile-version=2\n")]);
+    let (app, reason) = change.expect("the hoist is proposed");
+    assert_eq!(app, Applicability::Unsafe, "{reason}");
+    assert_eq!(out, df);
+    assert!(
+        reason.contains(
+            "(the project's `.npmrc` sets `lockfile-version`, which may change what npm writes)"
+        ),
+        "{reason}"
+    );
+}

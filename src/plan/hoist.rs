@@ -1905,7 +1905,7 @@ fn kept_lock_words(cx: &StageCx<'_>, cand: &Candidate<'_>, kept: &[&str]) -> Str
         )
     } else {
         format!(
-            "the lock agrees with package.json (name, version, every dependency, only registry packages with their integrity, each `resolved` an https tarball or not written, laid out as npm writes it), the npm of `{base}` is 9 or later, which then writes back the same bytes, and nothing sets npm's configuration"
+            "the lock agrees with package.json (name, version, every dependency, only registry packages with their integrity, each `resolved` an https tarball or not written, laid out as npm writes it), the npm of `{base}` is 9 or later, which then writes back the same bytes, and nothing sets npm's configuration in a way that changes what it writes"
         )
     };
     format!(
@@ -3109,7 +3109,25 @@ fn npm_lock_stale_note(ctx: &Context, rel: &str) -> String {
     };
     let fields = manifests::npm_root_disagreement(&lock, &manifest);
     if fields.is_empty() {
-        return String::new();
+        // The lock agrees: a shipped `.npmrc` may be what keeps npm's
+        // writing it back from being known (scout80 review).
+        let npmrc = if dir.is_empty() {
+            ".npmrc".to_string()
+        } else {
+            format!("{dir}/.npmrc")
+        };
+        let keys = ctx
+            .read(&npmrc)
+            .map(|t| manifests::npmrc_lock_settings(&t))
+            .unwrap_or_default();
+        if keys.is_empty() {
+            return String::new();
+        }
+        let named: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+        return format!(
+            " (the project's `.npmrc` sets {}, which may change what npm writes)",
+            named.join(", ")
+        );
     }
     let named: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
     format!(

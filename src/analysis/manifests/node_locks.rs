@@ -788,6 +788,17 @@ pub(super) fn yarn_words(body: &str) -> Option<Vec<String>> {
 /// lockfile version, `omit-lockfile-registry-resolved`, peer-dependency
 /// modes) may change what npm writes.
 pub(super) fn npmrc_keeps_lock(text: &str) -> bool {
+    npmrc_lock_settings(text).is_empty()
+}
+
+/// The keys of a project `.npmrc` that [`npmrc_keeps_lock`] does not admit
+/// (a line that is no setting counts by its text), for a reason to name
+/// (scout80 trap-endpoints-npmrc-node: the reason did not say the shipped
+/// `.npmrc` kept the lock check from holding). `omit` and `include` are
+/// the settings of `--omit` and `--include`, which change what is
+/// installed, not an agreeing lock (knowledge base,
+/// `agreeing_lock_options`).
+pub fn npmrc_lock_settings(text: &str) -> Vec<String> {
     const KEYS: &[&str] = &[
         "audit",
         "fund",
@@ -798,32 +809,39 @@ pub(super) fn npmrc_keeps_lock(text: &str) -> bool {
         "save-exact",
         "save-prefix",
         "unsafe-perm",
+        "omit",
+        "include",
     ];
-    text.lines().all(|l| {
+    let mut out = Vec::new();
+    for l in text.lines() {
         let l = l.trim();
         if l.is_empty() || l.starts_with('#') || l.starts_with(';') {
-            return true;
+            continue;
         }
         let Some((k, v)) = l.split_once('=') else {
-            return false;
+            out.push(l.to_string());
+            continue;
         };
         let (k, v) = (k.trim(), v.trim());
-        if k.starts_with("//") {
-            return k.ends_with(":_authToken")
-                || k.ends_with(":_auth")
-                || k.ends_with(":always-auth");
-        }
-        if k == "registry" {
-            return matches!(
+        let ok = if k.starts_with("//") {
+            k.ends_with(":_authToken") || k.ends_with(":_auth") || k.ends_with(":always-auth")
+        } else if k == "registry" {
+            matches!(
                 v,
                 "https://registry.npmjs.org/" | "https://registry.npmjs.org"
-            );
+            )
+        } else if k == "install-strategy" {
+            matches!(v, "hoisted" | "nested" | "shallow")
+        } else if matches!(k, "omit" | "include") {
+            matches!(v, "dev" | "optional" | "peer")
+        } else {
+            KEYS.contains(&k) && !v.contains('$')
+        };
+        if !ok {
+            out.push(k.to_string());
         }
-        if k == "install-strategy" {
-            return matches!(v, "hoisted" | "nested" | "shallow");
-        }
-        KEYS.contains(&k) && !v.contains('$')
-    })
+    }
+    out
 }
 
 /// Whether a project `.npmrc` sets `omit-lockfile-registry-resolved` to
