@@ -5477,6 +5477,7 @@ fn a_described_command_beside_useradd_keeps_the_user_known() {
         "usermod -d /app app",
         "./setup-user.sh",
         "cp /tmp/login.defs /etc/login.defs",
+        "cd /etc > passwd",
     ] {
         let df = format!(
             "FROM python:3.12-slim\nRUN useradd --create-home app && {edit}\nCOPY --chown=app:app . /app\nWORKDIR /app\nUSER app\nRUN pip install --user -r requirements.txt\n"

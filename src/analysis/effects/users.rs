@@ -298,10 +298,10 @@ fn command_leaves_user_db(
     let Some(c) = cmds.get(n) else {
         return false;
     };
-    // The shell's own state the user tools after it may use (`export`,
-    // `cd`, assignments) is not theirs to read: they take no file from it.
+    // A `cd` writes nothing (unless redirected): the user tools after it
+    // take no file from the directory they run in.
     if c.argv.first().is_some_and(|a| a == "cd") {
-        return true;
+        return c.redirect_writes.is_empty();
     }
     let facts = kb::interpret_in(cmds, n, kb, env);
     if facts.unknown.is_some() {
