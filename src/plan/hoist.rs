@@ -3099,11 +3099,14 @@ fn npm_lock_stale_note(ctx: &Context, rel: &str) -> String {
     if !matches!(name, "package-lock.json" | "npm-shrinkwrap.json") {
         return String::new();
     }
-    let manifest = if dir.is_empty() {
-        "package.json".to_string()
-    } else {
-        format!("{dir}/package.json")
+    let beside = |f: &str| {
+        if dir.is_empty() {
+            f.to_string()
+        } else {
+            format!("{dir}/{f}")
+        }
     };
+    let manifest = beside("package.json");
     let (Some(lock), Some(manifest)) = (ctx.read(rel), ctx.read(&manifest)) else {
         return String::new();
     };
@@ -3111,13 +3114,8 @@ fn npm_lock_stale_note(ctx: &Context, rel: &str) -> String {
     if fields.is_empty() {
         // The lock agrees: a shipped `.npmrc` may be what keeps npm's
         // writing it back from being known (scout80 review).
-        let npmrc = if dir.is_empty() {
-            ".npmrc".to_string()
-        } else {
-            format!("{dir}/.npmrc")
-        };
         let keys = ctx
-            .read(&npmrc)
+            .read(&beside(".npmrc"))
             .map(|t| manifests::npmrc_lock_settings(&t))
             .unwrap_or_default();
         if keys.is_empty() {

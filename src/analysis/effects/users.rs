@@ -164,12 +164,9 @@ impl Passwd {
         let touches = |p: &str| {
             let base = pattern_base(p);
             db.iter().any(|&f| bases_overlap(base, f))
-                || homes.iter().any(|&(h, hb)| {
-                    let rest = p.strip_prefix(h);
-                    let below = rest.is_some_and(|r| r.starts_with('/'));
-                    let whole_tree = rest == Some("/**");
-                    bases_overlap(base, hb) && !(below && (copy || !whole_tree))
-                })
+                || homes
+                    .iter()
+                    .any(|&(h, hb)| writes_home(p, base, (h, hb), copy))
         };
         let writes_db = e.opaque.is_some()
             || e.writes
@@ -183,13 +180,10 @@ impl Passwd {
         // `useradd app && chown -R app /app`: scout77 probe uv-user).
         let leaves_db = |cmds: &[shell::SimpleCommand], n: usize, made: &[String]| {
             let touches_made = |p: &str| {
-                let base = pattern_base(p);
                 touches(p)
                     || made.iter().any(|h| {
                         let h = h.trim_end_matches('/');
-                        let rest = p.strip_prefix(h);
-                        let below = rest.is_some_and(|r| r.starts_with('/'));
-                        bases_overlap(base, pattern_base(h)) && !(below && rest != Some("/**"))
+                        writes_home(p, pattern_base(p), (h, pattern_base(h)), false)
                     })
             };
             command_leaves_user_db(cmds, n, wd, env, kb, &touches_made)
@@ -199,6 +193,18 @@ impl Passwd {
             _ => *self = Passwd::default(),
         }
     }
+}
+
+/// Whether a write of `p` (its base `base`) may be one of the home `h`
+/// (its base `hb`) itself: a write below a home is not (`pip install
+/// --user`, `COPY . /home/app/`), but a `RUN`'s write of its whole tree
+/// may be (`rm -rf /home/app && ln -s /srv/app /home/app`); `copy` for a
+/// `COPY`/`ADD`.
+fn writes_home(p: &str, base: (&str, bool), (h, hb): (&str, (&str, bool)), copy: bool) -> bool {
+    let rest = p.strip_prefix(h);
+    let below = rest.is_some_and(|r| r.starts_with('/'));
+    let whole_tree = rest == Some("/**");
+    bases_overlap(base, hb) && !(below && (copy || !whole_tree))
 }
 
 /// The user database and the files that decide a new user's home.
